@@ -1,0 +1,62 @@
+"""The ``kitops`` command line: thin commands over the service layer.
+
+Errors become exit codes here and nowhere else: 2 for bad input (one line naming the
+field and the value), 1 for a refusal, never a traceback. Heavy modules (SQLAlchemy,
+the models, stripe, Textual) are imported inside the commands that need them, so
+``kitops --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from kitops.cli.app import cli
+from kitops.errors import KitopsError
+
+__all__ = ["cli", "main", "run"]
+
+
+def _say(message: str) -> None:
+    click.echo(f"kitops: {message}", err=True)
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run one command and return its exit code."""
+    try:
+        cli.main(args=argv, prog_name="kitops", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as error:
+        click.echo(error.format_message())
+        return 0
+    except click.exceptions.Exit as done:
+        return done.exit_code
+    except click.Abort:
+        _say("aborted, nothing was changed")
+        return 1
+    except click.ClickException as error:
+        _say(f"error: {error.format_message()}")
+        return error.exit_code
+    except KitopsError as error:
+        _say(str(error))
+        return error.exit_code
+    except KeyboardInterrupt:
+        _say("interrupted, the open transaction was rolled back")
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as error:  # last resort: one line, never a traceback
+        if os.environ.get("KITOPS_DEBUG"):
+            raise
+        _say(f"internal error ({type(error).__name__}): {error}; set KITOPS_DEBUG=1 for details")
+        return 70
+    finally:
+        from kitops.cli.app import close_databases
+
+        close_databases()
+    return 0
+
+
+def main() -> None:
+    sys.exit(run())

@@ -1,0 +1,48 @@
+"""The root ``kitops`` group and its global options."""
+
+from __future__ import annotations
+
+import click
+
+from kitops import __version__
+from kitops.cli.catalog import catalog, location
+from kitops.cli.context import Context, close_databases, user_option_default
+from kitops.cli.database import db, demo, import_
+from kitops.cli.stock import stock
+
+__all__ = ["cli", "close_databases"]
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.version_option(__version__, prog_name="kitops")
+@click.option(
+    "--db",
+    "db_url",
+    metavar="URL",
+    envvar="KITOPS_DATABASE_URL",
+    help="Database URL (sqlite:///PATH or postgresql://...). "
+    "Default: $KITOPS_DATABASE_URL, else kitops.db in the user data folder.",
+)
+@click.option(
+    "--user",
+    metavar="NAME",
+    envvar="KITOPS_USER",
+    help="Who is acting, for the ledger and audit log. Default: $KITOPS_USER, else your login.",
+)
+@click.pass_context
+def cli(ctx: click.Context, db_url: str | None, user: str | None) -> None:
+    """kitops: the stockroom of clinics selling lot-tracked serum, stamps and home kits.
+
+    Exit codes: 0 done, 1 refused (the stock, a lot's status or the database said no),
+    2 bad input (unknown SKU or location, malformed value). A refused command writes nothing.
+    """
+    name = (user or user_option_default()).strip()
+    if not name or len(name) > 64:
+        raise click.BadParameter(f"{name!r} must be 1-64 characters", param_hint="'--user'")
+    ctx.obj = Context(db_url=db_url or None, user=name)
+
+
+for command in (db, demo, import_, catalog, location, stock):
+    cli.add_command(command)

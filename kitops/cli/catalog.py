@@ -1,0 +1,193 @@
+"""``kitops catalog`` and ``kitops location``."""
+
+from __future__ import annotations
+
+import click
+
+from kitops.cli.context import Context, pass_context
+from kitops.cli.output import emit_json, emit_table, say
+
+KINDS = ["serum_vial", "derma_stamp", "consumable", "kit"]
+
+
+@click.group()
+def catalog() -> None:
+    """Products and kit recipes."""
+
+
+@catalog.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of products.")
+@pass_context
+def list_products(ctx: Context, as_json: bool) -> None:
+    """List every product with its kind, needle length and recipe."""
+    from kitops.services.catalog import list_products as service
+
+    products = service(ctx.uow(readonly=True))
+    if as_json:
+        emit_json(products)
+        return
+    emit_table(
+        ["SKU", "name", "kind", "unit", "needle mm", "home", "lots", "release", "recipe"],
+        [
+            (
+                p.sku,
+                p.name,
+                p.kind,
+                p.unit,
+                p.needle_mm,
+                "yes" if p.at_home_allowed else "no",
+                "yes" if p.lot_tracked else "no",
+                "yes" if p.requires_release else "no",
+                " + ".join(f"{line.quantity}×{line.component_sku}" for line in p.recipe),
+            )
+            for p in products
+        ],
+    )
+
+
+@catalog.command("add-product")
+@click.argument("sku")
+@click.option("--name", required=True, help="What the stockroom calls it.")
+@click.option("--kind", required=True, type=click.Choice(KINDS), help="What sort of item.")
+@click.option("--unit", default="", help="Unit of stock (default by kind: vial, each, kit).")
+@click.option("--gtin", help="GTIN-8/12/13/14 printed on the barcode.")
+@click.option("--ml", metavar="N", help="Volume in millilitres (serum vials).")
+@click.option("--needle-mm", metavar="N", help="Needle length in mm (derma stamps).")
+@click.option(
+    "--at-home/--clinic-only",
+    default=None,
+    help="May go home with a patient. Default: yes unless the needle is over the at-home maximum.",
+)
+@click.option(
+    "--lot-tracked/--not-lot-tracked",
+    default=None,
+    help="Track lots and expiry. Default: yes for serum vials and kits.",
+)
+@click.option(
+    "--requires-release/--auto-release",
+    default=None,
+    help="New lots wait in quarantine until released. Default: yes for serum vials.",
+)
+@click.option("--shelf-life-days", type=click.IntRange(0, 36500), help="Typical shelf life.")
+@click.option(
+    "--expiry-alert-days", type=click.IntRange(0, 36500), default=90, show_default=True,
+    help="Warn this many days before a lot expires.",
+)  # fmt: skip
+@click.option(
+    "--min-shelf-life-days", type=click.IntRange(0, 36500), default=30, show_default=True,
+    help="Refuse receipts expiring sooner than this.",
+)  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Print the new product as JSON.")
+@pass_context
+def add_product(
+    ctx: Context,
+    sku: str,
+    name: str,
+    kind: str,
+    unit: str,
+    gtin: str | None,
+    ml: str | None,
+    needle_mm: str | None,
+    at_home: bool | None,
+    lot_tracked: bool | None,
+    requires_release: bool | None,
+    shelf_life_days: int | None,
+    expiry_alert_days: int,
+    min_shelf_life_days: int,
+    as_json: bool,
+) -> None:
+    """Add a product to the catalogue."""
+    from kitops.services import catalog as service
+
+    spec = service.parse_product(
+        sku, name, kind,
+        unit=unit, gtin=gtin, ml=ml, needle_mm=needle_mm, at_home=at_home,
+        lot_tracked=lot_tracked, requires_release=requires_release,
+        shelf_life_days=shelf_life_days, expiry_alert_days=expiry_alert_days,
+        min_shelf_life_on_receipt_days=min_shelf_life_days,
+    )  # fmt: skip
+    product = service.add_product(ctx.uow(), spec)
+    if as_json:
+        emit_json(product)
+    else:
+        say(f"added {product.sku}: {product.name} ({product.kind})")
+
+
+@catalog.command("add-recipe")
+@click.argument("kit_sku")
+@click.argument("components", nargs=-1, required=True, metavar="COMPONENT_SKU=QTY...")
+@click.option("--json", "as_json", is_flag=True, help="Print the kit product as JSON.")
+@pass_context
+def add_recipe(ctx: Context, kit_sku: str, components: tuple[str, ...], as_json: bool) -> None:
+    """Set the bill of materials of a kit, e.g. KIT-HOME-6W SERUM-5ML=6 STAMP-0.5=1.
+
+    An at-home kit refuses stamps longer than the at-home maximum needle length.
+    """
+    from kitops.services import catalog as service
+
+    product = service.set_recipe(ctx.uow(), kit_sku, list(components))
+    if as_json:
+        emit_json(product)
+    else:
+        parts = " + ".join(f"{line.quantity}×{line.component_sku}" for line in product.recipe)
+        say(f"recipe of {product.sku}: {parts}")
+
+
+@click.group()
+def location() -> None:
+    """Clinics, stockrooms, fridges and shelves."""
+
+
+@location.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of locations.")
+@pass_context
+def list_locations(ctx: Context, as_json: bool) -> None:
+    """List the location tree, clinics first, then the virtual ends of moves."""
+    from kitops.services.locations import list_locations as service
+
+    locations = service(ctx.uow(readonly=True))
+    if as_json:
+        emit_json(locations)
+        return
+    emit_table(
+        ["code", "name", "kind", "parent", "clinic", "time zone", "currency"],
+        [
+            (loc.code, loc.name, loc.kind, loc.parent, loc.clinic, loc.timezone, loc.currency)
+            for loc in sorted(locations, key=lambda loc: (loc.virtual, loc.clinic or "", loc.code))
+        ],
+    )
+
+
+@location.command("add")
+@click.argument("code")
+@click.option("--name", required=True, help="What people call it.")
+@click.option("--parent", metavar="CODE", help="The location it sits in (none for a clinic).")
+@click.option(
+    "--kind",
+    type=click.Choice(["clinic", "stockroom", "fridge", "shelf", "quarantine"]),
+    help="Default: clinic without --parent, shelf with one.",
+)
+@click.option("--timezone", metavar="ZONE", help="IANA time zone of a clinic, e.g. Europe/London.")
+@click.option("--currency", metavar="CUR", help="ISO 4217 currency of a clinic, e.g. GBP.")
+@click.option("--json", "as_json", is_flag=True, help="Print the new location as JSON.")
+@pass_context
+def add_location(
+    ctx: Context,
+    code: str,
+    name: str,
+    parent: str | None,
+    kind: str | None,
+    timezone: str | None,
+    currency: str | None,
+    as_json: bool,
+) -> None:
+    """Add a clinic, or a stockroom, fridge or shelf inside one."""
+    from kitops.services.locations import add_location as service
+
+    added = service(
+        ctx.uow(), code, name, parent=parent, kind=kind, timezone=timezone, currency=currency
+    )
+    if as_json:
+        emit_json(added)
+    else:
+        say(f"added {added.kind} {added.code}: {added.name}")

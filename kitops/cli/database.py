@@ -1,0 +1,158 @@
+"""``kitops db``, ``kitops demo`` and ``kitops import``."""
+
+from __future__ import annotations
+
+import click
+
+from kitops.cli.context import Context, pass_context
+from kitops.cli.output import emit_json, emit_table, say
+
+
+@click.group()
+def db() -> None:
+    """Set up, check and back up the database."""
+
+
+@db.command()
+@pass_context
+def upgrade(ctx: Context) -> None:
+    """Migrate the database schema to this kitops' version (creates it when new)."""
+    from kitops.services import admin
+
+    before, after = admin.upgrade(ctx.database(check_schema=False))
+    if before == after:
+        say(f"database already at revision {after}")
+    else:
+        say(f"database migrated from {before or 'empty'} to revision {after}")
+
+
+@db.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: {url, revision, head}.")
+@pass_context
+def current(ctx: Context, as_json: bool) -> None:
+    """Show the database and its schema revision beside the one this kitops needs."""
+    from kitops.services import admin
+
+    database = ctx.database(check_schema=False)
+    revision, head = admin.current(database)
+    if as_json:
+        emit_json({"url": database.display_url, "revision": revision, "head": head})
+        return
+    state = "up to date" if revision == head else "run `kitops db upgrade`"
+    say(f"{database.display_url}\nrevision {revision or 'none'} (head {head}): {state}")
+
+
+@db.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: {ok, balances_checked, ...}.")
+@pass_context
+def check(ctx: Context, as_json: bool) -> None:
+    """Verify every balance equals the sum of its moves and none is negative.
+
+    Exits 1 and lists every difference when the ledger and balances disagree.
+    """
+    from kitops.errors import IntegrityProblem
+    from kitops.services import admin
+
+    report = admin.check(ctx.uow(readonly=True))
+    if as_json:
+        emit_json(report)
+    elif report.ok:
+        say(f"ok: {report.balances_checked} balances match {report.moves} ledger moves")
+    else:
+        emit_table(
+            ["SKU", "lot", "location", "balance", "moves", "problem"],
+            [
+                (p.sku, p.lot, p.location, p.recorded, p.from_moves, p.problem)
+                for p in report.problems
+            ],
+            title=f"{len(report.problems)} balances do not match the ledger",
+            right=("balance", "moves"),
+        )
+    if not report.ok:
+        raise IntegrityProblem(f"{len(report.problems)} balances do not match the ledger")
+
+
+@db.command()
+@click.argument("path", type=click.Path(dir_okay=False))
+@pass_context
+def backup(ctx: Context, path: str) -> None:
+    """Write a consistent copy of the SQLite database to PATH, safe while others work.
+
+    On PostgreSQL this prints the pg_dump command to use instead.
+    """
+    from kitops.services import admin
+
+    target = admin.backup(ctx.database(check_schema=False), path)
+    say(f"backup written to {target}")
+
+
+@click.command()
+@click.option("--reset", is_flag=True, help="Erase EVERYTHING in the database first.")
+@click.option("--yes", is_flag=True, help="Do not ask before --reset erases the database.")
+@click.option(
+    "--if-empty", is_flag=True, help="Load only into an empty database; otherwise do nothing."
+)
+@click.option(
+    "--as-of",
+    metavar="YYYY-MM-DD",
+    help="Date the demo expiries are counted from (default: today).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: {as_of, clinics, ...}.")
+@pass_context
+def demo(
+    ctx: Context, reset: bool, yes: bool, if_empty: bool, as_of: str | None, as_json: bool
+) -> None:
+    """Load the demo data set: clinics LON, ESX, VIE; serum lots; stamps; the home kit."""
+    from kitops.domain.ledger import parse_date
+    from kitops.services import demo as demo_service
+
+    day = parse_date(as_of, "as_of") if as_of else None
+    if reset:
+        database = ctx.database(check_schema=False)
+        if not yes:
+            click.confirm(
+                f"Erase every record in {database.display_url} and load the demo data?",
+                abort=True,
+            )
+        demo_service.reset(database)
+    elif if_empty and not demo_service.is_empty(ctx.uow(readonly=True)):
+        say("the database already holds data; demo data not loaded")
+        return
+    summary = demo_service.load(ctx.uow(), day)
+    if as_json:
+        emit_json(summary)
+    else:
+        say(
+            f"demo data loaded as of {summary.as_of}: {summary.clinics} clinics, "
+            f"{summary.products} products, {summary.lots} lots, {summary.moves} receipts"
+        )
+
+
+@click.command("import")
+@click.argument("kind", type=click.Choice(["products", "locations", "stock"]))
+@click.argument("file", metavar="FILE.csv")
+@click.option("--dry-run", is_flag=True, help="Validate every row, write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: {kind, rows, created, dry_run}.")
+@pass_context
+def import_(ctx: Context, kind: str, file: str, dry_run: bool, as_json: bool) -> None:
+    """Onboard products, locations or opening stock from a CSV file.
+
+    \b
+    products:  sku,name,kind[,unit,gtin,ml,needle_mm,at_home,lot_tracked,
+               requires_release,shelf_life_days,expiry_alert_days,
+               min_shelf_life_on_receipt_days]
+    locations: code,name[,parent,kind,timezone,currency]
+    stock:     sku,quantity,location[,lot,expiry,status,unit_cost,currency]
+
+    Any bad row refuses the whole file (exit 2): nothing is written and every bad
+    row is listed with its line number.
+    """
+    from kitops.services.imports import import_file
+
+    report = import_file(ctx.uow(), kind, file, dry_run=dry_run)
+    if as_json:
+        emit_json(report)
+    elif dry_run:
+        say(f"{file}: {report.rows} {kind} rows are valid (dry run, nothing written)")
+    else:
+        say(f"{file}: imported {report.rows} {kind} rows")

@@ -1,0 +1,69 @@
+"""``kitops stock``: what is on the shelves."""
+
+from __future__ import annotations
+
+import click
+
+from kitops.cli.context import Context, pass_context
+from kitops.cli.output import emit_json, emit_table, say
+
+
+@click.command()
+@click.option("--location", metavar="LOC", help="A clinic or location; includes what is below it.")
+@click.option("--sku", metavar="SKU", help="Only this product.")
+@click.option(
+    "--include-unavailable",
+    is_flag=True,
+    help="Also list quarantined, recalled and expired stock.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of stock lines.")
+@pass_context
+def stock(
+    ctx: Context, location: str | None, sku: str | None, include_unavailable: bool, as_json: bool
+) -> None:
+    """Stock on hand by clinic, product, lot and location, earliest expiry first.
+
+    Without --include-unavailable only released, in-date stock is listed.
+    """
+    from kitops.services.stock import stock_on_hand
+
+    lines = stock_on_hand(
+        ctx.uow(readonly=True),
+        location=location,
+        sku=sku,
+        include_unavailable=include_unavailable,
+    )
+    if as_json:
+        emit_json(lines)
+        return
+    if not lines:
+        say("no stock matches")
+        return
+    styles: list[str | None] = []
+    for line in lines:
+        if not line.available:
+            styles.append("red" if line.status in ("expired", "recalled") else "yellow")
+        elif line.days_to_expiry is not None and line.days_to_expiry <= 30:
+            styles.append("magenta")
+        else:
+            styles.append(None)
+    emit_table(
+        ["clinic", "location", "SKU", "lot", "expiry", "days", "status", "qty"],
+        [
+            (
+                line.clinic,
+                line.location,
+                line.sku,
+                line.lot,
+                line.expiry,
+                line.days_to_expiry,
+                line.status,
+                line.quantity,
+            )
+            for line in lines
+        ],
+        right=("days", "qty"),
+        styles=styles,
+    )
+    total = sum(line.quantity for line in lines)
+    say(f"{len(lines)} lines, {total} units")

@@ -1,0 +1,105 @@
+"""The database handle: one engine and its session factories per URL.
+
+SQLite connections get WAL, foreign keys and a busy timeout. Write transactions on
+SQLite start with ``BEGIN IMMEDIATE`` so two writers queue at the start instead of
+failing half-way; read-only units of work use a plain deferred ``BEGIN``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session, sessionmaker
+
+from kitops.errors import InvalidInput
+
+DEFAULT_BUSY_TIMEOUT_MS = 5_000
+
+
+def default_sqlite_path() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("kitops", appauthor=False)) / "kitops.db"
+
+
+def resolve_url(url: str | None = None) -> str:
+    """``--db`` wins, then ``KITOPS_DATABASE_URL``, then the SQLite file in the data dir."""
+    chosen = url or os.environ.get("KITOPS_DATABASE_URL") or ""
+    if not chosen:
+        return f"sqlite:///{default_sqlite_path()}"
+    try:
+        parsed = make_url(chosen)
+    except ArgumentError:
+        raise InvalidInput("database URL", chosen, "is not a database URL") from None
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise InvalidInput("database URL", chosen, "kitops runs on SQLite or PostgreSQL")
+    return parsed.render_as_string(hide_password=False)
+
+
+@dataclass(frozen=True)
+class Database:
+    url: str
+    engine: Engine
+    read_sessions: sessionmaker[Session]
+    write_sessions: sessionmaker[Session]
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @property
+    def display_url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    busy_ms = int(os.environ.get("KITOPS_BUSY_TIMEOUT_MS", DEFAULT_BUSY_TIMEOUT_MS))
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get("kitops_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def open_database(url: str | None = None) -> Database:
+    resolved = resolve_url(url)
+    parsed = make_url(resolved)
+    kwargs: dict[str, Any] = {}
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:" and not database.startswith("file:"):
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    else:
+        kwargs["pool_pre_ping"] = True
+    engine = create_engine(resolved, **kwargs)
+    if engine.dialect.name == "sqlite":
+        _sqlite_setup(engine)
+    write_engine = engine.execution_options(kitops_write=True)
+    return Database(
+        url=resolved,
+        engine=engine,
+        read_sessions=sessionmaker(bind=engine, expire_on_commit=False),
+        write_sessions=sessionmaker(bind=write_engine, expire_on_commit=False),
+    )

@@ -1,0 +1,78 @@
+"""Alembic, driven from code: upgrade, current revision and the head check.
+
+``HEAD_REVISION`` names the newest migration so the everyday head check needs one
+small query and no Alembic import; a test keeps it equal to the scripts' head.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import inspect, text
+
+from kitops.errors import DatabaseNotReady
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+    from kitops.data.engine import Database
+
+HEAD_REVISION = "0001"
+
+
+def migrations_dir() -> Path:
+    here = Path(__file__).resolve().parent.parent
+    for candidate in (here.parent / "migrations", here / "_migrations"):
+        if (candidate / "env.py").is_file():
+            return candidate
+    raise DatabaseNotReady("the migration scripts are missing from this installation")
+
+
+def alembic_config(db: Database) -> Config:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir()))
+    config.attributes["engine"] = db.engine
+    return config
+
+
+def upgrade(db: Database, revision: str = "head") -> None:
+    from alembic import command
+
+    command.upgrade(alembic_config(db), revision)
+
+
+def downgrade(db: Database, revision: str = "base") -> None:
+    from alembic import command
+
+    command.downgrade(alembic_config(db), revision)
+
+
+def current_revision(db: Database) -> str | None:
+    with db.engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def ensure_current(db: Database) -> None:
+    """Refuse to work on a database whose schema is not at this code's head."""
+    revision = current_revision(db)
+    if revision == HEAD_REVISION:
+        return
+    where = db.display_url
+    if revision is None:
+        raise DatabaseNotReady(
+            f"the database at {where} is not set up; run `kitops db upgrade` first"
+        )
+    if revision.isdigit() and revision > HEAD_REVISION:
+        raise DatabaseNotReady(
+            f"the database at {where} is at schema revision {revision}, newer than this "
+            f"kitops ({HEAD_REVISION}); install the kitops release that wrote it"
+        )
+    raise DatabaseNotReady(
+        f"the database at {where} is at schema revision {revision}, this kitops needs "
+        f"{HEAD_REVISION}; run `kitops db upgrade` (after a backup: `kitops db backup PATH`)"
+    )

@@ -1,0 +1,290 @@
+"""Repositories: queries and writes over a session they are given, never one they open."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from kitops.data.schema import (
+    AuditRow,
+    LocationRow,
+    LotRow,
+    ProductRow,
+    RecipeLineRow,
+    SettingRow,
+    StockBalanceRow,
+    StockMoveRow,
+    SupplierItemRow,
+    SupplierRow,
+    utcnow,
+)
+from kitops.domain.ledger import BalanceKey, Move, apply_changes, balance_changes
+from kitops.domain.locations import PHYSICAL_KINDS
+from kitops.errors import InvalidInput
+
+
+class Products:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def by_sku(self, sku: str) -> ProductRow | None:
+        return self.session.scalar(select(ProductRow).where(ProductRow.sku == sku))
+
+    def get(self, sku: str, field: str = "sku") -> ProductRow:
+        row = self.by_sku(sku)
+        if row is None:
+            raise InvalidInput(field, sku, "no product has this SKU (see `kitops catalog list`)")
+        return row
+
+    def by_gtin(self, gtin: str) -> ProductRow | None:
+        return self.session.scalar(select(ProductRow).where(ProductRow.gtin == gtin))
+
+    def all(self) -> Sequence[ProductRow]:
+        return self.session.scalars(select(ProductRow).order_by(ProductRow.sku)).all()
+
+    def add(self, row: ProductRow) -> ProductRow:
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def recipe(self, kit: ProductRow) -> Sequence[RecipeLineRow]:
+        return self.session.scalars(
+            select(RecipeLineRow)
+            .where(RecipeLineRow.kit_product_id == kit.id)
+            .order_by(RecipeLineRow.position)
+        ).all()
+
+    def replace_recipe(self, kit: ProductRow, lines: Iterable[tuple[ProductRow, int]]) -> None:
+        for old in self.recipe(kit):
+            self.session.delete(old)
+        self.session.flush()
+        for position, (component, quantity) in enumerate(lines):
+            self.session.add(
+                RecipeLineRow(
+                    kit_product_id=kit.id,
+                    component_product_id=component.id,
+                    quantity=quantity,
+                    position=position,
+                )
+            )
+        self.session.flush()
+
+
+class Locations:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def by_code(self, code: str) -> LocationRow | None:
+        return self.session.scalar(select(LocationRow).where(LocationRow.code == code))
+
+    def get(self, code: str, field: str = "location") -> LocationRow:
+        row = self.by_code(code)
+        if row is None:
+            raise InvalidInput(
+                field, code, "no location has this code (see `kitops location list`)"
+            )
+        return row
+
+    def all(self) -> Sequence[LocationRow]:
+        return self.session.scalars(select(LocationRow).order_by(LocationRow.id)).all()
+
+    def physical_ids(self) -> set[int]:
+        kinds = [k.value for k in PHYSICAL_KINDS]
+        return set(self.session.scalars(select(LocationRow.id).where(LocationRow.kind.in_(kinds))))
+
+    def add(self, row: LocationRow) -> LocationRow:
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+
+class Lots:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def find(self, product_id: int, code: str) -> LotRow | None:
+        return self.session.scalar(
+            select(LotRow).where(LotRow.product_id == product_id, LotRow.code == code)
+        )
+
+    def add(self, row: LotRow) -> LotRow:
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+
+class Suppliers:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def by_code(self, code: str) -> SupplierRow | None:
+        return self.session.scalar(select(SupplierRow).where(SupplierRow.code == code))
+
+    def add(self, row: SupplierRow, items: Iterable[SupplierItemRow] = ()) -> SupplierRow:
+        self.session.add(row)
+        self.session.flush()
+        for item in items:
+            item.supplier_id = row.id
+            self.session.add(item)
+        self.session.flush()
+        return row
+
+
+class Settings:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, key: str, default: str) -> str:
+        value = self.session.scalar(select(SettingRow.value).where(SettingRow.key == key))
+        return default if value is None else value
+
+
+@dataclass(frozen=True)
+class PostedMove:
+    move: Move
+    product_id: int
+
+
+class Ledger:
+    """Writes moves and keeps ``stock_balances`` in step, in the caller's transaction."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _current(self, keys: Sequence[BalanceKey]) -> dict[BalanceKey, int]:
+        """Current balances of ``keys``, locked on PostgreSQL in a fixed order."""
+        found: dict[BalanceKey, int] = {}
+        if not keys:
+            return found
+        ordered = sorted(keys)
+        for chunk_start in range(0, len(ordered), 500):
+            chunk = ordered[chunk_start : chunk_start + 500]
+            lot_ids = {lot for lot, _ in chunk}
+            loc_ids = {loc for _, loc in chunk}
+            stmt = (
+                select(
+                    StockBalanceRow.lot_id, StockBalanceRow.location_id, StockBalanceRow.quantity
+                )
+                .where(StockBalanceRow.lot_id.in_(lot_ids))
+                .where(StockBalanceRow.location_id.in_(loc_ids))
+                .order_by(StockBalanceRow.lot_id, StockBalanceRow.location_id)
+                .with_for_update()
+            )
+            wanted = set(chunk)
+            for lot_id, loc_id, qty in self.session.execute(stmt):
+                if (lot_id, loc_id) in wanted:
+                    found[(lot_id, loc_id)] = qty
+        return found
+
+    def post(
+        self,
+        moves: Sequence[PostedMove],
+        *,
+        reason: str,
+        actor: str,
+        reference: str | None = None,
+        audit_id: int | None = None,
+        physical: set[int] | None = None,
+    ) -> None:
+        """Record ``moves`` and apply them to the balances; refuses a negative balance."""
+        if not moves:
+            return
+        if physical is None:
+            physical = Locations(self.session).physical_ids()
+        changes = balance_changes((m.move for m in moves), physical)
+        current = self._current(list(changes))
+        after = apply_changes(current, changes)
+        product_of = {m.move.lot_id: m.product_id for m in moves}
+        now = utcnow()
+        self.session.execute(
+            insert(StockMoveRow),
+            [
+                {
+                    "product_id": m.product_id,
+                    "lot_id": m.move.lot_id,
+                    "from_location_id": m.move.from_location_id,
+                    "to_location_id": m.move.to_location_id,
+                    "quantity": m.move.quantity,
+                    "reason": reason,
+                    "actor": actor,
+                    "created_at": now,
+                    "reference": reference,
+                    "audit_id": audit_id,
+                }
+                for m in moves
+            ],
+        )
+        new_rows = [
+            {"lot_id": lot, "location_id": loc, "product_id": product_of[lot], "quantity": qty}
+            for (lot, loc), qty in after.items()
+            if (lot, loc) not in current
+        ]
+        if new_rows:
+            self.session.execute(insert(StockBalanceRow), new_rows)
+        changed = [
+            {"b_lot": lot, "b_loc": loc, "b_qty": qty}
+            for (lot, loc), qty in after.items()
+            if (lot, loc) in current and current[(lot, loc)] != qty
+        ]
+        if changed:
+            table = cast(Table, StockBalanceRow.__table__)
+            self.session.connection().execute(
+                update(table)
+                .where(table.c.lot_id == bindparam("b_lot"))
+                .where(table.c.location_id == bindparam("b_loc"))
+                .values(quantity=bindparam("b_qty")),
+                changed,
+            )
+
+    def sums_by_balance_key(self, physical: set[int]) -> dict[BalanceKey, int]:
+        """What the ledger says each (lot, physical location) should hold."""
+        sums: dict[BalanceKey, int] = {}
+        incoming = select(
+            StockMoveRow.lot_id, StockMoveRow.to_location_id, func.sum(StockMoveRow.quantity)
+        ).group_by(StockMoveRow.lot_id, StockMoveRow.to_location_id)
+        outgoing = select(
+            StockMoveRow.lot_id, StockMoveRow.from_location_id, func.sum(StockMoveRow.quantity)
+        ).group_by(StockMoveRow.lot_id, StockMoveRow.from_location_id)
+        for sign, stmt in ((1, incoming), (-1, outgoing)):
+            for lot_id, loc_id, qty in self.session.execute(stmt):
+                if loc_id in physical:
+                    sums[(lot_id, loc_id)] = sums.get((lot_id, loc_id), 0) + sign * int(qty)
+        return sums
+
+    def balances(self) -> dict[BalanceKey, int]:
+        rows = self.session.execute(
+            select(StockBalanceRow.lot_id, StockBalanceRow.location_id, StockBalanceRow.quantity)
+        )
+        return {(lot, loc): qty for lot, loc, qty in rows}
+
+
+class Audit:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def record(
+        self,
+        *,
+        actor: str,
+        action: str,
+        entity: str,
+        entity_key: str,
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
+    ) -> AuditRow:
+        row = AuditRow(
+            actor=actor,
+            action=action,
+            entity=entity,
+            entity_key=entity_key,
+            before=before,
+            after=after,
+            at=utcnow(),
+        )
+        self.session.add(row)
+        self.session.flush()
+        return row

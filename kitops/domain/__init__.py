@@ -1,0 +1,1 @@
+"""Pure domain rules: standard library and python-dateutil only, no I/O."""

@@ -1,0 +1,260 @@
+"""Products, kit recipes and the rules that keep them safe.
+
+Lengths and volumes are held as whole micrometres and microlitres so that no float
+ever stands for a quantity; the boundary converts from the millimetres and
+millilitres people type.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+
+from kitops.errors import InvalidInput
+
+
+class ProductKind(StrEnum):
+    SERUM_VIAL = "serum_vial"
+    DERMA_STAMP = "derma_stamp"
+    CONSUMABLE = "consumable"
+    KIT = "kit"
+
+
+DEFAULT_UNITS: Mapping[ProductKind, str] = {
+    ProductKind.SERUM_VIAL: "vial",
+    ProductKind.DERMA_STAMP: "each",
+    ProductKind.CONSUMABLE: "each",
+    ProductKind.KIT: "kit",
+}
+
+# The at-home maximum needle length (seed 000: 0.4 to 0.6 mm at home). It is the
+# default of the ``at_home_max_needle_mm`` setting, not a constant of the rules.
+DEFAULT_AT_HOME_MAX_NEEDLE_UM = 600
+MAX_NEEDLE_UM = 5_000
+
+_SKU = re.compile(r"^[A-Z0-9][A-Z0-9._-]{0,63}$")
+_GTIN_LENGTHS = (8, 12, 13, 14)
+
+
+def parse_sku(value: str, field: str = "sku") -> str:
+    sku = value.strip().upper()
+    if not _SKU.match(sku):
+        raise InvalidInput(
+            field, value, "must be 1-64 letters, digits, '.', '_' or '-', starting alphanumeric"
+        )
+    return sku
+
+
+def parse_kind(value: str, field: str = "kind") -> ProductKind:
+    try:
+        return ProductKind(value.strip().lower())
+    except ValueError:
+        choices = "|".join(k.value for k in ProductKind)
+        raise InvalidInput(field, value, f"must be one of {choices}") from None
+
+
+def _decimal(value: str | Decimal, field: str) -> Decimal:
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise InvalidInput(field, value, "is not a number") from None
+    if not number.is_finite():
+        raise InvalidInput(field, value, "is not a number")
+    return number
+
+
+def mm_to_um(value: str | Decimal, field: str = "needle_mm") -> int:
+    """``"0.5"`` → 500. Refuses lengths outside (0, 5] mm and finer than a micrometre."""
+    um = _decimal(value, field) * 1000
+    if um != um.to_integral_value():
+        raise InvalidInput(field, value, "is finer than a micrometre")
+    if not 0 < um <= MAX_NEEDLE_UM:
+        raise InvalidInput(field, value, "must be more than 0 and at most 5 mm")
+    return int(um)
+
+
+def ml_to_ul(value: str | Decimal, field: str = "ml") -> int:
+    """``"5"`` → 5000 microlitres. Refuses zero, negatives and sub-microlitre values."""
+    ul = _decimal(value, field) * 1000
+    if ul != ul.to_integral_value():
+        raise InvalidInput(field, value, "is finer than a microlitre")
+    if not 0 < ul <= 1_000_000:
+        raise InvalidInput(field, value, "must be more than 0 and at most 1000 ml")
+    return int(ul)
+
+
+def um_to_mm(um: int | None) -> Decimal | None:
+    return None if um is None else (Decimal(um) / 1000).normalize()
+
+
+def ul_to_ml(ul: int | None) -> Decimal | None:
+    return None if ul is None else (Decimal(ul) / 1000).normalize()
+
+
+def format_mm(um: int | None) -> str:
+    mm = um_to_mm(um)
+    return "" if mm is None else f"{mm:f}"
+
+
+def gtin_shape(value: str, field: str = "gtin") -> str:
+    """Checks the shape of a GTIN; the check digit is verified by the GS1 adapter."""
+    digits = value.strip()
+    if not digits.isdigit() or len(digits) not in _GTIN_LENGTHS:
+        raise InvalidInput(field, value, "must be 8, 12, 13 or 14 digits")
+    return digits.zfill(14)
+
+
+@dataclass(frozen=True)
+class ProductSpec:
+    """What a person gives to define a product, already parsed into exact units."""
+
+    sku: str
+    name: str
+    kind: ProductKind
+    unit: str
+    gtin: str | None = None
+    volume_ul: int | None = None
+    needle_um: int | None = None
+    at_home_allowed: bool | None = None
+    lot_tracked: bool | None = None
+    requires_release: bool | None = None
+    shelf_life_days: int | None = None
+    expiry_alert_days: int = 90
+    min_shelf_life_on_receipt_days: int = 30
+
+
+def complete_product(spec: ProductSpec, at_home_max_needle_um: int) -> ProductSpec:
+    """Fill the defaults a stockroom expects and refuse combinations that make no sense.
+
+    - a derma stamp needs a needle length; nothing else has one;
+    - serum vials need a volume, are lot-tracked and wait for release by default;
+    - a stamp longer than the at-home maximum can never be marked for home use.
+    """
+    if not spec.name.strip():
+        raise InvalidInput("name", spec.name, "must not be empty")
+    if spec.kind is ProductKind.DERMA_STAMP and spec.needle_um is None:
+        raise InvalidInput("needle_mm", None, "a derma stamp needs its needle length")
+    if spec.kind is not ProductKind.DERMA_STAMP and spec.needle_um is not None:
+        raise InvalidInput("needle_mm", format_mm(spec.needle_um), "only derma stamps have one")
+    if spec.kind is ProductKind.SERUM_VIAL and spec.volume_ul is None:
+        raise InvalidInput("ml", None, "a serum vial needs its volume")
+    for field, days in (
+        ("shelf_life_days", spec.shelf_life_days),
+        ("expiry_alert_days", spec.expiry_alert_days),
+        ("min_shelf_life_on_receipt_days", spec.min_shelf_life_on_receipt_days),
+    ):
+        if days is not None and not 0 <= days <= 36_500:
+            raise InvalidInput(field, days, "must be between 0 and 36500 days")
+
+    needle_ok_at_home = spec.needle_um is None or spec.needle_um <= at_home_max_needle_um
+    at_home = spec.at_home_allowed
+    if at_home is None:
+        at_home = needle_ok_at_home
+    elif at_home and not needle_ok_at_home:
+        raise InvalidInput(
+            "needle_mm",
+            format_mm(spec.needle_um),
+            f"is longer than the at-home maximum of {format_mm(at_home_max_needle_um)} mm; "
+            "mark the stamp --clinic-only",
+        )
+    lot_tracked = spec.lot_tracked
+    if lot_tracked is None:
+        lot_tracked = spec.kind in (ProductKind.SERUM_VIAL, ProductKind.KIT)
+    requires_release = spec.requires_release
+    if requires_release is None:
+        requires_release = spec.kind is ProductKind.SERUM_VIAL
+    if requires_release and not lot_tracked:
+        raise InvalidInput(
+            "requires_release", True, "only lot-tracked products can wait for release"
+        )
+    return ProductSpec(
+        sku=spec.sku,
+        name=spec.name.strip(),
+        kind=spec.kind,
+        unit=spec.unit.strip() or DEFAULT_UNITS[spec.kind],
+        gtin=spec.gtin,
+        volume_ul=spec.volume_ul,
+        needle_um=spec.needle_um,
+        at_home_allowed=at_home,
+        lot_tracked=lot_tracked,
+        requires_release=requires_release,
+        shelf_life_days=spec.shelf_life_days,
+        expiry_alert_days=spec.expiry_alert_days,
+        min_shelf_life_on_receipt_days=spec.min_shelf_life_on_receipt_days,
+    )
+
+
+@dataclass(frozen=True)
+class RecipeComponent:
+    """A component as the recipe rules need to see it."""
+
+    sku: str
+    kind: ProductKind
+    needle_um: int | None
+    at_home_allowed: bool
+    quantity: int
+
+
+def parse_component(text: str) -> tuple[str, int]:
+    """``"SERUM-5ML=6"`` → ``("SERUM-5ML", 6)``."""
+    sku, sep, qty = text.partition("=")
+    if not sep:
+        raise InvalidInput("component", text, "must be written SKU=QTY, e.g. SERUM-5ML=6")
+    return parse_sku(sku, "component"), parse_positive_int(qty, f"quantity of {sku.strip()}")
+
+
+def check_recipe(
+    kit_sku: str,
+    kit_kind: ProductKind,
+    kit_at_home: bool,
+    components: list[RecipeComponent],
+    at_home_max_needle_um: int,
+) -> None:
+    """A recipe builds a kit product from non-kit parts; a kit that goes home holds
+    no stamp longer than the at-home maximum and nothing marked clinic-only."""
+    if kit_kind is not ProductKind.KIT:
+        raise InvalidInput("kit_sku", kit_sku, f"is a {kit_kind.value}, not a kit")
+    if not components:
+        raise InvalidInput("components", "", "a recipe needs at least one component")
+    seen: set[str] = set()
+    for part in components:
+        if part.sku in seen:
+            raise InvalidInput("component", part.sku, "is listed twice")
+        seen.add(part.sku)
+        if part.kind is ProductKind.KIT:
+            raise InvalidInput("component", part.sku, "a kit cannot contain another kit")
+        if part.quantity <= 0:
+            raise InvalidInput(f"quantity of {part.sku}", part.quantity, "must be at least 1")
+        too_long = part.needle_um is None or part.needle_um > at_home_max_needle_um
+        if kit_at_home and part.kind is ProductKind.DERMA_STAMP and too_long:
+            raise InvalidInput(
+                "component",
+                part.sku,
+                f"has a {format_mm(part.needle_um)} mm needle; an at-home kit allows at "
+                f"most {format_mm(at_home_max_needle_um)} mm",
+            )
+        if kit_at_home and not part.at_home_allowed:
+            raise InvalidInput("component", part.sku, "is clinic-only; it cannot go home in a kit")
+
+
+def parse_positive_int(value: str | int, field: str) -> int:
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise InvalidInput(field, value, "must be a whole number") from None
+    if number <= 0:
+        raise InvalidInput(field, value, "must be at least 1")
+    return number
+
+
+def parse_non_negative_int(value: str | int, field: str) -> int:
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise InvalidInput(field, value, "must be a whole number") from None
+    if number < 0:
+        raise InvalidInput(field, value, "must not be negative")
+    return number

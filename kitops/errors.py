@@ -1,0 +1,47 @@
+"""The error hierarchy shared by every layer.
+
+The CLI maps these to exit codes in one place (``InvalidInput`` → 2, ``Refused`` → 1)
+and the TUI to a dialog; nothing else needs to know about them.
+"""
+
+from __future__ import annotations
+
+
+class KitopsError(Exception):
+    """Base of every error kitops raises on purpose."""
+
+    exit_code = 1
+
+
+class InvalidInput(KitopsError):
+    """The caller gave a value that is malformed or names nothing that exists."""
+
+    exit_code = 2
+
+    def __init__(self, field: str, value: object, reason: str) -> None:
+        self.field = field
+        self.value = value
+        self.reason = reason
+        super().__init__(f"{field} {value!r}: {reason}")
+
+
+class Refused(KitopsError):
+    """The input is well formed, but the domain says no (not enough stock, recalled lot...)."""
+
+    exit_code = 1
+
+
+class Conflict(Refused):
+    """The operation clashes with what is already recorded (duplicate code, lot expiry)."""
+
+
+class DatabaseNotReady(KitopsError):
+    """The database is missing, or its schema is not at the revision this code expects."""
+
+    exit_code = 1
+
+
+class IntegrityProblem(KitopsError):
+    """``db check`` found balances that do not match the ledger."""
+
+    exit_code = 1

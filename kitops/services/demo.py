@@ -1,0 +1,205 @@
+"""The demo data set: three clinics, staggered serum lots, stamps, the home kit recipe.
+
+Built from DOMAIN.md; deterministic for a given ``as_of`` date (quantities come from a
+seeded generator and expiries are days from ``as_of``), so tests and screenshots are
+stable while "expiring soon" and "already expired" stay true on any day.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from kitops.data import migrate
+from kitops.data.engine import Database
+from kitops.data.repositories import PostedMove
+from kitops.data.schema import LotRow, ProductRow, StockMoveRow, SupplierItemRow, SupplierRow
+from kitops.domain.ledger import LotStatus, Move, MoveReason
+from kitops.errors import Refused
+from kitops.services import dto
+from kitops.services.catalog import create_product, parse_product, set_recipe_in
+from kitops.services.locations import create_location
+from kitops.services.unit_of_work import UnitOfWork
+
+SEED = 20261122
+
+CLINICS = [
+    # code, name, timezone, currency
+    ("LON", "London, Harley Street", "Europe/London", "GBP"),
+    ("ESX", "Essex", "Europe/London", "GBP"),
+    ("VIE", "Vienna", "Europe/Vienna", "EUR"),
+]
+
+PRODUCTS: list[dict[str, Any]] = [
+    {"sku": "SERUM-5ML", "name": "PTT-6 hair serum, 5 ml vial", "kind": "serum_vial",
+     "gtin": "5060999900014", "ml": "5", "shelf_life_days": 540, "expiry_alert_days": 90},
+    {"sku": "STAMP-0.4", "name": "Derma stamp 0.4 mm", "kind": "derma_stamp",
+     "gtin": "5060999900021", "needle_mm": "0.4", "lot_tracked": True},
+    {"sku": "STAMP-0.5", "name": "Derma stamp 0.5 mm", "kind": "derma_stamp",
+     "gtin": "5060999900038", "needle_mm": "0.5", "lot_tracked": True},
+    {"sku": "STAMP-0.6", "name": "Derma stamp 0.6 mm", "kind": "derma_stamp",
+     "gtin": "5060999900045", "needle_mm": "0.6", "lot_tracked": True},
+    {"sku": "STAMP-1.2", "name": "Derma stamp 1.2 mm (clinic only)", "kind": "derma_stamp",
+     "gtin": "5060999900052", "needle_mm": "1.2", "lot_tracked": True},
+    {"sku": "STAMP-2.0", "name": "Derma stamp 2.0 mm (clinic only)", "kind": "derma_stamp",
+     "gtin": "5060999900069", "needle_mm": "2.0", "lot_tracked": True},
+    {"sku": "CHX-0.5", "name": "Chlorhexidine 0.5% solution", "kind": "consumable",
+     "gtin": "5060999900076", "unit": "bottle"},
+    {"sku": "KIT-HOME-6W", "name": "At-home kit, 6 weeks (6 vials + 1 stamp)", "kind": "kit",
+     "gtin": "5060999900083", "at_home": True},
+]  # fmt: skip
+
+HOME_KIT_RECIPE = [("SERUM-5ML", 6), ("STAMP-0.5", 1)]
+
+SUPPLIERS = [
+    # code, name, lead time (days), currency, contact, [(sku, pack size, min order, unit cost)]
+    ("CALECIM-UK", "Calecim Professional UK", 10, "GBP", "orders-uk@calecim.example",
+     [("SERUM-5ML", 6, 12, 3500)]),
+    ("CALECIM-EU", "Calecim Professional EU", 14, "EUR", "orders-eu@calecim.example",
+     [("SERUM-5ML", 6, 12, 4100)]),
+    ("DERMASUPPLY", "Derma Supply Ltd", 5, "GBP", "sales@dermasupply.example",
+     [("STAMP-0.4", 10, 10, 450), ("STAMP-0.5", 10, 10, 450), ("STAMP-0.6", 10, 10, 450),
+      ("STAMP-1.2", 5, 5, 900), ("STAMP-2.0", 5, 5, 900), ("CHX-0.5", 12, 12, 320)]),
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DemoLot:
+    sku: str
+    code: str
+    expiry_in_days: int | None
+    status: LotStatus
+    supplier: str
+    unit_cost_minor: int
+    currency: str
+    # clinic → quantity range (low, high) drawn from the seeded generator
+    stock: dict[str, tuple[int, int]]
+
+
+LOTS = [
+    DemoLot("SERUM-5ML", "PTT6-A0412", -9, LotStatus.RELEASED, "CALECIM-UK", 3500, "GBP",
+            {"LON": (4, 8)}),  # already past its expiry: the sweep has work to do
+    DemoLot("SERUM-5ML", "PTT6-A0519", 24, LotStatus.RELEASED, "CALECIM-UK", 3500, "GBP",
+            {"LON": (10, 18), "ESX": (6, 12)}),
+    DemoLot("SERUM-5ML", "PTT6-A0603", 52, LotStatus.RELEASED, "CALECIM-UK", 3500, "GBP",
+            {"LON": (20, 30), "ESX": (12, 20)}),
+    DemoLot("SERUM-5ML", "PTT6-A0711", 88, LotStatus.RELEASED, "CALECIM-EU", 4100, "EUR",
+            {"VIE": (18, 30)}),
+    DemoLot("SERUM-5ML", "PTT6-B0902", 190, LotStatus.RELEASED, "CALECIM-UK", 3500, "GBP",
+            {"LON": (36, 60), "ESX": (24, 36)}),
+    DemoLot("SERUM-5ML", "PTT6-B1007", 260, LotStatus.RELEASED, "CALECIM-EU", 4100, "EUR",
+            {"VIE": (30, 48)}),
+    DemoLot("SERUM-5ML", "PTT6-C0115", 410, LotStatus.QUARANTINE, "CALECIM-UK", 3500, "GBP",
+            {"LON": (48, 48)}),  # just received, waiting for release
+    DemoLot("STAMP-0.4", "DS04-2401", 900, LotStatus.RELEASED, "DERMASUPPLY", 450, "GBP",
+            {"LON": (10, 20), "ESX": (10, 20), "VIE": (10, 20)}),
+    DemoLot("STAMP-0.5", "DS05-2402", 950, LotStatus.RELEASED, "DERMASUPPLY", 450, "GBP",
+            {"LON": (15, 25), "ESX": (10, 20), "VIE": (10, 20)}),
+    DemoLot("STAMP-0.6", "DS06-2402", 950, LotStatus.RELEASED, "DERMASUPPLY", 450, "GBP",
+            {"LON": (5, 10), "VIE": (5, 10)}),
+    DemoLot("STAMP-1.2", "DS12-2311", 700, LotStatus.RELEASED, "DERMASUPPLY", 900, "GBP",
+            {"LON": (4, 8), "ESX": (2, 4)}),
+    DemoLot("STAMP-2.0", "DS20-2311", 700, LotStatus.RELEASED, "DERMASUPPLY", 900, "GBP",
+            {"LON": (2, 4), "VIE": (2, 4)}),
+    DemoLot("CHX-0.5", "-", None, LotStatus.RELEASED, "DERMASUPPLY", 320, "GBP",
+            {"LON": (12, 24), "ESX": (6, 12), "VIE": (6, 12)}),
+]  # fmt: skip
+
+
+def _is_empty(uow: UnitOfWork) -> bool:
+    products = uow.session.scalar(select(func.count()).select_from(ProductRow)) or 0
+    moves = uow.session.scalar(select(func.count()).select_from(StockMoveRow)) or 0
+    return products == 0 and moves == 0
+
+
+def is_empty(uow: UnitOfWork) -> bool:
+    with uow:
+        return _is_empty(uow)
+
+
+def reset(db: Database) -> None:
+    """Erase everything: migrate down to an empty database and back up to head."""
+    migrate.downgrade(db, "base")
+    migrate.upgrade(db, "head")
+
+
+def load(uow: UnitOfWork, as_of: date | None = None) -> dto.DemoSummary:
+    """Load the demo data into an empty database, in one transaction."""
+    as_of = as_of or date.today()
+    rng = random.Random(SEED)
+    with uow:
+        if not _is_empty(uow):
+            raise Refused(
+                "the database already holds data; use `kitops demo --reset` to replace it"
+            )
+        audit_id = uow.record("demo.load", "database", "demo", after={"as_of": as_of.isoformat()})
+        for code, name, zone, currency in CLINICS:
+            create_location(uow, code, name, timezone=zone, currency=currency)
+            create_location(
+                uow, f"{code}-STORE", f"{name} stockroom", parent=code, kind="stockroom"
+            )
+            create_location(uow, f"{code}-FRIDGE", f"{name} serum fridge",
+                            parent=f"{code}-STORE", kind="fridge")  # fmt: skip
+            create_location(uow, f"{code}-SHELF", f"{name} shelf",
+                            parent=f"{code}-STORE", kind="shelf")  # fmt: skip
+            create_location(uow, f"{code}-QUAR", f"{name} quarantine",
+                            parent=f"{code}-STORE", kind="quarantine")  # fmt: skip
+        for item in PRODUCTS:
+            create_product(uow, parse_product(**item))
+        set_recipe_in(uow, "KIT-HOME-6W", HOME_KIT_RECIPE)
+        suppliers: dict[str, SupplierRow] = {}
+        for code, name, lead, currency, contact, items in SUPPLIERS:
+            suppliers[code] = uow.suppliers.add(
+                SupplierRow(code=code, name=name, lead_time_days=lead, currency=currency,
+                            contact=contact),
+                [
+                    SupplierItemRow(product_id=uow.products.get(sku).id, pack_size=pack,
+                                    min_order_qty=minimum, unit_cost_minor=cost,
+                                    currency=currency)
+                    for sku, pack, minimum, cost in items
+                ],
+            )  # fmt: skip
+        supplier_location = uow.locations.get("SUPPLIER")
+        physical = uow.locations.physical_ids()
+        moves = 0
+        for demo_lot in LOTS:
+            product = uow.products.get(demo_lot.sku)
+            if product.lot_tracked:
+                expiry = (
+                    as_of + timedelta(days=demo_lot.expiry_in_days)
+                    if demo_lot.expiry_in_days is not None
+                    else None
+                )
+                lot = uow.lots.add(
+                    LotRow(product_id=product.id, code=demo_lot.code, expiry=expiry,
+                           status=demo_lot.status.value,
+                           supplier_id=suppliers[demo_lot.supplier].id,
+                           receipt_ref=f"PO-DEMO-{demo_lot.code}",
+                           unit_cost_minor=demo_lot.unit_cost_minor, currency=demo_lot.currency)
+                )  # fmt: skip
+            else:
+                found = uow.lots.find(product.id, demo_lot.code)
+                assert found is not None
+                lot = found
+            posted = []
+            for clinic, (low, high) in demo_lot.stock.items():
+                home = "FRIDGE" if product.kind == "serum_vial" else "SHELF"
+                if demo_lot.status is LotStatus.QUARANTINE:
+                    home = "QUAR"
+                place = uow.locations.get(f"{clinic}-{home}")
+                move = Move(lot.id, supplier_location.id, place.id, rng.randint(low, high))
+                posted.append(PostedMove(move, product.id))
+            uow.ledger.post(
+                posted, reason=MoveReason.RECEIPT.value, actor=uow.actor,
+                reference=f"PO-DEMO-{demo_lot.code}", audit_id=audit_id, physical=physical,
+            )  # fmt: skip
+            moves += len(posted)
+        summary = dto.DemoSummary(
+            as_of=as_of, clinics=len(CLINICS), products=len(PRODUCTS), lots=len(LOTS), moves=moves
+        )
+        uow.commit()
+    return summary

@@ -1,0 +1,115 @@
+"""Frozen values that cross the service boundary; the CLI and the TUI see only these.
+
+``as_json`` gives the stable ``--json`` shape documented in the README: dates as
+ISO strings, decimals as strings, enums as their values.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+
+def as_json(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: as_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, list | tuple):
+        return [as_json(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): as_json(v) for k, v in value.items()}
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return value
+
+
+@dataclass(frozen=True)
+class RecipeLine:
+    component_sku: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class Product:
+    sku: str
+    name: str
+    kind: str
+    unit: str
+    gtin: str | None
+    ml: Decimal | None
+    needle_mm: Decimal | None
+    at_home_allowed: bool
+    lot_tracked: bool
+    requires_release: bool
+    shelf_life_days: int | None
+    expiry_alert_days: int
+    min_shelf_life_on_receipt_days: int
+    recipe: tuple[RecipeLine, ...] = ()
+
+
+@dataclass(frozen=True)
+class Location:
+    code: str
+    name: str
+    kind: str
+    parent: str | None
+    clinic: str | None
+    timezone: str | None
+    currency: str | None
+    virtual: bool
+
+
+@dataclass(frozen=True)
+class StockLine:
+    clinic: str | None
+    location: str
+    sku: str
+    product: str
+    lot: str
+    expiry: date | None
+    days_to_expiry: int | None
+    status: str
+    available: bool
+    quantity: int
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    kind: str
+    rows: int
+    created: int
+    dry_run: bool
+
+
+@dataclass(frozen=True)
+class BalanceProblem:
+    sku: str
+    lot: str
+    location: str
+    recorded: int | None
+    from_moves: int
+    problem: str
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    ok: bool
+    balances_checked: int
+    moves: int
+    problems: tuple[BalanceProblem, ...]
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    as_of: date
+    clinics: int
+    products: int
+    lots: int
+    moves: int

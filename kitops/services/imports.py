@@ -1,0 +1,267 @@
+"""Onboarding from spreadsheets: products, locations and opening stock from CSV.
+
+Every row is validated; when any row is bad the whole file is refused, nothing is
+written, and every bad row is reported with its line number and reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from pathlib import Path
+
+from kitops.data.repositories import PostedMove
+from kitops.data.schema import LotRow
+from kitops.domain.catalog import parse_non_negative_int, parse_positive_int, parse_sku
+from kitops.domain.ledger import (
+    UNTRACKED_LOT_CODE,
+    LotStatus,
+    Move,
+    MoveReason,
+    parse_date,
+    parse_lot_code,
+    parse_lot_status,
+)
+from kitops.domain.locations import PHYSICAL_KINDS, LocationKind, parse_location_code
+from kitops.domain.money import Money
+from kitops.errors import Conflict, InvalidInput, KitopsError
+from kitops.services import dto
+from kitops.services.catalog import create_product, parse_product
+from kitops.services.locations import create_location
+from kitops.services.unit_of_work import UnitOfWork
+
+KINDS = ("products", "locations", "stock")
+
+COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    # kind: (required columns, optional columns)
+    "products": (
+        ("sku", "name", "kind"),
+        ("unit", "gtin", "ml", "needle_mm", "at_home", "lot_tracked", "requires_release",
+         "shelf_life_days", "expiry_alert_days", "min_shelf_life_on_receipt_days"),
+    ),
+    "locations": (("code", "name"), ("parent", "kind", "timezone", "currency")),
+    "stock": (
+        ("sku", "quantity", "location"),
+        ("lot", "expiry", "status", "unit_cost", "currency"),
+    ),
+}  # fmt: skip
+
+_TRUE = {"y", "yes", "true", "1", "home", "at-home"}
+_FALSE = {"n", "no", "false", "0", "clinic", "clinic-only"}
+
+
+class ImportRejected(KitopsError):
+    """The file had bad rows; nothing was written."""
+
+    exit_code = 2
+
+    def __init__(self, path: str, problems: list[str]) -> None:
+        self.path = path
+        self.problems = problems
+        noun = "row" if len(problems) == 1 else "rows"
+        super().__init__(
+            f"{path}: {len(problems)} bad {noun}, nothing imported\n" + "\n".join(problems)
+        )
+
+
+def _flag(value: str, field: str) -> bool | None:
+    text = value.strip().lower()
+    if not text:
+        return None
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise InvalidInput(field, value, "must be yes or no")
+
+
+def _optional_int(value: str, field: str, default: int | None) -> int | None:
+    return default if not value.strip() else parse_non_negative_int(value, field)
+
+
+def read_rows(path: str, kind: str) -> list[tuple[int, dict[str, str]]]:
+    """The data rows with their line numbers; refuses a file with the wrong columns."""
+    if kind not in KINDS:
+        raise InvalidInput("kind", kind, f"must be one of {'|'.join(KINDS)}")
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InvalidInput("file", path, "does not exist") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise InvalidInput("file", path, f"cannot be read as UTF-8 text ({error})") from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [name.strip().lower() for name in reader.fieldnames or []]
+    required, optional = COLUMNS[kind]
+    missing = [name for name in required if name not in header]
+    if missing:
+        raise InvalidInput("file", path, f"has no column {', '.join(missing)} (header: {header})")
+    unknown = [name for name in header if name not in required + optional]
+    if unknown:
+        raise InvalidInput(
+            "file", path, f"has unknown column {', '.join(unknown)}; "
+            f"known: {', '.join(required + optional)}",
+        )  # fmt: skip
+    rows = []
+    for record in reader:
+        values = {
+            (key or "").strip().lower(): (value or "").strip()
+            for key, value in record.items()
+            if key is not None and not isinstance(value, list)
+        }
+        if None in record:
+            raise InvalidInput("file", path, f"line {reader.line_num} has more cells than columns")
+        if any(values.values()):
+            rows.append((reader.line_num, values))
+    return rows
+
+
+def _product_row(uow: UnitOfWork, row: dict[str, str]) -> None:
+    spec = parse_product(
+        row["sku"],
+        row["name"],
+        row["kind"],
+        unit=row.get("unit", ""),
+        gtin=row.get("gtin") or None,
+        ml=row.get("ml") or None,
+        needle_mm=row.get("needle_mm") or None,
+        at_home=_flag(row.get("at_home", ""), "at_home"),
+        lot_tracked=_flag(row.get("lot_tracked", ""), "lot_tracked"),
+        requires_release=_flag(row.get("requires_release", ""), "requires_release"),
+        shelf_life_days=_optional_int(row.get("shelf_life_days", ""), "shelf_life_days", None),
+        expiry_alert_days=_optional_int(row.get("expiry_alert_days", ""), "expiry_alert_days", 90)
+        or 0,
+        min_shelf_life_on_receipt_days=_optional_int(
+            row.get("min_shelf_life_on_receipt_days", ""), "min_shelf_life_on_receipt_days", 30
+        )
+        or 0,
+    )
+    create_product(uow, spec)
+
+
+def _location_row(uow: UnitOfWork, row: dict[str, str]) -> None:
+    create_location(
+        uow,
+        row["code"],
+        row["name"],
+        parent=row.get("parent") or None,
+        kind=row.get("kind") or None,
+        timezone=row.get("timezone") or None,
+        currency=row.get("currency") or None,
+    )
+
+
+class _StockImport:
+    """Opening balances: lots are created or matched, moves come from ADJUSTMENT."""
+
+    def __init__(self, uow: UnitOfWork, reference: str) -> None:
+        self.uow = uow
+        self.reference = reference
+        self.moves: list[PostedMove] = []
+        self.adjustment = uow.locations.get("ADJUSTMENT")
+
+    def __call__(self, uow: UnitOfWork, row: dict[str, str]) -> None:
+        product = uow.products.get(parse_sku(row["sku"]))
+        quantity = parse_positive_int(row["quantity"], "quantity")
+        place = uow.locations.get(parse_location_code(row["location"]))
+        if LocationKind(place.kind) not in PHYSICAL_KINDS:
+            raise InvalidInput(
+                "location",
+                place.code,
+                f"is virtual ({place.kind}); stock sits in a physical location",
+            )
+        status = parse_lot_status(row["status"]) if row.get("status") else LotStatus.RELEASED
+        cost = None
+        if row.get("unit_cost"):
+            cost = Money.parse(row["unit_cost"], row.get("currency") or "", "unit_cost")
+        elif row.get("currency"):
+            raise InvalidInput("unit_cost", "", "a currency needs a unit cost beside it")
+        lot = self._lot(product.id, product.lot_tracked, row, status, cost)
+        self.moves.append(
+            PostedMove(Move(lot.id, self.adjustment.id, place.id, quantity), product.id)
+        )
+
+    def _lot(
+        self,
+        product_id: int,
+        tracked: bool,
+        row: dict[str, str],
+        status: LotStatus,
+        cost: Money | None,
+    ) -> LotRow:
+        uow = self.uow
+        if not tracked:
+            if row.get("lot") or row.get("expiry"):
+                raise InvalidInput("lot", row.get("lot", ""), "this product is not lot-tracked")
+            lot = uow.lots.find(product_id, UNTRACKED_LOT_CODE)
+            assert lot is not None
+            return lot
+        if not row.get("lot"):
+            raise InvalidInput("lot", "", "a lot-tracked product needs its lot code")
+        if not row.get("expiry"):
+            raise InvalidInput("expiry", "", "a lot-tracked product needs its expiry date")
+        code = parse_lot_code(row["lot"])
+        expiry = parse_date(row["expiry"], "expiry")
+        lot = uow.lots.find(product_id, code)
+        if lot is None:
+            return uow.lots.add(
+                LotRow(
+                    product_id=product_id,
+                    code=code,
+                    expiry=expiry,
+                    status=status.value,
+                    receipt_ref=self.reference[:64],
+                    unit_cost_minor=cost.amount_minor if cost else None,
+                    currency=cost.currency if cost else None,
+                )
+            )
+        if lot.expiry != expiry:
+            raise Conflict(
+                f"lot {code} is recorded with expiry {lot.expiry}, the file says {expiry}"
+            )
+        if row.get("status") and lot.status != status.value:
+            raise Conflict(f"lot {code} is {lot.status}, the file says {status.value}")
+        return lot
+
+
+def import_file(
+    uow: UnitOfWork, kind: str, path: str, *, dry_run: bool = False
+) -> dto.ImportReport:
+    """Validate every row of ``path``; write all of them, or none."""
+    rows = read_rows(path, kind)
+    name = Path(path).name
+    with uow:
+        handler: Callable[[UnitOfWork, dict[str, str]], None]
+        stock: _StockImport | None = None
+        if kind == "products":
+            handler = _product_row
+        elif kind == "locations":
+            handler = _location_row
+        else:
+            stock = handler = _StockImport(uow, f"import:{name}")
+        problems: list[str] = []
+        for line, row in rows:
+            try:
+                with uow.session.begin_nested():
+                    handler(uow, row)
+            except KitopsError as error:
+                problems.append(f"line {line}: {error}")
+        if problems:
+            raise ImportRejected(path, problems)
+        audit_id = uow.record(
+            f"import.{kind}", "file", name, after={"rows": len(rows), "dry_run": dry_run}
+        )
+        if stock is not None:
+            try:
+                uow.ledger.post(
+                    stock.moves,
+                    reason=MoveReason.OPENING.value,
+                    actor=uow.actor,
+                    reference=f"import:{name}"[:120],
+                    audit_id=audit_id,
+                )
+            except KitopsError as error:
+                raise ImportRejected(path, [str(error)]) from None
+        if not dry_run:
+            uow.commit()
+    return dto.ImportReport(kind=kind, rows=len(rows), created=len(rows), dry_run=dry_run)

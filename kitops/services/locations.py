@@ -1,0 +1,128 @@
+"""Location use cases: the clinic → stockroom → fridge/shelf tree."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from kitops.data.schema import LocationRow
+from kitops.domain.locations import (
+    VIRTUAL_KINDS,
+    LocationKind,
+    check_placement,
+    parse_location_code,
+    parse_location_kind,
+    parse_timezone,
+)
+from kitops.domain.money import currency_code
+from kitops.errors import Conflict, InvalidInput
+from kitops.services import dto
+from kitops.services.unit_of_work import UnitOfWork
+
+
+def clinic_of(row: LocationRow, by_id: dict[int, LocationRow]) -> LocationRow | None:
+    node: LocationRow | None = row
+    while node is not None:
+        if node.kind == LocationKind.CLINIC.value:
+            return node
+        node = by_id.get(node.parent_id) if node.parent_id is not None else None
+    return None
+
+
+def location_dtos(rows: Sequence[LocationRow]) -> list[dto.Location]:
+    by_id = {row.id: row for row in rows}
+    result = []
+    for row in rows:
+        clinic = clinic_of(row, by_id)
+        parent = by_id.get(row.parent_id) if row.parent_id is not None else None
+        result.append(
+            dto.Location(
+                code=row.code,
+                name=row.name,
+                kind=row.kind,
+                parent=parent.code if parent else None,
+                clinic=clinic.code if clinic else None,
+                timezone=clinic.timezone if clinic else None,
+                currency=clinic.currency if clinic else None,
+                virtual=LocationKind(row.kind) in VIRTUAL_KINDS,
+            )
+        )
+    return result
+
+
+def subtree_ids(root: LocationRow, rows: Sequence[LocationRow]) -> set[int]:
+    """``root`` and every location below it."""
+    children: dict[int, list[int]] = {}
+    for row in rows:
+        if row.parent_id is not None:
+            children.setdefault(row.parent_id, []).append(row.id)
+    found, todo = set(), [root.id]
+    while todo:
+        current = todo.pop()
+        found.add(current)
+        todo.extend(children.get(current, []))
+    return found
+
+
+def create_location(
+    uow: UnitOfWork,
+    code: str,
+    name: str,
+    *,
+    parent: str | None = None,
+    kind: str | None = None,
+    timezone: str | None = None,
+    currency: str | None = None,
+) -> LocationRow:
+    code = parse_location_code(code, "code")
+    if not name.strip():
+        raise InvalidInput("name", name, "must not be empty")
+    parent_row = (
+        uow.locations.get(parse_location_code(parent, "parent"), "parent") if parent else None
+    )
+    if kind:
+        location_kind = parse_location_kind(kind)
+    else:
+        location_kind = LocationKind.CLINIC if parent_row is None else LocationKind.SHELF
+    zone = parse_timezone(timezone) if timezone else None
+    money = currency_code(currency) if currency else None
+    if money and location_kind is not LocationKind.CLINIC:
+        raise InvalidInput("currency", currency, "only a clinic has a currency")
+    check_placement(
+        code,
+        location_kind,
+        parent_row.code if parent_row else None,
+        LocationKind(parent_row.kind) if parent_row else None,
+        zone,
+    )
+    if uow.locations.by_code(code) is not None:
+        raise Conflict(f"location {code} already exists")
+    row = uow.locations.add(
+        LocationRow(
+            code=code,
+            name=name.strip(),
+            kind=location_kind.value,
+            parent_id=parent_row.id if parent_row else None,
+            timezone=zone,
+            currency=money,
+            active=True,
+        )
+    )
+    uow.record(
+        "location.add", "location", code,
+        after={"name": row.name, "kind": row.kind, "timezone": zone, "currency": money,
+               "parent": parent_row.code if parent_row else None},
+    )  # fmt: skip
+    return row
+
+
+def add_location(uow: UnitOfWork, code: str, name: str, **options: str | None) -> dto.Location:
+    with uow:
+        row = create_location(uow, code, name, **options)
+        code = row.code
+        uow.commit()
+        return next(d for d in location_dtos(uow.locations.all()) if d.code == code)
+
+
+def list_locations(uow: UnitOfWork) -> list[dto.Location]:
+    with uow:
+        return location_dtos(uow.locations.all())

@@ -1,0 +1,76 @@
+"""Stock on hand, read from the balance table."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from kitops.data.schema import LotRow, ProductRow, StockBalanceRow
+from kitops.domain.catalog import parse_sku
+from kitops.domain.ledger import LotStatus, days_to_expiry, is_usable
+from kitops.domain.locations import parse_location_code
+from kitops.services import dto
+from kitops.services.locations import clinic_of, subtree_ids
+from kitops.services.unit_of_work import UnitOfWork
+
+
+def effective_status(status: str, expiry: date | None, today: date) -> str:
+    """A released lot past its expiry day reads as expired before the sweep marks it."""
+    if status == LotStatus.RELEASED.value and expiry is not None and expiry < today:
+        return LotStatus.EXPIRED.value
+    return status
+
+
+def stock_on_hand(
+    uow: UnitOfWork,
+    *,
+    location: str | None = None,
+    sku: str | None = None,
+    include_unavailable: bool = False,
+    today: date | None = None,
+) -> list[dto.StockLine]:
+    """On hand per lot and location, clinic by clinic, earliest expiry first.
+
+    ``location`` takes a clinic or any location below one and includes its subtree;
+    without ``include_unavailable`` only released, in-date stock is listed.
+    """
+    today = today or date.today()
+    with uow:
+        locations = uow.locations.all()
+        by_id = {row.id: row for row in locations}
+        stmt = (
+            select(StockBalanceRow, LotRow, ProductRow)
+            .join(LotRow, LotRow.id == StockBalanceRow.lot_id)
+            .join(ProductRow, ProductRow.id == StockBalanceRow.product_id)
+            .where(StockBalanceRow.quantity > 0)
+        )
+        if location:
+            root = uow.locations.get(parse_location_code(location))
+            stmt = stmt.where(StockBalanceRow.location_id.in_(subtree_ids(root, locations)))
+        if sku:
+            product = uow.products.get(parse_sku(sku))
+            stmt = stmt.where(StockBalanceRow.product_id == product.id)
+        lines = []
+        for balance, lot, product in uow.session.execute(stmt):
+            available = is_usable(LotStatus(lot.status), lot.expiry, today)
+            if not (available or include_unavailable):
+                continue
+            place = by_id[balance.location_id]
+            clinic = clinic_of(place, by_id)
+            lines.append(
+                dto.StockLine(
+                    clinic=clinic.code if clinic else None,
+                    location=place.code,
+                    sku=product.sku,
+                    product=product.name,
+                    lot=lot.code,
+                    expiry=lot.expiry,
+                    days_to_expiry=days_to_expiry(lot.expiry, today),
+                    status=effective_status(lot.status, lot.expiry, today),
+                    available=available,
+                    quantity=balance.quantity,
+                )
+            )
+    lines.sort(key=lambda s: (s.clinic or "", s.sku, s.expiry or date.max, s.lot, s.location))
+    return lines

@@ -1,0 +1,94 @@
+"""The unit of work: one transaction, rolled back unless committed.
+
+Repositories hang off it so a service reads as the stockroom's story:
+``with uow: lot = uow.lots.find(...); uow.ledger.post(...); uow.commit()``.
+Database failures leave here as kitops errors with one clear line.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import Session
+
+from kitops.data.engine import Database
+from kitops.data.repositories import Audit, Ledger, Locations, Lots, Products, Settings, Suppliers
+from kitops.errors import Conflict, KitopsError
+
+
+class DatabaseUnavailable(KitopsError):
+    """The database is locked by another writer, unreachable, or dropped the connection."""
+
+    exit_code = 1
+
+
+def translate(error: sa_exc.SQLAlchemyError) -> KitopsError:
+    """One line a stockroom person can act on, for a database-level failure."""
+    detail = str(getattr(error, "orig", error)).strip().splitlines()[0]
+    if isinstance(error, sa_exc.IntegrityError):
+        return Conflict(f"the database refused the change: {detail}")
+    if "locked" in detail or "busy" in detail:
+        return DatabaseUnavailable(
+            "the database is busy with another writer; nothing was changed, try again"
+        )
+    return DatabaseUnavailable(f"database error, nothing was changed: {detail}")
+
+
+class UnitOfWork:
+    session: Session
+
+    def __init__(self, db: Database, actor: str, *, readonly: bool = False) -> None:
+        self.db = db
+        self.actor = actor
+        self.readonly = readonly
+
+    def __enter__(self) -> Self:
+        factory = self.db.read_sessions if self.readonly else self.db.write_sessions
+        self.session = factory()
+        self.products = Products(self.session)
+        self.locations = Locations(self.session)
+        self.lots = Lots(self.session)
+        self.suppliers = Suppliers(self.session)
+        self.settings = Settings(self.session)
+        self.ledger = Ledger(self.session)
+        self.audit = Audit(self.session)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            self.session.rollback()
+        finally:
+            self.session.close()
+        if isinstance(exc, sa_exc.SQLAlchemyError):
+            raise translate(exc) from exc
+
+    def commit(self) -> None:
+        if self.readonly:
+            raise RuntimeError("a read-only unit of work cannot commit")
+        try:
+            self.session.commit()
+        except sa_exc.SQLAlchemyError as error:
+            raise translate(error) from error
+
+    def record(
+        self,
+        action: str,
+        entity: str,
+        key: str,
+        *,
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
+    ) -> int:
+        """Write the audit row for this transaction's change and return its id."""
+        row = self.audit.record(
+            actor=self.actor, action=action, entity=entity, entity_key=key,
+            before=before, after=after,
+        )  # fmt: skip
+        return row.id
