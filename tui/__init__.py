@@ -1,0 +1,1 @@
+"""The stockroom terminal UI (Textual). It talks only to kitops.services."""
