@@ -22,7 +22,8 @@ class InvalidInput(KitopsError):
         self.field = field
         self.value = value
         self.reason = reason
-        super().__init__(f"{field} {value!r}: {reason}")
+        shown = "(missing)" if value is None or value == "" else repr(value)
+        super().__init__(f"{field} {shown}: {reason}")
 
 
 class Refused(KitopsError):

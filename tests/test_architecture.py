@@ -1,0 +1,59 @@
+"""Layer boundaries and the fast start of the command line."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _imported_modules(package: str) -> set[str]:
+    found: set[str] = set()
+    for path in (ROOT / package).rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                found.add(node.module)
+    return found
+
+
+def test_importing_the_cli_loads_neither_textual_nor_stripe_nor_the_orm():
+    code = (
+        "import sys, kitops.cli; "
+        "bad = [m for m in ('textual', 'stripe', 'sqlalchemy', 'kitops.data.schema') "
+        "if m in sys.modules]; print(','.join(bad))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert out == ""
+
+
+def test_domain_imports_only_the_standard_library_and_dateutil():
+    allowed_roots = {"kitops", "dateutil"} | set(sys.stdlib_module_names)
+    for module in _imported_modules("kitops/domain"):
+        root = module.split(".")[0]
+        assert root in allowed_roots, module
+        if root == "kitops":
+            assert module.startswith(("kitops.domain", "kitops.errors")), module
+
+
+def test_kitops_never_imports_textual():
+    assert not any(m.split(".")[0] in ("textual", "tui") for m in _imported_modules("kitops"))
+
+
+def test_tui_uses_the_service_layer_not_the_database():
+    for module in _imported_modules("tui"):
+        assert not module.startswith(("sqlalchemy", "kitops.data")), module
+
+
+def test_only_the_payments_adapter_imports_stripe():
+    for path in (ROOT / "kitops").rglob("*.py"):
+        if "payments" in path.parts:
+            continue
+        assert "import stripe" not in path.read_text(encoding="utf-8"), path
