@@ -16,15 +16,26 @@ from kitops.cli.output import emit_json, emit_table, say
     is_flag=True,
     help="Also list quarantined, recalled and expired stock.",
 )
+@click.option(
+    "--as-of",
+    metavar="YYYY-MM-DD",
+    help="Judge expiry on this date (default: today in each clinic's time zone).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of stock lines.")
 @pass_context
 def stock(
-    ctx: Context, location: str | None, sku: str | None, include_unavailable: bool, as_json: bool
+    ctx: Context,
+    location: str | None,
+    sku: str | None,
+    include_unavailable: bool,
+    as_of: str | None,
+    as_json: bool,
 ) -> None:
     """Stock on hand by clinic, product, lot and location, earliest expiry first.
 
     Without --include-unavailable only released, in-date stock is listed.
     """
+    from kitops.domain.ledger import parse_date
     from kitops.services.stock import stock_on_hand
 
     lines = stock_on_hand(
@@ -32,6 +43,7 @@ def stock(
         location=location,
         sku=sku,
         include_unavailable=include_unavailable,
+        today=parse_date(as_of, "as_of") if as_of else None,
     )
     if as_json:
         emit_json(lines)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -22,6 +23,13 @@ def effective_status(status: str, expiry: date | None, today: date) -> str:
     return status
 
 
+def clinic_today(timezone: str | None) -> date:
+    """The date on the clinic's own calendar (the server's when it has no zone)."""
+    if timezone is None:
+        return date.today()
+    return datetime.now(ZoneInfo(timezone)).date()
+
+
 def stock_on_hand(
     uow: UnitOfWork,
     *,
@@ -32,10 +40,10 @@ def stock_on_hand(
 ) -> list[dto.StockLine]:
     """On hand per lot and location, clinic by clinic, earliest expiry first.
 
+    Days to expiry count from ``today``, by default the date in each clinic's time zone.
     ``location`` takes a clinic or any location below one and includes its subtree;
     without ``include_unavailable`` only released, in-date stock is listed.
     """
-    today = today or date.today()
     with uow:
         locations = uow.locations.all()
         by_id = {row.id: row for row in locations}
@@ -53,11 +61,12 @@ def stock_on_hand(
             stmt = stmt.where(StockBalanceRow.product_id == product.id)
         lines = []
         for balance, lot, product in uow.session.execute(stmt):
-            available = is_usable(LotStatus(lot.status), lot.expiry, today)
-            if not (available or include_unavailable):
-                continue
             place = by_id[balance.location_id]
             clinic = clinic_of(place, by_id)
+            day = today or clinic_today(clinic.timezone if clinic else None)
+            available = is_usable(LotStatus(lot.status), lot.expiry, day)
+            if not (available or include_unavailable):
+                continue
             lines.append(
                 dto.StockLine(
                     clinic=clinic.code if clinic else None,
@@ -66,8 +75,8 @@ def stock_on_hand(
                     product=product.name,
                     lot=lot.code,
                     expiry=lot.expiry,
-                    days_to_expiry=days_to_expiry(lot.expiry, today),
-                    status=effective_status(lot.status, lot.expiry, today),
+                    days_to_expiry=days_to_expiry(lot.expiry, day),
+                    status=effective_status(lot.status, lot.expiry, day),
                     available=available,
                     quantity=balance.quantity,
                 )
