@@ -116,6 +116,20 @@ class Lots:
         self.session.flush()
         return row
 
+    def with_code(self, code: str, *, lock: bool = False) -> Sequence[LotRow]:
+        """Every lot with this code (codes are unique per product, not overall)."""
+        stmt = select(LotRow).where(LotRow.code == code).order_by(LotRow.id)
+        if lock:
+            stmt = stmt.with_for_update()
+        return self.session.scalars(stmt).all()
+
+    def lock(self, lot: LotRow, *, share: bool = False) -> LotRow:
+        """Re-read a lot row under a row lock (PostgreSQL), so its status cannot change
+        under a running allocation (share) or two status changes cannot cross (update)."""
+        stmt = select(LotRow).where(LotRow.id == lot.id).with_for_update(read=share)
+        locked = self.session.scalars(stmt.execution_options(populate_existing=True)).one()
+        return locked
+
 
 class Suppliers:
     def __init__(self, session: Session) -> None:
@@ -189,6 +203,7 @@ class Ledger:
         reference: str | None = None,
         audit_id: int | None = None,
         physical: set[int] | None = None,
+        detail: str | None = None,
     ) -> None:
         """Record ``moves`` and apply them to the balances; refuses a negative balance."""
         if not moves:
@@ -213,6 +228,7 @@ class Ledger:
                     "actor": actor,
                     "created_at": now,
                     "reference": reference,
+                    "detail": detail,
                     "audit_id": audit_id,
                 }
                 for m in moves
@@ -254,6 +270,27 @@ class Ledger:
                 if loc_id in physical:
                     sums[(lot_id, loc_id)] = sums.get((lot_id, loc_id), 0) + sign * int(qty)
         return sums
+
+    def on_hand(
+        self, *, location_id: int, product_id: int | None = None
+    ) -> list[tuple[LotRow, int]]:
+        """Lots with stock at one location, with their quantities."""
+        stmt = (
+            select(LotRow, StockBalanceRow.quantity)
+            .join(StockBalanceRow, StockBalanceRow.lot_id == LotRow.id)
+            .where(StockBalanceRow.location_id == location_id, StockBalanceRow.quantity > 0)
+        )
+        if product_id is not None:
+            stmt = stmt.where(StockBalanceRow.product_id == product_id)
+        return [(lot, qty) for lot, qty in self.session.execute(stmt)]
+
+    def quantity(self, lot_id: int, location_id: int) -> int:
+        qty = self.session.scalar(
+            select(StockBalanceRow.quantity).where(
+                StockBalanceRow.lot_id == lot_id, StockBalanceRow.location_id == location_id
+            )
+        )
+        return qty or 0
 
     def balances(self) -> dict[BalanceKey, int]:
         rows = self.session.execute(

@@ -248,6 +248,7 @@ class StockMoveRow(Base):
     actor: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     reference: Mapped[str | None] = mapped_column(String(120), index=True)
+    detail: Mapped[str | None] = mapped_column(String(32))
     audit_id: Mapped[int | None] = mapped_column(ForeignKey("audit_log.id"), index=True)
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
 
+from kitops.domain.numbers import parse_decimal, parse_int, scale
 from kitops.errors import InvalidInput
 
 
@@ -56,19 +57,9 @@ def parse_kind(value: str, field: str = "kind") -> ProductKind:
         raise InvalidInput(field, value, f"must be one of {choices}") from None
 
 
-def _decimal(value: str | Decimal, field: str) -> Decimal:
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise InvalidInput(field, value, "is not a number") from None
-    if not number.is_finite():
-        raise InvalidInput(field, value, "is not a number")
-    return number
-
-
 def mm_to_um(value: str | Decimal, field: str = "needle_mm") -> int:
     """``"0.5"`` → 500. Refuses lengths outside (0, 5] mm and finer than a micrometre."""
-    um = _decimal(value, field) * 1000
+    um = scale(parse_decimal(value, field), 3)
     if um != um.to_integral_value():
         raise InvalidInput(field, value, "is finer than a micrometre")
     if not 0 < um <= MAX_NEEDLE_UM:
@@ -78,7 +69,7 @@ def mm_to_um(value: str | Decimal, field: str = "needle_mm") -> int:
 
 def ml_to_ul(value: str | Decimal, field: str = "ml") -> int:
     """``"5"`` → 5000 microlitres. Refuses zero, negatives and sub-microlitre values."""
-    ul = _decimal(value, field) * 1000
+    ul = scale(parse_decimal(value, field), 3)
     if ul != ul.to_integral_value():
         raise InvalidInput(field, value, "is finer than a microlitre")
     if not 0 < ul <= 1_000_000:
@@ -102,7 +93,7 @@ def format_mm(um: int | None) -> str:
 def gtin_shape(value: str, field: str = "gtin") -> str:
     """Checks the shape of a GTIN; the check digit is verified by the GS1 adapter."""
     digits = value.strip()
-    if not digits.isdigit() or len(digits) not in _GTIN_LENGTHS:
+    if not (digits.isascii() and digits.isdigit()) or len(digits) not in _GTIN_LENGTHS:
         raise InvalidInput(field, value, "must be 8, 12, 13 or 14 digits")
     return digits.zfill(14)
 
@@ -241,20 +232,14 @@ def check_recipe(
 
 
 def parse_positive_int(value: str | int, field: str) -> int:
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise InvalidInput(field, value, "must be a whole number") from None
+    number = parse_int(value, field)
     if number <= 0:
         raise InvalidInput(field, value, "must be at least 1")
     return number
 
 
 def parse_non_negative_int(value: str | int, field: str) -> int:
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise InvalidInput(field, value, "must be a whole number") from None
+    number = parse_int(value, field)
     if number < 0:
         raise InvalidInput(field, value, "must not be negative")
     return number

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -51,9 +52,15 @@ def parse_lot_code(value: str, field: str = "lot") -> str:
     return code
 
 
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+
+
 def parse_date(value: str, field: str) -> date:
+    text = value.strip()
     try:
-        return date.fromisoformat(value.strip())
+        if not _ISO_DATE.fullmatch(text):
+            raise ValueError(text)
+        return date.fromisoformat(text)
     except ValueError:
         raise InvalidInput(field, value, "must be a date written YYYY-MM-DD") from None
 

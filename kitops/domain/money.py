@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 
+from kitops.domain.numbers import parse_decimal, scale
 from kitops.errors import InvalidInput
 
+MAX_MINOR_UNITS = 10**15
 _CODE = re.compile(r"^[A-Z]{3}$")
 
 # ISO 4217 currencies whose minor unit is not 1/100. Every other code uses two decimals.
@@ -36,30 +37,28 @@ class Money:
     currency: str
 
     def __post_init__(self) -> None:
-        currency_code(self.currency)
+        object.__setattr__(self, "currency", currency_code(self.currency))
 
     @classmethod
     def parse(cls, amount: str, currency: str, field: str = "amount") -> Money:
         """``Money.parse("315.00", "GBP")`` → ``Money(31500, "GBP")``; refuses sub-minor digits."""
         code = currency_code(currency)
-        try:
-            value = Decimal(amount.strip())
-        except InvalidOperation:
-            raise InvalidInput(field, amount, "is not a number") from None
-        if not value.is_finite():
-            raise InvalidInput(field, amount, "is not a number")
+        value = parse_decimal(amount, field)
         if value < 0:
             raise InvalidInput(field, amount, "must not be negative")
-        scaled = value.scaleb(exponent(code))
+        scaled = scale(value, exponent(code))
         if scaled != scaled.to_integral_value():
             raise InvalidInput(
                 field, amount, f"has more decimals than {code} allows ({exponent(code)})"
             )
+        if scaled > MAX_MINOR_UNITS:
+            raise InvalidInput(field, amount, "is larger than kitops records")
         return cls(int(scaled), code)
 
     def __str__(self) -> str:
         exp = exponent(self.currency)
         if exp == 0:
             return f"{self.amount_minor} {self.currency}"
-        whole, frac = divmod(self.amount_minor, 10**exp)
-        return f"{whole}.{frac:0{exp}d} {self.currency}"
+        sign = "-" if self.amount_minor < 0 else ""
+        whole, frac = divmod(abs(self.amount_minor), 10**exp)
+        return f"{sign}{whole}.{frac:0{exp}d} {self.currency}"

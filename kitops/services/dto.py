@@ -113,3 +113,124 @@ class DemoSummary:
     products: int
     lots: int
     moves: int
+
+
+@dataclass(frozen=True)
+class Receipt:
+    sku: str
+    lot: str
+    expiry: date | None
+    status: str
+    new_lot: bool
+    quantity: int
+    location: str
+    on_hand_at_location: int
+    reference: str | None
+
+
+@dataclass(frozen=True)
+class MovedLot:
+    lot: str
+    expiry: date | None
+    quantity: int
+
+
+@dataclass(frozen=True)
+class Transfer:
+    sku: str
+    from_location: str
+    to_location: str
+    quantity: int
+    lots: tuple[MovedLot, ...]
+
+
+@dataclass(frozen=True)
+class WriteOff:
+    sku: str
+    lot: str
+    location: str
+    quantity: int
+    reason: str
+    on_hand_after: int
+
+
+@dataclass(frozen=True)
+class CountLine:
+    sku: str
+    lot: str
+    expected: int
+    counted: int
+    difference: int
+
+
+@dataclass(frozen=True)
+class CountReport:
+    location: str
+    lines_counted: int
+    differences: tuple[CountLine, ...]
+    units_added: int
+    units_removed: int
+
+
+@dataclass(frozen=True)
+class OnHand:
+    location: str
+    clinic: str | None
+    quantity: int
+
+
+@dataclass(frozen=True)
+class LotDetail:
+    sku: str
+    product: str
+    lot: str
+    expiry: date | None
+    status: str
+    status_reason: str | None
+    supplier: str | None
+    receipt_ref: str | None
+    on_hand: tuple[OnHand, ...]
+    total_on_hand: int
+
+
+@dataclass(frozen=True)
+class Flow:
+    from_location: str
+    to_location: str
+    reason: str
+    detail: str | None
+    quantity: int
+    moves: int
+    first: datetime
+    last: datetime
+    references: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Trace:
+    lot: LotDetail
+    received: int
+    written_off: int
+    delivered: int
+    adjusted: int
+    flows: tuple[Flow, ...]
+
+
+@dataclass(frozen=True)
+class SweepLine:
+    sku: str
+    lot: str
+    expiry: date | None
+    marked_expired: bool
+    moved: int
+    from_location: str | None
+    to_location: str | None
+    note: str | None
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    as_of: date
+    lots_marked: int
+    units_moved: int
+    lines: tuple[SweepLine, ...]

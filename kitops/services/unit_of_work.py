@@ -7,8 +7,12 @@ Database failures leave here as kitops errors with one clear line.
 
 from __future__ import annotations
 
+import functools
+import random
+import time
+from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, ParamSpec, Self, TypeVar
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
@@ -24,9 +28,30 @@ class DatabaseUnavailable(KitopsError):
     exit_code = 1
 
 
+class TransientDatabaseError(DatabaseUnavailable):
+    """A serialization failure, deadlock or lost race that a retry can cure."""
+
+
+# PostgreSQL: serialization_failure, deadlock_detected; unique_violation only when two
+# writers raced to create the same balance row.
+_RETRY_SQLSTATES = {"40001", "40P01"}
+RETRY_ATTEMPTS = 8
+
+
+def _is_transient(error: sa_exc.SQLAlchemyError) -> bool:
+    sqlstate = getattr(getattr(error, "orig", None), "sqlstate", None)
+    if sqlstate in _RETRY_SQLSTATES:
+        return True
+    return sqlstate == "23505" and "pk_stock_balances" in str(getattr(error, "orig", ""))
+
+
 def translate(error: sa_exc.SQLAlchemyError) -> KitopsError:
     """One line a stockroom person can act on, for a database-level failure."""
     detail = str(getattr(error, "orig", error)).strip().splitlines()[0]
+    if _is_transient(error):
+        return TransientDatabaseError(
+            f"the database stayed busy with concurrent changes; nothing was changed: {detail}"
+        )
     if isinstance(error, sa_exc.IntegrityError):
         return Conflict(f"the database refused the change: {detail}")
     if "locked" in detail or "busy" in detail:
@@ -34,6 +59,31 @@ def translate(error: sa_exc.SQLAlchemyError) -> KitopsError:
             "the database is busy with another writer; nothing was changed, try again"
         )
     return DatabaseUnavailable(f"database error, nothing was changed: {detail}")
+
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def retrying(operation: Callable[P, T]) -> Callable[P, T]:
+    """Run a whole use case again when the database reports a transient conflict.
+
+    Each attempt is a fresh transaction, so every check is made again on current data;
+    after ``RETRY_ATTEMPTS`` the last error is raised with its one-line message.
+    """
+
+    @functools.wraps(operation)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        for attempt in range(1, RETRY_ATTEMPTS + 1):
+            try:
+                return operation(*args, **kwargs)
+            except TransientDatabaseError:
+                if attempt == RETRY_ATTEMPTS:
+                    raise
+                time.sleep(random.uniform(0.002, 0.01) * attempt)
+        raise AssertionError("unreachable")
+
+    return wrapper
 
 
 class UnitOfWork:

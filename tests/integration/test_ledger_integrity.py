@@ -125,7 +125,9 @@ def test_timestamps_come_back_timezone_aware_utc(loaded):
     with loaded.read_sessions() as session:
         created = session.scalar(select(StockMoveRow.created_at).limit(1))
     assert created is not None
-    assert created.utcoffset() is not None and created.utcoffset().total_seconds() == 0
+    offset = created.utcoffset()
+    assert offset is not None
+    assert offset.total_seconds() == 0
 
 
 def test_lot_code_is_unique_per_product(loaded):
