@@ -8,6 +8,7 @@ from kitops import __version__
 from kitops.cli.catalog import catalog, location
 from kitops.cli.context import Context, close_databases, user_option_default
 from kitops.cli.database import db, demo, import_
+from kitops.cli.operations import count_command, expiry, lot, move_command, receive, trace, writeoff
 from kitops.cli.stock import stock
 
 __all__ = ["cli", "close_databases"]
@@ -44,5 +45,8 @@ def cli(ctx: click.Context, db_url: str | None, user: str | None) -> None:
     ctx.obj = Context(db_url=db_url or None, user=name)
 
 
-for command in (db, demo, import_, catalog, location, stock):
+for command in (
+    db, demo, import_, catalog, location, stock,
+    receive, move_command, count_command, writeoff, lot, trace, expiry,
+):  # fmt: skip
     cli.add_command(command)

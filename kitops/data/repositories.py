@@ -22,7 +22,7 @@ from kitops.data.schema import (
     SupplierRow,
     utcnow,
 )
-from kitops.domain.ledger import BalanceKey, Move, apply_changes, balance_changes
+from kitops.domain.ledger import BalanceKey, Move, Shortage, apply_changes, balance_changes
 from kitops.domain.locations import PHYSICAL_KINDS
 from kitops.errors import InvalidInput
 
@@ -123,6 +123,14 @@ class Lots:
             stmt = stmt.with_for_update()
         return self.session.scalars(stmt).all()
 
+    def with_codes(self, codes: Iterable[str]) -> list[LotRow]:
+        wanted = sorted(set(codes))
+        found: list[LotRow] = []
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            found.extend(self.session.scalars(select(LotRow).where(LotRow.code.in_(chunk))))
+        return found
+
     def lock(self, lot: LotRow, *, share: bool = False) -> LotRow:
         """Re-read a lot row under a row lock (PostgreSQL), so its status cannot change
         under a running allocation (share) or two status changes cannot cross (update)."""
@@ -212,7 +220,13 @@ class Ledger:
             physical = Locations(self.session).physical_ids()
         changes = balance_changes((m.move for m in moves), physical)
         current = self._current(list(changes))
-        after = apply_changes(current, changes)
+        try:
+            after = apply_changes(current, changes)
+        except Shortage as shortage:
+            lot = self.session.get(LotRow, shortage.key[0])
+            place = self.session.get(LocationRow, shortage.key[1])
+            what = f"{lot.product.sku} lot {lot.code}" if lot else f"lot #{shortage.key[0]}"
+            raise shortage.named(f"{what} at {place.code if place else shortage.key[1]}") from None
         product_of = {m.move.lot_id: m.product_id for m in moves}
         now = utcnow()
         self.session.execute(

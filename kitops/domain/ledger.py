@@ -107,6 +107,18 @@ def balance_changes(moves: Iterable[Move], physical: set[int]) -> dict[BalanceKe
     return changes
 
 
+class Shortage(Refused):
+    """A move would take a balance below zero."""
+
+    def __init__(self, key: BalanceKey, on_hand: int, needed: int, what: str = "") -> None:
+        self.key, self.on_hand, self.needed = key, on_hand, needed
+        where = what or f"lot #{key[0]} at location #{key[1]}"
+        super().__init__(f"not enough stock of {where}: {on_hand} on hand, {needed} needed")
+
+    def named(self, what: str) -> Shortage:
+        return Shortage(self.key, self.on_hand, self.needed, what)
+
+
 def apply_changes(
     current: Mapping[BalanceKey, int], changes: Mapping[BalanceKey, int]
 ) -> dict[BalanceKey, int]:
@@ -115,10 +127,7 @@ def apply_changes(
     for key, delta in changes.items():
         value = current.get(key, 0) + delta
         if value < 0:
-            raise Refused(
-                f"not enough stock: {current.get(key, 0)} on hand, {-delta} needed "
-                f"(lot #{key[0]} at location #{key[1]})"
-            )
+            raise Shortage(key, current.get(key, 0), -delta)
         after[key] = value
     return after
 

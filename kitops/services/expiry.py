@@ -1,0 +1,114 @@
+"""The expiry sweep (a cron job): mark lots past expiry and put their stock aside.
+
+Idempotent: a second run on the same day finds nothing to do and writes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from kitops.data.repositories import PostedMove
+from kitops.data.schema import LocationRow, LotRow, StockBalanceRow
+from kitops.domain.ledger import LotStatus, Move, MoveReason
+from kitops.domain.locations import LocationKind
+from kitops.domain.stock_rules import needs_expiring
+from kitops.services import dto
+from kitops.services.locations import clinic_of
+from kitops.services.stock import clinic_today
+from kitops.services.unit_of_work import UnitOfWork, retrying
+
+
+def sweep_date(uow: UnitOfWork) -> date:
+    """The latest 'today' among the clinics: a lot is expired as soon as it is expired
+    on any clinic's calendar."""
+    zones = {row.timezone for row in uow.locations.all() if row.kind == LocationKind.CLINIC.value}
+    days = [clinic_today(zone) for zone in zones if zone]
+    return max(days) if days else clinic_today(None)
+
+
+@retrying
+def sweep(uow: UnitOfWork, *, as_of: date | None = None) -> dto.SweepReport:
+    with uow:
+        day = as_of or sweep_date(uow)
+        candidates = uow.session.scalars(
+            select(LotRow)
+            .where(LotRow.expiry < day)
+            .where(LotRow.status.in_([LotStatus.RELEASED.value, LotStatus.QUARANTINE.value]))
+            .order_by(LotRow.id)
+            .with_for_update()
+        ).all()
+        to_mark = [
+            lot for lot in candidates if needs_expiring(LotStatus(lot.status), lot.expiry, day)
+        ]
+        for lot in to_mark:
+            lot.status = LotStatus.EXPIRED.value
+            lot.status_reason = f"expiry sweep {day.isoformat()}"
+        uow.session.flush()
+
+        locations = {row.id: row for row in uow.locations.all()}
+        quarantine_of_clinic: dict[int, LocationRow] = {}
+        for row in sorted(locations.values(), key=lambda r: r.code):
+            if row.kind == LocationKind.QUARANTINE.value:
+                clinic = clinic_of(row, locations)
+                if clinic is not None:
+                    quarantine_of_clinic.setdefault(clinic.id, row)
+
+        stranded = uow.session.execute(
+            select(LotRow, StockBalanceRow.location_id, StockBalanceRow.quantity)
+            .join(StockBalanceRow, StockBalanceRow.lot_id == LotRow.id)
+            .where(LotRow.status == LotStatus.EXPIRED.value, StockBalanceRow.quantity > 0)
+            .order_by(LotRow.id, StockBalanceRow.location_id)
+        ).all()
+        lines: list[dto.SweepLine] = []
+        moves: list[PostedMove] = []
+        marked_ids = {lot.id for lot in to_mark}
+        moved_lots: set[int] = set()
+        for lot, location_id, quantity in stranded:
+            place = locations[location_id]
+            if place.kind == LocationKind.QUARANTINE.value:
+                continue
+            clinic = clinic_of(place, locations)
+            target = quarantine_of_clinic.get(clinic.id) if clinic else None
+            if target is not None:
+                moves.append(
+                    PostedMove(Move(lot.id, place.id, target.id, quantity), lot.product_id)
+                )
+            where = clinic.code if clinic else place.code
+            lines.append(
+                dto.SweepLine(
+                    sku=lot.product.sku,
+                    lot=lot.code,
+                    expiry=lot.expiry,
+                    marked_expired=lot.id in marked_ids,
+                    moved=quantity if target else 0,
+                    from_location=place.code,
+                    to_location=target.code if target else None,
+                    note=None if target else f"no quarantine location in {where}; left in place",
+                )
+            )
+            moved_lots.add(lot.id)
+        for lot in to_mark:
+            if lot.id not in moved_lots:
+                lines.append(dto.SweepLine(lot.product.sku, lot.code, lot.expiry, True, 0,
+                                           None, None, "no stock on hand"))  # fmt: skip
+        actionable = to_mark or moves
+        if actionable:
+            audit_id = uow.record(
+                "expiry.sweep", "database", day.isoformat(),
+                after={"lots_marked": [f"{lot.product.sku}/{lot.code}" for lot in to_mark],
+                       "units_moved": sum(m.move.quantity for m in moves)},
+            )  # fmt: skip
+            uow.ledger.post(
+                moves, reason=MoveReason.EXPIRY.value, actor=uow.actor,
+                reference=f"expiry-sweep:{day.isoformat()}", audit_id=audit_id,
+            )  # fmt: skip
+            uow.commit()
+        report = dto.SweepReport(
+            as_of=day,
+            lots_marked=len(to_mark),
+            units_moved=sum(m.move.quantity for m in moves),
+            lines=tuple(lines),
+        )
+    return report

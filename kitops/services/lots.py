@@ -1,0 +1,188 @@
+"""Lots: release, quarantine, recall, show and trace."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import func, select
+
+from kitops.data.schema import LocationRow, LotRow, StockBalanceRow, StockMoveRow
+from kitops.domain.catalog import parse_sku
+from kitops.domain.ledger import LotStatus, MoveReason, parse_lot_code
+from kitops.domain.stock_rules import check_status_change
+from kitops.errors import InvalidInput
+from kitops.services import dto
+from kitops.services.locations import clinic_of
+from kitops.services.stock import clinic_today
+from kitops.services.unit_of_work import UnitOfWork, retrying
+
+
+def resolve_lot(
+    uow: UnitOfWork, code: str, sku: str | None = None, *, lock: bool = False
+) -> LotRow:
+    """The lot with this code; ``sku`` settles a code that two products share."""
+    lot_code = parse_lot_code(code)
+    candidates = list(uow.lots.with_code(lot_code, lock=lock))
+    if sku:
+        product = uow.products.get(parse_sku(sku))
+        candidates = [lot for lot in candidates if lot.product_id == product.id]
+    if not candidates:
+        raise InvalidInput("lot", code, "no lot has this code" + (f" for {sku}" if sku else ""))
+    if len(candidates) > 1:
+        skus = sorted(lot.product.sku for lot in candidates)
+        raise InvalidInput("lot", code, f"is a lot of {', '.join(skus)}; add --sku to choose")
+    return candidates[0]
+
+
+def _detail(uow: UnitOfWork, lot: LotRow) -> dto.LotDetail:
+    locations = {row.id: row for row in uow.locations.all()}
+    rows = uow.session.execute(
+        select(StockBalanceRow.location_id, StockBalanceRow.quantity)
+        .where(StockBalanceRow.lot_id == lot.id, StockBalanceRow.quantity > 0)
+        .order_by(StockBalanceRow.location_id)
+    ).all()
+    on_hand = []
+    for location_id, quantity in rows:
+        place = locations[location_id]
+        clinic = clinic_of(place, locations)
+        on_hand.append(dto.OnHand(place.code, clinic.code if clinic else None, quantity))
+    supplier = None
+    if lot.supplier_id is not None:
+        from kitops.data.schema import SupplierRow
+
+        supplier = uow.session.get(SupplierRow, lot.supplier_id)
+    return dto.LotDetail(
+        sku=lot.product.sku,
+        product=lot.product.name,
+        lot=lot.code,
+        expiry=lot.expiry,
+        status=lot.status,
+        status_reason=lot.status_reason,
+        supplier=supplier.code if supplier else None,
+        receipt_ref=lot.receipt_ref,
+        on_hand=tuple(on_hand),
+        total_on_hand=sum(item.quantity for item in on_hand),
+    )
+
+
+@retrying
+def change_status(
+    uow: UnitOfWork,
+    code: str,
+    target: LotStatus,
+    *,
+    reason: str | None = None,
+    sku: str | None = None,
+    today: date | None = None,
+) -> dto.LotDetail:
+    """Release, quarantine or recall a lot everywhere at once (one row, one status)."""
+    if target in (LotStatus.QUARANTINE, LotStatus.RECALLED) and not (reason or "").strip():
+        raise InvalidInput("reason", reason, f"say why the lot goes to {target.value} (--reason)")
+    with uow:
+        lot = uow.lots.lock(resolve_lot(uow, code, sku))
+        current = LotStatus(lot.status)
+        check_status_change(lot.code, current, target, lot.expiry, today or clinic_today(None))
+        before = {"status": current.value, "reason": lot.status_reason}
+        lot.status = target.value
+        lot.status_reason = (reason or "").strip()[:200] or None
+        uow.session.flush()
+        uow.record(
+            f"lot.{target.value}", "lot", f"{lot.product.sku}/{lot.code}",
+            before=before, after={"status": lot.status, "reason": lot.status_reason},
+        )  # fmt: skip
+        result = _detail(uow, lot)
+        uow.commit()
+    return result
+
+
+def show(uow: UnitOfWork, code: str, *, sku: str | None = None) -> dto.LotDetail:
+    with uow:
+        return _detail(uow, resolve_lot(uow, code, sku))
+
+
+def trace(uow: UnitOfWork, code: str, *, sku: str | None = None) -> dto.Trace:
+    """Where every unit of a lot came from, went and is now: on hand by location and
+    every flow (from → to, reason) with quantities, dates and references."""
+    with uow:
+        lot = resolve_lot(uow, code, sku)
+        codes = dict(uow.session.execute(select(LocationRow.id, LocationRow.code)).all())
+        grouped = uow.session.execute(
+            select(
+                StockMoveRow.from_location_id,
+                StockMoveRow.to_location_id,
+                StockMoveRow.reason,
+                StockMoveRow.detail,
+                func.sum(StockMoveRow.quantity),
+                func.count(),
+                func.min(StockMoveRow.created_at),
+                func.max(StockMoveRow.created_at),
+            )
+            .where(StockMoveRow.lot_id == lot.id)
+            .group_by(
+                StockMoveRow.from_location_id,
+                StockMoveRow.to_location_id,
+                StockMoveRow.reason,
+                StockMoveRow.detail,
+            )
+        ).all()
+        references: dict[tuple[int, int, str, str | None], list[str]] = {}
+        for src, dst, reason, detail, reference in uow.session.execute(
+            select(
+                StockMoveRow.from_location_id,
+                StockMoveRow.to_location_id,
+                StockMoveRow.reason,
+                StockMoveRow.detail,
+                StockMoveRow.reference,
+            )
+            .where(StockMoveRow.lot_id == lot.id, StockMoveRow.reference.is_not(None))
+            .distinct()
+        ):
+            if reference:
+                references.setdefault((src, dst, reason, detail), []).append(reference)
+        flows = []
+        for src, dst, reason, detail, qty, moves, first, last in grouped:
+            flows.append(
+                dto.Flow(
+                    from_location=codes[src],
+                    to_location=codes[dst],
+                    reason=reason,
+                    detail=detail,
+                    quantity=int(qty),
+                    moves=int(moves),
+                    first=_aware(first),
+                    last=_aware(last),
+                    references=tuple(sorted(references.get((src, dst, reason, detail), []))),
+                )
+            )
+        flows.sort(key=lambda f: (f.first, f.from_location, f.to_location))
+        detail_dto = _detail(uow, lot)
+
+    def total(to: str | None = None, frm: str | None = None, reason: str | None = None) -> int:
+        return sum(
+            f.quantity
+            for f in flows
+            if (to is None or f.to_location == to)
+            and (frm is None or f.from_location == frm)
+            and (reason is None or f.reason == reason)
+        )
+
+    adjusted = total(frm="ADJUSTMENT", reason=MoveReason.COUNT.value) - total(
+        to="ADJUSTMENT", reason=MoveReason.COUNT.value
+    )
+    return dto.Trace(
+        lot=detail_dto,
+        received=total(frm="SUPPLIER") + total(frm="ADJUSTMENT", reason=MoveReason.OPENING.value),
+        written_off=total(to="SCRAP"),
+        delivered=total(to="PATIENT"),
+        adjusted=adjusted,
+        flows=tuple(flows),
+    )
+
+
+def _aware(value: object) -> datetime:
+    """An aggregated timestamp as an aware UTC datetime, whatever the driver returned."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if not isinstance(value, datetime):
+        raise TypeError(f"expected a timestamp, got {value!r}")
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -1,0 +1,452 @@
+"""What a stockroom does to loose stock: receive, move, write off and count.
+
+Each use case is one transaction: it writes the audit row, the ledger moves and the
+balance changes together, or nothing. On PostgreSQL the balance rows involved are
+locked in a fixed order and availability is re-checked inside the lock; a
+serialization failure or deadlock reruns the whole use case a bounded number of times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from kitops.data.repositories import PostedMove
+from kitops.data.schema import LocationRow, LotRow, ProductRow
+from kitops.domain.catalog import parse_non_negative_int, parse_positive_int, parse_sku
+from kitops.domain.ledger import (
+    UNTRACKED_LOT_CODE,
+    LotStatus,
+    Move,
+    MoveReason,
+    parse_date,
+    parse_lot_code,
+)
+from kitops.domain.locations import PHYSICAL_KINDS, LocationKind, parse_location_code
+from kitops.domain.money import Money
+from kitops.domain.stock_rules import (
+    LotOnHand,
+    check_existing_lot,
+    check_receipt_expiry,
+    count_differences,
+    fefo_pick,
+    parse_write_off_reason,
+    status_of_new_lot,
+)
+from kitops.errors import InvalidInput, KitopsError, Refused
+from kitops.services import dto
+from kitops.services.locations import clinic_of
+from kitops.services.stock import clinic_today
+from kitops.services.unit_of_work import UnitOfWork, retrying
+
+
+def physical_location(uow: UnitOfWork, code: str, field: str = "location") -> LocationRow:
+    row = uow.locations.get(parse_location_code(code, field), field)
+    if LocationKind(row.kind) not in PHYSICAL_KINDS:
+        raise InvalidInput(field, row.code, f"is the virtual {row.kind} location, not a place")
+    return row
+
+
+def local_today(uow: UnitOfWork, location: LocationRow) -> date:
+    """Today on the calendar of the clinic that holds ``location``."""
+    by_id = {row.id: row for row in uow.locations.all()}
+    clinic = clinic_of(location, by_id)
+    return clinic_today(clinic.timezone if clinic else None)
+
+
+def find_lot(uow: UnitOfWork, product: ProductRow, code: str | None) -> LotRow:
+    """The lot a command names; untracked products use their single lot."""
+    if not product.lot_tracked:
+        if code not in (None, "", UNTRACKED_LOT_CODE):
+            raise InvalidInput("lot", code, f"{product.sku} is not lot-tracked")
+        lot = uow.lots.find(product.id, UNTRACKED_LOT_CODE)
+    else:
+        if not code:
+            raise InvalidInput("lot", None, f"{product.sku} is lot-tracked; name the lot (--lot)")
+        lot = uow.lots.find(product.id, parse_lot_code(code))
+        if lot is None:
+            raise InvalidInput("lot", code, f"no lot of {product.sku} has this code")
+    assert lot is not None
+    return lot
+
+
+# --- receive -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReceiptInput:
+    """A receipt as typed or scanned, before it is checked against the catalogue."""
+
+    location: str
+    sku: str | None = None
+    lot: str | None = None
+    expiry: str | None = None
+    quantity: int | str | None = None
+    scan: str | None = None
+    po: str | None = None
+    cost: str | None = None
+    currency: str | None = None
+    accept_short_dated: bool = False
+
+
+def _receipt_product(
+    uow: UnitOfWork, given: ReceiptInput
+) -> tuple[ProductRow, str | None, date | None, int | None]:
+    """Product, lot code, expiry and scanned count from the scan and/or the options."""
+    lot_code = given.lot
+    expiry = parse_date(given.expiry, "expiry") if given.expiry else None
+    count: int | None = None
+    if given.scan:
+        from kitops.gs1 import parse_scan
+
+        scan = parse_scan(given.scan)
+        product = uow.products.by_gtin(scan.gtin)
+        if product is None:
+            raise InvalidInput("scan", scan.gtin, "no product in the catalogue has this GTIN")
+        if given.sku and parse_sku(given.sku) != product.sku:
+            raise InvalidInput("sku", given.sku, f"the scanned GTIN is {product.sku}")
+        for field, typed, scanned in (("lot", lot_code, scan.lot), ("expiry", expiry, scan.expiry)):
+            if typed and scanned and typed != scanned:
+                raise InvalidInput(field, typed, f"the label says {scanned}")
+        lot_code = lot_code or scan.lot
+        expiry = expiry or scan.expiry
+        count = scan.count
+    elif given.sku:
+        product = uow.products.get(parse_sku(given.sku))
+    else:
+        raise InvalidInput("sku", None, "give a SKU or --scan the label")
+    return product, lot_code, expiry, count
+
+
+@retrying
+def receive(uow: UnitOfWork, given: ReceiptInput, *, today: date | None = None) -> dto.Receipt:
+    """Stock arrives from a supplier at a physical location.
+
+    A new lot of a product that requires release starts in quarantine; stock that is
+    expired or inside the minimum shelf life on receipt is refused unless accepted as
+    short-dated; a known lot must carry the same expiry and must not be recalled.
+    """
+    with uow:
+        product, lot_code, expiry, count = _receipt_product(uow, given)
+        if given.quantity not in (None, ""):
+            quantity = parse_positive_int(given.quantity, "qty")
+        elif count is not None:
+            quantity = count
+        else:
+            raise InvalidInput("qty", None, "give --qty (the label has no count, AI 30)")
+        place = physical_location(uow, given.location)
+        day = today or local_today(uow, place)
+        cost = None
+        if given.cost not in (None, ""):
+            cost = Money.parse(str(given.cost), given.currency or "", "cost")
+        reference = given.po.strip()[:64] if given.po else None
+
+        if product.lot_tracked:
+            if not lot_code:
+                raise InvalidInput("lot", None, f"{product.sku} is lot-tracked; the lot is missing")
+            if expiry is None:
+                raise InvalidInput(
+                    "expiry", None, f"{product.sku} is lot-tracked; the expiry is missing"
+                )
+            lot_code = parse_lot_code(lot_code)
+            lot = uow.lots.find(product.id, lot_code)
+        else:
+            if lot_code or expiry:
+                raise InvalidInput(
+                    "lot", lot_code or str(expiry), f"{product.sku} is not lot-tracked"
+                )
+            lot = find_lot(uow, product, None)
+        check_receipt_expiry(
+            expiry, day, product.min_shelf_life_on_receipt_days,
+            accept_short_dated=given.accept_short_dated,
+        )  # fmt: skip
+        new_lot = lot is None
+        if lot is None:
+            assert lot_code is not None
+            lot = uow.lots.add(
+                LotRow(
+                    product_id=product.id,
+                    code=lot_code,
+                    expiry=expiry,
+                    status=status_of_new_lot(product.requires_release).value,
+                    receipt_ref=reference,
+                    unit_cost_minor=cost.amount_minor if cost else None,
+                    currency=cost.currency if cost else None,
+                )
+            )
+        else:
+            lot = uow.lots.lock(lot)
+            check_existing_lot(
+                lot.code, lot.expiry, LotStatus(lot.status), expiry if product.lot_tracked else None
+            )
+            if cost and lot.unit_cost_minor is None:
+                lot.unit_cost_minor, lot.currency = cost.amount_minor, cost.currency
+        audit_id = uow.record(
+            "stock.receive", "lot", f"{product.sku}/{lot.code}",
+            after={"quantity": quantity, "location": place.code, "status": lot.status,
+                   "expiry": str(lot.expiry) if lot.expiry else None, "new_lot": new_lot,
+                   "po": reference, "scan": bool(given.scan)},
+        )  # fmt: skip
+        supplier = uow.locations.get("SUPPLIER")
+        uow.ledger.post(
+            [PostedMove(Move(lot.id, supplier.id, place.id, quantity), product.id)],
+            reason=MoveReason.RECEIPT.value, actor=uow.actor, reference=reference,
+            audit_id=audit_id,
+        )  # fmt: skip
+        result = dto.Receipt(
+            sku=product.sku,
+            lot=lot.code,
+            expiry=lot.expiry,
+            status=lot.status,
+            new_lot=new_lot,
+            quantity=quantity,
+            location=place.code,
+            on_hand_at_location=uow.ledger.quantity(lot.id, place.id),
+            reference=reference,
+        )
+        uow.commit()
+    return result
+
+
+# --- move --------------------------------------------------------------------------
+
+
+@retrying
+def move(
+    uow: UnitOfWork,
+    sku: str,
+    quantity: int | str,
+    from_location: str,
+    to_location: str,
+    *,
+    lot: str | None = None,
+    today: date | None = None,
+) -> dto.Transfer:
+    """Move stock between two places. Without a lot, FEFO picks released, in-date lots
+    earliest expiry first; a named lot moves whatever its status (quarantine shelves)."""
+    qty = parse_positive_int(quantity, "qty")
+    with uow:
+        product = uow.products.get(parse_sku(sku))
+        source = physical_location(uow, from_location, "from")
+        target = physical_location(uow, to_location, "to")
+        if source.id == target.id:
+            raise InvalidInput("to", target.code, "is the same as --from")
+        day = today or local_today(uow, source)
+        if lot or not product.lot_tracked:
+            chosen = find_lot(uow, product, lot)
+            picks = [(chosen, qty)]
+        else:
+            candidates = uow.ledger.on_hand(location_id=source.id, product_id=product.id)
+            by_id = {row.id: row for row, _ in candidates}
+            picked = fefo_pick(
+                [LotOnHand(r.id, r.code, r.expiry, LotStatus(r.status), q) for r, q in candidates],
+                qty, day,
+            )  # fmt: skip
+            picks = [(uow.lots.lock(by_id[lot_id], share=True), n) for lot_id, n in picked]
+            for locked, _ in picks:
+                if locked.status != LotStatus.RELEASED.value:
+                    raise Refused(f"lot {locked.code} changed to {locked.status}; try again")
+        audit_id = uow.record(
+            "stock.move", "product", product.sku,
+            after={"from": source.code, "to": target.code,
+                   "lots": {row.code: n for row, n in picks}},
+        )  # fmt: skip
+        uow.ledger.post(
+            [PostedMove(Move(row.id, source.id, target.id, n), product.id) for row, n in picks],
+            reason=MoveReason.TRANSFER.value, actor=uow.actor, audit_id=audit_id,
+        )  # fmt: skip
+        result = dto.Transfer(
+            sku=product.sku,
+            from_location=source.code,
+            to_location=target.code,
+            quantity=qty,
+            lots=tuple(dto.MovedLot(row.code, row.expiry, n) for row, n in picks),
+        )
+        uow.commit()
+    return result
+
+
+# --- write off ---------------------------------------------------------------------
+
+
+@retrying
+def write_off(
+    uow: UnitOfWork,
+    sku: str,
+    quantity: int | str,
+    location: str,
+    reason: str,
+    *,
+    lot: str | None = None,
+    note: str | None = None,
+) -> dto.WriteOff:
+    """Destroy stock: a move to SCRAP with the reason (damaged, expired, opened, other)."""
+    qty = parse_positive_int(quantity, "qty")
+    why = parse_write_off_reason(reason)
+    with uow:
+        product = uow.products.get(parse_sku(sku))
+        place = physical_location(uow, location)
+        chosen = find_lot(uow, product, lot)
+        audit_id = uow.record(
+            "stock.write_off", "lot", f"{product.sku}/{chosen.code}",
+            after={"quantity": qty, "location": place.code, "reason": why.value, "note": note},
+        )  # fmt: skip
+        scrap = uow.locations.get("SCRAP")
+        uow.ledger.post(
+            [PostedMove(Move(chosen.id, place.id, scrap.id, qty), product.id)],
+            reason=MoveReason.WRITE_OFF.value, detail=why.value, actor=uow.actor,
+            audit_id=audit_id,
+        )  # fmt: skip
+        result = dto.WriteOff(
+            sku=product.sku,
+            lot=chosen.code,
+            location=place.code,
+            quantity=qty,
+            reason=why.value,
+            on_hand_after=uow.ledger.quantity(chosen.id, place.id),
+        )
+        uow.commit()
+    return result
+
+
+# --- count -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CountedLine:
+    """One line of a count sheet: what was found on the shelf."""
+
+    line: int
+    sku: str
+    lot: str
+    counted: str | int
+
+
+class CountRejected(KitopsError):
+    """The count sheet had bad lines; nothing was adjusted."""
+
+    exit_code = 2
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        noun = "line" if len(problems) == 1 else "lines"
+        super().__init__(f"{len(problems)} bad {noun}, nothing adjusted\n" + "\n".join(problems))
+
+
+@retrying
+def count(
+    uow: UnitOfWork, location: str, lines: Iterable[CountedLine], *, full: bool = False
+) -> dto.CountReport:
+    """Apply a cycle count at one location in one transaction.
+
+    Each difference between the counted and the recorded quantity of a lot becomes a
+    move to or from ADJUSTMENT with the reason ``count``. With ``full`` every lot on
+    record at the location that is not on the sheet is counted as zero.
+    """
+    sheet = list(lines)
+    with uow:
+        place = physical_location(uow, location)
+        products = {row.sku: row for row in uow.products.all()}
+        wanted_codes = {line.lot.strip() or UNTRACKED_LOT_CODE for line in sheet}
+        lots = {(row.product_id, row.code): row for row in uow.lots.with_codes(wanted_codes)}
+        counted: dict[int, int] = {}
+        lot_rows: dict[int, LotRow] = {}
+        problems: list[str] = []
+        for line in sheet:
+            try:
+                sku = parse_sku(line.sku)
+                product = products.get(sku)
+                if product is None:
+                    raise InvalidInput("sku", line.sku, "no product has this SKU")
+                code = line.lot.strip() or UNTRACKED_LOT_CODE
+                if product.lot_tracked and code == UNTRACKED_LOT_CODE:
+                    raise InvalidInput("lot", None, f"{sku} is lot-tracked; the lot is missing")
+                if not product.lot_tracked and code != UNTRACKED_LOT_CODE:
+                    raise InvalidInput("lot", line.lot, f"{sku} is not lot-tracked")
+                lot_row = lots.get((product.id, code))
+                if lot_row is None:
+                    raise InvalidInput(
+                        "lot", line.lot, f"no lot of {sku} has this code; receive it"
+                    )
+                qty = parse_non_negative_int(line.counted, "counted")
+            except KitopsError as error:
+                problems.append(f"line {line.line}: {error}")
+                continue
+            counted[lot_row.id] = counted.get(lot_row.id, 0) + qty
+            lot_rows[lot_row.id] = lot_row
+        if problems:
+            raise CountRejected(problems)
+        on_record = uow.ledger.on_hand(location_id=place.id)
+        expected = {row.id: qty for row, qty in on_record}
+        lot_rows.update({row.id: row for row, _ in on_record})
+        differences = count_differences(expected, counted, full=full)
+        adjustment = uow.locations.get("ADJUSTMENT")
+        audit_id = uow.record(
+            "stock.count", "location", place.code,
+            after={"lines": len(sheet), "full": full, "differences": len(differences)},
+        )  # fmt: skip
+        moves = []
+        for diff in differences:
+            lot_row = lot_rows[diff.lot_id]
+            source, target = (adjustment, place) if diff.delta > 0 else (place, adjustment)
+            moves.append(
+                PostedMove(
+                    Move(diff.lot_id, source.id, target.id, abs(diff.delta)), lot_row.product_id
+                )
+            )
+        uow.ledger.post(
+            moves, reason=MoveReason.COUNT.value, actor=uow.actor,
+            reference=f"count:{place.code}", audit_id=audit_id,
+        )  # fmt: skip
+        skus = {row.id: row.sku for row in products.values()}
+        report = dto.CountReport(
+            location=place.code,
+            lines_counted=len(sheet),
+            differences=tuple(
+                dto.CountLine(
+                    sku=skus[lot_rows[d.lot_id].product_id],
+                    lot=lot_rows[d.lot_id].code,
+                    expected=d.expected,
+                    counted=d.counted,
+                    difference=d.delta,
+                )
+                for d in differences
+            ),
+            units_added=sum(d.delta for d in differences if d.delta > 0),
+            units_removed=-sum(d.delta for d in differences if d.delta < 0),
+        )
+        uow.commit()
+    return report
+
+
+def read_count_sheet(path: str) -> list[CountedLine]:
+    """A count sheet CSV with columns ``sku,lot,counted`` (``qty`` also accepted)."""
+    import csv
+    import io
+    from pathlib import Path
+
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InvalidInput("file", path, "does not exist") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise InvalidInput("file", path, f"cannot be read as UTF-8 text ({error})") from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [name.strip().lower() for name in reader.fieldnames or []]
+    quantity_column = "counted" if "counted" in header else "qty" if "qty" in header else None
+    if "sku" not in header or quantity_column is None:
+        raise InvalidInput("file", path, f"needs columns sku, lot, counted (header: {header})")
+    lines = []
+    for record in reader:
+        values = {
+            (k or "").strip().lower(): (v or "").strip()
+            for k, v in record.items()
+            if isinstance(v, str)
+        }
+        if any(values.values()):
+            lines.append(
+                CountedLine(reader.line_num, values.get("sku", ""), values.get("lot", ""),
+                            values.get(quantity_column, ""))
+            )  # fmt: skip
+    return lines
