@@ -120,7 +120,7 @@ class Lots:
         """Every lot with this code (codes are unique per product, not overall)."""
         stmt = select(LotRow).where(LotRow.code == code).order_by(LotRow.id)
         if lock:
-            stmt = stmt.with_for_update()
+            stmt = stmt.with_for_update(key_share=True)
         return self.session.scalars(stmt).all()
 
     def with_codes(self, codes: Iterable[str]) -> list[LotRow]:
@@ -133,8 +133,13 @@ class Lots:
 
     def lock(self, lot: LotRow, *, share: bool = False) -> LotRow:
         """Re-read a lot row under a row lock (PostgreSQL), so its status cannot change
-        under a running allocation (share) or two status changes cannot cross (update)."""
-        stmt = select(LotRow).where(LotRow.id == lot.id).with_for_update(read=share)
+        under a running allocation (share) or two status changes cannot cross (update).
+
+        The exclusive lock is ``FOR NO KEY UPDATE``: it must not conflict with the
+        ``KEY SHARE`` locks that foreign-key checks take when moves of the lot are
+        inserted, or a status change and a move could deadlock."""
+        stmt = select(LotRow).where(LotRow.id == lot.id)
+        stmt = stmt.with_for_update(read=True) if share else stmt.with_for_update(key_share=True)
         locked = self.session.scalars(stmt.execution_options(populate_existing=True)).one()
         return locked
 

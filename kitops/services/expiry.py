@@ -37,7 +37,7 @@ def sweep(uow: UnitOfWork, *, as_of: date | None = None) -> dto.SweepReport:
             .where(LotRow.expiry < day)
             .where(LotRow.status.in_([LotStatus.RELEASED.value, LotStatus.QUARANTINE.value]))
             .order_by(LotRow.id)
-            .with_for_update()
+            .with_for_update(key_share=True)
         ).all()
         to_mark = [
             lot for lot in candidates if needs_expiring(LotStatus(lot.status), lot.expiry, day)

@@ -176,7 +176,7 @@ def receive(uow: UnitOfWork, given: ReceiptInput, *, today: date | None = None) 
                 )
             )
         else:
-            lot = uow.lots.lock(lot)
+            lot = uow.lots.lock(lot, share=True)
             check_existing_lot(
                 lot.code, lot.expiry, LotStatus(lot.status), expiry if product.lot_tracked else None
             )
