@@ -234,8 +234,18 @@ class StockMoveRow(Base):
         CheckConstraint("quantity > 0", name="quantity_positive"),
         CheckConstraint("from_location_id <> to_location_id", name="distinct_locations"),
         ForeignKeyConstraint(["lot_id", "product_id"], ["lots.id", "lots.product_id"]),
-        Index("ix_stock_moves_lot_id_from", "lot_id", "from_location_id"),
-        Index("ix_stock_moves_lot_id_to", "lot_id", "to_location_id"),
+        # covers the lot trace: an index-only scan of one lot's moves
+        Index(
+            "ix_stock_moves_lot_flow",
+            "lot_id",
+            "from_location_id",
+            "to_location_id",
+            "reason",
+            "detail",
+            "reference",
+            "quantity",
+            "created_at",
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

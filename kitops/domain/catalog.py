@@ -231,8 +231,15 @@ def check_recipe(
             raise InvalidInput("component", part.sku, "is clinic-only; it cannot go home in a kit")
 
 
+# The most units one line, move or count may carry: far beyond any clinic stockroom,
+# well inside the database's 32-bit quantity columns.
+MAX_QUANTITY = 1_000_000
+
+
 def parse_positive_int(value: str | int, field: str) -> int:
     number = parse_int(value, field)
+    if number > MAX_QUANTITY:
+        raise InvalidInput(field, value, f"must be at most {MAX_QUANTITY}")
     if number <= 0:
         raise InvalidInput(field, value, "must be at least 1")
     return number
@@ -240,6 +247,8 @@ def parse_positive_int(value: str | int, field: str) -> int:
 
 def parse_non_negative_int(value: str | int, field: str) -> int:
     number = parse_int(value, field)
+    if number > MAX_QUANTITY:
+        raise InvalidInput(field, value, f"must be at most {MAX_QUANTITY}")
     if number < 0:
         raise InvalidInput(field, value, "must not be negative")
     return number

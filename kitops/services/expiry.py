@@ -68,6 +68,12 @@ def sweep(uow: UnitOfWork, *, as_of: date | None = None) -> dto.SweepReport:
         for lot, location_id, quantity in stranded:
             place = locations[location_id]
             if place.kind == LocationKind.QUARANTINE.value:
+                if lot.id in marked_ids:
+                    lines.append(
+                        dto.SweepLine(lot.product.sku, lot.code, lot.expiry, True, 0, place.code,
+                                      None, f"{quantity} already in quarantine at {place.code}")
+                    )  # fmt: skip
+                    moved_lots.add(lot.id)
                 continue
             clinic = clinic_of(place, locations)
             target = quarantine_of_clinic.get(clinic.id) if clinic else None

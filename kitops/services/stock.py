@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from kitops.data.schema import LotRow, ProductRow, StockBalanceRow
 from kitops.domain.catalog import parse_sku
@@ -47,8 +47,19 @@ def stock_on_hand(
     with uow:
         locations = uow.locations.all()
         by_id = {row.id: row for row in locations}
+        clinics = {row.id: clinic_of(row, by_id) for row in locations}
+        zones = {row_id: (c.timezone if c else None) for row_id, c in clinics.items()}
+        days = {zone: clinic_today(zone) for zone in set(zones.values())} if today is None else {}
         stmt = (
-            select(StockBalanceRow, LotRow, ProductRow)
+            select(
+                StockBalanceRow.location_id,
+                StockBalanceRow.quantity,
+                LotRow.code,
+                LotRow.expiry,
+                LotRow.status,
+                ProductRow.sku,
+                ProductRow.name,
+            )
             .join(LotRow, LotRow.id == StockBalanceRow.lot_id)
             .join(ProductRow, ProductRow.id == StockBalanceRow.product_id)
             .where(StockBalanceRow.quantity > 0)
@@ -59,26 +70,38 @@ def stock_on_hand(
         if sku:
             product = uow.products.get(parse_sku(sku))
             stmt = stmt.where(StockBalanceRow.product_id == product.id)
+        if not include_unavailable:
+            earliest = today or min(days.values(), default=date.today())
+            stmt = stmt.where(LotRow.status == LotStatus.RELEASED.value).where(
+                or_(LotRow.expiry.is_(None), LotRow.expiry >= earliest)
+            )
         lines = []
-        for balance, lot, product in uow.session.execute(stmt):
-            place = by_id[balance.location_id]
-            clinic = clinic_of(place, by_id)
-            day = today or clinic_today(clinic.timezone if clinic else None)
-            available = is_usable(LotStatus(lot.status), lot.expiry, day)
+        for (
+            location_id,
+            quantity,
+            code,
+            expiry,
+            status,
+            product_sku,
+            product_name,
+        ) in uow.session.execute(stmt):
+            clinic = clinics[location_id]
+            day = today or days[zones[location_id]]
+            available = is_usable(LotStatus(status), expiry, day)
             if not (available or include_unavailable):
                 continue
             lines.append(
                 dto.StockLine(
                     clinic=clinic.code if clinic else None,
-                    location=place.code,
-                    sku=product.sku,
-                    product=product.name,
-                    lot=lot.code,
-                    expiry=lot.expiry,
-                    days_to_expiry=days_to_expiry(lot.expiry, day),
-                    status=effective_status(lot.status, lot.expiry, day),
+                    location=by_id[location_id].code,
+                    sku=product_sku,
+                    product=product_name,
+                    lot=code,
+                    expiry=expiry,
+                    days_to_expiry=days_to_expiry(expiry, day),
+                    status=effective_status(status, expiry, day),
                     available=available,
-                    quantity=balance.quantity,
+                    quantity=quantity,
                 )
             )
     lines.sort(key=lambda s: (s.clinic or "", s.sku, s.expiry or date.max, s.lot, s.location))

@@ -1,0 +1,262 @@
+"""Lot status (release, quarantine, recall) and the trace of where a lot's units went.
+
+The demo data is loaded as of a fixed day and that day is passed to every service.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from kitops.data.schema import AuditRow, StockMoveRow
+from kitops.domain.ledger import LotStatus
+from kitops.errors import InvalidInput, Refused
+from kitops.services import admin, demo, lots, stock
+from kitops.services.operations import CountedLine, ReceiptInput, count, move, receive, write_off
+
+AS_OF = date(2026, 11, 22)
+
+
+@pytest.fixture
+def loaded(db, uow):
+    demo.load(uow(), AS_OF)
+    return db
+
+
+def _writes(db) -> tuple[int, int]:
+    with db.read_sessions() as session:
+        moves = session.scalar(select(func.count()).select_from(StockMoveRow)) or 0
+        audits = session.scalar(select(func.count()).select_from(AuditRow)) or 0
+    return moves, audits
+
+
+def _status_audits(db, key):
+    with db.read_sessions() as session:
+        rows = session.scalars(
+            select(AuditRow)
+            .where(AuditRow.entity == "lot", AuditRow.entity_key == key)
+            .where(AuditRow.action.like("lot.%"))
+            .order_by(AuditRow.id)
+        ).all()
+        return [(row.action, row.actor, row.before, row.after) for row in rows]
+
+
+def _available_lots(uow, sku="SERUM-5ML", location=None) -> set[str]:
+    lines = stock.stock_on_hand(uow(readonly=True), sku=sku, location=location, today=AS_OF)
+    return {line.lot for line in lines}
+
+
+def _ledger_ok(uow) -> bool:
+    return admin.check(uow(readonly=True)).ok
+
+
+# --- status ------------------------------------------------------------------------
+
+
+def test_release_makes_a_quarantined_lot_available(loaded, uow):
+    assert "PTT6-C0115" not in _available_lots(uow)
+
+    detail = lots.change_status(uow(), "PTT6-C0115", LotStatus.RELEASED, today=AS_OF)
+
+    assert (detail.status, detail.status_reason, detail.total_on_hand) == ("released", None, 48)
+    assert lots.show(uow(readonly=True), "PTT6-C0115").status == "released"
+    assert "PTT6-C0115" in _available_lots(uow, location="LON-QUAR")
+    assert _ledger_ok(uow)
+
+
+@pytest.mark.parametrize("target", [LotStatus.QUARANTINE, LotStatus.RECALLED])
+def test_quarantine_and_recall_need_a_reason(loaded, uow, target):
+    before = _writes(loaded)
+    for reason in (None, "", "   "):
+        with pytest.raises(InvalidInput) as err:
+            lots.change_status(uow(), "PTT6-B0902", target, reason=reason, today=AS_OF)
+        assert err.value.field == "reason"
+    assert _writes(loaded) == before
+    assert lots.show(uow(readonly=True), "PTT6-B0902").status == "released"
+
+    detail = lots.change_status(uow(), "PTT6-B0902", target, reason=" cloudy vials ", today=AS_OF)
+
+    assert (detail.status, detail.status_reason) == (target.value, "cloudy vials")
+    shown = lots.show(uow(readonly=True), "PTT6-B0902")
+    assert (shown.status, shown.status_reason) == (target.value, "cloudy vials")
+    assert "PTT6-B0902" not in _available_lots(uow)
+    assert _ledger_ok(uow)
+
+
+def test_releasing_an_expired_lot_is_refused(loaded, uow):
+    lots.change_status(uow(), "PTT6-A0412", LotStatus.QUARANTINE, reason="past expiry",
+                       today=AS_OF)  # fmt: skip
+    before = _writes(loaded)
+
+    with pytest.raises(Refused, match="expired"):
+        lots.change_status(uow(), "PTT6-A0412", LotStatus.RELEASED, today=AS_OF)
+
+    assert _writes(loaded) == before
+    assert lots.show(uow(readonly=True), "PTT6-A0412").status == "quarantine"
+    # on its expiry day the lot is still in date and may be released
+    expiry = AS_OF - timedelta(days=9)
+    detail = lots.change_status(uow(), "PTT6-A0412", LotStatus.RELEASED, today=expiry)
+    assert detail.status == "released"
+    assert _ledger_ok(uow)
+
+
+def test_recalled_lot_must_be_quarantined_before_release(loaded, uow):
+    lots.change_status(uow(), "PTT6-B0902", LotStatus.RECALLED, reason="supplier recall",
+                       today=AS_OF)  # fmt: skip
+    before = _writes(loaded)
+
+    with pytest.raises(Refused, match="recalled"):
+        lots.change_status(uow(), "PTT6-B0902", LotStatus.RELEASED, today=AS_OF)
+    with pytest.raises(Refused, match="already recalled"):
+        lots.change_status(uow(), "PTT6-B0902", LotStatus.RECALLED, reason="again", today=AS_OF)
+
+    assert _writes(loaded) == before
+    assert lots.show(uow(readonly=True), "PTT6-B0902").status == "recalled"
+    lots.change_status(uow(), "PTT6-B0902", LotStatus.QUARANTINE, reason="recall lifted",
+                       today=AS_OF)  # fmt: skip
+    detail = lots.change_status(uow(), "PTT6-B0902", LotStatus.RELEASED, today=AS_OF)
+    assert detail.status == "released"
+    assert "PTT6-B0902" in _available_lots(uow)
+    assert _ledger_ok(uow)
+
+
+def test_recalled_lot_is_skipped_by_fefo(loaded, uow):
+    lots.change_status(uow(), "PTT6-A0519", LotStatus.RECALLED, reason="supplier recall",
+                       today=AS_OF)  # fmt: skip
+    recalled_on_hand = lots.show(uow(readonly=True), "PTT6-A0519").total_on_hand
+
+    transfer = move(uow(), "SERUM-5ML", 3, "LON-FRIDGE", "LON-SHELF", today=AS_OF)
+
+    assert [(m.lot, m.quantity) for m in transfer.lots] == [("PTT6-A0603", 3)]
+    assert lots.show(uow(readonly=True), "PTT6-A0519").total_on_hand == recalled_on_hand
+    assert _ledger_ok(uow)
+
+
+def test_ambiguous_lot_code_needs_the_sku(loaded, uow):
+    receive(
+        uow(),
+        ReceiptInput("LON-SHELF", sku="STAMP-0.5", lot="PTT6-B0902",
+                     expiry=(AS_OF + timedelta(days=700)).isoformat(), quantity=4),
+        today=AS_OF,
+    )  # fmt: skip
+    before = _writes(loaded)
+
+    for action in (
+        lambda: lots.change_status(uow(), "PTT6-B0902", LotStatus.RECALLED, reason="recall",
+                                   today=AS_OF),
+        lambda: lots.show(uow(readonly=True), "PTT6-B0902"),
+        lambda: lots.trace(uow(readonly=True), "PTT6-B0902"),
+    ):  # fmt: skip
+        with pytest.raises(InvalidInput, match=re.escape("SERUM-5ML, STAMP-0.5")) as err:
+            action()
+        assert err.value.field == "lot"
+    assert _writes(loaded) == before
+
+    detail = lots.change_status(uow(), "PTT6-B0902", LotStatus.RECALLED, reason="recall",
+                                sku="serum-5ml", today=AS_OF)  # fmt: skip
+
+    assert (detail.sku, detail.status) == ("SERUM-5ML", "recalled")
+    stamp = lots.show(uow(readonly=True), "PTT6-B0902", sku="STAMP-0.5")
+    assert (stamp.status, stamp.total_on_hand) == ("released", 4)
+    assert lots.trace(uow(readonly=True), "PTT6-B0902", sku="STAMP-0.5").received == 4
+    with pytest.raises(InvalidInput, match=re.escape("for STAMP-0.4")):
+        lots.show(uow(readonly=True), "PTT6-B0902", sku="STAMP-0.4")
+    assert _ledger_ok(uow)
+
+
+def test_unknown_lot_or_same_status_changes_nothing(loaded, uow):
+    before = _writes(loaded)
+    with pytest.raises(InvalidInput) as err:
+        lots.change_status(uow(), "NO-SUCH-LOT", LotStatus.RELEASED, today=AS_OF)
+    assert err.value.field == "lot"
+    with pytest.raises(Refused, match="already released"):
+        lots.change_status(uow(), "PTT6-B0902", LotStatus.RELEASED, today=AS_OF)
+    with pytest.raises(Refused, match="already quarantine"):
+        lots.change_status(uow(), "PTT6-C0115", LotStatus.QUARANTINE, reason="x", today=AS_OF)
+    assert _writes(loaded) == before
+
+
+def test_every_status_change_writes_an_audit_row_with_before_and_after(loaded, uow):
+    steps = [
+        (LotStatus.RECALLED, "supplier recall"),
+        (LotStatus.QUARANTINE, "recall lifted, retesting"),
+        (LotStatus.RELEASED, None),
+    ]
+    for target, reason in steps:
+        lots.change_status(uow(), "PTT6-B0902", target, reason=reason, today=AS_OF)
+
+    assert _status_audits(loaded, "SERUM-5ML/PTT6-B0902") == [
+        ("lot.recalled", "tester",
+         {"status": "released", "reason": None},
+         {"status": "recalled", "reason": "supplier recall"}),
+        ("lot.quarantine", "tester",
+         {"status": "recalled", "reason": "supplier recall"},
+         {"status": "quarantine", "reason": "recall lifted, retesting"}),
+        ("lot.released", "tester",
+         {"status": "quarantine", "reason": "recall lifted, retesting"},
+         {"status": "released", "reason": None}),
+    ]  # fmt: skip
+    assert _ledger_ok(uow)
+
+
+# --- trace -------------------------------------------------------------------------
+
+
+def _flows(trace):
+    return {
+        (f.from_location, f.to_location, f.reason, f.detail): (f.quantity, f.moves, f.references)
+        for f in trace.flows
+    }
+
+
+def test_trace_adds_up_receipts_moves_write_offs_and_counts(loaded, uow):
+    expiry = (AS_OF + timedelta(days=700)).isoformat()
+    for place, quantity, po in (("LON-SHELF", 60, "PO-777"), ("LON-SHELF", 10, "PO-779"),
+                                ("ESX-SHELF", 20, "PO-778")):  # fmt: skip
+        receive(uow(), ReceiptInput(place, sku="STAMP-0.6", lot="TR-1", expiry=expiry,
+                                    quantity=quantity, po=po), today=AS_OF)  # fmt: skip
+    move(uow(), "STAMP-0.6", 10, "LON-SHELF", "LON-STORE", lot="TR-1", today=AS_OF)
+    move(uow(), "STAMP-0.6", 2, "LON-SHELF", "LON-STORE", lot="TR-1", today=AS_OF)
+    write_off(uow(), "STAMP-0.6", 3, "LON-STORE", "opened", lot="TR-1")
+    write_off(uow(), "STAMP-0.6", 1, "ESX-SHELF", "damaged", lot="TR-1")
+    count(uow(), "LON-SHELF", [CountedLine(2, "STAMP-0.6", "TR-1", 53)])  # 58 on record
+    count(uow(), "LON-STORE", [CountedLine(2, "STAMP-0.6", "TR-1", 11)])  # 9 on record
+
+    trace = lots.trace(uow(readonly=True), "TR-1")
+
+    assert (trace.received, trace.written_off, trace.adjusted, trace.delivered) == (90, 4, -3, 0)
+    assert trace.lot.total_on_hand == 90 - 4 + (-3) - 0 == 83
+    assert {(o.location, o.clinic, o.quantity) for o in trace.lot.on_hand} == {
+        ("LON-SHELF", "LON", 53), ("LON-STORE", "LON", 11), ("ESX-SHELF", "ESX", 19),
+    }  # fmt: skip
+    assert _flows(trace) == {
+        ("SUPPLIER", "LON-SHELF", "receipt", None): (70, 2, ("PO-777", "PO-779")),
+        ("SUPPLIER", "ESX-SHELF", "receipt", None): (20, 1, ("PO-778",)),
+        ("LON-SHELF", "LON-STORE", "transfer", None): (12, 2, ()),
+        ("LON-STORE", "SCRAP", "write_off", "opened"): (3, 1, ()),
+        ("ESX-SHELF", "SCRAP", "write_off", "damaged"): (1, 1, ()),
+        ("LON-SHELF", "ADJUSTMENT", "count", None): (5, 1, ("count:LON-SHELF",)),
+        ("ADJUSTMENT", "LON-STORE", "count", None): (2, 1, ("count:LON-STORE",)),
+    }
+    assert trace.flows[0].from_location == "SUPPLIER"
+    assert all(f.first <= f.last and f.first.utcoffset() is not None for f in trace.flows)
+    assert lots.show(uow(readonly=True), "TR-1").receipt_ref == "PO-777"
+    assert _ledger_ok(uow)
+
+
+def test_trace_of_a_demo_lot_matches_what_is_on_hand(loaded, uow):
+    trace = lots.trace(uow(readonly=True), "PTT6-B0902")
+    on_hand = {o.location: o.quantity for o in trace.lot.on_hand}
+
+    assert set(on_hand) == {"LON-FRIDGE", "ESX-FRIDGE"}
+    assert trace.received == trace.lot.total_on_hand == sum(on_hand.values())
+    assert (trace.written_off, trace.adjusted, trace.delivered) == (0, 0, 0)
+    assert _flows(trace) == {
+        ("SUPPLIER", place, "receipt", None): (quantity, 1, ("PO-DEMO-PTT6-B0902",))
+        for place, quantity in on_hand.items()
+    }
+    assert trace.lot.expiry == AS_OF + timedelta(days=190)
+    assert (trace.lot.supplier, trace.lot.receipt_ref) == ("CALECIM-UK", "PO-DEMO-PTT6-B0902")
