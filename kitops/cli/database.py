@@ -105,6 +105,7 @@ def demo(
     """Load the demo data set: clinics LON, ESX, VIE; serum lots; stamps; the home kit."""
     from kitops.domain.ledger import parse_date
     from kitops.services import demo as demo_service
+    from kitops.services.dto import DemoSummary
 
     day = parse_date(as_of, "as_of") if as_of else None
     if reset:
@@ -116,7 +117,10 @@ def demo(
             )
         demo_service.reset(database)
     elif if_empty and not demo_service.is_empty(ctx.uow(readonly=True)):
-        say("the database already holds data; demo data not loaded")
+        if as_json:
+            emit_json(DemoSummary(loaded=False, as_of=None, clinics=0, products=0, lots=0, moves=0))
+        else:
+            say("the database already holds data; demo data not loaded")
         return
     summary = demo_service.load(ctx.uow(), day)
     if as_json:

@@ -126,6 +126,10 @@ def complete_product(spec: ProductSpec, at_home_max_needle_um: int) -> ProductSp
     """
     if not spec.name.strip():
         raise InvalidInput("name", spec.name, "must not be empty")
+    if len(spec.name.strip()) > 200:
+        raise InvalidInput("name", spec.name[:40] + "...", "must be at most 200 characters")
+    if len(spec.unit.strip()) > 20:
+        raise InvalidInput("unit", spec.unit, "must be at most 20 characters")
     if spec.kind is ProductKind.DERMA_STAMP and spec.needle_um is None:
         raise InvalidInput("needle_mm", None, "a derma stamp needs its needle length")
     if spec.kind is not ProductKind.DERMA_STAMP and spec.needle_um is not None:

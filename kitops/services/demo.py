@@ -199,7 +199,12 @@ def load(uow: UnitOfWork, as_of: date | None = None) -> dto.DemoSummary:
             )  # fmt: skip
             moves += len(posted)
         summary = dto.DemoSummary(
-            as_of=as_of, clinics=len(CLINICS), products=len(PRODUCTS), lots=len(LOTS), moves=moves
+            loaded=True,
+            as_of=as_of,
+            clinics=len(CLINICS),
+            products=len(PRODUCTS),
+            lots=len(LOTS),
+            moves=moves,
         )
         uow.commit()
     return summary

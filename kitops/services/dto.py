@@ -108,7 +108,8 @@ class CheckReport:
 
 @dataclass(frozen=True)
 class DemoSummary:
-    as_of: date
+    loaded: bool
+    as_of: date | None
     clinics: int
     products: int
     lots: int

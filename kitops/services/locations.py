@@ -76,6 +76,8 @@ def create_location(
     code = parse_location_code(code, "code")
     if not name.strip():
         raise InvalidInput("name", name, "must not be empty")
+    if len(name.strip()) > 200:
+        raise InvalidInput("name", name[:40] + "...", "must be at most 200 characters")
     parent_row = (
         uow.locations.get(parse_location_code(parent, "parent"), "parent") if parent else None
     )
