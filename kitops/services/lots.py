@@ -106,45 +106,45 @@ def trace(uow: UnitOfWork, code: str, *, sku: str | None = None) -> dto.Trace:
     with uow:
         lot = resolve_lot(uow, code, sku)
         codes = dict(uow.session.execute(select(LocationRow.id, LocationRow.code)).all())
-        # One pass over the covering index: groups per reference, folded into flows here.
-        rows = uow.session.execute(
+        # Two index-only scans of the covering index: the flows, then their references.
+        flow_key = (
+            StockMoveRow.from_location_id,
+            StockMoveRow.to_location_id,
+            StockMoveRow.reason,
+            StockMoveRow.detail,
+        )
+        grouped = uow.session.execute(
             select(
-                StockMoveRow.from_location_id,
-                StockMoveRow.to_location_id,
-                StockMoveRow.reason,
-                StockMoveRow.detail,
-                StockMoveRow.reference,
+                *flow_key,
                 func.sum(StockMoveRow.quantity),
                 func.count(),
                 func.min(StockMoveRow.created_at),
                 func.max(StockMoveRow.created_at),
             )
             .where(StockMoveRow.lot_id == lot.id)
-            .group_by(
-                StockMoveRow.from_location_id,
-                StockMoveRow.to_location_id,
-                StockMoveRow.reason,
-                StockMoveRow.detail,
-                StockMoveRow.reference,
-            )
+            .group_by(*flow_key)
         ).all()
-        folded: dict[tuple[int, int, str, str | None], _FlowTotals] = {}
-        for src, dst, reason, detail, reference, qty, moves, first, last in rows:
-            totals = folded.setdefault((src, dst, reason, detail), _FlowTotals())
-            totals.add(reference, int(qty), int(moves), _aware(first), _aware(last))
+        references: dict[tuple[int, int, str, str | None], list[str]] = {}
+        for src, dst, reason, detail, reference in uow.session.execute(
+            select(*flow_key, StockMoveRow.reference)
+            .where(StockMoveRow.lot_id == lot.id, StockMoveRow.reference.is_not(None))
+            .distinct()
+        ):
+            if reference is not None:
+                references.setdefault((src, dst, reason, detail), []).append(reference)
         flows = [
             dto.Flow(
                 from_location=codes[src],
                 to_location=codes[dst],
                 reason=reason,
                 detail=detail,
-                quantity=totals.quantity,
-                moves=totals.moves,
-                first=totals.first,
-                last=totals.last,
-                references=tuple(sorted(totals.references)),
+                quantity=int(qty),
+                moves=int(moves),
+                first=_aware(first),
+                last=_aware(last),
+                references=tuple(sorted(references.get((src, dst, reason, detail), ()))),
             )
-            for (src, dst, reason, detail), totals in folded.items()
+            for src, dst, reason, detail, qty, moves, first, last in grouped
         ]
         flows.sort(key=lambda f: (f.first, f.from_location, f.to_location))
         detail_dto = _detail(uow, lot)
@@ -169,25 +169,6 @@ def trace(uow: UnitOfWork, code: str, *, sku: str | None = None) -> dto.Trace:
         adjusted=adjusted,
         flows=tuple(flows),
     )
-
-
-class _FlowTotals:
-    def __init__(self) -> None:
-        self.quantity = 0
-        self.moves = 0
-        self.first = datetime.max.replace(tzinfo=UTC)
-        self.last = datetime.min.replace(tzinfo=UTC)
-        self.references: list[str] = []
-
-    def add(
-        self, reference: str | None, qty: int, moves: int, first: datetime, last: datetime
-    ) -> None:
-        self.quantity += qty
-        self.moves += moves
-        self.first = min(self.first, first)
-        self.last = max(self.last, last)
-        if reference:
-            self.references.append(reference)
 
 
 def _aware(value: object) -> datetime:
