@@ -3,10 +3,12 @@
 import re
 from datetime import date, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kitops.domain.catalog import (
+    MAX_QUANTITY,
     ProductKind,
     ProductSpec,
     complete_product,
@@ -81,9 +83,16 @@ def test_non_negative_int_of_anything_is_at_least_zero_or_invalid_input(value):
 
 
 @property_test
-@given(number=st.integers(min_value=1, max_value=10**9))
-def test_every_positive_whole_number_is_accepted_as_written(number):
+@given(number=st.integers(min_value=1, max_value=MAX_QUANTITY))
+def test_every_positive_whole_number_up_to_the_limit_is_accepted_as_written(number):
     assert parse_positive_int(str(number), "quantity") == number
+
+
+@property_test
+@given(number=st.integers(min_value=MAX_QUANTITY + 1, max_value=10**30))
+def test_a_quantity_over_the_limit_is_bad_input(number):
+    with pytest.raises(InvalidInput):
+        parse_positive_int(str(number), "quantity")
 
 
 @property_test
