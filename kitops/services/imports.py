@@ -6,8 +6,6 @@ written, and every bad row is reported with its line number and reason.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,6 +26,7 @@ from kitops.domain.money import Money
 from kitops.errors import Conflict, InvalidInput, KitopsError
 from kitops.services import dto
 from kitops.services.catalog import create_product, parse_product
+from kitops.services.csvfiles import read_csv
 from kitops.services.locations import create_location
 from kitops.services.unit_of_work import UnitOfWork
 
@@ -84,14 +83,7 @@ def read_rows(path: str, kind: str) -> list[tuple[int, dict[str, str]]]:
     """The data rows with their line numbers; refuses a file with the wrong columns."""
     if kind not in KINDS:
         raise InvalidInput("kind", kind, f"must be one of {'|'.join(KINDS)}")
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InvalidInput("file", path, "does not exist") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise InvalidInput("file", path, f"cannot be read as UTF-8 text ({error})") from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [name.strip().lower() for name in reader.fieldnames or []]
+    header, rows = read_csv(path)
     required, optional = COLUMNS[kind]
     missing = [name for name in required if name not in header]
     if missing:
@@ -102,17 +94,6 @@ def read_rows(path: str, kind: str) -> list[tuple[int, dict[str, str]]]:
             "file", path, f"has unknown column {', '.join(unknown)}; "
             f"known: {', '.join(required + optional)}",
         )  # fmt: skip
-    rows = []
-    for record in reader:
-        values = {
-            (key or "").strip().lower(): (value or "").strip()
-            for key, value in record.items()
-            if key is not None and not isinstance(value, list)
-        }
-        if None in record:
-            raise InvalidInput("file", path, f"line {reader.line_num} has more cells than columns")
-        if any(values.values()):
-            rows.append((reader.line_num, values))
     return rows
 
 

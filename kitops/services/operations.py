@@ -36,6 +36,7 @@ from kitops.domain.stock_rules import (
 )
 from kitops.errors import InvalidInput, KitopsError, Refused
 from kitops.services import dto
+from kitops.services.csvfiles import read_csv
 from kitops.services.locations import clinic_of
 from kitops.services.stock import clinic_today
 from kitops.services.unit_of_work import UnitOfWork, retrying
@@ -422,31 +423,13 @@ def count(
 
 def read_count_sheet(path: str) -> list[CountedLine]:
     """A count sheet CSV with columns ``sku,lot,counted`` (``qty`` also accepted)."""
-    import csv
-    import io
-    from pathlib import Path
-
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InvalidInput("file", path, "does not exist") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise InvalidInput("file", path, f"cannot be read as UTF-8 text ({error})") from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [name.strip().lower() for name in reader.fieldnames or []]
+    header, rows = read_csv(path)
     quantity_column = "counted" if "counted" in header else "qty" if "qty" in header else None
     if "sku" not in header or quantity_column is None:
         raise InvalidInput("file", path, f"needs columns sku, lot, counted (header: {header})")
-    lines = []
-    for record in reader:
-        values = {
-            (k or "").strip().lower(): (v or "").strip()
-            for k, v in record.items()
-            if isinstance(v, str)
-        }
-        if any(values.values()):
-            lines.append(
-                CountedLine(reader.line_num, values.get("sku", ""), values.get("lot", ""),
-                            values.get(quantity_column, ""))
-            )  # fmt: skip
-    return lines
+    return [
+        CountedLine(
+            line, values.get("sku", ""), values.get("lot", ""), values.get(quantity_column, "")
+        )
+        for line, values in rows
+    ]

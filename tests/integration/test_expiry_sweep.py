@@ -6,30 +6,13 @@ so PTT6-A0412 (expired nine days before, still released) is the one lot to sweep
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
-import pytest
-from sqlalchemy import func, select
+from ledger_support import AS_OF, writes
 
-from kitops.data.schema import AuditRow, StockMoveRow
 from kitops.domain.ledger import LotStatus
-from kitops.services import admin, demo, expiry, locations, lots, stock
+from kitops.services import admin, expiry, locations, lots, stock
 from kitops.services.operations import ReceiptInput, receive, write_off
-
-AS_OF = date(2026, 11, 22)
-
-
-@pytest.fixture
-def loaded(db, uow):
-    demo.load(uow(), AS_OF)
-    return db
-
-
-def _writes(db) -> tuple[int, int]:
-    with db.read_sessions() as session:
-        moves = session.scalar(select(func.count()).select_from(StockMoveRow)) or 0
-        audits = session.scalar(select(func.count()).select_from(AuditRow)) or 0
-    return moves, audits
 
 
 def _where(uow, code, sku=None) -> dict[str, int]:
@@ -77,18 +60,18 @@ def test_sweep_marks_the_expired_demo_lot_and_moves_its_stock_to_quarantine(load
 
 
 def test_sweep_with_nothing_to_do_writes_nothing(loaded, uow):
-    before = _writes(loaded)
+    before = writes(loaded)
     on_expiry_day = expiry.sweep(uow(), as_of=AS_OF - timedelta(days=9))  # A0412 still in date
     assert (on_expiry_day.lots_marked, on_expiry_day.units_moved) == (0, 0)
-    assert _writes(loaded) == before
+    assert writes(loaded) == before
     assert lots.show(uow(readonly=True), "PTT6-A0412").status == "released"
 
     expiry.sweep(uow(), as_of=AS_OF)
-    before = _writes(loaded)
+    before = writes(loaded)
     again = expiry.sweep(uow(), as_of=AS_OF)  # the second run finds nothing left to do
 
     assert (again.lots_marked, again.units_moved, again.lines) == (0, 0, ())
-    assert _writes(loaded) == before
+    assert writes(loaded) == before
     assert _ledger_ok(uow)
 
 
@@ -133,12 +116,12 @@ def test_recalled_lot_past_expiry_is_not_marked(loaded, uow):
     before_places = _where(uow, "PTT6-A0412")
     lots.change_status(uow(), "PTT6-A0412", LotStatus.RECALLED, reason="supplier recall",
                        today=AS_OF)  # fmt: skip
-    before = _writes(loaded)
+    before = writes(loaded)
 
     report = expiry.sweep(uow(), as_of=AS_OF)
 
     assert (report.lots_marked, report.units_moved, report.lines) == (0, 0, ())
-    assert _writes(loaded) == before
+    assert writes(loaded) == before
     detail = lots.show(uow(readonly=True), "PTT6-A0412")
     assert (detail.status, detail.status_reason) == ("recalled", "supplier recall")
     assert _where(uow, "PTT6-A0412") == before_places
@@ -163,13 +146,13 @@ def test_clinic_without_quarantine_location_leaves_the_stock_in_place(loaded, uo
     assert lots.show(uow(readonly=True), "DS04-OLD").status == "expired"
 
     # the stock left in place is reported again but nothing is written
-    before = _writes(loaded)
+    before = writes(loaded)
     again = expiry.sweep(uow(), as_of=AS_OF)
     assert (again.lots_marked, again.units_moved) == (0, 0)
     assert [(line.from_location, line.moved, line.marked_expired) for line in again.lines] == [
         ("BRI-SHELF", 0, False)
     ]
-    assert _writes(loaded) == before
+    assert writes(loaded) == before
     assert _ledger_ok(uow)
 
 

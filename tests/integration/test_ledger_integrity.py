@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from datetime import date
 
 import pytest
 from sqlalchemy import delete, func, select, text, update
@@ -14,19 +13,13 @@ from kitops.data.repositories import PostedMove
 from kitops.data.schema import AuditRow, LotRow, StockBalanceRow, StockMoveRow
 from kitops.domain.ledger import LotStatus, Move
 from kitops.errors import Conflict, Refused
-from kitops.services import admin, catalog, demo, locations
+from kitops.services import admin, catalog, locations
 from kitops.services.unit_of_work import DatabaseUnavailable, UnitOfWork
 
 
 def _count(db, table) -> int:
     with db.read_sessions() as session:
         return session.scalar(select(func.count()).select_from(table)) or 0
-
-
-@pytest.fixture
-def loaded(db, uow):
-    demo.load(uow(), date(2026, 11, 22))
-    return db
 
 
 @pytest.mark.parametrize("table", [StockMoveRow, AuditRow])

@@ -6,31 +6,17 @@ The demo data is loaded as of a fixed day and that day is passed to every servic
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from ledger_support import AS_OF, writes
+from sqlalchemy import select
 
-from kitops.data.schema import AuditRow, StockMoveRow
+from kitops.data.schema import AuditRow
 from kitops.domain.ledger import LotStatus
 from kitops.errors import InvalidInput, Refused
-from kitops.services import admin, demo, lots, stock
+from kitops.services import admin, lots, stock
 from kitops.services.operations import CountedLine, ReceiptInput, count, move, receive, write_off
-
-AS_OF = date(2026, 11, 22)
-
-
-@pytest.fixture
-def loaded(db, uow):
-    demo.load(uow(), AS_OF)
-    return db
-
-
-def _writes(db) -> tuple[int, int]:
-    with db.read_sessions() as session:
-        moves = session.scalar(select(func.count()).select_from(StockMoveRow)) or 0
-        audits = session.scalar(select(func.count()).select_from(AuditRow)) or 0
-    return moves, audits
 
 
 def _status_audits(db, key):
@@ -69,12 +55,12 @@ def test_release_makes_a_quarantined_lot_available(loaded, uow):
 
 @pytest.mark.parametrize("target", [LotStatus.QUARANTINE, LotStatus.RECALLED])
 def test_quarantine_and_recall_need_a_reason(loaded, uow, target):
-    before = _writes(loaded)
+    before = writes(loaded)
     for reason in (None, "", "   "):
         with pytest.raises(InvalidInput) as err:
             lots.change_status(uow(), "PTT6-B0902", target, reason=reason, today=AS_OF)
         assert err.value.field == "reason"
-    assert _writes(loaded) == before
+    assert writes(loaded) == before
     assert lots.show(uow(readonly=True), "PTT6-B0902").status == "released"
 
     detail = lots.change_status(uow(), "PTT6-B0902", target, reason=" cloudy vials ", today=AS_OF)
@@ -89,12 +75,12 @@ def test_quarantine_and_recall_need_a_reason(loaded, uow, target):
 def test_releasing_an_expired_lot_is_refused(loaded, uow):
     lots.change_status(uow(), "PTT6-A0412", LotStatus.QUARANTINE, reason="past expiry",
                        today=AS_OF)  # fmt: skip
-    before = _writes(loaded)
+    before = writes(loaded)
 
     with pytest.raises(Refused, match="expired"):
         lots.change_status(uow(), "PTT6-A0412", LotStatus.RELEASED, today=AS_OF)
 
-    assert _writes(loaded) == before
+    assert writes(loaded) == before
     assert lots.show(uow(readonly=True), "PTT6-A0412").status == "quarantine"
     # on its expiry day the lot is still in date and may be released
     expiry = AS_OF - timedelta(days=9)
@@ -106,14 +92,14 @@ def test_releasing_an_expired_lot_is_refused(loaded, uow):
 def test_recalled_lot_must_be_quarantined_before_release(loaded, uow):
     lots.change_status(uow(), "PTT6-B0902", LotStatus.RECALLED, reason="supplier recall",
                        today=AS_OF)  # fmt: skip
-    before = _writes(loaded)
+    before = writes(loaded)
 
     with pytest.raises(Refused, match="recalled"):
         lots.change_status(uow(), "PTT6-B0902", LotStatus.RELEASED, today=AS_OF)
     with pytest.raises(Refused, match="already recalled"):
         lots.change_status(uow(), "PTT6-B0902", LotStatus.RECALLED, reason="again", today=AS_OF)
 
-    assert _writes(loaded) == before
+    assert writes(loaded) == before
     assert lots.show(uow(readonly=True), "PTT6-B0902").status == "recalled"
     lots.change_status(uow(), "PTT6-B0902", LotStatus.QUARANTINE, reason="recall lifted",
                        today=AS_OF)  # fmt: skip
@@ -142,7 +128,7 @@ def test_ambiguous_lot_code_needs_the_sku(loaded, uow):
                      expiry=(AS_OF + timedelta(days=700)).isoformat(), quantity=4),
         today=AS_OF,
     )  # fmt: skip
-    before = _writes(loaded)
+    before = writes(loaded)
 
     for action in (
         lambda: lots.change_status(uow(), "PTT6-B0902", LotStatus.RECALLED, reason="recall",
@@ -153,7 +139,7 @@ def test_ambiguous_lot_code_needs_the_sku(loaded, uow):
         with pytest.raises(InvalidInput, match=re.escape("SERUM-5ML, STAMP-0.5")) as err:
             action()
         assert err.value.field == "lot"
-    assert _writes(loaded) == before
+    assert writes(loaded) == before
 
     detail = lots.change_status(uow(), "PTT6-B0902", LotStatus.RECALLED, reason="recall",
                                 sku="serum-5ml", today=AS_OF)  # fmt: skip
@@ -168,7 +154,7 @@ def test_ambiguous_lot_code_needs_the_sku(loaded, uow):
 
 
 def test_unknown_lot_or_same_status_changes_nothing(loaded, uow):
-    before = _writes(loaded)
+    before = writes(loaded)
     with pytest.raises(InvalidInput) as err:
         lots.change_status(uow(), "NO-SUCH-LOT", LotStatus.RELEASED, today=AS_OF)
     assert err.value.field == "lot"
@@ -176,7 +162,7 @@ def test_unknown_lot_or_same_status_changes_nothing(loaded, uow):
         lots.change_status(uow(), "PTT6-B0902", LotStatus.RELEASED, today=AS_OF)
     with pytest.raises(Refused, match="already quarantine"):
         lots.change_status(uow(), "PTT6-C0115", LotStatus.QUARANTINE, reason="x", today=AS_OF)
-    assert _writes(loaded) == before
+    assert writes(loaded) == before
 
 
 def test_every_status_change_writes_an_audit_row_with_before_and_after(loaded, uow):

@@ -9,12 +9,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from ledger_support import AS_OF, writes
 from sqlalchemy import func, select
 
 from kitops.data.schema import AuditRow, LotRow, StockMoveRow
 from kitops.domain.ledger import LotStatus
 from kitops.errors import InvalidInput, Refused
-from kitops.services import admin, demo, lots, stock
+from kitops.services import admin, lots, stock
 from kitops.services.operations import (
     CountedLine,
     CountRejected,
@@ -26,24 +27,12 @@ from kitops.services.operations import (
     write_off,
 )
 
-AS_OF = date(2026, 11, 22)
 SERUM_GTIN = "05060999900014"
-
-
-@pytest.fixture
-def loaded(db, uow):
-    demo.load(uow(), AS_OF)
-    return db
 
 
 def _rows(db, table) -> int:
     with db.read_sessions() as session:
         return session.scalar(select(func.count()).select_from(table)) or 0
-
-
-def _writes(db) -> tuple[int, int]:
-    """Ledger moves and audit rows so far: a refusal must leave both unchanged."""
-    return _rows(db, StockMoveRow), _rows(db, AuditRow)
 
 
 def _qty(uow, sku, location, lot=None) -> int:
@@ -130,25 +119,25 @@ def test_receiving_more_of_a_known_lot_adds_to_it(loaded, uow):
 
 
 def test_known_lot_with_another_expiry_is_refused_and_writes_nothing(loaded, uow):
-    before = _writes(loaded)
+    before = writes(loaded)
     on_hand = _qty(uow, "SERUM-5ML", "LON-FRIDGE", "PTT6-B0902")
 
     with pytest.raises(Refused, match="expiry"):
         receive(uow(), _serum("PTT6-B0902", quantity=7, days=191), today=AS_OF)
 
-    assert _writes(loaded) == before
+    assert writes(loaded) == before
     assert _qty(uow, "SERUM-5ML", "LON-FRIDGE", "PTT6-B0902") == on_hand
     assert lots.show(uow(readonly=True), "PTT6-B0902").expiry == AS_OF + timedelta(days=190)
     assert _ledger_ok(uow)
 
 
 def test_expired_or_short_dated_stock_is_refused_unless_accepted(loaded, uow):
-    before = _writes(loaded)
+    before = writes(loaded)
     # expired yesterday, expires today, one day inside the 30-day minimum shelf life
     for days, message in ((-1, "expired"), (0, "minimum"), (29, "minimum")):
         with pytest.raises(Refused, match=message):
             receive(uow(), _serum(f"SHORT{days}", days=days), today=AS_OF)
-    assert _writes(loaded) == before
+    assert writes(loaded) == before
     with pytest.raises(InvalidInput):
         lots.show(uow(readonly=True), "SHORT29")
 
@@ -168,19 +157,19 @@ def test_expired_or_short_dated_stock_is_refused_unless_accepted(loaded, uow):
 def test_receiving_into_a_recalled_lot_is_refused(loaded, uow):
     lots.change_status(uow(), "PTT6-B0902", LotStatus.RECALLED, reason="supplier recall",
                        today=AS_OF)  # fmt: skip
-    before = _writes(loaded)
+    before = writes(loaded)
     on_hand = _qty(uow, "SERUM-5ML", "LON-FRIDGE", "PTT6-B0902")
 
     with pytest.raises(Refused, match="recalled"):
         receive(uow(), _serum("PTT6-B0902", quantity=5, days=190), today=AS_OF)
 
-    assert _writes(loaded) == before
+    assert writes(loaded) == before
     assert _qty(uow, "SERUM-5ML", "LON-FRIDGE", "PTT6-B0902") == on_hand
     assert _ledger_ok(uow)
 
 
 def test_receiving_into_a_virtual_location_is_invalid(loaded, uow):
-    before = _writes(loaded)
+    before = writes(loaded)
     for place in ("SCRAP", "SUPPLIER", "PATIENT", "ADJUSTMENT"):
         with pytest.raises(InvalidInput) as err:
             receive(uow(), _serum("VIRT-1", location=place), today=AS_OF)
@@ -188,7 +177,7 @@ def test_receiving_into_a_virtual_location_is_invalid(loaded, uow):
     with pytest.raises(InvalidInput) as err:
         receive(uow(), _serum("VIRT-1", location="NOWHERE"), today=AS_OF)
     assert err.value.field == "location"
-    assert _writes(loaded) == before
+    assert writes(loaded) == before
 
 
 def test_gs1_scan_receives_the_count_lot_and_expiry_on_the_label(loaded, uow):
@@ -220,7 +209,7 @@ def test_bracket_scan_with_day_00_expires_on_the_last_day_of_the_month(loaded, u
 
 
 def test_scan_of_an_unknown_gtin_or_a_wrong_check_digit_is_invalid(loaded, uow):
-    before = _writes(loaded)
+    before = writes(loaded)
     for scan in (
         "(01)05012345678900(17)280331(10)L1",  # valid check digit, not in the catalogue
         "(01)05060999900015(17)280331(10)L1",  # SERUM-5ML with the last digit misread
@@ -235,11 +224,11 @@ def test_scan_of_an_unknown_gtin_or_a_wrong_check_digit_is_invalid(loaded, uow):
                                 scan=f"(01){SERUM_GTIN}(17)280331(10)L1"), today=AS_OF,
         )  # fmt: skip
     assert err.value.field == "sku"
-    assert _writes(loaded) == before
+    assert writes(loaded) == before
 
 
 def test_lot_tracked_scan_without_lot_or_expiry_is_invalid(loaded, uow):
-    before = _writes(loaded)
+    before = writes(loaded)
     for scan, field in (
         (f"(01){SERUM_GTIN}(17)280331", "lot"),
         (f"(01){SERUM_GTIN}(10)LOTX3", "expiry"),
@@ -247,7 +236,7 @@ def test_lot_tracked_scan_without_lot_or_expiry_is_invalid(loaded, uow):
         with pytest.raises(InvalidInput) as err:
             receive(uow(), ReceiptInput("LON-FRIDGE", scan=scan, quantity=5), today=AS_OF)
         assert err.value.field == field
-    assert _writes(loaded) == before
+    assert writes(loaded) == before
 
 
 def test_typed_quantity_wins_over_the_count_on_the_label(loaded, uow):
@@ -352,7 +341,7 @@ def test_moving_more_than_on_hand_is_refused_and_writes_nothing(loaded, uow):
         for code in ("PTT6-A0519", "PTT6-A0603", "PTT6-B0902")
     )
     b0902 = _qty(uow, "SERUM-5ML", "LON-FRIDGE", "PTT6-B0902")
-    before = _writes(loaded)
+    before = writes(loaded)
 
     with pytest.raises(Refused, match=f"{released} available"):
         move(uow(), "SERUM-5ML", released + 1, "LON-FRIDGE", "LON-SHELF", today=AS_OF)
@@ -360,13 +349,13 @@ def test_moving_more_than_on_hand_is_refused_and_writes_nothing(loaded, uow):
         move(uow(), "SERUM-5ML", b0902 + 1, "LON-FRIDGE", "LON-SHELF", lot="PTT6-B0902",
              today=AS_OF)  # fmt: skip
 
-    assert _writes(loaded) == before
+    assert writes(loaded) == before
     assert _qty(uow, "SERUM-5ML", "LON-FRIDGE", "PTT6-B0902") == b0902
     assert _ledger_ok(uow)
 
 
 def test_move_with_a_bad_place_or_product_is_invalid(loaded, uow):
-    before = _writes(loaded)
+    before = writes(loaded)
     for sku, source, target, field in (
         ("SERUM-5ML", "LON-FRIDGE", "LON-FRIDGE", "to"),  # from == to
         ("SERUM-9ML", "LON-FRIDGE", "LON-SHELF", "sku"),
@@ -383,7 +372,7 @@ def test_move_with_a_bad_place_or_product_is_invalid(loaded, uow):
     with pytest.raises(InvalidInput) as err:
         move(uow(), "SERUM-5ML", 1, "LON-FRIDGE", "LON-SHELF", lot="PTT6-Z9999", today=AS_OF)
     assert err.value.field == "lot"
-    assert _writes(loaded) == before
+    assert writes(loaded) == before
 
 
 # --- write off ---------------------------------------------------------------------
@@ -411,7 +400,7 @@ def test_write_off_moves_stock_to_scrap_with_the_reason(loaded, uow):
 
 
 def test_write_off_with_an_unknown_reason_is_invalid(loaded, uow):
-    before = _writes(loaded)
+    before = writes(loaded)
     for reason in ("broken", "", "expired-ish"):
         with pytest.raises(InvalidInput) as err:
             write_off(uow(), "SERUM-5ML", 1, "LON-FRIDGE", reason, lot="PTT6-B0902")
@@ -419,15 +408,15 @@ def test_write_off_with_an_unknown_reason_is_invalid(loaded, uow):
     with pytest.raises(InvalidInput) as err:
         write_off(uow(), "SERUM-5ML", 1, "SCRAP", "damaged", lot="PTT6-B0902")
     assert err.value.field == "location"
-    assert _writes(loaded) == before
+    assert writes(loaded) == before
 
 
 def test_writing_off_more_than_on_hand_is_refused_and_writes_nothing(loaded, uow):
     on_hand = _qty(uow, "SERUM-5ML", "LON-FRIDGE", "PTT6-B0902")
-    before = _writes(loaded)
+    before = writes(loaded)
     with pytest.raises(Refused, match="not enough stock"):
         write_off(uow(), "SERUM-5ML", on_hand + 1, "LON-FRIDGE", "expired", lot="PTT6-B0902")
-    assert _writes(loaded) == before
+    assert writes(loaded) == before
     result = write_off(uow(), "SERUM-5ML", on_hand, "LON-FRIDGE", "expired", lot="PTT6-B0902")
     assert result.on_hand_after == 0
     assert _ledger_ok(uow)
@@ -447,7 +436,7 @@ def test_untracked_product_is_received_moved_and_written_off_without_a_lot(loade
         shelf + 7, 3,
     )  # fmt: skip
 
-    before = _writes(loaded)
+    before = writes(loaded)
     for attempt in (
         lambda: receive(uow(), ReceiptInput("LON-SHELF", sku="CHX-0.5", lot="L1", quantity=1),
                         today=AS_OF),
@@ -458,7 +447,7 @@ def test_untracked_product_is_received_moved_and_written_off_without_a_lot(loade
         with pytest.raises(InvalidInput) as err:
             attempt()
         assert err.value.field == "lot"
-    assert _writes(loaded) == before
+    assert writes(loaded) == before
     assert _ledger_ok(uow)
 
 
@@ -551,7 +540,7 @@ def test_count_sheet_with_bad_lines_is_rejected_whole(loaded, uow):
         CountedLine(8, "SERUM-5ML", "PTT6-A0519", "many"),  # not a number
         CountedLine(9, "CHX-0.5", "", 3),  # good
     ]
-    before = _writes(loaded)
+    before = writes(loaded)
     b0902 = _qty(uow, "SERUM-5ML", "LON-FRIDGE", "PTT6-B0902")
 
     with pytest.raises(CountRejected) as err:
@@ -562,13 +551,13 @@ def test_count_sheet_with_bad_lines_is_rejected_whole(loaded, uow):
         "line 3", "line 4", "line 5", "line 6", "line 7", "line 8",
     ]  # fmt: skip
     assert "6 bad lines, nothing adjusted" in str(err.value)
-    assert _writes(loaded) == before
+    assert writes(loaded) == before
     assert _qty(uow, "SERUM-5ML", "LON-FRIDGE", "PTT6-B0902") == b0902
 
     with pytest.raises(InvalidInput) as bad_place:
         count(uow(), "ADJUSTMENT", [CountedLine(2, "CHX-0.5", "", 3)])
     assert bad_place.value.field == "location"
-    assert _writes(loaded) == before
+    assert writes(loaded) == before
     assert _ledger_ok(uow)
 
 
