@@ -33,10 +33,11 @@ def run(argv: list[str] | None = None) -> int:
     except click.exceptions.Exit as done:
         return done.exit_code
     except click.Abort:
+        click.echo(err=True)  # end the unanswered prompt's line, as click itself does
         _say("aborted, nothing was changed")
         return 1
     except click.ClickException as error:
-        _say(f"error: {error.format_message()}")
+        _say(f"error: {' '.join(error.format_message().split())}")
         return error.exit_code
     except KitopsError as error:
         _say(str(error))

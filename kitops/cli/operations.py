@@ -179,11 +179,12 @@ def _interactive_count(ctx: Context, location: str) -> list[CountedLine]:
         )
         if line.location == location.strip().upper()
     ]
-    say(f"counting {location.upper()}: type the quantity found (0 if none)")
+    # Prompts go to stderr so that `--json` output on stdout stays clean.
+    click.echo(f"counting {location.upper()}: type the quantity found (0 if none)", err=True)
     lines = []
     for index, line in enumerate(on_record, start=1):
         label = f"{line.sku} lot {line.lot}" + (f" (exp {line.expiry})" if line.expiry else "")
-        counted = click.prompt(label, type=click.IntRange(min=0))
+        counted = click.prompt(label, type=click.IntRange(min=0), err=True)
         lines.append(CountedLine(index, line.sku, line.lot, counted))
     return lines
 

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from kitops.data.schema import LocationRow, LotRow, StockBalanceRow, StockMoveRow
 from kitops.domain.catalog import parse_sku
-from kitops.domain.ledger import LotStatus, MoveReason, parse_lot_code
+from kitops.domain.ledger import UNTRACKED_LOT_CODE, LotStatus, MoveReason, parse_lot_code
 from kitops.domain.stock_rules import check_status_change
 from kitops.errors import InvalidInput
 from kitops.services import dto
@@ -21,7 +21,8 @@ def resolve_lot(
     uow: UnitOfWork, code: str, sku: str | None = None, *, lock: bool = False
 ) -> LotRow:
     """The lot with this code; ``sku`` settles a code that two products share."""
-    lot_code = parse_lot_code(code)
+    # "-" names the single lot of a product that is not lot-tracked (with --sku)
+    lot_code = UNTRACKED_LOT_CODE if code.strip() == UNTRACKED_LOT_CODE else parse_lot_code(code)
     candidates = list(uow.lots.with_code(lot_code, lock=lock))
     if sku:
         product = uow.products.get(parse_sku(sku))

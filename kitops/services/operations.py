@@ -107,9 +107,10 @@ def _receipt_product(
             raise InvalidInput("scan", scan.gtin, "no product in the catalogue has this GTIN")
         if given.sku and parse_sku(given.sku) != product.sku:
             raise InvalidInput("sku", given.sku, f"the scanned GTIN is {product.sku}")
-        for field, typed, scanned in (("lot", lot_code, scan.lot), ("expiry", expiry, scan.expiry)):
-            if typed and scanned and typed != scanned:
-                raise InvalidInput(field, typed, f"the label says {scanned}")
+        if lot_code and scan.lot and lot_code != scan.lot:
+            raise InvalidInput("lot", lot_code, f"the label says {scan.lot}")
+        if expiry and scan.expiry and expiry != scan.expiry:
+            raise InvalidInput("expiry", given.expiry, f"the label says {scan.expiry}")
         lot_code = lot_code or scan.lot
         expiry = expiry or scan.expiry
         count = scan.count
@@ -141,7 +142,7 @@ def receive(uow: UnitOfWork, given: ReceiptInput, *, today: date | None = None) 
         cost = None
         if given.cost not in (None, ""):
             cost = Money.parse(str(given.cost), given.currency or "", "cost")
-        reference = given.po.strip()[:64] if given.po else None
+        reference = (given.po or "").strip()[:64] or None
 
         if product.lot_tracked:
             if not lot_code:
@@ -153,10 +154,13 @@ def receive(uow: UnitOfWork, given: ReceiptInput, *, today: date | None = None) 
             lot_code = parse_lot_code(lot_code)
             lot = uow.lots.find(product.id, lot_code)
         else:
-            if lot_code or expiry:
+            if lot_code:
+                raise InvalidInput("lot", lot_code, f"{product.sku} is not lot-tracked")
+            if expiry:
                 raise InvalidInput(
-                    "lot", lot_code or str(expiry), f"{product.sku} is not lot-tracked"
-                )
+                    "expiry", given.expiry or expiry.isoformat(),
+                    f"{product.sku} is not lot-tracked and has no expiry",
+                )  # fmt: skip
             lot = find_lot(uow, product, None)
         check_receipt_expiry(
             expiry, day, product.min_shelf_life_on_receipt_days,
