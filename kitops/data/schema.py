@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -165,7 +166,7 @@ class LocationRow(Base):
     __table_args__ = (
         CheckConstraint(
             "kind IN ('clinic', 'stockroom', 'fridge', 'shelf', 'quarantine', "
-            "'supplier', 'patient', 'scrap', 'adjustment')",
+            "'supplier', 'patient', 'scrap', 'adjustment', 'assembly')",
             name="kind",
         ),
         CheckConstraint("kind <> 'clinic' OR timezone IS NOT NULL", name="clinic_timezone"),
@@ -276,3 +277,133 @@ class StockBalanceRow(Base):
     location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), primary_key=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
     quantity: Mapped[int]
+
+
+class PlanRow(Base):
+    """A treatment protocol: how often, how long, how much serum, kits or clinic vials."""
+
+    __tablename__ = "plans"
+    __table_args__ = (
+        CheckConstraint("administered IN ('home', 'clinic')", name="administered"),
+        CheckConstraint("applications_per_week BETWEEN 1 AND 7", name="per_week"),
+        CheckConstraint("weeks BETWEEN 1 AND 104", name="weeks"),
+        CheckConstraint("serum_ul_per_application > 0", name="serum"),
+        CheckConstraint("kits_per_course >= 0", name="kits"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    applications_per_week: Mapped[int]
+    weeks: Mapped[int]
+    serum_ul_per_application: Mapped[int]
+    administered: Mapped[str] = mapped_column(String(10))
+    kit_product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
+    kits_per_course: Mapped[int] = mapped_column(default=0)
+    default_weekdays: Mapped[str | None] = mapped_column(String(32))
+    checkin_weeks: Mapped[str] = mapped_column(String(100), default="")
+    followup_months: Mapped[str] = mapped_column(String(100), default="3,6")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    kit_product: Mapped[ProductRow | None] = relationship()
+
+
+class CourseRow(Base):
+    """One patient's treatment course at a clinic. The patient is a pseudonymous
+    reference only: no names, no medical data."""
+
+    __tablename__ = "courses"
+    __table_args__ = (
+        CheckConstraint("status IN ('scheduled', 'cancelled', 'completed')", name="status"),
+        Index("ix_courses_clinic_id_start_date", "clinic_id", "start_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_ref: Mapped[str] = mapped_column(String(64), index=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"))
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    start_date: Mapped[date] = mapped_column(Date)
+    weekdays: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    plan: Mapped[PlanRow] = relationship()
+    clinic: Mapped[LocationRow] = relationship()
+
+
+class KitRow(Base):
+    """One assembled, serialised kit. Its stock is a lot of the kit product whose code is
+    the serial; its components stay traceable in ``kit_components``."""
+
+    __tablename__ = "kits"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('available', 'reserved', 'shipped', 'handed_over', 'disassembled', "
+            "'written_off', 'recalled')",
+            name="status",
+        ),
+        CheckConstraint(
+            "(course_id IS NULL) = (course_part IS NULL)", name="course_part_with_course"
+        ),
+        # a course's kit 1, kit 2... is held by one kit at most
+        Index(
+            "uq_kits_course_id_course_part",
+            "course_id",
+            "course_part",
+            unique=True,
+            sqlite_where=text("course_id IS NOT NULL"),
+            postgresql_where=text("course_id IS NOT NULL"),
+        ),
+        Index("ix_kits_status_product_id_expiry", "status", "product_id", "expiry"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    serial: Mapped[str] = mapped_column(String(32), unique=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"), unique=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), index=True)
+    expiry: Mapped[date] = mapped_column(Date)
+    vial_expiries: Mapped[str] = mapped_column(String(400))  # ISO dates, earliest first
+    status: Mapped[str] = mapped_column(String(20))
+    course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id"), index=True)
+    course_part: Mapped[int | None]
+    recalled: Mapped[bool] = mapped_column(Boolean, default=False)
+    tracking: Mapped[str | None] = mapped_column(String(64))
+    assembled_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    product: Mapped[ProductRow] = relationship()
+    components: Mapped[list[KitComponentRow]] = relationship(order_by="KitComponentRow.position")
+
+
+class KitComponentRow(Base):
+    """Exactly which lot each component of a kit came from."""
+
+    __tablename__ = "kit_components"
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+    kit_id: Mapped[int] = mapped_column(ForeignKey("kits.id"), primary_key=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"), primary_key=True, index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    quantity: Mapped[int]
+    position: Mapped[int] = mapped_column(default=0)
+
+    lot: Mapped[LotRow] = relationship()
+
+
+class SessionRow(Base):
+    """A clinic session of a course: which lot the vials came from, for the trace."""
+
+    __tablename__ = "course_sessions"
+    __table_args__ = (
+        UniqueConstraint("course_id", "session_no"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"))
+    session_no: Mapped[int]
+    session_date: Mapped[date] = mapped_column(Date)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"), index=True)
+    quantity: Mapped[int]
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(64))

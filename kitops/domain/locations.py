@@ -24,6 +24,7 @@ class LocationKind(StrEnum):
     PATIENT = "patient"
     SCRAP = "scrap"
     ADJUSTMENT = "adjustment"
+    ASSEMBLY = "assembly"
 
 
 PHYSICAL_KINDS = frozenset(
@@ -37,12 +38,13 @@ PHYSICAL_KINDS = frozenset(
 )
 VIRTUAL_KINDS = frozenset(set(LocationKind) - PHYSICAL_KINDS)
 
-# The virtual locations every database has (created by the first migration).
+# The virtual locations every database has (created by migrations 0001 and 0004).
 VIRTUAL_LOCATIONS: dict[str, tuple[LocationKind, str]] = {
     "SUPPLIER": (LocationKind.SUPPLIER, "Suppliers (stock received)"),
     "PATIENT": (LocationKind.PATIENT, "Patients (stock delivered)"),
     "SCRAP": (LocationKind.SCRAP, "Scrap (written off)"),
     "ADJUSTMENT": (LocationKind.ADJUSTMENT, "Inventory adjustment (counts)"),
+    "ASSEMBLY": (LocationKind.ASSEMBLY, "Kit assembly (components in, kits out)"),
 }
 
 # Which kinds may sit directly under which parent kind.

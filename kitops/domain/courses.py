@@ -1,0 +1,240 @@
+"""Treatment plans and the calendar of a course: when each application, check-in and
+follow-up falls, and until when each vial of each kit must still be in date.
+
+Dates are the clinic's local calendar; times are aware datetimes in the clinic's time
+zone, so a course across a daylight-saving change keeps its local hour.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from dateutil.relativedelta import relativedelta
+from dateutil.rrule import WEEKLY, rrule, weekday
+
+from kitops.errors import InvalidInput
+
+WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DEFAULT_EXPIRY_MARGIN_DAYS = 7
+DEFAULT_APPLICATION_TIME = time(9, 0)
+
+
+class Administered(StrEnum):
+    HOME = "home"
+    CLINIC = "clinic"
+
+
+class CourseStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+    COMPLETED = "completed"
+
+
+@dataclass(frozen=True)
+class Plan:
+    code: str
+    name: str
+    applications_per_week: int
+    weeks: int
+    serum_ul_per_application: int
+    administered: Administered
+    kit_sku: str | None = None
+    kits_per_course: int = 0
+    default_weekdays: tuple[int, ...] | None = None  # None: derived from the start day
+    checkin_weeks: tuple[int, ...] = ()
+    followup_months: tuple[int, ...] = (3, 6)
+
+    @property
+    def applications(self) -> int:
+        return self.applications_per_week * self.weeks
+
+    @property
+    def uses_kits(self) -> bool:
+        return self.kit_sku is not None and self.kits_per_course > 0
+
+
+def check_plan(plan: Plan) -> None:
+    if not 1 <= plan.applications_per_week <= 7:
+        raise InvalidInput("applications_per_week", plan.applications_per_week, "must be 1-7")
+    if not 1 <= plan.weeks <= 104:
+        raise InvalidInput("weeks", plan.weeks, "must be 1-104")
+    if plan.serum_ul_per_application <= 0:
+        raise InvalidInput("ml", plan.serum_ul_per_application / 1000, "must be more than 0")
+    if plan.administered is Administered.HOME and not plan.uses_kits:
+        raise InvalidInput("kit", None, "a home plan needs a kit recipe and kits per course")
+    if plan.uses_kits and plan.applications % plan.kits_per_course:
+        raise InvalidInput(
+            "kits_per_course", plan.kits_per_course,
+            f"{plan.applications} applications do not split evenly into kits",
+        )  # fmt: skip
+    if (
+        plan.default_weekdays is not None
+        and len(plan.default_weekdays) != plan.applications_per_week
+    ):
+        raise InvalidInput(
+            "weekdays", format_weekdays(plan.default_weekdays),
+            f"the plan has {plan.applications_per_week} applications a week",
+        )  # fmt: skip
+    for week in plan.checkin_weeks:
+        if not 1 <= week <= plan.weeks:
+            raise InvalidInput("checkin_weeks", week, f"must be within the {plan.weeks} weeks")
+
+
+def parse_weekdays(text: str, field: str = "weekdays") -> tuple[int, ...]:
+    """``"mon,thu"`` → ``(0, 3)``."""
+    days = []
+    for part in text.lower().replace(" ", "").split(","):
+        if part not in WEEKDAY_NAMES:
+            raise InvalidInput(field, text, "must be weekday names such as mon,thu")
+        days.append(WEEKDAY_NAMES.index(part))
+    if len(set(days)) != len(days):
+        raise InvalidInput(field, text, "names a day twice")
+    return tuple(sorted(days))
+
+
+def format_weekdays(days: tuple[int, ...]) -> str:
+    return ",".join(WEEKDAY_NAMES[d] for d in days)
+
+
+def weekdays_for(plan: Plan, start: date, chosen: tuple[int, ...] | None) -> tuple[int, ...]:
+    """The course's application weekdays; the start day is always one of them.
+
+    Without a choice: the plan's default, else the start day and, for twice a week, the
+    day 3 days later (Monday → Monday and Thursday), spreading the applications evenly.
+    """
+    days = chosen or plan.default_weekdays
+    if days is None:
+        step = 7 / plan.applications_per_week
+        days = tuple(sorted({(start.weekday() + round(i * step)) % 7
+                             for i in range(plan.applications_per_week)}))  # fmt: skip
+    if len(days) != plan.applications_per_week:
+        raise InvalidInput(
+            "weekdays", format_weekdays(days),
+            f"{plan.code} has {plan.applications_per_week} applications a week",
+        )  # fmt: skip
+    if start.weekday() not in days:
+        raise InvalidInput(
+            "start", start.isoformat(),
+            f"is a {WEEKDAY_NAMES[start.weekday()]}, not one of {format_weekdays(days)}",
+        )  # fmt: skip
+    return days
+
+
+@dataclass(frozen=True)
+class Calendar:
+    applications: tuple[datetime, ...]
+    checkins: tuple[datetime, ...]
+    followups: tuple[datetime, ...]
+
+    @property
+    def application_dates(self) -> tuple[date, ...]:
+        return tuple(a.date() for a in self.applications)
+
+    @property
+    def last_application(self) -> date:
+        return self.applications[-1].date()
+
+
+def course_calendar(
+    plan: Plan,
+    start: date,
+    days: tuple[int, ...],
+    timezone: str,
+    at: time = DEFAULT_APPLICATION_TIME,
+) -> Calendar:
+    """Applications by rrule on the chosen weekdays from the start day, in the clinic's
+    zone; check-ins on the first application day of their week; follow-ups a number of
+    months after the last application."""
+    zone = ZoneInfo(timezone)
+    first = datetime.combine(start, at, tzinfo=zone)
+    rule = rrule(
+        WEEKLY, dtstart=first.replace(tzinfo=None), byweekday=[weekday(d) for d in days],
+        count=plan.applications,
+    )  # fmt: skip
+    applications = tuple(moment.replace(tzinfo=zone) for moment in rule)
+    checkins = tuple(
+        datetime.combine(start + relativedelta(weeks=week - 1), at, tzinfo=zone)
+        for week in plan.checkin_weeks
+    )
+    last = applications[-1].date()
+    followups = tuple(
+        datetime.combine(last + relativedelta(months=months), at, tzinfo=zone)
+        for months in plan.followup_months
+    )
+    return Calendar(applications, checkins, followups)
+
+
+def applications_per_vial(vial_ul: int, plan: Plan) -> int:
+    """How many applications one vial serves (2 for 2.5 ml plans, 1 for 5 ml plans)."""
+    per_vial = vial_ul // plan.serum_ul_per_application
+    if per_vial < 1:
+        raise InvalidInput("ml", plan.serum_ul_per_application / 1000, "is more than one vial")
+    return per_vial
+
+
+@dataclass(frozen=True)
+class KitNeed:
+    """What one kit of a course must be: in date, vial by vial, until these days."""
+
+    part: int  # 1 for the first kit of the course, 2 for the second...
+    first_use: date  # the kit must reach the patient by this day
+    vial_needed_until: tuple[date, ...]  # vial k (earliest-expiring first) in date until
+
+    @property
+    def last_needed(self) -> date:
+        return max(self.vial_needed_until)
+
+
+def kit_needs(
+    plan: Plan,
+    calendar: Calendar,
+    vial_ul: int,
+    vials_per_kit: int,
+    margin_days: int = DEFAULT_EXPIRY_MARGIN_DAYS,
+) -> list[KitNeed]:
+    """Kit p serves its share of the applications; within it vials are used earliest
+    expiry first, vial k serving applications (k−1)·a+1 … k·a of that share. Each vial
+    must be in date on the last day it is used, plus the safety margin."""
+    if not plan.uses_kits:
+        return []
+    per_kit = plan.applications // plan.kits_per_course
+    per_vial = applications_per_vial(vial_ul, plan)
+    if vials_per_kit * per_vial < per_kit:
+        raise InvalidInput(
+            "recipe", plan.kit_sku,
+            f"{vials_per_kit} vials serve {vials_per_kit * per_vial} applications; "
+            f"a kit of {plan.code} must serve {per_kit}",
+        )  # fmt: skip
+    dates = calendar.application_dates
+    margin = timedelta(days=margin_days)
+    needs = []
+    for part in range(plan.kits_per_course):
+        share = dates[part * per_kit : (part + 1) * per_kit]
+        until = []
+        for k in range(vials_per_kit):
+            served = share[k * per_vial : (k + 1) * per_vial]
+            # a spare vial beyond the course's needs must only last as long as the last one
+            until.append((served[-1] if served else share[-1]) + margin)
+        needs.append(KitNeed(part + 1, share[0], tuple(until)))
+    return needs
+
+
+def fits(vial_expiries: tuple[date, ...], need: KitNeed) -> bool:
+    """Vials sorted earliest first; vial k must not expire before it is last used."""
+    ordered = sorted(vial_expiries)
+    if len(ordered) < len(need.vial_needed_until):
+        return False
+    return all(e >= n for e, n in zip(ordered, need.vial_needed_until, strict=False))
+
+
+def first_failing_vial(vial_expiries: tuple[date, ...], need: KitNeed) -> int | None:
+    """1-based index of the first vial that would be out of date, or None if it fits."""
+    for index, (e, n) in enumerate(
+        zip(sorted(vial_expiries), need.vial_needed_until, strict=False)
+    ):
+        if e < n:
+            return index + 1
+    return None
