@@ -108,7 +108,7 @@ def weekdays_for(plan: Plan, start: date, chosen: tuple[int, ...] | None) -> tup
     days = chosen or plan.default_weekdays
     if days is None:
         step = 7 / plan.applications_per_week
-        days = tuple(sorted({(start.weekday() + round(i * step)) % 7
+        days = tuple(sorted({(start.weekday() + int(i * step)) % 7
                              for i in range(plan.applications_per_week)}))  # fmt: skip
     if len(days) != plan.applications_per_week:
         raise InvalidInput(

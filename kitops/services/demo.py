@@ -51,9 +51,29 @@ PRODUCTS: list[dict[str, Any]] = [
      "gtin": "5060999900076", "unit": "bottle"},
     {"sku": "KIT-HOME-6W", "name": "At-home kit, 6 weeks (6 vials + 1 stamp)", "kind": "kit",
      "gtin": "5060999900083", "at_home": True},
+    {"sku": "KIT-HOME-PTT6", "name": "PTT-6 home kit, 12 weeks (12 vials + 1 stamp)",
+     "kind": "kit", "gtin": "5060999900090", "at_home": True},
 ]  # fmt: skip
 
 HOME_KIT_RECIPE = [("SERUM-5ML", 6), ("STAMP-0.5", 1)]
+# The seeds do not say how the PTT-6 home course was packed: a default, editable recipe.
+PTT6_KIT_RECIPE = [("SERUM-5ML", 12), ("STAMP-0.5", 1)]
+
+# Kits assembled in each clinic's fridge (stamps are brought over from the shelf first).
+KITS = [("LON", "KIT-HOME-6W", 4), ("ESX", "KIT-HOME-6W", 2), ("VIE", "KIT-HOME-6W", 3)]
+
+# Courses: (patient reference, plan, clinic, days from as_of to the start, fulfil now)
+COURSES = [
+    ("P-LON-0001", "home-6w", "LON", 3, True),
+    ("P-LON-0002", "home-12w", "LON", 10, False),
+    ("P-LON-0003", "home-6w", "LON", 12, False),
+    ("P-LON-0004", "clinic-weekly-6", "LON", 1, False),
+    ("P-ESX-0001", "home-6w", "ESX", 5, True),
+    ("P-ESX-0002", "home-6w", "ESX", 20, False),
+    ("P-VIE-0001", "home-6w", "VIE", 2, False),
+    ("P-VIE-0002", "ptt6-weekly-12", "VIE", 8, False),
+    ("P-VIE-0003", "clinic-weekly-6", "VIE", 4, False),
+]
 
 SUPPLIERS = [
     # code, name, lead time (days), currency, contact, [(sku, pack size, min order, unit cost)]
@@ -151,6 +171,7 @@ def load(uow: UnitOfWork, as_of: date | None = None) -> dto.DemoSummary:
         for item in PRODUCTS:
             create_product(uow, parse_product(**item))
         set_recipe_in(uow, "KIT-HOME-6W", HOME_KIT_RECIPE)
+        set_recipe_in(uow, "KIT-HOME-PTT6", PTT6_KIT_RECIPE)
         suppliers: dict[str, SupplierRow] = {}
         for code, name, lead, currency, contact, items in SUPPLIERS:
             suppliers[code] = uow.suppliers.add(
@@ -198,6 +219,7 @@ def load(uow: UnitOfWork, as_of: date | None = None) -> dto.DemoSummary:
                 reference=f"PO-DEMO-{demo_lot.code}", audit_id=audit_id, physical=physical,
             )  # fmt: skip
             moves += len(posted)
+        _kits_and_courses(uow, as_of)
         summary = dto.DemoSummary(
             loaded=True,
             as_of=as_of,
@@ -208,3 +230,22 @@ def load(uow: UnitOfWork, as_of: date | None = None) -> dto.DemoSummary:
         )
         uow.commit()
     return summary
+
+
+def _kits_and_courses(uow: UnitOfWork, as_of: date) -> None:
+    """Plans, a few kits in each clinic and courses starting soon (inside ``load``)."""
+    from kitops.services import courses, fulfilment, kits, operations, plans
+
+    for plan in plans.DEFAULT_PLANS:
+        fields = dict(plan)
+        code, name = str(fields.pop("code")), str(fields.pop("name"))
+        plans.create_plan(uow, code, name, **fields)  # type: ignore[arg-type]
+    for clinic, recipe, count in KITS:
+        operations.move(uow, "STAMP-0.5", count, f"{clinic}-SHELF", f"{clinic}-FRIDGE",
+                        lot="DS05-2402", today=as_of)  # fmt: skip
+        kits.assemble(uow, recipe, count, f"{clinic}-FRIDGE", today=as_of)
+    for patient, plan_code, clinic, days, fulfil_now in COURSES:
+        start = as_of + timedelta(days=days)
+        course = courses.create_course(uow, patient, plan_code, start, clinic)
+        if fulfil_now:
+            fulfilment.fulfil_course(uow, course.id, today=as_of)

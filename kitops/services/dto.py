@@ -208,6 +208,29 @@ class Flow:
 
 
 @dataclass(frozen=True)
+class KitUse:
+    """A kit built with units of the traced lot, and the course it went to."""
+
+    serial: str
+    status: str
+    recalled: bool
+    course_id: int | None
+    patient_ref: str | None
+    quantity: int
+
+
+@dataclass(frozen=True)
+class SessionUse:
+    """A clinic session that used units of the traced lot."""
+
+    course_id: int
+    patient_ref: str
+    session_no: int
+    date: date
+    quantity: int
+
+
+@dataclass(frozen=True)
 class Trace:
     lot: LotDetail
     received: int
@@ -215,6 +238,8 @@ class Trace:
     delivered: int
     adjusted: int
     flows: tuple[Flow, ...]
+    kits: tuple[KitUse, ...] = ()
+    sessions: tuple[SessionUse, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -235,3 +260,128 @@ class SweepReport:
     lots_marked: int
     units_moved: int
     lines: tuple[SweepLine, ...]
+
+
+@dataclass(frozen=True)
+class Plan:
+    code: str
+    name: str
+    applications_per_week: int
+    weeks: int
+    applications: int
+    ml_per_application: Decimal
+    administered: str
+    kit_sku: str | None
+    kits_per_course: int
+    default_weekdays: str | None
+    checkin_weeks: tuple[int, ...]
+    followup_months: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class KitComponent:
+    sku: str
+    lot: str
+    expiry: date | None
+    quantity: int
+
+
+@dataclass(frozen=True)
+class Kit:
+    serial: str
+    sku: str
+    location: str
+    clinic: str | None
+    expiry: date
+    status: str
+    recalled: bool
+    course_id: int | None
+    course_part: int | None
+    patient_ref: str | None
+    tracking: str | None
+    components: tuple[KitComponent, ...]
+
+
+@dataclass(frozen=True)
+class Assembly:
+    sku: str
+    location: str
+    kits: tuple[Kit, ...]
+    min_expiry: date
+
+
+@dataclass(frozen=True)
+class CalendarEvent:
+    kind: str  # application | checkin | followup
+    number: int
+    at: datetime
+    kit_part: int | None
+    vial: int | None
+    note: str
+
+
+@dataclass(frozen=True)
+class Course:
+    id: int
+    patient_ref: str
+    plan: str
+    clinic: str
+    timezone: str
+    start: date
+    weekdays: str
+    status: str
+    end: date
+    events: tuple[CalendarEvent, ...]
+    kits: tuple[Kit, ...]
+    sessions_recorded: int
+
+
+@dataclass(frozen=True)
+class FulfilLine:
+    course_id: int
+    patient_ref: str
+    clinic: str
+    part: int
+    first_use: date
+    needed_until: date
+    kit: str | None
+    kit_expiry: date | None
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class FulfilReport:
+    served: tuple[FulfilLine, ...]
+    unserved: tuple[FulfilLine, ...]
+
+
+@dataclass(frozen=True)
+class SessionCheck:
+    course_id: int
+    clinic: str
+    sessions_left: int
+    covered: int
+    enough: bool
+    shortfall_dates: tuple[date, ...]
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    course_id: int
+    session_no: int
+    date: date
+    sku: str
+    lot: str
+    quantity: int
+    location: str
+
+
+@dataclass(frozen=True)
+class PickLine:
+    serial: str
+    location: str
+    expiry: date
+    course_id: int
+    patient_ref: str
+    part: int
+    due: date

@@ -6,7 +6,16 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
 
-from kitops.data.schema import LocationRow, LotRow, StockBalanceRow, StockMoveRow
+from kitops.data.schema import (
+    CourseRow,
+    KitComponentRow,
+    KitRow,
+    LocationRow,
+    LotRow,
+    SessionRow,
+    StockBalanceRow,
+    StockMoveRow,
+)
 from kitops.domain.catalog import parse_sku
 from kitops.domain.ledger import UNTRACKED_LOT_CODE, LotStatus, MoveReason, parse_lot_code
 from kitops.domain.stock_rules import check_status_change
@@ -87,9 +96,15 @@ def change_status(
         lot.status = target.value
         lot.status_reason = (reason or "").strip()[:200] or None
         uow.session.flush()
+        kits: list[str] = []
+        if target is LotStatus.RECALLED:
+            from kitops.services.kits import mark_recalled
+
+            kits = mark_recalled(uow, lot.id)
         uow.record(
             f"lot.{target.value}", "lot", f"{lot.product.sku}/{lot.code}",
-            before=before, after={"status": lot.status, "reason": lot.status_reason},
+            before=before,
+            after={"status": lot.status, "reason": lot.status_reason, "kits": kits or None},
         )  # fmt: skip
         result = _detail(uow, lot)
         uow.commit()
@@ -147,6 +162,27 @@ def trace(uow: UnitOfWork, code: str, *, sku: str | None = None) -> dto.Trace:
             )
             for src, dst, reason, detail, qty, moves, first, last in grouped
         ]
+        kit_uses = tuple(
+            dto.KitUse(serial, status, recalled, course_id, patient, qty)
+            for serial, status, recalled, course_id, patient, qty in uow.session.execute(
+                select(KitRow.serial, KitRow.status, KitRow.recalled, KitRow.course_id,
+                       CourseRow.patient_ref, KitComponentRow.quantity)
+                .join(KitComponentRow, KitComponentRow.kit_id == KitRow.id)
+                .outerjoin(CourseRow, CourseRow.id == KitRow.course_id)
+                .where(KitComponentRow.lot_id == lot.id)
+                .order_by(KitRow.serial)
+            )
+        )  # fmt: skip
+        session_uses = tuple(
+            dto.SessionUse(course_id, patient, number, day, qty)
+            for course_id, patient, number, day, qty in uow.session.execute(
+                select(SessionRow.course_id, CourseRow.patient_ref, SessionRow.session_no,
+                       SessionRow.session_date, SessionRow.quantity)
+                .join(CourseRow, CourseRow.id == SessionRow.course_id)
+                .where(SessionRow.lot_id == lot.id)
+                .order_by(SessionRow.session_date, SessionRow.course_id)
+            )
+        )  # fmt: skip
         flows.sort(key=lambda f: (f.first, f.from_location, f.to_location))
         detail_dto = _detail(uow, lot)
 
@@ -169,6 +205,8 @@ def trace(uow: UnitOfWork, code: str, *, sku: str | None = None) -> dto.Trace:
         delivered=total(to="PATIENT"),
         adjusted=adjusted,
         flows=tuple(flows),
+        kits=kit_uses,
+        sessions=session_uses,
     )
 
 

@@ -93,8 +93,14 @@ class UnitOfWork:
         self.db = db
         self.actor = actor
         self.readonly = readonly
+        self._depth = 0
 
     def __enter__(self) -> Self:
+        # A use case entered inside another (the demo loader composes several) joins the
+        # outer transaction: only the outermost block commits or rolls back.
+        self._depth += 1
+        if self._depth > 1:
+            return self
         factory = self.db.read_sessions if self.readonly else self.db.write_sessions
         self.session = factory()
         self.products = Products(self.session)
@@ -112,6 +118,9 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._depth -= 1
+        if self._depth > 0:
+            return
         try:
             self.session.rollback()
         finally:
@@ -122,6 +131,9 @@ class UnitOfWork:
     def commit(self) -> None:
         if self.readonly:
             raise RuntimeError("a read-only unit of work cannot commit")
+        if self._depth > 1:
+            self.session.flush()  # the outermost block commits
+            return
         try:
             self.session.commit()
         except sa_exc.SQLAlchemyError as error:

@@ -1,0 +1,115 @@
+"""Kit assembly: which component lots go into which kit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from kitops.errors import Refused
+
+
+@dataclass
+class LotStock:
+    lot_id: int
+    expiry: date | None
+    quantity: int
+
+
+@dataclass(frozen=True)
+class ComponentNeed:
+    product_id: int
+    sku: str
+    per_kit: int
+
+
+@dataclass
+class KitPlan:
+    """One kit's components: (product id, lot id, quantity)."""
+
+    parts: list[tuple[int, int, int]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    sku: str
+    needed: int
+    usable: int
+
+    @property
+    def missing(self) -> int:
+        return self.needed - self.usable
+
+
+class NotEnoughComponents(Refused):
+    def __init__(self, kits: int, shortfalls: list[Shortfall]) -> None:
+        self.kits = kits
+        self.shortfalls = shortfalls
+        detail = "; ".join(
+            f"{s.sku}: {s.missing} short ({s.usable} usable, {s.needed} needed)" for s in shortfalls
+        )
+        super().__init__(f"cannot assemble {kits} kits, none assembled: {detail}")
+
+
+def plan_assembly(
+    kits: int, components: list[ComponentNeed], stock: dict[int, list[LotStock]]
+) -> list[KitPlan]:
+    """Components for ``kits`` kits from usable lots (already filtered for release, date
+    and shelf life), all or nothing.
+
+    Each kit takes a component from the earliest-expiring lot that can supply the whole
+    quantity by itself (first expiry, first out, and one lot per kit where possible); only
+    when no single lot can, it combines the earliest lots.
+    """
+    shortfalls = []
+    for need in components:
+        usable = sum(lot.quantity for lot in stock.get(need.product_id, []))
+        if usable < need.per_kit * kits:
+            shortfalls.append(Shortfall(need.sku, need.per_kit * kits, usable))
+    if shortfalls:
+        raise NotEnoughComponents(kits, shortfalls)
+    remaining = {
+        product_id: sorted(
+            (LotStock(lot.lot_id, lot.expiry, lot.quantity) for lot in lots),
+            key=lambda lot: (lot.expiry or date.max, lot.lot_id),
+        )
+        for product_id, lots in stock.items()
+    }
+    plans = []
+    for _ in range(kits):
+        plan = KitPlan()
+        for need in components:
+            lots = remaining[need.product_id]
+            whole = next((lot for lot in lots if lot.quantity >= need.per_kit), None)
+            if whole is not None:
+                whole.quantity -= need.per_kit
+                plan.parts.append((need.product_id, whole.lot_id, need.per_kit))
+            else:
+                left = need.per_kit
+                for lot in lots:
+                    take = min(lot.quantity, left)
+                    if take:
+                        lot.quantity -= take
+                        left -= take
+                        plan.parts.append((need.product_id, lot.lot_id, take))
+                    if not left:
+                        break
+            remaining[need.product_id] = [lot for lot in lots if lot.quantity > 0]
+        plans.append(plan)
+    return plans
+
+
+def assemblable(components: list[ComponentNeed], stock: dict[int, list[LotStock]]) -> int:
+    """How many more kits the usable stock allows: the minimum over components."""
+    counts = [
+        sum(lot.quantity for lot in stock.get(need.product_id, [])) // need.per_kit
+        for need in components
+    ]
+    return min(counts, default=0)
+
+
+def kit_vial_expiries(vial_expiries: list[date], other_expiries: list[date]) -> tuple[date, ...]:
+    """The dates a kit's fit is judged by: each vial's expiry, earliest first, capped by
+    the earliest expiry of the other components (a stamp out of date ends the kit)."""
+    cap = min(other_expiries, default=None)
+    capped = [min(e, cap) if cap else e for e in vial_expiries]
+    return tuple(sorted(capped))

@@ -1,0 +1,332 @@
+"""Treatment courses: create one with its calendar, look it up, cancel it, and record the
+sessions of courses administered in the clinic."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from sqlalchemy import func, select
+
+from kitops.data.repositories import PostedMove
+from kitops.data.schema import CourseRow, KitRow, LocationRow, LotRow, ProductRow, SessionRow
+from kitops.domain.catalog import ProductKind
+from kitops.domain.courses import (
+    Administered,
+    Calendar,
+    CourseStatus,
+    KitNeed,
+    Plan,
+    applications_per_vial,
+    course_calendar,
+    format_weekdays,
+    kit_needs,
+    parse_weekdays,
+    weekdays_for,
+)
+from kitops.domain.ledger import LotStatus, Move, MoveReason, is_usable, parse_date
+from kitops.domain.locations import LocationKind, parse_location_code
+from kitops.errors import InvalidInput, Refused
+from kitops.services import dto
+from kitops.services.kits import expiry_margin_days, kit_dto
+from kitops.services.locations import subtree_ids
+from kitops.services.plans import get_plan, to_domain
+from kitops.services.stock import clinic_today
+from kitops.services.unit_of_work import UnitOfWork, retrying
+
+_PATIENT_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", re.ASCII)
+
+
+def parse_patient_ref(value: str) -> str:
+    """A pseudonymous reference such as ``P-2026-0412``: no spaces, so no names."""
+    ref = value.strip()
+    if not _PATIENT_REF.fullmatch(ref):
+        raise InvalidInput(
+            "patient", value,
+            "must be a pseudonymous reference: 1-64 letters, digits, '.', '_' or '-', no spaces",
+        )  # fmt: skip
+    return ref
+
+
+def get_clinic(uow: UnitOfWork, code: str, field: str = "clinic") -> LocationRow:
+    row = uow.locations.get(parse_location_code(code, field), field)
+    if row.kind != LocationKind.CLINIC.value:
+        raise InvalidInput(field, row.code, f"is a {row.kind}, not a clinic")
+    return row
+
+
+def get_course(uow: UnitOfWork, course_id: int | str, *, lock: bool = False) -> CourseRow:
+    try:
+        key = int(str(course_id).strip())
+    except ValueError:
+        raise InvalidInput("course", course_id, "must be a course number") from None
+    stmt = select(CourseRow).where(CourseRow.id == key)
+    if lock:
+        stmt = stmt.with_for_update(key_share=True)
+    row = uow.session.scalar(stmt)
+    if row is None:
+        raise InvalidInput("course", course_id, "no course has this number")
+    return row
+
+
+def calendar_of(course: CourseRow) -> tuple[Plan, Calendar]:
+    plan = to_domain(course.plan)
+    zone = course.clinic.timezone
+    assert zone is not None
+    return plan, course_calendar(plan, course.start_date, parse_weekdays(course.weekdays), zone)
+
+
+def serum_per_kit(kit: ProductRow) -> tuple[int, int]:
+    """(vial volume in µl, vials per kit) of a kit recipe."""
+    for line in kit.recipe:
+        if line.component.kind == ProductKind.SERUM_VIAL.value and line.component.volume_ul:
+            return line.component.volume_ul, line.quantity
+    raise InvalidInput("recipe", kit.sku, "holds no serum vial")
+
+
+def needs_of(uow: UnitOfWork, course: CourseRow) -> list[KitNeed]:
+    plan, calendar = calendar_of(course)
+    if not plan.uses_kits or course.plan.kit_product is None:
+        return []
+    vial_ul, vials = serum_per_kit(course.plan.kit_product)
+    return kit_needs(plan, calendar, vial_ul, vials, expiry_margin_days(uow))
+
+
+def course_dto(uow: UnitOfWork, course: CourseRow) -> dto.Course:
+    plan, calendar = calendar_of(course)
+    per_kit = plan.applications // plan.kits_per_course if plan.uses_kits else 0
+    per_vial = 0
+    if plan.uses_kits and course.plan.kit_product is not None:
+        per_vial = applications_per_vial(serum_per_kit(course.plan.kit_product)[0], plan)
+    events = []
+    for number, moment in enumerate(calendar.applications, start=1):
+        part = vial = None
+        note = "in clinic" if plan.administered is Administered.CLINIC else "at home"
+        if per_kit:
+            part = (number - 1) // per_kit + 1
+            vial = ((number - 1) % per_kit) // per_vial + 1
+            note = f"kit {part}, vial {vial}"
+            if number == 1:
+                note += ", first application in clinic"
+        events.append(dto.CalendarEvent("application", number, moment, part, vial, note))
+    events += [dto.CalendarEvent("checkin", i, moment, None, None, f"clinic check-in, week "
+                                 f"{plan.checkin_weeks[i - 1]}")
+               for i, moment in enumerate(calendar.checkins, start=1)]  # fmt: skip
+    events += [dto.CalendarEvent("followup", i, moment, None, None, f"follow-up review, "
+                                 f"{plan.followup_months[i - 1]} months after the course")
+               for i, moment in enumerate(calendar.followups, start=1)]  # fmt: skip
+    events.sort(key=lambda e: (e.at, e.kind))
+    kits = uow.session.scalars(
+        select(KitRow).where(KitRow.course_id == course.id).order_by(KitRow.course_part)
+    ).all()
+    sessions = uow.session.scalar(
+        select(func.count()).select_from(SessionRow).where(SessionRow.course_id == course.id)
+    )
+    return dto.Course(
+        id=course.id,
+        patient_ref=course.patient_ref,
+        plan=plan.code,
+        clinic=course.clinic.code,
+        timezone=course.clinic.timezone or "",
+        start=course.start_date,
+        weekdays=course.weekdays,
+        status=course.status,
+        end=calendar.last_application,
+        events=tuple(events),
+        kits=tuple(kit_dto(uow, kit) for kit in kits),
+        sessions_recorded=sessions or 0,
+    )
+
+
+def create_course(
+    uow: UnitOfWork,
+    patient: str,
+    plan_code: str,
+    start: str | date,
+    clinic: str,
+    *,
+    weekdays: str | None = None,
+) -> dto.Course:
+    ref = parse_patient_ref(patient)
+    day = start if isinstance(start, date) else parse_date(start, "start")
+    chosen = parse_weekdays(weekdays) if weekdays else None
+    with uow:
+        plan_row = get_plan(uow, plan_code)
+        clinic_row = get_clinic(uow, clinic)
+        plan = to_domain(plan_row)
+        days = weekdays_for(plan, day, chosen)
+        course = CourseRow(
+            patient_ref=ref, plan_id=plan_row.id, clinic_id=clinic_row.id, start_date=day,
+            weekdays=format_weekdays(days), status=CourseStatus.SCHEDULED.value,
+        )  # fmt: skip
+        uow.session.add(course)
+        uow.session.flush()
+        uow.session.refresh(course)
+        needs_of(uow, course)  # refuses a plan whose kit cannot serve it
+        uow.record("course.create", "course", str(course.id),
+                   after={"patient": ref, "plan": plan.code, "clinic": clinic_row.code,
+                          "start": day.isoformat(), "weekdays": course.weekdays})  # fmt: skip
+        result = course_dto(uow, course)
+        uow.commit()
+    return result
+
+
+def show_course(uow: UnitOfWork, course_id: int | str) -> dto.Course:
+    with uow:
+        return course_dto(uow, get_course(uow, course_id))
+
+
+def list_courses(
+    uow: UnitOfWork, *, clinic: str | None = None, status: str | None = None
+) -> list[dto.Course]:
+    with uow:
+        stmt = select(CourseRow).order_by(CourseRow.start_date, CourseRow.id)
+        if clinic:
+            stmt = stmt.where(CourseRow.clinic_id == get_clinic(uow, clinic).id)
+        if status:
+            try:
+                stmt = stmt.where(CourseRow.status == CourseStatus(status).value)
+            except ValueError:
+                choices = "|".join(s.value for s in CourseStatus)
+                raise InvalidInput("status", status, f"must be one of {choices}") from None
+        return [course_dto(uow, row) for row in uow.session.scalars(stmt)]
+
+
+@retrying
+def cancel_course(uow: UnitOfWork, course_id: int | str) -> dto.Course:
+    """Cancel a course; kits reserved for it and not yet out become available again."""
+    with uow:
+        course = get_course(uow, course_id, lock=True)
+        if course.status != CourseStatus.SCHEDULED.value:
+            raise Refused(f"course {course.id} is {course.status}")
+        released = []
+        for kit in uow.session.scalars(
+            select(KitRow).where(KitRow.course_id == course.id).with_for_update(key_share=True)
+        ):
+            if kit.status == "reserved":
+                kit.status = "available"
+                kit.course_id = None
+                kit.course_part = None
+                released.append(kit.serial)
+        course.status = CourseStatus.CANCELLED.value
+        uow.session.flush()
+        uow.record("course.cancel", "course", str(course.id),
+                   before={"status": "scheduled"},
+                   after={"status": course.status, "kits_released": released})  # fmt: skip
+        result = course_dto(uow, course)
+        uow.commit()
+    return result
+
+
+# --- clinic sessions ---------------------------------------------------------------
+
+
+def _clinic_serum(uow: UnitOfWork, course: CourseRow) -> tuple[ProductRow, int]:
+    """The serum product and vials per session of a clinic-administered course."""
+    plan = to_domain(course.plan)
+    if plan.administered is not Administered.CLINIC:
+        raise Refused(f"course {course.id} ({plan.code}) is treated at home with kits")
+    serum = uow.session.scalars(
+        select(ProductRow)
+        .where(ProductRow.kind == ProductKind.SERUM_VIAL.value, ProductRow.active)
+        .order_by(ProductRow.id)
+    ).first()
+    if serum is None or not serum.volume_ul:
+        raise Refused("the catalogue has no serum vial to treat with")
+    vials = -(-plan.serum_ul_per_application // serum.volume_ul)
+    return serum, vials
+
+
+@retrying
+def record_session(
+    uow: UnitOfWork, course_id: int | str, *, on: str | date | None = None
+) -> dto.SessionRecord:
+    """Consume one clinic session's vials at the course's clinic, FEFO among released
+    lots in date that day, and record which lot served it (for the trace)."""
+    with uow:
+        course = get_course(uow, course_id, lock=True)
+        if course.status != CourseStatus.SCHEDULED.value:
+            raise Refused(f"course {course.id} is {course.status}")
+        serum, vials = _clinic_serum(uow, course)
+        plan = to_domain(course.plan)
+        done = (
+            uow.session.scalar(
+                select(func.count())
+                .select_from(SessionRow)
+                .where(SessionRow.course_id == course.id)
+            )
+            or 0
+        )
+        if done >= plan.applications:
+            raise Refused(f"course {course.id} has had all {plan.applications} sessions")
+        zone = course.clinic.timezone
+        day = on if isinstance(on, date) else parse_date(on, "date") if on else clinic_today(zone)
+        locations = uow.locations.all()
+        places = subtree_ids(course.clinic, locations)
+        candidates: list[tuple[LotRow, int, int]] = []
+        for place_id in sorted(places):
+            for lot, qty in uow.ledger.on_hand(location_id=place_id, product_id=serum.id):
+                if is_usable(LotStatus(lot.status), lot.expiry, day):
+                    candidates.append((lot, place_id, qty))
+        candidates.sort(key=lambda c: (c[0].expiry or date.max, c[0].code, c[1]))
+        pick = next((c for c in candidates if c[2] >= vials), None)
+        if pick is None:
+            raise Refused(
+                f"no released lot of {serum.sku} in date on {day} at {course.clinic.code}"
+            )
+        lot, place_id, _ = pick
+        lot = uow.lots.lock(lot, share=True)
+        number = done + 1
+        audit_id = uow.record("session.record", "course", str(course.id),
+                              after={"session": number, "date": day.isoformat(), "lot": lot.code,
+                                     "vials": vials})  # fmt: skip
+        patient = uow.locations.get("PATIENT")
+        uow.ledger.post([PostedMove(Move(lot.id, place_id, patient.id, vials), serum.id)],
+                        reason=MoveReason.SESSION.value, actor=uow.actor,
+                        reference=f"course:{course.id}", audit_id=audit_id)  # fmt: skip
+        uow.session.add(SessionRow(course_id=course.id, session_no=number, session_date=day,
+                                   lot_id=lot.id, quantity=vials, actor=uow.actor))  # fmt: skip
+        if number == plan.applications:
+            course.status = CourseStatus.COMPLETED.value
+        uow.session.flush()
+        code = next(row.code for row in locations if row.id == place_id)
+        result = dto.SessionRecord(course.id, number, day, serum.sku, lot.code, vials, code)
+        uow.commit()
+    return result
+
+
+def check_sessions(uow: UnitOfWork, course: CourseRow, today: date) -> dto.SessionCheck:
+    """Whether the clinic holds enough in-date vials for the sessions still to come:
+    each remaining session, earliest first, takes the earliest-expiring vial still in
+    date on its day."""
+    serum, vials = _clinic_serum(uow, course)
+    _, calendar = calendar_of(course)
+    done = (
+        uow.session.scalar(
+            select(func.count()).select_from(SessionRow).where(SessionRow.course_id == course.id)
+        )
+        or 0
+    )
+    dates = list(calendar.application_dates[done:])
+    expiries: list[date] = []
+    left: list[int] = []
+    for place_id in subtree_ids(course.clinic, uow.locations.all()):
+        for lot, qty in uow.ledger.on_hand(location_id=place_id, product_id=serum.id):
+            if lot.status == LotStatus.RELEASED.value:
+                expiries.append(lot.expiry or date.max)
+                left.append(qty)
+    order = sorted(range(len(expiries)), key=expiries.__getitem__)
+    short = []
+    for day in dates:
+        need = vials
+        for i in order:
+            if need and left[i] and expiries[i] >= max(day, today):
+                take = min(left[i], need)
+                left[i] -= take
+                need -= take
+        if need:
+            short.append(day)
+    return dto.SessionCheck(
+        course_id=course.id, clinic=course.clinic.code, sessions_left=len(dates),
+        covered=len(dates) - len(short), enough=not short, shortfall_dates=tuple(short),
+    )  # fmt: skip

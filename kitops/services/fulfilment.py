@@ -1,0 +1,378 @@
+"""Fulfilment: give each course the kit(s) whose every vial is still in date on the day it
+is used, one course at a time or as a batch; check clinic courses; the pick list."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from datetime import date, timedelta
+from functools import lru_cache
+
+from sqlalchemy import and_, select, update
+
+from kitops.data.schema import CourseRow, KitRow, PlanRow
+from kitops.domain.assignment import KitOffer, NeedRequest, assign
+from kitops.domain.courses import (
+    Administered,
+    CourseStatus,
+    KitNeed,
+    Plan,
+    course_calendar,
+    fits,
+    kit_needs,
+    parse_weekdays,
+)
+from kitops.errors import InvalidInput, Refused
+from kitops.services import dto
+from kitops.services.courses import check_sessions, get_clinic, get_course, serum_per_kit
+from kitops.services.kits import expiry_margin_days
+from kitops.services.locations import clinic_of
+from kitops.services.plans import to_domain
+from kitops.services.stock import clinic_today
+from kitops.services.unit_of_work import UnitOfWork, retrying
+
+PAGE = 64
+ORDINALS = {1: "1st", 2: "2nd", 3: "3rd"}
+
+
+def ordinal(n: int) -> str:
+    return ORDINALS.get(n, f"{n}th")
+
+
+@lru_cache(maxsize=4096)
+def _needs(
+    plan: Plan, start: date, weekdays: str, zone: str, vial_ul: int, vials: int, margin: int
+) -> tuple[KitNeed, ...]:
+    calendar = course_calendar(plan, start, parse_weekdays(weekdays), zone)
+    return tuple(kit_needs(plan, calendar, vial_ul, vials, margin))
+
+
+def _parse_expiries(text: str, cache: dict[str, tuple[date, ...]]) -> tuple[date, ...]:
+    found = cache.get(text)
+    if found is None:
+        found = cache[text] = tuple(date.fromisoformat(part) for part in text.split(","))
+    return found
+
+
+class _Context:
+    """Plans, clinics and locations loaded once per use case."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+        self.margin = expiry_margin_days(uow)
+        self.locations = {row.id: row for row in uow.locations.all()}
+        self.clinic_of_location: dict[int, int | None] = {}
+        for row in self.locations.values():
+            clinic = clinic_of(row, self.locations)
+            self.clinic_of_location[row.id] = clinic.id if clinic else None
+        self.plans: dict[int, tuple[Plan, int | None, int, int]] = {}
+        for plan_row in uow.session.scalars(select(PlanRow)):
+            plan = to_domain(plan_row)
+            vial_ul = vials = 0
+            if plan.uses_kits and plan_row.kit_product is not None:
+                vial_ul, vials = serum_per_kit(plan_row.kit_product)
+            self.plans[plan_row.id] = (plan, plan_row.kit_product_id, vial_ul, vials)
+
+    def needs(
+        self, plan_id: int, start: date, weekdays: str, clinic_id: int
+    ) -> tuple[KitNeed, ...]:
+        plan, _, vial_ul, vials = self.plans[plan_id]
+        if not plan.uses_kits:
+            return ()
+        zone = self.locations[clinic_id].timezone or "UTC"
+        return _needs(plan, start, weekdays, zone, vial_ul, vials, self.margin)
+
+    def clinic_locations(self, clinic_id: int) -> list[int]:
+        return [loc for loc, clinic in self.clinic_of_location.items() if clinic == clinic_id]
+
+    def code(self, location_id: int) -> str:
+        return self.locations[location_id].code
+
+
+def _explain(
+    ctx: _Context,
+    course_id: int,
+    clinic_id: int,
+    need: KitNeed,
+    product_id: int,
+    free: list[tuple[int, int, tuple[date, ...]]],
+) -> str:
+    """Why no kit fits, in the stockroom's words. ``free``: (location, product, vials) of
+    the kits still free; only kits of the course's kit product count."""
+    kits = [kit for kit in free if kit[1] == product_id]
+    vials = len(need.vial_needed_until)
+    head = (
+        f"course {course_id} ({ctx.code(clinic_id)}, kit {need.part} from {need.first_use}): "
+        f"needs a kit whose {ordinal(vials)} vial is in date until {need.last_needed}"
+    )
+    here = [v for loc, _, v in kits if ctx.clinic_of_location.get(loc) == clinic_id]
+    if here:
+        best = max(here, key=lambda v: (v[0], v))
+        head += f"; best available at {ctx.code(clinic_id)} expires {best[0]}"
+    else:
+        head += f"; no kit available at {ctx.code(clinic_id)}"
+    elsewhere: dict[int, int] = {}
+    for loc, _, v in kits:
+        other = ctx.clinic_of_location.get(loc)
+        if other is not None and other != clinic_id and fits(v, need):
+            elsewhere[other] = elsewhere.get(other, 0) + 1
+    if elsewhere:
+        head += "; " + ", ".join(
+            f"{ctx.code(c)} has {n} that fit" for c, n in sorted(elsewhere.items())
+        )
+    return head
+
+
+def _line(
+    ctx: _Context, course: CourseRow | tuple[int, str, int], need: KitNeed,
+    kit: KitRow | None = None, kit_serial: str | None = None, kit_expiry: date | None = None,
+    reason: str | None = None,
+) -> dto.FulfilLine:  # fmt: skip
+    if isinstance(course, CourseRow):
+        course_id, patient, clinic_id = course.id, course.patient_ref, course.clinic_id
+    else:
+        course_id, patient, clinic_id = course
+    return dto.FulfilLine(
+        course_id=course_id, patient_ref=patient, clinic=ctx.code(clinic_id), part=need.part,
+        first_use=need.first_use, needed_until=need.last_needed,
+        kit=kit.serial if kit is not None else kit_serial,
+        kit_expiry=kit.expiry if kit is not None else kit_expiry, reason=reason,
+    )  # fmt: skip
+
+
+def _free_kits(ctx: _Context, product_id: int) -> list[tuple[int, int, tuple[date, ...]]]:
+    cache: dict[str, tuple[date, ...]] = {}
+    rows = ctx.uow.session.execute(
+        select(KitRow.location_id, KitRow.product_id, KitRow.vial_expiries).where(
+            KitRow.status == "available", KitRow.product_id == product_id, ~KitRow.recalled
+        )
+    )
+    return [(loc, pid, _parse_expiries(v, cache)) for loc, pid, v in rows]
+
+
+def _reserve(uow: UnitOfWork, kit_id: int, course_id: int, part: int) -> bool:
+    """Take a kit for a course part only if it is still available (atomic on both
+    databases: a concurrent taker makes this update match no row)."""
+    result = uow.session.execute(
+        update(KitRow)
+        .where(KitRow.id == kit_id, KitRow.status == "available", ~KitRow.recalled)
+        .values(status="reserved", course_id=course_id, course_part=part)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+@retrying
+def fulfil_course(
+    uow: UnitOfWork, course_id: int | str, *, today: date | None = None
+) -> dto.FulfilReport:
+    """Reserve the kit(s) of one home course at its clinic, all or nothing; a refusal
+    says which vial falls short and where fitting kits are."""
+    with uow:
+        course = get_course(uow, course_id, lock=True)
+        if course.status != CourseStatus.SCHEDULED.value:
+            raise Refused(f"course {course.id} is {course.status}")
+        ctx = _Context(uow)
+        plan, kit_product_id, _, _ = ctx.plans[course.plan_id]
+        if plan.administered is Administered.CLINIC or kit_product_id is None:
+            raise InvalidInput("course", course.id, f"{plan.code} is treated in clinic; use "
+                               "`kitops fulfil --check` or `kitops session record`")  # fmt: skip
+        held = set(
+            uow.session.scalars(select(KitRow.course_part).where(KitRow.course_id == course.id))
+        )
+        needs = [n for n in ctx.needs(course.plan_id, course.start_date, course.weekdays,
+                                      course.clinic_id) if n.part not in held]  # fmt: skip
+        if not needs:
+            raise Refused(f"course {course.id} already has all its kits")
+        places = ctx.clinic_locations(course.clinic_id)
+        served: list[dto.FulfilLine] = []
+        for need in needs:
+            kit = _take_best(uow, kit_product_id, places, need, course.id)
+            if kit is None:
+                free = _free_kits(ctx, kit_product_id)
+                reason = _explain(ctx, course.id, course.clinic_id, need, kit_product_id, free)
+                raise Refused(reason)
+            served.append(_line(ctx, course, need, kit))
+        uow.record("course.fulfil", "course", str(course.id),
+                   after={"kits": {line.part: line.kit for line in served}})  # fmt: skip
+        report = dto.FulfilReport(served=tuple(served), unserved=())
+        uow.commit()
+    del today
+    return report
+
+
+def _take_best(
+    uow: UnitOfWork, product_id: int, places: list[int], need: KitNeed, course_id: int
+) -> KitRow | None:
+    """The earliest-expiring free kit that fits, locked and reserved; pages through the
+    candidates in expiry order, skipping rows another terminal holds (PostgreSQL)."""
+    after: tuple[date, int] | None = None
+    while True:
+        stmt = (
+            select(KitRow)
+            .where(
+                KitRow.status == "available",
+                KitRow.product_id == product_id,
+                KitRow.location_id.in_(places),
+                ~KitRow.recalled,
+                KitRow.expiry >= need.vial_needed_until[0],
+            )
+            .order_by(KitRow.expiry, KitRow.id)
+            .limit(PAGE)
+            .with_for_update(skip_locked=True, key_share=True)
+        )
+        if after is not None:
+            stmt = stmt.where(
+                (KitRow.expiry > after[0]) | and_(KitRow.expiry == after[0], KitRow.id > after[1])
+            )
+        page = uow.session.scalars(stmt).all()
+        cache: dict[str, tuple[date, ...]] = {}
+        for kit in page:
+            if fits(_parse_expiries(kit.vial_expiries, cache), need) and _reserve(
+                uow, kit.id, course_id, need.part
+            ):
+                uow.session.refresh(kit)
+                return kit
+        if len(page) < PAGE:
+            return None
+        after = (page[-1].expiry, page[-1].id)
+
+
+@retrying
+def fulfil_due(
+    uow: UnitOfWork,
+    *,
+    within_days: int,
+    clinic: str | None = None,
+    today: date | None = None,
+) -> dto.FulfilReport:
+    """Assign, as one batch, every home course that starts or needs its next kit within
+    the window: as many as possible, each with the earliest-expiring kit that fits.
+    A shortage is not an error: the report lists served and unserved with reasons."""
+    if not 0 <= within_days <= 366:
+        raise InvalidInput("due-within", within_days, "must be 0-366 days")
+    with uow:
+        ctx = _Context(uow)
+        clinic_row = get_clinic(uow, clinic) if clinic else None
+        day = today or (clinic_today(clinic_row.timezone) if clinic_row else date.today())
+        horizon = day + timedelta(days=within_days)
+        kit_plans = [pid for pid, (plan, kit, _, _) in ctx.plans.items() if plan.uses_kits and kit]
+        stmt = (
+            select(CourseRow.id, CourseRow.patient_ref, CourseRow.clinic_id, CourseRow.plan_id,
+                   CourseRow.start_date, CourseRow.weekdays)
+            .where(CourseRow.status == CourseStatus.SCHEDULED.value,
+                   CourseRow.plan_id.in_(kit_plans), CourseRow.start_date <= horizon)
+            .order_by(CourseRow.id)
+            .with_for_update(skip_locked=True, key_share=True)
+        )  # fmt: skip
+        if clinic_row is not None:
+            stmt = stmt.where(CourseRow.clinic_id == clinic_row.id)
+        held = set(uow.session.execute(
+            select(KitRow.course_id, KitRow.course_part).where(KitRow.course_id.is_not(None))
+        ).tuples())  # fmt: skip
+        requests: list[NeedRequest] = []
+        facts: dict[Hashable, tuple[tuple[int, str, int], KitNeed]] = {}
+        products_of: dict[Hashable, int] = {}
+        for course_id, patient, clinic_id, plan_id, start, weekdays in uow.session.execute(stmt):
+            product_id = ctx.plans[plan_id][1]
+            if product_id is None:
+                continue
+            for need in ctx.needs(plan_id, start, weekdays, clinic_id):
+                if (course_id, need.part) in held or need.first_use > horizon:
+                    continue
+                key = (course_id, need.part)
+                requests.append(NeedRequest(key, (clinic_id, product_id), need))
+                products_of[key] = product_id
+                facts[key] = ((course_id, patient, clinic_id), need)
+        products = {ctx.plans[p][1] for p in kit_plans}
+        cache: dict[str, tuple[date, ...]] = {}
+        kit_rows = uow.session.execute(
+            select(KitRow.id, KitRow.serial, KitRow.location_id, KitRow.product_id,
+                   KitRow.vial_expiries, KitRow.expiry)
+            .where(KitRow.status == "available", KitRow.product_id.in_(products),
+                   ~KitRow.recalled)
+            .with_for_update(skip_locked=True, key_share=True)
+        ).all()  # fmt: skip
+        offers = []
+        kit_facts: dict[int, tuple[str, date, int, int, tuple[date, ...]]] = {}
+        for kit_id, serial, location_id, product_id, vials, expiry in kit_rows:
+            parsed = _parse_expiries(vials, cache)
+            kit_facts[kit_id] = (serial, expiry, location_id, product_id, parsed)
+            kit_clinic = ctx.clinic_of_location.get(location_id)
+            if kit_clinic is not None:
+                offers.append(KitOffer(kit_id, (kit_clinic, product_id), parsed))
+        result = assign(requests, offers)
+        if result.served:
+            # the kit rows are locked (PostgreSQL) or the writer is alone (SQLite)
+            _reserve_many(uow, result.served)
+        served = [
+            _line(ctx, facts[key][0], facts[key][1], kit_serial=kit_facts[kit_id][0],
+                  kit_expiry=kit_facts[kit_id][1])
+            for key, kit_id in result.served.items()
+        ]  # fmt: skip
+        taken = set(result.served.values())
+        left = [(f[2], f[3], f[4]) for kid, f in kit_facts.items() if kid not in taken]
+        unserved = [
+            _line(ctx, facts[key][0], facts[key][1],
+                  reason=_explain(ctx, facts[key][0][0], facts[key][0][2], facts[key][1],
+                                  products_of[key], left))
+            for key in result.unserved
+        ]  # fmt: skip
+        served.sort(key=lambda line: (line.first_use, line.course_id, line.part))
+        unserved.sort(key=lambda line: (line.first_use, line.course_id, line.part))
+        if served or unserved:
+            uow.record("fulfil.batch", "database", day.isoformat(),
+                       after={"within_days": within_days,
+                              "clinic": clinic_row.code if clinic_row else None,
+                              "served": len(served), "unserved": len(unserved)})  # fmt: skip
+        report = dto.FulfilReport(served=tuple(served), unserved=tuple(unserved))
+        uow.commit()
+    return report
+
+
+def _reserve_many(uow: UnitOfWork, served: dict[Hashable, int]) -> None:
+    from sqlalchemy import Table, bindparam
+
+    table: Table = KitRow.__table__  # type: ignore[assignment]
+    uow.session.connection().execute(
+        update(table)
+        .where(table.c.id == bindparam("kit_id"), table.c.status == "available")
+        .values(status="reserved", course_id=bindparam("c_id"), course_part=bindparam("c_part")),
+        [{"kit_id": kit_id, "c_id": key[0], "c_part": key[1]}  # type: ignore[index]
+         for key, kit_id in served.items()],
+    )  # fmt: skip
+
+
+def check_clinic_course(
+    uow: UnitOfWork, course_id: int | str, *, today: date | None = None
+) -> dto.SessionCheck:
+    with uow:
+        course = get_course(uow, course_id)
+        return check_sessions(uow, course, today or clinic_today(course.clinic.timezone))
+
+
+def pick_list(
+    uow: UnitOfWork, clinic: str, *, on: date | None = None, days: int = 7
+) -> list[dto.PickLine]:
+    """Reserved kits at the clinic that must go out by ``on`` + ``days``, soonest first."""
+    with uow:
+        ctx = _Context(uow)
+        clinic_row = get_clinic(uow, clinic)
+        day = on or clinic_today(clinic_row.timezone)
+        horizon = day + timedelta(days=days)
+        rows = uow.session.execute(
+            select(KitRow, CourseRow)
+            .join(CourseRow, CourseRow.id == KitRow.course_id)
+            .where(KitRow.status == "reserved", CourseRow.clinic_id == clinic_row.id)
+        ).all()
+        lines = []
+        for kit, course in rows:
+            needs = {n.part: n for n in ctx.needs(course.plan_id, course.start_date,
+                                                 course.weekdays, course.clinic_id)}  # fmt: skip
+            need = needs.get(kit.course_part or 1)
+            if need is None or need.first_use > horizon:
+                continue
+            lines.append(dto.PickLine(kit.serial, ctx.code(kit.location_id), kit.expiry,
+                                      course.id, course.patient_ref, need.part,
+                                      need.first_use))  # fmt: skip
+        lines.sort(key=lambda line: (line.due, line.location, line.serial))
+        return lines

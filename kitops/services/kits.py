@@ -1,0 +1,393 @@
+"""Kits: assemble, count what could be assembled, disassemble, look up, ship, hand over
+and take back. A kit is a lot of the kit product (its serial is the lot code) on the
+ledger; its components leave their place for ASSEMBLY and the kit comes out of it."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from kitops.data.repositories import PostedMove
+from kitops.data.schema import (
+    CourseRow,
+    KitComponentRow,
+    KitRow,
+    LocationRow,
+    LotRow,
+    PlanRow,
+    ProductRow,
+)
+from kitops.domain.catalog import ProductKind, parse_non_negative_int, parse_positive_int, parse_sku
+from kitops.domain.courses import DEFAULT_EXPIRY_MARGIN_DAYS
+from kitops.domain.kits import (
+    ComponentNeed,
+    LotStock,
+    assemblable,
+    kit_vial_expiries,
+    plan_assembly,
+)
+from kitops.domain.ledger import LotStatus, Move, MoveReason, is_usable
+from kitops.errors import InvalidInput, Refused
+from kitops.services import dto
+from kitops.services.catalog import at_home_max_needle_um
+from kitops.services.locations import clinic_of
+from kitops.services.operations import local_today, physical_location
+from kitops.services.unit_of_work import UnitOfWork, retrying
+
+KIT_STATUSES = ("available", "reserved", "shipped", "handed_over", "disassembled",
+                "written_off", "recalled")  # fmt: skip
+
+
+def expiry_margin_days(uow: UnitOfWork) -> int:
+    return parse_non_negative_int(
+        uow.settings.get("expiry_margin_days", str(DEFAULT_EXPIRY_MARGIN_DAYS)),
+        "expiry_margin_days",
+    )
+
+
+def kit_product(uow: UnitOfWork, sku: str, field: str = "recipe") -> ProductRow:
+    product = uow.products.get(parse_sku(sku, field), field)
+    if product.kind != ProductKind.KIT.value:
+        raise InvalidInput(field, product.sku, f"is a {product.kind}, not a kit")
+    if not product.recipe:
+        raise InvalidInput(field, product.sku, "has no recipe (`kitops catalog add-recipe`)")
+    return product
+
+
+def default_min_shelf_life(uow: UnitOfWork, kit: ProductRow) -> int:
+    """Long enough for the longest plan using this kit, plus the expiry margin."""
+    weeks = uow.session.scalars(
+        select(PlanRow.weeks).where(PlanRow.kit_product_id == kit.id, PlanRow.active)
+    ).all()
+    return max(weeks, default=0) * 7 + expiry_margin_days(uow)
+
+
+def _check_home_safety(uow: UnitOfWork, kit: ProductRow) -> None:
+    """An at-home kit never holds a stamp over the at-home maximum (checked again at
+    assembly: the setting or the catalogue may have changed since the recipe)."""
+    if not kit.at_home_allowed:
+        return
+    maximum = at_home_max_needle_um(uow)
+    for line in kit.recipe:
+        part = line.component
+        if part.kind == ProductKind.DERMA_STAMP.value and (
+            part.needle_um is None or part.needle_um > maximum or not part.at_home_allowed
+        ):
+            raise InvalidInput(
+                "recipe", kit.sku,
+                f"contains {part.sku}, longer than the at-home maximum of {maximum / 1000} mm",
+            )  # fmt: skip
+
+
+def _usable_stock(
+    uow: UnitOfWork, location_id: int, kit: ProductRow, fresh_until: date, today: date
+) -> dict[int, list[LotStock]]:
+    stock: dict[int, list[LotStock]] = {}
+    for line in kit.recipe:
+        for lot, qty in uow.ledger.on_hand(location_id=location_id, product_id=line.component.id):
+            if is_usable(LotStatus(lot.status), lot.expiry, today) and (
+                lot.expiry is None or lot.expiry >= fresh_until
+            ):
+                stock.setdefault(line.component.id, []).append(LotStock(lot.id, lot.expiry, qty))
+    return stock
+
+
+def _needs(kit: ProductRow) -> list[ComponentNeed]:
+    return [
+        ComponentNeed(line.component.id, line.component.sku, line.quantity) for line in kit.recipe
+    ]
+
+
+def kit_dto(
+    uow: UnitOfWork, kit: KitRow, locations: dict[int, LocationRow] | None = None
+) -> dto.Kit:
+    places = locations or {row.id: row for row in uow.locations.all()}
+    place = places[kit.location_id]
+    clinic = clinic_of(place, places)
+    course = uow.session.get(CourseRow, kit.course_id) if kit.course_id else None
+    return dto.Kit(
+        serial=kit.serial,
+        sku=kit.product.sku,
+        location=place.code,
+        clinic=clinic.code if clinic else None,
+        expiry=kit.expiry,
+        status=kit.status,
+        recalled=kit.recalled,
+        course_id=kit.course_id,
+        course_part=kit.course_part,
+        patient_ref=course.patient_ref if course else None,
+        tracking=kit.tracking,
+        components=tuple(
+            dto.KitComponent(c.lot.product.sku, c.lot.code, c.lot.expiry, c.quantity)
+            for c in kit.components
+        ),
+    )
+
+
+@retrying
+def assemble(
+    uow: UnitOfWork,
+    recipe: str,
+    quantity: int | str,
+    location: str,
+    *,
+    min_shelf_life_days: int | str | None = None,
+    today: date | None = None,
+) -> dto.Assembly:
+    """Assemble ``quantity`` serialised kits at ``location``, all or nothing."""
+    count = parse_positive_int(quantity, "qty")
+    with uow:
+        kit = kit_product(uow, recipe)
+        _check_home_safety(uow, kit)
+        place = physical_location(uow, location)
+        day = today or local_today(uow, place)
+        shelf = (
+            parse_non_negative_int(min_shelf_life_days, "min_shelf_life")
+            if min_shelf_life_days not in (None, "")
+            else default_min_shelf_life(uow, kit)
+        )
+        fresh_until = day + timedelta(days=shelf)
+        plans = plan_assembly(
+            count, _needs(kit), _usable_stock(uow, place.id, kit, fresh_until, day)
+        )
+        lots = {row.id: row for row in uow.session.scalars(
+            select(LotRow).where(LotRow.id.in_({lot for p in plans for _, lot, _ in p.parts}))
+        )}  # fmt: skip
+        serum = {line.component.id for line in kit.recipe
+                 if line.component.kind == ProductKind.SERUM_VIAL.value}  # fmt: skip
+        audit_id = uow.record(
+            "kit.assemble", "product", kit.sku,
+            after={"quantity": count, "location": place.code, "min_shelf_life_days": shelf},
+        )  # fmt: skip
+        assembly = uow.locations.get("ASSEMBLY")
+        moves: list[PostedMove] = []
+        made: list[KitRow] = []
+        for plan in plans:
+            vials = [lots[lot].expiry for pid, lot, qty in plan.parts if pid in serum
+                     for _ in range(qty)]  # fmt: skip
+            others = [lots[lot].expiry for pid, lot, _ in plan.parts if pid not in serum]
+            expiries = kit_vial_expiries(
+                [e for e in vials if e is not None], [e for e in others if e is not None]
+            )
+            expiry = min([e for e in vials + others if e is not None], default=date.max)
+            row = KitRow(
+                serial=f"TMP-{len(made)}-{audit_id}", product_id=kit.id, location_id=place.id,
+                expiry=expiry, vial_expiries=",".join(e.isoformat() for e in expiries),
+                status="available", recalled=False,
+            )  # fmt: skip
+            uow.session.add(row)
+            uow.session.flush()
+            row.serial = f"K{row.id:07d}"
+            kit_lot = uow.lots.add(
+                LotRow(product_id=kit.id, code=row.serial, expiry=expiry,
+                       status=LotStatus.RELEASED.value, receipt_ref=f"assembly:{audit_id}")
+            )  # fmt: skip
+            row.lot_id = kit_lot.id
+            for position, (product_id, lot_id, qty) in enumerate(plan.parts):
+                uow.session.add(KitComponentRow(kit_id=row.id, lot_id=lot_id,
+                                                product_id=product_id, quantity=qty,
+                                                position=position))  # fmt: skip
+                moves.append(PostedMove(Move(lot_id, place.id, assembly.id, qty), product_id))
+            moves.append(PostedMove(Move(kit_lot.id, assembly.id, place.id, 1), kit.id))
+            made.append(row)
+        uow.session.flush()
+        uow.ledger.post(moves, reason=MoveReason.KIT_ASSEMBLY.value, actor=uow.actor,
+                        reference=f"assembly:{audit_id}", audit_id=audit_id)  # fmt: skip
+        places = {row.id: row for row in uow.locations.all()}
+        for row in made:
+            uow.session.refresh(row)
+        result = dto.Assembly(
+            sku=kit.sku,
+            location=place.code,
+            kits=tuple(kit_dto(uow, row, places) for row in made),
+            min_expiry=fresh_until,
+        )
+        uow.commit()
+    return result
+
+
+def available(
+    uow: UnitOfWork,
+    recipe: str,
+    location: str,
+    *,
+    min_shelf_life_days: int | str | None = None,
+    today: date | None = None,
+) -> int:
+    with uow:
+        kit = kit_product(uow, recipe)
+        place = physical_location(uow, location)
+        day = today or local_today(uow, place)
+        shelf = (
+            parse_non_negative_int(min_shelf_life_days, "min_shelf_life")
+            if min_shelf_life_days not in (None, "")
+            else default_min_shelf_life(uow, kit)
+        )
+        stock = _usable_stock(uow, place.id, kit, day + timedelta(days=shelf), day)
+        return assemblable(_needs(kit), stock)
+
+
+def get_kit(uow: UnitOfWork, serial: str, *, lock: bool = False) -> KitRow:
+    stmt = select(KitRow).where(KitRow.serial == serial.strip().upper())
+    if lock:
+        stmt = stmt.with_for_update(key_share=True)
+    row = uow.session.scalar(stmt)
+    if row is None:
+        raise InvalidInput("serial", serial, "no kit has this serial (see `kitops kit list`)")
+    return row
+
+
+def _kit_lot(uow: UnitOfWork, kit: KitRow) -> LotRow:
+    assert kit.lot_id is not None
+    lot = uow.session.get(LotRow, kit.lot_id)
+    assert lot is not None
+    return lot
+
+
+@retrying
+def disassemble(uow: UnitOfWork, serial: str) -> dto.Kit:
+    """Return an unreserved kit's components to their lots at the kit's place."""
+    with uow:
+        kit = get_kit(uow, serial, lock=True)
+        if kit.status != "available":
+            raise Refused(
+                f"kit {kit.serial} is {kit.status}; only an available kit can be taken apart"
+            )
+        assembly = uow.locations.get("ASSEMBLY")
+        audit_id = uow.record("kit.disassemble", "kit", kit.serial, before={"status": kit.status})
+        kit_lot = _kit_lot(uow, kit)
+        moves = [PostedMove(Move(kit_lot.id, kit.location_id, assembly.id, 1), kit.product_id)]
+        moves += [
+            PostedMove(Move(c.lot_id, assembly.id, kit.location_id, c.quantity), c.product_id)
+            for c in kit.components
+        ]
+        uow.ledger.post(moves, reason=MoveReason.KIT_DISASSEMBLY.value, actor=uow.actor,
+                        reference=kit.serial, audit_id=audit_id)  # fmt: skip
+        kit.status = "disassembled"
+        uow.session.flush()
+        result = kit_dto(uow, kit)
+        uow.commit()
+    return result
+
+
+def list_kits(
+    uow: UnitOfWork,
+    *,
+    status: str | None = None,
+    location: str | None = None,
+    sku: str | None = None,
+) -> list[dto.Kit]:
+    if status and status not in KIT_STATUSES:
+        raise InvalidInput("status", status, f"must be one of {'|'.join(KIT_STATUSES)}")
+    with uow:
+        stmt = select(KitRow).order_by(KitRow.expiry, KitRow.serial)
+        if status:
+            stmt = stmt.where(KitRow.status == status)
+        if sku:
+            stmt = stmt.where(KitRow.product_id == uow.products.get(parse_sku(sku)).id)
+        places = {row.id: row for row in uow.locations.all()}
+        if location:
+            from kitops.services.locations import subtree_ids
+
+            root = uow.locations.get(location.strip().upper())
+            stmt = stmt.where(KitRow.location_id.in_(subtree_ids(root, list(places.values()))))
+        return [kit_dto(uow, row, places) for row in uow.session.scalars(stmt)]
+
+
+def show_kit(uow: UnitOfWork, serial: str) -> dto.Kit:
+    with uow:
+        return kit_dto(uow, get_kit(uow, serial))
+
+
+@retrying
+def dispatch(
+    uow: UnitOfWork, serial: str, *, tracking: str | None = None, handover: bool = False
+) -> dto.Kit:
+    """Ship a reserved kit to its patient, or hand it over in clinic: the kit leaves for
+    PATIENT on the ledger with the course as reference."""
+    with uow:
+        kit = get_kit(uow, serial, lock=True)
+        if kit.status != "reserved" or kit.course_id is None:
+            raise Refused(
+                f"kit {kit.serial} is {kit.status}; only a kit reserved for a course goes out"
+            )
+        if kit.recalled:
+            raise Refused(f"kit {kit.serial} contains a recalled lot; it must not go out")
+        if not handover and not (tracking or "").strip():
+            raise InvalidInput("tracking", tracking, "give the carrier's tracking reference")
+        kit_lot = _kit_lot(uow, kit)
+        status = "handed_over" if handover else "shipped"
+        audit_id = uow.record(f"kit.{'handover' if handover else 'ship'}", "kit", kit.serial,
+                              before={"status": kit.status},
+                              after={"status": status, "course": kit.course_id,
+                                     "tracking": tracking})  # fmt: skip
+        patient = uow.locations.get("PATIENT")
+        out = PostedMove(Move(kit_lot.id, kit.location_id, patient.id, 1), kit.product_id)
+        uow.ledger.post([out], reason=MoveReason.DISPATCH.value, actor=uow.actor,
+                        reference=f"course:{kit.course_id}", audit_id=audit_id)  # fmt: skip
+        kit.status = status
+        kit.tracking = (tracking or "").strip()[:64] or None
+        uow.session.flush()
+        result = kit_dto(uow, kit)
+        uow.commit()
+    return result
+
+
+@retrying
+def take_back(uow: UnitOfWork, serial: str, condition: str) -> dto.Kit:
+    """A kit comes back: sealed, it is available again; opened, it is written off."""
+    if condition not in ("sealed", "opened"):
+        raise InvalidInput("condition", condition, "must be sealed or opened")
+    with uow:
+        kit = get_kit(uow, serial, lock=True)
+        if kit.status not in ("shipped", "handed_over"):
+            raise Refused(f"kit {kit.serial} is {kit.status}; only a kit that went out can return")
+        kit_lot = _kit_lot(uow, kit)
+        patient = uow.locations.get("PATIENT")
+        audit_id = uow.record("kit.return", "kit", kit.serial,
+                              before={"status": kit.status, "course": kit.course_id},
+                              after={"condition": condition})  # fmt: skip
+        if condition == "sealed" and not kit.recalled:
+            target, reason, detail, status = kit.location_id, MoveReason.RETURN, None, "available"
+        else:
+            scrap = uow.locations.get("SCRAP")
+            target, reason, detail, status = scrap.id, MoveReason.WRITE_OFF, "opened", "written_off"
+            if condition == "sealed":
+                detail = "other"  # a sealed kit with a recalled lot is destroyed all the same
+        uow.ledger.post([PostedMove(Move(kit_lot.id, patient.id, target, 1), kit.product_id)],
+                        reason=reason.value, detail=detail, actor=uow.actor,
+                        reference=f"course:{kit.course_id}", audit_id=audit_id)  # fmt: skip
+        kit.status = status
+        kit.course_id = None
+        kit.course_part = None
+        kit.tracking = None
+        uow.session.flush()
+        result = kit_dto(uow, kit)
+        uow.commit()
+    return result
+
+
+def mark_recalled(uow: UnitOfWork, lot_id: int) -> list[str]:
+    """Inside a recall: every kit holding the lot is marked; kits still in the stockroom
+    are blocked and lose their course. Returns the serials."""
+    kits = uow.session.scalars(
+        select(KitRow)
+        .join(KitComponentRow, KitComponentRow.kit_id == KitRow.id)
+        .where(KitComponentRow.lot_id == lot_id)
+        .order_by(KitRow.id)
+        .with_for_update(key_share=True)
+    ).all()
+    for kit in kits:
+        kit.recalled = True
+        if kit.status in ("available", "reserved"):
+            kit.status = "recalled"
+            kit.course_id = None
+            kit.course_part = None
+        if kit.lot_id is not None:
+            kit_lot = uow.session.get(LotRow, kit.lot_id)
+            if kit_lot is not None:
+                kit_lot.status = LotStatus.RECALLED.value
+                kit_lot.status_reason = "contains a recalled lot"
+    uow.session.flush()
+    return [kit.serial for kit in kits]

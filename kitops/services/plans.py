@@ -1,0 +1,162 @@
+"""Treatment plans: data, pre-loaded with the four protocols of the source documents."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from kitops.data.schema import PlanRow
+from kitops.domain.catalog import ml_to_ul, parse_positive_int, parse_sku, ul_to_ml
+from kitops.domain.courses import (
+    Administered,
+    Plan,
+    check_plan,
+    format_weekdays,
+    parse_weekdays,
+)
+from kitops.errors import Conflict, InvalidInput
+from kitops.services import dto
+from kitops.services.unit_of_work import UnitOfWork
+
+# DOMAIN.md: seeds 000/001 (home), 002 (clinic), 004 (PTT-6 case series).
+DEFAULT_PLANS = [
+    dict(code="home-6w", name="At-home 6 weeks, twice a week", per_week=2, weeks=6, ml="2.5",
+         administered="home", kit="KIT-HOME-6W", kits=1, followups="3,6"),
+    dict(code="home-12w", name="At-home 12 weeks, twice a week (two kits)", per_week=2,
+         weeks=12, ml="2.5", administered="home", kit="KIT-HOME-6W", kits=2, followups="3,6"),
+    dict(code="clinic-weekly-6", name="Clinic, weekly, 6 treatments", per_week=1, weeks=6,
+         ml="5", administered="clinic", followups="3,6"),
+    dict(code="ptt6-weekly-12", name="PTT-6 weekly for 12 weeks at home", per_week=1, weeks=12,
+         ml="5", administered="home", kit="KIT-HOME-PTT6", kits=1, checkins="4,6,7,10,12",
+         followups="3,6"),
+]  # fmt: skip
+
+
+def _numbers(text: str, field: str) -> tuple[int, ...]:
+    if not text.strip():
+        return ()
+    return tuple(sorted({parse_positive_int(part, field) for part in text.split(",")}))
+
+
+def to_domain(row: PlanRow) -> Plan:
+    return Plan(
+        code=row.code,
+        name=row.name,
+        applications_per_week=row.applications_per_week,
+        weeks=row.weeks,
+        serum_ul_per_application=row.serum_ul_per_application,
+        administered=Administered(row.administered),
+        kit_sku=row.kit_product.sku if row.kit_product else None,
+        kits_per_course=row.kits_per_course,
+        default_weekdays=parse_weekdays(row.default_weekdays) if row.default_weekdays else None,
+        checkin_weeks=_numbers(row.checkin_weeks, "checkin_weeks"),
+        followup_months=_numbers(row.followup_months, "followup_months"),
+    )
+
+
+def plan_dto(plan: Plan) -> dto.Plan:
+    ml = ul_to_ml(plan.serum_ul_per_application)
+    assert ml is not None
+    return dto.Plan(
+        code=plan.code,
+        name=plan.name,
+        applications_per_week=plan.applications_per_week,
+        weeks=plan.weeks,
+        applications=plan.applications,
+        ml_per_application=ml,
+        administered=plan.administered.value,
+        kit_sku=plan.kit_sku,
+        kits_per_course=plan.kits_per_course,
+        default_weekdays=format_weekdays(plan.default_weekdays) if plan.default_weekdays else None,
+        checkin_weeks=plan.checkin_weeks,
+        followup_months=plan.followup_months,
+    )
+
+
+def get_plan(uow: UnitOfWork, code: str) -> PlanRow:
+    row = uow.session.scalar(select(PlanRow).where(PlanRow.code == code.strip().lower()))
+    if row is None:
+        raise InvalidInput("plan", code, "no plan has this code (see `kitops plan list`)")
+    return row
+
+
+def create_plan(
+    uow: UnitOfWork,
+    code: str,
+    name: str,
+    *,
+    per_week: int | str,
+    weeks: int | str,
+    ml: str,
+    administered: str,
+    kit: str | None = None,
+    kits: int | str = 0,
+    weekdays: str | None = None,
+    checkins: str = "",
+    followups: str = "3,6",
+) -> PlanRow:
+    code = code.strip().lower()
+    if not code or len(code) > 32 or not all(c.isalnum() or c in "-_." for c in code):
+        raise InvalidInput("code", code, "must be 1-32 letters, digits, '-', '_' or '.'")
+    if not name.strip() or len(name) > 200:
+        raise InvalidInput("name", name, "must be 1-200 characters")
+    try:
+        where = Administered(administered.strip().lower())
+    except ValueError:
+        raise InvalidInput("administered", administered, "must be home or clinic") from None
+    kit_row = uow.products.get(parse_sku(kit, "kit"), "kit") if kit else None
+    if kit_row is not None and kit_row.kind != "kit":
+        raise InvalidInput("kit", kit_row.sku, f"is a {kit_row.kind}, not a kit")
+    plan = Plan(
+        code=code,
+        name=name.strip(),
+        applications_per_week=parse_positive_int(per_week, "per_week"),
+        weeks=parse_positive_int(weeks, "weeks"),
+        serum_ul_per_application=ml_to_ul(ml),
+        administered=where,
+        kit_sku=kit_row.sku if kit_row else None,
+        kits_per_course=int(kits) if kit_row else 0,
+        default_weekdays=parse_weekdays(weekdays) if weekdays else None,
+        checkin_weeks=_numbers(checkins, "checkins"),
+        followup_months=_numbers(followups, "followups"),
+    )
+    check_plan(plan)
+    if uow.session.scalar(select(PlanRow.id).where(PlanRow.code == code)) is not None:
+        raise Conflict(f"plan {code} already exists")
+    row = PlanRow(
+        code=plan.code,
+        name=plan.name,
+        applications_per_week=plan.applications_per_week,
+        weeks=plan.weeks,
+        serum_ul_per_application=plan.serum_ul_per_application,
+        administered=plan.administered.value,
+        kit_product_id=kit_row.id if kit_row else None,
+        kits_per_course=plan.kits_per_course,
+        default_weekdays=format_weekdays(plan.default_weekdays) if plan.default_weekdays else None,
+        checkin_weeks=",".join(map(str, plan.checkin_weeks)),
+        followup_months=",".join(map(str, plan.followup_months)),
+        active=True,
+    )
+    uow.session.add(row)
+    uow.session.flush()
+    uow.record("plan.add", "plan", code, after={"name": plan.name, "kit": plan.kit_sku,
+                                               "kits": plan.kits_per_course})  # fmt: skip
+    return row
+
+
+def add_plan(uow: UnitOfWork, code: str, name: str, **options: str | int | None) -> dto.Plan:
+    with uow:
+        row = create_plan(uow, code, name, **options)  # type: ignore[arg-type]
+        result = plan_dto(to_domain(row))
+        uow.commit()
+    return result
+
+
+def list_plans(uow: UnitOfWork) -> list[dto.Plan]:
+    with uow:
+        rows = uow.session.scalars(select(PlanRow).order_by(PlanRow.code)).all()
+        return [plan_dto(to_domain(row)) for row in rows]
+
+
+def show_plan(uow: UnitOfWork, code: str) -> dto.Plan:
+    with uow:
+        return plan_dto(to_domain(get_plan(uow, code)))
