@@ -8,6 +8,7 @@ from kitops import __version__
 from kitops.cli.catalog import catalog, location
 from kitops.cli.context import Context, close_databases, user_option_default
 from kitops.cli.database import db, demo, import_
+from kitops.cli.kits import course, fulfil, kit, pick_list, plan, session
 from kitops.cli.operations import count_command, expiry, lot, move_command, receive, trace, writeoff
 from kitops.cli.stock import stock
 
@@ -48,5 +49,6 @@ def cli(ctx: click.Context, db_url: str | None, user: str | None) -> None:
 for command in (
     db, demo, import_, catalog, location, stock,
     receive, move_command, count_command, writeoff, lot, trace, expiry,
+    kit, plan, course, session, fulfil, pick_list,
 ):  # fmt: skip
     cli.add_command(command)

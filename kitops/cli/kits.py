@@ -1,0 +1,478 @@
+"""``kitops kit``, ``plan``, ``course``, ``session``, ``fulfil`` and ``pick-list``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+from kitops.cli.context import Context, pass_context
+from kitops.cli.output import emit_json, emit_table, say
+
+if TYPE_CHECKING:
+    from kitops.services.dto import Course, FulfilReport, Kit
+
+KIT_STATUSES = ["available", "reserved", "shipped", "handed_over", "disassembled",
+                "written_off", "recalled"]  # fmt: skip
+
+
+def _date(value: str | None, field: str) -> object:
+    from kitops.domain.ledger import parse_date
+
+    return parse_date(value, field) if value else None
+
+
+def _kit_table(kits: list[Kit] | tuple[Kit, ...], title: str | None = None) -> None:
+    emit_table(
+        ["serial", "SKU", "location", "expiry", "status", "course", "patient"],
+        [
+            (k.serial, k.sku, k.location, k.expiry,
+             k.status + (" (recalled)" if k.recalled and k.status != "recalled" else ""),
+             f"{k.course_id}/{k.course_part}" if k.course_id else "", k.patient_ref)
+            for k in kits
+        ],
+        title=title,
+    )  # fmt: skip
+
+
+def _print_kit(kit: Kit) -> None:
+    say(f"kit {kit.serial} ({kit.sku}) at {kit.location}, expires {kit.expiry}, {kit.status}"
+        + (", CONTAINS A RECALLED LOT" if kit.recalled else ""))  # fmt: skip
+    if kit.course_id:
+        say(f"course {kit.course_id}, kit {kit.course_part}, patient {kit.patient_ref}"
+            + (f", tracking {kit.tracking}" if kit.tracking else ""))  # fmt: skip
+    emit_table(
+        ["component", "lot", "expiry", "qty"],
+        [(c.sku, c.lot, c.expiry, c.quantity) for c in kit.components],
+        right=("qty",),
+    )
+
+
+@click.group()
+def kit() -> None:
+    """Assemble, look up, label, ship and take back kits."""
+
+
+@kit.command("assemble")
+@click.argument("recipe", metavar="KIT_SKU")
+@click.option("--qty", required=True, metavar="N", help="How many kits.")
+@click.option("--location", required=True, metavar="LOC", help="Where the components are.")
+@click.option(
+    "--min-shelf-life", metavar="DAYS",
+    help="Components must last this many days (default: longest plan using the kit + margin).",
+)  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Print the kits as JSON.")
+@pass_context
+def assemble(
+    ctx: Context, recipe: str, qty: str, location: str, min_shelf_life: str | None, as_json: bool
+) -> None:
+    """Assemble serialised kits from released, in-date lots; all or nothing."""
+    from kitops.services.kits import assemble as service
+
+    result = service(ctx.uow(), recipe, qty, location, min_shelf_life_days=min_shelf_life)
+    if as_json:
+        emit_json(result)
+        return
+    title = (f"{len(result.kits)} × {result.sku} assembled at {result.location} "
+             f"(components in date until at least {result.min_expiry})")  # fmt: skip
+    _kit_table(result.kits, title=title)
+
+
+@kit.command("available")
+@click.argument("recipe", metavar="KIT_SKU")
+@click.option("--location", required=True, metavar="LOC", help="Where the components are.")
+@click.option("--min-shelf-life", metavar="DAYS", help="As for `kit assemble`.")
+@click.option("--json", "as_json", is_flag=True, help='Print {"sku", "location", "kits"}.')
+@pass_context
+def available(
+    ctx: Context, recipe: str, location: str, min_shelf_life: str | None, as_json: bool
+) -> None:
+    """How many more kits could be assembled now from the stock at LOC."""
+    from kitops.services.kits import available as service
+
+    count = service(ctx.uow(readonly=True), recipe, location, min_shelf_life_days=min_shelf_life)
+    if as_json:
+        emit_json({"sku": recipe.upper(), "location": location.upper(), "kits": count})
+    else:
+        say(f"{count} more {recipe.upper()} can be assembled at {location.upper()}")
+
+
+@kit.command("disassemble")
+@click.argument("serial")
+@click.option("--json", "as_json", is_flag=True, help="Print the kit as JSON.")
+@pass_context
+def disassemble(ctx: Context, serial: str, as_json: bool) -> None:
+    """Take an unreserved kit apart: its components go back to their lots."""
+    from kitops.services.kits import disassemble as service
+
+    result = service(ctx.uow(), serial)
+    emit_json(result) if as_json else say(f"kit {result.serial} taken apart at {result.location}")
+
+
+@kit.command("list")
+@click.option("--status", type=click.Choice(KIT_STATUSES), help="Only kits in this state.")
+@click.option("--location", metavar="LOC", help="A clinic or place (with what is below it).")
+@click.option("--sku", metavar="KIT_SKU", help="Only this kit product.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of kits.")
+@pass_context
+def list_kits(
+    ctx: Context, status: str | None, location: str | None, sku: str | None, as_json: bool
+) -> None:
+    """List kits, earliest expiry first."""
+    from kitops.services.kits import list_kits as service
+
+    kits = service(ctx.uow(readonly=True), status=status, location=location, sku=sku)
+    if as_json:
+        emit_json(kits)
+    elif kits:
+        _kit_table(kits)
+    else:
+        say("no kits match")
+
+
+@kit.command("show")
+@click.argument("serial")
+@click.option("--json", "as_json", is_flag=True, help="Print the kit as JSON.")
+@pass_context
+def show_kit(ctx: Context, serial: str, as_json: bool) -> None:
+    """A kit's components and lots, expiry and course."""
+    from kitops.services.kits import show_kit as service
+
+    result = service(ctx.uow(readonly=True), serial)
+    emit_json(result) if as_json else _print_kit(result)
+
+
+@kit.command("label")
+@click.argument("serials", nargs=-1, required=True, metavar="SERIAL...")
+@click.option("--out", required=True, metavar="FILE.pdf|FILE.png", help="Where to write.")
+@pass_context
+def label(ctx: Context, serials: tuple[str, ...], out: str) -> None:
+    """Printable labels: a 2D barcode with the serial and expiry, and the text."""
+    from kitops.services.labels import write_labels
+
+    path = write_labels(ctx.uow(readonly=True), list(serials), out)
+    say(f"{len(serials)} label(s) written to {path}")
+
+
+@kit.command("ship")
+@click.argument("serial")
+@click.option("--tracking", required=True, metavar="TEXT", help="The carrier's reference.")
+@click.option("--json", "as_json", is_flag=True, help="Print the kit as JSON.")
+@pass_context
+def ship(ctx: Context, serial: str, tracking: str, as_json: bool) -> None:
+    """Send a reserved kit to its patient."""
+    from kitops.services.kits import dispatch
+
+    result = dispatch(ctx.uow(), serial, tracking=tracking)
+    emit_json(result) if as_json else say(
+        f"kit {result.serial} shipped to {result.patient_ref} (course {result.course_id}), "
+        f"tracking {result.tracking}"
+    )
+
+
+@kit.command("handover")
+@click.argument("serial")
+@click.option("--json", "as_json", is_flag=True, help="Print the kit as JSON.")
+@pass_context
+def handover(ctx: Context, serial: str, as_json: bool) -> None:
+    """Give a reserved kit to its patient in the clinic."""
+    from kitops.services.kits import dispatch
+
+    result = dispatch(ctx.uow(), serial, handover=True)
+    emit_json(result) if as_json else say(
+        f"kit {result.serial} handed to {result.patient_ref} (course {result.course_id})"
+    )
+
+
+@kit.command("return")
+@click.argument("serial")
+@click.option("--condition", required=True, type=click.Choice(["sealed", "opened"]))
+@click.option("--json", "as_json", is_flag=True, help="Print the kit as JSON.")
+@pass_context
+def return_kit(ctx: Context, serial: str, condition: str, as_json: bool) -> None:
+    """A kit comes back: sealed, it is available again; opened, it is written off."""
+    from kitops.services.kits import take_back
+
+    result = take_back(ctx.uow(), serial, condition)
+    emit_json(result) if as_json else say(f"kit {result.serial} is now {result.status}")
+
+
+@click.group()
+def plan() -> None:
+    """Treatment plans (protocols)."""
+
+
+@plan.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of plans.")
+@pass_context
+def list_plans(ctx: Context, as_json: bool) -> None:
+    """The plans and their schedules."""
+    from kitops.services.plans import list_plans as service
+
+    plans = service(ctx.uow(readonly=True))
+    if as_json:
+        emit_json(plans)
+        return
+    emit_table(
+        ["code", "name", "per week", "weeks", "ml", "where", "kit", "kits"],
+        [(p.code, p.name, p.applications_per_week, p.weeks, p.ml_per_application,
+          p.administered, p.kit_sku, p.kits_per_course or "") for p in plans],
+    )  # fmt: skip
+
+
+@plan.command("show")
+@click.argument("code")
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+@pass_context
+def show_plan(ctx: Context, code: str, as_json: bool) -> None:
+    """One plan in full."""
+    from kitops.services.plans import show_plan as service
+
+    p = service(ctx.uow(readonly=True), code)
+    if as_json:
+        emit_json(p)
+        return
+    say(f"{p.code}: {p.name}")
+    say(f"{p.applications_per_week}× a week for {p.weeks} weeks = {p.applications} "
+        f"applications of {p.ml_per_application} ml, {p.administered}")  # fmt: skip
+    if p.kit_sku:
+        say(f"kit: {p.kits_per_course} × {p.kit_sku}")
+    say(f"weekdays: {p.default_weekdays or 'from the start day'}; check-in weeks: "
+        f"{', '.join(map(str, p.checkin_weeks)) or 'none'}; follow-ups after "
+        f"{', '.join(map(str, p.followup_months)) or '-'} months")  # fmt: skip
+
+
+@plan.command("add")
+@click.argument("code")
+@click.option("--name", required=True, help="What clinicians call it.")
+@click.option("--per-week", required=True, metavar="N", help="Applications a week.")
+@click.option("--weeks", required=True, metavar="N", help="Length of the course.")
+@click.option("--ml", required=True, metavar="N", help="Serum per application, in ml.")
+@click.option("--administered", required=True, type=click.Choice(["home", "clinic"]))
+@click.option("--kit", metavar="KIT_SKU", help="The kit a home plan uses.")
+@click.option("--kits", default="0", metavar="N", help="Kits per course.")
+@click.option("--weekdays", metavar="mon,thu", help="Default application days.")
+@click.option("--checkins", default="", metavar="4,6", help="Clinic check-in weeks.")
+@click.option("--followups", default="3,6", metavar="3,6", help="Follow-ups, months after.")
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+@pass_context
+def add_plan(
+    ctx: Context, code: str, name: str, per_week: str, weeks: str, ml: str, administered: str,
+    kit: str | None, kits: str, weekdays: str | None, checkins: str, followups: str,
+    as_json: bool,
+) -> None:  # fmt: skip
+    """Add a treatment plan."""
+    from kitops.services.plans import add_plan as service
+
+    p = service(ctx.uow(), code, name, per_week=per_week, weeks=weeks, ml=ml,
+                administered=administered, kit=kit, kits=kits, weekdays=weekdays,
+                checkins=checkins, followups=followups)  # fmt: skip
+    emit_json(p) if as_json else say(f"added plan {p.code}: {p.name}")
+
+
+@click.group()
+def course() -> None:
+    """Patients' treatment courses."""
+
+
+def _print_course(c: Course) -> None:
+    say(f"course {c.id}: patient {c.patient_ref}, plan {c.plan}, {c.clinic} ({c.timezone}), "
+        f"{c.start} to {c.end} on {c.weekdays}, {c.status}")  # fmt: skip
+    emit_table(
+        ["date", "time", "what", "#", "note"],
+        [(e.at.date(), e.at.strftime("%H:%M %Z"), e.kind, e.number, e.note) for e in c.events],
+    )
+    if c.kits:
+        _kit_table(c.kits, title="kits")
+    if c.sessions_recorded:
+        say(f"sessions recorded: {c.sessions_recorded}")
+
+
+@course.command("create")
+@click.option("--patient", required=True, metavar="REF", help="Pseudonymous reference only.")
+@click.option("--plan", "plan_code", required=True, metavar="PLAN", help="e.g. home-6w.")
+@click.option("--start", required=True, metavar="YYYY-MM-DD", help="First application.")
+@click.option("--clinic", required=True, metavar="LOC", help="The treating clinic.")
+@click.option("--weekdays", metavar="mon,thu", help="Application days (default from the plan).")
+@click.option("--json", "as_json", is_flag=True, help="Print the course as JSON.")
+@pass_context
+def create_course(
+    ctx: Context, patient: str, plan_code: str, start: str, clinic: str,
+    weekdays: str | None, as_json: bool,
+) -> None:  # fmt: skip
+    """Create a course; prints its calendar of applications, check-ins and follow-ups."""
+    from kitops.services.courses import create_course as service
+
+    c = service(ctx.uow(), patient, plan_code, start, clinic, weekdays=weekdays)
+    emit_json(c) if as_json else _print_course(c)
+
+
+@course.command("show")
+@click.argument("course_id", metavar="ID")
+@click.option("--json", "as_json", is_flag=True, help="Print the course as JSON.")
+@pass_context
+def show_course(ctx: Context, course_id: str, as_json: bool) -> None:
+    """A course's calendar, kits and sessions."""
+    from kitops.services.courses import show_course as service
+
+    c = service(ctx.uow(readonly=True), course_id)
+    emit_json(c) if as_json else _print_course(c)
+
+
+@course.command("list")
+@click.option("--clinic", metavar="LOC", help="Only this clinic's courses.")
+@click.option("--status", type=click.Choice(["scheduled", "cancelled", "completed"]))
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of courses.")
+@pass_context
+def list_courses(ctx: Context, clinic: str | None, status: str | None, as_json: bool) -> None:
+    """Courses by start date."""
+    from kitops.services.courses import list_courses as service
+
+    courses = service(ctx.uow(readonly=True), clinic=clinic, status=status)
+    if as_json:
+        emit_json(courses)
+        return
+    emit_table(
+        ["id", "patient", "plan", "clinic", "start", "end", "status", "kits"],
+        [(c.id, c.patient_ref, c.plan, c.clinic, c.start, c.end, c.status,
+          " ".join(k.serial for k in c.kits)) for c in courses],
+    )  # fmt: skip
+
+
+@course.command("cancel")
+@click.argument("course_id", metavar="ID")
+@click.option("--json", "as_json", is_flag=True, help="Print the course as JSON.")
+@pass_context
+def cancel_course(ctx: Context, course_id: str, as_json: bool) -> None:
+    """Cancel a course; its reserved kits become available again."""
+    from kitops.services.courses import cancel_course as service
+
+    c = service(ctx.uow(), course_id)
+    emit_json(c) if as_json else say(f"course {c.id} cancelled")
+
+
+@course.command("calendar")
+@click.argument("course_id", metavar="ID")
+@click.option("--out", required=True, metavar="FILE.ics", help="Where to write.")
+@pass_context
+def course_calendar(ctx: Context, course_id: str, out: str) -> None:
+    """Write the course's calendar as an iCalendar file for the patient's phone."""
+    from kitops.services.ical import write_calendar
+
+    path = write_calendar(ctx.uow(readonly=True), course_id, out)
+    say(f"calendar of course {course_id} written to {path}")
+
+
+@click.group()
+def session() -> None:
+    """Clinic sessions of courses treated in the clinic."""
+
+
+@session.command("record")
+@click.argument("course_id", metavar="COURSE")
+@click.option("--date", "on", metavar="YYYY-MM-DD", help="Session day (default: today).")
+@click.option("--json", "as_json", is_flag=True, help="Print the session as JSON.")
+@pass_context
+def record_session(ctx: Context, course_id: str, on: str | None, as_json: bool) -> None:
+    """Consume one session's vials (FEFO, in date that day) and record the lot."""
+    from kitops.services.courses import record_session as service
+
+    s = service(ctx.uow(), course_id, on=on)
+    emit_json(s) if as_json else say(
+        f"course {s.course_id} session {s.session_no} on {s.date}: {s.quantity} × {s.sku} "
+        f"lot {s.lot} from {s.location}"
+    )
+
+
+def _print_report(report: FulfilReport) -> None:
+    if report.served:
+        emit_table(
+            ["course", "patient", "clinic", "kit #", "from", "vials until", "kit", "expires"],
+            [(s.course_id, s.patient_ref, s.clinic, s.part, s.first_use, s.needed_until,
+              s.kit, s.kit_expiry) for s in report.served],
+            title=f"served: {len(report.served)}",
+        )  # fmt: skip
+    if report.unserved:
+        say(f"unserved: {len(report.unserved)}")
+        for line in report.unserved:
+            say(f"  {line.reason}")
+    if not report.served and not report.unserved:
+        say("nothing due")
+
+
+@click.command()
+@click.argument("course_id", metavar="[COURSE]", required=False)
+@click.option("--due-within", metavar="14d", help="Batch: every course needing a kit that soon.")
+@click.option("--clinic", metavar="LOC", help="Batch: only this clinic.")
+@click.option("--check", is_flag=True, help="Clinic course: is there enough in-date serum?")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@pass_context
+def fulfil(
+    ctx: Context, course_id: str | None, due_within: str | None, clinic: str | None,
+    check: bool, as_json: bool,
+) -> None:  # fmt: skip
+    """Reserve kits so that no vial is used out of date.
+
+    `kitops fulfil COURSE` reserves one course's kit(s) (exit 1, with the reason, when none
+    fits); a clinic course is checked for enough in-date serum instead. `kitops fulfil
+    --due-within 14d` assigns every course due a kit in the window as one batch and
+    lists served and unserved (exit 0).
+    """
+    from kitops.errors import InvalidInput, Refused
+    from kitops.services import fulfilment
+
+    if course_id and due_within:
+        raise InvalidInput("due-within", due_within, "give a course or --due-within, not both")
+    if course_id:
+        if check or _is_clinic_course(ctx, course_id):
+            result = fulfilment.check_clinic_course(ctx.uow(readonly=True), course_id)
+            if as_json:
+                emit_json(result)
+            else:
+                say(f"course {result.course_id} at {result.clinic}: {result.covered} of "
+                    f"{result.sessions_left} sessions covered by in-date serum")  # fmt: skip
+                for day in result.shortfall_dates:
+                    say(f"  short on {day}")
+            if not result.enough:
+                raise Refused(f"not enough in-date serum at {result.clinic} for this course")
+            return
+        report = fulfilment.fulfil_course(ctx.uow(), course_id)
+    elif due_within:
+        text = due_within.strip().lower().removesuffix("d")
+        if not text.isdigit():
+            raise InvalidInput("due-within", due_within, "must be a number of days such as 14d")
+        report = fulfilment.fulfil_due(ctx.uow(), within_days=int(text), clinic=clinic)
+    else:
+        raise InvalidInput("course", None, "give a course number or --due-within DAYS")
+    emit_json(report) if as_json else _print_report(report)
+
+
+def _is_clinic_course(ctx: Context, course_id: str) -> bool:
+    from kitops.services.courses import show_course
+
+    c = show_course(ctx.uow(readonly=True), course_id)
+    return all(e.kit_part is None for e in c.events if e.kind == "application")
+
+
+@click.command("pick-list")
+@click.option("--clinic", required=True, metavar="LOC", help="The clinic whose kits go out.")
+@click.option("--date", "on", metavar="YYYY-MM-DD", help="From this day (default: today).")
+@click.option("--days", default=7, type=click.IntRange(0, 366), show_default=True,
+              help="Kits due out within this many days.")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+@pass_context
+def pick_list(ctx: Context, clinic: str, on: str | None, days: int, as_json: bool) -> None:
+    """Reserved kits to pick and send, soonest first."""
+    from kitops.services.fulfilment import pick_list as service
+
+    lines = service(ctx.uow(readonly=True), clinic, on=_date(on, "date"), days=days)  # type: ignore[arg-type]
+    if as_json:
+        emit_json(lines)
+    elif lines:
+        emit_table(
+            ["due", "serial", "location", "expiry", "course", "kit #", "patient"],
+            [(p.due, p.serial, p.location, p.expiry, p.course_id, p.part, p.patient_ref)
+             for p in lines],
+        )  # fmt: skip
+    else:
+        say("nothing to pick")
