@@ -273,7 +273,8 @@ def _first_references(references: tuple[str, ...], shown: int = 3) -> str:
 def _print_trace(result: Trace) -> None:
     _print_lot(result.lot)
     say(f"received {result.received}, written off {result.written_off}, "
-        f"delivered {result.delivered}, count adjustments {result.adjusted:+d}")  # fmt: skip
+        f"delivered {result.delivered}, in kits {result.in_kits}, "
+        f"count adjustments {result.adjusted:+d}")  # fmt: skip
     emit_table(
         ["from", "to", "reason", "qty", "moves", "first", "last", "references"],
         [
@@ -288,6 +289,20 @@ def _print_trace(result: Trace) -> None:
         ],
         right=("qty", "moves"),
     )  # fmt: skip
+    if result.kits:
+        emit_table(
+            ["kit", "status", "course", "patient", "units of this lot"],
+            [(k.serial, k.status + (" (recalled)" if k.recalled else ""), k.course_id,
+              k.patient_ref, k.quantity) for k in result.kits],
+            title=f"in {len(result.kits)} kits", right=("units of this lot",),
+        )  # fmt: skip
+    if result.sessions:
+        emit_table(
+            ["course", "patient", "session", "date", "vials"],
+            [(s.course_id, s.patient_ref, s.session_no, s.date, s.quantity)
+             for s in result.sessions],
+            title=f"used in {len(result.sessions)} clinic sessions", right=("vials",),
+        )  # fmt: skip
 
 
 @click.group()

@@ -9,8 +9,9 @@ The batch serves the most demanding needs first and gives each the fitting kit t
 expires earliest (best fit). When each kit's vials share a lot, fitting reduces to one
 date per kit and one per need, and this greedy serves the largest possible number of
 courses while keeping long-dated kits for the courses that need them; with mixed-lot kits
-it remains a sound, fast heuristic. Kits are scanned through a "next free" pointer table
-(union-find), so 10,000 needs against 20,000 kits take a fraction of a second.
+it remains a sound heuristic that can, in rare mixes of plans, serve fewer than the
+optimum. Single-lot kits are found by bisection and mixed-lot kits by a short scan, both
+through "next free" pointer tables (union-find), so a batch is near-linear in practice.
 """
 
 from __future__ import annotations
@@ -66,28 +67,49 @@ class _NextFree:
         self.parent[i] = i + 1
 
 
-def best_fit(
-    kits: Sequence[KitOffer], expiries: Sequence[date], free: _NextFree, need: KitNeed
-) -> int | None:
-    """Index of the earliest-expiring free kit that fits ``need``, or None."""
-    first_need = need.vial_needed_until[0]
-    last_need = need.last_needed
-    i = free.find(bisect.bisect_left(expiries, first_need))
-    while i < len(kits):
-        if kits[i].expiry >= last_need or fits(kits[i].vial_expiries, need):
-            return i
-        i = free.find(i + 1)
-    return None
+class _Pool:
+    """The free kits of one pool, in two sorted runs.
+
+    Single-lot kits (every vial with the same date) fit a need exactly when that date is
+    on or after the need's last day, so the best one is found by bisection. Mixed-lot
+    kits, rare because assembly avoids them, are scanned from the need's first day.
+    """
+
+    def __init__(self, kits: list[KitOffer]) -> None:
+        uniform = [k for k in kits if k.vial_expiries[0] == k.vial_expiries[-1]]
+        mixed = [k for k in kits if k.vial_expiries[0] != k.vial_expiries[-1]]
+        self.uniform = sorted(uniform, key=lambda k: (k.expiry, k.kit_id))
+        self.uniform_dates = [k.expiry for k in self.uniform]
+        self.uniform_free = _NextFree(len(self.uniform))
+        self.mixed = sorted(mixed, key=lambda k: (k.vial_expiries, k.kit_id))
+        self.mixed_dates = [k.expiry for k in self.mixed]
+        self.mixed_free = _NextFree(len(self.mixed))
+
+    def take_best(self, need: KitNeed) -> int | None:
+        """Reserve and return the earliest-expiring free kit that fits, or None."""
+        u = self.uniform_free.find(bisect.bisect_left(self.uniform_dates, need.last_needed))
+        m = self.mixed_free.find(bisect.bisect_left(self.mixed_dates, need.vial_needed_until[0]))
+        while m < len(self.mixed) and not fits(self.mixed[m].vial_expiries, need):
+            m = self.mixed_free.find(m + 1)
+        take_uniform = u < len(self.uniform) and (
+            m >= len(self.mixed)
+            or (self.uniform[u].expiry, self.uniform[u].kit_id)
+            <= (self.mixed[m].expiry, self.mixed[m].kit_id)
+        )
+        if take_uniform:
+            self.uniform_free.take(u)
+            return self.uniform[u].kit_id
+        if m < len(self.mixed):
+            self.mixed_free.take(m)
+            return self.mixed[m].kit_id
+        return None
 
 
 def assign(needs: Sequence[NeedRequest], kits: Sequence[KitOffer]) -> Assignment:
-    pools: dict[Hashable, list[KitOffer]] = defaultdict(list)
+    grouped: dict[Hashable, list[KitOffer]] = defaultdict(list)
     for kit in kits:
-        pools[kit.pool].append(kit)
-    prepared = {}
-    for pool, offers in pools.items():
-        offers.sort(key=lambda k: (k.vial_expiries, k.kit_id))
-        prepared[pool] = (offers, [k.expiry for k in offers], _NextFree(len(offers)))
+        grouped[kit.pool].append(kit)
+    pools = {pool: _Pool(offers) for pool, offers in grouped.items()}
     served: dict[Hashable, int] = {}
     unserved: list[Hashable] = []
     ordered = sorted(
@@ -96,14 +118,10 @@ def assign(needs: Sequence[NeedRequest], kits: Sequence[KitOffer]) -> Assignment
         reverse=True,
     )
     for request in ordered:
-        if request.pool not in prepared:
-            unserved.append(request.key)
-            continue
-        offers, expiries, free = prepared[request.pool]
-        index = best_fit(offers, expiries, free, request.need)
-        if index is None:
+        pool = pools.get(request.pool)
+        kit_id = pool.take_best(request.need) if pool is not None else None
+        if kit_id is None:
             unserved.append(request.key)
         else:
-            free.take(index)
-            served[request.key] = offers[index].kit_id
+            served[request.key] = kit_id
     return Assignment(served, unserved)

@@ -232,9 +232,10 @@ def fits(vial_expiries: tuple[date, ...], need: KitNeed) -> bool:
 
 def first_failing_vial(vial_expiries: tuple[date, ...], need: KitNeed) -> int | None:
     """1-based index of the first vial that would be out of date, or None if it fits."""
-    for index, (e, n) in enumerate(
-        zip(sorted(vial_expiries), need.vial_needed_until, strict=False)
-    ):
+    ordered = sorted(vial_expiries)
+    for index, (e, n) in enumerate(zip(ordered, need.vial_needed_until, strict=False)):
         if e < n:
             return index + 1
+    if len(ordered) < len(need.vial_needed_until):
+        return len(ordered) + 1  # the kit has too few vials: the first missing one fails
     return None

@@ -261,6 +261,9 @@ def record_session(
             raise Refused(f"course {course.id} has had all {plan.applications} sessions")
         zone = course.clinic.timezone
         day = on if isinstance(on, date) else parse_date(on, "date") if on else clinic_today(zone)
+        if day < course.start_date:
+            raise InvalidInput("date", day.isoformat(),
+                               f"course {course.id} starts on {course.start_date}")  # fmt: skip
         locations = uow.locations.all()
         places = subtree_ids(course.clinic, locations)
         candidates: list[tuple[LotRow, int, int]] = []

@@ -238,6 +238,7 @@ class Trace:
     delivered: int
     adjusted: int
     flows: tuple[Flow, ...]
+    in_kits: int = 0  # units of the lot now inside assembled kits (net of disassembly)
     kits: tuple[KitUse, ...] = ()
     sessions: tuple[SessionUse, ...] = ()
 

@@ -266,9 +266,12 @@ def fulfil_due(
         )  # fmt: skip
         if clinic_row is not None:
             stmt = stmt.where(CourseRow.clinic_id == clinic_row.id)
-        held = set(uow.session.execute(
-            select(KitRow.course_id, KitRow.course_part).where(KitRow.course_id.is_not(None))
-        ).tuples())  # fmt: skip
+        held = {
+            (course_id, part)
+            for course_id, part in uow.session.execute(
+                select(KitRow.course_id, KitRow.course_part).where(KitRow.course_id.is_not(None))
+            )
+        }
         requests: list[NeedRequest] = []
         facts: dict[Hashable, tuple[tuple[int, str, int], KitNeed]] = {}
         products_of: dict[Hashable, int] = {}

@@ -369,12 +369,13 @@ def take_back(uow: UnitOfWork, serial: str, condition: str) -> dto.Kit:
 
 
 def mark_recalled(uow: UnitOfWork, lot_id: int) -> list[str]:
-    """Inside a recall: every kit holding the lot is marked; kits still in the stockroom
-    are blocked and lose their course. Returns the serials."""
+    """Inside a recall: every kit holding the lot (or the kit whose own lot it is) is
+    marked; kits still in the stockroom are blocked and lose their course. Returns the
+    serials."""
+    holding = select(KitComponentRow.kit_id).where(KitComponentRow.lot_id == lot_id)
     kits = uow.session.scalars(
         select(KitRow)
-        .join(KitComponentRow, KitComponentRow.kit_id == KitRow.id)
-        .where(KitComponentRow.lot_id == lot_id)
+        .where(KitRow.id.in_(holding) | (KitRow.lot_id == lot_id))
         .order_by(KitRow.id)
         .with_for_update(key_share=True)
     ).all()

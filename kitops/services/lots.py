@@ -104,7 +104,8 @@ def change_status(
         uow.record(
             f"lot.{target.value}", "lot", f"{lot.product.sku}/{lot.code}",
             before=before,
-            after={"status": lot.status, "reason": lot.status_reason, "kits": kits or None},
+            after={"status": lot.status, "reason": lot.status_reason}
+            | ({"kits": kits} if kits else {}),
         )  # fmt: skip
         result = _detail(uow, lot)
         uow.commit()
@@ -162,17 +163,39 @@ def trace(uow: UnitOfWork, code: str, *, sku: str | None = None) -> dto.Trace:
             )
             for src, dst, reason, detail, qty, moves, first, last in grouped
         ]
-        kit_uses = tuple(
-            dto.KitUse(serial, status, recalled, course_id, patient, qty)
-            for serial, status, recalled, course_id, patient, qty in uow.session.execute(
-                select(KitRow.serial, KitRow.status, KitRow.recalled, KitRow.course_id,
-                       CourseRow.patient_ref, KitComponentRow.quantity)
-                .join(KitComponentRow, KitComponentRow.kit_id == KitRow.id)
-                .outerjoin(CourseRow, CourseRow.id == KitRow.course_id)
-                .where(KitComponentRow.lot_id == lot.id)
-                .order_by(KitRow.serial)
-            )
-        )  # fmt: skip
+        kit_rows = uow.session.execute(
+            select(KitRow.serial, KitRow.status, KitRow.recalled, KitRow.course_id,
+                   KitRow.lot_id, KitComponentRow.quantity)
+            .join(KitComponentRow, KitComponentRow.kit_id == KitRow.id)
+            .where(KitComponentRow.lot_id == lot.id)
+            .order_by(KitRow.serial)
+        ).all()  # fmt: skip
+        # A kit that went out keeps its course in the ledger even after it came back.
+        dispatched = dict(
+            uow.session.execute(
+                select(StockMoveRow.lot_id, StockMoveRow.reference).where(
+                    StockMoveRow.lot_id.in_([row[4] for row in kit_rows if row[4]]),
+                    StockMoveRow.reason == MoveReason.DISPATCH.value,
+                )
+            ).all()
+        )
+        course_ids = {row[3] for row in kit_rows if row[3]} | {
+            int(ref.split(":")[1])
+            for ref in dispatched.values()
+            if ref and ref.startswith("course:")
+        }
+        patients = dict(
+            uow.session.execute(
+                select(CourseRow.id, CourseRow.patient_ref).where(CourseRow.id.in_(course_ids))
+            ).all()
+        )
+        kit_uses = []
+        for serial, status, recalled, course_id, kit_lot_id, qty in kit_rows:
+            reference = (dispatched.get(kit_lot_id) if kit_lot_id else None) or ""
+            if course_id is None and reference.startswith("course:"):
+                course_id = int(reference.split(":")[1])
+            patient = patients.get(course_id) if course_id is not None else None
+            kit_uses.append(dto.KitUse(serial, status, recalled, course_id, patient, qty))
         session_uses = tuple(
             dto.SessionUse(course_id, patient, number, day, qty)
             for course_id, patient, number, day, qty in uow.session.execute(
@@ -205,7 +228,8 @@ def trace(uow: UnitOfWork, code: str, *, sku: str | None = None) -> dto.Trace:
         delivered=total(to="PATIENT"),
         adjusted=adjusted,
         flows=tuple(flows),
-        kits=kit_uses,
+        in_kits=total(to="ASSEMBLY") - total(frm="ASSEMBLY"),
+        kits=tuple(kit_uses),
         sessions=session_uses,
     )
 

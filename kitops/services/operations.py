@@ -12,9 +12,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy import select
+
 from kitops.data.repositories import PostedMove
-from kitops.data.schema import LocationRow, LotRow, ProductRow
-from kitops.domain.catalog import parse_non_negative_int, parse_positive_int, parse_sku
+from kitops.data.schema import KitRow, LocationRow, LotRow, ProductRow
+from kitops.domain.catalog import (
+    ProductKind,
+    parse_non_negative_int,
+    parse_positive_int,
+    parse_sku,
+)
 from kitops.domain.ledger import (
     UNTRACKED_LOT_CODE,
     LotStatus,
@@ -72,6 +79,17 @@ def find_lot(uow: UnitOfWork, product: ProductRow, code: str | None) -> LotRow:
     return lot
 
 
+def _kit_in_stock(uow: UnitOfWork, lot: LotRow) -> KitRow:
+    """The kit whose own lot this is, while it is still in the stockroom."""
+    kit = uow.session.scalar(
+        select(KitRow).where(KitRow.lot_id == lot.id).with_for_update(key_share=True)
+    )
+    if kit is None or kit.status not in ("available", "reserved", "recalled"):
+        state = kit.status if kit else "unknown"
+        raise Refused(f"kit {lot.code} is {state}; it is not on a shelf")
+    return kit
+
+
 # --- receive -----------------------------------------------------------------------
 
 
@@ -118,6 +136,10 @@ def _receipt_product(
         product = uow.products.get(parse_sku(given.sku))
     else:
         raise InvalidInput("sku", None, "give a SKU or --scan the label")
+    if product.kind == ProductKind.KIT.value:
+        raise InvalidInput(
+            "sku", product.sku, "kits are assembled, not received: `kitops kit assemble`"
+        )
     return product, lot_code, expiry, count
 
 
@@ -238,6 +260,11 @@ def move(
         if source.id == target.id:
             raise InvalidInput("to", target.code, "is the same as --from")
         day = today or local_today(uow, source)
+        if product.kind == ProductKind.KIT.value:
+            if not lot:
+                raise InvalidInput("lot", None, "a kit moves by its serial (--lot K0000001)")
+            kit_row = _kit_in_stock(uow, find_lot(uow, product, lot))
+            kit_row.location_id = target.id  # the kit's record follows its stock
         if lot or not product.lot_tracked:
             chosen = find_lot(uow, product, lot)
             picks = [(chosen, qty)]
@@ -293,6 +320,9 @@ def write_off(
         product = uow.products.get(parse_sku(sku))
         place = physical_location(uow, location)
         chosen = find_lot(uow, product, lot)
+        if product.kind == ProductKind.KIT.value:
+            kit_row = _kit_in_stock(uow, chosen)
+            kit_row.status, kit_row.course_id, kit_row.course_part = "written_off", None, None
         audit_id = uow.record(
             "stock.write_off", "lot", f"{product.sku}/{chosen.code}",
             after={"quantity": qty, "location": place.code, "reason": why.value, "note": note},
@@ -369,6 +399,10 @@ def count(
                     raise InvalidInput("lot", None, f"{sku} is lot-tracked; the lot is missing")
                 if not product.lot_tracked and code != UNTRACKED_LOT_CODE:
                     raise InvalidInput("lot", line.lot, f"{sku} is not lot-tracked")
+                if product.kind == ProductKind.KIT.value:
+                    raise InvalidInput(
+                        "sku", sku, "kits are serialised: check them with `kit list`"
+                    )
                 lot_row = lots.get((product.id, code))
                 if lot_row is None:
                     raise InvalidInput(

@@ -172,9 +172,9 @@ def test_every_status_change_writes_an_audit_row_with_before_and_after(loaded, u
         (LotStatus.RELEASED, None),
     ]
     for target, reason in steps:
-        lots.change_status(uow(), "PTT6-B0902", target, reason=reason, today=AS_OF)
+        lots.change_status(uow(), "PTT6-A0603", target, reason=reason, today=AS_OF)
 
-    assert _status_audits(loaded, "SERUM-5ML/PTT6-B0902") == [
+    assert _status_audits(loaded, "SERUM-5ML/PTT6-A0603") == [
         ("lot.recalled", "tester",
          {"status": "released", "reason": None},
          {"status": "recalled", "reason": "supplier recall"}),
@@ -234,15 +234,15 @@ def test_trace_adds_up_receipts_moves_write_offs_and_counts(loaded, uow):
 
 
 def test_trace_of_a_demo_lot_matches_what_is_on_hand(loaded, uow):
-    trace = lots.trace(uow(readonly=True), "PTT6-B0902")
+    trace = lots.trace(uow(readonly=True), "PTT6-A0603")
     on_hand = {o.location: o.quantity for o in trace.lot.on_hand}
 
     assert set(on_hand) == {"LON-FRIDGE", "ESX-FRIDGE"}
     assert trace.received == trace.lot.total_on_hand == sum(on_hand.values())
     assert (trace.written_off, trace.adjusted, trace.delivered) == (0, 0, 0)
     assert _flows(trace) == {
-        ("SUPPLIER", place, "receipt", None): (quantity, 1, ("PO-DEMO-PTT6-B0902",))
+        ("SUPPLIER", place, "receipt", None): (quantity, 1, ("PO-DEMO-PTT6-A0603",))
         for place, quantity in on_hand.items()
     }
-    assert trace.lot.expiry == AS_OF + timedelta(days=190)
-    assert (trace.lot.supplier, trace.lot.receipt_ref) == ("CALECIM-UK", "PO-DEMO-PTT6-B0902")
+    assert trace.lot.expiry == AS_OF + timedelta(days=52)
+    assert (trace.lot.supplier, trace.lot.receipt_ref) == ("CALECIM-UK", "PO-DEMO-PTT6-A0603")

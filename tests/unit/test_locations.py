@@ -156,7 +156,7 @@ def test_location_code_of_32_characters_is_the_longest_accepted():
 
 
 def test_every_virtual_location_has_a_virtual_kind_matching_its_code():
-    assert set(VIRTUAL_LOCATIONS) == {"SUPPLIER", "PATIENT", "SCRAP", "ADJUSTMENT"}
+    assert set(VIRTUAL_LOCATIONS) == {"SUPPLIER", "PATIENT", "SCRAP", "ADJUSTMENT", "ASSEMBLY"}
     for code, (kind, _label) in VIRTUAL_LOCATIONS.items():
         assert kind in VIRTUAL_KINDS
         assert kind.value == code.lower()
