@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from kitops.data import migrate
 from kitops.data.engine import Database
@@ -142,8 +142,32 @@ def is_empty(uow: UnitOfWork) -> bool:
 
 
 def reset(db: Database) -> None:
-    """Erase everything: migrate down to an empty database and back up to head."""
-    migrate.downgrade(db, "base")
+    """Erase everything kitops keeps in the database, then create the schema afresh.
+
+    The ledger is append-only, so this does not migrate down: it drops every table (on
+    PostgreSQL, the current schema with everything in it) and migrates up from nothing.
+    """
+    if db.is_sqlite:
+        raw = db.engine.raw_connection()
+        try:
+            connection = raw.driver_connection
+            assert connection is not None
+            connection.execute("PRAGMA foreign_keys = OFF")
+            tables = [row[0] for row in connection.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )]  # fmt: skip
+            for table in tables:
+                connection.execute(f'DROP TABLE "{table}"')
+            connection.commit()
+            connection.execute("PRAGMA foreign_keys = ON")
+        finally:
+            raw.close()
+    else:
+        with db.engine.begin() as connection:
+            schema = connection.execute(text("SELECT current_schema()")).scalar_one()
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    db.engine.dispose()
     migrate.upgrade(db, "head")
 
 

@@ -3,11 +3,13 @@ is used, one course at a time or as a batch; check clinic courses; the pick list
 
 from __future__ import annotations
 
+import bisect
+from collections import defaultdict
 from collections.abc import Hashable
 from datetime import date, timedelta
 from functools import lru_cache
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import ColumnElement, func, select, update
 
 from kitops.data.schema import CourseRow, KitRow, PlanRow
 from kitops.domain.assignment import KitOffer, NeedRequest, assign
@@ -23,14 +25,19 @@ from kitops.domain.courses import (
 )
 from kitops.errors import InvalidInput, Refused
 from kitops.services import dto
-from kitops.services.courses import check_sessions, get_clinic, get_course, serum_per_kit
+from kitops.services.courses import (
+    check_sessions,
+    get_clinic,
+    get_course,
+    needs_of,
+    serum_per_kit,
+)
 from kitops.services.kits import expiry_margin_days
-from kitops.services.locations import clinic_of
+from kitops.services.locations import clinic_of, subtree_ids
 from kitops.services.plans import to_domain
 from kitops.services.stock import clinic_today
 from kitops.services.unit_of_work import UnitOfWork, retrying
 
-PAGE = 64
 ORDINALS = {1: "1st", 2: "2nd", 3: "3rd"}
 
 
@@ -88,38 +95,39 @@ class _Context:
         return self.locations[location_id].code
 
 
-def _explain(
-    ctx: _Context,
-    course_id: int,
-    clinic_id: int,
-    need: KitNeed,
-    product_id: int,
-    free: list[tuple[int, int, tuple[date, ...]]],
-) -> str:
-    """Why no kit fits, in the stockroom's words. ``free``: (location, product, vials) of
-    the kits still free; only kits of the course's kit product count."""
-    kits = [kit for kit in free if kit[1] == product_id]
-    vials = len(need.vial_needed_until)
-    head = (
-        f"course {course_id} ({ctx.code(clinic_id)}, kit {need.part} from {need.first_use}): "
-        f"needs a kit whose {ordinal(vials)} vial is in date until {need.last_needed}"
-    )
-    here = [v for loc, _, v in kits if ctx.clinic_of_location.get(loc) == clinic_id]
-    if here:
-        best = max(here, key=lambda v: (v[0], v))
-        head += f"; best available at {ctx.code(clinic_id)} expires {best[0]}"
-    else:
-        head += f"; no kit available at {ctx.code(clinic_id)}"
-    elsewhere: dict[int, int] = {}
-    for loc, _, v in kits:
-        other = ctx.clinic_of_location.get(loc)
-        if other is not None and other != clinic_id and fits(v, need):
-            elsewhere[other] = elsewhere.get(other, 0) + 1
-    if elsewhere:
-        head += "; " + ", ".join(
-            f"{ctx.code(c)} has {n} that fit" for c, n in sorted(elsewhere.items())
+class _Explainer:
+    """Why no kit fits, in the stockroom's words, for many needs at once: free kits are
+    indexed per (clinic, product) by their earliest vial, so each answer is a few
+    bisections (a mixed-lot kit that might still fit elsewhere is not counted)."""
+
+    def __init__(self, ctx: _Context, free: list[tuple[int, int, tuple[date, ...]]]) -> None:
+        self.ctx = ctx
+        index: dict[tuple[int, int], list[date]] = defaultdict(list)
+        for location_id, product_id, vials in free:
+            clinic = ctx.clinic_of_location.get(location_id)
+            if clinic is not None:
+                index[(clinic, product_id)].append(vials[0])
+        self.index = {key: sorted(dates) for key, dates in index.items()}
+
+    def why(self, course_id: int, clinic_id: int, need: KitNeed, product_id: int) -> str:
+        code = self.ctx.code
+        vials = len(need.vial_needed_until)
+        text = (
+            f"course {course_id} ({code(clinic_id)}, kit {need.part} from {need.first_use}): "
+            f"needs a kit whose {ordinal(vials)} vial is in date until {need.last_needed}"
         )
-    return head
+        here = self.index.get((clinic_id, product_id))
+        if here:
+            text += f"; best available at {code(clinic_id)} expires {here[-1]}"
+        else:
+            text += f"; no kit available at {code(clinic_id)}"
+        elsewhere = []
+        for (other, product), dates in sorted(self.index.items()):
+            if product == product_id and other != clinic_id:
+                fitting = len(dates) - bisect.bisect_left(dates, need.last_needed)
+                if fitting:
+                    elsewhere.append(f"{code(other)} has {fitting} that fit")
+        return "; ".join([text, ", ".join(elsewhere)]) if elsewhere else text
 
 
 def _line(
@@ -149,18 +157,6 @@ def _free_kits(ctx: _Context, product_id: int) -> list[tuple[int, int, tuple[dat
     return [(loc, pid, _parse_expiries(v, cache)) for loc, pid, v in rows]
 
 
-def _reserve(uow: UnitOfWork, kit_id: int, course_id: int, part: int) -> bool:
-    """Take a kit for a course part only if it is still available (atomic on both
-    databases: a concurrent taker makes this update match no row)."""
-    result = uow.session.execute(
-        update(KitRow)
-        .where(KitRow.id == kit_id, KitRow.status == "available", ~KitRow.recalled)
-        .values(status="reserved", course_id=course_id, course_part=part)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
 @retrying
 def fulfil_course(
     uow: UnitOfWork, course_id: int | str, *, today: date | None = None
@@ -171,27 +167,32 @@ def fulfil_course(
         course = get_course(uow, course_id, lock=True)
         if course.status != CourseStatus.SCHEDULED.value:
             raise Refused(f"course {course.id} is {course.status}")
-        ctx = _Context(uow)
-        plan, kit_product_id, _, _ = ctx.plans[course.plan_id]
-        if plan.administered is Administered.CLINIC or kit_product_id is None:
-            raise InvalidInput("course", course.id, f"{plan.code} is treated in clinic; use "
+        plan_row = course.plan
+        if plan_row.administered == Administered.CLINIC.value or plan_row.kit_product_id is None:
+            raise InvalidInput("course", course.id, f"{plan_row.code} is treated in clinic; use "
                                "`kitops fulfil --check` or `kitops session record`")  # fmt: skip
+        kit_product_id = plan_row.kit_product_id
         held = set(
             uow.session.scalars(select(KitRow.course_part).where(KitRow.course_id == course.id))
         )
-        needs = [n for n in ctx.needs(course.plan_id, course.start_date, course.weekdays,
-                                      course.clinic_id) if n.part not in held]  # fmt: skip
+        needs = [n for n in needs_of(uow, course) if n.part not in held]
         if not needs:
             raise Refused(f"course {course.id} already has all its kits")
-        places = ctx.clinic_locations(course.clinic_id)
+        places = sorted(subtree_ids(course.clinic, uow.locations.all()))
         served: list[dto.FulfilLine] = []
         for need in needs:
-            kit = _take_best(uow, kit_product_id, places, need, course.id)
-            if kit is None:
+            taken = _take_best(uow, kit_product_id, places, need, course.id)
+            if taken is None:
+                ctx = _Context(uow)
                 free = _free_kits(ctx, kit_product_id)
-                reason = _explain(ctx, course.id, course.clinic_id, need, kit_product_id, free)
-                raise Refused(reason)
-            served.append(_line(ctx, course, need, kit))
+                raise Refused(
+                    _Explainer(ctx, free).why(course.id, course.clinic_id, need, kit_product_id)
+                )
+            served.append(dto.FulfilLine(
+                course_id=course.id, patient_ref=course.patient_ref, clinic=course.clinic.code,
+                part=need.part, first_use=need.first_use, needed_until=need.last_needed,
+                kit=taken[0], kit_expiry=taken[1], reason=None,
+            ))  # fmt: skip
         uow.record("course.fulfil", "course", str(course.id),
                    after={"kits": {line.part: line.kit for line in served}})  # fmt: skip
         report = dto.FulfilReport(served=tuple(served), unserved=())
@@ -202,39 +203,58 @@ def fulfil_course(
 
 def _take_best(
     uow: UnitOfWork, product_id: int, places: list[int], need: KitNeed, course_id: int
-) -> KitRow | None:
-    """The earliest-expiring free kit that fits, locked and reserved; pages through the
-    candidates in expiry order, skipping rows another terminal holds (PostgreSQL)."""
-    after: tuple[date, int] | None = None
-    while True:
-        stmt = (
-            select(KitRow)
-            .where(
-                KitRow.status == "available",
-                KitRow.product_id == product_id,
-                KitRow.location_id.in_(places),
-                ~KitRow.recalled,
-                KitRow.expiry >= need.vial_needed_until[0],
-            )
-            .order_by(KitRow.expiry, KitRow.id)
-            .limit(PAGE)
-            .with_for_update(skip_locked=True, key_share=True)
-        )
-        if after is not None:
-            stmt = stmt.where(
-                (KitRow.expiry > after[0]) | and_(KitRow.expiry == after[0], KitRow.id > after[1])
-            )
-        page = uow.session.scalars(stmt).all()
-        cache: dict[str, tuple[date, ...]] = {}
-        for kit in page:
-            if fits(_parse_expiries(kit.vial_expiries, cache), need) and _reserve(
-                uow, kit.id, course_id, need.part
-            ):
-                uow.session.refresh(kit)
-                return kit
-        if len(page) < PAGE:
-            return None
-        after = (page[-1].expiry, page[-1].id)
+) -> tuple[str, date] | None:
+    """Reserve the earliest-expiring free kit that fits; returns its serial and expiry.
+
+    Mixed-lot kits whose earliest vial ends before the need's last day may still fit;
+    they are checked first (they are the earlier-expiring answer). Then one statement takes
+    the earliest kit whose every vial lasts, skipping rows another terminal is taking at
+    that moment (PostgreSQL); before refusing, a second look waits for those rows, so a
+    refusal always means no fitting kit is left.
+    """
+    free = (
+        KitRow.status == "available",
+        KitRow.product_id == product_id,
+        KitRow.location_id.in_(places),
+        ~KitRow.recalled,
+    )
+    cache: dict[str, tuple[date, ...]] = {}
+    mixed = uow.session.execute(
+        select(KitRow.id, KitRow.vial_expiries)
+        .where(*free, KitRow.expiry >= need.vial_needed_until[0], KitRow.expiry < need.last_needed)
+        .order_by(KitRow.expiry, KitRow.id)
+    ).all()
+    for kit_id, vials in mixed:
+        if fits(_parse_expiries(vials, cache), need):
+            taken = _reserve_returning(uow, KitRow.id == kit_id, course_id, need.part)
+            if taken is not None:
+                return taken
+    lasting = select(KitRow.id).where(*free, KitRow.expiry >= need.last_needed)
+    lasting = lasting.order_by(KitRow.expiry, KitRow.id).limit(1)
+    for _ in range(50):
+        for skip in (True, False):
+            pick = lasting.with_for_update(skip_locked=skip, key_share=True).scalar_subquery()
+            taken = _reserve_returning(uow, KitRow.id == pick, course_id, need.part)
+            if taken is not None:
+                return taken
+            if uow.session.scalar(select(func.count()).select_from(lasting.subquery())) == 0:
+                return None
+    return None
+
+
+def _reserve_returning(
+    uow: UnitOfWork, which: ColumnElement[bool], course_id: int, part: int
+) -> tuple[str, date] | None:
+    """Take one kit for a course part if it is still available (atomic on both databases:
+    a concurrent taker makes the update match no row)."""
+    row = uow.session.execute(
+        update(KitRow)
+        .where(which, KitRow.status == "available", ~KitRow.recalled)
+        .values(status="reserved", course_id=course_id, course_part=part)
+        .returning(KitRow.serial, KitRow.expiry)
+        .execution_options(synchronize_session=False)
+    ).first()
+    return (row[0], row[1]) if row is not None else None
 
 
 @retrying
@@ -314,10 +334,11 @@ def fulfil_due(
         ]  # fmt: skip
         taken = set(result.served.values())
         left = [(f[2], f[3], f[4]) for kid, f in kit_facts.items() if kid not in taken]
+        explainer = _Explainer(ctx, left)
         unserved = [
             _line(ctx, facts[key][0], facts[key][1],
-                  reason=_explain(ctx, facts[key][0][0], facts[key][0][2], facts[key][1],
-                                  products_of[key], left))
+                  reason=explainer.why(facts[key][0][0], facts[key][0][2], facts[key][1],
+                                       products_of[key]))
             for key in result.unserved
         ]  # fmt: skip
         served.sort(key=lambda line: (line.first_use, line.course_id, line.part))

@@ -145,7 +145,7 @@ def label_lines(label: Label) -> list[Line]:
     """The text beside the QR code, top to bottom; a recall warning comes first."""
     lines = [Line(RECALLED, 8, bold=True)] if label.recalled else []
     lines += [
-        Line(label.sku, 8, bold=True, max_lines=1),
+        Line(label.sku, 8, bold=True),
         Line(label.product, 6.5, max_lines=2),
         Line(f"Serial {label.serial}", 9, bold=True),
         Line(f"Expiry {label.expiry:%Y-%m-%d}", 8, bold=True),

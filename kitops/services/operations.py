@@ -416,7 +416,13 @@ def count(
             lot_rows[lot_row.id] = lot_row
         if problems:
             raise CountRejected(problems)
-        on_record = uow.ledger.on_hand(location_id=place.id)
+        # serialised kits are not counted on a sheet (`kitops kit list` checks them)
+        kit_products = {row.id for row in products.values() if row.kind == ProductKind.KIT.value}
+        on_record = [
+            (row, qty)
+            for row, qty in uow.ledger.on_hand(location_id=place.id)
+            if row.product_id not in kit_products
+        ]
         expected = {row.id: qty for row, qty in on_record}
         lot_rows.update({row.id: row for row, _ in on_record})
         differences = count_differences(expected, counted, full=full)

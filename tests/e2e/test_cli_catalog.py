@@ -34,7 +34,7 @@ def test_catalog_list_json_has_stable_keys_and_types(demo):
     products = json_of(demo, "catalog", "list", "--json")
     assert {p["sku"] for p in products} == {
         "SERUM-5ML", "STAMP-0.4", "STAMP-0.5", "STAMP-0.6", "STAMP-1.2", "STAMP-2.0",
-        "CHX-0.5", "KIT-HOME-6W",
+        "CHX-0.5", "KIT-HOME-6W", "KIT-HOME-PTT6",
     }  # fmt: skip
     for p in products:
         keys_and_types(p, PRODUCT_KEYS)

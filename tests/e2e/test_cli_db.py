@@ -16,6 +16,8 @@ PROBLEM_KEYS = {
     "from_moves": int,
     "problem": str,
 }
+# stock lines of the demo (lots per place, kits included), --include-unavailable
+DEMO_STOCK_LINES = 34
 DEMO_KEYS = {
     "loaded": bool,
     "as_of": str,
@@ -67,7 +69,7 @@ def test_db_check_finds_balances_changed_behind_the_ledger(demo, db):
     result = demo("db", "check", "--json")
     assert result.code == 1
     report = json.loads(result.out)
-    assert len(report["problems"]) == 25
+    assert len(report["problems"]) == report["balances_checked"]  # every balance is off
     assert "PTT6-A0412" in {problem["lot"] for problem in report["problems"]}
 
 
@@ -143,7 +145,7 @@ def test_demo_loads_three_clinics_reports_json_and_passes_db_check(cli):
         "loaded": True,
         "as_of": "2026-11-22",
         "clinics": 3,
-        "products": 8,
+        "products": 9,
         "lots": 13,
         "moves": 25,
     }
@@ -156,10 +158,10 @@ def test_demo_loads_three_clinics_reports_json_and_passes_db_check(cli):
 
     check = cli("db", "check")
     assert check.code == 0, check.err
-    assert check.out.startswith("ok: 25 balances match 25 ledger moves")
+    assert check.out.startswith("ok: 37 balances match 55 ledger moves")
     report = json_of(cli, "db", "check", "--json")
     keys_and_types(report, CHECK_KEYS)
-    assert report == {"ok": True, "balances_checked": 25, "moves": 25, "problems": []}
+    assert report == {"ok": True, "balances_checked": 37, "moves": 55, "problems": []}
 
 
 def test_demo_into_a_database_holding_data_is_refused_and_changes_nothing(cli, snapshot):
@@ -181,7 +183,7 @@ def test_demo_if_empty_loads_once_then_does_nothing(cli, snapshot):
     assert first.code == 0, first.err
     assert "demo data loaded" in first.out
     before = snapshot()
-    assert len(before.stock) == 25
+    assert len(before.stock) == DEMO_STOCK_LINES
     second = cli("demo", "--if-empty")
     assert second.code == 0, second.err
     assert "not loaded" in second.out
@@ -200,8 +202,8 @@ def test_demo_reset_yes_erases_everything_and_reloads(demo, db, snapshot):
     assert demo("db", "check").code == 0
     after = snapshot()
     assert "GLOVES" not in {p["sku"] for p in after.catalog}
-    assert len(after.catalog) == 8
-    assert len(after.stock) == 25
+    assert len(after.catalog) == 9
+    assert len(after.stock) == DEMO_STOCK_LINES
 
 
 def test_demo_if_empty_json_prints_json_even_when_it_loads_nothing(demo):

@@ -142,4 +142,4 @@ def test_installed_script_demo_reset_without_yes_and_no_answer_changes_nothing(t
 
     with sqlite3.connect(tmp_path / "kitops.db") as conn:
         assert conn.execute("SELECT count(*) FROM audit_log").fetchone() == rows_before
-        assert conn.execute("SELECT count(*) FROM products").fetchone() == (8,)
+        assert conn.execute("SELECT count(*) FROM products").fetchone() == (9,)

@@ -30,6 +30,9 @@ TRACE_KEYS = {
     "delivered": int,
     "adjusted": int,
     "flows": list,
+    "in_kits": int,
+    "kits": list,
+    "sessions": list,
 }
 FLOW_KEYS = {
     "from_location": str,
@@ -235,7 +238,7 @@ def test_trace_accounts_for_every_unit_received_moved_written_off_and_counted(de
 
     text = demo("trace", lot)
     assert text.code == 0, text.err
-    assert "received 24, written off 2, delivered 0, count adjustments -1" in text.out
+    assert "received 24, written off 2, delivered 0, in kits 0, count adjustments -1" in text.out
     assert "receipt PO-TRACE-1" in text.out
     assert "write_off" in text.out
     assert "(damaged)" in text.out

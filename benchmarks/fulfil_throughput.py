@@ -1,0 +1,543 @@
+"""Single-course ``fulfil`` throughput on PostgreSQL with 8 workers, beside one SQL statement.
+
+Target: "Single-course `fulfil` throughput on PostgreSQL with 8 workers, beside the
+throughput of one hand-written SQL statement doing the same reservation with
+`FOR UPDATE SKIP LOCKED` in the same run; kitops should reach at least half of it."
+This script measures and prints; it never asserts a target.
+
+The data set: a PostgreSQL database of its own (created under ``--pg-admin-url`` and
+dropped at the end), the demo data as of 2026-11-22, then, with COPY, ``--kits`` (4,000)
+available KIT-HOME-6W kits and as many scheduled home-6w courses starting 1-14 days out,
+split between the clinics' fridges and the clinics alike (LON 50 %, ESX 30 %, VIE 20 %).
+Every kit's six vials share one lot expiring 90-300 days out, so any kit fits any of
+these courses and "fits" is exactly ``expiry >= the day the 6th vial is needed until``:
+the hand-written statement below and kitops must reserve the same way, and every course
+can be served (one kit each) until the kits run out.
+
+Each side runs on a fresh copy of that database (``CREATE DATABASE ... TEMPLATE``) with
+``--workers`` (8) processes (multiprocessing, spawn), each with its own connection and
+its own share of the courses (dealt round-robin, so disjoint), all released at once by a
+barrier after connecting, for ``--seconds`` or until their courses run out:
+
+* kitops: ``fulfil_course(UnitOfWork(db, f"w{i}"), course_id, today=2026-11-22)``;
+* SQL: one statement per course in autocommit, on psycopg directly, the course's
+  product, clinic locations and need date worked out beforehand (outside the clock):
+  ``UPDATE kits SET status = 'reserved', course_id = %s, course_part = 1 WHERE id =
+  (SELECT id FROM kits WHERE status = 'available' AND product_id = %s AND location_id =
+  ANY(%s) AND NOT recalled AND expiry >= %s ORDER BY expiry, id LIMIT 1 FOR UPDATE SKIP
+  LOCKED) RETURNING id``. It locks no course and writes no audit row, as kitops does.
+
+Throughput = kit reservations / (last worker's end - barrier release). Afterwards each
+copy is checked: no kit reported to two courses, no (course, part) held by two kits,
+reservations reported = kits reserved for these courses in the database, and for every
+refused course whether a kit that fits it was still available at its clinic at the end.
+
+Usage: python benchmarks/fulfil_throughput.py
+           [--pg-admin-url postgresql://postgres@127.0.0.1:5432/postgres]
+           [--kits 4000] [--workers 8] [--seconds 60] [--rounds 1] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import random
+import statistics
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import psycopg
+from sqlalchemy import event, select, text
+from sqlalchemy.engine import make_url
+
+from kitops.data import migrate
+from kitops.data.engine import open_database
+from kitops.data.schema import CourseRow
+from kitops.errors import KitopsError, Refused
+from kitops.services import demo
+from kitops.services.fulfilment import _Context, fulfil_course
+from kitops.services.unit_of_work import UnitOfWork
+
+AS_OF = date(2026, 11, 22)
+ACTOR = "bench"
+SEED = 20261122
+KIT_SKU = "KIT-HOME-6W"
+PLAN = "home-6w"
+VIALS_PER_KIT = 6
+CLINICS = {"LON": 0.5, "ESX": 0.3, "VIE": 0.2}
+WEEKDAYS = ("mon,thu", "tue,fri", "wed,sat")
+TARGET_RATIO = 0.5
+BARRIER_TIMEOUT_S = 120.0
+
+SQL_RESERVE = """
+    UPDATE kits SET status = 'reserved', course_id = %s, course_part = 1
+    WHERE id = (
+        SELECT id FROM kits
+        WHERE status = 'available' AND product_id = %s AND location_id = ANY(%s)
+          AND NOT recalled AND expiry >= %s
+        ORDER BY expiry, id
+        LIMIT 1
+        FOR UPDATE SKIP LOCKED
+    )
+    RETURNING id
+"""
+
+
+@dataclass(frozen=True)
+class Job:
+    """One course as each side sees it: kitops takes the id, SQL the precomputed rest."""
+
+    course_id: int
+    clinic: str
+    product_id: int
+    places: tuple[int, ...]  # the clinic's locations
+    needed_until: date  # the 6th vial's need, margin included
+
+
+@dataclass
+class Tally:
+    worker: str
+    started: float = 0.0  # time.monotonic() (one clock for all processes on Linux)
+    ended: float = 0.0
+    served: list[tuple[int, int, str]] = field(default_factory=list)  # course, part, kit
+    refused: list[tuple[int, str]] = field(default_factory=list)  # course, reason
+    errors: list[tuple[int, str]] = field(default_factory=list)
+    statements: int = 0  # kitops only: statements sent through SQLAlchemy (BEGIN, COMMIT
+    # and the pool's pre-ping are not among them)
+
+
+# --- the workers (run in spawned processes) ------------------------------------------
+
+_barrier: Any = None
+
+
+def _init(barrier: Any) -> None:
+    global _barrier
+    _barrier = barrier
+
+
+def kitops_worker(url: str, actor: str, jobs: list[Job], seconds: float) -> Tally:
+    db = open_database(url)
+    tally = Tally(actor)
+    try:
+        with db.read_sessions() as session:  # connect (and import everything) first
+            session.execute(text("SELECT 1"))
+
+        def count(*_: Any) -> None:
+            tally.statements += 1
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        _barrier.wait(BARRIER_TIMEOUT_S)
+        tally.started = time.monotonic()
+        deadline = tally.started + seconds
+        for job in jobs:
+            if time.monotonic() >= deadline:
+                break
+            try:
+                report = fulfil_course(UnitOfWork(db, actor), job.course_id, today=AS_OF)
+                tally.served += [
+                    (job.course_id, line.part, line.kit or "") for line in report.served
+                ]
+            except Refused as refusal:
+                tally.refused.append((job.course_id, str(refusal)))
+            except KitopsError as error:
+                tally.errors.append((job.course_id, f"{type(error).__name__}: {error}"))
+        tally.ended = time.monotonic()
+    finally:
+        db.dispose()
+    return tally
+
+
+def sql_worker(conninfo: str, actor: str, jobs: list[Job], seconds: float) -> Tally:
+    tally = Tally(actor)
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("SELECT 1")
+        _barrier.wait(BARRIER_TIMEOUT_S)
+        tally.started = time.monotonic()
+        deadline = tally.started + seconds
+        for job in jobs:
+            if time.monotonic() >= deadline:
+                break
+            try:
+                row = conn.execute(
+                    SQL_RESERVE, (job.course_id, job.product_id, list(job.places), job.needed_until)
+                ).fetchone()
+            except psycopg.Error as error:
+                tally.errors.append((job.course_id, f"{type(error).__name__}: {error}"))
+                continue
+            if row is None:
+                tally.refused.append((job.course_id, "no available kit fits"))
+            else:
+                tally.served.append((job.course_id, 1, str(row[0])))
+        tally.ended = time.monotonic()
+    return tally
+
+
+# --- the data set ----------------------------------------------------------------------
+
+
+def split(total: int, shares: list[float]) -> list[int]:
+    counts = [int(total * share) for share in shares]
+    counts[0] += total - sum(counts)
+    return counts
+
+
+def generate(url: str, kits: int) -> dict[str, float]:
+    """Migrate, load the demo data through kitops, then COPY the kits and the courses."""
+    seconds: dict[str, float] = {}
+    start = time.perf_counter()
+    db = open_database(url)
+    try:
+        migrate.upgrade(db)
+        demo.load(UnitOfWork(db, ACTOR), AS_OF)
+    finally:
+        db.dispose()
+    seconds["migrate + demo"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    rng = random.Random(SEED)
+    now = datetime.now(UTC)
+    with psycopg.connect(conninfo_of(url)) as conn:
+        places: dict[str, int] = dict(conn.execute("SELECT code, id FROM locations").fetchall())
+        product_id = conn.execute("SELECT id FROM products WHERE sku = %s", (KIT_SKU,)).fetchone()
+        plan_id = conn.execute("SELECT id FROM plans WHERE code = %s", (PLAN,)).fetchone()
+        assert product_id is not None
+        assert plan_id is not None
+        audit_id = conn.execute(
+            "INSERT INTO audit_log (at, actor, action, entity, entity_key, after) "
+            "VALUES (%s, %s, 'bench.generate', 'database', 'fulfil_throughput', %s) "
+            "RETURNING id",
+            (now, ACTOR, f'{{"kits": {kits}, "courses": {kits}}}'),
+        ).fetchone()[0]  # type: ignore[index]
+        kit_rows: list[tuple[str, int, date]] = []  # serial, location, expiry
+        course_rows = []
+        for clinic, count in zip(CLINICS, split(kits, list(CLINICS.values())), strict=True):
+            for n in range(count):
+                expiry = AS_OF + timedelta(days=rng.randint(90, 300))
+                kit_rows.append((f"TK{len(kit_rows) + 1:07d}", places[f"{clinic}-FRIDGE"], expiry))
+                weekdays = rng.choice(WEEKDAYS)
+                names = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+                allowed = {names.index(day) for day in weekdays.split(",")}
+                days = [AS_OF + timedelta(days=d) for d in range(1, 15)]
+                start_day = rng.choice([d for d in days if d.weekday() in allowed])
+                course_rows.append(
+                    (f"T-{clinic}-{n + 1:05d}", plan_id[0], places[clinic], start_day, weekdays,
+                     "scheduled", now)
+                )  # fmt: skip
+        rng.shuffle(course_rows)
+        with conn.cursor() as cursor:
+            with cursor.copy(
+                "COPY lots (product_id, code, expiry, status, receipt_ref, created_at) FROM STDIN"
+            ) as copy:
+                for serial, _, expiry in kit_rows:
+                    copy.write_row(
+                        (product_id[0], serial, expiry, "released", f"assembly:{audit_id}", now)
+                    )
+            lot_of: dict[str, int] = dict(
+                cursor.execute(
+                    "SELECT code, id FROM lots WHERE product_id = %s AND code LIKE 'TK%%'",
+                    (product_id[0],),
+                ).fetchall()
+            )
+            with cursor.copy(
+                "COPY kits (serial, product_id, lot_id, location_id, expiry, vial_expiries, "
+                "status, recalled, assembled_at) FROM STDIN"
+            ) as copy:
+                for serial, loc, expiry in kit_rows:
+                    vials = ",".join([expiry.isoformat()] * VIALS_PER_KIT)
+                    copy.write_row((serial, product_id[0], lot_of[serial], loc, expiry, vials,
+                                    "available", False, now))  # fmt: skip
+            with cursor.copy(
+                "COPY stock_moves (product_id, lot_id, from_location_id, to_location_id, "
+                "quantity, reason, actor, created_at, reference, audit_id) FROM STDIN"
+            ) as copy:
+                for serial, loc, _ in kit_rows:
+                    copy.write_row((product_id[0], lot_of[serial], places["ASSEMBLY"], loc, 1,
+                                    "kit_assembly", ACTOR, now, f"assembly:{audit_id}",
+                                    audit_id))  # fmt: skip
+            with cursor.copy(
+                "COPY stock_balances (lot_id, location_id, product_id, quantity) FROM STDIN"
+            ) as copy:
+                for serial, loc, _ in kit_rows:
+                    copy.write_row((lot_of[serial], loc, product_id[0], 1))
+            with cursor.copy(
+                "COPY courses (patient_ref, plan_id, clinic_id, start_date, weekdays, status, "
+                "created_at) FROM STDIN"
+            ) as copy:
+                for row in course_rows:
+                    copy.write_row(row)
+        conn.commit()
+        seconds["COPY kits and courses"] = time.perf_counter() - start
+        start = time.perf_counter()
+        conn.autocommit = True
+        conn.execute("VACUUM ANALYZE")
+        seconds["VACUUM ANALYZE"] = time.perf_counter() - start
+    return seconds
+
+
+def jobs_of(url: str) -> list[Job]:
+    """The benchmark's courses with what the SQL side needs, worked out with kitops."""
+    db = open_database(url)
+    jobs = []
+    try:
+        uow = UnitOfWork(db, ACTOR, readonly=True)
+        with uow:
+            ctx = _Context(uow)
+            rows = uow.session.execute(
+                select(CourseRow.id, CourseRow.clinic_id, CourseRow.plan_id, CourseRow.start_date,
+                       CourseRow.weekdays)
+                .where(CourseRow.patient_ref.like("T-%"))
+                .order_by(CourseRow.id)
+            ).all()  # fmt: skip
+            for course_id, clinic_id, plan_id, start, weekdays in rows:
+                (need,) = ctx.needs(plan_id, start, weekdays, clinic_id)
+                product_id = ctx.plans[plan_id][1]
+                assert product_id is not None
+                jobs.append(
+                    Job(course_id, ctx.code(clinic_id), product_id,
+                        tuple(sorted(ctx.clinic_locations(clinic_id))), need.last_needed)
+                )  # fmt: skip
+    finally:
+        db.dispose()
+    return jobs
+
+
+# --- runs and checks ------------------------------------------------------------------
+
+
+def conninfo_of(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@dataclass
+class Outcome:
+    side: str
+    reservations: int
+    seconds: float
+    refused: int
+    errors: int
+    courses_tried: int
+    statements: int
+    problems: list[str]
+    notes: list[str]
+
+    @property
+    def per_second(self) -> float:
+        return self.reservations / self.seconds if self.seconds > 0 else 0.0
+
+
+def run_side(side: str, url: str, jobs: list[Job], workers: int, seconds: float) -> Outcome:
+    shares = [jobs[i::workers] for i in range(workers)]
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(workers)
+    fn: Callable[[str, str, list[Job], float], Tally] = kitops_worker
+    target = url
+    if side == "sql":
+        fn, target = sql_worker, conninfo_of(url)
+    with context.Pool(workers, initializer=_init, initargs=(barrier,)) as pool:
+        tallies: list[Tally] = pool.starmap(
+            fn, [(target, f"w{i}", share, seconds) for i, share in enumerate(shares)]
+        )
+    began = min(t.started for t in tallies)
+    ended = max(t.ended for t in tallies)
+    reservations = sum(len(t.served) for t in tallies)
+    problems, notes = check_side(side, url, jobs, tallies)
+    return Outcome(
+        side, reservations, ended - began, sum(len(t.refused) for t in tallies),
+        sum(len(t.errors) for t in tallies),
+        sum(len(t.served) + len(t.refused) + len(t.errors) for t in tallies),
+        sum(t.statements for t in tallies), problems, notes,
+    )  # fmt: skip
+
+
+def check_side(
+    side: str, url: str, jobs: list[Job], tallies: list[Tally]
+) -> tuple[list[str], list[str]]:
+    """Double reservations, counts, and refusals while a fitting kit was left."""
+    problems: list[str] = []
+    notes: list[str] = []
+    served = [s for t in tallies for s in t.served]
+    kits = Counter(kit for _, _, kit in served)
+    parts = Counter((course, part) for course, part, _ in served)
+    twice = [kit for kit, n in kits.items() if n > 1]
+    if twice:
+        problems.append(f"{len(twice)} kits reported reserved for two courses, e.g. {twice[:3]}")
+    doubled = [key for key, n in parts.items() if n > 1]
+    if doubled:
+        problems.append(f"{len(doubled)} course parts reported served twice, e.g. {doubled[:3]}")
+    ids = [job.course_id for job in jobs]
+    key = "serial" if side == "kitops" else "id::text"
+    with psycopg.connect(conninfo_of(url)) as conn:
+        in_db = {
+            (course, part, kit)
+            for course, part, kit in conn.execute(
+                f"SELECT course_id, course_part, {key} FROM kits "
+                "WHERE course_id = ANY(%s) AND status = 'reserved'",
+                (ids,),
+            )
+        }
+        held_twice = conn.execute(
+            "SELECT count(*) FROM (SELECT course_id, course_part FROM kits "
+            "WHERE course_id IS NOT NULL GROUP BY 1, 2 HAVING count(*) > 1) AS t"
+        ).fetchone()[0]  # type: ignore[index]
+        if held_twice:
+            problems.append(f"{held_twice} (course, part) pairs held by two kits in the database")
+        if in_db != set(served):
+            problems.append(
+                f"reported {len(served)} reservations, database holds {len(in_db)} for these "
+                f"courses ({len(set(served) - in_db)} reported but not in the database, "
+                f"{len(in_db - set(served))} in the database but not reported)"
+            )
+        if side == "kitops":
+            audits = conn.execute(
+                "SELECT count(*) FROM audit_log WHERE action = 'course.fulfil' AND actor LIKE 'w%%'"
+            ).fetchone()[0]  # type: ignore[index]
+            courses_served = len({course for course, _, _ in served})
+            if audits != courses_served:
+                problems.append(f"{audits} course.fulfil audit rows for {courses_served} courses")
+        refused = [(course, reason) for t in tallies for course, reason in t.refused]
+        by_id = {job.course_id: job for job in jobs}
+        spurious = []
+        for course, reason in refused:
+            job = by_id[course]
+            left = conn.execute(
+                "SELECT count(*) FROM kits WHERE status = 'available' AND NOT recalled "
+                "AND product_id = %s AND location_id = ANY(%s) AND expiry >= %s",
+                (job.product_id, list(job.places), job.needed_until),
+            ).fetchone()[0]  # type: ignore[index]
+            if left:
+                spurious.append((course, job.clinic, left, reason))
+        available: dict[str, int] = dict(
+            conn.execute(
+                "SELECT l.code, count(*) FROM kits k JOIN locations l ON l.id = k.location_id "
+                "WHERE k.status = 'available' GROUP BY l.code ORDER BY l.code"
+            ).fetchall()
+        )
+    notes.append(f"kits still available at the end: {available or 'none'}")
+    if refused:
+        notes.append(
+            f"{len(refused)} courses refused; {len(spurious)} of them while a kit that fits "
+            f"was still available at their clinic at the end"
+        )
+    if spurious:
+        course, clinic, left, reason = spurious[0]
+        notes.append(f"e.g. course {course} ({clinic}), {left} fitting kits left: {reason}")
+    errors = [e for t in tallies for e in t.errors]
+    if errors:
+        problems.append(f"{len(errors)} errors, e.g. {errors[0]}")
+    return problems, notes
+
+
+# --- main ----------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument(
+        "--pg-admin-url",
+        default="postgresql://postgres@127.0.0.1:5432/postgres",
+        help="create and drop the PostgreSQL databases there",
+    )
+    parser.add_argument("--kits", type=int, default=4_000, help="kits, and as many courses")
+    parser.add_argument("--workers", type=int, default=8, help="worker processes per side")
+    parser.add_argument("--seconds", type=float, default=60.0, help="at most this long a side")
+    parser.add_argument("--rounds", type=int, default=1, help="kitops + SQL rounds, alternating")
+    parser.add_argument("--keep", action="store_true", help="keep the databases afterwards")
+    args = parser.parse_args()
+    if args.kits < args.workers or args.workers < 1 or args.rounds < 1 or args.seconds <= 0:
+        parser.error("need --kits ≥ --workers ≥ 1, --rounds ≥ 1 and --seconds > 0")
+
+    admin = conninfo_of(args.pg_admin_url)
+    base = f"kitops_bench_fulfil_{os.getpid()}"
+    created: list[str] = []
+
+    def url_for(name: str) -> str:
+        return make_url(args.pg_admin_url).set(database=name).render_as_string(hide_password=False)
+
+    def create(name: str, template: str | None = None) -> str:
+        clause = f" TEMPLATE {template}" if template else ""
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {name}{clause}")
+        created.append(name)
+        return url_for(name)
+
+    outcomes: dict[str, list[Outcome]] = {"kitops": [], "sql": []}
+    try:
+        url = create(base)
+        print(f"database: {make_url(url).render_as_string(hide_password=True)} (postgresql)")
+        start = time.perf_counter()
+        for step, seconds in generate(url, args.kits).items():
+            print(f"  {step:<24} {seconds:7.1f} s")
+        jobs = jobs_of(url)
+        print(
+            f"generated in {time.perf_counter() - start:.1f} s: {args.kits:,} available "
+            f"{KIT_SKU} kits and {len(jobs):,} {PLAN} courses "
+            f"({', '.join(f'{c} {n}' for c, n in Counter(j.clinic for j in jobs).items())}); "
+            f"{args.workers} workers a side, at most {args.seconds:.0f} s"
+        )
+        print()
+        for round_ in range(args.rounds):
+            order = ("kitops", "sql") if round_ % 2 == 0 else ("sql", "kitops")
+            for side in order:
+                name = f"{base}_{side}_{round_}"
+                copy = create(name, template=base)
+                outcome = run_side(side, copy, jobs, args.workers, args.seconds)
+                outcomes[side].append(outcome)
+                per_course = (
+                    f", {outcome.statements / outcome.courses_tried:.1f} SQLAlchemy statements a "
+                    "course (+ BEGIN, COMMIT, pool pre-ping)"
+                    if outcome.statements
+                    else ""
+                )
+                print(
+                    f"{side:<6} round {round_ + 1}: {outcome.reservations:,} reservations in "
+                    f"{outcome.seconds:.2f} s = {outcome.per_second:,.0f}/s; "
+                    f"{outcome.courses_tried:,} courses tried, {outcome.refused} refused, "
+                    f"{outcome.errors} errors{per_course}"
+                )
+                for note in outcome.notes:
+                    print(f"    {note}")
+                print(
+                    "    checks: "
+                    + ("; ".join(outcome.problems) if outcome.problems else "ok (no kit twice, "
+                       "no course part twice, reported = reserved in the database)")
+                )  # fmt: skip
+                if not args.keep:
+                    drop(admin, name)
+                    created.remove(name)
+        k = statistics.median(o.per_second for o in outcomes["kitops"])
+        s = statistics.median(o.per_second for o in outcomes["sql"])
+        ratio = k / s if s else 0.0
+        met = "met" if ratio >= TARGET_RATIO else "MISSED"
+        print()
+        print(f"{'what':<44} | {'reservations/s':>14} | rounds")
+        print(f"{'-' * 44}-+-{'-' * 14}-+-------")
+        print(f"{'kitops fulfil_course, ' + str(args.workers) + ' workers':<44} | {k:14,.0f} | "
+              f"{len(outcomes['kitops']):6}")  # fmt: skip
+        print(f"{'one SQL statement (SKIP LOCKED), ' + str(args.workers) + ' workers':<44} | "
+              f"{s:14,.0f} | {len(outcomes['sql']):6}")  # fmt: skip
+        failed = any(o.problems for v in outcomes.values() for o in v)
+        print(
+            f"ratio kitops/SQL {ratio:.2f} (target ≥ {TARGET_RATIO}: {met}); medians over "
+            f"rounds; checks {'FAILED' if failed else 'ok'}"
+        )
+    finally:
+        if args.keep:
+            print(f"kept PostgreSQL databases {created}")
+        else:
+            for name in reversed(created):
+                drop(admin, name)
+
+
+def drop(admin: str, name: str) -> None:
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+if __name__ == "__main__":
+    main()
