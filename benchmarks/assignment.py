@@ -333,18 +333,20 @@ class Run:
     unserved: int
     reserved_delta: int
     in_assign: float  # of ``seconds``: inside ``assign()``
-    in_explain: float  # of ``seconds``: inside ``_explain`` (the unserved reasons)
+    in_explain: float  # of ``seconds``: inside ``_Explainer.why`` (the unserved reasons)
     sample_reason: str | None
 
 
 class Stopwatch:
-    """Wraps a module-level function of ``fulfilment`` to add up the time spent in it
-    (the wrapper costs a microsecond a call; ``assign`` is called once, ``_explain``
-    once per unserved kit need)."""
+    """Wraps a function of ``fulfilment`` (or a method of one of its classes, named
+    ``Class.method``) to add up the time spent in it (the wrapper costs a microsecond a
+    call; ``assign`` is called once, ``_Explainer.why`` once per unserved kit need)."""
 
     def __init__(self, name: str) -> None:
-        self.name = name
-        self.real = getattr(fulfilment, name)
+        owner_name, _, attribute = name.rpartition(".")
+        self.owner: Any = getattr(fulfilment, owner_name) if owner_name else fulfilment
+        self.name = attribute
+        self.real = getattr(self.owner, attribute)
         self.seconds = 0.0
 
     def __enter__(self) -> Stopwatch:
@@ -355,11 +357,11 @@ class Stopwatch:
             finally:
                 self.seconds += time.perf_counter() - start
 
-        setattr(fulfilment, self.name, wrapper)
+        setattr(self.owner, self.name, wrapper)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        setattr(fulfilment, self.name, self.real)
+        setattr(self.owner, self.name, self.real)
 
 
 def run_fulfil_due(url: str) -> Run:
@@ -367,7 +369,7 @@ def run_fulfil_due(url: str) -> Run:
     try:
         before = reserved(db)  # also opens the connection before the clock starts
         fulfilment._needs.cache_clear()  # as in a fresh `kitops fulfil --due` process
-        with Stopwatch("assign") as in_assign, Stopwatch("_explain") as in_explain:
+        with Stopwatch("assign") as in_assign, Stopwatch("_Explainer.why") as in_explain:
             start = time.perf_counter()
             report = fulfilment.fulfil_due(UnitOfWork(db, ACTOR), within_days=WITHIN_DAYS,
                                            today=AS_OF)  # fmt: skip
