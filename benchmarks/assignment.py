@@ -40,13 +40,13 @@ import random
 import shutil
 import sqlite3
 import statistics
-import tempfile
 import time
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import benchdb
 import psycopg
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
@@ -463,25 +463,11 @@ def main() -> None:
     if not 0 <= args.mixed_share <= 1:
         parser.error("--mixed-share is a fraction, 0-1")
 
-    tmpdir: str | None = None
-    pg_admin: str | None = None
-    pg_name = f"kitops_bench_assign_{os.getpid()}"
-    if args.pg_admin_url:
-        pg_admin = (
-            make_url(args.pg_admin_url)
-            .set(drivername="postgresql")
-            .render_as_string(hide_password=False)
-        )
-        with psycopg.connect(pg_admin, autocommit=True) as admin_conn:
-            admin_conn.execute(f"CREATE DATABASE {pg_name}")
-        url = (
-            make_url(args.pg_admin_url).set(database=pg_name).render_as_string(hide_password=False)
-        )
-    else:
-        tmpdir = tempfile.mkdtemp(prefix="kitops-bench-")
-        url = f"sqlite:///{tmpdir}/assignment.db"
-
-    copies = Copies(url, pg_admin)
+    scratch = benchdb.create(
+        args.pg_admin_url, f"kitops_bench_assign_{os.getpid()}", "assignment.db"
+    )
+    url = scratch.url
+    copies = Copies(url, scratch.pg_admin)
     db = open_database(url)
     try:
         print(f"database: {db.display_url} ({db.engine.dialect.name})")
@@ -556,14 +542,10 @@ def main() -> None:
     finally:
         db.dispose()
         if args.keep:
-            print(f"kept {tmpdir or pg_name} and its copies {copies.made}")
+            print(f"kept {scratch.where()} and its copies {copies.made}")
         else:
             copies.drop()
-            if tmpdir:
-                shutil.rmtree(tmpdir, ignore_errors=True)
-            if pg_admin:
-                with psycopg.connect(pg_admin, autocommit=True) as admin_conn:
-                    admin_conn.execute(f"DROP DATABASE IF EXISTS {pg_name} WITH (FORCE)")
+            scratch.drop()
 
 
 if __name__ == "__main__":

@@ -24,10 +24,8 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import shutil
 import sqlite3
 import statistics
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -35,6 +33,7 @@ from datetime import UTC, date, datetime, timedelta
 from operator import itemgetter
 from typing import Any
 
+import benchdb
 import psycopg
 from sqlalchemy.engine import make_url
 
@@ -703,25 +702,12 @@ def main() -> None:
     if args.rows < 50_000:
         parser.error("--rows must be at least 50000 (6,600 lots need a few moves each)")
 
-    tmpdir: str | None = None
-    pg_admin: str | None = None
-    pg_name = f"kitops_bench_{os.getpid()}"
+    scratch = None
     if args.db:
         url = args.db
-    elif args.pg_admin_url:
-        pg_admin = (
-            make_url(args.pg_admin_url)
-            .set(drivername="postgresql")
-            .render_as_string(hide_password=False)
-        )
-        with psycopg.connect(pg_admin, autocommit=True) as admin_conn:
-            admin_conn.execute(f"CREATE DATABASE {pg_name}")
-        url = (
-            make_url(args.pg_admin_url).set(database=pg_name).render_as_string(hide_password=False)
-        )
     else:
-        tmpdir = tempfile.mkdtemp(prefix="kitops-bench-")
-        url = f"sqlite:///{tmpdir}/ledger.db"
+        scratch = benchdb.create(args.pg_admin_url, f"kitops_bench_{os.getpid()}", "ledger.db")
+        url = scratch.url
 
     db = open_database(url)
     try:
@@ -768,15 +754,10 @@ def main() -> None:
         table(results)
     finally:
         db.dispose()
-        if tmpdir and not args.keep:
-            shutil.rmtree(tmpdir, ignore_errors=True)
-        elif tmpdir:
-            print(f"kept {tmpdir}")
-        if pg_admin and not args.keep:
-            with psycopg.connect(pg_admin, autocommit=True) as admin_conn:
-                admin_conn.execute(f"DROP DATABASE IF EXISTS {pg_name} WITH (FORCE)")
-        elif pg_admin:
-            print(f"kept PostgreSQL database {pg_name}")
+        if scratch and args.keep:
+            print(f"kept {scratch.where()}")
+        elif scratch:
+            scratch.drop()
 
 
 if __name__ == "__main__":

@@ -162,7 +162,8 @@ def fulfil_course(
     uow: UnitOfWork, course_id: int | str, *, today: date | None = None
 ) -> dto.FulfilReport:
     """Reserve the kit(s) of one home course at its clinic, all or nothing; a refusal
-    says which vial falls short and where fitting kits are."""
+    says which vial falls short and where fitting kits are. (``today`` is accepted for
+    symmetry with the batch; the course's own calendar fixes every date.)"""
     with uow:
         course = get_course(uow, course_id, lock=True)
         if course.status != CourseStatus.SCHEDULED.value:
@@ -197,7 +198,6 @@ def fulfil_course(
                    after={"kits": {line.part: line.kit for line in served}})  # fmt: skip
         report = dto.FulfilReport(served=tuple(served), unserved=())
         uow.commit()
-    del today
     return report
 
 
