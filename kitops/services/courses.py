@@ -7,9 +7,19 @@ import re
 from datetime import date
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from kitops.data.repositories import PostedMove
-from kitops.data.schema import CourseRow, KitRow, LocationRow, LotRow, ProductRow, SessionRow
+from kitops.data.schema import (
+    CourseRow,
+    KitRow,
+    LocationRow,
+    LotRow,
+    PlanRow,
+    ProductRow,
+    RecipeLineRow,
+    SessionRow,
+)
 from kitops.domain.catalog import ProductKind
 from kitops.domain.courses import (
     Administered,
@@ -60,9 +70,20 @@ def get_course(uow: UnitOfWork, course_id: int | str, *, lock: bool = False) -> 
         key = int(str(course_id).strip())
     except ValueError:
         raise InvalidInput("course", course_id, "must be a course number") from None
-    stmt = select(CourseRow).where(CourseRow.id == key)
+    # the plan, its kit and recipe, and the clinic come along: every use case needs them
+    stmt = (
+        select(CourseRow)
+        .where(CourseRow.id == key)
+        .options(
+            joinedload(CourseRow.clinic),
+            joinedload(CourseRow.plan)
+            .joinedload(PlanRow.kit_product)
+            .selectinload(ProductRow.recipe)
+            .joinedload(RecipeLineRow.component),
+        )
+    )
     if lock:
-        stmt = stmt.with_for_update(key_share=True)
+        stmt = stmt.with_for_update(key_share=True, of=CourseRow)
     row = uow.session.scalar(stmt)
     if row is None:
         raise InvalidInput("course", course_id, "no course has this number")
