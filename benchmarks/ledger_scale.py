@@ -39,6 +39,7 @@ from sqlalchemy.engine import make_url
 
 from kitops.data import migrate
 from kitops.data.engine import Database, open_database
+from kitops.domain.locations import VIRTUAL_KINDS
 from kitops.services import admin, demo
 from kitops.services.lots import trace
 from kitops.services.operations import CountedLine, count
@@ -338,7 +339,7 @@ def generate(db: Database, rows: int) -> Generated:
     sql = loader_connection(db)
     try:
         locations = sql.read("SELECT id, code, kind FROM locations")
-        virtual = {"supplier", "patient", "scrap", "adjustment"}
+        virtual = {kind.value for kind in VIRTUAL_KINDS}
         places = Places(
             {code: id_ for id_, code, _ in locations},
             frozenset(id_ for id_, _, kind in locations if kind not in virtual),
