@@ -23,12 +23,20 @@ WRITE_OFF_REASONS = ["damaged", "expired", "opened", "other"]
 @click.option("--expiry", metavar="YYYY-MM-DD", help="Expiry date printed on the box.")
 @click.option("--qty", metavar="N", help="Units received (default: the label's count, AI 30).")
 @click.option("--location", required=True, metavar="LOC", help="Where the stock is put away.")
-@click.option("--po", metavar="PO", help="Purchase order or delivery note reference.")
+@click.option(
+    "--po", metavar="PO",
+    help="A kitops purchase order (PO-000012 or 12: books its line) or a supplier's reference.",
+)  # fmt: skip
 @click.option("--cost", nargs=2, metavar="AMOUNT CUR", help="Unit cost, e.g. --cost 35.00 GBP.")
 @click.option(
     "--accept-short-dated",
     is_flag=True,
     help="Receive stock that is expired or inside the minimum shelf life on receipt.",
+)
+@click.option(
+    "--confirm-over-receipt",
+    is_flag=True,
+    help="Receive more than the purchase order line still expects (--po).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the receipt as JSON.")
 @pass_context
@@ -43,6 +51,7 @@ def receive(
     po: str | None,
     cost: tuple[str, str] | None,
     accept_short_dated: bool,
+    confirm_over_receipt: bool,
     as_json: bool,
 ) -> None:
     """Receive stock from a supplier: SKU with --lot/--expiry/--qty, or --scan a label.
@@ -55,7 +64,7 @@ def receive(
     given = ReceiptInput(
         location=location, sku=sku, lot=lot, expiry=expiry, quantity=qty, scan=scan, po=po,
         cost=cost[0] if cost else None, currency=cost[1] if cost else None,
-        accept_short_dated=accept_short_dated,
+        accept_short_dated=accept_short_dated, confirm_over_receipt=confirm_over_receipt,
     )  # fmt: skip
     receipt = service(ctx.uow(), given)
     if as_json:

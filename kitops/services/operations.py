@@ -107,6 +107,7 @@ class ReceiptInput:
     cost: str | None = None
     currency: str | None = None
     accept_short_dated: bool = False
+    confirm_over_receipt: bool = False  # receive more than a purchase order line still expects
 
 
 def _receipt_product(
@@ -165,6 +166,19 @@ def receive(uow: UnitOfWork, given: ReceiptInput, *, today: date | None = None) 
         if given.cost not in (None, ""):
             cost = Money.parse(str(given.cost), given.currency or "", "cost")
         reference = (given.po or "").strip()[:64] or None
+        order = None
+        if reference is not None:
+            from kitops.services import purchasing
+
+            if purchasing.is_po_number(reference):
+                # a kitops purchase order: its line is booked, and closes when all is in
+                order, po_line = purchasing.receive_against(
+                    uow, reference, product, quantity, place,
+                    confirm_over=given.confirm_over_receipt,
+                )  # fmt: skip
+                reference = purchasing.po_number(order.id)
+                if cost is None:
+                    cost = Money(po_line.unit_cost_minor, order.currency)
 
         if product.lot_tracked:
             if not lot_code:
@@ -198,6 +212,7 @@ def receive(uow: UnitOfWork, given: ReceiptInput, *, today: date | None = None) 
                     expiry=expiry,
                     status=status_of_new_lot(product.requires_release).value,
                     receipt_ref=reference,
+                    supplier_id=order.supplier_id if order is not None else None,
                     unit_cost_minor=cost.amount_minor if cost else None,
                     currency=cost.currency if cost else None,
                 )

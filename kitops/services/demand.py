@@ -1,0 +1,485 @@
+"""Scheduled demand: the one place that turns courses and clinic sessions into what each
+clinic needs, product by product and day by day, and lists the stock that could serve it.
+
+- A home course needs each of its kits on the kit's first-use day, in date vial by vial
+  until the day each vial is last used plus ``expiry_margin_days`` (``kit_needs``). A kit
+  already reserved (or out) for the course covers it; otherwise an assembled kit at the
+  clinic that fits covers it (expiry-aware assignment, as the fulfil batch does); a kit
+  need that neither covers becomes the components to assemble it (the plan's kit
+  recipe), on the same day, vial k in date until vial k's day.
+- A clinic course needs, for each session still to come, its vials (the catalogue's
+  serum, ``ml per application ÷ vial ml`` rounded up) and whatever the plan lists in
+  ``plan_session_items`` (a clinic stamp...), in date on the session day plus the margin.
+- Usable stock: released lots (and, listed apart, lots awaiting release) still in date on
+  the first day, summed over every place in the clinic, and available kits.
+
+Everything is read in a handful of set-based queries, and calendars are computed once per
+(plan, start, weekdays, time zone), so 5,000 courses take a fraction of a second.
+
+Public API (stable; the reports and the reorder job build on it):
+
+- ``scheduled_demand(uow, start=, end=, clinic=None) -> Demand``
+- ``requirements(demand) -> dict[(clinic, sku), list[Requirement]]``
+- ``supplies(demand, awaiting_release=False) -> dict[(clinic, sku), list[Supply]]``
+- ``product_cover(demand, awaiting_release=False) -> tuple[Cover, ...]``
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import lru_cache
+
+from sqlalchemy import func, or_, select
+
+from kitops.data.schema import (
+    CourseRow,
+    KitRow,
+    LocationRow,
+    LotRow,
+    PlanRow,
+    PlanSessionItemRow,
+    ProductRow,
+    RecipeLineRow,
+    SessionRow,
+    StockBalanceRow,
+)
+from kitops.domain.assignment import KitOffer, NeedRequest, assign
+from kitops.domain.catalog import ProductKind, ul_to_ml, um_to_mm
+from kitops.domain.courses import (
+    Administered,
+    CourseStatus,
+    KitNeed,
+    Plan,
+    course_calendar,
+    kit_needs,
+    parse_weekdays,
+)
+from kitops.domain.ledger import LotStatus
+from kitops.domain.reorder import Requirement, Supply, cover, first_shortfall
+from kitops.errors import InvalidInput
+from kitops.services.locations import clinic_of
+from kitops.services.reorder_dto import Cover, Demand, DemandProduct, Need, StockLot
+from kitops.services.unit_of_work import UnitOfWork
+
+__all__ = [
+    "Cover",
+    "Demand",
+    "DemandProduct",
+    "Need",
+    "StockLot",
+    "product_cover",
+    "requirements",
+    "scheduled_demand",
+    "supplies",
+]
+
+KIT = "kit"
+KIT_COMPONENT = "kit_component"
+SESSION = "session"
+AWAITING_RELEASE = "awaiting_release"
+MAX_WINDOW_DAYS = 3 * 366
+_LONGEST_COURSE = timedelta(weeks=104)
+
+
+# (clinic id, product id, day, needed until, source, covered by)
+_NeedKey = tuple[int, int, date, date, str, str | None]
+
+
+@lru_cache(maxsize=8192)
+def _application_dates(plan: Plan, start: date, weekdays: str, zone: str) -> tuple[date, ...]:
+    return course_calendar(plan, start, parse_weekdays(weekdays), zone).application_dates
+
+
+@lru_cache(maxsize=8192)
+def _kit_needs(
+    plan: Plan, start: date, weekdays: str, zone: str, vial_ul: int, vials: int, margin: int
+) -> tuple[KitNeed, ...]:
+    calendar = course_calendar(plan, start, parse_weekdays(weekdays), zone)
+    return tuple(kit_needs(plan, calendar, vial_ul, vials, margin))
+
+
+def _margin(uow: UnitOfWork) -> int:
+    from kitops.services.kits import expiry_margin_days
+
+    return expiry_margin_days(uow)
+
+
+class _Catalogue:
+    """Products, plans, recipes and session supplies, loaded once."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        from kitops.services.plans import to_domain
+
+        session = uow.session
+        self.products = {p.id: p for p in session.scalars(select(ProductRow))}
+        self.recipes: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        for line in session.scalars(select(RecipeLineRow).order_by(RecipeLineRow.position)):
+            self.recipes[line.kit_product_id].append((line.component_product_id, line.quantity))
+        self.session_items: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        for item in session.scalars(select(PlanSessionItemRow)):
+            self.session_items[item.plan_id].append((item.product_id, item.quantity))
+        serums = sorted(
+            (p for p in self.products.values()
+             if p.kind == ProductKind.SERUM_VIAL.value and p.active and p.volume_ul),
+            key=lambda p: p.id,
+        )  # fmt: skip
+        # clinic sessions use the catalogue's serum, as `session record` does
+        self.clinic_serum = serums[0] if serums else None
+        self.plans: dict[int, Plan] = {}
+        self.kit_of_plan: dict[int, int | None] = {}
+        for row in session.scalars(select(PlanRow)):
+            self.plans[row.id] = to_domain(row)
+            self.kit_of_plan[row.id] = row.kit_product_id
+
+    def serum_in_kit(self, kit_id: int) -> tuple[int, int, int]:
+        """(serum product id, vial µl, vials per kit) of a kit recipe."""
+        for product_id, quantity in self.recipes.get(kit_id, []):
+            product = self.products[product_id]
+            if product.kind == ProductKind.SERUM_VIAL.value and product.volume_ul:
+                return product_id, product.volume_ul, quantity
+        raise InvalidInput("recipe", self.products[kit_id].sku, "holds no serum vial")
+
+
+def _clinics(uow: UnitOfWork) -> tuple[dict[int, LocationRow], dict[int, int]]:
+    """Clinics by id, and the clinic of every location inside one."""
+    rows = {row.id: row for row in uow.locations.all()}
+    clinic_of_place: dict[int, int] = {}
+    for row in rows.values():
+        clinic = clinic_of(row, rows)
+        if clinic is not None:
+            clinic_of_place[row.id] = clinic.id
+    clinics = {cid: rows[cid] for cid in set(clinic_of_place.values())}
+    return clinics, clinic_of_place
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    clinics: dict[int, LocationRow]
+    cat: _Catalogue
+    counts: Counter[_NeedKey]
+    stock: dict[tuple[int, int, str, date | None, str], int]
+    margin: int
+
+
+def _collect(uow: UnitOfWork, start: date, end: date, only: int | None) -> _Snapshot:
+    if end < start:
+        raise InvalidInput("end", end.isoformat(), f"is before the start {start}")
+    if (end - start).days > MAX_WINDOW_DAYS:
+        raise InvalidInput("end", end.isoformat(), "the window is limited to three years")
+    clinics, clinic_of_place = _clinics(uow)
+    margin = _margin(uow)
+    cat = _Catalogue(uow)
+    counts: Counter[_NeedKey] = Counter()
+    kits = _free_kits(uow, clinic_of_place, only)
+    _course_needs(uow, cat, clinics, kits, start, end, margin, only, counts)
+    stock = _stock(uow, cat, clinic_of_place, kits, start, only)
+    return _Snapshot(clinics, cat, counts, stock, margin)
+
+
+IdKey = tuple[int, int]  # (clinic id, product id)
+
+
+def demand_by_id(
+    uow: UnitOfWork, *, start: date, end: date, awaiting_release: bool = False
+) -> tuple[dict[IdKey, list[Requirement]], dict[IdKey, list[Supply]], int]:
+    """The same facts as ``scheduled_demand`` keyed by (clinic id, product id), for jobs
+    that work through tens of thousands of products (the reorder run): requirements
+    (kit needs a reserved kit covers left out), supplies (lots awaiting release included
+    when ``awaiting_release``) and the expiry margin. Runs inside the caller's unit of
+    work."""
+    snap = _collect(uow, start, end, None)
+    needs: dict[IdKey, list[Requirement]] = defaultdict(list)
+    for (c, p, day, until, _, by), qty in snap.counts.items():
+        if by != "reserved":
+            needs[(c, p)].append(Requirement(day, until, qty))
+    stock: dict[IdKey, list[Supply]] = defaultdict(list)
+    for (c, p, _, expiry, status), qty in snap.stock.items():
+        if status != AWAITING_RELEASE or awaiting_release:
+            stock[(c, p)].append(Supply(expiry, qty))
+    return dict(needs), dict(stock), snap.margin
+
+
+def scheduled_demand(
+    uow: UnitOfWork, *, start: date, end: date, clinic: str | None = None
+) -> Demand:
+    """What scheduled courses need on days ``start`` to ``end`` (inclusive), per clinic,
+    product and day, with the stock on hand that could serve it.
+
+    ``needs`` are aggregated per (clinic, SKU, day, needed-until, source, covered-by);
+    ``stock`` per (clinic, SKU, lot). Read-only: works in a read-only unit of work or
+    inside another use case's transaction.
+    """
+    with uow:
+        only: int | None = None
+        if clinic:
+            from kitops.services.courses import get_clinic
+
+            only = get_clinic(uow, clinic).id
+        snap = _collect(uow, start, end, only)
+        clinics, cat, counts, stock, margin = (
+            snap.clinics, snap.cat, snap.counts, snap.stock, snap.margin,
+        )  # fmt: skip
+        used = {key[1] for key in counts} | {key[1] for key in stock}
+        products = tuple(
+            DemandProduct(
+                sku=p.sku,
+                name=p.name,
+                kind=p.kind,
+                unit=p.unit,
+                needle_mm=um_to_mm(p.needle_um),
+                ml=ul_to_ml(p.volume_ul),
+            )
+            for p in sorted((cat.products[i] for i in used), key=lambda p: p.sku)
+        )
+        needs = tuple(
+            sorted(
+                (
+                    Need(clinics[c].code, cat.products[p].sku, day, until, qty, source, by)
+                    for (c, p, day, until, source, by), qty in counts.items()
+                ),
+                key=lambda n: (
+                    n.clinic,
+                    n.sku,
+                    n.day,
+                    n.needed_until,
+                    n.source,
+                    n.covered_by or "",
+                ),
+            )
+        )
+        stock_lots = tuple(
+            sorted(
+                (
+                    StockLot(clinics[c].code, cat.products[p].sku, code, expiry, status, qty)
+                    for (c, p, code, expiry, status), qty in stock.items()
+                ),
+                key=lambda s: (s.clinic, s.sku, s.expiry or date.max, s.lot),
+            )
+        )
+        return Demand(
+            start=start, end=end, margin_days=margin,
+            clinic=clinics[only].code if only is not None else None,
+            products=products, needs=needs, stock=stock_lots,
+        )  # fmt: skip
+
+
+def _course_needs(
+    uow: UnitOfWork,
+    cat: _Catalogue,
+    clinics: dict[int, LocationRow],
+    kits: list[_FreeKit],
+    start: date,
+    end: date,
+    margin: int,
+    only: int | None,
+    counts: Counter[_NeedKey],
+) -> None:
+    session = uow.session
+    stmt = select(
+        CourseRow.id, CourseRow.clinic_id, CourseRow.plan_id, CourseRow.start_date,
+        CourseRow.weekdays,
+    ).where(
+        CourseRow.status == CourseStatus.SCHEDULED.value,
+        CourseRow.start_date <= end,
+        CourseRow.start_date >= start - _LONGEST_COURSE,
+    )  # fmt: skip
+    if only is not None:
+        stmt = stmt.where(CourseRow.clinic_id == only)
+    courses = session.execute(stmt).all()
+    held = {
+        (course_id, part)
+        for course_id, part in session.execute(
+            select(KitRow.course_id, KitRow.course_part).where(KitRow.course_id.is_not(None))
+        )
+    }
+    sessions_done = dict(
+        session.execute(
+            select(SessionRow.course_id, func.count()).group_by(SessionRow.course_id)
+        ).all()
+    )
+    margin_delta = timedelta(days=margin)
+    serum = cat.clinic_serum
+    open_kits: list[NeedRequest] = []
+    for course_id, clinic_id, plan_id, course_start, weekdays in courses:
+        plan = cat.plans[plan_id]
+        zone = clinics[clinic_id].timezone or "UTC"
+        if plan.administered is Administered.CLINIC:
+            dates = _application_dates(plan, course_start, weekdays, zone)
+            remaining = dates[sessions_done.get(course_id, 0) :]
+            per_session: list[tuple[int, int]] = list(cat.session_items.get(plan_id, []))
+            if serum is not None and serum.volume_ul:
+                vials = -(-plan.serum_ul_per_application // serum.volume_ul)
+                per_session.insert(0, (serum.id, vials))
+            for day in remaining:
+                if start <= day <= end:
+                    until = day + margin_delta
+                    for product_id, quantity in per_session:
+                        counts[(clinic_id, product_id, day, until, SESSION, None)] += quantity
+            continue
+        kit_id = cat.kit_of_plan.get(plan_id)
+        if not plan.uses_kits or kit_id is None:
+            continue
+        _, vial_ul, vials = cat.serum_in_kit(kit_id)
+        for need in _kit_needs(plan, course_start, weekdays, zone, vial_ul, vials, margin):
+            if not start <= need.first_use <= end:
+                continue
+            if (course_id, need.part) in held:
+                key = (clinic_id, kit_id, need.first_use, need.last_needed, KIT, "reserved")
+                counts[key] += 1
+            else:
+                open_kits.append(NeedRequest((course_id, need.part), (clinic_id, kit_id), need))
+    if not open_kits:
+        return
+    # open kit needs: an assembled kit that fits covers them, else their components do
+    offers = [
+        KitOffer(kit_row_id, (clinic_id, product_id), vials)
+        for kit_row_id, _, clinic_id, product_id, vials in kits
+    ]
+    result = assign(open_kits, offers)
+    for request in open_kits:
+        pool_clinic, kit_id = _pool(request)
+        need = request.need
+        day = need.first_use
+        covered_by = "kit" if request.key in result.served else None
+        counts[(pool_clinic, kit_id, day, need.last_needed, KIT, covered_by)] += 1
+        if covered_by is not None:
+            continue
+        serum_id, _, _ = cat.serum_in_kit(kit_id)
+        for product_id, quantity in cat.recipes[kit_id]:
+            if product_id == serum_id:
+                # vial k of the kit must last until vial k's last day (+ margin)
+                for until in need.vial_needed_until[:quantity]:
+                    counts[(pool_clinic, product_id, day, until, KIT_COMPONENT, None)] += 1
+            else:
+                last = need.last_needed
+                counts[(pool_clinic, product_id, day, last, KIT_COMPONENT, None)] += quantity
+
+
+def _pool(request: NeedRequest) -> tuple[int, int]:
+    pool = request.pool
+    assert isinstance(pool, tuple)
+    return int(pool[0]), int(pool[1])
+
+
+_FreeKit = tuple[int, str, int, int, tuple[date, ...]]
+
+
+def _free_kits(
+    uow: UnitOfWork, clinic_of_place: dict[int, int], only: int | None
+) -> list[_FreeKit]:
+    """(kit id, serial, clinic id, kit product id, vial expiries) of every available kit."""
+    parsed: dict[str, tuple[date, ...]] = {}
+    found = []
+    for kit_id, serial, location_id, product_id, vials in uow.session.connection().execute(
+        select(KitRow.id, KitRow.serial, KitRow.location_id, KitRow.product_id,
+               KitRow.vial_expiries).where(KitRow.status == "available", ~KitRow.recalled)
+    ):  # fmt: skip
+        clinic_id = clinic_of_place.get(location_id)
+        if clinic_id is None or (only is not None and clinic_id != only):
+            continue
+        dates = parsed.get(vials)
+        if dates is None:
+            dates = parsed[vials] = tuple(sorted(date.fromisoformat(v) for v in vials.split(",")))
+        found.append((kit_id, serial, clinic_id, product_id, dates))
+    return found
+
+
+def _stock(
+    uow: UnitOfWork,
+    cat: _Catalogue,
+    clinic_of_place: dict[int, int],
+    kits: list[_FreeKit],
+    start: date,
+    only: int | None,
+) -> dict[tuple[int, int, str, date | None, str], int]:
+    """(clinic, product, lot, expiry, status) → units, for stock in date on ``start``."""
+    kit_products = [p.id for p in cat.products.values() if p.kind == ProductKind.KIT.value]
+    stmt = (
+        select(
+            StockBalanceRow.location_id, LotRow.product_id, LotRow.code, LotRow.expiry,
+            LotRow.status, LotRow.status_reason, StockBalanceRow.quantity,
+        )
+        .join(LotRow, LotRow.id == StockBalanceRow.lot_id)
+        .where(
+            StockBalanceRow.quantity > 0,
+            LotRow.status.in_([LotStatus.RELEASED.value, LotStatus.QUARANTINE.value]),
+            or_(LotRow.expiry.is_(None), LotRow.expiry >= start),
+        )
+    )  # fmt: skip
+    if kit_products:
+        stmt = stmt.where(StockBalanceRow.product_id.not_in(kit_products))
+    stock: dict[tuple[int, int, str, date | None, str], int] = defaultdict(int)
+    rows = uow.session.connection().execute(stmt)
+    for location_id, product_id, code, expiry, status, reason, quantity in rows:
+        clinic_id = clinic_of_place.get(location_id)
+        if clinic_id is None or (only is not None and clinic_id != only):
+            continue
+        if status == LotStatus.QUARANTINE.value:
+            if reason is not None:
+                continue  # held for a reason, not just waiting for release
+            status = AWAITING_RELEASE
+        stock[(clinic_id, product_id, code, expiry, status)] += quantity
+    for _, serial, clinic_id, product_id, vials in kits:
+        if vials and vials[0] >= start:
+            stock[(clinic_id, product_id, serial, vials[0], "available")] += 1
+    return stock
+
+
+Key = tuple[str, str]  # (clinic code, SKU)
+
+
+def requirements(demand: Demand, *, include_covered: bool = False) -> dict[Key, list[Requirement]]:
+    """The needs of each (clinic, SKU) as domain requirements. Kit needs already covered
+    by a reserved kit are left out unless ``include_covered``."""
+    found: dict[Key, list[Requirement]] = defaultdict(list)
+    for need in demand.needs:
+        if need.covered_by == "reserved" and not include_covered:
+            continue
+        found[(need.clinic, need.sku)].append(
+            Requirement(need.day, need.needed_until, need.quantity)
+        )
+    return dict(found)
+
+
+def supplies(demand: Demand, *, awaiting_release: bool = False) -> dict[Key, list[Supply]]:
+    """The usable stock of each (clinic, SKU): released lots and available kits, plus
+    lots awaiting release when ``awaiting_release``."""
+    found: dict[Key, list[Supply]] = defaultdict(list)
+    for lot in demand.stock:
+        if lot.status == AWAITING_RELEASE and not awaiting_release:
+            continue
+        found[(lot.clinic, lot.sku)].append(Supply(lot.expiry, lot.quantity))
+    return dict(found)
+
+
+def product_cover(demand: Demand, *, awaiting_release: bool = False) -> tuple[Cover, ...]:
+    """Per (clinic, SKU) with demand or stock: how much of the window's demand the stock
+    can serve, each unit in date when it is needed, and the first day it falls short.
+
+    ``days_of_cover`` counts from ``demand.start`` to the first need (in day order) the
+    stock cannot serve, None when it lasts the whole window."""
+    needs = requirements(demand)
+    stock = supplies(demand, awaiting_release=awaiting_release)
+    after = demand.end + timedelta(days=1 + demand.margin_days)
+    lines = []
+    for key in sorted(set(needs) | set(stock)):
+        wanted = needs.get(key, [])
+        have = stock.get(key, [])
+        coverage = cover(wanted, have, spare_until=after)
+        short = first_shortfall(wanted, have)
+        lines.append(
+            Cover(
+                clinic=key[0],
+                sku=key[1],
+                demand=coverage.demand,
+                covered=coverage.covered,
+                short=coverage.short,
+                on_hand=coverage.on_hand,
+                expiring_unused=coverage.expiring_unused,
+                first_short_day=short.day if short else None,
+                days_of_cover=(short.day - demand.start).days if short else None,
+            )
+        )
+    return tuple(lines)

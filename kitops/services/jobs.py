@@ -1,0 +1,161 @@
+"""The cron-able jobs: what each does, when to schedule it, and one entry point that runs
+any of them and writes one structured log line per run.
+
+A job returns a plain ``JobOutcome``; ``run_job`` adds the timing and turns it into the
+log record.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from kitops.errors import InvalidInput, KitopsError, Refused
+from kitops.services import reorder_dto as dto
+from kitops.services.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    status: str  # ok | nothing | in_progress
+    summary: str
+    detail: dict[str, Any] = field(default_factory=dict)
+    result: Any = None  # the job's own DTO, for --json
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """The structured line a run logs (JSON, one line)."""
+
+    job: str
+    started: datetime
+    ms: int
+    status: str  # ok | nothing | in_progress | refused | bad_input | failed
+    exit_code: int
+    summary: str
+    detail: dict[str, Any]
+
+    def line(self) -> str:
+        return json.dumps(
+            {"ts": self.started.isoformat(timespec="seconds"), "job": self.job,
+             "status": self.status, "exit": self.exit_code, "ms": self.ms,
+             "summary": self.summary} | self.detail,
+            ensure_ascii=False, default=str,
+        )  # fmt: skip
+
+
+def _reorder(uow: UnitOfWork, as_of: date | None, dry_run: bool) -> JobOutcome:
+    from kitops.services.reorder import run
+
+    result = run(uow, as_of=as_of, dry_run=dry_run)
+    if result.in_progress:
+        status = "in_progress"
+    elif result.orders_created or result.orders_changed or result.orders_cancelled:
+        status = "ok"
+    else:
+        status = "nothing"
+    return JobOutcome(
+        status, result.summary,
+        {"as_of": result.as_of.isoformat(), "policies": result.policies,
+         "lines": len(result.suggestions), "created": list(result.orders_created),
+         "changed": list(result.orders_changed), "cancelled": list(result.orders_cancelled)},
+        result,
+    )  # fmt: skip
+
+
+def _sweep(uow: UnitOfWork, as_of: date | None, dry_run: bool) -> JobOutcome:
+    from kitops.services.expiry import sweep
+
+    if dry_run:
+        raise InvalidInput("dry-run", True, "the expiry sweep has no dry run")
+    report = sweep(uow, as_of=as_of)
+    status = "ok" if report.lots_marked or report.units_moved else "nothing"
+    summary = (
+        f"expiry sweep {report.as_of}: {report.lots_marked} lots marked expired, "
+        f"{report.units_moved} units moved to quarantine"
+    )
+    detail = {"as_of": report.as_of.isoformat(), "lots_marked": report.lots_marked,
+              "units_moved": report.units_moved}  # fmt: skip
+    return JobOutcome(status, summary, detail, report)
+
+
+def _payment_sync(uow: UnitOfWork, as_of: date | None, dry_run: bool) -> JobOutcome:
+    """``kitops stripe sync``: apply the payment provider's events since the last run."""
+    if dry_run:
+        raise Refused("payment sync has no dry run: it applies what Stripe already decided")
+    from kitops.payments.stripe_gateway import StripeGateway
+    from kitops.services.payments import sync_events
+
+    report = sync_events(uow, StripeGateway.from_env())
+    summary = (
+        f"payment sync: {report.events_seen} events seen, {report.applied} applied, "
+        f"{report.duplicates} already handled, {report.ignored} ignored"
+        + (f"; stopped at {report.error}" if report.error else "")
+    )
+    detail = {"events_seen": report.events_seen, "applied": report.applied,
+              "unchanged": report.unchanged, "duplicates": report.duplicates,
+              "ignored": report.ignored, "failed": report.failed}  # fmt: skip
+    if report.failed:  # the next run starts again at the event that failed
+        raise KitopsError(summary)
+    return JobOutcome("ok" if report.applied else "nothing", summary, detail, report)
+
+
+@dataclass(frozen=True)
+class _Spec:
+    name: str
+    description: str
+    schedule: str
+    runner: Callable[[UnitOfWork, date | None, bool], JobOutcome]
+    available: Callable[[], bool] = lambda: True
+
+
+JOBS: dict[str, _Spec] = {
+    spec.name: spec
+    for spec in (
+        _Spec("expiry-sweep", "mark lots past expiry expired and move their stock to "
+              "quarantine (`kitops expiry sweep`)", "15 0 * * *", _sweep),
+        _Spec("reorder", "draft one purchase order per supplier and clinic from the reorder "
+              "policies (`kitops reorder run`)", "30 6 * * 1-5", _reorder),
+        _Spec("payment-sync", "apply Stripe's payment events since the last run "
+              "(`kitops stripe sync`)", "*/15 * * * *", _payment_sync),
+    )
+}  # fmt: skip
+
+
+def list_jobs() -> list[dto.Job]:
+    return [
+        dto.Job(spec.name, spec.description, spec.schedule, f"kitops jobs run {spec.name}",
+                spec.available())
+        for spec in JOBS.values()
+    ]  # fmt: skip
+
+
+def run_job(
+    uow: UnitOfWork, name: str, *, as_of: date | None = None, dry_run: bool = False
+) -> tuple[JobRecord, JobOutcome | None, KitopsError | None]:
+    """Run one job; never raises a kitops error (it is returned, and logged)."""
+    spec = JOBS.get(name)
+    if spec is None:
+        raise InvalidInput("job", name, f"must be one of {'|'.join(JOBS)}")
+    started = datetime.now(UTC)
+    clock = time.perf_counter()
+    outcome: JobOutcome | None = None
+    error: KitopsError | None = None
+    try:
+        outcome = spec.runner(uow, as_of, dry_run)
+        status, code, summary, detail = outcome.status, 0, outcome.summary, outcome.detail
+    except InvalidInput as bad:
+        error, status, code, summary, detail = bad, "bad_input", bad.exit_code, str(bad), {}
+    except Refused as refused:
+        error, status, code, summary = refused, "refused", refused.exit_code, str(refused)
+        detail = {}
+    except KitopsError as failed:
+        error, status, code, summary, detail = failed, "failed", failed.exit_code, str(failed), {}
+    ms = round((time.perf_counter() - clock) * 1000)
+    record = JobRecord(name, started, ms, status, code, summary,
+                       {"dry_run": True} | detail if dry_run else detail)  # fmt: skip
+    return record, outcome, error

@@ -1,0 +1,653 @@
+"""Suppliers, reorder policies and purchase orders: look up, approve, send, cancel,
+export, and receive against them.
+
+A purchase order moves draft → approved → sent → (partial →) received; a draft, approved,
+sent or partly received order can be cancelled (its open lines close). The reorder job
+owns the drafts: it writes one per supplier and clinic and recomputes it on every run;
+once approved, an order is the manager's and only counts as on order.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from kitops.data.schema import (
+    OPEN_PO_STATUSES,
+    LocationRow,
+    PlanSessionItemRow,
+    ProductRow,
+    PurchaseOrderLineRow,
+    PurchaseOrderRow,
+    ReorderPolicyRow,
+    SupplierItemRow,
+    SupplierRow,
+    utcnow,
+)
+from kitops.domain.catalog import ProductKind, parse_non_negative_int, parse_positive_int, parse_sku
+from kitops.domain.money import Money, currency_code
+from kitops.domain.reorder import Method, parse_method
+from kitops.errors import Conflict, InvalidInput, Refused
+from kitops.services import reorder_dto as dto
+from kitops.services.unit_of_work import UnitOfWork, retrying
+
+_PO_NUMBER = re.compile(r"(?:PO-)?0*([0-9]{1,9})", re.IGNORECASE | re.ASCII)
+_KITOPS_PO = re.compile(r"(?:PO-[0-9]{6,}|[0-9]{1,9})", re.IGNORECASE | re.ASCII)
+_SUPPLIER_CODE = re.compile(r"[A-Z0-9][A-Z0-9._-]{0,31}", re.ASCII)
+
+
+def po_number(order_id: int) -> str:
+    """``PO-000012``: six digits at least, so it never looks like a free-text reference
+    such as ``PO-4711`` on a delivery note."""
+    return f"PO-{order_id:06d}"
+
+
+def is_po_number(text: str) -> bool:
+    """Whether a ``--po`` value names a kitops purchase order (``12`` or ``PO-000012``)
+    rather than a supplier's own reference."""
+    return bool(_KITOPS_PO.fullmatch(text.strip()))
+
+
+def parse_po(value: str | int, field: str = "po") -> int:
+    match = _PO_NUMBER.fullmatch(str(value).strip())
+    if not match:
+        raise InvalidInput(field, value, "must be a purchase order number such as PO-000012")
+    return int(match.group(1))
+
+
+def get_order(uow: UnitOfWork, number: str | int, *, lock: bool = False) -> PurchaseOrderRow:
+    stmt = (
+        select(PurchaseOrderRow)
+        .where(PurchaseOrderRow.id == parse_po(number))
+        .options(selectinload(PurchaseOrderRow.lines).joinedload(PurchaseOrderLineRow.product))
+    )
+    if lock:
+        stmt = stmt.with_for_update(of=PurchaseOrderRow)
+    row = uow.session.scalar(stmt)
+    if row is None:
+        raise InvalidInput("po", number, "no purchase order has this number (`kitops po list`)")
+    return row
+
+
+def money(amount_minor: int, currency: str) -> str:
+    return str(Money(amount_minor, currency))
+
+
+# --- suppliers -----------------------------------------------------------------------
+
+
+def parse_supplier_code(value: str, field: str = "supplier") -> str:
+    code = value.strip().upper()
+    if not _SUPPLIER_CODE.fullmatch(code):
+        raise InvalidInput(field, value, "must be 1-32 letters, digits, '.', '_' or '-'")
+    return code
+
+
+def get_supplier(uow: UnitOfWork, code: str, field: str = "supplier") -> SupplierRow:
+    row = uow.suppliers.by_code(parse_supplier_code(code, field))
+    if row is None:
+        raise InvalidInput(field, code, "no supplier has this code (`kitops supplier list`)")
+    return row
+
+
+def _supplier_dto(uow: UnitOfWork, row: SupplierRow) -> dto.Supplier:
+    items = uow.session.execute(
+        select(SupplierItemRow, ProductRow.sku)
+        .join(ProductRow, ProductRow.id == SupplierItemRow.product_id)
+        .where(SupplierItemRow.supplier_id == row.id)
+        .order_by(ProductRow.sku)
+    ).all()
+    return dto.Supplier(
+        code=row.code, name=row.name, lead_time_days=row.lead_time_days, currency=row.currency,
+        contact=row.contact, active=row.active,
+        items=tuple(
+            dto.SupplierItem(sku, item.supplier_sku, item.pack_size, item.min_order_qty,
+                             money(item.unit_cost_minor, item.currency))
+            for item, sku in items
+        ),
+    )  # fmt: skip
+
+
+def list_suppliers(uow: UnitOfWork) -> list[dto.Supplier]:
+    with uow:
+        rows = uow.session.scalars(select(SupplierRow).order_by(SupplierRow.code)).all()
+        return [_supplier_dto(uow, row) for row in rows]
+
+
+def _days(value: int | str, field: str) -> int:
+    days = parse_non_negative_int(value, field)
+    if days > 365:
+        raise InvalidInput(field, value, "must be 0-365 days")
+    return days
+
+
+def add_supplier(
+    uow: UnitOfWork,
+    code: str,
+    name: str,
+    *,
+    lead_time_days: int | str,
+    currency: str,
+    contact: str | None = None,
+) -> dto.Supplier:
+    supplier_code = parse_supplier_code(code, "code")
+    if not name.strip() or len(name.strip()) > 200:
+        raise InvalidInput("name", name, "must be 1-200 characters")
+    lead = _days(lead_time_days, "lead_time")
+    money_code = currency_code(currency)
+    if contact is not None and len(contact.strip()) > 200:
+        raise InvalidInput("contact", contact[:40] + "...", "must be at most 200 characters")
+    with uow:
+        if uow.suppliers.by_code(supplier_code) is not None:
+            raise Conflict(f"supplier {supplier_code} already exists")
+        row = uow.suppliers.add(
+            SupplierRow(code=supplier_code, name=name.strip(), lead_time_days=lead,
+                        currency=money_code, contact=(contact or "").strip() or None, active=True)
+        )  # fmt: skip
+        uow.record("supplier.add", "supplier", supplier_code,
+                   after={"name": row.name, "lead_time_days": lead, "currency": money_code,
+                          "contact": row.contact})  # fmt: skip
+        result = _supplier_dto(uow, row)
+        uow.commit()
+    return result
+
+
+def set_supplier_item(
+    uow: UnitOfWork,
+    supplier: str,
+    sku: str,
+    *,
+    pack_size: int | str,
+    min_order: int | str,
+    unit_cost: str,
+    supplier_sku: str | None = None,
+) -> dto.Supplier:
+    """What a supplier sells of a product: pack size, minimum order, unit cost (in the
+    supplier's currency). Replaces an earlier entry."""
+    pack = parse_positive_int(pack_size, "pack")
+    minimum = parse_positive_int(min_order, "min_order")
+    if supplier_sku is not None and len(supplier_sku.strip()) > 64:
+        raise InvalidInput("supplier_sku", supplier_sku, "must be at most 64 characters")
+    with uow:
+        row = get_supplier(uow, supplier)
+        product = uow.products.get(parse_sku(sku))
+        if product.kind == ProductKind.KIT.value:
+            raise InvalidInput("sku", product.sku, "kits are assembled here, not bought")
+        cost = Money.parse(unit_cost, row.currency, "cost")
+        item = uow.session.get(SupplierItemRow, (row.id, product.id))
+        before = None
+        if item is None:
+            item = SupplierItemRow(supplier_id=row.id, product_id=product.id)
+            uow.session.add(item)
+        else:
+            before = {"pack_size": item.pack_size, "min_order": item.min_order_qty,
+                      "unit_cost_minor": item.unit_cost_minor}  # fmt: skip
+        item.pack_size, item.min_order_qty = pack, minimum
+        item.unit_cost_minor, item.currency = cost.amount_minor, cost.currency
+        item.supplier_sku = (supplier_sku or "").strip() or None
+        uow.session.flush()
+        after = {"pack_size": pack, "min_order": minimum, "unit_cost_minor": cost.amount_minor,
+                 "currency": cost.currency}  # fmt: skip
+        uow.record("supplier.item", "supplier", f"{row.code}/{product.sku}", before=before,
+                   after=after)  # fmt: skip
+        result = _supplier_dto(uow, row)
+        uow.commit()
+    return result
+
+
+# --- reorder policies ----------------------------------------------------------------
+
+
+def _policy_dto(row: ReorderPolicyRow, sku: str, clinic: str, supplier: SupplierRow) -> dto.Policy:
+    return dto.Policy(
+        sku=sku, clinic=clinic, supplier=supplier.code, method=row.method,
+        min_qty=row.min_qty, max_qty=row.max_qty, review_period_days=row.review_period_days,
+        safety_days=row.safety_days,
+        lead_time_days=(row.lead_time_days if row.lead_time_days is not None
+                        else supplier.lead_time_days),
+        lead_time_from_supplier=row.lead_time_days is None, active=row.active,
+    )  # fmt: skip
+
+
+def set_policy(
+    uow: UnitOfWork,
+    sku: str,
+    clinic: str,
+    *,
+    supplier: str,
+    method: str,
+    min_qty: int | str | None = None,
+    max_qty: int | str | None = None,
+    review_period_days: int | str = 7,
+    safety_days: int | str = 0,
+    lead_time_days: int | str | None = None,
+) -> dto.Policy:
+    """Create or replace the reorder policy of one product at one clinic."""
+    kind = parse_method(method)
+    low = parse_non_negative_int(min_qty, "min") if min_qty not in (None, "") else None
+    high = parse_positive_int(max_qty, "max") if max_qty not in (None, "") else None
+    if kind is Method.MIN_MAX:
+        if low is None:
+            raise InvalidInput("min", None, "a min_max policy needs --min")
+        if high is None:
+            raise InvalidInput("max", None, "a min_max policy needs --max")
+        if high < low:
+            raise InvalidInput("max", high, f"is below the minimum {low}")
+    elif low is not None or high is not None:
+        raise InvalidInput("min", low if low is not None else high,
+                           "a calendar policy has no min/max levels")  # fmt: skip
+    review = _days(review_period_days, "review_days")
+    safety = _days(safety_days, "safety_days")
+    lead = _days(lead_time_days, "lead_time") if lead_time_days not in (None, "") else None
+    with uow:
+        from kitops.services.courses import get_clinic
+
+        product = uow.products.get(parse_sku(sku))
+        if product.kind == ProductKind.KIT.value:
+            raise InvalidInput("sku", product.sku, "kits are assembled here, not bought; give "
+                               "their components a policy")  # fmt: skip
+        clinic_row = get_clinic(uow, clinic)
+        supplier_row = get_supplier(uow, supplier)
+        if not supplier_row.active:
+            raise Refused(f"supplier {supplier_row.code} is no longer active")
+        if uow.session.get(SupplierItemRow, (supplier_row.id, product.id)) is None:
+            hint = f"`kitops supplier item {supplier_row.code} {product.sku} ...`"
+            raise InvalidInput("supplier", supplier_row.code,
+                               f"does not sell {product.sku}; {hint}")  # fmt: skip
+        row = uow.session.scalar(
+            select(ReorderPolicyRow).where(
+                ReorderPolicyRow.product_id == product.id,
+                ReorderPolicyRow.clinic_id == clinic_row.id,
+            )
+        )
+        before = None
+        if row is None:
+            row = ReorderPolicyRow(product_id=product.id, clinic_id=clinic_row.id)
+            uow.session.add(row)
+        else:
+            before = _policy_dto(row, product.sku, clinic_row.code, row_supplier(uow, row))
+        row.supplier_id, row.method = supplier_row.id, kind.value
+        row.min_qty, row.max_qty = low, high
+        row.review_period_days, row.safety_days, row.lead_time_days = review, safety, lead
+        row.active, row.updated_at = True, utcnow()
+        uow.session.flush()
+        result = _policy_dto(row, product.sku, clinic_row.code, supplier_row)
+        uow.record("policy.set", "reorder_policy", f"{product.sku}@{clinic_row.code}",
+                   before=dto_dict(before) if before else None, after=dto_dict(result))  # fmt: skip
+        uow.commit()
+    return result
+
+
+def row_supplier(uow: UnitOfWork, row: ReorderPolicyRow) -> SupplierRow:
+    supplier = uow.session.get(SupplierRow, row.supplier_id)
+    assert supplier is not None
+    return supplier
+
+
+def dto_dict(value: object) -> dict[str, object]:
+    from kitops.services.dto import as_json
+
+    found = as_json(value)
+    assert isinstance(found, dict)
+    return found
+
+
+def remove_policy(uow: UnitOfWork, sku: str, clinic: str) -> dto.Policy:
+    """Stop reordering a product for a clinic (the policy is kept, inactive)."""
+    with uow:
+        from kitops.services.courses import get_clinic
+
+        product = uow.products.get(parse_sku(sku))
+        clinic_row = get_clinic(uow, clinic)
+        row = uow.session.scalar(
+            select(ReorderPolicyRow).where(
+                ReorderPolicyRow.product_id == product.id,
+                ReorderPolicyRow.clinic_id == clinic_row.id,
+            )
+        )
+        if row is None or not row.active:
+            raise Refused(f"{product.sku} has no active reorder policy at {clinic_row.code}")
+        row.active, row.updated_at = False, utcnow()
+        uow.session.flush()
+        result = _policy_dto(row, product.sku, clinic_row.code, row_supplier(uow, row))
+        uow.record("policy.remove", "reorder_policy", f"{product.sku}@{clinic_row.code}",
+                   before={"active": True}, after={"active": False})  # fmt: skip
+        uow.commit()
+    return result
+
+
+def list_policies(
+    uow: UnitOfWork, *, clinic: str | None = None, sku: str | None = None
+) -> list[dto.Policy]:
+    with uow:
+        stmt = (
+            select(ReorderPolicyRow, ProductRow.sku, LocationRow.code, SupplierRow)
+            .join(ProductRow, ProductRow.id == ReorderPolicyRow.product_id)
+            .join(LocationRow, LocationRow.id == ReorderPolicyRow.clinic_id)
+            .join(SupplierRow, SupplierRow.id == ReorderPolicyRow.supplier_id)
+            .order_by(LocationRow.code, ProductRow.sku)
+        )
+        if clinic:
+            from kitops.services.courses import get_clinic
+
+            stmt = stmt.where(ReorderPolicyRow.clinic_id == get_clinic(uow, clinic).id)
+        if sku:
+            stmt = stmt.where(ReorderPolicyRow.product_id == uow.products.get(parse_sku(sku)).id)
+        return [_policy_dto(row, s, c, sup) for row, s, c, sup in uow.session.execute(stmt)]
+
+
+def set_session_supplies(
+    uow: UnitOfWork, plan: str, items: list[tuple[str, int]]
+) -> list[tuple[str, int]]:
+    """What each clinic session of a plan uses besides its serum (the demand forecast
+    counts it); an empty list clears it."""
+    from kitops.services.plans import get_plan
+
+    with uow:
+        plan_row = get_plan(uow, plan)
+        if plan_row.administered != "clinic":
+            raise InvalidInput("plan", plan_row.code, "is treated at home; its kit recipe says "
+                               "what it uses")  # fmt: skip
+        parsed = []
+        for sku, quantity in items:
+            product = uow.products.get(parse_sku(sku), "supply")
+            if product.kind in (ProductKind.KIT.value, ProductKind.SERUM_VIAL.value):
+                raise InvalidInput("supply", product.sku, f"a {product.kind} is not a session "
+                                   "supply (the serum is counted from the plan)")  # fmt: skip
+            parsed.append((product, parse_positive_int(quantity, "quantity")))
+        before = session_supplies_in(uow, plan_row.id)
+        for old in uow.session.scalars(
+            select(PlanSessionItemRow).where(PlanSessionItemRow.plan_id == plan_row.id)
+        ):
+            uow.session.delete(old)
+        uow.session.flush()
+        for product, quantity in parsed:
+            uow.session.add(
+                PlanSessionItemRow(plan_id=plan_row.id, product_id=product.id, quantity=quantity)
+            )
+        uow.session.flush()
+        after = session_supplies_in(uow, plan_row.id)
+        uow.record("plan.session_supplies", "plan", plan_row.code,
+                   before={"items": before}, after={"items": after})  # fmt: skip
+        uow.commit()
+    return [(s, q) for s, q in after]
+
+
+def session_supplies_in(uow: UnitOfWork, plan_id: int) -> list[tuple[str, int]]:
+    return [
+        (sku, quantity)
+        for sku, quantity in uow.session.execute(
+            select(ProductRow.sku, PlanSessionItemRow.quantity)
+            .join(ProductRow, ProductRow.id == PlanSessionItemRow.product_id)
+            .where(PlanSessionItemRow.plan_id == plan_id)
+            .order_by(ProductRow.sku)
+        )
+    ]
+
+
+# --- purchase orders -------------------------------------------------------------------
+
+
+def order_dto(uow: UnitOfWork, order: PurchaseOrderRow) -> dto.PurchaseOrder:
+    items = {
+        item.product_id: item
+        for item in uow.session.scalars(
+            select(SupplierItemRow).where(SupplierItemRow.supplier_id == order.supplier_id)
+        )
+    }
+    lines = []
+    total = 0
+    for line in order.lines:
+        item = items.get(line.product_id)
+        explanation = (line.explanation or {}).get("text")
+        total += line.quantity * line.unit_cost_minor
+        lines.append(
+            dto.PurchaseOrderLine(
+                sku=line.product.sku,
+                supplier_sku=item.supplier_sku if item else None,
+                quantity=line.quantity,
+                received=line.received_qty,
+                open=0 if line.closed else max(line.quantity - line.received_qty, 0),
+                closed=line.closed,
+                unit_cost=money(line.unit_cost_minor, order.currency),
+                line_total=money(line.quantity * line.unit_cost_minor, order.currency),
+                need_by=line.need_by,
+                explanation=str(explanation) if explanation else None,
+            )
+        )
+    return dto.PurchaseOrder(
+        number=po_number(order.id), supplier=order.supplier.code,
+        supplier_name=order.supplier.name, contact=order.supplier.contact,
+        clinic=order.clinic.code, status=order.status, origin=order.origin,
+        currency=order.currency, as_of=order.as_of, expected_on=order.expected_on,
+        created_at=order.created_at, created_by=order.created_by,
+        approved_by=order.approved_by, sent_at=order.sent_at,
+        total=money(total, order.currency), note=order.note, lines=tuple(lines),
+    )  # fmt: skip
+
+
+def list_orders(
+    uow: UnitOfWork,
+    *,
+    status: str | None = None,
+    clinic: str | None = None,
+    supplier: str | None = None,
+) -> list[dto.PurchaseOrder]:
+    from kitops.data.schema import PO_STATUSES
+
+    with uow:
+        stmt = (
+            select(PurchaseOrderRow)
+            .options(selectinload(PurchaseOrderRow.lines).joinedload(PurchaseOrderLineRow.product))
+            .order_by(PurchaseOrderRow.id)
+        )
+        if status == "open":
+            stmt = stmt.where(PurchaseOrderRow.status.in_(OPEN_PO_STATUSES))
+        elif status:
+            if status not in PO_STATUSES:
+                raise InvalidInput("status", status, f"must be open or one of "
+                                   f"{'|'.join(PO_STATUSES)}")  # fmt: skip
+            stmt = stmt.where(PurchaseOrderRow.status == status)
+        if clinic:
+            from kitops.services.courses import get_clinic
+
+            stmt = stmt.where(PurchaseOrderRow.clinic_id == get_clinic(uow, clinic).id)
+        if supplier:
+            stmt = stmt.where(PurchaseOrderRow.supplier_id == get_supplier(uow, supplier).id)
+        return [order_dto(uow, row) for row in uow.session.scalars(stmt)]
+
+
+def show_order(uow: UnitOfWork, number: str | int) -> dto.PurchaseOrder:
+    with uow:
+        return order_dto(uow, get_order(uow, number))
+
+
+_TRANSITIONS = {
+    "approve": (("draft",), "approved"),
+    "send": (("approved",), "sent"),
+    "cancel": (("draft", "approved", "sent", "partial"), "cancelled"),
+}
+
+
+@retrying
+def change_status(
+    uow: UnitOfWork, number: str | int, action: str, *, reason: str | None = None
+) -> dto.PurchaseOrder:
+    """approve (draft → approved), send (approved → sent), cancel (any open order; its
+    open lines close and stop counting as on order)."""
+    allowed, target = _TRANSITIONS[action]
+    if action == "cancel" and not (reason or "").strip():
+        raise InvalidInput("reason", reason, "say why the order is cancelled (--reason)")
+    with uow:
+        order = get_order(uow, number, lock=True)
+        if order.status not in allowed:
+            raise Refused(f"{po_number(order.id)} is {order.status}; only a "
+                          f"{' or '.join(allowed)} order can be {target}")  # fmt: skip
+        if action == "approve" and not order.lines:
+            raise Refused(f"{po_number(order.id)} has no lines")
+        before = {"status": order.status}
+        now = utcnow()
+        order.status, order.updated_at = target, now
+        if action == "approve":
+            order.approved_at, order.approved_by = now, uow.actor
+        elif action == "send":
+            order.sent_at = now
+        else:
+            order.closed_at = now
+            order.note = (reason or "").strip()[:200]
+            for line in order.lines:
+                line.closed = True
+        uow.session.flush()
+        uow.record(f"po.{action}", "purchase_order", po_number(order.id), before=before,
+                   after={"status": target} | ({"reason": order.note} if action == "cancel"
+                                               else {}))  # fmt: skip
+        result = order_dto(uow, order)
+        uow.commit()
+    return result
+
+
+def receive_against(
+    uow: UnitOfWork,
+    number: str,
+    product: ProductRow,
+    quantity: int,
+    place: LocationRow,
+    *,
+    confirm_over: bool,
+) -> tuple[PurchaseOrderRow, PurchaseOrderLineRow]:
+    """Inside a receipt's transaction: book ``quantity`` of ``product`` against the
+    order's line, refusing a product not on it, a place outside its clinic, an order not
+    yet approved or already closed, and more than is still open unless confirmed.
+    The line closes when all of it is in; the order is received when every line is."""
+    from kitops.services.locations import clinic_of
+
+    order = get_order(uow, number, lock=True)
+    name = po_number(order.id)
+    if order.status == "draft":
+        raise Refused(f"{name} is still a draft; approve it before receiving against it")
+    if order.status not in ("approved", "sent", "partial"):
+        raise Refused(f"{name} is {order.status}; nothing more can be received against it")
+    by_id = {row.id: row for row in uow.locations.all()}
+    clinic = clinic_of(place, by_id)
+    if clinic is None or clinic.id != order.clinic_id:
+        raise Refused(f"{name} is for {order.clinic.code}; {place.code} is not there")
+    line = next((ln for ln in order.lines if ln.product_id == product.id), None)
+    if line is None:
+        skus = ", ".join(ln.product.sku for ln in order.lines)
+        raise Refused(f"{name} has no line for {product.sku} (it orders {skus})")
+    open_qty = 0 if line.closed else max(line.quantity - line.received_qty, 0)
+    if quantity > open_qty and not confirm_over:
+        raise Refused(
+            f"{name} has {open_qty} of {product.sku} still to receive "
+            f"({line.received_qty} of {line.quantity} in); receiving {quantity} is an "
+            "over-receipt: check the delivery, then repeat with --confirm-over-receipt"
+        )
+    line.received_qty += quantity
+    if line.received_qty >= line.quantity:
+        line.closed = True
+    before = order.status
+    if all(ln.closed for ln in order.lines):
+        order.status, order.closed_at = "received", utcnow()
+    else:
+        order.status = "partial"
+    order.updated_at = utcnow()
+    uow.session.flush()
+    uow.record("po.receive", "purchase_order", name,
+               before={"status": before},
+               after={"status": order.status, "sku": product.sku, "quantity": quantity,
+                      "line_received": line.received_qty, "line_ordered": line.quantity,
+                      "over_receipt": quantity > open_qty})  # fmt: skip
+    return order, line
+
+
+# --- export ----------------------------------------------------------------------------
+
+
+def order_csv(order: dto.PurchaseOrder) -> bytes:
+    """What the supplier receives, one line per product (UTF-8, with a header)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["po", "supplier", "deliver_to", "as_of", "expected_on", "line",
+                     "supplier_sku", "sku", "quantity", "unit_cost", "line_total",
+                     "currency"])  # fmt: skip
+    for index, line in enumerate(order.lines, start=1):
+        writer.writerow([
+            order.number, order.supplier, order.clinic, order.as_of.isoformat(),
+            order.expected_on.isoformat() if order.expected_on else "", index,
+            line.supplier_sku or "", line.sku, line.quantity, line.unit_cost.split()[0],
+            line.line_total.split()[0], order.currency,
+        ])  # fmt: skip
+    return out.getvalue().encode("utf-8")
+
+
+def order_pdf(order: dto.PurchaseOrder, clinic_name: str) -> bytes:
+    """One A4 page (or more) with the order: header, lines, total. Core Helvetica font."""
+    from fpdf import FPDF
+
+    from kitops.services.labels import printable
+
+    pdf = FPDF(orientation="P", unit="mm", format="A4")
+    pdf.set_auto_page_break(auto=True, margin=15)
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 16)
+    pdf.cell(0, 10, printable(f"Purchase order {order.number}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 10)
+    for text in (
+        f"To: {order.supplier_name} ({order.supplier})" + (
+            f", {order.contact}" if order.contact else ""),
+        f"Deliver to: {clinic_name} ({order.clinic})",
+        f"Date: {order.as_of.isoformat()}" + (
+            f"    Expected: {order.expected_on.isoformat()}" if order.expected_on else ""),
+        f"Status: {order.status}    Currency: {order.currency}",
+    ):  # fmt: skip
+        pdf.cell(0, 6, printable(text), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    widths = (10, 40, 45, 25, 30, 30)
+    heads = ("#", "Supplier SKU", "SKU", "Quantity", "Unit cost", "Total")
+    pdf.set_font("Helvetica", "B", 10)
+    for width, head in zip(widths, heads, strict=True):
+        pdf.cell(width, 7, head, border="B", align="R" if width in (25, 30) else "L")
+    pdf.ln()
+    pdf.set_font("Helvetica", "", 10)
+    for index, line in enumerate(order.lines, start=1):
+        cells = (str(index), line.supplier_sku or "", line.sku, str(line.quantity),
+                 line.unit_cost, line.line_total)  # fmt: skip
+        for width, cell in zip(widths, cells, strict=True):
+            pdf.cell(width, 6, printable(cell), align="R" if width in (25, 30) else "L")
+        pdf.ln()
+    pdf.set_font("Helvetica", "B", 10)
+    pdf.cell(sum(widths[:-1]), 8, "Total", align="R")
+    pdf.cell(widths[-1], 8, printable(order.total), align="R")
+    pdf.ln()
+    return bytes(pdf.output())
+
+
+def export_order(uow: UnitOfWork, number: str | int, fmt: str, out: str) -> dto.Export:
+    from kitops.services.labels import output_path, write_file
+
+    kind = fmt.strip().lower()
+    if kind not in ("csv", "pdf"):
+        raise InvalidInput("format", fmt, "must be csv or pdf")
+    path = output_path(out, (f".{kind}",))
+    with uow:
+        row = get_order(uow, number)
+        order = order_dto(uow, row)
+        clinic_name = row.clinic.name
+    if order.status == "cancelled":
+        raise Refused(f"{order.number} is cancelled; there is nothing to send")
+    data = order_csv(order) if kind == "csv" else order_pdf(order, clinic_name)
+    write_file(path, data, out)
+    return dto.Export(order.number, kind, str(path), len(data))
+
+
+def parse_day(value: str | date | None, field: str) -> date | None:
+    from kitops.domain.ledger import parse_date
+
+    if value is None or isinstance(value, date):
+        return value
+    return parse_date(value, field)

@@ -1,0 +1,493 @@
+"""The reorder job: for every active policy, what to order and why, written as one draft
+purchase order per supplier and clinic.
+
+The job owns the drafts. Each run recomputes, for every product with a policy at a clinic,
+the quantity its supplier's draft should carry (from scheduled demand, usable stock and
+what approved or sent orders still bring) and changes a draft only where that quantity
+differs, so a second run with nothing changed writes nothing; a draft is never added to
+twice. An approved order is the manager's: it only counts as on order.
+
+Two runs never overlap: on PostgreSQL the run's transaction takes a transaction-level
+advisory lock (released by the database even if the process dies); on SQLite, which has
+no such lock, a lease row in ``job_locks`` (expiring after ``LEASE``) marks a run in
+progress. The second run returns at once, saying so, having written nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Table, bindparam, delete, func, insert, select, text, update
+
+from kitops.data.engine import Database
+from kitops.data.schema import (
+    JobLockRow,
+    LocationRow,
+    ProductRow,
+    PurchaseOrderLineRow,
+    PurchaseOrderRow,
+    ReorderPolicyRow,
+    SupplierItemRow,
+    SupplierRow,
+    utcnow,
+)
+from kitops.domain.reorder import (
+    Method,
+    Suggestion,
+    Terms,
+    calendar_suggestion,
+    min_max_suggestion,
+)
+from kitops.services import reorder_dto as dto
+from kitops.services.demand import demand_by_id
+from kitops.services.purchasing import po_number
+from kitops.services.unit_of_work import UnitOfWork, retrying
+
+LOCK_NAME = "reorder"
+LEASE = timedelta(minutes=15)
+ADVISORY_KEY = 0x6B69_746F_7073_0001  # "kitops" + job 1
+
+
+@dataclass(frozen=True)
+class _Policy:
+    clinic_id: int
+    clinic: str
+    product_id: int
+    sku: str
+    supplier_id: int
+    supplier: str
+    currency: str
+    supplier_lead: int
+    terms: Terms
+    unit_cost_minor: int
+
+
+def run(uow: UnitOfWork, *, as_of: date | None = None, dry_run: bool = False) -> dto.ReorderRun:
+    """Compute every policy's suggestion and, unless ``dry_run``, write the drafts.
+
+    Returns at once with ``in_progress`` set when another run holds the lock."""
+    if dry_run:
+        return _compute(uow, as_of, dry_run=True, advisory=False)
+    if not uow.db.is_sqlite:
+        return _compute(uow, as_of, dry_run=False, advisory=True)
+    holder = f"{uow.actor}@{socket.gethostname()}:{os.getpid()}"[:120]
+    if not _take_lease(uow.db, uow.actor, holder):
+        return _in_progress(as_of, dry_run)
+    try:
+        return _compute(uow, as_of, dry_run=False, advisory=False)
+    finally:
+        _drop_lease(uow.db, uow.actor, holder)
+
+
+def _in_progress(as_of: date | None, dry_run: bool) -> dto.ReorderRun:
+    return dto.ReorderRun(
+        as_of=as_of or date.today(), dry_run=dry_run, in_progress=True, policies=0,
+        suggestions=(), orders_created=(), orders_changed=(), orders_cancelled=(),
+        summary="another reorder run is in progress; this one did nothing",
+    )  # fmt: skip
+
+
+def lease_holder(db: Database) -> str | None:
+    """Who holds the SQLite lease now, if anyone (for `kitops jobs list`)."""
+    with db.read_sessions() as session:
+        row = session.get(JobLockRow, LOCK_NAME)
+        if row is None or row.expires_at <= utcnow():
+            return None
+        return row.holder
+
+
+def _take_lease(db: Database, actor: str, holder: str) -> bool:
+    if lease_holder(db) is not None:  # a quick look that never waits for the write lock
+        return False
+    with UnitOfWork(db, actor) as uow:
+        now = utcnow()
+        row = uow.session.get(JobLockRow, LOCK_NAME)
+        if row is not None and row.expires_at > now:
+            return False
+        if row is None:
+            uow.session.add(
+                JobLockRow(name=LOCK_NAME, holder=holder, acquired_at=now, expires_at=now + LEASE)
+            )
+        else:
+            row.holder, row.acquired_at, row.expires_at = holder, now, now + LEASE
+        uow.commit()
+    return True
+
+
+def _drop_lease(db: Database, actor: str, holder: str) -> None:
+    with UnitOfWork(db, actor) as uow:
+        uow.session.execute(
+            delete(JobLockRow).where(JobLockRow.name == LOCK_NAME, JobLockRow.holder == holder)
+        )
+        uow.commit()
+
+
+_METHODS = {m.value: m for m in Method}
+
+
+@lru_cache(maxsize=4096)
+def _terms(*fields: Any) -> Terms:
+    return Terms(*fields)
+
+
+def _policies(uow: UnitOfWork) -> list[_Policy]:
+    # plain rows through the connection: 50,000 policies need no ORM bookkeeping
+    rows = uow.session.connection().execute(
+        select(
+            ReorderPolicyRow.clinic_id, LocationRow.code, ReorderPolicyRow.product_id,
+            ProductRow.sku, ReorderPolicyRow.supplier_id, SupplierRow.code, SupplierRow.currency,
+            SupplierRow.lead_time_days, ReorderPolicyRow.method, ReorderPolicyRow.min_qty,
+            ReorderPolicyRow.max_qty, ReorderPolicyRow.review_period_days,
+            ReorderPolicyRow.safety_days, ReorderPolicyRow.lead_time_days,
+            SupplierItemRow.pack_size, SupplierItemRow.min_order_qty,
+            SupplierItemRow.unit_cost_minor,
+        )
+        .join(LocationRow, LocationRow.id == ReorderPolicyRow.clinic_id)
+        .join(ProductRow, ProductRow.id == ReorderPolicyRow.product_id)
+        .join(SupplierRow, SupplierRow.id == ReorderPolicyRow.supplier_id)
+        .join(SupplierItemRow, (SupplierItemRow.supplier_id == ReorderPolicyRow.supplier_id)
+              & (SupplierItemRow.product_id == ReorderPolicyRow.product_id))
+        .where(ReorderPolicyRow.active, SupplierRow.active)
+    ).all()  # fmt: skip
+    found = []
+    for (clinic_id, clinic, product_id, sku, supplier_id, supplier, currency, supplier_lead,
+         method, low, high, review, safety, lead, pack, minimum, cost) in rows:  # fmt: skip
+        terms = _terms(_METHODS[method], lead if lead is not None else supplier_lead, review,
+                       safety, pack, minimum, low, high)  # fmt: skip
+        found.append(_Policy(clinic_id, clinic, product_id, sku, supplier_id, supplier,
+                             currency, supplier_lead, terms, cost))  # fmt: skip
+    return found
+
+
+def _on_order(uow: UnitOfWork) -> dict[tuple[int, int], int]:
+    """Units still to come on approved, sent and partly received orders, per (clinic,
+    product): ordered minus received on lines not closed."""
+    rows = uow.session.connection().execute(
+        select(
+            PurchaseOrderRow.clinic_id,
+            PurchaseOrderLineRow.product_id,
+            func.sum(PurchaseOrderLineRow.quantity - PurchaseOrderLineRow.received_qty),
+        )
+        .join(PurchaseOrderRow, PurchaseOrderRow.id == PurchaseOrderLineRow.order_id)
+        .where(
+            PurchaseOrderRow.status.in_(("approved", "sent", "partial")),
+            ~PurchaseOrderLineRow.closed,
+            PurchaseOrderLineRow.quantity > PurchaseOrderLineRow.received_qty,
+        )
+        .group_by(PurchaseOrderRow.clinic_id, PurchaseOrderLineRow.product_id)
+    )
+    return {(clinic, product): int(qty or 0) for clinic, product, qty in rows}
+
+
+@dataclass
+class _Draft:
+    order_id: int | None
+    supplier: str
+    clinic: str
+    lines: dict[int, tuple[int, int, int]]  # product → (line id, quantity, position)
+
+
+def _drafts(uow: UnitOfWork) -> dict[tuple[int, int], _Draft]:
+    drafts: dict[tuple[int, int], _Draft] = {}
+    for order_id, supplier_id, clinic_id, supplier, clinic in uow.session.execute(
+        select(PurchaseOrderRow.id, PurchaseOrderRow.supplier_id, PurchaseOrderRow.clinic_id,
+               SupplierRow.code, LocationRow.code)
+        .join(SupplierRow, SupplierRow.id == PurchaseOrderRow.supplier_id)
+        .join(LocationRow, LocationRow.id == PurchaseOrderRow.clinic_id)
+        .where(PurchaseOrderRow.status == "draft")
+    ):  # fmt: skip
+        drafts[(supplier_id, clinic_id)] = _Draft(order_id, supplier, clinic, {})
+    by_order = {d.order_id: d for d in drafts.values()}
+    if by_order:
+        for line_id, order_id, product_id, quantity, position in uow.session.connection().execute(
+            select(PurchaseOrderLineRow.id, PurchaseOrderLineRow.order_id,
+                   PurchaseOrderLineRow.product_id, PurchaseOrderLineRow.quantity,
+                   PurchaseOrderLineRow.position)
+            .join(PurchaseOrderRow, PurchaseOrderRow.id == PurchaseOrderLineRow.order_id)
+            .where(PurchaseOrderRow.status == "draft")
+        ):  # fmt: skip
+            by_order[order_id].lines[product_id] = (line_id, quantity, position)
+    return drafts
+
+
+def _explanation(policy: _Policy, s: Suggestion) -> dict[str, Any]:
+    return {
+        "method": s.method.value, "as_of": s.as_of.isoformat(),
+        "horizon_end": s.horizon_end.isoformat(), "lead_time_days": policy.terms.lead_time_days,
+        "review_period_days": policy.terms.review_period_days,
+        "safety_days": policy.terms.safety_days, "demand": s.demand, "safety": s.safety,
+        "usable": s.usable, "on_hand": s.on_hand, "expiring_unused": s.expiring_unused,
+        "on_order": s.on_order, "net": s.net, "pack_size": policy.terms.pack_size,
+        "min_order": policy.terms.min_order, "min_qty": policy.terms.min_qty,
+        "max_qty": policy.terms.max_qty, "quantity": s.quantity, "text": s.explanation,
+    }  # fmt: skip
+
+
+def _latest_clinic_day(uow: UnitOfWork) -> date:
+    from kitops.services.expiry import sweep_date
+
+    return sweep_date(uow)
+
+
+@retrying
+def _compute(
+    uow: UnitOfWork, as_of: date | None, *, dry_run: bool, advisory: bool
+) -> dto.ReorderRun:
+    with uow:
+        if advisory and not uow.session.scalar(
+            text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": ADVISORY_KEY}
+        ):
+            return _in_progress(as_of, dry_run)
+        day = as_of or _latest_clinic_day(uow)
+        policies = _policies(uow)
+        if not policies:
+            return dto.ReorderRun(
+                as_of=day, dry_run=dry_run, in_progress=False, policies=0, suggestions=(),
+                orders_created=(), orders_changed=(), orders_cancelled=(),
+                summary=f"reorder {day}: no active reorder policies (`kitops policy set`)",
+            )  # fmt: skip
+        periods = [
+            p.terms.lead_time_days + p.terms.review_period_days
+            for p in policies
+            if p.terms.method is Method.CALENDAR
+        ]
+        end = day + timedelta(days=max(periods, default=0))
+        needs, stock, margin = demand_by_id(uow, start=day, end=end, awaiting_release=True)
+        on_order = _on_order(uow)
+        drafts = _drafts(uow)
+
+        targets: dict[tuple[int, int], dict[int, tuple[int, _Policy, Suggestion]]] = defaultdict(
+            dict
+        )
+        results: list[tuple[_Policy, Suggestion]] = []
+        for policy in policies:
+            key = (policy.clinic_id, policy.product_id)
+            coming = on_order.get(key, 0)
+            required, have = needs.get(key, ()), stock.get(key, ())
+            if policy.terms.method is Method.CALENDAR:
+                if not required:
+                    continue  # no demand in the window: nothing to order (net ≤ 0)
+                suggestion = calendar_suggestion(
+                    policy.terms, day, required, have, coming, margin_days=margin
+                )
+            else:
+                in_date = sum(h.quantity for h in have if h.expiry is None or h.expiry >= day)
+                if in_date + coming >= (policy.terms.min_qty or 0):
+                    continue  # not below the minimum: nothing to order
+                suggestion = min_max_suggestion(policy.terms, day, have, coming)
+            results.append((policy, suggestion))
+            if suggestion.quantity > 0:
+                targets[(policy.supplier_id, policy.clinic_id)][policy.product_id] = (
+                    suggestion.quantity, policy, suggestion,
+                )  # fmt: skip
+
+        # what changes: draft lines of (clinic, product) pairs with a policy are the job's
+        owned = {(p.clinic_id, p.product_id): p.supplier_id for p in policies}
+        created: list[tuple[int, int]] = []
+        changed: set[tuple[int, int]] = set()
+        line_updates: list[dict[str, Any]] = []
+        line_inserts: list[tuple[tuple[int, int], int, int, _Policy, Suggestion]] = []
+        line_deletes: list[int] = []
+        change_notes: dict[tuple[int, int], list[str]] = defaultdict(list)
+        for pair, draft in drafts.items():
+            clinic_id = pair[1]
+            wanted = targets.get(pair, {})
+            for product_id, (line_id, quantity, _) in draft.lines.items():
+                if owned.get((clinic_id, product_id)) is None:
+                    continue  # no policy covers this line any more: left as it is
+                target = wanted.get(product_id)
+                if target is None:
+                    line_deletes.append(line_id)
+                    changed.add(pair)
+                    change_notes[pair].append(f"-{product_id}")
+                elif target[0] != quantity:
+                    _, policy, suggestion = target
+                    line_updates.append({
+                        "l_id": line_id, "l_qty": target[0], "l_cost": policy.unit_cost_minor,
+                        "l_need": suggestion.need_by,
+                        "l_expl": _explanation(policy, suggestion),
+                    })  # fmt: skip
+                    changed.add(pair)
+                    change_notes[pair].append(f"{policy.sku} {quantity}→{target[0]}")
+        for pair, wanted in targets.items():
+            existing = drafts.get(pair)
+            if existing is None:
+                created.append(pair)
+            for product_id, (quantity, policy, suggestion) in wanted.items():
+                if existing is None or product_id not in existing.lines:
+                    line_inserts.append((pair, product_id, quantity, policy, suggestion))
+                    if existing is not None:
+                        changed.add(pair)
+                        change_notes[pair].append(f"+{policy.sku} {quantity}")
+        emptied = [
+            pair
+            for pair in changed
+            if (draft := drafts[pair]) is not None
+            and not targets.get(pair)
+            and all(owned.get((pair[1], product_id)) is not None for product_id in draft.lines)
+        ]
+
+        by_pair = {(p.supplier_id, p.clinic_id): p for p in policies}
+        order_numbers: dict[tuple[int, int], str] = {
+            pair: po_number(d.order_id) for pair, d in drafts.items() if d.order_id is not None
+        }
+        if not dry_run and (created or changed):
+            now = utcnow()
+            for pair in created:
+                policy = by_pair[pair]
+                order = PurchaseOrderRow(
+                    supplier_id=pair[0], clinic_id=pair[1], status="draft", origin="reorder",
+                    currency=policy.currency, as_of=day,
+                    expected_on=day + timedelta(days=policy.supplier_lead), created_at=now,
+                    created_by=uow.actor, updated_at=now,
+                )  # fmt: skip
+                uow.session.add(order)
+                uow.session.flush()
+                drafts[pair] = _Draft(order.id, policy.supplier, policy.clinic, {})
+                order_numbers[pair] = po_number(order.id)
+            _write_lines(uow, drafts, line_inserts, line_updates, line_deletes)
+            for pair in emptied:
+                order_id = drafts[pair].order_id
+                uow.session.execute(
+                    update(PurchaseOrderRow)
+                    .where(PurchaseOrderRow.id == order_id)
+                    .values(status="cancelled", closed_at=now, updated_at=now,
+                            note=f"no longer needed (reorder run {day})")
+                    .execution_options(synchronize_session=False)
+                )  # fmt: skip
+            touched = [pair for pair in changed if pair not in emptied]
+            if touched:
+                uow.session.execute(
+                    update(PurchaseOrderRow)
+                    .where(PurchaseOrderRow.id.in_([drafts[p].order_id for p in touched]))
+                    .values(updated_at=now, as_of=day)
+                    .execution_options(synchronize_session=False)
+                )
+            for pair in created:
+                lines = targets[pair]
+                uow.record("po.draft", "purchase_order", order_numbers[pair],
+                           after={"supplier": drafts[pair].supplier, "clinic": drafts[pair].clinic,
+                                  "as_of": day.isoformat(),
+                                  "lines": {p.sku: q for q, p, _ in lines.values()}})  # fmt: skip
+            for pair in sorted(changed):
+                action = "po.cancel" if pair in emptied else "po.redraft"
+                notes = {"as_of": day.isoformat(), "changes": change_notes[pair]}
+                uow.record(action, "purchase_order", order_numbers[pair], after=notes)
+            uow.record("reorder.run", "database", day.isoformat(),
+                       after={"policies": len(policies), "created": len(created),
+                              "changed": len(changed) - len(emptied),
+                              "cancelled": len(emptied)})  # fmt: skip
+            uow.commit()
+
+        def name(pair: tuple[int, int]) -> str:
+            if pair in order_numbers:
+                return order_numbers[pair]
+            policy = by_pair[pair]
+            return f"new draft {policy.supplier}→{policy.clinic}"
+
+        suggestions = tuple(
+            dto.Suggestion(
+                clinic=p.clinic,
+                sku=p.sku,
+                supplier=p.supplier,
+                method=s.method.value,
+                demand=s.demand,
+                safety=s.safety,
+                usable=s.usable,
+                on_hand=s.on_hand,
+                expiring_unused=s.expiring_unused,
+                on_order=s.on_order,
+                net=s.net,
+                pack_size=p.terms.pack_size,
+                min_order=p.terms.min_order,
+                quantity=s.quantity,
+                need_by=s.need_by,
+                horizon_end=s.horizon_end,
+                explanation=s.explanation,
+                po=order_numbers.get((p.supplier_id, p.clinic_id)) if not dry_run else None,
+            )
+            for p, s in sorted(results, key=lambda r: (r[0].clinic, r[0].sku))
+            if s.quantity > 0
+        )
+        created_names = tuple(name(pair) for pair in created)
+        changed_names = tuple(sorted(name(p) for p in changed if p not in emptied))
+        cancelled_names = tuple(sorted(name(p) for p in emptied))
+        return dto.ReorderRun(
+            as_of=day, dry_run=dry_run, in_progress=False, policies=len(policies),
+            suggestions=suggestions, orders_created=created_names,
+            orders_changed=changed_names, orders_cancelled=cancelled_names,
+            summary=_summary(day, dry_run, len(policies), suggestions, created_names,
+                             changed_names, cancelled_names),
+        )  # fmt: skip
+
+
+def _write_lines(
+    uow: UnitOfWork,
+    drafts: dict[tuple[int, int], _Draft],
+    inserts: list[tuple[tuple[int, int], int, int, _Policy, Suggestion]],
+    updates: list[dict[str, Any]],
+    deletes: list[int],
+) -> None:
+    table: Table = PurchaseOrderLineRow.__table__  # type: ignore[assignment]
+    connection = uow.session.connection()
+    if deletes:
+        for start in range(0, len(deletes), 500):
+            chunk = deletes[start : start + 500]
+            connection.execute(delete(table).where(table.c.id.in_(chunk)))
+    if updates:
+        connection.execute(
+            update(table)
+            .where(table.c.id == bindparam("l_id"))
+            .values(quantity=bindparam("l_qty"), unit_cost_minor=bindparam("l_cost"),
+                    need_by=bindparam("l_need"), explanation=bindparam("l_expl")),
+            updates,
+        )  # fmt: skip
+    if inserts:
+        next_position: dict[tuple[int, int], int] = {
+            pair: max((pos for _, _, pos in d.lines.values()), default=-1) + 1
+            for pair, d in drafts.items()
+        }
+        rows = []
+        for pair, product_id, quantity, policy, suggestion in inserts:
+            position = next_position[pair]
+            next_position[pair] = position + 1
+            rows.append({
+                "order_id": drafts[pair].order_id, "product_id": product_id,
+                "position": position, "quantity": quantity, "received_qty": 0,
+                "unit_cost_minor": policy.unit_cost_minor, "need_by": suggestion.need_by,
+                "closed": False, "explanation": _explanation(policy, suggestion),
+            })  # fmt: skip
+        connection.execute(insert(table), rows)
+
+
+def _summary(
+    day: date,
+    dry_run: bool,
+    policies: int,
+    suggestions: tuple[dto.Suggestion, ...],
+    created: tuple[str, ...],
+    changed: tuple[str, ...],
+    cancelled: tuple[str, ...],
+) -> str:
+    head = f"reorder {day}{' (dry run)' if dry_run else ''}: "
+    if not (created or changed or cancelled):
+        if suggestions:
+            return head + (f"{len(suggestions)} lines to order, all already on draft orders; "
+                           f"nothing changed ({policies} policies)")  # fmt: skip
+        return head + f"nothing to order ({policies} policies checked)"
+    done = "would be " if dry_run else ""
+    parts = []
+    if created:
+        parts.append(f"{len(created)} draft orders {done}created ({', '.join(created)})")
+    if changed:
+        parts.append(f"{len(changed)} {done}changed ({', '.join(changed)})")
+    if cancelled:
+        parts.append(f"{len(cancelled)} {done}cancelled ({', '.join(cancelled)})")
+    text_ = "; ".join(parts)
+    return head + f"{text_}; {len(suggestions)} lines to order ({policies} policies)"
