@@ -15,6 +15,7 @@ from kitops.data.schema import (
     KitRow,
     LocationRow,
     LotRow,
+    OrderRow,
     PlanRow,
     ProductRow,
 )
@@ -316,6 +317,7 @@ def dispatch(
             raise Refused(f"kit {kit.serial} contains a recalled lot; it must not go out")
         if not handover and not (tracking or "").strip():
             raise InvalidInput("tracking", tracking, "give the carrier's tracking reference")
+        _refuse_unpaid(uow, kit.course_id)
         kit_lot = _kit_lot(uow, kit)
         status = "handed_over" if handover else "shipped"
         audit_id = uow.record(f"kit.{'handover' if handover else 'ship'}", "kit", kit.serial,
@@ -332,6 +334,23 @@ def dispatch(
         result = kit_dto(uow, kit)
         uow.commit()
     return result
+
+
+def _refuse_unpaid(uow: UnitOfWork, course_id: int) -> None:
+    """Stock goes to a patient only once money is confirmed: a course with an order goes
+    out when one of its orders is paid (a course without any order is billed outside
+    kitops and goes out as before)."""
+    orders = uow.session.execute(
+        select(OrderRow.id, OrderRow.status).where(
+            OrderRow.course_id == course_id, OrderRow.status != "cancelled"
+        )
+    ).all()
+    if orders and not any(status in ("paid", "partially_refunded") for _, status in orders):
+        listed = ", ".join(f"order {order_id} is {status}" for order_id, status in orders)
+        raise Refused(
+            f"course {course_id} is not paid ({listed}); its kit goes out once the payment "
+            "is confirmed"
+        )
 
 
 @retrying

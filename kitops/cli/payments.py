@@ -1,0 +1,297 @@
+"""``kitops order``, ``kitops price`` and ``kitops stripe listen|sync``.
+
+Stripe is reached only through ``kitops.payments``, imported inside the commands that
+need it; the secret key and webhook secret come from the environment and are never
+printed.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+from kitops.cli.context import Context, pass_context
+from kitops.cli.output import emit_json, emit_table, say
+
+if TYPE_CHECKING:
+    from kitops.payments.gateway import Gateway
+    from kitops.services.payments_dto import Order
+
+ORDER_STATUSES = ["open", "pending", "failed", "paid", "partially_refunded", "refunded",
+                  "cancelled"]  # fmt: skip
+
+
+def _gateway(*, need_webhook_secret: bool = False) -> Gateway:
+    from kitops.payments.stripe_gateway import StripeGateway
+
+    return StripeGateway.from_env(need_webhook_secret=need_webhook_secret)
+
+
+def _print_order(order: Order) -> None:
+    say(f"order {order.id} for course {order.course_id} ({order.patient_ref}, {order.clinic}): "
+        f"{order.status}")  # fmt: skip
+    emit_table(
+        ["line", "item", "description", "qty", "unit", "amount"],
+        [(line.line_no, line.item, line.description, line.quantity,
+          _money(line.unit_amount_minor, order.currency),
+          _money(line.amount_minor, order.currency)) for line in order.lines],
+        right=("qty", "unit", "amount"),
+    )  # fmt: skip
+    say(f"total {order.total}, paid {order.paid}, refunded {order.refunded}, "
+        f"outstanding {order.outstanding}")  # fmt: skip
+    for payment in order.payments:
+        ref = (
+            payment.intent_id
+            or payment.session_id
+            or ("(not sent yet)" if payment.status == "requested" else "(no Stripe id)")
+        )
+        text = f"payment {payment.attempt}: {payment.method} {payment.status} {ref}"
+        if payment.failure:
+            text += f" ({payment.failure})"
+        say(text)
+        if payment.url and payment.status == "pending":
+            say(f"  pay here: {payment.url}")
+    for refund in order.refunds:
+        say(f"refund {refund.refund_no}: {_money(refund.amount_minor, order.currency)} "
+            f"{refund.status}{' (applied)' if refund.applied else ''}, restock {refund.restock}"
+            + (f" {refund.refund_id}" if refund.refund_id else ""))  # fmt: skip
+    if order.kits:
+        say("kits: " + ", ".join(f"{k.serial} ({k.status})" for k in order.kits))
+    if order.note:
+        say(f"note: {order.note}")
+
+
+def _money(minor: int, currency: str) -> str:
+    from kitops.domain.money import Money
+
+    return str(Money(minor, currency))
+
+
+def _emit(order: Order, as_json: bool) -> None:
+    emit_json(order) if as_json else _print_order(order)
+
+
+# --- orders -----------------------------------------------------------------------------
+
+
+@click.group()
+def order() -> None:
+    """Orders for courses, paid through Stripe."""
+
+
+@order.command("create")
+@click.option("--course", "course_id", required=True, metavar="ID", help="The course ordered.")
+@click.option("--items", multiple=True, metavar="SKU=QTY[,...]",
+              help="Extra priced items (repeatable).")  # fmt: skip
+@click.option("--currency", metavar="CUR", help="Default: the clinic's currency.")
+@click.option("--json", "as_json", is_flag=True, help="Print the order as JSON.")
+@pass_context
+def order_create(
+    ctx: Context, course_id: str, items: tuple[str, ...], currency: str | None, as_json: bool
+) -> None:
+    """Create an order: the course's price (its plan's, or its kits'), plus extra items."""
+    from kitops.services.orders import create_order
+
+    _emit(create_order(ctx.uow(), course_id, currency=currency, items=items), as_json)
+
+
+@order.command("show")
+@click.argument("order_id", metavar="ID")
+@click.option("--json", "as_json", is_flag=True, help="Print the order as JSON.")
+@pass_context
+def order_show(ctx: Context, order_id: str, as_json: bool) -> None:
+    """An order with its lines, payments, refunds and the course's kits."""
+    from kitops.services.orders import show_order
+
+    _emit(show_order(ctx.uow(readonly=True), order_id), as_json)
+
+
+@order.command("list")
+@click.option("--clinic", metavar="LOC", help="Only this clinic's orders.")
+@click.option("--status", type=click.Choice(ORDER_STATUSES), help="Only orders in this state.")
+@click.option("--course", "course_id", metavar="ID", help="Only this course's orders.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of orders.")
+@pass_context
+def order_list(
+    ctx: Context, clinic: str | None, status: str | None, course_id: str | None, as_json: bool
+) -> None:
+    """Orders, oldest first."""
+    from kitops.services.orders import list_orders
+
+    found = list_orders(ctx.uow(readonly=True), clinic=clinic, status=status, course=course_id)
+    if as_json:
+        emit_json(found)
+        return
+    emit_table(
+        ["order", "course", "patient", "clinic", "status", "total", "paid", "refunded"],
+        [(o.id, o.course_id, o.patient_ref, o.clinic, o.status, o.total, o.paid, o.refunded)
+         for o in found],
+        right=("total", "paid", "refunded"),
+    )  # fmt: skip
+
+
+@order.command("pay")
+@click.argument("order_id", metavar="ID")
+@click.option("--payment-method", metavar="PM",
+              help="Charge this payment method now (pm_..., a card in the clinic).")  # fmt: skip
+@click.option("--confirm/--no-confirm", default=True, show_default=True,
+              help="With --payment-method: confirm now, or at the card terminal.")  # fmt: skip
+@click.option("--checkout", is_flag=True, help="A Stripe Checkout page the patient pays from home.")
+@click.option("--success-url", metavar="URL", help="With --checkout: where the patient returns.")
+@click.option("--cancel-url", metavar="URL", help="With --checkout: where 'back' goes.")
+@click.option("--json", "as_json", is_flag=True, help="Print the order as JSON.")
+@pass_context
+def order_pay(
+    ctx: Context, order_id: str, payment_method: str | None, confirm: bool, checkout: bool,
+    success_url: str | None, cancel_url: str | None, as_json: bool,
+) -> None:  # fmt: skip
+    """Take the payment. Run again after an error: it re-sends the same request (one
+    idempotency key per order and attempt), so nothing is ever charged twice."""
+    from kitops.services.orders import pay_order
+
+    gateway = _gateway()
+    result = pay_order(
+        ctx.uow(), gateway, order_id, payment_method=payment_method, confirm=confirm,
+        checkout=checkout, success_url=success_url, cancel_url=cancel_url,
+    )  # fmt: skip
+    _emit(result, as_json)
+
+
+@order.command("refund")
+@click.argument("order_id", metavar="ID")
+@click.option("--amount", metavar="AMOUNT", help="Default: everything not yet refunded.")
+@click.option("--restock", type=click.Choice(["sealed", "write-off"]),
+              help="The kits come back sealed (to stock) or opened (written off); "
+                   "cancels the course.")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Print the order as JSON.")
+@pass_context
+def order_refund(
+    ctx: Context, order_id: str, amount: str | None, restock: str | None, as_json: bool
+) -> None:
+    """Refund a paid order at Stripe; its amounts and kits change when Stripe confirms."""
+    from kitops.services.orders import refund_order
+
+    result = refund_order(ctx.uow(), _gateway(), order_id, amount=amount, restock=restock)
+    _emit(result, as_json)
+
+
+@order.command("cancel")
+@click.argument("order_id", metavar="ID")
+@click.option("--json", "as_json", is_flag=True, help="Print the order as JSON.")
+@pass_context
+def order_cancel(ctx: Context, order_id: str, as_json: bool) -> None:
+    """Cancel an unpaid order (its payment at Stripe first); held kits go back."""
+    from kitops.services.orders import cancel_order, show_order
+
+    current = show_order(ctx.uow(readonly=True), order_id)
+    at_stripe = any(p.status in ("requested", "pending") for p in current.payments)
+    _emit(cancel_order(ctx.uow(), _gateway() if at_stripe else None, order_id), as_json)
+
+
+# --- prices -----------------------------------------------------------------------------
+
+
+@click.group()
+def price() -> None:
+    """Prices of products (kits, extras) and plans (clinic courses) per currency."""
+
+
+@price.command("set")
+@click.argument("item", metavar="SKU|plan:CODE")
+@click.argument("amount")
+@click.argument("currency")
+@click.option("--json", "as_json", is_flag=True, help="Print the price as JSON.")
+@pass_context
+def price_set(ctx: Context, item: str, amount: str, currency: str, as_json: bool) -> None:
+    """Set what ITEM costs in CURRENCY (e.g. `price set KIT-HOME-6W 315.00 GBP`)."""
+    from kitops.services.orders import set_price
+
+    result = set_price(ctx.uow(), item, amount, currency)
+    emit_json(result) if as_json else say(f"{result.item} costs {result.amount}")
+
+
+@price.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of prices.")
+@pass_context
+def price_list(ctx: Context, as_json: bool) -> None:
+    """Every price."""
+    from kitops.services.orders import list_prices
+
+    found = list_prices(ctx.uow(readonly=True))
+    if as_json:
+        emit_json(found)
+        return
+    emit_table(["item", "currency", "price"], [(p.item, p.currency, p.amount) for p in found],
+               right=("price",))  # fmt: skip
+
+
+# --- Stripe events ----------------------------------------------------------------------
+
+
+@click.group()
+def stripe() -> None:
+    """Receive Stripe's events: a webhook endpoint, or a sync job for cron."""
+
+
+@stripe.command("listen")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to bind (put a TLS reverse proxy in front for Stripe).")  # fmt: skip
+@click.option("--port", default=8787, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--path", default="/stripe/webhook", show_default=True, help="The endpoint path.")
+@click.option("--max-body", default=256 * 1024, show_default=True, type=click.IntRange(1024),
+              help="Largest event body accepted, in bytes (413 above).")  # fmt: skip
+@pass_context
+def stripe_listen(ctx: Context, host: str, port: int, path: str, max_body: int) -> None:
+    """Serve the webhook endpoint until interrupted; one JSON line per request on stderr."""
+    import signal
+
+    from kitops.payments.gateway import PaymentProviderError
+    from kitops.payments.listener import WebhookServer
+    from kitops.services.payments import handle_event
+    from kitops.services.unit_of_work import DatabaseUnavailable
+
+    gateway = _gateway(need_webhook_secret=True)
+    ctx.database()  # refuse a database at the wrong schema before listening
+
+    def handle(event: object) -> str:
+        from kitops.payments.gateway import PaymentEvent
+
+        assert isinstance(event, PaymentEvent)
+        outcome = handle_event(ctx.uow(), gateway, event, source="webhook")
+        return f"{outcome.outcome}: {outcome.detail}"
+
+    server = WebhookServer(
+        host, port, verify=gateway.verify_event, handle=handle, path=path, max_body=max_body,
+        retryable=(DatabaseUnavailable, PaymentProviderError),
+    )  # fmt: skip
+
+    def stop(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    say(f"listening for Stripe events on {server.url}")
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    say("stopped")
+
+
+@stripe.command("sync")
+@pass_context
+def stripe_sync(ctx: Context) -> None:
+    """Read the Events API from the last event seen and handle what is new (the cron
+    alternative to `listen`). Prints one JSON line; exit 1 when an event could not be
+    handled (the next run starts from it again)."""
+    import json
+
+    from kitops.services.dto import as_json
+    from kitops.services.payments import sync_events
+
+    report = sync_events(ctx.uow(), _gateway())
+    click.echo(json.dumps(as_json(report), sort_keys=True))
+    if report.failed:
+        raise click.exceptions.Exit(1)
