@@ -1,0 +1,100 @@
+"""``kitops report NAME``: the manager reports, one command per registry entry.
+
+The commands are built from ``kitops.services.reports.registry`` (which loads no database
+code), so a report added there appears here with its options, its help and every format.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from kitops.cli.context import Context, pass_context
+from kitops.services.reports.registry import REPORTS, ReportSpec
+
+_EXTENSIONS = {".csv": "csv", ".json": "json", ".html": "html", ".htm": "html"}
+
+
+@click.group()
+def report() -> None:
+    """Manager reports: stock, expiring, kits, demand, cover, wastage, valuation, movements.
+
+    Every report takes --clinic, --as-of, --format table|csv|json|html and --out FILE; the
+    formats show the same numbers. --format html writes one self-contained page with charts.
+    """
+
+
+def _table_width() -> int:
+    if sys.stdout.isatty():
+        return min(100, shutil.get_terminal_size((100, 24)).columns)
+    return 100
+
+
+def _run(ctx: Context, spec: ReportSpec, params: dict[str, Any]) -> None:
+    from kitops.services.reports.formats import parse_format, render
+    from kitops.services.reports.registry import ReportRequest, run_report
+
+    out: str | None = params.pop("out")
+    fmt: str | None = params.pop("fmt")
+    if fmt is None and out:
+        fmt = _EXTENSIONS.get(Path(out).suffix.lower())
+    chosen = parse_format(fmt)
+    request = ReportRequest(
+        clinic=params.pop("clinic"),
+        as_of=params.pop("as_of"),
+        options=dict(params),
+    )
+    result = run_report(ctx.uow(readonly=True), spec.name, request)
+    content = render(result, chosen, width=100 if out else _table_width())
+    if not out:
+        click.echo(content, nl=not content.endswith("\n"))
+        return
+    try:
+        Path(out).write_text(content, encoding="utf-8")
+    except OSError as error:
+        from kitops.errors import InvalidInput
+
+        raise InvalidInput("out", out, error.strerror or "cannot be written") from None
+    click.echo(f"report {spec.name} ({chosen}) written to {out}")
+
+
+def _command(spec: ReportSpec) -> click.Command:
+    def callback(ctx: Context, **params: Any) -> None:
+        _run(ctx, spec, params)
+
+    callback.__doc__ = spec.description
+    command: Callable[..., None] = pass_context(callback)
+    options = [
+        click.option("--clinic", metavar="LOC", help="Only this clinic (default: every clinic)."),
+        click.option(
+            "--as-of",
+            "as_of",
+            metavar="YYYY-MM-DD",
+            help="The report day (default: today in the clinic's time zone).",
+        ),
+        click.option(
+            "--format",
+            "fmt",
+            metavar="table|csv|json|html",
+            help="Output format (default: table, or from the --out file's extension).",
+        ),
+        click.option("--out", metavar="FILE", help="Write to FILE instead of the terminal."),
+    ]
+    for option in spec.options:
+        flag = f"--{option.name}"
+        default = f" Default: {option.default}." if option.default else ""
+        options.append(
+            click.option(flag, option.name, metavar=option.metavar, help=option.help + default)
+        )
+    for decorate in reversed(options):
+        command = decorate(command)
+    return click.command(spec.name, help=spec.description, short_help=spec.summary)(command)
+
+
+for _spec in REPORTS.values():
+    report.add_command(_command(_spec))

@@ -1,0 +1,90 @@
+"""The frozen values a report is made of (the report DTOs).
+
+A ``Report`` holds ``Section``\\ s: a title, typed ``Column``\\ s and rows of plain cells
+(text, whole numbers, dates, ``Money``). Every output format is drawn from these cells
+and nothing else, which is what keeps the numbers of the table, the CSV, the JSON and the
+HTML page identical. ``Chart``\\ s are computed from the same rows for the HTML page (and
+for any other front end that draws). Pure Python: no database, no rendering library.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from kitops.domain.money import Money
+
+Cell = str | int | date | Money | None
+
+
+class Kind(StrEnum):
+    TEXT = "text"
+    INT = "int"  # a count of units, lines, days...: right-aligned
+    DATE = "date"
+    MONEY = "money"  # a Money: amount_minor + currency
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # the JSON field and CSV header
+    title: str  # the table and HTML header
+    kind: Kind = Kind.TEXT
+    in_table: bool = True  # False: CSV, JSON and HTML only (keeps the table in 100 columns)
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: str
+    columns: tuple[Column, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+
+    def records(self) -> list[dict[str, Cell]]:
+        return [dict(zip((c.key for c in self.columns), row, strict=True)) for row in self.rows]
+
+    def column(self, key: str) -> list[Cell]:
+        index = next(i for i, c in enumerate(self.columns) if c.key == key)
+        return [row[index] for row in self.rows]
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    values: tuple[int, ...]
+
+
+class ChartKind(StrEnum):
+    BAR = "bar"
+    STACKED_BAR = "stacked_bar"
+    LINE = "line"
+
+
+@dataclass(frozen=True)
+class Chart:
+    key: str
+    title: str
+    kind: ChartKind
+    x_labels: tuple[str, ...]
+    series: tuple[Series, ...]
+    y_title: str = "units"
+
+
+@dataclass(frozen=True)
+class Report:
+    name: str
+    title: str
+    as_of: date
+    clinic: str | None  # None: every clinic
+    parameters: tuple[tuple[str, str], ...]
+    sections: tuple[Section, ...]
+    charts: tuple[Chart, ...] = ()
+    notes: tuple[str, ...] = field(default=())
+
+    def section(self, key: str) -> Section:
+        return next(s for s in self.sections if s.key == key)
+
+
+def money_json(value: Money) -> dict[str, Any]:
+    return {"amount_minor": value.amount_minor, "currency": value.currency}

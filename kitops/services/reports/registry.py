@@ -1,0 +1,215 @@
+"""Every report, its options and the use case that builds it: one entry each.
+
+The command line turns each entry into ``kitops report NAME`` with the common options
+(``--clinic``, ``--as-of``, ``--format``, ``--out``) plus the entry's own; the TUI can
+list the same entries. Adding a report (``payments``, say) is one ``ReportSpec`` here and
+a builder function ``(uow, request) -> Report``. Builders are imported when they run, so
+reading this registry loads no database code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+from kitops.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from kitops.services.reports.model import Report
+    from kitops.services.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True)
+class ReportOption:
+    """A report's own option: ``--NAME VALUE`` on the command line, given as text."""
+
+    name: str
+    metavar: str
+    help: str
+    default: str | None = None
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    """What the caller asked for; the builder checks and parses every value."""
+
+    clinic: str | None = None
+    as_of: str | date | None = None
+    options: Mapping[str, str | None] = field(default_factory=dict)
+
+    def option(self, name: str) -> str | None:
+        return self.options.get(name)
+
+
+Builder = Callable[["UnitOfWork", ReportRequest], "Report"]
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    name: str
+    summary: str  # one line, for `kitops report --help`
+    description: str  # the command's help text
+    build: Builder
+    options: tuple[ReportOption, ...] = ()
+
+
+def _stock(uow: UnitOfWork, request: ReportRequest) -> Report:
+    from kitops.services.reports.stock import stock_report
+
+    return stock_report(uow, request)
+
+
+def _expiring(uow: UnitOfWork, request: ReportRequest) -> Report:
+    from kitops.services.reports.expiring import expiring_report
+
+    return expiring_report(uow, request)
+
+
+def _kits(uow: UnitOfWork, request: ReportRequest) -> Report:
+    from kitops.services.reports.kits import kits_report
+
+    return kits_report(uow, request)
+
+
+def _demand(uow: UnitOfWork, request: ReportRequest) -> Report:
+    from kitops.services.reports.demand import demand_report
+
+    return demand_report(uow, request)
+
+
+def _cover(uow: UnitOfWork, request: ReportRequest) -> Report:
+    from kitops.services.reports.demand import cover_report
+
+    return cover_report(uow, request)
+
+
+def _wastage(uow: UnitOfWork, request: ReportRequest) -> Report:
+    from kitops.services.reports.wastage import wastage_report
+
+    return wastage_report(uow, request)
+
+
+def _valuation(uow: UnitOfWork, request: ReportRequest) -> Report:
+    from kitops.services.reports.valuation import valuation_report
+
+    return valuation_report(uow, request)
+
+
+def _movements(uow: UnitOfWork, request: ReportRequest) -> Report:
+    from kitops.services.reports.movements import movements_report
+
+    return movements_report(uow, request)
+
+
+def _payments(uow: UnitOfWork, request: ReportRequest) -> Report:
+    from kitops.services.payments import payments_report_model
+
+    return payments_report_model(uow, request)
+
+
+WEEKS = ReportOption("weeks", "N", "How many weeks ahead, from the week of --as-of.", "12")
+
+_SPECS = (
+    ReportSpec(
+        "stock",
+        "On hand by product, lot and location, with status and days to expiry; clinic totals.",
+        "Stock on hand by clinic, product, lot and location: status (quarantine, released, "
+        "expired, recalled), days to expiry and value at cost; totals per clinic and currency.",
+        _stock,
+    ),
+    ReportSpec(
+        "expiring",
+        "Lots and kits expiring in the window, bucketed by 30 days, with value and promises.",
+        "Lots and kits on hand that expire within the window (and any already expired still "
+        "on a shelf), bucketed 0-30 / 31-60 / 61-90 days, with quantity, value at cost and "
+        "how many are already promised to a course.",
+        _expiring,
+        (ReportOption("within", "DAYS", "The window: 90, 90d or 13w.", "90d"),),
+    ),
+    ReportSpec(
+        "kits",
+        "Assembled kits by expiry against the courses needing one each week; what could be built.",
+        "Per clinic and kit: available kits by expiry bucket; the kits courses need in each "
+        "coming week and how many of those today's kits can serve (expiry-aware, as the "
+        "fulfil batch would); how many more kits loose stock would make.",
+        _kits,
+        (WEEKS,),
+    ),
+    ReportSpec(
+        "demand",
+        "Vials, stamps and kits needed per clinic and week from courses, against usable stock.",
+        "Scheduled demand per clinic and week (home kits, their components when no kit is "
+        "reserved yet, and clinic sessions) against usable stock: released and still in date "
+        "on the day of need.",
+        _demand,
+        (WEEKS,),
+    ),
+    ReportSpec(
+        "cover",
+        "Days of cover per product and clinic from scheduled demand.",
+        "Days of cover per product and clinic: how long usable stock lasts against the "
+        "scheduled demand, day by day, counting only stock still in date when it is needed.",
+        _cover,
+        (ReportOption("days", "N", "How far ahead to look for demand.", "180"),),
+    ),
+    ReportSpec(
+        "wastage",
+        "Units and value written off or expired, per month and reason; the trend.",
+        "Units and value wasted per month and reason: written off (damaged, opened, expired, "
+        "other) and expired on a shelf (on hand at the end of the lot's expiry day); the trend "
+        "of the last three months against the three before.",
+        _wastage,
+        (ReportOption("months", "N", "How many calendar months, ending with --as-of's.", "12"),),
+    ),
+    ReportSpec(
+        "valuation",
+        "Stock value at FIFO cost by lot, per clinic and currency.",
+        "Stock value at cost by lot (each lot carries the unit cost it was received at, so "
+        "every unit on hand is valued at the cost of its own receipt: FIFO by lot), per clinic "
+        "and currency, with the part that is usable.",
+        _valuation,
+    ),
+    ReportSpec(
+        "movements",
+        "The ledger extract between two dates, for audits.",
+        "Every ledger move between two dates (inclusive, UTC days), with product, lot, from, "
+        "to, quantity, reason, reference and actor, and totals per reason.",
+        _movements,
+        (
+            ReportOption("from", "YYYY-MM-DD", "First day (default: 30 days before --to)."),
+            ReportOption("to", "YYYY-MM-DD", "Last day (default: --as-of)."),
+        ),
+    ),
+    ReportSpec(
+        "payments",
+        "Orders paid, refunded and outstanding per clinic and currency.",
+        "Per clinic and currency: orders, money received (confirmed by Stripe), refunded, "
+        "net, and what unpaid orders (open, pending, failed) still owe; --from/--to bound "
+        "the orders' creation day (UTC).",
+        _payments,
+        (
+            ReportOption("from", "YYYY-MM-DD", "First day orders were created (default: all)."),
+            ReportOption("to", "YYYY-MM-DD", "Last day orders were created (default: all)."),
+        ),
+    ),
+)
+
+REPORTS: Mapping[str, ReportSpec] = MappingProxyType({spec.name: spec for spec in _SPECS})
+
+
+def run_report(uow: UnitOfWork, name: str, request: ReportRequest) -> Report:
+    """Build report ``name`` in one read-only unit of work."""
+    spec = REPORTS.get(name.strip().lower())
+    if spec is None:
+        raise InvalidInput("report", name, f"must be one of {'|'.join(REPORTS)}")
+    known = {option.name for option in spec.options}
+    for key in request.options:
+        if key not in known:
+            raise InvalidInput(key, request.options[key], f"is not an option of `report {name}`")
+    defaults = {o.name: o.default for o in spec.options}
+    given = {k: v for k, v in request.options.items() if v not in (None, "")}
+    merged = ReportRequest(request.clinic, request.as_of, {**defaults, **given})
+    return spec.build(uow, merged)
