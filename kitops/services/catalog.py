@@ -24,6 +24,7 @@ from kitops.domain.ledger import UNTRACKED_LOT_CODE, LotStatus
 from kitops.errors import Conflict
 from kitops.gs1 import parse_gtin
 from kitops.services import dto
+from kitops.services.reservation import forget_kit_needs
 from kitops.services.unit_of_work import UnitOfWork
 
 
@@ -146,6 +147,7 @@ def set_recipe_in(uow: UnitOfWork, kit_sku: str, components: list[tuple[str, int
     )
     before = {line.component.sku: line.quantity for line in uow.products.recipe(kit)}
     uow.products.replace_recipe(kit, parts)
+    forget_kit_needs(uow.session.connection(), kit.id)
     uow.session.refresh(kit)
     uow.record(
         "recipe.set", "product", kit.sku,

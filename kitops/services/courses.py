@@ -6,11 +6,12 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import joinedload
 
 from kitops.data.repositories import PostedMove
 from kitops.data.schema import (
+    CourseKitNeedRow,
     CourseRow,
     KitRow,
     LocationRow,
@@ -41,6 +42,7 @@ from kitops.services import dto
 from kitops.services.kits import expiry_margin_days, kit_dto
 from kitops.services.locations import subtree_ids
 from kitops.services.plans import get_plan, to_domain
+from kitops.services.reservation import store_kit_needs
 from kitops.services.stock import clinic_today
 from kitops.services.unit_of_work import UnitOfWork, retrying
 
@@ -65,11 +67,15 @@ def get_clinic(uow: UnitOfWork, code: str, field: str = "clinic") -> LocationRow
     return row
 
 
-def get_course(uow: UnitOfWork, course_id: int | str, *, lock: bool = False) -> CourseRow:
+def parse_course_id(course_id: int | str) -> int:
     try:
-        key = int(str(course_id).strip())
+        return int(str(course_id).strip())
     except ValueError:
         raise InvalidInput("course", course_id, "must be a course number") from None
+
+
+def get_course(uow: UnitOfWork, course_id: int | str, *, lock: bool = False) -> CourseRow:
+    key = parse_course_id(course_id)
     # the plan, its kit and recipe, and the clinic come along: every use case needs them
     stmt = (
         select(CourseRow)
@@ -105,12 +111,14 @@ def serum_per_kit(kit: ProductRow) -> tuple[int, int]:
     raise InvalidInput("recipe", kit.sku, "holds no serum vial")
 
 
-def needs_of(uow: UnitOfWork, course: CourseRow) -> list[KitNeed]:
+def needs_of(uow: UnitOfWork, course: CourseRow, *, margin: int | None = None) -> list[KitNeed]:
+    """The course's kit needs, with the expiry margin setting unless ``margin`` is given."""
     plan, calendar = calendar_of(course)
     if not plan.uses_kits or course.plan.kit_product is None:
         return []
     vial_ul, vials = serum_per_kit(course.plan.kit_product)
-    return kit_needs(plan, calendar, vial_ul, vials, expiry_margin_days(uow))
+    days = expiry_margin_days(uow) if margin is None else margin
+    return kit_needs(plan, calendar, vial_ul, vials, days)
 
 
 def course_dto(uow: UnitOfWork, course: CourseRow) -> dto.Course:
@@ -183,13 +191,47 @@ def create_course(
         uow.session.add(course)
         uow.session.flush()
         uow.session.refresh(course)
-        needs_of(uow, course)  # refuses a plan whose kit cannot serve it
+        # refuses a plan whose kit cannot serve it; stored for the one-statement fulfil
+        use = tuple(needs_of(uow, course, margin=0))
+        store_kit_needs(uow.session.connection(), course.id, use)
         uow.record("course.create", "course", str(course.id),
                    after={"patient": ref, "plan": plan.code, "clinic": clinic_row.code,
                           "start": day.isoformat(), "weekdays": course.weekdays})  # fmt: skip
         result = course_dto(uow, course)
         uow.commit()
     return result
+
+
+def store_missing_kit_needs(uow: UnitOfWork) -> int:
+    """Compute and store the kit need dates of scheduled home courses that have none
+    (courses created before they were stored, or whose kit recipe changed); returns how
+    many courses got them. Fulfilling such a course stores them too, on the way."""
+    with uow:
+        stmt = (
+            select(CourseRow)
+            .join(PlanRow, PlanRow.id == CourseRow.plan_id)
+            .where(
+                CourseRow.status == CourseStatus.SCHEDULED.value,
+                PlanRow.kit_product_id.is_not(None),
+                ~exists().where(CourseKitNeedRow.course_id == CourseRow.id),
+            )
+            .options(
+                joinedload(CourseRow.clinic),
+                joinedload(CourseRow.plan)
+                .joinedload(PlanRow.kit_product)
+                .selectinload(ProductRow.recipe)
+                .joinedload(RecipeLineRow.component),
+            )
+        )
+        count = 0
+        connection = uow.session.connection()
+        for course in uow.session.scalars(stmt).unique():
+            use = tuple(needs_of(uow, course, margin=0))
+            if use:
+                store_kit_needs(connection, course.id, use)
+                count += 1
+        uow.commit()
+    return count
 
 
 def show_course(uow: UnitOfWork, course_id: int | str) -> dto.Course:

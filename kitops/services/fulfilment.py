@@ -7,7 +7,6 @@ import bisect
 from collections import defaultdict
 from collections.abc import Hashable
 from datetime import date, timedelta
-from functools import lru_cache
 
 from sqlalchemy import ColumnElement, func, select, update
 
@@ -18,10 +17,7 @@ from kitops.domain.courses import (
     CourseStatus,
     KitNeed,
     Plan,
-    course_calendar,
     fits,
-    kit_needs,
-    parse_weekdays,
 )
 from kitops.errors import InvalidInput, Refused
 from kitops.services import dto
@@ -30,11 +26,17 @@ from kitops.services.courses import (
     get_clinic,
     get_course,
     needs_of,
+    parse_course_id,
     serum_per_kit,
 )
 from kitops.services.kits import expiry_margin_days
 from kitops.services.locations import clinic_of, subtree_ids
 from kitops.services.plans import to_domain
+from kitops.services.reservation import (
+    course_kit_needs,
+    reserve_atomically,
+    reserve_course_kits,
+)
 from kitops.services.stock import clinic_today
 from kitops.services.unit_of_work import UnitOfWork, retrying
 
@@ -43,14 +45,6 @@ ORDINALS = {1: "1st", 2: "2nd", 3: "3rd"}
 
 def ordinal(n: int) -> str:
     return ORDINALS.get(n, f"{n}th")
-
-
-@lru_cache(maxsize=4096)
-def _needs(
-    plan: Plan, start: date, weekdays: str, zone: str, vial_ul: int, vials: int, margin: int
-) -> tuple[KitNeed, ...]:
-    calendar = course_calendar(plan, start, parse_weekdays(weekdays), zone)
-    return tuple(kit_needs(plan, calendar, vial_ul, vials, margin))
 
 
 def _parse_expiries(text: str, cache: dict[str, tuple[date, ...]]) -> tuple[date, ...]:
@@ -86,7 +80,7 @@ class _Context:
         if not plan.uses_kits:
             return ()
         zone = self.locations[clinic_id].timezone or "UTC"
-        return _needs(plan, start, weekdays, zone, vial_ul, vials, self.margin)
+        return course_kit_needs(plan, start, weekdays, zone, vial_ul, vials, self.margin)
 
     def clinic_locations(self, clinic_id: int) -> list[int]:
         return [loc for loc, clinic in self.clinic_of_location.items() if clinic == clinic_id]
@@ -164,7 +158,15 @@ def fulfil_course(
     """Reserve the kit(s) of one home course at its clinic, all or nothing; a refusal
     says which vial falls short and where fitting kits are. (``today`` is accepted for
     symmetry with the batch; the course's own calendar fixes every date.)"""
+    key = parse_course_id(course_id)
+    quick = reserve_atomically(uow, key)
+    if quick is not None:
+        return quick
     with uow:
+        quick = reserve_course_kits(uow, key)
+        if quick is not None:
+            uow.commit()
+            return quick
         course = get_course(uow, course_id, lock=True)
         if course.status != CourseStatus.SCHEDULED.value:
             raise Refused(f"course {course.id} is {course.status}")
@@ -400,3 +402,29 @@ def pick_list(
                                       need.first_use))  # fmt: skip
         lines.sort(key=lambda line: (line.due, line.location, line.serial))
         return lines
+
+
+# --- payments: kits held for an order that was not paid go back -----------------------
+
+
+def release_course_kits(uow: UnitOfWork, course_id: int, *, reason: str) -> list[str]:
+    """Inside the caller's transaction: the course's reserved kits that have not gone out
+    become available again (as ``courses.cancel_course`` does, without cancelling the
+    course). Returns their serials; writes an audit row when it released any."""
+    kits = uow.session.scalars(
+        select(KitRow)
+        .where(KitRow.course_id == course_id, KitRow.status == "reserved")
+        .order_by(KitRow.course_part)
+        .with_for_update(key_share=True)
+    ).all()
+    released = []
+    for kit in kits:
+        kit.status = "available"
+        kit.course_id = None
+        kit.course_part = None
+        released.append(kit.serial)
+    if released:
+        uow.session.flush()
+        uow.record("course.release_kits", "course", str(course_id),
+                   after={"kits_released": released, "reason": reason})  # fmt: skip
+    return released

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from sqlalchemy import select
 
 from kitops.data.schema import PlanRow
@@ -31,26 +33,40 @@ DEFAULT_PLANS = [
 ]  # fmt: skip
 
 
-def _numbers(text: str, field: str) -> tuple[int, ...]:
+def plan_numbers(text: str, field: str) -> tuple[int, ...]:
     if not text.strip():
         return ()
     return tuple(sorted({parse_positive_int(part, field) for part in text.split(",")}))
 
 
-def to_domain(row: PlanRow) -> Plan:
+@lru_cache(maxsize=256)
+def plan_of(
+    code: str, name: str, per_week: int, weeks: int, serum_ul: int, administered: str,
+    kit_sku: str | None, kits_per_course: int, default_weekdays: str | None,
+    checkin_weeks: str, followup_months: str,
+) -> Plan:  # fmt: skip
+    """The domain plan of a ``plans`` row's columns (in the table's order), memoised."""
     return Plan(
-        code=row.code,
-        name=row.name,
-        applications_per_week=row.applications_per_week,
-        weeks=row.weeks,
-        serum_ul_per_application=row.serum_ul_per_application,
-        administered=Administered(row.administered),
-        kit_sku=row.kit_product.sku if row.kit_product else None,
-        kits_per_course=row.kits_per_course,
-        default_weekdays=parse_weekdays(row.default_weekdays) if row.default_weekdays else None,
-        checkin_weeks=_numbers(row.checkin_weeks, "checkin_weeks"),
-        followup_months=_numbers(row.followup_months, "followup_months"),
+        code=code,
+        name=name,
+        applications_per_week=per_week,
+        weeks=weeks,
+        serum_ul_per_application=serum_ul,
+        administered=Administered(administered),
+        kit_sku=kit_sku,
+        kits_per_course=kits_per_course,
+        default_weekdays=parse_weekdays(default_weekdays) if default_weekdays else None,
+        checkin_weeks=plan_numbers(checkin_weeks, "checkin_weeks"),
+        followup_months=plan_numbers(followup_months, "followup_months"),
     )
+
+
+def to_domain(row: PlanRow) -> Plan:
+    return plan_of(
+        row.code, row.name, row.applications_per_week, row.weeks, row.serum_ul_per_application,
+        row.administered, row.kit_product.sku if row.kit_product else None, row.kits_per_course,
+        row.default_weekdays, row.checkin_weeks, row.followup_months,
+    )  # fmt: skip
 
 
 def plan_dto(plan: Plan) -> dto.Plan:
@@ -116,8 +132,8 @@ def create_plan(
         kit_sku=kit_row.sku if kit_row else None,
         kits_per_course=int(kits) if kit_row else 0,
         default_weekdays=parse_weekdays(weekdays) if weekdays else None,
-        checkin_weeks=_numbers(checkins, "checkins"),
-        followup_months=_numbers(followups, "followups"),
+        checkin_weeks=plan_numbers(checkins, "checkins"),
+        followup_months=plan_numbers(followups, "followups"),
     )
     check_plan(plan)
     if uow.session.scalar(select(PlanRow.id).where(PlanRow.code == code)) is not None:

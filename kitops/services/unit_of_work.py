@@ -128,6 +128,45 @@ class UnitOfWork:
         if isinstance(exc, sa_exc.SQLAlchemyError):
             raise translate(exc) from exc
 
+    @property
+    def in_use(self) -> bool:
+        """True inside a ``with uow:`` block (an enclosing use case's transaction)."""
+        return self._depth > 0
+
+    def run_atomic(self, sql: str, parameters: dict[str, Any]) -> tuple[Any, ...] | None:
+        """Run one self-contained statement that does a whole use case (its checks, locks,
+        changes and audit row) outside any transaction block, on a pooled driver connection
+        in autocommit, and return its first row.
+
+        The hot path for PostgreSQL: one round trip, no ORM session. ``sql`` uses the
+        driver's ``%(name)s`` placeholders. Failures leave as the same one-line kitops
+        errors as any other database failure; nothing is written by a failed statement.
+        """
+        if self._depth:
+            raise RuntimeError("run_atomic would escape the enclosing transaction")
+        pooled = self.db.engine.raw_connection()
+        try:
+            driver = pooled.driver_connection
+            assert driver is not None
+            driver.autocommit = True
+            try:
+                with driver.cursor() as cursor:
+                    cursor.execute(sql, parameters)
+                    row = cursor.fetchone()
+            finally:
+                if not driver.closed:
+                    driver.autocommit = False
+            return tuple(row) if row is not None else None
+        except self.db.engine.dialect.loaded_dbapi.Error as error:
+            if self.db.engine.dialect.is_disconnect(error, pooled, None):
+                pooled.invalidate(error)
+            wrapped = sa_exc.DBAPIError.instance(
+                sql, parameters, error, self.db.engine.dialect.loaded_dbapi.Error
+            )
+            raise translate(wrapped) from error
+        finally:
+            pooled.close()
+
     def commit(self) -> None:
         if self.readonly:
             raise RuntimeError("a read-only unit of work cannot commit")
