@@ -20,11 +20,11 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $@ $(VENV)/.installed-run
 
-## run: install, migrate the database, load the demo data when it is empty, start kitops
+## run: install, migrate the database, load the demo data when it is empty, start the terminal UI
 run: $(VENV)/.installed-run
 	$(BIN)/kitops db upgrade
 	$(BIN)/kitops demo --if-empty
-	$(BIN)/kitops stock
+	$(BIN)/kitops tui
 
 ## test: lint, type-check and run the whole suite (PostgreSQL too when one answers locally)
 test: $(VENV)/.installed-test lint typecheck pytest

@@ -57,3 +57,29 @@ def test_only_the_payments_adapter_imports_stripe():
         if "payments" in path.parts:
             continue
         assert "import stripe" not in path.read_text(encoding="utf-8"), path
+
+
+def test_the_tui_command_loads_textual_only_when_it_runs():
+    code = (
+        "import sys\n"
+        "from kitops.cli import run\n"
+        "run(['tui', '--help'])\n"
+        "print('loaded:' + ','.join(m for m in ('textual', 'tui.app') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert out.splitlines()[-1] == "loaded:"
+
+
+def test_the_tui_paints_its_first_screen_before_loading_the_orm():
+    """The app shell and the dashboard import no SQLAlchemy: the database opens in a
+    worker thread while the first frame paints."""
+    code = (
+        "import sys, tui.app, tui.screens.dashboard; "
+        "print(','.join(m for m in ('sqlalchemy', 'kitops.data') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert out == ""

@@ -1,0 +1,915 @@
+"""What the stockroom screens ask for that the command line does not: the day's work per
+clinic, pages of long lists filtered and sorted in the query, previews shown before a
+change is confirmed (a scanned label, an assembly's shortfall, a course calendar), the
+choices a form offers, and a handle on the open database.
+
+Every function is one unit of work, like the other services; the read-only ones never
+commit. Other services are composed inside the same transaction (a nested ``with uow``
+joins the outer one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import ColumnElement, case, func, or_, select
+
+from kitops.data.schema import (
+    AuditRow,
+    CourseRow,
+    KitRow,
+    LocationRow,
+    LotRow,
+    PlanRow,
+    ProductRow,
+    StockBalanceRow,
+)
+from kitops.domain.catalog import ProductKind, parse_positive_int
+from kitops.domain.courses import (
+    Administered,
+    CourseStatus,
+    KitNeed,
+    applications_per_vial,
+    course_calendar,
+    format_weekdays,
+    parse_weekdays,
+    weekdays_for,
+)
+from kitops.domain.ledger import LotStatus, parse_date
+from kitops.domain.locations import PHYSICAL_KINDS, LocationKind
+from kitops.domain.stock_rules import WriteOffReason
+from kitops.errors import InvalidInput
+from kitops.services import dashboard_dto as view
+from kitops.services import dto
+from kitops.services.locations import clinic_of, subtree_ids
+from kitops.services.stock import clinic_today, effective_status
+from kitops.services.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from kitops.data.engine import Database
+
+PAGE_SIZE = 200
+EXPIRY_BUCKETS = (30, 60, 90)
+ACTIVITY_LINES = 8
+
+
+class Stockroom:
+    """An open database and the person acting on it, for a long-running front end
+    (the terminal UI): hands out one unit of work per use case."""
+
+    def __init__(self, db: Database, actor: str) -> None:
+        self._db = db
+        self.actor = actor
+
+    @classmethod
+    def open(cls, url: str | None, actor: str) -> Stockroom:
+        """Open the database the way the command line does (``--db``, then
+        ``KITOPS_DATABASE_URL``, then the user data folder) and refuse a schema that is
+        not at this code's head."""
+        from kitops.data.engine import open_database, resolve_url
+        from kitops.data.migrate import ensure_current
+
+        db = open_database(resolve_url(url))
+        try:
+            ensure_current(db)
+        except BaseException:
+            db.dispose()
+            raise
+        return cls(db, actor)
+
+    @property
+    def display_url(self) -> str:
+        return self._db.display_url
+
+    @property
+    def label(self) -> str:
+        """A short name for a status line: the backend and the database's name."""
+        url = self._db.engine.url
+        name = (url.database or "").replace("\\", "/").rsplit("/", 1)[-1]
+        backend = "SQLite" if self._db.is_sqlite else "PostgreSQL"
+        return f"{backend} {name}".strip()
+
+    def reading(self) -> UnitOfWork:
+        return UnitOfWork(self._db, self.actor, readonly=True)
+
+    def writing(self) -> UnitOfWork:
+        return UnitOfWork(self._db, self.actor)
+
+    def close(self) -> None:
+        self._db.dispose()
+
+
+# --- choices -------------------------------------------------------------------------
+
+
+def choices(uow: UnitOfWork) -> view.Choices:
+    from kitops.services.kits import KIT_STATUSES
+
+    with uow:
+        rows = uow.locations.all()
+        by_id = {row.id: row for row in rows}
+        places = []
+        for row in sorted(rows, key=lambda r: r.code):
+            if LocationKind(row.kind) in PHYSICAL_KINDS and row.active:
+                clinic = clinic_of(row, by_id)
+                places.append(
+                    view.Place(row.code, row.name, row.kind, clinic.code if clinic else None)
+                )
+        clinics = tuple(
+            view.Named(row.code, row.name)
+            for row in sorted(rows, key=lambda r: r.code)
+            if row.kind == LocationKind.CLINIC.value and row.active
+        )
+        kits = tuple(
+            view.Named(row.sku, row.name)
+            for row in uow.session.scalars(
+                select(ProductRow)
+                .where(ProductRow.kind == ProductKind.KIT.value, ProductRow.active)
+                .order_by(ProductRow.sku)
+            )
+        )
+        plans = tuple(
+            view.Named(code, name)
+            for code, name in uow.session.execute(
+                select(PlanRow.code, PlanRow.name).where(PlanRow.active).order_by(PlanRow.code)
+            )
+        )
+    return view.Choices(
+        clinics=clinics,
+        places=tuple(places),
+        kit_recipes=kits,
+        plans=plans,
+        write_off_reasons=tuple(r.value for r in WriteOffReason),
+        kit_statuses=KIT_STATUSES,
+        course_statuses=tuple(s.value for s in CourseStatus),
+    )
+
+
+# --- dashboard -----------------------------------------------------------------------
+
+
+def overview(
+    uow: UnitOfWork,
+    *,
+    clinic: str | None = None,
+    today: date | None = None,
+    due_days: int = 14,
+    pick_days: int = 7,
+) -> view.Dashboard:
+    """The day's work per clinic: kits on hand and what to assemble, kits to pick and
+    ship, course kits due in ``due_days`` (with the kit the batch would give each, or why
+    none fits), lots awaiting release, lots expiring in 30/60/90 days, and the latest
+    entries of the audit log. Reads only."""
+    from kitops.services.courses import get_clinic
+    from kitops.services.fulfilment import pick_list
+
+    with uow:
+        locations = uow.locations.all()
+        clinics = (
+            [get_clinic(uow, clinic)]
+            if clinic
+            else [row for row in locations if row.kind == LocationKind.CLINIC.value and row.active]
+        )
+        clinics.sort(key=lambda row: row.code)
+        days = {row.id: today or clinic_today(row.timezone) for row in clinics}
+        due = _due_needs(uow, clinics, days, due_days)
+        subtrees = {row.id: subtree_ids(row, locations) for row in clinics}
+        clinic_of_place = {place: cid for cid, places in subtrees.items() for place in places}
+        quarantine = _quarantine(uow, clinic_of_place)
+        expiry = _expiry_buckets(uow, clinic_of_place, max(days.values(), default=date.today()))
+        work = []
+        for row in clinics:
+            day = days[row.id]
+            places = subtrees[row.id]
+            work.append(
+                view.ClinicWork(
+                    clinic=row.code,
+                    name=row.name,
+                    today=day,
+                    kits=_kit_stock(uow, row, places, locations, due.get(row.id, []), day),
+                    to_pick=tuple(pick_list(uow, row.code, on=day, days=pick_days)),
+                    due=tuple(due.get(row.id, [])),
+                    quarantine=tuple(quarantine.get(row.id, [])),
+                    expiry=expiry.get(row.id, ()),
+                )
+            )
+        activity = tuple(
+            view.Activity(r.at, r.actor, r.action, r.entity, r.entity_key)
+            for r in uow.session.scalars(
+                select(AuditRow).order_by(AuditRow.id.desc()).limit(ACTIVITY_LINES)
+            )
+        )
+    return view.Dashboard(due_days, pick_days, tuple(work), activity)
+
+
+def _due_needs(
+    uow: UnitOfWork, clinics: list[LocationRow], days: dict[int, date], within: int
+) -> dict[int, list[view.DueNeed]]:
+    """The batch assignment's answer for kits due in the window, without reserving."""
+    from kitops.domain.assignment import KitOffer, NeedRequest, assign
+    from kitops.services.fulfilment import _Context, _Explainer, _parse_expiries
+
+    ctx = _Context(uow)
+    kit_plans = [pid for pid, (plan, kit, _, _) in ctx.plans.items() if plan.uses_kits and kit]
+    if not kit_plans or not clinics:
+        return {}
+    horizon = {cid: day + timedelta(days=within) for cid, day in days.items()}
+    courses = uow.session.execute(
+        select(
+            CourseRow.id,
+            CourseRow.patient_ref,
+            CourseRow.clinic_id,
+            CourseRow.plan_id,
+            CourseRow.start_date,
+            CourseRow.weekdays,
+        )
+        .where(
+            CourseRow.status == CourseStatus.SCHEDULED.value,
+            CourseRow.plan_id.in_(kit_plans),
+            CourseRow.clinic_id.in_(list(days)),
+            CourseRow.start_date <= max(horizon.values()),
+        )
+        .order_by(CourseRow.id)
+    ).all()
+    held = {
+        (course_id, part)
+        for course_id, part in uow.session.execute(
+            select(KitRow.course_id, KitRow.course_part).where(
+                KitRow.course_id.in_([c[0] for c in courses])
+            )
+        )
+    }
+    requests: list[NeedRequest] = []
+    facts: dict[tuple[int, int], tuple[int, str, int, int, KitNeed]] = {}
+    for course_id, patient, clinic_id, plan_id, start, weekdays in courses:
+        product_id = ctx.plans[plan_id][1]
+        assert product_id is not None
+        for need in ctx.needs(plan_id, start, weekdays, clinic_id):
+            if (course_id, need.part) in held or need.first_use > horizon[clinic_id]:
+                continue
+            key = (course_id, need.part)
+            requests.append(NeedRequest(key, (clinic_id, product_id), need))
+            facts[key] = (course_id, patient, clinic_id, product_id, need)
+    cache: dict[str, tuple[date, ...]] = {}
+    kit_rows = uow.session.execute(
+        select(
+            KitRow.id, KitRow.serial, KitRow.location_id, KitRow.product_id, KitRow.vial_expiries
+        ).where(KitRow.status == "available", ~KitRow.recalled)
+    ).all()
+    offers, serials, free = [], {}, {}
+    for kit_id, serial, location_id, product_id, vials in kit_rows:
+        parsed = _parse_expiries(vials, cache)
+        serials[kit_id] = serial
+        free[kit_id] = (location_id, product_id, parsed)
+        kit_clinic = ctx.clinic_of_location.get(location_id)
+        if kit_clinic is not None:
+            offers.append(KitOffer(kit_id, (kit_clinic, product_id), parsed))
+    result = assign(requests, offers)
+    explainer = _Explainer(
+        ctx, [f for kit_id, f in free.items() if kit_id not in set(result.served.values())]
+    )
+    found: dict[int, list[view.DueNeed]] = {}
+    for key, (course_id, patient, clinic_id, product_id, need) in facts.items():
+        served_kit = result.served.get(key)
+        reason = None
+        if served_kit is None:
+            reason = explainer.why(course_id, clinic_id, need, product_id)
+        found.setdefault(clinic_id, []).append(
+            view.DueNeed(
+                course_id=course_id,
+                patient_ref=patient,
+                part=need.part,
+                first_use=need.first_use,
+                needed_until=need.last_needed,
+                kit=serials[served_kit] if served_kit is not None else None,
+                reason=reason,
+            )
+        )
+    for lines in found.values():
+        lines.sort(key=lambda n: (n.first_use, n.course_id, n.part))
+    return found
+
+
+def _kit_stock(
+    uow: UnitOfWork,
+    clinic: LocationRow,
+    places: set[int],
+    locations: Sequence[LocationRow],
+    due: list[view.DueNeed],
+    day: date,
+) -> tuple[view.KitStock, ...]:
+    counts: dict[tuple[str, str], int] = {
+        (sku, status): int(n)
+        for sku, status, n in uow.session.execute(
+            select(ProductRow.sku, KitRow.status, func.count())
+            .join(ProductRow, ProductRow.id == KitRow.product_id)
+            .where(KitRow.location_id.in_(places), KitRow.status.in_(("available", "reserved")))
+            .group_by(ProductRow.sku, KitRow.status)
+        )
+    }
+    kit_of_course = dict(
+        uow.session.execute(
+            select(CourseRow.id, ProductRow.sku)
+            .join(PlanRow, PlanRow.id == CourseRow.plan_id)
+            .join(ProductRow, ProductRow.id == PlanRow.kit_product_id)
+            .where(CourseRow.id.in_([n.course_id for n in due]))
+        ).all()
+    )
+    unserved: dict[str, int] = {}
+    for need in due:
+        if need.kit is None:
+            sku = kit_of_course[need.course_id]
+            unserved[sku] = unserved.get(sku, 0) + 1
+    # kits are assembled where the serum is kept: the clinic's first fridge
+    fridges = sorted(
+        (row for row in locations if row.id in places and row.kind == LocationKind.FRIDGE.value),
+        key=lambda row: row.code,
+    )
+    at = fridges[0] if fridges else clinic
+    skus = sorted({sku for sku, _ in counts} | set(unserved))
+    result = []
+    for sku in skus:
+        could = _could_assemble(uow, sku, at, day)
+        result.append(
+            view.KitStock(
+                sku=sku,
+                available=counts.get((sku, "available"), 0),
+                reserved=counts.get((sku, "reserved"), 0),
+                unserved_needs=unserved.get(sku, 0),
+                could_assemble=could,
+                assemble_at=at.code,
+            )
+        )
+    return tuple(result)
+
+
+def _usable_components(
+    uow: UnitOfWork, kit: ProductRow, location_id: int, fresh_until: date
+) -> dict[int, int]:
+    """Units of each recipe component at one place that assembly may use: released and
+    in date until ``fresh_until`` (summed in SQL: a fridge may hold thousands of lots)."""
+    components = [line.component.id for line in kit.recipe]
+    rows = uow.session.execute(
+        select(StockBalanceRow.product_id, func.sum(StockBalanceRow.quantity))
+        .join(LotRow, LotRow.id == StockBalanceRow.lot_id)
+        .where(
+            StockBalanceRow.location_id == location_id,
+            StockBalanceRow.product_id.in_(components),
+            StockBalanceRow.quantity > 0,
+            LotRow.status == LotStatus.RELEASED.value,
+            or_(LotRow.expiry.is_(None), LotRow.expiry >= fresh_until),
+        )
+        .group_by(StockBalanceRow.product_id)
+    ).all()
+    return {product_id: int(qty) for product_id, qty in rows}
+
+
+def _could_assemble(uow: UnitOfWork, sku: str, location: LocationRow, day: date) -> int:
+    from kitops.services.kits import default_min_shelf_life, kit_product
+
+    kit = kit_product(uow, sku)
+    fresh_until = day + timedelta(days=default_min_shelf_life(uow, kit))
+    usable = _usable_components(uow, kit, location.id, fresh_until)
+    return min(
+        (usable.get(line.component.id, 0) // line.quantity for line in kit.recipe), default=0
+    )
+
+
+def _quarantine(
+    uow: UnitOfWork, clinic_of_place: dict[int, int]
+) -> dict[int, list[view.QuarantinedLot]]:
+    """Lots on hand in quarantine, per clinic, found from the (few) quarantined lots."""
+    quarantined = select(LotRow.id).where(LotRow.status == LotStatus.QUARANTINE.value)
+    rows = uow.session.execute(
+        select(
+            StockBalanceRow.location_id,
+            ProductRow.sku,
+            LotRow.code,
+            LotRow.expiry,
+            StockBalanceRow.quantity,
+        )
+        .join(LotRow, LotRow.id == StockBalanceRow.lot_id)
+        .join(ProductRow, ProductRow.id == StockBalanceRow.product_id)
+        .where(StockBalanceRow.lot_id.in_(quarantined), StockBalanceRow.quantity > 0)
+    ).all()
+    units: dict[tuple[int, str, str, date | None], int] = {}
+    for location_id, sku, code, expiry, quantity in rows:
+        clinic = clinic_of_place.get(location_id)
+        if clinic is not None:
+            key = (clinic, sku, code, expiry)
+            units[key] = units.get(key, 0) + quantity
+    found: dict[int, list[view.QuarantinedLot]] = {}
+    for (clinic, sku, code, expiry), quantity in sorted(
+        units.items(), key=lambda item: (item[0][3] or date.max, item[0][2])
+    ):
+        found.setdefault(clinic, []).append(view.QuarantinedLot(sku, code, expiry, quantity))
+    return found
+
+
+def _expiry_buckets(
+    uow: UnitOfWork, clinic_of_place: dict[int, int], day: date
+) -> dict[int, tuple[view.ExpiryBucket, ...]]:
+    """Per clinic, lots still on hand past expiry (bucket 0) and expiring within 30, 60
+    and 90 days: one aggregate over the balances, so 100,000 lots cost one scan. The
+    day is the latest clinic date (as the expiry sweep counts)."""
+    edges = [(0, LotRow.expiry < day)]
+    previous = day
+    for within in EXPIRY_BUCKETS:
+        upper = day + timedelta(days=within)
+        edges.append((within, LotRow.expiry.between(previous, upper)))
+        previous = upper + timedelta(days=1)
+    bucket = case(*[(condition, within) for within, condition in edges], else_=-1)
+    rows = uow.session.execute(
+        select(
+            StockBalanceRow.location_id, bucket, StockBalanceRow.lot_id, StockBalanceRow.quantity
+        )
+        .join(LotRow, LotRow.id == StockBalanceRow.lot_id)
+        .where(
+            StockBalanceRow.quantity > 0,
+            LotRow.expiry < day + timedelta(days=EXPIRY_BUCKETS[-1] + 1),
+            LotRow.status.in_(
+                (LotStatus.RELEASED.value, LotStatus.QUARANTINE.value, LotStatus.EXPIRED.value)
+            ),
+        )
+    ).all()
+    lots: dict[tuple[int, int], set[int]] = {}
+    units: dict[tuple[int, int], int] = {}
+    for location_id, within, lot_id, quantity in rows:
+        clinic = clinic_of_place.get(location_id)
+        if clinic is None:
+            continue
+        key = (clinic, int(within))
+        lots.setdefault(key, set()).add(lot_id)
+        units[key] = units.get(key, 0) + quantity
+    return {
+        clinic: tuple(
+            view.ExpiryBucket(w, len(lots.get((clinic, w), ())), units.get((clinic, w), 0))
+            for w in (0, *EXPIRY_BUCKETS)
+        )
+        for clinic in set(clinic_of_place.values())
+    }
+
+
+# --- stock ---------------------------------------------------------------------------
+
+STOCK_SORTS = ("expiry", "location", "sku", "lot", "status", "quantity")
+STOCK_SHOWS = ("all", "usable", "quarantine", "expired", "recalled", "expiring")
+
+
+def _like(text: str) -> str:
+    escaped = text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def stock_page(
+    uow: UnitOfWork,
+    *,
+    clinic: str | None = None,
+    search: str = "",
+    show: str = "all",
+    sort: str = "expiry",
+    descending: bool = False,
+    offset: int = 0,
+    limit: int = PAGE_SIZE,
+    today: date | None = None,
+) -> view.StockPage:
+    """One page of stock on hand per lot and location, filtered and sorted in the query.
+
+    ``search`` matches SKU, product name, lot code, location code and lot status;
+    ``show`` narrows to usable, quarantined, expired (including released lots past their
+    day), recalled, or usable lots expiring within 90 days."""
+    from kitops.services.courses import get_clinic
+
+    if sort not in STOCK_SORTS:
+        raise InvalidInput("sort", sort, f"must be one of {'|'.join(STOCK_SORTS)}")
+    if show not in STOCK_SHOWS:
+        raise InvalidInput("show", show, f"must be one of {'|'.join(STOCK_SHOWS)}")
+    with uow:
+        locations = uow.locations.all()
+        by_id = {row.id: row for row in locations}
+        clinics = {row.id: clinic_of(row, by_id) for row in locations}
+        zones = {row_id: (c.timezone if c else None) for row_id, c in clinics.items()}
+        days = {zone: today or clinic_today(zone) for zone in set(zones.values())}
+        day = today or min(days.values(), default=date.today())
+        conditions: list[ColumnElement[bool]] = [StockBalanceRow.quantity > 0]
+        if clinic:
+            root = get_clinic(uow, clinic)
+            conditions.append(StockBalanceRow.location_id.in_(subtree_ids(root, locations)))
+        if search.strip():
+            pattern = _like(search)
+            conditions.append(
+                or_(
+                    func.lower(ProductRow.sku).like(pattern, escape="\\"),
+                    func.lower(ProductRow.name).like(pattern, escape="\\"),
+                    func.lower(LotRow.code).like(pattern, escape="\\"),
+                    func.lower(LocationRow.code).like(pattern, escape="\\"),
+                    func.lower(LotRow.status).like(pattern, escape="\\"),
+                )
+            )
+        released = LotRow.status == LotStatus.RELEASED.value
+        in_date = or_(LotRow.expiry.is_(None), LotRow.expiry >= day)
+        if show == "usable":
+            conditions += [released, in_date]
+        elif show == "quarantine":
+            conditions.append(LotRow.status == LotStatus.QUARANTINE.value)
+        elif show == "expired":
+            conditions.append(
+                or_(LotRow.status == LotStatus.EXPIRED.value, (released & (LotRow.expiry < day)))
+            )
+        elif show == "recalled":
+            conditions.append(LotRow.status == LotStatus.RECALLED.value)
+        elif show == "expiring":
+            conditions += [released, LotRow.expiry.between(day, day + timedelta(days=90))]
+
+        def joined(stmt: Any) -> Any:  # a Select of any columns, with the joins and filters
+            return (
+                stmt.join(LotRow, LotRow.id == StockBalanceRow.lot_id)
+                .join(ProductRow, ProductRow.id == StockBalanceRow.product_id)
+                .join(LocationRow, LocationRow.id == StockBalanceRow.location_id)
+                .where(*conditions)
+            )
+
+        total = uow.session.scalar(joined(select(func.count()).select_from(StockBalanceRow)))
+        column = {
+            "expiry": LotRow.expiry,
+            "location": LocationRow.code,
+            "sku": ProductRow.sku,
+            "lot": LotRow.code,
+            "status": LotRow.status,
+            "quantity": StockBalanceRow.quantity,
+        }[sort]
+        primary = column.desc() if descending else column.asc()
+        tiebreak = [LotRow.expiry.asc().nulls_last(), ProductRow.sku, LotRow.code, LocationRow.code]
+        stmt = joined(
+            select(
+                StockBalanceRow.location_id,
+                StockBalanceRow.quantity,
+                LotRow.code,
+                LotRow.expiry,
+                LotRow.status,
+                ProductRow.sku,
+                ProductRow.name,
+            ).select_from(StockBalanceRow)
+        )
+        rows = uow.session.execute(
+            stmt.order_by(primary.nulls_last(), *tiebreak)
+            .offset(max(0, offset))
+            .limit(max(1, min(limit, 1000)))
+        ).all()
+        lines = []
+        for location_id, quantity, code, expiry, status, sku, name in rows:
+            place_clinic = clinics[location_id]
+            local = today or days[zones[location_id]]
+            lines.append(
+                dto.StockLine(
+                    clinic=place_clinic.code if place_clinic else None,
+                    location=by_id[location_id].code,
+                    sku=sku,
+                    product=name,
+                    lot=code,
+                    expiry=expiry,
+                    days_to_expiry=None if expiry is None else (expiry - local).days,
+                    status=effective_status(status, expiry, local),
+                    available=status == LotStatus.RELEASED.value
+                    and (expiry is None or expiry >= local),
+                    quantity=quantity,
+                )
+            )
+    return view.StockPage(tuple(lines), int(total or 0), max(0, offset))
+
+
+def set_lot_status(
+    uow: UnitOfWork,
+    code: str,
+    status: str,
+    *,
+    sku: str | None = None,
+    reason: str | None = None,
+    today: date | None = None,
+) -> dto.LotDetail:
+    """Release, quarantine or recall a lot (``lot release|quarantine|recall``)."""
+    from kitops.services.lots import change_status
+
+    allowed = (LotStatus.RELEASED, LotStatus.QUARANTINE, LotStatus.RECALLED)
+    try:
+        target = LotStatus(status)
+    except ValueError:
+        target = None
+    if target not in allowed:
+        raise InvalidInput("status", status, "must be released, quarantine or recalled")
+    assert target is not None
+    return change_status(uow, code, target, reason=reason, sku=sku, today=today)
+
+
+def count_lot(
+    uow: UnitOfWork, location: str, sku: str, lot: str, counted: int | str
+) -> dto.CountReport:
+    """Count one lot at one place: the difference becomes a count adjustment."""
+    from kitops.services.operations import CountedLine, count
+
+    return count(uow, location, [CountedLine(1, sku, lot, counted)])
+
+
+# --- receive -------------------------------------------------------------------------
+
+
+def read_label(uow: UnitOfWork, scan: str) -> view.ScannedLabel:
+    """What a scanned GS1 label says, matched to the catalogue: nothing is written."""
+    from kitops.gs1 import parse_scan
+
+    label = parse_scan(scan)
+    with uow:
+        product = uow.products.by_gtin(label.gtin)
+        if product is None:
+            raise InvalidInput("scan", label.gtin, "no product in the catalogue has this GTIN")
+        if product.kind == ProductKind.KIT.value:
+            raise InvalidInput("scan", product.sku, "kits are assembled, not received")
+        known = uow.lots.find(product.id, label.lot) if label.lot else None
+        return view.ScannedLabel(
+            sku=product.sku,
+            product=product.name,
+            gtin=label.gtin,
+            lot=label.lot,
+            expiry=label.expiry,
+            count=label.count,
+            serial=label.serial,
+            lot_tracked=product.lot_tracked,
+            known_lot_status=known.status if known else None,
+            known_lot_expiry=known.expiry if known else None,
+        )
+
+
+# --- kits ----------------------------------------------------------------------------
+
+
+def assembly_preview(
+    uow: UnitOfWork,
+    recipe: str,
+    quantity: int | str,
+    location: str,
+    *,
+    today: date | None = None,
+) -> view.AssemblyPreview:
+    """What assembling ``quantity`` kits at ``location`` would take, component by
+    component, and how many the usable stock allows: the shortfall before confirming."""
+    from kitops.services.kits import default_min_shelf_life, kit_product
+    from kitops.services.operations import local_today, physical_location
+
+    count = parse_positive_int(quantity, "qty")
+    with uow:
+        kit = kit_product(uow, recipe)
+        place = physical_location(uow, location)
+        day = today or local_today(uow, place)
+        shelf = default_min_shelf_life(uow, kit)
+        fresh_until = day + timedelta(days=shelf)
+        usable = _usable_components(uow, kit, place.id, fresh_until)
+        components = tuple(
+            view.ComponentShortfall(
+                sku=line.component.sku,
+                per_kit=line.quantity,
+                needed=line.quantity * count,
+                usable=usable.get(line.component.id, 0),
+            )
+            for line in kit.recipe
+        )
+        return view.AssemblyPreview(
+            sku=kit.sku,
+            location=place.code,
+            quantity=count,
+            possible=min((c.usable // c.per_kit for c in components), default=0),
+            min_shelf_life_days=shelf,
+            fresh_until=fresh_until,
+            components=components,
+        )
+
+
+def kits_page(
+    uow: UnitOfWork,
+    *,
+    clinic: str | None = None,
+    status: str | None = None,
+    search: str = "",
+    offset: int = 0,
+    limit: int = PAGE_SIZE,
+) -> view.KitPage:
+    """One page of kits, earliest expiry first (components left out: ``show_kit``)."""
+    from kitops.services.courses import get_clinic
+    from kitops.services.kits import KIT_STATUSES
+
+    if status and status not in KIT_STATUSES:
+        raise InvalidInput("status", status, f"must be one of {'|'.join(KIT_STATUSES)}")
+    with uow:
+        locations = uow.locations.all()
+        by_id = {row.id: row for row in locations}
+        conditions: list[ColumnElement[bool]] = []
+        if clinic:
+            root = get_clinic(uow, clinic)
+            conditions.append(KitRow.location_id.in_(subtree_ids(root, locations)))
+        if status:
+            conditions.append(KitRow.status == status)
+        if search.strip():
+            pattern = _like(search)
+            conditions.append(
+                or_(
+                    func.lower(KitRow.serial).like(pattern, escape="\\"),
+                    func.lower(ProductRow.sku).like(pattern, escape="\\"),
+                    func.lower(CourseRow.patient_ref).like(pattern, escape="\\"),
+                    func.lower(LocationRow.code).like(pattern, escape="\\"),
+                )
+            )
+        base = (
+            select(func.count())
+            .select_from(KitRow)
+            .join(ProductRow, ProductRow.id == KitRow.product_id)
+            .join(LocationRow, LocationRow.id == KitRow.location_id)
+            .outerjoin(CourseRow, CourseRow.id == KitRow.course_id)
+            .where(*conditions)
+        )
+        total = uow.session.scalar(base) or 0
+        rows = uow.session.execute(
+            base.with_only_columns(
+                KitRow.serial,
+                ProductRow.sku,
+                KitRow.location_id,
+                KitRow.expiry,
+                KitRow.status,
+                KitRow.recalled,
+                KitRow.course_id,
+                KitRow.course_part,
+                CourseRow.patient_ref,
+                KitRow.tracking,
+            )
+            .order_by(KitRow.expiry, KitRow.serial)
+            .offset(max(0, offset))
+            .limit(max(1, min(limit, 1000)))
+        ).all()
+        kits = []
+        for (
+            serial,
+            sku,
+            location_id,
+            expiry,
+            kit_status,
+            recalled,
+            course,
+            part,
+            ref,
+            tracking,
+        ) in rows:
+            place = by_id[location_id]
+            owner = clinic_of(place, by_id)
+            kits.append(
+                dto.Kit(
+                    serial=serial,
+                    sku=sku,
+                    location=place.code,
+                    clinic=owner.code if owner else None,
+                    expiry=expiry,
+                    status=kit_status,
+                    recalled=recalled,
+                    course_id=course,
+                    course_part=part,
+                    patient_ref=ref,
+                    tracking=tracking,
+                    components=(),
+                )
+            )
+    return view.KitPage(tuple(kits), int(total), max(0, offset))
+
+
+# --- courses -------------------------------------------------------------------------
+
+
+def courses_page(
+    uow: UnitOfWork,
+    *,
+    clinic: str | None = None,
+    status: str | None = None,
+    search: str = "",
+    offset: int = 0,
+    limit: int = PAGE_SIZE,
+) -> view.CoursePage:
+    """One page of courses, soonest start first, with how many kits each holds."""
+    from kitops.services.courses import get_clinic
+
+    with uow:
+        conditions: list[ColumnElement[bool]] = []
+        if clinic:
+            conditions.append(CourseRow.clinic_id == get_clinic(uow, clinic).id)
+        if status:
+            try:
+                conditions.append(CourseRow.status == CourseStatus(status).value)
+            except ValueError:
+                choices_ = "|".join(s.value for s in CourseStatus)
+                raise InvalidInput("status", status, f"must be one of {choices_}") from None
+        if search.strip():
+            pattern = _like(search)
+            matches: list[ColumnElement[bool]] = [
+                func.lower(CourseRow.patient_ref).like(pattern, escape="\\"),
+                func.lower(PlanRow.code).like(pattern, escape="\\"),
+            ]
+            if search.strip().isdigit():
+                matches.append(CourseRow.id == int(search.strip()))
+            conditions.append(or_(*matches))
+        held = (
+            select(func.count())
+            .select_from(KitRow)
+            .where(KitRow.course_id == CourseRow.id)
+            .scalar_subquery()
+        )
+        base = (
+            select(func.count())
+            .select_from(CourseRow)
+            .join(PlanRow, PlanRow.id == CourseRow.plan_id)
+            .join(LocationRow, LocationRow.id == CourseRow.clinic_id)
+            .where(*conditions)
+        )
+        total = uow.session.scalar(base) or 0
+        rows = uow.session.execute(
+            base.with_only_columns(
+                CourseRow.id,
+                CourseRow.patient_ref,
+                PlanRow.code,
+                LocationRow.code,
+                CourseRow.start_date,
+                CourseRow.weekdays,
+                CourseRow.status,
+                PlanRow.kits_per_course,
+                held,
+            )
+            .order_by(CourseRow.start_date, CourseRow.id)
+            .offset(max(0, offset))
+            .limit(max(1, min(limit, 1000)))
+        ).all()
+        courses = tuple(
+            view.CourseSummary(cid, ref, plan, clinic_code, start, weekdays, st, needed, int(n))
+            for cid, ref, plan, clinic_code, start, weekdays, st, needed, n in rows
+        )
+    return view.CoursePage(courses, int(total), max(0, offset))
+
+
+def preview_course(
+    uow: UnitOfWork,
+    plan: str,
+    start: str | date,
+    clinic: str,
+    *,
+    weekdays: str | None = None,
+) -> view.CoursePreview:
+    """The calendar ``course create`` would make, without creating anything."""
+    from kitops.services.courses import get_clinic, serum_per_kit
+    from kitops.services.plans import get_plan, to_domain
+
+    day = start if isinstance(start, date) else parse_date(start, "start")
+    chosen = parse_weekdays(weekdays) if weekdays and weekdays.strip() else None
+    with uow:
+        plan_row = get_plan(uow, plan)
+        clinic_row = get_clinic(uow, clinic)
+        domain_plan = to_domain(plan_row)
+        days = weekdays_for(domain_plan, day, chosen)
+        zone = clinic_row.timezone or "UTC"
+        clinic_code = clinic_row.code
+        calendar = course_calendar(domain_plan, day, days, zone)
+        per_kit = per_vial = 0
+        if domain_plan.uses_kits and plan_row.kit_product is not None:
+            per_kit = domain_plan.applications // domain_plan.kits_per_course
+            per_vial = applications_per_vial(serum_per_kit(plan_row.kit_product)[0], domain_plan)
+    events = []
+    for number, moment in enumerate(calendar.applications, start=1):
+        part = vial = None
+        home = domain_plan.administered is Administered.HOME
+        note = "at home" if home else "in clinic"
+        if per_kit and per_vial:
+            part = (number - 1) // per_kit + 1
+            vial = ((number - 1) % per_kit) // per_vial + 1
+            note = f"kit {part}, vial {vial}" + (", first in clinic" if number == 1 else "")
+        events.append(dto.CalendarEvent("application", number, moment, part, vial, note))
+    events += [
+        dto.CalendarEvent(
+            "checkin", i, moment, None, None, f"check-in, week {domain_plan.checkin_weeks[i - 1]}"
+        )
+        for i, moment in enumerate(calendar.checkins, start=1)
+    ]
+    events += [
+        dto.CalendarEvent(
+            "followup",
+            i,
+            moment,
+            None,
+            None,
+            f"follow-up, {domain_plan.followup_months[i - 1]} months after",
+        )
+        for i, moment in enumerate(calendar.followups, start=1)
+    ]
+    events.sort(key=lambda e: (e.at, e.kind))
+    return view.CoursePreview(
+        plan=domain_plan.code,
+        clinic=clinic_code,
+        start=day,
+        weekdays=format_weekdays(days),
+        end=calendar.last_application,
+        kits=domain_plan.kits_per_course if domain_plan.uses_kits else 0,
+        events=tuple(events),
+    )

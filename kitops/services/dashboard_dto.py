@@ -1,0 +1,217 @@
+"""Frozen values for the stockroom screens: the dashboard's tiles, pages of the long
+lists (stock, kits, courses), previews shown before a change is confirmed, and the
+choices offered in forms. Like ``dto``, plain data only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from kitops.services import dto
+
+# --- choices for forms ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Place:
+    """A physical location a form can offer (clinics, stockrooms, fridges, shelves)."""
+
+    code: str
+    name: str
+    kind: str
+    clinic: str | None
+
+
+@dataclass(frozen=True)
+class Named:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Choices:
+    clinics: tuple[Named, ...]
+    places: tuple[Place, ...]
+    kit_recipes: tuple[Named, ...]
+    plans: tuple[Named, ...]
+    write_off_reasons: tuple[str, ...]
+    kit_statuses: tuple[str, ...]
+    course_statuses: tuple[str, ...]
+
+
+# --- dashboard -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExpiryBucket:
+    """Lots (and units) at a clinic whose expiry falls within ``within_days`` and after
+    the previous bucket; ``within_days`` 0 means already past expiry."""
+
+    within_days: int
+    lots: int
+    units: int
+
+
+@dataclass(frozen=True)
+class QuarantinedLot:
+    sku: str
+    lot: str
+    expiry: date | None
+    units: int
+
+
+@dataclass(frozen=True)
+class KitStock:
+    sku: str
+    available: int
+    reserved: int
+    unserved_needs: int  # kit needs due in the window that no free kit fits
+    could_assemble: int  # with the usable components at ``assemble_at``
+    assemble_at: str | None
+
+
+@dataclass(frozen=True)
+class DueNeed:
+    """A course's kit due in the window, not yet reserved: the kit the batch would give
+    it now, or why none fits."""
+
+    course_id: int
+    patient_ref: str
+    part: int
+    first_use: date
+    needed_until: date
+    kit: str | None
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class ClinicWork:
+    clinic: str
+    name: str
+    today: date
+    kits: tuple[KitStock, ...]
+    to_pick: tuple[dto.PickLine, ...]
+    due: tuple[DueNeed, ...]
+    quarantine: tuple[QuarantinedLot, ...]
+    expiry: tuple[ExpiryBucket, ...]
+
+    @property
+    def to_assemble(self) -> int:
+        return sum(k.unserved_needs for k in self.kits)
+
+    @property
+    def unserved(self) -> tuple[DueNeed, ...]:
+        return tuple(n for n in self.due if n.kit is None)
+
+
+@dataclass(frozen=True)
+class Activity:
+    at: datetime
+    actor: str
+    action: str
+    entity: str
+    key: str
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    due_days: int
+    pick_days: int
+    clinics: tuple[ClinicWork, ...]
+    activity: tuple[Activity, ...]
+
+
+# --- pages of long lists -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StockPage:
+    lines: tuple[dto.StockLine, ...]
+    total: int
+    offset: int
+
+
+@dataclass(frozen=True)
+class KitPage:
+    """Kits without their component lists (``show_kit`` has them)."""
+
+    kits: tuple[dto.Kit, ...]
+    total: int
+    offset: int
+
+
+@dataclass(frozen=True)
+class CourseSummary:
+    id: int
+    patient_ref: str
+    plan: str
+    clinic: str
+    start: date
+    weekdays: str
+    status: str
+    kits_needed: int
+    kits_held: int
+
+
+@dataclass(frozen=True)
+class CoursePage:
+    courses: tuple[CourseSummary, ...]
+    total: int
+    offset: int
+
+
+# --- previews ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScannedLabel:
+    """What a scanned GS1 label says, matched to the catalogue and the lots on record."""
+
+    sku: str
+    product: str
+    gtin: str
+    lot: str | None
+    expiry: date | None
+    count: int | None
+    serial: str | None
+    lot_tracked: bool
+    known_lot_status: str | None
+    known_lot_expiry: date | None
+
+
+@dataclass(frozen=True)
+class ComponentShortfall:
+    sku: str
+    per_kit: int
+    needed: int
+    usable: int
+
+    @property
+    def short(self) -> int:
+        return max(0, self.needed - self.usable)
+
+
+@dataclass(frozen=True)
+class AssemblyPreview:
+    sku: str
+    location: str
+    quantity: int
+    possible: int
+    min_shelf_life_days: int
+    fresh_until: date
+    components: tuple[ComponentShortfall, ...]
+
+    @property
+    def enough(self) -> bool:
+        return self.possible >= self.quantity
+
+
+@dataclass(frozen=True)
+class CoursePreview:
+    plan: str
+    clinic: str
+    start: date
+    weekdays: str
+    end: date
+    kits: int
+    events: tuple[dto.CalendarEvent, ...]

@@ -1,0 +1,133 @@
+"""SVG snapshots of the main screens at 100×30 and 80×24 (pytest-textual-snapshot), on
+the demo data with a fixed day, a fixed load time and no cursor blink. After a
+deliberate change of layout: `pytest tests/tui --snapshot-update`, then look at the
+report before committing the new SVGs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input, Select
+from tui_support import make_app, settle, type_text
+
+SIZES = [pytest.param((100, 30), id="100x30"), pytest.param((80, 24), id="80x24")]
+
+
+async def _ready(pilot: Pilot[Any]) -> None:
+    await settle(pilot)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_dashboard(snap_compare: Any, demo_url: str, size: tuple[int, int]) -> None:
+    assert snap_compare(make_app(demo_url), terminal_size=size, run_before=_ready)
+
+
+def test_dashboard_light_theme(snap_compare: Any, demo_url: str) -> None:
+    app = make_app(demo_url, theme="textual-light")
+    assert snap_compare(app, terminal_size=(100, 30), run_before=_ready)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_stock(snap_compare: Any, demo_url: str, size: tuple[int, int]) -> None:
+    async def before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("f3")
+        await settle(pilot)
+
+    assert snap_compare(make_app(demo_url), terminal_size=size, run_before=before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_receive_after_a_scan(snap_compare: Any, demo_url: str, size: tuple[int, int]) -> None:
+    async def before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("f4")
+        await settle(pilot)
+        pilot.app.screen.query_one("#location", Select).value = "LON-FRIDGE"
+        pilot.app.screen.query_one("#scan", Input).focus()
+        await type_text(pilot, "]d2010506099990001417271231" + "10NEWLOT1\x1d" + "3012")
+        await pilot.press("enter")
+        await settle(pilot)
+        pilot.app.clear_notifications()
+
+    assert snap_compare(make_app(demo_url), terminal_size=size, run_before=before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_kits(snap_compare: Any, demo_url: str, size: tuple[int, int]) -> None:
+    async def before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("f5")
+        await settle(pilot, 0.3)
+
+    assert snap_compare(make_app(demo_url), terminal_size=size, run_before=before)
+
+
+def test_assembly_shortfall(snap_compare: Any, demo_url: str) -> None:
+    async def before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("f5")
+        await settle(pilot)
+        await pilot.press("a")
+        pilot.app.screen.query_one("#assemble-qty", Input).value = "5"
+        await settle(pilot, 0.3)
+
+    assert snap_compare(make_app(demo_url), terminal_size=(100, 30), run_before=before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_courses(snap_compare: Any, demo_url: str, size: tuple[int, int]) -> None:
+    async def before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("f6")
+        await settle(pilot, 0.3)
+
+    assert snap_compare(make_app(demo_url), terminal_size=size, run_before=before)
+
+
+def test_new_course_preview(snap_compare: Any, demo_url: str) -> None:
+    async def before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("f6")
+        await settle(pilot)
+        await pilot.press("ctrl+n")
+        screen = pilot.app.screen
+        screen.query_one("#plan", Select).value = "home-12w"
+        screen.query_one("#clinic", Select).value = "LON"
+        screen.query_one("#start", Input).value = "2026-11-30"
+        screen.query_one("#patient", Input).value = "P-LON-0107"
+        await settle(pilot, 0.35)
+
+    assert snap_compare(make_app(demo_url), terminal_size=(100, 30), run_before=before)
+
+
+def test_batch_review(snap_compare: Any, demo_url: str) -> None:
+    async def before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("f6")
+        await settle(pilot)
+        await pilot.press("ctrl+b")
+        await settle(pilot, 0.3)
+
+    assert snap_compare(make_app(demo_url), terminal_size=(100, 30), run_before=before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_trace(snap_compare: Any, demo_url: str, size: tuple[int, int]) -> None:
+    async def before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        pilot.app.show_trace("PTT6-B0902")  # type: ignore[attr-defined]
+        await settle(pilot)
+
+    assert snap_compare(make_app(demo_url), terminal_size=size, run_before=before)
+
+
+def test_refusal_dialog(snap_compare: Any, demo_url: str) -> None:
+    async def before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        pilot.app.show_trace("NO-SUCH-LOT")  # type: ignore[attr-defined]
+        await settle(pilot)
+
+    assert snap_compare(make_app(demo_url), terminal_size=(80, 24), run_before=before)

@@ -1,0 +1,125 @@
+"""What every stockroom screen shares: the app it belongs to, the refresh hook, and the
+one route by which a failed worker becomes a dialog.
+
+Database calls run in thread workers (``@work(thread=True, exclusive=True,
+exit_on_error=False)``), one unit of work each, and post their results back as
+messages. A worker that raises ends in ``Worker.StateChanged`` with state ERROR; this
+base class hands the error to ``KitopsApp.report_error`` and clears the loading
+indicators, so no screen handles errors on its own."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar, cast
+
+from textual import work
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.screen import ModalScreen, Screen
+from textual.worker import Worker, WorkerState
+
+if TYPE_CHECKING:
+    from kitops.services.dashboard import Stockroom
+    from tui.app import KitopsApp
+
+
+class Changed(Message):
+    """A change went through: what to tell the user, and the service's answer."""
+
+    def __init__(self, summary: str, result: Any) -> None:
+        super().__init__()
+        self.summary = summary
+        self.result = result
+
+
+class StockroomScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+r", "refresh_data", "Refresh", show=False)
+    ]
+    MODE = ""
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="write")
+    def change(
+        self,
+        summary: Callable[[Any], str],
+        action: Callable[..., Any],
+        *args: Any,
+        **kwargs: Any,
+    ) -> None:
+        """Run one mutating use case in its own unit of work and report the outcome."""
+        result = action(self.stockroom.writing(), *args, **kwargs)
+        self.post_message(Changed(summary(result), result))
+
+    def on_changed(self, message: Changed) -> None:
+        self.notify(message.summary, title="Done", timeout=6)
+        self.changed(message.result)
+        self.refresh_data()
+
+    def changed(self, result: Any) -> None:
+        """Hook: a change went through (the screen is refreshed right after)."""
+
+    def take_options(self) -> dict[str, Any]:
+        """Options handed over by another screen or the palette (a filter, a record)."""
+        return self.kitops.pending.pop(self.MODE, {}) if self.MODE else {}
+
+    @property
+    def kitops(self) -> KitopsApp:
+        return cast("KitopsApp", self.app)
+
+    @property
+    def stockroom(self) -> Stockroom:
+        room = self.kitops.stockroom
+        if room is None:  # the screens load only after the database opened
+            raise RuntimeError("the database is not open yet")
+        return room
+
+    @property
+    def ready(self) -> bool:
+        return self.kitops.stockroom is not None
+
+    _behind_dialog = False
+
+    def on_screen_suspend(self) -> None:
+        self._behind_dialog = isinstance(self.app.screen, ModalScreen)
+
+    def on_screen_resume(self) -> None:
+        """Back on screen: reload, unless only a dialog was closed (a change made in
+        the dialog refreshes the screen itself)."""
+        behind_dialog, self._behind_dialog = self._behind_dialog, False
+        options = self.take_options()
+        if options:
+            self.apply_options(**options)
+        if self.ready and (options or not behind_dialog):
+            self.refresh_data()
+
+    def apply_options(self, **options: Any) -> None:
+        """Take a filter or a record to show from another screen."""
+
+    def action_refresh_data(self) -> None:
+        if self.ready:
+            self.refresh_data()
+
+    def refresh_data(self) -> None:
+        """Reload what the screen shows (called when the database opens, when the
+        screen comes back, on ctrl+r and after every change)."""
+
+    def show_refusal(self, error: BaseException, worker: Worker[Any] | None = None) -> bool:
+        """Show a refusal in place instead of a dialog (a bad scan beside the scan
+        field, a live preview's complaint under the form); True when done."""
+        return False
+
+    def loading_finished(self) -> None:
+        for widget in self.query(".loadable"):
+            widget.loading = False
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR:
+            self.loading_finished()
+            error = event.worker.error
+            if error is not None:
+                self.kitops.report_error(error, self, event.worker)
+        elif event.state in (WorkerState.SUCCESS, WorkerState.CANCELLED):
+            self.worker_done(event.worker)
+
+    def worker_done(self, worker: Worker[Any]) -> None:
+        """Hook for screens that track a worker's end."""

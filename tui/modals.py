@@ -1,0 +1,149 @@
+"""Small typed dialogs: an error, a yes/no confirmation, and a form of a few fields."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, Static
+
+from tui.widgets import Field
+
+
+class ErrorDialog(ModalScreen[None]):
+    """A failed or refused action: what happened, in one or two lines."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,enter", "dismiss_dialog", "Close", show=False)
+    ]
+
+    def __init__(self, title: str, message: str, severity: str = "warning") -> None:
+        super().__init__(classes=f"dialog {severity}")
+        self.title_text = title
+        self.message = message
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label(self.title_text, classes="dialog-title")
+            with VerticalScroll(classes="dialog-body"):
+                yield Static(self.message, id="error-message", markup=False)
+            with Horizontal(classes="buttons"):
+                yield Button("OK", id="ok", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#ok", Button).focus()
+
+    @on(Button.Pressed, "#ok")
+    def action_dismiss_dialog(self) -> None:
+        self.dismiss(None)
+
+
+class ConfirmDialog(ModalScreen[bool]):
+    """Ask before a change that cannot be undone (write-off, recall, ship...)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", show=False)]
+
+    def __init__(self, title: str, message: str, confirm: str = "Confirm") -> None:
+        super().__init__(classes="dialog confirm")
+        self.title_text = title
+        self.message = message
+        self.confirm_label = confirm
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label(self.title_text, classes="dialog-title")
+            with VerticalScroll(classes="dialog-body"):
+                yield Static(self.message, id="confirm-message", markup=False)
+            with Horizontal(classes="buttons"):
+                yield Button(self.confirm_label, id="confirm", variant="warning")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#cancel", Button).focus()
+
+    @on(Button.Pressed, "#confirm")
+    def confirmed(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+
+@dataclass(frozen=True)
+class FormField:
+    name: str
+    label: str
+    value: str = ""
+    placeholder: str = ""
+    options: Sequence[str] = field(default_factory=tuple)  # a choice list when given
+    restrict: str | None = None  # e.g. r"[0-9]*" for a quantity
+
+
+class FormDialog(ModalScreen[dict[str, str] | None]):
+    """A few labelled fields; Enter in the last field or OK returns their values.
+    Values are checked by the service, which names a bad field in its refusal."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", show=False)]
+
+    def __init__(self, title: str, fields: Sequence[FormField], ok: str = "OK") -> None:
+        super().__init__(classes="dialog form")
+        self.title_text = title
+        self.fields = list(fields)
+        self.ok_label = ok
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label(self.title_text, classes="dialog-title")
+            with VerticalScroll(classes="dialog-body"):
+                for spec in self.fields:
+                    yield Label(spec.label, classes="field-label")
+                    if spec.options:
+                        yield Select(
+                            [(option, option) for option in spec.options],
+                            value=spec.value if spec.value in spec.options else spec.options[0],
+                            allow_blank=False,
+                            id=f"field-{spec.name}",
+                        )
+                    else:
+                        yield Field(
+                            value=spec.value,
+                            placeholder=spec.placeholder,
+                            restrict=spec.restrict,
+                            id=f"field-{spec.name}",
+                        )
+            with Horizontal(classes="buttons"):
+                yield Button(self.ok_label, id="ok", variant="primary")
+                yield Button("Cancel", id="cancel")
+
+    def values(self) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for spec in self.fields:
+            widget = self.query_one(f"#field-{spec.name}")
+            if isinstance(widget, Select):
+                found[spec.name] = "" if widget.value is Select.NULL else str(widget.value)
+            elif isinstance(widget, Input):
+                found[spec.name] = widget.value.strip()
+        return found
+
+    @on(Input.Submitted)
+    def submitted(self, event: Input.Submitted) -> None:
+        inputs = list(self.query(Input))
+        if event.input is inputs[-1]:
+            self.dismiss(self.values())
+        else:
+            self.focus_next()
+
+    @on(Button.Pressed, "#ok")
+    def ok(self) -> None:
+        self.dismiss(self.values())
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,590 @@
+"""Courses: the list with the selected course's calendar, kits and payment status;
+fulfil one (or check a clinic course's vials), cancel; create a course with a live
+preview of its application calendar; run the batch assignment for a window and review
+what was served and what was not, with the reason."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import (
+    Button,
+    DataTable,
+    Footer,
+    Header,
+    Input,
+    Label,
+    Select,
+    Static,
+    TabbedContent,
+    TabPane,
+)
+
+from kitops.errors import KitopsError
+from kitops.services import courses, dashboard, fulfilment
+from kitops.services.dashboard_dto import CoursePage, CoursePreview, CourseSummary, Dashboard
+from kitops.services.dto import Course, FulfilReport, SessionCheck
+from tui.base import StockroomScreen
+from tui.modals import ConfirmDialog
+from tui.widgets import Field, cell, theme_colour
+
+ALL = "all"
+
+
+class CoursesScreen(StockroomScreen):
+    MODE = "courses"
+    AUTO_FOCUS = "#courses"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "focus_filter", "Filter"),
+        Binding("f", "fulfil", "Fulfil"),
+        Binding("x", "cancel_course", "Cancel course"),
+        Binding("ctrl+n", "show_tab('new')", "New course"),
+        Binding("ctrl+b", "show_tab('batch')", "Batch"),
+        Binding("n", "page(1)", "Next page", show=False),
+        Binding("p", "page(-1)", "Prev page", show=False),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, page: CoursePage) -> None:
+            super().__init__()
+            self.page = page
+
+    class Detail(Message):
+        def __init__(self, course: Course) -> None:
+            super().__init__()
+            self.course = course
+
+    class Previewed(Message):
+        def __init__(self, preview: CoursePreview) -> None:
+            super().__init__()
+            self.preview = preview
+
+    class Checked(Message):
+        def __init__(self, check: SessionCheck) -> None:
+            super().__init__()
+            self.check = check
+
+    class DuePreview(Message):
+        def __init__(self, board: Dashboard) -> None:
+            super().__init__()
+            self.board = board
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[CourseSummary] = []
+        self.total = 0
+        self.page_offset = 0
+        self.select_id: int | None = None
+        self.forms_loaded = False
+        self.batch_done = False
+        self.batch_lines: list[tuple[Any, ...]] = []
+        self._debounce: Timer | None = None
+        self._preview_timer: Timer | None = None
+        self._detail_timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with TabbedContent(initial="list", id="tabs"):
+            with TabPane("Courses", id="list"):
+                with Horizontal(classes="filter-bar"):
+                    yield Field(placeholder="filter: patient, plan, course number…", id="filter")
+                    yield Select([("All courses", ALL)], value=ALL, allow_blank=False, id="status")
+                yield Label("", id="page-status", classes="page-status")
+                table: DataTable[Any] = DataTable(
+                    id="courses", cursor_type="row", zebra_stripes=True, classes="loadable"
+                )
+                for label in ("No", "Patient", "Plan", "Clinic", "Start", "Days", "Status", "Kits"):
+                    table.add_column(label)
+                yield table
+                with VerticalScroll(classes="detail"):
+                    yield Static("", id="course-detail")
+            with TabPane("New course", id="new"), VerticalScroll():
+                with Horizontal(classes="form-row"):
+                    yield self._field("patient", "Patient reference", "e.g. P-LON-0107")
+                    plan: Select[str] = Select([], prompt="Plan", id="plan")
+                    plan.border_title = "Plan"
+                    yield plan
+                with Horizontal(classes="form-row"):
+                    yield self._field("start", "Start (YYYY-MM-DD)", "YYYY-MM-DD")
+                    clinic: Select[str] = Select([], prompt="Clinic", id="clinic")
+                    clinic.border_title = "Clinic"
+                    yield clinic
+                    yield self._field("weekdays", "Weekdays", "plan default, e.g. mon,thu")
+                yield Static("", id="preview-message", classes="message")
+                events: DataTable[Any] = DataTable(id="preview-events", cursor_type="row")
+                events.border_title = "Calendar preview"
+                for label in ("#", "When", "What"):
+                    events.add_column(label)
+                yield events
+                with Horizontal(classes="buttons"):
+                    yield Button("Create course", id="create", variant="primary")
+            with TabPane("Batch", id="batch"), VerticalScroll():
+                with Horizontal(classes="form-row"):
+                    yield self._field(
+                        "days", "Due within (days)", "14", value="14", restrict=r"[0-9]*"
+                    )
+                    scope: Select[str] = Select(
+                        [("All clinics", ALL)], value=ALL, allow_blank=False, id="batch-clinic"
+                    )
+                    scope.border_title = "Clinic"
+                    yield scope
+                    yield Button("Reserve kits…", id="run-batch", variant="primary")
+                yield Static("", id="batch-message", classes="message")
+                batch: DataTable[Any] = DataTable(id="batch-lines", cursor_type="row")
+                for label in ("Course", "Patient", "Clinic", "Kit no", "First use", "Result"):
+                    batch.add_column(label)
+                yield batch
+                yield Static("", id="batch-reason", classes="message")
+        yield Footer()
+
+    @staticmethod
+    def _field(
+        name: str, title: str, placeholder: str, value: str = "", restrict: str | None = None
+    ) -> Field:
+        widget = Field(value=value, placeholder=placeholder, id=name, restrict=restrict)
+        widget.border_title = title
+        return widget
+
+    def on_mount(self) -> None:
+        self.query_one("#courses").loading = True
+        self.query_one("#courses").focus()
+        self.query_one("#start", Input).value = (
+            self.kitops.clock.day() + timedelta(days=1)
+        ).isoformat()
+
+    def fill_forms(self) -> None:
+        choices = self.kitops.choices
+        if choices is None or self.forms_loaded:
+            return
+        self.forms_loaded = True
+        status = self.query_one("#status", Select)
+        status.set_options([("All courses", ALL), *[(s, s) for s in choices.course_statuses]])
+        status.value = ALL
+        plan = self.query_one("#plan", Select)
+        plan.set_options([(p.code, p.code) for p in choices.plans])
+        if choices.plans:
+            plan.value = choices.plans[0].code
+        clinic = self.query_one("#clinic", Select)
+        clinic.set_options([(c.code, c.code) for c in choices.clinics])
+        chosen = self.kitops.clinic or (choices.clinics[0].code if choices.clinics else None)
+        if chosen:
+            clinic.value = chosen
+        scope = self.query_one("#batch-clinic", Select)
+        scope.set_options([("All clinics", ALL), *[(c.code, c.code) for c in choices.clinics]])
+        scope.value = self.kitops.clinic or ALL
+
+    def apply_options(self, **options: Any) -> None:
+        self.fill_forms()
+        if "tab" in options:
+            self.action_show_tab(options["tab"])
+        if "search" in options:
+            self.query_one("#filter", Input).value = str(options["search"])
+            self.action_show_tab("list")
+        if "select" in options:
+            self.select_id = int(options["select"])
+        self.page_offset = 0
+
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one("#tabs", TabbedContent).active = tab
+        focus = {"list": "#courses", "new": "#patient", "batch": "#days"}[tab]
+        self.query_one(focus).focus()
+        if tab == "batch" and self.ready:
+            self.load_due(self.batch_scope(), self.kitops.clock.today, self.batch_days())
+        if tab == "new":
+            self.preview_later()
+
+    # --- the list --------------------------------------------------------------------
+
+    def refresh_data(self) -> None:
+        self.fill_forms()
+        status = self.query_one("#status", Select).value
+        self.load(
+            clinic=self.kitops.clinic,
+            status=None if status in (ALL, Select.NULL) else str(status),
+            search=self.query_one("#filter", Input).value,
+            offset=self.page_offset,
+        )
+        if self.query_one("#tabs", TabbedContent).active == "batch":
+            if self.batch_done:  # keep showing what the batch just did
+                self.batch_done = False
+            else:
+                self.load_due(self.batch_scope(), self.kitops.clock.today, self.batch_days())
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="load")
+    def load(self, **query: Any) -> None:
+        self.post_message(self.Loaded(dashboard.courses_page(self.stockroom.reading(), **query)))
+
+    def on_courses_screen_loaded(self, message: Loaded) -> None:
+        self.rows = list(message.page.courses)
+        self.total = message.page.total
+        self.page_offset = message.page.offset
+        self.query_one("#courses").loading = False
+        table = self.query_one("#courses", DataTable)
+        row = table.cursor_row
+        table.clear()
+        muted = "dim"
+        for course in self.rows:
+            style = muted if course.status != "scheduled" else ""
+            kits = f"{course.kits_held}/{course.kits_needed}" if course.kits_needed else "clinic"
+            short = course.kits_needed and course.kits_held < course.kits_needed
+            table.add_row(
+                cell(course.id, style, "right"),
+                cell(course.patient_ref, style),
+                course.plan,
+                course.clinic,
+                course.start.isoformat(),
+                course.weekdays,
+                cell(course.status, style),
+                cell(kits, theme_colour(self.app, "warning", "yellow") if short else ""),
+            )
+        if self.select_id is not None:
+            ids = [c.id for c in self.rows]
+            if self.select_id in ids:
+                row = ids.index(self.select_id)
+            self.select_id = None
+        if self.rows:
+            table.move_cursor(row=min(max(row, 0), len(self.rows) - 1))
+        first = self.page_offset + 1 if self.rows else 0
+        self.query_one("#page-status", Label).update(
+            f"{first}–{self.page_offset + len(self.rows)} of {self.total:,} courses · "
+            "f: fulfil · ctrl+n: new · ctrl+b: batch"
+        )
+
+    @on(Input.Changed, "#filter")
+    def filter_changed(self) -> None:
+        if self._debounce is not None:
+            self._debounce.stop()
+        self.page_offset = 0
+        self._debounce = self.set_timer(0.25, self.action_refresh_data)
+
+    @on(Select.Changed, "#status")
+    def status_changed(self) -> None:
+        if self.forms_loaded:
+            self.page_offset = 0
+            self.action_refresh_data()
+
+    def action_page(self, step: int) -> None:
+        target = self.page_offset + step * dashboard.PAGE_SIZE
+        if 0 <= target < self.total:
+            self.page_offset = target
+            self.action_refresh_data()
+
+    def action_focus_filter(self) -> None:
+        self.action_show_tab("list")
+        self.query_one("#filter", Input).focus()
+
+    @on(DataTable.RowHighlighted, "#courses")
+    def highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if self._detail_timer is not None:
+            self._detail_timer.stop()
+        if 0 <= event.cursor_row < len(self.rows):
+            course_id = self.rows[event.cursor_row].id
+            self._detail_timer = self.set_timer(0.15, lambda: self.load_detail(course_id))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="detail")
+    def load_detail(self, course_id: int) -> None:
+        self.post_message(self.Detail(courses.show_course(self.stockroom.reading(), course_id)))
+
+    def on_courses_screen_detail(self, message: Detail) -> None:
+        course = message.course
+        outer = Table.grid()
+        outer.add_row(
+            Text.assemble(
+                (f"course {course.id} · {course.patient_ref}", "bold"),
+                f" · {course.plan} at {course.clinic} · {course.start} → {course.end} "
+                f"({course.weekdays}) · {course.status}",
+            )
+        )
+        kits = ", ".join(
+            f"kit {k.course_part}: {k.serial} ({k.status.replace('_', ' ')}, exp {k.expiry})"
+            for k in course.kits
+        )
+        outer.add_row(f"kits: {kits or 'none reserved'} · sessions: {course.sessions_recorded}")
+        outer.add_row(
+            Text("payment: not tracked yet (payments arrive with a later release)", style="dim")
+        )
+        events = Table(box=None, padding=(0, 1), show_header=False)
+        events.add_column(no_wrap=True)
+        events.add_column()
+        for event in course.events:
+            events.add_row(
+                event.at.strftime("%a %d %b %Y %H:%M"), f"{event.kind} {event.number}: {event.note}"
+            )
+        outer.add_row(events)
+        self.query_one("#course-detail", Static).update(outer)
+
+    # --- fulfil and cancel -------------------------------------------------------------
+
+    def selected(self) -> CourseSummary | None:
+        table = self.query_one("#courses", DataTable)
+        if self.query_one("#tabs", TabbedContent).active != "list":
+            self.action_show_tab("list")
+        if not self.rows or not 0 <= table.cursor_row < len(self.rows):
+            self.notify("Select a course first", severity="warning")
+            return None
+        return self.rows[table.cursor_row]
+
+    def action_fulfil(self) -> None:
+        course = self.selected()
+        if course is None:
+            return
+        if not course.kits_needed:
+            self.check_clinic(course.id, self.kitops.clock.today)
+            return
+        self.change(
+            _fulfil_summary, fulfilment.fulfil_course, course.id, today=self.kitops.clock.today
+        )
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="check")
+    def check_clinic(self, course_id: int, today: Any) -> None:
+        check = fulfilment.check_clinic_course(self.stockroom.reading(), course_id, today=today)
+        self.post_message(self.Checked(check))
+
+    def on_courses_screen_checked(self, message: Checked) -> None:
+        check = message.check
+        if check.enough:
+            self.notify(
+                f"course {check.course_id}: {check.clinic} holds vials for all "
+                f"{check.sessions_left} sessions left",
+                title="Clinic course",
+            )
+        else:
+            dates = ", ".join(d.isoformat() for d in check.shortfall_dates[:6])
+            self.notify(
+                f"course {check.course_id}: vials for {check.covered} of {check.sessions_left} "
+                f"sessions at {check.clinic}; short on {dates}",
+                title="Clinic course",
+                severity="warning",
+                timeout=10,
+            )
+
+    def action_cancel_course(self) -> None:
+        course = self.selected()
+        if course is None:
+            return
+
+        def go(yes: bool | None) -> None:
+            if yes:
+                self.change(
+                    lambda c: f"course {c.id} cancelled; its reserved kits are free",
+                    courses.cancel_course,
+                    course.id,
+                )
+
+        text = f"Cancel course {course.id} of {course.patient_ref}? Its reserved kits go back."
+        self.app.push_screen(ConfirmDialog("Cancel course", text, "Cancel course"), go)
+
+    # --- a new course ------------------------------------------------------------------
+
+    def course_request(self) -> dict[str, Any] | None:
+        plan = self.query_one("#plan", Select).value
+        clinic = self.query_one("#clinic", Select).value
+        start = self.query_one("#start", Input).value.strip()
+        if plan is Select.NULL or clinic is Select.NULL or not start:
+            return None
+        return {
+            "plan": str(plan),
+            "clinic": str(clinic),
+            "start": start,
+            "weekdays": self.query_one("#weekdays", Input).value.strip() or None,
+        }
+
+    @on(Input.Changed, "#start, #weekdays")
+    @on(Select.Changed, "#plan, #clinic")
+    def preview_later(self) -> None:
+        if self._preview_timer is not None:
+            self._preview_timer.stop()
+        self._preview_timer = self.set_timer(0.25, self.start_preview)
+
+    def start_preview(self) -> None:
+        request = self.course_request()
+        if request is None or not self.ready:
+            return
+        self.preview(**request)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="preview")
+    def preview(self, **request: Any) -> None:
+        self.post_message(
+            self.Previewed(dashboard.preview_course(self.stockroom.reading(), **request))
+        )
+
+    def on_courses_screen_previewed(self, message: Previewed) -> None:
+        preview = message.preview
+        kits = f", {preview.kits} kit(s)" if preview.kits else ", treated in clinic"
+        self.say(
+            "#preview-message",
+            f"{preview.plan} at {preview.clinic}: {preview.start} → {preview.end} "
+            f"on {preview.weekdays}{kits}",
+        )
+        table = self.query_one("#preview-events", DataTable)
+        table.clear()
+        for event in preview.events:
+            table.add_row(
+                f"{event.kind[0].upper()}{event.number}",
+                event.at.strftime("%a %d %b %Y %H:%M"),
+                event.note,
+            )
+
+    def show_refusal(self, error: BaseException, worker: Any = None) -> bool:
+        if getattr(worker, "group", None) == "preview" and isinstance(error, KitopsError):
+            self.say("#preview-message", str(error), "error")
+            self.query_one("#preview-events", DataTable).clear()
+            return True
+        return False
+
+    @on(Input.Submitted, "#patient, #start, #weekdays")
+    @on(Button.Pressed, "#create")
+    def create(self) -> None:
+        request = self.course_request()
+        if request is None:
+            self.say("#preview-message", "choose a plan, a clinic and a start date", "error")
+            return
+        self.change(
+            lambda c: f"course {c.id} created for {c.patient_ref} ({c.plan}); press f to fulfil",
+            courses.create_course,
+            self.query_one("#patient", Input).value,
+            request["plan"],
+            request["start"],
+            request["clinic"],
+            weekdays=request["weekdays"],
+        )
+
+    # --- the batch -------------------------------------------------------------------
+
+    def batch_scope(self) -> str | None:
+        scope = self.query_one("#batch-clinic", Select).value
+        return None if scope in (ALL, Select.NULL) else str(scope)
+
+    def batch_days(self) -> int:
+        text = self.query_one("#days", Input).value.strip()
+        return int(text) if text.isdigit() else 14
+
+    @on(Input.Changed, "#days")
+    @on(Select.Changed, "#batch-clinic")
+    def batch_scope_changed(self) -> None:
+        if self.forms_loaded and self.query_one("#tabs", TabbedContent).active == "batch":
+            self.load_due(self.batch_scope(), self.kitops.clock.today, self.batch_days())
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="due")
+    def load_due(self, clinic: str | None, today: Any, days: int) -> None:
+        board = dashboard.overview(
+            self.stockroom.reading(), clinic=clinic, today=today, due_days=days
+        )
+        self.post_message(self.DuePreview(board))
+
+    def on_courses_screen_due_preview(self, message: DuePreview) -> None:
+        lines = []
+        for work_ in message.board.clinics:
+            for need in work_.due:
+                lines.append(
+                    (
+                        need.course_id,
+                        need.patient_ref,
+                        work_.clinic,
+                        need.part,
+                        need.first_use,
+                        need.kit,
+                        need.reason,
+                    )
+                )
+        unserved = sum(1 for line in lines if line[5] is None)
+        self.say(
+            "#batch-message",
+            f"{len(lines)} kit(s) due within {message.board.due_days} days and not yet "
+            f"reserved; {len(lines) - unserved} would be served, {unserved} not. "
+            "Reserve kits… runs the batch.",
+        )
+        self.show_batch(lines, would=True)
+
+    def show_batch(self, lines: list[tuple[Any, ...]], *, would: bool) -> None:
+        self.batch_lines = lines
+        table = self.query_one("#batch-lines", DataTable)
+        table.clear()
+        success = theme_colour(self.app, "success", "green")
+        error = theme_colour(self.app, "error", "red")
+        for course_id, patient, clinic, part, first_use, kit, reason in lines:
+            result = (
+                cell(f"{'would get ' if would else ''}{kit}", success)
+                if kit
+                else cell(f"not served: {reason}", f"bold {error}")
+            )
+            table.add_row(course_id, patient, clinic, part, first_use.isoformat(), result)
+        self.query_one("#batch-reason", Static).update("")
+
+    @on(DataTable.RowHighlighted, "#batch-lines")
+    def batch_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if 0 <= event.cursor_row < len(self.batch_lines):
+            reason = self.batch_lines[event.cursor_row][6]
+            self.query_one("#batch-reason", Static).update(Text(reason or ""))
+
+    @on(Button.Pressed, "#run-batch")
+    def run_batch(self) -> None:
+        days = self.batch_days()
+        scope = self.batch_scope()
+
+        def go(yes: bool | None) -> None:
+            if yes:
+                self.change(
+                    _batch_summary,
+                    fulfilment.fulfil_due,
+                    within_days=days,
+                    clinic=scope,
+                    today=self.kitops.clock.today,
+                )
+
+        text = (
+            f"Reserve kits for every home course due within {days} days"
+            f"{' at ' + scope if scope else ''}? Each gets the earliest-expiring kit that fits."
+        )
+        self.app.push_screen(ConfirmDialog("Batch assignment", text, "Reserve kits"), go)
+
+    def changed(self, result: Any) -> None:
+        on_batch = self.query_one("#tabs", TabbedContent).active == "batch"
+        if isinstance(result, FulfilReport) and on_batch:
+            lines = [
+                (
+                    line.course_id,
+                    line.patient_ref,
+                    line.clinic,
+                    line.part,
+                    line.first_use,
+                    line.kit,
+                    line.reason,
+                )
+                for line in (*result.served, *result.unserved)
+            ]
+            self.say(
+                "#batch-message",
+                f"reserved {len(result.served)} kit(s); {len(result.unserved)} not served",
+                "ok",
+            )
+            self.show_batch(lines, would=False)
+            self.batch_done = True
+        elif isinstance(result, Course):
+            self.select_id = result.id
+            self.query_one("#patient", Input).value = ""
+            self.action_show_tab("list")
+
+    def say(self, where: str, text: str, kind: str = "") -> None:
+        widget = self.query_one(where, Static)
+        widget.set_classes(f"message {kind}".strip())
+        widget.update(Text(text))
+
+
+def _fulfil_summary(report: FulfilReport) -> str:
+    kits = ", ".join(f"kit {line.part}: {line.kit}" for line in report.served)
+    course = report.served[0].course_id if report.served else "?"
+    return f"course {course} reserved {kits}"
+
+
+def _batch_summary(report: FulfilReport) -> str:
+    return f"batch: {len(report.served)} served, {len(report.unserved)} not served"

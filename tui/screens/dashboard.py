@@ -1,0 +1,247 @@
+"""The dashboard: today's work per clinic, one tile per kind of work. Each tile opens
+the screen that deals with it; the whole board refreshes on an interval so that
+several terminals on one database see each other's changes.
+
+Tiles are declared in ``TILES``: a later tile (reorder suggestions and open purchase
+orders) is one more ``TileSpec`` with its own render function and target screen."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Grid, VerticalScroll
+from textual.message import Message
+from textual.widgets import Footer, Header
+
+from kitops.services.dashboard_dto import Dashboard
+from tui.base import StockroomScreen
+from tui.clock import Clock
+from tui.widgets import Tile, theme_colour
+
+REFRESH_SECONDS = 30.0
+QUARANTINE_LINES = 4  # per clinic; the stock screen lists them all
+
+
+@dataclass(frozen=True)
+class TileSpec:
+    id: str
+    title: str
+    render: Callable[[Dashboard, Clock, Callable[[str], str]], RenderableType]
+    target: str | None = None  # the screen (mode) that deals with it
+    options: dict[str, Any] = field(default_factory=dict)  # handed to that screen
+
+
+def _grid() -> Table:
+    table = Table.grid(padding=(0, 1), expand=True)
+    return table
+
+
+def _none(text: str = "nothing to do") -> Text:
+    return Text(text, style="dim")
+
+
+def render_assemble(board: Dashboard, _: Clock, colour: Callable[[str], str]) -> RenderableType:
+    table = _grid()
+    table.add_column(no_wrap=True)
+    table.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+    for title in ("free", "rsvd", "to make", "parts"):
+        table.add_column(title, justify="right", no_wrap=True)
+    table.show_header = True
+    table.header_style = "dim"
+    for work_ in board.clinics:
+        for kit in work_.kits:
+            needed = Text(str(kit.unserved_needs), style="dim")
+            if kit.unserved_needs:
+                needed = Text(str(kit.unserved_needs), style=f"bold {colour('warning')}")
+            table.add_row(
+                Text(work_.clinic, style="bold"),
+                kit.sku,
+                str(kit.available),
+                str(kit.reserved),
+                needed,
+                str(kit.could_assemble),
+            )
+    if not table.row_count:
+        return _none("no kits on record")
+    return Group(table, Text("parts: components on hand for this many more", style="dim"))
+
+
+def render_pick(board: Dashboard, clock: Clock, _: Callable[[str], str]) -> RenderableType:
+    table = _grid()
+    table.add_column(no_wrap=True)
+    table.add_column(no_wrap=True)
+    table.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+    table.add_column(no_wrap=True)
+    for work_ in board.clinics:
+        for line in work_.to_pick:
+            table.add_row(
+                Text(work_.clinic, style="bold"),
+                line.serial,
+                f"course {line.course_id} {line.patient_ref}",
+                f"by {line.due:%d %b}",
+            )
+    return table if table.row_count else _none(f"no kit to send in {board.pick_days} days")
+
+
+def render_due(board: Dashboard, _: Clock, colour: Callable[[str], str]) -> RenderableType:
+    table = _grid()
+    table.add_column(no_wrap=True)
+    table.add_column(ratio=1)
+    for work_ in board.clinics:
+        for need in work_.due:
+            label = f"course {need.course_id}/{need.part} from {need.first_use:%d %b}: "
+            answer = (
+                Text(f"{need.kit} fits", style=colour("success"))
+                if need.kit
+                else Text("no kit fits", style=f"bold {colour('error')}")
+            )
+            table.add_row(Text(work_.clinic, style="bold"), Text.assemble(label, answer))
+    if not table.row_count:
+        return _none(f"no course needs a kit in {board.due_days} days")
+    unserved = sum(len(w.unserved) for w in board.clinics)
+    total = sum(len(w.due) for w in board.clinics)
+    head = Text(f"{total} due, {unserved} cannot be served now", style="italic")
+    return Group(head, table)
+
+
+def render_quarantine(board: Dashboard, _: Clock, colour: Callable[[str], str]) -> RenderableType:
+    table = _grid()
+    table.add_column(no_wrap=True)
+    table.add_column(no_wrap=True)
+    table.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+    table.add_column(no_wrap=True)
+    for work_ in board.clinics:
+        for lot in work_.quarantine[:QUARANTINE_LINES]:
+            table.add_row(
+                Text(work_.clinic, style="bold"),
+                Text(lot.lot, style=colour("warning")),
+                f"{lot.units} × {lot.sku}",
+                f"exp {lot.expiry:%Y-%m-%d}" if lot.expiry else "",
+            )
+    if not table.row_count:
+        return _none("no lot waiting for release")
+    more = sum(max(0, len(w.quarantine) - QUARANTINE_LINES) for w in board.clinics)
+    return Group(table, Text(f"… and {more} more", style="dim")) if more else table
+
+
+def render_expiry(board: Dashboard, _: Clock, colour: Callable[[str], str]) -> RenderableType:
+    table = _grid()
+    table.add_column(no_wrap=True)
+    for title in ("past", "≤30 d", "≤60 d", "≤90 d"):
+        table.add_column(title, justify="right", no_wrap=True)
+    table.show_header = True
+    table.header_style = "dim"
+    for work_ in board.clinics:
+        cells = []
+        for bucket in work_.expiry:
+            style = ""
+            if bucket.lots and bucket.within_days == 0:
+                style = f"bold {colour('error')}"
+            elif bucket.lots and bucket.within_days == 30:
+                style = colour("warning")
+            cells.append(Text(f"{bucket.lots} ({bucket.units})", style=style))
+        table.add_row(Text(work_.clinic, style="bold"), *cells)
+    return Group(table, Text("lots (units) on hand", style="dim"))
+
+
+def render_activity(board: Dashboard, clock: Clock, _: Callable[[str], str]) -> RenderableType:
+    table = _grid()
+    table.add_column(no_wrap=True)
+    table.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+    for entry in board.activity:
+        table.add_row(
+            Text(clock.when(entry.at), style="dim"),
+            f"{entry.action} {entry.key} · {entry.actor}",
+        )
+    return table if table.row_count else _none("no activity yet")
+
+
+TILES: list[TileSpec] = [
+    TileSpec("assemble", "Kits to assemble", render_assemble, "kits", {"tab": "assemble"}),
+    TileSpec("due", "Course kits due", render_due, "courses", {"tab": "batch"}),
+    TileSpec("pick", "Kits to pick and ship", render_pick, "kits", {"status": "reserved"}),
+    TileSpec("quarantine", "Awaiting release", render_quarantine, "stock", {"show": "quarantine"}),
+    TileSpec("expiry", "Expiry", render_expiry, "stock", {"show": "expiring"}),
+    TileSpec("activity", "Recent activity", render_activity, None),
+]
+
+
+class DashboardScreen(StockroomScreen):
+    MODE = "dashboard"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("right,down", "app.focus_next", "Next tile", show=False),
+        Binding("left,up", "app.focus_previous", "Previous tile", show=False),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, board: Dashboard) -> None:
+            super().__init__()
+            self.board = board
+
+    board: Dashboard | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="board"), Grid(id="tiles", classes="loadable"):
+            for spec in TILES:
+                yield Tile(spec.title, spec.target, id=f"tile-{spec.id}")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        # the spinner only when loading is slow: it would cost the first load CPU time
+        self.set_timer(0.4, self.show_spinner)
+        self.set_interval(REFRESH_SECONDS, self.action_refresh_data)
+        self.watch(self.app, "theme", lambda _: self.show_board(), init=False)
+
+    def show_spinner(self) -> None:
+        if self.board is None:
+            self.query_one("#tiles").loading = True
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.width < 140, "narrow")
+
+    def refresh_data(self) -> None:
+        self.load(self.kitops.clinic, self.kitops.clock.today)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="load")
+    def load(self, clinic: str | None, today: Any) -> None:
+        # imported in the worker thread: SQLAlchemy loads while the first frame paints
+        from kitops.services import dashboard
+
+        board = dashboard.overview(self.stockroom.reading(), clinic=clinic, today=today)
+        self.post_message(self.Loaded(board))
+
+    def on_dashboard_screen_loaded(self, message: Loaded) -> None:
+        self.board = message.board
+        self.query_one("#tiles").loading = False
+        self.show_board()
+
+    def show_board(self) -> None:
+        if self.board is None:
+            return
+
+        def colour(name: str) -> str:
+            return theme_colour(self.app, name, "")
+
+        titles = {
+            "due": f"Course kits due in {self.board.due_days} days",
+            "pick": f"Kits to pick and ship ({self.board.pick_days} days)",
+        }
+        for spec in TILES:
+            tile = self.query_one(f"#tile-{spec.id}", Tile)
+            tile.border_title = titles.get(spec.id, spec.title)
+            tile.update(spec.render(self.board, self.kitops.clock, colour))
+
+    @on(Tile.Opened)
+    def open_tile(self, event: Tile.Opened) -> None:
+        spec = next(s for s in TILES if f"tile-{s.id}" == event.tile.id)
+        if spec.target:
+            self.kitops.open_screen(spec.target, **spec.options)

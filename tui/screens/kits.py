@@ -1,0 +1,495 @@
+"""Kits: the list (filter, status, a page at a time) with the selected kit's component
+lots, and the actions on it (labels, disassemble, ship, hand over, return); and the
+assembly form, which shows what each component needs and what is short before asking
+for confirmation."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import (
+    Button,
+    DataTable,
+    Footer,
+    Header,
+    Input,
+    Label,
+    Select,
+    Static,
+    TabbedContent,
+    TabPane,
+)
+
+from kitops.errors import KitopsError, Refused
+from kitops.services import dashboard, kits, labels
+from kitops.services.dashboard_dto import AssemblyPreview, KitPage
+from kitops.services.dto import Assembly, Kit
+from tui.base import StockroomScreen
+from tui.modals import ConfirmDialog, FormDialog, FormField
+from tui.widgets import Field, cell, kit_style, theme_colour
+
+ALL = "all"
+
+
+class KitsScreen(StockroomScreen):
+    MODE = "kits"
+    AUTO_FOCUS = "#kits"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "focus_filter", "Filter"),
+        Binding("a", "show_tab('assemble')", "Assemble"),
+        Binding("s", "ship", "Ship"),
+        Binding("h", "hand_over", "Hand over"),
+        Binding("b", "take_back", "Return"),
+        Binding("l", "labels", "Labels"),
+        Binding("d", "disassemble", "Disassemble"),
+        Binding("n", "page(1)", "Next page", show=False),
+        Binding("p", "page(-1)", "Prev page", show=False),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, page: KitPage) -> None:
+            super().__init__()
+            self.page = page
+
+    class Detail(Message):
+        def __init__(self, kit: Kit) -> None:
+            super().__init__()
+            self.kit = kit
+
+    class Previewed(Message):
+        def __init__(self, preview: AssemblyPreview, confirm: bool) -> None:
+            super().__init__()
+            self.preview = preview
+            self.confirm = confirm
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[Kit] = []
+        self.total = 0
+        self.page_offset = 0
+        self.forms_loaded = False
+        self.confirming = False
+        self._debounce: Timer | None = None
+        self._detail_timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with TabbedContent(initial="list", id="tabs"):
+            with TabPane("Kits", id="list"):
+                with Horizontal(classes="filter-bar"):
+                    yield Field(placeholder="filter: serial, SKU, patient, location…", id="filter")
+                    yield Select([("All kits", ALL)], value=ALL, allow_blank=False, id="status")
+                yield Label("", id="page-status", classes="page-status")
+                table: DataTable[Any] = DataTable(
+                    id="kits", cursor_type="row", zebra_stripes=True, classes="loadable"
+                )
+                for label in (
+                    "Serial",
+                    "Kit",
+                    "Location",
+                    "Expiry",
+                    "Status",
+                    "Course",
+                    "Patient",
+                    "Tracking",
+                ):
+                    table.add_column(label)
+                yield table
+                yield Static("", id="kit-detail", classes="detail")
+            with TabPane("Assemble", id="assemble"), VerticalScroll():
+                with Horizontal(classes="form-row"):
+                    recipe: Select[str] = Select([], prompt="Kit recipe", id="recipe")
+                    recipe.border_title = "Kit recipe"
+                    yield recipe
+                    qty = Field(value="1", restrict=r"[0-9]*", id="assemble-qty")
+                    qty.border_title = "Quantity"
+                    yield qty
+                    at: Select[str] = Select([], prompt="Location", id="assemble-at")
+                    at.border_title = "At"
+                    yield at
+                yield Static("", id="preview", classes="message")
+                with Horizontal(classes="buttons"):
+                    yield Button("Assemble…", id="assemble-button", variant="primary")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#kits").loading = True
+        self.query_one("#kits").focus()
+        self.watch(self.app, "theme", lambda _: self.show_page(), init=False)
+
+    def fill_forms(self) -> None:
+        choices = self.kitops.choices
+        if choices is None or self.forms_loaded:
+            return
+        self.forms_loaded = True
+        self.query_one("#status", Select).set_options(
+            [("All kits", ALL), *[(s.replace("_", " "), s) for s in choices.kit_statuses]]
+        )
+        self.query_one("#status", Select).value = ALL
+        recipe = self.query_one("#recipe", Select)
+        recipe.set_options([(r.code, r.code) for r in choices.kit_recipes])
+        if choices.kit_recipes:
+            recipe.value = choices.kit_recipes[0].code
+        clinic = self.kitops.clinic
+        places = [p for p in choices.places if clinic is None or p.clinic == clinic]
+        at = self.query_one("#assemble-at", Select)
+        at.set_options([(p.code, p.code) for p in places])
+        fridges = [p.code for p in places if p.kind == "fridge"]
+        if fridges:
+            at.value = fridges[0]
+
+    def apply_options(self, **options: Any) -> None:
+        self.fill_forms()
+        if "tab" in options:
+            self.action_show_tab(options["tab"])
+        if "status" in options:
+            self.query_one("#status", Select).value = options["status"]
+            self.action_show_tab("list")
+        if "search" in options:
+            self.query_one("#filter", Input).value = options["search"]
+            self.action_show_tab("list")
+        self.page_offset = 0
+
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one("#tabs", TabbedContent).active = tab
+        if tab == "assemble":
+            self.query_one("#assemble-qty").focus()
+        else:
+            self.query_one("#kits").focus()
+
+    # --- the list --------------------------------------------------------------------
+
+    def refresh_data(self) -> None:
+        self.fill_forms()
+        status = self.query_one("#status", Select).value
+        self.load(
+            clinic=self.kitops.clinic,
+            status=None if status in (ALL, Select.NULL) else str(status),
+            search=self.query_one("#filter", Input).value,
+            offset=self.page_offset,
+        )
+        self.preview_later()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="load")
+    def load(self, **query: Any) -> None:
+        self.post_message(self.Loaded(dashboard.kits_page(self.stockroom.reading(), **query)))
+
+    def on_kits_screen_loaded(self, message: Loaded) -> None:
+        self.rows = list(message.page.kits)
+        self.total = message.page.total
+        self.page_offset = message.page.offset
+        self.query_one("#kits").loading = False
+        self.show_page()
+
+    def show_page(self) -> None:
+        table = self.query_one("#kits", DataTable)
+        row = table.cursor_row
+        table.clear()
+        for kit in self.rows:
+            style = kit_style(self.app, kit.status, kit.recalled)
+            table.add_row(
+                cell(kit.serial, style),
+                kit.sku,
+                kit.location,
+                kit.expiry.isoformat(),
+                cell(kit.status.replace("_", " ") + (" RECALLED" if kit.recalled else ""), style),
+                f"{kit.course_id}/{kit.course_part}" if kit.course_id else "",
+                kit.patient_ref or "",
+                kit.tracking or "",
+            )
+        if self.rows:
+            table.move_cursor(row=min(max(row, 0), len(self.rows) - 1))
+        first = self.page_offset + 1 if self.rows else 0
+        self.query_one("#page-status", Label).update(
+            f"{first}–{self.page_offset + len(self.rows)} of {self.total:,} kits"
+        )
+        if not self.rows:
+            self.query_one("#kit-detail", Static).update("")
+
+    @on(Input.Changed, "#filter")
+    def filter_changed(self) -> None:
+        if self._debounce is not None:
+            self._debounce.stop()
+        self.page_offset = 0
+        self._debounce = self.set_timer(0.25, self.action_refresh_data)
+
+    @on(Select.Changed, "#status")
+    def status_changed(self) -> None:
+        if self.forms_loaded:
+            self.page_offset = 0
+            self.action_refresh_data()
+
+    def action_page(self, step: int) -> None:
+        target = self.page_offset + step * dashboard.PAGE_SIZE
+        if 0 <= target < self.total:
+            self.page_offset = target
+            self.action_refresh_data()
+
+    def action_focus_filter(self) -> None:
+        self.action_show_tab("list")
+        self.query_one("#filter", Input).focus()
+
+    @on(DataTable.RowHighlighted, "#kits")
+    def highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if self._detail_timer is not None:
+            self._detail_timer.stop()
+        if 0 <= event.cursor_row < len(self.rows):
+            serial = self.rows[event.cursor_row].serial
+            self._detail_timer = self.set_timer(0.15, lambda: self.load_detail(serial))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="detail")
+    def load_detail(self, serial: str) -> None:
+        self.post_message(self.Detail(kits.show_kit(self.stockroom.reading(), serial)))
+
+    def on_kits_screen_detail(self, message: Detail) -> None:
+        kit = message.kit
+        grid = Table.grid(padding=(0, 2))
+        for _ in range(4):
+            grid.add_column(no_wrap=True)
+        for part in kit.components:
+            grid.add_row(
+                part.sku, f"lot {part.lot}", f"exp {part.expiry or '-'}", f"× {part.quantity}"
+            )
+        head = Text.assemble(
+            (kit.serial, "bold"),
+            f" {kit.sku} at {kit.location}, expires {kit.expiry}",
+            f" · course {kit.course_id} ({kit.patient_ref}) kit {kit.course_part}"
+            if kit.course_id
+            else "",
+        )
+        table = Table.grid()
+        table.add_row(head)
+        table.add_row(grid)
+        self.query_one("#kit-detail", Static).update(table)
+
+    # --- actions on the selected kit -------------------------------------------------
+
+    def selected(self) -> Kit | None:
+        table = self.query_one("#kits", DataTable)
+        if self.query_one("#tabs", TabbedContent).active != "list":
+            self.action_show_tab("list")
+        if not self.rows or not 0 <= table.cursor_row < len(self.rows):
+            self.notify("Select a kit first", severity="warning")
+            return None
+        return self.rows[table.cursor_row]
+
+    def action_ship(self) -> None:
+        kit = self.selected()
+        if kit is None:
+            return
+
+        def confirm(values: dict[str, str] | None) -> None:
+            if values is None:
+                return
+            text = (
+                f"Ship kit {kit.serial} to patient {kit.patient_ref or '?'} (course "
+                f"{kit.course_id}) with tracking {values['tracking'] or '(none)'}?\n"
+                "The kit leaves the stockroom on the ledger."
+            )
+
+            def go(yes: bool | None) -> None:
+                if yes:
+                    self.change(
+                        _kit_summary("shipped"),
+                        kits.dispatch,
+                        kit.serial,
+                        tracking=values["tracking"],
+                    )
+
+            self.app.push_screen(ConfirmDialog("Ship kit", text, "Ship"), go)
+
+        fields = [FormField("tracking", "Carrier tracking reference")]
+        self.app.push_screen(FormDialog(f"Ship kit {kit.serial}", fields, "Next"), confirm)
+
+    def action_hand_over(self) -> None:
+        kit = self.selected()
+        if kit is None:
+            return
+
+        def go(yes: bool | None) -> None:
+            if yes:
+                self.change(_kit_summary("handed over"), kits.dispatch, kit.serial, handover=True)
+
+        text = f"Hand kit {kit.serial} to patient {kit.patient_ref or '?'} in the clinic now?"
+        self.app.push_screen(ConfirmDialog("Hand over kit", text, "Hand over"), go)
+
+    def action_take_back(self) -> None:
+        kit = self.selected()
+        if kit is None:
+            return
+        fields = [FormField("condition", "Condition", "sealed", options=["sealed", "opened"])]
+
+        def done(values: dict[str, str] | None) -> None:
+            if values is None:
+                return
+            condition = values["condition"]
+            if condition == "sealed":
+                self.change(_kit_summary("returned"), kits.take_back, kit.serial, condition)
+                return
+
+            def go(yes: bool | None) -> None:
+                if yes:
+                    self.change(_kit_summary("returned"), kits.take_back, kit.serial, condition)
+
+            text = f"Kit {kit.serial} comes back opened: it is written off. Go on?"
+            self.app.push_screen(ConfirmDialog("Return opened kit", text, "Write off"), go)
+
+        self.app.push_screen(FormDialog(f"Return kit {kit.serial}", fields, "Next"), done)
+
+    def action_disassemble(self) -> None:
+        kit = self.selected()
+        if kit is None:
+            return
+
+        def go(yes: bool | None) -> None:
+            if yes:
+                self.change(_kit_summary("disassembled"), kits.disassemble, kit.serial)
+
+        text = f"Take kit {kit.serial} apart? Its components go back to their lots."
+        self.app.push_screen(ConfirmDialog("Disassemble kit", text, "Disassemble"), go)
+
+    def action_labels(self) -> None:
+        kit = self.selected()
+        if kit is None:
+            return
+        fields = [FormField("out", "Write labels to (.pdf or .png)", f"label-{kit.serial}.pdf")]
+
+        def done(values: dict[str, str] | None) -> None:
+            if values:
+                self.change(
+                    lambda path: f"labels written to {path}",
+                    labels.write_labels,
+                    [kit.serial],
+                    values["out"],
+                )
+
+        self.app.push_screen(FormDialog(f"Label for kit {kit.serial}", fields, "Write"), done)
+
+    # --- assembly --------------------------------------------------------------------
+
+    def assembly_request(self) -> tuple[str, str, str] | None:
+        recipe = self.query_one("#recipe", Select).value
+        at = self.query_one("#assemble-at", Select).value
+        qty = self.query_one("#assemble-qty", Input).value.strip()
+        if recipe is Select.NULL or at is Select.NULL or not qty:
+            return None
+        return str(recipe), qty, str(at)
+
+    @on(Select.Changed, "#recipe, #assemble-at")
+    @on(Input.Changed, "#assemble-qty")
+    def preview_later(self) -> None:
+        if self._debounce is not None:
+            self._debounce.stop()
+        self._debounce = self.set_timer(0.2, lambda: self.start_preview(confirm=False))
+
+    def start_preview(self, *, confirm: bool) -> None:
+        request = self.assembly_request()
+        if request is None or not self.ready:
+            self.query_one("#preview", Static).update("choose a recipe, a quantity and a place")
+            return
+        self.confirming = confirm
+        self.preview(*request, confirm=confirm)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="preview")
+    def preview(self, recipe: str, qty: str, at: str, *, confirm: bool) -> None:
+        found = dashboard.assembly_preview(
+            self.stockroom.reading(), recipe, qty, at, today=self.kitops.clock.today
+        )
+        self.post_message(self.Previewed(found, confirm))
+
+    def on_kits_screen_previewed(self, message: Previewed) -> None:
+        preview = message.preview
+        self.query_one("#preview", Static).update(self.render_preview(preview))
+        if not message.confirm:
+            return
+        if not preview.enough:
+            short = ", ".join(f"{c.sku} short by {c.short}" for c in preview.components if c.short)
+            self.kitops.report_error(
+                Refused(
+                    f"cannot assemble {preview.quantity} × {preview.sku} at {preview.location}: "
+                    f"{short} (usable stock lasting until {preview.fresh_until} makes "
+                    f"{preview.possible})"
+                ),
+                self,
+            )
+            return
+        parts = ", ".join(f"{c.needed} × {c.sku}" for c in preview.components)
+        text = f"Assemble {preview.quantity} × {preview.sku} at {preview.location} from {parts}?"
+
+        def go(yes: bool | None) -> None:
+            if yes:
+                self.change(
+                    _assembly_summary,
+                    kits.assemble,
+                    preview.sku,
+                    preview.quantity,
+                    preview.location,
+                    today=self.kitops.clock.today,
+                )
+
+        self.app.push_screen(ConfirmDialog("Assemble kits", text, "Assemble"), go)
+
+    def render_preview(self, preview: AssemblyPreview) -> Table:
+        error = theme_colour(self.app, "error", "red")
+        success = theme_colour(self.app, "success", "green")
+        table = Table(box=None, padding=(0, 2), show_edge=False)
+        for title in ("component", "per kit", "needed", "usable", "short"):
+            table.add_column(title, justify="left" if title == "component" else "right")
+        for c in preview.components:
+            table.add_row(
+                c.sku,
+                str(c.per_kit),
+                str(c.needed),
+                str(c.usable),
+                Text(str(c.short), style=f"bold {error}") if c.short else Text("0", style="dim"),
+            )
+        verdict = (
+            Text(f"✓ {preview.quantity} can be assembled", style=success)
+            if preview.enough
+            else Text(f"✗ only {preview.possible} can be assembled", style=f"bold {error}")
+        )
+        outer = Table.grid()
+        outer.add_row(table)
+        outer.add_row(
+            Text.assemble(
+                verdict,
+                f" (components in date until {preview.fresh_until}: "
+                f"{preview.min_shelf_life_days} days' shelf life)",
+            )
+        )
+        return outer
+
+    def show_refusal(self, error: BaseException, worker: Any = None) -> bool:
+        """While the form is being filled, the preview's complaint reads under it."""
+        if getattr(worker, "group", None) == "preview" and isinstance(error, KitopsError):
+            self.query_one("#preview", Static).update(Text(str(error), style="bold"))
+            return not self.confirming
+        return False
+
+    @on(Button.Pressed, "#assemble-button")
+    def assemble_pressed(self) -> None:
+        self.start_preview(confirm=True)
+
+    def changed(self, result: Any) -> None:
+        if isinstance(result, Assembly):
+            self.action_show_tab("list")
+
+
+def _kit_summary(verb: str) -> Any:
+    def summary(kit: Kit) -> str:
+        return f"kit {kit.serial} {verb}: now {kit.status.replace('_', ' ')}"
+
+    return summary
+
+
+def _assembly_summary(assembly: Assembly) -> str:
+    serials = ", ".join(k.serial for k in assembly.kits)
+    return f"assembled {len(assembly.kits)} × {assembly.sku} at {assembly.location}: {serials}"

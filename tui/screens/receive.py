@@ -1,0 +1,241 @@
+"""Receive: scan a supplier's GS1 label (a USB scanner types the element string and
+Enter, GS characters included); product, lot and expiry come from the label, the form
+asks only for what is missing (quantity, location), and shows the new lot's status.
+A bad scan says why in place and leaves the field ready for the next scan."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.widgets import Button, Checkbox, DataTable, Footer, Header, Input, Select, Static
+
+from kitops.errors import KitopsError
+from kitops.services import dashboard, operations
+from kitops.services.dashboard_dto import ScannedLabel
+from kitops.services.dto import Receipt
+from tui.base import StockroomScreen
+from tui.widgets import Field, ScanInput, cell, lot_style
+
+
+class ReceiveScreen(StockroomScreen):
+    MODE = "receive"
+    AUTO_FOCUS = "#scan"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "receive", "Receive"),
+        Binding("escape", "clear", "Clear"),
+    ]
+
+    class LabelRead(Message):
+        def __init__(self, label: ScannedLabel) -> None:
+            super().__init__()
+            self.label = label
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.last_label: ScannedLabel | None = None
+        self.places_loaded = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll():
+            scan = ScanInput(placeholder="scan a GS1 label, or type it and press Enter", id="scan")
+            scan.border_title = "Scan"
+            yield scan
+            yield Static("", id="scan-message", classes="message")
+            with Horizontal(classes="form-row"):
+                yield self._field("sku", "Product (SKU)")
+                yield self._field("lot", "Lot")
+            with Horizontal(classes="form-row"):
+                yield self._field("expiry", "Expiry (YYYY-MM-DD)")
+                yield self._field("qty", "Quantity", restrict=r"[0-9]*")
+            with Horizontal(classes="form-row"):
+                location: Select[str] = Select([], prompt="Location", id="location")
+                location.border_title = "Location"
+                yield location
+                yield self._field("po", "PO (optional)")
+            with Horizontal(classes="buttons"):
+                yield Checkbox("accept short-dated", id="short")
+                yield Button("Receive", id="receive", variant="primary")
+                yield Button("Clear", id="clear")
+            table: DataTable[Any] = DataTable(id="receipts", cursor_type="row")
+            table.border_title = "Received in this session"
+            for label in ("Time", "SKU", "Lot", "Expiry", "Qty", "Location", "Status", "On hand"):
+                table.add_column(label)
+            yield table
+        yield Footer()
+
+    @staticmethod
+    def _field(name: str, title: str, restrict: str | None = None) -> Field:
+        widget = Field(placeholder=title, id=name, restrict=restrict)
+        widget.border_title = title
+        return widget
+
+    def on_mount(self) -> None:
+        self.query_one("#scan").focus()
+
+    def refresh_data(self) -> None:
+        select = self.query_one("#location", Select)
+        choices = self.kitops.choices
+        if choices is None or self.places_loaded:
+            return
+        self.places_loaded = True
+        clinic = self.kitops.clinic
+        places = [p for p in choices.places if clinic is None or p.clinic == clinic]
+        select.set_options([(f"{p.code}  {p.kind}", p.code) for p in places])
+        fridges = [p.code for p in places if p.kind == "fridge"]
+        if clinic and fridges:
+            select.value = fridges[0]
+
+    def apply_options(self, **options: Any) -> None:
+        if "scan" in options:
+            self.query_one("#scan", ScanInput).value = options["scan"]
+
+    # --- scanning --------------------------------------------------------------------
+
+    @on(Input.Submitted, "#scan")
+    def scanned(self) -> None:
+        field = self.query_one("#scan", ScanInput)
+        data = field.scan
+        field.value = ""
+        if not data.strip():
+            return
+        self.say("reading the label…")
+        self.read(data)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="scan")
+    def read(self, data: str) -> None:
+        self.post_message(self.LabelRead(dashboard.read_label(self.stockroom.reading(), data)))
+
+    def on_receive_screen_label_read(self, message: LabelRead) -> None:
+        label = self.last_label = message.label
+        self.set_value("sku", label.sku)
+        self.set_value("lot", label.lot or "")
+        self.set_value("expiry", label.expiry.isoformat() if label.expiry else "")
+        self.set_value("qty", str(label.count) if label.count else "")
+        if label.known_lot_status:
+            known = f"known lot, {label.known_lot_status}"
+        elif label.lot_tracked:
+            known = "new lot"
+        else:
+            known = "not lot-tracked"
+        self.say(
+            f"{label.sku} ({label.product}) lot {label.lot or '-'} expiry "
+            f"{label.expiry or '-'}: {known}",
+            "ok",
+        )
+        missing = self.missing()
+        if missing:
+            self.query_one(f"#{missing}").focus()
+        else:
+            self.action_receive()
+
+    def missing(self) -> str | None:
+        if not self.value("sku"):
+            return "sku"
+        if not self.value("qty"):
+            return "qty"
+        if self.query_one("#location", Select).value is Select.NULL:
+            return "location"
+        return None
+
+    # --- receiving -------------------------------------------------------------------
+
+    @on(Input.Submitted, "#sku, #lot, #expiry, #qty, #po")
+    def field_submitted(self) -> None:
+        missing = self.missing()
+        if missing:
+            self.query_one(f"#{missing}").focus()
+        else:
+            self.action_receive()
+
+    @on(Select.Changed, "#location")
+    def location_chosen(self) -> None:
+        if self.value("sku") and self.value("qty") and self.query_one("#location").has_focus:
+            self.query_one("#receive").focus()
+
+    @on(Button.Pressed, "#receive")
+    def action_receive(self) -> None:
+        location = self.query_one("#location", Select).value
+        given = operations.ReceiptInput(
+            location="" if location is Select.NULL else str(location),
+            sku=self.value("sku") or None,
+            lot=self.value("lot") or None,
+            expiry=self.value("expiry") or None,
+            quantity=self.value("qty") or None,
+            po=self.value("po") or None,
+            accept_short_dated=self.query_one("#short", Checkbox).value,
+        )
+        self.say("receiving…")
+        self.change(_receipt_summary, operations.receive, given, today=self.kitops.clock.today)
+
+    def changed(self, result: Any) -> None:
+        receipt: Receipt = result
+        status = receipt.status
+        if status == "quarantine":
+            status = "quarantine: awaiting release"
+        self.say(
+            f"received {receipt.quantity} × {receipt.sku} lot {receipt.lot} at "
+            f"{receipt.location}: {'new lot, ' if receipt.new_lot else ''}{status}",
+            "ok",
+        )
+        style = lot_style(self.app, receipt.status, None)
+        self.query_one("#receipts", DataTable).add_row(
+            datetime.now().strftime("%H:%M") if self.kitops.clock.fixed is None else "",
+            receipt.sku,
+            receipt.lot,
+            receipt.expiry.isoformat() if receipt.expiry else "",
+            cell(receipt.quantity, justify="right"),
+            receipt.location,
+            cell(receipt.status, style),
+            cell(receipt.on_hand_at_location, justify="right"),
+        )
+        self.clear_fields()
+        self.query_one("#short", Checkbox).value = False
+        self.query_one("#scan").focus()
+
+    def show_refusal(self, error: BaseException, worker: Any = None) -> bool:
+        """A bad scan or a refused receipt reads in place, beside the field, and the
+        scan field is ready for the next label."""
+        if not isinstance(error, KitopsError):
+            return False
+        self.say(str(error), "error")
+        self.query_one("#scan").focus()
+        return True
+
+    def action_clear(self) -> None:
+        self.clear_fields()
+        self.say("")
+        self.query_one("#scan").focus()
+
+    @on(Button.Pressed, "#clear")
+    def clear_pressed(self) -> None:
+        self.action_clear()
+
+    # --- helpers ---------------------------------------------------------------------
+
+    def clear_fields(self) -> None:
+        for name in ("sku", "lot", "expiry", "qty", "po"):
+            self.set_value(name, "")
+        self.last_label = None
+
+    def value(self, name: str) -> str:
+        return self.query_one(f"#{name}", Input).value.strip()
+
+    def set_value(self, name: str, value: str) -> None:
+        self.query_one(f"#{name}", Input).value = value
+
+    def say(self, text: str, kind: str = "") -> None:
+        message = self.query_one("#scan-message", Static)
+        message.set_classes(f"message {kind}".strip())
+        message.update(Text(text))
+
+
+def _receipt_summary(receipt: Receipt) -> str:
+    return f"received {receipt.quantity} × {receipt.sku} lot {receipt.lot} ({receipt.status})"

@@ -1,0 +1,384 @@
+"""Stock: lots by clinic and location, a page at a time, filtered and sorted in the
+query (so 100,000 lots cost one page), with the day's actions on the selected line:
+move, count, write off, release, quarantine, recall and trace."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, Header, Input, Label, Select
+
+from kitops.services import dashboard, operations
+from kitops.services.dashboard_dto import StockPage
+from kitops.services.dto import StockLine
+from tui.base import StockroomScreen
+from tui.modals import ConfirmDialog, FormDialog, FormField
+from tui.widgets import Field, cell, lot_style
+
+COLUMNS = [
+    ("clinic", "Clinic", "location"),
+    ("location", "Location", "location"),
+    ("sku", "SKU", "sku"),
+    ("lot", "Lot", "lot"),
+    ("expiry", "Expiry", "expiry"),
+    ("days", "Days", "expiry"),
+    ("status", "Status", "status"),
+    ("qty", "Qty", "quantity"),
+]
+SHOW_LABELS = {
+    "all": "All stock",
+    "usable": "Usable",
+    "quarantine": "Quarantine",
+    "expired": "Expired",
+    "recalled": "Recalled",
+    "expiring": "Expiring ≤90 d",
+}
+
+
+class StockScreen(StockroomScreen):
+    MODE = "stock"
+    AUTO_FOCUS = "#stock"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "focus_filter", "Filter"),
+        Binding("t", "trace", "Trace"),
+        Binding("m", "move", "Move"),
+        Binding("c", "count", "Count"),
+        Binding("w", "write_off", "Write off"),
+        Binding("r", "release", "Release"),
+        Binding("q", "quarantine", "Quarantine"),
+        Binding("x", "recall", "Recall"),
+        Binding("o", "cycle_sort", "Sort", show=False),
+        Binding("n,ctrl+pagedown", "page(1)", "Next page", show=False),
+        Binding("p,ctrl+pageup", "page(-1)", "Prev page", show=False),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, page: StockPage) -> None:
+            super().__init__()
+            self.page = page
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sort = "expiry"
+        self.descending = False
+        self.page_offset = 0
+        self.rows: list[StockLine] = []
+        self.total = 0
+        self._debounce: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(classes="filter-bar"):
+            yield Field(placeholder="filter: SKU, lot, location, status…", id="filter")
+            yield Select(
+                [(label, key) for key, label in SHOW_LABELS.items()],
+                value="all",
+                allow_blank=False,
+                id="show",
+            )
+        yield Label("", id="page-status", classes="page-status")
+        table: DataTable[Any] = DataTable(
+            id="stock", cursor_type="row", zebra_stripes=True, classes="loadable"
+        )
+        for key, label, _ in COLUMNS:
+            table.add_column(label, key=key)
+        yield table
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#stock").loading = True
+        self.query_one("#stock", DataTable).focus()
+        self.watch(self.app, "theme", lambda _: self.show_page(), init=False)
+
+    # --- loading ---------------------------------------------------------------------
+
+    def apply_options(self, **options: Any) -> None:
+        if "show" in options:
+            self.query_one("#show", Select).value = options["show"]
+        if "search" in options:
+            self.query_one("#filter", Input).value = options["search"]
+        self.page_offset = 0
+
+    def refresh_data(self) -> None:
+        show = self.query_one("#show", Select).value
+        self.load(
+            clinic=self.kitops.clinic,
+            search=self.query_one("#filter", Input).value,
+            show=str(show) if show is not Select.NULL else "all",
+            sort=self.sort,
+            descending=self.descending,
+            offset=self.page_offset,
+            today=self.kitops.clock.today,
+        )
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="load")
+    def load(self, **query: Any) -> None:
+        page = dashboard.stock_page(self.stockroom.reading(), **query)
+        self.post_message(self.Loaded(page))
+
+    def on_stock_screen_loaded(self, message: Loaded) -> None:
+        self.rows = list(message.page.lines)
+        self.total = message.page.total
+        self.page_offset = message.page.offset
+        self.query_one("#stock").loading = False
+        self.show_page()
+
+    def show_page(self) -> None:
+        table = self.query_one("#stock", DataTable)
+        row = table.cursor_row
+        table.clear()
+        for line in self.rows:
+            style = lot_style(self.app, line.status, line.days_to_expiry)
+            table.add_row(
+                line.clinic or "",
+                line.location,
+                line.sku,
+                cell(line.lot, style),
+                line.expiry.isoformat() if line.expiry else "",
+                cell(line.days_to_expiry, style, "right"),
+                cell(line.status, style),
+                cell(line.quantity, justify="right"),
+            )
+        if self.rows:
+            table.move_cursor(row=min(row, len(self.rows) - 1))
+        first = self.page_offset + 1 if self.rows else 0
+        arrow = "↓" if self.descending else "↑"
+        pages = " · n/p: next/previous page" if self.total > len(self.rows) else ""
+        self.query_one("#page-status", Label).update(
+            f"{first}–{self.page_offset + len(self.rows)} of {self.total:,} lines · "
+            f"sorted by {self.sort} {arrow}{pages}"
+        )
+
+    @on(Input.Changed, "#filter")
+    def filter_changed(self) -> None:
+        if self._debounce is not None:
+            self._debounce.stop()
+        self.page_offset = 0
+        self._debounce = self.set_timer(0.25, self.action_refresh_data)
+
+    @on(Input.Submitted, "#filter")
+    def filter_done(self) -> None:
+        self.query_one("#stock", DataTable).focus()
+
+    @on(Select.Changed, "#show")
+    def show_changed(self) -> None:
+        self.page_offset = 0
+        self.action_refresh_data()
+
+    @on(DataTable.HeaderSelected)
+    def header_selected(self, event: DataTable.HeaderSelected) -> None:
+        sort = next(s for key, _, s in COLUMNS if key == event.column_key.value)
+        self.descending = not self.descending if sort == self.sort else False
+        self.sort = sort
+        self.page_offset = 0
+        self.action_refresh_data()
+
+    def action_cycle_sort(self) -> None:
+        order = list(dashboard.STOCK_SORTS)
+        self.sort = order[(order.index(self.sort) + 1) % len(order)]
+        self.descending = False
+        self.page_offset = 0
+        self.action_refresh_data()
+
+    def action_page(self, step: int) -> None:
+        target = self.page_offset + step * dashboard.PAGE_SIZE
+        if 0 <= target < self.total:
+            self.page_offset = target
+            self.action_refresh_data()
+
+    def action_focus_filter(self) -> None:
+        self.query_one("#filter", Input).focus()
+
+    # --- actions on the selected line ------------------------------------------------
+
+    def selected(self) -> StockLine | None:
+        table = self.query_one("#stock", DataTable)
+        if not self.rows or table.cursor_row < 0 or table.cursor_row >= len(self.rows):
+            self.notify("Select a line first", severity="warning")
+            return None
+        return self.rows[table.cursor_row]
+
+    def _places(self, *, besides: str | None = None) -> list[str]:
+        choices = self.kitops.choices
+        if choices is None:
+            return []
+        return [p.code for p in choices.places if p.code != besides]
+
+    def action_trace(self) -> None:
+        line = self.selected()
+        if line:
+            self.kitops.show_trace(line.lot, line.sku)
+
+    def action_move(self) -> None:
+        line = self.selected()
+        if line is None:
+            return
+        places = self._places(besides=line.location)
+        fields = [
+            FormField("qty", "Quantity", str(line.quantity), restrict=r"[0-9]*"),
+            FormField("to", "To location", places[0] if places else "", options=places),
+        ]
+
+        def done(values: dict[str, str] | None) -> None:
+            if values:
+                self.change(
+                    lambda r: f"moved {r.quantity} × {r.sku} {r.from_location} → {r.to_location}",
+                    operations.move,
+                    line.sku,
+                    values["qty"],
+                    line.location,
+                    values["to"],
+                    lot=line.lot,
+                )
+
+        self.app.push_screen(FormDialog(f"Move {line.sku} lot {line.lot}", fields, "Move"), done)
+
+    def action_count(self) -> None:
+        line = self.selected()
+        if line is None:
+            return
+        fields = [
+            FormField(
+                "counted", f"Counted at {line.location}", str(line.quantity), restrict=r"[0-9]*"
+            )
+        ]
+
+        def done(values: dict[str, str] | None) -> None:
+            if values:
+                self.change(
+                    _count_summary,
+                    dashboard.count_lot,
+                    line.location,
+                    line.sku,
+                    line.lot,
+                    values["counted"],
+                )
+
+        self.app.push_screen(FormDialog(f"Count {line.sku} lot {line.lot}", fields, "Count"), done)
+
+    def action_write_off(self) -> None:
+        line = self.selected()
+        if line is None:
+            return
+        reasons = list(self.kitops.choices.write_off_reasons) if self.kitops.choices else []
+        default = "expired" if line.status == "expired" else "damaged"
+        fields = [
+            FormField("qty", "Quantity", str(line.quantity), restrict=r"[0-9]*"),
+            FormField("reason", "Reason", default, options=reasons),
+            FormField("note", "Note (optional)"),
+        ]
+
+        def confirm(values: dict[str, str] | None) -> None:
+            if not values:
+                return
+            text = (
+                f"Write off {values['qty']} × {line.sku} lot {line.lot} at {line.location} "
+                f"({values['reason']})?\nThe stock goes to SCRAP; this cannot be undone."
+            )
+
+            def go(yes: bool | None) -> None:
+                if yes:
+                    self.change(
+                        lambda r: (
+                            f"wrote off {r.quantity} × {r.sku} lot {r.lot}; "
+                            f"{r.on_hand_after} left at {r.location}"
+                        ),
+                        operations.write_off,
+                        line.sku,
+                        values["qty"],
+                        line.location,
+                        values["reason"],
+                        lot=line.lot,
+                        note=values["note"] or None,
+                    )
+
+            self.app.push_screen(ConfirmDialog("Write off", text, "Write off"), go)
+
+        self.app.push_screen(FormDialog(f"Write off {line.sku} lot {line.lot}", fields), confirm)
+
+    def action_release(self) -> None:
+        line = self.selected()
+        if line is None:
+            return
+
+        def go(yes: bool | None) -> None:
+            if yes:
+                self.change(
+                    _status_summary,
+                    dashboard.set_lot_status,
+                    line.lot,
+                    "released",
+                    sku=line.sku,
+                    today=self.kitops.clock.today,
+                )
+
+        text = f"Release lot {line.lot} of {line.sku} for use in every clinic?"
+        self.app.push_screen(ConfirmDialog("Release lot", text, "Release"), go)
+
+    def action_quarantine(self) -> None:
+        line = self.selected()
+        if line is None:
+            return
+        fields = [FormField("reason", "Why is the lot held?", placeholder="e.g. fridge fault")]
+
+        def done(values: dict[str, str] | None) -> None:
+            if values is not None:
+                self.change(
+                    _status_summary,
+                    dashboard.set_lot_status,
+                    line.lot,
+                    "quarantine",
+                    sku=line.sku,
+                    reason=values["reason"],
+                    today=self.kitops.clock.today,
+                )
+
+        self.app.push_screen(FormDialog(f"Quarantine lot {line.lot}", fields, "Quarantine"), done)
+
+    def action_recall(self) -> None:
+        line = self.selected()
+        if line is None:
+            return
+        fields = [FormField("reason", "Recall reason", placeholder="e.g. supplier notice 2026-14")]
+
+        def confirm(values: dict[str, str] | None) -> None:
+            if values is None:
+                return
+            text = (
+                f"Recall lot {line.lot} of {line.sku} everywhere?\nEvery kit built from it is "
+                "marked; kits still in the stockroom lose their course. Reason: "
+                f"{values['reason'] or '(none)'}"
+            )
+
+            def go(yes: bool | None) -> None:
+                if yes:
+                    self.change(
+                        _status_summary,
+                        dashboard.set_lot_status,
+                        line.lot,
+                        "recalled",
+                        sku=line.sku,
+                        reason=values["reason"],
+                        today=self.kitops.clock.today,
+                    )
+
+            self.app.push_screen(ConfirmDialog("Recall lot", text, "Recall"), go)
+
+        self.app.push_screen(FormDialog(f"Recall lot {line.lot}", fields, "Next"), confirm)
+
+
+def _count_summary(report: Any) -> str:
+    if not report.differences:
+        return f"count at {report.location}: no difference"
+    diff = report.differences[0]
+    return f"count at {report.location}: {diff.sku} lot {diff.lot} {diff.difference:+d}"
+
+
+def _status_summary(detail: Any) -> str:
+    return f"lot {detail.lot} of {detail.sku} is now {detail.status}"

@@ -1,0 +1,114 @@
+"""Widgets shared by the screens: inputs that respect the app's cursor setting, the
+scanner field, dashboard tiles, and colours for lot and kit states."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import events
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import Input, Static
+
+GS = "\x1d"  # the GS1 group separator a scanner types for FNC1
+GS_SHOWN = "␝"  # how the field shows it (a control character has no glyph)
+
+
+class Field(Input):
+    """An Input whose cursor blinks unless the app says not to (deterministic
+    screenshots in tests)."""
+
+    def on_mount(self) -> None:
+        self.cursor_blink = bool(getattr(self.app, "cursor_blink", True))
+
+
+class ScanInput(Field):
+    """The field a USB barcode scanner types into.
+
+    A scanner types a GS1 element string and Enter; variable-length fields end with the
+    GS control character (ctrl+]), which an ordinary Input drops as unprintable. This one
+    keeps it, shows it as ␝, and hands the service the real character on Enter."""
+
+    @property
+    def scan(self) -> str:
+        return self.value.replace(GS_SHOWN, GS)
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.character == GS or event.key == "ctrl+right_square_bracket":
+            event.stop()
+            event.prevent_default()
+            self.insert_text_at_cursor(GS_SHOWN)
+            return
+        await super()._on_key(event)
+
+    def _on_paste(self, event: events.Paste) -> None:
+        text = event.text.replace(GS, GS_SHOWN)
+        event.stop()
+        first, _, rest = text.partition("\n")
+        self.insert_text_at_cursor(first.rstrip("\r"))
+        if rest or text.endswith("\n"):
+            self.post_message(self.Submitted(self, self.value))
+
+
+class Tile(Static, can_focus=True):
+    """A dashboard tile: a titled summary that opens the screen that deals with it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "open", "Open", show=False)]
+
+    class Opened(Message):
+        def __init__(self, tile: Tile) -> None:
+            super().__init__()
+            self.tile = tile
+
+    def __init__(self, title: str, target: str | None, *, id: str) -> None:
+        super().__init__("…", id=id, classes="tile")
+        self.border_title = title
+        self.target = target
+        if target:
+            self.border_subtitle = "Enter: open"
+
+    def action_open(self) -> None:
+        if self.target:
+            self.post_message(self.Opened(self))
+
+    def on_click(self) -> None:
+        self.action_open()
+
+
+def theme_colour(app: App[Any], name: str, fallback: str) -> str:
+    return app.theme_variables.get(name) or fallback
+
+
+def lot_style(app: App[Any], status: str, days: int | None) -> str:
+    """Colour for a lot line: expired/recalled as errors, quarantine and expiring soon
+    as warnings, in whichever theme is on."""
+    error = theme_colour(app, "error", "red")
+    warning = theme_colour(app, "warning", "yellow")
+    if status == "recalled":
+        return f"bold {error}"
+    if status == "expired" or (days is not None and days < 0):
+        return error
+    if status == "quarantine":
+        return warning
+    if days is not None and days <= 30:
+        return warning
+    if days is not None and days <= 90:
+        return theme_colour(app, "accent", "cyan")
+    return ""
+
+
+def kit_style(app: App[Any], status: str, recalled: bool) -> str:
+    if recalled or status in ("recalled", "written_off"):
+        return theme_colour(app, "error", "red")
+    if status == "reserved":
+        return theme_colour(app, "accent", "cyan")
+    if status in ("shipped", "handed_over", "disassembled"):
+        return "dim"
+    return ""
+
+
+def cell(value: object, style: str = "", justify: str = "left") -> Text:
+    text = "" if value is None else str(value)
+    return Text(text, style=style, justify=justify)  # type: ignore[arg-type]
