@@ -10,6 +10,9 @@ from kitops.cli.context import Context, close_databases, user_option_default
 from kitops.cli.database import db, demo, import_
 from kitops.cli.kits import course, fulfil, kit, pick_list, plan, session
 from kitops.cli.operations import count_command, expiry, lot, move_command, receive, trace, writeoff
+from kitops.cli.payments import order, price, stripe
+from kitops.cli.purchasing import jobs, po, policy, reorder, supplier
+from kitops.cli.reports import report
 from kitops.cli.stock import stock
 
 __all__ = ["cli", "close_databases"]
@@ -49,6 +52,35 @@ def cli(ctx: click.Context, db_url: str | None, user: str | None) -> None:
 for command in (
     db, demo, import_, catalog, location, stock,
     receive, move_command, count_command, writeoff, lot, trace, expiry,
-    kit, plan, course, session, fulfil, pick_list,
+    kit, plan, course, session, fulfil, pick_list, report,
+    supplier, policy, reorder, po, jobs,
 ):  # fmt: skip
     cli.add_command(command)
+
+# orders and payments (Stripe is imported only inside these commands)
+for command in (order, price, stripe):
+    cli.add_command(command)
+
+
+@click.command("tui")
+@click.option(
+    "--db",
+    "tui_db_url",
+    metavar="URL",
+    help="Database URL for this session (overrides the global --db).",
+)
+@click.option("--clinic", metavar="LOC", help="Show one clinic only (default: every clinic).")
+@click.pass_obj
+def tui_command(ctx: Context, tui_db_url: str | None, clinic: str | None) -> None:
+    """The stockroom terminal UI: dashboard, stock, receive by scanner, kits, courses."""
+    import importlib
+
+    # The UI package is loaded by name, only here: `kitops --help` and every other command
+    # start without Textual (tests/test_architecture.py checks it).
+    tui_app = importlib.import_module("tui.app")
+    code = tui_app.run(db_url=tui_db_url or ctx.db_url, user=ctx.user, clinic=clinic)
+    if code:
+        raise click.exceptions.Exit(code)
+
+
+cli.add_command(tui_command)

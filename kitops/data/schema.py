@@ -26,6 +26,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -140,6 +141,8 @@ class SupplierRow(Base):
     lead_time_days: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3))
     contact: Mapped[str | None] = mapped_column(String(200))
+    # added in migration 0005 (reorder): a supplier no longer used keeps its history
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class SupplierItemRow(Base):
@@ -375,6 +378,28 @@ class KitRow(Base):
     components: Mapped[list[KitComponentRow]] = relationship(order_by="KitComponentRow.position")
 
 
+class CourseKitNeedRow(Base):
+    """When each kit of a home course is first used and until when its vials are used
+    (expiry margin not included), computed from the course calendar when the course is
+    created: the one-statement reservation reads these instead of the calendar. Rows of a
+    course whose kit recipe changed are removed and computed again on demand."""
+
+    __tablename__ = "course_kit_needs"
+    __table_args__ = (
+        CheckConstraint("part >= 1", name="part_positive"),
+        CheckConstraint(
+            "first_use <= earliest_vial_last_use AND earliest_vial_last_use <= last_use",
+            name="dates_in_order",
+        ),
+    )
+
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), primary_key=True)
+    part: Mapped[int] = mapped_column(primary_key=True)
+    first_use: Mapped[date] = mapped_column(Date)
+    earliest_vial_last_use: Mapped[date] = mapped_column(Date)
+    last_use: Mapped[date] = mapped_column(Date)
+
+
 class KitComponentRow(Base):
     """Exactly which lot each component of a kit came from."""
 
@@ -407,3 +432,329 @@ class SessionRow(Base):
     quantity: Mapped[int]
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
     actor: Mapped[str] = mapped_column(String(64))
+
+
+# --- Reorder and purchase orders (migration 0005) ------------------------------------
+
+
+class PlanSessionItemRow(Base):
+    """What each clinic session of a plan uses besides its serum (a clinic stamp...):
+    the source documents do not say, so it is data, for the demand forecast."""
+
+    __tablename__ = "plan_session_items"
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"), primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), primary_key=True)
+    quantity: Mapped[int]
+
+
+class ReorderPolicyRow(Base):
+    """How one product is reordered for one clinic, and from which supplier.
+
+    ``min_max``: when usable on hand + on order falls below ``min_qty``, order up to
+    ``max_qty``. ``calendar``: scheduled demand over lead time + review period, plus
+    ``safety_days`` of demand, minus stock still in date when needed, minus open orders.
+    The composite foreign key makes a policy name a supplier that sells the product.
+    """
+
+    __tablename__ = "reorder_policies"
+    __table_args__ = (
+        UniqueConstraint("product_id", "clinic_id"),
+        ForeignKeyConstraint(
+            ["supplier_id", "product_id"],
+            ["supplier_items.supplier_id", "supplier_items.product_id"],
+        ),
+        CheckConstraint("method IN ('min_max', 'calendar')", name="method"),
+        CheckConstraint(
+            "method <> 'min_max' OR (min_qty IS NOT NULL AND max_qty IS NOT NULL)",
+            name="min_max_levels",
+        ),
+        CheckConstraint("min_qty IS NULL OR min_qty >= 0", name="min_qty"),
+        CheckConstraint("max_qty IS NULL OR max_qty >= 1", name="max_qty"),
+        CheckConstraint(
+            "min_qty IS NULL OR max_qty IS NULL OR max_qty >= min_qty", name="max_over_min"
+        ),
+        CheckConstraint("review_period_days BETWEEN 0 AND 365", name="review_period"),
+        CheckConstraint("safety_days BETWEEN 0 AND 365", name="safety_days"),
+        CheckConstraint(
+            "lead_time_days IS NULL OR lead_time_days BETWEEN 0 AND 365", name="lead_time"
+        ),
+        Index("ix_reorder_policies_clinic_id", "clinic_id"),
+        Index("ix_reorder_policies_supplier_id_product_id", "supplier_id", "product_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id"))
+    method: Mapped[str] = mapped_column(String(10))
+    min_qty: Mapped[int | None]
+    max_qty: Mapped[int | None]
+    review_period_days: Mapped[int] = mapped_column(default=7)
+    safety_days: Mapped[int] = mapped_column(default=0)
+    lead_time_days: Mapped[int | None]  # None: the supplier's lead time
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+PO_STATUSES = ("draft", "approved", "sent", "partial", "received", "cancelled")
+OPEN_PO_STATUSES = ("draft", "approved", "sent", "partial")
+
+
+class PurchaseOrderRow(Base):
+    """An order to one supplier for one clinic. A partial unique index keeps one draft
+    per supplier and clinic, so two reorder runs can never draft the same order twice."""
+
+    __tablename__ = "purchase_orders"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('draft', 'approved', 'sent', 'partial', 'received', 'cancelled')",
+            name="status",
+        ),
+        CheckConstraint("origin IN ('reorder', 'manual')", name="origin"),
+        Index("ix_purchase_orders_status_clinic_id", "status", "clinic_id"),
+        Index(
+            "uq_purchase_orders_supplier_id_clinic_id_draft",
+            "supplier_id",
+            "clinic_id",
+            unique=True,
+            sqlite_where=text("status = 'draft'"),
+            postgresql_where=text("status = 'draft'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id"))
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    status: Mapped[str] = mapped_column(String(12))
+    origin: Mapped[str] = mapped_column(String(10))
+    currency: Mapped[str] = mapped_column(String(3))
+    as_of: Mapped[date] = mapped_column(Date)  # the day the order was computed for
+    expected_on: Mapped[date | None] = mapped_column(Date)  # as_of + lead time
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    approved_at: Mapped[datetime | None]
+    approved_by: Mapped[str | None] = mapped_column(String(64))
+    sent_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    note: Mapped[str | None] = mapped_column(String(200))
+
+    supplier: Mapped[SupplierRow] = relationship()
+    clinic: Mapped[LocationRow] = relationship()
+    lines: Mapped[list[PurchaseOrderLineRow]] = relationship(
+        order_by="PurchaseOrderLineRow.position", back_populates="order"
+    )
+
+
+class PurchaseOrderLineRow(Base):
+    """One product on a purchase order; ``explanation`` keeps the arithmetic behind it.
+    Received may exceed ordered only when an over-receipt was confirmed."""
+
+    __tablename__ = "purchase_order_lines"
+    __table_args__ = (
+        UniqueConstraint("order_id", "product_id"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("received_qty >= 0", name="received"),
+        CheckConstraint("unit_cost_minor >= 0", name="unit_cost"),
+        Index("ix_purchase_order_lines_product_id_closed", "product_id", "closed"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("purchase_orders.id"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    position: Mapped[int] = mapped_column(default=0)
+    quantity: Mapped[int]
+    received_qty: Mapped[int] = mapped_column(default=0)
+    unit_cost_minor: Mapped[int] = mapped_column(BigInteger)
+    need_by: Mapped[date | None] = mapped_column(Date)
+    closed: Mapped[bool] = mapped_column(Boolean, default=False)
+    explanation: Mapped[dict[str, Any] | None]
+
+    order: Mapped[PurchaseOrderRow] = relationship(back_populates="lines")
+    product: Mapped[ProductRow] = relationship()
+
+
+class JobLockRow(Base):
+    """A lease that keeps a cron job to one run at a time on SQLite (PostgreSQL uses an
+    advisory lock, released by the database itself if the process dies)."""
+
+    __tablename__ = "job_locks"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(120))
+    acquired_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+
+
+# --- Orders and payments (migration 0006) ---------------------------------------------
+# Money is integer minor units plus the ISO currency. No secret is ever stored: only the
+# provider's object ids (pi_..., cs_..., re_..., evt_...), which are not credentials.
+
+
+class PriceRow(Base):
+    """What a product (a kit) or a plan (a clinic course) costs in one currency."""
+
+    __tablename__ = "prices"
+    __table_args__ = (
+        CheckConstraint("(product_id IS NULL) <> (plan_id IS NULL)", name="one_item"),
+        CheckConstraint("unit_amount_minor >= 0", name="amount"),
+        UniqueConstraint("product_id", "currency"),
+        UniqueConstraint("plan_id", "currency"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id"))
+    currency: Mapped[str] = mapped_column(String(3))
+    unit_amount_minor: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    product: Mapped[ProductRow | None] = relationship()
+    plan: Mapped[PlanRow | None] = relationship()
+
+
+class OrderRow(Base):
+    """A patient's order for a course (its kits or its clinic fee) and extras. The
+    patient is the course's pseudonymous reference."""
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('open', 'pending', 'failed', 'paid', 'partially_refunded', "
+            "'refunded', 'cancelled')",
+            name="status",
+        ),
+        CheckConstraint("total_minor > 0", name="total_positive"),
+        CheckConstraint("paid_minor >= 0", name="paid"),
+        # never more back than came in: over-refund is impossible in the database too
+        CheckConstraint("refunded_minor >= 0 AND refunded_minor <= paid_minor", name="refunded"),
+        Index("ix_orders_clinic_id_currency", "clinic_id", "currency"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # random, fixed at creation: with the id it names the order to Stripe (metadata and
+    # idempotency keys), so two kitops databases sharing an account never meet
+    reference: Mapped[str] = mapped_column(String(32), unique=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), index=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    patient_ref: Mapped[str] = mapped_column(String(64))
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(20))
+    total_minor: Mapped[int] = mapped_column(BigInteger)
+    paid_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    refunded_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    note: Mapped[str | None] = mapped_column(String(400))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    lines: Mapped[list[OrderLineRow]] = relationship(order_by="OrderLineRow.line_no")
+    course: Mapped[CourseRow] = relationship()
+    clinic: Mapped[LocationRow] = relationship()
+
+
+class OrderLineRow(Base):
+    __tablename__ = "order_lines"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("unit_amount_minor >= 0", name="unit_amount"),
+        CheckConstraint("amount_minor = quantity * unit_amount_minor", name="amount"),
+    )
+
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), primary_key=True)
+    line_no: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id"))
+    description: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[int]
+    unit_amount_minor: Mapped[int] = mapped_column(BigInteger)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+
+
+class OrderPaymentRow(Base):
+    """One attempt to take an order's money: a PaymentIntent (card in clinic) or a
+    Checkout Session (paying from home). The row is written before the provider is
+    called, so a retried command re-sends the same idempotency key."""
+
+    __tablename__ = "order_payments"
+    __table_args__ = (
+        UniqueConstraint("order_id", "attempt_no"),
+        CheckConstraint("method IN ('card', 'checkout')", name="method"),
+        CheckConstraint(
+            "status IN ('requested', 'pending', 'succeeded', 'failed', 'expired', 'cancelled')",
+            name="status",
+        ),
+        CheckConstraint("amount_minor > 0", name="amount_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    attempt_no: Mapped[int]
+    method: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(12))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
+    intent_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    session_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    url: Mapped[str | None] = mapped_column(String(1000))
+    failure: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OrderRefundRow(Base):
+    """A refund of (part of) an order: requested here or seen at the provider. Its
+    stock effect (``restock``) is applied once, when the refund is confirmed."""
+
+    __tablename__ = "order_refunds"
+    __table_args__ = (
+        UniqueConstraint("order_id", "refund_no"),
+        CheckConstraint("amount_minor > 0", name="amount_positive"),
+        CheckConstraint("restock IN ('none', 'sealed', 'write-off')", name="restock"),
+        CheckConstraint(
+            "status IN ('requested', 'pending', 'requires_action', 'succeeded', 'failed', "
+            "'canceled')",
+            name="status",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    refund_no: Mapped[int]
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    restock: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(16))
+    applied: Mapped[bool] = mapped_column(Boolean, default=False)
+    idempotency_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    refund_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StripeEventRow(Base):
+    """Every provider event handled, recorded in the transaction of its effects: the
+    primary key makes a second delivery (webhook, sync, or both at once) a no-op."""
+
+    __tablename__ = "stripe_events"
+
+    event_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    type: Mapped[str] = mapped_column(String(100))
+    created: Mapped[int] = mapped_column(BigInteger, index=True)
+    source: Mapped[str] = mapped_column(String(10))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    outcome: Mapped[str] = mapped_column(String(200))
+    handled_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StripeSyncRow(Base):
+    """Where ``kitops stripe sync`` has read the Events API up to."""
+
+    __tablename__ = "stripe_sync"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_created: Mapped[int | None] = mapped_column(BigInteger)
+    last_event_id: Mapped[str | None] = mapped_column(String(255))
+    runs: Mapped[int] = mapped_column(default=0)
+    last_run_at: Mapped[datetime | None]

@@ -244,6 +244,8 @@ def load(uow: UnitOfWork, as_of: date | None = None) -> dto.DemoSummary:
             )  # fmt: skip
             moves += len(posted)
         _kits_and_courses(uow, as_of)
+        _prices(uow)
+        _reorder_policies(uow)
         summary = dto.DemoSummary(
             loaded=True,
             as_of=as_of,
@@ -273,3 +275,43 @@ def _kits_and_courses(uow: UnitOfWork, as_of: date) -> None:
         course = courses.create_course(uow, patient, plan_code, start, clinic)
         if fulfil_now:
             fulfilment.fulfil_course(uow, course.id, today=as_of)
+
+
+# Reorder policies: (SKU, clinic, supplier, method, min, max, review days, safety days)
+POLICIES = [
+    ("SERUM-5ML", "LON", "CALECIM-UK", "calendar", None, None, 7, 7),
+    ("SERUM-5ML", "ESX", "CALECIM-UK", "calendar", None, None, 7, 7),
+    ("SERUM-5ML", "VIE", "CALECIM-EU", "calendar", None, None, 7, 7),
+    ("STAMP-0.5", "LON", "DERMASUPPLY", "min_max", 10, 30, 7, 0),
+    ("STAMP-0.5", "ESX", "DERMASUPPLY", "min_max", 10, 30, 7, 0),
+    ("STAMP-0.5", "VIE", "DERMASUPPLY", "min_max", 10, 30, 7, 0),
+    ("STAMP-0.6", "ESX", "DERMASUPPLY", "min_max", 5, 20, 7, 0),
+    ("CHX-0.5", "LON", "DERMASUPPLY", "min_max", 12, 36, 7, 0),
+]
+
+
+def _reorder_policies(uow: UnitOfWork) -> None:
+    """Policies for the reorder job (inside ``load``): the demo has something to order."""
+    from kitops.services.purchasing import set_policy
+
+    for sku, clinic, supplier, method, low, high, review, safety in POLICIES:
+        set_policy(uow, sku, clinic, supplier=supplier, method=method, min_qty=low,
+                   max_qty=high, review_period_days=review, safety_days=safety)  # fmt: skip
+
+
+# Prices from the source documents (DOMAIN.md, "Money"): an at-home kit is USD 360 or
+# GBP 315; scalp analysis with a treatment course in the clinic is GBP 1,800. The seeds
+# give no EUR price, so Vienna's courses cannot be ordered until one is set.
+PRICES = [
+    ("KIT-HOME-6W", "315.00", "GBP"),
+    ("KIT-HOME-6W", "360.00", "USD"),
+    ("plan:clinic-weekly-6", "1800.00", "GBP"),
+]
+
+
+def _prices(uow: UnitOfWork) -> None:
+    """Prices for orders (inside ``load``)."""
+    from kitops.services.orders import set_price
+
+    for item, amount, currency in PRICES:
+        set_price(uow, item, amount, currency)
