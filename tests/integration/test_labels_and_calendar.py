@@ -26,11 +26,10 @@ from kitops.services.labels import (
 AS_OF = date(2026, 11, 22)
 
 
-@pytest.fixture
-def uow(uow):
+@pytest.fixture(autouse=True)
+def _demo(uow):
     """The demo data loaded as of ``AS_OF``; kits K0000001..9, courses 1..9."""
     demo.load(uow(), AS_OF)
-    return uow
 
 
 @pytest.fixture
