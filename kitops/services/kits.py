@@ -218,6 +218,7 @@ def available(
 ) -> int:
     with uow:
         kit = kit_product(uow, recipe)
+        _check_home_safety(uow, kit)  # none can be assembled from an unsafe recipe
         place = physical_location(uow, location)
         day = today or local_today(uow, place)
         shelf = (

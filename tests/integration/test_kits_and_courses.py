@@ -212,6 +212,9 @@ def test_at_home_kit_refuses_long_stamps_at_recipe_and_at_assembly(loaded, uow):
     assert "STAMP-0.5" in str(err.value)
     assert "0.4 mm" in str(err.value)
     assert writes(loaded) == before
+    # and `kit available` says the same instead of counting kits that cannot be made
+    with pytest.raises(InvalidInput, match="STAMP-0.5.*0.4 mm"):
+        kits.available(uow(readonly=True), KIT, FRIDGE, today=AS_OF)
 
 
 def test_disassembly_returns_components_to_their_lots_and_refuses_reserved_kits(loaded, uow):
