@@ -59,7 +59,7 @@ from kitops.data import migrate
 from kitops.data.engine import open_database
 from kitops.data.schema import CourseRow
 from kitops.errors import KitopsError, Refused
-from kitops.services import courses, demo
+from kitops.services import courses, demo, users
 from kitops.services.fulfilment import _Context, fulfil_course
 from kitops.services.unit_of_work import UnitOfWork
 
@@ -249,7 +249,9 @@ def generate(url: str, kits: int) -> dict[str, float]:
     db = open_database(url)
     try:
         migrate.upgrade(db)
-        demo.load(UnitOfWork(db, ACTOR), AS_OF)
+        demo.load(UnitOfWork(db, ACTOR), AS_OF)  # ACTOR becomes an admin (no users yet)
+        for i in range(64):  # the workers act as w0, w1, ...: stockroom staff
+            users.add_user(UnitOfWork(db, ACTOR), f"w{i}", "stockroom")
     finally:
         db.dispose()
     seconds["migrate + demo"] = time.perf_counter() - start

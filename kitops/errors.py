@@ -32,6 +32,30 @@ class Refused(KitopsError):
     exit_code = 1
 
 
+class NotAllowed(Refused):
+    """The acting user (unknown, disabled, or in the wrong role) may not do this.
+
+    The refused transaction writes nothing; the refusal itself is recorded in the audit
+    log in a transaction of its own (``recorded`` turns true once it is).
+    """
+
+    def __init__(
+        self, message: str, *, actor: str, permission: str, role: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.actor = actor
+        self.permission = permission
+        self.role = role
+        self.recorded = False
+
+    def __reduce__(self) -> tuple[object, ...]:  # picklable, for worker processes
+        return (_not_allowed, (str(self), self.actor, self.permission, self.role))
+
+
+def _not_allowed(message: str, actor: str, permission: str, role: str | None) -> NotAllowed:
+    return NotAllowed(message, actor=actor, permission=permission, role=role)
+
+
 class Conflict(Refused):
     """The operation clashes with what is already recorded (duplicate code, lot expiry)."""
 

@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 
 from kitops.data import migrate
 from kitops.data.engine import Database, open_database, resolve_url
+from kitops.data.schema import UserRow
 from kitops.services.unit_of_work import UnitOfWork
 
 PG_URL = os.environ.get("KITOPS_TEST_PG_URL", "")
@@ -29,6 +30,24 @@ REQUIRE_PG = os.environ.get("KITOPS_TEST_REQUIRE_PG") == "1"
 RUN_ID = f"kitops_t{os.getpid()}_{uuid.uuid4().hex[:8]}"
 
 _pg_passed = 0
+
+# The users every test database starts with (no PIN): the `uow()` and `kitops` fixtures act
+# as "tester", an admin, who may do everything (admins hold the manager's and the stockroom's
+# permissions); "checker" reads for the TUI tests, "fault" drives the fault tests; "stripe",
+# "stripe-batch" and "webhook" apply payment events as job users. Tests of roles add their
+# own users.
+TEST_USERS = {
+    "tester": "admin", "checker": "admin", "fault": "admin",
+    "stripe": "job", "stripe-batch": "job", "webhook": "job",
+}  # fmt: skip
+
+
+def seed_users(db: Database, users: dict[str, str] = TEST_USERS) -> None:
+    with db.engine.begin() as conn:
+        conn.execute(
+            UserRow.__table__.insert(),
+            [{"name": name, "role": role, "created_by": "tests"} for name, role in users.items()],
+        )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -97,6 +116,7 @@ def pg_template(pg_admin: _PgAdmin) -> str:
     url = pg_admin.create(name)
     db = open_database(url)
     migrate.upgrade(db)
+    seed_users(db)
     db.dispose()
     return name
 
@@ -106,6 +126,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "kitops.db"
     db = open_database(f"sqlite:///{path}")
     migrate.upgrade(db)
+    seed_users(db)
     with db.engine.connect() as conn:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     db.dispose()

@@ -15,12 +15,13 @@ import click
 
 from kitops.cli.app import cli
 from kitops.errors import KitopsError
+from kitops.secrets import mask
 
 __all__ = ["cli", "main", "run"]
 
 
 def _say(message: str) -> None:
-    click.echo(f"kitops: {message}", err=True)
+    click.echo(f"kitops: {mask(message)}", err=True)
 
 
 def run(argv: list[str] | None = None) -> int:

@@ -14,6 +14,7 @@ from kitops.cli.payments import order, price, stripe
 from kitops.cli.purchasing import jobs, po, policy, reorder, supplier
 from kitops.cli.reports import report
 from kitops.cli.stock import stock
+from kitops.cli.users import audit, setting, user
 
 __all__ = ["cli", "close_databases"]
 
@@ -26,15 +27,15 @@ __all__ = ["cli", "close_databases"]
     "--db",
     "db_url",
     metavar="URL",
-    envvar="KITOPS_DATABASE_URL",
-    help="Database URL (sqlite:///PATH or postgresql://...). "
-    "Default: $KITOPS_DATABASE_URL, else kitops.db in the user data folder.",
+    help="Database URL (sqlite:///PATH or postgresql://...). Default: $KITOPS_DATABASE_URL "
+    "(or the 0600 file $KITOPS_DATABASE_URL_FILE), else kitops.db in the user data folder.",
 )
 @click.option(
     "--user",
     metavar="NAME",
     envvar="KITOPS_USER",
-    help="Who is acting, for the ledger and audit log. Default: $KITOPS_USER, else your login.",
+    help="Who is acting (a kitops user: `kitops user list`), for the role checks, the ledger "
+    "and the audit log. Default: $KITOPS_USER, else your login.",
 )
 @click.pass_context
 def cli(ctx: click.Context, db_url: str | None, user: str | None) -> None:
@@ -53,7 +54,7 @@ for command in (
     db, demo, import_, catalog, location, stock,
     receive, move_command, count_command, writeoff, lot, trace, expiry,
     kit, plan, course, session, fulfil, pick_list, report,
-    supplier, policy, reorder, po, jobs,
+    supplier, policy, reorder, po, jobs, user, audit, setting,
 ):  # fmt: skip
     cli.add_command(command)
 

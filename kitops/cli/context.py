@@ -47,7 +47,23 @@ class Context:
     def uow(self, *, readonly: bool = False) -> UnitOfWork:
         from kitops.services.unit_of_work import UnitOfWork
 
-        return UnitOfWork(self.database(), self.user, readonly=readonly)
+        return UnitOfWork(
+            self.database(), self.user, readonly=readonly, bootstrap=_bootstrap_command()
+        )
+
+
+# Commands that work on a database with no users yet; every other one refuses, saying how
+# to create the first admin (the service layer refuses every change but these anyway).
+BOOTSTRAP_COMMANDS = {("user", "add"), ("demo",), ("db", "check")}
+
+
+def _bootstrap_command() -> bool:
+    current = click.get_current_context(silent=True)
+    names: list[str] = []
+    while current is not None and current.parent is not None:
+        names.append(current.info_name or "")
+        current = current.parent
+    return tuple(reversed(names)) in BOOTSTRAP_COMMANDS
 
 
 def close_databases() -> None:

@@ -78,12 +78,56 @@ def check(ctx: Context, as_json: bool) -> None:
 def backup(ctx: Context, path: str) -> None:
     """Write a consistent copy of the SQLite database to PATH, safe while others work.
 
-    On PostgreSQL this prints the pg_dump command to use instead.
+    On PostgreSQL this prints the pg_dump command to use instead (exit 1).
     """
     from kitops.services import admin
 
-    target = admin.backup(ctx.database(check_schema=False), path)
+    target = admin.backup(ctx.database(check_schema=False), path, ctx.user)
     say(f"backup written to {target}")
+
+
+@db.command()
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--yes", is_flag=True, help="Do not ask before replacing the current database.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: {source, target, ...}.")
+@pass_context
+def restore(ctx: Context, path: str, yes: bool, as_json: bool) -> None:
+    """Replace the SQLite database with a backup made by `kitops db backup`.
+
+    The backup is checked first (a kitops database, not from a newer kitops, its ledger
+    whole) and upgraded to this version's schema; then it replaces the database in one
+    rename, asking first unless --yes. The replaced file is kept beside it as
+    NAME.replaced-<time>. Stop the TUI and other kitops programs first.
+
+    On PostgreSQL use pg_restore (the command is printed).
+    """
+    from kitops.services import admin
+
+    database = ctx.database(check_schema=False)
+
+    def confirm(target: object) -> None:
+        if not yes:
+            click.confirm(
+                f"Replace {target} with the backup {path}? (the current file is kept "
+                "beside it as .replaced-<time>)",
+                abort=True,
+                err=True,
+            )
+
+    done = admin.restore(database, path, ctx.user, confirm=confirm)
+    if as_json:
+        emit_json(done)
+        return
+    upgraded = (
+        f", upgraded from revision {done.backup_revision} to {done.revision}"
+        if done.backup_revision != done.revision
+        else f" (revision {done.revision})"
+    )
+    kept = f"; the replaced database is kept as {done.replaced}" if done.replaced else ""
+    say(
+        f"restored {done.target} from {done.source}{upgraded}: {done.balances_checked} "
+        f"balances match {done.moves} ledger moves{kept}"
+    )
 
 
 @click.command()
@@ -115,7 +159,7 @@ def demo(
                 f"Erase every record in {database.display_url} and load the demo data?",
                 abort=True,
             )
-        demo_service.reset(database)
+        demo_service.reset(database, actor=ctx.user)
     elif if_empty and not demo_service.is_empty(ctx.uow(readonly=True)):
         if as_json:
             emit_json(DemoSummary(loaded=False, as_of=None, clinics=0, products=0, lots=0, moves=0))

@@ -253,6 +253,7 @@ def stripe_listen(ctx: Context, host: str, port: int, path: str, max_body: int) 
 
     gateway = _gateway(need_webhook_secret=True)
     ctx.database()  # refuse a database at the wrong schema before listening
+    ctx.uow().require("payment.sync")  # and a user who may not apply payment events
 
     def handle(event: object) -> str:
         from kitops.payments.gateway import PaymentEvent

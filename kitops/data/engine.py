@@ -18,6 +18,8 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from kitops.errors import InvalidInput
+from kitops.secrets import from_env as secret_from_env
+from kitops.secrets import mask
 
 DEFAULT_BUSY_TIMEOUT_MS = 5_000
 
@@ -29,18 +31,19 @@ def default_sqlite_path() -> Path:
 
 
 def resolve_url(url: str | None = None) -> str:
-    """``--db`` wins, then ``KITOPS_DATABASE_URL``, then the SQLite file in the data dir."""
-    chosen = url or os.environ.get("KITOPS_DATABASE_URL") or ""
+    """``--db`` wins, then ``KITOPS_DATABASE_URL`` (or the 0600 file named by
+    ``KITOPS_DATABASE_URL_FILE``), then the SQLite file in the data dir."""
+    chosen = url or secret_from_env("KITOPS_DATABASE_URL") or ""
     if not chosen:
         return f"sqlite:///{default_sqlite_path()}"
     try:
         parsed = make_url(chosen)
     except ArgumentError:
-        raise InvalidInput("database URL", chosen, "is not a database URL") from None
+        raise InvalidInput("database URL", mask(chosen), "is not a database URL") from None
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
-        raise InvalidInput("database URL", chosen, "kitops runs on SQLite or PostgreSQL")
+        raise InvalidInput("database URL", mask(chosen), "kitops runs on SQLite or PostgreSQL")
     return parsed.render_as_string(hide_password=False)
 
 

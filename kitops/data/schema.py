@@ -758,3 +758,28 @@ class StripeSyncRow(Base):
     last_event_id: Mapped[str | None] = mapped_column(String(255))
     runs: Mapped[int] = mapped_column(default=0)
     last_run_at: Mapped[datetime | None]
+
+
+# --- users, roles and login (migration 0008) -------------------------------------------
+
+
+class UserRow(Base):
+    """Who may use kitops and in which role. A PIN or password is kept only as its argon2
+    hash; failed logins count towards a lock (``login_max_failures`` in settings)."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("role IN ('stockroom', 'manager', 'admin', 'job')", name="role"),
+        CheckConstraint("failed_logins >= 0", name="failed_logins"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    secret_hash: Mapped[str | None] = mapped_column(String(255))
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    last_login_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(64))

@@ -1,8 +1,9 @@
 """What the rest of kitops sees of the payment provider: plain values, one protocol, errors.
 
 Nothing here imports stripe; :mod:`kitops.payments.stripe_gateway` implements
-:class:`Gateway` with it. Secrets live in the environment only (``KITOPS_STRIPE_API_KEY``,
-``KITOPS_STRIPE_WEBHOOK_SECRET``) and never appear in a message, a repr or a log line.
+:class:`Gateway` with it. Secrets live in the environment (``KITOPS_STRIPE_API_KEY``,
+``KITOPS_STRIPE_WEBHOOK_SECRET``) or in 0600 files named by ``..._FILE`` (kitops.secrets)
+and never appear in a message, a repr or a log line.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from kitops.errors import KitopsError, Refused
+from kitops.secrets import from_env
 
 DEFAULT_API_BASE = "https://api.stripe.com"
 DEFAULT_TOLERANCE_SECONDS = 300  # Stripe's own default for a webhook signature's age
@@ -54,7 +56,7 @@ class StripeConfig:
 
     @classmethod
     def from_env(cls, *, need_webhook_secret: bool = False) -> StripeConfig:
-        key = os.environ.get("KITOPS_STRIPE_API_KEY", "").strip()
+        key = from_env("KITOPS_STRIPE_API_KEY", error=PaymentsNotConfigured) or ""
         if not key:
             raise PaymentsNotConfigured(
                 "KITOPS_STRIPE_API_KEY is not set: export the clinic's Stripe secret key "
@@ -65,7 +67,7 @@ class StripeConfig:
                 "KITOPS_STRIPE_API_KEY does not hold a Stripe secret key (it must start "
                 "with sk_ or rk_; the value is not shown)"
             )
-        secret = os.environ.get("KITOPS_STRIPE_WEBHOOK_SECRET", "").strip() or None
+        secret = from_env("KITOPS_STRIPE_WEBHOOK_SECRET", error=PaymentsNotConfigured)
         if need_webhook_secret and not secret:
             raise PaymentsNotConfigured(
                 "KITOPS_STRIPE_WEBHOOK_SECRET is not set: export the signing secret "

@@ -61,6 +61,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "kitops-webhook"
     sys_version = ""
+    timeout = 15  # seconds a client may take to send its request: a stalled one is dropped
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # one structured line per request instead (``note``)

@@ -1,17 +1,23 @@
-"""Database administration: migrations, the ledger check and backups."""
+"""Database administration: migrations, the ledger check, backups and restores."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
 import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 
 from kitops.data import migrate
-from kitops.data.engine import Database
+from kitops.data.engine import DEFAULT_BUSY_TIMEOUT_MS, Database, open_database
 from kitops.data.schema import LocationRow, LotRow, ProductRow, StockMoveRow
 from kitops.domain.ledger import compare_balances
-from kitops.errors import InvalidInput, Refused
+from kitops.errors import DatabaseNotReady, InvalidInput, Refused
 from kitops.services import dto
 from kitops.services.unit_of_work import UnitOfWork
 
@@ -64,36 +70,291 @@ def check(uow: UnitOfWork) -> dto.CheckReport:
     )
 
 
-def pg_dump_command(db: Database) -> str:
+# --- backups ------------------------------------------------------------------------------
+#
+# SQLite: `backup` copies through the online backup API in one step (one read transaction,
+# so a consistent snapshot while others write) into a file beside the target, which is
+# made self-contained (rollback journal, no -wal beside it), fsynced and then linked into
+# place. `restore` copies the backup the same way into a file beside the live database,
+# checks, upgrades and verifies it there, and only then swaps it in with one rename; the
+# replaced file stays beside it. PostgreSQL has its own tools: pg_dump and pg_restore.
+
+
+@dataclass(frozen=True)
+class Restore:
+    """What ``db restore`` did."""
+
+    source: str
+    target: str
+    backup_revision: str
+    revision: str
+    replaced: str | None
+    balances_checked: int
+    moves: int
+
+
+def _connection_options(db: Database) -> list[str]:
     url = db.engine.url
-    parts = ["pg_dump", "--format=custom", "--file=PATH"]
+    parts = []
     if url.host:
         parts.append(f"--host={url.host}")
     if url.port:
         parts.append(f"--port={url.port}")
     if url.username:
         parts.append(f"--username={url.username}")
-    parts.append(url.database or "")
-    return " ".join(parts)
+    return parts
 
 
-def backup(db: Database, path: str) -> Path:
-    """A consistent copy of a SQLite database via its online backup API."""
+def pg_dump_command(db: Database, path: str = "PATH") -> str:
+    options = _connection_options(db)
+    return " ".join(["pg_dump", "--format=custom", f"--file={path}", *options,
+                     db.engine.url.database or ""])  # fmt: skip
+
+
+def pg_restore_command(db: Database, path: str = "PATH") -> str:
+    options = _connection_options(db)
+    return " ".join(["pg_restore", "--clean", "--if-exists", "--no-owner", *options,
+                     f"--dbname={db.engine.url.database or ''}", path])  # fmt: skip
+
+
+def _sqlite_file(db: Database) -> Path:
+    name = db.engine.url.database or ""
+    if not name or name == ":memory:" or name.startswith("file:"):
+        raise InvalidInput("database", db.display_url, "is not a SQLite database file")
+    return Path(name).expanduser().resolve()
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    # some filesystems cannot sync a directory; the rename is atomic all the same
+    with contextlib.suppress(OSError):
+        _fsync(path)
+
+
+def _single_file(path: Path, timeout: float = 5.0) -> None:
+    """Switch a SQLite file to a rollback journal: everything in the one file, no -wal."""
+    conn = sqlite3.connect(path, isolation_level=None, timeout=timeout)
+    try:
+        conn.execute("PRAGMA journal_mode=DELETE").fetchone()
+    finally:
+        conn.close()
+
+
+def _link_new(source: Path, target: Path) -> None:
+    """Give ``source`` the name ``target``, never overwriting a file that appeared."""
+    try:
+        os.link(source, target)
+    except FileExistsError:
+        raise Refused(f"{target} already exists; choose a new file for the backup") from None
+    except OSError:  # a filesystem without hard links
+        if target.exists():
+            raise Refused(f"{target} already exists; choose a new file for the backup") from None
+        os.replace(source, target)
+
+
+def backup(db: Database, path: str, actor: str | None = None) -> Path:
+    """A consistent copy of a SQLite database via its online backup API (an admin or the
+    job user may, when ``actor`` is given)."""
+    if actor is not None:
+        UnitOfWork(db, actor, readonly=True).require("db.backup")
     target = Path(path).expanduser()
     if not db.is_sqlite:
-        command = pg_dump_command(db).replace("PATH", str(target))
-        raise Refused(f"PostgreSQL is backed up with pg_dump: {command}")
+        raise Refused(
+            f"PostgreSQL is backed up with pg_dump: {pg_dump_command(db, str(target))} "
+            "(restore: see `kitops db restore --help`)"
+        )
     if target.exists():
         raise Refused(f"{target} already exists; choose a new file for the backup")
     if not target.parent.is_dir():
         raise InvalidInput("path", path, "its folder does not exist")
+    partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
     raw = db.engine.raw_connection()
     try:
         source = raw.driver_connection
         assert isinstance(source, sqlite3.Connection)
-        with sqlite3.connect(target) as destination:
-            source.backup(destination)
-        destination.close()
+        destination = sqlite3.connect(partial, isolation_level=None)
+        try:
+            source.backup(destination)  # all pages in one step: one read transaction
+        finally:
+            destination.close()
+        _single_file(partial)
+        _fsync(partial)
+        _link_new(partial, target)
+        _fsync_dir(target.parent)
+    except sqlite3.Error as error:
+        raise Refused(f"the backup failed, nothing was written: {error}") from None
     finally:
         raw.close()
+        partial.unlink(missing_ok=True)
     return target
+
+
+def _read_backup(source: Path, copy: Path, busy_ms: int) -> None:
+    """Copy the backup file into ``copy`` through the backup API (reads its -wal too)."""
+    try:
+        conn = sqlite3.connect(source.resolve().as_uri() + "?mode=ro", uri=True)
+    except sqlite3.Error:
+        conn = sqlite3.connect(source)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {busy_ms}")
+        destination = sqlite3.connect(copy, isolation_level=None)
+        try:
+            conn.backup(destination)
+        finally:
+            destination.close()
+    finally:
+        conn.close()
+
+
+def _backup_revision(copy: Path, shown: str) -> str:
+    """The schema revision of a copied backup; refuses anything that is not kitops'."""
+    not_kitops = "is not a kitops database (make one with `kitops db backup`)"
+    conn = sqlite3.connect(copy, isolation_level=None)
+    try:
+        tables = {
+            name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+        if not {"alembic_version", "stock_moves", "stock_balances"} <= tables:
+            raise InvalidInput("path", shown, not_kitops)
+        row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+        quick = conn.execute("PRAGMA quick_check").fetchone()
+    finally:
+        conn.close()
+    if row is None or not isinstance(row[0], str):
+        raise InvalidInput("path", shown, not_kitops)
+    if quick is None or quick[0] != "ok":
+        raise Refused(f"the backup {shown} is damaged ({quick[0] if quick else '?'}); not restored")
+    revision: str = row[0]
+    if not revision.isdigit():
+        raise InvalidInput("path", shown, f"has an unknown schema revision {revision!r}")
+    if revision > migrate.HEAD_REVISION:
+        raise Refused(
+            f"the backup {shown} is at schema revision {revision}, newer than this kitops "
+            f"({migrate.HEAD_REVISION}); restore it with the kitops release that wrote it"
+        )
+    return revision
+
+
+def _swap_in(target: Path, ready: Path) -> Path | None:
+    """Put ``ready`` in place of ``target`` with one rename; the old file is kept aside."""
+    if not target.exists():
+        os.replace(ready, target)
+        _fsync_dir(target.parent)
+        return None
+    in_use = Refused(
+        f"{target} is in use by another kitops program (the TUI, `stripe listen`, a job); "
+        "stop it and restore again; nothing was changed"
+    )
+    try:
+        # Folds the -wal into the file and removes it; SQLite allows this only when no
+        # other connection has the database open.
+        _single_file(target, timeout=1.0)
+    except sqlite3.OperationalError:
+        raise in_use from None
+    except sqlite3.DatabaseError:
+        pass  # not a database at all: it is kept aside all the same
+    if any(target.with_name(target.name + end).exists() for end in ("-wal", "-journal")):
+        raise in_use
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    aside = target.with_name(f"{target.name}.replaced-{stamp}")
+    if aside.exists():
+        aside = target.with_name(f"{aside.name}-{os.getpid()}")
+    try:
+        os.link(target, aside)
+    except OSError:  # no hard links here: a copy, before anything is replaced
+        shutil.copy2(target, aside)
+    os.replace(ready, target)
+    _fsync_dir(target.parent)
+    return aside
+
+
+def restore(
+    db: Database,
+    path: str,
+    actor: str,
+    *,
+    confirm: Callable[[Path], object] | None = None,
+) -> Restore:
+    """Replace the SQLite database with a backup, all at once or not at all.
+
+    The backup is copied beside the database, checked (a kitops database, not from a
+    newer kitops, undamaged), upgraded to this kitops' schema, its ledger verified and the
+    restore recorded in its audit log; only then ``confirm(target)`` is asked (when a
+    database is there to replace) and the copy renamed over the database.
+    """
+    if not db.is_sqlite:
+        raise Refused(
+            "PostgreSQL is restored with pg_restore: "
+            f"{pg_restore_command(db, path)}, then `kitops db check`"
+        )
+    source = Path(path).expanduser()
+    if not source.is_file():
+        raise InvalidInput("path", path, "no such file")
+    target = _sqlite_file(db)
+    if source.resolve() == target:
+        raise InvalidInput("path", path, "is the database itself")
+    if not target.parent.is_dir():
+        raise InvalidInput("database", db.display_url, "its folder does not exist")
+    if target.exists() and inspect(db.engine).has_table("users"):
+        UnitOfWork(db, actor).require("db.restore")  # an admin replaces a live database
+    db.dispose()  # this process keeps no connection to the file being replaced
+    busy_ms = int(os.environ.get("KITOPS_BUSY_TIMEOUT_MS", DEFAULT_BUSY_TIMEOUT_MS))
+    ready = target.with_name(f".{target.name}.restoring-{os.getpid()}")
+    for leftover in _sidecars(ready):
+        leftover.unlink(missing_ok=True)
+    try:
+        try:
+            _read_backup(source, ready, busy_ms)
+        except sqlite3.DatabaseError as error:
+            raise InvalidInput(
+                "path", path, f"is not a SQLite database (a `kitops db backup` file): {error}"
+            ) from None
+        backup_revision = _backup_revision(ready, path)
+        copy = open_database(f"sqlite:///{ready}")
+        try:
+            if backup_revision != migrate.HEAD_REVISION:
+                migrate.upgrade(copy)
+            report = check(UnitOfWork(copy, actor, readonly=True, identify=False))
+            if not report.ok:
+                raise Refused(
+                    f"the backup {path} fails the ledger check ({len(report.problems)} balances "
+                    f"do not match its moves; `kitops --db sqlite:///{source} db check` lists "
+                    "them); not restored"
+                )
+            with UnitOfWork(copy, actor, identify=False) as uow:
+                uow.record("db.restore", "database", target.name,
+                           after={"backup": str(source), "backup_revision": backup_revision,
+                                  "revision": migrate.HEAD_REVISION})  # fmt: skip
+                uow.commit()
+        finally:
+            copy.dispose()
+        _single_file(ready)
+        _fsync(ready)
+        if confirm is not None and target.exists() and target.stat().st_size > 0:
+            confirm(target)
+        replaced = _swap_in(target, ready)
+    except DatabaseNotReady as error:
+        raise Refused(f"the backup {path} could not be upgraded: {error}") from None
+    finally:
+        for leftover in _sidecars(ready):
+            leftover.unlink(missing_ok=True)
+    return Restore(
+        source=str(source),
+        target=str(target),
+        backup_revision=backup_revision,
+        revision=migrate.HEAD_REVISION,
+        replaced=str(replaced) if replaced else None,
+        balances_checked=report.balances_checked,
+        moves=report.moves,
+    )
+
+
+def _sidecars(path: Path) -> list[Path]:
+    return [path, *(path.with_name(path.name + end) for end in ("-wal", "-shm", "-journal"))]

@@ -113,6 +113,7 @@ def _audit_view(spec: ProductSpec) -> dict[str, object]:
 
 def add_product(uow: UnitOfWork, spec: ProductSpec) -> dto.Product:
     with uow:
+        uow.require("catalog.edit")
         row = create_product(uow, spec)
         result = product_dto(row)
         uow.commit()
@@ -160,6 +161,7 @@ def set_recipe(uow: UnitOfWork, kit_sku: str, components: list[str]) -> dto.Prod
     """``set_recipe(uow, "KIT-HOME-6W", ["SERUM-5ML=6", "STAMP-0.5=1"])``."""
     parsed = [parse_component(text) for text in components]
     with uow:
+        uow.require("catalog.edit")
         kit = set_recipe_in(uow, kit_sku, parsed)
         result = product_dto(kit)
         uow.commit()

@@ -180,6 +180,7 @@ def create_course(
     day = start if isinstance(start, date) else parse_date(start, "start")
     chosen = parse_weekdays(weekdays) if weekdays else None
     with uow:
+        uow.require("course.create")
         plan_row = get_plan(uow, plan_code)
         clinic_row = get_clinic(uow, clinic)
         plan = to_domain(plan_row)
@@ -207,6 +208,7 @@ def store_missing_kit_needs(uow: UnitOfWork) -> int:
     (courses created before they were stored, or whose kit recipe changed); returns how
     many courses got them. Fulfilling such a course stores them too, on the way."""
     with uow:
+        uow.require("course.fulfil")
         stmt = (
             select(CourseRow)
             .join(PlanRow, PlanRow.id == CourseRow.plan_id)
@@ -259,6 +261,7 @@ def list_courses(
 def cancel_course(uow: UnitOfWork, course_id: int | str) -> dto.Course:
     """Cancel a course; kits reserved for it and not yet out become available again."""
     with uow:
+        uow.require("course.cancel")
         course = get_course(uow, course_id, lock=True)
         if course.status != CourseStatus.SCHEDULED.value:
             raise Refused(f"course {course.id} is {course.status}")
@@ -307,6 +310,7 @@ def record_session(
     """Consume one clinic session's vials at the course's clinic, FEFO among released
     lots in date that day, and record which lot served it (for the trace)."""
     with uow:
+        uow.require("session.record")
         course = get_course(uow, course_id, lock=True)
         if course.status != CourseStatus.SCHEDULED.value:
             raise Refused(f"course {course.id} is {course.status}")

@@ -29,10 +29,11 @@ def read_csv(path: str) -> tuple[list[str], list[Row]]:
     for record in reader:
         if None in record:
             raise InvalidInput("file", path, f"line {reader.line_num} has more cells than columns")
+        # a short row (fewer cells than columns) has its missing cells empty, so the
+        # row's own checks name what is missing
         values = {
-            (key or "").strip().lower(): (value or "").strip()
+            (key or "").strip().lower(): value.strip() if isinstance(value, str) else ""
             for key, value in record.items()
-            if isinstance(value, str)
         }
         if any(values.values()):
             rows.append((reader.line_num, values))

@@ -12,12 +12,19 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, inspect, select, text
 
 from kitops.data import migrate
 from kitops.data.engine import Database
 from kitops.data.repositories import PostedMove
-from kitops.data.schema import LotRow, ProductRow, StockMoveRow, SupplierItemRow, SupplierRow
+from kitops.data.schema import (
+    LotRow,
+    ProductRow,
+    StockMoveRow,
+    SupplierItemRow,
+    SupplierRow,
+    UserRow,
+)
 from kitops.domain.ledger import LotStatus, Move, MoveReason
 from kitops.errors import Refused
 from kitops.services import dto
@@ -141,12 +148,15 @@ def is_empty(uow: UnitOfWork) -> bool:
         return _is_empty(uow)
 
 
-def reset(db: Database) -> None:
+def reset(db: Database, actor: str | None = None) -> None:
     """Erase everything kitops keeps in the database, then create the schema afresh.
 
     The ledger is append-only, so this does not migrate down: it drops every table (on
     PostgreSQL, the current schema with everything in it) and migrates up from nothing.
+    With ``actor``, only an admin may (anyone while the database has no users).
     """
+    if actor is not None and inspect(db.engine).has_table("users"):
+        UnitOfWork(db, actor).require("db.reset")
     if db.is_sqlite:
         raw = db.engine.raw_connection()
         try:
@@ -176,10 +186,12 @@ def load(uow: UnitOfWork, as_of: date | None = None) -> dto.DemoSummary:
     as_of = as_of or date.today()
     rng = random.Random(SEED)
     with uow:
+        uow.require("demo.load")
         if not _is_empty(uow):
             raise Refused(
                 "the database already holds data; use `kitops demo --reset` to replace it"
             )
+        _users(uow)
         audit_id = uow.record("demo.load", "database", "demo", after={"as_of": as_of.isoformat()})
         for code, name, zone, currency in CLINICS:
             create_location(uow, code, name, timezone=zone, currency=currency)
@@ -256,6 +268,37 @@ def load(uow: UnitOfWork, as_of: date | None = None) -> dto.DemoSummary:
         )
         uow.commit()
     return summary
+
+
+# The demo's users (README: Users, roles and audit), one per role; their PINs are public,
+# so their argon2id hashes are written here once rather than computed on every load.
+DEMO_USERS = [
+    ("admin", "admin", "1111", "$argon2id$v=19$m=65536,t=3,p=4$0lk2Zz+7vXE2cF/RqEx/NA$"
+     "/WckgHcr6yOcBvi/KFw3vgt3fdobjqpSX56xmtNREOs"),
+    ("manager", "manager", "2222", "$argon2id$v=19$m=65536,t=3,p=4$zYeLP8OVSfJ4XbGLUPoisg$"
+     "J2VZKwzK+w9RVp91GSjjMPAf8L1lz6MaOINJWRDdZC4"),
+    ("stock", "stockroom", "3333", "$argon2id$v=19$m=65536,t=3,p=4$Y6wocQf8J79X22OzaYgCnw$"
+     "Tabk3duDp58eNY0WiYbqisp1ppZkxpwQxwjUBxGTvVg"),
+    ("cron", "job", None, None),
+]  # fmt: skip
+
+
+def _users(uow: UnitOfWork) -> None:
+    """The demo users that do not exist yet (inside ``load``). On a database that had no
+    users, whoever loads the demo becomes an admin too (without a PIN), as anyone could
+    have created the first admin: so `make run` goes on working as the login name."""
+    from kitops.services.users import NAME_PATTERN
+
+    existing = set(uow.session.scalars(select(UserRow.name)))
+    wanted = [(name, role, secret) for name, role, _, secret in DEMO_USERS]
+    if uow.user is None and NAME_PATTERN.fullmatch(uow.actor):
+        wanted.append((uow.actor, "admin", None))
+    for name, role, secret in wanted:
+        if name not in existing:
+            existing.add(name)
+            uow.session.add(UserRow(name=name, role=role, active=True, secret_hash=secret,
+                                    failed_logins=0, created_by=uow.actor[:64]))  # fmt: skip
+    uow.session.flush()
 
 
 def _kits_and_courses(uow: UnitOfWork, as_of: date) -> None:

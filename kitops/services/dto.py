@@ -386,3 +386,40 @@ class PickLine:
     patient_ref: str
     part: int
     due: date
+
+
+# --- users, roles and audit ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class User:
+    """A kitops user as the CLI and the TUI see it: never the PIN or its hash."""
+
+    name: str
+    role: str
+    active: bool
+    pin_set: bool
+    locked_until: datetime | None
+    last_login_at: datetime | None
+    created_at: datetime
+    created_by: str
+    permissions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    entity: str
+    key: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    value: str
+    description: str

@@ -31,6 +31,7 @@ def sweep_date(uow: UnitOfWork) -> date:
 @retrying
 def sweep(uow: UnitOfWork, *, as_of: date | None = None) -> dto.SweepReport:
     with uow:
+        uow.require("expiry.sweep")
         day = as_of or sweep_date(uow)
         candidates = uow.session.scalars(
             select(LotRow)

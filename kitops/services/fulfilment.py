@@ -159,10 +159,11 @@ def fulfil_course(
     says which vial falls short and where fitting kits are. (``today`` is accepted for
     symmetry with the batch; the course's own calendar fixes every date.)"""
     key = parse_course_id(course_id)
-    quick = reserve_atomically(uow, key)
+    quick = reserve_atomically(uow, key)  # checks the acting user's role itself
     if quick is not None:
         return quick
     with uow:
+        uow.require("course.fulfil")
         quick = reserve_course_kits(uow, key)
         if quick is not None:
             uow.commit()
@@ -273,6 +274,7 @@ def fulfil_due(
     if not 0 <= within_days <= 366:
         raise InvalidInput("due-within", within_days, "must be 0-366 days")
     with uow:
+        uow.require("course.fulfil")
         ctx = _Context(uow)
         clinic_row = get_clinic(uow, clinic) if clinic else None
         day = today or (clinic_today(clinic_row.timezone) if clinic_row else date.today())

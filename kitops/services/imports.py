@@ -212,6 +212,7 @@ def import_file(
     rows = read_rows(path, kind)
     name = Path(path).name
     with uow:
+        uow.require("import.run")
         handler: Callable[[UnitOfWork, dict[str, str]], None]
         stock: _StockImport | None = None
         if kind == "products":

@@ -87,6 +87,7 @@ def _payment_sync(uow: UnitOfWork, as_of: date | None, dry_run: bool) -> JobOutc
     """``kitops stripe sync``: apply the payment provider's events since the last run."""
     if dry_run:
         raise Refused("payment sync has no dry run: it applies what Stripe already decided")
+    uow.require("payment.sync")  # before the Stripe settings are looked at
     from kitops.payments.stripe_gateway import StripeGateway
     from kitops.services.payments import sync_events
 

@@ -139,6 +139,7 @@ def assemble(
     """Assemble ``quantity`` serialised kits at ``location``, all or nothing."""
     count = parse_positive_int(quantity, "qty")
     with uow:
+        uow.require("kit.assemble")
         kit = kit_product(uow, recipe)
         _check_home_safety(uow, kit)
         place = physical_location(uow, location)
@@ -251,6 +252,7 @@ def _kit_lot(uow: UnitOfWork, kit: KitRow) -> LotRow:
 def disassemble(uow: UnitOfWork, serial: str) -> dto.Kit:
     """Return an unreserved kit's components to their lots at the kit's place."""
     with uow:
+        uow.require("kit.disassemble")
         kit = get_kit(uow, serial, lock=True)
         if kit.status != "available":
             raise Refused(
@@ -309,6 +311,7 @@ def dispatch(
     """Ship a reserved kit to its patient, or hand it over in clinic: the kit leaves for
     PATIENT on the ledger with the course as reference."""
     with uow:
+        uow.require("kit.dispatch")
         kit = get_kit(uow, serial, lock=True)
         if kit.status != "reserved" or kit.course_id is None:
             raise Refused(
@@ -360,6 +363,7 @@ def take_back(uow: UnitOfWork, serial: str, condition: str) -> dto.Kit:
     if condition not in ("sealed", "opened"):
         raise InvalidInput("condition", condition, "must be sealed or opened")
     with uow:
+        uow.require("kit.return")
         kit = get_kit(uow, serial, lock=True)
         if kit.status not in ("shipped", "handed_over"):
             raise Refused(f"kit {kit.serial} is {kit.status}; only a kit that went out can return")

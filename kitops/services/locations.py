@@ -119,6 +119,7 @@ def create_location(
 
 def add_location(uow: UnitOfWork, code: str, name: str, **options: str | None) -> dto.Location:
     with uow:
+        uow.require("location.edit")
         row = create_location(uow, code, name, **options)
         code = row.code
         uow.commit()

@@ -75,6 +75,13 @@ def _detail(uow: UnitOfWork, lot: LotRow) -> dto.LotDetail:
     )
 
 
+_PERMISSION = {
+    LotStatus.RELEASED: "lot.release",
+    LotStatus.QUARANTINE: "lot.quarantine",
+    LotStatus.RECALLED: "lot.recall",
+}
+
+
 @retrying
 def change_status(
     uow: UnitOfWork,
@@ -89,6 +96,7 @@ def change_status(
     if target in (LotStatus.QUARANTINE, LotStatus.RECALLED) and not (reason or "").strip():
         raise InvalidInput("reason", reason, f"say why the lot goes to {target.value} (--reason)")
     with uow:
+        uow.require(_PERMISSION.get(target, "lot.recall"))
         lot = uow.lots.lock(resolve_lot(uow, code, sku))
         current = LotStatus(lot.status)
         check_status_change(lot.code, current, target, lot.expiry, today or clinic_today(None))

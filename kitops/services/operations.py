@@ -47,6 +47,7 @@ from kitops.services.csvfiles import read_csv
 from kitops.services.locations import clinic_of
 from kitops.services.stock import clinic_today
 from kitops.services.unit_of_work import UnitOfWork, retrying
+from kitops.services.users import writeoff_approval_units
 
 
 def physical_location(uow: UnitOfWork, code: str, field: str = "location") -> LocationRow:
@@ -153,6 +154,7 @@ def receive(uow: UnitOfWork, given: ReceiptInput, *, today: date | None = None) 
     short-dated; a known lot must carry the same expiry and must not be recalled.
     """
     with uow:
+        uow.require("stock.receive")
         product, lot_code, expiry, count = _receipt_product(uow, given)
         if given.quantity not in (None, ""):
             quantity = parse_positive_int(given.quantity, "qty")
@@ -269,6 +271,7 @@ def move(
     earliest expiry first; a named lot moves whatever its status (quarantine shelves)."""
     qty = parse_positive_int(quantity, "qty")
     with uow:
+        uow.require("stock.move")
         product = uow.products.get(parse_sku(sku))
         source = physical_location(uow, from_location, "from")
         target = physical_location(uow, to_location, "to")
@@ -332,6 +335,11 @@ def write_off(
     qty = parse_positive_int(quantity, "qty")
     why = parse_write_off_reason(reason)
     with uow:
+        uow.require("stock.writeoff")
+        limit = writeoff_approval_units(uow)
+        if qty > limit:
+            uow.require("stock.writeoff_large",
+                        doing=f"write off more than {limit} units at once ({qty})")  # fmt: skip
         product = uow.products.get(parse_sku(sku))
         place = physical_location(uow, location)
         chosen = find_lot(uow, product, lot)
@@ -396,6 +404,7 @@ def count(
     """
     sheet = list(lines)
     with uow:
+        uow.require("stock.count")
         place = physical_location(uow, location)
         products = {row.sku: row for row in uow.products.all()}
         wanted_codes = {line.lot.strip() or UNTRACKED_LOT_CODE for line in sheet}

@@ -74,6 +74,7 @@ def set_price(uow: UnitOfWork, item: str, amount: str, currency: str) -> pdto.Pr
     currency; replaces the price it had there."""
     money = Money.parse(amount, currency, "amount")
     with uow:
+        uow.require("price.set")
         product_id, plan_id, _ = _price_target(uow, item)
         stmt = select(PriceRow).where(PriceRow.currency == money.currency)
         stmt = stmt.where(
@@ -229,6 +230,7 @@ def create_order(
     extras = rules.parse_items(items)
     code = currency_code(currency) if currency else None
     with uow:
+        uow.require("order.create")
         course = get_course(uow, course_id, lock=True)
         if course.status != CourseStatus.SCHEDULED.value:
             raise Refused(f"course {course.id} is {course.status}; only a scheduled course "
@@ -312,6 +314,7 @@ def _begin_payment(uow: UnitOfWork, order_id: int | str, method: str) -> int:
     """Write the attempt (and its idempotency key) before Stripe is called; returns its id.
     An attempt left unsent by a crash or a lost answer is sent again with its own key."""
     with uow:
+        uow.require("order.pay")
         order = get_order(uow, order_id, lock=True)
         latest = uow.session.scalar(
             select(OrderPaymentRow).where(OrderPaymentRow.order_id == order.id)
@@ -505,6 +508,7 @@ def refund_order(
     course. More than was paid (less refunds) is refused here, before Stripe is asked."""
     mode = rules.parse_restock(restock)
     with uow:
+        uow.require("order.refund")
         currency = get_order(uow, order_id).currency
     minor = Money.parse(amount, currency, "amount").amount_minor if amount else None
     if minor is not None and minor <= 0:
@@ -540,6 +544,7 @@ def cancel_order(uow: UnitOfWork, gateway: Gateway | None, order_id: int | str) 
     """Cancel an unpaid order: its payment in flight is cancelled at Stripe first (a
     PaymentIntent cancelled, a Checkout Session expired), then the kits held go back."""
     with uow:
+        uow.require("order.cancel")
         order = get_order(uow, order_id)
         rules.cancel(money_of(order))
         the_order = order.id

@@ -285,6 +285,9 @@ def apply_payment(
     id is recorded in the same transaction; a second delivery finds it and does nothing."""
     event_id = event.event_id if event else ""
     with uow:
+        # the checked step of an event (handle_event) or of an order command (pay, cancel);
+        # it covers the kits reserved, returned or written off and the course cancelled here
+        uow.require("payment.sync" if event is not None else "order.pay")
         if event is not None:
             if uow.session.get(StripeEventRow, event.event_id) is not None:
                 return pdto.EventOutcome(event_id, event.type, order_id, "duplicate",
@@ -414,6 +417,7 @@ def handle_event(
     if not event.event_id:
         raise InvalidInput("event", None, "has no id")
     with uow:
+        uow.require("payment.sync")
         seen = uow.session.get(StripeEventRow, event.event_id)
         if seen is not None:
             return pdto.EventOutcome(event.event_id, event.type, seen.order_id, "duplicate",
@@ -481,6 +485,7 @@ def sync_events(
     """Read the Events API from the last event seen (with a small overlap, duplicates are
     free), oldest first, through the same handler as the webhook. Stops at the first
     event that cannot be handled, so the next run starts there again."""
+    uow.require("payment.sync")
     started = clock()
     cursor = _cursor(uow)
     since = cursor - SYNC_OVERLAP_SECONDS if cursor is not None else None

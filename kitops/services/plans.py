@@ -161,6 +161,7 @@ def create_plan(
 
 def add_plan(uow: UnitOfWork, code: str, name: str, **options: str | int | None) -> dto.Plan:
     with uow:
+        uow.require("plan.edit")
         row = create_plan(uow, code, name, **options)  # type: ignore[arg-type]
         result = plan_dto(to_domain(row))
         uow.commit()

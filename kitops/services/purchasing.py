@@ -143,6 +143,7 @@ def add_supplier(
     if contact is not None and len(contact.strip()) > 200:
         raise InvalidInput("contact", contact[:40] + "...", "must be at most 200 characters")
     with uow:
+        uow.require("supplier.edit")
         if uow.suppliers.by_code(supplier_code) is not None:
             raise Conflict(f"supplier {supplier_code} already exists")
         row = uow.suppliers.add(
@@ -174,6 +175,7 @@ def set_supplier_item(
     if supplier_sku is not None and len(supplier_sku.strip()) > 64:
         raise InvalidInput("supplier_sku", supplier_sku, "must be at most 64 characters")
     with uow:
+        uow.require("supplier.edit")
         row = get_supplier(uow, supplier)
         product = uow.products.get(parse_sku(sku))
         if product.kind == ProductKind.KIT.value:
@@ -245,6 +247,7 @@ def set_policy(
     safety = _days(safety_days, "safety_days")
     lead = _days(lead_time_days, "lead_time") if lead_time_days not in (None, "") else None
     with uow:
+        uow.require("policy.edit")
         from kitops.services.courses import get_clinic
 
         product = uow.products.get(parse_sku(sku))
@@ -300,6 +303,7 @@ def dto_dict(value: object) -> dict[str, object]:
 def remove_policy(uow: UnitOfWork, sku: str, clinic: str) -> dto.Policy:
     """Stop reordering a product for a clinic (the policy is kept, inactive)."""
     with uow:
+        uow.require("policy.edit")
         from kitops.services.courses import get_clinic
 
         product = uow.products.get(parse_sku(sku))
@@ -349,6 +353,7 @@ def set_session_supplies(
     from kitops.services.plans import get_plan
 
     with uow:
+        uow.require("policy.edit")
         plan_row = get_plan(uow, plan)
         if plan_row.administered != "clinic":
             raise InvalidInput("plan", plan_row.code, "is treated at home; its kit recipe says "
@@ -484,6 +489,7 @@ def change_status(
     if action == "cancel" and not (reason or "").strip():
         raise InvalidInput("reason", reason, "say why the order is cancelled (--reason)")
     with uow:
+        uow.require(f"po.{action}")
         order = get_order(uow, number, lock=True)
         if order.status not in allowed:
             raise Refused(f"{po_number(order.id)} is {order.status}; only a "

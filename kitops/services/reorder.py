@@ -10,7 +10,8 @@ twice. An approved order is the manager's: it only counts as on order.
 Two runs never overlap: on PostgreSQL the run's transaction takes a transaction-level
 advisory lock (released by the database even if the process dies); on SQLite, which has
 no such lock, a lease row in ``job_locks`` (expiring after ``LEASE``) marks a run in
-progress. The second run returns at once, saying so, having written nothing.
+progress. The second run returns at once, saying so, having written nothing. A lease left
+by a run that was killed (its process on this host is gone) is taken over at once.
 """
 
 from __future__ import annotations
@@ -74,9 +75,10 @@ def run(uow: UnitOfWork, *, as_of: date | None = None, dry_run: bool = False) ->
     Returns at once with ``in_progress`` set when another run holds the lock."""
     if dry_run:
         return _compute(uow, as_of, dry_run=True, advisory=False)
+    uow.require("reorder.run")  # before the lease: a refused run holds nothing
     if not uow.db.is_sqlite:
         return _compute(uow, as_of, dry_run=False, advisory=True)
-    holder = f"{uow.actor}@{socket.gethostname()}:{os.getpid()}"[:120]
+    holder = f"{uow.actor[:40]}@{socket.gethostname()[:60]}:{os.getpid()}"  # fits 120
     if not _take_lease(uow.db, uow.actor, holder):
         return _in_progress(as_of, dry_run)
     try:
@@ -102,13 +104,30 @@ def lease_holder(db: Database) -> str | None:
         return row.holder
 
 
+def _holder_is_gone(holder: str) -> bool:
+    """True when the lease was taken by a process on this host that no longer runs (a
+    run killed before it could drop its lease): its lease need not be waited out."""
+    _, _, place = holder.rpartition("@")
+    host, _, pid_text = place.rpartition(":")
+    if host != socket.gethostname()[:60] or not pid_text.isdigit():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # alive, under another user
+        return False
+    return False
+
+
 def _take_lease(db: Database, actor: str, holder: str) -> bool:
-    if lease_holder(db) is not None:  # a quick look that never waits for the write lock
+    current = lease_holder(db)  # a quick look that never waits for the write lock
+    if current is not None and not _holder_is_gone(current):
         return False
     with UnitOfWork(db, actor) as uow:
         now = utcnow()
         row = uow.session.get(JobLockRow, LOCK_NAME)
-        if row is not None and row.expires_at > now:
+        if row is not None and row.expires_at > now and not _holder_is_gone(row.holder):
             return False
         if row is None:
             uow.session.add(

@@ -66,6 +66,7 @@ from kitops.domain.courses import (
     kit_needs,
     parse_weekdays,
 )
+from kitops.domain.roles import Role, allows
 from kitops.services import dto
 from kitops.services.plans import plan_of
 from kitops.services.unit_of_work import UnitOfWork
@@ -186,6 +187,8 @@ WITH RECURSIVE this_course AS (
     SELECT c.id, c.patient_ref, c.clinic_id, p.kit_product_id
     FROM courses AS c JOIN plans AS p ON p.id = c.plan_id
     WHERE c.id = %(p_course)s AND c.status = 'scheduled'
+      AND EXISTS (SELECT 1 FROM users AS acting WHERE acting.name = %(actor)s
+                  AND acting.active AND acting.role = ANY(%(roles)s))
       AND p.administered = 'home' AND p.kit_product_id IS NOT NULL
       AND NOT EXISTS (SELECT 1 FROM kits AS held WHERE held.course_id = c.id)
     FOR NO KEY UPDATE OF c
@@ -241,6 +244,9 @@ SELECT taken.serial, taken.expiry, taken.part, this_need.first_use, this_need.la
 FROM taken, this_need, this_course, locations AS clinic
 WHERE clinic.id = this_course.clinic_id
 """
+# the acting user must be active in a role that may fulfil (kitops.domain.roles); anyone
+# else gets nothing from the statement and the general path refuses them properly
+_FULFILLERS = sorted(role.value for role in Role if allows(role, "course.fulfil"))
 _STORE_NEEDS = insert(CourseKitNeedRow.__table__)  # type: ignore[arg-type]
 _AUDIT = insert(AuditRow.__table__).values(  # type: ignore[arg-type]
     at=bindparam("at"),
@@ -366,6 +372,7 @@ def reserve_atomically(uow: UnitOfWork, course_id: int) -> dto.FulfilReport | No
             "p_course": course_id,
             "at": utcnow(),
             "actor": uow.actor,
+            "roles": _FULFILLERS,
             "default_margin": DEFAULT_EXPIRY_MARGIN_DAYS,
         },
     )

@@ -11,15 +11,19 @@ import functools
 import random
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, ParamSpec, Self, TypeVar
 
 from sqlalchemy import exc as sa_exc
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kitops.data.engine import Database
 from kitops.data.repositories import Audit, Ledger, Locations, Lots, Products, Settings, Suppliers
-from kitops.errors import Conflict, KitopsError
+from kitops.data.schema import UserRow
+from kitops.domain import roles
+from kitops.errors import Conflict, KitopsError, NotAllowed
 
 
 class DatabaseUnavailable(KitopsError):
@@ -45,6 +49,15 @@ def _is_transient(error: sa_exc.SQLAlchemyError) -> bool:
     return sqlstate == "23505" and "pk_stock_balances" in str(getattr(error, "orig", ""))
 
 
+def _is_lost_connection(error: sa_exc.SQLAlchemyError) -> bool:
+    """The server ended the session (57P01-57P03: terminated, shut down) or the link broke
+    (class 08); the transaction it carried was rolled back by the server."""
+    if getattr(error, "connection_invalidated", False):
+        return True
+    sqlstate = str(getattr(getattr(error, "orig", None), "sqlstate", None) or "")
+    return sqlstate.startswith(("57P0", "08"))
+
+
 def translate(error: sa_exc.SQLAlchemyError) -> KitopsError:
     """One line a stockroom person can act on, for a database-level failure."""
     detail = str(getattr(error, "orig", error)).strip().splitlines()[0]
@@ -54,6 +67,11 @@ def translate(error: sa_exc.SQLAlchemyError) -> KitopsError:
         )
     if isinstance(error, sa_exc.IntegrityError):
         return Conflict(f"the database refused the change: {detail}")
+    if _is_lost_connection(error):
+        return DatabaseUnavailable(
+            f"the connection to the database was lost ({detail}); nothing was changed, "
+            "run the command again"
+        )
     if "locked" in detail or "busy" in detail:
         return DatabaseUnavailable(
             "the database is busy with another writer; nothing was changed, try again"
@@ -86,13 +104,40 @@ def retrying(operation: Callable[P, T]) -> Callable[P, T]:
     return wrapper
 
 
+@dataclass(frozen=True)
+class ActingUser:
+    name: str
+    role: roles.Role
+
+
 class UnitOfWork:
+    """One transaction, acting as ``actor``.
+
+    Entering the outermost block identifies the actor: an active user (``self.user``), or
+    refused (``NotAllowed``) when unknown or disabled. On a database with no users yet
+    ``self.user`` is None: reads pass when ``bootstrap`` (the default; the command line
+    clears it for every command but a few), and ``require`` lets only the first admin's
+    creation and the demo data through. ``identify=False`` is for logging in only.
+    """
+
     session: Session
 
-    def __init__(self, db: Database, actor: str, *, readonly: bool = False) -> None:
+    def __init__(
+        self,
+        db: Database,
+        actor: str,
+        *,
+        readonly: bool = False,
+        identify: bool = True,
+        bootstrap: bool = True,
+    ) -> None:
         self.db = db
         self.actor = actor
         self.readonly = readonly
+        self.identify = identify
+        self.bootstrap = bootstrap
+        self.user: ActingUser | None = None
+        self._granted: str | None = None
         self._depth = 0
 
     def __enter__(self) -> Self:
@@ -110,6 +155,22 @@ class UnitOfWork:
         self.settings = Settings(self.session)
         self.ledger = Ledger(self.session)
         self.audit = Audit(self.session)
+        self._granted = None
+        self.user = None
+        if self.identify:
+            try:
+                self.user = self._identify()
+            except BaseException as error:
+                self._depth -= 1
+                try:
+                    self.session.rollback()
+                finally:
+                    self.session.close()
+                if isinstance(error, NotAllowed):
+                    self._record_refusal(error)
+                elif isinstance(error, sa_exc.SQLAlchemyError):
+                    raise translate(error) from error
+                raise
         return self
 
     def __exit__(
@@ -125,8 +186,82 @@ class UnitOfWork:
             self.session.rollback()
         finally:
             self.session.close()
+        if isinstance(exc, NotAllowed) and not exc.recorded:
+            self._record_refusal(exc)
         if isinstance(exc, sa_exc.SQLAlchemyError):
             raise translate(exc) from exc
+
+    # --- who is acting, and may they ------------------------------------------------------
+
+    def _identify(self) -> ActingUser | None:
+        found = self.session.execute(
+            select(UserRow.role, UserRow.active).where(UserRow.name == self.actor)
+        ).first()
+        if found is not None:
+            if not found.active:
+                raise NotAllowed(
+                    f"user {self.actor} is disabled; an admin can enable it again "
+                    f"(`kitops user enable {self.actor}`)",
+                    actor=self.actor, permission="user.active", role=found.role,
+                )  # fmt: skip
+            return ActingUser(self.actor, roles.Role(found.role))
+        if self.session.scalar(select(UserRow.id).limit(1)) is None:
+            if self.bootstrap:
+                return None
+            raise NotAllowed(roles.BOOTSTRAP_MESSAGE, actor=self.actor, permission="user.known")
+        raise NotAllowed(
+            f"{self.actor!r} is not a kitops user (set --user or KITOPS_USER to yours; an "
+            f"admin adds users with `kitops user add NAME --role ROLE`)",
+            actor=self.actor, permission="user.known",
+        )  # fmt: skip
+
+    def require(self, permission: str, *, doing: str | None = None) -> None:
+        """Go on only if the acting user's role holds ``permission``
+        (``kitops.domain.roles``); otherwise raise ``NotAllowed`` (exit 1), which rolls this
+        transaction back and is recorded in the audit log in a transaction of its own.
+
+        Called at the start of every changing use case, inside its ``with uow:`` block. A
+        use case run inside another one's transaction is not checked again: the outer one
+        was. Outside a block it checks in a short transaction of its own.
+        """
+        if not self.in_use:
+            with self:
+                self.require(permission, doing=doing)
+            return
+        if self._depth > 1 and self._granted is not None:
+            return  # only a check of the outermost use case covers those inside it
+        wanted = roles.permission(permission)
+        user = self.user
+        if user is None:
+            if not self.identify:
+                raise RuntimeError("a unit of work that identifies nobody cannot require")
+            if permission in roles.BOOTSTRAP:
+                self._granted = permission if self._depth == 1 else None
+                return
+            raise NotAllowed(roles.BOOTSTRAP_MESSAGE, actor=self.actor, permission=permission)
+        if wanted.allows(user.role):
+            self._granted = permission if self._depth == 1 else None
+            return
+        raise NotAllowed(
+            roles.refusal(user.name, user.role, permission, doing=doing),
+            actor=self.actor, permission=permission, role=user.role.value,
+        )  # fmt: skip
+
+    def _record_refusal(self, error: NotAllowed) -> None:
+        """The refusal's audit row, in a short transaction of its own (the refused one has
+        been rolled back). A database too busy to take it does not turn the refusal into
+        another error."""
+        error.recorded = True
+        try:
+            with self.db.write_sessions() as session:
+                Audit(session).record(
+                    actor=self.actor[:64], action="access.refused", entity="permission",
+                    entity_key=error.permission,
+                    after={"role": error.role, "reason": str(error)[:500]},
+                )  # fmt: skip
+                session.commit()
+        except sa_exc.SQLAlchemyError:
+            pass
 
     @property
     def in_use(self) -> bool:
@@ -158,11 +293,13 @@ class UnitOfWork:
                     driver.autocommit = False
             return tuple(row) if row is not None else None
         except self.db.engine.dialect.loaded_dbapi.Error as error:
-            if self.db.engine.dialect.is_disconnect(error, pooled, None):
+            lost = self.db.engine.dialect.is_disconnect(error, pooled, None)
+            if lost:
                 pooled.invalidate(error)
             wrapped = sa_exc.DBAPIError.instance(
-                sql, parameters, error, self.db.engine.dialect.loaded_dbapi.Error
-            )
+                sql, parameters, error, self.db.engine.dialect.loaded_dbapi.Error,
+                connection_invalidated=lost,
+            )  # fmt: skip
             raise translate(wrapped) from error
         finally:
             pooled.close()

@@ -96,12 +96,16 @@ def test_never_migrated_database_is_refused_until_upgraded(cli, empty_db_url):
     assert again.code == 0, again.err
     assert f"already at revision {after['head']}" in again.out
 
-    assert json_of(cli, "stock", "--include-unavailable", "--json", db=empty_db_url) == []
-    assert "no stock matches" in cli("stock", db=empty_db_url).out
-    assert json_of(cli, "catalog", "list", "--json", db=empty_db_url) == []
+    # a new database has no users: it says how to create the first admin
     assert json_of(cli, "db", "check", "--json", db=empty_db_url) == {
         "ok": True, "balances_checked": 0, "moves": 0, "problems": [],
     }  # fmt: skip
+    assert_refused(cli("stock", db=empty_db_url), "kitops user add NAME --role admin")
+    added = cli("user", "add", "tester", "--role", "admin", "--no-pin", db=empty_db_url)
+    assert added.code == 0, added.err
+    assert json_of(cli, "stock", "--include-unavailable", "--json", db=empty_db_url) == []
+    assert "no stock matches" in cli("stock", db=empty_db_url).out
+    assert json_of(cli, "catalog", "list", "--json", db=empty_db_url) == []
 
 
 # --- db backup -------------------------------------------------------------------------

@@ -321,7 +321,8 @@ def test_count_sheet_with_bad_lines_lists_each_and_adjusts_nothing(demo, tmp_pat
 
 
 def kitops_process(db_url, *args, answers):
-    env = {**os.environ, "KITOPS_DATABASE_URL": db_url, "KITOPS_USER": "counter"}
+    # the demo's stockroom user counts
+    env = {**os.environ, "KITOPS_DATABASE_URL": db_url, "KITOPS_USER": "stock"}
     env.pop("KITOPS_DEBUG", None)
     return subprocess.run(
         [KITOPS, *args],

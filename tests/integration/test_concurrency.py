@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from stock_worker import work
 
 from kitops.data.schema import StockBalanceRow, StockMoveRow
-from kitops.services import admin, demo
+from kitops.services import admin, demo, users
 
 WORKERS = 8
 SECONDS = 4.0
@@ -20,6 +20,8 @@ def test_concurrent_receipts_moves_and_write_offs_keep_the_ledger_whole(db, db_u
     with db.read_sessions() as session:
         moves_before = session.scalar(select(func.count()).select_from(StockMoveRow))
     workers = WORKERS if backend == "postgresql" else 4
+    for i in range(workers):  # managers: a write-off above the threshold is theirs
+        users.add_user(uow(), f"worker{i}", "manager")
     context = multiprocessing.get_context("spawn")
     with context.Pool(workers) as pool:
         results = pool.starmap(

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from kitops.data.schema import KitRow
 from kitops.domain.courses import fits
-from kitops.services import admin, demo
+from kitops.services import admin, demo, users
 from kitops.services.courses import create_course, get_course, needs_of
 from kitops.services.kits import assemble
 from kitops.services.locations import subtree_ids
@@ -68,6 +68,8 @@ def test_concurrent_fulfil_never_reserves_a_kit_twice(db_url, uow, backend):
     assert KITS < len(pool) < COURSES  # a small pool: some courses must go without
 
     workers = WORKERS if backend == "postgresql" else 4
+    for i in range(workers):
+        users.add_user(uow(), f"filler{i}", "stockroom")
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(workers)
     with context.Pool(workers, initializer=init, initargs=(barrier,)) as processes:

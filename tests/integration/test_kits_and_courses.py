@@ -213,7 +213,7 @@ def test_at_home_kit_refuses_long_stamps_at_recipe_and_at_assembly(loaded, uow):
     assert "0.4 mm" in str(err.value)
     assert writes(loaded) == before
     # and `kit available` says the same instead of counting kits that cannot be made
-    with pytest.raises(InvalidInput, match="STAMP-0.5.*0.4 mm"):
+    with pytest.raises(InvalidInput, match=r"STAMP-0\.5.*0\.4 mm"):
         kits.available(uow(readonly=True), KIT, FRIDGE, today=AS_OF)
 
 

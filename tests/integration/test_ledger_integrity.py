@@ -13,7 +13,7 @@ from kitops.data.repositories import PostedMove
 from kitops.data.schema import AuditRow, LotRow, StockBalanceRow, StockMoveRow
 from kitops.domain.ledger import LotStatus, Move
 from kitops.errors import Conflict, Refused
-from kitops.services import admin, catalog, locations
+from kitops.services import admin, catalog, locations, users
 from kitops.services.unit_of_work import DatabaseUnavailable, UnitOfWork
 
 
@@ -159,6 +159,9 @@ def test_sqlite_writers_queue_instead_of_failing(tmp_path):
 
     db = open_database(f"sqlite:///{tmp_path / 'queue.db'}")
     migrate.upgrade(db)
+    users.add_user(UnitOfWork(db, "tester"), "tester", "admin")  # the first admin
+    for index in range(8):
+        users.add_user(UnitOfWork(db, "tester"), f"user{index}", "admin")
     errors: list[BaseException] = []
 
     def add(index: int) -> None:

@@ -9,6 +9,7 @@ from reorder_worker import build_world, calendar_policy, init, run_once
 from sqlalchemy import func, select
 
 from kitops.data.schema import AuditRow, PurchaseOrderLineRow, PurchaseOrderRow
+from kitops.services import users
 
 WORKERS = 4
 
@@ -16,6 +17,8 @@ WORKERS = 4
 def test_concurrent_reorder_runs_draft_each_order_once(db, db_url, uow):
     build_world(uow)
     calendar_policy(uow)
+    for i in range(WORKERS):
+        users.add_user(uow(), f"cron{i}", "job")
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(WORKERS)
     with context.Pool(WORKERS, initializer=init, initargs=(barrier,)) as processes:

@@ -16,7 +16,7 @@ from sqlalchemy import delete, event, select, update
 from kitops.data.schema import AuditRow, CourseKitNeedRow, SettingRow
 from kitops.domain.ledger import LotStatus
 from kitops.errors import Refused
-from kitops.services import catalog, courses, fulfilment, kits, locations, lots
+from kitops.services import catalog, courses, fulfilment, kits, locations, lots, users
 from kitops.services.operations import ReceiptInput, receive
 
 KIT = "KIT-HOME-6W"
@@ -102,6 +102,7 @@ def test_one_kit_course_is_reserved_with_the_earliest_fitting_kit_and_audited(
     def count(*args) -> None:
         statements.append(args[2])
 
+    users.add_user(uow(), "alice", "stockroom")
     event.listen(db.engine, "before_cursor_execute", count)
     report = fulfilment.fulfil_course(uow(actor="alice"), course.id, today=AS_OF)
     event.remove(db.engine, "before_cursor_execute", count)
@@ -117,8 +118,28 @@ def test_one_kit_course_is_reserved_with_the_earliest_fitting_kit_and_audited(
     shown = kits.show_kit(uow(readonly=True), earliest)
     assert (shown.status, shown.course_id, shown.course_part) == ("reserved", course.id, 1)
     assert _fulfil_audits(uow, course.id) == [("alice", {"kits": {"1": earliest}})]
-    # PostgreSQL: one statement on the driver connection, none through SQLAlchemy
+    # PostgreSQL: one statement on the driver connection (it checks alice's role too),
+    # none through SQLAlchemy
     assert (statements == []) is (backend == "postgresql")
+
+
+def test_a_user_who_may_not_fulfil_is_refused_and_audited_on_every_backend(loaded, uow):
+    course = courses.create_course(uow(), "P-LON-0105", "home-6w", AS_OF + timedelta(days=4),
+                                   "LON")  # fmt: skip
+    users.add_user(uow(), "robot", "job")
+    users.add_user(uow(), "bob", "stockroom")
+    users.set_active(uow(), "bob", False)
+
+    for name in ("robot", "bob", "nobody"):
+        with pytest.raises(Refused):
+            fulfilment.fulfil_course(uow(actor=name), course.id, today=AS_OF)
+    assert _fulfil_audits(uow, course.id) == []
+    assert all(k.course_id != course.id for k in kits.list_kits(uow(readonly=True)))
+    with uow(readonly=True) as unit:
+        refused = unit.session.scalars(
+            select(AuditRow.actor).where(AuditRow.action == "access.refused")
+        ).all()
+    assert sorted(refused) == ["bob", "nobody", "robot"]
 
 
 def test_the_expiry_margin_setting_is_applied_to_stored_need_dates(loaded, uow):

@@ -212,4 +212,5 @@ def run_report(uow: UnitOfWork, name: str, request: ReportRequest) -> Report:
     defaults = {o.name: o.default for o in spec.options}
     given = {k: v for k, v in request.options.items() if v not in (None, "")}
     merged = ReportRequest(request.clinic, request.as_of, {**defaults, **given})
+    uow.require("report.run")
     return spec.build(uow, merged)

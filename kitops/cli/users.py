@@ -1,0 +1,280 @@
+"""``kitops user``, ``kitops audit`` and ``kitops setting``: who may do what, what they
+did, and the settings an admin changes."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from kitops.cli.context import Context, pass_context
+from kitops.cli.output import emit_json, emit_table, say
+
+if TYPE_CHECKING:
+    from kitops.services.dto import User
+
+ROLE_HELP = "stockroom, manager, admin or job (README: Users, roles and audit)"
+
+
+def _read_pin(prompt: str, *, from_stdin: bool, confirm: bool = True) -> str:
+    """A PIN typed twice without echo, or one line of standard input (scripts)."""
+    from kitops.errors import InvalidInput
+
+    if from_stdin:
+        try:
+            line = sys.stdin.readline()
+        except (OSError, ValueError):
+            line = ""
+        if not line:
+            raise InvalidInput("PIN", None, "standard input ended before the PIN")
+        return line.rstrip("\r\n")
+    try:
+        interactive = sys.stdin is not None and sys.stdin.isatty()
+    except (OSError, ValueError):
+        interactive = False
+    if not interactive:
+        raise InvalidInput("PIN", None, "no terminal to type it on: use --pin-stdin or --no-pin")
+    value: str = click.prompt(prompt, hide_input=True, confirmation_prompt=confirm, err=True)
+    return value
+
+
+def _when(value: Any) -> str:
+    return value.astimezone().strftime("%Y-%m-%d %H:%M") if value is not None else ""
+
+
+def _show(user: User) -> str:
+    state = "active" if user.active else "disabled"
+    if user.locked_until is not None:
+        state += f", locked until {_when(user.locked_until)}"
+    pin = "PIN set" if user.pin_set else "no PIN (cannot log in to the TUI)"
+    return f"{user.name}: {user.role}, {state}, {pin}"
+
+
+@click.group("user")
+def user() -> None:
+    """Users and their roles (admins; the first admin on a database with no users)."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", required=True, metavar="ROLE", help=ROLE_HELP)
+@click.option("--pin-stdin", is_flag=True, help="Read the PIN from one line of standard input.")
+@click.option(
+    "--no-pin",
+    is_flag=True,
+    help="No PIN: the user acts from the command line only (the default for job users).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the user as JSON.")
+@pass_context
+def user_add(
+    ctx: Context, name: str, role: str, pin_stdin: bool, no_pin: bool, as_json: bool
+) -> None:
+    """Add a user. Asks for a PIN or password twice (4-128 characters), kept only as its
+    argon2 hash; the TUI's login asks for it."""
+    from kitops.domain.roles import Role, parse_role
+    from kitops.services import users
+
+    wanted = parse_role(role)
+    users.parse_user_name(name, "name")  # before asking for a PIN
+    secret = None
+    if not no_pin and (pin_stdin or wanted is not Role.JOB):
+        secret = users.parse_secret(_read_pin(f"PIN for {name}", from_stdin=pin_stdin))
+    done = users.add_user(ctx.uow(), name, wanted.value, secret)
+    if as_json:
+        emit_json(done)
+    else:
+        say(f"added {_show(done)}")
+
+
+@user.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of users.")
+@pass_context
+def user_list(ctx: Context, as_json: bool) -> None:
+    """Every user with role, state and last login."""
+    from kitops.services import users
+
+    found = users.list_users(ctx.uow(readonly=True))
+    if as_json:
+        emit_json(found)
+        return
+    emit_table(
+        ["user", "role", "state", "PIN", "last login", "created", "by"],
+        [
+            (
+                u.name,
+                u.role,
+                ("active" if u.active else "disabled")
+                + (f", locked until {_when(u.locked_until)}" if u.locked_until else ""),
+                "yes" if u.pin_set else "no",
+                _when(u.last_login_at),
+                _when(u.created_at),
+                u.created_by,
+            )
+            for u in found
+        ],
+    )
+
+
+@user.command("show")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print the user as JSON.")
+@pass_context
+def user_show(ctx: Context, name: str, as_json: bool) -> None:
+    """One user, with what its role may do."""
+    from kitops.services import users
+
+    found = users.get_user(ctx.uow(readonly=True), name)
+    if as_json:
+        emit_json(found)
+        return
+    say(_show(found))
+    say("may: " + ", ".join(found.permissions))
+
+
+def _set_active(ctx: Context, name: str, active: bool) -> None:
+    from kitops.services import users
+
+    done = users.set_active(ctx.uow(), name, active)
+    say(f"{'enabled' if active else 'disabled'} {_show(done)}")
+
+
+@user.command("disable")
+@click.argument("name")
+@pass_context
+def user_disable(ctx: Context, name: str) -> None:
+    """Stop a user: kept with its history, it can do nothing (not even read)."""
+    _set_active(ctx, name, False)
+
+
+@user.command("enable")
+@click.argument("name")
+@pass_context
+def user_enable(ctx: Context, name: str) -> None:
+    """Let a disabled user in again; also lifts a login lock."""
+    _set_active(ctx, name, True)
+
+
+@user.command("set-role")
+@click.argument("name")
+@click.argument("role", metavar="ROLE")
+@pass_context
+def user_set_role(ctx: Context, name: str, role: str) -> None:
+    """Change a user's role (ROLE: stockroom, manager, admin or job)."""
+    from kitops.services import users
+
+    done = users.set_role(ctx.uow(), name, role)
+    say(f"changed {_show(done)}")
+
+
+@user.command("set-pin")
+@click.argument("name")
+@click.option(
+    "--pin-stdin",
+    is_flag=True,
+    help="Read the new PIN from standard input (changing your own as a non-admin: the "
+    "current PIN on the line before).",
+)
+@click.option("--remove", is_flag=True, help="Remove the PIN: no TUI login for this user.")
+@pass_context
+def user_set_pin(ctx: Context, name: str, pin_stdin: bool, remove: bool) -> None:
+    """Set a user's PIN (admins: anyone's; everyone: their own, giving the current one).
+    Lifts a login lock."""
+    from kitops.services import users
+
+    users.parse_user_name(name)
+    current = None
+    if ctx.user == name.strip() and not remove:
+        current = _read_pin("Current PIN", from_stdin=pin_stdin, confirm=False)
+    secret = None
+    if not remove:
+        secret = users.parse_secret(_read_pin(f"New PIN for {name}", from_stdin=pin_stdin))
+    done = users.set_secret(ctx.uow(), name, secret, current=current)
+    say(f"{'removed the PIN of' if remove else 'set the PIN of'} {done.name}")
+
+
+@click.command("audit")
+@click.option("--user", "who", metavar="NAME", help="Only what this user did (or tried).")
+@click.option("--since", metavar="YYYY-MM-DD", help="From this UTC day on.")
+@click.option("--action", metavar="PREFIX", help="Actions starting so: lot., access.refused...")
+@click.option("--limit", type=int, default=100, show_default=True, help="The newest N rows.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of audit rows.")
+@pass_context
+def audit(
+    ctx: Context,
+    who: str | None,
+    since: str | None,
+    action: str | None,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """Who changed what and when, refusals included (managers and admins), oldest first."""
+    import json
+
+    from kitops.domain.ledger import parse_date
+    from kitops.services import users
+
+    entries = users.read_audit(
+        ctx.uow(readonly=True),
+        user=who,
+        since=parse_date(since, "since") if since else None,
+        action=action,
+        limit=limit,
+    )
+    if as_json:
+        emit_json(entries)
+        return
+    if not entries:
+        say("no audit rows match")
+        return
+
+    def summary(value: dict[str, Any] | None) -> str:
+        return json.dumps(value, ensure_ascii=False, default=str) if value else ""
+
+    emit_table(
+        ["id", "at (UTC)", "user", "action", "what", "before", "after"],
+        [
+            (
+                e.id,
+                e.at.strftime("%Y-%m-%d %H:%M:%S"),
+                e.actor,
+                e.action,
+                f"{e.entity} {e.key}",
+                summary(e.before),
+                summary(e.after),
+            )
+            for e in entries
+        ],
+        right=("id",),
+    )
+
+
+@click.group("setting")
+def setting() -> None:
+    """Settings kept in the database (admins change them)."""
+
+
+@setting.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of settings.")
+@pass_context
+def setting_list(ctx: Context, as_json: bool) -> None:
+    """Every setting with its value and meaning."""
+    from kitops.services import users
+
+    found = users.list_settings(ctx.uow(readonly=True))
+    if as_json:
+        emit_json(found)
+        return
+    emit_table(["setting", "value", "meaning"], [(s.key, s.value, s.description) for s in found])
+
+
+@setting.command("set")
+@click.argument("key")
+@click.argument("value")
+@pass_context
+def setting_set(ctx: Context, key: str, value: str) -> None:
+    """Change a setting (admins)."""
+    from kitops.services import users
+
+    done = users.set_setting(ctx.uow(), key, value)
+    say(f"{done.key} = {done.value}")

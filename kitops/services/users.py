@@ -1,0 +1,430 @@
+"""Users, logging in, the audit log and the settings: the service API the command line
+(``kitops user``, ``kitops audit``, ``kitops setting``) and the TUI's login screen share.
+
+PINs and passwords are kept only as argon2id hashes (argon2-cffi, imported when a hash is
+made or checked). A wrong PIN counts towards a lock: after ``login_max_failures`` in a row
+the user is locked for ``login_lockout_minutes``. Unknown user, disabled user and wrong PIN
+read the same, so a login screen tells nobody which names exist.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select
+
+from kitops.data.schema import AuditRow, SettingRow, UserRow, utcnow
+from kitops.domain import roles
+from kitops.errors import Conflict, InvalidInput, Refused
+from kitops.services import dto
+from kitops.services.unit_of_work import UnitOfWork, retrying
+
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
+
+WRONG_LOGIN = "wrong user name or PIN"
+DEFAULT_MAX_FAILURES = 5
+DEFAULT_LOCKOUT_MINUTES = 15
+DEFAULT_WRITEOFF_APPROVAL_UNITS = 10
+SECRET_MIN, SECRET_MAX = 4, 128
+NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._@-]{0,63}")
+
+_hasher: PasswordHasher | None = None
+
+
+def _argon2() -> PasswordHasher:
+    """argon2id with the library's defaults (RFC 9106's second recommended profile:
+    3 passes over 64 MiB, 4 lanes); loaded on first use so nothing else pays for it."""
+    global _hasher
+    if _hasher is None:
+        from argon2 import PasswordHasher
+
+        _hasher = PasswordHasher()
+    return _hasher
+
+
+def hash_secret(secret: str) -> str:
+    return _argon2().hash(secret)
+
+
+def _verify(stored: str | None, secret: str) -> bool:
+    from argon2.exceptions import InvalidHashError, VerificationError
+
+    try:
+        # an unknown user is checked against a hash of nothing, so a wrong name costs
+        # as long as a wrong PIN and timing tells nothing
+        return _argon2().verify(stored or _DUMMY.get(), secret)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+class _Dummy:
+    value: str | None = None
+
+    def get(self) -> str:
+        if self.value is None:
+            self.value = hash_secret("not a kitops PIN")
+        return self.value
+
+
+_DUMMY = _Dummy()
+
+
+# --- values ----------------------------------------------------------------------------
+
+
+def parse_user_name(value: str, field: str = "user") -> str:
+    name = value.strip()
+    if not NAME_PATTERN.fullmatch(name):
+        raise InvalidInput(
+            field, value,
+            "must be 1-64 characters: lower-case letters, digits and . _ @ - "
+            "(starting with a letter or digit)",
+        )  # fmt: skip
+    return name
+
+
+def parse_secret(secret: str, field: str = "PIN") -> str:
+    """A PIN of at least 4 digits or a password; never shown back in an error."""
+    if not SECRET_MIN <= len(secret) <= SECRET_MAX:
+        raise InvalidInput(field, "(hidden)", f"must be {SECRET_MIN}-{SECRET_MAX} characters")
+    if secret != secret.strip() or any(ord(c) < 32 or ord(c) == 127 for c in secret):
+        raise InvalidInput(
+            field, "(hidden)", "must not start or end with a space or hold control characters"
+        )
+    return secret
+
+
+def _int_setting(uow: UnitOfWork, key: str, default: int) -> int:
+    value = uow.settings.get(key, str(default))
+    try:
+        return int(value)
+    except ValueError:
+        return default
+
+
+def writeoff_approval_units(uow: UnitOfWork) -> int:
+    """Write-offs of more units than this in one go need a manager."""
+    return _int_setting(uow, "writeoff_approval_units", DEFAULT_WRITEOFF_APPROVAL_UNITS)
+
+
+def user_dto(row: UserRow) -> dto.User:
+    now = utcnow()
+    locked = row.locked_until if row.locked_until and row.locked_until > now else None
+    return dto.User(
+        name=row.name, role=row.role, active=row.active, pin_set=row.secret_hash is not None,
+        locked_until=locked, last_login_at=row.last_login_at, created_at=row.created_at,
+        created_by=row.created_by, permissions=tuple(roles.permissions_of(row.role)),
+    )  # fmt: skip
+
+
+def _find(uow: UnitOfWork, name: str, *, lock: bool = False) -> UserRow | None:
+    query = select(UserRow).where(UserRow.name == name)
+    if lock and not uow.db.is_sqlite:
+        query = query.with_for_update()
+    return uow.session.scalars(query).one_or_none()
+
+
+def _get(uow: UnitOfWork, name: str, *, lock: bool = False) -> UserRow:
+    row = _find(uow, parse_user_name(name), lock=lock)
+    if row is None:
+        raise InvalidInput("user", name, "no user has this name (see `kitops user list`)")
+    return row
+
+
+def _active_admins(uow: UnitOfWork) -> int:
+    return uow.session.scalar(
+        select(func.count()).where(UserRow.role == roles.Role.ADMIN.value, UserRow.active)
+    ) or 0  # fmt: skip
+
+
+def _local_time(moment: datetime) -> str:
+    return moment.astimezone().strftime("%H:%M")
+
+
+# --- logging in ------------------------------------------------------------------------
+
+
+def authenticate(uow: UnitOfWork, name: str, secret: str) -> dto.User:
+    """Check a user's PIN or password (the TUI's login).
+
+    Refused with the same ``wrong user name or PIN`` for an unknown or disabled user, a
+    user without a PIN, or a wrong PIN; ``NAME is locked until HH:MM`` (local time) while
+    locked. Every attempt leaves an audit row (``user.login``, ``user.login_failed``,
+    ``user.locked``). ``uow`` must be able to write; nobody is identified before this.
+    """
+    uow.identify = False  # logging in is what identifies the user
+    tried = name.strip()[:64]
+    now = utcnow()
+    outcome: Refused | None = None
+    with uow:
+
+        def audit(action: str, **after: Any) -> None:
+            uow.audit.record(actor=tried or "-", action=action, entity="user",
+                             entity_key=tried or "-", after=after or None)  # fmt: skip
+
+        if uow.session.scalar(select(UserRow.id).limit(1)) is None:
+            raise Refused(roles.BOOTSTRAP_MESSAGE)
+        row = _find(uow, tried, lock=True) if NAME_PATTERN.fullmatch(tried) else None
+        if row is None or not row.active or row.secret_hash is None:
+            _verify(None, secret)
+            reason = "unknown user" if row is None else ("disabled" if not row.active else "no PIN")
+            audit("user.login_failed", reason=reason)
+            outcome = Refused(WRONG_LOGIN)
+        elif row.locked_until is not None and row.locked_until > now:
+            audit("user.login_failed", reason="locked")
+            outcome = Refused(f"{row.name} is locked until {_local_time(row.locked_until)}")
+        elif not _verify(row.secret_hash, secret):
+            most = max(1, _int_setting(uow, "login_max_failures", DEFAULT_MAX_FAILURES))
+            row.failed_logins += 1
+            if row.failed_logins >= most:
+                minutes = max(
+                    1, _int_setting(uow, "login_lockout_minutes", DEFAULT_LOCKOUT_MINUTES)
+                )
+                row.locked_until = now + timedelta(minutes=minutes)
+                row.failed_logins = 0
+                audit("user.locked", failures=most, until=row.locked_until.isoformat())
+                outcome = Refused(
+                    f"{row.name} is locked until {_local_time(row.locked_until)} "
+                    f"after {most} failed logins"
+                )
+            else:
+                audit("user.login_failed", reason="wrong PIN", failures=row.failed_logins)
+                outcome = Refused(WRONG_LOGIN)
+        elif row.role == roles.Role.JOB.value:
+            audit("user.login_failed", reason="job user")
+            outcome = Refused(f"{row.name} is a job user: job users run the cron jobs only")
+        else:
+            if _argon2().check_needs_rehash(row.secret_hash):
+                row.secret_hash = hash_secret(secret)
+            row.failed_logins = 0
+            row.locked_until = None
+            row.last_login_at = now
+            audit("user.login", role=row.role)
+        uow.session.flush()
+        result = user_dto(row) if outcome is None and row is not None else None
+        uow.commit()
+    if outcome is not None:
+        raise outcome
+    assert result is not None
+    return result
+
+
+def get_user(uow: UnitOfWork, name: str) -> dto.User:
+    """One user (any active user may look)."""
+    with uow:
+        return user_dto(_get(uow, name))
+
+
+# --- managing users (admins) -------------------------------------------------------------
+
+
+def list_users(uow: UnitOfWork) -> list[dto.User]:
+    with uow:
+        uow.require("user.manage", doing="list users")
+        rows = uow.session.scalars(select(UserRow).order_by(UserRow.name))
+        return [user_dto(row) for row in rows]
+
+
+@retrying
+def add_user(uow: UnitOfWork, name: str, role: str, secret: str | None = None) -> dto.User:
+    """A new user. On a database with no users the first one must be an admin, and anyone
+    may create it (the bootstrap); after that only an admin adds users."""
+    wanted = roles.parse_role(role)
+    clean = parse_user_name(name, "name")
+    if secret is not None:
+        parse_secret(secret)
+    hashed = hash_secret(secret) if secret is not None else None
+    with uow:
+        uow.require("user.manage", doing="add users")
+        if uow.user is None and wanted is not roles.Role.ADMIN:
+            raise Refused(roles.BOOTSTRAP_MESSAGE)
+        if _find(uow, clean) is not None:
+            raise Conflict(f"user {clean} already exists (see `kitops user list`)")
+        row = UserRow(name=clean, role=wanted.value, active=True, secret_hash=hashed,
+                      failed_logins=0, created_at=utcnow(), created_by=uow.actor[:64])  # fmt: skip
+        uow.session.add(row)
+        uow.session.flush()
+        uow.record("user.add", "user", clean,
+                   after={"role": wanted.value, "pin_set": hashed is not None})  # fmt: skip
+        result = user_dto(row)
+        uow.commit()
+    return result
+
+
+def _keep_an_admin(uow: UnitOfWork, row: UserRow, doing: str) -> None:
+    if row.role == roles.Role.ADMIN.value and row.active and _active_admins(uow) <= 1:
+        raise Refused(f"{row.name} is the last active admin: add another admin before you {doing}")
+
+
+@retrying
+def set_role(uow: UnitOfWork, name: str, role: str) -> dto.User:
+    wanted = roles.parse_role(role)
+    with uow:
+        uow.require("user.manage", doing="change roles")
+        row = _get(uow, name, lock=True)
+        if row.role == wanted.value:
+            raise Refused(f"{row.name} already has the role {wanted.value}")
+        if wanted is not roles.Role.ADMIN:
+            _keep_an_admin(uow, row, "change its role")
+        before = row.role
+        row.role = wanted.value
+        uow.record("user.set_role", "user", row.name, before={"role": before},
+                   after={"role": row.role})  # fmt: skip
+        result = user_dto(row)
+        uow.commit()
+    return result
+
+
+@retrying
+def set_active(uow: UnitOfWork, name: str, active: bool) -> dto.User:
+    """Disable a user (kept, with its history; it can do nothing) or enable it again
+    (which also lifts a login lock)."""
+    with uow:
+        uow.require("user.manage", doing="disable or enable users")
+        row = _get(uow, name, lock=True)
+        if row.active == active:
+            raise Refused(f"{row.name} is already {'enabled' if active else 'disabled'}")
+        if not active:
+            _keep_an_admin(uow, row, "disable it")
+        row.active = active
+        if active:
+            row.failed_logins, row.locked_until = 0, None
+        uow.record(f"user.{'enable' if active else 'disable'}", "user", row.name,
+                   before={"active": not active}, after={"active": active})  # fmt: skip
+        result = user_dto(row)
+        uow.commit()
+    return result
+
+
+@retrying
+def set_secret(
+    uow: UnitOfWork, name: str, secret: str | None, *, current: str | None = None
+) -> dto.User:
+    """Set (or with ``None`` remove) a user's PIN. An admin may set anyone's; any other
+    user only their own, giving the current one. Lifts a login lock."""
+    clean = parse_user_name(name)
+    if secret is not None:
+        parse_secret(secret)
+    hashed = hash_secret(secret) if secret is not None else None
+    with uow:
+        own = uow.user is not None and uow.user.name == clean
+        if not own:
+            uow.require("user.manage", doing="set another user's PIN")
+        row = _get(uow, clean, lock=True)
+        must_prove = own and uow.user is not None and uow.user.role is not roles.Role.ADMIN
+        if must_prove and row.secret_hash and not _verify(row.secret_hash, current or ""):
+            raise Refused("the current PIN is wrong; nothing was changed")
+        row.secret_hash = hashed
+        row.failed_logins, row.locked_until = 0, None
+        uow.record("user.set_pin", "user", row.name, after={"pin_set": hashed is not None})
+        result = user_dto(row)
+        uow.commit()
+    return result
+
+
+# --- the audit log ---------------------------------------------------------------------
+
+
+def read_audit(
+    uow: UnitOfWork,
+    *,
+    user: str | None = None,
+    since: date | datetime | None = None,
+    action: str | None = None,
+    limit: int = 100,
+) -> list[dto.AuditEntry]:
+    """The newest ``limit`` audit rows matching, oldest first (managers and admins)."""
+    if not 1 <= limit <= 100_000:
+        raise InvalidInput("limit", limit, "must be 1-100000")
+    with uow:
+        uow.require("audit.read")
+        query = select(AuditRow)
+        if user:
+            query = query.where(AuditRow.actor == user.strip())
+        if since is not None:
+            start = since if isinstance(since, datetime) else datetime.combine(since, time(), UTC)
+            query = query.where(AuditRow.at >= start)
+        if action:
+            escaped = action.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            query = query.where(AuditRow.action.like(f"{escaped}%", escape="\\"))
+        rows = list(uow.session.scalars(query.order_by(AuditRow.id.desc()).limit(limit)))
+        return [
+            dto.AuditEntry(id=r.id, at=r.at, actor=r.actor, action=r.action, entity=r.entity,
+                           key=r.entity_key, before=r.before, after=r.after)
+            for r in reversed(rows)
+        ]  # fmt: skip
+
+
+# --- settings --------------------------------------------------------------------------
+
+
+def _non_negative_int(value: str) -> str:
+    if not value.isdigit():
+        raise ValueError("must be a whole number, 0 or more")
+    return str(int(value))
+
+
+def _positive_int(value: str) -> str:
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError("must be a whole number, 1 or more")
+    return str(int(value))
+
+
+def _millimetres(value: str) -> str:
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        raise ValueError("must be a length in millimetres, such as 0.6") from None
+    if not number.is_finite() or number <= 0 or number > 10:
+        raise ValueError("must be more than 0 and at most 10 mm")
+    return format(number.normalize(), "f")
+
+
+SETTINGS: dict[str, tuple[str, Callable[[str], str]]] = {
+    "at_home_max_needle_mm": ("longest derma stamp needle allowed for home use", _millimetres),
+    "expiry_margin_days": ("days a vial must stay in date beyond its last use", _non_negative_int),
+    "writeoff_approval_units": (
+        "write-offs of more units than this in one go need a manager", _non_negative_int),
+    "login_max_failures": ("failed logins in a row that lock a user", _positive_int),
+    "login_lockout_minutes": ("how long a locked user waits", _positive_int),
+}  # fmt: skip
+
+
+def list_settings(uow: UnitOfWork) -> list[dto.Setting]:
+    with uow:
+        stored = {
+            key: value
+            for key, value in uow.session.execute(select(SettingRow.key, SettingRow.value))
+        }
+    return [
+        dto.Setting(key, stored.get(key, ""), description)
+        for key, (description, _) in SETTINGS.items()
+    ]
+
+
+@retrying
+def set_setting(uow: UnitOfWork, key: str, value: str) -> dto.Setting:
+    if key not in SETTINGS:
+        raise InvalidInput("setting", key, f"must be one of {', '.join(SETTINGS)}")
+    description, check = SETTINGS[key]
+    try:
+        clean = check(value.strip())
+    except ValueError as error:
+        raise InvalidInput(key, value, str(error)) from None
+    with uow:
+        uow.require("setting.set")
+        row = uow.session.get(SettingRow, key)
+        before = row.value if row is not None else None
+        if row is None:
+            uow.session.add(SettingRow(key=key, value=clean))
+        else:
+            row.value = clean
+        uow.record("setting.set", "setting", key, before={"value": before},
+                   after={"value": clean})  # fmt: skip
+        uow.commit()
+    return dto.Setting(key, clean, description)

@@ -1,0 +1,32 @@
+"""A writer process for the backup test: moves stock back and forth until told to stop."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+AS_OF = date(2026, 11, 22)
+
+
+def shuttle(url: str, started: Any, stop: Any) -> int:
+    """Move one vial of PTT6-B0902 between LON-FRIDGE and LON-SHELF until ``stop`` is set;
+    ``started`` counts the committed moves. Returns how many were made."""
+    from kitops.data.engine import open_database
+    from kitops.services.operations import move
+    from kitops.services.unit_of_work import UnitOfWork
+
+    db = open_database(url)
+    done = 0
+    try:
+        while not stop.is_set():
+            there, back = (
+                ("LON-FRIDGE", "LON-SHELF") if done % 2 == 0 else ("LON-SHELF", "LON-FRIDGE")
+            )
+            move(UnitOfWork(db, "fault"), "SERUM-5ML", 1, there, back, lot="PTT6-B0902",
+                 today=AS_OF)  # fmt: skip
+            done += 1
+            with started.get_lock():
+                started.value += 1
+    finally:
+        db.dispose()
+    return done
