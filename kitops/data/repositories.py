@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from kitops.data.schema import (
@@ -22,7 +23,14 @@ from kitops.data.schema import (
     SupplierRow,
     utcnow,
 )
-from kitops.domain.ledger import BalanceKey, Move, Shortage, apply_changes, balance_changes
+from kitops.domain.ledger import (
+    BalanceKey,
+    LotStatus,
+    Move,
+    Shortage,
+    apply_changes,
+    balance_changes,
+)
 from kitops.domain.locations import PHYSICAL_KINDS
 from kitops.errors import InvalidInput
 
@@ -302,6 +310,25 @@ class Ledger:
         if product_id is not None:
             stmt = stmt.where(StockBalanceRow.product_id == product_id)
         return [(lot, qty) for lot, qty in self.session.execute(stmt)]
+
+    def usable_on_hand(
+        self, *, location_id: int, product_id: int, lasting_until: date
+    ) -> list[tuple[int, date | None, int]]:
+        """(lot id, expiry, quantity) of released lots at one location still in date on
+        ``lasting_until`` (``kitops.domain.ledger.is_usable``, filtered in SQL: only the
+        lots that qualify leave the database)."""
+        stmt = (
+            select(LotRow.id, LotRow.expiry, StockBalanceRow.quantity)
+            .join(StockBalanceRow, StockBalanceRow.lot_id == LotRow.id)
+            .where(
+                StockBalanceRow.location_id == location_id,
+                StockBalanceRow.product_id == product_id,
+                StockBalanceRow.quantity > 0,
+                LotRow.status == LotStatus.RELEASED.value,
+                or_(LotRow.expiry.is_(None), LotRow.expiry >= lasting_until),
+            )
+        )
+        return [(lot, expiry, qty) for lot, expiry, qty in self.session.execute(stmt)]
 
     def quantity(self, lot_id: int, location_id: int) -> int:
         qty = self.session.scalar(

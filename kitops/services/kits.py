@@ -28,7 +28,7 @@ from kitops.domain.kits import (
     kit_vial_expiries,
     plan_assembly,
 )
-from kitops.domain.ledger import LotStatus, Move, MoveReason, is_usable
+from kitops.domain.ledger import LotStatus, Move, MoveReason
 from kitops.errors import InvalidInput, Refused
 from kitops.services import dto
 from kitops.services.catalog import at_home_max_needle_um
@@ -85,12 +85,13 @@ def _usable_stock(
     uow: UnitOfWork, location_id: int, kit: ProductRow, fresh_until: date, today: date
 ) -> dict[int, list[LotStock]]:
     stock: dict[int, list[LotStock]] = {}
+    lasting = max(today, fresh_until)  # in date today and fresh enough for the kit
     for line in kit.recipe:
-        for lot, qty in uow.ledger.on_hand(location_id=location_id, product_id=line.component.id):
-            if is_usable(LotStatus(lot.status), lot.expiry, today) and (
-                lot.expiry is None or lot.expiry >= fresh_until
-            ):
-                stock.setdefault(line.component.id, []).append(LotStock(lot.id, lot.expiry, qty))
+        rows = uow.ledger.usable_on_hand(
+            location_id=location_id, product_id=line.component.id, lasting_until=lasting
+        )
+        for lot_id, expiry, qty in rows:
+            stock.setdefault(line.component.id, []).append(LotStock(lot_id, expiry, qty))
     return stock
 
 
