@@ -1,12 +1,14 @@
 """How fast the terminal UI starts to an interactive dashboard (targets: under 1 s on
-the demo data, under 1.5 s with 100,000 lots), and how long the stock screen takes to
-show its first page.
+the demo data, under 1.5 s with 100,000 lots), how long the stock screen takes to show
+its first page, and how soon the login screen takes keys.
 
 Each run is a fresh process (``python -c`` importing and running the app headless, as
 ``kitops tui`` would, at 100×30); the clock starts before the process is spawned and
 stops when the child reports that the dashboard has painted its data (and then that
-the stock screen has its first page). Prints the median and worst of N runs beside a
-bare ``python -c pass`` start.
+the stock screen has its first page). The dashboard runs are of a user already
+authenticated (``build_app(login=False)``: the path after the login screen); the login
+runs stop when the login screen is up with its PIN field focused. Prints the median and
+worst of N runs beside a bare ``python -c pass`` start.
 
 Usage: python benchmarks/tui_startup.py [--runs N] [--lots 100000] [--keep]
 """
@@ -46,7 +48,7 @@ from datetime import date
 from tui.app import build_app
 
 async def main():
-    app = build_app(db_url=sys.argv[1], user="bench", today=date(2026, 11, 22))
+    app = build_app(db_url=sys.argv[1], user="bench", login=False, today=date(2026, 11, 22))
     async with app.run_test(size=(100, 30)) as pilot:
         while getattr(app.screen, "board", None) is None:
             await pilot.pause(0.005)
@@ -60,6 +62,38 @@ async def main():
 
 asyncio.run(main())
 """
+
+
+LOGIN_CHILD = r"""
+import asyncio, sys
+from tui.app import build_app
+from tui.login import LoginScreen
+
+async def main():
+    app = build_app(db_url=sys.argv[1], user="bench")
+    async with app.run_test(size=(100, 30)) as pilot:
+        while not (
+            isinstance(app.screen, LoginScreen)
+            and app.focused is not None
+            and app.focused.id == "login-pin"
+        ):
+            await pilot.pause(0.005)
+        print("login", flush=True)
+
+asyncio.run(main())
+"""
+
+
+def timed_login(url: str) -> float:
+    start = time.perf_counter()
+    child = subprocess.Popen(
+        [sys.executable, "-c", LOGIN_CHILD, url], stdout=subprocess.PIPE, text=True
+    )
+    assert child.stdout is not None
+    marks = {line.strip(): time.perf_counter() - start for line in child.stdout}
+    if child.wait() != 0 or "login" not in marks:
+        raise SystemExit(f"the login screen did not come up: {marks}")
+    return marks["login"]
 
 
 def build(url: str, lots: int) -> None:
@@ -168,6 +202,11 @@ def main() -> None:
                 f"{name:<24} {statistics.median(dash):15.3f} s {max(dash):6.3f}s "
                 f"{'<' + str(target) + ' s':>7} {statistics.median(stock):9.3f} s"
             )
+            if not lots:
+                login = [timed_login(url) for _ in range(args.runs)]
+                print(
+                    f"{'login screen up':<24} {statistics.median(login):15.3f} s {max(login):6.3f}s"
+                )
     finally:
         if args.keep:
             print(f"databases kept in {folder}")

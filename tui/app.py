@@ -8,6 +8,7 @@ demand; the database opens in a worker, never on the UI thread.
 
 from __future__ import annotations
 
+import gc
 from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -24,6 +25,7 @@ from tui.errors import describe
 if TYPE_CHECKING:
     from kitops.services.dashboard import Stockroom
     from kitops.services.dashboard_dto import Choices
+    from kitops.services.dto import User
     from tui.base import StockroomScreen
 
 
@@ -57,6 +59,24 @@ def _courses() -> Screen[Any]:
     return CoursesScreen()
 
 
+def _orders() -> Screen[Any]:
+    from tui.screens.orders import OrdersScreen
+
+    return OrdersScreen()
+
+
+def _purchasing() -> Screen[Any]:
+    from tui.screens.purchasing import PurchasingScreen
+
+    return PurchasingScreen()
+
+
+def _reports() -> Screen[Any]:
+    from tui.screens.reports import ReportsScreen
+
+    return ReportsScreen()
+
+
 def _commands() -> Any:
     from tui.commands import KitopsCommands
 
@@ -69,11 +89,14 @@ SCREENS_BY_KEY = {
     "receive": ("f4", "Receive"),
     "kits": ("f5", "Kits"),
     "courses": ("f6", "Courses"),
+    "orders": ("f7", "Orders"),
+    "purchasing": ("f8", "POs"),
+    "reports": ("f9", "Reports"),
 }
 
 
 class KitopsApp(App[int]):
-    """The stockroom, keyboard first: F2-F6 switch screens, ctrl+p finds anything."""
+    """The stockroom, keyboard first: F2-F9 switch screens, ctrl+p finds anything."""
 
     CSS_PATH = "kitops.tcss"
     TITLE = "kitops"
@@ -83,15 +106,22 @@ class KitopsApp(App[int]):
         "receive": _receive,
         "kits": _kits,
         "courses": _courses,
+        "orders": _orders,
+        "purchasing": _purchasing,
+        "reports": _reports,
     }
     COMMANDS = App.COMMANDS | {_commands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "toggle_help", "Help", id="help"),
+        # not in the footer: the screen's own keys come first there and the dashboard
+        # lists the F-keys itself (each footer key is a widget, re-made on every focus
+        # change: nine of them cost a tenth of the start-up); F1 shows them all
         *[
-            Binding(key, f"switch_mode('{mode}')", label, id=mode)
+            Binding(key, f"switch_mode('{mode}')", label, id=mode, show=False)
             for mode, (key, label) in SCREENS_BY_KEY.items()
         ],
-        Binding("f9", "toggle_dark", "Light/dark", show=False, id="theme"),
+        Binding("ctrl+t", "toggle_dark", "Light/dark", show=False, id="theme"),
+        Binding("ctrl+u", "log_out", "Log out / switch user", show=False, id="log-out"),
         Binding("question_mark", "toggle_help", "Help", show=False),
         Binding("ctrl+q", "quit", "Quit", show=False, id="quit"),
     ]
@@ -99,16 +129,25 @@ class KitopsApp(App[int]):
     class Opened(Message):
         """The database is open and its schema current."""
 
-        def __init__(self, stockroom: Stockroom, choices: Choices) -> None:
+        def __init__(self, stockroom: Stockroom) -> None:
             super().__init__()
             self.stockroom = stockroom
+
+    class SignedIn(Message):
+        """Someone logged in (or was handed in by the factory): who, and the choices
+        the forms offer."""
+
+        def __init__(self, user: User, choices: Choices) -> None:
+            super().__init__()
+            self.user = user
             self.choices = choices
 
     def __init__(
         self,
         *,
         db_url: str | None,
-        user: str,
+        user: str | None,
+        login: bool = True,
         clinic: str | None = None,
         today: date | None = None,
         cursor_blink: bool = True,
@@ -116,7 +155,11 @@ class KitopsApp(App[int]):
     ) -> None:
         super().__init__()
         self.db_url = db_url
-        self.user = user
+        # the name the login screen offers, or (login=False) the user the caller vouches for
+        self.login_name = user or ""
+        self.login = login or not user
+        self.user: str | None = None  # the logged-in user: the actor of every unit of work
+        self.role: str | None = None
         self.clinic = clinic.strip().upper() if clinic else None
         self.clock = Clock(today)
         self.cursor_blink = cursor_blink
@@ -124,57 +167,145 @@ class KitopsApp(App[int]):
         self.choices: Choices | None = None
         self.pending: dict[str, dict[str, Any]] = {}
         self._fatal = False
+        self._gc_paused = _pause_gc()
         if theme:
             self.theme = theme
 
     # --- start and stop ------------------------------------------------------------
 
     def on_mount(self) -> None:
+        self.set_timer(10, self.started)  # whatever happens, the collector comes back
         self.sub_title = "opening the database…"
         self.open_stockroom()
         self.switch_mode("dashboard")
+        if self.login:
+            self.show_login()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="open")
     def open_stockroom(self) -> None:
-        from kitops.errors import InvalidInput
-        from kitops.services.dashboard import Stockroom, choices
+        from kitops.services.dashboard import Stockroom
 
-        stockroom = Stockroom.open(self.db_url, self.user)
-        try:
-            found = choices(stockroom.reading())
-            if self.clinic and self.clinic not in {c.code for c in found.clinics}:
-                known = ", ".join(c.code for c in found.clinics) or "none yet"
-                raise InvalidInput("clinic", self.clinic, f"is not a clinic (clinics: {known})")
+        stockroom = Stockroom.open(self.db_url, self.login_name)
+        # the rest of what the dashboard loads, imported while the collector still rests
+        import kitops.services.fulfilment
+        import kitops.services.users  # noqa: F401
+
+        self.started()
+        if self.login:
+            self.post_message(self.Opened(stockroom))
+            return
+        try:  # a user handed in by the factory: one worker to the dashboard
+            user, found = self._session(stockroom, self.login_name, None)
         except BaseException:
             stockroom.close()
             raise
-        self.post_message(self.Opened(stockroom, found))
+        self.post_message(self.Opened(stockroom))
+        self.post_message(self.SignedIn(user, found))
+
+    def _session(self, stockroom: Stockroom, name: str, secret: str | None) -> tuple[User, Choices]:
+        """Log in (or look up a user handed in) and read the choices the forms offer as
+        that user: runs in a worker."""
+        from kitops.errors import InvalidInput
+        from kitops.services import users
+        from kitops.services.dashboard import choices
+
+        if secret is None:
+            stockroom.actor = name
+            user = users.get_user(stockroom.reading(), name)
+        else:
+            user = users.authenticate(stockroom.writing(), name, secret)
+        stockroom.actor = user.name
+        found = choices(stockroom.reading())
+        if self.clinic and self.clinic not in {c.code for c in found.clinics}:
+            known = ", ".join(c.code for c in found.clinics) or "none yet"
+            raise InvalidInput("clinic", self.clinic, f"is not a clinic (clinics: {known})")
+        return user, found
 
     def on_kitops_app_opened(self, message: Opened) -> None:
         self.stockroom = message.stockroom
+        self.show_status()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="login")
+    def sign_in(self, name: str, secret: str) -> None:
+        """The login screen's check (``kitops.services.users.authenticate``)."""
+        stockroom = self.stockroom
+        if stockroom is None:
+            raise RuntimeError("the database is not open yet")
+        user, found = self._session(stockroom, name, secret)
+        self.post_message(self.SignedIn(user, found))
+
+    def on_kitops_app_signed_in(self, message: SignedIn) -> None:
+        self.user = message.user.name
+        self.role = message.user.role
         self.choices = message.choices
-        self.sub_title = " · ".join(
-            [
-                message.stockroom.label,
-                self.clinic or "all clinics",
-                self.user,
-                *([f"as of {self.clock.fixed}"] if self.clock.fixed else []),
-            ]
-        )
+        self.show_status()
+        from tui.login import LoginScreen
+
+        if isinstance(self.screen, LoginScreen):
+            self.screen.dismiss()
         screen = self.screen
         from tui.base import StockroomScreen
 
         if isinstance(screen, StockroomScreen):
             screen.refresh_data()
 
+    def show_status(self) -> None:
+        """The header's second line: database, clinic, who is logged in and their role."""
+        if self.stockroom is None:
+            return
+        who = f"{self.user} ({self.role})" if self.user else "not logged in"
+        self.sub_title = " · ".join(
+            [
+                self.stockroom.label,
+                self.clinic or "all clinics",
+                who,
+                *([f"as of {self.clock.fixed}"] if self.clock.fixed else []),
+            ]
+        )
+
+    def show_login(self) -> None:
+        from tui.login import LoginScreen
+
+        if not isinstance(self.screen, LoginScreen):
+            self.push_screen(LoginScreen(self.login_name))
+
+    def action_log_out(self) -> None:
+        """Log out: nobody acts until the next login (the same or another user)."""
+        if self.user is None:
+            self.show_login()
+            return
+        self.login_name = ""
+        self.user = self.role = None
+        if self.stockroom is not None:
+            self.stockroom.actor = ""
+        self.show_status()
+        self.notify("Logged out", timeout=3)
+        self.show_login()
+
+    def started(self) -> None:
+        """The imports of start-up are done: the collector runs again."""
+        if self._gc_paused:
+            self._gc_paused = False
+            _resume_gc()
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state is WorkerState.ERROR and event.worker.group == "open":
+        if event.state is not WorkerState.ERROR:
+            return
+        from tui.login import LoginScreen
+
+        error = event.worker.error
+        login = self.screen if isinstance(self.screen, LoginScreen) else None
+        if event.worker.group == "login" and login and error and login.refused(error):
+            return
+        if event.worker.group in ("open", "login"):  # no database, or no way in
+            self.started()
             self._fatal = True
-            self.sub_title = "no database"
+            self.sub_title = "no database" if self.stockroom is None else "not logged in"
             if event.worker.error is not None:
                 self.report_error(event.worker.error)
 
     def on_unmount(self) -> None:
+        self.started()
         if self.stockroom is not None:
             self.stockroom.close()
 
@@ -234,19 +365,51 @@ class KitopsApp(App[int]):
         self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
 
 
+def _pause_gc() -> bool:
+    """Hold the cyclic garbage collector while the app imports what it needs.
+
+    Start-up imports some hundreds of thousands of long-lived objects (Textual's and
+    SQLAlchemy's modules and classes, the ORM's mappers, the CSS); a collector pass every
+    few thousand of them finds nothing to free and costs about a tenth of the start-up.
+    Reference counting still frees everything else at once. ``started`` turns the
+    collector back on as soon as the database is open and the services imported, before
+    any query: queries make garbage of their own (100,000 lots' worth), which the
+    collector must see."""
+    if not gc.isenabled():
+        return False
+    gc.disable()
+    return True
+
+
+def _resume_gc() -> None:
+    # The objects imported so far live as long as the app: freezing them (once per
+    # process) keeps every later full collection from walking them again, so a long
+    # day's session has shorter collector pauses.
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
+    gc.enable()
+
+
 def build_app(
     *,
     db_url: str | None = None,
-    user: str,
+    user: str | None = None,
+    login: bool = True,
     clinic: str | None = None,
     today: date | None = None,
     cursor_blink: bool = True,
     theme: str | None = None,
 ) -> KitopsApp:
-    """The app as ``kitops tui`` builds it (tests build it the same way)."""
+    """The app as ``kitops tui`` builds it (tests build it the same way).
+
+    ``login=True`` (``kitops tui``) starts with the login screen, ``user`` filled in as
+    the name. ``login=False`` acts as ``user`` at once, as one already authenticated by
+    the caller (tests, benchmarks); the services still check on every unit of work that
+    the user exists, is active and holds the role the use case needs."""
     return KitopsApp(
         db_url=db_url,
         user=user,
+        login=login,
         clinic=clinic,
         today=today,
         cursor_blink=cursor_blink,
@@ -254,7 +417,9 @@ def build_app(
     )
 
 
-def run(*, db_url: str | None, user: str, clinic: str | None = None) -> int:
-    app = build_app(db_url=db_url, user=user, clinic=clinic)
+def run(*, db_url: str | None, user: str | None, clinic: str | None = None) -> int:
+    """``kitops tui``: always a login (user + PIN); ``user`` (``--user``/``KITOPS_USER``)
+    is only the name the login screen suggests."""
+    app = build_app(db_url=db_url, user=user, login=True, clinic=clinic)
     code = app.run()
     return int(code or 0)

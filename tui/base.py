@@ -75,7 +75,8 @@ class StockroomScreen(Screen[None]):
 
     @property
     def ready(self) -> bool:
-        return self.kitops.stockroom is not None
+        """The database is open and someone is logged in: the screen may load."""
+        return self.kitops.stockroom is not None and self.kitops.user is not None
 
     _behind_dialog = False
 
@@ -114,6 +115,7 @@ class StockroomScreen(Screen[None]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR:
+            self.kitops.started()
             self.loading_finished()
             error = event.worker.error
             if error is not None:

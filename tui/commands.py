@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from kitops.services.reports.registry import REPORTS
+
 if TYPE_CHECKING:
     from tui.app import KitopsApp
 
@@ -31,10 +33,22 @@ class KitopsCommands(Provider):
             ("Courses", partial(go, "courses"), "courses, calendars, fulfil (F6)"),
             ("New course", partial(go, "courses", tab="new"), "with a calendar preview"),
             ("Batch assignment", partial(go, "courses", tab="batch"), "reserve kits due soon"),
+            ("Orders", partial(go, "orders"), "orders and payments for courses (F7)"),
+            ("New order", partial(go, "orders", create=True), "an order for a course"),
+            ("Unpaid orders", partial(go, "orders", status="open"), "orders not yet paid"),
+            ("Purchase orders", partial(go, "purchasing"), "open purchase orders (F8)"),
+            ("Draft purchase orders", partial(go, "purchasing", status="draft"), "to approve"),
+            ("Run reorder now", partial(go, "purchasing", reorder=True), "dry run, then confirm"),
+            ("Reports", partial(go, "reports"), "manager reports, charts, export (F9)"),
+            *[
+                (f"Report: {spec.name}", partial(go, "reports", report=spec.name), spec.summary)
+                for spec in REPORTS.values()
+            ],
             ("Lots awaiting release", partial(go, "stock", show="quarantine"), "quarantine"),
             ("Lots expiring", partial(go, "stock", show="expiring"), "within 90 days"),
             ("Expired stock", partial(go, "stock", show="expired"), "to write off"),
-            ("Toggle light/dark theme", app.action_toggle_dark, "F9"),
+            ("Toggle light/dark theme", app.action_toggle_dark, "ctrl+t"),
+            ("Log out / switch user", app.action_log_out, "ctrl+u"),
         ]
 
     async def discover(self) -> Hits:

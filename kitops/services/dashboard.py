@@ -49,6 +49,8 @@ from kitops.services.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
     from kitops.data.engine import Database
+    from kitops.payments.gateway import Gateway
+    from kitops.services.reports.model import Report
 
 PAGE_SIZE = 200
 EXPIRY_BUCKETS = (30, 60, 90)
@@ -913,3 +915,244 @@ def preview_course(
         kits=domain_plan.kits_per_course if domain_plan.uses_kits else 0,
         events=tuple(events),
     )
+
+
+# --- purchasing ----------------------------------------------------------------------
+
+
+def purchasing_overview(
+    uow: UnitOfWork, *, clinic: str | None = None, today: date | None = None
+) -> view.Purchasing:
+    """The dashboard's reorder tile: what a reorder run would order now (a dry run of the
+    job: computed, nothing written), each line beside the draft that already carries it,
+    and the purchase orders still open. Reads only."""
+    from kitops.services import purchasing, reorder
+
+    with uow:
+        run = reorder.run(uow, as_of=today, dry_run=True)
+        orders = purchasing.list_orders(uow, status="open", clinic=clinic)
+    drafted = {
+        (order.supplier, order.clinic, line.sku): (order.number, line.quantity)
+        for order in orders
+        if order.status == "draft"
+        for line in order.lines
+    }
+    suggestions = []
+    for line in run.suggestions:
+        if clinic and line.clinic != clinic:
+            continue
+        draft, quantity = drafted.get((line.supplier, line.clinic, line.sku), (None, None))
+        suggestions.append(
+            view.ReorderSuggestion(
+                clinic=line.clinic,
+                sku=line.sku,
+                supplier=line.supplier,
+                quantity=line.quantity,
+                need_by=line.need_by,
+                draft=draft,
+                drafted=quantity == line.quantity,
+            )
+        )
+    return view.Purchasing(
+        as_of=run.as_of,
+        policies=run.policies,
+        in_progress=run.in_progress,
+        suggestions=tuple(suggestions),
+        orders=tuple(
+            view.OpenPurchaseOrder(
+                number=order.number,
+                clinic=order.clinic,
+                supplier=order.supplier,
+                status=order.status,
+                lines=len(order.lines),
+                total=order.total,
+                expected_on=order.expected_on,
+            )
+            for order in orders
+        ),
+    )
+
+
+PO_FILTERS = ("open", "all", "draft", "approved", "sent", "partial", "received", "cancelled")
+
+
+def purchase_orders(
+    uow: UnitOfWork,
+    *,
+    status: str = "open",
+    clinic: str | None = None,
+    search: str = "",
+) -> view.PurchaseOrderPage:
+    """Purchase orders, newest first, with their lines: ``status`` ``open`` (draft,
+    approved, sent, partial), ``all`` or one status; ``search`` matches the number, the
+    supplier (code or name) and the SKUs ordered. A stockroom has tens to hundreds of
+    orders, so the list is not paged."""
+    from kitops.services import purchasing
+
+    if status not in PO_FILTERS:
+        raise InvalidInput("status", status, f"must be one of {'|'.join(PO_FILTERS)}")
+    found = purchasing.list_orders(uow, status=None if status == "all" else status, clinic=clinic)
+    needle = search.strip().lower()
+    if needle:
+        found = [
+            order
+            for order in found
+            if needle in order.number.lower()
+            or needle in order.supplier.lower()
+            or needle in order.supplier_name.lower()
+            or any(needle in line.sku.lower() for line in order.lines)
+        ]
+    found.reverse()
+    return view.PurchaseOrderPage(tuple(found), len(found))
+
+
+# --- orders and payments -------------------------------------------------------------
+
+
+def orders_page(
+    uow: UnitOfWork,
+    *,
+    clinic: str | None = None,
+    status: str | None = None,
+    search: str = "",
+    offset: int = 0,
+    limit: int = PAGE_SIZE,
+) -> view.OrderPage:
+    """One page of orders, newest first, in one query (``orders.show_order`` has the
+    lines, payments and refunds of one). ``search`` matches the patient reference, the
+    plan, and an order or course number."""
+    from kitops.data.schema import OrderRow
+    from kitops.domain.money import Money
+    from kitops.domain.orders import OrderMoney, OrderStatus
+    from kitops.services.courses import get_clinic
+
+    if status:
+        try:
+            status = OrderStatus(status).value
+        except ValueError:
+            known = "|".join(s.value for s in OrderStatus)
+            raise InvalidInput("status", status, f"must be one of {known}") from None
+    with uow:
+        conditions: list[ColumnElement[bool]] = []
+        if clinic:
+            conditions.append(OrderRow.clinic_id == get_clinic(uow, clinic).id)
+        if status:
+            conditions.append(OrderRow.status == status)
+        text = search.strip()
+        if text:
+            pattern = _like(text)
+            matches: list[ColumnElement[bool]] = [
+                func.lower(OrderRow.patient_ref).like(pattern, escape="\\"),
+                func.lower(PlanRow.code).like(pattern, escape="\\"),
+            ]
+            if text.isdigit():
+                matches += [OrderRow.id == int(text), OrderRow.course_id == int(text)]
+            conditions.append(or_(*matches))
+        base = (
+            select(func.count())
+            .select_from(OrderRow)
+            .join(CourseRow, CourseRow.id == OrderRow.course_id)
+            .join(PlanRow, PlanRow.id == CourseRow.plan_id)
+            .join(LocationRow, LocationRow.id == OrderRow.clinic_id)
+            .where(*conditions)
+        )
+        total = uow.session.scalar(base) or 0
+        rows = uow.session.execute(
+            base.with_only_columns(
+                OrderRow.id,
+                OrderRow.course_id,
+                OrderRow.patient_ref,
+                PlanRow.code,
+                LocationRow.code,
+                OrderRow.status,
+                OrderRow.currency,
+                OrderRow.total_minor,
+                OrderRow.paid_minor,
+                OrderRow.refunded_minor,
+                OrderRow.created_at,
+            )
+            .order_by(OrderRow.id.desc())
+            .offset(max(0, offset))
+            .limit(max(1, min(limit, 1000)))
+        ).all()
+    found = []
+    for oid, course, patient, plan, place, st, cur, total_, paid, refunded, at in rows:
+        money = OrderMoney(OrderStatus(st), total_, paid, refunded)
+        found.append(
+            view.OrderSummary(
+                id=oid,
+                course_id=course,
+                patient_ref=patient,
+                plan=plan,
+                clinic=place,
+                status=st,
+                total=str(Money(total_, cur)),
+                paid=str(Money(paid, cur)),
+                refunded=str(Money(refunded, cur)),
+                outstanding=str(Money(money.outstanding, cur)),
+                created_at=at,
+            )
+        )
+    return view.OrderPage(tuple(found), int(total), max(0, offset))
+
+
+def money(amount_minor: int, currency: str) -> str:
+    """Minor units as the screens show money: ``31500, "GBP"`` → ``"315.00 GBP"``."""
+    from kitops.domain.money import Money
+
+    return str(Money(amount_minor, currency))
+
+
+def course_detail(uow: UnitOfWork, course_id: int | str) -> view.CourseDetail:
+    """A course (calendar, kits, sessions) with its orders, newest first."""
+    from kitops.services import courses, orders
+
+    with uow:
+        course = courses.show_course(uow, course_id)
+        found = orders.list_orders(uow, course=course.id)
+    return view.CourseDetail(course, tuple(reversed(found)))
+
+
+def payments_problem() -> str | None:
+    """Why payments cannot be taken from this process (``KITOPS_STRIPE_API_KEY`` missing
+    or malformed), or None when they can. Reads the environment only; loads no Stripe."""
+    from kitops.payments.gateway import PaymentsNotConfigured, StripeConfig
+
+    try:
+        StripeConfig.from_env()
+    except PaymentsNotConfigured as problem:
+        return str(problem)
+    return None
+
+
+def payment_gateway() -> Gateway:
+    """The Stripe gateway configured from the environment, as the command line builds it
+    (raises ``PaymentsNotConfigured`` with the one-line reason when it cannot be)."""
+    from kitops.payments.stripe_gateway import StripeGateway
+
+    return StripeGateway.from_env()
+
+
+# --- reports -------------------------------------------------------------------------
+
+
+def export_report(report: Report, fmt: str, out: str) -> view.ReportExport:
+    """Write a report to ``out`` in one of the reports' file formats (csv, json, html),
+    rendered by ``kitops.services.reports.formats`` exactly as ``kitops report --out``
+    writes it."""
+    from pathlib import Path
+
+    from kitops.services.reports.formats import parse_format, render
+
+    chosen = parse_format(fmt)
+    if chosen == "table":
+        raise InvalidInput("format", fmt, "must be csv, json or html for a file")
+    if not out.strip():
+        raise InvalidInput("out", out, "give the file to write")
+    path = Path(out.strip()).expanduser()
+    content = render(report, chosen)
+    try:
+        path.write_text(content, encoding="utf-8")
+    except OSError as error:
+        raise InvalidInput("out", out, error.strerror or "cannot be written") from None
+    return view.ReportExport(report.name, chosen, str(path), len(content.encode("utf-8")))

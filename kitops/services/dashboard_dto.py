@@ -1,13 +1,17 @@
 """Frozen values for the stockroom screens: the dashboard's tiles, pages of the long
-lists (stock, kits, courses), previews shown before a change is confirmed, and the
-choices offered in forms. Like ``dto``, plain data only."""
+lists (stock, kits, courses, orders), previews shown before a change is confirmed, and
+the choices offered in forms. Like ``dto``, plain data only."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from kitops.services import dto
+
+if TYPE_CHECKING:
+    from kitops.services import payments_dto, reorder_dto
 
 # --- choices for forms ---------------------------------------------------------------
 
@@ -114,11 +118,56 @@ class Activity:
 
 
 @dataclass(frozen=True)
+class OpenPurchaseOrder:
+    """A purchase order still open (draft, approved, sent, partly received)."""
+
+    number: str
+    clinic: str
+    supplier: str
+    status: str
+    lines: int
+    total: str
+    expected_on: date | None
+
+
+@dataclass(frozen=True)
+class ReorderSuggestion:
+    """A line a reorder run would order now, and the draft that already carries it
+    (``drafted``: the draft holds exactly this quantity)."""
+
+    clinic: str
+    sku: str
+    supplier: str
+    quantity: int
+    need_by: date | None
+    draft: str | None
+    drafted: bool
+
+
+@dataclass(frozen=True)
+class Purchasing:
+    """The reorder tile: what a reorder run would order now (computed, nothing written)
+    and the purchase orders still open."""
+
+    as_of: date
+    policies: int
+    in_progress: bool
+    suggestions: tuple[ReorderSuggestion, ...]
+    orders: tuple[OpenPurchaseOrder, ...]
+
+    @property
+    def undrafted(self) -> int:
+        return sum(1 for s in self.suggestions if not s.drafted)
+
+
+@dataclass(frozen=True)
 class Dashboard:
     due_days: int
     pick_days: int
     clinics: tuple[ClinicWork, ...]
     activity: tuple[Activity, ...]
+    # loaded after the rest (a reorder computation): None until it arrives
+    purchasing: Purchasing | None = None
 
 
 # --- pages of long lists -------------------------------------------------------------
@@ -158,6 +207,52 @@ class CoursePage:
     courses: tuple[CourseSummary, ...]
     total: int
     offset: int
+
+
+@dataclass(frozen=True)
+class OrderSummary:
+    """An order in the list (``orders.show_order`` has its lines, payments, refunds)."""
+
+    id: int
+    course_id: int
+    patient_ref: str
+    plan: str
+    clinic: str
+    status: str
+    total: str
+    paid: str
+    refunded: str
+    outstanding: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class OrderPage:
+    orders: tuple[OrderSummary, ...]
+    total: int
+    offset: int
+
+
+@dataclass(frozen=True)
+class CourseDetail:
+    """A course with its orders (newest first): the payment status the course shows."""
+
+    course: dto.Course
+    orders: tuple[payments_dto.Order, ...]
+
+
+@dataclass(frozen=True)
+class PurchaseOrderPage:
+    orders: tuple[reorder_dto.PurchaseOrder, ...]
+    total: int
+
+
+@dataclass(frozen=True)
+class ReportExport:
+    report: str
+    format: str
+    path: str
+    bytes: int
 
 
 # --- previews ------------------------------------------------------------------------

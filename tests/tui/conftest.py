@@ -46,3 +46,10 @@ def pg_demo_url(pg_admin, pg_template) -> Iterator[str]:  # type: ignore[no-unty
     load_demo(url)
     yield url
     pg_admin.drop(name)
+
+
+@pytest.fixture(autouse=True)
+def _reorder_tile_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dashboard's reorder tile loads a second after the first paint (so it does not
+    share the start's CPU); tests and snapshots want it at once."""
+    monkeypatch.setattr("tui.screens.dashboard.PURCHASING_AFTER", 0.0)

@@ -8,9 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import time_machine
 from textual.pilot import Pilot
 from textual.widgets import Input, Select
-from tui_support import make_app, settle, type_text
+from tui_support import AS_OF, LOADED_AT, make_app, service_uow, settle, type_text
 
 SIZES = [pytest.param((100, 30), id="100x30"), pytest.param((80, 24), id="80x24")]
 
@@ -131,3 +132,81 @@ def test_refusal_dialog(snap_compare: Any, demo_url: str) -> None:
         await settle(pilot)
 
     assert snap_compare(make_app(demo_url), terminal_size=(80, 24), run_before=before)
+
+
+# --- reports, purchase orders, orders ------------------------------------------------
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_report_table(snap_compare: Any, demo_url: str, size: tuple[int, int]) -> None:
+    async def before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        pilot.app.open_screen("reports", report="expiring")  # type: ignore[attr-defined]
+        await settle(pilot, 0.2)
+
+    assert snap_compare(make_app(demo_url), terminal_size=size, run_before=before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_report_chart(snap_compare: Any, demo_url: str, size: tuple[int, int]) -> None:
+    async def before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        pilot.app.open_screen("reports", report="demand", view="chart")  # type: ignore[attr-defined]
+        await settle(pilot, 0.2)
+
+    assert snap_compare(make_app(demo_url), terminal_size=size, run_before=before)
+
+
+def _drafts(url: str) -> None:
+    from kitops.services import reorder
+
+    with time_machine.travel(LOADED_AT, tick=False):
+        reorder.run(service_uow(url), as_of=AS_OF)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_purchase_orders(snap_compare: Any, demo_url: str, size: tuple[int, int]) -> None:
+    _drafts(demo_url)
+
+    async def before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("f8")
+        await settle(pilot)
+
+    assert snap_compare(make_app(demo_url), terminal_size=size, run_before=before)
+
+
+def test_reorder_preview(snap_compare: Any, demo_url: str) -> None:
+    async def before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("f8")
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        pilot.app.clear_notifications()
+
+    assert snap_compare(make_app(demo_url), terminal_size=(100, 30), run_before=before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_orders_without_a_stripe_key(
+    snap_compare: Any, demo_url: str, size: tuple[int, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kitops.services import orders
+
+    monkeypatch.delenv("KITOPS_STRIPE_API_KEY", raising=False)
+    with time_machine.travel(LOADED_AT, tick=False):
+        orders.create_order(service_uow(demo_url), 3)
+        orders.create_order(service_uow(demo_url), 4)
+
+    async def before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("f7")
+        await settle(pilot, 0.3)
+
+    assert snap_compare(make_app(demo_url), terminal_size=size, run_before=before)
+
+
+def test_login(snap_compare: Any, demo_url: str) -> None:
+    app = make_app(demo_url, user="manager", login=True)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_ready)

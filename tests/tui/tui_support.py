@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import UTC, date, datetime
 from typing import Any
 
 from textual.pilot import Pilot
+from textual.worker import WorkerFailed
 
 from kitops.data.engine import open_database
 from kitops.services.unit_of_work import UnitOfWork
@@ -15,11 +17,41 @@ AS_OF = date(2026, 11, 22)
 LOADED_AT = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 
 
-def make_app(url: str, *, clinic: str | None = None, theme: str | None = None) -> KitopsApp:
-    """The app as `kitops tui` builds it, on a fixed day and without cursor blink."""
+def make_app(
+    url: str,
+    *,
+    clinic: str | None = None,
+    theme: str | None = None,
+    user: str = "tester",
+    login: bool = False,
+) -> KitopsApp:
+    """The app as `kitops tui` builds it, on a fixed day and without cursor blink.
+
+    By default it acts as ``tester`` (the admin who loaded the demo) without the login
+    screen, as the factory allows for a user the caller has authenticated; the login
+    tests pass ``login=True`` and log in through the screen (``log_in``)."""
     return build_app(
-        db_url=url, user="tester", clinic=clinic, today=AS_OF, cursor_blink=False, theme=theme
+        db_url=url,
+        user=user,
+        login=login,
+        clinic=clinic,
+        today=AS_OF,
+        cursor_blink=False,
+        theme=theme,
     )
+
+
+async def log_in(pilot: Pilot[Any], name: str, pin: str) -> None:
+    """Log in through the login screen, as a person would."""
+    from textual.widgets import Input
+
+    await settle(pilot)
+    screen = pilot.app.screen
+    screen.query_one("#login-user", Input).value = name
+    screen.query_one("#login-pin", Input).focus()
+    await type_text(pilot, pin)
+    await pilot.press("enter")
+    await settle(pilot)
 
 
 async def settle(pilot: Pilot[Any], delay: float = 0.05) -> None:
@@ -27,7 +59,8 @@ async def settle(pilot: Pilot[Any], delay: float = 0.05) -> None:
     can start another)."""
     for _ in range(3):
         await pilot.pause(delay)
-        await pilot.app.workers.wait_for_complete()
+        with suppress(WorkerFailed):  # a refusal: the app shows it, the test checks that
+            await pilot.app.workers.wait_for_complete()
         await pilot.pause()
 
 
@@ -44,4 +77,24 @@ async def type_text(pilot: Pilot[Any], text: str) -> None:
 
 def service_uow(url: str) -> UnitOfWork:
     """A unit of work on the same database, to check what the UI did."""
-    return UnitOfWork(open_database(url), "checker")
+    return UnitOfWork(open_database(url), "tester")
+
+
+def text_of(widget: Any) -> str:
+    """What a Static (or a tile) shows, as plain text."""
+    import os
+
+    from rich.console import Console
+
+    content = widget.content if hasattr(widget, "content") else widget.render()
+    if isinstance(content, str):
+        return content
+    with open(os.devnull, "w") as sink:
+        console = Console(width=200, record=True, file=sink)
+        console.print(content)
+        return console.export_text()
+
+
+def table_text(table: Any) -> str:
+    """A DataTable's rows, one line each."""
+    return "\n".join(" ".join(str(c) for c in table.get_row_at(i)) for i in range(table.row_count))

@@ -31,7 +31,13 @@ from textual.widgets import (
 
 from kitops.errors import KitopsError
 from kitops.services import courses, dashboard, fulfilment
-from kitops.services.dashboard_dto import CoursePage, CoursePreview, CourseSummary, Dashboard
+from kitops.services.dashboard_dto import (
+    CourseDetail,
+    CoursePage,
+    CoursePreview,
+    CourseSummary,
+    Dashboard,
+)
 from kitops.services.dto import Course, FulfilReport, SessionCheck
 from tui.base import StockroomScreen
 from tui.modals import ConfirmDialog
@@ -47,6 +53,7 @@ class CoursesScreen(StockroomScreen):
         Binding("slash", "focus_filter", "Filter"),
         Binding("f", "fulfil", "Fulfil"),
         Binding("x", "cancel_course", "Cancel course"),
+        Binding("o", "orders", "Orders"),
         Binding("ctrl+n", "show_tab('new')", "New course"),
         Binding("ctrl+b", "show_tab('batch')", "Batch"),
         Binding("n", "page(1)", "Next page", show=False),
@@ -59,9 +66,9 @@ class CoursesScreen(StockroomScreen):
             self.page = page
 
     class Detail(Message):
-        def __init__(self, course: Course) -> None:
+        def __init__(self, detail: CourseDetail) -> None:
             super().__init__()
-            self.course = course
+            self.detail = detail
 
     class Previewed(Message):
         def __init__(self, preview: CoursePreview) -> None:
@@ -292,10 +299,10 @@ class CoursesScreen(StockroomScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="detail")
     def load_detail(self, course_id: int) -> None:
-        self.post_message(self.Detail(courses.show_course(self.stockroom.reading(), course_id)))
+        self.post_message(self.Detail(dashboard.course_detail(self.stockroom.reading(), course_id)))
 
     def on_courses_screen_detail(self, message: Detail) -> None:
-        course = message.course
+        course = message.detail.course
         outer = Table.grid()
         outer.add_row(
             Text.assemble(
@@ -309,9 +316,7 @@ class CoursesScreen(StockroomScreen):
             for k in course.kits
         )
         outer.add_row(f"kits: {kits or 'none reserved'} · sessions: {course.sessions_recorded}")
-        outer.add_row(
-            Text("payment: not tracked yet (payments arrive with a later release)", style="dim")
-        )
+        outer.add_row(self.payment_line(message.detail))
         events = Table(box=None, padding=(0, 1), show_header=False)
         events.add_column(no_wrap=True)
         events.add_column()
@@ -321,6 +326,33 @@ class CoursesScreen(StockroomScreen):
             )
         outer.add_row(events)
         self.query_one("#course-detail", Static).update(outer)
+
+    def payment_line(self, detail: CourseDetail) -> Text:
+        """The course's payment status: its live order (or the latest), what is paid and
+        what is due."""
+        if not detail.orders:
+            return Text("payment: no order yet (o: orders, then c: new order)", style="dim")
+        live = [o for o in detail.orders if o.status not in ("cancelled", "refunded")]
+        order = (live or list(detail.orders))[0]
+        colour = {
+            "paid": theme_colour(self.app, "success", "green"),
+            "failed": theme_colour(self.app, "warning", "yellow"),
+            "pending": theme_colour(self.app, "warning", "yellow"),
+        }.get(order.status, "")
+        return Text.assemble(
+            "payment: ",
+            (f"order {order.id} {order.status.replace('_', ' ')}", f"bold {colour}".strip()),
+            f" · paid {order.paid} of {order.total}",
+            f", refunded {order.refunded}" if order.refunded_minor else "",
+            f", due {order.outstanding}" if order.outstanding_minor else "",
+            f" · {len(detail.orders)} orders" if len(detail.orders) > 1 else "",
+            " (o: orders)",
+        )
+
+    def action_orders(self) -> None:
+        course = self.selected()
+        if course is not None:
+            self.kitops.open_screen("orders", course=course.id)
 
     # --- fulfil and cancel -------------------------------------------------------------
 

@@ -2,13 +2,15 @@
 the screen that deals with it; the whole board refreshes on an interval so that
 several terminals on one database see each other's changes.
 
-Tiles are declared in ``TILES``: a later tile (reorder suggestions and open purchase
-orders) is one more ``TileSpec`` with its own render function and target screen."""
+Tiles are declared in ``TILES``: each is a ``TileSpec`` with its own render function and
+target screen. The reorder tile's figures (a dry run of the reorder job) load in a worker
+of their own after the rest of the board, so they never hold up the first paint."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any, ClassVar
 
 from rich.console import Group, RenderableType
@@ -19,15 +21,18 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, VerticalScroll
 from textual.message import Message
-from textual.widgets import Footer, Header
+from textual.widgets import Footer, Header, Static
 
-from kitops.services.dashboard_dto import Dashboard
+from kitops.services.dashboard_dto import Dashboard, Purchasing
 from tui.base import StockroomScreen
 from tui.clock import Clock
 from tui.widgets import Tile, theme_colour
 
 REFRESH_SECONDS = 30.0
+SPINNER_AFTER = 0.4
+PURCHASING_AFTER = 1.0  # seconds after the board's first paint
 QUARANTINE_LINES = 4  # per clinic; the stock screen lists them all
+PURCHASING_LINES = 4  # suggestions and orders each; the purchase orders screen has them all
 
 
 @dataclass(frozen=True)
@@ -152,6 +157,60 @@ def render_expiry(board: Dashboard, _: Clock, colour: Callable[[str], str]) -> R
     return Group(table, Text("lots (units) on hand", style="dim"))
 
 
+def render_purchasing(board: Dashboard, _: Clock, colour: Callable[[str], str]) -> RenderableType:
+    found = board.purchasing
+    if found is None:
+        return _none("computing what to reorder…")
+    if found.in_progress:
+        return _none("a reorder run is in progress")
+    parts: list[RenderableType] = []
+    if found.suggestions:
+        waiting = found.undrafted
+        head = f"{len(found.suggestions)} line(s) to order now"
+        parts.append(
+            Text.assemble(
+                (head, "italic"),
+                (f", {waiting} not on a draft yet", f"bold {colour('warning')}") if waiting else "",
+            )
+        )
+        table = _grid()
+        table.add_column(no_wrap=True)
+        table.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+        table.add_column(justify="right", no_wrap=True)
+        table.add_column(no_wrap=True)
+        for line in found.suggestions[:PURCHASING_LINES]:
+            where = (
+                Text(line.draft or "", style="dim")
+                if line.drafted
+                else Text("not drafted", style=colour("warning"))
+            )
+            table.add_row(Text(line.clinic, style="bold"), line.sku, str(line.quantity), where)
+        parts.append(table)
+    else:
+        parts.append(_none(f"nothing to reorder ({found.policies} policies)"))
+    if found.orders:
+        orders = _grid()
+        orders.add_column(no_wrap=True)
+        orders.add_column(no_wrap=True)
+        orders.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+        orders.add_column(justify="right", no_wrap=True)
+        for order in found.orders[:PURCHASING_LINES]:
+            style = colour("warning") if order.status == "draft" else ""
+            orders.add_row(
+                Text(order.clinic, style="bold"),
+                order.number,
+                Text(f"{order.status} · {order.supplier}", style=style),
+                order.total,
+            )
+        parts.append(orders)
+        more = len(found.orders) - PURCHASING_LINES
+        if more > 0:
+            parts.append(Text(f"… and {more} more open", style="dim"))
+    else:
+        parts.append(_none("no open purchase order"))
+    return Group(*parts)
+
+
 def render_activity(board: Dashboard, clock: Clock, _: Callable[[str], str]) -> RenderableType:
     table = _grid()
     table.add_column(no_wrap=True)
@@ -170,8 +229,21 @@ TILES: list[TileSpec] = [
     TileSpec("pick", "Kits to pick and ship", render_pick, "kits", {"status": "reserved"}),
     TileSpec("quarantine", "Awaiting release", render_quarantine, "stock", {"show": "quarantine"}),
     TileSpec("expiry", "Expiry", render_expiry, "stock", {"show": "expiring"}),
+    TileSpec("purchasing", "Reorder and purchase orders", render_purchasing, "purchasing"),
     TileSpec("activity", "Recent activity", render_activity, None),
 ]
+
+
+def _navigation() -> Text:
+    """The F-keys of the other screens, in one line under the tiles."""
+    from tui.app import SCREENS_BY_KEY
+
+    parts: list[str | tuple[str, str]] = []
+    for mode, (key, label) in SCREENS_BY_KEY.items():
+        if mode != "dashboard":
+            parts += [(key.upper(), "bold"), f" {label}  "]
+    parts += [("ctrl+p", "bold"), " find anything"]
+    return Text.assemble(*parts)
 
 
 class DashboardScreen(StockroomScreen):
@@ -186,18 +258,25 @@ class DashboardScreen(StockroomScreen):
             super().__init__()
             self.board = board
 
+    class PurchasingLoaded(Message):
+        def __init__(self, purchasing: Purchasing) -> None:
+            super().__init__()
+            self.purchasing = purchasing
+
     board: Dashboard | None = None
+    purchasing: Purchasing | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="board"), Grid(id="tiles", classes="loadable"):
             for spec in TILES:
                 yield Tile(spec.title, spec.target, id=f"tile-{spec.id}")
+        yield Static(_navigation(), id="nav")
         yield Footer()
 
     def on_mount(self) -> None:
         # the spinner only when loading is slow: it would cost the first load CPU time
-        self.set_timer(0.4, self.show_spinner)
+        self.set_timer(SPINNER_AFTER, self.show_spinner)
         self.set_interval(REFRESH_SECONDS, self.action_refresh_data)
         self.watch(self.app, "theme", lambda _: self.show_board(), init=False)
 
@@ -223,22 +302,41 @@ class DashboardScreen(StockroomScreen):
         self.board = message.board
         self.query_one("#tiles").loading = False
         self.show_board()
+        # the reorder tile is a reorder computation: the first time, it waits until the
+        # board has painted and the first keys were taken (it would share their CPU)
+        load = partial(self.load_purchasing, self.kitops.clinic, self.kitops.clock.today)
+        if self.purchasing is None and PURCHASING_AFTER > 0:
+            self.set_timer(PURCHASING_AFTER, load)
+        else:
+            load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="purchasing")
+    def load_purchasing(self, clinic: str | None, today: Any) -> None:
+        from kitops.services import dashboard
+
+        found = dashboard.purchasing_overview(self.stockroom.reading(), clinic=clinic, today=today)
+        self.post_message(self.PurchasingLoaded(found))
+
+    def on_dashboard_screen_purchasing_loaded(self, message: PurchasingLoaded) -> None:
+        self.purchasing = message.purchasing
+        self.show_board()
 
     def show_board(self) -> None:
         if self.board is None:
             return
+        board = replace(self.board, purchasing=self.purchasing)
 
         def colour(name: str) -> str:
             return theme_colour(self.app, name, "")
 
         titles = {
-            "due": f"Course kits due in {self.board.due_days} days",
-            "pick": f"Kits to pick and ship ({self.board.pick_days} days)",
+            "due": f"Course kits due in {board.due_days} days",
+            "pick": f"Kits to pick and ship ({board.pick_days} days)",
         }
         for spec in TILES:
             tile = self.query_one(f"#tile-{spec.id}", Tile)
             tile.border_title = titles.get(spec.id, spec.title)
-            tile.update(spec.render(self.board, self.kitops.clock, colour))
+            tile.update(spec.render(board, self.kitops.clock, colour))
 
     @on(Tile.Opened)
     def open_tile(self, event: Tile.Opened) -> None:

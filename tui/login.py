@@ -1,0 +1,97 @@
+"""The login: a user name and PIN (or password), checked by
+``kitops.services.users.authenticate``. Until someone logs in nothing loads; the user
+who logs in is the actor of every unit of work from then on. A refusal (wrong name or
+PIN, a locked user, a database with no users yet) reads under the fields, and the PIN
+field is ready for the next try."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static
+
+from kitops.errors import InvalidInput, Refused
+from tui.widgets import Field
+
+if TYPE_CHECKING:
+    from tui.app import KitopsApp
+
+
+class LoginScreen(ModalScreen[None]):
+    """Who is at the keyboard. Escape does not close it; ctrl+q quits the app."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "app.quit", "Quit", show=False),
+    ]
+
+    def __init__(self, name: str = "") -> None:
+        super().__init__(classes="dialog login")
+        self.suggested = name
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label("kitops: log in", classes="dialog-title")
+            yield Label("User", classes="field-label")
+            yield Field(value=self.suggested, placeholder="your user name", id="login-user")
+            yield Label("PIN or password", classes="field-label")
+            yield Field(password=True, placeholder="PIN", id="login-pin")
+            yield Static("", id="login-message", classes="message")
+            with Horizontal(classes="buttons"):
+                yield Button("Log in", id="log-in", variant="primary")
+                yield Button("Quit", id="quit")
+
+    def on_mount(self) -> None:
+        target = "#login-pin" if self.suggested else "#login-user"
+        self.query_one(target, Input).focus()
+
+    @property
+    def kitops(self) -> KitopsApp:
+        return cast("KitopsApp", self.app)
+
+    @on(Input.Submitted, "#login-user")
+    def next_field(self) -> None:
+        self.query_one("#login-pin", Input).focus()
+
+    @on(Input.Submitted, "#login-pin")
+    @on(Button.Pressed, "#log-in")
+    def log_in(self) -> None:
+        name = self.query_one("#login-user", Input).value.strip()
+        secret = self.query_one("#login-pin", Input).value
+        if not name or not secret:
+            self.say("give your user name and PIN")
+            self.query_one("#login-pin" if name else "#login-user", Input).focus()
+            return
+        if self.kitops.stockroom is None:
+            self.say("the database is still opening; try again in a moment")
+            return
+        self.say("checking…", "")
+        self.query_one("#log-in", Button).disabled = True
+        self.kitops.sign_in(name, secret)
+
+    @on(Button.Pressed, "#quit")
+    def quit(self) -> None:
+        self.app.exit(0)
+
+    def refused(self, error: BaseException) -> bool:
+        """A refused login, shown here (True); anything else goes to the app's dialog."""
+        self.query_one("#log-in", Button).disabled = False
+        if isinstance(error, Refused) or (
+            isinstance(error, InvalidInput) and error.field in ("user", "PIN", "password")
+        ):
+            self.say(str(error))
+            pin = self.query_one("#login-pin", Input)
+            pin.value = ""
+            pin.focus()
+            return True
+        return False
+
+    def say(self, text: str, kind: str = "error") -> None:
+        widget = self.query_one("#login-message", Static)
+        widget.set_classes(f"message {kind}".strip())
+        widget.update(Text(text))

@@ -1,0 +1,430 @@
+"""Purchase orders: the list (filter as you type, by status), the selected order's
+lines with each line's arithmetic, approve / send / cancel (each confirmed), export for
+the supplier (CSV or PDF), and "reorder now": a dry run of the reorder job shown line by
+line first, then the drafts written on confirmation."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.timer import Timer
+from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static
+
+from kitops.services import dashboard, purchasing, reorder
+from kitops.services.dashboard_dto import PurchaseOrderPage
+from kitops.services.reorder_dto import Export, PurchaseOrder, ReorderRun
+from tui.base import StockroomScreen
+from tui.modals import ConfirmDialog, FormDialog, FormField
+from tui.widgets import Field, cell, theme_colour
+
+STATUS_LABELS = {
+    "open": "Open",
+    "all": "All orders",
+    "draft": "Draft",
+    "approved": "Approved",
+    "sent": "Sent",
+    "partial": "Partly received",
+    "received": "Received",
+    "cancelled": "Cancelled",
+}
+
+
+class PurchasingScreen(StockroomScreen):
+    MODE = "purchasing"
+    AUTO_FOCUS = "#pos"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "focus_filter", "Filter"),
+        Binding("a", "approve", "Approve"),
+        Binding("s", "send", "Send"),
+        Binding("x", "cancel_po", "Cancel PO"),
+        Binding("e", "export", "Export"),
+        Binding("r", "reorder", "Reorder now"),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, page: PurchaseOrderPage) -> None:
+            super().__init__()
+            self.page = page
+
+    class Previewed(Message):
+        def __init__(self, run: ReorderRun) -> None:
+            super().__init__()
+            self.run = run
+
+    class Exported(Message):
+        def __init__(self, export: Export) -> None:
+            super().__init__()
+            self.export = export
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[PurchaseOrder] = []
+        self.select_number: str | None = None
+        self._debounce: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(classes="filter-bar"):
+            yield Field(placeholder="filter: PO number, supplier, SKU…", id="filter")
+            yield Select(
+                [(label, key) for key, label in STATUS_LABELS.items()],
+                value="open",
+                allow_blank=False,
+                id="po-status",
+            )
+        yield Label("", id="page-status", classes="page-status")
+        table: DataTable[Any] = DataTable(
+            id="pos", cursor_type="row", zebra_stripes=True, classes="loadable"
+        )
+        for label in ("PO", "Clinic", "Supplier", "Status", "Lines", "Total", "Expected"):
+            table.add_column(label)
+        yield table
+        lines: DataTable[Any] = DataTable(id="po-lines", cursor_type="row")
+        lines.border_title = "Lines"
+        for label in ("SKU", "Supplier SKU", "Qty", "In", "Open", "Unit cost", "Total", "Need by"):
+            lines.add_column(label)
+        yield lines
+        yield Static("", id="line-explanation", classes="message")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#pos").loading = True
+
+    def apply_options(self, **options: Any) -> None:
+        if "status" in options:
+            self.query_one("#po-status", Select).value = options["status"]
+        if "search" in options:
+            self.query_one("#filter", Input).value = str(options["search"])
+        if "select" in options:
+            self.select_number = str(options["select"])
+        if options.get("reorder"):
+            self.call_after_refresh(self.action_reorder)
+
+    # --- the list ----------------------------------------------------------------------
+
+    def refresh_data(self) -> None:
+        status = self.query_one("#po-status", Select).value
+        self.load(
+            status=str(status) if status is not Select.NULL else "open",
+            clinic=self.kitops.clinic,
+            search=self.query_one("#filter", Input).value,
+        )
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="load")
+    def load(self, **query: Any) -> None:
+        self.post_message(self.Loaded(dashboard.purchase_orders(self.stockroom.reading(), **query)))
+
+    def on_purchasing_screen_loaded(self, message: Loaded) -> None:
+        self.rows = list(message.page.orders)
+        self.query_one("#pos").loading = False
+        table = self.query_one("#pos", DataTable)
+        row = table.cursor_row
+        table.clear()
+        warning = theme_colour(self.app, "warning", "yellow")
+        for order in self.rows:
+            style = warning if order.status == "draft" else ""
+            if order.status in ("received", "cancelled"):
+                style = "dim"
+            table.add_row(
+                cell(order.number, style),
+                order.clinic,
+                order.supplier,
+                cell(order.status, style),
+                cell(len(order.lines), justify="right"),
+                cell(order.total, justify="right"),
+                order.expected_on.isoformat() if order.expected_on else "",
+            )
+        if self.select_number is not None:
+            numbers = [o.number for o in self.rows]
+            if self.select_number in numbers:
+                row = numbers.index(self.select_number)
+            self.select_number = None
+        if self.rows:
+            table.move_cursor(row=min(max(row, 0), len(self.rows) - 1))
+        else:
+            self.show_lines(None)
+        status = self.query_one("#po-status", Select).value
+        label = STATUS_LABELS.get(str(status), "")
+        self.query_one("#page-status", Label).update(
+            f"{len(self.rows)} purchase order(s), {label.lower()} · r: reorder now"
+        )
+
+    @on(Input.Changed, "#filter")
+    def filter_changed(self) -> None:
+        if self._debounce is not None:
+            self._debounce.stop()
+        self._debounce = self.set_timer(0.25, self.action_refresh_data)
+
+    @on(Input.Submitted, "#filter")
+    def filter_done(self) -> None:
+        self.query_one("#pos", DataTable).focus()
+
+    @on(Select.Changed, "#po-status")
+    def status_changed(self) -> None:
+        self.action_refresh_data()
+
+    def action_focus_filter(self) -> None:
+        self.query_one("#filter", Input).focus()
+
+    @on(DataTable.RowHighlighted, "#pos")
+    def highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if 0 <= event.cursor_row < len(self.rows):
+            self.show_lines(self.rows[event.cursor_row])
+
+    def show_lines(self, order: PurchaseOrder | None) -> None:
+        table = self.query_one("#po-lines", DataTable)
+        table.clear()
+        explanation = self.query_one("#line-explanation", Static)
+        if order is None:
+            table.border_title = "Lines"
+            explanation.update("")
+            return
+        table.border_title = (
+            f"{order.number} · {order.supplier_name} → {order.clinic} · {order.status} · "
+            f"{order.origin}, by {order.created_by}"
+            + (f", approved by {order.approved_by}" if order.approved_by else "")
+        )
+        for line in order.lines:
+            style = "dim" if line.closed else ""
+            table.add_row(
+                cell(line.sku, style),
+                line.supplier_sku or "",
+                cell(line.quantity, style, "right"),
+                cell(line.received, style, "right"),
+                cell(line.open, style, "right"),
+                cell(line.unit_cost, justify="right"),
+                cell(line.line_total, justify="right"),
+                line.need_by.isoformat() if line.need_by else "",
+            )
+        self.explain(order, 0)
+
+    def explain(self, order: PurchaseOrder, index: int) -> None:
+        explanation = self.query_one("#line-explanation", Static)
+        if not order.lines or not 0 <= index < len(order.lines):
+            explanation.update(Text(order.note or "no lines", style="dim"))
+            return
+        line = order.lines[index]
+        why = line.explanation or "entered by hand (no reorder arithmetic)"
+        note = f"\nnote: {order.note}" if order.note else ""
+        explanation.update(Text(f"{line.sku}: {why}{note}"))
+
+    @on(DataTable.RowHighlighted, "#po-lines")
+    def line_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        order = self.current()
+        if order is not None:
+            self.explain(order, event.cursor_row)
+
+    # --- approve, send, cancel, export -------------------------------------------------
+
+    def current(self) -> PurchaseOrder | None:
+        table = self.query_one("#pos", DataTable)
+        if not self.rows or not 0 <= table.cursor_row < len(self.rows):
+            return None
+        return self.rows[table.cursor_row]
+
+    def selected(self) -> PurchaseOrder | None:
+        order = self.current()
+        if order is None:
+            self.notify("Select a purchase order first", severity="warning")
+        return order
+
+    def _status_change(self, action: str, title: str, text: str) -> None:
+        order = self.selected()
+        if order is None:
+            return
+
+        def go(yes: bool | None) -> None:
+            if yes:
+                self.select_number = order.number
+                self.change(
+                    lambda o: f"{o.number} is {o.status}",
+                    purchasing.change_status,
+                    order.number,
+                    action,
+                )
+
+        self.app.push_screen(ConfirmDialog(title, text.format(o=order), title), go)
+
+    def action_approve(self) -> None:
+        self._status_change(
+            "approve",
+            "Approve",
+            "Approve {o.number} to {o.supplier_name} for {o.clinic} ({o.total})?\n"
+            "The reorder job stops changing it and counts it as on order.",
+        )
+
+    def action_send(self) -> None:
+        self._status_change(
+            "send",
+            "Send",
+            "Mark {o.number} as sent to {o.supplier_name}? Export it first (e) for the "
+            "file the supplier receives.",
+        )
+
+    def action_cancel_po(self) -> None:
+        order = self.selected()
+        if order is None:
+            return
+        fields = [FormField("reason", "Why is it cancelled?", placeholder="e.g. supplier out")]
+
+        def confirm(values: dict[str, str] | None) -> None:
+            if values is None:
+                return
+
+            def go(yes: bool | None) -> None:
+                if yes:
+                    self.select_number = order.number
+                    self.change(
+                        lambda o: f"{o.number} cancelled; its open lines are closed",
+                        purchasing.change_status,
+                        order.number,
+                        "cancel",
+                        reason=values["reason"],
+                    )
+
+            text = (
+                f"Cancel {order.number} ({order.status}, {order.total})? Its open lines close "
+                f"and stop counting as on order; this cannot be undone.\n"
+                f"Reason: {values['reason'] or '(none)'}"
+            )
+            self.app.push_screen(ConfirmDialog("Cancel purchase order", text, "Cancel PO"), go)
+
+        self.app.push_screen(FormDialog(f"Cancel {order.number}", fields, "Next"), confirm)
+
+    def action_export(self) -> None:
+        order = self.selected()
+        if order is None:
+            return
+        fields = [
+            FormField("format", "Format", "pdf", options=("pdf", "csv")),
+            FormField(
+                "out",
+                "File (default: in the current folder)",
+                placeholder=f"{order.number}.FORMAT",
+            ),
+        ]
+
+        def done(values: dict[str, str] | None) -> None:
+            if values:
+                out = values["out"] or f"{order.number}.{values['format']}"
+                self.export(order.number, values["format"], out)
+
+        self.app.push_screen(FormDialog(f"Export {order.number}", fields, "Export"), done)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="export")
+    def export(self, number: str, fmt: str, out: str) -> None:
+        done = purchasing.export_order(self.stockroom.reading(), number, fmt, out)
+        self.post_message(self.Exported(done))
+
+    def on_purchasing_screen_exported(self, message: Exported) -> None:
+        done = message.export
+        self.notify(
+            f"{done.number} ({done.format}, {done.bytes:,} bytes) written to {done.path}",
+            title="Exported",
+            timeout=8,
+        )
+
+    # --- reorder now -------------------------------------------------------------------
+
+    def action_reorder(self) -> None:
+        self.notify("Computing what the reorder job would order…", timeout=3)
+        self.preview_reorder(self.kitops.clock.today)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="preview")
+    def preview_reorder(self, today: Any) -> None:
+        run = reorder.run(self.stockroom.reading(), as_of=today, dry_run=True)
+        self.post_message(self.Previewed(run))
+
+    def on_purchasing_screen_previewed(self, message: Previewed) -> None:
+        run = message.run
+        today = self.kitops.clock.today
+
+        def go(yes: bool | None) -> None:
+            if yes:
+                self.change(lambda r: r.summary, reorder.run, as_of=today)
+
+        self.app.push_screen(ReorderPreview(run), go)
+
+    def changed(self, result: Any) -> None:
+        if isinstance(result, ReorderRun):
+            made = [*result.orders_created, *result.orders_changed]
+            if made:
+                self.select_number = made[0]
+
+
+class ReorderPreview(ModalScreen[bool]):
+    """What a reorder run would order now, line by line with its arithmetic, before the
+    drafts are written."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", show=False)]
+
+    def __init__(self, run: ReorderRun) -> None:
+        super().__init__(classes="dialog confirm wide")
+        self.run = run
+
+    def compose(self) -> ComposeResult:
+        run = self.run
+        with Vertical(id="dialog"):
+            yield Label(f"Reorder as of {run.as_of} (dry run)", classes="dialog-title")
+            yield Static(Text(_preview_summary(run)), id="reorder-summary")
+            table: DataTable[Any] = DataTable(id="reorder-lines", cursor_type="row")
+            for label in ("Clinic", "SKU", "Supplier", "Order", "Need by", "Draft"):
+                table.add_column(label)
+            for line in run.suggestions:
+                table.add_row(
+                    line.clinic,
+                    line.sku,
+                    line.supplier,
+                    cell(line.quantity, justify="right"),
+                    line.need_by.isoformat() if line.need_by else "",
+                    line.po or "",
+                )
+            yield table
+            yield Static("", id="reorder-why", classes="message")
+            with Horizontal(classes="buttons"):
+                yield Button(
+                    "Write drafts",
+                    id="confirm",
+                    variant="warning",
+                    disabled=run.in_progress or not run.suggestions,
+                )
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        if self.run.suggestions:
+            self.query_one("#reorder-lines", DataTable).focus()
+        else:
+            self.query_one("#cancel", Button).focus()
+
+    @on(DataTable.RowHighlighted, "#reorder-lines")
+    def highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if 0 <= event.cursor_row < len(self.run.suggestions):
+            line = self.run.suggestions[event.cursor_row]
+            self.query_one("#reorder-why", Static).update(Text(line.explanation))
+
+    @on(Button.Pressed, "#confirm")
+    def confirmed(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+
+def _preview_summary(run: ReorderRun) -> str:
+    if run.in_progress:
+        return "Another reorder run is in progress; try again in a moment."
+    if not run.suggestions:
+        return f"Nothing to order ({run.policies} policies checked)."
+    return (
+        f"{len(run.suggestions)} line(s) to order from {run.policies} policies. "
+        "Write drafts puts them on one draft per supplier and clinic (a draft the job "
+        "already wrote is brought up to date); nothing is sent until approved."
+    )
