@@ -16,7 +16,7 @@ from textual import work
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.worker import Worker, WorkerState
+from textual.worker import NoActiveWorker, Worker, WorkerState, get_current_worker
 
 if TYPE_CHECKING:
     from kitops.services.dashboard import Stockroom
@@ -37,6 +37,23 @@ class StockroomScreen(Screen[None]):
         Binding("ctrl+r", "refresh_data", "Refresh", show=False)
     ]
     MODE = ""
+
+    def post_message(self, message: Message) -> bool:
+        """Post a message; from a worker that a newer call of the same worker has
+        replaced, drop it. An exclusive worker is cancelled when the next one starts,
+        but a thread runs on to its end: without this, a slow old query could land
+        after the new one and show stale rows under the new filter."""
+        try:
+            worker = get_current_worker()
+        except NoActiveWorker:
+            worker = None
+        if (
+            worker is not None
+            and worker.is_cancelled
+            and not isinstance(message, Worker.StateChanged)
+        ):
+            return False
+        return super().post_message(message)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="write")
     def change(

@@ -11,7 +11,15 @@ import pytest
 import time_machine
 from textual.pilot import Pilot
 from textual.widgets import Input, Select
-from tui_support import AS_OF, LOADED_AT, make_app, service_uow, settle, type_text
+from tui_support import (
+    AS_OF,
+    LOADED_AT,
+    make_app,
+    service_uow,
+    settle,
+    settle_until,
+    type_text,
+)
 
 SIZES = [pytest.param((100, 30), id="100x30"), pytest.param((80, 24), id="80x24")]
 
@@ -137,17 +145,12 @@ def test_refusal_dialog(snap_compare: Any, demo_url: str) -> None:
 # --- reports, purchase orders, orders ------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="the 80x24 report table snapshot differed once in a fresh-clone CI run; "
-    "under investigation (see the session note)",
-)
 @pytest.mark.parametrize("size", SIZES)
 def test_report_table(snap_compare: Any, demo_url: str, size: tuple[int, int]) -> None:
     async def before(pilot: Pilot[Any]) -> None:
         await settle(pilot)
         pilot.app.open_screen("reports", report="expiring")  # type: ignore[attr-defined]
-        await settle(pilot, 0.2)
+        await settle_until(pilot, lambda: _report_shown(pilot, "expiring"))
 
     assert snap_compare(make_app(demo_url), terminal_size=size, run_before=before)
 
@@ -157,9 +160,15 @@ def test_report_chart(snap_compare: Any, demo_url: str, size: tuple[int, int]) -
     async def before(pilot: Pilot[Any]) -> None:
         await settle(pilot)
         pilot.app.open_screen("reports", report="demand", view="chart")  # type: ignore[attr-defined]
-        await settle(pilot, 0.2)
+        await settle_until(pilot, lambda: _report_shown(pilot, "demand"))
 
     assert snap_compare(make_app(demo_url), terminal_size=size, run_before=before)
+
+
+def _report_shown(pilot: Pilot[Any], name: str) -> bool:
+    """The reports screen shows the named report (not an earlier one still loading)."""
+    report = getattr(pilot.app.screen, "report", None)
+    return report is not None and report.name == name
 
 
 def _drafts(url: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from contextlib import suppress
 from datetime import UTC, date, datetime
 from typing import Any
@@ -62,6 +64,17 @@ async def settle(pilot: Pilot[Any], delay: float = 0.05) -> None:
         with suppress(WorkerFailed):  # a refusal: the app shows it, the test checks that
             await pilot.app.workers.wait_for_complete()
         await pilot.pause()
+
+
+async def settle_until(pilot: Pilot[Any], ready: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Settle until ``ready()`` holds (a result that arrives through a timer or a chain
+    of workers, on a loaded machine), then once more; fails after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    await settle(pilot)
+    while not ready():
+        assert time.monotonic() < deadline, "the screen did not get ready in time"
+        await settle(pilot)
+    await settle(pilot)
 
 
 async def type_text(pilot: Pilot[Any], text: str) -> None:
