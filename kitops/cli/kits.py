@@ -384,16 +384,16 @@ def record_session(ctx: Context, course_id: str, on: str | None, as_json: bool) 
     )
 
 
-def _print_report(report: FulfilReport) -> None:
+def _print_report(report: FulfilReport, *, would: bool = False) -> None:
     if report.served:
         emit_table(
             ["course", "patient", "clinic", "kit #", "from", "vials until", "kit", "expires"],
             [(s.course_id, s.patient_ref, s.clinic, s.part, s.first_use, s.needed_until,
               s.kit, s.kit_expiry) for s in report.served],
-            title=f"served: {len(report.served)}",
+            title=f"{'would serve' if would else 'served'}: {len(report.served)}",
         )  # fmt: skip
     if report.unserved:
-        say(f"unserved: {len(report.unserved)}")
+        say(f"{'would not serve' if would else 'unserved'}: {len(report.unserved)}")
         for line in report.unserved:
             say(f"  {line.reason}")
     if not report.served and not report.unserved:
@@ -405,24 +405,28 @@ def _print_report(report: FulfilReport) -> None:
 @click.option("--due-within", metavar="14d", help="Batch: every course needing a kit that soon.")
 @click.option("--clinic", metavar="LOC", help="Batch: only this clinic.")
 @click.option("--check", is_flag=True, help="Clinic course: is there enough in-date serum?")
+@click.option("--dry-run", is_flag=True,
+              help="Batch: show what it would reserve (and why not), reserve nothing.")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @pass_context
 def fulfil(
     ctx: Context, course_id: str | None, due_within: str | None, clinic: str | None,
-    check: bool, as_json: bool,
+    check: bool, dry_run: bool, as_json: bool,
 ) -> None:  # fmt: skip
     """Reserve kits so that no vial is used out of date.
 
     `kitops fulfil COURSE` reserves one course's kit(s) (exit 1, with the reason, when none
     fits); a clinic course is checked for enough in-date serum instead. `kitops fulfil
     --due-within 14d` assigns every course due a kit in the window as one batch and
-    lists served and unserved (exit 0).
+    lists served and unserved (exit 0); with `--dry-run` it only shows what it would do.
     """
     from kitops.errors import InvalidInput, Refused
     from kitops.services import fulfilment
 
     if course_id and due_within:
         raise InvalidInput("due-within", due_within, "give a course or --due-within, not both")
+    if dry_run and not due_within:
+        raise InvalidInput("dry-run", course_id, "goes with --due-within (the batch)")
     if course_id:
         if check or _is_clinic_course(ctx, course_id):
             result = fulfilment.check_clinic_course(ctx.uow(readonly=True), course_id)
@@ -441,10 +445,15 @@ def fulfil(
         text = due_within.strip().lower().removesuffix("d")
         if not text.isdigit():
             raise InvalidInput("due-within", due_within, "must be a number of days such as 14d")
-        report = fulfilment.fulfil_due(ctx.uow(), within_days=int(text), clinic=clinic)
+        if dry_run:
+            report = fulfilment.preview_due(
+                ctx.uow(readonly=True), within_days=int(text), clinic=clinic
+            )
+        else:
+            report = fulfilment.fulfil_due(ctx.uow(), within_days=int(text), clinic=clinic)
     else:
         raise InvalidInput("course", None, "give a course number or --due-within DAYS")
-    emit_json(report) if as_json else _print_report(report)
+    emit_json(report) if as_json else _print_report(report, would=dry_run)
 
 
 def _is_clinic_course(ctx: Context, course_id: str) -> bool:

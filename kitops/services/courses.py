@@ -265,15 +265,7 @@ def cancel_course(uow: UnitOfWork, course_id: int | str) -> dto.Course:
         course = get_course(uow, course_id, lock=True)
         if course.status != CourseStatus.SCHEDULED.value:
             raise Refused(f"course {course.id} is {course.status}")
-        released = []
-        for kit in uow.session.scalars(
-            select(KitRow).where(KitRow.course_id == course.id).with_for_update(key_share=True)
-        ):
-            if kit.status == "reserved":
-                kit.status = "available"
-                kit.course_id = None
-                kit.course_part = None
-                released.append(kit.serial)
+        released = free_reserved_kits(uow, course.id)
         course.status = CourseStatus.CANCELLED.value
         uow.session.flush()
         uow.record("course.cancel", "course", str(course.id),
@@ -282,6 +274,22 @@ def cancel_course(uow: UnitOfWork, course_id: int | str) -> dto.Course:
         result = course_dto(uow, course)
         uow.commit()
     return result
+
+
+def free_reserved_kits(uow: UnitOfWork, course_id: int) -> list[str]:
+    """Inside the caller's transaction: the course's reserved kits that have not gone out
+    become available again. Returns their serials, by kit number."""
+    kits = uow.session.scalars(
+        select(KitRow)
+        .where(KitRow.course_id == course_id, KitRow.status == "reserved")
+        .order_by(KitRow.course_part)
+        .with_for_update(key_share=True)
+    ).all()
+    for kit in kits:
+        kit.status = "available"
+        kit.course_id = None
+        kit.course_part = None
+    return [kit.serial for kit in kits]
 
 
 # --- clinic sessions ---------------------------------------------------------------

@@ -30,7 +30,6 @@ from kitops.domain.catalog import ProductKind, parse_positive_int
 from kitops.domain.courses import (
     Administered,
     CourseStatus,
-    KitNeed,
     applications_per_vial,
     course_calendar,
     format_weekdays,
@@ -176,7 +175,7 @@ def overview(
         )
         clinics.sort(key=lambda row: row.code)
         days = {row.id: today or clinic_today(row.timezone) for row in clinics}
-        due = _due_needs(uow, clinics, days, due_days)
+        due = _due_needs(uow, clinics, clinic, today, due_days)
         subtrees = {row.id: subtree_ids(row, locations) for row in clinics}
         clinic_of_place = {place: cid for cid, places in subtrees.items() for place in places}
         quarantine = _quarantine(uow, clinic_of_place)
@@ -207,90 +206,33 @@ def overview(
 
 
 def _due_needs(
-    uow: UnitOfWork, clinics: list[LocationRow], days: dict[int, date], within: int
+    uow: UnitOfWork,
+    clinics: list[LocationRow],
+    clinic: str | None,
+    today: date | None,
+    within: int,
 ) -> dict[int, list[view.DueNeed]]:
     """The batch assignment's answer for kits due in the window, without reserving."""
-    from kitops.domain.assignment import KitOffer, NeedRequest, assign
-    from kitops.services.fulfilment import _Context, _Explainer, _parse_expiries
+    from kitops.services.fulfilment import preview_due
 
-    ctx = _Context(uow)
-    kit_plans = [pid for pid, (plan, kit, _, _) in ctx.plans.items() if plan.uses_kits and kit]
-    if not kit_plans or not clinics:
-        return {}
-    horizon = {cid: day + timedelta(days=within) for cid, day in days.items()}
-    courses = uow.session.execute(
-        select(
-            CourseRow.id,
-            CourseRow.patient_ref,
-            CourseRow.clinic_id,
-            CourseRow.plan_id,
-            CourseRow.start_date,
-            CourseRow.weekdays,
-        )
-        .where(
-            CourseRow.status == CourseStatus.SCHEDULED.value,
-            CourseRow.plan_id.in_(kit_plans),
-            CourseRow.clinic_id.in_(list(days)),
-            CourseRow.start_date <= max(horizon.values()),
-        )
-        .order_by(CourseRow.id)
-    ).all()
-    held = {
-        (course_id, part)
-        for course_id, part in uow.session.execute(
-            select(KitRow.course_id, KitRow.course_part).where(
-                KitRow.course_id.in_([c[0] for c in courses])
-            )
-        )
-    }
-    requests: list[NeedRequest] = []
-    facts: dict[tuple[int, int], tuple[int, str, int, int, KitNeed]] = {}
-    for course_id, patient, clinic_id, plan_id, start, weekdays in courses:
-        product_id = ctx.plans[plan_id][1]
-        assert product_id is not None
-        for need in ctx.needs(plan_id, start, weekdays, clinic_id):
-            if (course_id, need.part) in held or need.first_use > horizon[clinic_id]:
-                continue
-            key = (course_id, need.part)
-            requests.append(NeedRequest(key, (clinic_id, product_id), need))
-            facts[key] = (course_id, patient, clinic_id, product_id, need)
-    cache: dict[str, tuple[date, ...]] = {}
-    kit_rows = uow.session.execute(
-        select(
-            KitRow.id, KitRow.serial, KitRow.location_id, KitRow.product_id, KitRow.vial_expiries
-        ).where(KitRow.status == "available", ~KitRow.recalled)
-    ).all()
-    offers, serials, free = [], {}, {}
-    for kit_id, serial, location_id, product_id, vials in kit_rows:
-        parsed = _parse_expiries(vials, cache)
-        serials[kit_id] = serial
-        free[kit_id] = (location_id, product_id, parsed)
-        kit_clinic = ctx.clinic_of_location.get(location_id)
-        if kit_clinic is not None:
-            offers.append(KitOffer(kit_id, (kit_clinic, product_id), parsed))
-    result = assign(requests, offers)
-    explainer = _Explainer(
-        ctx, [f for kit_id, f in free.items() if kit_id not in set(result.served.values())]
-    )
+    report = preview_due(uow, within_days=within, clinic=clinic, today=today)
+    by_code = {row.code: row.id for row in clinics}
     found: dict[int, list[view.DueNeed]] = {}
-    for key, (course_id, patient, clinic_id, product_id, need) in facts.items():
-        served_kit = result.served.get(key)
-        reason = None
-        if served_kit is None:
-            reason = explainer.why(course_id, clinic_id, need, product_id)
-        found.setdefault(clinic_id, []).append(
-            view.DueNeed(
-                course_id=course_id,
-                patient_ref=patient,
-                part=need.part,
-                first_use=need.first_use,
-                needed_until=need.last_needed,
-                kit=serials[served_kit] if served_kit is not None else None,
-                reason=reason,
+    for line in sorted(
+        (*report.served, *report.unserved), key=lambda n: (n.first_use, n.course_id, n.part)
+    ):
+        if line.clinic in by_code:
+            found.setdefault(by_code[line.clinic], []).append(
+                view.DueNeed(
+                    course_id=line.course_id,
+                    patient_ref=line.patient_ref,
+                    part=line.part,
+                    first_use=line.first_use,
+                    needed_until=line.needed_until,
+                    kit=line.kit,
+                    reason=line.reason,
+                )
             )
-        )
-    for lines in found.values():
-        lines.sort(key=lambda n: (n.first_use, n.course_id, n.part))
     return found
 
 

@@ -23,6 +23,7 @@ from kitops.errors import InvalidInput, Refused
 from kitops.services import dto
 from kitops.services.courses import (
     check_sessions,
+    free_reserved_kits,
     get_clinic,
     get_course,
     needs_of,
@@ -271,90 +272,147 @@ def fulfil_due(
     """Assign, as one batch, every home course that starts or needs its next kit within
     the window: as many as possible, each with the earliest-expiring kit that fits.
     A shortage is not an error: the report lists served and unserved with reasons."""
-    if not 0 <= within_days <= 366:
-        raise InvalidInput("due-within", within_days, "must be 0-366 days")
+    _check_window(within_days)
     with uow:
         uow.require("course.fulfil")
         ctx = _Context(uow)
-        clinic_row = get_clinic(uow, clinic) if clinic else None
-        day = today or (clinic_today(clinic_row.timezone) if clinic_row else date.today())
-        horizon = day + timedelta(days=within_days)
-        kit_plans = [pid for pid, (plan, kit, _, _) in ctx.plans.items() if plan.uses_kits and kit]
-        stmt = (
-            select(CourseRow.id, CourseRow.patient_ref, CourseRow.clinic_id, CourseRow.plan_id,
-                   CourseRow.start_date, CourseRow.weekdays)
-            .where(CourseRow.status == CourseStatus.SCHEDULED.value,
-                   CourseRow.plan_id.in_(kit_plans), CourseRow.start_date <= horizon)
-            .order_by(CourseRow.id)
-            .with_for_update(skip_locked=True, key_share=True)
-        )  # fmt: skip
-        if clinic_row is not None:
-            stmt = stmt.where(CourseRow.clinic_id == clinic_row.id)
-        held = {
-            (course_id, part)
-            for course_id, part in uow.session.execute(
-                select(KitRow.course_id, KitRow.course_part).where(KitRow.course_id.is_not(None))
-            )
-        }
-        requests: list[NeedRequest] = []
-        facts: dict[Hashable, tuple[tuple[int, str, int], KitNeed]] = {}
-        products_of: dict[Hashable, int] = {}
-        for course_id, patient, clinic_id, plan_id, start, weekdays in uow.session.execute(stmt):
-            product_id = ctx.plans[plan_id][1]
-            if product_id is None:
-                continue
-            for need in ctx.needs(plan_id, start, weekdays, clinic_id):
-                if (course_id, need.part) in held or need.first_use > horizon:
-                    continue
-                key = (course_id, need.part)
-                requests.append(NeedRequest(key, (clinic_id, product_id), need))
-                products_of[key] = product_id
-                facts[key] = ((course_id, patient, clinic_id), need)
-        products = {ctx.plans[p][1] for p in kit_plans}
-        cache: dict[str, tuple[date, ...]] = {}
-        kit_rows = uow.session.execute(
-            select(KitRow.id, KitRow.serial, KitRow.location_id, KitRow.product_id,
-                   KitRow.vial_expiries, KitRow.expiry)
-            .where(KitRow.status == "available", KitRow.product_id.in_(products),
-                   ~KitRow.recalled)
-            .with_for_update(skip_locked=True, key_share=True)
-        ).all()  # fmt: skip
-        offers = []
-        kit_facts: dict[int, tuple[str, date, int, int, tuple[date, ...]]] = {}
-        for kit_id, serial, location_id, product_id, vials, expiry in kit_rows:
-            parsed = _parse_expiries(vials, cache)
-            kit_facts[kit_id] = (serial, expiry, location_id, product_id, parsed)
-            kit_clinic = ctx.clinic_of_location.get(location_id)
-            if kit_clinic is not None:
-                offers.append(KitOffer(kit_id, (kit_clinic, product_id), parsed))
-        result = assign(requests, offers)
-        if result.served:
+        horizons = _horizons(ctx, uow, clinic, today, within_days)
+        batch = _plan_batch(ctx, horizons, lock=True)
+        if batch.served:
             # the kit rows are locked (PostgreSQL) or the writer is alone (SQLite)
-            _reserve_many(uow, result.served)
-        served = [
-            _line(ctx, facts[key][0], facts[key][1], kit_serial=kit_facts[kit_id][0],
-                  kit_expiry=kit_facts[kit_id][1])
-            for key, kit_id in result.served.items()
-        ]  # fmt: skip
-        taken = set(result.served.values())
-        left = [(f[2], f[3], f[4]) for kid, f in kit_facts.items() if kid not in taken]
-        explainer = _Explainer(ctx, left)
-        unserved = [
-            _line(ctx, facts[key][0], facts[key][1],
-                  reason=explainer.why(facts[key][0][0], facts[key][0][2], facts[key][1],
-                                       products_of[key]))
-            for key in result.unserved
-        ]  # fmt: skip
-        served.sort(key=lambda line: (line.first_use, line.course_id, line.part))
-        unserved.sort(key=lambda line: (line.first_use, line.course_id, line.part))
-        if served or unserved:
+            _reserve_many(uow, batch.served)
+        report = batch.report
+        if report.served or report.unserved:
+            day = min(horizons.values()) - timedelta(days=within_days)
             uow.record("fulfil.batch", "database", day.isoformat(),
                        after={"within_days": within_days,
-                              "clinic": clinic_row.code if clinic_row else None,
-                              "served": len(served), "unserved": len(unserved)})  # fmt: skip
-        report = dto.FulfilReport(served=tuple(served), unserved=tuple(unserved))
+                              "clinic": get_clinic(uow, clinic).code if clinic else None,
+                              "served": len(report.served),
+                              "unserved": len(report.unserved)})  # fmt: skip
         uow.commit()
     return report
+
+
+def preview_due(
+    uow: UnitOfWork,
+    *,
+    within_days: int,
+    clinic: str | None = None,
+    today: date | None = None,
+) -> dto.FulfilReport:
+    """What ``fulfil_due`` would do now, reserving nothing: the kit each course due in
+    the window would get, or why none fits. Reads only (the dashboard, the batch
+    review, ``fulfil --due-within … --dry-run``)."""
+    _check_window(within_days)
+    with uow:
+        ctx = _Context(uow)
+        return _plan_batch(ctx, _horizons(ctx, uow, clinic, today, within_days)).report
+
+
+def _check_window(within_days: int) -> None:
+    if not 0 <= within_days <= 366:
+        raise InvalidInput("due-within", within_days, "must be 0-366 days")
+
+
+def _horizons(
+    ctx: _Context, uow: UnitOfWork, clinic: str | None, today: date | None, within_days: int
+) -> dict[int, date]:
+    """The last day of the window per clinic: from ``today``, else from each clinic's own
+    date in its time zone."""
+    if clinic:
+        rows = [get_clinic(uow, clinic)]
+    else:
+        rows = [ctx.locations[cid] for cid in set(ctx.clinic_of_location.values()) if cid]
+    return {
+        row.id: (today or clinic_today(row.timezone)) + timedelta(days=within_days) for row in rows
+    }
+
+
+class _Batch:
+    """A planned batch: the kit chosen per (course, kit number), and the report."""
+
+    def __init__(self, served: dict[Hashable, int], report: dto.FulfilReport) -> None:
+        self.served = served
+        self.report = report
+
+
+def _plan_batch(ctx: _Context, horizons: dict[int, date], *, lock: bool = False) -> _Batch:
+    """Assign the free kits to every kit need in the window (``horizons``: the window's
+    last day per clinic). With ``lock`` the courses and kits read are locked, skipping
+    any another batch holds (PostgreSQL)."""
+    session = ctx.uow.session
+    kit_plans = [pid for pid, (plan, kit, _, _) in ctx.plans.items() if plan.uses_kits and kit]
+    if not kit_plans or not horizons:
+        return _Batch({}, dto.FulfilReport(served=(), unserved=()))
+    stmt = (
+        select(CourseRow.id, CourseRow.patient_ref, CourseRow.clinic_id, CourseRow.plan_id,
+               CourseRow.start_date, CourseRow.weekdays)
+        .where(CourseRow.status == CourseStatus.SCHEDULED.value,
+               CourseRow.plan_id.in_(kit_plans),
+               CourseRow.clinic_id.in_(list(horizons)),
+               CourseRow.start_date <= max(horizons.values()))
+        .order_by(CourseRow.id)
+    )  # fmt: skip
+    if lock:
+        stmt = stmt.with_for_update(skip_locked=True, key_share=True)
+    held = {
+        (course_id, part)
+        for course_id, part in session.execute(
+            select(KitRow.course_id, KitRow.course_part).where(KitRow.course_id.is_not(None))
+        )
+    }
+    requests: list[NeedRequest] = []
+    facts: dict[Hashable, tuple[tuple[int, str, int], KitNeed]] = {}
+    products_of: dict[Hashable, int] = {}
+    for course_id, patient, clinic_id, plan_id, start, weekdays in session.execute(stmt):
+        product_id = ctx.plans[plan_id][1]
+        if product_id is None:
+            continue
+        for need in ctx.needs(plan_id, start, weekdays, clinic_id):
+            if (course_id, need.part) in held or need.first_use > horizons[clinic_id]:
+                continue
+            key = (course_id, need.part)
+            requests.append(NeedRequest(key, (clinic_id, product_id), need))
+            products_of[key] = product_id
+            facts[key] = ((course_id, patient, clinic_id), need)
+    products = {ctx.plans[p][1] for p in kit_plans}
+    kits_stmt = select(
+        KitRow.id, KitRow.serial, KitRow.location_id, KitRow.product_id,
+        KitRow.vial_expiries, KitRow.expiry,
+    ).where(
+        KitRow.status == "available", KitRow.product_id.in_(products), ~KitRow.recalled
+    )  # fmt: skip
+    if lock:
+        kits_stmt = kits_stmt.with_for_update(skip_locked=True, key_share=True)
+    cache: dict[str, tuple[date, ...]] = {}
+    offers = []
+    kit_facts: dict[int, tuple[str, date, int, int, tuple[date, ...]]] = {}
+    for kit_id, serial, location_id, product_id, vials, expiry in session.execute(kits_stmt):
+        parsed = _parse_expiries(vials, cache)
+        kit_facts[kit_id] = (serial, expiry, location_id, product_id, parsed)
+        kit_clinic = ctx.clinic_of_location.get(location_id)
+        if kit_clinic is not None:
+            offers.append(KitOffer(kit_id, (kit_clinic, product_id), parsed))
+    result = assign(requests, offers)
+    served = [
+        _line(ctx, facts[key][0], facts[key][1], kit_serial=kit_facts[kit_id][0],
+              kit_expiry=kit_facts[kit_id][1])
+        for key, kit_id in result.served.items()
+    ]  # fmt: skip
+    taken = set(result.served.values())
+    left = [(f[2], f[3], f[4]) for kid, f in kit_facts.items() if kid not in taken]
+    explainer = _Explainer(ctx, left)
+    unserved = [
+        _line(ctx, facts[key][0], facts[key][1],
+              reason=explainer.why(facts[key][0][0], facts[key][0][2], facts[key][1],
+                                   products_of[key]))
+        for key in result.unserved
+    ]  # fmt: skip
+    served.sort(key=lambda line: (line.first_use, line.course_id, line.part))
+    unserved.sort(key=lambda line: (line.first_use, line.course_id, line.part))
+    return _Batch(
+        dict(result.served), dto.FulfilReport(served=tuple(served), unserved=tuple(unserved))
+    )
 
 
 def _reserve_many(uow: UnitOfWork, served: dict[Hashable, int]) -> None:
@@ -413,18 +471,7 @@ def release_course_kits(uow: UnitOfWork, course_id: int, *, reason: str) -> list
     """Inside the caller's transaction: the course's reserved kits that have not gone out
     become available again (as ``courses.cancel_course`` does, without cancelling the
     course). Returns their serials; writes an audit row when it released any."""
-    kits = uow.session.scalars(
-        select(KitRow)
-        .where(KitRow.course_id == course_id, KitRow.status == "reserved")
-        .order_by(KitRow.course_part)
-        .with_for_update(key_share=True)
-    ).all()
-    released = []
-    for kit in kits:
-        kit.status = "available"
-        kit.course_id = None
-        kit.course_part = None
-        released.append(kit.serial)
+    released = free_reserved_kits(uow, course_id)
     if released:
         uow.session.flush()
         uow.record("course.release_kits", "course", str(course_id),

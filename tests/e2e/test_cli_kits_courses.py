@@ -373,7 +373,15 @@ def test_fulfil_one_course_or_a_batch_reserves_kits_and_explains_shortfalls(demo
     assert_refused(demo("fulfil", "3"), "course 3 already has all its kits")
     assert snapshot() == before
 
+    would = report_of(demo, "--due-within", "14d", "--dry-run")
+    assert snapshot() == before  # a dry run reserves nothing
+    shown = demo("fulfil", "--due-within", "14d", "--dry-run")
+    assert shown.code == 0, shown.err
+    assert "would serve: 2" in shown.out
+    assert "would not serve: 1" in shown.out
+    assert_bad_input(demo("fulfil", "3", "--dry-run"), "dry-run", "3")
     batch = report_of(demo, "--due-within", "14d")
+    assert batch == would
     assert [(s["course_id"], s["part"]) for s in batch["served"]] == [(7, 1), (2, 1)]
     assert [(u["course_id"], u["part"], u["clinic"]) for u in batch["unserved"]] == [(8, 1, "VIE")]
     assert "12th vial" in batch["unserved"][0]["reason"]

@@ -301,6 +301,25 @@ def test_the_batch_serves_courses_due_in_the_window_and_explains_the_rest(loaded
     assert _ledger_ok(uow)
 
 
+def test_the_preview_is_the_batch_without_writing(loaded, uow):
+    before = writes(loaded)
+    with pytest.raises(InvalidInput):
+        fulfilment.preview_due(uow(readonly=True), within_days=400, today=AS_OF)
+    preview = fulfilment.preview_due(uow(readonly=True), within_days=14, today=AS_OF)
+    vie = fulfilment.preview_due(uow(readonly=True), within_days=14, clinic="VIE", today=AS_OF)
+    assert writes(loaded) == before
+    assert _keys(preview.served) == {(7, 1), (2, 1), (3, 1)}
+    assert _keys(preview.unserved) == {(8, 1)}
+    assert _keys(vie.served) == {(7, 1)}
+    assert vie.unserved == preview.unserved
+
+    done = fulfilment.fulfil_due(uow(), within_days=14, today=AS_OF)
+
+    assert done == preview  # the same kits, in the same order, with the same reasons
+    after = fulfilment.preview_due(uow(readonly=True), within_days=14, today=AS_OF)
+    assert (after.served, after.unserved) == ((), preview.unserved)
+
+
 def test_the_batch_by_clinic_and_the_pick_list(loaded, uow):
     k1 = _kit(uow, "K0000001")
     assert fulfilment.pick_list(uow(readonly=True), "LON", on=AS_OF) == [

@@ -36,9 +36,8 @@ from kitops.services.dashboard_dto import (
     CoursePage,
     CoursePreview,
     CourseSummary,
-    Dashboard,
 )
-from kitops.services.dto import Course, FulfilReport, SessionCheck
+from kitops.services.dto import Course, FulfilLine, FulfilReport, SessionCheck
 from tui.base import StockroomScreen
 from tui.modals import ConfirmDialog
 from tui.widgets import Field, cell, theme_colour
@@ -81,9 +80,10 @@ class CoursesScreen(StockroomScreen):
             self.check = check
 
     class DuePreview(Message):
-        def __init__(self, board: Dashboard) -> None:
+        def __init__(self, report: FulfilReport, days: int) -> None:
             super().__init__()
-            self.board = board
+            self.report = report
+            self.days = days
 
     def __init__(self) -> None:
         super().__init__()
@@ -93,7 +93,7 @@ class CoursesScreen(StockroomScreen):
         self.select_id: int | None = None
         self.forms_loaded = False
         self.batch_done = False
-        self.batch_lines: list[tuple[Any, ...]] = []
+        self.batch_lines: list[FulfilLine] = []
         self._debounce: Timer | None = None
         self._preview_timer: Timer | None = None
         self._detail_timer: Timer | None = None
@@ -508,54 +508,49 @@ class CoursesScreen(StockroomScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="due")
     def load_due(self, clinic: str | None, today: Any, days: int) -> None:
-        board = dashboard.overview(
-            self.stockroom.reading(), clinic=clinic, today=today, due_days=days
+        report = fulfilment.preview_due(
+            self.stockroom.reading(), within_days=days, clinic=clinic, today=today
         )
-        self.post_message(self.DuePreview(board))
+        self.post_message(self.DuePreview(report, days))
 
     def on_courses_screen_due_preview(self, message: DuePreview) -> None:
-        lines = []
-        for work_ in message.board.clinics:
-            for need in work_.due:
-                lines.append(
-                    (
-                        need.course_id,
-                        need.patient_ref,
-                        work_.clinic,
-                        need.part,
-                        need.first_use,
-                        need.kit,
-                        need.reason,
-                    )
-                )
-        unserved = sum(1 for line in lines if line[5] is None)
+        report = message.report
+        served, unserved = len(report.served), len(report.unserved)
         self.say(
             "#batch-message",
-            f"{len(lines)} kit(s) due within {message.board.due_days} days and not yet "
-            f"reserved; {len(lines) - unserved} would be served, {unserved} not. "
+            f"{served + unserved} kit(s) due within {message.days} days and not yet "
+            f"reserved; {served} would be served, {unserved} not. "
             "Reserve kits… runs the batch.",
         )
-        self.show_batch(lines, would=True)
+        self.show_batch(report, would=True)
 
-    def show_batch(self, lines: list[tuple[Any, ...]], *, would: bool) -> None:
-        self.batch_lines = lines
+    def show_batch(self, report: FulfilReport, *, would: bool) -> None:
+        """The batch's lines, served first, each unserved with its reason."""
+        self.batch_lines = [*report.served, *report.unserved]
         table = self.query_one("#batch-lines", DataTable)
         table.clear()
         success = theme_colour(self.app, "success", "green")
         error = theme_colour(self.app, "error", "red")
-        for course_id, patient, clinic, part, first_use, kit, reason in lines:
+        for line in self.batch_lines:
             result = (
-                cell(f"{'would get ' if would else ''}{kit}", success)
-                if kit
-                else cell(f"not served: {reason}", f"bold {error}")
+                cell(f"{'would get ' if would else ''}{line.kit}", success)
+                if line.kit
+                else cell(f"not served: {line.reason}", f"bold {error}")
             )
-            table.add_row(course_id, patient, clinic, part, first_use.isoformat(), result)
+            table.add_row(
+                line.course_id,
+                line.patient_ref,
+                line.clinic,
+                line.part,
+                line.first_use.isoformat(),
+                result,
+            )
         self.query_one("#batch-reason", Static).update("")
 
     @on(DataTable.RowHighlighted, "#batch-lines")
     def batch_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if 0 <= event.cursor_row < len(self.batch_lines):
-            reason = self.batch_lines[event.cursor_row][6]
+            reason = self.batch_lines[event.cursor_row].reason
             self.query_one("#batch-reason", Static).update(Text(reason or ""))
 
     @on(Button.Pressed, "#run-batch")
@@ -582,24 +577,12 @@ class CoursesScreen(StockroomScreen):
     def changed(self, result: Any) -> None:
         on_batch = self.query_one("#tabs", TabbedContent).active == "batch"
         if isinstance(result, FulfilReport) and on_batch:
-            lines = [
-                (
-                    line.course_id,
-                    line.patient_ref,
-                    line.clinic,
-                    line.part,
-                    line.first_use,
-                    line.kit,
-                    line.reason,
-                )
-                for line in (*result.served, *result.unserved)
-            ]
             self.say(
                 "#batch-message",
                 f"reserved {len(result.served)} kit(s); {len(result.unserved)} not served",
                 "ok",
             )
-            self.show_batch(lines, would=False)
+            self.show_batch(result, would=False)
             self.batch_done = True
         elif isinstance(result, Course):
             self.select_id = result.id
