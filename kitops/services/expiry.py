@@ -16,23 +16,15 @@ from kitops.domain.locations import LocationKind
 from kitops.domain.stock_rules import needs_expiring
 from kitops.services import dto
 from kitops.services.locations import clinic_of
-from kitops.services.stock import clinic_today
+from kitops.services.stock import latest_clinic_today
 from kitops.services.unit_of_work import UnitOfWork, retrying
-
-
-def sweep_date(uow: UnitOfWork) -> date:
-    """The latest 'today' among the clinics: a lot is expired as soon as it is expired
-    on any clinic's calendar."""
-    zones = {row.timezone for row in uow.locations.all() if row.kind == LocationKind.CLINIC.value}
-    days = [clinic_today(zone) for zone in zones if zone]
-    return max(days) if days else clinic_today(None)
 
 
 @retrying
 def sweep(uow: UnitOfWork, *, as_of: date | None = None) -> dto.SweepReport:
     with uow:
         uow.require("expiry.sweep")
-        day = as_of or sweep_date(uow)
+        day = as_of or latest_clinic_today(uow)
         candidates = uow.session.scalars(
             select(LotRow)
             .where(LotRow.expiry < day)

@@ -22,7 +22,7 @@ from kitops.domain.stock_rules import check_status_change
 from kitops.errors import InvalidInput
 from kitops.services import dto
 from kitops.services.locations import clinic_of
-from kitops.services.stock import clinic_today
+from kitops.services.stock import latest_clinic_today
 from kitops.services.unit_of_work import UnitOfWork, retrying
 
 
@@ -99,7 +99,8 @@ def change_status(
         uow.require(_PERMISSION.get(target, "lot.recall"))
         lot = uow.lots.lock(resolve_lot(uow, code, sku))
         current = LotStatus(lot.status)
-        check_status_change(lot.code, current, target, lot.expiry, today or clinic_today(None))
+        day = today or latest_clinic_today(uow)
+        check_status_change(lot.code, current, target, lot.expiry, day)
         before = {"status": current.value, "reason": lot.status_reason}
         lot.status = target.value
         lot.status_reason = (reason or "").strip()[:200] or None

@@ -249,9 +249,9 @@ def _explanation(policy: _Policy, s: Suggestion) -> dict[str, Any]:
 
 
 def _latest_clinic_day(uow: UnitOfWork) -> date:
-    from kitops.services.expiry import sweep_date
+    from kitops.services.stock import latest_clinic_today
 
-    return sweep_date(uow)
+    return latest_clinic_today(uow)
 
 
 @retrying

@@ -10,7 +10,7 @@ from sqlalchemy import or_, select
 from kitops.data.schema import LotRow, ProductRow, StockBalanceRow
 from kitops.domain.catalog import parse_sku
 from kitops.domain.ledger import LotStatus, days_to_expiry, is_usable
-from kitops.domain.locations import parse_location_code
+from kitops.domain.locations import LocationKind, parse_location_code
 from kitops.services import dto
 from kitops.services.locations import clinic_of, subtree_ids
 from kitops.services.unit_of_work import UnitOfWork
@@ -28,6 +28,14 @@ def clinic_today(timezone: str | None) -> date:
     if timezone is None:
         return date.today()
     return datetime.now(ZoneInfo(timezone)).date()
+
+
+def latest_clinic_today(uow: UnitOfWork) -> date:
+    """The latest 'today' among the clinics: a lot is expired as soon as it is expired
+    on any clinic's calendar (the expiry sweep, releasing a lot, reorder)."""
+    zones = {row.timezone for row in uow.locations.all() if row.kind == LocationKind.CLINIC.value}
+    days = [clinic_today(zone) for zone in zones if zone]
+    return max(days) if days else clinic_today(None)
 
 
 def stock_on_hand(

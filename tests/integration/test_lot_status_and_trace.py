@@ -6,9 +6,10 @@ The demo data is loaded as of a fixed day and that day is passed to every servic
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
+import time_machine
 from ledger_support import AS_OF, writes
 from sqlalchemy import select
 
@@ -87,6 +88,23 @@ def test_releasing_an_expired_lot_is_refused(loaded, uow):
     detail = lots.change_status(uow(), "PTT6-A0412", LotStatus.RELEASED, today=expiry)
     assert detail.status == "released"
     assert _ledger_ok(uow)
+
+
+def test_a_lot_expired_on_any_clinics_calendar_is_not_released(loaded, uow):
+    """Without a fixed day, release reads the latest clinic calendar: at 23:30 UTC on
+    the expiry day it is still that day in London but the next one in Vienna."""
+    lots.change_status(uow(), "PTT6-A0412", LotStatus.QUARANTINE, reason="past expiry",
+                       today=AS_OF)  # fmt: skip
+    expiry = AS_OF - timedelta(days=9)
+    before = writes(loaded)
+
+    late = datetime.combine(expiry, time(23, 30), UTC)
+    with time_machine.travel(late, tick=False), pytest.raises(Refused, match=f"on {expiry}"):
+        lots.change_status(uow(), "PTT6-A0412", LotStatus.RELEASED)
+
+    assert writes(loaded) == before
+    with time_machine.travel(datetime.combine(expiry, time(12, 0), UTC), tick=False):
+        assert lots.change_status(uow(), "PTT6-A0412", LotStatus.RELEASED).status == "released"
 
 
 def test_recalled_lot_must_be_quarantined_before_release(loaded, uow):
