@@ -4,7 +4,7 @@ sessions of courses administered in the clinic."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import joinedload
@@ -376,8 +376,11 @@ def record_session(
 def check_sessions(uow: UnitOfWork, course: CourseRow, today: date) -> dto.SessionCheck:
     """Whether the clinic holds enough in-date vials for the sessions still to come:
     each remaining session, earliest first, takes the earliest-expiring vial still in
-    date on its day."""
+    date on its day plus ``expiry_margin_days`` (as the demand report plans it)."""
+    from kitops.services.kits import expiry_margin_days
+
     serum, vials = _clinic_serum(uow, course)
+    margin = timedelta(days=expiry_margin_days(uow))
     _, calendar = calendar_of(course)
     done = (
         uow.session.scalar(
@@ -398,7 +401,7 @@ def check_sessions(uow: UnitOfWork, course: CourseRow, today: date) -> dto.Sessi
     for day in dates:
         need = vials
         for i in order:
-            if need and left[i] and expiries[i] >= max(day, today):
+            if need and left[i] and expiries[i] >= max(day, today) + margin:
                 take = min(left[i], need)
                 left[i] -= take
                 need -= take

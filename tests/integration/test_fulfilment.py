@@ -221,18 +221,21 @@ def test_clinic_courses_are_checked_for_enough_in_date_serum(loaded, uow):
     assert len(days) == 6
     assert days[2] <= short_expiry < days[3]
 
+    assert days[1] + MARGIN <= short_expiry < days[2] + MARGIN
+
     check = fulfilment.check_clinic_course(uow(readonly=True), course.id, today=AS_OF)
+    # in date on the third session's day, but not for the margin after it: planned short
     assert (check.sessions_left, check.covered, check.enough, check.shortfall_dates) == (
         6,
-        3,
+        2,
         False,
-        tuple(days[3:]),
+        tuple(days[2:]),
     )
 
     session = courses.record_session(uow(), course.id, on=days[0])
     assert (session.lot, session.location, session.quantity) == ("PTT6-S0001", "MAN-FRIDGE", 1)
     check = fulfilment.check_clinic_course(uow(readonly=True), course.id, today=AS_OF)
-    assert (check.sessions_left, check.covered, check.enough) == (5, 2, False)
+    assert (check.sessions_left, check.covered, check.enough) == (5, 1, False)
     before = writes(loaded)
     with pytest.raises(Refused, match="in date"):
         courses.record_session(uow(), course.id, on=days[3])  # the lot is out of date by then
