@@ -407,6 +407,41 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
+def _matching(text: str, *columns: Any, numbers: Sequence[Any] = ()) -> ColumnElement[bool] | None:
+    """A list filter: the columns that contain the text, in any case; a number also
+    matches the ``numbers`` columns exactly. None when there is nothing to filter by."""
+    text = text.strip()
+    if not text:
+        return None
+    pattern = _like(text)
+    matches: list[ColumnElement[bool]] = [
+        func.lower(column).like(pattern, escape="\\") for column in columns
+    ]
+    if text.isdigit():
+        matches += [column == int(text) for column in numbers]
+    return or_(*matches)
+
+
+def _page(
+    uow: UnitOfWork,
+    counted: Any,
+    columns: Sequence[Any],
+    order: Sequence[Any],
+    offset: int,
+    limit: int,
+) -> tuple[int, Sequence[Any]]:
+    """(rows in all, this page's rows) of a ``select(func.count())`` with its joins and
+    filters: the same statement counts, then reads the page's columns."""
+    total = uow.session.scalar(counted) or 0
+    rows = uow.session.execute(
+        counted.with_only_columns(*columns)
+        .order_by(*order)
+        .offset(max(0, offset))
+        .limit(max(1, min(limit, 1000)))
+    ).all()
+    return int(total), rows
+
+
 def stock_page(
     uow: UnitOfWork,
     *,
@@ -441,17 +476,11 @@ def stock_page(
         if clinic:
             root = get_clinic(uow, clinic)
             conditions.append(StockBalanceRow.location_id.in_(subtree_ids(root, locations)))
-        if search.strip():
-            pattern = _like(search)
-            conditions.append(
-                or_(
-                    func.lower(ProductRow.sku).like(pattern, escape="\\"),
-                    func.lower(ProductRow.name).like(pattern, escape="\\"),
-                    func.lower(LotRow.code).like(pattern, escape="\\"),
-                    func.lower(LocationRow.code).like(pattern, escape="\\"),
-                    func.lower(LotRow.status).like(pattern, escape="\\"),
-                )
-            )
+        wanted = _matching(
+            search, ProductRow.sku, ProductRow.name, LotRow.code, LocationRow.code, LotRow.status
+        )
+        if wanted is not None:
+            conditions.append(wanted)
         released = LotRow.status == LotStatus.RELEASED.value
         in_date = or_(LotRow.expiry.is_(None), LotRow.expiry >= day)
         if show == "usable":
@@ -653,17 +682,12 @@ def kits_page(
             conditions.append(KitRow.location_id.in_(subtree_ids(root, locations)))
         if status:
             conditions.append(KitRow.status == status)
-        if search.strip():
-            pattern = _like(search)
-            conditions.append(
-                or_(
-                    func.lower(KitRow.serial).like(pattern, escape="\\"),
-                    func.lower(ProductRow.sku).like(pattern, escape="\\"),
-                    func.lower(CourseRow.patient_ref).like(pattern, escape="\\"),
-                    func.lower(LocationRow.code).like(pattern, escape="\\"),
-                )
-            )
-        base = (
+        wanted = _matching(
+            search, KitRow.serial, ProductRow.sku, CourseRow.patient_ref, LocationRow.code
+        )
+        if wanted is not None:
+            conditions.append(wanted)
+        counted = (
             select(func.count())
             .select_from(KitRow)
             .join(ProductRow, ProductRow.id == KitRow.product_id)
@@ -671,24 +695,20 @@ def kits_page(
             .outerjoin(CourseRow, CourseRow.id == KitRow.course_id)
             .where(*conditions)
         )
-        total = uow.session.scalar(base) or 0
-        rows = uow.session.execute(
-            base.with_only_columns(
-                KitRow.serial,
-                ProductRow.sku,
-                KitRow.location_id,
-                KitRow.expiry,
-                KitRow.status,
-                KitRow.recalled,
-                KitRow.course_id,
-                KitRow.course_part,
-                CourseRow.patient_ref,
-                KitRow.tracking,
-            )
-            .order_by(KitRow.expiry, KitRow.serial)
-            .offset(max(0, offset))
-            .limit(max(1, min(limit, 1000)))
-        ).all()
+        columns = (
+            KitRow.serial,
+            ProductRow.sku,
+            KitRow.location_id,
+            KitRow.expiry,
+            KitRow.status,
+            KitRow.recalled,
+            KitRow.course_id,
+            KitRow.course_part,
+            CourseRow.patient_ref,
+            KitRow.tracking,
+        )
+        order = (KitRow.expiry, KitRow.serial)
+        total, rows = _page(uow, counted, columns, order, offset, limit)
         kits = []
         for (
             serial,
@@ -748,45 +768,35 @@ def courses_page(
             except ValueError:
                 choices_ = "|".join(s.value for s in CourseStatus)
                 raise InvalidInput("status", status, f"must be one of {choices_}") from None
-        if search.strip():
-            pattern = _like(search)
-            matches: list[ColumnElement[bool]] = [
-                func.lower(CourseRow.patient_ref).like(pattern, escape="\\"),
-                func.lower(PlanRow.code).like(pattern, escape="\\"),
-            ]
-            if search.strip().isdigit():
-                matches.append(CourseRow.id == int(search.strip()))
-            conditions.append(or_(*matches))
+        wanted = _matching(search, CourseRow.patient_ref, PlanRow.code, numbers=[CourseRow.id])
+        if wanted is not None:
+            conditions.append(wanted)
         held = (
             select(func.count())
             .select_from(KitRow)
             .where(KitRow.course_id == CourseRow.id)
             .scalar_subquery()
         )
-        base = (
+        counted = (
             select(func.count())
             .select_from(CourseRow)
             .join(PlanRow, PlanRow.id == CourseRow.plan_id)
             .join(LocationRow, LocationRow.id == CourseRow.clinic_id)
             .where(*conditions)
         )
-        total = uow.session.scalar(base) or 0
-        rows = uow.session.execute(
-            base.with_only_columns(
-                CourseRow.id,
-                CourseRow.patient_ref,
-                PlanRow.code,
-                LocationRow.code,
-                CourseRow.start_date,
-                CourseRow.weekdays,
-                CourseRow.status,
-                PlanRow.kits_per_course,
-                held,
-            )
-            .order_by(CourseRow.start_date, CourseRow.id)
-            .offset(max(0, offset))
-            .limit(max(1, min(limit, 1000)))
-        ).all()
+        columns = (
+            CourseRow.id,
+            CourseRow.patient_ref,
+            PlanRow.code,
+            LocationRow.code,
+            CourseRow.start_date,
+            CourseRow.weekdays,
+            CourseRow.status,
+            PlanRow.kits_per_course,
+            held,
+        )
+        order = (CourseRow.start_date, CourseRow.id)
+        total, rows = _page(uow, counted, columns, order, offset, limit)
         courses = tuple(
             view.CourseSummary(cid, ref, plan, clinic_code, start, weekdays, st, needed, int(n))
             for cid, ref, plan, clinic_code, start, weekdays, st, needed, n in rows
@@ -980,17 +990,12 @@ def orders_page(
             conditions.append(OrderRow.clinic_id == get_clinic(uow, clinic).id)
         if status:
             conditions.append(OrderRow.status == status)
-        text = search.strip()
-        if text:
-            pattern = _like(text)
-            matches: list[ColumnElement[bool]] = [
-                func.lower(OrderRow.patient_ref).like(pattern, escape="\\"),
-                func.lower(PlanRow.code).like(pattern, escape="\\"),
-            ]
-            if text.isdigit():
-                matches += [OrderRow.id == int(text), OrderRow.course_id == int(text)]
-            conditions.append(or_(*matches))
-        base = (
+        wanted = _matching(
+            search, OrderRow.patient_ref, PlanRow.code, numbers=[OrderRow.id, OrderRow.course_id]
+        )
+        if wanted is not None:
+            conditions.append(wanted)
+        counted = (
             select(func.count())
             .select_from(OrderRow)
             .join(CourseRow, CourseRow.id == OrderRow.course_id)
@@ -998,25 +1003,20 @@ def orders_page(
             .join(LocationRow, LocationRow.id == OrderRow.clinic_id)
             .where(*conditions)
         )
-        total = uow.session.scalar(base) or 0
-        rows = uow.session.execute(
-            base.with_only_columns(
-                OrderRow.id,
-                OrderRow.course_id,
-                OrderRow.patient_ref,
-                PlanRow.code,
-                LocationRow.code,
-                OrderRow.status,
-                OrderRow.currency,
-                OrderRow.total_minor,
-                OrderRow.paid_minor,
-                OrderRow.refunded_minor,
-                OrderRow.created_at,
-            )
-            .order_by(OrderRow.id.desc())
-            .offset(max(0, offset))
-            .limit(max(1, min(limit, 1000)))
-        ).all()
+        columns = (
+            OrderRow.id,
+            OrderRow.course_id,
+            OrderRow.patient_ref,
+            PlanRow.code,
+            LocationRow.code,
+            OrderRow.status,
+            OrderRow.currency,
+            OrderRow.total_minor,
+            OrderRow.paid_minor,
+            OrderRow.refunded_minor,
+            OrderRow.created_at,
+        )
+        total, rows = _page(uow, counted, columns, [OrderRow.id.desc()], offset, limit)
     found = []
     for oid, course, patient, plan, place, st, cur, total_, paid, refunded, at in rows:
         money = OrderMoney(OrderStatus(st), total_, paid, refunded)

@@ -6,7 +6,7 @@ what was served and what was not, with the reason."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from rich.table import Table
 from rich.text import Text
@@ -38,18 +38,21 @@ from kitops.services.dashboard_dto import (
     CourseSummary,
 )
 from kitops.services.dto import Course, FulfilLine, FulfilReport, SessionCheck
-from tui.base import StockroomScreen
+from tui.lists import ListScreen
 from tui.modals import ConfirmDialog
 from tui.widgets import Field, cell, theme_colour
 
 ALL = "all"
 
 
-class CoursesScreen(StockroomScreen):
+class CoursesScreen(ListScreen):
     MODE = "courses"
     AUTO_FOCUS = "#courses"
+    TABLE = "courses"
+    NOUN = "courses"
+    WHAT = "a course"
+    LIST_TAB = "list"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "focus_filter", "Filter"),
         Binding("f", "fulfil", "Fulfil"),
         Binding("x", "cancel_course", "Cancel course"),
         Binding("o", "orders", "Orders"),
@@ -87,16 +90,10 @@ class CoursesScreen(StockroomScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.rows: list[CourseSummary] = []
-        self.total = 0
-        self.page_offset = 0
-        self.select_id: int | None = None
         self.forms_loaded = False
         self.batch_done = False
         self.batch_lines: list[FulfilLine] = []
-        self._debounce: Timer | None = None
         self._preview_timer: Timer | None = None
-        self._detail_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -162,8 +159,8 @@ class CoursesScreen(StockroomScreen):
         return widget
 
     def on_mount(self) -> None:
-        self.query_one("#courses").loading = True
-        self.query_one("#courses").focus()
+        self.table.loading = True
+        self.table.focus()
         self.query_one("#start", Input).value = (
             self.kitops.clock.day() + timedelta(days=1)
         ).isoformat()
@@ -231,71 +228,40 @@ class CoursesScreen(StockroomScreen):
         self.post_message(self.Loaded(dashboard.courses_page(self.stockroom.reading(), **query)))
 
     def on_courses_screen_loaded(self, message: Loaded) -> None:
-        self.rows = list(message.page.courses)
-        self.total = message.page.total
-        self.page_offset = message.page.offset
-        self.query_one("#courses").loading = False
-        table = self.query_one("#courses", DataTable)
-        row = table.cursor_row
-        table.clear()
-        muted = "dim"
-        for course in self.rows:
-            style = muted if course.status != "scheduled" else ""
-            kits = f"{course.kits_held}/{course.kits_needed}" if course.kits_needed else "clinic"
-            short = course.kits_needed and course.kits_held < course.kits_needed
-            table.add_row(
-                cell(course.id, style, "right"),
-                cell(course.patient_ref, style),
-                course.plan,
-                course.clinic,
-                course.start.isoformat(),
-                course.weekdays,
-                cell(course.status, style),
-                cell(kits, theme_colour(self.app, "warning", "yellow") if short else ""),
-            )
-        if self.select_id is not None:
-            ids = [c.id for c in self.rows]
-            if self.select_id in ids:
-                row = ids.index(self.select_id)
-            self.select_id = None
-        if self.rows:
-            table.move_cursor(row=min(max(row, 0), len(self.rows) - 1))
-        first = self.page_offset + 1 if self.rows else 0
-        self.query_one("#page-status", Label).update(
-            f"{first}–{self.page_offset + len(self.rows)} of {self.total:,} courses · "
-            "f: fulfil · ctrl+n: new · ctrl+b: batch"
+        page = message.page
+        self.take_page(page.courses, page.total, page.offset)
+
+    def row_cells(self, row: CourseSummary) -> tuple[Any, ...]:
+        style = "dim" if row.status != "scheduled" else ""
+        kits = f"{row.kits_held}/{row.kits_needed}" if row.kits_needed else "clinic"
+        short = row.kits_needed and row.kits_held < row.kits_needed
+        return (
+            cell(row.id, style, "right"),
+            cell(row.patient_ref, style),
+            row.plan,
+            row.clinic,
+            row.start.isoformat(),
+            row.weekdays,
+            cell(row.status, style),
+            cell(kits, theme_colour(self.app, "warning", "yellow") if short else ""),
         )
 
-    @on(Input.Changed, "#filter")
-    def filter_changed(self) -> None:
-        if self._debounce is not None:
-            self._debounce.stop()
-        self.page_offset = 0
-        self._debounce = self.set_timer(0.25, self.action_refresh_data)
+    def row_id(self, row: CourseSummary) -> int:
+        return row.id
+
+    def page_hint(self) -> str:
+        return " · f: fulfil · ctrl+n: new · ctrl+b: batch"
 
     @on(Select.Changed, "#status")
     def status_changed(self) -> None:
         if self.forms_loaded:
-            self.page_offset = 0
-            self.action_refresh_data()
-
-    def action_page(self, step: int) -> None:
-        target = self.page_offset + step * dashboard.PAGE_SIZE
-        if 0 <= target < self.total:
-            self.page_offset = target
-            self.action_refresh_data()
-
-    def action_focus_filter(self) -> None:
-        self.action_show_tab("list")
-        self.query_one("#filter", Input).focus()
+            self.reload_from_start()
 
     @on(DataTable.RowHighlighted, "#courses")
     def highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if self._detail_timer is not None:
-            self._detail_timer.stop()
         if 0 <= event.cursor_row < len(self.rows):
             course_id = self.rows[event.cursor_row].id
-            self._detail_timer = self.set_timer(0.15, lambda: self.load_detail(course_id))
+            self.detail_later(lambda: self.load_detail(course_id))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="detail")
     def load_detail(self, course_id: int) -> None:
@@ -357,13 +323,7 @@ class CoursesScreen(StockroomScreen):
     # --- fulfil and cancel -------------------------------------------------------------
 
     def selected(self) -> CourseSummary | None:
-        table = self.query_one("#courses", DataTable)
-        if self.query_one("#tabs", TabbedContent).active != "list":
-            self.action_show_tab("list")
-        if not self.rows or not 0 <= table.cursor_row < len(self.rows):
-            self.notify("Select a course first", severity="warning")
-            return None
-        return self.rows[table.cursor_row]
+        return cast("CourseSummary | None", super().selected())
 
     def action_fulfil(self) -> None:
         course = self.selected()

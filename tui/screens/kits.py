@@ -5,7 +5,7 @@ for confirmation."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from rich.table import Table
 from rich.text import Text
@@ -32,18 +32,21 @@ from kitops.errors import KitopsError, Refused
 from kitops.services import dashboard, kits, labels
 from kitops.services.dashboard_dto import AssemblyPreview, KitPage
 from kitops.services.dto import Assembly, Kit
-from tui.base import StockroomScreen
+from tui.lists import ListScreen
 from tui.modals import ConfirmDialog, FormDialog, FormField
 from tui.widgets import Field, cell, kit_style, theme_colour
 
 ALL = "all"
 
 
-class KitsScreen(StockroomScreen):
+class KitsScreen(ListScreen):
     MODE = "kits"
     AUTO_FOCUS = "#kits"
+    TABLE = "kits"
+    NOUN = "kits"
+    WHAT = "a kit"
+    LIST_TAB = "list"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "focus_filter", "Filter"),
         Binding("a", "show_tab('assemble')", "Assemble"),
         Binding("s", "ship", "Ship"),
         Binding("h", "hand_over", "Hand over"),
@@ -72,13 +75,9 @@ class KitsScreen(StockroomScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.rows: list[Kit] = []
-        self.total = 0
-        self.page_offset = 0
         self.forms_loaded = False
         self.confirming = False
-        self._debounce: Timer | None = None
-        self._detail_timer: Timer | None = None
+        self._preview_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -121,8 +120,8 @@ class KitsScreen(StockroomScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#kits").loading = True
-        self.query_one("#kits").focus()
+        self.table.loading = True
+        self.table.focus()
         self.watch(self.app, "theme", lambda _: self.show_page(), init=False)
 
     def fill_forms(self) -> None:
@@ -183,67 +182,34 @@ class KitsScreen(StockroomScreen):
         self.post_message(self.Loaded(dashboard.kits_page(self.stockroom.reading(), **query)))
 
     def on_kits_screen_loaded(self, message: Loaded) -> None:
-        self.rows = list(message.page.kits)
-        self.total = message.page.total
-        self.page_offset = message.page.offset
-        self.query_one("#kits").loading = False
-        self.show_page()
-
-    def show_page(self) -> None:
-        table = self.query_one("#kits", DataTable)
-        row = table.cursor_row
-        table.clear()
-        for kit in self.rows:
-            style = kit_style(self.app, kit.status, kit.recalled)
-            table.add_row(
-                cell(kit.serial, style),
-                kit.sku,
-                kit.location,
-                kit.expiry.isoformat(),
-                cell(kit.status.replace("_", " ") + (" RECALLED" if kit.recalled else ""), style),
-                f"{kit.course_id}/{kit.course_part}" if kit.course_id else "",
-                kit.patient_ref or "",
-                kit.tracking or "",
-            )
-        if self.rows:
-            table.move_cursor(row=min(max(row, 0), len(self.rows) - 1))
-        first = self.page_offset + 1 if self.rows else 0
-        self.query_one("#page-status", Label).update(
-            f"{first}–{self.page_offset + len(self.rows)} of {self.total:,} kits"
-        )
+        page = message.page
+        self.take_page(page.kits, page.total, page.offset)
         if not self.rows:
             self.query_one("#kit-detail", Static).update("")
 
-    @on(Input.Changed, "#filter")
-    def filter_changed(self) -> None:
-        if self._debounce is not None:
-            self._debounce.stop()
-        self.page_offset = 0
-        self._debounce = self.set_timer(0.25, self.action_refresh_data)
+    def row_cells(self, row: Kit) -> tuple[Any, ...]:
+        style = kit_style(self.app, row.status, row.recalled)
+        return (
+            cell(row.serial, style),
+            row.sku,
+            row.location,
+            row.expiry.isoformat(),
+            cell(row.status.replace("_", " ") + (" RECALLED" if row.recalled else ""), style),
+            f"{row.course_id}/{row.course_part}" if row.course_id else "",
+            row.patient_ref or "",
+            row.tracking or "",
+        )
 
     @on(Select.Changed, "#status")
     def status_changed(self) -> None:
         if self.forms_loaded:
-            self.page_offset = 0
-            self.action_refresh_data()
-
-    def action_page(self, step: int) -> None:
-        target = self.page_offset + step * dashboard.PAGE_SIZE
-        if 0 <= target < self.total:
-            self.page_offset = target
-            self.action_refresh_data()
-
-    def action_focus_filter(self) -> None:
-        self.action_show_tab("list")
-        self.query_one("#filter", Input).focus()
+            self.reload_from_start()
 
     @on(DataTable.RowHighlighted, "#kits")
     def highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if self._detail_timer is not None:
-            self._detail_timer.stop()
         if 0 <= event.cursor_row < len(self.rows):
             serial = self.rows[event.cursor_row].serial
-            self._detail_timer = self.set_timer(0.15, lambda: self.load_detail(serial))
+            self.detail_later(lambda: self.load_detail(serial))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="detail")
     def load_detail(self, serial: str) -> None:
@@ -273,13 +239,7 @@ class KitsScreen(StockroomScreen):
     # --- actions on the selected kit -------------------------------------------------
 
     def selected(self) -> Kit | None:
-        table = self.query_one("#kits", DataTable)
-        if self.query_one("#tabs", TabbedContent).active != "list":
-            self.action_show_tab("list")
-        if not self.rows or not 0 <= table.cursor_row < len(self.rows):
-            self.notify("Select a kit first", severity="warning")
-            return None
-        return self.rows[table.cursor_row]
+        return cast("Kit | None", super().selected())
 
     def action_ship(self) -> None:
         kit = self.selected()
@@ -386,9 +346,9 @@ class KitsScreen(StockroomScreen):
     @on(Select.Changed, "#recipe, #assemble-at")
     @on(Input.Changed, "#assemble-qty")
     def preview_later(self) -> None:
-        if self._debounce is not None:
-            self._debounce.stop()
-        self._debounce = self.set_timer(0.2, lambda: self.start_preview(confirm=False))
+        if self._preview_timer is not None:
+            self._preview_timer.stop()
+        self._preview_timer = self.set_timer(0.2, lambda: self.start_preview(confirm=False))
 
     def start_preview(self, *, confirm: bool) -> None:
         request = self.assembly_request()

@@ -11,7 +11,7 @@ cancelled."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from rich.console import Group
 from rich.table import Table
@@ -21,14 +21,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input, Label, Select, Static
 
 from kitops.errors import KitopsError
 from kitops.services import dashboard, orders
 from kitops.services.dashboard_dto import OrderPage, OrderSummary
 from kitops.services.payments_dto import Order
-from tui.base import Changed, StockroomScreen
+from tui.base import Changed
+from tui.lists import ListScreen
 from tui.modals import ConfirmDialog, FormDialog, FormField
 from tui.widgets import Field, cell, theme_colour
 
@@ -41,11 +41,14 @@ RESTOCK = {
 }
 
 
-class OrdersScreen(StockroomScreen):
+class OrdersScreen(ListScreen):
     MODE = "orders"
     AUTO_FOCUS = "#orders"
+    TABLE = "orders"
+    NOUN = "orders"
+    WHAT = "an order"
+    PAGE_KEYS = "n/b"  # p pays by card
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "focus_filter", "Filter"),
         Binding("c", "create", "New order"),
         Binding("p", "pay_card", "Card payment"),
         Binding("l", "checkout", "Checkout link"),
@@ -68,14 +71,8 @@ class OrdersScreen(StockroomScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.rows: list[OrderSummary] = []
-        self.total = 0
-        self.page_offset = 0
-        self.select_id: int | None = None
         self.course_hint: int | None = None
         self.detail: Order | None = None
-        self._debounce: Timer | None = None
-        self._detail_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -100,7 +97,7 @@ class OrdersScreen(StockroomScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#orders").loading = True
+        self.table.loading = True
         self.query_one("#pay-message").display = False
 
     def apply_options(self, **options: Any) -> None:
@@ -135,79 +132,46 @@ class OrdersScreen(StockroomScreen):
         self.post_message(self.Loaded(page, dashboard.payments_problem()))
 
     def on_orders_screen_loaded(self, message: Loaded) -> None:
-        self.rows = list(message.page.orders)
-        self.total = message.page.total
-        self.page_offset = message.page.offset
-        self.query_one("#orders").loading = False
         if message.problem:
             self.say(f"Payments unavailable: {message.problem}", "error")
-        table = self.query_one("#orders", DataTable)
-        row = table.cursor_row
-        table.clear()
-        warning = theme_colour(self.app, "warning", "yellow")
-        success = theme_colour(self.app, "success", "green")
-        for order in self.rows:
-            style = {
-                "paid": success,
-                "failed": warning,
-                "pending": warning,
-                "cancelled": "dim",
-                "refunded": "dim",
-            }.get(order.status, "")
-            table.add_row(
-                cell(order.id, justify="right"),
-                cell(order.course_id, justify="right"),
-                order.patient_ref,
-                order.clinic,
-                cell(order.status.replace("_", " "), style),
-                cell(order.total, justify="right"),
-                cell(order.paid, justify="right"),
-                cell(order.outstanding, justify="right"),
-            )
-        if self.select_id is not None:
-            ids = [o.id for o in self.rows]
-            if self.select_id in ids:
-                row = ids.index(self.select_id)
-            self.select_id = None
+        page = message.page
+        self.take_page(page.orders, page.total, page.offset)
         if self.rows:
-            table.move_cursor(row=min(max(row, 0), len(self.rows) - 1))
-            self.load_detail_later(self.rows[table.cursor_row].id, now=True)
+            self.load_detail_later(self.rows[self.table.cursor_row].id, now=True)
         else:
             self.detail = None
             self.query_one("#order-detail", Static).update(
                 Text("no order here yet · c: new order for a course", style="dim")
             )
-        first = self.page_offset + 1 if self.rows else 0
-        pages = " · n/b: next/previous page" if self.total > len(self.rows) else ""
-        self.query_one("#page-status", Label).update(
-            f"{first}–{self.page_offset + len(self.rows)} of {self.total:,} orders · "
-            f"c: new order{pages}"
+
+    def row_cells(self, row: OrderSummary) -> tuple[Any, ...]:
+        style = {
+            "paid": theme_colour(self.app, "success", "green"),
+            "failed": theme_colour(self.app, "warning", "yellow"),
+            "pending": theme_colour(self.app, "warning", "yellow"),
+            "cancelled": "dim",
+            "refunded": "dim",
+        }.get(row.status, "")
+        return (
+            cell(row.id, justify="right"),
+            cell(row.course_id, justify="right"),
+            row.patient_ref,
+            row.clinic,
+            cell(row.status.replace("_", " "), style),
+            cell(row.total, justify="right"),
+            cell(row.paid, justify="right"),
+            cell(row.outstanding, justify="right"),
         )
 
-    @on(Input.Changed, "#filter")
-    def filter_changed(self) -> None:
-        if self._debounce is not None:
-            self._debounce.stop()
-        self.page_offset = 0
-        self._debounce = self.set_timer(0.25, self.action_refresh_data)
+    def row_id(self, row: OrderSummary) -> int:
+        return row.id
 
-    @on(Input.Submitted, "#filter")
-    def filter_done(self) -> None:
-        self.query_one("#orders", DataTable).focus()
+    def page_hint(self) -> str:
+        return " · c: new order"
 
     @on(Select.Changed, "#order-status")
     def status_changed(self) -> None:
-        self.page_offset = 0
-        self.action_refresh_data()
-
-    def action_focus_filter(self) -> None:
-        self.query_one("#filter", Input).focus()
-
-    def action_page(self, step: int) -> None:
-        target = self.page_offset + step * dashboard.PAGE_SIZE
-        if 0 <= target < self.total:
-            self.page_offset = target
-            self.action_refresh_data()
+        self.reload_from_start()
 
     @on(DataTable.RowHighlighted, "#orders")
     def highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -215,12 +179,7 @@ class OrdersScreen(StockroomScreen):
             self.load_detail_later(self.rows[event.cursor_row].id)
 
     def load_detail_later(self, order_id: int, *, now: bool = False) -> None:
-        if self._detail_timer is not None:
-            self._detail_timer.stop()
-        if now:
-            self.load_detail(order_id)
-        else:
-            self._detail_timer = self.set_timer(0.15, lambda: self.load_detail(order_id))
+        self.detail_later(lambda: self.load_detail(order_id), now=now)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="detail")
     def load_detail(self, order_id: int) -> None:
@@ -233,11 +192,7 @@ class OrdersScreen(StockroomScreen):
     # --- actions -----------------------------------------------------------------------
 
     def selected(self) -> OrderSummary | None:
-        table = self.query_one("#orders", DataTable)
-        if not self.rows or not 0 <= table.cursor_row < len(self.rows):
-            self.notify("Select an order first", severity="warning")
-            return None
-        return self.rows[table.cursor_row]
+        return cast("OrderSummary | None", super().selected())
 
     def action_create(self) -> None:
         course = self.course_hint

@@ -4,20 +4,19 @@ move, count, write off, release, quarantine, recall and trace."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input, Label, Select
 
 from kitops.services import dashboard, operations
 from kitops.services.dashboard_dto import StockPage
 from kitops.services.dto import StockLine
-from tui.base import StockroomScreen
+from tui.lists import ListScreen
 from tui.modals import ConfirmDialog, FormDialog, FormField
 from tui.widgets import Field, cell, lot_style
 
@@ -41,11 +40,11 @@ SHOW_LABELS = {
 }
 
 
-class StockScreen(StockroomScreen):
+class StockScreen(ListScreen):
     MODE = "stock"
     AUTO_FOCUS = "#stock"
+    TABLE = "stock"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "focus_filter", "Filter"),
         Binding("t", "trace", "Trace"),
         Binding("m", "move", "Move"),
         Binding("c", "count", "Count"),
@@ -54,8 +53,8 @@ class StockScreen(StockroomScreen):
         Binding("q", "quarantine", "Quarantine"),
         Binding("x", "recall", "Recall"),
         Binding("o", "cycle_sort", "Sort", show=False),
-        Binding("n,ctrl+pagedown", "page(1)", "Next page", show=False),
-        Binding("p,ctrl+pageup", "page(-1)", "Prev page", show=False),
+        Binding("n", "page(1)", "Next page", show=False),
+        Binding("p", "page(-1)", "Prev page", show=False),
     ]
 
     class Loaded(Message):
@@ -67,10 +66,6 @@ class StockScreen(StockroomScreen):
         super().__init__()
         self.sort = "expiry"
         self.descending = False
-        self.page_offset = 0
-        self.rows: list[StockLine] = []
-        self.total = 0
-        self._debounce: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -92,8 +87,8 @@ class StockScreen(StockroomScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#stock").loading = True
-        self.query_one("#stock", DataTable).focus()
+        self.table.loading = True
+        self.table.focus()
         self.watch(self.app, "theme", lambda _: self.show_page(), init=False)
 
     # --- loading ---------------------------------------------------------------------
@@ -123,86 +118,46 @@ class StockScreen(StockroomScreen):
         self.post_message(self.Loaded(page))
 
     def on_stock_screen_loaded(self, message: Loaded) -> None:
-        self.rows = list(message.page.lines)
-        self.total = message.page.total
-        self.page_offset = message.page.offset
-        self.query_one("#stock").loading = False
-        self.show_page()
+        page = message.page
+        self.take_page(page.lines, page.total, page.offset)
 
-    def show_page(self) -> None:
-        table = self.query_one("#stock", DataTable)
-        row = table.cursor_row
-        table.clear()
-        for line in self.rows:
-            style = lot_style(self.app, line.status, line.days_to_expiry)
-            table.add_row(
-                line.clinic or "",
-                line.location,
-                line.sku,
-                cell(line.lot, style),
-                line.expiry.isoformat() if line.expiry else "",
-                cell(line.days_to_expiry, style, "right"),
-                cell(line.status, style),
-                cell(line.quantity, justify="right"),
-            )
-        if self.rows:
-            table.move_cursor(row=min(row, len(self.rows) - 1))
-        first = self.page_offset + 1 if self.rows else 0
-        arrow = "↓" if self.descending else "↑"
-        pages = " · n/p: next/previous page" if self.total > len(self.rows) else ""
-        self.query_one("#page-status", Label).update(
-            f"{first}–{self.page_offset + len(self.rows)} of {self.total:,} lines · "
-            f"sorted by {self.sort} {arrow}{pages}"
+    def row_cells(self, row: StockLine) -> tuple[Any, ...]:
+        style = lot_style(self.app, row.status, row.days_to_expiry)
+        return (
+            row.clinic or "",
+            row.location,
+            row.sku,
+            cell(row.lot, style),
+            row.expiry.isoformat() if row.expiry else "",
+            cell(row.days_to_expiry, style, "right"),
+            cell(row.status, style),
+            cell(row.quantity, justify="right"),
         )
 
-    @on(Input.Changed, "#filter")
-    def filter_changed(self) -> None:
-        if self._debounce is not None:
-            self._debounce.stop()
-        self.page_offset = 0
-        self._debounce = self.set_timer(0.25, self.action_refresh_data)
-
-    @on(Input.Submitted, "#filter")
-    def filter_done(self) -> None:
-        self.query_one("#stock", DataTable).focus()
+    def page_hint(self) -> str:
+        return f" · sorted by {self.sort} {'↓' if self.descending else '↑'}"
 
     @on(Select.Changed, "#show")
     def show_changed(self) -> None:
-        self.page_offset = 0
-        self.action_refresh_data()
+        self.reload_from_start()
 
     @on(DataTable.HeaderSelected)
     def header_selected(self, event: DataTable.HeaderSelected) -> None:
         sort = next(s for key, _, s in COLUMNS if key == event.column_key.value)
         self.descending = not self.descending if sort == self.sort else False
         self.sort = sort
-        self.page_offset = 0
-        self.action_refresh_data()
+        self.reload_from_start()
 
     def action_cycle_sort(self) -> None:
         order = list(dashboard.STOCK_SORTS)
         self.sort = order[(order.index(self.sort) + 1) % len(order)]
         self.descending = False
-        self.page_offset = 0
-        self.action_refresh_data()
-
-    def action_page(self, step: int) -> None:
-        target = self.page_offset + step * dashboard.PAGE_SIZE
-        if 0 <= target < self.total:
-            self.page_offset = target
-            self.action_refresh_data()
-
-    def action_focus_filter(self) -> None:
-        self.query_one("#filter", Input).focus()
+        self.reload_from_start()
 
     # --- actions on the selected line ------------------------------------------------
 
     def selected(self) -> StockLine | None:
-        table = self.query_one("#stock", DataTable)
-        if not self.rows or table.cursor_row < 0 or table.cursor_row >= len(self.rows):
-            self.notify("Select a line first", severity="warning")
-            return None
-        return self.rows[table.cursor_row]
+        return cast("StockLine | None", super().selected())
 
     def _places(self, *, besides: str | None = None) -> list[str]:
         choices = self.kitops.choices

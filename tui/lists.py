@@ -1,0 +1,151 @@
+"""What the list screens (stock, kits, courses, orders) share: one DataTable that shows a
+page of rows at a time, filtered and sorted in the query, so 100,000 rows cost one page.
+
+The filter field (``#filter``) reloads a quarter of a second after the last key; Enter
+in it goes to the table. ``n``/``p`` (or the screen's own keys) and ctrl+page down/up
+page through; the page line (``#page-status``) says where the page is. Across reloads
+the cursor stays on its row, or moves to the record another screen asked for
+(``select_id``). The screen's actions take the highlighted row (``selected``), and a
+detail pane follows the cursor a moment after it stops (``detail_later``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
+
+from textual import on
+from textual.binding import Binding, BindingType
+from textual.timer import Timer
+from textual.widgets import DataTable, Input, Label, TabbedContent
+
+from kitops.services.dashboard import PAGE_SIZE
+from tui.base import StockroomScreen
+
+FILTER_DELAY = 0.25  # seconds after the last key in the filter
+DETAIL_DELAY = 0.15  # seconds after the cursor stops
+
+
+class ListScreen(StockroomScreen):
+    TABLE: ClassVar[str] = ""  # the DataTable's id
+    NOUN: ClassVar[str] = "lines"  # what the page line counts
+    WHAT: ClassVar[str] = "a line"  # what an action needs selected
+    PAGE_KEYS: ClassVar[str] = "n/p"
+    LIST_TAB: ClassVar[str | None] = None  # the tab holding the table, on tabbed screens
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "focus_filter", "Filter"),
+        Binding("ctrl+pagedown", "page(1)", "Next page", show=False),
+        Binding("ctrl+pageup", "page(-1)", "Prev page", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[Any] = []
+        self.total = 0
+        self.page_offset = 0
+        self.select_id: int | None = None
+        self._debounce: Timer | None = None
+        self._detail_timer: Timer | None = None
+
+    @property
+    def table(self) -> DataTable[Any]:
+        return self.query_one(f"#{self.TABLE}", DataTable)
+
+    # --- what each screen says about its rows ----------------------------------------
+
+    def row_cells(self, row: Any) -> Sequence[Any]:
+        """The table's cells for one row."""
+        raise NotImplementedError
+
+    def row_id(self, row: Any) -> int | None:
+        """The number ``select_id`` is matched against (None: rows are not selected so)."""
+        return None
+
+    def page_hint(self) -> str:
+        """Added to the page line: the sort, the screen's main keys."""
+        return ""
+
+    # --- the page ----------------------------------------------------------------------
+
+    def take_page(self, rows: Sequence[Any], total: int, offset: int) -> None:
+        """A page arrived from the database: keep it and show it."""
+        self.rows = list(rows)
+        self.total = total
+        self.page_offset = offset
+        self.table.loading = False
+        self.show_page()
+
+    def show_page(self) -> None:
+        """Draw the kept page (again after a theme change: the colours follow the theme)."""
+        table = self.table
+        row = table.cursor_row
+        table.clear()
+        for item in self.rows:
+            table.add_row(*self.row_cells(item))
+        if self.select_id is not None:
+            ids = [self.row_id(item) for item in self.rows]
+            if self.select_id in ids:
+                row = ids.index(self.select_id)
+            self.select_id = None
+        if self.rows:
+            table.move_cursor(row=min(max(row, 0), len(self.rows) - 1))
+        first = self.page_offset + 1 if self.rows else 0
+        pages = f" · {self.PAGE_KEYS}: next/previous page" if self.total > len(self.rows) else ""
+        self.query_one("#page-status", Label).update(
+            f"{first}–{self.page_offset + len(self.rows)} of {self.total:,} {self.NOUN}"
+            f"{self.page_hint()}{pages}"
+        )
+
+    def action_page(self, step: int) -> None:
+        target = self.page_offset + step * PAGE_SIZE
+        if 0 <= target < self.total:
+            self.page_offset = target
+            self.action_refresh_data()
+
+    def reload_from_start(self) -> None:
+        """A filter or a choice changed: back to the first page."""
+        self.page_offset = 0
+        self.action_refresh_data()
+
+    # --- the filter --------------------------------------------------------------------
+
+    @on(Input.Changed, "#filter")
+    def filter_changed(self) -> None:
+        if self._debounce is not None:
+            self._debounce.stop()
+        self.page_offset = 0
+        self._debounce = self.set_timer(FILTER_DELAY, self.action_refresh_data)
+
+    @on(Input.Submitted, "#filter")
+    def filter_done(self) -> None:
+        self.table.focus()
+
+    def action_focus_filter(self) -> None:
+        self.show_list()
+        self.query_one("#filter", Input).focus()
+
+    def show_list(self) -> None:
+        """On a tabbed screen, bring the list's tab forward."""
+        if self.LIST_TAB is not None:
+            tabs = self.query_one(TabbedContent)
+            if tabs.active != self.LIST_TAB:
+                tabs.active = self.LIST_TAB
+
+    # --- the selected row --------------------------------------------------------------
+
+    def selected(self) -> Any | None:
+        """The highlighted row, or None (and a word to the user) when there is none."""
+        self.show_list()
+        table = self.table
+        if not self.rows or not 0 <= table.cursor_row < len(self.rows):
+            self.notify(f"Select {self.WHAT} first", severity="warning")
+            return None
+        return self.rows[table.cursor_row]
+
+    def detail_later(self, load: Callable[[], object], *, now: bool = False) -> None:
+        """Load the highlighted row's detail once the cursor has stopped moving."""
+        if self._detail_timer is not None:
+            self._detail_timer.stop()
+        if now:
+            load()
+        else:
+            self._detail_timer = self.set_timer(DETAIL_DELAY, load)
