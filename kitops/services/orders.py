@@ -39,7 +39,9 @@ from kitops.payments.gateway import (
     CheckoutState,
     Gateway,
     PaymentDeclined,
+    PaymentsNotConfigured,
     PaymentState,
+    StripeConfig,
 )
 from kitops.services import payments_dto as pdto
 from kitops.services.courses import get_clinic, get_course
@@ -451,7 +453,11 @@ def pay_order(
 
 @retrying
 def _begin_refund(
-    uow: UnitOfWork, order_id: int | str, amount: int | None, restock: RestockMode
+    uow: UnitOfWork,
+    order_id: int | str,
+    amount: int | None,
+    restock: RestockMode,
+    configured: bool,
 ) -> tuple[int, str, str, int, dict[str, str], int]:
     with uow:
         order = get_order(uow, order_id, lock=True)
@@ -473,12 +479,14 @@ def _begin_refund(
                               "confirmed by Stripe yet; run the command again without a "
                               "different amount to send it")  # fmt: skip
             chosen = unsent
+            _check_configured(configured)
         else:
             live = [r for r in refunds if not r.applied and r.status not in ("failed", "canceled")]
             in_flight = sum(r.amount_minor for r in live)
             value = rules.check_refund_request(money_of(order), amount, in_flight)
             if paid_with is None:
                 raise Refused(f"order {order.id} has no payment at Stripe to refund")
+            _check_configured(configured)
             number = (refunds[-1].refund_no if refunds else 0) + 1
             chosen = OrderRefundRow(
                 order_id=order.id, refund_no=number, amount_minor=value,
@@ -498,14 +506,24 @@ def _begin_refund(
     return result
 
 
+def _check_configured(configured: bool) -> None:
+    """Without a gateway, say what is missing (the key, its form) before anything is
+    written: Stripe's settings are read again to name it."""
+    if not configured:
+        StripeConfig.from_env()
+        raise PaymentsNotConfigured("payments are not configured (KITOPS_STRIPE_API_KEY)")
+
+
 def refund_order(
-    uow: UnitOfWork, gateway: Gateway, order_id: int | str, *, amount: str | None = None,
+    uow: UnitOfWork, gateway: Gateway | None, order_id: int | str, *, amount: str | None = None,
     restock: str | None = None,
 ) -> pdto.Order:  # fmt: skip
     """Refund (part of) a paid order at Stripe. The order's amounts and its kits change
     when Stripe confirms the refund (its event): ``restock=sealed`` puts the course's
     kits back in stock, ``write-off`` writes the opened ones off, and either cancels the
-    course. More than was paid (less refunds) is refused here, before Stripe is asked."""
+    course. More than was paid (less refunds) is refused here, before Stripe is asked.
+    ``gateway`` None (payments not configured): the order is checked first, so an order
+    with nothing to refund says so; one that could be refunded names what is missing."""
     mode = rules.parse_restock(restock)
     with uow:
         uow.require("order.refund")
@@ -513,7 +531,10 @@ def refund_order(
     minor = Money.parse(amount, currency, "amount").amount_minor if amount else None
     if minor is not None and minor <= 0:
         raise InvalidInput("amount", amount, "must be more than zero")
-    row_id, intent_id, key, value, metadata, the_order = _begin_refund(uow, order_id, minor, mode)
+    row_id, intent_id, key, value, metadata, the_order = _begin_refund(
+        uow, order_id, minor, mode, configured=gateway is not None
+    )
+    assert gateway is not None
     state = gateway.create_refund(intent_id=intent_id, amount=value, metadata=metadata,
                                   idempotency_key=key)  # fmt: skip
     _record_refund(uow, row_id, state.refund_id, state.status)

@@ -46,6 +46,8 @@ def test_payment_commands_without_a_stripe_key_say_so_in_one_line(demo, monkeypa
     result = demo("order", "pay", "1", "--payment-method", "pm_card_visa")
 
     assert_bad_input(result, "KITOPS_STRIPE_API_KEY is not set")
+    # an order with nothing to refund says so first, whatever the settings
+    assert_refused(demo("order", "refund", "1"), "only a paid order")
     monkeypatch.setenv("KITOPS_STRIPE_API_KEY", "pk_live_publishable_not_secret")
     shown = demo("order", "pay", "1")
     assert_bad_input(shown, "KITOPS_STRIPE_API_KEY does not hold a Stripe secret key")

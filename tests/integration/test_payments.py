@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 
 from kitops.data.schema import AuditRow, OrderRefundRow, StripeEventRow
 from kitops.errors import InvalidInput, Refused
-from kitops.payments.gateway import PaymentDeclined
+from kitops.payments.gateway import PaymentDeclined, PaymentsNotConfigured
 from kitops.services import courses, fulfilment, kits, orders, payments
 
 pytest_plugins = ["payments_support"]
@@ -327,13 +327,18 @@ def test_a_partial_refund_without_restock_keeps_the_kits(loaded, uow, gateway, l
 
 
 def test_a_refund_larger_than_the_charge_is_refused_and_nothing_is_written(
-    loaded, uow, gateway, localstripe
+    loaded, uow, gateway, localstripe, monkeypatch
 ):
     paid = _paid_order(uow, gateway)
     before = writes(loaded)
 
     with pytest.raises(Refused, match="more than the 31500"):
         orders.refund_order(uow(), gateway, paid.id, amount="315.01")
+    assert writes(loaded) == before
+    with monkeypatch.context() as env:  # a refundable order, and no key: named, no row
+        env.delenv("KITOPS_STRIPE_API_KEY")
+        with pytest.raises(PaymentsNotConfigured, match="KITOPS_STRIPE_API_KEY is not set"):
+            orders.refund_order(uow(), None, paid.id, amount="10.00")
     assert writes(loaded) == before
     refunds = stripe_call(localstripe, "GET", f"/v1/refunds?payment_intent={_intent(paid)}")
     assert refunds["data"] == []

@@ -335,6 +335,7 @@ class OrdersScreen(ListScreen):
                         order.id,
                         amount=amount,
                         restock=None if restock == "none" else restock,
+                        gateway_required=False,  # the order is checked before the key
                     )
 
             self.app.push_screen(ConfirmDialog("Refund", text, "Refund"), go)
