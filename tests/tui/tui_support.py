@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from textual.pilot import Pilot
+from textual.widgets import DataTable
 from textual.worker import WorkerFailed
 
 from kitops.data.engine import open_database
@@ -58,12 +59,27 @@ async def log_in(pilot: Pilot[Any], name: str, pin: str) -> None:
 
 async def settle(pilot: Pilot[Any], delay: float = 0.05) -> None:
     """Let debounce timers fire and every worker finish, twice over (a worker's result
-    can start another)."""
+    can start another); then let every table on screen size its columns, which Textual
+    does when the app is idle (on a loaded machine a screenshot could come first)."""
     for _ in range(3):
         await pilot.pause(delay)
         with suppress(WorkerFailed):  # a refusal: the app shows it, the test checks that
             await pilot.app.workers.wait_for_complete()
         await pilot.pause()
+    for _ in range(200):
+        if _tables_sized(pilot):
+            break
+        await pilot.pause(0.01)
+    await pilot.pause()  # and let the new sizes reach the screen
+
+
+def _tables_sized(pilot: Pilot[Any]) -> bool:
+    """No table on screen has rows or cells whose column widths are still to be worked
+    out (``DataTable`` keeps that work for its next idle moment)."""
+    return not any(
+        getattr(table, "_require_update_dimensions", False) or getattr(table, "_updated_cells", ())
+        for table in pilot.app.screen.query(DataTable)
+    )
 
 
 async def settle_until(pilot: Pilot[Any], ready: Callable[[], bool], timeout: float = 10.0) -> None:
