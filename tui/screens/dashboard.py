@@ -277,7 +277,7 @@ class DashboardScreen(StockroomScreen):
     def on_mount(self) -> None:
         # the spinner only when loading is slow: it would cost the first load CPU time
         self.set_timer(SPINNER_AFTER, self.show_spinner)
-        self.set_interval(REFRESH_SECONDS, self.action_refresh_data)
+        self.set_interval(REFRESH_SECONDS, self.refresh_on_interval)
         self.watch(self.app, "theme", lambda _: self.show_board(), init=False)
 
     def show_spinner(self) -> None:
@@ -289,6 +289,17 @@ class DashboardScreen(StockroomScreen):
 
     def refresh_data(self) -> None:
         self.load(self.kitops.clinic, self.kitops.clock.today)
+
+    def refresh_on_interval(self) -> None:
+        """The board's own refresh, skipped while the last load still runs: a database
+        slower than the interval would otherwise cancel every load with the next one
+        (a cancelled load's result is dropped), and the board would never change."""
+        loading = any(
+            worker.node is self and worker.group == "load" and not worker.is_finished
+            for worker in self.workers
+        )
+        if not loading:
+            self.action_refresh_data()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="load")
     def load(self, clinic: str | None, today: Any) -> None:
