@@ -20,15 +20,17 @@ from tui.lists import ListScreen
 from tui.modals import ConfirmDialog, FormDialog, FormField
 from tui.widgets import Field, cell, lot_style
 
+# Quantity right after the lot: at 80 columns the table is two characters too wide, and
+# what gets cut then is the end of "quarantine", never a quantity.
 COLUMNS = [
     ("clinic", "Clinic", "location"),
     ("location", "Location", "location"),
     ("sku", "SKU", "sku"),
     ("lot", "Lot", "lot"),
+    ("qty", "Qty", "quantity"),
     ("expiry", "Expiry", "expiry"),
     ("days", "Days", "expiry"),
     ("status", "Status", "status"),
-    ("qty", "Qty", "quantity"),
 ]
 SHOW_LABELS = {
     "all": "All stock",
@@ -128,10 +130,10 @@ class StockScreen(ListScreen):
             row.location,
             row.sku,
             cell(row.lot, style),
+            cell(row.quantity, justify="right"),
             row.expiry.isoformat() if row.expiry else "",
             cell(row.days_to_expiry, style, "right"),
             cell(row.status, style),
-            cell(row.quantity, justify="right"),
         )
 
     def page_hint(self) -> str:
