@@ -10,7 +10,7 @@ from typing import Any
 
 from textual.pilot import Pilot
 from textual.widgets import DataTable
-from textual.worker import WorkerFailed
+from textual.worker import WorkerCancelled, WorkerFailed
 
 from kitops.data.engine import open_database
 from kitops.services.unit_of_work import UnitOfWork
@@ -63,7 +63,9 @@ async def settle(pilot: Pilot[Any], delay: float = 0.05) -> None:
     does when the app is idle (on a loaded machine a screenshot could come first)."""
     for _ in range(3):
         await pilot.pause(delay)
-        with suppress(WorkerFailed):  # a refusal: the app shows it, the test checks that
+        # a refusal (the app shows it, the test checks that), or a load a newer one
+        # replaced while we waited
+        with suppress(WorkerFailed, WorkerCancelled):
             await pilot.app.workers.wait_for_complete()
         await pilot.pause()
     for _ in range(200):

@@ -106,7 +106,9 @@ class CoursesScreen(ListScreen):
                 table: DataTable[Any] = DataTable(
                     id="courses", cursor_type="row", zebra_stripes=True, classes="loadable"
                 )
-                for label in ("No", "Patient", "Plan", "Clinic", "Start", "Days", "Status", "Kits"):
+                # kits held right after the plan: at 80 columns only the end of
+                # "scheduled" is cut, never the kits a course still lacks
+                for label in ("No", "Patient", "Plan", "Kits", "Clinic", "Start", "Days", "Status"):
                     table.add_column(label)
                 yield table
                 with VerticalScroll(classes="detail"):
@@ -233,17 +235,17 @@ class CoursesScreen(ListScreen):
 
     def row_cells(self, row: CourseSummary) -> tuple[Any, ...]:
         style = "dim" if row.status != "scheduled" else ""
-        kits = f"{row.kits_held}/{row.kits_needed}" if row.kits_needed else "clinic"
+        kits = f"{row.kits_held}/{row.kits_needed}" if row.kits_needed else "–"  # in clinic
         short = row.kits_needed and row.kits_held < row.kits_needed
         return (
             cell(row.id, style, "right"),
             cell(row.patient_ref, style),
             row.plan,
+            cell(kits, theme_colour(self.app, "warning", "yellow") if short else ""),
             row.clinic,
             row.start.isoformat(),
             row.weekdays,
             cell(row.status, style),
-            cell(kits, theme_colour(self.app, "warning", "yellow") if short else ""),
         )
 
     def row_id(self, row: CourseSummary) -> int:
