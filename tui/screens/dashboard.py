@@ -286,6 +286,7 @@ class DashboardScreen(StockroomScreen):
 
     def on_resize(self) -> None:
         self.set_class(self.size.width < 140, "narrow")
+        self.set_class(self.size.width < 100, "tight")
 
     def refresh_data(self) -> None:
         self.load(self.kitops.clinic, self.kitops.clock.today)
