@@ -6,7 +6,10 @@ names come from the naming convention so Alembic can alter SQLite in batch mode.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -64,8 +67,28 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# How far the clock that stamps rows is set off the real one: the demo loader records its
+# history as of the day it is given (``stamped_as_of``); everything else runs on real time.
+_CLOCK_OFFSET: ContextVar[timedelta] = ContextVar("kitops_clock_offset", default=timedelta(0))
+
+
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    return datetime.now(UTC) + _CLOCK_OFFSET.get()
+
+
+@contextmanager
+def stamped_as_of(day: date, hour: int = 8) -> Iterator[None]:
+    """Rows written inside this block carry times on ``day`` (from ``hour``:00 UTC, the
+    clock running on from there) instead of now; on today itself the real clock is kept."""
+    now = datetime.now(UTC)
+    offset = timedelta(0)
+    if day != now.date():
+        offset = datetime.combine(day, time(hour), UTC) - now
+    token = _CLOCK_OFFSET.set(offset)
+    try:
+        yield
+    finally:
+        _CLOCK_OFFSET.reset(token)
 
 
 class Base(DeclarativeBase):

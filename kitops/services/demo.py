@@ -24,6 +24,7 @@ from kitops.data.schema import (
     SupplierItemRow,
     SupplierRow,
     UserRow,
+    stamped_as_of,
 )
 from kitops.domain.ledger import LotStatus, Move, MoveReason
 from kitops.errors import Refused
@@ -185,7 +186,7 @@ def load(uow: UnitOfWork, as_of: date | None = None) -> dto.DemoSummary:
     """Load the demo data into an empty database, in one transaction."""
     as_of = as_of or date.today()
     rng = random.Random(SEED)
-    with uow:
+    with stamped_as_of(as_of), uow:
         uow.require("demo.load")
         if not _is_empty(uow):
             raise Refused(
