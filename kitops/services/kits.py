@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from kitops import faults
 from kitops.data.repositories import PostedMove
 from kitops.data.schema import (
     CourseRow,
@@ -206,6 +207,7 @@ def assemble(
             kits=tuple(kit_dto(uow, row, places) for row in made),
             min_expiry=fresh_until,
         )
+        faults.point("kit.assemble:after_moves")
         uow.commit()
     return result
 

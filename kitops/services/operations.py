@@ -14,6 +14,7 @@ from datetime import date
 
 from sqlalchemy import select
 
+from kitops import faults
 from kitops.data.repositories import PostedMove
 from kitops.data.schema import KitRow, LocationRow, LotRow, ProductRow
 from kitops.domain.catalog import (
@@ -485,6 +486,7 @@ def count(
             units_added=sum(d.delta for d in differences if d.delta > 0),
             units_removed=-sum(d.delta for d in differences if d.delta < 0),
         )
+        faults.point("stock.count:after_moves")
         uow.commit()
     return report
 

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Literal
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from kitops import faults
 from kitops.data.schema import (
     CourseRow,
     KitRow,
@@ -383,6 +384,7 @@ def apply_payment(
             row.outcome = f"{outcome}: {detail}"[:200]
         result = pdto.EventOutcome(event_id, event.type if event else kind, order.id, outcome,
                                    detail)  # fmt: skip
+        faults.point("payments.event:after_effects")
         uow.commit()
     return result
 

@@ -26,6 +26,7 @@ from typing import Any
 
 from sqlalchemy import Table, bindparam, delete, func, insert, select, text, update
 
+from kitops import faults
 from kitops.data.engine import Database
 from kitops.data.schema import (
     JobLockRow,
@@ -402,6 +403,7 @@ def _compute(
                        after={"policies": len(policies), "created": len(created),
                               "changed": len(changed) - len(emptied),
                               "cancelled": len(emptied)})  # fmt: skip
+            faults.point("reorder.run:after_orders")
             uow.commit()
 
         def name(pair: tuple[int, int]) -> str:

@@ -19,6 +19,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kitops import faults
 from kitops.data.engine import Database
 from kitops.data.repositories import Audit, Ledger, Locations, Lots, Products, Settings, Suppliers
 from kitops.data.schema import UserRow
@@ -310,10 +311,12 @@ class UnitOfWork:
         if self._depth > 1:
             self.session.flush()  # the outermost block commits
             return
+        faults.point("uow:before_commit")
         try:
             self.session.commit()
         except sa_exc.SQLAlchemyError as error:
             raise translate(error) from error
+        faults.point("uow:after_commit")
 
     def record(
         self,

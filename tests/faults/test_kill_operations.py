@@ -1,11 +1,12 @@
 """SIGKILL in the middle of long operations: each one happened entirely or not at all.
 
-For every operation: a reference run to completion gives the state *after* (and how long
-a run takes); the database goes back to the state *before*; then the operation is started
-again and again and killed (SIGKILL, seeded random points spread over its run time). After
-every kill `kitops db check` passes and the database is exactly *before* or *after*, never
-in between; finally one more run completes it and the state is exactly *after*: the
-operation happened once, whatever the kills left behind.
+For every operation: the child process kills itself at a named point inside the
+transaction (``KITOPS_FAULT``, kitops/faults.py: its changes written, COMMIT not sent), so
+the kill always interrupts; afterwards `kitops db check` passes and the database is exactly
+as *before*. A run to completion then gives *after*. As a smoke test a few more runs are
+killed from outside at seeded random times, which may land before or after the commit:
+each leaves exactly *before* or *after*, never anything in between; one more run completes
+it and the state is exactly *after*: the operation happened once, whatever was killed.
 """
 
 from __future__ import annotations
@@ -22,13 +23,13 @@ from fault_support import (
 )
 
 AS_OF = "2026-11-22"
-KILLS = 5
+KILLS = 2  # timed smoke kills per operation; the named point always interrupts
 
 
 @pytest.fixture
 def scratch(db_url, backend, request):
+    """The demo data as of ``AS_OF`` (cloned: ``DEMO_FIXTURES`` in tests/conftest.py)."""
     pg_admin = request.getfixturevalue("pg_admin") if backend == "postgresql" else None
-    ok(db_url, "demo", "--as-of", AS_OF)
     return Scratch(db_url, backend, pg_admin)
 
 
@@ -42,7 +43,8 @@ def test_killed_kit_assembly_of_200_kits_is_all_or_nothing(scratch, tmp_path):
     scratch.save_baseline()
     argv = kitops_argv(url, "kit", "assemble", "KIT-HOME-6W", "--qty", "200",
                        "--location", "LON-STORE")  # fmt: skip
-    report = all_or_nothing_under_kills(scratch, argv, seed=801, kills=KILLS, idempotent=False)
+    report = all_or_nothing_under_kills(scratch, argv, point="kit.assemble:after_moves",
+                                         seed=801, kills=KILLS, idempotent=False)  # fmt: skip
     assert report.interrupted + report.completed == KILLS
 
 
@@ -59,7 +61,8 @@ def test_killed_5000_line_count_is_all_or_nothing(scratch, tmp_path):
     scratch.save_baseline()
     argv = kitops_argv(url, "count", "--location", "ESX-STORE",
                        write_lines(tmp_path / "count.csv", sheet))  # fmt: skip
-    report = all_or_nothing_under_kills(scratch, argv, seed=803, kills=KILLS, idempotent=True)
+    report = all_or_nothing_under_kills(scratch, argv, point="stock.count:after_moves",
+                                         seed=803, kills=KILLS, idempotent=True)  # fmt: skip
     assert report.interrupted + report.completed == KILLS
 
 
@@ -88,11 +91,13 @@ def test_killed_reorder_run_is_all_or_nothing(scratch, tmp_path):
         db.dispose()
     scratch.save_baseline()
     argv = kitops_argv(url, "reorder", "run", "--as-of", AS_OF)
-    report = all_or_nothing_under_kills(scratch, argv, seed=804, kills=KILLS, idempotent=True)
+    report = all_or_nothing_under_kills(scratch, argv, point="reorder.run:after_orders",
+                                         seed=804, kills=KILLS, idempotent=True)  # fmt: skip
     assert report.interrupted + report.completed == KILLS
 
 
 PAYMENTS = 40
+HALF = 20
 
 
 def _paid_and_handled(url):
@@ -118,9 +123,10 @@ def _paid_and_handled(url):
 
 def test_killed_payment_event_batch_applies_every_event_exactly_once(scratch):
     """A batch of 40 payment confirmations through the one event handler (what `stripe
-    sync` and `stripe listen` call), killed again and again: each event is applied with
-    its effects and its event id in one transaction, so after any kill an order is paid
-    exactly when its event is recorded, and resuming the batch finishes the rest once."""
+    sync` and `stripe listen` call), killed inside the 21st event's transaction and then
+    at random times: each event is applied with its effects and its event id in one
+    transaction, so after any kill an order is paid exactly when its event is recorded,
+    and resuming the batch finishes the rest once."""
     import sys
     from datetime import date, timedelta
     from pathlib import Path
@@ -129,6 +135,7 @@ def test_killed_payment_event_batch_applies_every_event_exactly_once(scratch):
         db_check_passes,
         effect,
         kill_at,
+        kill_at_point,
         run_child,
         settle,
         snapshot,
@@ -165,7 +172,15 @@ def test_killed_payment_event_batch_applies_every_event_exactly_once(scratch):
     assert statuses.get("pending") == PAYMENTS
     assert not paid
     assert not handled
-    elapsed, _ = run_child(argv)
+
+    # killed at a named point: twenty events committed, the twenty-first's effects written
+    # but not committed
+    kill_at_point(argv, f"payments.event:after_effects@{HALF + 1}")
+    settle(url, scratch.admin_url)
+    db_check_passes(url)
+    statuses, paid, handled = _paid_and_handled(url)
+    assert paid == handled == set(orders[:HALF]), "not exactly the committed events applied"
+    elapsed, _ = run_child(argv)  # resume: the rest, once
     after = snapshot(url)
     statuses, paid, handled = _paid_and_handled(url)
     assert statuses.get("paid") == PAYMENTS
@@ -175,8 +190,8 @@ def test_killed_payment_event_batch_applies_every_event_exactly_once(scratch):
     scratch.reset()
     assert snapshot(url) == before
 
+    # smoke: killed from outside at seeded random times, wherever that lands
     rng = random.Random(805)
-    progress = []
     for _ in range(KILLS):
         kill_at(argv, rng.uniform(0.15, 0.95) * elapsed)
         settle(url, scratch.admin_url)
@@ -184,10 +199,6 @@ def test_killed_payment_event_batch_applies_every_event_exactly_once(scratch):
         statuses, paid, handled = _paid_and_handled(url)
         assert set(statuses) <= {"pending", "paid"}, statuses
         assert paid == handled, "an order paid without its event, or an event without effect"
-        progress.append(len(paid))
-        if len(paid) == PAYMENTS:
-            scratch.reset()
-    assert min(progress) < PAYMENTS, progress  # some kill interrupted the batch
     run_child(argv)  # resume: the rest, once
     db_check_passes(url)
     assert snapshot(url) == after
