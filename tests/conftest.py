@@ -11,18 +11,25 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+import time_machine
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+
+sys.path.insert(0, str(Path(__file__).with_name("clock")))
+import pinned_clock
 
 from kitops.data import migrate
 from kitops.data.engine import Database, open_database, resolve_url
 from kitops.data.schema import UserRow
+from kitops.services import demo as demo_data
 from kitops.services.unit_of_work import UnitOfWork
 
 PG_URL = os.environ.get("KITOPS_TEST_PG_URL", "")
@@ -30,6 +37,20 @@ REQUIRE_PG = os.environ.get("KITOPS_TEST_REQUIRE_PG") == "1"
 RUN_ID = f"kitops_t{os.getpid()}_{uuid.uuid4().hex[:8]}"
 
 _pg_passed = 0
+
+# The demo data's fixed day, and the instant the clock stands at while it loads.
+DEMO_DAY = date(2026, 11, 22)
+DEMO_LOADED_AT = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
+# Fixtures that start their test from the demo data, with the day it is loaded as of
+# (None: today, by the suite's clock).
+DEMO_FIXTURES: dict[str, date | None] = {
+    "loaded": DEMO_DAY,  # tests/integration
+    "demo_cli": DEMO_DAY,  # tests/e2e/test_cli_reports.py
+    "scratch": DEMO_DAY,  # tests/faults
+    "demo": None,  # tests/e2e
+}
+_PIN = pytest.StashKey[str]()
+_TRAVELLER = pytest.StashKey[object]()
 
 # The users every test database starts with (no PIN): the `uow()` and `kitops` fixtures act
 # as "tester", an admin, who may do everything (admins hold the manager's and the stockroom's
@@ -50,9 +71,63 @@ def seed_users(db: Database, users: dict[str, str] = TEST_USERS) -> None:
         )
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--today",
+        metavar="WHEN",
+        default=None,
+        help="pin the suite's clock (and its child processes'): YYYY-MM-DD, or an ISO date "
+        "and time with an offset or a [Zone/Name], e.g. 2027-03-28T23:30[Europe/London]",
+    )
+
+
 def pytest_configure(config: pytest.Config) -> None:
     if REQUIRE_PG and not PG_URL:
         raise pytest.UsageError("KITOPS_TEST_REQUIRE_PG=1 but KITOPS_TEST_PG_URL is not set")
+    spec = config.getoption("--today")
+    if spec:
+        try:
+            pinned_clock.parse(spec)
+        except ValueError as error:
+            raise pytest.UsageError(str(error)) from None
+        # from here on (collection included: modules that read the day at import)
+        config.stash[_PIN] = spec
+        config.stash[_TRAVELLER] = pinned_clock.travel(spec)
+        pinned_clock.export(spec)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    traveller = config.stash.get(_TRAVELLER, None)
+    if traveller is not None:
+        traveller.stop()
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    spec = config.stash.get(_PIN, None)
+    return f"clock pinned to {pinned_clock.parse(spec).isoformat()} ({spec})" if spec else None
+
+
+@pytest.fixture(autouse=True)
+def _no_terminal_width(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tables printed to a pipe are 100 columns wide unless COLUMNS says otherwise; the
+    terminal pytest runs in (or pytest-xdist, which sets COLUMNS for its workers) must not
+    change what the tests see."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.delenv("LINES", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _pinned_clock(request: pytest.FixtureRequest) -> Iterator[None]:
+    """With ``--today``, every test starts at the pinned instant (the clock runs on)."""
+    spec = request.config.stash.get(_PIN, None)
+    if spec is None:
+        yield
+        return
+    traveller = pinned_clock.travel(spec)
+    try:
+        yield
+    finally:
+        traveller.stop()
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
@@ -127,10 +202,69 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = open_database(f"sqlite:///{path}")
     migrate.upgrade(db)
     seed_users(db)
-    with db.engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    _checkpoint(db)
     db.dispose()
     return path
+
+
+def _checkpoint(db: Database) -> None:
+    """Fold SQLite's write-ahead log into the file, so a plain copy of it is whole."""
+    with db.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def load_demo(url: str, as_of: date) -> None:
+    """The demo data as ``kitops demo --as-of`` loads it, acting as ``tester``. On the
+    fixed demo day the clock stands still at ``DEMO_LOADED_AT`` while it loads, so audit
+    times and screenshots are the same on every run."""
+    db = open_database(url)
+    try:
+        if as_of == DEMO_DAY:
+            with time_machine.travel(DEMO_LOADED_AT, tick=False):
+                demo_data.load(UnitOfWork(db, "tester"), as_of)
+        else:
+            demo_data.load(UnitOfWork(db, "tester"), as_of)
+        if db.engine.dialect.name == "sqlite":
+            _checkpoint(db)
+    finally:
+        db.dispose()
+
+
+class DemoTemplates:
+    """Databases holding the demo data, loaded once per run and day and cloned per test
+    (a file copy on SQLite, ``CREATE DATABASE ... TEMPLATE`` on PostgreSQL)."""
+
+    def __init__(self, request: pytest.FixtureRequest, folder: Path) -> None:
+        self._request = request
+        self._folder = folder
+        self._built: dict[tuple[str, date], str] = {}
+
+    def sqlite(self, as_of: date) -> Path:
+        key = ("sqlite", as_of)
+        if key not in self._built:
+            template: Path = self._request.getfixturevalue("sqlite_template")
+            path = self._folder / f"demo-{as_of.isoformat()}.db"
+            shutil.copyfile(template, path)
+            load_demo(f"sqlite:///{path}", as_of)
+            self._built[key] = str(path)
+        return Path(self._built[key])
+
+    def postgresql(self, as_of: date) -> str:
+        key = ("postgresql", as_of)
+        if key not in self._built:
+            admin: _PgAdmin = self._request.getfixturevalue("pg_admin")
+            empty: str = self._request.getfixturevalue("pg_template")
+            name = f"{RUN_ID}_demo_{as_of:%Y%m%d}"
+            load_demo(admin.create(name, template=empty), as_of)
+            self._built[key] = name
+        return self._built[key]
+
+
+@pytest.fixture(scope="session")
+def demo_templates(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> DemoTemplates:
+    return DemoTemplates(request, tmp_path_factory.mktemp("demo"))
 
 
 BACKENDS = [
@@ -144,17 +278,43 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+def demo_day_of(request: pytest.FixtureRequest) -> date | None:
+    """The day a test's database holds the demo data as of, or None for an empty one: set
+    by ``@pytest.mark.demo_data(day)`` (default ``DEMO_DAY``) or by asking for one of the
+    fixtures in ``DEMO_FIXTURES``."""
+    marker = request.node.get_closest_marker("demo_data")
+    if marker is not None:
+        return marker.args[0] if marker.args else DEMO_DAY
+    for name, day in DEMO_FIXTURES.items():
+        if name in request.fixturenames:
+            return day or date.today()
+    return None
+
+
 @pytest.fixture
 def db_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A migrated, empty database of its own for one test."""
+    """A migrated database of its own for one test: empty, or holding the demo data (see
+    ``demo_day_of``)."""
+    day = demo_day_of(request)
+    templates: DemoTemplates | None = (
+        request.getfixturevalue("demo_templates") if day is not None else None
+    )
     if backend == "sqlite":
-        template: Path = request.getfixturevalue("sqlite_template")
+        template: Path = (
+            templates.sqlite(day)
+            if templates is not None and day is not None
+            else request.getfixturevalue("sqlite_template")
+        )
         target = tmp_path / "kitops.db"
         shutil.copyfile(template, target)
         yield f"sqlite:///{target}"
         return
     admin: _PgAdmin = request.getfixturevalue("pg_admin")
-    template_name: str = request.getfixturevalue("pg_template")
+    template_name: str = (
+        templates.postgresql(day)
+        if templates is not None and day is not None
+        else request.getfixturevalue("pg_template")
+    )
     name = f"{RUN_ID}_{uuid.uuid4().hex[:10]}"
     url = admin.create(name, template=template_name)
     yield url
