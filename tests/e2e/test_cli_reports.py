@@ -21,8 +21,9 @@ NAMES = ("cover", "demand", "expiring", "kits", "movements", "stock", "valuation
 
 @pytest.fixture
 def demo_cli(cli):
-    result = cli("demo", "--as-of", AS_OF)
-    assert result.code == 0, result.err
+    """``cli`` on the demo data as of ``AS_OF`` (cloned: ``DEMO_FIXTURES`` in
+    tests/conftest.py)."""
+    assert json_of(cli, "location", "list", "--json"), "the database should hold the demo"
     return cli
 
 
