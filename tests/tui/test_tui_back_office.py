@@ -64,7 +64,7 @@ def _unique_ids(page: str) -> str:
 async def _open_report(pilot: Any, name: str, **options: Any) -> None:
     await settle(pilot)
     pilot.app.open_screen("reports", report=name, **options)
-    await settle(pilot, 0.2)
+    await settle(pilot)
 
 
 def test_a_report_runs_with_its_own_options_and_draws_its_chart(demo_url: str) -> None:
@@ -86,7 +86,7 @@ def test_a_report_runs_with_its_own_options_and_draws_its_chart(demo_url: str) -
             window.value = "30d"
             window.focus()
             await pilot.press("enter")
-            await settle(pilot, 0.2)
+            await settle(pilot)
             rows = table_text(screen.query_one("#report-table", DataTable))
             assert "31-60" not in rows
             assert "0-30" in rows
@@ -253,7 +253,7 @@ async def _order_for_course(pilot: Any, course: int = COURSE) -> None:
     await pilot.press("f6")
     await settle(pilot)
     pilot.app.screen.query_one("#filter", Input).value = f"P-LON-{course:04d}"
-    await settle(pilot, 0.35)
+    await settle(pilot)
     await pilot.press("o")
     await settle(pilot)
     assert pilot.app.current_mode == "orders"
@@ -313,7 +313,7 @@ def test_a_card_in_the_clinic_pays_the_order_and_the_course_shows_it_paid(
             assert order.status == "paid"
             assert order.paid == "315.00 GBP"
             await pilot.press("f6")
-            await settle(pilot, 0.3)
+            await settle(pilot)
             detail = text_of(app.screen.query_one("#course-detail", Static))
             assert f"order {order.id} paid" in detail
         kits = courses.show_course(service_uow(demo_url), COURSE).kits

@@ -195,7 +195,7 @@ async def _select_stock_line(pilot: Any, search: str) -> None:
     await pilot.press("slash")
     await type_text(pilot, search)
     await pilot.press("enter")
-    await settle(pilot, 0.35)
+    await settle(pilot)
 
 
 def test_write_off_asks_for_confirmation_then_moves_the_stock_to_scrap(demo_url: str) -> None:
@@ -338,7 +338,7 @@ def test_assembly_with_a_shortfall_is_shown_and_refused(demo_url: str) -> None:
             screen.query_one("#assemble-at", Select).value = "LON-FRIDGE"
             qty = screen.query_one("#assemble-qty", Input)
             qty.value = "5"
-            await settle(pilot, 0.3)
+            await settle(pilot)
             preview = text_of(screen.query_one("#preview", Static))
             assert "only 0 can be assembled" in preview
             assert "STAMP-0.5" in preview
@@ -371,7 +371,7 @@ def test_assembly_after_confirmation_makes_the_kits(demo_url: str) -> None:
             screen = app.screen
             screen.query_one("#assemble-at", Select).value = "ESX-FRIDGE"
             screen.query_one("#assemble-qty", Input).value = "2"
-            await settle(pilot, 0.3)
+            await settle(pilot)
             assert "2 can be assembled" in text_of(screen.query_one("#preview", Static))
             await pilot.click("#assemble-button")
             await settle(pilot)
@@ -425,7 +425,7 @@ def test_create_a_course_with_its_calendar_then_fulfil_it(demo_url: str) -> None
             screen.query_one("#start", Input).value = "2026-11-30"
             screen.query_one("#patient", Input).focus()
             await type_text(pilot, "P-LON-0107")
-            await settle(pilot, 0.35)
+            await settle(pilot)
             events = screen.query_one("#preview-events", DataTable)
             assert events.row_count == 12 + 2  # applications and the follow-ups
             assert "2026-11-30" in text_of(screen.query_one("#preview-message", Static))
@@ -451,7 +451,7 @@ def test_fulfilling_a_course_no_kit_fits_says_why(demo_url: str) -> None:
             await pilot.press("slash")
             await type_text(pilot, "P-VIE-0002")
             await pilot.press("enter")
-            await settle(pilot, 0.35)
+            await settle(pilot)
             app.screen.query_one("#courses", DataTable).focus()
             await pilot.press("f")
             await settle(pilot)
@@ -499,7 +499,7 @@ def test_the_palette_finds_a_kit_by_serial(demo_url: str) -> None:
             await pilot.pause(0.3)
             await pilot.press("down")
             await pilot.press("enter")
-            await settle(pilot, 0.3)
+            await settle(pilot)
             assert app.current_mode == "kits"
             table = app.screen.query_one("#kits", DataTable)
             assert table.row_count == 1

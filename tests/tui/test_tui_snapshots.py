@@ -69,7 +69,7 @@ def test_kits(snap_compare: Any, demo_url: str, size: tuple[int, int]) -> None:
     async def before(pilot: Pilot[Any]) -> None:
         await settle(pilot)
         await pilot.press("f5")
-        await settle(pilot, 0.3)
+        await settle(pilot)
 
     assert snap_compare(make_app(demo_url), terminal_size=size, run_before=before)
 
@@ -81,7 +81,7 @@ def test_assembly_shortfall(snap_compare: Any, demo_url: str) -> None:
         await settle(pilot)
         await pilot.press("a")
         pilot.app.screen.query_one("#assemble-qty", Input).value = "5"
-        await settle(pilot, 0.3)
+        await settle(pilot)
 
     assert snap_compare(make_app(demo_url), terminal_size=(100, 30), run_before=before)
 
@@ -91,7 +91,7 @@ def test_courses(snap_compare: Any, demo_url: str, size: tuple[int, int]) -> Non
     async def before(pilot: Pilot[Any]) -> None:
         await settle(pilot)
         await pilot.press("f6")
-        await settle(pilot, 0.3)
+        await settle(pilot)
 
     assert snap_compare(make_app(demo_url), terminal_size=size, run_before=before)
 
@@ -107,7 +107,7 @@ def test_new_course_preview(snap_compare: Any, demo_url: str) -> None:
         screen.query_one("#clinic", Select).value = "LON"
         screen.query_one("#start", Input).value = "2026-11-30"
         screen.query_one("#patient", Input).value = "P-LON-0107"
-        await settle(pilot, 0.35)
+        await settle(pilot)
 
     assert snap_compare(make_app(demo_url), terminal_size=(100, 30), run_before=before)
 
@@ -118,7 +118,7 @@ def test_batch_review(snap_compare: Any, demo_url: str) -> None:
         await pilot.press("f6")
         await settle(pilot)
         await pilot.press("ctrl+b")
-        await settle(pilot, 0.3)
+        await settle(pilot)
 
     assert snap_compare(make_app(demo_url), terminal_size=(100, 30), run_before=before)
 
@@ -216,7 +216,7 @@ def test_orders_without_a_stripe_key(
     async def before(pilot: Pilot[Any]) -> None:
         await settle(pilot)
         await pilot.press("f7")
-        await settle(pilot, 0.3)
+        await settle(pilot)
 
     assert snap_compare(make_app(demo_url), terminal_size=size, run_before=before)
 

@@ -57,22 +57,53 @@ async def log_in(pilot: Pilot[Any], name: str, pin: str) -> None:
     await settle(pilot)
 
 
-async def settle(pilot: Pilot[Any], delay: float = 0.05) -> None:
-    """Let debounce timers fire and every worker finish, twice over (a worker's result
-    can start another); then let every table on screen size its columns, which Textual
-    does when the app is idle (on a loaded machine a screenshot could come first)."""
-    for _ in range(3):
-        await pilot.pause(delay)
+# One-shot timers longer than this (a toast's timeout, the collector's return) are not
+# waited for; shorter ones are a debounce, a preview or a spinner, and are.
+QUICK_TIMER = 1.0
+
+
+async def settle(pilot: Pilot[Any], timeout: float = 30.0) -> None:
+    """Wait until the app has nothing left to do, on events rather than for a fixed time:
+    no worker running, no short one-shot timer (a filter's debounce, a detail or preview
+    load) waiting to fire, and every table on screen has sized its columns (Textual does
+    that when idle; on a loaded machine a screenshot could come first). Two quiet checks
+    in a row, so a message still in flight that starts a worker is seen."""
+    app = pilot.app
+    deadline = time.monotonic() + timeout
+    quiet = 0
+    while quiet < 2:
+        await pilot.pause()
         # a refusal (the app shows it, the test checks that), or a load a newer one
         # replaced while we waited
         with suppress(WorkerFailed, WorkerCancelled):
-            await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-    for _ in range(200):
-        if _tables_sized(pilot):
-            break
-        await pilot.pause(0.01)
-    await pilot.pause()  # and let the new sizes reach the screen
+            await app.workers.wait_for_complete()
+        if _timers_due(app) or _workers_running(app) or not _tables_sized(pilot):
+            quiet = 0
+            assert time.monotonic() < deadline, "the app did not settle in time"
+            await pilot.pause(0.01)
+        else:
+            quiet += 1
+    await pilot.pause()  # and let the last changes reach the screen
+
+
+def _timers_due(app: Any) -> bool:
+    """A short one-shot timer is running somewhere in the app."""
+    for node in [app, *list(app._registry)]:
+        for timer in list(getattr(node, "_timers", ())):
+            task = timer._task
+            if (
+                task is not None
+                and not task.done()
+                and timer._repeat is not None
+                and timer._interval <= QUICK_TIMER
+                and timer._active.is_set()
+            ):
+                return True
+    return False
+
+
+def _workers_running(app: Any) -> bool:
+    return any(worker.is_running for worker in app.workers)
 
 
 def _tables_sized(pilot: Pilot[Any]) -> bool:
