@@ -4,8 +4,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_PROBE_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 PYTEST_ARGS ?=
+# two workers on two cores (pytest-xdist): the TUI tests wait on the screen and PostgreSQL
+# on the disk while the other worker computes
+PYTEST_WORKERS ?= 2
+# the instants the date-sensitive tests are proven on (`make test-dates`): both clock
+# changes in London at 23:30, a leap day, the last minute of a year, and today
+TEST_DATES ?= 2027-03-28T23:30[Europe/London] 2027-10-31T23:30[Europe/London] 2028-02-29 2026-12-31T23:59Z today
+DATED_TESTS ?= tests/unit tests/integration tests/e2e
 
-.PHONY: run test check lint typecheck pytest bench clean
+.PHONY: run test test-fast test-dates check lint typecheck pytest bench clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "kitops needs Python 3.11 or newer")'
@@ -43,7 +50,19 @@ pytest: $(VENV)/.installed-test
 		echo "PostgreSQL answers on 127.0.0.1:5432: running the PostgreSQL tests too"; \
 		export KITOPS_TEST_PG_URL='$(PG_PROBE_URL)'; \
 	fi; \
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --durations=20 $(PYTEST_ARGS)
+
+## test-fast: the unit tests and the integration tests on SQLite (a minute or so)
+test-fast: $(VENV)/.installed-test
+	$(BIN)/pytest -n $(PYTEST_WORKERS) -m "not postgresql" tests/unit tests/integration $(PYTEST_ARGS)
+
+## test-dates: the unit, integration and CLI tests on SQLite with the clock pinned to each of TEST_DATES
+test-dates: $(VENV)/.installed-test
+	@set -e; for when in $(TEST_DATES); do \
+		if [ "$$when" = today ]; then pin=""; else pin="--today=$$when"; fi; \
+		echo "== clock: $$when"; \
+		$(BIN)/pytest -q -n $(PYTEST_WORKERS) -m "not postgresql" $$pin $(DATED_TESTS) $(PYTEST_ARGS); \
+	done
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/cli_startup.py
