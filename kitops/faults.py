@@ -5,8 +5,11 @@ start, to prove that an operation interrupted at that exact point leaves nothing
 (or, after a commit, everything): ``KITOPS_FAULT=stock.count:after_moves`` kills a count
 after its ledger moves are written and before its commit. ``POINT@N`` kills at the N-th
 time the point is reached in the process (``payments.event:after_effects@21`` lets twenty
-payment events commit and kills the twenty-first before its commit); several points may
-be named, separated by commas. The points are listed in ``POINTS`` and in the README.
+payment events commit and kills the twenty-first before its commit). ``POINT=stop`` stops
+the process there instead (SIGSTOP, holding whatever its transaction has locked) until the
+test sends SIGCONT, so a race test can run another command at exactly that moment.
+Several points may be named, separated by commas. The points are listed in ``POINTS``
+and in the README.
 """
 
 from __future__ import annotations
@@ -24,23 +27,26 @@ POINTS = (
     "kit.assemble:after_moves",  # an assembly's kits and moves are written, not committed
     "reorder.run:after_orders",  # a reorder run's purchase orders are written, not committed
     "payments.event:after_effects",  # one payment event's effects are written, not committed
+    "lot.status:after_change",  # a release, quarantine or recall is written, not committed
 )
 
 _reached: dict[str, int] = {}
 
 
 def point(name: str) -> None:
-    """Reach the named point: SIGKILL this process if ``KITOPS_FAULT`` names it (and this
-    is the N-th time it is reached, for ``NAME@N``); otherwise do nothing."""
+    """Reach the named point: SIGKILL (or, for ``NAME=stop``, SIGSTOP) this process if
+    ``KITOPS_FAULT`` names it (and this is the N-th time it is reached, for ``NAME@N``);
+    otherwise do nothing."""
     spec = os.environ.get(ENV)
     if not spec:
         return
     for item in spec.split(","):
-        target, _, nth = item.strip().partition("@")
+        where, _, action = item.strip().partition("=")
+        target, _, nth = where.partition("@")
         if target != name:
             continue
         reached = _reached[name] = _reached.get(name, 0) + 1
         if reached == (int(nth) if nth.isdigit() else 1):
             sys.stdout.flush()
             sys.stderr.flush()
-            os.kill(os.getpid(), signal.SIGKILL)
+            os.kill(os.getpid(), signal.SIGSTOP if action == "stop" else signal.SIGKILL)

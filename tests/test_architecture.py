@@ -83,3 +83,25 @@ def test_the_tui_paints_its_first_screen_before_loading_the_orm():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.strip()
     assert out == ""
+
+
+def test_kitops_never_asks_the_database_for_the_time():
+    """Every date and time comes from Python's clock (so `pytest --today` pins all of it and
+    the SQLite runs of `make test-dates` stand for PostgreSQL too), never from the server's
+    ``now()``, ``CURRENT_DATE`` or ``CURRENT_TIMESTAMP``."""
+    import re
+
+    server_clock = re.compile(
+        r"func\.(now|current_date|current_timestamp|localtimestamp)\b"
+        r"|\b(CURRENT_DATE|CURRENT_TIMESTAMP|LOCALTIMESTAMP|transaction_timestamp|"
+        r"statement_timestamp|clock_timestamp)\b|[^.\w]now\(\)",
+        re.IGNORECASE,
+    )
+    found = [
+        f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+        for package in ("kitops", "tui", "migrations")
+        for path in (ROOT / package).rglob("*.py")
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if server_clock.search(line)
+    ]
+    assert found == []

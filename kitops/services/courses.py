@@ -44,7 +44,7 @@ from kitops.services.locations import subtree_ids
 from kitops.services.plans import get_plan, to_domain
 from kitops.services.reservation import store_kit_needs
 from kitops.services.stock import clinic_today
-from kitops.services.unit_of_work import UnitOfWork, retrying
+from kitops.services.unit_of_work import TransientDatabaseError, UnitOfWork, retrying
 
 _PATIENT_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", re.ASCII)
 
@@ -353,7 +353,13 @@ def record_session(
                 f"no released lot of {serum.sku} in date on {day} at {course.clinic.code}"
             )
         lot, place_id, _ = pick
+        # under the share lock a recall or quarantine must wait for, the lot is checked
+        # again: one that changed since it was picked sends the session round again
         lot = uow.lots.lock(lot, share=True)
+        if not is_usable(LotStatus(lot.status), lot.expiry, day):
+            raise TransientDatabaseError(
+                f"lot {lot.code} became {lot.status} while the session was recorded"
+            )
         number = done + 1
         audit_id = uow.record("session.record", "course", str(course.id),
                               after={"session": number, "date": day.isoformat(), "lot": lot.code,

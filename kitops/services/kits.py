@@ -35,7 +35,7 @@ from kitops.services import dto
 from kitops.services.catalog import at_home_max_needle_um
 from kitops.services.locations import clinic_of
 from kitops.services.operations import local_today, physical_location
-from kitops.services.unit_of_work import UnitOfWork, retrying
+from kitops.services.unit_of_work import TransientDatabaseError, UnitOfWork, retrying
 
 KIT_STATUSES = ("available", "reserved", "shipped", "handed_over", "disassembled",
                 "written_off", "recalled")  # fmt: skip
@@ -94,6 +94,34 @@ def _usable_stock(
         for lot_id, expiry, qty in rows:
             stock.setdefault(line.component.id, []).append(LotStock(lot_id, expiry, qty))
     return stock
+
+
+def _lock_component_lots(uow: UnitOfWork, lot_ids: set[int], lasting: date) -> dict[int, LotRow]:
+    """The lots an assembly draws on, under a share lock (PostgreSQL ``FOR SHARE``, taken
+    in id order) that a release, quarantine or recall (``FOR NO KEY UPDATE``) must wait
+    for, and re-checked inside it: a lot whose status changed, or that no longer lasts,
+    since the plan was made sends the whole assembly round again (``retrying``), which
+    then plans without it. So a recall either waits for the assembly and flags the kits
+    it made, or the assembly sees the recall."""
+    rows = uow.session.scalars(
+        select(LotRow)
+        .where(LotRow.id.in_(lot_ids))
+        .order_by(LotRow.id)
+        .with_for_update(read=True)
+        .execution_options(populate_existing=True)
+    ).all()
+    changed = [
+        row.code
+        for row in rows
+        if row.status != LotStatus.RELEASED.value
+        or (row.expiry is not None and row.expiry < lasting)
+    ]
+    if changed or len(rows) != len(lot_ids):
+        raise TransientDatabaseError(
+            f"lot {', '.join(changed) or '?'} changed while the kits were planned; "
+            "nothing was assembled"
+        )
+    return {row.id: row for row in rows}
 
 
 def _needs(kit: ProductRow) -> list[ComponentNeed]:
@@ -155,9 +183,9 @@ def assemble(
         plans = plan_assembly(
             count, _needs(kit), _usable_stock(uow, place.id, kit, fresh_until, day)
         )
-        lots = {row.id: row for row in uow.session.scalars(
-            select(LotRow).where(LotRow.id.in_({lot for p in plans for _, lot, _ in p.parts}))
-        )}  # fmt: skip
+        lots = _lock_component_lots(
+            uow, {lot for p in plans for _, lot, _ in p.parts}, max(day, fresh_until)
+        )
         serum = {line.component.id for line in kit.recipe
                  if line.component.kind == ProductKind.SERUM_VIAL.value}  # fmt: skip
         audit_id = uow.record(

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
 
+from kitops import faults
 from kitops.data.schema import (
     CourseRow,
     KitComponentRow,
@@ -117,6 +118,7 @@ def change_status(
             | ({"kits": kits} if kits else {}),
         )  # fmt: skip
         result = _detail(uow, lot)
+        faults.point("lot.status:after_change")
         uow.commit()
     return result
 

@@ -1,0 +1,161 @@
+"""A recall racing a kit assembly on PostgreSQL, at the exact moments that matter.
+
+One process is stopped (``KITOPS_FAULT=POINT=stop``, kitops/faults.py: SIGSTOP inside its
+transaction, holding what it has locked) while the other runs; then it is continued.
+Whatever the order, no kit holding a recalled lot may be left available or reserved
+without its recall flag. SQLite needs no such test: its single writer lock serialises
+the two commands.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+
+import pytest
+from fault_support import child_env, db_check_passes, kitops_argv, ok
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+from kitops.data.engine import resolve_url
+
+pytestmark = pytest.mark.demo_data
+
+
+@pytest.fixture
+def pg_url(db_url, backend):
+    if backend != "postgresql":
+        pytest.skip("SQLite's writer lock serialises an assembly and a recall")
+    ok(db_url, "receive", "SERUM-5ML", "--lot", "RACE-S1", "--expiry", "2031-12-31",
+       "--qty", "120", "--location", "ESX-STORE")  # fmt: skip
+    ok(db_url, "lot", "release", "RACE-S1")
+    ok(db_url, "receive", "STAMP-0.5", "--lot", "RACE-T1", "--expiry", "2031-12-31",
+       "--qty", "20", "--location", "ESX-STORE")  # fmt: skip
+    return db_url
+
+
+ASSEMBLE = ("kit", "assemble", "KIT-HOME-6W", "--qty", "10", "--location", "ESX-STORE")
+RECALL = ("lot", "recall", "RACE-S1", "--reason", "supplier notice 2026-114")
+
+
+def _start(url: str, args: tuple[str, ...], stop_at: str | None = None) -> subprocess.Popen[str]:
+    env = child_env(**({"KITOPS_FAULT": f"{stop_at}=stop"} if stop_at else {}))
+    return subprocess.Popen(kitops_argv(url, *args), env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+
+
+def _until(ready: Callable[[], bool], what: str, limit: float = 60.0) -> None:
+    deadline = time.monotonic() + limit
+    while not ready():
+        assert time.monotonic() < deadline, f"timed out waiting until {what}"
+        time.sleep(0.02)
+
+
+def _stopped(child: subprocess.Popen[str]) -> bool:
+    with open(f"/proc/{child.pid}/stat") as stat:
+        return stat.read().rsplit(") ", 1)[1].startswith("T")
+
+
+def _waits_on_a_lock(url: str) -> bool:
+    engine = create_engine(resolve_url(url), poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            return bool(conn.execute(text(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = :db AND wait_event_type = 'Lock'"
+            ), {"db": make_url(url).database}).scalar_one())  # fmt: skip
+    finally:
+        engine.dispose()
+
+
+def _finish(child: subprocess.Popen[str]) -> tuple[int, str, str]:
+    out, err = child.communicate(timeout=120)
+    return child.returncode, out, err
+
+
+def _unflagged_kits_of_the_lot(url: str) -> list[tuple[str, str, bool]]:
+    engine = create_engine(resolve_url(url), poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(text(
+                "SELECT k.serial, k.status, k.recalled FROM kits k "
+                "JOIN kit_components c ON c.kit_id = k.id JOIN lots l ON l.id = c.lot_id "
+                "WHERE l.code = 'RACE-S1' AND (NOT k.recalled OR k.status IN "
+                "('available', 'reserved'))"
+            ))]  # fmt: skip
+    finally:
+        engine.dispose()
+
+
+def _kits_of_the_lot(url: str) -> int:
+    engine = create_engine(resolve_url(url), poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text(
+                "SELECT count(DISTINCT c.kit_id) FROM kit_components c "
+                "JOIN lots l ON l.id = c.lot_id WHERE l.code = 'RACE-S1'"
+            )).scalar_one())  # fmt: skip
+    finally:
+        engine.dispose()
+
+
+def test_a_recall_during_an_assembly_waits_for_it_and_flags_every_kit_it_made(pg_url):
+    assembly = _start(pg_url, ASSEMBLE, stop_at="kit.assemble:after_moves")
+    try:
+        _until(lambda: _stopped(assembly), "the assembly stopped before its commit")
+        recall = _start(pg_url, RECALL)
+        # the recall must wait for the assembly's lock on the lot (before the fix it ran
+        # to the end here, flagging none of the kits about to be committed)
+        _until(lambda: recall.poll() is not None or _waits_on_a_lock(pg_url),
+               "the recall finished or waited on a lock")  # fmt: skip
+    finally:
+        assembly.send_signal(signal.SIGCONT)
+    code, _, err = _finish(assembly)
+    assert code == 0, err
+    code, _, err = _finish(recall)
+    assert code == 0, err
+    assert _kits_of_the_lot(pg_url) == 10
+    assert _unflagged_kits_of_the_lot(pg_url) == []
+    db_check_passes(pg_url)
+
+
+def test_an_assembly_during_a_recall_waits_for_it_and_does_not_use_the_lot(pg_url):
+    recall = _start(pg_url, RECALL, stop_at="lot.status:after_change")
+    try:
+        _until(lambda: _stopped(recall), "the recall stopped before its commit")
+        assembly = _start(pg_url, ASSEMBLE)
+        _until(lambda: assembly.poll() is not None or _waits_on_a_lock(pg_url),
+               "the assembly finished or waited on a lock")  # fmt: skip
+    finally:
+        recall.send_signal(signal.SIGCONT)
+    code, _, err = _finish(recall)
+    assert code == 0, err
+    code, _, err = _finish(assembly)
+    assert code == 1, err  # the only serum at ESX-STORE is the recalled lot
+    assert _kits_of_the_lot(pg_url) == 0
+    assert _unflagged_kits_of_the_lot(pg_url) == []
+    db_check_passes(pg_url)
+
+
+def test_a_session_recorded_during_a_recall_of_its_lot_takes_another_lot(pg_url):
+    """Course 4 is the demo's weekly clinic course in London; FEFO would give its first
+    session PTT6-A0519, which is being recalled at that moment."""
+    recall = _start(pg_url, ("lot", "recall", "PTT6-A0519", "--reason", "supplier notice"),
+                    stop_at="lot.status:after_change")  # fmt: skip
+    try:
+        _until(lambda: _stopped(recall), "the recall stopped before its commit")
+        session = _start(pg_url, ("session", "record", "4", "--date", "2026-11-23", "--json"))
+        _until(lambda: session.poll() is not None or _waits_on_a_lock(pg_url),
+               "the session finished or waited on a lock")  # fmt: skip
+    finally:
+        recall.send_signal(signal.SIGCONT)
+    code, _, err = _finish(recall)
+    assert code == 0, err
+    code, out, err = _finish(session)
+    assert code == 0, err
+    assert json.loads(out)["lot"] != "PTT6-A0519", out
+    db_check_passes(pg_url)
