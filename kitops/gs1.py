@@ -57,6 +57,9 @@ def parse_scan(data: str, field: str = "scan") -> Scan:
             message = result.gs1_message
     except ParseError as error:
         raise InvalidInput(field, data, str(error).rstrip(".")) from None
+    except (IndexError, KeyError, ValueError):
+        # biip fails this way on some fragments (a lone "]" symbology marker)
+        raise InvalidInput(field, data, "is not a GS1 element string") from None
 
     values: dict[str, str] = {}
     gtin_error: str | None = None

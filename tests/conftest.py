@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 import time_machine
+from hypothesis import settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -34,6 +35,13 @@ from kitops.data.engine import Database, open_database, resolve_url
 from kitops.data.schema import UserRow
 from kitops.services import demo as demo_data
 from kitops.services.unit_of_work import UnitOfWork
+
+# Property tests draw the same examples on every run (seeded from each test's name), so
+# a run can fail only because of the code; `pytest --hypothesis-profile=explore` draws
+# new ones, to look for more.
+settings.register_profile("kitops", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False, database=None)
+settings.load_profile("kitops")
 
 PG_URL = os.environ.get("KITOPS_TEST_PG_URL", "")
 REQUIRE_PG = os.environ.get("KITOPS_TEST_REQUIRE_PG") == "1"

@@ -137,6 +137,8 @@ def test_bad_scans_and_bad_options_are_bad_input_and_write_nothing(demo, snapsho
         # a well-formed GTIN that no product has
         (["--scan", f"]d20105060999900090(17){expiry}10L1\x1d305"], "scan", "05060999900090"),
         (["--scan", "not a label"], "scan", "not a label"),
+        # a lone symbology marker: the barcode library stumbles on it (it was exit 70)
+        (["--scan", "]"], "scan", "]"),
         (["--scan", f"(01){SERUM_GTIN}(17){expiry}(30)5"], "lot", "missing"),
         (["--scan", f"(01){SERUM_GTIN}(17){expiry}(10)L1"], "qty", "missing"),
         (["--scan", f"(01){SERUM_GTIN}(17){expiry}(10)L1(30)0"], "scan", "count"),
