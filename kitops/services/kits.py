@@ -337,10 +337,16 @@ def show_kit(uow: UnitOfWork, serial: str) -> dto.Kit:
 
 @retrying
 def dispatch(
-    uow: UnitOfWork, serial: str, *, tracking: str | None = None, handover: bool = False
+    uow: UnitOfWork,
+    serial: str,
+    *,
+    tracking: str | None = None,
+    handover: bool = False,
+    today: date | None = None,
 ) -> dto.Kit:
     """Ship a reserved kit to its patient, or hand it over in clinic: the kit leaves for
-    PATIENT on the ledger with the course as reference."""
+    PATIENT on the ledger with the course as reference. ``today`` (by default the
+    clinic's) is the day every lot in the kit must still be in date on."""
     with uow:
         uow.require("kit.dispatch")
         kit = get_kit(uow, serial, lock=True)
@@ -352,6 +358,7 @@ def dispatch(
             raise Refused(f"kit {kit.serial} contains a recalled lot; it must not go out")
         if not handover and not (tracking or "").strip():
             raise InvalidInput("tracking", tracking, "give the carrier's tracking reference")
+        _refuse_unusable_components(uow, kit, today)
         _refuse_unpaid(uow, kit.course_id)
         kit_lot = _kit_lot(uow, kit)
         status = "handed_over" if handover else "shipped"
@@ -369,6 +376,35 @@ def dispatch(
         result = kit_dto(uow, kit)
         uow.commit()
     return result
+
+
+def _refuse_unusable_components(uow: UnitOfWork, kit: KitRow, today: date | None) -> None:
+    """At the moment a kit goes out, every lot in it is read again under a share lock (a
+    recall or quarantine of one of them waits for this transaction, or has committed and
+    is seen): a component lot that is not released, or is out of date on the clinic's
+    today, keeps the kit in, naming the lot."""
+    lot_ids = sorted({component.lot_id for component in kit.components})
+    lots = uow.session.scalars(
+        select(LotRow)
+        .where(LotRow.id.in_(lot_ids))
+        .order_by(LotRow.id)
+        .with_for_update(read=True)
+        .execution_options(populate_existing=True)
+    ).all()
+    place = uow.session.get(LocationRow, kit.location_id)
+    assert place is not None
+    day = today or local_today(uow, place)
+    for lot in lots:
+        if lot.status != LotStatus.RELEASED.value:
+            raise Refused(
+                f"kit {kit.serial} holds lot {lot.code} ({lot.product.sku}), which is "
+                f"{lot.status}; it must not go out"
+            )
+        if lot.expiry is not None and lot.expiry < day:
+            raise Refused(
+                f"kit {kit.serial} holds lot {lot.code} ({lot.product.sku}), which expired on "
+                f"{lot.expiry}; it must not go out"
+            )
 
 
 def _refuse_unpaid(uow: UnitOfWork, course_id: int) -> None:

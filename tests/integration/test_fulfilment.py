@@ -352,7 +352,7 @@ def test_the_batch_by_clinic_and_the_pick_list(loaded, uow):
         (p.serial, p.course_id) for p in fulfilment.pick_list(uow(readonly=True), "ESX", on=AS_OF)
     ] == [("K0000005", 5)]
 
-    kits.dispatch(uow(), "K0000001", tracking="RM123456789GB")
+    kits.dispatch(uow(), "K0000001", tracking="RM123456789GB", today=AS_OF)
     assert [
         p.course_id for p in fulfilment.pick_list(uow(readonly=True), "LON", on=AS_OF, days=14)
     ] == [2, 3]

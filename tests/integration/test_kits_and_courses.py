@@ -395,10 +395,10 @@ def test_clinic_sessions_use_fefo_lots_in_date_and_the_trace_reaches_the_patient
 def test_ship_handover_and_returns_move_the_kit_on_the_ledger(loaded, uow):
     before = writes(loaded)
     with pytest.raises(Refused, match="available"):
-        kits.dispatch(uow(), "K0000002", tracking="RM1")
+        kits.dispatch(uow(), "K0000002", tracking="RM1", today=AS_OF)
     for tracking in (None, "", "   "):
         with pytest.raises(InvalidInput) as err:
-            kits.dispatch(uow(), "K0000001", tracking=tracking)
+            kits.dispatch(uow(), "K0000001", tracking=tracking, today=AS_OF)
         assert err.value.field == "tracking"
     with pytest.raises(Refused, match="reserved"):
         kits.take_back(uow(), "K0000001", "sealed")
@@ -407,8 +407,8 @@ def test_ship_handover_and_returns_move_the_kit_on_the_ledger(loaded, uow):
     assert err.value.field == "condition"
     assert writes(loaded) == before
 
-    shipped = kits.dispatch(uow(), "K0000001", tracking=" RM123456789GB ")
-    handed = kits.dispatch(uow(), "K0000005", handover=True)
+    shipped = kits.dispatch(uow(), "K0000001", tracking=" RM123456789GB ", today=AS_OF)
+    handed = kits.dispatch(uow(), "K0000005", handover=True, today=AS_OF)
 
     assert (shipped.status, shipped.tracking, shipped.course_id, shipped.patient_ref) == (
         "shipped",
@@ -433,7 +433,7 @@ def test_ship_handover_and_returns_move_the_kit_on_the_ledger(loaded, uow):
     )
     assert [k.serial for k in courses.show_course(uow(readonly=True), 1).kits] == ["K0000001"]
     with pytest.raises(Refused, match="shipped"):
-        kits.dispatch(uow(), "K0000001", tracking="RM2")
+        kits.dispatch(uow(), "K0000001", tracking="RM2", today=AS_OF)
 
     sealed = kits.take_back(uow(), "K0000001", "sealed")
     opened = kits.take_back(uow(), "K0000005", "opened")
@@ -462,7 +462,7 @@ def test_ship_handover_and_returns_move_the_kit_on_the_ledger(loaded, uow):
 
 
 def test_trace_still_names_the_patient_after_an_opened_return(loaded, uow):
-    kits.dispatch(uow(), "K0000001", tracking="RM123456789GB")
+    kits.dispatch(uow(), "K0000001", tracking="RM123456789GB", today=AS_OF)
     kits.take_back(uow(), "K0000001", "opened")
 
     uses = {k.serial: k for k in lots.trace(uow(readonly=True), "PTT6-B0902").kits}
@@ -474,7 +474,7 @@ def test_trace_still_names_the_patient_after_an_opened_return(loaded, uow):
 
 
 def test_recalling_a_component_lot_marks_every_kit_holding_it(loaded, uow):
-    kits.dispatch(uow(), "K0000001", tracking="RM123456789GB")  # course 1, out
+    kits.dispatch(uow(), "K0000001", tracking="RM123456789GB", today=AS_OF)  # course 1, out
     uses = {k.serial: k for k in lots.trace(uow(readonly=True), "PTT6-B0902").kits}
     assert set(uses) == {f"K000000{i}" for i in range(1, 7)}
     assert {
@@ -503,9 +503,9 @@ def test_recalling_a_component_lot_marks_every_kit_holding_it(loaded, uow):
 
     before = writes(loaded)
     with pytest.raises(Refused):
-        kits.dispatch(uow(), "K0000005", tracking="RM2")
+        kits.dispatch(uow(), "K0000005", tracking="RM2", today=AS_OF)
     with pytest.raises(Refused):
-        kits.dispatch(uow(), "K0000002", handover=True)
+        kits.dispatch(uow(), "K0000002", handover=True, today=AS_OF)
     # course 5 needs a new kit: none at ESX is usable, VIE's three still fit
     with pytest.raises(Refused) as err:
         fulfilment.fulfil_course(uow(), 5, today=AS_OF)
@@ -548,4 +548,41 @@ def test_recalling_a_kits_own_lot_stops_the_kit_going_out(loaded, uow):
     lots.change_status(uow(), "K0000001", LotStatus.RECALLED, reason="label misprint", today=AS_OF)
 
     with pytest.raises(Refused):
-        kits.dispatch(uow(), "K0000001", tracking="RM123456789GB")
+        kits.dispatch(uow(), "K0000001", tracking="RM123456789GB", today=AS_OF)
+
+
+def _set_lot_status(db, code: str, status: str) -> None:
+    from sqlalchemy import update
+
+    from kitops.data.schema import LotRow
+
+    with db.engine.begin() as conn:
+        conn.execute(update(LotRow).where(LotRow.code == code).values(status=status))
+
+
+def test_a_kit_whose_lot_is_recalled_or_expired_does_not_go_out_whatever_its_own_flag(loaded, uow):
+    """Ship and hand-over read every lot in the kit again at that moment: a kit left
+    unflagged (as a recall racing its assembly once left it) is still kept in."""
+    from datetime import UTC, datetime, time
+
+    import time_machine
+
+    serum = next(c for c in kits.show_kit(uow(), "K0000001").components if c.sku == "SERUM-5ML")
+    assert serum.expiry is not None
+    _set_lot_status(loaded, serum.lot, LotStatus.RECALLED.value)
+    before = writes(loaded)
+    with pytest.raises(Refused, match=f"holds lot {serum.lot} \\(SERUM-5ML\\), which is recalled"):
+        kits.dispatch(uow(), "K0000001", handover=True, today=AS_OF)
+    with pytest.raises(Refused, match=f"holds lot {serum.lot}"):
+        kits.dispatch(uow(), "K0000001", tracking="RM123456789GB", today=AS_OF)
+
+    _set_lot_status(loaded, serum.lot, LotStatus.RELEASED.value)
+    after_expiry = datetime.combine(serum.expiry + timedelta(days=1), time(12), UTC)
+    with (
+        time_machine.travel(after_expiry, tick=False),
+        pytest.raises(Refused, match=f"holds lot {serum.lot} .*expired on {serum.expiry}"),
+    ):
+        kits.dispatch(uow(), "K0000001", handover=True)
+    assert writes(loaded) == before
+    assert kits.show_kit(uow(), "K0000001").status == "reserved"
+    assert kits.dispatch(uow(), "K0000001", handover=True, today=AS_OF).status == "handed_over"

@@ -14,7 +14,7 @@ import threading
 import time
 
 import pytest
-from ledger_support import writes
+from ledger_support import AS_OF, writes
 from payments_support import (
     WEBHOOK_SECRET,
     event_body,
@@ -147,11 +147,11 @@ def test_the_kit_of_an_unpaid_order_goes_out_only_once_the_payment_is_confirmed(
     [line] = fulfilment.fulfil_course(uow(), COURSE).served  # reserved ahead of payment
     before = writes(loaded)
     with pytest.raises(Refused, match=f"course {COURSE} is not paid \\(order {order.id} is open"):
-        kits.dispatch(uow(), line.kit, handover=True)
+        kits.dispatch(uow(), line.kit, handover=True, today=AS_OF)
     assert writes(loaded) == before
 
     orders.pay_order(uow(), gateway, order.id, payment_method="pm_card_visa")
-    assert kits.dispatch(uow(), line.kit, handover=True).status == "handed_over"
+    assert kits.dispatch(uow(), line.kit, handover=True, today=AS_OF).status == "handed_over"
 
 
 def test_a_paid_order_cannot_be_paid_or_cancelled(loaded, uow, gateway):
@@ -290,7 +290,7 @@ def test_a_refund_with_restock_returns_the_kit_when_stripe_confirms_it(
 ):
     paid = _paid_order(uow, gateway)
     [(serial, _)] = _course_kits(uow)
-    kits.dispatch(uow(), serial, handover=True)
+    kits.dispatch(uow(), serial, handover=True, today=AS_OF)
 
     asked = orders.refund_order(uow(), gateway, paid.id, restock=restock)
     [refund] = asked.refunds

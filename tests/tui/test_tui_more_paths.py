@@ -211,7 +211,9 @@ def test_handing_over_a_reserved_kit_is_confirmed(demo_url: str) -> None:
 def test_a_returned_kit_comes_back_sealed_or_is_written_off_opened(
     demo_url: str, condition: str, status: str, shown: str
 ) -> None:
-    kits.dispatch(service_uow(demo_url), "K0000005", handover=True)  # out with P-ESX-0001
+    kits.dispatch(
+        service_uow(demo_url), "K0000005", handover=True, today=AS_OF
+    )  # out with P-ESX-0001
 
     async def scenario() -> None:
         app = make_app(demo_url)

@@ -262,6 +262,7 @@ class KitsScreen(ListScreen):
                         kits.dispatch,
                         kit.serial,
                         tracking=values["tracking"],
+                        today=self.kitops.clock.today,
                     )
 
             self.app.push_screen(ConfirmDialog("Ship kit", text, "Ship"), go)
@@ -276,7 +277,10 @@ class KitsScreen(ListScreen):
 
         def go(yes: bool | None) -> None:
             if yes:
-                self.change(_kit_summary("handed over"), kits.dispatch, kit.serial, handover=True)
+                self.change(
+                    _kit_summary("handed over"), kits.dispatch, kit.serial, handover=True,
+                    today=self.kitops.clock.today,
+                )  # fmt: skip
 
         text = f"Hand kit {kit.serial} to patient {kit.patient_ref or '?'} in the clinic now?"
         self.app.push_screen(ConfirmDialog("Hand over kit", text, "Hand over"), go)
