@@ -54,6 +54,17 @@ def check(ctx: Context, as_json: bool) -> None:
     from kitops.services import admin
 
     report = admin.check(ctx.uow(readonly=True))
+    kits = sum(1 for p in report.problems if p.problem.startswith("kit "))
+    headline = "; ".join(
+        part
+        for part in (
+            f"{len(report.problems) - kits} balances do not match the ledger"
+            if len(report.problems) > kits
+            else "",
+            f"{kits} kits are not one unit or none" if kits else "",
+        )
+        if part
+    )
     if as_json:
         emit_json(report)
     elif report.ok:
@@ -65,11 +76,11 @@ def check(ctx: Context, as_json: bool) -> None:
                 (p.sku, p.lot, p.location, p.recorded, p.from_moves, p.problem)
                 for p in report.problems
             ],
-            title=f"{len(report.problems)} balances do not match the ledger",
+            title=headline,
             right=("balance", "moves"),
         )
     if not report.ok:
-        raise IntegrityProblem(f"{len(report.problems)} balances do not match the ledger")
+        raise IntegrityProblem(headline)
 
 
 @db.command()

@@ -15,7 +15,8 @@ from sqlalchemy import func, inspect, select
 
 from kitops.data import migrate
 from kitops.data.engine import DEFAULT_BUSY_TIMEOUT_MS, Database, open_database
-from kitops.data.schema import LocationRow, LotRow, ProductRow, StockMoveRow
+from kitops.data.schema import LocationRow, LotRow, ProductRow, StockBalanceRow, StockMoveRow
+from kitops.domain.catalog import ProductKind
 from kitops.domain.ledger import compare_balances
 from kitops.errors import DatabaseNotReady, InvalidInput, Refused
 from kitops.services import dto
@@ -34,7 +35,8 @@ def current(db: Database) -> tuple[str | None, str]:
 
 
 def check(uow: UnitOfWork) -> dto.CheckReport:
-    """Every balance must equal the sum of its moves and none may be negative."""
+    """Every balance must equal the sum of its moves and none may be negative; a kit is
+    one unit in one place or none at all."""
     with uow:
         physical = uow.locations.physical_ids()
         recorded = uow.ledger.balances()
@@ -62,12 +64,39 @@ def check(uow: UnitOfWork) -> dto.CheckReport:
                         problem=diff.problem,
                     )
                 )
+        problems.extend(_kits_not_one_unit(uow, physical))
     return dto.CheckReport(
         ok=not problems,
         balances_checked=len(set(recorded) | set(expected)),
         moves=moves,
         problems=tuple(problems),
     )
+
+
+def _kits_not_one_unit(uow: UnitOfWork, physical: set[int]) -> list[dto.BalanceProblem]:
+    """Kits come only from assembly, one unit each: a kit's stock on hand, over all
+    places, is 1 (in the stockroom) or 0 (gone out, written off, taken apart)."""
+    total = func.sum(StockBalanceRow.quantity)
+    rows = uow.session.execute(
+        select(ProductRow.sku, LotRow.code, total, func.min(LocationRow.code))
+        .join(LotRow, LotRow.id == StockBalanceRow.lot_id)
+        .join(ProductRow, ProductRow.id == LotRow.product_id)
+        .join(LocationRow, LocationRow.id == StockBalanceRow.location_id)
+        .where(
+            ProductRow.kind == ProductKind.KIT.value,
+            StockBalanceRow.location_id.in_(physical),
+            StockBalanceRow.quantity != 0,
+        )
+        .group_by(ProductRow.sku, LotRow.code)
+        .having(total != 1)
+        .order_by(LotRow.code)
+    ).all()
+    return [
+        dto.BalanceProblem(sku=sku, lot=serial, location=place, recorded=units,
+                           from_moves=units,
+                           problem=f"kit {serial} holds {units} units; a kit is one unit or none")
+        for sku, serial, units, place in rows
+    ]  # fmt: skip
 
 
 # --- backups ------------------------------------------------------------------------------

@@ -11,7 +11,12 @@ from pathlib import Path
 
 from kitops.data.repositories import PostedMove
 from kitops.data.schema import LotRow
-from kitops.domain.catalog import parse_non_negative_int, parse_positive_int, parse_sku
+from kitops.domain.catalog import (
+    ProductKind,
+    parse_non_negative_int,
+    parse_positive_int,
+    parse_sku,
+)
 from kitops.domain.ledger import (
     UNTRACKED_LOT_CODE,
     LotStatus,
@@ -143,6 +148,10 @@ class _StockImport:
 
     def __call__(self, uow: UnitOfWork, row: dict[str, str]) -> None:
         product = uow.products.get(parse_sku(row["sku"]))
+        if product.kind == ProductKind.KIT.value:
+            raise InvalidInput(
+                "sku", product.sku, "kits are assembled, not imported: `kitops kit assemble`"
+            )
         quantity = parse_positive_int(row["quantity"], "quantity")
         place = uow.locations.get(parse_location_code(row["location"]))
         if LocationKind(place.kind) not in PHYSICAL_KINDS:

@@ -69,8 +69,34 @@ def test_db_check_finds_balances_changed_behind_the_ledger(demo, db):
     result = demo("db", "check", "--json")
     assert result.code == 1
     report = json.loads(result.out)
-    assert len(report["problems"]) == report["balances_checked"]  # every balance is off
+    off = [p for p in report["problems"] if not p["problem"].startswith("kit ")]
+    assert len(off) == report["balances_checked"]  # every balance is off
+    # and every kit in the stockroom now holds two units
+    assert {p["lot"] for p in report["problems"] if p["problem"].startswith("kit ")} >= {"K0000002"}
     assert "PTT6-A0412" in {problem["lot"] for problem in report["problems"]}
+
+
+def test_db_check_finds_a_kit_that_is_more_than_one_unit(demo, db):
+    """Kits come only from assembly, one unit each; stock posted onto a kit's serial
+    (as `import stock` once allowed) is found."""
+    from kitops.data.repositories import PostedMove
+    from kitops.domain.ledger import Move, MoveReason
+    from kitops.services.kits import get_kit
+    from kitops.services.unit_of_work import UnitOfWork
+
+    with UnitOfWork(db, "tester") as uow:
+        kit = get_kit(uow, "K0000002")
+        opening = uow.locations.get("ADJUSTMENT")
+        assert kit.lot_id is not None
+        uow.ledger.post([PostedMove(Move(kit.lot_id, opening.id, kit.location_id, 5),
+                                    kit.product_id)],
+                        reason=MoveReason.OPENING.value, actor="tester")  # fmt: skip
+        uow.commit()
+    result = demo("db", "check")
+    assert_refused(result, "1 kits are not one unit or none")
+    report = json.loads(demo("db", "check", "--json").out)
+    assert [(p["lot"], p["recorded"]) for p in report["problems"]] == [("K0000002", 6)]
+    assert "kit K0000002 holds 6 units" in report["problems"][0]["problem"]
 
 
 # --- db current and db upgrade ---------------------------------------------------------

@@ -224,10 +224,12 @@ def test_stock_file_with_bad_rows_is_refused_naming_each_line(demo, snapshot, tm
         "SERUM-5ML,1,LON-FRIDGE,PTT6-N3,2028-02-01,lost",  # line 11: unknown status
         "CHX-0.5,4,LON-SHELF,,,",                       # line 12: fine
         "SERUM-5ML,5,LON-FRIDGE,PTT6-B0902,2031-01-01,",  # line 13: lot has another expiry
+        "KIT-HOME-6W,6,LON-FRIDGE,K0000002,2027-05-31,",  # line 14: kits are assembled
+        "KIT-HOME-6W,4,LON-FRIDGE,K7777777,2027-05-31,",  # line 15: a phantom kit
     )  # fmt: skip
     before = snapshot()
     problems = rejected_lines(demo("import", "stock", path))
-    assert set(problems) == set(range(2, 12)) | {13}
+    assert set(problems) == set(range(2, 12)) | {13, 14, 15}
     assert problems[2].startswith("lot")
     assert problems[3].startswith("expiry")
     assert "SCRAP" in problems[4]
@@ -241,6 +243,8 @@ def test_stock_file_with_bad_rows_is_refused_naming_each_line(demo, snapshot, tm
     assert "lost" in problems[11]
     assert "PTT6-B0902" in problems[13]
     assert "2031-01-01" in problems[13]
+    assert problems[14].startswith("sku 'KIT-HOME-6W'")
+    assert "assembled, not imported" in problems[15]
     assert snapshot() == before
 
 
