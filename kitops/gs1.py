@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from kitops.domain.catalog import gtin_shape
+from kitops.domain.catalog import MAX_QUANTITY, gtin_shape
 from kitops.errors import InvalidInput
 
 
@@ -82,6 +82,10 @@ def parse_scan(data: str, field: str = "scan") -> Scan:
         count = int(values["30"])
         if count <= 0:
             raise InvalidInput(field, data, "count (AI 30) must be at least 1")
+        if count > MAX_QUANTITY:  # the same cap as --qty, whichever way the count arrives
+            raise InvalidInput(
+                "qty", values["30"], f"must be at most {MAX_QUANTITY} (the label's count, AI 30)"
+            )
     return Scan(
         gtin=values["01"],
         lot=values.get("10"),

@@ -142,6 +142,8 @@ def test_bad_scans_and_bad_options_are_bad_input_and_write_nothing(demo, snapsho
         (["--scan", f"(01){SERUM_GTIN}(17){expiry}(30)5"], "lot", "missing"),
         (["--scan", f"(01){SERUM_GTIN}(17){expiry}(10)L1"], "qty", "missing"),
         (["--scan", f"(01){SERUM_GTIN}(17){expiry}(10)L1(30)0"], "scan", "count"),
+        # a label's count beyond the cap --qty has: the same cap, the same error
+        (["--scan", f"(01){SERUM_GTIN}(17){expiry}(10)L1(30)99999999"], "qty", "99999999"),
         (["STAMP-0.4", "--scan", f"(01){SERUM_GTIN}(17){expiry}(10)L1(30)5"], "sku", "STAMP-0.4"),
         (["SERUM-5ML", "--lot", "L1", "--expiry", FAR.isoformat()], "qty", "missing"),
         (["SERUM-5ML", "--lot", "L1", "--expiry", FAR.isoformat(), "--qty", "0"], "qty", "'0'"),
