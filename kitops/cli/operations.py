@@ -325,17 +325,25 @@ def expiry() -> None:
     metavar="YYYY-MM-DD",
     help="Sweep as of this date (default: today on the latest clinic calendar).",
 )
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Say what would expire and move (on any day, also a later one); write nothing.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the sweep report as JSON.")
 @pass_context
-def sweep(ctx: Context, as_of: str | None, as_json: bool) -> None:
+def sweep(ctx: Context, as_of: str | None, dry_run: bool, as_json: bool) -> None:
     """Mark lots past expiry `expired` and move their stock to the clinic's quarantine.
 
-    Safe to run again: a second run changes nothing.
+    Safe to run again: a second run changes nothing. A day after today on every clinic's
+    calendar is refused (expiring is for good) unless --dry-run.
     """
     from kitops.domain.ledger import parse_date
     from kitops.services.expiry import sweep as service
 
-    report = service(ctx.uow(), as_of=parse_date(as_of, "as_of") if as_of else None)
+    report = service(
+        ctx.uow(), as_of=parse_date(as_of, "as_of") if as_of else None, dry_run=dry_run
+    )
     if as_json:
         emit_json(report)
         return
@@ -349,5 +357,10 @@ def sweep(ctx: Context, as_of: str | None, as_json: bool) -> None:
             ],
             right=("moved",),
         )  # fmt: skip
+    if dry_run:
+        say(f"expiry sweep as of {report.as_of} (dry run, nothing written): "
+            f"{report.lots_marked} lots would be marked expired, "
+            f"{report.units_moved} units would move to quarantine")  # fmt: skip
+        return
     say(f"expiry sweep as of {report.as_of}: {report.lots_marked} lots marked expired, "
         f"{report.units_moved} units moved to quarantine")  # fmt: skip

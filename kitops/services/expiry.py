@@ -14,6 +14,7 @@ from kitops.data.schema import LocationRow, LotRow, StockBalanceRow
 from kitops.domain.ledger import LotStatus, Move, MoveReason
 from kitops.domain.locations import LocationKind
 from kitops.domain.stock_rules import needs_expiring
+from kitops.errors import InvalidInput
 from kitops.services import dto
 from kitops.services.locations import clinic_of
 from kitops.services.stock import latest_clinic_today
@@ -21,10 +22,21 @@ from kitops.services.unit_of_work import UnitOfWork, retrying
 
 
 @retrying
-def sweep(uow: UnitOfWork, *, as_of: date | None = None) -> dto.SweepReport:
+def sweep(uow: UnitOfWork, *, as_of: date | None = None, dry_run: bool = False) -> dto.SweepReport:
+    """Mark lots past expiry on ``as_of`` (default: today on the latest clinic calendar)
+    expired and move their stock to the clinic's quarantine. Expiring is for good, so a
+    day after every clinic's today is refused unless ``dry_run``, which only reports what
+    would expire then and writes nothing."""
     with uow:
         uow.require("expiry.sweep")
-        day = as_of or latest_clinic_today(uow)
+        latest = latest_clinic_today(uow)
+        if as_of is not None and as_of > latest and not dry_run:
+            raise InvalidInput(
+                "as_of", as_of.isoformat(),
+                f"is after today on every clinic's calendar ({latest}); expiring is for good, "
+                "so a sweep cannot run ahead of time (--dry-run shows what would expire then)",
+            )  # fmt: skip
+        day = as_of or latest
         candidates = uow.session.scalars(
             select(LotRow)
             .where(LotRow.expiry < day)
@@ -93,7 +105,7 @@ def sweep(uow: UnitOfWork, *, as_of: date | None = None) -> dto.SweepReport:
                 lines.append(dto.SweepLine(lot.product.sku, lot.code, lot.expiry, True, 0,
                                            None, None, "no stock on hand"))  # fmt: skip
         actionable = to_mark or moves
-        if actionable:
+        if actionable and not dry_run:
             audit_id = uow.record(
                 "expiry.sweep", "database", day.isoformat(),
                 after={"lots_marked": [f"{lot.product.sku}/{lot.code}" for lot in to_mark],

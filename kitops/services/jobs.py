@@ -70,13 +70,12 @@ def _reorder(uow: UnitOfWork, as_of: date | None, dry_run: bool) -> JobOutcome:
 def _sweep(uow: UnitOfWork, as_of: date | None, dry_run: bool) -> JobOutcome:
     from kitops.services.expiry import sweep
 
-    if dry_run:
-        raise InvalidInput("dry-run", True, "the expiry sweep has no dry run")
-    report = sweep(uow, as_of=as_of)
+    report = sweep(uow, as_of=as_of, dry_run=dry_run)
     status = "ok" if report.lots_marked or report.units_moved else "nothing"
     summary = (
         f"expiry sweep {report.as_of}: {report.lots_marked} lots marked expired, "
         f"{report.units_moved} units moved to quarantine"
+        + (" (dry run: nothing written)" if dry_run else "")
     )
     detail = {"as_of": report.as_of.isoformat(), "lots_marked": report.lots_marked,
               "units_moved": report.units_moved}  # fmt: skip

@@ -304,3 +304,27 @@ def test_expiry_sweep_quarantines_the_expired_lot_once_and_then_writes_nothing(c
     assert_bad_input(cli("expiry", "sweep", "--as-of", "2026-11-31"), "as_of", "2026-11-31")
     assert snapshot() == before
     db_is_consistent(cli)
+
+
+def test_a_sweep_ahead_of_today_is_refused_and_a_dry_run_says_what_would_expire(
+    demo, snapshot, today
+):
+    """Expiring is for good: a sweep dated after today on every clinic's calendar would
+    expire good stock for ever, so only a dry run may look ahead."""
+    later = (today + timedelta(days=400)).isoformat()
+    before = snapshot()
+    assert_bad_input(demo("expiry", "sweep", "--as-of", later), "as_of", later)
+    job = demo("jobs", "run", "expiry-sweep", "--as-of", later)
+    assert job.code == 2, job.err
+    assert f"as_of '{later}': is after today" in job.err
+    assert snapshot() == before
+
+    ahead = json_of(demo, "expiry", "sweep", "--as-of", later, "--dry-run", "--json")
+    keys_and_types(ahead, SWEEP_KEYS)
+    assert ahead["lots_marked"] >= 2
+    assert {line["lot"] for line in ahead["lines"]} >= {"PTT6-A0519", "PTT6-A0603"}
+    said = demo("expiry", "sweep", "--as-of", later, "--dry-run")
+    assert said.code == 0, said.err
+    assert "dry run, nothing written" in said.out
+    assert snapshot() == before
+    assert lot_detail(demo, "lot", "show", "PTT6-A0519")["status"] == "released"

@@ -6,13 +6,22 @@ so PTT6-A0412 (expired nine days before, still released) is the one lot to sweep
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from ledger_support import AS_OF, writes
 
 from kitops.domain.ledger import LotStatus
 from kitops.services import admin, expiry, locations, lots, stock
 from kitops.services.operations import ReceiptInput, receive, write_off
+
+
+def _sweep_on(uow, day):
+    """The sweep run on ``day`` as the clinics' today: the clock is moved there, since a
+    sweep dated after today is refused (expiring is for good)."""
+    import time_machine
+
+    with time_machine.travel(datetime.combine(day, time(12), UTC), tick=False):
+        return expiry.sweep(uow(), as_of=day)
 
 
 def _where(uow, code, sku=None) -> dict[str, int]:
@@ -93,7 +102,7 @@ def test_quarantined_lot_on_the_quarantine_shelf_is_marked_and_stays_there(loade
     c0115 = lots.show(uow(readonly=True), "PTT6-C0115")
     assert c0115.expiry is not None
 
-    report = expiry.sweep(uow(), as_of=c0115.expiry + timedelta(days=1))
+    report = _sweep_on(uow, c0115.expiry + timedelta(days=1))
 
     assert lots.show(uow(readonly=True), "PTT6-C0115").status == "expired"
     assert _where(uow, "PTT6-C0115") == {"LON-QUAR": 48}
@@ -105,7 +114,7 @@ def test_sweep_report_does_not_call_quarantined_stock_missing(loaded, uow):
     c0115 = lots.show(uow(readonly=True), "PTT6-C0115")
     assert c0115.expiry is not None
 
-    report = expiry.sweep(uow(), as_of=c0115.expiry + timedelta(days=1))
+    report = _sweep_on(uow, c0115.expiry + timedelta(days=1))
 
     (line,) = [line for line in report.lines if line.lot == "PTT6-C0115"]
     assert line.marked_expired
@@ -161,7 +170,7 @@ def test_stock_of_an_expired_lot_in_several_clinics_goes_to_each_clinics_quarant
     lon, esx = _where(uow, "PTT6-B0902")["LON-FRIDGE"], _where(uow, "PTT6-B0902")["ESX-FRIDGE"]
     _receive(uow, "LON-SHELF", "SERUM-5ML", "PTT6-B0902", days=190, quantity=5)
 
-    report = expiry.sweep(uow(), as_of=AS_OF + timedelta(days=191))
+    report = _sweep_on(uow, AS_OF + timedelta(days=191))
 
     moved = {(line.from_location, line.to_location, line.moved) for line in report.lines
              if line.lot == "PTT6-B0902"}  # fmt: skip
