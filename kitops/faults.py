@@ -23,6 +23,7 @@ ENV = "KITOPS_FAULT"
 POINTS = (
     "uow:before_commit",  # any unit of work, just before COMMIT is sent
     "uow:after_commit",  # any unit of work, just after the database confirmed COMMIT
+    "stock.count:after_reading",  # a count has read the balances, posted nothing yet
     "stock.count:after_moves",  # a count's differences are posted, not committed
     "kit.assemble:after_moves",  # an assembly's kits and moves are written, not committed
     "reorder.run:after_orders",  # a reorder run's purchase orders are written, not committed

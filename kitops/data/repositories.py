@@ -298,6 +298,17 @@ class Ledger:
                     sums[(lot_id, loc_id)] = sums.get((lot_id, loc_id), 0) + sign * int(qty)
         return sums
 
+    def lock_location(self, location_id: int) -> None:
+        """Lock every balance row at one location (PostgreSQL ``FOR UPDATE``, in lot
+        order) until the transaction ends: what is read next is what the changes apply
+        to. SQLite's writer lock already holds the whole database."""
+        self.session.execute(
+            select(StockBalanceRow.lot_id)
+            .where(StockBalanceRow.location_id == location_id)
+            .order_by(StockBalanceRow.lot_id)
+            .with_for_update()
+        ).all()
+
     def on_hand(
         self, *, location_id: int, product_id: int | None = None
     ) -> list[tuple[LotRow, int]]:

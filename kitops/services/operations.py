@@ -443,6 +443,9 @@ def count(
             raise CountRejected(problems)
         # serialised kits are not counted on a sheet (`kitops kit list` checks them)
         kit_products = {row.id for row in products.values() if row.kind == ProductKind.KIT.value}
+        # lock first, then read: the differences are applied to the balances they were
+        # computed from (a move at the same place waits for the count)
+        uow.ledger.lock_location(place.id)
         on_record = [
             (row, qty)
             for row, qty in uow.ledger.on_hand(location_id=place.id)
@@ -451,6 +454,7 @@ def count(
         expected = {row.id: qty for row, qty in on_record}
         lot_rows.update({row.id: row for row, _ in on_record})
         differences = count_differences(expected, counted, full=full)
+        faults.point("stock.count:after_reading")
         adjustment = uow.locations.get("ADJUSTMENT")
         audit_id = uow.record(
             "stock.count", "location", place.code,

@@ -1,4 +1,5 @@
-"""A recall racing a kit assembly on PostgreSQL, at the exact moments that matter.
+"""Races on PostgreSQL, at the exact moments that matter: a recall against a kit assembly
+and a clinic session, a count against a move.
 
 One process is stopped (``KITOPS_FAULT=POINT=stop``, kitops/faults.py: SIGSTOP inside its
 transaction, holding what it has locked) while the other runs; then it is continued.
@@ -158,4 +159,43 @@ def test_a_session_recorded_during_a_recall_of_its_lot_takes_another_lot(pg_url)
     code, out, err = _finish(session)
     assert code == 0, err
     assert json.loads(out)["lot"] != "PTT6-A0519", out
+    db_check_passes(pg_url)
+
+
+def test_a_count_applies_its_differences_to_the_balances_it_read(pg_url, tmp_path):
+    """A move at the place of a count waits for it: the count's adjustment lands on the
+    balance it reported as expected (before, a move could slip in between the count's
+    reading and its adjustment, and the report named a balance the ledger never had)."""
+    sheet = tmp_path / "count.csv"
+    sheet.write_text("sku,lot,counted\nSERUM-5ML,PTT6-B0902,10\n", encoding="utf-8")
+    count = _start(pg_url, ("count", "--location", "ESX-FRIDGE", str(sheet), "--json"),
+                   stop_at="stock.count:after_reading")  # fmt: skip
+    try:
+        _until(lambda: _stopped(count), "the count stopped after reading the balances")
+        move = _start(pg_url, ("move", "SERUM-5ML", "--lot", "PTT6-B0902", "--qty", "2",
+                               "--from", "ESX-FRIDGE", "--to", "ESX-SHELF"))  # fmt: skip
+        _until(lambda: move.poll() is not None or _waits_on_a_lock(pg_url),
+               "the move finished or waited on a lock")  # fmt: skip
+    finally:
+        count.send_signal(signal.SIGCONT)
+    code, out, err = _finish(count)
+    assert code == 0, err
+    [line] = json.loads(out)["differences"]
+    code, _, err = _finish(move)
+    assert code == 0, err
+    engine = create_engine(resolve_url(pg_url), poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            before_count = conn.execute(text(
+                "SELECT coalesce(sum(CASE WHEN m.to_location_id = f.id THEN m.quantity "
+                "ELSE -m.quantity END), 0) FROM stock_moves m JOIN lots l ON l.id = m.lot_id "
+                "JOIN locations f ON f.code = 'ESX-FRIDGE' "
+                "WHERE l.code = 'PTT6-B0902' AND f.id IN (m.from_location_id, m.to_location_id) "
+                "AND m.id < (SELECT min(c.id) FROM stock_moves c WHERE c.reason = 'count')"
+            )).scalar_one()  # fmt: skip
+    finally:
+        engine.dispose()
+    assert line["expected"] == before_count, (line, before_count)
+    stock = json.loads(ok(pg_url, "stock", "--location", "ESX-FRIDGE", "--json"))
+    assert [x["quantity"] for x in stock if x["lot"] == "PTT6-B0902"] == [10 - 2]
     db_check_passes(pg_url)
