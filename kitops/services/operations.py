@@ -34,6 +34,7 @@ from kitops.domain.ledger import (
 from kitops.domain.locations import PHYSICAL_KINDS, LocationKind, parse_location_code
 from kitops.domain.money import Money
 from kitops.domain.stock_rules import (
+    CountDifference,
     LotOnHand,
     check_existing_lot,
     check_receipt_expiry,
@@ -454,6 +455,7 @@ def count(
         expected = {row.id: qty for row, qty in on_record}
         lot_rows.update({row.id: row for row, _ in on_record})
         differences = count_differences(expected, counted, full=full)
+        _require_approval_for_shrinkage(uow, differences, lot_rows, products)
         faults.point("stock.count:after_reading")
         adjustment = uow.locations.get("ADJUSTMENT")
         audit_id = uow.record(
@@ -493,6 +495,29 @@ def count(
         faults.point("stock.count:after_moves")
         uow.commit()
     return report
+
+
+def _require_approval_for_shrinkage(
+    uow: UnitOfWork,
+    differences: Iterable[CountDifference],
+    lot_rows: dict[int, LotRow],
+    products: dict[str, ProductRow],
+) -> None:
+    """A count that removes more units of one product than a write-off may without a
+    manager (``writeoff_approval_units``) needs a manager too: stock counted away is
+    gone as surely as stock written off."""
+    shrinkage: dict[int, int] = {}
+    for diff in differences:
+        if diff.delta < 0:
+            product_id = lot_rows[diff.lot_id].product_id
+            shrinkage[product_id] = shrinkage.get(product_id, 0) - diff.delta
+    limit = writeoff_approval_units(uow)
+    skus = {row.id: row.sku for row in products.values()}
+    for product_id, units in sorted(shrinkage.items()):
+        if units > limit:
+            uow.require("stock.writeoff_large", doing=(
+                f"count away more than {limit} units of {skus[product_id]} at once ({units})"
+            ))  # fmt: skip
 
 
 def read_count_sheet(path: str) -> list[CountedLine]:

@@ -164,3 +164,29 @@ def test_a_disabled_user_is_refused_in_every_use_case(db, staff):
     with pytest.raises(NotAllowed, match="user sam is disabled"):
         lots.show(staff(actor="sam", readonly=True), "PTT6-A0519")
     assert refusals(db) == [("sam", "user.active"), ("sam", "user.active")]
+
+
+def test_a_count_that_shrinks_a_product_beyond_the_threshold_needs_a_manager(db, staff):
+    """Stock counted away is gone as surely as stock written off: the same threshold."""
+    from kitops.services.operations import CountedLine
+
+    def on_hand() -> int:
+        detail = lots.show(staff(), "PTT6-B0902")
+        return next(p.quantity for p in detail.on_hand if p.location == "LON-FRIDGE")
+
+    def count_to(actor: str, quantity: int) -> None:
+        operations.count(staff(actor=actor), "LON-FRIDGE",
+                         [CountedLine(2, "SERUM-5ML", "PTT6-B0902", quantity)])  # fmt: skip
+
+    start = on_hand()
+    count_to("sam", start - 10)  # ten gone: within the stockroom's reach
+    moves, audits = counts(db)
+    with pytest.raises(NotAllowed, match=r"count away more than 10 units of SERUM-5ML at once "
+                                         r"\(11\): a manager may"):  # fmt: skip
+        count_to("sam", start - 21)
+    assert on_hand() == start - 10
+    assert counts(db) == (moves, audits + 1)
+    assert refusals(db) == [("sam", "stock.writeoff_large")]
+    count_to("sam", start + 5)  # found more: no limit
+    count_to("mia", start - 30)
+    assert on_hand() == start - 30
