@@ -151,6 +151,21 @@ class Lots:
         locked = self.session.scalars(stmt.execution_options(populate_existing=True)).one()
         return locked
 
+    def share_lock_all(self, lot_ids: Iterable[int]) -> list[LotRow]:
+        """Re-read several lot rows under a share lock (PostgreSQL ``FOR SHARE``), in id
+        order so that two callers never take them crosswise: a release, quarantine or
+        recall of any of them waits until this transaction ends, or has committed and is
+        seen here."""
+        return list(
+            self.session.scalars(
+                select(LotRow)
+                .where(LotRow.id.in_(sorted(set(lot_ids))))
+                .order_by(LotRow.id)
+                .with_for_update(read=True)
+                .execution_options(populate_existing=True)
+            )
+        )
+
 
 class Suppliers:
     def __init__(self, session: Session) -> None:

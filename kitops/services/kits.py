@@ -103,13 +103,7 @@ def _lock_component_lots(uow: UnitOfWork, lot_ids: set[int], lasting: date) -> d
     since the plan was made sends the whole assembly round again (``retrying``), which
     then plans without it. So a recall either waits for the assembly and flags the kits
     it made, or the assembly sees the recall."""
-    rows = uow.session.scalars(
-        select(LotRow)
-        .where(LotRow.id.in_(lot_ids))
-        .order_by(LotRow.id)
-        .with_for_update(read=True)
-        .execution_options(populate_existing=True)
-    ).all()
+    rows = uow.lots.share_lock_all(lot_ids)
     changed = [
         row.code
         for row in rows
@@ -383,14 +377,7 @@ def _refuse_unusable_components(uow: UnitOfWork, kit: KitRow, today: date | None
     recall or quarantine of one of them waits for this transaction, or has committed and
     is seen): a component lot that is not released, or is out of date on the clinic's
     today, keeps the kit in, naming the lot."""
-    lot_ids = sorted({component.lot_id for component in kit.components})
-    lots = uow.session.scalars(
-        select(LotRow)
-        .where(LotRow.id.in_(lot_ids))
-        .order_by(LotRow.id)
-        .with_for_update(read=True)
-        .execution_options(populate_existing=True)
-    ).all()
+    lots = uow.lots.share_lock_all(component.lot_id for component in kit.components)
     place = uow.session.get(LocationRow, kit.location_id)
     assert place is not None
     day = today or local_today(uow, place)

@@ -61,16 +61,21 @@ def _stopped(child: subprocess.Popen[str]) -> bool:
         return stat.read().rsplit(") ", 1)[1].startswith("T")
 
 
-def _waits_on_a_lock(url: str) -> bool:
+def _sql(url: str, statement: str, **parameters: object) -> list[tuple[object, ...]]:
+    """Rows of one query, on a connection of its own."""
     engine = create_engine(resolve_url(url), poolclass=NullPool)
     try:
         with engine.connect() as conn:
-            return bool(conn.execute(text(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE datname = :db AND wait_event_type = 'Lock'"
-            ), {"db": make_url(url).database}).scalar_one())  # fmt: skip
+            return [tuple(row) for row in conn.execute(text(statement), parameters)]
     finally:
         engine.dispose()
+
+
+def _waits_on_a_lock(url: str) -> bool:
+    [(waiting,)] = _sql(url, "SELECT count(*) FROM pg_stat_activity "
+                             "WHERE datname = :db AND wait_event_type = 'Lock'",
+                        db=make_url(url).database)  # fmt: skip
+    return bool(waiting)
 
 
 def _finish(child: subprocess.Popen[str]) -> tuple[int, str, str]:
@@ -78,65 +83,51 @@ def _finish(child: subprocess.Popen[str]) -> tuple[int, str, str]:
     return child.returncode, out, err
 
 
-def _unflagged_kits_of_the_lot(url: str) -> list[tuple[str, str, bool]]:
-    engine = create_engine(resolve_url(url), poolclass=NullPool)
-    try:
-        with engine.connect() as conn:
-            return [tuple(row) for row in conn.execute(text(
-                "SELECT k.serial, k.status, k.recalled FROM kits k "
-                "JOIN kit_components c ON c.kit_id = k.id JOIN lots l ON l.id = c.lot_id "
-                "WHERE l.code = 'RACE-S1' AND (NOT k.recalled OR k.status IN "
-                "('available', 'reserved'))"
-            ))]  # fmt: skip
-    finally:
-        engine.dispose()
+def _unflagged_kits_of_the_lot(url: str) -> list[tuple[object, ...]]:
+    return _sql(url, "SELECT k.serial, k.status, k.recalled FROM kits k "
+                     "JOIN kit_components c ON c.kit_id = k.id JOIN lots l ON l.id = c.lot_id "
+                     "WHERE l.code = 'RACE-S1' "
+                     "AND (NOT k.recalled OR k.status IN ('available', 'reserved'))")  # fmt: skip
 
 
 def _kits_of_the_lot(url: str) -> int:
-    engine = create_engine(resolve_url(url), poolclass=NullPool)
+    [(kits,)] = _sql(url, "SELECT count(DISTINCT c.kit_id) FROM kit_components c "
+                          "JOIN lots l ON l.id = c.lot_id WHERE l.code = 'RACE-S1'")  # fmt: skip
+    return int(str(kits))
+
+
+def _race(
+    url: str, first: tuple[str, ...], stop_at: str, second: tuple[str, ...]
+) -> tuple[tuple[int, str, str], tuple[int, str, str]]:
+    """Run ``first`` until it stops at ``stop_at`` (inside its transaction), then start
+    ``second`` and let it run until it has finished or waits on a lock, then continue
+    ``first``. Returns (exit code, stdout, stderr) of each."""
+    one = _start(url, first, stop_at=stop_at)
     try:
-        with engine.connect() as conn:
-            return int(conn.execute(text(
-                "SELECT count(DISTINCT c.kit_id) FROM kit_components c "
-                "JOIN lots l ON l.id = c.lot_id WHERE l.code = 'RACE-S1'"
-            )).scalar_one())  # fmt: skip
+        _until(lambda: _stopped(one), f"{first[0]} stopped at {stop_at}")
+        two = _start(url, second)
+        _until(lambda: two.poll() is not None or _waits_on_a_lock(url),
+               f"{second[0]} finished or waited on a lock")  # fmt: skip
     finally:
-        engine.dispose()
+        one.send_signal(signal.SIGCONT)
+    return _finish(one), _finish(two)
 
 
 def test_a_recall_during_an_assembly_waits_for_it_and_flags_every_kit_it_made(pg_url):
-    assembly = _start(pg_url, ASSEMBLE, stop_at="kit.assemble:after_moves")
-    try:
-        _until(lambda: _stopped(assembly), "the assembly stopped before its commit")
-        recall = _start(pg_url, RECALL)
-        # the recall must wait for the assembly's lock on the lot (before the fix it ran
-        # to the end here, flagging none of the kits about to be committed)
-        _until(lambda: recall.poll() is not None or _waits_on_a_lock(pg_url),
-               "the recall finished or waited on a lock")  # fmt: skip
-    finally:
-        assembly.send_signal(signal.SIGCONT)
-    code, _, err = _finish(assembly)
-    assert code == 0, err
-    code, _, err = _finish(recall)
-    assert code == 0, err
+    # before the fix the recall ran to its end while the assembly was stopped, flagging
+    # none of the kits about to be committed
+    assembly, recall = _race(pg_url, ASSEMBLE, "kit.assemble:after_moves", RECALL)
+    assert assembly[0] == 0, assembly[2]
+    assert recall[0] == 0, recall[2]
     assert _kits_of_the_lot(pg_url) == 10
     assert _unflagged_kits_of_the_lot(pg_url) == []
     db_check_passes(pg_url)
 
 
 def test_an_assembly_during_a_recall_waits_for_it_and_does_not_use_the_lot(pg_url):
-    recall = _start(pg_url, RECALL, stop_at="lot.status:after_change")
-    try:
-        _until(lambda: _stopped(recall), "the recall stopped before its commit")
-        assembly = _start(pg_url, ASSEMBLE)
-        _until(lambda: assembly.poll() is not None or _waits_on_a_lock(pg_url),
-               "the assembly finished or waited on a lock")  # fmt: skip
-    finally:
-        recall.send_signal(signal.SIGCONT)
-    code, _, err = _finish(recall)
-    assert code == 0, err
-    code, _, err = _finish(assembly)
-    assert code == 1, err  # the only serum at ESX-STORE is the recalled lot
+    recall, assembly = _race(pg_url, RECALL, "lot.status:after_change", ASSEMBLE)
+    assert recall[0] == 0, recall[2]
+    assert assembly[0] == 1, assembly[2]  # the only serum at ESX-STORE is the recalled lot
     assert _kits_of_the_lot(pg_url) == 0
     assert _unflagged_kits_of_the_lot(pg_url) == []
     db_check_passes(pg_url)
@@ -145,20 +136,13 @@ def test_an_assembly_during_a_recall_waits_for_it_and_does_not_use_the_lot(pg_ur
 def test_a_session_recorded_during_a_recall_of_its_lot_takes_another_lot(pg_url):
     """Course 4 is the demo's weekly clinic course in London; FEFO would give its first
     session PTT6-A0519, which is being recalled at that moment."""
-    recall = _start(pg_url, ("lot", "recall", "PTT6-A0519", "--reason", "supplier notice"),
-                    stop_at="lot.status:after_change")  # fmt: skip
-    try:
-        _until(lambda: _stopped(recall), "the recall stopped before its commit")
-        session = _start(pg_url, ("session", "record", "4", "--date", "2026-11-23", "--json"))
-        _until(lambda: session.poll() is not None or _waits_on_a_lock(pg_url),
-               "the session finished or waited on a lock")  # fmt: skip
-    finally:
-        recall.send_signal(signal.SIGCONT)
-    code, _, err = _finish(recall)
-    assert code == 0, err
-    code, out, err = _finish(session)
-    assert code == 0, err
-    assert json.loads(out)["lot"] != "PTT6-A0519", out
+    recall, session = _race(
+        pg_url, ("lot", "recall", "PTT6-A0519", "--reason", "supplier notice"),
+        "lot.status:after_change", ("session", "record", "4", "--date", "2026-11-23", "--json"),
+    )  # fmt: skip
+    assert recall[0] == 0, recall[2]
+    assert session[0] == 0, session[2]
+    assert json.loads(session[1])["lot"] != "PTT6-A0519", session[1]
     db_check_passes(pg_url)
 
 
@@ -168,33 +152,21 @@ def test_a_count_applies_its_differences_to_the_balances_it_read(pg_url, tmp_pat
     reading and its adjustment, and the report named a balance the ledger never had)."""
     sheet = tmp_path / "count.csv"
     sheet.write_text("sku,lot,counted\nSERUM-5ML,PTT6-B0902,10\n", encoding="utf-8")
-    count = _start(pg_url, ("count", "--location", "ESX-FRIDGE", str(sheet), "--json"),
-                   stop_at="stock.count:after_reading")  # fmt: skip
-    try:
-        _until(lambda: _stopped(count), "the count stopped after reading the balances")
-        move = _start(pg_url, ("move", "SERUM-5ML", "--lot", "PTT6-B0902", "--qty", "2",
-                               "--from", "ESX-FRIDGE", "--to", "ESX-SHELF"))  # fmt: skip
-        _until(lambda: move.poll() is not None or _waits_on_a_lock(pg_url),
-               "the move finished or waited on a lock")  # fmt: skip
-    finally:
-        count.send_signal(signal.SIGCONT)
-    code, out, err = _finish(count)
-    assert code == 0, err
-    [line] = json.loads(out)["differences"]
-    code, _, err = _finish(move)
-    assert code == 0, err
-    engine = create_engine(resolve_url(pg_url), poolclass=NullPool)
-    try:
-        with engine.connect() as conn:
-            before_count = conn.execute(text(
-                "SELECT coalesce(sum(CASE WHEN m.to_location_id = f.id THEN m.quantity "
-                "ELSE -m.quantity END), 0) FROM stock_moves m JOIN lots l ON l.id = m.lot_id "
-                "JOIN locations f ON f.code = 'ESX-FRIDGE' "
-                "WHERE l.code = 'PTT6-B0902' AND f.id IN (m.from_location_id, m.to_location_id) "
-                "AND m.id < (SELECT min(c.id) FROM stock_moves c WHERE c.reason = 'count')"
-            )).scalar_one()  # fmt: skip
-    finally:
-        engine.dispose()
+    count, move = _race(
+        pg_url, ("count", "--location", "ESX-FRIDGE", str(sheet), "--json"),
+        "stock.count:after_reading",
+        ("move", "SERUM-5ML", "--lot", "PTT6-B0902", "--qty", "2", "--from", "ESX-FRIDGE",
+         "--to", "ESX-SHELF"),
+    )  # fmt: skip
+    assert count[0] == 0, count[2]
+    assert move[0] == 0, move[2]
+    [line] = json.loads(count[1])["differences"]
+    [(before_count,)] = _sql(pg_url,
+        "SELECT coalesce(sum(CASE WHEN m.to_location_id = f.id THEN m.quantity "
+        "ELSE -m.quantity END), 0) FROM stock_moves m JOIN lots l ON l.id = m.lot_id "
+        "JOIN locations f ON f.code = 'ESX-FRIDGE' "
+        "WHERE l.code = 'PTT6-B0902' AND f.id IN (m.from_location_id, m.to_location_id) "
+        "AND m.id < (SELECT min(c.id) FROM stock_moves c WHERE c.reason = 'count')")  # fmt: skip
     assert line["expected"] == before_count, (line, before_count)
     stock = json.loads(ok(pg_url, "stock", "--location", "ESX-FRIDGE", "--json"))
     assert [x["quantity"] for x in stock if x["lot"] == "PTT6-B0902"] == [10 - 2]
