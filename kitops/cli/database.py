@@ -54,17 +54,7 @@ def check(ctx: Context, as_json: bool) -> None:
     from kitops.services import admin
 
     report = admin.check(ctx.uow(readonly=True))
-    kits = sum(1 for p in report.problems if p.problem.startswith("kit "))
-    headline = "; ".join(
-        part
-        for part in (
-            f"{len(report.problems) - kits} balances do not match the ledger"
-            if len(report.problems) > kits
-            else "",
-            f"{kits} kits are not one unit or none" if kits else "",
-        )
-        if part
-    )
+    headline = admin.check_headline(report)
     if as_json:
         emit_json(report)
     elif report.ok:

@@ -73,6 +73,20 @@ def check(uow: UnitOfWork) -> dto.CheckReport:
     )
 
 
+def check_headline(report: dto.CheckReport) -> str:
+    """One line for what ``check`` found: balances off the ledger, kits not one unit."""
+    kits = sum(1 for p in report.problems if p.problem.startswith(_KIT_PROBLEM))
+    parts = []
+    if len(report.problems) > kits:
+        parts.append(f"{len(report.problems) - kits} balances do not match the ledger")
+    if kits:
+        parts.append(f"{kits} kits are not one unit or none")
+    return "; ".join(parts)
+
+
+_KIT_PROBLEM = "kit "  # how a kit's problem line starts (``_kits_not_one_unit``)
+
+
 def _kits_not_one_unit(uow: UnitOfWork, physical: set[int]) -> list[dto.BalanceProblem]:
     """Kits come only from assembly, one unit each: a kit's stock on hand, over all
     places, is 1 (in the stockroom) or 0 (gone out, written off, taken apart)."""
@@ -94,7 +108,8 @@ def _kits_not_one_unit(uow: UnitOfWork, physical: set[int]) -> list[dto.BalanceP
     return [
         dto.BalanceProblem(sku=sku, lot=serial, location=place, recorded=units,
                            from_moves=units,
-                           problem=f"kit {serial} holds {units} units; a kit is one unit or none")
+                           problem=f"{_KIT_PROBLEM}{serial} holds {units} units; a kit is one "
+                                   "unit or none")
         for sku, serial, units, place in rows
     ]  # fmt: skip
 
