@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from kitops.services.dto import Course, FulfilReport, Kit
 
 KIT_STATUSES = ["available", "reserved", "shipped", "handed_over", "disassembled",
-                "written_off", "recalled"]  # fmt: skip
+                "written_off", "recalled", "expired"]  # fmt: skip
 
 
 def _date(value: str | None, field: str) -> object:
