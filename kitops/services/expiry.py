@@ -175,8 +175,7 @@ def _expired_kits(
         place = locations[target]
         notes = []
         if row.course_id is not None:
-            notes.append(f"reservation released: course {row.course_id} part "
-                         f"{row.course_part} needs another kit")  # fmt: skip
+            notes.append(f"course {row.course_id} part {row.course_part} lost its kit")
         if place.kind != LocationKind.QUARANTINE.value:
             clinic = clinic_of(place, locations)
             where = clinic.code if clinic else place.code

@@ -269,8 +269,8 @@ def test_reserved_kit_that_expires_loses_its_course_and_the_sweep_report_says_so
     released = {k.serial: (k.course_id, k.course_part, k.note) for k in report.kits
                 if k.course_id is not None}  # fmt: skip
     assert released == {
-        "K0000001": (1, 1, "reservation released: course 1 part 1 needs another kit"),
-        "K0000005": (5, 1, "reservation released: course 5 part 1 needs another kit"),
+        "K0000001": (1, 1, "course 1 part 1 lost its kit"),
+        "K0000005": (5, 1, "course 5 part 1 lost its kit"),
     }
     assert report.reservations_released == 2
     assert _ledger_ok(uow)
