@@ -133,15 +133,16 @@ def _kits_not_one_unit(uow: UnitOfWork, physical: set[int]) -> list[dto.BalanceP
 _KITS_ON_A_SHELF = ("available", "reserved", "recalled", "expired")
 _KITS_GONE = ("shipped", "handed_over", "disassembled", "written_off")
 # An available or reserved kit whose own lot is one of these should have been marked
-# (`expired` by the expiry sweep, `recalled` by a recall).
-_LOTS_NOT_FOR_A_FREE_KIT = (LotStatus.EXPIRED.value, LotStatus.RECALLED.value)
+# (`expired` by the expiry sweep, `recalled` by a recall); an expired kit's lot is one.
+_LOTS_OUT_OF_USE = (LotStatus.EXPIRED.value, LotStatus.RECALLED.value)
 
 
 def _kits_off_the_ledger(uow: UnitOfWork, physical: set[int]) -> list[dto.BalanceProblem]:
     """Kit records agree with the ledger: an available, reserved, recalled or expired kit
-    has its one unit at the place it records, a kit that is gone has none on hand, and an
-    available or reserved kit's own lot is neither expired nor recalled. A kit whose stock
-    is not one unit or none is left to ``_kits_not_one_unit``."""
+    has its one unit at the place it records, a kit that is gone has none on hand, an
+    available or reserved kit's own lot is neither expired nor recalled, and an expired
+    kit's is (only the expiry sweep expires a kit, with its lot). A kit whose stock is not
+    one unit or none is left to ``_kits_not_one_unit``."""
     codes: dict[int, str] = dict(
         uow.session.execute(select(LocationRow.id, LocationRow.code)).all()
     )
@@ -167,6 +168,8 @@ def _kits_off_the_ledger(uow: UnitOfWork, physical: set[int]) -> list[dto.Balanc
         if sum(held.values()) not in (0, 1):
             continue  # a kit is one unit or none: reported as such
         where = codes.get(location_id, f"#{location_id}")
+        free = status in ("available", "reserved")
+        lot_out = lot_status in _LOTS_OUT_OF_USE
         text = None
         shown, units = where, held.get(location_id, 0)
         if status in _KITS_ON_A_SHELF and not held:
@@ -179,7 +182,7 @@ def _kits_off_the_ledger(uow: UnitOfWork, physical: set[int]) -> list[dto.Balanc
             (elsewhere,) = held
             shown, units = codes.get(elsewhere, f"#{elsewhere}"), 1
             text = f"is {status} but the ledger still has its unit at {shown}"
-        elif status in ("available", "reserved") and lot_status in _LOTS_NOT_FOR_A_FREE_KIT:
+        elif (free and lot_out) or (status == "expired" and not lot_out):
             text = f"is {status} at {where} but its own lot {serial} is {lot_status}"
         if text is not None:
             problems.append(
