@@ -11,7 +11,7 @@ from datetime import UTC, datetime, time, timedelta
 from ledger_support import AS_OF, writes
 from sqlalchemy import select, update
 
-from kitops.data.schema import KitRow, LocationRow
+from kitops.data.schema import AuditRow, KitRow, LocationRow
 from kitops.domain.ledger import LotStatus
 from kitops.services import admin, courses, expiry, kits, locations, lots, stock
 from kitops.services.operations import ReceiptInput, receive, write_off
@@ -273,6 +273,14 @@ def test_reserved_kit_that_expires_loses_its_course_and_the_sweep_report_says_so
         "K0000005": (5, 1, "course 5 part 1 lost its kit"),
     }
     assert report.reservations_released == 2
+    with loaded.read_sessions() as session:
+        audit = session.scalars(
+            select(AuditRow).where(AuditRow.action == "expiry.sweep").order_by(AuditRow.id)
+        ).all()[-1]
+    assert audit.actor == "tester"
+    assert audit.after is not None
+    assert audit.after["kits_expired"] == [*LONDON_KITS, "K0000005", "K0000006"]
+    assert audit.after["reservations_released"] == {"K0000001": [1, 1], "K0000005": [5, 1]}
     assert _ledger_ok(uow)
 
 
@@ -346,3 +354,25 @@ def test_sweep_puts_right_a_kit_record_an_earlier_sweep_left_on_its_old_shelf(lo
     before = writes(loaded)
     assert _sweep_on(uow, KITS_DAY).kits == ()
     assert writes(loaded) == before
+
+
+def test_an_expired_kit_in_a_clinic_without_quarantine_stays_in_place_marked_expired(loaded, uow):
+    locations.add_location(uow(), "BRI", "Brighton", timezone="Europe/London", currency="GBP")
+    locations.add_location(uow(), "BRI-SHELF", "Brighton shelf", parent="BRI", kind="shelf")
+    _receive(uow, "BRI-SHELF", "SERUM-5ML", "BRI-SERUM", days=30, quantity=6)
+    lots.change_status(uow(), "BRI-SERUM", LotStatus.RELEASED, today=AS_OF)
+    _receive(uow, "BRI-SHELF", "STAMP-0.5", "BRI-STAMP", days=400, quantity=1)
+    (kit,) = kits.assemble(uow(), "KIT-HOME-6W", 1, "BRI-SHELF", min_shelf_life_days=0,
+                           today=AS_OF).kits  # fmt: skip
+
+    report = _sweep_on(uow, AS_OF + timedelta(days=31))
+
+    (line,) = [k for k in report.kits if k.serial == kit.serial]
+    assert (line.from_location, line.to_location, line.note) == (
+        "BRI-SHELF", "BRI-SHELF", "no quarantine location in BRI; left in place",
+    )  # fmt: skip
+    assert _kit_state(uow, kit.serial) == ("expired", "BRI-SHELF", None)
+    assert _ledger_ok(uow)
+    write_off(uow(), "KIT-HOME-6W", 1, "BRI-SHELF", "expired", lot=kit.serial)
+    assert _kit_state(uow, kit.serial) == ("written_off", "BRI-SHELF", None)
+    assert _ledger_ok(uow)
