@@ -46,7 +46,8 @@ def current(ctx: Context, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: {ok, balances_checked, ...}.")
 @pass_context
 def check(ctx: Context, as_json: bool) -> None:
-    """Verify every balance equals the sum of its moves and none is negative.
+    """Verify every balance equals the sum of its moves and none is negative, and that
+    every kit is one unit or none and its record (status, place) agrees with the ledger.
 
     Exits 1 and lists every difference when the ledger and balances disagree.
     """

@@ -357,10 +357,26 @@ def sweep(ctx: Context, as_of: str | None, dry_run: bool, as_json: bool) -> None
             ],
             right=("moved",),
         )  # fmt: skip
+    if report.kits:
+        emit_table(
+            ["kit", "SKU", "was", "from", "to", "note"],
+            [(k.serial, k.sku, k.status_before, k.from_location, k.to_location, k.note)
+             for k in report.kits],
+            title="kits expired with their stock",
+        )  # fmt: skip
+    kits = ""
+    if report.kits_expired:
+        kits = f", {report.kits_expired} kits expired"
+        if report.reservations_released:
+            kits += (f" ({report.reservations_released} reservations released: "
+                     "those courses need another kit)")  # fmt: skip
     if dry_run:
+        would = kits.replace(" kits expired", " kits would expire").replace(
+            " reservations released", " reservations would be released"
+        )
         say(f"expiry sweep as of {report.as_of} (dry run, nothing written): "
             f"{report.lots_marked} lots would be marked expired, "
-            f"{report.units_moved} units would move to quarantine")  # fmt: skip
+            f"{report.units_moved} units would move to quarantine{would}")  # fmt: skip
         return
     say(f"expiry sweep as of {report.as_of}: {report.lots_marked} lots marked expired, "
-        f"{report.units_moved} units moved to quarantine")  # fmt: skip
+        f"{report.units_moved} units moved to quarantine{kits}")  # fmt: skip

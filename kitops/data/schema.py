@@ -365,7 +365,7 @@ class KitRow(Base):
     __table_args__ = (
         CheckConstraint(
             "status IN ('available', 'reserved', 'shipped', 'handed_over', 'disassembled', "
-            "'written_off', 'recalled')",
+            "'written_off', 'recalled', 'expired')",
             name="status",
         ),
         CheckConstraint(

@@ -38,7 +38,7 @@ from kitops.services.operations import local_today, physical_location
 from kitops.services.unit_of_work import TransientDatabaseError, UnitOfWork, retrying
 
 KIT_STATUSES = ("available", "reserved", "shipped", "handed_over", "disassembled",
-                "written_off", "recalled")  # fmt: skip
+                "written_off", "recalled", "expired")  # fmt: skip
 
 
 def expiry_margin_days(uow: UnitOfWork) -> int:
@@ -275,13 +275,16 @@ def _kit_lot(uow: UnitOfWork, kit: KitRow) -> LotRow:
 
 @retrying
 def disassemble(uow: UnitOfWork, serial: str) -> dto.Kit:
-    """Return an unreserved kit's components to their lots at the kit's place."""
+    """Return an unreserved kit's components to their lots at the kit's place. An expired
+    kit sits in quarantine (the expiry sweep put it there), so its components land there:
+    its expired lots stay expired, and in-date parts wait for a person to move them."""
     with uow:
         uow.require("kit.disassemble")
         kit = get_kit(uow, serial, lock=True)
-        if kit.status != "available":
+        if kit.status not in ("available", "expired"):
             raise Refused(
-                f"kit {kit.serial} is {kit.status}; only an available kit can be taken apart"
+                f"kit {kit.serial} is {kit.status}; only an available or expired kit can be "
+                "taken apart"
             )
         assembly = uow.locations.get("ASSEMBLY")
         audit_id = uow.record("kit.disassemble", "kit", kit.serial, before={"status": kit.status})

@@ -45,7 +45,8 @@ FLOW_KEYS = {
     "last": str,
     "references": list,
 }
-SWEEP_KEYS = {"as_of": str, "lots_marked": int, "units_moved": int, "lines": list}
+SWEEP_KEYS = {"as_of": str, "lots_marked": int, "units_moved": int, "lines": list,
+              "kits_expired": int, "reservations_released": int, "kits": list}  # fmt: skip
 SWEEP_LINE_KEYS = {
     "sku": str,
     "lot": str,
@@ -274,6 +275,9 @@ def test_expiry_sweep_quarantines_the_expired_lot_once_and_then_writes_nothing(c
                 "note": None,
             }
         ],
+        "kits_expired": 0,
+        "reservations_released": 0,
+        "kits": [],
     }
     lot = lot_detail(cli, "lot", "show", "PTT6-A0412")
     assert (lot["status"], lot["status_reason"]) == ("expired", f"expiry sweep {AS_OF}")
@@ -294,7 +298,8 @@ def test_expiry_sweep_quarantines_the_expired_lot_once_and_then_writes_nothing(c
 
     before = snapshot()
     second = json_of(cli, "expiry", "sweep", "--as-of", AS_OF, "--json")
-    assert second == {"as_of": AS_OF, "lots_marked": 0, "units_moved": 0, "lines": []}
+    assert second == {"as_of": AS_OF, "lots_marked": 0, "units_moved": 0, "lines": [],
+                      "kits_expired": 0, "reservations_released": 0, "kits": []}  # fmt: skip
     third = cli("expiry", "sweep", "--as-of", AS_OF)
     assert third.code == 0, third.err
     assert f"expiry sweep as of {AS_OF}: 0 lots marked expired, 0 units moved" in third.out

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, update
+from sqlalchemy.exc import IntegrityError
 
 from kitops.data import migrate
 from kitops.data.engine import open_database
-from kitops.data.schema import Base, LocationRow, SettingRow
+from kitops.data.schema import Base, KitRow, LocationRow, SettingRow
 from kitops.domain.locations import VIRTUAL_LOCATIONS
 
 
@@ -62,3 +64,36 @@ def test_first_migration_creates_virtual_locations_and_default_settings(db):
     assert kinds == {code: kind.value for code, (kind, _) in VIRTUAL_LOCATIONS.items()}
     assert settings["at_home_max_needle_mm"] == "0.6"
     assert settings["expiry_margin_days"] == "7"
+
+
+@pytest.mark.demo_data
+def test_0009_lets_a_kit_be_expired_and_keeps_every_kit_both_ways(db):
+    """0009 adds `expired` to the kit statuses (SQLite rebuilds the table in batch mode);
+    going back turns an expired kit into the nearest old status, `recalled` (blocked, in
+    the stockroom, to be destroyed)."""
+
+    def kits() -> dict[str, str]:
+        with db.read_sessions() as session:
+            return dict(session.execute(select(KitRow.serial, KitRow.status)).all())
+
+    def expire(serial: str) -> None:
+        with db.write_sessions() as session:
+            session.execute(update(KitRow).where(KitRow.serial == serial).values(status="expired"))
+            session.commit()
+
+    before = kits()
+    expire("K0000002")
+
+    migrate.downgrade(db, "0008")
+    assert kits() == {**before, "K0000002": "recalled"}
+    with pytest.raises(IntegrityError):
+        expire("K0000003")
+
+    migrate.upgrade(db)
+    assert migrate.current_revision(db) == migrate.HEAD_REVISION
+    assert kits() == {**before, "K0000002": "recalled"}
+    expire("K0000003")
+    assert kits()["K0000003"] == "expired"
+    with pytest.raises(IntegrityError), db.write_sessions() as session:
+        session.execute(update(KitRow).where(KitRow.serial == "K0000004").values(status="lost"))
+        session.commit()
