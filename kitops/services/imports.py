@@ -190,9 +190,10 @@ class _StockImport:
 
     def keep_costs(self, audit_id: int) -> None:
         """Every row's receipt with its cost; the lots' costs become their averages."""
+        costed = {lot.id: lot for lot, _, _, cost in self.receipts if cost is not None}
+        for lot_id in sorted(costed):  # in id order: two imports never lock crosswise
+            self.uow.lots.lock(costed[lot_id])
         for lot, place, quantity, cost in self.receipts:
-            if cost is not None:
-                self.uow.lots.lock(lot)
             keep_receipt(self.uow, lot, place, quantity, cost, source=OPENING,
                          reference=self.reference, audit_id=audit_id)  # fmt: skip
 
