@@ -29,6 +29,11 @@ WRITE_OFF_REASONS = ["damaged", "expired", "opened", "other"]
 )  # fmt: skip
 @click.option("--cost", nargs=2, metavar="AMOUNT CUR", help="Unit cost, e.g. --cost 35.00 GBP.")
 @click.option(
+    "--foreign-currency",
+    is_flag=True,
+    help="The --cost is meant in another currency than the clinic's (the supplier's invoice).",
+)
+@click.option(
     "--accept-short-dated",
     is_flag=True,
     help="Receive stock that is expired or inside the minimum shelf life on receipt.",
@@ -50,6 +55,7 @@ def receive(
     location: str,
     po: str | None,
     cost: tuple[str, str] | None,
+    foreign_currency: bool,
     accept_short_dated: bool,
     confirm_over_receipt: bool,
     as_json: bool,
@@ -65,6 +71,7 @@ def receive(
         location=location, sku=sku, lot=lot, expiry=expiry, quantity=qty, scan=scan, po=po,
         cost=cost[0] if cost else None, currency=cost[1] if cost else None,
         accept_short_dated=accept_short_dated, confirm_over_receipt=confirm_over_receipt,
+        foreign_currency=foreign_currency,
     )  # fmt: skip
     receipt = service(ctx.uow(), given)
     if as_json:

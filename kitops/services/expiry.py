@@ -40,6 +40,8 @@ def sweep(uow: UnitOfWork, *, as_of: date | None = None, dry_run: bool = False) 
                 f"is after today on every clinic's calendar ({latest}); expiring is for good, "
                 "so a sweep cannot run ahead of time (--dry-run shows what would expire then)",
             )  # fmt: skip
+        if as_of is not None and as_of != latest and not dry_run:
+            uow.require("expiry.sweep_as_of")  # the job sweeps today; another day: a manager
         day = as_of or latest
         candidates = uow.session.scalars(
             select(LotRow)

@@ -90,7 +90,18 @@ def _catalogue(uow) -> None:
     )
 
 
-def _receive(uow, place, sku, lot, expiry_day, qty, cost=None, currency=None, today=AS_OF):
+def _receive(
+    uow,
+    place,
+    sku,
+    lot,
+    expiry_day,
+    qty,
+    cost=None,
+    currency=None,
+    today=AS_OF,
+    foreign_currency=False,
+):
     receive(
         uow(),
         ReceiptInput(
@@ -101,6 +112,7 @@ def _receive(uow, place, sku, lot, expiry_day, qty, cost=None, currency=None, to
             quantity=qty,
             cost=cost,
             currency=currency,
+            foreign_currency=foreign_currency,
             accept_short_dated=True,
         ),
         today=today,
@@ -136,7 +148,9 @@ def stockroom(db, uow):
         _release(uow, code)
     _receive(uow, "LON-QUAR", "SERUM-5ML", "Q", "2027-03-02", 6)  # awaiting release
     _receive(uow, "LON-SHELF", "STAMP-0.5", "S1", "2029-01-01", 8, "4.50", "GBP")
-    _receive(uow, "ESX-FRIDGE", "SERUM-5ML", "E", "2026-12-27", 12, "41.00", "EUR")
+    _receive(
+        uow, "ESX-FRIDGE", "SERUM-5ML", "E", "2026-12-27", 12, "41.00", "EUR", foreign_currency=True
+    )  # ESX is a GBP clinic: the supplier invoiced in euros
     _release(uow, "E")
     move(uow(), "STAMP-0.5", 2, "LON-SHELF", "LON-FRIDGE", lot="S1", today=AS_OF)
     made = kits.assemble(uow(), "KIT-6W", 2, "LON-FRIDGE", today=AS_OF)
@@ -281,6 +295,19 @@ def test_valuation_values_each_unit_at_its_own_lots_cost_and_kits_at_their_compo
     unit_costs = {r["lot"]: r["unit_cost"] for r in result.section("lots").records()}
     assert unit_costs["B"] == gbp("40.00")
     assert unit_costs["K0000002"] == gbp("220.50")
+
+
+def test_valuation_values_a_lot_received_twice_at_the_average_of_its_receipts(stockroom, uow):
+    # a second delivery of lot B: 10 more at 44.00 (its first 20 were at 40.00)
+    _receive(uow, "LON-FRIDGE", "SERUM-5ML", "B", "2027-01-06", 10, "44.00", "GBP")
+    # and 3 more whose paperwork had no price: valued at the lot's average
+    _receive(uow, "LON-FRIDGE", "SERUM-5ML", "B", "2027-01-06", 3)
+    result = report(uow, "valuation")
+    (b,) = [r for r in result.section("lots").records() if r["lot"] == "B"]
+    # (20 x 40.00 + 10 x 44.00) / 30 = 41.333...: 33 units are worth 1364.00
+    assert (b["quantity"], b["unit_cost"], b["value"]) == (33, gbp("41.33"), gbp("1364.00"))
+    totals = rows(result, "totals", "clinic", "currency", "units", "value")
+    assert ("LON", "GBP", 73, gbp("2970.00")) in totals  # 2406.00 - 800.00 + 1364.00
 
 
 # --- kits ----------------------------------------------------------------------------
@@ -454,6 +481,7 @@ def wasted(db, uow, monkeypatch):
         "30.00",
         "EUR",
         today=date(2026, 11, 1),
+        foreign_currency=True,
     )
     _release(uow, "W3", today=date(2026, 11, 1))
     at(2026, 11, 12, 16)
