@@ -4,6 +4,7 @@ ledger; its components leave their place for ASSEMBLY and the kit comes out of i
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -449,10 +450,21 @@ def take_back(uow: UnitOfWork, serial: str, condition: str) -> dto.Kit:
     return result
 
 
-def mark_recalled(uow: UnitOfWork, lot_id: int) -> list[str]:
+@dataclass(frozen=True)
+class FlaggedKit:
+    """A kit a recall marked, as it was just before: a kit that was reserved names the
+    course part that lost it."""
+
+    serial: str
+    status: str
+    course_id: int | None
+    course_part: int | None
+
+
+def flag_recalled_kits(uow: UnitOfWork, lot_id: int) -> list[FlaggedKit]:
     """Inside a recall: every kit holding the lot (or the kit whose own lot it is) is
-    marked; kits still in the stockroom are blocked and lose their course. Returns the
-    serials."""
+    marked; kits still in the stockroom are blocked and lose their course. Returns each
+    kit as it was before."""
     holding = select(KitComponentRow.kit_id).where(KitComponentRow.lot_id == lot_id)
     kits = uow.session.scalars(
         select(KitRow)
@@ -460,7 +472,9 @@ def mark_recalled(uow: UnitOfWork, lot_id: int) -> list[str]:
         .order_by(KitRow.id)
         .with_for_update(key_share=True)
     ).all()
+    flagged = []
     for kit in kits:
+        flagged.append(FlaggedKit(kit.serial, kit.status, kit.course_id, kit.course_part))
         kit.recalled = True
         if kit.status in ("available", "reserved"):
             kit.status = "recalled"
@@ -472,4 +486,9 @@ def mark_recalled(uow: UnitOfWork, lot_id: int) -> list[str]:
                 kit_lot.status = LotStatus.RECALLED.value
                 kit_lot.status_reason = "contains a recalled lot"
     uow.session.flush()
-    return [kit.serial for kit in kits]
+    return flagged
+
+
+def mark_recalled(uow: UnitOfWork, lot_id: int) -> list[str]:
+    """``flag_recalled_kits``, returning the serials it flagged."""
+    return [kit.serial for kit in flag_recalled_kits(uow, lot_id)]

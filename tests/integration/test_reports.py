@@ -496,36 +496,88 @@ def test_wastage_per_month_and_reason_counts_each_unit_once(wasted, uow):
         result,
         "trend",
         "month",
+        "what",
         "damaged",
         "opened",
         "expired",
         "other",
         "expired_on_shelf",
         "units",
+        "ml",
     ) == [
-        ("2026-09", 2, 0, 0, 0, 0, 2),
-        ("2026-10", 0, 1, 0, 0, 9, 10),
-        ("2026-11", 1, 0, 0, 1, 0, 2),
+        ("2026-09", "vials", 2, 0, 0, 0, 0, 2, "10"),
+        ("2026-09", "stamps", 0, 0, 0, 0, 0, 0, None),
+        ("2026-10", "vials", 0, 1, 0, 0, 9, 10, "50"),
+        ("2026-10", "stamps", 0, 0, 0, 0, 0, 0, None),
+        ("2026-11", "vials", 1, 0, 0, 1, 0, 2, "10"),
+        ("2026-11", "stamps", 0, 0, 0, 0, 0, 0, None),
     ]
-    assert rows(result, "months", "month", "reason", "currency", "units", "value") == [
-        ("2026-09", "damaged", "GBP", 2, gbp("80.00")),
-        ("2026-10", "opened", "GBP", 1, gbp("35.00")),
-        ("2026-10", "expired_on_shelf", "GBP", 9, gbp("315.00")),
-        ("2026-11", "damaged", "EUR", 1, eur("30.00")),
-        ("2026-11", "other", "GBP", 1, gbp("40.00")),
-    ]
-    assert rows(result, "clinics", "clinic", "reason", "units") == [
-        ("ESX", "damaged", 1),
-        ("LON", "damaged", 2),
-        ("LON", "opened", 1),
-        ("LON", "other", 1),
-        ("LON", "expired_on_shelf", 9),
+    assert rows(result, "months", "month", "reason", "what", "currency", "units", "ml",
+                "value") == [
+        ("2026-09", "damaged", "vials", "GBP", 2, "10", gbp("80.00")),
+        ("2026-10", "opened", "vials", "GBP", 1, "5", gbp("35.00")),
+        ("2026-10", "expired_on_shelf", "vials", "GBP", 9, "45", gbp("315.00")),
+        ("2026-11", "damaged", "vials", "EUR", 1, "5", eur("30.00")),
+        ("2026-11", "other", "vials", "GBP", 1, "5", gbp("40.00")),
+    ]  # fmt: skip
+    assert rows(result, "clinics", "clinic", "reason", "what", "units") == [
+        ("ESX", "damaged", "vials", 1),
+        ("LON", "damaged", "vials", 2),
+        ("LON", "opened", "vials", 1),
+        ("LON", "other", "vials", 1),
+        ("LON", "expired_on_shelf", "vials", 9),
     ]
     only_lon = report(uow, "wastage", months="6", clinic="LON")
-    assert [r["units"] for r in only_lon.section("trend").records()] == [0, 0, 1, 2, 10, 1]
-    assert "Trend: 13 units in the last 3 months against 1 in the 3 before" in " ".join(
+    vials = [r["units"] for r in only_lon.section("trend").records() if r["what"] == "vials"]
+    assert vials == [0, 0, 1, 2, 10, 1]
+    assert "Trend: 13 vials in the last 3 months against 1 in the 3 before" in " ".join(
         only_lon.notes
     )
+
+
+def _trend(result, month):
+    return {
+        r["what"]: (r["damaged"], r["opened"], r["other"], r["units"], r["ml"])
+        for r in result.section("trend").records()
+        if r["month"] == month
+    }
+
+
+def test_wastage_counts_an_opened_kit_as_its_vials_and_stamp_apart(loaded, uow, monkeypatch):
+    """A kit handed over and returned opened is 6 vials (30 ml) and 1 stamp wasted as
+    `opened` at its clinic, never one 'unit' added to vials; a kit written off from a
+    shelf counts as its components too."""
+    month = AS_OF.strftime("%Y-%m")
+    before = report(uow, "wastage", months="1")
+    when = datetime(AS_OF.year, AS_OF.month, AS_OF.day, 12, tzinfo=UTC)
+    monkeypatch.setattr("kitops.data.repositories.utcnow", lambda: when)
+    kits.dispatch(uow(), "K0000001", handover=True, today=AS_OF)
+    kits.take_back(uow(), "K0000001", "opened")
+    write_off(uow(), "SERUM-5ML", 2, "LON-FRIDGE", "damaged", lot="PTT6-B0902")
+    write_off(uow(), "STAMP-0.5", 3, "LON-SHELF", "damaged", lot="DS05-2402")
+    monkeypatch.undo()
+
+    after = report(uow, "wastage", months="1")
+
+    was, now = _trend(before, month), _trend(after, month)
+    assert set(now) == {"vials", "stamps"}  # no 'kits' row: a kit is its components
+    grew = {
+        what: tuple(
+            (int(a) - int(b)) if isinstance(a, int) else (float(a or 0) - float(b or 0))
+            for a, b in zip(now[what], was[what], strict=True)
+        )
+        for what in now
+    }
+    assert grew == {"vials": (2, 6, 0, 8, 40.0), "stamps": (3, 1, 0, 4, 0.0)}
+    opened = [r for r in after.section("months").records()
+              if (r["month"], r["reason"]) == (month, "opened")]  # fmt: skip
+    assert {(r["what"], r["currency"], r["units"], r["ml"], r["value"]) for r in opened} == {
+        ("vials", "GBP", 6, "30", gbp("210.00")),  # 6 × 35.00
+        ("stamps", "GBP", 1, None, gbp("4.50")),
+    }
+    lon = {(r["reason"], r["what"]): r["units"] for r in after.section("clinics").records()
+           if r["clinic"] == "LON"}  # fmt: skip
+    assert (lon[("opened", "vials")], lon[("opened", "stamps")]) == (6, 1)
 
 
 def test_movements_extract_between_two_days_and_for_one_clinic(wasted, uow):

@@ -317,6 +317,21 @@ def test_recall_is_confirmed_and_marks_the_kits_built_from_the_lot(demo_url: str
             assert isinstance(app.screen, ConfirmDialog)
             await pilot.click("#confirm")
             await settle(pilot)
+            said = [note.message for note in app._notifications]
+            assert any(
+                "is now recalled: 0 kit(s) at patients' homes, 2 course(s) lost their "
+                "reserved kit" in message
+                for message in said
+            ), said
+            app.show_trace("DS05-2402")
+            await settle(pilot)
+            tree = app.screen.query_one("#trace-tree", Tree)
+            labels = [str(node.label) for node in tree.root.children]
+            freed = next(n for n in tree.root.children if "released" in str(n.label))
+            leaves = "\n".join(str(leaf.label) for leaf in freed.children)
+            assert "Reserved kits released by the recall (2)" in labels
+            assert "course 1 part 1 · patient P-LON-0001 · LON" in leaves
+            assert "course 5 part 1 · patient P-ESX-0001 · ESX" in leaves
         assert lots.show(service_uow(demo_url), "DS05-2402").status == "recalled"
         assert kits.show_kit(service_uow(demo_url), "K0000002").recalled
 
