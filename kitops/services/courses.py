@@ -317,7 +317,8 @@ def replace_kit(uow: UnitOfWork, course_id: int | str, part: int | str) -> dto.F
         needs = {need.part: need for need in needs_of(uow, course)}
         need = needs.get(number)
         if need is None:
-            raise InvalidInput("part", number, f"course {course.id} has kits 1-{len(needs)}")
+            has = "kit 1 only" if len(needs) == 1 else f"kits 1-{len(needs)}"
+            raise InvalidInput("part", number, f"course {course.id} has {has}")
         held = uow.session.scalars(
             select(KitRow)
             .where(KitRow.course_id == course.id, KitRow.course_part == number)
