@@ -500,6 +500,7 @@ def release(uow: UnitOfWork, serial: str, *, today: date | None = None) -> dto.K
         uow.record("kit.release", "kit", kit.serial, before=before,
                    after={"status": kit.status, "location": result.location,
                           "lots_checked": [c.lot for c in result.components]})  # fmt: skip
+        faults.point("kit.release:after_change")
         uow.commit()
     return result
 
