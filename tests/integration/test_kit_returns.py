@@ -298,3 +298,23 @@ def test_a_sealed_kit_holding_a_recalled_lot_is_destroyed_and_frees_its_part(loa
 
     assert (back.status, back.course_id) == ("written_off", None)
     assert courses.show_course(uow(readonly=True), 1).parts_returned_opened == ()
+
+
+def test_a_two_kit_course_replaces_only_the_part_returned_opened(loaded, uow):
+    reserved = {line.part: line.kit for line in fulfilment.fulfil_course(uow(), 2).served}
+    assert set(reserved) == {1, 2}  # course 2: home-12w at LON, two kits
+    _ship_and_return(uow, reserved[1], "opened")
+
+    with pytest.raises(Refused, match="already has all its kits"):
+        fulfilment.fulfil_course(uow(), 2, today=AS_OF)
+    with pytest.raises(Refused, match=f"kit 2 of course 2 is {reserved[2]} \\(reserved\\)"):
+        courses.replace_kit(uow(), 2, 2)
+    line = courses.replace_kit(uow(), 2, 1)
+
+    course = courses.show_course(uow(readonly=True), 2)
+    assert course.parts_returned_opened == (1,)
+    assert [(k.course_part, k.serial, k.status) for k in course.kits] == [
+        (1, reserved[1], "written_off"),
+        (1, line.kit, "reserved"),
+        (2, reserved[2], "reserved"),
+    ]
