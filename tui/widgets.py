@@ -104,6 +104,8 @@ def kit_style(app: App[Any], status: str, recalled: bool) -> str:
         return theme_colour(app, "error", "red")
     if status == "reserved":
         return theme_colour(app, "accent", "cyan")
+    if status == "quarantine":
+        return theme_colour(app, "warning", "yellow")
     if status in ("shipped", "handed_over", "disassembled"):
         return "dim"
     return ""

@@ -391,20 +391,22 @@ class KitRow(Base):
     __table_args__ = (
         CheckConstraint(
             "status IN ('available', 'reserved', 'shipped', 'handed_over', 'disassembled', "
-            "'written_off', 'recalled', 'expired')",
+            "'written_off', 'recalled', 'expired', 'quarantine')",
             name="status",
         ),
         CheckConstraint(
             "(course_id IS NULL) = (course_part IS NULL)", name="course_part_with_course"
         ),
-        # a course's kit 1, kit 2... is held by one kit at most
+        # a course's kit 1, kit 2... is held by one kit at most; a kit returned opened
+        # (written off) keeps its course part, which shows it and which fulfilment then
+        # leaves alone, beside the replacement a user may ask for (`course replace-kit`)
         Index(
             "uq_kits_course_id_course_part",
             "course_id",
             "course_part",
             unique=True,
-            sqlite_where=text("course_id IS NOT NULL"),
-            postgresql_where=text("course_id IS NOT NULL"),
+            sqlite_where=text("course_id IS NOT NULL AND status <> 'written_off'"),
+            postgresql_where=text("course_id IS NOT NULL AND status <> 'written_off'"),
         ),
         Index("ix_kits_status_product_id_expiry", "status", "product_id", "expiry"),
     )

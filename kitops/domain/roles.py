@@ -81,6 +81,7 @@ PERMISSIONS: dict[str, Permission] = {
         Permission("lot.release", "release a lot", frozenset({M})),
         Permission("lot.quarantine", "quarantine a lot", frozenset({M})),
         Permission("lot.recall", "recall a lot", frozenset({M})),
+        Permission("kit.release", "release a kit returned sealed", frozenset({M})),
         Permission("stock.writeoff_large", "write off this many units", frozenset({M})),
         Permission("po.approve", "approve a purchase order", frozenset({M})),
         Permission("po.send", "send a purchase order", frozenset({M})),

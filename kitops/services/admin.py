@@ -130,7 +130,7 @@ def _kits_not_one_unit(uow: UnitOfWork, physical: set[int]) -> list[dto.BalanceP
 
 # A kit in the stockroom has its one unit where its record says; one that went out, was
 # taken apart or written off has none on hand.
-_KITS_ON_A_SHELF = ("available", "reserved", "recalled", "expired")
+_KITS_ON_A_SHELF = ("available", "reserved", "recalled", "expired", "quarantine")
 _KITS_GONE = ("shipped", "handed_over", "disassembled", "written_off")
 # An available or reserved kit whose own lot is one of these should have been marked
 # (`expired` by the expiry sweep, `recalled` by a recall); an expired kit's lot is one.
@@ -138,7 +138,8 @@ _LOTS_OUT_OF_USE = (LotStatus.EXPIRED.value, LotStatus.RECALLED.value)
 
 
 def _kits_off_the_ledger(uow: UnitOfWork, physical: set[int]) -> list[dto.BalanceProblem]:
-    """Kit records agree with the ledger: an available, reserved, recalled or expired kit
+    """Kit records agree with the ledger: an available, reserved, recalled, expired or
+    quarantined (returned sealed) kit
     has its one unit at the place it records, a kit that is gone has none on hand, an
     available or reserved kit's own lot is neither expired nor recalled, and an expired
     kit's is (only the expiry sweep expires a kit, with its lot). A kit whose stock is not

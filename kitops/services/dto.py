@@ -396,8 +396,9 @@ class Course:
     status: str
     end: date
     events: tuple[CalendarEvent, ...]
-    kits: tuple[Kit, ...]
+    kits: tuple[Kit, ...]  # by part; a part returned opened lists its written-off kit too
     sessions_recorded: int
+    parts_returned_opened: tuple[int, ...] = ()  # kit numbers whose kit came back opened
 
 
 @dataclass(frozen=True)

@@ -147,14 +147,15 @@ def sweep(uow: UnitOfWork, *, as_of: date | None = None, dry_run: bool = False) 
 def _expired_kits(
     uow: UnitOfWork, moves: list[PostedMove], locations: dict[int, LocationRow]
 ) -> list[tuple[KitRow, int, dto.SweepKit]]:
-    """The kits still `available` or `reserved` whose own lot is expired (locked), each
+    """The kits still `available`, `reserved` or in `quarantine` (back sealed from a
+    patient) whose own lot is expired (locked), each
     with where its unit goes (this sweep's move) or already is (put aside by an earlier
     sweep, or left in place where a clinic has no quarantine location)."""
     rows = uow.session.scalars(
         select(KitRow)
         .join(LotRow, LotRow.id == KitRow.lot_id)
         .where(
-            KitRow.status.in_(("available", "reserved")),
+            KitRow.status.in_(("available", "reserved", "quarantine")),
             LotRow.status == LotStatus.EXPIRED.value,
         )
         .order_by(KitRow.id)

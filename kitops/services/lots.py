@@ -24,7 +24,7 @@ from kitops.data.schema import (
 from kitops.domain.catalog import parse_sku
 from kitops.domain.ledger import UNTRACKED_LOT_CODE, LotStatus, MoveReason, parse_lot_code
 from kitops.domain.stock_rules import check_status_change
-from kitops.errors import InvalidInput
+from kitops.errors import InvalidInput, Refused
 from kitops.services import dto
 from kitops.services.locations import clinic_of
 from kitops.services.stock import latest_clinic_today
@@ -103,6 +103,7 @@ def change_status(
     with uow:
         uow.require(_PERMISSION.get(target, "lot.recall"))
         lot = uow.lots.lock(resolve_lot(uow, code, sku))
+        _refuse_returned_kit(uow, lot, target)
         current = LotStatus(lot.status)
         day = today or latest_clinic_today(uow)
         check_status_change(lot.code, current, target, lot.expiry, day)
@@ -144,6 +145,18 @@ def change_status(
         faults.point("lot.status:after_change")
         uow.commit()
     return result
+
+
+def _refuse_returned_kit(uow: UnitOfWork, lot: LotRow, target: LotStatus) -> None:
+    """A kit back sealed from a patient waits in quarantine for `kit release`, which
+    checks its component lots: its own lot is not released around it."""
+    if target is LotStatus.RELEASED and uow.session.scalar(
+        select(KitRow.serial).where(KitRow.lot_id == lot.id, KitRow.status == "quarantine")
+    ):
+        raise Refused(
+            f"lot {lot.code} is a kit back from a patient; release it with "
+            f"`kitops kit release {lot.code}`, which checks its component lots"
+        )
 
 
 def show(uow: UnitOfWork, code: str, *, sku: str | None = None) -> dto.LotDetail:

@@ -88,7 +88,13 @@ def _kit_in_stock(uow: UnitOfWork, lot: LotRow) -> KitRow:
     kit = uow.session.scalar(
         select(KitRow).where(KitRow.lot_id == lot.id).with_for_update(key_share=True)
     )
-    if kit is None or kit.status not in ("available", "reserved", "recalled", "expired"):
+    if kit is None or kit.status not in (
+        "available",
+        "reserved",
+        "recalled",
+        "expired",
+        "quarantine",
+    ):
         state = kit.status if kit else "unknown"
         raise Refused(f"kit {lot.code} is {state}; it is not on a shelf")
     return kit
