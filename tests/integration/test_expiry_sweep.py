@@ -376,3 +376,21 @@ def test_an_expired_kit_in_a_clinic_without_quarantine_stays_in_place_marked_exp
     write_off(uow(), "KIT-HOME-6W", 1, "BRI-SHELF", "expired", lot=kit.serial)
     assert _kit_state(uow, kit.serial) == ("written_off", "BRI-SHELF", None)
     assert _ledger_ok(uow)
+
+
+def test_a_kit_back_sealed_in_quarantine_that_expires_there_is_marked_expired(loaded, uow):
+    """A kit returned sealed waits in quarantine for a manager's release; if its serum
+    expires first, the sweep marks it expired like a kit on a shelf, and the ledger agrees."""
+    kits.dispatch(uow(), "K0000001", handover=True, today=AS_OF)
+    assert kits.take_back(uow(), "K0000001", "sealed").status == "quarantine"
+    where = _kit_state(uow, "K0000001")[1]
+
+    report = _sweep_on(uow, KITS_DAY)
+
+    line = next(k for k in report.kits if k.serial == "K0000001")
+    assert (line.status_before, line.course_id) == ("quarantine", None)
+    status, place, course = _kit_state(uow, "K0000001")
+    assert (status, course) == ("expired", None)
+    assert _where(uow, "K0000001") == {place: 1}
+    assert place in (where, "LON-QUAR")
+    assert _ledger_ok(uow)
