@@ -277,6 +277,9 @@ class AuditRow(Base):
     entity_key: Mapped[str] = mapped_column(String(120))
     before: Mapped[dict[str, Any] | None]
     after: Mapped[dict[str, Any] | None]
+    # PostgreSQL stamps these itself (migration 0017): the login role and the server's clock
+    db_role: Mapped[str | None] = mapped_column(String(64))
+    db_time: Mapped[datetime | None]
 
 
 class StockMoveRow(Base):
@@ -313,10 +316,14 @@ class StockMoveRow(Base):
     reference: Mapped[str | None] = mapped_column(String(120), index=True)
     detail: Mapped[str | None] = mapped_column(String(32))
     audit_id: Mapped[int | None] = mapped_column(ForeignKey("audit_log.id"), index=True)
+    # PostgreSQL stamps these itself (migration 0017): the login role and the server's clock
+    db_role: Mapped[str | None] = mapped_column(String(64))
+    db_time: Mapped[datetime | None]
 
 
 class StockBalanceRow(Base):
-    """On hand per (lot, physical location), kept in step with the ledger."""
+    """On hand per (lot, physical location). Written only by the database's trigger on
+    ``stock_moves`` (migration 0017), so it is in step with the ledger by construction."""
 
     __tablename__ = "stock_balances"
     __table_args__ = (

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from fault_support import db_check_passes, kitops_in_process, ok, snapshot
 from fault_workers import shuttle
+from tamper_support import SQLITE_BALANCE_GUARDS
 
 from kitops.data import migrate
 from kitops.data.engine import open_database
@@ -107,6 +108,8 @@ def test_restore_refuses_what_is_not_a_usable_kitops_backup_and_changes_nothing(
     broken = tmp_path / "broken.db"
     broken.write_bytes(good.read_bytes())
     conn = sqlite3.connect(broken)
+    for guard in SQLITE_BALANCE_GUARDS:  # as the file's owner could
+        conn.execute(f"DROP TRIGGER {guard}")
     conn.execute("UPDATE stock_balances SET quantity = quantity + 1")
     conn.commit()
     conn.close()

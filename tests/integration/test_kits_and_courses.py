@@ -583,6 +583,8 @@ def test_a_kit_whose_lot_is_recalled_or_expired_does_not_go_out_whatever_its_own
     with pytest.raises(Refused, match=f"holds lot {serum.lot}"):
         kits.dispatch(uow(), "K0000001", tracking="RM123456789GB", today=AS_OF)
 
+    # the recall lifted the two documented ways (the database allows no shortcut)
+    _set_lot_status(loaded, serum.lot, LotStatus.QUARANTINE.value)
     _set_lot_status(loaded, serum.lot, LotStatus.RELEASED.value)
     after_expiry = datetime.combine(serum.expiry + timedelta(days=1), time(12), UTC)
     with (
