@@ -336,6 +336,8 @@ class StockBalanceRow(Base):
     location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), primary_key=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
     quantity: Mapped[int]
+    # SQLite: the ledger row the trigger applied last (its guard's proof); NULL on PostgreSQL
+    applied_move_id: Mapped[int | None] = mapped_column(BigId)
 
 
 class PlanRow(Base):

@@ -31,39 +31,53 @@ depends_on = None
 # imports the code it migrates: that code changes, the migration must not)
 PHYSICAL = "('clinic', 'stockroom', 'fridge', 'shelf', 'quarantine')"
 STAMPED = ("stock_moves", "audit_log")
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 # --- SQLite ------------------------------------------------------------------------------
 
-# one row trigger per side of a move: the destination gains (a new balance row or more on
+# One row trigger per side of a move: the destination gains (a new balance row or more on
 # an existing one), the source loses; a balance that would go below zero fails the table's
 # CHECK (quantity >= 0). SQLite checks an upsert's candidate row before it finds the
-# conflict, so the losing side is a plain UPDATE of a row that must exist.
+# conflict, so the losing side is a plain UPDATE of a row that must exist. Each records
+# the move it applied (``applied_move_id``): that is what the guards check, cheaply.
 _SQLITE_APPLY = [
     f"""
     CREATE TRIGGER stock_moves_apply_to AFTER INSERT ON stock_moves
-    WHEN NEW.to_location_id IN (SELECT id FROM locations WHERE kind IN {PHYSICAL})
+    WHEN EXISTS (SELECT 1 FROM locations
+                 WHERE id = NEW.to_location_id AND kind IN {PHYSICAL})
     BEGIN
-        INSERT INTO stock_balances (lot_id, location_id, product_id, quantity)
-        VALUES (NEW.lot_id, NEW.to_location_id, NEW.product_id, NEW.quantity)
-        ON CONFLICT (lot_id, location_id) DO UPDATE SET quantity = quantity + excluded.quantity;
+        INSERT INTO stock_balances (lot_id, location_id, product_id, quantity, applied_move_id)
+        VALUES (NEW.lot_id, NEW.to_location_id, NEW.product_id, NEW.quantity, NEW.id)
+        ON CONFLICT (lot_id, location_id) DO UPDATE
+        SET quantity = quantity + excluded.quantity, applied_move_id = excluded.applied_move_id;
     END
     """,
     f"""
     CREATE TRIGGER stock_moves_apply_from AFTER INSERT ON stock_moves
-    WHEN NEW.from_location_id IN (SELECT id FROM locations WHERE kind IN {PHYSICAL})
+    WHEN EXISTS (SELECT 1 FROM locations
+                 WHERE id = NEW.from_location_id AND kind IN {PHYSICAL})
     BEGIN
         SELECT RAISE(ABORT, 'CHECK constraint failed: ck_stock_balances_not_negative')
         WHERE NOT EXISTS (SELECT 1 FROM stock_balances
                           WHERE lot_id = NEW.lot_id AND location_id = NEW.from_location_id);
-        UPDATE stock_balances SET quantity = quantity - NEW.quantity
+        UPDATE stock_balances SET quantity = quantity - NEW.quantity, applied_move_id = NEW.id
         WHERE lot_id = NEW.lot_id AND location_id = NEW.from_location_id;
     END
     """,
 ]
 
-# what the ledger says (lot, location) holds; the guards compare a balance's new quantity.
-# An upsert fires the INSERT trigger with the move's delta before turning into an UPDATE:
-# the INSERT guard looks only at a row that does not exist yet.
+# A balance changes only by the newest ledger row (the one being inserted), once, and by
+# exactly what that row moves into or out of it. SQLite has no trigger depth to ask, so the
+# guard asks the ledger: the newest move must be the one the change names, newer than the
+# last one applied to this balance, touching this lot and place by this quantity. (An
+# upsert fires the INSERT trigger with the move's delta before turning into an UPDATE: the
+# INSERT guard looks only at a row that does not exist yet, which must hold what the
+# ledger sums to there.)
+_SQLITE_MOVE_EFFECT = """
+(SELECT CASE WHEN m.to_location_id = NEW.location_id THEN m.quantity
+             WHEN m.from_location_id = NEW.location_id THEN -m.quantity END
+ FROM stock_moves AS m WHERE m.id = NEW.applied_move_id AND m.lot_id = NEW.lot_id)
+"""
 _SQLITE_LEDGER_SUM = """
 (SELECT coalesce(sum(CASE WHEN m.to_location_id = NEW.location_id
                           THEN m.quantity ELSE -m.quantity END), 0)
@@ -71,30 +85,34 @@ _SQLITE_LEDGER_SUM = """
  WHERE m.lot_id = NEW.lot_id
    AND (m.to_location_id = NEW.location_id OR m.from_location_id = NEW.location_id))
 """
+_REFUSE = "SELECT RAISE(ABORT, 'stock_balances change only with the ledger (stock_moves)');"
 
 _SQLITE_GUARDS = [
     f"""
     CREATE TRIGGER stock_balances_follow_ledger_insert BEFORE INSERT ON stock_balances
     WHEN NOT EXISTS (SELECT 1 FROM stock_balances AS b
                      WHERE b.lot_id = NEW.lot_id AND b.location_id = NEW.location_id)
-      AND NEW.quantity <> {_SQLITE_LEDGER_SUM}
+      AND (NEW.quantity IS NOT {_SQLITE_LEDGER_SUM}
+           OR NEW.applied_move_id IS NOT (SELECT max(id) FROM stock_moves))
     BEGIN
-        SELECT RAISE(ABORT, 'stock_balances change only with the ledger (stock_moves)');
+        {_REFUSE}
     END
     """,
     f"""
     CREATE TRIGGER stock_balances_follow_ledger_update BEFORE UPDATE ON stock_balances
-    WHEN NEW.quantity <> {_SQLITE_LEDGER_SUM}
+    WHEN NEW.applied_move_id IS NOT (SELECT max(id) FROM stock_moves)
+      OR NEW.applied_move_id <= coalesce(OLD.applied_move_id, 0)
+      OR NEW.quantity - OLD.quantity IS NOT {_SQLITE_MOVE_EFFECT}
       OR NEW.lot_id <> OLD.lot_id OR NEW.location_id <> OLD.location_id
       OR NEW.product_id <> OLD.product_id
     BEGIN
-        SELECT RAISE(ABORT, 'stock_balances change only with the ledger (stock_moves)');
+        {_REFUSE}
     END
     """,
-    """
+    f"""
     CREATE TRIGGER stock_balances_no_delete BEFORE DELETE ON stock_balances
     BEGIN
-        SELECT RAISE(ABORT, 'stock_balances change only with the ledger (stock_moves)');
+        {_REFUSE}
     END
     """,
     """
@@ -296,6 +314,7 @@ _PG_DROP = [
 
 def upgrade() -> None:
     # plain ADD COLUMNs: no table rebuild, so the append-only triggers stay in place
+    op.add_column("stock_balances", sa.Column("applied_move_id", BigId, nullable=True))
     for table in STAMPED:
         op.add_column(table, sa.Column("db_role", sa.String(length=64), nullable=True))
         op.add_column(table, sa.Column("db_time", sa.DateTime(timezone=True), nullable=True))
@@ -318,3 +337,4 @@ def downgrade() -> None:
         # SQLite's DROP COLUMN keeps the table (and its triggers); no batch rebuild needed
         op.drop_column(table, "db_time")
         op.drop_column(table, "db_role")
+    op.drop_column("stock_balances", "applied_move_id")
