@@ -33,7 +33,7 @@ from kitops.domain.kits import (
     kit_vial_expiries,
     plan_assembly,
 )
-from kitops.domain.ledger import LotStatus, Move, MoveReason
+from kitops.domain.ledger import LotStatus, Move, MoveReason, Shortage
 from kitops.domain.locations import PHYSICAL_KINDS, LocationKind
 from kitops.errors import InvalidInput, Refused
 from kitops.services import dto
@@ -330,6 +330,7 @@ def assemble(
             raise NotEnoughComponents(
                 short.kits, short.shortfalls, _usable_where(clinic, place, fresh_until)
             ) from None
+        faults.point("kit.assemble:after_plan")
         lots = _lock_component_lots(
             uow, {lot for p in plans for _, lot, _ in p.parts}, max(day, fresh_until)
         )
@@ -352,12 +353,18 @@ def assemble(
                    "drawn": [{"sku": d.sku, "lot": d.lot, "from": d.from_location,
                               "quantity": d.quantity} for d in drawn]},
         )  # fmt: skip
-        uow.ledger.post(
-            [PostedMove(Move(d.lot_id, d.from_location_id, place.id, d.quantity),
-                        lots[d.lot_id].product_id) for d in draws],
-            reason=MoveReason.TRANSFER.value, actor=uow.actor,
-            reference=f"assembly:{audit_id}", audit_id=audit_id,
-        )  # fmt: skip
+        try:
+            uow.ledger.post(
+                [PostedMove(Move(d.lot_id, d.from_location_id, place.id, d.quantity),
+                            lots[d.lot_id].product_id) for d in draws],
+                reason=MoveReason.TRANSFER.value, actor=uow.actor,
+                reference=f"assembly:{audit_id}", audit_id=audit_id,
+            )  # fmt: skip
+        except Shortage as moved:
+            # stock moved within the clinic since it was read: plan again on what is there
+            raise TransientDatabaseError(
+                f"{moved}; stock moved while the kits were planned, nothing was assembled"
+            ) from None
         assembly = uow.locations.get("ASSEMBLY")
         moves: list[PostedMove] = []
         made: list[KitRow] = []
@@ -390,8 +397,13 @@ def assemble(
             moves.append(PostedMove(Move(kit_lot.id, assembly.id, place.id, 1), kit.id))
             made.append(row)
         uow.session.flush()
-        uow.ledger.post(moves, reason=MoveReason.KIT_ASSEMBLY.value, actor=uow.actor,
-                        reference=f"assembly:{audit_id}", audit_id=audit_id)  # fmt: skip
+        try:
+            uow.ledger.post(moves, reason=MoveReason.KIT_ASSEMBLY.value, actor=uow.actor,
+                            reference=f"assembly:{audit_id}", audit_id=audit_id)  # fmt: skip
+        except Shortage as moved:
+            raise TransientDatabaseError(
+                f"{moved}; stock moved while the kits were planned, nothing was assembled"
+            ) from None
         places = {row.id: row for row in uow.locations.all()}
         for row in made:
             uow.session.refresh(row)

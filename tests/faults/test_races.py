@@ -174,3 +174,30 @@ def test_a_count_applies_its_differences_to_the_balances_it_read(pg_url, tmp_pat
     stock = json.loads(ok(pg_url, "stock", "--location", "ESX-FRIDGE", "--json"))
     assert [x["quantity"] for x in stock if x["lot"] == "PTT6-B0902"] == [10 - 2]
     db_check_passes(pg_url)
+
+
+def test_an_assembly_whose_stamps_moved_within_the_clinic_plans_again_and_succeeds(pg_url):
+    """Assembly at ESX-FRIDGE plans to bring the shelf's stamps over; meanwhile someone
+    moves them into the fridge. The assembly's draw finds the shelf empty, plans again on
+    what is there and makes the kit from the stamps now in the fridge (before, it refused
+    with "not enough stock ... at ESX-SHELF" though the stamps were right there)."""
+    [(on_shelf,)] = _sql(pg_url, "SELECT b.quantity FROM stock_balances b "
+                                 "JOIN lots l ON l.id = b.lot_id "
+                                 "JOIN locations p ON p.id = b.location_id "
+                                 "WHERE l.code = 'DS05-2402' AND p.code = 'ESX-SHELF'")  # fmt: skip
+    assert int(str(on_shelf)) > 0
+    assembly, moved = _race(
+        pg_url, ("kit", "assemble", "KIT-HOME-6W", "--qty", "1", "--location", "ESX-FRIDGE",
+                 "--json"),
+        "kit.assemble:after_plan",
+        ("move", "STAMP-0.5", "--lot", "DS05-2402", "--qty", str(on_shelf), "--from",
+         "ESX-SHELF", "--to", "ESX-FRIDGE"),
+    )  # fmt: skip
+    assert moved[0] == 0, moved[2]
+    assert assembly[0] == 0, assembly[2]
+    made = json.loads(assembly[1])
+    assert made["drawn"] == []  # the stamps were in the fridge by then
+    assert {c["lot"] for c in made["kits"][0]["components"] if c["sku"] == "STAMP-0.5"} == {
+        "DS05-2402"
+    }
+    db_check_passes(pg_url)
