@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from kitops.services.dto import AssemblyCapacity, Course, FulfilReport, Kit
 
 KIT_STATUSES = ["available", "reserved", "shipped", "handed_over", "disassembled",
-                "written_off", "recalled"]  # fmt: skip
+                "written_off", "recalled", "expired"]  # fmt: skip
 
 
 def _date(value: str | None, field: str) -> object:
@@ -140,7 +140,11 @@ def _print_capacity(result: AssemblyCapacity) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the kit as JSON.")
 @pass_context
 def disassemble(ctx: Context, serial: str, as_json: bool) -> None:
-    """Take an unreserved kit apart: its components go back to their lots."""
+    """Take an unreserved kit apart: its components go back to their lots.
+
+    An expired kit (in quarantine since the expiry sweep) may be taken apart too: its
+    components stay in quarantine, and its expired lots stay expired.
+    """
     from kitops.services.kits import disassemble as service
 
     result = service(ctx.uow(), serial)

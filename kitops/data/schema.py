@@ -238,6 +238,32 @@ class LotRow(Base):
     product: Mapped[ProductRow] = relationship()
 
 
+class LotReceiptRow(Base):
+    """Every receipt of a lot with the unit cost it came at (migration 0011): a lot
+    delivered twice at two prices keeps both. The lot's own ``unit_cost_minor`` is the
+    average of these costs weighted by quantity; ``report valuation`` values stock from
+    them. ``source``: ``receipt`` (``kitops receive``), ``opening`` (``import stock``)."""
+
+    __tablename__ = "lot_receipts"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("unit_cost_minor IS NULL OR unit_cost_minor >= 0", name="unit_cost"),
+        CheckConstraint("(unit_cost_minor IS NULL) = (currency IS NULL)", name="cost_currency"),
+        CheckConstraint("source IN ('receipt', 'opening')", name="source"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"), index=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    quantity: Mapped[int]
+    unit_cost_minor: Mapped[int | None] = mapped_column(BigInteger)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    source: Mapped[str] = mapped_column(String(16))
+    reference: Mapped[str | None] = mapped_column(String(120))
+    audit_id: Mapped[int | None] = mapped_column(ForeignKey("audit_log.id"))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class AuditRow(Base):
     """Who changed what, when, with a before/after summary. Append-only."""
 
@@ -365,7 +391,7 @@ class KitRow(Base):
     __table_args__ = (
         CheckConstraint(
             "status IN ('available', 'reserved', 'shipped', 'handed_over', 'disassembled', "
-            "'written_off', 'recalled')",
+            "'written_off', 'recalled', 'expired')",
             name="status",
         ),
         CheckConstraint(

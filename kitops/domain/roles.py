@@ -93,6 +93,7 @@ PERMISSIONS: dict[str, Permission] = {
         # the cron jobs: the job user, or a manager by hand
         Permission("reorder.run", "run the reorder job", frozenset({M, J})),
         Permission("expiry.sweep", "run the expiry sweep", frozenset({M, J})),
+        Permission("expiry.sweep_as_of", "sweep as of another day than today", frozenset({M})),
         Permission("payment.sync", "apply payment events", frozenset({M, J})),
         # set-up: admins
         Permission("catalog.edit", "change the catalogue", frozenset({A})),

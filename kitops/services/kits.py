@@ -45,7 +45,7 @@ from kitops.services.stock import clinic_today
 from kitops.services.unit_of_work import TransientDatabaseError, UnitOfWork, retrying
 
 KIT_STATUSES = ("available", "reserved", "shipped", "handed_over", "disassembled",
-                "written_off", "recalled")  # fmt: skip
+                "written_off", "recalled", "expired")  # fmt: skip
 
 
 def expiry_margin_days(uow: UnitOfWork) -> int:
@@ -498,13 +498,16 @@ def _kit_lot(uow: UnitOfWork, kit: KitRow) -> LotRow:
 
 @retrying
 def disassemble(uow: UnitOfWork, serial: str) -> dto.Kit:
-    """Return an unreserved kit's components to their lots at the kit's place."""
+    """Return an unreserved kit's components to their lots at the kit's place. An expired
+    kit sits in quarantine (the expiry sweep put it there), so its components land there:
+    its expired lots stay expired, and in-date parts wait for a person to move them."""
     with uow:
         uow.require("kit.disassemble")
         kit = get_kit(uow, serial, lock=True)
-        if kit.status != "available":
+        if kit.status not in ("available", "expired"):
             raise Refused(
-                f"kit {kit.serial} is {kit.status}; only an available kit can be taken apart"
+                f"kit {kit.serial} is {kit.status}; only an available or expired kit can be "
+                "taken apart"
             )
         assembly = uow.locations.get("ASSEMBLY")
         audit_id = uow.record("kit.disassemble", "kit", kit.serial, before={"status": kit.status})
@@ -672,10 +675,21 @@ def take_back(uow: UnitOfWork, serial: str, condition: str) -> dto.Kit:
     return result
 
 
-def mark_recalled(uow: UnitOfWork, lot_id: int) -> list[str]:
+@dataclass(frozen=True)
+class FlaggedKit:
+    """A kit a recall marked, as it was just before: a kit that was reserved names the
+    course part that lost it."""
+
+    serial: str
+    status: str
+    course_id: int | None
+    course_part: int | None
+
+
+def flag_recalled_kits(uow: UnitOfWork, lot_id: int) -> list[FlaggedKit]:
     """Inside a recall: every kit holding the lot (or the kit whose own lot it is) is
-    marked; kits still in the stockroom are blocked and lose their course. Returns the
-    serials."""
+    marked; kits still in the stockroom are blocked and lose their course. Returns each
+    kit as it was before."""
     holding = select(KitComponentRow.kit_id).where(KitComponentRow.lot_id == lot_id)
     kits = uow.session.scalars(
         select(KitRow)
@@ -683,7 +697,9 @@ def mark_recalled(uow: UnitOfWork, lot_id: int) -> list[str]:
         .order_by(KitRow.id)
         .with_for_update(key_share=True)
     ).all()
+    flagged = []
     for kit in kits:
+        flagged.append(FlaggedKit(kit.serial, kit.status, kit.course_id, kit.course_part))
         kit.recalled = True
         if kit.status in ("available", "reserved"):
             kit.status = "recalled"
@@ -695,4 +711,9 @@ def mark_recalled(uow: UnitOfWork, lot_id: int) -> list[str]:
                 kit_lot.status = LotStatus.RECALLED.value
                 kit_lot.status_reason = "contains a recalled lot"
     uow.session.flush()
-    return [kit.serial for kit in kits]
+    return flagged
+
+
+def mark_recalled(uow: UnitOfWork, lot_id: int) -> list[str]:
+    """``flag_recalled_kits``, returning the serials it flagged."""
+    return [kit.serial for kit in flag_recalled_kits(uow, lot_id)]

@@ -131,6 +131,7 @@ SESSION_USE_KEYS = {
     "session_no": int,
     "date": str,
     "quantity": int,
+    "clinic": OPT_STR,
 }
 DEMO_KITS = [f"K000000{i}" for i in range(1, 10)]
 

@@ -328,6 +328,9 @@ class KitsScreen(ListScreen):
                 self.change(_kit_summary("disassembled"), kits.disassemble, kit.serial)
 
         text = f"Take kit {kit.serial} apart? Its components go back to their lots."
+        if kit.status == "expired":
+            text = (f"Take expired kit {kit.serial} apart? Its components stay in quarantine at "
+                    f"{kit.location}; its expired lots stay expired.")  # fmt: skip
         self.app.push_screen(ConfirmDialog("Disassemble kit", text, "Disassemble"), go)
 
     def action_labels(self) -> None:
