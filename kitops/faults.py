@@ -25,6 +25,7 @@ POINTS = (
     "uow:after_commit",  # any unit of work, just after the database confirmed COMMIT
     "stock.count:after_reading",  # a count has read the balances, posted nothing yet
     "stock.count:after_moves",  # a count's differences are posted, not committed
+    "kit.assemble:after_plan",  # an assembly has read the clinic's stock and chosen lots
     "kit.assemble:after_moves",  # an assembly's kits and moves are written, not committed
     "reorder.run:after_orders",  # a reorder run's purchase orders are written, not committed
     "payments.event:after_effects",  # one payment event's effects are written, not committed

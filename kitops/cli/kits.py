@@ -10,7 +10,7 @@ from kitops.cli.context import Context, pass_context
 from kitops.cli.output import emit_json, emit_table, say
 
 if TYPE_CHECKING:
-    from kitops.services.dto import Course, FulfilReport, Kit
+    from kitops.services.dto import AssemblyCapacity, Course, FulfilReport, Kit
 
 KIT_STATUSES = ["available", "reserved", "shipped", "handed_over", "disassembled",
                 "written_off", "recalled", "expired", "quarantine"]  # fmt: skip
@@ -24,15 +24,24 @@ def _date(value: str | None, field: str) -> object:
 
 def _kit_table(kits: list[Kit] | tuple[Kit, ...], title: str | None = None) -> None:
     emit_table(
-        ["serial", "SKU", "location", "expiry", "status", "course", "patient"],
+        ["serial", "SKU", "location", "expiry", "status", "course", "patient", "serves"],
         [
             (k.serial, k.sku, k.location, k.expiry,
              k.status + (" (recalled)" if k.recalled and k.status != "recalled" else ""),
-             f"{k.course_id}/{k.course_part}" if k.course_id else "", k.patient_ref)
+             f"{k.course_id}/{k.course_part}" if k.course_id else "", k.patient_ref,
+             _serves(k))
             for k in kits
         ],
         title=title,
     )  # fmt: skip
+
+
+def _serves(kit: Kit) -> str:
+    """The plans a kit could still serve if handed out today; "-" for an available or
+    reserved kit that fits none, nothing for a kit that has left stock."""
+    if kit.servable_plans:
+        return ", ".join(kit.servable_plans)
+    return "-" if kit.status in ("available", "reserved") else ""
 
 
 def _print_kit(kit: Kit) -> None:
@@ -41,6 +50,10 @@ def _print_kit(kit: Kit) -> None:
     if kit.course_id:
         say(f"course {kit.course_id}, kit {kit.course_part}, patient {kit.patient_ref}"
             + (f", tracking {kit.tracking}" if kit.tracking else ""))  # fmt: skip
+    if kit.status in ("available", "reserved"):
+        say(f"serves: {', '.join(kit.servable_plans)} (if handed out today)"
+            if kit.servable_plans
+            else "serves: no plan any more (a vial would run out of date mid-course)")  # fmt: skip
     emit_table(
         ["component", "lot", "expiry", "qty"],
         [(c.sku, c.lot, c.expiry, c.quantity) for c in kit.components],
@@ -56,10 +69,14 @@ def kit() -> None:
 @kit.command("assemble")
 @click.argument("recipe", metavar="KIT_SKU")
 @click.option("--qty", required=True, metavar="N", help="How many kits.")
-@click.option("--location", required=True, metavar="LOC", help="Where the components are.")
+@click.option(
+    "--location", required=True, metavar="LOC",
+    help="Where the kits are made; components come from anywhere in its clinic.",
+)  # fmt: skip
 @click.option(
     "--min-shelf-life", metavar="DAYS",
-    help="Components must last this many days (default: longest plan using the kit + margin).",
+    help="Components must last this many days (default: one kit of the shortest plan "
+    "using the kit + margin).",
 )  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print the kits as JSON.")
 @pass_context
@@ -75,26 +92,47 @@ def assemble(
         return
     title = (f"{len(result.kits)} × {result.sku} assembled at {result.location} "
              f"(components in date until at least {result.min_expiry})")  # fmt: skip
+    for draw in result.drawn:
+        say(f"moved {draw.quantity} × {draw.sku} lot {draw.lot} from {draw.from_location} "
+            f"to {result.location}")  # fmt: skip
     _kit_table(result.kits, title=title)
 
 
 @kit.command("available")
 @click.argument("recipe", metavar="KIT_SKU")
-@click.option("--location", required=True, metavar="LOC", help="Where the components are.")
+@click.option(
+    "--location", required=True, metavar="LOC",
+    help="Where the kits would be made; its whole clinic's stock counts.",
+)  # fmt: skip
 @click.option("--min-shelf-life", metavar="DAYS", help="As for `kit assemble`.")
-@click.option("--json", "as_json", is_flag=True, help='Print {"sku", "location", "kits"}.')
+@click.option(
+    "--json", "as_json", is_flag=True,
+    help='Print {"sku", "location", "kits", ...} with each component\'s usable units.',
+)  # fmt: skip
 @pass_context
 def available(
     ctx: Context, recipe: str, location: str, min_shelf_life: str | None, as_json: bool
 ) -> None:
-    """How many more kits could be assembled now from the stock at LOC."""
-    from kitops.services.kits import available as service
+    """How many more kits could be assembled now at LOC from the usable stock anywhere in
+    its clinic (never quarantine), and which component holds it back."""
+    from kitops.services.kits import capacity
 
-    count = service(ctx.uow(readonly=True), recipe, location, min_shelf_life_days=min_shelf_life)
+    result = capacity(ctx.uow(readonly=True), recipe, location, min_shelf_life_days=min_shelf_life)
     if as_json:
-        emit_json({"sku": recipe.upper(), "location": location.upper(), "kits": count})
+        emit_json(result)
     else:
-        say(f"{count} more {recipe.upper()} can be assembled at {location.upper()}")
+        _print_capacity(result)
+
+
+def _print_capacity(result: AssemblyCapacity) -> None:
+    where = f"in {result.clinic}" if result.clinic else f"at {result.location}"
+    say(f"{result.kits} more {result.sku} can be assembled at {result.location}")
+    for c in result.components:
+        limit = " (the limit)" if c.sku in result.limited_by else ""
+        short = " (short)" if c.kits == 0 else limit
+        say(f"  {c.sku}: {c.usable} usable {where}, {c.per_kit} a kit: {c.kits} kits{short}")
+    say(f"usable: released, in date until {result.fresh_until} "
+        f"({result.min_shelf_life_days} days' shelf life), not in quarantine")  # fmt: skip
 
 
 @kit.command("disassemble")

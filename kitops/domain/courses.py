@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
@@ -239,3 +240,54 @@ def first_failing_vial(vial_expiries: tuple[date, ...], need: KitNeed) -> int | 
     if len(ordered) < len(need.vial_needed_until):
         return len(ordered) + 1  # the kit has too few vials: the first missing one fails
     return None
+
+
+def kit_share_days(plan: Plan) -> int:
+    """The days one kit of ``plan`` serves: the plan's weeks shared out among its kits,
+    rounded up (a 12-week plan of two kits: 42 days a kit). 0 for a plan without kits."""
+    if not plan.uses_kits:
+        return 0
+    return -(-plan.weeks * 7 // plan.kits_per_course)
+
+
+@lru_cache(maxsize=1024)
+def kit_needs_from(
+    plan: Plan, vial_ul: int, vials_per_kit: int, margin_days: int, first_use: date
+) -> tuple[KitNeed, ...]:
+    """The needs of each kit of ``plan``, every one moved to begin on ``first_use``: what
+    a kit handed out that day for any part of a course would have to last. The course
+    starts on the plan's first default weekday on or after the day (or on the day)."""
+    if not plan.uses_kits:
+        return ()
+    start = first_use
+    if plan.default_weekdays:
+        while start.weekday() not in plan.default_weekdays:
+            start += timedelta(days=1)
+    days = weekdays_for(plan, start, None)
+    calendar = course_calendar(plan, start, days, "UTC")
+    try:
+        needs = kit_needs(plan, calendar, vial_ul, vials_per_kit, margin_days)
+    except InvalidInput:  # the kit holds too few vials for this plan: it serves none
+        return ()
+    moved = []
+    for need in needs:
+        shift = first_use - need.first_use
+        moved.append(
+            KitNeed(need.part, first_use, tuple(day + shift for day in need.vial_needed_until))
+        )
+    return tuple(moved)
+
+
+def can_serve(
+    vial_expiries: tuple[date, ...],
+    plan: Plan,
+    vial_ul: int,
+    vials_per_kit: int,
+    margin_days: int,
+    today: date,
+) -> bool:
+    """Whether a kit with these vial dates could still serve a kit of ``plan`` handed out
+    today (each vial in date on its last day of use plus the margin, as fulfilment judges
+    it): a kit that cannot, cannot serve that plan on any later day either."""
+    needs = kit_needs_from(plan, vial_ul, vials_per_kit, margin_days, today)
+    return any(fits(vial_expiries, need) for need in needs)

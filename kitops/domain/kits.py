@@ -41,13 +41,14 @@ class Shortfall:
 
 
 class NotEnoughComponents(Refused):
-    def __init__(self, kits: int, shortfalls: list[Shortfall]) -> None:
+    def __init__(self, kits: int, shortfalls: list[Shortfall], where: str = "") -> None:
         self.kits = kits
         self.shortfalls = shortfalls
         detail = "; ".join(
             f"{s.sku}: {s.missing} short ({s.usable} usable, {s.needed} needed)" for s in shortfalls
         )
-        super().__init__(f"cannot assemble {kits} kits, none assembled: {detail}")
+        context = f" ({where})" if where else ""
+        super().__init__(f"cannot assemble {kits} kits, none assembled: {detail}{context}")
 
 
 def plan_assembly(
@@ -113,3 +114,36 @@ def kit_vial_expiries(vial_expiries: list[date], other_expiries: list[date]) -> 
     cap = min(other_expiries, default=None)
     capped = [min(e, cap) if cap else e for e in vial_expiries]
     return tuple(sorted(capped))
+
+
+@dataclass(frozen=True)
+class Draw:
+    """Units of one lot to bring from another place to where the kits are made."""
+
+    lot_id: int
+    from_location_id: int
+    quantity: int
+
+
+def draws_for(
+    taken: dict[int, int], held: dict[int, list[tuple[int, int]]], home: int
+) -> list[Draw]:
+    """Where the units ``taken`` of each lot come from: first what lies at ``home`` (the
+    place the kits are made, no move needed), then the other places in the order given in
+    ``held`` (lot → [(location, quantity)]). Refused when the places hold too few."""
+    draws = []
+    for lot_id, wanted in sorted(taken.items()):
+        places = held.get(lot_id, [])
+        left = wanted - sum(qty for loc, qty in places if loc == home)
+        for location_id, qty in places:
+            if left <= 0:
+                break
+            if location_id == home:
+                continue
+            take = min(qty, left)
+            if take > 0:
+                draws.append(Draw(lot_id, location_id, take))
+                left -= take
+        if left > 0:
+            raise Refused(f"lot #{lot_id}: {left} more units needed than its places hold")
+    return draws

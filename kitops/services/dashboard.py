@@ -289,36 +289,12 @@ def _kit_stock(
     return tuple(result)
 
 
-def _usable_components(
-    uow: UnitOfWork, kit: ProductRow, location_id: int, fresh_until: date
-) -> dict[int, int]:
-    """Units of each recipe component at one place that assembly may use: released and
-    in date until ``fresh_until`` (summed in SQL: a fridge may hold thousands of lots)."""
-    components = [line.component.id for line in kit.recipe]
-    rows = uow.session.execute(
-        select(StockBalanceRow.product_id, func.sum(StockBalanceRow.quantity))
-        .join(LotRow, LotRow.id == StockBalanceRow.lot_id)
-        .where(
-            StockBalanceRow.location_id == location_id,
-            StockBalanceRow.product_id.in_(components),
-            StockBalanceRow.quantity > 0,
-            LotRow.status == LotStatus.RELEASED.value,
-            or_(LotRow.expiry.is_(None), LotRow.expiry >= fresh_until),
-        )
-        .group_by(StockBalanceRow.product_id)
-    ).all()
-    return {product_id: int(qty) for product_id, qty in rows}
-
-
 def _could_assemble(uow: UnitOfWork, sku: str, location: LocationRow, day: date) -> int:
-    from kitops.services.kits import default_min_shelf_life, kit_product
+    """Kits assembly at ``location`` would make from its clinic's usable stock."""
+    from kitops.services.kits import capacity_at, default_min_shelf_life, kit_product
 
     kit = kit_product(uow, sku)
-    fresh_until = day + timedelta(days=default_min_shelf_life(uow, kit))
-    usable = _usable_components(uow, kit, location.id, fresh_until)
-    return min(
-        (usable.get(line.component.id, 0) // line.quantity for line in kit.recipe), default=0
-    )
+    return capacity_at(uow, kit, location, day, default_min_shelf_life(uow, kit)).kits
 
 
 def _quarantine(
@@ -627,25 +603,30 @@ def assembly_preview(
 ) -> view.AssemblyPreview:
     """What assembling ``quantity`` kits at ``location`` would take, component by
     component, and how many the usable stock allows: the shortfall before confirming."""
-    from kitops.services.kits import default_min_shelf_life, kit_product
-    from kitops.services.operations import local_today, physical_location
+    from kitops.services.kits import (
+        assembly_place,
+        capacity_at,
+        default_min_shelf_life,
+        kit_product,
+    )
+    from kitops.services.operations import local_today
 
     count = parse_positive_int(quantity, "qty")
     with uow:
         kit = kit_product(uow, recipe)
-        place = physical_location(uow, location)
+        place = assembly_place(uow, location)
         day = today or local_today(uow, place)
         shelf = default_min_shelf_life(uow, kit)
-        fresh_until = day + timedelta(days=shelf)
-        usable = _usable_components(uow, kit, place.id, fresh_until)
+        supply = capacity_at(uow, kit, place, day, shelf)
+        fresh_until = supply.fresh_until
         components = tuple(
             view.ComponentShortfall(
-                sku=line.component.sku,
-                per_kit=line.quantity,
-                needed=line.quantity * count,
-                usable=usable.get(line.component.id, 0),
+                sku=line.sku,
+                per_kit=line.per_kit,
+                needed=line.per_kit * count,
+                usable=line.usable,
             )
-            for line in kit.recipe
+            for line in supply.components
         )
         return view.AssemblyPreview(
             sku=kit.sku,

@@ -70,8 +70,12 @@ HOME_KIT_RECIPE = [("SERUM-5ML", 6), ("STAMP-0.5", 1)]
 # The seeds do not say how the PTT-6 home course was packed: a default, editable recipe.
 PTT6_KIT_RECIPE = [("SERUM-5ML", 12), ("STAMP-0.5", 1)]
 
-# Kits assembled in each clinic's fridge (stamps are brought over from the shelf first).
+# Kits assembled in each clinic's fridge (stamps are brought over from the shelf first),
+# packed to last the demo's longest plan (home-12w, 12 weeks + the 7-day margin) rather
+# than assembly's default (the shortest plan's kit): the demo's kits and their story stay
+# as they were before assembly learned to kit short-dated lots.
 KITS = [("LON", "KIT-HOME-6W", 4), ("ESX", "KIT-HOME-6W", 2), ("VIE", "KIT-HOME-6W", 3)]
+KIT_SHELF_LIFE_DAYS = 12 * 7 + 7
 
 # Courses: (patient reference, plan, clinic, days from as_of to the start, fulfil now)
 COURSES = [
@@ -322,7 +326,8 @@ def _kits_and_courses(uow: UnitOfWork, as_of: date) -> None:
     for clinic, recipe, count in KITS:
         operations.move(uow, "STAMP-0.5", count, f"{clinic}-SHELF", f"{clinic}-FRIDGE",
                         lot="DS05-2402", today=as_of)  # fmt: skip
-        kits.assemble(uow, recipe, count, f"{clinic}-FRIDGE", today=as_of)
+        kits.assemble(uow, recipe, count, f"{clinic}-FRIDGE", today=as_of,
+                      min_shelf_life_days=KIT_SHELF_LIFE_DAYS)  # fmt: skip
     for patient, plan_code, clinic, days, fulfil_now in COURSES:
         start = as_of + timedelta(days=days)
         course = courses.create_course(uow, patient, plan_code, start, clinic)

@@ -5,10 +5,10 @@ comes out of it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from kitops import faults
 from kitops.data.repositories import PostedMove
@@ -21,22 +21,28 @@ from kitops.data.schema import (
     OrderRow,
     PlanRow,
     ProductRow,
+    StockBalanceRow,
 )
 from kitops.domain.catalog import ProductKind, parse_non_negative_int, parse_positive_int, parse_sku
-from kitops.domain.courses import DEFAULT_EXPIRY_MARGIN_DAYS
+from kitops.domain.courses import DEFAULT_EXPIRY_MARGIN_DAYS, Plan, can_serve, kit_share_days
 from kitops.domain.kits import (
     ComponentNeed,
     LotStock,
+    NotEnoughComponents,
     assemblable,
+    draws_for,
     kit_vial_expiries,
     plan_assembly,
 )
-from kitops.domain.ledger import LotStatus, Move, MoveReason
+from kitops.domain.ledger import LotStatus, Move, MoveReason, Shortage
+from kitops.domain.locations import PHYSICAL_KINDS, LocationKind
 from kitops.errors import InvalidInput, Refused
 from kitops.services import dto
 from kitops.services.catalog import at_home_max_needle_um
-from kitops.services.locations import clinic_of
+from kitops.services.locations import clinic_of, subtree_ids
 from kitops.services.operations import local_today, physical_location
+from kitops.services.plans import to_domain
+from kitops.services.stock import clinic_today
 from kitops.services.unit_of_work import TransientDatabaseError, UnitOfWork, retrying
 
 KIT_STATUSES = ("available", "reserved", "shipped", "handed_over", "disassembled",
@@ -61,11 +67,15 @@ def kit_product(uow: UnitOfWork, sku: str, field: str = "recipe") -> ProductRow:
 
 
 def default_min_shelf_life(uow: UnitOfWork, kit: ProductRow) -> int:
-    """Long enough for the longest plan using this kit, plus the expiry margin."""
-    weeks = uow.session.scalars(
-        select(PlanRow.weeks).where(PlanRow.kit_product_id == kit.id, PlanRow.active)
+    """Long enough for one kit of the shortest active plan using this kit (its weeks
+    shared out among its kits: ``kit_share_days``), plus the expiry margin. A kit that
+    lasts less could serve no course; one that lasts this long serves at least that plan,
+    and fulfilment judges each course's own fit when it reserves a kit."""
+    rows = uow.session.scalars(
+        select(PlanRow).where(PlanRow.kit_product_id == kit.id, PlanRow.active)
     ).all()
-    return max(weeks, default=0) * 7 + expiry_margin_days(uow)
+    shares = [days for days in (kit_share_days(to_domain(row)) for row in rows) if days > 0]
+    return min(shares, default=0) + expiry_margin_days(uow)
 
 
 def _check_home_safety(uow: UnitOfWork, kit: ProductRow) -> None:
@@ -85,18 +95,81 @@ def _check_home_safety(uow: UnitOfWork, kit: ProductRow) -> None:
             )  # fmt: skip
 
 
+def assembly_place(uow: UnitOfWork, location: str) -> LocationRow:
+    """Where kits are made: a physical place, never a quarantine one."""
+    place = physical_location(uow, location)
+    if place.kind == LocationKind.QUARANTINE.value:
+        raise InvalidInput(
+            "location", place.code,
+            "is a quarantine place; kits are made from released stock elsewhere in the clinic",
+        )  # fmt: skip
+    return place
+
+
+def _drawing_places(
+    uow: UnitOfWork, place: LocationRow
+) -> tuple[LocationRow | None, list[LocationRow]]:
+    """The clinic of ``place`` and the places assembly there may draw components from:
+    every physical place of that clinic except quarantine ones, ``place`` first, then by
+    code (the order draws are taken in when a lot lies in several places)."""
+    rows = uow.locations.all()
+    clinic = clinic_of(place, {row.id: row for row in rows})
+    if clinic is None:
+        return None, [place]
+    inside = subtree_ids(clinic, rows)
+    places = [
+        row for row in rows
+        if row.id in inside and LocationKind(row.kind) in PHYSICAL_KINDS
+        and row.kind != LocationKind.QUARANTINE.value
+    ]  # fmt: skip
+    places.sort(key=lambda row: (row.id != place.id, row.code))
+    return clinic, places
+
+
+@dataclass
+class _Supply:
+    """Usable component stock of a clinic: per product the lots (quantities summed over
+    the places, for first-expiry-first-out across the clinic), and per lot where its
+    units lie, in the order of the places."""
+
+    stock: dict[int, list[LotStock]] = field(default_factory=dict)
+    held: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+
+
 def _usable_stock(
-    uow: UnitOfWork, location_id: int, kit: ProductRow, fresh_until: date, today: date
-) -> dict[int, list[LotStock]]:
-    stock: dict[int, list[LotStock]] = {}
+    uow: UnitOfWork, places: list[LocationRow], kit: ProductRow, fresh_until: date, today: date
+) -> _Supply:
+    """Released lots of the recipe's components at ``places``, in date today and until
+    ``fresh_until`` (filtered and read in one query)."""
     lasting = max(today, fresh_until)  # in date today and fresh enough for the kit
-    for line in kit.recipe:
-        rows = uow.ledger.usable_on_hand(
-            location_id=location_id, product_id=line.component.id, lasting_until=lasting
+    order = {row.id: index for index, row in enumerate(places)}
+    components = [line.component.id for line in kit.recipe]
+    rows = uow.session.execute(
+        select(
+            StockBalanceRow.product_id, LotRow.id, LotRow.expiry,
+            StockBalanceRow.location_id, StockBalanceRow.quantity,
         )
-        for lot_id, expiry, qty in rows:
-            stock.setdefault(line.component.id, []).append(LotStock(lot_id, expiry, qty))
-    return stock
+        .join(LotRow, LotRow.id == StockBalanceRow.lot_id)
+        .where(
+            StockBalanceRow.location_id.in_(list(order)),
+            StockBalanceRow.product_id.in_(components),
+            StockBalanceRow.quantity > 0,
+            LotRow.status == LotStatus.RELEASED.value,
+            or_(LotRow.expiry.is_(None), LotRow.expiry >= lasting),
+        )
+    ).all()  # fmt: skip
+    supply = _Supply()
+    lots: dict[int, LotStock] = {}
+    for product_id, lot_id, expiry, location_id, qty in sorted(
+        rows, key=lambda r: (r[1], order[r[3]])
+    ):
+        found = lots.get(lot_id)
+        if found is None:
+            found = lots[lot_id] = LotStock(lot_id, expiry, 0)
+            supply.stock.setdefault(product_id, []).append(found)
+        found.quantity += qty
+        supply.held.setdefault(lot_id, []).append((location_id, qty))
+    return supply
 
 
 def _lock_component_lots(uow: UnitOfWork, lot_ids: set[int], lasting: date) -> dict[int, LotRow]:
@@ -127,8 +200,71 @@ def _needs(kit: ProductRow) -> list[ComponentNeed]:
     ]
 
 
+class PlanFit:
+    """Which plans a kit could still serve: the active plans using each kit product and
+    each clinic's today, loaded once for a list of kits."""
+
+    SERVING = ("available", "reserved")  # a kit that left stock serves no plan any more
+
+    def __init__(
+        self, uow: UnitOfWork, places: dict[int, LocationRow], today: date | None = None
+    ) -> None:
+        self.uow = uow
+        self.places = places
+        self.today = today
+        self.margin = expiry_margin_days(uow)
+        self._plans: dict[int, list[tuple[Plan, int, int]]] = {}
+        self._days: dict[int | None, date] = {}
+
+    def plans_of(self, kit: ProductRow) -> list[tuple[Plan, int, int]]:
+        """(plan, vial µl, vials per kit) of the active plans using ``kit``, by code."""
+        found = self._plans.get(kit.id)
+        if found is None:
+            serum = next(
+                (line for line in kit.recipe
+                 if line.component.kind == ProductKind.SERUM_VIAL.value
+                 and line.component.volume_ul),
+                None,
+            )  # fmt: skip
+            rows = self.uow.session.scalars(
+                select(PlanRow)
+                .where(PlanRow.kit_product_id == kit.id, PlanRow.active)
+                .order_by(PlanRow.code)
+            ).all()
+            found = (
+                [(to_domain(row), serum.component.volume_ul or 0, serum.quantity) for row in rows]
+                if serum is not None
+                else []
+            )
+            self._plans[kit.id] = found
+        return found
+
+    def day(self, clinic: LocationRow | None) -> date:
+        if self.today is not None:
+            return self.today
+        key = clinic.id if clinic else None
+        if key not in self._days:
+            self._days[key] = clinic_today(clinic.timezone if clinic else None)
+        return self._days[key]
+
+    def servable(self, kit: KitRow, clinic: LocationRow | None) -> tuple[str, ...]:
+        if kit.status not in self.SERVING or kit.recalled or not kit.vial_expiries:
+            return ()
+        vials = tuple(sorted(date.fromisoformat(part) for part in kit.vial_expiries.split(",")))
+        today = self.day(clinic)
+        return tuple(
+            plan.code
+            for plan, vial_ul, per_kit in self.plans_of(kit.product)
+            if can_serve(vials, plan, vial_ul, per_kit, self.margin, today)
+        )
+
+
 def kit_dto(
-    uow: UnitOfWork, kit: KitRow, locations: dict[int, LocationRow] | None = None
+    uow: UnitOfWork,
+    kit: KitRow,
+    locations: dict[int, LocationRow] | None = None,
+    *,
+    fit: PlanFit | None = None,
 ) -> dto.Kit:
     places = locations or {row.id: row for row in uow.locations.all()}
     place = places[kit.location_id]
@@ -150,7 +286,19 @@ def kit_dto(
             dto.KitComponent(c.lot.product.sku, c.lot.code, c.lot.expiry, c.quantity)
             for c in kit.components
         ),
+        servable_plans=(fit or PlanFit(uow, places)).servable(kit, clinic),
     )
+
+
+def _shelf_life(uow: UnitOfWork, kit: ProductRow, min_shelf_life_days: int | str | None) -> int:
+    if min_shelf_life_days in (None, ""):
+        return default_min_shelf_life(uow, kit)
+    return parse_non_negative_int(min_shelf_life_days, "min_shelf_life")
+
+
+def _usable_where(clinic: LocationRow | None, place: LocationRow, fresh_until: date) -> str:
+    where = f"anywhere in {clinic.code} but quarantine" if clinic else f"at {place.code}"
+    return f"usable: released, in date until {fresh_until}, {where}"
 
 
 @retrying
@@ -163,32 +311,62 @@ def assemble(
     min_shelf_life_days: int | str | None = None,
     today: date | None = None,
 ) -> dto.Assembly:
-    """Assemble ``quantity`` serialised kits at ``location``, all or nothing."""
+    """Assemble ``quantity`` serialised kits at ``location``, all or nothing, from the
+    usable components anywhere in its clinic (never from a quarantine place), first
+    expiry first out across the clinic; what lies elsewhere is moved to ``location`` on
+    the ledger first (reason ``transfer``, reference ``assembly:<audit id>``)."""
     count = parse_positive_int(quantity, "qty")
     with uow:
         uow.require("kit.assemble")
         kit = kit_product(uow, recipe)
         _check_home_safety(uow, kit)
-        place = physical_location(uow, location)
+        place = assembly_place(uow, location)
         day = today or local_today(uow, place)
-        shelf = (
-            parse_non_negative_int(min_shelf_life_days, "min_shelf_life")
-            if min_shelf_life_days not in (None, "")
-            else default_min_shelf_life(uow, kit)
-        )
+        shelf = _shelf_life(uow, kit, min_shelf_life_days)
         fresh_until = day + timedelta(days=shelf)
-        plans = plan_assembly(
-            count, _needs(kit), _usable_stock(uow, place.id, kit, fresh_until, day)
-        )
+        clinic, sources = _drawing_places(uow, place)
+        supply = _usable_stock(uow, sources, kit, fresh_until, day)
+        try:
+            plans = plan_assembly(count, _needs(kit), supply.stock)
+        except NotEnoughComponents as short:
+            raise NotEnoughComponents(
+                short.kits, short.shortfalls, _usable_where(clinic, place, fresh_until)
+            ) from None
+        faults.point("kit.assemble:after_plan")
         lots = _lock_component_lots(
             uow, {lot for p in plans for _, lot, _ in p.parts}, max(day, fresh_until)
         )
+        taken: dict[int, int] = {}
+        for plan in plans:
+            for _, lot_id, qty in plan.parts:
+                taken[lot_id] = taken.get(lot_id, 0) + qty
+        draws = draws_for(taken, supply.held, place.id)
+        names = {row.id: row.code for row in sources}
+        drawn = tuple(
+            dto.AssemblyDraw(lots[d.lot_id].product.sku, lots[d.lot_id].code,
+                             names[d.from_location_id], d.quantity)
+            for d in draws
+        )  # fmt: skip
         serum = {line.component.id for line in kit.recipe
                  if line.component.kind == ProductKind.SERUM_VIAL.value}  # fmt: skip
         audit_id = uow.record(
             "kit.assemble", "product", kit.sku,
-            after={"quantity": count, "location": place.code, "min_shelf_life_days": shelf},
+            after={"quantity": count, "location": place.code, "min_shelf_life_days": shelf,
+                   "drawn": [{"sku": d.sku, "lot": d.lot, "from": d.from_location,
+                              "quantity": d.quantity} for d in drawn]},
         )  # fmt: skip
+        try:
+            uow.ledger.post(
+                [PostedMove(Move(d.lot_id, d.from_location_id, place.id, d.quantity),
+                            lots[d.lot_id].product_id) for d in draws],
+                reason=MoveReason.TRANSFER.value, actor=uow.actor,
+                reference=f"assembly:{audit_id}", audit_id=audit_id,
+            )  # fmt: skip
+        except Shortage as moved:
+            # stock moved within the clinic since it was read: plan again on what is there
+            raise TransientDatabaseError(
+                f"{moved}; stock moved while the kits were planned, nothing was assembled"
+            ) from None
         assembly = uow.locations.get("ASSEMBLY")
         moves: list[PostedMove] = []
         made: list[KitRow] = []
@@ -221,20 +399,72 @@ def assemble(
             moves.append(PostedMove(Move(kit_lot.id, assembly.id, place.id, 1), kit.id))
             made.append(row)
         uow.session.flush()
-        uow.ledger.post(moves, reason=MoveReason.KIT_ASSEMBLY.value, actor=uow.actor,
-                        reference=f"assembly:{audit_id}", audit_id=audit_id)  # fmt: skip
+        try:
+            uow.ledger.post(moves, reason=MoveReason.KIT_ASSEMBLY.value, actor=uow.actor,
+                            reference=f"assembly:{audit_id}", audit_id=audit_id)  # fmt: skip
+        except Shortage as moved:
+            raise TransientDatabaseError(
+                f"{moved}; stock moved while the kits were planned, nothing was assembled"
+            ) from None
         places = {row.id: row for row in uow.locations.all()}
         for row in made:
             uow.session.refresh(row)
+        fit = PlanFit(uow, places, day)
         result = dto.Assembly(
             sku=kit.sku,
             location=place.code,
-            kits=tuple(kit_dto(uow, row, places) for row in made),
+            kits=tuple(kit_dto(uow, row, places, fit=fit) for row in made),
             min_expiry=fresh_until,
+            drawn=drawn,
         )
         faults.point("kit.assemble:after_moves")
         uow.commit()
     return result
+
+
+def capacity_at(
+    uow: UnitOfWork, kit: ProductRow, place: LocationRow, day: date, shelf: int
+) -> dto.AssemblyCapacity:
+    """How many kits the usable stock of ``place``'s clinic would make there (inside a
+    unit of work; the TUI's preview and dashboard ask the same question)."""
+    fresh_until = day + timedelta(days=shelf)
+    clinic, sources = _drawing_places(uow, place)
+    supply = _usable_stock(uow, sources, kit, fresh_until, day)
+    needs = _needs(kit)
+    components = []
+    for need in needs:
+        usable = sum(lot.quantity for lot in supply.stock.get(need.product_id, []))
+        components.append(dto.ComponentSupply(need.sku, need.per_kit, usable,
+                                              usable // need.per_kit))  # fmt: skip
+    kits = assemblable(needs, supply.stock)
+    return dto.AssemblyCapacity(
+        sku=kit.sku,
+        location=place.code,
+        kits=kits,
+        clinic=clinic.code if clinic else None,
+        min_shelf_life_days=shelf,
+        fresh_until=fresh_until,
+        components=tuple(components),
+        limited_by=tuple(c.sku for c in components if c.kits == kits),
+    )
+
+
+def capacity(
+    uow: UnitOfWork,
+    recipe: str,
+    location: str,
+    *,
+    min_shelf_life_days: int | str | None = None,
+    today: date | None = None,
+) -> dto.AssemblyCapacity:
+    """How many more kits could be assembled at ``location`` from the usable stock of
+    its whole clinic, component by component: what holds it back."""
+    with uow:
+        kit = kit_product(uow, recipe)
+        _check_home_safety(uow, kit)  # none can be assembled from an unsafe recipe
+        place = assembly_place(uow, location)
+        day = today or local_today(uow, place)
+        return capacity_at(uow, kit, place, day, _shelf_life(uow, kit, min_shelf_life_days))
 
 
 def available(
@@ -245,18 +475,10 @@ def available(
     min_shelf_life_days: int | str | None = None,
     today: date | None = None,
 ) -> int:
-    with uow:
-        kit = kit_product(uow, recipe)
-        _check_home_safety(uow, kit)  # none can be assembled from an unsafe recipe
-        place = physical_location(uow, location)
-        day = today or local_today(uow, place)
-        shelf = (
-            parse_non_negative_int(min_shelf_life_days, "min_shelf_life")
-            if min_shelf_life_days not in (None, "")
-            else default_min_shelf_life(uow, kit)
-        )
-        stock = _usable_stock(uow, place.id, kit, day + timedelta(days=shelf), day)
-        return assemblable(_needs(kit), stock)
+    """How many more kits could be assembled at ``location`` (``capacity``'s count)."""
+    return capacity(
+        uow, recipe, location, min_shelf_life_days=min_shelf_life_days, today=today
+    ).kits
 
 
 def get_kit(uow: UnitOfWork, serial: str, *, lock: bool = False) -> KitRow:
@@ -312,7 +534,10 @@ def list_kits(
     status: str | None = None,
     location: str | None = None,
     sku: str | None = None,
+    today: date | None = None,
 ) -> list[dto.Kit]:
+    """Kits, earliest expiry first, each with the plans it could still serve on
+    ``today`` (by default each clinic's today)."""
     if status and status not in KIT_STATUSES:
         raise InvalidInput("status", status, f"must be one of {'|'.join(KIT_STATUSES)}")
     with uow:
@@ -323,16 +548,16 @@ def list_kits(
             stmt = stmt.where(KitRow.product_id == uow.products.get(parse_sku(sku)).id)
         places = {row.id: row for row in uow.locations.all()}
         if location:
-            from kitops.services.locations import subtree_ids
-
             root = uow.locations.get(location.strip().upper())
             stmt = stmt.where(KitRow.location_id.in_(subtree_ids(root, list(places.values()))))
-        return [kit_dto(uow, row, places) for row in uow.session.scalars(stmt)]
+        fit = PlanFit(uow, places, today)
+        return [kit_dto(uow, row, places, fit=fit) for row in uow.session.scalars(stmt)]
 
 
-def show_kit(uow: UnitOfWork, serial: str) -> dto.Kit:
+def show_kit(uow: UnitOfWork, serial: str, *, today: date | None = None) -> dto.Kit:
     with uow:
-        return kit_dto(uow, get_kit(uow, serial))
+        places = {row.id: row for row in uow.locations.all()}
+        return kit_dto(uow, get_kit(uow, serial), places, fit=PlanFit(uow, places, today))
 
 
 @retrying

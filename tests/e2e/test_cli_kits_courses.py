@@ -27,9 +27,22 @@ KIT_KEYS = {
     "patient_ref": OPT_STR,
     "tracking": OPT_STR,
     "components": list,
+    "servable_plans": list,
 }
 COMPONENT_KEYS = {"sku": str, "lot": str, "expiry": OPT_STR, "quantity": int}
-ASSEMBLY_KEYS = {"sku": str, "location": str, "kits": list, "min_expiry": str}
+ASSEMBLY_KEYS = {"sku": str, "location": str, "kits": list, "min_expiry": str, "drawn": list}
+DRAW_KEYS = {"sku": str, "lot": str, "from_location": str, "quantity": int}
+AVAILABLE_KEYS = {
+    "sku": str,
+    "location": str,
+    "kits": int,
+    "clinic": OPT_STR,
+    "min_shelf_life_days": int,
+    "fresh_until": str,
+    "components": list,
+    "limited_by": list,
+}
+SUPPLY_KEYS = {"sku": str, "per_kit": int, "usable": int, "kits": int}
 PLAN_KEYS = {
     "code": str,
     "name": str,
@@ -186,8 +199,11 @@ def usable_serum(cli, location: str, days: int) -> int:
 
 def available(cli, location: str = "LON-FRIDGE") -> int:
     result = json_of(cli, "kit", "available", "KIT-HOME-6W", "--location", location, "--json")
-    assert result == {"sku": "KIT-HOME-6W", "location": location, "kits": result["kits"]}
-    assert type(result["kits"]) is int
+    keys_and_types(result, AVAILABLE_KEYS)
+    for component in result["components"]:
+        keys_and_types(component, SUPPLY_KEYS)
+    assert (result["sku"], result["location"]) == ("KIT-HOME-6W", location)
+    assert result["kits"] == min(c["kits"] for c in result["components"])
     return int(result["kits"])
 
 
@@ -275,39 +291,29 @@ def test_plans_kits_courses_and_pick_list_print_stable_json(demo, today):
 # --- assembly ----------------------------------------------------------------------
 
 
-def test_kit_assembly_is_all_or_nothing_and_disassembly_gives_the_parts_back(demo, snapshot):
-    assert available(demo) == 0  # the demo's stamps at the fridge all went into kits
-    before = snapshot()
-    assert_refused(
-        demo("kit", "assemble", "KIT-HOME-6W", "--qty", "1", "--location", "LON-FRIDGE"),
-        "none assembled",
-        "STAMP-0.5: 1 short (0 usable, 1 needed)",
-    )
-    assert snapshot() == before
+def shelf_stamps(cli, location: str = "LON-SHELF") -> int:
+    lines = json_of(cli, "stock", "--location", location, "--sku", "STAMP-0.5", "--json")
+    return sum(line["quantity"] for line in lines if line["location"] == location)
 
-    moved = demo(
-        "move",
-        "STAMP-0.5",
-        "--qty",
-        "3",
-        "--from",
-        "LON-SHELF",
-        "--to",
-        "LON-FRIDGE",
-        "--lot",
-        "DS05-2402",
-    )
-    assert moved.code == 0, moved.err
-    serum = usable_serum(demo, "LON-FRIDGE", 12 * 7 + 7)  # the default minimum shelf life
-    assert available(demo) == min(serum // 6, 3) == 3
+
+def test_kit_assembly_is_all_or_nothing_and_disassembly_gives_the_parts_back(demo, snapshot):
+    # the demo's fridge stamps all went into kits; the shelf's stamps count for the clinic
+    stamps = shelf_stamps(demo)
+    serum = usable_serum(demo, "LON-FRIDGE", 6 * 7 + 7)  # the default minimum shelf life
+    assert available(demo) == available(demo, "LON") == min(serum // 6, stamps) > 0
+    assert serum // 6 < stamps  # serum is the limit here
+    wanted = serum // 6 + 1
     before = snapshot()
-    result = demo("kit", "assemble", "KIT-HOME-6W", "--qty", "6", "--location", "LON-FRIDGE")
+    result = demo(
+        "kit", "assemble", "KIT-HOME-6W", "--qty", str(wanted), "--location", "LON-FRIDGE"
+    )
     assert_refused(
         result,
-        "cannot assemble 6 kits, none assembled",
-        f"SERUM-5ML: {36 - serum} short ({serum} usable, 36 needed)",
-        "STAMP-0.5: 3 short (3 usable, 6 needed)",
+        f"cannot assemble {wanted} kits, none assembled",
+        f"SERUM-5ML: {6 * wanted - serum} short ({serum} usable, {6 * wanted} needed)",
+        "anywhere in LON but quarantine",
     )
+    assert "STAMP-0.5" not in result.err
     assert result.out == ""
     assert snapshot() == before
 
@@ -316,6 +322,13 @@ def test_kit_assembly_is_all_or_nothing_and_disassembly_gives_the_parts_back(dem
     )
     keys_and_types(assembly, ASSEMBLY_KEYS)
     assert (assembly["sku"], assembly["location"]) == ("KIT-HOME-6W", "LON-FRIDGE")
+    # the stamps came over from the shelf: a move on the ledger, listed
+    for draw in assembly["drawn"]:
+        keys_and_types(draw, DRAW_KEYS)
+    assert [(d["sku"], d["lot"], d["from_location"], d["quantity"]) for d in assembly["drawn"]] == [
+        ("STAMP-0.5", "DS05-2402", "LON-SHELF", 2)
+    ]
+    assert shelf_stamps(demo) == stamps - 2
     serials = [k["serial"] for k in assembly["kits"]]
     assert len(set(serials)) == 2
     assert not set(serials) & set(DEMO_KITS)
@@ -328,18 +341,20 @@ def test_kit_assembly_is_all_or_nothing_and_disassembly_gives_the_parts_back(dem
         )
         assert kit["expiry"] == min(c["expiry"] for c in kit["components"])
         assert kit["expiry"] >= assembly["min_expiry"]
-    assert available(demo) == 1
+        assert kit["servable_plans"] == ["home-12w", "home-6w"]
+    assert available(demo) == serum // 6 - 2
     kit_stock = json_of(demo, "stock", "--location", "LON-FRIDGE", "--sku", "KIT-HOME-6W", "--json")
     assert set(serials) <= {line["lot"] for line in kit_stock}
 
     text = demo("kit", "assemble", "KIT-HOME-6W", "--qty", "1", "--location", "LON-FRIDGE")
     assert text.code == 0, text.err
+    assert "moved 1 × STAMP-0.5 lot DS05-2402 from LON-SHELF to LON-FRIDGE" in text.out
     assert "1 × KIT-HOME-6W assembled at LON-FRIDGE" in text.out
-    assert available(demo) == 0
+    assert available(demo) == serum // 6 - 3
 
     apart = kit_of(demo, "kit", "disassemble", serials[0])
     assert (apart["serial"], apart["status"]) == (serials[0], "disassembled")
-    assert available(demo) == 1
+    assert available(demo) == serum // 6 - 2
     assert serials[0] not in {
         line["lot"]
         for line in json_of(
@@ -358,6 +373,59 @@ def test_kit_assembly_is_all_or_nothing_and_disassembly_gives_the_parts_back(dem
     )
     assert snapshot() == before
     db_is_consistent(demo)
+
+
+def test_kit_available_counts_the_clinic_and_says_which_component_is_short(demo, snapshot):
+    """The issue's report: `kit available KIT-HOME-6W --location LON` said 0 with usable
+    vials in LON-FRIDGE and stamps on LON-SHELF, and nobody was told why."""
+    stamps = shelf_stamps(demo)
+    serum = usable_serum(demo, "LON-FRIDGE", 6 * 7 + 7)
+    text = demo("kit", "available", "KIT-HOME-6W", "--location", "LON")
+    assert text.code == 0, text.err
+    assert f"{serum // 6} more KIT-HOME-6W can be assembled at LON" in text.out
+    assert f"SERUM-5ML: {serum} usable in LON, 6 a kit: {serum // 6} kits (the limit)" in text.out
+    assert f"STAMP-0.5: {stamps} usable in LON, 1 a kit: {stamps} kits" in text.out
+    assert "49 days' shelf life" in text.out
+
+    # every London stamp on the quarantine shelf: none can be made, and it says why
+    moved = demo("move", "STAMP-0.5", "--qty", str(stamps), "--from", "LON-SHELF", "--to",
+                 "LON-QUAR", "--lot", "DS05-2402")  # fmt: skip
+    assert moved.code == 0, moved.err
+    before = snapshot()
+    text = demo("kit", "available", "KIT-HOME-6W", "--location", "LON-FRIDGE")
+    assert text.code == 0, text.err
+    assert "0 more KIT-HOME-6W can be assembled at LON-FRIDGE" in text.out
+    assert "STAMP-0.5: 0 usable in LON, 1 a kit: 0 kits (short)" in text.out
+    assert "not in quarantine" in text.out
+    result = json_of(demo, "kit", "available", "KIT-HOME-6W", "--location", "LON", "--json")
+    keys_and_types(result, AVAILABLE_KEYS)
+    assert (result["kits"], result["clinic"], result["limited_by"]) == (0, "LON", ["STAMP-0.5"])
+    assert_refused(
+        demo("kit", "assemble", "KIT-HOME-6W", "--qty", "1", "--location", "LON-FRIDGE"),
+        "STAMP-0.5: 1 short (0 usable, 1 needed)",
+    )
+    assert snapshot() == before
+
+
+def test_kit_list_and_show_say_which_plans_a_kit_can_still_serve(demo):
+    listed = json_of(demo, "kit", "list", "--location", "LON", "--json")
+    serves = {k["serial"]: k["servable_plans"] for k in listed}
+    # the demo's kits are packed from a 190-day lot: they serve both plans using them
+    assert serves == {serial: ["home-12w", "home-6w"] for serial in DEMO_KITS[:4]}
+    text = demo("kit", "list", "--location", "LON")
+    assert text.code == 0, text.err
+    assert "serves" in text.out
+    shown = demo("kit", "show", "K0000002")
+    assert shown.code == 0, shown.err
+    assert "serves: home-12w, home-6w (if handed out today)" in shown.out
+
+    # a kit from the 52-day lot serves them now; one that went out serves nothing
+    kit = json_of(demo, "kit", "assemble", "KIT-HOME-6W", "--qty", "1", "--location", "LON-FRIDGE",
+                  "--json")["kits"][0]  # fmt: skip
+    assert kit["servable_plans"] == ["home-12w", "home-6w"]
+    assert demo("kit", "disassemble", kit["serial"]).code == 0
+    assert json_of(demo, "kit", "show", kit["serial"], "--json")["servable_plans"] == []
+    assert "serves" not in demo("kit", "show", kit["serial"]).out
 
 
 # --- fulfilment --------------------------------------------------------------------
@@ -599,6 +667,12 @@ BAD_INPUT = [
         "-1",
     ),
     (
+        ["kit", "assemble", "KIT-HOME-6W", "--qty", "1", "--location", "LON-QUAR"],
+        "location",
+        "LON-QUAR",
+    ),
+    (["kit", "available", "KIT-HOME-6W", "--location", "LON-QUAR"], "location", "LON-QUAR"),
+    (
         ["catalog", "add-recipe", "KIT-HOME-6W", "SERUM-5ML=6", "STAMP-2.0=1"],
         "component",
         "STAMP-2.0",
@@ -635,8 +709,10 @@ REFUSED = [
     (["kit", "return", "K0000001", "--condition", "sealed"], "K0000001", "reserved"),
     (["kit", "disassemble", "K0000001"], "K0000001", "reserved"),
     (
-        ["kit", "assemble", "KIT-HOME-6W", "--qty", "1", "--location", "LON-FRIDGE"],
-        "STAMP-0.5: 1 short",
+        ["kit", "assemble", "KIT-HOME-6W", "--qty", "100", "--location", "LON-FRIDGE"],
+        "none assembled",
+        "SERUM-5ML:",
+        "STAMP-0.5:",
     ),
     (["session", "record", "1"], "at home"),
 ]

@@ -39,7 +39,10 @@ def pg_url(db_url, backend):
     return db_url
 
 
-ASSEMBLE = ("kit", "assemble", "KIT-HOME-6W", "--qty", "10", "--location", "ESX-STORE")
+# Assembly draws on the whole clinic (ESX-FRIDGE's demo lots too), first expiry first: a
+# minimum shelf life only RACE-S1 (2031) meets keeps the race on the lot being recalled.
+ASSEMBLE = ("kit", "assemble", "KIT-HOME-6W", "--qty", "10", "--location", "ESX-STORE",
+            "--min-shelf-life", "400")  # fmt: skip
 RECALL = ("lot", "recall", "RACE-S1", "--reason", "supplier notice 2026-114")
 
 
@@ -127,7 +130,7 @@ def test_a_recall_during_an_assembly_waits_for_it_and_flags_every_kit_it_made(pg
 def test_an_assembly_during_a_recall_waits_for_it_and_does_not_use_the_lot(pg_url):
     recall, assembly = _race(pg_url, RECALL, "lot.status:after_change", ASSEMBLE)
     assert recall[0] == 0, recall[2]
-    assert assembly[0] == 1, assembly[2]  # the only serum at ESX-STORE is the recalled lot
+    assert assembly[0] == 1, assembly[2]  # the only serum lasting 400 days is the recalled lot
     assert _kits_of_the_lot(pg_url) == 0
     assert _unflagged_kits_of_the_lot(pg_url) == []
     db_check_passes(pg_url)
@@ -170,4 +173,31 @@ def test_a_count_applies_its_differences_to_the_balances_it_read(pg_url, tmp_pat
     assert line["expected"] == before_count, (line, before_count)
     stock = json.loads(ok(pg_url, "stock", "--location", "ESX-FRIDGE", "--json"))
     assert [x["quantity"] for x in stock if x["lot"] == "PTT6-B0902"] == [10 - 2]
+    db_check_passes(pg_url)
+
+
+def test_an_assembly_whose_stamps_moved_within_the_clinic_plans_again_and_succeeds(pg_url):
+    """Assembly at ESX-FRIDGE plans to bring the shelf's stamps over; meanwhile someone
+    moves them into the fridge. The assembly's draw finds the shelf empty, plans again on
+    what is there and makes the kit from the stamps now in the fridge (before, it refused
+    with "not enough stock ... at ESX-SHELF" though the stamps were right there)."""
+    [(on_shelf,)] = _sql(pg_url, "SELECT b.quantity FROM stock_balances b "
+                                 "JOIN lots l ON l.id = b.lot_id "
+                                 "JOIN locations p ON p.id = b.location_id "
+                                 "WHERE l.code = 'DS05-2402' AND p.code = 'ESX-SHELF'")  # fmt: skip
+    assert int(str(on_shelf)) > 0
+    assembly, moved = _race(
+        pg_url, ("kit", "assemble", "KIT-HOME-6W", "--qty", "1", "--location", "ESX-FRIDGE",
+                 "--json"),
+        "kit.assemble:after_plan",
+        ("move", "STAMP-0.5", "--lot", "DS05-2402", "--qty", str(on_shelf), "--from",
+         "ESX-SHELF", "--to", "ESX-FRIDGE"),
+    )  # fmt: skip
+    assert moved[0] == 0, moved[2]
+    assert assembly[0] == 0, assembly[2]
+    made = json.loads(assembly[1])
+    assert made["drawn"] == []  # the stamps were in the fridge by then
+    assert {c["lot"] for c in made["kits"][0]["components"] if c["sku"] == "STAMP-0.5"} == {
+        "DS05-2402"
+    }
     db_check_passes(pg_url)

@@ -24,8 +24,9 @@ from kitops.services.operations import move, write_off
 
 KIT = "KIT-HOME-6W"
 FRIDGE = "LON-FRIDGE"
-# The default minimum shelf life of KIT-HOME-6W: its longest plan (home-12w) + margin.
-DEFAULT_SHELF_DAYS = 12 * 7 + 7
+# The default minimum shelf life of KIT-HOME-6W: one kit of its shortest plan (home-6w, and
+# each of home-12w's two kits, six weeks) + margin.
+DEFAULT_SHELF_DAYS = 6 * 7 + 7
 
 
 def _on_hand(uow, location: str = FRIDGE) -> dict[tuple[str, str], int]:
@@ -53,7 +54,7 @@ def _stamps_to_fridge(uow, quantity: int, clinic: str = "LON") -> None:
 
 
 def _kit(uow, serial: str):
-    return kits.show_kit(uow(readonly=True), serial)
+    return kits.show_kit(uow(readonly=True), serial, today=AS_OF)
 
 
 def _serum_lot_expiry(uow, code: str):
@@ -64,14 +65,17 @@ def _serum_lot_expiry(uow, code: str):
 
 
 def test_assembly_builds_serialised_kits_and_moves_the_components_on_the_ledger(loaded, uow):
-    assert kits.available(uow(readonly=True), KIT, FRIDGE, today=AS_OF) == 0  # no stamp there
+    # the clinic's stock counts wherever in it it lies: moving stamps changes nothing
+    anywhere = kits.available(uow(readonly=True), KIT, FRIDGE, today=AS_OF)
     _stamps_to_fridge(uow, 15)
+    assert kits.available(uow(readonly=True), KIT, FRIDGE, today=AS_OF) == anywhere
     before = _on_hand(uow)
     fresh_until = AS_OF + timedelta(days=DEFAULT_SHELF_DAYS)
     # the min rule, worked out from the stock: only lots lasting the default shelf life
     serum = stock.stock_on_hand(uow(readonly=True), location=FRIDGE, sku="SERUM-5ML", today=AS_OF)
     usable_serum = sum(line.quantity for line in serum if line.expiry >= fresh_until)
-    assert usable_serum == before[("SERUM-5ML", "PTT6-B0902")]  # the other lots are too short
+    # A0519 is too short; A0603 (52 days) and B0902 last
+    assert usable_serum == before[("SERUM-5ML", "PTT6-A0603")] + before[("SERUM-5ML", "PTT6-B0902")]
     expected = min(usable_serum // 6, before[("STAMP-0.5", "DS05-2402")] // 1)
     assert expected == usable_serum // 6 < 15  # serum is the limit here
     assert kits.available(uow(readonly=True), KIT, FRIDGE, today=AS_OF) == expected
@@ -83,7 +87,7 @@ def test_assembly_builds_serialised_kits_and_moves_the_components_on_the_ledger(
     assert len(set(serials)) == 3
     assert all(re.fullmatch(r"K\d{7}", s) for s in serials), serials
     assert not set(serials) & {f"K000000{i}" for i in range(1, 10)}  # the demo's kits
-    serum_expiry = _serum_lot_expiry(uow, "PTT6-B0902")
+    serum_expiry = _serum_lot_expiry(uow, "PTT6-A0603")  # first expiry first out
     stamp_expiry = lots.show(uow(readonly=True), "DS05-2402").expiry
     for made in result.kits:
         assert (made.sku, made.location, made.clinic, made.status) == (
@@ -95,13 +99,14 @@ def test_assembly_builds_serialised_kits_and_moves_the_components_on_the_ledger(
         assert (made.recalled, made.course_id, made.patient_ref) == (False, None, None)
         parts = {(c.sku, c.lot, c.expiry, c.quantity) for c in made.components}
         assert parts == {
-            ("SERUM-5ML", "PTT6-B0902", serum_expiry, 6),
+            ("SERUM-5ML", "PTT6-A0603", serum_expiry, 6),
             ("STAMP-0.5", "DS05-2402", stamp_expiry, 1),
         }
         assert made.expiry == min(c.expiry for c in made.components) == serum_expiry
         assert _kit(uow, made.serial) == made
     after = _on_hand(uow)
-    assert after[("SERUM-5ML", "PTT6-B0902")] == before[("SERUM-5ML", "PTT6-B0902")] - 18
+    assert after[("SERUM-5ML", "PTT6-A0603")] == before[("SERUM-5ML", "PTT6-A0603")] - 18
+    assert after[("SERUM-5ML", "PTT6-B0902")] == before[("SERUM-5ML", "PTT6-B0902")]
     assert after[("STAMP-0.5", "DS05-2402")] == before[("STAMP-0.5", "DS05-2402")] - 3
     assert {lot: qty for (sku, lot), qty in after.items() if sku == KIT} == {
         **{lot: qty for (sku, lot), qty in before.items() if sku == KIT},
@@ -115,22 +120,27 @@ def test_assembly_builds_serialised_kits_and_moves_the_components_on_the_ledger(
 
 def test_assembly_is_all_or_nothing_and_names_every_short_component(loaded, uow):
     _stamps_to_fridge(uow, 3)
-    usable_serum = _on_hand(uow)[("SERUM-5ML", "PTT6-B0902")]
-    assert usable_serum < 36
+    # the rest of London's stamps go to quarantine, where assembly never draws from
+    shelf = _on_hand(uow, "LON-SHELF")[("STAMP-0.5", "DS05-2402")]
+    move(uow(), "STAMP-0.5", shelf, "LON-SHELF", "LON-QUAR", lot="DS05-2402", today=AS_OF)
+    on_hand = _on_hand(uow)
+    usable_serum = on_hand[("SERUM-5ML", "PTT6-A0603")] + on_hand[("SERUM-5ML", "PTT6-B0902")]
+    wanted = usable_serum // 6 + 1
+    assert wanted > 3
     kits_before = kits.list_kits(uow(readonly=True))
     before = writes(loaded)
 
     with pytest.raises(NotEnoughComponents) as err:
-        kits.assemble(uow(), KIT, 6, FRIDGE, today=AS_OF)
+        kits.assemble(uow(), KIT, wanted, FRIDGE, today=AS_OF)
 
     assert {(s.sku, s.needed, s.usable, s.missing) for s in err.value.shortfalls} == {
-        ("SERUM-5ML", 36, usable_serum, 36 - usable_serum),
-        ("STAMP-0.5", 6, 3, 3),
+        ("SERUM-5ML", 6 * wanted, usable_serum, 6 * wanted - usable_serum),
+        ("STAMP-0.5", wanted, 3, wanted - 3),
     }
     message = str(err.value)
     assert "none assembled" in message
-    assert f"SERUM-5ML: {36 - usable_serum} short" in message
-    assert "STAMP-0.5: 3 short (3 usable, 6 needed)" in message
+    assert f"SERUM-5ML: {6 * wanted - usable_serum} short" in message
+    assert f"STAMP-0.5: {wanted - 3} short (3 usable, {wanted} needed)" in message
     assert writes(loaded) == before
     assert kits.list_kits(uow(readonly=True)) == kits_before
 
@@ -155,6 +165,7 @@ def test_minimum_shelf_life_keeps_short_dated_lots_out_of_kits(loaded, uow):
     a0519, a0603, b0902 = (
         on_hand[("SERUM-5ML", code)] for code in ("PTT6-A0519", "PTT6-A0603", "PTT6-B0902")
     )
+    stamps = 15 + _on_hand(uow, "LON-SHELF")[("STAMP-0.5", "DS05-2402")]  # the whole clinic's
     # A0412 is past its expiry (still "released" until the sweep): never counted
     assert on_hand[("SERUM-5ML", "PTT6-A0412")] > 0
     available = {
@@ -162,16 +173,19 @@ def test_minimum_shelf_life_keeps_short_dated_lots_out_of_kits(loaded, uow):
         for days in (0, 30, 60, DEFAULT_SHELF_DAYS, 400)
     }
     assert available == {
-        0: min((a0519 + a0603 + b0902) // 6, 15),
-        30: (a0603 + b0902) // 6,
-        60: b0902 // 6,
-        DEFAULT_SHELF_DAYS: b0902 // 6,
+        0: min((a0519 + a0603 + b0902) // 6, stamps),
+        30: min((a0603 + b0902) // 6, stamps),
+        60: min(b0902 // 6, stamps),
+        DEFAULT_SHELF_DAYS: min((a0603 + b0902) // 6, stamps),
         400: 0,
     }
 
-    # by default the FEFO-first lots A0519/A0603 are too short: B0902 is used
+    # by default the FEFO-first lot A0519 is too short: A0603 (52 days) is used
     default = kits.assemble(uow(), KIT, 1, FRIDGE, today=AS_OF).kits[0]
-    assert {c.lot for c in default.components} == {"PTT6-B0902", "DS05-2402"}
+    assert {c.lot for c in default.components} == {"PTT6-A0603", "DS05-2402"}
+    # with a minimum beyond A0603's 52 days, B0902
+    longer = kits.assemble(uow(), KIT, 1, FRIDGE, min_shelf_life_days=60, today=AS_OF).kits[0]
+    assert {c.lot for c in longer.components} == {"PTT6-B0902", "DS05-2402"}
     # with no minimum, first expiry first out: A0519, never the expired A0412
     short = kits.assemble(uow(), KIT, 1, FRIDGE, min_shelf_life_days=0, today=AS_OF).kits[0]
     assert {c.lot for c in short.components} == {"PTT6-A0519", "DS05-2402"}

@@ -342,6 +342,10 @@ def test_recall_is_confirmed_and_marks_the_kits_built_from_the_lot(demo_url: str
 
 
 def test_assembly_with_a_shortfall_is_shown_and_refused(demo_url: str) -> None:
+    # the fridge's serum and the shelf's stamps: London's stock counts wherever it lies
+    possible = kits.available(service_uow(demo_url), "KIT-HOME-6W", "LON-FRIDGE", today=AS_OF)
+    assert 0 < possible < 20
+
     async def scenario() -> None:
         app = make_app(demo_url)
         async with app.run_test(size=(100, 30)) as pilot:
@@ -352,10 +356,10 @@ def test_assembly_with_a_shortfall_is_shown_and_refused(demo_url: str) -> None:
             screen = app.screen
             screen.query_one("#assemble-at", Select).value = "LON-FRIDGE"
             qty = screen.query_one("#assemble-qty", Input)
-            qty.value = "5"
+            qty.value = "20"  # more than London's whole usable stock makes
             await settle(pilot)
             preview = text_of(screen.query_one("#preview", Static))
-            assert "only 0 can be assembled" in preview
+            assert f"only {possible} can be assembled" in preview
             assert "STAMP-0.5" in preview
             await pilot.click("#assemble-button")
             await settle(pilot)

@@ -80,7 +80,7 @@ def test_assembly_shortfall(snap_compare: Any, demo_url: str) -> None:
         await pilot.press("f5")
         await settle(pilot)
         await pilot.press("a")
-        pilot.app.screen.query_one("#assemble-qty", Input).value = "5"
+        pilot.app.screen.query_one("#assemble-qty", Input).value = "20"
         await settle(pilot)
 
     assert snap_compare(make_app(demo_url), terminal_size=(100, 30), run_before=before)

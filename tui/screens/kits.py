@@ -214,7 +214,11 @@ class KitsScreen(ListScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="detail")
     def load_detail(self, serial: str) -> None:
-        self.post_message(self.Detail(kits.show_kit(self.stockroom.reading(), serial)))
+        self.post_message(
+            self.Detail(
+                kits.show_kit(self.stockroom.reading(), serial, today=self.kitops.clock.today)
+            )
+        )
 
     def on_kits_screen_detail(self, message: Detail) -> None:
         kit = message.kit
@@ -235,6 +239,12 @@ class KitsScreen(ListScreen):
         table = Table.grid()
         table.add_row(head)
         table.add_row(grid)
+        if kit.status in ("available", "reserved"):
+            table.add_row(
+                Text(f"serves: {', '.join(kit.servable_plans)}", style="dim")
+                if kit.servable_plans
+                else Text("serves no plan any more: a vial would run out mid-course", style="bold")
+            )
         self.query_one("#kit-detail", Static).update(table)
 
     # --- actions on the selected kit -------------------------------------------------

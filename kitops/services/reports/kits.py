@@ -258,8 +258,8 @@ def _build(uow: UnitOfWork, scope: Scope, weeks: int) -> Report:
             "stock': how many of them today's available kits serve when assigned as the "
             f"fulfil batch would (each vial in date on its last day of use plus {margin} days);"
             f" {short} would stay short. 'assemble': kits loose released stock at the clinic "
-            "would make, components lasting the longest plan using the kit (each kit counted "
-            "on its own: kits that share components compete for them).",
+            "would make, components lasting one kit of the shortest plan using it (each kit "
+            "counted on its own: kits that share components compete for them).",
         ),
     )
 
