@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select, text, update
+from tamper_support import drop_balance_guard
 
 from kitops.data.repositories import PostedMove
 from kitops.data.schema import KitRow, LocationRow, LotRow
@@ -107,6 +108,7 @@ def test_check_finds_an_available_kit_whose_own_lot_expired(loaded, uow):
 
 def test_a_kit_holding_more_than_one_unit_is_reported_once(loaded, uow):
     with loaded.write_sessions() as session:
+        drop_balance_guard(session.connection())
         session.execute(
             text("UPDATE stock_balances SET quantity = 2 WHERE lot_id = "
                  "(SELECT lot_id FROM kits WHERE serial = 'K0000004')")
