@@ -83,11 +83,18 @@ def _finish(child: subprocess.Popen[str]) -> tuple[int, str, str]:
     return child.returncode, out, err
 
 
-def _unflagged_kits_of_the_lot(url: str) -> list[tuple[object, ...]]:
+def _unflagged_kits_of(url: str, lot: str) -> list[tuple[object, ...]]:
+    """Kits holding the (recalled) lot that are not flagged, or still available or
+    reserved."""
     return _sql(url, "SELECT k.serial, k.status, k.recalled FROM kits k "
                      "JOIN kit_components c ON c.kit_id = k.id JOIN lots l ON l.id = c.lot_id "
-                     "WHERE l.code = 'RACE-S1' "
-                     "AND (NOT k.recalled OR k.status IN ('available', 'reserved'))")  # fmt: skip
+                     "WHERE l.code = :lot "
+                     "AND (NOT k.recalled OR k.status IN ('available', 'reserved'))",
+                lot=lot)  # fmt: skip
+
+
+def _unflagged_kits_of_the_lot(url: str) -> list[tuple[object, ...]]:
+    return _unflagged_kits_of(url, "RACE-S1")
 
 
 def _kits_of_the_lot(url: str) -> int:
@@ -97,20 +104,30 @@ def _kits_of_the_lot(url: str) -> int:
 
 
 def _race(
-    url: str, first: tuple[str, ...], stop_at: str, second: tuple[str, ...]
-) -> tuple[tuple[int, str, str], tuple[int, str, str]]:
+    url: str, first: tuple[str, ...], stop_at: str, second: tuple[str, ...],
+    *, second_waits: bool = False,
+) -> tuple[tuple[int, str, str], tuple[int, str, str]]:  # fmt: skip
     """Run ``first`` until it stops at ``stop_at`` (inside its transaction), then start
     ``second`` and let it run until it has finished or waits on a lock, then continue
-    ``first``. Returns (exit code, stdout, stderr) of each."""
+    ``first``. Returns (exit code, stdout, stderr) of each. With ``second_waits``, the
+    second must have been waiting on a lock (not finished) when the first went on."""
     one = _start(url, first, stop_at=stop_at)
     try:
-        _until(lambda: _stopped(one), f"{first[0]} stopped at {stop_at}")
+        _until(lambda: one.poll() is not None or _stopped(one),
+               f"{first[0]} stopped at {stop_at}")  # fmt: skip
+        assert one.poll() is None, f"{' '.join(first)} ended before {stop_at}: {_finish(one)}"
         two = _start(url, second)
         _until(lambda: two.poll() is not None or _waits_on_a_lock(url),
                f"{second[0]} finished or waited on a lock")  # fmt: skip
+        finished_first = two.poll() is not None
     finally:
         one.send_signal(signal.SIGCONT)
-    return _finish(one), _finish(two)
+    results = _finish(one), _finish(two)
+    if second_waits:
+        assert not finished_first, (
+            f"{' '.join(second)} ran to its end while {first[0]} was stopped: {results[1]}"
+        )
+    return results
 
 
 def test_a_recall_during_an_assembly_waits_for_it_and_flags_every_kit_it_made(pg_url):
@@ -171,3 +188,86 @@ def test_a_count_applies_its_differences_to_the_balances_it_read(pg_url, tmp_pat
     stock = json.loads(ok(pg_url, "stock", "--location", "ESX-FRIDGE", "--json"))
     assert [x["quantity"] for x in stock if x["lot"] == "PTT6-B0902"] == [10 - 2]
     db_check_passes(pg_url)
+
+
+# --- fulfil against a status change of a kit's lot ------------------------------------
+# ESX holds one demo kit, K0000006 (serum PTT6-B0902, expiring 2027-05-31): FEFO's choice
+# for course 6 (P-ESX-0002, home-6w from 2026-12-12). The fixture adds two RACE-S1 kits
+# at ESX-STORE (expiring 2031) that may serve instead.
+
+KIT_LOT = "PTT6-B0902"
+LOT_CHANGES = {
+    "recall": ("lot", "recall", KIT_LOT, "--reason", "supplier notice 2026-117"),
+    "quarantine": ("lot", "quarantine", KIT_LOT, "--reason", "fridge excursion"),
+}
+FULFIL_ONE = ("fulfil", "6", "--json")
+FULFIL_BATCH = ("fulfil", "--due-within", "60", "--clinic", "ESX", "--json")
+
+
+@pytest.fixture
+def kits_url(pg_url):
+    ok(pg_url, "kit", "assemble", "KIT-HOME-6W", "--qty", "2", "--location", "ESX-STORE")
+    return pg_url
+
+
+def _lots_not_released_in_the_kit_of(url: str, course: int) -> list[tuple[object, ...]]:
+    return _sql(url, "SELECT k.serial, l.code, l.status FROM kits k "
+                     "JOIN kit_components c ON c.kit_id = k.id JOIN lots l ON l.id = c.lot_id "
+                     "WHERE k.course_id = :course AND l.status <> 'released'",
+                course=course)  # fmt: skip
+
+
+def _kit_of_course_6(url: str) -> str | None:
+    rows = _sql(url, "SELECT serial FROM kits WHERE course_id = 6 AND status = 'reserved'")
+    return str(rows[0][0]) if rows else None
+
+
+@pytest.mark.parametrize("change", sorted(LOT_CHANGES))
+@pytest.mark.parametrize("fulfil", [FULFIL_ONE, FULFIL_BATCH], ids=["course", "batch"])
+def test_a_fulfil_during_a_status_change_of_a_kit_lot_takes_another_kit(kits_url, change, fulfil):
+    """The status change is written, not committed, when fulfil starts: fulfil must not
+    reserve K0000006 (before the fix, a quarantine under way did not stop it)."""
+    lot_change, fulfilled = _race(kits_url, LOT_CHANGES[change], "lot.status:after_change",
+                                  fulfil)  # fmt: skip
+    assert lot_change[0] == 0, lot_change[2]
+    assert fulfilled[0] == 0, fulfilled[2]
+    [line] = json.loads(fulfilled[1])["served"]
+    assert line["course_id"] == 6, line
+    assert line["kit"] not in (None, "K0000006"), line
+    assert _kit_of_course_6(kits_url) == line["kit"]
+    assert _lots_not_released_in_the_kit_of(kits_url, 6) == []
+    if change == "recall":
+        assert _unflagged_kits_of(kits_url, KIT_LOT) == []
+    db_check_passes(kits_url)
+
+
+@pytest.mark.parametrize("change", sorted(LOT_CHANGES))
+def test_a_status_change_of_a_kit_lot_during_a_fulfil_batch_waits_for_it(kits_url, change):
+    """The batch has reserved K0000006 for course 6, not committed: the recall or
+    quarantine waits for it (before the fix a quarantine ran to its end, and the batch
+    then committed the reservation of a kit whose lot was already quarantined); a recall
+    then takes the kit back from the course."""
+    batch, lot_change = _race(kits_url, FULFIL_BATCH, "fulfil.batch:after_reserve",
+                              LOT_CHANGES[change], second_waits=True)  # fmt: skip
+    assert batch[0] == 0, batch[2]
+    assert lot_change[0] == 0, lot_change[2]
+    [line] = json.loads(batch[1])["served"]
+    assert line["kit"] == "K0000006", line
+    if change == "recall":
+        assert _kit_of_course_6(kits_url) is None
+        assert _unflagged_kits_of(kits_url, KIT_LOT) == []
+    else:
+        assert _kit_of_course_6(kits_url) == "K0000006"  # ship and hand-over refuse it
+    db_check_passes(kits_url)
+
+
+def test_a_recall_during_a_course_fulfil_waits_for_it_and_takes_the_kit_back(kits_url):
+    """Course 2 (home-12w, two kits, London) takes the transactional path."""
+    fulfilled, recall = _race(kits_url, ("fulfil", "2", "--json"),
+                              "fulfil.course:after_reserve", LOT_CHANGES["recall"],
+                              second_waits=True)  # fmt: skip
+    assert fulfilled[0] == 0, fulfilled[2]
+    assert recall[0] == 0, recall[2]
+    assert _sql(kits_url, "SELECT serial FROM kits WHERE course_id = 2") == []
+    assert _unflagged_kits_of(kits_url, KIT_LOT) == []
+    db_check_passes(kits_url)
