@@ -11,10 +11,14 @@ the two commands.
 from __future__ import annotations
 
 import json
+import os
+import random
 import signal
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from fault_support import child_env, db_check_passes, kitops_argv, ok
@@ -271,3 +275,151 @@ def test_a_recall_during_a_course_fulfil_waits_for_it_and_takes_the_kit_back(kit
     assert _sql(kits_url, "SELECT serial FROM kits WHERE course_id = 2") == []
     assert _unflagged_kits_of(kits_url, KIT_LOT) == []
     db_check_passes(kits_url)
+
+
+# --- recall at random moments against everything that lets a kit or a vial go ----------
+# Per operation one database, 20 rounds. Each round gets a lot of its own (the demo's
+# serum lots are quarantined first, so nothing else is usable), starts the operation and
+# the recall of that lot in two ready worker processes, the recall from 0.1 s before to
+# 0.6 s after the operation (2 s for an assembly of 80 kits, which takes that long;
+# seeded: the same offsets on every run), and then checks, whoever
+# won: no kit holding the lot is available, reserved or anywhere unflagged, and whatever
+# the operation did with the lot (a session given from it, a kit reserved, shipped or
+# handed over) was written before the recall (its audit row comes first: each takes the
+# lot's share lock before writing it, the recall the conflicting lock before its own).
+# The verdict does not depend on the machine's speed; only which side wins a round does.
+
+ROUNDS = 20
+ASSEMBLY_KITS = 80
+OPERATIONS = ("assemble", "session", "fulfil", "ship", "handover")
+ACTIONS = {"session": "session.record", "fulfil": "course.fulfil", "ship": "kit.ship",
+           "handover": "kit.handover"}  # fmt: skip
+
+
+class _Runners:
+    """Two worker processes (tests/faults/fault_workers.py) that run commands on request."""
+
+    def __init__(self, url: str) -> None:
+        import multiprocessing
+
+        from fault_workers import command_runner
+
+        context = multiprocessing.get_context("spawn")
+        self.pairs = []
+        self.processes = []
+        for _ in range(2):
+            requests, replies = context.Queue(), context.Queue()
+            process = context.Process(target=command_runner, args=(url, requests, replies))
+            process.start()
+            self.pairs.append((requests, replies))
+            self.processes.append(process)
+
+    def race(self, operation: tuple[str, ...], recall: tuple[str, ...], offset: float):
+        """Start ``operation`` and, ``offset`` seconds later (before, when negative),
+        ``recall``; answer both (exit code, stdout, stderr)."""
+        (op_requests, op_replies), (recall_requests, recall_replies) = self.pairs
+        first, second = (op_requests, recall_requests) if offset >= 0 else (
+            recall_requests, op_requests)  # fmt: skip
+        first.put(operation if first is op_requests else recall)
+        time.sleep(abs(offset))
+        second.put(recall if second is recall_requests else operation)
+        return op_replies.get(timeout=300), recall_replies.get(timeout=300)
+
+    def close(self) -> None:
+        for (requests, _), process in zip(self.pairs, self.processes, strict=True):
+            requests.put(None)
+            process.join(timeout=60)
+            if process.is_alive():
+                process.kill()
+
+
+def _prepare(url: str, operation: str, lot: str, stamps: str, n: int) -> tuple[str, ...]:
+    """The round's stock (a released serum lot of its own, imported with its stamps in one
+    command) and what the operation needs; answers the operation's command."""
+    if operation == "session":
+        _stock(url, n, ("SERUM-5ML", lot, 2, "LON-FRIDGE"))
+        course = _new_course(url, "clinic-weekly-6", "LON", "2026-11-30", n)
+        return ("session", "record", course, "--date", "2026-11-30", "--json")
+    kits = ASSEMBLY_KITS if operation == "assemble" else 1
+    _stock(url, n, ("SERUM-5ML", lot, 6 * kits, "ESX-STORE"),
+           ("STAMP-0.5", stamps, kits, "ESX-STORE"))  # fmt: skip
+    assemble = ("kit", "assemble", "KIT-HOME-6W", "--qty", str(kits), "--location", "ESX-STORE")
+    if operation == "assemble":
+        return assemble
+    [kit] = json.loads(ok(url, *assemble, "--json"))["kits"]
+    course = _new_course(url, "home-6w", "ESX", "2026-12-14", n)
+    if operation == "fulfil":
+        return ("fulfil", course, "--json")
+    ok(url, "fulfil", course)
+    serial = kit["serial"]
+    if operation == "ship":
+        return ("kit", "ship", serial, "--tracking", f"TRACK-{n}", "--json")
+    return ("kit", "handover", serial, "--json")
+
+
+def _stock(url: str, n: int, *lines: tuple[str, str, int, str]) -> None:
+    """Released stock expiring 2031-12-31, through `import stock`."""
+    sheet = Path(tempfile.gettempdir()) / f"kitops-race-{os.getpid()}-{n}.csv"
+    rows = [f"{sku},{qty},{where},{lot},2031-12-31,released" for sku, lot, qty, where in lines]
+    sheet.write_text("\n".join(["sku,quantity,location,lot,expiry,status", *rows]) + "\n")
+    try:
+        ok(url, "import", "stock", str(sheet))
+    finally:
+        sheet.unlink()
+
+
+def _new_course(url: str, plan: str, clinic: str, start: str, n: int) -> str:
+    created = json.loads(ok(url, "course", "create", "--patient", f"P-RACE-{n:04d}", "--plan",
+                            plan, "--clinic", clinic, "--start", start, "--json"))  # fmt: skip
+    return str(created["id"])
+
+
+def _audit_after_the_recall(url: str, operation: str, lot: str, since: int) -> list[object]:
+    """Audit rows of the operation since ``since`` that touched the lot (or a kit holding
+    it) and come after the lot's recall."""
+    if operation == "assemble":
+        return []  # its kits carry the flag: _unflagged_kits_of
+    kits_of_lot = ("SELECT k.serial FROM kits k JOIN kit_components c ON c.kit_id = k.id "
+                   "JOIN lots l ON l.id = c.lot_id WHERE l.code = :lot")  # fmt: skip
+    touched = {
+        "session": "CAST(a.after AS jsonb) ->> 'lot' = :lot",
+        "fulfil": f"CAST(a.after AS jsonb) -> 'kits' ->> '1' IN ({kits_of_lot})",
+        "ship": f"a.entity_key IN ({kits_of_lot})",
+        "handover": f"a.entity_key IN ({kits_of_lot})",
+    }[operation]
+    rows = _sql(url, "SELECT a.id FROM audit_log a WHERE a.id > :since AND a.action = :action "
+                     f"AND {touched} AND a.id > (SELECT r.id FROM audit_log r "
+                     "WHERE r.action = 'lot.recall' AND r.entity_key = 'SERUM-5ML/' || :lot)",
+                since=since, action=ACTIONS[operation], lot=lot)  # fmt: skip
+    return [row[0] for row in rows]
+
+
+@pytest.mark.parametrize("operation", OPERATIONS)
+def test_a_recall_at_a_random_moment_never_lets_a_kit_or_vial_of_the_lot_go(pg_url, operation):
+    rng = random.Random(f"races-{operation}")
+    [(serum,)] = _sql(pg_url, "SELECT id FROM products WHERE sku = 'SERUM-5ML'")
+    for (code,) in _sql(pg_url, "SELECT code FROM lots WHERE product_id = :serum "
+                                "AND status = 'released'", serum=serum):  # fmt: skip
+        ok(pg_url, "lot", "quarantine", str(code), "--reason", "kept out of the race test")
+    runners = _Runners(pg_url)
+    outcomes = []
+    try:
+        for n in range(ROUNDS):
+            lot, stamps = f"RND-S{n:02d}", f"RND-T{n:02d}"
+            command = _prepare(pg_url, operation, lot, stamps, n)
+            [(since,)] = _sql(pg_url, "SELECT coalesce(max(id), 0) FROM audit_log")
+            offset = rng.uniform(-0.1, 2.0 if operation == "assemble" else 0.6)
+            done, recall = runners.race(
+                command, ("lot", "recall", lot, "--reason", f"round {n}"), offset
+            )
+            where = f"round {n} (offset {offset:.2f} s): {' '.join(command)}"
+            assert recall[0] == 0, (where, recall)
+            assert done[0] in (0, 1), (where, done)  # done, or refused in one line
+            assert _unflagged_kits_of(pg_url, lot) == [], (where, done)
+            assert _audit_after_the_recall(pg_url, operation, lot, int(str(since))) == [], (
+                where, done)  # fmt: skip
+            outcomes.append(done[0])
+    finally:
+        runners.close()
+    print(f"{operation}: {outcomes.count(0)} of {ROUNDS} rounds done, the rest refused")
+    db_check_passes(pg_url)
