@@ -9,7 +9,9 @@ The data set: a PostgreSQL database of its own (created under ``--pg-admin-url``
 dropped at the end), the demo data as of 2026-11-22, then, with COPY, ``--kits`` (4,000)
 available KIT-HOME-6W kits and as many scheduled home-6w courses starting 1-14 days out,
 split between the clinics' fridges and the clinics alike (LON 50 %, ESX 30 %, VIE 20 %).
-Every kit's six vials share one lot expiring 90-300 days out, so any kit fits any of
+Every kit's six vials share one lot expiring 90-300 days out (a serum lot per expiry day,
+recorded in ``kit_components`` with one stamp of the demo's DS05-2402, which every kit
+shares: fulfil share-locks and re-checks these lots), so any kit fits any of
 these courses and "fits" is exactly ``expiry >= the day the 6th vial is needed until``:
 the hand-written statement below and kitops must reserve the same way, and every course
 can be served (one kit each) until the kits run out.

@@ -10,11 +10,18 @@ writing the audit row, all or nothing.
 * On PostgreSQL, for a one-kit course whose need dates are stored
   (``course_kit_needs``, written when the course is created), one self-contained
   statement does it all outside a transaction block: it checks and locks the course,
-  takes the kit with ``FOR UPDATE SKIP LOCKED`` and inserts the audit row.
+  takes the kit with ``FOR UPDATE SKIP LOCKED``, share-locks and re-checks the kit's
+  component lots (``FOR SHARE SKIP LOCKED``: never waiting, so never crosswise with a
+  recall) and inserts the audit row.
 * Otherwise one ``SELECT`` locks the course and reads what its needs depend on (plan,
   clinic time zone, the kit recipe's vials, the margin); the needs come from the course
   calendar (memoised, and stored for next time); one ``UPDATE … RETURNING`` per kit
-  takes it and one ``INSERT`` writes the audit row, in the caller's transaction.
+  takes it and one ``INSERT`` writes the audit row, in the caller's transaction; before
+  any kit is taken, the component lots of the kits that might serve are share-locked and
+  re-checked (:func:`lock_kit_lots`), and only kits whose every lot is released are taken.
+
+A kit one of whose component lots is quarantined, recalled or expired is never reserved,
+even when that change is being made at the same moment.
 
 It answers ``None`` as soon as the common case does not apply, having reserved nothing:
 the caller then goes on with the general path, which explains refusals, checks mixed-lot
