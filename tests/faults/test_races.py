@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from fault_support import child_env, db_check_passes, kitops_argv, ok
+from fault_support import VICTIM, child_env, db_check_passes, kitops_argv, ok
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
@@ -274,6 +274,35 @@ def test_a_recall_during_a_course_fulfil_waits_for_it_and_takes_the_kit_back(kit
     assert recall[0] == 0, recall[2]
     assert _sql(kits_url, "SELECT serial FROM kits WHERE course_id = 2") == []
     assert _unflagged_kits_of(kits_url, KIT_LOT) == []
+    db_check_passes(kits_url)
+
+
+def _deadlocks(url: str) -> int:
+    [(count,)] = _sql(url, "SELECT deadlocks FROM pg_stat_database WHERE datname = :db",
+                      db=make_url(url).database)  # fmt: skip
+    return int(str(count))
+
+
+def test_a_recall_during_a_shipment_waits_for_it_without_a_deadlock(kits_url):
+    """The ship holds what it locks (the kit's lots, then the kit) when the recall of one
+    of its lots starts: the recall waits for the lot and then flags the shipped kit.
+    Before, the ship locked the kit first and its lots after: the recall (lot, then its
+    kits) and the ship waited on each other until PostgreSQL broke the deadlock."""
+    ok(kits_url, "fulfil", "6")  # K0000006, of lot PTT6-B0902
+    before = _deadlocks(kits_url)
+    ship, recall = _race(kits_url, ("kit", "ship", "K0000006", "--tracking", "T-1"),
+                         "kit.dispatch:after_kit_lock", LOT_CHANGES["recall"],
+                         second_waits=True)  # fmt: skip
+    assert ship[0] == 0, ship[2]
+    assert recall[0] == 0, recall[2]
+    [(status, recalled)] = _sql(kits_url, "SELECT status, recalled FROM kits "
+                                          "WHERE serial = 'K0000006'")  # fmt: skip
+    assert (status, recalled) == ("shipped", True)
+    _until(lambda: not _sql(kits_url, "SELECT 1 FROM pg_stat_activity WHERE datname = :db "
+                                      "AND application_name = :name",
+                            db=make_url(kits_url).database, name=VICTIM),
+           "the two sessions ended (and reported their statistics)")  # fmt: skip
+    assert _deadlocks(kits_url) == before
     db_check_passes(kits_url)
 
 
