@@ -229,11 +229,12 @@ def _take_best(
     places: list[int],
     need: KitNeed,
     course_id: int,
-    usable: list[int],
+    usable: list[int] | None = None,
 ) -> tuple[str, date] | None:
     """Reserve the earliest-expiring free kit that fits, among those whose every component
-    lot is in ``usable`` (released, and share-locked by the caller: :func:`lock_kit_lots`);
-    returns its serial and expiry.
+    lot is in ``usable`` (released, and share-locked by the caller: :func:`lock_kit_lots`;
+    without it, the lots of the kits that might fit are locked here first); returns its
+    serial and expiry.
 
     Mixed-lot kits whose earliest vial ends before the need's last day may still fit;
     they are checked first (they are the earlier-expiring answer). Then one statement takes
@@ -241,6 +242,15 @@ def _take_best(
     that moment (PostgreSQL); before refusing, a second look waits for those rows, so a
     refusal always means no fitting kit is left.
     """
+    if usable is None:
+        usable = lock_kit_lots(
+            uow.session.connection(),
+            KitRow.status == "available",
+            KitRow.product_id == product_id,
+            KitRow.location_id.in_(places),
+            ~KitRow.recalled,
+            KitRow.expiry >= need.vial_needed_until[0],
+        )
     free = (
         KitRow.status == "available",
         KitRow.product_id == product_id,
