@@ -9,7 +9,9 @@ The data set: a PostgreSQL database of its own (created under ``--pg-admin-url``
 dropped at the end), the demo data as of 2026-11-22, then, with COPY, ``--kits`` (4,000)
 available KIT-HOME-6W kits and as many scheduled home-6w courses starting 1-14 days out,
 split between the clinics' fridges and the clinics alike (LON 50 %, ESX 30 %, VIE 20 %).
-Every kit's six vials share one lot expiring 90-300 days out, so any kit fits any of
+Every kit's six vials share one lot expiring 90-300 days out (a serum lot per expiry day,
+recorded in ``kit_components`` with one stamp of the demo's DS05-2402, which every kit
+shares: fulfil share-locks and re-checks these lots), so any kit fits any of
 these courses and "fits" is exactly ``expiry >= the day the 6th vial is needed until``:
 the hand-written statement below and kitops must reserve the same way, and every course
 can be served (one kit each) until the kits run out.
@@ -309,8 +311,38 @@ def generate(url: str, kits: int) -> dict[str, float]:
                     vials = ",".join([expiry.isoformat()] * VIALS_PER_KIT)
                     copy.write_row((serial, product_id[0], lot_of[serial], loc, expiry, vials,
                                     "available", False, now))  # fmt: skip
-            # moves and balances go in as one, without the balance trigger (a superuser's right)
+            # moves and balances go in as one, without the balance trigger (a superuser's right);
+            # so do the kits' components and their lots
             cursor.execute("SET session_replication_role = replica")
+            # what each kit holds (fulfil share-locks and re-checks these lots): six
+            # vials of a serum lot expiring with the kit, one per expiry day, and one
+            # stamp of the demo's DS05-2402, shared by every kit
+            serum = cursor.execute("SELECT id FROM products WHERE sku = 'SERUM-5ML'").fetchone()
+            stamp = cursor.execute(
+                "SELECT id, product_id FROM lots WHERE code = 'DS05-2402'"
+            ).fetchone()
+            assert serum is not None
+            assert stamp is not None
+            expiries = sorted({expiry for _, _, expiry in kit_rows})
+            with cursor.copy(
+                "COPY lots (product_id, code, expiry, status, receipt_ref, created_at) FROM STDIN"
+            ) as copy:
+                for expiry in expiries:
+                    copy.write_row((serum[0], f"BS-{expiry:%Y%m%d}", expiry, "released",
+                                    "bench", now))  # fmt: skip
+            serum_lot: dict[str, int] = dict(
+                cursor.execute("SELECT code, id FROM lots WHERE code LIKE 'BS-%%'").fetchall()
+            )
+            kit_id: dict[str, int] = dict(
+                cursor.execute("SELECT serial, id FROM kits WHERE serial LIKE 'TK%%'").fetchall()
+            )
+            with cursor.copy(
+                "COPY kit_components (kit_id, lot_id, product_id, quantity, position) FROM STDIN"
+            ) as copy:
+                for serial, _, expiry in kit_rows:
+                    lot = serum_lot[f"BS-{expiry:%Y%m%d}"]
+                    copy.write_row((kit_id[serial], lot, serum[0], VIALS_PER_KIT, 0))
+                    copy.write_row((kit_id[serial], stamp[0], stamp[1], 1, 1))
             with cursor.copy(
                 "COPY stock_moves (product_id, lot_id, from_location_id, to_location_id, "
                 "quantity, reason, actor, created_at, reference, audit_id) FROM STDIN"

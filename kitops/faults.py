@@ -31,6 +31,9 @@ POINTS = (
     "payments.event:after_effects",  # one payment event's effects are written, not committed
     "lot.status:after_change",  # a release, quarantine or recall is written, not committed
     "kit.release:after_change",  # a returned kit's release is written, not committed
+    "fulfil.course:after_reserve",  # one course's kits are reserved (general path), not committed
+    "fulfil.batch:after_reserve",  # a fulfil batch's kits are reserved, not committed
+    "kit.dispatch:after_kit_lock",  # a ship or hand-over holds its locks, has written nothing
 )
 
 _reached: dict[str, int] = {}

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import ColumnElement, func, select, update
 
+from kitops import faults
 from kitops.data.schema import CourseRow, KitRow, PlanRow
 from kitops.domain.assignment import KitOffer, NeedRequest, assign
 from kitops.domain.courses import (
@@ -35,6 +36,9 @@ from kitops.services.locations import clinic_of, subtree_ids
 from kitops.services.plans import to_domain
 from kitops.services.reservation import (
     course_kit_needs,
+    lock_kit_lots,
+    parts_released,
+    parts_within,
     reserve_atomically,
     reserve_course_kits,
 )
@@ -146,7 +150,10 @@ def _free_kits(ctx: _Context, product_id: int) -> list[tuple[int, int, tuple[dat
     cache: dict[str, tuple[date, ...]] = {}
     rows = ctx.uow.session.execute(
         select(KitRow.location_id, KitRow.product_id, KitRow.vial_expiries).where(
-            KitRow.status == "available", KitRow.product_id == product_id, ~KitRow.recalled
+            KitRow.status == "available",
+            KitRow.product_id == product_id,
+            ~KitRow.recalled,
+            parts_released(KitRow),
         )
     )
     return [(loc, pid, _parse_expiries(v, cache)) for loc, pid, v in rows]
@@ -167,6 +174,7 @@ def fulfil_course(
         uow.require("course.fulfil")
         quick = reserve_course_kits(uow, key)
         if quick is not None:
+            faults.point("fulfil.course:after_reserve")
             uow.commit()
             return quick
         course = get_course(uow, course_id, lock=True)
@@ -184,9 +192,18 @@ def fulfil_course(
         if not needs:
             raise Refused(f"course {course.id} already has all its kits")
         places = sorted(subtree_ids(course.clinic, uow.locations.all()))
+        # the component lots of the kits that might serve, share-locked before any kit
+        usable = lock_kit_lots(
+            uow.session.connection(),
+            KitRow.status == "available",
+            KitRow.product_id == kit_product_id,
+            KitRow.location_id.in_(places),
+            ~KitRow.recalled,
+            KitRow.expiry >= min(need.vial_needed_until[0] for need in needs),
+        )
         served: list[dto.FulfilLine] = []
         for need in needs:
-            taken = _take_best(uow, kit_product_id, places, need, course.id)
+            taken = _take_best(uow, kit_product_id, places, need, course.id, usable)
             if taken is None:
                 ctx = _Context(uow)
                 free = _free_kits(ctx, kit_product_id)
@@ -201,14 +218,23 @@ def fulfil_course(
         uow.record("course.fulfil", "course", str(course.id),
                    after={"kits": {line.part: line.kit for line in served}})  # fmt: skip
         report = dto.FulfilReport(served=tuple(served), unserved=())
+        faults.point("fulfil.course:after_reserve")
         uow.commit()
     return report
 
 
 def _take_best(
-    uow: UnitOfWork, product_id: int, places: list[int], need: KitNeed, course_id: int
+    uow: UnitOfWork,
+    product_id: int,
+    places: list[int],
+    need: KitNeed,
+    course_id: int,
+    usable: list[int] | None = None,
 ) -> tuple[str, date] | None:
-    """Reserve the earliest-expiring free kit that fits; returns its serial and expiry.
+    """Reserve the earliest-expiring free kit that fits, among those whose every component
+    lot is in ``usable`` (released, and share-locked by the caller: :func:`lock_kit_lots`;
+    without it, the lots of the kits that might fit are locked here first); returns its
+    serial and expiry.
 
     Mixed-lot kits whose earliest vial ends before the need's last day may still fit;
     they are checked first (they are the earlier-expiring answer). Then one statement takes
@@ -216,11 +242,21 @@ def _take_best(
     that moment (PostgreSQL); before refusing, a second look waits for those rows, so a
     refusal always means no fitting kit is left.
     """
+    if usable is None:
+        usable = lock_kit_lots(
+            uow.session.connection(),
+            KitRow.status == "available",
+            KitRow.product_id == product_id,
+            KitRow.location_id.in_(places),
+            ~KitRow.recalled,
+            KitRow.expiry >= need.vial_needed_until[0],
+        )
     free = (
         KitRow.status == "available",
         KitRow.product_id == product_id,
         KitRow.location_id.in_(places),
         ~KitRow.recalled,
+        parts_within(KitRow, usable),
     )
     cache: dict[str, tuple[date, ...]] = {}
     mixed = uow.session.execute(
@@ -289,6 +325,7 @@ def fulfil_due(
                               "clinic": get_clinic(uow, clinic).code if clinic else None,
                               "served": len(report.served),
                               "unserved": len(report.unserved)})  # fmt: skip
+        faults.point("fulfil.batch:after_reserve")
         uow.commit()
     return report
 
@@ -376,14 +413,19 @@ def _plan_batch(ctx: _Context, horizons: dict[int, date], *, lock: bool = False)
             products_of[key] = product_id
             facts[key] = ((course_id, patient, clinic_id), need)
     products = {ctx.plans[p][1] for p in kit_plans}
+    free = (KitRow.status == "available", KitRow.product_id.in_(products), ~KitRow.recalled)
     kits_stmt = select(
         KitRow.id, KitRow.serial, KitRow.location_id, KitRow.product_id,
         KitRow.vial_expiries, KitRow.expiry,
-    ).where(
-        KitRow.status == "available", KitRow.product_id.in_(products), ~KitRow.recalled
-    )  # fmt: skip
+    ).where(*free)  # fmt: skip
     if lock:
+        # the kits' component lots are share-locked first (a status change waits for the
+        # batch, or has committed and is seen), then the kits whose lots all are released
+        usable = lock_kit_lots(session.connection(), *free)
+        kits_stmt = kits_stmt.where(parts_within(KitRow, usable))
         kits_stmt = kits_stmt.with_for_update(skip_locked=True, key_share=True)
+    else:
+        kits_stmt = kits_stmt.where(parts_released(KitRow))
     cache: dict[str, tuple[date, ...]] = {}
     offers = []
     kit_facts: dict[int, tuple[str, date, int, int, tuple[date, ...]]] = {}

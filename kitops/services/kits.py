@@ -574,6 +574,11 @@ def dispatch(
     clinic's) is the day every lot in the kit must still be in date on."""
     with uow:
         uow.require("kit.dispatch")
+        # the kit's lots are share-locked before the kit row (as a recall takes a lot, then
+        # its kits): the two then never wait on each other crosswise
+        kit = get_kit(uow, serial)
+        uow.lots.share_lock_all(component.lot_id for component in kit.components)
+        uow.session.expire(kit)
         kit = get_kit(uow, serial, lock=True)
         if kit.status != "reserved" or kit.course_id is None:
             raise Refused(
@@ -583,6 +588,7 @@ def dispatch(
             raise Refused(f"kit {kit.serial} contains a recalled lot; it must not go out")
         if not handover and not (tracking or "").strip():
             raise InvalidInput("tracking", tracking, "give the carrier's tracking reference")
+        faults.point("kit.dispatch:after_kit_lock")
         _refuse_unusable_components(uow, kit, today)
         _refuse_unpaid(uow, kit.course_id)
         kit_lot = _kit_lot(uow, kit)

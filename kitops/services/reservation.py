@@ -10,11 +10,18 @@ writing the audit row, all or nothing.
 * On PostgreSQL, for a one-kit course whose need dates are stored
   (``course_kit_needs``, written when the course is created), one self-contained
   statement does it all outside a transaction block: it checks and locks the course,
-  takes the kit with ``FOR UPDATE SKIP LOCKED`` and inserts the audit row.
+  takes the kit with ``FOR UPDATE SKIP LOCKED``, share-locks and re-checks the kit's
+  component lots (``FOR SHARE SKIP LOCKED``: never waiting, so never crosswise with a
+  recall) and inserts the audit row.
 * Otherwise one ``SELECT`` locks the course and reads what its needs depend on (plan,
   clinic time zone, the kit recipe's vials, the margin); the needs come from the course
   calendar (memoised, and stored for next time); one ``UPDATE … RETURNING`` per kit
-  takes it and one ``INSERT`` writes the audit row, in the caller's transaction.
+  takes it and one ``INSERT`` writes the audit row, in the caller's transaction; before
+  any kit is taken, the component lots of the kits that might serve are share-locked and
+  re-checked (:func:`lock_kit_lots`), and only kits whose every lot is released are taken.
+
+A kit one of whose component lots is quarantined, recalled or expired is never reserved,
+even when that change is being made at the same moment.
 
 It answers ``None`` as soon as the common case does not apply, having reserved nothing:
 the caller then goes on with the general path, which explains refusals, checks mixed-lot
@@ -29,6 +36,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Connection,
     Integer,
     Update,
@@ -47,8 +55,10 @@ from kitops.data.schema import (
     AuditRow,
     CourseKitNeedRow,
     CourseRow,
+    KitComponentRow,
     KitRow,
     LocationRow,
+    LotRow,
     PlanRow,
     ProductRow,
     RecipeLineRow,
@@ -66,6 +76,7 @@ from kitops.domain.courses import (
     kit_needs,
     parse_weekdays,
 )
+from kitops.domain.ledger import LotStatus
 from kitops.domain.roles import Role, allows
 from kitops.services import dto
 from kitops.services.plans import plan_of
@@ -131,10 +142,57 @@ _COURSE = (
 )
 
 
+_part = aliased(KitComponentRow)
+_part_lot = aliased(LotRow)
+
+
+def parts_released(kit: Any) -> ColumnElement[bool]:
+    """The kit's every component lot is released, as the statement's snapshot sees it (a
+    quarantined, recalled or expired lot keeps its kits from being reserved; a recall
+    also flags them). Cheap, and what a read-only preview uses; a reservation also locks
+    the lots and re-checks them (:func:`lock_kit_lots`)."""
+    return ~exists().where(
+        _part.kit_id == kit.id,
+        _part_lot.id == _part.lot_id,
+        _part_lot.status != LotStatus.RELEASED.value,
+    )
+
+
+def parts_within(kit: Any, usable: list[int] | None = None) -> ColumnElement[bool]:
+    """The kit's every component lot is among the ``usable`` lots (the ids
+    :func:`lock_kit_lots` answered; without them, an expanding bind parameter
+    ``usable``)."""
+    among: Any = usable if usable is not None else bindparam("usable", expanding=True)
+    return ~exists().where(_part.kit_id == kit.id, _part.lot_id.not_in(among))
+
+
+def lock_kit_lots(connection: Connection, *kits: ColumnElement[bool]) -> list[int]:
+    """Share-lock the component lots of the kits matching ``kits`` (PostgreSQL ``FOR
+    SHARE``, in id order, as ``Lots.share_lock_all``) and answer the ids of those that are
+    released: a release, quarantine or recall of any of them waits until this transaction
+    ends, or has committed and is seen here. Taken before any kit row is locked, so that a
+    recall (lot row, then its kits) and a reservation never take the two crosswise; a
+    reservation then takes only kits whose every component lot is among the answer
+    (:func:`parts_within`), lots a kit assembled meanwhile may hold included."""
+    holding = (
+        select(KitComponentRow.lot_id)
+        .join(KitRow, KitRow.id == KitComponentRow.kit_id)
+        .where(*kits)
+    )
+    rows = connection.execute(
+        select(LotRow.id, LotRow.status)
+        .where(LotRow.id.in_(holding))
+        .order_by(LotRow.id)
+        .with_for_update(read=True)
+    )
+    return [lot_id for lot_id, status in rows if status == LotStatus.RELEASED.value]
+
+
 def _reserve_statement() -> Update:
-    """Take the earliest kit at the clinic whose earliest vial lasts to ``last``, unless a
-    kit whose earliest vial ends in [``first``, ``last``) exists (it might fit vial by
-    vial and would be the earlier-expiring answer)."""
+    """Take the earliest kit at the clinic whose earliest vial lasts to ``last`` and whose
+    every component lot is among the ``usable`` ones (locked by :func:`lock_kit_lots`),
+    unless a kit whose earliest vial ends in [``first``, ``last``) exists (it might fit
+    vial by vial and would be the earlier-expiring answer)."""
     places = (
         select(LocationRow.id.label("id"))
         .where(LocationRow.id == bindparam("p_clinic"))
@@ -156,10 +214,12 @@ def _reserve_statement() -> Update:
         other.location_id.in_(in_clinic),
         other.expiry >= bindparam("first", type_=KitRow.expiry.type),
         other.expiry < bindparam("last", type_=KitRow.expiry.type),
+        parts_released(other),
     )
     pick = (
         select(KitRow.id)
         .where(free, KitRow.location_id.in_(in_clinic), KitRow.expiry >= bindparam("last"))
+        .where(parts_within(KitRow))
         .where(~sooner)
         .order_by(KitRow.expiry, KitRow.id)
         .limit(1)
@@ -182,6 +242,12 @@ _RESERVE = _reserve_statement()
 
 # PostgreSQL, a one-kit course with stored needs: the course's check and lock, the same
 # choice of kit as _RESERVE, the reservation and the audit row, in one atomic statement.
+# The kit's component lots are share-locked (FOR SHARE, as lock_kit_lots) and re-checked
+# in it: a lot whose release, quarantine or recall is under way at that moment (locked,
+# so skipped) or has committed since the statement began (its newest row version is
+# re-checked) leaves the kit untaken, the statement answers nothing and the general path
+# decides, waiting for that change. The statement never waits on a lot, so taking the kit
+# row first cannot deadlock with a recall (lot row, then its kits).
 _RESERVE_AND_AUDIT = """
 WITH RECURSIVE this_course AS (
     SELECT c.id, c.patient_ref, c.clinic_id, p.kit_product_id
@@ -215,22 +281,40 @@ pick AS (
       AND NOT kit.recalled AND kit.location_id IN (SELECT id FROM places)
       AND kit.expiry >= (SELECT last_until FROM this_need)
       AND NOT EXISTS (
+          SELECT 1 FROM kit_components AS part JOIN lots AS lot ON lot.id = part.lot_id
+          WHERE part.kit_id = kit.id AND lot.status <> 'released'
+      )
+      AND NOT EXISTS (
           SELECT 1 FROM kits AS sooner
           WHERE sooner.status = 'available'
             AND sooner.product_id = (SELECT kit_product_id FROM this_course)
             AND NOT sooner.recalled AND sooner.location_id IN (SELECT id FROM places)
             AND sooner.expiry >= (SELECT first_until FROM this_need)
             AND sooner.expiry < (SELECT last_until FROM this_need)
+            AND NOT EXISTS (
+                SELECT 1 FROM kit_components AS part JOIN lots AS lot ON lot.id = part.lot_id
+                WHERE part.kit_id = sooner.id AND lot.status <> 'released'
+            )
       )
     ORDER BY kit.expiry, kit.id
     LIMIT 1
     FOR NO KEY UPDATE OF kit SKIP LOCKED
+),
+parts AS (
+    SELECT part.lot_id FROM kit_components AS part WHERE part.kit_id = (SELECT id FROM pick)
+),
+usable AS MATERIALIZED (
+    SELECT lot.id FROM lots AS lot
+    WHERE lot.id IN (SELECT lot_id FROM parts) AND lot.status = 'released'
+    ORDER BY lot.id
+    FOR SHARE OF lot SKIP LOCKED
 ),
 taken AS (
     UPDATE kits SET status = 'reserved', course_id = %(p_course)s,
                     course_part = (SELECT part FROM this_need)
     FROM pick
     WHERE kits.id = pick.id AND kits.status = 'available' AND NOT kits.recalled
+      AND (SELECT count(*) FROM usable) = (SELECT count(*) FROM parts)
     RETURNING kits.serial, kits.expiry, kits.course_part AS part
 ),
 logged AS (
@@ -393,6 +477,13 @@ def reserve_course_kits(uow: UnitOfWork, course_id: int) -> dto.FulfilReport | N
     facts = _facts(connection, course_id)
     if facts is None:
         return None
+    usable = lock_kit_lots(
+        connection,
+        KitRow.status == "available",
+        KitRow.product_id == facts.kit_product_id,
+        ~KitRow.recalled,
+        KitRow.expiry >= min(need.vial_needed_until[0] for need in facts.needs),
+    )
     served: list[dto.FulfilLine] = []
     for need in facts.needs:
         taken = connection.execute(
@@ -404,6 +495,7 @@ def reserve_course_kits(uow: UnitOfWork, course_id: int) -> dto.FulfilReport | N
                 "last": need.last_needed,
                 "p_course": facts.course_id,
                 "p_part": need.part,
+                "usable": usable,
             },
         ).first()
         if taken is None:

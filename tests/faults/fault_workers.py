@@ -30,3 +30,22 @@ def shuttle(url: str, started: Any, stop: Any) -> int:
     finally:
         db.dispose()
     return done
+
+
+def command_runner(url: str, requests: Any, replies: Any) -> None:
+    """Run kitops commands in this process, one at a time, as they arrive on ``requests``
+    (argument tuples; ``None`` ends it), acting as ``fault``; each answer goes back on
+    ``replies`` as (exit code, stdout, stderr). The randomised race test keeps two of
+    these ready, so a round costs no interpreter start-up."""
+    import contextlib
+    import io
+    import sys
+
+    from kitops.cli import run
+
+    sys.stdin = io.StringIO("")
+    while (args := requests.get()) is not None:
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = run(["--db", url, "--user", "fault", *args])
+        replies.put((code, out.getvalue(), err.getvalue()))

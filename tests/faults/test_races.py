@@ -11,13 +11,17 @@ the two commands.
 from __future__ import annotations
 
 import json
+import os
+import random
 import signal
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
-from fault_support import child_env, db_check_passes, kitops_argv, ok
+from fault_support import VICTIM, child_env, db_check_passes, kitops_argv, ok
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
@@ -86,11 +90,18 @@ def _finish(child: subprocess.Popen[str]) -> tuple[int, str, str]:
     return child.returncode, out, err
 
 
-def _unflagged_kits_of_the_lot(url: str) -> list[tuple[object, ...]]:
+def _unflagged_kits_of(url: str, lot: str) -> list[tuple[object, ...]]:
+    """Kits holding the (recalled) lot that are not flagged, or still available or
+    reserved."""
     return _sql(url, "SELECT k.serial, k.status, k.recalled FROM kits k "
                      "JOIN kit_components c ON c.kit_id = k.id JOIN lots l ON l.id = c.lot_id "
-                     "WHERE l.code = 'RACE-S1' "
-                     "AND (NOT k.recalled OR k.status IN ('available', 'reserved'))")  # fmt: skip
+                     "WHERE l.code = :lot "
+                     "AND (NOT k.recalled OR k.status IN ('available', 'reserved'))",
+                lot=lot)  # fmt: skip
+
+
+def _unflagged_kits_of_the_lot(url: str) -> list[tuple[object, ...]]:
+    return _unflagged_kits_of(url, "RACE-S1")
 
 
 def _kits_of_the_lot(url: str) -> int:
@@ -100,20 +111,30 @@ def _kits_of_the_lot(url: str) -> int:
 
 
 def _race(
-    url: str, first: tuple[str, ...], stop_at: str, second: tuple[str, ...]
-) -> tuple[tuple[int, str, str], tuple[int, str, str]]:
+    url: str, first: tuple[str, ...], stop_at: str, second: tuple[str, ...],
+    *, second_waits: bool = False,
+) -> tuple[tuple[int, str, str], tuple[int, str, str]]:  # fmt: skip
     """Run ``first`` until it stops at ``stop_at`` (inside its transaction), then start
     ``second`` and let it run until it has finished or waits on a lock, then continue
-    ``first``. Returns (exit code, stdout, stderr) of each."""
+    ``first``. Returns (exit code, stdout, stderr) of each. With ``second_waits``, the
+    second must have been waiting on a lock (not finished) when the first went on."""
     one = _start(url, first, stop_at=stop_at)
     try:
-        _until(lambda: _stopped(one), f"{first[0]} stopped at {stop_at}")
+        _until(lambda: one.poll() is not None or _stopped(one),
+               f"{first[0]} stopped at {stop_at}")  # fmt: skip
+        assert one.poll() is None, f"{' '.join(first)} ended before {stop_at}: {_finish(one)}"
         two = _start(url, second)
         _until(lambda: two.poll() is not None or _waits_on_a_lock(url),
                f"{second[0]} finished or waited on a lock")  # fmt: skip
+        finished_first = two.poll() is not None
     finally:
         one.send_signal(signal.SIGCONT)
-    return _finish(one), _finish(two)
+    results = _finish(one), _finish(two)
+    if second_waits:
+        assert not finished_first, (
+            f"{' '.join(second)} ran to its end while {first[0]} was stopped: {results[1]}"
+        )
+    return results
 
 
 def test_a_recall_during_an_assembly_waits_for_it_and_flags_every_kit_it_made(pg_url):
@@ -200,4 +221,263 @@ def test_an_assembly_whose_stamps_moved_within_the_clinic_plans_again_and_succee
     assert {c["lot"] for c in made["kits"][0]["components"] if c["sku"] == "STAMP-0.5"} == {
         "DS05-2402"
     }
+
+
+# --- fulfil against a status change of a kit's lot ------------------------------------
+# ESX holds one demo kit, K0000006 (serum PTT6-B0902, expiring 2027-05-31): FEFO's choice
+# for course 6 (P-ESX-0002, home-6w from 2026-12-12). The fixture adds two RACE-S1 kits
+# at ESX-STORE (expiring 2031) that may serve instead.
+
+KIT_LOT = "PTT6-B0902"
+LOT_CHANGES = {
+    "recall": ("lot", "recall", KIT_LOT, "--reason", "supplier notice 2026-117"),
+    "quarantine": ("lot", "quarantine", KIT_LOT, "--reason", "fridge excursion"),
+}
+FULFIL_ONE = ("fulfil", "6", "--json")
+FULFIL_BATCH = ("fulfil", "--due-within", "60", "--clinic", "ESX", "--json")
+
+
+@pytest.fixture
+def kits_url(pg_url):
+    ok(pg_url, "kit", "assemble", "KIT-HOME-6W", "--qty", "2", "--location", "ESX-STORE")
+    return pg_url
+
+
+def _lots_not_released_in_the_kit_of(url: str, course: int) -> list[tuple[object, ...]]:
+    return _sql(url, "SELECT k.serial, l.code, l.status FROM kits k "
+                     "JOIN kit_components c ON c.kit_id = k.id JOIN lots l ON l.id = c.lot_id "
+                     "WHERE k.course_id = :course AND l.status <> 'released'",
+                course=course)  # fmt: skip
+
+
+def _kit_of_course_6(url: str) -> str | None:
+    rows = _sql(url, "SELECT serial FROM kits WHERE course_id = 6 AND status = 'reserved'")
+    return str(rows[0][0]) if rows else None
+
+
+@pytest.mark.parametrize("change", sorted(LOT_CHANGES))
+@pytest.mark.parametrize("fulfil", [FULFIL_ONE, FULFIL_BATCH], ids=["course", "batch"])
+def test_a_fulfil_during_a_status_change_of_a_kit_lot_takes_another_kit(kits_url, change, fulfil):
+    """The status change is written, not committed, when fulfil starts: fulfil must not
+    reserve K0000006 (before the fix, a quarantine under way did not stop it)."""
+    lot_change, fulfilled = _race(kits_url, LOT_CHANGES[change], "lot.status:after_change",
+                                  fulfil)  # fmt: skip
+    assert lot_change[0] == 0, lot_change[2]
+    assert fulfilled[0] == 0, fulfilled[2]
+    [line] = json.loads(fulfilled[1])["served"]
+    assert line["course_id"] == 6, line
+    assert line["kit"] not in (None, "K0000006"), line
+    assert _kit_of_course_6(kits_url) == line["kit"]
+    assert _lots_not_released_in_the_kit_of(kits_url, 6) == []
+    if change == "recall":
+        assert _unflagged_kits_of(kits_url, KIT_LOT) == []
+    db_check_passes(kits_url)
+
+
+@pytest.mark.parametrize("change", sorted(LOT_CHANGES))
+def test_a_status_change_of_a_kit_lot_during_a_fulfil_batch_waits_for_it(kits_url, change):
+    """The batch has reserved K0000006 for course 6, not committed: the recall or
+    quarantine waits for it (before the fix a quarantine ran to its end, and the batch
+    then committed the reservation of a kit whose lot was already quarantined); a recall
+    then takes the kit back from the course."""
+    batch, lot_change = _race(kits_url, FULFIL_BATCH, "fulfil.batch:after_reserve",
+                              LOT_CHANGES[change], second_waits=True)  # fmt: skip
+    assert batch[0] == 0, batch[2]
+    assert lot_change[0] == 0, lot_change[2]
+    [line] = json.loads(batch[1])["served"]
+    assert line["kit"] == "K0000006", line
+    if change == "recall":
+        assert _kit_of_course_6(kits_url) is None
+        assert _unflagged_kits_of(kits_url, KIT_LOT) == []
+    else:
+        assert _kit_of_course_6(kits_url) == "K0000006"  # ship and hand-over refuse it
+    db_check_passes(kits_url)
+
+
+def test_a_recall_during_a_course_fulfil_waits_for_it_and_takes_the_kit_back(kits_url):
+    """Course 2 (home-12w, two kits, London) takes the transactional path."""
+    fulfilled, recall = _race(kits_url, ("fulfil", "2", "--json"),
+                              "fulfil.course:after_reserve", LOT_CHANGES["recall"],
+                              second_waits=True)  # fmt: skip
+    assert fulfilled[0] == 0, fulfilled[2]
+    assert recall[0] == 0, recall[2]
+    assert _sql(kits_url, "SELECT serial FROM kits WHERE course_id = 2") == []
+    assert _unflagged_kits_of(kits_url, KIT_LOT) == []
+    db_check_passes(kits_url)
+
+
+def _deadlocks(url: str) -> int:
+    [(count,)] = _sql(url, "SELECT deadlocks FROM pg_stat_database WHERE datname = :db",
+                      db=make_url(url).database)  # fmt: skip
+    return int(str(count))
+
+
+def test_a_recall_during_a_shipment_waits_for_it_without_a_deadlock(kits_url):
+    """The ship holds what it locks (the kit's lots, then the kit) when the recall of one
+    of its lots starts: the recall waits for the lot and then flags the shipped kit.
+    Before, the ship locked the kit first and its lots after: the recall (lot, then its
+    kits) and the ship waited on each other until PostgreSQL broke the deadlock."""
+    ok(kits_url, "fulfil", "6")  # K0000006, of lot PTT6-B0902
+    before = _deadlocks(kits_url)
+    ship, recall = _race(kits_url, ("kit", "ship", "K0000006", "--tracking", "T-1"),
+                         "kit.dispatch:after_kit_lock", LOT_CHANGES["recall"],
+                         second_waits=True)  # fmt: skip
+    assert ship[0] == 0, ship[2]
+    assert recall[0] == 0, recall[2]
+    [(status, recalled)] = _sql(kits_url, "SELECT status, recalled FROM kits "
+                                          "WHERE serial = 'K0000006'")  # fmt: skip
+    assert (status, recalled) == ("shipped", True)
+    _until(lambda: not _sql(kits_url, "SELECT 1 FROM pg_stat_activity WHERE datname = :db "
+                                      "AND application_name = :name",
+                            db=make_url(kits_url).database, name=VICTIM),
+           "the two sessions ended (and reported their statistics)")  # fmt: skip
+    assert _deadlocks(kits_url) == before
+    db_check_passes(kits_url)
+
+
+# --- recall at random moments against everything that lets a kit or a vial go ----------
+# Per operation one database, 20 rounds. Each round gets a lot of its own (the demo's
+# serum lots are quarantined first, so nothing else is usable), starts the operation and
+# the recall of that lot in two ready worker processes, the recall from 0.1 s before to
+# 0.6 s after the operation (2 s for an assembly of 80 kits, which takes that long;
+# seeded: the same offsets on every run), and then checks, whoever
+# won: no kit holding the lot is available, reserved or anywhere unflagged, and whatever
+# the operation did with the lot (a session given from it, a kit reserved, shipped or
+# handed over) was written before the recall (its audit row comes first: each takes the
+# lot's share lock before writing it, the recall the conflicting lock before its own).
+# The verdict does not depend on the machine's speed; only which side wins a round does.
+
+ROUNDS = 20
+ASSEMBLY_KITS = 80
+OPERATIONS = ("assemble", "session", "fulfil", "ship", "handover")
+ACTIONS = {"session": "session.record", "fulfil": "course.fulfil", "ship": "kit.ship",
+           "handover": "kit.handover"}  # fmt: skip
+
+
+class _Runners:
+    """Two worker processes (tests/faults/fault_workers.py) that run commands on request."""
+
+    def __init__(self, url: str) -> None:
+        import multiprocessing
+
+        from fault_workers import command_runner
+
+        context = multiprocessing.get_context("spawn")
+        self.pairs = []
+        self.processes = []
+        for _ in range(2):
+            requests, replies = context.Queue(), context.Queue()
+            process = context.Process(target=command_runner, args=(url, requests, replies))
+            process.start()
+            self.pairs.append((requests, replies))
+            self.processes.append(process)
+
+    def race(self, operation: tuple[str, ...], recall: tuple[str, ...], offset: float):
+        """Start ``operation`` and, ``offset`` seconds later (before, when negative),
+        ``recall``; answer both (exit code, stdout, stderr)."""
+        (op_requests, op_replies), (recall_requests, recall_replies) = self.pairs
+        first, second = (op_requests, recall_requests) if offset >= 0 else (
+            recall_requests, op_requests)  # fmt: skip
+        first.put(operation if first is op_requests else recall)
+        time.sleep(abs(offset))
+        second.put(recall if second is recall_requests else operation)
+        return op_replies.get(timeout=300), recall_replies.get(timeout=300)
+
+    def close(self) -> None:
+        for (requests, _), process in zip(self.pairs, self.processes, strict=True):
+            requests.put(None)
+            process.join(timeout=60)
+            if process.is_alive():
+                process.kill()
+
+
+def _prepare(url: str, operation: str, lot: str, stamps: str, n: int) -> tuple[str, ...]:
+    """The round's stock (a released serum lot of its own, imported with its stamps in one
+    command) and what the operation needs; answers the operation's command."""
+    if operation == "session":
+        _stock(url, n, ("SERUM-5ML", lot, 2, "LON-FRIDGE"))
+        course = _new_course(url, "clinic-weekly-6", "LON", "2026-11-30", n)
+        return ("session", "record", course, "--date", "2026-11-30", "--json")
+    kits = ASSEMBLY_KITS if operation == "assemble" else 1
+    _stock(url, n, ("SERUM-5ML", lot, 6 * kits, "ESX-STORE"),
+           ("STAMP-0.5", stamps, kits, "ESX-STORE"))  # fmt: skip
+    assemble = ("kit", "assemble", "KIT-HOME-6W", "--qty", str(kits), "--location", "ESX-STORE")
+    if operation == "assemble":
+        return assemble
+    [kit] = json.loads(ok(url, *assemble, "--json"))["kits"]
+    course = _new_course(url, "home-6w", "ESX", "2026-12-14", n)
+    if operation == "fulfil":
+        return ("fulfil", course, "--json")
+    ok(url, "fulfil", course)
+    serial = kit["serial"]
+    if operation == "ship":
+        return ("kit", "ship", serial, "--tracking", f"TRACK-{n}", "--json")
+    return ("kit", "handover", serial, "--json")
+
+
+def _stock(url: str, n: int, *lines: tuple[str, str, int, str]) -> None:
+    """Released stock expiring 2031-12-31, through `import stock`."""
+    sheet = Path(tempfile.gettempdir()) / f"kitops-race-{os.getpid()}-{n}.csv"
+    rows = [f"{sku},{qty},{where},{lot},2031-12-31,released" for sku, lot, qty, where in lines]
+    sheet.write_text("\n".join(["sku,quantity,location,lot,expiry,status", *rows]) + "\n")
+    try:
+        ok(url, "import", "stock", str(sheet))
+    finally:
+        sheet.unlink()
+
+
+def _new_course(url: str, plan: str, clinic: str, start: str, n: int) -> str:
+    created = json.loads(ok(url, "course", "create", "--patient", f"P-RACE-{n:04d}", "--plan",
+                            plan, "--clinic", clinic, "--start", start, "--json"))  # fmt: skip
+    return str(created["id"])
+
+
+def _audit_after_the_recall(url: str, operation: str, lot: str, since: int) -> list[object]:
+    """Audit rows of the operation since ``since`` that touched the lot (or a kit holding
+    it) and come after the lot's recall."""
+    if operation == "assemble":
+        return []  # its kits carry the flag: _unflagged_kits_of
+    kits_of_lot = ("SELECT k.serial FROM kits k JOIN kit_components c ON c.kit_id = k.id "
+                   "JOIN lots l ON l.id = c.lot_id WHERE l.code = :lot")  # fmt: skip
+    touched = {
+        "session": "CAST(a.after AS jsonb) ->> 'lot' = :lot",
+        "fulfil": f"CAST(a.after AS jsonb) -> 'kits' ->> '1' IN ({kits_of_lot})",
+        "ship": f"a.entity_key IN ({kits_of_lot})",
+        "handover": f"a.entity_key IN ({kits_of_lot})",
+    }[operation]
+    rows = _sql(url, "SELECT a.id FROM audit_log a WHERE a.id > :since AND a.action = :action "
+                     f"AND {touched} AND a.id > (SELECT r.id FROM audit_log r "
+                     "WHERE r.action = 'lot.recall' AND r.entity_key = 'SERUM-5ML/' || :lot)",
+                since=since, action=ACTIONS[operation], lot=lot)  # fmt: skip
+    return [row[0] for row in rows]
+
+
+@pytest.mark.parametrize("operation", OPERATIONS)
+def test_a_recall_at_a_random_moment_never_lets_a_kit_or_vial_of_the_lot_go(pg_url, operation):
+    rng = random.Random(f"races-{operation}")
+    [(serum,)] = _sql(pg_url, "SELECT id FROM products WHERE sku = 'SERUM-5ML'")
+    for (code,) in _sql(pg_url, "SELECT code FROM lots WHERE product_id = :serum "
+                                "AND status = 'released'", serum=serum):  # fmt: skip
+        ok(pg_url, "lot", "quarantine", str(code), "--reason", "kept out of the race test")
+    runners = _Runners(pg_url)
+    outcomes = []
+    try:
+        for n in range(ROUNDS):
+            lot, stamps = f"RND-S{n:02d}", f"RND-T{n:02d}"
+            command = _prepare(pg_url, operation, lot, stamps, n)
+            [(since,)] = _sql(pg_url, "SELECT coalesce(max(id), 0) FROM audit_log")
+            offset = rng.uniform(-0.1, 2.0 if operation == "assemble" else 0.6)
+            done, recall = runners.race(
+                command, ("lot", "recall", lot, "--reason", f"round {n}"), offset
+            )
+            where = f"round {n} (offset {offset:.2f} s): {' '.join(command)}"
+            assert recall[0] == 0, (where, recall)
+            assert done[0] in (0, 1), (where, done)  # done, or refused in one line
+            assert _unflagged_kits_of(pg_url, lot) == [], (where, done)
+            assert _audit_after_the_recall(pg_url, operation, lot, int(str(since))) == [], (
+                where, done)  # fmt: skip
+            outcomes.append(done[0])
+    finally:
+        runners.close()
+    print(f"{operation}: {outcomes.count(0)} of {ROUNDS} rounds done, the rest refused")
     db_check_passes(pg_url)
