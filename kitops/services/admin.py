@@ -12,9 +12,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import func, inspect, select
+from sqlalchemy.exc import OperationalError
 
 from kitops.data import migrate
-from kitops.data.engine import DEFAULT_BUSY_TIMEOUT_MS, Database, open_database
+from kitops.data.engine import Database, busy_timeout_ms, open_database
 from kitops.data.schema import LocationRow, LotRow, ProductRow, StockBalanceRow, StockMoveRow
 from kitops.domain.catalog import ProductKind
 from kitops.domain.ledger import compare_balances
@@ -286,16 +287,20 @@ def _backup_revision(copy: Path, shown: str) -> str:
     return revision
 
 
+def _in_use(target: Path) -> Refused:
+    return Refused(
+        f"{target} is in use by another kitops program (the TUI, `stripe listen`, a job); "
+        "stop it and restore again; nothing was changed"
+    )
+
+
 def _swap_in(target: Path, ready: Path) -> Path | None:
     """Put ``ready`` in place of ``target`` with one rename; the old file is kept aside."""
     if not target.exists():
         os.replace(ready, target)
         _fsync_dir(target.parent)
         return None
-    in_use = Refused(
-        f"{target} is in use by another kitops program (the TUI, `stripe listen`, a job); "
-        "stop it and restore again; nothing was changed"
-    )
+    in_use = _in_use(target)
     try:
         # Folds the -wal into the file and removes it; SQLite allows this only when no
         # other connection has the database open.
@@ -346,10 +351,17 @@ def restore(
         raise InvalidInput("path", path, "is the database itself")
     if not target.parent.is_dir():
         raise InvalidInput("database", db.display_url, "its folder does not exist")
-    if target.exists() and inspect(db.engine).has_table("users"):
-        UnitOfWork(db, actor).require("db.restore")  # an admin replaces a live database
+    try:
+        if target.exists() and inspect(db.engine).has_table("users"):
+            UnitOfWork(db, actor).require("db.restore")  # an admin replaces a live database
+    except OperationalError as error:
+        # a reader holds the file in rollback-journal mode: opening it (which switches it
+        # to WAL) waits for the lock and gives up
+        if "locked" in str(error.orig):
+            raise _in_use(target) from None
+        raise
     db.dispose()  # this process keeps no connection to the file being replaced
-    busy_ms = int(os.environ.get("KITOPS_BUSY_TIMEOUT_MS", DEFAULT_BUSY_TIMEOUT_MS))
+    busy_ms = busy_timeout_ms()
     ready = target.with_name(f".{target.name}.restoring-{os.getpid()}")
     for leftover in _sidecars(ready):
         leftover.unlink(missing_ok=True)
