@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 from sqlalchemy.engine import make_url
@@ -40,3 +43,51 @@ def create(pg_admin_url: str | None, pg_name: str, sqlite_file: str) -> BenchDat
         conn.execute(f"CREATE DATABASE {pg_name}")
     url = make_url(pg_admin_url).set(database=pg_name).render_as_string(hide_password=False)
     return BenchDatabase(url, pg_admin=admin_url, pg_name=pg_name)
+
+
+# The triggers of migration 0017 that keep stock_balances in step with stock_moves: a bulk
+# load that writes both tables itself (already consistent, as `db check` proves after) goes
+# in with them off, as a restore would.
+SQLITE_LEDGER_TRIGGERS = (
+    "stock_moves_apply_to",
+    "stock_moves_apply_from",
+    "stock_balances_follow_ledger_insert",
+    "stock_balances_follow_ledger_update",
+    "stock_balances_no_delete",
+)
+
+
+def drop_sqlite_ledger_triggers(conn: Any) -> list[str]:
+    """Drop the SQLite balance triggers; returns their SQL for ``restore_sqlite_triggers``."""
+    marks = ", ".join("?" * len(SQLITE_LEDGER_TRIGGERS))
+    saved = conn.execute(
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN ({marks})",
+        SQLITE_LEDGER_TRIGGERS,
+    ).fetchall()
+    for name, _ in saved:
+        conn.execute(f"DROP TRIGGER {name}")
+    return [sql for _, sql in saved]
+
+
+def restore_sqlite_triggers(conn: Any, saved: list[str]) -> None:
+    for sql in saved:
+        conn.execute(sql)
+
+
+@contextmanager
+def ledger_triggers_off(conn: Any, *, sqlite: bool) -> Iterator[None]:
+    """Bulk-load moves and balances on ``conn`` (a DB-API connection) without the
+    balance triggers: on SQLite they are dropped and created again afterwards, on
+    PostgreSQL the session runs as a replica (triggers do not fire; a superuser's right)."""
+    if sqlite:
+        saved = drop_sqlite_ledger_triggers(conn)
+        try:
+            yield
+        finally:
+            restore_sqlite_triggers(conn, saved)
+        return
+    conn.execute("SET session_replication_role = replica")
+    try:
+        yield
+    finally:
+        conn.execute("SET session_replication_role = DEFAULT")

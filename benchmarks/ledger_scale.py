@@ -385,18 +385,19 @@ def generate(db: Database, rows: int) -> Generated:
                 at = (WINDOW_START + timedelta(microseconds=t)).isoformat(" ", "microseconds")
                 yield (pid, lot, src, dst, qty, reason, ACTOR, at + suffix, ref, detail, audit_id)
 
-        written = sql.insert(
-            "stock_moves",
-            ("product_id", "lot_id", "from_location_id", "to_location_id", "quantity",
-             "reason", "actor", "created_at", "reference", "detail", "audit_id"),
-            move_rows(),
-        )  # fmt: skip
-        product_of = {lot_ids[plan.code]: plan.product_id for plan in plans}
-        sql.insert(
-            "stock_balances",
-            ("lot_id", "location_id", "product_id", "quantity"),
-            ((lot, loc, product_of[lot], qty) for (lot, loc), qty in builder.balances.items()),
-        )
+        with benchdb.ledger_triggers_off(sql.conn, sqlite=sql.sqlite):
+            written = sql.insert(
+                "stock_moves",
+                ("product_id", "lot_id", "from_location_id", "to_location_id", "quantity",
+                 "reason", "actor", "created_at", "reference", "detail", "audit_id"),
+                move_rows(),
+            )  # fmt: skip
+            product_of = {lot_ids[plan.code]: plan.product_id for plan in plans}
+            sql.insert(
+                "stock_balances",
+                ("lot_id", "location_id", "product_id", "quantity"),
+                ((lot, loc, product_of[lot], qty) for (lot, loc), qty in builder.balances.items()),
+            )
         sql.commit()
         seconds["insert moves + balances"] = time.perf_counter() - start
 
@@ -632,10 +633,8 @@ def bench_count(db: Database, sql: Sql, runs: int) -> Result:
                     for lot, old, new in diffs
                 ],
             )  # fmt: skip
-            sql.many(
-                "UPDATE stock_balances SET quantity = ? WHERE lot_id = ? AND location_id = ?",
-                [(new, lot, location_id) for lot, _, new in diffs],
-            )
+            # the balances follow the moves in the database (migration 0017's trigger), for
+            # this hand-written SQL as for kitops
             sql.commit()
         except BaseException:
             sql.rollback()
@@ -671,6 +670,75 @@ def bench_count(db: Database, sql: Sql, runs: int) -> Result:
         sql_samples,
         COUNT_TARGET_MS,
     )
+
+
+def bench_balance_trigger(sql: Sql, runs: int) -> Result:
+    """What migration 0017's balance trigger costs: 5,000 moves out of LON-FRIDGE (one
+    unit of each of 5,000 lots to ADJUSTMENT) with the balances following by the trigger,
+    against the same moves with the trigger off and the 5,000 balances updated by
+    hand-written SQL, as kitops did before 0017. Both sides send the moves the way kitops
+    does (one multi-row INSERT on PostgreSQL, executemany on SQLite); every run is rolled
+    back. In the table the "kitops" column is the trigger, the "SQL" column the old way."""
+    location_id = sql.read("SELECT id FROM locations WHERE code = ?", (COUNT_LOCATION,))[0][0]
+    adjustment_id = sql.read("SELECT id FROM locations WHERE code = 'ADJUSTMENT'")[0][0]
+    product_id = sql.read("SELECT id FROM products WHERE sku = ?", (SERUM_SKU,))[0][0]
+    lots = [
+        lot
+        for (lot,) in sql.read(
+            "SELECT lot_id FROM stock_balances WHERE location_id = ? AND product_id = ? "
+            "AND quantity > 0 ORDER BY lot_id LIMIT ?",
+            (location_id, product_id, COUNT_LINES),
+        )
+    ]
+    now = sql.timestamp(datetime.now(UTC).replace(tzinfo=None))
+    columns = ("(product_id, lot_id, from_location_id, to_location_id, quantity, reason, "
+               "actor, created_at, reference)")  # fmt: skip
+    rows = [
+        (product_id, lot, location_id, adjustment_id, 1, "count", ACTOR, now, "bench:trigger")
+        for lot in lots
+    ]
+
+    def insert_moves() -> None:
+        if sql.sqlite:
+            sql.many(f"INSERT INTO stock_moves {columns} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            return
+        marks = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(rows))
+        sql.rows(f"INSERT INTO stock_moves {columns} VALUES {marks} RETURNING id",
+                 [value for row in rows for value in row])  # fmt: skip
+
+    def with_trigger() -> None:
+        sql.begin()
+        try:
+            insert_moves()
+        finally:
+            sql.rollback()
+
+    def by_hand() -> None:
+        sql.begin()
+        try:
+            if sql.sqlite:
+                for name in ("stock_moves_apply_to", "stock_moves_apply_from",
+                             "stock_balances_follow_ledger_update"):  # fmt: skip
+                    sql.conn.execute(f"DROP TRIGGER {name}")
+            else:
+                cursor = sql.conn.cursor()
+                cursor.execute("ALTER TABLE stock_moves DISABLE TRIGGER stock_moves_apply")
+                cursor.execute(
+                    "ALTER TABLE stock_balances DISABLE TRIGGER stock_balances_follow_ledger"
+                )
+                cursor.close()
+            insert_moves()
+            sql.many(
+                "UPDATE stock_balances SET quantity = quantity - 1 "
+                "WHERE lot_id = ? AND location_id = ?",
+                [(lot, location_id) for lot in lots],
+            )
+        finally:
+            sql.rollback()
+
+    trigger, hand = side_by_side(with_trigger, by_hand, runs)
+    print(f"balance trigger: {len(lots):,} moves out of {COUNT_LOCATION} in one transaction")
+    return Result(f"{len(lots):,} moves: trigger vs by hand", trigger, hand, None)
 
 
 # --- main ----------------------------------------------------------------------------
@@ -740,6 +808,8 @@ def main() -> None:
             print(trace_refs.line())
             results += [trace_result, trace_refs]
             results.append(bench_count(db, sql, args.runs))
+            print(results[-1].line())
+            results.append(bench_balance_trigger(sql, args.runs))
             print(results[-1].line())
         finally:
             raw.close()

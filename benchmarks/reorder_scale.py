@@ -232,6 +232,7 @@ def build_three_clinics(url: str, path: str, moves: int) -> None:
     rng = random.Random(SEED)
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA foreign_keys = OFF")
+    triggers = benchdb.drop_sqlite_ledger_triggers(conn)  # moves and balances go in as one
     places = ids(conn, "SELECT code, id FROM locations")
     clinics = [places[c] for c in ("LON", "ESX", "VIE")]
     fridges = [places[f"{c}-FRIDGE"] for c in ("LON", "ESX", "VIE")]
@@ -259,6 +260,7 @@ def build_three_clinics(url: str, path: str, moves: int) -> None:
     balances = add_lots(conn, holdings, supplier)
     written = add_moves(conn, balances, moves - 25, places, shelf_of, rng)
     courses = add_courses(url, conn, clinics, rng)
+    benchdb.restore_sqlite_triggers(conn, triggers)
     conn.commit()
     conn.close()
     print(f"3 clinics, {len(products) + 9} products, {policies} policies, {len(balances)} "
@@ -273,6 +275,7 @@ def build_fifty_clinics(url: str, path: str) -> None:
     rng = random.Random(SEED + 1)
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA foreign_keys = OFF")
+    triggers = benchdb.drop_sqlite_ledger_triggers(conn)  # moves and balances go in as one
     conn.execute("DELETE FROM reorder_policies")
     conn.executemany(
         "INSERT INTO locations (code, name, kind, parent_id, timezone, currency, active) "
@@ -300,6 +303,7 @@ def build_fifty_clinics(url: str, path: str) -> None:
                                  rng.randint(-10, 300)))  # fmt: skip
     balances = add_lots(conn, holdings, supplier)
     courses = add_courses(url, conn, clinics, rng)
+    benchdb.restore_sqlite_triggers(conn, triggers)
     conn.commit()
     conn.close()
     print(f"50 clinics, 1,000 products, {policies:,} policies, {len(balances):,} lots, "

@@ -163,13 +163,14 @@ def generate(db: Database, moves: int, courses: int) -> dict[str, float]:
 
         columns = ("product_id", "lot_id", "from_location_id", "to_location_id", "quantity",
                    "reason", "actor", "created_at", "reference", "detail", "audit_id")  # fmt: skip
-        sql.insert("stock_moves", columns, move_rows())
-        product_of = {lot_ids[plan.code]: plan.product_id for plan in lots}
-        sql.insert(
-            "stock_balances",
-            ("lot_id", "location_id", "product_id", "quantity"),
-            ((lot, loc, product_of[lot], qty) for (lot, loc), qty in builder.balances.items()),
-        )
+        with benchdb.ledger_triggers_off(sql.conn, sqlite=sql.sqlite):
+            sql.insert("stock_moves", columns, move_rows())
+            product_of = {lot_ids[plan.code]: plan.product_id for plan in lots}
+            sql.insert(
+                "stock_balances",
+                ("lot_id", "location_id", "product_id", "quantity"),
+                ((lot, loc, product_of[lot], qty) for (lot, loc), qty in builder.balances.items()),
+            )
         seconds["lots + moves + balances"] = time.perf_counter() - start
 
         start = time.perf_counter()
@@ -271,13 +272,14 @@ def add_kits(
          for row in ((kit_of[serial][0], vial_lot, serum, 6, 0),
                      (kit_of[serial][0], stamp_lot, stamp, 1, 1))],
     )  # fmt: skip
-    sql.insert("stock_balances", ("lot_id", "location_id", "product_id", "quantity"), balances)
-    sql.insert(
-        "stock_moves",
-        ("product_id", "lot_id", "from_location_id", "to_location_id", "quantity", "reason",
-         "actor", "created_at", "reference", "detail", "audit_id"),
-        moves,
-    )  # fmt: skip
+    with benchdb.ledger_triggers_off(sql.conn, sqlite=sql.sqlite):
+        sql.insert("stock_balances", ("lot_id", "location_id", "product_id", "quantity"), balances)
+        sql.insert(
+            "stock_moves",
+            ("product_id", "lot_id", "from_location_id", "to_location_id", "quantity", "reason",
+             "actor", "created_at", "reference", "detail", "audit_id"),
+            moves,
+        )  # fmt: skip
     return [(id_, loc, kit_product) for id_, _, loc in kit_rows]
 
 

@@ -29,6 +29,7 @@ POINTS = (
     "reorder.run:after_orders",  # a reorder run's purchase orders are written, not committed
     "payments.event:after_effects",  # one payment event's effects are written, not committed
     "lot.status:after_change",  # a release, quarantine or recall is written, not committed
+    "kit.release:after_change",  # a returned kit's release is written, not committed
     "db.restore:after_copy",  # a restore has copied the backup beside the database, no more
 )
 

@@ -100,10 +100,12 @@ def lot_style(app: App[Any], status: str, days: int | None) -> str:
 
 
 def kit_style(app: App[Any], status: str, recalled: bool) -> str:
-    if recalled or status in ("recalled", "written_off"):
+    if recalled or status in ("recalled", "written_off", "expired"):
         return theme_colour(app, "error", "red")
     if status == "reserved":
         return theme_colour(app, "accent", "cyan")
+    if status == "quarantine":
+        return theme_colour(app, "warning", "yellow")
     if status in ("shipped", "handed_over", "disassembled"):
         return "dim"
     return ""

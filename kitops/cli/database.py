@@ -46,7 +46,8 @@ def current(ctx: Context, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: {ok, balances_checked, ...}.")
 @pass_context
 def check(ctx: Context, as_json: bool) -> None:
-    """Verify every balance equals the sum of its moves and none is negative.
+    """Verify every balance equals the sum of its moves and none is negative, and that
+    every kit is one unit or none and its record (status, place) agrees with the ledger.
 
     Exits 1 and lists every difference when the ledger and balances disagree.
     """
@@ -181,9 +182,16 @@ def demo(
 @click.argument("kind", type=click.Choice(["products", "locations", "stock"]))
 @click.argument("file", metavar="FILE.csv")
 @click.option("--dry-run", is_flag=True, help="Validate every row, write nothing.")
+@click.option(
+    "--foreign-currency",
+    is_flag=True,
+    help="stock: unit costs in another currency than their clinic's are meant.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: {kind, rows, created, dry_run}.")
 @pass_context
-def import_(ctx: Context, kind: str, file: str, dry_run: bool, as_json: bool) -> None:
+def import_(
+    ctx: Context, kind: str, file: str, dry_run: bool, foreign_currency: bool, as_json: bool
+) -> None:
     """Onboard products, locations or opening stock from a CSV file.
 
     \b
@@ -194,11 +202,12 @@ def import_(ctx: Context, kind: str, file: str, dry_run: bool, as_json: bool) ->
     stock:     sku,quantity,location[,lot,expiry,status,unit_cost,currency]
 
     Any bad row refuses the whole file (exit 2): nothing is written and every bad
-    row is listed with its line number.
+    row is listed with its line number. A stock row's unit_cost is in its clinic's
+    currency unless --foreign-currency.
     """
     from kitops.services.imports import import_file
 
-    report = import_file(ctx.uow(), kind, file, dry_run=dry_run)
+    report = import_file(ctx.uow(), kind, file, dry_run=dry_run, foreign_currency=foreign_currency)
     if as_json:
         emit_json(report)
     elif dry_run:

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from kitops.services.dto import Course, FulfilReport, Kit
 
 KIT_STATUSES = ["available", "reserved", "shipped", "handed_over", "disassembled",
-                "written_off", "recalled"]  # fmt: skip
+                "written_off", "recalled", "expired", "quarantine"]  # fmt: skip
 
 
 def _date(value: str | None, field: str) -> object:
@@ -102,7 +102,11 @@ def available(
 @click.option("--json", "as_json", is_flag=True, help="Print the kit as JSON.")
 @pass_context
 def disassemble(ctx: Context, serial: str, as_json: bool) -> None:
-    """Take an unreserved kit apart: its components go back to their lots."""
+    """Take an unreserved kit apart: its components go back to their lots.
+
+    An expired kit (in quarantine since the expiry sweep) may be taken apart too: its
+    components stay in quarantine, and its expired lots stay expired.
+    """
     from kitops.services.kits import disassemble as service
 
     result = service(ctx.uow(), serial)
@@ -190,11 +194,38 @@ def handover(ctx: Context, serial: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the kit as JSON.")
 @pass_context
 def return_kit(ctx: Context, serial: str, condition: str, as_json: bool) -> None:
-    """A kit comes back: sealed, it is available again; opened, it is written off."""
+    """A kit comes back from its patient: sealed, it waits in quarantine for a manager's
+    `kit release`; opened, it is written off and ends its course part (a replacement only
+    with `course replace-kit`)."""
     from kitops.services.kits import take_back
 
     result = take_back(ctx.uow(), serial, condition)
-    emit_json(result) if as_json else say(f"kit {result.serial} is now {result.status}")
+    if as_json:
+        emit_json(result)
+    elif result.status == "quarantine":
+        say(f"kit {result.serial} is in quarantine (returned) at {result.location}; a manager "
+            f"releases it after inspection: kitops kit release {result.serial}")  # fmt: skip
+    elif result.course_id is not None:
+        say(f"kit {result.serial} is written_off (opened): kit {result.course_part} of course "
+            f"{result.course_id} returned opened; a replacement only on request: kitops course "
+            f"replace-kit {result.course_id} --part {result.course_part}")  # fmt: skip
+    else:
+        say(f"kit {result.serial} is now {result.status}")
+
+
+@kit.command("release")
+@click.argument("serial")
+@click.option("--json", "as_json", is_flag=True, help="Print the kit as JSON.")
+@pass_context
+def release_kit(ctx: Context, serial: str, as_json: bool) -> None:
+    """Managers: a kit back sealed, inspected, becomes available again (its component
+    lots are checked again: released and in date)."""
+    from kitops.services.kits import release
+
+    result = release(ctx.uow(), serial)
+    emit_json(result) if as_json else say(
+        f"kit {result.serial} released: available at {result.location}"
+    )
 
 
 @click.group()
@@ -284,6 +315,12 @@ def _print_course(c: Course) -> None:
     )
     if c.kits:
         _kit_table(c.kits, title="kits")
+    for part in c.parts_returned_opened:
+        gone = [k.serial for k in c.kits if k.course_part == part and k.status == "written_off"]
+        now = [k.serial for k in c.kits if k.course_part == part and k.status != "written_off"]
+        say(f"kit {part} returned opened ({', '.join(gone)}): "
+            + (f"replaced by {', '.join(now)}" if now else
+               f"no replacement; kitops course replace-kit {c.id} --part {part}"))  # fmt: skip
     if c.sessions_recorded:
         say(f"sessions recorded: {c.sessions_recorded}")
 
@@ -349,6 +386,23 @@ def cancel_course(ctx: Context, course_id: str, as_json: bool) -> None:
 
     c = service(ctx.uow(), course_id)
     emit_json(c) if as_json else say(f"course {c.id} cancelled")
+
+
+@course.command("replace-kit")
+@click.argument("course_id", metavar="COURSE")
+@click.option("--part", required=True, metavar="N", help="The kit number returned opened.")
+@click.option("--json", "as_json", is_flag=True, help="Print the reservation as JSON.")
+@pass_context
+def replace_kit(ctx: Context, course_id: str, part: str, as_json: bool) -> None:
+    """Reserve a replacement for a course's kit that came back opened, as `fulfil` picks
+    one (exit 1, saying why, when none fits)."""
+    from kitops.services.courses import replace_kit as service
+
+    line = service(ctx.uow(), course_id, part)
+    emit_json(line) if as_json else say(
+        f"course {line.course_id} kit {line.part}: {line.kit} reserved (expires "
+        f"{line.kit_expiry}; vials needed until {line.needed_until})"
+    )
 
 
 @course.command("calendar")

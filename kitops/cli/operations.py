@@ -10,7 +10,14 @@ from kitops.cli.context import Context, pass_context
 from kitops.cli.output import emit_json, emit_table, say
 
 if TYPE_CHECKING:
-    from kitops.services.dto import LotDetail, Trace
+    from kitops.services.dto import (
+        KitAtPatient,
+        KitReleased,
+        LotDetail,
+        LotRecall,
+        SessionUse,
+        Trace,
+    )
     from kitops.services.operations import CountedLine
 
 WRITE_OFF_REASONS = ["damaged", "expired", "opened", "other"]
@@ -28,6 +35,11 @@ WRITE_OFF_REASONS = ["damaged", "expired", "opened", "other"]
     help="A kitops purchase order (PO-000012 or 12: books its line) or a supplier's reference.",
 )  # fmt: skip
 @click.option("--cost", nargs=2, metavar="AMOUNT CUR", help="Unit cost, e.g. --cost 35.00 GBP.")
+@click.option(
+    "--foreign-currency",
+    is_flag=True,
+    help="The --cost is meant in another currency than the clinic's (the supplier's invoice).",
+)
 @click.option(
     "--accept-short-dated",
     is_flag=True,
@@ -50,6 +62,7 @@ def receive(
     location: str,
     po: str | None,
     cost: tuple[str, str] | None,
+    foreign_currency: bool,
     accept_short_dated: bool,
     confirm_over_receipt: bool,
     as_json: bool,
@@ -65,6 +78,7 @@ def receive(
         location=location, sku=sku, lot=lot, expiry=expiry, quantity=qty, scan=scan, po=po,
         cost=cost[0] if cost else None, currency=cost[1] if cost else None,
         accept_short_dated=accept_short_dated, confirm_over_receipt=confirm_over_receipt,
+        foreign_currency=foreign_currency,
     )  # fmt: skip
     receipt = service(ctx.uow(), given)
     if as_json:
@@ -233,8 +247,12 @@ def _status_command(name: str, target: str, needs_reason: bool, help_text: str) 
         detail = change_status(ctx.uow(), code, LotStatus(target), reason=reason, sku=sku)
         if as_json:
             emit_json(detail)
-        else:
-            _print_lot(detail)
+            return
+        _print_lot(detail)
+        from kitops.services.dto import LotRecall
+
+        if isinstance(detail, LotRecall):
+            _print_recall(detail)
 
 
 _status_command("release", "released", False, "Release a lot from quarantine for use.")
@@ -279,11 +297,65 @@ def _first_references(references: tuple[str, ...], shown: int = 3) -> str:
     return ", ".join(references[:shown]) + (f" +{more} more" if more > 0 else "")
 
 
+def _print_recall(recall: LotRecall) -> None:
+    """What a pharmacist acts on after a recall: every course the lot reaches."""
+    if recall.kits_flagged:
+        say(f"{len(recall.kits_flagged)} kits holding this lot are flagged (those in the "
+            f"stockroom are blocked): {_first_references(recall.kits_flagged, 10)}")  # fmt: skip
+    _print_at_patients(recall.at_patients, empty=True)
+    _print_released(recall.released, empty=True)
+    _print_sessions(recall.sessions, empty=True)
+
+
+def _print_at_patients(kits: tuple[KitAtPatient, ...], *, empty: bool = False) -> None:
+    if not kits:
+        if empty:
+            say("kits at patients' homes: none")
+        return
+    emit_table(
+        ["kit", "course", "patient", "clinic", "part", "status", "went out", "tracking",
+         "units"],
+        [(k.serial, k.course_id, k.patient_ref, k.clinic, k.part, k.status, k.went_out,
+          k.tracking, k.quantity) for k in kits],
+        title=f"kits at patients' homes, to contact ({len(kits)})", right=("units",),
+    )  # fmt: skip
+
+
+def _print_released(released: tuple[KitReleased, ...], *, empty: bool = False) -> None:
+    if not released:
+        if empty:
+            say("reserved kits released: none")
+        return
+    emit_table(
+        ["course", "patient", "clinic", "part", "needed from", "kit released", "recalled on",
+         "kit now"],
+        [(r.course_id, r.patient_ref, r.clinic, r.part, r.needed_from, r.serial, r.recalled_on,
+          r.now_kit or "none") for r in released],
+        title=f"reserved kits released: courses left without a kit ({len(released)})",
+    )  # fmt: skip
+
+
+def _print_sessions(sessions: tuple[SessionUse, ...], *, empty: bool = False) -> None:
+    if not sessions:
+        if empty:
+            say("clinic sessions given from this lot: none")
+        return
+    emit_table(
+        ["course", "patient", "clinic", "session", "date", "vials"],
+        [(s.course_id, s.patient_ref, s.clinic, s.session_no, s.date, s.quantity)
+         for s in sessions],
+        title=f"clinic sessions given from this lot ({len(sessions)})", right=("vials",),
+    )  # fmt: skip
+
+
 def _print_trace(result: Trace) -> None:
     _print_lot(result.lot)
+    in_sessions = sum(s.quantity for s in result.sessions)
+    parts = [f"{result.delivered_in_kits} inside kits"] if result.delivered_in_kits else []
+    parts += [f"{in_sessions} in clinic sessions"] if in_sessions else []
     say(f"received {result.received}, written off {result.written_off}, "
-        f"delivered {result.delivered}, in kits {result.in_kits}, "
-        f"count adjustments {result.adjusted:+d}")  # fmt: skip
+        f"delivered {result.delivered}" + (f" ({', '.join(parts)})" if parts else "")
+        + f", in kits {result.in_kits}, count adjustments {result.adjusted:+d}")  # fmt: skip
     emit_table(
         ["from", "to", "reason", "qty", "moves", "first", "last", "references"],
         [
@@ -305,13 +377,9 @@ def _print_trace(result: Trace) -> None:
               k.patient_ref, k.quantity) for k in result.kits],
             title=f"in {len(result.kits)} kits", right=("units of this lot",),
         )  # fmt: skip
-    if result.sessions:
-        emit_table(
-            ["course", "patient", "session", "date", "vials"],
-            [(s.course_id, s.patient_ref, s.session_no, s.date, s.quantity)
-             for s in result.sessions],
-            title=f"used in {len(result.sessions)} clinic sessions", right=("vials",),
-        )  # fmt: skip
+    _print_at_patients(result.at_patients)
+    _print_released(result.released)
+    _print_sessions(result.sessions)
 
 
 @click.group()
@@ -357,10 +425,26 @@ def sweep(ctx: Context, as_of: str | None, dry_run: bool, as_json: bool) -> None
             ],
             right=("moved",),
         )  # fmt: skip
+    if report.kits:
+        emit_table(
+            ["kit", "SKU", "was", "from", "to", "note"],
+            [(k.serial, k.sku, k.status_before, k.from_location, k.to_location, k.note)
+             for k in report.kits],
+            title="kits expired with their stock",
+        )  # fmt: skip
+    kits = ""
+    if report.kits_expired:
+        kits = f", {report.kits_expired} kits expired"
+        if report.reservations_released:
+            kits += (f" ({report.reservations_released} reservations released: "
+                     "those courses need another kit)")  # fmt: skip
     if dry_run:
+        would = kits.replace(" kits expired", " kits would expire").replace(
+            " reservations released", " reservations would be released"
+        )
         say(f"expiry sweep as of {report.as_of} (dry run, nothing written): "
             f"{report.lots_marked} lots would be marked expired, "
-            f"{report.units_moved} units would move to quarantine")  # fmt: skip
+            f"{report.units_moved} units would move to quarantine{would}")  # fmt: skip
         return
     say(f"expiry sweep as of {report.as_of}: {report.lots_marked} lots marked expired, "
-        f"{report.units_moved} units moved to quarantine")  # fmt: skip
+        f"{report.units_moved} units moved to quarantine{kits}")  # fmt: skip

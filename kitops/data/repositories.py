@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, func, insert, or_, select, update
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from kitops.data.schema import (
@@ -200,7 +200,7 @@ class PostedMove:
 
 
 class Ledger:
-    """Writes moves and keeps ``stock_balances`` in step, in the caller's transaction."""
+    """Writes moves in the caller's transaction; ``stock_balances`` follows them by trigger."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -241,7 +241,9 @@ class Ledger:
         physical: set[int] | None = None,
         detail: str | None = None,
     ) -> None:
-        """Record ``moves`` and apply them to the balances; refuses a negative balance."""
+        """Record ``moves``; the database applies them to the balances (migration 0017).
+        Refuses, naming the lot and place, a move that would take a balance below zero,
+        after locking the balances it touches (PostgreSQL, in key order)."""
         if not moves:
             return
         if physical is None:
@@ -249,13 +251,12 @@ class Ledger:
         changes = balance_changes((m.move for m in moves), physical)
         current = self._current(list(changes))
         try:
-            after = apply_changes(current, changes)
+            apply_changes(current, changes)
         except Shortage as shortage:
             lot = self.session.get(LotRow, shortage.key[0])
             place = self.session.get(LocationRow, shortage.key[1])
             what = f"{lot.product.sku} lot {lot.code}" if lot else f"lot #{shortage.key[0]}"
             raise shortage.named(f"{what} at {place.code if place else shortage.key[1]}") from None
-        product_of = {m.move.lot_id: m.product_id for m in moves}
         now = utcnow()
         self.session.execute(
             insert(StockMoveRow),
@@ -276,27 +277,8 @@ class Ledger:
                 for m in moves
             ],
         )
-        new_rows = [
-            {"lot_id": lot, "location_id": loc, "product_id": product_of[lot], "quantity": qty}
-            for (lot, loc), qty in after.items()
-            if (lot, loc) not in current
-        ]
-        if new_rows:
-            self.session.execute(insert(StockBalanceRow), new_rows)
-        changed = [
-            {"b_lot": lot, "b_loc": loc, "b_qty": qty}
-            for (lot, loc), qty in after.items()
-            if (lot, loc) in current and current[(lot, loc)] != qty
-        ]
-        if changed:
-            table = cast(Table, StockBalanceRow.__table__)
-            self.session.connection().execute(
-                update(table)
-                .where(table.c.lot_id == bindparam("b_lot"))
-                .where(table.c.location_id == bindparam("b_loc"))
-                .values(quantity=bindparam("b_qty")),
-                changed,
-            )
+        # the balances follow in the database: the trigger on stock_moves (migration 0017)
+        # applies the moves to the rows locked above, so the two cannot differ
 
     def sums_by_balance_key(self, physical: set[int]) -> dict[BalanceKey, int]:
         """What the ledger says each (lot, physical location) should hold."""

@@ -238,6 +238,32 @@ class LotRow(Base):
     product: Mapped[ProductRow] = relationship()
 
 
+class LotReceiptRow(Base):
+    """Every receipt of a lot with the unit cost it came at (migration 0011): a lot
+    delivered twice at two prices keeps both. The lot's own ``unit_cost_minor`` is the
+    average of these costs weighted by quantity; ``report valuation`` values stock from
+    them. ``source``: ``receipt`` (``kitops receive``), ``opening`` (``import stock``)."""
+
+    __tablename__ = "lot_receipts"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("unit_cost_minor IS NULL OR unit_cost_minor >= 0", name="unit_cost"),
+        CheckConstraint("(unit_cost_minor IS NULL) = (currency IS NULL)", name="cost_currency"),
+        CheckConstraint("source IN ('receipt', 'opening')", name="source"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"), index=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    quantity: Mapped[int]
+    unit_cost_minor: Mapped[int | None] = mapped_column(BigInteger)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    source: Mapped[str] = mapped_column(String(16))
+    reference: Mapped[str | None] = mapped_column(String(120))
+    audit_id: Mapped[int | None] = mapped_column(ForeignKey("audit_log.id"))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class AuditRow(Base):
     """Who changed what, when, with a before/after summary. Append-only."""
 
@@ -251,6 +277,9 @@ class AuditRow(Base):
     entity_key: Mapped[str] = mapped_column(String(120))
     before: Mapped[dict[str, Any] | None]
     after: Mapped[dict[str, Any] | None]
+    # PostgreSQL stamps these itself (migration 0017): the login role and the server's clock
+    db_role: Mapped[str | None] = mapped_column(String(64))
+    db_time: Mapped[datetime | None]
 
 
 class StockMoveRow(Base):
@@ -287,10 +316,14 @@ class StockMoveRow(Base):
     reference: Mapped[str | None] = mapped_column(String(120), index=True)
     detail: Mapped[str | None] = mapped_column(String(32))
     audit_id: Mapped[int | None] = mapped_column(ForeignKey("audit_log.id"), index=True)
+    # PostgreSQL stamps these itself (migration 0017): the login role and the server's clock
+    db_role: Mapped[str | None] = mapped_column(String(64))
+    db_time: Mapped[datetime | None]
 
 
 class StockBalanceRow(Base):
-    """On hand per (lot, physical location), kept in step with the ledger."""
+    """On hand per (lot, physical location). Written only by the database's trigger on
+    ``stock_moves`` (migration 0017), so it is in step with the ledger by construction."""
 
     __tablename__ = "stock_balances"
     __table_args__ = (
@@ -303,6 +336,8 @@ class StockBalanceRow(Base):
     location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), primary_key=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
     quantity: Mapped[int]
+    # SQLite: the ledger row the trigger applied last (its guard's proof); NULL on PostgreSQL
+    applied_move_id: Mapped[int | None] = mapped_column(BigId)
 
 
 class PlanRow(Base):
@@ -365,20 +400,22 @@ class KitRow(Base):
     __table_args__ = (
         CheckConstraint(
             "status IN ('available', 'reserved', 'shipped', 'handed_over', 'disassembled', "
-            "'written_off', 'recalled')",
+            "'written_off', 'recalled', 'expired', 'quarantine')",
             name="status",
         ),
         CheckConstraint(
             "(course_id IS NULL) = (course_part IS NULL)", name="course_part_with_course"
         ),
-        # a course's kit 1, kit 2... is held by one kit at most
+        # a course's kit 1, kit 2... is held by one kit at most; a kit returned opened
+        # (written off) keeps its course part, which shows it and which fulfilment then
+        # leaves alone, beside the replacement a user may ask for (`course replace-kit`)
         Index(
             "uq_kits_course_id_course_part",
             "course_id",
             "course_part",
             unique=True,
-            sqlite_where=text("course_id IS NOT NULL"),
-            postgresql_where=text("course_id IS NOT NULL"),
+            sqlite_where=text("course_id IS NOT NULL AND status <> 'written_off'"),
+            postgresql_where=text("course_id IS NOT NULL AND status <> 'written_off'"),
         ),
         Index("ix_kits_status_product_id_expiry", "status", "product_id", "expiry"),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
 from kitops.domain.numbers import parse_decimal, scale
 from kitops.errors import InvalidInput
@@ -11,24 +12,40 @@ from kitops.errors import InvalidInput
 MAX_MINOR_UNITS = 10**15
 _CODE = re.compile(r"^[A-Z]{3}$")
 
-# ISO 4217 currencies whose minor unit is not 1/100. Every other code uses two decimals.
-_EXPONENTS: dict[str, int] = {
-    "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0,
-    "PYG": 0, "RWF": 0, "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0,
-    "XPF": 0, "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
-}  # fmt: skip
+
+@cache
+def _iso_4217() -> dict[str, tuple[int | None, str]]:
+    """Code → (minor units, name) from the ISO 4217 list the ``iso4217`` package ships
+    (the maintenance agency's own table, updated with each amendment). Loaded on first use:
+    it parses an XML file, and most commands never show money."""
+    from iso4217 import Currency
+
+    return {c.code: (c.exponent, c.currency_name) for c in Currency}
 
 
 def currency_code(value: str, field: str = "currency") -> str:
-    """Validate and normalise a currency code (``gbp`` → ``GBP``)."""
+    """Validate and normalise a currency code (``gbp`` → ``GBP``): a current ISO 4217
+    currency with a minor unit. Codes for no currency (XXX), testing (XTS), precious
+    metals and units without a minor unit (XAU, XDR) hold no money kitops can record."""
     code = value.strip().upper()
     if not _CODE.match(code):
         raise InvalidInput(field, value, "must be a three-letter ISO 4217 code such as GBP")
+    known = _iso_4217().get(code)
+    if known is None:
+        raise InvalidInput(field, code, "is not an ISO 4217 currency code (GBP, EUR, USD...)")
+    digits, name = known
+    if digits is None:
+        raise InvalidInput(
+            field, code, f"is not a currency kitops can record (ISO 4217: {name}; no minor unit)"
+        )
     return code
 
 
 def exponent(currency: str) -> int:
-    return _EXPONENTS.get(currency, 2)
+    """Decimal places of the currency's minor unit (ISO 4217). A code the table does not
+    know (only possible in data kept from before codes were checked) prints with two."""
+    digits = _iso_4217().get(currency, (None, ""))[0]
+    return 2 if digits is None else digits
 
 
 @dataclass(frozen=True, order=True)
@@ -37,12 +54,19 @@ class Money:
     currency: str
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "currency", currency_code(self.currency))
+        # the shape only: an amount read back from the database keeps its code as stored
+        # (input is checked against ISO 4217 by ``currency_code`` and ``parse``)
+        code = self.currency.strip().upper()
+        if not _CODE.match(code):
+            raise InvalidInput("currency", self.currency, "must be a three-letter ISO 4217 code")
+        object.__setattr__(self, "currency", code)
 
     @classmethod
     def parse(cls, amount: str, currency: str, field: str = "amount") -> Money:
-        """``Money.parse("315.00", "GBP")`` → ``Money(31500, "GBP")``; refuses sub-minor digits."""
-        code = currency_code(currency)
+        """``Money.parse("315.00", "GBP")`` → ``Money(31500, "GBP")``; refuses sub-minor digits.
+        A bad currency is named as ``currency``, or ``<field> currency`` for a named field
+        (``cost currency 'GPB'``)."""
+        code = currency_code(currency, "currency" if field == "amount" else f"{field} currency")
         value = parse_decimal(amount, field)
         if value < 0:
             raise InvalidInput(field, amount, "must not be negative")

@@ -81,6 +81,7 @@ PERMISSIONS: dict[str, Permission] = {
         Permission("lot.release", "release a lot", frozenset({M})),
         Permission("lot.quarantine", "quarantine a lot", frozenset({M})),
         Permission("lot.recall", "recall a lot", frozenset({M})),
+        Permission("kit.release", "release a kit returned sealed", frozenset({M})),
         Permission("stock.writeoff_large", "write off this many units", frozenset({M})),
         Permission("po.approve", "approve a purchase order", frozenset({M})),
         Permission("po.send", "send a purchase order", frozenset({M})),
@@ -93,6 +94,7 @@ PERMISSIONS: dict[str, Permission] = {
         # the cron jobs: the job user, or a manager by hand
         Permission("reorder.run", "run the reorder job", frozenset({M, J})),
         Permission("expiry.sweep", "run the expiry sweep", frozenset({M, J})),
+        Permission("expiry.sweep_as_of", "sweep as of another day than today", frozenset({M})),
         Permission("payment.sync", "apply payment events", frozenset({M, J})),
         # set-up: admins
         Permission("catalog.edit", "change the catalogue", frozenset({A})),

@@ -17,9 +17,16 @@ from sqlalchemy.exc import OperationalError
 from kitops import faults
 from kitops.data import migrate
 from kitops.data.engine import Database, busy_timeout_ms, open_database
-from kitops.data.schema import LocationRow, LotRow, ProductRow, StockBalanceRow, StockMoveRow
+from kitops.data.schema import (
+    KitRow,
+    LocationRow,
+    LotRow,
+    ProductRow,
+    StockBalanceRow,
+    StockMoveRow,
+)
 from kitops.domain.catalog import ProductKind
-from kitops.domain.ledger import compare_balances
+from kitops.domain.ledger import LotStatus, compare_balances
 from kitops.errors import DatabaseNotReady, InvalidInput, Refused
 from kitops.services import dto
 from kitops.services.unit_of_work import UnitOfWork
@@ -38,7 +45,8 @@ def current(db: Database) -> tuple[str | None, str]:
 
 def check(uow: UnitOfWork) -> dto.CheckReport:
     """Every balance must equal the sum of its moves and none may be negative; a kit is
-    one unit in one place or none at all."""
+    one unit in one place or none at all, and its record (status, place) agrees with the
+    ledger."""
     with uow:
         physical = uow.locations.physical_ids()
         recorded = uow.ledger.balances()
@@ -67,6 +75,7 @@ def check(uow: UnitOfWork) -> dto.CheckReport:
                     )
                 )
         problems.extend(_kits_not_one_unit(uow, physical))
+        problems.extend(_kits_off_the_ledger(uow, physical))
     return dto.CheckReport(
         ok=not problems,
         balances_checked=len(set(recorded) | set(expected)),
@@ -76,17 +85,22 @@ def check(uow: UnitOfWork) -> dto.CheckReport:
 
 
 def check_headline(report: dto.CheckReport) -> str:
-    """One line for what ``check`` found: balances off the ledger, kits not one unit."""
-    kits = sum(1 for p in report.problems if p.problem.startswith(_KIT_PROBLEM))
+    """One line for what ``check`` found: balances off the ledger, kits not one unit, kit
+    records that disagree with the ledger."""
+    kits = [p.problem for p in report.problems if p.problem.startswith(_KIT_PROBLEM)]
+    units = sum(1 for text in kits if text.endswith(_NOT_ONE_UNIT))
     parts = []
-    if len(report.problems) > kits:
-        parts.append(f"{len(report.problems) - kits} balances do not match the ledger")
-    if kits:
-        parts.append(f"{kits} kits are not one unit or none")
+    if len(report.problems) > len(kits):
+        parts.append(f"{len(report.problems) - len(kits)} balances do not match the ledger")
+    if units:
+        parts.append(f"{units} kits are not one unit or none")
+    if len(kits) > units:
+        parts.append(f"{len(kits) - units} kit records disagree with the ledger")
     return "; ".join(parts)
 
 
-_KIT_PROBLEM = "kit "  # how a kit's problem line starts (``_kits_not_one_unit``)
+_KIT_PROBLEM = "kit "  # how a kit's problem line starts (``_kits_...``)
+_NOT_ONE_UNIT = "a kit is one unit or none"  # how ``_kits_not_one_unit``'s lines end
 
 
 def _kits_not_one_unit(uow: UnitOfWork, physical: set[int]) -> list[dto.BalanceProblem]:
@@ -110,10 +124,75 @@ def _kits_not_one_unit(uow: UnitOfWork, physical: set[int]) -> list[dto.BalanceP
     return [
         dto.BalanceProblem(sku=sku, lot=serial, location=place, recorded=units,
                            from_moves=units,
-                           problem=f"{_KIT_PROBLEM}{serial} holds {units} units; a kit is one "
-                                   "unit or none")
+                           problem=f"{_KIT_PROBLEM}{serial} holds {units} units; "
+                                   f"{_NOT_ONE_UNIT}")
         for sku, serial, units, place in rows
     ]  # fmt: skip
+
+
+# A kit in the stockroom has its one unit where its record says; one that went out, was
+# taken apart or written off has none on hand.
+_KITS_ON_A_SHELF = ("available", "reserved", "recalled", "expired", "quarantine")
+_KITS_GONE = ("shipped", "handed_over", "disassembled", "written_off")
+# An available or reserved kit whose own lot is one of these should have been marked
+# (`expired` by the expiry sweep, `recalled` by a recall); an expired kit's lot is one.
+_LOTS_OUT_OF_USE = (LotStatus.EXPIRED.value, LotStatus.RECALLED.value)
+
+
+def _kits_off_the_ledger(uow: UnitOfWork, physical: set[int]) -> list[dto.BalanceProblem]:
+    """Kit records agree with the ledger: an available, reserved, recalled, expired or
+    quarantined (returned sealed) kit
+    has its one unit at the place it records, a kit that is gone has none on hand, an
+    available or reserved kit's own lot is neither expired nor recalled, and an expired
+    kit's is (only the expiry sweep expires a kit, with its lot). A kit whose stock is not
+    one unit or none is left to ``_kits_not_one_unit``."""
+    codes: dict[int, str] = dict(
+        uow.session.execute(select(LocationRow.id, LocationRow.code)).all()
+    )
+    on_hand: dict[int, dict[int, int]] = {}
+    for lot_id, location_id, quantity in uow.session.execute(
+        select(StockBalanceRow.lot_id, StockBalanceRow.location_id, StockBalanceRow.quantity).where(
+            StockBalanceRow.lot_id.in_(select(KitRow.lot_id).where(KitRow.lot_id.is_not(None))),
+            StockBalanceRow.location_id.in_(physical),
+            StockBalanceRow.quantity != 0,
+        )
+    ):
+        on_hand.setdefault(lot_id, {})[location_id] = quantity
+    rows = uow.session.execute(
+        select(KitRow.serial, KitRow.status, KitRow.location_id, LotRow.id, ProductRow.sku,
+               LotRow.status)
+        .join(ProductRow, ProductRow.id == KitRow.product_id)
+        .join(LotRow, LotRow.id == KitRow.lot_id)
+        .order_by(KitRow.serial)
+    ).all()  # fmt: skip
+    problems = []
+    for serial, status, location_id, lot_id, sku, lot_status in rows:
+        held = on_hand.get(lot_id, {})
+        if sum(held.values()) not in (0, 1):
+            continue  # a kit is one unit or none: reported as such
+        where = codes.get(location_id, f"#{location_id}")
+        free = status in ("available", "reserved")
+        lot_out = lot_status in _LOTS_OUT_OF_USE
+        text = None
+        shown, units = where, held.get(location_id, 0)
+        if status in _KITS_ON_A_SHELF and not held:
+            text = f"is {status} at {where} but the ledger has none on hand"
+        elif status in _KITS_ON_A_SHELF and location_id not in held:
+            (elsewhere,) = held
+            text = (f"is {status} at {where} but the ledger has its unit at "
+                    f"{codes.get(elsewhere, f'#{elsewhere}')}")  # fmt: skip
+        elif status in _KITS_GONE and held:
+            (elsewhere,) = held
+            shown, units = codes.get(elsewhere, f"#{elsewhere}"), 1
+            text = f"is {status} but the ledger still has its unit at {shown}"
+        elif (free and lot_out) or (status == "expired" and not lot_out):
+            text = f"is {status} at {where} but its own lot {serial} is {lot_status}"
+        if text is not None:
+            problems.append(
+                dto.BalanceProblem(sku=sku, lot=serial, location=shown, recorded=units,
+                                   from_moves=units, problem=f"{_KIT_PROBLEM}{serial} {text}")
+            )  # fmt: skip
+    return problems
 
 
 # --- backups ------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""Treatment courses: create one with its calendar, look it up, cancel it, and record the
-sessions of courses administered in the clinic."""
+"""Treatment courses: create one with its calendar, look it up, cancel it, replace the kit
+of a part returned opened, and record the sessions of courses administered in the clinic."""
 
 from __future__ import annotations
 
@@ -144,7 +144,7 @@ def course_dto(uow: UnitOfWork, course: CourseRow) -> dto.Course:
                for i, moment in enumerate(calendar.followups, start=1)]  # fmt: skip
     events.sort(key=lambda e: (e.at, e.kind))
     kits = uow.session.scalars(
-        select(KitRow).where(KitRow.course_id == course.id).order_by(KitRow.course_part)
+        select(KitRow).where(KitRow.course_id == course.id).order_by(KitRow.course_part, KitRow.id)
     ).all()
     sessions = uow.session.scalar(
         select(func.count()).select_from(SessionRow).where(SessionRow.course_id == course.id)
@@ -162,7 +162,16 @@ def course_dto(uow: UnitOfWork, course: CourseRow) -> dto.Course:
         events=tuple(events),
         kits=tuple(kit_dto(uow, kit) for kit in kits),
         sessions_recorded=sessions or 0,
+        parts_returned_opened=tuple(
+            sorted({kit.course_part or 0 for kit in kits if returned_opened(kit)})
+        ),
     )
+
+
+def returned_opened(kit: KitRow) -> bool:
+    """A kit that came back opened stays written off on its course part (kits written off
+    from a shelf, or destroyed for a recall, let go of their course)."""
+    return kit.status == "written_off" and kit.course_id is not None
 
 
 def create_course(
@@ -272,6 +281,82 @@ def cancel_course(uow: UnitOfWork, course_id: int | str) -> dto.Course:
         result = course_dto(uow, course)
         uow.commit()
     return result
+
+
+def parse_part(value: int | str) -> int:
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise InvalidInput("part", value, "must be a kit number (1, 2, ...)") from None
+    if number < 1:
+        raise InvalidInput("part", value, "must be a kit number (1, 2, ...)")
+    return number
+
+
+@retrying
+def replace_kit(uow: UnitOfWork, course_id: int | str, part: int | str) -> dto.FulfilLine:
+    """Reserve a replacement for kit ``part`` of a course whose kit came back opened (an
+    opened return ends the part and fulfilment leaves it: the replacement is a user's
+    decision). The kit is chosen as ``fulfil`` chooses: at the course's clinic, the
+    earliest-expiring one whose every vial lasts until its day of use plus the margin;
+    none fitting is a refusal that says why, and nothing is written."""
+    from kitops.services import fulfilment
+
+    number = parse_part(part)
+    with uow:
+        uow.require("course.fulfil")
+        course = get_course(uow, course_id, lock=True)
+        if course.status != CourseStatus.SCHEDULED.value:
+            raise Refused(f"course {course.id} is {course.status}")
+        plan_row = course.plan
+        if plan_row.administered == Administered.CLINIC.value or plan_row.kit_product_id is None:
+            raise InvalidInput("course", course.id,
+                               f"{plan_row.code} is treated in clinic; it has no kits")  # fmt: skip
+        needs = {need.part: need for need in needs_of(uow, course)}
+        need = needs.get(number)
+        if need is None:
+            has = "kit 1 only" if len(needs) == 1 else f"kits 1-{len(needs)}"
+            raise InvalidInput("part", number, f"course {course.id} has {has}")
+        held = uow.session.scalars(
+            select(KitRow)
+            .where(KitRow.course_id == course.id, KitRow.course_part == number)
+            .order_by(KitRow.id)
+            .with_for_update(key_share=True)
+        ).all()
+        live = [kit for kit in held if not returned_opened(kit)]
+        if live:
+            raise Refused(
+                f"kit {number} of course {course.id} is {live[0].serial} ({live[0].status}); "
+                "only a kit returned opened is replaced"
+            )
+        returned = [kit.serial for kit in held]
+        if not returned:
+            raise Refused(
+                f"kit {number} of course {course.id} was not returned opened; "
+                f"`kitops fulfil {course.id}` reserves the kits a course lacks"
+            )
+        kit_product_id = plan_row.kit_product_id
+        places = sorted(subtree_ids(course.clinic, uow.locations.all()))
+        taken = fulfilment._take_best(uow, kit_product_id, places, need, course.id)
+        if taken is None:
+            ctx = fulfilment._Context(uow)
+            free = fulfilment._free_kits(ctx, kit_product_id)
+            raise Refused(
+                fulfilment._Explainer(ctx, free).why(
+                    course.id, course.clinic_id, need, kit_product_id
+                )
+            )
+        serial, expiry = taken
+        uow.record("course.replace_kit", "course", str(course.id),
+                   before={"part": number, "returned_opened": returned},
+                   after={"part": number, "kit": serial, "returned_opened": returned})  # fmt: skip
+        line = dto.FulfilLine(
+            course_id=course.id, patient_ref=course.patient_ref, clinic=course.clinic.code,
+            part=number, first_use=need.first_use, needed_until=need.last_needed, kit=serial,
+            kit_expiry=expiry, reason=None,
+        )  # fmt: skip
+        uow.commit()
+    return line
 
 
 def free_reserved_kits(uow: UnitOfWork, course_id: int) -> list[str]:

@@ -19,6 +19,7 @@ from kitops.data import migrate
 from kitops.data.engine import Database
 from kitops.data.repositories import PostedMove
 from kitops.data.schema import (
+    LocationRow,
     LotRow,
     ProductRow,
     StockMoveRow,
@@ -28,10 +29,12 @@ from kitops.data.schema import (
     stamped_as_of,
 )
 from kitops.domain.ledger import LotStatus, Move, MoveReason
+from kitops.domain.money import Money
 from kitops.errors import Refused
 from kitops.services import dto
 from kitops.services.catalog import create_product, parse_product, set_recipe_in
 from kitops.services.locations import create_location
+from kitops.services.receipts import keep_receipt
 from kitops.services.unit_of_work import UnitOfWork
 
 SEED = 20261122
@@ -266,6 +269,12 @@ def load(uow: UnitOfWork, as_of: date | None = None) -> dto.DemoSummary:
                 reference=f"PO-DEMO-{demo_lot.code}", audit_id=audit_id, physical=physical,
             )  # fmt: skip
             moves += len(posted)
+            # each receipt with its cost, as `kitops receive` keeps it (untracked: no cost)
+            cost = Money(demo_lot.unit_cost_minor, demo_lot.currency)
+            for done in posted:
+                keep_receipt(uow, lot, uow.session.get_one(LocationRow, done.move.to_location_id),
+                             done.move.quantity, cost if product.lot_tracked else None,
+                             reference=f"PO-DEMO-{demo_lot.code}", audit_id=audit_id)  # fmt: skip
         _kits_and_courses(uow, as_of)
         _prices(uow)
         _reorder_policies(uow)

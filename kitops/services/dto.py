@@ -228,6 +228,38 @@ class SessionUse:
     session_no: int
     date: date
     quantity: int
+    clinic: str | None = None
+
+
+@dataclass(frozen=True)
+class KitAtPatient:
+    """A kit holding the lot that is with its patient now (shipped or handed over): the
+    patient to contact in a recall."""
+
+    serial: str
+    course_id: int | None
+    part: int | None
+    clinic: str | None
+    patient_ref: str | None
+    status: str  # shipped | handed_over
+    went_out: date | None  # the clinic's day it left
+    tracking: str | None
+    quantity: int  # units of the lot in the kit
+
+
+@dataclass(frozen=True)
+class KitReleased:
+    """A reserved kit a recall of the lot took from its course: that part of the course
+    had no kit any more."""
+
+    serial: str
+    course_id: int
+    part: int
+    clinic: str | None
+    patient_ref: str | None
+    needed_from: date | None  # the course's first use of that kit
+    recalled_on: date
+    now_kit: str | None  # the kit holding that course part now, if one was reserved since
 
 
 @dataclass(frozen=True)
@@ -235,11 +267,24 @@ class Trace:
     lot: LotDetail
     received: int
     written_off: int
-    delivered: int
+    delivered: int  # units that reached patients: sessions, and inside kits that went out
     adjusted: int
     flows: tuple[Flow, ...]
     in_kits: int = 0  # units of the lot now inside assembled kits (net of disassembly)
     kits: tuple[KitUse, ...] = ()
+    sessions: tuple[SessionUse, ...] = ()
+    delivered_in_kits: int = 0  # of ``delivered``: inside kits shipped or handed over
+    at_patients: tuple[KitAtPatient, ...] = ()
+    released: tuple[KitReleased, ...] = ()
+
+
+@dataclass(frozen=True)
+class LotRecall(LotDetail):
+    """``lot recall``: the lot as ``lot show`` gives it, and every course it reaches."""
+
+    kits_flagged: tuple[str, ...] = ()
+    at_patients: tuple[KitAtPatient, ...] = ()
+    released: tuple[KitReleased, ...] = ()
     sessions: tuple[SessionUse, ...] = ()
 
 
@@ -256,11 +301,29 @@ class SweepLine:
 
 
 @dataclass(frozen=True)
+class SweepKit:
+    """A kit the sweep marked expired: it follows its unit (``to_location``); a reserved
+    kit loses its course (``course_id``/``course_part`` say which, ``note`` says so)."""
+
+    serial: str
+    sku: str
+    status_before: str
+    from_location: str
+    to_location: str
+    course_id: int | None
+    course_part: int | None
+    note: str | None
+
+
+@dataclass(frozen=True)
 class SweepReport:
     as_of: date
     lots_marked: int
     units_moved: int
     lines: tuple[SweepLine, ...]
+    kits_expired: int = 0
+    reservations_released: int = 0
+    kits: tuple[SweepKit, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -333,8 +396,9 @@ class Course:
     status: str
     end: date
     events: tuple[CalendarEvent, ...]
-    kits: tuple[Kit, ...]
+    kits: tuple[Kit, ...]  # by part; a part returned opened lists its written-off kit too
     sessions_recorded: int
+    parts_returned_opened: tuple[int, ...] = ()  # kit numbers whose kit came back opened
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,9 @@
 """The expiry sweep (a cron job): mark lots past expiry and put their stock aside.
 
+Kits follow their stock: a kit still available or reserved whose own lot (the serial) is
+expired is marked `expired` and its record moves with its unit to quarantine; a reserved
+one loses its course, and the report says which course needs another kit.
+
 Idempotent: a second run on the same day finds nothing to do and writes nothing.
 """
 
@@ -10,7 +14,7 @@ from datetime import date
 from sqlalchemy import select
 
 from kitops.data.repositories import PostedMove
-from kitops.data.schema import LocationRow, LotRow, StockBalanceRow
+from kitops.data.schema import KitRow, LocationRow, LotRow, StockBalanceRow
 from kitops.domain.ledger import LotStatus, Move, MoveReason
 from kitops.domain.locations import LocationKind
 from kitops.domain.stock_rules import needs_expiring
@@ -36,6 +40,8 @@ def sweep(uow: UnitOfWork, *, as_of: date | None = None, dry_run: bool = False) 
                 f"is after today on every clinic's calendar ({latest}); expiring is for good, "
                 "so a sweep cannot run ahead of time (--dry-run shows what would expire then)",
             )  # fmt: skip
+        if as_of is not None and as_of != latest and not dry_run:
+            uow.require("expiry.sweep_as_of")  # the job sweeps today; another day: a manager
         day = as_of or latest
         candidates = uow.session.scalars(
             select(LotRow)
@@ -104,12 +110,22 @@ def sweep(uow: UnitOfWork, *, as_of: date | None = None, dry_run: bool = False) 
             if lot.id not in moved_lots:
                 lines.append(dto.SweepLine(lot.product.sku, lot.code, lot.expiry, True, 0,
                                            None, None, "no stock on hand"))  # fmt: skip
-        actionable = to_mark or moves
+        kits = _expired_kits(uow, moves, locations)
+        actionable = to_mark or moves or kits
         if actionable and not dry_run:
+            for kit, place_id, _ in kits:
+                kit.status = "expired"
+                kit.location_id = place_id
+                kit.course_id = None
+                kit.course_part = None
+            uow.session.flush()
             audit_id = uow.record(
                 "expiry.sweep", "database", day.isoformat(),
                 after={"lots_marked": [f"{lot.product.sku}/{lot.code}" for lot in to_mark],
-                       "units_moved": sum(m.move.quantity for m in moves)},
+                       "units_moved": sum(m.move.quantity for m in moves),
+                       "kits_expired": [line.serial for *_, line in kits],
+                       "reservations_released": {line.serial: [line.course_id, line.course_part]
+                                                 for *_, line in kits if line.course_id}},
             )  # fmt: skip
             uow.ledger.post(
                 moves, reason=MoveReason.EXPIRY.value, actor=uow.actor,
@@ -121,5 +137,61 @@ def sweep(uow: UnitOfWork, *, as_of: date | None = None, dry_run: bool = False) 
             lots_marked=len(to_mark),
             units_moved=sum(m.move.quantity for m in moves),
             lines=tuple(lines),
+            kits_expired=len(kits),
+            reservations_released=sum(1 for *_, line in kits if line.course_id is not None),
+            kits=tuple(line for *_, line in kits),
         )
     return report
+
+
+def _expired_kits(
+    uow: UnitOfWork, moves: list[PostedMove], locations: dict[int, LocationRow]
+) -> list[tuple[KitRow, int, dto.SweepKit]]:
+    """The kits still `available`, `reserved` or in `quarantine` (back sealed from a
+    patient) whose own lot is expired (locked), each
+    with where its unit goes (this sweep's move) or already is (put aside by an earlier
+    sweep, or left in place where a clinic has no quarantine location)."""
+    rows = uow.session.scalars(
+        select(KitRow)
+        .join(LotRow, LotRow.id == KitRow.lot_id)
+        .where(
+            KitRow.status.in_(("available", "reserved", "quarantine")),
+            LotRow.status == LotStatus.EXPIRED.value,
+        )
+        .order_by(KitRow.id)
+        .with_for_update(of=KitRow, key_share=True)
+    ).all()
+    going = {m.move.lot_id: m.move.to_location_id for m in moves}
+    physical = uow.locations.physical_ids()
+    found: list[tuple[KitRow, int, dto.SweepKit]] = []
+    for row in rows:
+        target = going.get(row.lot_id) if row.lot_id is not None else None
+        if target is None:
+            places = uow.session.scalars(
+                select(StockBalanceRow.location_id).where(
+                    StockBalanceRow.lot_id == row.lot_id,
+                    StockBalanceRow.quantity > 0,
+                    StockBalanceRow.location_id.in_(physical),
+                )
+            ).all()
+            target = places[0] if len(places) == 1 else row.location_id
+        place = locations[target]
+        notes = []
+        if row.course_id is not None:
+            notes.append(f"course {row.course_id} part {row.course_part} lost its kit")
+        if place.kind != LocationKind.QUARANTINE.value:
+            clinic = clinic_of(place, locations)
+            where = clinic.code if clinic else place.code
+            notes.append(f"no quarantine location in {where}; left in place")
+        line = dto.SweepKit(
+            serial=row.serial,
+            sku=row.product.sku,
+            status_before=row.status,
+            from_location=locations[row.location_id].code,
+            to_location=place.code,
+            course_id=row.course_id,
+            course_part=row.course_part,
+            note="; ".join(notes) or None,
+        )
+        found.append((row, target, line))
+    return found

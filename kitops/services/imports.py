@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kitops.data.repositories import PostedMove
-from kitops.data.schema import LotRow
+from kitops.data.schema import LocationRow, LotRow
 from kitops.domain.catalog import (
     ProductKind,
     parse_non_negative_int,
@@ -28,11 +28,12 @@ from kitops.domain.ledger import (
 )
 from kitops.domain.locations import PHYSICAL_KINDS, LocationKind, parse_location_code
 from kitops.domain.money import Money
-from kitops.errors import Conflict, InvalidInput, KitopsError
+from kitops.errors import Conflict, InvalidInput, KitopsError, Refused
 from kitops.services import dto
 from kitops.services.catalog import create_product, parse_product
 from kitops.services.csvfiles import read_csv
 from kitops.services.locations import create_location
+from kitops.services.receipts import OPENING, check_cost_currency, keep_receipt
 from kitops.services.unit_of_work import UnitOfWork
 
 KINDS = ("products", "locations", "stock")
@@ -140,10 +141,14 @@ def _location_row(uow: UnitOfWork, row: dict[str, str]) -> None:
 class _StockImport:
     """Opening balances: lots are created or matched, moves come from ADJUSTMENT."""
 
-    def __init__(self, uow: UnitOfWork, reference: str) -> None:
+    def __init__(self, uow: UnitOfWork, reference: str, *, foreign_currency: bool) -> None:
         self.uow = uow
         self.reference = reference
+        self.foreign_currency = foreign_currency
         self.moves: list[PostedMove] = []
+        # each row's receipt, kept with its cost once the file is through (the audit row)
+        self.receipts: list[tuple[LotRow, LocationRow, int, Money | None]] = []
+        self.currency_of: dict[int, str] = {}  # lot id → the currency it is costed in
         self.adjustment = uow.locations.get("ADJUSTMENT")
 
     def __call__(self, uow: UnitOfWork, row: dict[str, str]) -> None:
@@ -164,12 +169,33 @@ class _StockImport:
         cost = None
         if row.get("unit_cost"):
             cost = Money.parse(row["unit_cost"], row.get("currency") or "", "unit_cost")
+            check_cost_currency(
+                uow, place, cost, foreign_currency=self.foreign_currency,
+                option="import with --foreign-currency",
+            )  # fmt: skip
         elif row.get("currency"):
             raise InvalidInput("unit_cost", "", "a currency needs a unit cost beside it")
-        lot = self._lot(product.id, product.lot_tracked, row, status, cost)
+        lot = self._lot(product.id, product.lot_tracked, row, status)
+        if cost is not None:
+            costed_in = self.currency_of.setdefault(lot.id, lot.currency or cost.currency)
+            if costed_in != cost.currency:
+                raise Refused(
+                    f"lot {lot.code} is costed in {costed_in}; a unit cost of {cost} cannot be "
+                    f"averaged with it: give it in {costed_in}, or none"
+                )
         self.moves.append(
             PostedMove(Move(lot.id, self.adjustment.id, place.id, quantity), product.id)
         )
+        self.receipts.append((lot, place, quantity, cost))
+
+    def keep_costs(self, audit_id: int) -> None:
+        """Every row's receipt with its cost; the lots' costs become their averages."""
+        costed = {lot.id: lot for lot, _, _, cost in self.receipts if cost is not None}
+        for lot_id in sorted(costed):  # in id order: two imports never lock crosswise
+            self.uow.lots.lock(costed[lot_id])
+        for lot, place, quantity, cost in self.receipts:
+            keep_receipt(self.uow, lot, place, quantity, cost, source=OPENING,
+                         reference=self.reference, audit_id=audit_id)  # fmt: skip
 
     def _lot(
         self,
@@ -177,7 +203,6 @@ class _StockImport:
         tracked: bool,
         row: dict[str, str],
         status: LotStatus,
-        cost: Money | None,
     ) -> LotRow:
         uow = self.uow
         if not tracked:
@@ -201,8 +226,6 @@ class _StockImport:
                     expiry=expiry,
                     status=status.value,
                     receipt_ref=self.reference[:64],
-                    unit_cost_minor=cost.amount_minor if cost else None,
-                    currency=cost.currency if cost else None,
                 )
             )
         if lot.expiry != expiry:
@@ -215,9 +238,10 @@ class _StockImport:
 
 
 def import_file(
-    uow: UnitOfWork, kind: str, path: str, *, dry_run: bool = False
+    uow: UnitOfWork, kind: str, path: str, *, dry_run: bool = False, foreign_currency: bool = False
 ) -> dto.ImportReport:
-    """Validate every row of ``path``; write all of them, or none."""
+    """Validate every row of ``path``; write all of them, or none. A stock row's unit cost
+    is in its clinic's currency unless ``foreign_currency``."""
     rows = read_rows(path, kind)
     name = Path(path).name
     with uow:
@@ -229,7 +253,7 @@ def import_file(
         elif kind == "locations":
             handler = _location_row
         else:
-            stock = handler = _StockImport(uow, f"import:{name}")
+            stock = handler = _StockImport(uow, f"import:{name}", foreign_currency=foreign_currency)
         problems: list[str] = []
         for line, row in rows:
             try:
@@ -251,6 +275,7 @@ def import_file(
                     reference=f"import:{name}"[:120],
                     audit_id=audit_id,
                 )
+                stock.keep_costs(audit_id)
             except KitopsError as error:
                 raise ImportRejected(path, [str(error)]) from None
         if not dry_run:

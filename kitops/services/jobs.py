@@ -71,14 +71,17 @@ def _sweep(uow: UnitOfWork, as_of: date | None, dry_run: bool) -> JobOutcome:
     from kitops.services.expiry import sweep
 
     report = sweep(uow, as_of=as_of, dry_run=dry_run)
-    status = "ok" if report.lots_marked or report.units_moved else "nothing"
+    status = "ok" if report.lots_marked or report.units_moved or report.kits else "nothing"
     summary = (
         f"expiry sweep {report.as_of}: {report.lots_marked} lots marked expired, "
         f"{report.units_moved} units moved to quarantine"
+        + (f", {report.kits_expired} kits expired ({report.reservations_released} "
+           "reservations released)" if report.kits else "")
         + (" (dry run: nothing written)" if dry_run else "")
-    )
+    )  # fmt: skip
     detail = {"as_of": report.as_of.isoformat(), "lots_marked": report.lots_marked,
-              "units_moved": report.units_moved}  # fmt: skip
+              "units_moved": report.units_moved, "kits_expired": report.kits_expired,
+              "reservations_released": report.reservations_released}  # fmt: skip
     return JobOutcome(status, summary, detail, report)
 
 

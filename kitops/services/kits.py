@@ -1,9 +1,11 @@
-"""Kits: assemble, count what could be assembled, disassemble, look up, ship, hand over
-and take back. A kit is a lot of the kit product (its serial is the lot code) on the
-ledger; its components leave their place for ASSEMBLY and the kit comes out of it."""
+"""Kits: assemble, count what could be assembled, disassemble, look up, ship, hand over,
+take back and release after a sealed return. A kit is a lot of the kit product (its serial
+is the lot code) on the ledger; its components leave their place for ASSEMBLY and the kit
+comes out of it."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -38,7 +40,8 @@ from kitops.services.operations import local_today, physical_location
 from kitops.services.unit_of_work import TransientDatabaseError, UnitOfWork, retrying
 
 KIT_STATUSES = ("available", "reserved", "shipped", "handed_over", "disassembled",
-                "written_off", "recalled")  # fmt: skip
+                "written_off", "recalled", "expired", "quarantine")  # fmt: skip
+RETURNED = "returned"  # the quarantine reason of a kit back sealed from a patient
 
 
 def expiry_margin_days(uow: UnitOfWork) -> int:
@@ -259,7 +262,7 @@ def available(
 def get_kit(uow: UnitOfWork, serial: str, *, lock: bool = False) -> KitRow:
     stmt = select(KitRow).where(KitRow.serial == serial.strip().upper())
     if lock:
-        stmt = stmt.with_for_update(key_share=True)
+        stmt = stmt.with_for_update(key_share=True).execution_options(populate_existing=True)
     row = uow.session.scalar(stmt)
     if row is None:
         raise InvalidInput("serial", serial, "no kit has this serial (see `kitops kit list`)")
@@ -275,13 +278,16 @@ def _kit_lot(uow: UnitOfWork, kit: KitRow) -> LotRow:
 
 @retrying
 def disassemble(uow: UnitOfWork, serial: str) -> dto.Kit:
-    """Return an unreserved kit's components to their lots at the kit's place."""
+    """Return an unreserved kit's components to their lots at the kit's place. An expired
+    kit sits in quarantine (the expiry sweep put it there), so its components land there:
+    its expired lots stay expired, and in-date parts wait for a person to move them."""
     with uow:
         uow.require("kit.disassemble")
         kit = get_kit(uow, serial, lock=True)
-        if kit.status != "available":
+        if kit.status not in ("available", "expired"):
             raise Refused(
-                f"kit {kit.serial} is {kit.status}; only an available kit can be taken apart"
+                f"kit {kit.serial} is {kit.status}; only an available or expired kit can be "
+                "taken apart"
             )
         assembly = uow.locations.get("ASSEMBLY")
         audit_id = uow.record("kit.disassemble", "kit", kit.serial, before={"status": kit.status})
@@ -372,11 +378,13 @@ def dispatch(
     return result
 
 
-def _refuse_unusable_components(uow: UnitOfWork, kit: KitRow, today: date | None) -> None:
-    """At the moment a kit goes out, every lot in it is read again under a share lock (a
-    recall or quarantine of one of them waits for this transaction, or has committed and
-    is seen): a component lot that is not released, or is out of date on the clinic's
-    today, keeps the kit in, naming the lot."""
+def _refuse_unusable_components(
+    uow: UnitOfWork, kit: KitRow, today: date | None, *, outcome: str = "it must not go out"
+) -> None:
+    """At the moment a kit goes out (or back to stock), every lot in it is read again
+    under a share lock (a recall or quarantine of one of them waits for this transaction,
+    or has committed and is seen): a component lot that is not released, or is out of date
+    on the clinic's today, keeps the kit in, naming the lot."""
     lots = uow.lots.share_lock_all(component.lot_id for component in kit.components)
     place = uow.session.get(LocationRow, kit.location_id)
     assert place is not None
@@ -385,12 +393,12 @@ def _refuse_unusable_components(uow: UnitOfWork, kit: KitRow, today: date | None
         if lot.status != LotStatus.RELEASED.value:
             raise Refused(
                 f"kit {kit.serial} holds lot {lot.code} ({lot.product.sku}), which is "
-                f"{lot.status}; it must not go out"
+                f"{lot.status}; {outcome}"
             )
         if lot.expiry is not None and lot.expiry < day:
             raise Refused(
                 f"kit {kit.serial} holds lot {lot.code} ({lot.product.sku}), which expired on "
-                f"{lot.expiry}; it must not go out"
+                f"{lot.expiry}; {outcome}"
             )
 
 
@@ -413,7 +421,15 @@ def _refuse_unpaid(uow: UnitOfWork, course_id: int) -> None:
 
 @retrying
 def take_back(uow: UnitOfWork, serial: str, condition: str) -> dto.Kit:
-    """A kit comes back: sealed, it is available again; opened, it is written off."""
+    """A kit comes back from its patient.
+
+    Sealed, it has still been outside the clinic's control: it comes back to its place in
+    ``quarantine`` (its lot too, reason ``returned``) and only a manager's release after
+    inspection (:func:`release`) makes it available again. Opened, it is wastage (written
+    off, reason ``opened``) and ends its course part: the kit keeps its course and part,
+    so the course shows that part returned opened and fulfilment leaves it alone; a
+    replacement is reserved only when a user asks (``courses.replace_kit``). A sealed kit
+    holding a recalled lot is destroyed and lets go of its course part."""
     if condition not in ("sealed", "opened"):
         raise InvalidInput("condition", condition, "must be sealed or opened")
     with uow:
@@ -423,33 +439,91 @@ def take_back(uow: UnitOfWork, serial: str, condition: str) -> dto.Kit:
             raise Refused(f"kit {kit.serial} is {kit.status}; only a kit that went out can return")
         kit_lot = _kit_lot(uow, kit)
         patient = uow.locations.get("PATIENT")
-        audit_id = uow.record("kit.return", "kit", kit.serial,
-                              before={"status": kit.status, "course": kit.course_id},
-                              after={"condition": condition})  # fmt: skip
         if condition == "sealed" and not kit.recalled:
-            target, reason, detail, status = kit.location_id, MoveReason.RETURN, None, "available"
+            target, reason, detail, status = kit.location_id, MoveReason.RETURN, None, "quarantine"
+            # the kit's own lot under the lock a status change takes (a recall, which
+            # locks the component lots, then the kits, then this lot, comes in the same order)
+            kit_lot = uow.lots.lock(kit_lot)
+            kit_lot.status = LotStatus.QUARANTINE.value
+            kit_lot.status_reason = RETURNED
         else:
             scrap = uow.locations.get("SCRAP")
             target, reason, detail, status = scrap.id, MoveReason.WRITE_OFF, "opened", "written_off"
             if condition == "sealed":
                 detail = "other"  # a sealed kit with a recalled lot is destroyed all the same
+        after = {"condition": condition, "status": status}
+        if status == "quarantine":
+            after["reason"] = RETURNED
+        audit_id = uow.record("kit.return", "kit", kit.serial,
+                              before={"status": kit.status, "course": kit.course_id,
+                                      "part": kit.course_part}, after=after)  # fmt: skip
         uow.ledger.post([PostedMove(Move(kit_lot.id, patient.id, target, 1), kit.product_id)],
                         reason=reason.value, detail=detail, actor=uow.actor,
                         reference=f"course:{kit.course_id}", audit_id=audit_id)  # fmt: skip
         kit.status = status
-        kit.course_id = None
-        kit.course_part = None
         kit.tracking = None
+        if detail != "opened":  # an opened return keeps its course part (see above)
+            kit.course_id = None
+            kit.course_part = None
         uow.session.flush()
         result = kit_dto(uow, kit)
         uow.commit()
     return result
 
 
-def mark_recalled(uow: UnitOfWork, lot_id: int) -> list[str]:
+@retrying
+def release(uow: UnitOfWork, serial: str, *, today: date | None = None) -> dto.Kit:
+    """A manager's release, after inspection, of a kit that came back sealed: it becomes
+    available at its place again. Every component lot is read again under a share lock
+    that a recall or quarantine must wait for (taken before the kit's row, the order a
+    recall takes them in): a kit holding a lot that is not released, or is out of date on
+    the clinic's ``today``, stays in quarantine (refused, naming the lot; write it off or
+    wait for the lot's release)."""
+    with uow:
+        uow.require("kit.release")
+        found = get_kit(uow, serial)
+        uow.lots.share_lock_all(component.lot_id for component in found.components)
+        kit = get_kit(uow, serial, lock=True)
+        if kit.status != "quarantine":
+            raise Refused(
+                f"kit {kit.serial} is {kit.status}; only a kit in quarantine (back sealed "
+                "from a patient) is released"
+            )
+        if kit.recalled:
+            raise Refused(f"kit {kit.serial} contains a recalled lot; it must not go back")
+        _refuse_unusable_components(uow, kit, today, outcome="it stays in quarantine")
+        kit_lot = uow.lots.lock(_kit_lot(uow, kit))
+        if kit_lot.status != LotStatus.QUARANTINE.value:
+            raise Refused(f"kit {kit.serial}'s own lot is {kit_lot.status}; it stays out of stock")
+        before = {"status": kit.status, "reason": kit_lot.status_reason}
+        kit.status = "available"
+        kit_lot.status = LotStatus.RELEASED.value
+        kit_lot.status_reason = None
+        uow.session.flush()
+        result = kit_dto(uow, kit)
+        uow.record("kit.release", "kit", kit.serial, before=before,
+                   after={"status": kit.status, "location": result.location,
+                          "lots_checked": [c.lot for c in result.components]})  # fmt: skip
+        faults.point("kit.release:after_change")
+        uow.commit()
+    return result
+
+
+@dataclass(frozen=True)
+class FlaggedKit:
+    """A kit a recall marked, as it was just before: a kit that was reserved names the
+    course part that lost it."""
+
+    serial: str
+    status: str
+    course_id: int | None
+    course_part: int | None
+
+
+def flag_recalled_kits(uow: UnitOfWork, lot_id: int) -> list[FlaggedKit]:
     """Inside a recall: every kit holding the lot (or the kit whose own lot it is) is
-    marked; kits still in the stockroom are blocked and lose their course. Returns the
-    serials."""
+    marked; kits still in the stockroom are blocked and lose their course. Returns each
+    kit as it was before."""
     holding = select(KitComponentRow.kit_id).where(KitComponentRow.lot_id == lot_id)
     kits = uow.session.scalars(
         select(KitRow)
@@ -457,9 +531,11 @@ def mark_recalled(uow: UnitOfWork, lot_id: int) -> list[str]:
         .order_by(KitRow.id)
         .with_for_update(key_share=True)
     ).all()
+    flagged = []
     for kit in kits:
+        flagged.append(FlaggedKit(kit.serial, kit.status, kit.course_id, kit.course_part))
         kit.recalled = True
-        if kit.status in ("available", "reserved"):
+        if kit.status in ("available", "reserved", "quarantine"):
             kit.status = "recalled"
             kit.course_id = None
             kit.course_part = None
@@ -469,4 +545,9 @@ def mark_recalled(uow: UnitOfWork, lot_id: int) -> list[str]:
                 kit_lot.status = LotStatus.RECALLED.value
                 kit_lot.status_reason = "contains a recalled lot"
     uow.session.flush()
-    return [kit.serial for kit in kits]
+    return flagged
+
+
+def mark_recalled(uow: UnitOfWork, lot_id: int) -> list[str]:
+    """``flag_recalled_kits``, returning the serials it flagged."""
+    return [kit.serial for kit in flag_recalled_kits(uow, lot_id)]

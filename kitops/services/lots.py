@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
 from kitops import faults
 from kitops.data.schema import (
+    AuditRow,
+    CourseKitNeedRow,
     CourseRow,
     KitComponentRow,
     KitRow,
-    LocationRow,
     LotRow,
     SessionRow,
     StockBalanceRow,
@@ -20,7 +24,7 @@ from kitops.data.schema import (
 from kitops.domain.catalog import parse_sku
 from kitops.domain.ledger import UNTRACKED_LOT_CODE, LotStatus, MoveReason, parse_lot_code
 from kitops.domain.stock_rules import check_status_change
-from kitops.errors import InvalidInput
+from kitops.errors import InvalidInput, Refused
 from kitops.services import dto
 from kitops.services.locations import clinic_of
 from kitops.services.stock import latest_clinic_today
@@ -99,6 +103,7 @@ def change_status(
     with uow:
         uow.require(_PERMISSION.get(target, "lot.recall"))
         lot = uow.lots.lock(resolve_lot(uow, code, sku))
+        _refuse_returned_kit(uow, lot, target)
         current = LotStatus(lot.status)
         day = today or latest_clinic_today(uow)
         check_status_change(lot.code, current, target, lot.expiry, day)
@@ -107,20 +112,51 @@ def change_status(
         lot.status_reason = (reason or "").strip()[:200] or None
         uow.session.flush()
         kits: list[str] = []
+        released: list[dict[str, object]] = []
         if target is LotStatus.RECALLED:
-            from kitops.services.kits import mark_recalled
+            from kitops.services.kits import flag_recalled_kits
 
-            kits = mark_recalled(uow, lot.id)
+            flagged = flag_recalled_kits(uow, lot.id)
+            kits = [kit.serial for kit in flagged]
+            # the courses that lose their kit, by number only (no patient reference)
+            released = [
+                {"kit": kit.serial, "course": kit.course_id, "part": kit.course_part}
+                for kit in flagged
+                if kit.status == "reserved" and kit.course_id is not None
+            ]
         uow.record(
             f"lot.{target.value}", "lot", f"{lot.product.sku}/{lot.code}",
             before=before,
             after={"status": lot.status, "reason": lot.status_reason}
-            | ({"kits": kits} if kits else {}),
+            | ({"kits": kits} if kits else {})
+            | ({"released": released} if released else {}),
         )  # fmt: skip
         result = _detail(uow, lot)
+        if target is LotStatus.RECALLED:
+            now = datetime.now(UTC)
+            codes = _location_codes(uow)
+            result = dto.LotRecall(
+                **{f.name: getattr(result, f.name) for f in dataclasses.fields(result)},
+                kits_flagged=tuple(kits),
+                at_patients=_kits_at_patients(uow, lot, codes),
+                released=_released_kits(uow, [(entry, now) for entry in released]),
+                sessions=_sessions(uow, lot, codes),
+            )  # fmt: skip
         faults.point("lot.status:after_change")
         uow.commit()
     return result
+
+
+def _refuse_returned_kit(uow: UnitOfWork, lot: LotRow, target: LotStatus) -> None:
+    """A kit back sealed from a patient waits in quarantine for `kit release`, which
+    checks its component lots: its own lot is not released around it."""
+    if target is LotStatus.RELEASED and uow.session.scalar(
+        select(KitRow.serial).where(KitRow.lot_id == lot.id, KitRow.status == "quarantine")
+    ):
+        raise Refused(
+            f"lot {lot.code} is a kit back from a patient; release it with "
+            f"`kitops kit release {lot.code}`, which checks its component lots"
+        )
 
 
 def show(uow: UnitOfWork, code: str, *, sku: str | None = None) -> dto.LotDetail:
@@ -133,7 +169,7 @@ def trace(uow: UnitOfWork, code: str, *, sku: str | None = None) -> dto.Trace:
     every flow (from → to, reason) with quantities, dates and references."""
     with uow:
         lot = resolve_lot(uow, code, sku)
-        codes = dict(uow.session.execute(select(LocationRow.id, LocationRow.code)).all())
+        codes = _location_codes(uow)
         # Two index-only scans of the covering index: the flows, then their references.
         flow_key = (
             StockMoveRow.from_location_id,
@@ -162,8 +198,8 @@ def trace(uow: UnitOfWork, code: str, *, sku: str | None = None) -> dto.Trace:
                 references.setdefault((src, dst, reason, detail), []).append(reference)
         flows = [
             dto.Flow(
-                from_location=codes[src],
-                to_location=codes[dst],
+                from_location=codes[src][0],
+                to_location=codes[dst][0],
                 reason=reason,
                 detail=detail,
                 quantity=int(qty),
@@ -182,18 +218,9 @@ def trace(uow: UnitOfWork, code: str, *, sku: str | None = None) -> dto.Trace:
             .order_by(KitRow.serial)
         ).all()  # fmt: skip
         # A kit that went out keeps its course in the ledger even after it came back.
-        dispatched = dict(
-            uow.session.execute(
-                select(StockMoveRow.lot_id, StockMoveRow.reference).where(
-                    StockMoveRow.lot_id.in_([row[4] for row in kit_rows if row[4]]),
-                    StockMoveRow.reason == MoveReason.DISPATCH.value,
-                )
-            ).all()
-        )
+        outings = _dispatches(uow, [row[4] for row in kit_rows if row[4]])
         course_ids = {row[3] for row in kit_rows if row[3]} | {
-            int(ref.split(":")[1])
-            for ref in dispatched.values()
-            if ref and ref.startswith("course:")
+            course for _, course, _ in outings.values() if course is not None
         }
         patients = dict(
             uow.session.execute(
@@ -201,22 +228,17 @@ def trace(uow: UnitOfWork, code: str, *, sku: str | None = None) -> dto.Trace:
             ).all()
         )
         kit_uses = []
+        in_kits_delivered = 0
         for serial, status, recalled, course_id, kit_lot_id, qty in kit_rows:
-            reference = (dispatched.get(kit_lot_id) if kit_lot_id else None) or ""
-            if course_id is None and reference.startswith("course:"):
-                course_id = int(reference.split(":")[1])
+            times, course_out, _ = outings.get(kit_lot_id or 0, (0, None, None))
+            in_kits_delivered += times * qty
+            if course_id is None:
+                course_id = course_out
             patient = patients.get(course_id) if course_id is not None else None
             kit_uses.append(dto.KitUse(serial, status, recalled, course_id, patient, qty))
-        session_uses = tuple(
-            dto.SessionUse(course_id, patient, number, day, qty)
-            for course_id, patient, number, day, qty in uow.session.execute(
-                select(SessionRow.course_id, CourseRow.patient_ref, SessionRow.session_no,
-                       SessionRow.session_date, SessionRow.quantity)
-                .join(CourseRow, CourseRow.id == SessionRow.course_id)
-                .where(SessionRow.lot_id == lot.id)
-                .order_by(SessionRow.session_date, SessionRow.course_id)
-            )
-        )  # fmt: skip
+        session_uses = _sessions(uow, lot, codes)
+        at_patients = _kits_at_patients(uow, lot, codes)
+        released = _released_kits(uow, _recall_audits(uow, lot))
         flows.sort(key=lambda f: (f.first, f.from_location, f.to_location))
         detail_dto = _detail(uow, lot)
 
@@ -236,13 +258,197 @@ def trace(uow: UnitOfWork, code: str, *, sku: str | None = None) -> dto.Trace:
         lot=detail_dto,
         received=total(frm="SUPPLIER") + total(frm="ADJUSTMENT", reason=MoveReason.OPENING.value),
         written_off=total(to="SCRAP"),
-        delivered=total(to="PATIENT"),
+        # units that reached patients: the lot's own moves to PATIENT (clinic sessions, a
+        # kit's own lot) and its units inside every kit that was shipped or handed over
+        delivered=total(to="PATIENT") + in_kits_delivered,
         adjusted=adjusted,
         flows=tuple(flows),
         in_kits=total(to="ASSEMBLY") - total(frm="ASSEMBLY"),
         kits=tuple(kit_uses),
         sessions=session_uses,
+        delivered_in_kits=in_kits_delivered,
+        at_patients=at_patients,
+        released=released,
     )
+
+
+def _location_codes(uow: UnitOfWork) -> dict[int, tuple[str, str | None, str | None]]:
+    """location id → (code, its clinic's code, its clinic's time zone)."""
+    locations = {row.id: row for row in uow.locations.all()}
+    out: dict[int, tuple[str, str | None, str | None]] = {}
+    for place in locations.values():
+        clinic = clinic_of(place, locations)
+        out[place.id] = (
+            place.code,
+            clinic.code if clinic else None,
+            clinic.timezone if clinic else place.timezone,
+        )
+    return out
+
+
+def _local_day(moment: object, zone: str | None) -> date:
+    aware = _aware(moment)
+    return aware.astimezone(ZoneInfo(zone)).date() if zone else aware.date()
+
+
+def _dispatches(
+    uow: UnitOfWork, kit_lot_ids: list[int]
+) -> dict[int, tuple[int, int | None, datetime | None]]:
+    """kit lot id → (times it went to a patient, the course of the last time, when)."""
+    found: dict[int, tuple[int, int | None, datetime | None]] = {}
+    wanted = sorted(set(kit_lot_ids))
+    for i in range(0, len(wanted), 500):
+        rows = uow.session.execute(
+            select(StockMoveRow.lot_id, StockMoveRow.reference, StockMoveRow.created_at)
+            .where(
+                StockMoveRow.lot_id.in_(wanted[i : i + 500]),
+                StockMoveRow.reason == MoveReason.DISPATCH.value,
+            )
+            .order_by(StockMoveRow.created_at, StockMoveRow.id)
+        ).all()
+        for lot_id, reference, at in rows:
+            times = found.get(lot_id, (0, None, None))[0] + 1
+            course = (
+                int(reference.split(":")[1])
+                if reference and reference.startswith("course:")
+                else None
+            )
+            found[lot_id] = (times, course, _aware(at))
+    return found
+
+
+def _kits_at_patients(
+    uow: UnitOfWork, lot: LotRow, codes: dict[int, tuple[str, str | None, str | None]]
+) -> tuple[dto.KitAtPatient, ...]:
+    """The kits holding the lot (or whose own lot it is) that are with a patient now."""
+    out_now = ("shipped", "handed_over")
+    rows = list(
+        uow.session.execute(
+            select(KitRow, KitComponentRow.quantity)
+            .join(KitComponentRow, KitComponentRow.kit_id == KitRow.id)
+            .where(KitComponentRow.lot_id == lot.id, KitRow.status.in_(out_now))
+        ).all()
+    ) + [
+        (kit, 1)
+        for kit in uow.session.scalars(
+            select(KitRow).where(KitRow.lot_id == lot.id, KitRow.status.in_(out_now))
+        )
+    ]
+    if not rows:
+        return ()
+    outings = _dispatches(uow, [kit.lot_id for kit, _ in rows if kit.lot_id])
+    patients = dict(
+        uow.session.execute(
+            select(CourseRow.id, CourseRow.patient_ref).where(
+                CourseRow.id.in_({kit.course_id for kit, _ in rows if kit.course_id})
+            )
+        ).all()
+    )
+    listed = []
+    for kit, quantity in rows:
+        _, course_out, when = outings.get(kit.lot_id or 0, (0, None, None))
+        course_id = kit.course_id if kit.course_id is not None else course_out
+        _, clinic, zone = codes[kit.location_id]
+        listed.append(
+            dto.KitAtPatient(
+                serial=kit.serial,
+                course_id=course_id,
+                part=kit.course_part,
+                clinic=clinic,
+                patient_ref=patients.get(course_id) if course_id is not None else None,
+                status=kit.status,
+                went_out=_local_day(when, zone) if when is not None else None,
+                tracking=kit.tracking,
+                quantity=int(quantity),
+            )
+        )
+    listed.sort(key=lambda k: (k.went_out or date.min, k.course_id or 0, k.serial))
+    return tuple(listed)
+
+
+def _recall_audits(uow: UnitOfWork, lot: LotRow) -> list[tuple[dict[str, Any], datetime]]:
+    """The course parts each recall of the lot took a reserved kit from, and when."""
+    entries = []
+    for after, at in uow.session.execute(
+        select(AuditRow.after, AuditRow.at)
+        .where(
+            AuditRow.entity == "lot",
+            AuditRow.entity_key == f"{lot.product.sku}/{lot.code}",
+            AuditRow.action == f"lot.{LotStatus.RECALLED.value}",
+        )
+        .order_by(AuditRow.id)
+    ):
+        for entry in (after or {}).get("released") or ():
+            entries.append((entry, _aware(at)))
+    return entries
+
+
+def _released_kits(
+    uow: UnitOfWork, entries: list[tuple[dict[str, Any], datetime]]
+) -> tuple[dto.KitReleased, ...]:
+    """Each course part a recall took a reserved kit from: its clinic, patient, when it
+    needs the kit, and the kit holding that part now, if any."""
+    wanted = [
+        (str(entry["kit"]), int(entry["course"]), int(entry["part"]), at)
+        for entry, at in entries
+        if entry.get("course") is not None and entry.get("part") is not None
+    ]
+    if not wanted:
+        return ()
+    course_ids = {course for _, course, _, _ in wanted}
+    courses = {
+        row.id: row
+        for row in uow.session.scalars(select(CourseRow).where(CourseRow.id.in_(course_ids)))
+    }
+    needs = {
+        (course, part): first
+        for course, part, first in uow.session.execute(
+            select(
+                CourseKitNeedRow.course_id, CourseKitNeedRow.part, CourseKitNeedRow.first_use
+            ).where(CourseKitNeedRow.course_id.in_(course_ids))
+        )
+    }
+    holding = {
+        (course, part): serial
+        for course, part, serial in uow.session.execute(
+            select(KitRow.course_id, KitRow.course_part, KitRow.serial).where(
+                KitRow.course_id.in_(course_ids)
+            )
+        )
+    }
+    listed = []
+    for serial, course_id, part, at in wanted:
+        course = courses.get(course_id)
+        zone = course.clinic.timezone if course else None
+        listed.append(
+            dto.KitReleased(
+                serial=serial,
+                course_id=course_id,
+                part=part,
+                clinic=course.clinic.code if course else None,
+                patient_ref=course.patient_ref if course else None,
+                needed_from=needs.get((course_id, part)),
+                recalled_on=_local_day(at, zone),
+                now_kit=holding.get((course_id, part)),
+            )
+        )
+    listed.sort(key=lambda r: (r.needed_from or date.max, r.course_id, r.part))
+    return tuple(listed)
+
+
+def _sessions(
+    uow: UnitOfWork, lot: LotRow, codes: dict[int, tuple[str, str | None, str | None]]
+) -> tuple[dto.SessionUse, ...]:
+    return tuple(
+        dto.SessionUse(course_id, patient, number, day, qty, codes[clinic_id][0])
+        for course_id, patient, number, day, qty, clinic_id in uow.session.execute(
+            select(SessionRow.course_id, CourseRow.patient_ref, SessionRow.session_no,
+                   SessionRow.session_date, SessionRow.quantity, CourseRow.clinic_id)
+            .join(CourseRow, CourseRow.id == SessionRow.course_id)
+            .where(SessionRow.lot_id == lot.id)
+            .order_by(SessionRow.session_date, SessionRow.course_id)
+        )
+    )  # fmt: skip
 
 
 def _aware(value: object) -> datetime:

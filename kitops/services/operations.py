@@ -47,6 +47,7 @@ from kitops.errors import InvalidInput, KitopsError, Refused
 from kitops.services import dto
 from kitops.services.csvfiles import read_csv
 from kitops.services.locations import clinic_of
+from kitops.services.receipts import check_cost_currency, keep_receipt
 from kitops.services.stock import clinic_today
 from kitops.services.unit_of_work import UnitOfWork, retrying
 from kitops.services.users import writeoff_approval_units
@@ -87,7 +88,13 @@ def _kit_in_stock(uow: UnitOfWork, lot: LotRow) -> KitRow:
     kit = uow.session.scalar(
         select(KitRow).where(KitRow.lot_id == lot.id).with_for_update(key_share=True)
     )
-    if kit is None or kit.status not in ("available", "reserved", "recalled"):
+    if kit is None or kit.status not in (
+        "available",
+        "reserved",
+        "recalled",
+        "expired",
+        "quarantine",
+    ):
         state = kit.status if kit else "unknown"
         raise Refused(f"kit {lot.code} is {state}; it is not on a shelf")
     return kit
@@ -111,6 +118,7 @@ class ReceiptInput:
     currency: str | None = None
     accept_short_dated: bool = False
     confirm_over_receipt: bool = False  # receive more than a purchase order line still expects
+    foreign_currency: bool = False  # a cost in another currency than the clinic's, on purpose
 
 
 def _receipt_product(
@@ -169,6 +177,10 @@ def receive(uow: UnitOfWork, given: ReceiptInput, *, today: date | None = None) 
         cost = None
         if given.cost not in (None, ""):
             cost = Money.parse(str(given.cost), given.currency or "", "cost")
+            check_cost_currency(
+                uow, place, cost, foreign_currency=given.foreign_currency,
+                option="repeat with --foreign-currency",
+            )  # fmt: skip
         reference = (given.po or "").strip()[:64] or None
         order = None
         if reference is not None:
@@ -181,7 +193,7 @@ def receive(uow: UnitOfWork, given: ReceiptInput, *, today: date | None = None) 
                     confirm_over=given.confirm_over_receipt,
                 )  # fmt: skip
                 reference = purchasing.po_number(order.id)
-                if cost is None:
+                if cost is None:  # the order's price, in the currency it was approved in
                     cost = Money(po_line.unit_cost_minor, order.currency)
 
         if product.lot_tracked:
@@ -217,23 +229,22 @@ def receive(uow: UnitOfWork, given: ReceiptInput, *, today: date | None = None) 
                     status=status_of_new_lot(product.requires_release).value,
                     receipt_ref=reference,
                     supplier_id=order.supplier_id if order is not None else None,
-                    unit_cost_minor=cost.amount_minor if cost else None,
-                    currency=cost.currency if cost else None,
                 )
             )
         else:
-            lot = uow.lots.lock(lot, share=True)
+            # a cost changes the lot's average: exclusively, so two receipts cannot cross
+            lot = uow.lots.lock(lot, share=cost is None)
             check_existing_lot(
                 lot.code, lot.expiry, LotStatus(lot.status), expiry if product.lot_tracked else None
             )
-            if cost and lot.unit_cost_minor is None:
-                lot.unit_cost_minor, lot.currency = cost.amount_minor, cost.currency
         audit_id = uow.record(
             "stock.receive", "lot", f"{product.sku}/{lot.code}",
             after={"quantity": quantity, "location": place.code, "status": lot.status,
                    "expiry": str(lot.expiry) if lot.expiry else None, "new_lot": new_lot,
-                   "po": reference, "scan": bool(given.scan)},
+                   "po": reference, "scan": bool(given.scan),
+                   "unit_cost": str(cost) if cost else None},
         )  # fmt: skip
+        keep_receipt(uow, lot, place, quantity, cost, reference=reference, audit_id=audit_id)
         supplier = uow.locations.get("SUPPLIER")
         uow.ledger.post(
             [PostedMove(Move(lot.id, supplier.id, place.id, quantity), product.id)],

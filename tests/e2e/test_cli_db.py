@@ -6,6 +6,7 @@ import json
 
 from e2e_support import assert_bad_input, assert_refused, json_of, keys_and_types
 from sqlalchemy import text
+from tamper_support import drop_balance_guard
 
 CHECK_KEYS = {"ok": bool, "balances_checked": int, "moves": int, "problems": list}
 PROBLEM_KEYS = {
@@ -31,6 +32,7 @@ DEMO_KEYS = {
 def break_one_balance(db, lot="PTT6-A0603", location="ESX-FRIDGE"):
     """Add one unit to a balance behind the ledger's back."""
     with db.engine.begin() as conn:
+        drop_balance_guard(conn)
         changed = conn.execute(
             text(
                 "UPDATE stock_balances SET quantity = quantity + 1 "
@@ -65,6 +67,7 @@ def test_db_check_finds_balances_changed_behind_the_ledger(demo, db):
     assert problem["recorded"] == problem["from_moves"] + 1
 
     with db.engine.begin() as conn:
+        drop_balance_guard(conn)
         conn.execute(text("UPDATE stock_balances SET quantity = quantity + 1"))
     result = demo("db", "check", "--json")
     assert result.code == 1

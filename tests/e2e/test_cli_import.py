@@ -100,6 +100,36 @@ def test_import_stock_posts_opening_balances_that_pass_db_check(demo, tmp_path):
     assert len(changed) == 4
 
 
+def test_import_stock_keeps_each_rows_cost_and_refuses_a_foreign_one_unless_meant(demo, tmp_path):
+    header = "sku,quantity,location,lot,expiry,status,unit_cost,currency"
+    path = write_csv(
+        tmp_path, "stock.csv", header,
+        "SERUM-5ML,10,LON-FRIDGE,PTT6-D0202,2028-03-01,,35.00,GBP",
+        "SERUM-5ML,10,ESX-FRIDGE,PTT6-D0202,2028-03-01,,37.00,GBP",
+        "SERUM-5ML,4,VIE-FRIDGE,PTT6-D0303,2028-03-01,,41.00,EUR",
+        "SERUM-5ML,4,VIE-FRIDGE,PTT6-D0404,2028-03-01,,35.00,GPB",
+        "SERUM-5ML,4,VIE-FRIDGE,PTT6-D0505,2028-03-01,,35.00,GBP",
+    )  # fmt: skip
+    problems = rejected_lines(demo("import", "stock", path))
+    assert set(problems) == {5, 6}, problems
+    assert "unit_cost currency 'GPB'" in problems[5]
+    assert "GBP is not VIE's currency (EUR)" in problems[6]
+    assert "--foreign-currency" in problems[6]
+
+    good = write_csv(tmp_path, "good.csv", header,
+                     "SERUM-5ML,10,LON-FRIDGE,PTT6-D0202,2028-03-01,,35.00,GBP",
+                     "SERUM-5ML,10,ESX-FRIDGE,PTT6-D0202,2028-03-01,,37.00,GBP",
+                     "SERUM-5ML,4,VIE-FRIDGE,PTT6-D0505,2028-03-01,,35.00,GBP")  # fmt: skip
+    assert rejected_lines(demo("import", "stock", good))[4]
+    result = demo("import", "stock", good, "--foreign-currency")
+    assert result.code == 0, result.err
+    report = json_of(demo, "report", "valuation", "--format", "json")
+    lots = {(line["clinic"], line["lot"]): line for line in report["sections"]["lots"]}
+    # two opening rows of one lot at 35.00 and 37.00: each unit is worth 36.00
+    assert lots[("LON", "PTT6-D0202")]["unit_cost"]["amount_minor"] == 3600
+    assert lots[("ESX", "PTT6-D0202")]["value"]["amount_minor"] == 36000
+
+
 def test_onboarding_from_three_files_into_an_empty_database(cli, tmp_path):
     products = write_csv(
         tmp_path, "products.csv",

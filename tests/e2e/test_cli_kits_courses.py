@@ -57,6 +57,7 @@ COURSE_KEYS = {
     "events": list,
     "kits": list,
     "sessions_recorded": int,
+    "parts_returned_opened": list,
 }
 EVENT_KEYS = {
     "kind": str,
@@ -118,6 +119,7 @@ SESSION_USE_KEYS = {
     "session_no": int,
     "date": str,
     "quantity": int,
+    "clinic": OPT_STR,
 }
 DEMO_KITS = [f"K000000{i}" for i in range(1, 10)]
 
@@ -498,14 +500,26 @@ def test_courses_sessions_shipping_and_returns(demo, today, snapshot):
     } == {("K0000001", "shipped", 1, "P-LON-0001"), ("K0000005", "handed_over", 5, "P-ESX-0001")}
 
     sealed = kit_of(demo, "kit", "return", "K0000001", "--condition", "sealed")
-    assert (sealed["status"], sealed["course_id"]) == ("available", None)
+    assert (sealed["status"], sealed["course_id"]) == ("quarantine", None)
     opened = demo("kit", "return", "K0000005", "--condition", "opened")
-    assert (opened.code, opened.out.strip()) == (0, "kit K0000005 is now written_off")
+    assert (opened.code, opened.out.strip()) == (
+        0,
+        "kit K0000005 is written_off (opened): kit 1 of course 5 returned opened; a "
+        "replacement only on request: kitops course replace-kit 5 --part 1",
+    )
     scrapped = json_of(demo, "trace", "K0000005", "--json")
     assert scrapped["written_off"] == 1
     assert ("PATIENT", "SCRAP") in {
         (f["from_location"], f["to_location"]) for f in scrapped["flows"]
     }
+    assert "K0000001" not in {
+        line["lot"] for line in json_of(demo, "stock", "--location", "LON-FRIDGE", "--json")
+    }
+    released = demo("kit", "release", "K0000001")
+    assert (released.code, released.out.strip()) == (
+        0,
+        "kit K0000001 released: available at LON-FRIDGE",
+    )
     assert "K0000001" in {
         line["lot"] for line in json_of(demo, "stock", "--location", "LON-FRIDGE", "--json")
     }
@@ -663,3 +677,92 @@ def test_bad_input_exits_2_refusals_exit_1_and_nothing_is_written(demo, today, s
         assert_bad_input(demo(*args), *needles)
     assert snapshot() == before
     assert len(json_of(demo, "course", "list", "--json")) == 9
+
+
+def test_kits_back_from_patients_sealed_to_quarantine_opened_ends_the_part(demo, snapshot):
+    """Issue #14: a kit back sealed waits in quarantine for a manager's release; a kit back
+    opened ends its course part, which the batch then leaves alone until a user asks for a
+    replacement (`course replace-kit`)."""
+    # sealed, from a patient's home: not stock until a manager has inspected it
+    assert demo("kit", "ship", "K0000005", "--tracking", "RM1").code == 0
+    back = kit_of(demo, "kit", "return", "K0000005", "--condition", "sealed")
+    assert (back["status"], back["location"], back["course_id"]) == ("quarantine", "ESX-FRIDGE",
+                                                                      None)  # fmt: skip
+    lot = json_of(demo, "lot", "show", "K0000005", "--json")
+    assert (lot["status"], lot["status_reason"]) == ("quarantine", "returned")
+    assert [k["serial"] for k in json_of(demo, "kit", "list", "--status", "quarantine",
+                                         "--json")] == ["K0000005"]  # fmt: skip
+    before = snapshot()
+    assert_refused(
+        demo("--user", "stock", "kit", "release", "K0000005"),
+        "stock (stockroom) may not release a kit returned sealed: a manager may",
+    )
+    assert_refused(demo("lot", "release", "K0000005"), "kitops kit release K0000005")
+    assert_refused(demo("kit", "release", "K0000006"), "K0000006 is available")
+    assert_bad_input(demo("kit", "release", "K0000099"), "serial", "K0000099")
+    after = snapshot()
+    assert (after.stock, after.audit_rows) == (before.stock, before.audit_rows + 1)  # refusal row
+    released = demo("--user", "manager", "kit", "release", "K0000005")
+    assert (released.code, released.out.strip()) == (
+        0, "kit K0000005 released: available at ESX-FRIDGE",
+    )  # fmt: skip
+    assert kit_of(demo, "kit", "show", "K0000005")["status"] == "available"
+
+    # opened: the part ends; the batch does not silently reserve a new kit for it
+    assert demo("kit", "handover", "K0000001").code == 0
+    assert demo("kit", "return", "K0000001", "--condition", "opened").code == 0
+    course = json_of(demo, "course", "show", "1", "--json")
+    check_course(course)
+    assert course["parts_returned_opened"] == [1]
+    assert [(k["serial"], k["status"]) for k in course["kits"]] == [("K0000001", "written_off")]
+    shown = demo("course", "show", "1").out
+    hint = "kit 1 returned opened (K0000001): no replacement; kitops course replace-kit 1 --part 1"
+    assert hint in shown
+    assert_refused(
+        demo("course", "replace-kit", "3", "--part", "1"),
+        "kit 1 of course 3 was not returned opened; `kitops fulfil 3` reserves",
+    )
+    batch = report_of(demo, "--due-within", "366d")
+    assert 1 not in {line["course_id"] for line in batch["served"] + batch["unserved"]}
+    assert_refused(demo("fulfil", "1"), "course 1")
+    assert [k["serial"] for k in json_of(demo, "course", "show", "1", "--json")["kits"]] == [
+        "K0000001"
+    ]
+
+    # the batch took LON's free kits; one reserved inside the clinic goes back at once
+    [freed] = json_of(demo, "course", "show", "3", "--json")["kits"]
+    assert demo("course", "cancel", "3").code == 0
+    assert kit_of(demo, "kit", "show", freed["serial"])["status"] == "available"
+
+    # a replacement when a user asks for one, audited; refused once the part is held
+    before = snapshot()
+    assert_bad_input(demo("course", "replace-kit", "1", "--part", "2"), "part", "2")
+    assert_bad_input(demo("course", "replace-kit", "1", "--part", "x"), "part", "x")
+    assert snapshot() == before
+    line = json_of(demo, "course", "replace-kit", "1", "--part", "1", "--json")
+    keys_and_types(line, LINE_KEYS)
+    assert (line["course_id"], line["part"], line["reason"]) == (1, 1, None)
+    course = json_of(demo, "course", "show", "1", "--json")
+    assert {(k["serial"], k["status"]) for k in course["kits"]} == {
+        ("K0000001", "written_off"), (line["kit"], "reserved"),
+    }  # fmt: skip
+    assert f"replaced by {line['kit']}" in demo("course", "show", "1").out
+    audit = json_of(demo, "audit", "--action", "course.replace_kit", "--json")
+    assert [(a["key"], a["after"]["kit"]) for a in audit] == [("1", line["kit"])]
+    before = snapshot()
+    assert_refused(demo("course", "replace-kit", "1", "--part", "1"),
+                   f"kit 1 of course 1 is {line['kit']} (reserved)")  # fmt: skip
+    assert snapshot() == before
+    db_is_consistent(demo)
+
+
+def test_replace_kit_refuses_in_one_line_when_no_kit_fits(demo, snapshot):
+    assert demo("kit", "handover", "K0000005").code == 0
+    assert demo("kit", "return", "K0000005", "--condition", "opened").code == 0
+    assert demo("kit", "disassemble", "K0000006").code == 0  # ESX's only free kit
+    before = snapshot()
+
+    assert_refused(demo("course", "replace-kit", "5", "--part", "1"), "course 5 (ESX, kit 1",
+                   "no kit available at ESX")  # fmt: skip
+
+    assert snapshot() == before

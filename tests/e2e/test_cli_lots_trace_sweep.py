@@ -33,6 +33,44 @@ TRACE_KEYS = {
     "in_kits": int,
     "kits": list,
     "sessions": list,
+    "delivered_in_kits": int,
+    "at_patients": list,
+    "released": list,
+}
+RECALL_KEYS = LOT_KEYS | {
+    "kits_flagged": list,
+    "at_patients": list,
+    "released": list,
+    "sessions": list,
+}
+AT_PATIENT_KEYS = {
+    "serial": str,
+    "course_id": int,
+    "part": int,
+    "clinic": str,
+    "patient_ref": str,
+    "status": str,
+    "went_out": str,
+    "tracking": (str, type(None)),
+    "quantity": int,
+}
+RELEASED_KEYS = {
+    "serial": str,
+    "course_id": int,
+    "part": int,
+    "clinic": str,
+    "patient_ref": str,
+    "needed_from": (str, type(None)),
+    "recalled_on": str,
+    "now_kit": (str, type(None)),
+}
+SESSION_KEYS = {
+    "course_id": int,
+    "patient_ref": str,
+    "session_no": int,
+    "date": str,
+    "quantity": int,
+    "clinic": (str, type(None)),
 }
 FLOW_KEYS = {
     "from_location": str,
@@ -45,7 +83,8 @@ FLOW_KEYS = {
     "last": str,
     "references": list,
 }
-SWEEP_KEYS = {"as_of": str, "lots_marked": int, "units_moved": int, "lines": list}
+SWEEP_KEYS = {"as_of": str, "lots_marked": int, "units_moved": int, "lines": list,
+              "kits_expired": int, "reservations_released": int, "kits": list}  # fmt: skip
 SWEEP_LINE_KEYS = {
     "sku": str,
     "lot": str,
@@ -68,7 +107,7 @@ def db_is_consistent(cli) -> None:
 
 def lot_detail(cli, *args):
     detail = json_of(cli, *args, "--json")
-    keys_and_types(detail, LOT_KEYS)
+    keys_and_types(detail, RECALL_KEYS if args[:2] == ("lot", "recall") else LOT_KEYS)
     for place in detail["on_hand"]:
         keys_and_types(place, ON_HAND_KEYS)
     assert detail["total_on_hand"] == sum(place["quantity"] for place in detail["on_hand"])
@@ -239,10 +278,77 @@ def test_trace_accounts_for_every_unit_received_moved_written_off_and_counted(de
     text = demo("trace", lot)
     assert text.code == 0, text.err
     assert "received 24, written off 2, delivered 0, in kits 0, count adjustments -1" in text.out
+    assert (trace["delivered_in_kits"], trace["at_patients"], trace["released"]) == (0, [], [])
     assert "receipt PO-TRACE-1" in text.out
     assert "write_off" in text.out
     assert "(damaged)" in text.out
     db_is_consistent(demo)
+
+
+def _affected(record):
+    for kit in record["at_patients"]:
+        keys_and_types(kit, AT_PATIENT_KEYS)
+    for kit in record["released"]:
+        keys_and_types(kit, RELEASED_KEYS)
+    for session in record["sessions"]:
+        keys_and_types(session, SESSION_KEYS)
+    return (
+        [(k["serial"], k["course_id"], k["clinic"], k["status"], k["quantity"])
+         for k in record["at_patients"]],
+        [(r["serial"], r["course_id"], r["part"], r["clinic"], r["now_kit"])
+         for r in record["released"]],
+        [(s["course_id"], s["clinic"], s["session_no"], s["quantity"]) for s in record["sessions"]],
+    )  # fmt: skip
+
+
+def test_a_recall_lists_every_course_it_reaches_and_trace_shows_the_same(demo):
+    """Course 1's kit was handed over, course 5's is reserved, course 4 had a clinic
+    session from the lot: the recall names all three, and so does the trace."""
+    assert demo("kit", "handover", "K0000001").code == 0
+    for held in ("PTT6-A0519", "PTT6-A0603"):  # FEFO reaches PTT6-B0902 for the session
+        assert demo("lot", "quarantine", held, "--reason", "held back").code == 0
+    start = json_of(demo, "course", "show", "4", "--json")["start"]
+    assert demo("session", "record", "4", "--date", start).code == 0
+    before = json_of(demo, "trace", "PTT6-B0902", "--json")
+    assert (before["delivered"], before["delivered_in_kits"]) == (7, 6)  # not "delivered 0"
+
+    recall = lot_detail(demo, "lot", "recall", "PTT6-B0902", "--reason", "supplier notice 21")
+
+    expected = (
+        [("K0000001", 1, "LON", "handed_over", 6)],
+        [("K0000005", 5, 1, "ESX", None)],
+        [(4, "LON", 1, 1)],
+    )
+    assert _affected(recall) == expected
+    assert recall["at_patients"][0]["patient_ref"] == "P-LON-0001"
+    assert recall["released"][0]["patient_ref"] == "P-ESX-0001"
+    assert sorted(recall["kits_flagged"]) == [f"K000000{i}" for i in range(1, 7)]
+    trace = json_of(demo, "trace", "PTT6-B0902", "--json")
+    keys_and_types(trace, TRACE_KEYS)
+    assert _affected(trace) == expected
+    assert trace["released"] == recall["released"]
+
+    text = demo("trace", "PTT6-B0902").out
+    assert "delivered 7 (6 inside kits, 1 in clinic sessions)" in text
+    assert "kits at patients' homes, to contact (1)" in text
+    assert "reserved kits released: courses left without a kit (1)" in text
+    assert "clinic sessions given from this lot (1)" in text
+    for needle in ("K0000001", "P-LON-0001", "K0000005", "P-ESX-0001", "P-LON-0004"):
+        assert needle in text
+    db_is_consistent(demo)
+
+
+def test_a_recall_prints_its_lists_and_says_none_when_a_list_is_empty(demo):
+    recalled = demo("lot", "recall", "PTT6-B1007", "--reason", "supplier notice 22")
+
+    assert recalled.code == 0, recalled.err
+    out = recalled.out
+    assert "status recalled (supplier notice 22)" in out
+    assert "3 kits holding this lot are flagged" in out
+    assert "K0000007, K0000008, K0000009" in out
+    assert "kits at patients' homes: none" in out
+    assert "reserved kits released: none" in out
+    assert "clinic sessions given from this lot: none" in out
 
 
 def test_expiry_sweep_quarantines_the_expired_lot_once_and_then_writes_nothing(cli, snapshot):
@@ -274,6 +380,9 @@ def test_expiry_sweep_quarantines_the_expired_lot_once_and_then_writes_nothing(c
                 "note": None,
             }
         ],
+        "kits_expired": 0,
+        "reservations_released": 0,
+        "kits": [],
     }
     lot = lot_detail(cli, "lot", "show", "PTT6-A0412")
     assert (lot["status"], lot["status_reason"]) == ("expired", f"expiry sweep {AS_OF}")
@@ -294,7 +403,8 @@ def test_expiry_sweep_quarantines_the_expired_lot_once_and_then_writes_nothing(c
 
     before = snapshot()
     second = json_of(cli, "expiry", "sweep", "--as-of", AS_OF, "--json")
-    assert second == {"as_of": AS_OF, "lots_marked": 0, "units_moved": 0, "lines": []}
+    assert second == {"as_of": AS_OF, "lots_marked": 0, "units_moved": 0, "lines": [],
+                      "kits_expired": 0, "reservations_released": 0, "kits": []}  # fmt: skip
     third = cli("expiry", "sweep", "--as-of", AS_OF)
     assert third.code == 0, third.err
     assert f"expiry sweep as of {AS_OF}: 0 lots marked expired, 0 units moved" in third.out

@@ -278,3 +278,30 @@ def test_blank_purchase_order_is_no_reference(demo):
     assert data["reference"] is None
     flows = json_of(demo, "trace", "DS06-BLANKPO", "--json")["flows"]
     assert flows[0]["references"] == []
+
+
+def test_a_cost_in_a_currency_that_is_no_iso_4217_currency_is_bad_input(demo, snapshot):
+    before = snapshot()
+    good = ["SERUM-5ML", "--lot", "FX-E2E", "--expiry", FAR.isoformat(), "--qty", "5",
+            "--location", "LON-FRIDGE"]  # fmt: skip
+    for code in ("GPB", "XXX", "XTS", "gpb"):
+        result = demo("receive", *good, "--cost", "35", code)
+        assert_bad_input(result, "cost", repr(code.upper()), "ISO 4217")
+        assert result.out == ""
+    assert snapshot() == before
+
+
+def test_a_cost_in_another_currency_than_the_clinics_needs_foreign_currency(demo, snapshot):
+    before = snapshot()
+    args = ["SERUM-5ML", "--lot", "FX-E2E", "--expiry", FAR.isoformat(), "--qty", "5",
+            "--location", "LON-FRIDGE", "--cost", "41.00", "EUR"]  # fmt: skip
+    result = demo("receive", *args)
+    assert_refused(result, "EUR", "LON", "GBP", "--foreign-currency")
+    assert result.out == ""
+    assert snapshot() == before
+    done = demo("receive", *args, "--foreign-currency")
+    assert done.code == 0, done.err
+    assert "received 5 × SERUM-5ML lot FX-E2E" in done.out
+    # the same lot again at a pound price: a lot is costed in one currency
+    again = demo("receive", *args[:-2], "35.00", "GBP")
+    assert_refused(again, "FX-E2E", "EUR")

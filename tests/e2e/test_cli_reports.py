@@ -7,12 +7,13 @@ import csv
 import io
 import json
 import re
+from datetime import UTC, datetime
 
 import pytest
 from e2e_support import assert_bad_input, json_of
 
 from kitops.services.reports.formats import read_csv_sections, text
-from kitops.services.reports.model import Column, Kind, Money
+from kitops.services.reports.model import NUMERIC, Column, Kind, Money
 
 AS_OF = "2026-11-22"
 # the manager reports of this feature (the registry may hold others, such as payments)
@@ -64,7 +65,7 @@ def _table_cells(header: str, line: str, columns: list[Column]) -> list[str]:
         start = header.index(column.title, at)
         at = start + len(column.title)
         spans.append((start, at))
-    right = [c.kind in (Kind.INT, Kind.MONEY) for c in columns]
+    right = [c.kind in NUMERIC for c in columns]
     cells: list[str] = []
     i = 0
     while i < len(columns):
@@ -135,7 +136,7 @@ def test_table_csv_and_json_show_the_same_numbers(demo_cli, name):
                     assert expected.startswith(cell[:-1]), (name, key, column.key, cell)
                 else:
                     assert cell == expected, (name, key, column.key, cell, expected)
-                if column.kind in (Kind.INT, Kind.MONEY):
+                if column.kind in NUMERIC:
                     compared += 1
             for column in columns:
                 value = record[column.key]
@@ -156,7 +157,7 @@ def test_tables_fit_a_hundred_column_terminal(demo_cli, name):
     assert max(len(line) for line in out.splitlines()) <= 100
 
 
-@pytest.mark.parametrize(("name", "charts"), [("expiring", 1), ("demand", 3), ("wastage", 1)])
+@pytest.mark.parametrize(("name", "charts"), [("expiring", 1), ("demand", 3), ("wastage", 2)])
 def test_html_is_one_page_with_inline_charts_that_fetches_nothing(demo_cli, tmp_path, name, charts):
     target = tmp_path / f"{name}.html"
     result = demo_cli("report", name, "--as-of", AS_OF, "--out", str(target))
@@ -209,3 +210,25 @@ def test_help_lists_every_report(cli):
     assert result.code == 0
     for name in NAMES:
         assert re.search(rf"^\s+{name}\s", result.out, re.MULTILINE), name
+
+
+def test_wastage_counts_an_opened_kit_as_six_vials_and_a_stamp(demo_cli):
+    """Handed over, returned opened: 6 vials (30 ml) and 1 stamp wasted as `opened`, in
+    rows of their own, never a kit added to vials as one more unit."""
+    assert demo_cli("kit", "handover", "K0000001").code == 0
+    assert demo_cli("kit", "return", "K0000001", "--condition", "opened").code == 0
+    today = datetime.now(UTC).date()
+
+    out = json_of(demo_cli, "report", "wastage", "--as-of", today.isoformat(), "--months", "1",
+                  "--format", "json")  # fmt: skip
+
+    trend = {r["what"]: r for r in out["sections"]["trend"] if r["month"] == f"{today:%Y-%m}"}
+    assert set(trend) == {"vials", "stamps"}
+    assert (trend["vials"]["opened"], trend["vials"]["other"], trend["vials"]["ml"]) == (
+        6, 0, "30",
+    )  # fmt: skip
+    assert (trend["stamps"]["opened"], trend["stamps"]["other"], trend["stamps"]["ml"]) == (
+        1, 0, None,
+    )  # fmt: skip
+    table = demo_cli("report", "wastage", "--as-of", today.isoformat(), "--months", "1").out
+    assert "6 vials (30 ml), 1 stamps" in table

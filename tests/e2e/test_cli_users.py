@@ -20,6 +20,7 @@ from kitops.domain.roles import PERMISSIONS, Role
 AS_ROLE = {Role.JOB: "cron", Role.STOCKROOM: "stock", Role.MANAGER: "manager", Role.ADMIN: "admin"}
 IN_DAYS = (date.today() + timedelta(days=400)).isoformat()
 SOON = (date.today() + timedelta(days=10)).isoformat()
+WEEK_AGO = (date.today() - timedelta(days=7)).isoformat()
 
 
 @pytest.fixture
@@ -101,6 +102,9 @@ CASES = [
     Case("kit.dispatch", ("kit", "handover", "K0000001")),
     Case("kit.return", ("kit", "return", "K0000005", "--condition", "sealed"),
          setup=(("kit", "handover", "K0000005"),)),
+    Case("kit.release", ("kit", "release", "K0000005"),
+         setup=(("kit", "handover", "K0000005"),
+                ("kit", "return", "K0000005", "--condition", "sealed"))),
     Case("course.create", ("course", "create", "--patient", "P-NEW-1", "--plan", "home-6w",
                            "--start", SOON, "--clinic", "LON")),
     Case("course.cancel", ("course", "cancel", "9")),
@@ -127,6 +131,8 @@ CASES = [
     Case("audit.read", ("audit", "--limit", "5")),
     Case("reorder.run", ("jobs", "run", "reorder")),
     Case("expiry.sweep", ("jobs", "run", "expiry-sweep")),
+    # the job sweeps as of today; a sweep dated another day is a manager's
+    Case("expiry.sweep_as_of", ("expiry", "sweep", "--as-of", WEEK_AGO), first="expiry.sweep"),
     Case("payment.sync", ("stripe", "sync"), stripe=True),
     Case("catalog.edit", ("catalog", "add-product", "GLOVES", "--name", "Gloves",
                           "--kind", "consumable")),

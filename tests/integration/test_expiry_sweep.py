@@ -9,9 +9,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 
 from ledger_support import AS_OF, writes
+from sqlalchemy import select, update
 
+from kitops.data.schema import AuditRow, KitRow, LocationRow
 from kitops.domain.ledger import LotStatus
-from kitops.services import admin, expiry, locations, lots, stock
+from kitops.services import admin, courses, expiry, kits, locations, lots, stock
 from kitops.services.operations import ReceiptInput, receive, write_off
 
 
@@ -212,4 +214,183 @@ def test_swept_lot_is_no_longer_listed_as_available(loaded, uow):
     )
     (line,) = [line for line in everything if line.lot == "PTT6-A0412"]
     assert (line.location, line.status, line.available) == ("LON-QUAR", "expired", False)
+    assert _ledger_ok(uow)
+
+
+# --- kits follow their stock -------------------------------------------------------------
+#
+# The demo kits K0000001-K0000006 (London and Essex) hold PTT6-B0902, which expires on
+# AS_OF + 190 days: their own lots (the serials) expire with it. K0000001 (course 1) and
+# K0000005 (course 5) are reserved. The Vienna kits K0000007-9 last longer.
+
+LONDON_KITS = ("K0000001", "K0000002", "K0000003", "K0000004")
+KITS_DAY = AS_OF + timedelta(days=191)  # the day after PTT6-B0902's expiry
+
+
+def _kit(uow, serial):
+    return kits.show_kit(uow(readonly=True), serial)
+
+
+def _kit_state(uow, serial) -> tuple[str, str, int | None]:
+    kit = _kit(uow, serial)
+    return kit.status, kit.location, kit.course_id
+
+
+def test_sweep_marks_expired_kits_expired_and_moves_their_records_with_their_stock(loaded, uow):
+    report = _sweep_on(uow, KITS_DAY)
+
+    for serial in ("K0000002", "K0000003", "K0000004"):
+        assert _kit_state(uow, serial) == ("expired", "LON-QUAR", None)
+        assert _where(uow, serial) == {"LON-QUAR": 1}
+    assert _kit_state(uow, "K0000006") == ("expired", "ESX-QUAR", None)
+    for serial in ("K0000007", "K0000008", "K0000009"):  # in date: untouched
+        assert _kit_state(uow, serial) == ("available", "VIE-FRIDGE", None)
+    lines = {line.serial: line for line in report.kits}
+    assert set(lines) == {*LONDON_KITS, "K0000005", "K0000006"}
+    assert [(k.sku, k.status_before, k.from_location, k.to_location)
+            for k in (lines["K0000002"], lines["K0000006"])] == [
+        ("KIT-HOME-6W", "available", "LON-FRIDGE", "LON-QUAR"),
+        ("KIT-HOME-6W", "available", "ESX-FRIDGE", "ESX-QUAR"),
+    ]  # fmt: skip
+    assert report.kits_expired == 6
+    assert _ledger_ok(uow)
+
+
+def test_reserved_kit_that_expires_loses_its_course_and_the_sweep_report_says_so(loaded, uow):
+    assert _kit_state(uow, "K0000001") == ("reserved", "LON-FRIDGE", 1)
+    assert _kit(uow, "K0000001").course_part == 1
+
+    report = _sweep_on(uow, KITS_DAY)
+
+    assert _kit_state(uow, "K0000001") == ("expired", "LON-QUAR", None)
+    assert _kit(uow, "K0000001").course_part is None
+    assert _kit_state(uow, "K0000005") == ("expired", "ESX-QUAR", None)
+    assert not courses.show_course(uow(readonly=True), 1).kits  # the course lost its kit
+    released = {k.serial: (k.course_id, k.course_part, k.note) for k in report.kits
+                if k.course_id is not None}  # fmt: skip
+    assert released == {
+        "K0000001": (1, 1, "course 1 part 1 lost its kit"),
+        "K0000005": (5, 1, "course 5 part 1 lost its kit"),
+    }
+    assert report.reservations_released == 2
+    with loaded.read_sessions() as session:
+        audit = session.scalars(
+            select(AuditRow).where(AuditRow.action == "expiry.sweep").order_by(AuditRow.id)
+        ).all()[-1]
+    assert audit.actor == "tester"
+    assert audit.after is not None
+    assert audit.after["kits_expired"] == [*LONDON_KITS, "K0000005", "K0000006"]
+    assert audit.after["reservations_released"] == {"K0000001": [1, 1], "K0000005": [5, 1]}
+    assert _ledger_ok(uow)
+
+
+def test_an_expired_kit_can_be_written_off_as_expired(loaded, uow):
+    _sweep_on(uow, KITS_DAY)
+
+    done = write_off(uow(), "KIT-HOME-6W", 1, "LON-QUAR", "expired", lot="K0000002")
+
+    assert (done.lot, done.reason, done.on_hand_after) == ("K0000002", "expired", 0)
+    assert _kit_state(uow, "K0000002") == ("written_off", "LON-QUAR", None)
+    assert _where(uow, "K0000002") == {}
+    assert _ledger_ok(uow)
+
+
+def test_an_expired_kit_taken_apart_leaves_its_components_in_quarantine(loaded, uow):
+    _sweep_on(uow, KITS_DAY)
+    serum_before = _where(uow, "PTT6-B0902")
+    stamps_before = _where(uow, "DS05-2402")
+
+    taken = kits.disassemble(uow(), "K0000003")
+
+    assert (taken.status, taken.location) == ("disassembled", "LON-QUAR")
+    # the expired serum lands in quarantine and stays expired; nothing reaches a usable shelf
+    serum_after = {**serum_before, "LON-QUAR": serum_before["LON-QUAR"] + 6}
+    assert _where(uow, "PTT6-B0902") == serum_after
+    assert lots.show(uow(readonly=True), "PTT6-B0902").status == "expired"
+    stamps_after = {**stamps_before, "LON-QUAR": stamps_before.get("LON-QUAR", 0) + 1}
+    assert _where(uow, "DS05-2402") == stamps_after
+    usable = stock.stock_on_hand(uow(readonly=True), sku="SERUM-5ML", today=KITS_DAY)
+    assert "PTT6-B0902" not in {line.lot for line in usable}
+    assert _ledger_ok(uow)
+
+
+def test_a_dry_run_says_which_kits_would_expire_and_writes_nothing(loaded, uow):
+    before = writes(loaded)
+
+    report = expiry.sweep(uow(), as_of=KITS_DAY, dry_run=True)  # ahead of today: dry run only
+
+    assert {k.serial for k in report.kits} == {*LONDON_KITS, "K0000005", "K0000006"}
+    assert (report.kits_expired, report.reservations_released) == (6, 2)
+    assert writes(loaded) == before
+    assert _kit_state(uow, "K0000001") == ("reserved", "LON-FRIDGE", 1)
+    assert _kit_state(uow, "K0000002") == ("available", "LON-FRIDGE", None)
+
+
+def test_sweep_puts_right_a_kit_record_an_earlier_sweep_left_on_its_old_shelf(loaded, uow):
+    """Sweeps before kits followed their stock moved the kit's unit to quarantine and left
+    its record `available` on its shelf: db check finds it, and the next sweep mends it."""
+    _sweep_on(uow, KITS_DAY)
+    with loaded.write_sessions() as session:
+        session.execute(
+            update(KitRow).where(KitRow.serial == "K0000004")
+            .values(status="available",
+                    location_id=select(LocationRow.id).where(LocationRow.code == "LON-FRIDGE")
+                    .scalar_subquery())
+        )  # fmt: skip
+        session.commit()
+    problems = admin.check(uow(readonly=True)).problems
+    assert [(p.lot, p.problem) for p in problems] == [
+        ("K0000004", "kit K0000004 is available at LON-FRIDGE but the ledger has its unit "
+                     "at LON-QUAR"),
+    ]  # fmt: skip
+
+    report = _sweep_on(uow, KITS_DAY)
+
+    assert [(k.serial, k.from_location, k.to_location) for k in report.kits] == [
+        ("K0000004", "LON-FRIDGE", "LON-QUAR")
+    ]
+    assert _kit_state(uow, "K0000004") == ("expired", "LON-QUAR", None)
+    assert _ledger_ok(uow)
+    before = writes(loaded)
+    assert _sweep_on(uow, KITS_DAY).kits == ()
+    assert writes(loaded) == before
+
+
+def test_an_expired_kit_in_a_clinic_without_quarantine_stays_in_place_marked_expired(loaded, uow):
+    locations.add_location(uow(), "BRI", "Brighton", timezone="Europe/London", currency="GBP")
+    locations.add_location(uow(), "BRI-SHELF", "Brighton shelf", parent="BRI", kind="shelf")
+    _receive(uow, "BRI-SHELF", "SERUM-5ML", "BRI-SERUM", days=30, quantity=6)
+    lots.change_status(uow(), "BRI-SERUM", LotStatus.RELEASED, today=AS_OF)
+    _receive(uow, "BRI-SHELF", "STAMP-0.5", "BRI-STAMP", days=400, quantity=1)
+    (kit,) = kits.assemble(uow(), "KIT-HOME-6W", 1, "BRI-SHELF", min_shelf_life_days=0,
+                           today=AS_OF).kits  # fmt: skip
+
+    report = _sweep_on(uow, AS_OF + timedelta(days=31))
+
+    (line,) = [k for k in report.kits if k.serial == kit.serial]
+    assert (line.from_location, line.to_location, line.note) == (
+        "BRI-SHELF", "BRI-SHELF", "no quarantine location in BRI; left in place",
+    )  # fmt: skip
+    assert _kit_state(uow, kit.serial) == ("expired", "BRI-SHELF", None)
+    assert _ledger_ok(uow)
+    write_off(uow(), "KIT-HOME-6W", 1, "BRI-SHELF", "expired", lot=kit.serial)
+    assert _kit_state(uow, kit.serial) == ("written_off", "BRI-SHELF", None)
+    assert _ledger_ok(uow)
+
+
+def test_a_kit_back_sealed_in_quarantine_that_expires_there_is_marked_expired(loaded, uow):
+    """A kit returned sealed waits in quarantine for a manager's release; if its serum
+    expires first, the sweep marks it expired like a kit on a shelf, and the ledger agrees."""
+    kits.dispatch(uow(), "K0000001", handover=True, today=AS_OF)
+    assert kits.take_back(uow(), "K0000001", "sealed").status == "quarantine"
+    where = _kit_state(uow, "K0000001")[1]
+
+    report = _sweep_on(uow, KITS_DAY)
+
+    line = next(k for k in report.kits if k.serial == "K0000001")
+    assert (line.status_before, line.course_id) == ("quarantine", None)
+    status, place, course = _kit_state(uow, "K0000001")
+    assert (status, course) == ("expired", None)
+    assert _where(uow, "K0000001") == {place: 1}
+    assert place in (where, "LON-QUAR")
     assert _ledger_ok(uow)

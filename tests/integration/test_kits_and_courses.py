@@ -438,9 +438,12 @@ def test_ship_handover_and_returns_move_the_kit_on_the_ledger(loaded, uow):
     sealed = kits.take_back(uow(), "K0000001", "sealed")
     opened = kits.take_back(uow(), "K0000005", "opened")
 
-    assert (sealed.status, sealed.course_id, sealed.tracking) == ("available", None, None)
+    # sealed: back at its place, but in quarantine until a manager releases it
+    assert (sealed.status, sealed.course_id, sealed.tracking) == ("quarantine", None, None)
     assert _on_hand(uow)[("KIT-HOME-6W", "K0000001")] == 1
-    assert opened.status == "written_off"
+    assert lots.show(uow(readonly=True), "K0000001").status_reason == "returned"
+    # opened: written off, and it keeps its course part (returned opened)
+    assert (opened.status, opened.course_id, opened.course_part) == ("written_off", 5, 1)
     assert ("KIT-HOME-6W", "K0000005") not in _on_hand(uow, "ESX-FRIDGE")
     scrapped = lots.trace(uow(readonly=True), "K0000005")
     assert scrapped.written_off == 1
@@ -455,7 +458,11 @@ def test_ship_handover_and_returns_move_the_kit_on_the_ledger(loaded, uow):
         for f in returned.flows
     )
     assert _ledger_ok(uow)
-    # a sealed kit is stock again; a written-off one is gone for good
+    # a sealed kit is stock again once released; a written-off one is gone for good
+    assert "K0000001" not in {
+        k.serial for k in kits.list_kits(uow(readonly=True), status="available")
+    }
+    kits.release(uow(), "K0000001", today=AS_OF)
     assert "K0000001" in {k.serial for k in kits.list_kits(uow(readonly=True), status="available")}
     with pytest.raises(Refused, match="written_off"):
         kits.take_back(uow(), "K0000005", "sealed")
@@ -576,6 +583,8 @@ def test_a_kit_whose_lot_is_recalled_or_expired_does_not_go_out_whatever_its_own
     with pytest.raises(Refused, match=f"holds lot {serum.lot}"):
         kits.dispatch(uow(), "K0000001", tracking="RM123456789GB", today=AS_OF)
 
+    # the recall lifted the two documented ways (the database allows no shortcut)
+    _set_lot_status(loaded, serum.lot, LotStatus.QUARANTINE.value)
     _set_lot_status(loaded, serum.lot, LotStatus.RELEASED.value)
     after_expiry = datetime.combine(serum.expiry + timedelta(days=1), time(12), UTC)
     with (

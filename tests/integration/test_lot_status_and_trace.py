@@ -264,3 +264,102 @@ def test_trace_of_a_demo_lot_matches_what_is_on_hand(loaded, uow):
     }
     assert trace.lot.expiry == AS_OF + timedelta(days=52)
     assert (trace.lot.supplier, trace.lot.receipt_ref) == ("CALECIM-UK", "PO-DEMO-PTT6-A0603")
+
+
+# --- recall: every affected course ---------------------------------------------------
+
+HANDED_OVER_AT = datetime(2026, 11, 22, 15, 30, tzinfo=UTC)
+
+
+def _recall_week(uow):
+    """Course 1's kit K0000001 (6 vials of PTT6-B0902) is handed over; course 5 keeps
+    K0000005 reserved at ESX; course 4 has a clinic session from PTT6-B0902 at LON (the
+    earlier lots held back so FEFO reaches it). Returns the session."""
+    from kitops.services import courses, kits
+
+    with time_machine.travel(HANDED_OVER_AT, tick=False):
+        kits.dispatch(uow(), "K0000001", handover=True, today=AS_OF)
+    for code in ("PTT6-A0519", "PTT6-A0603"):
+        lots.change_status(uow(), code, LotStatus.QUARANTINE, reason="held back", today=AS_OF)
+    session = courses.record_session(uow(), 4, on=AS_OF + timedelta(days=13))
+    assert session.lot == "PTT6-B0902"
+    return session
+
+
+def _at_patients(lists):
+    return [(k.serial, k.course_id, k.part, k.clinic, k.status, k.patient_ref, k.went_out,
+             k.quantity) for k in lists.at_patients]  # fmt: skip
+
+
+def _released(lists):
+    return [(r.serial, r.course_id, r.part, r.clinic, r.patient_ref, r.now_kit)
+            for r in lists.released]  # fmt: skip
+
+
+def _sessions(lists):
+    return [(s.course_id, s.clinic, s.patient_ref, s.session_no, s.date, s.quantity)
+            for s in lists.sessions]  # fmt: skip
+
+
+def test_recall_lists_every_affected_course_and_trace_shows_the_same(loaded, uow):
+    session = _recall_week(uow)
+
+    with time_machine.travel(HANDED_OVER_AT + timedelta(hours=2), tick=False):
+        recall = lots.change_status(uow(), "PTT6-B0902", LotStatus.RECALLED,
+                                    reason="supplier recall", today=AS_OF)  # fmt: skip
+
+    home = [("K0000001", 1, 1, "LON", "handed_over", "P-LON-0001", AS_OF, 6)]
+    released = [("K0000005", 5, 1, "ESX", "P-ESX-0001", None)]
+    given = [(4, "LON", "P-LON-0004", 1, session.date, session.quantity)]
+    assert (recall.status, recall.sku, recall.lot) == ("recalled", "SERUM-5ML", "PTT6-B0902")
+    assert _at_patients(recall) == home
+    assert _released(recall) == released
+    assert recall.released[0].needed_from is not None
+    assert recall.released[0].recalled_on == AS_OF
+    assert _sessions(recall) == given
+    assert set(recall.kits_flagged) == {f"K000000{i}" for i in range(1, 7)}
+
+    trace = lots.trace(uow(readonly=True), "PTT6-B0902")
+    assert (_at_patients(trace), _released(trace), _sessions(trace)) == (home, released, given)
+    # the recall's audit row names the released courses by number (no patient reference)
+    after = _status_audits(loaded, "SERUM-5ML/PTT6-B0902")[-1][3]
+    assert after["released"] == [{"kit": "K0000005", "course": 5, "part": 1}]
+    assert "P-ESX-0001" not in str(after)
+    assert _ledger_ok(uow)
+
+
+def test_trace_says_which_released_courses_have_a_kit_again(loaded, uow):
+    from kitops.services import fulfilment, kits
+
+    lots.change_status(uow(), "PTT6-B0902", LotStatus.RECALLED, reason="supplier recall",
+                       today=AS_OF)  # fmt: skip
+    # a fresh lot at ESX makes a kit for course 5 again
+    move(uow(), "STAMP-0.5", 1, "ESX-SHELF", "ESX-FRIDGE", lot="DS05-2402", today=AS_OF)
+    receive(uow(), ReceiptInput("ESX-FRIDGE", sku="SERUM-5ML", lot="FRESH-1", quantity=6,
+                                expiry=(AS_OF + timedelta(days=400)).isoformat()),
+            today=AS_OF)  # fmt: skip
+    if lots.show(uow(readonly=True), "FRESH-1").status != "released":
+        lots.change_status(uow(), "FRESH-1", LotStatus.RELEASED, today=AS_OF)
+    made = kits.assemble(uow(), "KIT-HOME-6W", 1, "ESX-FRIDGE", today=AS_OF).kits[0]
+    fulfilment.fulfil_course(uow(), 5, today=AS_OF)
+
+    trace = lots.trace(uow(readonly=True), "PTT6-B0902")
+
+    assert _released(trace) == [
+        ("K0000001", 1, 1, "LON", "P-LON-0001", None),
+        ("K0000005", 5, 1, "ESX", "P-ESX-0001", made.serial),
+    ]
+
+
+def test_trace_counts_what_kits_and_sessions_delivered(loaded, uow):
+    session = _recall_week(uow)
+
+    trace = lots.trace(uow(readonly=True), "PTT6-B0902")
+
+    assert trace.delivered_in_kits == 6
+    assert trace.delivered == 6 + session.quantity
+    # a kit that goes out is still counted among the units in kits (net of disassembly)
+    assert trace.in_kits == 6 * 6
+    assert _sessions(trace)[0][0] == 4
+    assert lots.trace(uow(readonly=True), "K0000001").delivered == 1
+    assert lots.trace(uow(readonly=True), "PTT6-A0603").delivered == 0

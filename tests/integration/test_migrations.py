@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, select
+from sqlalchemy import func, inspect, select, update
+from sqlalchemy.exc import IntegrityError
 
 from kitops.data import migrate
 from kitops.data.engine import open_database
-from kitops.data.schema import Base, LocationRow, SettingRow
+from kitops.data.schema import Base, KitRow, LocationRow, SettingRow
 from kitops.domain.locations import VIRTUAL_LOCATIONS
 
 
@@ -62,3 +64,80 @@ def test_first_migration_creates_virtual_locations_and_default_settings(db):
     assert kinds == {code: kind.value for code, (kind, _) in VIRTUAL_LOCATIONS.items()}
     assert settings["at_home_max_needle_mm"] == "0.6"
     assert settings["expiry_margin_days"] == "7"
+
+
+@pytest.mark.demo_data
+def test_0009_lets_a_kit_be_expired_and_keeps_every_kit_both_ways(db):
+    """0009 adds `expired` to the kit statuses (SQLite rebuilds the table in batch mode);
+    going back turns an expired kit into the nearest old status, `recalled` (blocked, in
+    the stockroom, to be destroyed)."""
+
+    def kits() -> dict[str, str]:
+        with db.read_sessions() as session:
+            return dict(session.execute(select(KitRow.serial, KitRow.status)).all())
+
+    def expire(serial: str) -> None:
+        with db.write_sessions() as session:
+            session.execute(update(KitRow).where(KitRow.serial == serial).values(status="expired"))
+            session.commit()
+
+    before = kits()
+    expire("K0000002")
+
+    migrate.downgrade(db, "0008")
+    assert kits() == {**before, "K0000002": "recalled"}
+    with pytest.raises(IntegrityError):
+        expire("K0000003")
+
+    migrate.upgrade(db)
+    assert migrate.current_revision(db) == migrate.HEAD_REVISION
+    assert kits() == {**before, "K0000002": "recalled"}
+    expire("K0000003")
+    assert kits()["K0000003"] == "expired"
+    with pytest.raises(IntegrityError), db.write_sessions() as session:
+        session.execute(update(KitRow).where(KitRow.serial == "K0000004").values(status="lost"))
+        session.commit()
+
+
+def test_migration_0011_turns_the_ledgers_receipts_into_receipt_rows(loaded, uow):
+    """A database from before 0011 kept one cost per lot: its receipts become receipt rows,
+    the lot's cost on the first, so every lot is worth what it was."""
+    from datetime import timedelta
+
+    from ledger_support import AS_OF
+
+    from kitops.data.schema import LotReceiptRow, LotRow
+    from kitops.services.operations import ReceiptInput, receive
+
+    expiry = (AS_OF + timedelta(days=300)).isoformat()
+    for qty, cost in ((12, "41.50"), (6, "50.00")):
+        given = ReceiptInput("LON-FRIDGE", sku="SERUM-5ML", lot="MIG-1", expiry=expiry,
+                             quantity=qty, cost=cost, currency="GBP")  # fmt: skip
+        receive(uow(), given, today=AS_OF)
+
+    def state() -> tuple[dict[str, int | None], list[tuple[str, int, int | None, str]]]:
+        with loaded.read_sessions() as session:
+            costs = dict(session.execute(select(LotRow.code, LotRow.unit_cost_minor)).all())
+            rows = session.execute(
+                select(LotRow.code, LotReceiptRow.quantity, LotReceiptRow.unit_cost_minor,
+                       LotReceiptRow.source)
+                .join(LotRow, LotRow.id == LotReceiptRow.lot_id)
+                .where(LotRow.code == "MIG-1")
+                .order_by(LotReceiptRow.id)
+            ).all()  # fmt: skip
+            return costs, [tuple(r) for r in rows]
+
+    costs, before = state()
+    assert before == [("MIG-1", 12, 4150, "receipt"), ("MIG-1", 6, 5000, "receipt")]
+    migrate.downgrade(loaded, "0009")
+    migrate.upgrade(loaded)
+    after_costs, after = state()
+    assert after_costs == costs  # lots' costs untouched: every lot is worth what it was
+    assert after == [("MIG-1", 12, 4433, "receipt"), ("MIG-1", 6, None, "receipt")]
+    with loaded.read_sessions() as session:
+        demo_rows = session.scalar(
+            select(func.count()).select_from(LotReceiptRow).where(
+                LotReceiptRow.unit_cost_minor.is_not(None)
+            )
+        )  # fmt: skip
+    assert demo_rows  # the demo's receipts came back with their lots' costs

@@ -261,17 +261,89 @@ def test_cost_and_po_of_a_new_lot_are_stored(loaded, uow):
         "SUPPLIER", "LON-FRIDGE", ("PO-4711",),
     )  # fmt: skip
 
-    # A later receipt with another cost keeps the first one...
+    assert _ledger_ok(uow)
+
+
+def _receipt_costs(db, code) -> list[tuple[int, int | None, str | None]]:
+    """(quantity, unit cost, currency) of every receipt of lot ``code``, oldest first."""
+    from kitops.data.schema import LotReceiptRow
+
+    with db.read_sessions() as session:
+        return [
+            tuple(row)
+            for row in session.execute(
+                select(LotReceiptRow.quantity, LotReceiptRow.unit_cost_minor,
+                       LotReceiptRow.currency)
+                .join(LotRow, LotRow.id == LotReceiptRow.lot_id)
+                .where(LotRow.code == code)
+                .order_by(LotReceiptRow.id)
+            )
+        ]  # fmt: skip
+
+
+def test_every_receipt_keeps_its_cost_and_the_lot_costs_their_weighted_average(loaded, uow):
+    receive(uow(), _serum("COST-1", quantity=12, cost="41.50", currency="GBP"), today=AS_OF)
+    # a second delivery of the same lot at another price: it was dropped
     receive(uow(), _serum("COST-1", quantity=6, cost="50.00", currency="GBP"), today=AS_OF)
-    assert _lot_row(loaded, "SERUM-5ML", "COST-1").unit_cost_minor == 4150
-    # ...and a lot received without a cost takes the first one given later.
+    receive(uow(), _serum("COST-1", quantity=2), today=AS_OF)  # no cost on the paperwork
+    assert _receipt_costs(loaded, "COST-1") == [
+        (12, 4150, "GBP"),
+        (6, 5000, "GBP"),
+        (2, None, None),
+    ]
+    # (12 x 41.50 + 6 x 50.00) / 18 = 44.333... per unit
+    row = _lot_row(loaded, "SERUM-5ML", "COST-1")
+    assert (row.unit_cost_minor, row.currency) == (4433, "GBP")
+
+    # a lot received without a cost takes the first one given later
     receive(uow(), _serum("COST-2", quantity=6), today=AS_OF)
     assert _lot_row(loaded, "SERUM-5ML", "COST-2").unit_cost_minor is None
-    receive(uow(), _serum("COST-2", quantity=6, cost="38", currency="EUR"), today=AS_OF)
+    receive(uow(), _serum("COST-2", quantity=6, cost="38", currency="GBP"), today=AS_OF)
     row = _lot_row(loaded, "SERUM-5ML", "COST-2")
-    assert (row.unit_cost_minor, row.currency) == (3800, "EUR")
+    assert (row.unit_cost_minor, row.currency) == (3800, "GBP")
     assert lots.show(uow(readonly=True), "COST-2").total_on_hand == 12
     assert _ledger_ok(uow)
+
+
+def test_a_cost_in_another_currency_than_the_clinics_is_refused_unless_meant(loaded, uow):
+    before = writes(loaded)
+    with pytest.raises(Refused, match=r"EUR is not LON's currency \(GBP\).*foreign"):
+        receive(uow(), _serum("FX-1", quantity=5, cost="38", currency="EUR"), today=AS_OF)
+    assert writes(loaded) == before
+    # said on purpose: the supplier invoiced in euros
+    receive(
+        uow(), _serum("FX-1", quantity=5, cost="38", currency="EUR", foreign_currency=True),
+        today=AS_OF,
+    )  # fmt: skip
+    assert _receipt_costs(loaded, "FX-1") == [(5, 3800, "EUR")]
+    # in the clinic's own currency no flag is needed (VIE is in euros)
+    receive(uow(), _serum("FX-2", quantity=5, location="VIE-FRIDGE", cost="38",
+                          currency="EUR"), today=AS_OF)  # fmt: skip
+    assert _receipt_costs(loaded, "FX-2") == [(5, 3800, "EUR")]
+
+
+def test_a_lot_costed_in_one_currency_refuses_a_receipt_costed_in_another(loaded, uow):
+    receive(uow(), _serum("FX-3", quantity=5, cost="35", currency="GBP"), today=AS_OF)
+    before = writes(loaded)
+    with pytest.raises(Refused, match=r"lot FX-3 is costed in GBP"):
+        receive(uow(), _serum("FX-3", quantity=5, location="VIE-FRIDGE", cost="41",
+                              currency="EUR"), today=AS_OF)  # fmt: skip
+    assert writes(loaded) == before
+    receive(uow(), _serum("FX-3", quantity=5, location="VIE-FRIDGE", cost="36", currency="GBP",
+                          foreign_currency=True), today=AS_OF)  # fmt: skip
+    assert _lot_row(loaded, "SERUM-5ML", "FX-3").unit_cost_minor == 3550
+
+
+def test_a_scanned_receipt_checks_its_cost_like_a_typed_one(loaded, uow):
+    scan = f"(01){SERUM_GTIN}(17)280331(10)SCANFX(30)12"
+    with pytest.raises(InvalidInput, match=r"cost currency 'GPB'"):
+        receive(uow(), ReceiptInput("LON-FRIDGE", scan=scan, cost="35", currency="GPB"),
+                today=AS_OF)  # fmt: skip
+    with pytest.raises(Refused, match="foreign"):
+        receive(uow(), ReceiptInput("LON-FRIDGE", scan=scan, cost="35", currency="USD"),
+                today=AS_OF)  # fmt: skip
+    receive(uow(), ReceiptInput("LON-FRIDGE", scan=scan, cost="35", currency="gbp"), today=AS_OF)
+    assert _receipt_costs(loaded, "SCANFX") == [(12, 3500, "GBP")]
 
 
 # --- move --------------------------------------------------------------------------

@@ -188,6 +188,32 @@ def test_a_partially_received_order_counts_only_what_is_still_to_come(world, uow
     assert (order.lines[0].received, order.lines[0].open) == (5, 7)
 
 
+def test_each_receipt_against_an_order_keeps_its_own_cost(world, uow):
+    from kitops.data.schema import LotReceiptRow, LotRow
+
+    calendar_policy(uow)
+    reorder.run(uow(), as_of=AS_OF)  # 12 x SERUM-5ML at 35.00 GBP
+    purchasing.change_status(uow(), "PO-000001", "approve")
+    receive(uow(), ReceiptInput(location="LON-FRIDGE", sku="SERUM-5ML", lot="NEW",
+                                expiry="2027-09-30", quantity=4, po="PO-000001"),
+            today=AS_OF)  # fmt: skip
+    # the rest of the order came with an invoice at a new price
+    receive(uow(), ReceiptInput(location="LON-FRIDGE", sku="SERUM-5ML", lot="NEW",
+                                expiry="2027-09-30", quantity=8, po="PO-000001",
+                                cost="38.00", currency="GBP"), today=AS_OF)  # fmt: skip
+    with world.read_sessions() as session:
+        kept = session.execute(
+            select(LotReceiptRow.quantity, LotReceiptRow.unit_cost_minor, LotReceiptRow.currency,
+                   LotReceiptRow.reference)
+            .join(LotRow, LotRow.id == LotReceiptRow.lot_id).where(LotRow.code == "NEW")
+            .order_by(LotReceiptRow.id)
+        ).all()  # fmt: skip
+    assert [tuple(r) for r in kept] == [
+        (4, 3500, "GBP", "PO-000001"), (8, 3800, "GBP", "PO-000001"),
+    ]  # fmt: skip
+    assert _orders(world) == [("PO-000001", "received", 12, 12, True)]
+
+
 def test_over_receipt_is_refused_unless_confirmed_and_closes_the_order(world, uow):
     calendar_policy(uow)
     reorder.run(uow(), as_of=AS_OF)

@@ -90,7 +90,18 @@ def _catalogue(uow) -> None:
     )
 
 
-def _receive(uow, place, sku, lot, expiry_day, qty, cost=None, currency=None, today=AS_OF):
+def _receive(
+    uow,
+    place,
+    sku,
+    lot,
+    expiry_day,
+    qty,
+    cost=None,
+    currency=None,
+    today=AS_OF,
+    foreign_currency=False,
+):
     receive(
         uow(),
         ReceiptInput(
@@ -101,6 +112,7 @@ def _receive(uow, place, sku, lot, expiry_day, qty, cost=None, currency=None, to
             quantity=qty,
             cost=cost,
             currency=currency,
+            foreign_currency=foreign_currency,
             accept_short_dated=True,
         ),
         today=today,
@@ -136,7 +148,9 @@ def stockroom(db, uow):
         _release(uow, code)
     _receive(uow, "LON-QUAR", "SERUM-5ML", "Q", "2027-03-02", 6)  # awaiting release
     _receive(uow, "LON-SHELF", "STAMP-0.5", "S1", "2029-01-01", 8, "4.50", "GBP")
-    _receive(uow, "ESX-FRIDGE", "SERUM-5ML", "E", "2026-12-27", 12, "41.00", "EUR")
+    _receive(
+        uow, "ESX-FRIDGE", "SERUM-5ML", "E", "2026-12-27", 12, "41.00", "EUR", foreign_currency=True
+    )  # ESX is a GBP clinic: the supplier invoiced in euros
     _release(uow, "E")
     move(uow(), "STAMP-0.5", 2, "LON-SHELF", "LON-FRIDGE", lot="S1", today=AS_OF)
     made = kits.assemble(uow(), "KIT-6W", 2, "LON-FRIDGE", today=AS_OF)
@@ -281,6 +295,19 @@ def test_valuation_values_each_unit_at_its_own_lots_cost_and_kits_at_their_compo
     unit_costs = {r["lot"]: r["unit_cost"] for r in result.section("lots").records()}
     assert unit_costs["B"] == gbp("40.00")
     assert unit_costs["K0000002"] == gbp("220.50")
+
+
+def test_valuation_values_a_lot_received_twice_at_the_average_of_its_receipts(stockroom, uow):
+    # a second delivery of lot B: 10 more at 44.00 (its first 20 were at 40.00)
+    _receive(uow, "LON-FRIDGE", "SERUM-5ML", "B", "2027-01-06", 10, "44.00", "GBP")
+    # and 3 more whose paperwork had no price: valued at the lot's average
+    _receive(uow, "LON-FRIDGE", "SERUM-5ML", "B", "2027-01-06", 3)
+    result = report(uow, "valuation")
+    (b,) = [r for r in result.section("lots").records() if r["lot"] == "B"]
+    # (20 x 40.00 + 10 x 44.00) / 30 = 41.333...: 33 units are worth 1364.00
+    assert (b["quantity"], b["unit_cost"], b["value"]) == (33, gbp("41.33"), gbp("1364.00"))
+    totals = rows(result, "totals", "clinic", "currency", "units", "value")
+    assert ("LON", "GBP", 73, gbp("2970.00")) in totals  # 2406.00 - 800.00 + 1364.00
 
 
 # --- kits ----------------------------------------------------------------------------
@@ -454,6 +481,7 @@ def wasted(db, uow, monkeypatch):
         "30.00",
         "EUR",
         today=date(2026, 11, 1),
+        foreign_currency=True,
     )
     _release(uow, "W3", today=date(2026, 11, 1))
     at(2026, 11, 12, 16)
@@ -468,36 +496,88 @@ def test_wastage_per_month_and_reason_counts_each_unit_once(wasted, uow):
         result,
         "trend",
         "month",
+        "what",
         "damaged",
         "opened",
         "expired",
         "other",
         "expired_on_shelf",
         "units",
+        "ml",
     ) == [
-        ("2026-09", 2, 0, 0, 0, 0, 2),
-        ("2026-10", 0, 1, 0, 0, 9, 10),
-        ("2026-11", 1, 0, 0, 1, 0, 2),
+        ("2026-09", "vials", 2, 0, 0, 0, 0, 2, "10"),
+        ("2026-09", "stamps", 0, 0, 0, 0, 0, 0, None),
+        ("2026-10", "vials", 0, 1, 0, 0, 9, 10, "50"),
+        ("2026-10", "stamps", 0, 0, 0, 0, 0, 0, None),
+        ("2026-11", "vials", 1, 0, 0, 1, 0, 2, "10"),
+        ("2026-11", "stamps", 0, 0, 0, 0, 0, 0, None),
     ]
-    assert rows(result, "months", "month", "reason", "currency", "units", "value") == [
-        ("2026-09", "damaged", "GBP", 2, gbp("80.00")),
-        ("2026-10", "opened", "GBP", 1, gbp("35.00")),
-        ("2026-10", "expired_on_shelf", "GBP", 9, gbp("315.00")),
-        ("2026-11", "damaged", "EUR", 1, eur("30.00")),
-        ("2026-11", "other", "GBP", 1, gbp("40.00")),
-    ]
-    assert rows(result, "clinics", "clinic", "reason", "units") == [
-        ("ESX", "damaged", 1),
-        ("LON", "damaged", 2),
-        ("LON", "opened", 1),
-        ("LON", "other", 1),
-        ("LON", "expired_on_shelf", 9),
+    assert rows(result, "months", "month", "reason", "what", "currency", "units", "ml",
+                "value") == [
+        ("2026-09", "damaged", "vials", "GBP", 2, "10", gbp("80.00")),
+        ("2026-10", "opened", "vials", "GBP", 1, "5", gbp("35.00")),
+        ("2026-10", "expired_on_shelf", "vials", "GBP", 9, "45", gbp("315.00")),
+        ("2026-11", "damaged", "vials", "EUR", 1, "5", eur("30.00")),
+        ("2026-11", "other", "vials", "GBP", 1, "5", gbp("40.00")),
+    ]  # fmt: skip
+    assert rows(result, "clinics", "clinic", "reason", "what", "units") == [
+        ("ESX", "damaged", "vials", 1),
+        ("LON", "damaged", "vials", 2),
+        ("LON", "opened", "vials", 1),
+        ("LON", "other", "vials", 1),
+        ("LON", "expired_on_shelf", "vials", 9),
     ]
     only_lon = report(uow, "wastage", months="6", clinic="LON")
-    assert [r["units"] for r in only_lon.section("trend").records()] == [0, 0, 1, 2, 10, 1]
-    assert "Trend: 13 units in the last 3 months against 1 in the 3 before" in " ".join(
+    vials = [r["units"] for r in only_lon.section("trend").records() if r["what"] == "vials"]
+    assert vials == [0, 0, 1, 2, 10, 1]
+    assert "Trend: 13 vials in the last 3 months against 1 in the 3 before" in " ".join(
         only_lon.notes
     )
+
+
+def _trend(result, month):
+    return {
+        r["what"]: (r["damaged"], r["opened"], r["other"], r["units"], r["ml"])
+        for r in result.section("trend").records()
+        if r["month"] == month
+    }
+
+
+def test_wastage_counts_an_opened_kit_as_its_vials_and_stamp_apart(loaded, uow, monkeypatch):
+    """A kit handed over and returned opened is 6 vials (30 ml) and 1 stamp wasted as
+    `opened` at its clinic, never one 'unit' added to vials; a kit written off from a
+    shelf counts as its components too."""
+    month = AS_OF.strftime("%Y-%m")
+    before = report(uow, "wastage", months="1")
+    when = datetime(AS_OF.year, AS_OF.month, AS_OF.day, 12, tzinfo=UTC)
+    monkeypatch.setattr("kitops.data.repositories.utcnow", lambda: when)
+    kits.dispatch(uow(), "K0000001", handover=True, today=AS_OF)
+    kits.take_back(uow(), "K0000001", "opened")
+    write_off(uow(), "SERUM-5ML", 2, "LON-FRIDGE", "damaged", lot="PTT6-B0902")
+    write_off(uow(), "STAMP-0.5", 3, "LON-SHELF", "damaged", lot="DS05-2402")
+    monkeypatch.undo()
+
+    after = report(uow, "wastage", months="1")
+
+    was, now = _trend(before, month), _trend(after, month)
+    assert set(now) == {"vials", "stamps"}  # no 'kits' row: a kit is its components
+    grew = {
+        what: tuple(
+            (int(a) - int(b)) if isinstance(a, int) else (float(a or 0) - float(b or 0))
+            for a, b in zip(now[what], was[what], strict=True)
+        )
+        for what in now
+    }
+    assert grew == {"vials": (2, 6, 0, 8, 40.0), "stamps": (3, 1, 0, 4, 0.0)}
+    opened = [r for r in after.section("months").records()
+              if (r["month"], r["reason"]) == (month, "opened")]  # fmt: skip
+    assert {(r["what"], r["currency"], r["units"], r["ml"], r["value"]) for r in opened} == {
+        ("vials", "GBP", 6, "30", gbp("210.00")),  # 6 × 35.00
+        ("stamps", "GBP", 1, None, gbp("4.50")),
+    }
+    lon = {(r["reason"], r["what"]): r["units"] for r in after.section("clinics").records()
+           if r["clinic"] == "LON"}  # fmt: skip
+    assert (lon[("opened", "vials")], lon[("opened", "stamps")]) == (6, 1)
 
 
 def test_movements_extract_between_two_days_and_for_one_clinic(wasted, uow):

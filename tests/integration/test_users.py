@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
+from tamper_support import delete_every_user
 
 from kitops.data.schema import AuditRow, UserRow
 from kitops.errors import Conflict, InvalidInput, NotAllowed, Refused
@@ -178,7 +179,7 @@ def test_a_user_changes_their_own_pin_by_giving_the_current_one(uow, alice):
 
 def test_a_database_without_users_lets_only_the_first_admin_in(db, uow):
     with db.engine.begin() as conn:
-        conn.execute(delete(UserRow))
+        delete_every_user(conn)
     with pytest.raises(Refused, match="no users yet"):
         users.authenticate(uow(), "tester", "1234")
     with pytest.raises(Refused, match="create the first admin"):

@@ -26,6 +26,10 @@ APPEND_ONLY = ("stock_moves", "audit_log")
 pytestmark = pytest.mark.postgresql
 
 
+def current_role_name(conn) -> str:
+    return str(conn.execute(text("SELECT session_user")).scalar())
+
+
 def documented_grants() -> list[str]:
     """The SQL block under the README's ``app-role-grants`` marker, one statement a line."""
     text_ = README.read_text(encoding="utf-8")
@@ -91,6 +95,36 @@ def test_the_application_role_works_but_cannot_rewrite_the_ledger_or_the_audit_l
             assert conn.execute(
                 text("SELECT has_table_privilege(current_user, 'alembic_version', 'UPDATE')")
             ).scalar() is False  # fmt: skip
+            # balances: read, and lock (PostgreSQL wants a column's UPDATE privilege for
+            # SELECT ... FOR UPDATE); every change comes from the ledger's trigger
+            for privilege, held in (("SELECT", True), ("INSERT", False), ("UPDATE", False),
+                                    ("DELETE", False), ("TRUNCATE", False)):  # fmt: skip
+                found = conn.execute(
+                    text("SELECT has_table_privilege(current_user, 'stock_balances', :p)"),
+                    {"p": privilege},
+                ).scalar()
+                assert found is held, ("stock_balances", privilege)
+            # every ledger and audit row the role wrote carries its name, stamped by the server
+            for table in APPEND_ONLY:
+                roles_seen = set(
+                    conn.execute(text(f"SELECT DISTINCT db_role FROM {table}")).scalars()
+                )
+                assert current_role_name(conn) in roles_seen, table
+        for statement, sqlstate in (
+            (
+                "INSERT INTO stock_balances SELECT lot_id, location_id + 0, product_id, 1 "
+                "FROM stock_balances LIMIT 1",
+                "42501",
+            ),
+            ("DELETE FROM stock_balances", "42501"),
+            ("TRUNCATE stock_balances", "42501"),
+            ("UPDATE stock_balances SET quantity = quantity + 1", "23001"),
+            ("UPDATE lots SET status = 'released' WHERE code = 'GRANT-1'", "23001"),
+            ("UPDATE users SET active = false WHERE role = 'admin'", "23001"),
+        ):
+            with db.engine.connect() as conn, pytest.raises(DBAPIError) as refused:
+                conn.execute(text(statement))
+            assert refused.value.orig.sqlstate == sqlstate, (statement, refused.value)
         for table in APPEND_ONLY:
             for statement in (
                 f"UPDATE {table} SET id = id WHERE id = (SELECT min(id) FROM {table})",

@@ -86,7 +86,7 @@ def test_write_offs_above_the_threshold_need_a_manager(db, staff):
 
 def test_the_job_user_runs_the_jobs_and_may_not_touch_stock(db, staff):
     assert not reorder.run(staff(actor="nightly"), as_of=AS_OF).in_progress
-    expiry.sweep(staff(actor="nightly"), as_of=AS_OF)
+    expiry.sweep(staff(actor="nightly"))  # as of today
     with pytest.raises(NotAllowed, match=r"nightly \(job\) may not receive stock"):
         operations.receive(staff(actor="nightly"), operations.ReceiptInput(
             location="LON-FRIDGE", sku="SERUM-5ML", lot="JOB-1",
@@ -97,6 +97,31 @@ def test_the_job_user_runs_the_jobs_and_may_not_touch_stock(db, staff):
         reserved = conn.execute(select(KitRow.serial).where(KitRow.course_id == 3)).all()
     assert reserved == []
     assert refusals(db) == [("nightly", "stock.receive"), ("nightly", "course.fulfil")]
+
+
+def test_the_job_user_sweeps_only_as_of_today_another_day_needs_a_manager(db, staff):
+    from kitops.services import jobs
+
+    work = staff(readonly=True)
+    with work:
+        today = expiry.latest_clinic_today(work)
+    moves, audits = counts(db)
+    for day in (today - timedelta(days=1), AS_OF):
+        with pytest.raises(NotAllowed, match=r"nightly \(job\) may not sweep as of another"):
+            expiry.sweep(staff(actor="nightly"), as_of=day)
+    record, _, error = jobs.run_job(staff(actor="nightly"), "expiry-sweep", as_of=AS_OF)
+    assert isinstance(error, NotAllowed)
+    assert (record.status, record.exit_code) == ("refused", 1)
+    assert counts(db) == (moves, audits + 3)  # the three refusals, nothing else
+    assert lot_status(db, "PTT6-A0412") == "released"
+    assert refusals(db) == [("nightly", "expiry.sweep_as_of")] * 3
+    # a dry run writes nothing, so the job user may look at any day
+    expiry.sweep(staff(actor="nightly"), as_of=AS_OF, dry_run=True)
+    assert counts(db) == (moves, audits + 3)
+    # today, named or not, is the job's own day
+    expiry.sweep(staff(actor="nightly"), as_of=today)
+    assert lot_status(db, "PTT6-A0412") == "expired"
+    expiry.sweep(staff(actor="mia"), as_of=AS_OF)  # a manager may sweep as of another day
 
 
 def test_a_refused_reorder_run_takes_no_lease_and_drafts_nothing(db, staff):

@@ -205,11 +205,11 @@ def test_handing_over_a_reserved_kit_is_confirmed(demo_url: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("condition", "status", "shown"),
-    [("sealed", "available", "available"), ("opened", "written_off", "written off")],
+    ("condition", "status", "shown", "course"),
+    [("sealed", "quarantine", "quarantine", None), ("opened", "written_off", "written off", 5)],
 )
-def test_a_returned_kit_comes_back_sealed_or_is_written_off_opened(
-    demo_url: str, condition: str, status: str, shown: str
+def test_a_returned_kit_waits_in_quarantine_sealed_or_is_written_off_opened(
+    demo_url: str, condition: str, status: str, shown: str, course: int | None
 ) -> None:
     kits.dispatch(
         service_uow(demo_url), "K0000005", handover=True, today=AS_OF
@@ -224,8 +224,11 @@ def test_a_returned_kit_comes_back_sealed_or_is_written_off_opened(
             if condition == "opened":  # a write-off: asked first
                 assert "written off" in await _confirm(pilot)
             await _until_row_says(pilot, table, shown)
-        kit = kits.show_kit(service_uow(demo_url), "K0000005")
-        assert (kit.status, kit.course_id) == (status, None)
+            kit = kits.show_kit(service_uow(demo_url), "K0000005")
+            assert (kit.status, kit.course_id) == (status, course)
+            if condition == "sealed":  # a manager releases it after inspection
+                assert "inspected" in await _confirm(pilot, "r")
+                await _until_row_says(pilot, table, "available")
         back = 1 if condition == "sealed" else 0
         assert _on_hand(demo_url, "K0000005", "ESX-FRIDGE") == back
 

@@ -317,6 +317,21 @@ def test_recall_is_confirmed_and_marks_the_kits_built_from_the_lot(demo_url: str
             assert isinstance(app.screen, ConfirmDialog)
             await pilot.click("#confirm")
             await settle(pilot)
+            said = [note.message for note in app._notifications]
+            assert any(
+                "is now recalled: 0 kit(s) at patients' homes, 2 course(s) lost their "
+                "reserved kit" in message
+                for message in said
+            ), said
+            app.show_trace("DS05-2402")
+            await settle(pilot)
+            tree = app.screen.query_one("#trace-tree", Tree)
+            labels = [str(node.label) for node in tree.root.children]
+            freed = next(n for n in tree.root.children if "released" in str(n.label))
+            leaves = "\n".join(str(leaf.label) for leaf in freed.children)
+            assert "Reserved kits released by the recall (2)" in labels
+            assert "course 1 part 1 · patient P-LON-0001 · LON" in leaves
+            assert "course 5 part 1 · patient P-ESX-0001 · ESX" in leaves
         assert lots.show(service_uow(demo_url), "DS05-2402").status == "recalled"
         assert kits.show_kit(service_uow(demo_url), "K0000002").recalled
 
@@ -564,5 +579,43 @@ def test_receive_and_write_off_on_postgresql(pg_demo_url: str) -> None:
             await settle(pilot)
         trace = lots.trace(service_uow(pg_demo_url), "NEWLOT1")
         assert (trace.received, trace.written_off, trace.lot.total_on_hand) == (12, 2, 10)
+
+    run(scenario)
+
+
+def test_an_expired_kit_is_listed_as_expired_and_taken_apart_into_quarantine(
+    demo_url: str,
+) -> None:
+    """After the sweep an expired kit shows its new status and place; taking it apart says
+    that its components stay in quarantine."""
+    from datetime import UTC, datetime, time, timedelta
+
+    import time_machine
+
+    from kitops.services import expiry
+
+    day = AS_OF + timedelta(days=191)  # the demo's London kits expired the day before
+    with time_machine.travel(datetime.combine(day, time(12), UTC), tick=False):
+        expiry.sweep(service_uow(demo_url), as_of=day)
+
+    async def scenario() -> None:
+        app = make_app(demo_url)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.press("f5")
+            await settle(pilot)
+            app.screen.query_one("#status", Select).value = "expired"
+            await settle(pilot)
+            table = app.screen.query_one("#kits", DataTable)
+            assert table.row_count == 6
+            row = [str(value) for value in table.get_row_at(0)]
+            assert "expired" in row
+            assert "LON-QUAR" in row
+            await pilot.press("d")
+            await settle(pilot)
+            assert isinstance(app.screen, ConfirmDialog)
+            assert "stay in quarantine at LON-QUAR" in app.screen.message
+            await pilot.click("#confirm")
+            await settle(pilot)
+        assert kits.show_kit(service_uow(demo_url), "K0000001").status == "disassembled"
 
     run(scenario)

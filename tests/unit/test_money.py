@@ -42,9 +42,54 @@ def test_dinar_has_three_decimals():
     assert Money.parse("1.234", "KWD") == Money(1234, "KWD")
 
 
-def test_unknown_currency_defaults_to_two_decimals():
+def test_euro_and_franc_have_two_decimals():
     assert exponent("EUR") == 2
     assert exponent("CHF") == 2
+
+
+@pytest.mark.parametrize(
+    ("code", "digits"),
+    # the ISO 4217 table's minor units: a hand-written table had CLF and UYW at 2
+    [("CLF", 4), ("UYW", 4), ("MGA", 2), ("IQD", 3), ("UYI", 0), ("ISK", 0), ("HUF", 2)],
+)
+def test_minor_units_come_from_the_iso_4217_table(code, digits):
+    assert exponent(code) == digits
+
+
+def test_a_unit_of_account_takes_its_four_decimals():
+    assert Money.parse("1.2345", "CLF") == Money(12345, "CLF")
+    assert str(Money(12345, "CLF")) == "1.2345 CLF"
+
+
+def test_malagasy_ariary_is_a_currency():
+    assert currency_code("mga") == "MGA"
+    assert Money.parse("1000.50", "MGA") == Money(100050, "MGA")
+
+
+@pytest.mark.parametrize(
+    ("code", "why"),
+    [
+        ("GPB", "not an ISO 4217"),  # a typo for GBP
+        ("ABC", "not an ISO 4217"),
+        ("HRK", "not an ISO 4217"),  # withdrawn (the euro since 2023)
+        ("XXX", "no currency"),
+        ("XTS", "testing"),
+        ("XAU", "Gold"),
+        ("XDR", "no minor unit"),
+    ],
+)
+def test_codes_that_are_no_currency_kitops_can_hold_are_refused(code, why):
+    with pytest.raises(InvalidInput) as err:
+        currency_code(code)
+    assert (err.value.field, err.value.value) == ("currency", code)
+    assert why in err.value.reason
+
+
+def test_a_bad_currency_in_a_cost_names_the_cost():
+    with pytest.raises(InvalidInput) as err:
+        Money.parse("35", "GPB", "cost")
+    assert (err.value.field, err.value.value) == ("cost currency", "GPB")
+    assert str(err.value).startswith("cost currency 'GPB': ")
 
 
 def test_fractions_of_a_penny_are_refused():

@@ -280,7 +280,9 @@ class CoursesScreen(ListScreen):
             )
         )
         kits = ", ".join(
-            f"kit {k.course_part}: {k.serial} ({k.status.replace('_', ' ')}, exp {k.expiry})"
+            f"kit {k.course_part}: {k.serial} ("
+            + ("returned opened" if k.status == "written_off" else k.status.replace("_", " "))
+            + f", exp {k.expiry})"
             for k in course.kits
         )
         outer.add_row(f"kits: {kits or 'none reserved'} · sessions: {course.sessions_recorded}")

@@ -53,6 +53,7 @@ class KitsScreen(ListScreen):
         Binding("b", "take_back", "Return"),
         Binding("l", "labels", "Labels"),
         Binding("d", "disassemble", "Disassemble"),
+        Binding("r", "release", "Release", show=False),
         Binding("n", "page(1)", "Next page", show=False),
         Binding("p", "page(-1)", "Prev page", show=False),
     ]
@@ -303,7 +304,10 @@ class KitsScreen(ListScreen):
                 if yes:
                     self.change(_kit_summary("returned"), kits.take_back, kit.serial, condition)
 
-            text = f"Kit {kit.serial} comes back opened: it is written off. Go on?"
+            text = (
+                f"Kit {kit.serial} comes back opened: it is written off and its course part "
+                "ends (a replacement only on request). Go on?"
+            )
             self.app.push_screen(ConfirmDialog("Return opened kit", text, "Write off"), go)
 
         self.app.push_screen(FormDialog(f"Return kit {kit.serial}", fields, "Next"), done)
@@ -318,7 +322,30 @@ class KitsScreen(ListScreen):
                 self.change(_kit_summary("disassembled"), kits.disassemble, kit.serial)
 
         text = f"Take kit {kit.serial} apart? Its components go back to their lots."
+        if kit.status == "expired":
+            text = (f"Take expired kit {kit.serial} apart? Its components stay in quarantine at "
+                    f"{kit.location}; its expired lots stay expired.")  # fmt: skip
         self.app.push_screen(ConfirmDialog("Disassemble kit", text, "Disassemble"), go)
+
+    def action_release(self) -> None:
+        """Managers: a kit back sealed, inspected, goes back to stock (its component lots
+        are checked again)."""
+        kit = self.selected()
+        if kit is None:
+            return
+
+        def go(yes: bool | None) -> None:
+            if yes:
+                self.change(
+                    _kit_summary("released"), kits.release, kit.serial,
+                    today=self.kitops.clock.today,
+                )  # fmt: skip
+
+        text = (
+            f"Release kit {kit.serial}, back sealed from a patient and inspected? Its lots are "
+            "checked again; it becomes available."
+        )
+        self.app.push_screen(ConfirmDialog("Release kit", text, "Release"), go)
 
     def action_labels(self) -> None:
         kit = self.selected()

@@ -23,7 +23,7 @@ from kitops.errors import KitopsError
 from kitops.services import dashboard
 from kitops.services.dashboard_dto import ReportExport
 from kitops.services.reports.formats import text
-from kitops.services.reports.model import Chart, ChartKind, Kind, Report, Section
+from kitops.services.reports.model import NUMERIC, Chart, ChartKind, Report, Section
 from kitops.services.reports.registry import REPORTS, ReportRequest, run_report
 from tui.base import StockroomScreen
 from tui.modals import FormDialog, FormField
@@ -283,7 +283,7 @@ class ReportsScreen(StockroomScreen):
             max([len(column.title), *(len(line[n]) for line in cells)])
             for n, (_, column) in enumerate(shown)
         ]
-        right = [column.kind in (Kind.INT, Kind.MONEY) for _, column in shown]
+        right = [column.kind in NUMERIC for _, column in shown]
 
         def padded(value: str, width: int, to_right: bool) -> Text:
             return Text(value.rjust(width) if to_right else value)  # Text: never markup

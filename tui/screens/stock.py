@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, Select
 
 from kitops.services import dashboard, operations
 from kitops.services.dashboard_dto import StockPage
-from kitops.services.dto import StockLine
+from kitops.services.dto import LotRecall, StockLine
 from tui.lists import ListScreen
 from tui.modals import ConfirmDialog, FormDialog, FormField
 from tui.widgets import Field, cell, lot_style
@@ -338,4 +338,11 @@ def _count_summary(report: Any) -> str:
 
 
 def _status_summary(detail: Any) -> str:
-    return f"lot {detail.lot} of {detail.sku} is now {detail.status}"
+    said = f"lot {detail.lot} of {detail.sku} is now {detail.status}"
+    if isinstance(detail, LotRecall):
+        said += (
+            f": {len(detail.at_patients)} kit(s) at patients' homes, "
+            f"{len(detail.released)} course(s) lost their reserved kit, "
+            f"{len(detail.sessions)} clinic session(s) from it (t: trace)"
+        )
+    return said

@@ -90,6 +90,30 @@ class TraceScreen(StockroomScreen):
             node.add_leaf(f"{kit.quantity} unit(s) of this lot")
             if kit.course_id is not None:
                 node.add_leaf(f"course {kit.course_id} · patient {kit.patient_ref}")
+        if trace.at_patients:
+            home = tree.root.add(
+                Text(f"At patients' homes, to contact ({len(trace.at_patients)})", style=error)
+                if lot.status == "recalled"
+                else f"At patients' homes ({len(trace.at_patients)})",
+                expand=True,
+            )
+            for out in trace.at_patients:
+                home.add_leaf(
+                    f"{out.serial} {out.status.replace('_', ' ')} {out.went_out or ''} · course "
+                    f"{out.course_id} · patient {out.patient_ref} · {out.clinic or '-'}"
+                    + (f" · tracking {out.tracking}" if out.tracking else "")
+                )
+        if trace.released:
+            freed = tree.root.add(
+                f"Reserved kits released by the recall ({len(trace.released)})", expand=True
+            )
+            for gone in trace.released:
+                freed.add_leaf(
+                    f"course {gone.course_id} part {gone.part} · patient {gone.patient_ref} · "
+                    f"{gone.clinic or '-'} · needed from {gone.needed_from or '-'} · "
+                    f"{gone.serial} released {gone.recalled_on} · "
+                    + (f"now {gone.now_kit}" if gone.now_kit else "no kit now")
+                )
         courses = sorted(
             {(k.course_id, k.patient_ref) for k in trace.kits if k.course_id is not None}
             | {(s.course_id, s.patient_ref) for s in trace.sessions},

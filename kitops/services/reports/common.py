@@ -24,7 +24,7 @@ from kitops.services.unit_of_work import UnitOfWork
 
 NO_COST = "-"  # the currency shown for units whose lot has no recorded cost
 # kit statuses whose kit lot is still on a shelf (the others went out or were dismantled)
-KITS_ON_SHELF = ("available", "reserved", "recalled")
+KITS_ON_SHELF = ("available", "reserved", "recalled", "expired")
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,16 @@ from typing import Any
 
 from kitops.domain.money import Money
 from kitops.errors import InvalidInput
-from kitops.services.reports.model import Cell, Chart, ChartKind, Column, Kind, Report, Section
+from kitops.services.reports.model import (
+    NUMERIC,
+    Cell,
+    Chart,
+    ChartKind,
+    Column,
+    Kind,
+    Report,
+    Section,
+)
 
 FORMATS = ("table", "csv", "json", "html")
 TABLE_WIDTH = 100
@@ -91,7 +100,7 @@ def render_table(report: Report, *, width: int = TABLE_WIDTH) -> str:
             w if c.kind is not Kind.TEXT else max(len(c.title), min(w, cap))
             for c, w in zip(columns, widths, strict=True)
         ]
-        right = [c.kind in (Kind.INT, Kind.MONEY) for c in columns]
+        right = [c.kind in NUMERIC for c in columns]
 
         out += ["", f"{section.title} ({len(section.rows)})"]
         out.append(_line([c.title for c in columns], widths, right))
@@ -288,9 +297,7 @@ def _table(section: Section) -> dict[str, Any]:
     return {
         "key": section.key,
         "title": section.title,
-        "columns": [
-            {"title": c.title, "numeric": c.kind in (Kind.INT, Kind.MONEY)} for c in section.columns
-        ],
+        "columns": [{"title": c.title, "numeric": c.kind in NUMERIC} for c in section.columns],
         "rows": [[text(v) for v in row] for row in section.rows],
     }
 

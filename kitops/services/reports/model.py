@@ -22,8 +22,12 @@ Cell = str | int | date | Money | None
 class Kind(StrEnum):
     TEXT = "text"
     INT = "int"  # a count of units, lines, days...: right-aligned
+    DECIMAL = "decimal"  # a decimal number written as a string ("37.5" ml): right-aligned
     DATE = "date"
     MONEY = "money"  # a Money: amount_minor + currency
+
+
+NUMERIC = (Kind.INT, Kind.DECIMAL, Kind.MONEY)  # the kinds aligned to the right
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,12 @@
 """``report valuation``: stock value at cost by lot, per clinic and currency.
 
-Every lot carries the unit cost it was received at, so the FIFO cost layers are the lots
-themselves: each unit on hand is valued at the cost of its own lot (no averaging). A kit
-is valued at the cost of the component lots inside it. Units of a lot without a
-recorded cost are counted under the currency ``-`` with no value, so nothing is hidden.
+Stock is valued from its receipts (``lot_receipts``): each unit on hand is worth the
+average cost of its own lot's receipts, weighted by quantity (a lot delivered 20 at 40.00
+and 10 at 44.00 is worth 41.33... a unit), with one rounding per line. Units of one lot
+are alike on the shelf and move between clinics, so within a lot there are no layers;
+across lots every lot keeps its own cost. A kit is valued at the cost of the component
+lots inside it. Units of a lot without a recorded cost are counted under the currency
+``-`` with no value, so nothing is hidden.
 """
 
 from __future__ import annotations
@@ -11,15 +14,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from kitops.data.schema import LotRow, ProductRow, StockBalanceRow
+from kitops.data.schema import LotReceiptRow, LotRow, ProductRow, StockBalanceRow
+from kitops.domain.money import Money
+from kitops.services.receipts import valued_minor
 from kitops.services.reports.common import (
-    Totals,
+    NO_COST,
     UnitCost,
     fetch,
     kit_costs,
     lot_cost,
+    make_money,
     resolve_scope,
     shown_status,
     usable_now,
@@ -60,6 +66,7 @@ LOT_COLUMNS = (
 class _Held:
     clinic: str
     sku: str
+    lot_id: int
     lot: str
     expiry: date | None
     status: str
@@ -91,22 +98,34 @@ def valuation_report(uow: UnitOfWork, request: ReportRequest) -> Report:
         )
         rows = fetch(uow, stmt)
         kits = kit_costs(uow) if any(r[6] is None for r in rows) else {}
+        received = _received_costs(uow, {r[2] for r in rows if r[6] is not None})
     per_lot: dict[tuple[str, int], _Held] = {}
     for location_id, sku, lot_id, code, expiry, status, unit, currency, qty in rows:
         clinic = scope.clinic_code_of(location_id)
         held = per_lot.get((clinic, lot_id))
         if held is None:
             cost = lot_cost(lot_id, unit, currency, kits)
-            per_lot[(clinic, lot_id)] = _Held(clinic, sku, code, expiry, status, cost, int(qty))
+            per_lot[(clinic, lot_id)] = _Held(
+                clinic, sku, lot_id, code, expiry, status, cost, int(qty)
+            )
         else:
             held.quantity += int(qty)
-    totals, products = Totals(), Totals()
+    totals: dict[tuple[str, str], list[int]] = {}  # (clinic, currency) → units, value...
+    products: dict[tuple[str, str, str], list[int]] = {}  # (clinic, sku, currency) → ...
     lots: list[tuple[Cell, ...]] = []
     for held in sorted(
         per_lot.values(), key=lambda h: (h.clinic, h.sku, h.expiry or date.max, h.lot)
     ):
         usable = usable_now(held.status, held.expiry, day)
         qty, cost = held.quantity, held.cost
+        layers = received.get(held.lot_id)
+        if cost is None:
+            worth = None
+        elif layers is not None and layers[0] == cost.currency:
+            worth = valued_minor(qty, layers[1], layers[2])
+        else:  # no costed receipt (a kit, or a lot costed before receipts were kept)
+            worth = cost.amount_minor * qty
+        currency = cost.currency if cost else NO_COST
         lots.append(
             (
                 held.clinic,
@@ -116,26 +135,35 @@ def valuation_report(uow: UnitOfWork, request: ReportRequest) -> Report:
                 shown_status(held.status, held.expiry, day),
                 qty,
                 value_of(cost, 1),
-                value_of(cost, qty),
+                None if worth is None else make_money(worth, currency),
             )
         )
-        totals.add(
-            (held.clinic,),
-            cost,
-            qty,
-            usable=qty if usable else 0,
-            usable_minor=cost.amount_minor * qty if usable and cost else 0,
+        total = totals.setdefault((held.clinic, currency), [0, 0, 0, 0])
+        total[0] += qty
+        total[1] += worth or 0
+        total[2] += qty if usable else 0
+        total[3] += (worth or 0) if usable else 0
+        line = products.setdefault((held.clinic, held.sku, currency), [0, 0])
+        line[0] += qty
+        line[1] += worth or 0
+
+    def shown(minor: int, currency: str) -> Money | None:
+        return None if currency == NO_COST else make_money(minor, currency)
+
+    def order(key: tuple[str, ...]) -> tuple[tuple[str, ...], bool, str]:
+        return key[:-1], key[-1] == NO_COST, key[-1]
+
+    total_rows: list[tuple[Cell, ...]] = [
+        (clinic, currency, units, shown(value, currency), usable, shown(usable_value, currency))
+        for (clinic, currency), (units, value, usable, usable_value) in sorted(
+            totals.items(), key=lambda item: order(item[0])
         )
-        products.add((held.clinic, held.sku), cost, qty)
-    total_rows: list[tuple[Cell, ...]] = []
-    for key, currency, units, value, extra in totals.items():
-        usable_value = None
-        if value is not None:
-            usable_value = value_of(UnitCost(extra.get("usable_minor", 0), currency), 1)
-        total_rows.append((key[0], currency, units, value, extra.get("usable", 0), usable_value))
+    ]
     product_rows: tuple[tuple[Cell, ...], ...] = tuple(
-        (key[0], key[1], currency, units, value)
-        for key, currency, units, value, _ in products.items()
+        (clinic, sku, currency, units, shown(value, currency))
+        for (clinic, sku, currency), (units, value) in sorted(
+            products.items(), key=lambda item: order(item[0])
+        )
     )
     return Report(
         name="valuation",
@@ -149,8 +177,28 @@ def valuation_report(uow: UnitOfWork, request: ReportRequest) -> Report:
             Section("lots", "Per clinic and lot", LOT_COLUMNS, tuple(lots)),
         ),
         notes=(
-            "Each unit is valued at the cost of its own lot (the lots are the FIFO layers); "
-            "kits at the cost of their component lots. 'usable': released and in date on "
+            "Each unit is valued at its own lot's cost: the average of the lot's receipts "
+            "weighted by quantity; kits at the cost of their component lots. 'usable': "
+            "released and in date on "
             f"{day}. Currency '-': units whose lot has no recorded cost.",
         ),
     )
+
+
+def _received_costs(uow: UnitOfWork, lot_ids: set[int]) -> dict[int, tuple[str, int, int]]:
+    """Lot id → (currency, sum of quantity x unit cost, units) over its costed receipts."""
+    stmt = (
+        select(
+            LotReceiptRow.lot_id,
+            LotReceiptRow.currency,
+            func.sum(LotReceiptRow.quantity * LotReceiptRow.unit_cost_minor),
+            func.sum(LotReceiptRow.quantity),
+        )
+        .where(LotReceiptRow.unit_cost_minor.is_not(None))
+        .group_by(LotReceiptRow.lot_id, LotReceiptRow.currency)
+    )
+    found: dict[int, tuple[str, int, int]] = {}
+    for lot_id, currency, total, units in fetch(uow, stmt):
+        if lot_id in lot_ids and units:
+            found[int(lot_id)] = (str(currency), int(total), int(units))
+    return found

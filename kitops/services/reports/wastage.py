@@ -10,16 +10,24 @@ Each wasted unit counts once, on the day it stopped being usable:
   expiry-sweep move of those units disposes of what is already counted, so it is not
   counted again.
 
+A kit is counted as its components (a kit of 6 vials and a stamp is 6 vials and 1 stamp,
+each valued at its own lot's cost), whether it is written off from a shelf, expires on
+one, or comes back opened from a patient (that write-off leaves ``PATIENT``; it counts at
+the kit's clinic, whatever the kit's expiry). Vials (with their ml), stamps and other
+items are counted apart: their units are never added together.
+
 Days and months are UTC calendar days, as the ledger's timestamps are stored.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from kitops.data.schema import LotRow, StockMoveRow
+from kitops.data.schema import KitComponentRow, KitRow, LotRow, ProductRow, StockMoveRow
 from kitops.services.reports.common import (
     NO_COST,
     Scope,
@@ -27,8 +35,6 @@ from kitops.services.reports.common import (
     UnitCost,
     dialect_name,
     fetch,
-    kit_costs,
-    lot_cost,
     month_starts,
     parse_count,
     resolve_scope,
@@ -50,29 +56,47 @@ from kitops.services.reports.registry import ReportRequest
 from kitops.services.unit_of_work import UnitOfWork
 
 REASONS = ("damaged", "opened", "expired", "other", "expired_on_shelf")
+# what a wasted unit is, by product kind (a kit is counted as its components)
+WHAT = {"serum_vial": "vials", "derma_stamp": "stamps", "consumable": "consumables", "kit": "kits"}
+ALWAYS = ("vials", "stamps")  # shown every month, even at 0
 TREND_COLUMNS = (
     Column("month", "month"),
+    Column("what", "what"),
     Column("damaged", "damaged", Kind.INT),
     Column("opened", "opened", Kind.INT),
     Column("expired", "expired", Kind.INT),
     Column("other", "other", Kind.INT),
     Column("expired_on_shelf", "expired on shelf", Kind.INT),
     Column("units", "total", Kind.INT),
+    Column("ml", "ml", Kind.DECIMAL),
 )
 VALUE_COLUMNS = (
     Column("month", "month"),
     Column("reason", "reason"),
+    Column("what", "what"),
     Column("currency", "currency"),
     Column("units", "units", Kind.INT),
+    Column("ml", "ml", Kind.DECIMAL),
     Column("value", "value", Kind.MONEY),
 )
 CLINIC_COLUMNS = (
     Column("clinic", "clinic"),
     Column("reason", "reason"),
+    Column("what", "what"),
     Column("currency", "currency"),
     Column("units", "units", Kind.INT),
+    Column("ml", "ml", Kind.DECIMAL),
     Column("value", "value", Kind.MONEY),
 )
+
+
+@dataclass(frozen=True)
+class Item:
+    """What one wasted unit of a lot is: its kind, volume and cost."""
+
+    what: str
+    volume_ul: int | None
+    cost: UnitCost | None
 
 
 def wastage_report(uow: UnitOfWork, request: ReportRequest) -> Report:
@@ -122,6 +146,31 @@ def wastage_report(uow: UnitOfWork, request: ReportRequest) -> Report:
             key = (place, lot_id, reason, str(when))
             wasted[key] = wasted.get(key, 0) + int(qty)
             lots[lot_id] = (unit, currency)
+        # a kit that comes back opened (or recalled) from a patient is written off from
+        # PATIENT: it counts at its own clinic, and never expired on a shelf before
+        returned = (
+            select(
+                KitRow.location_id,
+                StockMoveRow.lot_id,
+                StockMoveRow.detail,
+                month,
+                func.sum(StockMoveRow.quantity),
+            )
+            .join(KitRow, KitRow.lot_id == StockMoveRow.lot_id)
+            .where(
+                StockMoveRow.to_location_id == scrap,
+                StockMoveRow.from_location_id == scope.location_id("PATIENT"),
+                StockMoveRow.created_at >= utc_midnight(starts[0]),
+                StockMoveRow.created_at < utc_midnight(day + timedelta(days=1)),
+                KitRow.location_id.in_(places),
+            )
+            .group_by(KitRow.location_id, StockMoveRow.lot_id, StockMoveRow.detail, month)
+        )
+        for place, lot_id, detail, when, qty in fetch(uow, returned):
+            reason = detail if detail in REASONS else "other"
+            key = (place, lot_id, reason, str(when))
+            wasted[key] = wasted.get(key, 0) + int(qty)
+            lots.setdefault(lot_id, (None, None))
 
         # expired on a shelf: on hand at the end of the expiry day, per place
         first_out, last_out = starts[0], day  # first day out of date, within the window
@@ -161,9 +210,62 @@ def wastage_report(uow: UnitOfWork, request: ReportRequest) -> Report:
                 key = (place, lot_id, "expired_on_shelf", when)
                 wasted[key] = wasted.get(key, 0) + qty
                 lots[lot_id] = (unit, currency)
-        uncosted = [lot_id for lot_id, (unit, _) in lots.items() if unit is None]
-        kits = kit_costs(uow, uncosted) if uncosted else {}
-    return _assemble(scope.clinic_code, day, months, starts, scope, wasted, lots, kits)
+        wasted, items = _as_components(uow, wasted, lots)
+    return _assemble(scope.clinic_code, day, months, starts, scope, wasted, items)
+
+
+def _as_components(
+    uow: UnitOfWork,
+    wasted: dict[tuple[int, int, str, str], int],
+    lots: dict[int, tuple[int | None, str | None]],
+) -> tuple[dict[tuple[int, int, str, str], int], dict[int, Item]]:
+    """Each wasted kit as the units of its component lots, and what each lot's unit is."""
+    ids = sorted(lots)
+    kinds: dict[int, tuple[str, int | None]] = {}
+    parts: dict[int, list[tuple[int, int]]] = {}  # kit lot → [(component lot, quantity)]
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        for lot_id, kind, volume in fetch(
+            uow,
+            select(LotRow.id, ProductRow.kind, ProductRow.volume_ul)
+            .join(ProductRow, ProductRow.id == LotRow.product_id)
+            .where(LotRow.id.in_(chunk)),
+        ):
+            kinds[lot_id] = (kind, volume)
+        for kit_lot, part_lot, quantity in fetch(
+            uow,
+            select(KitRow.lot_id, KitComponentRow.lot_id, KitComponentRow.quantity)
+            .join(KitComponentRow, KitComponentRow.kit_id == KitRow.id)
+            .where(KitRow.lot_id.in_(chunk))
+            .order_by(KitRow.lot_id, KitComponentRow.position),
+        ):
+            parts.setdefault(kit_lot, []).append((part_lot, int(quantity)))
+    needed = sorted({part for listed in parts.values() for part, _ in listed} - set(kinds))
+    for i in range(0, len(needed), 500):
+        for lot_id, kind, volume, unit, currency in fetch(
+            uow,
+            select(LotRow.id, ProductRow.kind, ProductRow.volume_ul, LotRow.unit_cost_minor,
+                   LotRow.currency)
+            .join(ProductRow, ProductRow.id == LotRow.product_id)
+            .where(LotRow.id.in_(needed[i : i + 500])),
+        ):  # fmt: skip
+            kinds[lot_id] = (kind, volume)
+            lots[lot_id] = (unit, currency)
+    counted: dict[tuple[int, int, str, str], int] = {}
+    for (place, lot_id, reason, when), qty in wasted.items():
+        for part, each in parts.get(lot_id) or [(lot_id, 1)]:
+            key = (place, part, reason, when)
+            counted[key] = counted.get(key, 0) + qty * each
+    items = {}
+    for lot_id, (kind, volume) in kinds.items():
+        unit, currency = lots.get(lot_id, (None, None))
+        cost = UnitCost(unit, currency) if unit is not None and currency is not None else None
+        items[lot_id] = Item(WHAT.get(kind, kind), volume, cost)
+    return counted, items
+
+
+def _ml(microlitres: int) -> str:
+    return format((Decimal(microlitres) / 1000).normalize(), "f")
 
 
 def _assemble(
@@ -173,58 +275,96 @@ def _assemble(
     starts: list[date],
     scope: Scope,
     wasted: dict[tuple[int, int, str, str], int],
-    lots: dict[int, tuple[int | None, str | None]],
-    kits: dict[int, UnitCost],
+    items: dict[int, Item],
 ) -> Report:
     labels = [start.strftime("%Y-%m") for start in starts]
-    units: dict[tuple[str, str], int] = {}
+    units: dict[tuple[str, str, str], int] = {}  # (month, what, reason) → units
+    volume: dict[tuple[str, str], int] = {}  # (month, what) → microlitres
     by_month = Totals()
     by_clinic = Totals()
+    slot_ul: dict[tuple[tuple[str, ...], str], int] = {}
     for (place, lot_id, reason, when), qty in wasted.items():
-        unit, currency = lots[lot_id]
-        cost = lot_cost(lot_id, unit, currency, kits)
-        units[(when, reason)] = units.get((when, reason), 0) + qty
-        by_month.add((when, reason), cost, qty)
-        by_clinic.add((scope.clinic_code_of(place), reason), cost, qty)
+        item = items[lot_id]
+        units[(when, item.what, reason)] = units.get((when, item.what, reason), 0) + qty
+        ul = (item.volume_ul or 0) * qty
+        volume[(when, item.what)] = volume.get((when, item.what), 0) + ul
+        for totals, key in (
+            (by_month, (when, reason, item.what)),
+            (by_clinic, (scope.clinic_code_of(place), reason, item.what)),
+        ):
+            totals.add(key, item.cost, qty)
+            slot = (key, item.cost.currency if item.cost else NO_COST)
+            slot_ul[slot] = slot_ul.get(slot, 0) + ul
+    present = {what for _, what, _ in units}
+    kinds = [*ALWAYS, *sorted(present - set(ALWAYS))]
+    has_volume = {what for (_, what), ul in volume.items() if ul}
     trend: list[tuple[Cell, ...]] = []
     for label in labels:
-        counts = [units.get((label, reason), 0) for reason in REASONS]
-        trend.append((label, *counts, sum(counts)))
+        for what in kinds:
+            counts = [units.get((label, what, reason), 0) for reason in REASONS]
+            ml = _ml(volume.get((label, what), 0)) if what in has_volume | {"vials"} else None
+            trend.append((label, what, *counts, sum(counts), ml))
     order = {reason: i for i, reason in enumerate(REASONS)}
+    rank = {what: i for i, what in enumerate(kinds)}
 
     def rows(totals: Totals) -> tuple[tuple[Cell, ...], ...]:
-        items = sorted(
-            totals.items(), key=lambda i: (i[0][0], order[i[0][1]], i[1] == NO_COST, i[1])
+        items_ = sorted(
+            totals.items(),
+            key=lambda i: (i[0][0], order[i[0][1]], rank[i[0][2]], i[1] == NO_COST, i[1]),
         )
-        return tuple((key[0], key[1], currency, n, value) for key, currency, n, value, _ in items)
+        return tuple(
+            (key[0], key[1], key[2], currency, n,
+             _ml(slot_ul[(key, currency)]) if key[2] in has_volume else None, value)
+            for key, currency, n, value, _ in items_
+        )  # fmt: skip
 
-    chart = Chart(
-        "trend",
-        f"Units wasted per month, by reason (last {months} months)",
-        ChartKind.STACKED_BAR,
-        tuple(labels),
-        tuple(
-            Series(reason.replace("_", " "), tuple(int(str(row[i + 1])) for row in trend))
-            for i, reason in enumerate(REASONS)
-        ),
+    def series_of(what: str) -> tuple[Series, ...]:
+        return tuple(
+            Series(
+                reason.replace("_", " "),
+                tuple(units.get((label, what, reason), 0) for label in labels),
+            )
+            for reason in REASONS
+        )
+
+    charts = tuple(
+        Chart(
+            f"trend_{what}",
+            f"{what.capitalize()} wasted per month, by reason (last {months} months)",
+            ChartKind.STACKED_BAR,
+            tuple(labels),
+            series_of(what),
+            y_title=what,
+        )
+        for what in ALWAYS
     )
-    totals = [int(str(row[-1])) for row in trend]
+    total_of = {
+        what: [sum(units.get((label, what, r), 0) for r in REASONS) for label in labels]
+        for what in kinds
+    }
+    vials = total_of["vials"]
+    said = [
+        f"{sum(vials)} vials ({_ml(sum(v for (_, w), v in volume.items() if w == 'vials'))} ml)"
+    ]
+    said += [f"{sum(total_of[what])} {what}" for what in kinds if what != "vials"]
     notes = [
-        f"{sum(totals)} units wasted from {starts[0]} to {day}. Each unit counts once: a "
-        "write-off on or before its lot's expiry day under its reason; stock still on hand "
-        "at the end of its expiry day as 'expired_on_shelf' (in the month of its first day "
-        "out of date). Months are UTC calendar months."
+        f"Wasted from {starts[0]} to {day}: {', '.join(said)}. Vials, stamps and other items "
+        "are counted apart, and a kit counts as its components (6 vials and a stamp, each "
+        "at its own lot's cost), also one that came back opened from a patient. Each unit "
+        "counts once: a write-off on or before its lot's expiry day under its reason; stock "
+        "still on hand at the end of its expiry day as 'expired_on_shelf' (in the month of "
+        "its first day out of date). Months are UTC calendar months."
     ]
     if months >= 6:
-        recent, before = sum(totals[-3:]), sum(totals[-6:-3])
+        recent, before = sum(vials[-3:]), sum(vials[-6:-3])
         if before:
             change = round((recent - before) * 100 / before)
             notes.append(
-                f"Trend: {recent} units in the last 3 months against {before} in the 3 before "
+                f"Trend: {recent} vials in the last 3 months against {before} in the 3 before "
                 f"({'+' if change >= 0 else ''}{change} %)."
             )
         else:
-            notes.append(f"Trend: {recent} units in the last 3 months against none before.")
+            notes.append(f"Trend: {recent} vials in the last 3 months against none before.")
     return Report(
         name="wastage",
         title=f"Wastage over {months} months",
@@ -232,15 +372,20 @@ def _assemble(
         clinic=clinic_code,
         parameters=(("months", str(months)),),
         sections=(
-            Section("trend", "Units per month and reason", TREND_COLUMNS, tuple(trend)),
+            Section(
+                "trend",
+                "Vials, stamps and other items per month and reason",
+                TREND_COLUMNS,
+                tuple(trend),
+            ),
             Section(
                 "months",
-                "Units and value per month, reason and currency",
+                "Units, ml and value per month, reason and currency",
                 VALUE_COLUMNS,
                 rows(by_month),
             ),
             Section("clinics", "Per clinic over the whole period", CLINIC_COLUMNS, rows(by_clinic)),
         ),
-        charts=(chart,),
+        charts=charts,
         notes=tuple(notes),
     )
