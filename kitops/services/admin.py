@@ -284,12 +284,25 @@ def _link_new(source: Path, target: Path) -> None:
         os.replace(source, target)
 
 
+def _file_path(path: str) -> Path:
+    """``path`` as a file path the system can look up (a name too long for it, or with a
+    NUL, is bad input rather than an error half-way)."""
+    try:
+        found = Path(path).expanduser()
+        found.exists()
+    except (OSError, ValueError, RuntimeError) as error:
+        shown = path if len(path) <= 60 else path[:40] + "..."
+        reason = getattr(error, "strerror", None) or str(error)
+        raise InvalidInput("path", shown, f"is not a usable file name ({reason})") from None
+    return found
+
+
 def backup(db: Database, path: str, actor: str | None = None) -> Path:
     """A consistent copy of a SQLite database via its online backup API (an admin or the
     job user may, when ``actor`` is given)."""
     if actor is not None:
         UnitOfWork(db, actor, readonly=True).require("db.backup")
-    target = Path(path).expanduser()
+    target = _file_path(path)
     if not db.is_sqlite:
         raise Refused(
             f"PostgreSQL is backed up with pg_dump: {pg_dump_command(db, str(target))} "
@@ -423,7 +436,7 @@ def restore(
             "PostgreSQL is restored with pg_restore: "
             f"{pg_restore_command(db, path)}, then `kitops db check`"
         )
-    source = Path(path).expanduser()
+    source = _file_path(path)
     if not source.is_file():
         raise InvalidInput("path", path, "no such file")
     target = _sqlite_file(db)

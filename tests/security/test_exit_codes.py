@@ -89,6 +89,14 @@ def test_an_id_beyond_the_database_integer_range_is_bad_input(kitops, db_url, ar
     assert footprint(db_url) == before
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("args", [("backup",), ("restore", "--yes")])
+def test_a_file_name_too_long_for_the_system_is_bad_input(kitops, db_url, args):
+    before = footprint(db_url)
+    one_line(kitops("db", args[0], "A" * 5000, *args[1:]), 2, "path")
+    assert footprint(db_url) == before
+
+
 def test_a_five_thousand_character_time_zone_is_bad_input(kitops, db_url):
     before = footprint(db_url)
     zone = "Europe/" + "A" * 5000
