@@ -34,6 +34,7 @@ POINTS = (
     "fulfil.course:after_reserve",  # one course's kits are reserved (general path), not committed
     "fulfil.batch:after_reserve",  # a fulfil batch's kits are reserved, not committed
     "kit.dispatch:after_kit_lock",  # a ship or hand-over holds its locks, has written nothing
+    "db.restore:after_copy",  # a restore has copied the backup beside the database, no more
 )
 
 _reached: dict[str, int] = {}

@@ -51,6 +51,10 @@ def run(argv: list[str] | None = None) -> int:
     except Exception as error:  # last resort: one line, never a traceback
         if os.environ.get("KITOPS_DEBUG"):
             raise
+        refusal = _database_refusal(error)
+        if refusal is not None:
+            _say(str(refusal))
+            return refusal.exit_code
         _say(f"internal error ({type(error).__name__}): {error}; set KITOPS_DEBUG=1 for details")
         return 70
     finally:
@@ -58,6 +62,22 @@ def run(argv: list[str] | None = None) -> int:
 
         close_databases()
     return 0
+
+
+def _database_refusal(error: Exception) -> KitopsError | None:
+    """A database error that escaped the unit of work (opening the connection, checking
+    the schema revision, an administrative command): the server is unreachable, the
+    database missing, a lock held, a permission refused. One line, exit 1, through the
+    same translation the unit of work uses. SQLAlchemy is only looked at if loaded."""
+    if "sqlalchemy" not in sys.modules:
+        return None
+    from sqlalchemy import exc as sa_exc
+
+    if not isinstance(error, sa_exc.DBAPIError):
+        return None
+    from kitops.services.unit_of_work import translate
+
+    return translate(error)
 
 
 def main() -> None:

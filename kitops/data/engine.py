@@ -22,6 +22,21 @@ from kitops.secrets import from_env as secret_from_env
 from kitops.secrets import mask
 
 DEFAULT_BUSY_TIMEOUT_MS = 5_000
+MAX_BUSY_TIMEOUT_MS = 600_000
+
+
+def busy_timeout_ms() -> int:
+    """``KITOPS_BUSY_TIMEOUT_MS`` (how long a SQLite connection waits for a lock), or the
+    default; a malformed value is bad input naming the variable."""
+    text = os.environ.get("KITOPS_BUSY_TIMEOUT_MS", "").strip()
+    if not text:
+        return DEFAULT_BUSY_TIMEOUT_MS
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_BUSY_TIMEOUT_MS:
+        raise InvalidInput(
+            "KITOPS_BUSY_TIMEOUT_MS", text[:40],
+            f"must be a whole number of milliseconds from 0 to {MAX_BUSY_TIMEOUT_MS}",
+        )  # fmt: skip
+    return int(text)
 
 
 def default_sqlite_path() -> Path:
@@ -67,7 +82,7 @@ class Database:
 
 
 def _sqlite_setup(engine: Engine) -> None:
-    busy_ms = int(os.environ.get("KITOPS_BUSY_TIMEOUT_MS", DEFAULT_BUSY_TIMEOUT_MS))
+    busy_ms = busy_timeout_ms()
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -54,15 +54,32 @@ def parse_lot_code(value: str, field: str = "lot") -> str:
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 
+# The days kitops accepts wherever a person types a date (--as-of, --start, --date,
+# --expiry, CSV cells): defined here once, checked by ``parse_date``. Everything kitops
+# works out from such a day stays far inside Python's date range (year 1-9999): a course
+# is at most 104 weeks plus months of follow-ups, a shelf life at most 100 years, a report
+# looks back or ahead a few years; so no computed date can overflow and no command ends in
+# an internal error over a date.
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2199, 12, 31)
+
 
 def parse_date(value: str, field: str) -> date:
     text = value.strip()
     try:
         if not _ISO_DATE.fullmatch(text):
             raise ValueError(text)
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise InvalidInput(field, value, "must be a date written YYYY-MM-DD") from None
+    return check_day(day, field)
+
+
+def check_day(day: date, field: str) -> date:
+    """``day`` when it lies in the supported range (``FIRST_DAY``-``LAST_DAY``)."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise InvalidInput(field, day.isoformat(), f"must be a date from {FIRST_DAY} to {LAST_DAY}")
+    return day
 
 
 def days_to_expiry(expiry: date | None, today: date) -> int | None:

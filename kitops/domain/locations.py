@@ -80,12 +80,16 @@ def parse_location_kind(value: str, field: str = "kind") -> LocationKind:
 
 def parse_timezone(value: str, field: str = "timezone") -> str:
     name = value.strip()
+    problem = "is not an IANA time zone such as Europe/London"
+    if len(name) > 64:  # the longest IANA name has 32 characters; the error shows a prefix
+        raise InvalidInput(field, name[:40] + "...", f"{problem} (it has {len(name)} characters)")
+    # checked against the list first: ZoneInfo() of an odd name opens files by that name
+    if name not in available_timezones():
+        raise InvalidInput(field, value, problem)
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput(field, value, "is not an IANA time zone such as Europe/London") from None
-    if name not in available_timezones():
-        raise InvalidInput(field, value, "is not an IANA time zone such as Europe/London")
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise InvalidInput(field, value, problem) from None
     return name
 
 

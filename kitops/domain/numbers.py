@@ -34,3 +34,16 @@ def parse_int(value: object, field: str) -> int:
     if not _INTEGER.fullmatch(text):
         raise InvalidInput(field, value, "must be a whole number")
     return int(text)
+
+
+# Row ids are SQL INTEGER columns (PostgreSQL's 32-bit serial); a larger number names no row
+# and, on SQLite beyond 64 bits, could not even be bound as a parameter.
+MAX_ID = 2**31 - 1
+
+
+def parse_id(value: object, field: str, what: str) -> int:
+    """A row number people type (a course, an order): 1 to ``MAX_ID``."""
+    text = str(value).strip()
+    if not _INTEGER.fullmatch(text) or not 0 < int(text) <= MAX_ID:
+        raise InvalidInput(field, value, f"must be {what} (a whole number from 1 to {MAX_ID})")
+    return int(text)

@@ -31,6 +31,9 @@ Handle = Callable[[PaymentEvent], str]
 
 class WebhookServer(ThreadingHTTPServer):
     daemon_threads = True
+    # connections waiting to be accepted: Stripe delivers a burst of events at once after
+    # an outage (socketserver's default of 5 resets the sixth caller)
+    request_queue_size = 128
 
     def __init__(
         self, host: str, port: int, *, verify: Verify, handle: Handle, path: str = DEFAULT_PATH,
@@ -55,6 +58,15 @@ class WebhookServer(ThreadingHTTPServer):
         with self._log_lock:
             print(json.dumps(fields, sort_keys=True), file=self.log, flush=True)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A request that failed outside the handler's own answers (the client hung up
+        while we read or wrote): one JSON line, as for every request, never a traceback."""
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError | TimeoutError):
+            self.note(status=499, error=f"client went away ({type(error).__name__})")
+        else:
+            self.note(status=500, error=f"internal error ({type(error).__name__})")
+
 
 class _Handler(BaseHTTPRequestHandler):
     server: WebhookServer
@@ -72,9 +84,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Connection", "close")
-        self.end_headers()
-        self.wfile.write(body)
         self.close_connection = True
+        try:
+            self.end_headers()
+            self.wfile.write(body)
+        except (ConnectionError, TimeoutError) as error:  # the client hung up: Stripe retries
+            self.server.note(status=499, error=f"answer {status} not delivered, the client "
+                             f"went away ({type(error).__name__})")  # fmt: skip
 
     def do_GET(self) -> None:
         self._answer(405, {"error": "POST Stripe events here"})
@@ -94,6 +110,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._answer(413, {"error": f"body over {server.max_body} bytes"})
             return
         body = self.rfile.read(length)
+        if len(body) < length:  # the client hung up before sending its whole body
+            server.note(status=499, error=f"client went away after {len(body)} of {length} bytes")
+            self.close_connection = True
+            return
         try:
             event = server.verify(body, self.headers.get("Stripe-Signature"))
         except BadSignature as error:

@@ -12,9 +12,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import func, inspect, select
+from sqlalchemy.exc import OperationalError
 
+from kitops import faults
 from kitops.data import migrate
-from kitops.data.engine import DEFAULT_BUSY_TIMEOUT_MS, Database, open_database
+from kitops.data.engine import Database, busy_timeout_ms, open_database
 from kitops.data.schema import (
     KitRow,
     LocationRow,
@@ -282,12 +284,25 @@ def _link_new(source: Path, target: Path) -> None:
         os.replace(source, target)
 
 
+def _file_path(path: str) -> Path:
+    """``path`` as a file path the system can look up (a name too long for it, or with a
+    NUL, is bad input rather than an error half-way)."""
+    try:
+        found = Path(path).expanduser()
+        found.exists()
+    except (OSError, ValueError, RuntimeError) as error:
+        shown = path if len(path) <= 60 else path[:40] + "..."
+        reason = getattr(error, "strerror", None) or str(error)
+        raise InvalidInput("path", shown, f"is not a usable file name ({reason})") from None
+    return found
+
+
 def backup(db: Database, path: str, actor: str | None = None) -> Path:
     """A consistent copy of a SQLite database via its online backup API (an admin or the
     job user may, when ``actor`` is given)."""
     if actor is not None:
         UnitOfWork(db, actor, readonly=True).require("db.backup")
-    target = Path(path).expanduser()
+    target = _file_path(path)
     if not db.is_sqlite:
         raise Refused(
             f"PostgreSQL is backed up with pg_dump: {pg_dump_command(db, str(target))} "
@@ -365,16 +380,20 @@ def _backup_revision(copy: Path, shown: str) -> str:
     return revision
 
 
+def _in_use(target: Path) -> Refused:
+    return Refused(
+        f"{target} is in use by another kitops program (the TUI, `stripe listen`, a job); "
+        "stop it and restore again; nothing was changed"
+    )
+
+
 def _swap_in(target: Path, ready: Path) -> Path | None:
     """Put ``ready`` in place of ``target`` with one rename; the old file is kept aside."""
     if not target.exists():
         os.replace(ready, target)
         _fsync_dir(target.parent)
         return None
-    in_use = Refused(
-        f"{target} is in use by another kitops program (the TUI, `stripe listen`, a job); "
-        "stop it and restore again; nothing was changed"
-    )
+    in_use = _in_use(target)
     try:
         # Folds the -wal into the file and removes it; SQLite allows this only when no
         # other connection has the database open.
@@ -417,7 +436,7 @@ def restore(
             "PostgreSQL is restored with pg_restore: "
             f"{pg_restore_command(db, path)}, then `kitops db check`"
         )
-    source = Path(path).expanduser()
+    source = _file_path(path)
     if not source.is_file():
         raise InvalidInput("path", path, "no such file")
     target = _sqlite_file(db)
@@ -425,11 +444,19 @@ def restore(
         raise InvalidInput("path", path, "is the database itself")
     if not target.parent.is_dir():
         raise InvalidInput("database", db.display_url, "its folder does not exist")
-    if target.exists() and inspect(db.engine).has_table("users"):
-        UnitOfWork(db, actor).require("db.restore")  # an admin replaces a live database
+    try:
+        if target.exists() and inspect(db.engine).has_table("users"):
+            UnitOfWork(db, actor).require("db.restore")  # an admin replaces a live database
+    except OperationalError as error:
+        # a reader holds the file in rollback-journal mode: opening it (which switches it
+        # to WAL) waits for the lock and gives up
+        if "locked" in str(error.orig):
+            raise _in_use(target) from None
+        raise
     db.dispose()  # this process keeps no connection to the file being replaced
-    busy_ms = int(os.environ.get("KITOPS_BUSY_TIMEOUT_MS", DEFAULT_BUSY_TIMEOUT_MS))
+    busy_ms = busy_timeout_ms()
     ready = target.with_name(f".{target.name}.restoring-{os.getpid()}")
+    _remove_abandoned_copies(target)
     for leftover in _sidecars(ready):
         leftover.unlink(missing_ok=True)
     try:
@@ -440,10 +467,13 @@ def restore(
                 "path", path, f"is not a SQLite database (a `kitops db backup` file): {error}"
             ) from None
         backup_revision = _backup_revision(ready, path)
+        faults.point("db.restore:after_copy")
+        _check_schema(ready, backup_revision, path)
         copy = open_database(f"sqlite:///{ready}")
         try:
             if backup_revision != migrate.HEAD_REVISION:
                 migrate.upgrade(copy)
+            _restore_guards(ready)
             report = check(UnitOfWork(copy, actor, readonly=True, identify=False))
             if not report.ok:
                 raise Refused(
@@ -477,6 +507,132 @@ def restore(
         balances_checked=report.balances_checked,
         moves=report.moves,
     )
+
+
+def _remove_abandoned_copies(target: Path) -> None:
+    """Delete the ``.restoring-<pid>`` copies (and their -wal/-shm/-journal) that restores
+    killed before their end left beside ``target``: those whose process is gone. A copy of
+    a restore still running (its process alive) is left alone."""
+    prefix = f".{target.name}.restoring-"
+    for path in target.parent.glob(f"{prefix}*"):
+        pid_text = path.name.removeprefix(prefix).split("-", 1)[0]
+        if not pid_text.isdigit() or _process_alive(int(pid_text)):
+            continue
+        path.unlink(missing_ok=True)
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # this restore's own name: a leftover of an earlier process
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
+
+
+# --- the backup's schema against its revision ---------------------------------------------
+
+SchemaObjects = dict[tuple[str, str], object]
+
+
+def _schema_objects(path: Path) -> SchemaObjects:
+    """Every table (its columns), index (table, uniqueness, columns, partial clause),
+    trigger and view (their SQL, whitespace and case folded) of a SQLite file, by type and
+    name; SQLite's own ``sqlite_*`` tables are left out."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        found: SchemaObjects = {}
+        rows = conn.execute(
+            "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"
+        ).fetchall()
+        for kind, name, table, sql in rows:
+            if kind == "table":
+                found[(kind, name)] = tuple(
+                    (col[1], str(col[2]).upper(), col[3], col[5])
+                    for col in conn.execute(f'PRAGMA table_info("{name}")')
+                )
+            elif kind == "index":
+                columns = tuple(c[2] for c in conn.execute(f'PRAGMA index_info("{name}")'))
+                found[(kind, name)] = (table, columns, _folded(sql))
+            else:
+                found[(kind, name)] = (table, _folded(sql))
+        return found
+    finally:
+        conn.close()
+
+
+def _folded(sql: str | None) -> str:
+    return " ".join((sql or "").lower().replace("(", " ( ").replace(")", " ) ").split())
+
+
+@dataclass(frozen=True)
+class _Reference:
+    objects: SchemaObjects
+    triggers: dict[str, str]  # name → the CREATE TRIGGER statement, as the migration wrote it
+
+
+_REFERENCES: dict[str, _Reference] = {}
+
+
+def _reference(revision: str) -> _Reference:
+    """The schema objects of a database migrated from nothing to ``revision`` with this
+    kitops' migrations (built once per process, in a temporary file)."""
+    if revision not in _REFERENCES:
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="kitops-reference-") as folder:
+            path = Path(folder) / "reference.db"
+            reference = open_database(f"sqlite:///{path}")
+            try:
+                migrate.upgrade(reference, revision)
+            finally:
+                reference.dispose()
+            conn = sqlite3.connect(path)
+            try:
+                triggers = dict(
+                    conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+                )
+            finally:
+                conn.close()
+            _REFERENCES[revision] = _Reference(_schema_objects(path), triggers)
+    return _REFERENCES[revision]
+
+
+def _check_schema(copy: Path, revision: str, shown: str) -> None:
+    """Refuse a backup whose tables, indexes, triggers or views are not exactly those its
+    schema revision creates: a dropped append-only trigger, an added one, a missing index
+    (a ledger edited to agree with its balances passes the ledger check, not this)."""
+    expected = _reference(revision).objects
+    actual = _schema_objects(copy)
+    problems = [f"its {kind} {name} is missing" for (kind, name) in expected
+                if (kind, name) not in actual]  # fmt: skip
+    problems += [f"it has an extra {kind} {name}" for (kind, name) in actual
+                 if (kind, name) not in expected]  # fmt: skip
+    problems += [f"its {kind} {name} differs" for (kind, name), shape in expected.items()
+                 if (kind, name) in actual and actual[(kind, name)] != shape]  # fmt: skip
+    if problems:
+        more = f" (and {len(problems) - 1} more differences)" if len(problems) > 1 else ""
+        raise Refused(
+            f"the backup {shown} does not have the schema of its revision {revision}: "
+            f"{problems[0]}{more}; not restored"
+        )
+
+
+def _restore_guards(copy: Path) -> None:
+    """Create again, from this kitops' own migrations, the triggers it owns (the
+    append-only guards on the ledger and the audit log), whatever the copy held."""
+    conn = sqlite3.connect(copy, isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        for name, sql in _reference(migrate.HEAD_REVISION).triggers.items():
+            conn.execute(f'DROP TRIGGER IF EXISTS "{name}"')
+            conn.execute(sql)
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
 
 
 def _sidecars(path: Path) -> list[Path]:

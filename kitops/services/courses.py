@@ -37,6 +37,7 @@ from kitops.domain.courses import (
 )
 from kitops.domain.ledger import LotStatus, Move, MoveReason, is_usable, parse_date
 from kitops.domain.locations import LocationKind, parse_location_code
+from kitops.domain.numbers import parse_id
 from kitops.errors import InvalidInput, Refused
 from kitops.services import dto
 from kitops.services.kits import expiry_margin_days, kit_dto
@@ -68,10 +69,7 @@ def get_clinic(uow: UnitOfWork, code: str, field: str = "clinic") -> LocationRow
 
 
 def parse_course_id(course_id: int | str) -> int:
-    try:
-        return int(str(course_id).strip())
-    except ValueError:
-        raise InvalidInput("course", course_id, "must be a course number") from None
+    return parse_id(course_id, "course", "a course number")
 
 
 def get_course(uow: UnitOfWork, course_id: int | str, *, lock: bool = False) -> CourseRow:

@@ -23,6 +23,13 @@ def read_csv(path: str) -> tuple[list[str], list[Row]]:
         raise InvalidInput("file", path, "does not exist") from None
     except (OSError, UnicodeDecodeError) as error:
         raise InvalidInput("file", path, f"cannot be read as UTF-8 text ({error})") from None
+    try:
+        return _parse(path, text)
+    except csv.Error as error:
+        raise InvalidInput("file", path, _csv_problem(text, error)) from None
+
+
+def _parse(path: str, text: str) -> tuple[list[str], list[Row]]:
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [name.strip().lower() for name in reader.fieldnames or []]
     rows: list[Row] = []
@@ -38,3 +45,36 @@ def read_csv(path: str) -> tuple[list[str], list[Row]]:
         if any(values.values()):
             rows.append((reader.line_num, values))
     return header, rows
+
+
+def _csv_problem(text: str, error: csv.Error) -> str:
+    """Where a file the csv module refused went wrong: the line, and for a cell over the
+    field size limit (128 KiB) its column."""
+    limit = csv.field_size_limit()
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header: list[str] = []
+    try:
+        for cells in reader:
+            header = header or [c.strip().lower() for c in cells]
+    except csv.Error:
+        pass
+    line = reader.line_num
+    if "field larger than field limit" not in str(error):
+        return f"line {line} is not valid CSV ({error})"
+    # which column: the file read again with the limit lifted for this one pass (only on
+    # this error path; the limit is the csv module's, process-wide, and is put back)
+    column = "?"
+    csv.field_size_limit(len(text) + 1)
+    try:
+        for number, cells in enumerate(csv.reader(io.StringIO(text, newline=""))):
+            big = [i for i, cell in enumerate(cells) if len(cell) > limit]
+            if big:
+                index = big[0]
+                names = header if number else []
+                column = names[index] if index < len(names) else f"column {index + 1}"
+                break
+    except csv.Error:
+        pass
+    finally:
+        csv.field_size_limit(limit)
+    return f"line {line}, field {column!r}: a cell is larger than {limit // 1024} KiB"

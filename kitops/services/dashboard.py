@@ -38,6 +38,7 @@ from kitops.domain.courses import (
 )
 from kitops.domain.ledger import LotStatus, parse_date
 from kitops.domain.locations import PHYSICAL_KINDS, LocationKind
+from kitops.domain.numbers import MAX_ID
 from kitops.domain.stock_rules import WriteOffReason
 from kitops.errors import InvalidInput
 from kitops.services import dashboard_dto as view
@@ -393,7 +394,7 @@ def _matching(text: str, *columns: Any, numbers: Sequence[Any] = ()) -> ColumnEl
     matches: list[ColumnElement[bool]] = [
         func.lower(column).like(pattern, escape="\\") for column in columns
     ]
-    if text.isdigit():
+    if text.isascii() and text.isdigit() and 0 < int(text) <= MAX_ID:
         matches += [column == int(text) for column in numbers]
     return or_(*matches)
 

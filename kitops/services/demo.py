@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func, inspect, select, text
+from sqlalchemy.exc import DBAPIError
 
 from kitops.data import migrate
 from kitops.data.engine import Database
@@ -181,10 +182,19 @@ def reset(db: Database, actor: str | None = None) -> None:
         finally:
             raw.close()
     else:
-        with db.engine.begin() as connection:
-            schema = connection.execute(text("SELECT current_schema()")).scalar_one()
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        try:
+            with db.engine.begin() as connection:
+                schema = connection.execute(text("SELECT current_schema()")).scalar_one()
+                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+                connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        except DBAPIError as error:
+            if getattr(error.orig, "sqlstate", None) != "42501":  # insufficient_privilege
+                raise
+            role = db.engine.url.username or "this role"
+            raise Refused(
+                f"{role} may not drop the database's schema (it is not its owner); run "
+                "`kitops demo --reset` as the owner, as `db upgrade`; nothing was changed"
+            ) from None
     db.engine.dispose()
     migrate.upgrade(db, "head")
 

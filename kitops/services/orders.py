@@ -32,6 +32,7 @@ from kitops.data.schema import (
 from kitops.domain import orders as rules
 from kitops.domain.courses import Administered, CourseStatus
 from kitops.domain.money import Money, currency_code
+from kitops.domain.numbers import parse_id
 from kitops.domain.orders import OrderStatus, RestockMode
 from kitops.errors import InvalidInput, Refused
 from kitops.payments.gateway import (
@@ -122,13 +123,7 @@ def _price(uow: UnitOfWork, currency: str, *, product_id: int | None = None,
 
 
 def parse_order_id(value: int | str) -> int:
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise InvalidInput("order", value, "must be an order number") from None
-    if number <= 0:
-        raise InvalidInput("order", value, "must be an order number")
-    return number
+    return parse_id(value, "order", "an order number")
 
 
 def get_order(uow: UnitOfWork, order_id: int | str, *, lock: bool = False) -> OrderRow:

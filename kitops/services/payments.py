@@ -289,7 +289,20 @@ def apply_payment(
         # the checked step of an event (handle_event) or of an order command (pay, cancel);
         # it covers the kits reserved, returned or written off and the course cancelled here
         uow.require("payment.sync" if event is not None else "order.pay")
+        # Lock order: the order row FIRST, before any other row of this transaction is
+        # written or locked. Every event, sync and order command for one order therefore
+        # queues on that one lock and then runs alone, so no two of them can each hold
+        # what the other waits for: no deadlock, whatever arrives together. (Writing the
+        # event row first, as before, took a KEY SHARE lock on the order through its
+        # foreign key; two events each holding one and waiting to upgrade it to FOR
+        # UPDATE deadlocked, and 20 at once retried until Stripe's timeout.)
+        order = uow.session.scalar(
+            select(OrderRow).where(OrderRow.id == order_id).with_for_update(of=OrderRow)
+        )
+        if order is None:
+            raise InvalidInput("order", order_id, "no order has this number")
         if event is not None:
+            # read after the lock: a delivery of the same event that held it has committed
             if uow.session.get(StripeEventRow, event.event_id) is not None:
                 return pdto.EventOutcome(event_id, event.type, order_id, "duplicate",
                                          "already handled")  # fmt: skip
@@ -298,15 +311,10 @@ def apply_payment(
                                  outcome="handling")  # fmt: skip
             uow.session.add(row)
             try:
-                uow.session.flush()  # a concurrent delivery of the same event waits here
+                uow.session.flush()  # the same event through a path without the order
             except IntegrityError:
                 return pdto.EventOutcome(event_id, event.type, order_id, "duplicate",
                                          CONCURRENT)  # fmt: skip
-        order = uow.session.scalar(
-            select(OrderRow).where(OrderRow.id == order_id).with_for_update(of=OrderRow)
-        )
-        if order is None:
-            raise InvalidInput("order", order_id, "no order has this number")
         before = money_of(order)
         notes: list[str] = []
         attempt = uow.session.get(OrderPaymentRow, attempt_id) if attempt_id else None

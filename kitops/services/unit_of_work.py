@@ -62,6 +62,11 @@ def _is_lost_connection(error: sa_exc.SQLAlchemyError) -> bool:
 def translate(error: sa_exc.SQLAlchemyError) -> KitopsError:
     """One line a stockroom person can act on, for a database-level failure."""
     detail = str(getattr(error, "orig", error)).strip().splitlines()[0]
+    connecting = isinstance(error, sa_exc.DBAPIError) and error.statement is None
+    if connecting and "locked" not in detail:
+        # raised while connecting: no statement ran (server down, database missing,
+        # authentication refused)
+        return DatabaseUnavailable(f"cannot connect to the database: {detail}")
     if _is_transient(error):
         return TransientDatabaseError(
             f"the database stayed busy with concurrent changes; nothing was changed: {detail}"

@@ -16,6 +16,7 @@ from kitops.cli import run
 from kitops.data import migrate
 from kitops.data.engine import open_database
 from kitops.data.schema import AuditRow, LotRow, StockMoveRow
+from kitops.domain.ledger import FIRST_DAY, LAST_DAY
 from kitops.errors import InvalidInput
 from kitops.gs1 import parse_scan
 from kitops.services import demo
@@ -179,3 +180,80 @@ def test_write_off_reason_outside_the_list_is_bad_input(shop, reason):
          "LON-FRIDGE", "--reason", reason],
         "reason",
     )  # fmt: skip
+
+
+DATED_COMMANDS = [
+    ("reorder", "run", "--dry-run", "--as-of"),
+    ("stock", "--as-of"),
+    ("expiry", "sweep", "--dry-run", "--as-of"),
+    *[("report", name, "--as-of") for name in
+      ("stock", "expiring", "kits", "demand", "cover", "wastage", "valuation", "movements",
+       "payments")],
+]  # fmt: skip
+# every day Python can hold, weighted towards the edges of the supported range
+any_day = st.one_of(
+    st.dates(),
+    st.dates(min_value=FIRST_DAY, max_value=LAST_DAY),
+    st.sampled_from([FIRST_DAY, LAST_DAY, date.min, date.max]),
+    st.integers(-3, 3).map(lambda n: FIRST_DAY.fromordinal(FIRST_DAY.toordinal() + n)),
+    st.integers(-3, 3).map(lambda n: LAST_DAY.fromordinal(LAST_DAY.toordinal() + n)),
+)
+
+
+@PROFILE
+@given(day=any_day, command=st.sampled_from(DATED_COMMANDS))
+def test_any_date_is_served_or_refused_as_bad_input_naming_it(shop, day, command):
+    url, db = shop
+    if FIRST_DAY <= day <= LAST_DAY:
+        before = _footprint(db)
+        code, _, err = _kitops(url, *command, day.isoformat())
+        assert code in (0, 1), (command, day, err)  # a sweep ahead of today is refused
+        assert "Traceback" not in err, err
+        assert "internal error" not in err, err
+        assert _footprint(db) == before  # all of them read only (--dry-run)
+    else:
+        _assert_bad_input(shop, [*command, day.isoformat()], day.isoformat())
+
+
+@PROFILE
+@given(
+    day=any_day,
+    plan=st.sampled_from(["home-6w", "clinic-weekly-6", "ptt6-weekly-12"]),
+)
+def test_a_course_may_start_on_any_supported_day_and_no_other(shop, day, plan):
+    url, _ = shop
+    args = ["course", "create", "--patient", "P-PROP", "--plan", plan, "--clinic", "LON",
+            "--start", day.isoformat()]  # fmt: skip
+    if FIRST_DAY <= day <= LAST_DAY:
+        code, _, err = _kitops(url, *args)
+        assert code == 0, (day, plan, err)
+    else:
+        _assert_bad_input(shop, args, "start")
+
+
+huge_number = st.one_of(
+    st.integers(min_value=2**31, max_value=10**40),
+    st.integers(max_value=0),
+).map(str)
+
+
+@PROFILE
+@given(number=huge_number, command=st.sampled_from([
+    ("course", "show"), ("course", "cancel"), ("order", "show"), ("fulfil",)]))  # fmt: skip
+def test_an_id_outside_the_integer_range_is_bad_input(shop, number, command):
+    assume(not number.startswith("-"))  # '-5' reads as an option
+    _assert_bad_input(shop, [*command, number], number[:20])
+
+
+@PROFILE
+@given(size=st.integers(128 * 1024 + 1, 600 * 1024), column=st.integers(0, 3),
+       kind=st.sampled_from(["products", "locations", "stock"]))  # fmt: skip
+def test_an_oversized_csv_cell_is_bad_input_naming_file_and_line(
+    shop, tmp_path_factory, size, column, kind
+):
+    path = tmp_path_factory.mktemp("big") / "sheet.csv"
+    cells = ["SERUM-5ML", "x", "3", "LON-FRIDGE"]
+    cells[column] = "a" * size
+    path.write_text("sku,name,quantity,location\nCHX-0.5,y,1,LON\n" + ",".join(cells) + "\n",
+                    encoding="utf-8")  # fmt: skip
+    _assert_bad_input(shop, ["import", kind, str(path)], "line 3")

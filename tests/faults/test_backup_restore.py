@@ -9,7 +9,14 @@ import time
 from pathlib import Path
 
 import pytest
-from fault_support import db_check_passes, kitops_in_process, ok, snapshot
+from fault_support import (
+    db_check_passes,
+    kill_at_point,
+    kitops_argv,
+    kitops_in_process,
+    ok,
+    snapshot,
+)
 from fault_workers import shuttle
 from tamper_support import SQLITE_BALANCE_GUARDS
 
@@ -108,9 +115,13 @@ def test_restore_refuses_what_is_not_a_usable_kitops_backup_and_changes_nothing(
     broken = tmp_path / "broken.db"
     broken.write_bytes(good.read_bytes())
     conn = sqlite3.connect(broken)
+    guards = [conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", (guard,)).fetchone()[0]
+              for guard in SQLITE_BALANCE_GUARDS]  # fmt: skip
     for guard in SQLITE_BALANCE_GUARDS:  # as the file's owner could
         conn.execute(f"DROP TRIGGER {guard}")
     conn.execute("UPDATE stock_balances SET quantity = quantity + 1")
+    for sql in guards:  # and put back, so only the ledger check can tell
+        conn.execute(sql)
     conn.commit()
     conn.close()
 
@@ -173,3 +184,28 @@ def test_postgresql_backup_and_restore_point_at_pg_dump_and_pg_restore(db_url, t
     line = one_line(err)
     assert "pg_restore --clean --if-exists --no-owner" in line
     assert "kitops db check" in line
+
+
+@sqlite_only
+def test_copies_left_by_killed_restores_are_removed_by_the_next_restore(db_url, tmp_path):
+    ok(db_url, "demo", "--as-of", AS_OF)
+    backup = tmp_path / "backup.db"
+    ok(db_url, "db", "backup", str(backup))
+    live = Path(db_url.removeprefix("sqlite:///"))
+    state = snapshot(db_url)
+    for point in ("db.restore:after_copy", "uow:before_commit"):  # copied; checked too
+        kill_at_point(kitops_argv(db_url, "db", "restore", str(backup), "--yes"), point)
+    left = list(live.parent.glob(f".{live.name}.restoring-*"))
+    assert len(left) >= 2, left  # each killed restore left its copy
+    assert snapshot(db_url) == state  # and the database as it was
+
+    # the next restore removes them, even one that is then refused
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"not a database\n" * 100)
+    code, _, err = kitops_in_process(db_url, "db", "restore", str(junk), "--yes")
+    assert code == 2, err
+    assert not list(live.parent.glob(f".{live.name}.restoring-*"))
+    code, _, err = kitops_in_process(db_url, "db", "restore", str(backup), "--yes")
+    assert code == 0, err
+    assert not list(live.parent.glob(f".{live.name}.restoring-*"))
+    db_check_passes(db_url)

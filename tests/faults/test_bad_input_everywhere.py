@@ -13,6 +13,7 @@ its own tests in test_backup_restore.py).
 from __future__ import annotations
 
 import os
+from datetime import date, timedelta
 from pathlib import Path
 
 import click
@@ -26,6 +27,7 @@ from sqlalchemy.pool import NullPool
 from kitops.cli.app import cli
 from kitops.data.engine import resolve_url
 from kitops.data.schema import AuditRow, KitRow, LotRow, StockBalanceRow, StockMoveRow
+from kitops.domain.ledger import FIRST_DAY, LAST_DAY
 from kitops.services import admin
 from kitops.services.unit_of_work import UnitOfWork
 
@@ -61,7 +63,18 @@ noise = st.text(
     alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"),
     max_size=20,
 )
-value = st.one_of(st.sampled_from(WORDS), noise, st.integers(-10, 10**6).map(str))
+# days across the whole of Python's calendar, the supported range's edges included
+# (kitops.domain.ledger: FIRST_DAY..LAST_DAY), and numbers and texts far too large
+day = st.one_of(
+    st.dates(),
+    st.sampled_from([FIRST_DAY, LAST_DAY, FIRST_DAY - timedelta(days=1),
+                     LAST_DAY + timedelta(days=1), date.min, date.max]),
+).map(date.isoformat)  # fmt: skip
+oversized = st.one_of(
+    st.integers(2**31 - 1, 10**40).map(str),
+    st.sampled_from(["Europe/" + "A" * 5000, "x" * 70_000, "9" * 400]),
+)
+value = st.one_of(st.sampled_from(WORDS), noise, st.integers(-10, 10**6).map(str), day, oversized)
 
 
 @st.composite
@@ -179,7 +192,12 @@ COLUMNS = {
 CELLS = [*WORDS, "serum_vial", "derma_stamp", "consumable", "kit", "yes", "no", "released",
          "quarantine", "recalled", "5", "0.4", "0.6", "05060999900014", "12.50", "1e400",
          "NaN", "=1+1", "clinic", "fridge", "PTT6-B0902", "PTT6-A0603"]  # fmt: skip
-cell = st.one_of(st.sampled_from(CELLS), noise.filter(lambda s: "\n" not in s and "\r" not in s))
+cell = st.one_of(
+    st.sampled_from(CELLS),
+    noise.filter(lambda s: "\n" not in s and "\r" not in s),
+    day,
+    st.integers(128 * 1024 - 2, 128 * 1024 + 64).map(lambda n: "z" * n),  # the csv limit
+)
 
 
 @st.composite
