@@ -14,6 +14,7 @@ import sys
 import click
 
 from kitops.cli.app import cli
+from kitops.domain.text import visible
 from kitops.errors import KitopsError
 from kitops.secrets import mask
 
@@ -21,7 +22,9 @@ __all__ = ["cli", "main", "run"]
 
 
 def _say(message: str) -> None:
-    click.echo(f"kitops: {mask(message)}", err=True)
+    # a message may quote a value a person typed or a row holds: control characters show
+    # escaped, and secrets in URLs masked
+    click.echo(f"kitops: {visible(mask(message), keep_newlines=True)}", err=True)
 
 
 def run(argv: list[str] | None = None) -> int:
