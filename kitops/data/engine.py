@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kitops.errors import InvalidInput
 from kitops.secrets import from_env as secret_from_env
-from kitops.secrets import mask
+from kitops.secrets import mask_url
 
 DEFAULT_BUSY_TIMEOUT_MS = 5_000
 
@@ -38,12 +38,12 @@ def resolve_url(url: str | None = None) -> str:
         return f"sqlite:///{default_sqlite_path()}"
     try:
         parsed = make_url(chosen)
-    except ArgumentError:
-        raise InvalidInput("database URL", mask(chosen), "is not a database URL") from None
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+        raise InvalidInput("database URL", mask_url(chosen), "is not a database URL") from None
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
-        raise InvalidInput("database URL", mask(chosen), "kitops runs on SQLite or PostgreSQL")
+        raise InvalidInput("database URL", mask_url(chosen), "kitops runs on SQLite or PostgreSQL")
     return parsed.render_as_string(hide_password=False)
 
 
@@ -60,7 +60,8 @@ class Database:
 
     @property
     def display_url(self) -> str:
-        return self.engine.url.render_as_string(hide_password=True)
+        """The URL with its password and any credential in its query shown as ``***``."""
+        return mask_url(self.engine.url)
 
     def dispose(self) -> None:
         self.engine.dispose()
