@@ -16,6 +16,7 @@ import click
 from kitops.cli.app import cli
 from kitops.domain.text import visible
 from kitops.errors import KitopsError
+from kitops.filemodes import kitops_files
 from kitops.secrets import mask
 
 __all__ = ["cli", "main", "run"]
@@ -30,7 +31,8 @@ def _say(message: str) -> None:
 def run(argv: list[str] | None = None) -> int:
     """Run one command and return its exit code."""
     try:
-        cli.main(args=argv, prog_name="kitops", standalone_mode=False)
+        with kitops_files():  # every file kitops creates is 0600 (kitops.filemodes)
+            cli.main(args=argv, prog_name="kitops", standalone_mode=False)
     except click.exceptions.NoArgsIsHelpError as error:
         click.echo(error.format_message())
         return 0

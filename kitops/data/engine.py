@@ -18,6 +18,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from kitops.errors import InvalidInput
+from kitops.filemodes import create_empty
 from kitops.secrets import from_env as secret_from_env
 from kitops.secrets import mask_url
 
@@ -67,8 +68,18 @@ class Database:
         self.engine.dispose()
 
 
-def _sqlite_setup(engine: Engine) -> None:
+def _sqlite_setup(engine: Engine, path: Path | None = None) -> None:
     busy_ms = int(os.environ.get("KITOPS_BUSY_TIMEOUT_MS", DEFAULT_BUSY_TIMEOUT_MS))
+
+    if path is not None:
+
+        @event.listens_for(engine, "do_connect")
+        def _create(*_args: Any) -> None:
+            # SQLite would create a new database file 0644 less the umask; kitops creates it
+            # first, empty, 0600 or 0660 (kitops.filemodes), and SQLite gives its -wal and
+            # -shm the same mode
+            if not path.exists():
+                create_empty(path)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -95,11 +106,13 @@ def open_database(url: str | None = None) -> Database:
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            kwargs["creates"] = Path(database).expanduser()
     else:
         kwargs["pool_pre_ping"] = True
+    creates = kwargs.pop("creates", None)
     engine = create_engine(resolved, **kwargs)
     if engine.dialect.name == "sqlite":
-        _sqlite_setup(engine)
+        _sqlite_setup(engine, creates)
     write_engine = engine.execution_options(kitops_write=True)
     return Database(
         url=resolved,
