@@ -108,3 +108,11 @@ def test_reports_print_control_characters_escaped(demo, db):
         assert result.code == 0, (fmt, result.err)
         assert_clean(result.out)
         assert "PTT6-A0412" in result.out
+
+
+def test_the_terminal_ui_shows_a_cell_as_escaped_plain_text():
+    from tui.widgets import cell
+
+    shown = cell(f"Chlorhexidine{HIDE}[bold]x")
+    assert shown.plain == "Chlorhexidine\\x1b[1A\\x1b[2K[bold]x"
+    assert not shown.spans
