@@ -13,6 +13,7 @@ from decimal import Decimal
 
 import pytest
 from e2e_support import assert_bad_input, json_of
+from e2e_support import write_csv as write_sheet
 
 from kitops.services.csvfiles import csv_cell, write_csv
 
@@ -131,3 +132,15 @@ def test_a_user_name_with_control_characters_is_refused_before_anything_runs(cli
     assert refused.code == 2, refused
     assert "--user" in refused.err
     assert "\x1b" not in refused.err
+
+
+def test_an_imported_name_with_control_characters_refuses_the_file(demo, tmp_path, snapshot_db):
+    before = snapshot_db()
+    sheet = write_sheet(
+        tmp_path, "products.csv", "sku,name,kind", "GLOVES,Gloves\x1b[2K,consumable"
+    )
+    refused = demo("import", "products", sheet)
+    assert refused.code == 2, refused
+    assert "name" in refused.err
+    assert "\x1b" not in refused.err
+    assert snapshot_db() == before
