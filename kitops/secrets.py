@@ -1,6 +1,7 @@
 """Secrets (the database URL with its password, the Stripe keys) come from the environment,
 or from a file named by ``<VARIABLE>_FILE`` that only its owner may read (mode 0600 or
-0400). kitops never prints, logs or stores them: URLs it shows have the password masked.
+0400). kitops never prints, logs or stores them: URLs it shows have every credential masked
+(the password, ``?password=`` and its kin), and so does every error line.
 
 Standard library only: the command line imports this at start-up.
 """
@@ -54,10 +55,56 @@ def from_env(name: str, *, error: Callable[[str], Exception] = SecretProblem) ->
     return value
 
 
-# scheme://user:password@  →  scheme://user:***@
-_URL_PASSWORD = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^\s:/@]*:)[^\s/]+@")
+# What reads as a credential in a query parameter or a libpq keyword: password, passfile,
+# sslpassword, passwd, pwd, a secret, a token, a key, credentials, auth...
+_SENSITIVE = ("pass", "pwd", "secret", "token", "key", "credential", "auth")
+HIDDEN = "***"
+
+# scheme://user:password@  →  scheme://user:***@ (the password may hold '/', ':', '?', and
+# even an unescaped '@': everything up to the last '@' of the URL goes)
+_URL_PASSWORD = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^\s:/@]*:)[^\s]*@")
+# ?password=...  &sslpassword=...  ;token=...
+_QUERY_SECRET = re.compile(
+    r"([?&;][^=\s&#;]*(?:" + "|".join(_SENSITIVE) + r")[^=\s&#;]*=)[^&\s#;]*", re.IGNORECASE
+)
+# libpq's keyword/value form: password=... or password='...'
+_KEYWORD_SECRET = re.compile(
+    r"\b((?:ssl)?pass(?:word|wd|file)\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s,;&]+)", re.IGNORECASE
+)
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def is_sensitive(key: str) -> bool:
+    """Whether a URL query parameter's name says it carries a credential."""
+    lowered = key.lower()
+    return any(word in lowered for word in _SENSITIVE)
 
 
 def mask(text: str) -> str:
-    """``text`` with the password of every URL in it replaced by ``***``."""
-    return _URL_PASSWORD.sub(r"\1***@", text)
+    """``text`` with every credential in it replaced by ``***``: a URL's password, query
+    parameters naming a password, secret, token or key, libpq's ``password=...``."""
+    text = _URL_PASSWORD.sub(rf"\1{HIDDEN}@", text)
+    text = _QUERY_SECRET.sub(rf"\1{HIDDEN}", text)
+    return _KEYWORD_SECRET.sub(rf"\1{HIDDEN}", text)
+
+
+def mask_url(url: object) -> str:
+    """A database URL as kitops shows it: parsed as SQLAlchemy parses it, the password and
+    every credential-like query parameter (``password``, ``passfile``, ``sslpassword``,
+    anything naming a secret, token or key) shown as ``***``. A URL SQLAlchemy cannot parse
+    is shown as its scheme and ``***`` only."""
+    from sqlalchemy.engine import URL, make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = url if isinstance(url, URL) else make_url(str(url))
+    except (ArgumentError, ValueError, TypeError):
+        scheme = _SCHEME.match(str(url))
+        return f"{scheme.group()}{HIDDEN}" if scheme else HIDDEN
+    if parsed.host and "@" in parsed.host:  # an unescaped '@' in the password
+        parsed = parsed.set(host=parsed.host.rsplit("@", 1)[1], password=HIDDEN)
+    hidden = {key: HIDDEN for key in parsed.query if is_sensitive(key)}
+    if hidden:
+        parsed = parsed.update_query_dict(hidden)
+    shown = parsed.render_as_string(hide_password=True).replace("%2A%2A%2A", HIDDEN)
+    return mask(shown)

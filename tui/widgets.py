@@ -12,6 +12,8 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import Input, Static
 
+from kitops.domain.text import visible
+
 GS = "\x1d"  # the GS1 group separator a scanner types for FNC1
 GS_SHOWN = "␝"  # how the field shows it (a control character has no glyph)
 
@@ -112,5 +114,6 @@ def kit_style(app: App[Any], status: str, recalled: bool) -> str:
 
 
 def cell(value: object, style: str = "", justify: str = "left") -> Text:
-    text = "" if value is None else str(value)
+    """A table cell: plain text (never markup), control characters shown escaped."""
+    text = "" if value is None else visible(str(value))
     return Text(text, style=style, justify=justify)  # type: ignore[arg-type]

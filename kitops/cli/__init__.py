@@ -14,20 +14,25 @@ import sys
 import click
 
 from kitops.cli.app import cli
+from kitops.domain.text import visible
 from kitops.errors import KitopsError
+from kitops.filemodes import kitops_files
 from kitops.secrets import mask
 
 __all__ = ["cli", "main", "run"]
 
 
 def _say(message: str) -> None:
-    click.echo(f"kitops: {mask(message)}", err=True)
+    # a message may quote a value a person typed or a row holds: control characters show
+    # escaped, and secrets in URLs masked
+    click.echo(f"kitops: {visible(mask(message), keep_newlines=True)}", err=True)
 
 
 def run(argv: list[str] | None = None) -> int:
     """Run one command and return its exit code."""
     try:
-        cli.main(args=argv, prog_name="kitops", standalone_mode=False)
+        with kitops_files():  # every file kitops creates is 0600 (kitops.filemodes)
+            cli.main(args=argv, prog_name="kitops", standalone_mode=False)
     except click.exceptions.NoArgsIsHelpError as error:
         click.echo(error.format_message())
         return 0

@@ -15,6 +15,7 @@ from kitops.cli.purchasing import jobs, po, policy, reorder, supplier
 from kitops.cli.reports import report
 from kitops.cli.stock import stock
 from kitops.cli.users import audit, setting, user
+from kitops.domain.text import has_control
 
 __all__ = ["cli", "close_databases"]
 
@@ -47,6 +48,10 @@ def cli(ctx: click.Context, db_url: str | None, user: str | None) -> None:
     name = (user or user_option_default()).strip()
     if not name or len(name) > 64:
         raise click.BadParameter(f"{name!r} must be 1-64 characters", param_hint="'--user'")
+    if has_control(name):
+        raise click.BadParameter(
+            f"{name!r} must not hold control characters", param_hint="'--user'"
+        )
     ctx.obj = Context(db_url=db_url or None, user=name)
 
 

@@ -16,10 +16,14 @@ def db() -> None:
 @db.command()
 @pass_context
 def upgrade(ctx: Context) -> None:
-    """Migrate the database schema to this kitops' version (creates it when new)."""
+    """Migrate the database schema to this kitops' version (creates it when new).
+
+    An admin may, and so may the database's owner (the account owning the SQLite file, or
+    the PostgreSQL role owning the database); a database with no users yet, anyone.
+    """
     from kitops.services import admin
 
-    before, after = admin.upgrade(ctx.database(check_schema=False))
+    before, after = admin.upgrade(ctx.database(check_schema=False), ctx.user)
     if before == after:
         say(f"database already at revision {after}")
     else:

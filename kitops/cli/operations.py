@@ -8,6 +8,7 @@ import click
 
 from kitops.cli.context import Context, pass_context
 from kitops.cli.output import emit_json, emit_table, say
+from kitops.domain.text import visible
 
 if TYPE_CHECKING:
     from kitops.services.dto import (
@@ -203,11 +204,11 @@ def _interactive_count(ctx: Context, location: str) -> list[CountedLine]:
         if line.location == location.strip().upper()
     ]
     # Prompts go to stderr so that `--json` output on stdout stays clean.
-    click.echo(f"counting {location.upper()}: type the quantity found (0 if none)", err=True)
+    say(f"counting {location.upper()}: type the quantity found (0 if none)", err=True)
     lines = []
     for index, line in enumerate(on_record, start=1):
         label = f"{line.sku} lot {line.lot}" + (f" (exp {line.expiry})" if line.expiry else "")
-        counted = click.prompt(label, type=click.IntRange(min=0), err=True)
+        counted = click.prompt(visible(label), type=click.IntRange(min=0), err=True)
         lines.append(CountedLine(index, line.sku, line.lot, counted))
     return lines
 

@@ -36,6 +36,7 @@ def _table_width() -> int:
 
 
 def _run(ctx: Context, spec: ReportSpec, params: dict[str, Any]) -> None:
+    from kitops.domain.text import visible
     from kitops.services.reports.formats import parse_format, render
     from kitops.services.reports.registry import ReportRequest, run_report
 
@@ -52,6 +53,9 @@ def _run(ctx: Context, spec: ReportSpec, params: dict[str, Any]) -> None:
     result = run_report(ctx.uow(readonly=True), spec.name, request)
     content = render(result, chosen, width=100 if out else _table_width())
     if not out:
+        # to a terminal: any control character a cell holds shows escaped
+        if chosen != "json":  # JSON: written escaped already (formats.render_json)
+            content = visible(content, keep_newlines=True)
         click.echo(content, nl=not content.endswith("\n"))
         return
     try:

@@ -18,8 +18,9 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from kitops.errors import InvalidInput
+from kitops.filemodes import create_empty
 from kitops.secrets import from_env as secret_from_env
-from kitops.secrets import mask
+from kitops.secrets import mask_url
 
 DEFAULT_BUSY_TIMEOUT_MS = 5_000
 MAX_BUSY_TIMEOUT_MS = 600_000
@@ -53,12 +54,12 @@ def resolve_url(url: str | None = None) -> str:
         return f"sqlite:///{default_sqlite_path()}"
     try:
         parsed = make_url(chosen)
-    except ArgumentError:
-        raise InvalidInput("database URL", mask(chosen), "is not a database URL") from None
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+        raise InvalidInput("database URL", mask_url(chosen), "is not a database URL") from None
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
-        raise InvalidInput("database URL", mask(chosen), "kitops runs on SQLite or PostgreSQL")
+        raise InvalidInput("database URL", mask_url(chosen), "kitops runs on SQLite or PostgreSQL")
     return parsed.render_as_string(hide_password=False)
 
 
@@ -75,14 +76,25 @@ class Database:
 
     @property
     def display_url(self) -> str:
-        return self.engine.url.render_as_string(hide_password=True)
+        """The URL with its password and any credential in its query shown as ``***``."""
+        return mask_url(self.engine.url)
 
     def dispose(self) -> None:
         self.engine.dispose()
 
 
-def _sqlite_setup(engine: Engine) -> None:
+def _sqlite_setup(engine: Engine, path: Path | None = None) -> None:
     busy_ms = busy_timeout_ms()
+
+    if path is not None:
+
+        @event.listens_for(engine, "do_connect")
+        def _create(*_args: Any) -> None:
+            # SQLite would create a new database file 0644 less the umask; kitops creates it
+            # first, empty, 0600 or 0660 (kitops.filemodes), and SQLite gives its -wal and
+            # -shm the same mode
+            if not path.exists():
+                create_empty(path)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -109,11 +121,13 @@ def open_database(url: str | None = None) -> Database:
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            kwargs["creates"] = Path(database).expanduser()
     else:
         kwargs["pool_pre_ping"] = True
+    creates = kwargs.pop("creates", None)
     engine = create_engine(resolved, **kwargs)
     if engine.dialect.name == "sqlite":
-        _sqlite_setup(engine)
+        _sqlite_setup(engine, creates)
     write_engine = engine.execution_options(kitops_write=True)
     return Database(
         url=resolved,

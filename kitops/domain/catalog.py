@@ -14,6 +14,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from kitops.domain.numbers import parse_decimal, parse_int, scale
+from kitops.domain.text import no_control
 from kitops.errors import InvalidInput
 
 
@@ -126,6 +127,8 @@ def complete_product(spec: ProductSpec, at_home_max_needle_um: int) -> ProductSp
     """
     if not spec.name.strip():
         raise InvalidInput("name", spec.name, "must not be empty")
+    no_control(spec.name, "name")
+    no_control(spec.unit, "unit")
     if len(spec.name.strip()) > 200:
         raise InvalidInput("name", spec.name[:40] + "...", "must be at most 200 characters")
     if len(spec.unit.strip()) > 20:

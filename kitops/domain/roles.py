@@ -109,12 +109,15 @@ PERMISSIONS: dict[str, Permission] = {
         # the nightly backup is a cron job: it reads everything and changes nothing
         Permission("db.backup", "back up the database", frozenset({A, J})),
         Permission("db.restore", "restore a backup", frozenset({A})),
+        # a schema upgrade: an admin, or whoever owns the database (kitops.services.admin)
+        Permission("db.upgrade", "upgrade the database schema", frozenset({A})),
     )
 }
 
 # Allowed on a database that has no users yet: creating the first admin, the demo data
-# (which brings its own users), and replacing the database wholesale.
-BOOTSTRAP = frozenset({"user.manage", "demo.load", "db.reset", "db.restore"})
+# (which brings its own users), replacing the database wholesale, and bringing its schema
+# up to date (`make run` upgrades a new database before anyone exists).
+BOOTSTRAP = frozenset({"user.manage", "demo.load", "db.reset", "db.restore", "db.upgrade"})
 
 BOOTSTRAP_MESSAGE = (
     "this database has no users yet: create the first admin with "

@@ -9,6 +9,7 @@ and never appear in a message, a repr or a log line.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -18,6 +19,8 @@ from kitops.secrets import from_env
 
 DEFAULT_API_BASE = "https://api.stripe.com"
 DEFAULT_TOLERANCE_SECONDS = 300  # Stripe's own default for a webhook signature's age
+# a webhook endpoint's signing secret as Stripe shows it (the dashboard, `stripe listen`)
+_WEBHOOK_SECRET = re.compile(r"whsec_[A-Za-z0-9_+/=-]{8,200}")
 
 
 class PaymentsNotConfigured(KitopsError):
@@ -72,6 +75,12 @@ class StripeConfig:
             raise PaymentsNotConfigured(
                 "KITOPS_STRIPE_WEBHOOK_SECRET is not set: export the signing secret "
                 "(whsec_...) of the webhook endpoint registered in Stripe"
+            )
+        if secret and not _WEBHOOK_SECRET.fullmatch(secret):
+            raise PaymentsNotConfigured(
+                "KITOPS_STRIPE_WEBHOOK_SECRET does not hold a webhook signing secret (it must "
+                "be whsec_ followed by letters and digits, as Stripe shows it; the value is "
+                "not shown)"
             )
         base = os.environ.get("KITOPS_STRIPE_API_BASE", "").strip() or DEFAULT_API_BASE
         if not base.startswith(("https://", "http://")):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import OperationalError
 
 from kitops import faults
@@ -28,15 +28,46 @@ from kitops.data.schema import (
 from kitops.domain.catalog import ProductKind
 from kitops.domain.ledger import LotStatus, compare_balances
 from kitops.errors import DatabaseNotReady, InvalidInput, Refused
+from kitops.filemodes import create_empty
 from kitops.services import dto
 from kitops.services.unit_of_work import UnitOfWork
 
 
-def upgrade(db: Database) -> tuple[str | None, str | None]:
-    """Migrate to head; returns the revisions before and after."""
+def upgrade(db: Database, actor: str | None = None) -> tuple[str | None, str | None]:
+    """Migrate to head; returns the revisions before and after.
+
+    With ``actor`` (the command line), an admin may, and so may the database's owner
+    whoever they act as (the operating-system account owning the SQLite file, or on
+    PostgreSQL a login role that owns the database or is a superuser). A database with no
+    users yet (new, or from before users existed) is upgraded for anyone: `make run` does
+    so on a new machine."""
+    if actor is not None and not is_database_owner(db) and inspect(db.engine).has_table("users"):
+        UnitOfWork(db, actor, readonly=True).require("db.upgrade")
     before = migrate.current_revision(db)
     migrate.upgrade(db)
     return before, migrate.current_revision(db)
+
+
+def is_database_owner(db: Database) -> bool:
+    """Whether this process is the database's owner: on SQLite the operating-system account
+    that owns the file (or none exists yet), on PostgreSQL a login role that is (a member
+    of) the database's owner, or a superuser."""
+    if db.is_sqlite:
+        name = db.engine.url.database or ""
+        if not name or name == ":memory:" or name.startswith("file:"):
+            return True
+        try:
+            return Path(name).expanduser().stat().st_uid == os.geteuid()
+        except FileNotFoundError:
+            return True  # created now, by this account
+    with db.engine.connect() as conn:
+        owner = conn.execute(
+            text(
+                "SELECT pg_has_role(session_user, d.datdba, 'MEMBER') FROM pg_database d "
+                "WHERE d.datname = current_database()"
+            )
+        ).scalar()
+    return bool(owner)
 
 
 def current(db: Database) -> tuple[str | None, str]:
@@ -317,6 +348,7 @@ def backup(db: Database, path: str, actor: str | None = None) -> Path:
     try:
         source = raw.driver_connection
         assert isinstance(source, sqlite3.Connection)
+        create_empty(partial)  # the umask's mode (kitops.filemodes), not SQLite's 0644
         destination = sqlite3.connect(partial, isolation_level=None)
         try:
             source.backup(destination)  # all pages in one step: one read transaction
@@ -461,6 +493,7 @@ def restore(
         leftover.unlink(missing_ok=True)
     try:
         try:
+            create_empty(ready)  # the umask's mode (kitops.filemodes), not SQLite's 0644
             _read_backup(source, ready, busy_ms)
         except sqlite3.DatabaseError as error:
             raise InvalidInput(

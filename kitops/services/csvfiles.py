@@ -1,9 +1,20 @@
-"""Reading the CSV files people bring (spreadsheet exports): one place for the rules."""
+"""The CSV files people bring (spreadsheet exports) and the ones kitops writes: one place
+for the rules of each.
+
+Writing follows OWASP's rule against CSV (formula) injection: a text cell that starts with
+``=``, ``+``, ``-``, ``@``, a tab or a carriage return is written with a single quote in
+front (``'=1+2``), so a spreadsheet shows it as text and never runs it as a formula.
+Numbers (``int``, ``Decimal``) are written as they are: ``-3`` in a quantity column is a
+number, not a formula; so is a lone ``-`` (kitops' "none"). Every CSV kitops writes goes
+through ``write_csv``.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from pathlib import Path
 
 from kitops.errors import InvalidInput
@@ -78,3 +89,33 @@ def _csv_problem(text: str, error: csv.Error) -> str:
     finally:
         csv.field_size_limit(limit)
     return f"line {line}, field {column!r}: a cell is larger than {limit // 1024} KiB"
+
+
+# a cell a spreadsheet would read as a formula starts with one of these (OWASP)
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+CsvCell = str | int | Decimal | None
+# the dash kitops writes for "none" (the lot of an untracked product, an unknown
+# currency): a lone "-" is no formula, so it is written as it is
+NOTHING = "-"
+
+
+def csv_cell(value: CsvCell) -> str | int | Decimal:
+    """A cell as written: text that a spreadsheet would run as a formula gets a leading
+    single quote; numbers stay numbers; None is an empty cell."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        raise TypeError("write a flag as text (yes/no), not a bool")
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and value != NOTHING:
+        return "'" + value
+    return value
+
+
+def write_csv(rows: Iterable[Sequence[CsvCell]], *, lineterminator: str = "\n") -> str:
+    """The rows as CSV text, every cell through ``csv_cell``."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator=lineterminator)
+    for row in rows:
+        writer.writerow([csv_cell(cell) for cell in row])
+    return buffer.getvalue()

@@ -7,13 +7,13 @@ log record.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from kitops.domain.text import json_text
 from kitops.errors import InvalidInput, KitopsError, Refused
 from kitops.services import reorder_dto as dto
 from kitops.services.unit_of_work import UnitOfWork
@@ -40,11 +40,11 @@ class JobRecord:
     detail: dict[str, Any]
 
     def line(self) -> str:
-        return json.dumps(
+        return json_text(  # nothing a terminal would act on (kitops.domain.text)
             {"ts": self.started.isoformat(timespec="seconds"), "job": self.job,
              "status": self.status, "exit": self.exit_code, "ms": self.ms,
              "summary": self.summary} | self.detail,
-            ensure_ascii=False, default=str,
+            default=str,
         )  # fmt: skip
 
 

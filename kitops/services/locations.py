@@ -14,6 +14,7 @@ from kitops.domain.locations import (
     parse_timezone,
 )
 from kitops.domain.money import currency_code
+from kitops.domain.text import no_control
 from kitops.errors import Conflict, InvalidInput
 from kitops.services import dto
 from kitops.services.unit_of_work import UnitOfWork
@@ -76,6 +77,7 @@ def create_location(
     code = parse_location_code(code, "code")
     if not name.strip():
         raise InvalidInput("name", name, "must not be empty")
+    no_control(name, "name")
     if len(name.strip()) > 200:
         raise InvalidInput("name", name[:40] + "...", "must be at most 200 characters")
     parent_row = (

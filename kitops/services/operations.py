@@ -43,6 +43,7 @@ from kitops.domain.stock_rules import (
     parse_write_off_reason,
     status_of_new_lot,
 )
+from kitops.domain.text import no_control
 from kitops.errors import InvalidInput, KitopsError, Refused
 from kitops.services import dto
 from kitops.services.csvfiles import read_csv
@@ -181,7 +182,7 @@ def receive(uow: UnitOfWork, given: ReceiptInput, *, today: date | None = None) 
                 uow, place, cost, foreign_currency=given.foreign_currency,
                 option="repeat with --foreign-currency",
             )  # fmt: skip
-        reference = (given.po or "").strip()[:64] or None
+        reference = no_control(given.po or "", "po").strip()[:64] or None
         order = None
         if reference is not None:
             from kitops.services import purchasing

@@ -15,6 +15,7 @@ from kitops.domain.courses import (
     format_weekdays,
     parse_weekdays,
 )
+from kitops.domain.text import no_control
 from kitops.errors import Conflict, InvalidInput
 from kitops.services import dto
 from kitops.services.unit_of_work import UnitOfWork
@@ -115,6 +116,7 @@ def create_plan(
         raise InvalidInput("code", code, "must be 1-32 letters, digits, '-', '_' or '.'")
     if not name.strip() or len(name) > 200:
         raise InvalidInput("name", name, "must be 1-200 characters")
+    no_control(name, "name")
     try:
         where = Administered(administered.strip().lower())
     except ValueError:

@@ -9,10 +9,9 @@ once approved, an order is the manager's and only counts as on order.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from datetime import date
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -32,6 +31,7 @@ from kitops.data.schema import (
 from kitops.domain.catalog import ProductKind, parse_non_negative_int, parse_positive_int, parse_sku
 from kitops.domain.money import Money, currency_code
 from kitops.domain.reorder import Method, parse_method
+from kitops.domain.text import no_control
 from kitops.errors import Conflict, InvalidInput, Refused
 from kitops.services import reorder_dto as dto
 from kitops.services.unit_of_work import UnitOfWork, retrying
@@ -138,6 +138,8 @@ def add_supplier(
     supplier_code = parse_supplier_code(code, "code")
     if not name.strip() or len(name.strip()) > 200:
         raise InvalidInput("name", name, "must be 1-200 characters")
+    no_control(name, "name")
+    no_control(contact or "", "contact")
     lead = _days(lead_time_days, "lead_time")
     money_code = currency_code(currency)
     if contact is not None and len(contact.strip()) > 200:
@@ -174,6 +176,7 @@ def set_supplier_item(
     minimum = parse_positive_int(min_order, "min_order")
     if supplier_sku is not None and len(supplier_sku.strip()) > 64:
         raise InvalidInput("supplier_sku", supplier_sku, "must be at most 64 characters")
+    no_control(supplier_sku or "", "supplier_sku")
     with uow:
         uow.require("supplier.edit")
         row = get_supplier(uow, supplier)
@@ -575,20 +578,23 @@ def receive_against(
 
 
 def order_csv(order: dto.PurchaseOrder) -> bytes:
-    """What the supplier receives, one line per product (UTF-8, with a header)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["po", "supplier", "deliver_to", "as_of", "expected_on", "line",
-                     "supplier_sku", "sku", "quantity", "unit_cost", "line_total",
-                     "currency"])  # fmt: skip
+    """What the supplier receives, one line per product (UTF-8, with a header); text that a
+    spreadsheet would run as a formula is escaped (``csvfiles.write_csv``)."""
+    from kitops.services.csvfiles import CsvCell, write_csv
+
+    rows: list[list[CsvCell]] = [
+        ["po", "supplier", "deliver_to", "as_of", "expected_on", "line", "supplier_sku",
+         "sku", "quantity", "unit_cost", "line_total", "currency"],
+    ]  # fmt: skip
     for index, line in enumerate(order.lines, start=1):
-        writer.writerow([
+        rows.append([
             order.number, order.supplier, order.clinic, order.as_of.isoformat(),
             order.expected_on.isoformat() if order.expected_on else "", index,
-            line.supplier_sku or "", line.sku, line.quantity, line.unit_cost.split()[0],
-            line.line_total.split()[0], order.currency,
+            line.supplier_sku or "", line.sku, line.quantity,
+            Decimal(line.unit_cost.split()[0]), Decimal(line.line_total.split()[0]),
+            order.currency,
         ])  # fmt: skip
-    return out.getvalue().encode("utf-8")
+    return write_csv(rows, lineterminator="\r\n").encode("utf-8")
 
 
 def order_pdf(order: dto.PurchaseOrder, clinic_name: str) -> bytes:

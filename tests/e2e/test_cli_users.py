@@ -82,6 +82,7 @@ class Case:
     files: dict[str, tuple[str, ...]] = field(default_factory=dict)  # name -> CSV lines
     stripe: bool = False  # needs the Stripe settings (pointed at a closed port)
     first: str | None = None  # a permission the command checks before this one
+    not_owner: bool = False  # run as an account that does not own the database
 
 
 CASES = [
@@ -147,12 +148,15 @@ CASES = [
          files={"products": ("sku,name,kind", "GLOVES,Gloves,consumable")}),
     Case("user.manage", ("user", "add", "newbie", "--role", "stockroom", "--no-pin")),
     Case("demo.load", ("demo",)),
+    # the nightly backup: a job may (on PostgreSQL the allowed are pointed to pg_dump)
+    Case("db.backup", ("db", "backup", "{tmp}/nightly.db")),
+    # whoever owns the database may upgrade it; anyone else needs to be an admin
+    Case("db.upgrade", ("db", "upgrade"), not_owner=True),
 ]  # fmt: skip
 
 # Permissions with no command in this table, and where they are proven instead.
 ELSEWHERE = {
     "db.reset": "kitops demo --reset: test_demo_reset_needs_an_admin",
-    "db.backup": "kitops db backup: test_backups_by_admin_or_job_restores_by_admin_only",
     "db.restore": "kitops db restore: test_backups_by_admin_or_job_restores_by_admin_only",
 }
 
@@ -172,8 +176,10 @@ def test_each_role_is_allowed_or_refused_as_the_table_says(
     for step in case.setup:
         done = demo(*step)
         assert done.code == 0, (step, done.err)
+    if case.not_owner:
+        monkeypatch.setattr("kitops.services.admin.is_database_owner", lambda db: False)
     paths = {name: write_csv(tmp_path, f"{name}.csv", *lines) for name, lines in case.files.items()}
-    args = [arg.format(**paths) for arg in case.args]
+    args = [arg.format(tmp=tmp_path, **paths) for arg in case.args]
     wanted = PERMISSIONS[case.permission]
     # refused roles first (they must change nothing), then the roles that may
     for role in sorted(Role, key=wanted.allows):

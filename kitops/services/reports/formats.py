@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 import textwrap
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from kitops.domain.money import Money
+from kitops.domain.text import json_text, visible
 from kitops.errors import InvalidInput
+from kitops.services.csvfiles import FORMULA_STARTS, CsvCell, write_csv
 from kitops.services.reports.model import (
     NUMERIC,
     Cell,
@@ -83,14 +85,14 @@ def render_table(report: Report, *, width: int = TABLE_WIDTH) -> str:
     """Plain fixed-width tables, one per section, never wider than ``width``: numbers and
     dates keep their full width (right-aligned), text columns give way with an ellipsis.
     (Laid out here rather than by rich: a report can have tens of thousands of lines.)"""
-    out = textwrap.wrap(_heading(report), width=width)
+    out = textwrap.wrap(visible(_heading(report)), width=width)
     for section in report.sections:
         if not section.rows:
-            out += ["", f"{section.title}: nothing to show"]
+            out += ["", f"{visible(section.title)}: nothing to show"]
             continue
         columns = [c for c in section.columns if c.in_table]
         index = [section.columns.index(c) for c in columns]
-        cells = [[text(row[i]) for i in index] for row in section.rows]
+        cells = [[visible(text(row[i])) for i in index] for row in section.rows]
         widths = [
             max([len(column.title), *(len(row[n]) for row in cells)])
             for n, column in enumerate(columns)
@@ -107,7 +109,7 @@ def render_table(report: Report, *, width: int = TABLE_WIDTH) -> str:
         out.append("─" * (sum(widths) + 2 * (len(widths) - 1)))
         out += [_line(row, widths, right) for row in cells]
     out.append("")
-    out += [textwrap.fill(note, width=width) for note in report.notes]
+    out += [textwrap.fill(visible(note), width=width) for note in report.notes]
     return "\n".join(out) + "\n"
 
 
@@ -145,14 +147,18 @@ def csv_header(columns: tuple[Column, ...]) -> list[str]:
     return header
 
 
-def csv_cells(columns: tuple[Column, ...], row: tuple[Cell, ...]) -> list[str]:
-    cells = []
+def csv_cells(columns: tuple[Column, ...], row: tuple[Cell, ...]) -> list[CsvCell]:
+    """A row's cells for the CSV: counts and amounts as numbers, the rest as text (which
+    ``csvfiles.write_csv`` escapes when a spreadsheet would read it as a formula)."""
+    cells: list[CsvCell] = []
     for column, value in zip(columns, row, strict=True):
         if column.kind is Kind.MONEY:
             if isinstance(value, Money):
-                cells += [amount(value), value.currency]
+                cells += [Decimal(amount(value)), value.currency]
             else:
                 cells += ["", ""]
+        elif column.kind is Kind.INT and isinstance(value, int):
+            cells.append(value)
         else:
             cells.append(text(value))
     return cells
@@ -161,16 +167,18 @@ def csv_cells(columns: tuple[Column, ...], row: tuple[Cell, ...]) -> list[str]:
 def render_csv(report: Report) -> str:
     """Each section as a block: a ``# key: title`` line, the header, the rows, a blank
     line (spreadsheets open it as is; ``read_csv_sections`` reads it back)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([f"# {_heading(report)}"])
+    rows: list[list[CsvCell]] = [[f"# {_heading(report)}"]]
     for section in report.sections:
-        writer.writerow([])
-        writer.writerow([f"# {section.key}: {section.title}"])
-        writer.writerow(csv_header(section.columns))
-        for row in section.rows:
-            writer.writerow(csv_cells(section.columns, row))
-    return buffer.getvalue()
+        rows.append([])
+        rows.append([f"# {section.key}: {section.title}"])
+        rows.append(list(csv_header(section.columns)))
+        rows += [csv_cells(section.columns, row) for row in section.rows]
+    return write_csv(rows)
+
+
+def _unescaped(cell: str) -> str:
+    """A cell as it was before ``csv_cell`` escaped it against formulas."""
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS) else cell
 
 
 def read_csv_sections(content: str) -> dict[str, list[dict[str, str]]]:
@@ -189,7 +197,7 @@ def read_csv_sections(content: str) -> dict[str, list[dict[str, str]]]:
         elif current is not None and header is None:
             header = cells
         elif current is not None and header is not None:
-            sections[current].append(dict(zip(header, cells, strict=True)))
+            sections[current].append(dict(zip(header, map(_unescaped, cells), strict=True)))
     return sections
 
 
@@ -223,7 +231,7 @@ def report_json(report: Report) -> dict[str, Any]:
 
 
 def render_json(report: Report) -> str:
-    return json.dumps(report_json(report), indent=2, ensure_ascii=False) + "\n"
+    return json_text(report_json(report), indent=2) + "\n"
 
 
 # --- HTML ----------------------------------------------------------------------------
