@@ -239,7 +239,10 @@ FULFIL_BATCH = ("fulfil", "--due-within", "60", "--clinic", "ESX", "--json")
 
 @pytest.fixture
 def kits_url(pg_url):
-    ok(pg_url, "kit", "assemble", "KIT-HOME-6W", "--qty", "2", "--location", "ESX-STORE")
+    # RACE-S1 kits only (assembly takes the clinic's earliest lots first, the demo's
+    # PTT6-B0902 among them, unless the shelf life asked for rules them out)
+    ok(pg_url, "kit", "assemble", "KIT-HOME-6W", "--qty", "2", "--location", "ESX-STORE",
+       "--min-shelf-life", "400")  # fmt: skip
     return pg_url
 
 
