@@ -168,7 +168,10 @@ def demo(
         else:
             say("the database already holds data; demo data not loaded")
         return
-    summary = demo_service.load(ctx.uow(), day)
+    from kitops.services.identity import current_identity
+
+    uow = ctx.uow()
+    summary = demo_service.load(uow, day, bind_login=current_identity(uow.db))
     if as_json:
         emit_json(summary)
     else:

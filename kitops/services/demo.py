@@ -185,8 +185,12 @@ def reset(db: Database, actor: str | None = None) -> None:
     migrate.upgrade(db, "head")
 
 
-def load(uow: UnitOfWork, as_of: date | None = None) -> dto.DemoSummary:
-    """Load the demo data into an empty database, in one transaction."""
+def load(
+    uow: UnitOfWork, as_of: date | None = None, *, bind_login: str | None = None
+) -> dto.DemoSummary:
+    """Load the demo data into an empty database, in one transaction. With ``bind_login``
+    (the identity loading it) the demo's ``admin`` is bound to that login, unless a user
+    already is, so commands run right after act as ``admin``."""
     as_of = as_of or date.today()
     rng = random.Random(SEED)
     with stamped_as_of(as_of), uow:
@@ -195,7 +199,7 @@ def load(uow: UnitOfWork, as_of: date | None = None) -> dto.DemoSummary:
             raise Refused(
                 "the database already holds data; use `kitops demo --reset` to replace it"
             )
-        _users(uow)
+        _users(uow, bind_login)
         audit_id = uow.record("demo.load", "database", "demo", after={"as_of": as_of.isoformat()})
         for code, name, zone, currency in CLINICS:
             create_location(uow, code, name, timezone=zone, currency=currency)
@@ -293,10 +297,11 @@ DEMO_USERS = [
 ]  # fmt: skip
 
 
-def _users(uow: UnitOfWork) -> None:
+def _users(uow: UnitOfWork, bind_login: str | None = None) -> None:
     """The demo users that do not exist yet (inside ``load``). On a database that had no
     users, whoever loads the demo becomes an admin too (without a PIN), as anyone could
     have created the first admin: so `make run` goes on working as the login name."""
+    from kitops.services.identity import bind_if_free
     from kitops.services.users import NAME_PATTERN
 
     existing = set(uow.session.scalars(select(UserRow.name)))
@@ -306,8 +311,12 @@ def _users(uow: UnitOfWork) -> None:
     for name, role, secret in wanted:
         if name not in existing:
             existing.add(name)
-            uow.session.add(UserRow(name=name, role=role, active=True, secret_hash=secret,
-                                    failed_logins=0, created_by=uow.actor[:64]))  # fmt: skip
+            row = UserRow(name=name, role=role, active=True, secret_hash=secret,
+                          failed_logins=0, created_by=uow.actor[:64])  # fmt: skip
+            uow.session.add(row)
+            if name == "admin" and bind_login is not None:
+                uow.session.flush()
+                bind_if_free(uow, row, bind_login)
     uow.session.flush()
 
 
