@@ -44,3 +44,15 @@ def bind_identity_url(url: str, name: str) -> str:
         return bind_identity(engine, name)
     finally:
         engine.dispose()
+
+
+def identity_of_url(url: str) -> str:
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            return identity_of(conn)
+    finally:
+        engine.dispose()
