@@ -23,7 +23,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, select, text, update
 
 from kitops.data import migrate
 from kitops.data.engine import Database
@@ -115,7 +115,8 @@ def _idle_minutes(uow: UnitOfWork) -> int:
 
 
 def _session_user(uow: UnitOfWork, identity: str, token: str | None) -> UserRow | None:
-    """The user of a valid session for this login (and touch it), or None."""
+    """The user of a valid session for this login, or None (read only: ``_touch`` marks
+    it used, so a reader never waits for SQLite's write lock unless logged in)."""
     if token is None:
         return None
     found = uow.session.execute(
@@ -132,8 +133,19 @@ def _session_user(uow: UnitOfWork, identity: str, token: str | None) -> UserRow 
         return None
     if user.role == roles.Role.JOB.value:
         return None
-    session.last_seen_at = now
     return user
+
+
+def _touch(db: Database, identity: str, token: str) -> None:
+    """A session is used: its idle time starts again."""
+    uow = UnitOfWork(db, identity, identify=False)
+    with uow:
+        uow.session.execute(
+            update(UserSessionRow)
+            .where(UserSessionRow.token_hash == _token_hash(token))
+            .values(last_seen_at=utcnow())
+        )
+        uow.commit()
 
 
 def _refuse(db: Database, actor: str, message: str, **after: str | None) -> NotAllowed:
@@ -164,14 +176,13 @@ def resolve(
     if (migrate.current_revision(db) or "") < FIRST_IDENTITY_REVISION:
         # a database not upgraded yet: only `db upgrade` and `db backup` work on it
         return claimed or identity
-    uow = UnitOfWork(db, identity, identify=False)
+    uow = UnitOfWork(db, identity, identify=False, readonly=True)
     with uow:
         if uow.session.scalar(select(UserRow.id).limit(1)) is None:
             return claimed or identity  # the bootstrap: the unit of work lets little through
         bound = uow.session.scalars(select(UserRow).where(UserRow.login == identity)).first()
         is_job = bound is not None and bound.role == roles.Role.JOB.value
         session = None if is_job else _session_user(uow, identity, token)
-        uow.commit()
         bound_name = bound.name if bound is not None else None
         session_name = session.name if session is not None else None
         target = (
@@ -181,6 +192,8 @@ def resolve(
         )
         target_role = target.role if target is not None else None
     actor = bound_name or identity
+    if session_name is not None and token is not None and claimed in (None, session_name):
+        _touch(db, identity, token)
     if not claimed:
         if session_name or bound_name:
             return session_name or bound_name or ""
@@ -225,14 +238,15 @@ def describe(db: Database, claimed: str | None, *, token: str | None = None) -> 
     """``kitops whoami``: the login, the user bound to it, the session's user and who a
     command would act as (None when that needs a PIN or nobody is bound)."""
     identity = current_identity(db)
-    uow = UnitOfWork(db, identity, identify=False)
+    uow = UnitOfWork(db, identity, identify=False, readonly=True)
     with uow:
         bound = uow.session.scalars(select(UserRow).where(UserRow.login == identity)).first()
         is_job = bound is not None and bound.role == roles.Role.JOB.value
         session = None if is_job else _session_user(uow, identity, token)
-        uow.commit()
         bound_name = bound.name if bound is not None else None
         session_name = session.name if session is not None else None
+    if session_name is not None and token is not None:
+        _touch(db, identity, token)
     if claimed:
         acting = claimed if claimed in (bound_name, session_name) else None
     else:
@@ -244,7 +258,7 @@ def describe(db: Database, claimed: str | None, *, token: str | None = None) -> 
 def refuse_job_login(db: Database, why: str) -> None:
     """Refuse (``NotAllowed``, audited) when this login is bound to a job user."""
     identity = current_identity(db)
-    uow = UnitOfWork(db, identity, identify=False)
+    uow = UnitOfWork(db, identity, identify=False, readonly=True)
     with uow:
         bound = uow.session.scalars(select(UserRow).where(UserRow.login == identity)).first()
         job = bound.name if bound is not None and bound.role == roles.Role.JOB.value else None

@@ -12,8 +12,8 @@ import sys
 import time
 
 import pytest
-from identity_support import bind_identity_url
 from e2e_support import assert_bad_input, assert_refused, json_of, keys_and_types
+from identity_support import bind_identity_url
 from payments_support import (
     API_KEY,
     WEBHOOK_SECRET,
