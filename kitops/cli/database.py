@@ -24,6 +24,11 @@ def upgrade(ctx: Context) -> None:
         say(f"database already at revision {after}")
     else:
         say(f"database migrated from {before or 'empty'} to revision {after}")
+        from kitops.services.identity import bind_upgrader
+
+        bound = bind_upgrader(ctx.database(), before, ctx.claimed)
+        if bound:
+            say(f"bound user {bound} to your login; bind the others: `kitops user bind`")
 
 
 @db.command()

@@ -365,6 +365,30 @@ def unbind(uow: UnitOfWork, name: str) -> dto.User:
     return result
 
 
+def bind_upgrader(db: Database, before: str | None, claimed: str | None) -> str | None:
+    """After ``db upgrade`` took a database with users across revision 0018 (when nobody
+    is bound yet), bind the upgrading login to the user it acted as until then: ``--user``,
+    else the user named like the login (the old default). The upgrader holds the database
+    owner's rights anyway. Returns the user bound, or None."""
+    if before is None or before >= FIRST_IDENTITY_REVISION:
+        return None
+    identity = current_identity(db)
+    name = claimed or identity
+    uow = UnitOfWork(db, identity, identify=False)
+    with uow:
+        if uow.session.scalar(select(UserRow.id).where(UserRow.login.is_not(None))):
+            return None
+        row = uow.session.scalars(select(UserRow).where(UserRow.name == name)).first()
+        if row is None or not row.active or row.role == roles.Role.JOB.value:
+            return None
+        row.login = identity
+        uow.audit.record(actor=row.name, action="user.bind", entity="user", entity_key=row.name,
+                         before={"login": None},
+                         after={"login": identity, "by": "db upgrade"})  # fmt: skip
+        uow.commit()
+    return name
+
+
 def bind_if_free(uow: UnitOfWork, row: UserRow, login: str) -> bool:
     """Inside a use case: bind ``row`` to ``login`` unless some user already is."""
     if _find_bound(uow, login) is not None:

@@ -23,15 +23,16 @@ pytestmark = pytest.mark.demo_data()
 
 
 @pytest.fixture
-def run_cli(db_url, capsys, monkeypatch, tmp_path):
-    """``run_cli(*args, stdin="", env={})`` → (code, out, err) of ``kitops --db URL ARGS``,
-    with no --user unless ``args`` say so; session files under ``tmp_path``."""
+def run_cli_on(capsys, monkeypatch, tmp_path):
+    """``run_cli_on(url, *args, stdin="", env={})`` → (code, out, err) of
+    ``kitops --db URL ARGS``, with no --user unless ``args`` say so; session files under
+    ``tmp_path``."""
     from kitops.cli import run
 
     monkeypatch.delenv("KITOPS_USER", raising=False)
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
 
-    def invoke(*args: str, stdin: str = "", env: dict[str, str] | None = None):
+    def invoke(db_url: str, *args: str, stdin: str = "", env: dict[str, str] | None = None):
         for key, value in (env or {}).items():
             monkeypatch.setenv(key, value)
         monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
@@ -44,6 +45,16 @@ def run_cli(db_url, capsys, monkeypatch, tmp_path):
         out, err = capsys.readouterr()
         assert "Traceback" not in err, err
         return code, out, err
+
+    return invoke
+
+
+@pytest.fixture
+def run_cli(db_url, run_cli_on):
+    """``run_cli(*args, ...)``: ``run_cli_on`` this test's database."""
+
+    def invoke(*args: str, **options):
+        return run_cli_on(db_url, *args, **options)
 
     return invoke
 
@@ -275,3 +286,30 @@ def test_admins_bind_and_unbind_users_and_it_is_audited(db, run_cli):
         ("tester", "user.unbind", "stock"),
         ("tester", "user.add", "newbie"),
     ]
+
+
+# --- upgrading a database that has users -------------------------------------------------
+
+
+def test_upgrading_binds_the_upgrader_to_the_user_it_acted_as(empty_db_url, run_cli_on):
+    """A database from before logins were bound: `db upgrade` binds the login running it
+    to the user it acted as until then (--user), and to nobody else."""
+    from kitops.data import migrate
+    from kitops.data.engine import open_database
+
+    db = open_database(empty_db_url)
+    try:
+        migrate.upgrade(db, "0017")
+        with db.engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO users (name, role, active, failed_logins, created_at, created_by) "
+                "VALUES ('boss', 'admin', :t, 0, :now, 'tests'), "
+                "('sam', 'stockroom', :t, 0, :now, 'tests')"
+            ), {"t": True, "now": datetime.now(UTC)})  # fmt: skip
+        code, out, err = run_cli_on(empty_db_url, "--user", "boss", "db", "upgrade")
+        assert code == 0, err
+        assert "bound user boss to your login" in out
+        assert json.loads(run_cli_on(empty_db_url, "whoami", "--json")[1])["acting_user"] == "boss"
+        one_line_refusal(run_cli_on(empty_db_url, "--user", "sam", "stock"), "needs sam's PIN")
+    finally:
+        db.dispose()
