@@ -161,6 +161,15 @@ def _bound_to_nobody(identity: str) -> str:
     )
 
 
+def _no_file_yet(db: Database) -> bool:
+    """A SQLite database whose file does not exist (looking must not create it: `db
+    restore` into a new place asks nothing)."""
+    path = db.engine.url.database
+    if not db.is_sqlite or not path or path == ":memory:":
+        return False
+    return not Path(path).exists()
+
+
 @retrying
 def resolve(
     db: Database,
@@ -173,7 +182,7 @@ def resolve(
     ``NotAllowed`` (exit 1) with its ``access.refused`` audit row written by the login's
     own user (or the login's name when it is bound to none)."""
     identity = current_identity(db)
-    if (migrate.current_revision(db) or "") < FIRST_IDENTITY_REVISION:
+    if _no_file_yet(db) or (migrate.current_revision(db) or "") < FIRST_IDENTITY_REVISION:
         # a database not upgraded yet: only `db upgrade` and `db backup` work on it
         return claimed or identity
     uow = UnitOfWork(db, identity, identify=False, readonly=True)

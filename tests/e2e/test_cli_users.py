@@ -290,17 +290,17 @@ def test_the_demo_brings_its_users_and_makes_its_loader_an_admin(
 
     assert cli("db", "upgrade", db=empty_db_url).code == 0
     assert cli("demo", db=empty_db_url).code == 0
-    # the demo's admin is bound to the login that loaded it: commands run without --user
-    # (and without KITOPS_USER) act as admin at once, as after `make run`
+    # the loader's admin ("tester" here, the login's name under `make run`) is bound to
+    # the login that loaded it: commands run without --user act as it at once
     monkeypatch.delenv("KITOPS_USER", raising=False)
     capsys.readouterr()
     assert run(["--db", empty_db_url, "user", "list", "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)
     login = identity_of_url(empty_db_url)
     assert {(u["name"], u["role"], u["pin_set"], u["login"]) for u in listed} == {
-        ("admin", "admin", True, login), ("manager", "manager", True, None),
+        ("admin", "admin", True, None), ("manager", "manager", True, None),
         ("stock", "stockroom", True, None), ("cron", "job", False, None),
-        ("tester", "admin", False, None),
+        ("tester", "admin", False, login),
     }  # fmt: skip
 
 
