@@ -109,7 +109,7 @@ def user_add(
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of users.")
 @pass_context
 def user_list(ctx: Context, as_json: bool) -> None:
-    """Every user with role, state and last login."""
+    """Every user with role, state, the login it is bound to and last login."""
     from kitops.services import users
 
     found = users.list_users(ctx.uow(readonly=True))
@@ -117,7 +117,7 @@ def user_list(ctx: Context, as_json: bool) -> None:
         emit_json(found)
         return
     emit_table(
-        ["user", "role", "state", "PIN", "last login", "created", "by"],
+        ["user", "role", "state", "PIN", "login", "last login", "created", "by"],
         [
             (
                 u.name,
@@ -125,6 +125,7 @@ def user_list(ctx: Context, as_json: bool) -> None:
                 ("active" if u.active else "disabled")
                 + (f", locked until {_when(u.locked_until)}" if u.locked_until else ""),
                 "yes" if u.pin_set else "no",
+                u.login or "",
                 _when(u.last_login_at),
                 _when(u.created_at),
                 u.created_by,
