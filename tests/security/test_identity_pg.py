@@ -8,6 +8,7 @@ import io
 import json
 import re
 import uuid
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from sqlalchemy.engine import make_url
 from kitops.data.schema import AuditRow, UserRow
 
 README = Path(__file__).resolve().parents[2] / "README.md"
+DEMO_DAY = date(2026, 11, 22)  # the demo data's day (tests/conftest.py)
 
 pytestmark = pytest.mark.postgresql
 
@@ -31,8 +33,6 @@ def _block(marker: str) -> list[str]:
 def people(pg_admin, demo_templates):
     """A demo database, the README's application role and its per-person roles on it:
     (owner url, {"alice": url, "kitops_cron": url})."""
-    from conftest import DEMO_DAY
-
     suffix = uuid.uuid4().hex[:8]
     name = f"kitops_t_people_{suffix}"
     owner_url = pg_admin.create(name, template=demo_templates.postgresql(DEMO_DAY))
