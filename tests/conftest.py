@@ -29,6 +29,7 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).with_name("clock")))
 import pinned_clock
+from identity_support import identity_of
 
 from kitops.data import migrate
 from kitops.data.engine import Database, open_database, resolve_url
@@ -75,11 +76,18 @@ TEST_USERS = {
 
 
 def seed_users(db: Database, users: dict[str, str] = TEST_USERS) -> None:
+    """The test users; "tester" is bound to the login running the tests (the OS account on
+    SQLite, the session_user of the test URL on PostgreSQL), so the CLI acts as it."""
     with db.engine.begin() as conn:
+        login = identity_of(conn)
         conn.execute(
             UserRow.__table__.insert(),
-            [{"name": name, "role": role, "created_by": "tests"} for name, role in users.items()],
-        )
+            [
+                {"name": name, "role": role, "created_by": "tests",
+                 "login": login if name == "tester" else None}
+                for name, role in users.items()
+            ],
+        )  # fmt: skip
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -6,7 +6,7 @@ import click
 
 from kitops import __version__
 from kitops.cli.catalog import catalog, location
-from kitops.cli.context import Context, close_databases, user_option_default
+from kitops.cli.context import Context, close_databases
 from kitops.cli.database import db, demo, import_
 from kitops.cli.kits import course, fulfil, kit, pick_list, plan, session
 from kitops.cli.operations import count_command, expiry, lot, move_command, receive, trace, writeoff
@@ -14,7 +14,7 @@ from kitops.cli.payments import order, price, stripe
 from kitops.cli.purchasing import jobs, po, policy, reorder, supplier
 from kitops.cli.reports import report
 from kitops.cli.stock import stock
-from kitops.cli.users import audit, setting, user
+from kitops.cli.users import audit, login, logout, setting, user, whoami
 from kitops.domain.text import has_control
 
 __all__ = ["cli", "close_databases"]
@@ -35,31 +35,37 @@ __all__ = ["cli", "close_databases"]
     "--user",
     metavar="NAME",
     envvar="KITOPS_USER",
-    help="Who is acting (a kitops user: `kitops user list`), for the role checks, the ledger "
-    "and the audit log. Default: $KITOPS_USER, else your login.",
+    help="Act as this kitops user (default: $KITOPS_USER, else the user bound to your login "
+    "or your `kitops login` session). Another user than those needs its PIN: "
+    "--pin-stdin, or a prompt on a terminal.",
+)
+@click.option(
+    "--pin-stdin",
+    is_flag=True,
+    help="Read the PIN of the --user from the first line of standard input.",
 )
 @click.pass_context
-def cli(ctx: click.Context, db_url: str | None, user: str | None) -> None:
+def cli(ctx: click.Context, db_url: str | None, user: str | None, pin_stdin: bool) -> None:
     """kitops: the stockroom of clinics selling lot-tracked serum, stamps and home kits.
 
     Exit codes: 0 done, 1 refused (the stock, a lot's status or the database said no),
     2 bad input (unknown SKU or location, malformed value). A refused command writes nothing.
     """
-    name = (user or user_option_default()).strip()
-    if not name or len(name) > 64:
+    name = (user or "").strip() or None
+    if name is not None and len(name) > 64:
         raise click.BadParameter(f"{name!r} must be 1-64 characters", param_hint="'--user'")
-    if has_control(name):
+    if name is not None and has_control(name):
         raise click.BadParameter(
             f"{name!r} must not hold control characters", param_hint="'--user'"
         )
-    ctx.obj = Context(db_url=db_url or None, user=name)
+    ctx.obj = Context(db_url=db_url or None, claimed=name or None, pin_stdin=pin_stdin)
 
 
 for command in (
     db, demo, import_, catalog, location, stock,
     receive, move_command, count_command, writeoff, lot, trace, expiry,
     kit, plan, course, session, fulfil, pick_list, report,
-    supplier, policy, reorder, po, jobs, user, audit, setting,
+    supplier, policy, reorder, po, jobs, user, audit, setting, login, logout, whoami,
 ):  # fmt: skip
     cli.add_command(command)
 
@@ -84,7 +90,7 @@ def tui_command(ctx: Context, tui_db_url: str | None, clinic: str | None) -> Non
     # The UI package is loaded by name, only here: `kitops --help` and every other command
     # start without Textual (tests/test_architecture.py checks it).
     tui_app = importlib.import_module("tui.app")
-    code = tui_app.run(db_url=tui_db_url or ctx.db_url, user=ctx.user, clinic=clinic)
+    code = tui_app.run(db_url=tui_db_url or ctx.db_url, user=ctx.claimed, clinic=clinic)
     if code:
         raise click.exceptions.Exit(code)
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import getpass
-import os
+import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -16,18 +16,13 @@ if TYPE_CHECKING:
 _OPEN: dict[str, Database] = {}
 
 
-def default_user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
-
-
 @dataclass
 class Context:
     db_url: str | None
-    user: str
+    claimed: str | None = None  # --user / KITOPS_USER: a claim, proven before it counts
+    pin_stdin: bool = False  # --pin-stdin: the claimed user's PIN is standard input's line
     _db: Database | None = field(default=None, repr=False)
+    _user: str | None = field(default=None, repr=False)
 
     def database(self, *, check_schema: bool = True) -> Database:
         """The database, refusing one whose schema is not at this code's head."""
@@ -44,12 +39,47 @@ class Context:
             ensure_current(self._db)
         return self._db
 
+    def session_file(self) -> Path:
+        from kitops.data.engine import resolve_url
+        from kitops.services.identity import session_file
+
+        return session_file(resolve_url(self.db_url))
+
+    @property
+    def user(self) -> str:
+        """The acting user, proven once per command (``kitops.services.identity``)."""
+        if self._user is None:
+            from kitops.services.identity import read_token, resolve
+
+            self._user = resolve(
+                self.database(check_schema=False), self.claimed,
+                token=read_token(self.session_file()), read_pin=self._read_pin,
+            )  # fmt: skip
+        return self._user
+
+    def _read_pin(self, name: str) -> str | None:
+        """The PIN of ``name``: standard input's first line with --pin-stdin, else a
+        hidden prompt on a terminal, else None."""
+        if self.pin_stdin:
+            try:
+                line = sys.stdin.readline()
+            except (OSError, ValueError):
+                line = ""
+            return line.rstrip("\r\n") or None
+        try:
+            interactive = sys.stdin is not None and sys.stdin.isatty()
+        except (OSError, ValueError):
+            interactive = False
+        if not interactive:
+            return None
+        value: str = click.prompt(f"PIN of {name}", hide_input=True, err=True)
+        return value
+
     def uow(self, *, readonly: bool = False) -> UnitOfWork:
         from kitops.services.unit_of_work import UnitOfWork
 
-        return UnitOfWork(
-            self.database(), self.user, readonly=readonly, bootstrap=_bootstrap_command()
-        )
+        database = self.database()
+        return UnitOfWork(database, self.user, readonly=readonly, bootstrap=_bootstrap_command())
 
 
 # Commands that work on a database with no users yet; every other one refuses, saying how
@@ -73,7 +103,3 @@ def close_databases() -> None:
 
 
 pass_context = click.make_pass_decorator(Context)
-
-
-def user_option_default() -> str:
-    return os.environ.get("KITOPS_USER") or default_user()

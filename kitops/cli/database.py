@@ -28,6 +28,11 @@ def upgrade(ctx: Context) -> None:
         say(f"database already at revision {after}")
     else:
         say(f"database migrated from {before or 'empty'} to revision {after}")
+        from kitops.services.identity import bind_upgrader
+
+        bound = bind_upgrader(ctx.database(), before, ctx.claimed)
+        if bound:
+            say(f"bound user {bound} to your login; bind the others: `kitops user bind`")
 
 
 @db.command()
@@ -172,7 +177,10 @@ def demo(
         else:
             say("the database already holds data; demo data not loaded")
         return
-    summary = demo_service.load(ctx.uow(), day)
+    from kitops.services.identity import current_identity
+
+    uow = ctx.uow()
+    summary = demo_service.load(uow, day, bind_login=current_identity(uow.db))
     if as_json:
         emit_json(summary)
     else:

@@ -48,7 +48,8 @@ def _show(user: User) -> str:
     if user.locked_until is not None:
         state += f", locked until {_when(user.locked_until)}"
     pin = "PIN set" if user.pin_set else "no PIN (cannot log in to the TUI)"
-    return f"{user.name}: {user.role}, {state}, {pin}"
+    bound = f", bound to login {user.login}" if user.login else ""
+    return f"{user.name}: {user.role}, {state}, {pin}{bound}"
 
 
 @click.group("user")
@@ -65,22 +66,39 @@ def user() -> None:
     is_flag=True,
     help="No PIN: the user acts from the command line only (the default for job users).",
 )
+@click.option(
+    "--login",
+    metavar="LOGIN",
+    help="Bind the user to this login (an operating-system account on SQLite, a database "
+    "login role on PostgreSQL), which then acts as it without a PIN. The first admin of a "
+    "new database is bound to yours.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the user as JSON.")
 @pass_context
 def user_add(
-    ctx: Context, name: str, role: str, pin_stdin: bool, no_pin: bool, as_json: bool
+    ctx: Context,
+    name: str,
+    role: str,
+    pin_stdin: bool,
+    no_pin: bool,
+    login: str | None,
+    as_json: bool,
 ) -> None:
     """Add a user. Asks for a PIN or password twice (4-128 characters), kept only as its
     argon2 hash; the TUI's login asks for it."""
     from kitops.domain.roles import Role, parse_role
-    from kitops.services import users
+    from kitops.services import identity, users
 
     wanted = parse_role(role)
     users.parse_user_name(name, "name")  # before asking for a PIN
     secret = None
     if not no_pin and (pin_stdin or wanted is not Role.JOB):
         secret = users.parse_secret(_read_pin(f"PIN for {name}", from_stdin=pin_stdin))
-    done = users.add_user(ctx.uow(), name, wanted.value, secret)
+    if login is not None:
+        identity.parse_login(login)
+    uow = ctx.uow()
+    done = users.add_user(uow, name, wanted.value, secret, login=login,
+                          bootstrap_login=identity.current_identity(uow.db))  # fmt: skip
     if as_json:
         emit_json(done)
     else:
@@ -91,7 +109,7 @@ def user_add(
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of users.")
 @pass_context
 def user_list(ctx: Context, as_json: bool) -> None:
-    """Every user with role, state and last login."""
+    """Every user with role, state, the login it is bound to and last login."""
     from kitops.services import users
 
     found = users.list_users(ctx.uow(readonly=True))
@@ -99,7 +117,7 @@ def user_list(ctx: Context, as_json: bool) -> None:
         emit_json(found)
         return
     emit_table(
-        ["user", "role", "state", "PIN", "last login", "created", "by"],
+        ["user", "role", "state", "PIN", "login", "last login", "created", "by"],
         [
             (
                 u.name,
@@ -107,6 +125,7 @@ def user_list(ctx: Context, as_json: bool) -> None:
                 ("active" if u.active else "disabled")
                 + (f", locked until {_when(u.locked_until)}" if u.locked_until else ""),
                 "yes" if u.pin_set else "no",
+                u.login or "",
                 _when(u.last_login_at),
                 _when(u.created_at),
                 u.created_by,
@@ -191,6 +210,83 @@ def user_set_pin(ctx: Context, name: str, pin_stdin: bool, remove: bool) -> None
         secret = users.parse_secret(_read_pin(f"New PIN for {name}", from_stdin=pin_stdin))
     done = users.set_secret(ctx.uow(), name, secret, current=current)
     say(f"{'removed the PIN of' if remove else 'set the PIN of'} {done.name}")
+
+
+@user.command("bind")
+@click.argument("name")
+@click.option("--login", required=True, metavar="LOGIN", help="The login to bind it to.")
+@pass_context
+def user_bind(ctx: Context, name: str, login: str) -> None:
+    """Bind a user to a login (an operating-system account on SQLite, a database login role
+    on PostgreSQL): that login acts as the user without a PIN (admins)."""
+    from kitops.services import identity
+
+    done = identity.bind(ctx.uow(), name, login)
+    say(f"bound {_show(done)}")
+
+
+@user.command("unbind")
+@click.argument("name")
+@pass_context
+def user_unbind(ctx: Context, name: str) -> None:
+    """Unbind a user from its login (admins)."""
+    from kitops.services import identity
+
+    done = identity.unbind(ctx.uow(), name)
+    say(f"unbound {_show(done)}")
+
+
+@click.command("login")
+@click.argument("name", required=False)
+@click.option("--pin-stdin", is_flag=True, help="Read the PIN from one line of standard input.")
+@pass_context
+def login(ctx: Context, name: str | None, pin_stdin: bool) -> None:
+    """Log in as NAME with its PIN, for a shared terminal: until `kitops logout`, or
+    session_idle_minutes unused, commands run here act as NAME (a 0600 session file)."""
+    from kitops.errors import InvalidInput
+    from kitops.services import identity, users
+
+    wanted = name or ctx.claimed
+    if not wanted:
+        raise InvalidInput("user", None, "name the user to log in as: `kitops login NAME`")
+    users.parse_user_name(wanted)
+    secret = _read_pin(f"PIN of {wanted}", from_stdin=pin_stdin or ctx.pin_stdin, confirm=False)
+    token, user = identity.start_session(ctx.database(), wanted, secret)
+    identity.write_token(ctx.session_file(), token)
+    say(f"logged in as {user.name} ({user.role}); `kitops logout` ends the session")
+
+
+@click.command("logout")
+@pass_context
+def logout(ctx: Context) -> None:
+    """End this terminal's `kitops login` session."""
+    from kitops.services import identity
+
+    path = ctx.session_file()
+    token = identity.read_token(path)
+    who = identity.end_session(ctx.database(), token) if token else None
+    path.unlink(missing_ok=True)
+    say(f"logged out {who}" if who else "no session to end")
+
+
+@click.command("whoami")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_context
+def whoami(ctx: Context, as_json: bool) -> None:
+    """Your login (what the operating system or the database authenticated), the kitops
+    user bound to it, your `kitops login` session and who commands act as."""
+    from kitops.services import identity
+
+    found = identity.describe(
+        ctx.database(), ctx.claimed, token=identity.read_token(ctx.session_file())
+    )
+    if as_json:
+        emit_json(found)
+        return
+    say(f"login: {found.login}")
+    say(f"bound user: {found.bound_user or '(none)'}")
+    say(f"session user: {found.session_user or '(none)'}")
+    say(f"acting user: {found.acting_user or '(none: needs a PIN, or a binding)'}")
 
 
 @click.command("audit")

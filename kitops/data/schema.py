@@ -843,3 +843,20 @@ class UserRow(Base):
     last_login_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str] = mapped_column(String(64))
+    # the login this user is bound to: the operating-system account (SQLite) or the
+    # database login role (PostgreSQL) that acts as this user without a PIN (migration 0018)
+    login: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)
+
+
+class UserSessionRow(Base):
+    """A ``kitops login`` session: the SHA-256 of a random token kept in a 0600 file, for
+    one user on one login; valid while used within ``session_idle_minutes``."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    identity: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -69,13 +69,15 @@ class Stockroom:
     def open(cls, url: str | None, actor: str) -> Stockroom:
         """Open the database the way the command line does (``--db``, then
         ``KITOPS_DATABASE_URL``, then the user data folder) and refuse a schema that is
-        not at this code's head."""
+        not at this code's head, or a login bound to a job user (the TUI is for people)."""
         from kitops.data.engine import open_database, resolve_url
         from kitops.data.migrate import ensure_current
+        from kitops.services.identity import refuse_job_login
 
         db = open_database(resolve_url(url))
         try:
             ensure_current(db)
+            refuse_job_login(db, "the TUI is for people")
         except BaseException:
             db.dispose()
             raise

@@ -199,8 +199,13 @@ def reset(db: Database, actor: str | None = None) -> None:
     migrate.upgrade(db, "head")
 
 
-def load(uow: UnitOfWork, as_of: date | None = None) -> dto.DemoSummary:
-    """Load the demo data into an empty database, in one transaction."""
+def load(
+    uow: UnitOfWork, as_of: date | None = None, *, bind_login: str | None = None
+) -> dto.DemoSummary:
+    """Load the demo data into an empty database, in one transaction. With ``bind_login``
+    (the identity loading it) the loader's new admin (on a database that had no users),
+    else the demo's ``admin``, is bound to that login unless a user already is, so
+    commands run right after work."""
     as_of = as_of or date.today()
     rng = random.Random(SEED)
     with stamped_as_of(as_of), uow:
@@ -209,7 +214,7 @@ def load(uow: UnitOfWork, as_of: date | None = None) -> dto.DemoSummary:
             raise Refused(
                 "the database already holds data; use `kitops demo --reset` to replace it"
             )
-        _users(uow)
+        _users(uow, bind_login)
         audit_id = uow.record("demo.load", "database", "demo", after={"as_of": as_of.isoformat()})
         for code, name, zone, currency in CLINICS:
             create_location(uow, code, name, timezone=zone, currency=currency)
@@ -307,21 +312,30 @@ DEMO_USERS = [
 ]  # fmt: skip
 
 
-def _users(uow: UnitOfWork) -> None:
+def _users(uow: UnitOfWork, bind_login: str | None = None) -> None:
     """The demo users that do not exist yet (inside ``load``). On a database that had no
     users, whoever loads the demo becomes an admin too (without a PIN), as anyone could
-    have created the first admin: so `make run` goes on working as the login name."""
+    have created the first admin, bound to ``bind_login`` (else the demo's ``admin`` is):
+    so `make run` goes on working as the login, and `demo --reset` as whoever reset it."""
+    from kitops.services.identity import bind_if_free
     from kitops.services.users import NAME_PATTERN
 
     existing = set(uow.session.scalars(select(UserRow.name)))
     wanted = [(name, role, secret) for name, role, _, secret in DEMO_USERS]
+    # the user bound to the loading login: the loader's own (new) admin, else "admin"
+    bound_name = "admin"
     if uow.user is None and NAME_PATTERN.fullmatch(uow.actor):
         wanted.append((uow.actor, "admin", None))
+        bound_name = uow.actor
     for name, role, secret in wanted:
         if name not in existing:
             existing.add(name)
-            uow.session.add(UserRow(name=name, role=role, active=True, secret_hash=secret,
-                                    failed_logins=0, created_by=uow.actor[:64]))  # fmt: skip
+            row = UserRow(name=name, role=role, active=True, secret_hash=secret,
+                          failed_logins=0, created_by=uow.actor[:64])  # fmt: skip
+            uow.session.add(row)
+            if name == bound_name and bind_login is not None:
+                uow.session.flush()
+                bind_if_free(uow, row, bind_login)
     uow.session.flush()
 
 

@@ -507,6 +507,18 @@ class User:
     created_at: datetime
     created_by: str
     permissions: tuple[str, ...]
+    login: str | None = None  # the login bound to this user (README: Users, roles and audit)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """``kitops whoami``: who the operating system or the database says is running kitops,
+    and the kitops user that makes."""
+
+    login: str
+    bound_user: str | None
+    session_user: str | None
+    acting_user: str | None
 
 
 @dataclass(frozen=True)

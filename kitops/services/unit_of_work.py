@@ -173,7 +173,7 @@ class UnitOfWork:
                 finally:
                     self.session.close()
                 if isinstance(error, NotAllowed):
-                    self._record_refusal(error)
+                    self.record_refusal(error)
                 elif isinstance(error, sa_exc.SQLAlchemyError):
                     raise translate(error) from error
                 raise
@@ -193,7 +193,7 @@ class UnitOfWork:
         finally:
             self.session.close()
         if isinstance(exc, NotAllowed) and not exc.recorded:
-            self._record_refusal(exc)
+            self.record_refusal(exc)
         if isinstance(exc, sa_exc.SQLAlchemyError):
             raise translate(exc) from exc
 
@@ -253,7 +253,7 @@ class UnitOfWork:
             actor=self.actor, permission=permission, role=user.role.value,
         )  # fmt: skip
 
-    def _record_refusal(self, error: NotAllowed) -> None:
+    def record_refusal(self, error: NotAllowed, *, after: dict[str, Any] | None = None) -> None:
         """The refusal's audit row, in a short transaction of its own (the refused one has
         been rolled back). A database too busy to take it does not turn the refusal into
         another error."""
@@ -263,7 +263,7 @@ class UnitOfWork:
                 Audit(session).record(
                     actor=self.actor[:64], action="access.refused", entity="permission",
                     entity_key=error.permission,
-                    after={"role": error.role, "reason": str(error)[:500]},
+                    after={"role": error.role, "reason": str(error)[:500], **(after or {})},
                 )  # fmt: skip
                 session.commit()
         except sa_exc.SQLAlchemyError:

@@ -119,6 +119,7 @@ def user_dto(row: UserRow) -> dto.User:
         name=row.name, role=row.role, active=row.active, pin_set=row.secret_hash is not None,
         locked_until=locked, last_login_at=row.last_login_at, created_at=row.created_at,
         created_by=row.created_by, permissions=tuple(roles.permissions_of(row.role)),
+        login=row.login,
     )  # fmt: skip
 
 
@@ -231,11 +232,25 @@ def list_users(uow: UnitOfWork) -> list[dto.User]:
 
 
 @retrying
-def add_user(uow: UnitOfWork, name: str, role: str, secret: str | None = None) -> dto.User:
-    """A new user. On a database with no users the first one must be an admin, and anyone
-    may create it (the bootstrap); after that only an admin adds users."""
+def add_user(
+    uow: UnitOfWork,
+    name: str,
+    role: str,
+    secret: str | None = None,
+    *,
+    login: str | None = None,
+    bootstrap_login: str | None = None,
+) -> dto.User:
+    """A new user, bound to ``login`` if given. On a database with no users the first one
+    must be an admin, and anyone may create it (the bootstrap); it is bound to
+    ``bootstrap_login`` (the identity creating it) unless ``login`` says otherwise. After
+    that only an admin adds users."""
+    from kitops.services.identity import parse_login
+
     wanted = roles.parse_role(role)
     clean = parse_user_name(name, "name")
+    if login is not None:
+        login = parse_login(login)
     if secret is not None:
         parse_secret(secret)
     hashed = hash_secret(secret) if secret is not None else None
@@ -245,12 +260,23 @@ def add_user(uow: UnitOfWork, name: str, role: str, secret: str | None = None) -
             raise Refused(roles.BOOTSTRAP_MESSAGE)
         if _find(uow, clean) is not None:
             raise Conflict(f"user {clean} already exists (see `kitops user list`)")
+        if login is None and uow.user is None:
+            login = bootstrap_login
+        if login is not None:
+            other = uow.session.scalars(select(UserRow).where(UserRow.login == login)).first()
+            if other is not None:
+                raise Conflict(
+                    f"login {login} is already bound to {other.name}: "
+                    f"`kitops user unbind {other.name}` first"
+                )
         row = UserRow(name=clean, role=wanted.value, active=True, secret_hash=hashed,
-                      failed_logins=0, created_at=utcnow(), created_by=uow.actor[:64])  # fmt: skip
+                      failed_logins=0, created_at=utcnow(), created_by=uow.actor[:64],
+                      login=login)  # fmt: skip
         uow.session.add(row)
         uow.session.flush()
         uow.record("user.add", "user", clean,
-                   after={"role": wanted.value, "pin_set": hashed is not None})  # fmt: skip
+                   after={"role": wanted.value, "pin_set": hashed is not None,
+                          "login": login})  # fmt: skip
         result = user_dto(row)
         uow.commit()
     return result
@@ -392,6 +418,8 @@ SETTINGS: dict[str, tuple[str, Callable[[str], str]]] = {
         "write-offs of more units than this in one go need a manager", _non_negative_int),
     "login_max_failures": ("failed logins in a row that lock a user", _positive_int),
     "login_lockout_minutes": ("how long a locked user waits", _positive_int),
+    "session_idle_minutes": (
+        "minutes a `kitops login` session lasts unused", _positive_int),
 }  # fmt: skip
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from e2e_support import assert_bad_input, assert_refused, json_of, keys_and_types
+from identity_support import bind_identity
 
 OPT_STR = (str, type(None))
 OPT_INT = (int, type(None))
@@ -755,7 +756,7 @@ def test_bad_input_exits_2_refusals_exit_1_and_nothing_is_written(demo, today, s
     assert len(json_of(demo, "course", "list", "--json")) == 9
 
 
-def test_kits_back_from_patients_sealed_to_quarantine_opened_ends_the_part(demo, snapshot):
+def test_kits_back_from_patients_sealed_to_quarantine_opened_ends_the_part(demo, snapshot, db):
     """Issue #14: a kit back sealed waits in quarantine for a manager's release; a kit back
     opened ends its course part, which the batch then leaves alone until a user asks for a
     replacement (`course replace-kit`)."""
@@ -769,16 +770,20 @@ def test_kits_back_from_patients_sealed_to_quarantine_opened_ends_the_part(demo,
     assert [k["serial"] for k in json_of(demo, "kit", "list", "--status", "quarantine",
                                          "--json")] == ["K0000005"]  # fmt: skip
     before = snapshot()
+    bind_identity(db.engine, "stock")  # the stockroom's login, bound to the demo's "stock"
     assert_refused(
         demo("--user", "stock", "kit", "release", "K0000005"),
         "stock (stockroom) may not release a kit returned sealed: a manager may",
     )
+    bind_identity(db.engine, "tester")
     assert_refused(demo("lot", "release", "K0000005"), "kitops kit release K0000005")
     assert_refused(demo("kit", "release", "K0000006"), "K0000006 is available")
     assert_bad_input(demo("kit", "release", "K0000099"), "serial", "K0000099")
     after = snapshot()
     assert (after.stock, after.audit_rows) == (before.stock, before.audit_rows + 1)  # refusal row
+    bind_identity(db.engine, "manager")
     released = demo("--user", "manager", "kit", "release", "K0000005")
+    bind_identity(db.engine, "tester")
     assert (released.code, released.out.strip()) == (
         0, "kit K0000005 released: available at ESX-FRIDGE",
     )  # fmt: skip

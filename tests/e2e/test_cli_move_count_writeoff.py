@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from e2e_support import assert_bad_input, assert_refused, json_of, keys_and_types, write_csv
+from identity_support import bind_identity_url
 
 KITOPS = str(Path(sys.executable).parent / "kitops")
 
@@ -321,18 +322,22 @@ def test_count_sheet_with_bad_lines_lists_each_and_adjusts_nothing(demo, tmp_pat
 
 
 def kitops_process(db_url, *args, answers):
-    # the demo's stockroom user counts
+    # the demo's stockroom user counts, from a login bound to it
     env = {**os.environ, "KITOPS_DATABASE_URL": db_url, "KITOPS_USER": "stock"}
     env.pop("KITOPS_DEBUG", None)
-    return subprocess.run(
-        [KITOPS, *args],
-        env=env,
-        input=answers,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    bind_identity_url(db_url, "stock")
+    try:
+        return subprocess.run(
+            [KITOPS, *args],
+            env=env,
+            input=answers,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        bind_identity_url(db_url, "tester")
 
 
 def test_interactive_blind_count_asks_for_each_lot_and_counts_the_rest_as_given(

@@ -13,6 +13,7 @@ import time
 
 import pytest
 from e2e_support import assert_bad_input, assert_refused, json_of, keys_and_types
+from identity_support import bind_identity_url
 from payments_support import (
     API_KEY,
     WEBHOOK_SECRET,
@@ -121,13 +122,19 @@ def test_a_declined_card_exits_1_with_the_reason(demo, stripe_env):
 def listen(db_url, stripe_env):
     """``kitops stripe listen`` as a child process on a free port of 127.0.0.1."""
     port = free_port()
-    child = subprocess.Popen(
-        [sys.executable, "-c", "from kitops.cli import main; main()", "--db", db_url,
-         "--user", "webhook", "stripe", "listen", "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ),
-    )  # fmt: skip
-    assert child.stdout is not None
-    line = child.stdout.readline()
+    # the listener runs as the job user bound to its login (it proves who it is once, at
+    # start); the test's own commands act as tester again from then on
+    bind_identity_url(db_url, "webhook")
+    try:
+        child = subprocess.Popen(
+            [sys.executable, "-c", "from kitops.cli import main; main()", "--db", db_url,
+             "--user", "webhook", "stripe", "listen", "--port", str(port)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ),
+        )  # fmt: skip
+        assert child.stdout is not None
+        line = child.stdout.readline()
+    finally:
+        bind_identity_url(db_url, "tester")
     assert "listening for Stripe events on http://127.0.0.1:" in line, child.stderr.read()
     yield child, f"http://127.0.0.1:{port}/stripe/webhook"
     if child.poll() is None:

@@ -11,9 +11,10 @@ from datetime import date, timedelta
 
 import pytest
 from e2e_support import assert_bad_input, assert_refused, write_csv
+from identity_support import bind_identity, identity_of_url
 from sqlalchemy import select
 
-from kitops.data.schema import AuditRow, Base
+from kitops.data.schema import AuditRow, Base, UserRow
 from kitops.domain.roles import PERMISSIONS, Role
 
 # the demo's users, one per role (README: Users, roles and audit)
@@ -24,13 +25,23 @@ WEEK_AGO = (date.today() - timedelta(days=7)).isoformat()
 
 
 @pytest.fixture
-def as_user(db_url, capsys):
-    """``as_user(name, *args)`` → Result of ``kitops --user name ARGS``."""
+def as_user(db_url, db, capsys):
+    """``as_user(name, *args)`` → Result of ``kitops --user name ARGS`` run by a login bound
+    to ``name`` (as an admin binds it: `kitops user bind`), if such a user exists; the
+    login is bound to "tester" again afterwards."""
     from kitops.cli import run
 
     def invoke(who: str, *args: str) -> Result:
+        with db.engine.connect() as conn:
+            exists = conn.execute(select(UserRow.id).where(UserRow.name == who)).first()
+        if exists:
+            bind_identity(db.engine, who)
         capsys.readouterr()
-        code = run(["--db", db_url, "--user", who, *args])
+        try:
+            code = run(["--db", db_url, "--user", who, *args])
+        finally:
+            if exists:
+                bind_identity(db.engine, "tester")
         captured = capsys.readouterr()
         assert "Traceback" not in captured.err, captured.err
         return Result(code, captured.out, captured.err)
@@ -251,7 +262,7 @@ def test_unknown_and_disabled_users_are_refused_and_audited(demo, as_user, db):
     assert demo("user", "disable", "stock").code == 0
     assert_refused(as_user("stock", "stock"), "user stock is disabled")
     assert audit_since(db, mark) == [
-        ("mallory", "access.refused", "user.known"),
+        ("tester", "access.refused", "user.identity"),  # refused as the login's own user
         ("tester", "user.disable", "stock"),
         ("stock", "access.refused", "user.active"),
     ]
@@ -270,7 +281,7 @@ def test_a_new_database_lets_in_only_its_first_admin(cli, empty_db_url, monkeypa
     monkeypatch.setattr("sys.stdin", io.StringIO("8642\n"))
     added = cli("user", "add", "boss", "--role", "admin", "--pin-stdin", db=empty_db_url)
     assert added.code == 0, added.err
-    assert "boss: admin, active, PIN set" in added.out
+    assert "boss: admin, active, PIN set, bound to login" in added.out  # the creator's
     assert_refused(cli("stock", db=empty_db_url), "'tester' is not a kitops user")
     assert_refused(
         cli("user", "add", "tester", "--role", "admin", "--no-pin", db=empty_db_url),
@@ -278,13 +289,24 @@ def test_a_new_database_lets_in_only_its_first_admin(cli, empty_db_url, monkeypa
     )
 
 
-def test_the_demo_brings_its_users_and_makes_its_loader_an_admin(cli, empty_db_url):
+def test_the_demo_brings_its_users_and_makes_its_loader_an_admin(
+    cli, empty_db_url, capsys, monkeypatch
+):
+    from kitops.cli import run
+
     assert cli("db", "upgrade", db=empty_db_url).code == 0
     assert cli("demo", db=empty_db_url).code == 0
-    listed = json.loads(cli("user", "list", "--json", db=empty_db_url).out)
-    assert {(u["name"], u["role"], u["pin_set"]) for u in listed} == {
-        ("admin", "admin", True), ("manager", "manager", True), ("stock", "stockroom", True),
-        ("cron", "job", False), ("tester", "admin", False),
+    # the loader's admin ("tester" here, the login's name under `make run`) is bound to
+    # the login that loaded it: commands run without --user act as it at once
+    monkeypatch.delenv("KITOPS_USER", raising=False)
+    capsys.readouterr()
+    assert run(["--db", empty_db_url, "user", "list", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    login = identity_of_url(empty_db_url)
+    assert {(u["name"], u["role"], u["pin_set"], u["login"]) for u in listed} == {
+        ("admin", "admin", True, None), ("manager", "manager", True, None),
+        ("stock", "stockroom", True, None), ("cron", "job", False, None),
+        ("tester", "admin", False, login),
     }  # fmt: skip
 
 

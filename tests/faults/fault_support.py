@@ -43,7 +43,9 @@ def victim_url(url: str) -> str:
 
 
 def kitops_argv(url: str, *args: str) -> list[str]:
-    return [sys.executable, "-c", _LAUNCH, "--db", victim_url(url), "--user", "fault", *args]
+    """A child kitops acting as the user bound to this login ("tester"; the child's
+    environment carries no KITOPS_USER: ``child_env``)."""
+    return [sys.executable, "-c", _LAUNCH, "--db", victim_url(url), *args]
 
 
 def child_env(**extra: str) -> dict[str, str]:
