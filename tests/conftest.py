@@ -414,9 +414,12 @@ def kitops(db_url: str, capsys: pytest.CaptureFixture[str]) -> Callable[..., Res
     """Run a ``kitops`` command in-process against this test's database."""
     from kitops.cli import run
 
-    def invoke(*args: str, db: str | None = None) -> Result:
+    def invoke(*args: str, db: str | None = None, user: str | None = "tester") -> Result:
+        """``user=None``: no ``--user``, so the command acts as the user bound to the login
+        (``tests/identity_support.py``)."""
         capsys.readouterr()
-        code = run(["--db", db or db_url, "--user", "tester", *args])
+        claim = ["--user", user] if user is not None else []
+        code = run(["--db", db or db_url, *claim, *args])
         captured = capsys.readouterr()
         return Result(code, captured.out, captured.err)
 

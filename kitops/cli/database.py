@@ -112,7 +112,10 @@ def restore(ctx: Context, path: str, yes: bool, as_json: bool) -> None:
 
     On PostgreSQL use pg_restore (the command is printed).
     """
+    from sqlalchemy.exc import OperationalError
+
     from kitops.services import admin
+    from kitops.services.unit_of_work import DatabaseUnavailable
 
     database = ctx.database(check_schema=False)
 
@@ -125,7 +128,13 @@ def restore(ctx: Context, path: str, yes: bool, as_json: bool) -> None:
                 err=True,
             )
 
-    done = admin.restore(database, path, ctx.user, confirm=confirm)
+    try:
+        actor = ctx.user  # proven on the live database, which a reader may hold locked
+    except (DatabaseUnavailable, OperationalError) as error:
+        if database.is_sqlite and ("busy" in str(error) or "locked" in str(error)):
+            raise admin.in_use(database) from None
+        raise
+    done = admin.restore(database, path, actor, confirm=confirm)
     if as_json:
         emit_json(done)
         return

@@ -412,6 +412,11 @@ def _backup_revision(copy: Path, shown: str) -> str:
     return revision
 
 
+def in_use(db: Database) -> Refused:
+    """The refusal of a restore whose SQLite file another program holds locked."""
+    return _in_use(_sqlite_file(db))
+
+
 def _in_use(target: Path) -> Refused:
     return Refused(
         f"{target} is in use by another kitops program (the TUI, `stripe listen`, a job); "

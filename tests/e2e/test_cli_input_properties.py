@@ -10,6 +10,7 @@ from datetime import date
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from identity_support import bind_identity
 from sqlalchemy import func, select
 
 from kitops.cli import run
@@ -34,6 +35,7 @@ def shop(tmp_path_factory):
     db = open_database(url)
     migrate.upgrade(db)
     demo.load(UnitOfWork(db, "tester"), date(2026, 11, 22))
+    bind_identity(db.engine, "tester")  # the CLI acts as the user bound to this login
     yield url, db
     db.dispose()
 

@@ -47,5 +47,5 @@ def command_runner(url: str, requests: Any, replies: Any) -> None:
     while (args := requests.get()) is not None:
         out, err = io.StringIO(), io.StringIO()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = run(["--db", url, "--user", "fault", *args])
+            code = run(["--db", url, "--user", "tester", *args])
         replies.put((code, out.getvalue(), err.getvalue()))

@@ -20,8 +20,8 @@ from kitops.data.schema import Base
 def cli(kitops):
     """``cli(*args)`` → Result(code, out, err); never a traceback."""
 
-    def invoke(*args, db=None):
-        result = kitops(*args, db=db)
+    def invoke(*args, db=None, user="tester"):
+        result = kitops(*args, db=db, user=user)
         assert "Traceback" not in result.err, result.err
         assert "Traceback" not in result.out, result.out
         return result

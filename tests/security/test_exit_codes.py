@@ -9,6 +9,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from identity_support import bind_identity_url
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
@@ -177,6 +178,7 @@ def test_demo_reset_as_the_application_role_is_refused_in_one_line(kitops, db_ur
                 conn.execute(text(statement))
         app_url = make_url(db_url).set(username=role, password=f"pw-{role}")
         shown = app_url.render_as_string(hide_password=False)
+        bind_identity_url(shown, "tester")  # the role is an admin's: only its rights fail
         before = footprint(db_url)
         one_line(kitops("demo", "--reset", "--yes", "--as-of", "2026-11-22", db=shown), 1)
         assert footprint(db_url) == before

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from e2e_support import assert_refused
+from identity_support import bind_identity_url
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -82,19 +83,25 @@ def not_owner(db_url, backend, monkeypatch, request):
 
 
 def test_upgrade_needs_an_admin_unless_the_database_owner_runs_it(cli, db_url, not_owner):
+    # the CLI acts as the user bound to its login (kitops.services.identity): bind each
+    # user in turn to the login that does not own the database
+    bind_identity_url(db_url, "tester")  # SQLite: this process poses as another account
     assert cli("user", "add", "sam", "--role", "stockroom", "--no-pin", db=db_url).code == 0
     assert cli("user", "add", "cron2", "--role", "job", "--no-pin", db=db_url).code == 0
     for who, role in (("sam", "stockroom"), ("cron2", "job")):
-        refused = cli("--user", who, "db", "upgrade", db=not_owner)
+        bind_identity_url(not_owner, who)
+        refused = cli("db", "upgrade", db=not_owner, user=None)
         assert_refused(refused, f"{who} ({role}) may not upgrade the database schema: an admin may")
-    allowed = cli("db", "upgrade", db=not_owner)  # tester: an admin
+    bind_identity_url(not_owner, "tester")  # an admin
+    allowed = cli("db", "upgrade", db=not_owner, user=None)
     assert allowed.code == 0, allowed.err
     assert "already at revision" in allowed.out
 
 
 def test_the_owner_upgrades_whoever_they_act_as(cli, db_url):
     assert cli("user", "add", "sam", "--role", "stockroom", "--no-pin", db=db_url).code == 0
-    done = cli("--user", "sam", "db", "upgrade", db=db_url)
+    bind_identity_url(db_url, "sam")  # the owner's login, bound to a stockroom user
+    done = cli("db", "upgrade", db=db_url, user=None)
     assert done.code == 0, done.err
 
 
