@@ -311,3 +311,28 @@ def free_port() -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     serve()
+
+
+def start_listener(db_url: str) -> tuple[subprocess.Popen[str], int]:
+    """``kitops stripe listen`` as a child process on a free port of 127.0.0.1, once it
+    says it listens: (the process, its port). The listener runs as the job user bound to
+    its login (it proves who it is once, at start); the test's own commands act as tester
+    again from then on."""
+    from identity_support import bind_identity_url
+
+    port = free_port()
+    bind_identity_url(db_url, "webhook")
+    try:
+        child = subprocess.Popen(
+            [sys.executable, "-c", "from kitops.cli import main; main()", "--db", db_url,
+             "--user", "webhook", "stripe", "listen", "--port", str(port)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ),
+        )  # fmt: skip
+        assert child.stdout is not None
+        line = child.stdout.readline()
+    finally:
+        bind_identity_url(db_url, "tester")
+    assert "listening for Stripe events on http://127.0.0.1:" in line, (
+        child.stderr.read() if child.stderr else ""
+    )
+    return child, port

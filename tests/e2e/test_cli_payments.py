@@ -5,22 +5,18 @@ localstripe. ``stripe listen`` runs as a real child process serving the test's d
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
 from e2e_support import assert_bad_input, assert_refused, json_of, keys_and_types
-from identity_support import bind_identity_url
 from payments_support import (
     API_KEY,
     WEBHOOK_SECRET,
     event_body,
-    free_port,
     post_webhook,
     signature,
+    start_listener,
     stripe_call,
 )
 from sqlalchemy import MetaData, select
@@ -121,21 +117,7 @@ def test_a_declined_card_exits_1_with_the_reason(demo, stripe_env):
 @pytest.fixture
 def listen(db_url, stripe_env):
     """``kitops stripe listen`` as a child process on a free port of 127.0.0.1."""
-    port = free_port()
-    # the listener runs as the job user bound to its login (it proves who it is once, at
-    # start); the test's own commands act as tester again from then on
-    bind_identity_url(db_url, "webhook")
-    try:
-        child = subprocess.Popen(
-            [sys.executable, "-c", "from kitops.cli import main; main()", "--db", db_url,
-             "--user", "webhook", "stripe", "listen", "--port", str(port)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ),
-        )  # fmt: skip
-        assert child.stdout is not None
-        line = child.stdout.readline()
-    finally:
-        bind_identity_url(db_url, "tester")
-    assert "listening for Stripe events on http://127.0.0.1:" in line, child.stderr.read()
+    child, port = start_listener(db_url)
     yield child, f"http://127.0.0.1:{port}/stripe/webhook"
     if child.poll() is None:
         child.kill()

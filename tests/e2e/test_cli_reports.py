@@ -214,10 +214,15 @@ def test_help_lists_every_report(cli):
 
 def test_wastage_counts_an_opened_kit_as_six_vials_and_a_stamp(demo_cli):
     """Handed over, returned opened: 6 vials (30 ml) and 1 stamp wasted as `opened`, in
-    rows of their own, never a kit added to vials as one more unit."""
-    assert demo_cli("kit", "handover", "K0000001").code == 0
-    assert demo_cli("kit", "return", "K0000001", "--condition", "opened").code == 0
-    today = datetime.now(UTC).date()
+    rows of their own, never a kit added to vials as one more unit. The week runs on the
+    demo's day (a kit past its vials' expiry never goes out)."""
+    import time_machine
+
+    day = datetime(2026, 11, 22, 12, tzinfo=UTC)
+    with time_machine.travel(day, tick=False):
+        assert demo_cli("kit", "handover", "K0000001").code == 0
+        assert demo_cli("kit", "return", "K0000001", "--condition", "opened").code == 0
+    today = day.date()
 
     out = json_of(demo_cli, "report", "wastage", "--as-of", today.isoformat(), "--months", "1",
                   "--format", "json")  # fmt: skip

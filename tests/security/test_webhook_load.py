@@ -5,19 +5,16 @@ client that hangs up mid-request costs one JSON line on stderr, never a tracebac
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import struct
 import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from identity_support import bind_identity_url
-from payments_support import event_body, free_port, post_webhook, signature, stripe_call
+from payments_support import event_body, post_webhook, signature, start_listener, stripe_call
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.pool import NullPool
 
@@ -38,21 +35,7 @@ def run_json(kitops: Any, *args: str) -> Any:
 @pytest.fixture
 def listen(db_url: str, stripe_env: str):
     """``kitops stripe listen`` as a child process on a free port of 127.0.0.1."""
-    port = free_port()
-    # the listener runs as the job user bound to its login (it proves who it is once, at
-    # start); the test's own commands act as tester again from then on
-    bind_identity_url(db_url, "webhook")
-    try:
-        child = subprocess.Popen(
-            [sys.executable, "-c", "from kitops.cli import main; main()", "--db", db_url,
-             "--user", "webhook", "stripe", "listen", "--port", str(port)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ),
-        )  # fmt: skip
-        assert child.stdout is not None
-        line = child.stdout.readline()
-    finally:
-        bind_identity_url(db_url, "tester")
-    assert "listening for Stripe events on" in line, child.stderr.read() if child.stderr else ""
+    child, port = start_listener(db_url)
     yield child, port, f"http://127.0.0.1:{port}/stripe/webhook"
     if child.poll() is None:
         child.kill()
