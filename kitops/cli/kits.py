@@ -434,7 +434,7 @@ def cancel_course(ctx: Context, course_id: str, as_json: bool) -> None:
 def replace_kit(ctx: Context, course_id: str, part: str, as_json: bool) -> None:
     """Reserve a replacement for a course's kit that came back opened, as `fulfil` picks
     one (exit 1, saying why, when none fits)."""
-    from kitops.services.courses import replace_kit as service
+    from kitops.services.fulfilment import replace_kit as service
 
     line = service(ctx.uow(), course_id, part)
     emit_json(line) if as_json else say(

@@ -95,7 +95,7 @@ def user_add(
     if not no_pin and (pin_stdin or wanted is not Role.JOB):
         secret = users.parse_secret(_read_pin(f"PIN for {name}", from_stdin=pin_stdin))
     if login is not None:
-        identity.parse_login(login)
+        users.parse_login(login)
     uow = ctx.uow()
     done = users.add_user(uow, name, wanted.value, secret, login=login,
                           bootstrap_login=identity.current_identity(uow.db))  # fmt: skip

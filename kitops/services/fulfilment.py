@@ -29,6 +29,8 @@ from kitops.services.courses import (
     get_course,
     needs_of,
     parse_course_id,
+    parse_part,
+    returned_opened,
     serum_per_kit,
 )
 from kitops.services.kits import expiry_margin_days
@@ -519,3 +521,65 @@ def release_course_kits(uow: UnitOfWork, course_id: int, *, reason: str) -> list
         uow.record("course.release_kits", "course", str(course_id),
                    after={"kits_released": released, "reason": reason})  # fmt: skip
     return released
+
+
+@retrying
+def replace_kit(uow: UnitOfWork, course_id: int | str, part: int | str) -> dto.FulfilLine:
+    """Reserve a replacement for kit ``part`` of a course whose kit came back opened (an
+    opened return ends the part and fulfilment leaves it: the replacement is a user's
+    decision). The kit is chosen as ``fulfil`` chooses: at the course's clinic, the
+    earliest-expiring one whose every vial lasts until its day of use plus the margin;
+    none fitting is a refusal that says why, and nothing is written."""
+    number = parse_part(part)
+    with uow:
+        uow.require("course.fulfil")
+        course = get_course(uow, course_id, lock=True)
+        if course.status != CourseStatus.SCHEDULED.value:
+            raise Refused(f"course {course.id} is {course.status}")
+        plan_row = course.plan
+        if plan_row.administered == Administered.CLINIC.value or plan_row.kit_product_id is None:
+            raise InvalidInput("course", course.id,
+                               f"{plan_row.code} is treated in clinic; it has no kits")  # fmt: skip
+        needs = {need.part: need for need in needs_of(uow, course)}
+        need = needs.get(number)
+        if need is None:
+            has = "kit 1 only" if len(needs) == 1 else f"kits 1-{len(needs)}"
+            raise InvalidInput("part", number, f"course {course.id} has {has}")
+        held = uow.session.scalars(
+            select(KitRow)
+            .where(KitRow.course_id == course.id, KitRow.course_part == number)
+            .order_by(KitRow.id)
+            .with_for_update(key_share=True)
+        ).all()
+        live = [kit for kit in held if not returned_opened(kit)]
+        if live:
+            raise Refused(
+                f"kit {number} of course {course.id} is {live[0].serial} ({live[0].status}); "
+                "only a kit returned opened is replaced"
+            )
+        returned = [kit.serial for kit in held]
+        if not returned:
+            raise Refused(
+                f"kit {number} of course {course.id} was not returned opened; "
+                f"`kitops fulfil {course.id}` reserves the kits a course lacks"
+            )
+        kit_product_id = plan_row.kit_product_id
+        places = sorted(subtree_ids(course.clinic, uow.locations.all()))
+        taken = _take_best(uow, kit_product_id, places, need, course.id)
+        if taken is None:
+            ctx = _Context(uow)
+            free = _free_kits(ctx, kit_product_id)
+            raise Refused(
+                _Explainer(ctx, free).why(course.id, course.clinic_id, need, kit_product_id)
+            )
+        serial, expiry = taken
+        uow.record("course.replace_kit", "course", str(course.id),
+                   before={"part": number, "returned_opened": returned},
+                   after={"part": number, "kit": serial, "returned_opened": returned})  # fmt: skip
+        line = dto.FulfilLine(
+            course_id=course.id, patient_ref=course.patient_ref, clinic=course.clinic.code,
+            part=number, first_use=need.first_use, needed_until=need.last_needed, kit=serial,
+            kit_expiry=expiry, reason=None,
+        )  # fmt: skip
+        uow.commit()
+    return line

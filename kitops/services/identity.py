@@ -29,9 +29,10 @@ from kitops.data import migrate
 from kitops.data.engine import Database
 from kitops.data.schema import UserRow, UserSessionRow, utcnow
 from kitops.domain import roles
-from kitops.errors import Conflict, InvalidInput, NotAllowed, Refused
+from kitops.errors import Conflict, NotAllowed, Refused
 from kitops.services import dto
 from kitops.services.unit_of_work import UnitOfWork, retrying
+from kitops.services.users import parse_login
 
 DEFAULT_IDLE_MINUTES = 15
 FIRST_IDENTITY_REVISION = "0018"
@@ -60,13 +61,6 @@ def current_identity(db: Database) -> str:
         return os_login()
     with db.engine.connect() as conn:
         return str(conn.execute(text("SELECT session_user")).scalar_one())[:64]
-
-
-def parse_login(value: str, field: str = "login") -> str:
-    login = value.strip()
-    if not 1 <= len(login) <= 64 or any(ord(c) < 32 or ord(c) == 127 for c in login):
-        raise InvalidInput(field, value, "must be 1-64 characters without control characters")
-    return login
 
 
 # --- session files -----------------------------------------------------------------------

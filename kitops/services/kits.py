@@ -659,7 +659,7 @@ def take_back(uow: UnitOfWork, serial: str, condition: str) -> dto.Kit:
     inspection (:func:`release`) makes it available again. Opened, it is wastage (written
     off, reason ``opened``) and ends its course part: the kit keeps its course and part,
     so the course shows that part returned opened and fulfilment leaves it alone; a
-    replacement is reserved only when a user asks (``courses.replace_kit``). A sealed kit
+    replacement is reserved only when a user asks (``fulfilment.replace_kit``). A sealed kit
     holding a recalled lot is destroyed and lets go of its course part."""
     if condition not in ("sealed", "opened"):
         raise InvalidInput("condition", condition, "must be sealed or opened")

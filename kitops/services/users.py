@@ -88,6 +88,13 @@ def parse_user_name(value: str, field: str = "user") -> str:
     return name
 
 
+def parse_login(value: str, field: str = "login") -> str:
+    login = value.strip()
+    if not 1 <= len(login) <= 64 or any(ord(c) < 32 or ord(c) == 127 for c in login):
+        raise InvalidInput(field, value, "must be 1-64 characters without control characters")
+    return login
+
+
 def parse_secret(secret: str, field: str = "PIN") -> str:
     """A PIN of at least 4 digits or a password; never shown back in an error."""
     if not SECRET_MIN <= len(secret) <= SECRET_MAX:
@@ -245,8 +252,6 @@ def add_user(
     must be an admin, and anyone may create it (the bootstrap); it is bound to
     ``bootstrap_login`` (the identity creating it) unless ``login`` says otherwise. After
     that only an admin adds users."""
-    from kitops.services.identity import parse_login
-
     wanted = roles.parse_role(role)
     clean = parse_user_name(name, "name")
     if login is not None:

@@ -223,7 +223,7 @@ def test_an_opened_return_ends_the_course_part_and_fulfilment_leaves_it(loaded, 
 def test_replace_kit_reserves_a_replacement_for_a_part_returned_opened(loaded, uow):
     _ship_and_return(uow, "K0000001", "opened")
 
-    line = courses.replace_kit(uow(), 1, 1)
+    line = fulfilment.replace_kit(uow(), 1, 1)
 
     assert (line.course_id, line.part, line.reason) == (1, 1, None)
     assert line.kit in {"K0000002", "K0000003", "K0000004"}
@@ -240,7 +240,7 @@ def test_replace_kit_reserves_a_replacement_for_a_part_returned_opened(loaded, u
     # the part is held again: a second replacement is refused, nothing written
     before = writes(loaded)
     with pytest.raises(Refused, match=f"kit 1 of course 1 is {line.kit}"):
-        courses.replace_kit(uow(), 1, 1)
+        fulfilment.replace_kit(uow(), 1, 1)
     assert writes(loaded) == before
     # and the replacement goes out like any reserved kit
     assert kits.dispatch(uow(), line.kit, handover=True, today=AS_OF).status == "handed_over"
@@ -253,7 +253,7 @@ def test_replace_kit_refuses_when_no_kit_fits_and_writes_nothing(loaded, uow):
     before = writes(loaded)
 
     with pytest.raises(Refused) as err:
-        courses.replace_kit(uow(), 5, 1)
+        fulfilment.replace_kit(uow(), 5, 1)
 
     assert "course 5 (ESX, kit 1" in str(err.value)
     assert "no kit available at ESX" in str(err.value)
@@ -264,17 +264,17 @@ def test_replace_kit_refuses_when_no_kit_fits_and_writes_nothing(loaded, uow):
 def test_replace_kit_refuses_a_part_that_was_not_returned_opened(loaded, uow):
     before = writes(loaded)
     with pytest.raises(Refused, match="kit 1 of course 1 is K0000001"):
-        courses.replace_kit(uow(), 1, 1)
+        fulfilment.replace_kit(uow(), 1, 1)
     with pytest.raises(Refused, match="kit 1 of course 3 was not returned opened"):
-        courses.replace_kit(uow(), 3, 1)
+        fulfilment.replace_kit(uow(), 3, 1)
     with pytest.raises(InvalidInput) as err:
-        courses.replace_kit(uow(), 1, 2)  # home-6w has one kit
+        fulfilment.replace_kit(uow(), 1, 2)  # home-6w has one kit
     assert (err.value.field, err.value.value) == ("part", 2)
     with pytest.raises(InvalidInput) as err:
-        courses.replace_kit(uow(), 1, "x")
+        fulfilment.replace_kit(uow(), 1, "x")
     assert err.value.field == "part"
     with pytest.raises(InvalidInput) as err:
-        courses.replace_kit(uow(), 4, 1)  # treated in clinic
+        fulfilment.replace_kit(uow(), 4, 1)  # treated in clinic
     assert err.value.field == "course"
     assert writes(loaded) == before
 
@@ -285,8 +285,8 @@ def test_a_stockroom_user_may_ask_for_a_replacement(loaded, uow):
     _ship_and_return(uow, "K0000001", "opened")
 
     with pytest.raises(NotAllowed):
-        courses.replace_kit(uow(actor="nightly"), 1, 1)
-    assert courses.replace_kit(uow(actor="sam"), 1, 1).kit is not None
+        fulfilment.replace_kit(uow(actor="nightly"), 1, 1)
+    assert fulfilment.replace_kit(uow(actor="sam"), 1, 1).kit is not None
 
 
 def test_a_sealed_kit_holding_a_recalled_lot_is_destroyed_and_frees_its_part(loaded, uow):
@@ -308,8 +308,8 @@ def test_a_two_kit_course_replaces_only_the_part_returned_opened(loaded, uow):
     with pytest.raises(Refused, match="already has all its kits"):
         fulfilment.fulfil_course(uow(), 2, today=AS_OF)
     with pytest.raises(Refused, match=f"kit 2 of course 2 is {reserved[2]} \\(reserved\\)"):
-        courses.replace_kit(uow(), 2, 2)
-    line = courses.replace_kit(uow(), 2, 1)
+        fulfilment.replace_kit(uow(), 2, 2)
+    line = fulfilment.replace_kit(uow(), 2, 1)
 
     course = courses.show_course(uow(readonly=True), 2)
     assert course.parts_returned_opened == (1,)
