@@ -44,13 +44,13 @@ from ledger_scale import (
 
 from kitops.data import migrate
 from kitops.data.engine import Database, open_database
+from kitops.documents.report_files import render
 from kitops.domain.courses import format_weekdays, weekdays_for
 from kitops.domain.locations import VIRTUAL_KINDS
+from kitops.reports.registry import run_report
 from kitops.services import catalog, demo
 from kitops.services.plans import to_domain
-from kitops.services.reports.formats import render
-from kitops.services.reports.model import Report
-from kitops.services.reports.registry import ReportRequest, run_report
+from kitops.services.report_dto import Report, ReportRequest
 from kitops.services.unit_of_work import UnitOfWork
 
 AS_OF = date(2026, 11, 22)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from kitops.services.reports.registry import REPORTS
+from kitops.reports.registry import REPORTS
 
 if TYPE_CHECKING:
     from tui.app import KitopsApp

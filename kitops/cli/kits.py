@@ -190,7 +190,7 @@ def show_kit(ctx: Context, serial: str, as_json: bool) -> None:
 @pass_context
 def label(ctx: Context, serials: tuple[str, ...], out: str) -> None:
     """Printable labels: a 2D barcode with the serial and expiry, and the text."""
-    from kitops.services.labels import write_labels
+    from kitops.documents.labels import write_labels
 
     path = write_labels(ctx.uow(readonly=True), list(serials), out)
     say(f"{len(serials)} label(s) written to {path}")
@@ -449,7 +449,7 @@ def replace_kit(ctx: Context, course_id: str, part: str, as_json: bool) -> None:
 @pass_context
 def course_calendar(ctx: Context, course_id: str, out: str) -> None:
     """Write the course's calendar as an iCalendar file for the patient's phone."""
-    from kitops.services.ical import write_calendar
+    from kitops.documents.calendar import write_calendar
 
     path = write_calendar(ctx.uow(readonly=True), course_id, out)
     say(f"calendar of course {course_id} written to {path}")

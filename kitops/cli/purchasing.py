@@ -358,7 +358,7 @@ def cancel_order(ctx: Context, number: str, reason: str, as_json: bool) -> None:
 @pass_context
 def export_order(ctx: Context, number: str, fmt: str, out: str) -> None:
     """Write what the supplier receives: a CSV of the lines or a one-page PDF."""
-    from kitops.services.purchasing import export_order as service
+    from kitops.documents.purchase_orders import export_order as service
 
     result = service(ctx.uow(readonly=True), number, fmt, out)
     say(f"{result.number} written to {result.path} ({result.bytes} bytes)")

@@ -1,6 +1,6 @@
 """``kitops report NAME``: the manager reports, one command per registry entry.
 
-The commands are built from ``kitops.services.reports.registry`` (which loads no database
+The commands are built from ``kitops.reports.registry`` (which loads no database
 code), so a report added there appears here with its options, its help and every format.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from kitops.cli.context import Context, pass_context
-from kitops.services.reports.registry import REPORTS, ReportSpec
+from kitops.reports.registry import REPORTS, ReportSpec
 
 _EXTENSIONS = {".csv": "csv", ".json": "json", ".html": "html", ".htm": "html"}
 
@@ -36,9 +36,10 @@ def _table_width() -> int:
 
 
 def _run(ctx: Context, spec: ReportSpec, params: dict[str, Any]) -> None:
+    from kitops.documents.report_files import parse_format, render
     from kitops.domain.text import visible
-    from kitops.services.reports.formats import parse_format, render
-    from kitops.services.reports.registry import ReportRequest, run_report
+    from kitops.reports.registry import run_report
+    from kitops.services.report_dto import ReportRequest
 
     out: str | None = params.pop("out")
     fmt: str | None = params.pop("fmt")

@@ -50,7 +50,7 @@ from kitops.services.unit_of_work import UnitOfWork
 if TYPE_CHECKING:
     from kitops.data.engine import Database
     from kitops.payments.gateway import Gateway
-    from kitops.services.reports.model import Report
+    from kitops.services.report_dto import Report
 
 PAGE_SIZE = 200
 EXPIRY_BUCKETS = (30, 60, 90)
@@ -1064,11 +1064,11 @@ def payment_gateway() -> Gateway:
 
 def export_report(report: Report, fmt: str, out: str) -> view.ReportExport:
     """Write a report to ``out`` in one of the reports' file formats (csv, json, html),
-    rendered by ``kitops.services.reports.formats`` exactly as ``kitops report --out``
+    rendered by ``kitops.documents.report_files`` exactly as ``kitops report --out``
     writes it."""
     from pathlib import Path
 
-    from kitops.services.reports.formats import parse_format, render
+    from kitops.documents.report_files import parse_format, render
 
     chosen = parse_format(fmt)
     if chosen == "table":

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -45,10 +45,6 @@ from kitops.errors import InvalidInput, KitopsError, Refused
 from kitops.payments.gateway import CheckoutState, Gateway, PaymentEvent, PaymentState
 from kitops.services import payments_dto as pdto
 from kitops.services.unit_of_work import UnitOfWork, retrying
-
-if TYPE_CHECKING:
-    from kitops.services.reports.model import Report
-    from kitops.services.reports.registry import ReportRequest
 
 Kind = Literal["success", "failure", "refund"]
 
@@ -526,7 +522,7 @@ def sync_events(
 # --- the payments report ----------------------------------------------------------------
 
 
-def _day(value: str | date | None, field: str) -> date | None:
+def optional_day(value: str | date | None, field: str) -> date | None:
     if value is None or value == "":
         return None
     return value if isinstance(value, date) else parse_date(value, field)
@@ -541,7 +537,7 @@ def payments_report(
     creation day (UTC), both inclusive."""
     from datetime import UTC
 
-    first, last = _day(since, "since"), _day(until, "until")
+    first, last = optional_day(since, "since"), optional_day(until, "until")
     if first and last and first > last:
         raise InvalidInput("since", first.isoformat(), f"is after until ({last})")
     with uow:
@@ -593,41 +589,3 @@ def payments_report(
                 net=show(int(paid) - int(refunded)), outstanding=show(owing),
             ))  # fmt: skip
         return lines
-
-
-def payments_report_model(uow: UnitOfWork, request: ReportRequest) -> Report:
-    """``kitops report payments``: :func:`payments_report` as a registry report (options
-    ``from`` and ``to`` bound the orders' creation day)."""
-    from kitops.services.reports.model import Column, Kind, Report, Section
-
-    lines = payments_report(uow, clinic=request.clinic, since=request.option("from"),
-                            until=request.option("to"))  # fmt: skip
-    as_of = _day(request.as_of, "as-of") or date.today()
-    columns = (
-        Column("clinic", "Clinic"), Column("currency", "Currency"),
-        Column("orders", "Orders", Kind.INT), Column("paid_orders", "Paid", Kind.INT),
-        Column("paid", "Received", Kind.MONEY), Column("refunded", "Refunded", Kind.MONEY),
-        Column("net", "Net", Kind.MONEY), Column("outstanding_orders", "Unpaid", Kind.INT),
-        Column("outstanding", "Outstanding", Kind.MONEY),
-    )  # fmt: skip
-    rows = tuple(
-        (line.clinic, line.currency, line.orders, line.paid_orders,
-         Money(line.paid_minor, line.currency), Money(line.refunded_minor, line.currency),
-         Money(line.net_minor, line.currency), line.outstanding_orders,
-         Money(line.outstanding_minor, line.currency))
-        for line in lines
-    )  # fmt: skip
-    window = tuple((k, str(request.option(k))) for k in ("from", "to") if request.option(k))
-    return Report(
-        name="payments",
-        title="Payments per clinic and currency",
-        as_of=as_of,
-        clinic=request.clinic.strip().upper() if request.clinic else None,
-        parameters=window,
-        sections=(Section("payments", "Orders per clinic and currency", columns, rows),),
-        notes=(
-            "Received: money Stripe confirmed for paid orders; refunded: refunds Stripe "
-            "confirmed; outstanding: what open, pending and failed orders still owe. "
-            "Cancelled orders count as orders and owe nothing.",
-        ),
-    )

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 import pytest
 from e2e_support import assert_bad_input, json_of
 
-from kitops.services.reports.formats import read_csv_sections, text
-from kitops.services.reports.model import NUMERIC, Column, Kind, Money
+from kitops.documents.report_files import read_csv_sections, text
+from kitops.services.report_dto import NUMERIC, Column, Kind, Money
 
 AS_OF = "2026-11-22"
 # the manager reports of this feature (the registry may hold others, such as payments)
@@ -39,7 +39,7 @@ def _columns(name: str, key: str, as_json: dict) -> tuple[Column, ...]:
     """The columns of a section, rebuilt from the JSON keys and the report's module."""
     import importlib
 
-    module = importlib.import_module(f"kitops.services.reports.{_module_of(name)}")
+    module = importlib.import_module(f"kitops.reports.{_module_of(name)}")
     found = [
         value
         for value in vars(module).values()

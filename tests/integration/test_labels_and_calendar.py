@@ -9,19 +9,19 @@ import pytest
 from icalendar import Calendar
 from PIL import Image
 
-from kitops.domain.ledger import LotStatus
-from kitops.errors import InvalidInput, Refused
-from kitops.services import courses, demo, kits, lots
-from kitops.services.ical import PRODID, write_calendar
-from kitops.services.labels import (
+from kitops.documents.calendar import PRODID, write_calendar
+from kitops.documents.labels import (
     LABEL_H_MM,
     LABEL_W_MM,
     RECALLED,
     label_lines,
     qr_content,
-    read_labels,
     write_labels,
 )
+from kitops.domain.ledger import LotStatus
+from kitops.errors import InvalidInput, Refused
+from kitops.services import courses, demo, kits, lots
+from kitops.services.labels import read_labels
 
 AS_OF = date(2026, 11, 22)
 
@@ -109,7 +109,8 @@ def test_a_recalled_kit_says_so_in_bold(uow, out_dir):
 
 
 def test_characters_helvetica_lacks_are_replaced(out_dir):
-    from kitops.services.labels import Label, render_pdf
+    from kitops.documents.labels import render_pdf
+    from kitops.services.labels import Label
 
     label = Label("K0000001", "KIT-Ω", "Kit für Zoë – 6 × ½ ml ✓ 漢", date(2027, 1, 1), None,
                   None, None, False)  # fmt: skip

@@ -22,14 +22,15 @@ from datetime import UTC, date, datetime
 import pytest
 from ledger_support import AS_OF, writes
 
+from kitops.documents.report_files import read_csv_sections, render
 from kitops.domain.ledger import LotStatus
 from kitops.domain.money import Money
 from kitops.errors import InvalidInput
+from kitops.reports.registry import run_report
 from kitops.services import catalog, courses, expiry, fulfilment, kits, lots, plans
 from kitops.services.locations import add_location
 from kitops.services.operations import ReceiptInput, move, receive, write_off
-from kitops.services.reports.formats import read_csv_sections, render
-from kitops.services.reports.registry import ReportRequest, run_report
+from kitops.services.report_dto import ReportRequest
 
 
 def gbp(amount: str) -> Money:

@@ -13,6 +13,7 @@ from sqlalchemy import event, func, select
 from kitops.data.schema import AuditRow, JobLockRow, KitRow, LotRow, StockMoveRow
 from kitops.domain.ledger import LotStatus
 from kitops.errors import NotAllowed
+from kitops.reports.registry import run_report
 from kitops.services import (
     courses,
     expiry,
@@ -23,7 +24,7 @@ from kitops.services import (
     reorder,
     users,
 )
-from kitops.services.reports.registry import ReportRequest, run_report
+from kitops.services.report_dto import ReportRequest
 
 
 class NoGateway:

@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from kitops.data.schema import AuditRow, LocationRow, ProductRow, StockMoveRow
-from kitops.services.reports.registry import REPORTS
+from kitops.reports.registry import REPORTS
 
 pytestmark = pytest.mark.demo_data()
 

@@ -20,9 +20,10 @@ from textual.widgets import DataTable, Input, Select, Static
 from textual_plotext import PlotextPlot
 from tui_support import AS_OF, make_app, service_uow, settle, table_text, text_of
 
+from kitops.documents.report_files import render
+from kitops.reports.registry import run_report
 from kitops.services import courses, orders, purchasing
-from kitops.services.reports.formats import render
-from kitops.services.reports.registry import ReportRequest, run_report
+from kitops.services.report_dto import ReportRequest
 from tui.modals import ConfirmDialog, ErrorDialog, FormDialog
 from tui.screens.purchasing import ReorderPreview
 from tui.widgets import Tile

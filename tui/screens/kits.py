@@ -28,8 +28,9 @@ from textual.widgets import (
     TabPane,
 )
 
+from kitops.documents import labels
 from kitops.errors import KitopsError, Refused
-from kitops.services import dashboard, kits, labels
+from kitops.services import dashboard, kits
 from kitops.services.dashboard_dto import AssemblyPreview, KitPage
 from kitops.services.dto import Assembly, Kit
 from tui.lists import ListScreen

@@ -17,6 +17,7 @@ from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static
 
+from kitops.documents import purchase_orders
 from kitops.services import dashboard, purchasing, reorder
 from kitops.services.dashboard_dto import PurchaseOrderPage
 from kitops.services.reorder_dto import Export, PurchaseOrder, ReorderRun
@@ -320,7 +321,7 @@ class PurchasingScreen(StockroomScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="export")
     def export(self, number: str, fmt: str, out: str) -> None:
-        done = purchasing.export_order(self.stockroom.reading(), number, fmt, out)
+        done = purchase_orders.export_order(self.stockroom.reading(), number, fmt, out)
         self.post_message(self.Exported(done))
 
     def on_purchasing_screen_exported(self, message: Exported) -> None:

@@ -1,4 +1,4 @@
-"""Reports: any report of the registry (``kitops.services.reports.registry``) with its
+"""Reports: any report of the registry (``kitops.reports.registry``) with its
 clinic, as-of day and own options; each section as a table a page at a time, each of
 the report's charts drawn in the terminal (plotext, through textual-plotext), and the
 report exported to a CSV, JSON or HTML file by the reports' own formats.
@@ -19,12 +19,12 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Input, Select, Static
 from textual_plotext import PlotextPlot
 
+from kitops.documents.report_files import text
 from kitops.errors import KitopsError
+from kitops.reports.registry import REPORTS, run_report
 from kitops.services import dashboard
 from kitops.services.dashboard_dto import ReportExport
-from kitops.services.reports.formats import text
-from kitops.services.reports.model import NUMERIC, Chart, ChartKind, Report, Section
-from kitops.services.reports.registry import REPORTS, ReportRequest, run_report
+from kitops.services.report_dto import NUMERIC, Chart, ChartKind, Report, ReportRequest, Section
 from tui.base import StockroomScreen
 from tui.modals import FormDialog, FormField
 from tui.widgets import Field

@@ -3,22 +3,24 @@
 The command line turns each entry into ``kitops report NAME`` with the common options
 (``--clinic``, ``--as-of``, ``--format``, ``--out``) plus the entry's own; the TUI can
 list the same entries. Adding a report (``payments``, say) is one ``ReportSpec`` here and
-a builder function ``(uow, request) -> Report``. Builders are imported when they run, so
-reading this registry loads no database code.
+a builder function ``(uow, request) -> Report``. Builders (and the report DTOs) are
+imported when they run, so reading this registry loads no database code: the command
+line builds its ``report`` commands from it at start-up, and ``kitops --help`` must not
+load SQLAlchemy. The builders import ``ReportRequest`` from ``kitops.services.report_dto``,
+not from here, so no import runs back from a builder to this registry.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from kitops.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from kitops.services.reports.model import Report
+    from kitops.services.report_dto import Report, ReportRequest
     from kitops.services.unit_of_work import UnitOfWork
 
 
@@ -32,19 +34,7 @@ class ReportOption:
     default: str | None = None
 
 
-@dataclass(frozen=True)
-class ReportRequest:
-    """What the caller asked for; the builder checks and parses every value."""
-
-    clinic: str | None = None
-    as_of: str | date | None = None
-    options: Mapping[str, str | None] = field(default_factory=dict)
-
-    def option(self, name: str) -> str | None:
-        return self.options.get(name)
-
-
-Builder = Callable[["UnitOfWork", ReportRequest], "Report"]
+Builder = Callable[["UnitOfWork", "ReportRequest"], "Report"]
 
 
 @dataclass(frozen=True)
@@ -57,55 +47,55 @@ class ReportSpec:
 
 
 def _stock(uow: UnitOfWork, request: ReportRequest) -> Report:
-    from kitops.services.reports.stock import stock_report
+    from kitops.reports.stock import stock_report
 
     return stock_report(uow, request)
 
 
 def _expiring(uow: UnitOfWork, request: ReportRequest) -> Report:
-    from kitops.services.reports.expiring import expiring_report
+    from kitops.reports.expiring import expiring_report
 
     return expiring_report(uow, request)
 
 
 def _kits(uow: UnitOfWork, request: ReportRequest) -> Report:
-    from kitops.services.reports.kits import kits_report
+    from kitops.reports.kits import kits_report
 
     return kits_report(uow, request)
 
 
 def _demand(uow: UnitOfWork, request: ReportRequest) -> Report:
-    from kitops.services.reports.demand import demand_report
+    from kitops.reports.demand import demand_report
 
     return demand_report(uow, request)
 
 
 def _cover(uow: UnitOfWork, request: ReportRequest) -> Report:
-    from kitops.services.reports.demand import cover_report
+    from kitops.reports.demand import cover_report
 
     return cover_report(uow, request)
 
 
 def _wastage(uow: UnitOfWork, request: ReportRequest) -> Report:
-    from kitops.services.reports.wastage import wastage_report
+    from kitops.reports.wastage import wastage_report
 
     return wastage_report(uow, request)
 
 
 def _valuation(uow: UnitOfWork, request: ReportRequest) -> Report:
-    from kitops.services.reports.valuation import valuation_report
+    from kitops.reports.valuation import valuation_report
 
     return valuation_report(uow, request)
 
 
 def _movements(uow: UnitOfWork, request: ReportRequest) -> Report:
-    from kitops.services.reports.movements import movements_report
+    from kitops.reports.movements import movements_report
 
     return movements_report(uow, request)
 
 
 def _payments(uow: UnitOfWork, request: ReportRequest) -> Report:
-    from kitops.services.payments import payments_report_model
+    from kitops.reports.payments import payments_report_model
 
     return payments_report_model(uow, request)
 
@@ -202,6 +192,8 @@ REPORTS: Mapping[str, ReportSpec] = MappingProxyType({spec.name: spec for spec i
 
 def run_report(uow: UnitOfWork, name: str, request: ReportRequest) -> Report:
     """Build report ``name`` in one read-only unit of work."""
+    from kitops.services.report_dto import ReportRequest
+
     spec = REPORTS.get(name.strip().lower())
     if spec is None:
         raise InvalidInput("report", name, f"must be one of {'|'.join(REPORTS)}")

@@ -15,26 +15,26 @@ from functools import lru_cache
 
 from sqlalchemy import select
 
-from kitops.data.schema import CourseRow, KitRow, LotRow, PlanRow, StockBalanceRow
+from kitops.data.schema import CourseRow, KitRow, LotRow, PlanRow, ProductRow, StockBalanceRow
 from kitops.domain.assignment import KitOffer, NeedRequest, assign
 from kitops.domain.courses import CourseStatus, KitNeed, Plan, course_calendar, kit_needs
 from kitops.domain.courses import parse_weekdays as weekdays_of
 from kitops.domain.kits import ComponentNeed, LotStock
+from kitops.reports.common import Scope, parse_count, resolve_scope, usable_now
 from kitops.services.courses import serum_per_kit
 from kitops.services.kits import default_min_shelf_life, expiry_margin_days
 from kitops.services.plans import to_domain
-from kitops.services.reports.common import Scope, parse_count, resolve_scope, usable_now
-from kitops.services.reports.model import (
+from kitops.services.report_dto import (
     Cell,
     Chart,
     ChartKind,
     Column,
     Kind,
     Report,
+    ReportRequest,
     Section,
     Series,
 )
-from kitops.services.reports.registry import ReportRequest
 from kitops.services.unit_of_work import UnitOfWork
 
 STOCK_COLUMNS = (
@@ -268,8 +268,6 @@ def _assemblable(
     uow: UnitOfWork, scope: Scope, kit_ids: list[int], day: date
 ) -> dict[tuple[int, int], tuple[int, str]]:
     """(clinic, kit product) → (kits loose stock would make, the limiting component)."""
-    from kitops.data.schema import ProductRow
-
     found: dict[tuple[int, int], tuple[int, str]] = {}
     if not kit_ids:
         return found

@@ -18,7 +18,7 @@ from kitops.domain.locations import PHYSICAL_KINDS, LocationKind
 from kitops.domain.money import Money
 from kitops.errors import InvalidInput
 from kitops.services.locations import clinic_of
-from kitops.services.reports.registry import ReportRequest
+from kitops.services.report_dto import ReportRequest
 from kitops.services.stock import clinic_today
 from kitops.services.unit_of_work import UnitOfWork
 

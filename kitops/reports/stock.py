@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from kitops.data.schema import LotRow, ProductRow, StockBalanceRow
 from kitops.domain.ledger import days_to_expiry
-from kitops.services.reports.common import (
+from kitops.reports.common import (
     Totals,
     fetch,
     kit_costs,
@@ -18,8 +18,7 @@ from kitops.services.reports.common import (
     usable_now,
     value_of,
 )
-from kitops.services.reports.model import Cell, Column, Kind, Report, Section
-from kitops.services.reports.registry import ReportRequest
+from kitops.services.report_dto import Cell, Column, Kind, Report, ReportRequest, Section
 from kitops.services.unit_of_work import UnitOfWork
 
 LINE_COLUMNS = (

@@ -28,7 +28,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from kitops.data.schema import KitComponentRow, KitRow, LotRow, ProductRow, StockMoveRow
-from kitops.services.reports.common import (
+from kitops.reports.common import (
     NO_COST,
     Scope,
     Totals,
@@ -42,17 +42,17 @@ from kitops.services.reports.common import (
     utc_midnight,
     utc_month,
 )
-from kitops.services.reports.model import (
+from kitops.services.report_dto import (
     Cell,
     Chart,
     ChartKind,
     Column,
     Kind,
     Report,
+    ReportRequest,
     Section,
     Series,
 )
-from kitops.services.reports.registry import ReportRequest
 from kitops.services.unit_of_work import UnitOfWork
 
 REASONS = ("damaged", "opened", "expired", "other", "expired_on_shelf")

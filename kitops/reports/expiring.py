@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from kitops.data.schema import KitRow, LotRow, ProductRow, StockBalanceRow
-from kitops.services.reports.common import (
+from kitops.reports.common import (
     Totals,
     UnitCost,
     fetch,
@@ -20,17 +20,17 @@ from kitops.services.reports.common import (
     shown_status,
     value_of,
 )
-from kitops.services.reports.model import (
+from kitops.services.report_dto import (
     Cell,
     Chart,
     ChartKind,
     Column,
     Kind,
     Report,
+    ReportRequest,
     Section,
     Series,
 )
-from kitops.services.reports.registry import ReportRequest
 from kitops.services.unit_of_work import UnitOfWork
 
 BUCKET_DAYS = 30

@@ -14,15 +14,14 @@ from sqlalchemy import or_, select
 from kitops.data.schema import LotRow, ProductRow, StockMoveRow
 from kitops.domain.ledger import parse_date
 from kitops.errors import InvalidInput
-from kitops.services.reports.common import (
+from kitops.reports.common import (
     dialect_name,
     fetch,
     resolve_scope,
     utc_midnight,
     utc_minute,
 )
-from kitops.services.reports.model import Cell, Column, Kind, Report, Section
-from kitops.services.reports.registry import ReportRequest
+from kitops.services.report_dto import Cell, Column, Kind, Report, ReportRequest, Section
 from kitops.services.unit_of_work import UnitOfWork
 
 MAX_DAYS = 3660

@@ -23,7 +23,7 @@ from kitops.domain.money import Money
 from kitops.domain.text import json_text, visible
 from kitops.errors import InvalidInput
 from kitops.services.csvfiles import FORMULA_STARTS, CsvCell, write_csv
-from kitops.services.reports.model import (
+from kitops.services.report_dto import (
     NUMERIC,
     Cell,
     Chart,

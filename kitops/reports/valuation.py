@@ -18,8 +18,7 @@ from sqlalchemy import func, select
 
 from kitops.data.schema import LotReceiptRow, LotRow, ProductRow, StockBalanceRow
 from kitops.domain.money import Money
-from kitops.services.receipts import valued_minor
-from kitops.services.reports.common import (
+from kitops.reports.common import (
     NO_COST,
     UnitCost,
     fetch,
@@ -31,8 +30,8 @@ from kitops.services.reports.common import (
     usable_now,
     value_of,
 )
-from kitops.services.reports.model import Cell, Column, Kind, Report, Section
-from kitops.services.reports.registry import ReportRequest
+from kitops.services.receipts import valued_minor
+from kitops.services.report_dto import Cell, Column, Kind, Report, ReportRequest, Section
 from kitops.services.unit_of_work import UnitOfWork
 
 TOTAL_COLUMNS = (

@@ -13,6 +13,8 @@ from collections import defaultdict
 from datetime import timedelta
 
 from kitops.domain.reorder import Requirement, cover
+from kitops.reports.common import parse_count, resolve_scope
+from kitops.reports.kits import monday
 from kitops.services.demand import (
     AWAITING_RELEASE,
     DemandProduct,
@@ -21,19 +23,17 @@ from kitops.services.demand import (
     scheduled_demand,
     supplies,
 )
-from kitops.services.reports.common import parse_count, resolve_scope
-from kitops.services.reports.kits import monday
-from kitops.services.reports.model import (
+from kitops.services.report_dto import (
     Cell,
     Chart,
     ChartKind,
     Column,
     Kind,
     Report,
+    ReportRequest,
     Section,
     Series,
 )
-from kitops.services.reports.registry import ReportRequest
 from kitops.services.unit_of_work import UnitOfWork
 
 WEEK_COLUMNS = (

@@ -12,11 +12,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from kitops.domain.courses import CourseStatus
-from kitops.errors import Refused
+from kitops.documents.files import output_path, write_file
 from kitops.services import dto
-from kitops.services.courses import course_dto, get_course
-from kitops.services.labels import output_path, write_file
+from kitops.services.calendars import read_calendar
 from kitops.services.unit_of_work import UnitOfWork
 
 PRODID = "-//kitops//course calendar//EN"
@@ -60,10 +58,5 @@ def write_calendar(uow: UnitOfWork, course_id: int | str, out: str) -> Path:
     A cancelled course has no calendar (refused); nothing is written on any error.
     """
     path = output_path(out, (".ics",))
-    with uow:
-        row = get_course(uow, course_id)
-        if row.status == CourseStatus.CANCELLED.value:
-            raise Refused(f"course {row.id} is cancelled; it has no calendar to write")
-        course = course_dto(uow, row)
-        location = f"{row.clinic.name} ({row.clinic.code})"
-    return write_file(path, build_calendar(course, location, datetime.now(UTC)), out)
+    facts = read_calendar(uow, course_id)
+    return write_file(path, build_calendar(facts.course, facts.location, datetime.now(UTC)), out)

@@ -1,14 +1,19 @@
-"""The frozen values a report is made of (the report DTOs).
+"""The frozen values a report is made of (the report DTOs), and the request that asks for one.
 
 A ``Report`` holds ``Section``\\ s: a title, typed ``Column``\\ s and rows of plain cells
 (text, whole numbers, dates, ``Money``). Every output format is drawn from these cells
 and nothing else, which is what keeps the numbers of the table, the CSV, the JSON and the
 HTML page identical. ``Chart``\\ s are computed from the same rows for the HTML page (and
 for any other front end that draws). Pure Python: no database, no rendering library.
+
+The report builders (``kitops.reports``), the report files (``kitops.documents``), the
+command line and the TUI all share these values, so they live here in the services layer,
+below all of them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -17,6 +22,18 @@ from typing import Any
 from kitops.domain.money import Money
 
 Cell = str | int | date | Money | None
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    """What the caller asked for; the builder checks and parses every value."""
+
+    clinic: str | None = None
+    as_of: str | date | None = None
+    options: Mapping[str, str | None] = field(default_factory=dict)
+
+    def option(self, name: str) -> str | None:
+        return self.options.get(name)
 
 
 class Kind(StrEnum):

@@ -1,0 +1,48 @@
+"""``kitops report payments``: orders paid, refunded and outstanding per clinic and
+currency, as a registry report drawn from the payments service's figures
+(:func:`kitops.services.payments.payments_report`)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from kitops.domain.money import Money
+from kitops.services.payments import optional_day, payments_report
+from kitops.services.report_dto import Column, Kind, Report, ReportRequest, Section
+from kitops.services.unit_of_work import UnitOfWork
+
+
+def payments_report_model(uow: UnitOfWork, request: ReportRequest) -> Report:
+    """``kitops report payments``: :func:`payments_report` as a registry report (options
+    ``from`` and ``to`` bound the orders' creation day)."""
+    lines = payments_report(uow, clinic=request.clinic, since=request.option("from"),
+                            until=request.option("to"))  # fmt: skip
+    as_of = optional_day(request.as_of, "as-of") or date.today()
+    columns = (
+        Column("clinic", "Clinic"), Column("currency", "Currency"),
+        Column("orders", "Orders", Kind.INT), Column("paid_orders", "Paid", Kind.INT),
+        Column("paid", "Received", Kind.MONEY), Column("refunded", "Refunded", Kind.MONEY),
+        Column("net", "Net", Kind.MONEY), Column("outstanding_orders", "Unpaid", Kind.INT),
+        Column("outstanding", "Outstanding", Kind.MONEY),
+    )  # fmt: skip
+    rows = tuple(
+        (line.clinic, line.currency, line.orders, line.paid_orders,
+         Money(line.paid_minor, line.currency), Money(line.refunded_minor, line.currency),
+         Money(line.net_minor, line.currency), line.outstanding_orders,
+         Money(line.outstanding_minor, line.currency))
+        for line in lines
+    )  # fmt: skip
+    window = tuple((k, str(request.option(k))) for k in ("from", "to") if request.option(k))
+    return Report(
+        name="payments",
+        title="Payments per clinic and currency",
+        as_of=as_of,
+        clinic=request.clinic.strip().upper() if request.clinic else None,
+        parameters=window,
+        sections=(Section("payments", "Orders per clinic and currency", columns, rows),),
+        notes=(
+            "Received: money Stripe confirmed for paid orders; refunded: refunds Stripe "
+            "confirmed; outstanding: what open, pending and failed orders still owe. "
+            "Cancelled orders count as orders and owe nothing.",
+        ),
+    )
