@@ -55,7 +55,7 @@ def _run(ctx: Context, spec: ReportSpec, params: dict[str, Any]) -> None:
     content = render(result, chosen, width=100 if out else _table_width())
     if not out:
         # to a terminal: any control character a cell holds shows escaped
-        if chosen != "json":  # JSON: written escaped already (formats.render_json)
+        if chosen != "json":  # JSON: written escaped already (report_files.render_json)
             content = visible(content, keep_newlines=True)
         click.echo(content, nl=not content.endswith("\n"))
         return
