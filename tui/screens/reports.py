@@ -20,17 +20,17 @@ from textual.widgets import DataTable, Footer, Header, Input, Select, Static
 from textual_plotext import PlotextPlot
 
 from kitops.errors import KitopsError
-from kitops.services import dashboard
-from kitops.services.dashboard_dto import ReportExport
 from kitops.services.reports.formats import text
 from kitops.services.reports.model import NUMERIC, Chart, ChartKind, Report, Section
 from kitops.services.reports.registry import REPORTS, ReportRequest, run_report
+from kitops.views import files, pages
+from kitops.views.dto import ReportExport
 from tui.base import StockroomScreen
 from tui.modals import FormDialog, FormField
 from tui.widgets import Field
 
 ALL = "all"
-PAGE = dashboard.PAGE_SIZE
+PAGE = pages.PAGE_SIZE
 EXPORT_FORMATS = ("csv", "json", "html")
 MAX_X_LABELS = 6  # readable at 80 columns
 
@@ -339,7 +339,7 @@ class ReportsScreen(StockroomScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="export")
     def export(self, report: Report, fmt: str, out: str) -> None:
-        self.post_message(self.Exported(dashboard.export_report(report, fmt, out)))
+        self.post_message(self.Exported(files.export_report(report, fmt, out)))
 
     def on_reports_screen_exported(self, message: Exported) -> None:
         done = message.export
