@@ -9,9 +9,9 @@ from datetime import date
 from kitops.domain.catalog import ProductKind, parse_positive_int
 from kitops.domain.courses import (
     Administered,
-    applications_per_vial,
     course_calendar,
     format_weekdays,
+    kit_and_vial_numbers,
     parse_weekdays,
     weekdays_for,
 )
@@ -121,18 +121,17 @@ def preview_course(
         zone = clinic_row.timezone or "UTC"
         clinic_code = clinic_row.code
         calendar = course_calendar(domain_plan, day, days, zone)
-        per_kit = per_vial = 0
+        vial_ul = None
         if domain_plan.uses_kits and plan_row.kit_product is not None:
-            per_kit = domain_plan.applications // domain_plan.kits_per_course
-            per_vial = applications_per_vial(serum_per_kit(plan_row.kit_product)[0], domain_plan)
+            vial_ul = serum_per_kit(plan_row.kit_product)[0]
     events = []
-    for number, moment in enumerate(calendar.applications, start=1):
+    numbered = zip(calendar.applications, kit_and_vial_numbers(domain_plan, vial_ul), strict=True)
+    for number, (moment, kit_vial) in enumerate(numbered, start=1):
         part = vial = None
         home = domain_plan.administered is Administered.HOME
         note = "at home" if home else "in clinic"
-        if per_kit and per_vial:
-            part = (number - 1) // per_kit + 1
-            vial = ((number - 1) % per_kit) // per_vial + 1
+        if kit_vial is not None:
+            part, vial = kit_vial
             note = f"kit {part}, vial {vial}" + (", first in clinic" if number == 1 else "")
         events.append(dto.CalendarEvent("application", number, moment, part, vial, note))
     events += [
