@@ -23,9 +23,9 @@ from tui.clock import Clock
 from tui.errors import describe
 
 if TYPE_CHECKING:
-    from kitops.services.dashboard import Stockroom
-    from kitops.services.dashboard_dto import Choices
+    from kitops.bootstrap import Stockroom
     from kitops.services.dto import User
+    from kitops.views.dto import Choices
     from tui.base import StockroomScreen
 
 
@@ -183,12 +183,12 @@ class KitopsApp(App[int]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="open")
     def open_stockroom(self) -> None:
-        from kitops.services.dashboard import Stockroom
+        from kitops.bootstrap import Stockroom
 
         stockroom = Stockroom.open(self.db_url, self.login_name)
         # the rest of what the dashboard loads, imported while the collector still rests
-        import kitops.services.fulfilment
-        import kitops.services.users  # noqa: F401
+        import kitops.services.users
+        import kitops.views.dashboard  # noqa: F401
 
         self.started()
         if self.login:
@@ -207,7 +207,7 @@ class KitopsApp(App[int]):
         that user: runs in a worker."""
         from kitops.errors import InvalidInput
         from kitops.services import users
-        from kitops.services.dashboard import choices
+        from kitops.views.choices import choices
 
         if secret is None:
             stockroom.actor = name

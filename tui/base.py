@@ -19,7 +19,7 @@ from textual.screen import ModalScreen, Screen
 from textual.worker import NoActiveWorker, Worker, WorkerState, get_current_worker
 
 if TYPE_CHECKING:
-    from kitops.services.dashboard import Stockroom
+    from kitops.bootstrap import Stockroom
     from tui.app import KitopsApp
 
 

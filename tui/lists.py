@@ -18,7 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Label, TabbedContent
 
-from kitops.services.dashboard import PAGE_SIZE
+from kitops.views.pages import PAGE_SIZE
 from tui.base import StockroomScreen
 
 FILTER_DELAY = 0.25  # seconds after the last key in the filter

@@ -31,6 +31,7 @@ from kitops.services.report_dto import (
     Column,
     Kind,
     Report,
+    ReportExport,
     Section,
 )
 
@@ -328,3 +329,20 @@ def render_html(report: Report) -> str:
         charts=[Markup(chart_svg(chart)) for chart in report.charts],
         sections=[_table(section) for section in report.sections],
     )
+
+
+def export_report(report: Report, fmt: str, out: str) -> ReportExport:
+    """Write a report to ``out`` in one of the reports' file formats (csv, json, html),
+    rendered exactly as ``kitops report --out`` writes it."""
+    chosen = parse_format(fmt)
+    if chosen == "table":
+        raise InvalidInput("format", fmt, "must be csv, json or html for a file")
+    if not out.strip():
+        raise InvalidInput("out", out, "give the file to write")
+    path = Path(out.strip()).expanduser()
+    content = render(report, chosen)
+    try:
+        path.write_text(content, encoding="utf-8")
+    except OSError as error:
+        raise InvalidInput("out", out, error.strerror or "cannot be written") from None
+    return ReportExport(report.name, chosen, str(path), len(content.encode("utf-8")))

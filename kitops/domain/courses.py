@@ -176,6 +176,22 @@ def applications_per_vial(vial_ul: int, plan: Plan) -> int:
     return per_vial
 
 
+def kit_and_vial_numbers(plan: Plan, vial_ul: int | None) -> tuple[tuple[int, int] | None, ...]:
+    """For each application of a course on ``plan``, in calendar order: the kit (its
+    course part) and the vial within it that serve it, both numbered from 1. Kit p
+    serves its share of the applications; within it, vial k serves applications
+    (k−1)·a+1 … k·a of that share (as ``kit_needs`` counts them). None for every
+    application when the plan uses no kits (or ``vial_ul`` is None: no kit recipe)."""
+    per_kit = plan.applications // plan.kits_per_course if plan.uses_kits else 0
+    if not per_kit or vial_ul is None:
+        return (None,) * plan.applications
+    per_vial = applications_per_vial(vial_ul, plan)
+    return tuple(
+        ((index // per_kit) + 1, ((index % per_kit) // per_vial) + 1)
+        for index in range(plan.applications)
+    )
+
+
 @dataclass(frozen=True)
 class KitNeed:
     """What one kit of a course must be: in date, vial by vial, until these days."""

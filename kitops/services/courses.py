@@ -28,9 +28,9 @@ from kitops.domain.courses import (
     CourseStatus,
     KitNeed,
     Plan,
-    applications_per_vial,
     course_calendar,
     format_weekdays,
+    kit_and_vial_numbers,
     kit_needs,
     parse_weekdays,
     weekdays_for,
@@ -121,17 +121,16 @@ def needs_of(uow: UnitOfWork, course: CourseRow, *, margin: int | None = None) -
 
 def course_dto(uow: UnitOfWork, course: CourseRow) -> dto.Course:
     plan, calendar = calendar_of(course)
-    per_kit = plan.applications // plan.kits_per_course if plan.uses_kits else 0
-    per_vial = 0
+    vial_ul = None
     if plan.uses_kits and course.plan.kit_product is not None:
-        per_vial = applications_per_vial(serum_per_kit(course.plan.kit_product)[0], plan)
+        vial_ul = serum_per_kit(course.plan.kit_product)[0]
     events = []
-    for number, moment in enumerate(calendar.applications, start=1):
+    numbered = zip(calendar.applications, kit_and_vial_numbers(plan, vial_ul), strict=True)
+    for number, (moment, kit_vial) in enumerate(numbered, start=1):
         part = vial = None
         note = "in clinic" if plan.administered is Administered.CLINIC else "at home"
-        if per_kit:
-            part = (number - 1) // per_kit + 1
-            vial = ((number - 1) % per_kit) // per_vial + 1
+        if kit_vial is not None:
+            part, vial = kit_vial
             note = f"kit {part}, vial {vial}"
             if number == 1:
                 note += ", first application in clinic"

@@ -109,3 +109,13 @@ class Report:
 
 def money_json(value: Money) -> dict[str, Any]:
     return {"amount_minor": value.amount_minor, "currency": value.currency}
+
+
+@dataclass(frozen=True)
+class ReportExport:
+    """A report written to a file (``kitops.documents.report_files.export_report``)."""
+
+    report: str
+    format: str
+    path: str
+    bytes: int

@@ -29,7 +29,8 @@ from tui_support import (
     type_text,
 )
 
-from kitops.services import courses, dashboard, kits, lots
+from kitops.domain.ledger import LotStatus
+from kitops.services import courses, kits, lots
 from tui.lists import ListScreen
 from tui.modals import ConfirmDialog, ErrorDialog, FormDialog
 from tui.screens.dashboard import DashboardScreen
@@ -405,7 +406,7 @@ def test_the_dashboard_refreshes_on_its_interval_without_a_key(
         app = make_app(demo_url)
         async with app.run_test(size=SIZE) as pilot:
             await settle_until(pilot, lambda: QUARANTINED in _tile(pilot, "quarantine"))
-            dashboard.set_lot_status(service_uow(demo_url), QUARANTINED, "released", today=AS_OF)
+            lots.change_status(service_uow(demo_url), QUARANTINED, LotStatus.RELEASED, today=AS_OF)
             await settle_until(pilot, lambda: NO_QUARANTINE in _tile(pilot, "quarantine"))
             assert isinstance(app.screen, DashboardScreen)
 

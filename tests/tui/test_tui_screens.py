@@ -12,8 +12,10 @@ import pytest
 from textual.widgets import DataTable, Input, Select, Static, Tree
 from tui_support import AS_OF, make_app, service_uow, settle, type_text
 
+from kitops.domain.ledger import LotStatus
 from kitops.errors import InvalidInput
-from kitops.services import courses, dashboard, kits, lots, operations
+from kitops.services import courses, kits, lots, operations
+from kitops.views import pages
 from tui.modals import ConfirmDialog, ErrorDialog, FormDialog
 from tui.screens.dashboard import DashboardScreen
 from tui.widgets import Tile
@@ -90,7 +92,7 @@ def test_refresh_shows_a_change_made_by_another_terminal(demo_url: str) -> None:
         async with app.run_test(size=(100, 30)) as pilot:
             await settle(pilot)
             assert "PTT6-C0115" in text_of(app.screen.query_one("#tile-quarantine", Tile))
-            dashboard.set_lot_status(service_uow(demo_url), "PTT6-C0115", "released", today=AS_OF)
+            lots.change_status(service_uow(demo_url), "PTT6-C0115", LotStatus.RELEASED, today=AS_OF)
             await pilot.press("ctrl+r")
             await settle(pilot)
             quarantine = text_of(app.screen.query_one("#tile-quarantine", Tile))
@@ -365,7 +367,7 @@ def test_assembly_with_a_shortfall_is_shown_and_refused(demo_url: str) -> None:
             await settle(pilot)
             assert isinstance(app.screen, ErrorDialog)
             assert "short by" in app.screen.message
-        assert dashboard.kits_page(service_uow(demo_url)).total == 9
+        assert pages.kits_page(service_uow(demo_url)).total == 9
 
     run(scenario)
 
@@ -397,7 +399,7 @@ def test_assembly_after_confirmation_makes_the_kits(demo_url: str) -> None:
             assert isinstance(app.screen, ConfirmDialog)
             await pilot.click("#confirm")
             await settle(pilot)
-        page = dashboard.kits_page(service_uow(demo_url), clinic="ESX", status="available")
+        page = pages.kits_page(service_uow(demo_url), clinic="ESX", status="available")
         assert page.total == 3
 
     run(scenario)

@@ -17,6 +17,7 @@ from kitops.domain.courses import (
     first_failing_vial,
     fits,
     format_weekdays,
+    kit_and_vial_numbers,
     kit_needs,
     parse_weekdays,
     weekdays_for,
@@ -466,3 +467,28 @@ def test_a_kit_with_fewer_vials_than_the_course_needs_does_not_fit():
 def test_first_failing_vial_reports_the_missing_vial_of_a_short_kit():
     need = home_6w_need("2027-03-01")
     assert first_failing_vial((d("2030-01-01"),) * 5, need) == 6
+
+
+# --- kit and vial numbers of a calendar ---------------------------------------------------
+
+
+def test_home_6w_applications_use_kit_1_and_each_vial_for_two_applications():
+    numbers = kit_and_vial_numbers(HOME_6W, VIAL_UL)
+    assert numbers == tuple((1, (n - 1) // 2 + 1) for n in range(1, 13))
+    assert numbers[:4] == ((1, 1), (1, 1), (1, 2), (1, 2))
+
+
+def test_home_12w_applications_13_to_24_use_kit_2_from_its_first_vial():
+    numbers = kit_and_vial_numbers(HOME_12W, VIAL_UL)
+    assert len(numbers) == 24
+    assert numbers[11:14] == ((1, 6), (2, 1), (2, 1))
+    assert numbers[-1] == (2, 6)
+
+
+def test_ptt6_uses_one_vial_per_application():
+    assert kit_and_vial_numbers(PTT6, VIAL_UL) == tuple((1, n) for n in range(1, 13))
+
+
+def test_a_clinic_plan_or_a_plan_without_a_vial_size_numbers_no_kits():
+    assert kit_and_vial_numbers(CLINIC_6, VIAL_UL) == (None,) * CLINIC_6.applications
+    assert kit_and_vial_numbers(HOME_6W, None) == (None,) * 12

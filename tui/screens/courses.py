@@ -30,14 +30,15 @@ from textual.widgets import (
 )
 
 from kitops.errors import KitopsError
-from kitops.services import courses, dashboard, fulfilment
-from kitops.services.dashboard_dto import (
+from kitops.services import courses, fulfilment
+from kitops.services.dto import Course, FulfilLine, FulfilReport, SessionCheck
+from kitops.views import pages, previews
+from kitops.views.dto import (
     CourseDetail,
     CoursePage,
     CoursePreview,
     CourseSummary,
 )
-from kitops.services.dto import Course, FulfilLine, FulfilReport, SessionCheck
 from tui.lists import ListScreen
 from tui.modals import ConfirmDialog
 from tui.widgets import Field, cell, theme_colour
@@ -227,7 +228,7 @@ class CoursesScreen(ListScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="load")
     def load(self, **query: Any) -> None:
-        self.post_message(self.Loaded(dashboard.courses_page(self.stockroom.reading(), **query)))
+        self.post_message(self.Loaded(pages.courses_page(self.stockroom.reading(), **query)))
 
     def on_courses_screen_loaded(self, message: Loaded) -> None:
         page = message.page
@@ -267,7 +268,7 @@ class CoursesScreen(ListScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="detail")
     def load_detail(self, course_id: int) -> None:
-        self.post_message(self.Detail(dashboard.course_detail(self.stockroom.reading(), course_id)))
+        self.post_message(self.Detail(previews.course_detail(self.stockroom.reading(), course_id)))
 
     def on_courses_screen_detail(self, message: Detail) -> None:
         course = message.detail.course
@@ -410,7 +411,7 @@ class CoursesScreen(ListScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="preview")
     def preview(self, **request: Any) -> None:
         self.post_message(
-            self.Previewed(dashboard.preview_course(self.stockroom.reading(), **request))
+            self.Previewed(previews.preview_course(self.stockroom.reading(), **request))
         )
 
     def on_courses_screen_previewed(self, message: Previewed) -> None:

@@ -23,7 +23,7 @@ from textual.containers import Grid, VerticalScroll
 from textual.message import Message
 from textual.widgets import Footer, Header, Static
 
-from kitops.services.dashboard_dto import Dashboard, Purchasing
+from kitops.views.dto import Dashboard, Purchasing
 from tui.base import StockroomScreen
 from tui.clock import Clock
 from tui.widgets import Tile, theme_colour
@@ -305,7 +305,7 @@ class DashboardScreen(StockroomScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="load")
     def load(self, clinic: str | None, today: Any) -> None:
         # imported in the worker thread: SQLAlchemy loads while the first frame paints
-        from kitops.services import dashboard
+        from kitops.views import dashboard
 
         board = dashboard.overview(self.stockroom.reading(), clinic=clinic, today=today)
         self.post_message(self.Loaded(board))
@@ -324,7 +324,7 @@ class DashboardScreen(StockroomScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="purchasing")
     def load_purchasing(self, clinic: str | None, today: Any) -> None:
-        from kitops.services import dashboard
+        from kitops.views import dashboard
 
         found = dashboard.purchasing_overview(self.stockroom.reading(), clinic=clinic, today=today)
         self.post_message(self.PurchasingLoaded(found))

@@ -30,9 +30,10 @@ from textual.widgets import (
 
 from kitops.documents import labels
 from kitops.errors import KitopsError, Refused
-from kitops.services import dashboard, kits
-from kitops.services.dashboard_dto import AssemblyPreview, KitPage
+from kitops.services import kits
 from kitops.services.dto import Assembly, Kit
+from kitops.views import pages, previews
+from kitops.views.dto import AssemblyPreview, KitPage
 from tui.lists import ListScreen
 from tui.modals import ConfirmDialog, FormDialog, FormField
 from tui.widgets import Field, cell, kit_style, theme_colour
@@ -181,7 +182,7 @@ class KitsScreen(ListScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="load")
     def load(self, **query: Any) -> None:
-        self.post_message(self.Loaded(dashboard.kits_page(self.stockroom.reading(), **query)))
+        self.post_message(self.Loaded(pages.kits_page(self.stockroom.reading(), **query)))
 
     def on_kits_screen_loaded(self, message: Loaded) -> None:
         page = message.page
@@ -402,7 +403,7 @@ class KitsScreen(ListScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="preview")
     def preview(self, recipe: str, qty: str, at: str, *, confirm: bool) -> None:
-        found = dashboard.assembly_preview(
+        found = previews.assembly_preview(
             self.stockroom.reading(), recipe, qty, at, today=self.kitops.clock.today
         )
         self.post_message(self.Previewed(found, confirm))

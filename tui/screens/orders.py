@@ -23,10 +23,13 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Input, Label, Select, Static
 
+from kitops import bootstrap
+from kitops.domain.money import Money
 from kitops.errors import KitopsError
-from kitops.services import dashboard, orders
-from kitops.services.dashboard_dto import OrderPage, OrderSummary
+from kitops.services import orders
 from kitops.services.payments_dto import Order
+from kitops.views import pages
+from kitops.views.dto import OrderPage, OrderSummary
 from tui.base import Changed
 from tui.lists import ListScreen
 from tui.modals import ConfirmDialog, FormDialog, FormField
@@ -128,8 +131,8 @@ class OrdersScreen(ListScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="load")
     def load(self, **query: Any) -> None:
-        page = dashboard.orders_page(self.stockroom.reading(), **query)
-        self.post_message(self.Loaded(page, dashboard.payments_problem()))
+        page = pages.orders_page(self.stockroom.reading(), **query)
+        self.post_message(self.Loaded(page, bootstrap.payments_problem()))
 
     def on_orders_screen_loaded(self, message: Loaded) -> None:
         if message.problem:
@@ -355,8 +358,8 @@ class OrdersScreen(ListScreen):
         """A payment use case: the gateway from the environment, then one unit of work
         (the service commits its steps around the calls to Stripe)."""
         gateway: Any = None
-        if gateway_required or dashboard.payments_problem() is None:
-            gateway = dashboard.payment_gateway()
+        if gateway_required or bootstrap.payments_problem() is None:
+            gateway = bootstrap.payment_gateway()
         result = action(self.stockroom.writing(), gateway, order_id, **kwargs)
         self.post_message(Changed(summary(result), result))
 
@@ -403,7 +406,7 @@ def describe_order(order: Order) -> Group:
     lines.add_column(ratio=1)
     lines.add_column(justify="right", no_wrap=True)
     for line in order.lines:
-        amount = dashboard.money(line.amount_minor, order.currency)
+        amount = str(Money(line.amount_minor, order.currency))
         lines.add_row(f"{line.quantity} ×", f"{line.item}: {line.description}", amount)
     parts: list[Any] = [head, lines]
     for payment in order.payments:
@@ -415,7 +418,7 @@ def describe_order(order: Order) -> Group:
         if payment.url and payment.status == "pending":
             parts.append(Text(f"  pay here: {payment.url}"))
     for refund in order.refunds:
-        amount = dashboard.money(refund.amount_minor, order.currency)
+        amount = str(Money(refund.amount_minor, order.currency))
         parts.append(
             Text(
                 f"refund {refund.refund_no}: {amount} "

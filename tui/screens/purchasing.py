@@ -18,9 +18,10 @@ from textual.timer import Timer
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static
 
 from kitops.documents import purchase_orders
-from kitops.services import dashboard, purchasing, reorder
-from kitops.services.dashboard_dto import PurchaseOrderPage
+from kitops.services import purchasing, reorder
 from kitops.services.reorder_dto import Export, PurchaseOrder, ReorderRun
+from kitops.views import pages
+from kitops.views.dto import PurchaseOrderPage
 from tui.base import StockroomScreen
 from tui.modals import ConfirmDialog, FormDialog, FormField
 from tui.widgets import Field, cell, theme_colour
@@ -120,7 +121,7 @@ class PurchasingScreen(StockroomScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="load")
     def load(self, **query: Any) -> None:
-        self.post_message(self.Loaded(dashboard.purchase_orders(self.stockroom.reading(), **query)))
+        self.post_message(self.Loaded(pages.purchase_orders(self.stockroom.reading(), **query)))
 
     def on_purchasing_screen_loaded(self, message: Loaded) -> None:
         self.rows = list(message.page.orders)

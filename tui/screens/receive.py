@@ -17,9 +17,10 @@ from textual.message import Message
 from textual.widgets import Button, Checkbox, DataTable, Footer, Header, Input, Select, Static
 
 from kitops.errors import KitopsError
-from kitops.services import dashboard, operations
-from kitops.services.dashboard_dto import ScannedLabel
+from kitops.services import operations
 from kitops.services.dto import Receipt
+from kitops.views import previews
+from kitops.views.dto import ScannedLabel
 from tui.base import StockroomScreen
 from tui.widgets import Field, ScanInput, cell, lot_style
 
@@ -111,7 +112,7 @@ class ReceiveScreen(StockroomScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="scan")
     def read(self, data: str) -> None:
-        self.post_message(self.LabelRead(dashboard.read_label(self.stockroom.reading(), data)))
+        self.post_message(self.LabelRead(previews.read_label(self.stockroom.reading(), data)))
 
     def on_receive_screen_label_read(self, message: LabelRead) -> None:
         label = self.last_label = message.label

@@ -19,18 +19,25 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Input, Select, Static
 from textual_plotext import PlotextPlot
 
-from kitops.documents.report_files import text
+from kitops.documents.report_files import export_report, text
 from kitops.errors import KitopsError
 from kitops.reports.registry import REPORTS, run_report
-from kitops.services import dashboard
-from kitops.services.dashboard_dto import ReportExport
-from kitops.services.report_dto import NUMERIC, Chart, ChartKind, Report, ReportRequest, Section
+from kitops.services.report_dto import (
+    NUMERIC,
+    Chart,
+    ChartKind,
+    Report,
+    ReportExport,
+    ReportRequest,
+    Section,
+)
+from kitops.views import pages
 from tui.base import StockroomScreen
 from tui.modals import FormDialog, FormField
 from tui.widgets import Field
 
 ALL = "all"
-PAGE = dashboard.PAGE_SIZE
+PAGE = pages.PAGE_SIZE
 EXPORT_FORMATS = ("csv", "json", "html")
 MAX_X_LABELS = 6  # readable at 80 columns
 
@@ -339,7 +346,7 @@ class ReportsScreen(StockroomScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="export")
     def export(self, report: Report, fmt: str, out: str) -> None:
-        self.post_message(self.Exported(dashboard.export_report(report, fmt, out)))
+        self.post_message(self.Exported(export_report(report, fmt, out)))
 
     def on_reports_screen_exported(self, message: Exported) -> None:
         done = message.export

@@ -13,9 +13,11 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Input, Label, Select
 
-from kitops.services import dashboard, operations
-from kitops.services.dashboard_dto import StockPage
+from kitops.domain.ledger import LotStatus
+from kitops.services import lots, operations
 from kitops.services.dto import LotRecall, StockLine
+from kitops.views import pages
+from kitops.views.dto import StockPage
 from tui.lists import ListScreen
 from tui.modals import ConfirmDialog, FormDialog, FormField
 from tui.widgets import Field, cell, lot_style
@@ -116,7 +118,7 @@ class StockScreen(ListScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="load")
     def load(self, **query: Any) -> None:
-        page = dashboard.stock_page(self.stockroom.reading(), **query)
+        page = pages.stock_page(self.stockroom.reading(), **query)
         self.post_message(self.Loaded(page))
 
     def on_stock_screen_loaded(self, message: Loaded) -> None:
@@ -151,7 +153,7 @@ class StockScreen(ListScreen):
         self.reload_from_start()
 
     def action_cycle_sort(self) -> None:
-        order = list(dashboard.STOCK_SORTS)
+        order = list(pages.STOCK_SORTS)
         self.sort = order[(order.index(self.sort) + 1) % len(order)]
         self.descending = False
         self.reload_from_start()
@@ -210,11 +212,9 @@ class StockScreen(ListScreen):
             if values:
                 self.change(
                     _count_summary,
-                    dashboard.count_lot,
+                    operations.count,
                     line.location,
-                    line.sku,
-                    line.lot,
-                    values["counted"],
+                    [operations.CountedLine(1, line.sku, line.lot, values["counted"])],
                 )
 
         self.app.push_screen(FormDialog(f"Count {line.sku} lot {line.lot}", fields, "Count"), done)
@@ -268,9 +268,9 @@ class StockScreen(ListScreen):
             if yes:
                 self.change(
                     _status_summary,
-                    dashboard.set_lot_status,
+                    lots.change_status,
                     line.lot,
-                    "released",
+                    LotStatus.RELEASED,
                     sku=line.sku,
                     today=self.kitops.clock.today,
                 )
@@ -288,9 +288,9 @@ class StockScreen(ListScreen):
             if values is not None:
                 self.change(
                     _status_summary,
-                    dashboard.set_lot_status,
+                    lots.change_status,
                     line.lot,
-                    "quarantine",
+                    LotStatus.QUARANTINE,
                     sku=line.sku,
                     reason=values["reason"],
                     today=self.kitops.clock.today,
@@ -317,9 +317,9 @@ class StockScreen(ListScreen):
                 if yes:
                     self.change(
                         _status_summary,
-                        dashboard.set_lot_status,
+                        lots.change_status,
                         line.lot,
-                        "recalled",
+                        LotStatus.RECALLED,
                         sku=line.sku,
                         reason=values["reason"],
                         today=self.kitops.clock.today,

@@ -1,6 +1,7 @@
 """Frozen values for the stockroom screens: the dashboard's tiles, pages of the long
 lists (stock, kits, courses, orders), previews shown before a change is confirmed, and
-the choices offered in forms. Like ``dto``, plain data only."""
+the choices offered in forms. Like ``kitops.services.dto``, plain data only (and no
+SQLAlchemy: the TUI imports these while its first frame paints)."""
 
 from __future__ import annotations
 
@@ -245,14 +246,6 @@ class CourseDetail:
 class PurchaseOrderPage:
     orders: tuple[reorder_dto.PurchaseOrder, ...]
     total: int
-
-
-@dataclass(frozen=True)
-class ReportExport:
-    report: str
-    format: str
-    path: str
-    bytes: int
 
 
 # --- previews ------------------------------------------------------------------------

@@ -1,0 +1,60 @@
+"""Courses, soonest start first, filtered and paged in the query."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session
+
+from kitops.data.queries.paging import matching, page
+from kitops.data.schema import CourseRow, KitRow, LocationRow, PlanRow
+
+
+def course_list(
+    session: Session,
+    *,
+    clinic_id: int | None,
+    status: str | None,
+    search: str,
+    offset: int,
+    limit: int,
+) -> tuple[int, Sequence[Any]]:
+    """(courses in all, this page's rows of id, patient reference, plan code, clinic
+    code, start date, weekdays, status, kits per course, kits held). ``search`` matches
+    the patient reference, the plan and a course number."""
+    conditions: list[ColumnElement[bool]] = []
+    if clinic_id is not None:
+        conditions.append(CourseRow.clinic_id == clinic_id)
+    if status:
+        conditions.append(CourseRow.status == status)
+    wanted = matching(search, CourseRow.patient_ref, PlanRow.code, numbers=[CourseRow.id])
+    if wanted is not None:
+        conditions.append(wanted)
+    held = (
+        select(func.count())
+        .select_from(KitRow)
+        .where(KitRow.course_id == CourseRow.id)
+        .scalar_subquery()
+    )
+    counted = (
+        select(func.count())
+        .select_from(CourseRow)
+        .join(PlanRow, PlanRow.id == CourseRow.plan_id)
+        .join(LocationRow, LocationRow.id == CourseRow.clinic_id)
+        .where(*conditions)
+    )
+    columns = (
+        CourseRow.id,
+        CourseRow.patient_ref,
+        PlanRow.code,
+        LocationRow.code,
+        CourseRow.start_date,
+        CourseRow.weekdays,
+        CourseRow.status,
+        PlanRow.kits_per_course,
+        held,
+    )
+    order = (CourseRow.start_date, CourseRow.id)
+    return page(session, counted, columns, order, offset, limit)

@@ -1,0 +1,96 @@
+"""The dashboard's aggregates: kits per SKU and status, quarantined lots on hand, lots
+on hand by expiry bucket, and the latest audit entries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from kitops.data.schema import (
+    AuditRow,
+    CourseRow,
+    KitRow,
+    LotRow,
+    PlanRow,
+    ProductRow,
+    StockBalanceRow,
+)
+from kitops.domain.ledger import LotStatus
+
+
+def kit_counts(session: Session, places: set[int]) -> dict[tuple[str, str], int]:
+    """Available and reserved kits at ``places``, per (SKU, status)."""
+    return {
+        (sku, status): int(n)
+        for sku, status, n in session.execute(
+            select(ProductRow.sku, KitRow.status, func.count())
+            .join(ProductRow, ProductRow.id == KitRow.product_id)
+            .where(KitRow.location_id.in_(places), KitRow.status.in_(("available", "reserved")))
+            .group_by(ProductRow.sku, KitRow.status)
+        )
+    }
+
+
+def kit_sku_of_courses(session: Session, course_ids: Iterable[int]) -> dict[int, str]:
+    """The kit recipe's SKU of each course's plan."""
+    return dict(
+        session.execute(
+            select(CourseRow.id, ProductRow.sku)
+            .join(PlanRow, PlanRow.id == CourseRow.plan_id)
+            .join(ProductRow, ProductRow.id == PlanRow.kit_product_id)
+            .where(CourseRow.id.in_(list(course_ids)))
+        ).all()
+    )
+
+
+def quarantined_on_hand(session: Session) -> Sequence[Any]:
+    """Rows of location id, SKU, lot code, expiry, quantity of the lots on hand in
+    quarantine, found from the (few) quarantined lots."""
+    quarantined = select(LotRow.id).where(LotRow.status == LotStatus.QUARANTINE.value)
+    return session.execute(
+        select(
+            StockBalanceRow.location_id,
+            ProductRow.sku,
+            LotRow.code,
+            LotRow.expiry,
+            StockBalanceRow.quantity,
+        )
+        .join(LotRow, LotRow.id == StockBalanceRow.lot_id)
+        .join(ProductRow, ProductRow.id == StockBalanceRow.product_id)
+        .where(StockBalanceRow.lot_id.in_(quarantined), StockBalanceRow.quantity > 0)
+    ).all()
+
+
+def expiry_on_hand(session: Session, day: date, buckets: Sequence[int]) -> Sequence[Any]:
+    """Rows of location id, bucket, lot id, quantity of the lots on hand past expiry on
+    ``day`` (bucket 0) or expiring within each of ``buckets`` days (ascending): one
+    aggregate over the balances, so 100,000 lots cost one scan."""
+    edges = [(0, LotRow.expiry < day)]
+    previous = day
+    for within in buckets:
+        upper = day + timedelta(days=within)
+        edges.append((within, LotRow.expiry.between(previous, upper)))
+        previous = upper + timedelta(days=1)
+    bucket = case(*[(condition, within) for within, condition in edges], else_=-1)
+    return session.execute(
+        select(
+            StockBalanceRow.location_id, bucket, StockBalanceRow.lot_id, StockBalanceRow.quantity
+        )
+        .join(LotRow, LotRow.id == StockBalanceRow.lot_id)
+        .where(
+            StockBalanceRow.quantity > 0,
+            LotRow.expiry < day + timedelta(days=buckets[-1] + 1),
+            LotRow.status.in_(
+                (LotStatus.RELEASED.value, LotStatus.QUARANTINE.value, LotStatus.EXPIRED.value)
+            ),
+        )
+    ).all()
+
+
+def latest_audit(session: Session, lines: int) -> Sequence[AuditRow]:
+    """The latest ``lines`` entries of the audit log, newest first."""
+    return session.scalars(select(AuditRow).order_by(AuditRow.id.desc()).limit(lines)).all()

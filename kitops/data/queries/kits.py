@@ -1,0 +1,58 @@
+"""Kits, earliest expiry first, filtered and paged in the query."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session
+
+from kitops.data.queries.paging import matching, page
+from kitops.data.schema import CourseRow, KitRow, LocationRow, ProductRow
+
+
+def kit_list(
+    session: Session,
+    *,
+    places: set[int] | None,
+    status: str | None,
+    search: str,
+    offset: int,
+    limit: int,
+) -> tuple[int, Sequence[Any]]:
+    """(kits in all, this page's rows of serial, SKU, location id, expiry, status,
+    recalled, course id, course part, patient reference, tracking). ``search`` matches
+    the serial, the SKU, the patient reference and the location code."""
+    conditions: list[ColumnElement[bool]] = []
+    if places is not None:
+        conditions.append(KitRow.location_id.in_(places))
+    if status:
+        conditions.append(KitRow.status == status)
+    wanted = matching(
+        search, KitRow.serial, ProductRow.sku, CourseRow.patient_ref, LocationRow.code
+    )
+    if wanted is not None:
+        conditions.append(wanted)
+    counted = (
+        select(func.count())
+        .select_from(KitRow)
+        .join(ProductRow, ProductRow.id == KitRow.product_id)
+        .join(LocationRow, LocationRow.id == KitRow.location_id)
+        .outerjoin(CourseRow, CourseRow.id == KitRow.course_id)
+        .where(*conditions)
+    )
+    columns = (
+        KitRow.serial,
+        ProductRow.sku,
+        KitRow.location_id,
+        KitRow.expiry,
+        KitRow.status,
+        KitRow.recalled,
+        KitRow.course_id,
+        KitRow.course_part,
+        CourseRow.patient_ref,
+        KitRow.tracking,
+    )
+    order = (KitRow.expiry, KitRow.serial)
+    return page(session, counted, columns, order, offset, limit)

@@ -1,0 +1,83 @@
+"""Stock on hand per lot and location, filtered, sorted and paged in the query."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.orm import Session
+
+from kitops.data.queries.paging import matching, page
+from kitops.data.schema import LocationRow, LotRow, ProductRow, StockBalanceRow
+from kitops.domain.ledger import LotStatus
+
+
+def stock_on_hand(
+    session: Session,
+    *,
+    places: set[int] | None,
+    search: str,
+    show: str,
+    sort: str,
+    descending: bool,
+    day: date,
+    offset: int,
+    limit: int,
+) -> tuple[int, Sequence[Any]]:
+    """(lines in all, this page's rows of location id, quantity, lot code, expiry, lot
+    status, SKU, product name). ``places`` narrows to those locations; ``search``
+    matches SKU, product name, lot code, location code and lot status; ``show`` narrows
+    to usable, quarantined, expired (including released lots past ``day``), recalled, or
+    usable lots expiring within 90 days; ``sort`` names the column sorted first."""
+    conditions: list[ColumnElement[bool]] = [StockBalanceRow.quantity > 0]
+    if places is not None:
+        conditions.append(StockBalanceRow.location_id.in_(places))
+    wanted = matching(
+        search, ProductRow.sku, ProductRow.name, LotRow.code, LocationRow.code, LotRow.status
+    )
+    if wanted is not None:
+        conditions.append(wanted)
+    released = LotRow.status == LotStatus.RELEASED.value
+    in_date = or_(LotRow.expiry.is_(None), LotRow.expiry >= day)
+    if show == "usable":
+        conditions += [released, in_date]
+    elif show == "quarantine":
+        conditions.append(LotRow.status == LotStatus.QUARANTINE.value)
+    elif show == "expired":
+        conditions.append(
+            or_(LotRow.status == LotStatus.EXPIRED.value, (released & (LotRow.expiry < day)))
+        )
+    elif show == "recalled":
+        conditions.append(LotRow.status == LotStatus.RECALLED.value)
+    elif show == "expiring":
+        conditions += [released, LotRow.expiry.between(day, day + timedelta(days=90))]
+    counted = (
+        select(func.count())
+        .select_from(StockBalanceRow)
+        .join(LotRow, LotRow.id == StockBalanceRow.lot_id)
+        .join(ProductRow, ProductRow.id == StockBalanceRow.product_id)
+        .join(LocationRow, LocationRow.id == StockBalanceRow.location_id)
+        .where(*conditions)
+    )
+    column = {
+        "expiry": LotRow.expiry,
+        "location": LocationRow.code,
+        "sku": ProductRow.sku,
+        "lot": LotRow.code,
+        "status": LotRow.status,
+        "quantity": StockBalanceRow.quantity,
+    }[sort]
+    primary = column.desc() if descending else column.asc()
+    tiebreak = [LotRow.expiry.asc().nulls_last(), ProductRow.sku, LotRow.code, LocationRow.code]
+    columns = (
+        StockBalanceRow.location_id,
+        StockBalanceRow.quantity,
+        LotRow.code,
+        LotRow.expiry,
+        LotRow.status,
+        ProductRow.sku,
+        ProductRow.name,
+    )
+    return page(session, counted, columns, (primary.nulls_last(), *tiebreak), offset, limit)

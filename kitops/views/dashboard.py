@@ -1,0 +1,241 @@
+"""The dashboard: the day's work per clinic, and the reorder tile."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import TYPE_CHECKING
+
+from kitops.data.queries import dashboard as queries
+from kitops.domain.locations import LocationKind
+from kitops.services import purchasing, reorder
+from kitops.services.courses import get_clinic
+from kitops.services.fulfilment import pick_list, preview_due
+from kitops.services.kits import capacity_at, default_min_shelf_life, kit_product
+from kitops.services.locations import subtree_ids
+from kitops.services.stock import clinic_today
+from kitops.services.unit_of_work import UnitOfWork
+from kitops.views import dto as view
+
+if TYPE_CHECKING:
+    from kitops.data.schema import LocationRow
+
+EXPIRY_BUCKETS = (30, 60, 90)
+ACTIVITY_LINES = 8
+
+
+def overview(
+    uow: UnitOfWork,
+    *,
+    clinic: str | None = None,
+    today: date | None = None,
+    due_days: int = 14,
+    pick_days: int = 7,
+) -> view.Dashboard:
+    """The day's work per clinic: kits on hand and what to assemble, kits to pick and
+    ship, course kits due in ``due_days`` (with the kit the batch would give each, or why
+    none fits), lots awaiting release, lots expiring in 30/60/90 days, and the latest
+    entries of the audit log. Reads only."""
+    with uow:
+        locations = uow.locations.all()
+        clinics = (
+            [get_clinic(uow, clinic)]
+            if clinic
+            else [row for row in locations if row.kind == LocationKind.CLINIC.value and row.active]
+        )
+        clinics.sort(key=lambda row: row.code)
+        days = {row.id: today or clinic_today(row.timezone) for row in clinics}
+        due = _due_needs(uow, clinics, clinic, today, due_days)
+        subtrees = {row.id: subtree_ids(row, locations) for row in clinics}
+        clinic_of_place = {place: cid for cid, places in subtrees.items() for place in places}
+        quarantine = _quarantine(uow, clinic_of_place)
+        expiry = _expiry_buckets(uow, clinic_of_place, max(days.values(), default=date.today()))
+        work = []
+        for row in clinics:
+            day = days[row.id]
+            places = subtrees[row.id]
+            work.append(
+                view.ClinicWork(
+                    clinic=row.code,
+                    name=row.name,
+                    today=day,
+                    kits=_kit_stock(uow, row, places, locations, due.get(row.id, []), day),
+                    to_pick=tuple(pick_list(uow, row.code, on=day, days=pick_days)),
+                    due=tuple(due.get(row.id, [])),
+                    quarantine=tuple(quarantine.get(row.id, [])),
+                    expiry=expiry.get(row.id, ()),
+                )
+            )
+        activity = tuple(
+            view.Activity(r.at, r.actor, r.action, r.entity, r.entity_key)
+            for r in queries.latest_audit(uow.session, ACTIVITY_LINES)
+        )
+    return view.Dashboard(due_days, pick_days, tuple(work), activity)
+
+
+def _due_needs(
+    uow: UnitOfWork,
+    clinics: list[LocationRow],
+    clinic: str | None,
+    today: date | None,
+    within: int,
+) -> dict[int, list[view.DueNeed]]:
+    """The batch assignment's answer for kits due in the window, without reserving."""
+    report = preview_due(uow, within_days=within, clinic=clinic, today=today)
+    by_code = {row.code: row.id for row in clinics}
+    found: dict[int, list[view.DueNeed]] = {}
+    for line in sorted(
+        (*report.served, *report.unserved), key=lambda n: (n.first_use, n.course_id, n.part)
+    ):
+        if line.clinic in by_code:
+            found.setdefault(by_code[line.clinic], []).append(
+                view.DueNeed(
+                    course_id=line.course_id,
+                    patient_ref=line.patient_ref,
+                    part=line.part,
+                    first_use=line.first_use,
+                    needed_until=line.needed_until,
+                    kit=line.kit,
+                    reason=line.reason,
+                )
+            )
+    return found
+
+
+def _kit_stock(
+    uow: UnitOfWork,
+    clinic: LocationRow,
+    places: set[int],
+    locations: Sequence[LocationRow],
+    due: list[view.DueNeed],
+    day: date,
+) -> tuple[view.KitStock, ...]:
+    counts = queries.kit_counts(uow.session, places)
+    kit_of_course = queries.kit_sku_of_courses(uow.session, [n.course_id for n in due])
+    unserved: dict[str, int] = {}
+    for need in due:
+        if need.kit is None:
+            sku = kit_of_course[need.course_id]
+            unserved[sku] = unserved.get(sku, 0) + 1
+    # kits are assembled where the serum is kept: the clinic's first fridge
+    fridges = sorted(
+        (row for row in locations if row.id in places and row.kind == LocationKind.FRIDGE.value),
+        key=lambda row: row.code,
+    )
+    at = fridges[0] if fridges else clinic
+    skus = sorted({sku for sku, _ in counts} | set(unserved))
+    result = []
+    for sku in skus:
+        could = _could_assemble(uow, sku, at, day)
+        result.append(
+            view.KitStock(
+                sku=sku,
+                available=counts.get((sku, "available"), 0),
+                reserved=counts.get((sku, "reserved"), 0),
+                unserved_needs=unserved.get(sku, 0),
+                could_assemble=could,
+                assemble_at=at.code,
+            )
+        )
+    return tuple(result)
+
+
+def _could_assemble(uow: UnitOfWork, sku: str, location: LocationRow, day: date) -> int:
+    """Kits assembly at ``location`` would make from its clinic's usable stock."""
+    kit = kit_product(uow, sku)
+    return capacity_at(uow, kit, location, day, default_min_shelf_life(uow, kit)).kits
+
+
+def _quarantine(
+    uow: UnitOfWork, clinic_of_place: dict[int, int]
+) -> dict[int, list[view.QuarantinedLot]]:
+    """Lots on hand in quarantine, per clinic."""
+    units: dict[tuple[int, str, str, date | None], int] = {}
+    for location_id, sku, code, expiry, quantity in queries.quarantined_on_hand(uow.session):
+        clinic = clinic_of_place.get(location_id)
+        if clinic is not None:
+            key = (clinic, sku, code, expiry)
+            units[key] = units.get(key, 0) + quantity
+    found: dict[int, list[view.QuarantinedLot]] = {}
+    for (clinic, sku, code, expiry), quantity in sorted(
+        units.items(), key=lambda item: (item[0][3] or date.max, item[0][2])
+    ):
+        found.setdefault(clinic, []).append(view.QuarantinedLot(sku, code, expiry, quantity))
+    return found
+
+
+def _expiry_buckets(
+    uow: UnitOfWork, clinic_of_place: dict[int, int], day: date
+) -> dict[int, tuple[view.ExpiryBucket, ...]]:
+    """Per clinic, lots still on hand past expiry (bucket 0) and expiring within 30, 60
+    and 90 days, from one aggregate over the balances. The day is the latest clinic date
+    (as the expiry sweep counts)."""
+    lots: dict[tuple[int, int], set[int]] = {}
+    units: dict[tuple[int, int], int] = {}
+    for location_id, within, lot_id, quantity in queries.expiry_on_hand(
+        uow.session, day, EXPIRY_BUCKETS
+    ):
+        clinic = clinic_of_place.get(location_id)
+        if clinic is None:
+            continue
+        key = (clinic, int(within))
+        lots.setdefault(key, set()).add(lot_id)
+        units[key] = units.get(key, 0) + quantity
+    return {
+        clinic: tuple(
+            view.ExpiryBucket(w, len(lots.get((clinic, w), ())), units.get((clinic, w), 0))
+            for w in (0, *EXPIRY_BUCKETS)
+        )
+        for clinic in set(clinic_of_place.values())
+    }
+
+
+def purchasing_overview(
+    uow: UnitOfWork, *, clinic: str | None = None, today: date | None = None
+) -> view.Purchasing:
+    """The dashboard's reorder tile: what a reorder run would order now (a dry run of the
+    job: computed, nothing written), each line beside the draft that already carries it,
+    and the purchase orders still open. Reads only."""
+    with uow:
+        run = reorder.run(uow, as_of=today, dry_run=True)
+        orders = purchasing.list_orders(uow, status="open", clinic=clinic)
+    drafted = {
+        (order.supplier, order.clinic, line.sku): (order.number, line.quantity)
+        for order in orders
+        if order.status == "draft"
+        for line in order.lines
+    }
+    suggestions = []
+    for line in run.suggestions:
+        if clinic and line.clinic != clinic:
+            continue
+        draft, quantity = drafted.get((line.supplier, line.clinic, line.sku), (None, None))
+        suggestions.append(
+            view.ReorderSuggestion(
+                clinic=line.clinic,
+                sku=line.sku,
+                supplier=line.supplier,
+                quantity=line.quantity,
+                need_by=line.need_by,
+                draft=draft,
+                drafted=quantity == line.quantity,
+            )
+        )
+    return view.Purchasing(
+        as_of=run.as_of,
+        policies=run.policies,
+        in_progress=run.in_progress,
+        suggestions=tuple(suggestions),
+        orders=tuple(
+            view.OpenPurchaseOrder(
+                number=order.number,
+                clinic=order.clinic,
+                supplier=order.supplier,
+                status=order.status,
+                lines=len(order.lines),
+                total=order.total,
+                expected_on=order.expected_on,
+            )
+            for order in orders
+        ),
+    )

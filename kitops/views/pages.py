@@ -1,0 +1,269 @@
+"""Pages of the long lists (stock, kits, courses, orders), filtered and sorted in the
+query, and the purchase orders with their lines."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from kitops.data.queries.courses import course_list
+from kitops.data.queries.kits import kit_list
+from kitops.data.queries.orders import order_list
+from kitops.data.queries.stock import stock_on_hand
+from kitops.domain.courses import CourseStatus
+from kitops.domain.ledger import LotStatus
+from kitops.domain.money import Money
+from kitops.domain.orders import OrderMoney, OrderStatus
+from kitops.errors import InvalidInput
+from kitops.services import dto, purchasing
+from kitops.services.courses import get_clinic
+from kitops.services.kits import KIT_STATUSES
+from kitops.services.locations import clinic_of, subtree_ids
+from kitops.services.stock import clinic_today, effective_status
+from kitops.services.unit_of_work import UnitOfWork
+from kitops.views import dto as view
+
+PAGE_SIZE = 200
+
+# --- stock ---------------------------------------------------------------------------
+
+STOCK_SORTS = ("expiry", "location", "sku", "lot", "status", "quantity")
+STOCK_SHOWS = ("all", "usable", "quarantine", "expired", "recalled", "expiring")
+
+
+def stock_page(
+    uow: UnitOfWork,
+    *,
+    clinic: str | None = None,
+    search: str = "",
+    show: str = "all",
+    sort: str = "expiry",
+    descending: bool = False,
+    offset: int = 0,
+    limit: int = PAGE_SIZE,
+    today: date | None = None,
+) -> view.StockPage:
+    """One page of stock on hand per lot and location, filtered and sorted in the query.
+
+    ``search`` matches SKU, product name, lot code, location code and lot status;
+    ``show`` narrows to usable, quarantined, expired (including released lots past their
+    day), recalled, or usable lots expiring within 90 days."""
+    if sort not in STOCK_SORTS:
+        raise InvalidInput("sort", sort, f"must be one of {'|'.join(STOCK_SORTS)}")
+    if show not in STOCK_SHOWS:
+        raise InvalidInput("show", show, f"must be one of {'|'.join(STOCK_SHOWS)}")
+    with uow:
+        locations = uow.locations.all()
+        by_id = {row.id: row for row in locations}
+        clinics = {row.id: clinic_of(row, by_id) for row in locations}
+        zones = {row_id: (c.timezone if c else None) for row_id, c in clinics.items()}
+        days = {zone: today or clinic_today(zone) for zone in set(zones.values())}
+        day = today or min(days.values(), default=date.today())
+        places = subtree_ids(get_clinic(uow, clinic), locations) if clinic else None
+        total, rows = stock_on_hand(
+            uow.session,
+            places=places,
+            search=search,
+            show=show,
+            sort=sort,
+            descending=descending,
+            day=day,
+            offset=offset,
+            limit=limit,
+        )
+        lines = []
+        for location_id, quantity, code, expiry, status, sku, name in rows:
+            place_clinic = clinics[location_id]
+            local = today or days[zones[location_id]]
+            lines.append(
+                dto.StockLine(
+                    clinic=place_clinic.code if place_clinic else None,
+                    location=by_id[location_id].code,
+                    sku=sku,
+                    product=name,
+                    lot=code,
+                    expiry=expiry,
+                    days_to_expiry=None if expiry is None else (expiry - local).days,
+                    status=effective_status(status, expiry, local),
+                    available=status == LotStatus.RELEASED.value
+                    and (expiry is None or expiry >= local),
+                    quantity=quantity,
+                )
+            )
+    return view.StockPage(tuple(lines), int(total or 0), max(0, offset))
+
+
+# --- kits ----------------------------------------------------------------------------
+
+
+def kits_page(
+    uow: UnitOfWork,
+    *,
+    clinic: str | None = None,
+    status: str | None = None,
+    search: str = "",
+    offset: int = 0,
+    limit: int = PAGE_SIZE,
+) -> view.KitPage:
+    """One page of kits, earliest expiry first (components left out: ``show_kit``)."""
+    if status and status not in KIT_STATUSES:
+        raise InvalidInput("status", status, f"must be one of {'|'.join(KIT_STATUSES)}")
+    with uow:
+        locations = uow.locations.all()
+        by_id = {row.id: row for row in locations}
+        places = subtree_ids(get_clinic(uow, clinic), locations) if clinic else None
+        total, rows = kit_list(
+            uow.session, places=places, status=status, search=search, offset=offset, limit=limit
+        )
+        kits = []
+        for (
+            serial,
+            sku,
+            location_id,
+            expiry,
+            kit_status,
+            recalled,
+            course,
+            part,
+            ref,
+            tracking,
+        ) in rows:
+            place = by_id[location_id]
+            owner = clinic_of(place, by_id)
+            kits.append(
+                dto.Kit(
+                    serial=serial,
+                    sku=sku,
+                    location=place.code,
+                    clinic=owner.code if owner else None,
+                    expiry=expiry,
+                    status=kit_status,
+                    recalled=recalled,
+                    course_id=course,
+                    course_part=part,
+                    patient_ref=ref,
+                    tracking=tracking,
+                    components=(),
+                )
+            )
+    return view.KitPage(tuple(kits), int(total), max(0, offset))
+
+
+# --- courses -------------------------------------------------------------------------
+
+
+def courses_page(
+    uow: UnitOfWork,
+    *,
+    clinic: str | None = None,
+    status: str | None = None,
+    search: str = "",
+    offset: int = 0,
+    limit: int = PAGE_SIZE,
+) -> view.CoursePage:
+    """One page of courses, soonest start first, with how many kits each holds."""
+    with uow:
+        clinic_id = get_clinic(uow, clinic).id if clinic else None
+        if status:
+            try:
+                status = CourseStatus(status).value
+            except ValueError:
+                choices_ = "|".join(s.value for s in CourseStatus)
+                raise InvalidInput("status", status, f"must be one of {choices_}") from None
+        total, rows = course_list(
+            uow.session,
+            clinic_id=clinic_id,
+            status=status,
+            search=search,
+            offset=offset,
+            limit=limit,
+        )
+        courses = tuple(
+            view.CourseSummary(cid, ref, plan, clinic_code, start, weekdays, st, needed, int(n))
+            for cid, ref, plan, clinic_code, start, weekdays, st, needed, n in rows
+        )
+    return view.CoursePage(courses, int(total), max(0, offset))
+
+
+# --- purchasing ----------------------------------------------------------------------
+
+PO_FILTERS = ("open", "all", "draft", "approved", "sent", "partial", "received", "cancelled")
+
+
+def purchase_orders(
+    uow: UnitOfWork,
+    *,
+    status: str = "open",
+    clinic: str | None = None,
+    search: str = "",
+) -> view.PurchaseOrderPage:
+    """Purchase orders, newest first, with their lines: ``status`` ``open`` (draft,
+    approved, sent, partial), ``all`` or one status; ``search`` matches the number, the
+    supplier (code or name) and the SKUs ordered. A stockroom has tens to hundreds of
+    orders, so the list is not paged."""
+    if status not in PO_FILTERS:
+        raise InvalidInput("status", status, f"must be one of {'|'.join(PO_FILTERS)}")
+    found = purchasing.list_orders(uow, status=None if status == "all" else status, clinic=clinic)
+    needle = search.strip().lower()
+    if needle:
+        found = [
+            order
+            for order in found
+            if needle in order.number.lower()
+            or needle in order.supplier.lower()
+            or needle in order.supplier_name.lower()
+            or any(needle in line.sku.lower() for line in order.lines)
+        ]
+    found.reverse()
+    return view.PurchaseOrderPage(tuple(found), len(found))
+
+
+# --- orders and payments -------------------------------------------------------------
+
+
+def orders_page(
+    uow: UnitOfWork,
+    *,
+    clinic: str | None = None,
+    status: str | None = None,
+    search: str = "",
+    offset: int = 0,
+    limit: int = PAGE_SIZE,
+) -> view.OrderPage:
+    """One page of orders, newest first, in one query (``orders.show_order`` has the
+    lines, payments and refunds of one). ``search`` matches the patient reference, the
+    plan, and an order or course number."""
+    if status:
+        try:
+            status = OrderStatus(status).value
+        except ValueError:
+            known = "|".join(s.value for s in OrderStatus)
+            raise InvalidInput("status", status, f"must be one of {known}") from None
+    with uow:
+        clinic_id = get_clinic(uow, clinic).id if clinic else None
+        total, rows = order_list(
+            uow.session,
+            clinic_id=clinic_id,
+            status=status,
+            search=search,
+            offset=offset,
+            limit=limit,
+        )
+    found = []
+    for oid, course, patient, plan, place, st, cur, total_, paid, refunded, at in rows:
+        money = OrderMoney(OrderStatus(st), total_, paid, refunded)
+        found.append(
+            view.OrderSummary(
+                id=oid,
+                course_id=course,
+                patient_ref=patient,
+                plan=plan,
+                clinic=place,
+                status=st,
+                total=str(Money(total_, cur)),
+                paid=str(Money(paid, cur)),
+                refunded=str(Money(refunded, cur)),
+                outstanding=str(Money(money.outstanding, cur)),
+                created_at=at,
+            )
+        )
+    return view.OrderPage(tuple(found), int(total), max(0, offset))

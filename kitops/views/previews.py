@@ -1,0 +1,171 @@
+"""Previews shown before a change is confirmed -- a scanned label, an assembly's
+shortfall, the calendar a new course would have -- and a course with its orders.
+Nothing is written."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from kitops.domain.catalog import ProductKind, parse_positive_int
+from kitops.domain.courses import (
+    Administered,
+    course_calendar,
+    format_weekdays,
+    kit_and_vial_numbers,
+    parse_weekdays,
+    weekdays_for,
+)
+from kitops.domain.ledger import parse_date
+from kitops.errors import InvalidInput
+from kitops.gs1 import parse_scan
+from kitops.services import courses, dto, orders
+from kitops.services.courses import get_clinic, serum_per_kit
+from kitops.services.kits import (
+    assembly_place,
+    capacity_at,
+    default_min_shelf_life,
+    kit_product,
+)
+from kitops.services.operations import local_today
+from kitops.services.plans import get_plan, to_domain
+from kitops.services.unit_of_work import UnitOfWork
+from kitops.views import dto as view
+
+# --- receive -------------------------------------------------------------------------
+
+
+def read_label(uow: UnitOfWork, scan: str) -> view.ScannedLabel:
+    """What a scanned GS1 label says, matched to the catalogue: nothing is written."""
+    label = parse_scan(scan)
+    with uow:
+        product = uow.products.by_gtin(label.gtin)
+        if product is None:
+            raise InvalidInput("scan", label.gtin, "no product in the catalogue has this GTIN")
+        if product.kind == ProductKind.KIT.value:
+            raise InvalidInput("scan", product.sku, "kits are assembled, not received")
+        known = uow.lots.find(product.id, label.lot) if label.lot else None
+        return view.ScannedLabel(
+            sku=product.sku,
+            product=product.name,
+            gtin=label.gtin,
+            lot=label.lot,
+            expiry=label.expiry,
+            count=label.count,
+            serial=label.serial,
+            lot_tracked=product.lot_tracked,
+            known_lot_status=known.status if known else None,
+            known_lot_expiry=known.expiry if known else None,
+        )
+
+
+# --- kits ----------------------------------------------------------------------------
+
+
+def assembly_preview(
+    uow: UnitOfWork,
+    recipe: str,
+    quantity: int | str,
+    location: str,
+    *,
+    today: date | None = None,
+) -> view.AssemblyPreview:
+    """What assembling ``quantity`` kits at ``location`` would take, component by
+    component, and how many the usable stock allows: the shortfall before confirming."""
+    count = parse_positive_int(quantity, "qty")
+    with uow:
+        kit = kit_product(uow, recipe)
+        place = assembly_place(uow, location)
+        day = today or local_today(uow, place)
+        shelf = default_min_shelf_life(uow, kit)
+        supply = capacity_at(uow, kit, place, day, shelf)
+        fresh_until = supply.fresh_until
+        components = tuple(
+            view.ComponentShortfall(
+                sku=line.sku,
+                per_kit=line.per_kit,
+                needed=line.per_kit * count,
+                usable=line.usable,
+            )
+            for line in supply.components
+        )
+        return view.AssemblyPreview(
+            sku=kit.sku,
+            location=place.code,
+            quantity=count,
+            possible=min((c.usable // c.per_kit for c in components), default=0),
+            min_shelf_life_days=shelf,
+            fresh_until=fresh_until,
+            components=components,
+        )
+
+
+# --- courses -------------------------------------------------------------------------
+
+
+def preview_course(
+    uow: UnitOfWork,
+    plan: str,
+    start: str | date,
+    clinic: str,
+    *,
+    weekdays: str | None = None,
+) -> view.CoursePreview:
+    """The calendar ``course create`` would make, without creating anything."""
+    day = start if isinstance(start, date) else parse_date(start, "start")
+    chosen = parse_weekdays(weekdays) if weekdays and weekdays.strip() else None
+    with uow:
+        plan_row = get_plan(uow, plan)
+        clinic_row = get_clinic(uow, clinic)
+        domain_plan = to_domain(plan_row)
+        days = weekdays_for(domain_plan, day, chosen)
+        zone = clinic_row.timezone or "UTC"
+        clinic_code = clinic_row.code
+        calendar = course_calendar(domain_plan, day, days, zone)
+        vial_ul = None
+        if domain_plan.uses_kits and plan_row.kit_product is not None:
+            vial_ul = serum_per_kit(plan_row.kit_product)[0]
+    events = []
+    numbered = zip(calendar.applications, kit_and_vial_numbers(domain_plan, vial_ul), strict=True)
+    for number, (moment, kit_vial) in enumerate(numbered, start=1):
+        part = vial = None
+        home = domain_plan.administered is Administered.HOME
+        note = "at home" if home else "in clinic"
+        if kit_vial is not None:
+            part, vial = kit_vial
+            note = f"kit {part}, vial {vial}" + (", first in clinic" if number == 1 else "")
+        events.append(dto.CalendarEvent("application", number, moment, part, vial, note))
+    events += [
+        dto.CalendarEvent(
+            "checkin", i, moment, None, None, f"check-in, week {domain_plan.checkin_weeks[i - 1]}"
+        )
+        for i, moment in enumerate(calendar.checkins, start=1)
+    ]
+    events += [
+        dto.CalendarEvent(
+            "followup",
+            i,
+            moment,
+            None,
+            None,
+            f"follow-up, {domain_plan.followup_months[i - 1]} months after",
+        )
+        for i, moment in enumerate(calendar.followups, start=1)
+    ]
+    events.sort(key=lambda e: (e.at, e.kind))
+    return view.CoursePreview(
+        plan=domain_plan.code,
+        clinic=clinic_code,
+        start=day,
+        weekdays=format_weekdays(days),
+        end=calendar.last_application,
+        kits=domain_plan.kits_per_course if domain_plan.uses_kits else 0,
+        events=tuple(events),
+    )
+
+
+def course_detail(uow: UnitOfWork, course_id: int | str) -> view.CourseDetail:
+    """A course (calendar, kits, sessions) with its orders, newest first."""
+    with uow:
+        course = courses.show_course(uow, course_id)
+        found = orders.list_orders(uow, course=course.id)
+    return view.CourseDetail(course, tuple(reversed(found)))
