@@ -6,7 +6,7 @@ import click
 
 from kitops import __version__
 from kitops.cli.catalog import catalog, location
-from kitops.cli.context import Context, close_databases
+from kitops.cli.context import Context
 from kitops.cli.database import db, demo, import_
 from kitops.cli.kits import course, fulfil, kit, pick_list, plan, session
 from kitops.cli.operations import count_command, expiry, lot, move_command, receive, trace, writeoff
@@ -17,7 +17,7 @@ from kitops.cli.stock import stock
 from kitops.cli.users import audit, login, logout, setting, user, whoami
 from kitops.domain.text import has_control
 
-__all__ = ["cli", "close_databases"]
+__all__ = ["cli"]
 
 
 @click.group(

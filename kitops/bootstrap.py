@@ -1,0 +1,57 @@
+"""Wiring: the one place that opens the database and builds the payment gateway.
+
+The command line, the terminal UI and the jobs take both from here; services receive
+them (a unit of work over the database, a ``Gateway``) and never build them. Nothing
+heavy is imported at module top: ``import kitops.cli`` loads neither SQLAlchemy nor
+Stripe (tests/test_architecture.py checks it).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kitops.data.engine import Database
+    from kitops.payments.gateway import Gateway
+
+_OPEN: dict[str, Database] = {}
+
+
+def database(url: str | None) -> Database:
+    """The database at ``url`` (None: ``$KITOPS_DATABASE_URL``, its file, else the default
+    in the user data folder), opened once per process and shared by every caller until
+    ``close_databases``. The schema is not checked here (``kitops.data.migrate``)."""
+    from kitops.data.engine import open_database, resolve_url
+
+    resolved = resolve_url(url)
+    if resolved not in _OPEN:
+        _OPEN[resolved] = open_database(resolved)
+    return _OPEN[resolved]
+
+
+def close_databases() -> None:
+    """Dispose of every database ``database`` opened (the command line does at exit)."""
+    while _OPEN:
+        _, db = _OPEN.popitem()
+        db.dispose()
+
+
+def payments_problem() -> str | None:
+    """Why payments cannot be taken from this process (``KITOPS_STRIPE_API_KEY`` missing
+    or malformed), or None when they can. Reads the environment only; loads no Stripe."""
+    from kitops.payments.gateway import PaymentsNotConfigured, StripeConfig
+
+    try:
+        StripeConfig.from_env()
+    except PaymentsNotConfigured as problem:
+        return str(problem)
+    return None
+
+
+def payment_gateway(*, need_webhook_secret: bool = False) -> Gateway:
+    """The Stripe gateway configured from the environment (raises ``PaymentsNotConfigured``
+    with the one-line reason when it cannot be). ``need_webhook_secret``: the webhook
+    listener also needs ``KITOPS_STRIPE_WEBHOOK_SECRET``."""
+    from kitops.payments.stripe_gateway import StripeGateway
+
+    return StripeGateway.from_env(need_webhook_secret=need_webhook_secret)
