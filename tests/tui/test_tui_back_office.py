@@ -23,9 +23,9 @@ from tui_support import AS_OF, make_app, service_uow, settle, table_text, text_o
 from kitops.services import courses, orders, purchasing
 from kitops.services.reports.formats import render
 from kitops.services.reports.registry import ReportRequest, run_report
-from tui.modals import ConfirmDialog, ErrorDialog, FormDialog
-from tui.screens.purchasing import ReorderPreview
-from tui.widgets import Tile
+from kitops.tui.modals import ConfirmDialog, ErrorDialog, FormDialog
+from kitops.tui.screens.purchasing import ReorderPreview
+from kitops.tui.widgets import Tile
 
 pytest_plugins = ["payments_support"]
 

@@ -38,9 +38,10 @@ from kitops.services.dashboard_dto import (
     CourseSummary,
 )
 from kitops.services.dto import Course, FulfilLine, FulfilReport, SessionCheck
-from tui.lists import ListScreen
-from tui.modals import ConfirmDialog
-from tui.widgets import Field, cell, theme_colour
+
+from ..lists import ListScreen
+from ..modals import ConfirmDialog
+from ..widgets import Field, cell, theme_colour
 
 ALL = "all"
 

@@ -32,9 +32,10 @@ from kitops.errors import KitopsError, Refused
 from kitops.services import dashboard, kits, labels
 from kitops.services.dashboard_dto import AssemblyPreview, KitPage
 from kitops.services.dto import Assembly, Kit
-from tui.lists import ListScreen
-from tui.modals import ConfirmDialog, FormDialog, FormField
-from tui.widgets import Field, cell, kit_style, theme_colour
+
+from ..lists import ListScreen
+from ..modals import ConfirmDialog, FormDialog, FormField
+from ..widgets import Field, cell, kit_style, theme_colour
 
 ALL = "all"
 

@@ -27,10 +27,11 @@ from kitops.errors import KitopsError
 from kitops.services import dashboard, orders
 from kitops.services.dashboard_dto import OrderPage, OrderSummary
 from kitops.services.payments_dto import Order
-from tui.base import Changed
-from tui.lists import ListScreen
-from tui.modals import ConfirmDialog, FormDialog, FormField
-from tui.widgets import Field, cell, theme_colour
+
+from ..base import Changed
+from ..lists import ListScreen
+from ..modals import ConfirmDialog, FormDialog, FormField
+from ..widgets import Field, cell, theme_colour
 
 ALL = "all"
 STATUSES = ("open", "pending", "failed", "paid", "partially_refunded", "refunded", "cancelled")

@@ -20,9 +20,10 @@ from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Sel
 from kitops.services import dashboard, purchasing, reorder
 from kitops.services.dashboard_dto import PurchaseOrderPage
 from kitops.services.reorder_dto import Export, PurchaseOrder, ReorderRun
-from tui.base import StockroomScreen
-from tui.modals import ConfirmDialog, FormDialog, FormField
-from tui.widgets import Field, cell, theme_colour
+
+from ..base import StockroomScreen
+from ..modals import ConfirmDialog, FormDialog, FormField
+from ..widgets import Field, cell, theme_colour
 
 STATUS_LABELS = {
     "open": "Open",

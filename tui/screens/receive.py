@@ -20,8 +20,9 @@ from kitops.errors import KitopsError
 from kitops.services import dashboard, operations
 from kitops.services.dashboard_dto import ScannedLabel
 from kitops.services.dto import Receipt
-from tui.base import StockroomScreen
-from tui.widgets import Field, ScanInput, cell, lot_style
+
+from ..base import StockroomScreen
+from ..widgets import Field, ScanInput, cell, lot_style
 
 
 class ReceiveScreen(StockroomScreen):

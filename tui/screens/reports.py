@@ -25,9 +25,10 @@ from kitops.services.dashboard_dto import ReportExport
 from kitops.services.reports.formats import text
 from kitops.services.reports.model import NUMERIC, Chart, ChartKind, Report, Section
 from kitops.services.reports.registry import REPORTS, ReportRequest, run_report
-from tui.base import StockroomScreen
-from tui.modals import FormDialog, FormField
-from tui.widgets import Field
+
+from ..base import StockroomScreen
+from ..modals import FormDialog, FormField
+from ..widgets import Field
 
 ALL = "all"
 PAGE = dashboard.PAGE_SIZE

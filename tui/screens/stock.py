@@ -16,9 +16,10 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, Select
 from kitops.services import dashboard, operations
 from kitops.services.dashboard_dto import StockPage
 from kitops.services.dto import LotRecall, StockLine
-from tui.lists import ListScreen
-from tui.modals import ConfirmDialog, FormDialog, FormField
-from tui.widgets import Field, cell, lot_style
+
+from ..lists import ListScreen
+from ..modals import ConfirmDialog, FormDialog, FormField
+from ..widgets import Field, cell, lot_style
 
 # Quantity right after the lot: at 80 columns the table is two characters too wide, and
 # what gets cut then is the end of "quarantine", never a quantity.
