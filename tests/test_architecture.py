@@ -72,6 +72,16 @@ def test_the_ui_imports_itself_relatively_and_never_as_a_top_level_tui():
     assert not any(m == "tui" or m.startswith("tui.") for m in _imported_modules("tui"))
 
 
+def test_the_layer_contracts_hold():
+    """import-linter's contracts in pyproject.toml: cli | tui -> jobs -> bootstrap ->
+    views | reports | documents -> services -> data | payments -> domain -> errors."""
+    lint_imports = Path(sys.executable).parent / "lint-imports"
+    result = subprocess.run(
+        [str(lint_imports), "--no-cache"], capture_output=True, text=True, cwd=ROOT
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_tui_uses_the_service_layer_not_the_database():
     for module in _imported_modules("tui"):
         assert not module.startswith(("sqlalchemy", "kitops.data")), module
