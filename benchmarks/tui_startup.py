@@ -45,7 +45,7 @@ AS_OF = date(2026, 11, 22)
 CHILD = r"""
 import asyncio, sys, time
 from datetime import date
-from tui.app import build_app
+from kitops.tui.app import build_app
 
 async def main():
     app = build_app(db_url=sys.argv[1], user="bench", login=False, today=date(2026, 11, 22))
@@ -66,8 +66,8 @@ asyncio.run(main())
 
 LOGIN_CHILD = r"""
 import asyncio, sys
-from tui.app import build_app
-from tui.login import LoginScreen
+from kitops.tui.app import build_app
+from kitops.tui.login import LoginScreen
 
 async def main():
     app = build_app(db_url=sys.argv[1], user="bench")

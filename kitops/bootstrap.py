@@ -1,22 +1,46 @@
-"""Wiring: the only place that opens the database and builds the payment gateway.
+"""Wiring: the one place that opens the database and builds the payment gateway.
 
-``Stockroom`` is a long-running front end's handle (the terminal UI): an open database
-and the person acting on it, handing out one unit of work per use case."""
+The command line, the terminal UI and the jobs take both from here; services receive
+them (a unit of work over the database, a ``Gateway``) and never build them. Nothing
+heavy is imported at module top: ``import kitops.cli`` loads neither SQLAlchemy nor
+Stripe (tests/test_architecture.py checks it).
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kitops.services.unit_of_work import UnitOfWork
-
 if TYPE_CHECKING:
     from kitops.data.engine import Database
     from kitops.payments.gateway import Gateway
+    from kitops.services.unit_of_work import UnitOfWork
+
+_OPEN: dict[str, Database] = {}
+
+
+def database(url: str | None) -> Database:
+    """The database at ``url`` (None: ``$KITOPS_DATABASE_URL``, its file, else the default
+    in the user data folder), opened once per process and shared by every caller until
+    ``close_databases``. The schema is not checked here (``kitops.data.migrate``)."""
+    from kitops.data.engine import open_database, resolve_url
+
+    resolved = resolve_url(url)
+    if resolved not in _OPEN:
+        _OPEN[resolved] = open_database(resolved)
+    return _OPEN[resolved]
+
+
+def close_databases() -> None:
+    """Dispose of every database ``database`` opened (the command line does at exit)."""
+    while _OPEN:
+        _, db = _OPEN.popitem()
+        db.dispose()
 
 
 class Stockroom:
     """An open database and the person acting on it, for a long-running front end
-    (the terminal UI): hands out one unit of work per use case."""
+    (the terminal UI): hands out one unit of work per use case. Its database is its own
+    (not shared through ``database``): closing the UI disposes of it."""
 
     def __init__(self, db: Database, actor: str) -> None:
         self._db = db
@@ -53,9 +77,13 @@ class Stockroom:
         return f"{backend} {name}".strip()
 
     def reading(self) -> UnitOfWork:
+        from kitops.services.unit_of_work import UnitOfWork
+
         return UnitOfWork(self._db, self.actor, readonly=True)
 
     def writing(self) -> UnitOfWork:
+        from kitops.services.unit_of_work import UnitOfWork
+
         return UnitOfWork(self._db, self.actor)
 
     def close(self) -> None:
@@ -74,9 +102,10 @@ def payments_problem() -> str | None:
     return None
 
 
-def payment_gateway() -> Gateway:
-    """The Stripe gateway configured from the environment, as the command line builds it
-    (raises ``PaymentsNotConfigured`` with the one-line reason when it cannot be)."""
+def payment_gateway(*, need_webhook_secret: bool = False) -> Gateway:
+    """The Stripe gateway configured from the environment (raises ``PaymentsNotConfigured``
+    with the one-line reason when it cannot be). ``need_webhook_secret``: the webhook
+    listener also needs ``KITOPS_STRIPE_WEBHOOK_SECRET``."""
     from kitops.payments.stripe_gateway import StripeGateway
 
-    return StripeGateway.from_env()
+    return StripeGateway.from_env(need_webhook_secret=need_webhook_secret)

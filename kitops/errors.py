@@ -66,6 +66,16 @@ class DatabaseNotReady(KitopsError):
     exit_code = 1
 
 
+class DatabaseUnavailable(KitopsError):
+    """The database is locked by another writer, unreachable, or dropped the connection."""
+
+    exit_code = 1
+
+
+class TransientDatabaseError(DatabaseUnavailable):
+    """A serialization failure, deadlock or lost race that a retry can cure."""
+
+
 class IntegrityProblem(KitopsError):
     """``db check`` found balances that do not match the ledger."""
 

@@ -202,9 +202,10 @@ def listener(db: Any, gateway: Any) -> Iterator[Any]:
     import io
     import threading
 
+    from kitops.errors import DatabaseUnavailable
     from kitops.payments.listener import WebhookServer
     from kitops.services.payments import handle_event
-    from kitops.services.unit_of_work import DatabaseUnavailable, UnitOfWork
+    from kitops.services.unit_of_work import UnitOfWork
 
     def handle(event: Any) -> str:
         outcome = handle_event(UnitOfWork(db, "stripe"), gateway, event)

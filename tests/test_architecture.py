@@ -10,9 +10,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _imported_modules(package: str) -> set[str]:
+def _modules(package: str) -> list[Path]:
+    """The package's files, without kitops/tui: that link to tui/ is the UI's."""
+    return [
+        path
+        for path in (ROOT / package).rglob("*.py")
+        if not any(parent.is_symlink() for parent in path.relative_to(ROOT).parents)
+    ]
+
+
+def _imported_modules(package: str, *, files: list[Path] | None = None) -> set[str]:
     found: set[str] = set()
-    for path in (ROOT / package).rglob("*.py"):
+    for path in _modules(package) if files is None else files:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
@@ -48,6 +57,31 @@ def test_kitops_never_imports_textual():
     assert not any(m.split(".")[0] in ("textual", "tui") for m in _imported_modules("kitops"))
 
 
+def test_only_the_tui_command_imports_the_ui():
+    """The UI ships as kitops.tui; the rest of kitops sees it only where `kitops tui` starts
+    it (the upward import declared in pyproject.toml's import-linter contract)."""
+    importers = [
+        str(path.relative_to(ROOT))
+        for path in _modules("kitops")
+        if any(m.startswith("kitops.tui") for m in _imported_modules("kitops", files=[path]))
+    ]
+    assert importers == ["kitops/cli/app.py"]
+
+
+def test_the_ui_imports_itself_relatively_and_never_as_a_top_level_tui():
+    assert not any(m == "tui" or m.startswith("tui.") for m in _imported_modules("tui"))
+
+
+def test_the_layer_contracts_hold():
+    """import-linter's contracts in pyproject.toml: cli | tui -> jobs -> bootstrap ->
+    views | reports | documents -> services -> data | payments -> domain -> errors."""
+    lint_imports = Path(sys.executable).parent / "lint-imports"
+    result = subprocess.run(
+        [str(lint_imports), "--no-cache"], capture_output=True, text=True, cwd=ROOT
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_tui_uses_the_service_layer_not_the_database():
     for module in _imported_modules("tui"):
         assert not module.startswith(("sqlalchemy", "kitops.data")), module
@@ -65,7 +99,7 @@ def test_the_tui_command_loads_textual_only_when_it_runs():
         "import sys\n"
         "from kitops.cli import run\n"
         "run(['tui', '--help'])\n"
-        "print('loaded:' + ','.join(m for m in ('textual', 'tui.app') if m in sys.modules))"
+        "print('loaded:' + ','.join(m for m in ('textual', 'kitops.tui.app') if m in sys.modules))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
@@ -77,7 +111,7 @@ def test_the_tui_paints_its_first_screen_before_loading_the_orm():
     """The app shell and the dashboard import no SQLAlchemy: the database opens in a
     worker thread while the first frame paints."""
     code = (
-        "import sys, tui.app, tui.screens.dashboard; "
+        "import sys, kitops.tui.app, kitops.tui.screens.dashboard; "
         "print(','.join(m for m in ('sqlalchemy', 'kitops.data') if m in sys.modules))"
     )
     out = subprocess.run(

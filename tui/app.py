@@ -19,66 +19,67 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from tui.clock import Clock
-from tui.errors import describe
+from .clock import Clock
+from .errors import describe
 
 if TYPE_CHECKING:
     from kitops.bootstrap import Stockroom
     from kitops.services.dto import User
     from kitops.views.dto import Choices
-    from tui.base import StockroomScreen
+
+    from .base import StockroomScreen
 
 
 def _dashboard() -> Screen[Any]:
-    from tui.screens.dashboard import DashboardScreen
+    from .screens.dashboard import DashboardScreen
 
     return DashboardScreen()
 
 
 def _stock() -> Screen[Any]:
-    from tui.screens.stock import StockScreen
+    from .screens.stock import StockScreen
 
     return StockScreen()
 
 
 def _receive() -> Screen[Any]:
-    from tui.screens.receive import ReceiveScreen
+    from .screens.receive import ReceiveScreen
 
     return ReceiveScreen()
 
 
 def _kits() -> Screen[Any]:
-    from tui.screens.kits import KitsScreen
+    from .screens.kits import KitsScreen
 
     return KitsScreen()
 
 
 def _courses() -> Screen[Any]:
-    from tui.screens.courses import CoursesScreen
+    from .screens.courses import CoursesScreen
 
     return CoursesScreen()
 
 
 def _orders() -> Screen[Any]:
-    from tui.screens.orders import OrdersScreen
+    from .screens.orders import OrdersScreen
 
     return OrdersScreen()
 
 
 def _purchasing() -> Screen[Any]:
-    from tui.screens.purchasing import PurchasingScreen
+    from .screens.purchasing import PurchasingScreen
 
     return PurchasingScreen()
 
 
 def _reports() -> Screen[Any]:
-    from tui.screens.reports import ReportsScreen
+    from .screens.reports import ReportsScreen
 
     return ReportsScreen()
 
 
 def _commands() -> Any:
-    from tui.commands import KitopsCommands
+    from .commands import KitopsCommands
 
     return KitopsCommands
 
@@ -239,12 +240,12 @@ class KitopsApp(App[int]):
         self.role = message.user.role
         self.choices = message.choices
         self.show_status()
-        from tui.login import LoginScreen
+        from .login import LoginScreen
 
         if isinstance(self.screen, LoginScreen):
             self.screen.dismiss()
         screen = self.screen
-        from tui.base import StockroomScreen
+        from .base import StockroomScreen
 
         if isinstance(screen, StockroomScreen):
             screen.refresh_data()
@@ -264,7 +265,7 @@ class KitopsApp(App[int]):
         )
 
     def show_login(self) -> None:
-        from tui.login import LoginScreen
+        from .login import LoginScreen
 
         if not isinstance(self.screen, LoginScreen):
             self.push_screen(LoginScreen(self.login_name))
@@ -291,7 +292,7 @@ class KitopsApp(App[int]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is not WorkerState.ERROR:
             return
-        from tui.login import LoginScreen
+        from .login import LoginScreen
 
         error = event.worker.error
         login = self.screen if isinstance(self.screen, LoginScreen) else None
@@ -319,7 +320,7 @@ class KitopsApp(App[int]):
     ) -> None:
         """A refusal or failure as a dialog (or in place, where the screen shows it
         beside the field): one message, never a traceback; the app keeps running."""
-        from tui.modals import ErrorDialog
+        from .modals import ErrorDialog
 
         problem = describe(error)
         if problem.title == "Internal error":
@@ -340,7 +341,7 @@ class KitopsApp(App[int]):
         if options:
             self.pending[mode] = options
         if self.current_mode == mode:
-            from tui.base import StockroomScreen
+            from .base import StockroomScreen
 
             screen = self.screen
             if isinstance(screen, StockroomScreen):
@@ -349,7 +350,7 @@ class KitopsApp(App[int]):
         self.switch_mode(mode)
 
     def show_trace(self, code: str, sku: str | None = None) -> None:
-        from tui.screens.trace import TraceScreen
+        from .screens.trace import TraceScreen
 
         self.push_screen(TraceScreen(code, sku))
 

@@ -20,7 +20,8 @@ from textual.worker import NoActiveWorker, Worker, WorkerState, get_current_work
 
 if TYPE_CHECKING:
     from kitops.bootstrap import Stockroom
-    from tui.app import KitopsApp
+
+    from .app import KitopsApp
 
 
 class Changed(Message):

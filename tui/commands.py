@@ -12,7 +12,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from kitops.reports.registry import REPORTS
 
 if TYPE_CHECKING:
-    from tui.app import KitopsApp
+    from .app import KitopsApp
 
 
 class KitopsCommands(Provider):

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kitops.errors import DatabaseNotReady, InvalidInput, KitopsError, Refused
+from kitops.errors import (
+    DatabaseNotReady,
+    DatabaseUnavailable,
+    InvalidInput,
+    KitopsError,
+    Refused,
+)
 
 
 @dataclass(frozen=True)
@@ -16,9 +22,6 @@ class Problem:
 
 
 def describe(error: BaseException) -> Problem:
-    # imported here: the unit of work brings SQLAlchemy, which the first paint does without
-    from kitops.services.unit_of_work import DatabaseUnavailable
-
     if isinstance(error, InvalidInput):
         return Problem("Please check", str(error), "warning")
     if isinstance(error, Refused):

@@ -19,7 +19,8 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Input, Label, TabbedContent
 
 from kitops.views.pages import PAGE_SIZE
-from tui.base import StockroomScreen
+
+from .base import StockroomScreen
 
 FILTER_DELAY = 0.25  # seconds after the last key in the filter
 DETAIL_DELAY = 0.15  # seconds after the cursor stops

@@ -17,10 +17,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from kitops.errors import InvalidInput, Refused
-from tui.widgets import Field
+
+from .widgets import Field
 
 if TYPE_CHECKING:
-    from tui.app import KitopsApp
+    from .app import KitopsApp
 
 
 class LoginScreen(ModalScreen[None]):

@@ -13,7 +13,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
-from tui.widgets import Field
+from .widgets import Field
 
 
 class ErrorDialog(ModalScreen[None]):

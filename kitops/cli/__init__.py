@@ -63,7 +63,7 @@ def run(argv: list[str] | None = None) -> int:
         _say(f"internal error ({type(error).__name__}): {error}; set KITOPS_DEBUG=1 for details")
         return 70
     finally:
-        from kitops.cli.app import close_databases
+        from kitops.bootstrap import close_databases
 
         close_databases()
     return 0

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING
 
 import click
 
+from kitops import bootstrap
+
 if TYPE_CHECKING:
     from kitops.data.engine import Database
     from kitops.services.unit_of_work import UnitOfWork
-
-_OPEN: dict[str, Database] = {}
 
 
 @dataclass
@@ -27,12 +27,7 @@ class Context:
     def database(self, *, check_schema: bool = True) -> Database:
         """The database, refusing one whose schema is not at this code's head."""
         if self._db is None:
-            from kitops.data.engine import open_database, resolve_url
-
-            url = resolve_url(self.db_url)
-            if url not in _OPEN:
-                _OPEN[url] = open_database(url)
-            self._db = _OPEN[url]
+            self._db = bootstrap.database(self.db_url)
         if check_schema:
             from kitops.data.migrate import ensure_current
 
@@ -94,12 +89,6 @@ def _bootstrap_command() -> bool:
         names.append(current.info_name or "")
         current = current.parent
     return tuple(reversed(names)) in BOOTSTRAP_COMMANDS
-
-
-def close_databases() -> None:
-    while _OPEN:
-        _, db = _OPEN.popitem()
-        db.dispose()
 
 
 pass_context = click.make_pass_decorator(Context)

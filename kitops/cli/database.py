@@ -114,8 +114,8 @@ def restore(ctx: Context, path: str, yes: bool, as_json: bool) -> None:
     """
     from sqlalchemy.exc import OperationalError
 
+    from kitops.errors import DatabaseUnavailable
     from kitops.services import admin
-    from kitops.services.unit_of_work import DatabaseUnavailable
 
     database = ctx.database(check_schema=False)
 

@@ -1,8 +1,8 @@
 """``kitops order``, ``kitops price`` and ``kitops stripe listen|sync``.
 
-Stripe is reached only through ``kitops.payments``, imported inside the commands that
-need it; the secret key and webhook secret come from the environment and are never
-printed.
+Stripe is reached only through ``kitops.payments``, its gateway built by
+``kitops.bootstrap`` inside the commands that need it; the secret key and webhook secret
+come from the environment and are never printed.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from kitops.bootstrap import payment_gateway
 from kitops.cli.context import Context, pass_context
 from kitops.cli.output import emit_json, emit_table, say
 
@@ -20,12 +21,6 @@ if TYPE_CHECKING:
 
 ORDER_STATUSES = ["open", "pending", "failed", "paid", "partially_refunded", "refunded",
                   "cancelled"]  # fmt: skip
-
-
-def _gateway(*, need_webhook_secret: bool = False) -> Gateway:
-    from kitops.payments.stripe_gateway import StripeGateway
-
-    return StripeGateway.from_env(need_webhook_secret=need_webhook_secret)
 
 
 def _print_order(order: Order) -> None:
@@ -150,7 +145,7 @@ def order_pay(
     idempotency key per order and attempt), so nothing is ever charged twice."""
     from kitops.services.orders import pay_order
 
-    gateway = _gateway()
+    gateway = payment_gateway()
     result = pay_order(
         ctx.uow(), gateway, order_id, payment_method=payment_method, confirm=confirm,
         checkout=checkout, success_url=success_url, cancel_url=cancel_url,
@@ -174,7 +169,7 @@ def order_refund(
     from kitops.services.orders import refund_order
 
     try:
-        gateway: Gateway | None = _gateway()
+        gateway: Gateway | None = payment_gateway()
     except PaymentsNotConfigured:
         gateway = None  # the order is checked first; a refundable one names what is missing
     result = refund_order(ctx.uow(), gateway, order_id, amount=amount, restock=restock)
@@ -191,7 +186,7 @@ def order_cancel(ctx: Context, order_id: str, as_json: bool) -> None:
 
     current = show_order(ctx.uow(readonly=True), order_id)
     at_stripe = any(p.status in ("requested", "pending") for p in current.payments)
-    _emit(cancel_order(ctx.uow(), _gateway() if at_stripe else None, order_id), as_json)
+    _emit(cancel_order(ctx.uow(), payment_gateway() if at_stripe else None, order_id), as_json)
 
 
 # --- prices -----------------------------------------------------------------------------
@@ -251,12 +246,12 @@ def stripe_listen(ctx: Context, host: str, port: int, path: str, max_body: int) 
     """Serve the webhook endpoint until interrupted; one JSON line per request on stderr."""
     import signal
 
+    from kitops.errors import DatabaseUnavailable
     from kitops.payments.gateway import PaymentProviderError
     from kitops.payments.listener import WebhookServer
     from kitops.services.payments import handle_event
-    from kitops.services.unit_of_work import DatabaseUnavailable
 
-    gateway = _gateway(need_webhook_secret=True)
+    gateway = payment_gateway(need_webhook_secret=True)
     ctx.database()  # refuse a database at the wrong schema before listening
     ctx.uow().require("payment.sync")  # and a user who may not apply payment events
 
@@ -297,7 +292,7 @@ def stripe_sync(ctx: Context) -> None:
     from kitops.services.dto import as_json
     from kitops.services.payments import sync_events
 
-    report = sync_events(ctx.uow(), _gateway())
+    report = sync_events(ctx.uow(), payment_gateway())
     click.echo(json.dumps(as_json(report), sort_keys=True))
     if report.failed:
         raise click.exceptions.Exit(1)

@@ -380,7 +380,7 @@ def jobs() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of jobs.")
 def list_jobs(as_json: bool) -> None:
     """The jobs, what they do and a suggested crontab schedule."""
-    from kitops.services.jobs import list_jobs as service
+    from kitops.jobs import list_jobs as service
 
     found = service()
     if as_json:
@@ -401,7 +401,7 @@ def list_jobs(as_json: bool) -> None:
 @pass_context
 def run_job(ctx: Context, name: str, as_of: str | None, dry_run: bool, as_json: bool) -> None:
     """Run one job (reorder, expiry-sweep, payment-sync)."""
-    from kitops.services.jobs import run_job as service
+    from kitops.jobs import run_job as service
 
     record, outcome, error = service(
         ctx.uow(),

@@ -38,14 +38,14 @@ from kitops.domain.courses import (
 from kitops.domain.ledger import LotStatus, Move, MoveReason, is_usable, parse_date
 from kitops.domain.locations import LocationKind, parse_location_code
 from kitops.domain.numbers import parse_id
-from kitops.errors import InvalidInput, Refused
+from kitops.errors import InvalidInput, Refused, TransientDatabaseError
 from kitops.services import dto
 from kitops.services.kits import expiry_margin_days, kit_dto
 from kitops.services.locations import subtree_ids
 from kitops.services.plans import get_plan, to_domain
 from kitops.services.reservation import store_kit_needs
 from kitops.services.stock import clinic_today
-from kitops.services.unit_of_work import TransientDatabaseError, UnitOfWork, retrying
+from kitops.services.unit_of_work import UnitOfWork, retrying
 
 _PATIENT_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", re.ASCII)
 

@@ -36,14 +36,14 @@ from kitops.domain.kits import (
 )
 from kitops.domain.ledger import LotStatus, Move, MoveReason, Shortage
 from kitops.domain.locations import PHYSICAL_KINDS, LocationKind
-from kitops.errors import InvalidInput, Refused
+from kitops.errors import InvalidInput, Refused, TransientDatabaseError
 from kitops.services import dto
 from kitops.services.catalog import at_home_max_needle_um
 from kitops.services.locations import clinic_of, subtree_ids
 from kitops.services.operations import local_today, physical_location
 from kitops.services.plans import to_domain
 from kitops.services.stock import clinic_today
-from kitops.services.unit_of_work import TransientDatabaseError, UnitOfWork, retrying
+from kitops.services.unit_of_work import UnitOfWork, retrying
 
 KIT_STATUSES = ("available", "reserved", "shipped", "handed_over", "disassembled",
                 "written_off", "recalled", "expired", "quarantine")  # fmt: skip

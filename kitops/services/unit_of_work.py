@@ -24,18 +24,13 @@ from kitops.data.engine import Database
 from kitops.data.repositories import Audit, Ledger, Locations, Lots, Products, Settings, Suppliers
 from kitops.data.schema import UserRow
 from kitops.domain import roles
-from kitops.errors import Conflict, KitopsError, NotAllowed
-
-
-class DatabaseUnavailable(KitopsError):
-    """The database is locked by another writer, unreachable, or dropped the connection."""
-
-    exit_code = 1
-
-
-class TransientDatabaseError(DatabaseUnavailable):
-    """A serialization failure, deadlock or lost race that a retry can cure."""
-
+from kitops.errors import (
+    Conflict,
+    DatabaseUnavailable,
+    KitopsError,
+    NotAllowed,
+    TransientDatabaseError,
+)
 
 # PostgreSQL: serialization_failure, deadlock_detected; unique_violation only when two
 # writers raced to create the same balance row.

@@ -13,9 +13,9 @@ from tamper_support import drop_balance_guard
 from kitops.data.repositories import PostedMove
 from kitops.data.schema import AuditRow, LotRow, StockBalanceRow, StockMoveRow
 from kitops.domain.ledger import LotStatus, Move
-from kitops.errors import Conflict, Refused
+from kitops.errors import Conflict, DatabaseUnavailable, Refused
 from kitops.services import admin, catalog, locations, users
-from kitops.services.unit_of_work import DatabaseUnavailable, UnitOfWork
+from kitops.services.unit_of_work import UnitOfWork
 
 
 def _count(db, table) -> int:

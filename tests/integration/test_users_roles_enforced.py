@@ -101,7 +101,7 @@ def test_the_job_user_runs_the_jobs_and_may_not_touch_stock(db, staff):
 
 
 def test_the_job_user_sweeps_only_as_of_today_another_day_needs_a_manager(db, staff):
-    from kitops.services import jobs
+    from kitops import jobs
 
     work = staff(readonly=True)
     with work:

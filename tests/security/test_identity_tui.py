@@ -13,9 +13,9 @@ from sqlalchemy import select
 from textual.widgets import Input, Static
 
 from kitops.data.schema import AuditRow
-from tui.app import build_app
-from tui.login import LoginScreen
-from tui.modals import ErrorDialog
+from kitops.tui.app import build_app
+from kitops.tui.login import LoginScreen
+from kitops.tui.modals import ErrorDialog
 
 pytestmark = pytest.mark.demo_data()
 

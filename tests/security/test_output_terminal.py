@@ -111,7 +111,7 @@ def test_reports_print_control_characters_escaped(demo, db):
 
 
 def test_the_terminal_ui_shows_a_cell_as_escaped_plain_text():
-    from tui.widgets import cell
+    from kitops.tui.widgets import cell
 
     shown = cell(f"Chlorhexidine{HIDE}[bold]x")
     assert shown.plain == "Chlorhexidine\\x1b[1A\\x1b[2K[bold]x"

@@ -35,4 +35,4 @@ def pg_demo_url(pg_admin, demo_templates) -> Iterator[str]:  # type: ignore[no-u
 def _reorder_tile_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """The dashboard's reorder tile loads a second after the first paint (so it does not
     share the start's CPU); tests and snapshots want it at once."""
-    monkeypatch.setattr("tui.screens.dashboard.PURCHASING_AFTER", 0.0)
+    monkeypatch.setattr("kitops.tui.screens.dashboard.PURCHASING_AFTER", 0.0)

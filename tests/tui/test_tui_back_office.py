@@ -24,9 +24,9 @@ from kitops.documents.report_files import render
 from kitops.reports.registry import run_report
 from kitops.services import courses, orders, purchasing
 from kitops.services.report_dto import ReportRequest
-from tui.modals import ConfirmDialog, ErrorDialog, FormDialog
-from tui.screens.purchasing import ReorderPreview
-from tui.widgets import Tile
+from kitops.tui.modals import ConfirmDialog, ErrorDialog, FormDialog
+from kitops.tui.screens.purchasing import ReorderPreview
+from kitops.tui.widgets import Tile
 
 pytest_plugins = ["payments_support"]
 

@@ -12,10 +12,10 @@ from textual.widgets import Input, Static
 from tui_support import log_in, make_app, service_uow, settle, text_of
 
 from kitops.services import purchasing
-from tui.login import LoginScreen
-from tui.modals import ErrorDialog
-from tui.screens.dashboard import DashboardScreen
-from tui.screens.purchasing import ReorderPreview
+from kitops.tui.login import LoginScreen
+from kitops.tui.modals import ErrorDialog
+from kitops.tui.screens.dashboard import DashboardScreen
+from kitops.tui.screens.purchasing import ReorderPreview
 
 
 def run(scenario: Any) -> None:

@@ -31,11 +31,11 @@ from tui_support import (
 
 from kitops.domain.ledger import LotStatus
 from kitops.services import courses, kits, lots
-from tui.lists import ListScreen
-from tui.modals import ConfirmDialog, ErrorDialog, FormDialog
-from tui.screens.dashboard import DashboardScreen
-from tui.screens.stock import COLUMNS, StockScreen
-from tui.widgets import Tile
+from kitops.tui.lists import ListScreen
+from kitops.tui.modals import ConfirmDialog, ErrorDialog, FormDialog
+from kitops.tui.screens.dashboard import DashboardScreen
+from kitops.tui.screens.stock import COLUMNS, StockScreen
+from kitops.tui.widgets import Tile
 
 SIZE = (100, 30)
 QUARANTINED = "PTT6-C0115"  # 48 vials of SERUM-5ML at LON-QUAR, awaiting release
@@ -348,7 +348,7 @@ def _at(pilot: Pilot[Any]) -> Iterator[Pilot[Any]]:
 def test_a_release_at_one_terminal_reaches_the_others_dashboard_on_refresh(
     pg_demo_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("tui.screens.dashboard.REFRESH_SECONDS", 3600.0)  # only ctrl+r
+    monkeypatch.setattr("kitops.tui.screens.dashboard.REFRESH_SECONDS", 3600.0)  # only ctrl+r
 
     async def scenario() -> None:
         async with _two_terminals(pg_demo_url) as (first, second):
@@ -400,7 +400,7 @@ def test_a_write_off_at_one_terminal_reaches_the_others_stock_screen_on_refresh(
 def test_the_dashboard_refreshes_on_its_interval_without_a_key(
     demo_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("tui.screens.dashboard.REFRESH_SECONDS", 0.2)  # read when it mounts
+    monkeypatch.setattr("kitops.tui.screens.dashboard.REFRESH_SECONDS", 0.2)  # read when it mounts
 
     async def scenario() -> None:
         app = make_app(demo_url)

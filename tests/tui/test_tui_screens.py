@@ -15,10 +15,10 @@ from tui_support import AS_OF, make_app, service_uow, settle, type_text
 from kitops.domain.ledger import LotStatus
 from kitops.errors import InvalidInput
 from kitops.services import courses, kits, lots, operations
+from kitops.tui.modals import ConfirmDialog, ErrorDialog, FormDialog
+from kitops.tui.screens.dashboard import DashboardScreen
+from kitops.tui.widgets import Tile
 from kitops.views import pages
-from tui.modals import ConfirmDialog, ErrorDialog, FormDialog
-from tui.screens.dashboard import DashboardScreen
-from tui.widgets import Tile
 
 # GS1 element string for 12 vials of SERUM-5ML, lot NEWLOT1, expiry 2027-12-31, as a
 # scanner types it: (01) GTIN, (17) expiry, (10) lot ended by GS, (30) count.

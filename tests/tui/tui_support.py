@@ -14,7 +14,7 @@ from textual.worker import WorkerCancelled, WorkerFailed
 
 from kitops.data.engine import open_database
 from kitops.services.unit_of_work import UnitOfWork
-from tui.app import KitopsApp, build_app
+from kitops.tui.app import KitopsApp, build_app
 
 AS_OF = date(2026, 11, 22)
 LOADED_AT = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)

@@ -39,9 +39,10 @@ from kitops.views.dto import (
     CoursePreview,
     CourseSummary,
 )
-from tui.lists import ListScreen
-from tui.modals import ConfirmDialog
-from tui.widgets import Field, cell, theme_colour
+
+from ..lists import ListScreen
+from ..modals import ConfirmDialog
+from ..widgets import Field, cell, theme_colour
 
 ALL = "all"
 

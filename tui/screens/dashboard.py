@@ -24,9 +24,10 @@ from textual.message import Message
 from textual.widgets import Footer, Header, Static
 
 from kitops.views.dto import Dashboard, Purchasing
-from tui.base import StockroomScreen
-from tui.clock import Clock
-from tui.widgets import Tile, theme_colour
+
+from ..base import StockroomScreen
+from ..clock import Clock
+from ..widgets import Tile, theme_colour
 
 REFRESH_SECONDS = 30.0
 SPINNER_AFTER = 0.4
@@ -236,7 +237,7 @@ TILES: list[TileSpec] = [
 
 def _navigation() -> Text:
     """The F-keys of the other screens, in one line under the tiles."""
-    from tui.app import SCREENS_BY_KEY
+    from ..app import SCREENS_BY_KEY
 
     parts: list[str | tuple[str, str]] = []
     for mode, (key, label) in SCREENS_BY_KEY.items():

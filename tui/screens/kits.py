@@ -34,9 +34,10 @@ from kitops.services import kits
 from kitops.services.dto import Assembly, Kit
 from kitops.views import pages, previews
 from kitops.views.dto import AssemblyPreview, KitPage
-from tui.lists import ListScreen
-from tui.modals import ConfirmDialog, FormDialog, FormField
-from tui.widgets import Field, cell, kit_style, theme_colour
+
+from ..lists import ListScreen
+from ..modals import ConfirmDialog, FormDialog, FormField
+from ..widgets import Field, cell, kit_style, theme_colour
 
 ALL = "all"
 

@@ -30,10 +30,11 @@ from kitops.services import orders
 from kitops.services.payments_dto import Order
 from kitops.views import pages
 from kitops.views.dto import OrderPage, OrderSummary
-from tui.base import Changed
-from tui.lists import ListScreen
-from tui.modals import ConfirmDialog, FormDialog, FormField
-from tui.widgets import Field, cell, theme_colour
+
+from ..base import Changed
+from ..lists import ListScreen
+from ..modals import ConfirmDialog, FormDialog, FormField
+from ..widgets import Field, cell, theme_colour
 
 ALL = "all"
 STATUSES = ("open", "pending", "failed", "paid", "partially_refunded", "refunded", "cancelled")

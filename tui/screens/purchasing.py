@@ -22,9 +22,10 @@ from kitops.services import purchasing, reorder
 from kitops.services.reorder_dto import Export, PurchaseOrder, ReorderRun
 from kitops.views import pages
 from kitops.views.dto import PurchaseOrderPage
-from tui.base import StockroomScreen
-from tui.modals import ConfirmDialog, FormDialog, FormField
-from tui.widgets import Field, cell, theme_colour
+
+from ..base import StockroomScreen
+from ..modals import ConfirmDialog, FormDialog, FormField
+from ..widgets import Field, cell, theme_colour
 
 STATUS_LABELS = {
     "open": "Open",

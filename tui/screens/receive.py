@@ -21,8 +21,9 @@ from kitops.services import operations
 from kitops.services.dto import Receipt
 from kitops.views import previews
 from kitops.views.dto import ScannedLabel
-from tui.base import StockroomScreen
-from tui.widgets import Field, ScanInput, cell, lot_style
+
+from ..base import StockroomScreen
+from ..widgets import Field, ScanInput, cell, lot_style
 
 
 class ReceiveScreen(StockroomScreen):

@@ -32,9 +32,10 @@ from kitops.services.report_dto import (
     Section,
 )
 from kitops.views import pages
-from tui.base import StockroomScreen
-from tui.modals import FormDialog, FormField
-from tui.widgets import Field
+
+from ..base import StockroomScreen
+from ..modals import FormDialog, FormField
+from ..widgets import Field
 
 ALL = "all"
 PAGE = pages.PAGE_SIZE

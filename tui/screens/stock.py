@@ -18,9 +18,10 @@ from kitops.services import lots, operations
 from kitops.services.dto import LotRecall, StockLine
 from kitops.views import pages
 from kitops.views.dto import StockPage
-from tui.lists import ListScreen
-from tui.modals import ConfirmDialog, FormDialog, FormField
-from tui.widgets import Field, cell, lot_style
+
+from ..lists import ListScreen
+from ..modals import ConfirmDialog, FormDialog, FormField
+from ..widgets import Field, cell, lot_style
 
 # Quantity right after the lot: at 80 columns the table is two characters too wide, and
 # what gets cut then is the end of "quarantine", never a quantity.

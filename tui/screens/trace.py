@@ -14,8 +14,9 @@ from textual.widgets import Footer, Header, Static, Tree
 
 from kitops.services import lots
 from kitops.services.dto import Trace
-from tui.base import StockroomScreen
-from tui.widgets import lot_style, theme_colour
+
+from ..base import StockroomScreen
+from ..widgets import lot_style, theme_colour
 
 
 class TraceScreen(StockroomScreen):

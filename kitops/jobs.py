@@ -1,5 +1,6 @@
 """The cron-able jobs: what each does, when to schedule it, and one entry point that runs
-any of them and writes one structured log line per run.
+any of them and writes one structured log line per run. Jobs sit above the services:
+they take the payment gateway from ``kitops.bootstrap`` and pass it in.
 
 A job returns a plain ``JobOutcome``; ``run_job`` adds the timing and turns it into the
 log record.
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from kitops.bootstrap import payment_gateway
 from kitops.domain.text import json_text
 from kitops.errors import InvalidInput, KitopsError, Refused
 from kitops.services import reorder_dto as dto
@@ -90,10 +92,9 @@ def _payment_sync(uow: UnitOfWork, as_of: date | None, dry_run: bool) -> JobOutc
     if dry_run:
         raise Refused("payment sync has no dry run: it applies what Stripe already decided")
     uow.require("payment.sync")  # before the Stripe settings are looked at
-    from kitops.payments.stripe_gateway import StripeGateway
     from kitops.services.payments import sync_events
 
-    report = sync_events(uow, StripeGateway.from_env())
+    report = sync_events(uow, payment_gateway())
     summary = (
         f"payment sync: {report.events_seen} events seen, {report.applied} applied, "
         f"{report.duplicates} already handled, {report.ignored} ignored"
