@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, case, func, or_, select
 
+from kitops.data.repositories.locations import clinic_of, subtree_ids
 from kitops.data.schema import (
     AuditRow,
     CourseRow,
@@ -37,14 +38,13 @@ from kitops.domain.courses import (
     weekdays_for,
 )
 from kitops.domain.ledger import LotStatus, parse_date
-from kitops.domain.locations import PHYSICAL_KINDS, LocationKind
+from kitops.domain.locations import PHYSICAL_KINDS, LocationKind, clinic_today
 from kitops.domain.numbers import MAX_ID
 from kitops.domain.stock_rules import WriteOffReason
 from kitops.errors import InvalidInput
 from kitops.services import dashboard_dto as view
 from kitops.services import dto
-from kitops.services.locations import clinic_of, subtree_ids
-from kitops.services.stock import clinic_today, effective_status
+from kitops.services.stock import effective_status
 from kitops.services.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
@@ -166,13 +166,12 @@ def overview(
     ship, course kits due in ``due_days`` (with the kit the batch would give each, or why
     none fits), lots awaiting release, lots expiring in 30/60/90 days, and the latest
     entries of the audit log. Reads only."""
-    from kitops.services.courses import get_clinic
     from kitops.services.fulfilment import pick_list
 
     with uow:
         locations = uow.locations.all()
         clinics = (
-            [get_clinic(uow, clinic)]
+            [uow.locations.clinic(clinic)]
             if clinic
             else [row for row in locations if row.kind == LocationKind.CLINIC.value and row.active]
         )
@@ -294,9 +293,9 @@ def _kit_stock(
 
 def _could_assemble(uow: UnitOfWork, sku: str, location: LocationRow, day: date) -> int:
     """Kits assembly at ``location`` would make from its clinic's usable stock."""
-    from kitops.services.kits import capacity_at, default_min_shelf_life, kit_product
+    from kitops.services.kits import capacity_at, default_min_shelf_life
 
-    kit = kit_product(uow, sku)
+    kit = uow.products.kit(sku)
     return capacity_at(uow, kit, location, day, default_min_shelf_life(uow, kit)).kits
 
 
@@ -438,7 +437,6 @@ def stock_page(
     ``search`` matches SKU, product name, lot code, location code and lot status;
     ``show`` narrows to usable, quarantined, expired (including released lots past their
     day), recalled, or usable lots expiring within 90 days."""
-    from kitops.services.courses import get_clinic
 
     if sort not in STOCK_SORTS:
         raise InvalidInput("sort", sort, f"must be one of {'|'.join(STOCK_SORTS)}")
@@ -453,7 +451,7 @@ def stock_page(
         day = today or min(days.values(), default=date.today())
         conditions: list[ColumnElement[bool]] = [StockBalanceRow.quantity > 0]
         if clinic:
-            root = get_clinic(uow, clinic)
+            root = uow.locations.clinic(clinic)
             conditions.append(StockBalanceRow.location_id.in_(subtree_ids(root, locations)))
         wanted = _matching(
             search, ProductRow.sku, ProductRow.name, LotRow.code, LocationRow.code, LotRow.status
@@ -607,18 +605,15 @@ def assembly_preview(
     """What assembling ``quantity`` kits at ``location`` would take, component by
     component, and how many the usable stock allows: the shortfall before confirming."""
     from kitops.services.kits import (
-        assembly_place,
         capacity_at,
         default_min_shelf_life,
-        kit_product,
     )
-    from kitops.services.operations import local_today
 
     count = parse_positive_int(quantity, "qty")
     with uow:
-        kit = kit_product(uow, recipe)
-        place = assembly_place(uow, location)
-        day = today or local_today(uow, place)
+        kit = uow.products.kit(recipe)
+        place = uow.locations.assembly_place(location)
+        day = today or uow.locations.local_today(place)
         shelf = default_min_shelf_life(uow, kit)
         supply = capacity_at(uow, kit, place, day, shelf)
         fresh_until = supply.fresh_until
@@ -652,7 +647,6 @@ def kits_page(
     limit: int = PAGE_SIZE,
 ) -> view.KitPage:
     """One page of kits, earliest expiry first (components left out: ``show_kit``)."""
-    from kitops.services.courses import get_clinic
     from kitops.services.kits import KIT_STATUSES
 
     if status and status not in KIT_STATUSES:
@@ -662,7 +656,7 @@ def kits_page(
         by_id = {row.id: row for row in locations}
         conditions: list[ColumnElement[bool]] = []
         if clinic:
-            root = get_clinic(uow, clinic)
+            root = uow.locations.clinic(clinic)
             conditions.append(KitRow.location_id.in_(subtree_ids(root, locations)))
         if status:
             conditions.append(KitRow.status == status)
@@ -740,12 +734,11 @@ def courses_page(
     limit: int = PAGE_SIZE,
 ) -> view.CoursePage:
     """One page of courses, soonest start first, with how many kits each holds."""
-    from kitops.services.courses import get_clinic
 
     with uow:
         conditions: list[ColumnElement[bool]] = []
         if clinic:
-            conditions.append(CourseRow.clinic_id == get_clinic(uow, clinic).id)
+            conditions.append(CourseRow.clinic_id == uow.locations.clinic(clinic).id)
         if status:
             try:
                 conditions.append(CourseRow.status == CourseStatus(status).value)
@@ -797,14 +790,14 @@ def preview_course(
     weekdays: str | None = None,
 ) -> view.CoursePreview:
     """The calendar ``course create`` would make, without creating anything."""
-    from kitops.services.courses import get_clinic, serum_per_kit
-    from kitops.services.plans import get_plan, to_domain
+    from kitops.services.courses import serum_per_kit
+    from kitops.services.plans import to_domain
 
     day = start if isinstance(start, date) else parse_date(start, "start")
     chosen = parse_weekdays(weekdays) if weekdays and weekdays.strip() else None
     with uow:
-        plan_row = get_plan(uow, plan)
-        clinic_row = get_clinic(uow, clinic)
+        plan_row = uow.plans.get(plan)
+        clinic_row = uow.locations.clinic(clinic)
         domain_plan = to_domain(plan_row)
         days = weekdays_for(domain_plan, day, chosen)
         zone = clinic_row.timezone or "UTC"
@@ -960,7 +953,6 @@ def orders_page(
     from kitops.data.schema import OrderRow
     from kitops.domain.money import Money
     from kitops.domain.orders import OrderMoney, OrderStatus
-    from kitops.services.courses import get_clinic
 
     if status:
         try:
@@ -971,7 +963,7 @@ def orders_page(
     with uow:
         conditions: list[ColumnElement[bool]] = []
         if clinic:
-            conditions.append(OrderRow.clinic_id == get_clinic(uow, clinic).id)
+            conditions.append(OrderRow.clinic_id == uow.locations.clinic(clinic).id)
         if status:
             conditions.append(OrderRow.status == status)
         wanted = _matching(

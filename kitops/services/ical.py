@@ -15,7 +15,7 @@ from pathlib import Path
 from kitops.domain.courses import CourseStatus
 from kitops.errors import Refused
 from kitops.services import dto
-from kitops.services.courses import course_dto, get_course
+from kitops.services.courses import course_dto
 from kitops.services.labels import output_path, write_file
 from kitops.services.unit_of_work import UnitOfWork
 
@@ -61,7 +61,7 @@ def write_calendar(uow: UnitOfWork, course_id: int | str, out: str) -> Path:
     """
     path = output_path(out, (".ics",))
     with uow:
-        row = get_course(uow, course_id)
+        row = uow.courses.get(course_id)
         if row.status == CourseStatus.CANCELLED.value:
             raise Refused(f"course {row.id} is cancelled; it has no calendar to write")
         course = course_dto(uow, row)

@@ -12,6 +12,7 @@ from sqlalchemy import or_, select
 
 from kitops import faults
 from kitops.data.repositories import PostedMove
+from kitops.data.repositories.locations import clinic_of, subtree_ids
 from kitops.data.schema import (
     CourseRow,
     KitComponentRow,
@@ -24,7 +25,7 @@ from kitops.data.schema import (
     StockBalanceRow,
 )
 from kitops.domain.catalog import ProductKind, parse_non_negative_int, parse_positive_int, parse_sku
-from kitops.domain.courses import DEFAULT_EXPIRY_MARGIN_DAYS, Plan, can_serve, kit_share_days
+from kitops.domain.courses import Plan, can_serve, kit_share_days
 from kitops.domain.kits import (
     ComponentNeed,
     LotStock,
@@ -35,35 +36,16 @@ from kitops.domain.kits import (
     plan_assembly,
 )
 from kitops.domain.ledger import LotStatus, Move, MoveReason, Shortage
-from kitops.domain.locations import PHYSICAL_KINDS, LocationKind
+from kitops.domain.locations import PHYSICAL_KINDS, LocationKind, clinic_today
 from kitops.errors import InvalidInput, Refused
 from kitops.services import dto
 from kitops.services.catalog import at_home_max_needle_um
-from kitops.services.locations import clinic_of, subtree_ids
-from kitops.services.operations import local_today, physical_location
 from kitops.services.plans import to_domain
-from kitops.services.stock import clinic_today
 from kitops.services.unit_of_work import TransientDatabaseError, UnitOfWork, retrying
 
 KIT_STATUSES = ("available", "reserved", "shipped", "handed_over", "disassembled",
                 "written_off", "recalled", "expired", "quarantine")  # fmt: skip
 RETURNED = "returned"  # the quarantine reason of a kit back sealed from a patient
-
-
-def expiry_margin_days(uow: UnitOfWork) -> int:
-    return parse_non_negative_int(
-        uow.settings.get("expiry_margin_days", str(DEFAULT_EXPIRY_MARGIN_DAYS)),
-        "expiry_margin_days",
-    )
-
-
-def kit_product(uow: UnitOfWork, sku: str, field: str = "recipe") -> ProductRow:
-    product = uow.products.get(parse_sku(sku, field), field)
-    if product.kind != ProductKind.KIT.value:
-        raise InvalidInput(field, product.sku, f"is a {product.kind}, not a kit")
-    if not product.recipe:
-        raise InvalidInput(field, product.sku, "has no recipe (`kitops catalog add-recipe`)")
-    return product
 
 
 def default_min_shelf_life(uow: UnitOfWork, kit: ProductRow) -> int:
@@ -75,7 +57,7 @@ def default_min_shelf_life(uow: UnitOfWork, kit: ProductRow) -> int:
         select(PlanRow).where(PlanRow.kit_product_id == kit.id, PlanRow.active)
     ).all()
     shares = [days for days in (kit_share_days(to_domain(row)) for row in rows) if days > 0]
-    return min(shares, default=0) + expiry_margin_days(uow)
+    return min(shares, default=0) + uow.settings.expiry_margin_days()
 
 
 def _check_home_safety(uow: UnitOfWork, kit: ProductRow) -> None:
@@ -93,17 +75,6 @@ def _check_home_safety(uow: UnitOfWork, kit: ProductRow) -> None:
                 "recipe", kit.sku,
                 f"contains {part.sku}, longer than the at-home maximum of {maximum / 1000} mm",
             )  # fmt: skip
-
-
-def assembly_place(uow: UnitOfWork, location: str) -> LocationRow:
-    """Where kits are made: a physical place, never a quarantine one."""
-    place = physical_location(uow, location)
-    if place.kind == LocationKind.QUARANTINE.value:
-        raise InvalidInput(
-            "location", place.code,
-            "is a quarantine place; kits are made from released stock elsewhere in the clinic",
-        )  # fmt: skip
-    return place
 
 
 def _drawing_places(
@@ -212,7 +183,7 @@ class PlanFit:
         self.uow = uow
         self.places = places
         self.today = today
-        self.margin = expiry_margin_days(uow)
+        self.margin = uow.settings.expiry_margin_days()
         self._plans: dict[int, list[tuple[Plan, int, int]]] = {}
         self._days: dict[int | None, date] = {}
 
@@ -318,10 +289,10 @@ def assemble(
     count = parse_positive_int(quantity, "qty")
     with uow:
         uow.require("kit.assemble")
-        kit = kit_product(uow, recipe)
+        kit = uow.products.kit(recipe)
         _check_home_safety(uow, kit)
-        place = assembly_place(uow, location)
-        day = today or local_today(uow, place)
+        place = uow.locations.assembly_place(location)
+        day = today or uow.locations.local_today(place)
         shelf = _shelf_life(uow, kit, min_shelf_life_days)
         fresh_until = day + timedelta(days=shelf)
         clinic, sources = _drawing_places(uow, place)
@@ -460,10 +431,10 @@ def capacity(
     """How many more kits could be assembled at ``location`` from the usable stock of
     its whole clinic, component by component: what holds it back."""
     with uow:
-        kit = kit_product(uow, recipe)
+        kit = uow.products.kit(recipe)
         _check_home_safety(uow, kit)  # none can be assembled from an unsafe recipe
-        place = assembly_place(uow, location)
-        day = today or local_today(uow, place)
+        place = uow.locations.assembly_place(location)
+        day = today or uow.locations.local_today(place)
         return capacity_at(uow, kit, place, day, _shelf_life(uow, kit, min_shelf_life_days))
 
 
@@ -481,16 +452,6 @@ def available(
     ).kits
 
 
-def get_kit(uow: UnitOfWork, serial: str, *, lock: bool = False) -> KitRow:
-    stmt = select(KitRow).where(KitRow.serial == serial.strip().upper())
-    if lock:
-        stmt = stmt.with_for_update(key_share=True).execution_options(populate_existing=True)
-    row = uow.session.scalar(stmt)
-    if row is None:
-        raise InvalidInput("serial", serial, "no kit has this serial (see `kitops kit list`)")
-    return row
-
-
 def _kit_lot(uow: UnitOfWork, kit: KitRow) -> LotRow:
     assert kit.lot_id is not None
     lot = uow.session.get(LotRow, kit.lot_id)
@@ -505,7 +466,7 @@ def disassemble(uow: UnitOfWork, serial: str) -> dto.Kit:
     its expired lots stay expired, and in-date parts wait for a person to move them."""
     with uow:
         uow.require("kit.disassemble")
-        kit = get_kit(uow, serial, lock=True)
+        kit = uow.kits.get(serial, lock=True)
         if kit.status not in ("available", "expired"):
             raise Refused(
                 f"kit {kit.serial} is {kit.status}; only an available or expired kit can be "
@@ -557,7 +518,7 @@ def list_kits(
 def show_kit(uow: UnitOfWork, serial: str, *, today: date | None = None) -> dto.Kit:
     with uow:
         places = {row.id: row for row in uow.locations.all()}
-        return kit_dto(uow, get_kit(uow, serial), places, fit=PlanFit(uow, places, today))
+        return kit_dto(uow, uow.kits.get(serial), places, fit=PlanFit(uow, places, today))
 
 
 @retrying
@@ -576,10 +537,10 @@ def dispatch(
         uow.require("kit.dispatch")
         # the kit's lots are share-locked before the kit row (as a recall takes a lot, then
         # its kits): the two then never wait on each other crosswise
-        kit = get_kit(uow, serial)
+        kit = uow.kits.get(serial)
         uow.lots.share_lock_all(component.lot_id for component in kit.components)
         uow.session.expire(kit)
-        kit = get_kit(uow, serial, lock=True)
+        kit = uow.kits.get(serial, lock=True)
         if kit.status != "reserved" or kit.course_id is None:
             raise Refused(
                 f"kit {kit.serial} is {kit.status}; only a kit reserved for a course goes out"
@@ -619,7 +580,7 @@ def _refuse_unusable_components(
     lots = uow.lots.share_lock_all(component.lot_id for component in kit.components)
     place = uow.session.get(LocationRow, kit.location_id)
     assert place is not None
-    day = today or local_today(uow, place)
+    day = today or uow.locations.local_today(place)
     for lot in lots:
         if lot.status != LotStatus.RELEASED.value:
             raise Refused(
@@ -665,7 +626,7 @@ def take_back(uow: UnitOfWork, serial: str, condition: str) -> dto.Kit:
         raise InvalidInput("condition", condition, "must be sealed or opened")
     with uow:
         uow.require("kit.return")
-        kit = get_kit(uow, serial, lock=True)
+        kit = uow.kits.get(serial, lock=True)
         if kit.status not in ("shipped", "handed_over"):
             raise Refused(f"kit {kit.serial} is {kit.status}; only a kit that went out can return")
         kit_lot = _kit_lot(uow, kit)
@@ -712,9 +673,9 @@ def release(uow: UnitOfWork, serial: str, *, today: date | None = None) -> dto.K
     wait for the lot's release)."""
     with uow:
         uow.require("kit.release")
-        found = get_kit(uow, serial)
+        found = uow.kits.get(serial)
         uow.lots.share_lock_all(component.lot_id for component in found.components)
-        kit = get_kit(uow, serial, lock=True)
+        kit = uow.kits.get(serial, lock=True)
         if kit.status != "quarantine":
             raise Refused(
                 f"kit {kit.serial} is {kit.status}; only a kit in quarantine (back sealed "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from kitops.data.repositories.locations import clinic_of
 from kitops.data.schema import LocationRow
 from kitops.domain.locations import (
     VIRTUAL_KINDS,
@@ -18,15 +19,6 @@ from kitops.domain.text import no_control
 from kitops.errors import Conflict, InvalidInput
 from kitops.services import dto
 from kitops.services.unit_of_work import UnitOfWork
-
-
-def clinic_of(row: LocationRow, by_id: dict[int, LocationRow]) -> LocationRow | None:
-    node: LocationRow | None = row
-    while node is not None:
-        if node.kind == LocationKind.CLINIC.value:
-            return node
-        node = by_id.get(node.parent_id) if node.parent_id is not None else None
-    return None
 
 
 def location_dtos(rows: Sequence[LocationRow]) -> list[dto.Location]:
@@ -48,20 +40,6 @@ def location_dtos(rows: Sequence[LocationRow]) -> list[dto.Location]:
             )
         )
     return result
-
-
-def subtree_ids(root: LocationRow, rows: Sequence[LocationRow]) -> set[int]:
-    """``root`` and every location below it."""
-    children: dict[int, list[int]] = {}
-    for row in rows:
-        if row.parent_id is not None:
-            children.setdefault(row.parent_id, []).append(row.id)
-    found, todo = set(), [root.id]
-    while todo:
-        current = todo.pop()
-        found.add(current)
-        todo.extend(children.get(current, []))
-    return found
 
 
 def create_location(

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from kitops import faults
+from kitops.data.repositories.locations import clinic_of
 from kitops.data.schema import (
     AuditRow,
     CourseKitNeedRow,
@@ -26,7 +27,6 @@ from kitops.domain.ledger import UNTRACKED_LOT_CODE, LotStatus, MoveReason, pars
 from kitops.domain.stock_rules import check_status_change
 from kitops.errors import InvalidInput, Refused
 from kitops.services import dto
-from kitops.services.locations import clinic_of
 from kitops.services.stock import latest_clinic_today
 from kitops.services.unit_of_work import UnitOfWork, retrying
 

@@ -89,13 +89,6 @@ def plan_dto(plan: Plan) -> dto.Plan:
     )
 
 
-def get_plan(uow: UnitOfWork, code: str) -> PlanRow:
-    row = uow.session.scalar(select(PlanRow).where(PlanRow.code == code.strip().lower()))
-    if row is None:
-        raise InvalidInput("plan", code, "no plan has this code (see `kitops plan list`)")
-    return row
-
-
 def create_plan(
     uow: UnitOfWork,
     code: str,
@@ -178,4 +171,4 @@ def list_plans(uow: UnitOfWork) -> list[dto.Plan]:
 
 def show_plan(uow: UnitOfWork, code: str) -> dto.Plan:
     with uow:
-        return plan_dto(to_domain(get_plan(uow, code)))
+        return plan_dto(to_domain(uow.plans.get(code)))

@@ -39,6 +39,7 @@ from kitops.data.schema import (
     SupplierRow,
     utcnow,
 )
+from kitops.domain.purchasing import po_number
 from kitops.domain.reorder import (
     Method,
     Suggestion,
@@ -48,7 +49,6 @@ from kitops.domain.reorder import (
 )
 from kitops.services import reorder_dto as dto
 from kitops.services.demand import demand_by_id
-from kitops.services.purchasing import po_number
 from kitops.services.unit_of_work import UnitOfWork, retrying
 
 LOCK_NAME = "reorder"
