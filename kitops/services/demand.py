@@ -101,7 +101,6 @@ def _kit_needs(
 
 
 def _margin(uow: UnitOfWork) -> int:
-
     return uow.settings.expiry_margin_days()
 
 

@@ -20,7 +20,6 @@ from kitops.data.schema import (
     LocationRow,
     LotRow,
     OrderRow,
-    PlanRow,
     ProductRow,
     StockBalanceRow,
 )
@@ -53,9 +52,7 @@ def default_min_shelf_life(uow: UnitOfWork, kit: ProductRow) -> int:
     shared out among its kits: ``kit_share_days``), plus the expiry margin. A kit that
     lasts less could serve no course; one that lasts this long serves at least that plan,
     and fulfilment judges each course's own fit when it reserves a kit."""
-    rows = uow.session.scalars(
-        select(PlanRow).where(PlanRow.kit_product_id == kit.id, PlanRow.active)
-    ).all()
+    rows = uow.plans.active_for_kit(kit.id)
     shares = [days for days in (kit_share_days(to_domain(row)) for row in rows) if days > 0]
     return min(shares, default=0) + uow.settings.expiry_margin_days()
 
@@ -197,11 +194,7 @@ class PlanFit:
                  and line.component.volume_ul),
                 None,
             )  # fmt: skip
-            rows = self.uow.session.scalars(
-                select(PlanRow)
-                .where(PlanRow.kit_product_id == kit.id, PlanRow.active)
-                .order_by(PlanRow.code)
-            ).all()
+            rows = self.uow.plans.active_for_kit(kit.id)
             found = (
                 [(to_domain(row), serum.component.volume_ul or 0, serum.quantity) for row in rows]
                 if serum is not None
@@ -452,13 +445,6 @@ def available(
     ).kits
 
 
-def _kit_lot(uow: UnitOfWork, kit: KitRow) -> LotRow:
-    assert kit.lot_id is not None
-    lot = uow.session.get(LotRow, kit.lot_id)
-    assert lot is not None
-    return lot
-
-
 @retrying
 def disassemble(uow: UnitOfWork, serial: str) -> dto.Kit:
     """Return an unreserved kit's components to their lots at the kit's place. An expired
@@ -474,7 +460,7 @@ def disassemble(uow: UnitOfWork, serial: str) -> dto.Kit:
             )
         assembly = uow.locations.get("ASSEMBLY")
         audit_id = uow.record("kit.disassemble", "kit", kit.serial, before={"status": kit.status})
-        kit_lot = _kit_lot(uow, kit)
+        kit_lot = uow.lots.of_kit(kit)
         moves = [PostedMove(Move(kit_lot.id, kit.location_id, assembly.id, 1), kit.product_id)]
         moves += [
             PostedMove(Move(c.lot_id, assembly.id, kit.location_id, c.quantity), c.product_id)
@@ -552,7 +538,7 @@ def dispatch(
         faults.point("kit.dispatch:after_kit_lock")
         _refuse_unusable_components(uow, kit, today)
         _refuse_unpaid(uow, kit.course_id)
-        kit_lot = _kit_lot(uow, kit)
+        kit_lot = uow.lots.of_kit(kit)
         status = "handed_over" if handover else "shipped"
         audit_id = uow.record(f"kit.{'handover' if handover else 'ship'}", "kit", kit.serial,
                               before={"status": kit.status},
@@ -629,7 +615,7 @@ def take_back(uow: UnitOfWork, serial: str, condition: str) -> dto.Kit:
         kit = uow.kits.get(serial, lock=True)
         if kit.status not in ("shipped", "handed_over"):
             raise Refused(f"kit {kit.serial} is {kit.status}; only a kit that went out can return")
-        kit_lot = _kit_lot(uow, kit)
+        kit_lot = uow.lots.of_kit(kit)
         patient = uow.locations.get("PATIENT")
         if condition == "sealed" and not kit.recalled:
             target, reason, detail, status = kit.location_id, MoveReason.RETURN, None, "quarantine"
@@ -684,7 +670,7 @@ def release(uow: UnitOfWork, serial: str, *, today: date | None = None) -> dto.K
         if kit.recalled:
             raise Refused(f"kit {kit.serial} contains a recalled lot; it must not go back")
         _refuse_unusable_components(uow, kit, today, outcome="it stays in quarantine")
-        kit_lot = uow.lots.lock(_kit_lot(uow, kit))
+        kit_lot = uow.lots.lock(uow.lots.of_kit(kit))
         if kit_lot.status != LotStatus.QUARANTINE.value:
             raise Refused(f"kit {kit.serial}'s own lot is {kit_lot.status}; it stays out of stock")
         before = {"status": kit.status, "reason": kit_lot.status_reason}

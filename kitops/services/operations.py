@@ -12,8 +12,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
-
 from kitops import faults
 from kitops.data.repositories import PostedMove
 from kitops.data.schema import KitRow, LotRow, ProductRow
@@ -54,9 +52,7 @@ from kitops.services.users import writeoff_approval_units
 
 def _kit_in_stock(uow: UnitOfWork, lot: LotRow) -> KitRow:
     """The kit whose own lot this is, while it is still in the stockroom."""
-    kit = uow.session.scalar(
-        select(KitRow).where(KitRow.lot_id == lot.id).with_for_update(key_share=True)
-    )
+    kit = uow.kits.of_lot(lot.id, lock=True)
     if kit is None or kit.status not in (
         "available",
         "reserved",

@@ -165,7 +165,7 @@ def add_plan(uow: UnitOfWork, code: str, name: str, **options: str | int | None)
 
 def list_plans(uow: UnitOfWork) -> list[dto.Plan]:
     with uow:
-        rows = uow.session.scalars(select(PlanRow).order_by(PlanRow.code)).all()
+        rows = uow.plans.all()
         return [plan_dto(to_domain(row)) for row in rows]
 
 

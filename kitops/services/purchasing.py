@@ -65,7 +65,7 @@ def _supplier_dto(uow: UnitOfWork, row: SupplierRow) -> dto.Supplier:
 
 def list_suppliers(uow: UnitOfWork) -> list[dto.Supplier]:
     with uow:
-        rows = uow.session.scalars(select(SupplierRow).order_by(SupplierRow.code)).all()
+        rows = uow.suppliers.all()
         return [_supplier_dto(uow, row) for row in rows]
 
 
@@ -134,7 +134,7 @@ def set_supplier_item(
         if product.kind == ProductKind.KIT.value:
             raise InvalidInput("sku", product.sku, "kits are assembled here, not bought")
         cost = Money.parse(unit_cost, row.currency, "cost")
-        item = uow.session.get(SupplierItemRow, (row.id, product.id))
+        item = uow.suppliers.item(row.id, product.id)
         before = None
         if item is None:
             item = SupplierItemRow(supplier_id=row.id, product_id=product.id)
@@ -201,7 +201,6 @@ def set_policy(
     lead = _days(lead_time_days, "lead_time") if lead_time_days not in (None, "") else None
     with uow:
         uow.require("policy.edit")
-
         product = uow.products.get(parse_sku(sku))
         if product.kind == ProductKind.KIT.value:
             raise InvalidInput("sku", product.sku, "kits are assembled here, not bought; give "
@@ -210,16 +209,11 @@ def set_policy(
         supplier_row = uow.suppliers.get(supplier)
         if not supplier_row.active:
             raise Refused(f"supplier {supplier_row.code} is no longer active")
-        if uow.session.get(SupplierItemRow, (supplier_row.id, product.id)) is None:
+        if uow.suppliers.item(supplier_row.id, product.id) is None:
             hint = f"`kitops supplier item {supplier_row.code} {product.sku} ...`"
             raise InvalidInput("supplier", supplier_row.code,
                                f"does not sell {product.sku}; {hint}")  # fmt: skip
-        row = uow.session.scalar(
-            select(ReorderPolicyRow).where(
-                ReorderPolicyRow.product_id == product.id,
-                ReorderPolicyRow.clinic_id == clinic_row.id,
-            )
-        )
+        row = uow.suppliers.policy(product.id, clinic_row.id)
         before = None
         if row is None:
             row = ReorderPolicyRow(product_id=product.id, clinic_id=clinic_row.id)
@@ -250,15 +244,9 @@ def remove_policy(uow: UnitOfWork, sku: str, clinic: str) -> dto.Policy:
     """Stop reordering a product for a clinic (the policy is kept, inactive)."""
     with uow:
         uow.require("policy.edit")
-
         product = uow.products.get(parse_sku(sku))
         clinic_row = uow.locations.clinic(clinic)
-        row = uow.session.scalar(
-            select(ReorderPolicyRow).where(
-                ReorderPolicyRow.product_id == product.id,
-                ReorderPolicyRow.clinic_id == clinic_row.id,
-            )
-        )
+        row = uow.suppliers.policy(product.id, clinic_row.id)
         if row is None or not row.active:
             raise Refused(f"{product.sku} has no active reorder policy at {clinic_row.code}")
         row.active, row.updated_at = False, utcnow()

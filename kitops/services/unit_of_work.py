@@ -34,6 +34,7 @@ from kitops.data.repositories import (
     PurchaseOrders,
     Settings,
     Suppliers,
+    Users,
 )
 from kitops.data.schema import UserRow
 from kitops.domain import roles
@@ -179,6 +180,7 @@ class UnitOfWork:
         self.plans = Plans(self.session)
         self.orders = Orders(self.session)
         self.purchase_orders = PurchaseOrders(self.session)
+        self.users = Users(self.session)
         self._granted = None
         self.user = None
         if self.identify:

@@ -16,6 +16,7 @@ from kitops.data.repositories.plans import Plans
 from kitops.data.repositories.purchasing import PurchaseOrders, Suppliers
 from kitops.data.repositories.settings import Settings
 from kitops.data.repositories.stock import Ledger, PostedMove
+from kitops.data.repositories.users import Users
 
 __all__ = [
     "Audit",
@@ -31,4 +32,5 @@ __all__ = [
     "PurchaseOrders",
     "Settings",
     "Suppliers",
+    "Users",
 ]

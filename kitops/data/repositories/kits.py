@@ -21,3 +21,10 @@ class Kits:
         if row is None:
             raise InvalidInput("serial", serial, "no kit has this serial (see `kitops kit list`)")
         return row
+
+    def of_lot(self, lot_id: int, *, lock: bool = False) -> KitRow | None:
+        """The kit whose own lot this is (``lock``: ``FOR NO KEY UPDATE`` on PostgreSQL)."""
+        stmt = select(KitRow).where(KitRow.lot_id == lot_id)
+        if lock:
+            stmt = stmt.with_for_update(key_share=True)
+        return self.session.scalar(stmt)

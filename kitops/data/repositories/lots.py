@@ -7,7 +7,9 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kitops.data.schema import LotRow, ProductRow
+from kitops.data.repositories.catalog import Products
+from kitops.data.schema import KitRow, LotRow, ProductRow
+from kitops.domain.catalog import parse_sku
 from kitops.domain.ledger import UNTRACKED_LOT_CODE, parse_lot_code
 from kitops.errors import InvalidInput
 
@@ -68,6 +70,13 @@ class Lots:
             )
         )
 
+    def of_kit(self, kit: KitRow) -> LotRow:
+        """The kit's own lot (its serial is the lot code)."""
+        assert kit.lot_id is not None
+        lot = self.session.get(LotRow, kit.lot_id)
+        assert lot is not None
+        return lot
+
     def named(self, product: ProductRow, code: str | None) -> LotRow:
         """The lot a command names; untracked products use their single lot."""
         if not product.lot_tracked:
@@ -84,3 +93,20 @@ class Lots:
                 raise InvalidInput("lot", code, f"no lot of {product.sku} has this code")
         assert lot is not None
         return lot
+
+    def resolve(self, code: str, sku: str | None = None, *, lock: bool = False) -> LotRow:
+        """The lot with this code; ``sku`` settles a code that two products share."""
+        # "-" names the single lot of a product that is not lot-tracked (with --sku)
+        lot_code = (
+            UNTRACKED_LOT_CODE if code.strip() == UNTRACKED_LOT_CODE else parse_lot_code(code)
+        )
+        candidates = list(self.with_code(lot_code, lock=lock))
+        if sku:
+            product = Products(self.session).get(parse_sku(sku))
+            candidates = [lot for lot in candidates if lot.product_id == product.id]
+        if not candidates:
+            raise InvalidInput("lot", code, "no lot has this code" + (f" for {sku}" if sku else ""))
+        if len(candidates) > 1:
+            skus = sorted(lot.product.sku for lot in candidates)
+            raise InvalidInput("lot", code, f"is a lot of {', '.join(skus)}; add --sku to choose")
+        return candidates[0]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -33,6 +33,22 @@ class Suppliers:
             self.session.add(item)
         self.session.flush()
         return row
+
+    def all(self) -> Sequence[SupplierRow]:
+        return self.session.scalars(select(SupplierRow).order_by(SupplierRow.code)).all()
+
+    def item(self, supplier_id: int, product_id: int) -> SupplierItemRow | None:
+        """What a supplier sells of one product, if it sells it."""
+        return self.session.get(SupplierItemRow, (supplier_id, product_id))
+
+    def policy(self, product_id: int, clinic_id: int) -> ReorderPolicyRow | None:
+        """The reorder policy of a product at a clinic, active or not."""
+        return self.session.scalar(
+            select(ReorderPolicyRow).where(
+                ReorderPolicyRow.product_id == product_id,
+                ReorderPolicyRow.clinic_id == clinic_id,
+            )
+        )
 
     def get(self, code: str, field: str = "supplier") -> SupplierRow:
         row = self.by_code(parse_supplier_code(code, field))
