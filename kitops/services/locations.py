@@ -51,7 +51,8 @@ def create_location(
     kind: str | None = None,
     timezone: str | None = None,
     currency: str | None = None,
-) -> LocationRow:
+) -> str:
+    """Add a location inside the caller's transaction and return its code."""
     code = parse_location_code(code, "code")
     if not name.strip():
         raise InvalidInput("name", name, "must not be empty")
@@ -94,14 +95,13 @@ def create_location(
         after={"name": row.name, "kind": row.kind, "timezone": zone, "currency": money,
                "parent": parent_row.code if parent_row else None},
     )  # fmt: skip
-    return row
+    return row.code
 
 
 def add_location(uow: UnitOfWork, code: str, name: str, **options: str | None) -> dto.Location:
     with uow:
         uow.require("location.edit")
-        row = create_location(uow, code, name, **options)
-        code = row.code
+        code = create_location(uow, code, name, **options)
         uow.commit()
         return next(d for d in location_dtos(uow.locations.all()) if d.code == code)
 

@@ -150,13 +150,13 @@ def receive(uow: UnitOfWork, given: ReceiptInput, *, today: date | None = None) 
         order = None
         if reference is not None and is_po_number(reference):
             # a kitops purchase order: its line is booked, and closes when all is in
-            order, po_line = purchasing.receive_against(
+            order = purchasing.receive_against(
                 uow, reference, product, quantity, place,
                 confirm_over=given.confirm_over_receipt,
             )  # fmt: skip
-            reference = po_number(order.id)
+            reference = po_number(order.order_id)
             if cost is None:  # the order's price, in the currency it was approved in
-                cost = Money(po_line.unit_cost_minor, order.currency)
+                cost = Money(order.unit_cost_minor, order.currency)
 
         if product.lot_tracked:
             if not lot_code:

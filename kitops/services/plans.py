@@ -103,7 +103,7 @@ def create_plan(
     weekdays: str | None = None,
     checkins: str = "",
     followups: str = "3,6",
-) -> PlanRow:
+) -> dto.Plan:
     code = code.strip().lower()
     if not code or len(code) > 32 or not all(c.isalnum() or c in "-_." for c in code):
         raise InvalidInput("code", code, "must be 1-32 letters, digits, '-', '_' or '.'")
@@ -151,14 +151,13 @@ def create_plan(
     uow.session.flush()
     uow.record("plan.add", "plan", code, after={"name": plan.name, "kit": plan.kit_sku,
                                                "kits": plan.kits_per_course})  # fmt: skip
-    return row
+    return plan_dto(to_domain(row))
 
 
 def add_plan(uow: UnitOfWork, code: str, name: str, **options: str | int | None) -> dto.Plan:
     with uow:
         uow.require("plan.edit")
-        row = create_plan(uow, code, name, **options)  # type: ignore[arg-type]
-        result = plan_dto(to_domain(row))
+        result = create_plan(uow, code, name, **options)  # type: ignore[arg-type]
         uow.commit()
     return result
 

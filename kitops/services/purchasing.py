@@ -9,6 +9,7 @@ once approved, an order is the manager's and only counts as on order.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -445,6 +446,17 @@ def change_status(
     return result
 
 
+@dataclass(frozen=True)
+class BookedReceipt:
+    """A receipt booked against a purchase-order line: what the lot and its cost take
+    from the order."""
+
+    order_id: int
+    supplier_id: int
+    currency: str
+    unit_cost_minor: int
+
+
 def receive_against(
     uow: UnitOfWork,
     number: str,
@@ -453,7 +465,7 @@ def receive_against(
     place: LocationRow,
     *,
     confirm_over: bool,
-) -> tuple[PurchaseOrderRow, PurchaseOrderLineRow]:
+) -> BookedReceipt:
     """Inside a receipt's transaction: book ``quantity`` of ``product`` against the
     order's line, refusing a product not on it, a place outside its clinic, an order not
     yet approved or already closed, and more than is still open unless confirmed.
@@ -494,7 +506,7 @@ def receive_against(
                after={"status": order.status, "sku": product.sku, "quantity": quantity,
                       "line_received": line.received_qty, "line_ordered": line.quantity,
                       "over_receipt": quantity > open_qty})  # fmt: skip
-    return order, line
+    return BookedReceipt(order.id, order.supplier_id, order.currency, line.unit_cost_minor)
 
 
 # --- export ----------------------------------------------------------------------------
