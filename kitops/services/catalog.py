@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from kitops.data.schema import ProductRow
+from kitops.data.schema import LotRow, ProductRow
 from kitops.domain.catalog import (
     DEFAULT_AT_HOME_MAX_NEEDLE_UM,
     ProductKind,
@@ -99,8 +99,6 @@ def create_product(uow: UnitOfWork, spec: ProductSpec) -> str:
     row = uow.products.add(ProductRow(**fields))
     if not row.lot_tracked:
         # Untracked stock still needs a lot so every balance key is complete.
-        from kitops.data.schema import LotRow
-
         uow.lots.add(
             LotRow(product_id=row.id, code=UNTRACKED_LOT_CODE, status=LotStatus.RELEASED.value)
         )

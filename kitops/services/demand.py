@@ -60,6 +60,7 @@ from kitops.domain.courses import (
 from kitops.domain.ledger import LotStatus
 from kitops.domain.reorder import Requirement, Supply, cover, first_shortfall
 from kitops.errors import InvalidInput
+from kitops.services.plans import to_domain
 from kitops.services.reorder_dto import Cover, Demand, DemandProduct, Need, StockLot
 from kitops.services.unit_of_work import UnitOfWork
 
@@ -108,8 +109,6 @@ class _Catalogue:
     """Products, plans, recipes and session supplies, loaded once."""
 
     def __init__(self, uow: UnitOfWork) -> None:
-        from kitops.services.plans import to_domain
-
         session = uow.session
         self.products = {p.id: p for p in session.scalars(select(ProductRow))}
         self.recipes: dict[int, list[tuple[int, int]]] = defaultdict(list)

@@ -33,6 +33,7 @@ from kitops.domain.users import parse_login
 from kitops.errors import Conflict, NotAllowed, Refused
 from kitops.services import dto
 from kitops.services.unit_of_work import UnitOfWork, retrying
+from kitops.services.users import authenticate, user_dto
 
 DEFAULT_IDLE_MINUTES = 15
 FIRST_IDENTITY_REVISION = "0018"
@@ -227,8 +228,6 @@ def resolve(
             f"login {identity} is bound to {bound_name or 'no kitops user'}",
             login=identity, claimed=claimed,
         )  # fmt: skip
-    from kitops.services.users import authenticate
-
     authenticate(UnitOfWork(db, claimed), claimed, pin)
     return claimed
 
@@ -279,8 +278,6 @@ def start_session(db: Database, name: str, secret: str) -> tuple[str, dto.User]:
     for this login; returns the token to keep in the session file."""
     identity = current_identity(db)
     refuse_job_login(db, "it cannot log in as anyone")
-    from kitops.services.users import authenticate
-
     user = authenticate(UnitOfWork(db, name), name, secret)
     token = secrets.token_urlsafe(32)
     writing = UnitOfWork(db, user.name)
@@ -319,8 +316,6 @@ def end_session(db: Database, token: str) -> str | None:
 @retrying
 def bind(uow: UnitOfWork, name: str, login: str) -> dto.User:
     """Bind user ``name`` to ``login``: that login then acts as it without a PIN."""
-    from kitops.services.users import user_dto
-
     clean = parse_login(login)
     with uow:
         uow.require("user.manage", doing="bind users to logins")
@@ -344,8 +339,6 @@ def bind(uow: UnitOfWork, name: str, login: str) -> dto.User:
 
 @retrying
 def unbind(uow: UnitOfWork, name: str) -> dto.User:
-    from kitops.services.users import user_dto
-
     with uow:
         uow.require("user.manage", doing="unbind users from logins")
         row = uow.users.get(name, lock=True)

@@ -21,11 +21,13 @@ from kitops.data.schema import (
     SessionRow,
     StockBalanceRow,
     StockMoveRow,
+    SupplierRow,
 )
 from kitops.domain.ledger import LotStatus, MoveReason
 from kitops.domain.stock_rules import check_status_change
 from kitops.errors import InvalidInput, Refused
 from kitops.services import dto
+from kitops.services.kits import flag_recalled_kits
 from kitops.services.stock import latest_clinic_today
 from kitops.services.unit_of_work import UnitOfWork, retrying
 
@@ -44,8 +46,6 @@ def _detail(uow: UnitOfWork, lot: LotRow) -> dto.LotDetail:
         on_hand.append(dto.OnHand(place.code, clinic.code if clinic else None, quantity))
     supplier = None
     if lot.supplier_id is not None:
-        from kitops.data.schema import SupplierRow
-
         supplier = uow.session.get(SupplierRow, lot.supplier_id)
     return dto.LotDetail(
         sku=lot.product.sku,
@@ -95,8 +95,6 @@ def change_status(
         kits: list[str] = []
         released: list[dict[str, object]] = []
         if target is LotStatus.RECALLED:
-            from kitops.services.kits import flag_recalled_kits
-
             flagged = flag_recalled_kits(uow, lot.id)
             kits = [kit.serial for kit in flagged]
             # the courses that lose their kit, by number only (no patient reference)

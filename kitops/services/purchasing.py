@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 from kitops.data.repositories.locations import clinic_of
 from kitops.data.schema import (
     OPEN_PO_STATUSES,
+    PO_STATUSES,
     LocationRow,
     PlanSessionItemRow,
     ProductRow,
@@ -36,6 +37,7 @@ from kitops.domain.reorder import Method, parse_method
 from kitops.domain.text import no_control
 from kitops.errors import Conflict, InvalidInput, Refused
 from kitops.services import reorder_dto as dto
+from kitops.services.dto import as_json
 from kitops.services.unit_of_work import UnitOfWork, retrying
 
 
@@ -234,8 +236,6 @@ def set_policy(
 
 
 def dto_dict(value: object) -> dict[str, object]:
-    from kitops.services.dto import as_json
-
     found = as_json(value)
     assert isinstance(found, dict)
     return found
@@ -374,8 +374,6 @@ def list_orders(
     clinic: str | None = None,
     supplier: str | None = None,
 ) -> list[dto.PurchaseOrder]:
-    from kitops.data.schema import PO_STATUSES
-
     with uow:
         stmt = (
             select(PurchaseOrderRow)

@@ -49,6 +49,7 @@ from kitops.domain.reorder import (
 )
 from kitops.services import reorder_dto as dto
 from kitops.services.demand import demand_by_id
+from kitops.services.stock import latest_clinic_today
 from kitops.services.unit_of_work import UnitOfWork, retrying
 
 LOCK_NAME = "reorder"
@@ -250,8 +251,6 @@ def _explanation(policy: _Policy, s: Suggestion) -> dict[str, Any]:
 
 
 def _latest_clinic_day(uow: UnitOfWork) -> date:
-    from kitops.services.stock import latest_clinic_today
-
     return latest_clinic_today(uow)
 
 
