@@ -28,7 +28,6 @@ from kitops.domain.stock_rules import check_status_change
 from kitops.errors import InvalidInput, Refused
 from kitops.services import dto
 from kitops.services.kits import flag_recalled_kits
-from kitops.services.stock import latest_clinic_today
 from kitops.services.unit_of_work import UnitOfWork, retrying
 
 
@@ -86,7 +85,7 @@ def change_status(
         lot = uow.lots.lock(uow.lots.resolve(code, sku))
         _refuse_returned_kit(uow, lot, target)
         current = LotStatus(lot.status)
-        day = today or latest_clinic_today(uow)
+        day = today or uow.locations.latest_clinic_today()
         check_status_change(lot.code, current, target, lot.expiry, day)
         before = {"status": current.value, "reason": lot.status_reason}
         lot.status = target.value

@@ -90,6 +90,13 @@ class Locations:
             )  # fmt: skip
         return place
 
+    def latest_clinic_today(self) -> date:
+        """The latest 'today' among the clinics: a lot is expired as soon as it is expired
+        on any clinic's calendar (the expiry sweep, releasing a lot, reorder)."""
+        zones = {row.timezone for row in self.all() if row.kind == LocationKind.CLINIC.value}
+        days = [clinic_today(zone) for zone in zones if zone]
+        return max(days) if days else clinic_today(None)
+
     def local_today(self, location: LocationRow) -> date:
         """Today on the calendar of the clinic that holds ``location``."""
         by_id = {row.id: row for row in self.all()}
