@@ -87,15 +87,16 @@ def user_add(
     """Add a user. Asks for a PIN or password twice (4-128 characters), kept only as its
     argon2 hash; the TUI's login asks for it."""
     from kitops.domain.roles import Role, parse_role
+    from kitops.domain.users import parse_login, parse_user_name
     from kitops.services import identity, users
 
     wanted = parse_role(role)
-    users.parse_user_name(name, "name")  # before asking for a PIN
+    parse_user_name(name, "name")  # before asking for a PIN
     secret = None
     if not no_pin and (pin_stdin or wanted is not Role.JOB):
         secret = users.parse_secret(_read_pin(f"PIN for {name}", from_stdin=pin_stdin))
     if login is not None:
-        users.parse_login(login)
+        parse_login(login)
     uow = ctx.uow()
     done = users.add_user(uow, name, wanted.value, secret, login=login,
                           bootstrap_login=identity.current_identity(uow.db))  # fmt: skip
@@ -199,9 +200,10 @@ def user_set_role(ctx: Context, name: str, role: str) -> None:
 def user_set_pin(ctx: Context, name: str, pin_stdin: bool, remove: bool) -> None:
     """Set a user's PIN (admins: anyone's; everyone: their own, giving the current one).
     Lifts a login lock."""
+    from kitops.domain.users import parse_user_name
     from kitops.services import users
 
-    users.parse_user_name(name)
+    parse_user_name(name)
     current = None
     if ctx.user == name.strip() and not remove:
         current = _read_pin("Current PIN", from_stdin=pin_stdin, confirm=False)
@@ -243,13 +245,14 @@ def user_unbind(ctx: Context, name: str) -> None:
 def login(ctx: Context, name: str | None, pin_stdin: bool) -> None:
     """Log in as NAME with its PIN, for a shared terminal: until `kitops logout`, or
     session_idle_minutes unused, commands run here act as NAME (a 0600 session file)."""
+    from kitops.domain.users import parse_user_name
     from kitops.errors import InvalidInput
-    from kitops.services import identity, users
+    from kitops.services import identity
 
     wanted = name or ctx.claimed
     if not wanted:
         raise InvalidInput("user", None, "name the user to log in as: `kitops login NAME`")
-    users.parse_user_name(wanted)
+    parse_user_name(wanted)
     secret = _read_pin(f"PIN of {wanted}", from_stdin=pin_stdin or ctx.pin_stdin, confirm=False)
     token, user = identity.start_session(ctx.database(), wanted, secret)
     identity.write_token(ctx.session_file(), token)

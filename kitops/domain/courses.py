@@ -7,6 +7,7 @@ zone, so a course across a daylight-saving change keeps its local hour.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -16,6 +17,7 @@ from zoneinfo import ZoneInfo
 from dateutil.relativedelta import relativedelta
 from dateutil.rrule import WEEKLY, rrule, weekday
 
+from kitops.domain.numbers import parse_id
 from kitops.errors import InvalidInput
 
 WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -307,3 +309,21 @@ def can_serve(
     it): a kit that cannot, cannot serve that plan on any later day either."""
     needs = kit_needs_from(plan, vial_ul, vials_per_kit, margin_days, today)
     return any(fits(vial_expiries, need) for need in needs)
+
+
+_PATIENT_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", re.ASCII)
+
+
+def parse_patient_ref(value: str) -> str:
+    """A pseudonymous reference such as ``P-2026-0412``: no spaces, so no names."""
+    ref = value.strip()
+    if not _PATIENT_REF.fullmatch(ref):
+        raise InvalidInput(
+            "patient", value,
+            "must be a pseudonymous reference: 1-64 letters, digits, '.', '_' or '-', no spaces",
+        )  # fmt: skip
+    return ref
+
+
+def parse_course_id(course_id: int | str) -> int:
+    return parse_id(course_id, "course", "a course number")

@@ -8,6 +8,7 @@ Every move has a source and a destination. Stock enters from ``SUPPLIER``, leave
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -117,3 +118,10 @@ def check_placement(
         raise InvalidInput(
             "parent", parent_code, f"is a {parent_kind.value}; a {kind.value} goes under a {names}"
         )
+
+
+def clinic_today(timezone: str | None) -> date:
+    """The date on the clinic's own calendar (the server's when it has no zone)."""
+    if timezone is None:
+        return date.today()
+    return datetime.now(ZoneInfo(timezone)).date()

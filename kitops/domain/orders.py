@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from kitops.domain.numbers import parse_id
 from kitops.errors import InvalidInput, Refused
 
 
@@ -250,3 +251,7 @@ def idempotency_key(order_reference: str, step: str, number: int) -> str:
     if not re.fullmatch(r"[a-z][a-z-]*", step) or not order_reference.isalnum():
         raise ValueError(f"bad idempotency key parts {order_reference!r}, {step!r}")
     return f"kitops-order-{order_reference}-{step}-{number}"
+
+
+def parse_order_id(value: int | str) -> int:
+    return parse_id(value, "order", "an order number")

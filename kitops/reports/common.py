@@ -12,14 +12,13 @@ from typing import Any
 
 from sqlalchemy import Date, cast, func, select
 
+from kitops.data.repositories.locations import clinic_of
 from kitops.data.schema import KitComponentRow, KitRow, LocationRow, LotRow
 from kitops.domain.ledger import LotStatus, parse_date
-from kitops.domain.locations import PHYSICAL_KINDS, LocationKind
+from kitops.domain.locations import PHYSICAL_KINDS, LocationKind, clinic_today
 from kitops.domain.money import Money
 from kitops.errors import InvalidInput
-from kitops.services.locations import clinic_of
 from kitops.services.report_dto import ReportRequest
-from kitops.services.stock import clinic_today
 from kitops.services.unit_of_work import UnitOfWork
 
 NO_COST = "-"  # the currency shown for units whose lot has no recorded cost

@@ -22,7 +22,7 @@ from kitops.domain.courses import parse_weekdays as weekdays_of
 from kitops.domain.kits import ComponentNeed, LotStock
 from kitops.reports.common import Scope, parse_count, resolve_scope, usable_now
 from kitops.services.courses import serum_per_kit
-from kitops.services.kits import default_min_shelf_life, expiry_margin_days
+from kitops.services.kits import default_min_shelf_life
 from kitops.services.plans import to_domain
 from kitops.services.report_dto import (
     Cell,
@@ -92,7 +92,7 @@ def _build(uow: UnitOfWork, scope: Scope, weeks: int) -> Report:
     day = scope.as_of
     first_week = monday(day)
     end = first_week + timedelta(days=7 * weeks - 1)
-    margin = expiry_margin_days(uow)
+    margin = uow.settings.expiry_margin_days()
     plans: dict[int, tuple[Plan, int, int, int]] = {}
     kit_products: dict[int, str] = {}
     for row in uow.session.scalars(select(PlanRow)):

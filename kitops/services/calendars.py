@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from kitops.domain.courses import CourseStatus
 from kitops.errors import Refused
 from kitops.services import dto
-from kitops.services.courses import course_dto, get_course
+from kitops.services.courses import course_dto
 from kitops.services.unit_of_work import UnitOfWork
 
 
@@ -24,7 +24,7 @@ def read_calendar(uow: UnitOfWork, course_id: int | str) -> CourseCalendar:
     A cancelled course has no calendar (refused).
     """
     with uow:
-        row = get_course(uow, course_id)
+        row = uow.courses.get(course_id)
         if row.status == CourseStatus.CANCELLED.value:
             raise Refused(f"course {row.id} is cancelled; it has no calendar to write")
         course = course_dto(uow, row)

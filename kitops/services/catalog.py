@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from kitops.data.schema import ProductRow
+from kitops.data.schema import LotRow, ProductRow
 from kitops.domain.catalog import (
     DEFAULT_AT_HOME_MAX_NEEDLE_UM,
     ProductKind,
@@ -86,8 +86,9 @@ def parse_product(
     )
 
 
-def create_product(uow: UnitOfWork, spec: ProductSpec) -> ProductRow:
-    """Add a product inside the caller's transaction (used by add, import and demo)."""
+def create_product(uow: UnitOfWork, spec: ProductSpec) -> str:
+    """Add a product inside the caller's transaction (used by add, import and demo) and
+    return its SKU."""
     full = complete_product(spec, at_home_max_needle_um(uow))
     if uow.products.by_sku(full.sku) is not None:
         raise Conflict(f"product {full.sku} already exists")
@@ -98,13 +99,11 @@ def create_product(uow: UnitOfWork, spec: ProductSpec) -> ProductRow:
     row = uow.products.add(ProductRow(**fields))
     if not row.lot_tracked:
         # Untracked stock still needs a lot so every balance key is complete.
-        from kitops.data.schema import LotRow
-
         uow.lots.add(
             LotRow(product_id=row.id, code=UNTRACKED_LOT_CODE, status=LotStatus.RELEASED.value)
         )
     uow.record("product.add", "product", row.sku, after=_audit_view(full))
-    return row
+    return row.sku
 
 
 def _audit_view(spec: ProductSpec) -> dict[str, object]:
@@ -114,8 +113,7 @@ def _audit_view(spec: ProductSpec) -> dict[str, object]:
 def add_product(uow: UnitOfWork, spec: ProductSpec) -> dto.Product:
     with uow:
         uow.require("catalog.edit")
-        row = create_product(uow, spec)
-        result = product_dto(row)
+        result = product_dto(uow.products.get(create_product(uow, spec)))
         uow.commit()
     return result
 
@@ -125,7 +123,7 @@ def list_products(uow: UnitOfWork) -> list[dto.Product]:
         return [product_dto(row) for row in uow.products.all()]
 
 
-def set_recipe_in(uow: UnitOfWork, kit_sku: str, components: list[tuple[str, int]]) -> ProductRow:
+def set_recipe_in(uow: UnitOfWork, kit_sku: str, components: list[tuple[str, int]]) -> dto.Product:
     kit = uow.products.get(parse_sku(kit_sku, "kit_sku"), "kit_sku")
     parts: list[tuple[ProductRow, int]] = []
     for sku, quantity in components:
@@ -154,7 +152,7 @@ def set_recipe_in(uow: UnitOfWork, kit_sku: str, components: list[tuple[str, int
         "recipe.set", "product", kit.sku,
         before=before or None, after={row.sku: qty for row, qty in parts},
     )  # fmt: skip
-    return kit
+    return product_dto(kit)
 
 
 def set_recipe(uow: UnitOfWork, kit_sku: str, components: list[str]) -> dto.Product:
@@ -162,7 +160,6 @@ def set_recipe(uow: UnitOfWork, kit_sku: str, components: list[str]) -> dto.Prod
     parsed = [parse_component(text) for text in components]
     with uow:
         uow.require("catalog.edit")
-        kit = set_recipe_in(uow, kit_sku, parsed)
-        result = product_dto(kit)
+        result = set_recipe_in(uow, kit_sku, parsed)
         uow.commit()
     return result

@@ -3,18 +3,17 @@ of a part returned opened, and record the sessions of courses administered in th
 
 from __future__ import annotations
 
-import re
 from datetime import date, timedelta
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import joinedload
 
 from kitops.data.repositories import PostedMove
+from kitops.data.repositories.locations import subtree_ids
 from kitops.data.schema import (
     CourseKitNeedRow,
     CourseRow,
     KitRow,
-    LocationRow,
     LotRow,
     PlanRow,
     ProductRow,
@@ -32,66 +31,18 @@ from kitops.domain.courses import (
     format_weekdays,
     kit_and_vial_numbers,
     kit_needs,
+    parse_patient_ref,
     parse_weekdays,
     weekdays_for,
 )
 from kitops.domain.ledger import LotStatus, Move, MoveReason, is_usable, parse_date
-from kitops.domain.locations import LocationKind, parse_location_code
-from kitops.domain.numbers import parse_id
+from kitops.domain.locations import clinic_today
 from kitops.errors import InvalidInput, Refused, TransientDatabaseError
 from kitops.services import dto
-from kitops.services.kits import expiry_margin_days, kit_dto
-from kitops.services.locations import subtree_ids
-from kitops.services.plans import get_plan, to_domain
+from kitops.services.kits import kit_dto
+from kitops.services.plans import to_domain
 from kitops.services.reservation import store_kit_needs
-from kitops.services.stock import clinic_today
 from kitops.services.unit_of_work import UnitOfWork, retrying
-
-_PATIENT_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", re.ASCII)
-
-
-def parse_patient_ref(value: str) -> str:
-    """A pseudonymous reference such as ``P-2026-0412``: no spaces, so no names."""
-    ref = value.strip()
-    if not _PATIENT_REF.fullmatch(ref):
-        raise InvalidInput(
-            "patient", value,
-            "must be a pseudonymous reference: 1-64 letters, digits, '.', '_' or '-', no spaces",
-        )  # fmt: skip
-    return ref
-
-
-def get_clinic(uow: UnitOfWork, code: str, field: str = "clinic") -> LocationRow:
-    row = uow.locations.get(parse_location_code(code, field), field)
-    if row.kind != LocationKind.CLINIC.value:
-        raise InvalidInput(field, row.code, f"is a {row.kind}, not a clinic")
-    return row
-
-
-def parse_course_id(course_id: int | str) -> int:
-    return parse_id(course_id, "course", "a course number")
-
-
-def get_course(uow: UnitOfWork, course_id: int | str, *, lock: bool = False) -> CourseRow:
-    key = parse_course_id(course_id)
-    # the plan, its kit and recipe, and the clinic come along: every use case needs them
-    stmt = (
-        select(CourseRow)
-        .where(CourseRow.id == key)
-        .options(
-            joinedload(CourseRow.clinic),
-            joinedload(CourseRow.plan)
-            .joinedload(PlanRow.kit_product)
-            .selectinload(ProductRow.recipe)
-            .joinedload(RecipeLineRow.component),
-        )
-    )
-    if lock:
-        stmt = stmt.with_for_update(key_share=True, of=CourseRow)
-    row = uow.session.scalar(stmt)
-    if row is None:
-        raise InvalidInput("course", course_id, "no course has this number")
-    return row
 
 
 def calendar_of(course: CourseRow) -> tuple[Plan, Calendar]:
@@ -115,7 +66,7 @@ def needs_of(uow: UnitOfWork, course: CourseRow, *, margin: int | None = None) -
     if not plan.uses_kits or course.plan.kit_product is None:
         return []
     vial_ul, vials = serum_per_kit(course.plan.kit_product)
-    days = expiry_margin_days(uow) if margin is None else margin
+    days = uow.settings.expiry_margin_days() if margin is None else margin
     return kit_needs(plan, calendar, vial_ul, vials, days)
 
 
@@ -187,8 +138,8 @@ def create_course(
     chosen = parse_weekdays(weekdays) if weekdays else None
     with uow:
         uow.require("course.create")
-        plan_row = get_plan(uow, plan_code)
-        clinic_row = get_clinic(uow, clinic)
+        plan_row = uow.plans.get(plan_code)
+        clinic_row = uow.locations.clinic(clinic)
         plan = to_domain(plan_row)
         days = weekdays_for(plan, day, chosen)
         course = CourseRow(
@@ -244,7 +195,7 @@ def store_missing_kit_needs(uow: UnitOfWork) -> int:
 
 def show_course(uow: UnitOfWork, course_id: int | str) -> dto.Course:
     with uow:
-        return course_dto(uow, get_course(uow, course_id))
+        return course_dto(uow, uow.courses.get(course_id))
 
 
 def list_courses(
@@ -253,7 +204,7 @@ def list_courses(
     with uow:
         stmt = select(CourseRow).order_by(CourseRow.start_date, CourseRow.id)
         if clinic:
-            stmt = stmt.where(CourseRow.clinic_id == get_clinic(uow, clinic).id)
+            stmt = stmt.where(CourseRow.clinic_id == uow.locations.clinic(clinic).id)
         if status:
             try:
                 stmt = stmt.where(CourseRow.status == CourseStatus(status).value)
@@ -268,7 +219,7 @@ def cancel_course(uow: UnitOfWork, course_id: int | str) -> dto.Course:
     """Cancel a course; kits reserved for it and not yet out become available again."""
     with uow:
         uow.require("course.cancel")
-        course = get_course(uow, course_id, lock=True)
+        course = uow.courses.get(course_id, lock=True)
         if course.status != CourseStatus.SCHEDULED.value:
             raise Refused(f"course {course.id} is {course.status}")
         released = free_reserved_kits(uow, course.id)
@@ -335,7 +286,7 @@ def record_session(
     lots in date that day, and record which lot served it (for the trace)."""
     with uow:
         uow.require("session.record")
-        course = get_course(uow, course_id, lock=True)
+        course = uow.courses.get(course_id, lock=True)
         if course.status != CourseStatus.SCHEDULED.value:
             raise Refused(f"course {course.id} is {course.status}")
         serum, vials = _clinic_serum(uow, course)
@@ -399,10 +350,9 @@ def check_sessions(uow: UnitOfWork, course: CourseRow, today: date) -> dto.Sessi
     """Whether the clinic holds enough in-date vials for the sessions still to come:
     each remaining session, earliest first, takes the earliest-expiring vial still in
     date on its day plus ``expiry_margin_days`` (as the demand report plans it)."""
-    from kitops.services.kits import expiry_margin_days
 
     serum, vials = _clinic_serum(uow, course)
-    margin = timedelta(days=expiry_margin_days(uow))
+    margin = timedelta(days=uow.settings.expiry_margin_days())
     _, calendar = calendar_of(course)
     done = (
         uow.session.scalar(

@@ -33,6 +33,7 @@ from functools import lru_cache
 
 from sqlalchemy import func, or_, select
 
+from kitops.data.repositories.locations import clinic_of
 from kitops.data.schema import (
     CourseRow,
     KitRow,
@@ -59,7 +60,7 @@ from kitops.domain.courses import (
 from kitops.domain.ledger import LotStatus
 from kitops.domain.reorder import Requirement, Supply, cover, first_shortfall
 from kitops.errors import InvalidInput
-from kitops.services.locations import clinic_of
+from kitops.services.plans import to_domain
 from kitops.services.reorder_dto import Cover, Demand, DemandProduct, Need, StockLot
 from kitops.services.unit_of_work import UnitOfWork
 
@@ -101,17 +102,13 @@ def _kit_needs(
 
 
 def _margin(uow: UnitOfWork) -> int:
-    from kitops.services.kits import expiry_margin_days
-
-    return expiry_margin_days(uow)
+    return uow.settings.expiry_margin_days()
 
 
 class _Catalogue:
     """Products, plans, recipes and session supplies, loaded once."""
 
     def __init__(self, uow: UnitOfWork) -> None:
-        from kitops.services.plans import to_domain
-
         session = uow.session
         self.products = {p.id: p for p in session.scalars(select(ProductRow))}
         self.recipes: dict[int, list[tuple[int, int]]] = defaultdict(list)
@@ -214,9 +211,7 @@ def scheduled_demand(
     with uow:
         only: int | None = None
         if clinic:
-            from kitops.services.courses import get_clinic
-
-            only = get_clinic(uow, clinic).id
+            only = uow.locations.clinic(clinic).id
         snap = _collect(uow, start, end, only)
         clinics, cat, counts, stock, margin = (
             snap.clinics, snap.cat, snap.counts, snap.stock, snap.margin,

@@ -317,8 +317,8 @@ def _users(uow: UnitOfWork, bind_login: str | None = None) -> None:
     users, whoever loads the demo becomes an admin too (without a PIN), as anyone could
     have created the first admin, bound to ``bind_login`` (else the demo's ``admin`` is):
     so `make run` goes on working as the login, and `demo --reset` as whoever reset it."""
+    from kitops.domain.users import NAME_PATTERN
     from kitops.services.identity import bind_if_free
-    from kitops.services.users import NAME_PATTERN
 
     existing = set(uow.session.scalars(select(UserRow.name)))
     wanted = [(name, role, secret) for name, role, _, secret in DEMO_USERS]

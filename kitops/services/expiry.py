@@ -14,14 +14,13 @@ from datetime import date
 from sqlalchemy import select
 
 from kitops.data.repositories import PostedMove
+from kitops.data.repositories.locations import clinic_of
 from kitops.data.schema import KitRow, LocationRow, LotRow, StockBalanceRow
 from kitops.domain.ledger import LotStatus, Move, MoveReason
 from kitops.domain.locations import LocationKind
 from kitops.domain.stock_rules import needs_expiring
 from kitops.errors import InvalidInput
 from kitops.services import dto
-from kitops.services.locations import clinic_of
-from kitops.services.stock import latest_clinic_today
 from kitops.services.unit_of_work import UnitOfWork, retrying
 
 
@@ -33,7 +32,7 @@ def sweep(uow: UnitOfWork, *, as_of: date | None = None, dry_run: bool = False) 
     would expire then and writes nothing."""
     with uow:
         uow.require("expiry.sweep")
-        latest = latest_clinic_today(uow)
+        latest = uow.locations.latest_clinic_today()
         if as_of is not None and as_of > latest and not dry_run:
             raise InvalidInput(
                 "as_of", as_of.isoformat(),

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from sqlalchemy import ColumnElement, func, select, update
 
 from kitops import faults
+from kitops.data.repositories.locations import clinic_of, subtree_ids
 from kitops.data.schema import CourseRow, KitRow, PlanRow
 from kitops.domain.assignment import KitOffer, NeedRequest, assign
 from kitops.domain.courses import (
@@ -19,22 +20,19 @@ from kitops.domain.courses import (
     KitNeed,
     Plan,
     fits,
+    parse_course_id,
 )
+from kitops.domain.locations import clinic_today
 from kitops.errors import InvalidInput, Refused
 from kitops.services import dto
 from kitops.services.courses import (
     check_sessions,
     free_reserved_kits,
-    get_clinic,
-    get_course,
     needs_of,
-    parse_course_id,
     parse_part,
     returned_opened,
     serum_per_kit,
 )
-from kitops.services.kits import expiry_margin_days
-from kitops.services.locations import clinic_of, subtree_ids
 from kitops.services.plans import to_domain
 from kitops.services.reservation import (
     course_kit_needs,
@@ -44,7 +42,6 @@ from kitops.services.reservation import (
     reserve_atomically,
     reserve_course_kits,
 )
-from kitops.services.stock import clinic_today
 from kitops.services.unit_of_work import UnitOfWork, retrying
 
 ORDINALS = {1: "1st", 2: "2nd", 3: "3rd"}
@@ -66,7 +63,7 @@ class _Context:
 
     def __init__(self, uow: UnitOfWork) -> None:
         self.uow = uow
-        self.margin = expiry_margin_days(uow)
+        self.margin = uow.settings.expiry_margin_days()
         self.locations = {row.id: row for row in uow.locations.all()}
         self.clinic_of_location: dict[int, int | None] = {}
         for row in self.locations.values():
@@ -179,7 +176,7 @@ def fulfil_course(
             faults.point("fulfil.course:after_reserve")
             uow.commit()
             return quick
-        course = get_course(uow, course_id, lock=True)
+        course = uow.courses.get(course_id, lock=True)
         if course.status != CourseStatus.SCHEDULED.value:
             raise Refused(f"course {course.id} is {course.status}")
         plan_row = course.plan
@@ -324,7 +321,7 @@ def fulfil_due(
             day = min(horizons.values()) - timedelta(days=within_days)
             uow.record("fulfil.batch", "database", day.isoformat(),
                        after={"within_days": within_days,
-                              "clinic": get_clinic(uow, clinic).code if clinic else None,
+                              "clinic": uow.locations.clinic(clinic).code if clinic else None,
                               "served": len(report.served),
                               "unserved": len(report.unserved)})  # fmt: skip
         faults.point("fulfil.batch:after_reserve")
@@ -359,7 +356,7 @@ def _horizons(
     """The last day of the window per clinic: from ``today``, else from each clinic's own
     date in its time zone."""
     if clinic:
-        rows = [get_clinic(uow, clinic)]
+        rows = [uow.locations.clinic(clinic)]
     else:
         rows = [ctx.locations[cid] for cid in set(ctx.clinic_of_location.values()) if cid]
     return {
@@ -476,7 +473,7 @@ def check_clinic_course(
     uow: UnitOfWork, course_id: int | str, *, today: date | None = None
 ) -> dto.SessionCheck:
     with uow:
-        course = get_course(uow, course_id)
+        course = uow.courses.get(course_id)
         return check_sessions(uow, course, today or clinic_today(course.clinic.timezone))
 
 
@@ -486,7 +483,7 @@ def pick_list(
     """Reserved kits at the clinic that must go out by ``on`` + ``days``, soonest first."""
     with uow:
         ctx = _Context(uow)
-        clinic_row = get_clinic(uow, clinic)
+        clinic_row = uow.locations.clinic(clinic)
         day = on or clinic_today(clinic_row.timezone)
         horizon = day + timedelta(days=days)
         rows = uow.session.execute(
@@ -533,7 +530,7 @@ def replace_kit(uow: UnitOfWork, course_id: int | str, part: int | str) -> dto.F
     number = parse_part(part)
     with uow:
         uow.require("course.fulfil")
-        course = get_course(uow, course_id, lock=True)
+        course = uow.courses.get(course_id, lock=True)
         if course.status != CourseStatus.SCHEDULED.value:
             raise Refused(f"course {course.id} is {course.status}")
         plan_row = course.plan

@@ -29,10 +29,11 @@ from kitops.data import migrate
 from kitops.data.engine import Database
 from kitops.data.schema import UserRow, UserSessionRow, utcnow
 from kitops.domain import roles
+from kitops.domain.users import parse_login
 from kitops.errors import Conflict, NotAllowed, Refused
 from kitops.services import dto
 from kitops.services.unit_of_work import UnitOfWork, retrying
-from kitops.services.users import parse_login
+from kitops.services.users import authenticate, user_dto
 
 DEFAULT_IDLE_MINUTES = 15
 FIRST_IDENTITY_REVISION = "0018"
@@ -183,16 +184,12 @@ def resolve(
     with uow:
         if uow.session.scalar(select(UserRow.id).limit(1)) is None:
             return claimed or identity  # the bootstrap: the unit of work lets little through
-        bound = uow.session.scalars(select(UserRow).where(UserRow.login == identity)).first()
+        bound = uow.users.bound_to(identity)
         is_job = bound is not None and bound.role == roles.Role.JOB.value
         session = None if is_job else _session_user(uow, identity, token)
         bound_name = bound.name if bound is not None else None
         session_name = session.name if session is not None else None
-        target = (
-            uow.session.scalars(select(UserRow).where(UserRow.name == claimed)).first()
-            if claimed
-            else None
-        )
+        target = uow.users.find(claimed) if claimed else None
         target_role = target.role if target is not None else None
     actor = bound_name or identity
     if session_name is not None and token is not None and claimed in (None, session_name):
@@ -231,8 +228,6 @@ def resolve(
             f"login {identity} is bound to {bound_name or 'no kitops user'}",
             login=identity, claimed=claimed,
         )  # fmt: skip
-    from kitops.services.users import authenticate
-
     authenticate(UnitOfWork(db, claimed), claimed, pin)
     return claimed
 
@@ -243,7 +238,7 @@ def describe(db: Database, claimed: str | None, *, token: str | None = None) -> 
     identity = current_identity(db)
     uow = UnitOfWork(db, identity, identify=False, readonly=True)
     with uow:
-        bound = uow.session.scalars(select(UserRow).where(UserRow.login == identity)).first()
+        bound = uow.users.bound_to(identity)
         is_job = bound is not None and bound.role == roles.Role.JOB.value
         session = None if is_job else _session_user(uow, identity, token)
         bound_name = bound.name if bound is not None else None
@@ -263,7 +258,7 @@ def refuse_job_login(db: Database, why: str) -> None:
     identity = current_identity(db)
     uow = UnitOfWork(db, identity, identify=False, readonly=True)
     with uow:
-        bound = uow.session.scalars(select(UserRow).where(UserRow.login == identity)).first()
+        bound = uow.users.bound_to(identity)
         job = bound.name if bound is not None and bound.role == roles.Role.JOB.value else None
     if job is not None:
         raise _refuse(
@@ -283,8 +278,6 @@ def start_session(db: Database, name: str, secret: str) -> tuple[str, dto.User]:
     for this login; returns the token to keep in the session file."""
     identity = current_identity(db)
     refuse_job_login(db, "it cannot log in as anyone")
-    from kitops.services.users import authenticate
-
     user = authenticate(UnitOfWork(db, name), name, secret)
     token = secrets.token_urlsafe(32)
     writing = UnitOfWork(db, user.name)
@@ -320,20 +313,14 @@ def end_session(db: Database, token: str) -> str | None:
 # --- binding users to logins (admins) ------------------------------------------------------
 
 
-def _find_bound(uow: UnitOfWork, login: str) -> UserRow | None:
-    return uow.session.scalars(select(UserRow).where(UserRow.login == login)).first()
-
-
 @retrying
 def bind(uow: UnitOfWork, name: str, login: str) -> dto.User:
     """Bind user ``name`` to ``login``: that login then acts as it without a PIN."""
-    from kitops.services.users import _get, user_dto
-
     clean = parse_login(login)
     with uow:
         uow.require("user.manage", doing="bind users to logins")
-        row = _get(uow, name, lock=True)
-        other = _find_bound(uow, clean)
+        row = uow.users.get(name, lock=True)
+        other = uow.users.bound_to(clean)
         if other is not None and other.id != row.id:
             raise Conflict(
                 f"login {clean} is already bound to {other.name}: "
@@ -352,11 +339,9 @@ def bind(uow: UnitOfWork, name: str, login: str) -> dto.User:
 
 @retrying
 def unbind(uow: UnitOfWork, name: str) -> dto.User:
-    from kitops.services.users import _get, user_dto
-
     with uow:
         uow.require("user.manage", doing="unbind users from logins")
-        row = _get(uow, name, lock=True)
+        row = uow.users.get(name, lock=True)
         if row.login is None:
             raise Refused(f"{row.name} is bound to no login")
         before = row.login
@@ -381,7 +366,7 @@ def bind_upgrader(db: Database, before: str | None, claimed: str | None) -> str 
     with uow:
         if uow.session.scalar(select(UserRow.id).where(UserRow.login.is_not(None))):
             return None
-        row = uow.session.scalars(select(UserRow).where(UserRow.name == name)).first()
+        row = uow.users.find(name)
         if row is None or not row.active or row.role == roles.Role.JOB.value:
             return None
         row.login = identity
@@ -394,7 +379,7 @@ def bind_upgrader(db: Database, before: str | None, claimed: str | None) -> str 
 
 def bind_if_free(uow: UnitOfWork, row: UserRow, login: str) -> bool:
     """Inside a use case: bind ``row`` to ``login`` unless some user already is."""
-    if _find_bound(uow, login) is not None:
+    if uow.users.bound_to(login) is not None:
         return False
     row.login = login
     return True

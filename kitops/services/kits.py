@@ -12,6 +12,7 @@ from sqlalchemy import or_, select
 
 from kitops import faults
 from kitops.data.repositories import PostedMove
+from kitops.data.repositories.locations import clinic_of, subtree_ids
 from kitops.data.schema import (
     CourseRow,
     KitComponentRow,
@@ -19,12 +20,11 @@ from kitops.data.schema import (
     LocationRow,
     LotRow,
     OrderRow,
-    PlanRow,
     ProductRow,
     StockBalanceRow,
 )
 from kitops.domain.catalog import ProductKind, parse_non_negative_int, parse_positive_int, parse_sku
-from kitops.domain.courses import DEFAULT_EXPIRY_MARGIN_DAYS, Plan, can_serve, kit_share_days
+from kitops.domain.courses import Plan, can_serve, kit_share_days
 from kitops.domain.kits import (
     ComponentNeed,
     LotStock,
@@ -35,14 +35,11 @@ from kitops.domain.kits import (
     plan_assembly,
 )
 from kitops.domain.ledger import LotStatus, Move, MoveReason, Shortage
-from kitops.domain.locations import PHYSICAL_KINDS, LocationKind
+from kitops.domain.locations import PHYSICAL_KINDS, LocationKind, clinic_today
 from kitops.errors import InvalidInput, Refused, TransientDatabaseError
 from kitops.services import dto
 from kitops.services.catalog import at_home_max_needle_um
-from kitops.services.locations import clinic_of, subtree_ids
-from kitops.services.operations import local_today, physical_location
 from kitops.services.plans import to_domain
-from kitops.services.stock import clinic_today
 from kitops.services.unit_of_work import UnitOfWork, retrying
 
 KIT_STATUSES = ("available", "reserved", "shipped", "handed_over", "disassembled",
@@ -50,32 +47,14 @@ KIT_STATUSES = ("available", "reserved", "shipped", "handed_over", "disassembled
 RETURNED = "returned"  # the quarantine reason of a kit back sealed from a patient
 
 
-def expiry_margin_days(uow: UnitOfWork) -> int:
-    return parse_non_negative_int(
-        uow.settings.get("expiry_margin_days", str(DEFAULT_EXPIRY_MARGIN_DAYS)),
-        "expiry_margin_days",
-    )
-
-
-def kit_product(uow: UnitOfWork, sku: str, field: str = "recipe") -> ProductRow:
-    product = uow.products.get(parse_sku(sku, field), field)
-    if product.kind != ProductKind.KIT.value:
-        raise InvalidInput(field, product.sku, f"is a {product.kind}, not a kit")
-    if not product.recipe:
-        raise InvalidInput(field, product.sku, "has no recipe (`kitops catalog add-recipe`)")
-    return product
-
-
 def default_min_shelf_life(uow: UnitOfWork, kit: ProductRow) -> int:
     """Long enough for one kit of the shortest active plan using this kit (its weeks
     shared out among its kits: ``kit_share_days``), plus the expiry margin. A kit that
     lasts less could serve no course; one that lasts this long serves at least that plan,
     and fulfilment judges each course's own fit when it reserves a kit."""
-    rows = uow.session.scalars(
-        select(PlanRow).where(PlanRow.kit_product_id == kit.id, PlanRow.active)
-    ).all()
+    rows = uow.plans.active_for_kit(kit.id)
     shares = [days for days in (kit_share_days(to_domain(row)) for row in rows) if days > 0]
-    return min(shares, default=0) + expiry_margin_days(uow)
+    return min(shares, default=0) + uow.settings.expiry_margin_days()
 
 
 def _check_home_safety(uow: UnitOfWork, kit: ProductRow) -> None:
@@ -93,17 +72,6 @@ def _check_home_safety(uow: UnitOfWork, kit: ProductRow) -> None:
                 "recipe", kit.sku,
                 f"contains {part.sku}, longer than the at-home maximum of {maximum / 1000} mm",
             )  # fmt: skip
-
-
-def assembly_place(uow: UnitOfWork, location: str) -> LocationRow:
-    """Where kits are made: a physical place, never a quarantine one."""
-    place = physical_location(uow, location)
-    if place.kind == LocationKind.QUARANTINE.value:
-        raise InvalidInput(
-            "location", place.code,
-            "is a quarantine place; kits are made from released stock elsewhere in the clinic",
-        )  # fmt: skip
-    return place
 
 
 def _drawing_places(
@@ -212,7 +180,7 @@ class PlanFit:
         self.uow = uow
         self.places = places
         self.today = today
-        self.margin = expiry_margin_days(uow)
+        self.margin = uow.settings.expiry_margin_days()
         self._plans: dict[int, list[tuple[Plan, int, int]]] = {}
         self._days: dict[int | None, date] = {}
 
@@ -226,11 +194,7 @@ class PlanFit:
                  and line.component.volume_ul),
                 None,
             )  # fmt: skip
-            rows = self.uow.session.scalars(
-                select(PlanRow)
-                .where(PlanRow.kit_product_id == kit.id, PlanRow.active)
-                .order_by(PlanRow.code)
-            ).all()
+            rows = self.uow.plans.active_for_kit(kit.id)
             found = (
                 [(to_domain(row), serum.component.volume_ul or 0, serum.quantity) for row in rows]
                 if serum is not None
@@ -318,10 +282,10 @@ def assemble(
     count = parse_positive_int(quantity, "qty")
     with uow:
         uow.require("kit.assemble")
-        kit = kit_product(uow, recipe)
+        kit = uow.products.kit(recipe)
         _check_home_safety(uow, kit)
-        place = assembly_place(uow, location)
-        day = today or local_today(uow, place)
+        place = uow.locations.assembly_place(location)
+        day = today or uow.locations.local_today(place)
         shelf = _shelf_life(uow, kit, min_shelf_life_days)
         fresh_until = day + timedelta(days=shelf)
         clinic, sources = _drawing_places(uow, place)
@@ -460,10 +424,10 @@ def capacity(
     """How many more kits could be assembled at ``location`` from the usable stock of
     its whole clinic, component by component: what holds it back."""
     with uow:
-        kit = kit_product(uow, recipe)
+        kit = uow.products.kit(recipe)
         _check_home_safety(uow, kit)  # none can be assembled from an unsafe recipe
-        place = assembly_place(uow, location)
-        day = today or local_today(uow, place)
+        place = uow.locations.assembly_place(location)
+        day = today or uow.locations.local_today(place)
         return capacity_at(uow, kit, place, day, _shelf_life(uow, kit, min_shelf_life_days))
 
 
@@ -481,23 +445,6 @@ def available(
     ).kits
 
 
-def get_kit(uow: UnitOfWork, serial: str, *, lock: bool = False) -> KitRow:
-    stmt = select(KitRow).where(KitRow.serial == serial.strip().upper())
-    if lock:
-        stmt = stmt.with_for_update(key_share=True).execution_options(populate_existing=True)
-    row = uow.session.scalar(stmt)
-    if row is None:
-        raise InvalidInput("serial", serial, "no kit has this serial (see `kitops kit list`)")
-    return row
-
-
-def _kit_lot(uow: UnitOfWork, kit: KitRow) -> LotRow:
-    assert kit.lot_id is not None
-    lot = uow.session.get(LotRow, kit.lot_id)
-    assert lot is not None
-    return lot
-
-
 @retrying
 def disassemble(uow: UnitOfWork, serial: str) -> dto.Kit:
     """Return an unreserved kit's components to their lots at the kit's place. An expired
@@ -505,7 +452,7 @@ def disassemble(uow: UnitOfWork, serial: str) -> dto.Kit:
     its expired lots stay expired, and in-date parts wait for a person to move them."""
     with uow:
         uow.require("kit.disassemble")
-        kit = get_kit(uow, serial, lock=True)
+        kit = uow.kits.get(serial, lock=True)
         if kit.status not in ("available", "expired"):
             raise Refused(
                 f"kit {kit.serial} is {kit.status}; only an available or expired kit can be "
@@ -513,7 +460,7 @@ def disassemble(uow: UnitOfWork, serial: str) -> dto.Kit:
             )
         assembly = uow.locations.get("ASSEMBLY")
         audit_id = uow.record("kit.disassemble", "kit", kit.serial, before={"status": kit.status})
-        kit_lot = _kit_lot(uow, kit)
+        kit_lot = uow.lots.of_kit(kit)
         moves = [PostedMove(Move(kit_lot.id, kit.location_id, assembly.id, 1), kit.product_id)]
         moves += [
             PostedMove(Move(c.lot_id, assembly.id, kit.location_id, c.quantity), c.product_id)
@@ -557,7 +504,7 @@ def list_kits(
 def show_kit(uow: UnitOfWork, serial: str, *, today: date | None = None) -> dto.Kit:
     with uow:
         places = {row.id: row for row in uow.locations.all()}
-        return kit_dto(uow, get_kit(uow, serial), places, fit=PlanFit(uow, places, today))
+        return kit_dto(uow, uow.kits.get(serial), places, fit=PlanFit(uow, places, today))
 
 
 @retrying
@@ -576,10 +523,10 @@ def dispatch(
         uow.require("kit.dispatch")
         # the kit's lots are share-locked before the kit row (as a recall takes a lot, then
         # its kits): the two then never wait on each other crosswise
-        kit = get_kit(uow, serial)
+        kit = uow.kits.get(serial)
         uow.lots.share_lock_all(component.lot_id for component in kit.components)
         uow.session.expire(kit)
-        kit = get_kit(uow, serial, lock=True)
+        kit = uow.kits.get(serial, lock=True)
         if kit.status != "reserved" or kit.course_id is None:
             raise Refused(
                 f"kit {kit.serial} is {kit.status}; only a kit reserved for a course goes out"
@@ -591,7 +538,7 @@ def dispatch(
         faults.point("kit.dispatch:after_kit_lock")
         _refuse_unusable_components(uow, kit, today)
         _refuse_unpaid(uow, kit.course_id)
-        kit_lot = _kit_lot(uow, kit)
+        kit_lot = uow.lots.of_kit(kit)
         status = "handed_over" if handover else "shipped"
         audit_id = uow.record(f"kit.{'handover' if handover else 'ship'}", "kit", kit.serial,
                               before={"status": kit.status},
@@ -619,7 +566,7 @@ def _refuse_unusable_components(
     lots = uow.lots.share_lock_all(component.lot_id for component in kit.components)
     place = uow.session.get(LocationRow, kit.location_id)
     assert place is not None
-    day = today or local_today(uow, place)
+    day = today or uow.locations.local_today(place)
     for lot in lots:
         if lot.status != LotStatus.RELEASED.value:
             raise Refused(
@@ -665,10 +612,10 @@ def take_back(uow: UnitOfWork, serial: str, condition: str) -> dto.Kit:
         raise InvalidInput("condition", condition, "must be sealed or opened")
     with uow:
         uow.require("kit.return")
-        kit = get_kit(uow, serial, lock=True)
+        kit = uow.kits.get(serial, lock=True)
         if kit.status not in ("shipped", "handed_over"):
             raise Refused(f"kit {kit.serial} is {kit.status}; only a kit that went out can return")
-        kit_lot = _kit_lot(uow, kit)
+        kit_lot = uow.lots.of_kit(kit)
         patient = uow.locations.get("PATIENT")
         if condition == "sealed" and not kit.recalled:
             target, reason, detail, status = kit.location_id, MoveReason.RETURN, None, "quarantine"
@@ -712,9 +659,9 @@ def release(uow: UnitOfWork, serial: str, *, today: date | None = None) -> dto.K
     wait for the lot's release)."""
     with uow:
         uow.require("kit.release")
-        found = get_kit(uow, serial)
+        found = uow.kits.get(serial)
         uow.lots.share_lock_all(component.lot_id for component in found.components)
-        kit = get_kit(uow, serial, lock=True)
+        kit = uow.kits.get(serial, lock=True)
         if kit.status != "quarantine":
             raise Refused(
                 f"kit {kit.serial} is {kit.status}; only a kit in quarantine (back sealed "
@@ -723,7 +670,7 @@ def release(uow: UnitOfWork, serial: str, *, today: date | None = None) -> dto.K
         if kit.recalled:
             raise Refused(f"kit {kit.serial} contains a recalled lot; it must not go back")
         _refuse_unusable_components(uow, kit, today, outcome="it stays in quarantine")
-        kit_lot = uow.lots.lock(_kit_lot(uow, kit))
+        kit_lot = uow.lots.lock(uow.lots.of_kit(kit))
         if kit_lot.status != LotStatus.QUARANTINE.value:
             raise Refused(f"kit {kit.serial}'s own lot is {kit_lot.status}; it stays out of stock")
         before = {"status": kit.status, "reason": kit_lot.status_reason}

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from kitops.errors import InvalidInput
-from kitops.services.kits import get_kit, kit_dto
+from kitops.services.kits import kit_dto
 from kitops.services.unit_of_work import UnitOfWork
 
 
@@ -34,7 +34,7 @@ def read_labels(uow: UnitOfWork, serials: Sequence[str]) -> list[Label]:
         places = {row.id: row for row in uow.locations.all()}
         labels = []
         for serial in serials:
-            row = get_kit(uow, serial)
+            row = uow.kits.get(serial)
             kit = kit_dto(uow, row, places)
             labels.append(
                 Label(

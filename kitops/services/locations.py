@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from kitops.data.repositories.locations import clinic_of
 from kitops.data.schema import LocationRow
 from kitops.domain.locations import (
     VIRTUAL_KINDS,
@@ -18,15 +19,6 @@ from kitops.domain.text import no_control
 from kitops.errors import Conflict, InvalidInput
 from kitops.services import dto
 from kitops.services.unit_of_work import UnitOfWork
-
-
-def clinic_of(row: LocationRow, by_id: dict[int, LocationRow]) -> LocationRow | None:
-    node: LocationRow | None = row
-    while node is not None:
-        if node.kind == LocationKind.CLINIC.value:
-            return node
-        node = by_id.get(node.parent_id) if node.parent_id is not None else None
-    return None
 
 
 def location_dtos(rows: Sequence[LocationRow]) -> list[dto.Location]:
@@ -50,20 +42,6 @@ def location_dtos(rows: Sequence[LocationRow]) -> list[dto.Location]:
     return result
 
 
-def subtree_ids(root: LocationRow, rows: Sequence[LocationRow]) -> set[int]:
-    """``root`` and every location below it."""
-    children: dict[int, list[int]] = {}
-    for row in rows:
-        if row.parent_id is not None:
-            children.setdefault(row.parent_id, []).append(row.id)
-    found, todo = set(), [root.id]
-    while todo:
-        current = todo.pop()
-        found.add(current)
-        todo.extend(children.get(current, []))
-    return found
-
-
 def create_location(
     uow: UnitOfWork,
     code: str,
@@ -73,7 +51,8 @@ def create_location(
     kind: str | None = None,
     timezone: str | None = None,
     currency: str | None = None,
-) -> LocationRow:
+) -> str:
+    """Add a location inside the caller's transaction and return its code."""
     code = parse_location_code(code, "code")
     if not name.strip():
         raise InvalidInput("name", name, "must not be empty")
@@ -116,14 +95,13 @@ def create_location(
         after={"name": row.name, "kind": row.kind, "timezone": zone, "currency": money,
                "parent": parent_row.code if parent_row else None},
     )  # fmt: skip
-    return row
+    return row.code
 
 
 def add_location(uow: UnitOfWork, code: str, name: str, **options: str | None) -> dto.Location:
     with uow:
         uow.require("location.edit")
-        row = create_location(uow, code, name, **options)
-        code = row.code
+        code = create_location(uow, code, name, **options)
         uow.commit()
         return next(d for d in location_dtos(uow.locations.all()) if d.code == code)
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from kitops import faults
+from kitops.data.repositories.locations import clinic_of
 from kitops.data.schema import (
     AuditRow,
     CourseKitNeedRow,
@@ -20,33 +21,14 @@ from kitops.data.schema import (
     SessionRow,
     StockBalanceRow,
     StockMoveRow,
+    SupplierRow,
 )
-from kitops.domain.catalog import parse_sku
-from kitops.domain.ledger import UNTRACKED_LOT_CODE, LotStatus, MoveReason, parse_lot_code
+from kitops.domain.ledger import LotStatus, MoveReason
 from kitops.domain.stock_rules import check_status_change
 from kitops.errors import InvalidInput, Refused
 from kitops.services import dto
-from kitops.services.locations import clinic_of
-from kitops.services.stock import latest_clinic_today
+from kitops.services.kits import flag_recalled_kits
 from kitops.services.unit_of_work import UnitOfWork, retrying
-
-
-def resolve_lot(
-    uow: UnitOfWork, code: str, sku: str | None = None, *, lock: bool = False
-) -> LotRow:
-    """The lot with this code; ``sku`` settles a code that two products share."""
-    # "-" names the single lot of a product that is not lot-tracked (with --sku)
-    lot_code = UNTRACKED_LOT_CODE if code.strip() == UNTRACKED_LOT_CODE else parse_lot_code(code)
-    candidates = list(uow.lots.with_code(lot_code, lock=lock))
-    if sku:
-        product = uow.products.get(parse_sku(sku))
-        candidates = [lot for lot in candidates if lot.product_id == product.id]
-    if not candidates:
-        raise InvalidInput("lot", code, "no lot has this code" + (f" for {sku}" if sku else ""))
-    if len(candidates) > 1:
-        skus = sorted(lot.product.sku for lot in candidates)
-        raise InvalidInput("lot", code, f"is a lot of {', '.join(skus)}; add --sku to choose")
-    return candidates[0]
 
 
 def _detail(uow: UnitOfWork, lot: LotRow) -> dto.LotDetail:
@@ -63,8 +45,6 @@ def _detail(uow: UnitOfWork, lot: LotRow) -> dto.LotDetail:
         on_hand.append(dto.OnHand(place.code, clinic.code if clinic else None, quantity))
     supplier = None
     if lot.supplier_id is not None:
-        from kitops.data.schema import SupplierRow
-
         supplier = uow.session.get(SupplierRow, lot.supplier_id)
     return dto.LotDetail(
         sku=lot.product.sku,
@@ -102,10 +82,10 @@ def change_status(
         raise InvalidInput("reason", reason, f"say why the lot goes to {target.value} (--reason)")
     with uow:
         uow.require(_PERMISSION.get(target, "lot.recall"))
-        lot = uow.lots.lock(resolve_lot(uow, code, sku))
+        lot = uow.lots.lock(uow.lots.resolve(code, sku))
         _refuse_returned_kit(uow, lot, target)
         current = LotStatus(lot.status)
-        day = today or latest_clinic_today(uow)
+        day = today or uow.locations.latest_clinic_today()
         check_status_change(lot.code, current, target, lot.expiry, day)
         before = {"status": current.value, "reason": lot.status_reason}
         lot.status = target.value
@@ -114,8 +94,6 @@ def change_status(
         kits: list[str] = []
         released: list[dict[str, object]] = []
         if target is LotStatus.RECALLED:
-            from kitops.services.kits import flag_recalled_kits
-
             flagged = flag_recalled_kits(uow, lot.id)
             kits = [kit.serial for kit in flagged]
             # the courses that lose their kit, by number only (no patient reference)
@@ -161,14 +139,14 @@ def _refuse_returned_kit(uow: UnitOfWork, lot: LotRow, target: LotStatus) -> Non
 
 def show(uow: UnitOfWork, code: str, *, sku: str | None = None) -> dto.LotDetail:
     with uow:
-        return _detail(uow, resolve_lot(uow, code, sku))
+        return _detail(uow, uow.lots.resolve(code, sku))
 
 
 def trace(uow: UnitOfWork, code: str, *, sku: str | None = None) -> dto.Trace:
     """Where every unit of a lot came from, went and is now: on hand by location and
     every flow (from → to, reason) with quantities, dates and references."""
     with uow:
-        lot = resolve_lot(uow, code, sku)
+        lot = uow.lots.resolve(code, sku)
         codes = _location_codes(uow)
         # Two index-only scans of the covering index: the flows, then their references.
         flow_key = (

@@ -12,11 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
-
 from kitops import faults
 from kitops.data.repositories import PostedMove
-from kitops.data.schema import KitRow, LocationRow, LotRow, ProductRow
+from kitops.data.schema import KitRow, LotRow, ProductRow
 from kitops.domain.catalog import (
     ProductKind,
     parse_non_negative_int,
@@ -31,8 +29,8 @@ from kitops.domain.ledger import (
     parse_date,
     parse_lot_code,
 )
-from kitops.domain.locations import PHYSICAL_KINDS, LocationKind, parse_location_code
 from kitops.domain.money import Money
+from kitops.domain.purchasing import is_po_number, po_number
 from kitops.domain.stock_rules import (
     CountDifference,
     LotOnHand,
@@ -45,50 +43,16 @@ from kitops.domain.stock_rules import (
 )
 from kitops.domain.text import no_control
 from kitops.errors import InvalidInput, KitopsError, Refused
-from kitops.services import dto
+from kitops.services import dto, purchasing
 from kitops.services.csvfiles import read_csv
-from kitops.services.locations import clinic_of
 from kitops.services.receipts import check_cost_currency, keep_receipt
-from kitops.services.stock import clinic_today
 from kitops.services.unit_of_work import UnitOfWork, retrying
 from kitops.services.users import writeoff_approval_units
 
 
-def physical_location(uow: UnitOfWork, code: str, field: str = "location") -> LocationRow:
-    row = uow.locations.get(parse_location_code(code, field), field)
-    if LocationKind(row.kind) not in PHYSICAL_KINDS:
-        raise InvalidInput(field, row.code, f"is the virtual {row.kind} location, not a place")
-    return row
-
-
-def local_today(uow: UnitOfWork, location: LocationRow) -> date:
-    """Today on the calendar of the clinic that holds ``location``."""
-    by_id = {row.id: row for row in uow.locations.all()}
-    clinic = clinic_of(location, by_id)
-    return clinic_today(clinic.timezone if clinic else None)
-
-
-def find_lot(uow: UnitOfWork, product: ProductRow, code: str | None) -> LotRow:
-    """The lot a command names; untracked products use their single lot."""
-    if not product.lot_tracked:
-        if code not in (None, "", UNTRACKED_LOT_CODE):
-            raise InvalidInput("lot", code, f"{product.sku} is not lot-tracked")
-        lot = uow.lots.find(product.id, UNTRACKED_LOT_CODE)
-    else:
-        if not code:
-            raise InvalidInput("lot", None, f"{product.sku} is lot-tracked; name the lot (--lot)")
-        lot = uow.lots.find(product.id, parse_lot_code(code))
-        if lot is None:
-            raise InvalidInput("lot", code, f"no lot of {product.sku} has this code")
-    assert lot is not None
-    return lot
-
-
 def _kit_in_stock(uow: UnitOfWork, lot: LotRow) -> KitRow:
     """The kit whose own lot this is, while it is still in the stockroom."""
-    kit = uow.session.scalar(
-        select(KitRow).where(KitRow.lot_id == lot.id).with_for_update(key_share=True)
-    )
+    kit = uow.kits.of_lot(lot.id, lock=True)
     if kit is None or kit.status not in (
         "available",
         "reserved",
@@ -173,8 +137,8 @@ def receive(uow: UnitOfWork, given: ReceiptInput, *, today: date | None = None) 
             quantity = count
         else:
             raise InvalidInput("qty", None, "give --qty (the label has no count, AI 30)")
-        place = physical_location(uow, given.location)
-        day = today or local_today(uow, place)
+        place = uow.locations.physical(given.location)
+        day = today or uow.locations.local_today(place)
         cost = None
         if given.cost not in (None, ""):
             cost = Money.parse(str(given.cost), given.currency or "", "cost")
@@ -184,18 +148,15 @@ def receive(uow: UnitOfWork, given: ReceiptInput, *, today: date | None = None) 
             )  # fmt: skip
         reference = no_control(given.po or "", "po").strip()[:64] or None
         order = None
-        if reference is not None:
-            from kitops.services import purchasing
-
-            if purchasing.is_po_number(reference):
-                # a kitops purchase order: its line is booked, and closes when all is in
-                order, po_line = purchasing.receive_against(
-                    uow, reference, product, quantity, place,
-                    confirm_over=given.confirm_over_receipt,
-                )  # fmt: skip
-                reference = purchasing.po_number(order.id)
-                if cost is None:  # the order's price, in the currency it was approved in
-                    cost = Money(po_line.unit_cost_minor, order.currency)
+        if reference is not None and is_po_number(reference):
+            # a kitops purchase order: its line is booked, and closes when all is in
+            order = purchasing.receive_against(
+                uow, reference, product, quantity, place,
+                confirm_over=given.confirm_over_receipt,
+            )  # fmt: skip
+            reference = po_number(order.order_id)
+            if cost is None:  # the order's price, in the currency it was approved in
+                cost = Money(order.unit_cost_minor, order.currency)
 
         if product.lot_tracked:
             if not lot_code:
@@ -214,7 +175,7 @@ def receive(uow: UnitOfWork, given: ReceiptInput, *, today: date | None = None) 
                     "expiry", given.expiry or expiry.isoformat(),
                     f"{product.sku} is not lot-tracked and has no expiry",
                 )  # fmt: skip
-            lot = find_lot(uow, product, None)
+            lot = uow.lots.named(product, None)
         check_receipt_expiry(
             expiry, day, product.min_shelf_life_on_receipt_days,
             accept_short_dated=given.accept_short_dated,
@@ -287,18 +248,18 @@ def move(
     with uow:
         uow.require("stock.move")
         product = uow.products.get(parse_sku(sku))
-        source = physical_location(uow, from_location, "from")
-        target = physical_location(uow, to_location, "to")
+        source = uow.locations.physical(from_location, "from")
+        target = uow.locations.physical(to_location, "to")
         if source.id == target.id:
             raise InvalidInput("to", target.code, "is the same as --from")
-        day = today or local_today(uow, source)
+        day = today or uow.locations.local_today(source)
         if product.kind == ProductKind.KIT.value:
             if not lot:
                 raise InvalidInput("lot", None, "a kit moves by its serial (--lot K0000001)")
-            kit_row = _kit_in_stock(uow, find_lot(uow, product, lot))
+            kit_row = _kit_in_stock(uow, uow.lots.named(product, lot))
             kit_row.location_id = target.id  # the kit's record follows its stock
         if lot or not product.lot_tracked:
-            chosen = find_lot(uow, product, lot)
+            chosen = uow.lots.named(product, lot)
             picks = [(chosen, qty)]
         else:
             candidates = uow.ledger.on_hand(location_id=source.id, product_id=product.id)
@@ -355,8 +316,8 @@ def write_off(
             uow.require("stock.writeoff_large",
                         doing=f"write off more than {limit} units at once ({qty})")  # fmt: skip
         product = uow.products.get(parse_sku(sku))
-        place = physical_location(uow, location)
-        chosen = find_lot(uow, product, lot)
+        place = uow.locations.physical(location)
+        chosen = uow.lots.named(product, lot)
         if product.kind == ProductKind.KIT.value:
             kit_row = _kit_in_stock(uow, chosen)
             kit_row.status, kit_row.course_id, kit_row.course_part = "written_off", None, None
@@ -419,7 +380,7 @@ def count(
     sheet = list(lines)
     with uow:
         uow.require("stock.count")
-        place = physical_location(uow, location)
+        place = uow.locations.physical(location)
         products = {row.sku: row for row in uow.products.all()}
         wanted_codes = {line.lot.strip() or UNTRACKED_LOT_CODE for line in sheet}
         lots = {(row.product_id, row.code): row for row in uow.lots.with_codes(wanted_codes)}

@@ -32,7 +32,6 @@ from kitops.data.schema import (
 from kitops.domain import orders as rules
 from kitops.domain.courses import Administered, CourseStatus
 from kitops.domain.money import Money, currency_code
-from kitops.domain.numbers import parse_id
 from kitops.domain.orders import OrderStatus, RestockMode
 from kitops.errors import InvalidInput, Refused
 from kitops.payments.gateway import (
@@ -45,9 +44,7 @@ from kitops.payments.gateway import (
     StripeConfig,
 )
 from kitops.services import payments_dto as pdto
-from kitops.services.courses import get_clinic, get_course
 from kitops.services.payments import apply_payment, money_of, release_held_kits, reserve_kits
-from kitops.services.plans import get_plan
 from kitops.services.unit_of_work import UnitOfWork, retrying
 
 # --- prices -----------------------------------------------------------------------------
@@ -56,7 +53,7 @@ from kitops.services.unit_of_work import UnitOfWork, retrying
 def _price_target(uow: UnitOfWork, item: str) -> tuple[int | None, int | None, str]:
     text = item.strip()
     if text.lower().startswith("plan:"):
-        plan = get_plan(uow, text[5:])
+        plan = uow.plans.get(text[5:])
         return None, plan.id, f"plan:{plan.code}"
     product = uow.products.get(text.upper(), "item")
     return product.id, None, product.sku
@@ -122,21 +119,6 @@ def _price(uow: UnitOfWork, currency: str, *, product_id: int | None = None,
 # --- reading orders ----------------------------------------------------------------------
 
 
-def parse_order_id(value: int | str) -> int:
-    return parse_id(value, "order", "an order number")
-
-
-def get_order(uow: UnitOfWork, order_id: int | str, *, lock: bool = False) -> OrderRow:
-    key = parse_order_id(order_id)
-    stmt = select(OrderRow).where(OrderRow.id == key)
-    if lock:
-        stmt = stmt.with_for_update(of=OrderRow)
-    row = uow.session.scalar(stmt)
-    if row is None:
-        raise InvalidInput("order", order_id, "no order has this number (see `kitops order list`)")
-    return row
-
-
 def order_dto(uow: UnitOfWork, order: OrderRow) -> pdto.Order:
     money = money_of(order)
 
@@ -189,7 +171,7 @@ def order_dto(uow: UnitOfWork, order: OrderRow) -> pdto.Order:
 
 def show_order(uow: UnitOfWork, order_id: int | str) -> pdto.Order:
     with uow:
-        return order_dto(uow, get_order(uow, order_id))
+        return order_dto(uow, uow.orders.get(order_id))
 
 
 def list_orders(
@@ -205,11 +187,11 @@ def list_orders(
     with uow:
         stmt = select(OrderRow).order_by(OrderRow.id)
         if clinic:
-            stmt = stmt.where(OrderRow.clinic_id == get_clinic(uow, clinic).id)
+            stmt = stmt.where(OrderRow.clinic_id == uow.locations.clinic(clinic).id)
         if status:
             stmt = stmt.where(OrderRow.status == status)
         if course is not None and str(course).strip():
-            stmt = stmt.where(OrderRow.course_id == get_course(uow, course).id)
+            stmt = stmt.where(OrderRow.course_id == uow.courses.get(course).id)
         return [order_dto(uow, row) for row in uow.session.scalars(stmt)]
 
 
@@ -228,7 +210,7 @@ def create_order(
     code = currency_code(currency) if currency else None
     with uow:
         uow.require("order.create")
-        course = get_course(uow, course_id, lock=True)
+        course = uow.courses.get(course_id, lock=True)
         if course.status != CourseStatus.SCHEDULED.value:
             raise Refused(f"course {course.id} is {course.status}; only a scheduled course "
                           "can be ordered")  # fmt: skip
@@ -312,7 +294,7 @@ def _begin_payment(uow: UnitOfWork, order_id: int | str, method: str) -> int:
     An attempt left unsent by a crash or a lost answer is sent again with its own key."""
     with uow:
         uow.require("order.pay")
-        order = get_order(uow, order_id, lock=True)
+        order = uow.orders.get(order_id, lock=True)
         latest = uow.session.scalar(
             select(OrderPaymentRow).where(OrderPaymentRow.order_id == order.id)
             .order_by(OrderPaymentRow.attempt_no.desc()).limit(1)
@@ -390,7 +372,7 @@ def pay_order(
     with uow:
         attempt = uow.session.get(OrderPaymentRow, attempt_id)
         assert attempt is not None
-        order = get_order(uow, attempt.order_id)
+        order = uow.orders.get(attempt.order_id)
         key, number, amount = attempt.idempotency_key, attempt.attempt_no, attempt.amount_minor
         status, intent_id, session_id = attempt.status, attempt.intent_id, attempt.session_id
         metadata = _metadata(order, kitops_attempt=str(number))
@@ -455,7 +437,7 @@ def _begin_refund(
     configured: bool,
 ) -> tuple[int, str, str, int, dict[str, str], int]:
     with uow:
-        order = get_order(uow, order_id, lock=True)
+        order = uow.orders.get(order_id, lock=True)
         refunds = uow.session.scalars(
             select(OrderRefundRow).where(OrderRefundRow.order_id == order.id)
             .order_by(OrderRefundRow.refund_no)
@@ -522,7 +504,7 @@ def refund_order(
     mode = rules.parse_restock(restock)
     with uow:
         uow.require("order.refund")
-        currency = get_order(uow, order_id).currency
+        currency = uow.orders.get(order_id).currency
     minor = Money.parse(amount, currency, "amount").amount_minor if amount else None
     if minor is not None and minor <= 0:
         raise InvalidInput("amount", amount, "must be more than zero")
@@ -561,7 +543,7 @@ def cancel_order(uow: UnitOfWork, gateway: Gateway | None, order_id: int | str) 
     PaymentIntent cancelled, a Checkout Session expired), then the kits held go back."""
     with uow:
         uow.require("order.cancel")
-        order = get_order(uow, order_id)
+        order = uow.orders.get(order_id)
         rules.cancel(money_of(order))
         the_order = order.id
         pending = uow.session.scalars(
@@ -597,7 +579,7 @@ def cancel_order(uow: UnitOfWork, gateway: Gateway | None, order_id: int | str) 
 @retrying
 def _close(uow: UnitOfWork, order_id: int) -> pdto.Order:
     with uow:
-        order = get_order(uow, order_id, lock=True)
+        order = uow.orders.get(order_id, lock=True)
         before = order.status
         after = rules.cancel(money_of(order))
         order.status = after.status.value

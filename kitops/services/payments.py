@@ -558,9 +558,7 @@ def payments_report(
             .order_by(LocationRow.code, OrderRow.currency)
         )  # fmt: skip
         if clinic:
-            from kitops.services.courses import get_clinic
-
-            stmt = stmt.where(OrderRow.clinic_id == get_clinic(uow, clinic).id)
+            stmt = stmt.where(OrderRow.clinic_id == uow.locations.clinic(clinic).id)
         if first:
             stmt = stmt.where(OrderRow.created_at >= datetime.combine(first, dtime(), UTC))
         if last:

@@ -89,13 +89,6 @@ def plan_dto(plan: Plan) -> dto.Plan:
     )
 
 
-def get_plan(uow: UnitOfWork, code: str) -> PlanRow:
-    row = uow.session.scalar(select(PlanRow).where(PlanRow.code == code.strip().lower()))
-    if row is None:
-        raise InvalidInput("plan", code, "no plan has this code (see `kitops plan list`)")
-    return row
-
-
 def create_plan(
     uow: UnitOfWork,
     code: str,
@@ -110,7 +103,7 @@ def create_plan(
     weekdays: str | None = None,
     checkins: str = "",
     followups: str = "3,6",
-) -> PlanRow:
+) -> dto.Plan:
     code = code.strip().lower()
     if not code or len(code) > 32 or not all(c.isalnum() or c in "-_." for c in code):
         raise InvalidInput("code", code, "must be 1-32 letters, digits, '-', '_' or '.'")
@@ -158,24 +151,23 @@ def create_plan(
     uow.session.flush()
     uow.record("plan.add", "plan", code, after={"name": plan.name, "kit": plan.kit_sku,
                                                "kits": plan.kits_per_course})  # fmt: skip
-    return row
+    return plan_dto(to_domain(row))
 
 
 def add_plan(uow: UnitOfWork, code: str, name: str, **options: str | int | None) -> dto.Plan:
     with uow:
         uow.require("plan.edit")
-        row = create_plan(uow, code, name, **options)  # type: ignore[arg-type]
-        result = plan_dto(to_domain(row))
+        result = create_plan(uow, code, name, **options)  # type: ignore[arg-type]
         uow.commit()
     return result
 
 
 def list_plans(uow: UnitOfWork) -> list[dto.Plan]:
     with uow:
-        rows = uow.session.scalars(select(PlanRow).order_by(PlanRow.code)).all()
+        rows = uow.plans.all()
         return [plan_dto(to_domain(row)) for row in rows]
 
 
 def show_plan(uow: UnitOfWork, code: str) -> dto.Plan:
     with uow:
-        return plan_dto(to_domain(get_plan(uow, code)))
+        return plan_dto(to_domain(uow.plans.get(code)))

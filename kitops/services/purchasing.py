@@ -9,14 +9,16 @@ once approved, an order is the manager's and only counts as on order.
 
 from __future__ import annotations
 
-import re
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from kitops.data.repositories.locations import clinic_of
 from kitops.data.schema import (
     OPEN_PO_STATUSES,
+    PO_STATUSES,
     LocationRow,
     PlanSessionItemRow,
     ProductRow,
@@ -29,48 +31,13 @@ from kitops.data.schema import (
 )
 from kitops.domain.catalog import ProductKind, parse_non_negative_int, parse_positive_int, parse_sku
 from kitops.domain.money import Money, currency_code
+from kitops.domain.purchasing import parse_supplier_code, po_number
 from kitops.domain.reorder import Method, parse_method
 from kitops.domain.text import no_control
 from kitops.errors import Conflict, InvalidInput, Refused
 from kitops.services import reorder_dto as dto
+from kitops.services.dto import as_json
 from kitops.services.unit_of_work import UnitOfWork, retrying
-
-_PO_NUMBER = re.compile(r"(?:PO-)?0*([0-9]{1,9})", re.IGNORECASE | re.ASCII)
-_KITOPS_PO = re.compile(r"(?:PO-[0-9]{6,}|[0-9]{1,9})", re.IGNORECASE | re.ASCII)
-_SUPPLIER_CODE = re.compile(r"[A-Z0-9][A-Z0-9._-]{0,31}", re.ASCII)
-
-
-def po_number(order_id: int) -> str:
-    """``PO-000012``: six digits at least, so it never looks like a free-text reference
-    such as ``PO-4711`` on a delivery note."""
-    return f"PO-{order_id:06d}"
-
-
-def is_po_number(text: str) -> bool:
-    """Whether a ``--po`` value names a kitops purchase order (``12`` or ``PO-000012``)
-    rather than a supplier's own reference."""
-    return bool(_KITOPS_PO.fullmatch(text.strip()))
-
-
-def parse_po(value: str | int, field: str = "po") -> int:
-    match = _PO_NUMBER.fullmatch(str(value).strip())
-    if not match:
-        raise InvalidInput(field, value, "must be a purchase order number such as PO-000012")
-    return int(match.group(1))
-
-
-def get_order(uow: UnitOfWork, number: str | int, *, lock: bool = False) -> PurchaseOrderRow:
-    stmt = (
-        select(PurchaseOrderRow)
-        .where(PurchaseOrderRow.id == parse_po(number))
-        .options(selectinload(PurchaseOrderRow.lines).joinedload(PurchaseOrderLineRow.product))
-    )
-    if lock:
-        stmt = stmt.with_for_update(of=PurchaseOrderRow)
-    row = uow.session.scalar(stmt)
-    if row is None:
-        raise InvalidInput("po", number, "no purchase order has this number (`kitops po list`)")
-    return row
 
 
 def money(amount_minor: int, currency: str) -> str:
@@ -78,20 +45,6 @@ def money(amount_minor: int, currency: str) -> str:
 
 
 # --- suppliers -----------------------------------------------------------------------
-
-
-def parse_supplier_code(value: str, field: str = "supplier") -> str:
-    code = value.strip().upper()
-    if not _SUPPLIER_CODE.fullmatch(code):
-        raise InvalidInput(field, value, "must be 1-32 letters, digits, '.', '_' or '-'")
-    return code
-
-
-def get_supplier(uow: UnitOfWork, code: str, field: str = "supplier") -> SupplierRow:
-    row = uow.suppliers.by_code(parse_supplier_code(code, field))
-    if row is None:
-        raise InvalidInput(field, code, "no supplier has this code (`kitops supplier list`)")
-    return row
 
 
 def _supplier_dto(uow: UnitOfWork, row: SupplierRow) -> dto.Supplier:
@@ -114,7 +67,7 @@ def _supplier_dto(uow: UnitOfWork, row: SupplierRow) -> dto.Supplier:
 
 def list_suppliers(uow: UnitOfWork) -> list[dto.Supplier]:
     with uow:
-        rows = uow.session.scalars(select(SupplierRow).order_by(SupplierRow.code)).all()
+        rows = uow.suppliers.all()
         return [_supplier_dto(uow, row) for row in rows]
 
 
@@ -178,12 +131,12 @@ def set_supplier_item(
     no_control(supplier_sku or "", "supplier_sku")
     with uow:
         uow.require("supplier.edit")
-        row = get_supplier(uow, supplier)
+        row = uow.suppliers.get(supplier)
         product = uow.products.get(parse_sku(sku))
         if product.kind == ProductKind.KIT.value:
             raise InvalidInput("sku", product.sku, "kits are assembled here, not bought")
         cost = Money.parse(unit_cost, row.currency, "cost")
-        item = uow.session.get(SupplierItemRow, (row.id, product.id))
+        item = uow.suppliers.item(row.id, product.id)
         before = None
         if item is None:
             item = SupplierItemRow(supplier_id=row.id, product_id=product.id)
@@ -250,32 +203,25 @@ def set_policy(
     lead = _days(lead_time_days, "lead_time") if lead_time_days not in (None, "") else None
     with uow:
         uow.require("policy.edit")
-        from kitops.services.courses import get_clinic
-
         product = uow.products.get(parse_sku(sku))
         if product.kind == ProductKind.KIT.value:
             raise InvalidInput("sku", product.sku, "kits are assembled here, not bought; give "
                                "their components a policy")  # fmt: skip
-        clinic_row = get_clinic(uow, clinic)
-        supplier_row = get_supplier(uow, supplier)
+        clinic_row = uow.locations.clinic(clinic)
+        supplier_row = uow.suppliers.get(supplier)
         if not supplier_row.active:
             raise Refused(f"supplier {supplier_row.code} is no longer active")
-        if uow.session.get(SupplierItemRow, (supplier_row.id, product.id)) is None:
+        if uow.suppliers.item(supplier_row.id, product.id) is None:
             hint = f"`kitops supplier item {supplier_row.code} {product.sku} ...`"
             raise InvalidInput("supplier", supplier_row.code,
                                f"does not sell {product.sku}; {hint}")  # fmt: skip
-        row = uow.session.scalar(
-            select(ReorderPolicyRow).where(
-                ReorderPolicyRow.product_id == product.id,
-                ReorderPolicyRow.clinic_id == clinic_row.id,
-            )
-        )
+        row = uow.suppliers.policy(product.id, clinic_row.id)
         before = None
         if row is None:
             row = ReorderPolicyRow(product_id=product.id, clinic_id=clinic_row.id)
             uow.session.add(row)
         else:
-            before = _policy_dto(row, product.sku, clinic_row.code, row_supplier(uow, row))
+            before = _policy_dto(row, product.sku, clinic_row.code, uow.suppliers.of_policy(row))
         row.supplier_id, row.method = supplier_row.id, kind.value
         row.min_qty, row.max_qty = low, high
         row.review_period_days, row.safety_days, row.lead_time_days = review, safety, lead
@@ -288,15 +234,7 @@ def set_policy(
     return result
 
 
-def row_supplier(uow: UnitOfWork, row: ReorderPolicyRow) -> SupplierRow:
-    supplier = uow.session.get(SupplierRow, row.supplier_id)
-    assert supplier is not None
-    return supplier
-
-
 def dto_dict(value: object) -> dict[str, object]:
-    from kitops.services.dto import as_json
-
     found = as_json(value)
     assert isinstance(found, dict)
     return found
@@ -306,21 +244,14 @@ def remove_policy(uow: UnitOfWork, sku: str, clinic: str) -> dto.Policy:
     """Stop reordering a product for a clinic (the policy is kept, inactive)."""
     with uow:
         uow.require("policy.edit")
-        from kitops.services.courses import get_clinic
-
         product = uow.products.get(parse_sku(sku))
-        clinic_row = get_clinic(uow, clinic)
-        row = uow.session.scalar(
-            select(ReorderPolicyRow).where(
-                ReorderPolicyRow.product_id == product.id,
-                ReorderPolicyRow.clinic_id == clinic_row.id,
-            )
-        )
+        clinic_row = uow.locations.clinic(clinic)
+        row = uow.suppliers.policy(product.id, clinic_row.id)
         if row is None or not row.active:
             raise Refused(f"{product.sku} has no active reorder policy at {clinic_row.code}")
         row.active, row.updated_at = False, utcnow()
         uow.session.flush()
-        result = _policy_dto(row, product.sku, clinic_row.code, row_supplier(uow, row))
+        result = _policy_dto(row, product.sku, clinic_row.code, uow.suppliers.of_policy(row))
         uow.record("policy.remove", "reorder_policy", f"{product.sku}@{clinic_row.code}",
                    before={"active": True}, after={"active": False})  # fmt: skip
         uow.commit()
@@ -339,9 +270,7 @@ def list_policies(
             .order_by(LocationRow.code, ProductRow.sku)
         )
         if clinic:
-            from kitops.services.courses import get_clinic
-
-            stmt = stmt.where(ReorderPolicyRow.clinic_id == get_clinic(uow, clinic).id)
+            stmt = stmt.where(ReorderPolicyRow.clinic_id == uow.locations.clinic(clinic).id)
         if sku:
             stmt = stmt.where(ReorderPolicyRow.product_id == uow.products.get(parse_sku(sku)).id)
         return [_policy_dto(row, s, c, sup) for row, s, c, sup in uow.session.execute(stmt)]
@@ -352,11 +281,10 @@ def set_session_supplies(
 ) -> list[tuple[str, int]]:
     """What each clinic session of a plan uses besides its serum (the demand forecast
     counts it); an empty list clears it."""
-    from kitops.services.plans import get_plan
 
     with uow:
         uow.require("policy.edit")
-        plan_row = get_plan(uow, plan)
+        plan_row = uow.plans.get(plan)
         if plan_row.administered != "clinic":
             raise InvalidInput("plan", plan_row.code, "is treated at home; its kit recipe says "
                                "what it uses")  # fmt: skip
@@ -445,8 +373,6 @@ def list_orders(
     clinic: str | None = None,
     supplier: str | None = None,
 ) -> list[dto.PurchaseOrder]:
-    from kitops.data.schema import PO_STATUSES
-
     with uow:
         stmt = (
             select(PurchaseOrderRow)
@@ -461,17 +387,15 @@ def list_orders(
                                    f"{'|'.join(PO_STATUSES)}")  # fmt: skip
             stmt = stmt.where(PurchaseOrderRow.status == status)
         if clinic:
-            from kitops.services.courses import get_clinic
-
-            stmt = stmt.where(PurchaseOrderRow.clinic_id == get_clinic(uow, clinic).id)
+            stmt = stmt.where(PurchaseOrderRow.clinic_id == uow.locations.clinic(clinic).id)
         if supplier:
-            stmt = stmt.where(PurchaseOrderRow.supplier_id == get_supplier(uow, supplier).id)
+            stmt = stmt.where(PurchaseOrderRow.supplier_id == uow.suppliers.get(supplier).id)
         return [order_dto(uow, row) for row in uow.session.scalars(stmt)]
 
 
 def show_order(uow: UnitOfWork, number: str | int) -> dto.PurchaseOrder:
     with uow:
-        return order_dto(uow, get_order(uow, number))
+        return order_dto(uow, uow.purchase_orders.get(number))
 
 
 _TRANSITIONS = {
@@ -492,7 +416,7 @@ def change_status(
         raise InvalidInput("reason", reason, "say why the order is cancelled (--reason)")
     with uow:
         uow.require(f"po.{action}")
-        order = get_order(uow, number, lock=True)
+        order = uow.purchase_orders.get(number, lock=True)
         if order.status not in allowed:
             raise Refused(f"{po_number(order.id)} is {order.status}; only a "
                           f"{' or '.join(allowed)} order can be {target}")  # fmt: skip
@@ -519,6 +443,17 @@ def change_status(
     return result
 
 
+@dataclass(frozen=True)
+class BookedReceipt:
+    """A receipt booked against a purchase-order line: what the lot and its cost take
+    from the order."""
+
+    order_id: int
+    supplier_id: int
+    currency: str
+    unit_cost_minor: int
+
+
 def receive_against(
     uow: UnitOfWork,
     number: str,
@@ -527,14 +462,12 @@ def receive_against(
     place: LocationRow,
     *,
     confirm_over: bool,
-) -> tuple[PurchaseOrderRow, PurchaseOrderLineRow]:
+) -> BookedReceipt:
     """Inside a receipt's transaction: book ``quantity`` of ``product`` against the
     order's line, refusing a product not on it, a place outside its clinic, an order not
     yet approved or already closed, and more than is still open unless confirmed.
     The line closes when all of it is in; the order is received when every line is."""
-    from kitops.services.locations import clinic_of
-
-    order = get_order(uow, number, lock=True)
+    order = uow.purchase_orders.get(number, lock=True)
     name = po_number(order.id)
     if order.status == "draft":
         raise Refused(f"{name} is still a draft; approve it before receiving against it")
@@ -570,7 +503,7 @@ def receive_against(
                after={"status": order.status, "sku": product.sku, "quantity": quantity,
                       "line_received": line.received_qty, "line_ordered": line.quantity,
                       "over_receipt": quantity > open_qty})  # fmt: skip
-    return order, line
+    return BookedReceipt(order.id, order.supplier_id, order.currency, line.unit_cost_minor)
 
 
 # --- export ----------------------------------------------------------------------------
@@ -580,7 +513,7 @@ def order_to_send(uow: UnitOfWork, number: str | int) -> tuple[dto.PurchaseOrder
     """Purchase order ``number`` as the supplier receives it, and the name of the clinic it
     is delivered to; a cancelled order has nothing to send (refused)."""
     with uow:
-        row = get_order(uow, number)
+        row = uow.purchase_orders.get(number)
         order = order_dto(uow, row)
         clinic_name = row.clinic.name
     if order.status == "cancelled":

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from kitops.data.repositories.locations import clinic_of
 from kitops.data.schema import LocationRow, LotReceiptRow, LotRow
 from kitops.domain.money import Money
 from kitops.errors import Refused
@@ -32,8 +33,6 @@ def check_cost_currency(
     money in, unless ``foreign_currency``; ``option`` says how to mean it."""
     if foreign_currency:
         return
-    from kitops.services.locations import clinic_of
-
     clinic = clinic_of(place, {row.id: row for row in uow.locations.all()})
     if clinic is None or clinic.currency is None or clinic.currency == cost.currency:
         return

@@ -39,6 +39,7 @@ from kitops.data.schema import (
     SupplierRow,
     utcnow,
 )
+from kitops.domain.purchasing import po_number
 from kitops.domain.reorder import (
     Method,
     Suggestion,
@@ -48,7 +49,6 @@ from kitops.domain.reorder import (
 )
 from kitops.services import reorder_dto as dto
 from kitops.services.demand import demand_by_id
-from kitops.services.purchasing import po_number
 from kitops.services.unit_of_work import UnitOfWork, retrying
 
 LOCK_NAME = "reorder"
@@ -249,12 +249,6 @@ def _explanation(policy: _Policy, s: Suggestion) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _latest_clinic_day(uow: UnitOfWork) -> date:
-    from kitops.services.stock import latest_clinic_today
-
-    return latest_clinic_today(uow)
-
-
 @retrying
 def _compute(
     uow: UnitOfWork, as_of: date | None, *, dry_run: bool, advisory: bool
@@ -264,7 +258,7 @@ def _compute(
             text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": ADVISORY_KEY}
         ):
             return _in_progress(as_of, dry_run)
-        day = as_of or _latest_clinic_day(uow)
+        day = as_of or uow.locations.latest_clinic_today()
         policies = _policies(uow)
         if not policies:
             return dto.ReorderRun(

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from sqlalchemy import or_, select
 
+from kitops.data.repositories.locations import clinic_of, subtree_ids
 from kitops.data.schema import LotRow, ProductRow, StockBalanceRow
 from kitops.domain.catalog import parse_sku
 from kitops.domain.ledger import LotStatus, days_to_expiry, is_usable
-from kitops.domain.locations import LocationKind, parse_location_code
+from kitops.domain.locations import clinic_today, parse_location_code
 from kitops.services import dto
-from kitops.services.locations import clinic_of, subtree_ids
 from kitops.services.unit_of_work import UnitOfWork
 
 
@@ -21,21 +20,6 @@ def effective_status(status: str, expiry: date | None, today: date) -> str:
     if status == LotStatus.RELEASED.value and expiry is not None and expiry < today:
         return LotStatus.EXPIRED.value
     return status
-
-
-def clinic_today(timezone: str | None) -> date:
-    """The date on the clinic's own calendar (the server's when it has no zone)."""
-    if timezone is None:
-        return date.today()
-    return datetime.now(ZoneInfo(timezone)).date()
-
-
-def latest_clinic_today(uow: UnitOfWork) -> date:
-    """The latest 'today' among the clinics: a lot is expired as soon as it is expired
-    on any clinic's calendar (the expiry sweep, releasing a lot, reorder)."""
-    zones = {row.timezone for row in uow.locations.all() if row.kind == LocationKind.CLINIC.value}
-    days = [clinic_today(zone) for zone in zones if zone]
-    return max(days) if days else clinic_today(None)
 
 
 def stock_on_hand(

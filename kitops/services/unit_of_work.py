@@ -21,7 +21,21 @@ from sqlalchemy.orm import Session
 
 from kitops import faults
 from kitops.data.engine import Database
-from kitops.data.repositories import Audit, Ledger, Locations, Lots, Products, Settings, Suppliers
+from kitops.data.repositories import (
+    Audit,
+    Courses,
+    Kits,
+    Ledger,
+    Locations,
+    Lots,
+    Orders,
+    Plans,
+    Products,
+    PurchaseOrders,
+    Settings,
+    Suppliers,
+    Users,
+)
 from kitops.data.schema import UserRow
 from kitops.domain import roles
 from kitops.errors import (
@@ -156,6 +170,12 @@ class UnitOfWork:
         self.settings = Settings(self.session)
         self.ledger = Ledger(self.session)
         self.audit = Audit(self.session)
+        self.courses = Courses(self.session)
+        self.kits = Kits(self.session)
+        self.plans = Plans(self.session)
+        self.orders = Orders(self.session)
+        self.purchase_orders = PurchaseOrders(self.session)
+        self.users = Users(self.session)
         self._granted = None
         self.user = None
         if self.identify:

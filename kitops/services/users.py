@@ -9,16 +9,16 @@ read the same, so a login screen tells nobody which names exist.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from kitops.data.schema import AuditRow, SettingRow, UserRow, utcnow
 from kitops.domain import roles
+from kitops.domain.users import NAME_PATTERN, parse_login, parse_user_name
 from kitops.errors import Conflict, InvalidInput, Refused
 from kitops.services import dto
 from kitops.services.unit_of_work import UnitOfWork, retrying
@@ -31,7 +31,6 @@ DEFAULT_MAX_FAILURES = 5
 DEFAULT_LOCKOUT_MINUTES = 15
 DEFAULT_WRITEOFF_APPROVAL_UNITS = 10
 SECRET_MIN, SECRET_MAX = 4, 128
-NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._@-]{0,63}")
 
 _hasher: PasswordHasher | None = None
 
@@ -77,24 +76,6 @@ _DUMMY = _Dummy()
 # --- values ----------------------------------------------------------------------------
 
 
-def parse_user_name(value: str, field: str = "user") -> str:
-    name = value.strip()
-    if not NAME_PATTERN.fullmatch(name):
-        raise InvalidInput(
-            field, value,
-            "must be 1-64 characters: lower-case letters, digits and . _ @ - "
-            "(starting with a letter or digit)",
-        )  # fmt: skip
-    return name
-
-
-def parse_login(value: str, field: str = "login") -> str:
-    login = value.strip()
-    if not 1 <= len(login) <= 64 or any(ord(c) < 32 or ord(c) == 127 for c in login):
-        raise InvalidInput(field, value, "must be 1-64 characters without control characters")
-    return login
-
-
 def parse_secret(secret: str, field: str = "PIN") -> str:
     """A PIN of at least 4 digits or a password; never shown back in an error."""
     if not SECRET_MIN <= len(secret) <= SECRET_MAX:
@@ -130,26 +111,6 @@ def user_dto(row: UserRow) -> dto.User:
     )  # fmt: skip
 
 
-def _find(uow: UnitOfWork, name: str, *, lock: bool = False) -> UserRow | None:
-    query = select(UserRow).where(UserRow.name == name)
-    if lock and not uow.db.is_sqlite:
-        query = query.with_for_update()
-    return uow.session.scalars(query).one_or_none()
-
-
-def _get(uow: UnitOfWork, name: str, *, lock: bool = False) -> UserRow:
-    row = _find(uow, parse_user_name(name), lock=lock)
-    if row is None:
-        raise InvalidInput("user", name, "no user has this name (see `kitops user list`)")
-    return row
-
-
-def _active_admins(uow: UnitOfWork) -> int:
-    return uow.session.scalar(
-        select(func.count()).where(UserRow.role == roles.Role.ADMIN.value, UserRow.active)
-    ) or 0  # fmt: skip
-
-
 def _local_time(moment: datetime) -> str:
     return moment.astimezone().strftime("%H:%M")
 
@@ -177,7 +138,7 @@ def authenticate(uow: UnitOfWork, name: str, secret: str) -> dto.User:
 
         if uow.session.scalar(select(UserRow.id).limit(1)) is None:
             raise Refused(roles.BOOTSTRAP_MESSAGE)
-        row = _find(uow, tried, lock=True) if NAME_PATTERN.fullmatch(tried) else None
+        row = uow.users.find(tried, lock=True) if NAME_PATTERN.fullmatch(tried) else None
         if row is None or not row.active or row.secret_hash is None:
             _verify(None, secret)
             reason = "unknown user" if row is None else ("disabled" if not row.active else "no PIN")
@@ -225,7 +186,7 @@ def authenticate(uow: UnitOfWork, name: str, secret: str) -> dto.User:
 def get_user(uow: UnitOfWork, name: str) -> dto.User:
     """One user (any active user may look)."""
     with uow:
-        return user_dto(_get(uow, name))
+        return user_dto(uow.users.get(name))
 
 
 # --- managing users (admins) -------------------------------------------------------------
@@ -263,12 +224,12 @@ def add_user(
         uow.require("user.manage", doing="add users")
         if uow.user is None and wanted is not roles.Role.ADMIN:
             raise Refused(roles.BOOTSTRAP_MESSAGE)
-        if _find(uow, clean) is not None:
+        if uow.users.find(clean) is not None:
             raise Conflict(f"user {clean} already exists (see `kitops user list`)")
         if login is None and uow.user is None:
             login = bootstrap_login
         if login is not None:
-            other = uow.session.scalars(select(UserRow).where(UserRow.login == login)).first()
+            other = uow.users.bound_to(login)
             if other is not None:
                 raise Conflict(
                     f"login {login} is already bound to {other.name}: "
@@ -288,7 +249,7 @@ def add_user(
 
 
 def _keep_an_admin(uow: UnitOfWork, row: UserRow, doing: str) -> None:
-    if row.role == roles.Role.ADMIN.value and row.active and _active_admins(uow) <= 1:
+    if row.role == roles.Role.ADMIN.value and row.active and uow.users.active_admins() <= 1:
         raise Refused(f"{row.name} is the last active admin: add another admin before you {doing}")
 
 
@@ -297,7 +258,7 @@ def set_role(uow: UnitOfWork, name: str, role: str) -> dto.User:
     wanted = roles.parse_role(role)
     with uow:
         uow.require("user.manage", doing="change roles")
-        row = _get(uow, name, lock=True)
+        row = uow.users.get(name, lock=True)
         if row.role == wanted.value:
             raise Refused(f"{row.name} already has the role {wanted.value}")
         if wanted is not roles.Role.ADMIN:
@@ -317,7 +278,7 @@ def set_active(uow: UnitOfWork, name: str, active: bool) -> dto.User:
     (which also lifts a login lock)."""
     with uow:
         uow.require("user.manage", doing="disable or enable users")
-        row = _get(uow, name, lock=True)
+        row = uow.users.get(name, lock=True)
         if row.active == active:
             raise Refused(f"{row.name} is already {'enabled' if active else 'disabled'}")
         if not active:
@@ -346,7 +307,7 @@ def set_secret(
         own = uow.user is not None and uow.user.name == clean
         if not own:
             uow.require("user.manage", doing="set another user's PIN")
-        row = _get(uow, clean, lock=True)
+        row = uow.users.get(clean, lock=True)
         must_prove = own and uow.user is not None and uow.user.role is not roles.Role.ADMIN
         if must_prove and row.secret_hash and not _verify(row.secret_hash, current or ""):
             raise Refused("the current PIN is wrong; nothing was changed")

@@ -4,11 +4,11 @@ values of the write-off reasons and kit and course statuses."""
 from __future__ import annotations
 
 from kitops.data.queries.choices import active_kit_recipes, active_plans
+from kitops.data.repositories.locations import clinic_of
 from kitops.domain.courses import CourseStatus
 from kitops.domain.locations import PHYSICAL_KINDS, LocationKind
 from kitops.domain.stock_rules import WriteOffReason
 from kitops.services.kits import KIT_STATUSES
-from kitops.services.locations import clinic_of
 from kitops.services.unit_of_work import UnitOfWork
 from kitops.views import dto as view
 

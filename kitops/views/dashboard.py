@@ -7,13 +7,11 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from kitops.data.queries import dashboard as queries
-from kitops.domain.locations import LocationKind
+from kitops.data.repositories.locations import subtree_ids
+from kitops.domain.locations import LocationKind, clinic_today
 from kitops.services import purchasing, reorder
-from kitops.services.courses import get_clinic
 from kitops.services.fulfilment import pick_list, preview_due
-from kitops.services.kits import capacity_at, default_min_shelf_life, kit_product
-from kitops.services.locations import subtree_ids
-from kitops.services.stock import clinic_today
+from kitops.services.kits import capacity_at, default_min_shelf_life
 from kitops.services.unit_of_work import UnitOfWork
 from kitops.views import dto as view
 
@@ -39,7 +37,7 @@ def overview(
     with uow:
         locations = uow.locations.all()
         clinics = (
-            [get_clinic(uow, clinic)]
+            [uow.locations.clinic(clinic)]
             if clinic
             else [row for row in locations if row.kind == LocationKind.CLINIC.value and row.active]
         )
@@ -142,7 +140,7 @@ def _kit_stock(
 
 def _could_assemble(uow: UnitOfWork, sku: str, location: LocationRow, day: date) -> int:
     """Kits assembly at ``location`` would make from its clinic's usable stock."""
-    kit = kit_product(uow, sku)
+    kit = uow.products.kit(sku)
     return capacity_at(uow, kit, location, day, default_min_shelf_life(uow, kit)).kits
 
 

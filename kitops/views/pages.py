@@ -9,16 +9,16 @@ from kitops.data.queries.courses import course_list
 from kitops.data.queries.kits import kit_list
 from kitops.data.queries.orders import order_list
 from kitops.data.queries.stock import stock_on_hand
+from kitops.data.repositories.locations import clinic_of, subtree_ids
 from kitops.domain.courses import CourseStatus
 from kitops.domain.ledger import LotStatus
+from kitops.domain.locations import clinic_today
 from kitops.domain.money import Money
 from kitops.domain.orders import OrderMoney, OrderStatus
 from kitops.errors import InvalidInput
 from kitops.services import dto, purchasing
-from kitops.services.courses import get_clinic
 from kitops.services.kits import KIT_STATUSES
-from kitops.services.locations import clinic_of, subtree_ids
-from kitops.services.stock import clinic_today, effective_status
+from kitops.services.stock import effective_status
 from kitops.services.unit_of_work import UnitOfWork
 from kitops.views import dto as view
 
@@ -58,7 +58,7 @@ def stock_page(
         zones = {row_id: (c.timezone if c else None) for row_id, c in clinics.items()}
         days = {zone: today or clinic_today(zone) for zone in set(zones.values())}
         day = today or min(days.values(), default=date.today())
-        places = subtree_ids(get_clinic(uow, clinic), locations) if clinic else None
+        places = subtree_ids(uow.locations.clinic(clinic), locations) if clinic else None
         total, rows = stock_on_hand(
             uow.session,
             places=places,
@@ -110,7 +110,7 @@ def kits_page(
     with uow:
         locations = uow.locations.all()
         by_id = {row.id: row for row in locations}
-        places = subtree_ids(get_clinic(uow, clinic), locations) if clinic else None
+        places = subtree_ids(uow.locations.clinic(clinic), locations) if clinic else None
         total, rows = kit_list(
             uow.session, places=places, status=status, search=search, offset=offset, limit=limit
         )
@@ -162,7 +162,7 @@ def courses_page(
 ) -> view.CoursePage:
     """One page of courses, soonest start first, with how many kits each holds."""
     with uow:
-        clinic_id = get_clinic(uow, clinic).id if clinic else None
+        clinic_id = uow.locations.clinic(clinic).id if clinic else None
         if status:
             try:
                 status = CourseStatus(status).value
@@ -239,7 +239,7 @@ def orders_page(
             known = "|".join(s.value for s in OrderStatus)
             raise InvalidInput("status", status, f"must be one of {known}") from None
     with uow:
-        clinic_id = get_clinic(uow, clinic).id if clinic else None
+        clinic_id = uow.locations.clinic(clinic).id if clinic else None
         total, rows = order_list(
             uow.session,
             clinic_id=clinic_id,

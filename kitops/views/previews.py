@@ -19,15 +19,9 @@ from kitops.domain.ledger import parse_date
 from kitops.errors import InvalidInput
 from kitops.gs1 import parse_scan
 from kitops.services import courses, dto, orders
-from kitops.services.courses import get_clinic, serum_per_kit
-from kitops.services.kits import (
-    assembly_place,
-    capacity_at,
-    default_min_shelf_life,
-    kit_product,
-)
-from kitops.services.operations import local_today
-from kitops.services.plans import get_plan, to_domain
+from kitops.services.courses import serum_per_kit
+from kitops.services.kits import capacity_at, default_min_shelf_life
+from kitops.services.plans import to_domain
 from kitops.services.unit_of_work import UnitOfWork
 from kitops.views import dto as view
 
@@ -73,9 +67,9 @@ def assembly_preview(
     component, and how many the usable stock allows: the shortfall before confirming."""
     count = parse_positive_int(quantity, "qty")
     with uow:
-        kit = kit_product(uow, recipe)
-        place = assembly_place(uow, location)
-        day = today or local_today(uow, place)
+        kit = uow.products.kit(recipe)
+        place = uow.locations.assembly_place(location)
+        day = today or uow.locations.local_today(place)
         shelf = default_min_shelf_life(uow, kit)
         supply = capacity_at(uow, kit, place, day, shelf)
         fresh_until = supply.fresh_until
@@ -114,8 +108,8 @@ def preview_course(
     day = start if isinstance(start, date) else parse_date(start, "start")
     chosen = parse_weekdays(weekdays) if weekdays and weekdays.strip() else None
     with uow:
-        plan_row = get_plan(uow, plan)
-        clinic_row = get_clinic(uow, clinic)
+        plan_row = uow.plans.get(plan)
+        clinic_row = uow.locations.clinic(clinic)
         domain_plan = to_domain(plan_row)
         days = weekdays_for(domain_plan, day, chosen)
         zone = clinic_row.timezone or "UTC"

@@ -84,11 +84,10 @@ def test_db_check_finds_a_kit_that_is_more_than_one_unit(demo, db):
     (as `import stock` once allowed) is found."""
     from kitops.data.repositories import PostedMove
     from kitops.domain.ledger import Move, MoveReason
-    from kitops.services.kits import get_kit
     from kitops.services.unit_of_work import UnitOfWork
 
     with UnitOfWork(db, "tester") as uow:
-        kit = get_kit(uow, "K0000002")
+        kit = uow.kits.get("K0000002")
         opening = uow.locations.get("ADJUSTMENT")
         assert kit.lot_id is not None
         uow.ledger.post([PostedMove(Move(kit.lot_id, opening.id, kit.location_id, 5),

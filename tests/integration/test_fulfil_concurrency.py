@@ -10,12 +10,12 @@ from datetime import date, timedelta
 from fulfil_worker import AS_OF, fulfil_share, init
 from sqlalchemy import select
 
+from kitops.data.repositories.locations import subtree_ids
 from kitops.data.schema import KitRow
 from kitops.domain.courses import fits
 from kitops.services import admin, demo, users
-from kitops.services.courses import create_course, get_course, needs_of
+from kitops.services.courses import create_course, needs_of
 from kitops.services.kits import assemble
-from kitops.services.locations import subtree_ids
 from kitops.services.operations import ReceiptInput, receive
 
 WORKERS = 8  # PostgreSQL; SQLite queues its writers, 4 are enough there
@@ -104,7 +104,7 @@ def test_concurrent_fulfil_never_reserves_a_kit_twice(db_url, uow, backend):
         left = _available_at_clinic(w, product_id)
         wrongly = []
         for course_id, reason in refused:
-            course = get_course(w, course_id)
+            course = w.courses.get(course_id)
             for need in needs_of(w, course):
                 fitting = [serial for serial, vials in left if fits(vials, need)]
                 if fitting:

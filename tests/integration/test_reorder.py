@@ -12,6 +12,7 @@ from reorder_worker import AS_OF, build_world, calendar_policy
 from sqlalchemy import func, select, text
 
 from kitops.data.schema import AuditRow, JobLockRow, PurchaseOrderLineRow, PurchaseOrderRow
+from kitops.domain.purchasing import po_number
 from kitops.errors import InvalidInput, Refused
 from kitops.services import courses, demand, demo, purchasing, reorder
 from kitops.services.operations import ReceiptInput, receive
@@ -31,7 +32,7 @@ def _orders(db) -> list[tuple[str, str, int, int, bool]]:
             .join(PurchaseOrderLineRow, PurchaseOrderLineRow.order_id == PurchaseOrderRow.id)
             .order_by(PurchaseOrderRow.id)
         ).all()  # fmt: skip
-    return [(purchasing.po_number(i), s, q, r, c) for i, s, q, r, c in rows]
+    return [(po_number(i), s, q, r, c) for i, s, q, r, c in rows]
 
 
 def _audit_count(db) -> int:

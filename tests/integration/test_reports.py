@@ -429,7 +429,8 @@ def wasted(db, uow, monkeypatch):
 
     def at(*moment: int) -> None:
         when = datetime(*moment, tzinfo=UTC)
-        monkeypatch.setattr("kitops.data.repositories.utcnow", lambda: when)
+        monkeypatch.setattr("kitops.data.repositories.stock.utcnow", lambda: when)
+        monkeypatch.setattr("kitops.data.repositories.audit.utcnow", lambda: when)
 
     at(2026, 8, 1, 9)
     _receive(
@@ -551,7 +552,8 @@ def test_wastage_counts_an_opened_kit_as_its_vials_and_stamp_apart(loaded, uow, 
     month = AS_OF.strftime("%Y-%m")
     before = report(uow, "wastage", months="1")
     when = datetime(AS_OF.year, AS_OF.month, AS_OF.day, 12, tzinfo=UTC)
-    monkeypatch.setattr("kitops.data.repositories.utcnow", lambda: when)
+    monkeypatch.setattr("kitops.data.repositories.stock.utcnow", lambda: when)
+    monkeypatch.setattr("kitops.data.repositories.audit.utcnow", lambda: when)
     kits.dispatch(uow(), "K0000001", handover=True, today=AS_OF)
     kits.take_back(uow(), "K0000001", "opened")
     write_off(uow(), "SERUM-5ML", 2, "LON-FRIDGE", "damaged", lot="PTT6-B0902")

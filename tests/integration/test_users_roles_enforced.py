@@ -105,7 +105,7 @@ def test_the_job_user_sweeps_only_as_of_today_another_day_needs_a_manager(db, st
 
     work = staff(readonly=True)
     with work:
-        today = expiry.latest_clinic_today(work)
+        today = work.locations.latest_clinic_today()
     moves, audits = counts(db)
     for day in (today - timedelta(days=1), AS_OF):
         with pytest.raises(NotAllowed, match=r"nightly \(job\) may not sweep as of another"):

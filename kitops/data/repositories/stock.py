@@ -1,28 +1,16 @@
-"""Repositories: queries and writes over a session they are given, never one they open."""
+"""The stock ledger: moves posted in the caller's transaction, and the balances they keep."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from sqlalchemy import func, insert, or_, select
 from sqlalchemy.orm import Session
 
-from kitops.data.schema import (
-    AuditRow,
-    LocationRow,
-    LotRow,
-    ProductRow,
-    RecipeLineRow,
-    SettingRow,
-    StockBalanceRow,
-    StockMoveRow,
-    SupplierItemRow,
-    SupplierRow,
-    utcnow,
-)
+from kitops.data.repositories.locations import Locations
+from kitops.data.schema import LocationRow, LotRow, StockBalanceRow, StockMoveRow, utcnow
 from kitops.domain.ledger import (
     BalanceKey,
     LotStatus,
@@ -31,166 +19,6 @@ from kitops.domain.ledger import (
     apply_changes,
     balance_changes,
 )
-from kitops.domain.locations import PHYSICAL_KINDS
-from kitops.errors import InvalidInput
-
-
-class Products:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def by_sku(self, sku: str) -> ProductRow | None:
-        return self.session.scalar(select(ProductRow).where(ProductRow.sku == sku))
-
-    def get(self, sku: str, field: str = "sku") -> ProductRow:
-        row = self.by_sku(sku)
-        if row is None:
-            raise InvalidInput(field, sku, "no product has this SKU (see `kitops catalog list`)")
-        return row
-
-    def by_gtin(self, gtin: str) -> ProductRow | None:
-        return self.session.scalar(select(ProductRow).where(ProductRow.gtin == gtin))
-
-    def all(self) -> Sequence[ProductRow]:
-        return self.session.scalars(select(ProductRow).order_by(ProductRow.sku)).all()
-
-    def add(self, row: ProductRow) -> ProductRow:
-        self.session.add(row)
-        self.session.flush()
-        return row
-
-    def recipe(self, kit: ProductRow) -> Sequence[RecipeLineRow]:
-        return self.session.scalars(
-            select(RecipeLineRow)
-            .where(RecipeLineRow.kit_product_id == kit.id)
-            .order_by(RecipeLineRow.position)
-        ).all()
-
-    def replace_recipe(self, kit: ProductRow, lines: Iterable[tuple[ProductRow, int]]) -> None:
-        for old in self.recipe(kit):
-            self.session.delete(old)
-        self.session.flush()
-        for position, (component, quantity) in enumerate(lines):
-            self.session.add(
-                RecipeLineRow(
-                    kit_product_id=kit.id,
-                    component_product_id=component.id,
-                    quantity=quantity,
-                    position=position,
-                )
-            )
-        self.session.flush()
-
-
-class Locations:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def by_code(self, code: str) -> LocationRow | None:
-        return self.session.scalar(select(LocationRow).where(LocationRow.code == code))
-
-    def get(self, code: str, field: str = "location") -> LocationRow:
-        row = self.by_code(code)
-        if row is None:
-            raise InvalidInput(
-                field, code, "no location has this code (see `kitops location list`)"
-            )
-        return row
-
-    def all(self) -> Sequence[LocationRow]:
-        return self.session.scalars(select(LocationRow).order_by(LocationRow.id)).all()
-
-    def physical_ids(self) -> set[int]:
-        kinds = [k.value for k in PHYSICAL_KINDS]
-        return set(self.session.scalars(select(LocationRow.id).where(LocationRow.kind.in_(kinds))))
-
-    def add(self, row: LocationRow) -> LocationRow:
-        self.session.add(row)
-        self.session.flush()
-        return row
-
-
-class Lots:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def find(self, product_id: int, code: str) -> LotRow | None:
-        return self.session.scalar(
-            select(LotRow).where(LotRow.product_id == product_id, LotRow.code == code)
-        )
-
-    def add(self, row: LotRow) -> LotRow:
-        self.session.add(row)
-        self.session.flush()
-        return row
-
-    def with_code(self, code: str, *, lock: bool = False) -> Sequence[LotRow]:
-        """Every lot with this code (codes are unique per product, not overall)."""
-        stmt = select(LotRow).where(LotRow.code == code).order_by(LotRow.id)
-        if lock:
-            stmt = stmt.with_for_update(key_share=True)
-        return self.session.scalars(stmt).all()
-
-    def with_codes(self, codes: Iterable[str]) -> list[LotRow]:
-        wanted = sorted(set(codes))
-        found: list[LotRow] = []
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            found.extend(self.session.scalars(select(LotRow).where(LotRow.code.in_(chunk))))
-        return found
-
-    def lock(self, lot: LotRow, *, share: bool = False) -> LotRow:
-        """Re-read a lot row under a row lock (PostgreSQL), so its status cannot change
-        under a running allocation (share) or two status changes cannot cross (update).
-
-        The exclusive lock is ``FOR NO KEY UPDATE``: it must not conflict with the
-        ``KEY SHARE`` locks that foreign-key checks take when moves of the lot are
-        inserted, or a status change and a move could deadlock."""
-        stmt = select(LotRow).where(LotRow.id == lot.id)
-        stmt = stmt.with_for_update(read=True) if share else stmt.with_for_update(key_share=True)
-        locked = self.session.scalars(stmt.execution_options(populate_existing=True)).one()
-        return locked
-
-    def share_lock_all(self, lot_ids: Iterable[int]) -> list[LotRow]:
-        """Re-read several lot rows under a share lock (PostgreSQL ``FOR SHARE``), in id
-        order so that two callers never take them crosswise: a release, quarantine or
-        recall of any of them waits until this transaction ends, or has committed and is
-        seen here."""
-        return list(
-            self.session.scalars(
-                select(LotRow)
-                .where(LotRow.id.in_(sorted(set(lot_ids))))
-                .order_by(LotRow.id)
-                .with_for_update(read=True)
-                .execution_options(populate_existing=True)
-            )
-        )
-
-
-class Suppliers:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def by_code(self, code: str) -> SupplierRow | None:
-        return self.session.scalar(select(SupplierRow).where(SupplierRow.code == code))
-
-    def add(self, row: SupplierRow, items: Iterable[SupplierItemRow] = ()) -> SupplierRow:
-        self.session.add(row)
-        self.session.flush()
-        for item in items:
-            item.supplier_id = row.id
-            self.session.add(item)
-        self.session.flush()
-        return row
-
-
-class Settings:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def get(self, key: str, default: str) -> str:
-        value = self.session.scalar(select(SettingRow.value).where(SettingRow.key == key))
-        return default if value is None else value
 
 
 @dataclass(frozen=True)
@@ -351,31 +179,3 @@ class Ledger:
             select(StockBalanceRow.lot_id, StockBalanceRow.location_id, StockBalanceRow.quantity)
         )
         return {(lot, loc): qty for lot, loc, qty in rows}
-
-
-class Audit:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def record(
-        self,
-        *,
-        actor: str,
-        action: str,
-        entity: str,
-        entity_key: str,
-        before: dict[str, Any] | None = None,
-        after: dict[str, Any] | None = None,
-    ) -> AuditRow:
-        row = AuditRow(
-            actor=actor,
-            action=action,
-            entity=entity,
-            entity_key=entity_key,
-            before=before,
-            after=after,
-            at=utcnow(),
-        )
-        self.session.add(row)
-        self.session.flush()
-        return row

@@ -1,0 +1,112 @@
+"""Lots of a product: find, add and lock them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kitops.data.repositories.catalog import Products
+from kitops.data.schema import KitRow, LotRow, ProductRow
+from kitops.domain.catalog import parse_sku
+from kitops.domain.ledger import UNTRACKED_LOT_CODE, parse_lot_code
+from kitops.errors import InvalidInput
+
+
+class Lots:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def find(self, product_id: int, code: str) -> LotRow | None:
+        return self.session.scalar(
+            select(LotRow).where(LotRow.product_id == product_id, LotRow.code == code)
+        )
+
+    def add(self, row: LotRow) -> LotRow:
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def with_code(self, code: str, *, lock: bool = False) -> Sequence[LotRow]:
+        """Every lot with this code (codes are unique per product, not overall)."""
+        stmt = select(LotRow).where(LotRow.code == code).order_by(LotRow.id)
+        if lock:
+            stmt = stmt.with_for_update(key_share=True)
+        return self.session.scalars(stmt).all()
+
+    def with_codes(self, codes: Iterable[str]) -> list[LotRow]:
+        wanted = sorted(set(codes))
+        found: list[LotRow] = []
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            found.extend(self.session.scalars(select(LotRow).where(LotRow.code.in_(chunk))))
+        return found
+
+    def lock(self, lot: LotRow, *, share: bool = False) -> LotRow:
+        """Re-read a lot row under a row lock (PostgreSQL), so its status cannot change
+        under a running allocation (share) or two status changes cannot cross (update).
+
+        The exclusive lock is ``FOR NO KEY UPDATE``: it must not conflict with the
+        ``KEY SHARE`` locks that foreign-key checks take when moves of the lot are
+        inserted, or a status change and a move could deadlock."""
+        stmt = select(LotRow).where(LotRow.id == lot.id)
+        stmt = stmt.with_for_update(read=True) if share else stmt.with_for_update(key_share=True)
+        locked = self.session.scalars(stmt.execution_options(populate_existing=True)).one()
+        return locked
+
+    def share_lock_all(self, lot_ids: Iterable[int]) -> list[LotRow]:
+        """Re-read several lot rows under a share lock (PostgreSQL ``FOR SHARE``), in id
+        order so that two callers never take them crosswise: a release, quarantine or
+        recall of any of them waits until this transaction ends, or has committed and is
+        seen here."""
+        return list(
+            self.session.scalars(
+                select(LotRow)
+                .where(LotRow.id.in_(sorted(set(lot_ids))))
+                .order_by(LotRow.id)
+                .with_for_update(read=True)
+                .execution_options(populate_existing=True)
+            )
+        )
+
+    def of_kit(self, kit: KitRow) -> LotRow:
+        """The kit's own lot (its serial is the lot code)."""
+        assert kit.lot_id is not None
+        lot = self.session.get(LotRow, kit.lot_id)
+        assert lot is not None
+        return lot
+
+    def named(self, product: ProductRow, code: str | None) -> LotRow:
+        """The lot a command names; untracked products use their single lot."""
+        if not product.lot_tracked:
+            if code not in (None, "", UNTRACKED_LOT_CODE):
+                raise InvalidInput("lot", code, f"{product.sku} is not lot-tracked")
+            lot = self.find(product.id, UNTRACKED_LOT_CODE)
+        else:
+            if not code:
+                raise InvalidInput(
+                    "lot", None, f"{product.sku} is lot-tracked; name the lot (--lot)"
+                )
+            lot = self.find(product.id, parse_lot_code(code))
+            if lot is None:
+                raise InvalidInput("lot", code, f"no lot of {product.sku} has this code")
+        assert lot is not None
+        return lot
+
+    def resolve(self, code: str, sku: str | None = None, *, lock: bool = False) -> LotRow:
+        """The lot with this code; ``sku`` settles a code that two products share."""
+        # "-" names the single lot of a product that is not lot-tracked (with --sku)
+        lot_code = (
+            UNTRACKED_LOT_CODE if code.strip() == UNTRACKED_LOT_CODE else parse_lot_code(code)
+        )
+        candidates = list(self.with_code(lot_code, lock=lock))
+        if sku:
+            product = Products(self.session).get(parse_sku(sku))
+            candidates = [lot for lot in candidates if lot.product_id == product.id]
+        if not candidates:
+            raise InvalidInput("lot", code, "no lot has this code" + (f" for {sku}" if sku else ""))
+        if len(candidates) > 1:
+            skus = sorted(lot.product.sku for lot in candidates)
+            raise InvalidInput("lot", code, f"is a lot of {', '.join(skus)}; add --sku to choose")
+        return candidates[0]
