@@ -35,6 +35,7 @@ from kitops.domain.courses import (
     parse_weekdays,
     weekdays_for,
 )
+from kitops.domain.kits import KitStatus
 from kitops.domain.ledger import LotStatus, Move, MoveReason, is_usable, parse_date
 from kitops.domain.locations import LocationKind, parse_location_code
 from kitops.domain.numbers import parse_id
@@ -298,12 +299,12 @@ def free_reserved_kits(uow: UnitOfWork, course_id: int) -> list[str]:
     become available again. Returns their serials, by kit number."""
     kits = uow.session.scalars(
         select(KitRow)
-        .where(KitRow.course_id == course_id, KitRow.status == "reserved")
+        .where(KitRow.course_id == course_id, KitRow.status == KitStatus.RESERVED.value)
         .order_by(KitRow.course_part)
         .with_for_update(key_share=True)
     ).all()
     for kit in kits:
-        kit.status = "available"
+        kit.status = KitStatus.AVAILABLE.value
         kit.course_id = None
         kit.course_part = None
     return [kit.serial for kit in kits]

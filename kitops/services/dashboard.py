@@ -109,7 +109,7 @@ class Stockroom:
 
 
 def choices(uow: UnitOfWork) -> view.Choices:
-    from kitops.services.kits import KIT_STATUSES
+    from kitops.domain.kits import KIT_STATUSES
 
     with uow:
         rows = uow.locations.all()
@@ -652,8 +652,8 @@ def kits_page(
     limit: int = PAGE_SIZE,
 ) -> view.KitPage:
     """One page of kits, earliest expiry first (components left out: ``show_kit``)."""
+    from kitops.domain.kits import KIT_STATUSES
     from kitops.services.courses import get_clinic
-    from kitops.services.kits import KIT_STATUSES
 
     if status and status not in KIT_STATUSES:
         raise InvalidInput("status", status, f"must be one of {'|'.join(KIT_STATUSES)}")

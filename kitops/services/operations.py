@@ -23,6 +23,7 @@ from kitops.domain.catalog import (
     parse_positive_int,
     parse_sku,
 )
+from kitops.domain.kits import ON_A_SHELF
 from kitops.domain.ledger import (
     UNTRACKED_LOT_CODE,
     LotStatus,
@@ -89,13 +90,7 @@ def _kit_in_stock(uow: UnitOfWork, lot: LotRow) -> KitRow:
     kit = uow.session.scalar(
         select(KitRow).where(KitRow.lot_id == lot.id).with_for_update(key_share=True)
     )
-    if kit is None or kit.status not in (
-        "available",
-        "reserved",
-        "recalled",
-        "expired",
-        "quarantine",
-    ):
+    if kit is None or kit.status not in ON_A_SHELF:
         state = kit.status if kit else "unknown"
         raise Refused(f"kit {lot.code} is {state}; it is not on a shelf")
     return kit

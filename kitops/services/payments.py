@@ -38,6 +38,7 @@ from kitops.data.schema import (
 )
 from kitops.domain import orders as rules
 from kitops.domain.courses import Administered, CourseStatus
+from kitops.domain.kits import OUT, KitStatus
 from kitops.domain.ledger import parse_date
 from kitops.domain.money import Money
 from kitops.domain.orders import OrderStatus, RestockMode
@@ -135,13 +136,13 @@ def restock_kits(uow: UnitOfWork, order: OrderRow, mode: RestockMode) -> list[st
     assert course is not None
     if course.status == CourseStatus.SCHEDULED.value:
         cancelled = courses.cancel_course(uow, course.id)
-        done += [f"{k.serial}:released" for k in cancelled.kits if k.status == "available"]
+        done += [f"{k.serial}:released" for k in cancelled.kits if k.status == KitStatus.AVAILABLE]
     else:
         done += [f"{s}:released" for s in release_held_kits(uow, order, reason="refund")]
     out = uow.session.scalars(
         select(KitRow.serial).where(
             KitRow.course_id == order.course_id,
-            KitRow.status.in_(("shipped", "handed_over")),
+            KitRow.status.in_(OUT),
         ).order_by(KitRow.course_part)
     ).all()  # fmt: skip
     condition = "sealed" if mode is RestockMode.SEALED else "opened"

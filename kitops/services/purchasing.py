@@ -17,7 +17,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from kitops.data.schema import (
-    OPEN_PO_STATUSES,
     LocationRow,
     PlanSessionItemRow,
     ProductRow,
@@ -30,6 +29,14 @@ from kitops.data.schema import (
 )
 from kitops.domain.catalog import ProductKind, parse_non_negative_int, parse_positive_int, parse_sku
 from kitops.domain.money import Money, currency_code
+from kitops.domain.purchasing import (
+    OPEN_PO_STATUSES,
+    PO_STATUSES,
+    RECEIVABLE,
+    TRANSITIONS,
+    POStatus,
+    check_transition,
+)
 from kitops.domain.reorder import Method, parse_method
 from kitops.domain.text import no_control
 from kitops.errors import Conflict, InvalidInput, Refused
@@ -446,8 +453,6 @@ def list_orders(
     clinic: str | None = None,
     supplier: str | None = None,
 ) -> list[dto.PurchaseOrder]:
-    from kitops.data.schema import PO_STATUSES
-
     with uow:
         stmt = (
             select(PurchaseOrderRow)
@@ -475,28 +480,19 @@ def show_order(uow: UnitOfWork, number: str | int) -> dto.PurchaseOrder:
         return order_dto(uow, get_order(uow, number))
 
 
-_TRANSITIONS = {
-    "approve": (("draft",), "approved"),
-    "send": (("approved",), "sent"),
-    "cancel": (("draft", "approved", "sent", "partial"), "cancelled"),
-}
-
-
 @retrying
 def change_status(
     uow: UnitOfWork, number: str | int, action: str, *, reason: str | None = None
 ) -> dto.PurchaseOrder:
     """approve (draft → approved), send (approved → sent), cancel (any open order; its
     open lines close and stop counting as on order)."""
-    allowed, target = _TRANSITIONS[action]
+    target = TRANSITIONS[action][1]
     if action == "cancel" and not (reason or "").strip():
         raise InvalidInput("reason", reason, "say why the order is cancelled (--reason)")
     with uow:
         uow.require(f"po.{action}")
         order = get_order(uow, number, lock=True)
-        if order.status not in allowed:
-            raise Refused(f"{po_number(order.id)} is {order.status}; only a "
-                          f"{' or '.join(allowed)} order can be {target}")  # fmt: skip
+        check_transition(po_number(order.id), order.status, action)
         if action == "approve" and not order.lines:
             raise Refused(f"{po_number(order.id)} has no lines")
         before = {"status": order.status}
@@ -537,9 +533,9 @@ def receive_against(
 
     order = get_order(uow, number, lock=True)
     name = po_number(order.id)
-    if order.status == "draft":
+    if order.status == POStatus.DRAFT:
         raise Refused(f"{name} is still a draft; approve it before receiving against it")
-    if order.status not in ("approved", "sent", "partial"):
+    if order.status not in RECEIVABLE:
         raise Refused(f"{name} is {order.status}; nothing more can be received against it")
     by_id = {row.id: row for row in uow.locations.all()}
     clinic = clinic_of(place, by_id)
@@ -561,9 +557,9 @@ def receive_against(
         line.closed = True
     before = order.status
     if all(ln.closed for ln in order.lines):
-        order.status, order.closed_at = "received", utcnow()
+        order.status, order.closed_at = POStatus.RECEIVED.value, utcnow()
     else:
-        order.status = "partial"
+        order.status = POStatus.PARTIAL.value
     order.updated_at = utcnow()
     uow.session.flush()
     uow.record("po.receive", "purchase_order", name,
@@ -650,7 +646,7 @@ def export_order(uow: UnitOfWork, number: str | int, fmt: str, out: str) -> dto.
         row = get_order(uow, number)
         order = order_dto(uow, row)
         clinic_name = row.clinic.name
-    if order.status == "cancelled":
+    if order.status == POStatus.CANCELLED:
         raise Refused(f"{order.number} is cancelled; there is nothing to send")
     data = order_csv(order) if kind == "csv" else order_pdf(order, clinic_name)
     write_file(path, data, out)
