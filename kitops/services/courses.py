@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import joinedload
 
+from kitops.data.kit_reservation import store_kit_needs
 from kitops.data.repositories import PostedMove
 from kitops.data.schema import (
     CourseKitNeedRow,
@@ -44,7 +45,6 @@ from kitops.services import dto
 from kitops.services.kits import expiry_margin_days, kit_dto
 from kitops.services.locations import subtree_ids
 from kitops.services.plans import get_plan, to_domain
-from kitops.services.reservation import store_kit_needs
 from kitops.services.stock import clinic_today
 from kitops.services.unit_of_work import TransientDatabaseError, UnitOfWork, retrying
 

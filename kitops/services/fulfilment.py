@@ -8,9 +8,15 @@ from collections import defaultdict
 from collections.abc import Hashable
 from datetime import date, timedelta
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import select
 
 from kitops import faults
+from kitops.data.kit_reservation import (
+    KitReservations,
+    lock_kit_lots,
+    parts_released,
+    parts_within,
+)
 from kitops.data.schema import CourseRow, KitRow, PlanRow
 from kitops.domain.assignment import KitOffer, NeedRequest, assign
 from kitops.domain.courses import (
@@ -20,6 +26,7 @@ from kitops.domain.courses import (
     Plan,
     fits,
 )
+from kitops.domain.kits import KitStatus
 from kitops.errors import InvalidInput, Refused
 from kitops.services import dto
 from kitops.services.courses import (
@@ -37,11 +44,9 @@ from kitops.services.kits import expiry_margin_days
 from kitops.services.locations import clinic_of, subtree_ids
 from kitops.services.plans import to_domain
 from kitops.services.reservation import (
+    FULFIL,
     course_kit_needs,
-    lock_kit_lots,
-    parts_released,
-    parts_within,
-    reserve_atomically,
+    reserve_alone,
     reserve_course_kits,
 )
 from kitops.services.stock import clinic_today
@@ -150,14 +155,7 @@ def _line(
 
 def _free_kits(ctx: _Context, product_id: int) -> list[tuple[int, int, tuple[date, ...]]]:
     cache: dict[str, tuple[date, ...]] = {}
-    rows = ctx.uow.session.execute(
-        select(KitRow.location_id, KitRow.product_id, KitRow.vial_expiries).where(
-            KitRow.status == "available",
-            KitRow.product_id == product_id,
-            ~KitRow.recalled,
-            parts_released(KitRow),
-        )
-    )
+    rows = KitReservations(ctx.uow.session.connection()).free_kits(product_id)
     return [(loc, pid, _parse_expiries(v, cache)) for loc, pid, v in rows]
 
 
@@ -167,13 +165,19 @@ def fulfil_course(
 ) -> dto.FulfilReport:
     """Reserve the kit(s) of one home course at its clinic, all or nothing; a refusal
     says which vial falls short and where fitting kits are. (``today`` is accepted for
-    symmetry with the batch; the course's own calendar fixes every date.)"""
+    symmetry with the batch; the course's own calendar fixes every date.)
+
+    One path on every database: the common case in one statement where the database
+    has one (``reservation.reserve_alone``: it is given the roles that may fulfil, and
+    takes nothing for anyone else), else in this transaction
+    (``reservation.reserve_course_kits``), else the general path below, which explains
+    refusals, checks mixed-lot kits vial by vial and waits for rows others hold."""
     key = parse_course_id(course_id)
-    quick = reserve_atomically(uow, key)  # checks the acting user's role itself
+    quick = reserve_alone(uow, key)
     if quick is not None:
         return quick
     with uow:
-        uow.require("course.fulfil")
+        uow.require(FULFIL)
         quick = reserve_course_kits(uow, key)
         if quick is not None:
             faults.point("fulfil.course:after_reserve")
@@ -195,13 +199,8 @@ def fulfil_course(
             raise Refused(f"course {course.id} already has all its kits")
         places = sorted(subtree_ids(course.clinic, uow.locations.all()))
         # the component lots of the kits that might serve, share-locked before any kit
-        usable = lock_kit_lots(
-            uow.session.connection(),
-            KitRow.status == "available",
-            KitRow.product_id == kit_product_id,
-            KitRow.location_id.in_(places),
-            ~KitRow.recalled,
-            KitRow.expiry >= min(need.vial_needed_until[0] for need in needs),
+        usable = KitReservations(uow.session.connection()).lock_lots_of_free(
+            kit_product_id, min(need.vial_needed_until[0] for need in needs), places
         )
         served: list[dto.FulfilLine] = []
         for need in needs:
@@ -217,7 +216,7 @@ def fulfil_course(
                 part=need.part, first_use=need.first_use, needed_until=need.last_needed,
                 kit=taken[0], kit_expiry=taken[1], reason=None,
             ))  # fmt: skip
-        uow.record("course.fulfil", "course", str(course.id),
+        uow.record(FULFIL, "course", str(course.id),
                    after={"kits": {line.part: line.kit for line in served}})  # fmt: skip
         report = dto.FulfilReport(served=tuple(served), unserved=())
         faults.point("fulfil.course:after_reserve")
@@ -244,59 +243,26 @@ def _take_best(
     that moment (PostgreSQL); before refusing, a second look waits for those rows, so a
     refusal always means no fitting kit is left.
     """
+    reservations = KitReservations(uow.session.connection())
     if usable is None:
-        usable = lock_kit_lots(
-            uow.session.connection(),
-            KitRow.status == "available",
-            KitRow.product_id == product_id,
-            KitRow.location_id.in_(places),
-            ~KitRow.recalled,
-            KitRow.expiry >= need.vial_needed_until[0],
-        )
-    free = (
-        KitRow.status == "available",
-        KitRow.product_id == product_id,
-        KitRow.location_id.in_(places),
-        ~KitRow.recalled,
-        parts_within(KitRow, usable),
-    )
+        usable = reservations.lock_lots_of_free(product_id, need.vial_needed_until[0], places)
     cache: dict[str, tuple[date, ...]] = {}
-    mixed = uow.session.execute(
-        select(KitRow.id, KitRow.vial_expiries)
-        .where(*free, KitRow.expiry >= need.vial_needed_until[0], KitRow.expiry < need.last_needed)
-        .order_by(KitRow.expiry, KitRow.id)
-    ).all()
-    for kit_id, vials in mixed:
+    for kit_id, vials in reservations.mixed_candidates(product_id, places, usable, need):
         if fits(_parse_expiries(vials, cache), need):
-            taken = _reserve_returning(uow, KitRow.id == kit_id, course_id, need.part)
+            taken = reservations.take_kit(kit_id, course_id, need.part)
             if taken is not None:
                 return taken
-    lasting = select(KitRow.id).where(*free, KitRow.expiry >= need.last_needed)
-    lasting = lasting.order_by(KitRow.expiry, KitRow.id).limit(1)
     for _ in range(50):
         for skip in (True, False):
-            pick = lasting.with_for_update(skip_locked=skip, key_share=True).scalar_subquery()
-            taken = _reserve_returning(uow, KitRow.id == pick, course_id, need.part)
+            taken = reservations.take_earliest(
+                product_id, places, usable, need.last_needed, course_id, need.part,
+                skip_locked=skip,
+            )  # fmt: skip
             if taken is not None:
                 return taken
-            if uow.session.scalar(select(func.count()).select_from(lasting.subquery())) == 0:
+            if not reservations.any_lasting(product_id, places, usable, need.last_needed):
                 return None
     return None
-
-
-def _reserve_returning(
-    uow: UnitOfWork, which: ColumnElement[bool], course_id: int, part: int
-) -> tuple[str, date] | None:
-    """Take one kit for a course part if it is still available (atomic on both databases:
-    a concurrent taker makes the update match no row)."""
-    row = uow.session.execute(
-        update(KitRow)
-        .where(which, KitRow.status == "available", ~KitRow.recalled)
-        .values(status="reserved", course_id=course_id, course_part=part)
-        .returning(KitRow.serial, KitRow.expiry)
-        .execution_options(synchronize_session=False)
-    ).first()
-    return (row[0], row[1]) if row is not None else None
 
 
 @retrying
@@ -312,13 +278,13 @@ def fulfil_due(
     A shortage is not an error: the report lists served and unserved with reasons."""
     _check_window(within_days)
     with uow:
-        uow.require("course.fulfil")
+        uow.require(FULFIL)
         ctx = _Context(uow)
         horizons = _horizons(ctx, uow, clinic, today, within_days)
         batch = _plan_batch(ctx, horizons, lock=True)
         if batch.served:
             # the kit rows are locked (PostgreSQL) or the writer is alone (SQLite)
-            _reserve_many(uow, batch.served)
+            KitReservations(uow.session.connection()).reserve_many(batch.served)
         report = batch.report
         if report.served or report.unserved:
             day = min(horizons.values()) - timedelta(days=within_days)
@@ -415,7 +381,11 @@ def _plan_batch(ctx: _Context, horizons: dict[int, date], *, lock: bool = False)
             products_of[key] = product_id
             facts[key] = ((course_id, patient, clinic_id), need)
     products = {ctx.plans[p][1] for p in kit_plans}
-    free = (KitRow.status == "available", KitRow.product_id.in_(products), ~KitRow.recalled)
+    free = (
+        KitRow.status == KitStatus.AVAILABLE.value,
+        KitRow.product_id.in_(products),
+        ~KitRow.recalled,
+    )
     kits_stmt = select(
         KitRow.id, KitRow.serial, KitRow.location_id, KitRow.product_id,
         KitRow.vial_expiries, KitRow.expiry,
@@ -459,19 +429,6 @@ def _plan_batch(ctx: _Context, horizons: dict[int, date], *, lock: bool = False)
     )
 
 
-def _reserve_many(uow: UnitOfWork, served: dict[Hashable, int]) -> None:
-    from sqlalchemy import Table, bindparam
-
-    table: Table = KitRow.__table__  # type: ignore[assignment]
-    uow.session.connection().execute(
-        update(table)
-        .where(table.c.id == bindparam("kit_id"), table.c.status == "available")
-        .values(status="reserved", course_id=bindparam("c_id"), course_part=bindparam("c_part")),
-        [{"kit_id": kit_id, "c_id": key[0], "c_part": key[1]}  # type: ignore[index]
-         for key, kit_id in served.items()],
-    )  # fmt: skip
-
-
 def check_clinic_course(
     uow: UnitOfWork, course_id: int | str, *, today: date | None = None
 ) -> dto.SessionCheck:
@@ -492,7 +449,7 @@ def pick_list(
         rows = uow.session.execute(
             select(KitRow, CourseRow)
             .join(CourseRow, CourseRow.id == KitRow.course_id)
-            .where(KitRow.status == "reserved", CourseRow.clinic_id == clinic_row.id)
+            .where(KitRow.status == KitStatus.RESERVED.value, CourseRow.clinic_id == clinic_row.id)
         ).all()
         lines = []
         for kit, course in rows:
@@ -532,7 +489,7 @@ def replace_kit(uow: UnitOfWork, course_id: int | str, part: int | str) -> dto.F
     none fitting is a refusal that says why, and nothing is written."""
     number = parse_part(part)
     with uow:
-        uow.require("course.fulfil")
+        uow.require(FULFIL)
         course = get_course(uow, course_id, lock=True)
         if course.status != CourseStatus.SCHEDULED.value:
             raise Refused(f"course {course.id} is {course.status}")
