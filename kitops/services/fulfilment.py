@@ -6,6 +6,7 @@ from __future__ import annotations
 import bisect
 from collections import defaultdict
 from collections.abc import Hashable
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -45,9 +46,9 @@ from kitops.services.locations import clinic_of, subtree_ids
 from kitops.services.plans import to_domain
 from kitops.services.reservation import (
     FULFIL,
+    common_case,
     course_kit_needs,
     reserve_alone,
-    reserve_course_kits,
 )
 from kitops.services.stock import clinic_today
 from kitops.services.unit_of_work import UnitOfWork, retrying
@@ -167,61 +168,106 @@ def fulfil_course(
     says which vial falls short and where fitting kits are. (``today`` is accepted for
     symmetry with the batch; the course's own calendar fixes every date.)
 
-    One path on every database: the common case in one statement where the database
-    has one (``reservation.reserve_alone``: it is given the roles that may fulfil, and
-    takes nothing for anyone else), else in this transaction
-    (``reservation.reserve_course_kits``), else the general path below, which explains
-    refusals, checks mixed-lot kits vial by vial and waits for rows others hold."""
+    One path on every database. Where the database reserves a one-kit course in one
+    statement (``reservation.reserve_alone``: it is given the roles that may fulfil, and
+    takes nothing for anyone else), that is tried first, outside a transaction. Then, in
+    this transaction: the role check; the course locked and its needs read (one statement
+    for the common case, else the general checks with their refusals); the component lots
+    of the kits that might serve share-locked; per kit, for the common case the one
+    statement that takes the earliest kit whose every vial lasts, and otherwise (or when
+    it takes none) :func:`_take_best`, which checks mixed-lot kits vial by vial and waits
+    for rows others hold before refusing."""
     key = parse_course_id(course_id)
-    quick = reserve_alone(uow, key)
-    if quick is not None:
-        return quick
+    alone = reserve_alone(uow, key)
+    if alone is not None:
+        return alone
     with uow:
         uow.require(FULFIL)
-        quick = reserve_course_kits(uow, key)
-        if quick is not None:
-            faults.point("fulfil.course:after_reserve")
-            uow.commit()
-            return quick
-        course = get_course(uow, course_id, lock=True)
-        if course.status != CourseStatus.SCHEDULED.value:
-            raise Refused(f"course {course.id} is {course.status}")
-        plan_row = course.plan
-        if plan_row.administered == Administered.CLINIC.value or plan_row.kit_product_id is None:
-            raise InvalidInput("course", course.id, f"{plan_row.code} is treated in clinic; use "
-                               "`kitops fulfil --check` or `kitops session record`")  # fmt: skip
-        kit_product_id = plan_row.kit_product_id
-        held = set(
-            uow.session.scalars(select(KitRow.course_part).where(KitRow.course_id == course.id))
-        )
-        needs = [n for n in needs_of(uow, course) if n.part not in held]
-        if not needs:
-            raise Refused(f"course {course.id} already has all its kits")
-        places = sorted(subtree_ids(course.clinic, uow.locations.all()))
+        reservations = KitReservations(uow.session.connection())
+        wanted = _wanted(uow, reservations, key, course_id)
         # the component lots of the kits that might serve, share-locked before any kit
-        usable = KitReservations(uow.session.connection()).lock_lots_of_free(
-            kit_product_id, min(need.vial_needed_until[0] for need in needs), places
+        usable = reservations.lock_lots_of_free(
+            wanted.product_id,
+            min(need.vial_needed_until[0] for need in wanted.needs),
+            wanted.places,
         )
         served: list[dto.FulfilLine] = []
-        for need in needs:
-            taken = _take_best(uow, kit_product_id, places, need, course.id, usable)
+        for need in wanted.needs:
+            taken = None
+            if wanted.common:  # one statement, unless a mixed-lot kit might be the answer
+                taken = reservations.take_lasting(
+                    wanted.clinic_id, wanted.product_id, need, wanted.course_id, usable
+                )
+            if taken is None:
+                places = wanted.places or _places(uow, wanted.clinic_id)
+                taken = _take_best(uow, wanted.product_id, places, need, wanted.course_id, usable)
             if taken is None:
                 ctx = _Context(uow)
-                free = _free_kits(ctx, kit_product_id)
+                free = _free_kits(ctx, wanted.product_id)
                 raise Refused(
-                    _Explainer(ctx, free).why(course.id, course.clinic_id, need, kit_product_id)
+                    _Explainer(ctx, free).why(
+                        wanted.course_id, wanted.clinic_id, need, wanted.product_id
+                    )
                 )
             served.append(dto.FulfilLine(
-                course_id=course.id, patient_ref=course.patient_ref, clinic=course.clinic.code,
+                course_id=wanted.course_id, patient_ref=wanted.patient, clinic=wanted.clinic,
                 part=need.part, first_use=need.first_use, needed_until=need.last_needed,
                 kit=taken[0], kit_expiry=taken[1], reason=None,
             ))  # fmt: skip
-        uow.record(FULFIL, "course", str(course.id),
+        uow.record(FULFIL, "course", str(wanted.course_id),
                    after={"kits": {line.part: line.kit for line in served}})  # fmt: skip
         report = dto.FulfilReport(served=tuple(served), unserved=())
         faults.point("fulfil.course:after_reserve")
         uow.commit()
     return report
+
+
+@dataclass(frozen=True)
+class _Wanted:
+    """The kits a course lacks, and where they may come from."""
+
+    course_id: int
+    patient: str
+    clinic_id: int
+    clinic: str
+    product_id: int
+    needs: tuple[KitNeed, ...]  # margin included
+    # the clinic's places; None for the common case, whose component lots are locked
+    # for the product's free kits anywhere (one statement picks the kit at the clinic)
+    places: list[int] | None
+    common: bool
+
+
+def _wanted(uow: UnitOfWork, reservations: KitReservations, key: int,
+            course_id: int | str) -> _Wanted:  # fmt: skip
+    """Lock the course and say which kits it lacks: the common case (a scheduled home
+    course holding no kit yet) from one statement; else the general checks, refused in
+    the stockroom's words."""
+    common = common_case(reservations, key)
+    if common is not None:
+        return _Wanted(common.course_id, common.patient, common.clinic_id, common.clinic_code,
+                       common.kit_product_id, common.needs, None, True)  # fmt: skip
+    course = get_course(uow, course_id, lock=True)
+    if course.status != CourseStatus.SCHEDULED.value:
+        raise Refused(f"course {course.id} is {course.status}")
+    plan_row = course.plan
+    if plan_row.administered == Administered.CLINIC.value or plan_row.kit_product_id is None:
+        raise InvalidInput("course", course.id, f"{plan_row.code} is treated in clinic; use "
+                           "`kitops fulfil --check` or `kitops session record`")  # fmt: skip
+    held = set(uow.session.scalars(select(KitRow.course_part).where(KitRow.course_id == course.id)))
+    needs = tuple(n for n in needs_of(uow, course) if n.part not in held)
+    if not needs:
+        raise Refused(f"course {course.id} already has all its kits")
+    places = sorted(subtree_ids(course.clinic, uow.locations.all()))
+    return _Wanted(course.id, course.patient_ref, course.clinic_id, course.clinic.code,
+                   plan_row.kit_product_id, needs, places, False)  # fmt: skip
+
+
+def _places(uow: UnitOfWork, clinic_id: int) -> list[int]:
+    """The clinic and every place below it."""
+    rows = uow.locations.all()
+    clinic = next(row for row in rows if row.id == clinic_id)
+    return sorted(subtree_ids(clinic, rows))
 
 
 def _take_best(

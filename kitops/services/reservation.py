@@ -1,28 +1,19 @@
-"""Reserving one course's kit(s) on the common case: the path a busy clinic takes many
-times a minute from several terminals.
-
-The SQL lives in ``kitops.data.kit_reservation``; here are the decisions around it,
-which ``fulfilment.fulfil_course`` takes in this order, one path on every database:
+"""The common case of reserving one course's kit(s): the path a busy clinic takes many
+times a minute from several terminals, a scheduled home course holding no kit yet.
+``fulfilment.fulfil_course`` is the one reservation path; it asks this module two
+things (the SQL lives in ``kitops.data.kit_reservation``):
 
 * :func:`reserve_alone`: the whole reservation of a one-kit course whose need dates are
   stored, where the database does it in one statement outside a transaction (the
-  repository picks it: PostgreSQL). The role check is the service's: the statement is
-  given the roles that may fulfil (``kitops.domain.roles``) and takes nothing for anyone
-  else; its audit row is the one this module would record.
-* :func:`reserve_course_kits`, in the caller's transaction: for a scheduled home course
-  holding no kit yet, where no mixed-lot kit could be the better answer, the
-  earliest-expiring kit at the course's clinic whose every vial lasts until its last day
-  of use plus the expiry margin, all or nothing. One ``SELECT`` locks the course and reads
-  what its needs depend on; the needs come from the course calendar (memoised, and stored
-  for next time); the component lots of the kits that might serve are share-locked and
-  re-checked before any kit is taken.
+  repository picks it: PostgreSQL; elsewhere it answers ``None``). The role check is the
+  service's: the statement is given the roles that may fulfil (``kitops.domain.roles``)
+  and takes nothing for anyone else; its audit row is the one ``fulfil_course`` records.
+* :func:`common_case`, in the caller's transaction: one ``SELECT`` locks the course and
+  reads what its needs depend on (plan, clinic time zone, the kit recipe's vials, the
+  margin); the needs come from the course calendar (memoised, and stored for next time).
+  ``None`` when the course is not the common case: the general checks then explain why.
 
-A kit one of whose component lots is quarantined, recalled or expired is never reserved,
-even when that change is being made at the same moment.
-
-Each answers ``None`` as soon as the common case does not apply, having reserved nothing:
-the caller then goes on with the general path, which explains refusals, checks mixed-lot
-kits vial by vial and waits for rows other terminals hold.
+Each answers ``None`` having reserved nothing.
 """
 
 from __future__ import annotations
@@ -65,7 +56,7 @@ def course_kit_needs(
 
 
 @dataclass(frozen=True)
-class _Facts:
+class CommonCase:
     """What a course's reservation depends on, read in one statement."""
 
     course_id: int
@@ -74,13 +65,6 @@ class _Facts:
     clinic_code: str
     kit_product_id: int
     needs: tuple[KitNeed, ...]  # margin included
-
-    def line(self, need: KitNeed, serial: str, expiry: date) -> dto.FulfilLine:
-        return dto.FulfilLine(
-            course_id=self.course_id, patient_ref=self.patient, clinic=self.clinic_code,
-            part=need.part, first_use=need.first_use, needed_until=need.last_needed,
-            kit=serial, kit_expiry=expiry, reason=None,
-        )  # fmt: skip
 
 
 def with_margin(needs: tuple[KitNeed, ...], margin: int) -> tuple[KitNeed, ...]:
@@ -91,7 +75,7 @@ def with_margin(needs: tuple[KitNeed, ...], margin: int) -> tuple[KitNeed, ...]:
     )
 
 
-def _facts(reservations: KitReservations, course_id: int) -> _Facts | None:
+def common_case(reservations: KitReservations, course_id: int) -> CommonCase | None:
     """Lock the course and read its facts when it is a scheduled home course holding no
     kit yet; its need dates are stored on the way when they are not yet."""
     row = reservations.course_facts(course_id)
@@ -121,7 +105,7 @@ def _facts(reservations: KitReservations, course_id: int) -> _Facts | None:
         return None
     if not stored:
         reservations.store_needs(course_id, use)
-    return _Facts(
+    return CommonCase(
         course_id, patient, clinic_id, clinic_code, kit_product_id, with_margin(use, margin)
     )
 
@@ -145,28 +129,3 @@ def reserve_alone(uow: UnitOfWork, course_id: int) -> dto.FulfilReport | None:
         first_use=first_use, needed_until=until, kit=serial, kit_expiry=expiry, reason=None,
     )  # fmt: skip
     return dto.FulfilReport(served=(line,), unserved=())
-
-
-def reserve_course_kits(uow: UnitOfWork, course_id: int) -> dto.FulfilReport | None:
-    """Reserve every kit of a scheduled home course that holds none yet, or answer
-    ``None`` (having reserved nothing) when the general path must decide."""
-    reservations = KitReservations(uow.session.connection())
-    facts = _facts(reservations, course_id)
-    if facts is None:
-        return None
-    usable = reservations.lock_lots_of_free(
-        facts.kit_product_id, min(need.vial_needed_until[0] for need in facts.needs)
-    )
-    served: list[dto.FulfilLine] = []
-    for need in facts.needs:
-        taken = reservations.take_lasting(
-            facts.clinic_id, facts.kit_product_id, need, facts.course_id, usable
-        )
-        if taken is None:
-            if served:  # the general path must not see half a course: undo ours
-                reservations.give_back(course_id)
-            return None
-        served.append(facts.line(need, *taken))
-    uow.record(FULFIL, "course", str(course_id),
-               after={"kits": {line.part: line.kit for line in served}})  # fmt: skip
-    return dto.FulfilReport(served=tuple(served), unserved=())
