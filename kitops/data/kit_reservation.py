@@ -8,8 +8,8 @@ through ``uow.record``). This module only finds, locks and takes rows.
 
 * In the caller's transaction, on every database: :meth:`KitReservations.course_facts`
   locks the course and reads what its needs depend on in one ``SELECT``;
-  :meth:`KitReservations.lock_lots` share-locks and re-checks the component lots of the
-  kits that might serve, before any kit row is locked; :meth:`KitReservations.take_lasting`
+  :meth:`KitReservations.lock_lots_of_free` share-locks and re-checks the component lots
+  of the kits that might serve, before any kit row is locked; :meth:`KitReservations.take_lasting`
   takes the earliest kit at the clinic whose every vial lasts, unless a mixed-lot kit might
   be the earlier-expiring answer; :meth:`KitReservations.take_kit` and
   :meth:`KitReservations.take_earliest` are the general path's steps.
@@ -20,13 +20,17 @@ through ``uow.record``). This module only finds, locks and takes rows.
   re-checks the kit's component lots (``FOR SHARE SKIP LOCKED``: never waiting, so never
   crosswise with a recall) and inserts the audit row. It is kept as one statement because
   it is what keeps single-course throughput on PostgreSQL (one round trip, no
-  ``BEGIN``/``COMMIT``; ``benchmarks/fulfil_throughput.py``): split into the service's
-  steps it costs a transaction and five round trips per course. The rules it applies are
-  given to it, not restated: the roles that may fulfil come from the service (from
-  ``kitops.domain.roles``), the need dates are the ones the domain computed and stored
-  (the statement only adds the expiry margin setting to them), and the audit row is the
-  one ``uow.record`` writes for the same change (action ``course.fulfil``, the kits by
-  part). Other databases have no such statement: it answers ``None`` there, and the
+  ``BEGIN``/``COMMIT``; ``benchmarks/fulfil_throughput.py``): the service's steps in a
+  transaction take a round trip each (begin, the role check, the course, the lots, the
+  kit, the audit row, commit). It restates no more than it must to stay one statement:
+  the roles that may fulfil are given to it by the service (from ``kitops.domain.roles``)
+  and it only looks the acting user up among them; the need dates are the ones the domain
+  computed and stored (it adds the expiry margin setting to them, and "fits" is then the
+  kit's expiry against the last day, with the same mixed-lot exception as
+  :func:`_reserve_statement`); the conditions of the common case (a scheduled home course
+  holding no kit, one kit need) are those ``reservation.common_case`` checks; and the
+  audit row is the one ``uow.record`` writes for the same change (the action is given,
+  the kits by part). Other databases have no such statement: it answers ``None`` there, and the
   service goes on in a transaction, which is also what it does whenever the statement
   answers nothing.
 
@@ -412,9 +416,6 @@ class KitReservations:
     def store_needs(self, course_id: int, needs: Sequence[KitNeed]) -> None:
         store_kit_needs(self.connection, course_id, needs)
 
-    def lock_lots(self, *kits: ColumnElement[bool]) -> list[int]:
-        return lock_kit_lots(self.connection, *kits)
-
     def lock_lots_of_free(
         self, product_id: int, expiring_from: date, places: list[int] | None = None
     ) -> list[int]:
@@ -445,15 +446,6 @@ class KitReservations:
             },
         ).first()
         return (taken[0], taken[1]) if taken is not None else None
-
-    def give_back(self, course_id: int) -> None:
-        """The course's reserved kits become available again (undoing a half reservation
-        in the same transaction)."""
-        self.connection.execute(
-            update(KitRow)
-            .where(KitRow.course_id == course_id, KitRow.status == _RESERVED)
-            .values(status=_AVAILABLE, course_id=None, course_part=None)
-        )
 
     @staticmethod
     def _free(product_id: int, places: list[int], usable: list[int]) -> tuple[Any, ...]:

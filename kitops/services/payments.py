@@ -44,6 +44,7 @@ from kitops.domain.money import Money
 from kitops.domain.orders import OrderStatus, RestockMode
 from kitops.errors import InvalidInput, KitopsError, Refused
 from kitops.payments.gateway import CheckoutState, Gateway, PaymentEvent, PaymentState
+from kitops.services import fulfilment
 from kitops.services import payments_dto as pdto
 from kitops.services.unit_of_work import UnitOfWork, retrying
 
@@ -91,8 +92,6 @@ def kind_of(event_type: str) -> Kind | None:
 def reserve_kits(uow: UnitOfWork, course_id: int) -> str | None:
     """Inside the caller's transaction, reserve a home course's kits through
     ``fulfilment.fulfil_course`` in a savepoint (all or nothing). Returns why not, or None."""
-    from kitops.services import fulfilment
-
     course = uow.session.get(CourseRow, course_id)
     if course is None or course.status != CourseStatus.SCHEDULED.value:
         return "course is not scheduled"
@@ -110,8 +109,6 @@ def reserve_kits(uow: UnitOfWork, course_id: int) -> str | None:
 def release_held_kits(uow: UnitOfWork, order: OrderRow, *, reason: str) -> list[str]:
     """The kits reserved for the order's course go back, unless another order of the
     course has been paid."""
-    from kitops.services import fulfilment
-
     other_paid = uow.session.scalar(
         select(func.count()).select_from(OrderRow).where(
             OrderRow.course_id == order.course_id, OrderRow.id != order.id,
