@@ -38,10 +38,17 @@ GONE = (*OUT, KitStatus.DISASSEMBLED.value, KitStatus.WRITTEN_OFF.value)
 SHELVED_USABLE = (*SERVING, KitStatus.QUARANTINE.value)
 RETURNED = "returned"  # the quarantine reason of a kit back sealed from a patient
 
-# every change of a kit's status: from → the statuses it may become
+# every change of a kit's status: from → the statuses it may become (a write-off takes
+# any kit still on a shelf; a kit taken apart or written off stays so)
 TRANSITIONS: dict[KitStatus, frozenset[KitStatus]] = {
     KitStatus.AVAILABLE: frozenset(
-        {KitStatus.RESERVED, KitStatus.DISASSEMBLED, KitStatus.RECALLED, KitStatus.EXPIRED}
+        {
+            KitStatus.RESERVED,
+            KitStatus.DISASSEMBLED,
+            KitStatus.RECALLED,
+            KitStatus.EXPIRED,
+            KitStatus.WRITTEN_OFF,
+        }
     ),
     KitStatus.RESERVED: frozenset(
         {
@@ -50,13 +57,16 @@ TRANSITIONS: dict[KitStatus, frozenset[KitStatus]] = {
             KitStatus.HANDED_OVER,
             KitStatus.RECALLED,
             KitStatus.EXPIRED,
+            KitStatus.WRITTEN_OFF,
         }
     ),
     KitStatus.SHIPPED: frozenset({KitStatus.QUARANTINE, KitStatus.WRITTEN_OFF}),
     KitStatus.HANDED_OVER: frozenset({KitStatus.QUARANTINE, KitStatus.WRITTEN_OFF}),
-    KitStatus.QUARANTINE: frozenset({KitStatus.AVAILABLE, KitStatus.RECALLED, KitStatus.EXPIRED}),
-    KitStatus.EXPIRED: frozenset({KitStatus.DISASSEMBLED}),
-    KitStatus.RECALLED: frozenset(),
+    KitStatus.QUARANTINE: frozenset(
+        {KitStatus.AVAILABLE, KitStatus.RECALLED, KitStatus.EXPIRED, KitStatus.WRITTEN_OFF}
+    ),
+    KitStatus.EXPIRED: frozenset({KitStatus.DISASSEMBLED, KitStatus.WRITTEN_OFF}),
+    KitStatus.RECALLED: frozenset({KitStatus.WRITTEN_OFF}),
     KitStatus.DISASSEMBLED: frozenset(),
     KitStatus.WRITTEN_OFF: frozenset(),
 }

@@ -172,7 +172,7 @@ def course_dto(uow: UnitOfWork, course: CourseRow) -> dto.Course:
 def returned_opened(kit: KitRow) -> bool:
     """A kit that came back opened stays written off on its course part (kits written off
     from a shelf, or destroyed for a recall, let go of their course)."""
-    return kit.status == "written_off" and kit.course_id is not None
+    return kit.status == KitStatus.WRITTEN_OFF and kit.course_id is not None
 
 
 def create_course(

@@ -23,7 +23,7 @@ from kitops.domain.catalog import (
     parse_positive_int,
     parse_sku,
 )
-from kitops.domain.kits import ON_A_SHELF
+from kitops.domain.kits import ON_A_SHELF, KitStatus
 from kitops.domain.ledger import (
     UNTRACKED_LOT_CODE,
     LotStatus,
@@ -354,7 +354,11 @@ def write_off(
         chosen = find_lot(uow, product, lot)
         if product.kind == ProductKind.KIT.value:
             kit_row = _kit_in_stock(uow, chosen)
-            kit_row.status, kit_row.course_id, kit_row.course_part = "written_off", None, None
+            kit_row.status, kit_row.course_id, kit_row.course_part = (
+                KitStatus.WRITTEN_OFF.value,
+                None,
+                None,
+            )
         audit_id = uow.record(
             "stock.write_off", "lot", f"{product.sku}/{chosen.code}",
             after={"quantity": qty, "location": place.code, "reason": why.value, "note": note},

@@ -49,6 +49,12 @@ def test_a_kit_change_starts_only_where_a_transition_leads_on(change):
             assert TRANSITIONS[status], f"{change} from {status}, which leads nowhere"
 
 
+def test_any_kit_on_a_shelf_can_be_written_off_and_one_taken_apart_stays_so():
+    assert all(KitStatus.WRITTEN_OFF in TRANSITIONS[KitStatus(s)] for s in ON_A_SHELF)
+    assert not TRANSITIONS[KitStatus.DISASSEMBLED]
+    assert not TRANSITIONS[KitStatus.WRITTEN_OFF]
+
+
 def test_only_an_available_or_expired_kit_is_taken_apart():
     check_change(KitChange.DISASSEMBLE, "K0000001", "expired")
     with pytest.raises(Refused, match=r"^kit K0000001 is reserved; only an available or "
