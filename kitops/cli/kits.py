@@ -8,12 +8,10 @@ import click
 
 from kitops.cli.context import Context, pass_context
 from kitops.cli.output import emit_json, emit_table, say
+from kitops.domain.kits import KIT_STATUSES, SERVING, KitStatus
 
 if TYPE_CHECKING:
     from kitops.services.dto import AssemblyCapacity, Course, FulfilReport, Kit
-
-KIT_STATUSES = ["available", "reserved", "shipped", "handed_over", "disassembled",
-                "written_off", "recalled", "expired", "quarantine"]  # fmt: skip
 
 
 def _date(value: str | None, field: str) -> object:
@@ -27,7 +25,7 @@ def _kit_table(kits: list[Kit] | tuple[Kit, ...], title: str | None = None) -> N
         ["serial", "SKU", "location", "expiry", "status", "course", "patient", "serves"],
         [
             (k.serial, k.sku, k.location, k.expiry,
-             k.status + (" (recalled)" if k.recalled and k.status != "recalled" else ""),
+             k.status + (" (recalled)" if k.recalled and k.status != KitStatus.RECALLED else ""),
              f"{k.course_id}/{k.course_part}" if k.course_id else "", k.patient_ref,
              _serves(k))
             for k in kits
@@ -41,7 +39,7 @@ def _serves(kit: Kit) -> str:
     reserved kit that fits none, nothing for a kit that has left stock."""
     if kit.servable_plans:
         return ", ".join(kit.servable_plans)
-    return "-" if kit.status in ("available", "reserved") else ""
+    return "-" if kit.status in SERVING else ""
 
 
 def _print_kit(kit: Kit) -> None:
@@ -50,7 +48,7 @@ def _print_kit(kit: Kit) -> None:
     if kit.course_id:
         say(f"course {kit.course_id}, kit {kit.course_part}, patient {kit.patient_ref}"
             + (f", tracking {kit.tracking}" if kit.tracking else ""))  # fmt: skip
-    if kit.status in ("available", "reserved"):
+    if kit.status in SERVING:
         say(f"serves: {', '.join(kit.servable_plans)} (if handed out today)"
             if kit.servable_plans
             else "serves: no plan any more (a vial would run out of date mid-course)")  # fmt: skip
@@ -240,7 +238,7 @@ def return_kit(ctx: Context, serial: str, condition: str, as_json: bool) -> None
     result = take_back(ctx.uow(), serial, condition)
     if as_json:
         emit_json(result)
-    elif result.status == "quarantine":
+    elif result.status == KitStatus.QUARANTINE:
         say(f"kit {result.serial} is in quarantine (returned) at {result.location}; a manager "
             f"releases it after inspection: kitops kit release {result.serial}")  # fmt: skip
     elif result.course_id is not None:
@@ -354,8 +352,9 @@ def _print_course(c: Course) -> None:
     if c.kits:
         _kit_table(c.kits, title="kits")
     for part in c.parts_returned_opened:
-        gone = [k.serial for k in c.kits if k.course_part == part and k.status == "written_off"]
-        now = [k.serial for k in c.kits if k.course_part == part and k.status != "written_off"]
+        written_off = KitStatus.WRITTEN_OFF
+        gone = [k.serial for k in c.kits if k.course_part == part and k.status == written_off]
+        now = [k.serial for k in c.kits if k.course_part == part and k.status != written_off]
         say(f"kit {part} returned opened ({', '.join(gone)}): "
             + (f"replaced by {', '.join(now)}" if now else
                f"no replacement; kitops course replace-kit {c.id} --part {part}"))  # fmt: skip

@@ -8,13 +8,14 @@ import click
 
 from kitops.cli.context import Context, pass_context
 from kitops.cli.output import emit_json, emit_table, say
+from kitops.domain.purchasing import PO_STATUSES as DOMAIN_PO_STATUSES
 
 if TYPE_CHECKING:
     from datetime import date
 
     from kitops.services.reorder_dto import Policy, PurchaseOrder, ReorderRun, Supplier
 
-PO_STATUSES = ["open", "draft", "approved", "sent", "partial", "received", "cancelled"]
+PO_STATUSES = ["open", *DOMAIN_PO_STATUSES]
 
 
 def _date(value: str | None, field: str) -> date | None:

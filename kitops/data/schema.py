@@ -558,10 +558,6 @@ class ReorderPolicyRow(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-PO_STATUSES = ("draft", "approved", "sent", "partial", "received", "cancelled")
-OPEN_PO_STATUSES = ("draft", "approved", "sent", "partial")
-
-
 class PurchaseOrderRow(Base):
     """An order to one supplier for one clinic. A partial unique index keeps one draft
     per supplier and clinic, so two reorder runs can never draft the same order twice."""

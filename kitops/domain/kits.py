@@ -1,11 +1,121 @@
-"""Kit assembly: which component lots go into which kit."""
+"""Kits: the states a kit goes through and which changes are allowed; kit assembly
+(which component lots go into which kit)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from enum import StrEnum
 
 from kitops.errors import Refused
+
+
+class KitStatus(StrEnum):
+    """A kit's state (the ``kits.status`` CHECK constraint holds the same set)."""
+
+    AVAILABLE = "available"
+    RESERVED = "reserved"
+    SHIPPED = "shipped"
+    HANDED_OVER = "handed_over"
+    DISASSEMBLED = "disassembled"
+    WRITTEN_OFF = "written_off"
+    RECALLED = "recalled"
+    EXPIRED = "expired"
+    QUARANTINE = "quarantine"
+
+
+KIT_STATUSES = tuple(status.value for status in KitStatus)
+# a kit that can still serve a course: free, or held for one
+SERVING = (KitStatus.AVAILABLE.value, KitStatus.RESERVED.value)
+# a kit that is with a patient
+OUT = (KitStatus.SHIPPED.value, KitStatus.HANDED_OVER.value)
+# a kit still in the stockroom (a shelf, or set aside there)
+ON_A_SHELF = (*SERVING, KitStatus.RECALLED.value, KitStatus.EXPIRED.value,
+              KitStatus.QUARANTINE.value)  # fmt: skip
+# a kit that is gone for good
+GONE = (*OUT, KitStatus.DISASSEMBLED.value, KitStatus.WRITTEN_OFF.value)
+# the kits a recall takes off the shelf (they lose their course), and the expiry sweep
+SHELVED_USABLE = (*SERVING, KitStatus.QUARANTINE.value)
+RETURNED = "returned"  # the quarantine reason of a kit back sealed from a patient
+
+# every change of a kit's status: from → the statuses it may become (a write-off takes
+# any kit still on a shelf; a kit taken apart or written off stays so)
+TRANSITIONS: dict[KitStatus, frozenset[KitStatus]] = {
+    KitStatus.AVAILABLE: frozenset(
+        {
+            KitStatus.RESERVED,
+            KitStatus.DISASSEMBLED,
+            KitStatus.RECALLED,
+            KitStatus.EXPIRED,
+            KitStatus.WRITTEN_OFF,
+        }
+    ),
+    KitStatus.RESERVED: frozenset(
+        {
+            KitStatus.AVAILABLE,
+            KitStatus.SHIPPED,
+            KitStatus.HANDED_OVER,
+            KitStatus.RECALLED,
+            KitStatus.EXPIRED,
+            KitStatus.WRITTEN_OFF,
+        }
+    ),
+    KitStatus.SHIPPED: frozenset({KitStatus.QUARANTINE, KitStatus.WRITTEN_OFF}),
+    KitStatus.HANDED_OVER: frozenset({KitStatus.QUARANTINE, KitStatus.WRITTEN_OFF}),
+    KitStatus.QUARANTINE: frozenset(
+        {KitStatus.AVAILABLE, KitStatus.RECALLED, KitStatus.EXPIRED, KitStatus.WRITTEN_OFF}
+    ),
+    KitStatus.EXPIRED: frozenset({KitStatus.DISASSEMBLED, KitStatus.WRITTEN_OFF}),
+    KitStatus.RECALLED: frozenset({KitStatus.WRITTEN_OFF}),
+    KitStatus.DISASSEMBLED: frozenset(),
+    KitStatus.WRITTEN_OFF: frozenset(),
+}
+
+
+class KitChange(StrEnum):
+    """A change a person asks of one kit; each is allowed from some statuses only."""
+
+    DISASSEMBLE = "disassemble"
+    DISPATCH = "dispatch"  # ship or hand over
+    TAKE_BACK = "take_back"
+    RELEASE = "release"
+
+
+# change → (the statuses it may start from, how a refusal ends)
+_CHANGES: dict[KitChange, tuple[frozenset[KitStatus], str]] = {
+    KitChange.DISASSEMBLE: (
+        frozenset({KitStatus.AVAILABLE, KitStatus.EXPIRED}),
+        "only an available or expired kit can be taken apart",
+    ),
+    KitChange.DISPATCH: (
+        frozenset({KitStatus.RESERVED}),
+        "only a kit reserved for a course goes out",
+    ),
+    KitChange.TAKE_BACK: (
+        frozenset({KitStatus.SHIPPED, KitStatus.HANDED_OVER}),
+        "only a kit that went out can return",
+    ),
+    KitChange.RELEASE: (
+        frozenset({KitStatus.QUARANTINE}),
+        "only a kit in quarantine (back sealed from a patient) is released",
+    ),
+}
+
+
+def may(change: KitChange, current: str) -> bool:
+    """Whether a kit in status ``current`` may undergo ``change``."""
+    return current in _CHANGES[change][0]
+
+
+def refusal(change: KitChange, serial: str, current: str) -> Refused:
+    """The refusal of ``change`` for a kit in status ``current``."""
+    return Refused(f"kit {serial} is {current}; {_CHANGES[change][1]}")
+
+
+def check_change(change: KitChange, serial: str, current: str) -> None:
+    """Go on only if a kit in status ``current`` may undergo ``change``."""
+    if not may(change, current):
+        raise refusal(change, serial, current)
 
 
 @dataclass

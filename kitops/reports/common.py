@@ -14,6 +14,7 @@ from sqlalchemy import Date, cast, func, select
 
 from kitops.data.repositories.locations import clinic_of
 from kitops.data.schema import KitComponentRow, KitRow, LocationRow, LotRow
+from kitops.domain.kits import SERVING, KitStatus
 from kitops.domain.ledger import LotStatus, parse_date
 from kitops.domain.locations import PHYSICAL_KINDS, LocationKind, clinic_today
 from kitops.domain.money import Money
@@ -23,7 +24,7 @@ from kitops.services.unit_of_work import UnitOfWork
 
 NO_COST = "-"  # the currency shown for units whose lot has no recorded cost
 # kit statuses whose kit lot is still on a shelf (the others went out or were dismantled)
-KITS_ON_SHELF = ("available", "reserved", "recalled", "expired")
+KITS_ON_SHELF = (*SERVING, KitStatus.RECALLED.value, KitStatus.EXPIRED.value)
 
 
 @dataclass(frozen=True)

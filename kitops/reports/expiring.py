@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from kitops.data.schema import KitRow, LotRow, ProductRow, StockBalanceRow
+from kitops.domain.kits import KitStatus
 from kitops.reports.common import (
     Totals,
     UnitCost,
@@ -136,7 +137,7 @@ def expiring_report(uow: UnitOfWork, request: ReportRequest) -> Report:
         course,
     ) in rows:
         clinic = scope.clinic_code_of(location_id)
-        promised = qty if kit_status == "reserved" and course is not None else 0
+        promised = qty if kit_status == KitStatus.RESERVED and course is not None else 0
         line = merged.get((clinic, lot_id))
         if line is None:
             cost = lot_cost(lot_id, unit, currency, kits)

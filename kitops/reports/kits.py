@@ -19,7 +19,7 @@ from kitops.data.schema import CourseRow, KitRow, LotRow, PlanRow, ProductRow, S
 from kitops.domain.assignment import KitOffer, NeedRequest, assign
 from kitops.domain.courses import CourseStatus, KitNeed, Plan, course_calendar, kit_needs
 from kitops.domain.courses import parse_weekdays as weekdays_of
-from kitops.domain.kits import ComponentNeed, LotStock
+from kitops.domain.kits import SERVING, ComponentNeed, KitStatus, LotStock
 from kitops.reports.common import Scope, parse_count, resolve_scope, usable_now
 from kitops.services.courses import serum_per_kit
 from kitops.services.kits import default_min_shelf_life
@@ -117,14 +117,14 @@ def _build(uow: UnitOfWork, scope: Scope, weeks: int) -> Report:
             KitRow.expiry,
             KitRow.vial_expiries,
             KitRow.status,
-        ).where(KitRow.status.in_(("available", "reserved")), ~KitRow.recalled)
+        ).where(KitRow.status.in_(SERVING), ~KitRow.recalled)
     ).all()
     for kit_id, location_id, product_id, expiry, vials_text, status in kit_rows:
         clinic = scope.clinic_of.get(location_id)
         if clinic not in clinic_ids or clinic is None:
             continue
         counts = stock.setdefault((clinic, product_id), [0] * 7)
-        if status == "reserved":
+        if status == KitStatus.RESERVED:
             counts[6] += 1
             continue
         counts[_expiry_bucket((expiry - day).days)] += 1

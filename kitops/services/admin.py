@@ -26,6 +26,7 @@ from kitops.data.schema import (
     StockMoveRow,
 )
 from kitops.domain.catalog import ProductKind
+from kitops.domain.kits import GONE, ON_A_SHELF, SERVING, KitStatus
 from kitops.domain.ledger import LotStatus, compare_balances
 from kitops.errors import DatabaseNotReady, InvalidInput, Refused
 from kitops.filemodes import create_empty
@@ -163,8 +164,8 @@ def _kits_not_one_unit(uow: UnitOfWork, physical: set[int]) -> list[dto.BalanceP
 
 # A kit in the stockroom has its one unit where its record says; one that went out, was
 # taken apart or written off has none on hand.
-_KITS_ON_A_SHELF = ("available", "reserved", "recalled", "expired", "quarantine")
-_KITS_GONE = ("shipped", "handed_over", "disassembled", "written_off")
+_KITS_ON_A_SHELF = ON_A_SHELF
+_KITS_GONE = GONE
 # An available or reserved kit whose own lot is one of these should have been marked
 # (`expired` by the expiry sweep, `recalled` by a recall); an expired kit's lot is one.
 _LOTS_OUT_OF_USE = (LotStatus.EXPIRED.value, LotStatus.RECALLED.value)
@@ -202,7 +203,7 @@ def _kits_off_the_ledger(uow: UnitOfWork, physical: set[int]) -> list[dto.Balanc
         if sum(held.values()) not in (0, 1):
             continue  # a kit is one unit or none: reported as such
         where = codes.get(location_id, f"#{location_id}")
-        free = status in ("available", "reserved")
+        free = status in SERVING
         lot_out = lot_status in _LOTS_OUT_OF_USE
         text = None
         shown, units = where, held.get(location_id, 0)
@@ -216,7 +217,7 @@ def _kits_off_the_ledger(uow: UnitOfWork, physical: set[int]) -> list[dto.Balanc
             (elsewhere,) = held
             shown, units = codes.get(elsewhere, f"#{elsewhere}"), 1
             text = f"is {status} but the ledger still has its unit at {shown}"
-        elif (free and lot_out) or (status == "expired" and not lot_out):
+        elif (free and lot_out) or (status == KitStatus.EXPIRED and not lot_out):
             text = f"is {status} at {where} but its own lot {serial} is {lot_status}"
         if text is not None:
             problems.append(

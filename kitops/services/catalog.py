@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+from kitops.data.repositories.reservations import forget_kit_needs
 from kitops.data.schema import LotRow, ProductRow
 from kitops.domain.catalog import (
     DEFAULT_AT_HOME_MAX_NEEDLE_UM,
@@ -24,7 +25,6 @@ from kitops.domain.ledger import UNTRACKED_LOT_CODE, LotStatus
 from kitops.errors import Conflict
 from kitops.gs1 import parse_gtin
 from kitops.services import dto
-from kitops.services.reservation import forget_kit_needs
 from kitops.services.unit_of_work import UnitOfWork
 
 

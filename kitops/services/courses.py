@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 
 from kitops.data.repositories import PostedMove
 from kitops.data.repositories.locations import subtree_ids
+from kitops.data.repositories.reservations import store_kit_needs
 from kitops.data.schema import (
     CourseKitNeedRow,
     CourseRow,
@@ -35,13 +36,13 @@ from kitops.domain.courses import (
     parse_weekdays,
     weekdays_for,
 )
+from kitops.domain.kits import KitStatus
 from kitops.domain.ledger import LotStatus, Move, MoveReason, is_usable, parse_date
 from kitops.domain.locations import clinic_today
 from kitops.errors import InvalidInput, Refused, TransientDatabaseError
 from kitops.services import dto
 from kitops.services.kits import kit_dto
 from kitops.services.plans import to_domain
-from kitops.services.reservation import store_kit_needs
 from kitops.services.unit_of_work import UnitOfWork, retrying
 
 
@@ -121,7 +122,7 @@ def course_dto(uow: UnitOfWork, course: CourseRow) -> dto.Course:
 def returned_opened(kit: KitRow) -> bool:
     """A kit that came back opened stays written off on its course part (kits written off
     from a shelf, or destroyed for a recall, let go of their course)."""
-    return kit.status == "written_off" and kit.course_id is not None
+    return kit.status == KitStatus.WRITTEN_OFF and kit.course_id is not None
 
 
 def create_course(
@@ -248,12 +249,12 @@ def free_reserved_kits(uow: UnitOfWork, course_id: int) -> list[str]:
     become available again. Returns their serials, by kit number."""
     kits = uow.session.scalars(
         select(KitRow)
-        .where(KitRow.course_id == course_id, KitRow.status == "reserved")
+        .where(KitRow.course_id == course_id, KitRow.status == KitStatus.RESERVED.value)
         .order_by(KitRow.course_part)
         .with_for_update(key_share=True)
     ).all()
     for kit in kits:
-        kit.status = "available"
+        kit.status = KitStatus.AVAILABLE.value
         kit.course_id = None
         kit.course_part = None
     return [kit.serial for kit in kits]

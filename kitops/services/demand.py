@@ -57,6 +57,7 @@ from kitops.domain.courses import (
     kit_needs,
     parse_weekdays,
 )
+from kitops.domain.kits import KitStatus
 from kitops.domain.ledger import LotStatus
 from kitops.domain.reorder import Requirement, Supply, cover, first_shortfall
 from kitops.errors import InvalidInput
@@ -369,7 +370,8 @@ def _free_kits(
     found = []
     for kit_id, serial, location_id, product_id, vials in uow.session.connection().execute(
         select(KitRow.id, KitRow.serial, KitRow.location_id, KitRow.product_id,
-               KitRow.vial_expiries).where(KitRow.status == "available", ~KitRow.recalled)
+               KitRow.vial_expiries)
+        .where(KitRow.status == KitStatus.AVAILABLE.value, ~KitRow.recalled)
     ):  # fmt: skip
         clinic_id = clinic_of_place.get(location_id)
         if clinic_id is None or (only is not None and clinic_id != only):

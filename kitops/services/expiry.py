@@ -16,6 +16,7 @@ from sqlalchemy import select
 from kitops.data.repositories import PostedMove
 from kitops.data.repositories.locations import clinic_of
 from kitops.data.schema import KitRow, LocationRow, LotRow, StockBalanceRow
+from kitops.domain.kits import SHELVED_USABLE, KitStatus
 from kitops.domain.ledger import LotStatus, Move, MoveReason
 from kitops.domain.locations import LocationKind
 from kitops.domain.stock_rules import needs_expiring
@@ -113,7 +114,7 @@ def sweep(uow: UnitOfWork, *, as_of: date | None = None, dry_run: bool = False) 
         actionable = to_mark or moves or kits
         if actionable and not dry_run:
             for kit, place_id, _ in kits:
-                kit.status = "expired"
+                kit.status = KitStatus.EXPIRED.value
                 kit.location_id = place_id
                 kit.course_id = None
                 kit.course_part = None
@@ -154,7 +155,7 @@ def _expired_kits(
         select(KitRow)
         .join(LotRow, LotRow.id == KitRow.lot_id)
         .where(
-            KitRow.status.in_(("available", "reserved", "quarantine")),
+            KitRow.status.in_(SHELVED_USABLE),
             LotRow.status == LotStatus.EXPIRED.value,
         )
         .order_by(KitRow.id)

@@ -6,12 +6,19 @@ from __future__ import annotations
 import bisect
 from collections import defaultdict
 from collections.abc import Hashable
+from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import select
 
 from kitops import faults
 from kitops.data.repositories.locations import clinic_of, subtree_ids
+from kitops.data.repositories.reservations import (
+    KitReservations,
+    lock_kit_lots,
+    parts_released,
+    parts_within,
+)
 from kitops.data.schema import CourseRow, KitRow, PlanRow
 from kitops.domain.assignment import KitOffer, NeedRequest, assign
 from kitops.domain.courses import (
@@ -22,6 +29,7 @@ from kitops.domain.courses import (
     fits,
     parse_course_id,
 )
+from kitops.domain.kits import KitStatus
 from kitops.domain.locations import clinic_today
 from kitops.errors import InvalidInput, Refused
 from kitops.services import dto
@@ -35,12 +43,10 @@ from kitops.services.courses import (
 )
 from kitops.services.plans import to_domain
 from kitops.services.reservation import (
+    FULFIL,
+    common_case,
     course_kit_needs,
-    lock_kit_lots,
-    parts_released,
-    parts_within,
-    reserve_atomically,
-    reserve_course_kits,
+    reserve_alone,
 )
 from kitops.services.unit_of_work import UnitOfWork, retrying
 
@@ -147,14 +153,7 @@ def _line(
 
 def _free_kits(ctx: _Context, product_id: int) -> list[tuple[int, int, tuple[date, ...]]]:
     cache: dict[str, tuple[date, ...]] = {}
-    rows = ctx.uow.session.execute(
-        select(KitRow.location_id, KitRow.product_id, KitRow.vial_expiries).where(
-            KitRow.status == "available",
-            KitRow.product_id == product_id,
-            ~KitRow.recalled,
-            parts_released(KitRow),
-        )
-    )
+    rows = KitReservations(ctx.uow.session.connection()).free_kits(product_id)
     return [(loc, pid, _parse_expiries(v, cache)) for loc, pid, v in rows]
 
 
@@ -164,62 +163,108 @@ def fulfil_course(
 ) -> dto.FulfilReport:
     """Reserve the kit(s) of one home course at its clinic, all or nothing; a refusal
     says which vial falls short and where fitting kits are. (``today`` is accepted for
-    symmetry with the batch; the course's own calendar fixes every date.)"""
+    symmetry with the batch; the course's own calendar fixes every date.)
+
+    One path on every database. Where the database reserves a one-kit course in one
+    statement (``reservation.reserve_alone``: it is given the roles that may fulfil, and
+    takes nothing for anyone else), that is tried first, outside a transaction. Then, in
+    this transaction: the role check; the course locked and its needs read (one statement
+    for the common case, else the general checks with their refusals); the component lots
+    of the kits that might serve share-locked; per kit, for the common case the one
+    statement that takes the earliest kit whose every vial lasts, and otherwise (or when
+    it takes none) :func:`_take_best`, which checks mixed-lot kits vial by vial and waits
+    for rows others hold before refusing."""
     key = parse_course_id(course_id)
-    quick = reserve_atomically(uow, key)  # checks the acting user's role itself
-    if quick is not None:
-        return quick
+    alone = reserve_alone(uow, key)
+    if alone is not None:
+        return alone
     with uow:
-        uow.require("course.fulfil")
-        quick = reserve_course_kits(uow, key)
-        if quick is not None:
-            faults.point("fulfil.course:after_reserve")
-            uow.commit()
-            return quick
-        course = uow.courses.get(course_id, lock=True)
-        if course.status != CourseStatus.SCHEDULED.value:
-            raise Refused(f"course {course.id} is {course.status}")
-        plan_row = course.plan
-        if plan_row.administered == Administered.CLINIC.value or plan_row.kit_product_id is None:
-            raise InvalidInput("course", course.id, f"{plan_row.code} is treated in clinic; use "
-                               "`kitops fulfil --check` or `kitops session record`")  # fmt: skip
-        kit_product_id = plan_row.kit_product_id
-        held = set(
-            uow.session.scalars(select(KitRow.course_part).where(KitRow.course_id == course.id))
-        )
-        needs = [n for n in needs_of(uow, course) if n.part not in held]
-        if not needs:
-            raise Refused(f"course {course.id} already has all its kits")
-        places = sorted(subtree_ids(course.clinic, uow.locations.all()))
+        uow.require(FULFIL)
+        reservations = KitReservations(uow.session.connection())
+        wanted = _wanted(uow, reservations, key, course_id)
         # the component lots of the kits that might serve, share-locked before any kit
-        usable = lock_kit_lots(
-            uow.session.connection(),
-            KitRow.status == "available",
-            KitRow.product_id == kit_product_id,
-            KitRow.location_id.in_(places),
-            ~KitRow.recalled,
-            KitRow.expiry >= min(need.vial_needed_until[0] for need in needs),
+        usable = reservations.lock_lots_of_free(
+            wanted.product_id,
+            min(need.vial_needed_until[0] for need in wanted.needs),
+            wanted.places,
         )
         served: list[dto.FulfilLine] = []
-        for need in needs:
-            taken = _take_best(uow, kit_product_id, places, need, course.id, usable)
+        for need in wanted.needs:
+            taken = None
+            if wanted.common:  # one statement, unless a mixed-lot kit might be the answer
+                taken = reservations.take_lasting(
+                    wanted.clinic_id, wanted.product_id, need, wanted.course_id, usable
+                )
+            if taken is None:
+                places = wanted.places or _places(uow, wanted.clinic_id)
+                taken = _take_best(uow, wanted.product_id, places, need, wanted.course_id, usable)
             if taken is None:
                 ctx = _Context(uow)
-                free = _free_kits(ctx, kit_product_id)
+                free = _free_kits(ctx, wanted.product_id)
                 raise Refused(
-                    _Explainer(ctx, free).why(course.id, course.clinic_id, need, kit_product_id)
+                    _Explainer(ctx, free).why(
+                        wanted.course_id, wanted.clinic_id, need, wanted.product_id
+                    )
                 )
             served.append(dto.FulfilLine(
-                course_id=course.id, patient_ref=course.patient_ref, clinic=course.clinic.code,
+                course_id=wanted.course_id, patient_ref=wanted.patient, clinic=wanted.clinic,
                 part=need.part, first_use=need.first_use, needed_until=need.last_needed,
                 kit=taken[0], kit_expiry=taken[1], reason=None,
             ))  # fmt: skip
-        uow.record("course.fulfil", "course", str(course.id),
+        uow.record(FULFIL, "course", str(wanted.course_id),
                    after={"kits": {line.part: line.kit for line in served}})  # fmt: skip
         report = dto.FulfilReport(served=tuple(served), unserved=())
         faults.point("fulfil.course:after_reserve")
         uow.commit()
     return report
+
+
+@dataclass(frozen=True)
+class _Wanted:
+    """The kits a course lacks, and where they may come from."""
+
+    course_id: int
+    patient: str
+    clinic_id: int
+    clinic: str
+    product_id: int
+    needs: tuple[KitNeed, ...]  # margin included
+    # the clinic's places; None for the common case, whose component lots are locked
+    # for the product's free kits anywhere (one statement picks the kit at the clinic)
+    places: list[int] | None
+    common: bool
+
+
+def _wanted(uow: UnitOfWork, reservations: KitReservations, key: int,
+            course_id: int | str) -> _Wanted:  # fmt: skip
+    """Lock the course and say which kits it lacks: the common case (a scheduled home
+    course holding no kit yet) from one statement; else the general checks, refused in
+    the stockroom's words."""
+    common = common_case(reservations, key)
+    if common is not None:
+        return _Wanted(common.course_id, common.patient, common.clinic_id, common.clinic_code,
+                       common.kit_product_id, common.needs, None, True)  # fmt: skip
+    course = uow.courses.get(course_id, lock=True)
+    if course.status != CourseStatus.SCHEDULED.value:
+        raise Refused(f"course {course.id} is {course.status}")
+    plan_row = course.plan
+    if plan_row.administered == Administered.CLINIC.value or plan_row.kit_product_id is None:
+        raise InvalidInput("course", course.id, f"{plan_row.code} is treated in clinic; use "
+                           "`kitops fulfil --check` or `kitops session record`")  # fmt: skip
+    held = set(uow.session.scalars(select(KitRow.course_part).where(KitRow.course_id == course.id)))
+    needs = tuple(n for n in needs_of(uow, course) if n.part not in held)
+    if not needs:
+        raise Refused(f"course {course.id} already has all its kits")
+    places = sorted(subtree_ids(course.clinic, uow.locations.all()))
+    return _Wanted(course.id, course.patient_ref, course.clinic_id, course.clinic.code,
+                   plan_row.kit_product_id, needs, places, False)  # fmt: skip
+
+
+def _places(uow: UnitOfWork, clinic_id: int) -> list[int]:
+    """The clinic and every place below it."""
+    rows = uow.locations.all()
+    clinic = next(row for row in rows if row.id == clinic_id)
+    return sorted(subtree_ids(clinic, rows))
 
 
 def _take_best(
@@ -241,59 +286,26 @@ def _take_best(
     that moment (PostgreSQL); before refusing, a second look waits for those rows, so a
     refusal always means no fitting kit is left.
     """
+    reservations = KitReservations(uow.session.connection())
     if usable is None:
-        usable = lock_kit_lots(
-            uow.session.connection(),
-            KitRow.status == "available",
-            KitRow.product_id == product_id,
-            KitRow.location_id.in_(places),
-            ~KitRow.recalled,
-            KitRow.expiry >= need.vial_needed_until[0],
-        )
-    free = (
-        KitRow.status == "available",
-        KitRow.product_id == product_id,
-        KitRow.location_id.in_(places),
-        ~KitRow.recalled,
-        parts_within(KitRow, usable),
-    )
+        usable = reservations.lock_lots_of_free(product_id, need.vial_needed_until[0], places)
     cache: dict[str, tuple[date, ...]] = {}
-    mixed = uow.session.execute(
-        select(KitRow.id, KitRow.vial_expiries)
-        .where(*free, KitRow.expiry >= need.vial_needed_until[0], KitRow.expiry < need.last_needed)
-        .order_by(KitRow.expiry, KitRow.id)
-    ).all()
-    for kit_id, vials in mixed:
+    for kit_id, vials in reservations.mixed_candidates(product_id, places, usable, need):
         if fits(_parse_expiries(vials, cache), need):
-            taken = _reserve_returning(uow, KitRow.id == kit_id, course_id, need.part)
+            taken = reservations.take_kit(kit_id, course_id, need.part)
             if taken is not None:
                 return taken
-    lasting = select(KitRow.id).where(*free, KitRow.expiry >= need.last_needed)
-    lasting = lasting.order_by(KitRow.expiry, KitRow.id).limit(1)
     for _ in range(50):
         for skip in (True, False):
-            pick = lasting.with_for_update(skip_locked=skip, key_share=True).scalar_subquery()
-            taken = _reserve_returning(uow, KitRow.id == pick, course_id, need.part)
+            taken = reservations.take_earliest(
+                product_id, places, usable, need.last_needed, course_id, need.part,
+                skip_locked=skip,
+            )  # fmt: skip
             if taken is not None:
                 return taken
-            if uow.session.scalar(select(func.count()).select_from(lasting.subquery())) == 0:
+            if not reservations.any_lasting(product_id, places, usable, need.last_needed):
                 return None
     return None
-
-
-def _reserve_returning(
-    uow: UnitOfWork, which: ColumnElement[bool], course_id: int, part: int
-) -> tuple[str, date] | None:
-    """Take one kit for a course part if it is still available (atomic on both databases:
-    a concurrent taker makes the update match no row)."""
-    row = uow.session.execute(
-        update(KitRow)
-        .where(which, KitRow.status == "available", ~KitRow.recalled)
-        .values(status="reserved", course_id=course_id, course_part=part)
-        .returning(KitRow.serial, KitRow.expiry)
-        .execution_options(synchronize_session=False)
-    ).first()
-    return (row[0], row[1]) if row is not None else None
 
 
 @retrying
@@ -309,13 +321,13 @@ def fulfil_due(
     A shortage is not an error: the report lists served and unserved with reasons."""
     _check_window(within_days)
     with uow:
-        uow.require("course.fulfil")
+        uow.require(FULFIL)
         ctx = _Context(uow)
         horizons = _horizons(ctx, uow, clinic, today, within_days)
         batch = _plan_batch(ctx, horizons, lock=True)
         if batch.served:
             # the kit rows are locked (PostgreSQL) or the writer is alone (SQLite)
-            _reserve_many(uow, batch.served)
+            KitReservations(uow.session.connection()).reserve_many(batch.served)
         report = batch.report
         if report.served or report.unserved:
             day = min(horizons.values()) - timedelta(days=within_days)
@@ -412,7 +424,11 @@ def _plan_batch(ctx: _Context, horizons: dict[int, date], *, lock: bool = False)
             products_of[key] = product_id
             facts[key] = ((course_id, patient, clinic_id), need)
     products = {ctx.plans[p][1] for p in kit_plans}
-    free = (KitRow.status == "available", KitRow.product_id.in_(products), ~KitRow.recalled)
+    free = (
+        KitRow.status == KitStatus.AVAILABLE.value,
+        KitRow.product_id.in_(products),
+        ~KitRow.recalled,
+    )
     kits_stmt = select(
         KitRow.id, KitRow.serial, KitRow.location_id, KitRow.product_id,
         KitRow.vial_expiries, KitRow.expiry,
@@ -456,19 +472,6 @@ def _plan_batch(ctx: _Context, horizons: dict[int, date], *, lock: bool = False)
     )
 
 
-def _reserve_many(uow: UnitOfWork, served: dict[Hashable, int]) -> None:
-    from sqlalchemy import Table, bindparam
-
-    table: Table = KitRow.__table__  # type: ignore[assignment]
-    uow.session.connection().execute(
-        update(table)
-        .where(table.c.id == bindparam("kit_id"), table.c.status == "available")
-        .values(status="reserved", course_id=bindparam("c_id"), course_part=bindparam("c_part")),
-        [{"kit_id": kit_id, "c_id": key[0], "c_part": key[1]}  # type: ignore[index]
-         for key, kit_id in served.items()],
-    )  # fmt: skip
-
-
 def check_clinic_course(
     uow: UnitOfWork, course_id: int | str, *, today: date | None = None
 ) -> dto.SessionCheck:
@@ -489,7 +492,7 @@ def pick_list(
         rows = uow.session.execute(
             select(KitRow, CourseRow)
             .join(CourseRow, CourseRow.id == KitRow.course_id)
-            .where(KitRow.status == "reserved", CourseRow.clinic_id == clinic_row.id)
+            .where(KitRow.status == KitStatus.RESERVED.value, CourseRow.clinic_id == clinic_row.id)
         ).all()
         lines = []
         for kit, course in rows:
@@ -529,7 +532,7 @@ def replace_kit(uow: UnitOfWork, course_id: int | str, part: int | str) -> dto.F
     none fitting is a refusal that says why, and nothing is written."""
     number = parse_part(part)
     with uow:
-        uow.require("course.fulfil")
+        uow.require(FULFIL)
         course = uow.courses.get(course_id, lock=True)
         if course.status != CourseStatus.SCHEDULED.value:
             raise Refused(f"course {course.id} is {course.status}")

@@ -26,13 +26,22 @@ from kitops.data.schema import (
 from kitops.domain.catalog import ProductKind, parse_non_negative_int, parse_positive_int, parse_sku
 from kitops.domain.courses import Plan, can_serve, kit_share_days
 from kitops.domain.kits import (
+    KIT_STATUSES,
+    RETURNED,
+    SERVING,
+    SHELVED_USABLE,
     ComponentNeed,
+    KitChange,
+    KitStatus,
     LotStock,
     NotEnoughComponents,
     assemblable,
+    check_change,
     draws_for,
     kit_vial_expiries,
+    may,
     plan_assembly,
+    refusal,
 )
 from kitops.domain.ledger import LotStatus, Move, MoveReason, Shortage
 from kitops.domain.locations import PHYSICAL_KINDS, LocationKind, clinic_today
@@ -41,10 +50,6 @@ from kitops.services import dto
 from kitops.services.catalog import at_home_max_needle_um
 from kitops.services.plans import to_domain
 from kitops.services.unit_of_work import UnitOfWork, retrying
-
-KIT_STATUSES = ("available", "reserved", "shipped", "handed_over", "disassembled",
-                "written_off", "recalled", "expired", "quarantine")  # fmt: skip
-RETURNED = "returned"  # the quarantine reason of a kit back sealed from a patient
 
 
 def default_min_shelf_life(uow: UnitOfWork, kit: ProductRow) -> int:
@@ -172,7 +177,7 @@ class PlanFit:
     """Which plans a kit could still serve: the active plans using each kit product and
     each clinic's today, loaded once for a list of kits."""
 
-    SERVING = ("available", "reserved")  # a kit that left stock serves no plan any more
+    SERVING = SERVING  # a kit that left stock serves no plan any more
 
     def __init__(
         self, uow: UnitOfWork, places: dict[int, LocationRow], today: date | None = None
@@ -345,7 +350,7 @@ def assemble(
             row = KitRow(
                 serial=f"TMP-{len(made)}-{audit_id}", product_id=kit.id, location_id=place.id,
                 expiry=expiry, vial_expiries=",".join(e.isoformat() for e in expiries),
-                status="available", recalled=False,
+                status=KitStatus.AVAILABLE.value, recalled=False,
             )  # fmt: skip
             uow.session.add(row)
             uow.session.flush()
@@ -453,11 +458,7 @@ def disassemble(uow: UnitOfWork, serial: str) -> dto.Kit:
     with uow:
         uow.require("kit.disassemble")
         kit = uow.kits.get(serial, lock=True)
-        if kit.status not in ("available", "expired"):
-            raise Refused(
-                f"kit {kit.serial} is {kit.status}; only an available or expired kit can be "
-                "taken apart"
-            )
+        check_change(KitChange.DISASSEMBLE, kit.serial, kit.status)
         assembly = uow.locations.get("ASSEMBLY")
         audit_id = uow.record("kit.disassemble", "kit", kit.serial, before={"status": kit.status})
         kit_lot = uow.lots.of_kit(kit)
@@ -468,7 +469,7 @@ def disassemble(uow: UnitOfWork, serial: str) -> dto.Kit:
         ]
         uow.ledger.post(moves, reason=MoveReason.KIT_DISASSEMBLY.value, actor=uow.actor,
                         reference=kit.serial, audit_id=audit_id)  # fmt: skip
-        kit.status = "disassembled"
+        kit.status = KitStatus.DISASSEMBLED.value
         uow.session.flush()
         result = kit_dto(uow, kit)
         uow.commit()
@@ -527,10 +528,8 @@ def dispatch(
         uow.lots.share_lock_all(component.lot_id for component in kit.components)
         uow.session.expire(kit)
         kit = uow.kits.get(serial, lock=True)
-        if kit.status != "reserved" or kit.course_id is None:
-            raise Refused(
-                f"kit {kit.serial} is {kit.status}; only a kit reserved for a course goes out"
-            )
+        if not may(KitChange.DISPATCH, kit.status) or kit.course_id is None:
+            raise refusal(KitChange.DISPATCH, kit.serial, kit.status)
         if kit.recalled:
             raise Refused(f"kit {kit.serial} contains a recalled lot; it must not go out")
         if not handover and not (tracking or "").strip():
@@ -539,7 +538,7 @@ def dispatch(
         _refuse_unusable_components(uow, kit, today)
         _refuse_unpaid(uow, kit.course_id)
         kit_lot = uow.lots.of_kit(kit)
-        status = "handed_over" if handover else "shipped"
+        status = KitStatus.HANDED_OVER.value if handover else KitStatus.SHIPPED.value
         audit_id = uow.record(f"kit.{'handover' if handover else 'ship'}", "kit", kit.serial,
                               before={"status": kit.status},
                               after={"status": status, "course": kit.course_id,
@@ -613,12 +612,12 @@ def take_back(uow: UnitOfWork, serial: str, condition: str) -> dto.Kit:
     with uow:
         uow.require("kit.return")
         kit = uow.kits.get(serial, lock=True)
-        if kit.status not in ("shipped", "handed_over"):
-            raise Refused(f"kit {kit.serial} is {kit.status}; only a kit that went out can return")
+        check_change(KitChange.TAKE_BACK, kit.serial, kit.status)
         kit_lot = uow.lots.of_kit(kit)
         patient = uow.locations.get("PATIENT")
         if condition == "sealed" and not kit.recalled:
-            target, reason, detail, status = kit.location_id, MoveReason.RETURN, None, "quarantine"
+            target, reason, detail = kit.location_id, MoveReason.RETURN, None
+            status = KitStatus.QUARANTINE.value
             # the kit's own lot under the lock a status change takes (a recall, which
             # locks the component lots, then the kits, then this lot, comes in the same order)
             kit_lot = uow.lots.lock(kit_lot)
@@ -626,11 +625,12 @@ def take_back(uow: UnitOfWork, serial: str, condition: str) -> dto.Kit:
             kit_lot.status_reason = RETURNED
         else:
             scrap = uow.locations.get("SCRAP")
-            target, reason, detail, status = scrap.id, MoveReason.WRITE_OFF, "opened", "written_off"
+            target, reason, detail = scrap.id, MoveReason.WRITE_OFF, "opened"
+            status = KitStatus.WRITTEN_OFF.value
             if condition == "sealed":
                 detail = "other"  # a sealed kit with a recalled lot is destroyed all the same
         after = {"condition": condition, "status": status}
-        if status == "quarantine":
+        if status == KitStatus.QUARANTINE:
             after["reason"] = RETURNED
         audit_id = uow.record("kit.return", "kit", kit.serial,
                               before={"status": kit.status, "course": kit.course_id,
@@ -662,11 +662,7 @@ def release(uow: UnitOfWork, serial: str, *, today: date | None = None) -> dto.K
         found = uow.kits.get(serial)
         uow.lots.share_lock_all(component.lot_id for component in found.components)
         kit = uow.kits.get(serial, lock=True)
-        if kit.status != "quarantine":
-            raise Refused(
-                f"kit {kit.serial} is {kit.status}; only a kit in quarantine (back sealed "
-                "from a patient) is released"
-            )
+        check_change(KitChange.RELEASE, kit.serial, kit.status)
         if kit.recalled:
             raise Refused(f"kit {kit.serial} contains a recalled lot; it must not go back")
         _refuse_unusable_components(uow, kit, today, outcome="it stays in quarantine")
@@ -674,7 +670,7 @@ def release(uow: UnitOfWork, serial: str, *, today: date | None = None) -> dto.K
         if kit_lot.status != LotStatus.QUARANTINE.value:
             raise Refused(f"kit {kit.serial}'s own lot is {kit_lot.status}; it stays out of stock")
         before = {"status": kit.status, "reason": kit_lot.status_reason}
-        kit.status = "available"
+        kit.status = KitStatus.AVAILABLE.value
         kit_lot.status = LotStatus.RELEASED.value
         kit_lot.status_reason = None
         uow.session.flush()
@@ -713,8 +709,8 @@ def flag_recalled_kits(uow: UnitOfWork, lot_id: int) -> list[FlaggedKit]:
     for kit in kits:
         flagged.append(FlaggedKit(kit.serial, kit.status, kit.course_id, kit.course_part))
         kit.recalled = True
-        if kit.status in ("available", "reserved", "quarantine"):
-            kit.status = "recalled"
+        if kit.status in SHELVED_USABLE:
+            kit.status = KitStatus.RECALLED.value
             kit.course_id = None
             kit.course_part = None
         if kit.lot_id is not None:

@@ -23,6 +23,7 @@ from kitops.data.schema import (
     StockMoveRow,
     SupplierRow,
 )
+from kitops.domain.kits import OUT, KitStatus
 from kitops.domain.ledger import LotStatus, MoveReason
 from kitops.domain.stock_rules import check_status_change
 from kitops.errors import InvalidInput, Refused
@@ -100,7 +101,7 @@ def change_status(
             released = [
                 {"kit": kit.serial, "course": kit.course_id, "part": kit.course_part}
                 for kit in flagged
-                if kit.status == "reserved" and kit.course_id is not None
+                if kit.status == KitStatus.RESERVED and kit.course_id is not None
             ]
         uow.record(
             f"lot.{target.value}", "lot", f"{lot.product.sku}/{lot.code}",
@@ -129,7 +130,9 @@ def _refuse_returned_kit(uow: UnitOfWork, lot: LotRow, target: LotStatus) -> Non
     """A kit back sealed from a patient waits in quarantine for `kit release`, which
     checks its component lots: its own lot is not released around it."""
     if target is LotStatus.RELEASED and uow.session.scalar(
-        select(KitRow.serial).where(KitRow.lot_id == lot.id, KitRow.status == "quarantine")
+        select(KitRow.serial).where(
+            KitRow.lot_id == lot.id, KitRow.status == KitStatus.QUARANTINE.value
+        )
     ):
         raise Refused(
             f"lot {lot.code} is a kit back from a patient; release it with "
@@ -299,7 +302,7 @@ def _kits_at_patients(
     uow: UnitOfWork, lot: LotRow, codes: dict[int, tuple[str, str | None, str | None]]
 ) -> tuple[dto.KitAtPatient, ...]:
     """The kits holding the lot (or whose own lot it is) that are with a patient now."""
-    out_now = ("shipped", "handed_over")
+    out_now = OUT
     rows = list(
         uow.session.execute(
             select(KitRow, KitComponentRow.quantity)

@@ -21,6 +21,7 @@ from kitops.domain.catalog import (
     parse_positive_int,
     parse_sku,
 )
+from kitops.domain.kits import ON_A_SHELF, KitStatus
 from kitops.domain.ledger import (
     UNTRACKED_LOT_CODE,
     LotStatus,
@@ -53,13 +54,7 @@ from kitops.services.users import writeoff_approval_units
 def _kit_in_stock(uow: UnitOfWork, lot: LotRow) -> KitRow:
     """The kit whose own lot this is, while it is still in the stockroom."""
     kit = uow.kits.of_lot(lot.id, lock=True)
-    if kit is None or kit.status not in (
-        "available",
-        "reserved",
-        "recalled",
-        "expired",
-        "quarantine",
-    ):
+    if kit is None or kit.status not in ON_A_SHELF:
         state = kit.status if kit else "unknown"
         raise Refused(f"kit {lot.code} is {state}; it is not on a shelf")
     return kit
@@ -320,7 +315,11 @@ def write_off(
         chosen = uow.lots.named(product, lot)
         if product.kind == ProductKind.KIT.value:
             kit_row = _kit_in_stock(uow, chosen)
-            kit_row.status, kit_row.course_id, kit_row.course_part = "written_off", None, None
+            kit_row.status, kit_row.course_id, kit_row.course_part = (
+                KitStatus.WRITTEN_OFF.value,
+                None,
+                None,
+            )
         audit_id = uow.record(
             "stock.write_off", "lot", f"{product.sku}/{chosen.code}",
             after={"quantity": qty, "location": place.code, "reason": why.value, "note": note},

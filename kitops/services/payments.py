@@ -38,11 +38,13 @@ from kitops.data.schema import (
 )
 from kitops.domain import orders as rules
 from kitops.domain.courses import Administered, CourseStatus
+from kitops.domain.kits import OUT, KitStatus
 from kitops.domain.ledger import parse_date
 from kitops.domain.money import Money
 from kitops.domain.orders import OrderStatus, RestockMode
 from kitops.errors import InvalidInput, KitopsError, Refused
 from kitops.payments.gateway import CheckoutState, Gateway, PaymentEvent, PaymentState
+from kitops.services import fulfilment
 from kitops.services import payments_dto as pdto
 from kitops.services.unit_of_work import UnitOfWork, retrying
 
@@ -86,8 +88,6 @@ def kind_of(event_type: str) -> Kind | None:
 def reserve_kits(uow: UnitOfWork, course_id: int) -> str | None:
     """Inside the caller's transaction, reserve a home course's kits through
     ``fulfilment.fulfil_course`` in a savepoint (all or nothing). Returns why not, or None."""
-    from kitops.services import fulfilment
-
     course = uow.session.get(CourseRow, course_id)
     if course is None or course.status != CourseStatus.SCHEDULED.value:
         return "course is not scheduled"
@@ -105,8 +105,6 @@ def reserve_kits(uow: UnitOfWork, course_id: int) -> str | None:
 def release_held_kits(uow: UnitOfWork, order: OrderRow, *, reason: str) -> list[str]:
     """The kits reserved for the order's course go back, unless another order of the
     course has been paid."""
-    from kitops.services import fulfilment
-
     other_paid = uow.session.scalar(
         select(func.count()).select_from(OrderRow).where(
             OrderRow.course_id == order.course_id, OrderRow.id != order.id,
@@ -131,13 +129,13 @@ def restock_kits(uow: UnitOfWork, order: OrderRow, mode: RestockMode) -> list[st
     assert course is not None
     if course.status == CourseStatus.SCHEDULED.value:
         cancelled = courses.cancel_course(uow, course.id)
-        done += [f"{k.serial}:released" for k in cancelled.kits if k.status == "available"]
+        done += [f"{k.serial}:released" for k in cancelled.kits if k.status == KitStatus.AVAILABLE]
     else:
         done += [f"{s}:released" for s in release_held_kits(uow, order, reason="refund")]
     out = uow.session.scalars(
         select(KitRow.serial).where(
             KitRow.course_id == order.course_id,
-            KitRow.status.in_(("shipped", "handed_over")),
+            KitRow.status.in_(OUT),
         ).order_by(KitRow.course_part)
     ).all()  # fmt: skip
     condition = "sealed" if mode is RestockMode.SEALED else "opened"

@@ -17,8 +17,6 @@ from sqlalchemy.orm import selectinload
 
 from kitops.data.repositories.locations import clinic_of
 from kitops.data.schema import (
-    OPEN_PO_STATUSES,
-    PO_STATUSES,
     LocationRow,
     PlanSessionItemRow,
     ProductRow,
@@ -31,7 +29,16 @@ from kitops.data.schema import (
 )
 from kitops.domain.catalog import ProductKind, parse_non_negative_int, parse_positive_int, parse_sku
 from kitops.domain.money import Money, currency_code
-from kitops.domain.purchasing import parse_supplier_code, po_number
+from kitops.domain.purchasing import (
+    OPEN_PO_STATUSES,
+    PO_STATUSES,
+    RECEIVABLE,
+    TRANSITIONS,
+    POStatus,
+    check_transition,
+    parse_supplier_code,
+    po_number,
+)
 from kitops.domain.reorder import Method, parse_method
 from kitops.domain.text import no_control
 from kitops.errors import Conflict, InvalidInput, Refused
@@ -398,28 +405,19 @@ def show_order(uow: UnitOfWork, number: str | int) -> dto.PurchaseOrder:
         return order_dto(uow, uow.purchase_orders.get(number))
 
 
-_TRANSITIONS = {
-    "approve": (("draft",), "approved"),
-    "send": (("approved",), "sent"),
-    "cancel": (("draft", "approved", "sent", "partial"), "cancelled"),
-}
-
-
 @retrying
 def change_status(
     uow: UnitOfWork, number: str | int, action: str, *, reason: str | None = None
 ) -> dto.PurchaseOrder:
     """approve (draft → approved), send (approved → sent), cancel (any open order; its
     open lines close and stop counting as on order)."""
-    allowed, target = _TRANSITIONS[action]
+    target = TRANSITIONS[action][1]
     if action == "cancel" and not (reason or "").strip():
         raise InvalidInput("reason", reason, "say why the order is cancelled (--reason)")
     with uow:
         uow.require(f"po.{action}")
         order = uow.purchase_orders.get(number, lock=True)
-        if order.status not in allowed:
-            raise Refused(f"{po_number(order.id)} is {order.status}; only a "
-                          f"{' or '.join(allowed)} order can be {target}")  # fmt: skip
+        check_transition(po_number(order.id), order.status, action)
         if action == "approve" and not order.lines:
             raise Refused(f"{po_number(order.id)} has no lines")
         before = {"status": order.status}
@@ -469,9 +467,9 @@ def receive_against(
     The line closes when all of it is in; the order is received when every line is."""
     order = uow.purchase_orders.get(number, lock=True)
     name = po_number(order.id)
-    if order.status == "draft":
+    if order.status == POStatus.DRAFT:
         raise Refused(f"{name} is still a draft; approve it before receiving against it")
-    if order.status not in ("approved", "sent", "partial"):
+    if order.status not in RECEIVABLE:
         raise Refused(f"{name} is {order.status}; nothing more can be received against it")
     by_id = {row.id: row for row in uow.locations.all()}
     clinic = clinic_of(place, by_id)
@@ -493,9 +491,9 @@ def receive_against(
         line.closed = True
     before = order.status
     if all(ln.closed for ln in order.lines):
-        order.status, order.closed_at = "received", utcnow()
+        order.status, order.closed_at = POStatus.RECEIVED.value, utcnow()
     else:
-        order.status = "partial"
+        order.status = POStatus.PARTIAL.value
     order.updated_at = utcnow()
     uow.session.flush()
     uow.record("po.receive", "purchase_order", name,
@@ -516,7 +514,7 @@ def order_to_send(uow: UnitOfWork, number: str | int) -> tuple[dto.PurchaseOrder
         row = uow.purchase_orders.get(number)
         order = order_dto(uow, row)
         clinic_name = row.clinic.name
-    if order.status == "cancelled":
+    if order.status == POStatus.CANCELLED:
         raise Refused(f"{order.number} is cancelled; there is nothing to send")
     return order, clinic_name
 

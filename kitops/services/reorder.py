@@ -39,7 +39,7 @@ from kitops.data.schema import (
     SupplierRow,
     utcnow,
 )
-from kitops.domain.purchasing import po_number
+from kitops.domain.purchasing import RECEIVABLE, POStatus, po_number
 from kitops.domain.reorder import (
     Method,
     Suggestion,
@@ -196,7 +196,7 @@ def _on_order(uow: UnitOfWork) -> dict[tuple[int, int], int]:
         )
         .join(PurchaseOrderRow, PurchaseOrderRow.id == PurchaseOrderLineRow.order_id)
         .where(
-            PurchaseOrderRow.status.in_(("approved", "sent", "partial")),
+            PurchaseOrderRow.status.in_(RECEIVABLE),
             ~PurchaseOrderLineRow.closed,
             PurchaseOrderLineRow.quantity > PurchaseOrderLineRow.received_qty,
         )
@@ -220,7 +220,7 @@ def _drafts(uow: UnitOfWork) -> dict[tuple[int, int], _Draft]:
                SupplierRow.code, LocationRow.code)
         .join(SupplierRow, SupplierRow.id == PurchaseOrderRow.supplier_id)
         .join(LocationRow, LocationRow.id == PurchaseOrderRow.clinic_id)
-        .where(PurchaseOrderRow.status == "draft")
+        .where(PurchaseOrderRow.status == POStatus.DRAFT.value)
     ):  # fmt: skip
         drafts[(supplier_id, clinic_id)] = _Draft(order_id, supplier, clinic, {})
     by_order = {d.order_id: d for d in drafts.values()}
@@ -230,7 +230,7 @@ def _drafts(uow: UnitOfWork) -> dict[tuple[int, int], _Draft]:
                    PurchaseOrderLineRow.product_id, PurchaseOrderLineRow.quantity,
                    PurchaseOrderLineRow.position)
             .join(PurchaseOrderRow, PurchaseOrderRow.id == PurchaseOrderLineRow.order_id)
-            .where(PurchaseOrderRow.status == "draft")
+            .where(PurchaseOrderRow.status == POStatus.DRAFT.value)
         ):  # fmt: skip
             by_order[order_id].lines[product_id] = (line_id, quantity, position)
     return drafts
@@ -356,7 +356,8 @@ def _compute(
             for pair in created:
                 policy = by_pair[pair]
                 order = PurchaseOrderRow(
-                    supplier_id=pair[0], clinic_id=pair[1], status="draft", origin="reorder",
+                    supplier_id=pair[0], clinic_id=pair[1], status=POStatus.DRAFT.value,
+                    origin="reorder",
                     currency=policy.currency, as_of=day,
                     expected_on=day + timedelta(days=policy.supplier_lead), created_at=now,
                     created_by=uow.actor, updated_at=now,
@@ -371,7 +372,7 @@ def _compute(
                 uow.session.execute(
                     update(PurchaseOrderRow)
                     .where(PurchaseOrderRow.id == order_id)
-                    .values(status="cancelled", closed_at=now, updated_at=now,
+                    .values(status=POStatus.CANCELLED.value, closed_at=now, updated_at=now,
                             note=f"no longer needed (reorder run {day})")
                     .execution_options(synchronize_session=False)
                 )  # fmt: skip

@@ -6,9 +6,9 @@ from __future__ import annotations
 from kitops.data.queries.choices import active_kit_recipes, active_plans
 from kitops.data.repositories.locations import clinic_of
 from kitops.domain.courses import CourseStatus
+from kitops.domain.kits import KIT_STATUSES
 from kitops.domain.locations import PHYSICAL_KINDS, LocationKind
 from kitops.domain.stock_rules import WriteOffReason
-from kitops.services.kits import KIT_STATUSES
 from kitops.services.unit_of_work import UnitOfWork
 from kitops.views import dto as view
 

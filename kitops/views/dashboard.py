@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from kitops.data.queries import dashboard as queries
 from kitops.data.repositories.locations import subtree_ids
+from kitops.domain.kits import KitStatus
 from kitops.domain.locations import LocationKind, clinic_today
 from kitops.services import purchasing, reorder
 from kitops.services.fulfilment import pick_list, preview_due
@@ -128,8 +129,8 @@ def _kit_stock(
         result.append(
             view.KitStock(
                 sku=sku,
-                available=counts.get((sku, "available"), 0),
-                reserved=counts.get((sku, "reserved"), 0),
+                available=counts.get((sku, KitStatus.AVAILABLE.value), 0),
+                reserved=counts.get((sku, KitStatus.RESERVED.value), 0),
                 unserved_needs=unserved.get(sku, 0),
                 could_assemble=could,
                 assemble_at=at.code,

@@ -11,13 +11,13 @@ from kitops.data.queries.orders import order_list
 from kitops.data.queries.stock import stock_on_hand
 from kitops.data.repositories.locations import clinic_of, subtree_ids
 from kitops.domain.courses import CourseStatus
+from kitops.domain.kits import KIT_STATUSES
 from kitops.domain.ledger import LotStatus
 from kitops.domain.locations import clinic_today
 from kitops.domain.money import Money
 from kitops.domain.orders import OrderMoney, OrderStatus
 from kitops.errors import InvalidInput
 from kitops.services import dto, purchasing
-from kitops.services.kits import KIT_STATUSES
 from kitops.services.stock import effective_status
 from kitops.services.unit_of_work import UnitOfWork
 from kitops.views import dto as view

@@ -19,6 +19,7 @@ from kitops.data.schema import (
     ProductRow,
     StockBalanceRow,
 )
+from kitops.domain.kits import SERVING
 from kitops.domain.ledger import LotStatus
 
 
@@ -29,7 +30,7 @@ def kit_counts(session: Session, places: set[int]) -> dict[tuple[str, str], int]
         for sku, status, n in session.execute(
             select(ProductRow.sku, KitRow.status, func.count())
             .join(ProductRow, ProductRow.id == KitRow.product_id)
-            .where(KitRow.location_id.in_(places), KitRow.status.in_(("available", "reserved")))
+            .where(KitRow.location_id.in_(places), KitRow.status.in_(SERVING))
             .group_by(ProductRow.sku, KitRow.status)
         )
     }

@@ -2,7 +2,9 @@
 
 One module per aggregate; the unit of work (``kitops.services.unit_of_work``) wires one
 of each onto its session, so a use case reads ``uow.courses.get(...)``,
-``uow.locations.clinic(...)``, ``uow.kits.get(serial, lock=True)``.
+``uow.locations.clinic(...)``, ``uow.kits.get(serial, lock=True)``. The kit reservation
+statements (``reservations``: one statement per database where it has one) work on the use
+case's connection.
 """
 
 from kitops.data.repositories.audit import Audit
