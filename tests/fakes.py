@@ -17,7 +17,6 @@ import copy
 import itertools
 from collections.abc import Iterable, Sequence
 from datetime import date
-from types import TracebackType
 from typing import Any
 
 from kitops.data.repositories import Kits, Ledger, Locations, Lots, PostedMove, Products, Settings
@@ -101,19 +100,8 @@ class FakeLedger(Ledger):
         self.balance: dict[tuple[int, int], int] = {}
         self.moves: list[tuple[PostedMove, str]] = []
 
-    def post(
-        self,
-        moves: Sequence[PostedMove],
-        *,
-        reason: str,
-        actor: str,
-        reference: str | None = None,
-        audit_id: int | None = None,
-        physical: set[int] | None = None,
-        detail: str | None = None,
-    ) -> None:
-        places = physical or self.locations.physical_ids()
-        changes = balance_changes((m.move for m in moves), places)
+    def post(self, moves: Sequence[PostedMove], *, reason: str, **_: Any) -> None:
+        changes = balance_changes((m.move for m in moves), self.locations.physical_ids())
         self.balance.update(apply_changes(self.balance, changes))
         self.moves.extend((move, reason) for move in moves)
 
@@ -190,12 +178,8 @@ class FakeUnitOfWork(UnitOfWork):
             self._granted = None
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: Any) -> None:
+        exc = exc_info[1]
         self._depth -= 1
         if self._depth > 0:
             return
@@ -211,19 +195,9 @@ class FakeUnitOfWork(UnitOfWork):
         self.commits += 1
         self._saved = self._state()
 
-    def record(
-        self,
-        action: str,
-        entity: str,
-        key: str,
-        *,
-        before: dict[str, Any] | None = None,
-        after: dict[str, Any] | None = None,
-    ) -> int:
-        self.audit_rows.append(
-            {"actor": self.actor, "action": action, "entity": entity, "key": key,
-             "before": before, "after": after}
-        )  # fmt: skip
+    def record(self, action: str, entity: str, key: str, **change: Any) -> int:
+        row = {"actor": self.actor, "action": action, "entity": entity, "key": key}
+        self.audit_rows.append({"before": None, "after": None, **row, **change})
         return len(self.audit_rows)
 
     def record_refusal(self, error: NotAllowed, *, after: dict[str, Any] | None = None) -> None:

@@ -5,20 +5,16 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import exists, func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import func, select
 
 from kitops.data.repositories import PostedMove
 from kitops.data.repositories.locations import subtree_ids
 from kitops.data.repositories.reservations import store_kit_needs
 from kitops.data.schema import (
-    CourseKitNeedRow,
     CourseRow,
     KitRow,
     LotRow,
-    PlanRow,
     ProductRow,
-    RecipeLineRow,
     SessionRow,
 )
 from kitops.domain.catalog import ProductKind
@@ -167,25 +163,9 @@ def store_missing_kit_needs(uow: UnitOfWork) -> int:
     many courses got them. Fulfilling such a course stores them too, on the way."""
     with uow:
         uow.require("course.fulfil")
-        stmt = (
-            select(CourseRow)
-            .join(PlanRow, PlanRow.id == CourseRow.plan_id)
-            .where(
-                CourseRow.status == CourseStatus.SCHEDULED.value,
-                PlanRow.kit_product_id.is_not(None),
-                ~exists().where(CourseKitNeedRow.course_id == CourseRow.id),
-            )
-            .options(
-                joinedload(CourseRow.clinic),
-                joinedload(CourseRow.plan)
-                .joinedload(PlanRow.kit_product)
-                .selectinload(ProductRow.recipe)
-                .joinedload(RecipeLineRow.component),
-            )
-        )
         count = 0
         connection = uow.session.connection()
-        for course in uow.session.scalars(stmt).unique():
+        for course in uow.courses.without_stored_needs():
             use = tuple(needs_of(uow, course, margin=0))
             if use:
                 store_kit_needs(connection, course.id, use)

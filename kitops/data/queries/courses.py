@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kitops.data.queries.paging import matching, page
+from kitops.data.queries.paging import filters, matching, page
 from kitops.data.schema import CourseRow, KitRow, LocationRow, PlanRow
 
 
@@ -24,14 +24,11 @@ def course_list(
     """(courses in all, this page's rows of id, patient reference, plan code, clinic
     code, start date, weekdays, status, kits per course, kits held). ``search`` matches
     the patient reference, the plan and a course number."""
-    conditions: list[ColumnElement[bool]] = []
-    if clinic_id is not None:
-        conditions.append(CourseRow.clinic_id == clinic_id)
-    if status:
-        conditions.append(CourseRow.status == status)
-    wanted = matching(search, CourseRow.patient_ref, PlanRow.code, numbers=[CourseRow.id])
-    if wanted is not None:
-        conditions.append(wanted)
+    conditions = filters(
+        CourseRow.clinic_id == clinic_id if clinic_id is not None else None,
+        CourseRow.status == status if status else None,
+        matching(search, CourseRow.patient_ref, PlanRow.code, numbers=[CourseRow.id]),
+    )
     held = (
         select(func.count())
         .select_from(KitRow)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kitops.data.queries.paging import matching, page
+from kitops.data.queries.paging import filters, matching, page
 from kitops.data.schema import CourseRow, KitRow, LocationRow, ProductRow
 
 
@@ -24,16 +24,11 @@ def kit_list(
     """(kits in all, this page's rows of serial, SKU, location id, expiry, status,
     recalled, course id, course part, patient reference, tracking). ``search`` matches
     the serial, the SKU, the patient reference and the location code."""
-    conditions: list[ColumnElement[bool]] = []
-    if places is not None:
-        conditions.append(KitRow.location_id.in_(places))
-    if status:
-        conditions.append(KitRow.status == status)
-    wanted = matching(
-        search, KitRow.serial, ProductRow.sku, CourseRow.patient_ref, LocationRow.code
+    conditions = filters(
+        KitRow.location_id.in_(places) if places is not None else None,
+        KitRow.status == status if status else None,
+        matching(search, KitRow.serial, ProductRow.sku, CourseRow.patient_ref, LocationRow.code),
     )
-    if wanted is not None:
-        conditions.append(wanted)
     counted = (
         select(func.count())
         .select_from(KitRow)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kitops.data.queries.paging import matching, page
+from kitops.data.queries.paging import filters, matching, page
 from kitops.data.schema import CourseRow, LocationRow, OrderRow, PlanRow
 
 
@@ -24,16 +24,13 @@ def order_list(
     """(orders in all, this page's rows of id, course id, patient reference, plan code,
     clinic code, status, currency, total, paid and refunded in minor units, created at).
     ``search`` matches the patient reference, the plan, and an order or course number."""
-    conditions: list[ColumnElement[bool]] = []
-    if clinic_id is not None:
-        conditions.append(OrderRow.clinic_id == clinic_id)
-    if status:
-        conditions.append(OrderRow.status == status)
-    wanted = matching(
-        search, OrderRow.patient_ref, PlanRow.code, numbers=[OrderRow.id, OrderRow.course_id]
+    conditions = filters(
+        OrderRow.clinic_id == clinic_id if clinic_id is not None else None,
+        OrderRow.status == status if status else None,
+        matching(
+            search, OrderRow.patient_ref, PlanRow.code, numbers=[OrderRow.id, OrderRow.course_id]
+        ),
     )
-    if wanted is not None:
-        conditions.append(wanted)
     counted = (
         select(func.count())
         .select_from(OrderRow)

@@ -34,6 +34,11 @@ def matching(text: str, *columns: Any, numbers: Sequence[Any] = ()) -> ColumnEle
     return or_(*matches)
 
 
+def filters(*asked: ColumnElement[bool] | None) -> list[ColumnElement[bool]]:
+    """The filters a list was asked for (None: that filter was not asked)."""
+    return [condition for condition in asked if condition is not None]
+
+
 def page(
     session: Session,
     counted: Any,

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Sequence
+
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, joinedload
 
-from kitops.data.schema import CourseRow, PlanRow, ProductRow, RecipeLineRow
-from kitops.domain.courses import parse_course_id
+from kitops.data.schema import CourseKitNeedRow, CourseRow, PlanRow, ProductRow, RecipeLineRow
+from kitops.domain.courses import CourseStatus, parse_course_id
 from kitops.errors import InvalidInput
+
+# the plan, its kit and recipe, and the clinic come along: every use case needs them
+WITH_PLAN_AND_CLINIC = (
+    joinedload(CourseRow.clinic),
+    joinedload(CourseRow.plan)
+    .joinedload(PlanRow.kit_product)
+    .selectinload(ProductRow.recipe)
+    .joinedload(RecipeLineRow.component),
+)
 
 
 class Courses:
@@ -16,21 +27,24 @@ class Courses:
 
     def get(self, course_id: int | str, *, lock: bool = False) -> CourseRow:
         key = parse_course_id(course_id)
-        # the plan, its kit and recipe, and the clinic come along: every use case needs them
-        stmt = (
-            select(CourseRow)
-            .where(CourseRow.id == key)
-            .options(
-                joinedload(CourseRow.clinic),
-                joinedload(CourseRow.plan)
-                .joinedload(PlanRow.kit_product)
-                .selectinload(ProductRow.recipe)
-                .joinedload(RecipeLineRow.component),
-            )
-        )
+        stmt = select(CourseRow).where(CourseRow.id == key).options(*WITH_PLAN_AND_CLINIC)
         if lock:
             stmt = stmt.with_for_update(key_share=True, of=CourseRow)
         row = self.session.scalar(stmt)
         if row is None:
             raise InvalidInput("course", course_id, "no course has this number")
         return row
+
+    def without_stored_needs(self) -> Sequence[CourseRow]:
+        """Scheduled courses of plans with a kit whose kit need dates are not stored."""
+        stmt = (
+            select(CourseRow)
+            .join(PlanRow, PlanRow.id == CourseRow.plan_id)
+            .where(
+                CourseRow.status == CourseStatus.SCHEDULED.value,
+                PlanRow.kit_product_id.is_not(None),
+                ~exists().where(CourseKitNeedRow.course_id == CourseRow.id),
+            )
+            .options(*WITH_PLAN_AND_CLINIC)
+        )
+        return self.session.scalars(stmt).unique().all()
