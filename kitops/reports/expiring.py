@@ -6,9 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import select
-
-from kitops.data.schema import KitRow, LotRow, ProductRow, StockBalanceRow
+from kitops.data.queries.stock import held_at
+from kitops.data.schema import KitRow, LotRow
 from kitops.domain.kits import KitStatus
 from kitops.reports.common import (
     Totals,
@@ -98,24 +97,8 @@ def expiring_report(uow: UnitOfWork, request: ReportRequest) -> Report:
         scope = resolve_scope(uow, request)
         day = scope.as_of
         stmt = (
-            select(
-                StockBalanceRow.location_id,
-                ProductRow.sku,
-                LotRow.id,
-                LotRow.code,
-                LotRow.expiry,
-                LotRow.status,
-                LotRow.unit_cost_minor,
-                LotRow.currency,
-                StockBalanceRow.quantity,
-                KitRow.status,
-                KitRow.course_id,
-            )
-            .join(LotRow, LotRow.id == StockBalanceRow.lot_id)
-            .join(ProductRow, ProductRow.id == StockBalanceRow.product_id)
+            held_at(scope.physical_ids, KitRow.status, KitRow.course_id)
             .outerjoin(KitRow, KitRow.lot_id == LotRow.id)
-            .where(StockBalanceRow.quantity > 0)
-            .where(StockBalanceRow.location_id.in_(scope.physical_ids))
             .where(LotRow.expiry.is_not(None), LotRow.expiry <= day + timedelta(days=within))
         )
         rows = fetch(uow, stmt)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
-
-from kitops.data.schema import LotRow, ProductRow, StockBalanceRow
+from kitops.data.queries.stock import held_at
+from kitops.data.schema import ProductRow
 from kitops.domain.ledger import days_to_expiry
 from kitops.reports.common import (
     Totals,
@@ -47,29 +46,11 @@ def stock_report(uow: UnitOfWork, request: ReportRequest) -> Report:
     with uow:
         scope = resolve_scope(uow, request)
         day = scope.as_of
-        stmt = (
-            select(
-                StockBalanceRow.location_id,
-                ProductRow.sku,
-                ProductRow.name,
-                LotRow.id,
-                LotRow.code,
-                LotRow.expiry,
-                LotRow.status,
-                LotRow.unit_cost_minor,
-                LotRow.currency,
-                StockBalanceRow.quantity,
-            )
-            .join(LotRow, LotRow.id == StockBalanceRow.lot_id)
-            .join(ProductRow, ProductRow.id == StockBalanceRow.product_id)
-            .where(StockBalanceRow.quantity > 0)
-            .where(StockBalanceRow.location_id.in_(scope.physical_ids))
-        )
-        rows = fetch(uow, stmt)
-        kits = kit_costs(uow) if any(r[7] is None for r in rows) else {}
+        rows = fetch(uow, held_at(scope.physical_ids, ProductRow.name))
+        kits = kit_costs(uow) if any(r[6] is None for r in rows) else {}
     lines: list[tuple[Cell, ...]] = []
     totals = Totals()
-    for location_id, sku, name, lot_id, code, expiry, status, unit, currency, qty in rows:
+    for location_id, sku, lot_id, code, expiry, status, unit, currency, qty, name in rows:
         clinic = scope.clinic_code_of(location_id)
         cost = lot_cost(lot_id, unit, currency, kits)
         available = usable_now(status, expiry, day)

@@ -16,7 +16,8 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from kitops.data.schema import LotReceiptRow, LotRow, ProductRow, StockBalanceRow
+from kitops.data.queries.stock import held_at
+from kitops.data.schema import LotReceiptRow
 from kitops.domain.money import Money
 from kitops.reports.common import (
     NO_COST,
@@ -78,24 +79,7 @@ def valuation_report(uow: UnitOfWork, request: ReportRequest) -> Report:
         scope = resolve_scope(uow, request)
         day = scope.as_of
         # one balance per lot and place; summed per clinic here
-        stmt = (
-            select(
-                StockBalanceRow.location_id,
-                ProductRow.sku,
-                LotRow.id,
-                LotRow.code,
-                LotRow.expiry,
-                LotRow.status,
-                LotRow.unit_cost_minor,
-                LotRow.currency,
-                StockBalanceRow.quantity,
-            )
-            .join(LotRow, LotRow.id == StockBalanceRow.lot_id)
-            .join(ProductRow, ProductRow.id == StockBalanceRow.product_id)
-            .where(StockBalanceRow.quantity > 0)
-            .where(StockBalanceRow.location_id.in_(scope.physical_ids))
-        )
-        rows = fetch(uow, stmt)
+        rows = fetch(uow, held_at(scope.physical_ids))
         kits = kit_costs(uow) if any(r[6] is None for r in rows) else {}
         received = _received_costs(uow, {r[2] for r in rows if r[6] is not None})
     per_lot: dict[tuple[str, int], _Held] = {}

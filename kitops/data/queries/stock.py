@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from kitops.data.queries.paging import matching, page
@@ -81,3 +81,28 @@ def stock_on_hand(
         ProductRow.name,
     )
     return page(session, counted, columns, (primary.nulls_last(), *tiebreak), offset, limit)
+
+
+def held_at(places: Collection[int], *more: Any) -> Select[Any]:
+    """Stock held at ``places`` (physical locations), one row per lot and place: the
+    place's id, the SKU, the lot's id, code, expiry, status, unit cost (minor units) and
+    currency, the quantity, then the ``more`` columns. The reports add their own joins and
+    filters."""
+    return (
+        select(
+            StockBalanceRow.location_id,
+            ProductRow.sku,
+            LotRow.id,
+            LotRow.code,
+            LotRow.expiry,
+            LotRow.status,
+            LotRow.unit_cost_minor,
+            LotRow.currency,
+            StockBalanceRow.quantity,
+            *more,
+        )
+        .join(LotRow, LotRow.id == StockBalanceRow.lot_id)
+        .join(ProductRow, ProductRow.id == StockBalanceRow.product_id)
+        .where(StockBalanceRow.quantity > 0)
+        .where(StockBalanceRow.location_id.in_(places))
+    )
