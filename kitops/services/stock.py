@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_
 
+from kitops.data.queries.stock import held_at
 from kitops.data.repositories.locations import clinic_of, subtree_ids
 from kitops.data.schema import LotRow, ProductRow, StockBalanceRow
 from kitops.domain.catalog import parse_sku
@@ -42,23 +43,10 @@ def stock_on_hand(
         clinics = {row.id: clinic_of(row, by_id) for row in locations}
         zones = {row_id: (c.timezone if c else None) for row_id, c in clinics.items()}
         days = {zone: clinic_today(zone) for zone in set(zones.values())} if today is None else {}
-        stmt = (
-            select(
-                StockBalanceRow.location_id,
-                StockBalanceRow.quantity,
-                LotRow.code,
-                LotRow.expiry,
-                LotRow.status,
-                ProductRow.sku,
-                ProductRow.name,
-            )
-            .join(LotRow, LotRow.id == StockBalanceRow.lot_id)
-            .join(ProductRow, ProductRow.id == StockBalanceRow.product_id)
-            .where(StockBalanceRow.quantity > 0)
-        )
+        places = None
         if location:
-            root = uow.locations.get(parse_location_code(location))
-            stmt = stmt.where(StockBalanceRow.location_id.in_(subtree_ids(root, locations)))
+            places = subtree_ids(uow.locations.get(parse_location_code(location)), locations)
+        stmt = held_at(places, ProductRow.name)
         if sku:
             product = uow.products.get(parse_sku(sku))
             stmt = stmt.where(StockBalanceRow.product_id == product.id)
@@ -70,11 +58,14 @@ def stock_on_hand(
         lines = []
         for (
             location_id,
-            quantity,
+            product_sku,
+            _,
             code,
             expiry,
             status,
-            product_sku,
+            _,
+            _,
+            quantity,
             product_name,
         ) in uow.session.execute(stmt):
             clinic = clinics[location_id]

@@ -150,7 +150,9 @@ def _quarantine(
 ) -> dict[int, list[view.QuarantinedLot]]:
     """Lots on hand in quarantine, per clinic."""
     units: dict[tuple[int, str, str, date | None], int] = {}
-    for location_id, sku, code, expiry, quantity in queries.quarantined_on_hand(uow.session):
+    for location_id, sku, _, code, expiry, _, _, _, quantity in queries.quarantined_on_hand(
+        uow.session
+    ):
         clinic = clinic_of_place.get(location_id)
         if clinic is not None:
             key = (clinic, sku, code, expiry)

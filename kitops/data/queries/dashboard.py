@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from kitops.data.queries.stock import held_at
 from kitops.data.schema import (
     AuditRow,
     CourseRow,
@@ -49,21 +50,10 @@ def kit_sku_of_courses(session: Session, course_ids: Iterable[int]) -> dict[int,
 
 
 def quarantined_on_hand(session: Session) -> Sequence[Any]:
-    """Rows of location id, SKU, lot code, expiry, quantity of the lots on hand in
-    quarantine, found from the (few) quarantined lots."""
+    """The lots on hand in quarantine (rows as ``queries.stock.held_at``), found from the
+    (few) quarantined lots."""
     quarantined = select(LotRow.id).where(LotRow.status == LotStatus.QUARANTINE.value)
-    return session.execute(
-        select(
-            StockBalanceRow.location_id,
-            ProductRow.sku,
-            LotRow.code,
-            LotRow.expiry,
-            StockBalanceRow.quantity,
-        )
-        .join(LotRow, LotRow.id == StockBalanceRow.lot_id)
-        .join(ProductRow, ProductRow.id == StockBalanceRow.product_id)
-        .where(StockBalanceRow.lot_id.in_(quarantined), StockBalanceRow.quantity > 0)
-    ).all()
+    return session.execute(held_at(None).where(StockBalanceRow.lot_id.in_(quarantined))).all()
 
 
 def expiry_on_hand(session: Session, day: date, buckets: Sequence[int]) -> Sequence[Any]:

@@ -83,12 +83,12 @@ def stock_on_hand(
     return page(session, counted, columns, (primary.nulls_last(), *tiebreak), offset, limit)
 
 
-def held_at(places: Collection[int], *more: Any) -> Select[Any]:
-    """Stock held at ``places`` (physical locations), one row per lot and place: the
-    place's id, the SKU, the lot's id, code, expiry, status, unit cost (minor units) and
-    currency, the quantity, then the ``more`` columns. The reports add their own joins and
-    filters."""
-    return (
+def held_at(places: Collection[int] | None, *more: Any) -> Select[Any]:
+    """Stock held at ``places`` (physical locations; None: everywhere), one row per lot and
+    place: the place's id, the SKU, the lot's id, code, expiry, status, unit cost (minor
+    units) and currency, the quantity, then the ``more`` columns. Callers add their own
+    joins and filters."""
+    stmt = (
         select(
             StockBalanceRow.location_id,
             ProductRow.sku,
@@ -104,5 +104,5 @@ def held_at(places: Collection[int], *more: Any) -> Select[Any]:
         .join(LotRow, LotRow.id == StockBalanceRow.lot_id)
         .join(ProductRow, ProductRow.id == StockBalanceRow.product_id)
         .where(StockBalanceRow.quantity > 0)
-        .where(StockBalanceRow.location_id.in_(places))
     )
+    return stmt if places is None else stmt.where(StockBalanceRow.location_id.in_(places))
