@@ -3,8 +3,6 @@ PDF (one A4 page or more)."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from kitops.documents.files import output_path, printable, write_file
 from kitops.errors import InvalidInput
 from kitops.services import reorder_dto as dto
@@ -25,7 +23,7 @@ def order_csv(order: dto.PurchaseOrder) -> bytes:
             order.number, order.supplier, order.clinic, order.as_of.isoformat(),
             order.expected_on.isoformat() if order.expected_on else "", index,
             line.supplier_sku or "", line.sku, line.quantity,
-            Decimal(line.unit_cost.split()[0]), Decimal(line.line_total.split()[0]),
+            line.unit_cost.amount, line.line_total.amount,
             order.currency,
         ])  # fmt: skip
     return write_csv(rows, lineterminator="\r\n").encode("utf-8")
@@ -60,13 +58,13 @@ def order_pdf(order: dto.PurchaseOrder, clinic_name: str) -> bytes:
     pdf.set_font("Helvetica", "", 10)
     for index, line in enumerate(order.lines, start=1):
         cells = (str(index), line.supplier_sku or "", line.sku, str(line.quantity),
-                 line.unit_cost, line.line_total)  # fmt: skip
+                 str(line.unit_cost), str(line.line_total))  # fmt: skip
         for width, cell in zip(widths, cells, strict=True):
             pdf.cell(width, 6, printable(cell), align="R" if width in (25, 30) else "L")
         pdf.ln()
     pdf.set_font("Helvetica", "B", 10)
     pdf.cell(sum(widths[:-1]), 8, "Total", align="R")
-    pdf.cell(widths[-1], 8, printable(order.total), align="R")
+    pdf.cell(widths[-1], 8, printable(str(order.total)), align="R")
     pdf.ln()
     return bytes(pdf.output())
 

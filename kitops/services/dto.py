@@ -1,7 +1,8 @@
 """Frozen values that cross the service boundary; the CLI and the TUI see only these.
 
 ``as_json`` gives the stable ``--json`` shape documented in the README: dates as
-ISO strings, decimals as strings, enums as their values.
+ISO strings, decimals as strings, enums as their values, money as
+``{"amount_minor": 1250, "currency": "GBP"}`` (the shape of the reports' JSON too).
 """
 
 from __future__ import annotations
@@ -13,8 +14,12 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+from kitops.domain.money import Money
+
 
 def as_json(value: Any) -> Any:
+    if isinstance(value, Money):
+        return {"amount_minor": value.amount_minor, "currency": value.currency}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: as_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, list | tuple):

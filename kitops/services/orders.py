@@ -65,8 +65,7 @@ def _price_dto(row: PriceRow) -> pdto.Price:
     else:
         assert row.plan is not None
         item, kind = f"plan:{row.plan.code}", "plan"
-    money = Money(row.unit_amount_minor, row.currency)
-    return pdto.Price(item, kind, row.currency, row.unit_amount_minor, str(money))
+    return pdto.Price(item, kind, row.currency, Money(row.unit_amount_minor, row.currency))
 
 
 def set_price(uow: UnitOfWork, item: str, amount: str, currency: str) -> pdto.Price:
@@ -122,8 +121,8 @@ def _price(uow: UnitOfWork, currency: str, *, product_id: int | None = None,
 def order_dto(uow: UnitOfWork, order: OrderRow) -> pdto.Order:
     money = money_of(order)
 
-    def show(minor: int) -> str:
-        return str(Money(minor, order.currency))
+    def show(minor: int) -> Money:
+        return Money(minor, order.currency)
 
     payments = uow.session.scalars(
         select(OrderPaymentRow).where(OrderPaymentRow.order_id == order.id)
@@ -143,25 +142,24 @@ def order_dto(uow: UnitOfWork, order: OrderRow) -> pdto.Order:
         pdto.OrderLine(
             line.line_no,
             products.get(line.product_id or 0) or f"plan:{plans.get(line.plan_id or 0, '?')}",
-            line.description, line.quantity, line.unit_amount_minor, line.amount_minor,
+            line.description, line.quantity, show(line.unit_amount_minor),
+            show(line.amount_minor),
         )
         for line in order.lines
     )  # fmt: skip
     return pdto.Order(
         id=order.id, course_id=order.course_id, patient_ref=order.patient_ref,
         clinic=order.clinic.code, currency=order.currency, status=order.status,
-        total_minor=order.total_minor, paid_minor=order.paid_minor,
-        refunded_minor=order.refunded_minor, outstanding_minor=money.outstanding,
         total=show(order.total_minor), paid=show(order.paid_minor),
         refunded=show(order.refunded_minor), outstanding=show(money.outstanding),
         note=order.note, created_at=order.created_at, lines=lines,
         payments=tuple(
-            pdto.OrderPayment(p.attempt_no, p.method, p.status, p.amount_minor, p.intent_id,
+            pdto.OrderPayment(p.attempt_no, p.method, p.status, show(p.amount_minor), p.intent_id,
                               p.session_id, p.url, p.failure)
             for p in payments
         ),
         refunds=tuple(
-            pdto.OrderRefund(r.refund_no, r.amount_minor, r.restock, r.status, r.applied,
+            pdto.OrderRefund(r.refund_no, show(r.amount_minor), r.restock, r.status, r.applied,
                              r.refund_id)
             for r in refunds
         ),

@@ -574,14 +574,13 @@ def payments_report(
             owing,
         ) in uow.session.execute(stmt):
 
-            def show(minor: int, cur: str = currency) -> str:
-                return str(Money(int(minor), cur))
+            def show(minor: int, cur: str = currency) -> Money:
+                return Money(int(minor), cur)
 
             lines.append(pdto.PaymentsLine(
                 clinic=code, currency=currency, orders=orders, paid_orders=paid_orders,
-                paid_minor=int(paid), refunded_minor=int(refunded),
-                net_minor=int(paid) - int(refunded), outstanding_orders=owing_n,
-                outstanding_minor=int(owing), paid=show(paid), refunded=show(refunded),
-                net=show(int(paid) - int(refunded)), outstanding=show(owing),
+                paid=show(paid), refunded=show(refunded),
+                net=show(int(paid) - int(refunded)), outstanding_orders=owing_n,
+                outstanding=show(owing),
             ))  # fmt: skip
         return lines

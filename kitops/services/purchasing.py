@@ -47,8 +47,8 @@ from kitops.services.dto import as_json
 from kitops.services.unit_of_work import UnitOfWork, retrying
 
 
-def money(amount_minor: int, currency: str) -> str:
-    return str(Money(amount_minor, currency))
+def money(amount_minor: int, currency: str) -> Money:
+    return Money(amount_minor, currency)
 
 
 # --- suppliers -----------------------------------------------------------------------

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from kitops.domain.money import Money
+
 # --- scheduled demand (kitops.services.demand) ---------------------------------------
 
 
@@ -94,7 +96,7 @@ class SupplierItem:
     supplier_sku: str | None
     pack_size: int
     min_order: int
-    unit_cost: str  # "35.00 GBP"
+    unit_cost: Money  # shown "35.00 GBP"
 
 
 @dataclass(frozen=True)
@@ -174,8 +176,8 @@ class PurchaseOrderLine:
     received: int
     open: int
     closed: bool
-    unit_cost: str
-    line_total: str
+    unit_cost: Money
+    line_total: Money
     need_by: date | None
     explanation: str | None
 
@@ -196,7 +198,7 @@ class PurchaseOrder:
     created_by: str
     approved_by: str | None
     sent_at: datetime | None
-    total: str
+    total: Money
     note: str | None
     lines: tuple[PurchaseOrderLine, ...]
 

@@ -17,7 +17,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import Any
 
 from kitops.domain.money import Money
 
@@ -105,10 +104,6 @@ class Report:
 
     def section(self, key: str) -> Section:
         return next(s for s in self.sections if s.key == key)
-
-
-def money_json(value: Money) -> dict[str, Any]:
-    return {"amount_minor": value.amount_minor, "currency": value.currency}
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
+from kitops.domain.money import Money
 from kitops.services import dto
 
 if TYPE_CHECKING:
@@ -127,7 +128,7 @@ class OpenPurchaseOrder:
     supplier: str
     status: str
     lines: int
-    total: str
+    total: Money
     expected_on: date | None
 
 
@@ -220,10 +221,10 @@ class OrderSummary:
     plan: str
     clinic: str
     status: str
-    total: str
-    paid: str
-    refunded: str
-    outstanding: str
+    total: Money
+    paid: Money
+    refunded: Money
+    outstanding: Money
     created_at: datetime
 
 

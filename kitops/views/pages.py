@@ -259,10 +259,10 @@ def orders_page(
                 plan=plan,
                 clinic=place,
                 status=st,
-                total=str(Money(total_, cur)),
-                paid=str(Money(paid, cur)),
-                refunded=str(Money(refunded, cur)),
-                outstanding=str(Money(money.outstanding, cur)),
+                total=Money(total_, cur),
+                paid=Money(paid, cur),
+                refunded=Money(refunded, cur),
+                outstanding=Money(money.outstanding, cur),
                 created_at=at,
             )
         )
