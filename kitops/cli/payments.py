@@ -17,7 +17,7 @@ from kitops.cli.output import emit_json, emit_table, say
 
 if TYPE_CHECKING:
     from kitops.payments.gateway import Gateway
-    from kitops.services.payments_dto import Order
+    from kitops.services.dto.payments import Order
 
 ORDER_STATUSES = ["open", "pending", "failed", "paid", "partially_refunded", "refunded",
                   "cancelled"]  # fmt: skip

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from kitops.documents.files import output_path, printable, write_file
 from kitops.errors import InvalidInput
-from kitops.services import reorder_dto as dto
 from kitops.services.csvfiles import CsvCell, write_csv
+from kitops.services.dto import purchasing as purchasing_dto
 from kitops.services.purchasing import order_to_send
 from kitops.services.unit_of_work import UnitOfWork
 
 
-def order_csv(order: dto.PurchaseOrder) -> bytes:
+def order_csv(order: purchasing_dto.PurchaseOrder) -> bytes:
     """What the supplier receives, one line per product (UTF-8, with a header); text that a
     spreadsheet would run as a formula is escaped (``csvfiles.write_csv``)."""
     rows: list[list[CsvCell]] = [
@@ -29,7 +29,7 @@ def order_csv(order: dto.PurchaseOrder) -> bytes:
     return write_csv(rows, lineterminator="\r\n").encode("utf-8")
 
 
-def order_pdf(order: dto.PurchaseOrder, clinic_name: str) -> bytes:
+def order_pdf(order: purchasing_dto.PurchaseOrder, clinic_name: str) -> bytes:
     """One A4 page (or more) with the order: header, lines, total. Core Helvetica font."""
     from fpdf import FPDF
 
@@ -69,7 +69,7 @@ def order_pdf(order: dto.PurchaseOrder, clinic_name: str) -> bytes:
     return bytes(pdf.output())
 
 
-def export_order(uow: UnitOfWork, number: str | int, fmt: str, out: str) -> dto.Export:
+def export_order(uow: UnitOfWork, number: str | int, fmt: str, out: str) -> purchasing_dto.Export:
     kind = fmt.strip().lower()
     if kind not in ("csv", "pdf"):
         raise InvalidInput("format", fmt, "must be csv or pdf")
@@ -77,4 +77,4 @@ def export_order(uow: UnitOfWork, number: str | int, fmt: str, out: str) -> dto.
     order, clinic_name = order_to_send(uow, number)
     data = order_csv(order) if kind == "csv" else order_pdf(order, clinic_name)
     write_file(path, data, out)
-    return dto.Export(order.number, kind, str(path), len(data))
+    return purchasing_dto.Export(order.number, kind, str(path), len(data))

@@ -24,7 +24,7 @@ from kitops.domain.text import json_text, visible
 from kitops.errors import InvalidInput
 from kitops.services.csvfiles import FORMULA_STARTS, CsvCell, write_csv
 from kitops.services.dto import as_json
-from kitops.services.report_dto import (
+from kitops.services.dto.reports import (
     NUMERIC,
     Cell,
     Chart,

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from kitops.services.dto.reports import Column, Kind, Report, ReportRequest, Section
 from kitops.services.payments import optional_day, payments_report
-from kitops.services.report_dto import Column, Kind, Report, ReportRequest, Section
 from kitops.services.unit_of_work import UnitOfWork
 
 

@@ -23,7 +23,7 @@ from tui_support import AS_OF, make_app, service_uow, settle, table_text, text_o
 from kitops.documents.report_files import render
 from kitops.reports.registry import run_report
 from kitops.services import courses, orders, purchasing
-from kitops.services.report_dto import ReportRequest
+from kitops.services.dto.reports import ReportRequest
 from kitops.tui.modals import ConfirmDialog, ErrorDialog, FormDialog
 from kitops.tui.screens.purchasing import ReorderPreview
 from kitops.tui.widgets import Tile

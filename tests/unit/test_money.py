@@ -7,7 +7,7 @@ import pytest
 from kitops.domain.money import Money, currency_code, exponent
 from kitops.errors import InvalidInput
 from kitops.services.dto import as_json
-from kitops.services.payments_dto import PaymentsLine
+from kitops.services.dto.payments import PaymentsLine
 
 
 def test_pounds_and_pence_are_stored_as_whole_pence():

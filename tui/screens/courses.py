@@ -31,7 +31,7 @@ from textual.widgets import (
 
 from kitops.errors import KitopsError
 from kitops.services import courses, fulfilment
-from kitops.services.dto import Course, FulfilLine, FulfilReport, SessionCheck
+from kitops.services.dto.courses import Course, FulfilLine, FulfilReport, SessionCheck
 from kitops.views import pages, previews
 from kitops.views.dto import (
     CourseDetail,

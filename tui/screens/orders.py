@@ -26,7 +26,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, Select, Sta
 from kitops import bootstrap
 from kitops.errors import KitopsError
 from kitops.services import orders
-from kitops.services.payments_dto import Order
+from kitops.services.dto.payments import Order
 from kitops.views import pages
 from kitops.views.dto import OrderPage, OrderSummary
 

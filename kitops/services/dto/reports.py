@@ -1,9 +1,9 @@
-"""The frozen values a report is made of (the report DTOs), and the request that asks for one.
+r"""The frozen values a report is made of (the report DTOs), and the request that asks for one.
 
-A ``Report`` holds ``Section``\\ s: a title, typed ``Column``\\ s and rows of plain cells
+A ``Report`` holds ``Section``\ s: a title, typed ``Column``\ s and rows of plain cells
 (text, whole numbers, dates, ``Money``). Every output format is drawn from these cells
 and nothing else, which is what keeps the numbers of the table, the CSV, the JSON and the
-HTML page identical. ``Chart``\\ s are computed from the same rows for the HTML page (and
+HTML page identical. ``Chart``\ s are computed from the same rows for the HTML page (and
 for any other front end that draws). Pure Python: no database, no rendering library.
 
 The report builders (``kitops.reports``), the report files (``kitops.documents``), the
