@@ -133,7 +133,7 @@ JOBS: dict[str, _Spec] = {
 def list_jobs() -> list[jobs_dto.Job]:
     return [
         jobs_dto.Job(spec.name, spec.description, spec.schedule, f"kitops jobs run {spec.name}",
-                spec.available())
+                     spec.available())
         for spec in JOBS.values()
     ]  # fmt: skip
 

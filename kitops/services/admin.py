@@ -155,9 +155,9 @@ def _kits_not_one_unit(uow: UnitOfWork, physical: set[int]) -> list[database_dto
     ).all()
     return [
         database_dto.BalanceProblem(sku=sku, lot=serial, location=place, recorded=units,
-                           from_moves=units,
-                           problem=f"{_KIT_PROBLEM}{serial} holds {units} units; "
-                                   f"{_NOT_ONE_UNIT}")
+                                    from_moves=units,
+                                    problem=f"{_KIT_PROBLEM}{serial} holds {units} units; "
+                                            f"{_NOT_ONE_UNIT}")
         for sku, serial, units, place in rows
     ]  # fmt: skip
 
@@ -221,8 +221,9 @@ def _kits_off_the_ledger(uow: UnitOfWork, physical: set[int]) -> list[database_d
             text = f"is {status} at {where} but its own lot {serial} is {lot_status}"
         if text is not None:
             problems.append(
-                database_dto.BalanceProblem(sku=sku, lot=serial, location=shown, recorded=units,
-                                   from_moves=units, problem=f"{_KIT_PROBLEM}{serial} {text}")
+                database_dto.BalanceProblem(
+                    sku=sku, lot=serial, location=shown, recorded=units, from_moves=units,
+                    problem=f"{_KIT_PROBLEM}{serial} {text}")
             )  # fmt: skip
     return problems
 

@@ -88,10 +88,10 @@ def course_dto(uow: UnitOfWork, course: CourseRow) -> courses_dto.Course:
                 note += ", first application in clinic"
         events.append(courses_dto.CalendarEvent("application", number, moment, part, vial, note))
     events += [courses_dto.CalendarEvent("checkin", i, moment, None, None, f"clinic check-in, week "
-                                 f"{plan.checkin_weeks[i - 1]}")
+                                         f"{plan.checkin_weeks[i - 1]}")
                for i, moment in enumerate(calendar.checkins, start=1)]  # fmt: skip
     events += [courses_dto.CalendarEvent("followup", i, moment, None, None, f"follow-up review, "
-                                 f"{plan.followup_months[i - 1]} months after the course")
+                                         f"{plan.followup_months[i - 1]} months after the course")
                for i, moment in enumerate(calendar.followups, start=1)]  # fmt: skip
     events.sort(key=lambda e: (e.at, e.kind))
     kits = uow.session.scalars(

@@ -112,7 +112,7 @@ def sweep(
         for lot in to_mark:
             if lot.id not in moved_lots:
                 lines.append(stock_dto.SweepLine(lot.product.sku, lot.code, lot.expiry, True, 0,
-                                           None, None, "no stock on hand"))  # fmt: skip
+                                                 None, None, "no stock on hand"))  # fmt: skip
         kits = _expired_kits(uow, moves, locations)
         actionable = to_mark or moves or kits
         if actionable and not dry_run:

@@ -503,8 +503,8 @@ def pick_list(
             if need is None or need.first_use > horizon:
                 continue
             lines.append(courses_dto.PickLine(kit.serial, ctx.code(kit.location_id), kit.expiry,
-                                      course.id, course.patient_ref, need.part,
-                                      need.first_use))  # fmt: skip
+                                              course.id, course.patient_ref, need.part,
+                                              need.first_use))  # fmt: skip
         lines.sort(key=lambda line: (line.due, line.location, line.serial))
         return lines
 

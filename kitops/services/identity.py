@@ -250,7 +250,7 @@ def describe(db: Database, claimed: str | None, *, token: str | None = None) -> 
     else:
         acting = session_name or bound_name
     return users_dto.Identity(login=identity, bound_user=bound_name, session_user=session_name,
-                        acting_user=acting)  # fmt: skip
+                              acting_user=acting)  # fmt: skip
 
 
 def refuse_job_login(db: Database, why: str) -> None:

@@ -313,7 +313,7 @@ def assemble(
         names = {row.id: row.code for row in sources}
         drawn = tuple(
             kits_dto.AssemblyDraw(lots[d.lot_id].product.sku, lots[d.lot_id].code,
-                             names[d.from_location_id], d.quantity)
+                                  names[d.from_location_id], d.quantity)
             for d in draws
         )  # fmt: skip
         serum = {line.component.id for line in kit.recipe
@@ -404,7 +404,7 @@ def capacity_at(
     for need in needs:
         usable = sum(lot.quantity for lot in supply.stock.get(need.product_id, []))
         components.append(kits_dto.ComponentSupply(need.sku, need.per_kit, usable,
-                                              usable // need.per_kit))  # fmt: skip
+                                                   usable // need.per_kit))  # fmt: skip
     kits = assemblable(needs, supply.stock)
     return kits_dto.AssemblyCapacity(
         sku=kit.sku,

@@ -299,7 +299,7 @@ def apply_payment(
             # read after the lock: a delivery of the same event that held it has committed
             if uow.session.get(StripeEventRow, event.event_id) is not None:
                 return payments_dto.EventOutcome(event_id, event.type, order_id, "duplicate",
-                                         "already handled")  # fmt: skip
+                                                 "already handled")  # fmt: skip
             row = StripeEventRow(event_id=event.event_id, type=event.type[:100],
                                  created=event.created, source=source, order_id=order_id,
                                  outcome="handling")  # fmt: skip
@@ -308,7 +308,7 @@ def apply_payment(
                 uow.session.flush()  # the same event through a path without the order
             except IntegrityError:
                 return payments_dto.EventOutcome(event_id, event.type, order_id, "duplicate",
-                                         CONCURRENT)  # fmt: skip
+                                                 CONCURRENT)  # fmt: skip
         before = money_of(order)
         notes: list[str] = []
         attempt = uow.session.get(OrderPaymentRow, attempt_id) if attempt_id else None
@@ -398,7 +398,7 @@ def _record_ignored(
     with uow:
         if uow.session.get(StripeEventRow, event.event_id) is not None:
             return payments_dto.EventOutcome(event.event_id, event.type, None, "duplicate",
-                                     "already handled")  # fmt: skip
+                                             "already handled")  # fmt: skip
         uow.session.add(StripeEventRow(event_id=event.event_id, type=event.type[:100],
                                        created=event.created, source=source, order_id=None,
                                        outcome=f"ignored: {reason}"[:200]))  # fmt: skip
@@ -406,7 +406,7 @@ def _record_ignored(
             uow.session.flush()
         except IntegrityError:
             return payments_dto.EventOutcome(event.event_id, event.type, None, "duplicate",
-                                     CONCURRENT)  # fmt: skip
+                                             CONCURRENT)  # fmt: skip
         uow.record("stripe.event", "stripe_event", event.event_id[:120],
                    after={"type": event.type, "outcome": "ignored", "reason": reason,
                           "source": source})  # fmt: skip
@@ -425,7 +425,7 @@ def handle_event(
         seen = uow.session.get(StripeEventRow, event.event_id)
         if seen is not None:
             return payments_dto.EventOutcome(event.event_id, event.type, seen.order_id, "duplicate",
-                                     seen.outcome)  # fmt: skip
+                                             seen.outcome)  # fmt: skip
     kind = kind_of(event.type)
     if kind is None:
         return _record_ignored(uow, event, "not an event kitops acts on", source)

@@ -66,7 +66,7 @@ def _supplier_dto(uow: UnitOfWork, row: SupplierRow) -> purchasing_dto.Supplier:
         contact=row.contact, active=row.active,
         items=tuple(
             purchasing_dto.SupplierItem(sku, item.supplier_sku, item.pack_size, item.min_order_qty,
-                             money(item.unit_cost_minor, item.currency))
+                                        money(item.unit_cost_minor, item.currency))
             for item, sku in items
         ),
     )  # fmt: skip

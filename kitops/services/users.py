@@ -347,7 +347,7 @@ def read_audit(
         rows = list(uow.session.scalars(query.order_by(AuditRow.id.desc()).limit(limit)))
         return [
             users_dto.AuditEntry(id=r.id, at=r.at, actor=r.actor, action=r.action, entity=r.entity,
-                           key=r.entity_key, before=r.before, after=r.after)
+                                 key=r.entity_key, before=r.before, after=r.after)
             for r in reversed(rows)
         ]  # fmt: skip
 
