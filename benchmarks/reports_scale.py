@@ -49,8 +49,8 @@ from kitops.domain.courses import format_weekdays, weekdays_for
 from kitops.domain.locations import VIRTUAL_KINDS
 from kitops.reports.registry import run_report
 from kitops.services import catalog, demo
+from kitops.services.dto.reports import Report, ReportRequest
 from kitops.services.plans import to_domain
-from kitops.services.report_dto import Report, ReportRequest
 from kitops.services.unit_of_work import UnitOfWork
 
 AS_OF = date(2026, 11, 22)

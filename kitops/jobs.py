@@ -17,7 +17,7 @@ from typing import Any
 from kitops.bootstrap import payment_gateway
 from kitops.domain.text import json_text
 from kitops.errors import InvalidInput, KitopsError, Refused
-from kitops.services import reorder_dto as dto
+from kitops.services.dto import jobs as jobs_dto
 from kitops.services.unit_of_work import UnitOfWork
 
 
@@ -130,10 +130,10 @@ JOBS: dict[str, _Spec] = {
 }  # fmt: skip
 
 
-def list_jobs() -> list[dto.Job]:
+def list_jobs() -> list[jobs_dto.Job]:
     return [
-        dto.Job(spec.name, spec.description, spec.schedule, f"kitops jobs run {spec.name}",
-                spec.available())
+        jobs_dto.Job(spec.name, spec.description, spec.schedule, f"kitops jobs run {spec.name}",
+                     spec.available())
         for spec in JOBS.values()
     ]  # fmt: skip
 

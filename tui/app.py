@@ -24,7 +24,7 @@ from .errors import describe
 
 if TYPE_CHECKING:
     from kitops.bootstrap import Stockroom
-    from kitops.services.dto import User
+    from kitops.services.dto.users import User
     from kitops.views.dto import Choices
 
     from .base import StockroomScreen

@@ -169,7 +169,7 @@ def demo(
     """Load the demo data set: clinics LON, ESX, VIE; serum lots; stamps; the home kit."""
     from kitops.domain.ledger import parse_date
     from kitops.services import demo as demo_service
-    from kitops.services.dto import DemoSummary
+    from kitops.services.dto.database import DemoSummary
 
     day = parse_date(as_of, "as_of") if as_of else None
     if reset:

@@ -11,7 +11,8 @@ from kitops.cli.output import emit_json, emit_table, say
 from kitops.domain.kits import KIT_STATUSES, SERVING, KitStatus
 
 if TYPE_CHECKING:
-    from kitops.services.dto import AssemblyCapacity, Course, FulfilReport, Kit
+    from kitops.services.dto.courses import Course, FulfilReport
+    from kitops.services.dto.kits import AssemblyCapacity, Kit
 
 
 def _date(value: str | None, field: str) -> object:

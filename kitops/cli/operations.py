@@ -11,7 +11,7 @@ from kitops.cli.output import emit_json, emit_table, say
 from kitops.domain.text import visible
 
 if TYPE_CHECKING:
-    from kitops.services.dto import (
+    from kitops.services.dto.stock import (
         KitAtPatient,
         KitReleased,
         LotDetail,
@@ -250,7 +250,7 @@ def _status_command(name: str, target: str, needs_reason: bool, help_text: str) 
             emit_json(detail)
             return
         _print_lot(detail)
-        from kitops.services.dto import LotRecall
+        from kitops.services.dto.stock import LotRecall
 
         if isinstance(detail, LotRecall):
             _print_recall(detail)

@@ -17,7 +17,7 @@ from kitops.cli.output import emit_json, emit_table, say
 
 if TYPE_CHECKING:
     from kitops.payments.gateway import Gateway
-    from kitops.services.payments_dto import Order
+    from kitops.services.dto.payments import Order
 
 ORDER_STATUSES = ["open", "pending", "failed", "paid", "partially_refunded", "refunded",
                   "cancelled"]  # fmt: skip
@@ -29,8 +29,7 @@ def _print_order(order: Order) -> None:
     emit_table(
         ["line", "item", "description", "qty", "unit", "amount"],
         [(line.line_no, line.item, line.description, line.quantity,
-          _money(line.unit_amount_minor, order.currency),
-          _money(line.amount_minor, order.currency)) for line in order.lines],
+          line.unit_amount, line.amount) for line in order.lines],
         right=("qty", "unit", "amount"),
     )  # fmt: skip
     say(f"total {order.total}, paid {order.paid}, refunded {order.refunded}, "
@@ -48,19 +47,13 @@ def _print_order(order: Order) -> None:
         if payment.url and payment.status == "pending":
             say(f"  pay here: {payment.url}")
     for refund in order.refunds:
-        say(f"refund {refund.refund_no}: {_money(refund.amount_minor, order.currency)} "
+        say(f"refund {refund.refund_no}: {refund.amount} "
             f"{refund.status}{' (applied)' if refund.applied else ''}, restock {refund.restock}"
             + (f" {refund.refund_id}" if refund.refund_id else ""))  # fmt: skip
     if order.kits:
         say("kits: " + ", ".join(f"{k.serial} ({k.status})" for k in order.kits))
     if order.note:
         say(f"note: {order.note}")
-
-
-def _money(minor: int, currency: str) -> str:
-    from kitops.domain.money import Money
-
-    return str(Money(minor, currency))
 
 
 def _emit(order: Order, as_json: bool) -> None:

@@ -13,7 +13,8 @@ from kitops.domain.purchasing import PO_STATUSES as DOMAIN_PO_STATUSES
 if TYPE_CHECKING:
     from datetime import date
 
-    from kitops.services.reorder_dto import Policy, PurchaseOrder, ReorderRun, Supplier
+    from kitops.services.dto.purchasing import Policy, PurchaseOrder, Supplier
+    from kitops.services.dto.reorder import ReorderRun
 
 PO_STATUSES = ["open", *DOMAIN_PO_STATUSES]
 

@@ -39,7 +39,7 @@ def _run(ctx: Context, spec: ReportSpec, params: dict[str, Any]) -> None:
     from kitops.documents.report_files import parse_format, render
     from kitops.domain.text import visible
     from kitops.reports.registry import run_report
-    from kitops.services.report_dto import ReportRequest
+    from kitops.services.dto.reports import ReportRequest
 
     out: str | None = params.pop("out")
     fmt: str | None = params.pop("fmt")

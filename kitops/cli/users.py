@@ -12,7 +12,7 @@ from kitops.cli.context import Context, pass_context
 from kitops.cli.output import emit_json, emit_table, say
 
 if TYPE_CHECKING:
-    from kitops.services.dto import User
+    from kitops.services.dto.users import User
 
 ROLE_HELP = "stockroom, manager, admin or job (README: Users, roles and audit)"
 

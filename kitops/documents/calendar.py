@@ -13,20 +13,20 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from kitops.documents.files import output_path, write_file
-from kitops.services import dto
 from kitops.services.calendars import read_calendar
+from kitops.services.dto import courses as courses_dto
 from kitops.services.unit_of_work import UnitOfWork
 
 PRODID = "-//kitops//course calendar//EN"
 
 
-def event_summary(event: dto.CalendarEvent, applications: int) -> str:
+def event_summary(event: courses_dto.CalendarEvent, applications: int) -> str:
     if event.kind == "application":
         return f"Hair serum application {event.number} of {applications} ({event.note})"
     return event.note[:1].upper() + event.note[1:]  # "Clinic check-in, week 4", "Follow-up ..."
 
 
-def build_calendar(course: dto.Course, location: str, stamp: datetime) -> bytes:
+def build_calendar(course: courses_dto.Course, location: str, stamp: datetime) -> bytes:
     """The VCALENDAR of ``course`` as RFC 5545 bytes (CRLF line ends, folded lines)."""
     from icalendar import Calendar, Event
 

@@ -3,17 +3,15 @@ PDF (one A4 page or more)."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from kitops.documents.files import output_path, printable, write_file
 from kitops.errors import InvalidInput
-from kitops.services import reorder_dto as dto
 from kitops.services.csvfiles import CsvCell, write_csv
+from kitops.services.dto import purchasing as purchasing_dto
 from kitops.services.purchasing import order_to_send
 from kitops.services.unit_of_work import UnitOfWork
 
 
-def order_csv(order: dto.PurchaseOrder) -> bytes:
+def order_csv(order: purchasing_dto.PurchaseOrder) -> bytes:
     """What the supplier receives, one line per product (UTF-8, with a header); text that a
     spreadsheet would run as a formula is escaped (``csvfiles.write_csv``)."""
     rows: list[list[CsvCell]] = [
@@ -25,13 +23,13 @@ def order_csv(order: dto.PurchaseOrder) -> bytes:
             order.number, order.supplier, order.clinic, order.as_of.isoformat(),
             order.expected_on.isoformat() if order.expected_on else "", index,
             line.supplier_sku or "", line.sku, line.quantity,
-            Decimal(line.unit_cost.split()[0]), Decimal(line.line_total.split()[0]),
+            line.unit_cost.amount, line.line_total.amount,
             order.currency,
         ])  # fmt: skip
     return write_csv(rows, lineterminator="\r\n").encode("utf-8")
 
 
-def order_pdf(order: dto.PurchaseOrder, clinic_name: str) -> bytes:
+def order_pdf(order: purchasing_dto.PurchaseOrder, clinic_name: str) -> bytes:
     """One A4 page (or more) with the order: header, lines, total. Core Helvetica font."""
     from fpdf import FPDF
 
@@ -60,18 +58,18 @@ def order_pdf(order: dto.PurchaseOrder, clinic_name: str) -> bytes:
     pdf.set_font("Helvetica", "", 10)
     for index, line in enumerate(order.lines, start=1):
         cells = (str(index), line.supplier_sku or "", line.sku, str(line.quantity),
-                 line.unit_cost, line.line_total)  # fmt: skip
+                 str(line.unit_cost), str(line.line_total))  # fmt: skip
         for width, cell in zip(widths, cells, strict=True):
             pdf.cell(width, 6, printable(cell), align="R" if width in (25, 30) else "L")
         pdf.ln()
     pdf.set_font("Helvetica", "B", 10)
     pdf.cell(sum(widths[:-1]), 8, "Total", align="R")
-    pdf.cell(widths[-1], 8, printable(order.total), align="R")
+    pdf.cell(widths[-1], 8, printable(str(order.total)), align="R")
     pdf.ln()
     return bytes(pdf.output())
 
 
-def export_order(uow: UnitOfWork, number: str | int, fmt: str, out: str) -> dto.Export:
+def export_order(uow: UnitOfWork, number: str | int, fmt: str, out: str) -> purchasing_dto.Export:
     kind = fmt.strip().lower()
     if kind not in ("csv", "pdf"):
         raise InvalidInput("format", fmt, "must be csv or pdf")
@@ -79,4 +77,4 @@ def export_order(uow: UnitOfWork, number: str | int, fmt: str, out: str) -> dto.
     order, clinic_name = order_to_send(uow, number)
     data = order_csv(order) if kind == "csv" else order_pdf(order, clinic_name)
     write_file(path, data, out)
-    return dto.Export(order.number, kind, str(path), len(data))
+    return purchasing_dto.Export(order.number, kind, str(path), len(data))

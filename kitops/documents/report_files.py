@@ -23,7 +23,8 @@ from kitops.domain.money import Money
 from kitops.domain.text import json_text, visible
 from kitops.errors import InvalidInput
 from kitops.services.csvfiles import FORMULA_STARTS, CsvCell, write_csv
-from kitops.services.report_dto import (
+from kitops.services.dto import as_json
+from kitops.services.dto.reports import (
     NUMERIC,
     Cell,
     Chart,
@@ -70,7 +71,7 @@ def text(value: Cell) -> str:
 
 def amount(value: Money) -> str:
     """``Money(1250, "GBP")`` → ``"12.50"``."""
-    return str(value).rsplit(" ", 1)[0]
+    return str(value.amount)
 
 
 def _heading(report: Report) -> str:
@@ -207,7 +208,7 @@ def read_csv_sections(content: str) -> dict[str, list[dict[str, str]]]:
 
 def json_cell(value: Cell) -> Any:
     if isinstance(value, Money):
-        return {"amount_minor": value.amount_minor, "currency": value.currency}
+        return as_json(value)
     if isinstance(value, date):
         return value.isoformat()
     return value

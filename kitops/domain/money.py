@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cache
 
 from kitops.domain.numbers import parse_decimal, scale
@@ -78,6 +79,12 @@ class Money:
         if scaled > MAX_MINOR_UNITS:
             raise InvalidInput(field, amount, "is larger than kitops records")
         return cls(int(scaled), code)
+
+    @property
+    def amount(self) -> Decimal:
+        """The amount in whole units, exactly: ``Money(1250, "GBP").amount`` → ``Decimal("12.50")``
+        (the number ``str`` shows before the code)."""
+        return scale(Decimal(self.amount_minor), -exponent(self.currency))
 
     def __str__(self) -> str:
         exp = exponent(self.currency)

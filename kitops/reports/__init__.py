@@ -2,7 +2,7 @@
 payments.
 
 Each report is a read-only use case that returns one frozen ``Report``
-(``kitops.services.report_dto``): sections of typed rows and the charts drawn from them.
+(``kitops.services.dto.reports``): sections of typed rows and the charts drawn from them.
 ``kitops.documents.report_files`` turns a report into a table, CSV, JSON or one
 self-contained HTML page, so every format shows the same numbers. ``registry.py`` lists
 the reports with their options; the command line builds ``kitops report NAME`` from it.

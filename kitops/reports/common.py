@@ -19,7 +19,7 @@ from kitops.domain.ledger import LotStatus, parse_date
 from kitops.domain.locations import PHYSICAL_KINDS, LocationKind, clinic_today
 from kitops.domain.money import Money
 from kitops.errors import InvalidInput
-from kitops.services.report_dto import ReportRequest
+from kitops.services.dto.reports import ReportRequest
 from kitops.services.unit_of_work import UnitOfWork
 
 NO_COST = "-"  # the currency shown for units whose lot has no recorded cost

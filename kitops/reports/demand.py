@@ -23,7 +23,7 @@ from kitops.services.demand import (
     scheduled_demand,
     supplies,
 )
-from kitops.services.report_dto import (
+from kitops.services.dto.reports import (
     Cell,
     Chart,
     ChartKind,

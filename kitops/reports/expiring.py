@@ -20,7 +20,7 @@ from kitops.reports.common import (
     shown_status,
     value_of,
 )
-from kitops.services.report_dto import (
+from kitops.services.dto.reports import (
     Cell,
     Chart,
     ChartKind,

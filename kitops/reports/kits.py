@@ -22,9 +22,7 @@ from kitops.domain.courses import parse_weekdays as weekdays_of
 from kitops.domain.kits import SERVING, ComponentNeed, KitStatus, LotStock
 from kitops.reports.common import Scope, parse_count, resolve_scope, usable_now
 from kitops.services.courses import serum_per_kit
-from kitops.services.kits import default_min_shelf_life
-from kitops.services.plans import to_domain
-from kitops.services.report_dto import (
+from kitops.services.dto.reports import (
     Cell,
     Chart,
     ChartKind,
@@ -35,6 +33,8 @@ from kitops.services.report_dto import (
     Section,
     Series,
 )
+from kitops.services.kits import default_min_shelf_life
+from kitops.services.plans import to_domain
 from kitops.services.unit_of_work import UnitOfWork
 
 STOCK_COLUMNS = (

@@ -21,7 +21,7 @@ from kitops.reports.common import (
     utc_midnight,
     utc_minute,
 )
-from kitops.services.report_dto import Cell, Column, Kind, Report, ReportRequest, Section
+from kitops.services.dto.reports import Cell, Column, Kind, Report, ReportRequest, Section
 from kitops.services.unit_of_work import UnitOfWork
 
 MAX_DAYS = 3660

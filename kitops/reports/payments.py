@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from kitops.domain.money import Money
+from kitops.services.dto.reports import Column, Kind, Report, ReportRequest, Section
 from kitops.services.payments import optional_day, payments_report
-from kitops.services.report_dto import Column, Kind, Report, ReportRequest, Section
 from kitops.services.unit_of_work import UnitOfWork
 
 
@@ -27,9 +26,7 @@ def payments_report_model(uow: UnitOfWork, request: ReportRequest) -> Report:
     )  # fmt: skip
     rows = tuple(
         (line.clinic, line.currency, line.orders, line.paid_orders,
-         Money(line.paid_minor, line.currency), Money(line.refunded_minor, line.currency),
-         Money(line.net_minor, line.currency), line.outstanding_orders,
-         Money(line.outstanding_minor, line.currency))
+         line.paid, line.refunded, line.net, line.outstanding_orders, line.outstanding)
         for line in lines
     )  # fmt: skip
     window = tuple((k, str(request.option(k))) for k in ("from", "to") if request.option(k))

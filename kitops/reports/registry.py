@@ -6,7 +6,7 @@ list the same entries. Adding a report (``payments``, say) is one ``ReportSpec``
 a builder function ``(uow, request) -> Report``. Builders (and the report DTOs) are
 imported when they run, so reading this registry loads no database code: the command
 line builds its ``report`` commands from it at start-up, and ``kitops --help`` must not
-load SQLAlchemy. The builders import ``ReportRequest`` from ``kitops.services.report_dto``,
+load SQLAlchemy. The builders import ``ReportRequest`` from ``kitops.services.dto.reports``,
 not from here, so no import runs back from a builder to this registry.
 """
 
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from kitops.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from kitops.services.report_dto import Report, ReportRequest
+    from kitops.services.dto.reports import Report, ReportRequest
     from kitops.services.unit_of_work import UnitOfWork
 
 
@@ -192,7 +192,7 @@ REPORTS: Mapping[str, ReportSpec] = MappingProxyType({spec.name: spec for spec i
 
 def run_report(uow: UnitOfWork, name: str, request: ReportRequest) -> Report:
     """Build report ``name`` in one read-only unit of work."""
-    from kitops.services.report_dto import ReportRequest
+    from kitops.services.dto.reports import ReportRequest
 
     spec = REPORTS.get(name.strip().lower())
     if spec is None:

@@ -17,7 +17,7 @@ from kitops.reports.common import (
     usable_now,
     value_of,
 )
-from kitops.services.report_dto import Cell, Column, Kind, Report, ReportRequest, Section
+from kitops.services.dto.reports import Cell, Column, Kind, Report, ReportRequest, Section
 from kitops.services.unit_of_work import UnitOfWork
 
 LINE_COLUMNS = (

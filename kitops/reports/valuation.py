@@ -31,8 +31,8 @@ from kitops.reports.common import (
     usable_now,
     value_of,
 )
+from kitops.services.dto.reports import Cell, Column, Kind, Report, ReportRequest, Section
 from kitops.services.receipts import valued_minor
-from kitops.services.report_dto import Cell, Column, Kind, Report, ReportRequest, Section
 from kitops.services.unit_of_work import UnitOfWork
 
 TOTAL_COLUMNS = (

@@ -42,7 +42,7 @@ from kitops.reports.common import (
     utc_midnight,
     utc_month,
 )
-from kitops.services.report_dto import (
+from kitops.services.dto.reports import (
     Cell,
     Chart,
     ChartKind,

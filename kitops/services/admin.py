@@ -30,7 +30,7 @@ from kitops.domain.kits import GONE, ON_A_SHELF, SERVING, KitStatus
 from kitops.domain.ledger import LotStatus, compare_balances
 from kitops.errors import DatabaseNotReady, InvalidInput, Refused
 from kitops.filemodes import create_empty
-from kitops.services import dto
+from kitops.services.dto import database as database_dto
 from kitops.services.unit_of_work import UnitOfWork
 
 
@@ -75,7 +75,7 @@ def current(db: Database) -> tuple[str | None, str]:
     return migrate.current_revision(db), migrate.HEAD_REVISION
 
 
-def check(uow: UnitOfWork) -> dto.CheckReport:
+def check(uow: UnitOfWork) -> database_dto.CheckReport:
     """Every balance must equal the sum of its moves and none may be negative; a kit is
     one unit in one place or none at all, and its record (status, place) agrees with the
     ledger."""
@@ -97,7 +97,7 @@ def check(uow: UnitOfWork) -> dto.CheckReport:
             for diff in differences:
                 sku, code = lots.get(diff.lot_id, ("?", f"#{diff.lot_id}"))
                 problems.append(
-                    dto.BalanceProblem(
+                    database_dto.BalanceProblem(
                         sku=sku,
                         lot=code,
                         location=codes.get(diff.location_id, f"#{diff.location_id}"),
@@ -108,7 +108,7 @@ def check(uow: UnitOfWork) -> dto.CheckReport:
                 )
         problems.extend(_kits_not_one_unit(uow, physical))
         problems.extend(_kits_off_the_ledger(uow, physical))
-    return dto.CheckReport(
+    return database_dto.CheckReport(
         ok=not problems,
         balances_checked=len(set(recorded) | set(expected)),
         moves=moves,
@@ -116,7 +116,7 @@ def check(uow: UnitOfWork) -> dto.CheckReport:
     )
 
 
-def check_headline(report: dto.CheckReport) -> str:
+def check_headline(report: database_dto.CheckReport) -> str:
     """One line for what ``check`` found: balances off the ledger, kits not one unit, kit
     records that disagree with the ledger."""
     kits = [p.problem for p in report.problems if p.problem.startswith(_KIT_PROBLEM)]
@@ -135,7 +135,7 @@ _KIT_PROBLEM = "kit "  # how a kit's problem line starts (``_kits_...``)
 _NOT_ONE_UNIT = "a kit is one unit or none"  # how ``_kits_not_one_unit``'s lines end
 
 
-def _kits_not_one_unit(uow: UnitOfWork, physical: set[int]) -> list[dto.BalanceProblem]:
+def _kits_not_one_unit(uow: UnitOfWork, physical: set[int]) -> list[database_dto.BalanceProblem]:
     """Kits come only from assembly, one unit each: a kit's stock on hand, over all
     places, is 1 (in the stockroom) or 0 (gone out, written off, taken apart)."""
     total = func.sum(StockBalanceRow.quantity)
@@ -154,10 +154,10 @@ def _kits_not_one_unit(uow: UnitOfWork, physical: set[int]) -> list[dto.BalanceP
         .order_by(LotRow.code)
     ).all()
     return [
-        dto.BalanceProblem(sku=sku, lot=serial, location=place, recorded=units,
-                           from_moves=units,
-                           problem=f"{_KIT_PROBLEM}{serial} holds {units} units; "
-                                   f"{_NOT_ONE_UNIT}")
+        database_dto.BalanceProblem(sku=sku, lot=serial, location=place, recorded=units,
+                                    from_moves=units,
+                                    problem=f"{_KIT_PROBLEM}{serial} holds {units} units; "
+                                            f"{_NOT_ONE_UNIT}")
         for sku, serial, units, place in rows
     ]  # fmt: skip
 
@@ -171,7 +171,7 @@ _KITS_GONE = GONE
 _LOTS_OUT_OF_USE = (LotStatus.EXPIRED.value, LotStatus.RECALLED.value)
 
 
-def _kits_off_the_ledger(uow: UnitOfWork, physical: set[int]) -> list[dto.BalanceProblem]:
+def _kits_off_the_ledger(uow: UnitOfWork, physical: set[int]) -> list[database_dto.BalanceProblem]:
     """Kit records agree with the ledger: an available, reserved, recalled, expired or
     quarantined (returned sealed) kit
     has its one unit at the place it records, a kit that is gone has none on hand, an
@@ -221,8 +221,9 @@ def _kits_off_the_ledger(uow: UnitOfWork, physical: set[int]) -> list[dto.Balanc
             text = f"is {status} at {where} but its own lot {serial} is {lot_status}"
         if text is not None:
             problems.append(
-                dto.BalanceProblem(sku=sku, lot=serial, location=shown, recorded=units,
-                                   from_moves=units, problem=f"{_KIT_PROBLEM}{serial} {text}")
+                database_dto.BalanceProblem(
+                    sku=sku, lot=serial, location=shown, recorded=units, from_moves=units,
+                    problem=f"{_KIT_PROBLEM}{serial} {text}")
             )  # fmt: skip
     return problems
 

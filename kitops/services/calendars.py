@@ -7,14 +7,14 @@ from dataclasses import dataclass
 
 from kitops.domain.courses import CourseStatus
 from kitops.errors import Refused
-from kitops.services import dto
 from kitops.services.courses import course_dto
+from kitops.services.dto import courses as courses_dto
 from kitops.services.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)
 class CourseCalendar:
-    course: dto.Course
+    course: courses_dto.Course
     location: str  # the clinic's name and code: LOCATION of every event
 
 

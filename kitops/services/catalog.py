@@ -24,7 +24,7 @@ from kitops.domain.catalog import (
 from kitops.domain.ledger import UNTRACKED_LOT_CODE, LotStatus
 from kitops.errors import Conflict
 from kitops.gs1 import parse_gtin
-from kitops.services import dto
+from kitops.services.dto import catalog as catalog_dto
 from kitops.services.unit_of_work import UnitOfWork
 
 
@@ -33,8 +33,8 @@ def at_home_max_needle_um(uow: UnitOfWork) -> int:
     return mm_to_um(uow.settings.get("at_home_max_needle_mm", default), "at_home_max_needle_mm")
 
 
-def product_dto(row: ProductRow) -> dto.Product:
-    return dto.Product(
+def product_dto(row: ProductRow) -> catalog_dto.Product:
+    return catalog_dto.Product(
         sku=row.sku,
         name=row.name,
         kind=row.kind,
@@ -48,7 +48,9 @@ def product_dto(row: ProductRow) -> dto.Product:
         shelf_life_days=row.shelf_life_days,
         expiry_alert_days=row.expiry_alert_days,
         min_shelf_life_on_receipt_days=row.min_shelf_life_on_receipt_days,
-        recipe=tuple(dto.RecipeLine(line.component.sku, line.quantity) for line in row.recipe),
+        recipe=tuple(
+            catalog_dto.RecipeLine(line.component.sku, line.quantity) for line in row.recipe
+        ),
     )
 
 
@@ -110,7 +112,7 @@ def _audit_view(spec: ProductSpec) -> dict[str, object]:
     return {k: (v.value if isinstance(v, ProductKind) else v) for k, v in asdict(spec).items()}
 
 
-def add_product(uow: UnitOfWork, spec: ProductSpec) -> dto.Product:
+def add_product(uow: UnitOfWork, spec: ProductSpec) -> catalog_dto.Product:
     with uow:
         uow.require("catalog.edit")
         result = product_dto(uow.products.get(create_product(uow, spec)))
@@ -118,12 +120,14 @@ def add_product(uow: UnitOfWork, spec: ProductSpec) -> dto.Product:
     return result
 
 
-def list_products(uow: UnitOfWork) -> list[dto.Product]:
+def list_products(uow: UnitOfWork) -> list[catalog_dto.Product]:
     with uow:
         return [product_dto(row) for row in uow.products.all()]
 
 
-def set_recipe_in(uow: UnitOfWork, kit_sku: str, components: list[tuple[str, int]]) -> dto.Product:
+def set_recipe_in(
+    uow: UnitOfWork, kit_sku: str, components: list[tuple[str, int]]
+) -> catalog_dto.Product:
     kit = uow.products.get(parse_sku(kit_sku, "kit_sku"), "kit_sku")
     parts: list[tuple[ProductRow, int]] = []
     for sku, quantity in components:
@@ -155,7 +159,7 @@ def set_recipe_in(uow: UnitOfWork, kit_sku: str, components: list[tuple[str, int
     return product_dto(kit)
 
 
-def set_recipe(uow: UnitOfWork, kit_sku: str, components: list[str]) -> dto.Product:
+def set_recipe(uow: UnitOfWork, kit_sku: str, components: list[str]) -> catalog_dto.Product:
     """``set_recipe(uow, "KIT-HOME-6W", ["SERUM-5ML=6", "STAMP-0.5=1"])``."""
     parsed = [parse_component(text) for text in components]
     with uow:

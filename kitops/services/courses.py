@@ -36,7 +36,7 @@ from kitops.domain.kits import KitStatus
 from kitops.domain.ledger import LotStatus, Move, MoveReason, is_usable, parse_date
 from kitops.domain.locations import clinic_today
 from kitops.errors import InvalidInput, Refused, TransientDatabaseError
-from kitops.services import dto
+from kitops.services.dto import courses as courses_dto
 from kitops.services.kits import kit_dto
 from kitops.services.plans import to_domain
 from kitops.services.unit_of_work import UnitOfWork, retrying
@@ -67,7 +67,7 @@ def needs_of(uow: UnitOfWork, course: CourseRow, *, margin: int | None = None) -
     return kit_needs(plan, calendar, vial_ul, vials, days)
 
 
-def course_dto(uow: UnitOfWork, course: CourseRow) -> dto.Course:
+def course_dto(uow: UnitOfWork, course: CourseRow) -> courses_dto.Course:
     plan, calendar = calendar_of(course)
     vial_ul = None
     if plan.uses_kits and course.plan.kit_product is not None:
@@ -82,12 +82,12 @@ def course_dto(uow: UnitOfWork, course: CourseRow) -> dto.Course:
             note = f"kit {part}, vial {vial}"
             if number == 1:
                 note += ", first application in clinic"
-        events.append(dto.CalendarEvent("application", number, moment, part, vial, note))
-    events += [dto.CalendarEvent("checkin", i, moment, None, None, f"clinic check-in, week "
-                                 f"{plan.checkin_weeks[i - 1]}")
+        events.append(courses_dto.CalendarEvent("application", number, moment, part, vial, note))
+    events += [courses_dto.CalendarEvent("checkin", i, moment, None, None, f"clinic check-in, week "
+                                         f"{plan.checkin_weeks[i - 1]}")
                for i, moment in enumerate(calendar.checkins, start=1)]  # fmt: skip
-    events += [dto.CalendarEvent("followup", i, moment, None, None, f"follow-up review, "
-                                 f"{plan.followup_months[i - 1]} months after the course")
+    events += [courses_dto.CalendarEvent("followup", i, moment, None, None, f"follow-up review, "
+                                         f"{plan.followup_months[i - 1]} months after the course")
                for i, moment in enumerate(calendar.followups, start=1)]  # fmt: skip
     events.sort(key=lambda e: (e.at, e.kind))
     kits = uow.session.scalars(
@@ -96,7 +96,7 @@ def course_dto(uow: UnitOfWork, course: CourseRow) -> dto.Course:
     sessions = uow.session.scalar(
         select(func.count()).select_from(SessionRow).where(SessionRow.course_id == course.id)
     )
-    return dto.Course(
+    return courses_dto.Course(
         id=course.id,
         patient_ref=course.patient_ref,
         plan=plan.code,
@@ -129,7 +129,7 @@ def create_course(
     clinic: str,
     *,
     weekdays: str | None = None,
-) -> dto.Course:
+) -> courses_dto.Course:
     ref = parse_patient_ref(patient)
     day = start if isinstance(start, date) else parse_date(start, "start")
     chosen = parse_weekdays(weekdays) if weekdays else None
@@ -174,14 +174,14 @@ def store_missing_kit_needs(uow: UnitOfWork) -> int:
     return count
 
 
-def show_course(uow: UnitOfWork, course_id: int | str) -> dto.Course:
+def show_course(uow: UnitOfWork, course_id: int | str) -> courses_dto.Course:
     with uow:
         return course_dto(uow, uow.courses.get(course_id))
 
 
 def list_courses(
     uow: UnitOfWork, *, clinic: str | None = None, status: str | None = None
-) -> list[dto.Course]:
+) -> list[courses_dto.Course]:
     with uow:
         stmt = select(CourseRow).order_by(CourseRow.start_date, CourseRow.id)
         if clinic:
@@ -196,7 +196,7 @@ def list_courses(
 
 
 @retrying
-def cancel_course(uow: UnitOfWork, course_id: int | str) -> dto.Course:
+def cancel_course(uow: UnitOfWork, course_id: int | str) -> courses_dto.Course:
     """Cancel a course; kits reserved for it and not yet out become available again."""
     with uow:
         uow.require("course.cancel")
@@ -262,7 +262,7 @@ def _clinic_serum(uow: UnitOfWork, course: CourseRow) -> tuple[ProductRow, int]:
 @retrying
 def record_session(
     uow: UnitOfWork, course_id: int | str, *, on: str | date | None = None
-) -> dto.SessionRecord:
+) -> courses_dto.SessionRecord:
     """Consume one clinic session's vials at the course's clinic, FEFO among released
     lots in date that day, and record which lot served it (for the trace)."""
     with uow:
@@ -322,12 +322,12 @@ def record_session(
             course.status = CourseStatus.COMPLETED.value
         uow.session.flush()
         code = next(row.code for row in locations if row.id == place_id)
-        result = dto.SessionRecord(course.id, number, day, serum.sku, lot.code, vials, code)
+        result = courses_dto.SessionRecord(course.id, number, day, serum.sku, lot.code, vials, code)
         uow.commit()
     return result
 
 
-def check_sessions(uow: UnitOfWork, course: CourseRow, today: date) -> dto.SessionCheck:
+def check_sessions(uow: UnitOfWork, course: CourseRow, today: date) -> courses_dto.SessionCheck:
     """Whether the clinic holds enough in-date vials for the sessions still to come:
     each remaining session, earliest first, takes the earliest-expiring vial still in
     date on its day plus ``expiry_margin_days`` (as the demand report plans it)."""
@@ -360,7 +360,7 @@ def check_sessions(uow: UnitOfWork, course: CourseRow, today: date) -> dto.Sessi
                 need -= take
         if need:
             short.append(day)
-    return dto.SessionCheck(
+    return courses_dto.SessionCheck(
         course_id=course.id, clinic=course.clinic.code, sessions_left=len(dates),
         covered=len(dates) - len(short), enough=not short, shortfall_dates=tuple(short),
     )  # fmt: skip

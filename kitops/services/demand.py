@@ -61,8 +61,8 @@ from kitops.domain.kits import KitStatus
 from kitops.domain.ledger import LotStatus
 from kitops.domain.reorder import Requirement, Supply, cover, first_shortfall
 from kitops.errors import InvalidInput
+from kitops.services.dto.reorder import Cover, Demand, DemandProduct, Need, StockLot
 from kitops.services.plans import to_domain
-from kitops.services.reorder_dto import Cover, Demand, DemandProduct, Need, StockLot
 from kitops.services.unit_of_work import UnitOfWork
 
 __all__ = [

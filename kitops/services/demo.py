@@ -31,8 +31,8 @@ from kitops.data.schema import (
 from kitops.domain.ledger import LotStatus, Move, MoveReason
 from kitops.domain.money import Money
 from kitops.errors import Refused
-from kitops.services import dto
 from kitops.services.catalog import create_product, parse_product, set_recipe_in
+from kitops.services.dto import database as database_dto
 from kitops.services.locations import create_location
 from kitops.services.receipts import keep_receipt
 from kitops.services.unit_of_work import UnitOfWork
@@ -201,7 +201,7 @@ def reset(db: Database, actor: str | None = None) -> None:
 
 def load(
     uow: UnitOfWork, as_of: date | None = None, *, bind_login: str | None = None
-) -> dto.DemoSummary:
+) -> database_dto.DemoSummary:
     """Load the demo data into an empty database, in one transaction. With ``bind_login``
     (the identity loading it) the loader's new admin (on a database that had no users),
     else the demo's ``admin``, is bound to that login unless a user already is, so
@@ -287,7 +287,7 @@ def load(
         _kits_and_courses(uow, as_of)
         _prices(uow)
         _reorder_policies(uow)
-        summary = dto.DemoSummary(
+        summary = database_dto.DemoSummary(
             loaded=True,
             as_of=as_of,
             clinics=len(CLINICS),

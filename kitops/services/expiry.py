@@ -21,12 +21,14 @@ from kitops.domain.ledger import LotStatus, Move, MoveReason
 from kitops.domain.locations import LocationKind
 from kitops.domain.stock_rules import needs_expiring
 from kitops.errors import InvalidInput
-from kitops.services import dto
+from kitops.services.dto import stock as stock_dto
 from kitops.services.unit_of_work import UnitOfWork, retrying
 
 
 @retrying
-def sweep(uow: UnitOfWork, *, as_of: date | None = None, dry_run: bool = False) -> dto.SweepReport:
+def sweep(
+    uow: UnitOfWork, *, as_of: date | None = None, dry_run: bool = False
+) -> stock_dto.SweepReport:
     """Mark lots past expiry on ``as_of`` (default: today on the latest clinic calendar)
     expired and move their stock to the clinic's quarantine. Expiring is for good, so a
     day after every clinic's today is refused unless ``dry_run``, which only reports what
@@ -72,7 +74,7 @@ def sweep(uow: UnitOfWork, *, as_of: date | None = None, dry_run: bool = False) 
             .where(LotRow.status == LotStatus.EXPIRED.value, StockBalanceRow.quantity > 0)
             .order_by(LotRow.id, StockBalanceRow.location_id)
         ).all()
-        lines: list[dto.SweepLine] = []
+        lines: list[stock_dto.SweepLine] = []
         moves: list[PostedMove] = []
         marked_ids = {lot.id for lot in to_mark}
         moved_lots: set[int] = set()
@@ -81,8 +83,9 @@ def sweep(uow: UnitOfWork, *, as_of: date | None = None, dry_run: bool = False) 
             if place.kind == LocationKind.QUARANTINE.value:
                 if lot.id in marked_ids:
                     lines.append(
-                        dto.SweepLine(lot.product.sku, lot.code, lot.expiry, True, 0, place.code,
-                                      None, f"{quantity} already in quarantine at {place.code}")
+                        stock_dto.SweepLine(
+                            lot.product.sku, lot.code, lot.expiry, True, 0, place.code, None,
+                            f"{quantity} already in quarantine at {place.code}")
                     )  # fmt: skip
                     moved_lots.add(lot.id)
                 continue
@@ -94,7 +97,7 @@ def sweep(uow: UnitOfWork, *, as_of: date | None = None, dry_run: bool = False) 
                 )
             where = clinic.code if clinic else place.code
             lines.append(
-                dto.SweepLine(
+                stock_dto.SweepLine(
                     sku=lot.product.sku,
                     lot=lot.code,
                     expiry=lot.expiry,
@@ -108,8 +111,8 @@ def sweep(uow: UnitOfWork, *, as_of: date | None = None, dry_run: bool = False) 
             moved_lots.add(lot.id)
         for lot in to_mark:
             if lot.id not in moved_lots:
-                lines.append(dto.SweepLine(lot.product.sku, lot.code, lot.expiry, True, 0,
-                                           None, None, "no stock on hand"))  # fmt: skip
+                lines.append(stock_dto.SweepLine(lot.product.sku, lot.code, lot.expiry, True, 0,
+                                                 None, None, "no stock on hand"))  # fmt: skip
         kits = _expired_kits(uow, moves, locations)
         actionable = to_mark or moves or kits
         if actionable and not dry_run:
@@ -132,7 +135,7 @@ def sweep(uow: UnitOfWork, *, as_of: date | None = None, dry_run: bool = False) 
                 reference=f"expiry-sweep:{day.isoformat()}", audit_id=audit_id,
             )  # fmt: skip
             uow.commit()
-        report = dto.SweepReport(
+        report = stock_dto.SweepReport(
             as_of=day,
             lots_marked=len(to_mark),
             units_moved=sum(m.move.quantity for m in moves),
@@ -146,7 +149,7 @@ def sweep(uow: UnitOfWork, *, as_of: date | None = None, dry_run: bool = False) 
 
 def _expired_kits(
     uow: UnitOfWork, moves: list[PostedMove], locations: dict[int, LocationRow]
-) -> list[tuple[KitRow, int, dto.SweepKit]]:
+) -> list[tuple[KitRow, int, stock_dto.SweepKit]]:
     """The kits still `available`, `reserved` or in `quarantine` (back sealed from a
     patient) whose own lot is expired (locked), each
     with where its unit goes (this sweep's move) or already is (put aside by an earlier
@@ -163,7 +166,7 @@ def _expired_kits(
     ).all()
     going = {m.move.lot_id: m.move.to_location_id for m in moves}
     physical = uow.locations.physical_ids()
-    found: list[tuple[KitRow, int, dto.SweepKit]] = []
+    found: list[tuple[KitRow, int, stock_dto.SweepKit]] = []
     for row in rows:
         target = going.get(row.lot_id) if row.lot_id is not None else None
         if target is None:
@@ -183,7 +186,7 @@ def _expired_kits(
             clinic = clinic_of(place, locations)
             where = clinic.code if clinic else place.code
             notes.append(f"no quarantine location in {where}; left in place")
-        line = dto.SweepKit(
+        line = stock_dto.SweepKit(
             serial=row.serial,
             sku=row.product.sku,
             status_before=row.status,

@@ -32,7 +32,6 @@ from kitops.domain.courses import (
 from kitops.domain.kits import KitStatus
 from kitops.domain.locations import clinic_today
 from kitops.errors import InvalidInput, Refused
-from kitops.services import dto
 from kitops.services.courses import (
     check_sessions,
     free_reserved_kits,
@@ -41,6 +40,7 @@ from kitops.services.courses import (
     returned_opened,
     serum_per_kit,
 )
+from kitops.services.dto import courses as courses_dto
 from kitops.services.plans import to_domain
 from kitops.services.reservation import (
     FULFIL,
@@ -138,12 +138,12 @@ def _line(
     ctx: _Context, course: CourseRow | tuple[int, str, int], need: KitNeed,
     kit: KitRow | None = None, kit_serial: str | None = None, kit_expiry: date | None = None,
     reason: str | None = None,
-) -> dto.FulfilLine:  # fmt: skip
+) -> courses_dto.FulfilLine:  # fmt: skip
     if isinstance(course, CourseRow):
         course_id, patient, clinic_id = course.id, course.patient_ref, course.clinic_id
     else:
         course_id, patient, clinic_id = course
-    return dto.FulfilLine(
+    return courses_dto.FulfilLine(
         course_id=course_id, patient_ref=patient, clinic=ctx.code(clinic_id), part=need.part,
         first_use=need.first_use, needed_until=need.last_needed,
         kit=kit.serial if kit is not None else kit_serial,
@@ -160,7 +160,7 @@ def _free_kits(ctx: _Context, product_id: int) -> list[tuple[int, int, tuple[dat
 @retrying
 def fulfil_course(
     uow: UnitOfWork, course_id: int | str, *, today: date | None = None
-) -> dto.FulfilReport:
+) -> courses_dto.FulfilReport:
     """Reserve the kit(s) of one home course at its clinic, all or nothing; a refusal
     says which vial falls short and where fitting kits are. (``today`` is accepted for
     symmetry with the batch; the course's own calendar fixes every date.)
@@ -188,7 +188,7 @@ def fulfil_course(
             min(need.vial_needed_until[0] for need in wanted.needs),
             wanted.places,
         )
-        served: list[dto.FulfilLine] = []
+        served: list[courses_dto.FulfilLine] = []
         for need in wanted.needs:
             taken = None
             if wanted.common:  # one statement, unless a mixed-lot kit might be the answer
@@ -206,14 +206,14 @@ def fulfil_course(
                         wanted.course_id, wanted.clinic_id, need, wanted.product_id
                     )
                 )
-            served.append(dto.FulfilLine(
+            served.append(courses_dto.FulfilLine(
                 course_id=wanted.course_id, patient_ref=wanted.patient, clinic=wanted.clinic,
                 part=need.part, first_use=need.first_use, needed_until=need.last_needed,
                 kit=taken[0], kit_expiry=taken[1], reason=None,
             ))  # fmt: skip
         uow.record(FULFIL, "course", str(wanted.course_id),
                    after={"kits": {line.part: line.kit for line in served}})  # fmt: skip
-        report = dto.FulfilReport(served=tuple(served), unserved=())
+        report = courses_dto.FulfilReport(served=tuple(served), unserved=())
         faults.point("fulfil.course:after_reserve")
         uow.commit()
     return report
@@ -315,7 +315,7 @@ def fulfil_due(
     within_days: int,
     clinic: str | None = None,
     today: date | None = None,
-) -> dto.FulfilReport:
+) -> courses_dto.FulfilReport:
     """Assign, as one batch, every home course that starts or needs its next kit within
     the window: as many as possible, each with the earliest-expiring kit that fits.
     A shortage is not an error: the report lists served and unserved with reasons."""
@@ -347,7 +347,7 @@ def preview_due(
     within_days: int,
     clinic: str | None = None,
     today: date | None = None,
-) -> dto.FulfilReport:
+) -> courses_dto.FulfilReport:
     """What ``fulfil_due`` would do now, reserving nothing: the kit each course due in
     the window would get, or why none fits. Reads only (the dashboard, the batch
     review, ``fulfil --due-within … --dry-run``)."""
@@ -379,7 +379,7 @@ def _horizons(
 class _Batch:
     """A planned batch: the kit chosen per (course, kit number), and the report."""
 
-    def __init__(self, served: dict[Hashable, int], report: dto.FulfilReport) -> None:
+    def __init__(self, served: dict[Hashable, int], report: courses_dto.FulfilReport) -> None:
         self.served = served
         self.report = report
 
@@ -391,7 +391,7 @@ def _plan_batch(ctx: _Context, horizons: dict[int, date], *, lock: bool = False)
     session = ctx.uow.session
     kit_plans = [pid for pid, (plan, kit, _, _) in ctx.plans.items() if plan.uses_kits and kit]
     if not kit_plans or not horizons:
-        return _Batch({}, dto.FulfilReport(served=(), unserved=()))
+        return _Batch({}, courses_dto.FulfilReport(served=(), unserved=()))
     stmt = (
         select(CourseRow.id, CourseRow.patient_ref, CourseRow.clinic_id, CourseRow.plan_id,
                CourseRow.start_date, CourseRow.weekdays)
@@ -468,13 +468,14 @@ def _plan_batch(ctx: _Context, horizons: dict[int, date], *, lock: bool = False)
     served.sort(key=lambda line: (line.first_use, line.course_id, line.part))
     unserved.sort(key=lambda line: (line.first_use, line.course_id, line.part))
     return _Batch(
-        dict(result.served), dto.FulfilReport(served=tuple(served), unserved=tuple(unserved))
+        dict(result.served),
+        courses_dto.FulfilReport(served=tuple(served), unserved=tuple(unserved)),
     )
 
 
 def check_clinic_course(
     uow: UnitOfWork, course_id: int | str, *, today: date | None = None
-) -> dto.SessionCheck:
+) -> courses_dto.SessionCheck:
     with uow:
         course = uow.courses.get(course_id)
         return check_sessions(uow, course, today or clinic_today(course.clinic.timezone))
@@ -482,7 +483,7 @@ def check_clinic_course(
 
 def pick_list(
     uow: UnitOfWork, clinic: str, *, on: date | None = None, days: int = 7
-) -> list[dto.PickLine]:
+) -> list[courses_dto.PickLine]:
     """Reserved kits at the clinic that must go out by ``on`` + ``days``, soonest first."""
     with uow:
         ctx = _Context(uow)
@@ -501,9 +502,9 @@ def pick_list(
             need = needs.get(kit.course_part or 1)
             if need is None or need.first_use > horizon:
                 continue
-            lines.append(dto.PickLine(kit.serial, ctx.code(kit.location_id), kit.expiry,
-                                      course.id, course.patient_ref, need.part,
-                                      need.first_use))  # fmt: skip
+            lines.append(courses_dto.PickLine(kit.serial, ctx.code(kit.location_id), kit.expiry,
+                                              course.id, course.patient_ref, need.part,
+                                              need.first_use))  # fmt: skip
         lines.sort(key=lambda line: (line.due, line.location, line.serial))
         return lines
 
@@ -524,7 +525,7 @@ def release_course_kits(uow: UnitOfWork, course_id: int, *, reason: str) -> list
 
 
 @retrying
-def replace_kit(uow: UnitOfWork, course_id: int | str, part: int | str) -> dto.FulfilLine:
+def replace_kit(uow: UnitOfWork, course_id: int | str, part: int | str) -> courses_dto.FulfilLine:
     """Reserve a replacement for kit ``part`` of a course whose kit came back opened (an
     opened return ends the part and fulfilment leaves it: the replacement is a user's
     decision). The kit is chosen as ``fulfil`` chooses: at the course's clinic, the
@@ -576,7 +577,7 @@ def replace_kit(uow: UnitOfWork, course_id: int | str, part: int | str) -> dto.F
         uow.record("course.replace_kit", "course", str(course.id),
                    before={"part": number, "returned_opened": returned},
                    after={"part": number, "kit": serial, "returned_opened": returned})  # fmt: skip
-        line = dto.FulfilLine(
+        line = courses_dto.FulfilLine(
             course_id=course.id, patient_ref=course.patient_ref, clinic=course.clinic.code,
             part=number, first_use=need.first_use, needed_until=need.last_needed, kit=serial,
             kit_expiry=expiry, reason=None,

@@ -31,7 +31,7 @@ from kitops.data.schema import UserRow, UserSessionRow, utcnow
 from kitops.domain import roles
 from kitops.domain.users import parse_login
 from kitops.errors import Conflict, NotAllowed, Refused
-from kitops.services import dto
+from kitops.services.dto import users as users_dto
 from kitops.services.unit_of_work import UnitOfWork, retrying
 from kitops.services.users import authenticate, user_dto
 
@@ -232,7 +232,7 @@ def resolve(
     return claimed
 
 
-def describe(db: Database, claimed: str | None, *, token: str | None = None) -> dto.Identity:
+def describe(db: Database, claimed: str | None, *, token: str | None = None) -> users_dto.Identity:
     """``kitops whoami``: the login, the user bound to it, the session's user and who a
     command would act as (None when that needs a PIN or nobody is bound)."""
     identity = current_identity(db)
@@ -249,8 +249,8 @@ def describe(db: Database, claimed: str | None, *, token: str | None = None) -> 
         acting = claimed if claimed in (bound_name, session_name) else None
     else:
         acting = session_name or bound_name
-    return dto.Identity(login=identity, bound_user=bound_name, session_user=session_name,
-                        acting_user=acting)  # fmt: skip
+    return users_dto.Identity(login=identity, bound_user=bound_name, session_user=session_name,
+                              acting_user=acting)  # fmt: skip
 
 
 def refuse_job_login(db: Database, why: str) -> None:
@@ -273,7 +273,7 @@ def refuse_job_login(db: Database, why: str) -> None:
 
 
 @retrying
-def start_session(db: Database, name: str, secret: str) -> tuple[str, dto.User]:
+def start_session(db: Database, name: str, secret: str) -> tuple[str, users_dto.User]:
     """``kitops login``: check ``name``'s PIN (the login lock applies) and open a session
     for this login; returns the token to keep in the session file."""
     identity = current_identity(db)
@@ -314,7 +314,7 @@ def end_session(db: Database, token: str) -> str | None:
 
 
 @retrying
-def bind(uow: UnitOfWork, name: str, login: str) -> dto.User:
+def bind(uow: UnitOfWork, name: str, login: str) -> users_dto.User:
     """Bind user ``name`` to ``login``: that login then acts as it without a PIN."""
     clean = parse_login(login)
     with uow:
@@ -338,7 +338,7 @@ def bind(uow: UnitOfWork, name: str, login: str) -> dto.User:
 
 
 @retrying
-def unbind(uow: UnitOfWork, name: str) -> dto.User:
+def unbind(uow: UnitOfWork, name: str) -> users_dto.User:
     with uow:
         uow.require("user.manage", doing="unbind users from logins")
         row = uow.users.get(name, lock=True)

@@ -29,9 +29,9 @@ from kitops.domain.ledger import (
 from kitops.domain.locations import PHYSICAL_KINDS, LocationKind, parse_location_code
 from kitops.domain.money import Money
 from kitops.errors import Conflict, InvalidInput, KitopsError, Refused
-from kitops.services import dto
 from kitops.services.catalog import create_product, parse_product
 from kitops.services.csvfiles import read_csv
+from kitops.services.dto import database as database_dto
 from kitops.services.locations import create_location
 from kitops.services.receipts import OPENING, check_cost_currency, keep_receipt
 from kitops.services.unit_of_work import UnitOfWork
@@ -239,7 +239,7 @@ class _StockImport:
 
 def import_file(
     uow: UnitOfWork, kind: str, path: str, *, dry_run: bool = False, foreign_currency: bool = False
-) -> dto.ImportReport:
+) -> database_dto.ImportReport:
     """Validate every row of ``path``; write all of them, or none. A stock row's unit cost
     is in its clinic's currency unless ``foreign_currency``."""
     rows = read_rows(path, kind)
@@ -280,4 +280,4 @@ def import_file(
                 raise ImportRejected(path, [str(error)]) from None
         if not dry_run:
             uow.commit()
-    return dto.ImportReport(kind=kind, rows=len(rows), created=len(rows), dry_run=dry_run)
+    return database_dto.ImportReport(kind=kind, rows=len(rows), created=len(rows), dry_run=dry_run)

@@ -46,8 +46,8 @@ from kitops.domain.kits import (
 from kitops.domain.ledger import LotStatus, Move, MoveReason, Shortage
 from kitops.domain.locations import PHYSICAL_KINDS, LocationKind, clinic_today
 from kitops.errors import InvalidInput, Refused, TransientDatabaseError
-from kitops.services import dto
 from kitops.services.catalog import at_home_max_needle_um
+from kitops.services.dto import kits as kits_dto
 from kitops.services.plans import to_domain
 from kitops.services.unit_of_work import UnitOfWork, retrying
 
@@ -234,12 +234,12 @@ def kit_dto(
     locations: dict[int, LocationRow] | None = None,
     *,
     fit: PlanFit | None = None,
-) -> dto.Kit:
+) -> kits_dto.Kit:
     places = locations or {row.id: row for row in uow.locations.all()}
     place = places[kit.location_id]
     clinic = clinic_of(place, places)
     course = uow.session.get(CourseRow, kit.course_id) if kit.course_id else None
-    return dto.Kit(
+    return kits_dto.Kit(
         serial=kit.serial,
         sku=kit.product.sku,
         location=place.code,
@@ -252,7 +252,7 @@ def kit_dto(
         patient_ref=course.patient_ref if course else None,
         tracking=kit.tracking,
         components=tuple(
-            dto.KitComponent(c.lot.product.sku, c.lot.code, c.lot.expiry, c.quantity)
+            kits_dto.KitComponent(c.lot.product.sku, c.lot.code, c.lot.expiry, c.quantity)
             for c in kit.components
         ),
         servable_plans=(fit or PlanFit(uow, places)).servable(kit, clinic),
@@ -279,7 +279,7 @@ def assemble(
     *,
     min_shelf_life_days: int | str | None = None,
     today: date | None = None,
-) -> dto.Assembly:
+) -> kits_dto.Assembly:
     """Assemble ``quantity`` serialised kits at ``location``, all or nothing, from the
     usable components anywhere in its clinic (never from a quarantine place), first
     expiry first out across the clinic; what lies elsewhere is moved to ``location`` on
@@ -312,8 +312,8 @@ def assemble(
         draws = draws_for(taken, supply.held, place.id)
         names = {row.id: row.code for row in sources}
         drawn = tuple(
-            dto.AssemblyDraw(lots[d.lot_id].product.sku, lots[d.lot_id].code,
-                             names[d.from_location_id], d.quantity)
+            kits_dto.AssemblyDraw(lots[d.lot_id].product.sku, lots[d.lot_id].code,
+                                  names[d.from_location_id], d.quantity)
             for d in draws
         )  # fmt: skip
         serum = {line.component.id for line in kit.recipe
@@ -379,7 +379,7 @@ def assemble(
         for row in made:
             uow.session.refresh(row)
         fit = PlanFit(uow, places, day)
-        result = dto.Assembly(
+        result = kits_dto.Assembly(
             sku=kit.sku,
             location=place.code,
             kits=tuple(kit_dto(uow, row, places, fit=fit) for row in made),
@@ -393,7 +393,7 @@ def assemble(
 
 def capacity_at(
     uow: UnitOfWork, kit: ProductRow, place: LocationRow, day: date, shelf: int
-) -> dto.AssemblyCapacity:
+) -> kits_dto.AssemblyCapacity:
     """How many kits the usable stock of ``place``'s clinic would make there (inside a
     unit of work; the TUI's preview and dashboard ask the same question)."""
     fresh_until = day + timedelta(days=shelf)
@@ -403,10 +403,10 @@ def capacity_at(
     components = []
     for need in needs:
         usable = sum(lot.quantity for lot in supply.stock.get(need.product_id, []))
-        components.append(dto.ComponentSupply(need.sku, need.per_kit, usable,
-                                              usable // need.per_kit))  # fmt: skip
+        components.append(kits_dto.ComponentSupply(need.sku, need.per_kit, usable,
+                                                   usable // need.per_kit))  # fmt: skip
     kits = assemblable(needs, supply.stock)
-    return dto.AssemblyCapacity(
+    return kits_dto.AssemblyCapacity(
         sku=kit.sku,
         location=place.code,
         kits=kits,
@@ -425,7 +425,7 @@ def capacity(
     *,
     min_shelf_life_days: int | str | None = None,
     today: date | None = None,
-) -> dto.AssemblyCapacity:
+) -> kits_dto.AssemblyCapacity:
     """How many more kits could be assembled at ``location`` from the usable stock of
     its whole clinic, component by component: what holds it back."""
     with uow:
@@ -451,7 +451,7 @@ def available(
 
 
 @retrying
-def disassemble(uow: UnitOfWork, serial: str) -> dto.Kit:
+def disassemble(uow: UnitOfWork, serial: str) -> kits_dto.Kit:
     """Return an unreserved kit's components to their lots at the kit's place. An expired
     kit sits in quarantine (the expiry sweep put it there), so its components land there:
     its expired lots stay expired, and in-date parts wait for a person to move them."""
@@ -483,7 +483,7 @@ def list_kits(
     location: str | None = None,
     sku: str | None = None,
     today: date | None = None,
-) -> list[dto.Kit]:
+) -> list[kits_dto.Kit]:
     """Kits, earliest expiry first, each with the plans it could still serve on
     ``today`` (by default each clinic's today)."""
     if status and status not in KIT_STATUSES:
@@ -502,7 +502,7 @@ def list_kits(
         return [kit_dto(uow, row, places, fit=fit) for row in uow.session.scalars(stmt)]
 
 
-def show_kit(uow: UnitOfWork, serial: str, *, today: date | None = None) -> dto.Kit:
+def show_kit(uow: UnitOfWork, serial: str, *, today: date | None = None) -> kits_dto.Kit:
     with uow:
         places = {row.id: row for row in uow.locations.all()}
         return kit_dto(uow, uow.kits.get(serial), places, fit=PlanFit(uow, places, today))
@@ -516,7 +516,7 @@ def dispatch(
     tracking: str | None = None,
     handover: bool = False,
     today: date | None = None,
-) -> dto.Kit:
+) -> kits_dto.Kit:
     """Ship a reserved kit to its patient, or hand it over in clinic: the kit leaves for
     PATIENT on the ledger with the course as reference. ``today`` (by default the
     clinic's) is the day every lot in the kit must still be in date on."""
@@ -597,7 +597,7 @@ def _refuse_unpaid(uow: UnitOfWork, course_id: int) -> None:
 
 
 @retrying
-def take_back(uow: UnitOfWork, serial: str, condition: str) -> dto.Kit:
+def take_back(uow: UnitOfWork, serial: str, condition: str) -> kits_dto.Kit:
     """A kit comes back from its patient.
 
     Sealed, it has still been outside the clinic's control: it comes back to its place in
@@ -650,7 +650,7 @@ def take_back(uow: UnitOfWork, serial: str, condition: str) -> dto.Kit:
 
 
 @retrying
-def release(uow: UnitOfWork, serial: str, *, today: date | None = None) -> dto.Kit:
+def release(uow: UnitOfWork, serial: str, *, today: date | None = None) -> kits_dto.Kit:
     """A manager's release, after inspection, of a kit that came back sealed: it becomes
     available at its place again. Every component lot is read again under a share lock
     that a recall or quarantine must wait for (taken before the kit's row, the order a

@@ -17,18 +17,18 @@ from kitops.domain.locations import (
 from kitops.domain.money import currency_code
 from kitops.domain.text import no_control
 from kitops.errors import Conflict, InvalidInput
-from kitops.services import dto
+from kitops.services.dto import stock as stock_dto
 from kitops.services.unit_of_work import UnitOfWork
 
 
-def location_dtos(rows: Sequence[LocationRow]) -> list[dto.Location]:
+def location_dtos(rows: Sequence[LocationRow]) -> list[stock_dto.Location]:
     by_id = {row.id: row for row in rows}
     result = []
     for row in rows:
         clinic = clinic_of(row, by_id)
         parent = by_id.get(row.parent_id) if row.parent_id is not None else None
         result.append(
-            dto.Location(
+            stock_dto.Location(
                 code=row.code,
                 name=row.name,
                 kind=row.kind,
@@ -98,7 +98,9 @@ def create_location(
     return row.code
 
 
-def add_location(uow: UnitOfWork, code: str, name: str, **options: str | None) -> dto.Location:
+def add_location(
+    uow: UnitOfWork, code: str, name: str, **options: str | None
+) -> stock_dto.Location:
     with uow:
         uow.require("location.edit")
         code = create_location(uow, code, name, **options)
@@ -106,6 +108,6 @@ def add_location(uow: UnitOfWork, code: str, name: str, **options: str | None) -
         return next(d for d in location_dtos(uow.locations.all()) if d.code == code)
 
 
-def list_locations(uow: UnitOfWork) -> list[dto.Location]:
+def list_locations(uow: UnitOfWork) -> list[stock_dto.Location]:
     with uow:
         return location_dtos(uow.locations.all())

@@ -27,12 +27,12 @@ from kitops.domain.kits import OUT, KitStatus
 from kitops.domain.ledger import LotStatus, MoveReason
 from kitops.domain.stock_rules import check_status_change
 from kitops.errors import InvalidInput, Refused
-from kitops.services import dto
+from kitops.services.dto import stock as stock_dto
 from kitops.services.kits import flag_recalled_kits
 from kitops.services.unit_of_work import UnitOfWork, retrying
 
 
-def _detail(uow: UnitOfWork, lot: LotRow) -> dto.LotDetail:
+def _detail(uow: UnitOfWork, lot: LotRow) -> stock_dto.LotDetail:
     locations = {row.id: row for row in uow.locations.all()}
     rows = uow.session.execute(
         select(StockBalanceRow.location_id, StockBalanceRow.quantity)
@@ -43,11 +43,11 @@ def _detail(uow: UnitOfWork, lot: LotRow) -> dto.LotDetail:
     for location_id, quantity in rows:
         place = locations[location_id]
         clinic = clinic_of(place, locations)
-        on_hand.append(dto.OnHand(place.code, clinic.code if clinic else None, quantity))
+        on_hand.append(stock_dto.OnHand(place.code, clinic.code if clinic else None, quantity))
     supplier = None
     if lot.supplier_id is not None:
         supplier = uow.session.get(SupplierRow, lot.supplier_id)
-    return dto.LotDetail(
+    return stock_dto.LotDetail(
         sku=lot.product.sku,
         product=lot.product.name,
         lot=lot.code,
@@ -77,7 +77,7 @@ def change_status(
     reason: str | None = None,
     sku: str | None = None,
     today: date | None = None,
-) -> dto.LotDetail:
+) -> stock_dto.LotDetail:
     """Release, quarantine or recall a lot everywhere at once (one row, one status)."""
     if target in (LotStatus.QUARANTINE, LotStatus.RECALLED) and not (reason or "").strip():
         raise InvalidInput("reason", reason, f"say why the lot goes to {target.value} (--reason)")
@@ -114,7 +114,7 @@ def change_status(
         if target is LotStatus.RECALLED:
             now = datetime.now(UTC)
             codes = _location_codes(uow)
-            result = dto.LotRecall(
+            result = stock_dto.LotRecall(
                 **{f.name: getattr(result, f.name) for f in dataclasses.fields(result)},
                 kits_flagged=tuple(kits),
                 at_patients=_kits_at_patients(uow, lot, codes),
@@ -140,12 +140,12 @@ def _refuse_returned_kit(uow: UnitOfWork, lot: LotRow, target: LotStatus) -> Non
         )
 
 
-def show(uow: UnitOfWork, code: str, *, sku: str | None = None) -> dto.LotDetail:
+def show(uow: UnitOfWork, code: str, *, sku: str | None = None) -> stock_dto.LotDetail:
     with uow:
         return _detail(uow, uow.lots.resolve(code, sku))
 
 
-def trace(uow: UnitOfWork, code: str, *, sku: str | None = None) -> dto.Trace:
+def trace(uow: UnitOfWork, code: str, *, sku: str | None = None) -> stock_dto.Trace:
     """Where every unit of a lot came from, went and is now: on hand by location and
     every flow (from → to, reason) with quantities, dates and references."""
     with uow:
@@ -178,7 +178,7 @@ def trace(uow: UnitOfWork, code: str, *, sku: str | None = None) -> dto.Trace:
             if reference is not None:
                 references.setdefault((src, dst, reason, detail), []).append(reference)
         flows = [
-            dto.Flow(
+            stock_dto.Flow(
                 from_location=codes[src][0],
                 to_location=codes[dst][0],
                 reason=reason,
@@ -216,7 +216,7 @@ def trace(uow: UnitOfWork, code: str, *, sku: str | None = None) -> dto.Trace:
             if course_id is None:
                 course_id = course_out
             patient = patients.get(course_id) if course_id is not None else None
-            kit_uses.append(dto.KitUse(serial, status, recalled, course_id, patient, qty))
+            kit_uses.append(stock_dto.KitUse(serial, status, recalled, course_id, patient, qty))
         session_uses = _sessions(uow, lot, codes)
         at_patients = _kits_at_patients(uow, lot, codes)
         released = _released_kits(uow, _recall_audits(uow, lot))
@@ -235,7 +235,7 @@ def trace(uow: UnitOfWork, code: str, *, sku: str | None = None) -> dto.Trace:
     adjusted = total(frm="ADJUSTMENT", reason=MoveReason.COUNT.value) - total(
         to="ADJUSTMENT", reason=MoveReason.COUNT.value
     )
-    return dto.Trace(
+    return stock_dto.Trace(
         lot=detail_dto,
         received=total(frm="SUPPLIER") + total(frm="ADJUSTMENT", reason=MoveReason.OPENING.value),
         written_off=total(to="SCRAP"),
@@ -300,7 +300,7 @@ def _dispatches(
 
 def _kits_at_patients(
     uow: UnitOfWork, lot: LotRow, codes: dict[int, tuple[str, str | None, str | None]]
-) -> tuple[dto.KitAtPatient, ...]:
+) -> tuple[stock_dto.KitAtPatient, ...]:
     """The kits holding the lot (or whose own lot it is) that are with a patient now."""
     out_now = OUT
     rows = list(
@@ -331,7 +331,7 @@ def _kits_at_patients(
         course_id = kit.course_id if kit.course_id is not None else course_out
         _, clinic, zone = codes[kit.location_id]
         listed.append(
-            dto.KitAtPatient(
+            stock_dto.KitAtPatient(
                 serial=kit.serial,
                 course_id=course_id,
                 part=kit.course_part,
@@ -366,7 +366,7 @@ def _recall_audits(uow: UnitOfWork, lot: LotRow) -> list[tuple[dict[str, Any], d
 
 def _released_kits(
     uow: UnitOfWork, entries: list[tuple[dict[str, Any], datetime]]
-) -> tuple[dto.KitReleased, ...]:
+) -> tuple[stock_dto.KitReleased, ...]:
     """Each course part a recall took a reserved kit from: its clinic, patient, when it
     needs the kit, and the kit holding that part now, if any."""
     wanted = [
@@ -402,7 +402,7 @@ def _released_kits(
         course = courses.get(course_id)
         zone = course.clinic.timezone if course else None
         listed.append(
-            dto.KitReleased(
+            stock_dto.KitReleased(
                 serial=serial,
                 course_id=course_id,
                 part=part,
@@ -419,9 +419,9 @@ def _released_kits(
 
 def _sessions(
     uow: UnitOfWork, lot: LotRow, codes: dict[int, tuple[str, str | None, str | None]]
-) -> tuple[dto.SessionUse, ...]:
+) -> tuple[stock_dto.SessionUse, ...]:
     return tuple(
-        dto.SessionUse(course_id, patient, number, day, qty, codes[clinic_id][0])
+        stock_dto.SessionUse(course_id, patient, number, day, qty, codes[clinic_id][0])
         for course_id, patient, number, day, qty, clinic_id in uow.session.execute(
             select(SessionRow.course_id, CourseRow.patient_ref, SessionRow.session_no,
                    SessionRow.session_date, SessionRow.quantity, CourseRow.clinic_id)

@@ -44,8 +44,9 @@ from kitops.domain.stock_rules import (
 )
 from kitops.domain.text import no_control
 from kitops.errors import InvalidInput, KitopsError, Refused
-from kitops.services import dto, purchasing
+from kitops.services import purchasing
 from kitops.services.csvfiles import read_csv
+from kitops.services.dto import stock as stock_dto
 from kitops.services.receipts import check_cost_currency, keep_receipt
 from kitops.services.unit_of_work import UnitOfWork, retrying
 from kitops.services.users import writeoff_approval_units
@@ -116,7 +117,9 @@ def _receipt_product(
 
 
 @retrying
-def receive(uow: UnitOfWork, given: ReceiptInput, *, today: date | None = None) -> dto.Receipt:
+def receive(
+    uow: UnitOfWork, given: ReceiptInput, *, today: date | None = None
+) -> stock_dto.Receipt:
     """Stock arrives from a supplier at a physical location.
 
     A new lot of a product that requires release starts in quarantine; stock that is
@@ -208,7 +211,7 @@ def receive(uow: UnitOfWork, given: ReceiptInput, *, today: date | None = None) 
             reason=MoveReason.RECEIPT.value, actor=uow.actor, reference=reference,
             audit_id=audit_id,
         )  # fmt: skip
-        result = dto.Receipt(
+        result = stock_dto.Receipt(
             sku=product.sku,
             lot=lot.code,
             expiry=lot.expiry,
@@ -236,7 +239,7 @@ def move(
     *,
     lot: str | None = None,
     today: date | None = None,
-) -> dto.Transfer:
+) -> stock_dto.Transfer:
     """Move stock between two places. Without a lot, FEFO picks released, in-date lots
     earliest expiry first; a named lot moves whatever its status (quarantine shelves)."""
     qty = parse_positive_int(quantity, "qty")
@@ -276,12 +279,12 @@ def move(
             [PostedMove(Move(row.id, source.id, target.id, n), product.id) for row, n in picks],
             reason=MoveReason.TRANSFER.value, actor=uow.actor, audit_id=audit_id,
         )  # fmt: skip
-        result = dto.Transfer(
+        result = stock_dto.Transfer(
             sku=product.sku,
             from_location=source.code,
             to_location=target.code,
             quantity=qty,
-            lots=tuple(dto.MovedLot(row.code, row.expiry, n) for row, n in picks),
+            lots=tuple(stock_dto.MovedLot(row.code, row.expiry, n) for row, n in picks),
         )
         uow.commit()
     return result
@@ -300,7 +303,7 @@ def write_off(
     *,
     lot: str | None = None,
     note: str | None = None,
-) -> dto.WriteOff:
+) -> stock_dto.WriteOff:
     """Destroy stock: a move to SCRAP with the reason (damaged, expired, opened, other)."""
     qty = parse_positive_int(quantity, "qty")
     why = parse_write_off_reason(reason)
@@ -330,7 +333,7 @@ def write_off(
             reason=MoveReason.WRITE_OFF.value, detail=why.value, actor=uow.actor,
             audit_id=audit_id,
         )  # fmt: skip
-        result = dto.WriteOff(
+        result = stock_dto.WriteOff(
             sku=product.sku,
             lot=chosen.code,
             location=place.code,
@@ -369,7 +372,7 @@ class CountRejected(KitopsError):
 @retrying
 def count(
     uow: UnitOfWork, location: str, lines: Iterable[CountedLine], *, full: bool = False
-) -> dto.CountReport:
+) -> stock_dto.CountReport:
     """Apply a cycle count at one location in one transaction.
 
     Each difference between the counted and the recorded quantity of a lot becomes a
@@ -448,11 +451,11 @@ def count(
             reference=f"count:{place.code}", audit_id=audit_id,
         )  # fmt: skip
         skus = {row.id: row.sku for row in products.values()}
-        report = dto.CountReport(
+        report = stock_dto.CountReport(
             location=place.code,
             lines_counted=len(sheet),
             differences=tuple(
-                dto.CountLine(
+                stock_dto.CountLine(
                     sku=skus[lot_rows[d.lot_id].product_id],
                     lot=lot_rows[d.lot_id].code,
                     expected=d.expected,

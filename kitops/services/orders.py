@@ -43,7 +43,7 @@ from kitops.payments.gateway import (
     PaymentState,
     StripeConfig,
 )
-from kitops.services import payments_dto as pdto
+from kitops.services.dto import payments as payments_dto
 from kitops.services.payments import apply_payment, money_of, release_held_kits, reserve_kits
 from kitops.services.unit_of_work import UnitOfWork, retrying
 
@@ -59,17 +59,16 @@ def _price_target(uow: UnitOfWork, item: str) -> tuple[int | None, int | None, s
     return product.id, None, product.sku
 
 
-def _price_dto(row: PriceRow) -> pdto.Price:
+def _price_dto(row: PriceRow) -> payments_dto.Price:
     if row.product is not None:
         item, kind = row.product.sku, "product"
     else:
         assert row.plan is not None
         item, kind = f"plan:{row.plan.code}", "plan"
-    money = Money(row.unit_amount_minor, row.currency)
-    return pdto.Price(item, kind, row.currency, row.unit_amount_minor, str(money))
+    return payments_dto.Price(item, kind, row.currency, Money(row.unit_amount_minor, row.currency))
 
 
-def set_price(uow: UnitOfWork, item: str, amount: str, currency: str) -> pdto.Price:
+def set_price(uow: UnitOfWork, item: str, amount: str, currency: str) -> payments_dto.Price:
     """What a product (``KIT-HOME-6W``) or a plan (``plan:clinic-weekly-6``) costs in a
     currency; replaces the price it had there."""
     money = Money.parse(amount, currency, "amount")
@@ -98,7 +97,7 @@ def set_price(uow: UnitOfWork, item: str, amount: str, currency: str) -> pdto.Pr
     return result
 
 
-def list_prices(uow: UnitOfWork) -> list[pdto.Price]:
+def list_prices(uow: UnitOfWork) -> list[payments_dto.Price]:
     with uow:
         rows = uow.session.scalars(
             select(PriceRow).options(selectinload(PriceRow.product), selectinload(PriceRow.plan))
@@ -119,11 +118,11 @@ def _price(uow: UnitOfWork, currency: str, *, product_id: int | None = None,
 # --- reading orders ----------------------------------------------------------------------
 
 
-def order_dto(uow: UnitOfWork, order: OrderRow) -> pdto.Order:
+def order_dto(uow: UnitOfWork, order: OrderRow) -> payments_dto.Order:
     money = money_of(order)
 
-    def show(minor: int) -> str:
-        return str(Money(minor, order.currency))
+    def show(minor: int) -> Money:
+        return Money(minor, order.currency)
 
     payments = uow.session.scalars(
         select(OrderPaymentRow).where(OrderPaymentRow.order_id == order.id)
@@ -140,36 +139,35 @@ def order_dto(uow: UnitOfWork, order: OrderRow) -> pdto.Order:
     plans = {row.id: row.code for row in uow.session.scalars(select(PlanRow))}
     products = {row.id: row.sku for row in uow.products.all()} if order.lines else {}
     lines = tuple(
-        pdto.OrderLine(
+        payments_dto.OrderLine(
             line.line_no,
             products.get(line.product_id or 0) or f"plan:{plans.get(line.plan_id or 0, '?')}",
-            line.description, line.quantity, line.unit_amount_minor, line.amount_minor,
+            line.description, line.quantity, show(line.unit_amount_minor),
+            show(line.amount_minor),
         )
         for line in order.lines
     )  # fmt: skip
-    return pdto.Order(
+    return payments_dto.Order(
         id=order.id, course_id=order.course_id, patient_ref=order.patient_ref,
         clinic=order.clinic.code, currency=order.currency, status=order.status,
-        total_minor=order.total_minor, paid_minor=order.paid_minor,
-        refunded_minor=order.refunded_minor, outstanding_minor=money.outstanding,
         total=show(order.total_minor), paid=show(order.paid_minor),
         refunded=show(order.refunded_minor), outstanding=show(money.outstanding),
         note=order.note, created_at=order.created_at, lines=lines,
         payments=tuple(
-            pdto.OrderPayment(p.attempt_no, p.method, p.status, p.amount_minor, p.intent_id,
-                              p.session_id, p.url, p.failure)
+            payments_dto.OrderPayment(p.attempt_no, p.method, p.status, show(p.amount_minor),
+                                      p.intent_id, p.session_id, p.url, p.failure)
             for p in payments
         ),
         refunds=tuple(
-            pdto.OrderRefund(r.refund_no, r.amount_minor, r.restock, r.status, r.applied,
-                             r.refund_id)
+            payments_dto.OrderRefund(r.refund_no, show(r.amount_minor), r.restock, r.status,
+                                     r.applied, r.refund_id)
             for r in refunds
         ),
-        kits=tuple(pdto.OrderKit(serial, part, status) for serial, part, status in kits),
+        kits=tuple(payments_dto.OrderKit(serial, part, status) for serial, part, status in kits),
     )  # fmt: skip
 
 
-def show_order(uow: UnitOfWork, order_id: int | str) -> pdto.Order:
+def show_order(uow: UnitOfWork, order_id: int | str) -> payments_dto.Order:
     with uow:
         return order_dto(uow, uow.orders.get(order_id))
 
@@ -177,7 +175,7 @@ def show_order(uow: UnitOfWork, order_id: int | str) -> pdto.Order:
 def list_orders(
     uow: UnitOfWork, *, clinic: str | None = None, status: str | None = None,
     course: int | str | None = None,
-) -> list[pdto.Order]:  # fmt: skip
+) -> list[payments_dto.Order]:  # fmt: skip
     if status:
         try:
             status = OrderStatus(status.strip().lower()).value
@@ -202,7 +200,7 @@ def list_orders(
 def create_order(
     uow: UnitOfWork, course_id: int | str, *, currency: str | None = None,
     items: Iterable[str] = (),
-) -> pdto.Order:  # fmt: skip
+) -> payments_dto.Order:  # fmt: skip
     """An order for a course: its plan's price (a clinic course) or its kits at the kit's
     price (a home course), plus extra items (``SKU=QTY``), in the clinic's currency
     unless another is given. A course has one live order at a time."""
@@ -354,7 +352,7 @@ def pay_order(
     uow: UnitOfWork, gateway: Gateway, order_id: int | str, *, payment_method: str | None = None,
     confirm: bool = True, checkout: bool = False, success_url: str | None = None,
     cancel_url: str | None = None,
-) -> pdto.Order:  # fmt: skip
+) -> payments_dto.Order:  # fmt: skip
     """Take an order's payment: a card in the clinic (a PaymentIntent, confirmed now with
     ``payment_method``) or a Checkout Session whose page the patient pays from home.
     The order becomes paid, and its kits reserved, when Stripe confirms the money."""
@@ -494,7 +492,7 @@ def _check_configured(configured: bool) -> None:
 def refund_order(
     uow: UnitOfWork, gateway: Gateway | None, order_id: int | str, *, amount: str | None = None,
     restock: str | None = None,
-) -> pdto.Order:  # fmt: skip
+) -> payments_dto.Order:  # fmt: skip
     """Refund (part of) a paid order at Stripe. The order's amounts and its kits change
     when Stripe confirms the refund (its event): ``restock=sealed`` puts the course's
     kits back in stock, ``write-off`` writes the opened ones off, and either cancels the
@@ -538,7 +536,9 @@ def _record_refund(uow: UnitOfWork, row_id: int, refund_id: str, status: str) ->
 # --- cancelling -------------------------------------------------------------------------
 
 
-def cancel_order(uow: UnitOfWork, gateway: Gateway | None, order_id: int | str) -> pdto.Order:
+def cancel_order(
+    uow: UnitOfWork, gateway: Gateway | None, order_id: int | str
+) -> payments_dto.Order:
     """Cancel an unpaid order: its payment in flight is cancelled at Stripe first (a
     PaymentIntent cancelled, a Checkout Session expired), then the kits held go back."""
     with uow:
@@ -577,7 +577,7 @@ def cancel_order(uow: UnitOfWork, gateway: Gateway | None, order_id: int | str) 
 
 
 @retrying
-def _close(uow: UnitOfWork, order_id: int) -> pdto.Order:
+def _close(uow: UnitOfWork, order_id: int) -> payments_dto.Order:
     with uow:
         order = uow.orders.get(order_id, lock=True)
         before = order.status

@@ -45,7 +45,7 @@ from kitops.domain.orders import OrderStatus, RestockMode
 from kitops.errors import InvalidInput, KitopsError, Refused
 from kitops.payments.gateway import CheckoutState, Gateway, PaymentEvent, PaymentState
 from kitops.services import fulfilment
-from kitops.services import payments_dto as pdto
+from kitops.services.dto import payments as payments_dto
 from kitops.services.unit_of_work import UnitOfWork, retrying
 
 Kind = Literal["success", "failure", "refund"]
@@ -275,7 +275,7 @@ def apply_payment(
     uow: UnitOfWork, order_id: int, kind: Kind, state: PaymentState | None, *,
     checkout: CheckoutState | None = None, attempt_id: int | None = None,
     event: PaymentEvent | None = None, source: str = "command",
-) -> pdto.EventOutcome:  # fmt: skip
+) -> payments_dto.EventOutcome:  # fmt: skip
     """Apply Stripe's current view of an order's payment, once. With ``event`` the event
     id is recorded in the same transaction; a second delivery finds it and does nothing."""
     event_id = event.event_id if event else ""
@@ -298,8 +298,8 @@ def apply_payment(
         if event is not None:
             # read after the lock: a delivery of the same event that held it has committed
             if uow.session.get(StripeEventRow, event.event_id) is not None:
-                return pdto.EventOutcome(event_id, event.type, order_id, "duplicate",
-                                         "already handled")  # fmt: skip
+                return payments_dto.EventOutcome(event_id, event.type, order_id, "duplicate",
+                                                 "already handled")  # fmt: skip
             row = StripeEventRow(event_id=event.event_id, type=event.type[:100],
                                  created=event.created, source=source, order_id=order_id,
                                  outcome="handling")  # fmt: skip
@@ -307,8 +307,8 @@ def apply_payment(
             try:
                 uow.session.flush()  # the same event through a path without the order
             except IntegrityError:
-                return pdto.EventOutcome(event_id, event.type, order_id, "duplicate",
-                                         CONCURRENT)  # fmt: skip
+                return payments_dto.EventOutcome(event_id, event.type, order_id, "duplicate",
+                                                 CONCURRENT)  # fmt: skip
         before = money_of(order)
         notes: list[str] = []
         attempt = uow.session.get(OrderPaymentRow, attempt_id) if attempt_id else None
@@ -384,8 +384,8 @@ def apply_payment(
         outcome = "applied" if changed else "no change"
         if event is not None:
             row.outcome = f"{outcome}: {detail}"[:200]
-        result = pdto.EventOutcome(event_id, event.type if event else kind, order.id, outcome,
-                                   detail)  # fmt: skip
+        result = payments_dto.EventOutcome(event_id, event.type if event else kind, order.id,
+                                           outcome, detail)  # fmt: skip
         faults.point("payments.event:after_effects")
         uow.commit()
     return result
@@ -394,29 +394,29 @@ def apply_payment(
 @retrying
 def _record_ignored(
     uow: UnitOfWork, event: PaymentEvent, reason: str, source: str
-) -> pdto.EventOutcome:
+) -> payments_dto.EventOutcome:
     with uow:
         if uow.session.get(StripeEventRow, event.event_id) is not None:
-            return pdto.EventOutcome(event.event_id, event.type, None, "duplicate",
-                                     "already handled")  # fmt: skip
+            return payments_dto.EventOutcome(event.event_id, event.type, None, "duplicate",
+                                             "already handled")  # fmt: skip
         uow.session.add(StripeEventRow(event_id=event.event_id, type=event.type[:100],
                                        created=event.created, source=source, order_id=None,
                                        outcome=f"ignored: {reason}"[:200]))  # fmt: skip
         try:
             uow.session.flush()
         except IntegrityError:
-            return pdto.EventOutcome(event.event_id, event.type, None, "duplicate",
-                                     CONCURRENT)  # fmt: skip
+            return payments_dto.EventOutcome(event.event_id, event.type, None, "duplicate",
+                                             CONCURRENT)  # fmt: skip
         uow.record("stripe.event", "stripe_event", event.event_id[:120],
                    after={"type": event.type, "outcome": "ignored", "reason": reason,
                           "source": source})  # fmt: skip
         uow.commit()
-    return pdto.EventOutcome(event.event_id, event.type, None, "ignored", reason)
+    return payments_dto.EventOutcome(event.event_id, event.type, None, "ignored", reason)
 
 
 def handle_event(
     uow: UnitOfWork, gateway: Gateway, event: PaymentEvent, *, source: str = "webhook"
-) -> pdto.EventOutcome:
+) -> payments_dto.EventOutcome:
     """Handle one verified event, whichever way it came; safe to call any number of times."""
     if not event.event_id:
         raise InvalidInput("event", None, "has no id")
@@ -424,8 +424,8 @@ def handle_event(
         uow.require("payment.sync")
         seen = uow.session.get(StripeEventRow, event.event_id)
         if seen is not None:
-            return pdto.EventOutcome(event.event_id, event.type, seen.order_id, "duplicate",
-                                     seen.outcome)  # fmt: skip
+            return payments_dto.EventOutcome(event.event_id, event.type, seen.order_id, "duplicate",
+                                             seen.outcome)  # fmt: skip
     kind = kind_of(event.type)
     if kind is None:
         return _record_ignored(uow, event, "not an event kitops acts on", source)
@@ -485,7 +485,7 @@ def _save_cursor(uow: UnitOfWork, created: int | None, event_id: str | None,
 
 def sync_events(
     uow: UnitOfWork, gateway: Gateway, *, clock: Callable[[], float] = time.monotonic
-) -> pdto.SyncReport:
+) -> payments_dto.SyncReport:
     """Read the Events API from the last event seen (with a small overlap, duplicates are
     free), oldest first, through the same handler as the webhook. Stops at the first
     event that cannot be handled, so the next run starts there again."""
@@ -508,7 +508,7 @@ def sync_events(
     summary = {"seen": len(events), **{k.replace(" ", "_"): v for k, v in counts.items()},
                "failed": failed}  # fmt: skip
     _save_cursor(uow, last.created if last else None, last.event_id if last else None, summary)
-    return pdto.SyncReport(
+    return payments_dto.SyncReport(
         job="stripe-sync", events_seen=len(events), applied=counts["applied"],
         unchanged=counts["no change"], duplicates=counts["duplicate"],
         ignored=counts["ignored"], failed=failed, error=error,
@@ -529,7 +529,7 @@ def optional_day(value: str | date | None, field: str) -> date | None:
 def payments_report(
     uow: UnitOfWork, *, clinic: str | None = None, since: str | date | None = None,
     until: str | date | None = None,
-) -> list[pdto.PaymentsLine]:  # fmt: skip
+) -> list[payments_dto.PaymentsLine]:  # fmt: skip
     """Per clinic and currency: orders, money received, refunded, net, and what unpaid
     orders (open, pending, failed) still owe. ``since``/``until`` bound the orders'
     creation day (UTC), both inclusive."""
@@ -574,14 +574,13 @@ def payments_report(
             owing,
         ) in uow.session.execute(stmt):
 
-            def show(minor: int, cur: str = currency) -> str:
-                return str(Money(int(minor), cur))
+            def show(minor: int, cur: str = currency) -> Money:
+                return Money(int(minor), cur)
 
-            lines.append(pdto.PaymentsLine(
+            lines.append(payments_dto.PaymentsLine(
                 clinic=code, currency=currency, orders=orders, paid_orders=paid_orders,
-                paid_minor=int(paid), refunded_minor=int(refunded),
-                net_minor=int(paid) - int(refunded), outstanding_orders=owing_n,
-                outstanding_minor=int(owing), paid=show(paid), refunded=show(refunded),
-                net=show(int(paid) - int(refunded)), outstanding=show(owing),
+                paid=show(paid), refunded=show(refunded),
+                net=show(int(paid) - int(refunded)), outstanding_orders=owing_n,
+                outstanding=show(owing),
             ))  # fmt: skip
         return lines

@@ -17,7 +17,7 @@ from kitops.domain.courses import (
 )
 from kitops.domain.text import no_control
 from kitops.errors import Conflict, InvalidInput
-from kitops.services import dto
+from kitops.services.dto import courses as courses_dto
 from kitops.services.unit_of_work import UnitOfWork
 
 # DOMAIN.md: seeds 000/001 (home), 002 (clinic), 004 (PTT-6 case series).
@@ -70,10 +70,10 @@ def to_domain(row: PlanRow) -> Plan:
     )  # fmt: skip
 
 
-def plan_dto(plan: Plan) -> dto.Plan:
+def plan_dto(plan: Plan) -> courses_dto.Plan:
     ml = ul_to_ml(plan.serum_ul_per_application)
     assert ml is not None
-    return dto.Plan(
+    return courses_dto.Plan(
         code=plan.code,
         name=plan.name,
         applications_per_week=plan.applications_per_week,
@@ -103,7 +103,7 @@ def create_plan(
     weekdays: str | None = None,
     checkins: str = "",
     followups: str = "3,6",
-) -> dto.Plan:
+) -> courses_dto.Plan:
     code = code.strip().lower()
     if not code or len(code) > 32 or not all(c.isalnum() or c in "-_." for c in code):
         raise InvalidInput("code", code, "must be 1-32 letters, digits, '-', '_' or '.'")
@@ -154,7 +154,9 @@ def create_plan(
     return plan_dto(to_domain(row))
 
 
-def add_plan(uow: UnitOfWork, code: str, name: str, **options: str | int | None) -> dto.Plan:
+def add_plan(
+    uow: UnitOfWork, code: str, name: str, **options: str | int | None
+) -> courses_dto.Plan:
     with uow:
         uow.require("plan.edit")
         result = create_plan(uow, code, name, **options)  # type: ignore[arg-type]
@@ -162,12 +164,12 @@ def add_plan(uow: UnitOfWork, code: str, name: str, **options: str | int | None)
     return result
 
 
-def list_plans(uow: UnitOfWork) -> list[dto.Plan]:
+def list_plans(uow: UnitOfWork) -> list[courses_dto.Plan]:
     with uow:
         rows = uow.plans.all()
         return [plan_dto(to_domain(row)) for row in rows]
 
 
-def show_plan(uow: UnitOfWork, code: str) -> dto.Plan:
+def show_plan(uow: UnitOfWork, code: str) -> courses_dto.Plan:
     with uow:
         return plan_dto(to_domain(uow.plans.get(code)))

@@ -42,37 +42,37 @@ from kitops.domain.purchasing import (
 from kitops.domain.reorder import Method, parse_method
 from kitops.domain.text import no_control
 from kitops.errors import Conflict, InvalidInput, Refused
-from kitops.services import reorder_dto as dto
 from kitops.services.dto import as_json
+from kitops.services.dto import purchasing as purchasing_dto
 from kitops.services.unit_of_work import UnitOfWork, retrying
 
 
-def money(amount_minor: int, currency: str) -> str:
-    return str(Money(amount_minor, currency))
+def money(amount_minor: int, currency: str) -> Money:
+    return Money(amount_minor, currency)
 
 
 # --- suppliers -----------------------------------------------------------------------
 
 
-def _supplier_dto(uow: UnitOfWork, row: SupplierRow) -> dto.Supplier:
+def _supplier_dto(uow: UnitOfWork, row: SupplierRow) -> purchasing_dto.Supplier:
     items = uow.session.execute(
         select(SupplierItemRow, ProductRow.sku)
         .join(ProductRow, ProductRow.id == SupplierItemRow.product_id)
         .where(SupplierItemRow.supplier_id == row.id)
         .order_by(ProductRow.sku)
     ).all()
-    return dto.Supplier(
+    return purchasing_dto.Supplier(
         code=row.code, name=row.name, lead_time_days=row.lead_time_days, currency=row.currency,
         contact=row.contact, active=row.active,
         items=tuple(
-            dto.SupplierItem(sku, item.supplier_sku, item.pack_size, item.min_order_qty,
-                             money(item.unit_cost_minor, item.currency))
+            purchasing_dto.SupplierItem(sku, item.supplier_sku, item.pack_size, item.min_order_qty,
+                                        money(item.unit_cost_minor, item.currency))
             for item, sku in items
         ),
     )  # fmt: skip
 
 
-def list_suppliers(uow: UnitOfWork) -> list[dto.Supplier]:
+def list_suppliers(uow: UnitOfWork) -> list[purchasing_dto.Supplier]:
     with uow:
         rows = uow.suppliers.all()
         return [_supplier_dto(uow, row) for row in rows]
@@ -93,7 +93,7 @@ def add_supplier(
     lead_time_days: int | str,
     currency: str,
     contact: str | None = None,
-) -> dto.Supplier:
+) -> purchasing_dto.Supplier:
     supplier_code = parse_supplier_code(code, "code")
     if not name.strip() or len(name.strip()) > 200:
         raise InvalidInput("name", name, "must be 1-200 characters")
@@ -128,7 +128,7 @@ def set_supplier_item(
     min_order: int | str,
     unit_cost: str,
     supplier_sku: str | None = None,
-) -> dto.Supplier:
+) -> purchasing_dto.Supplier:
     """What a supplier sells of a product: pack size, minimum order, unit cost (in the
     supplier's currency). Replaces an earlier entry."""
     pack = parse_positive_int(pack_size, "pack")
@@ -167,8 +167,10 @@ def set_supplier_item(
 # --- reorder policies ----------------------------------------------------------------
 
 
-def _policy_dto(row: ReorderPolicyRow, sku: str, clinic: str, supplier: SupplierRow) -> dto.Policy:
-    return dto.Policy(
+def _policy_dto(
+    row: ReorderPolicyRow, sku: str, clinic: str, supplier: SupplierRow
+) -> purchasing_dto.Policy:
+    return purchasing_dto.Policy(
         sku=sku, clinic=clinic, supplier=supplier.code, method=row.method,
         min_qty=row.min_qty, max_qty=row.max_qty, review_period_days=row.review_period_days,
         safety_days=row.safety_days,
@@ -190,7 +192,7 @@ def set_policy(
     review_period_days: int | str = 7,
     safety_days: int | str = 0,
     lead_time_days: int | str | None = None,
-) -> dto.Policy:
+) -> purchasing_dto.Policy:
     """Create or replace the reorder policy of one product at one clinic."""
     kind = parse_method(method)
     low = parse_non_negative_int(min_qty, "min") if min_qty not in (None, "") else None
@@ -247,7 +249,7 @@ def dto_dict(value: object) -> dict[str, object]:
     return found
 
 
-def remove_policy(uow: UnitOfWork, sku: str, clinic: str) -> dto.Policy:
+def remove_policy(uow: UnitOfWork, sku: str, clinic: str) -> purchasing_dto.Policy:
     """Stop reordering a product for a clinic (the policy is kept, inactive)."""
     with uow:
         uow.require("policy.edit")
@@ -267,7 +269,7 @@ def remove_policy(uow: UnitOfWork, sku: str, clinic: str) -> dto.Policy:
 
 def list_policies(
     uow: UnitOfWork, *, clinic: str | None = None, sku: str | None = None
-) -> list[dto.Policy]:
+) -> list[purchasing_dto.Policy]:
     with uow:
         stmt = (
             select(ReorderPolicyRow, ProductRow.sku, LocationRow.code, SupplierRow)
@@ -335,7 +337,7 @@ def session_supplies_in(uow: UnitOfWork, plan_id: int) -> list[tuple[str, int]]:
 # --- purchase orders -------------------------------------------------------------------
 
 
-def order_dto(uow: UnitOfWork, order: PurchaseOrderRow) -> dto.PurchaseOrder:
+def order_dto(uow: UnitOfWork, order: PurchaseOrderRow) -> purchasing_dto.PurchaseOrder:
     items = {
         item.product_id: item
         for item in uow.session.scalars(
@@ -349,7 +351,7 @@ def order_dto(uow: UnitOfWork, order: PurchaseOrderRow) -> dto.PurchaseOrder:
         explanation = (line.explanation or {}).get("text")
         total += line.quantity * line.unit_cost_minor
         lines.append(
-            dto.PurchaseOrderLine(
+            purchasing_dto.PurchaseOrderLine(
                 sku=line.product.sku,
                 supplier_sku=item.supplier_sku if item else None,
                 quantity=line.quantity,
@@ -362,7 +364,7 @@ def order_dto(uow: UnitOfWork, order: PurchaseOrderRow) -> dto.PurchaseOrder:
                 explanation=str(explanation) if explanation else None,
             )
         )
-    return dto.PurchaseOrder(
+    return purchasing_dto.PurchaseOrder(
         number=po_number(order.id), supplier=order.supplier.code,
         supplier_name=order.supplier.name, contact=order.supplier.contact,
         clinic=order.clinic.code, status=order.status, origin=order.origin,
@@ -379,7 +381,7 @@ def list_orders(
     status: str | None = None,
     clinic: str | None = None,
     supplier: str | None = None,
-) -> list[dto.PurchaseOrder]:
+) -> list[purchasing_dto.PurchaseOrder]:
     with uow:
         stmt = (
             select(PurchaseOrderRow)
@@ -400,7 +402,7 @@ def list_orders(
         return [order_dto(uow, row) for row in uow.session.scalars(stmt)]
 
 
-def show_order(uow: UnitOfWork, number: str | int) -> dto.PurchaseOrder:
+def show_order(uow: UnitOfWork, number: str | int) -> purchasing_dto.PurchaseOrder:
     with uow:
         return order_dto(uow, uow.purchase_orders.get(number))
 
@@ -408,7 +410,7 @@ def show_order(uow: UnitOfWork, number: str | int) -> dto.PurchaseOrder:
 @retrying
 def change_status(
     uow: UnitOfWork, number: str | int, action: str, *, reason: str | None = None
-) -> dto.PurchaseOrder:
+) -> purchasing_dto.PurchaseOrder:
     """approve (draft → approved), send (approved → sent), cancel (any open order; its
     open lines close and stop counting as on order)."""
     target = TRANSITIONS[action][1]
@@ -507,7 +509,7 @@ def receive_against(
 # --- export ----------------------------------------------------------------------------
 
 
-def order_to_send(uow: UnitOfWork, number: str | int) -> tuple[dto.PurchaseOrder, str]:
+def order_to_send(uow: UnitOfWork, number: str | int) -> tuple[purchasing_dto.PurchaseOrder, str]:
     """Purchase order ``number`` as the supplier receives it, and the name of the clinic it
     is delivered to; a cancelled order has nothing to send (refused)."""
     with uow:

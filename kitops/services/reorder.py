@@ -47,8 +47,8 @@ from kitops.domain.reorder import (
     calendar_suggestion,
     min_max_suggestion,
 )
-from kitops.services import reorder_dto as dto
 from kitops.services.demand import demand_by_id
+from kitops.services.dto import reorder as reorder_dto
 from kitops.services.unit_of_work import UnitOfWork, retrying
 
 LOCK_NAME = "reorder"
@@ -70,7 +70,9 @@ class _Policy:
     unit_cost_minor: int
 
 
-def run(uow: UnitOfWork, *, as_of: date | None = None, dry_run: bool = False) -> dto.ReorderRun:
+def run(
+    uow: UnitOfWork, *, as_of: date | None = None, dry_run: bool = False
+) -> reorder_dto.ReorderRun:
     """Compute every policy's suggestion and, unless ``dry_run``, write the drafts.
 
     Returns at once with ``in_progress`` set when another run holds the lock."""
@@ -88,8 +90,8 @@ def run(uow: UnitOfWork, *, as_of: date | None = None, dry_run: bool = False) ->
         _drop_lease(uow.db, uow.actor, holder)
 
 
-def _in_progress(as_of: date | None, dry_run: bool) -> dto.ReorderRun:
-    return dto.ReorderRun(
+def _in_progress(as_of: date | None, dry_run: bool) -> reorder_dto.ReorderRun:
+    return reorder_dto.ReorderRun(
         as_of=as_of or date.today(), dry_run=dry_run, in_progress=True, policies=0,
         suggestions=(), orders_created=(), orders_changed=(), orders_cancelled=(),
         summary="another reorder run is in progress; this one did nothing",
@@ -252,7 +254,7 @@ def _explanation(policy: _Policy, s: Suggestion) -> dict[str, Any]:
 @retrying
 def _compute(
     uow: UnitOfWork, as_of: date | None, *, dry_run: bool, advisory: bool
-) -> dto.ReorderRun:
+) -> reorder_dto.ReorderRun:
     with uow:
         if advisory and not uow.session.scalar(
             text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": ADVISORY_KEY}
@@ -261,7 +263,7 @@ def _compute(
         day = as_of or uow.locations.latest_clinic_today()
         policies = _policies(uow)
         if not policies:
-            return dto.ReorderRun(
+            return reorder_dto.ReorderRun(
                 as_of=day, dry_run=dry_run, in_progress=False, policies=0, suggestions=(),
                 orders_created=(), orders_changed=(), orders_cancelled=(),
                 summary=f"reorder {day}: no active reorder policies (`kitops policy set`)",
@@ -408,7 +410,7 @@ def _compute(
             return f"new draft {policy.supplier}→{policy.clinic}"
 
         suggestions = tuple(
-            dto.Suggestion(
+            reorder_dto.Suggestion(
                 clinic=p.clinic,
                 sku=p.sku,
                 supplier=p.supplier,
@@ -434,7 +436,7 @@ def _compute(
         created_names = tuple(name(pair) for pair in created)
         changed_names = tuple(sorted(name(p) for p in changed if p not in emptied))
         cancelled_names = tuple(sorted(name(p) for p in emptied))
-        return dto.ReorderRun(
+        return reorder_dto.ReorderRun(
             as_of=day, dry_run=dry_run, in_progress=False, policies=len(policies),
             suggestions=suggestions, orders_created=created_names,
             orders_changed=changed_names, orders_cancelled=cancelled_names,
@@ -486,7 +488,7 @@ def _summary(
     day: date,
     dry_run: bool,
     policies: int,
-    suggestions: tuple[dto.Suggestion, ...],
+    suggestions: tuple[reorder_dto.Suggestion, ...],
     created: tuple[str, ...],
     changed: tuple[str, ...],
     cancelled: tuple[str, ...],

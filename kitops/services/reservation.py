@@ -37,7 +37,7 @@ from kitops.domain.courses import (
     parse_weekdays,
 )
 from kitops.domain.roles import Role, allows
-from kitops.services import dto
+from kitops.services.dto import courses as courses_dto
 from kitops.services.plans import plan_of
 from kitops.services.unit_of_work import UnitOfWork
 
@@ -110,7 +110,7 @@ def common_case(reservations: KitReservations, course_id: int) -> CommonCase | N
     )
 
 
-def reserve_alone(uow: UnitOfWork, course_id: int) -> dto.FulfilReport | None:
+def reserve_alone(uow: UnitOfWork, course_id: int) -> courses_dto.FulfilReport | None:
     """Outside any enclosing transaction: reserve the kit of a one-kit course whose need
     dates are stored in one statement where the database has one, or answer ``None``
     having done nothing."""
@@ -124,8 +124,8 @@ def reserve_alone(uow: UnitOfWork, course_id: int) -> dto.FulfilReport | None:
     if row is None:
         return None
     serial, expiry, part, first_use, until, patient, clinic = row
-    line = dto.FulfilLine(
+    line = courses_dto.FulfilLine(
         course_id=course_id, patient_ref=patient, clinic=clinic, part=part,
         first_use=first_use, needed_until=until, kit=serial, kit_expiry=expiry, reason=None,
     )  # fmt: skip
-    return dto.FulfilReport(served=(line,), unserved=())
+    return courses_dto.FulfilReport(served=(line,), unserved=())

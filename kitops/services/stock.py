@@ -12,7 +12,7 @@ from kitops.data.schema import LotRow, ProductRow, StockBalanceRow
 from kitops.domain.catalog import parse_sku
 from kitops.domain.ledger import LotStatus, days_to_expiry, is_usable
 from kitops.domain.locations import clinic_today, parse_location_code
-from kitops.services import dto
+from kitops.services.dto import stock as stock_dto
 from kitops.services.unit_of_work import UnitOfWork
 
 
@@ -30,7 +30,7 @@ def stock_on_hand(
     sku: str | None = None,
     include_unavailable: bool = False,
     today: date | None = None,
-) -> list[dto.StockLine]:
+) -> list[stock_dto.StockLine]:
     """On hand per lot and location, clinic by clinic, earliest expiry first.
 
     Days to expiry count from ``today``, by default the date in each clinic's time zone.
@@ -74,7 +74,7 @@ def stock_on_hand(
             if not (available or include_unavailable):
                 continue
             lines.append(
-                dto.StockLine(
+                stock_dto.StockLine(
                     clinic=clinic.code if clinic else None,
                     location=by_id[location_id].code,
                     sku=product_sku,

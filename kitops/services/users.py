@@ -20,7 +20,7 @@ from kitops.data.schema import AuditRow, SettingRow, UserRow, utcnow
 from kitops.domain import roles
 from kitops.domain.users import NAME_PATTERN, parse_login, parse_user_name
 from kitops.errors import Conflict, InvalidInput, Refused
-from kitops.services import dto
+from kitops.services.dto import users as users_dto
 from kitops.services.unit_of_work import UnitOfWork, retrying
 
 if TYPE_CHECKING:
@@ -100,10 +100,10 @@ def writeoff_approval_units(uow: UnitOfWork) -> int:
     return _int_setting(uow, "writeoff_approval_units", DEFAULT_WRITEOFF_APPROVAL_UNITS)
 
 
-def user_dto(row: UserRow) -> dto.User:
+def user_dto(row: UserRow) -> users_dto.User:
     now = utcnow()
     locked = row.locked_until if row.locked_until and row.locked_until > now else None
-    return dto.User(
+    return users_dto.User(
         name=row.name, role=row.role, active=row.active, pin_set=row.secret_hash is not None,
         locked_until=locked, last_login_at=row.last_login_at, created_at=row.created_at,
         created_by=row.created_by, permissions=tuple(roles.permissions_of(row.role)),
@@ -118,7 +118,7 @@ def _local_time(moment: datetime) -> str:
 # --- logging in ------------------------------------------------------------------------
 
 
-def authenticate(uow: UnitOfWork, name: str, secret: str) -> dto.User:
+def authenticate(uow: UnitOfWork, name: str, secret: str) -> users_dto.User:
     """Check a user's PIN or password (the TUI's login).
 
     Refused with the same ``wrong user name or PIN`` for an unknown or disabled user, a
@@ -183,7 +183,7 @@ def authenticate(uow: UnitOfWork, name: str, secret: str) -> dto.User:
     return result
 
 
-def get_user(uow: UnitOfWork, name: str) -> dto.User:
+def get_user(uow: UnitOfWork, name: str) -> users_dto.User:
     """One user (any active user may look)."""
     with uow:
         return user_dto(uow.users.get(name))
@@ -192,7 +192,7 @@ def get_user(uow: UnitOfWork, name: str) -> dto.User:
 # --- managing users (admins) -------------------------------------------------------------
 
 
-def list_users(uow: UnitOfWork) -> list[dto.User]:
+def list_users(uow: UnitOfWork) -> list[users_dto.User]:
     with uow:
         uow.require("user.manage", doing="list users")
         rows = uow.session.scalars(select(UserRow).order_by(UserRow.name))
@@ -208,7 +208,7 @@ def add_user(
     *,
     login: str | None = None,
     bootstrap_login: str | None = None,
-) -> dto.User:
+) -> users_dto.User:
     """A new user, bound to ``login`` if given. On a database with no users the first one
     must be an admin, and anyone may create it (the bootstrap); it is bound to
     ``bootstrap_login`` (the identity creating it) unless ``login`` says otherwise. After
@@ -254,7 +254,7 @@ def _keep_an_admin(uow: UnitOfWork, row: UserRow, doing: str) -> None:
 
 
 @retrying
-def set_role(uow: UnitOfWork, name: str, role: str) -> dto.User:
+def set_role(uow: UnitOfWork, name: str, role: str) -> users_dto.User:
     wanted = roles.parse_role(role)
     with uow:
         uow.require("user.manage", doing="change roles")
@@ -273,7 +273,7 @@ def set_role(uow: UnitOfWork, name: str, role: str) -> dto.User:
 
 
 @retrying
-def set_active(uow: UnitOfWork, name: str, active: bool) -> dto.User:
+def set_active(uow: UnitOfWork, name: str, active: bool) -> users_dto.User:
     """Disable a user (kept, with its history; it can do nothing) or enable it again
     (which also lifts a login lock)."""
     with uow:
@@ -296,7 +296,7 @@ def set_active(uow: UnitOfWork, name: str, active: bool) -> dto.User:
 @retrying
 def set_secret(
     uow: UnitOfWork, name: str, secret: str | None, *, current: str | None = None
-) -> dto.User:
+) -> users_dto.User:
     """Set (or with ``None`` remove) a user's PIN. An admin may set anyone's; any other
     user only their own, giving the current one. Lifts a login lock."""
     clean = parse_user_name(name)
@@ -329,7 +329,7 @@ def read_audit(
     since: date | datetime | None = None,
     action: str | None = None,
     limit: int = 100,
-) -> list[dto.AuditEntry]:
+) -> list[users_dto.AuditEntry]:
     """The newest ``limit`` audit rows matching, oldest first (managers and admins)."""
     if not 1 <= limit <= 100_000:
         raise InvalidInput("limit", limit, "must be 1-100000")
@@ -346,8 +346,8 @@ def read_audit(
             query = query.where(AuditRow.action.like(f"{escaped}%", escape="\\"))
         rows = list(uow.session.scalars(query.order_by(AuditRow.id.desc()).limit(limit)))
         return [
-            dto.AuditEntry(id=r.id, at=r.at, actor=r.actor, action=r.action, entity=r.entity,
-                           key=r.entity_key, before=r.before, after=r.after)
+            users_dto.AuditEntry(id=r.id, at=r.at, actor=r.actor, action=r.action, entity=r.entity,
+                                 key=r.entity_key, before=r.before, after=r.after)
             for r in reversed(rows)
         ]  # fmt: skip
 
@@ -389,20 +389,20 @@ SETTINGS: dict[str, tuple[str, Callable[[str], str]]] = {
 }  # fmt: skip
 
 
-def list_settings(uow: UnitOfWork) -> list[dto.Setting]:
+def list_settings(uow: UnitOfWork) -> list[users_dto.Setting]:
     with uow:
         stored = {
             key: value
             for key, value in uow.session.execute(select(SettingRow.key, SettingRow.value))
         }
     return [
-        dto.Setting(key, stored.get(key, ""), description)
+        users_dto.Setting(key, stored.get(key, ""), description)
         for key, (description, _) in SETTINGS.items()
     ]
 
 
 @retrying
-def set_setting(uow: UnitOfWork, key: str, value: str) -> dto.Setting:
+def set_setting(uow: UnitOfWork, key: str, value: str) -> users_dto.Setting:
     if key not in SETTINGS:
         raise InvalidInput("setting", key, f"must be one of {', '.join(SETTINGS)}")
     description, check = SETTINGS[key]
@@ -421,4 +421,4 @@ def set_setting(uow: UnitOfWork, key: str, value: str) -> dto.Setting:
         uow.record("setting.set", "setting", key, before={"value": before},
                    after={"value": clean})  # fmt: skip
         uow.commit()
-    return dto.Setting(key, clean, description)
+    return users_dto.Setting(key, clean, description)

@@ -9,10 +9,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from kitops.services import dto
+from kitops.domain.money import Money
+from kitops.services.dto import courses as courses_dto
+from kitops.services.dto import kits as kits_dto
+from kitops.services.dto import stock as stock_dto
 
 if TYPE_CHECKING:
-    from kitops.services import payments_dto, reorder_dto
+    from kitops.services.dto import payments as payments_dto
+    from kitops.services.dto import purchasing as purchasing_dto
+
 
 # --- choices for forms ---------------------------------------------------------------
 
@@ -95,7 +100,7 @@ class ClinicWork:
     name: str
     today: date
     kits: tuple[KitStock, ...]
-    to_pick: tuple[dto.PickLine, ...]
+    to_pick: tuple[courses_dto.PickLine, ...]
     due: tuple[DueNeed, ...]
     quarantine: tuple[QuarantinedLot, ...]
     expiry: tuple[ExpiryBucket, ...]
@@ -127,7 +132,7 @@ class OpenPurchaseOrder:
     supplier: str
     status: str
     lines: int
-    total: str
+    total: Money
     expected_on: date | None
 
 
@@ -176,7 +181,7 @@ class Dashboard:
 
 @dataclass(frozen=True)
 class StockPage:
-    lines: tuple[dto.StockLine, ...]
+    lines: tuple[stock_dto.StockLine, ...]
     total: int
     offset: int
 
@@ -185,7 +190,7 @@ class StockPage:
 class KitPage:
     """Kits without their component lists (``show_kit`` has them)."""
 
-    kits: tuple[dto.Kit, ...]
+    kits: tuple[kits_dto.Kit, ...]
     total: int
     offset: int
 
@@ -220,10 +225,10 @@ class OrderSummary:
     plan: str
     clinic: str
     status: str
-    total: str
-    paid: str
-    refunded: str
-    outstanding: str
+    total: Money
+    paid: Money
+    refunded: Money
+    outstanding: Money
     created_at: datetime
 
 
@@ -238,13 +243,13 @@ class OrderPage:
 class CourseDetail:
     """A course with its orders (newest first): the payment status the course shows."""
 
-    course: dto.Course
+    course: courses_dto.Course
     orders: tuple[payments_dto.Order, ...]
 
 
 @dataclass(frozen=True)
 class PurchaseOrderPage:
-    orders: tuple[reorder_dto.PurchaseOrder, ...]
+    orders: tuple[purchasing_dto.PurchaseOrder, ...]
     total: int
 
 
@@ -302,4 +307,4 @@ class CoursePreview:
     weekdays: str
     end: date
     kits: int
-    events: tuple[dto.CalendarEvent, ...]
+    events: tuple[courses_dto.CalendarEvent, ...]

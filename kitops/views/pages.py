@@ -17,7 +17,9 @@ from kitops.domain.locations import clinic_today
 from kitops.domain.money import Money
 from kitops.domain.orders import OrderMoney, OrderStatus
 from kitops.errors import InvalidInput
-from kitops.services import dto, purchasing
+from kitops.services import purchasing
+from kitops.services.dto import kits as kits_dto
+from kitops.services.dto import stock as stock_dto
 from kitops.services.stock import effective_status
 from kitops.services.unit_of_work import UnitOfWork
 from kitops.views import dto as view
@@ -75,7 +77,7 @@ def stock_page(
             place_clinic = clinics[location_id]
             local = today or days[zones[location_id]]
             lines.append(
-                dto.StockLine(
+                stock_dto.StockLine(
                     clinic=place_clinic.code if place_clinic else None,
                     location=by_id[location_id].code,
                     sku=sku,
@@ -130,7 +132,7 @@ def kits_page(
             place = by_id[location_id]
             owner = clinic_of(place, by_id)
             kits.append(
-                dto.Kit(
+                kits_dto.Kit(
                     serial=serial,
                     sku=sku,
                     location=place.code,
@@ -259,10 +261,10 @@ def orders_page(
                 plan=plan,
                 clinic=place,
                 status=st,
-                total=str(Money(total_, cur)),
-                paid=str(Money(paid, cur)),
-                refunded=str(Money(refunded, cur)),
-                outstanding=str(Money(money.outstanding, cur)),
+                total=Money(total_, cur),
+                paid=Money(paid, cur),
+                refunded=Money(refunded, cur),
+                outstanding=Money(money.outstanding, cur),
                 created_at=at,
             )
         )

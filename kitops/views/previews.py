@@ -18,8 +18,9 @@ from kitops.domain.courses import (
 from kitops.domain.ledger import parse_date
 from kitops.errors import InvalidInput
 from kitops.gs1 import parse_scan
-from kitops.services import courses, dto, orders
+from kitops.services import courses, orders
 from kitops.services.courses import serum_per_kit
+from kitops.services.dto import courses as courses_dto
 from kitops.services.kits import capacity_at, default_min_shelf_life
 from kitops.services.plans import to_domain
 from kitops.services.unit_of_work import UnitOfWork
@@ -127,15 +128,15 @@ def preview_course(
         if kit_vial is not None:
             part, vial = kit_vial
             note = f"kit {part}, vial {vial}" + (", first in clinic" if number == 1 else "")
-        events.append(dto.CalendarEvent("application", number, moment, part, vial, note))
+        events.append(courses_dto.CalendarEvent("application", number, moment, part, vial, note))
     events += [
-        dto.CalendarEvent(
+        courses_dto.CalendarEvent(
             "checkin", i, moment, None, None, f"check-in, week {domain_plan.checkin_weeks[i - 1]}"
         )
         for i, moment in enumerate(calendar.checkins, start=1)
     ]
     events += [
-        dto.CalendarEvent(
+        courses_dto.CalendarEvent(
             "followup",
             i,
             moment,

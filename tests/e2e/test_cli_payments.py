@@ -25,8 +25,7 @@ pytest_plugins = ["payments_support"]
 
 ORDER_KEYS = {
     "id": int, "course_id": int, "patient_ref": str, "clinic": str, "currency": str,
-    "status": str, "total_minor": int, "paid_minor": int, "refunded_minor": int,
-    "outstanding_minor": int, "total": str, "paid": str, "refunded": str, "outstanding": str,
+    "status": str, "total": dict, "paid": dict, "refunded": dict, "outstanding": dict,
     "note": (str, type(None)), "created_at": str, "lines": list, "payments": list,
     "refunds": list, "kits": list,
 }  # fmt: skip
@@ -57,15 +56,23 @@ def test_listen_needs_the_webhook_secret(demo, stripe_env, monkeypatch):
 
 
 def test_an_order_is_created_shown_and_listed_with_its_lines_and_totals(demo):
-    assert json_of(demo, "price", "set", "CHX-0.5", "4.50", "gbp", "--json")["amount"] == (
-        "4.50 GBP")  # fmt: skip
+    assert json_of(demo, "price", "set", "CHX-0.5", "4.50", "gbp", "--json")["amount"] == {
+        "amount_minor": 450, "currency": "GBP"}  # fmt: skip
 
     order = json_of(demo, "order", "create", "--course", "2", "--items", "CHX-0.5=2", "--json")
 
     keys_and_types(order, ORDER_KEYS)
-    assert (order["status"], order["currency"], order["total_minor"]) == ("open", "GBP", 63900)
-    assert [(line["item"], line["quantity"], line["amount_minor"]) for line in order["lines"]] == [
-        ("KIT-HOME-6W", 2, 63000), ("CHX-0.5", 2, 900)]  # fmt: skip
+    assert (order["status"], order["currency"]) == ("open", "GBP")
+    # every amount has the one money shape of the --json output
+    assert order["total"] == {"amount_minor": 63900, "currency": "GBP"}
+    assert order["outstanding"] == {"amount_minor": 63900, "currency": "GBP"}
+    assert [(line["item"], line["quantity"], line["unit_amount"], line["amount"])
+            for line in order["lines"]] == [
+        ("KIT-HOME-6W", 2, {"amount_minor": 31500, "currency": "GBP"},
+         {"amount_minor": 63000, "currency": "GBP"}),
+        ("CHX-0.5", 2, {"amount_minor": 450, "currency": "GBP"},
+         {"amount_minor": 900, "currency": "GBP"}),
+    ]  # fmt: skip
     assert json_of(demo, "order", "show", "1", "--json") == order
     assert [o["id"] for o in json_of(demo, "order", "list", "--clinic", "LON", "--json")] == [1]
     text = demo("order", "show", "1")
@@ -98,13 +105,16 @@ def test_paying_by_card_then_refunding_more_than_the_charge(demo, stripe_env):
 
     paid = json_of(demo, "order", "pay", "1", "--payment-method", "pm_card_visa", "--json")
 
-    assert (paid["status"], paid["paid_minor"]) == ("paid", 31500)
+    assert (paid["status"], paid["paid"]["amount_minor"]) == ("paid", 31500)
+    assert [p["amount"] for p in paid["payments"]] == [{"amount_minor": 31500, "currency": "GBP"}]
     assert [k["status"] for k in paid["kits"]] == ["reserved"]
     assert_refused(demo("order", "refund", "1", "--amount", "315.01"), "more than the 31500")
     declined = demo("order", "pay", "1", "--payment-method", "pm_card_chargeCustomerFail")
     assert_refused(declined, "nothing to pay")
     refund = json_of(demo, "order", "refund", "1", "--amount", "15.00", "--json")
-    assert [(r["amount_minor"], r["status"]) for r in refund["refunds"]] == [(1500, "succeeded")]
+    assert [(r["amount"]["amount_minor"], r["status"]) for r in refund["refunds"]] == [
+        (1500, "succeeded")
+    ]
 
 
 def test_a_declined_card_exits_1_with_the_reason(demo, stripe_env):

@@ -37,8 +37,9 @@ def test_purchase_order_life_cycle_and_receiving_against_it(demo, today, tmp_pat
     demo("reorder", "run", "--as-of", today.isoformat())
     listed = json_of(demo, "po", "list", "--status", "draft", "--json")
     assert [(o["number"], o["supplier"], o["clinic"], o["total"]) for o in listed] == [
-        ("PO-000001", "DERMASUPPLY", "ESX", "90.00 GBP")
+        ("PO-000001", "DERMASUPPLY", "ESX", {"amount_minor": 9000, "currency": "GBP"})
     ]
+    assert "90.00 GBP" in demo("po", "show", "PO-000001").out
     assert demo("po", "approve", "PO-000001").code == 0
     assert_refused(demo("po", "approve", "PO-000001"), "PO-000001 is approved")
     assert demo("po", "send", "1").code == 0
@@ -61,6 +62,11 @@ def test_purchase_order_life_cycle_and_receiving_against_it(demo, today, tmp_pat
     shown = json_of(demo, "po", "show", "PO-000001", "--json")
     assert shown["status"] == "partial"
     assert (shown["lines"][0]["received"], shown["lines"][0]["open"]) == (12, 8)
+    # every amount has the one money shape of the --json output
+    assert (shown["lines"][0]["unit_cost"], shown["lines"][0]["line_total"]) == (
+        {"amount_minor": 450, "currency": "GBP"},
+        {"amount_minor": 9000, "currency": "GBP"},
+    )
 
     over = demo(*receive, "--qty", "10")
     assert_refused(over, "over-receipt", "--confirm-over-receipt")

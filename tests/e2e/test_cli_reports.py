@@ -13,7 +13,8 @@ import pytest
 from e2e_support import assert_bad_input, json_of
 
 from kitops.documents.report_files import read_csv_sections, text
-from kitops.services.report_dto import NUMERIC, Column, Kind, Money
+from kitops.domain.money import Money
+from kitops.services.dto.reports import NUMERIC, Column, Kind
 
 AS_OF = "2026-11-22"
 # the manager reports of this feature (the registry may hold others, such as payments)

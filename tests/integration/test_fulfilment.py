@@ -17,6 +17,7 @@ from kitops.domain.kits import NotEnoughComponents
 from kitops.domain.ledger import LotStatus
 from kitops.errors import InvalidInput, Refused
 from kitops.services import admin, courses, fulfilment, kits, locations, lots, plans
+from kitops.services.dto.courses import PickLine
 from kitops.services.operations import ReceiptInput, receive
 
 KIT = "KIT-HOME-6W"
@@ -326,9 +327,7 @@ def test_the_preview_is_the_batch_without_writing(loaded, uow):
 def test_the_batch_by_clinic_and_the_pick_list(loaded, uow):
     k1 = _kit(uow, "K0000001")
     assert fulfilment.pick_list(uow(readonly=True), "LON", on=AS_OF) == [
-        fulfilment.dto.PickLine(
-            "K0000001", "LON-FRIDGE", k1.expiry, 1, "P-LON-0001", 1, AS_OF + timedelta(days=3)
-        )
+        PickLine("K0000001", "LON-FRIDGE", k1.expiry, 1, "P-LON-0001", 1, AS_OF + timedelta(days=3))
     ]
 
     lon = fulfilment.fulfil_due(uow(), within_days=14, clinic="LON", today=AS_OF)

@@ -95,11 +95,15 @@ def test_card_payment_in_clinic_marks_the_order_paid_and_reserves_the_course_kit
     loaded, uow, gateway, localstripe
 ):
     order = _order(uow)
-    assert (order.status, order.total_minor, order.currency) == ("open", KIT_PRICE, "GBP")
+    assert (order.status, order.total.amount_minor, order.currency) == ("open", KIT_PRICE, "GBP")
 
     paid = orders.pay_order(uow(), gateway, order.id, payment_method="pm_card_visa")
 
-    assert (paid.status, paid.paid_minor, paid.outstanding_minor) == ("paid", KIT_PRICE, 0)
+    assert (paid.status, paid.paid.amount_minor, paid.outstanding.amount_minor) == (
+        "paid",
+        KIT_PRICE,
+        0,
+    )
     [kit] = _course_kits(uow)
     assert kit[1] == "reserved"
     at_stripe = stripe_call(localstripe, "GET", f"/v1/payment_intents/{_intent(paid)}")
@@ -117,7 +121,7 @@ def test_declined_card_fails_the_order_and_releases_the_kit_held_for_it(
         orders.pay_order(uow(), gateway, order.id, payment_method="pm_card_chargeCustomerFail")
 
     failed = _show(uow, order.id)
-    assert (failed.status, failed.paid_minor) == ("failed", 0)
+    assert (failed.status, failed.paid.amount_minor) == ("failed", 0)
     assert [p.status for p in failed.payments] == ["failed"]
     assert _course_kits(uow) == []  # held while paying, released on the decline
     # another card: a new attempt, and the order is paid
@@ -295,15 +299,19 @@ def test_a_refund_with_restock_returns_the_kit_when_stripe_confirms_it(
 
     asked = orders.refund_order(uow(), gateway, paid.id, restock=restock)
     [refund] = asked.refunds
-    assert (asked.status, asked.refunded_minor) == ("paid", 0)  # not before the event
-    assert (refund.amount_minor, refund.status, refund.applied) == (KIT_PRICE, "succeeded", False)
+    assert (asked.status, asked.refunded.amount_minor) == ("paid", 0)  # not before the event
+    assert (refund.amount.amount_minor, refund.status, refund.applied) == (
+        KIT_PRICE,
+        "succeeded",
+        False,
+    )
 
     status, text, _ = _send(listener, "refund.created", {
         "id": refund.refund_id, "object": "refund", "payment_intent": _intent(paid)})  # fmt: skip
     assert status == 200, text
 
     done = _show(uow, paid.id)
-    assert (done.status, done.refunded_minor) == ("refunded", KIT_PRICE)
+    assert (done.status, done.refunded.amount_minor) == ("refunded", KIT_PRICE)
     assert [r.applied for r in done.refunds] == [True]
     assert kits.show_kit(uow(readonly=True), serial).status == kit_after
     assert courses.show_course(uow(readonly=True), COURSE).status == "cancelled"
@@ -311,7 +319,7 @@ def test_a_refund_with_restock_returns_the_kit_when_stripe_confirms_it(
     again = _send(listener, "charge.refunded", {"id": "ch_x", "object": "charge",
                                                 "payment_intent": _intent(paid)})  # fmt: skip
     assert json.loads(again[1])["outcome"].startswith("no change")
-    assert _show(uow, paid.id).refunded_minor == KIT_PRICE
+    assert _show(uow, paid.id).refunded.amount_minor == KIT_PRICE
 
 
 def test_a_partial_refund_without_restock_keeps_the_kits(loaded, uow, gateway, listener):
@@ -321,7 +329,7 @@ def test_a_partial_refund_without_restock_keeps_the_kits(loaded, uow, gateway, l
                                         "payment_intent": _intent(paid)})  # fmt: skip
 
     done = _show(uow, paid.id)
-    assert (done.status, done.paid_minor, done.refunded_minor) == (
+    assert (done.status, done.paid.amount_minor, done.refunded.amount_minor) == (
         "partially_refunded", KIT_PRICE, 5000)  # fmt: skip
     assert asked.refunds[0].restock == "none"
     assert [status for _, status in _course_kits(uow)] == ["reserved"]
@@ -371,8 +379,8 @@ def test_a_refund_that_arrives_before_the_success_event_never_fulfils(
 
     assert first[0] == second[0] == 200
     done = _show(uow, order.id)
-    assert (done.status, done.paid_minor, done.refunded_minor) == ("refunded", KIT_PRICE,
-                                                                   KIT_PRICE)  # fmt: skip
+    assert (done.status, done.paid.amount_minor, done.refunded.amount_minor) == (
+        "refunded", KIT_PRICE, KIT_PRICE)  # fmt: skip
     assert _course_kits(uow) == []  # the kit held while paying went back; none reserved
     assert _audits(loaded, "course.fulfil") == fulfilled_before
     with loaded.read_sessions() as session:
@@ -403,7 +411,7 @@ def test_a_checkout_paid_from_home_fulfils_the_order_once(
     assert status == 200, text
 
     paid = _show(uow, order.id)
-    assert (paid.status, paid.paid_minor) == ("paid", KIT_PRICE)
+    assert (paid.status, paid.paid.amount_minor) == ("paid", KIT_PRICE)
     assert paid.payments[0].intent_id == session["payment_intent"]
     assert [s for _, s in _course_kits(uow)] == ["reserved"]
     # the payment's own event arrives too: nothing more happens
@@ -507,11 +515,11 @@ def test_payments_report_gives_paid_refunded_and_outstanding_per_clinic_and_curr
 
     got = {(line.clinic, line.currency): line for line in lines}
     lon, vie = got[("LON", "GBP")], got[("VIE", "EUR")]
-    assert (lon.orders, lon.paid_orders, lon.paid_minor, lon.refunded_minor, lon.net_minor) == (
-        2, 1, KIT_PRICE, 1500, KIT_PRICE - 1500)  # fmt: skip
-    assert (lon.outstanding_orders, lon.outstanding_minor) == (1, 180000)
-    assert (vie.orders, vie.paid_minor, vie.outstanding_minor, vie.outstanding) == (
-        1, 0, 33000, "330.00 EUR")  # fmt: skip
+    assert (lon.orders, lon.paid_orders, lon.paid.amount_minor, lon.refunded.amount_minor,
+            lon.net.amount_minor) == (2, 1, KIT_PRICE, 1500, KIT_PRICE - 1500)  # fmt: skip
+    assert (lon.outstanding_orders, lon.outstanding.amount_minor) == (1, 180000)
+    assert (vie.orders, vie.paid.amount_minor, vie.outstanding.amount_minor,
+            str(vie.outstanding)) == (1, 0, 33000, "330.00 EUR")  # fmt: skip
     assert [line.clinic for line in payments.payments_report(uow(readonly=True),
                                                             clinic="VIE")] == ["VIE"]  # fmt: skip
 

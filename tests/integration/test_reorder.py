@@ -107,7 +107,7 @@ def test_calendar_policy_orders_what_stock_in_date_cannot_serve(world, uow):
     assert result.orders_created == ("PO-000001",)
     assert _orders(world) == [("PO-000001", "draft", 12, 0, False)]
     order = purchasing.show_order(uow(readonly=True), "PO-000001")
-    assert order.total == "420.00 GBP"
+    assert str(order.total) == "420.00 GBP"
     assert order.expected_on == date(2026, 12, 2)
     assert "demand 5" in (order.lines[0].explanation or "")
 

@@ -28,9 +28,9 @@ from kitops.domain.money import Money
 from kitops.errors import InvalidInput
 from kitops.reports.registry import run_report
 from kitops.services import catalog, courses, expiry, fulfilment, kits, lots, plans
+from kitops.services.dto.reports import ReportRequest
 from kitops.services.locations import add_location
 from kitops.services.operations import ReceiptInput, move, receive, write_off
-from kitops.services.report_dto import ReportRequest
 
 
 def gbp(amount: str) -> Money:

@@ -24,7 +24,7 @@ from kitops.services import (
     reorder,
     users,
 )
-from kitops.services.report_dto import ReportRequest
+from kitops.services.dto.reports import ReportRequest
 
 
 class NoGateway:

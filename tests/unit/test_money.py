@@ -1,9 +1,13 @@
 """Money: integer minor units plus an ISO 4217 code, parsed from what people type."""
 
+from decimal import Decimal
+
 import pytest
 
 from kitops.domain.money import Money, currency_code, exponent
 from kitops.errors import InvalidInput
+from kitops.services.dto import as_json
+from kitops.services.dto.payments import PaymentsLine
 
 
 def test_pounds_and_pence_are_stored_as_whole_pence():
@@ -208,3 +212,19 @@ def test_an_absurdly_large_exponent_is_refused_as_bad_input():
     with pytest.raises(InvalidInput) as err:
         Money.parse("1e999999", "GBP")
     assert err.value.field == "amount"
+
+
+def test_the_amount_in_whole_units_is_the_number_people_see():
+    assert Money(1250, "GBP").amount == Decimal("12.50")
+    assert str(Money(0, "EUR").amount) == "0.00"
+    assert str(Money(1250, "JPY").amount) == "1250"  # no minor unit
+    assert str(Money(1250, "BHD").amount) == "1.250"  # three decimals
+
+
+def test_money_in_json_is_minor_units_and_currency_wherever_it_sits():
+    order = PaymentsLine("LON", "GBP", 1, 1, Money(1250, "GBP"), Money(0, "GBP"),
+                         Money(1250, "GBP"), 0, Money(0, "GBP"))  # fmt: skip
+
+    assert as_json(Money(1250, "GBP")) == {"amount_minor": 1250, "currency": "GBP"}
+    assert as_json(order)["net"] == {"amount_minor": 1250, "currency": "GBP"}
+    assert as_json([Money(5, "EUR")]) == [{"amount_minor": 5, "currency": "EUR"}]

@@ -31,7 +31,7 @@ from textual.widgets import (
 
 from kitops.errors import KitopsError
 from kitops.services import courses, fulfilment
-from kitops.services.dto import Course, FulfilLine, FulfilReport, SessionCheck
+from kitops.services.dto.courses import Course, FulfilLine, FulfilReport, SessionCheck
 from kitops.views import pages, previews
 from kitops.views.dto import (
     CourseDetail,
@@ -315,8 +315,8 @@ class CoursesScreen(ListScreen):
             "payment: ",
             (f"order {order.id} {order.status.replace('_', ' ')}", f"bold {colour}".strip()),
             f" · paid {order.paid} of {order.total}",
-            f", refunded {order.refunded}" if order.refunded_minor else "",
-            f", due {order.outstanding}" if order.outstanding_minor else "",
+            f", refunded {order.refunded}" if order.refunded.amount_minor else "",
+            f", due {order.outstanding}" if order.outstanding.amount_minor else "",
             f" · {len(detail.orders)} orders" if len(detail.orders) > 1 else "",
             " (o: orders)",
         )

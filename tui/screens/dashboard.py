@@ -201,7 +201,7 @@ def render_purchasing(board: Dashboard, _: Clock, colour: Callable[[str], str]) 
                 Text(order.clinic, style="bold"),
                 order.number,
                 Text(f"{order.status} · {order.supplier}", style=style),
-                order.total,
+                str(order.total),
             )
         parts.append(orders)
         more = len(found.orders) - PURCHASING_LINES

@@ -31,7 +31,7 @@ from textual.widgets import (
 from kitops.documents import labels
 from kitops.errors import KitopsError, Refused
 from kitops.services import kits
-from kitops.services.dto import Assembly, Kit
+from kitops.services.dto.kits import Assembly, Kit
 from kitops.views import pages, previews
 from kitops.views.dto import AssemblyPreview, KitPage
 

@@ -24,10 +24,9 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Input, Label, Select, Static
 
 from kitops import bootstrap
-from kitops.domain.money import Money
 from kitops.errors import KitopsError
 from kitops.services import orders
-from kitops.services.payments_dto import Order
+from kitops.services.dto.payments import Order
 from kitops.views import pages
 from kitops.views.dto import OrderPage, OrderSummary
 
@@ -315,7 +314,7 @@ class OrdersScreen(ListScreen):
         if order is None:
             return
         fields = [
-            FormField("amount", "Amount (empty: all that is left)", placeholder=order.paid),
+            FormField("amount", "Amount (empty: all that is left)", placeholder=str(order.paid)),
             FormField("restock", "The kits", "none", options=tuple(RESTOCK)),
         ]
 
@@ -407,7 +406,7 @@ def describe_order(order: Order) -> Group:
     lines.add_column(ratio=1)
     lines.add_column(justify="right", no_wrap=True)
     for line in order.lines:
-        amount = str(Money(line.amount_minor, order.currency))
+        amount = str(line.amount)
         lines.add_row(f"{line.quantity} ×", f"{line.item}: {line.description}", amount)
     parts: list[Any] = [head, lines]
     for payment in order.payments:
@@ -419,7 +418,7 @@ def describe_order(order: Order) -> Group:
         if payment.url and payment.status == "pending":
             parts.append(Text(f"  pay here: {payment.url}"))
     for refund in order.refunds:
-        amount = str(Money(refund.amount_minor, order.currency))
+        amount = str(refund.amount)
         parts.append(
             Text(
                 f"refund {refund.refund_no}: {amount} "

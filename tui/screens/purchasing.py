@@ -19,7 +19,8 @@ from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Sel
 
 from kitops.documents import purchase_orders
 from kitops.services import purchasing, reorder
-from kitops.services.reorder_dto import Export, PurchaseOrder, ReorderRun
+from kitops.services.dto.purchasing import Export, PurchaseOrder
+from kitops.services.dto.reorder import ReorderRun
 from kitops.views import pages
 from kitops.views.dto import PurchaseOrderPage
 

@@ -18,7 +18,7 @@ from textual.widgets import Button, Checkbox, DataTable, Footer, Header, Input, 
 
 from kitops.errors import KitopsError
 from kitops.services import operations
-from kitops.services.dto import Receipt
+from kitops.services.dto.stock import Receipt
 from kitops.views import previews
 from kitops.views.dto import ScannedLabel
 

@@ -22,7 +22,7 @@ from textual_plotext import PlotextPlot
 from kitops.documents.report_files import export_report, text
 from kitops.errors import KitopsError
 from kitops.reports.registry import REPORTS, run_report
-from kitops.services.report_dto import (
+from kitops.services.dto.reports import (
     NUMERIC,
     Chart,
     ChartKind,

@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, Select
 
 from kitops.domain.ledger import LotStatus
 from kitops.services import lots, operations
-from kitops.services.dto import LotRecall, StockLine
+from kitops.services.dto.stock import LotRecall, StockLine
 from kitops.views import pages
 from kitops.views.dto import StockPage
 

@@ -13,7 +13,7 @@ from textual.message import Message
 from textual.widgets import Footer, Header, Static, Tree
 
 from kitops.services import lots
-from kitops.services.dto import Trace
+from kitops.services.dto.stock import Trace
 
 from ..base import StockroomScreen
 from ..widgets import lot_style, theme_colour

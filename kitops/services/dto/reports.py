@@ -1,9 +1,9 @@
-"""The frozen values a report is made of (the report DTOs), and the request that asks for one.
+r"""The frozen values a report is made of (the report DTOs), and the request that asks for one.
 
-A ``Report`` holds ``Section``\\ s: a title, typed ``Column``\\ s and rows of plain cells
+A ``Report`` holds ``Section``\ s: a title, typed ``Column``\ s and rows of plain cells
 (text, whole numbers, dates, ``Money``). Every output format is drawn from these cells
 and nothing else, which is what keeps the numbers of the table, the CSV, the JSON and the
-HTML page identical. ``Chart``\\ s are computed from the same rows for the HTML page (and
+HTML page identical. ``Chart``\ s are computed from the same rows for the HTML page (and
 for any other front end that draws). Pure Python: no database, no rendering library.
 
 The report builders (``kitops.reports``), the report files (``kitops.documents``), the
@@ -17,7 +17,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import Any
 
 from kitops.domain.money import Money
 
@@ -105,10 +104,6 @@ class Report:
 
     def section(self, key: str) -> Section:
         return next(s for s in self.sections if s.key == key)
-
-
-def money_json(value: Money) -> dict[str, Any]:
-    return {"amount_minor": value.amount_minor, "currency": value.currency}
 
 
 @dataclass(frozen=True)

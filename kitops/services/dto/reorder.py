@@ -1,14 +1,10 @@
-"""Frozen values of scheduled demand, reorder and purchase orders (``dto.as_json`` gives
-their ``--json`` shape). Kept apart from ``dto.py`` so each feature's values read
-together."""
+"""Frozen values of scheduled demand, cover and reorder runs."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
-
-# --- scheduled demand (kitops.services.demand) ---------------------------------------
 
 
 @dataclass(frozen=True)
@@ -85,47 +81,6 @@ class Cover:
     days_of_cover: int | None  # days from start to first_short_day; None: the whole window
 
 
-# --- suppliers and policies ------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SupplierItem:
-    sku: str
-    supplier_sku: str | None
-    pack_size: int
-    min_order: int
-    unit_cost: str  # "35.00 GBP"
-
-
-@dataclass(frozen=True)
-class Supplier:
-    code: str
-    name: str
-    lead_time_days: int
-    currency: str
-    contact: str | None
-    active: bool
-    items: tuple[SupplierItem, ...]
-
-
-@dataclass(frozen=True)
-class Policy:
-    sku: str
-    clinic: str
-    supplier: str
-    method: str
-    min_qty: int | None
-    max_qty: int | None
-    review_period_days: int
-    safety_days: int
-    lead_time_days: int  # the policy's own, else the supplier's
-    lead_time_from_supplier: bool
-    active: bool
-
-
-# --- reorder run -------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class Suggestion:
     """One product for one clinic: what to order and the arithmetic behind it."""
@@ -161,61 +116,3 @@ class ReorderRun:
     orders_changed: tuple[str, ...]
     orders_cancelled: tuple[str, ...]
     summary: str
-
-
-# --- purchase orders ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PurchaseOrderLine:
-    sku: str
-    supplier_sku: str | None
-    quantity: int
-    received: int
-    open: int
-    closed: bool
-    unit_cost: str
-    line_total: str
-    need_by: date | None
-    explanation: str | None
-
-
-@dataclass(frozen=True)
-class PurchaseOrder:
-    number: str
-    supplier: str
-    supplier_name: str
-    contact: str | None
-    clinic: str
-    status: str
-    origin: str
-    currency: str
-    as_of: date
-    expected_on: date | None
-    created_at: datetime
-    created_by: str
-    approved_by: str | None
-    sent_at: datetime | None
-    total: str
-    note: str | None
-    lines: tuple[PurchaseOrderLine, ...]
-
-
-@dataclass(frozen=True)
-class Export:
-    number: str
-    format: str
-    path: str
-    bytes: int
-
-
-# --- jobs ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Job:
-    name: str
-    description: str
-    schedule: str  # suggested crontab schedule
-    command: str
-    available: bool

@@ -1,8 +1,8 @@
 """Frozen values of orders and payments that cross the service boundary.
 
-Money is always an integer of minor units beside its currency (``total_minor``,
-``currency``); ``total`` and friends are the same amounts as display text
-(``"315.00 GBP"``). ``kitops.services.dto.as_json`` gives their ``--json`` shape.
+Every amount is a ``Money`` (integer minor units and a currency): people see it as
+``"315.00 GBP"``, and ``kitops.services.dto.as_json`` gives it the one ``--json`` shape
+``{"amount_minor": 31500, "currency": "GBP"}``.
 """
 
 from __future__ import annotations
@@ -10,14 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from kitops.domain.money import Money
+
 
 @dataclass(frozen=True)
 class Price:
     item: str  # a product SKU, or plan:CODE
     kind: str  # product | plan
     currency: str
-    amount_minor: int
-    amount: str
+    amount: Money
 
 
 @dataclass(frozen=True)
@@ -26,8 +27,8 @@ class OrderLine:
     item: str
     description: str
     quantity: int
-    unit_amount_minor: int
-    amount_minor: int
+    unit_amount: Money
+    amount: Money
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class OrderPayment:
     attempt: int
     method: str  # card | checkout
     status: str
-    amount_minor: int
+    amount: Money
     intent_id: str | None
     session_id: str | None
     url: str | None
@@ -45,7 +46,7 @@ class OrderPayment:
 @dataclass(frozen=True)
 class OrderRefund:
     refund_no: int
-    amount_minor: int
+    amount: Money
     restock: str
     status: str
     applied: bool
@@ -67,14 +68,10 @@ class Order:
     clinic: str
     currency: str
     status: str
-    total_minor: int
-    paid_minor: int
-    refunded_minor: int
-    outstanding_minor: int
-    total: str
-    paid: str
-    refunded: str
-    outstanding: str
+    total: Money
+    paid: Money
+    refunded: Money
+    outstanding: Money
     note: str | None
     created_at: datetime
     lines: tuple[OrderLine, ...]
@@ -112,12 +109,8 @@ class PaymentsLine:
     currency: str
     orders: int
     paid_orders: int
-    paid_minor: int
-    refunded_minor: int
-    net_minor: int
+    paid: Money
+    refunded: Money
+    net: Money
     outstanding_orders: int
-    outstanding_minor: int
-    paid: str
-    refunded: str
-    net: str
-    outstanding: str
+    outstanding: Money
