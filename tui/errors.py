@@ -5,13 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kitops.errors import (
-    DatabaseNotReady,
-    DatabaseUnavailable,
-    InvalidInput,
-    KitopsError,
-    Refused,
-)
+from kitops.errors import DatabaseNotReady, DatabaseUnavailable, InvalidInput, KitopsError, Refused
 
 
 @dataclass(frozen=True)

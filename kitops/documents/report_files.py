@@ -17,24 +17,17 @@ import textwrap
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kitops.domain.money import Money
 from kitops.domain.text import json_text, visible
 from kitops.errors import InvalidInput
 from kitops.services.csvfiles import FORMULA_STARTS, CsvCell, write_csv
 from kitops.services.dto import as_json
-from kitops.services.dto.reports import (
-    NUMERIC,
-    Cell,
-    Chart,
-    ChartKind,
-    Column,
-    Kind,
-    Report,
-    ReportExport,
-    Section,
-)
+from kitops.services.dto.reports import NUMERIC, ChartKind, Kind, ReportExport
+
+if TYPE_CHECKING:
+    from kitops.services.dto.reports import Cell, Chart, Column, Report, Section
 
 FORMATS = ("table", "csv", "json", "html")
 TABLE_WIDTH = 100

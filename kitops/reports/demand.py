@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from kitops.domain.reorder import Requirement, cover
 from kitops.reports.common import parse_count, resolve_scope
@@ -23,18 +24,11 @@ from kitops.services.demand import (
     scheduled_demand,
     supplies,
 )
-from kitops.services.dto.reports import (
-    Cell,
-    Chart,
-    ChartKind,
-    Column,
-    Kind,
-    Report,
-    ReportRequest,
-    Section,
-    Series,
-)
+from kitops.services.dto.reports import Chart, ChartKind, Column, Kind, Report, Section, Series
 from kitops.services.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from kitops.services.dto.reports import Cell, ReportRequest
 
 WEEK_COLUMNS = (
     Column("clinic", "clinic"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from kitops.data.queries.stock import held_at
 from kitops.data.schema import KitRow, LotRow
@@ -20,18 +21,11 @@ from kitops.reports.common import (
     shown_status,
     value_of,
 )
-from kitops.services.dto.reports import (
-    Cell,
-    Chart,
-    ChartKind,
-    Column,
-    Kind,
-    Report,
-    ReportRequest,
-    Section,
-    Series,
-)
+from kitops.services.dto.reports import Chart, ChartKind, Column, Kind, Report, Section, Series
 from kitops.services.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from kitops.services.dto.reports import Cell, ReportRequest
 
 BUCKET_DAYS = 30
 EXPIRED = "expired"

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from datetime import date, timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -22,20 +23,13 @@ from kitops.domain.courses import parse_weekdays as weekdays_of
 from kitops.domain.kits import SERVING, ComponentNeed, KitStatus, LotStock
 from kitops.reports.common import Scope, parse_count, resolve_scope, usable_now
 from kitops.services.courses import serum_per_kit
-from kitops.services.dto.reports import (
-    Cell,
-    Chart,
-    ChartKind,
-    Column,
-    Kind,
-    Report,
-    ReportRequest,
-    Section,
-    Series,
-)
+from kitops.services.dto.reports import Chart, ChartKind, Column, Kind, Report, Section, Series
 from kitops.services.kits import default_min_shelf_life
 from kitops.services.plans import to_domain
 from kitops.services.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from kitops.services.dto.reports import Cell, ReportRequest
 
 STOCK_COLUMNS = (
     Column("clinic", "clinic"),

@@ -14,13 +14,7 @@ from sqlalchemy import or_, select
 from kitops.data.schema import LotRow, ProductRow, StockMoveRow
 from kitops.domain.ledger import parse_date
 from kitops.errors import InvalidInput
-from kitops.reports.common import (
-    dialect_name,
-    fetch,
-    resolve_scope,
-    utc_midnight,
-    utc_minute,
-)
+from kitops.reports.common import dialect_name, fetch, resolve_scope, utc_midnight, utc_minute
 from kitops.services.dto.reports import Cell, Column, Kind, Report, ReportRequest, Section
 from kitops.services.unit_of_work import UnitOfWork
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
@@ -42,18 +43,11 @@ from kitops.reports.common import (
     utc_midnight,
     utc_month,
 )
-from kitops.services.dto.reports import (
-    Cell,
-    Chart,
-    ChartKind,
-    Column,
-    Kind,
-    Report,
-    ReportRequest,
-    Section,
-    Series,
-)
+from kitops.services.dto.reports import Chart, ChartKind, Column, Kind, Report, Section, Series
 from kitops.services.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from kitops.services.dto.reports import Cell, ReportRequest
 
 REASONS = ("damaged", "opened", "expired", "other", "expired_on_shelf")
 # what a wasted unit is, by product kind (a kit is counted as its components)

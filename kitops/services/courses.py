@@ -10,13 +10,7 @@ from sqlalchemy import func, select
 from kitops.data.repositories import PostedMove
 from kitops.data.repositories.locations import subtree_ids
 from kitops.data.repositories.reservations import store_kit_needs
-from kitops.data.schema import (
-    CourseRow,
-    KitRow,
-    LotRow,
-    ProductRow,
-    SessionRow,
-)
+from kitops.data.schema import CourseRow, KitRow, LotRow, ProductRow, SessionRow
 from kitops.domain.catalog import ProductKind
 from kitops.domain.courses import (
     Administered,

@@ -21,14 +21,7 @@ from kitops.data.repositories.reservations import (
 )
 from kitops.data.schema import CourseRow, KitRow, PlanRow
 from kitops.domain.assignment import KitOffer, NeedRequest, assign
-from kitops.domain.courses import (
-    Administered,
-    CourseStatus,
-    KitNeed,
-    Plan,
-    fits,
-    parse_course_id,
-)
+from kitops.domain.courses import Administered, CourseStatus, KitNeed, Plan, fits, parse_course_id
 from kitops.domain.kits import KitStatus
 from kitops.domain.locations import clinic_today
 from kitops.errors import InvalidInput, Refused
@@ -42,12 +35,7 @@ from kitops.services.courses import (
 )
 from kitops.services.dto import courses as courses_dto
 from kitops.services.plans import to_domain
-from kitops.services.reservation import (
-    FULFIL,
-    common_case,
-    course_kit_needs,
-    reserve_alone,
-)
+from kitops.services.reservation import FULFIL, common_case, course_kit_needs, reserve_alone
 from kitops.services.unit_of_work import UnitOfWork, retrying
 
 ORDINALS = {1: "1st", 2: "2nd", 3: "3rd"}

@@ -11,12 +11,7 @@ from pathlib import Path
 
 from kitops.data.repositories import PostedMove
 from kitops.data.schema import LocationRow, LotRow
-from kitops.domain.catalog import (
-    ProductKind,
-    parse_non_negative_int,
-    parse_positive_int,
-    parse_sku,
-)
+from kitops.domain.catalog import ProductKind, parse_non_negative_int, parse_positive_int, parse_sku
 from kitops.domain.ledger import (
     UNTRACKED_LOT_CODE,
     LotStatus,

@@ -15,12 +15,7 @@ from datetime import date
 from kitops import faults
 from kitops.data.repositories import PostedMove
 from kitops.data.schema import KitRow, LotRow, ProductRow
-from kitops.domain.catalog import (
-    ProductKind,
-    parse_non_negative_int,
-    parse_positive_int,
-    parse_sku,
-)
+from kitops.domain.catalog import ProductKind, parse_non_negative_int, parse_positive_int, parse_sku
 from kitops.domain.kits import ON_A_SHELF, KitStatus
 from kitops.domain.ledger import (
     UNTRACKED_LOT_CODE,

@@ -8,13 +8,7 @@ from sqlalchemy import select
 
 from kitops.data.schema import PlanRow
 from kitops.domain.catalog import ml_to_ul, parse_positive_int, parse_sku, ul_to_ml
-from kitops.domain.courses import (
-    Administered,
-    Plan,
-    check_plan,
-    format_weekdays,
-    parse_weekdays,
-)
+from kitops.domain.courses import Administered, Plan, check_plan, format_weekdays, parse_weekdays
 from kitops.domain.text import no_control
 from kitops.errors import Conflict, InvalidInput
 from kitops.services.dto import courses as courses_dto

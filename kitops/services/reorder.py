@@ -40,13 +40,7 @@ from kitops.data.schema import (
     utcnow,
 )
 from kitops.domain.purchasing import RECEIVABLE, POStatus, po_number
-from kitops.domain.reorder import (
-    Method,
-    Suggestion,
-    Terms,
-    calendar_suggestion,
-    min_max_suggestion,
-)
+from kitops.domain.reorder import Method, Suggestion, Terms, calendar_suggestion, min_max_suggestion
 from kitops.services.demand import demand_by_id
 from kitops.services.dto import reorder as reorder_dto
 from kitops.services.unit_of_work import UnitOfWork, retrying

@@ -11,6 +11,7 @@ from kitops.data.repositories.locations import subtree_ids
 from kitops.domain.kits import KitStatus
 from kitops.domain.locations import LocationKind, clinic_today
 from kitops.services import purchasing, reorder
+from kitops.services.dto.courses import FulfilLine
 from kitops.services.fulfilment import pick_list, preview_due
 from kitops.services.kits import capacity_at, default_min_shelf_life
 from kitops.services.unit_of_work import UnitOfWork
@@ -78,26 +79,16 @@ def _due_needs(
     clinic: str | None,
     today: date | None,
     within: int,
-) -> dict[int, list[view.DueNeed]]:
+) -> dict[int, list[FulfilLine]]:
     """The batch assignment's answer for kits due in the window, without reserving."""
     report = preview_due(uow, within_days=within, clinic=clinic, today=today)
     by_code = {row.code: row.id for row in clinics}
-    found: dict[int, list[view.DueNeed]] = {}
+    found: dict[int, list[FulfilLine]] = {}
     for line in sorted(
         (*report.served, *report.unserved), key=lambda n: (n.first_use, n.course_id, n.part)
     ):
         if line.clinic in by_code:
-            found.setdefault(by_code[line.clinic], []).append(
-                view.DueNeed(
-                    course_id=line.course_id,
-                    patient_ref=line.patient_ref,
-                    part=line.part,
-                    first_use=line.first_use,
-                    needed_until=line.needed_until,
-                    kit=line.kit,
-                    reason=line.reason,
-                )
-            )
+            found.setdefault(by_code[line.clinic], []).append(line)
     return found
 
 
@@ -106,7 +97,7 @@ def _kit_stock(
     clinic: LocationRow,
     places: set[int],
     locations: Sequence[LocationRow],
-    due: list[view.DueNeed],
+    due: list[FulfilLine],
     day: date,
 ) -> tuple[view.KitStock, ...]:
     counts = queries.kit_counts(uow.session, places)

@@ -81,27 +81,13 @@ class KitStock:
 
 
 @dataclass(frozen=True)
-class DueNeed:
-    """A course's kit due in the window, not yet reserved: the kit the batch would give
-    it now, or why none fits."""
-
-    course_id: int
-    patient_ref: str
-    part: int
-    first_use: date
-    needed_until: date
-    kit: str | None
-    reason: str | None
-
-
-@dataclass(frozen=True)
 class ClinicWork:
     clinic: str
     name: str
     today: date
     kits: tuple[KitStock, ...]
     to_pick: tuple[courses_dto.PickLine, ...]
-    due: tuple[DueNeed, ...]
+    due: tuple[courses_dto.FulfilLine, ...]
     quarantine: tuple[QuarantinedLot, ...]
     expiry: tuple[ExpiryBucket, ...]
 
@@ -110,7 +96,7 @@ class ClinicWork:
         return sum(k.unserved_needs for k in self.kits)
 
     @property
-    def unserved(self) -> tuple[DueNeed, ...]:
+    def unserved(self) -> tuple[courses_dto.FulfilLine, ...]:
         return tuple(n for n in self.due if n.kit is None)
 
 

@@ -3,6 +3,7 @@ query, and the purchase orders with their lines."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from kitops.data.queries.courses import course_list
@@ -94,6 +95,12 @@ def stock_page(
     return view.StockPage(tuple(lines), int(total or 0), max(0, offset))
 
 
+def _one_of(status: str | None, known: Sequence[str]) -> None:
+    """A list's status filter names one of the statuses it can show."""
+    if status and status not in known:
+        raise InvalidInput("status", status, f"must be one of {'|'.join(known)}")
+
+
 # --- kits ----------------------------------------------------------------------------
 
 
@@ -107,8 +114,7 @@ def kits_page(
     limit: int = PAGE_SIZE,
 ) -> view.KitPage:
     """One page of kits, earliest expiry first (components left out: ``show_kit``)."""
-    if status and status not in KIT_STATUSES:
-        raise InvalidInput("status", status, f"must be one of {'|'.join(KIT_STATUSES)}")
+    _one_of(status, KIT_STATUSES)
     with uow:
         locations = uow.locations.all()
         by_id = {row.id: row for row in locations}
@@ -165,12 +171,7 @@ def courses_page(
     """One page of courses, soonest start first, with how many kits each holds."""
     with uow:
         clinic_id = uow.locations.clinic(clinic).id if clinic else None
-        if status:
-            try:
-                status = CourseStatus(status).value
-            except ValueError:
-                choices_ = "|".join(s.value for s in CourseStatus)
-                raise InvalidInput("status", status, f"must be one of {choices_}") from None
+        _one_of(status, [s.value for s in CourseStatus])
         total, rows = course_list(
             uow.session,
             clinic_id=clinic_id,
@@ -234,12 +235,7 @@ def orders_page(
     """One page of orders, newest first, in one query (``orders.show_order`` has the
     lines, payments and refunds of one). ``search`` matches the patient reference, the
     plan, and an order or course number."""
-    if status:
-        try:
-            status = OrderStatus(status).value
-        except ValueError:
-            known = "|".join(s.value for s in OrderStatus)
-            raise InvalidInput("status", status, f"must be one of {known}") from None
+    _one_of(status, [s.value for s in OrderStatus])
     with uow:
         clinic_id = uow.locations.clinic(clinic).id if clinic else None
         total, rows = order_list(

@@ -33,12 +33,7 @@ from kitops.errors import KitopsError
 from kitops.services import courses, fulfilment
 from kitops.services.dto.courses import Course, FulfilLine, FulfilReport, SessionCheck
 from kitops.views import pages, previews
-from kitops.views.dto import (
-    CourseDetail,
-    CoursePage,
-    CoursePreview,
-    CourseSummary,
-)
+from kitops.views.dto import CourseDetail, CoursePage, CoursePreview, CourseSummary
 
 from ..lists import ListScreen
 from ..modals import ConfirmDialog

@@ -9,12 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kitops.data.schema import LocationRow
-from kitops.domain.locations import (
-    PHYSICAL_KINDS,
-    LocationKind,
-    clinic_today,
-    parse_location_code,
-)
+from kitops.domain.locations import PHYSICAL_KINDS, LocationKind, clinic_today, parse_location_code
 from kitops.errors import InvalidInput
 
 
