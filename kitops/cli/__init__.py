@@ -32,7 +32,11 @@ def run(argv: list[str] | None = None) -> int:
     """Run one command and return its exit code."""
     try:
         with kitops_files():  # every file kitops creates is 0600 (kitops.filemodes)
-            cli.main(args=argv, prog_name="kitops", standalone_mode=False)
+            ended = cli.main(args=argv, prog_name="kitops", standalone_mode=False)
+        # a command that ends with click's Exit(code) (`tui`, `stripe sync`): outside
+        # standalone mode click returns that code instead of raising it
+        if isinstance(ended, int) and not isinstance(ended, bool):
+            return ended
     except click.exceptions.NoArgsIsHelpError as error:
         click.echo(error.format_message())
         return 0

@@ -143,3 +143,16 @@ def test_installed_script_demo_reset_without_yes_and_no_answer_changes_nothing(t
     with sqlite3.connect(tmp_path / "kitops.db") as conn:
         assert conn.execute("SELECT count(*) FROM audit_log").fetchone() == rows_before
         assert conn.execute("SELECT count(*) FROM products").fetchone() == (9,)
+
+
+def test_a_command_that_ends_with_its_own_exit_code_keeps_it(monkeypatch):
+    """`kitops tui` and `kitops stripe sync` end with click's Exit(code) (the UI's own
+    code; 1 when an event could not be handled): the code reaches the shell and cron,
+    instead of 0. The terminal UI itself is not the point here: it is replaced by one that
+    ends at once with code 3."""
+    import kitops.tui.app
+
+    monkeypatch.setattr(kitops.tui.app, "run", lambda **_: 3)
+    assert run(["tui"]) == 3
+    monkeypatch.setattr(kitops.tui.app, "run", lambda **_: 0)
+    assert run(["tui"]) == 0
