@@ -81,6 +81,8 @@ def check_plan(plan: Plan) -> None:
             "weekdays", format_weekdays(plan.default_weekdays),
             f"the plan has {plan.applications_per_week} applications a week",
         )  # fmt: skip
+    if plan.default_weekdays is not None:
+        check_weekday_spacing(plan, plan.default_weekdays)
     for week in plan.checkin_weeks:
         if not 1 <= week <= plan.weeks:
             raise InvalidInput("checkin_weeks", week, f"must be within the {plan.weeks} weeks")
@@ -102,11 +104,31 @@ def format_weekdays(days: tuple[int, ...]) -> str:
     return ",".join(WEEKDAY_NAMES[d] for d in days)
 
 
+VIAL_HALVES_DAYS_APART = (3, 4)
+
+
+def check_weekday_spacing(plan: Plan, days: tuple[int, ...]) -> None:
+    """Twice a week, one vial serves both applications of the week (half a vial each,
+    seed 000), so its two halves must be used 3-4 days apart: mon,thu, tue,fri or mon,fri
+    are right, mon,tue is not. The sources give no spacing for plans with another number
+    of applications a week, so their days are not judged here."""
+    if plan.applications_per_week != 2 or len(days) != 2:
+        return
+    if (days[1] - days[0]) % 7 not in VIAL_HALVES_DAYS_APART:
+        raise InvalidInput(
+            "weekdays", format_weekdays(days),
+            "the two applications of a week must be 3 or 4 days apart, the two halves of "
+            "one vial (mon,thu or tue,fri)",
+        )  # fmt: skip
+
+
 def weekdays_for(plan: Plan, start: date, chosen: tuple[int, ...] | None) -> tuple[int, ...]:
     """The course's application weekdays; the start day is always one of them.
 
     Without a choice: the plan's default, else the start day and, for twice a week, the
     day 3 days later (Monday → Monday and Thursday), spreading the applications evenly.
+    Chosen days twice a week must be 3-4 days apart (``check_weekday_spacing``; a plan's
+    default days were checked when the plan was made).
     """
     days = chosen or plan.default_weekdays
     if days is None:
@@ -118,6 +140,8 @@ def weekdays_for(plan: Plan, start: date, chosen: tuple[int, ...] | None) -> tup
             "weekdays", format_weekdays(days),
             f"{plan.code} has {plan.applications_per_week} applications a week",
         )  # fmt: skip
+    if chosen:
+        check_weekday_spacing(plan, days)
     if start.weekday() not in days:
         raise InvalidInput(
             "start", start.isoformat(),

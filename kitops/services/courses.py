@@ -255,10 +255,16 @@ def _clinic_serum(uow: UnitOfWork, course: CourseRow) -> tuple[ProductRow, int]:
 
 @retrying
 def record_session(
-    uow: UnitOfWork, course_id: int | str, *, on: str | date | None = None
+    uow: UnitOfWork,
+    course_id: int | str,
+    *,
+    on: str | date | None = None,
+    today: date | None = None,
 ) -> courses_dto.SessionRecord:
     """Consume one clinic session's vials at the course's clinic, FEFO among released
-    lots in date that day, and record which lot served it (for the trace)."""
+    lots in date that day, and record which lot served it (for the trace). A session is
+    recorded when it happens: a day after the clinic's today (``today`` when given) is
+    refused."""
     with uow:
         uow.require("session.record")
         course = uow.courses.get(course_id, lock=True)
@@ -277,7 +283,14 @@ def record_session(
         if done >= plan.applications:
             raise Refused(f"course {course.id} has had all {plan.applications} sessions")
         zone = course.clinic.timezone
-        day = on if isinstance(on, date) else parse_date(on, "date") if on else clinic_today(zone)
+        now = today or clinic_today(zone)
+        day = on if isinstance(on, date) else parse_date(on, "date") if on else now
+        if day > now:
+            raise InvalidInput(
+                "date", day.isoformat(),
+                f"is in the future (today at {course.clinic.code} is {now.isoformat()}); "
+                "record a session when it happens",
+            )  # fmt: skip
         if day < course.start_date:
             raise InvalidInput("date", day.isoformat(),
                                f"course {course.id} starts on {course.start_date}")  # fmt: skip

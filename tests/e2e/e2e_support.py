@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
+
+import time_machine
 
 
 @dataclass(frozen=True)
@@ -57,3 +60,9 @@ def keys_and_types(record: dict[str, Any], expected: dict[str, type | tuple[type
         assert isinstance(record[key], kind), (key, record[key], kind)
         if kind is int or kind == (int, type(None)):
             assert not isinstance(record[key], bool), (key, record[key])
+
+
+def on_day(day: str) -> Any:
+    """The clock at noon UTC on ``day`` (YYYY-MM-DD): the same date at every demo clinic,
+    for a command that must run on that day (a session is recorded when it happens)."""
+    return time_machine.travel(datetime.combine(date.fromisoformat(day), time(12), UTC), tick=False)

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from e2e_support import assert_bad_input, assert_refused, json_of, keys_and_types
+from e2e_support import assert_bad_input, assert_refused, json_of, keys_and_types, on_day
 from identity_support import bind_identity
+
+from kitops.domain.locations import clinic_today
 
 OPT_STR = (str, type(None))
 OPT_INT = (int, type(None))
@@ -535,10 +537,12 @@ def test_courses_sessions_shipping_and_returns(demo, today, snapshot):
     # clinic sessions: FEFO among lots in date on the session's day
     clinic = json_of(demo, "course", "show", "4", "--json")
     sessions = applications(clinic)
-    records = [
-        json_of(demo, "session", "record", "4", "--date", day.isoformat(), "--json")
-        for day in sessions
-    ]
+    records = []
+    for day in sessions:  # each session is recorded on its day
+        with on_day(day.isoformat()):
+            records.append(
+                json_of(demo, "session", "record", "4", "--date", day.isoformat(), "--json")
+            )
     for record in records:
         keys_and_types(record, SESSION_KEYS)
     a0519 = json_of(demo, "lot", "show", "PTT6-A0519", "--json")["expiry"]
@@ -847,3 +851,38 @@ def test_replace_kit_refuses_in_one_line_when_no_kit_fits(demo, snapshot):
                    "no kit available at ESX")  # fmt: skip
 
     assert snapshot() == before
+
+
+def test_course_create_refuses_twice_a_week_days_not_3_or_4_days_apart(demo, today, snapshot):
+    start = today + timedelta(days=7)
+    monday = start + timedelta(days=-start.weekday() % 7)
+    before = snapshot()
+    courses = json_of(demo, "course", "list", "--json")
+    result = demo(
+        "course", "create", "--patient", "P-1", "--plan", "home-6w",
+        "--start", monday.isoformat(), "--clinic", "LON", "--weekdays", "mon,tue",
+    )  # fmt: skip
+    assert_bad_input(result, "weekdays", "mon,tue", "3 or 4 days apart")
+    assert result.out == ""
+    assert snapshot() == before
+    assert json_of(demo, "course", "list", "--json") == courses
+    course = json_of(
+        demo, "course", "create", "--patient", "P-1", "--plan", "home-6w",
+        "--start", monday.isoformat(), "--clinic", "LON", "--weekdays", "mon,thu", "--json",
+    )  # fmt: skip
+    assert course["weekdays"] == "mon,thu"
+
+
+def test_session_record_refuses_a_day_after_the_clinics_today(demo, snapshot):
+    clinic = json_of(demo, "course", "show", "4", "--json")
+    today_at_lon = clinic_today(clinic["timezone"])
+    tomorrow = (today_at_lon + timedelta(days=1)).isoformat()
+    before = snapshot()
+    result = demo("session", "record", "4", "--date", tomorrow)
+    assert_bad_input(
+        result, "date", tomorrow, f"is in the future (today at LON is {today_at_lon})",
+        "record a session when it happens",
+    )  # fmt: skip
+    assert result.out == ""
+    assert snapshot() == before
+    assert json_of(demo, "course", "show", "4", "--json")["sessions_recorded"] == 0

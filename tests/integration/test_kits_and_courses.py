@@ -368,7 +368,7 @@ def test_clinic_sessions_use_fefo_lots_in_date_and_the_trace_reaches_the_patient
     with pytest.raises(Refused, match="at home"):
         courses.record_session(uow(), 1, on=AS_OF)
 
-    records = [courses.record_session(uow(), 4, on=day) for day in days]
+    records = [courses.record_session(uow(), 4, on=day, today=day) for day in days]
 
     assert [
         (r.course_id, r.session_no, r.date, r.sku, r.quantity, r.location) for r in records

@@ -1,6 +1,7 @@
 """The calendar of a course and what it asks of its kits: application dates in the clinic's
 zone, check-ins, follow-ups, until when each vial must be in date, and whether a kit fits."""
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -169,6 +170,58 @@ def test_the_wrong_number_of_weekdays_for_the_plan_is_invalid_input(chosen):
     with pytest.raises(InvalidInput) as caught:
         weekdays_for(HOME_6W, d("2027-03-01"), chosen)
     assert (caught.value.field, caught.value.value) == ("weekdays", format_weekdays(chosen))
+
+
+@pytest.mark.parametrize(
+    ("start", "chosen"),
+    [
+        ("2027-03-01", (MON, THU)),  # 3 and 4 days apart
+        ("2027-03-02", (TUE, FRI)),
+        ("2027-03-01", (MON, FRI)),  # 4 and 3
+        ("2027-03-04", (THU, SUN)),
+        ("2027-03-06", (TUE, SAT)),  # across the weekend: sat → tue is 3 days
+    ],
+)
+def test_twice_a_week_days_three_or_four_days_apart_are_kept(start, chosen):
+    assert weekdays_for(HOME_6W, d(start), chosen) == chosen
+    assert weekdays_for(HOME_12W, d(start), chosen) == chosen
+
+
+@pytest.mark.parametrize(
+    ("start", "chosen"),
+    [
+        ("2027-03-01", (MON, TUE)),  # 1 day, then 6
+        ("2027-03-01", (MON, WED)),  # 2 days, then 5
+        ("2027-03-01", (MON, SAT)),  # 5 days, then 2
+        ("2027-03-01", (MON, SUN)),  # 6 days, then 1
+    ],
+)
+def test_twice_a_week_days_not_three_or_four_days_apart_are_invalid_input(start, chosen):
+    with pytest.raises(InvalidInput) as caught:
+        weekdays_for(HOME_6W, d(start), chosen)
+    assert (caught.value.field, caught.value.value) == ("weekdays", format_weekdays(chosen))
+    assert "3 or 4 days apart" in caught.value.reason
+    assert "mon,thu" in caught.value.reason
+
+
+def test_days_too_close_are_refused_even_when_the_start_day_is_not_one_of_them():
+    with pytest.raises(InvalidInput) as caught:
+        weekdays_for(HOME_6W, d("2027-03-03"), (MON, TUE))  # a Wednesday
+    assert (caught.value.field, caught.value.value) == ("weekdays", "mon,tue")
+
+
+def test_the_spacing_rule_is_only_for_twice_a_week_plans():
+    thrice = replace(HOME_6W, code="t3", applications_per_week=3)
+    assert weekdays_for(thrice, d("2027-03-01"), (MON, TUE, WED)) == (MON, TUE, WED)
+    assert weekdays_for(PTT6, d("2027-03-02"), (TUE,)) == (TUE,)
+    assert weekdays_for(CLINIC_6, d("2027-03-02"), (TUE,)) == (TUE,)
+
+
+def test_a_twice_a_week_plan_with_default_days_too_close_is_invalid_input():
+    with pytest.raises(InvalidInput) as caught:
+        check_plan(replace(HOME_6W, default_weekdays=(MON, TUE)))
+    assert (caught.value.field, caught.value.value) == ("weekdays", "mon,tue")
+    check_plan(replace(HOME_6W, default_weekdays=(TUE, FRI)))
 
 
 # --- the calendar -------------------------------------------------------------------------
