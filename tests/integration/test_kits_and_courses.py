@@ -21,6 +21,7 @@ from kitops.domain.ledger import LotStatus
 from kitops.errors import InvalidInput, KitopsError, Refused
 from kitops.services import admin, catalog, courses, fulfilment, kits, lots, stock
 from kitops.services.operations import move, write_off
+from kitops.views import previews
 
 KIT = "KIT-HOME-6W"
 FRIDGE = "LON-FRIDGE"
@@ -322,6 +323,26 @@ def test_course_creation_lays_out_the_calendar_and_refuses_bad_input(loaded, uow
     assert len(courses.list_courses(uow(readonly=True))) == count
 
 
+def test_the_preview_and_create_refuse_twice_a_week_days_too_close_alike(loaded, uow):
+    """The new-course form's preview judges the weekdays as ``create_course`` does."""
+    monday = AS_OF + timedelta(days=7 - AS_OF.weekday())
+    before = writes(loaded)
+    count = len(courses.list_courses(uow(readonly=True)))
+    with pytest.raises(InvalidInput) as previewed:
+        previews.preview_course(uow(readonly=True), "home-12w", monday, "LON", weekdays="mon,tue")
+    with pytest.raises(InvalidInput) as created:
+        courses.create_course(uow(), "P-1", "home-12w", monday, "LON", weekdays="mon,tue")
+    errors = [str(previewed.value), str(created.value)]
+    assert errors[0] == errors[1]
+    assert "weekdays 'mon,tue'" in errors[0]
+    assert "3 or 4 days apart" in errors[0]
+    assert writes(loaded) == before
+    assert len(courses.list_courses(uow(readonly=True))) == count
+    preview = previews.preview_course(uow(readonly=True), "home-12w", monday, "LON",
+                                      weekdays="mon,fri")  # fmt: skip
+    assert preview.weekdays == "mon,fri"
+
+
 def test_cancelling_a_course_releases_its_reserved_kits(loaded, uow):
     course = courses.show_course(uow(readonly=True), 1)
     assert [(k.serial, k.status) for k in course.kits] == [("K0000001", "reserved")]
@@ -609,3 +630,21 @@ def test_a_kit_whose_lot_is_recalled_or_expired_does_not_go_out_whatever_its_own
     assert writes(loaded) == before
     assert kits.show_kit(uow(), "K0000001").status == "reserved"
     assert kits.dispatch(uow(), "K0000001", handover=True, today=AS_OF).status == "handed_over"
+
+
+def test_a_session_after_the_clinics_today_is_refused_and_consumes_nothing(loaded, uow):
+    """Course 4 (clinic-weekly-6 at LON) starts the day after ``AS_OF``."""
+    start = courses.show_course(uow(readonly=True), 4).start
+    before = writes(loaded)
+    on_hand = _on_hand(uow)
+    with pytest.raises(InvalidInput) as err:
+        courses.record_session(uow(), 4, on=start, today=start - timedelta(days=1))
+    assert (err.value.field, err.value.value) == ("date", start.isoformat())
+    assert err.value.reason == (
+        f"is in the future (today at LON is {start - timedelta(days=1)}); "
+        "record a session when it happens"
+    )
+    assert writes(loaded) == before
+    assert _on_hand(uow) == on_hand
+    assert courses.show_course(uow(readonly=True), 4).sessions_recorded == 0
+    assert courses.record_session(uow(), 4, on=start, today=start).session_no == 1
