@@ -26,6 +26,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Time,
     TypeDecorator,
     UniqueConstraint,
     text,
@@ -131,6 +132,9 @@ class ProductRow(Base):
     min_shelf_life_on_receipt_days: Mapped[int] = mapped_column(default=30)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # added in migration 0019: the storage and usage lines printed on the product's labels
+    storage: Mapped[str | None] = mapped_column(String(200))
+    usage: Mapped[str | None] = mapped_column(String(200))
 
     recipe: Mapped[list[RecipeLineRow]] = relationship(
         foreign_keys="RecipeLineRow.kit_product_id", order_by="RecipeLineRow.position"
@@ -166,6 +170,9 @@ class SupplierRow(Base):
     contact: Mapped[str | None] = mapped_column(String(200))
     # added in migration 0005 (reorder): a supplier no longer used keeps its history
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # added in migration 0019: what a purchase order must tell the supplier
+    address: Mapped[str | None] = mapped_column(String(300))
+    payment_terms: Mapped[str | None] = mapped_column(String(200))
 
 
 class SupplierItemRow(Base):
@@ -207,8 +214,48 @@ class LocationRow(Base):
     timezone: Mapped[str | None] = mapped_column(String(64))
     currency: Mapped[str | None] = mapped_column(String(3))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # added in migration 0019, for clinics: where deliveries and patients go, who to call,
+    # the country whose VAT rates apply, and the clinic's week (None: open every day; no
+    # opening time: the clinic's first appointment is at 09:00; no cap: the setting
+    # ``clinic_sessions_per_day``)
+    address: Mapped[str | None] = mapped_column(String(300))
+    contact: Mapped[str | None] = mapped_column(String(200))
+    country: Mapped[str | None] = mapped_column(String(2))
+    open_weekdays: Mapped[str | None] = mapped_column(String(32))
+    opens_at: Mapped[time | None] = mapped_column(Time)
+    sessions_per_day: Mapped[int | None]
 
     parent: Mapped[LocationRow | None] = relationship(remote_side=[id])
+
+
+class ClinicClosureRow(Base):
+    """Days a clinic is closed (a holiday, a refit), both days included (migration 0019)."""
+
+    __tablename__ = "clinic_closures"
+    __table_args__ = (
+        CheckConstraint("first_day <= last_day", name="days_in_order"),
+        Index("ix_clinic_closures_clinic_id_first_day", "clinic_id", "first_day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(200))
+    actor: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class VatRateRow(Base):
+    """The VAT rate of one kind of product in one country, in basis points (2000: 20 %),
+    as data: purchase orders show it per line (migration 0019)."""
+
+    __tablename__ = "vat_rates"
+    __table_args__ = (CheckConstraint("rate_bp BETWEEN 0 AND 10000", name="rate"),)
+
+    country: Mapped[str] = mapped_column(String(2), primary_key=True)
+    product_kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    rate_bp: Mapped[int]
 
 
 class LotRow(Base):
@@ -350,6 +397,11 @@ class PlanRow(Base):
         CheckConstraint("weeks BETWEEN 1 AND 104", name="weeks"),
         CheckConstraint("serum_ul_per_application > 0", name="serum"),
         CheckConstraint("kits_per_course >= 0", name="kits"),
+        CheckConstraint("interval_weeks BETWEEN 1 AND 52", name="interval_weeks"),
+        CheckConstraint(
+            "needle_min_um IS NULL OR (needle_min_um > 0 AND needle_max_um >= needle_min_um)",
+            name="needles",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -365,6 +417,12 @@ class PlanRow(Base):
     checkin_weeks: Mapped[str] = mapped_column(String(100), default="")
     followup_months: Mapped[str] = mapped_column(String(100), default="3,6")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # added in migration 0019: the needle lengths a clinic session of the plan may use
+    # (seed 000: 1.2 to 3 mm; seed 002: 2 mm), and weeks between application weeks
+    # (maintenance: one application every 4 weeks)
+    needle_min_um: Mapped[int | None]
+    needle_max_um: Mapped[int | None]
+    interval_weeks: Mapped[int] = mapped_column(default=1, server_default=text("1"))
 
     kit_product: Mapped[ProductRow | None] = relationship()
 
@@ -375,7 +433,10 @@ class CourseRow(Base):
 
     __tablename__ = "courses"
     __table_args__ = (
-        CheckConstraint("status IN ('scheduled', 'cancelled', 'completed')", name="status"),
+        CheckConstraint(
+            "status IN ('scheduled', 'active', 'paused', 'completed', 'ended_early', 'cancelled')",
+            name="status",
+        ),
         Index("ix_courses_clinic_id_start_date", "clinic_id", "start_date"),
     )
 
@@ -387,9 +448,39 @@ class CourseRow(Base):
     weekdays: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # added in migration 0019: the lifecycle (why the status last changed, the day a
+    # pause began), the appointment time of the course's clinic visits (None: the
+    # clinic's opening time), and the moves of its remaining applications as a JSON list
+    # of {"from": application number, "start": date, "weekdays": "mon,thu"} (None: the
+    # applications follow ``start_date`` and ``weekdays``)
+    status_reason: Mapped[str | None] = mapped_column(String(200))
+    paused_on: Mapped[date | None] = mapped_column(Date)
+    appointment_time: Mapped[time | None] = mapped_column(Time)
+    reschedules: Mapped[str | None] = mapped_column(String(2000))
 
     plan: Mapped[PlanRow] = relationship()
     clinic: Mapped[LocationRow] = relationship()
+
+
+class CourseAppointmentRow(Base):
+    """When a clinic visit of a course (a clinic application or session, a check-in, a
+    follow-up) is booked: the day the plan gives, the day it moved to (a closed day, a full
+    day) and why, and the time (migration 0019). Home applications have none."""
+
+    __tablename__ = "course_appointments"
+    __table_args__ = (
+        CheckConstraint("kind IN ('application', 'checkin', 'followup')", name="kind"),
+        Index("ix_course_appointments_clinic_id_day", "clinic_id", "day"),
+    )
+
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(12), primary_key=True)
+    number: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    planned_day: Mapped[date] = mapped_column(Date)
+    day: Mapped[date] = mapped_column(Date)
+    at: Mapped[time] = mapped_column(Time)
+    moved_because: Mapped[str | None] = mapped_column(String(200))
 
 
 class KitRow(Base):
@@ -492,6 +583,19 @@ class SessionRow(Base):
     quantity: Mapped[int]
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
     actor: Mapped[str] = mapped_column(String(64))
+
+
+class SessionItemRow(Base):
+    """A supply a clinic session used besides its serum (its stamp, its chlorhexidine),
+    lot by lot, so a trace reaches the patient from those lots too (migration 0019)."""
+
+    __tablename__ = "course_session_items"
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+    session_id: Mapped[int] = mapped_column(ForeignKey("course_sessions.id"), primary_key=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"), primary_key=True, index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    quantity: Mapped[int]
 
 
 # --- Reorder and purchase orders (migration 0005) ------------------------------------

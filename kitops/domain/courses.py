@@ -32,8 +32,11 @@ class Administered(StrEnum):
 
 class CourseStatus(StrEnum):
     SCHEDULED = "scheduled"
-    CANCELLED = "cancelled"
+    ACTIVE = "active"
+    PAUSED = "paused"
     COMPLETED = "completed"
+    ENDED_EARLY = "ended_early"
+    CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True)
