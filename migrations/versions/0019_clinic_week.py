@@ -170,8 +170,8 @@ def downgrade() -> None:
     for table, column in (("products", "usage"), ("products", "storage"),
                           ("suppliers", "payment_terms"), ("suppliers", "address")):  # fmt: skip
         op.drop_column(table, column)  # SQLite 3.35+ drops a plain column in place
-    for column in reversed(location_columns()):
-        op.drop_column("locations", column.name)
+    for added in reversed(location_columns()):
+        op.drop_column("locations", added.name)
     with op.batch_alter_table("plans", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_plans_needles"), type_="check")
         batch_op.drop_constraint(op.f("ck_plans_interval_weeks"), type_="check")
@@ -182,7 +182,7 @@ def downgrade() -> None:
     op.execute("UPDATE courses SET status = 'scheduled' WHERE status IN ('active', 'paused')")
     op.execute("UPDATE courses SET status = 'completed' WHERE status = 'ended_early'")
     with op.batch_alter_table("courses", schema=None) as batch_op:
-        for column in reversed(course_columns()):
-            batch_op.drop_column(column.name)
+        for added in reversed(course_columns()):
+            batch_op.drop_column(added.name)
         batch_op.drop_constraint(op.f("ck_courses_status"), type_="check")
         batch_op.create_check_constraint("status", OLD_STATUSES)
