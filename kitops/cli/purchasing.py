@@ -109,6 +109,27 @@ def supplier_item(
                                           f"minimum {min_order}")  # fmt: skip
 
 
+@supplier.command("set-address")
+@click.argument("code")
+@click.option("--address", metavar="TEXT", help="Postal address (commas between lines).")
+@click.option("--terms", metavar="TEXT", help='Payment terms, e.g. "30 days net".')
+@click.option("--json", "as_json", is_flag=True, help="Print the supplier as JSON.")
+@pass_context
+def supplier_address(
+    ctx: Context, code: str, address: str | None, terms: str | None, as_json: bool
+) -> None:
+    """Set the address and payment terms purchase orders print for supplier CODE (an
+    option not given stays; an empty text clears it)."""
+    from kitops.services.purchasing import set_supplier_address
+
+    result = set_supplier_address(ctx.uow(), code, address=address, terms=terms)
+    if as_json:
+        emit_json(result)
+        return
+    say(f"{result.code}: {result.address or '(no address)'}; "
+        f"terms {result.payment_terms or '(none)'}")  # fmt: skip
+
+
 # --- policies ------------------------------------------------------------------------
 
 
