@@ -99,7 +99,7 @@ def order_pdf(paper: purchasing_dto.OrderPaper) -> bytes:
 
     def line(text: str, size: float = 10, style: str = "", height: float = 5) -> None:
         pdf.set_font("Helvetica", style, size)
-        pdf.multi_cell(0, height, printable(text), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, height, printable(text), align="L", new_x="LMARGIN", new_y="NEXT")
 
     line(f"Purchase order {number}", 16, "B", 9)
     facts = [f"Order reference: {number}", f"Order date: {paper.as_of.isoformat()}",
@@ -129,7 +129,7 @@ def order_pdf(paper: purchasing_dto.OrderPaper) -> bytes:
         pdf.cell(half - 4, 5, title, new_x="LEFT", new_y="NEXT")
         pdf.set_font("Helvetica", "", 10)
         for text in lines:
-            pdf.multi_cell(half - 4, 5, printable(text), new_x="LEFT", new_y="NEXT")
+            pdf.multi_cell(half - 4, 5, printable(text), align="L", new_x="LEFT", new_y="NEXT")
         bottoms.append(pdf.get_y())
     pdf.set_xy(pdf.l_margin, max(bottoms) + 3)
     line("Payment terms: " + (paper.payment_terms or "as agreed with the supplier"), style="B")
