@@ -17,7 +17,7 @@ def vat() -> None:
 
 @vat.command("set")
 @click.argument("country")
-@click.argument("kind", type=click.Choice(KINDS))
+@click.argument("kind", type=click.Choice(KINDS), metavar="KIND")
 @click.argument("percent")
 @click.option("--json", "as_json", is_flag=True, help="Print the rate as JSON.")
 @pass_context
