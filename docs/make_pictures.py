@@ -3,7 +3,8 @@
     make pictures        (or: .venv/bin/python docs/make_pictures.py, with pypdfium2)
 
 Loads the demo data as of a fixed day into a scratch SQLite database, gives Essex a few more
-reorder policies, runs the reorder job on that day, and writes, from the same code the commands run:
+reorder policies, runs the reorder job on that day, approves its order, and writes, from
+the same code the commands run:
 
 - docs/kit-label.png: ``kitops kit label K0000001 --out kit-label.png`` (the label PNG
   itself, 300 dpi);
@@ -50,6 +51,7 @@ def main() -> int:
                                       min_qty=low, max_qty=high)  # fmt: skip
             run = reorder.run(UnitOfWork(db, "manager"), as_of=DAY)
             number = run.orders_created[0]
+            purchasing.change_status(UnitOfWork(db, "manager"), number, "approve")
             label = DOCS / "kit-label.png"
             write_labels(UnitOfWork(db, "stock", readonly=True), ["K0000001"], str(label))
             pdf = Path(scratch) / "po.pdf"

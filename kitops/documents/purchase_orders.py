@@ -108,6 +108,8 @@ def order_pdf(paper: purchasing_dto.OrderPaper) -> bytes:
              f"Currency: {paper.currency} (all amounts)"]  # fmt: skip
     for fact in facts:
         line(fact)
+    if paper.status == "draft":
+        line("DRAFT: not approved yet; do not send this order.", style="B")
     pdf.ln(3)
 
     supplier = [paper.supplier_name, f"Supplier code {paper.supplier}",

@@ -86,6 +86,10 @@ def test_po_pdf_carries_what_the_supplier_needs(demo, tmp_path):
     assert f"{line['quantity']} 4.50 {net / 100:.2f} 20% {vat / 100:.2f}" in page
     assert f"Net total {net / 100:.2f} GBP VAT total {vat / 100:.2f} GBP" in page
     assert f"Total to pay {(net + vat) / 100:.2f} GBP" in page
+    assert "DRAFT: not approved yet" in page  # the reorder job's draft says so
+    assert demo("po", "approve", order["number"]).code == 0
+    assert demo("po", "export", order["number"], "--format", "pdf", "--out", str(out)).code == 0
+    assert "DRAFT" not in _text(out)[0]
 
 
 def test_kit_label_of_a_kit_with_its_patient_needs_reprint(demo, tmp_path):
