@@ -135,8 +135,6 @@ def order_pdf(paper: purchasing_dto.OrderPaper) -> bytes:
         bottoms.append(pdf.get_y())
     pdf.set_xy(pdf.l_margin, max(bottoms) + 3)
     line("Payment terms: " + (paper.payment_terms or "as agreed with the supplier"), style="B")
-    if paper.note:
-        line(f"Note: {paper.note}")
     pdf.ln(3)
 
     pdf.set_font("Helvetica", "", 9)
