@@ -380,7 +380,8 @@ def cancel_order(ctx: Context, number: str, reason: str, as_json: bool) -> None:
 @click.option("--out", required=True, metavar="FILE", help="Where to write (.csv or .pdf).")
 @pass_context
 def export_order(ctx: Context, number: str, fmt: str, out: str) -> None:
-    """Write what the supplier receives: a CSV of the lines or a one-page PDF."""
+    """Write what the supplier receives: a CSV of the lines, or an A4 PDF with the
+    addresses, the lines with VAT, the totals and the payment terms."""
     from kitops.documents.purchase_orders import export_order as service
 
     result = service(ctx.uow(readonly=True), number, fmt, out)
