@@ -12,7 +12,7 @@ PYTEST_WORKERS ?= 2
 TEST_DATES ?= 2027-03-28T23:30[Europe/London] 2027-10-31T23:30[Europe/London] 2028-02-29 2026-12-31T23:59Z today
 DATED_TESTS ?= tests/unit tests/integration tests/e2e
 
-.PHONY: run test test-fast test-dates check lint typecheck pytest bench clean
+.PHONY: run test test-fast test-dates check lint typecheck pytest bench pictures clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "kitops needs Python 3.11 or newer")'
@@ -64,6 +64,11 @@ test-dates: $(VENV)/.installed-test
 		echo "== clock: $$when"; \
 		KITOPS_TEST_REQUIRE_PG=0 $(BIN)/pytest -q -n $(PYTEST_WORKERS) -m "not postgresql" $$pin $(DATED_TESTS) $(PYTEST_ARGS); \
 	done
+
+## pictures: the README's kit label and purchase order pictures (docs/), from the demo data
+pictures: $(VENV)/.installed-test
+	$(BIN)/python -m pip install --quiet -e ".[docs]"
+	$(BIN)/python docs/make_pictures.py
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/cli_startup.py

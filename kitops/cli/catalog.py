@@ -169,6 +169,11 @@ def list_locations(ctx: Context, as_json: bool) -> None:
 )
 @click.option("--timezone", metavar="ZONE", help="IANA time zone of a clinic, e.g. Europe/London.")
 @click.option("--currency", metavar="CUR", help="ISO 4217 currency of a clinic, e.g. GBP.")
+@click.option(
+    "--address", metavar="TEXT", help="A clinic's delivery address (commas between lines)."
+)
+@click.option("--contact", metavar="TEXT", help="Who a supplier or patient calls (phone, e-mail).")
+@click.option("--country", metavar="CC", help="ISO 3166 country of a clinic (VAT rates), e.g. GB.")
 @click.option("--json", "as_json", is_flag=True, help="Print the new location as JSON.")
 @pass_context
 def add_location(
@@ -179,15 +184,66 @@ def add_location(
     kind: str | None,
     timezone: str | None,
     currency: str | None,
+    address: str | None,
+    contact: str | None,
+    country: str | None,
     as_json: bool,
 ) -> None:
     """Add a clinic, or a stockroom, fridge or shelf inside one."""
     from kitops.services.locations import add_location as service
 
     added = service(
-        ctx.uow(), code, name, parent=parent, kind=kind, timezone=timezone, currency=currency
-    )
+        ctx.uow(), code, name, parent=parent, kind=kind, timezone=timezone, currency=currency,
+        address=address, contact=contact, country=country,
+    )  # fmt: skip
     if as_json:
         emit_json(added)
     else:
         say(f"added {added.kind} {added.code}: {added.name}")
+
+
+@location.command("set-address")
+@click.argument("clinic")
+@click.option("--address", metavar="TEXT", help="Delivery address (commas between lines).")
+@click.option("--contact", metavar="TEXT", help="Who to call: phone, e-mail.")
+@click.option("--country", metavar="CC", help="ISO 3166 country code (its VAT rates apply).")
+@click.option("--json", "as_json", is_flag=True, help="Print the clinic as JSON.")
+@pass_context
+def set_address(
+    ctx: Context,
+    clinic: str,
+    address: str | None,
+    contact: str | None,
+    country: str | None,
+    as_json: bool,
+) -> None:
+    """Set the address, contact and country a clinic's papers print (purchase orders,
+    patient calendars). An option not given stays; an empty text clears it."""
+    from kitops.services.locations import set_address as service
+
+    done = service(ctx.uow(), clinic, address=address, contact=contact, country=country)
+    if as_json:
+        emit_json(done)
+        return
+    say(f"{done.code}: {done.address or '(no address)'}; contact {done.contact or '-'}; "
+        f"country {done.country or '-'}")  # fmt: skip
+
+
+@catalog.command("set-label-text")
+@click.argument("sku")
+@click.option("--storage", metavar="TEXT", help='How to store it, e.g. "Store at 2-8 °C".')
+@click.option("--usage", metavar="TEXT", help="A short usage line for the label.")
+@click.option("--json", "as_json", is_flag=True, help="Print the product as JSON.")
+@pass_context
+def set_label_text(
+    ctx: Context, sku: str, storage: str | None, usage: str | None, as_json: bool
+) -> None:
+    """Set the storage and usage lines printed on SKU's labels (an empty text clears)."""
+    from kitops.services.catalog import set_label_text as service
+
+    product = service(ctx.uow(), sku, storage=storage, usage=usage)
+    if as_json:
+        emit_json(product)
+        return
+    say(f"{product.sku} labels: storage {product.storage or '(none)'}; "
+        f"usage {product.usage or '(none)'}")  # fmt: skip

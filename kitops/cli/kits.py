@@ -186,12 +186,18 @@ def show_kit(ctx: Context, serial: str, as_json: bool) -> None:
 @kit.command("label")
 @click.argument("serials", nargs=-1, required=True, metavar="SERIAL...")
 @click.option("--out", required=True, metavar="FILE.pdf|FILE.png", help="Where to write.")
+@click.option(
+    "--reprint", is_flag=True,
+    help="Print again the label of a kit already with its patient (audited).",
+)  # fmt: skip
 @pass_context
-def label(ctx: Context, serials: tuple[str, ...], out: str) -> None:
-    """Printable labels: a 2D barcode with the serial and expiry, and the text."""
+def label(ctx: Context, serials: tuple[str, ...], out: str, reprint: bool) -> None:
+    """Printable labels: a GS1 2D code (GTIN, expiry, serum lot, serial) and the text,
+    with the product's storage and usage lines. A kit already handed over or shipped
+    needs --reprint."""
     from kitops.documents.labels import write_labels
 
-    path = write_labels(ctx.uow(readonly=True), list(serials), out)
+    path = write_labels(ctx.uow(readonly=not reprint), list(serials), out, reprint=reprint)
     say(f"{len(serials)} label(s) written to {path}")
 
 

@@ -109,6 +109,27 @@ def supplier_item(
                                           f"minimum {min_order}")  # fmt: skip
 
 
+@supplier.command("set-address")
+@click.argument("code")
+@click.option("--address", metavar="TEXT", help="Postal address (commas between lines).")
+@click.option("--terms", metavar="TEXT", help='Payment terms, e.g. "30 days net".')
+@click.option("--json", "as_json", is_flag=True, help="Print the supplier as JSON.")
+@pass_context
+def supplier_address(
+    ctx: Context, code: str, address: str | None, terms: str | None, as_json: bool
+) -> None:
+    """Set the address and payment terms purchase orders print for supplier CODE (an
+    option not given stays; an empty text clears it)."""
+    from kitops.services.purchasing import set_supplier_address
+
+    result = set_supplier_address(ctx.uow(), code, address=address, terms=terms)
+    if as_json:
+        emit_json(result)
+        return
+    say(f"{result.code}: {result.address or '(no address)'}; "
+        f"terms {result.payment_terms or '(none)'}")  # fmt: skip
+
+
 # --- policies ------------------------------------------------------------------------
 
 
@@ -359,7 +380,8 @@ def cancel_order(ctx: Context, number: str, reason: str, as_json: bool) -> None:
 @click.option("--out", required=True, metavar="FILE", help="Where to write (.csv or .pdf).")
 @pass_context
 def export_order(ctx: Context, number: str, fmt: str, out: str) -> None:
-    """Write what the supplier receives: a CSV of the lines or a one-page PDF."""
+    """Write what the supplier receives: a CSV of the lines, or an A4 PDF with the
+    addresses, the lines with VAT, the totals and the payment terms."""
     from kitops.documents.purchase_orders import export_order as service
 
     result = service(ctx.uow(readonly=True), number, fmt, out)

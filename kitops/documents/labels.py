@@ -5,14 +5,19 @@ label printer); a PNG stacks the labels vertically at 300 dpi (to preview, or to
 sheet and cut along the grey lines).
 
 The QR code (error correction M) holds a GS1 element string in its human-readable bracket
-form, serial first and expiry second::
+form, in the order GS1 recommends (fixed-length elements first)::
 
-    (21)K0000001(17)270531
+    (01)05060999900083(17)270531(10)PTT6-A0519(21)K0000001
 
-AI 21 is the serial number, AI 17 the expiry date as YYMMDD (the kit's expiry: its
-earliest-expiring component). The brackets delimit the values, so no FNC1 separator is
-needed after the variable-length serial; `biip` and most scanner apps read the bracket
-form. No GTIN (AI 01) is included: inside kitops the serial alone names the kit.
+AI 01 is the kit product's GTIN (left out when it has none), AI 17 the expiry date as
+YYMMDD (the kit's expiry: its earliest-expiring component), AI 10 the serum lot (only when
+the kit holds exactly one serum lot), AI 21 the serial number. The brackets delimit the
+values, so no FNC1 separator is needed after the variable-length ones; `biip` and most
+scanner apps read the bracket form. Inside kitops the serial alone names the kit.
+
+Beside the code: the SKU and product, the serial, the expiry in words ("Use by 14 March
+2027"), the serum lot(s), the course and patient reference when the kit is for one, and
+the kit product's storage and usage lines (``catalog set-label-text``; nothing when unset).
 
 Text is drawn with the PDF core font Helvetica (no font is embedded) and with Pillow's
 built-in font for the PNG; characters outside Windows-1252 are replaced by their
@@ -22,6 +27,7 @@ unaccented form or ``?`` in both, so the two outputs say the same.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -30,7 +36,13 @@ from typing import TYPE_CHECKING
 
 from kitops.documents.files import output_path, printable, write_file
 from kitops.errors import InvalidInput
-from kitops.services.labels import Label, read_labels
+from kitops.services.labels import (
+    Label,
+    read_in,
+    record_reprints,
+    refuse_with_patient,
+    with_patient,
+)
 from kitops.services.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
@@ -73,12 +85,37 @@ class Placed:
 # --- content --------------------------------------------------------------------------------
 
 
-def qr_content(serial: str, expiry: date | None) -> str:
-    """``(21)<serial>(17)<YYMMDD>``; no AI 17 for a kit without a real expiry."""
-    content = f"(21){serial}"
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")  # fmt: skip
+# GS1 AI 10: up to 20 characters of the GS1 character set 82, less the brackets that
+# delimit the bracket form
+_GS1_TEXT = re.compile(r"[!\"%&'*+,\-./0-9:;<=>?A-Z_a-z]{1,20}")
+
+
+def use_by(expiry: date) -> str:
+    """``Use by 14 March 2027`` (English month names, whatever the machine's locale)."""
+    return f"Use by {expiry.day} {_MONTHS[expiry.month - 1]} {expiry.year}"
+
+
+def qr_content(
+    serial: str, expiry: date | None, *, gtin: str | None = None, lot: str | None = None
+) -> str:
+    """The GS1 element string in bracket form, elements in the order GS1 recommends
+    (fixed-length first): ``(01)<GTIN-14>(17)<YYMMDD>(10)<lot>(21)<serial>``. No AI 01
+    without a GTIN, no AI 17 without a real expiry, no AI 10 unless the kit holds exactly
+    one serum lot (given as ``lot``) whose code GS1 can carry."""
+    content = f"(01){gtin}" if gtin and len(gtin) == 14 and gtin.isdigit() else ""
     if expiry is not None and expiry != date.max:
         content += f"(17){expiry:%y%m%d}"
-    return content
+    if lot and _GS1_TEXT.fullmatch(lot):
+        content += f"(10){lot}"
+    return content + f"(21){serial}"
+
+
+def label_qr_content(label: Label) -> str:
+    """What a kit's label encodes: its GTIN, expiry, its one serum lot, its serial."""
+    lot = label.serum_lots[0] if len(label.serum_lots) == 1 else None
+    return qr_content(label.serial, label.expiry, gtin=label.gtin, lot=lot)
 
 
 def label_lines(label: Label) -> list[Line]:
@@ -88,13 +125,21 @@ def label_lines(label: Label) -> list[Line]:
         Line(label.sku, 8, bold=True),
         Line(label.product, 6.5, max_lines=2),
         Line(f"Serial {label.serial}", 9, bold=True),
-        Line(f"Expiry {label.expiry:%Y-%m-%d}", 8, bold=True),
     ]
+    if label.expiry != date.max:
+        lines.append(Line(use_by(label.expiry), 8, bold=True))
+    if label.serum_lots:
+        word = "Serum lot" if len(label.serum_lots) == 1 else "Serum lots"
+        lines.append(Line(f"{word} {', '.join(label.serum_lots)}", 6.5, max_lines=2))
     if label.course_id is not None:
         part = f", kit {label.course_part}" if label.course_part else ""
         lines.append(Line(f"Course {label.course_id}{part}", 7))
     if label.patient_ref:
         lines.append(Line(f"Patient {label.patient_ref}", 7))
+    if label.storage:
+        lines.append(Line(label.storage, 6, max_lines=2))
+    if label.usage:
+        lines.append(Line(label.usage, 6, max_lines=3))
     return [Line(printable(line.text), line.size_pt, line.bold, line.max_lines) for line in lines]
 
 
@@ -168,7 +213,7 @@ def _text_box() -> tuple[float, float, float, float]:
 def _qr(label: Label) -> segno.QRCode:
     import segno
 
-    return segno.make_qr(qr_content(label.serial, label.expiry), error="m", boost_error=False)
+    return segno.make_qr(label_qr_content(label), error="m", boost_error=False)
 
 
 # --- PDF ------------------------------------------------------------------------------------
@@ -286,11 +331,13 @@ def render_png(labels: Sequence[Label]) -> bytes:
 # --- the use case ---------------------------------------------------------------------------
 
 
-def write_labels(uow: UnitOfWork, serials: list[str], out: str) -> Path:
+def write_labels(uow: UnitOfWork, serials: list[str], out: str, *, reprint: bool = False) -> Path:
     """Write labels for ``serials`` to ``out`` (``.pdf`` or ``.png``) and return the path.
 
     Every serial is looked up before anything is written: an unknown one is bad input and
-    no file appears.
+    no file appears. A kit already with its patient (handed over, shipped) is refused
+    unless ``reprint``; a reprint is audited, one row per such kit (``uow`` must then be
+    able to write).
     """
     path = output_path(out, (".pdf", ".png"))
     is_png = path.suffix.lower() == ".png"
@@ -298,6 +345,15 @@ def write_labels(uow: UnitOfWork, serials: list[str], out: str) -> Path:
         raise InvalidInput(
             "out", out, f"a PNG holds at most {PNG_MAX_LABELS} labels; write a .pdf for more"
         )
-    labels = read_labels(uow, serials)
-    data = render_png(labels) if is_png else render_pdf(labels)
-    return write_file(path, data, out)
+    with uow:
+        labels = read_in(uow, serials)
+        gone = with_patient(labels)
+        if gone and not reprint:
+            refuse_with_patient(labels)
+        if gone:
+            record_reprints(uow, labels)
+        data = render_png(labels) if is_png else render_pdf(labels)
+        written = write_file(path, data, out)
+        if gone:
+            uow.commit()
+    return written

@@ -22,7 +22,8 @@ from kitops.domain.catalog import (
     um_to_mm,
 )
 from kitops.domain.ledger import UNTRACKED_LOT_CODE, LotStatus
-from kitops.errors import Conflict
+from kitops.domain.text import no_control
+from kitops.errors import Conflict, InvalidInput
 from kitops.gs1 import parse_gtin
 from kitops.services.dto import catalog as catalog_dto
 from kitops.services.unit_of_work import UnitOfWork
@@ -51,6 +52,8 @@ def product_dto(row: ProductRow) -> catalog_dto.Product:
         recipe=tuple(
             catalog_dto.RecipeLine(line.component.sku, line.quantity) for line in row.recipe
         ),
+        storage=row.storage,
+        usage=row.usage,
     )
 
 
@@ -165,5 +168,50 @@ def set_recipe(uow: UnitOfWork, kit_sku: str, components: list[str]) -> catalog_
     with uow:
         uow.require("catalog.edit")
         result = set_recipe_in(uow, kit_sku, parsed)
+        uow.commit()
+    return result
+
+
+LABEL_TEXT_MAX = 120  # characters: a line or two in 6-pt type on a 62 mm label
+
+
+def label_text(value: str | None, field: str) -> str | None:
+    """One line of label text, stripped; blank clears (``None``)."""
+    if value is None:
+        return None
+    no_control(value, field)
+    text = " ".join(value.split())
+    if len(text) > LABEL_TEXT_MAX:
+        raise InvalidInput(
+            field, text[:40] + "...", f"must be at most {LABEL_TEXT_MAX} characters (a label line)"
+        )
+    return text or None
+
+
+def set_label_text_in(
+    uow: UnitOfWork, sku: str, *, storage: str | None = None, usage: str | None = None
+) -> catalog_dto.Product:
+    """Set the storage and usage lines printed on the product's labels, inside the
+    caller's transaction; an option not given stays, an empty text clears it."""
+    given = {"storage": label_text(storage, "storage"), "usage": label_text(usage, "usage")}
+    changed = {field: value for field, value in given.items()
+               if (storage if field == "storage" else usage) is not None}  # fmt: skip
+    if not changed:
+        raise InvalidInput("storage", None, "give --storage or --usage")
+    row = uow.products.get(parse_sku(sku))
+    before = {field: getattr(row, field) for field in changed}
+    for field, value in changed.items():
+        setattr(row, field, value)
+    uow.session.flush()
+    uow.record("product.label_text", "product", row.sku, before=before, after=changed)
+    return product_dto(row)
+
+
+def set_label_text(
+    uow: UnitOfWork, sku: str, *, storage: str | None = None, usage: str | None = None
+) -> catalog_dto.Product:
+    with uow:
+        uow.require("catalog.edit")
+        result = set_label_text_in(uow, sku, storage=storage, usage=usage)
         uow.commit()
     return result

@@ -26,6 +26,7 @@ from kitops.data.schema import (
     SupplierItemRow,
     SupplierRow,
     UserRow,
+    VatRateRow,
     stamped_as_of,
 )
 from kitops.domain.ledger import LotStatus, Move, MoveReason
@@ -287,6 +288,7 @@ def load(
         _kits_and_courses(uow, as_of)
         _prices(uow)
         _reorder_policies(uow)
+        _papers(uow)
         summary = database_dto.DemoSummary(
             loaded=True,
             as_of=as_of,
@@ -397,3 +399,86 @@ def _prices(uow: UnitOfWork) -> None:
 
     for item, amount, currency in PRICES:
         set_price(uow, item, amount, currency)
+
+
+# What the papers print (purchase orders, labels), as demo data: addresses use the UK's and
+# Austria's formats with made-up premises, phone numbers from ranges kept for drama and
+# examples. The VAT rates are each country's standard rate (GB 20 %, AT 20 %) on every kind
+# of product, to keep the demo simple: check the real rate of medical consumables with an
+# accountant before sending a real order.
+DEMO_CLINIC_PAPERS = {
+    # clinic: (delivery address, contact, country)
+    "LON": (
+        "10 Harley Street, London W1G 9PF, United Kingdom",
+        "Stockroom +44 20 7946 0101, stock.lon@clinic.example",
+        "GB",
+    ),
+    "ESX": (
+        "4 Duke Street, Chelmsford CM1 1HL, United Kingdom",
+        "Stockroom +44 1632 960 402, stock.esx@clinic.example",
+        "GB",
+    ),
+    "VIE": (
+        "Kärntner Ring 5, 1010 Wien, Austria",
+        "Lager +43 1 5555 0103, lager.vie@clinic.example",
+        "AT",
+    ),
+}
+DEMO_SUPPLIER_PAPERS = {
+    # supplier: (address, payment terms, {SKU: the supplier's own SKU})
+    "CALECIM-UK": (
+        "Unit 7, Science Park, Cambridge CB4 0WG, United Kingdom",
+        "30 days net",
+        {"SERUM-5ML": "CAL-PTT6-5ML"},
+    ),
+    "CALECIM-EU": (
+        "Lindengasse 12, 1070 Wien, Austria",
+        "30 Tage netto (30 days net)",
+        {"SERUM-5ML": "CAL-PTT6-5ML-EU"},
+    ),
+    "DERMASUPPLY": (
+        "3 Riverside Park, Leeds LS11 5DG, United Kingdom",
+        "14 days net",
+        {
+            "STAMP-0.4": "DS-ST040",
+            "STAMP-0.5": "DS-ST050",
+            "STAMP-0.6": "DS-ST060",
+            "STAMP-1.2": "DS-ST120",
+            "STAMP-2.0": "DS-ST200",
+            "CHX-0.5": "DS-CHX05",
+        },
+    ),
+}
+DEMO_VAT_PERCENT = {"GB": 20, "AT": 20}
+DEMO_LABEL_TEXT = {
+    # SKU: (storage, usage)
+    "SERUM-5ML": ("Store at 2-8 °C. Do not freeze.", None),
+    "KIT-HOME-6W": ("Keep in the fridge at 2-8 °C.",
+                    "One vial per application; no hair wash for 24-48 hours after."),
+    "KIT-HOME-PTT6": ("Keep in the fridge at 2-8 °C.",
+                      "One vial per application; no hair wash for 24-48 hours after."),
+}  # fmt: skip
+
+
+def _papers(uow: UnitOfWork) -> None:
+    """Clinic addresses and countries, supplier addresses, terms and SKUs, VAT rates and
+    label lines (inside ``load``; the demo's one audit row covers them)."""
+    from kitops.domain.catalog import ProductKind
+
+    for code, (address, contact, country) in DEMO_CLINIC_PAPERS.items():
+        clinic = uow.locations.clinic(code)
+        clinic.address, clinic.contact, clinic.country = address, contact, country
+    for code, (address, terms, skus) in DEMO_SUPPLIER_PAPERS.items():
+        supplier = uow.suppliers.get(code)
+        supplier.address, supplier.payment_terms = address, terms
+        for sku, supplier_sku in skus.items():
+            item = uow.session.get_one(SupplierItemRow, (supplier.id, uow.products.get(sku).id))
+            item.supplier_sku = supplier_sku
+    for country, percent in DEMO_VAT_PERCENT.items():
+        for kind in ProductKind:
+            uow.session.add(VatRateRow(country=country, product_kind=kind.value,
+                                       rate_bp=percent * 100))  # fmt: skip
+    for sku, (storage, usage) in DEMO_LABEL_TEXT.items():
+        product = uow.products.get(sku)
+        product.storage, product.usage = storage, usage
+    uow.session.flush()

@@ -16,6 +16,7 @@ from kitops.domain.locations import (
 )
 from kitops.domain.money import currency_code
 from kitops.domain.text import no_control
+from kitops.domain.vat import parse_country
 from kitops.errors import Conflict, InvalidInput
 from kitops.services.dto import stock as stock_dto
 from kitops.services.unit_of_work import UnitOfWork
@@ -37,6 +38,9 @@ def location_dtos(rows: Sequence[LocationRow]) -> list[stock_dto.Location]:
                 timezone=clinic.timezone if clinic else None,
                 currency=clinic.currency if clinic else None,
                 virtual=LocationKind(row.kind) in VIRTUAL_KINDS,
+                address=row.address,
+                contact=row.contact,
+                country=row.country,
             )
         )
     return result
@@ -51,6 +55,9 @@ def create_location(
     kind: str | None = None,
     timezone: str | None = None,
     currency: str | None = None,
+    address: str | None = None,
+    contact: str | None = None,
+    country: str | None = None,
 ) -> str:
     """Add a location inside the caller's transaction and return its code."""
     code = parse_location_code(code, "code")
@@ -70,6 +77,10 @@ def create_location(
     money = currency_code(currency) if currency else None
     if money and location_kind is not LocationKind.CLINIC:
         raise InvalidInput("currency", currency, "only a clinic has a currency")
+    papers = parse_clinic_papers(address=address, contact=contact, country=country)
+    for field, value in papers.items():
+        if value is not None and location_kind is not LocationKind.CLINIC:
+            raise InvalidInput(field, value, "only a clinic has one")
     check_placement(
         code,
         location_kind,
@@ -88,12 +99,14 @@ def create_location(
             timezone=zone,
             currency=money,
             active=True,
+            **papers,
         )
     )
     uow.record(
         "location.add", "location", code,
         after={"name": row.name, "kind": row.kind, "timezone": zone, "currency": money,
-               "parent": parent_row.code if parent_row else None},
+               "parent": parent_row.code if parent_row else None,
+               **{k: v for k, v in papers.items() if v is not None}},
     )  # fmt: skip
     return row.code
 
@@ -111,3 +124,62 @@ def add_location(
 def list_locations(uow: UnitOfWork) -> list[stock_dto.Location]:
     with uow:
         return location_dtos(uow.locations.all())
+
+
+# --- a clinic's papers: delivery address, contact, country ---------------------------------
+
+_PAPER_LIMITS = {"address": 300, "contact": 200}
+
+
+def _paper_text(value: str | None, field: str) -> str | None:
+    """Stripped text, ``None`` for blank; one line (commas separate an address's lines on
+    the papers), at most the column's length."""
+    if value is None:
+        return None
+    text = " ".join(value.split())
+    no_control(value, field)
+    if len(text) > _PAPER_LIMITS[field]:
+        raise InvalidInput(
+            field, text[:40] + "...", f"must be at most {_PAPER_LIMITS[field]} characters"
+        )
+    return text or None
+
+
+def parse_clinic_papers(
+    *, address: str | None = None, contact: str | None = None, country: str | None = None
+) -> dict[str, str | None]:
+    """What was given of a clinic's address, contact and country, checked; a blank value
+    clears (``None`` in the result means "not given" for ``set_address``)."""
+    return {
+        "address": _paper_text(address, "address"),
+        "contact": _paper_text(contact, "contact"),
+        "country": parse_country(country) if country and country.strip() else None,
+    }
+
+
+def set_address(
+    uow: UnitOfWork,
+    code: str,
+    *,
+    address: str | None = None,
+    contact: str | None = None,
+    country: str | None = None,
+) -> stock_dto.Location:
+    """Set what a purchase order and a patient's calendar say of a clinic: its delivery
+    address, its contact (phone, e-mail), its country (VAT rates). Options not given stay
+    as they are; an empty text clears one."""
+    given = {"address": address, "contact": contact, "country": country}
+    if all(value is None for value in given.values()):
+        raise InvalidInput("address", None, "give --address, --contact or --country")
+    checked = parse_clinic_papers(address=address, contact=contact, country=country)
+    with uow:
+        uow.require("location.edit")
+        row = uow.locations.clinic(code)
+        before = {field: getattr(row, field) for field, value in given.items()
+                  if value is not None}  # fmt: skip
+        for field in before:
+            setattr(row, field, checked[field])
+        after = {field: getattr(row, field) for field in before}
+        uow.record("location.address", "location", row.code, before=before, after=after)
+        uow.commit()
+        return next(d for d in location_dtos(uow.locations.all()) if d.code == row.code)

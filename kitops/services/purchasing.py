@@ -25,6 +25,7 @@ from kitops.data.schema import (
     ReorderPolicyRow,
     SupplierItemRow,
     SupplierRow,
+    VatRateRow,
     utcnow,
 )
 from kitops.domain.catalog import ProductKind, parse_non_negative_int, parse_positive_int, parse_sku
@@ -63,7 +64,8 @@ def _supplier_dto(uow: UnitOfWork, row: SupplierRow) -> purchasing_dto.Supplier:
     ).all()
     return purchasing_dto.Supplier(
         code=row.code, name=row.name, lead_time_days=row.lead_time_days, currency=row.currency,
-        contact=row.contact, active=row.active,
+        contact=row.contact, active=row.active, address=row.address,
+        payment_terms=row.payment_terms,
         items=tuple(
             purchasing_dto.SupplierItem(sku, item.supplier_sku, item.pack_size, item.min_order_qty,
                                         money(item.unit_cost_minor, item.currency))
@@ -114,6 +116,39 @@ def add_supplier(
         uow.record("supplier.add", "supplier", supplier_code,
                    after={"name": row.name, "lead_time_days": lead, "currency": money_code,
                           "contact": row.contact})  # fmt: skip
+        result = _supplier_dto(uow, row)
+        uow.commit()
+    return result
+
+
+def set_supplier_address(
+    uow: UnitOfWork,
+    code: str,
+    *,
+    address: str | None = None,
+    terms: str | None = None,
+) -> purchasing_dto.Supplier:
+    """Set the supplier's postal address and payment terms printed on purchase orders.
+    Options not given stay; an empty text clears one."""
+    if address is None and terms is None:
+        raise InvalidInput("address", None, "give --address or --terms")
+    checked: dict[str, str | None] = {}
+    for field, column, value, limit in (("address", "address", address, 300),
+                                        ("terms", "payment_terms", terms, 200)):  # fmt: skip
+        if value is None:
+            continue
+        no_control(value, field)
+        text = " ".join(value.split())
+        if len(text) > limit:
+            raise InvalidInput(field, text[:40] + "...", f"must be at most {limit} characters")
+        checked[column] = text or None
+    with uow:
+        uow.require("supplier.edit")
+        row = uow.suppliers.get(code)
+        before = {column: getattr(row, column) for column in checked}
+        for column, value in checked.items():
+            setattr(row, column, value)
+        uow.record("supplier.address", "supplier", row.code, before=before, after=checked)
         result = _supplier_dto(uow, row)
         uow.commit()
     return result
@@ -519,6 +554,65 @@ def order_to_send(uow: UnitOfWork, number: str | int) -> tuple[purchasing_dto.Pu
     if order.status == POStatus.CANCELLED:
         raise Refused(f"{order.number} is cancelled; there is nothing to send")
     return order, clinic_name
+
+
+def order_paper(uow: UnitOfWork, number: str | int) -> purchasing_dto.OrderPaper:
+    """Purchase order ``number`` as printed for the supplier, with VAT per line from the
+    rates of the delivery clinic's country (``vat_rates``); a line whose product kind has
+    no rate there says so and stays out of the VAT total. A cancelled order is refused."""
+    from kitops.domain.vat import line_vat
+
+    with uow:
+        row = uow.purchase_orders.get(number)
+        order = order_dto(uow, row)
+        clinic, supplier = row.clinic, row.supplier
+        rates: dict[str, int] = {}
+        if clinic.country:
+            rates = {
+                kind: rate
+                for kind, rate in uow.session.execute(
+                    select(VatRateRow.product_kind, VatRateRow.rate_bp).where(
+                        VatRateRow.country == clinic.country
+                    )
+                )
+            }
+        products = {line.product.sku: (line.product.name, line.product.kind) for line in row.lines}
+        clinic_name, address, contact, country = (
+            clinic.name, clinic.address, clinic.contact, clinic.country)  # fmt: skip
+        supplier_code, supplier_name, supplier_address, supplier_contact, terms = (
+            supplier.code, supplier.name, supplier.address, supplier.contact,
+            supplier.payment_terms)  # fmt: skip
+    if order.status == POStatus.CANCELLED:
+        raise Refused(f"{order.number} is cancelled; there is nothing to send")
+    lines = []
+    net = vat = missing = 0
+    for position, line in enumerate(order.lines, start=1):
+        name, kind = products[line.sku]
+        rate = rates.get(kind)
+        amount = line.line_total.amount_minor
+        tax = line_vat(amount, rate) if rate is not None else None
+        net += amount
+        vat += tax or 0
+        missing += tax is None
+        lines.append(
+            purchasing_dto.PaperLine(
+                position=position, sku=line.sku, supplier_sku=line.supplier_sku,
+                description=name, kind=kind, quantity=line.quantity,
+                unit_price=line.unit_cost, net=line.line_total, vat_rate_bp=rate,
+                vat=money(tax, order.currency) if tax is not None else None,
+            )
+        )  # fmt: skip
+    return purchasing_dto.OrderPaper(
+        number=order.number, status=order.status, as_of=order.as_of,
+        expected_on=order.expected_on, currency=order.currency, clinic=order.clinic,
+        clinic_name=clinic_name, delivery_address=address, delivery_contact=contact,
+        country=country, supplier=supplier_code, supplier_name=supplier_name,
+        supplier_address=supplier_address, supplier_contact=supplier_contact,
+        payment_terms=terms,
+        note=order.note, lines=tuple(lines), net=money(net, order.currency),
+        vat=money(vat, order.currency), gross=money(net + vat, order.currency),
+        vat_missing=missing,
+    )  # fmt: skip
 
 
 def parse_day(value: str | date | None, field: str) -> date | None:

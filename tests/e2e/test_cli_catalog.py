@@ -21,6 +21,8 @@ PRODUCT_KEYS = {
     "expiry_alert_days": int,
     "min_shelf_life_on_receipt_days": int,
     "recipe": list,
+    "storage": (str, type(None)),
+    "usage": (str, type(None)),
 }
 
 VALID_GTIN = "4006381333931"  # a real EAN-13 with a correct check digit
@@ -73,6 +75,8 @@ def test_add_product_serum_vial_gets_vial_defaults(cli):
         "expiry_alert_days": 90,
         "min_shelf_life_on_receipt_days": 30,
         "recipe": [],
+        "storage": None,
+        "usage": None,
     }
     assert product(cli, "SERUM-10ML") == added
 

@@ -15,6 +15,9 @@ LOCATION_KEYS = {
     "timezone": (str, type(None)),
     "currency": (str, type(None)),
     "virtual": bool,
+    "address": (str, type(None)),
+    "contact": (str, type(None)),
+    "country": (str, type(None)),
 }
 
 
@@ -35,6 +38,9 @@ def test_location_list_json_gives_every_location_its_clinic(demo):
         "timezone": "Europe/London",
         "currency": "GBP",
         "virtual": False,
+        "address": "10 Harley Street, London W1G 9PF, United Kingdom",
+        "contact": "Stockroom +44 20 7946 0101, stock.lon@clinic.example",
+        "country": "GB",
     }
     fridge = locations["LON-FRIDGE"]
     assert (fridge["kind"], fridge["parent"], fridge["clinic"]) == ("fridge", "LON-STORE", "LON")
@@ -66,6 +72,9 @@ def test_add_clinic_then_rooms_inside_it_which_inherit_its_clinic(cli):
         "timezone": "Europe/London",
         "currency": "GBP",
         "virtual": False,
+        "address": None,
+        "contact": None,
+        "country": None,
     }
     store = cli("location", "add", "MAN-STORE", "--name", "Stockroom", "--parent", "MAN",
                 "--kind", "stockroom")  # fmt: skip

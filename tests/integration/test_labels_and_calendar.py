@@ -77,12 +77,12 @@ def test_label_text_and_qr_content(uow):
     texts = [line.text for line in label_lines(reserved)]
     assert "KIT-HOME-6W" in texts
     assert "Serial K0000001" in texts
-    assert f"Expiry {reserved.expiry.isoformat()}" in texts
+    assert f"Use by {reserved.expiry.day} {reserved.expiry:%B %Y}" in texts
     assert "Course 1, kit 1" in texts
     assert "Patient P-LON-0001" in texts
     assert not any("Patient" in line.text for line in label_lines(free))
     assert qr_content(reserved.serial, reserved.expiry) == (
-        f"(21)K0000001(17){reserved.expiry:%y%m%d}"
+        f"(17){reserved.expiry:%y%m%d}(21)K0000001"
     )
 
 
@@ -91,10 +91,10 @@ def test_qr_content_is_a_gs1_element_string():
 
     message = GS1Message.parse_hri(qr_content("K0000001", date(2027, 5, 31)))
     assert [(e.ai.ai, e.value) for e in message.element_strings] == [
-        ("21", "K0000001"),
         ("17", "270531"),
+        ("21", "K0000001"),
     ]
-    assert message.element_strings[1].date == date(2027, 5, 31)
+    assert message.element_strings[0].date == date(2027, 5, 31)
 
 
 def test_a_recalled_kit_says_so_in_bold(uow, out_dir):

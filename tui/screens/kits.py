@@ -32,6 +32,7 @@ from kitops.documents import labels
 from kitops.errors import KitopsError, Refused
 from kitops.services import kits
 from kitops.services.dto.kits import Assembly, Kit
+from kitops.services.labels import WITH_PATIENT
 from kitops.views import pages, previews
 from kitops.views.dto import AssemblyPreview, KitPage
 
@@ -365,17 +366,32 @@ class KitsScreen(ListScreen):
         if kit is None:
             return
         fields = [FormField("out", "Write labels to (.pdf or .png)", f"label-{kit.serial}.pdf")]
+        reprint = kit.status in WITH_PATIENT
 
         def done(values: dict[str, str] | None) -> None:
             if values:
                 self.change(
-                    lambda path: f"labels written to {path}",
+                    lambda path: f"label {'reprinted' if reprint else 'written'} to {path}",
                     labels.write_labels,
                     [kit.serial],
                     values["out"],
+                    reprint=reprint,
                 )
 
-        self.app.push_screen(FormDialog(f"Label for kit {kit.serial}", fields, "Write"), done)
+        def ask(yes: bool | None = True) -> None:
+            if yes:
+                self.app.push_screen(
+                    FormDialog(f"Label for kit {kit.serial}", fields, "Write"), done
+                )
+            else:
+                self.notify(f"no label printed for kit {kit.serial}", timeout=4)
+
+        if not reprint:
+            ask()
+            return
+        text = (f"Kit {kit.serial} is already with the patient ({kit.status.replace('_', ' ')}). "
+                "Print its label again? The reprint is recorded in the audit log.")  # fmt: skip
+        self.app.push_screen(ConfirmDialog("Reprint label", text, "Reprint"), ask)
 
     # --- assembly --------------------------------------------------------------------
 

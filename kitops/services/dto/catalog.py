@@ -28,3 +28,6 @@ class Product:
     expiry_alert_days: int
     min_shelf_life_on_receipt_days: int
     recipe: tuple[RecipeLine, ...] = ()
+    # the lines printed on the product's labels (none when unset)
+    storage: str | None = None
+    usage: str | None = None

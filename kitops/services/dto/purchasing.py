@@ -26,6 +26,8 @@ class Supplier:
     contact: str | None
     active: bool
     items: tuple[SupplierItem, ...]
+    address: str | None = None
+    payment_terms: str | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,50 @@ class PurchaseOrder:
     total: Money
     note: str | None
     lines: tuple[PurchaseOrderLine, ...]
+
+
+@dataclass(frozen=True)
+class PaperLine:
+    """One line of a purchase order as the supplier reads it."""
+
+    position: int
+    sku: str
+    supplier_sku: str | None
+    description: str
+    kind: str
+    quantity: int
+    unit_price: Money
+    net: Money
+    vat_rate_bp: int | None  # None: no rate set for the clinic's country and this kind
+    vat: Money | None
+
+
+@dataclass(frozen=True)
+class OrderPaper:
+    """A purchase order with what the supplier needs to act on it: who buys and where
+    it goes, who sells, the lines with VAT, the totals and the payment terms."""
+
+    number: str
+    status: str
+    as_of: date
+    expected_on: date | None
+    currency: str
+    clinic: str
+    clinic_name: str
+    delivery_address: str | None
+    delivery_contact: str | None
+    country: str | None
+    supplier: str
+    supplier_name: str
+    supplier_address: str | None
+    supplier_contact: str | None
+    payment_terms: str | None
+    note: str | None
+    lines: tuple[PaperLine, ...]
+    net: Money
+    vat: Money  # the lines with a known rate
+    gross: Money  # net + vat
+    vat_missing: int  # lines without a VAT rate (their VAT is in no total)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,10 @@ class Location:
     timezone: str | None
     currency: str | None
     virtual: bool
+    # a clinic's delivery address, who to call, and the country whose VAT rates apply
+    address: str | None = None
+    contact: str | None = None
+    country: str | None = None
 
 
 @dataclass(frozen=True)

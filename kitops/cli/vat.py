@@ -1,0 +1,50 @@
+"""``kitops vat``: VAT rates per country and kind of product."""
+
+from __future__ import annotations
+
+import click
+
+from kitops.cli.context import Context, pass_context
+from kitops.cli.output import emit_json, emit_table, say
+
+KINDS = ["serum_vial", "derma_stamp", "consumable", "kit"]
+
+
+@click.group()
+def vat() -> None:
+    """VAT rates per country and kind of product (what purchase orders charge)."""
+
+
+@vat.command("set")
+@click.argument("country")
+@click.argument("kind", type=click.Choice(KINDS), metavar="KIND")
+@click.argument("percent")
+@click.option("--json", "as_json", is_flag=True, help="Print the rate as JSON.")
+@pass_context
+def set_rate(ctx: Context, country: str, kind: str, percent: str, as_json: bool) -> None:
+    """Set the VAT rate of KIND in COUNTRY (ISO 3166, e.g. GB) to PERCENT (20, 5.5, 0)."""
+    from kitops.services.vat import set_rate as service
+
+    rate = service(ctx.uow(), country, kind, percent)
+    if as_json:
+        emit_json(rate)
+    else:
+        say(f"VAT on {rate.kind} in {rate.country}: {rate.text}")
+
+
+@vat.command("list")
+@click.option("--country", metavar="CC", help="One country only.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of rates.")
+@pass_context
+def list_rates(ctx: Context, country: str | None, as_json: bool) -> None:
+    """The VAT rates set; a kind not listed for a country prints "VAT not set"."""
+    from kitops.services.vat import list_rates as service
+
+    rates = service(ctx.uow(readonly=True), country)
+    if as_json:
+        emit_json(rates)
+    elif rates:
+        emit_table(["country", "kind", "VAT"], [(r.country, r.kind, r.text) for r in rates],
+                   right=("VAT",))  # fmt: skip
+    else:
+        say("no VAT rates yet: `kitops vat set GB serum_vial 20`")
