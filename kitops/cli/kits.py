@@ -467,7 +467,7 @@ def session() -> None:
 @pass_context
 def record_session(ctx: Context, course_id: str, on: str | None, as_json: bool) -> None:
     """Consume one session's vials (FEFO, in date that day) and record the lot."""
-    from kitops.services.courses import record_session as service
+    from kitops.services.sessions import record_session as service
 
     s = service(ctx.uow(), course_id, on=on)
     emit_json(s) if as_json else say(
