@@ -282,10 +282,11 @@ def list_plans(ctx: Context, as_json: bool) -> None:
         emit_json(plans)
         return
     emit_table(
-        ["code", "name", "per week", "weeks", "every", "ml", "where", "needle", "kit", "kits"],
-        [(p.code, p.name, p.applications_per_week, p.weeks,
-          f"{p.every_weeks} wk" if p.every_weeks > 1 else "", p.ml_per_application,
-          p.administered, p.needle or "", p.kit_sku, p.kits_per_course or "") for p in plans],
+        ["code", "name", "per week", "weeks", "ml", "where", "needle", "kit", "kits"],
+        [(p.code, p.name, p.applications_per_week,
+          f"{p.weeks}, every {p.every_weeks}" if p.every_weeks > 1 else p.weeks,
+          p.ml_per_application, p.administered, p.needle or "", p.kit_sku,
+          p.kits_per_course or "") for p in plans],
     )  # fmt: skip
 
 
@@ -302,11 +303,9 @@ def show_plan(ctx: Context, code: str, as_json: bool) -> None:
         emit_json(p)
         return
     say(f"{p.code}: {p.name}")
-    when = (
-        f"{p.applications_per_week}× a week every {p.every_weeks} weeks, {p.weeks} times"
-        if p.every_weeks > 1
-        else f"{p.applications_per_week}× a week for {p.weeks} weeks"
-    )
+    per = "once" if p.applications_per_week == 1 else f"{p.applications_per_week}× a week"
+    when = (f"{per} every {p.every_weeks} weeks, {p.weeks} times" if p.every_weeks > 1
+            else f"{p.applications_per_week}× a week for {p.weeks} weeks")  # fmt: skip
     say(f"{when} = {p.applications} applications of {p.ml_per_application} ml, "
         f"{p.administered}")  # fmt: skip
     if p.kit_sku:

@@ -55,7 +55,7 @@ def session_supplies(uow: UnitOfWork, plan_id: int) -> list[tuple[ProductRow, in
             .join(PlanSessionItemRow, PlanSessionItemRow.product_id == ProductRow.id)
             .where(PlanSessionItemRow.plan_id == plan_id)
             .order_by(ProductRow.sku)
-        ).tuples()
+        )
     ]
 
 
