@@ -99,6 +99,14 @@ def check_plan(plan: Plan) -> None:
             raise InvalidInput("checkin_weeks", week, f"must be within the {plan.weeks} weeks")
     if not 1 <= plan.interval_weeks <= MAX_INTERVAL_WEEKS:
         raise InvalidInput("every_weeks", plan.interval_weeks, f"must be 1-{MAX_INTERVAL_WEEKS}")
+    if plan.weeks * plan.interval_weeks > MAX_COURSE_WEEKS:
+        # a course spans at most two years, as everything that looks back for courses
+        # still running assumes (the demand forecast's window)
+        raise InvalidInput(
+            "every_weeks", plan.interval_weeks,
+            f"{plan.weeks} application weeks {plan.interval_weeks} weeks apart span more "
+            f"than {MAX_COURSE_WEEKS} weeks",
+        )  # fmt: skip
     if plan.uses_kits and plan.interval_weeks > 1:
         # a kit's share of a course is counted in consecutive weeks (kit_share_days, and
         # the vial dates every kit is matched against); applications weeks apart would
@@ -111,6 +119,7 @@ def check_plan(plan: Plan) -> None:
 
 
 MAX_INTERVAL_WEEKS = 52
+MAX_COURSE_WEEKS = 104
 
 
 def check_needle_range(plan: Plan) -> None:

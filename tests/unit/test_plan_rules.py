@@ -70,6 +70,9 @@ def test_a_kit_plan_applies_every_week():
         check_plan(replace(MAINTENANCE, interval_weeks=0))
     with pytest.raises(InvalidInput):
         check_plan(replace(MAINTENANCE, interval_weeks=53))
+    with pytest.raises(InvalidInput, match="more than 104 weeks"):  # two years at most
+        check_plan(replace(MAINTENANCE, weeks=27, interval_weeks=4))
+    check_plan(replace(MAINTENANCE, weeks=26, interval_weeks=4))
     assert kit_share_days(HOME_6W) == 42
 
 
