@@ -46,12 +46,12 @@ def test_a_session_consumes_its_stamp_and_chlorhexidine_and_the_trace_reaches_th
 
     record = sessions.record_session(uow(), 4, on=START_4, today=START_4)
 
+    assert (_shelf(uow, "STAMP-2.0"), _shelf(uow, "CHX-0.5")) == (stamps - 1, chx - 1)
     assert (record.sku, record.lot, record.quantity) == ("SERUM-5ML", "PTT6-A0519", 1)
     assert _supplies(record) == [
         ("CHX-0.5", "-", 1, "LON-SHELF"),
         ("STAMP-2.0", "DS20-2311", 1, "LON-SHELF"),
     ]
-    assert (_shelf(uow, "STAMP-2.0"), _shelf(uow, "CHX-0.5")) == (stamps - 1, chx - 1)
     for code, sku in (("DS20-2311", "STAMP-2.0"), ("-", "CHX-0.5")):
         traced = lots.trace(uow(readonly=True), code, sku=sku)
         assert [(s.course_id, s.patient_ref, s.session_no, s.date, s.quantity, s.clinic)
