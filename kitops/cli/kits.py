@@ -288,9 +288,11 @@ def list_plans(ctx: Context, as_json: bool) -> None:
         emit_json(plans)
         return
     emit_table(
-        ["code", "name", "per week", "weeks", "ml", "where", "kit", "kits"],
-        [(p.code, p.name, p.applications_per_week, p.weeks, p.ml_per_application,
-          p.administered, p.kit_sku, p.kits_per_course or "") for p in plans],
+        ["code", "name", "per week", "weeks", "ml", "where", "needle", "kit", "kits"],
+        [(p.code, p.name, p.applications_per_week,
+          f"{p.weeks}, every {p.every_weeks}" if p.every_weeks > 1 else p.weeks,
+          p.ml_per_application, p.administered, p.needle or "", p.kit_sku,
+          p.kits_per_course or "") for p in plans],
     )  # fmt: skip
 
 
@@ -307,10 +309,18 @@ def show_plan(ctx: Context, code: str, as_json: bool) -> None:
         emit_json(p)
         return
     say(f"{p.code}: {p.name}")
-    say(f"{p.applications_per_week}× a week for {p.weeks} weeks = {p.applications} "
-        f"applications of {p.ml_per_application} ml, {p.administered}")  # fmt: skip
+    per = "once" if p.applications_per_week == 1 else f"{p.applications_per_week}× a week"
+    when = (f"{per} every {p.every_weeks} weeks, {p.weeks} times" if p.every_weeks > 1
+            else f"{p.applications_per_week}× a week for {p.weeks} weeks")  # fmt: skip
+    say(f"{when} = {p.applications} applications of {p.ml_per_application} ml, "
+        f"{p.administered}")  # fmt: skip
     if p.kit_sku:
         say(f"kit: {p.kits_per_course} × {p.kit_sku}")
+    if p.needle:
+        say(f"needle in the clinic: {p.needle}")
+    if p.administered == "clinic":
+        supplies = ", ".join(f"{q} × {s}" for s, q in p.session_supplies)
+        say(f"each session uses: the serum{', ' + supplies if supplies else ''}")
     say(f"weekdays: {p.default_weekdays or 'from the start day'}; check-in weeks: "
         f"{', '.join(map(str, p.checkin_weeks)) or 'none'}; follow-ups after "
         f"{', '.join(map(str, p.followup_months)) or '-'} months")  # fmt: skip
@@ -328,19 +338,24 @@ def show_plan(ctx: Context, code: str, as_json: bool) -> None:
 @click.option("--weekdays", metavar="mon,thu", help="Default application days.")
 @click.option("--checkins", default="", metavar="4,6", help="Clinic check-in weeks.")
 @click.option("--followups", default="3,6", metavar="3,6", help="Follow-ups, months after.")
+@click.option("--needle", metavar="MM", help="Clinic plan: its stamps' needle, 2 or 1.2-3 (mm).")
+@click.option("--every-weeks", default="1", metavar="N",
+              help="Weeks between application weeks (4: maintenance every 4 weeks).")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 @pass_context
 def add_plan(
     ctx: Context, code: str, name: str, per_week: str, weeks: str, ml: str, administered: str,
     kit: str | None, kits: str, weekdays: str | None, checkins: str, followups: str,
-    as_json: bool,
+    needle: str | None, every_weeks: str, as_json: bool,
 ) -> None:  # fmt: skip
-    """Add a treatment plan."""
+    """Add a treatment plan. `--weeks` counts the weeks with applications; with
+    `--every-weeks 4` they are four weeks apart."""
     from kitops.services.plans import add_plan as service
 
     p = service(ctx.uow(), code, name, per_week=per_week, weeks=weeks, ml=ml,
                 administered=administered, kit=kit, kits=kits, weekdays=weekdays,
-                checkins=checkins, followups=followups)  # fmt: skip
+                checkins=checkins, followups=followups, needle=needle,
+                every_weeks=every_weeks)  # fmt: skip
     emit_json(p) if as_json else say(f"added plan {p.code}: {p.name}")
 
 
@@ -472,14 +487,22 @@ def session() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the session as JSON.")
 @pass_context
 def record_session(ctx: Context, course_id: str, on: str | None, as_json: bool) -> None:
-    """Consume one session's vials (FEFO, in date that day) and record the lot."""
-    from kitops.services.courses import record_session as service
+    """Consume one session's vials and supplies (FEFO, in date that day); record the lots."""
+    from kitops.services.sessions import record_session as service
 
     s = service(ctx.uow(), course_id, on=on)
-    emit_json(s) if as_json else say(
-        f"course {s.course_id} session {s.session_no} on {s.date}: {s.quantity} × {s.sku} "
-        f"lot {s.lot} from {s.location}"
-    )
+    if as_json:
+        emit_json(s)
+        return
+    say(f"course {s.course_id} session {s.session_no} on {s.date}: {s.quantity} × {s.sku} "
+        f"lot {s.lot} from {s.location}")  # fmt: skip
+    if s.supplies:
+        emit_table(
+            ["SKU", "lot", "qty", "from"],
+            [(s.sku, s.lot, s.quantity, s.location)]
+            + [(u.sku, u.lot, u.quantity, u.location) for u in s.supplies],
+            right=("qty",),
+        )
 
 
 def _print_report(report: FulfilReport, *, would: bool = False) -> None:
@@ -502,7 +525,7 @@ def _print_report(report: FulfilReport, *, would: bool = False) -> None:
 @click.argument("course_id", metavar="[COURSE]", required=False)
 @click.option("--due-within", metavar="14d", help="Batch: every course needing a kit that soon.")
 @click.option("--clinic", metavar="LOC", help="Batch: only this clinic.")
-@click.option("--check", is_flag=True, help="Clinic course: is there enough in-date serum?")
+@click.option("--check", is_flag=True, help="Clinic course: enough in-date serum and supplies?")
 @click.option("--dry-run", is_flag=True,
               help="Batch: show what it would reserve (and why not), reserve nothing.")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
@@ -514,9 +537,10 @@ def fulfil(
     """Reserve kits so that no vial is used out of date.
 
     `kitops fulfil COURSE` reserves one course's kit(s) (exit 1, with the reason, when none
-    fits); a clinic course is checked for enough in-date serum instead. `kitops fulfil
-    --due-within 14d` assigns every course due a kit in the window as one batch and
-    lists served and unserved (exit 0); with `--dry-run` it only shows what it would do.
+    fits); a clinic course is checked for enough in-date serum and session supplies
+    instead. `kitops fulfil --due-within 14d` assigns every course due a kit in the
+    window as one batch and lists served and unserved (exit 0); with `--dry-run` it only
+    shows what it would do.
     """
     from kitops.errors import InvalidInput, Refused
     from kitops.services import fulfilment
@@ -532,11 +556,13 @@ def fulfil(
                 emit_json(result)
             else:
                 say(f"course {result.course_id} at {result.clinic}: {result.covered} of "
-                    f"{result.sessions_left} sessions covered by in-date serum")  # fmt: skip
+                    f"{result.sessions_left} sessions covered by in-date serum and "
+                    "supplies")  # fmt: skip
                 for day in result.shortfall_dates:
                     say(f"  short on {day}")
             if not result.enough:
-                raise Refused(f"not enough in-date serum at {result.clinic} for this course")
+                short = ", ".join(result.short_skus) or "serum"
+                raise Refused(f"not enough in-date {short} at {result.clinic} for this course")
             return
         report = fulfilment.fulfil_course(ctx.uow(), course_id)
     elif due_within:

@@ -342,10 +342,10 @@ def _print_sessions(sessions: tuple[SessionUse, ...], *, empty: bool = False) ->
             say("clinic sessions given from this lot: none")
         return
     emit_table(
-        ["course", "patient", "clinic", "session", "date", "vials"],
+        ["course", "patient", "clinic", "session", "date", "used"],
         [(s.course_id, s.patient_ref, s.clinic, s.session_no, s.date, s.quantity)
          for s in sessions],
-        title=f"clinic sessions given from this lot ({len(sessions)})", right=("vials",),
+        title=f"clinic sessions given from this lot ({len(sessions)})", right=("used",),
     )  # fmt: skip
 
 

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from dateutil.relativedelta import relativedelta
 from dateutil.rrule import WEEKLY, rrule, weekday
 
+from kitops.domain.catalog import format_mm, mm_to_um
 from kitops.domain.numbers import parse_id
 from kitops.errors import InvalidInput
 
@@ -52,6 +53,13 @@ class Plan:
     default_weekdays: tuple[int, ...] | None = None  # None: derived from the start day
     checkin_weeks: tuple[int, ...] = ()
     followup_months: tuple[int, ...] = (3, 6)
+    # the needle lengths (µm) a clinic session's derma stamp may have: seed 000's clinic
+    # goes 1.2 to 3 mm deep, seed 002's 2 mm; None: the plan names none
+    needle_min_um: int | None = None
+    needle_max_um: int | None = None
+    # weeks from one application week to the next: 1 for a course, 4 for maintenance
+    # applications once every four weeks
+    interval_weeks: int = 1
 
     @property
     def applications(self) -> int:
@@ -89,6 +97,83 @@ def check_plan(plan: Plan) -> None:
     for week in plan.checkin_weeks:
         if not 1 <= week <= plan.weeks:
             raise InvalidInput("checkin_weeks", week, f"must be within the {plan.weeks} weeks")
+    if not 1 <= plan.interval_weeks <= MAX_INTERVAL_WEEKS:
+        raise InvalidInput("every_weeks", plan.interval_weeks, f"must be 1-{MAX_INTERVAL_WEEKS}")
+    if plan.weeks * plan.interval_weeks > MAX_COURSE_WEEKS:
+        # a course spans at most two years, as everything that looks back for courses
+        # still running assumes (the demand forecast's window)
+        raise InvalidInput(
+            "every_weeks", plan.interval_weeks,
+            f"{plan.weeks} application weeks {plan.interval_weeks} weeks apart span more "
+            f"than {MAX_COURSE_WEEKS} weeks",
+        )  # fmt: skip
+    if plan.uses_kits and plan.interval_weeks > 1:
+        # a kit's share of a course is counted in consecutive weeks (kit_share_days, and
+        # the vial dates every kit is matched against); applications weeks apart would
+        # leave a kit opened at home for months, which no source describes
+        raise InvalidInput(
+            "every_weeks", plan.interval_weeks,
+            "a plan with kits applies every week; applications weeks apart are given in clinic",
+        )  # fmt: skip
+    check_needle_range(plan)
+
+
+MAX_INTERVAL_WEEKS = 52
+MAX_COURSE_WEEKS = 104
+
+
+def check_needle_range(plan: Plan) -> None:
+    """A clinic plan's needle range is a positive range; a home plan names none (its kit
+    recipe's stamp, within the at-home maximum, is what it uses)."""
+    low, high = plan.needle_min_um, plan.needle_max_um
+    if low is None and high is None:
+        return
+    if low is None or high is None or not 0 < low <= high:
+        raise InvalidInput(
+            "needle", format_needles(low, high), "must be a length or a range such as 1.2-3 (mm)"
+        )
+    if plan.administered is not Administered.CLINIC:
+        raise InvalidInput(
+            "needle", format_needles(low, high),
+            "is for plans given in the clinic; a home plan uses its kit's stamp",
+        )  # fmt: skip
+
+
+def parse_needle_range(text: str, field: str = "needle") -> tuple[int, int]:
+    """``"1.2-3"`` → ``(1200, 3000)``; ``"2"`` → ``(2000, 2000)`` (millimetres in, µm out)."""
+    low_text, dash, high_text = text.strip().removesuffix("mm").strip().partition("-")
+    try:
+        low = mm_to_um(low_text.strip(), field)
+        high = mm_to_um(high_text.strip(), field) if dash else low
+    except InvalidInput:
+        raise InvalidInput(field, text, "must be a needle length in mm such as 2, or a range "
+                           "such as 1.2-3") from None  # fmt: skip
+    if high < low:
+        raise InvalidInput(field, text, "the shortest needle comes first (1.2-3)")
+    return low, high
+
+
+def format_needles(low: int | None, high: int | None) -> str | None:
+    """``(1200, 3000)`` → ``"1.2-3 mm"``; ``(2000, 2000)`` → ``"2 mm"``; None without one."""
+    if low is None or high is None:
+        return None
+    if low == high:
+        return f"{format_mm(low)} mm"
+    return f"{format_mm(low)}-{format_mm(high)} mm"
+
+
+def check_session_stamp(plan: Plan, sku: str, needle_um: int | None) -> None:
+    """A derma stamp among a plan's session supplies must have a needle within the plan's
+    range (when the plan names one)."""
+    if plan.needle_min_um is None or plan.needle_max_um is None:
+        return
+    if needle_um is None or not plan.needle_min_um <= needle_um <= plan.needle_max_um:
+        needle = f"{format_mm(needle_um)} mm needle" if needle_um else "no needle length"
+        raise InvalidInput(
+            "supply", sku,
+            f"has a {needle}, outside {plan.code}'s "
+            f"{format_needles(plan.needle_min_um, plan.needle_max_um)}",
+        )  # fmt: skip
 
 
 def parse_weekdays(text: str, field: str = "weekdays") -> tuple[int, ...]:
@@ -175,18 +260,21 @@ def course_calendar(
     timezone: str,
     at: time = DEFAULT_APPLICATION_TIME,
 ) -> Calendar:
-    """Applications by rrule on the chosen weekdays from the start day, in the clinic's
-    zone; check-ins on the first application day of their week; follow-ups a number of
-    months after the last application."""
+    """Applications by rrule on the chosen weekdays from the start day, every
+    ``plan.interval_weeks`` weeks, in the clinic's zone; check-ins on the first application
+    day of their (application) week; follow-ups a number of months after the last
+    application."""
     zone = ZoneInfo(timezone)
     first = datetime.combine(start, at, tzinfo=zone)
     rule = rrule(
         WEEKLY, dtstart=first.replace(tzinfo=None), byweekday=[weekday(d) for d in days],
-        count=plan.applications,
+        count=plan.applications, interval=plan.interval_weeks,
     )  # fmt: skip
     applications = tuple(moment.replace(tzinfo=zone) for moment in rule)
     checkins = tuple(
-        datetime.combine(start + relativedelta(weeks=week - 1), at, tzinfo=zone)
+        datetime.combine(
+            start + relativedelta(weeks=(week - 1) * plan.interval_weeks), at, tzinfo=zone
+        )
         for week in plan.checkin_weeks
     )
     last = applications[-1].date()
@@ -289,7 +377,8 @@ def first_failing_vial(vial_expiries: tuple[date, ...], need: KitNeed) -> int | 
 
 def kit_share_days(plan: Plan) -> int:
     """The days one kit of ``plan`` serves: the plan's weeks shared out among its kits,
-    rounded up (a 12-week plan of two kits: 42 days a kit). 0 for a plan without kits."""
+    rounded up (a 12-week plan of two kits: 42 days a kit). 0 for a plan without kits.
+    Weeks are consecutive: ``check_plan`` refuses kit plans with applications weeks apart."""
     if not plan.uses_kits:
         return 0
     return -(-plan.weeks * 7 // plan.kits_per_course)

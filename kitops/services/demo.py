@@ -90,6 +90,16 @@ COURSES = [
     ("P-VIE-0001", "home-6w", "VIE", 2, False),
     ("P-VIE-0002", "ptt6-weekly-12", "VIE", 8, False),
     ("P-VIE-0003", "clinic-weekly-6", "VIE", 4, False),
+    ("P-LON-0005", "clinic-2w-6", "LON", 8, False),
+    ("P-ESX-0003", "clinic-maint-4w", "ESX", 9, False),
+]
+
+# What each clinic session of a plan uses besides its serum (`policy session-supplies`):
+# a stamp within the plan's needle range and chlorhexidine. clinic-weekly-6 is left for
+# the user to set, as the README's walk-through does.
+SESSION_SUPPLIES = [
+    ("clinic-2w-6", [("STAMP-1.2", 1), ("CHX-0.5", 1)]),
+    ("clinic-maint-4w", [("STAMP-1.2", 1), ("CHX-0.5", 1)]),
 ]
 
 SUPPLIERS = [
@@ -344,11 +354,14 @@ def _users(uow: UnitOfWork, bind_login: str | None = None) -> None:
 def _kits_and_courses(uow: UnitOfWork, as_of: date) -> None:
     """Plans, a few kits in each clinic and courses starting soon (inside ``load``)."""
     from kitops.services import courses, fulfilment, kits, operations, plans
+    from kitops.services.purchasing import set_session_supplies_in
 
     for plan in plans.DEFAULT_PLANS:
         fields = dict(plan)
         code, name = str(fields.pop("code")), str(fields.pop("name"))
         plans.create_plan(uow, code, name, **fields)  # type: ignore[arg-type]
+    for plan_code, items in SESSION_SUPPLIES:
+        set_session_supplies_in(uow, plan_code, items)
     for clinic, recipe, count in KITS:
         operations.move(uow, "STAMP-0.5", count, f"{clinic}-SHELF", f"{clinic}-FRIDGE",
                         lot="DS05-2402", today=as_of)  # fmt: skip

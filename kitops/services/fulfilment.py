@@ -26,7 +26,6 @@ from kitops.domain.kits import KitStatus
 from kitops.domain.locations import clinic_today
 from kitops.errors import InvalidInput, Refused
 from kitops.services.courses import (
-    check_sessions,
     free_reserved_kits,
     needs_of,
     parse_part,
@@ -36,6 +35,7 @@ from kitops.services.courses import (
 from kitops.services.dto import courses as courses_dto
 from kitops.services.plans import to_domain
 from kitops.services.reservation import FULFIL, common_case, course_kit_needs, reserve_alone
+from kitops.services.sessions import check_sessions
 from kitops.services.unit_of_work import UnitOfWork, retrying
 
 ORDINALS = {1: "1st", 2: "2nd", 3: "3rd"}

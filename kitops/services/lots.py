@@ -18,6 +18,7 @@ from kitops.data.schema import (
     KitComponentRow,
     KitRow,
     LotRow,
+    SessionItemRow,
     SessionRow,
     StockBalanceRow,
     StockMoveRow,
@@ -420,16 +421,26 @@ def _released_kits(
 def _sessions(
     uow: UnitOfWork, lot: LotRow, codes: dict[int, tuple[str, str | None, str | None]]
 ) -> tuple[stock_dto.SessionUse, ...]:
+    """Clinic sessions that used the lot: as their serum, or as a supply (a stamp...)."""
+    columns = (SessionRow.course_id, CourseRow.patient_ref, SessionRow.session_no,
+               SessionRow.session_date, CourseRow.clinic_id)  # fmt: skip
+    serum = (
+        select(*columns, SessionRow.quantity)
+        .join(CourseRow, CourseRow.id == SessionRow.course_id)
+        .where(SessionRow.lot_id == lot.id)
+    )
+    supply = (
+        select(*columns, SessionItemRow.quantity)
+        .join(SessionRow, SessionRow.id == SessionItemRow.session_id)
+        .join(CourseRow, CourseRow.id == SessionRow.course_id)
+        .where(SessionItemRow.lot_id == lot.id)
+    )
+    uses = [*uow.session.execute(serum), *uow.session.execute(supply)]
+    uses.sort(key=lambda use: (use[3], use[0], use[2]))
     return tuple(
         stock_dto.SessionUse(course_id, patient, number, day, qty, codes[clinic_id][0])
-        for course_id, patient, number, day, qty, clinic_id in uow.session.execute(
-            select(SessionRow.course_id, CourseRow.patient_ref, SessionRow.session_no,
-                   SessionRow.session_date, SessionRow.quantity, CourseRow.clinic_id)
-            .join(CourseRow, CourseRow.id == SessionRow.course_id)
-            .where(SessionRow.lot_id == lot.id)
-            .order_by(SessionRow.session_date, SessionRow.course_id)
-        )
-    )  # fmt: skip
+        for course_id, patient, number, day, clinic_id, qty in uses
+    )
 
 
 def _aware(value: object) -> datetime:

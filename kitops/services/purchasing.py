@@ -29,6 +29,7 @@ from kitops.data.schema import (
     utcnow,
 )
 from kitops.domain.catalog import ProductKind, parse_non_negative_int, parse_positive_int, parse_sku
+from kitops.domain.courses import check_session_stamp
 from kitops.domain.money import Money, currency_code
 from kitops.domain.purchasing import (
     OPEN_PO_STATUSES,
@@ -45,6 +46,7 @@ from kitops.domain.text import no_control
 from kitops.errors import Conflict, InvalidInput, Refused
 from kitops.services.dto import as_json
 from kitops.services.dto import purchasing as purchasing_dto
+from kitops.services.plans import to_domain
 from kitops.services.unit_of_work import UnitOfWork, retrying
 
 
@@ -323,38 +325,49 @@ def list_policies(
 def set_session_supplies(
     uow: UnitOfWork, plan: str, items: list[tuple[str, int]]
 ) -> list[tuple[str, int]]:
-    """What each clinic session of a plan uses besides its serum (the demand forecast
-    counts it); an empty list clears it."""
+    """What each clinic session of a plan uses besides its serum (``session record``
+    consumes it, the demand forecast counts it); an empty list clears it. A derma stamp's
+    needle must be within the plan's range when the plan names one."""
 
     with uow:
         uow.require("policy.edit")
-        plan_row = uow.plans.get(plan)
-        if plan_row.administered != "clinic":
-            raise InvalidInput("plan", plan_row.code, "is treated at home; its kit recipe says "
-                               "what it uses")  # fmt: skip
-        parsed = []
-        for sku, quantity in items:
-            product = uow.products.get(parse_sku(sku), "supply")
-            if product.kind in (ProductKind.KIT.value, ProductKind.SERUM_VIAL.value):
-                raise InvalidInput("supply", product.sku, f"a {product.kind} is not a session "
-                                   "supply (the serum is counted from the plan)")  # fmt: skip
-            parsed.append((product, parse_positive_int(quantity, "quantity")))
-        before = session_supplies_in(uow, plan_row.id)
-        for old in uow.session.scalars(
-            select(PlanSessionItemRow).where(PlanSessionItemRow.plan_id == plan_row.id)
-        ):
-            uow.session.delete(old)
-        uow.session.flush()
-        for product, quantity in parsed:
-            uow.session.add(
-                PlanSessionItemRow(plan_id=plan_row.id, product_id=product.id, quantity=quantity)
-            )
-        uow.session.flush()
-        after = session_supplies_in(uow, plan_row.id)
-        uow.record("plan.session_supplies", "plan", plan_row.code,
-                   before={"items": before}, after={"items": after})  # fmt: skip
+        after = set_session_supplies_in(uow, plan, items)
         uow.commit()
-    return [(s, q) for s, q in after]
+    return after
+
+
+def set_session_supplies_in(
+    uow: UnitOfWork, plan: str, items: list[tuple[str, int]]
+) -> list[tuple[str, int]]:
+    """``set_session_supplies`` inside the caller's unit of work (the demo's loader)."""
+    plan_row = uow.plans.get(plan)
+    if plan_row.administered != "clinic":
+        raise InvalidInput("plan", plan_row.code, "is treated at home; its kit recipe says "
+                           "what it uses")  # fmt: skip
+    parsed = []
+    for sku, quantity in items:
+        product = uow.products.get(parse_sku(sku), "supply")
+        if product.kind in (ProductKind.KIT.value, ProductKind.SERUM_VIAL.value):
+            raise InvalidInput("supply", product.sku, f"a {product.kind} is not a session "
+                               "supply (the serum is counted from the plan)")  # fmt: skip
+        if product.kind == ProductKind.DERMA_STAMP.value:
+            check_session_stamp(to_domain(plan_row), product.sku, product.needle_um)
+        parsed.append((product, parse_positive_int(quantity, "quantity")))
+    before = session_supplies_in(uow, plan_row.id)
+    for old in uow.session.scalars(
+        select(PlanSessionItemRow).where(PlanSessionItemRow.plan_id == plan_row.id)
+    ):
+        uow.session.delete(old)
+    uow.session.flush()
+    for product, quantity in parsed:
+        uow.session.add(
+            PlanSessionItemRow(plan_id=plan_row.id, product_id=product.id, quantity=quantity)
+        )
+    uow.session.flush()
+    after = session_supplies_in(uow, plan_row.id)
+    uow.record("plan.session_supplies", "plan", plan_row.code,
+               before={"items": before}, after={"items": after})  # fmt: skip
+    return after
 
 
 def session_supplies_in(uow: UnitOfWork, plan_id: int) -> list[tuple[str, int]]:

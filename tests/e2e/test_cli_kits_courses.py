@@ -59,6 +59,9 @@ PLAN_KEYS = {
     "default_weekdays": OPT_STR,
     "checkin_weeks": list,
     "followup_months": list,
+    "needle": OPT_STR,
+    "every_weeks": int,
+    "session_supplies": list,
 }
 COURSE_KEYS = {
     "id": int,
@@ -102,6 +105,7 @@ CHECK_KEYS = {
     "covered": int,
     "enough": bool,
     "shortfall_dates": list,
+    "short_skus": list,
 }
 PICK_KEYS = {
     "serial": str,
@@ -120,6 +124,7 @@ SESSION_KEYS = {
     "lot": str,
     "quantity": int,
     "location": str,
+    "supplies": list,
 }
 KIT_USE_KEYS = {
     "serial": str,
@@ -218,7 +223,8 @@ def test_plans_kits_courses_and_pick_list_print_stable_json(demo, today):
     for plan in plans:
         keys_and_types(plan, PLAN_KEYS)
     by_code = {p["code"]: p for p in plans}
-    assert set(by_code) == {"home-6w", "home-12w", "clinic-weekly-6", "ptt6-weekly-12"}
+    assert set(by_code) == {"home-6w", "home-12w", "clinic-weekly-6", "ptt6-weekly-12",
+                            "clinic-2w-6", "clinic-maint-4w"}  # fmt: skip
     assert (
         by_code["home-12w"]["applications"],
         by_code["home-12w"]["kits_per_course"],
@@ -271,8 +277,9 @@ def test_plans_kits_courses_and_pick_list_print_stable_json(demo, today):
     courses = json_of(demo, "course", "list", "--json")
     for one in courses:
         check_course(one)
-    assert sorted(c["id"] for c in courses) == list(range(1, 10))
-    assert [c["id"] for c in json_of(demo, "course", "list", "--clinic", "ESX", "--json")] == [5, 6]
+    assert sorted(c["id"] for c in courses) == list(range(1, 12))
+    esx = json_of(demo, "course", "list", "--clinic", "ESX", "--json")
+    assert [c["id"] for c in esx] == [5, 11, 6]  # by start
 
     picks = json_of(demo, "pick-list", "--clinic", "LON", "--date", today.isoformat(), "--json")
     for pick in picks:
@@ -757,7 +764,7 @@ def test_bad_input_exits_2_refusals_exit_1_and_nothing_is_written(demo, today, s
         args[args.index(option) + 1] = value
         assert_bad_input(demo(*args), *needles)
     assert snapshot() == before
-    assert len(json_of(demo, "course", "list", "--json")) == 9
+    assert len(json_of(demo, "course", "list", "--json")) == 11
 
 
 def test_kits_back_from_patients_sealed_to_quarantine_opened_ends_the_part(demo, snapshot, db):

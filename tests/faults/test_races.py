@@ -170,6 +170,24 @@ def test_a_session_recorded_during_a_recall_of_its_lot_takes_another_lot(pg_url)
     db_check_passes(pg_url)
 
 
+def test_a_session_recorded_during_a_recall_of_its_stamp_lot_takes_another_stamp(pg_url):
+    """The same for a session supply: course 4's sessions use a STAMP-2.0; FEFO would
+    give DS20-2311, being recalled at that moment, so the session goes round again and
+    takes the later lot."""
+    ok(pg_url, "policy", "session-supplies", "clinic-weekly-6", "STAMP-2.0=1")
+    ok(pg_url, "receive", "STAMP-2.0", "--lot", "RACE-D20", "--expiry", "2031-12-31",
+       "--qty", "5", "--location", "LON-SHELF")  # fmt: skip
+    recall, session = _race(
+        pg_url, ("lot", "recall", "DS20-2311", "--reason", "supplier notice"),
+        "lot.status:after_change", ("session", "record", "4", "--date", "2026-11-23", "--json"),
+    )  # fmt: skip
+    assert recall[0] == 0, recall[2]
+    assert session[0] == 0, session[2]
+    [stamp] = json.loads(session[1])["supplies"]
+    assert (stamp["sku"], stamp["lot"]) == ("STAMP-2.0", "RACE-D20"), session[1]
+    db_check_passes(pg_url)
+
+
 def test_a_count_applies_its_differences_to_the_balances_it_read(pg_url, tmp_path):
     """A move at the place of a count waits for it: the count's adjustment lands on the
     balance it reported as expected (before, a move could slip in between the count's

@@ -16,7 +16,7 @@ from ledger_support import AS_OF, writes
 from kitops.domain.kits import NotEnoughComponents
 from kitops.domain.ledger import LotStatus
 from kitops.errors import InvalidInput, Refused
-from kitops.services import admin, courses, fulfilment, kits, locations, lots, plans
+from kitops.services import admin, courses, fulfilment, kits, locations, lots, plans, sessions
 from kitops.services.dto.courses import PickLine
 from kitops.services.operations import ReceiptInput, receive
 
@@ -233,14 +233,14 @@ def test_clinic_courses_are_checked_for_enough_in_date_serum(loaded, uow):
         tuple(days[2:]),
     )
 
-    session = courses.record_session(uow(), course.id, on=days[0], today=days[0])
+    session = sessions.record_session(uow(), course.id, on=days[0], today=days[0])
     assert (session.lot, session.location, session.quantity) == ("PTT6-S0001", "MAN-FRIDGE", 1)
     check = fulfilment.check_clinic_course(uow(readonly=True), course.id, today=AS_OF)
     assert (check.sessions_left, check.covered, check.enough) == (5, 1, False)
     before = writes(loaded)
     with pytest.raises(Refused, match="in date"):
         # the lot is out of date by then
-        courses.record_session(uow(), course.id, on=days[3], today=days[3])
+        sessions.record_session(uow(), course.id, on=days[3], today=days[3])
     assert writes(loaded) == before
     assert _course(uow, course.id).sessions_recorded == 1
     assert _ledger_ok(uow)

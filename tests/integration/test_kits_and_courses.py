@@ -19,7 +19,7 @@ from kitops.data.schema import SettingRow
 from kitops.domain.kits import NotEnoughComponents
 from kitops.domain.ledger import LotStatus
 from kitops.errors import InvalidInput, KitopsError, Refused
-from kitops.services import admin, catalog, courses, fulfilment, kits, lots, stock
+from kitops.services import admin, catalog, courses, fulfilment, kits, lots, sessions, stock
 from kitops.services.operations import move, write_off
 from kitops.views import previews
 
@@ -387,9 +387,9 @@ def test_clinic_sessions_use_fefo_lots_in_date_and_the_trace_reaches_the_patient
     assert days[3] <= a0519 < days[4]  # A0519 runs out between the 4th and 5th session
     before = _on_hand(uow)
     with pytest.raises(Refused, match="at home"):
-        courses.record_session(uow(), 1, on=AS_OF)
+        sessions.record_session(uow(), 1, on=AS_OF)
 
-    records = [courses.record_session(uow(), 4, on=day, today=day) for day in days]
+    records = [sessions.record_session(uow(), 4, on=day, today=day) for day in days]
 
     assert [
         (r.course_id, r.session_no, r.date, r.sku, r.quantity, r.location) for r in records
@@ -406,7 +406,7 @@ def test_clinic_sessions_use_fefo_lots_in_date_and_the_trace_reaches_the_patient
 
     before_writes = writes(loaded)
     with pytest.raises(Refused):
-        courses.record_session(uow(), 4, on=days[-1] + timedelta(weeks=1))
+        sessions.record_session(uow(), 4, on=days[-1] + timedelta(weeks=1))
     assert writes(loaded) == before_writes
 
     traced = lots.trace(uow(readonly=True), "PTT6-A0519")
@@ -638,7 +638,7 @@ def test_a_session_after_the_clinics_today_is_refused_and_consumes_nothing(loade
     before = writes(loaded)
     on_hand = _on_hand(uow)
     with pytest.raises(InvalidInput) as err:
-        courses.record_session(uow(), 4, on=start, today=start - timedelta(days=1))
+        sessions.record_session(uow(), 4, on=start, today=start - timedelta(days=1))
     assert (err.value.field, err.value.value) == ("date", start.isoformat())
     assert err.value.reason == (
         f"is in the future (today at LON is {start - timedelta(days=1)}); "
@@ -647,4 +647,4 @@ def test_a_session_after_the_clinics_today_is_refused_and_consumes_nothing(loade
     assert writes(loaded) == before
     assert _on_hand(uow) == on_hand
     assert courses.show_course(uow(readonly=True), 4).sessions_recorded == 0
-    assert courses.record_session(uow(), 4, on=start, today=start).session_no == 1
+    assert sessions.record_session(uow(), 4, on=start, today=start).session_no == 1

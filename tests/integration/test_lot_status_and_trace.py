@@ -275,13 +275,13 @@ def _recall_week(uow):
     """Course 1's kit K0000001 (6 vials of PTT6-B0902) is handed over; course 5 keeps
     K0000005 reserved at ESX; course 4 has a clinic session from PTT6-B0902 at LON (the
     earlier lots held back so FEFO reaches it). Returns the session."""
-    from kitops.services import courses, kits
+    from kitops.services import kits, sessions
 
     with time_machine.travel(HANDED_OVER_AT, tick=False):
         kits.dispatch(uow(), "K0000001", handover=True, today=AS_OF)
     for code in ("PTT6-A0519", "PTT6-A0603"):
         lots.change_status(uow(), code, LotStatus.QUARANTINE, reason="held back", today=AS_OF)
-    session = courses.record_session(uow(), 4, on=AS_OF + timedelta(days=13))
+    session = sessions.record_session(uow(), 4, on=AS_OF + timedelta(days=13))
     assert session.lot == "PTT6-B0902"
     return session
 

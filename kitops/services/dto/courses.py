@@ -25,6 +25,9 @@ class Plan:
     default_weekdays: str | None
     checkin_weeks: tuple[int, ...]
     followup_months: tuple[int, ...]
+    needle: str | None = None  # clinic sessions' stamp needle: "1.2-3 mm", "2 mm"
+    every_weeks: int = 1  # weeks from one application week to the next
+    session_supplies: tuple[tuple[str, int], ...] = ()  # (SKU, quantity) a clinic session uses
 
 
 @dataclass(frozen=True)
@@ -81,10 +84,24 @@ class SessionCheck:
     covered: int
     enough: bool
     shortfall_dates: tuple[date, ...]
+    short_skus: tuple[str, ...] = ()  # the serum and session supplies that run short
+
+
+@dataclass(frozen=True)
+class SessionSupply:
+    """A share of a supply (stamp, chlorhexidine...) a clinic session used: from one lot."""
+
+    sku: str
+    lot: str
+    quantity: int
+    location: str
 
 
 @dataclass(frozen=True)
 class SessionRecord:
+    """A recorded clinic session: its serum (SKU, lot, vials, from where) and every lot
+    of its supplies."""
+
     course_id: int
     session_no: int
     date: date
@@ -92,6 +109,7 @@ class SessionRecord:
     lot: str
     quantity: int
     location: str
+    supplies: tuple[SessionSupply, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,246 @@
+"""Clinic sessions of courses administered in the clinic: record one (consuming its vials
+and its supplies at the course's clinic) and check that the clinic holds enough for the
+sessions to come."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+
+from kitops.data.repositories import PostedMove
+from kitops.data.repositories.locations import subtree_ids
+from kitops.data.schema import (
+    CourseRow,
+    LotRow,
+    PlanSessionItemRow,
+    ProductRow,
+    SessionItemRow,
+    SessionRow,
+)
+from kitops.domain.catalog import ProductKind
+from kitops.domain.courses import Administered, CourseStatus
+from kitops.domain.ledger import LotStatus, Move, MoveReason, is_usable, parse_date
+from kitops.domain.locations import clinic_today
+from kitops.errors import InvalidInput, Refused, TransientDatabaseError
+from kitops.services.courses import calendar_of
+from kitops.services.dto import courses as courses_dto
+from kitops.services.plans import to_domain
+from kitops.services.unit_of_work import UnitOfWork, retrying
+
+
+def _clinic_serum(uow: UnitOfWork, course: CourseRow) -> tuple[ProductRow, int]:
+    """The serum product and vials per session of a clinic-administered course."""
+    plan = to_domain(course.plan)
+    if plan.administered is not Administered.CLINIC:
+        raise Refused(f"course {course.id} ({plan.code}) is treated at home with kits")
+    serum = uow.session.scalars(
+        select(ProductRow)
+        .where(ProductRow.kind == ProductKind.SERUM_VIAL.value, ProductRow.active)
+        .order_by(ProductRow.id)
+    ).first()
+    if serum is None or not serum.volume_ul:
+        raise Refused("the catalogue has no serum vial to treat with")
+    vials = -(-plan.serum_ul_per_application // serum.volume_ul)
+    return serum, vials
+
+
+def session_supplies(uow: UnitOfWork, plan_id: int) -> list[tuple[ProductRow, int]]:
+    """What each session of the plan uses besides its serum (``policy session-supplies``):
+    (product, quantity), by SKU."""
+    return [
+        (product, quantity)
+        for product, quantity in uow.session.execute(
+            select(ProductRow, PlanSessionItemRow.quantity)
+            .join(PlanSessionItemRow, PlanSessionItemRow.product_id == ProductRow.id)
+            .where(PlanSessionItemRow.plan_id == plan_id)
+            .order_by(ProductRow.sku)
+        )
+    ]
+
+
+def _usable(
+    uow: UnitOfWork, product_id: int, places: set[int], day: date
+) -> list[tuple[LotRow, int, int]]:
+    """(lot, place, quantity) of the product's released lots in date on ``day`` at the
+    places, earliest expiry first (a lot without expiry, such as the single "-" lot of a
+    product not tracked by lot, last)."""
+    found: list[tuple[LotRow, int, int]] = []
+    for place_id in sorted(places):
+        for lot, qty in uow.ledger.on_hand(location_id=place_id, product_id=product_id):
+            if is_usable(LotStatus(lot.status), lot.expiry, day):
+                found.append((lot, place_id, qty))
+    found.sort(key=lambda c: (c[0].expiry or date.max, c[0].code, c[1]))
+    return found
+
+
+def _take_supply(
+    uow: UnitOfWork, product: ProductRow, quantity: int, places: set[int], day: date,
+    clinic: str,
+) -> list[tuple[LotRow, int, int]]:  # fmt: skip
+    """FEFO shares (lot, place, quantity) of one session supply; refuses when the clinic
+    holds too little of it released and in date that day."""
+    shares = []
+    need = quantity
+    for lot, place_id, qty in _usable(uow, product.id, places, day):
+        take = min(qty, need)
+        shares.append((lot, place_id, take))
+        need -= take
+        if not need:
+            return shares
+    have = quantity - need
+    raise Refused(
+        f"a session needs {quantity} × {product.sku}; {clinic} holds {have} released and in "
+        f"date on {day}"
+    )
+
+
+def _locked_usable(uow: UnitOfWork, lot: LotRow, day: date) -> LotRow:
+    """The lot again under the share lock a recall or quarantine must wait for: one that
+    changed since it was picked sends the session round again."""
+    lot = uow.lots.lock(lot, share=True)
+    if not is_usable(LotStatus(lot.status), lot.expiry, day):
+        raise TransientDatabaseError(
+            f"lot {lot.code} became {lot.status} while the session was recorded"
+        )
+    return lot
+
+
+@retrying
+def record_session(
+    uow: UnitOfWork,
+    course_id: int | str,
+    *,
+    on: str | date | None = None,
+    today: date | None = None,
+) -> courses_dto.SessionRecord:
+    """Consume one clinic session's vials and its supplies (the plan's session supplies:
+    a stamp, chlorhexidine...) at the course's clinic, FEFO among released lots in date
+    that day, and record which lots served it (for the trace). A supply the clinic lacks
+    refuses the whole session. A session is recorded when it happens: a day after the
+    clinic's today (``today`` when given) is refused."""
+    with uow:
+        uow.require("session.record")
+        course = uow.courses.get(course_id, lock=True)
+        if course.status != CourseStatus.SCHEDULED.value:
+            raise Refused(f"course {course.id} is {course.status}")
+        serum, vials = _clinic_serum(uow, course)
+        plan = to_domain(course.plan)
+        done = (
+            uow.session.scalar(
+                select(func.count())
+                .select_from(SessionRow)
+                .where(SessionRow.course_id == course.id)
+            )
+            or 0
+        )
+        if done >= plan.applications:
+            raise Refused(f"course {course.id} has had all {plan.applications} sessions")
+        zone = course.clinic.timezone
+        now = today or clinic_today(zone)
+        day = on if isinstance(on, date) else parse_date(on, "date") if on else now
+        if day > now:
+            raise InvalidInput(
+                "date", day.isoformat(),
+                f"is in the future (today at {course.clinic.code} is {now.isoformat()}); "
+                "record a session when it happens",
+            )  # fmt: skip
+        if day < course.start_date:
+            raise InvalidInput("date", day.isoformat(),
+                               f"course {course.id} starts on {course.start_date}")  # fmt: skip
+        locations = uow.locations.all()
+        codes = {row.id: row.code for row in locations}
+        clinic = course.clinic.code
+        places = subtree_ids(course.clinic, locations)
+        candidates = _usable(uow, serum.id, places, day)
+        pick = next((c for c in candidates if c[2] >= vials), None)
+        if pick is None:
+            raise Refused(f"no released lot of {serum.sku} in date on {day} at {clinic}")
+        lot, place_id, _ = pick
+        lot = _locked_usable(uow, lot, day)
+        supplies: list[tuple[ProductRow, LotRow, int, int]] = []
+        for product, quantity in session_supplies(uow, course.plan_id):
+            for share_lot, share_place, take in _take_supply(
+                uow, product, quantity, places, day, clinic
+            ):
+                supplies.append((product, _locked_usable(uow, share_lot, day), share_place, take))
+        number = done + 1
+        audit_id = uow.record("session.record", "course", str(course.id),
+                              after={"session": number, "date": day.isoformat(), "lot": lot.code,
+                                     "vials": vials,
+                                     "supplies": [{"sku": p.sku, "lot": s.code, "quantity": q}
+                                                  for p, s, _, q in supplies]})  # fmt: skip
+        patient = uow.locations.get("PATIENT")
+        moves = [PostedMove(Move(lot.id, place_id, patient.id, vials), serum.id)]
+        moves += [PostedMove(Move(s.id, at, patient.id, q), p.id) for p, s, at, q in supplies]
+        uow.ledger.post(moves, reason=MoveReason.SESSION.value, actor=uow.actor,
+                        reference=f"course:{course.id}", audit_id=audit_id)  # fmt: skip
+        row = SessionRow(course_id=course.id, session_no=number, session_date=day,
+                         lot_id=lot.id, quantity=vials, actor=uow.actor)  # fmt: skip
+        uow.session.add(row)
+        uow.session.flush()
+        per_lot: dict[int, list[int]] = {}  # lot id → [product id, quantity]
+        for product, supply_lot, _, quantity in supplies:
+            per_lot.setdefault(supply_lot.id, [product.id, 0])[1] += quantity
+        for lot_id, (product_id, quantity) in per_lot.items():
+            uow.session.add(SessionItemRow(session_id=row.id, lot_id=lot_id,
+                                           product_id=product_id, quantity=quantity))  # fmt: skip
+        if number == plan.applications:
+            course.status = CourseStatus.COMPLETED.value
+        uow.session.flush()
+        result = courses_dto.SessionRecord(
+            course.id, number, day, serum.sku, lot.code, vials, codes[place_id],
+            supplies=tuple(
+                courses_dto.SessionSupply(p.sku, s.code, q, codes[at]) for p, s, at, q in supplies
+            ),
+        )  # fmt: skip
+        uow.commit()
+    return result
+
+
+def check_sessions(uow: UnitOfWork, course: CourseRow, today: date) -> courses_dto.SessionCheck:
+    """Whether the clinic holds enough in-date vials and session supplies for the sessions
+    still to come: each remaining session, earliest first, takes of each the
+    earliest-expiring units still in date on its day plus ``expiry_margin_days`` (as the
+    demand report plans it)."""
+
+    serum, vials = _clinic_serum(uow, course)
+    margin = timedelta(days=uow.settings.expiry_margin_days())
+    _, calendar = calendar_of(course)
+    done = (
+        uow.session.scalar(
+            select(func.count()).select_from(SessionRow).where(SessionRow.course_id == course.id)
+        )
+        or 0
+    )
+    dates = list(calendar.application_dates[done:])
+    places = subtree_ids(course.clinic, uow.locations.all())
+    short: set[date] = set()
+    short_skus: list[str] = []
+    for product, per_session in [(serum, vials), *session_supplies(uow, course.plan_id)]:
+        expiries: list[date] = []
+        left: list[int] = []
+        for place_id in places:
+            for lot, qty in uow.ledger.on_hand(location_id=place_id, product_id=product.id):
+                if lot.status == LotStatus.RELEASED.value:
+                    expiries.append(lot.expiry or date.max)
+                    left.append(qty)
+        order = sorted(range(len(expiries)), key=expiries.__getitem__)
+        product_short = False
+        for day in dates:
+            need = per_session
+            for i in order:
+                if need and left[i] and expiries[i] >= max(day, today) + margin:
+                    take = min(left[i], need)
+                    left[i] -= take
+                    need -= take
+            if need:
+                short.add(day)
+                product_short = True
+        if product_short:
+            short_skus.append(product.sku)
+    return courses_dto.SessionCheck(
+        course_id=course.id, clinic=course.clinic.code, sessions_left=len(dates),
+        covered=len(dates) - len(short), enough=not short,
+        shortfall_dates=tuple(sorted(short)), short_skus=tuple(short_skus),
+    )  # fmt: skip
