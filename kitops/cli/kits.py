@@ -382,8 +382,9 @@ def _print_move(m: ScheduleChange, verb: str) -> None:
     for note in m.released:
         say(f"kit {note.serial} (kit {note.part}) released back to stock: {note.why}")
     for note in m.out_not_lasting:
-        say(f"warning: kit {note.serial} (kit {note.part}) is {note.status} and no longer "
-            f"lasts: {note.why}")  # fmt: skip
+        where = note.status.replace("_", " ")
+        say(f"warning: kit {note.serial} (kit {note.part}) is {where} and no longer lasts: "
+            f"{note.why}")  # fmt: skip
 
 
 @course.command("create")

@@ -163,8 +163,19 @@ _HIDDEN = frozenset({"patient"})  # the patient reference is shown once, at the 
 
 
 def _what(after: dict[str, object]) -> str:
-    return ", ".join(f"{key} {value}" for key, value in after.items()
-                     if key not in _HIDDEN and value not in (None, [], ""))  # fmt: skip
+    """An audit row's after-values in words: ``kits released K0000005, overlap no``."""
+    return ", ".join(f"{key.replace('_', ' ')} {_words(value)}" for key, value in after.items()
+                     if key not in _HIDDEN and value not in (None, [], {}, ""))  # fmt: skip
+
+
+def _words(value: object) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return " ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return " ".join(f"{k}: {v}" for k, v in value.items())
+    return str(value)
 
 
 def returned_opened(kit: KitRow) -> bool:
