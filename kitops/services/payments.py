@@ -37,6 +37,7 @@ from kitops.data.schema import (
     utcnow,
 )
 from kitops.domain import orders as rules
+from kitops.domain.course_lifecycle import NEEDS_STOCK
 from kitops.domain.courses import Administered, CourseStatus
 from kitops.domain.kits import OUT, KitStatus
 from kitops.domain.ledger import parse_date
@@ -89,8 +90,8 @@ def reserve_kits(uow: UnitOfWork, course_id: int) -> str | None:
     """Inside the caller's transaction, reserve a home course's kits through
     ``fulfilment.fulfil_course`` in a savepoint (all or nothing). Returns why not, or None."""
     course = uow.session.get(CourseRow, course_id)
-    if course is None or course.status != CourseStatus.SCHEDULED.value:
-        return "course is not scheduled"
+    if course is None or course.status not in NEEDS_STOCK:
+        return f"course is {course.status if course else 'missing'}"
     if course.plan.administered != Administered.HOME.value or course.plan.kit_product_id is None:
         return None  # a clinic course: its vials are used session by session
     try:
