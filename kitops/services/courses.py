@@ -95,7 +95,10 @@ def needs_of(uow: UnitOfWork, course: CourseRow, *, margin: int | None = None) -
     return kit_needs(plan, calendar, vial_ul, vials, days)
 
 
-def course_dto(uow: UnitOfWork, course: CourseRow) -> courses_dto.Course:
+def course_dto(
+    uow: UnitOfWork, course: CourseRow, *, with_history: bool = True
+) -> courses_dto.Course:
+    """The course as shown; ``with_history`` False leaves its audit rows out (a list)."""
     plan, calendar = calendar_of(course)
     vial_ul = None
     if plan.uses_kits and course.plan.kit_product is not None:
@@ -142,16 +145,16 @@ def course_dto(uow: UnitOfWork, course: CourseRow) -> courses_dto.Course:
         ),
         status_reason=course.status_reason,
         paused_on=course.paused_on,
-        history=history_of(uow, course.id),
+        history=history_of(uow, course.id) if with_history else (),
     )
 
 
 def history_of(uow: UnitOfWork, course_id: int) -> tuple[courses_dto.HistoryEntry, ...]:
-    """The course's audit rows, oldest first: when, who, what."""
+    """The course's audit rows in the order they were written: when, who, what."""
     rows = uow.session.scalars(
         select(AuditRow)
         .where(AuditRow.entity == "course", AuditRow.entity_key == str(course_id))
-        .order_by(AuditRow.at, AuditRow.id)
+        .order_by(AuditRow.id)
     ).all()
     return tuple(
         courses_dto.HistoryEntry(row.at, row.actor, row.action, _what(row.after or {}))
@@ -291,7 +294,7 @@ def list_courses(
             except ValueError:
                 choices = "|".join(s.value for s in CourseStatus)
                 raise InvalidInput("status", status, f"must be one of {choices}") from None
-        return [course_dto(uow, row) for row in uow.session.scalars(stmt)]
+        return [course_dto(uow, row, with_history=False) for row in uow.session.scalars(stmt)]
 
 
 @retrying
