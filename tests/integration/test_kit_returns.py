@@ -309,6 +309,8 @@ def test_a_two_kit_course_replaces_only_the_part_returned_opened(loaded, uow):
 
     with pytest.raises(Refused, match="course 2 is paused"):
         fulfilment.fulfil_course(uow(), 2, today=AS_OF)
+    with pytest.raises(Refused, match="course 2 is paused; its kits go out only while it runs"):
+        kits.dispatch(uow(), reserved[2], handover=True, today=AS_OF)
     with pytest.raises(Refused, match=f"kit 2 of course 2 is {reserved[2]} \\(reserved\\)"):
         fulfilment.replace_kit(uow(), 2, 2)
     line = fulfilment.replace_kit(uow(), 2, 1)
