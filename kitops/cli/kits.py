@@ -8,10 +8,11 @@ import click
 
 from kitops.cli.context import Context, pass_context
 from kitops.cli.output import emit_json, emit_table, say
+from kitops.domain.courses import CourseStatus
 from kitops.domain.kits import KIT_STATUSES, SERVING, KitStatus
 
 if TYPE_CHECKING:
-    from kitops.services.dto.courses import Course, FulfilReport
+    from kitops.services.dto.courses import Course, FulfilReport, ScheduleChange
     from kitops.services.dto.kits import AssemblyCapacity, Kit
 
 
@@ -366,7 +367,9 @@ def course() -> None:
 
 def _print_course(c: Course) -> None:
     say(f"course {c.id}: patient {c.patient_ref}, plan {c.plan}, {c.clinic} ({c.timezone}), "
-        f"{c.start} to {c.end} on {c.weekdays}, {c.status}")  # fmt: skip
+        f"{c.start} to {c.end} on {c.weekdays}, {c.status}"
+        + (f" ({c.status_reason})" if c.status_reason else "")
+        + (f" since {c.paused_on}" if c.paused_on else ""))  # fmt: skip
     emit_table(
         ["date", "time", "what", "#", "note"],
         [(e.at.date(), e.at.strftime("%H:%M %Z"), e.kind, e.number, e.note) for e in c.events],
@@ -384,22 +387,48 @@ def _print_course(c: Course) -> None:
         say(f"sessions recorded: {c.sessions_recorded}")
 
 
+def _print_history(c: Course) -> None:
+    if c.history:
+        emit_table(
+            ["when (UTC)", "who", "what", "details"],
+            [(h.at.strftime("%Y-%m-%d %H:%M"), h.actor, h.action, h.what) for h in c.history],
+            title="history",
+        )
+
+
+def _print_move(m: ScheduleChange, verb: str) -> None:
+    c = m.course
+    say(f"course {c.id} {verb}: applications from {m.first_moved} on restart on {m.start} "
+        f"({m.weekdays}); ends {c.end}; {c.status}")  # fmt: skip
+    for note in m.released:
+        say(f"kit {note.serial} (kit {note.part}) released back to stock: {note.why}")
+    for note in m.out_not_lasting:
+        where = note.status.replace("_", " ")
+        say(f"warning: kit {note.serial} (kit {note.part}) is {where} and no longer lasts: "
+            f"{note.why}")  # fmt: skip
+
+
 @course.command("create")
 @click.option("--patient", required=True, metavar="REF", help="Pseudonymous reference only.")
 @click.option("--plan", "plan_code", required=True, metavar="PLAN", help="e.g. home-6w.")
 @click.option("--start", required=True, metavar="YYYY-MM-DD", help="First application.")
 @click.option("--clinic", required=True, metavar="LOC", help="The treating clinic.")
 @click.option("--weekdays", metavar="mon,thu", help="Application days (default from the plan).")
+@click.option(
+    "--overlap",
+    is_flag=True,
+    help="Allow dates that overlap a running course of the patient on the plan.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the course as JSON.")
 @pass_context
 def create_course(
     ctx: Context, patient: str, plan_code: str, start: str, clinic: str,
-    weekdays: str | None, as_json: bool,
+    weekdays: str | None, overlap: bool, as_json: bool,
 ) -> None:  # fmt: skip
     """Create a course; prints its calendar of applications, check-ins and follow-ups."""
     from kitops.services.courses import create_course as service
 
-    c = service(ctx.uow(), patient, plan_code, start, clinic, weekdays=weekdays)
+    c = service(ctx.uow(), patient, plan_code, start, clinic, weekdays=weekdays, overlap=overlap)
     emit_json(c) if as_json else _print_course(c)
 
 
@@ -408,16 +437,20 @@ def create_course(
 @click.option("--json", "as_json", is_flag=True, help="Print the course as JSON.")
 @pass_context
 def show_course(ctx: Context, course_id: str, as_json: bool) -> None:
-    """A course's calendar, kits and sessions."""
+    """A course's status, calendar, kits, sessions and history."""
     from kitops.services.courses import show_course as service
 
     c = service(ctx.uow(readonly=True), course_id)
-    emit_json(c) if as_json else _print_course(c)
+    if as_json:
+        emit_json(c)
+        return
+    _print_course(c)
+    _print_history(c)
 
 
 @course.command("list")
 @click.option("--clinic", metavar="LOC", help="Only this clinic's courses.")
-@click.option("--status", type=click.Choice(["scheduled", "cancelled", "completed"]))
+@click.option("--status", type=click.Choice([s.value for s in CourseStatus]))
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of courses.")
 @pass_context
 def list_courses(ctx: Context, clinic: str | None, status: str | None, as_json: bool) -> None:
@@ -445,6 +478,89 @@ def cancel_course(ctx: Context, course_id: str, as_json: bool) -> None:
 
     c = service(ctx.uow(), course_id)
     emit_json(c) if as_json else say(f"course {c.id} cancelled")
+
+
+@course.command("reschedule")
+@click.argument("course_id", metavar="COURSE")
+@click.option(
+    "--from",
+    "start",
+    required=True,
+    metavar="YYYY-MM-DD",
+    help="The day the remaining applications restart.",
+)
+@click.option("--weekdays", metavar="mon,thu", help="New application days (default: as now).")
+@click.option("--json", "as_json", is_flag=True, help="Print the change as JSON.")
+@pass_context
+def reschedule_course(
+    ctx: Context, course_id: str, start: str, weekdays: str | None, as_json: bool
+) -> None:
+    """Move the applications not yet done; kits that no longer last are released (or, if
+    already with the patient, named)."""
+    from kitops.services.courses import reschedule_course as service
+
+    m = service(ctx.uow(), course_id, start, weekdays=weekdays)
+    emit_json(m) if as_json else _print_move(m, "rescheduled")
+
+
+@course.command("pause")
+@click.argument("course_id", metavar="COURSE")
+@click.option("--reason", metavar="TEXT", help="Why (shown on the course).")
+@click.option("--json", "as_json", is_flag=True, help="Print the course as JSON.")
+@pass_context
+def pause_course(ctx: Context, course_id: str, reason: str | None, as_json: bool) -> None:
+    """Pause a course: it reserves no new kit until it is resumed."""
+    from kitops.services.courses import pause_course as service
+
+    r = service(ctx.uow(), course_id, reason=reason)
+    emit_json(r.course) if as_json else say(
+        f"course {r.course.id} paused ({r.course.status_reason})"
+    )
+
+
+@course.command("resume")
+@click.argument("course_id", metavar="COURSE")
+@click.option(
+    "--from",
+    "start",
+    required=True,
+    metavar="YYYY-MM-DD",
+    help="The day the remaining applications restart.",
+)
+@click.option("--weekdays", metavar="mon,thu", help="New application days (default: as now).")
+@click.option("--json", "as_json", is_flag=True, help="Print the change as JSON.")
+@pass_context
+def resume_course(
+    ctx: Context, course_id: str, start: str, weekdays: str | None, as_json: bool
+) -> None:
+    """Resume a paused course; its remaining applications restart on the day given."""
+    from kitops.services.courses import resume_course as service
+
+    m = service(ctx.uow(), course_id, start, weekdays=weekdays)
+    emit_json(m) if as_json else _print_move(m, "resumed")
+
+
+@course.command("complete")
+@click.argument("course_id", metavar="COURSE")
+@click.option("--early", is_flag=True, help="End it with applications still to come.")
+@click.option("--reason", metavar="TEXT", help="Why it ends early (needed with --early).")
+@click.option("--json", "as_json", is_flag=True, help="Print the course as JSON.")
+@pass_context
+def complete_course(
+    ctx: Context, course_id: str, early: bool, reason: str | None, as_json: bool
+) -> None:
+    """Finish a course (refused while applications remain, unless --early --reason); its
+    reserved kits go back to stock."""
+    from kitops.services.courses import complete_course as service
+
+    r = service(ctx.uow(), course_id, early=early, reason=reason)
+    if as_json:
+        emit_json(r.course)
+        return
+    say(f"course {r.course.id} {r.course.status}"
+        + (f" ({r.course.status_reason})" if r.course.status_reason else ""))  # fmt: skip
+    if r.kits_released:
+        say(f"kits released back to stock: {', '.join(r.kits_released)}")
 
 
 @course.command("replace-kit")

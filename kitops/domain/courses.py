@@ -259,11 +259,18 @@ def course_calendar(
     days: tuple[int, ...],
     timezone: str,
     at: time = DEFAULT_APPLICATION_TIME,
+    moves: tuple[tuple[int, date, tuple[int, ...]], ...] = (),
 ) -> Calendar:
     """Applications by rrule on the chosen weekdays from the start day, every
     ``plan.interval_weeks`` weeks, in the clinic's zone; check-ins on the first application
     day of their (application) week; follow-ups a number of months after the last
-    application."""
+    application.
+
+    ``moves`` (a rescheduled course, in order): from application number ``first`` on,
+    the applications restart on a day on other weekdays; check-ins then fall on the first
+    application of their week of the course."""
+    if moves:
+        return _moved_calendar(plan, start, days, timezone, at, moves)
     zone = ZoneInfo(timezone)
     first = datetime.combine(start, at, tzinfo=zone)
     rule = rrule(
@@ -283,6 +290,34 @@ def course_calendar(
         for months in plan.followup_months
     )
     return Calendar(applications, checkins, followups)
+
+
+def _moved_calendar(
+    plan: Plan,
+    start: date,
+    days: tuple[int, ...],
+    timezone: str,
+    at: time,
+    moves: tuple[tuple[int, date, tuple[int, ...]], ...],
+) -> Calendar:
+    applications = list(course_calendar(plan, start, days, timezone, at).applications)
+    for first, day, weekdays in sorted(moves):
+        if not 1 <= first <= len(applications):
+            raise InvalidInput("from", first, f"must be an application 1-{len(applications)}")
+        again = course_calendar(plan, day, weekdays, timezone, at).applications
+        applications[first - 1 :] = again[: len(applications) - first + 1]
+    zone = ZoneInfo(timezone)
+    checkins = tuple(
+        datetime.combine(applications[(week - 1) * plan.applications_per_week].date(), at,
+                         tzinfo=zone)
+        for week in plan.checkin_weeks
+    )  # fmt: skip
+    last = applications[-1].date()
+    followups = tuple(
+        datetime.combine(last + relativedelta(months=months), at, tzinfo=zone)
+        for months in plan.followup_months
+    )
+    return Calendar(tuple(applications), checkins, followups)
 
 
 def applications_per_vial(vial_ul: int, plan: Plan) -> int:

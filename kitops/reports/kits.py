@@ -18,7 +18,8 @@ from sqlalchemy import select
 
 from kitops.data.schema import CourseRow, KitRow, LotRow, PlanRow, ProductRow, StockBalanceRow
 from kitops.domain.assignment import KitOffer, NeedRequest, assign
-from kitops.domain.courses import CourseStatus, KitNeed, Plan, course_calendar, kit_needs
+from kitops.domain.course_lifecycle import NEEDS_STOCK, Moves, moves_of
+from kitops.domain.courses import KitNeed, Plan, course_calendar, kit_needs
 from kitops.domain.courses import parse_weekdays as weekdays_of
 from kitops.domain.kits import SERVING, ComponentNeed, KitStatus, LotStock
 from kitops.reports.common import Scope, parse_count, resolve_scope, usable_now
@@ -61,9 +62,16 @@ def monday(day: date) -> date:
 
 @lru_cache(maxsize=8192)
 def _needs(
-    plan: Plan, start: date, weekdays: str, zone: str, vial_ul: int, vials: int, margin: int
+    plan: Plan,
+    start: date,
+    weekdays: str,
+    zone: str,
+    vial_ul: int,
+    vials: int,
+    margin: int,
+    moves: Moves = (),
 ) -> tuple[KitNeed, ...]:
-    calendar = course_calendar(plan, start, weekdays_of(weekdays), zone)
+    calendar = course_calendar(plan, start, weekdays_of(weekdays), zone, moves=moves)
     return tuple(kit_needs(plan, calendar, vial_ul, vials, margin))
 
 
@@ -131,7 +139,7 @@ def _build(uow: UnitOfWork, scope: Scope, weeks: int) -> Report:
                 )
             offers.append(KitOffer(kit_id, (clinic, product_id), parsed))
 
-    # kit needs of scheduled home courses whose kit is used in the window
+    # kit needs of running home courses (scheduled or active) whose kit is used in the window
     held = {
         (course_id, part)
         for course_id, part in uow.session.execute(
@@ -145,8 +153,9 @@ def _build(uow: UnitOfWork, scope: Scope, weeks: int) -> Report:
             CourseRow.plan_id,
             CourseRow.start_date,
             CourseRow.weekdays,
+            CourseRow.reschedules,
         ).where(
-            CourseRow.status == CourseStatus.SCHEDULED.value,
+            CourseRow.status.in_(NEEDS_STOCK),
             CourseRow.plan_id.in_(list(plans)),
             CourseRow.clinic_id.in_(list(clinic_ids)),
             CourseRow.start_date <= end,
@@ -156,10 +165,11 @@ def _build(uow: UnitOfWork, scope: Scope, weeks: int) -> Report:
     requests: list[NeedRequest] = []
     week_of: dict[Hashable, tuple[int, int, int]] = {}  # need key → (clinic, product, week)
     reserved_in: dict[tuple[int, int, int], int] = {}
-    for course_id, clinic_id, plan_id, start, weekdays in courses:
+    for course_id, clinic_id, plan_id, start, weekdays, moved in courses:
         plan, product_id, vial_ul, vials_per_kit = plans[plan_id]
         zone = scope.locations[clinic_id].timezone or "UTC"
-        for need in _needs(plan, start, weekdays, zone, vial_ul, vials_per_kit, margin):
+        moves = moves_of(moved)
+        for need in _needs(plan, start, weekdays, zone, vial_ul, vials_per_kit, margin, moves):
             if need.first_use > end:
                 continue
             week = max(0, (need.first_use - first_week).days // 7)

@@ -5,11 +5,33 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from kitops.data.repositories.reservations import store_kit_needs
-from kitops.data.schema import CourseRow, KitRow, ProductRow, SessionRow
+from kitops.data.schema import (
+    AuditRow,
+    CourseKitNeedRow,
+    CourseRow,
+    KitRow,
+    ProductRow,
+    SessionRow,
+)
 from kitops.domain.catalog import ProductKind
+from kitops.domain.course_lifecycle import (
+    LIVE,
+    NEEDS_STOCK,
+    Segment,
+    applications_kept,
+    check_move,
+    check_transition,
+    dump_segments,
+    load_segments,
+    moves_of,
+    overlaps,
+    remaining_after,
+    status_after_resume,
+    with_segment,
+)
 from kitops.domain.courses import (
     Administered,
     Calendar,
@@ -17,6 +39,8 @@ from kitops.domain.courses import (
     KitNeed,
     Plan,
     course_calendar,
+    first_failing_vial,
+    fits,
     format_weekdays,
     kit_and_vial_numbers,
     kit_needs,
@@ -24,8 +48,9 @@ from kitops.domain.courses import (
     parse_weekdays,
     weekdays_for,
 )
-from kitops.domain.kits import KitStatus
+from kitops.domain.kits import OUT, KitStatus
 from kitops.domain.ledger import parse_date
+from kitops.domain.locations import clinic_today
 from kitops.errors import InvalidInput, Refused
 from kitops.services.dto import courses as courses_dto
 from kitops.services.kits import kit_dto
@@ -34,10 +59,19 @@ from kitops.services.unit_of_work import UnitOfWork, retrying
 
 
 def calendar_of(course: CourseRow) -> tuple[Plan, Calendar]:
+    """The course's calendar, with its remaining applications where a reschedule moved them."""
     plan = to_domain(course.plan)
     zone = course.clinic.timezone
     assert zone is not None
-    return plan, course_calendar(plan, course.start_date, parse_weekdays(course.weekdays), zone)
+    moves = moves_of(course.reschedules)
+    days = parse_weekdays(course.weekdays)
+    return plan, course_calendar(plan, course.start_date, days, zone, moves=moves)
+
+
+def current_weekdays(course: CourseRow) -> str:
+    """The weekdays the course's applications fall on now (its last move's, if any)."""
+    segments = load_segments(course.reschedules)
+    return format_weekdays(segments[-1].days) if segments else course.weekdays
 
 
 def serum_per_kit(kit: ProductRow) -> tuple[int, int]:
@@ -58,7 +92,10 @@ def needs_of(uow: UnitOfWork, course: CourseRow, *, margin: int | None = None) -
     return kit_needs(plan, calendar, vial_ul, vials, days)
 
 
-def course_dto(uow: UnitOfWork, course: CourseRow) -> courses_dto.Course:
+def course_dto(
+    uow: UnitOfWork, course: CourseRow, *, with_history: bool = True
+) -> courses_dto.Course:
+    """The course as shown; ``with_history`` False leaves its audit rows out (a list)."""
     plan, calendar = calendar_of(course)
     vial_ul = None
     if plan.uses_kits and course.plan.kit_product is not None:
@@ -94,7 +131,7 @@ def course_dto(uow: UnitOfWork, course: CourseRow) -> courses_dto.Course:
         clinic=course.clinic.code,
         timezone=course.clinic.timezone or "",
         start=course.start_date,
-        weekdays=course.weekdays,
+        weekdays=current_weekdays(course),
         status=course.status,
         end=calendar.last_application,
         events=tuple(events),
@@ -103,7 +140,42 @@ def course_dto(uow: UnitOfWork, course: CourseRow) -> courses_dto.Course:
         parts_returned_opened=tuple(
             sorted({kit.course_part or 0 for kit in kits if returned_opened(kit)})
         ),
+        status_reason=course.status_reason,
+        paused_on=course.paused_on,
+        history=history_of(uow, course.id) if with_history else (),
     )
+
+
+def history_of(uow: UnitOfWork, course_id: int) -> tuple[courses_dto.HistoryEntry, ...]:
+    """The course's audit rows in the order they were written: when, who, what."""
+    rows = uow.session.scalars(
+        select(AuditRow)
+        .where(AuditRow.entity == "course", AuditRow.entity_key == str(course_id))
+        .order_by(AuditRow.id)
+    ).all()
+    return tuple(
+        courses_dto.HistoryEntry(row.at, row.actor, row.action, _what(row.after or {}))
+        for row in rows
+    )
+
+
+_HIDDEN = frozenset({"patient"})  # the patient reference is shown once, at the top
+
+
+def _what(after: dict[str, object]) -> str:
+    """An audit row's after-values in words: ``kits released K0000005, overlap no``."""
+    return ", ".join(f"{key.replace('_', ' ')} {_words(value)}" for key, value in after.items()
+                     if key not in _HIDDEN and value not in (None, [], {}, ""))  # fmt: skip
+
+
+def _words(value: object) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return " ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return " ".join(f"{k}: {v}" for k, v in value.items())
+    return str(value)
 
 
 def returned_opened(kit: KitRow) -> bool:
@@ -120,7 +192,14 @@ def create_course(
     clinic: str,
     *,
     weekdays: str | None = None,
+    overlap: bool = False,
+    today: date | None = None,
+    allow_past: bool = False,
 ) -> courses_dto.Course:
+    """Create a course. A start before the clinic's today (``today`` when given) is
+    refused unless ``allow_past`` (the demo data's courses that already ran); a course
+    whose dates overlap a live course of the same patient and plan only with ``overlap``
+    (a clinician's deliberate choice)."""
     ref = parse_patient_ref(patient)
     day = start if isinstance(start, date) else parse_date(start, "start")
     chosen = parse_weekdays(weekdays) if weekdays else None
@@ -129,7 +208,19 @@ def create_course(
         plan_row = uow.plans.get(plan_code)
         clinic_row = uow.locations.clinic(clinic)
         plan = to_domain(plan_row)
+        now = today or clinic_today(clinic_row.timezone)
+        if day < now and not allow_past:
+            raise InvalidInput("start", day.isoformat(),
+                               f"is in the past (today at {clinic_row.code} is {now})")  # fmt: skip
         days = weekdays_for(plan, day, chosen)
+        zone = clinic_row.timezone or "UTC"
+        last = course_calendar(plan, day, days, zone).last_application
+        clash = _overlapping(uow, ref, plan_row.id, day, last)
+        if clash is not None and not overlap:
+            raise Refused(
+                f"patient {ref} already has course {clash.id} on {plan.code} "
+                f"({clash.status}) over these dates; pass --overlap to create both"
+            )
         course = CourseRow(
             patient_ref=ref, plan_id=plan_row.id, clinic_id=clinic_row.id, start_date=day,
             weekdays=format_weekdays(days), status=CourseStatus.SCHEDULED.value,
@@ -142,10 +233,27 @@ def create_course(
         store_kit_needs(uow.session.connection(), course.id, use)
         uow.record("course.create", "course", str(course.id),
                    after={"patient": ref, "plan": plan.code, "clinic": clinic_row.code,
-                          "start": day.isoformat(), "weekdays": course.weekdays})  # fmt: skip
+                          "start": day.isoformat(), "weekdays": course.weekdays,
+                          "overlap": clash is not None})  # fmt: skip
         result = course_dto(uow, course)
         uow.commit()
     return result
+
+
+def _overlapping(
+    uow: UnitOfWork, patient: str, plan_id: int, first: date, last: date
+) -> CourseRow | None:
+    """A live course of the patient on the plan whose applications overlap these dates."""
+    for other in uow.session.scalars(
+        select(CourseRow)
+        .where(CourseRow.patient_ref == patient, CourseRow.plan_id == plan_id,
+               CourseRow.status.in_(LIVE))
+        .order_by(CourseRow.id)
+    ):  # fmt: skip
+        _, calendar = calendar_of(other)
+        if overlaps(first, last, calendar.application_dates[0], calendar.last_application):
+            return other
+    return None
 
 
 def store_missing_kit_needs(uow: UnitOfWork) -> int:
@@ -183,7 +291,7 @@ def list_courses(
             except ValueError:
                 choices = "|".join(s.value for s in CourseStatus)
                 raise InvalidInput("status", status, f"must be one of {choices}") from None
-        return [course_dto(uow, row) for row in uow.session.scalars(stmt)]
+        return [course_dto(uow, row, with_history=False) for row in uow.session.scalars(stmt)]
 
 
 @retrying
@@ -192,15 +300,255 @@ def cancel_course(uow: UnitOfWork, course_id: int | str) -> courses_dto.Course:
     with uow:
         uow.require("course.cancel")
         course = uow.courses.get(course_id, lock=True)
-        if course.status != CourseStatus.SCHEDULED.value:
-            raise Refused(f"course {course.id} is {course.status}")
+        before = course.status
+        check_transition(course.id, before, CourseStatus.CANCELLED)
         released = free_reserved_kits(uow, course.id)
         course.status = CourseStatus.CANCELLED.value
+        course.status_reason = None
         uow.session.flush()
         uow.record("course.cancel", "course", str(course.id),
-                   before={"status": "scheduled"},
+                   before={"status": before},
                    after={"status": course.status, "kits_released": released})  # fmt: skip
         result = course_dto(uow, course)
+        uow.commit()
+    return result
+
+
+def _sessions_done(uow: UnitOfWork, course_id: int) -> int:
+    return (
+        uow.session.scalar(
+            select(func.count()).select_from(SessionRow).where(SessionRow.course_id == course_id)
+        )
+        or 0
+    )
+
+
+def _started(uow: UnitOfWork, course: CourseRow) -> bool:
+    """Whether the course began: a session recorded, or a kit of it went to the patient."""
+    if _sessions_done(uow, course.id):
+        return True
+    gone = uow.session.scalar(
+        select(func.count())
+        .select_from(KitRow)
+        .where(KitRow.course_id == course.id,
+               KitRow.status.in_((*OUT, KitStatus.WRITTEN_OFF.value)))
+    )  # fmt: skip
+    return bool(gone)
+
+
+@retrying
+def pause_course(
+    uow: UnitOfWork, course_id: int | str, *, reason: str | None = None, today: date | None = None
+) -> courses_dto.StatusChange:
+    """Pause a course (the patient stops for a while): it reserves nothing new until a
+    person resumes it; the kits it holds stay held."""
+    why = (reason or "").strip()[:200] or "paused on request"
+    with uow:
+        uow.require("course.pause")
+        course = uow.courses.get(course_id, lock=True)
+        before = course.status
+        check_transition(course.id, before, CourseStatus.PAUSED)
+        day = today or clinic_today(course.clinic.timezone)
+        course.status = CourseStatus.PAUSED.value
+        course.status_reason = why
+        course.paused_on = day
+        uow.session.flush()
+        uow.record("course.pause", "course", str(course.id), before={"status": before},
+                   after={"status": course.status, "reason": why,
+                          "paused_on": day.isoformat()})  # fmt: skip
+        result = courses_dto.StatusChange(course_dto(uow, course), ())
+        uow.commit()
+    return result
+
+
+@retrying
+def reschedule_course(
+    uow: UnitOfWork,
+    course_id: int | str,
+    start: str | date,
+    *,
+    weekdays: str | None = None,
+    today: date | None = None,
+) -> courses_dto.ScheduleChange:
+    """Move the course's remaining applications to restart on ``start`` (on ``weekdays``,
+    by default the course's own when the day is one of them). The applications already
+    done stay: the sessions recorded in the clinic; at home those dated before the
+    clinic's today. Kits reserved for the course that no longer last their new dates go
+    back to the shelf; kits already with the patient that no longer last are named."""
+    day = start if isinstance(start, date) else parse_date(start, "from")
+    with uow:
+        uow.require("course.reschedule")
+        course = uow.courses.get(course_id, lock=True)
+        if course.status == CourseStatus.PAUSED.value:
+            raise Refused(f"course {course.id} is paused; `kitops course resume {course.id} "
+                          "--from DATE` moves its applications and resumes it")  # fmt: skip
+        if course.status not in NEEDS_STOCK:
+            raise Refused(f"course {course.id} is {course.status}; only a course still "
+                          "running is rescheduled")  # fmt: skip
+        result = _move(uow, course, day, weekdays, today, "course.reschedule")
+        uow.commit()
+    return result
+
+
+@retrying
+def resume_course(
+    uow: UnitOfWork,
+    course_id: int | str,
+    start: str | date,
+    *,
+    weekdays: str | None = None,
+    today: date | None = None,
+) -> courses_dto.ScheduleChange:
+    """Resume a paused course: its remaining applications restart on ``start``, as
+    ``reschedule_course`` moves them (those dated from the day the pause began count as
+    not done), and the course is active again (scheduled, if it never began)."""
+    day = start if isinstance(start, date) else parse_date(start, "from")
+    with uow:
+        uow.require("course.resume")
+        course = uow.courses.get(course_id, lock=True)
+        target = status_after_resume(_started(uow, course))
+        if course.status != CourseStatus.PAUSED.value:
+            raise Refused(f"course {course.id} is {course.status}; only a paused course is "
+                          "resumed")  # fmt: skip
+        check_transition(course.id, course.status, target)
+        course.status = target.value
+        course.status_reason = None
+        result = _move(uow, course, day, weekdays, today, "course.resume")
+        course.paused_on = None
+        uow.session.flush()
+        uow.commit()
+    return result
+
+
+def _move(
+    uow: UnitOfWork,
+    course: CourseRow,
+    day: date,
+    weekdays: str | None,
+    today: date | None,
+    action: str,
+) -> courses_dto.ScheduleChange:
+    """Inside the caller's transaction: move the remaining applications, then re-check
+    the course's kits and write the audit row ``action``."""
+    plan, calendar = calendar_of(course)
+    now = today or clinic_today(course.clinic.timezone)
+    done = _sessions_done(uow, course.id) if plan.administered is Administered.CLINIC else None
+    before = min(now, course.paused_on) if course.paused_on else now
+    kept = applications_kept(calendar, sessions_done=done, before=before)
+    check_move(course.id, calendar, kept, day, now)
+    chosen = parse_weekdays(weekdays) if weekdays else None
+    if chosen is None:
+        current = parse_weekdays(current_weekdays(course))
+        chosen = current if day.weekday() in current else None
+    days = weekdays_for(plan, day, chosen)
+    old = {"from": calendar.application_dates[kept].isoformat(),
+           "weekdays": current_weekdays(course)}  # fmt: skip
+    if kept == 0:
+        course.start_date, course.weekdays, course.reschedules = day, format_weekdays(days), None
+    else:
+        moved = with_segment(load_segments(course.reschedules), Segment(kept + 1, day, days))
+        course.reschedules = dump_segments(moved)
+    uow.session.flush()
+    _after_schedule_change(uow, course)
+    released, warnings = _recheck_kits(uow, course)
+    uow.record(action, "course", str(course.id), before=old,
+               after={"status": course.status, "application": kept + 1,
+                      "from": day.isoformat(), "weekdays": format_weekdays(days),
+                      "kits_released": [r.serial for r in released],
+                      "kits_out_not_lasting": [w.serial for w in warnings]})  # fmt: skip
+    return courses_dto.ScheduleChange(
+        course=course_dto(uow, course), first_moved=kept + 1, start=day,
+        weekdays=format_weekdays(days), released=tuple(released), out_not_lasting=tuple(warnings),
+    )  # fmt: skip
+
+
+def _after_schedule_change(uow: UnitOfWork, course: CourseRow) -> None:
+    connection = uow.session.connection()
+    connection.execute(delete(CourseKitNeedRow).where(CourseKitNeedRow.course_id == course.id))
+    store_kit_needs(connection, course.id, tuple(needs_of(uow, course, margin=0)))
+
+
+def _recheck_kits(
+    uow: UnitOfWork, course: CourseRow
+) -> tuple[list[courses_dto.KitNote], list[courses_dto.KitNote]]:
+    """The course's kits against its new dates (with the expiry margin): a reserved kit
+    that no longer lasts goes back to the shelf; one already out is only named."""
+    needs = {need.part: need for need in needs_of(uow, course)}
+    kits = uow.session.scalars(
+        select(KitRow)
+        .where(KitRow.course_id == course.id,
+               KitRow.status.in_((KitStatus.RESERVED.value, *OUT)))
+        .order_by(KitRow.course_part, KitRow.id)
+        .with_for_update(key_share=True)
+    ).all()  # fmt: skip
+    released: list[courses_dto.KitNote] = []
+    out: list[courses_dto.KitNote] = []
+    for kit in kits:
+        need = needs.get(kit.course_part or 0)
+        expiries = tuple(date.fromisoformat(d) for d in kit.vial_expiries.split(",") if d)
+        if need is None or fits(expiries, need):
+            continue
+        vial = first_failing_vial(expiries, need) or 1
+        ordered = sorted(expiries)
+        expires = f"expires {ordered[vial - 1]}" if vial <= len(ordered) else "is missing"
+        why = (f"vial {vial} {expires}, needed until "
+               f"{need.vial_needed_until[vial - 1]}")  # fmt: skip
+        note = courses_dto.KitNote(kit.serial, kit.course_part or 0, kit.status, why)
+        if kit.status == KitStatus.RESERVED.value:
+            kit.status = KitStatus.AVAILABLE.value
+            kit.course_id = None
+            kit.course_part = None
+            released.append(note)
+        else:
+            out.append(note)
+    uow.session.flush()
+    return released, out
+
+
+@retrying
+def complete_course(
+    uow: UnitOfWork,
+    course_id: int | str,
+    *,
+    early: bool = False,
+    reason: str | None = None,
+    today: date | None = None,
+) -> courses_dto.StatusChange:
+    """A person finishes a course. With applications still to come (sessions not
+    recorded in the clinic; at home, applications after the clinic's today) only with
+    ``early`` and a reason: the course ends early. Kits reserved and not yet out go back
+    to the shelf."""
+    why = (reason or "").strip()[:200] or None
+    if early and why is None:
+        raise InvalidInput("reason", reason, "say why the course ends early (--reason TEXT)")
+    with uow:
+        uow.require("course.complete")
+        course = uow.courses.get(course_id, lock=True)
+        plan, calendar = calendar_of(course)
+        now = today or clinic_today(course.clinic.timezone)
+        if plan.administered is Administered.CLINIC:
+            left = plan.applications - _sessions_done(uow, course.id)
+        else:
+            left = remaining_after(calendar, now)
+        target = CourseStatus.ENDED_EARLY if early else CourseStatus.COMPLETED
+        before = course.status
+        check_transition(course.id, before, target)
+        if left and not early:
+            upcoming = calendar.application_dates[len(calendar.applications) - left]
+            raise Refused(
+                f"course {course.id} has {left} application(s) still to come (next on "
+                f"{upcoming}); `--early --reason TEXT` ends it early"
+            )
+        released = free_reserved_kits(uow, course.id)
+        course.status = target.value
+        course.status_reason = why
+        course.paused_on = None
+        uow.session.flush()
+        uow.record(f"course.{'end_early' if early else 'complete'}", "course", str(course.id),
+                   before={"status": before},
+                   after={"status": course.status, "reason": why,
+                          "applications_left": left, "kits_released": released})  # fmt: skip
+        result = courses_dto.StatusChange(course_dto(uow, course), tuple(released))
         uow.commit()
     return result
 

@@ -48,9 +48,9 @@ from kitops.data.schema import (
 )
 from kitops.domain.assignment import KitOffer, NeedRequest, assign
 from kitops.domain.catalog import ProductKind, ul_to_ml, um_to_mm
+from kitops.domain.course_lifecycle import NEEDS_STOCK, Moves, moves_of
 from kitops.domain.courses import (
     Administered,
-    CourseStatus,
     KitNeed,
     Plan,
     course_calendar,
@@ -90,15 +90,25 @@ _NeedKey = tuple[int, int, date, date, str, str | None]
 
 
 @lru_cache(maxsize=8192)
-def _application_dates(plan: Plan, start: date, weekdays: str, zone: str) -> tuple[date, ...]:
-    return course_calendar(plan, start, parse_weekdays(weekdays), zone).application_dates
+def _application_dates(
+    plan: Plan, start: date, weekdays: str, zone: str, moves: Moves = ()
+) -> tuple[date, ...]:
+    days = parse_weekdays(weekdays)
+    return course_calendar(plan, start, days, zone, moves=moves).application_dates
 
 
 @lru_cache(maxsize=8192)
 def _kit_needs(
-    plan: Plan, start: date, weekdays: str, zone: str, vial_ul: int, vials: int, margin: int
+    plan: Plan,
+    start: date,
+    weekdays: str,
+    zone: str,
+    vial_ul: int,
+    vials: int,
+    margin: int,
+    moves: Moves = (),
 ) -> tuple[KitNeed, ...]:
-    calendar = course_calendar(plan, start, parse_weekdays(weekdays), zone)
+    calendar = course_calendar(plan, start, parse_weekdays(weekdays), zone, moves=moves)
     return tuple(kit_needs(plan, calendar, vial_ul, vials, margin))
 
 
@@ -275,9 +285,9 @@ def _course_needs(
     session = uow.session
     stmt = select(
         CourseRow.id, CourseRow.clinic_id, CourseRow.plan_id, CourseRow.start_date,
-        CourseRow.weekdays,
+        CourseRow.weekdays, CourseRow.reschedules,
     ).where(
-        CourseRow.status == CourseStatus.SCHEDULED.value,
+        CourseRow.status.in_(NEEDS_STOCK),
         CourseRow.start_date <= end,
         CourseRow.start_date >= start - _LONGEST_COURSE,
     )  # fmt: skip
@@ -298,11 +308,12 @@ def _course_needs(
     margin_delta = timedelta(days=margin)
     serum = cat.clinic_serum
     open_kits: list[NeedRequest] = []
-    for course_id, clinic_id, plan_id, course_start, weekdays in courses:
+    for course_id, clinic_id, plan_id, course_start, weekdays, moved in courses:
         plan = cat.plans[plan_id]
         zone = clinics[clinic_id].timezone or "UTC"
+        moves = moves_of(moved)
         if plan.administered is Administered.CLINIC:
-            dates = _application_dates(plan, course_start, weekdays, zone)
+            dates = _application_dates(plan, course_start, weekdays, zone, moves)
             remaining = dates[sessions_done.get(course_id, 0) :]
             per_session: list[tuple[int, int]] = list(cat.session_items.get(plan_id, []))
             if serum is not None and serum.volume_ul:
@@ -318,7 +329,7 @@ def _course_needs(
         if not plan.uses_kits or kit_id is None:
             continue
         _, vial_ul, vials = cat.serum_in_kit(kit_id)
-        for need in _kit_needs(plan, course_start, weekdays, zone, vial_ul, vials, margin):
+        for need in _kit_needs(plan, course_start, weekdays, zone, vial_ul, vials, margin, moves):
             if not start <= need.first_use <= end:
                 continue
             if (course_id, need.part) in held:

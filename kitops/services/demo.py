@@ -369,7 +369,7 @@ def _kits_and_courses(uow: UnitOfWork, as_of: date) -> None:
                       min_shelf_life_days=KIT_SHELF_LIFE_DAYS)  # fmt: skip
     for patient, plan_code, clinic, days, fulfil_now in COURSES:
         start = as_of + timedelta(days=days)
-        course = courses.create_course(uow, patient, plan_code, start, clinic)
+        course = courses.create_course(uow, patient, plan_code, start, clinic, allow_past=True)
         if fulfil_now:
             fulfilment.fulfil_course(uow, course.id, today=as_of)
 

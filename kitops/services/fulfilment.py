@@ -21,6 +21,15 @@ from kitops.data.repositories.reservations import (
 )
 from kitops.data.schema import CourseRow, KitRow, PlanRow
 from kitops.domain.assignment import KitOffer, NeedRequest, assign
+from kitops.domain.course_lifecycle import (
+    LIVE,
+    NEEDS_STOCK,
+    Moves,
+    check_transition,
+    moves_of,
+    opened_return_reason,
+    status_after_resume,
+)
 from kitops.domain.courses import Administered, CourseStatus, KitNeed, Plan, fits, parse_course_id
 from kitops.domain.kits import KitStatus
 from kitops.domain.locations import clinic_today
@@ -72,13 +81,13 @@ class _Context:
             self.plans[plan_row.id] = (plan, plan_row.kit_product_id, vial_ul, vials)
 
     def needs(
-        self, plan_id: int, start: date, weekdays: str, clinic_id: int
+        self, plan_id: int, start: date, weekdays: str, clinic_id: int, moves: Moves = ()
     ) -> tuple[KitNeed, ...]:
         plan, _, vial_ul, vials = self.plans[plan_id]
         if not plan.uses_kits:
             return ()
         zone = self.locations[clinic_id].timezone or "UTC"
-        return course_kit_needs(plan, start, weekdays, zone, vial_ul, vials, self.margin)
+        return course_kit_needs(plan, start, weekdays, zone, vial_ul, vials, self.margin, moves)
 
     def clinic_locations(self, clinic_id: int) -> list[int]:
         return [loc for loc, clinic in self.clinic_of_location.items() if clinic == clinic_id]
@@ -233,7 +242,7 @@ def _wanted(uow: UnitOfWork, reservations: KitReservations, key: int,
         return _Wanted(common.course_id, common.patient, common.clinic_id, common.clinic_code,
                        common.kit_product_id, common.needs, None, True)  # fmt: skip
     course = uow.courses.get(course_id, lock=True)
-    if course.status != CourseStatus.SCHEDULED.value:
+    if course.status not in NEEDS_STOCK:
         raise Refused(f"course {course.id} is {course.status}")
     plan_row = course.plan
     if plan_row.administered == Administered.CLINIC.value or plan_row.kit_product_id is None:
@@ -382,8 +391,8 @@ def _plan_batch(ctx: _Context, horizons: dict[int, date], *, lock: bool = False)
         return _Batch({}, courses_dto.FulfilReport(served=(), unserved=()))
     stmt = (
         select(CourseRow.id, CourseRow.patient_ref, CourseRow.clinic_id, CourseRow.plan_id,
-               CourseRow.start_date, CourseRow.weekdays)
-        .where(CourseRow.status == CourseStatus.SCHEDULED.value,
+               CourseRow.start_date, CourseRow.weekdays, CourseRow.reschedules)
+        .where(CourseRow.status.in_(NEEDS_STOCK),
                CourseRow.plan_id.in_(kit_plans),
                CourseRow.clinic_id.in_(list(horizons)),
                CourseRow.start_date <= max(horizons.values()))
@@ -400,11 +409,11 @@ def _plan_batch(ctx: _Context, horizons: dict[int, date], *, lock: bool = False)
     requests: list[NeedRequest] = []
     facts: dict[Hashable, tuple[tuple[int, str, int], KitNeed]] = {}
     products_of: dict[Hashable, int] = {}
-    for course_id, patient, clinic_id, plan_id, start, weekdays in session.execute(stmt):
+    for course_id, patient, clinic_id, plan_id, start, weekdays, moved in session.execute(stmt):
         product_id = ctx.plans[plan_id][1]
         if product_id is None:
             continue
-        for need in ctx.needs(plan_id, start, weekdays, clinic_id):
+        for need in ctx.needs(plan_id, start, weekdays, clinic_id, moves_of(moved)):
             if (course_id, need.part) in held or need.first_use > horizons[clinic_id]:
                 continue
             key = (course_id, need.part)
@@ -523,7 +532,7 @@ def replace_kit(uow: UnitOfWork, course_id: int | str, part: int | str) -> cours
     with uow:
         uow.require(FULFIL)
         course = uow.courses.get(course_id, lock=True)
-        if course.status != CourseStatus.SCHEDULED.value:
+        if course.status not in LIVE:
             raise Refused(f"course {course.id} is {course.status}")
         plan_row = course.plan
         if plan_row.administered == Administered.CLINIC.value or plan_row.kit_product_id is None:
@@ -562,9 +571,17 @@ def replace_kit(uow: UnitOfWork, course_id: int | str, part: int | str) -> cours
                 _Explainer(ctx, free).why(course.id, course.clinic_id, need, kit_product_id)
             )
         serial, expiry = taken
+        before: dict[str, object] = {"part": number, "returned_opened": returned}
+        after: dict[str, object] = {"part": number, "kit": serial, "returned_opened": returned}
+        paused_for_it = opened_return_reason(number)
+        if course.status == CourseStatus.PAUSED.value and course.status_reason == paused_for_it:
+            # the replacement of the kit the course was paused for resumes it
+            resumed = status_after_resume(True)
+            check_transition(course.id, course.status, resumed)
+            before["status"], after["status"] = course.status, resumed.value
+            course.status, course.status_reason, course.paused_on = resumed.value, None, None
         uow.record("course.replace_kit", "course", str(course.id),
-                   before={"part": number, "returned_opened": returned},
-                   after={"part": number, "kit": serial, "returned_opened": returned})  # fmt: skip
+                   before=before, after=after)  # fmt: skip
         line = courses_dto.FulfilLine(
             course_id=course.id, patient_ref=course.patient_ref, clinic=course.clinic.code,
             part=number, first_use=need.first_use, needed_until=need.last_needed, kit=serial,

@@ -24,6 +24,7 @@ from kitops.data.schema import (
     StockBalanceRow,
 )
 from kitops.domain.catalog import ProductKind, parse_non_negative_int, parse_positive_int, parse_sku
+from kitops.domain.course_lifecycle import pause_for_opened_return, status_after_handover
 from kitops.domain.courses import Plan, can_serve, kit_share_days
 from kitops.domain.kits import (
     KIT_STATUSES,
@@ -525,11 +526,16 @@ def dispatch(
         # the kit's lots are share-locked before the kit row (as a recall takes a lot, then
         # its kits): the two then never wait on each other crosswise
         kit = uow.kits.get(serial)
+        # the course first, as fulfilment and cancelling lock it before its kits
+        course = uow.courses.get(kit.course_id, lock=True) if kit.course_id else None
         uow.lots.share_lock_all(component.lot_id for component in kit.components)
         uow.session.expire(kit)
         kit = uow.kits.get(serial, lock=True)
         if not may(KitChange.DISPATCH, kit.status) or kit.course_id is None:
             raise refusal(KitChange.DISPATCH, kit.serial, kit.status)
+        if course is None or course.id != kit.course_id:
+            raise TransientDatabaseError(f"kit {kit.serial} changed course while it went out")
+        course_status = status_after_handover(course.id, course.status)
         if kit.recalled:
             raise Refused(f"kit {kit.serial} contains a recalled lot; it must not go out")
         if not handover and not (tracking or "").strip():
@@ -549,6 +555,10 @@ def dispatch(
                         reference=f"course:{kit.course_id}", audit_id=audit_id)  # fmt: skip
         kit.status = status
         kit.tracking = (tracking or "").strip()[:64] or None
+        if course_status != course.status:
+            uow.record("course.start", "course", str(course.id), before={"status": course.status},
+                       after={"status": course_status, "kit": kit.serial})  # fmt: skip
+            course.status = course_status
         uow.session.flush()
         result = kit_dto(uow, kit)
         uow.commit()
@@ -611,6 +621,10 @@ def take_back(uow: UnitOfWork, serial: str, condition: str) -> kits_dto.Kit:
         raise InvalidInput("condition", condition, "must be sealed or opened")
     with uow:
         uow.require("kit.return")
+        kit = uow.kits.get(serial)
+        # the course first, as fulfilment and cancelling lock it before its kits
+        course = uow.courses.get(kit.course_id, lock=True) if kit.course_id else None
+        uow.session.expire(kit)
         kit = uow.kits.get(serial, lock=True)
         check_change(KitChange.TAKE_BACK, kit.serial, kit.status)
         kit_lot = uow.lots.of_kit(kit)
@@ -643,6 +657,15 @@ def take_back(uow: UnitOfWork, serial: str, condition: str) -> kits_dto.Kit:
         if detail != "opened":  # an opened return keeps its course part (see above)
             kit.course_id = None
             kit.course_part = None
+        elif course is not None and course.id == kit.course_id:
+            pause = pause_for_opened_return(course.status, kit.course_part or 0)
+            if pause is not None:
+                day = uow.locations.local_today(course.clinic)
+                uow.record("course.pause", "course", str(course.id),
+                           before={"status": course.status},
+                           after={"status": pause[0], "reason": pause[1],
+                                  "paused_on": day.isoformat(), "kit": kit.serial})  # fmt: skip
+                course.status, course.status_reason, course.paused_on = (*pause, day)
         uow.session.flush()
         result = kit_dto(uow, kit)
         uow.commit()

@@ -37,6 +37,7 @@ from kitops.data.schema import (
     utcnow,
 )
 from kitops.domain import orders as rules
+from kitops.domain.course_lifecycle import LIVE, NEEDS_STOCK, check_transition
 from kitops.domain.courses import Administered, CourseStatus
 from kitops.domain.kits import OUT, KitStatus
 from kitops.domain.ledger import parse_date
@@ -89,8 +90,8 @@ def reserve_kits(uow: UnitOfWork, course_id: int) -> str | None:
     """Inside the caller's transaction, reserve a home course's kits through
     ``fulfilment.fulfil_course`` in a savepoint (all or nothing). Returns why not, or None."""
     course = uow.session.get(CourseRow, course_id)
-    if course is None or course.status != CourseStatus.SCHEDULED.value:
-        return "course is not scheduled"
+    if course is None or course.status not in NEEDS_STOCK:
+        return f"course is {course.status if course else 'missing'}"
     if course.plan.administered != Administered.HOME.value or course.plan.kit_product_id is None:
         return None  # a clinic course: its vials are used session by session
     try:
@@ -142,6 +143,16 @@ def restock_kits(uow: UnitOfWork, order: OrderRow, mode: RestockMode) -> list[st
     for serial in out:
         back = kits.take_back(uow, serial, condition)
         done.append(f"{serial}:{back.status}")
+    uow.session.refresh(course)
+    if course.status in LIVE:  # it began: refunded and restocked, it ends early
+        before = course.status
+        check_transition(course.id, before, CourseStatus.ENDED_EARLY)
+        course.status = CourseStatus.ENDED_EARLY.value
+        course.status_reason = f"order {order.id} refunded"
+        course.paused_on = None
+        uow.session.flush()
+        uow.record("course.end_early", "course", str(course.id), before={"status": before},
+                   after={"status": course.status, "reason": course.status_reason})  # fmt: skip
     return done
 
 

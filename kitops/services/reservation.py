@@ -26,10 +26,10 @@ from kitops.data.repositories.reservations import KitReservations
 from kitops.data.repositories.reservations import reserve_alone as reserve_in_one_statement
 from kitops.data.schema import utcnow
 from kitops.domain.catalog import parse_non_negative_int
+from kitops.domain.course_lifecycle import NEEDS_STOCK, Moves, moves_of
 from kitops.domain.courses import (
     DEFAULT_EXPIRY_MARGIN_DAYS,
     Administered,
-    CourseStatus,
     KitNeed,
     Plan,
     course_calendar,
@@ -48,10 +48,18 @@ _FULFILLERS = sorted(role.value for role in Role if allows(role, FULFIL))
 
 @lru_cache(maxsize=8192)
 def course_kit_needs(
-    plan: Plan, start: date, weekdays: str, zone: str, vial_ul: int, vials: int, margin: int
+    plan: Plan,
+    start: date,
+    weekdays: str,
+    zone: str,
+    vial_ul: int,
+    vials: int,
+    margin: int,
+    moves: Moves = (),
 ) -> tuple[KitNeed, ...]:
-    """The kit needs of a course, memoised: many courses share plan, start day and clinic."""
-    calendar = course_calendar(plan, start, parse_weekdays(weekdays), zone)
+    """The kit needs of a course, memoised: many courses share plan, start day and clinic
+    (``moves``: the course's reschedules)."""
+    calendar = course_calendar(plan, start, parse_weekdays(weekdays), zone, moves=moves)
     return tuple(kit_needs(plan, calendar, vial_ul, vials, margin))
 
 
@@ -82,11 +90,11 @@ def common_case(reservations: KitReservations, course_id: int) -> CommonCase | N
     if row is None:
         return None
     (status, patient, start, weekdays, clinic_id, clinic_code, zone, *plan_columns,
-     vials, vial_ul, margin_text, held, stored) = row  # fmt: skip
+     vials, vial_ul, margin_text, held, stored, reschedules) = row  # fmt: skip
     plan = plan_of(*plan_columns[:6], *plan_columns[7:])
     kit_product_id = plan_columns[6]
     if (
-        status != CourseStatus.SCHEDULED.value
+        status not in NEEDS_STOCK
         or held
         or plan.administered is not Administered.HOME
         or kit_product_id is None
@@ -100,7 +108,7 @@ def common_case(reservations: KitReservations, course_id: int) -> CommonCase | N
         if margin_text is None
         else parse_non_negative_int(margin_text, "expiry_margin_days")
     )
-    use = course_kit_needs(plan, start, weekdays, zone, vial_ul, vials, 0)
+    use = course_kit_needs(plan, start, weekdays, zone, vial_ul, vials, 0, moves_of(reschedules))
     if not use:
         return None
     if not stored:

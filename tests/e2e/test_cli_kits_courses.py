@@ -77,6 +77,9 @@ COURSE_KEYS = {
     "kits": list,
     "sessions_recorded": int,
     "parts_returned_opened": list,
+    "status_reason": OPT_STR,
+    "paused_on": OPT_STR,
+    "history": list,
 }
 EVENT_KEYS = {
     "kind": str,
@@ -655,7 +658,7 @@ BAD_INPUT = [
     (["course", "show", "abc"], "course", "abc"),
     (["course", "cancel", "999"], "course", "999"),
     (["course", "list", "--clinic", "LON-FRIDGE"], "clinic", "LON-FRIDGE"),
-    (["course", "list", "--status", "paused"], "--status", "paused"),
+    (["course", "list", "--status", "finished"], "--status", "finished"),
     (["kit", "show", "K9999999"], "serial", "K9999999"),
     (["kit", "ship", "K0000001"], "--tracking"),
     (["kit", "ship", "K0000001", "--tracking", "   "], "tracking"),

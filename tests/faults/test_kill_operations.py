@@ -154,7 +154,8 @@ def test_killed_payment_event_batch_applies_every_event_exactly_once(scratch):
     try:
         for i in range(PAYMENTS):
             course = create_course(UnitOfWork(db, "tester"), f"PF{i:03d}", "home-6w",
-                                   date(2026, 12, 1) + timedelta(days=i % 10), "LON")  # fmt: skip
+                                   date(2026, 12, 1) + timedelta(days=i % 10), "LON",
+                                   today=date.fromisoformat(AS_OF))  # fmt: skip
             order = create_order(UnitOfWork(db, "tester"), course.id)
             pay_order(UnitOfWork(db, "tester"), StatelessStripe(), order.id,
                       payment_method="pm_card_visa", confirm=False)  # fmt: skip

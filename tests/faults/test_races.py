@@ -18,6 +18,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from kitops.data.engine import resolve_url
+from kitops.domain.locations import clinic_today
 
 pytestmark = pytest.mark.demo_data
 
@@ -417,8 +419,9 @@ def _prepare(url: str, operation: str, lot: str, stamps: str, n: int) -> tuple[s
     command) and what the operation needs; answers the operation's command."""
     if operation == "session":
         _stock(url, n, ("SERUM-5ML", lot, 2, "LON-FRIDGE"))
-        course = _new_course(url, "clinic-weekly-6", "LON", "2026-11-30", n)
-        return ("session", "record", course, "--date", "2026-11-30", "--json")
+        day = clinic_today("Europe/London").isoformat()  # a course starts today or later
+        course = _new_course(url, "clinic-weekly-6", "LON", day, n)
+        return ("session", "record", course, "--date", day, "--json")
     kits = ASSEMBLY_KITS if operation == "assemble" else 1
     _stock(url, n, ("SERUM-5ML", lot, 6 * kits, "ESX-STORE"),
            ("STAMP-0.5", stamps, kits, "ESX-STORE"))  # fmt: skip
@@ -426,7 +429,8 @@ def _prepare(url: str, operation: str, lot: str, stamps: str, n: int) -> tuple[s
     if operation == "assemble":
         return assemble
     [kit] = json.loads(ok(url, *assemble, "--json"))["kits"]
-    course = _new_course(url, "home-6w", "ESX", "2026-12-14", n)
+    soon = clinic_today("Europe/London") + timedelta(days=8)
+    course = _new_course(url, "home-6w", "ESX", soon.isoformat(), n)
     if operation == "fulfil":
         return ("fulfil", course, "--json")
     ok(url, "fulfil", course)

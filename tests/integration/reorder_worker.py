@@ -48,7 +48,7 @@ def build_world(uow_factory: Any, *, min_order: int = 12, pack: int = 6) -> None
                                             accept_short_dated=True), today=AS_OF)  # fmt: skip
         lots.change_status(uow_factory(), code, LotStatus.RELEASED, today=AS_OF)
     for patient, start in (("P-1", date(2026, 11, 23)), ("P-2", date(2026, 11, 25))):
-        courses.create_course(uow_factory(), patient, "weekly-5ml", start, "LON")
+        courses.create_course(uow_factory(), patient, "weekly-5ml", start, "LON", today=AS_OF)
 
 
 def calendar_policy(uow_factory: Any, **options: Any) -> None:

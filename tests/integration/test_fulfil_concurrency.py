@@ -59,7 +59,7 @@ def test_concurrent_fulfil_never_reserves_a_kit_twice(db_url, uow, backend):
     assert len({kit.expiry for kit in made.kits}) > 1  # short- and long-dated kits
     course_ids = [
         create_course(uow(), f"P-RACE-{n:03d}", "home-6w", AS_OF + timedelta(days=1 + n % 10),
-                      CLINIC).id
+                      CLINIC, today=AS_OF).id
         for n in range(COURSES)
     ]  # fmt: skip
     with uow(readonly=True) as w:

@@ -121,7 +121,7 @@ def test_fulfilling_a_course_reserves_its_kits_once(loaded, uow):
 
     # LON is now out of free kits: a new LON course is refused, with where kits are
     start = AS_OF + timedelta(days=15)
-    extra = courses.create_course(uow(), "P-LON-0200", "home-6w", start, "LON")
+    extra = courses.create_course(uow(), "P-LON-0200", "home-6w", start, "LON", today=AS_OF)
     before = writes(loaded)
     with pytest.raises(Refused) as err:
         fulfilment.fulfil_course(uow(), extra.id, today=AS_OF)
@@ -159,7 +159,7 @@ def test_a_kit_whose_vials_expire_mid_course_is_not_chosen(loaded, uow):
     assert short_kit.expiry == short_expiry
 
     start = AS_OF + timedelta(days=3)
-    course = courses.create_course(uow(), "P-MAN-0001", "home-6w", start, "MAN")
+    course = courses.create_course(uow(), "P-MAN-0001", "home-6w", start, "MAN", today=AS_OF)
     needed_until = course.end + MARGIN
     assert start < short_expiry < needed_until  # its vials would run out mid-course
     before = writes(loaded)
@@ -192,7 +192,7 @@ def test_a_kit_whose_vials_expire_mid_course_is_not_chosen(loaded, uow):
         kit=KIT,
         kits=1,
     )
-    brief = courses.create_course(uow(), "P-MAN-0002", "home-2w", start, "MAN")
+    brief = courses.create_course(uow(), "P-MAN-0002", "home-2w", start, "MAN", today=AS_OF)
     assert brief.end + MARGIN == short_expiry  # in date on its expiry day itself
     [line] = fulfilment.fulfil_course(uow(), brief.id, today=AS_OF).served
     assert line.kit == short_kit.serial
@@ -216,7 +216,7 @@ def test_clinic_courses_are_checked_for_enough_in_date_serum(loaded, uow):
     short_expiry = AS_OF + timedelta(days=20)
     _receive(uow, "SERUM-5ML", "PTT6-S0001", short_expiry, 3, short=True)
     course = courses.create_course(
-        uow(), "P-MAN-0003", "clinic-weekly-6", AS_OF + timedelta(days=1), "MAN"
+        uow(), "P-MAN-0003", "clinic-weekly-6", AS_OF + timedelta(days=1), "MAN", today=AS_OF
     )
     days = [e.at.date() for e in course.events if e.kind == "application"]
     assert len(days) == 6

@@ -195,7 +195,8 @@ def test_an_opened_return_ends_the_course_part_and_fulfilment_leaves_it(loaded, 
 
     assert (back.status, back.course_id, back.course_part) == ("written_off", 1, 1)
     course = courses.show_course(uow(readonly=True), 1)
-    assert course.status == "scheduled"
+    # the kit went out (the course began), came back opened: the course waits for a person
+    assert (course.status, course.status_reason) == ("paused", "kit 1 returned opened")
     assert course.parts_returned_opened == (1,)
     assert [(k.serial, k.status, k.course_part) for k in course.kits] == [
         ("K0000001", "written_off", 1)
@@ -233,6 +234,7 @@ def test_replace_kit_reserves_a_replacement_for_a_part_returned_opened(loaded, u
         (line.kit, "reserved", 1),
     }
     assert course.parts_returned_opened == (1,)
+    assert (course.status, course.status_reason) == ("active", None)  # the replacement resumes it
     [(key, _, after)] = _audit(loaded, "course.replace_kit")
     assert (key, after["part"], after["kit"], after["returned_opened"]) == (
         "1", 1, line.kit, ["K0000001"],
@@ -305,8 +307,10 @@ def test_a_two_kit_course_replaces_only_the_part_returned_opened(loaded, uow):
     assert set(reserved) == {1, 2}  # course 2: home-12w at LON, two kits
     _ship_and_return(uow, reserved[1], "opened")
 
-    with pytest.raises(Refused, match="already has all its kits"):
+    with pytest.raises(Refused, match="course 2 is paused"):
         fulfilment.fulfil_course(uow(), 2, today=AS_OF)
+    with pytest.raises(Refused, match="course 2 is paused; its kits go out only while it runs"):
+        kits.dispatch(uow(), reserved[2], handover=True, today=AS_OF)
     with pytest.raises(Refused, match=f"kit 2 of course 2 is {reserved[2]} \\(reserved\\)"):
         fulfilment.replace_kit(uow(), 2, 2)
     line = fulfilment.replace_kit(uow(), 2, 1)

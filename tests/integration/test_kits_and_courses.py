@@ -269,7 +269,7 @@ def test_course_creation_lays_out_the_calendar_and_refuses_bad_input(loaded, uow
     start = AS_OF + timedelta(days=8)  # a Monday
     assert start.weekday() == 0
 
-    course = courses.create_course(uow(), "P-LON-0100", "home-6w", start, "LON")
+    course = courses.create_course(uow(), "P-LON-0100", "home-6w", start, "LON", today=AS_OF)
 
     assert (course.patient_ref, course.plan, course.clinic, course.start) == (
         "P-LON-0100",
@@ -296,7 +296,7 @@ def test_course_creation_lays_out_the_calendar_and_refuses_bad_input(loaded, uow
     assert [e.kind for e in course.events].count("followup") == 2
     assert courses.show_course(uow(readonly=True), course.id) == course
     # a course across the clock change keeps its local hour (Vienna, end of March 2027)
-    spring = courses.create_course(uow(), "P-VIE-0100", "home-6w", "2027-03-15", "VIE")
+    spring = courses.create_course(uow(), "P-VIE-0100", "home-6w", "2027-03-15", "VIE", today=AS_OF)
     moments = [e.at for e in spring.events if e.kind == "application"]
     assert {(m.hour, m.minute) for m in moments} == {(9, 0)}
     assert {m.utcoffset() for m in moments} == {timedelta(hours=1), timedelta(hours=2)}
@@ -314,10 +314,11 @@ def test_course_creation_lays_out_the_calendar_and_refuses_bad_input(loaded, uow
         (("P-1", "home-6w", "2026-02-30", "LON"), {}, "start"),
         (("P-1", "home-6w", start + timedelta(days=1), "LON"), {"weekdays": "mon,thu"}, "start"),
         (("P-1", "home-6w", start, "LON"), {"weekdays": "mon"}, "weekdays"),
+        (("P-1", "home-6w", AS_OF - timedelta(days=6), "LON"), {}, "start"),  # in the past
     ]
     for args, options, field in refusals:
         with pytest.raises(InvalidInput) as err:
-            courses.create_course(uow(), *args, **options)
+            courses.create_course(uow(), *args, **options, today=AS_OF)
         assert err.value.field == field, (args, options, err.value)
     assert writes(loaded) == before
     assert len(courses.list_courses(uow(readonly=True))) == count
@@ -331,7 +332,9 @@ def test_the_preview_and_create_refuse_twice_a_week_days_too_close_alike(loaded,
     with pytest.raises(InvalidInput) as previewed:
         previews.preview_course(uow(readonly=True), "home-12w", monday, "LON", weekdays="mon,tue")
     with pytest.raises(InvalidInput) as created:
-        courses.create_course(uow(), "P-1", "home-12w", monday, "LON", weekdays="mon,tue")
+        courses.create_course(
+            uow(), "P-1", "home-12w", monday, "LON", weekdays="mon,tue", today=AS_OF
+        )
     errors = [str(previewed.value), str(created.value)]
     assert errors[0] == errors[1]
     assert "weekdays 'mon,tue'" in errors[0]

@@ -157,12 +157,12 @@ def stockroom(db, uow):
     made = kits.assemble(uow(), "KIT-6W", 2, "LON-FRIDGE", today=AS_OF)
     assert [k.serial for k in made.kits] == ["K0000001", "K0000002"]
     assert {c.lot for k in made.kits for c in k.components} == {"C", "S1"}
-    first = courses.create_course(uow(), "P-1", "home-6w", date(2026, 11, 30), "LON")
+    first = courses.create_course(uow(), "P-1", "home-6w", date(2026, 11, 30), "LON", today=AS_OF)
     fulfilment.fulfil_course(uow(), first.id, today=AS_OF)
-    courses.create_course(uow(), "P-2", "home-6w", date(2026, 12, 7), "LON")
-    courses.create_course(uow(), "P-3", "home-6w", date(2026, 12, 14), "LON")
-    courses.create_course(uow(), "P-4", "clinic-weekly-6", date(2026, 11, 24), "LON")
-    courses.create_course(uow(), "P-5", "clinic-weekly-6", date(2026, 12, 22), "ESX")
+    courses.create_course(uow(), "P-2", "home-6w", date(2026, 12, 7), "LON", today=AS_OF)
+    courses.create_course(uow(), "P-3", "home-6w", date(2026, 12, 14), "LON", today=AS_OF)
+    courses.create_course(uow(), "P-4", "clinic-weekly-6", date(2026, 11, 24), "LON", today=AS_OF)
+    courses.create_course(uow(), "P-5", "clinic-weekly-6", date(2026, 12, 22), "ESX", today=AS_OF)
     return db
 
 

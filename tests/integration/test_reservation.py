@@ -67,7 +67,7 @@ def _fulfil_audits(uow, course_id: int) -> list[tuple[str, dict]]:
 def test_creating_a_course_stores_when_each_kit_is_used(loaded, uow):
     start = date(2026, 12, 7)  # a Monday
     course = courses.create_course(
-        uow(), "P-LON-0100", "home-12w", start, "LON", weekdays="mon,thu"
+        uow(), "P-LON-0100", "home-12w", start, "LON", weekdays="mon,thu", today=AS_OF
     )
 
     applications = [e.at.date() for e in course.events if e.kind == "application"]
@@ -81,7 +81,9 @@ def test_creating_a_course_stores_when_each_kit_is_used(loaded, uow):
 
 
 def test_a_clinic_course_stores_no_kit_dates(loaded, uow):
-    course = courses.create_course(uow(), "P-LON-0101", "clinic-weekly-6", AS_OF, "LON")
+    course = courses.create_course(
+        uow(), "P-LON-0101", "clinic-weekly-6", AS_OF, "LON", today=AS_OF
+    )
     assert _stored(uow, course.id) == []
 
 
@@ -96,7 +98,7 @@ def test_one_kit_course_is_reserved_with_the_earliest_fitting_kit_and_audited(
     for lot in ("LATE-0001", "EARLY-0001", "MID-0001"):
         serials[lot] = _assemble(uow)  # FEFO: the earliest lot goes into the first kit
     course = courses.create_course(uow(), "P-MAN-0100", "home-6w", AS_OF + timedelta(days=3),
-                                   "MAN")  # fmt: skip
+                                   "MAN", today=AS_OF)  # fmt: skip
     statements: list[str] = []
 
     def count(*args) -> None:
@@ -125,7 +127,7 @@ def test_one_kit_course_is_reserved_with_the_earliest_fitting_kit_and_audited(
 
 def test_a_user_who_may_not_fulfil_is_refused_and_audited_on_every_backend(loaded, uow):
     course = courses.create_course(uow(), "P-LON-0105", "home-6w", AS_OF + timedelta(days=4),
-                                   "LON")  # fmt: skip
+                                   "LON", today=AS_OF)  # fmt: skip
     users.add_user(uow(), "robot", "job")
     users.add_user(uow(), "bob", "stockroom")
     users.set_active(uow(), "bob", False)
@@ -146,7 +148,7 @@ def test_the_expiry_margin_setting_is_applied_to_stored_need_dates(loaded, uow):
     _manchester(uow)
     _receive(uow, "STAMP-0.5", "DS05-7002", AS_OF + timedelta(days=900), 3)
     course = courses.create_course(uow(), "P-MAN-0101", "home-6w", AS_OF + timedelta(days=3),
-                                   "MAN")  # fmt: skip
+                                   "MAN", today=AS_OF)  # fmt: skip
     last_use = _stored(uow, course.id)[0][3]
     # every vial of this kit is in date 10 days after the last use: enough for a 7-day
     # margin, not for a 14-day one
@@ -176,7 +178,7 @@ def test_a_mixed_lot_kit_that_fits_vial_by_vial_is_preferred(loaded, uow):
     _manchester(uow)
     _receive(uow, "STAMP-0.5", "DS05-7003", AS_OF + timedelta(days=900), 3)
     course = courses.create_course(uow(), "P-MAN-0102", "home-6w", AS_OF + timedelta(days=3),
-                                   "MAN")  # fmt: skip
+                                   "MAN", today=AS_OF)  # fmt: skip
     [(_, _, first_vial_last_use, last_use)] = _stored(uow, course.id)
     # one vial lasts past the first vial's need but not to the end: used first, it fits
     short = first_vial_last_use + timedelta(days=10)
@@ -198,7 +200,7 @@ def test_a_two_kit_course_is_all_or_nothing(loaded, uow):
     _manchester(uow)
     _receive(uow, "STAMP-0.5", "DS05-7004", AS_OF + timedelta(days=900), 3)
     course = courses.create_course(uow(), "P-MAN-0103", "home-12w", AS_OF + timedelta(days=3),
-                                   "MAN")  # fmt: skip
+                                   "MAN", today=AS_OF)  # fmt: skip
     [kit1, kit2] = _stored(uow, course.id)
     # one kit lasts for kit 1's share, nothing lasts for kit 2's
     _receive(uow, "SERUM-5ML", "HALF-0001", kit1[3] + timedelta(days=8), 6)
@@ -219,7 +221,7 @@ def test_a_two_kit_course_is_all_or_nothing(loaded, uow):
 
 def test_changing_a_kit_recipe_forgets_the_stored_dates_until_next_needed(loaded, uow):
     course = courses.create_course(uow(), "P-LON-0104", "home-6w", AS_OF + timedelta(days=4),
-                                   "LON")  # fmt: skip
+                                   "LON", today=AS_OF)  # fmt: skip
     stored = _stored(uow, course.id)
     assert stored
 

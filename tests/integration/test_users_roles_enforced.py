@@ -177,7 +177,7 @@ def test_the_acting_user_is_looked_up_once_per_transaction(db, staff):
     event.listen(db.engine, "before_cursor_execute", watch)
     try:
         courses.create_course(staff(actor="sam"), "P-ONCE-1", "home-6w",
-                              AS_OF + timedelta(days=5), "LON")  # fmt: skip
+                              AS_OF + timedelta(days=5), "LON", today=AS_OF)  # fmt: skip
     finally:
         event.remove(db.engine, "before_cursor_execute", watch)
     assert len(seen) == 1, seen

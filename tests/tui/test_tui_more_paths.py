@@ -323,6 +323,21 @@ def test_the_course_detail_shows_its_calendar_and_kits(demo_url: str) -> None:
     run(scenario)
 
 
+def test_the_course_detail_shows_a_paused_course_and_why(demo_url: str) -> None:
+    courses.pause_course(service_uow(demo_url), 1, reason="patient travelling")
+
+    async def scenario() -> None:
+        app = make_app(demo_url)
+        async with app.run_test(size=SIZE) as pilot:
+            table = await _open_list(pilot, "f6", "P-LON-0001")
+            await _until_row_says(pilot, table, "paused")
+            detail = app.screen.query_one("#course-detail", Static)
+            await settle_until(pilot, lambda: "course 1 · P-LON-0001" in text_of(detail))
+            assert "· paused (patient travelling) since " in text_of(detail)
+
+    run(scenario)
+
+
 # --- PostgreSQL: two terminals on one database ----------------------------------------------
 
 

@@ -460,7 +460,13 @@ def test_create_a_course_with_its_calendar_then_fulfil_it(demo_url: str) -> None
         course = next(c for c in created if c.patient_ref == "P-LON-0107")
         assert [k.status for k in course.kits] == ["reserved"]
 
-    run(scenario)
+    from datetime import UTC, datetime, time
+
+    import time_machine
+
+    # on the demo's day: a course starting before the clinic's today is refused
+    with time_machine.travel(datetime.combine(AS_OF, time(12), UTC), tick=True):
+        run(scenario)
 
 
 def test_fulfilling_a_course_no_kit_fits_says_why(demo_url: str) -> None:

@@ -29,6 +29,7 @@ from textual.widgets import (
     TabPane,
 )
 
+from kitops.domain.course_lifecycle import FINISHED
 from kitops.errors import KitopsError
 from kitops.services import courses, fulfilment
 from kitops.services.dto.courses import Course, FulfilLine, FulfilReport, SessionCheck
@@ -231,7 +232,7 @@ class CoursesScreen(ListScreen):
         self.take_page(page.courses, page.total, page.offset)
 
     def row_cells(self, row: CourseSummary) -> tuple[Any, ...]:
-        style = "dim" if row.status != "scheduled" else ""
+        style = "dim" if row.status in FINISHED else ""
         kits = f"{row.kits_held}/{row.kits_needed}" if row.kits_needed else "–"  # in clinic
         short = row.kits_needed and row.kits_held < row.kits_needed
         return (
@@ -242,7 +243,7 @@ class CoursesScreen(ListScreen):
             row.clinic,
             row.start.isoformat(),
             row.weekdays,
-            cell(row.status, style),
+            cell(row.status.replace("_", " "), style),
         )
 
     def row_id(self, row: CourseSummary) -> int:
@@ -273,7 +274,10 @@ class CoursesScreen(ListScreen):
             Text.assemble(
                 (f"course {course.id} · {course.patient_ref}", "bold"),
                 f" · {course.plan} at {course.clinic} · {course.start} → {course.end} "
-                f"({course.weekdays}) · {course.status}",
+                f"({course.weekdays}) · ",
+                (course.status.replace("_", " "), "bold" if course.status == "paused" else ""),
+                f" ({course.status_reason})" if course.status_reason else "",
+                f" since {course.paused_on}" if course.paused_on else "",
             )
         )
         kits = ", ".join(

@@ -8,7 +8,8 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, joinedload
 
 from kitops.data.schema import CourseKitNeedRow, CourseRow, PlanRow, ProductRow, RecipeLineRow
-from kitops.domain.courses import CourseStatus, parse_course_id
+from kitops.domain.course_lifecycle import NEEDS_STOCK
+from kitops.domain.courses import parse_course_id
 from kitops.errors import InvalidInput
 
 # the plan, its kit and recipe, and the clinic come along: every use case needs them
@@ -36,12 +37,13 @@ class Courses:
         return row
 
     def without_stored_needs(self) -> Sequence[CourseRow]:
-        """Scheduled courses of plans with a kit whose kit need dates are not stored."""
+        """Running courses (scheduled, active) of plans with a kit whose kit need dates are
+        not stored."""
         stmt = (
             select(CourseRow)
             .join(PlanRow, PlanRow.id == CourseRow.plan_id)
             .where(
-                CourseRow.status == CourseStatus.SCHEDULED.value,
+                CourseRow.status.in_(NEEDS_STOCK),
                 PlanRow.kit_product_id.is_not(None),
                 ~exists().where(CourseKitNeedRow.course_id == CourseRow.id),
             )

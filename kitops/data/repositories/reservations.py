@@ -75,7 +75,8 @@ from kitops.data.schema import (
     SettingRow,
 )
 from kitops.domain.catalog import ProductKind
-from kitops.domain.courses import Administered, CourseStatus, KitNeed
+from kitops.domain.course_lifecycle import NEEDS_STOCK
+from kitops.domain.courses import Administered, KitNeed
 from kitops.domain.kits import KitStatus
 from kitops.domain.ledger import LotStatus
 
@@ -133,6 +134,7 @@ _COURSE = (
         select(SettingRow.value).where(SettingRow.key == "expiry_margin_days").scalar_subquery(),
         exists().where(_held.course_id == CourseRow.id),
         exists().where(CourseKitNeedRow.course_id == CourseRow.id),
+        CourseRow.reschedules,
     )
     .join(PlanRow, PlanRow.id == CourseRow.plan_id)
     .join(_clinic, _clinic.id == CourseRow.clinic_id)
@@ -251,11 +253,12 @@ _RESERVE = _reserve_statement()
 # The acting user must be active in one of %(roles)s (the service's role check, given
 # to the statement so that it costs no round trip of its own); anyone else gets nothing
 # and the service refuses them properly.
+_NEEDS_STOCK = ", ".join(f"'{status}'" for status in NEEDS_STOCK)
 _RESERVE_AND_AUDIT = f"""
 WITH RECURSIVE this_course AS (
     SELECT c.id, c.patient_ref, c.clinic_id, p.kit_product_id
     FROM courses AS c JOIN plans AS p ON p.id = c.plan_id
-    WHERE c.id = %(p_course)s AND c.status = '{CourseStatus.SCHEDULED.value}'
+    WHERE c.id = %(p_course)s AND c.status IN ({_NEEDS_STOCK})
       AND EXISTS (SELECT 1 FROM users AS acting WHERE acting.name = %(actor)s
                   AND acting.active AND acting.role = ANY(%(roles)s))
       AND p.administered = '{Administered.HOME.value}' AND p.kit_product_id IS NOT NULL
@@ -410,7 +413,7 @@ class KitReservations:
         id, clinic code, clinic time zone, the plan's columns (as ``plan_of`` takes them,
         the kit product id after ``administered``), the first serum line's vials per kit
         and µl per vial, the expiry margin setting's text, whether the course holds a kit
-        and whether its need dates are stored."""
+        whether its need dates are stored, and its reschedules."""
         return self.connection.execute(_COURSE, {"course_id": course_id}).first()
 
     def store_needs(self, course_id: int, needs: Sequence[KitNeed]) -> None:

@@ -55,6 +55,43 @@ class Course:
     kits: tuple[Kit, ...]  # by part; a part returned opened lists its written-off kit too
     sessions_recorded: int
     parts_returned_opened: tuple[int, ...] = ()  # kit numbers whose kit came back opened
+    status_reason: str | None = None
+    paused_on: date | None = None
+    history: tuple[HistoryEntry, ...] = ()  # the course's audit rows, oldest first
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: datetime
+    actor: str
+    action: str
+    what: str
+
+
+@dataclass(frozen=True)
+class KitNote:
+    """A kit of a course that no longer lasts the course's new dates, and why."""
+
+    serial: str
+    part: int
+    status: str
+    why: str
+
+
+@dataclass(frozen=True)
+class ScheduleChange:
+    course: Course
+    first_moved: int  # the first application that moved
+    start: date
+    weekdays: str
+    released: tuple[KitNote, ...]  # reserved kits back on the shelf
+    out_not_lasting: tuple[KitNote, ...]  # kits with the patient that no longer last
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    course: Course
+    kits_released: tuple[str, ...]
 
 
 @dataclass(frozen=True)
