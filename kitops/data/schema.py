@@ -315,6 +315,8 @@ class AuditRow(Base):
     """Who changed what, when, with a before/after summary. Append-only."""
 
     __tablename__ = "audit_log"
+    # a course's (or any entity's) history in one index range (migration 0019)
+    __table_args__ = (Index("ix_audit_log_entity_entity_key", "entity", "entity_key"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -19,6 +19,7 @@ from kitops.data.schema import (
     SessionRow,
 )
 from kitops.domain.catalog import ProductKind
+from kitops.domain.course_lifecycle import NEEDS_STOCK, status_after_session
 from kitops.domain.courses import Administered, CourseStatus
 from kitops.domain.ledger import LotStatus, Move, MoveReason, is_usable, parse_date
 from kitops.domain.locations import clinic_today
@@ -122,8 +123,9 @@ def record_session(
     with uow:
         uow.require("session.record")
         course = uow.courses.get(course_id, lock=True)
-        if course.status != CourseStatus.SCHEDULED.value:
-            raise Refused(f"course {course.id} is {course.status}")
+        if course.status not in NEEDS_STOCK:
+            raise Refused(f"course {course.id} is {course.status}; a session is recorded only "
+                          "for a scheduled or active course")  # fmt: skip
         serum, vials = _clinic_serum(uow, course)
         plan = to_domain(course.plan)
         done = (
@@ -185,8 +187,12 @@ def record_session(
         for lot_id, (product_id, quantity) in per_lot.items():
             uow.session.add(SessionItemRow(session_id=row.id, lot_id=lot_id,
                                            product_id=product_id, quantity=quantity))  # fmt: skip
-        if number == plan.applications:
-            course.status = CourseStatus.COMPLETED.value
+        status = status_after_session(course.id, course.status, number, plan.applications)
+        if status != course.status:  # the first session starts it, the last completes it
+            action = "course.complete" if status == CourseStatus.COMPLETED else "course.start"
+            uow.record(action, "course", str(course.id), before={"status": course.status},
+                       after={"status": status, "session": number})  # fmt: skip
+            course.status = status
         uow.session.flush()
         result = courses_dto.SessionRecord(
             course.id, number, day, serum.sku, lot.code, vials, codes[place_id],

@@ -153,6 +153,8 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_course_session_items_lot_id"), "course_session_items", ["lot_id"], unique=False
     )
+    # a course's history (`course show`) reads its audit rows by entity
+    op.create_index("ix_audit_log_entity_entity_key", "audit_log", ["entity", "entity_key"])
     settings = sa.table("settings", sa.column("key", sa.String), sa.column("value", sa.String))
     op.bulk_insert(settings, [{"key": k, "value": v} for k, v in NEW_SETTINGS])
 
@@ -160,6 +162,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     settings = sa.table("settings", sa.column("key", sa.String))
     op.execute(settings.delete().where(settings.c.key.in_([k for k, _ in NEW_SETTINGS])))
+    op.drop_index("ix_audit_log_entity_entity_key", table_name="audit_log")
     op.drop_index(op.f("ix_course_session_items_lot_id"), table_name="course_session_items")
     op.drop_table("course_session_items")
     op.drop_index("ix_course_appointments_clinic_id_day", table_name="course_appointments")

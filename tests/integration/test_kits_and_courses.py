@@ -392,7 +392,10 @@ def test_clinic_sessions_use_fefo_lots_in_date_and_the_trace_reaches_the_patient
     with pytest.raises(Refused, match="at home"):
         sessions.record_session(uow(), 1, on=AS_OF)
 
-    records = [sessions.record_session(uow(), 4, on=day, today=day) for day in days]
+    records = [sessions.record_session(uow(), 4, on=days[0], today=days[0])]
+    started = courses.show_course(uow(readonly=True), 4)
+    assert (started.status, started.history[-1].action) == ("active", "course.start")
+    records += [sessions.record_session(uow(), 4, on=day, today=day) for day in days[1:]]
 
     assert [
         (r.course_id, r.session_no, r.date, r.sku, r.quantity, r.location) for r in records
