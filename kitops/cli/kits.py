@@ -350,6 +350,10 @@ def _print_course(c: Course) -> None:
         ["date", "time", "what", "#", "note"],
         [(e.at.date(), e.at.strftime("%H:%M %Z"), e.kind, e.number, e.note) for e in c.events],
     )
+    for e in c.events:
+        if e.moved_from is not None:
+            say(f"{e.kind} {e.number} moved from {e.moved_from} to {e.at.date()}: "
+                f"{e.moved_because or 'booked later'}")  # fmt: skip
     if c.kits:
         _kit_table(c.kits, title="kits")
     for part in c.parts_returned_opened:
@@ -369,16 +373,19 @@ def _print_course(c: Course) -> None:
 @click.option("--start", required=True, metavar="YYYY-MM-DD", help="First application.")
 @click.option("--clinic", required=True, metavar="LOC", help="The treating clinic.")
 @click.option("--weekdays", metavar="mon,thu", help="Application days (default from the plan).")
+@click.option("--at", metavar="HH:MM", help="Time of its clinic visits (default: clinic opens).")
 @click.option("--json", "as_json", is_flag=True, help="Print the course as JSON.")
 @pass_context
 def create_course(
     ctx: Context, patient: str, plan_code: str, start: str, clinic: str,
-    weekdays: str | None, as_json: bool,
+    weekdays: str | None, at: str | None, as_json: bool,
 ) -> None:  # fmt: skip
-    """Create a course; prints its calendar of applications, check-ins and follow-ups."""
+    """Create a course; prints its calendar of applications, check-ins and follow-ups.
+    Clinic visits on a day the clinic is closed or full move to the next open day with
+    room (each move is said)."""
     from kitops.services.courses import create_course as service
 
-    c = service(ctx.uow(), patient, plan_code, start, clinic, weekdays=weekdays)
+    c = service(ctx.uow(), patient, plan_code, start, clinic, weekdays=weekdays, at=at)
     emit_json(c) if as_json else _print_course(c)
 
 

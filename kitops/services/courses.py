@@ -3,7 +3,9 @@ of a part returned opened, and record the sessions of courses administered in th
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -12,13 +14,11 @@ from kitops.data.repositories.locations import subtree_ids
 from kitops.data.repositories.reservations import store_kit_needs
 from kitops.data.schema import CourseRow, KitRow, LotRow, ProductRow, SessionRow
 from kitops.domain.catalog import ProductKind
+from kitops.domain.clinic_calendar import parse_time_of_day
 from kitops.domain.courses import (
     Administered,
-    Calendar,
     CourseStatus,
     KitNeed,
-    Plan,
-    course_calendar,
     format_weekdays,
     kit_and_vial_numbers,
     kit_needs,
@@ -30,17 +30,11 @@ from kitops.domain.kits import KitStatus
 from kitops.domain.ledger import LotStatus, Move, MoveReason, is_usable, parse_date
 from kitops.domain.locations import clinic_today
 from kitops.errors import InvalidInput, Refused, TransientDatabaseError
+from kitops.services.clinic_calendar import book_course
 from kitops.services.dto import courses as courses_dto
 from kitops.services.kits import kit_dto
-from kitops.services.plans import to_domain
+from kitops.services.plans import calendar_of, to_domain
 from kitops.services.unit_of_work import UnitOfWork, retrying
-
-
-def calendar_of(course: CourseRow) -> tuple[Plan, Calendar]:
-    plan = to_domain(course.plan)
-    zone = course.clinic.timezone
-    assert zone is not None
-    return plan, course_calendar(plan, course.start_date, parse_weekdays(course.weekdays), zone)
 
 
 def serum_per_kit(kit: ProductRow) -> tuple[int, int]:
@@ -83,6 +77,7 @@ def course_dto(uow: UnitOfWork, course: CourseRow) -> courses_dto.Course:
     events += [courses_dto.CalendarEvent("followup", i, moment, None, None, f"follow-up review, "
                                          f"{plan.followup_months[i - 1]} months after the course")
                for i, moment in enumerate(calendar.followups, start=1)]  # fmt: skip
+    events = booked_events(uow, course, events)
     events.sort(key=lambda e: (e.at, e.kind))
     kits = uow.session.scalars(
         select(KitRow).where(KitRow.course_id == course.id).order_by(KitRow.course_part, KitRow.id)
@@ -109,6 +104,27 @@ def course_dto(uow: UnitOfWork, course: CourseRow) -> courses_dto.Course:
     )
 
 
+def booked_events(
+    uow: UnitOfWork, course: CourseRow, events: list[courses_dto.CalendarEvent]
+) -> list[courses_dto.CalendarEvent]:
+    """The events with each clinic visit on the day and at the time it is booked
+    (``kitops.services.clinic_calendar``), marked when it moved from its calendar day."""
+    booked = {(a.kind, a.number): a for a in uow.clinic_calendar.appointments(course.id)}
+    if not booked:
+        return events
+    zone = ZoneInfo(course.clinic.timezone or "UTC")
+    result = []
+    for event in events:
+        found = booked.get((event.kind, event.number))
+        if found is not None:
+            moved = found.day != found.planned_day
+            event = replace(event, at=datetime.combine(found.day, found.at, tzinfo=zone),
+                            moved_from=found.planned_day if moved else None,
+                            moved_because=found.moved_because if moved else None)  # fmt: skip
+        result.append(event)
+    return result
+
+
 def returned_opened(kit: KitRow) -> bool:
     """A kit that came back opened stays written off on its course part (kits written off
     from a shelf, or destroyed for a recall, let go of their course)."""
@@ -123,8 +139,10 @@ def create_course(
     clinic: str,
     *,
     weekdays: str | None = None,
+    at: str | None = None,
 ) -> courses_dto.Course:
     ref = parse_patient_ref(patient)
+    appointment = parse_time_of_day(at) if at else None
     day = start if isinstance(start, date) else parse_date(start, "start")
     chosen = parse_weekdays(weekdays) if weekdays else None
     with uow:
@@ -136,6 +154,7 @@ def create_course(
         course = CourseRow(
             patient_ref=ref, plan_id=plan_row.id, clinic_id=clinic_row.id, start_date=day,
             weekdays=format_weekdays(days), status=CourseStatus.SCHEDULED.value,
+            appointment_time=appointment,
         )  # fmt: skip
         uow.session.add(course)
         uow.session.flush()
@@ -143,9 +162,12 @@ def create_course(
         # refuses a plan whose kit cannot serve it; stored for the one-statement fulfil
         use = tuple(needs_of(uow, course, margin=0))
         store_kit_needs(uow.session.connection(), course.id, use)
+        moved = book_course(uow, course, creating=True)  # the clinic's open days and room
         uow.record("course.create", "course", str(course.id),
                    after={"patient": ref, "plan": plan.code, "clinic": clinic_row.code,
-                          "start": day.isoformat(), "weekdays": course.weekdays})  # fmt: skip
+                          "start": day.isoformat(), "weekdays": course.weekdays,
+                          "at": appointment.isoformat("minutes") if appointment else None,
+                          "moved": len(moved)})  # fmt: skip
         result = course_dto(uow, course)
         uow.commit()
     return result

@@ -6,9 +6,17 @@ from functools import lru_cache
 
 from sqlalchemy import select
 
-from kitops.data.schema import PlanRow
+from kitops.data.schema import CourseRow, PlanRow
 from kitops.domain.catalog import ml_to_ul, parse_positive_int, parse_sku, ul_to_ml
-from kitops.domain.courses import Administered, Plan, check_plan, format_weekdays, parse_weekdays
+from kitops.domain.courses import (
+    Administered,
+    Calendar,
+    Plan,
+    check_plan,
+    course_calendar,
+    format_weekdays,
+    parse_weekdays,
+)
 from kitops.domain.text import no_control
 from kitops.errors import Conflict, InvalidInput
 from kitops.services.dto import courses as courses_dto
@@ -62,6 +70,15 @@ def to_domain(row: PlanRow) -> Plan:
         row.administered, row.kit_product.sku if row.kit_product else None, row.kits_per_course,
         row.default_weekdays, row.checkin_weeks, row.followup_months,
     )  # fmt: skip
+
+
+def calendar_of(course: CourseRow) -> tuple[Plan, Calendar]:
+    """A course's plan and calendar (the clinic visits' booked days are apart:
+    ``kitops.services.clinic_calendar``)."""
+    plan = to_domain(course.plan)
+    zone = course.clinic.timezone
+    assert zone is not None
+    return plan, course_calendar(plan, course.start_date, parse_weekdays(course.weekdays), zone)
 
 
 def plan_dto(plan: Plan) -> courses_dto.Plan:
