@@ -48,7 +48,7 @@ def _print_change(change: CalendarChange, done: str) -> None:
         say(move_line(moved))
     if change.moved:
         courses = ", ".join(str(c) for c in change.courses)
-        say(f"{len(change.moved)} visit(s) of course(s) {courses} moved")
+        say(f"visits moved: {len(change.moved)}, of course(s) {courses}")
     else:
         say("no booked visit moved")
 

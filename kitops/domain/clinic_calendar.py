@@ -128,7 +128,7 @@ class Closure:
         return f"{self.first_day.isoformat()} to {self.last_day.isoformat()}"
 
 
-def check_closure(new: Closure, existing: Iterable[Closure]) -> None:
+def check_closure(new: Closure, existing: Iterable[Closure], clinic: str = "the clinic") -> None:
     """The days run forwards, and a closure does not overlap another of the same clinic."""
     if new.last_day < new.first_day:
         raise InvalidInput(
@@ -138,7 +138,7 @@ def check_closure(new: Closure, existing: Iterable[Closure]) -> None:
         if new.overlaps(other):
             number = f" {other.id}" if other.id is not None else ""
             raise Refused(
-                f"the clinic is already closed {other.days} ({other.reason}, closure{number})"
+                f"{clinic} is already closed {other.days} ({other.reason}, closure{number})"
             )
 
 
@@ -238,8 +238,8 @@ def book_visits(
             day = open_day
             if visit.kind != "application" or counts.on(day) < capacity:
                 break
-            reason = reason or (f"{week.code} is full on {day.isoformat()} "
-                                f"({capacity} sessions a day)")  # fmt: skip
+            room = f"{capacity} session{'s' if capacity != 1 else ''} a day"
+            reason = reason or f"{week.code} is full on {day.isoformat()} ({room})"
             day += timedelta(days=1)
         else:
             raise Refused(f"{week.code} has no day with room for a session within two years")

@@ -280,7 +280,8 @@ def add_closure(
                 "to", last_day.isoformat(), f"is in the past (today at {row.code} is {now})"
             )
         existing = uow.clinic_calendar.closures(row, lock=True)
-        check_closure(Closure(first_day, last_day, why), [closure_of(c) for c in existing])
+        check_closure(Closure(first_day, last_day, why), [closure_of(c) for c in existing],
+                      row.code)  # fmt: skip
         closure = uow.clinic_calendar.add_closure(ClinicClosureRow(
             clinic_id=row.id, first_day=first_day, last_day=last_day, reason=why,
             actor=uow.actor[:64],

@@ -140,6 +140,8 @@ CASES = [
                            "--lead-time", "5", "--currency", "GBP")),
     Case("policy.edit", ("policy", "remove", "STAMP-0.5", "--clinic", "LON")),
     Case("report.run", ("report", "stock")),
+    Case("clinic.close", ("clinic", "closure", "LON", "--from", SOON, "--to", SOON,
+                          "--reason", "staff training")),
     Case("audit.read", ("audit", "--limit", "5")),
     Case("reorder.run", ("jobs", "run", "reorder")),
     Case("expiry.sweep", ("jobs", "run", "expiry-sweep")),

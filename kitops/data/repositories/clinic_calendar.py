@@ -117,7 +117,7 @@ class ClinicCalendar:
                     CourseAppointmentRow.day <= last,
                 )
                 .group_by(CourseAppointmentRow.day)
-            ).tuples()
+            )
         }
         return lambda day: int(counts.get(day, 0))
 
