@@ -361,7 +361,7 @@ def _kits_and_courses(uow: UnitOfWork, as_of: date) -> None:
 
 
 # Each clinic's week: (code, open days, opening time); every clinic closes for Christmas.
-CLINIC_HOURS = [("LON", "mon-sat", "09:00"), ("ESX", "mon-sat", "08:30"),
+CLINIC_HOURS = [("LON", "mon-sat", "09:00"), ("ESX", "mon-sat", "09:00"),
                 ("VIE", "mon-fri", "09:00")]  # fmt: skip
 
 
