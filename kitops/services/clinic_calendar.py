@@ -114,6 +114,7 @@ def book_course(
     if creating:  # a new course has no past: every visit is booked
         now = min(now, course.start_date)
     repo = uow.clinic_calendar
+    repo.lock_week(clinic)
     previous = {(a.kind, a.number): a for a in repo.appointments(course.id)}
     kept = {key for key, a in previous.items() if a.day < now}
     repo.forget_from(course.id, now)
@@ -212,6 +213,7 @@ def set_hours(
     with uow:
         uow.require("location.edit", doing="change a clinic's hours")
         row = uow.locations.clinic(clinic)
+        uow.clinic_calendar.lock_week(row)
         before = {"days": row.open_weekdays, "opens": _hhmm(row.opens_at),
                   "sessions_per_day": row.sessions_per_day}  # fmt: skip
         if weekdays is not None:
@@ -279,7 +281,8 @@ def add_closure(
             raise InvalidInput(
                 "to", last_day.isoformat(), f"is in the past (today at {row.code} is {now})"
             )
-        existing = uow.clinic_calendar.closures(row, lock=True)
+        uow.clinic_calendar.lock_week(row)
+        existing = uow.clinic_calendar.closures(row)
         check_closure(Closure(first_day, last_day, why), [closure_of(c) for c in existing],
                       row.code)  # fmt: skip
         closure = uow.clinic_calendar.add_closure(ClinicClosureRow(
@@ -306,6 +309,7 @@ def remove_closure(
         uow.require("clinic.close", doing="reopen a clinic")
         closure = uow.clinic_calendar.closure(closure_id)
         row = uow.session.get_one(LocationRow, closure.clinic_id)
+        uow.clinic_calendar.lock_week(row)
         gone = closure_dto(row, closure)
         now = today or clinic_today(row.timezone)
         uow.clinic_calendar.remove_closure(closure)

@@ -102,6 +102,16 @@ def test_hours_and_sessions_a_day_move_visits_to_open_days_with_room(cli, db):
         assert made.out.count("ESX is full on") == 6
         assert "application 1 moved from 2026-11-30 to 2026-12-01: ESX is full on 2026-11-30 " \
                "(1 session a day)" in made.out  # fmt: skip
+        # a cancelled course gives its places back
+        first = int(made.out.split(":")[0].split()[-1]) - 1
+        assert cli("course", "cancel", str(first)).code == 0
+        again = cli("course", "create", "--patient", "P-CAL-6", "--plan", "clinic-weekly-6",
+                    "--start", "2026-11-30", "--clinic", "ESX")  # fmt: skip
+        assert again.code == 0, again.err
+        assert "application 1 moved" not in again.out  # 2026-11-30 has room again
+        # (2026-12-14 holds the first application of the demo's ESX home course, moved
+        # there from Saturday 12th by the new hours)
+        assert "application 3 moved from 2026-12-14 to 2026-12-15: ESX is full" in again.out
         shown = cli("clinic", "hours", "ESX")
         assert "open mon-fri; opens 08:00; sessions a day 1" in shown.out
 

@@ -23,6 +23,8 @@ from kitops.errors import InvalidInput
 
 # courses whose visits still lie ahead: their bookings move when the clinic's week changes
 LIVE_STATUSES = (CourseStatus.SCHEDULED.value, CourseStatus.ACTIVE.value)
+# courses whose booked sessions take a place (a cancelled or finished course's do not)
+HOLDING_STATUSES = (*LIVE_STATUSES, CourseStatus.PAUSED.value)
 
 
 def closure_of(row: ClinicClosureRow) -> Closure:
@@ -35,15 +37,23 @@ class ClinicCalendar:
 
     # --- the clinic's week ---------------------------------------------------------------
 
-    def closures(self, clinic: LocationRow, *, lock: bool = False) -> Sequence[ClinicClosureRow]:
-        stmt = (
+    def lock_week(self, clinic: LocationRow) -> None:
+        """Hold the clinic's week until the transaction ends: bookings and changes to its
+        hours and closures at one clinic take turns, so two of them never both take its
+        last session place of a day or make overlapping closures. (FOR NO KEY UPDATE: rows
+        that only refer to the clinic are not held up.)"""
+        self.session.execute(
+            select(LocationRow.id)
+            .where(LocationRow.id == clinic.id)
+            .with_for_update(key_share=True)
+        )
+
+    def closures(self, clinic: LocationRow) -> Sequence[ClinicClosureRow]:
+        return self.session.scalars(
             select(ClinicClosureRow)
             .where(ClinicClosureRow.clinic_id == clinic.id)
             .order_by(ClinicClosureRow.first_day, ClinicClosureRow.id)
-        )
-        if lock:
-            stmt = stmt.with_for_update()
-        return self.session.scalars(stmt).all()
+        ).all()
 
     def week(self, clinic: LocationRow) -> ClinicWeek:
         return ClinicWeek(
@@ -104,13 +114,16 @@ class ClinicCalendar:
         self.session.flush()
 
     def sessions_booked(self, clinic_id: int, first: date, last: date) -> Callable[[date], int]:
-        """How many sessions (applications) are booked at the clinic on each day from
-        ``first`` to ``last``, as a lookup (0 outside that span or on an empty day)."""
+        """How many sessions (applications) of courses not cancelled or finished are booked
+        at the clinic on each day from ``first`` to ``last``, as a lookup (0 outside that
+        span or on an empty day)."""
         counts: dict[date, int] = {
             day: count
             for day, count in self.session.execute(
                 select(CourseAppointmentRow.day, func.count())
+                .join(CourseRow, CourseRow.id == CourseAppointmentRow.course_id)
                 .where(
+                    CourseRow.status.in_(HOLDING_STATUSES),
                     CourseAppointmentRow.clinic_id == clinic_id,
                     CourseAppointmentRow.kind == "application",
                     CourseAppointmentRow.day >= first,
