@@ -11,7 +11,9 @@ removed) books the clinic's courses again from today and says which visits moved
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+from dataclasses import replace
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from kitops.data.repositories.clinic_calendar import closure_of
 from kitops.data.schema import ClinicClosureRow, CourseAppointmentRow, CourseRow, LocationRow
@@ -31,12 +33,13 @@ from kitops.domain.clinic_calendar import (
     read_weekdays,
     stored_weekdays,
 )
-from kitops.domain.courses import Administered
+from kitops.domain.courses import Administered, Calendar, Plan
 from kitops.domain.ledger import parse_date
 from kitops.domain.locations import clinic_today
 from kitops.domain.text import no_control
 from kitops.errors import InvalidInput
 from kitops.services.dto import clinics as clinics_dto
+from kitops.services.dto.courses import CalendarEvent
 from kitops.services.plans import calendar_of
 from kitops.services.unit_of_work import UnitOfWork, retrying
 
@@ -83,7 +86,11 @@ def _day(value: str | date, field: str) -> date:
 
 def clinic_visits(course: CourseRow) -> list[Visit]:
     """The course's visits that happen in the clinic, on the days its calendar gives."""
-    plan, calendar = calendar_of(course)
+    return visits_of(*calendar_of(course))
+
+
+def visits_of(plan: Plan, calendar: Calendar) -> list[Visit]:
+    """The visits to the clinic of a course on ``plan`` with this calendar."""
     dates = calendar.application_dates
     if plan.administered is not Administered.CLINIC:
         dates = dates[:1]  # a home plan's first application is made in the clinic
@@ -157,6 +164,45 @@ def book_course(
                                            _hhmm(at) or "", because))  # fmt: skip
     repo.add_appointments(rows)
     return tuple(moved)
+
+
+def preview_bookings(
+    uow: UnitOfWork, clinic: LocationRow, plan: Plan, calendar: Calendar
+) -> tuple[Booking, ...]:
+    """Where the clinic visits of a new course would be booked today, as ``course
+    create`` books them (and refuses a home course's start on a closed or full day);
+    nothing is written."""
+    visits = visits_of(plan, calendar)
+    last = max(v.planned for v in visits)
+    first = min(v.planned for v in visits)
+    booked = uow.clinic_calendar.sessions_booked(
+        clinic.id, first, last + timedelta(days=SEARCH_DAYS)
+    )
+    bookings = book_visits(
+        uow.clinic_calendar.week(clinic), visits, booked, capacity_of(uow, clinic)
+    )
+    if plan.administered is Administered.HOME:
+        _check_start(bookings)
+    return bookings
+
+
+def with_bookings(
+    events: list[CalendarEvent], bookings: tuple[Booking, ...], at: time, zone: str
+) -> list[CalendarEvent]:
+    """The events with each clinic visit on its booked day at ``at``, marked when moved."""
+    by_key = {(b.visit.kind, b.visit.number): b for b in bookings}
+    result = []
+    for event in events:
+        booking = by_key.get((event.kind, event.number))
+        if booking is not None:
+            event = replace(
+                event,
+                at=datetime.combine(booking.day, at, tzinfo=ZoneInfo(zone)),
+                moved_from=booking.visit.planned if booking.moved else None,
+                moved_because=booking.reason if booking.moved else None,
+            )
+        result.append(event)
+    return result
 
 
 def _check_start(bookings: tuple[Booking, ...]) -> None:
