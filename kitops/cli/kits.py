@@ -348,7 +348,16 @@ def _print_course(c: Course) -> None:
         f"{c.start} to {c.end} on {c.weekdays}, {c.status}")  # fmt: skip
     emit_table(
         ["date", "time", "what", "#", "note"],
-        [(e.at.date(), e.at.strftime("%H:%M %Z"), e.kind, e.number, e.note) for e in c.events],
+        [
+            (
+                e.at.date(),
+                e.at.strftime("%H:%M %Z"),
+                e.kind,
+                e.number,
+                e.note + (f" (moved from {e.moved_from})" if e.moved_from else ""),
+            )
+            for e in c.events
+        ],
     )
     for e in c.events:
         if e.moved_from is not None:
