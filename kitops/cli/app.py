@@ -6,6 +6,7 @@ import click
 
 from kitops import __version__
 from kitops.cli.catalog import catalog, location
+from kitops.cli.clinics import clinic
 from kitops.cli.context import Context
 from kitops.cli.database import db, demo, import_
 from kitops.cli.kits import course, fulfil, kit, pick_list, plan, session
@@ -63,7 +64,7 @@ def cli(ctx: click.Context, db_url: str | None, user: str | None, pin_stdin: boo
 
 
 for command in (
-    db, demo, import_, catalog, location, stock,
+    db, demo, import_, catalog, location, clinic, stock,
     receive, move_command, count_command, writeoff, lot, trace, expiry,
     kit, plan, course, session, fulfil, pick_list, report,
     supplier, policy, reorder, po, jobs, vat, user, audit, setting, login, logout, whoami,

@@ -372,8 +372,21 @@ def _print_course(c: Course) -> None:
         + (f" since {c.paused_on}" if c.paused_on else ""))  # fmt: skip
     emit_table(
         ["date", "time", "what", "#", "note"],
-        [(e.at.date(), e.at.strftime("%H:%M %Z"), e.kind, e.number, e.note) for e in c.events],
+        [
+            (
+                e.at.date(),
+                e.at.strftime("%H:%M %Z"),
+                e.kind,
+                e.number,
+                e.note + (f" (moved from {e.moved_from})" if e.moved_from else ""),
+            )
+            for e in c.events
+        ],
     )
+    for e in c.events:
+        if e.moved_from is not None:
+            say(f"{e.kind} {e.number} moved from {e.moved_from} to {e.at.date()}: "
+                f"{e.moved_because or 'booked later'}")  # fmt: skip
     if c.kits:
         _kit_table(c.kits, title="kits")
     for part in c.parts_returned_opened:
@@ -419,16 +432,20 @@ def _print_move(m: ScheduleChange, verb: str) -> None:
     is_flag=True,
     help="Allow dates that overlap a running course of the patient on the plan.",
 )
+@click.option("--at", metavar="HH:MM", help="Time of its clinic visits (default: clinic opens).")
 @click.option("--json", "as_json", is_flag=True, help="Print the course as JSON.")
 @pass_context
 def create_course(
     ctx: Context, patient: str, plan_code: str, start: str, clinic: str,
-    weekdays: str | None, overlap: bool, as_json: bool,
+    weekdays: str | None, overlap: bool, at: str | None, as_json: bool,
 ) -> None:  # fmt: skip
-    """Create a course; prints its calendar of applications, check-ins and follow-ups."""
+    """Create a course; prints its calendar of applications, check-ins and follow-ups.
+    Clinic visits on a day the clinic is closed or full move to the next open day with
+    room (each move is said)."""
     from kitops.services.courses import create_course as service
 
-    c = service(ctx.uow(), patient, plan_code, start, clinic, weekdays=weekdays, overlap=overlap)
+    c = service(ctx.uow(), patient, plan_code, start, clinic, weekdays=weekdays,
+                overlap=overlap, at=at)  # fmt: skip
     emit_json(c) if as_json else _print_course(c)
 
 

@@ -1,10 +1,15 @@
 """A course's calendar as an iCalendar file (RFC 5545) for the patient's phone.
 
-One all-day event per application, clinic check-in and follow-up, on the day the course's
-calendar gives in the clinic's time zone. Each event's UID is ``course-<id>-<kind>-<n>@kitops``,
-so importing a newer file for the same course updates the events instead of doubling them.
-The patient appears only through the pseudonymous reference in the calendar's name;
-LOCATION names the clinic (its name and code).
+One event per application, clinic check-in and follow-up. A visit to the clinic (a
+session, a home course's first application, a check-in, a follow-up) is timed: it starts
+at its appointment, on the day it is booked, in the clinic's time zone, lasts
+``VISIT_MINUTES`` and carries the clinic's address as LOCATION; a visit moved from its
+calendar day (the clinic closed or full) says so. A home application is an all-day event
+with no location: its DESCRIPTION says which kit and vial to use and the clinic's
+instructions (setting ``home_application_instructions``). Each event's UID is
+``course-<id>-<kind>-<n>@kitops``, so importing a newer file for the same course updates
+the events instead of doubling them. The patient appears only through the pseudonymous
+reference in the calendar's name.
 """
 
 from __future__ import annotations
@@ -13,11 +18,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from kitops.documents.files import output_path, write_file
-from kitops.services.calendars import read_calendar
+from kitops.services.calendars import CourseCalendar, read_calendar
 from kitops.services.dto import courses as courses_dto
 from kitops.services.unit_of_work import UnitOfWork
 
 PRODID = "-//kitops//course calendar//EN"
+VISIT_MINUTES = 30
 
 
 def event_summary(event: courses_dto.CalendarEvent, applications: int) -> str:
@@ -26,10 +32,28 @@ def event_summary(event: courses_dto.CalendarEvent, applications: int) -> str:
     return event.note[:1].upper() + event.note[1:]  # "Clinic check-in, week 4", "Follow-up ..."
 
 
-def build_calendar(course: courses_dto.Course, location: str, stamp: datetime) -> bytes:
-    """The VCALENDAR of ``course`` as RFC 5545 bytes (CRLF line ends, folded lines)."""
+def event_description(facts: CourseCalendar, event: courses_dto.CalendarEvent) -> str:
+    lines = []
+    if facts.in_clinic(event):
+        lines.append(f"At the clinic: {facts.location}.")
+        if event.moved_from is not None:
+            why = f" ({event.moved_because})" if event.moved_because else ""
+            lines.append(f"Moved from {event.moved_from.isoformat()}{why}.")
+    else:
+        if event.kit_part is not None and event.vial is not None:
+            lines.append(f"At home: use kit {event.kit_part}, vial {event.vial}.")
+        else:
+            lines.append("At home.")
+        if facts.instructions:
+            lines.append(facts.instructions)
+    return "\n".join(lines)
+
+
+def build_calendar(facts: CourseCalendar, stamp: datetime) -> bytes:
+    """The VCALENDAR of the course as RFC 5545 bytes (CRLF line ends, folded lines)."""
     from icalendar import Calendar, Event
 
+    course = facts.course
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -39,16 +63,30 @@ def build_calendar(course: courses_dto.Course, location: str, stamp: datetime) -
     applications = sum(1 for e in course.events if e.kind == "application")
     stamp = stamp.astimezone(UTC).replace(microsecond=0)
     for item in course.events:
-        day = item.at.date()  # ``at`` is in the clinic's zone: the clinic's calendar day
         event = Event()
         event.add("uid", f"course-{course.id}-{item.kind}-{item.number}@kitops")
         event.add("dtstamp", stamp)
-        event.add("dtstart", day)
-        event.add("dtend", day + timedelta(days=1))
-        event.add("summary", event_summary(item, applications))
-        event.add("location", location)
-        event.add("transp", "TRANSPARENT")  # a reminder, not a busy day
+        summary = event_summary(item, applications)
+        if facts.in_clinic(item):
+            # ``at`` is the appointment in the clinic's zone
+            event.add("dtstart", item.at)
+            event.add("dtend", item.at + timedelta(minutes=VISIT_MINUTES))
+            event.add("location", facts.location)
+            event.add("transp", "OPAQUE")
+            if item.moved_from is not None:
+                summary += f", moved from {item.moved_from.isoformat()}"
+        else:
+            day = item.at.date()  # the clinic's calendar day
+            event.add("dtstart", day)
+            event.add("dtend", day + timedelta(days=1))
+            event.add("transp", "TRANSPARENT")  # a reminder, not a busy day
+        event.add("summary", summary)
+        event.add("description", event_description(facts, item))
         calendar.add_component(event)
+    if course.events:  # the clinic's zone, its rules for the course's span only
+        days = [e.at.date() for e in course.events]
+        calendar.add_missing_timezones(min(days) - timedelta(days=366),
+                                       max(days) + timedelta(days=366))  # fmt: skip
     return bytes(calendar.to_ical())
 
 
@@ -59,4 +97,4 @@ def write_calendar(uow: UnitOfWork, course_id: int | str, out: str) -> Path:
     """
     path = output_path(out, (".ics",))
     facts = read_calendar(uow, course_id)
-    return write_file(path, build_calendar(facts.course, facts.location, datetime.now(UTC)), out)
+    return write_file(path, build_calendar(facts, datetime.now(UTC)), out)

@@ -96,6 +96,7 @@ PERMISSIONS: dict[str, Permission] = {
         Permission("policy.edit", "change reorder policies", frozenset({M})),
         Permission("report.run", "run reports", frozenset({M})),
         Permission("audit.read", "read the audit log", frozenset({M})),
+        Permission("clinic.close", "close a clinic for a holiday", frozenset({M})),
         # the cron jobs: the job user, or a manager by hand
         Permission("reorder.run", "run the reorder job", frozenset({M, J})),
         Permission("expiry.sweep", "run the expiry sweep", frozenset({M, J})),

@@ -1,5 +1,6 @@
 """A course's calendar as the calendar writer needs it (``kitops.documents.calendar``
-writes it as an iCalendar file)."""
+writes it as an iCalendar file): the course with its booked clinic visits, where the
+clinic is, and what the patient reads before a home application."""
 
 from __future__ import annotations
 
@@ -7,15 +8,23 @@ from dataclasses import dataclass
 
 from kitops.domain.courses import CourseStatus
 from kitops.errors import Refused
+from kitops.services.clinic_calendar import clinic_visits
 from kitops.services.courses import course_dto
 from kitops.services.dto import courses as courses_dto
 from kitops.services.unit_of_work import UnitOfWork
+
+INSTRUCTIONS_SETTING = "home_application_instructions"
 
 
 @dataclass(frozen=True)
 class CourseCalendar:
     course: courses_dto.Course
-    location: str  # the clinic's name and code: LOCATION of every event
+    location: str  # the clinic's address, else its name and code: LOCATION of clinic visits
+    instructions: str  # the clinic's words for every home application ("" when none)
+    clinic_visits: frozenset[tuple[str, int]]  # (kind, number) of the visits in the clinic
+
+    def in_clinic(self, event: courses_dto.CalendarEvent) -> bool:
+        return (event.kind, event.number) in self.clinic_visits
 
 
 def read_calendar(uow: UnitOfWork, course_id: int | str) -> CourseCalendar:
@@ -28,5 +37,10 @@ def read_calendar(uow: UnitOfWork, course_id: int | str) -> CourseCalendar:
         if row.status == CourseStatus.CANCELLED.value:
             raise Refused(f"course {row.id} is cancelled; it has no calendar to write")
         course = course_dto(uow, row)
-        location = f"{row.clinic.name} ({row.clinic.code})"
-    return CourseCalendar(course, location)
+        clinic = row.clinic
+        named = f"{clinic.name} ({clinic.code})"
+        address = " ".join((clinic.address or "").split())
+        location = f"{named}, {address}" if address else named
+        instructions = uow.settings.get(INSTRUCTIONS_SETTING, "").strip()
+        visits = frozenset((v.kind, v.number) for v in clinic_visits(row))
+    return CourseCalendar(course, location, instructions, visits)

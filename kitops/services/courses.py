@@ -3,7 +3,9 @@ of a part returned opened (clinic sessions: ``kitops.services.sessions``)."""
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import replace
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select
 
@@ -17,6 +19,7 @@ from kitops.data.schema import (
     SessionRow,
 )
 from kitops.domain.catalog import ProductKind
+from kitops.domain.clinic_calendar import parse_time_of_day
 from kitops.domain.course_lifecycle import (
     LIVE,
     NEEDS_STOCK,
@@ -26,7 +29,6 @@ from kitops.domain.course_lifecycle import (
     check_transition,
     dump_segments,
     load_segments,
-    moves_of,
     overlaps,
     remaining_after,
     status_after_resume,
@@ -34,10 +36,8 @@ from kitops.domain.course_lifecycle import (
 )
 from kitops.domain.courses import (
     Administered,
-    Calendar,
     CourseStatus,
     KitNeed,
-    Plan,
     course_calendar,
     first_failing_vial,
     fits,
@@ -52,20 +52,11 @@ from kitops.domain.kits import OUT, KitStatus
 from kitops.domain.ledger import parse_date
 from kitops.domain.locations import clinic_today
 from kitops.errors import InvalidInput, Refused
+from kitops.services.clinic_calendar import book_course
 from kitops.services.dto import courses as courses_dto
 from kitops.services.kits import kit_dto
-from kitops.services.plans import to_domain
+from kitops.services.plans import calendar_of, to_domain
 from kitops.services.unit_of_work import UnitOfWork, retrying
-
-
-def calendar_of(course: CourseRow) -> tuple[Plan, Calendar]:
-    """The course's calendar, with its remaining applications where a reschedule moved them."""
-    plan = to_domain(course.plan)
-    zone = course.clinic.timezone
-    assert zone is not None
-    moves = moves_of(course.reschedules)
-    days = parse_weekdays(course.weekdays)
-    return plan, course_calendar(plan, course.start_date, days, zone, moves=moves)
 
 
 def current_weekdays(course: CourseRow) -> str:
@@ -117,6 +108,7 @@ def course_dto(
     events += [courses_dto.CalendarEvent("followup", i, moment, None, None, f"follow-up review, "
                                          f"{plan.followup_months[i - 1]} months after the course")
                for i, moment in enumerate(calendar.followups, start=1)]  # fmt: skip
+    events = booked_events(uow, course, events)
     events.sort(key=lambda e: (e.at, e.kind))
     kits = uow.session.scalars(
         select(KitRow).where(KitRow.course_id == course.id).order_by(KitRow.course_part, KitRow.id)
@@ -178,6 +170,27 @@ def _words(value: object) -> str:
     return str(value)
 
 
+def booked_events(
+    uow: UnitOfWork, course: CourseRow, events: list[courses_dto.CalendarEvent]
+) -> list[courses_dto.CalendarEvent]:
+    """The events with each clinic visit on the day and at the time it is booked
+    (``kitops.services.clinic_calendar``), marked when it moved from its calendar day."""
+    booked = {(a.kind, a.number): a for a in uow.clinic_calendar.appointments(course.id)}
+    if not booked:
+        return events
+    zone = ZoneInfo(course.clinic.timezone or "UTC")
+    result = []
+    for event in events:
+        found = booked.get((event.kind, event.number))
+        if found is not None:
+            moved = found.day != found.planned_day
+            event = replace(event, at=datetime.combine(found.day, found.at, tzinfo=zone),
+                            moved_from=found.planned_day if moved else None,
+                            moved_because=found.moved_because if moved else None)  # fmt: skip
+        result.append(event)
+    return result
+
+
 def returned_opened(kit: KitRow) -> bool:
     """A kit that came back opened stays written off on its course part (kits written off
     from a shelf, or destroyed for a recall, let go of their course)."""
@@ -195,12 +208,14 @@ def create_course(
     overlap: bool = False,
     today: date | None = None,
     allow_past: bool = False,
+    at: str | None = None,
 ) -> courses_dto.Course:
     """Create a course. A start before the clinic's today (``today`` when given) is
     refused unless ``allow_past`` (the demo data's courses that already ran); a course
     whose dates overlap a live course of the same patient and plan only with ``overlap``
     (a clinician's deliberate choice)."""
     ref = parse_patient_ref(patient)
+    appointment = parse_time_of_day(at) if at else None
     day = start if isinstance(start, date) else parse_date(start, "start")
     chosen = parse_weekdays(weekdays) if weekdays else None
     with uow:
@@ -224,6 +239,7 @@ def create_course(
         course = CourseRow(
             patient_ref=ref, plan_id=plan_row.id, clinic_id=clinic_row.id, start_date=day,
             weekdays=format_weekdays(days), status=CourseStatus.SCHEDULED.value,
+            appointment_time=appointment,
         )  # fmt: skip
         uow.session.add(course)
         uow.session.flush()
@@ -231,10 +247,13 @@ def create_course(
         # refuses a plan whose kit cannot serve it; stored for the one-statement fulfil
         use = tuple(needs_of(uow, course, margin=0))
         store_kit_needs(uow.session.connection(), course.id, use)
+        moved = book_course(uow, course, creating=True)  # the clinic's open days and room
         uow.record("course.create", "course", str(course.id),
                    after={"patient": ref, "plan": plan.code, "clinic": clinic_row.code,
                           "start": day.isoformat(), "weekdays": course.weekdays,
-                          "overlap": clash is not None})  # fmt: skip
+                          "overlap": clash is not None,
+                          "at": appointment.isoformat("minutes") if appointment else None,
+                          "moved": len(moved)})  # fmt: skip
         result = course_dto(uow, course)
         uow.commit()
     return result
@@ -449,7 +468,7 @@ def _move(
         moved = with_segment(load_segments(course.reschedules), Segment(kept + 1, day, days))
         course.reschedules = dump_segments(moved)
     uow.session.flush()
-    _after_schedule_change(uow, course)
+    _after_schedule_change(uow, course, now)
     released, warnings = _recheck_kits(uow, course)
     uow.record(action, "course", str(course.id), before=old,
                after={"status": course.status, "application": kept + 1,
@@ -462,10 +481,13 @@ def _move(
     )  # fmt: skip
 
 
-def _after_schedule_change(uow: UnitOfWork, course: CourseRow) -> None:
+def _after_schedule_change(uow: UnitOfWork, course: CourseRow, today: date) -> None:
+    """The stored kit needs follow the new dates, and the clinic visits from today on are
+    booked again on open days with room (``course show`` says which moved)."""
     connection = uow.session.connection()
     connection.execute(delete(CourseKitNeedRow).where(CourseKitNeedRow.course_id == course.id))
     store_kit_needs(connection, course.id, tuple(needs_of(uow, course, margin=0)))
+    book_course(uow, course, today=today)
 
 
 def _recheck_kits(

@@ -296,6 +296,7 @@ def load(
                              done.move.quantity, cost if product.lot_tracked else None,
                              reference=f"PO-DEMO-{demo_lot.code}", audit_id=audit_id)  # fmt: skip
         _kits_and_courses(uow, as_of)
+        _clinic_weeks(uow, as_of)
         _prices(uow)
         _reorder_policies(uow)
         _papers(uow)
@@ -372,6 +373,24 @@ def _kits_and_courses(uow: UnitOfWork, as_of: date) -> None:
         course = courses.create_course(uow, patient, plan_code, start, clinic, allow_past=True)
         if fulfil_now:
             fulfilment.fulfil_course(uow, course.id, today=as_of)
+
+
+# Each clinic's week: (code, open days, opening time); every clinic closes for Christmas.
+CLINIC_HOURS = [("LON", "mon-sat", "09:00"), ("ESX", "mon-sat", "09:00"),
+                ("VIE", "mon-fri", "09:00")]  # fmt: skip
+
+
+def _clinic_weeks(uow: UnitOfWork, as_of: date) -> None:
+    """Opening days and times, and the Christmas closure to come (inside ``load``), set
+    after the courses were booked: the visits on closed days move, as they would in a
+    clinic that set its hours later."""
+    from kitops.services import clinic_calendar
+
+    year = as_of.year if as_of <= date(as_of.year, 12, 26) else as_of.year + 1
+    for code, days, opens in CLINIC_HOURS:
+        clinic_calendar.set_hours(uow, code, days=days, opens=opens, today=as_of)
+        clinic_calendar.add_closure(uow, code, date(year, 12, 25), date(year, 12, 26),
+                                    "Christmas and Boxing Day", today=as_of)  # fmt: skip
 
 
 # Reorder policies: (SKU, clinic, supplier, method, min, max, review days, safety days)

@@ -6,12 +6,15 @@ from functools import lru_cache
 
 from sqlalchemy import select
 
-from kitops.data.schema import PlanRow, PlanSessionItemRow, ProductRow
+from kitops.data.schema import CourseRow, PlanRow, PlanSessionItemRow, ProductRow
 from kitops.domain.catalog import ml_to_ul, parse_positive_int, parse_sku, ul_to_ml
+from kitops.domain.course_lifecycle import moves_of
 from kitops.domain.courses import (
     Administered,
+    Calendar,
     Plan,
     check_plan,
+    course_calendar,
     format_needles,
     format_weekdays,
     parse_needle_range,
@@ -83,6 +86,17 @@ def to_domain(row: PlanRow) -> Plan:
         row.default_weekdays, row.checkin_weeks, row.followup_months, row.needle_min_um,
         row.needle_max_um, row.interval_weeks,
     )  # fmt: skip
+
+
+def calendar_of(course: CourseRow) -> tuple[Plan, Calendar]:
+    """A course's plan and calendar, with its remaining applications where a reschedule
+    moved them (the clinic visits' booked days are apart: ``kitops.services.clinic_calendar``)."""
+    plan = to_domain(course.plan)
+    zone = course.clinic.timezone
+    assert zone is not None
+    moves = moves_of(course.reschedules)
+    days = parse_weekdays(course.weekdays)
+    return plan, course_calendar(plan, course.start_date, days, zone, moves=moves)
 
 
 def plan_dto(plan: Plan, supplies: tuple[tuple[str, int], ...] = ()) -> courses_dto.Plan:

@@ -23,6 +23,7 @@ from kitops import faults
 from kitops.data.engine import Database
 from kitops.data.repositories import (
     Audit,
+    ClinicCalendar,
     Courses,
     Kits,
     Ledger,
@@ -171,6 +172,7 @@ class UnitOfWork:
         self.ledger = Ledger(self.session)
         self.audit = Audit(self.session)
         self.courses = Courses(self.session)
+        self.clinic_calendar = ClinicCalendar(self.session)
         self.kits = Kits(self.session)
         self.plans = Plans(self.session)
         self.orders = Orders(self.session)

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from kitops.data.schema import AuditRow, SettingRow, UserRow, utcnow
 from kitops.domain import roles
+from kitops.domain.text import has_control
 from kitops.domain.users import NAME_PATTERN, parse_login, parse_user_name
 from kitops.errors import Conflict, InvalidInput, Refused
 from kitops.services.dto import users as users_dto
@@ -377,6 +378,15 @@ def _millimetres(value: str) -> str:
     return format(number.normalize(), "f")
 
 
+def _patient_text(value: str) -> str:
+    text = " ".join(value.split())
+    if not 1 <= len(text) <= 500:
+        raise ValueError("must be 1-500 characters")
+    if has_control(text):
+        raise ValueError("must not hold control characters")
+    return text
+
+
 SETTINGS: dict[str, tuple[str, Callable[[str], str]]] = {
     "at_home_max_needle_mm": ("longest derma stamp needle allowed for home use", _millimetres),
     "expiry_margin_days": ("days a vial must stay in date beyond its last use", _non_negative_int),
@@ -386,6 +396,10 @@ SETTINGS: dict[str, tuple[str, Callable[[str], str]]] = {
     "login_lockout_minutes": ("how long a locked user waits", _positive_int),
     "session_idle_minutes": (
         "minutes a `kitops login` session lasts unused", _positive_int),
+    "clinic_sessions_per_day": (
+        "clinic sessions a clinic books a day unless it sets its own", _positive_int),
+    "home_application_instructions": (
+        "what the patient's calendar says with every home application", _patient_text),
 }  # fmt: skip
 
 

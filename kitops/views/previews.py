@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 from kitops.domain.catalog import ProductKind, parse_positive_int
+from kitops.domain.clinic_calendar import appointment_time
 from kitops.domain.courses import (
     Administered,
     course_calendar,
@@ -19,6 +20,7 @@ from kitops.domain.ledger import parse_date
 from kitops.errors import InvalidInput
 from kitops.gs1 import parse_scan
 from kitops.services import courses, orders
+from kitops.services.clinic_calendar import preview_bookings, with_bookings
 from kitops.services.courses import serum_per_kit
 from kitops.services.dto import courses as courses_dto
 from kitops.services.kits import capacity_at, default_min_shelf_life
@@ -119,6 +121,9 @@ def preview_course(
         vial_ul = None
         if domain_plan.uses_kits and plan_row.kit_product is not None:
             vial_ul = serum_per_kit(plan_row.kit_product)[0]
+        # the clinic's open days and room, as course create books them
+        bookings = preview_bookings(uow, clinic_row, domain_plan, calendar)
+        at = appointment_time(None, clinic_row.opens_at)
     events = []
     numbered = zip(calendar.applications, kit_and_vial_numbers(domain_plan, vial_ul), strict=True)
     for number, (moment, kit_vial) in enumerate(numbered, start=1):
@@ -146,6 +151,7 @@ def preview_course(
         )
         for i, moment in enumerate(calendar.followups, start=1)
     ]
+    events = with_bookings(events, bookings, at, zone)
     events.sort(key=lambda e: (e.at, e.kind))
     return view.CoursePreview(
         plan=domain_plan.code,

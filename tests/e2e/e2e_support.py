@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +60,15 @@ def keys_and_types(record: dict[str, Any], expected: dict[str, type | tuple[type
         assert isinstance(record[key], kind), (key, record[key], kind)
         if kind is int or kind == (int, type(None)):
             assert not isinstance(record[key], bool), (key, record[key])
+
+
+def open_day(day: date) -> date:
+    """``day``, or the next day every demo clinic is open (the demo's clinics close on
+    Sundays, VIE on Saturdays too, and all of them for Christmas and Boxing Day): the
+    start of a home course, whose first application is made in the clinic."""
+    while day.weekday() >= 5 or (day.month, day.day) in ((12, 25), (12, 26)):
+        day += timedelta(days=1)
+    return day
 
 
 def on_day(day: str) -> Any:

@@ -230,6 +230,13 @@ def test_a_course_may_start_on_any_supported_day_and_no_other(shop, day, plan):
             "--start", day.isoformat(), "--overlap"]  # fmt: skip
     if max(FIRST_DAY, clinic_today("Europe/London")) <= day <= LAST_DAY:
         code, _, err = _kitops(url, *args)
+        # a home course starts in the clinic: not on a day the demo's LON is closed
+        # (Sundays, Christmas and Boxing Day 2026)
+        closed = day.weekday() == 6 or day in (date(2026, 12, 25), date(2026, 12, 26))
+        if closed and plan != "clinic-weekly-6":
+            assert code == 2, (day, plan, err)
+            assert f"start '{day.isoformat()}': LON is closed" in err, err
+            return
         assert code == 0, (day, plan, err)
     else:
         _assert_bad_input(shop, args, "start")

@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from e2e_support import assert_bad_input, assert_refused, json_of, keys_and_types, on_day
+from e2e_support import (
+    assert_bad_input,
+    assert_refused,
+    json_of,
+    keys_and_types,
+    on_day,
+    open_day,
+)
 from identity_support import bind_identity
 
 from kitops.domain.locations import clinic_today
@@ -88,6 +95,8 @@ EVENT_KEYS = {
     "kit_part": OPT_INT,
     "vial": OPT_INT,
     "note": str,
+    "moved_from": OPT_STR,
+    "moved_because": OPT_STR,
 }
 REPORT_KEYS = {"served": list, "unserved": list}
 LINE_KEYS = {
@@ -481,7 +490,7 @@ def test_fulfil_one_course_or_a_batch_reserves_kits_and_explains_shortfalls(demo
     part2 = report_of(demo, "2")
     assert [(s["course_id"], s["part"]) for s in part2["served"]] == [(2, 2)]
     # every LON kit is now taken: a new LON course is refused with where fitting kits are
-    start = today + timedelta(days=9)
+    start = open_day(today + timedelta(days=9))
     new = json_of(
         demo,
         "course",
@@ -514,7 +523,7 @@ def test_fulfil_one_course_or_a_batch_reserves_kits_and_explains_shortfalls(demo
 
 
 def test_courses_sessions_shipping_and_returns(demo, today, snapshot):
-    start = today + timedelta(days=30)
+    start = open_day(today + timedelta(days=30))
     course = json_of(
         demo,
         "course",
@@ -743,7 +752,7 @@ def test_bad_input_exits_2_refusals_exit_1_and_nothing_is_written(demo, today, s
         result = demo(*args)
         assert_refused(result, *needles)
         assert result.out == "", (args, result.out)
-    start = (today + timedelta(days=7)).isoformat()
+    start = open_day(today + timedelta(days=7)).isoformat()
     course = [
         "course",
         "create",

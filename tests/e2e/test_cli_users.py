@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import pytest
-from e2e_support import assert_bad_input, assert_refused, write_csv
+from e2e_support import assert_bad_input, assert_refused, open_day, write_csv
 from identity_support import bind_identity, identity_of_url
 from sqlalchemy import select
 
@@ -20,7 +20,7 @@ from kitops.domain.roles import PERMISSIONS, Role
 # the demo's users, one per role (README: Users, roles and audit)
 AS_ROLE = {Role.JOB: "cron", Role.STOCKROOM: "stock", Role.MANAGER: "manager", Role.ADMIN: "admin"}
 IN_DAYS = (date.today() + timedelta(days=400)).isoformat()
-SOON = (date.today() + timedelta(days=10)).isoformat()
+SOON = open_day(date.today() + timedelta(days=10)).isoformat()
 WEEK_AGO = (date.today() - timedelta(days=7)).isoformat()
 
 
@@ -147,6 +147,8 @@ CASES = [
                            "--lead-time", "5", "--currency", "GBP")),
     Case("policy.edit", ("policy", "remove", "STAMP-0.5", "--clinic", "LON")),
     Case("report.run", ("report", "stock")),
+    Case("clinic.close", ("clinic", "closure", "LON", "--from", SOON, "--to", SOON,
+                          "--reason", "staff training")),
     Case("audit.read", ("audit", "--limit", "5")),
     Case("reorder.run", ("jobs", "run", "reorder")),
     Case("expiry.sweep", ("jobs", "run", "expiry-sweep")),

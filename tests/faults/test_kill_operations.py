@@ -144,6 +144,7 @@ def test_killed_payment_event_batch_applies_every_event_exactly_once(scratch):
     from payment_batch import StatelessStripe
 
     from kitops.data.engine import open_database
+    from kitops.services.clinic_calendar import set_hours
     from kitops.services.courses import create_course
     from kitops.services.orders import create_order, pay_order
     from kitops.services.unit_of_work import UnitOfWork
@@ -152,6 +153,7 @@ def test_killed_payment_event_batch_applies_every_event_exactly_once(scratch):
     db = open_database(url)
     orders = []
     try:
+        set_hours(UnitOfWork(db, "tester"), "LON", days="every-day")  # Sundays too
         for i in range(PAYMENTS):
             course = create_course(UnitOfWork(db, "tester"), f"PF{i:03d}", "home-6w",
                                    date(2026, 12, 1) + timedelta(days=i % 10), "LON",

@@ -14,6 +14,7 @@ from kitops.data.repositories.locations import subtree_ids
 from kitops.data.schema import KitRow
 from kitops.domain.courses import fits
 from kitops.services import admin, demo, users
+from kitops.services.clinic_calendar import set_hours
 from kitops.services.courses import create_course, needs_of
 from kitops.services.kits import assemble
 from kitops.services.operations import ReceiptInput, receive
@@ -57,6 +58,7 @@ def test_concurrent_fulfil_never_reserves_a_kit_twice(db_url, uow, backend):
                                     quantity=quantity), today=AS_OF)  # fmt: skip
     made = assemble(uow(), KIT, KITS, FRIDGE, min_shelf_life_days=30, today=AS_OF)
     assert len({kit.expiry for kit in made.kits}) > 1  # short- and long-dated kits
+    set_hours(uow(), CLINIC, days="every-day")  # the courses start on any day, Sundays too
     course_ids = [
         create_course(uow(), f"P-RACE-{n:03d}", "home-6w", AS_OF + timedelta(days=1 + n % 10),
                       CLINIC, today=AS_OF).id

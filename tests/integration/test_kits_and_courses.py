@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import re
-from datetime import timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+import time_machine
 from ledger_support import AS_OF, writes
 
 from kitops.data.schema import SettingRow
@@ -344,6 +345,29 @@ def test_the_preview_and_create_refuse_twice_a_week_days_too_close_alike(loaded,
     preview = previews.preview_course(uow(readonly=True), "home-12w", monday, "LON",
                                       weekdays="mon,fri")  # fmt: skip
     assert preview.weekdays == "mon,fri"
+
+
+def test_the_preview_books_clinic_visits_and_refuses_a_closed_start_as_create_does(loaded, uow):
+    # on the demo's day, as the clinic would book it then
+    with time_machine.travel(datetime.combine(AS_OF, time(12), UTC), tick=False):
+        # the demo's LON opens mon-sat and closes for Christmas and Boxing Day 2026
+        friday = date(2026, 12, 18)
+        preview = previews.preview_course(uow(readonly=True), "clinic-weekly-6", friday, "LON")
+        created = courses.create_course(uow(), "P-1", "clinic-weekly-6", friday, "LON")
+        shown = [(e.kind, e.number, e.at, e.moved_from, e.moved_because) for e in preview.events]
+        assert shown == [(e.kind, e.number, e.at, e.moved_from, e.moved_because)
+                         for e in created.events]  # fmt: skip
+        moved = [e for e in preview.events if e.moved_from]
+        assert [(e.number, e.moved_from, e.at.date()) for e in moved] == [
+            (2, date(2026, 12, 25), date(2026, 12, 28))
+        ]
+        sunday = date(2026, 12, 20)
+        with pytest.raises(InvalidInput) as previewed:
+            previews.preview_course(uow(readonly=True), "home-6w", sunday, "LON")
+        with pytest.raises(InvalidInput) as refused:
+            courses.create_course(uow(), "P-2", "home-6w", sunday, "LON")
+        assert str(previewed.value) == str(refused.value)
+        assert "LON is closed on Sundays" in str(refused.value)
 
 
 def test_cancelling_a_course_releases_its_reserved_kits(loaded, uow):

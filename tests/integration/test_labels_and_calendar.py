@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from icalendar import Calendar
@@ -150,7 +150,7 @@ def _events(calendar: Calendar) -> list:
 
 
 @pytest.mark.parametrize("course_id", [1, 4, 8])  # home 6 weeks, clinic, PTT-6 with check-ins
-def test_calendar_has_one_all_day_event_per_appointment(uow, out_dir, course_id):
+def test_calendar_has_one_event_per_appointment(uow, out_dir, course_id):
     course = courses.show_course(uow(readonly=True), course_id)
     out = out_dir / "course.ics"
     assert write_calendar(uow(readonly=True), str(course_id), str(out)) == out
@@ -170,20 +170,35 @@ def test_calendar_has_one_all_day_event_per_appointment(uow, out_dir, course_id)
         assert kinds.count("checkin") == 5
     uids = [str(e["UID"]) for e in events]
     assert len(set(uids)) == len(uids)
+    home = course.plan != "clinic-weekly-6"
     for event in events:
         assert re.fullmatch(rf"course-{course_id}-(application|checkin|followup)-\d+@kitops",
                             str(event["UID"]))  # fmt: skip
         assert event["DTSTAMP"].dt.utcoffset() == timedelta(0)
         start, end = event["DTSTART"].dt, event["DTEND"].dt
-        assert type(start) is date
-        assert end == start + timedelta(days=1)
-        assert course.clinic in str(event["LOCATION"])
+        uid = str(event["UID"])
+        at_home = home and "-application-" in uid and not uid.endswith("-application-1@kitops")
+        if at_home:  # all day, no clinic: which kit and vial, and the clinic's instructions
+            assert type(start) is date
+            assert end == start + timedelta(days=1)
+            assert "LOCATION" not in event
+            assert re.match(r"At home: use kit \d, vial \d+\.\nDo not wash your hair",
+                            str(event["DESCRIPTION"]))  # fmt: skip
+        else:  # a clinic visit: its appointment in the clinic's zone, half an hour
+            assert type(start) is datetime
+            assert str(start.tzinfo) == course.timezone
+            assert (start.hour, start.minute) == (9, 0)
+            assert end - start == timedelta(minutes=30)
+            assert course.clinic in str(event["LOCATION"])
+            assert str(event["DESCRIPTION"]).startswith("At the clinic: ")
     first = next(e for e in events if str(e["UID"]).endswith("-application-1@kitops"))
-    assert first["DTSTART"].dt == course.start
-    assert min(e["DTSTART"].dt for e in events) == course.start
+    assert first["DTSTART"].dt.date() == course.start
     total = kinds.count("application")
     assert str(first["SUMMARY"]).startswith(f"Hair serum application 1 of {total} (")
-    assert sorted(e["DTSTART"].dt for e in events) == sorted(e.at.date() for e in course.events)
+    days = sorted(e["DTSTART"].dt if type(e["DTSTART"].dt) is date else e["DTSTART"].dt.date()
+                  for e in events)  # fmt: skip
+    assert days[0] == course.start
+    assert days == sorted(e.at.date() for e in course.events)
 
     assert data.endswith(b"\r\n")
     lines = data.split(b"\r\n")[:-1]
@@ -194,6 +209,28 @@ def test_calendar_has_one_all_day_event_per_appointment(uow, out_dir, course_id)
     assert [line for line in unfolded.split(b"\r\n") if course.patient_ref.encode() in line] == [
         b"X-WR-CALNAME:" + str(calendar["X-WR-CALNAME"]).encode()
     ]
+
+
+def test_calendar_gives_the_clinic_address_and_says_a_visit_moved(uow, out_dir):
+    # the demo's London clinic opens mon-sat: course 4's first follow-up, 3 months after
+    # its last session, falls on a Sunday and moved to the Monday
+    work = uow()
+    with work:
+        work.locations.clinic("LON").address = "10 Harley Street, London W1G 9PF"
+        work.commit()
+    out = out_dir / "course.ics"
+    write_calendar(uow(readonly=True), 4, str(out))
+    events = {str(e["UID"]): e for e in _events(Calendar.from_ical(out.read_bytes()))}
+    followup = events["course-4-followup-1@kitops"]
+    assert followup["DTSTART"].dt.date() == date(2027, 3, 29)
+    assert str(followup["SUMMARY"]).endswith(", moved from 2027-03-28")
+    assert "Moved from 2027-03-28 (LON is closed on Sundays)" in str(followup["DESCRIPTION"])
+    assert str(followup["LOCATION"]) == (
+        "London, Harley Street (LON), 10 Harley Street, London W1G 9PF"
+    )
+    session = events["course-4-application-2@kitops"]
+    assert "moved" not in str(session["SUMMARY"])
+    assert "Moved" not in str(session["DESCRIPTION"])
 
 
 def test_calendar_summaries(uow, out_dir):

@@ -9,6 +9,7 @@ case's connection.
 
 from kitops.data.repositories.audit import Audit
 from kitops.data.repositories.catalog import Products
+from kitops.data.repositories.clinic_calendar import ClinicCalendar
 from kitops.data.repositories.courses import Courses
 from kitops.data.repositories.kits import Kits
 from kitops.data.repositories.locations import Locations
@@ -22,6 +23,7 @@ from kitops.data.repositories.users import Users
 
 __all__ = [
     "Audit",
+    "ClinicCalendar",
     "Courses",
     "Kits",
     "Ledger",

@@ -38,6 +38,9 @@ class CalendarEvent:
     kit_part: int | None
     vial: int | None
     note: str
+    # a clinic visit booked on another day than the calendar gives (a closed or full day)
+    moved_from: date | None = None
+    moved_because: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,143 @@
+"""``kitops clinic``: a clinic's opening days and time, sessions a day, and closures."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+from kitops.cli.context import Context, pass_context
+from kitops.cli.output import emit_json, emit_table, say
+
+if TYPE_CHECKING:
+    from kitops.services.dto.clinics import CalendarChange, ClinicHours, Closure, Moved
+
+
+@click.group()
+def clinic() -> None:
+    """A clinic's week: the days it opens, its closures, where course visits land."""
+
+
+def _closure_table(closures: list[Closure] | tuple[Closure, ...]) -> None:
+    emit_table(
+        ["id", "clinic", "from", "to", "reason"],
+        [(c.id, c.clinic, c.first_day, c.last_day, c.reason) for c in closures],
+    )
+
+
+def _print_hours(h: ClinicHours) -> None:
+    opens = h.opens_at or f"not set (appointments at {h.appointments_at})"
+    cap = f"{h.sessions_per_day}" if h.sessions_per_day else f"{h.capacity} (the setting)"
+    say(f"{h.clinic} ({h.name}, {h.timezone}): open {h.days}; opens {opens}; "
+        f"sessions a day {cap}")  # fmt: skip
+    if h.closures:
+        _closure_table(h.closures)
+
+
+def move_line(m: Moved) -> str:
+    """``course 4 application 2 moved from 2026-12-25 to 2026-12-28 09:00: LON is ...``"""
+    what = f"course {m.course_id} {m.kind} {m.number}"
+    if m.because is None:
+        return f"{what} back on {m.day} {m.at}"
+    return f"{what} moved from {m.planned} to {m.day} {m.at}: {m.because}"
+
+
+def _print_change(change: CalendarChange, done: str) -> None:
+    say(done)
+    for moved in change.moved:
+        say(move_line(moved))
+    if change.moved:
+        courses = ", ".join(str(c) for c in change.courses)
+        say(f"visits moved: {len(change.moved)}, of course(s) {courses}")
+    else:
+        say("no booked visit moved")
+
+
+@clinic.command("hours")
+@click.argument("code", metavar="CLINIC")
+@click.argument("days", metavar="[DAYS]", required=False)
+@click.option("--opens", metavar="HH:MM", help="Opening time: the time of appointments.")
+@click.option("--sessions-per-day", metavar="N", help="Clinic sessions a day it can take.")
+@click.option("--json", "as_json", is_flag=True, help="Print the clinic's hours as JSON.")
+@pass_context
+def hours(
+    ctx: Context,
+    code: str,
+    days: str | None,
+    opens: str | None,
+    sessions_per_day: str | None,
+    as_json: bool,
+) -> None:
+    """Show a clinic's hours, or set its open DAYS (mon-fri, mon-sat, mon,tue,thu),
+    opening time and sessions a day. Booked visits on days it no longer opens move to the
+    next open day, and are listed."""
+    if days is None and opens is None and sessions_per_day is None:
+        from kitops.services.clinic_calendar import show_hours
+
+        shown = show_hours(ctx.uow(readonly=True), code)
+        emit_json(shown) if as_json else _print_hours(shown)
+        return
+    from kitops.services.clinic_calendar import set_hours
+
+    change = set_hours(ctx.uow(), code, days=days, opens=opens, sessions_per_day=sessions_per_day)
+    if as_json:
+        emit_json(change)
+        return
+    assert change.hours is not None
+    _print_change(change, f"{change.clinic} hours set")
+    _print_hours(change.hours)
+
+
+@clinic.command("closure")
+@click.argument("code", metavar="CLINIC")
+@click.option("--from", "first", required=True, metavar="YYYY-MM-DD", help="First closed day.")
+@click.option("--to", "last", required=True, metavar="YYYY-MM-DD", help="Last closed day.")
+@click.option("--reason", required=True, metavar="TEXT", help="Why, e.g. Christmas.")
+@click.option("--json", "as_json", is_flag=True, help="Print the closure and moves as JSON.")
+@pass_context
+def closure(ctx: Context, code: str, first: str, last: str, reason: str, as_json: bool) -> None:
+    """Close a clinic from a day to a day (both included). Booked clinic visits on those
+    days move to the next open day with room, and are listed."""
+    from kitops.services.clinic_calendar import add_closure
+
+    change = add_closure(ctx.uow(), code, first, last, reason)
+    if as_json:
+        emit_json(change)
+        return
+    made = change.closure
+    assert made is not None
+    when = f"on {made.first_day}" if made.first_day == made.last_day else (
+        f"{made.first_day} to {made.last_day}")  # fmt: skip
+    _print_change(change, f"closure {made.id}: {made.clinic} closed {when}: {made.reason}")
+
+
+@clinic.command("closures")
+@click.argument("code", metavar="[CLINIC]", required=False)
+@click.option("--all", "include_past", is_flag=True, help="Closures already over too.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of closures.")
+@pass_context
+def closures(ctx: Context, code: str | None, include_past: bool, as_json: bool) -> None:
+    """Closures to come (of one clinic, or of every clinic)."""
+    from kitops.services.clinic_calendar import list_closures
+
+    found = list_closures(ctx.uow(readonly=True), code, include_past=include_past)
+    emit_json(found) if as_json else _closure_table(found)
+
+
+@clinic.command("reopen")
+@click.argument("closure_id", metavar="CLOSURE")
+@click.option("--json", "as_json", is_flag=True, help="Print the removed closure and moves.")
+@pass_context
+def reopen(ctx: Context, closure_id: str, as_json: bool) -> None:
+    """Remove a closure: the visits it moved go back to their calendar day if there is
+    room, and are listed."""
+    from kitops.services.clinic_calendar import remove_closure
+
+    change = remove_closure(ctx.uow(), closure_id)
+    if as_json:
+        emit_json(change)
+        return
+    gone = change.closure
+    assert gone is not None
+    _print_change(change, f"closure {gone.id} removed: {gone.clinic} open again "
+                          f"{gone.first_day} to {gone.last_day}")  # fmt: skip
