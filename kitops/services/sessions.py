@@ -24,9 +24,8 @@ from kitops.domain.courses import Administered, CourseStatus
 from kitops.domain.ledger import LotStatus, Move, MoveReason, is_usable, parse_date
 from kitops.domain.locations import clinic_today
 from kitops.errors import InvalidInput, Refused, TransientDatabaseError
-from kitops.services.courses import calendar_of
 from kitops.services.dto import courses as courses_dto
-from kitops.services.plans import to_domain
+from kitops.services.plans import calendar_of, to_domain
 from kitops.services.unit_of_work import UnitOfWork, retrying
 
 
