@@ -219,3 +219,78 @@ def test_enter_on_a_confirmation_does_what_was_asked_and_says_so(demo_url: str) 
         assert lots.show(service_uow(demo_url), QUARANTINED).status == "released"
 
     run(scenario)
+
+
+# --- a new course --------------------------------------------------------------------------
+
+
+def test_the_course_preview_never_shows_a_calendar_the_form_no_longer_says(
+    demo_url: str,
+) -> None:
+    from textual.widgets import DataTable, Select
+
+    async def scenario() -> None:
+        app = make_app(demo_url)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            await pilot.press("f6")
+            await settle(pilot)
+            await pilot.press("ctrl+n")
+            screen = app.screen
+            screen.query_one("#plan", Select).value = "home-12w"
+            screen.query_one("#clinic", Select).value = "ESX"
+            screen.query_one("#start", Input).value = "2026-12-05"
+            await settle(pilot)
+            message = screen.query_one("#preview-message", Static)
+            events = screen.query_one("#preview-events", DataTable)
+            assert "at ESX: 2026-12-05" in text_of(message)
+            assert events.row_count > 0
+            screen.query_one("#start", Input).value = ""
+            screen.query_one("#clinic", Select).value = "VIE"
+            await settle(pilot)
+            assert text_of(message).strip() == "fill in the start date to see the calendar"
+            assert events.row_count == 0
+            screen.query_one("#start", Input).value = "2026-12-07"
+            await settle(pilot)
+            assert "at VIE: 2026-12-07" in text_of(message)
+            # Tab from the last field reaches the button, not the read-only preview
+            screen.query_one("#weekdays", Input).focus()
+            await pilot.press("tab")
+            assert app.focused is screen.query_one("#create")
+
+    run(scenario)
+
+
+# --- the palette ---------------------------------------------------------------------------
+
+
+def test_the_palette_offers_first_what_the_typed_text_can_be(demo_url: str) -> None:
+    from textual.widgets import DataTable
+
+    from kitops.tui.modals import ErrorDialog
+
+    async def palette(pilot: Any, text: str) -> None:
+        await pilot.press("ctrl+p")
+        await type_text(pilot, text)
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(pilot)
+
+    async def scenario() -> None:
+        app = make_app(demo_url)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            await palette(pilot, "P-LON-0001")
+            assert not isinstance(app.screen, ErrorDialog)
+            assert app.current_mode == "courses"
+            table = app.screen.query_one("#courses", DataTable)
+            patients = {str(table.get_row_at(i)[1]) for i in range(table.row_count)}
+            assert patients == {"P-LON-0001"}
+            await pilot.press("f2")
+            await settle(pilot)
+            await palette(pilot, "3")
+            assert app.current_mode == "courses"
+            table = app.screen.query_one("#courses", DataTable)
+            assert str(table.get_row_at(table.cursor_row)[0]) == "3"
+
+    run(scenario)
