@@ -294,3 +294,42 @@ def test_the_palette_offers_first_what_the_typed_text_can_be(demo_url: str) -> N
             assert str(table.get_row_at(table.cursor_row)[0]) == "3"
 
     run(scenario)
+
+
+# --- 80x24 ----------------------------------------------------------------------------------
+
+
+def test_at_80x24_details_footers_and_skus_stay_whole(demo_url: str) -> None:
+    from tui_support import screen_text
+
+    async def scenario() -> None:
+        app = make_app(demo_url)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            await pilot.press("f3")
+            await settle(pilot)
+            footer = screen_text(app).splitlines()[-1]
+            for key in ("t Trace", "w Write off", "r Release", "q Quarantine", "x Recall"):
+                assert key in footer, footer
+            await pilot.press("f6")
+            await settle(pilot)
+            await pilot.press("slash")
+            await type_text(pilot, "P-LON-0001")
+            await pilot.press("enter")
+            await settle(pilot)
+            assert app.screen.query_one(".detail").region.height >= 8
+            shown = screen_text(app)
+            assert "kits: kit 1: K0000001" in shown
+            assert "payment:" in shown
+            await pilot.press("f5")
+            await settle(pilot)
+            await pilot.press("a")
+            await settle(pilot)
+            await pilot.press("f1")
+            await settle(pilot)
+            shown = screen_text(app)
+            assert "KIT-HOME-6W" in shown
+            assert "SERUM-5ML" in shown
+            assert "Cursor" in shown or "Scroll" in shown  # the help panel is open
+
+    run(scenario)
