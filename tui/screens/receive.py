@@ -65,7 +65,9 @@ class ReceiveScreen(StockroomScreen):
                 location.border_title = "Location"
                 yield location
                 yield self._field("po", "PO (optional)")
-                yield self._field("cost", "Unit cost, e.g. 35.00 GBP")
+                cost = Field(placeholder="e.g. 35.00 GBP", id="cost")
+                cost.border_title = "Unit cost"
+                yield cost
             with Horizontal(classes="buttons"):
                 yield Checkbox("accept short-dated", id="short")
                 yield Button("Receive", id="receive", variant="primary")
