@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from textual.widgets import Input, Static
 from tui_support import log_in, make_app, service_uow, settle, text_of, type_text
@@ -43,7 +44,16 @@ async def _open_receive(pilot: Any) -> None:
 # --- receive ----------------------------------------------------------------------------
 
 
-def test_a_scanned_receipt_with_a_cost_is_audited_as_a_scan(demo_url: str) -> None:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_demo_url(request: pytest.FixtureRequest) -> str:
+    """The demo database on each backend."""
+    name = "demo_url" if request.param == "sqlite" else "pg_demo_url"
+    return str(request.getfixturevalue(name))
+
+
+def test_a_scanned_receipt_with_a_cost_is_audited_as_a_scan(any_demo_url: str) -> None:
+    demo_url = any_demo_url
+
     async def scenario() -> None:
         app = make_app(demo_url)
         async with app.run_test(size=(100, 30)) as pilot:
