@@ -72,6 +72,14 @@ def test_a_scanned_receipt_with_a_cost_is_audited_as_a_scan(any_demo_url: str) -
             message = text_of(screen.query_one("#scan-message", Static))
             assert "cost '35.00': give the amount and its currency" in message
             assert _receipt_audits(demo_url) == []
+            screen.query_one("#cost", Input).value = "35.00 EUR"  # LON keeps GBP
+            screen.query_one("#cost", Input).focus()
+            await pilot.press("enter")
+            await settle(pilot)
+            message = text_of(screen.query_one("#scan-message", Static))
+            assert "EUR is not LON's currency (GBP); give the cost in GBP" in message
+            assert "--" not in message  # no command-line flag in the terminal
+            assert _receipt_audits(demo_url) == []
             screen.query_one("#cost", Input).value = "35.00 GBP"
             screen.query_one("#cost", Input).focus()
             await pilot.press("enter")

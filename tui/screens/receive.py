@@ -20,6 +20,7 @@ from kitops.domain.stock_rules import ShortDated
 from kitops.errors import InvalidInput, KitopsError
 from kitops.services import operations
 from kitops.services.dto.stock import Receipt
+from kitops.services.receipts import ForeignCurrency
 from kitops.views import previews
 from kitops.views.dto import ScannedLabel
 
@@ -259,7 +260,7 @@ class ReceiveScreen(StockroomScreen):
         scan field is ready for the next label."""
         if not isinstance(error, KitopsError):
             return False
-        text = str(error)
+        text = error.plain if isinstance(error, ForeignCurrency) else str(error)
         if isinstance(error, ShortDated):
             text += '; tick "accept short-dated" to receive it anyway'
         self.say(text, "error")
