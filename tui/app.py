@@ -36,6 +36,11 @@ def _dashboard() -> Screen[Any]:
     return DashboardScreen()
 
 
+def _blank() -> Screen[Any]:
+    """What lies under the login after a log-out: nothing of anyone's work."""
+    return Screen()
+
+
 def _stock() -> Screen[Any]:
     from .screens.stock import StockScreen
 
@@ -102,6 +107,7 @@ class KitopsApp(App[int]):
     CSS_PATH = "kitops.tcss"
     TITLE = "kitops"
     MODES: ClassVar[dict[str, str | Any]] = {
+        "login": _blank,
         "dashboard": _dashboard,
         "stock": _stock,
         "receive": _receive,
@@ -122,7 +128,11 @@ class KitopsApp(App[int]):
             for mode, (key, label) in SCREENS_BY_KEY.items()
         ],
         Binding("ctrl+t", "toggle_dark", "Light/dark", show=False, id="theme"),
-        Binding("ctrl+u", "log_out", "Log out / switch user", show=False, id="log-out"),
+        # priority: the log-out key works whatever has focus (an input field would
+        # otherwise take ctrl+u as "delete to the start")
+        Binding(
+            "ctrl+u", "log_out", "Log out / switch user", show=False, id="log-out", priority=True
+        ),
         Binding("question_mark", "toggle_help", "Help", show=False),
         Binding("ctrl+q", "quit", "Quit", show=False, id="quit"),
     ]
@@ -244,6 +254,9 @@ class KitopsApp(App[int]):
 
         if isinstance(self.screen, LoginScreen):
             self.screen.dismiss()
+        if self.current_mode == "login":  # after a log-out: the new user starts afresh
+            self.switch_mode("dashboard")
+            return
         screen = self.screen
         from .base import StockroomScreen
 
@@ -271,14 +284,30 @@ class KitopsApp(App[int]):
             self.push_screen(LoginScreen(self.login_name))
 
     def action_log_out(self) -> None:
-        """Log out: nobody acts until the next login (the same or another user)."""
+        """Log out: nobody acts until the next login (the same or another user), and
+        every screen of the user who left is closed, so nothing of theirs (patients,
+        kits, lists) shows behind the login or to the next user."""
+        from .login import LoginScreen
+
+        if isinstance(self.screen, LoginScreen):
+            self.screen.start_over()
+            return
         if self.user is None:
             self.show_login()
             return
         self.login_name = ""
+        self.login = True  # from now on, only through the login
         self.user = self.role = None
+        self.choices = None
+        self.pending.clear()
         if self.stockroom is not None:
             self.stockroom.actor = ""
+        self.clear_notifications()
+        self.switch_mode("login")
+        for mode, factory in self.MODES.items():
+            if mode != "login":
+                self.remove_mode(mode)
+                self.add_mode(mode, factory)
         self.show_status()
         self.notify("Logged out", timeout=3)
         self.show_login()
@@ -336,8 +365,26 @@ class KitopsApp(App[int]):
 
     # --- navigation ------------------------------------------------------------------
 
+    @property
+    def locked(self) -> bool:
+        """Waiting for a login: no screen opens behind the login's back."""
+        return self.login and self.user is None
+
+    async def action_switch_mode(self, mode: str) -> None:
+        """F2-F9: a screen of the stockroom, once someone is logged in."""
+        if self.locked:
+            self.bell()
+            return
+        self.switch_mode(mode)
+
+    def action_command_palette(self) -> None:
+        if not self.locked:
+            super().action_command_palette()
+
     def open_screen(self, mode: str, **options: Any) -> None:
         """Switch to a screen, handing it options (a filter, a record to select)."""
+        if self.locked:
+            return
         if options:
             self.pending[mode] = options
         if self.current_mode == mode:

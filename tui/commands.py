@@ -3,12 +3,16 @@ course" for whatever code is typed."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from kitops.domain.courses import parse_patient_ref
+from kitops.domain.ledger import parse_lot_code
+from kitops.errors import InvalidInput
 from kitops.reports.registry import REPORTS
 
 if TYPE_CHECKING:
@@ -61,25 +65,84 @@ class KitopsCommands(Provider):
             score = matcher.match(name)
             if score > 0:
                 yield Hit(score, matcher.highlight(name), action, help=help_text)
+        for score, text, action, help_text in self.finds(query):
+            yield Hit(score, text, action, help=help_text)
+
+    def finds(self, query: str) -> list[tuple[float, str, Callable[[], object], str]]:
+        """ "Find ..." choices for typed text, what its shape says it is first: a patient
+        reference, a kit serial or a course number above everything else; a lot code, a
+        kit, a patient after. Text that cannot be one of them offers no choice for it, so
+        the top choice never fails on the shape of the text."""
         code = query.strip()
         if not code or " " in code:
-            return
+            return []
         app = self.kitops
-        yield Hit(
-            0.05,
-            f"Find lot {code}",
-            partial(app.show_trace, code),
-            help="trace the lot: where it is, kits, courses, write-offs",
+        choices: list[tuple[str, str, Callable[[], object], str]] = []
+        if COURSE_NUMBER.fullmatch(code):
+            number = int(code)
+            choices.append(
+                (
+                    "course",
+                    f"Course {number}",
+                    partial(app.open_screen, "courses", search=str(number), select=number),
+                    "the course with this number, its calendar, kits and payment",
+                )
+            )
+        if _can_be(parse_lot_code, code):
+            choices.append(
+                (
+                    "lot",
+                    f"Find lot {code}",
+                    partial(app.show_trace, code),
+                    "trace the lot: where it is, kits, courses, write-offs",
+                )
+            )
+        choices.append(
+            (
+                "kit",
+                f"Find kit {code}",
+                partial(app.open_screen, "kits", search=code),
+                "kits whose serial, patient or location matches",
+            )
         )
-        yield Hit(
-            0.04,
-            f"Find kit {code}",
-            partial(app.open_screen, "kits", search=code),
-            help="kits whose serial, patient or location matches",
-        )
-        yield Hit(
-            0.03,
-            f"Find course {code}",
-            partial(app.open_screen, "courses", search=code),
-            help="courses by number, patient reference or plan",
-        )
+        if _can_be(parse_patient_ref, code):
+            choices.append(
+                (
+                    "patient",
+                    f"Find course for patient {code}",
+                    partial(app.open_screen, "courses", search=code),
+                    "courses by patient reference (also number or plan)",
+                )
+            )
+        first = shape_of(code)
+        ranked = sorted(choices, key=lambda choice: choice[0] != first)  # stable otherwise
+        # the shape's choice above any command; the rest below every command that matches
+        return [
+            (1.0 if first and i == 0 else 0.05 - i * 0.01, text, action, help_text)
+            for i, (_, text, action, help_text) in enumerate(ranked)
+        ]
+
+
+# what typed text looks like: the demo's and the clinics' own forms
+COURSE_NUMBER = re.compile(r"[0-9]{1,9}")
+KIT_SERIAL = re.compile(r"K[0-9]{7}", re.IGNORECASE)
+PATIENT_REF = re.compile(r"P-[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*", re.ASCII)
+
+
+def shape_of(code: str) -> str | None:
+    """The kind of record typed text most likely names, or None when it could be any."""
+    if COURSE_NUMBER.fullmatch(code):
+        return "course"
+    if KIT_SERIAL.fullmatch(code):
+        return "kit"
+    if PATIENT_REF.fullmatch(code) and any(c.isdigit() for c in code):
+        return "patient"
+    return None
+
+
+def _can_be(parse: Callable[[str], str], code: str) -> bool:
+    try:
+        parse(code)
+    except InvalidInput:
+        return False
+    return True

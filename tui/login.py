@@ -2,7 +2,9 @@
 ``kitops.services.users.authenticate``. Until someone logs in nothing loads; the user
 who logs in is the actor of every unit of work from then on. A refusal (wrong name or
 PIN, a locked user, a database with no users yet) reads under the fields, and the PIN
-field is ready for the next try."""
+field is ready for the next try. The screen covers the whole terminal: nothing of a
+previous user's work shows behind it. The name the app was started with (``--user``) is
+only suggested, never filled in."""
 
 from __future__ import annotations
 
@@ -25,7 +27,8 @@ if TYPE_CHECKING:
 
 
 class LoginScreen(ModalScreen[None]):
-    """Who is at the keyboard. Escape does not close it; ctrl+q quits the app."""
+    """Who is at the keyboard. Escape does not close it; ctrl+q quits the app; ctrl+u
+    (the log-out key) starts the PIN again, keeping the name."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "app.quit", "Quit", show=False),
@@ -39,7 +42,8 @@ class LoginScreen(ModalScreen[None]):
         with Vertical(id="dialog"):
             yield Label("kitops: log in", classes="dialog-title")
             yield Label("User", classes="field-label")
-            yield Field(value=self.suggested, placeholder="your user name", id="login-user")
+            hint = f"your user name, e.g. {self.suggested}" if self.suggested else "your user name"
+            yield Field(placeholder=hint, id="login-user")
             yield Label("PIN or password", classes="field-label")
             yield Field(password=True, placeholder="PIN", id="login-pin")
             yield Static("", id="login-message", classes="message")
@@ -48,8 +52,7 @@ class LoginScreen(ModalScreen[None]):
                 yield Button("Quit", id="quit")
 
     def on_mount(self) -> None:
-        target = "#login-pin" if self.suggested else "#login-user"
-        self.query_one(target, Input).focus()
+        self.query_one("#login-user", Input).focus()
 
     @property
     def kitops(self) -> KitopsApp:
@@ -65,7 +68,7 @@ class LoginScreen(ModalScreen[None]):
         name = self.query_one("#login-user", Input).value.strip()
         secret = self.query_one("#login-pin", Input).value
         if not name or not secret:
-            self.say("give your user name and PIN")
+            self.say("give your user name" if not name else "give your PIN")
             self.query_one("#login-pin" if name else "#login-user", Input).focus()
             return
         if self.kitops.stockroom is None:
@@ -78,6 +81,18 @@ class LoginScreen(ModalScreen[None]):
     @on(Button.Pressed, "#quit")
     def quit(self) -> None:
         self.app.exit(0)
+
+    def start_over(self) -> None:
+        """The log-out key here: nobody is in, so the PIN starts again (the name stays)
+        and the next key typed goes into the PIN, wherever the cursor was."""
+        pin = self.query_one("#login-pin", Input)
+        pin.value = ""
+        if self.query_one("#login-user", Input).value.strip():
+            pin.focus()
+            self.say("type your PIN", "")
+        else:
+            self.query_one("#login-user", Input).focus()
+            self.say("type your user name, then your PIN", "")
 
     def refused(self, error: BaseException) -> bool:
         """A refused login, shown here (True); anything else goes to the app's dialog."""

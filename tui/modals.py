@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual import on
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
@@ -44,8 +44,16 @@ class ErrorDialog(ModalScreen[None]):
         self.dismiss(None)
 
 
+def nothing_changed(app: App[Any], title: str) -> None:
+    """Say so when a person steps back from a change: every confirmation ends with a
+    message, done (the screen's own) or not (this one)."""
+    app.notify(f"{title}: cancelled, nothing changed", title="Nothing changed", timeout=4)
+
+
 class ConfirmDialog(ModalScreen[bool]):
-    """Ask before a change that cannot be undone (write-off, recall, ship...)."""
+    """Ask before a change that cannot be undone (write-off, recall, ship...). The
+    action asked for has the focus (Enter does it); Escape or Cancel change nothing,
+    and say so."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", show=False)]
 
@@ -65,7 +73,7 @@ class ConfirmDialog(ModalScreen[bool]):
                 yield Button("Cancel", id="cancel")
 
     def on_mount(self) -> None:
-        self.query_one("#cancel", Button).focus()
+        self.query_one("#confirm", Button).focus()
 
     @on(Button.Pressed, "#confirm")
     def confirmed(self) -> None:
@@ -73,6 +81,7 @@ class ConfirmDialog(ModalScreen[bool]):
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
+        nothing_changed(self.app, self.title_text)
         self.dismiss(False)
 
 
@@ -146,4 +155,5 @@ class FormDialog(ModalScreen[dict[str, str] | None]):
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
+        nothing_changed(self.app, self.title_text)
         self.dismiss(None)

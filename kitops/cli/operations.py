@@ -72,6 +72,8 @@ def receive(
 
     A new serum lot starts in quarantine until `kitops lot release`.
     """
+    from kitops.domain.stock_rules import ShortDated
+    from kitops.errors import Refused
     from kitops.services.operations import ReceiptInput
     from kitops.services.operations import receive as service
 
@@ -81,7 +83,10 @@ def receive(
         accept_short_dated=accept_short_dated, confirm_over_receipt=confirm_over_receipt,
         foreign_currency=foreign_currency,
     )  # fmt: skip
-    receipt = service(ctx.uow(), given)
+    try:
+        receipt = service(ctx.uow(), given)
+    except ShortDated as refusal:
+        raise Refused(f"{refusal}; pass --accept-short-dated to receive it anyway") from None
     if as_json:
         emit_json(receipt)
         return

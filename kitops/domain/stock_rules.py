@@ -31,6 +31,12 @@ def status_of_new_lot(requires_release: bool) -> LotStatus:
     return LotStatus.QUARANTINE if requires_release else LotStatus.RELEASED
 
 
+class ShortDated(Refused):
+    """Stock that is expired, or inside the minimum shelf life on receipt. The message
+    says what and why; each front end adds how its user accepts it anyway (a flag, a
+    checkbox)."""
+
+
 def check_receipt_expiry(
     expiry: date | None,
     today: date,
@@ -42,15 +48,12 @@ def check_receipt_expiry(
     if expiry is None or accept_short_dated:
         return
     if expiry < today:
-        raise Refused(
-            f"this stock expired on {expiry}; pass --accept-short-dated to receive it anyway"
-        )
+        raise ShortDated(f"this stock expired on {expiry}")
     earliest = today + timedelta(days=min_shelf_life_days)
     if expiry < earliest:
-        raise Refused(
+        raise ShortDated(
             f"this stock expires on {expiry}, within the {min_shelf_life_days}-day minimum "
-            f"shelf life on receipt (needs {earliest} or later); "
-            "pass --accept-short-dated to receive it anyway"
+            f"shelf life on receipt (needs {earliest} or later)"
         )
 
 

@@ -153,11 +153,15 @@ def receive(
 
         if product.lot_tracked:
             if not lot_code:
-                raise InvalidInput("lot", None, f"{product.sku} is lot-tracked; the lot is missing")
+                raise InvalidInput(
+                    "lot", None, f"{product.sku} is lot-tracked; the lot is missing"
+                    + (" (the scan has no lot (10))" if given.scan else ""),
+                )  # fmt: skip
             if expiry is None:
                 raise InvalidInput(
                     "expiry", None, f"{product.sku} is lot-tracked; the expiry is missing"
-                )
+                    + (" (the scan has no expiry (17))" if given.scan else ""),
+                )  # fmt: skip
             lot_code = parse_lot_code(lot_code)
             lot = uow.lots.find(product.id, lot_code)
         else:

@@ -26,6 +26,19 @@ RECEIPT = "receipt"
 OPENING = "opening"
 
 
+class ForeignCurrency(Refused):
+    """A cost in another currency than the clinic's. ``str()`` says how to mean it on
+    the command line (``option``); ``plain`` says what is wrong without naming a flag,
+    for a front end that words its own way (the terminal UI)."""
+
+    def __init__(self, message: str, plain: str) -> None:
+        super().__init__(message)
+        self.plain = plain
+
+    def __reduce__(self) -> tuple[object, ...]:  # picklable, for worker processes
+        return (ForeignCurrency, (str(self), self.plain))
+
+
 def check_cost_currency(
     uow: UnitOfWork, place: LocationRow, cost: Money, *, foreign_currency: bool, option: str
 ) -> None:
@@ -36,10 +49,12 @@ def check_cost_currency(
     clinic = clinic_of(place, {row.id: row for row in uow.locations.all()})
     if clinic is None or clinic.currency is None or clinic.currency == cost.currency:
         return
-    raise Refused(
+    plain = (
         f"cost {cost}: {cost.currency} is not {clinic.code}'s currency ({clinic.currency}); "
-        f"give the cost in {clinic.currency}, or {option} if the supplier invoiced in "
-        f"{cost.currency}"
+        f"give the cost in {clinic.currency}"
+    )
+    raise ForeignCurrency(
+        f"{plain}, or {option} if the supplier invoiced in {cost.currency}", plain
     )
 
 

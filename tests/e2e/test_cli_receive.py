@@ -137,6 +137,10 @@ def test_bad_scans_and_bad_options_are_bad_input_and_write_nothing(demo, snapsho
         # a well-formed GTIN that no product has
         (["--scan", f"]d20105060999900090(17){expiry}10L1\x1d305"], "scan", "05060999900090"),
         (["--scan", "not a label"], "scan", "not a label"),
+        # what is wrong with a scan, in words (never the parser's pattern)
+        (["--scan", f"(01){SERUM_GTIN}(17)271399(10)L1(30)5"], "scan", "(10)L1(30)5",
+         "the expiry 271399 is not a date"),
+        (["--scan", f"(01){SERUM_GTIN}(10)L1(30)5"], "expiry", "the scan has no expiry (17)"),
         # a lone symbology marker: the barcode library stumbles on it (it was exit 70)
         (["--scan", "]"], "scan", "]"),
         (["--scan", f"(01){SERUM_GTIN}(17){expiry}(30)5"], "lot", "missing"),

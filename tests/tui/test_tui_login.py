@@ -58,7 +58,8 @@ def test_a_wrong_pin_is_refused_in_place_and_nothing_loads(demo_url: str) -> Non
             await settle(pilot)
             screen = app.screen
             assert isinstance(screen, LoginScreen)
-            assert screen.query_one("#login-user", Input).value == "manager"
+            user = screen.query_one("#login-user", Input)
+            assert (user.value, user.placeholder) == ("", "your user name, e.g. manager")
             await log_in(pilot, "manager", "9999")
             assert app.screen is screen
             assert "wrong user name or PIN" in text_of(screen.query_one("#login-message", Static))

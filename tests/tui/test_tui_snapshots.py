@@ -22,6 +22,8 @@ from tui_support import (
 )
 
 SIZES = [pytest.param((100, 30), id="100x30"), pytest.param((80, 24), id="80x24")]
+# the smallest terminal and a roomy one, for the layouts that must hold at both
+SMALL_AND_WIDE = [pytest.param((80, 24), id="80x24"), pytest.param((120, 35), id="120x35")]
 
 
 async def _ready(pilot: Pilot[Any]) -> None:
@@ -48,7 +50,7 @@ def test_stock(snap_compare: Any, demo_url: str, size: tuple[int, int]) -> None:
     assert snap_compare(make_app(demo_url), terminal_size=size, run_before=before)
 
 
-@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("size", [*SIZES, pytest.param((120, 35), id="120x35")])
 def test_receive_after_a_scan(snap_compare: Any, demo_url: str, size: tuple[int, int]) -> None:
     async def before(pilot: Pilot[Any]) -> None:
         await settle(pilot)
@@ -91,6 +93,58 @@ def test_courses(snap_compare: Any, demo_url: str, size: tuple[int, int]) -> Non
     async def before(pilot: Pilot[Any]) -> None:
         await settle(pilot)
         await pilot.press("f6")
+        await settle(pilot)
+
+    assert snap_compare(make_app(demo_url), terminal_size=size, run_before=before)
+
+
+@pytest.mark.parametrize("size", SMALL_AND_WIDE)
+def test_courses_filtered_to_one(snap_compare: Any, demo_url: str, size: tuple[int, int]) -> None:
+    """One course left by the filter: the detail pane keeps its room."""
+
+    async def before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("f6")
+        await settle(pilot)
+        await pilot.press("slash")
+        await type_text(pilot, "P-LON-0001")
+        await pilot.press("enter")
+        await settle(pilot)
+
+    assert snap_compare(make_app(demo_url), terminal_size=size, run_before=before)
+
+
+@pytest.mark.parametrize("size", SMALL_AND_WIDE)
+def test_assembly_with_the_help_panel(
+    snap_compare: Any, demo_url: str, size: tuple[int, int]
+) -> None:
+    """The help panel open beside the assembly form: the kit SKUs stay whole."""
+
+    async def before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("f5")
+        await settle(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        await pilot.press("f1")
+        await settle(pilot)
+
+    assert snap_compare(make_app(demo_url), terminal_size=size, run_before=before)
+
+
+@pytest.mark.parametrize("size", SMALL_AND_WIDE)
+def test_new_course_form(snap_compare: Any, demo_url: str, size: tuple[int, int]) -> None:
+    """The form with its button before the preview, which says what to fill in."""
+
+    async def before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("f6")
+        await settle(pilot)
+        await pilot.press("ctrl+n")
+        screen = pilot.app.screen
+        screen.query_one("#plan", Select).value = "home-12w"
+        screen.query_one("#clinic", Select).value = "VIE"
+        screen.query_one("#start", Input).value = ""
         await settle(pilot)
 
     assert snap_compare(make_app(demo_url), terminal_size=size, run_before=before)

@@ -160,3 +160,24 @@ def text_of(widget: Any) -> str:
 def table_text(table: Any) -> str:
     """A DataTable's rows, one line each."""
     return "\n".join(" ".join(str(c) for c in table.get_row_at(i)) for i in range(table.row_count))
+
+
+def screen_text(app: Any) -> str:
+    """What the terminal shows, as lines of plain text (from the app's own screenshot)."""
+    import html
+    import re
+
+    rows: dict[float, list[tuple[float, str]]] = {}
+    svg = app.export_screenshot()
+    for found in re.finditer(
+        r'<text class="[^"]*" x="([\d.]+)" y="([\d.]+)"[^>]*>(.*?)</text>', svg, re.S
+    ):
+        text = html.unescape(re.sub(r"<[^>]+>", "", found[3]))
+        rows.setdefault(float(found[2]), []).append((float(found[1]), text))
+    lines = []
+    for y in sorted(rows):
+        line = ""
+        for x, text in sorted(rows[y]):
+            line = line.ljust(round(x / 12.2)) + text
+        lines.append(line.rstrip())
+    return "\n".join(lines).replace("\xa0", " ")

@@ -123,14 +123,15 @@ class CoursesScreen(ListScreen):
                     clinic.border_title = "Clinic"
                     yield clinic
                     yield self._field("weekdays", "Weekdays", "plan default, e.g. mon,thu")
+                # the button before the read-only preview: Tab goes from the form to it
+                with Horizontal(classes="buttons"):
+                    yield Button("Create course", id="create", variant="primary")
                 yield Static("", id="preview-message", classes="message")
                 events: DataTable[Any] = DataTable(id="preview-events", cursor_type="row")
                 events.border_title = "Calendar preview"
                 for label in ("#", "When", "What"):
                     events.add_column(label)
                 yield events
-                with Horizontal(classes="buttons"):
-                    yield Button("Create course", id="create", variant="primary")
             with TabPane("Batch", id="batch"), VerticalScroll():
                 with Horizontal(classes="form-row"):
                     yield self._field(
@@ -403,10 +404,29 @@ class CoursesScreen(ListScreen):
         self._preview_timer = self.set_timer(0.25, self.start_preview)
 
     def start_preview(self) -> None:
+        if not self.ready:
+            return
         request = self.course_request()
-        if request is None or not self.ready:
+        if request is None:
+            # never a calendar for what the form no longer says
+            self.workers.cancel_group(self, "preview")
+            self.query_one("#preview-events", DataTable).clear()
+            self.say("#preview-message", f"fill in {self.missing()} to see the calendar")
             return
         self.preview(**request)
+
+    def missing(self) -> str:
+        """What the form still needs before a calendar can be shown."""
+        gaps = [
+            name
+            for name, empty in (
+                ("the plan", self.query_one("#plan", Select).value is Select.NULL),
+                ("the start date", not self.query_one("#start", Input).value.strip()),
+                ("the clinic", self.query_one("#clinic", Select).value is Select.NULL),
+            )
+            if empty
+        ]
+        return " and ".join(gaps) or "the form"
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="preview")
     def preview(self, **request: Any) -> None:
@@ -416,6 +436,12 @@ class CoursesScreen(ListScreen):
 
     def on_courses_screen_previewed(self, message: Previewed) -> None:
         preview = message.preview
+        request = self.course_request()
+        if request is None or (request["plan"], request["clinic"]) != (
+            preview.plan,
+            preview.clinic,
+        ):
+            return  # the form changed since: its own preview follows
         kits = f", {preview.kits} kit(s)" if preview.kits else ", treated in clinic"
         self.say(
             "#preview-message",

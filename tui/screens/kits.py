@@ -51,6 +51,8 @@ class KitsScreen(ListScreen):
     WHAT = "a kit"
     LIST_TAB = "list"
     BINDINGS: ClassVar[list[BindingType]] = [
+        # at 80 columns the footer holds the actions; "/" is in F1's list
+        Binding("slash", "focus_filter", "Filter", show=False),
         Binding("a", "show_tab('assemble')", "Assemble"),
         Binding("s", "ship", "Ship"),
         Binding("h", "hand_over", "Hand over"),
@@ -114,7 +116,7 @@ class KitsScreen(ListScreen):
                     recipe.border_title = "Kit recipe"
                     yield recipe
                     qty = Field(value="1", restrict=r"[0-9]*", id="assemble-qty")
-                    qty.border_title = "Quantity"
+                    qty.border_title = "Qty"
                     yield qty
                     at: Select[str] = Select([], prompt="Location", id="assemble-at")
                     at.border_title = "At"
@@ -460,9 +462,12 @@ class KitsScreen(ListScreen):
     def render_preview(self, preview: AssemblyPreview) -> Table:
         error = theme_colour(self.app, "error", "red")
         success = theme_colour(self.app, "success", "green")
-        table = Table(box=None, padding=(0, 2), show_edge=False)
-        for title in ("component", "per kit", "needed", "usable", "short"):
-            table.add_column(title, justify="left" if title == "component" else "right")
+        table = Table(box=None, padding=(0, 1), show_edge=False)
+        # the SKUs whole, however narrow the pane (the help panel open at 80 columns)
+        width = max((len(c.sku) for c in preview.components), default=9)
+        table.add_column("component", no_wrap=True, min_width=width)
+        for title in ("per kit", "needed", "usable", "short"):
+            table.add_column(title, justify="right")
         for c in preview.components:
             table.add_row(
                 c.sku,

@@ -52,6 +52,8 @@ class OrdersScreen(ListScreen):
     WHAT = "an order"
     PAGE_KEYS = "n/b"  # p pays by card
     BINDINGS: ClassVar[list[BindingType]] = [
+        # at 80 columns the footer holds the actions; "/" is in F1's list
+        Binding("slash", "focus_filter", "Filter", show=False),
         Binding("c", "create", "New order"),
         Binding("p", "pay_card", "Card payment"),
         Binding("l", "checkout", "Checkout link"),

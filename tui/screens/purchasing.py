@@ -25,7 +25,7 @@ from kitops.views import pages
 from kitops.views.dto import PurchaseOrderPage
 
 from ..base import StockroomScreen
-from ..modals import ConfirmDialog, FormDialog, FormField
+from ..modals import ConfirmDialog, FormDialog, FormField, nothing_changed
 from ..widgets import Field, cell, theme_colour
 
 STATUS_LABELS = {
@@ -419,6 +419,7 @@ class ReorderPreview(ModalScreen[bool]):
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
+        nothing_changed(self.app, "Reorder")
         self.dismiss(False)
 
 

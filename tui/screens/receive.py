@@ -16,9 +16,11 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Checkbox, DataTable, Footer, Header, Input, Select, Static
 
-from kitops.errors import KitopsError
+from kitops.domain.stock_rules import ShortDated
+from kitops.errors import InvalidInput, KitopsError
 from kitops.services import operations
 from kitops.services.dto.stock import Receipt
+from kitops.services.receipts import ForeignCurrency
 from kitops.views import previews
 from kitops.views.dto import ScannedLabel
 
@@ -35,13 +37,15 @@ class ReceiveScreen(StockroomScreen):
     ]
 
     class LabelRead(Message):
-        def __init__(self, label: ScannedLabel) -> None:
+        def __init__(self, label: ScannedLabel, data: str) -> None:
             super().__init__()
             self.label = label
+            self.data = data
 
     def __init__(self) -> None:
         super().__init__()
         self.last_label: ScannedLabel | None = None
+        self.last_scan = ""  # what the scanner typed for last_label
         self.places_loaded = False
 
     def compose(self) -> ComposeResult:
@@ -62,6 +66,9 @@ class ReceiveScreen(StockroomScreen):
                 location.border_title = "Location"
                 yield location
                 yield self._field("po", "PO (optional)")
+                cost = Field(placeholder="e.g. 35.00 GBP", id="cost")
+                cost.border_title = "Unit cost"
+                yield cost
             with Horizontal(classes="buttons"):
                 yield Checkbox("accept short-dated", id="short")
                 yield Button("Receive", id="receive", variant="primary")
@@ -113,10 +120,11 @@ class ReceiveScreen(StockroomScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="scan")
     def read(self, data: str) -> None:
-        self.post_message(self.LabelRead(previews.read_label(self.stockroom.reading(), data)))
+        self.post_message(self.LabelRead(previews.read_label(self.stockroom.reading(), data), data))
 
     def on_receive_screen_label_read(self, message: LabelRead) -> None:
         label = self.last_label = message.label
+        self.last_scan = message.data
         self.set_value("sku", label.sku)
         self.set_value("lot", label.lot or "")
         self.set_value("expiry", label.expiry.isoformat() if label.expiry else "")
@@ -127,10 +135,16 @@ class ReceiveScreen(StockroomScreen):
             known = "new lot"
         else:
             known = "not lot-tracked"
+        gaps = []
+        if label.lot_tracked and not label.lot:
+            gaps.append("the scan has no lot (10)")
+        if label.lot_tracked and label.expiry is None:
+            gaps.append("the scan has no expiry (17)")
         self.say(
             f"{label.sku} ({label.product}) lot {label.lot or '-'} expiry "
-            f"{label.expiry or '-'}: {known}",
-            "ok",
+            f"{label.expiry or '-'}: {known}"
+            + (f"; {' and '.join(gaps)}: type it" if gaps else ""),
+            "error" if gaps else "ok",
         )
         missing = self.missing()
         if missing:
@@ -141,6 +155,11 @@ class ReceiveScreen(StockroomScreen):
     def missing(self) -> str | None:
         if not self.value("sku"):
             return "sku"
+        tracked = self.last_label is not None and self.last_label.lot_tracked
+        if tracked and not self.value("lot"):
+            return "lot"
+        if tracked and not self.value("expiry"):
+            return "expiry"
         if not self.value("qty"):
             return "qty"
         if self.query_one("#location", Select).value is Select.NULL:
@@ -149,7 +168,7 @@ class ReceiveScreen(StockroomScreen):
 
     # --- receiving -------------------------------------------------------------------
 
-    @on(Input.Submitted, "#sku, #lot, #expiry, #qty, #po")
+    @on(Input.Submitted, "#sku, #lot, #expiry, #qty, #po, #cost")
     def field_submitted(self) -> None:
         missing = self.missing()
         if missing:
@@ -165,17 +184,51 @@ class ReceiveScreen(StockroomScreen):
     @on(Button.Pressed, "#receive")
     def action_receive(self) -> None:
         location = self.query_one("#location", Select).value
+        try:
+            amount, currency = self.cost()
+        except InvalidInput as error:
+            self.show_refusal(error)
+            self.query_one("#cost").focus()
+            return
         given = operations.ReceiptInput(
             location="" if location is Select.NULL else str(location),
             sku=self.value("sku") or None,
             lot=self.value("lot") or None,
             expiry=self.value("expiry") or None,
             quantity=self.value("qty") or None,
+            scan=self.scanned_line(),
             po=self.value("po") or None,
+            cost=amount,
+            currency=currency,
             accept_short_dated=self.query_one("#short", Checkbox).value,
         )
         self.say("receiving…")
         self.change(_receipt_summary, operations.receive, given, today=self.kitops.clock.today)
+
+    def cost(self) -> tuple[str | None, str | None]:
+        """The unit cost as an amount and its currency (``35.00 GBP``), as ``receive
+        --cost AMOUNT CUR`` takes it; the service checks both."""
+        text = self.value("cost")
+        if not text:
+            return None, None
+        parts = text.split()
+        if len(parts) != 2:
+            raise InvalidInput("cost", text, "give the amount and its currency, e.g. 35.00 GBP")
+        return parts[0], parts[1]
+
+    def scanned_line(self) -> str | None:
+        """The scan behind the fields, while they still say what the label said: the
+        receipt is then recorded as scanned (and checked against the label again)."""
+        label = self.last_label
+        if label is None:
+            return None
+        said = {
+            "sku": label.sku,
+            "lot": label.lot,
+            "expiry": label.expiry.isoformat() if label.expiry else None,
+        }
+        kept = all(self.value(name) == value for name, value in said.items() if value)
+        return self.last_scan if kept else None
 
     def changed(self, result: Any) -> None:
         receipt: Receipt = result
@@ -207,7 +260,10 @@ class ReceiveScreen(StockroomScreen):
         scan field is ready for the next label."""
         if not isinstance(error, KitopsError):
             return False
-        self.say(str(error), "error")
+        text = error.plain if isinstance(error, ForeignCurrency) else str(error)
+        if isinstance(error, ShortDated):
+            text += '; tick "accept short-dated" to receive it anyway'
+        self.say(text, "error")
         self.query_one("#scan").focus()
         return True
 
@@ -223,9 +279,10 @@ class ReceiveScreen(StockroomScreen):
     # --- helpers ---------------------------------------------------------------------
 
     def clear_fields(self) -> None:
-        for name in ("sku", "lot", "expiry", "qty", "po"):
+        for name in ("sku", "lot", "expiry", "qty", "po", "cost"):
             self.set_value(name, "")
         self.last_label = None
+        self.last_scan = ""
 
     def value(self, name: str) -> str:
         return self.query_one(f"#{name}", Input).value.strip()

@@ -50,6 +50,8 @@ class StockScreen(ListScreen):
     AUTO_FOCUS = "#stock"
     TABLE = "stock"
     BINDINGS: ClassVar[list[BindingType]] = [
+        # at 80 columns the footer holds the actions on a lot; "/" is in F1's list
+        Binding("slash", "focus_filter", "Filter", show=False),
         Binding("t", "trace", "Trace"),
         Binding("m", "move", "Move"),
         Binding("c", "count", "Count"),
