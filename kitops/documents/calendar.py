@@ -10,11 +10,16 @@ instructions (setting ``home_application_instructions``). Each event's UID is
 ``course-<id>-<kind>-<n>@kitops``, so importing a newer file for the same course updates
 the events instead of doubling them. The patient appears only through the pseudonymous
 reference in the calendar's name.
+
+The course's status shows in every event's STATUS (``event_status``): the events a
+cancelled or ended course no longer holds are CANCELLED, so importing the new file takes
+them off the patient's phone; a paused course's events to come are TENTATIVE until it is
+resumed with new dates.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from kitops.documents.files import output_path, write_file
@@ -24,6 +29,27 @@ from kitops.services.unit_of_work import UnitOfWork
 
 PRODID = "-//kitops//course calendar//EN"
 VISIT_MINUTES = 30
+
+
+ENDED = ("completed", "ended_early")
+
+
+def event_status(
+    course: courses_dto.Course, event: courses_dto.CalendarEvent, today: date
+) -> tuple[str, str]:
+    """(RFC 5545 STATUS, what the patient reads about it: "" when the event holds).
+    Events before the clinic's today stay as they happened. From today on: a cancelled
+    course's events are cancelled; a completed or early-ended course's applications and
+    check-ins are, its follow-up reviews hold; a paused course's events from the day of
+    the pause on are tentative, new dates to come."""
+    day = event.at.date()
+    if course.status == "cancelled" and day >= today:
+        return "CANCELLED", "The course was cancelled."
+    if course.status in ENDED and day >= today and event.kind != "followup":
+        return "CANCELLED", "The course has ended."
+    if course.status == "paused" and day >= (course.paused_on or today):
+        return "TENTATIVE", "The course is paused: the clinic will give you new dates."
+    return "CONFIRMED", ""
 
 
 def event_summary(event: courses_dto.CalendarEvent, applications: int) -> str:
@@ -66,7 +92,11 @@ def build_calendar(facts: CourseCalendar, stamp: datetime) -> bytes:
         event = Event()
         event.add("uid", f"course-{course.id}-{item.kind}-{item.number}@kitops")
         event.add("dtstamp", stamp)
+        status, why = event_status(course, item, facts.today)
+        event.add("status", status)
         summary = event_summary(item, applications)
+        if status != "CONFIRMED":
+            summary = f"{'On hold' if status == 'TENTATIVE' else 'Cancelled'}: {summary}"
         if facts.in_clinic(item):
             # ``at`` is the appointment in the clinic's zone
             event.add("dtstart", item.at)
@@ -81,7 +111,8 @@ def build_calendar(facts: CourseCalendar, stamp: datetime) -> bytes:
             event.add("dtend", day + timedelta(days=1))
             event.add("transp", "TRANSPARENT")  # a reminder, not a busy day
         event.add("summary", summary)
-        event.add("description", event_description(facts, item))
+        description = event_description(facts, item)
+        event.add("description", f"{why}\n{description}" if why else description)
         calendar.add_component(event)
     if course.events:  # the clinic's zone, its rules for the course's span only
         days = [e.at.date() for e in course.events]
@@ -91,10 +122,8 @@ def build_calendar(facts: CourseCalendar, stamp: datetime) -> bytes:
 
 
 def write_calendar(uow: UnitOfWork, course_id: int | str, out: str) -> Path:
-    """Write course ``course_id``'s calendar to ``out`` (``.ics``) and return the path.
-
-    A cancelled course has no calendar (refused); nothing is written on any error.
-    """
+    """Write course ``course_id``'s calendar to ``out`` (``.ics``) and return the path;
+    nothing is written on any error."""
     path = output_path(out, (".ics",))
     facts = read_calendar(uow, course_id)
     return write_file(path, build_calendar(facts, datetime.now(UTC)), out)

@@ -19,7 +19,8 @@ from kitops.documents.labels import (
     write_labels,
 )
 from kitops.domain.ledger import LotStatus
-from kitops.errors import InvalidInput, Refused
+from kitops.domain.locations import clinic_today
+from kitops.errors import InvalidInput
 from kitops.services import courses, demo, kits, lots
 from kitops.services.labels import read_labels
 
@@ -246,12 +247,43 @@ def test_calendar_summaries(uow, out_dir):
     assert summaries["course-8-followup-1@kitops"].startswith("Follow-up review, 3 months")
 
 
-def test_cancelled_course_is_refused(uow, out_dir):
-    courses.cancel_course(uow(), 2)
-    out = out_dir / "course.ics"
-    with pytest.raises(Refused):
-        write_calendar(uow(readonly=True), 2, str(out))
-    assert not out.exists()
+def _statuses(uow, out_dir, course_id) -> dict[str, tuple[str, str]]:
+    out = out_dir / f"course-{course_id}.ics"
+    write_calendar(uow(readonly=True), course_id, str(out))
+    return {str(e["UID"]).split("@")[0]: (str(e["STATUS"]), str(e["SUMMARY"]))
+            for e in _events(Calendar.from_ical(out.read_bytes()))}  # fmt: skip
+
+
+def test_the_calendar_says_which_events_a_cancelled_paused_or_ended_course_no_longer_holds(
+    uow, out_dir
+):
+    assert {s for s, _ in _statuses(uow, out_dir, 3).values()} == {"CONFIRMED"}
+    courses.cancel_course(uow(), 3)  # its events to come go off the patient's phone
+    course = courses.show_course(uow(readonly=True), 3)
+    today = clinic_today(course.timezone)
+    cancelled = _statuses(uow, out_dir, 3)
+    for event in course.events:
+        status, summary = cancelled[f"course-3-{event.kind}-{event.number}"]
+        gone = event.at.date() >= today
+        assert status == ("CANCELLED" if gone else "CONFIRMED"), (event, status)
+        assert summary.startswith("Cancelled: ") == gone
+
+    courses.pause_course(uow(), 2, reason="patient travelling", today=AS_OF)
+    course = courses.show_course(uow(readonly=True), 2)
+    paused = _statuses(uow, out_dir, 2)
+    for event in course.events:  # on hold from the day of the pause on
+        status, summary = paused[f"course-2-{event.kind}-{event.number}"]
+        on_hold = event.at.date() >= AS_OF
+        assert status == ("TENTATIVE" if on_hold else "CONFIRMED"), (event, status)
+        assert summary.startswith("On hold: ") == on_hold
+
+    courses.complete_course(uow(), 2, early=True, reason="patient stopped", today=AS_OF)
+    ended = _statuses(uow, out_dir, 2)
+    for event in course.events:  # the follow-up reviews still hold
+        status, _ = ended[f"course-2-{event.kind}-{event.number}"]
+        gone = event.at.date() >= today and event.kind != "followup"
+        assert status == ("CANCELLED" if gone else "CONFIRMED"), (event, status)
+    assert {s for s, _ in ended.values()} >= {"CONFIRMED"}
 
 
 def test_calendar_bad_input(uow, out_dir):
@@ -274,8 +306,8 @@ def test_cli_exit_codes(uow, kitops, out_dir):
     assert kitops("kit", "label", "K0000001", "--out", str(out_dir / "l.txt")).code == 2
     assert kitops("kit", "label", "NOPE", "--out", str(out_dir / "l.pdf")).code == 2
     assert kitops("course", "calendar", "1", "--out", str(out_dir / "c.ics")).code == 0
-    assert kitops("course", "cancel", "3").code == 0
-    refused = kitops("course", "calendar", "3", "--out", str(out_dir / "c3.ics"))
-    assert refused.code == 1
-    assert "cancelled" in refused.err
-    assert sorted(p.name for p in out_dir.iterdir()) == ["c.ics", "l.png"]
+    unknown = kitops("course", "calendar", "99", "--out", str(out_dir / "c99.ics"))
+    assert (unknown.code, unknown.err) == (2, "kitops: course '99': no course has this number\n")
+    assert kitops("course", "cancel", "3").code == 0  # its calendar cancels its events
+    assert kitops("course", "calendar", "3", "--out", str(out_dir / "c3.ics")).code == 0
+    assert sorted(p.name for p in out_dir.iterdir()) == ["c.ics", "c3.ics", "l.png"]

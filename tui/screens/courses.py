@@ -32,7 +32,13 @@ from textual.widgets import (
 from kitops.domain.course_lifecycle import FINISHED
 from kitops.errors import KitopsError
 from kitops.services import courses, fulfilment
-from kitops.services.dto.courses import Course, FulfilLine, FulfilReport, SessionCheck
+from kitops.services.dto.courses import (
+    CalendarEvent,
+    Course,
+    FulfilLine,
+    FulfilReport,
+    SessionCheck,
+)
 from kitops.views import pages, previews
 from kitops.views.dto import CourseDetail, CoursePage, CoursePreview, CourseSummary
 
@@ -41,6 +47,15 @@ from ..modals import ConfirmDialog
 from ..widgets import Field, cell, theme_colour
 
 ALL = "all"
+
+
+def moved_note(event: CalendarEvent) -> str:
+    """`` (moved from Sun 28 Mar: LON is closed on Sundays)`` for a clinic visit booked off
+    its calendar day, else ""."""
+    if event.moved_from is None:
+        return ""
+    why = f": {event.moved_because}" if event.moved_because else ""
+    return f" (moved from {event.moved_from.strftime('%a %d %b')}{why})"
 
 
 class CoursesScreen(ListScreen):
@@ -294,7 +309,8 @@ class CoursesScreen(ListScreen):
         events.add_column()
         for event in course.events:
             events.add_row(
-                event.at.strftime("%a %d %b %Y %H:%M"), f"{event.kind} {event.number}: {event.note}"
+                event.at.strftime("%a %d %b %Y %H:%M"),
+                f"{event.kind} {event.number}: {event.note}{moved_note(event)}",
             )
         outer.add_row(events)
         self.query_one("#course-detail", Static).update(outer)
@@ -454,7 +470,7 @@ class CoursesScreen(ListScreen):
             table.add_row(
                 f"{event.kind[0].upper()}{event.number}",
                 event.at.strftime("%a %d %b %Y %H:%M"),
-                event.note,
+                event.note + moved_note(event),
             )
 
     def show_refusal(self, error: BaseException, worker: Any = None) -> bool:
