@@ -486,7 +486,8 @@ DEMO_LABEL_TEXT = {
     # SKU: (storage, usage)
     "SERUM-5ML": ("Store at 2-8 °C. Do not freeze.", None),
     "KIT-HOME-6W": ("Keep in the fridge at 2-8 °C.",
-                    "One vial per application; no hair wash for 24-48 hours after."),
+                    "Half a vial per application, 3-4 days apart; no hair wash for 24-48 hours "
+                    "after."),
     "KIT-HOME-PTT6": ("Keep in the fridge at 2-8 °C.",
                       "One vial per application; no hair wash for 24-48 hours after."),
 }  # fmt: skip

@@ -451,6 +451,14 @@ def _stock(url: str, n: int, *lines: tuple[str, str, int, str]) -> None:
         sheet.unlink()
 
 
+def _open_every_day(url: str, clinic: str) -> None:
+    """Every round starts a home course at the clinic on a day counted from the real
+    today: open every day with room for all of them, no closure in the way."""
+    ok(url, "clinic", "hours", clinic, "every-day", "--sessions-per-day", "500")
+    for closure in json.loads(ok(url, "clinic", "closures", clinic, "--json")):
+        ok(url, "clinic", "reopen", str(closure["id"]))
+
+
 def _new_course(url: str, plan: str, clinic: str, start: str, n: int) -> str:
     created = json.loads(ok(url, "course", "create", "--patient", f"P-RACE-{n:04d}", "--plan",
                             plan, "--clinic", clinic, "--start", start, "--json"))  # fmt: skip
@@ -484,6 +492,7 @@ def test_a_recall_at_a_random_moment_never_lets_a_kit_or_vial_of_the_lot_go(pg_u
     for (code,) in _sql(pg_url, "SELECT code FROM lots WHERE product_id = :serum "
                                 "AND status = 'released'", serum=serum):  # fmt: skip
         ok(pg_url, "lot", "quarantine", str(code), "--reason", "kept out of the race test")
+    _open_every_day(pg_url, "ESX")
     runners = _Runners(pg_url)
     outcomes = []
     try:

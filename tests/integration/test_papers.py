@@ -177,7 +177,9 @@ def test_label_says_use_by_in_words_and_the_products_storage_and_usage(uow):
     assert use_by(label.expiry) in texts
     assert f"Serum lot {label.serum_lots[0]}" in texts
     assert "Keep in the fridge at 2-8 °C." in texts
-    assert "One vial per application; no hair wash for 24-48 hours after." in texts
+    assert (
+        "Half a vial per application, 3-4 days apart; no hair wash for 24-48 hours after." in texts
+    )
     catalog.set_label_text(uow(), "KIT-HOME-6W", storage="", usage="")
     (bare,) = read_labels(uow(readonly=True), ["K0000002"])
     assert (bare.storage, bare.usage) == (None, None)
