@@ -627,8 +627,12 @@ def record_session(ctx: Context, course_id: str, on: str | None, as_json: bool) 
     if as_json:
         emit_json(s)
         return
-    say(f"course {s.course_id} session {s.session_no} on {s.date}: {s.quantity} × {s.sku} "
-        f"lot {s.lot} from {s.location}")  # fmt: skip
+    if s.vial_opened_at is not None:
+        say(f"course {s.course_id} session {s.session_no} on {s.date}: the second half of the "
+            f"{s.sku} vial of lot {s.lot} opened at session {s.vial_opened_at}")  # fmt: skip
+    else:
+        say(f"course {s.course_id} session {s.session_no} on {s.date}: {s.quantity} × {s.sku} "
+            f"lot {s.lot} from {s.location}")  # fmt: skip
     if s.supplies:
         emit_table(
             ["SKU", "lot", "qty", "from"],

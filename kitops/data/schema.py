@@ -574,7 +574,8 @@ class SessionRow(Base):
     __tablename__ = "course_sessions"
     __table_args__ = (
         UniqueConstraint("course_id", "session_no"),
-        CheckConstraint("quantity > 0", name="quantity_positive"),
+        # 0: the session used the second half of the vial its pair opened (migration 0019)
+        CheckConstraint("quantity >= 0", name="quantity_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -328,6 +328,27 @@ def applications_per_vial(vial_ul: int, plan: Plan) -> int:
     return per_vial
 
 
+def session_vials(plan: Plan, vial_ul: int, number: int) -> tuple[int, int | None]:
+    """What clinic session ``number`` (from 1) of a course on ``plan`` takes of the serum:
+    (vials it opens, the earlier session whose opened vial it finishes, or None).
+
+    Half a 5 ml vial per treatment (seed 000): like the two halves of a kit's vial, a
+    vial opened at one session serves the next one of its pair (the two of a week, 3-4
+    days apart), so sessions 1, 3, 5... open a vial and 2, 4, 6... finish it. A plan whose
+    application takes a vial or more opens its vials at every session."""
+    per_vial = vial_ul // plan.serum_ul_per_application
+    if per_vial <= 1:
+        return -(-plan.serum_ul_per_application // vial_ul), None
+    first = number - (number - 1) % per_vial
+    return (1, None) if first == number else (0, first)
+
+
+def opened_vial_lasts(opened_on: date, day: date) -> bool:
+    """Whether a vial opened on ``opened_on`` may still be used on ``day``: within the
+    days the two halves of one vial may be apart (``VIAL_HALVES_DAYS_APART``)."""
+    return 0 <= (day - opened_on).days <= max(VIAL_HALVES_DAYS_APART)
+
+
 def kit_and_vial_numbers(plan: Plan, vial_ul: int | None) -> tuple[tuple[int, int] | None, ...]:
     """For each application of a course on ``plan``, in calendar order: the kit (its
     course part) and the vial within it that serve it, both numbered from 1. Kit p

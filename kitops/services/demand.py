@@ -56,6 +56,7 @@ from kitops.domain.courses import (
     course_calendar,
     kit_needs,
     parse_weekdays,
+    session_vials,
 )
 from kitops.domain.kits import KitStatus
 from kitops.domain.ledger import LotStatus
@@ -314,16 +315,20 @@ def _course_needs(
         moves = moves_of(moved)
         if plan.administered is Administered.CLINIC:
             dates = _application_dates(plan, course_start, weekdays, zone, moves)
-            remaining = dates[sessions_done.get(course_id, 0) :]
-            per_session: list[tuple[int, int]] = list(cat.session_items.get(plan_id, []))
-            if serum is not None and serum.volume_ul:
-                vials = -(-plan.serum_ul_per_application // serum.volume_ul)
-                per_session.insert(0, (serum.id, vials))
-            for day in remaining:
-                if start <= day <= end:
-                    until = day + margin_delta
-                    for product_id, quantity in per_session:
-                        counts[(clinic_id, product_id, day, until, SESSION, None)] += quantity
+            done = sessions_done.get(course_id, 0)
+            supplies = cat.session_items.get(plan_id, [])
+            for number, day in enumerate(dates[done:], start=done + 1):
+                if not start <= day <= end:
+                    continue
+                until = day + margin_delta
+                per_session = list(supplies)
+                if serum is not None and serum.volume_ul:
+                    # a second half of a vial opened at its pair's session takes none
+                    opens, _ = session_vials(plan, serum.volume_ul, number)
+                    if opens:
+                        per_session.insert(0, (serum.id, opens))
+                for product_id, quantity in per_session:
+                    counts[(clinic_id, product_id, day, until, SESSION, None)] += quantity
             continue
         kit_id = cat.kit_of_plan.get(plan_id)
         if not plan.uses_kits or kit_id is None:

@@ -20,7 +20,12 @@ from kitops.data.schema import (
 )
 from kitops.domain.catalog import ProductKind
 from kitops.domain.course_lifecycle import NEEDS_STOCK, status_after_session
-from kitops.domain.courses import Administered, CourseStatus
+from kitops.domain.courses import (
+    Administered,
+    CourseStatus,
+    opened_vial_lasts,
+    session_vials,
+)
 from kitops.domain.ledger import LotStatus, Move, MoveReason, is_usable, parse_date
 from kitops.domain.locations import clinic_today
 from kitops.errors import InvalidInput, Refused, TransientDatabaseError
@@ -106,6 +111,24 @@ def _locked_usable(uow: UnitOfWork, lot: LotRow, day: date) -> LotRow:
     return lot
 
 
+def _opened_vial(uow: UnitOfWork, course_id: int, session_no: int, day: date) -> LotRow | None:
+    """The lot of the vial session ``session_no`` of the course opened, when its second
+    half may serve a session on ``day``: opened within the days a vial's two halves may be
+    apart, and its lot still released and in date, read under the share lock a recall
+    must wait for. None: a fresh vial is opened (an opened vial's half whose lot was
+    recalled, or that waited too long, is not used)."""
+    row = uow.session.scalars(
+        select(SessionRow).where(SessionRow.course_id == course_id,
+                                 SessionRow.session_no == session_no)
+    ).first()  # fmt: skip
+    if row is None or row.quantity == 0 or not opened_vial_lasts(row.session_date, day):
+        return None
+    opened = uow.session.get(LotRow, row.lot_id)
+    assert opened is not None
+    lot = uow.lots.lock(opened, share=True)
+    return lot if is_usable(LotStatus(lot.status), lot.expiry, day) else None
+
+
 @retrying
 def record_session(
     uow: UnitOfWork,
@@ -153,29 +176,39 @@ def record_session(
         codes = {row.id: row.code for row in locations}
         clinic = course.clinic.code
         places = subtree_ids(course.clinic, locations)
-        candidates = _usable(uow, serum.id, places, day)
-        pick = next((c for c in candidates if c[2] >= vials), None)
-        if pick is None:
-            raise Refused(f"no released lot of {serum.sku} in date on {day} at {clinic}")
-        lot, place_id, _ = pick
-        lot = _locked_usable(uow, lot, day)
+        number = done + 1
+        assert serum.volume_ul is not None
+        _, finishes = session_vials(plan, serum.volume_ul, number)
+        opened = _opened_vial(uow, course.id, finishes, day) if finishes else None
+        if opened is not None:  # the second half of the vial its pair's session opened
+            lot, place_id, vials = opened, None, 0
+        else:
+            candidates = _usable(uow, serum.id, places, day)
+            pick = next((c for c in candidates if c[2] >= vials), None)
+            if pick is None:
+                raise Refused(f"no released lot of {serum.sku} in date on {day} at {clinic}")
+            lot, place_id, _ = pick
+            lot = _locked_usable(uow, lot, day)
         supplies: list[tuple[ProductRow, LotRow, int, int]] = []
         for product, quantity in session_supplies(uow, course.plan_id):
             for share_lot, share_place, take in _take_supply(
                 uow, product, quantity, places, day, clinic
             ):
                 supplies.append((product, _locked_usable(uow, share_lot, day), share_place, take))
-        number = done + 1
         audit_id = uow.record("session.record", "course", str(course.id),
                               after={"session": number, "date": day.isoformat(), "lot": lot.code,
                                      "vials": vials,
+                                     "vial_opened_at_session": finishes if opened else None,
                                      "supplies": [{"sku": p.sku, "lot": s.code, "quantity": q}
                                                   for p, s, _, q in supplies]})  # fmt: skip
         patient = uow.locations.get("PATIENT")
-        moves = [PostedMove(Move(lot.id, place_id, patient.id, vials), serum.id)]
+        moves = []
+        if place_id is not None:
+            moves.append(PostedMove(Move(lot.id, place_id, patient.id, vials), serum.id))
         moves += [PostedMove(Move(s.id, at, patient.id, q), p.id) for p, s, at, q in supplies]
-        uow.ledger.post(moves, reason=MoveReason.SESSION.value, actor=uow.actor,
-                        reference=f"course:{course.id}", audit_id=audit_id)  # fmt: skip
+        if moves:
+            uow.ledger.post(moves, reason=MoveReason.SESSION.value, actor=uow.actor,
+                            reference=f"course:{course.id}", audit_id=audit_id)  # fmt: skip
         row = SessionRow(course_id=course.id, session_no=number, session_date=day,
                          lot_id=lot.id, quantity=vials, actor=uow.actor)  # fmt: skip
         uow.session.add(row)
@@ -194,10 +227,12 @@ def record_session(
             course.status = status
         uow.session.flush()
         result = courses_dto.SessionRecord(
-            course.id, number, day, serum.sku, lot.code, vials, codes[place_id],
+            course.id, number, day, serum.sku, lot.code, vials,
+            codes[place_id] if place_id is not None else clinic,
             supplies=tuple(
                 courses_dto.SessionSupply(p.sku, s.code, q, codes[at]) for p, s, at, q in supplies
             ),
+            vial_opened_at=finishes if opened else None,
         )  # fmt: skip
         uow.commit()
     return result
@@ -209,7 +244,7 @@ def check_sessions(uow: UnitOfWork, course: CourseRow, today: date) -> courses_d
     earliest-expiring units still in date on its day plus ``expiry_margin_days`` (as the
     demand report plans it)."""
 
-    serum, vials = _clinic_serum(uow, course)
+    serum, _ = _clinic_serum(uow, course)
     margin = timedelta(days=uow.settings.expiry_margin_days())
     _, calendar = calendar_of(course)
     done = (
@@ -219,10 +254,19 @@ def check_sessions(uow: UnitOfWork, course: CourseRow, today: date) -> courses_d
         or 0
     )
     dates = list(calendar.application_dates[done:])
+    plan = to_domain(course.plan)
+    assert serum.volume_ul is not None
+    # the vials each remaining session opens (a second half of a vial opens none)
+    opens = [session_vials(plan, serum.volume_ul, n)[0]
+             for n in range(done + 1, done + 1 + len(dates))]  # fmt: skip
     places = subtree_ids(course.clinic, uow.locations.all())
     short: set[date] = set()
     short_skus: list[str] = []
-    for product, per_session in [(serum, vials), *session_supplies(uow, course.plan_id)]:
+    needs = [
+        (serum, opens),
+        *((p, [q] * len(dates)) for p, q in session_supplies(uow, course.plan_id)),
+    ]
+    for product, per_session in needs:
         expiries: list[date] = []
         left: list[int] = []
         for place_id in places:
@@ -232,8 +276,7 @@ def check_sessions(uow: UnitOfWork, course: CourseRow, today: date) -> courses_d
                     left.append(qty)
         order = sorted(range(len(expiries)), key=expiries.__getitem__)
         product_short = False
-        for day in dates:
-            need = per_session
+        for day, need in zip(dates, per_session, strict=True):
             for i in order:
                 if need and left[i] and expiries[i] >= max(day, today) + margin:
                     take = min(left[i], need)

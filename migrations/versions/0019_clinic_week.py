@@ -57,6 +57,11 @@ def upgrade() -> None:
         batch_op.create_check_constraint("status", NEW_STATUSES)
         for column in course_columns():
             batch_op.add_column(column)
+    # a clinic session finishing the vial its pair opened takes no new vial (quantity 0);
+    # course_sessions has no triggers: the batch rebuild on SQLite keeps all it has
+    with op.batch_alter_table("course_sessions", schema=None) as batch_op:
+        batch_op.drop_constraint(op.f("ck_course_sessions_quantity_positive"), type_="check")
+        batch_op.create_check_constraint("quantity_not_negative", "quantity >= 0")
     with op.batch_alter_table("plans", schema=None) as batch_op:
         batch_op.add_column(sa.Column("needle_min_um", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("needle_max_um", sa.Integer(), nullable=True))
@@ -181,6 +186,11 @@ def downgrade() -> None:
         batch_op.drop_column("interval_weeks")
         batch_op.drop_column("needle_max_um")
         batch_op.drop_column("needle_min_um")
+    # the old schema records a vial for every session: the second halves say one again
+    op.execute("UPDATE course_sessions SET quantity = 1 WHERE quantity = 0")
+    with op.batch_alter_table("course_sessions", schema=None) as batch_op:
+        batch_op.drop_constraint(op.f("ck_course_sessions_quantity_not_negative"), type_="check")
+        batch_op.create_check_constraint("quantity_positive", "quantity > 0")
     # the old schema knows only scheduled, cancelled and completed
     op.execute("UPDATE courses SET status = 'scheduled' WHERE status IN ('active', 'paused')")
     op.execute("UPDATE courses SET status = 'completed' WHERE status = 'ended_early'")

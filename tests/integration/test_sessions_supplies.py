@@ -154,3 +154,42 @@ def test_the_demo_plans_from_the_seeds_and_their_courses(loaded, uow):
     assert _shelf(uow, "STAMP-1.2", "ESX-SHELF") == stamps - 3
     done = courses.show_course(uow(readonly=True), maintenance.id)
     assert (done.status, done.sessions_recorded) == ("completed", 3)
+
+
+def test_twice_a_week_in_the_clinic_the_second_session_finishes_the_vial_the_first_opened(
+    loaded, uow
+):
+    """Half a 5 ml vial a treatment (seed 000): sessions 1, 3, 5 open a vial, 2, 4, 6 use
+    its second half, unless its lot may no longer be used or it waited too long."""
+    course = courses.show_course(uow(readonly=True), 10)
+    days = [e.at.date() for e in course.events if e.kind == "application"]
+    fridge = _shelf(uow, "SERUM-5ML", "LON-FRIDGE")
+
+    def record(number: int, day):
+        done = sessions.record_session(uow(), 10, on=day, today=day)
+        assert done.session_no == number
+        return done
+
+    first, second = record(1, days[0]), record(2, days[1])
+    assert (first.quantity, first.vial_opened_at) == (1, None)
+    assert (second.lot, second.quantity, second.vial_opened_at) == (first.lot, 0, 1)
+    assert _shelf(uow, "SERUM-5ML", "LON-FRIDGE") == fridge - 1  # one vial for two sessions
+    assert [u.sku for u in second.supplies] == ["CHX-0.5", "STAMP-1.2"]  # a stamp each
+    traced = lots.trace(uow(readonly=True), first.lot, sku="SERUM-5ML")
+    assert [(s.course_id, s.session_no, s.quantity) for s in traced.sessions] == [
+        (10, 1, 1), (10, 2, 0),
+    ]  # fmt: skip
+
+    third = record(3, days[2])  # its lot goes to quarantine before the fourth session:
+    lots.change_status(uow(), third.lot, LotStatus.QUARANTINE, reason="cold chain",
+                       today=days[2])  # fmt: skip
+    fourth = record(4, days[3])  # its second half is not used: a fresh vial of another lot
+    assert (fourth.quantity, fourth.vial_opened_at) == (1, None)
+    assert fourth.lot != third.lot
+
+    fifth = record(5, days[4])
+    late = days[4] + timedelta(days=6)  # more than 4 days after the vial was opened
+    sixth = record(6, late)
+    assert (fifth.quantity, sixth.quantity, sixth.vial_opened_at) == (1, 1, None)
+    # sessions 1, 3, 4 (a fresh vial), 5 and 6 (late) opened one each
+    assert _shelf(uow, "SERUM-5ML", "LON-FRIDGE") == fridge - 5

@@ -20,7 +20,9 @@ from kitops.domain.courses import (
     format_weekdays,
     kit_and_vial_numbers,
     kit_needs,
+    opened_vial_lasts,
     parse_weekdays,
+    session_vials,
     weekdays_for,
 )
 from kitops.errors import InvalidInput
@@ -374,6 +376,20 @@ def test_applications_per_vial_are_2_for_the_2_5_ml_plans_and_1_for_the_5_ml_pla
     assert applications_per_vial(VIAL_UL, HOME_6W) == 2
     assert applications_per_vial(VIAL_UL, HOME_12W) == 2
     assert applications_per_vial(VIAL_UL, PTT6) == 1
+
+
+def test_a_clinic_session_of_half_a_vial_finishes_the_vial_its_pair_opened():
+    twice = replace(HOME_6W, administered=Administered.CLINIC, kit_sku=None, kits_per_course=0)
+    assert [session_vials(twice, VIAL_UL, n) for n in range(1, 7)] == [
+        (1, None), (0, 1), (1, None), (0, 3), (1, None), (0, 5),
+    ]  # fmt: skip
+    assert [session_vials(PTT6, VIAL_UL, n) for n in (1, 2)] == [(1, None), (1, None)]
+    big = replace(PTT6, serum_ul_per_application=7500)  # a vial and a half: two opened
+    assert session_vials(big, VIAL_UL, 2) == (2, None)
+    monday = date(2026, 11, 30)
+    assert [opened_vial_lasts(monday, monday + timedelta(days=d)) for d in (0, 3, 4, 5, -1)] == [
+        True, True, True, False, False,
+    ]  # fmt: skip
 
 
 def test_a_vial_smaller_than_one_application_is_invalid_input():

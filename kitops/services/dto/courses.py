@@ -139,8 +139,8 @@ class SessionSupply:
 
 @dataclass(frozen=True)
 class SessionRecord:
-    """A recorded clinic session: its serum (SKU, lot, vials, from where) and every lot
-    of its supplies."""
+    """A recorded clinic session: its serum (SKU, lot, vials opened, from where; the second
+    half of a vial opened at its pair's session takes none) and every lot of its supplies."""
 
     course_id: int
     session_no: int
@@ -150,6 +150,8 @@ class SessionRecord:
     quantity: int
     location: str
     supplies: tuple[SessionSupply, ...] = ()
+    # the session whose opened vial this one finished (quantity 0: no new vial), or None
+    vial_opened_at: int | None = None
 
 
 @dataclass(frozen=True)
