@@ -202,7 +202,7 @@ def _audit(uow, action: str) -> list[tuple[str, str]]:
 
 
 def test_a_kit_with_its_patient_is_labelled_again_only_as_a_reprint(uow, tmp_path):
-    kits.dispatch(uow(), "K0000001", handover=True)
+    kits.dispatch(uow(), "K0000001", handover=True, today=DAY)
     out = tmp_path / "again.pdf"
     with pytest.raises(Refused, match=r"K0000001 is already with the patient \(handed over\); "
                        r"pass --reprint"):  # fmt: skip
