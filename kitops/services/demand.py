@@ -284,17 +284,20 @@ def _course_needs(
     counts: Counter[_NeedKey],
 ) -> None:
     session = uow.session
-    stmt = select(
-        CourseRow.id, CourseRow.clinic_id, CourseRow.plan_id, CourseRow.start_date,
-        CourseRow.weekdays, CourseRow.reschedules,
-    ).where(
+    running = [
         CourseRow.status.in_(NEEDS_STOCK),
         CourseRow.start_date <= end,
         CourseRow.start_date >= start - _LONGEST_COURSE,
-    )  # fmt: skip
+    ]
     if only is not None:
-        stmt = stmt.where(CourseRow.clinic_id == only)
+        running.append(CourseRow.clinic_id == only)
+    stmt = select(
+        CourseRow.id, CourseRow.clinic_id, CourseRow.plan_id, CourseRow.start_date,
+        CourseRow.weekdays, CourseRow.reschedules,
+    ).where(*running)  # fmt: skip
     courses = session.execute(stmt).all()
+    # clinic sessions on the day they are booked (moved off a closed or full day)
+    booked = uow.clinic_calendar.booked_session_days(*running)
     held = {
         (course_id, part)
         for course_id, part in session.execute(
@@ -317,7 +320,9 @@ def _course_needs(
             dates = _application_dates(plan, course_start, weekdays, zone, moves)
             done = sessions_done.get(course_id, 0)
             supplies = cat.session_items.get(plan_id, [])
-            for number, day in enumerate(dates[done:], start=done + 1):
+            on_days = booked.get(course_id, {})
+            for number, planned in enumerate(dates[done:], start=done + 1):
+                day = on_days.get(number, planned)
                 if not start <= day <= end:
                     continue
                 until = day + margin_delta

@@ -253,7 +253,10 @@ def check_sessions(uow: UnitOfWork, course: CourseRow, today: date) -> courses_d
         )
         or 0
     )
-    dates = list(calendar.application_dates[done:])
+    booked = uow.clinic_calendar.booked_session_days(CourseRow.id == course.id).get(course.id, {})
+    # each remaining session on the day it is booked (moved off a closed or full day)
+    dates = [booked.get(n, day) for n, day in enumerate(calendar.application_dates, start=1)]
+    dates = dates[done:]
     plan = to_domain(course.plan)
     assert serum.volume_ul is not None
     # the vials each remaining session opens (a second half of a vial opens none)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from kitops.services.clinic_calendar import book_course
+from kitops.services.clinic_calendar import add_closure, book_course
+from kitops.services.demand import scheduled_demand
 
 
 def _booked(work, course_id):
@@ -33,3 +34,15 @@ def test_booking_again_keeps_past_visits_and_replaces_the_rest(loaded, uow):
         assert ("followup", 1, date(2027, 3, 28), date(2027, 3, 28), None) in after
         assert len(after) == len(before)
         work.commit()
+
+
+def test_planning_reads_a_moved_session_on_the_day_it_is_booked(loaded, uow):
+    # course 4's third session falls on Monday 2026-12-07; LON closes that day
+    add_closure(uow(), "LON", "2026-12-07", "2026-12-07", "staff training",
+                today=date(2026, 11, 22))  # fmt: skip
+    demand = scheduled_demand(uow(readonly=True), start=date(2026, 12, 1),
+                              end=date(2026, 12, 14), clinic="LON")  # fmt: skip
+    sessions = sorted({n.day for n in demand.needs if n.source == "session"
+                       and n.sku == "SERUM-5ML" and n.day.weekday() in (0, 1)})  # fmt: skip
+    assert date(2026, 12, 8) in sessions  # booked on the Tuesday
+    assert date(2026, 12, 7) not in sessions
