@@ -137,6 +137,7 @@ SESSION_KEYS = {
     "quantity": int,
     "location": str,
     "supplies": list,
+    "vial_opened_at": (int, type(None)),
 }
 KIT_USE_KEYS = {
     "serial": str,
