@@ -10,9 +10,19 @@ import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static
-from tui_support import make_app, service_uow, settle, settle_until, table_text, text_of, type_text
+from tui_support import (
+    AS_OF,
+    make_app,
+    service_uow,
+    settle,
+    settle_until,
+    table_text,
+    text_of,
+    type_text,
+)
 
 from kitops.services import courses, kits
 from kitops.tui.lists import ListScreen
@@ -117,9 +127,18 @@ def test_complete_early_with_a_reason_frees_the_reserved_kit(demo_url: str) -> N
         app = make_app(demo_url)
         async with app.run_test(size=SIZE) as pilot:
             table = await _course_list(pilot)
-            _, held = await _dialog(pilot, "c", reason="patient moved abroad")
+            # by the keyboard alone: the reason, then Enter
+            await pilot.press("c")
+            await settle_until(pilot, lambda: isinstance(app.screen, FormDialog))
+            dialog = app.screen
+            assert isinstance(dialog, FormDialog)
+            await type_text(pilot, "patient moved abroad")
             # applications are still to come: the form proposed ending it early
-            assert held["how"].startswith("ended early")
+            assert dialog.values() == {
+                "reason": "patient moved abroad",
+                "how": "ended early: applications left",
+            }
+            await pilot.press("enter")
             await settle_until(pilot, lambda: "ended early" in table_text(table))
             assert (
                 f"course {COURSE} ended early (patient moved abroad); back to stock: {KIT}"
@@ -134,7 +153,16 @@ def test_complete_early_with_a_reason_frees_the_reserved_kit(demo_url: str) -> N
     run(scenario)
 
 
-def test_reschedule_releases_a_kit_that_no_longer_lasts_and_says_why(demo_url: str) -> None:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def either_url(request: pytest.FixtureRequest) -> str:
+    """The demo on SQLite, then on PostgreSQL (skipped without KITOPS_TEST_PG_URL)."""
+    name = "demo_url" if request.param == "sqlite" else "pg_demo_url"
+    return str(request.getfixturevalue(name))
+
+
+def test_reschedule_releases_a_kit_that_no_longer_lasts_and_says_why(either_url: str) -> None:
+    demo_url = either_url
+
     async def scenario() -> None:
         app = make_app(demo_url)
         async with app.run_test(size=SIZE) as pilot:
@@ -149,6 +177,23 @@ def test_reschedule_releases_a_kit_that_no_longer_lasts_and_says_why(demo_url: s
         course = courses.show_course(service_uow(demo_url), COURSE)
         assert course.kits == ()
         assert [h.action for h in course.history][-1] == "course.reschedule"
+
+    run(scenario)
+
+
+def test_reschedule_warns_of_a_kit_with_the_patient_that_no_longer_lasts(demo_url: str) -> None:
+    kits.dispatch(service_uow(demo_url), KIT, handover=True, today=AS_OF)
+
+    async def scenario() -> None:
+        app = make_app(demo_url)
+        async with app.run_test(size=SIZE) as pilot:
+            table = await _course_list(pilot)
+            await _dialog(pilot, "m", start="2027-05-20", weekdays="mon,thu")
+            await settle_until(pilot, lambda: "2027-05-20" in table_text(table))
+            said = _said(pilot)
+            assert f"kit {KIT} (kit 1) is handed over and no longer lasts: vial" in said
+            assert "released back to stock" not in said
+        assert kits.show_kit(service_uow(demo_url), KIT).course_id == COURSE
 
     run(scenario)
 
@@ -201,3 +246,14 @@ def test_a_user_without_the_permission_gets_the_refusal(demo_url: str) -> None:
     said = run(scenario)
     assert "pause a course" in said
     assert courses.show_course(service_uow(demo_url), COURSE).status == "scheduled"
+
+
+def test_the_pause_dialog_at_80x24(snap_compare: Any, demo_url: str) -> None:
+    async def before(pilot: Pilot[Any]) -> None:
+        await _course_list(pilot)
+        await pilot.press("s")
+        await settle_until(pilot, lambda: isinstance(pilot.app.screen, FormDialog))
+        await type_text(pilot, "patient travelling")
+        await settle(pilot)
+
+    assert snap_compare(make_app(demo_url), terminal_size=(80, 24), run_before=before)

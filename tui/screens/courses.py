@@ -55,6 +55,11 @@ ALL = "all"
 COMPLETED = "completed: nothing left to do"
 ENDED_EARLY = "ended early: applications left"
 ENDINGS = (COMPLETED, ENDED_EARLY)
+# the changes of a course's status, the latest shown under it in the detail
+LIFE_ACTIONS = frozenset(
+    f"course.{action}"
+    for action in ("start", "pause", "resume", "reschedule", "complete", "end_early", "cancel")
+)
 
 
 def moved_note(event: CalendarEvent) -> str:
@@ -353,7 +358,7 @@ class CoursesScreen(ListScreen):
         outer.add_row(f"kits: {kits or 'none reserved'} · sessions: {course.sessions_recorded}")
         outer.add_row(self.payment_line(message.detail))
         last = course.history[-1] if course.history else None
-        if last is not None and last.action != "course.create":  # a pause, a move...
+        if last is not None and last.action in LIFE_ACTIONS:
             outer.add_row(
                 Text(
                     f"last change: {last.at.strftime('%d %b %H:%M')} {last.actor} "
@@ -522,9 +527,10 @@ class CoursesScreen(ListScreen):
             and shown.end > self.kitops.clock.day()
             and course.status not in FINISHED
         )
+        # the reason first: typed, then Enter ends the course as proposed
         fields = [
-            FormField("how", "Ends", ENDED_EARLY if early else COMPLETED, options=ENDINGS),
             FormField("reason", "Reason (needed to end early)"),
+            FormField("how", "Ends", ENDED_EARLY if early else COMPLETED, options=ENDINGS),
         ]
 
         def done(values: dict[str, str] | None) -> None:
