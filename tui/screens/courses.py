@@ -357,8 +357,8 @@ class CoursesScreen(ListScreen):
         )
         outer.add_row(f"kits: {kits or 'none reserved'} · sessions: {course.sessions_recorded}")
         outer.add_row(self.payment_line(message.detail))
-        last = course.history[-1] if course.history else None
-        if last is not None and last.action in LIFE_ACTIONS:
+        last = next((h for h in reversed(course.history) if h.action in LIFE_ACTIONS), None)
+        if last is not None:
             outer.add_row(
                 Text(
                     f"last change: {last.at.strftime('%d %b %H:%M')} {last.actor} "
