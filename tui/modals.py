@@ -131,6 +131,12 @@ class FormDialog(ModalScreen[dict[str, str] | None]):
                 yield Button(self.ok_label, id="ok", variant="primary")
                 yield Button("Cancel", id="cancel")
 
+    def on_mount(self) -> None:
+        """The first field has the focus: a person types at once (the scrolling body
+        around the fields would otherwise take it)."""
+        first = self.query_one(f"#field-{self.fields[0].name}") if self.fields else None
+        (first or self.query_one("#ok", Button)).focus()
+
     def values(self) -> dict[str, str]:
         found: dict[str, str] = {}
         for spec in self.fields:

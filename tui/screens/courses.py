@@ -1,10 +1,12 @@
 """Courses: the list with the selected course's calendar, kits and payment status;
-fulfil one (or check a clinic course's vials), cancel; create a course with a live
-preview of its application calendar; run the batch assignment for a window and review
-what was served and what was not, with the reason."""
+fulfil one (or check a clinic course's vials); pause, resume, reschedule, complete or
+cancel it; create a course with a live preview of its application calendar; run the
+batch assignment for a window and review what was served and what was not, with the
+reason."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any, ClassVar, cast
 
@@ -37,16 +39,27 @@ from kitops.services.dto.courses import (
     Course,
     FulfilLine,
     FulfilReport,
+    ScheduleChange,
     SessionCheck,
+    StatusChange,
 )
 from kitops.views import pages, previews
 from kitops.views.dto import CourseDetail, CoursePage, CoursePreview, CourseSummary
 
+from ..errors import describe
 from ..lists import ListScreen
-from ..modals import ConfirmDialog
+from ..modals import ConfirmDialog, ErrorDialog, FormDialog, FormField
 from ..widgets import Field, cell, theme_colour
 
 ALL = "all"
+COMPLETED = "completed: nothing left to do"
+ENDED_EARLY = "ended early: applications left"
+ENDINGS = (COMPLETED, ENDED_EARLY)
+# the changes of a course's status, the latest shown under it in the detail
+LIFE_ACTIONS = frozenset(
+    f"course.{action}"
+    for action in ("start", "pause", "resume", "reschedule", "complete", "end_early", "cancel")
+)
 
 
 def moved_note(event: CalendarEvent) -> str:
@@ -58,6 +71,21 @@ def moved_note(event: CalendarEvent) -> str:
     return f" (moved from {event.moved_from.strftime('%a %d %b')}{why})"
 
 
+# a refusal's command-line hint → what does it on this screen
+SCREEN_HINTS = (
+    (re.compile(r"`--early --reason TEXT` ends it early"), '"ended early" with a reason ends it'),
+    (re.compile(r"\(--reason TEXT\)"), "(the Reason field)"),
+    (re.compile(r"`kitops course resume \d+ --from DATE`"), "s (Resume)"),
+)
+
+
+def in_screen_words(text: str) -> str:
+    """A service's refusal with its command-line hints put as this screen's keys and fields."""
+    for pattern, words in SCREEN_HINTS:
+        text = pattern.sub(words, text)
+    return text
+
+
 class CoursesScreen(ListScreen):
     MODE = "courses"
     AUTO_FOCUS = "#courses"
@@ -65,12 +93,19 @@ class CoursesScreen(ListScreen):
     NOUN = "courses"
     WHAT = "a course"
     LIST_TAB = "list"
+    # at 80 columns the footer holds the filter, fulfil, the course's life and ctrl+n;
+    # orders (the detail names `o`) and the batch (a tab) are in F1's list; `s` pauses
+    # a running course and resumes a paused one, the footer says which
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f", "fulfil", "Fulfil"),
-        Binding("x", "cancel_course", "Cancel course"),
-        Binding("o", "orders", "Orders"),
-        Binding("ctrl+n", "show_tab('new')", "New course"),
-        Binding("ctrl+b", "show_tab('batch')", "Batch"),
+        Binding("s", "pause", "Pause"),
+        Binding("s", "resume", "Resume"),
+        Binding("m", "reschedule", "Reschedule"),
+        Binding("c", "complete", "Complete"),
+        Binding("x", "cancel_course", "Cancel"),
+        Binding("o", "orders", "Orders", show=False),
+        Binding("ctrl+n", "show_tab('new')", "New"),
+        Binding("ctrl+b", "show_tab('batch')", "Batch", show=False),
         Binding("n", "page(1)", "Next page", show=False),
         Binding("p", "page(-1)", "Prev page", show=False),
     ]
@@ -106,6 +141,7 @@ class CoursesScreen(ListScreen):
         self.forms_loaded = False
         self.batch_done = False
         self.batch_lines: list[FulfilLine] = []
+        self.shown: Course | None = None  # the course in the detail pane
         self._preview_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
@@ -246,6 +282,7 @@ class CoursesScreen(ListScreen):
     def on_courses_screen_loaded(self, message: Loaded) -> None:
         page = message.page
         self.take_page(page.courses, page.total, page.offset)
+        self.refresh_bindings()
 
     def row_cells(self, row: CourseSummary) -> tuple[Any, ...]:
         style = "dim" if row.status in FINISHED else ""
@@ -278,13 +315,29 @@ class CoursesScreen(ListScreen):
         if 0 <= event.cursor_row < len(self.rows):
             course_id = self.rows[event.cursor_row].id
             self.detail_later(lambda: self.load_detail(course_id))
+        self.refresh_bindings()  # `s` pauses or resumes the course now highlighted
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """`s` is Pause on a course that is not paused, Resume on a paused one."""
+        if action in ("pause", "resume"):
+            course = self._highlighted()
+            paused = course is not None and course.status == "paused"
+            return paused if action == "resume" else not paused
+        return True
+
+    def _highlighted(self) -> CourseSummary | None:
+        """The row under the cursor, without a word to the user when there is none."""
+        if not self.is_mounted:
+            return None
+        row = self.table.cursor_row
+        return self.rows[row] if 0 <= row < len(self.rows) else None
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="detail")
     def load_detail(self, course_id: int) -> None:
         self.post_message(self.Detail(previews.course_detail(self.stockroom.reading(), course_id)))
 
     def on_courses_screen_detail(self, message: Detail) -> None:
-        course = message.detail.course
+        course = self.shown = message.detail.course
         outer = Table.grid()
         outer.add_row(
             Text.assemble(
@@ -304,6 +357,15 @@ class CoursesScreen(ListScreen):
         )
         outer.add_row(f"kits: {kits or 'none reserved'} · sessions: {course.sessions_recorded}")
         outer.add_row(self.payment_line(message.detail))
+        last = next((h for h in reversed(course.history) if h.action in LIFE_ACTIONS), None)
+        if last is not None:
+            outer.add_row(
+                Text(
+                    f"last change: {last.at.strftime('%d %b %H:%M')} {last.actor} "
+                    f"{last.action}: {last.what}",
+                    style="dim",
+                )
+            )
         events = Table(box=None, padding=(0, 1), show_header=False)
         events.add_column(no_wrap=True)
         events.add_column()
@@ -397,6 +459,94 @@ class CoursesScreen(ListScreen):
         text = f"Cancel course {course.id} of {course.patient_ref}? Its reserved kits go back."
         self.app.push_screen(ConfirmDialog("Cancel course", text, "Cancel course"), go)
 
+    # --- what a person decides: pause, resume, reschedule, complete --------------------
+
+    def action_pause(self) -> None:
+        course = self.selected()
+        if course is None:
+            return
+        fields = [FormField("reason", "Reason", placeholder="e.g. patient travelling")]
+
+        def done(values: dict[str, str] | None) -> None:
+            if values is not None:
+                self.change(
+                    _paused_summary,
+                    courses.pause_course,
+                    course.id,
+                    reason=values["reason"] or None,
+                    today=self.kitops.clock.today,
+                )
+
+        title = f"Pause course {course.id} of {course.patient_ref}"
+        self.app.push_screen(FormDialog(title, fields, "Pause"), done)
+
+    def action_resume(self) -> None:
+        self._move_dialog("Resume", courses.resume_course)
+
+    def action_reschedule(self) -> None:
+        self._move_dialog("Reschedule", courses.reschedule_course)
+
+    def _move_dialog(self, verb: str, service: Any) -> None:
+        """Resume or reschedule: the day the remaining applications restart, and their
+        weekdays (blank: the course's own)."""
+        course = self.selected()
+        if course is None:
+            return
+        fields = [
+            FormField(
+                "start",
+                "From (YYYY-MM-DD)",
+                (self.kitops.clock.day() + timedelta(days=1)).isoformat(),
+                placeholder="YYYY-MM-DD",
+            ),
+            FormField("weekdays", f"Weekdays (now {course.weekdays})", placeholder="as now"),
+        ]
+
+        def done(values: dict[str, str] | None) -> None:
+            if values is not None:
+                self.change(
+                    _moved_summary,
+                    service,
+                    course.id,
+                    values["start"],
+                    weekdays=values["weekdays"] or None,
+                    today=self.kitops.clock.today,
+                )
+
+        title = f"{verb} course {course.id} of {course.patient_ref}"
+        self.app.push_screen(FormDialog(title, fields, verb), done)
+
+    def action_complete(self) -> None:
+        course = self.selected()
+        if course is None:
+            return
+        shown = self.shown
+        early = (
+            shown is not None
+            and shown.id == course.id
+            and shown.end > self.kitops.clock.day()
+            and course.status not in FINISHED
+        )
+        # the reason first: typed, then Enter ends the course as proposed
+        fields = [
+            FormField("reason", "Reason (needed to end early)"),
+            FormField("how", "Ends", ENDED_EARLY if early else COMPLETED, options=ENDINGS),
+        ]
+
+        def done(values: dict[str, str] | None) -> None:
+            if values is not None:
+                self.change(
+                    _completed_summary,
+                    courses.complete_course,
+                    course.id,
+                    early=values["how"] == ENDED_EARLY,
+                    reason=values["reason"] or None,
+                    today=self.kitops.clock.today,
+                )
+
+        title = f"Complete course {course.id} of {course.patient_ref}"
+        self.app.push_screen(FormDialog(title, fields, "Complete"), done)
+
     # --- a new course ------------------------------------------------------------------
 
     def course_request(self) -> dict[str, Any] | None:
@@ -478,6 +628,12 @@ class CoursesScreen(ListScreen):
             self.say("#preview-message", str(error), "error")
             self.query_one("#preview-events", DataTable).clear()
             return True
+        if getattr(worker, "group", None) == "write" and isinstance(error, KitopsError):
+            text = in_screen_words(str(error))
+            if text != str(error):  # a command-line hint, said as this screen does it
+                problem = describe(error)
+                self.app.push_screen(ErrorDialog(problem.title, text, problem.severity))
+                return True
         return False
 
     @on(Input.Submitted, "#patient, #start, #weekdays")
@@ -591,6 +747,17 @@ class CoursesScreen(ListScreen):
             )
             self.show_batch(result, would=False)
             self.batch_done = True
+        elif isinstance(result, ScheduleChange) and result.out_not_lasting:
+            self.notify(
+                "\n".join(
+                    f"kit {note.serial} (kit {note.part}) is {note.status.replace('_', ' ')} "
+                    f"and no longer lasts: {note.why}"
+                    for note in result.out_not_lasting
+                ),
+                title="Kits with the patient",
+                severity="warning",
+                timeout=12,
+            )
         elif isinstance(result, Course):
             self.select_id = result.id
             self.query_one("#patient", Input).value = ""
@@ -610,3 +777,37 @@ def _fulfil_summary(report: FulfilReport) -> str:
 
 def _batch_summary(report: FulfilReport) -> str:
     return f"batch: {len(report.served)} served, {len(report.unserved)} not served"
+
+
+def _kits_word(serials: tuple[str, ...]) -> str:
+    return f"; back to stock: {', '.join(serials)}" if serials else ""
+
+
+def _paused_summary(change: StatusChange) -> str:
+    course = change.course
+    return (
+        f"course {course.id} paused ({course.status_reason}); it reserves no new kit "
+        "until resumed, its kits stay held"
+    )
+
+
+def _completed_summary(change: StatusChange) -> str:
+    course = change.course
+    why = f" ({course.status_reason})" if course.status_reason else ""
+    status = course.status.replace("_", " ")
+    return f"course {course.id} {status}{why}{_kits_word(change.kits_released)}"
+
+
+def _moved_summary(change: ScheduleChange) -> str:
+    """What moved, and each reserved kit that went back to the shelf and why."""
+    course = change.course
+    lines = [
+        f"course {course.id}: applications from {change.first_moved} on restart on "
+        f"{change.start} ({change.weekdays}); ends {course.end}; "
+        f"{course.status.replace('_', ' ')}"
+    ]
+    lines += [
+        f"kit {note.serial} (kit {note.part}) released back to stock: {note.why}"
+        for note in change.released
+    ]
+    return "\n".join(lines)
