@@ -24,6 +24,7 @@ from .base import StockroomScreen
 
 FILTER_DELAY = 0.25  # seconds after the last key in the filter
 DETAIL_DELAY = 0.15  # seconds after the cursor stops
+PREVIEW_DELAY = 0.25  # seconds after the last change to a form with a live preview
 
 
 class ListScreen(StockroomScreen):

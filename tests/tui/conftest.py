@@ -36,3 +36,12 @@ def _reorder_tile_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """The dashboard's reorder tile loads a second after the first paint (so it does not
     share the start's CPU); tests and snapshots want it at once."""
     monkeypatch.setattr("kitops.tui.screens.dashboard.PURCHASING_AFTER", 0.0)
+
+
+@pytest.fixture(autouse=True)
+def _short_debounces(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A person's pauses (after the last key in a filter, the cursor stopping, a form
+    change) are debounced by a quarter of a second; the tests wait for each debounce to
+    fire (``settle``), so a shorter one keeps what is tested and spends less time idle."""
+    for name in ("FILTER_DELAY", "DETAIL_DELAY", "PREVIEW_DELAY"):
+        monkeypatch.setattr(f"kitops.tui.lists.{name}", 0.02)

@@ -46,6 +46,7 @@ from kitops.services.dto.courses import (
 from kitops.views import pages, previews
 from kitops.views.dto import CourseDetail, CoursePage, CoursePreview, CourseSummary
 
+from .. import lists
 from ..errors import describe
 from ..lists import ListScreen
 from ..modals import ConfirmDialog, ErrorDialog, FormDialog, FormField
@@ -567,7 +568,7 @@ class CoursesScreen(ListScreen):
     def preview_later(self) -> None:
         if self._preview_timer is not None:
             self._preview_timer.stop()
-        self._preview_timer = self.set_timer(0.25, self.start_preview)
+        self._preview_timer = self.set_timer(lists.PREVIEW_DELAY, self.start_preview)
 
     def start_preview(self) -> None:
         if not self.ready:

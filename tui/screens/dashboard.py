@@ -277,7 +277,7 @@ class DashboardScreen(StockroomScreen):
 
     def on_mount(self) -> None:
         # the spinner only when loading is slow: it would cost the first load CPU time
-        self.set_timer(SPINNER_AFTER, self.show_spinner)
+        self._spinner_timer = self.set_timer(SPINNER_AFTER, self.show_spinner)
         self.set_interval(REFRESH_SECONDS, self.refresh_on_interval)
         self.watch(self.app, "theme", lambda _: self.show_board(), init=False)
 
@@ -313,6 +313,7 @@ class DashboardScreen(StockroomScreen):
 
     def on_dashboard_screen_loaded(self, message: Loaded) -> None:
         self.board = message.board
+        self._spinner_timer.stop()  # loaded in time: no spinner to show
         self.query_one("#tiles").loading = False
         self.show_board()
         # the reorder tile is a reorder computation: the first time, it waits until the

@@ -36,6 +36,7 @@ from kitops.services.labels import WITH_PATIENT
 from kitops.views import pages, previews
 from kitops.views.dto import AssemblyPreview, KitPage
 
+from .. import lists
 from ..lists import ListScreen
 from ..modals import ConfirmDialog, FormDialog, FormField
 from ..widgets import Field, cell, kit_style, theme_colour
@@ -410,7 +411,9 @@ class KitsScreen(ListScreen):
     def preview_later(self) -> None:
         if self._preview_timer is not None:
             self._preview_timer.stop()
-        self._preview_timer = self.set_timer(0.2, lambda: self.start_preview(confirm=False))
+        self._preview_timer = self.set_timer(
+            lists.PREVIEW_DELAY, lambda: self.start_preview(confirm=False)
+        )
 
     def start_preview(self, *, confirm: bool) -> None:
         request = self.assembly_request()

@@ -24,6 +24,7 @@ from kitops.services.dto.reorder import ReorderRun
 from kitops.views import pages
 from kitops.views.dto import PurchaseOrderPage
 
+from .. import lists
 from ..base import StockroomScreen
 from ..modals import ConfirmDialog, FormDialog, FormField, nothing_changed
 from ..widgets import Field, cell, theme_colour
@@ -164,7 +165,7 @@ class PurchasingScreen(StockroomScreen):
     def filter_changed(self) -> None:
         if self._debounce is not None:
             self._debounce.stop()
-        self._debounce = self.set_timer(0.25, self.action_refresh_data)
+        self._debounce = self.set_timer(lists.FILTER_DELAY, self.action_refresh_data)
 
     @on(Input.Submitted, "#filter")
     def filter_done(self) -> None:
