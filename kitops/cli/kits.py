@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -10,6 +11,8 @@ from kitops.cli.context import Context, pass_context
 from kitops.cli.output import emit_json, emit_table, say
 from kitops.domain.courses import CourseStatus
 from kitops.domain.kits import KIT_STATUSES, SERVING, KitStatus
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 if TYPE_CHECKING:
     from kitops.services.dto.courses import Course, FulfilReport, ScheduleChange
@@ -497,17 +500,19 @@ def cancel_course(ctx: Context, course_id: str, as_json: bool) -> None:
     emit_json(c) if as_json else say(f"course {c.id} cancelled")
 
 
+def _move_options(command: F) -> F:
+    """The options of the commands that move a course's remaining applications."""
+    command = click.option("--json", "as_json", is_flag=True,
+                           help="Print the change as JSON.")(command)  # fmt: skip
+    command = click.option("--weekdays", metavar="mon,thu",
+                           help="New application days (default: as now).")(command)  # fmt: skip
+    return click.option("--from", "start", required=True, metavar="YYYY-MM-DD",
+                        help="The day the remaining applications restart.")(command)  # fmt: skip
+
+
 @course.command("reschedule")
 @click.argument("course_id", metavar="COURSE")
-@click.option(
-    "--from",
-    "start",
-    required=True,
-    metavar="YYYY-MM-DD",
-    help="The day the remaining applications restart.",
-)
-@click.option("--weekdays", metavar="mon,thu", help="New application days (default: as now).")
-@click.option("--json", "as_json", is_flag=True, help="Print the change as JSON.")
+@_move_options
 @pass_context
 def reschedule_course(
     ctx: Context, course_id: str, start: str, weekdays: str | None, as_json: bool
@@ -537,15 +542,7 @@ def pause_course(ctx: Context, course_id: str, reason: str | None, as_json: bool
 
 @course.command("resume")
 @click.argument("course_id", metavar="COURSE")
-@click.option(
-    "--from",
-    "start",
-    required=True,
-    metavar="YYYY-MM-DD",
-    help="The day the remaining applications restart.",
-)
-@click.option("--weekdays", metavar="mon,thu", help="New application days (default: as now).")
-@click.option("--json", "as_json", is_flag=True, help="Print the change as JSON.")
+@_move_options
 @pass_context
 def resume_course(
     ctx: Context, course_id: str, start: str, weekdays: str | None, as_json: bool

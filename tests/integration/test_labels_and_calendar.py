@@ -21,16 +21,15 @@ from kitops.documents.labels import (
 from kitops.domain.ledger import LotStatus
 from kitops.domain.locations import clinic_today
 from kitops.errors import InvalidInput
-from kitops.services import courses, demo, kits, lots
+from kitops.services import courses, kits, lots
 from kitops.services.labels import read_labels
 
 AS_OF = date(2026, 11, 22)
 
 
-@pytest.fixture(autouse=True)
-def _demo(uow):
-    """The demo data loaded as of ``AS_OF``; kits K0000001..9, courses 1..9."""
-    demo.load(uow(), AS_OF)
+# every test's database holds the demo data as of ``AS_OF`` (a copy of a template loaded
+# once per run): kits K0000001..9, courses 1..11
+pytestmark = pytest.mark.demo_data(AS_OF)
 
 
 @pytest.fixture
