@@ -62,6 +62,7 @@ def test_receive_after_a_scan(snap_compare: Any, demo_url: str, size: tuple[int,
         await pilot.press("enter")
         await settle(pilot)
         pilot.app.clear_notifications()
+        await settle(pilot)  # the screen without the toast, repainted whole
 
     assert snap_compare(make_app(demo_url), terminal_size=size, run_before=before)
 
@@ -252,6 +253,7 @@ def test_reorder_preview(snap_compare: Any, demo_url: str) -> None:
         await pilot.press("r")
         await settle(pilot)
         pilot.app.clear_notifications()
+        await settle(pilot)  # the screen without the toast, repainted whole
 
     assert snap_compare(make_app(demo_url), terminal_size=(100, 30), run_before=before)
 
