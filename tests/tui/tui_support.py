@@ -83,6 +83,11 @@ async def settle(pilot: Pilot[Any], timeout: float = 30.0) -> None:
             await pilot.pause(0.01)
         else:
             quiet += 1
+    # a table's line cache can keep a line painted before its columns last widened (under
+    # load): drop it, so what is on screen is painted from what the table holds now
+    for table in app.screen.query(DataTable):
+        table._clear_caches()
+        table.refresh()
     await pilot.pause()  # and let the last changes reach the screen
 
 
