@@ -37,6 +37,22 @@ def close_databases() -> None:
         db.dispose()
 
 
+def open_checked(url: str | None) -> Database:
+    """A database of its own for a long-running front end, opened the way the command line
+    does (``--db``, then ``KITOPS_DATABASE_URL``, then the user data folder); a schema not
+    at this code's head is refused (and the database closed again)."""
+    from kitops.data.engine import open_database, resolve_url
+    from kitops.data.migrate import ensure_current
+
+    db = open_database(resolve_url(url))
+    try:
+        ensure_current(db)
+    except BaseException:
+        db.dispose()
+        raise
+    return db
+
+
 class Stockroom:
     """An open database and the person acting on it, for a long-running front end
     (the terminal UI): hands out one unit of work per use case. Its database is its own
@@ -51,13 +67,10 @@ class Stockroom:
         """Open the database the way the command line does (``--db``, then
         ``KITOPS_DATABASE_URL``, then the user data folder) and refuse a schema that is
         not at this code's head, or a login bound to a job user (the TUI is for people)."""
-        from kitops.data.engine import open_database, resolve_url
-        from kitops.data.migrate import ensure_current
         from kitops.services.identity import refuse_job_login
 
-        db = open_database(resolve_url(url))
+        db = open_checked(url)
         try:
-            ensure_current(db)
             refuse_job_login(db, "the TUI is for people")
         except BaseException:
             db.dispose()

@@ -17,6 +17,7 @@ from kitops.cli.reports import report
 from kitops.cli.stock import stock
 from kitops.cli.users import audit, login, logout, setting, user, whoami
 from kitops.cli.vat import vat
+from kitops.cli.web import serve
 from kitops.domain.text import has_control
 
 __all__ = ["cli"]
@@ -98,3 +99,4 @@ def tui_command(ctx: Context, tui_db_url: str | None, clinic: str | None) -> Non
 
 
 cli.add_command(tui_command)
+cli.add_command(serve)
