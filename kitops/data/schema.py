@@ -1012,4 +1012,3 @@ class IdempotencyKeyRow(Base):
     status_code: Mapped[int | None]
     body: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-

@@ -46,6 +46,7 @@ def stock_on_hand(
         places = None
         if location:
             places = subtree_ids(uow.locations.get(parse_location_code(location)), locations)
+        places = uow.narrow_places(places)
         stmt = held_at(places, ProductRow.name)
         if sku:
             product = uow.products.get(parse_sku(sku))

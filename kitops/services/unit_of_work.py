@@ -37,7 +37,8 @@ from kitops.data.repositories import (
     Suppliers,
     Users,
 )
-from kitops.data.schema import UserRow
+from kitops.data.repositories.locations import clinic_of, subtree_ids
+from kitops.data.schema import LocationRow, UserClinicRow, UserRow
 from kitops.domain import roles
 from kitops.errors import (
     Conflict,
@@ -122,8 +123,17 @@ def retrying(operation: Callable[P, T]) -> Callable[P, T]:
 
 @dataclass(frozen=True)
 class ActingUser:
+    """Who acts, in which role, limited to which clinics (their location ids and codes;
+    None: every clinic, ``kitops user set-clinics``)."""
+
     name: str
     role: roles.Role
+    clinics: frozenset[int] | None = None
+    clinic_codes: tuple[str, ...] = ()
+
+    @property
+    def scoped(self) -> bool:
+        return self.clinics is not None
 
 
 class UnitOfWork:
@@ -180,6 +190,7 @@ class UnitOfWork:
         self.users = Users(self.session)
         self._granted = None
         self.user = None
+        self.__dict__.pop("_scope_places", None)
         if self.identify:
             try:
                 self.user = self._identify()
@@ -227,7 +238,7 @@ class UnitOfWork:
                     f"(`kitops user enable {self.actor}`)",
                     actor=self.actor, permission="user.active", role=found.role,
                 )  # fmt: skip
-            return ActingUser(self.actor, roles.Role(found.role))
+            return ActingUser(self.actor, roles.Role(found.role), *self._clinics_of(self.actor))
         if self.session.scalar(select(UserRow.id).limit(1)) is None:
             if self.bootstrap:
                 return None
@@ -237,6 +248,84 @@ class UnitOfWork:
             f"admin adds users with `kitops user add NAME --role ROLE`)",
             actor=self.actor, permission="user.known",
         )  # fmt: skip
+
+    def _clinics_of(self, name: str) -> tuple[frozenset[int] | None, tuple[str, ...]]:
+        rows = self.session.execute(
+            select(LocationRow.id, LocationRow.code)
+            .join(UserClinicRow, UserClinicRow.location_id == LocationRow.id)
+            .join(UserRow, UserRow.id == UserClinicRow.user_id)
+            .where(UserRow.name == name)
+            .order_by(LocationRow.code)
+        ).all()
+        if not rows:
+            return None, ()
+        return frozenset(row.id for row in rows), tuple(row.code for row in rows)
+
+    # --- clinic scoping -------------------------------------------------------------------
+    #
+    # A user limited to some clinics sees and acts on those clinics only. Lists narrow to
+    # them (``scope_places``, ``scope_clinics``); acting on a place or a clinic outside them
+    # is refused (``NotAllowed``, audited like any refusal); a course, kit or order of
+    # another clinic reads as not found (``visible_clinic``).
+
+    def scope_clinics(self) -> frozenset[int] | None:
+        """The clinics (location ids) the acting user is limited to; None: all of them."""
+        user = self.user
+        return None if user is None else user.clinics
+
+    def scope_places(self) -> set[int] | None:
+        """Every location within the acting user's clinics (None: no limit)."""
+        clinics = self.scope_clinics()
+        if clinics is None:
+            return None
+        cached: set[int] | None = self.__dict__.get("_scope_places")
+        if cached is None:
+            rows = self.locations.all()
+            cached = set()
+            for row in rows:
+                if row.id in clinics:
+                    cached |= subtree_ids(row, rows)
+            self.__dict__["_scope_places"] = cached
+        return cached
+
+    def narrow_places(self, places: set[int] | None) -> set[int] | None:
+        """``places`` (None: everywhere) within the acting user's clinics."""
+        scope = self.scope_places()
+        if scope is None:
+            return places
+        return set(scope) if places is None else places & scope
+
+    def visible_clinic(self, clinic_id: int | None) -> bool:
+        """Whether the acting user sees things of this clinic (a course, an order)."""
+        clinics = self.scope_clinics()
+        return clinics is None or (clinic_id is not None and clinic_id in clinics)
+
+    def scope_refusal(self, text: str) -> NotAllowed:
+        """The refusal of a user limited to clinics doing ``text`` (``receive stock at
+        clinic ESX``): raise it."""
+        user = self.user
+        assert user is not None
+        mine = ", ".join(user.clinic_codes)
+        return NotAllowed(
+            f"{user.name} may not {text}: {user.name} is limited to {mine}",
+            actor=self.actor, permission="clinic.scope", role=user.role.value,
+        )  # fmt: skip
+
+    def check_clinic(self, clinic: LocationRow, *, doing: str | None = None) -> None:
+        """Go on only if ``clinic`` is one of the acting user's clinics."""
+        if not self.visible_clinic(clinic.id):
+            raise self.scope_refusal(f"{doing or 'act'} at clinic {clinic.code}")
+
+    def check_place(self, place: LocationRow, *, doing: str | None = None) -> None:
+        """Go on only if ``place`` lies within one of the acting user's clinics; the refusal
+        names the clinic that holds it."""
+        scope = self.scope_places()
+        if scope is None or place.id in scope:
+            return
+        by_id = {row.id: row for row in self.locations.all()}
+        clinic = clinic_of(place, by_id)
+        where = f"clinic {clinic.code}" if clinic is not None else f"location {place.code}"
+        raise self.scope_refusal(f"{doing or 'act'} at {where}")
 
     def require(self, permission: str, *, doing: str | None = None) -> None:
         """Go on only if the acting user's role holds ``permission``

@@ -37,7 +37,9 @@ def upgrade() -> None:
             ["location_id"], ["locations.id"], name=op.f("fk_user_clinics_location_id_locations")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_user_clinics")),
-        sa.UniqueConstraint("user_id", "location_id", name=op.f("uq_user_clinics_user_id_location_id")),
+        sa.UniqueConstraint(
+            "user_id", "location_id", name=op.f("uq_user_clinics_user_id_location_id")
+        ),
     )
     op.create_table(
         "api_tokens",
