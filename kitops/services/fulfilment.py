@@ -365,9 +365,13 @@ def _horizons(
     """The last day of the window per clinic: from ``today``, else from each clinic's own
     date in its time zone."""
     if clinic:
-        rows = [uow.locations.clinic(clinic)]
+        rows = [uow.clinic_filter(clinic, "fulfil courses")]
     else:
-        rows = [ctx.locations[cid] for cid in set(ctx.clinic_of_location.values()) if cid]
+        rows = [
+            ctx.locations[cid]
+            for cid in set(ctx.clinic_of_location.values())
+            if cid and uow.visible_clinic(cid)
+        ]
     return {
         row.id: (today or clinic_today(row.timezone)) + timedelta(days=within_days) for row in rows
     }
@@ -484,7 +488,7 @@ def pick_list(
     """Reserved kits at the clinic that must go out by ``on`` + ``days``, soonest first."""
     with uow:
         ctx = _Context(uow)
-        clinic_row = uow.locations.clinic(clinic)
+        clinic_row = uow.clinic_filter(clinic, "see the pick list")
         day = on or clinic_today(clinic_row.timezone)
         horizon = day + timedelta(days=days)
         rows = uow.session.execute(

@@ -38,11 +38,20 @@ from kitops.data.repositories import (
     Users,
 )
 from kitops.data.repositories.locations import clinic_of, subtree_ids
-from kitops.data.schema import LocationRow, UserClinicRow, UserRow
+from kitops.data.schema import (
+    CourseRow,
+    KitRow,
+    LocationRow,
+    OrderRow,
+    PurchaseOrderRow,
+    UserClinicRow,
+    UserRow,
+)
 from kitops.domain import roles
 from kitops.errors import (
     Conflict,
     DatabaseUnavailable,
+    InvalidInput,
     KitopsError,
     NotAllowed,
     TransientDatabaseError,
@@ -119,6 +128,85 @@ def retrying(operation: Callable[P, T]) -> Callable[P, T]:
         raise AssertionError("unreachable")
 
     return wrapper
+
+
+class _ScopedCourses(Courses):
+    """Courses as a user limited to clinics sees them: another clinic's course is not
+    found (its existence is not told)."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        super().__init__(uow.session)
+        self.uow = uow
+
+    def get(self, course_id: int | str, *, lock: bool = False) -> CourseRow:
+        row = super().get(course_id, lock=lock)
+        if not self.uow.visible_clinic(row.clinic_id):
+            raise InvalidInput("course", course_id, "no course has this number")
+        return row
+
+
+class _ScopedOrders(Orders):
+    """Orders as a user limited to clinics sees them: another clinic's is not found."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        super().__init__(uow.session)
+        self.uow = uow
+
+    def get(self, order_id: int | str, *, lock: bool = False) -> OrderRow:
+        row = super().get(order_id, lock=lock)
+        if not self.uow.visible_clinic(row.clinic_id):
+            raise InvalidInput(
+                "order", order_id, "no order has this number (see `kitops order list`)"
+            )
+        return row
+
+
+class _ScopedKits(Kits):
+    """Kits as a user limited to clinics sees them: those held in its clinics or made
+    for a course of its clinics; another clinic's kit is not found."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        super().__init__(uow.session)
+        self.uow = uow
+
+    def get(self, serial: str, *, lock: bool = False) -> KitRow:
+        row = super().get(serial, lock=lock)
+        if not self.uow.visible_kit(row):
+            raise InvalidInput("serial", serial, "no kit has this serial (see `kitops kit list`)")
+        return row
+
+
+class _ScopedPurchaseOrders(PurchaseOrders):
+    """Purchase orders of a user limited to clinics: one delivered to another clinic is
+    refused, naming the clinic."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        super().__init__(uow.session)
+        self.uow = uow
+
+    def get(self, number: str | int, *, lock: bool = False) -> PurchaseOrderRow:
+        row = super().get(number, lock=lock)
+        if not self.uow.visible_clinic(row.clinic_id):
+            clinic = self.uow.session.get(LocationRow, row.clinic_id)
+            assert clinic is not None
+            self.uow.check_clinic(clinic, doing="use a purchase order of")
+        return row
+
+
+def limited_to_clinics(db: Database, actor: str) -> bool:
+    """Whether ``actor`` is limited to some clinics: the one-statement paths that skip
+    the unit of work's checks are not taken for such a user."""
+    try:
+        with db.read_sessions() as session:
+            found = session.scalar(
+                select(UserClinicRow.id)
+                .join(UserRow, UserRow.id == UserClinicRow.user_id)
+                .where(UserRow.name == actor)
+                .limit(1)
+            )
+    except sa_exc.SQLAlchemyError as error:
+        raise translate(error) from error
+    return found is not None
 
 
 @dataclass(frozen=True)
@@ -205,6 +293,11 @@ class UnitOfWork:
                 elif isinstance(error, sa_exc.SQLAlchemyError):
                     raise translate(error) from error
                 raise
+        if self.user is not None and self.user.clinics is not None:
+            self.courses = _ScopedCourses(self)
+            self.orders = _ScopedOrders(self)
+            self.kits = _ScopedKits(self)
+            self.purchase_orders = _ScopedPurchaseOrders(self)
         return self
 
     def __exit__(
@@ -300,6 +393,19 @@ class UnitOfWork:
         clinics = self.scope_clinics()
         return clinics is None or (clinic_id is not None and clinic_id in clinics)
 
+    def visible_kit(self, kit: KitRow) -> bool:
+        """Whether the acting user sees this kit: held within its clinics, or made for a
+        course of one of them."""
+        places = self.scope_places()
+        if places is None or kit.location_id in places:
+            return True
+        if kit.course_id is None:
+            return False
+        clinic_id = self.session.scalar(
+            select(CourseRow.clinic_id).where(CourseRow.id == kit.course_id)
+        )
+        return self.visible_clinic(clinic_id)
+
     def scope_refusal(self, text: str) -> NotAllowed:
         """The refusal of a user limited to clinics doing ``text`` (``receive stock at
         clinic ESX``): raise it."""
@@ -310,6 +416,12 @@ class UnitOfWork:
             f"{user.name} may not {text}: {user.name} is limited to {mine}",
             actor=self.actor, permission="clinic.scope", role=user.role.value,
         )  # fmt: skip
+
+    def clinic_filter(self, code: str, doing: str) -> LocationRow:
+        """The clinic a list is asked for, refused when outside the acting user's."""
+        row = self.locations.clinic(code)
+        self.check_clinic(row, doing=doing)
+        return row
 
     def check_clinic(self, clinic: LocationRow, *, doing: str | None = None) -> None:
         """Go on only if ``clinic`` is one of the acting user's clinics."""
