@@ -88,6 +88,10 @@ def create_location(
         LocationKind(parent_row.kind) if parent_row else None,
         zone,
     )
+    if parent_row is not None:
+        uow.check_place(parent_row, doing="add locations")
+    elif uow.scope_clinics() is not None:
+        raise uow.scope_refusal("add a clinic")
     if uow.locations.by_code(code) is not None:
         raise Conflict(f"location {code} already exists")
     row = uow.locations.add(
@@ -175,6 +179,7 @@ def set_address(
     with uow:
         uow.require("location.edit")
         row = uow.locations.clinic(code)
+        uow.check_clinic(row, doing="change the address")
         before = {field: getattr(row, field) for field, value in given.items()
                   if value is not None}  # fmt: skip
         for field in before:
