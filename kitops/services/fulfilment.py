@@ -238,6 +238,8 @@ def _wanted(uow: UnitOfWork, reservations: KitReservations, key: int,
     course holding no kit yet) from one statement; else the general checks, refused in
     the stockroom's words."""
     common = common_case(reservations, key)
+    if common is not None and not uow.visible_clinic(common.clinic_id):
+        raise InvalidInput("course", course_id, "no course has this number")
     if common is not None:
         return _Wanted(common.course_id, common.patient, common.clinic_id, common.clinic_code,
                        common.kit_product_id, common.needs, None, True)  # fmt: skip

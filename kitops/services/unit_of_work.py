@@ -321,9 +321,16 @@ class UnitOfWork:
     # --- who is acting, and may they ------------------------------------------------------
 
     def _identify(self) -> ActingUser | None:
-        found = self.session.execute(
-            select(UserRow.role, UserRow.active).where(UserRow.name == self.actor)
-        ).first()
+        # one round trip: the user and the clinics it is limited to (one row per clinic)
+        rows = self.session.execute(
+            select(UserRow.role, UserRow.active, LocationRow.id, LocationRow.code)
+            .select_from(UserRow)
+            .outerjoin(UserClinicRow, UserClinicRow.user_id == UserRow.id)
+            .outerjoin(LocationRow, LocationRow.id == UserClinicRow.location_id)
+            .where(UserRow.name == self.actor)
+            .order_by(LocationRow.code)
+        ).all()
+        found = rows[0] if rows else None
         if found is not None:
             if not found.active:
                 raise NotAllowed(
@@ -331,7 +338,12 @@ class UnitOfWork:
                     f"(`kitops user enable {self.actor}`)",
                     actor=self.actor, permission="user.active", role=found.role,
                 )  # fmt: skip
-            return ActingUser(self.actor, roles.Role(found.role), *self._clinics_of(self.actor))
+            limited = [(row.id, row.code) for row in rows if row.id is not None]
+            return ActingUser(
+                self.actor, roles.Role(found.role),
+                frozenset(i for i, _ in limited) if limited else None,
+                tuple(code for _, code in limited),
+            )  # fmt: skip
         if self.session.scalar(select(UserRow.id).limit(1)) is None:
             if self.bootstrap:
                 return None
@@ -341,18 +353,6 @@ class UnitOfWork:
             f"admin adds users with `kitops user add NAME --role ROLE`)",
             actor=self.actor, permission="user.known",
         )  # fmt: skip
-
-    def _clinics_of(self, name: str) -> tuple[frozenset[int] | None, tuple[str, ...]]:
-        rows = self.session.execute(
-            select(LocationRow.id, LocationRow.code)
-            .join(UserClinicRow, UserClinicRow.location_id == LocationRow.id)
-            .join(UserRow, UserRow.id == UserClinicRow.user_id)
-            .where(UserRow.name == name)
-            .order_by(LocationRow.code)
-        ).all()
-        if not rows:
-            return None, ()
-        return frozenset(row.id for row in rows), tuple(row.code for row in rows)
 
     # --- clinic scoping -------------------------------------------------------------------
     #

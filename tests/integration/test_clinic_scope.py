@@ -4,15 +4,30 @@ change at a place of another clinic is refused, audited, and writes nothing else
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from ledger_support import AS_OF, writes
 from sqlalchemy import select
 
 from kitops.data.schema import AuditRow
+from kitops.domain.ledger import LotStatus
 from kitops.errors import InvalidInput, NotAllowed
-from kitops.services import operations, stock, users
+from kitops.reports.registry import run_report
+from kitops.services import (
+    courses,
+    fulfilment,
+    kits,
+    lots,
+    operations,
+    orders,
+    reorder,
+    stock,
+    users,
+)
+from kitops.services.dto.reports import ReportRequest
 from kitops.services.operations import ReceiptInput
-from kitops.views import pages
+from kitops.views import dashboard, pages
 
 
 @pytest.fixture
@@ -135,3 +150,132 @@ def test_a_move_needs_both_ends_in_scope(db, scoped):
     moved = operations.move(scoped(actor="mia"), "CHX-0.5", 1, "LON-SHELF", "ESX-SHELF",
                             today=AS_OF)  # fmt: skip
     assert moved.quantity == 1
+
+
+# --- courses, kits, orders ---------------------------------------------------------------
+
+
+def _course_of(uow, clinic: str) -> int:
+    return next(c.id for c in courses.list_courses(uow()) if c.clinic == clinic)
+
+
+def test_another_clinics_course_is_not_found_and_lists_omit_it(scoped):
+    lon = _course_of(scoped, "LON")
+    esx = _course_of(scoped, "ESX")
+    listed = courses.list_courses(scoped(actor="sam"))
+    assert listed
+    assert {c.clinic for c in listed} == {"ESX"}
+    assert courses.show_course(scoped(actor="sam"), esx).clinic == "ESX"
+    for use in (courses.show_course, courses.cancel_course):
+        with pytest.raises(InvalidInput, match=r"course.*no course has this number"):
+            use(scoped(actor="sam"), lon)
+    assert courses.show_course(scoped(), lon).status != "cancelled"
+    page = pages.courses_page(scoped(actor="sam"))
+    assert page.total == len(listed)
+    assert {c.clinic for c in page.courses} == {"ESX"}
+
+
+def test_creating_a_course_at_another_clinic_is_refused(db, scoped):
+    before = writes(db)
+    with pytest.raises(NotAllowed, match="sam may not create a course at clinic LON"):
+        courses.create_course(scoped(actor="sam"), "P-SCOPE-1", "home-6w",
+                              AS_OF + timedelta(days=5), "LON", today=AS_OF)  # fmt: skip
+    assert writes(db) == (before[0], before[1] + 1)
+    made = courses.create_course(scoped(actor="sam"), "P-SCOPE-1", "home-6w",
+                                 AS_OF + timedelta(days=5), "ESX", today=AS_OF)  # fmt: skip
+    assert made.clinic == "ESX"
+
+
+def test_kits_and_orders_of_other_clinics_are_left_out(scoped):
+    every = kits.list_kits(scoped(), today=AS_OF)
+    mine = kits.list_kits(scoped(actor="sam"), today=AS_OF)
+    assert mine
+    assert {k.clinic for k in mine} == {"ESX"}
+    assert len(mine) < len(every)
+    other = next(k for k in every if k.clinic == "VIE")
+    with pytest.raises(InvalidInput, match="no kit has this serial"):
+        kits.show_kit(scoped(actor="sam"), other.serial, today=AS_OF)
+    kit_page = pages.kits_page(scoped(actor="sam"))
+    assert {k.clinic for k in kit_page.kits} == {"ESX"}
+    assert {o.clinic for o in orders.list_orders(scoped(actor="mia"))} <= {"LON", "ESX"}
+    assert {o.clinic for o in pages.orders_page(scoped(actor="sam")).orders} <= {"ESX"}
+
+
+def test_a_scoped_dashboard_shows_its_clinics_only(scoped):
+    board = dashboard.overview(scoped(actor="mia"), today=AS_OF)
+    assert [w.clinic for w in board.clinics] == ["ESX", "LON"]
+    assert {a.actor for a in board.activity} <= {"mia"}
+    with pytest.raises(NotAllowed, match="may not see the dashboard at clinic VIE"):
+        dashboard.overview(scoped(actor="mia"), clinic="VIE", today=AS_OF)
+
+
+# --- lots --------------------------------------------------------------------------------
+
+
+def test_a_scoped_manager_makes_a_lot_safer_anywhere_but_releases_only_within_scope(db, scoped):
+    # PTT6-A0519 is held in LON and ESX: sam's clinic is ESX only
+    done = lots.change_status(scoped(actor="mia"), "PTT6-A0519", LotStatus.QUARANTINE,
+                              reason="check")  # fmt: skip
+    assert done.status == "quarantine"
+    users.set_clinics(scoped(), "mia", ["ESX"])
+    before = writes(db)
+    with pytest.raises(NotAllowed, match=r"mia may not release lot PTT6-A0519, held at clinic LON"):
+        lots.change_status(scoped(actor="mia"), "PTT6-A0519", LotStatus.RELEASED)
+    assert writes(db) == (before[0], before[1] + 1)
+    assert lots.show(scoped(), "PTT6-A0519").status == "quarantine"
+    # seen from ESX, the lot is on hand in ESX only
+    assert {h.clinic for h in lots.show(scoped(actor="mia"), "PTT6-A0519").on_hand} == {"ESX"}
+    assert lots.change_status(scoped(actor="max"), "PTT6-A0519", LotStatus.RELEASED).status == (
+        "released"
+    )
+
+
+def test_a_trace_shows_only_flows_within_scope(scoped):
+    every = lots.trace(scoped(), "DS04-2401")
+    mine = lots.trace(scoped(actor="sam"), "DS04-2401")
+    places = {f.to_location for f in every.flows} | {f.from_location for f in every.flows}
+    assert any(p.startswith("VIE") for p in places)
+    assert mine.flows
+    for flow in mine.flows:
+        assert flow.from_location.startswith("ESX") or flow.to_location.startswith("ESX")
+    assert mine.received < every.received
+
+
+# --- reports, reorder ----------------------------------------------------------------------
+
+
+def test_reports_keep_to_the_users_clinics(db, scoped):
+    report = run_report(scoped(actor="mia", readonly=True), "stock", ReportRequest(as_of=AS_OF))
+    clinics = {row["clinic"] for row in report.sections[0].records()}
+    assert clinics
+    assert clinics <= {"LON", "ESX"}
+    with pytest.raises(NotAllowed, match="mia may not run reports at clinic VIE"):
+        run_report(scoped(actor="mia", readonly=True), "stock",
+                   ReportRequest(clinic="VIE", as_of=AS_OF))  # fmt: skip
+    users.set_clinics(scoped(), "mia", ["ESX"])
+    one = run_report(scoped(actor="mia", readonly=True), "stock", ReportRequest(as_of=AS_OF))
+    assert one.clinic == "ESX"
+
+
+def test_the_reorder_job_is_refused_to_a_scoped_manager_whose_preview_is_theirs(db, scoped):
+    before = writes(db)
+    with pytest.raises(NotAllowed, match="mia may not run the reorder job"):
+        reorder.run(scoped(actor="mia"), as_of=AS_OF)
+    assert writes(db) == (before[0], before[1] + 1)
+    preview = reorder.run(scoped(actor="mia"), as_of=AS_OF, dry_run=True)
+    assert {s.clinic for s in preview.suggestions} <= {"LON", "ESX"}
+
+
+def test_fulfilling_another_clinics_course_is_not_found_on_every_path(db, scoped):
+    # on PostgreSQL a one-kit course is reserved in one statement: not for a scoped user
+    lon = courses.create_course(scoped(), "P-SCOPE-2", "home-6w", AS_OF + timedelta(days=3),
+                                "LON", today=AS_OF)  # fmt: skip
+    before = writes(db)
+    with pytest.raises(InvalidInput, match="no course has this number"):
+        fulfilment.fulfil_course(scoped(actor="sam"), lon.id, today=AS_OF)
+    assert writes(db) == before
+    assert not courses.show_course(scoped(), lon.id).kits
+    esx = courses.create_course(scoped(), "P-SCOPE-3", "home-6w", AS_OF + timedelta(days=3),
+                                "ESX", today=AS_OF)  # fmt: skip
+    served = fulfilment.fulfil_course(scoped(actor="sam"), esx.id, today=AS_OF)
+    assert [line.clinic for line in served.served] == ["ESX"]
