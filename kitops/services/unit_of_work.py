@@ -189,7 +189,7 @@ class _ScopedPurchaseOrders(PurchaseOrders):
         if not self.uow.visible_clinic(row.clinic_id):
             clinic = self.uow.session.get(LocationRow, row.clinic_id)
             assert clinic is not None
-            self.uow.check_clinic(clinic, doing="use a purchase order of")
+            self.uow.check_clinic(clinic, doing="use a purchase order")
         return row
 
 

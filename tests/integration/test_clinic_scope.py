@@ -21,6 +21,7 @@ from kitops.services import (
     lots,
     operations,
     orders,
+    purchasing,
     reorder,
     stock,
     users,
@@ -279,3 +280,27 @@ def test_fulfilling_another_clinics_course_is_not_found_on_every_path(db, scoped
                                 "ESX", today=AS_OF)  # fmt: skip
     served = fulfilment.fulfil_course(scoped(actor="sam"), esx.id, today=AS_OF)
     assert [line.clinic for line in served.served] == ["ESX"]
+
+
+def test_purchase_orders_keep_to_their_delivery_clinic(db, scoped):
+    reorder.run(scoped(), as_of=AS_OF)  # drafts, for ESX on the demo data
+    every = purchasing.list_orders(scoped(), status=None)
+    assert every
+    users.set_clinics(scoped(), "sam", ["LON"])
+    assert [o.number for o in purchasing.list_orders(scoped(actor="sam"), status=None)] == [
+        o.number for o in every if o.clinic == "LON"
+    ]
+    other = next(o for o in every if o.clinic != "LON")
+    refused = f"sam may not use a purchase order at clinic {other.clinic}"
+    with pytest.raises(NotAllowed, match=refused):
+        purchasing.show_order(scoped(actor="sam"), other.number)
+    assert refusals(db)[-1][:2] == ("sam", "clinic.scope")
+    assert purchasing.show_order(scoped(actor="mia"), other.number).clinic == other.clinic
+
+
+def test_a_report_that_cannot_be_narrowed_to_several_clinics_asks_for_one(scoped):
+    with pytest.raises(NotAllowed, match="mia may not see the demand of every clinic"):
+        run_report(scoped(actor="mia", readonly=True), "demand", ReportRequest(as_of=AS_OF))
+    report = run_report(scoped(actor="mia", readonly=True), "demand",
+                        ReportRequest(clinic="LON", as_of=AS_OF))  # fmt: skip
+    assert report.clinic == "LON"
