@@ -124,7 +124,7 @@ def change_status(
             mine = _clinic_codes_in_scope(uow)
             result = stock_dto.LotRecall(
                 **{f.name: getattr(result, f.name) for f in dataclasses.fields(result)},
-                kits_flagged=tuple(kits) if mine is None else (),
+                kits_flagged=tuple(kits) if mine is None else _visible_serials(uow, kits),
                 at_patients=_mine(_kits_at_patients(uow, lot, codes), mine),
                 released=_mine(_released_kits(uow, [(entry, now) for entry in released]), mine),
                 sessions=_mine(_sessions(uow, lot, codes), mine),
@@ -287,6 +287,15 @@ def trace(uow: UnitOfWork, code: str, *, sku: str | None = None) -> stock_dto.Tr
 
 
 _T = TypeVar("_T", stock_dto.SessionUse, stock_dto.KitAtPatient, stock_dto.KitReleased)
+
+
+def _visible_serials(uow: UnitOfWork, serials: list[str]) -> tuple[str, ...]:
+    """The kits of ``serials`` the acting user sees (held in or made for its clinics)."""
+    if not serials:
+        return ()
+    rows = uow.session.scalars(select(KitRow).where(KitRow.serial.in_(serials))).all()
+    seen = {row.serial for row in rows if uow.visible_kit(row)}
+    return tuple(serial for serial in serials if serial in seen)
 
 
 def _clinic_codes_in_scope(uow: UnitOfWork) -> frozenset[str] | None:

@@ -114,7 +114,11 @@ def test_a_scoped_user_sees_the_stock_of_its_clinics_only(scoped):
     assert mine
     assert {line.clinic for line in mine} == {"ESX"}
     assert mine == [line for line in everywhere if line.clinic == "ESX"]
-    assert stock.stock_on_hand(scoped(actor="sam"), location="LON", today=AS_OF) == []
+    assert stock.stock_on_hand(scoped(actor="sam"), location="esx-shelf", today=AS_OF) == [
+        line for line in mine if line.location == "ESX-SHELF"
+    ]
+    with pytest.raises(NotAllowed, match="sam may not see stock at clinic LON"):
+        stock.stock_on_hand(scoped(actor="sam"), location="LON-FRIDGE", today=AS_OF)
     page = pages.stock_page(scoped(actor="mia"), today=AS_OF)
     assert {line.clinic for line in page.lines} == {"LON", "ESX"}
     assert page.total == len([line for line in page.lines])
@@ -304,3 +308,15 @@ def test_a_report_that_cannot_be_narrowed_to_several_clinics_asks_for_one(scoped
     report = run_report(scoped(actor="mia", readonly=True), "demand",
                         ReportRequest(clinic="LON", as_of=AS_OF))  # fmt: skip
     assert report.clinic == "LON"
+
+
+def test_a_scoped_recall_reaches_every_clinic_but_reports_the_users_own(db, scoped):
+    users.set_clinics(scoped(), "mia", ["ESX"])
+    kit_clinic = {k.serial: k.clinic for k in kits.list_kits(scoped(), today=AS_OF)}
+    recalled = lots.change_status(scoped(actor="mia"), "DS05-2402", LotStatus.RECALLED,
+                                  reason="supplier notice")  # fmt: skip
+    assert lots.show(scoped(), "DS05-2402").status == "recalled"  # everywhere: one lot
+    assert recalled.kits_flagged
+    assert {kit_clinic[serial] for serial in recalled.kits_flagged} == {"ESX"}
+    flagged = {k.serial for k in kits.list_kits(scoped(), today=AS_OF) if k.recalled}
+    assert {kit_clinic[serial] for serial in flagged} > {"ESX"}
