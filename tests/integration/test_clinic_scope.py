@@ -15,14 +15,17 @@ from kitops.domain.ledger import LotStatus
 from kitops.errors import InvalidInput, NotAllowed
 from kitops.reports.registry import run_report
 from kitops.services import (
+    calendars,
     courses,
     fulfilment,
     kits,
+    labels,
     lots,
     operations,
     orders,
     purchasing,
     reorder,
+    sessions,
     stock,
     users,
 )
@@ -320,3 +323,52 @@ def test_a_scoped_recall_reaches_every_clinic_but_reports_the_users_own(db, scop
     assert {kit_clinic[serial] for serial in recalled.kits_flagged} == {"ESX"}
     flagged = {k.serial for k in kits.list_kits(scoped(), today=AS_OF) if k.recalled}
     assert {kit_clinic[serial] for serial in flagged} > {"ESX"}
+
+
+@pytest.mark.parametrize(
+    "use",
+    [
+        lambda uow, cid: courses.pause_course(uow, cid, reason="away", today=AS_OF),
+        lambda uow, cid: courses.reschedule_course(
+            uow, cid, AS_OF + timedelta(days=9), today=AS_OF
+        ),
+        lambda uow, cid: courses.complete_course(uow, cid, early=True, reason="x", today=AS_OF),
+        lambda uow, cid: calendars.read_calendar(uow, cid),
+        lambda uow, cid: orders.create_order(uow, cid),
+        lambda uow, cid: sessions.record_session(uow, cid, today=AS_OF),
+    ],
+    ids=["pause", "reschedule", "complete", "calendar", "order", "session"],
+)
+def test_every_course_use_case_finds_no_course_of_another_clinic(db, scoped, use):
+    lon = _course_of(scoped, "LON")
+    before = writes(db)
+    with pytest.raises(InvalidInput, match="no course has this number"):
+        use(scoped(actor="sam"), lon)
+    assert writes(db) == before
+
+
+def test_kit_use_cases_find_no_kit_of_another_clinic_and_write_nothing(db, scoped):
+    lon = next(k for k in kits.list_kits(scoped(), today=AS_OF) if k.clinic == "LON")
+    before = writes(db)
+    for use in (
+        lambda uow: kits.dispatch(uow, lon.serial, handover=True, today=AS_OF),
+        lambda uow: kits.take_back(uow, lon.serial, "sealed"),
+        lambda uow: kits.disassemble(uow, lon.serial),
+        lambda uow: labels.read_labels(uow, [lon.serial]),
+    ):
+        with pytest.raises(InvalidInput, match="no kit has this serial"):
+            use(scoped(actor="sam"))
+    assert writes(db) == before
+
+
+def test_counts_and_write_offs_at_another_clinic_are_refused(db, scoped):
+    before = writes(db)
+    sheet = [operations.CountedLine(line=1, sku="CHX-0.5", lot="-", counted=0)]
+    with pytest.raises(NotAllowed, match="sam may not count stock at clinic LON"):
+        operations.count(scoped(actor="sam"), "LON-SHELF", sheet)
+    with pytest.raises(NotAllowed, match="sam may not write off stock at clinic VIE"):
+        operations.write_off(scoped(actor="sam"), "CHX-0.5", 1, "VIE-SHELF", "damaged")
+    with pytest.raises(NotAllowed, match="sam may not assemble kits at clinic LON"):
+        kits.assemble(scoped(actor="sam"), "KIT-HOME-6W", 1, "LON-FRIDGE", today=AS_OF)
+    assert writes(db) == (before[0], before[1] + 3)
+    assert [key for _, key, _ in refusals(db)[-3:]] == ["clinic.scope"] * 3
