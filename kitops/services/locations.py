@@ -126,8 +126,15 @@ def add_location(
 
 
 def list_locations(uow: UnitOfWork) -> list[stock_dto.Location]:
+    """Every location; a user limited to clinics gets those clinics' places and the
+    virtual locations (supplier, patient, scrap...)."""
     with uow:
-        return location_dtos(uow.locations.all())
+        found = location_dtos(uow.locations.all())
+        user = uow.user
+        if user is None or user.clinics is None:
+            return found
+        mine = set(user.clinic_codes)
+        return [row for row in found if row.clinic in mine or (row.virtual and not row.clinic)]
 
 
 # --- a clinic's papers: delivery address, contact, country ---------------------------------

@@ -20,6 +20,7 @@ from kitops.services import (
     fulfilment,
     kits,
     labels,
+    locations,
     lots,
     operations,
     orders,
@@ -372,3 +373,10 @@ def test_counts_and_write_offs_at_another_clinic_are_refused(db, scoped):
         kits.assemble(scoped(actor="sam"), "KIT-HOME-6W", 1, "LON-FRIDGE", today=AS_OF)
     assert writes(db) == (before[0], before[1] + 3)
     assert [key for _, key, _ in refusals(db)[-3:]] == ["clinic.scope"] * 3
+
+
+def test_a_scoped_user_lists_its_clinics_places_and_the_virtual_ones(scoped):
+    listed = locations.list_locations(scoped(actor="sam"))
+    assert {row.clinic for row in listed} == {"ESX", None}
+    assert {"ESX", "ESX-FRIDGE", "SUPPLIER", "PATIENT"} <= {row.code for row in listed}
+    assert "LON-FRIDGE" in {row.code for row in locations.list_locations(scoped())}
