@@ -49,7 +49,8 @@ def _show(user: User) -> str:
         state += f", locked until {_when(user.locked_until)}"
     pin = "PIN set" if user.pin_set else "no PIN (cannot log in to the TUI)"
     bound = f", bound to login {user.login}" if user.login else ""
-    return f"{user.name}: {user.role}, {state}, {pin}{bound}"
+    clinics = f", clinics {','.join(user.clinics)}" if user.clinics else ""
+    return f"{user.name}: {user.role}, {state}, {pin}{bound}{clinics}"
 
 
 @click.group("user")
@@ -118,11 +119,12 @@ def user_list(ctx: Context, as_json: bool) -> None:
         emit_json(found)
         return
     emit_table(
-        ["user", "role", "state", "PIN", "login", "last login", "created", "by"],
+        ["user", "role", "clinics", "state", "PIN", "login", "last login", "created", "by"],
         [
             (
                 u.name,
                 u.role,
+                ",".join(u.clinics) or "all",
                 ("active" if u.active else "disabled")
                 + (f", locked until {_when(u.locked_until)}" if u.locked_until else ""),
                 "yes" if u.pin_set else "no",
@@ -150,6 +152,29 @@ def user_show(ctx: Context, name: str, as_json: bool) -> None:
         return
     say(_show(found))
     say("may: " + ", ".join(found.permissions))
+
+
+@user.command("set-clinics")
+@click.argument("name")
+@click.argument("clinics", metavar="CLINICS", required=False, default="")
+@click.option("--all", "every", is_flag=True, help="Lift the limit: every clinic.")
+@click.option("--json", "as_json", is_flag=True, help="Print the user as JSON.")
+@pass_context
+def user_set_clinics(ctx: Context, name: str, clinics: str, every: bool, as_json: bool) -> None:
+    """Limit a user to some clinics (CLINICS: codes separated by commas, e.g. LON,ESX):
+    it then sees and acts on those clinics only. `--all` or an empty CLINICS lifts the
+    limit (admins; an admin limited to clinics gives only its own clinics)."""
+    from kitops.errors import InvalidInput
+    from kitops.services import users
+
+    if every and clinics.strip():
+        raise InvalidInput("clinics", clinics, "give clinics or --all, not both")
+    codes = [] if every else users.parse_clinic_codes(clinics)
+    done = users.set_clinics(ctx.uow(), name, codes)
+    if as_json:
+        emit_json(done)
+    else:
+        say(f"changed {_show(done)}" + ("" if done.clinics else ", every clinic"))
 
 
 def _set_active(ctx: Context, name: str, active: bool) -> None:

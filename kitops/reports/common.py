@@ -89,6 +89,14 @@ def resolve_scope(uow: UnitOfWork, request: ReportRequest) -> Scope:
             )
         if chosen.kind != LocationKind.CLINIC.value:
             raise InvalidInput("clinic", chosen.code, f"is a {chosen.kind}, not a clinic")
+    limit = uow.scope_clinics()
+    if chosen is not None:
+        uow.check_clinic(chosen, doing="run reports")
+    elif limit is not None:
+        # a user limited to clinics: its clinics only (a single one is as if chosen)
+        all_clinics = {cid: place for cid, place in all_clinics.items() if cid in limit}
+        if len(all_clinics) == 1:
+            chosen = by_id[next(iter(all_clinics))]
     clinics = {chosen.id: places[chosen.id]} if chosen else all_clinics
     if isinstance(request.as_of, date):
         day = request.as_of

@@ -74,7 +74,7 @@ def movements_report(uow: UnitOfWork, request: ReportRequest) -> Report:
             .where(StockMoveRow.created_at < utc_midnight(last + timedelta(days=1)))
             .order_by(StockMoveRow.created_at, StockMoveRow.id)
         )
-        if scope.clinic_code is not None:
+        if scope.clinic_code is not None or uow.scope_clinics() is not None:
             places = scope.physical_ids
             stmt = stmt.where(
                 or_(

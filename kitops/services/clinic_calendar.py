@@ -259,6 +259,7 @@ def set_hours(
     with uow:
         uow.require("location.edit", doing="change a clinic's hours")
         row = uow.locations.clinic(clinic)
+        uow.check_clinic(row, doing="change the hours")
         uow.clinic_calendar.lock_week(row)
         before = {"days": row.open_weekdays, "opens": _hhmm(row.opens_at),
                   "sessions_per_day": row.sessions_per_day}  # fmt: skip
@@ -292,8 +293,9 @@ def list_closures(
     """Closures by clinic and first day; those over before the clinic's today only with
     ``include_past``."""
     with uow:
-        clinics = ([uow.locations.clinic(clinic)] if clinic else
-                   [row for row in uow.locations.all() if row.kind == "clinic"])  # fmt: skip
+        clinics = ([uow.clinic_filter(clinic, "see closures")] if clinic else
+                   [row for row in uow.locations.all()
+                    if row.kind == "clinic" and uow.visible_clinic(row.id)])  # fmt: skip
         result = []
         for row in clinics:
             now = today or clinic_today(row.timezone)
@@ -322,6 +324,7 @@ def add_closure(
     with uow:
         uow.require("clinic.close")
         row = uow.locations.clinic(clinic)
+        uow.check_clinic(row, doing="close the clinic")
         now = today or clinic_today(row.timezone)
         if last_day < now:
             raise InvalidInput(
@@ -355,6 +358,7 @@ def remove_closure(
         uow.require("clinic.close", doing="reopen a clinic")
         closure = uow.clinic_calendar.closure(closure_id)
         row = uow.session.get_one(LocationRow, closure.clinic_id)
+        uow.check_clinic(row, doing="reopen the clinic")
         uow.clinic_calendar.lock_week(row)
         gone = closure_dto(row, closure)
         now = today or clinic_today(row.timezone)

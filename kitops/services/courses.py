@@ -222,6 +222,7 @@ def create_course(
         uow.require("course.create")
         plan_row = uow.plans.get(plan_code)
         clinic_row = uow.locations.clinic(clinic)
+        uow.check_clinic(clinic_row, doing="create a course")
         plan = to_domain(plan_row)
         now = today or clinic_today(clinic_row.timezone)
         if day < now and not allow_past:
@@ -303,7 +304,9 @@ def list_courses(
     with uow:
         stmt = select(CourseRow).order_by(CourseRow.start_date, CourseRow.id)
         if clinic:
-            stmt = stmt.where(CourseRow.clinic_id == uow.locations.clinic(clinic).id)
+            stmt = stmt.where(CourseRow.clinic_id == uow.clinic_filter(clinic, "see courses").id)
+        if (scope := uow.scope_clinics()) is not None:
+            stmt = stmt.where(CourseRow.clinic_id.in_(scope))
         if status:
             try:
                 stmt = stmt.where(CourseRow.status == CourseStatus(status).value)

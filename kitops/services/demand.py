@@ -223,7 +223,9 @@ def scheduled_demand(
     with uow:
         only: int | None = None
         if clinic:
-            only = uow.locations.clinic(clinic).id
+            only = uow.clinic_filter(clinic, "see demand").id
+        elif uow.scope_clinics() is not None:
+            raise uow.scope_refusal("see the demand of every clinic; give one of theirs (--clinic)")
         snap = _collect(uow, start, end, only)
         clinics, cat, counts, stock, margin = (
             snap.clinics, snap.cat, snap.counts, snap.stock, snap.margin,

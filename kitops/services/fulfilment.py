@@ -238,6 +238,8 @@ def _wanted(uow: UnitOfWork, reservations: KitReservations, key: int,
     course holding no kit yet) from one statement; else the general checks, refused in
     the stockroom's words."""
     common = common_case(reservations, key)
+    if common is not None and not uow.visible_clinic(common.clinic_id):
+        raise InvalidInput("course", course_id, "no course has this number")
     if common is not None:
         return _Wanted(common.course_id, common.patient, common.clinic_id, common.clinic_code,
                        common.kit_product_id, common.needs, None, True)  # fmt: skip
@@ -365,9 +367,13 @@ def _horizons(
     """The last day of the window per clinic: from ``today``, else from each clinic's own
     date in its time zone."""
     if clinic:
-        rows = [uow.locations.clinic(clinic)]
+        rows = [uow.clinic_filter(clinic, "fulfil courses")]
     else:
-        rows = [ctx.locations[cid] for cid in set(ctx.clinic_of_location.values()) if cid]
+        rows = [
+            ctx.locations[cid]
+            for cid in set(ctx.clinic_of_location.values())
+            if cid and uow.visible_clinic(cid)
+        ]
     return {
         row.id: (today or clinic_today(row.timezone)) + timedelta(days=within_days) for row in rows
     }
@@ -484,7 +490,7 @@ def pick_list(
     """Reserved kits at the clinic that must go out by ``on`` + ``days``, soonest first."""
     with uow:
         ctx = _Context(uow)
-        clinic_row = uow.locations.clinic(clinic)
+        clinic_row = uow.clinic_filter(clinic, "see the pick list")
         day = on or clinic_today(clinic_row.timezone)
         horizon = day + timedelta(days=days)
         rows = uow.session.execute(

@@ -23,7 +23,7 @@ from kitops.domain.ledger import (
 )
 from kitops.domain.locations import PHYSICAL_KINDS, LocationKind, parse_location_code
 from kitops.domain.money import Money
-from kitops.errors import Conflict, InvalidInput, KitopsError, Refused
+from kitops.errors import Conflict, InvalidInput, KitopsError, NotAllowed, Refused
 from kitops.services.catalog import create_product, parse_product
 from kitops.services.csvfiles import read_csv
 from kitops.services.dto import database as database_dto
@@ -154,6 +154,7 @@ class _StockImport:
             )
         quantity = parse_positive_int(row["quantity"], "quantity")
         place = uow.locations.get(parse_location_code(row["location"]))
+        uow.check_place(place, doing="import stock")
         if LocationKind(place.kind) not in PHYSICAL_KINDS:
             raise InvalidInput(
                 "location",
@@ -254,6 +255,8 @@ def import_file(
             try:
                 with uow.session.begin_nested():
                     handler(uow, row)
+            except NotAllowed:
+                raise  # a refusal stops the whole import, and is audited
             except KitopsError as error:
                 problems.append(f"line {line}: {error}")
         if problems:

@@ -291,6 +291,7 @@ def assemble(
         kit = uow.products.kit(recipe)
         _check_home_safety(uow, kit)
         place = uow.locations.assembly_place(location)
+        uow.check_place(place, doing="assemble kits")
         day = today or uow.locations.local_today(place)
         shelf = _shelf_life(uow, kit, min_shelf_life_days)
         fresh_until = day + timedelta(days=shelf)
@@ -433,6 +434,7 @@ def capacity(
         kit = uow.products.kit(recipe)
         _check_home_safety(uow, kit)  # none can be assembled from an unsafe recipe
         place = uow.locations.assembly_place(location)
+        uow.check_place(place, doing="assemble kits")
         day = today or uow.locations.local_today(place)
         return capacity_at(uow, kit, place, day, _shelf_life(uow, kit, min_shelf_life_days))
 
@@ -500,7 +502,11 @@ def list_kits(
             root = uow.locations.get(location.strip().upper())
             stmt = stmt.where(KitRow.location_id.in_(subtree_ids(root, list(places.values()))))
         fit = PlanFit(uow, places, today)
-        return [kit_dto(uow, row, places, fit=fit) for row in uow.session.scalars(stmt)]
+        return [
+            kit_dto(uow, row, places, fit=fit)
+            for row in uow.session.scalars(stmt)
+            if uow.visible_kit(row)
+        ]
 
 
 def show_kit(uow: UnitOfWork, serial: str, *, today: date | None = None) -> kits_dto.Kit:

@@ -88,6 +88,10 @@ def create_location(
         LocationKind(parent_row.kind) if parent_row else None,
         zone,
     )
+    if parent_row is not None:
+        uow.check_place(parent_row, doing="add locations")
+    elif uow.scope_clinics() is not None:
+        raise uow.scope_refusal("add a clinic")
     if uow.locations.by_code(code) is not None:
         raise Conflict(f"location {code} already exists")
     row = uow.locations.add(
@@ -122,8 +126,15 @@ def add_location(
 
 
 def list_locations(uow: UnitOfWork) -> list[stock_dto.Location]:
+    """Every location; a user limited to clinics gets those clinics' places and the
+    virtual locations (supplier, patient, scrap...)."""
     with uow:
-        return location_dtos(uow.locations.all())
+        found = location_dtos(uow.locations.all())
+        user = uow.user
+        if user is None or user.clinics is None:
+            return found
+        mine = set(user.clinic_codes)
+        return [row for row in found if row.clinic in mine or (row.virtual and not row.clinic)]
 
 
 # --- a clinic's papers: delivery address, contact, country ---------------------------------
@@ -175,6 +186,7 @@ def set_address(
     with uow:
         uow.require("location.edit")
         row = uow.locations.clinic(code)
+        uow.check_clinic(row, doing="change the address")
         before = {field: getattr(row, field) for field, value in given.items()
                   if value is not None}  # fmt: skip
         for field in before:

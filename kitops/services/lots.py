@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -17,6 +17,7 @@ from kitops.data.schema import (
     CourseRow,
     KitComponentRow,
     KitRow,
+    LocationRow,
     LotRow,
     SessionItemRow,
     SessionRow,
@@ -41,7 +42,10 @@ def _detail(uow: UnitOfWork, lot: LotRow) -> stock_dto.LotDetail:
         .order_by(StockBalanceRow.location_id)
     ).all()
     on_hand = []
+    scope = uow.scope_places()
     for location_id, quantity in rows:
+        if scope is not None and location_id not in scope:
+            continue  # a user limited to clinics sees what its clinics hold
         place = locations[location_id]
         clinic = clinic_of(place, locations)
         on_hand.append(stock_dto.OnHand(place.code, clinic.code if clinic else None, quantity))
@@ -85,6 +89,8 @@ def change_status(
     with uow:
         uow.require(_PERMISSION.get(target, "lot.recall"))
         lot = uow.lots.lock(uow.lots.resolve(code, sku))
+        if target is LotStatus.RELEASED:
+            _refuse_release_beyond_scope(uow, lot)
         _refuse_returned_kit(uow, lot, target)
         current = LotStatus(lot.status)
         day = today or uow.locations.latest_clinic_today()
@@ -115,16 +121,36 @@ def change_status(
         if target is LotStatus.RECALLED:
             now = datetime.now(UTC)
             codes = _location_codes(uow)
+            mine = _clinic_codes_in_scope(uow)
             result = stock_dto.LotRecall(
                 **{f.name: getattr(result, f.name) for f in dataclasses.fields(result)},
-                kits_flagged=tuple(kits),
-                at_patients=_kits_at_patients(uow, lot, codes),
-                released=_released_kits(uow, [(entry, now) for entry in released]),
-                sessions=_sessions(uow, lot, codes),
+                kits_flagged=tuple(kits) if mine is None else _visible_serials(uow, kits),
+                at_patients=_mine(_kits_at_patients(uow, lot, codes), mine),
+                released=_mine(_released_kits(uow, [(entry, now) for entry in released]), mine),
+                sessions=_mine(_sessions(uow, lot, codes), mine),
             )  # fmt: skip
         faults.point("lot.status:after_change")
         uow.commit()
     return result
+
+
+def _refuse_release_beyond_scope(uow: UnitOfWork, lot: LotRow) -> None:
+    """A lot is one row for every clinic: a user limited to clinics may always make it
+    safer (quarantine, recall), but releases it only when no clinic outside theirs holds
+    any of it."""
+    scope = uow.scope_places()
+    if scope is None:
+        return
+    held = uow.session.scalars(
+        select(StockBalanceRow.location_id).where(
+            StockBalanceRow.lot_id == lot.id, StockBalanceRow.quantity > 0
+        )
+    ).all()
+    for location_id in held:
+        if location_id not in scope:
+            place = uow.session.get(LocationRow, location_id)
+            assert place is not None
+            uow.check_place(place, doing=f"release lot {lot.code}, held")
 
 
 def _refuse_returned_kit(uow: UnitOfWork, lot: LotRow, target: LotStatus) -> None:
@@ -152,6 +178,7 @@ def trace(uow: UnitOfWork, code: str, *, sku: str | None = None) -> stock_dto.Tr
     with uow:
         lot = uow.lots.resolve(code, sku)
         codes = _location_codes(uow)
+        scope = uow.scope_places()  # a user limited to clinics: flows touching them only
         # Two index-only scans of the covering index: the flows, then their references.
         flow_key = (
             StockMoveRow.from_location_id,
@@ -191,14 +218,18 @@ def trace(uow: UnitOfWork, code: str, *, sku: str | None = None) -> stock_dto.Tr
                 references=tuple(sorted(references.get((src, dst, reason, detail), ()))),
             )
             for src, dst, reason, detail, qty, moves, first, last in grouped
+            if scope is None or src in scope or dst in scope
         ]
-        kit_rows = uow.session.execute(
-            select(KitRow.serial, KitRow.status, KitRow.recalled, KitRow.course_id,
-                   KitRow.lot_id, KitComponentRow.quantity)
-            .join(KitComponentRow, KitComponentRow.kit_id == KitRow.id)
-            .where(KitComponentRow.lot_id == lot.id)
-            .order_by(KitRow.serial)
-        ).all()  # fmt: skip
+        kit_rows = [
+            (row.serial, row.status, row.recalled, row.course_id, row.lot_id, quantity)
+            for row, quantity in uow.session.execute(
+                select(KitRow, KitComponentRow.quantity)
+                .join(KitComponentRow, KitComponentRow.kit_id == KitRow.id)
+                .where(KitComponentRow.lot_id == lot.id)
+                .order_by(KitRow.serial)
+            )
+            if scope is None or uow.visible_kit(row)
+        ]
         # A kit that went out keeps its course in the ledger even after it came back.
         outings = _dispatches(uow, [row[4] for row in kit_rows if row[4]])
         course_ids = {row[3] for row in kit_rows if row[3]} | {
@@ -218,9 +249,10 @@ def trace(uow: UnitOfWork, code: str, *, sku: str | None = None) -> stock_dto.Tr
                 course_id = course_out
             patient = patients.get(course_id) if course_id is not None else None
             kit_uses.append(stock_dto.KitUse(serial, status, recalled, course_id, patient, qty))
-        session_uses = _sessions(uow, lot, codes)
-        at_patients = _kits_at_patients(uow, lot, codes)
-        released = _released_kits(uow, _recall_audits(uow, lot))
+        mine = _clinic_codes_in_scope(uow)
+        session_uses = _mine(_sessions(uow, lot, codes), mine)
+        at_patients = _mine(_kits_at_patients(uow, lot, codes), mine)
+        released = _mine(_released_kits(uow, _recall_audits(uow, lot)), mine)
         flows.sort(key=lambda f: (f.first, f.from_location, f.to_location))
         detail_dto = _detail(uow, lot)
 
@@ -252,6 +284,28 @@ def trace(uow: UnitOfWork, code: str, *, sku: str | None = None) -> stock_dto.Tr
         at_patients=at_patients,
         released=released,
     )
+
+
+_T = TypeVar("_T", stock_dto.SessionUse, stock_dto.KitAtPatient, stock_dto.KitReleased)
+
+
+def _visible_serials(uow: UnitOfWork, serials: list[str]) -> tuple[str, ...]:
+    """The kits of ``serials`` the acting user sees (held in or made for its clinics)."""
+    if not serials:
+        return ()
+    rows = uow.session.scalars(select(KitRow).where(KitRow.serial.in_(serials))).all()
+    seen = {row.serial for row in rows if uow.visible_kit(row)}
+    return tuple(serial for serial in serials if serial in seen)
+
+
+def _clinic_codes_in_scope(uow: UnitOfWork) -> frozenset[str] | None:
+    user = uow.user
+    return None if user is None or user.clinics is None else frozenset(user.clinic_codes)
+
+
+def _mine(items: tuple[_T, ...], mine: frozenset[str] | None) -> tuple[_T, ...]:
+    """The entries of the acting user's clinics (all of them for a user with no limit)."""
+    return items if mine is None else tuple(item for item in items if item.clinic in mine)
 
 
 def _location_codes(uow: UnitOfWork) -> dict[int, tuple[str, str | None, str | None]]:

@@ -131,6 +131,7 @@ def receive(
         else:
             raise InvalidInput("qty", None, "give --qty (the label has no count, AI 30)")
         place = uow.locations.physical(given.location)
+        uow.check_place(place, doing="receive stock")
         day = today or uow.locations.local_today(place)
         cost = None
         if given.cost not in (None, ""):
@@ -247,6 +248,8 @@ def move(
         product = uow.products.get(parse_sku(sku))
         source = uow.locations.physical(from_location, "from")
         target = uow.locations.physical(to_location, "to")
+        uow.check_place(source, doing="move stock")
+        uow.check_place(target, doing="move stock")
         if source.id == target.id:
             raise InvalidInput("to", target.code, "is the same as --from")
         day = today or uow.locations.local_today(source)
@@ -314,6 +317,7 @@ def write_off(
                         doing=f"write off more than {limit} units at once ({qty})")  # fmt: skip
         product = uow.products.get(parse_sku(sku))
         place = uow.locations.physical(location)
+        uow.check_place(place, doing="write off stock")
         chosen = uow.lots.named(product, lot)
         if product.kind == ProductKind.KIT.value:
             kit_row = _kit_in_stock(uow, chosen)
@@ -382,6 +386,7 @@ def count(
     with uow:
         uow.require("stock.count")
         place = uow.locations.physical(location)
+        uow.check_place(place, doing="count stock")
         products = {row.sku: row for row in uow.products.all()}
         wanted_codes = {line.lot.strip() or UNTRACKED_LOT_CODE for line in sheet}
         lots = {(row.product_id, row.code): row for row in uow.lots.with_codes(wanted_codes)}

@@ -567,7 +567,9 @@ def payments_report(
             .order_by(LocationRow.code, OrderRow.currency)
         )  # fmt: skip
         if clinic:
-            stmt = stmt.where(OrderRow.clinic_id == uow.locations.clinic(clinic).id)
+            stmt = stmt.where(OrderRow.clinic_id == uow.clinic_filter(clinic, "see payments").id)
+        if (scope := uow.scope_clinics()) is not None:
+            stmt = stmt.where(OrderRow.clinic_id.in_(scope))
         if first:
             stmt = stmt.where(OrderRow.created_at >= datetime.combine(first, dtime(), UTC))
         if last:

@@ -254,6 +254,7 @@ def set_policy(
             raise InvalidInput("sku", product.sku, "kits are assembled here, not bought; give "
                                "their components a policy")  # fmt: skip
         clinic_row = uow.locations.clinic(clinic)
+        uow.check_clinic(clinic_row, doing="change reorder policies")
         supplier_row = uow.suppliers.get(supplier)
         if not supplier_row.active:
             raise Refused(f"supplier {supplier_row.code} is no longer active")
@@ -292,6 +293,7 @@ def remove_policy(uow: UnitOfWork, sku: str, clinic: str) -> purchasing_dto.Poli
         uow.require("policy.edit")
         product = uow.products.get(parse_sku(sku))
         clinic_row = uow.locations.clinic(clinic)
+        uow.check_clinic(clinic_row, doing="change reorder policies")
         row = uow.suppliers.policy(product.id, clinic_row.id)
         if row is None or not row.active:
             raise Refused(f"{product.sku} has no active reorder policy at {clinic_row.code}")
@@ -316,7 +318,11 @@ def list_policies(
             .order_by(LocationRow.code, ProductRow.sku)
         )
         if clinic:
-            stmt = stmt.where(ReorderPolicyRow.clinic_id == uow.locations.clinic(clinic).id)
+            stmt = stmt.where(
+                ReorderPolicyRow.clinic_id == uow.clinic_filter(clinic, "see reorder policies").id
+            )
+        if (scope := uow.scope_clinics()) is not None:
+            stmt = stmt.where(ReorderPolicyRow.clinic_id.in_(scope))
         if sku:
             stmt = stmt.where(ReorderPolicyRow.product_id == uow.products.get(parse_sku(sku)).id)
         return [_policy_dto(row, s, c, sup) for row, s, c, sup in uow.session.execute(stmt)]
@@ -444,7 +450,11 @@ def list_orders(
                                    f"{'|'.join(PO_STATUSES)}")  # fmt: skip
             stmt = stmt.where(PurchaseOrderRow.status == status)
         if clinic:
-            stmt = stmt.where(PurchaseOrderRow.clinic_id == uow.locations.clinic(clinic).id)
+            stmt = stmt.where(
+                PurchaseOrderRow.clinic_id == uow.clinic_filter(clinic, "see purchase orders").id
+            )
+        if (scope := uow.scope_clinics()) is not None:
+            stmt = stmt.where(PurchaseOrderRow.clinic_id.in_(scope))
         if supplier:
             stmt = stmt.where(PurchaseOrderRow.supplier_id == uow.suppliers.get(supplier).id)
         return [order_dto(uow, row) for row in uow.session.scalars(stmt)]

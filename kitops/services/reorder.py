@@ -73,6 +73,7 @@ def run(
     if dry_run:
         return _compute(uow, as_of, dry_run=True, advisory=False)
     uow.require("reorder.run")  # before the lease: a refused run holds nothing
+    _refuse_limited(uow)
     if not uow.db.is_sqlite:
         return _compute(uow, as_of, dry_run=False, advisory=True)
     holder = f"{uow.actor[:40]}@{socket.gethostname()[:60]}:{os.getpid()}"  # fits 120
@@ -82,6 +83,14 @@ def run(
         return _compute(uow, as_of, dry_run=False, advisory=False)
     finally:
         _drop_lease(uow.db, uow.actor, holder)
+
+
+def _refuse_limited(uow: UnitOfWork) -> None:
+    """The reorder job writes the drafts of every clinic: a user limited to clinics may
+    preview (``dry_run``, their clinics only) but not run it."""
+    with uow:
+        if uow.scope_clinics() is not None:
+            raise uow.scope_refusal("run the reorder job, which orders for every clinic")
 
 
 def _in_progress(as_of: date | None, dry_run: bool) -> reorder_dto.ReorderRun:
@@ -172,8 +181,11 @@ def _policies(uow: UnitOfWork) -> list[_Policy]:
         .where(ReorderPolicyRow.active, SupplierRow.active)
     ).all()  # fmt: skip
     found = []
+    scope = uow.scope_clinics()  # a preview by a user limited to clinics: theirs only
     for (clinic_id, clinic, product_id, sku, supplier_id, supplier, currency, supplier_lead,
          method, low, high, review, safety, lead, pack, minimum, cost) in rows:  # fmt: skip
+        if scope is not None and clinic_id not in scope:
+            continue
         terms = _terms(_METHODS[method], lead if lead is not None else supplier_lead, review,
                        safety, pack, minimum, low, high)  # fmt: skip
         found.append(_Policy(clinic_id, clinic, product_id, sku, supplier_id, supplier,
@@ -218,7 +230,8 @@ def _drafts(uow: UnitOfWork) -> dict[tuple[int, int], _Draft]:
         .join(LocationRow, LocationRow.id == PurchaseOrderRow.clinic_id)
         .where(PurchaseOrderRow.status == POStatus.DRAFT.value)
     ):  # fmt: skip
-        drafts[(supplier_id, clinic_id)] = _Draft(order_id, supplier, clinic, {})
+        if uow.visible_clinic(clinic_id):
+            drafts[(supplier_id, clinic_id)] = _Draft(order_id, supplier, clinic, {})
     by_order = {d.order_id: d for d in drafts.values()}
     if by_order:
         for line_id, order_id, product_id, quantity, position in uow.session.connection().execute(
@@ -228,7 +241,8 @@ def _drafts(uow: UnitOfWork) -> dict[tuple[int, int], _Draft]:
             .join(PurchaseOrderRow, PurchaseOrderRow.id == PurchaseOrderLineRow.order_id)
             .where(PurchaseOrderRow.status == POStatus.DRAFT.value)
         ):  # fmt: skip
-            by_order[order_id].lines[product_id] = (line_id, quantity, position)
+            if order_id in by_order:
+                by_order[order_id].lines[product_id] = (line_id, quantity, position)
     return drafts
 
 

@@ -45,7 +45,10 @@ def stock_on_hand(
         days = {zone: clinic_today(zone) for zone in set(zones.values())} if today is None else {}
         places = None
         if location:
-            places = subtree_ids(uow.locations.get(parse_location_code(location)), locations)
+            root = uow.locations.get(parse_location_code(location))
+            uow.check_place(root, doing="see stock")
+            places = subtree_ids(root, locations)
+        places = uow.narrow_places(places)
         stmt = held_at(places, ProductRow.name)
         if sku:
             product = uow.products.get(parse_sku(sku))

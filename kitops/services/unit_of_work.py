@@ -37,11 +37,21 @@ from kitops.data.repositories import (
     Suppliers,
     Users,
 )
-from kitops.data.schema import UserRow
+from kitops.data.repositories.locations import clinic_of, subtree_ids
+from kitops.data.schema import (
+    CourseRow,
+    KitRow,
+    LocationRow,
+    OrderRow,
+    PurchaseOrderRow,
+    UserClinicRow,
+    UserRow,
+)
 from kitops.domain import roles
 from kitops.errors import (
     Conflict,
     DatabaseUnavailable,
+    InvalidInput,
     KitopsError,
     NotAllowed,
     TransientDatabaseError,
@@ -120,10 +130,98 @@ def retrying(operation: Callable[P, T]) -> Callable[P, T]:
     return wrapper
 
 
+class _ScopedCourses(Courses):
+    """Courses as a user limited to clinics sees them: another clinic's course is not
+    found (its existence is not told)."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        super().__init__(uow.session)
+        self.uow = uow
+
+    def get(self, course_id: int | str, *, lock: bool = False) -> CourseRow:
+        row = super().get(course_id, lock=lock)
+        if not self.uow.visible_clinic(row.clinic_id):
+            raise InvalidInput("course", course_id, "no course has this number")
+        return row
+
+
+class _ScopedOrders(Orders):
+    """Orders as a user limited to clinics sees them: another clinic's is not found."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        super().__init__(uow.session)
+        self.uow = uow
+
+    def get(self, order_id: int | str, *, lock: bool = False) -> OrderRow:
+        row = super().get(order_id, lock=lock)
+        if not self.uow.visible_clinic(row.clinic_id):
+            raise InvalidInput(
+                "order", order_id, "no order has this number (see `kitops order list`)"
+            )
+        return row
+
+
+class _ScopedKits(Kits):
+    """Kits as a user limited to clinics sees them: those held in its clinics or made
+    for a course of its clinics; another clinic's kit is not found."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        super().__init__(uow.session)
+        self.uow = uow
+
+    def get(self, serial: str, *, lock: bool = False) -> KitRow:
+        row = super().get(serial, lock=lock)
+        if not self.uow.visible_kit(row):
+            raise InvalidInput("serial", serial, "no kit has this serial (see `kitops kit list`)")
+        return row
+
+
+class _ScopedPurchaseOrders(PurchaseOrders):
+    """Purchase orders of a user limited to clinics: one delivered to another clinic is
+    refused, naming the clinic."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        super().__init__(uow.session)
+        self.uow = uow
+
+    def get(self, number: str | int, *, lock: bool = False) -> PurchaseOrderRow:
+        row = super().get(number, lock=lock)
+        if not self.uow.visible_clinic(row.clinic_id):
+            clinic = self.uow.session.get(LocationRow, row.clinic_id)
+            assert clinic is not None
+            self.uow.check_clinic(clinic, doing="use a purchase order")
+        return row
+
+
+def limited_to_clinics(db: Database, actor: str) -> bool:
+    """Whether ``actor`` is limited to some clinics: the one-statement paths that skip
+    the unit of work's checks are not taken for such a user."""
+    try:
+        with db.read_sessions() as session:
+            found = session.scalar(
+                select(UserClinicRow.id)
+                .join(UserRow, UserRow.id == UserClinicRow.user_id)
+                .where(UserRow.name == actor)
+                .limit(1)
+            )
+    except sa_exc.SQLAlchemyError as error:
+        raise translate(error) from error
+    return found is not None
+
+
 @dataclass(frozen=True)
 class ActingUser:
+    """Who acts, in which role, limited to which clinics (their location ids and codes;
+    None: every clinic, ``kitops user set-clinics``)."""
+
     name: str
     role: roles.Role
+    clinics: frozenset[int] | None = None
+    clinic_codes: tuple[str, ...] = ()
+
+    @property
+    def scoped(self) -> bool:
+        return self.clinics is not None
 
 
 class UnitOfWork:
@@ -180,6 +278,7 @@ class UnitOfWork:
         self.users = Users(self.session)
         self._granted = None
         self.user = None
+        self.__dict__.pop("_scope_places", None)
         if self.identify:
             try:
                 self.user = self._identify()
@@ -194,6 +293,11 @@ class UnitOfWork:
                 elif isinstance(error, sa_exc.SQLAlchemyError):
                     raise translate(error) from error
                 raise
+        if self.user is not None and self.user.clinics is not None:
+            self.courses = _ScopedCourses(self)
+            self.orders = _ScopedOrders(self)
+            self.kits = _ScopedKits(self)
+            self.purchase_orders = _ScopedPurchaseOrders(self)
         return self
 
     def __exit__(
@@ -217,9 +321,16 @@ class UnitOfWork:
     # --- who is acting, and may they ------------------------------------------------------
 
     def _identify(self) -> ActingUser | None:
-        found = self.session.execute(
-            select(UserRow.role, UserRow.active).where(UserRow.name == self.actor)
-        ).first()
+        # one round trip: the user and the clinics it is limited to (one row per clinic)
+        rows = self.session.execute(
+            select(UserRow.role, UserRow.active, LocationRow.id, LocationRow.code)
+            .select_from(UserRow)
+            .outerjoin(UserClinicRow, UserClinicRow.user_id == UserRow.id)
+            .outerjoin(LocationRow, LocationRow.id == UserClinicRow.location_id)
+            .where(UserRow.name == self.actor)
+            .order_by(LocationRow.code)
+        ).all()
+        found = rows[0] if rows else None
         if found is not None:
             if not found.active:
                 raise NotAllowed(
@@ -227,7 +338,12 @@ class UnitOfWork:
                     f"(`kitops user enable {self.actor}`)",
                     actor=self.actor, permission="user.active", role=found.role,
                 )  # fmt: skip
-            return ActingUser(self.actor, roles.Role(found.role))
+            limited = [(row.id, row.code) for row in rows if row.id is not None]
+            return ActingUser(
+                self.actor, roles.Role(found.role),
+                frozenset(i for i, _ in limited) if limited else None,
+                tuple(code for _, code in limited),
+            )  # fmt: skip
         if self.session.scalar(select(UserRow.id).limit(1)) is None:
             if self.bootstrap:
                 return None
@@ -237,6 +353,91 @@ class UnitOfWork:
             f"admin adds users with `kitops user add NAME --role ROLE`)",
             actor=self.actor, permission="user.known",
         )  # fmt: skip
+
+    # --- clinic scoping -------------------------------------------------------------------
+    #
+    # A user limited to some clinics sees and acts on those clinics only. Lists narrow to
+    # them (``scope_places``, ``scope_clinics``); acting on a place or a clinic outside them
+    # is refused (``NotAllowed``, audited like any refusal); a course, kit or order of
+    # another clinic reads as not found (``visible_clinic``).
+
+    def scope_clinics(self) -> frozenset[int] | None:
+        """The clinics (location ids) the acting user is limited to; None: all of them."""
+        user = self.user
+        return None if user is None else user.clinics
+
+    def scope_places(self) -> set[int] | None:
+        """Every location within the acting user's clinics (None: no limit)."""
+        clinics = self.scope_clinics()
+        if clinics is None:
+            return None
+        cached: set[int] | None = self.__dict__.get("_scope_places")
+        if cached is None:
+            rows = self.locations.all()
+            cached = set()
+            for row in rows:
+                if row.id in clinics:
+                    cached |= subtree_ids(row, rows)
+            self.__dict__["_scope_places"] = cached
+        return cached
+
+    def narrow_places(self, places: set[int] | None) -> set[int] | None:
+        """``places`` (None: everywhere) within the acting user's clinics."""
+        scope = self.scope_places()
+        if scope is None:
+            return places
+        return set(scope) if places is None else places & scope
+
+    def visible_clinic(self, clinic_id: int | None) -> bool:
+        """Whether the acting user sees things of this clinic (a course, an order)."""
+        clinics = self.scope_clinics()
+        return clinics is None or (clinic_id is not None and clinic_id in clinics)
+
+    def visible_kit(self, kit: KitRow) -> bool:
+        """Whether the acting user sees this kit: held within its clinics, or made for a
+        course of one of them."""
+        places = self.scope_places()
+        if places is None or kit.location_id in places:
+            return True
+        if kit.course_id is None:
+            return False
+        clinic_id = self.session.scalar(
+            select(CourseRow.clinic_id).where(CourseRow.id == kit.course_id)
+        )
+        return self.visible_clinic(clinic_id)
+
+    def scope_refusal(self, text: str) -> NotAllowed:
+        """The refusal of a user limited to clinics doing ``text`` (``receive stock at
+        clinic ESX``): raise it."""
+        user = self.user
+        assert user is not None
+        mine = ", ".join(user.clinic_codes)
+        return NotAllowed(
+            f"{user.name} may not {text}: {user.name} is limited to {mine}",
+            actor=self.actor, permission="clinic.scope", role=user.role.value,
+        )  # fmt: skip
+
+    def clinic_filter(self, code: str, doing: str) -> LocationRow:
+        """The clinic a list is asked for, refused when outside the acting user's."""
+        row = self.locations.clinic(code)
+        self.check_clinic(row, doing=doing)
+        return row
+
+    def check_clinic(self, clinic: LocationRow, *, doing: str | None = None) -> None:
+        """Go on only if ``clinic`` is one of the acting user's clinics."""
+        if not self.visible_clinic(clinic.id):
+            raise self.scope_refusal(f"{doing or 'act'} at clinic {clinic.code}")
+
+    def check_place(self, place: LocationRow, *, doing: str | None = None) -> None:
+        """Go on only if ``place`` lies within one of the acting user's clinics; the refusal
+        names the clinic that holds it."""
+        scope = self.scope_places()
+        if scope is None or place.id in scope:
+            return
+        by_id = {row.id: row for row in self.locations.all()}
+        clinic = clinic_of(place, by_id)
+        where = f"clinic {clinic.code}" if clinic is not None else f"location {place.code}"
+        raise self.scope_refusal(f"{doing or 'act'} at {where}")
 
     def require(self, permission: str, *, doing: str | None = None) -> None:
         """Go on only if the acting user's role holds ``permission``

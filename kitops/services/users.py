@@ -14,9 +14,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
-from kitops.data.schema import AuditRow, SettingRow, UserRow, utcnow
+from kitops.data.schema import AuditRow, LocationRow, SettingRow, UserClinicRow, UserRow, utcnow
 from kitops.domain import roles
 from kitops.domain.text import has_control
 from kitops.domain.users import NAME_PATTERN, parse_login, parse_user_name
@@ -101,14 +101,29 @@ def writeoff_approval_units(uow: UnitOfWork) -> int:
     return _int_setting(uow, "writeoff_approval_units", DEFAULT_WRITEOFF_APPROVAL_UNITS)
 
 
-def user_dto(row: UserRow) -> users_dto.User:
+def clinics_of(uow: UnitOfWork, user_ids: list[int] | None = None) -> dict[int, tuple[str, ...]]:
+    """The clinic codes each user is limited to, by user id (users with no limit absent)."""
+    stmt = (
+        select(UserClinicRow.user_id, LocationRow.code)
+        .join(LocationRow, LocationRow.id == UserClinicRow.location_id)
+        .order_by(LocationRow.code)
+    )
+    if user_ids is not None:
+        stmt = stmt.where(UserClinicRow.user_id.in_(user_ids))
+    found: dict[int, tuple[str, ...]] = {}
+    for user_id, code in uow.session.execute(stmt):
+        found[user_id] = (*found.get(user_id, ()), code)
+    return found
+
+
+def user_dto(row: UserRow, clinics: tuple[str, ...] = ()) -> users_dto.User:
     now = utcnow()
     locked = row.locked_until if row.locked_until and row.locked_until > now else None
     return users_dto.User(
         name=row.name, role=row.role, active=row.active, pin_set=row.secret_hash is not None,
         locked_until=locked, last_login_at=row.last_login_at, created_at=row.created_at,
         created_by=row.created_by, permissions=tuple(roles.permissions_of(row.role)),
-        login=row.login,
+        login=row.login, clinics=clinics,
     )  # fmt: skip
 
 
@@ -187,7 +202,8 @@ def authenticate(uow: UnitOfWork, name: str, secret: str) -> users_dto.User:
 def get_user(uow: UnitOfWork, name: str) -> users_dto.User:
     """One user (any active user may look)."""
     with uow:
-        return user_dto(uow.users.get(name))
+        row = uow.users.get(name)
+        return user_dto(row, clinics_of(uow, [row.id]).get(row.id, ()))
 
 
 # --- managing users (admins) -------------------------------------------------------------
@@ -196,8 +212,53 @@ def get_user(uow: UnitOfWork, name: str) -> users_dto.User:
 def list_users(uow: UnitOfWork) -> list[users_dto.User]:
     with uow:
         uow.require("user.manage", doing="list users")
-        rows = uow.session.scalars(select(UserRow).order_by(UserRow.name))
-        return [user_dto(row) for row in rows]
+        rows = uow.session.scalars(select(UserRow).order_by(UserRow.name)).all()
+        limits = clinics_of(uow)
+        return [user_dto(row, limits.get(row.id, ())) for row in rows]
+
+
+def parse_clinic_codes(text: str) -> list[str]:
+    """``LON,ESX`` as clinic codes (upper case, no repeats); an empty text is no limit."""
+    from kitops.domain.locations import parse_location_code
+
+    codes: list[str] = []
+    for part in text.split(","):
+        if part.strip():
+            code = parse_location_code(part.strip(), "clinics")
+            if code not in codes:
+                codes.append(code)
+    return codes
+
+
+@retrying
+def set_clinics(uow: UnitOfWork, name: str, clinics: list[str]) -> users_dto.User:
+    """Limit a user to ``clinics`` (codes); an empty list lifts the limit (every clinic).
+
+    Admins only. An admin who is limited to clinics may give a user only clinics of
+    their own, and may not lift a limit: nobody widens their own reach this way."""
+    wanted = [found for code in clinics for found in parse_clinic_codes(code)]
+    with uow:
+        uow.require("user.manage", doing="limit users to clinics")
+        row = uow.users.get(name, lock=True)
+        found = [uow.locations.clinic(code, "clinics") for code in dict.fromkeys(wanted)]
+        mine = uow.scope_clinics()
+        if mine is not None:
+            if not found:
+                raise uow.scope_refusal("give a user every clinic")
+            for clinic in found:
+                uow.check_clinic(clinic, doing="give users access")
+        before = clinics_of(uow, [row.id]).get(row.id, ())
+        uow.session.execute(delete(UserClinicRow).where(UserClinicRow.user_id == row.id))
+        for clinic in found:
+            uow.session.add(UserClinicRow(user_id=row.id, location_id=clinic.id))
+        uow.session.flush()
+        after = tuple(sorted(clinic.code for clinic in found))
+        uow.record("user.set_clinics", "user", row.name,
+                   before={"clinics": list(before) or "all"},
+                   after={"clinics": list(after) or "all"})  # fmt: skip
+        result = user_dto(row, after)
+        uow.commit()
+    return result
 
 
 @retrying

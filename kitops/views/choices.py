@@ -14,9 +14,12 @@ from kitops.views import dto as view
 
 
 def choices(uow: UnitOfWork) -> view.Choices:
+    """What the forms offer; a user limited to clinics is offered those clinics and
+    their places only."""
     with uow:
-        rows = uow.locations.all()
-        by_id = {row.id: row for row in rows}
+        scope = uow.scope_places()
+        rows = [row for row in uow.locations.all() if scope is None or row.id in scope]
+        by_id = {row.id: row for row in uow.locations.all()}
         places = []
         for row in sorted(rows, key=lambda r: r.code):
             if LocationKind(row.kind) in PHYSICAL_KINDS and row.active:

@@ -39,9 +39,15 @@ def overview(
     with uow:
         locations = uow.locations.all()
         clinics = (
-            [uow.locations.clinic(clinic)]
+            [uow.clinic_filter(clinic, "see the dashboard")]
             if clinic
-            else [row for row in locations if row.kind == LocationKind.CLINIC.value and row.active]
+            else [
+                row
+                for row in locations
+                if row.kind == LocationKind.CLINIC.value
+                and row.active
+                and uow.visible_clinic(row.id)
+            ]
         )
         clinics.sort(key=lambda row: row.code)
         days = {row.id: today or clinic_today(row.timezone) for row in clinics}
@@ -66,11 +72,19 @@ def overview(
                     expiry=expiry.get(row.id, ()),
                 )
             )
-        activity = tuple(
-            view.Activity(r.at, r.actor, r.action, r.entity, r.entity_key)
-            for r in queries.latest_audit(uow.session, ACTIVITY_LINES)
-        )
+        activity = _activity(uow)
     return view.Dashboard(due_days, pick_days, tuple(work), activity)
+
+
+def _activity(uow: UnitOfWork) -> tuple[view.Activity, ...]:
+    """The latest entries of the audit log; a user limited to clinics sees its own only
+    (audit rows are not kept per clinic)."""
+    if uow.scope_clinics() is None:
+        rows = list(queries.latest_audit(uow.session, ACTIVITY_LINES))
+    else:
+        latest = queries.latest_audit(uow.session, 500)
+        rows = [r for r in latest if r.actor == uow.actor][:ACTIVITY_LINES]
+    return tuple(view.Activity(r.at, r.actor, r.action, r.entity, r.entity_key) for r in rows)
 
 
 def _due_needs(

@@ -11,6 +11,7 @@ from kitops.data.queries.kits import kit_list
 from kitops.data.queries.orders import order_list
 from kitops.data.queries.stock import stock_on_hand
 from kitops.data.repositories.locations import clinic_of, subtree_ids
+from kitops.data.schema import LocationRow
 from kitops.domain.courses import CourseStatus
 from kitops.domain.kits import KIT_STATUSES
 from kitops.domain.ledger import LotStatus
@@ -26,6 +27,29 @@ from kitops.services.unit_of_work import UnitOfWork
 from kitops.views import dto as view
 
 PAGE_SIZE = 200
+
+
+def _clinic_id(uow: UnitOfWork, clinic: str | None, doing: str) -> int | None:
+    """The clinic a list is filtered to; one outside the acting user's clinics is
+    refused."""
+    if not clinic:
+        return None
+    row = uow.locations.clinic(clinic)
+    uow.check_clinic(row, doing=doing)
+    return row.id
+
+
+def _clinic_places(
+    uow: UnitOfWork, clinic: str | None, locations: Sequence[LocationRow], doing: str
+) -> set[int] | None:
+    """The places of the clinic a list is filtered to (None: everywhere), within the
+    acting user's clinics."""
+    if not clinic:
+        return uow.narrow_places(None)
+    row = uow.locations.clinic(clinic)
+    uow.check_clinic(row, doing=doing)
+    return subtree_ids(row, locations)
+
 
 # --- stock ---------------------------------------------------------------------------
 
@@ -61,7 +85,7 @@ def stock_page(
         zones = {row_id: (c.timezone if c else None) for row_id, c in clinics.items()}
         days = {zone: today or clinic_today(zone) for zone in set(zones.values())}
         day = today or min(days.values(), default=date.today())
-        places = subtree_ids(uow.locations.clinic(clinic), locations) if clinic else None
+        places = _clinic_places(uow, clinic, locations, "see stock")
         total, rows = stock_on_hand(
             uow.session,
             places=places,
@@ -118,10 +142,16 @@ def kits_page(
     with uow:
         locations = uow.locations.all()
         by_id = {row.id: row for row in locations}
-        places = subtree_ids(uow.locations.clinic(clinic), locations) if clinic else None
+        places = _clinic_places(uow, clinic, locations, "see kits")
+        scope = uow.scope_clinics()
+        within = None
+        if scope is not None:  # a limited user: kits at its places or for its courses
+            owners = {uow.locations.clinic(clinic).id} if clinic else scope
+            within, places = (places or set(), owners), None
         total, rows = kit_list(
-            uow.session, places=places, status=status, search=search, offset=offset, limit=limit
-        )
+            uow.session, places=places, status=status, search=search, offset=offset,
+            limit=limit, within=within,
+        )  # fmt: skip
         kits = []
         for (
             serial,
@@ -170,10 +200,11 @@ def courses_page(
 ) -> view.CoursePage:
     """One page of courses, soonest start first, with how many kits each holds."""
     with uow:
-        clinic_id = uow.locations.clinic(clinic).id if clinic else None
+        clinic_id = _clinic_id(uow, clinic, "see courses")
         _one_of(status, [s.value for s in CourseStatus])
         total, rows = course_list(
             uow.session,
+            within=uow.scope_clinics(),
             clinic_id=clinic_id,
             status=status,
             search=search,
@@ -237,9 +268,10 @@ def orders_page(
     plan, and an order or course number."""
     _one_of(status, [s.value for s in OrderStatus])
     with uow:
-        clinic_id = uow.locations.clinic(clinic).id if clinic else None
+        clinic_id = _clinic_id(uow, clinic, "see orders")
         total, rows = order_list(
             uow.session,
+            within=uow.scope_clinics(),
             clinic_id=clinic_id,
             status=status,
             search=search,

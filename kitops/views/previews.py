@@ -72,6 +72,7 @@ def assembly_preview(
     with uow:
         kit = uow.products.kit(recipe)
         place = uow.locations.assembly_place(location)
+        uow.check_place(place, doing="assemble kits")
         day = today or uow.locations.local_today(place)
         shelf = default_min_shelf_life(uow, kit)
         supply = capacity_at(uow, kit, place, day, shelf)
@@ -113,6 +114,7 @@ def preview_course(
     with uow:
         plan_row = uow.plans.get(plan)
         clinic_row = uow.locations.clinic(clinic)
+        uow.check_clinic(clinic_row, doing="create a course")
         domain_plan = to_domain(plan_row)
         days = weekdays_for(domain_plan, day, chosen)
         zone = clinic_row.timezone or "UTC"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import func, select
@@ -20,12 +20,15 @@ def course_list(
     search: str,
     offset: int,
     limit: int,
+    within: Collection[int] | None = None,
 ) -> tuple[int, Sequence[Any]]:
     """(courses in all, this page's rows of id, patient reference, plan code, clinic
     code, start date, weekdays, status, kits per course, kits held). ``search`` matches
-    the patient reference, the plan and a course number."""
+    the patient reference, the plan and a course number; ``within`` narrows to those
+    clinics (a user limited to clinics)."""
     conditions = filters(
         CourseRow.clinic_id == clinic_id if clinic_id is not None else None,
+        CourseRow.clinic_id.in_(within) if within is not None else None,
         CourseRow.status == status if status else None,
         matching(search, CourseRow.patient_ref, PlanRow.code, numbers=[CourseRow.id]),
     )

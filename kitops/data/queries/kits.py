@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from kitops.data.queries.paging import filters, matching, page
@@ -20,13 +20,19 @@ def kit_list(
     search: str,
     offset: int,
     limit: int,
+    within: tuple[Collection[int], Collection[int]] | None = None,
 ) -> tuple[int, Sequence[Any]]:
     """(kits in all, this page's rows of serial, SKU, location id, expiry, status,
     recalled, course id, course part, patient reference, tracking). ``search`` matches
-    the serial, the SKU, the patient reference and the location code."""
+    the serial, the SKU, the patient reference and the location code. ``within`` (places,
+    clinics) narrows to kits held at those places or serving a course of those clinics
+    (a user limited to clinics)."""
     conditions = filters(
         KitRow.location_id.in_(places) if places is not None else None,
         KitRow.status == status if status else None,
+        or_(KitRow.location_id.in_(within[0]), CourseRow.clinic_id.in_(within[1]))
+        if within is not None
+        else None,
         matching(search, KitRow.serial, ProductRow.sku, CourseRow.patient_ref, LocationRow.code),
     )
     counted = (

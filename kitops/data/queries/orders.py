@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import func, select
@@ -20,12 +20,14 @@ def order_list(
     search: str,
     offset: int,
     limit: int,
+    within: Collection[int] | None = None,
 ) -> tuple[int, Sequence[Any]]:
     """(orders in all, this page's rows of id, course id, patient reference, plan code,
     clinic code, status, currency, total, paid and refunded in minor units, created at).
     ``search`` matches the patient reference, the plan, and an order or course number."""
     conditions = filters(
         OrderRow.clinic_id == clinic_id if clinic_id is not None else None,
+        OrderRow.clinic_id.in_(within) if within is not None else None,
         OrderRow.status == status if status else None,
         matching(
             search, OrderRow.patient_ref, PlanRow.code, numbers=[OrderRow.id, OrderRow.course_id]

@@ -21,6 +21,7 @@ class User:
     created_by: str
     permissions: tuple[str, ...]
     login: str | None = None  # the login bound to this user (README: Users, roles and audit)
+    clinics: tuple[str, ...] = ()  # the clinics it is limited to; none: every clinic
 
 
 @dataclass(frozen=True)
