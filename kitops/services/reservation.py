@@ -122,7 +122,7 @@ def reserve_alone(uow: UnitOfWork, course_id: int) -> courses_dto.FulfilReport |
     """Outside any enclosing transaction: reserve the kit of a one-kit course whose need
     dates are stored in one statement where the database has one, or answer ``None``
     having done nothing."""
-    if uow.in_use:
+    if uow.in_use or uow.via is not None:  # through a token: the audited path below
         return None
     row = reserve_in_one_statement(
         uow.db.engine, uow.run_atomic, course_id,
