@@ -49,6 +49,9 @@ def create_app(
         redoc_url=None,
     )
     app.state.door = the_door
+    from kitops.web import api
+
+    api.install(app)  # /api/v1, /api/docs, and errors as problem details
     return app
 
 
