@@ -123,3 +123,48 @@ def test_an_unexpected_failure_is_a_generic_500_without_a_traceback(db, web, mon
     body = assert_problem(response, 500, "internal error")
     assert "hunter2" not in response.text
     assert "secret detail" not in body["detail"]
+
+
+# every changing route, with a body it takes, and the lowest role that may not use it
+CHANGES = [
+    ("/receipts", {"location": "LON-FRIDGE", "sku": "SERUM-5ML", "lot": "R-1",
+                   "expiry": "2028-01-31", "quantity": 1}, "cron", "stock.receive"),
+    ("/counts", {"location": "LON-SHELF", "lines": [{"sku": "CHX-0.5", "lot": "-",
+                                                       "counted": 20}]}, "cron", "stock.count"),
+    ("/courses/3/fulfil", None, "cron", "course.fulfil"),
+    ("/lots/PTT6-C0115/release", {}, "stock", "lot.release"),
+    ("/lots/PTT6-A0519/quarantine", {"reason": "cracked"}, "stock", "lot.quarantine"),
+    ("/lots/PTT6-A0519/recall", {"reason": "recall"}, "stock", "lot.recall"),
+    ("/purchase-orders/PO-000001/approve", None, "stock", "po.approve"),
+    ("/purchase-orders/PO-000001/send", None, "stock", "po.send"),
+    ("/purchase-orders/PO-000001/cancel", {"reason": "duplicate"}, "stock", "po.cancel"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("path", "body", "who", "permission"), CHANGES,
+                         ids=[c[3] for c in CHANGES])  # fmt: skip
+def test_every_change_refuses_a_role_that_may_not_with_403_and_an_audit_row(
+    db, web, path, body, who, permission
+):
+    client = web.client()
+    response = client.post(f"{API}{path}", json=body, headers=bearer(db, who, "integration"))
+    assert_problem(response, 403, "may not")
+    (refusal,) = audit_rows(db, action="access.refused")
+    assert refusal.actor == f"{who} (token integration)"
+    assert refusal.entity_key == permission
+    assert [r.action for r in audit_rows(db) if r.actor.endswith("(token integration)")] == [
+        "access.refused"
+    ]
+
+
+def test_every_api_route_is_401_without_a_token(web):
+    client = web.client()
+    paths = client.get("/api/openapi.json").json()["paths"]
+    routes = [(method.upper(), path) for path, methods in paths.items() for method in methods]
+    assert len(routes) >= 20
+    for method, path in routes:
+        url = path.replace("{code}", "PTT6-A0519").replace("{serial}", "K0000001")
+        url = url.replace("{course_id}", "3").replace("{number}", "PO-000001")
+        url = url.replace("{name}", "stock")
+        response = client.request(method, url, json={})
+        assert response.status_code == 401, (method, url, response.text)
