@@ -9,6 +9,7 @@ standard error, as Stripe's deliveries are worth a log of their own.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 import threading
@@ -24,6 +25,8 @@ from kitops.errors import KitopsError
 from kitops.services import webhooks
 from kitops.services.unit_of_work import UnitOfWork
 from kitops.web.door import Door
+
+BODY_SECONDS = 15  # a client has this long to send its body once its headers are in
 
 
 @dataclass(frozen=True)
@@ -63,10 +66,13 @@ def install_webhook(
             notes.note(status=413, length=length)
             return answer(413, {"error": f"body over {config.max_body} bytes"})
         try:
-            body = await request.body()
+            body = await asyncio.wait_for(request.body(), timeout=BODY_SECONDS)
         except ClientDisconnect:
             notes.note(status=499, error="client went away before sending its whole body")
             return answer(499, {"error": "client went away"})
+        except TimeoutError:  # a stalled client does not hold a connection for ever
+            notes.note(status=408, error=f"body not sent within {BODY_SECONDS} s")
+            return answer(408, {"error": "request body timed out"})
         if len(body) != length:
             notes.note(status=400, error=f"body of {len(body)} bytes, not {length}")
             return answer(400, {"error": "body does not match Content-Length"})

@@ -69,3 +69,19 @@ def test_a_webhook_user_that_may_not_apply_payments_is_a_500_stripe_retries(db, 
     assert answer.status_code == 500
     assert "'nobody' is not a kitops user" in answer.json()["error"]
     assert json.loads(log.getvalue())["status"] == 500
+
+
+def test_a_client_that_stalls_before_its_body_is_answered_408_and_let_go(listener, monkeypatch):
+    import socket
+    from urllib.parse import urlsplit
+
+    monkeypatch.setattr("kitops.web.webhook.BODY_SECONDS", 0.2)
+    where = urlsplit(listener.url)
+    head = (
+        f"POST {where.path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"Stripe-Signature: t=1,v1=00\r\nContent-Length: 100\r\n\r\n"
+    ).encode()
+    with socket.create_connection((where.hostname, where.port), timeout=20) as sock:
+        sock.sendall(head + b"{")  # and nothing more
+        answer = sock.recv(4096).decode()
+    assert answer.startswith("HTTP/1.1 408"), answer
