@@ -197,30 +197,37 @@ def gateway(stripe_env: str) -> Any:
 
 @pytest.fixture
 def listener(db: Any, gateway: Any) -> Iterator[Any]:
-    """The webhook endpoint of ``kitops stripe listen`` (same server class, same handler)
-    on a free port of 127.0.0.1, serving this test's database from a thread."""
+    """The webhook endpoint of ``kitops serve`` and ``kitops stripe listen`` (the web app
+    alone with its webhook, on uvicorn, as the command runs it) on a free port of
+    127.0.0.1, serving this test's database from a thread as the job user "stripe"."""
     import io
+    import socket
     import threading
+    from types import SimpleNamespace
 
-    from kitops.errors import DatabaseUnavailable
-    from kitops.payments.listener import WebhookServer
-    from kitops.services.payments import handle_event
-    from kitops.services.unit_of_work import UnitOfWork
+    import uvicorn
 
-    def handle(event: Any) -> str:
-        outcome = handle_event(UnitOfWork(db, "stripe"), gateway, event)
-        return f"{outcome.outcome}: {outcome.detail}"
+    from kitops.cli.web import QUIET_LOGS
+    from kitops.services.webhooks import DEFAULT_MAX_BODY, DEFAULT_PATH
+    from kitops.web.app import create_app
+    from kitops.web.door import Door
+    from kitops.web.webhook import WebhookConfig
 
-    server = WebhookServer(
-        "127.0.0.1", 0, verify=gateway.verify_event, handle=handle, log=io.StringIO(),
-        retryable=(DatabaseUnavailable,),
+    app = create_app(
+        door=Door(db, lambda: gateway), webhook=WebhookConfig("stripe"), webhook_only=True,
+        log=io.StringIO(),
     )  # fmt: skip
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.daemon = True
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)  # bound and listening now: requests queue until uvicorn accepts them
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_config=QUIET_LOGS, lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    yield SimpleNamespace(url=f"http://127.0.0.1:{port}{DEFAULT_PATH}", max_body=DEFAULT_MAX_BODY)
+    server.should_exit = True
+    thread.join(timeout=30)
+    sock.close()
 
 
 WEBHOOK_ID = "kitops-tests"

@@ -15,6 +15,7 @@ from kitops.cli.payments import order, price, stripe
 from kitops.cli.purchasing import jobs, po, policy, reorder, supplier
 from kitops.cli.reports import report
 from kitops.cli.stock import stock
+from kitops.cli.tokens import token
 from kitops.cli.users import audit, login, logout, setting, user, whoami
 from kitops.cli.vat import vat
 from kitops.cli.web import serve
@@ -68,7 +69,8 @@ for command in (
     db, demo, import_, catalog, location, clinic, stock,
     receive, move_command, count_command, writeoff, lot, trace, expiry,
     kit, plan, course, session, fulfil, pick_list, report,
-    supplier, policy, reorder, po, jobs, vat, user, audit, setting, login, logout, whoami,
+    supplier, policy, reorder, po, jobs, vat, user, token, audit, setting, login, logout,
+    whoami,
 ):  # fmt: skip
     cli.add_command(command)
 

@@ -236,42 +236,14 @@ def stripe() -> None:
               help="Largest event body accepted, in bytes (413 above).")  # fmt: skip
 @pass_context
 def stripe_listen(ctx: Context, host: str, port: int, path: str, max_body: int) -> None:
-    """Serve the webhook endpoint until interrupted; one JSON line per request on stderr."""
-    import signal
-
-    from kitops.errors import DatabaseUnavailable
-    from kitops.payments.gateway import PaymentProviderError
-    from kitops.payments.listener import WebhookServer
-    from kitops.services.payments import handle_event
+    """Serve the webhook endpoint until interrupted; one JSON line per request on stderr.
+    The same endpoint as `kitops serve`'s /stripe/webhook, alone on uvicorn."""
+    from kitops.cli.web import listen_for_stripe
 
     gateway = payment_gateway(need_webhook_secret=True)
     ctx.database()  # refuse a database at the wrong schema before listening
     ctx.uow().require("payment.sync")  # and a user who may not apply payment events
-
-    def handle(event: object) -> str:
-        from kitops.payments.gateway import PaymentEvent
-
-        assert isinstance(event, PaymentEvent)
-        outcome = handle_event(ctx.uow(), gateway, event, source="webhook")
-        return f"{outcome.outcome}: {outcome.detail}"
-
-    server = WebhookServer(
-        host, port, verify=gateway.verify_event, handle=handle, path=path, max_body=max_body,
-        retryable=(DatabaseUnavailable, PaymentProviderError),
-    )  # fmt: skip
-
-    def stop(_signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
-    say(f"listening for Stripe events on {server.url}")
-    try:
-        server.serve_forever(poll_interval=0.2)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-    say("stopped")
+    listen_for_stripe(ctx, gateway=gateway, host=host, port=port, path=path, max_body=max_body)
 
 
 @stripe.command("sync")

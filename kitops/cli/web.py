@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import click
 
 from kitops.cli.context import Context
 from kitops.cli.output import say
 from kitops.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from kitops.payments.gateway import Gateway
 
 pass_context = click.make_pass_decorator(Context)
 
@@ -39,3 +43,55 @@ def serve(ctx: Context, host: str, port: int, workers: int) -> None:
         f"{web_app.__name__}:app_from_environment", factory=True, host=host, port=port,
         workers=workers, log_level="warning", access_log=False,
     )  # fmt: skip
+
+
+# uvicorn's own log lines stay quiet: `kitops stripe listen` writes one JSON line per
+# request on standard error and nothing else
+QUIET_LOGS = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"none": {"class": "logging.NullHandler"}},
+    "loggers": {
+        name: {"handlers": ["none"], "level": "CRITICAL", "propagate": False}
+        for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "kitops.web")
+    },
+}
+
+
+def listen_for_stripe(
+    ctx: Context, *, gateway: Gateway, host: str, port: int, path: str, max_body: int
+) -> None:
+    """``kitops stripe listen``: the web app's webhook endpoint alone, on uvicorn, acting
+    as the command's user. Says where it listens once the socket is bound."""
+    import signal
+    import socket
+
+    import uvicorn
+
+    from kitops.web.app import webhook_app
+
+    app = webhook_app(ctx.database(), gateway, ctx.user, path, max_body)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        raise InvalidInput("--port", str(port), f"cannot listen there ({error.strerror})") from None
+    sock.listen(128)  # a burst of events after an outage: no reset for the sixth caller
+    bound = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_config=QUIET_LOGS, access_log=False, timeout_keep_alive=5,
+                       lifespan="off")
+    )  # fmt: skip
+    # uvicorn stops gracefully on SIGTERM or SIGINT, then raises that signal again to the
+    # handler it found: that one lets the command end with "stopped" and exit 0
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop_signal, lambda _signum, _frame: None)
+    say(f"listening for Stripe events on http://{host}:{bound}{path}")
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+    say("stopped")

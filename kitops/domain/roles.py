@@ -111,6 +111,7 @@ PERMISSIONS: dict[str, Permission] = {
         Permission("setting.set", "change settings", frozenset({A})),
         Permission("import.run", "import CSV files", frozenset({A})),
         Permission("user.manage", "manage users", frozenset({A})),
+        Permission("token.manage", "manage API tokens", frozenset({A})),
         Permission("demo.load", "load the demo data", frozenset({A})),
         Permission("db.reset", "erase the database", frozenset({A})),
         # the nightly backup is a cron job: it reads everything and changes nothing

@@ -122,7 +122,9 @@ def reserve_alone(uow: UnitOfWork, course_id: int) -> courses_dto.FulfilReport |
     """Outside any enclosing transaction: reserve the kit of a one-kit course whose need
     dates are stored in one statement where the database has one, or answer ``None``
     having done nothing."""
-    if uow.in_use or uow.db.is_sqlite or limited_to_clinics(uow.db, uow.actor):
+    if uow.in_use or uow.db.is_sqlite or uow.via is not None:
+        return None  # (through a token: the audited path below names it)
+    if limited_to_clinics(uow.db, uow.actor):
         return None  # a user limited to clinics takes the checked path
     row = reserve_in_one_statement(
         uow.db.engine, uow.run_atomic, course_id,

@@ -232,6 +232,8 @@ class UnitOfWork:
     ``self.user`` is None: reads pass when ``bootstrap`` (the default; the command line
     clears it for every command but a few), and ``require`` lets only the first admin's
     creation and the demo data through. ``identify=False`` is for logging in only.
+    ``via`` names the API token the user acts through: the audit log then names the actor
+    ``USER (token NAME)`` (``audit_name``).
     """
 
     session: Session
@@ -244,9 +246,11 @@ class UnitOfWork:
         readonly: bool = False,
         identify: bool = True,
         bootstrap: bool = True,
+        via: str | None = None,
     ) -> None:
         self.db = db
         self.actor = actor
+        self.via = via  # the API token this unit of work acts through, if any
         self.readonly = readonly
         self.identify = identify
         self.bootstrap = bootstrap
@@ -479,13 +483,18 @@ class UnitOfWork:
         try:
             with self.db.write_sessions() as session:
                 Audit(session).record(
-                    actor=self.actor[:64], action="access.refused", entity="permission",
+                    actor=self.audit_name[:64], action="access.refused", entity="permission",
                     entity_key=error.permission,
                     after={"role": error.role, "reason": str(error)[:500], **(after or {})},
                 )  # fmt: skip
                 session.commit()
         except sa_exc.SQLAlchemyError:
             pass
+
+    @property
+    def audit_name(self) -> str:
+        """The actor as the audit log names it: ``USER`` or ``USER (token NAME)``."""
+        return self.actor if self.via is None else f"{self.actor} (token {self.via})"
 
     @property
     def in_use(self) -> bool:
@@ -552,7 +561,7 @@ class UnitOfWork:
     ) -> int:
         """Write the audit row for this transaction's change and return its id."""
         row = self.audit.record(
-            actor=self.actor, action=action, entity=entity, entity_key=key,
+            actor=self.audit_name, action=action, entity=entity, entity_key=key,
             before=before, after=after,
         )  # fmt: skip
         return row.id

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from fastapi import FastAPI
 
 from kitops import __version__
 from kitops.web.door import Door
+from kitops.web.webhook import WebhookConfig
 
 if TYPE_CHECKING:
+    from kitops.data.engine import Database
     from kitops.payments.gateway import Gateway
 
 
@@ -29,9 +32,15 @@ def create_app(
     *,
     door: Door | None = None,
     gateway: Callable[[], Gateway] | None = None,
+    webhook: WebhookConfig | None = None,
+    webhook_only: bool = False,
+    log: TextIO | None = None,
 ) -> FastAPI:
     """The whole server: pages, ``/api/v1`` and ``/stripe/webhook``. ``door`` (tests) is
-    an already open database; otherwise ``url`` is opened."""
+    an already open database; otherwise ``url`` is opened. ``webhook`` says which job user
+    applies Stripe's events (default ``$KITOPS_WEBHOOK_USER``, else ``webhook``);
+    ``webhook_only`` (``kitops stripe listen``) serves that endpoint alone; ``log``: where
+    its one JSON line per request goes (standard error)."""
     the_door = door if door is not None else open_door(url, gateway)
 
     @asynccontextmanager
@@ -49,6 +58,15 @@ def create_app(
         redoc_url=None,
     )
     app.state.door = the_door
+    from kitops.web.webhook import install_webhook
+
+    hook = webhook or WebhookConfig(os.environ.get("KITOPS_WEBHOOK_USER", "").strip() or "webhook")
+    install_webhook(app, the_door, hook, log=log)
+    if webhook_only:
+        return app
+    from kitops.web import api
+
+    api.install(app)  # /api/v1, /api/docs, and errors as problem details
     return app
 
 
@@ -56,3 +74,12 @@ def app_from_environment() -> FastAPI:
     """The app for uvicorn's workers (``kitops serve``): the database named by
     ``KITOPS_DATABASE_URL``, which the command sets before starting them."""
     return create_app(None)
+
+
+def webhook_app(db: Database, gateway: Gateway, user: str, path: str, max_body: int) -> FastAPI:
+    """``kitops stripe listen``: the webhook endpoint alone, on an open database, applying
+    events as ``user`` with this gateway."""
+    return create_app(
+        door=Door(db, lambda: gateway), webhook=WebhookConfig(user, path, max_body),
+        webhook_only=True,
+    )  # fmt: skip

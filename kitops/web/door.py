@@ -44,19 +44,22 @@ class Door:
     def reading(self, caller: Caller) -> UnitOfWork:
         from kitops.services.unit_of_work import UnitOfWork
 
-        return UnitOfWork(self.db, caller.user, readonly=True, bootstrap=False)
+        return UnitOfWork(self.db, caller.user, readonly=True, bootstrap=False, via=caller.token)
 
     def writing(self, caller: Caller) -> UnitOfWork:
         from kitops.errors import NotAllowed
         from kitops.services.unit_of_work import UnitOfWork
 
+        uow = UnitOfWork(self.db, caller.user, bootstrap=False, via=caller.token)
         if caller.read_only:
-            raise NotAllowed(
+            refusal = NotAllowed(
                 f"token {caller.token} is read-only; a token made without --read-only may "
                 "change things",
-                actor=caller.audit_name, permission="token.write",
+                actor=caller.audit_name, permission="token.write", role=caller.role,
             )  # fmt: skip
-        return UnitOfWork(self.db, caller.user, bootstrap=False)
+            uow.record_refusal(refusal)  # the audit row of the refusal, on its own
+            raise refusal
+        return uow
 
     def anonymous(self) -> UnitOfWork:
         """A unit of work that identifies nobody: for logging in only."""

@@ -168,6 +168,7 @@ CASES = [
     Case("import.run", ("import", "products", "{products}"),
          files={"products": ("sku,name,kind", "GLOVES,Gloves,consumable")}),
     Case("user.manage", ("user", "add", "newbie", "--role", "stockroom", "--no-pin")),
+    Case("token.manage", ("token", "create", "new-app", "--user", "stock")),
     Case("demo.load", ("demo",)),
     # the nightly backup: a job may (on PostgreSQL the allowed are pointed to pg_dump)
     Case("db.backup", ("db", "backup", "{tmp}/nightly.db")),

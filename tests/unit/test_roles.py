@@ -32,7 +32,7 @@ def test_roles_nest_stockroom_within_manager_within_admin():
         ("lot.release", Role.MANAGER), ("lot.recall", Role.MANAGER),
         ("stock.writeoff_large", Role.MANAGER), ("po.approve", Role.MANAGER),
         ("order.refund", Role.MANAGER), ("report.run", Role.MANAGER),
-        ("audit.read", Role.MANAGER), ("user.manage", Role.ADMIN),
+        ("audit.read", Role.MANAGER), ("user.manage", Role.ADMIN), ("token.manage", Role.ADMIN),
         ("catalog.edit", Role.ADMIN), ("setting.set", Role.ADMIN), ("import.run", Role.ADMIN),
     ],
 )  # fmt: skip

@@ -1,0 +1,95 @@
+"""``kitops token``: API tokens for integrations (admins)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from kitops.cli.context import Context, pass_context
+from kitops.cli.output import emit_json, emit_table, say
+
+if TYPE_CHECKING:
+    from kitops.services.dto.tokens import ApiToken
+
+
+def _when(value: Any) -> str:
+    return value.astimezone().strftime("%Y-%m-%d %H:%M") if value is not None else ""
+
+
+def _show(token: ApiToken) -> str:
+    access = "read-only" if token.read_only else "read and write"
+    until = f", until {_when(token.expires_at)}" if token.expires_at else ""
+    return f"{token.name}: acts as {token.user}, {access}{until}, {token.state}"
+
+
+@click.group("token")
+def token() -> None:
+    """API tokens: an integration sends one as `Authorization: Bearer TOKEN` and acts as
+    its user, audited as `USER (token NAME)` (admins)."""
+
+
+@token.command("create")
+@click.argument("name")
+@click.option("--user", "user_name", required=True, metavar="USER", help="The user it acts as.")
+@click.option("--read-only", is_flag=True, help="It may read only: every change is refused.")
+@click.option("--expires", metavar="YYYY-MM-DD", help="Its last day (UTC); default: until revoked.")
+@click.option("--json", "as_json", is_flag=True, help="Print the token and its facts as JSON.")
+@pass_context
+def token_create(
+    ctx: Context, name: str, user_name: str, read_only: bool, expires: str | None, as_json: bool
+) -> None:
+    """Make a token. It is printed this once: only its SHA-256 is kept."""
+    from kitops.services import tokens
+
+    made = tokens.create_token(ctx.uow(), name, user_name, read_only=read_only, expires=expires)
+    if as_json:
+        emit_json(made)
+        return
+    say(f"created {_show(made.token)}")
+    say("the token (shown this once; keep it in the integration's secret store):")
+    click.echo(made.secret)
+
+
+@token.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of tokens.")
+@pass_context
+def token_list(ctx: Context, as_json: bool) -> None:
+    """Every token: its user, access, expiry, state and last use (never the token)."""
+    from kitops.services import tokens
+
+    found = tokens.list_tokens(ctx.uow(readonly=True))
+    if as_json:
+        emit_json(found)
+        return
+    emit_table(
+        ["token", "user", "access", "expires", "state", "last used", "created", "by"],
+        [
+            (
+                t.name,
+                t.user,
+                "read-only" if t.read_only else "read-write",
+                _when(t.expires_at),
+                t.state,
+                _when(t.last_used_at),
+                _when(t.created_at),
+                t.created_by,
+            )
+            for t in found
+        ],
+    )
+
+
+@token.command("revoke")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print the revoked token as JSON.")
+@pass_context
+def token_revoke(ctx: Context, name: str, as_json: bool) -> None:
+    """Stop a token at once (it stays listed, revoked)."""
+    from kitops.services import tokens
+
+    done = tokens.revoke_token(ctx.uow(), name)
+    if as_json:
+        emit_json(done)
+    else:
+        say(f"revoked {_show(done)}")

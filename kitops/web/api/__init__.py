@@ -1,0 +1,22 @@
+"""The JSON API under ``/api/v1``: bearer tokens, problem details, cursor pages,
+idempotent POSTs; Swagger UI at ``/api/docs`` from assets kitops ships."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+
+from kitops.web import problems
+from kitops.web.api import kits, lots, purchasing, reports, stock
+from kitops.web.api.docs import install_docs
+
+PREFIX = "/api/v1"
+
+
+def install(app: FastAPI) -> None:
+    """Add the API, its docs and the problem-details error handlers to ``app``."""
+    problems.install(app)
+    api = APIRouter(prefix=PREFIX)
+    for module in (stock, lots, kits, purchasing, reports):
+        api.include_router(module.router)
+    app.include_router(api)
+    install_docs(app)
