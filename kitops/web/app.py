@@ -49,6 +49,9 @@ def create_app(
         redoc_url=None,
     )
     app.state.door = the_door
+    from kitops.web.pages import include_pages
+
+    include_pages(app)
     return app
 
 
