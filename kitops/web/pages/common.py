@@ -109,7 +109,12 @@ def may(caller: Caller, permission: str) -> bool:
 
 
 def render(
-    request: Request, template: str, caller: Caller | None, *, status: int = 200, **context: Any
+    request: Request,
+    template: str,
+    caller: Caller | None,
+    *,
+    status_code: int = 200,
+    **context: Any,
 ) -> Response:
     if request.headers.get("HX-Request") and "partial" in context:
         template = context["partial"]
@@ -117,14 +122,14 @@ def render(
         request, template,
         {"caller": caller, "csrf": getattr(request.state, "csrf", ""), "may": may,
          "path": request.url.path, **context},
-        status_code=status,
+        status_code=status_code,
     )  # fmt: skip
 
 
 def _error_page(request: Request, status: int, title: str, message: str) -> Response:
     found = getattr(request.state, "caller", None)
     who = Caller(found.user, found.role) if found is not None else None
-    return render(request, "error.html", who, status=status, title=title, message=message)
+    return render(request, "error.html", who, status_code=status, title=title, message=message)
 
 
 def login_redirect(request: Request) -> Response:

@@ -31,7 +31,7 @@ def _login_page(
 ) -> Response:
     nonce, new = sessions.login_nonce(request)
     request.state.csrf = sessions.csrf_token(nonce)
-    response = render(request, "login.html", None, status=status, next=target,
+    response = render(request, "login.html", None, status_code=status, next=target,
                       message=message, name=name)  # fmt: skip
     if new:
         sessions.set_login_nonce(request, response, nonce)
