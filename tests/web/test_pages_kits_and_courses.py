@@ -13,6 +13,7 @@ pytestmark = pytest.mark.demo_data
 DEMO_NOON = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)  # the demo data's day
 PAGES = ["/", "/stock", "/expiring?days=60", "/lots/PTT6-A0519", "/kits", "/courses",
          "/courses/1", "/courses/1/calendar.ics"]  # fmt: skip
+MANAGER_PAGES = ["/audit"]
 
 
 @pytest.fixture(autouse=True)
@@ -61,17 +62,48 @@ def test_an_unknown_course_is_one_line(web):
 
 
 @pytest.mark.parametrize("role", ["stockroom", "manager", "admin"])
-def test_every_page_opens_for_every_role(web, role):
+def test_every_page_opens_for_every_role_and_the_audit_log_for_managers(web, role):
     web.user("someone", role, "1357")
     browser = logged_in(web.client(), "someone", "1357")
     for page in PAGES:
         answer = browser.get(page)
         assert answer.status_code == 200, (page, answer.text[:300])
+    assert browser.get("/audit").status_code == (403 if role == "stockroom" else 200)
 
 
 def test_every_page_sends_a_browser_without_a_session_to_log_in(web):
     browser = web.client()
-    for page in PAGES:
+    for page in [*PAGES, *MANAGER_PAGES]:
         answer = browser.get(page)
         assert answer.status_code == 303, page
         assert answer.headers["location"].startswith("/login?next=%2F")
+
+
+def test_a_manager_reads_the_audit_log_filtered_in_the_query_string(web):
+    web.user("maria", "manager", "1357")
+    browser = logged_in(web.client(), "maria", "1357")
+    page = browser.get("/audit", params={"user": "maria"})
+    assert page.status_code == 200
+    assert "user.login" in page.text
+    assert "user.session_start" in page.text
+    assert "lot.release" not in page.text
+    assert 'href="/audit"' in page.text  # in the navigation
+    assert browser.get("/audit", params={"since": "22/11/2026"}).status_code == 422
+
+
+def test_stockroom_staff_are_refused_the_audit_log_with_403_and_an_audit_row(web, db):
+    from sqlalchemy import select
+
+    from kitops.data.schema import AuditRow
+
+    web.user("ollie", "stockroom", "1357")
+    browser = logged_in(web.client(), "ollie", "1357")
+    assert 'href="/audit"' not in browser.get("/kits").text  # not offered
+    page = browser.get("/audit")
+    assert page.status_code == 403
+    assert "ollie" in page.text
+    assert "read the audit log" in page.text
+    with db.engine.connect() as conn:
+        refused = list(conn.scalars(select(AuditRow.entity_key).where(
+            AuditRow.actor == "ollie", AuditRow.action == "access.refused")))  # fmt: skip
+    assert refused == ["audit.read"]
