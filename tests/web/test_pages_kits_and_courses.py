@@ -12,7 +12,7 @@ from pages_support import logged_in, web_secret  # noqa: F401
 pytestmark = pytest.mark.demo_data
 DEMO_NOON = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)  # the demo data's day
 PAGES = ["/", "/stock", "/expiring?days=60", "/lots/PTT6-A0519", "/kits", "/courses",
-         "/courses/1", "/courses/1/calendar.ics", "/purchase-orders"]  # fmt: skip
+         "/courses/1", "/courses/1/calendar.ics", "/purchase-orders", "/orders"]  # fmt: skip
 MANAGER_PAGES = ["/audit"]
 
 

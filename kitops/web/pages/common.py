@@ -38,6 +38,7 @@ NAVIGATION = (
     ("/expiring", "Expiring", None),
     ("/kits", "Kits", None),
     ("/courses", "Courses", None),
+    ("/orders", "Orders", None),
     ("/purchase-orders", "Purchase orders", None),
     ("/audit", "Audit log", "audit.read"),
 )
