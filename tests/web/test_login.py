@@ -180,3 +180,37 @@ def test_unknown_and_wrong_read_the_same(web, name):
     web.user("maria", "manager", "1357")
     answer = log_in(web.client(), name, "0000")
     assert "wrong user name or PIN" in answer.text
+
+
+def test_without_a_configured_key_one_is_made_0600_on_first_start_and_kept(
+    web, monkeypatch, tmp_path
+):
+    import stat
+
+    from kitops.web import sessions
+
+    monkeypatch.delenv("KITOPS_WEB_SECRET")
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    web.user("maria", "manager", "1357")
+    browser = logged_in(web.client(), "maria", "1357")
+    key = sessions.key_file()
+    assert key.is_relative_to(tmp_path)
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    first = key.read_text()
+    assert len(first) >= 32
+    assert browser.get("/").status_code == 200
+    assert key.read_text() == first
+
+
+def test_a_key_file_others_may_read_is_refused(monkeypatch, tmp_path):
+    from kitops.secrets import SecretProblem
+    from kitops.web import sessions
+
+    monkeypatch.delenv("KITOPS_WEB_SECRET")
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    key = sessions.key_file()
+    key.parent.mkdir(parents=True)
+    key.write_text("k" * 64)
+    key.chmod(0o644)
+    with pytest.raises(SecretProblem, match="chmod 600"):
+        sessions.signing_key()

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.demo_data
 DEMO_NOON = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)  # the demo data's day
 PAGES = ["/", "/stock", "/expiring?days=60", "/lots/PTT6-A0519", "/kits", "/courses",
          "/courses/1", "/courses/1/calendar.ics", "/purchase-orders", "/orders"]  # fmt: skip
-MANAGER_PAGES = ["/audit"]
+MANAGER_PAGES = ["/audit", "/reports/stock"]
 
 
 @pytest.fixture(autouse=True)
@@ -62,13 +62,14 @@ def test_an_unknown_course_is_one_line(web):
 
 
 @pytest.mark.parametrize("role", ["stockroom", "manager", "admin"])
-def test_every_page_opens_for_every_role_and_the_audit_log_for_managers(web, role):
+def test_every_page_opens_for_every_role_and_reports_and_audit_for_managers(web, role):
     web.user("someone", role, "1357")
     browser = logged_in(web.client(), "someone", "1357")
     for page in PAGES:
         answer = browser.get(page)
         assert answer.status_code == 200, (page, answer.text[:300])
-    assert browser.get("/audit").status_code == (403 if role == "stockroom" else 200)
+    for page in MANAGER_PAGES:
+        assert browser.get(page).status_code == (403 if role == "stockroom" else 200), page
 
 
 def test_every_page_sends_a_browser_without_a_session_to_log_in(web):

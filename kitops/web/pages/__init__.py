@@ -14,8 +14,18 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 
 def include_pages(app: FastAPI) -> None:
     """Add the pages and their static files (htmx, the stylesheet) to ``app``."""
-    from kitops.web.pages import audit, dashboard, kits, login, lots, orders, purchasing, stock
+    from kitops.web.pages import (
+        audit,
+        dashboard,
+        kits,
+        login,
+        lots,
+        orders,
+        purchasing,
+        reports,
+        stock,
+    )
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (login, dashboard, stock, lots, kits, orders, purchasing, audit):
+    for module in (login, dashboard, stock, lots, kits, orders, purchasing, reports, audit):
         app.include_router(module.router, include_in_schema=False)

@@ -40,6 +40,7 @@ NAVIGATION = (
     ("/courses", "Courses", None),
     ("/orders", "Orders", None),
     ("/purchase-orders", "Purchase orders", None),
+    ("/reports", "Reports", "report.run"),
     ("/audit", "Audit log", "audit.read"),
 )
 
