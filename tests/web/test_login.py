@@ -214,3 +214,9 @@ def test_a_key_file_others_may_read_is_refused(monkeypatch, tmp_path):
     key.chmod(0o644)
     with pytest.raises(SecretProblem, match="chmod 600"):
         sessions.signing_key()
+
+
+def test_an_htmx_request_without_a_session_sends_the_whole_page_to_log_in(web):
+    answer = web.client().get("/stock", params={"sku": "X"}, headers={"HX-Request": "true"})
+    assert answer.status_code == 204
+    assert answer.headers["HX-Redirect"] == "/login?next=%2Fstock%3Fsku%3DX"

@@ -138,7 +138,10 @@ def _error_page(request: Request, status: int, title: str, message: str) -> Resp
 
 def login_redirect(request: Request) -> Response:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+    login = f"/login?next={quote(target, safe='')}"
+    if request.headers.get("HX-Request"):  # htmx: the whole page goes, not only a table
+        return Response(status_code=204, headers={"HX-Redirect": login})
+    return RedirectResponse(login, status_code=303)
 
 
 class PageRoute(APIRoute):
