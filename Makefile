@@ -12,7 +12,7 @@ PYTEST_WORKERS ?= 2
 TEST_DATES ?= 2027-03-28T23:30[Europe/London] 2027-10-31T23:30[Europe/London] 2028-02-29 2026-12-31T23:59Z today
 DATED_TESTS ?= tests/unit tests/integration tests/e2e
 
-.PHONY: run test test-fast test-dates check lint typecheck pytest bench pictures clean
+.PHONY: run serve test test-fast test-dates check lint typecheck pytest bench pictures clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "kitops needs Python 3.11 or newer")'
@@ -32,6 +32,12 @@ run: $(VENV)/.installed-run
 	$(BIN)/kitops db upgrade
 	$(BIN)/kitops demo --if-empty
 	$(BIN)/kitops tui
+
+## serve: install, migrate the database, load the demo data when it is empty, serve the web pages
+serve: $(VENV)/.installed-run
+	$(BIN)/kitops db upgrade
+	$(BIN)/kitops demo --if-empty
+	$(BIN)/kitops serve
 
 ## test: lint, type-check and run the whole suite (PostgreSQL too when one answers locally)
 test: $(VENV)/.installed-test lint typecheck pytest

@@ -37,6 +37,10 @@ def _assert_one_package_with_the_ui_inside(names: list[str]) -> None:
     assert "kitops.tcss" in ui  # the stylesheet travels with the screens
     assert ui == in_repository
     assert "kitops/_migrations/env.py" in names
+    # the web pages' templates and static files (htmx, the stylesheet) travel with them
+    assert "kitops/web/templates/base.html" in names
+    assert "kitops/web/static/htmx.min.js" in names
+    assert "kitops/web/static/kitops.css" in names
 
 
 def test_the_wheel_ships_the_ui_as_kitops_tui_and_no_top_level_tui(tmp_path):

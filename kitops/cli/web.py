@@ -37,6 +37,7 @@ def serve(ctx: Context, host: str, port: int, workers: int) -> None:
 
     from kitops.web import app as web_app
 
+    os.environ.pop(f"{URL_VARIABLE}_FILE", None)  # the workers read the URL, not both
     os.environ[URL_VARIABLE] = db.url
     say(f"serving kitops on http://{host}:{port} ({db.display_url})")
     uvicorn.run(

@@ -457,6 +457,8 @@ SETTINGS: dict[str, tuple[str, Callable[[str], str]]] = {
     "login_lockout_minutes": ("how long a locked user waits", _positive_int),
     "session_idle_minutes": (
         "minutes a `kitops login` session lasts unused", _positive_int),
+    "web_session_idle_minutes": (
+        "minutes a web page session (`kitops serve`) lasts unused", _positive_int),
     "clinic_sessions_per_day": (
         "clinic sessions a clinic books a day unless it sets its own", _positive_int),
     "home_application_instructions": (

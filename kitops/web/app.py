@@ -67,6 +67,9 @@ def create_app(
     from kitops.web import api
 
     api.install(app)  # /api/v1, /api/docs, and errors as problem details
+    from kitops.web.pages import include_pages
+
+    include_pages(app)  # the pages, their static files, login and logout
     return app
 
 

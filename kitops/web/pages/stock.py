@@ -1,0 +1,105 @@
+"""Stock on hand (filter by clinic, location, SKU, status; paged) and what expires in the
+next 30, 60 or 90 days: ``kitops.views.pages.stock_page``, as the terminal UI's Stock
+screen reads it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from kitops.errors import InvalidInput
+from kitops.views import choices as choice_lists
+from kitops.views import pages
+from kitops.views.dto import StockPage
+from kitops.web.door import Caller
+from kitops.web.pages.common import CurrentCaller, PageRoute, door, render
+
+router = APIRouter(route_class=PageRoute)
+
+PAGE = 50
+EXPIRY_WINDOWS = (30, 60, 90)
+# the most lines read to narrow a page to one location or SKU exactly
+NARROWED_MOST = 5000
+
+
+def _stock(
+    request: Request,
+    caller: Caller,
+    *,
+    clinic: str | None,
+    location: str | None,
+    sku: str | None,
+    search: str,
+    show: str,
+    sort: str,
+    offset: int,
+    limit: int,
+) -> StockPage:
+    """A page of stock; a location or SKU filter narrows exactly (the view's search
+    matches text, so its answer is read in one go and narrowed here, then paged)."""
+    reading = door(request).reading(caller)
+    if not location and not sku:
+        return pages.stock_page(reading, clinic=clinic, search=search, show=show, sort=sort,
+                                offset=offset, limit=limit)  # fmt: skip
+    found = pages.stock_page(reading, clinic=clinic, search=sku or location or "", show=show,
+                             sort=sort, offset=0, limit=NARROWED_MOST)  # fmt: skip
+    lines = tuple(
+        line for line in found.lines
+        if (not location or line.location == location) and (not sku or line.sku == sku)
+        and (not search or search.lower() in f"{line.sku} {line.product} {line.lot} "
+             f"{line.location} {line.status}".lower())
+    )  # fmt: skip
+    return replace(found, lines=lines[offset : offset + limit], total=len(lines), offset=offset)
+
+
+def _offset(value: int) -> int:
+    if value < 0:
+        raise InvalidInput("offset", value, "must be 0 or more")
+    return value
+
+
+@router.get("/stock")
+def stock_page(
+    request: Request,
+    caller: CurrentCaller,
+    clinic: str = "",
+    location: str = "",
+    sku: str = "",
+    q: str = "",
+    status: str = "all",
+    sort: str = "expiry",
+    offset: int = 0,
+) -> Response:
+    if status not in pages.STOCK_SHOWS:
+        raise InvalidInput("status", status, f"must be one of {'|'.join(pages.STOCK_SHOWS)}")
+    page = _stock(request, caller, clinic=clinic or None, location=location or None,
+                  sku=sku or None, search=q.strip(), show=status, sort=sort,
+                  offset=_offset(offset), limit=PAGE)  # fmt: skip
+    offered = choice_lists.choices(door(request).reading(caller))
+    return render(
+        request, "stock.html", caller, page=page, clinic=clinic, location=location, sku=sku,
+        q=q, status=status, sort=sort, statuses=pages.STOCK_SHOWS, sorts=pages.STOCK_SORTS,
+        clinics=offered.clinics,
+        places=[p for p in offered.places if not clinic or p.clinic == clinic],
+        size=PAGE, partial="_stock_table.html",
+    )  # fmt: skip
+
+
+@router.get("/expiring")
+def expiring_page(
+    request: Request, caller: CurrentCaller, days: int = 30, clinic: str = ""
+) -> Response:
+    if days not in EXPIRY_WINDOWS:
+        raise InvalidInput("days", days, "must be 30, 60 or 90")
+    found = pages.stock_page(door(request).reading(caller), clinic=clinic or None,
+                             show="expiring", sort="expiry", limit=NARROWED_MOST)  # fmt: skip
+    lines = [
+        line for line in found.lines
+        if line.days_to_expiry is not None and line.days_to_expiry <= days
+    ]  # fmt: skip
+    offered = choice_lists.choices(door(request).reading(caller))
+    return render(request, "expiring.html", caller, lines=lines, days=days, clinic=clinic,
+                  windows=EXPIRY_WINDOWS, clinics=offered.clinics,
+                  units=sum(line.quantity for line in lines))  # fmt: skip
