@@ -14,8 +14,8 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 
 def include_pages(app: FastAPI) -> None:
     """Add the pages and their static files (htmx, the stylesheet) to ``app``."""
-    from kitops.web.pages import dashboard, login
+    from kitops.web.pages import admin, dashboard, login, purchasing, reorder
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (login, dashboard):
+    for module in (login, dashboard, purchasing, reorder, admin):
         app.include_router(module.router, include_in_schema=False)

@@ -38,6 +38,10 @@ NAVIGATION = (
     ("/expiring", "Expiring", None),
     ("/kits", "Kits", None),
     ("/courses", "Courses", None),
+    ("/purchase-orders", "Purchase orders", None),
+    ("/reorder", "Reorder", None),
+    ("/users", "Users", "user.manage"),
+    ("/settings", "Settings", "setting.set"),
 )
 
 

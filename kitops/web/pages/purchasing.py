@@ -1,0 +1,86 @@
+"""Purchase orders: the list (filtered by status, supplier and clinic), one order with
+its lines and money, approve / send / cancel for managers, and the PDF the supplier
+receives (the same document as ``kitops po export --format pdf``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from kitops.domain.purchasing import PO_STATUSES
+from kitops.errors import InvalidInput
+from kitops.services import purchasing
+from kitops.views import choices as choice_lists
+from kitops.web.door import Caller
+from kitops.web.pages.common import CheckedForm, CurrentCaller, PageRoute, door, render
+
+router = APIRouter(route_class=PageRoute)
+
+STATUSES = ("open", *PO_STATUSES)
+ACTIONS = ("approve", "send", "cancel")
+
+
+def _filters(request: Request, caller: Caller) -> dict[str, Any]:
+    the_door = door(request)
+    return {
+        "clinics": choice_lists.choices(the_door.reading(caller)).clinics,
+        "suppliers": purchasing.list_suppliers(the_door.reading(caller)),
+        "statuses": STATUSES,
+    }
+
+
+@router.get("/purchase-orders")
+def order_list(
+    request: Request,
+    caller: CurrentCaller,
+    status: str | None = None,
+    supplier: str | None = None,
+    clinic: str | None = None,
+) -> Response:
+    status, supplier, clinic = status or None, supplier or None, clinic or None
+    orders = purchasing.list_orders(
+        door(request).reading(caller), status=status, supplier=supplier, clinic=clinic
+    )
+    return render(request, "po_list.html", caller, orders=orders, wanted_status=status,
+                  supplier=supplier, clinic=clinic, **_filters(request, caller))  # fmt: skip
+
+
+def _detail(
+    request: Request, caller: Caller, number: str, *, status: int = 200, error: str | None = None
+) -> Response:
+    order = purchasing.show_order(door(request).reading(caller), number)
+    return render(request, "po_detail.html", caller, order=order, error=error, status=status)
+
+
+@router.get("/purchase-orders/{number}")
+def order_detail(request: Request, caller: CurrentCaller, number: str) -> Response:
+    return _detail(request, caller, number)
+
+
+@router.get("/purchase-orders/{number}/pdf")
+def order_pdf(request: Request, caller: CurrentCaller, number: str) -> Response:
+    from kitops.documents.purchase_orders import order_pdf as pdf
+
+    paper = purchasing.order_paper(door(request).reading(caller), number)
+    return Response(
+        pdf(paper),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{paper.number}.pdf"'},
+    )
+
+
+@router.post("/purchase-orders/{number}/{action}")
+def order_action(
+    request: Request, caller: CurrentCaller, form: CheckedForm, number: str, action: str
+) -> Response:
+    if action not in ACTIONS:
+        raise InvalidInput("action", action, f"must be one of {'|'.join(ACTIONS)}")
+    reason = form.get("reason") if action == "cancel" else None
+    try:
+        done = purchasing.change_status(door(request).writing(caller), number, action,
+                                        reason=reason)  # fmt: skip
+    except InvalidInput as error:  # shown beside the form it came from
+        return _detail(request, caller, number, status=422, error=str(error))
+    return RedirectResponse(f"/purchase-orders/{done.number}", status_code=303)
