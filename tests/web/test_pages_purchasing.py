@@ -5,6 +5,7 @@ stockroom staff), and the PDF the supplier receives."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -12,7 +13,7 @@ from pages_support import csrf_of, logged_in, web_secret  # noqa: F401
 from sqlalchemy import select
 
 from kitops.data.schema import AuditRow
-from kitops.services import purchasing, reorder
+from kitops.services import locations, purchasing, reorder
 from kitops.services.unit_of_work import UnitOfWork
 
 DEMO_NOON = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)  # the demo data's day
@@ -104,6 +105,15 @@ def test_an_order_shows_its_lines_and_money_and_a_manager_the_buttons(web, db, d
         assert str(line.line_total) in page.text
     assert f'action="/purchase-orders/{order.number}/approve"' in page.text
     assert f'action="/purchase-orders/{order.number}/cancel"' in page.text
+
+
+def test_an_orders_moments_are_shown_on_its_clinics_clock(web, db, drafts):
+    order = purchasing.show_order(UnitOfWork(db, "tester", readonly=True), drafts[0])
+    places = locations.list_locations(UnitOfWork(db, "tester", readonly=True))
+    zone = next(p.timezone for p in places if p.code == order.clinic)
+    made = DEMO_NOON.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z")
+    page = browser_as(web, "manager").get(f"/purchase-orders/{order.number}")
+    assert f"<dd>{made} by tester" in page.text
 
 
 def test_stockroom_staff_see_an_order_without_the_managers_buttons(web, drafts):

@@ -4,14 +4,16 @@ receives (the same document as ``kitops po export --format pdf``)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from kitops.domain.purchasing import PO_STATUSES
 from kitops.errors import InvalidInput
-from kitops.services import purchasing
+from kitops.services import locations, purchasing
 from kitops.views import choices as choice_lists
 from kitops.web.door import Caller
 from kitops.web.pages.common import CheckedForm, CurrentCaller, PageRoute, door, render
@@ -51,7 +53,19 @@ def _detail(
     request: Request, caller: Caller, number: str, *, status: int = 200, error: str | None = None
 ) -> Response:
     order = purchasing.show_order(door(request).reading(caller), number)
-    return render(request, "po_detail.html", caller, order=order, error=error, status=status)
+    places = locations.list_locations(door(request).reading(caller))
+    zone = next((p.timezone for p in places if p.code == order.clinic and p.timezone), "UTC")
+    return render(
+        request, "po_detail.html", caller, order=order, error=error, status=status,
+        made_at=_at(order.created_at, zone), sent_at=_at(order.sent_at, zone),
+    )  # fmt: skip
+
+
+def _at(moment: datetime | None, zone: str) -> str:
+    """A moment on the clinic's clock, with its zone: ``2026-11-22 12:00 GMT``."""
+    if moment is None:
+        return "–"
+    return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z")
 
 
 @router.get("/purchase-orders/{number}")
