@@ -61,6 +61,13 @@ def test_the_preview_filters_by_clinic_and_supplier_in_the_query(web, db, at_dem
     assert f'id="order-{clinic}-{supplier}"' in page.text
     for other_clinic, other_supplier in pairs - {(clinic, supplier)}:
         assert f'id="order-{other_clinic}-{other_supplier}"' not in page.text
+    other = "LON" if clinic != "LON" else "ESX"
+    elsewhere = browser_as(web, "admin").get("/reorder", params={"clinic": other})
+    assert elsewhere.status_code == 200
+    assert f'<option value="{other}" selected>' in elsewhere.text
+    for line in lines:
+        shown = f'id="order-{line.clinic}-{line.supplier}"' in elsewhere.text
+        assert shown == (line.clinic == other)
 
 
 def test_a_line_already_drafted_links_to_its_draft(web, db, at_demo_day):
