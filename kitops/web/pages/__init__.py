@@ -15,6 +15,7 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 def include_pages(app: FastAPI) -> None:
     """Add the pages and their static files (htmx, the stylesheet) to ``app``."""
     from kitops.web.pages import (
+        admin,
         audit,
         dashboard,
         kits,
@@ -22,10 +23,13 @@ def include_pages(app: FastAPI) -> None:
         lots,
         orders,
         purchasing,
+        reorder,
         reports,
         stock,
     )
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (login, dashboard, stock, lots, kits, orders, purchasing, reports, audit):
+    pages = (login, dashboard, stock, lots, kits, orders, purchasing, reorder, reports, audit,
+             admin)  # fmt: skip
+    for module in pages:
         app.include_router(module.router, include_in_schema=False)

@@ -40,8 +40,11 @@ NAVIGATION = (
     ("/courses", "Courses", None),
     ("/orders", "Orders", None),
     ("/purchase-orders", "Purchase orders", None),
+    ("/reorder", "Reorder", None),
     ("/reports", "Reports", "report.run"),
     ("/audit", "Audit log", "audit.read"),
+    ("/users", "Users", "user.manage"),
+    ("/settings", "Settings", "setting.set"),
 )
 
 

@@ -1,61 +1,100 @@
-"""Purchase orders: the list, one order with approve, send and cancel for managers, and
-the order as the supplier reads it (PDF)."""
+"""Purchase orders: the list (filtered by status, supplier and clinic), one order with
+its lines and money, approve / send / cancel for managers, and the PDF the supplier
+receives (the same document as ``kitops po export --format pdf``)."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from kitops.documents.purchase_orders import order_pdf
+from kitops.domain.purchasing import PO_STATUSES
 from kitops.errors import InvalidInput
-from kitops.services import purchasing
+from kitops.services import locations, purchasing
 from kitops.views import choices as choice_lists
-from kitops.views import pages
+from kitops.web.door import Caller
 from kitops.web.pages.common import CheckedForm, CurrentCaller, PageRoute, door, render
 
 router = APIRouter(route_class=PageRoute)
 
+STATUSES = ("open", *PO_STATUSES)
 ACTIONS = ("approve", "send", "cancel")
 
 
+def _filters(request: Request, caller: Caller) -> dict[str, Any]:
+    the_door = door(request)
+    return {
+        "clinics": choice_lists.choices(the_door.reading(caller)).clinics,
+        "suppliers": purchasing.list_suppliers(the_door.reading(caller)),
+        "statuses": STATUSES,
+    }
+
+
 @router.get("/purchase-orders")
-def purchase_orders_page(
-    request: Request, caller: CurrentCaller, status: str = "open", clinic: str = "", q: str = ""
+def order_list(
+    request: Request,
+    caller: CurrentCaller,
+    status: str | None = None,
+    supplier: str | None = None,
+    clinic: str | None = None,
 ) -> Response:
-    found = pages.purchase_orders(door(request).reading(caller), status=status,
-                                  clinic=clinic or None, search=q)  # fmt: skip
-    offered = choice_lists.choices(door(request).reading(caller))
-    return render(request, "purchase_orders.html", caller, page=found, status=status,
-                  clinic=clinic, q=q, statuses=pages.PO_FILTERS, clinics=offered.clinics,
-                  partial="_purchase_orders_table.html")  # fmt: skip
+    status, supplier, clinic = status or None, supplier or None, clinic or None
+    orders = purchasing.list_orders(
+        door(request).reading(caller), status=status, supplier=supplier, clinic=clinic
+    )
+    return render(request, "po_list.html", caller, orders=orders, wanted_status=status,
+                  supplier=supplier, clinic=clinic, **_filters(request, caller))  # fmt: skip
 
 
-@router.get("/purchase-orders/{number}")
-def purchase_order_page(request: Request, caller: CurrentCaller, number: str) -> Response:
+def _detail(
+    request: Request, caller: Caller, number: str, *, status: int = 200, error: str | None = None
+) -> Response:
     order = purchasing.show_order(door(request).reading(caller), number)
-    return render(request, "purchase_order.html", caller, order=order,
-                  done=request.query_params.get("done"))  # fmt: skip
-
-
-@router.get("/purchase-orders/{number}/pdf")
-def purchase_order_pdf(request: Request, caller: CurrentCaller, number: str) -> Response:
-    paper = purchasing.order_paper(door(request).reading(caller), number)
-    return Response(
-        order_pdf(paper), media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{paper.number}.pdf"'},
+    places = locations.list_locations(door(request).reading(caller))
+    zone = next((p.timezone for p in places if p.code == order.clinic and p.timezone), "UTC")
+    return render(
+        request, "po_detail.html", caller, order=order, error=error, status=status,
+        made_at=_at(order.created_at, zone), sent_at=_at(order.sent_at, zone),
     )  # fmt: skip
 
 
-@router.post("/purchase-orders/{number}/status")
-def change_purchase_order(
-    request: Request, caller: CurrentCaller, form: CheckedForm, number: str
+def _at(moment: datetime | None, zone: str) -> str:
+    """A moment on the clinic's clock, with its zone: ``2026-11-22 12:00 GMT``."""
+    if moment is None:
+        return "–"
+    return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z")
+
+
+@router.get("/purchase-orders/{number}")
+def order_detail(request: Request, caller: CurrentCaller, number: str) -> Response:
+    return _detail(request, caller, number)
+
+
+@router.get("/purchase-orders/{number}/pdf")
+def order_pdf(request: Request, caller: CurrentCaller, number: str) -> Response:
+    from kitops.documents.purchase_orders import order_pdf as pdf
+
+    paper = purchasing.order_paper(door(request).reading(caller), number)
+    return Response(
+        pdf(paper),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{paper.number}.pdf"'},
+    )
+
+
+@router.post("/purchase-orders/{number}/{action}")
+def order_action(
+    request: Request, caller: CurrentCaller, form: CheckedForm, number: str, action: str
 ) -> Response:
-    action = form.get("action", "")
     if action not in ACTIONS:
         raise InvalidInput("action", action, f"must be one of {'|'.join(ACTIONS)}")
-    order = purchasing.change_status(door(request).writing(caller), number, action,
-                                     reason=form.get("reason"))  # fmt: skip
-    url = f"/purchase-orders/{quote(order.number, safe='')}?done={action}"
-    return RedirectResponse(url, status_code=303)
+    reason = form.get("reason") if action == "cancel" else None
+    try:
+        done = purchasing.change_status(door(request).writing(caller), number, action,
+                                        reason=reason)  # fmt: skip
+    except InvalidInput as error:  # shown beside the form it came from
+        return _detail(request, caller, number, status=422, error=str(error))
+    return RedirectResponse(f"/purchase-orders/{done.number}", status_code=303)
