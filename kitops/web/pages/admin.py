@@ -34,7 +34,7 @@ def _users_page(
 ) -> Response:
     found = users.list_users(door(request).reading(caller))
     return render(request, "users.html", caller, users=found, roles=ROLES, error=error,
-                  about=about, entered=entered or {}, status=status)  # fmt: skip
+                  about=about, entered=entered or {}, status_code=status)  # fmt: skip
 
 
 def _in_place(error: Refused | InvalidInput) -> int:
@@ -89,7 +89,7 @@ def _settings_page(
 ) -> Response:
     found = users.list_settings(door(request).reading(caller))
     return render(request, "settings.html", caller, settings=found, error=error, about=about,
-                  entered=entered, status=status)  # fmt: skip
+                  entered=entered, status_code=status)  # fmt: skip
 
 
 @router.get("/settings")

@@ -56,7 +56,7 @@ def _detail(
     places = locations.list_locations(door(request).reading(caller))
     zone = next((p.timezone for p in places if p.code == order.clinic and p.timezone), "UTC")
     return render(
-        request, "po_detail.html", caller, order=order, error=error, status=status,
+        request, "po_detail.html", caller, order=order, error=error, status_code=status,
         made_at=_at(order.created_at, zone), sent_at=_at(order.sent_at, zone),
     )  # fmt: skip
 
