@@ -220,3 +220,11 @@ def test_an_htmx_request_without_a_session_sends_the_whole_page_to_log_in(web):
     answer = web.client().get("/stock", params={"sku": "X"}, headers={"HX-Request": "true"})
     assert answer.status_code == 204
     assert answer.headers["HX-Redirect"] == "/login?next=%2Fstock%3Fsku%3DX"
+
+
+def test_pages_are_never_framed_nor_cached(web):
+    web.user("maria", "manager", "1357")
+    for page in (web.client().get("/login"), logged_in(web.client(), "maria", "1357").get("/")):
+        assert page.headers["X-Frame-Options"] == "DENY"
+        assert page.headers["Cache-Control"] == "no-store"
+        assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]

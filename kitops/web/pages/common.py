@@ -147,6 +147,18 @@ def login_redirect(request: Request) -> Response:
     return RedirectResponse(login, status_code=303)
 
 
+# Every page: never framed by another site (its buttons cannot be clicked through a
+# disguise), not kept in the browser's cache (patient references stay off a shared tablet
+# after logging out), and no address of a page sent to another site.
+PAGE_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
 class PageRoute(APIRoute):
     """A page: errors become pages of their own, a missing login a redirect to it."""
 
@@ -154,6 +166,12 @@ class PageRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def handle(request: Request) -> Response:
+            response = await answer(request)
+            for name, value in PAGE_HEADERS.items():
+                response.headers.setdefault(name, value)
+            return response
+
+        async def answer(request: Request) -> Response:
             try:
                 return await handler(request)
             except LoginNeeded:
