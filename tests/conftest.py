@@ -61,7 +61,6 @@ DEMO_FIXTURES: dict[str, date | None] = {
     "demo_cli": DEMO_DAY,  # tests/e2e/test_cli_reports.py
     "scratch": DEMO_DAY,  # tests/faults
     "demo": None,  # tests/e2e
-    "served": None,  # tests/web/test_browser.py: a real server, on the suite's today
 }
 _PIN = pytest.StashKey[str]()
 _TRAVELLER = pytest.StashKey[object]()

@@ -73,10 +73,19 @@ class Server:
         return self.log.read_text(errors="replace")
 
 
-def start_server(db_url: str, folder: Path) -> Server:
+CLOCK = Path(__file__).resolve().parents[1] / "clock"
+
+
+def start_server(db_url: str, folder: Path, *, clock: str | None = None) -> Server:
+    """``kitops serve`` on ``db_url``; ``clock``: the instant its clock starts at (it runs
+    on from there; tests/clock/pinned_clock.py), so the demo data's day is its today."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("KITOPS_")}
     env["KITOPS_WEB_SECRET"] = WEB_SECRET
+    if clock is not None:
+        env["TESTS_PINNED_CLOCK"] = clock
+        paths = [str(CLOCK), *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
+        env["PYTHONPATH"] = os.pathsep.join(paths)
     log = folder / "serve.log"
     with log.open("wb") as sink:
         process = subprocess.Popen(
