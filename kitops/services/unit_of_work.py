@@ -193,22 +193,6 @@ class _ScopedPurchaseOrders(PurchaseOrders):
         return row
 
 
-def limited_to_clinics(db: Database, actor: str) -> bool:
-    """Whether ``actor`` is limited to some clinics: the one-statement paths that skip
-    the unit of work's checks are not taken for such a user."""
-    try:
-        with db.read_sessions() as session:
-            found = session.scalar(
-                select(UserClinicRow.id)
-                .join(UserRow, UserRow.id == UserClinicRow.user_id)
-                .where(UserRow.name == actor)
-                .limit(1)
-            )
-    except sa_exc.SQLAlchemyError as error:
-        raise translate(error) from error
-    return found is not None
-
-
 @dataclass(frozen=True)
 class ActingUser:
     """Who acts, in which role, limited to which clinics (their location ids and codes;

@@ -251,8 +251,9 @@ _RESERVE = _reserve_statement()
 # transaction decides, waiting for that change. The statement never waits on a lot, so
 # taking the kit row first cannot deadlock with a recall (lot row, then its kits).
 # The acting user must be active in one of %(roles)s (the service's role check, given
-# to the statement so that it costs no round trip of its own); anyone else gets nothing
-# and the service refuses them properly.
+# to the statement so that it costs no round trip of its own), and a user limited to
+# some clinics (user_clinics) must hold the course's; anyone else gets nothing and the
+# service's checked path refuses them properly (another clinic's course is not found).
 _NEEDS_STOCK = ", ".join(f"'{status}'" for status in NEEDS_STOCK)
 _RESERVE_AND_AUDIT = f"""
 WITH RECURSIVE this_course AS (
@@ -261,6 +262,10 @@ WITH RECURSIVE this_course AS (
     WHERE c.id = %(p_course)s AND c.status IN ({_NEEDS_STOCK})
       AND EXISTS (SELECT 1 FROM users AS acting WHERE acting.name = %(actor)s
                   AND acting.active AND acting.role = ANY(%(roles)s))
+      AND (NOT EXISTS (SELECT 1 FROM user_clinics AS scope JOIN users AS u ON u.id = scope.user_id
+                       WHERE u.name = %(actor)s)
+           OR EXISTS (SELECT 1 FROM user_clinics AS scope JOIN users AS u ON u.id = scope.user_id
+                      WHERE u.name = %(actor)s AND scope.location_id = c.clinic_id))
       AND p.administered = '{Administered.HOME.value}' AND p.kit_product_id IS NOT NULL
       AND NOT EXISTS (SELECT 1 FROM kits AS held WHERE held.course_id = c.id)
     FOR NO KEY UPDATE OF c
