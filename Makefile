@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 PG_PROBE_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 PYTEST_ARGS ?=
 # two workers on two cores (pytest-xdist): the TUI tests wait on the screen and PostgreSQL
-# on the disk while the other worker computes
+# on the disk while the other worker computes; `make pytest` lets a worker that runs out
+# take tests from the other (--dist worksteal), so neither idles while a long one runs
 PYTEST_WORKERS ?= 2
 # the instants the date-sensitive tests are proven on (`make test-dates`): both clock
 # changes in London at 23:30, a leap day, the last minute of a year, and today
@@ -57,7 +58,7 @@ pytest: $(VENV)/.installed-test
 		echo "PostgreSQL answers on 127.0.0.1:5432: running the PostgreSQL tests too"; \
 		export KITOPS_TEST_PG_URL='$(PG_PROBE_URL)'; \
 	fi; \
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --durations=20 $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal --durations=20 $(PYTEST_ARGS)
 
 ## test-fast: the unit tests and the integration tests on SQLite (a minute or so)
 test-fast: $(VENV)/.installed-test

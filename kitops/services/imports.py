@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kitops.data.repositories import PostedMove
-from kitops.data.schema import LocationRow, LotRow
+from kitops.data.schema import LocationRow, LotRow, ProductRow
 from kitops.domain.catalog import ProductKind, parse_non_negative_int, parse_positive_int, parse_sku
 from kitops.domain.ledger import (
     UNTRACKED_LOT_CODE,
@@ -145,15 +145,20 @@ class _StockImport:
         self.receipts: list[tuple[LotRow, LocationRow, int, Money | None]] = []
         self.currency_of: dict[int, str] = {}  # lot id → the currency it is costed in
         self.adjustment = uow.locations.get("ADJUSTMENT")
+        # read once per file: a file of thousands of rows names a few products and places
+        self.products: dict[str, ProductRow] = {}
+        self.places: dict[str, LocationRow] = {}
 
     def __call__(self, uow: UnitOfWork, row: dict[str, str]) -> None:
-        product = uow.products.get(parse_sku(row["sku"]))
+        sku = parse_sku(row["sku"])
+        product = self.products.get(sku) or self.products.setdefault(sku, uow.products.get(sku))
         if product.kind == ProductKind.KIT.value:
             raise InvalidInput(
                 "sku", product.sku, "kits are assembled, not imported: `kitops kit assemble`"
             )
         quantity = parse_positive_int(row["quantity"], "quantity")
-        place = uow.locations.get(parse_location_code(row["location"]))
+        code = parse_location_code(row["location"])
+        place = self.places.get(code) or self.places.setdefault(code, uow.locations.get(code))
         uow.check_place(place, doing="import stock")
         if LocationKind(place.kind) not in PHYSICAL_KINDS:
             raise InvalidInput(

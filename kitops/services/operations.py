@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from kitops import faults
-from kitops.data.repositories import PostedMove
+from kitops.data.repositories import LotKey, PostedMove
 from kitops.data.schema import KitRow, LotRow, ProductRow
 from kitops.domain.catalog import ProductKind, parse_non_negative_int, parse_positive_int, parse_sku
 from kitops.domain.kits import ON_A_SHELF, KitStatus
@@ -389,9 +389,9 @@ def count(
         uow.check_place(place, doing="count stock")
         products = {row.sku: row for row in uow.products.all()}
         wanted_codes = {line.lot.strip() or UNTRACKED_LOT_CODE for line in sheet}
-        lots = {(row.product_id, row.code): row for row in uow.lots.with_codes(wanted_codes)}
+        lots = {(row.product_id, row.code): row for row in uow.lots.keys_with_codes(wanted_codes)}
         counted: dict[int, int] = {}
-        lot_rows: dict[int, LotRow] = {}
+        lot_rows: dict[int, LotKey] = {}
         problems: list[str] = []
         for line in sheet:
             try:
@@ -428,7 +428,7 @@ def count(
         uow.ledger.lock_location(place.id)
         on_record = [
             (row, qty)
-            for row, qty in uow.ledger.on_hand(location_id=place.id)
+            for row, qty in uow.ledger.lot_keys_on_hand(location_id=place.id)
             if row.product_id not in kit_products
         ]
         expected = {row.id: qty for row, qty in on_record}
@@ -479,7 +479,7 @@ def count(
 def _require_approval_for_shrinkage(
     uow: UnitOfWork,
     differences: Iterable[CountDifference],
-    lot_rows: dict[int, LotRow],
+    lot_rows: dict[int, LotKey],
     products: dict[str, ProductRow],
 ) -> None:
     """A count that removes more units of one product than a write-off may without a

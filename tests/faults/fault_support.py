@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 from kitops.cli import run
@@ -174,8 +176,19 @@ class Scratch:
                 path.with_name(path.name + end).unlink(missing_ok=True)
             shutil.copyfile(self._baseline, path)
         else:
-            name = make_url(self.url).database
-            self.pg_admin.drop(name)
+            # the used copy is renamed out of the way and dropped behind (a drop waits on
+            # the server's disk); dropped here only when a session still holds it
+            name = str(make_url(self.url).database)
+            used = f"{name}_used{uuid.uuid4().hex[:6]}"
+            try:
+                with self.pg_admin.engine.connect() as conn:
+                    conn.execute(text(f'ALTER DATABASE "{name}" RENAME TO "{used}"'))
+            except DBAPIError:
+                self.pg_admin.drop(name)
+            else:
+                with self.pg_admin._lock:  # dropped at the end of the run if not before
+                    self.pg_admin.created.append(used)
+                self.pg_admin.drop_later(used)
             self.pg_admin.create(name, template=self._baseline)
 
 

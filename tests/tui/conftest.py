@@ -45,3 +45,16 @@ def _short_debounces(monkeypatch: pytest.MonkeyPatch) -> None:
     fire (``settle``), so a shorter one keeps what is tested and spends less time idle."""
     for name in ("FILTER_DELAY", "DETAIL_DELAY", "PREVIEW_DELAY"):
         monkeypatch.setattr(f"kitops.tui.lists.{name}", 0.02)
+
+
+@pytest.fixture(autouse=True)
+def _short_idle_checks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Textual's pilot checks that the app went idle after each key by sleeping a fiftieth
+    of a second (twice per key): a scan of 45 characters spent two seconds asleep. The
+    tests do not rely on that check (``settle`` in tui_support.py waits on events:
+    workers, timers, table sizes), so it sleeps a tenth as long, with the same ratio of
+    CPU time to wall time."""
+    import textual._wait
+
+    monkeypatch.setattr(textual._wait, "SLEEP_GRANULARITY", 1 / 500)
+    monkeypatch.setattr(textual._wait, "SLEEP_IDLE", 1 / 500 / 20)

@@ -13,7 +13,7 @@ from kitops.data.repositories.clinic_calendar import ClinicCalendar
 from kitops.data.repositories.courses import Courses
 from kitops.data.repositories.kits import Kits
 from kitops.data.repositories.locations import Locations
-from kitops.data.repositories.lots import Lots
+from kitops.data.repositories.lots import LotKey, Lots
 from kitops.data.repositories.orders import Orders
 from kitops.data.repositories.plans import Plans
 from kitops.data.repositories.purchasing import PurchaseOrders, Suppliers
@@ -28,6 +28,7 @@ __all__ = [
     "Kits",
     "Ledger",
     "Locations",
+    "LotKey",
     "Lots",
     "Orders",
     "Plans",

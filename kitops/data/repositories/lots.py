@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import String, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from kitops.data.repositories.catalog import Products
@@ -12,6 +14,15 @@ from kitops.data.schema import KitRow, LotRow, ProductRow
 from kitops.domain.catalog import parse_sku
 from kitops.domain.ledger import UNTRACKED_LOT_CODE, parse_lot_code
 from kitops.errors import InvalidInput
+
+
+class LotKey(NamedTuple):
+    """What a bulk operation needs of a lot, read as a plain row (no ORM object): thousands
+    of these load in a fraction of the time the mapped rows take."""
+
+    id: int
+    product_id: int
+    code: str
 
 
 class Lots:
@@ -35,13 +46,22 @@ class Lots:
             stmt = stmt.with_for_update(key_share=True)
         return self.session.scalars(stmt).all()
 
-    def with_codes(self, codes: Iterable[str]) -> list[LotRow]:
+    def keys_with_codes(self, codes: Iterable[str]) -> list[LotKey]:
+        """Every lot with one of these codes, as plain rows. On PostgreSQL the codes go
+        as one array parameter; SQLite takes them in lists of 500."""
         wanted = sorted(set(codes))
-        found: list[LotRow] = []
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            found.extend(self.session.scalars(select(LotRow).where(LotRow.code.in_(chunk))))
-        return found
+        if not wanted:
+            return []
+        columns = select(LotRow.id, LotRow.product_id, LotRow.code)
+        if self.session.get_bind().dialect.name == "postgresql":
+            param = bindparam("codes", wanted, type_=ARRAY(String))
+            rows = list(self.session.execute(columns.where(LotRow.code == any_(param))))
+        else:
+            rows = []
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                rows.extend(self.session.execute(columns.where(LotRow.code.in_(chunk))))
+        return [LotKey(lot_id, product_id, code) for lot_id, product_id, code in rows]
 
     def lock(self, lot: LotRow, *, share: bool = False) -> LotRow:
         """Re-read a lot row under a row lock (PostgreSQL), so its status cannot change

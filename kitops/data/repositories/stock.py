@@ -10,6 +10,7 @@ from sqlalchemy import func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from kitops.data.repositories.locations import Locations
+from kitops.data.repositories.lots import LotKey
 from kitops.data.schema import LocationRow, LotRow, StockBalanceRow, StockMoveRow, utcnow
 from kitops.domain.ledger import (
     BalanceKey,
@@ -146,6 +147,19 @@ class Ledger:
         if product_id is not None:
             stmt = stmt.where(StockBalanceRow.product_id == product_id)
         return [(lot, qty) for lot, qty in self.session.execute(stmt)]
+
+    def lot_keys_on_hand(self, *, location_id: int) -> list[tuple[LotKey, int]]:
+        """Lots with stock at one location, with their quantities, as plain rows (a count
+        of thousands of lines reads them in a fraction of the time of ``on_hand``)."""
+        stmt = (
+            select(LotRow.id, LotRow.product_id, LotRow.code, StockBalanceRow.quantity)
+            .join(StockBalanceRow, StockBalanceRow.lot_id == LotRow.id)
+            .where(StockBalanceRow.location_id == location_id, StockBalanceRow.quantity > 0)
+        )
+        return [
+            (LotKey(lot_id, product_id, code), qty)
+            for lot_id, product_id, code, qty in self.session.execute(stmt)
+        ]
 
     def usable_on_hand(
         self, *, location_id: int, product_id: int, lasting_until: date
