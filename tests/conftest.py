@@ -21,6 +21,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import time_machine
@@ -64,6 +65,7 @@ DEMO_FIXTURES: dict[str, date | None] = {
 }
 _PIN = pytest.StashKey[str]()
 _TRAVELLER = pytest.StashKey[object]()
+_CLUSTER = pytest.StashKey[Any]()
 
 # The users every test database starts with (no PIN): the `uow()` and `kitops` fixtures act
 # as "tester", an admin, who may do everything (admins hold the manager's and the stockroom's
@@ -101,7 +103,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def _private_cluster(config: pytest.Config) -> None:
+    """With ``KITOPS_TEST_PG=private`` and no ``KITOPS_TEST_PG_URL``, the run starts a
+    throwaway PostgreSQL cluster of its own (tests/pg_private.py) and every worker uses it:
+    started here in the controlling process, before pytest-xdist's workers (which inherit
+    the URL), and stopped when the run ends."""
+    global PG_URL
+    if PG_URL or os.environ.get("KITOPS_TEST_PG") != "private" or hasattr(config, "workerinput"):
+        return
+    import pg_private
+
+    cluster = pg_private.start()
+    config.stash[_CLUSTER] = cluster
+    PG_URL = os.environ["KITOPS_TEST_PG_URL"] = cluster.url
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    _private_cluster(config)
     if REQUIRE_PG and not PG_URL:
         raise pytest.UsageError("KITOPS_TEST_REQUIRE_PG=1 but KITOPS_TEST_PG_URL is not set")
     spec = config.getoption("--today")
@@ -117,6 +135,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    cluster = config.stash.get(_CLUSTER, None)
+    if cluster is not None:
+        cluster.stop()
     traveller = config.stash.get(_TRAVELLER, None)
     if traveller is not None:
         traveller.stop()
