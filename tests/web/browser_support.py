@@ -109,13 +109,15 @@ def browser_page(tmp_path: Path) -> Iterator[Any]:
         if os.environ.get("KITOPS_TEST_REQUIRE_PG") == "1":
             pytest.fail("chromium is not installed (.ci/run installs it with apt)")
         pytest.skip("chromium is not installed (apt install chromium)")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # waits end on what the page shows; the limit only bounds a loaded machine's slowness
+    expect.set_options(timeout=30_000)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, headless=True)
         try:
             context = browser.new_context(viewport={"width": 1024, "height": 768})
-            context.set_default_timeout(15_000)
+            context.set_default_timeout(30_000)
             yield context.new_page()
             context.close()
         finally:
