@@ -147,3 +147,32 @@ def test_a_scoped_manager_may_not_approve_a_purchase_order_for_another_clinic(we
     assert writes(db) == (before[0], before[1] + 1)
     shown = client.get(f"{API}/purchase-orders/PO-000001", headers=bearer(db, "manager"))
     assert shown.json()["status"] == "draft"
+
+
+def test_stock_filters_by_location_subtree_and_sku_exactly_paged_in_the_query(web, db, esx):
+    client = web.client()
+    received = client.post(f"{API}/receipts", headers=esx, json={
+        "location": "ESX-FRIDGE", "sku": "SERUM-5ML", "lot": "API-0003",
+        "expiry": "2028-01-31", "quantity": 2,
+    })  # fmt: skip
+    assert received.json()["status"] == "quarantine"
+    whole = _all(client, f"{API}/stock?limit=200&as_of={DAY}", esx)
+    serum = [line for line in whole if line["sku"] == "SERUM-5ML"]
+    assert serum
+    walked: list[dict] = []
+    url: str | None = f"{API}/stock?sku=SERUM-5ML&location=ESX&limit=1&as_of={DAY}"
+    while url:
+        body = client.get(url, headers=esx).json()
+        assert body["total"] == len(serum)
+        walked.extend(body["items"])
+        url = body["next"]
+    assert walked == serum
+    fridge = _all(client, f"{API}/stock?location=esx-fridge&limit=200&as_of={DAY}", esx)
+    assert fridge == [line for line in whole if line["location"] == "ESX-FRIDGE"]
+    assert_problem(client.get(f"{API}/stock?sku=NOPE-1", headers=esx), 422, "NOPE-1")
+    assert_problem(client.get(f"{API}/stock?location=NOWHERE", headers=esx), 422, "NOWHERE")
+    unusable = _all(client, f"{API}/stock?status=unusable&limit=200&as_of={DAY}", esx)
+    assert [line["lot"] for line in unusable] == ["API-0003"]
+    assert unusable == [line for line in whole if not line["available"]]
+    released = _all(client, f"{API}/stock?status=released&limit=200&as_of={DAY}", esx)
+    assert released == [line for line in whole if line["status"] == "released"]

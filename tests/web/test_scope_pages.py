@@ -150,3 +150,15 @@ def test_a_scoped_manager_may_not_approve_a_purchase_order_for_another_clinic(we
     assert "lon-manager may not use a purchase order at clinic ESX" in answer.text
     assert writes(db) == (before[0], before[1] + 1)
     assert scope_refusals(db, "lon-manager")[-1].startswith("lon-manager may not")
+
+
+def test_stock_narrows_to_a_place_of_the_users_clinic_and_one_sku(esx):
+    fridge = esx.get("/stock", params={"location": "ESX-FRIDGE", "sku": "SERUM-5ML"})
+    assert fridge.status_code == 200
+    table = fridge.text.split("<tbody", 1)[1]
+    assert set(re.findall(r"\bESX-[A-Z]+\b", table)) == {"ESX-FRIDGE"}
+    assert "SERUM-5ML" in table
+    assert "CHX-0.5" not in table
+    unknown = esx.get("/stock", params={"sku": "NOPE-1"})
+    assert unknown.status_code == 422
+    assert "NOPE-1" in unknown.text
