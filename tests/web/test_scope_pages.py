@@ -141,8 +141,10 @@ def test_a_scoped_manager_may_not_approve_a_purchase_order_for_another_clinic(we
     limited(db, "lon-manager", "manager", ["LON"], PIN)
     browser = logged_in(web.client(), "lon-manager", PIN)
     assert "PO-000001" not in browser.get("/purchase-orders", params={"status": "all"}).text
-    shown = browser.get("/purchase-orders/PO-000001")
-    assert shown.status_code == 403
+    for url in ("/purchase-orders/PO-000001", "/purchase-orders/PO-000001/pdf"):
+        shown = browser.get(url)
+        assert shown.status_code == 403, url
+        assert "may not use a purchase order at clinic ESX" in shown.text
     form = browser.get("/purchase-orders")
     before = writes(db)
     answer = browser.post("/purchase-orders/PO-000001/approve", data={"csrf": csrf_of(form)})
