@@ -12,10 +12,11 @@ from kitops.data.queries.orders import order_list
 from kitops.data.queries.stock import stock_on_hand
 from kitops.data.repositories.locations import clinic_of, subtree_ids
 from kitops.data.schema import LocationRow
+from kitops.domain.catalog import parse_sku
 from kitops.domain.courses import CourseStatus
 from kitops.domain.kits import KIT_STATUSES
 from kitops.domain.ledger import LotStatus
-from kitops.domain.locations import clinic_today
+from kitops.domain.locations import clinic_today, parse_location_code
 from kitops.domain.money import Money
 from kitops.domain.orders import OrderMoney, OrderStatus
 from kitops.errors import InvalidInput
@@ -55,12 +56,16 @@ def _clinic_places(
 
 STOCK_SORTS = ("expiry", "location", "sku", "lot", "status", "quantity")
 STOCK_SHOWS = ("all", "usable", "quarantine", "expired", "recalled", "expiring")
+# what ``show`` also takes: every line that may not be used today (the API's filter)
+STOCK_FILTERS = (*STOCK_SHOWS, "unusable")
 
 
 def stock_page(
     uow: UnitOfWork,
     *,
     clinic: str | None = None,
+    location: str | None = None,
+    sku: str | None = None,
     search: str = "",
     show: str = "all",
     sort: str = "expiry",
@@ -71,13 +76,15 @@ def stock_page(
 ) -> view.StockPage:
     """One page of stock on hand per lot and location, filtered and sorted in the query.
 
-    ``search`` matches SKU, product name, lot code, location code and lot status;
+    ``location`` narrows to one location and every place below it (a clinic: all of it;
+    one of another clinic is refused to a user limited to clinics), ``sku`` to one
+    product; ``search`` matches SKU, product name, lot code, location code and lot status;
     ``show`` narrows to usable, quarantined, expired (including released lots past their
-    day), recalled, or usable lots expiring within 90 days."""
+    day), recalled, usable lots expiring within 90 days, or every line not usable."""
     if sort not in STOCK_SORTS:
         raise InvalidInput("sort", sort, f"must be one of {'|'.join(STOCK_SORTS)}")
-    if show not in STOCK_SHOWS:
-        raise InvalidInput("show", show, f"must be one of {'|'.join(STOCK_SHOWS)}")
+    if show not in STOCK_FILTERS:
+        raise InvalidInput("show", show, f"must be one of {'|'.join(STOCK_FILTERS)}")
     with uow:
         locations = uow.locations.all()
         by_id = {row.id: row for row in locations}
@@ -86,9 +93,16 @@ def stock_page(
         days = {zone: today or clinic_today(zone) for zone in set(zones.values())}
         day = today or min(days.values(), default=date.today())
         places = _clinic_places(uow, clinic, locations, "see stock")
+        if location:
+            root = uow.locations.get(parse_location_code(location))
+            uow.check_place(root, doing="see stock")
+            below = subtree_ids(root, locations)
+            places = below if places is None else places & below
+        product = uow.products.get(parse_sku(sku)) if sku else None
         total, rows = stock_on_hand(
             uow.session,
             places=places,
+            product_id=None if product is None else product.id,
             search=search,
             show=show,
             sort=sort,

@@ -18,6 +18,7 @@ def stock_on_hand(
     session: Session,
     *,
     places: set[int] | None,
+    product_id: int | None = None,
     search: str,
     show: str,
     sort: str,
@@ -27,13 +28,16 @@ def stock_on_hand(
     limit: int,
 ) -> tuple[int, Sequence[Any]]:
     """(lines in all, this page's rows of location id, quantity, lot code, expiry, lot
-    status, SKU, product name). ``places`` narrows to those locations; ``search``
-    matches SKU, product name, lot code, location code and lot status; ``show`` narrows
-    to usable, quarantined, expired (including released lots past ``day``), recalled, or
-    usable lots expiring within 90 days; ``sort`` names the column sorted first."""
+    status, SKU, product name). ``places`` narrows to those locations, ``product_id`` to
+    one product; ``search`` matches SKU, product name, lot code, location code and lot
+    status; ``show`` narrows to usable, quarantined, expired (including released lots past
+    ``day``), recalled, usable lots expiring within 90 days, or every line not usable;
+    ``sort`` names the column sorted first."""
     conditions: list[ColumnElement[bool]] = [StockBalanceRow.quantity > 0]
     if places is not None:
         conditions.append(StockBalanceRow.location_id.in_(places))
+    if product_id is not None:
+        conditions.append(StockBalanceRow.product_id == product_id)
     wanted = matching(
         search, ProductRow.sku, ProductRow.name, LotRow.code, LocationRow.code, LotRow.status
     )
@@ -49,6 +53,8 @@ def stock_on_hand(
         conditions.append(
             or_(LotRow.status == LotStatus.EXPIRED.value, (released & (LotRow.expiry < day)))
         )
+    elif show == "unusable":
+        conditions.append(~(released & in_date))
     elif show == "recalled":
         conditions.append(LotRow.status == LotStatus.RECALLED.value)
     elif show == "expiring":

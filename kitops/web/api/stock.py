@@ -12,8 +12,8 @@ from pydantic import BaseModel, Field
 from kitops.domain.ledger import parse_date
 from kitops.errors import InvalidInput
 from kitops.services import operations
-from kitops.services import stock as stock_service
 from kitops.services.dto import stock as stock_dto
+from kitops.views import pages
 from kitops.web.api.common import (
     LIMIT_DEFAULT,
     Page,
@@ -22,7 +22,7 @@ from kitops.web.api.common import (
     change,
     check_limit,
     door_of,
-    page_of,
+    page,
     read_cursor,
 )
 from kitops.web.door import Caller
@@ -30,16 +30,10 @@ from kitops.web.door import Caller
 router = APIRouter(tags=["stock"])
 
 STATUSES = ("usable", "unusable", "released", "quarantine", "expired", "recalled")
-
-
-def _wanted(line: stock_dto.StockLine, status: str | None) -> bool:
-    if status is None:
-        return True
-    if status == "usable":
-        return line.available
-    if status == "unusable":
-        return not line.available
-    return line.status == status
+# the API's status filter as the stock page's query names it (a released lot past its day
+# reads as expired, so "released" lists what is usable)
+SHOWS = {"usable": "usable", "unusable": "unusable", "released": "usable",
+         "quarantine": "quarantine", "expired": "expired", "recalled": "recalled"}  # fmt: skip
 
 
 @router.get("/stock", response_model=Page[stock_dto.StockLine])
@@ -54,22 +48,19 @@ def list_stock(
     limit: int = LIMIT_DEFAULT,
     cursor: str | None = None,
 ) -> Response:
-    """Stock on hand per lot and location, by clinic, SKU, earliest expiry, lot and
-    location. ``location`` takes a clinic or any location below one (its whole subtree);
-    expiry is judged on ``as_of`` (YYYY-MM-DD; default: today in each clinic)."""
+    """Stock on hand per lot and location, earliest expiry first (then SKU, lot and
+    location), filtered and paged in the query. ``location`` takes a clinic or any
+    location below one (its whole subtree); expiry is judged on ``as_of`` (YYYY-MM-DD;
+    default: today in each clinic)."""
     if status is not None and status not in STATUSES:
         raise InvalidInput("status", status, f"must be one of {'|'.join(STATUSES)}")
     offset, size = read_cursor(cursor), check_limit(limit)
-    lines = stock_service.stock_on_hand(
-        door_of(request).reading(who), location=location or clinic, sku=sku,
-        include_unavailable=True, today=parse_date(as_of, "as_of") if as_of else None,
+    found = pages.stock_page(
+        door_of(request).reading(who), clinic=clinic or None, location=location or None,
+        sku=sku or None, show=SHOWS[status] if status else "all", offset=offset, limit=size,
+        today=parse_date(as_of, "as_of") if as_of else None,
     )  # fmt: skip
-    chosen = [
-        line
-        for line in lines
-        if _wanted(line, status) and (clinic is None or line.clinic == clinic.strip().upper())
-    ]
-    return page_of(request, chosen, offset, size)
+    return page(request, found.lines, found.total, offset, size)
 
 
 class ReceiptBody(BaseModel):

@@ -159,6 +159,17 @@ PAGE_HEADERS = {
 }
 
 
+# what the services call a course, an order or a kit that does not exist, or that belongs
+# to a clinic beyond the limits of the user asking: named in the page's address, not found
+NOT_FOUND_FIELDS = frozenset({"course", "order", "serial"})
+
+
+def _names_the_address(request: Request, error: InvalidInput) -> bool:
+    """Whether ``error`` says that the thing this page's address names does not exist."""
+    named = {str(value) for value in request.path_params.values()}
+    return error.field in NOT_FOUND_FIELDS and str(error.value) in named
+
+
 class PageRoute(APIRoute):
     """A page: errors become pages of their own, a missing login a redirect to it."""
 
@@ -182,6 +193,8 @@ class PageRoute(APIRoute):
                     log.warning("refused a form without a valid CSRF token: %s", request.url.path)
                 return _error_page(request, 403, "Not allowed", str(error))
             except InvalidInput as error:
+                if _names_the_address(request, error):
+                    return _error_page(request, 404, "Not found", str(error))
                 return _error_page(request, 422, "Not understood", str(error))
             except Refused as error:
                 return _error_page(request, 409, "Refused", str(error))

@@ -1,10 +1,8 @@
-"""Stock on hand (filter by clinic, location, SKU, status; paged) and what expires in the
-next 30, 60 or 90 days: ``kitops.views.pages.stock_page``, as the terminal UI's Stock
-screen reads it."""
+"""Stock on hand (filter by clinic, location, SKU, status; filtered and paged in the
+query) and what expires in the next 30, 60 or 90 days: ``kitops.views.pages.stock_page``,
+as the terminal UI's Stock screen reads it."""
 
 from __future__ import annotations
-
-from dataclasses import replace
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -12,46 +10,14 @@ from fastapi.responses import Response
 from kitops.errors import InvalidInput
 from kitops.views import choices as choice_lists
 from kitops.views import pages
-from kitops.views.dto import StockPage
-from kitops.web.door import Caller
 from kitops.web.pages.common import CurrentCaller, PageRoute, door, render
 
 router = APIRouter(route_class=PageRoute)
 
 PAGE = 50
 EXPIRY_WINDOWS = (30, 60, 90)
-# the most lines read to narrow a page to one location or SKU exactly
-NARROWED_MOST = 5000
-
-
-def _stock(
-    request: Request,
-    caller: Caller,
-    *,
-    clinic: str | None,
-    location: str | None,
-    sku: str | None,
-    search: str,
-    show: str,
-    sort: str,
-    offset: int,
-    limit: int,
-) -> StockPage:
-    """A page of stock; a location or SKU filter narrows exactly (the view's search
-    matches text, so its answer is read in one go and narrowed here, then paged)."""
-    reading = door(request).reading(caller)
-    if not location and not sku:
-        return pages.stock_page(reading, clinic=clinic, search=search, show=show, sort=sort,
-                                offset=offset, limit=limit)  # fmt: skip
-    found = pages.stock_page(reading, clinic=clinic, search=sku or location or "", show=show,
-                             sort=sort, offset=0, limit=NARROWED_MOST)  # fmt: skip
-    lines = tuple(
-        line for line in found.lines
-        if (not location or line.location == location) and (not sku or line.sku == sku)
-        and (not search or search.lower() in f"{line.sku} {line.product} {line.lot} "
-             f"{line.location} {line.status}".lower())
-    )  # fmt: skip
-    return replace(found, lines=lines[offset : offset + limit], total=len(lines), offset=offset)
+# the most lines the expiring page lists (90 days of a clinic group's stock)
+EXPIRING_MOST = 5000
 
 
 def _offset(value: int) -> int:
@@ -74,9 +40,10 @@ def stock_page(
 ) -> Response:
     if status not in pages.STOCK_SHOWS:
         raise InvalidInput("status", status, f"must be one of {'|'.join(pages.STOCK_SHOWS)}")
-    page = _stock(request, caller, clinic=clinic or None, location=location or None,
-                  sku=sku or None, search=q.strip(), show=status, sort=sort,
-                  offset=_offset(offset), limit=PAGE)  # fmt: skip
+    page = pages.stock_page(door(request).reading(caller), clinic=clinic or None,
+                            location=location.strip() or None, sku=sku.strip() or None,
+                            search=q.strip(), show=status, sort=sort, offset=_offset(offset),
+                            limit=PAGE)  # fmt: skip
     offered = choice_lists.choices(door(request).reading(caller))
     return render(
         request, "stock.html", caller, page=page, clinic=clinic, location=location, sku=sku,
@@ -94,7 +61,7 @@ def expiring_page(
     if days not in EXPIRY_WINDOWS:
         raise InvalidInput("days", days, "must be 30, 60 or 90")
     found = pages.stock_page(door(request).reading(caller), clinic=clinic or None,
-                             show="expiring", sort="expiry", limit=NARROWED_MOST)  # fmt: skip
+                             show="expiring", sort="expiry", limit=EXPIRING_MOST)  # fmt: skip
     lines = [
         line for line in found.lines
         if line.days_to_expiry is not None and line.days_to_expiry <= days
