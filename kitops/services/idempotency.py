@@ -6,11 +6,16 @@ request), then the use case runs, then its answer is kept beside the key. A retr
 the same key and the same request reads that answer back; with another request it is
 refused (422); while the first is still running, 409. A request that failed for the
 server's reasons (the database busy) gives its key back, so a retry runs it again.
+
+A server that stops between doing the request and keeping its answer leaves the key
+held with no answer: after ``UNANSWERED_AFTER`` a retry is told so (409), and that the
+audit log says whether the first request was done; it is never run a second time.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, timedelta
 
 from sqlalchemy import delete, select
 
@@ -19,6 +24,7 @@ from kitops.errors import Conflict, InvalidInput
 from kitops.services.unit_of_work import UnitOfWork
 
 KEY_MAX = 200
+UNANSWERED_AFTER = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,13 @@ def _answer(row: IdempotencyKeyRow, request_hash: str) -> Claim:
             "Idempotency-Key", row.key, "was used for another request; use a new key for it"
         )
     if row.status_code is None:
+        started = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
+        if utcnow() - started > UNANSWERED_AFTER:
+            raise Conflict(
+                f"the request with Idempotency-Key {row.key} (started "
+                f"{started:%Y-%m-%d %H:%M} UTC) never recorded its answer; the audit log "
+                "says whether it was done: check it before sending the request with a new key"
+            )
         raise Conflict(f"the request with Idempotency-Key {row.key} is still running; retry")
     return Claim(new=False, status=row.status_code, body=row.body)
 

@@ -5,8 +5,10 @@ request is refused; a failure of the server's own gives the key back."""
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 
 from kitops.errors import DatabaseUnavailable
 from kitops.services import idempotency, operations
@@ -135,4 +137,27 @@ def test_a_failure_of_the_server_gives_the_key_back(db, web, monkeypatch):
     done = client.post(f"{API}/receipts", json=RECEIPT, headers=headers)
     assert done.status_code == 201
     assert "idempotent-replayed" not in done.headers
+    assert _receipts(db) == 1
+
+
+def test_a_request_whose_server_stopped_before_answering_is_never_run_again(db, web, monkeypatch):
+    """The receipt is done and committed, then the server stops before it keeps its answer:
+    a retry is not run again, and after a while it is told to read the audit log."""
+    client = web.client()
+    headers = bearer(db, "stock") | {"Idempotency-Key": "lost-answer"}
+
+    def server_stops(uow, key, status, body):
+        """The process ends here: the answer is never kept (nor is it sent; the client
+        sees its connection drop and retries)."""
+
+    monkeypatch.setattr(idempotency, "keep_answer", server_stops)
+    client.post(f"{API}/receipts", json=RECEIPT, headers=headers)
+    monkeypatch.undo()
+    assert _receipts(db) == 1
+    retry = web.client().post(f"{API}/receipts", json=RECEIPT, headers=headers)
+    assert_problem(retry, 409, "Idempotency-Key lost-answer is still running")
+    later = datetime.now(UTC) + idempotency.UNANSWERED_AFTER + timedelta(minutes=1)
+    with time_machine.travel(later):
+        retry = web.client().post(f"{API}/receipts", json=RECEIPT, headers=headers)
+    assert_problem(retry, 409, "never recorded its answer; the audit log says whether")
     assert _receipts(db) == 1
