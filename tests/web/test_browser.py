@@ -92,6 +92,11 @@ def test_a_manager_logs_in_reads_the_dashboard_and_filters_stock(
     screenshot(page, "web-stock")
     assert serious_accessibility_violations(page) == []
 
+    for label in ("Expiring", "Kits", "Courses", "Orders", "Reorder", "Reports", "Audit log"):
+        page.get_by_role("link", name=label, exact=True).click()
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        assert serious_accessibility_violations(page) == [], label
+
     page.get_by_role("button", name="Log out").click()
     expect(page).to_have_url(served.url + "/login")
     page.goto(served.url + "/stock")
