@@ -268,6 +268,10 @@ def questions(db: Database, lot: str) -> list[Question]:
         return (pages.courses_page(uow(), clinic=None, status=None, search="", offset=0,
                                    limit=50), choices.choices(uow()))  # fmt: skip
 
+    def purchase_orders() -> object:
+        return (purchasing.list_orders(uow()), choices.choices(uow()),
+                purchasing.list_suppliers(uow()))  # fmt: skip
+
     def report() -> object:
         return run_report(uow(), "stock", ReportRequest(clinic=None, as_of=None, options={}))
 
@@ -278,7 +282,7 @@ def questions(db: Database, lot: str) -> list[Question]:
         Question("page", f"/lots/{lot}", lambda: lots.trace(uow(), lot)),
         Question("page", "/kits", kits),
         Question("page", "/courses", courses),
-        Question("page", "/purchase-orders", lambda: purchasing.list_orders(uow())),
+        Question("page", "/purchase-orders", purchase_orders),
         Question("page", "/reports/stock", report),
         Question("api", f"/api/v1/stock?clinic={CLINIC}",
                  lambda: stock_on_hand(uow(), location=CLINIC, include_unavailable=True)),
@@ -369,12 +373,15 @@ async def under_load(
 ) -> Load:
     """Half the sessions are managers in the pages, half integrations on the API, each
     asking its routes in turn, one request at a time, until the time is up. The managers
-    log in first (argon2 takes its time by design); the clock starts once all have."""
+    log in first, one after another (a login checks the PIN with argon2, slow by design,
+    inside its write transaction: a storm of simultaneous logins on SQLite waits on the
+    database lock past its busy timeout); the clock starts once all have."""
     asked = questions(db, lot)
     page_paths = [q.path for q in asked if q.kind == "page"]
     api_paths = [q.path for q in asked if q.kind == "api"]
     load = Load(Counter(), [], duration)
     ready = asyncio.Event()
+    one_login_at_a_time = asyncio.Lock()
     logged_in: list[int] = []
     deadline: list[float] = []
 
@@ -384,7 +391,8 @@ async def under_load(
         paths = page_paths if manager else api_paths
         async with httpx.AsyncClient(base_url=server.url, timeout=60.0, headers=headers) as c:
             if manager:
-                await log_in_async(c)
+                async with one_login_at_a_time:
+                    await log_in_async(c)
             logged_in.append(n)
             await ready.wait()
             asked = n
