@@ -113,6 +113,22 @@ def test_expiring_lists_the_usable_lots_within_30_60_or_90_days(web, days, insid
     assert "PTT6-A0412" not in page.text  # already past its day: not usable
 
 
+def test_expiring_and_a_narrowed_stock_page_read_past_one_page_of_the_read_side(web, monkeypatch):
+    """The read side answers at most MAX_PAGE lines a query; the expiring list and a
+    stock page narrowed to one location read on until every line is in."""
+    from kitops.data.queries import paging
+
+    web.user("ollie", "stockroom", "1357")
+    browser = logged_in(web.client(), "ollie", "1357")
+    expiring = rows_of(browser.get("/expiring", params={"days": 90}).text)
+    fridge = rows_of(browser.get("/stock", params={"location": "LON-FRIDGE"}).text)
+    assert len(expiring) > 2
+    assert len(fridge) > 2
+    monkeypatch.setattr(paging, "MAX_PAGE", 2)
+    assert rows_of(browser.get("/expiring", params={"days": 90}).text) == expiring
+    assert rows_of(browser.get("/stock", params={"location": "LON-FRIDGE"}).text) == fridge
+
+
 def test_the_lot_page_traces_the_lot(web):
     web.user("ollie", "stockroom", "1357")
     page = logged_in(web.client(), "ollie", "1357").get("/lots/PTT6-A0519")

@@ -43,8 +43,8 @@ def _stock(
     if not location and not sku:
         return pages.stock_page(reading, clinic=clinic, search=search, show=show, sort=sort,
                                 offset=offset, limit=limit)  # fmt: skip
-    found = pages.stock_page(reading, clinic=clinic, search=sku or location or "", show=show,
-                             sort=sort, offset=0, limit=NARROWED_MOST)  # fmt: skip
+    found = _every_line(request, caller, clinic=clinic, search=sku or location or "",
+                        show=show, sort=sort)  # fmt: skip
     lines = tuple(
         line for line in found.lines
         if (not location or line.location == location) and (not sku or line.sku == sku)
@@ -52,6 +52,34 @@ def _stock(
              f"{line.location} {line.status}".lower())
     )  # fmt: skip
     return replace(found, lines=lines[offset : offset + limit], total=len(lines), offset=offset)
+
+
+def _every_line(
+    request: Request,
+    caller: Caller,
+    *,
+    clinic: str | None,
+    search: str,
+    show: str,
+    sort: str,
+    within_days: int | None = None,
+) -> StockPage:
+    """Up to NARROWED_MOST lines of stock, read a page at a time (the read side answers
+    a page of at most a thousand lines); ``within_days``: sorted by expiry, stop once
+    the lines lie past that many days."""
+    the_door = door(request)
+    found = pages.stock_page(the_door.reading(caller), clinic=clinic, search=search,
+                             show=show, sort=sort, offset=0, limit=NARROWED_MOST)  # fmt: skip
+    lines = list(found.lines)
+    while found.lines and len(lines) < min(found.total, NARROWED_MOST):
+        last = lines[-1].days_to_expiry
+        if within_days is not None and last is not None and last > within_days:
+            break
+        found = pages.stock_page(the_door.reading(caller), clinic=clinic, search=search,
+                                 show=show, sort=sort, offset=len(lines),
+                                 limit=NARROWED_MOST - len(lines))  # fmt: skip
+        lines += found.lines
+    return replace(found, lines=tuple(lines), offset=0)
 
 
 def _offset(value: int) -> int:
@@ -93,8 +121,8 @@ def expiring_page(
 ) -> Response:
     if days not in EXPIRY_WINDOWS:
         raise InvalidInput("days", days, "must be 30, 60 or 90")
-    found = pages.stock_page(door(request).reading(caller), clinic=clinic or None,
-                             show="expiring", sort="expiry", limit=NARROWED_MOST)  # fmt: skip
+    found = _every_line(request, caller, clinic=clinic or None, search="", show="expiring",
+                        sort="expiry", within_days=days)  # fmt: skip
     lines = [
         line for line in found.lines
         if line.days_to_expiry is not None and line.days_to_expiry <= days
