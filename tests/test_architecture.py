@@ -107,6 +107,22 @@ def test_the_tui_command_loads_textual_only_when_it_runs():
     assert out.splitlines()[-1] == "loaded:"
 
 
+def test_kitops_help_loads_no_web_server():
+    """``kitops --help`` (and every command but ``serve``) starts without the web stack:
+    FastAPI, Starlette and uvicorn load only when the server runs."""
+    code = (
+        "import sys\n"
+        "from kitops.cli import run\n"
+        "run(['--help'])\n"
+        "web = ('fastapi', 'starlette', 'uvicorn', 'kitops.web')\n"
+        "print('loaded:' + ','.join(m for m in web if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert out.splitlines()[-1] == "loaded:"
+
+
 def test_the_tui_paints_its_first_screen_before_loading_the_orm():
     """The app shell and the dashboard import no SQLAlchemy: the database opens in a
     worker thread while the first frame paints."""

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 pass_context = click.make_pass_decorator(Context)
 
 URL_VARIABLE = "KITOPS_DATABASE_URL"
+WEB_APP = "kitops.web.app:app_from_environment"  # the factory the server's workers call
 
 
 @click.command("serve")
@@ -35,14 +36,20 @@ def serve(ctx: Context, host: str, port: int, workers: int) -> None:
     # The one import from the command line up into the server, declared in pyproject.toml.
     import uvicorn
 
-    from kitops.web import app as web_app
+    if workers == 1:
+        from kitops.web import app as web_app
 
+        factory = f"{web_app.__name__}:app_from_environment"
+    else:
+        # the workers import the app themselves; this process only watches over them, so
+        # it does not import it first (a second of start-up before any worker begins)
+        factory = WEB_APP
     os.environ.pop(f"{URL_VARIABLE}_FILE", None)  # the workers read the URL, not both
     os.environ[URL_VARIABLE] = db.url
     say(f"serving kitops on http://{host}:{port} ({db.display_url})")
     uvicorn.run(
-        f"{web_app.__name__}:app_from_environment", factory=True, host=host, port=port,
-        workers=workers, log_level="warning", access_log=False,
+        factory, factory=True, host=host, port=port, workers=workers, log_level="warning",
+        access_log=False,
     )  # fmt: skip
 
 

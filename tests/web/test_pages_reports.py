@@ -56,6 +56,20 @@ def test_a_report_page_with_its_options_charts_and_downloads(web):
     assert html.text.lstrip().lower().startswith("<!doctype html>")
 
 
+def test_a_long_report_shows_its_first_lines_and_downloads_every_line(web, monkeypatch):
+    from kitops.web.pages import reports as report_pages
+
+    monkeypatch.setattr(report_pages, "SHOWN_ROWS", 3)
+    web.user("maria", "manager", "1357")
+    browser = logged_in(web.client(), "maria", "1357")
+    csv_lines = browser.get("/reports/stock/download.csv").text.strip().splitlines()
+    page = browser.get("/reports/stock")
+    assert page.status_code == 200
+    assert "The first 3 of " in page.text
+    assert "the downloads hold every line" in page.text
+    assert len(csv_lines) > 4  # a header and more lines than the page shows
+
+
 def test_bad_report_input_is_one_line(web):
     web.user("maria", "manager", "1357")
     browser = logged_in(web.client(), "maria", "1357")

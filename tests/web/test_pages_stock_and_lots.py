@@ -113,6 +113,19 @@ def test_expiring_lists_the_usable_lots_within_30_60_or_90_days(web, days, insid
     assert "PTT6-A0412" not in page.text  # already past its day: not usable
 
 
+def test_the_expiring_list_reads_past_one_page_of_the_read_side(web, monkeypatch):
+    """The read side answers at most MAX_PAGE lines a query; the expiring list reads on
+    until every line is in (the stock page pages in the query: 50 lines a page)."""
+    from kitops.data.queries import paging
+
+    web.user("ollie", "stockroom", "1357")
+    browser = logged_in(web.client(), "ollie", "1357")
+    expiring = rows_of(browser.get("/expiring", params={"days": 90}).text)
+    assert len(expiring) > 2
+    monkeypatch.setattr(paging, "MAX_PAGE", 2)
+    assert rows_of(browser.get("/expiring", params={"days": 90}).text) == expiring
+
+
 def test_the_lot_page_traces_the_lot(web):
     web.user("ollie", "stockroom", "1357")
     page = logged_in(web.client(), "ollie", "1357").get("/lots/PTT6-A0519")

@@ -38,12 +38,18 @@ def _build(request: Request, caller: Caller, spec: ReportSpec) -> Report:
     return run_report(door(request).reading(caller), spec.name, asked)
 
 
+# the most lines a section shows on the page: a report of a whole ledger (tens of
+# thousands of lots) is read in its downloads, which always hold every line
+SHOWN_ROWS = 500
+
+
 def _section(section: Any) -> dict[str, Any]:
     numeric = NUMERIC
     return {
         "title": section.title,
         "columns": [(c.title, c.kind in numeric) for c in section.columns],
-        "rows": [[report_files.text(v) for v in row] for row in section.rows],
+        "rows": [[report_files.text(v) for v in row] for row in section.rows[:SHOWN_ROWS]],
+        "total": len(section.rows),
     }
 
 
