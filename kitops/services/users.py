@@ -10,6 +10,7 @@ read the same, so a login screen tells nobody which names exist.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
@@ -134,19 +135,93 @@ def _local_time(moment: datetime) -> str:
 # --- logging in ------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Seen:
+    """What a login reads before checking the PIN: whether any user exists yet, the hash
+    to check (None: unknown, disabled or no PIN: a hash of nothing is checked), and
+    whether the user is locked (then nothing is checked)."""
+
+    anyone: bool
+    secret_hash: str | None = None
+    locked: bool = False
+
+
+def _login_seen(uow: UnitOfWork, name: str) -> _Seen:
+    """A short read, outside any write transaction."""
+    with uow.db.read_sessions() as session:
+        if session.scalar(select(UserRow.id).limit(1)) is None:
+            return _Seen(anyone=False)
+        if not NAME_PATTERN.fullmatch(name):
+            return _Seen(anyone=True)
+        found = session.execute(
+            select(UserRow.secret_hash, UserRow.active, UserRow.locked_until).where(
+                UserRow.name == name
+            )
+        ).one_or_none()
+    if found is None or not found.active:
+        return _Seen(anyone=True)
+    if found.locked_until is not None and found.locked_until > utcnow():
+        return _Seen(anyone=True, locked=True)
+    return _Seen(anyone=True, secret_hash=found.secret_hash)
+
+
+# How often a PIN changed between the check and the write sends the check round again
+# before it is made inside the write transaction.
+_RECHECKS = 3
+
+
 def authenticate(uow: UnitOfWork, name: str, secret: str) -> users_dto.User:
-    """Check a user's PIN or password (the TUI's login).
+    """Check a user's PIN or password (the TUI's login, ``kitops login``, the web's).
 
     Refused with the same ``wrong user name or PIN`` for an unknown or disabled user, a
     user without a PIN, or a wrong PIN; ``NAME is locked until HH:MM`` (local time) while
     locked. Every attempt leaves an audit row (``user.login``, ``user.login_failed``,
     ``user.locked``). ``uow`` must be able to write; nobody is identified before this.
+
+    The argon2 check (tens of milliseconds, memory-hard) runs outside the write
+    transaction, so many people logging in at once do not queue behind each other's
+    checks: the hash is read, checked with no lock held, and the write transaction then
+    locks the user's row and decides on what it holds now (a PIN changed meanwhile is
+    checked again; disabled, locked, role as they are now). Failed logins are counted on
+    the locked row, so wrong PINs sent at once lock the user exactly as the same number
+    sent one after another would.
     """
     uow.identify = False  # logging in is what identifies the user
     tried = name.strip()[:64]
-    now = utcnow()
+    for attempt in range(1, _RECHECKS + 2):
+        seen = _login_seen(uow, tried)
+        if not seen.anyone:
+            raise Refused(roles.BOOTSTRAP_MESSAGE)
+        checked_hash = seen.secret_hash
+        # an unknown user is checked against a hash of nothing (see ``_verify``); a locked
+        # one is not checked (if the lock is lifted meanwhile, the write sends it round)
+        right = not seen.locked and _verify(checked_hash, secret)
+        rehashed = None
+        if right and checked_hash is not None and _argon2().check_needs_rehash(checked_hash):
+            rehashed = hash_secret(secret)
+        decided = _record_login(
+            uow, tried, secret, checked_hash, right, rehashed, last=attempt > _RECHECKS
+        )
+        if decided is not None:
+            return decided
+    raise AssertionError("unreachable")
+
+
+def _record_login(
+    uow: UnitOfWork,
+    tried: str,
+    secret: str,
+    checked_hash: str | None,
+    right: bool,
+    rehashed: str | None,
+    *,
+    last: bool,
+) -> users_dto.User | None:
+    """The write transaction of a login, on the user's locked row; None when the PIN
+    changed since ``checked_hash`` was checked and the check must be made again."""
     outcome: Refused | None = None
     with uow:
+        now = utcnow()
 
         def audit(action: str, **after: Any) -> None:
             uow.audit.record(actor=tried or "-", action=action, entity="user",
@@ -156,40 +231,47 @@ def authenticate(uow: UnitOfWork, name: str, secret: str) -> users_dto.User:
             raise Refused(roles.BOOTSTRAP_MESSAGE)
         row = uow.users.find(tried, lock=True) if NAME_PATTERN.fullmatch(tried) else None
         if row is None or not row.active or row.secret_hash is None:
-            _verify(None, secret)
             reason = "unknown user" if row is None else ("disabled" if not row.active else "no PIN")
             audit("user.login_failed", reason=reason)
             outcome = Refused(WRONG_LOGIN)
         elif row.locked_until is not None and row.locked_until > now:
             audit("user.login_failed", reason="locked")
             outcome = Refused(f"{row.name} is locked until {_local_time(row.locked_until)}")
-        elif not _verify(row.secret_hash, secret):
-            most = max(1, _int_setting(uow, "login_max_failures", DEFAULT_MAX_FAILURES))
-            row.failed_logins += 1
-            if row.failed_logins >= most:
-                minutes = max(
-                    1, _int_setting(uow, "login_lockout_minutes", DEFAULT_LOCKOUT_MINUTES)
-                )
-                row.locked_until = now + timedelta(minutes=minutes)
-                row.failed_logins = 0
-                audit("user.locked", failures=most, until=row.locked_until.isoformat())
-                outcome = Refused(
-                    f"{row.name} is locked until {_local_time(row.locked_until)} "
-                    f"after {most} failed logins"
-                )
-            else:
-                audit("user.login_failed", reason="wrong PIN", failures=row.failed_logins)
-                outcome = Refused(WRONG_LOGIN)
-        elif row.role == roles.Role.JOB.value:
-            audit("user.login_failed", reason="job user")
-            outcome = Refused(f"{row.name} is a job user: job users run the cron jobs only")
         else:
-            if _argon2().check_needs_rehash(row.secret_hash):
-                row.secret_hash = hash_secret(secret)
-            row.failed_logins = 0
-            row.locked_until = None
-            row.last_login_at = now
-            audit("user.login", role=row.role)
+            if row.secret_hash != checked_hash:
+                # the PIN changed (or the user appeared or was enabled) since the check
+                if not last:
+                    return None  # leaving the block rolls back: nothing was written
+                right, rehashed = _verify(row.secret_hash, secret), None
+            if not right:
+                most = max(1, _int_setting(uow, "login_max_failures", DEFAULT_MAX_FAILURES))
+                row.failed_logins += 1
+                if row.failed_logins >= most:
+                    minutes = max(
+                        1, _int_setting(uow, "login_lockout_minutes", DEFAULT_LOCKOUT_MINUTES)
+                    )
+                    row.locked_until = now + timedelta(minutes=minutes)
+                    row.failed_logins = 0
+                    audit("user.locked", failures=most, until=row.locked_until.isoformat())
+                    outcome = Refused(
+                        f"{row.name} is locked until {_local_time(row.locked_until)} "
+                        f"after {most} failed logins"
+                    )
+                else:
+                    audit("user.login_failed", reason="wrong PIN", failures=row.failed_logins)
+                    outcome = Refused(WRONG_LOGIN)
+            elif row.role == roles.Role.JOB.value:
+                audit("user.login_failed", reason="job user")
+                outcome = Refused(f"{row.name} is a job user: job users run the cron jobs only")
+            else:
+                if rehashed is None and _argon2().check_needs_rehash(row.secret_hash):
+                    rehashed = hash_secret(secret)
+                if rehashed is not None:
+                    row.secret_hash = rehashed
+                row.failed_logins = 0
+                row.locked_until = None
+                row.last_login_at = now
+                audit("user.login", role=row.role)
         uow.session.flush()
         result = user_dto(row) if outcome is None and row is not None else None
         uow.commit()
