@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
+from sqlalchemy import exc as sa_exc
 
 from kitops.data.schema import AuditRow, LocationRow, SettingRow, UserClinicRow, UserRow, utcnow
 from kitops.domain import roles
@@ -23,7 +24,7 @@ from kitops.domain.text import has_control
 from kitops.domain.users import NAME_PATTERN, parse_login, parse_user_name
 from kitops.errors import Conflict, InvalidInput, Refused
 from kitops.services.dto import users as users_dto
-from kitops.services.unit_of_work import UnitOfWork, retrying
+from kitops.services.unit_of_work import UnitOfWork, retrying, translate
 
 if TYPE_CHECKING:
     from argon2 import PasswordHasher
@@ -147,7 +148,15 @@ class _Seen:
 
 
 def _login_seen(uow: UnitOfWork, name: str) -> _Seen:
-    """A short read, outside any write transaction."""
+    """A short read, outside any write transaction (a database failure leaves as one
+    line, as from a unit of work)."""
+    try:
+        return _read_login(uow, name)
+    except sa_exc.SQLAlchemyError as error:
+        raise translate(error) from error
+
+
+def _read_login(uow: UnitOfWork, name: str) -> _Seen:
     with uow.db.read_sessions() as session:
         if session.scalar(select(UserRow.id).limit(1)) is None:
             return _Seen(anyone=False)

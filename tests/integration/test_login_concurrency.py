@@ -13,8 +13,9 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
+from kitops.data.engine import open_database
 from kitops.data.schema import AuditRow, UserRow
-from kitops.errors import KitopsError, Refused
+from kitops.errors import DatabaseUnavailable, KitopsError, Refused
 from kitops.services import users
 from kitops.services.unit_of_work import UnitOfWork
 from kitops.services.users import WRONG_LOGIN
@@ -175,3 +176,16 @@ def test_a_user_disabled_between_the_check_and_the_write_is_refused(db, uow, mon
         users.authenticate(UnitOfWork(db, "alice"), "alice", "4711")
     assert [row.after for row in _audit(db, "user.login_failed")] == [{"reason": "disabled"}]
     assert not _audit(db, "user.login")
+
+
+def test_a_database_that_cannot_be_read_refuses_the_login_in_one_line(tmp_path):
+    broken = tmp_path / "not-a-database.db"
+    broken.write_bytes(b"this is no SQLite database, " * 200)
+    db = open_database(f"sqlite:///{broken}")
+    try:
+        with pytest.raises(DatabaseUnavailable) as refused:
+            users.authenticate(UnitOfWork(db, "alice"), "alice", "4711")
+    finally:
+        db.dispose()
+    assert "\n" not in str(refused.value)
+    assert "4711" not in str(refused.value)
