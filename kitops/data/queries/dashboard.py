@@ -37,6 +37,19 @@ def kit_counts(session: Session, places: set[int]) -> dict[tuple[str, str], int]
     }
 
 
+def kit_counts_by_place(session: Session, places: set[int]) -> dict[tuple[int, str, str], int]:
+    """Available and reserved kits at ``places``, per (place, SKU, status)."""
+    return {
+        (location_id, sku, status): int(n)
+        for location_id, sku, status, n in session.execute(
+            select(KitRow.location_id, ProductRow.sku, KitRow.status, func.count())
+            .join(ProductRow, ProductRow.id == KitRow.product_id)
+            .where(KitRow.location_id.in_(places), KitRow.status.in_(SERVING))
+            .group_by(KitRow.location_id, ProductRow.sku, KitRow.status)
+        )
+    }
+
+
 def kit_sku_of_courses(session: Session, course_ids: Iterable[int]) -> dict[int, str]:
     """The kit recipe's SKU of each course's plan."""
     return dict(
