@@ -5,10 +5,12 @@ comes out of it."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
 from kitops import faults
 from kitops.data.repositories import PostedMove
@@ -20,7 +22,9 @@ from kitops.data.schema import (
     LocationRow,
     LotRow,
     OrderRow,
+    PlanRow,
     ProductRow,
+    RecipeLineRow,
     StockBalanceRow,
 )
 from kitops.domain.catalog import ProductKind, parse_non_negative_int, parse_positive_int, parse_sku
@@ -86,7 +90,13 @@ def _drawing_places(
     """The clinic of ``place`` and the places assembly there may draw components from:
     every physical place of that clinic except quarantine ones, ``place`` first, then by
     code (the order draws are taken in when a lot lies in several places)."""
-    rows = uow.locations.all()
+    return _drawing_places_among(place, uow.locations.all())
+
+
+def _drawing_places_among(
+    place: LocationRow, rows: Sequence[LocationRow]
+) -> tuple[LocationRow | None, list[LocationRow]]:
+    """``_drawing_places`` over locations already read."""
     clinic = clinic_of(place, {row.id: row for row in rows})
     if clinic is None:
         return None, [place]
@@ -418,6 +428,79 @@ def capacity_at(
         components=tuple(components),
         limited_by=tuple(c.sku for c in components if c.kits == kits),
     )
+
+
+def default_min_shelf_lives(uow: UnitOfWork, kits: Sequence[ProductRow]) -> dict[int, int]:
+    """``default_min_shelf_life`` of each kit product (by id), from one read of the active
+    plans and of the expiry margin."""
+    ids = [kit.id for kit in kits]
+    shares: dict[int, list[int]] = {kit_id: [] for kit_id in ids}
+    if ids:
+        plans = uow.session.scalars(
+            select(PlanRow).where(PlanRow.kit_product_id.in_(ids), PlanRow.active)
+        ).all()
+        for row in plans:
+            days = kit_share_days(to_domain(row))
+            if days > 0 and row.kit_product_id is not None:
+                shares[row.kit_product_id].append(days)
+    margin = uow.settings.expiry_margin_days()
+    return {kit_id: min(days, default=0) + margin for kit_id, days in shares.items()}
+
+
+def kits_by_sku(uow: UnitOfWork, skus: Sequence[str]) -> dict[str, ProductRow]:
+    """Kit products with their recipes and components, read at once (a SKU that names no
+    kit is left out)."""
+    if not skus:
+        return {}
+    rows = uow.session.scalars(
+        select(ProductRow)
+        .where(ProductRow.sku.in_(list(skus)), ProductRow.kind == ProductKind.KIT.value)
+        .options(selectinload(ProductRow.recipe).joinedload(RecipeLineRow.component))
+    ).all()
+    return {row.sku: row for row in rows}
+
+
+def capacities_at(
+    uow: UnitOfWork, wanted: Sequence[tuple[ProductRow, LocationRow, date, int]]
+) -> list[int]:
+    """``capacity_at``'s count of kits for each (kit, place, day, minimum shelf life) of
+    ``wanted``, in order, by the same rules (released lots of the recipe's components on
+    hand in the place's clinic outside quarantine, in date on the day and until the kit's
+    shelf life ends), from one read of the locations and one of the balances: the
+    dashboard asks it for every kit of every clinic at once."""
+    if not wanted:
+        return []
+    rows = uow.locations.all()
+    sources: list[set[int]] = []
+    lasting: list[date] = []
+    for _, place, day, shelf in wanted:
+        _, drawing = _drawing_places_among(place, rows)
+        sources.append({row.id for row in drawing})
+        lasting.append(max(day, day + timedelta(days=shelf)))
+    every_place = set().union(*sources)
+    components = {line.component.id for kit, _, _, _ in wanted for line in kit.recipe}
+    units = func.sum(StockBalanceRow.quantity)
+    balances = uow.session.execute(
+        select(StockBalanceRow.product_id, LotRow.expiry, StockBalanceRow.location_id, units)
+        .join(LotRow, LotRow.id == StockBalanceRow.lot_id)
+        .where(
+            StockBalanceRow.location_id.in_(sorted(every_place)),
+            StockBalanceRow.product_id.in_(sorted(components)),
+            StockBalanceRow.quantity > 0,
+            LotRow.status == LotStatus.RELEASED.value,
+            or_(LotRow.expiry.is_(None), LotRow.expiry >= min(lasting)),
+        )
+        .group_by(StockBalanceRow.product_id, LotRow.expiry, StockBalanceRow.location_id)
+    ).all()  # fmt: skip
+    result = []
+    for (kit, _, _, _), inside, until in zip(wanted, sources, lasting, strict=True):
+        usable: dict[int, int] = {}
+        for product_id, expiry, location_id, quantity in balances:
+            if location_id in inside and (expiry is None or expiry >= until):
+                usable[product_id] = usable.get(product_id, 0) + int(quantity)
+        counts = [usable.get(line.component.id, 0) // line.quantity for line in kit.recipe]
+        result.append(min(counts, default=0))
+    return result
 
 
 def capacity(

@@ -12,8 +12,8 @@ from kitops.domain.kits import KitStatus
 from kitops.domain.locations import LocationKind, clinic_today
 from kitops.services import purchasing, reorder
 from kitops.services.dto.courses import FulfilLine
-from kitops.services.fulfilment import pick_list, preview_due
-from kitops.services.kits import capacity_at, default_min_shelf_life
+from kitops.services.fulfilment import pick_lists, preview_due
+from kitops.services.kits import capacities_at, default_min_shelf_lives, kits_by_sku
 from kitops.services.unit_of_work import UnitOfWork
 from kitops.views import dto as view
 
@@ -56,22 +56,21 @@ def overview(
         clinic_of_place = {place: cid for cid, places in subtrees.items() for place in places}
         quarantine = _quarantine(uow, clinic_of_place)
         expiry = _expiry_buckets(uow, clinic_of_place, max(days.values(), default=date.today()))
-        work = []
-        for row in clinics:
-            day = days[row.id]
-            places = subtrees[row.id]
-            work.append(
-                view.ClinicWork(
-                    clinic=row.code,
-                    name=row.name,
-                    today=day,
-                    kits=_kit_stock(uow, row, places, locations, due.get(row.id, []), day),
-                    to_pick=tuple(pick_list(uow, row.code, on=day, days=pick_days)),
-                    due=tuple(due.get(row.id, [])),
-                    quarantine=tuple(quarantine.get(row.id, [])),
-                    expiry=expiry.get(row.id, ()),
-                )
+        kits = _kit_stock(uow, clinics, subtrees, locations, due, days)
+        picks = pick_lists(uow, {row.code: days[row.id] for row in clinics}, days=pick_days)
+        work = [
+            view.ClinicWork(
+                clinic=row.code,
+                name=row.name,
+                today=days[row.id],
+                kits=kits[row.id],
+                to_pick=tuple(picks[row.code]),
+                due=tuple(due.get(row.id, [])),
+                quarantine=tuple(quarantine.get(row.id, [])),
+                expiry=expiry.get(row.id, ()),
             )
+            for row in clinics
+        ]
         activity = _activity(uow)
     return view.Dashboard(due_days, pick_days, tuple(work), activity)
 
@@ -108,46 +107,60 @@ def _due_needs(
 
 def _kit_stock(
     uow: UnitOfWork,
-    clinic: LocationRow,
-    places: set[int],
+    clinics: list[LocationRow],
+    subtrees: dict[int, set[int]],
     locations: Sequence[LocationRow],
-    due: list[FulfilLine],
-    day: date,
-) -> tuple[view.KitStock, ...]:
-    counts = queries.kit_counts(uow.session, places)
-    kit_of_course = queries.kit_sku_of_courses(uow.session, [n.course_id for n in due])
-    unserved: dict[str, int] = {}
-    for need in due:
-        if need.kit is None:
-            sku = kit_of_course[need.course_id]
-            unserved[sku] = unserved.get(sku, 0) + 1
-    # kits are assembled where the serum is kept: the clinic's first fridge
-    fridges = sorted(
-        (row for row in locations if row.id in places and row.kind == LocationKind.FRIDGE.value),
-        key=lambda row: row.code,
+    due: dict[int, list[FulfilLine]],
+    days: dict[int, date],
+) -> dict[int, tuple[view.KitStock, ...]]:
+    """Per clinic, its kits on hand by product and how many more assembly would make
+    (every kit of every clinic counted from one read of the balances)."""
+    kit_of_course = queries.kit_sku_of_courses(
+        uow.session, [n.course_id for needs in due.values() for n in needs]
     )
-    at = fridges[0] if fridges else clinic
-    skus = sorted({sku for sku, _ in counts} | set(unserved))
-    result = []
-    for sku in skus:
-        could = _could_assemble(uow, sku, at, day)
-        result.append(
+    by_place = queries.kit_counts_by_place(uow.session, set().union(*subtrees.values()))
+    tiles: list[tuple[LocationRow, str, dict[tuple[str, str], int], int, LocationRow]] = []
+    for clinic in clinics:
+        places = subtrees[clinic.id]
+        counts: dict[tuple[str, str], int] = {}
+        for (place, sku, status), n in by_place.items():
+            if place in places:
+                counts[(sku, status)] = counts.get((sku, status), 0) + n
+        unserved: dict[str, int] = {}
+        for need in due.get(clinic.id, []):
+            if need.kit is None:
+                sku = kit_of_course[need.course_id]
+                unserved[sku] = unserved.get(sku, 0) + 1
+        # kits are assembled where the serum is kept: the clinic's first fridge
+        fridges = sorted(
+            (r for r in locations if r.id in places and r.kind == LocationKind.FRIDGE.value),
+            key=lambda r: r.code,
+        )
+        at = fridges[0] if fridges else clinic
+        for sku in sorted({sku for sku, _ in counts} | set(unserved)):
+            tiles.append((clinic, sku, counts, unserved.get(sku, 0), at))
+    kits = kits_by_sku(uow, sorted({sku for _, sku, _, _, _ in tiles}))
+    for _, sku, _, _, _ in tiles:
+        if sku not in kits:
+            uow.products.kit(sku)  # the same refusal as assembling it would give
+    shelf = default_min_shelf_lives(uow, list(kits.values()))
+    could = capacities_at(
+        uow,
+        [(kits[sku], at, days[clinic.id], shelf[kits[sku].id]) for clinic, sku, _, _, at in tiles],
+    )
+    result: dict[int, list[view.KitStock]] = {clinic.id: [] for clinic in clinics}
+    for (clinic, sku, counts, unserved_needs, at), count in zip(tiles, could, strict=True):
+        result[clinic.id].append(
             view.KitStock(
                 sku=sku,
                 available=counts.get((sku, KitStatus.AVAILABLE.value), 0),
                 reserved=counts.get((sku, KitStatus.RESERVED.value), 0),
-                unserved_needs=unserved.get(sku, 0),
-                could_assemble=could,
+                unserved_needs=unserved_needs,
+                could_assemble=count,
                 assemble_at=at.code,
             )
         )
-    return tuple(result)
-
-
-def _could_assemble(uow: UnitOfWork, sku: str, location: LocationRow, day: date) -> int:
-    """Kits assembly at ``location`` would make from its clinic's usable stock."""
-    kit = uow.products.kit(sku)
-    return capacity_at(uow, kit, location, day, default_min_shelf_life(uow, kit)).kits
+    return {cid: tuple(stock) for cid, stock in result.items()}
 
 
 def _quarantine(

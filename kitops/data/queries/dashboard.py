@@ -24,15 +24,15 @@ from kitops.domain.kits import SERVING
 from kitops.domain.ledger import LotStatus
 
 
-def kit_counts(session: Session, places: set[int]) -> dict[tuple[str, str], int]:
-    """Available and reserved kits at ``places``, per (SKU, status)."""
+def kit_counts_by_place(session: Session, places: set[int]) -> dict[tuple[int, str, str], int]:
+    """Available and reserved kits at ``places``, per (place, SKU, status)."""
     return {
-        (sku, status): int(n)
-        for sku, status, n in session.execute(
-            select(ProductRow.sku, KitRow.status, func.count())
+        (location_id, sku, status): int(n)
+        for location_id, sku, status, n in session.execute(
+            select(KitRow.location_id, ProductRow.sku, KitRow.status, func.count())
             .join(ProductRow, ProductRow.id == KitRow.product_id)
             .where(KitRow.location_id.in_(places), KitRow.status.in_(SERVING))
-            .group_by(ProductRow.sku, KitRow.status)
+            .group_by(KitRow.location_id, ProductRow.sku, KitRow.status)
         )
     }
 

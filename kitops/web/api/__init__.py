@@ -3,7 +3,7 @@ idempotent POSTs; Swagger UI at ``/api/docs`` from assets kitops ships."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 
 from kitops.web import problems
 from kitops.web.api import kits, lots, purchasing, reports, stock
@@ -15,8 +15,8 @@ PREFIX = "/api/v1"
 def install(app: FastAPI) -> None:
     """Add the API, its docs and the problem-details error handlers to ``app``."""
     problems.install(app)
-    api = APIRouter(prefix=PREFIX)
+    # each router straight into the app: every route's models are built once more per
+    # router it passes through
     for module in (stock, lots, kits, purchasing, reports):
-        api.include_router(module.router)
-    app.include_router(api)
+        app.include_router(module.router, prefix=PREFIX)
     install_docs(app)

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
-from kitops.documents.report_files import report_json
 from kitops.reports.registry import REPORTS, run_report
 from kitops.services.dto.reports import ReportRequest
 from kitops.web.api.common import caller, door_of, found
@@ -56,6 +55,8 @@ def report(
 ) -> Response:
     """One report (managers): its sections' columns and rows, totals and charts' series.
     The report's own options are query parameters of the same names (``within=60d``)."""
+    from kitops.documents.report_files import report_json  # loaded on first use
+
     options = {k: v for k, v in request.query_params.items() if k not in COMMON}
     with found("report"):
         built = run_report(

@@ -6,7 +6,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from kitops.views import choices as choice_lists
-from kitops.views import dashboard
 from kitops.web.pages.common import CurrentCaller, PageRoute, door, render
 
 router = APIRouter(route_class=PageRoute)
@@ -14,6 +13,8 @@ router = APIRouter(route_class=PageRoute)
 
 @router.get("/")
 def dashboard_page(request: Request, caller: CurrentCaller, clinic: str | None = None) -> Response:
+    from kitops.views import dashboard  # loaded by the first dashboard asked for
+
     the_door = door(request)
     clinic = clinic or None
     board = dashboard.overview(the_door.reading(caller), clinic=clinic)

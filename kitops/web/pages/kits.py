@@ -8,11 +8,9 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from kitops.documents.calendar import build_calendar
 from kitops.errors import InvalidInput
-from kitops.services.calendars import read_calendar
 from kitops.views import choices as choice_lists
-from kitops.views import pages, previews
+from kitops.views import pages
 from kitops.web.pages.common import CurrentCaller, PageRoute, door, render
 
 router = APIRouter(route_class=PageRoute)
@@ -64,12 +62,17 @@ def courses_page(
 
 @router.get("/courses/{course_id}")
 def course_page(request: Request, caller: CurrentCaller, course_id: str) -> Response:
+    from kitops.views import previews  # loaded by the first course page asked for
+
     detail = previews.course_detail(door(request).reading(caller), course_id)
     return render(request, "course.html", caller, detail=detail, course=detail.course)
 
 
 @router.get("/courses/{course_id}/calendar.ics")
 def course_calendar(request: Request, caller: CurrentCaller, course_id: str) -> Response:
+    from kitops.documents.calendar import build_calendar
+    from kitops.services.calendars import read_calendar
+
     facts = read_calendar(door(request).reading(caller), course_id)
     return Response(
         build_calendar(facts, datetime.now(UTC)),

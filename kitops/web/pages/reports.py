@@ -10,7 +10,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from markupsafe import Markup
 
-from kitops.documents import report_files
 from kitops.errors import InvalidInput
 from kitops.reports.registry import REPORTS, ReportSpec, run_report
 from kitops.services.dto.reports import NUMERIC, Report, ReportRequest
@@ -44,6 +43,8 @@ SHOWN_ROWS = 500
 
 
 def _section(section: Any) -> dict[str, Any]:
+    from kitops.documents import report_files  # the files' text rules (loaded on first use)
+
     numeric = NUMERIC
     return {
         "title": section.title,
@@ -60,6 +61,8 @@ def reports_page(request: Request, caller: CurrentCaller) -> Response:
 
 @router.get("/reports/{name}")
 def report_page(request: Request, caller: CurrentCaller, name: str) -> Response:
+    from kitops.documents import report_files  # charts and files (loaded on first use)
+
     spec = _spec(name)
     report = _build(request, caller, spec)
     query = request.url.query
@@ -75,6 +78,8 @@ def report_page(request: Request, caller: CurrentCaller, name: str) -> Response:
 def report_download(request: Request, caller: CurrentCaller, name: str, fmt: str) -> Response:
     if fmt not in DOWNLOADS:
         raise InvalidInput("format", fmt, f"must be one of {'|'.join(DOWNLOADS)}")
+    from kitops.documents import report_files
+
     report = _build(request, caller, _spec(name))
     return Response(
         report_files.render(report, fmt), media_type=DOWNLOADS[fmt],
