@@ -54,7 +54,11 @@ typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
 
 pytest: $(VENV)/.installed-test
-	@if [ -z "$$KITOPS_TEST_PG_URL" ] && $(BIN)/python -c "import psycopg; psycopg.connect('$(PG_PROBE_URL)', connect_timeout=2).close()" 2>/dev/null; then \
+	@if [ -n "$$KITOPS_TEST_PG_URL" ] || [ -n "$$KITOPS_TEST_PG" ]; then :; \
+	elif ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl >/dev/null; then \
+		echo "PostgreSQL is installed: the PostgreSQL tests run on a throwaway cluster of it (tests/pg_private.py)"; \
+		export KITOPS_TEST_PG=private; \
+	elif $(BIN)/python -c "import psycopg; psycopg.connect('$(PG_PROBE_URL)', connect_timeout=2).close()" 2>/dev/null; then \
 		echo "PostgreSQL answers on 127.0.0.1:5432: running the PostgreSQL tests too"; \
 		export KITOPS_TEST_PG_URL='$(PG_PROBE_URL)'; \
 	fi; \
