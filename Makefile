@@ -22,10 +22,12 @@ $(BIN)/python:
 
 $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m compileall -q kitops tui
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m compileall -q kitops tui
 	touch $@ $(VENV)/.installed-run
 
 ## run: install, migrate the database, load the demo data when it is empty, start the terminal UI

@@ -14,6 +14,18 @@ import psycopg
 from sqlalchemy.engine import make_url
 
 
+def compile_bytecode() -> None:
+    """Write the bytecode (.pyc) of kitops and tui as an installed wheel carries it, so a
+    start-up time never includes compiling the sources (a fresh checkout, or
+    ``PYTHONDONTWRITEBYTECODE`` set, would otherwise compile them on every start)."""
+    import compileall
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    for package in ("kitops", "tui"):
+        compileall.compile_dir(root / package, quiet=1)
+
+
 @dataclass
 class BenchDatabase:
     url: str

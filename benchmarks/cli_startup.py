@@ -13,6 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+import benchdb
+
 RUNS = int(sys.argv[1]) if len(sys.argv) > 1 else 20
 KITOPS = str(Path(sys.executable).parent / "kitops")
 
@@ -33,6 +35,7 @@ def main() -> None:
         "kitops --help": [KITOPS, "--help"],
         "kitops catalog --help": [KITOPS, "catalog", "--help"],
     }
+    benchdb.compile_bytecode()
     print(f"{'command':<28} {'median s':>9} {'max s':>7}   ({RUNS} runs)")
     for name, command in cases.items():
         samples = timed(command)

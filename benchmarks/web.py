@@ -483,6 +483,7 @@ def main() -> int:
         print(f"database: {db.display_url} ({db.engine.dialect.name}), {moves:,} ledger moves, "
               f"busy lot {lot}; server: {workers} worker(s)")  # fmt: skip
         token = make_token(db)
+        benchdb.compile_bytecode()
 
         if args.help_runs > 0:
             median, worst, loaded = help_startup(args.help_runs)
