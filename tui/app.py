@@ -9,10 +9,12 @@ demand; the database opens in a worker, never on the UI thread.
 from __future__ import annotations
 
 import gc
+import time
+from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.message import Message
@@ -21,6 +23,7 @@ from textual.worker import Worker, WorkerState
 
 from .clock import Clock
 from .errors import describe
+from .scanner import DEFAULT_GAP_S, ScanDetector
 
 if TYPE_CHECKING:
     from kitops.bootstrap import Stockroom
@@ -163,6 +166,9 @@ class KitopsApp(App[int]):
         today: date | None = None,
         cursor_blink: bool = True,
         theme: str | None = None,
+        scan_gap: float | None = DEFAULT_GAP_S,
+        scan_clock: Callable[[], float] | None = None,
+        scan_replay_after: float | None = None,
     ) -> None:
         super().__init__()
         self.db_url = db_url
@@ -181,6 +187,12 @@ class KitopsApp(App[int]):
         self._gc_paused = _pause_gc()
         if theme:
             self.theme = theme
+        # a barcode scanner's typing, told from a person's (scanner.py); None: off
+        self.scanner = (
+            ScanDetector(scan_gap, now=scan_clock or time.monotonic) if scan_gap else None
+        )
+        self._replay_after = scan_replay_after or scan_gap or 0.0
+        self._replay_timer: Any = None
 
     # --- start and stop ------------------------------------------------------------
 
@@ -339,6 +351,80 @@ class KitopsApp(App[int]):
         if self.stockroom is not None:
             self.stockroom.close()
 
+    # --- a barcode scanner on every screen -------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        """Every key passes the scan detector first: a scanner's burst ending in Enter
+        becomes one scan (``scanned``) and never reaches a field or a key binding; a
+        person's keys come through as typed, a moment later."""
+        scanner = self.scanner
+        if (
+            scanner is None
+            or not isinstance(event, events.Key)
+            or event.is_forwarded
+            or not (scanner.holding or self._scans_here())
+        ):
+            await super().on_event(event)
+            return
+        verdict = scanner.take(event, event.key, event.character)
+        for key in verdict.replay:
+            await super().on_event(key)  # type: ignore[arg-type]
+        if verdict.scan is not None:
+            self._stop_replay_timer()
+            self.scanned(verdict.scan, verdict.keys)
+        elif verdict.hold:
+            self._stop_replay_timer()
+            self._replay_timer = self.set_timer(self._replay_after, self._replay_held)
+        else:
+            await super().on_event(event)
+
+    def _stop_replay_timer(self) -> None:
+        if self._replay_timer is not None:
+            self._replay_timer.stop()
+            self._replay_timer = None
+
+    async def _replay_held(self) -> None:
+        """No key came within the gap: what was held was a person typing."""
+        self._replay_timer = None
+        if self.scanner is not None:
+            for key in self.scanner.release():
+                await super().on_event(key)  # type: ignore[arg-type]
+
+    def _scans_here(self) -> bool:
+        """Scans are taken once someone is logged in, and never while a PIN or password
+        is typed (a password manager types fast too)."""
+        from textual.widgets import Input
+
+        from .login import LoginScreen
+
+        if self.locked or isinstance(self.screen, LoginScreen):
+            return False
+        focused = self.focused
+        return not (isinstance(focused, Input) and focused.password)
+
+    def scanned(self, code: str, keys: tuple[object, ...] = ()) -> None:
+        """A whole scan: the screen takes it if it has a use for it (``take_scan``: the
+        receive screen, a pick list, a count sheet, a dialog waiting for a location);
+        a dialog without one gets it typed into its field, as the scanner typed it;
+        anywhere else it opens what was scanned."""
+        from textual.screen import ModalScreen
+
+        screen = self.screen
+        take = getattr(screen, "take_scan", None)
+        if take is not None and take(code):
+            return
+        if isinstance(screen, ModalScreen):
+            for key in keys:
+                self.screen._forward_event(key)  # type: ignore[arg-type]
+            return
+        self.open_scan(code)
+
+    def open_scan(self, code: str) -> None:
+        """Open what a scan names, with its next action one key away."""
+        from .scans import open_scanned
+
+        open_scanned(self, code)
+
     # --- the one place errors are shown --------------------------------------------
 
     def report_error(
@@ -447,13 +533,20 @@ def build_app(
     today: date | None = None,
     cursor_blink: bool = True,
     theme: str | None = None,
+    scan_gap: float | None = DEFAULT_GAP_S,
+    scan_clock: Callable[[], float] | None = None,
+    scan_replay_after: float | None = None,
 ) -> KitopsApp:
     """The app as ``kitops tui`` builds it (tests build it the same way).
 
     ``login=True`` (``kitops tui``) starts with the login screen, ``user`` filled in as
     the name. ``login=False`` acts as ``user`` at once, as one already authenticated by
     the caller (tests, benchmarks); the services still check on every unit of work that
-    the user exists, is active and holds the role the use case needs."""
+    the user exists, is active and holds the role the use case needs.
+
+    ``scan_gap``: the most seconds between two keys of a scanner's burst (None: no scan
+    detection); ``scan_clock`` and ``scan_replay_after`` let tests judge bursts by their
+    own clock and replay a person's held keys after a longer real wait."""
     return KitopsApp(
         db_url=db_url,
         user=user,
@@ -462,6 +555,9 @@ def build_app(
         today=today,
         cursor_blink=cursor_blink,
         theme=theme,
+        scan_gap=scan_gap,
+        scan_clock=scan_clock,
+        scan_replay_after=scan_replay_after,
     )
 
 

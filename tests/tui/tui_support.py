@@ -27,12 +27,16 @@ def make_app(
     theme: str | None = None,
     user: str = "tester",
     login: bool = False,
+    scan_clock: Callable[[], float] | None = None,
 ) -> KitopsApp:
     """The app as `kitops tui` builds it, on a fixed day and without cursor blink.
 
     By default it acts as ``tester`` (the admin who loaded the demo) without the login
     screen, as the factory allows for a user the caller has authenticated; the login
-    tests pass ``login=True`` and log in through the screen (``log_in``)."""
+    tests pass ``login=True`` and log in through the screen (``log_in``).
+
+    Scan detection is off unless a test hands in ``scan_clock``: the burst gap is then
+    judged by that clock (``KeyClock``), and held keys replay after 0.3 s of real quiet."""
     return build_app(
         db_url=url,
         user=user,
@@ -41,7 +45,26 @@ def make_app(
         today=AS_OF,
         cursor_blink=False,
         theme=theme,
+        scan_gap=SCAN_GAP if scan_clock else None,
+        scan_clock=scan_clock,
+        scan_replay_after=0.3,
     )
+
+
+SCAN_GAP = 0.05
+
+
+class KeyClock:
+    """The clock a scan test judges key bursts by: each reading is ``step`` seconds after
+    the one before, whatever the machine's speed (a scanner: 0.002 s; a person: 0.2 s)."""
+
+    def __init__(self, step: float) -> None:
+        self.step = step
+        self.at = 0.0
+
+    def __call__(self) -> float:
+        self.at += self.step
+        return self.at
 
 
 async def log_in(pilot: Pilot[Any], name: str, pin: str) -> None:

@@ -108,6 +108,14 @@ class ReceiveScreen(StockroomScreen):
 
     # --- scanning --------------------------------------------------------------------
 
+    def take_scan(self, code: str) -> bool:
+        """A scanner's code read anywhere on this screen (whichever field has the
+        cursor) is a supplier's label being received."""
+        self.query_one("#scan", ScanInput).value = ""
+        self.say("reading the label…")
+        self.read(code)
+        return True
+
     @on(Input.Submitted, "#scan")
     def scanned(self) -> None:
         field = self.query_one("#scan", ScanInput)

@@ -1,0 +1,136 @@
+"""A barcode scanner at the stockroom keyboard: its fast keys and Enter become one scan
+on every screen, never typed into a field or taken as key bindings; a person's keys
+still come through in order. Bursts are judged by a key clock (``KeyClock``), not by
+the machine's speed."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from textual.widgets import Input, Select, Static
+from tui_support import KeyClock, make_app, service_uow, settle, settle_until, text_of, type_text
+
+from kitops.services import lots
+from kitops.tui.modals import ErrorDialog, FormDialog
+from kitops.tui.screens.trace import TraceScreen
+
+# a supplier's GS1 DataMatrix as a scanner types it: symbology prefix, (01) GTIN,
+# (17) expiry, (10) lot ended by GS, (30) count
+SUPPLIER_LABEL = "]d2010506099990001417271231" + "10NEWLOT1\x1d" + "3012"
+SCANNER = 0.002  # seconds between a scanner's keys
+PERSON = 0.2  # and a person's
+
+
+def run(scenario: Any) -> None:
+    asyncio.run(scenario())
+
+
+def test_a_scan_on_the_receive_screen_is_received_whichever_field_has_the_cursor(
+    demo_url: str,
+) -> None:
+    async def scenario() -> None:
+        app = make_app(demo_url, scan_clock=KeyClock(SCANNER))
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.press("f4")
+            await settle(pilot)
+            app.screen.query_one("#location", Select).value = "LON-FRIDGE"
+            lot_field = app.screen.query_one("#lot", Input)
+            lot_field.focus()
+            await pilot.pause()
+            await type_text(pilot, SUPPLIER_LABEL)
+            await pilot.press("enter")
+            await settle_until(pilot, lambda: "received" in text_of(
+                app.screen.query_one("#scan-message", Static)))  # fmt: skip
+            message = text_of(app.screen.query_one("#scan-message", Static))
+            assert "received 12 × SERUM-5ML lot NEWLOT1 at LON-FRIDGE" in message
+            # the scanner's characters never landed in the field that had the cursor
+            assert "]d2" not in lot_field.value
+            assert "0506099990001" not in lot_field.value
+        lot = lots.show(service_uow(demo_url), "NEWLOT1")
+        assert (lot.status, lot.total_on_hand) == ("quarantine", 12)
+
+    run(scenario)
+
+
+def test_a_scan_on_the_stock_screen_fires_no_key_binding_and_opens_the_lot(
+    demo_url: str,
+) -> None:
+    # the stock screen's keys: c counts, m moves, w writes off, t traces; a lot code
+    # full of them must not open any of those dialogs
+    demo_lot = _a_demo_lot(demo_url)
+    label = f"]d201{demo_lot.gtin}10{demo_lot.code}"
+
+    async def scenario() -> None:
+        app = make_app(demo_url, scan_clock=KeyClock(SCANNER))
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.press("f3")
+            await settle(pilot)
+            search = app.screen.query_one("#filter", Input)
+            await type_text(pilot, label)
+            await pilot.press("enter")
+            await settle_until(pilot, lambda: isinstance(app.screen, TraceScreen))
+            assert not any(isinstance(s, FormDialog) for s in app.screen_stack)
+            assert search.value == ""
+            assert app.screen.code == demo_lot.code
+
+    run(scenario)
+
+
+def test_a_person_typing_still_uses_the_keys_and_fields(demo_url: str) -> None:
+    async def scenario() -> None:
+        app = make_app(demo_url, scan_clock=KeyClock(PERSON))
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.press("f3")
+            await settle(pilot)
+            await pilot.press("slash")  # the filter: typed slowly, it is typing
+            await settle(pilot)
+            await type_text(pilot, "SERUM-5ML")
+            await pilot.press("enter")
+            await settle(pilot)
+            assert app.screen.query_one("#filter", Input).value == "SERUM-5ML"
+            assert not isinstance(app.screen, (TraceScreen, ErrorDialog))
+
+    run(scenario)
+
+
+def test_an_unknown_scan_says_why_in_words(demo_url: str) -> None:
+    async def scenario() -> None:
+        app = make_app(demo_url, scan_clock=KeyClock(SCANNER))
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            await type_text(pilot, "]d20109501101530009")  # wrong check digit
+            await pilot.press("enter")
+            await settle_until(pilot, lambda: isinstance(app.screen, ErrorDialog))
+            assert "check digit" in screen_message(app)
+
+    run(scenario)
+
+
+def screen_message(app: Any) -> str:
+    return " ".join(text_of(w) for w in app.screen.query(Static))
+
+
+class DemoLot:
+    def __init__(self, code: str, gtin: str) -> None:
+        self.code, self.gtin = code, gtin
+
+
+def _a_demo_lot(url: str) -> DemoLot:
+    """A demo serum lot and its product's GTIN-14."""
+    from sqlalchemy import select
+
+    from kitops.data.engine import open_database
+    from kitops.data.schema import LotRow, ProductRow
+
+    db = open_database(url)
+    try:
+        with db.engine.connect() as conn:
+            code, gtin = conn.execute(
+                select(LotRow.code, ProductRow.gtin)
+                .join(ProductRow, ProductRow.id == LotRow.product_id)
+                .where(ProductRow.sku == "SERUM-5ML").order_by(LotRow.code).limit(1)
+            ).one()  # fmt: skip
+    finally:
+        db.engine.dispose()
+    return DemoLot(code, gtin.zfill(14))
