@@ -9,15 +9,25 @@ import asyncio
 from typing import Any
 
 from textual.widgets import Input, Select, Static
-from tui_support import KeyClock, make_app, service_uow, settle, settle_until, text_of, type_text
+from tui_support import (
+    AS_OF,
+    KeyClock,
+    make_app,
+    service_uow,
+    settle,
+    settle_until,
+    text_of,
+    type_text,
+)
 
 from kitops.services import lots
-from kitops.tui.modals import ErrorDialog, FormDialog
+from kitops.tui.modals import ConfirmDialog, ErrorDialog, FormDialog
 from kitops.tui.screens.trace import TraceScreen
 
 # a supplier's GS1 DataMatrix as a scanner types it: symbology prefix, (01) GTIN,
 # (17) expiry, (10) lot ended by GS, (30) count
 SUPPLIER_LABEL = "]d2010506099990001417271231" + "10NEWLOT1\x1d" + "3012"
+SERUM_GTIN = "05060999900014"  # the demo's serum vial
 SCANNER = 0.002  # seconds between a scanner's keys
 PERSON = 0.2  # and a person's
 
@@ -56,10 +66,14 @@ def test_a_scan_on_the_receive_screen_is_received_whichever_field_has_the_cursor
 def test_a_scan_on_the_stock_screen_fires_no_key_binding_and_opens_the_lot(
     demo_url: str,
 ) -> None:
-    # the stock screen's keys: c counts, m moves, w writes off, t traces; a lot code
-    # full of them must not open any of those dialogs
-    demo_lot = _a_demo_lot(demo_url)
-    label = f"]d201{demo_lot.gtin}10{demo_lot.code}"
+    # the stock screen's keys: t traces, r releases, q quarantines, x recalls, c counts,
+    # m moves, w writes off; a lot code made of them must not open any of those dialogs
+    from kitops.services.operations import ReceiptInput, receive
+
+    given = ReceiptInput("LON-FRIDGE", sku="SERUM-5ML", lot="TRQXCMW1", expiry="2027-12-31",
+                         quantity=5)  # fmt: skip
+    receive(service_uow(demo_url), given, today=AS_OF)
+    label = "]d2" + "01" + SERUM_GTIN + "10TRQXCMW1"
 
     async def scenario() -> None:
         app = make_app(demo_url, scan_clock=KeyClock(SCANNER))
@@ -70,9 +84,10 @@ def test_a_scan_on_the_stock_screen_fires_no_key_binding_and_opens_the_lot(
             await type_text(pilot, label)
             await pilot.press("enter")
             await settle_until(pilot, lambda: isinstance(app.screen, TraceScreen))
-            assert not any(isinstance(s, FormDialog) for s in app.screen_stack)
+            assert not any(isinstance(s, (FormDialog, ConfirmDialog)) for s in app.screen_stack)
             assert search.value == ""
-            assert app.screen.code == demo_lot.code
+            assert app.screen.code == "TRQXCMW1"
+        assert lots.show(service_uow(demo_url), "TRQXCMW1").status == "quarantine"  # untouched
 
     run(scenario)
 
@@ -109,28 +124,3 @@ def test_an_unknown_scan_says_why_in_words(demo_url: str) -> None:
 
 def screen_message(app: Any) -> str:
     return " ".join(text_of(w) for w in app.screen.query(Static))
-
-
-class DemoLot:
-    def __init__(self, code: str, gtin: str) -> None:
-        self.code, self.gtin = code, gtin
-
-
-def _a_demo_lot(url: str) -> DemoLot:
-    """A demo serum lot and its product's GTIN-14."""
-    from sqlalchemy import select
-
-    from kitops.data.engine import open_database
-    from kitops.data.schema import LotRow, ProductRow
-
-    db = open_database(url)
-    try:
-        with db.engine.connect() as conn:
-            code, gtin = conn.execute(
-                select(LotRow.code, ProductRow.gtin)
-                .join(ProductRow, ProductRow.id == LotRow.product_id)
-                .where(ProductRow.sku == "SERUM-5ML").order_by(LotRow.code).limit(1)
-            ).one()  # fmt: skip
-    finally:
-        db.engine.dispose()
-    return DemoLot(code, gtin.zfill(14))
