@@ -191,7 +191,9 @@ class KitopsApp(App[int]):
         self.scanner = (
             ScanDetector(scan_gap, now=scan_clock or time.monotonic) if scan_gap else None
         )
-        self._replay_after = scan_replay_after or scan_gap or 0.0
+        # how long a person's held keys wait for more before they are replayed; 0: until
+        # the next key or ``replay_keys`` (tests, whose key clock is not the machine's)
+        self._replay_after = (scan_gap or 0.0) if scan_replay_after is None else scan_replay_after
         self._replay_timer: Any = None
 
     # --- start and stop ------------------------------------------------------------
@@ -371,10 +373,13 @@ class KitopsApp(App[int]):
             await super().on_event(key)  # type: ignore[arg-type]
         if verdict.scan is not None:
             self._stop_replay_timer()
-            self.scanned(verdict.scan, verdict.keys)
+            if not self.scanned(verdict.scan):
+                for key in verdict.keys:  # typed into the dialog's field, as scanned
+                    await super().on_event(key)  # type: ignore[arg-type]
         elif verdict.hold:
             self._stop_replay_timer()
-            self._replay_timer = self.set_timer(self._replay_after, self._replay_held)
+            if self._replay_after:
+                self._replay_timer = self.set_timer(self._replay_after, self.replay_keys)
         else:
             await super().on_event(event)
 
@@ -383,7 +388,7 @@ class KitopsApp(App[int]):
             self._replay_timer.stop()
             self._replay_timer = None
 
-    async def _replay_held(self) -> None:
+    async def replay_keys(self) -> None:
         """No key came within the gap: what was held was a person typing."""
         self._replay_timer = None
         if self.scanner is not None:
@@ -402,22 +407,21 @@ class KitopsApp(App[int]):
         focused = self.focused
         return not (isinstance(focused, Input) and focused.password)
 
-    def scanned(self, code: str, keys: tuple[object, ...] = ()) -> None:
+    def scanned(self, code: str) -> bool:
         """A whole scan: the screen takes it if it has a use for it (``take_scan``: the
         receive screen, a pick list, a count sheet, a dialog waiting for a location);
-        a dialog without one gets it typed into its field, as the scanner typed it;
-        anywhere else it opens what was scanned."""
+        a dialog without one gets it typed into its field, as the scanner typed it
+        (False: the caller replays the keys); anywhere else it opens what was scanned."""
         from textual.screen import ModalScreen
 
         screen = self.screen
         take = getattr(screen, "take_scan", None)
         if take is not None and take(code):
-            return
+            return True
         if isinstance(screen, ModalScreen):
-            for key in keys:
-                self.screen._forward_event(key)  # type: ignore[arg-type]
-            return
+            return False
         self.open_scan(code)
+        return True
 
     def open_scan(self, code: str) -> None:
         """Open what a scan names, with its next action one key away."""
@@ -482,6 +486,14 @@ class KitopsApp(App[int]):
             return
         self.switch_mode(mode)
 
+    def action_show_pick_list(self) -> None:
+        """The pick list, ticked off by scanning each kit (screens/picking.py)."""
+        if self.locked:
+            return
+        from .screens.picking import PickScreen
+
+        self.push_screen(PickScreen())
+
     def show_trace(self, code: str, sku: str | None = None) -> None:
         from .screens.trace import TraceScreen
 
@@ -545,8 +557,9 @@ def build_app(
     the user exists, is active and holds the role the use case needs.
 
     ``scan_gap``: the most seconds between two keys of a scanner's burst (None: no scan
-    detection); ``scan_clock`` and ``scan_replay_after`` let tests judge bursts by their
-    own clock and replay a person's held keys after a longer real wait."""
+    detection); ``scan_clock`` lets tests judge bursts by their own clock, and
+    ``scan_replay_after`` is how long a person's held keys wait before they are replayed
+    (default: the gap; 0: until the next key or ``replay_keys``)."""
     return KitopsApp(
         db_url=db_url,
         user=user,

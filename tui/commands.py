@@ -34,6 +34,7 @@ class KitopsCommands(Provider):
             ("Kits", partial(go, "kits"), "kits, labels, ship, hand over, return (F5)"),
             ("Assemble kits", partial(go, "kits", tab="assemble"), "with the shortfall first"),
             ("Kits to ship", partial(go, "kits", status="reserved"), "reserved kits"),
+            ("Pick list", app.action_show_pick_list, "scan the kits due to go out (k on Kits)"),
             ("Courses", partial(go, "courses"), "courses, calendars, fulfil (F6)"),
             ("New course", partial(go, "courses", tab="new"), "with a calendar preview"),
             ("Batch assignment", partial(go, "courses", tab="batch"), "reserve kits due soon"),

@@ -36,7 +36,9 @@ def make_app(
     tests pass ``login=True`` and log in through the screen (``log_in``).
 
     Scan detection is off unless a test hands in ``scan_clock``: the burst gap is then
-    judged by that clock (``KeyClock``), and held keys replay after 0.3 s of real quiet."""
+    judged by that clock (``KeyClock``), never by the machine's speed, and held keys
+    replay when the next key comes too late by that clock or when the test says the
+    person stopped typing (``press_alone``)."""
     return build_app(
         db_url=url,
         user=user,
@@ -47,7 +49,7 @@ def make_app(
         theme=theme,
         scan_gap=SCAN_GAP if scan_clock else None,
         scan_clock=scan_clock,
-        scan_replay_after=0.3,
+        scan_replay_after=0,
     )
 
 
@@ -152,6 +154,14 @@ async def settle_until(pilot: Pilot[Any], ready: Callable[[], bool], timeout: fl
         assert time.monotonic() < deadline, "the screen did not get ready in time"
         await settle(pilot)
     await settle(pilot)
+
+
+async def press_alone(pilot: Pilot[Any], *keys: str) -> None:
+    """Press keys as a person who then stops typing (with scan detection on, the app
+    holds a person's keys until the next one or the replay timer; here, at once)."""
+    await pilot.press(*keys)
+    await pilot.app.replay_keys()
+    await pilot.pause()
 
 
 async def type_text(pilot: Pilot[Any], text: str) -> None:

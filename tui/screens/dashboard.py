@@ -355,5 +355,7 @@ class DashboardScreen(StockroomScreen):
     @on(Tile.Opened)
     def open_tile(self, event: Tile.Opened) -> None:
         spec = next(s for s in TILES if f"tile-{s.id}" == event.tile.id)
-        if spec.target:
+        if spec.id == "pick":
+            self.kitops.action_show_pick_list()
+        elif spec.target:
             self.kitops.open_screen(spec.target, **spec.options)

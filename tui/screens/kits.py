@@ -59,6 +59,7 @@ class KitsScreen(ListScreen):
         Binding("h", "hand_over", "Hand over"),
         Binding("b", "take_back", "Return"),
         Binding("l", "labels", "Labels"),
+        Binding("k", "app.show_pick_list", "Pick list"),
         Binding("d", "disassemble", "Disassemble"),
         Binding("r", "release", "Release", show=False),
         Binding("n", "page(1)", "Next page", show=False),

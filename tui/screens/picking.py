@@ -1,0 +1,204 @@
+"""The pick list, by scanner: the reserved kits that must go out within a week, and each
+kit's label scanned off the shelf as it is taken. A kit that is not on the list is
+refused loudly (the terminal bell and a red line); the list shows what is still to pick.
+Picked kits are shipped (``s``) or handed over (``h``) from here, one key away."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Header, Static
+
+from kitops.errors import InvalidInput
+from kitops.services import kits
+from kitops.services.dto.courses import PickLine
+
+from ..base import StockroomScreen
+from ..modals import ConfirmDialog, FormDialog, FormField
+from ..widgets import cell, theme_colour
+
+PICK_DAYS = 7
+
+
+class PickScreen(StockroomScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("s", "ship", "Ship"),
+        Binding("h", "hand_over", "Hand over"),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, lines: list[tuple[str, PickLine]]) -> None:
+            super().__init__()
+            self.lines = lines
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[tuple[str, PickLine]] = []  # (clinic, line), soonest first
+        self.picked: set[str] = set()
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="pick-message", classes="message")
+        yield Static("", id="pick-count")
+        table: DataTable[Any] = DataTable(id="pick-table", cursor_type="row", classes="loadable")
+        table.border_title = f"Pick list: reserved kits due to go out within {PICK_DAYS} days"
+        for label in ("", "Kit", "Where", "Clinic", "Course", "Part", "Due", "Expiry"):
+            table.add_column(label)
+        yield table
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#pick-table").loading = True
+        self.query_one("#pick-table").focus()
+        self.say("scan each kit's label as you take it off the shelf")
+        if self.ready:
+            self.refresh_data()
+
+    def refresh_data(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="load")
+    def load(self) -> None:
+        from kitops.services.fulfilment import pick_list
+
+        app = self.kitops
+        choices = app.choices
+        clinics = [c.code for c in choices.clinics] if choices else []
+        if app.clinic:
+            clinics = [app.clinic]
+        uow = self.stockroom.reading()
+        found: list[tuple[str, PickLine]] = []
+        with uow:
+            for code in clinics:
+                lines = pick_list(uow, code, on=app.clock.today, days=PICK_DAYS)
+                found += [(code, line) for line in lines]
+        found.sort(key=lambda item: (item[1].due, item[0], item[1].location, item[1].serial))
+        self.post_message(self.Loaded(found))
+
+    def on_pick_screen_loaded(self, message: Loaded) -> None:
+        self.loading_finished()
+        self.lines = message.lines
+        on_list = {line.serial for _, line in self.lines}
+        self.picked &= on_list  # a kit shipped or released since is no longer to pick
+        self.show_lines()
+
+    def show_lines(self) -> None:
+        table = self.query_one("#pick-table", DataTable)
+        row = table.cursor_row
+        table.clear()
+        done = theme_colour(self.app, "success", "green")
+        for clinic, line in self.lines:
+            picked = line.serial in self.picked
+            style = done if picked else ""
+            table.add_row(
+                cell("✓" if picked else "·", style),
+                cell(line.serial, style),
+                cell(line.location),
+                cell(clinic),
+                cell(line.course_id, justify="right"),
+                cell(line.part, justify="right"),
+                cell(line.due.isoformat()),
+                cell(line.expiry.isoformat()),
+                key=line.serial,
+            )
+        if self.lines:
+            table.move_cursor(row=min(row, len(self.lines) - 1))
+        left = len(self.lines) - len(self.picked)
+        total = len(self.lines)
+        count = (
+            "nothing to pick"
+            if not total
+            else f"all {total} kits picked"
+            if not left
+            else f"{left} of {total} kits still to pick"
+        )
+        self.query_one("#pick-count", Static).update(Text(count, style="bold"))
+
+    def say(self, text: str, *, wrong: bool = False) -> None:
+        style = f"bold {theme_colour(self.app, 'error', 'red')}" if wrong else ""
+        self.query_one("#pick-message", Static).update(Text(text, style=style))
+
+    # --- scanning --------------------------------------------------------------------
+
+    def take_scan(self, code: str) -> bool:
+        """A kit's label: ticked off when it is on the list; anything else is refused
+        loudly and changes nothing."""
+        from kitops.gs1 import parse_scan
+
+        try:
+            serial = parse_scan(code).serial
+        except InvalidInput as error:
+            return self.refuse(f"not a kit label: {error.reason}")
+        if serial is None:
+            return self.refuse("not a kit label: the scan has no serial (21)")
+        if serial not in {line.serial for _, line in self.lines}:
+            return self.refuse(f"kit {serial} is not on the pick list: leave it on the shelf")
+        if serial in self.picked:
+            self.say(f"kit {serial} is already picked")
+        else:
+            self.picked.add(serial)
+            self.say(f"picked kit {serial}")
+        self.show_lines()
+        index = next(i for i, (_, line) in enumerate(self.lines) if line.serial == serial)
+        self.query_one("#pick-table", DataTable).move_cursor(row=index)
+        return True
+
+    def refuse(self, text: str) -> bool:
+        self.app.bell()
+        self.say(text, wrong=True)
+        return True
+
+    # --- what follows a pick ---------------------------------------------------------
+
+    def selected(self) -> PickLine | None:
+        table = self.query_one("#pick-table", DataTable)
+        if not self.lines or table.cursor_row < 0:
+            return None
+        return self.lines[min(table.cursor_row, len(self.lines) - 1)][1]
+
+    def picked_line(self) -> PickLine | None:
+        line = self.selected()
+        if line is not None and line.serial not in self.picked:
+            self.refuse(f"kit {line.serial} is not picked yet: scan its label first")
+            return None
+        return line
+
+    def action_ship(self) -> None:
+        line = self.picked_line()
+        if line is None:
+            return
+
+        def go(values: dict[str, str] | None) -> None:
+            if values is not None:
+                self.change(
+                    lambda kit: f"kit {kit.serial} shipped, tracking {kit.tracking}",
+                    kits.dispatch, line.serial, tracking=values["tracking"],
+                    today=self.kitops.clock.today,
+                )  # fmt: skip
+
+        fields = [FormField("tracking", "Carrier tracking reference")]
+        self.app.push_screen(FormDialog(f"Ship kit {line.serial}", fields, "Ship"), go)
+
+    def action_hand_over(self) -> None:
+        line = self.picked_line()
+        if line is None:
+            return
+
+        def go(yes: bool | None) -> None:
+            if yes:
+                self.change(
+                    lambda kit: f"kit {kit.serial} handed over",
+                    kits.dispatch, line.serial, handover=True, today=self.kitops.clock.today,
+                )  # fmt: skip
+
+        text = (
+            f"Hand kit {line.serial} (course {line.course_id}, part {line.part}) to patient "
+            f"{line.patient_ref} in the clinic now? Check the patient reference."
+        )
+        self.app.push_screen(ConfirmDialog("Hand over kit", text, "Hand over"), go)
