@@ -12,6 +12,7 @@ from tui_support import (
     KeyClock,
     make_app,
     press_alone,
+    screen_text,
     service_uow,
     settle,
     settle_until,
@@ -21,7 +22,7 @@ from tui_support import (
 
 from kitops.services import kits
 from kitops.services.fulfilment import pick_list
-from kitops.tui.modals import FormDialog
+from kitops.tui.modals import ConfirmDialog, FormDialog
 from kitops.tui.screens.picking import PickScreen
 
 SCANNER = 0.002
@@ -75,6 +76,9 @@ def test_scanning_the_pick_list_ticks_kits_off_and_refuses_others(demo_url: str)
             await press_alone(pilot, "s")
             await settle_until(pilot, lambda: isinstance(app.screen, FormDialog))
             await type_text(pilot, TRACKING)
+            await pilot.press("enter")
+            await settle_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+            assert TRACKING in screen_text(app)
             await pilot.press("enter")
             await settle_until(pilot, lambda: isinstance(app.screen, PickScreen)
                                and table.row_count == len(to_pick) - 1)  # fmt: skip

@@ -37,6 +37,7 @@ from kitops.views import pages, previews
 from kitops.views.dto import AssemblyPreview, KitPage
 
 from .. import lists
+from ..base import StockroomScreen
 from ..lists import ListScreen
 from ..modals import ConfirmDialog, FormDialog, FormField
 from ..widgets import Field, cell, kit_style, theme_colour
@@ -262,47 +263,13 @@ class KitsScreen(ListScreen):
 
     def action_ship(self) -> None:
         kit = self.selected()
-        if kit is None:
-            return
-
-        def confirm(values: dict[str, str] | None) -> None:
-            if values is None:
-                return
-            text = (
-                f"Ship kit {kit.serial} to patient {kit.patient_ref or '?'} (course "
-                f"{kit.course_id}) with tracking {values['tracking'] or '(none)'}?\n"
-                "The kit leaves the stockroom on the ledger."
-            )
-
-            def go(yes: bool | None) -> None:
-                if yes:
-                    self.change(
-                        _kit_summary("shipped"),
-                        kits.dispatch,
-                        kit.serial,
-                        tracking=values["tracking"],
-                        today=self.kitops.clock.today,
-                    )
-
-            self.app.push_screen(ConfirmDialog("Ship kit", text, "Ship"), go)
-
-        fields = [FormField("tracking", "Carrier tracking reference")]
-        self.app.push_screen(FormDialog(f"Ship kit {kit.serial}", fields, "Next"), confirm)
+        if kit is not None:
+            ask_ship(self, kit.serial, kit.patient_ref, kit.course_id)
 
     def action_hand_over(self) -> None:
         kit = self.selected()
-        if kit is None:
-            return
-
-        def go(yes: bool | None) -> None:
-            if yes:
-                self.change(
-                    _kit_summary("handed over"), kits.dispatch, kit.serial, handover=True,
-                    today=self.kitops.clock.today,
-                )  # fmt: skip
-
-        text = f"Hand kit {kit.serial} to patient {kit.patient_ref or '?'} in the clinic now?"
-        self.app.push_screen(ConfirmDialog("Hand over kit", text, "Hand over"), go)
+        if kit is not None:
+            ask_hand_over(self, kit.serial, kit.patient_ref, kit.course_id)
 
     def action_take_back(self) -> None:
         kit = self.selected()
@@ -510,6 +477,43 @@ class KitsScreen(ListScreen):
     def changed(self, result: Any) -> None:
         if isinstance(result, Assembly):
             self.action_show_tab("list")
+
+
+def ask_ship(screen: StockroomScreen, serial: str, patient: str | None, course: int | None) -> None:
+    """Ship a kit: the carrier's tracking reference (typed or scanned), a confirmation,
+    then ``kits.dispatch`` (Kits and the pick list)."""
+
+    def confirm(values: dict[str, str] | None) -> None:
+        if values is None:
+            return
+        text = (
+            f"Ship kit {serial} to patient {patient or '?'} (course {course}) with tracking "
+            f"{values['tracking'] or '(none)'}?\nThe kit leaves the stockroom on the ledger."
+        )
+
+        def go(yes: bool | None) -> None:
+            if yes:
+                screen.change(_kit_summary("shipped"), kits.dispatch, serial,
+                              tracking=values["tracking"], today=screen.kitops.clock.today)  # fmt: skip
+
+        screen.app.push_screen(ConfirmDialog("Ship kit", text, "Ship"), go)
+
+    fields = [FormField("tracking", "Carrier tracking reference")]
+    screen.app.push_screen(FormDialog(f"Ship kit {serial}", fields, "Next"), confirm)
+
+
+def ask_hand_over(
+    screen: StockroomScreen, serial: str, patient: str | None, course: int | None
+) -> None:
+    """Hand a kit over in the clinic, after a confirmation naming the patient."""
+
+    def go(yes: bool | None) -> None:
+        if yes:
+            screen.change(_kit_summary("handed over"), kits.dispatch, serial, handover=True,
+                          today=screen.kitops.clock.today)  # fmt: skip
+
+    text = f"Hand kit {serial} to patient {patient or '?'} (course {course}) in the clinic now?"
+    screen.app.push_screen(ConfirmDialog("Hand over kit", text, "Hand over"), go)
 
 
 def _kit_summary(verb: str) -> Any:

@@ -15,12 +15,11 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Static
 
 from kitops.errors import InvalidInput
-from kitops.services import kits
 from kitops.services.dto.courses import PickLine
 
 from ..base import StockroomScreen
-from ..modals import ConfirmDialog, FormDialog, FormField
 from ..widgets import cell, theme_colour
+from .kits import ask_hand_over, ask_ship
 
 PICK_DAYS = 7
 
@@ -171,34 +170,10 @@ class PickScreen(StockroomScreen):
 
     def action_ship(self) -> None:
         line = self.picked_line()
-        if line is None:
-            return
-
-        def go(values: dict[str, str] | None) -> None:
-            if values is not None:
-                self.change(
-                    lambda kit: f"kit {kit.serial} shipped, tracking {kit.tracking}",
-                    kits.dispatch, line.serial, tracking=values["tracking"],
-                    today=self.kitops.clock.today,
-                )  # fmt: skip
-
-        fields = [FormField("tracking", "Carrier tracking reference")]
-        self.app.push_screen(FormDialog(f"Ship kit {line.serial}", fields, "Ship"), go)
+        if line is not None:
+            ask_ship(self, line.serial, line.patient_ref, line.course_id)
 
     def action_hand_over(self) -> None:
         line = self.picked_line()
-        if line is None:
-            return
-
-        def go(yes: bool | None) -> None:
-            if yes:
-                self.change(
-                    lambda kit: f"kit {kit.serial} handed over",
-                    kits.dispatch, line.serial, handover=True, today=self.kitops.clock.today,
-                )  # fmt: skip
-
-        text = (
-            f"Hand kit {line.serial} (course {line.course_id}, part {line.part}) to patient "
-            f"{line.patient_ref} in the clinic now? Check the patient reference."
-        )
-        self.app.push_screen(ConfirmDialog("Hand over kit", text, "Hand over"), go)
+        if line is not None:
+            ask_hand_over(self, line.serial, line.patient_ref, line.course_id)
