@@ -494,6 +494,28 @@ class KitopsApp(App[int]):
 
         self.push_screen(PickScreen())
 
+    def action_count_sheet(self, location: str = "") -> None:
+        """A count sheet filled by scanning, at ``location`` or at a place asked for
+        (screens/counting.py)."""
+        if self.locked:
+            return
+        from .screens.counting import CountScreen
+
+        if location:
+            self.push_screen(CountScreen(location))
+            return
+        from .modals import FormDialog, FormField
+
+        places = [p.code for p in (self.choices.places if self.choices else ())
+                  if self.clinic is None or p.clinic == self.clinic]  # fmt: skip
+
+        def chosen(values: dict[str, str] | None) -> None:
+            if values and values["location"]:
+                self.push_screen(CountScreen(values["location"]))
+
+        field = FormField("location", "Location", places[0] if places else "", options=places)
+        self.push_screen(FormDialog("Count sheet", [field], "Start"), chosen)
+
     def show_trace(self, code: str, sku: str | None = None) -> None:
         from .screens.trace import TraceScreen
 

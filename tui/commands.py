@@ -49,6 +49,7 @@ class KitopsCommands(Provider):
                 (f"Report: {spec.name}", partial(go, "reports", report=spec.name), spec.summary)
                 for spec in REPORTS.values()
             ],
+            ("Count sheet", app.action_count_sheet, "count a place by scanning (C on Stock)"),
             ("Lots awaiting release", partial(go, "stock", show="quarantine"), "quarantine"),
             ("Lots expiring", partial(go, "stock", show="expiring"), "within 90 days"),
             ("Expired stock", partial(go, "stock", show="expired"), "to write off"),

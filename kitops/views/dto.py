@@ -259,6 +259,18 @@ class ScannedLabel:
 
 
 @dataclass(frozen=True)
+class CountedItem:
+    """What one scan adds to a count sheet: a product's lot (a vial's or box's GS1 label,
+    ``quantity`` its count (30) or one) or a kit (its label: the kit's SKU, its serial as
+    the lot, one)."""
+
+    sku: str
+    lot: str
+    quantity: int
+    what: str  # "vial", "box of 12", "kit": for the line the sheet shows
+
+
+@dataclass(frozen=True)
 class ComponentShortfall:
     sku: str
     per_kit: int

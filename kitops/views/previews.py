@@ -55,6 +55,31 @@ def read_label(uow: UnitOfWork, scan: str) -> view.ScannedLabel:
         )
 
 
+def counted_item(uow: UnitOfWork, scan: str) -> view.CountedItem:
+    """What a label scanned on a count adds to the sheet; nothing is written. A kit's
+    label (GTIN of a kit product and serial (21)) counts that kit; a product's label
+    counts its lot, by its count (30) or one."""
+    label = parse_scan(scan)
+    with uow:
+        product = uow.products.by_gtin(label.gtin)
+        if product is None:
+            raise InvalidInput("scan", label.gtin, "no product in the catalogue has this GTIN")
+        if product.kind == ProductKind.KIT.value:
+            if not label.serial:
+                raise InvalidInput("scan", scan, "a kit's label needs its serial (21)")
+            kit = uow.kits.get(label.serial)
+            if kit.product_id != product.id:
+                raise InvalidInput("scan", label.serial, f"no {product.sku} kit has this serial")
+            return view.CountedItem(product.sku, label.serial, 1, "kit")
+        if product.lot_tracked and not label.lot:
+            raise InvalidInput(
+                "scan", scan, f"{product.sku} is lot-tracked; the label has no lot (10)"
+            )
+        quantity = label.count or 1
+        what = f"box of {quantity}" if label.count else product.unit or "unit"
+        return view.CountedItem(product.sku, label.lot or "", quantity, what)
+
+
 # --- kits ----------------------------------------------------------------------------
 
 

@@ -55,6 +55,7 @@ class StockScreen(ListScreen):
         Binding("t", "trace", "Trace"),
         Binding("m", "move", "Move"),
         Binding("c", "count", "Count"),
+        Binding("C", "count_sheet", "Count sheet"),
         Binding("w", "write_off", "Write off"),
         Binding("r", "release", "Release"),
         Binding("q", "quarantine", "Quarantine"),
@@ -221,6 +222,11 @@ class StockScreen(ListScreen):
                 )
 
         self.app.push_screen(FormDialog(f"Count {line.sku} lot {line.lot}", fields, "Count"), done)
+
+    def action_count_sheet(self) -> None:
+        """A count sheet filled by scanning, at the selected line's place."""
+        line = self.selected()
+        self.kitops.action_count_sheet(line.location if line else "")
 
     def action_write_off(self) -> None:
         line = self.selected()
