@@ -94,11 +94,11 @@ class CountScreen(StockroomScreen):
 
     def on_count_screen_read(self, message: Read) -> None:
         item = message.item
-        for index, line in enumerate(self.sheet):
-            if (line.sku, line.lot) == (item.sku, item.lot):
-                line.counted += item.quantity
-                line.what = item.what
-                break
+        keys = [(line.sku, line.lot) for line in self.sheet]
+        if (item.sku, item.lot) in keys:
+            index = keys.index((item.sku, item.lot))
+            self.sheet[index].counted += item.quantity
+            self.sheet[index].what = item.what
         else:
             index = len(self.sheet)
             self.sheet.append(SheetLine(item.sku, item.lot, item.quantity, item.what))

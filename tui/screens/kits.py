@@ -493,8 +493,9 @@ def ask_ship(screen: StockroomScreen, serial: str, patient: str | None, course: 
 
         def go(yes: bool | None) -> None:
             if yes:
+                today = screen.kitops.clock.today
                 screen.change(_kit_summary("shipped"), kits.dispatch, serial,
-                              tracking=values["tracking"], today=screen.kitops.clock.today)  # fmt: skip
+                              tracking=values["tracking"], today=today)  # fmt: skip
 
         screen.app.push_screen(ConfirmDialog("Ship kit", text, "Ship"), go)
 
