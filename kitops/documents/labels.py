@@ -8,9 +8,9 @@ the Brother QL raster), and ``kitops.documents.printers`` for ZPL II and Brother
 
 Sizes are data (``kitops.domain.printers.SIZES``): ``62`` (62 × 40 mm, the PDF/PNG
 label), ``62x29`` and ``50x25``. The code's square is at most 26 mm and fills the
-label's height less its margins; the text shrinks (down to half size) to fit the rest,
-and on a small label the product's usage, storage and name lines are left out, in that
-order, when even half size does not fit.
+label's height less its margins; the text shrinks to fit the rest: to three quarters of
+its size, then the product's usage, storage and name lines are left out (in that order)
+until it fits, and only then further, to half size.
 
 The code (``label_code``, the one place that picks the symbology) is today a QR code
 (error correction M) holding a GS1 element string in its human-readable bracket form, in
@@ -72,6 +72,7 @@ _PT_MM = 25.4 / 72
 _LEADING = 1.2  # line height as a multiple of the font size
 _BASELINE = 0.9  # baseline below the top of the line, as a multiple of the font size
 _MIN_SCALE = 0.5
+_SHRINK_FIRST = 0.75  # the type shrinks this far before optional lines are left out
 
 
 @dataclass(frozen=True)
@@ -272,18 +273,19 @@ def _place(
 def layout(
     lines: Sequence[Line], width: float, height: float, measure: Measure = helvetica_width
 ) -> list[Placed]:
-    """Wrap the lines into ``width`` mm, shrinking the type until they fit ``height`` mm
-    (down to half size; then the optional lines go, last first), and centre the block
-    vertically."""
+    """Wrap the lines into ``width`` mm, shrinking the type until they fit ``height`` mm,
+    and centre the block vertically. The type shrinks to three quarters before the
+    optional lines go (last first), and to half size once none is left."""
     kept = list(lines)
     while True:
+        optional = [i for i, line in enumerate(kept) if line.optional]
+        floor = _SHRINK_FIRST if optional else _MIN_SCALE
         scale = 1.0
         while True:
             placed, top = _place(kept, width, scale, measure)
-            if top <= height or scale <= _MIN_SCALE + 1e-9:
+            if top <= height or scale <= floor + 1e-9:
                 break
             scale -= 0.05
-        optional = [i for i, line in enumerate(kept) if line.optional]
         if top <= height or not optional:
             break
         del kept[optional[-1]]
