@@ -9,7 +9,7 @@ print to them.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from kitops.data.schema import SettingRow
 from kitops.domain.printers import (
@@ -52,10 +52,13 @@ def add_printer(
     with uow:
         uow.require("setting.set", doing="add a printer")
         key = SETTING_PREFIX + spec.name
-        existing = {k.lower() for k in uow.session.scalars(
-            select(SettingRow.key).where(SettingRow.key.like(f"{SETTING_PREFIX}%")))}  # fmt: skip
-        if key.lower() in existing:
-            raise Conflict(f"printer {spec.name} exists already; remove it first")
+        taken = uow.session.scalars(
+            select(SettingRow.key).where(func.lower(SettingRow.key) == key.lower())
+        ).first()
+        if taken is not None:
+            raise Conflict(
+                f"printer {taken[len(SETTING_PREFIX) :]} exists already; remove it first"
+            )
         uow.session.add(SettingRow(key=key, value=value))
         uow.record("printer.add", "printer", spec.name, after={"value": value})
         uow.commit()
@@ -74,12 +77,17 @@ def list_printers(uow: UnitOfWork) -> list[Printer]:
 
 
 def printer_in(uow: UnitOfWork, name: str) -> PrinterSpec:
-    """Inside the caller's transaction: the printer ``name``; unknown is bad input."""
+    """Inside the caller's transaction: the printer ``name`` (any case); unknown is bad
+    input."""
     clean = name.strip()
-    row = uow.session.get(SettingRow, SETTING_PREFIX + clean) if clean else None
+    row = None
+    if clean:
+        row = uow.session.scalars(
+            select(SettingRow).where(func.lower(SettingRow.key) == (SETTING_PREFIX + clean).lower())
+        ).first()
     if row is None:
         raise InvalidInput("printer", name, "no such printer (see `kitops printer list`)")
-    return parse_printer_value(clean, row.value)
+    return parse_printer_value(row.key[len(SETTING_PREFIX) :], row.value)
 
 
 def get_printer(uow: UnitOfWork, name: str) -> Printer:
@@ -95,8 +103,8 @@ def remove_printer(uow: UnitOfWork, name: str) -> Printer:
         uow.require("setting.set", doing="remove a printer")
         spec = printer_in(uow, name)
         row = uow.session.get(SettingRow, SETTING_PREFIX + spec.name)
-        before = row.value if row is not None else None
+        assert row is not None  # printer_in found it in this transaction
         uow.session.delete(row)
-        uow.record("printer.remove", "printer", spec.name, before={"value": before})
+        uow.record("printer.remove", "printer", spec.name, before={"value": row.value})
         uow.commit()
     return printer_dto(spec)
