@@ -225,6 +225,19 @@ def test_a_device_that_takes_nothing_is_refused_after_the_timeout(tmp_path):
         os.close(reader)
 
 
+def test_a_tcp_printer_that_takes_nothing_is_refused_after_the_timeout():
+    import socket
+
+    # a printer that accepts the connection (the kernel does) but never reads: the bytes
+    # fill the socket buffers and the send waits until the timeout
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        port = silent.getsockname()[1]
+        spec = printer_spec("zebra1", "zpl", "62", tcp=f"127.0.0.1:{port}")
+        with pytest.raises(Refused) as refused:
+            send(spec, b"^XA^XZ" * 10_000_000, timeout=0.2)
+    assert str(refused.value) == f"printer zebra1 at 127.0.0.1:{port} did not answer within 0.2 s"
+
+
 def test_cups_is_lp_with_the_queue_raw_for_printer_languages():
     # `lp` is not installed on the test machines: the command line is checked instead
     zebra = printer_spec("z", "zpl", "62x29", cups="Zebra_ZD421")
