@@ -20,8 +20,9 @@ resolution:
 
 Sending is one job: all the bytes over one connection, raw TCP (port 9100 by default),
 written to a device file, or handed to CUPS as ``lp -d QUEUE`` (``-o raw`` for ZPL and QL;
-run without a shell). A printer that does not answer within 5 s, a device nobody reads,
-or a failing ``lp`` is refused (exit 1) in one line, and the use case writes nothing.
+run without a shell). A printer that does not answer within 5 s or resets the
+connection, a device nobody reads, or a failing ``lp`` is refused (exit 1) in one line,
+and the use case writes nothing.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ from kitops.services.printers import printer_in
 from kitops.services.unit_of_work import UnitOfWork
 
 TIMEOUT_S = 5.0
+CLOSE_WAIT_S = 1.0  # after sending, how long to wait for the printer to close its side
 MAX_COPIES = 99
 LP = "lp"  # the CUPS command that queues a job
 
@@ -188,8 +190,16 @@ def _send_tcp(spec: PrinterSpec, data: bytes, timeout: float, where: str) -> Non
     try:
         with socket.create_connection((host, port), timeout=timeout) as connection:
             connection.sendall(data)
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_WR)
+            connection.shutdown(socket.SHUT_WR)
+            # a printer closes its side once it has the job; one that resets the
+            # connection instead did not take it. A printer that keeps it open has the
+            # bytes all the same: after a second, that is taken as done.
+            connection.settimeout(min(timeout, CLOSE_WAIT_S))
+            with contextlib.suppress(TimeoutError):
+                while connection.recv(4096):
+                    pass
+    except ConnectionResetError:
+        raise Refused(f"{where} reset the connection: the labels may not have printed") from None
     except TimeoutError:
         raise Refused(f"{where} did not answer within {timeout:g} s") from None
     except ConnectionRefusedError:
