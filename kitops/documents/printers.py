@@ -198,7 +198,7 @@ def _send_tcp(spec: PrinterSpec, data: bytes, timeout: float, where: str) -> Non
             with contextlib.suppress(TimeoutError):
                 while connection.recv(4096):
                     pass
-    except ConnectionResetError:
+    except (ConnectionResetError, BrokenPipeError):
         raise Refused(f"{where} reset the connection: the labels may not have printed") from None
     except TimeoutError:
         raise Refused(f"{where} did not answer within {timeout:g} s") from None

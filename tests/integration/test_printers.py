@@ -238,6 +238,27 @@ def test_a_tcp_printer_that_takes_nothing_is_refused_after_the_timeout():
     assert str(refused.value) == f"printer zebra1 at 127.0.0.1:{port} did not answer within 0.2 s"
 
 
+def test_a_printer_that_resets_the_connection_did_not_take_the_job():
+    import socket
+    import struct
+
+    def reset_after_reading(server: socket.socket) -> None:
+        connection, _ = server.accept()
+        while connection.recv(65536):
+            pass
+        # close with a reset (linger on, zero seconds) instead of an orderly close
+        connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        connection.close()
+
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        thread = threading.Thread(target=reset_after_reading, args=(server,))
+        thread.start()
+        spec = printer_spec("zebra1", "zpl", "62", tcp=f"127.0.0.1:{server.getsockname()[1]}")
+        with pytest.raises(Refused, match=r"^printer zebra1 at .* reset the connection: the "):
+            send(spec, b"^XA^XZ")
+        thread.join(timeout=30)
+
+
 def test_cups_is_lp_with_the_queue_raw_for_printer_languages():
     # `lp` is not installed on the test machines: the command line is checked instead
     zebra = printer_spec("z", "zpl", "62x29", cups="Zebra_ZD421")
