@@ -8,6 +8,13 @@ the same code the commands run:
 
 - docs/kit-label.png: ``kitops kit label K0000001 --out kit-label.png`` (the label PNG
   itself, 300 dpi);
+- docs/kit-label-pdf.png: the same label's ``--out kit-label.pdf`` page, rendered with
+  PDFium at 300 dpi in greyscale;
+- docs/kit-label-zpl.png: the ZPL II a 203 dpi Zebra printer with 62 × 29 mm labels is
+  sent (``kit label K0000001 --printer zebra``), rendered by zplkit's PNG path (its
+  built-in font has no "°", so that one character is left out of the picture);
+- docs/kit-label-ql.png: the Brother QL raster a QL-820NWB with 62 × 29 mm labels is sent,
+  read back into a picture from the raster lines (as the printer prints its dots);
 - docs/purchase-order.png: the first page of ``kitops po export PO-000001 --format pdf``,
   rendered with PDFium at 100 dpi in greyscale.
 
@@ -20,6 +27,10 @@ import sys
 import tempfile
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kitops.data.engine import Database
 
 DAY = date(2026, 11, 22)  # the demo's usual day: the pictures do not change with the date
 DOCS = Path(__file__).resolve().parent
@@ -54,6 +65,9 @@ def main() -> int:
             purchasing.change_status(UnitOfWork(db, "manager"), number, "approve")
             label = DOCS / "kit-label.png"
             write_labels(UnitOfWork(db, "stock", readonly=True), ["K0000001"], str(label))
+            label_pdf = Path(scratch) / "label.pdf"
+            write_labels(UnitOfWork(db, "stock", readonly=True), ["K0000001"], str(label_pdf))
+            printed = _printer_pictures(db)
             pdf = Path(scratch) / "po.pdf"
             export_order(UnitOfWork(db, "manager", readonly=True), number, "pdf", str(pdf))
         finally:
@@ -65,11 +79,49 @@ def main() -> int:
             document.close()
         picture = DOCS / "purchase-order.png"
         page.convert("L").save(picture, format="PNG", optimize=True, dpi=(PO_DPI, PO_DPI))
+        document = pypdfium2.PdfDocument(str(label_pdf))
+        try:
+            page = document[0].render(scale=300 / 72, grayscale=True).to_pil()
+        finally:
+            document.close()
+        label_page = DOCS / "kit-label-pdf.png"
+        page.convert("L").save(label_page, format="PNG", optimize=True, dpi=(300, 300))
         with Image.open(label) as image:  # the label as written, re-saved the same way
             image.convert("L").save(label, format="PNG", optimize=True, dpi=(300, 300))
-    for path in (label, picture):
+    for path in (label, label_page, *printed, picture):
         print(f"{path.relative_to(DOCS.parent)}: {path.stat().st_size // 1024} KB")
     return 0
+
+
+def _printer_pictures(db: Database) -> list[Path]:
+    """The ZPL and QL jobs of K0000001 on 62 × 29 mm labels, as pictures."""
+    import io
+
+    import zplkit
+    from PIL import Image, ImageOps
+
+    from kitops.documents.labels import layouts
+    from kitops.documents.printers import render_ql, render_zpl
+    from kitops.domain.printers import SIZES
+    from kitops.services.labels import read_labels
+    from kitops.services.unit_of_work import UnitOfWork
+
+    labels = read_labels(UnitOfWork(db, "stock", readonly=True), ["K0000001"])
+    placed = layouts(labels, SIZES["62x29"])
+    zpl = render_zpl(placed, 203).replace("°".encode(), b"")
+    scene = zplkit.render(zpl, zplkit.Options(dpi=203)).labels[0]
+    zebra = DOCS / "kit-label-zpl.png"
+    with Image.open(io.BytesIO(scene.png())) as image:
+        image.convert("L").save(zebra, format="PNG", optimize=True, dpi=(203, 203))
+    sys.path.insert(0, str(DOCS.parent / "tests"))
+    from printer_support import ql_page_image, read_ql
+
+    (page,) = read_ql(render_ql(placed, "QL-820NWB"))
+    brother = DOCS / "kit-label-ql.png"
+    ImageOps.expand(ql_page_image(page), border=2, fill=160).save(
+        brother, format="PNG", optimize=True, dpi=(300, 300)
+    )
+    return [zebra, brother]
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from kitops.cli.database import db, demo, import_
 from kitops.cli.kits import course, fulfil, kit, pick_list, plan, session
 from kitops.cli.operations import count_command, expiry, lot, move_command, receive, trace, writeoff
 from kitops.cli.payments import order, price, stripe
+from kitops.cli.printers import printer
 from kitops.cli.purchasing import jobs, po, policy, reorder, supplier
 from kitops.cli.reports import report
 from kitops.cli.stock import stock
@@ -68,7 +69,7 @@ def cli(ctx: click.Context, db_url: str | None, user: str | None, pin_stdin: boo
 for command in (
     db, demo, import_, catalog, location, clinic, stock,
     receive, move_command, count_command, writeoff, lot, trace, expiry,
-    kit, plan, course, session, fulfil, pick_list, report,
+    kit, plan, course, session, fulfil, pick_list, report, printer,
     supplier, policy, reorder, po, jobs, vat, user, token, audit, setting, login, logout,
     whoami,
 ):  # fmt: skip

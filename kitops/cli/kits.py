@@ -189,20 +189,52 @@ def show_kit(ctx: Context, serial: str, as_json: bool) -> None:
 
 @kit.command("label")
 @click.argument("serials", nargs=-1, required=True, metavar="SERIAL...")
-@click.option("--out", required=True, metavar="FILE.pdf|FILE.png", help="Where to write.")
+@click.option("--out", metavar="FILE.pdf|FILE.png", help="Write the labels to a file.")
+@click.option(
+    "--printer",
+    "printer_name",
+    metavar="NAME",
+    help="Send the labels to this printer, in one job (`kitops printer list`).",
+)
+@click.option(
+    "--copies",
+    type=int,
+    default=1,
+    show_default=True,
+    metavar="N",
+    help="Copies of each label (with --printer).",
+)
 @click.option(
     "--reprint", is_flag=True,
     help="Print again the label of a kit already with its patient (audited).",
 )  # fmt: skip
 @pass_context
-def label(ctx: Context, serials: tuple[str, ...], out: str, reprint: bool) -> None:
+def label(
+    ctx: Context, serials: tuple[str, ...], out: str | None, printer_name: str | None,
+    copies: int, reprint: bool,
+) -> None:  # fmt: skip
     """Printable labels: a GS1 2D code (GTIN, expiry, serum lot, serial) and the text,
-    with the product's storage and usage lines. A kit already handed over or shipped
-    needs --reprint."""
-    from kitops.documents.labels import write_labels
+    with the product's storage and usage lines, to a file (--out) or a label printer
+    (--printer). A kit already handed over or shipped needs --reprint."""
+    from kitops.errors import InvalidInput
 
-    path = write_labels(ctx.uow(readonly=not reprint), list(serials), out, reprint=reprint)
-    say(f"{len(serials)} label(s) written to {path}")
+    if (out is None) == (printer_name is None):
+        raise InvalidInput("out", out, "give either --out FILE or --printer NAME")
+    if printer_name is None:
+        from kitops.documents.labels import write_labels
+
+        if copies != 1:
+            raise InvalidInput("copies", copies, "is for --printer only")
+        path = write_labels(ctx.uow(readonly=not reprint), list(serials), out or "",
+                            reprint=reprint)  # fmt: skip
+        say(f"{len(serials)} label(s) written to {path}")
+        return
+    from kitops.documents.printers import print_labels
+
+    job = print_labels(ctx.uow(readonly=not reprint), list(serials), printer_name,
+                       reprint=reprint, copies=copies)  # fmt: skip
+    times = f" × {job.copies}" if job.copies > 1 else ""
+    say(f"{job.labels} label(s){times} sent to printer {job.printer} in one job")
 
 
 @kit.command("ship")

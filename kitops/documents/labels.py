@@ -1,11 +1,20 @@
-"""Printable kit labels: a QR code with the serial and expiry, and the same in words.
+"""Kit labels: one layout per label size, drawn as PDF, PNG, ZPL II or Brother QL raster.
 
-One label is 62 mm × 40 mm, the common thermal label. A PDF has one label per page (for a
-label printer); a PNG stacks the labels vertically at 300 dpi (to preview, or to print on a
-sheet and cut along the grey lines).
+``layout_label(label, size)`` places everything once, in millimetres: the 2D code's
+square (quiet zone included) at the left, the text lines beside it. The renderers only
+draw that layout: ``render_pdf`` (one page per label, vector), ``render_png`` (the labels
+stacked at 300 dpi), ``label_image`` (one label as a bitmap at any resolution: the PNG and
+the Brother QL raster), and ``kitops.documents.printers`` for ZPL II and Brother QL.
 
-The QR code (error correction M) holds a GS1 element string in its human-readable bracket
-form, in the order GS1 recommends (fixed-length elements first)::
+Sizes are data (``kitops.domain.printers.SIZES``): ``62`` (62 × 40 mm, the PDF/PNG
+label), ``62x29`` and ``50x25``. The code's square is at most 26 mm and fills the
+label's height less its margins; the text shrinks to fit the rest: to three quarters of
+its size, then the product's usage, storage and name lines are left out (in that order)
+until it fits, and only then further, to half size.
+
+The code (``label_code``, the one place that picks the symbology) is today a QR code
+(error correction M) holding a GS1 element string in its human-readable bracket form, in
+the order GS1 recommends (fixed-length elements first)::
 
     (01)05060999900083(17)270531(10)PTT6-A0519(21)K0000001
 
@@ -19,9 +28,10 @@ Beside the code: the SKU and product, the serial, the expiry in words ("Use by 1
 2027"), the serum lot(s), the course and patient reference when the kit is for one, and
 the kit product's storage and usage lines (``catalog set-label-text``; nothing when unset).
 
-Text is drawn with the PDF core font Helvetica (no font is embedded) and with Pillow's
-built-in font for the PNG; characters outside Windows-1252 are replaced by their
-unaccented form or ``?`` in both, so the two outputs say the same.
+Lines are measured with Helvetica's metrics (the PDF's font) whatever the output: the
+PNG's font (Pillow's built-in one) and the Zebra's font 0 are narrower, and a line drawn
+wider than its box is drawn smaller. Characters outside Windows-1252 are replaced by their
+unaccented form or ``?`` in every output, so they all say the same.
 """
 
 from __future__ import annotations
@@ -35,6 +45,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kitops.documents.files import output_path, printable, write_file
+from kitops.domain.printers import DEFAULT_SIZE, LabelSize
 from kitops.errors import InvalidInput
 from kitops.services.labels import (
     Label,
@@ -46,15 +57,13 @@ from kitops.services.labels import (
 from kitops.services.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
-    import segno
-    from PIL import ImageDraw, ImageFont
+    from PIL import Image, ImageDraw, ImageFont
 
-LABEL_W_MM = 62.0
-LABEL_H_MM = 40.0
-MARGIN_MM = 2.0
-QR_MM = 26.0  # the QR code's square, quiet zone included
-QR_BORDER = 4  # modules of quiet zone, as ISO/IEC 18004 asks
-GAP_MM = 1.0  # between the QR code's quiet zone and the text
+LABEL_W_MM = DEFAULT_SIZE.width_mm
+LABEL_H_MM = DEFAULT_SIZE.height_mm
+MARGIN_MM = DEFAULT_SIZE.margin_x_mm
+CODE_MAX_MM = 26.0  # the code's square, quiet zone included, at most
+GAP_MM = 1.0  # between the code's quiet zone and the text
 PNG_DPI = 300
 PNG_MAX_LABELS = 100
 RECALLED = "CONTAINS A RECALLED LOT"
@@ -62,6 +71,8 @@ RECALLED = "CONTAINS A RECALLED LOT"
 _PT_MM = 25.4 / 72
 _LEADING = 1.2  # line height as a multiple of the font size
 _BASELINE = 0.9  # baseline below the top of the line, as a multiple of the font size
+_MIN_SCALE = 0.5
+_SHRINK_FIRST = 0.75  # the type shrinks this far before optional lines are left out
 
 
 @dataclass(frozen=True)
@@ -70,16 +81,48 @@ class Line:
     size_pt: float
     bold: bool = False
     max_lines: int | None = None
+    optional: bool = False  # left out on a label too small for every line
 
 
 @dataclass(frozen=True)
 class Placed:
-    """A line of text laid out in the text box: baseline in mm from the box's top."""
+    """A line of text laid out: its baseline in mm from the top of the box it was laid
+    out in (``layout``) or of the label (``LabelLayout.lines``)."""
 
     text: str
     size_pt: float
     bold: bool
     baseline_mm: float
+
+
+@dataclass(frozen=True)
+class Code:
+    """The label's 2D code: the element string it holds and its modules, row by row,
+    dark = True, without the quiet zone."""
+
+    symbology: str  # "qr" | "gs1-datamatrix"
+    data: str  # the GS1 element string, bracket form
+    modules: tuple[tuple[bool, ...], ...]
+    quiet: int  # modules of quiet zone the symbology asks for on each side
+
+    @property
+    def side(self) -> int:
+        """Modules across, quiet zone included."""
+        return len(self.modules[0]) + 2 * self.quiet
+
+
+@dataclass(frozen=True)
+class LabelLayout:
+    """One label, placed: every renderer draws exactly this."""
+
+    size: LabelSize
+    code: Code
+    code_x_mm: float  # the code's square (quiet zone included): left, top and side
+    code_y_mm: float
+    code_mm: float
+    text_x_mm: float  # the text box: left, width
+    text_width_mm: float
+    lines: tuple[Placed, ...]  # baselines from the label's top
 
 
 # --- content --------------------------------------------------------------------------------
@@ -118,12 +161,28 @@ def label_qr_content(label: Label) -> str:
     return qr_content(label.serial, label.expiry, gtin=label.gtin, lot=lot)
 
 
+def _qr(data: str) -> Code:
+    import segno
+
+    qr = segno.make_qr(data, error="m", boost_error=False)
+    modules = tuple(tuple(bool(m) for m in row) for row in qr.matrix)
+    return Code("qr", data, modules, quiet=4)  # ISO/IEC 18004 asks for 4 modules
+
+
+def label_code(label: Label) -> Code:
+    """The label's code, with its modules: THE seam where the symbology is chosen. For a
+    GS1 DataMatrix (quiet zone 1 module), return instead
+    ``Code("gs1-datamatrix", data, symbols.gs1_datamatrix(data).modules, quiet=1)``:
+    the PDF, PNG, QL and ZPL renderers follow ``Code.symbology``."""
+    return _qr(label_qr_content(label))
+
+
 def label_lines(label: Label) -> list[Line]:
-    """The text beside the QR code, top to bottom; a recall warning comes first."""
+    """The text beside the code, top to bottom; a recall warning comes first."""
     lines = [Line(RECALLED, 8, bold=True)] if label.recalled else []
     lines += [
         Line(label.sku, 8, bold=True),
-        Line(label.product, 6.5, max_lines=2),
+        Line(label.product, 6.5, max_lines=2, optional=True),
         Line(f"Serial {label.serial}", 9, bold=True),
     ]
     if label.expiry != date.max:
@@ -137,15 +196,28 @@ def label_lines(label: Label) -> list[Line]:
     if label.patient_ref:
         lines.append(Line(f"Patient {label.patient_ref}", 7))
     if label.storage:
-        lines.append(Line(label.storage, 6, max_lines=2))
+        lines.append(Line(label.storage, 6, max_lines=2, optional=True))
     if label.usage:
-        lines.append(Line(label.usage, 6, max_lines=3))
-    return [Line(printable(line.text), line.size_pt, line.bold, line.max_lines) for line in lines]
+        lines.append(Line(label.usage, 6, max_lines=3, optional=True))
+    return [
+        Line(printable(line.text), line.size_pt, line.bold, line.max_lines, line.optional)
+        for line in lines
+    ]
 
 
 # --- layout ---------------------------------------------------------------------------------
 
 Measure = Callable[[str, float, bool], float]  # (text, size in pt, bold) → width in mm
+
+
+def helvetica_width(text: str, size_pt: float, bold: bool) -> float:
+    """Width in mm of ``text`` in Helvetica (bold) at ``size_pt``: the PDF core font's
+    metrics, the measure every output's layout uses."""
+    from fpdf.fonts import CORE_FONTS_CHARWIDTHS
+
+    widths = CORE_FONTS_CHARWIDTHS["helveticaB" if bold else "helvetica"]
+    encoded = text.encode("cp1252", "replace").decode("latin-1")
+    return sum(widths.get(char, 556) for char in encoded) * size_pt / 1000 * _PT_MM
 
 
 def _wrap(text: str, width: float, measure: Callable[[str], float]) -> list[str]:
@@ -181,50 +253,93 @@ def _ellipsis(
     return [*lines[: keep - 1], last.rstrip() + "..."]
 
 
-def layout(lines: Sequence[Line], width: float, height: float, measure: Measure) -> list[Placed]:
-    """Wrap the lines into ``width`` mm, shrinking the type until they fit ``height`` mm
-    (down to half size), and centre the block vertically."""
-    scale = 1.0
+def _place(
+    lines: Sequence[Line], width: float, scale: float, measure: Measure
+) -> tuple[list[Placed], float]:
+    placed: list[Placed] = []
+    top = 0.0
+    for line in lines:
+        size = line.size_pt * scale
+        fits = lambda text, s=size, b=line.bold: measure(text, s, b)  # noqa: E731
+        parts = _wrap(line.text, width, fits)
+        if line.max_lines:
+            parts = _ellipsis(parts, line.max_lines, width, fits)
+        for part in parts:
+            placed.append(Placed(part, size, line.bold, top + size * _PT_MM * _BASELINE))
+            top += size * _PT_MM * _LEADING
+    return placed, top
+
+
+def layout(
+    lines: Sequence[Line], width: float, height: float, measure: Measure = helvetica_width
+) -> list[Placed]:
+    """Wrap the lines into ``width`` mm, shrinking the type until they fit ``height`` mm,
+    and centre the block vertically. The type shrinks to three quarters before the
+    optional lines go (last first), and to half size once none is left."""
+    kept = list(lines)
     while True:
-        placed: list[Placed] = []
-        top = 0.0
-        for line in lines:
-            size = line.size_pt * scale
-            fits = lambda text, s=size, b=line.bold: measure(text, s, b)  # noqa: E731
-            parts = _wrap(line.text, width, fits)
-            if line.max_lines:
-                parts = _ellipsis(parts, line.max_lines, width, fits)
-            for part in parts:
-                placed.append(Placed(part, size, line.bold, top + size * _PT_MM * _BASELINE))
-                top += size * _PT_MM * _LEADING
-        if top <= height or scale <= 0.5:
+        optional = [i for i, line in enumerate(kept) if line.optional]
+        floor = _SHRINK_FIRST if optional else _MIN_SCALE
+        scale = 1.0
+        while True:
+            placed, top = _place(kept, width, scale, measure)
+            if top <= height or scale <= floor + 1e-9:
+                break
+            scale -= 0.05
+        if top <= height or not optional:
             break
-        scale -= 0.05
+        del kept[optional[-1]]
     offset = max(0.0, (height - top) / 2)
     return [Placed(p.text, p.size_pt, p.bold, p.baseline_mm + offset) for p in placed]
 
 
-def _text_box() -> tuple[float, float, float, float]:
-    """(left, top, width, height) in mm of the text beside the QR code."""
-    left = MARGIN_MM + QR_MM + GAP_MM
-    return left, MARGIN_MM, LABEL_W_MM - MARGIN_MM - left, LABEL_H_MM - 2 * MARGIN_MM
+def layout_label(label: Label, size: LabelSize = DEFAULT_SIZE) -> LabelLayout:
+    """Place one label on ``size``: the code's square at the left, centred in the height,
+    the text beside it."""
+    code = label_code(label)
+    inner_h = size.height_mm - 2 * size.margin_y_mm
+    side = min(CODE_MAX_MM, inner_h, size.width_mm * 0.45)
+    text_x = size.margin_x_mm + side + GAP_MM
+    text_w = size.width_mm - size.margin_x_mm - text_x
+    placed = layout(label_lines(label), text_w, inner_h)
+    lines = tuple(
+        Placed(p.text, p.size_pt, p.bold, p.baseline_mm + size.margin_y_mm) for p in placed
+    )
+    return LabelLayout(size=size, code=code, code_x_mm=size.margin_x_mm,
+                       code_y_mm=(size.height_mm - side) / 2, code_mm=side, text_x_mm=text_x,
+                       text_width_mm=text_w, lines=lines)  # fmt: skip
 
 
-def _qr(label: Label) -> segno.QRCode:
-    import segno
+def layouts(labels: Sequence[Label], size: LabelSize = DEFAULT_SIZE) -> list[LabelLayout]:
+    return [layout_label(label, size) for label in labels]
 
-    return segno.make_qr(label_qr_content(label), error="m", boost_error=False)
+
+def dots(mm: float, dpi: int) -> int:
+    return round(mm / 25.4 * dpi)
+
+
+def code_placement(item: LabelLayout, dpi: int) -> tuple[int, int, int]:
+    """For a printer of ``dpi``: the code's module size in dots and the dots from the
+    label's left and top to its first module (its quiet zone inside the square): whole
+    dots per module, the symbol centred in its square."""
+    side = dots(item.code_mm, dpi)
+    module = max(1, side // item.code.side)
+    drawn = module * item.code.side
+    x = dots(item.code_x_mm, dpi) + (side - drawn) // 2 + module * item.code.quiet
+    y = dots(item.code_y_mm, dpi) + (side - drawn) // 2 + module * item.code.quiet
+    return module, x, y
 
 
 # --- PDF ------------------------------------------------------------------------------------
 
 
-def render_pdf(labels: Sequence[Label]) -> bytes:
-    """One 62 × 40 mm page per label; the QR code as filled rectangles (sharp at any
+def render_pdf(labels: Sequence[Label] | Sequence[LabelLayout], copies: int = 1) -> bytes:
+    """One page per label (its size); the code as filled rectangles (sharp at any
     printer resolution), the text in core Helvetica."""
     from fpdf import FPDF
 
-    pdf = FPDF(orientation="P", unit="mm", format=(LABEL_W_MM, LABEL_H_MM))
+    items = _as_layouts(labels)
+    pdf = FPDF(orientation="P", unit="mm", format=(items[0].size.width_mm, items[0].size.height_mm))
     pdf.core_fonts_encoding = "cp1252"
     pdf.set_auto_page_break(False)
     pdf.set_margins(0, 0, 0)
@@ -232,97 +347,112 @@ def render_pdf(labels: Sequence[Label]) -> bytes:
     pdf.set_creator("kitops")
     pdf.set_fill_color(0, 0, 0)
     pdf.set_text_color(0, 0, 0)
-
-    def measure(text: str, size: float, bold: bool) -> float:
-        pdf.set_font("Helvetica", "B" if bold else "", size)
-        return float(pdf.get_string_width(text))
-
-    left, top, width, height = _text_box()
-    for label in labels:
-        pdf.add_page()
-        qr = _qr(label)
-        rows = [list(row) for row in qr.matrix_iter(scale=1, border=QR_BORDER)]
-        module = QR_MM / len(rows)
-        x0, y0 = MARGIN_MM, (LABEL_H_MM - QR_MM) / 2
-        for r, row in enumerate(rows):
-            c = 0
-            while c < len(row):
-                if not row[c]:
-                    c += 1
-                    continue
-                start = c
-                while c < len(row) and row[c]:
-                    c += 1
-                # a hair taller than a module, so adjacent rows leave no seam on screen
-                pdf.rect(x0 + start * module, y0 + r * module, (c - start) * module,
-                         module + 0.02, style="F")  # fmt: skip
-        for placed in layout(label_lines(label), width, height, measure):
-            pdf.set_font("Helvetica", "B" if placed.bold else "", placed.size_pt)
-            pdf.text(left, top + placed.baseline_mm, placed.text)
+    for item in items:
+        for _ in range(copies):
+            pdf.add_page(format=(item.size.width_mm, item.size.height_mm))
+            module = item.code_mm / item.code.side
+            x0 = item.code_x_mm + item.code.quiet * module
+            y0 = item.code_y_mm + item.code.quiet * module
+            for r, row in enumerate(item.code.modules):
+                for start, end in _runs(row):
+                    # a hair taller than a module, so adjacent rows leave no seam on screen
+                    pdf.rect(x0 + start * module, y0 + r * module, (end - start) * module,
+                             module + 0.02, style="F")  # fmt: skip
+            for placed in item.lines:
+                pdf.set_font("Helvetica", "B" if placed.bold else "", placed.size_pt)
+                pdf.text(item.text_x_mm, placed.baseline_mm, placed.text)
     return bytes(pdf.output())
 
 
-# --- PNG ------------------------------------------------------------------------------------
+def _runs(row: Sequence[bool]) -> list[tuple[int, int]]:
+    """The dark runs of a row of modules: (first, past the last)."""
+    runs = []
+    c = 0
+    while c < len(row):
+        if not row[c]:
+            c += 1
+            continue
+        start = c
+        while c < len(row) and row[c]:
+            c += 1
+        runs.append((start, c))
+    return runs
 
 
-def _px(mm: float) -> int:
-    return round(mm / 25.4 * PNG_DPI)
+def _as_layouts(labels: Sequence[Label] | Sequence[LabelLayout]) -> list[LabelLayout]:
+    if not labels:
+        raise InvalidInput("serial", None, "give at least one kit serial")
+    return [item if isinstance(item, LabelLayout) else layout_label(item) for item in labels]
+
+
+# --- bitmaps: PNG and the Brother QL raster -------------------------------------------------
 
 
 class _Fonts:
-    """Pillow's built-in scalable font by size; bold is drawn with a one-pixel stroke."""
+    """Pillow's built-in scalable font by pixel size; bold is drawn with a one-pixel
+    stroke."""
 
-    def __init__(self) -> None:
+    def __init__(self, dpi: int) -> None:
+        self.dpi = dpi
         self._cache: dict[int, ImageFont.FreeTypeFont | ImageFont.ImageFont] = {}
 
-    def get(self, size_pt: float) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    def get(self, pixels: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
         from PIL import ImageFont
 
-        pixels = max(1, round(size_pt / 72 * PNG_DPI))
         if pixels not in self._cache:
             self._cache[pixels] = ImageFont.load_default(size=pixels)
         return self._cache[pixels]
 
-    def measure(self, text: str, size_pt: float, bold: bool) -> float:
-        width = self.get(size_pt).getlength(text) + (2 if bold else 0)
-        return float(width) * 25.4 / PNG_DPI
-
-    def draw(self, draw: ImageDraw.ImageDraw, x: int, y: int, placed: Placed) -> None:
+    def draw(self, draw: ImageDraw.ImageDraw, x: int, y: int, width: int, placed: Placed) -> None:
         from PIL import ImageFont
 
-        font = self.get(placed.size_pt)
+        pixels = max(1, round(placed.size_pt / 72 * self.dpi))
+        stroke = 1 if placed.bold else 0
+        font = self.get(pixels)
+        while pixels > 4 and font.getlength(placed.text) + 2 * stroke > width:
+            pixels -= 1  # a line wider than its box in this font: drawn smaller
+            font = self.get(pixels)
         if isinstance(font, ImageFont.FreeTypeFont):
             draw.text((x, y), placed.text, fill=0, font=font, anchor="ls",
-                      stroke_width=1 if placed.bold else 0, stroke_fill=0)  # fmt: skip
+                      stroke_width=stroke, stroke_fill=0)  # fmt: skip
         else:  # Pillow without FreeType: the small bitmap font, drawn from its top
-            draw.text((x, y - _px(placed.size_pt * _PT_MM)), placed.text, fill=0, font=font)
+            draw.text((x, y - pixels), placed.text, fill=0, font=font)
 
 
-def render_png(labels: Sequence[Label]) -> bytes:
+def label_image(item: LabelLayout, dpi: int = PNG_DPI) -> Image.Image:
+    """One label as a greyscale bitmap at ``dpi`` (the code in whole dots per module)."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("L", (dots(item.size.width_mm, dpi), dots(item.size.height_mm, dpi)), 255)
+    draw = ImageDraw.Draw(image)
+    module, x0, y0 = code_placement(item, dpi)
+    for r, row in enumerate(item.code.modules):
+        for start, end in _runs(row):
+            draw.rectangle([x0 + start * module, y0 + r * module,
+                            x0 + end * module - 1, y0 + (r + 1) * module - 1], fill=0)  # fmt: skip
+    fonts = _Fonts(dpi)
+    left, width = dots(item.text_x_mm, dpi), dots(item.text_width_mm, dpi)
+    for placed in item.lines:
+        fonts.draw(draw, left, dots(placed.baseline_mm, dpi), width, placed)
+    return image
+
+
+def render_png(labels: Sequence[Label] | Sequence[LabelLayout], copies: int = 1) -> bytes:
     """The labels one under the other in one 300 dpi greyscale image, separated by a grey
     cutting line."""
     from PIL import Image, ImageDraw
 
-    width_px, height_px = _px(LABEL_W_MM), _px(LABEL_H_MM)
-    image = Image.new("L", (width_px, height_px * len(labels)), 255)
+    items = [item for item in _as_layouts(labels) for _ in range(copies)]
+    width = max(dots(item.size.width_mm, PNG_DPI) for item in items)
+    heights = [dots(item.size.height_mm, PNG_DPI) for item in items]
+    image = Image.new("L", (width, sum(heights)), 255)
     draw = ImageDraw.Draw(image)
-    fonts = _Fonts()
-    left, top, width, height = _text_box()
-    for index, label in enumerate(labels):
-        y = index * height_px
+    y = 0
+    for index, item in enumerate(items):
+        image.paste(label_image(item, PNG_DPI), (0, y))
         if index:
-            draw.line([(0, y), (width_px - 1, y)], fill=160, width=1)
-        qr = _qr(label)
-        modules = qr.symbol_size(scale=1, border=QR_BORDER)[0]
-        scale = max(1, _px(QR_MM) // modules)
-        buffer = io.BytesIO()
-        qr.save(buffer, kind="png", scale=scale, border=QR_BORDER)
-        buffer.seek(0)
-        with Image.open(buffer) as code:
-            symbol = code.convert("L")
-        image.paste(symbol, (_px(MARGIN_MM), y + (height_px - symbol.height) // 2))
-        for placed in layout(label_lines(label), width, height, fonts.measure):
-            fonts.draw(draw, _px(left), y + _px(top + placed.baseline_mm), placed)
+            draw.line([(0, y), (width - 1, y)], fill=160, width=1)
+        y += heights[index]
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", dpi=(PNG_DPI, PNG_DPI), optimize=True)
     return buffer.getvalue()
@@ -352,7 +482,8 @@ def write_labels(uow: UnitOfWork, serials: list[str], out: str, *, reprint: bool
             refuse_with_patient(labels)
         if gone:
             record_reprints(uow, labels)
-        data = render_png(labels) if is_png else render_pdf(labels)
+        placed = layouts(labels)
+        data = render_png(placed) if is_png else render_pdf(placed)
         written = write_file(path, data, out)
         if gone:
             uow.commit()
