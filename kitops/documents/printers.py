@@ -128,13 +128,21 @@ def render_zpl(items: Sequence[LabelLayout], dpi: int, copies: int = 1) -> bytes
 
 # --- Brother QL -----------------------------------------------------------------------------
 
+QL_MISSING = (
+    "Brother QL labels need the optional brother_ql library, which is GPL-3.0: install it "
+    "with `pip install 'kitops[ql]'` (README: Printers)"
+)
+
 
 def render_ql(items: Sequence[LabelLayout], model: str, copies: int = 1) -> bytes:
     """The labels as Brother QL raster commands for ``model``, one page per label (and per
     copy), each cut off."""
-    from brother_ql.conversion import convert
-    from brother_ql.labels import LabelsManager
-    from brother_ql.raster import BrotherQLRaster
+    try:
+        from brother_ql.conversion import convert
+        from brother_ql.labels import LabelsManager
+        from brother_ql.raster import BrotherQLRaster
+    except ImportError:
+        raise Refused(QL_MISSING) from None
 
     media = {label.identifier: label for label in LabelsManager().iter_elements()}
     images = []
