@@ -172,35 +172,25 @@ def _stock_window(uow: UnitOfWork, request: ReportRequest, window: Window) -> Re
         )
         usable = and_(LotRow.status == RELEASED, or_(LotRow.expiry.is_(None), LotRow.expiry >= day))
         priced = and_(LotRow.unit_cost_minor.is_not(None), LotRow.currency.is_not(None))
-        # lots with a cost of their own: summed per place and currency in the query
+        # one pass over every line: lots with a cost of their own summed per place and
+        # currency; those without (kits, valued at their components' cost, and lots never
+        # priced: few) one group per lot, to be valued here
+        unpriced_lot = case((priced, None), else_=LotRow.id)
         sums = fetch(
             uow,
             held_at(places)
             .with_only_columns(
                 StockBalanceRow.location_id,
                 LotRow.currency,
+                unpriced_lot,
                 func.count(),
                 func.sum(StockBalanceRow.quantity),
                 func.sum(case((usable, StockBalanceRow.quantity), else_=0)),
                 func.sum(StockBalanceRow.quantity * LotRow.unit_cost_minor),
             )
-            .where(priced)
-            .group_by(StockBalanceRow.location_id, LotRow.currency),
+            .group_by(StockBalanceRow.location_id, LotRow.currency, unpriced_lot),
         )
-        # lots without (kits, valued at their components' cost, and lots never priced):
-        # few, read one line each
-        unpriced = fetch(
-            uow,
-            held_at(places)
-            .with_only_columns(
-                StockBalanceRow.location_id,
-                LotRow.id,
-                LotRow.status,
-                LotRow.expiry,
-                StockBalanceRow.quantity,
-            )
-            .where(~priced),
-        )
+        unpriced = any(row[2] is not None for row in sums)
         needs_kits = unpriced or any(r[6] is None or r[7] is None for r in rows)
         kits = kit_costs(uow) if needs_kits else {}
     lines: list[tuple[Cell, ...]] = []
@@ -221,21 +211,18 @@ def _stock_window(uow: UnitOfWork, request: ReportRequest, window: Window) -> Re
             )
         )
     totals = Totals()
-    for location_id, currency, count, units, available, minor in sums:
+    for location_id, currency, lot_id, count, units, available, minor in sums:
         key = (scope.clinic_code_of(location_id),)
+        if lot_id is not None:  # one lot without a cost of its own, at one or more places
+            cost = lot_cost(lot_id, None, None, kits)
+            totals.add(key, cost, int(units), lines=int(count), available=int(available))
+            continue
         slot = (key, currency)
         totals.units[slot] = totals.units.get(slot, 0) + int(units)
         totals.minor[slot] = totals.minor.get(slot, 0) + int(minor)
         extra = totals.extra.setdefault(slot, {})
         extra["lines"] = extra.get("lines", 0) + int(count)
         extra["available"] = extra.get("available", 0) + int(available)
-    for location_id, lot_id, status, expiry, qty in unpriced:
-        cost = lot_cost(lot_id, None, None, kits)
-        available = usable_now(status, expiry, day)
-        totals.add(
-            (scope.clinic_code_of(location_id),), cost, qty,
-            lines=1, available=qty if available else 0,
-        )  # fmt: skip
     total_rows: tuple[tuple[Cell, ...], ...] = tuple(
         (key[0], currency, extra.get("lines", 0), units, extra.get("available", 0), value)
         for key, currency, units, value, extra in totals.items()
