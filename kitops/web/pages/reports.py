@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from kitops.errors import InvalidInput
 from kitops.reports.registry import REPORTS, ReportSpec, run_report
@@ -64,12 +64,20 @@ def _link(request: Request, offset: int) -> str:
 def _section(section: Any, request: Request) -> dict[str, Any]:
     from kitops.documents import report_files  # the files' text rules (loaded on first use)
 
-    numeric = NUMERIC
     rows = section.rows if section.total is not None else section.rows[:SHOWN_ROWS]
+    # the cells' HTML written here, escaped, rather than by the template: a page holds
+    # thousands of cells and the template's loop costs ten times as much
+    opening = ['<td class="n">' if c.kind in NUMERIC else "<td>" for c in section.columns]
+    text = report_files.text
     shown = {
         "title": section.title,
-        "columns": [(c.title, c.kind in numeric) for c in section.columns],
-        "rows": [[report_files.text(v) for v in row] for row in rows],
+        "columns": [(c.title, c.kind in NUMERIC) for c in section.columns],
+        "rows": [
+            Markup(
+                "".join(f"{td}{escape(text(v))}</td>" for td, v in zip(opening, row, strict=True))
+            )
+            for row in rows
+        ],
         "total": section.lines_in_all,
         "first": section.offset + 1,
         "last": section.offset + len(rows),
