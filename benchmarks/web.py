@@ -51,8 +51,7 @@ from kitops.data import migrate
 from kitops.data.engine import Database, open_database
 from kitops.reports.registry import run_report
 from kitops.services import demo, lots, purchasing, tokens, users
-from kitops.services.dto.reports import ReportRequest
-from kitops.services.stock import stock_on_hand
+from kitops.services.dto.reports import ReportRequest, Window
 from kitops.services.unit_of_work import UnitOfWork
 from kitops.views import choices, dashboard, pages
 
@@ -252,9 +251,10 @@ def questions(db: Database, lot: str) -> list[Question]:
         return (pages.stock_page(uow(), clinic=CLINIC, search="", show="all", sort="expiry",
                                  offset=0, limit=50), choices.choices(uow()))  # fmt: skip
 
-    def expiring() -> object:
-        return (pages.stock_page(uow(), clinic=None, show="expiring", sort="expiry",
-                                 limit=5000), choices.choices(uow()))  # fmt: skip
+    def expiring() -> object:  # its default window (30 days), one page, units counted
+        return (pages.stock_page(uow(), clinic=None, search="", show="expiring", sort="expiry",
+                                 offset=0, limit=50, within_days=30, count_units=True),
+                choices.choices(uow()))  # fmt: skip
 
     def kits() -> object:
         return (pages.kits_page(uow(), clinic=None, status=None, search="", offset=0, limit=50),
@@ -268,8 +268,12 @@ def questions(db: Database, lot: str) -> list[Question]:
         return (purchasing.list_orders(uow()), choices.choices(uow()),
                 purchasing.list_suppliers(uow()))  # fmt: skip
 
-    def report() -> object:
-        return run_report(uow(), "stock", ReportRequest(clinic=None, as_of=None, options={}))
+    def report() -> object:  # the page and the API ask for the first 500 lines
+        return run_report(uow(), "stock", ReportRequest(clinic=None, as_of=None, options={},
+                                                        window=Window(0, 500)))  # fmt: skip
+
+    def api_stock() -> object:  # the API's first page: 50 lines of every status
+        return pages.stock_page(uow(), clinic=CLINIC, show="all", offset=0, limit=50)
 
     return [
         Question("page", "/", home),
@@ -280,8 +284,7 @@ def questions(db: Database, lot: str) -> list[Question]:
         Question("page", "/courses", courses),
         Question("page", "/purchase-orders", purchase_orders),
         Question("page", "/reports/stock", report),
-        Question("api", f"/api/v1/stock?clinic={CLINIC}",
-                 lambda: stock_on_hand(uow(), location=CLINIC, include_unavailable=True)),
+        Question("api", f"/api/v1/stock?clinic={CLINIC}", api_stock),
         Question("api", f"/api/v1/lots/{lot}", lambda: lots.show(uow(), lot)),
         Question("api", f"/api/v1/lots/{lot}/trace", lambda: lots.trace(uow(), lot)),
         Question("api", "/api/v1/kits",

@@ -44,6 +44,9 @@ class ReportSpec:
     description: str  # the command's help text
     build: Builder
     options: tuple[ReportOption, ...] = ()
+    # the section that can run to tens of thousands of lines (one per lot, move...): the
+    # one a ``ReportRequest.window`` pages; None: every section is short
+    lines: str | None = None
 
 
 def _stock(uow: UnitOfWork, request: ReportRequest) -> Report:
@@ -109,6 +112,7 @@ _SPECS = (
         "Stock on hand by clinic, product, lot and location: status (quarantine, released, "
         "expired, recalled), days to expiry and value at cost; totals per clinic and currency.",
         _stock,
+        lines="lines",
     ),
     ReportSpec(
         "expiring",
@@ -118,6 +122,7 @@ _SPECS = (
         "how many are already promised to a course.",
         _expiring,
         (ReportOption("within", "DAYS", "The window: 90, 90d or 13w.", "90d"),),
+        lines="lines",
     ),
     ReportSpec(
         "kits",
@@ -161,6 +166,7 @@ _SPECS = (
         "every unit on hand is valued at the cost of its own receipt: FIFO by lot), per clinic "
         "and currency, with the part that is usable.",
         _valuation,
+        lines="lots",
     ),
     ReportSpec(
         "movements",
@@ -172,6 +178,7 @@ _SPECS = (
             ReportOption("from", "YYYY-MM-DD", "First day (default: 30 days before --to)."),
             ReportOption("to", "YYYY-MM-DD", "Last day (default: --as-of)."),
         ),
+        lines="moves",
     ),
     ReportSpec(
         "payments",
@@ -191,7 +198,12 @@ REPORTS: Mapping[str, ReportSpec] = MappingProxyType({spec.name: spec for spec i
 
 
 def run_report(uow: UnitOfWork, name: str, request: ReportRequest) -> Report:
-    """Build report ``name`` in one read-only unit of work."""
+    """Build report ``name`` in one read-only unit of work. With ``request.window`` the
+    report's line section (``ReportSpec.lines``) holds that page of its lines and says
+    how many there are in all: the stock report reads only that page from the database;
+    the others are built whole and cut."""
+    from dataclasses import replace
+
     from kitops.services.dto.reports import ReportRequest
 
     spec = REPORTS.get(name.strip().lower())
@@ -203,6 +215,19 @@ def run_report(uow: UnitOfWork, name: str, request: ReportRequest) -> Report:
             raise InvalidInput(key, request.options[key], f"is not an option of `report {name}`")
     defaults = {o.name: o.default for o in spec.options}
     given = {k: v for k, v in request.options.items() if v not in (None, "")}
-    merged = ReportRequest(request.clinic, request.as_of, {**defaults, **given})
+    window = request.window if spec.lines else None
+    if window is not None and (window.offset < 0 or window.limit < 1):
+        raise InvalidInput("window", f"{window.offset}+{window.limit}", "must be offset 0 or "
+                           "more and limit 1 or more")  # fmt: skip
+    merged = ReportRequest(request.clinic, request.as_of, {**defaults, **given}, window)
     uow.require("report.run")
-    return spec.build(uow, merged)
+    built = spec.build(uow, merged)
+    if window is None:
+        return built
+    sections = []
+    for section in built.sections:
+        if section.key == spec.lines and section.total is None:
+            rows = section.rows[window.offset : window.offset + window.limit]
+            section = replace(section, rows=rows, total=len(section.rows), offset=window.offset)
+        sections.append(section)
+    return replace(built, sections=tuple(sections))

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, String, case, cast, func, literal, or_, select
 from sqlalchemy.orm import selectinload
 
+from kitops.data.queries.paging import filters, matching
 from kitops.data.repositories.locations import clinic_of
 from kitops.data.schema import (
     LocationRow,
@@ -429,6 +431,56 @@ def order_dto(uow: UnitOfWork, order: PurchaseOrderRow) -> purchasing_dto.Purcha
     )  # fmt: skip
 
 
+def _listed(
+    uow: UnitOfWork,
+    stmt: Select[Any],
+    *,
+    status: str | None,
+    clinic: str | None,
+    supplier: str | None,
+    search: str = "",
+) -> Select[Any]:
+    """``stmt`` (over purchase orders) with the list's filters, within the acting user's
+    clinics. ``search`` matches the number, the supplier (code or name) and the SKUs
+    ordered, in any case."""
+    if status == "open":
+        stmt = stmt.where(PurchaseOrderRow.status.in_(OPEN_PO_STATUSES))
+    elif status:
+        if status not in PO_STATUSES:
+            raise InvalidInput("status", status, f"must be open or one of "
+                               f"{'|'.join(PO_STATUSES)}")  # fmt: skip
+        stmt = stmt.where(PurchaseOrderRow.status == status)
+    if clinic:
+        stmt = stmt.where(
+            PurchaseOrderRow.clinic_id == uow.clinic_filter(clinic, "see purchase orders").id
+        )
+    if (scope := uow.scope_clinics()) is not None:
+        stmt = stmt.where(PurchaseOrderRow.clinic_id.in_(scope))
+    if supplier:
+        stmt = stmt.where(PurchaseOrderRow.supplier_id == uow.suppliers.get(supplier).id)
+    if search.strip():
+        # the number as po_number writes it: PO- and six digits at least
+        digits = cast(PurchaseOrderRow.id, String)
+        number = literal("PO-") + case(
+            (PurchaseOrderRow.id < 1_000_000,
+             func.substr(cast(PurchaseOrderRow.id + 1_000_000, String), 2)),
+            else_=digits,
+        )  # fmt: skip
+        skus = (
+            select(PurchaseOrderLineRow.id)
+            .join(ProductRow, ProductRow.id == PurchaseOrderLineRow.product_id)
+            .where(
+                PurchaseOrderLineRow.order_id == PurchaseOrderRow.id,
+                *filters(matching(search, ProductRow.sku)),
+            )
+        )
+        found = filters(matching(search, number, SupplierRow.code, SupplierRow.name))
+        stmt = stmt.join(SupplierRow, SupplierRow.id == PurchaseOrderRow.supplier_id).where(
+            or_(*found, skus.exists())
+        )
+    return stmt
+
+
 def list_orders(
     uow: UnitOfWork,
     *,
@@ -442,22 +494,38 @@ def list_orders(
             .options(selectinload(PurchaseOrderRow.lines).joinedload(PurchaseOrderLineRow.product))
             .order_by(PurchaseOrderRow.id)
         )
-        if status == "open":
-            stmt = stmt.where(PurchaseOrderRow.status.in_(OPEN_PO_STATUSES))
-        elif status:
-            if status not in PO_STATUSES:
-                raise InvalidInput("status", status, f"must be open or one of "
-                                   f"{'|'.join(PO_STATUSES)}")  # fmt: skip
-            stmt = stmt.where(PurchaseOrderRow.status == status)
-        if clinic:
-            stmt = stmt.where(
-                PurchaseOrderRow.clinic_id == uow.clinic_filter(clinic, "see purchase orders").id
-            )
-        if (scope := uow.scope_clinics()) is not None:
-            stmt = stmt.where(PurchaseOrderRow.clinic_id.in_(scope))
-        if supplier:
-            stmt = stmt.where(PurchaseOrderRow.supplier_id == uow.suppliers.get(supplier).id)
+        stmt = _listed(uow, stmt, status=status, clinic=clinic, supplier=supplier)
         return [order_dto(uow, row) for row in uow.session.scalars(stmt)]
+
+
+def page_orders(
+    uow: UnitOfWork,
+    *,
+    status: str | None = None,
+    clinic: str | None = None,
+    supplier: str | None = None,
+    search: str = "",
+    offset: int = 0,
+    limit: int | None = None,
+) -> tuple[int, list[purchasing_dto.PurchaseOrder]]:
+    """(orders in all, this page of them, newest first): filtered, counted and cut in the
+    query; ``limit`` None: every order from ``offset``."""
+    with uow:
+        counted = _listed(
+            uow, select(func.count()).select_from(PurchaseOrderRow), status=status,
+            clinic=clinic, supplier=supplier, search=search,
+        )  # fmt: skip
+        total = int(uow.session.scalar(counted) or 0)
+        stmt = _listed(
+            uow,
+            select(PurchaseOrderRow)
+            .options(selectinload(PurchaseOrderRow.lines).joinedload(PurchaseOrderLineRow.product))
+            .order_by(PurchaseOrderRow.id.desc()),
+            status=status, clinic=clinic, supplier=supplier, search=search,
+        ).offset(max(0, offset))  # fmt: skip
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        return total, [order_dto(uow, row) for row in uow.session.scalars(stmt)]
 
 
 def show_order(uow: UnitOfWork, number: str | int) -> purchasing_dto.PurchaseOrder:

@@ -170,6 +170,7 @@ class StockPage:
     lines: tuple[stock_dto.StockLine, ...]
     total: int
     offset: int
+    units: int | None = None  # the units on every line in all, when asked for
 
 
 @dataclass(frozen=True)

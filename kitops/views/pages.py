@@ -9,7 +9,7 @@ from datetime import date
 from kitops.data.queries.courses import course_list
 from kitops.data.queries.kits import kit_list
 from kitops.data.queries.orders import order_list
-from kitops.data.queries.stock import stock_on_hand
+from kitops.data.queries.stock import stock_on_hand, stock_units
 from kitops.data.repositories.locations import clinic_of, subtree_ids
 from kitops.data.schema import LocationRow
 from kitops.domain.catalog import parse_sku
@@ -73,6 +73,8 @@ def stock_page(
     offset: int = 0,
     limit: int = PAGE_SIZE,
     today: date | None = None,
+    within_days: int = 90,
+    count_units: bool = False,
 ) -> view.StockPage:
     """One page of stock on hand per lot and location, filtered and sorted in the query.
 
@@ -80,7 +82,9 @@ def stock_page(
     one of another clinic is refused to a user limited to clinics), ``sku`` to one
     product; ``search`` matches SKU, product name, lot code, location code and lot status;
     ``show`` narrows to usable, quarantined, expired (including released lots past their
-    day), recalled, usable lots expiring within 90 days, or every line not usable."""
+    day), recalled, usable lots expiring within ``within_days`` days (90 unless asked),
+    or every line not usable. ``count_units``: the page also says the units on every line
+    kept (summed in the query)."""
     if sort not in STOCK_SORTS:
         raise InvalidInput("sort", sort, f"must be one of {'|'.join(STOCK_SORTS)}")
     if show not in STOCK_FILTERS:
@@ -110,7 +114,14 @@ def stock_page(
             day=day,
             offset=offset,
             limit=limit,
+            within_days=within_days,
         )
+        units = None
+        if count_units:
+            units = stock_units(
+                uow.session, places=places, product_id=None if product is None else product.id,
+                search=search, show=show, day=day, within_days=within_days,
+            )  # fmt: skip
         lines = []
         for location_id, quantity, code, expiry, status, sku, name in rows:
             place_clinic = clinics[location_id]
@@ -130,7 +141,7 @@ def stock_page(
                     quantity=quantity,
                 )
             )
-    return view.StockPage(tuple(lines), int(total or 0), max(0, offset))
+    return view.StockPage(tuple(lines), int(total or 0), max(0, offset), units)
 
 
 def _one_of(status: str | None, known: Sequence[str]) -> None:
@@ -243,26 +254,20 @@ def purchase_orders(
     status: str = "open",
     clinic: str | None = None,
     search: str = "",
+    offset: int = 0,
+    limit: int | None = None,
 ) -> view.PurchaseOrderPage:
     """Purchase orders, newest first, with their lines: ``status`` ``open`` (draft,
     approved, sent, partial), ``all`` or one status; ``search`` matches the number, the
-    supplier (code or name) and the SKUs ordered. A stockroom has tens to hundreds of
-    orders, so the list is not paged."""
+    supplier (code or name) and the SKUs ordered. Filtered, counted and cut in the query:
+    ``limit`` orders from ``offset`` (None: every order)."""
     if status not in PO_FILTERS:
         raise InvalidInput("status", status, f"must be one of {'|'.join(PO_FILTERS)}")
-    found = purchasing.list_orders(uow, status=None if status == "all" else status, clinic=clinic)
-    needle = search.strip().lower()
-    if needle:
-        found = [
-            order
-            for order in found
-            if needle in order.number.lower()
-            or needle in order.supplier.lower()
-            or needle in order.supplier_name.lower()
-            or any(needle in line.sku.lower() for line in order.lines)
-        ]
-    found.reverse()
-    return view.PurchaseOrderPage(tuple(found), len(found))
+    total, found = purchasing.page_orders(
+        uow, status=None if status == "all" else status, clinic=clinic, search=search,
+        offset=offset, limit=limit,
+    )  # fmt: skip
+    return view.PurchaseOrderPage(tuple(found), total)
 
 
 # --- orders and payments -------------------------------------------------------------

@@ -14,25 +14,16 @@ from kitops.data.schema import LocationRow, LotRow, ProductRow, StockBalanceRow
 from kitops.domain.ledger import LotStatus
 
 
-def stock_on_hand(
-    session: Session,
+def _counted(
     *,
     places: set[int] | None,
-    product_id: int | None = None,
+    product_id: int | None,
     search: str,
     show: str,
-    sort: str,
-    descending: bool,
     day: date,
-    offset: int,
-    limit: int,
-) -> tuple[int, Sequence[Any]]:
-    """(lines in all, this page's rows of location id, quantity, lot code, expiry, lot
-    status, SKU, product name). ``places`` narrows to those locations, ``product_id`` to
-    one product; ``search`` matches SKU, product name, lot code, location code and lot
-    status; ``show`` narrows to usable, quarantined, expired (including released lots past
-    ``day``), recalled, usable lots expiring within 90 days, or every line not usable;
-    ``sort`` names the column sorted first."""
+    within_days: int,
+) -> Select[Any]:
+    """The count of the lines the filters keep, with the joins their columns need."""
     conditions: list[ColumnElement[bool]] = [StockBalanceRow.quantity > 0]
     if places is not None:
         conditions.append(StockBalanceRow.location_id.in_(places))
@@ -58,8 +49,8 @@ def stock_on_hand(
     elif show == "recalled":
         conditions.append(LotRow.status == LotStatus.RECALLED.value)
     elif show == "expiring":
-        conditions += [released, LotRow.expiry.between(day, day + timedelta(days=90))]
-    counted = (
+        conditions += [released, LotRow.expiry.between(day, day + timedelta(days=within_days))]
+    return (
         select(func.count())
         .select_from(StockBalanceRow)
         .join(LotRow, LotRow.id == StockBalanceRow.lot_id)
@@ -67,6 +58,47 @@ def stock_on_hand(
         .join(LocationRow, LocationRow.id == StockBalanceRow.location_id)
         .where(*conditions)
     )
+
+
+def stock_units(
+    session: Session,
+    *,
+    places: set[int] | None,
+    product_id: int | None = None,
+    search: str,
+    show: str,
+    day: date,
+    within_days: int = 90,
+) -> int:
+    """The units on every line ``stock_on_hand`` keeps with the same filters."""
+    counted = _counted(places=places, product_id=product_id, search=search, show=show,
+                       day=day, within_days=within_days)  # fmt: skip
+    total = session.scalar(counted.with_only_columns(func.sum(StockBalanceRow.quantity)))
+    return int(total or 0)
+
+
+def stock_on_hand(
+    session: Session,
+    *,
+    places: set[int] | None,
+    product_id: int | None = None,
+    search: str,
+    show: str,
+    sort: str,
+    descending: bool,
+    day: date,
+    offset: int,
+    limit: int,
+    within_days: int = 90,
+) -> tuple[int, Sequence[Any]]:
+    """(lines in all, this page's rows of location id, quantity, lot code, expiry, lot
+    status, SKU, product name). ``places`` narrows to those locations, ``product_id`` to
+    one product; ``search`` matches SKU, product name, lot code, location code and lot
+    status; ``show`` narrows to usable, quarantined, expired (including released lots past
+    ``day``), recalled, usable lots expiring within ``within_days`` (default 90) days of
+    ``day``, or every line not usable; ``sort`` names the column sorted first."""
+    counted = _counted(places=places, product_id=product_id, search=search, show=show,
+                       day=day, within_days=within_days)  # fmt: skip
     column = {
         "expiry": LotRow.expiry,
         "location": LocationRow.code,

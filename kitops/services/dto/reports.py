@@ -24,12 +24,24 @@ Cell = str | int | date | Money | None
 
 
 @dataclass(frozen=True)
+class Window:
+    """One page of a report's line section: ``limit`` lines from line ``offset`` (0 is
+    the first). The other sections, the totals and the notes still cover every line."""
+
+    offset: int
+    limit: int
+
+
+@dataclass(frozen=True)
 class ReportRequest:
-    """What the caller asked for; the builder checks and parses every value."""
+    """What the caller asked for; the builder checks and parses every value. ``window``:
+    only that page of the report's line section (the web's pages and API); None (the
+    command line, the downloads): every line."""
 
     clinic: str | None = None
     as_of: str | date | None = None
     options: Mapping[str, str | None] = field(default_factory=dict)
+    window: Window | None = None
 
     def option(self, name: str) -> str | None:
         return self.options.get(name)
@@ -60,6 +72,14 @@ class Section:
     title: str
     columns: tuple[Column, ...]
     rows: tuple[tuple[Cell, ...], ...]
+    # a windowed section (``ReportRequest.window``): its rows are lines ``offset`` to
+    # ``offset + len(rows)`` of ``total``; None: the rows are every line
+    total: int | None = None
+    offset: int = 0
+
+    @property
+    def lines_in_all(self) -> int:
+        return len(self.rows) if self.total is None else self.total
 
     def records(self) -> list[dict[str, Cell]]:
         return [dict(zip((c.key for c in self.columns), row, strict=True)) for row in self.rows]

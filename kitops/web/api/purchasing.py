@@ -21,7 +21,7 @@ from kitops.web.api.common import (
     check_limit,
     door_of,
     found,
-    page_of,
+    page,
     read_cursor,
 )
 from kitops.web.door import Caller
@@ -43,9 +43,10 @@ def list_orders(
     all, or one of draft|approved|sent|partial|received|cancelled."""
     offset, size = read_cursor(cursor), check_limit(limit)
     found_orders = pages.purchase_orders(
-        door_of(request).reading(who), status=status, clinic=clinic, search=search
-    )
-    return page_of(request, found_orders.orders, offset, size)
+        door_of(request).reading(who), status=status, clinic=clinic, search=search,
+        offset=offset, limit=size,
+    )  # fmt: skip
+    return page(request, found_orders.orders, found_orders.total, offset, size)
 
 
 @router.get("/purchase-orders/{number}", response_model=purchasing_dto.PurchaseOrder)

@@ -1,18 +1,21 @@
 """Reports (managers and admins): every report of ``kitops report``, with its charts, on
 a page whose options are in the query string, and its CSV, JSON and HTML downloads
-(rendered exactly as ``kitops report --out`` writes them)."""
+(rendered exactly as ``kitops report --out`` writes them). A report's line section is
+shown a page at a time (``offset`` in the query string: stable links to each page); its
+totals and notes cover every line, and the downloads hold every line."""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from kitops.errors import InvalidInput
 from kitops.reports.registry import REPORTS, ReportSpec, run_report
-from kitops.services.dto.reports import NUMERIC, Report, ReportRequest
+from kitops.services.dto.reports import NUMERIC, Report, ReportRequest, Window
 from kitops.web.door import Caller
 from kitops.web.pages.common import CurrentCaller, PageRoute, door, render
 
@@ -29,29 +32,66 @@ def _spec(name: str) -> ReportSpec:
     return spec
 
 
-def _build(request: Request, caller: Caller, spec: ReportSpec) -> Report:
+def _build(
+    request: Request, caller: Caller, spec: ReportSpec, window: Window | None = None
+) -> Report:
     query = request.query_params
     options = {o.name: query[o.name] for o in spec.options if query.get(o.name, "").strip()}
     asked = ReportRequest(clinic=query.get("clinic") or None,
-                          as_of=query.get("as_of") or None, options=options)  # fmt: skip
+                          as_of=query.get("as_of") or None, options=options,
+                          window=window)  # fmt: skip
     return run_report(door(request).reading(caller), spec.name, asked)
 
 
-# the most lines a section shows on the page: a report of a whole ledger (tens of
-# thousands of lots) is read in its downloads, which always hold every line
+# the lines a page shows of a report's line section (a report of a whole ledger has tens
+# of thousands, one per lot); the other sections are short, and shown up to this many
 SHOWN_ROWS = 500
 
 
-def _section(section: Any) -> dict[str, Any]:
+def _offset(text: str | None) -> int:
+    value = (text or "0").strip()
+    if not value.isdigit():
+        raise InvalidInput("offset", text, "must be a whole number, 0 or more")
+    return int(value)
+
+
+def _link(request: Request, offset: int) -> str:
+    """This page's address (path and query) with the line section from ``offset``."""
+    url = request.url.include_query_params(offset=offset)
+    return f"{url.path}?{url.query}"
+
+
+def _section(section: Any, request: Request) -> dict[str, Any]:
     from kitops.documents import report_files  # the files' text rules (loaded on first use)
 
-    numeric = NUMERIC
-    return {
+    rows = section.rows if section.total is not None else section.rows[:SHOWN_ROWS]
+    # the cells' HTML written here, escaped, rather than by the template: a page holds
+    # thousands of cells and the template's loop costs ten times as much
+    opening = ['<td class="n">' if c.kind in NUMERIC else "<td>" for c in section.columns]
+    text = report_files.text
+    shown = {
         "title": section.title,
-        "columns": [(c.title, c.kind in numeric) for c in section.columns],
-        "rows": [[report_files.text(v) for v in row] for row in section.rows[:SHOWN_ROWS]],
-        "total": len(section.rows),
+        "columns": [(c.title, c.kind in NUMERIC) for c in section.columns],
+        "rows": [
+            Markup(
+                "".join(f"{td}{escape(text(v))}</td>" for td, v in zip(opening, row, strict=True))
+            )
+            for row in rows
+        ],
+        "total": section.lines_in_all,
+        "first": section.offset + 1,
+        "last": section.offset + len(rows),
+        "previous": None,
+        "next": None,
     }
+    if section.total is not None:  # the line section: links to the pages either side
+        if section.offset > 0:
+            before = max(0, min(section.offset, section.total) - SHOWN_ROWS)
+            shown["previous"] = _link(request, before)
+        if section.offset + len(rows) < section.total:
+            after = section.offset + len(rows)
+            shown["next"] = _link(request, after)
+    return shown
 
 
 @router.get("/reports")
@@ -64,12 +104,14 @@ def report_page(request: Request, caller: CurrentCaller, name: str) -> Response:
     from kitops.documents import report_files  # charts and files (loaded on first use)
 
     spec = _spec(name)
-    report = _build(request, caller, spec)
-    query = request.url.query
+    offset = _offset(request.query_params.get("offset"))
+    report = _build(request, caller, spec, Window(offset, SHOWN_ROWS))
+    # the downloads hold every line: the page's offset is not theirs
+    query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "offset"])
     return render(
         request, "report.html", caller, spec=spec, report=report,
         charts=[Markup(report_files.chart_svg(chart)) for chart in report.charts],
-        sections=[_section(s) for s in report.sections], downloads=list(DOWNLOADS),
+        sections=[_section(s, request) for s in report.sections], downloads=list(DOWNLOADS),
         suffix=f"?{query}" if query else "", values=request.query_params,
     )  # fmt: skip
 
