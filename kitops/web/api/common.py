@@ -115,11 +115,6 @@ def page(request: Request, items: Sequence[Any], total: int, offset: int, limit:
     return JSONResponse({"items": as_json(list(items)), "total": total, "next": link})
 
 
-def page_of(request: Request, everything: Sequence[Any], offset: int, limit: int) -> Response:
-    """A page of a list that is read whole (it stays small: purchase orders, reports)."""
-    return page(request, everything[offset : offset + limit], len(everything), offset, limit)
-
-
 # --- changes, once ---------------------------------------------------------------------
 
 
