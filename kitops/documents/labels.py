@@ -1,19 +1,20 @@
-"""Printable kit labels: a QR code with the serial and expiry, and the same in words.
+"""Printable kit labels: a GS1 DataMatrix with the GTIN, expiry, lot and serial, and the same
+in words.
 
 One label is 62 mm × 40 mm, the common thermal label. A PDF has one label per page (for a
 label printer); a PNG stacks the labels vertically at 300 dpi (to preview, or to print on a
 sheet and cut along the grey lines).
 
-The QR code (error correction M) holds a GS1 element string in its human-readable bracket
-form, in the order GS1 recommends (fixed-length elements first)::
+The GS1 DataMatrix (``kitops.documents.symbols``) holds the element string
+``kitops.gs1.kit_element_string`` builds, fixed-length elements first and FNC1 after a
+variable-length one that is not last; under it, its human-readable form::
 
     (01)05060999900083(17)270531(10)PTT6-A0519(21)K0000001
 
-AI 01 is the kit product's GTIN (left out when it has none), AI 17 the expiry date as
-YYMMDD (the kit's expiry: its earliest-expiring component), AI 10 the serum lot (only when
-the kit holds exactly one serum lot), AI 21 the serial number. The brackets delimit the
-values, so no FNC1 separator is needed after the variable-length ones; `biip` and most
-scanner apps read the bracket form. Inside kitops the serial alone names the kit.
+AI 01 is the kit product's GTIN, AI 17 the expiry date as YYMMDD (the kit's expiry: its
+earliest-expiring component), AI 10 the serum lot (only when the kit holds exactly one
+serum lot), AI 21 the serial number. A kit product without a GTIN gets the plain code
+``KKIT:<serial>``. ``kitops scan`` reads any of them back.
 
 Beside the code: the SKU and product, the serial, the expiry in words ("Use by 14 March
 2027"), the serum lot(s), the course and patient reference when the kit is for one, and
@@ -27,7 +28,6 @@ unaccented form or ``?`` in both, so the two outputs say the same.
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -35,7 +35,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kitops.documents.files import output_path, printable, write_file
+from kitops.documents.symbols import Symbol, gs1_datamatrix, text_datamatrix, to_image
 from kitops.errors import InvalidInput
+from kitops.gs1 import KIT_PREFIX, human_readable, kit_element_string
 from kitops.services.labels import (
     Label,
     read_in,
@@ -46,15 +48,16 @@ from kitops.services.labels import (
 from kitops.services.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
-    import segno
     from PIL import ImageDraw, ImageFont
 
 LABEL_W_MM = 62.0
 LABEL_H_MM = 40.0
 MARGIN_MM = 2.0
-QR_MM = 26.0  # the QR code's square, quiet zone included
-QR_BORDER = 4  # modules of quiet zone, as ISO/IEC 18004 asks
-GAP_MM = 1.0  # between the QR code's quiet zone and the text
+QR_MM = 26.0  # the code's column: the DataMatrix and its human-readable lines
+SYMBOL_MM = 18.0  # the DataMatrix's square, quiet zone included
+QR_BORDER = 2  # modules of quiet zone (ISO/IEC 16022 asks for one)
+HRI_PT = 4.6  # the human-readable line(s) under the code
+GAP_MM = 1.0  # between the code's column and the text
 PNG_DPI = 300
 PNG_MAX_LABELS = 100
 RECALLED = "CONTAINS A RECALLED LOT"
@@ -87,9 +90,6 @@ class Placed:
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December")  # fmt: skip
-# GS1 AI 10: up to 20 characters of the GS1 character set 82, less the brackets that
-# delimit the bracket form
-_GS1_TEXT = re.compile(r"[!\"%&'*+,\-./0-9:;<=>?A-Z_a-z]{1,20}")
 
 
 def use_by(expiry: date) -> str:
@@ -97,25 +97,16 @@ def use_by(expiry: date) -> str:
     return f"Use by {expiry.day} {_MONTHS[expiry.month - 1]} {expiry.year}"
 
 
-def qr_content(
-    serial: str, expiry: date | None, *, gtin: str | None = None, lot: str | None = None
-) -> str:
-    """The GS1 element string in bracket form, elements in the order GS1 recommends
-    (fixed-length first): ``(01)<GTIN-14>(17)<YYMMDD>(10)<lot>(21)<serial>``. No AI 01
-    without a GTIN, no AI 17 without a real expiry, no AI 10 unless the kit holds exactly
-    one serum lot (given as ``lot``) whose code GS1 can carry."""
-    content = f"(01){gtin}" if gtin and len(gtin) == 14 and gtin.isdigit() else ""
-    if expiry is not None and expiry != date.max:
-        content += f"(17){expiry:%y%m%d}"
-    if lot and _GS1_TEXT.fullmatch(lot):
-        content += f"(10){lot}"
-    return content + f"(21){serial}"
-
-
-def label_qr_content(label: Label) -> str:
-    """What a kit's label encodes: its GTIN, expiry, its one serum lot, its serial."""
+def label_code(label: Label) -> str:
+    """What a kit's label encodes: its GTIN, expiry, its one serum lot, its serial (GS
+    separated, ``kitops.gs1.kit_element_string``)."""
     lot = label.serum_lots[0] if len(label.serum_lots) == 1 else None
-    return qr_content(label.serial, label.expiry, gtin=label.gtin, lot=lot)
+    return kit_element_string(label.serial, gtin=label.gtin, expiry=label.expiry, lot=lot)
+
+
+def hri_lines(code: str) -> list[str]:
+    """The human-readable form of the code, one element per line (the column is narrow)."""
+    return ["(" + part for part in human_readable(code).split("(") if part] or [code]
 
 
 def label_lines(label: Label) -> list[Line]:
@@ -210,10 +201,13 @@ def _text_box() -> tuple[float, float, float, float]:
     return left, MARGIN_MM, LABEL_W_MM - MARGIN_MM - left, LABEL_H_MM - 2 * MARGIN_MM
 
 
-def _qr(label: Label) -> segno.QRCode:
-    import segno
+def _symbol(code: str) -> Symbol:
+    return text_datamatrix(code) if code.startswith(KIT_PREFIX) else gs1_datamatrix(code)
 
-    return segno.make_qr(label_qr_content(label), error="m", boost_error=False)
+
+def _code_top(lines: int) -> float:
+    """The top of the code column (mm): the symbol and its lines centred on the label."""
+    return (LABEL_H_MM - SYMBOL_MM - lines * HRI_PT * _PT_MM * _LEADING) / 2
 
 
 # --- PDF ------------------------------------------------------------------------------------
@@ -240,22 +234,20 @@ def render_pdf(labels: Sequence[Label]) -> bytes:
     left, top, width, height = _text_box()
     for label in labels:
         pdf.add_page()
-        qr = _qr(label)
-        rows = [list(row) for row in qr.matrix_iter(scale=1, border=QR_BORDER)]
-        module = QR_MM / len(rows)
-        x0, y0 = MARGIN_MM, (LABEL_H_MM - QR_MM) / 2
-        for r, row in enumerate(rows):
-            c = 0
-            while c < len(row):
-                if not row[c]:
-                    c += 1
-                    continue
-                start = c
-                while c < len(row) and row[c]:
-                    c += 1
-                # a hair taller than a module, so adjacent rows leave no seam on screen
-                pdf.rect(x0 + start * module, y0 + r * module, (c - start) * module,
-                         module + 0.02, style="F")  # fmt: skip
+        code = label_code(label)
+        symbol, hri = _symbol(code), hri_lines(code)
+        module = SYMBOL_MM / (symbol.columns + 2 * QR_BORDER)
+        top_mm = _code_top(len(hri))
+        x0 = MARGIN_MM + (QR_MM - SYMBOL_MM) / 2 + QR_BORDER * module
+        y0 = top_mm + QR_BORDER * module
+        for r, start, length in symbol.runs():
+            # a hair taller than a module, so adjacent rows leave no seam on screen
+            pdf.rect(x0 + start * module, y0 + r * module, length * module, module + 0.02,
+                     style="F")  # fmt: skip
+        pdf.set_font("Helvetica", "", HRI_PT)
+        for n, line in enumerate(hri, start=1):
+            baseline = top_mm + SYMBOL_MM + (n - 1 + _BASELINE) * HRI_PT * _PT_MM * _LEADING
+            pdf.text(MARGIN_MM + (QR_MM - pdf.get_string_width(line)) / 2, baseline, line)
         for placed in layout(label_lines(label), width, height, measure):
             pdf.set_font("Helvetica", "B" if placed.bold else "", placed.size_pt)
             pdf.text(left, top + placed.baseline_mm, placed.text)
@@ -312,15 +304,16 @@ def render_png(labels: Sequence[Label]) -> bytes:
         y = index * height_px
         if index:
             draw.line([(0, y), (width_px - 1, y)], fill=160, width=1)
-        qr = _qr(label)
-        modules = qr.symbol_size(scale=1, border=QR_BORDER)[0]
-        scale = max(1, _px(QR_MM) // modules)
-        buffer = io.BytesIO()
-        qr.save(buffer, kind="png", scale=scale, border=QR_BORDER)
-        buffer.seek(0)
-        with Image.open(buffer) as code:
-            symbol = code.convert("L")
-        image.paste(symbol, (_px(MARGIN_MM), y + (height_px - symbol.height) // 2))
+        code = label_code(label)
+        symbol, hri = _symbol(code), hri_lines(code)
+        scale = max(1, _px(SYMBOL_MM) // (symbol.columns + 2 * QR_BORDER))
+        picture = to_image(symbol, scale, quiet_zone=QR_BORDER)
+        top_px = y + _px(_code_top(len(hri)))
+        image.paste(picture, (_px(MARGIN_MM + QR_MM / 2) - picture.width // 2, top_px))
+        for n, line in enumerate(hri, start=1):
+            placed = Placed(line, HRI_PT, False, (n - 1 + _BASELINE) * HRI_PT * _PT_MM * _LEADING)
+            left_mm = MARGIN_MM + (QR_MM - fonts.measure(line, HRI_PT, False)) / 2
+            fonts.draw(draw, _px(left_mm), top_px + _px(SYMBOL_MM + placed.baseline_mm), placed)
         for placed in layout(label_lines(label), width, height, fonts.measure):
             fonts.draw(draw, _px(left), y + _px(top + placed.baseline_mm), placed)
     buffer = io.BytesIO()
