@@ -341,7 +341,7 @@ def location_cards(uow: UnitOfWork, codes: Sequence[str]) -> list[dto.LocationCa
     places = {row.id: row for row in uow.locations.all()}
     cards = []
     for code in codes:
-        place = uow.locations.get(code)
+        place = uow.locations.get(code.strip().upper())
         uow.check_place(place, doing="label a location")
         clinic = clinic_of(place, places)
         cards.append(dto.LocationCard(place.code, place.name, place.kind,
