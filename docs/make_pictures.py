@@ -8,6 +8,8 @@ the same code the commands run:
 
 - docs/kit-label.png: ``kitops kit label K0000001 --out kit-label.png`` (the label PNG
   itself, 300 dpi);
+- docs/location-label.png and docs/course-card.png: ``kitops location label LON-FRIDGE``
+  and ``kitops course card 1`` (PNG, 300 dpi);
 - docs/purchase-order.png: the first page of ``kitops po export PO-000001 --format pdf``,
   rendered with PDFium at 100 dpi in greyscale.
 
@@ -33,6 +35,7 @@ def main() -> int:
 
     from kitops.data import migrate
     from kitops.data.engine import open_database
+    from kitops.documents.cards import write_course_cards, write_location_labels
     from kitops.documents.labels import write_labels
     from kitops.documents.purchase_orders import export_order
     from kitops.services import demo, purchasing, reorder
@@ -54,6 +57,11 @@ def main() -> int:
             purchasing.change_status(UnitOfWork(db, "manager"), number, "approve")
             label = DOCS / "kit-label.png"
             write_labels(UnitOfWork(db, "stock", readonly=True), ["K0000001"], str(label))
+            place = DOCS / "location-label.png"
+            write_location_labels(UnitOfWork(db, "stock", readonly=True), ["LON-FRIDGE"],
+                                  str(place))  # fmt: skip
+            card = DOCS / "course-card.png"
+            write_course_cards(UnitOfWork(db, "stock", readonly=True), ["1"], str(card))
             pdf = Path(scratch) / "po.pdf"
             export_order(UnitOfWork(db, "manager", readonly=True), number, "pdf", str(pdf))
         finally:
@@ -65,9 +73,10 @@ def main() -> int:
             document.close()
         picture = DOCS / "purchase-order.png"
         page.convert("L").save(picture, format="PNG", optimize=True, dpi=(PO_DPI, PO_DPI))
-        with Image.open(label) as image:  # the label as written, re-saved the same way
-            image.convert("L").save(label, format="PNG", optimize=True, dpi=(300, 300))
-    for path in (label, picture):
+        for written in (label, place, card):  # as written, re-saved the same way
+            with Image.open(written) as image:
+                image.convert("L").save(written, format="PNG", optimize=True, dpi=(300, 300))
+    for path in (label, place, card, picture):
         print(f"{path.relative_to(DOCS.parent)}: {path.stat().st_size // 1024} KB")
     return 0
 

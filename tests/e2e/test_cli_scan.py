@@ -136,3 +136,12 @@ def test_a_user_limited_to_a_clinic_scans_and_labels_its_clinic_only(demo, db_ur
     code, out_text, _ = as_stock("scan", "KLOC:ESX-SHELF", "--json")
     assert code == 0
     assert json.loads(out_text)["clinic"] == "ESX"
+
+
+def test_a_kit_product_takes_a_gtin_whose_check_digit_is_verified(cli):
+    bad = cli("catalog", "add-product", "KIT-X", "--name", "Kit X", "--kind", "kit",
+              "--gtin", "05060999900107")  # fmt: skip
+    assert_bad_input(bad, "gtin", "GTIN check digit is wrong", "the last digit should be 6")
+    done = json_of(cli, "catalog", "add-product", "KIT-X", "--name", "Kit X", "--kind", "kit",
+                   "--gtin", "5060999900106", "--json")  # fmt: skip
+    assert (done["kind"], done["gtin"]) == ("kit", "05060999900106")  # stored as GTIN-14
