@@ -121,6 +121,7 @@ _GS1_VALUE = re.compile(r"[!\"%&'*+,\-./0-9:;<=>?A-Z_a-z]{1,20}")
 _SYMBOLOGY = re.compile(r"^\][A-Za-z][0-9A-Za-z]")
 _GS1_SYMBOLOGIES = frozenset({"]d2", "]C1", "]Q3", "]e0", "]J1"})
 _WHITESPACE = " \t\r\n"
+MAX_SCAN = 400  # characters: far more than any label kitops reads carries
 
 
 def gs1_value(text: str | None) -> bool:
@@ -199,6 +200,10 @@ def read_code(data: str, field: str = "scan") -> Code:
     text = data.strip(_WHITESPACE)
     if not text:
         raise InvalidInput(field, data, "is empty")
+    if len(text) > MAX_SCAN:
+        raise InvalidInput(
+            field, f"{text[:40]}...", f"is longer than any code ({MAX_SCAN} characters)"
+        )
     symbology = ""
     if found := _SYMBOLOGY.match(text):
         symbology = found.group(0)

@@ -48,6 +48,7 @@ def scan(uow: UnitOfWork, data: str) -> dto.Scanned:
     """What ``data`` (a scan as the scanner typed it) names, and its next step."""
     code = read_code(data, FIELD)
     shown = data.strip(" \t\r\n")  # what the answer and its errors name
+    uow.__dict__.pop("_scan_places", None)  # rows of an earlier transaction are stale
     with uow:
         if code.kind == "gs1":
             return _gs1(uow, code, shown)
@@ -109,7 +110,8 @@ def _kit_row(uow: UnitOfWork, serial: str, shown: str) -> KitRow:
 
 
 def _location_row(uow: UnitOfWork, code: str, shown: str) -> LocationRow:
-    place = uow.locations.by_code(code.upper())
+    wanted = code.upper()
+    place = next((row for row in _all_places(uow) if row.code == wanted), None)
     if place is None:
         raise InvalidInput(FIELD, shown, f"no location has the code {code}")
     return place
@@ -136,6 +138,15 @@ def _text(uow: UnitOfWork, text: str, shown: str) -> dto.Scanned:
     if place is not None:
         return _location(uow, place, shown)
     raise InvalidInput(FIELD, shown, f"nothing has the code {text}: no kit, lot or location")
+
+
+def _all_places(uow: UnitOfWork) -> list[LocationRow]:
+    """Every location, read once per scan (a few dozen rows)."""
+    cached: list[LocationRow] | None = uow.__dict__.get("_scan_places")
+    if cached is None:
+        cached = list(uow.locations.all())
+        uow.__dict__["_scan_places"] = cached
+    return cached
 
 
 # --- lots ---------------------------------------------------------------------------------------
@@ -167,7 +178,7 @@ def _lot(uow: UnitOfWork, lot: LotRow, code: str) -> dto.ScannedLot:
         .where(StockBalanceRow.lot_id == lot.id, StockBalanceRow.quantity > 0)
         .order_by(StockBalanceRow.location_id)
     ).all()
-    places = {row.id: row for row in uow.locations.all()}
+    places = {row.id: row for row in _all_places(uow)}
     scope = uow.scope_places()
     on_hand = []
     for location_id, quantity in rows:
@@ -182,7 +193,7 @@ def _lot(uow: UnitOfWork, lot: LotRow, code: str) -> dto.ScannedLot:
         step = f"{lot.status}, none on hand" + (" in your clinics" if scope is not None else "")
         actions = ("receive",) if lot.status != LotStatus.RECALLED.value else ()
     elif lot.expiry is not None and lot.status == LotStatus.RELEASED.value:
-        today = _today(uow, on_hand, places)
+        today = _today(on_hand, places)
         if lot.expiry < today:
             step = "out of date: it waits for the expiry sweep; write it off (kitops writeoff)"
             actions = ("writeoff", "move", "count")
@@ -193,12 +204,11 @@ def _lot(uow: UnitOfWork, lot: LotRow, code: str) -> dto.ScannedLot:
     )  # fmt: skip
 
 
-def _today(
-    uow: UnitOfWork, on_hand: list[dto.PlaceQuantity], places: dict[int, LocationRow]
-) -> date:
-    by_code = {row.code: row for row in places.values()}
-    first = by_code.get(on_hand[0].clinic or "") if on_hand else None
-    return uow.locations.local_today(first) if first is not None else utcnow().date()
+def _today(on_hand: list[dto.PlaceQuantity], places: dict[int, LocationRow]) -> date:
+    """Today in the clinic holding the first of the stock (UTC's when none)."""
+    zones = {row.code: row.timezone for row in places.values()}
+    zone = zones.get(on_hand[0].clinic or "") if on_hand else None
+    return utcnow().astimezone(ZoneInfo(zone)).date() if zone else utcnow().date()
 
 
 # --- kits ---------------------------------------------------------------------------------------
@@ -235,9 +245,8 @@ def _kit_step(kit: KitRow, course: str) -> tuple[str, tuple[str, ...]]:
 
 
 def _kit(uow: UnitOfWork, kit: KitRow, code: str) -> dto.ScannedKit:
-    place = uow.session.get(LocationRow, kit.location_id)
-    assert place is not None
-    places = {row.id: row for row in uow.locations.all()}
+    places = {row.id: row for row in _all_places(uow)}
+    place = places[kit.location_id]
     clinic = clinic_of(place, places)
     course = f"course {kit.course_id} (kit {kit.course_part})" if kit.course_id else "no course"
     step, actions = _kit_step(kit, course)
@@ -254,7 +263,7 @@ def _kit(uow: UnitOfWork, kit: KitRow, code: str) -> dto.ScannedKit:
 
 def _location(uow: UnitOfWork, place: LocationRow, code: str) -> dto.ScannedLocation:
     uow.check_place(place, doing="look at what is")
-    rows = uow.locations.all()
+    rows = _all_places(uow)
     places = {row.id: row for row in rows}
     inside = sorted(subtree_ids(place, rows))
     products = uow.session.execute(
@@ -338,7 +347,7 @@ def location_cards(uow: UnitOfWork, codes: Sequence[str]) -> list[dto.LocationCa
     code is bad input, a place outside the acting user's clinics refused."""
     if not codes:
         raise InvalidInput("location", None, "give at least one location code")
-    places = {row.id: row for row in uow.locations.all()}
+    places = {row.id: row for row in _all_places(uow)}
     cards = []
     for code in codes:
         place = uow.locations.get(code.strip().upper())

@@ -102,6 +102,7 @@ def test_kitops_own_and_plain_codes(typed, kind, value):
         ("KLOC:", "names no location"),
         ("(21)K0000001", "the scan has no GTIN (01)"),
         ("K0000\x07001", "control characters"),
+        ("9" * 401, "is longer than any code (400 characters)"),
     ],
 )
 def test_a_malformed_scan_says_in_words_what_is_wrong(typed, words):
