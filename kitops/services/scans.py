@@ -192,7 +192,10 @@ def _lot(uow: UnitOfWork, lot: LotRow, code: str) -> dto.ScannedLot:
     if not total:
         step = f"{lot.status}, none on hand" + (" in your clinics" if scope is not None else "")
         actions = ("receive",) if lot.status != LotStatus.RECALLED.value else ()
-    elif lot.expiry is not None and lot.status == LotStatus.RELEASED.value:
+    elif lot.expiry is not None and lot.status in (
+        LotStatus.RELEASED.value,
+        LotStatus.QUARANTINE.value,
+    ):
         today = _today(on_hand, places)
         if lot.expiry < today:
             step = "out of date: it waits for the expiry sweep; write it off (kitops writeoff)"
