@@ -67,7 +67,7 @@ def course_card(card: CourseCard) -> Card:
     lines = (
         Line(f"Course {card.course_id}", 16, bold=True),
         Line(f"Plan {card.plan}, clinic {card.clinic}", 8, max_lines=2),
-        Line(f"Started {card.start:%d %b %Y}", 8),
+        Line(f"Start {card.start.isoformat()}", 8),
         Line(f"Patient {card.patient_ref}", 9, bold=True, max_lines=2),
         Line("Scan at the desk to see the kits", 6),
     )
@@ -90,7 +90,7 @@ def render_pdf(cards: Sequence[Card]) -> bytes:
     """One page per card, the symbol as filled rectangles, the text in core Helvetica."""
     from fpdf import FPDF
 
-    pdf = FPDF(orientation="L", unit="mm", format=(cards[0].height_mm, cards[0].width_mm))
+    pdf = FPDF(orientation="P", unit="mm", format=(cards[0].width_mm, cards[0].height_mm))
     pdf.core_fonts_encoding = "cp1252"
     pdf.set_auto_page_break(False)
     pdf.set_margins(0, 0, 0)
@@ -103,7 +103,7 @@ def render_pdf(cards: Sequence[Card]) -> bytes:
         return float(pdf.get_string_width(text))
 
     for card in cards:
-        pdf.add_page(format=(card.width_mm, card.height_mm))
+        pdf.add_page(orientation="P", format=(card.width_mm, card.height_mm))
         symbol = text_datamatrix(card.code)
         module = card.symbol_mm / (symbol.columns + 2 * QUIET)
         x0 = MARGIN_MM + QUIET * module

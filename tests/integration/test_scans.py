@@ -146,3 +146,24 @@ def test_printed_labels_and_cards_decode_back_to_what_the_scan_names(uow, tmp_pa
     (card,) = read(Image.open(card_png))
     assert card == "KCRS:1"  # the course number only, never the patient
     assert isinstance(scan(uow(readonly=True), card), ScannedCourse)
+
+
+def test_location_labels_and_course_cards_have_their_page_size_and_the_words(uow, tmp_path):
+    from pypdf import PdfReader
+
+    places = tmp_path / "places.pdf"
+    write_location_labels(uow(readonly=True), ["LON-FRIDGE", "ESX-SHELF"], str(places))
+    cards = tmp_path / "cards.pdf"
+    write_course_cards(uow(readonly=True), ["1", "2"], str(cards))
+    for path, (width_mm, height_mm), count in ((places, (62, 40), 2), (cards, (85.6, 54), 2)):
+        pages = PdfReader(path).pages
+        assert len(pages) == count
+        for page in pages:
+            assert float(page.mediabox.width) == pytest.approx(width_mm / 25.4 * 72, abs=0.05)
+            assert float(page.mediabox.height) == pytest.approx(height_mm / 25.4 * 72, abs=0.05)
+    place_text = PdfReader(places).pages[0].extract_text()
+    assert "LON-FRIDGE" in place_text
+    assert "KLOC:LON-FRIDGE" in place_text
+    card_text = PdfReader(cards).pages[0].extract_text()
+    assert "Course 1" in card_text
+    assert "Patient P-LON-0001" in card_text  # printed for the desk, never encoded
