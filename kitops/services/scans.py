@@ -44,28 +44,30 @@ from kitops.services.unit_of_work import UnitOfWork
 FIELD = "scan"
 
 
-def scan(uow: UnitOfWork, data: str) -> dto.Scanned:
-    """What ``data`` (a scan as the scanner typed it) names, and its next step."""
+def scan(uow: UnitOfWork, data: str, *, now: datetime | None = None) -> dto.Scanned:
+    """What ``data`` (a scan as the scanner typed it) names, and its next step as of
+    ``now`` (default: the clock; an aware datetime)."""
     code = read_code(data, FIELD)
+    moment = now or utcnow()
     shown = data.strip(" \t\r\n")  # what the answer and its errors name
     uow.__dict__.pop("_scan_places", None)  # rows of an earlier transaction are stale
     with uow:
         if code.kind == "gs1":
-            return _gs1(uow, code, shown)
+            return _gs1(uow, code, shown, moment)
         if code.kind == "kit":
             return _kit(uow, _kit_row(uow, code.value, shown), shown)
         if code.kind == "location":
             return _location(uow, _location_row(uow, code.value, shown), shown)
         if code.kind == "course":
             assert code.course is not None
-            return _course(uow, code.course, shown)
-        return _text(uow, code.value, shown)
+            return _course(uow, code.course, shown, moment)
+        return _text(uow, code.value, shown, moment)
 
 
 # --- what the code names ----------------------------------------------------------------------
 
 
-def _gs1(uow: UnitOfWork, code: Code, shown: str) -> dto.Scanned:
+def _gs1(uow: UnitOfWork, code: Code, shown: str, now: datetime) -> dto.Scanned:
     scanned = code.gs1
     assert scanned is not None
     product = uow.products.by_gtin(scanned.gtin)
@@ -99,7 +101,7 @@ def _gs1(uow: UnitOfWork, code: Code, shown: str) -> dto.Scanned:
     )
     if lot is None:
         raise InvalidInput(FIELD, shown, f"no lot {scanned.lot} of {product.sku} has been received")
-    return _lot(uow, lot, shown)
+    return _lot(uow, lot, shown, now)
 
 
 def _kit_row(uow: UnitOfWork, serial: str, shown: str) -> KitRow:
@@ -117,7 +119,7 @@ def _location_row(uow: UnitOfWork, code: str, shown: str) -> LocationRow:
     return place
 
 
-def _text(uow: UnitOfWork, text: str, shown: str) -> dto.Scanned:
+def _text(uow: UnitOfWork, text: str, shown: str, now: datetime) -> dto.Scanned:
     """A plain code: a kit serial, else a lot code, else a location code."""
     kit = uow.session.scalar(select(KitRow).where(KitRow.serial == text.upper()))
     if kit is not None and uow.visible_kit(kit):
@@ -127,7 +129,7 @@ def _text(uow: UnitOfWork, text: str, shown: str) -> dto.Scanned:
     ).all()
     lots = [lot for lot in lots if lot.product.kind != ProductKind.KIT.value]  # kits: above
     if len(lots) == 1:
-        return _lot(uow, lots[0], shown)
+        return _lot(uow, lots[0], shown, now)
     if len(lots) > 1:
         skus = ", ".join(lot.product.sku for lot in lots)
         raise InvalidInput(
@@ -172,7 +174,7 @@ _LOT_STEPS = {
 }
 
 
-def _lot(uow: UnitOfWork, lot: LotRow, code: str) -> dto.ScannedLot:
+def _lot(uow: UnitOfWork, lot: LotRow, code: str, now: datetime) -> dto.ScannedLot:
     rows = uow.session.execute(
         select(StockBalanceRow.location_id, StockBalanceRow.quantity)
         .where(StockBalanceRow.lot_id == lot.id, StockBalanceRow.quantity > 0)
@@ -196,7 +198,7 @@ def _lot(uow: UnitOfWork, lot: LotRow, code: str) -> dto.ScannedLot:
         LotStatus.RELEASED.value,
         LotStatus.QUARANTINE.value,
     ):
-        today = _today(on_hand, places)
+        today = _today(on_hand, places, now)
         if lot.expiry < today:
             step = "out of date: it waits for the expiry sweep; write it off (kitops writeoff)"
             actions = ("writeoff", "move", "count")
@@ -207,11 +209,11 @@ def _lot(uow: UnitOfWork, lot: LotRow, code: str) -> dto.ScannedLot:
     )  # fmt: skip
 
 
-def _today(on_hand: list[dto.PlaceQuantity], places: dict[int, LocationRow]) -> date:
-    """Today in the clinic holding the first of the stock (UTC's when none)."""
+def _today(on_hand: list[dto.PlaceQuantity], places: dict[int, LocationRow], now: datetime) -> date:
+    """The day of ``now`` in the clinic holding the first of the stock (UTC's when none)."""
     zones = {row.code: row.timezone for row in places.values()}
     zone = zones.get(on_hand[0].clinic or "") if on_hand else None
-    return utcnow().astimezone(ZoneInfo(zone)).date() if zone else utcnow().date()
+    return now.astimezone(ZoneInfo(zone)).date() if zone else now.astimezone(UTC).date()
 
 
 # --- kits ---------------------------------------------------------------------------------------
@@ -306,7 +308,7 @@ def _location(uow: UnitOfWork, place: LocationRow, code: str) -> dto.ScannedLoca
 # --- course cards -------------------------------------------------------------------------------
 
 
-def _course(uow: UnitOfWork, number: int, code: str) -> dto.ScannedCourse:
+def _course(uow: UnitOfWork, number: int, code: str, now: datetime) -> dto.ScannedCourse:
     from kitops.services.courses import course_dto
 
     try:
@@ -314,7 +316,6 @@ def _course(uow: UnitOfWork, number: int, code: str) -> dto.ScannedCourse:
     except InvalidInput:
         raise InvalidInput(FIELD, code, f"no course has the number {number}") from None
     course = course_dto(uow, row, with_history=False)
-    now = utcnow()
     upcoming = next((e for e in course.events if _aware(e.at) >= now), None)
     zone = ZoneInfo(course.timezone)
     kits = tuple(

@@ -4,7 +4,7 @@ back through a real decoder into the same answer."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from dmtx_support import GS, read
@@ -13,15 +13,21 @@ from PIL import Image
 from kitops.documents.cards import write_course_cards, write_location_labels
 from kitops.documents.labels import write_labels
 from kitops.errors import InvalidInput, NotAllowed
-from kitops.services import kits, users
+from kitops.services import kits, scans, users
 from kitops.services.dto.scans import ScannedCourse, ScannedKit, ScannedLocation, ScannedLot
-from kitops.services.scans import scan
 
 AS_OF = date(2026, 11, 22)
+NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)  # the demo's day: answers never follow the clock
 KIT_GTIN = "05060999900083"  # KIT-HOME-6W
 SERUM_GTIN = "05060999900014"  # SERUM-5ML
 
 pytestmark = pytest.mark.demo_data(AS_OF)
+
+
+def scan(uow, data: str):
+    """A scan as of the demo's day (a lot's next step and a course's next date follow
+    ``now``)."""
+    return scans.scan(uow, data, now=NOW)
 
 
 def _kit_code(uow, serial: str) -> str:
@@ -167,3 +173,16 @@ def test_location_labels_and_course_cards_have_their_page_size_and_the_words(uow
     card_text = PdfReader(cards).pages[0].extract_text()
     assert "Course 1" in card_text
     assert "Patient P-LON-0001" in card_text  # printed for the desk, never encoded
+
+
+def test_a_lot_past_its_expiry_on_the_clinics_calendar_is_to_be_written_off(uow):
+    lot = next(c for c in kits.show_kit(uow(readonly=True), "K0000002").components
+               if c.sku == "SERUM-5ML")  # fmt: skip
+    assert lot.expiry is not None
+    day_after = datetime.combine(lot.expiry, datetime.min.time(), tzinfo=UTC) + timedelta(days=1)
+    found = scans.scan(uow(readonly=True), lot.lot, now=day_after)
+    assert isinstance(found, ScannedLot)
+    assert found.status == "released"  # the sweep has not run: the scan says it anyway
+    assert found.next_step.startswith("out of date")
+    assert found.actions[0] == "writeoff"
+    assert "assemble" not in found.actions
