@@ -186,3 +186,15 @@ def test_a_lot_past_its_expiry_on_the_clinics_calendar_is_to_be_written_off(uow)
     assert found.next_step.startswith("out of date")
     assert found.actions[0] == "writeoff"
     assert "assemble" not in found.actions
+
+
+def test_the_demos_kit_products_carry_valid_gtin_14s(uow):
+    from kitops.gs1 import parse_gtin
+    from kitops.services import catalog
+
+    kit_products = [p for p in catalog.list_products(uow(readonly=True)) if p.kind == "kit"]
+    assert {p.sku for p in kit_products} == {"KIT-HOME-6W", "KIT-HOME-PTT6"}
+    for product in kit_products:
+        assert product.gtin is not None
+        assert len(product.gtin) == 14
+        assert parse_gtin(product.gtin) == product.gtin  # the check digit holds
