@@ -5,8 +5,10 @@ A scan is read by ``kitops.gs1.read_code`` (any symbology prefix, GS characters,
 bracketed form, whitespace) and resolved with a few indexed reads in one read
 transaction:
 
-- GS1 with (01) and (21): a kit (the serial, checked against the kit product's GTIN);
-- GS1 with (01) and (10): a lot of the product with that GTIN;
+- GS1 with a kit product's (01) and (21): a kit (the serial; its product's GTIN must be
+  the one scanned);
+- GS1 with another product's (01) and (10): a lot of it (a (21) on a supplier's
+  serialised vial is read past: kitops tracks vials by lot);
 - ``KKIT:``, ``KLOC:``, ``KCRS:``: a kit, a location, a course card;
 - plain text: a kit serial, else a lot code, else a location code.
 
@@ -71,9 +73,14 @@ def _gs1(uow: UnitOfWork, code: Code, shown: str, now: datetime) -> dto.Scanned:
     scanned = code.gs1
     assert scanned is not None
     product = uow.products.by_gtin(scanned.gtin)
-    if scanned.serial is not None:
+    is_kit = product is not None and product.kind == ProductKind.KIT.value
+    # a serial names a kit when the GTIN is a kit product's (or no product's: the kit
+    # then tells whose GTIN it carries); a supplier's serialised vial is read by its lot
+    if scanned.serial is not None and (is_kit or product is None):
         kit = uow.session.scalar(select(KitRow).where(KitRow.serial == scanned.serial.upper()))
         if kit is None or not uow.visible_kit(kit):
+            if product is None:
+                raise InvalidInput(FIELD, shown, f"no product has the GTIN {scanned.gtin}")
             raise InvalidInput(FIELD, shown, f"no kit has the serial {scanned.serial}")
         if kit.product.gtin != scanned.gtin:
             raise InvalidInput(
@@ -84,7 +91,7 @@ def _gs1(uow: UnitOfWork, code: Code, shown: str, now: datetime) -> dto.Scanned:
         return _kit(uow, kit, shown)
     if product is None:
         raise InvalidInput(FIELD, shown, f"no product has the GTIN {scanned.gtin}")
-    if product.kind == ProductKind.KIT.value:
+    if is_kit:
         raise InvalidInput(
             FIELD, shown,
             f"a kit code needs (21) serial: GTIN {scanned.gtin} is the kit product "
@@ -93,8 +100,8 @@ def _gs1(uow: UnitOfWork, code: Code, shown: str, now: datetime) -> dto.Scanned:
     if scanned.lot is None:
         raise InvalidInput(
             FIELD, shown,
-            f"a lot code needs (10) lot: GTIN {scanned.gtin} alone names the product "
-            f"{product.sku}",
+            f"a lot code needs (10) lot: kitops tracks {product.sku} (GTIN {scanned.gtin}) "
+            "by lot",
         )  # fmt: skip
     lot = uow.session.scalar(
         select(LotRow).where(LotRow.product_id == product.id, LotRow.code == scanned.lot)

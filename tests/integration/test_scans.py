@@ -58,7 +58,9 @@ def test_a_free_kit_waits_for_a_course(uow):
 def test_a_lot_scan_gives_status_expiry_and_where_it_is(uow):
     lot = next(c for c in kits.show_kit(uow(readonly=True), "K0000002").components
                if c.sku == "SERUM-5ML")  # fmt: skip
-    for typed in (f"(01){SERUM_GTIN}(10){lot.lot}", f"]C101{SERUM_GTIN}10{lot.lot}", lot.lot):
+    serialised = f"]d201{SERUM_GTIN}10{lot.lot}{GS}21V000123"  # a supplier's serialised vial
+    for typed in (f"(01){SERUM_GTIN}(10){lot.lot}", f"]C101{SERUM_GTIN}10{lot.lot}", lot.lot,
+                  serialised):  # fmt: skip
         found = scan(uow(readonly=True), typed)
         assert isinstance(found, ScannedLot), typed
         assert (found.sku, found.lot, found.status, found.expiry) == (
@@ -98,7 +100,9 @@ def test_a_course_card_scan_lists_its_kits_and_next_date_without_the_patient(uow
         (f"(01){SERUM_GTIN}", "a lot code needs (10) lot"),
         (f"(01){SERUM_GTIN}(10)NOPE", "no lot NOPE of SERUM-5ML has been received"),
         ("(01)05012345678900(10)L1", "no product has the GTIN 05012345678900"),
-        (f"(01){SERUM_GTIN}(21)K0000001", "kit K0000001 is a KIT-HOME-6W"),
+        (f"(01){SERUM_GTIN}(21)V123", "a lot code needs (10) lot: kitops tracks SERUM-5ML"),
+        ("(01)05012345678900(21)K0000001", "kit K0000001 is a KIT-HOME-6W, whose GTIN is"),
+        ("(01)05012345678900(21)V1", "no product has the GTIN 05012345678900"),
         ("KLOC:NOWHERE", "no location has the code NOWHERE"),
         ("KCRS:999", "no course has the number 999"),
         ("WHATEVER", "nothing has the code WHATEVER: no kit, lot or location"),
