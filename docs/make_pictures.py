@@ -15,6 +15,8 @@ the same code the commands run:
   built-in font has no "°", so that one character is left out of the picture);
 - docs/kit-label-ql.png: the Brother QL raster a QL-820NWB with 62 × 29 mm labels is sent,
   read back into a picture from the raster lines (as the printer prints its dots);
+- docs/location-label.png and docs/course-card.png: ``kitops location label LON-FRIDGE``
+  and ``kitops course card 1`` (PNG, 300 dpi);
 - docs/purchase-order.png: the first page of ``kitops po export PO-000001 --format pdf``,
   rendered with PDFium at 100 dpi in greyscale.
 
@@ -44,6 +46,7 @@ def main() -> int:
 
     from kitops.data import migrate
     from kitops.data.engine import open_database
+    from kitops.documents.cards import write_course_cards, write_location_labels
     from kitops.documents.labels import write_labels
     from kitops.documents.purchase_orders import export_order
     from kitops.services import demo, purchasing, reorder
@@ -68,6 +71,11 @@ def main() -> int:
             label_pdf = Path(scratch) / "label.pdf"
             write_labels(UnitOfWork(db, "stock", readonly=True), ["K0000001"], str(label_pdf))
             printed = _printer_pictures(db)
+            place = DOCS / "location-label.png"
+            write_location_labels(UnitOfWork(db, "stock", readonly=True), ["LON-FRIDGE"],
+                                  str(place))  # fmt: skip
+            card = DOCS / "course-card.png"
+            write_course_cards(UnitOfWork(db, "stock", readonly=True), ["1"], str(card))
             pdf = Path(scratch) / "po.pdf"
             export_order(UnitOfWork(db, "manager", readonly=True), number, "pdf", str(pdf))
         finally:
@@ -86,9 +94,10 @@ def main() -> int:
             document.close()
         label_page = DOCS / "kit-label-pdf.png"
         page.convert("L").save(label_page, format="PNG", optimize=True, dpi=(300, 300))
-        with Image.open(label) as image:  # the label as written, re-saved the same way
-            image.convert("L").save(label, format="PNG", optimize=True, dpi=(300, 300))
-    for path in (label, label_page, *printed, picture):
+        for written in (label, place, card):  # as written, re-saved the same way
+            with Image.open(written) as image:
+                image.convert("L").save(written, format="PNG", optimize=True, dpi=(300, 300))
+    for path in (label, label_page, *printed, place, card, picture):
         print(f"{path.relative_to(DOCS.parent)}: {path.stat().st_size // 1024} KB")
     return 0
 

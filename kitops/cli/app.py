@@ -15,6 +15,7 @@ from kitops.cli.payments import order, price, stripe
 from kitops.cli.printers import printer
 from kitops.cli.purchasing import jobs, po, policy, reorder, supplier
 from kitops.cli.reports import report
+from kitops.cli.scan import course_card, location_label, scan
 from kitops.cli.stock import stock
 from kitops.cli.tokens import token
 from kitops.cli.users import audit, login, logout, setting, user, whoami
@@ -71,9 +72,13 @@ for command in (
     receive, move_command, count_command, writeoff, lot, trace, expiry,
     kit, plan, course, session, fulfil, pick_list, report, printer,
     supplier, policy, reorder, po, jobs, vat, user, token, audit, setting, login, logout,
-    whoami,
+    whoami, scan,
 ):  # fmt: skip
     cli.add_command(command)
+
+# the codes of places and courses (kitops.cli.scan), in the groups they belong to
+location.add_command(location_label)
+course.add_command(course_card)
 
 # orders and payments (Stripe is imported only inside these commands)
 for command in (order, price, stripe):

@@ -12,17 +12,19 @@ label's height less its margins; the text shrinks to fit the rest: to three quar
 its size, then the product's usage, storage and name lines are left out (in that order)
 until it fits, and only then further, to half size.
 
-The code (``label_code``, the one place that picks the symbology) is today a QR code
-(error correction M) holding a GS1 element string in its human-readable bracket form, in
-the order GS1 recommends (fixed-length elements first)::
+The code (``label_code``, the one place that picks the symbology) is a GS1 DataMatrix
+(``kitops.documents.symbols``, ECC 200, FNC1 first) holding the element string
+``kitops.gs1.kit_element_string`` builds, fixed-length elements first and FNC1 after a
+variable-length one that is not last; its human-readable form is a text line beside it
+(left out, after the usage and storage lines, on a label too small for everything)::
 
     (01)05060999900083(17)270531(10)PTT6-A0519(21)K0000001
 
-AI 01 is the kit product's GTIN (left out when it has none), AI 17 the expiry date as
-YYMMDD (the kit's expiry: its earliest-expiring component), AI 10 the serum lot (only when
-the kit holds exactly one serum lot), AI 21 the serial number. The brackets delimit the
-values, so no FNC1 separator is needed after the variable-length ones; `biip` and most
-scanner apps read the bracket form. Inside kitops the serial alone names the kit.
+AI 01 is the kit product's GTIN, AI 17 the expiry date as YYMMDD (the kit's expiry: its
+earliest-expiring component), AI 10 the serum lot (only when the kit holds exactly one
+serum lot), AI 21 the serial number. A kit product without a GTIN gets a plain
+DataMatrix of ``KKIT:<serial>``. ``kitops scan`` and the terminal UI read any of them
+back.
 
 Beside the code: the SKU and product, the serial, the expiry in words ("Use by 14 March
 2027"), the serum lot(s), the course and patient reference when the kit is for one, and
@@ -37,7 +39,6 @@ unaccented form or ``?`` in every output, so they all say the same.
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -45,8 +46,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kitops.documents.files import output_path, printable, write_file
+from kitops.documents.symbols import gs1_datamatrix, text_datamatrix
 from kitops.domain.printers import DEFAULT_SIZE, LabelSize
 from kitops.errors import InvalidInput
+from kitops.gs1 import KIT_PREFIX, human_readable, kit_element_string
 from kitops.services.labels import (
     Label,
     read_in,
@@ -62,7 +65,9 @@ if TYPE_CHECKING:
 LABEL_W_MM = DEFAULT_SIZE.width_mm
 LABEL_H_MM = DEFAULT_SIZE.height_mm
 MARGIN_MM = DEFAULT_SIZE.margin_x_mm
-CODE_MAX_MM = 26.0  # the code's square, quiet zone included, at most
+# the code's square, quiet zone included, at most: a 22 × 22 DataMatrix (a kit's code)
+# at 0.8 mm a module, inside GS1's 0.254-0.990 mm for healthcare scanning
+CODE_MAX_MM = 19.0
 GAP_MM = 1.0  # between the code's quiet zone and the text
 PNG_DPI = 300
 PNG_MAX_LABELS = 100
@@ -100,8 +105,8 @@ class Code:
     """The label's 2D code: the element string it holds and its modules, row by row,
     dark = True, without the quiet zone."""
 
-    symbology: str  # "qr" | "gs1-datamatrix"
-    data: str  # the GS1 element string, bracket form
+    symbology: str  # "gs1-datamatrix" | "datamatrix"
+    data: str  # GS1: the element string in bracket form; otherwise the text
     modules: tuple[tuple[bool, ...], ...]
     quiet: int  # modules of quiet zone the symbology asks for on each side
 
@@ -130,9 +135,6 @@ class LabelLayout:
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December")  # fmt: skip
-# GS1 AI 10: up to 20 characters of the GS1 character set 82, less the brackets that
-# delimit the bracket form
-_GS1_TEXT = re.compile(r"[!\"%&'*+,\-./0-9:;<=>?A-Z_a-z]{1,20}")
 
 
 def use_by(expiry: date) -> str:
@@ -140,41 +142,25 @@ def use_by(expiry: date) -> str:
     return f"Use by {expiry.day} {_MONTHS[expiry.month - 1]} {expiry.year}"
 
 
-def qr_content(
-    serial: str, expiry: date | None, *, gtin: str | None = None, lot: str | None = None
-) -> str:
-    """The GS1 element string in bracket form, elements in the order GS1 recommends
-    (fixed-length first): ``(01)<GTIN-14>(17)<YYMMDD>(10)<lot>(21)<serial>``. No AI 01
-    without a GTIN, no AI 17 without a real expiry, no AI 10 unless the kit holds exactly
-    one serum lot (given as ``lot``) whose code GS1 can carry."""
-    content = f"(01){gtin}" if gtin and len(gtin) == 14 and gtin.isdigit() else ""
-    if expiry is not None and expiry != date.max:
-        content += f"(17){expiry:%y%m%d}"
-    if lot and _GS1_TEXT.fullmatch(lot):
-        content += f"(10){lot}"
-    return content + f"(21){serial}"
-
-
-def label_qr_content(label: Label) -> str:
-    """What a kit's label encodes: its GTIN, expiry, its one serum lot, its serial."""
+def label_element_string(label: Label) -> str:
+    """What a kit's label encodes: its GTIN, expiry, its one serum lot, its serial (GS
+    separated, ``kitops.gs1.kit_element_string``), or ``KKIT:<serial>`` without a GTIN."""
     lot = label.serum_lots[0] if len(label.serum_lots) == 1 else None
-    return qr_content(label.serial, label.expiry, gtin=label.gtin, lot=lot)
-
-
-def _qr(data: str) -> Code:
-    import segno
-
-    qr = segno.make_qr(data, error="m", boost_error=False)
-    modules = tuple(tuple(bool(m) for m in row) for row in qr.matrix)
-    return Code("qr", data, modules, quiet=4)  # ISO/IEC 18004 asks for 4 modules
+    return kit_element_string(label.serial, gtin=label.gtin, expiry=label.expiry, lot=lot)
 
 
 def label_code(label: Label) -> Code:
-    """The label's code, with its modules: THE seam where the symbology is chosen. For a
-    GS1 DataMatrix (quiet zone 1 module), return instead
-    ``Code("gs1-datamatrix", data, symbols.gs1_datamatrix(data).modules, quiet=1)``:
-    the PDF, PNG, QL and ZPL renderers follow ``Code.symbology``."""
-    return _qr(label_qr_content(label))
+    """The label's code, with its modules: THE seam where the symbology is chosen. The
+    PDF, PNG, QL and ZPL renderers follow ``Code.symbology``."""
+    data = label_element_string(label)
+    if data.startswith(KIT_PREFIX):
+        return Code("datamatrix", data, text_datamatrix(data).modules, quiet=1)
+    return Code("gs1-datamatrix", human_readable(data), gs1_datamatrix(data).modules, quiet=1)
+
+
+def hri_parts(code: str) -> list[str]:
+    """The code's human-readable form, element by element (``(01)…``), or its text."""
+    return ["(" + part for part in human_readable(code).split("(") if part] or [code]
 
 
 def label_lines(label: Label) -> list[Line]:
@@ -195,6 +181,10 @@ def label_lines(label: Label) -> list[Line]:
         lines.append(Line(f"Course {label.course_id}{part}", 7))
     if label.patient_ref:
         lines.append(Line(f"Patient {label.patient_ref}", 7))
+    # the code in words; on a label too small for everything it goes after the usage and
+    # storage lines, before the product's name
+    lines.append(Line(" ".join(hri_parts(label_element_string(label))), 6, max_lines=2,
+                      optional=True))  # fmt: skip
     if label.storage:
         lines.append(Line(label.storage, 6, max_lines=2, optional=True))
     if label.usage:

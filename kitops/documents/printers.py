@@ -94,11 +94,11 @@ def gs1_zpl_data(element_string: str, escape: str = "_") -> str:
 
 
 def _zpl_code(code: Code, module: int) -> str:
-    if code.symbology == "qr":
-        return f"^BQN,2,{min(module, 10)}^FH\\^FDMA,{zpl_text(code.data)}^FS"
+    rows, columns = len(code.modules), len(code.modules[0])
     if code.symbology == "gs1-datamatrix":
-        rows, columns = len(code.modules), len(code.modules[0])
         return f"^BXN,{module},200,{columns},{rows},,_^FD{gs1_zpl_data(code.data)}^FS"
+    if code.symbology == "datamatrix":  # kitops's own code (KKIT:…): plain text
+        return f"^BXN,{module},200,{columns},{rows}^FH\\^FD{zpl_text(code.data)}^FS"
     raise ValueError(f"no ZPL symbol for {code.symbology}")
 
 

@@ -14,8 +14,8 @@ from kitops.documents.labels import (
     LABEL_H_MM,
     LABEL_W_MM,
     RECALLED,
+    label_element_string,
     label_lines,
-    qr_content,
     write_labels,
 )
 from kitops.domain.ledger import LotStatus
@@ -65,12 +65,12 @@ def test_png_stacks_the_labels_at_300_dpi(uow, out_dir):
         assert width == round(LABEL_W_MM / 25.4 * 300)
         assert height / width == pytest.approx(2 * LABEL_H_MM / LABEL_W_MM, rel=0.01)
         assert image.info["dpi"][0] == pytest.approx(300, abs=0.5)
-        for top in (0, height // 2):  # each label has ink: a QR code and text
+        for top in (0, height // 2):  # each label has ink: a DataMatrix and text
             low, high = image.convert("L").crop((0, top, width, top + height // 2)).getextrema()
             assert (low, high) == (0, 255)
 
 
-def test_label_text_and_qr_content(uow):
+def test_label_text_and_code(uow):
     reserved, free = read_labels(uow(readonly=True), ["K0000001", "K0000002"])
     assert reserved.course_id == 1
     assert reserved.patient_ref == "P-LON-0001"
@@ -81,20 +81,10 @@ def test_label_text_and_qr_content(uow):
     assert "Course 1, kit 1" in texts
     assert "Patient P-LON-0001" in texts
     assert not any("Patient" in line.text for line in label_lines(free))
-    assert qr_content(reserved.serial, reserved.expiry) == (
-        f"(17){reserved.expiry:%y%m%d}(21)K0000001"
+    lot = reserved.serum_lots[0]
+    assert label_element_string(reserved) == (
+        f"010506099990008317{reserved.expiry:%y%m%d}10{lot}\x1d21K0000001"
     )
-
-
-def test_qr_content_is_a_gs1_element_string():
-    from biip.gs1_messages import GS1Message
-
-    message = GS1Message.parse_hri(qr_content("K0000001", date(2027, 5, 31)))
-    assert [(e.ai.ai, e.value) for e in message.element_strings] == [
-        ("17", "270531"),
-        ("21", "K0000001"),
-    ]
-    assert message.element_strings[0].date == date(2027, 5, 31)
 
 
 def test_a_recalled_kit_says_so_in_bold(uow, out_dir):

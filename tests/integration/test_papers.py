@@ -18,11 +18,12 @@ from kitops.data.schema import (
     PurchaseOrderRow,
     VatRateRow,
 )
-from kitops.documents.labels import label_lines, label_qr_content, use_by, write_labels
+from kitops.documents.labels import label_element_string, label_lines, use_by, write_labels
 from kitops.documents.purchase_orders import COLUMNS, export_order, order_pdf
 from kitops.domain.money import Money
 from kitops.domain.purchasing import po_number
 from kitops.errors import InvalidInput, Refused
+from kitops.gs1 import human_readable
 from kitops.services import catalog, kits, locations, purchasing, vat
 from kitops.services.dto.purchasing import OrderPaper, PaperLine
 from kitops.services.labels import read_labels
@@ -161,13 +162,16 @@ def test_label_code_holds_gtin_expiry_lot_and_serial_in_gs1_order(uow):
     (label,) = read_labels(uow(readonly=True), ["K0000002"])
     assert label.gtin == "05060999900083"
     assert len(label.serum_lots) == 1
-    message = GS1Message.parse_hri(label_qr_content(label))
+    message = GS1Message.parse_hri(human_readable(label_element_string(label)))
     assert [(e.ai.ai, e.value) for e in message.element_strings] == [
         ("01", "05060999900083"), ("17", f"{label.expiry:%y%m%d}"),
         ("10", label.serum_lots[0]), ("21", "K0000002"),
     ]  # fmt: skip
-    two_lots = replace(label, serum_lots=("A1", "B2"), gtin=None)
-    assert label_qr_content(two_lots) == f"(17){label.expiry:%y%m%d}(21)K0000002"
+    two_lots = replace(label, serum_lots=("A1", "B2"))
+    assert label_element_string(two_lots) == f"010506099990008317{label.expiry:%y%m%d}21K0000002"
+    assert (
+        label_element_string(replace(label, gtin=None)) == "KKIT:K0000002"
+    )  # no GS1 without a GTIN
 
 
 def test_label_says_use_by_in_words_and_the_products_storage_and_usage(uow):

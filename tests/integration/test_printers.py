@@ -21,7 +21,7 @@ from printer_support import (
 from sqlalchemy import select
 
 from kitops.data.schema import AuditRow, SettingRow
-from kitops.documents.labels import Code, dots, label_qr_content, layout_label
+from kitops.documents.labels import Code, dots, label_element_string, layout_label
 from kitops.documents.printers import (
     gs1_zpl_data,
     lp_command,
@@ -32,6 +32,7 @@ from kitops.documents.printers import (
 )
 from kitops.domain.printers import SIZES, printer_spec
 from kitops.errors import Conflict, InvalidInput, NotAllowed, Refused
+from kitops.gs1 import human_readable
 from kitops.services import catalog, kits, printers, users
 from kitops.services.labels import read_labels
 
@@ -68,13 +69,14 @@ def test_zpl_labels_reach_the_printer_in_one_job_that_a_zpl_parser_and_renderer_
     commands = zpl_commands(data)
     assert commands.count(b"^XA") == commands.count(b"^XZ") == 2
     assert commands.count(b"^PW496") == commands.count(b"^LL232") == 2  # 62 × 29 mm, 203 dpi
-    expected = [label_qr_content(label) for label in read_labels(uow(readonly=True), serials)]
-    assert zpl_field_data(commands, b"^BQ") == [f"MA,{text}".encode() for text in expected]
-    texts = [c[3:] for c in commands if c.startswith(b"^FD") and not c.startswith(b"^FDMA,")]
+    expected = [human_readable(label_element_string(label))
+                for label in read_labels(uow(readonly=True), serials)]  # fmt: skip
+    assert zpl_field_data(commands, b"^BX") == [gs1_zpl_data(text).encode() for text in expected]
+    texts = [c[3:] for c in commands if c.startswith(b"^FD")]
     assert b"Serial K0000001" in texts
     assert b"Serial K0000002" in texts
     rendered = render_and_read_zpl(data, 203)
-    assert [codes for codes, _ in rendered] == [[text] for text in expected]
+    assert [codes for codes, _ in rendered] == [[f"]d2{text}"] for text in expected]
     assert {size for _, size in rendered} == {(496, 232)}
 
 
@@ -96,7 +98,7 @@ def test_text_and_escapes_in_zpl_fields():
     assert b"^FD50% \\5Eoff\\7E \\5C now" in commands
     assert b"^FDKIT\\5E1" in commands
     rendered = render_and_read_zpl(data, 203)  # the renderer accepts the escapes
-    assert rendered[0][0] == ["(17)270531(21)K0000009"]
+    assert rendered[0][0] == ["KKIT:K0000009"]  # no GTIN: kitops's own code, plain
 
 
 def _label(serial: str):
@@ -105,7 +107,7 @@ def _label(serial: str):
     return Label(serial, "KIT-HOME-6W", "Home kit", date(2027, 5, 31), None, None, None, False)
 
 
-# --- the GS1 DataMatrix path, ready for the codes helper's symbols --------------------------
+# --- the GS1 DataMatrix path, with a code of any size --------------------------
 
 
 @pytest.mark.parametrize("dpi", [203, 300])
@@ -159,7 +161,8 @@ def test_ql_raster_reaches_the_printer_at_the_media_size(
         assert (page.media_type, page.width_mm, page.length_mm) == (media_type, width_mm,
                                                                     length_mm)  # fmt: skip
         assert page.raster_lines == len(page.rows) == lines
-    expected = [label_qr_content(label) for label in read_labels(uow(readonly=True), serials)]
+    expected = [human_readable(label_element_string(label))
+                for label in read_labels(uow(readonly=True), serials)]  # fmt: skip
     assert [[r.text for r in _read_codes(ql_page_image(page))] for page in pages] == [
         [text] for text in expected
     ]

@@ -1,0 +1,188 @@
+"""How fast a scan is resolved (``kitops.services.scans.scan``, which the terminal UI calls
+on every scan; target under 100 ms): the median (p50) and 95th percentile (p95) per kind
+of code, on the demo data and on the demo data plus 100,000 lots.
+
+The big database: the demo data as of 2026-11-22 plus ``--lots`` lots (``BENCH-000000``...)
+of the serum and three stamps, each received into one of the six fridges and shelves (one
+receipt move and its balance each, bulk-loaded with the ledger's triggers off as
+``benchmarks/ledger_scale.py`` does), one in fifty in quarantine.
+Each timed call is a whole service call in its own read transaction, as the UI makes it
+(parsing, the unit of work, the queries, the DTO). It measures and prints; it never
+asserts a target.
+
+Usage: python benchmarks/scan.py [--lots 100000] [--runs 200]
+           [--pg-admin-url postgresql://postgres@127.0.0.1:5432/postgres] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+
+import benchdb
+from sqlalchemy import insert, select
+
+from kitops.data import migrate
+from kitops.data.engine import Database, open_database
+from kitops.data.schema import (
+    KitRow,
+    LocationRow,
+    LotRow,
+    ProductRow,
+    StockBalanceRow,
+    StockMoveRow,
+)
+from kitops.services import demo
+from kitops.services.scans import scan
+from kitops.services.unit_of_work import UnitOfWork
+
+AS_OF = date(2026, 11, 22)
+ACTOR = "bench"
+TARGET_MS = 100.0
+GS = "\x1d"
+SKUS = ("SERUM-5ML", "STAMP-0.4", "STAMP-0.5", "STAMP-0.6")
+
+
+def build(db: Database, lots: int) -> None:
+    migrate.upgrade(db)
+    demo.load(UnitOfWork(db, ACTOR), AS_OF)
+    if not lots:
+        return
+    rng = random.Random(20261122)
+    with db.engine.begin() as conn:
+        products = dict(conn.execute(select(ProductRow.sku, ProductRow.id)).all())
+        places = dict(conn.execute(select(LocationRow.code, LocationRow.id)).all())
+        shelves = [places[f"{c}-{k}"] for c in ("LON", "ESX", "VIE") for k in ("FRIDGE", "SHELF")]
+        now = datetime.now(UTC)
+        batch = 20_000
+        for start in range(0, lots, batch):
+            conn.execute(
+                insert(LotRow),
+                [
+                    {
+                        "product_id": products[SKUS[n % len(SKUS)]],
+                        "code": f"BENCH-{n:06d}",
+                        "expiry": AS_OF + timedelta(days=rng.randint(-30, 900)),
+                        "status": "quarantine" if n % 50 == 0 else "released",
+                        "created_at": now,
+                    }
+                    for n in range(start, min(lots, start + batch))
+                ],
+            )
+        lot_rows = conn.execute(
+            select(LotRow.id, LotRow.product_id).where(LotRow.code.like("BENCH-%"))
+        ).all()
+        moves, balances = [], []
+        for lot_id, product_id in lot_rows:
+            place, qty = rng.choice(shelves), rng.randint(1, 40)
+            moves.append({"product_id": product_id, "lot_id": lot_id,
+                          "from_location_id": places["SUPPLIER"], "to_location_id": place,
+                          "quantity": qty, "reason": "receipt", "actor": ACTOR,
+                          "created_at": now})  # fmt: skip
+            balances.append({"lot_id": lot_id, "location_id": place, "product_id": product_id,
+                             "quantity": qty})  # fmt: skip
+        # moves and their balances written together with the ledger's triggers off, as a
+        # restore would (benchdb): a trigger per row would take minutes on PostgreSQL
+        raw = conn.connection.driver_connection
+        with benchdb.ledger_triggers_off(raw, sqlite=db.is_sqlite):
+            for start in range(0, len(moves), batch):
+                conn.execute(insert(StockMoveRow), moves[start : start + batch])
+                conn.execute(insert(StockBalanceRow), balances[start : start + batch])
+    if not db.is_sqlite:
+        with db.engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
+
+
+def codes(db: Database, lots: int) -> dict[str, str]:
+    """One scan of each kind, as a scanner types it."""
+    with db.engine.connect() as conn:
+        kit = conn.execute(
+            select(KitRow.serial, KitRow.expiry, ProductRow.gtin)
+            .join(ProductRow, ProductRow.id == KitRow.product_id)
+            .where(KitRow.course_id.is_not(None))
+            .order_by(KitRow.serial)
+        ).first()
+        assert kit is not None
+        course = conn.execute(select(KitRow.course_id).where(KitRow.serial == kit.serial))
+        course_id = course.scalar_one()
+        serum_gtin = conn.execute(
+            select(ProductRow.gtin).where(ProductRow.sku == "SERUM-5ML")
+        ).scalar_one()
+        lot_code = (
+            f"BENCH-{(lots // 2) // len(SKUS) * len(SKUS):06d}"
+            if lots
+            else conn.execute(
+                select(LotRow.code)
+                .join(ProductRow, ProductRow.id == LotRow.product_id)
+                .where(ProductRow.sku == "SERUM-5ML")
+                .order_by(LotRow.code)
+            ).first()[0]  # type: ignore[index]
+        )
+    return {
+        "kit label (GS1, ]d2)": f"]d201{kit.gtin}17{kit.expiry:%y%m%d}21{kit.serial}",
+        "kit serial (plain)": kit.serial,
+        "lot label (GS1, ]C1)": f"]C101{serum_gtin}10{lot_code}",
+        "lot code (plain)": lot_code,
+        "location label": "]d1KLOC:LON-FRIDGE",
+        "course card": f"]d1KCRS:{course_id}",
+    }
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return statistics.median(ordered) * 1000, p95 * 1000
+
+
+def timed(call: Callable[[], object], runs: int) -> list[float]:
+    call()  # warm: imports, the connection pool, the statement cache
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        call()
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+def run_case(name: str, db: Database, lots: int, runs: int) -> None:
+    print(f"\n{name}")
+    print(f"{'scan':<24} {'kind':<9} {'p50 ms':>8} {'p95 ms':>8} {'target':>8}")
+    for label, data in codes(db, lots).items():
+        kind = scan(UnitOfWork(db, ACTOR, readonly=True), data).kind
+        samples = timed(lambda data=data: scan(UnitOfWork(db, ACTOR, readonly=True), data), runs)
+        p50, p95 = percentiles(samples)
+        print(f"{label:<24} {kind:<9} {p50:8.1f} {p95:8.1f} {'<' + str(int(TARGET_MS)):>8}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--lots", type=int, default=100_000, help="extra lots for the big case")
+    parser.add_argument("--runs", type=int, default=200, help="timed scans per kind")
+    parser.add_argument("--pg-admin-url", default=os.environ.get("KITOPS_BENCH_PG_ADMIN"),
+                        help="run on PostgreSQL databases created through this URL")  # fmt: skip
+    parser.add_argument("--keep", action="store_true", help="keep the databases afterwards")
+    args = parser.parse_args()
+    backend = "PostgreSQL" if args.pg_admin_url else "SQLite"
+    for name, lots in (("demo data", 0), (f"demo + {args.lots:,} lots", args.lots)):
+        bench = benchdb.create(args.pg_admin_url, f"kitops_bench_scan_{lots}", "scan.db")
+        db = open_database(bench.url)
+        try:
+            start = time.perf_counter()
+            build(db, lots)
+            built = time.perf_counter() - start
+            run_case(f"{backend}, {name} (built in {built:.1f} s)", db, lots, args.runs)
+        finally:
+            db.dispose()
+            if args.keep:
+                print(f"kept: {bench.where()}")
+            else:
+                bench.drop()
+
+
+if __name__ == "__main__":
+    main()
