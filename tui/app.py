@@ -338,6 +338,10 @@ class KitopsApp(App[int]):
         from .login import LoginScreen
 
         error = event.worker.error
+        if event.worker.group == "scan" and error is not None:  # a scan that names nothing
+            self.bell()
+            self.report_error(error)
+            return
         login = self.screen if isinstance(self.screen, LoginScreen) else None
         if event.worker.group == "login" and login and error and login.refused(error):
             return
@@ -424,10 +428,28 @@ class KitopsApp(App[int]):
         return True
 
     def open_scan(self, code: str) -> None:
-        """Open what a scan names, with its next action one key away."""
+        """Open what a scan names (``scans.open_scanned``), asked in a worker."""
+        if self.stockroom is not None:
+            self.resolve_scan(code)
+
+    class Scanned(Message):
+        def __init__(self, found: Any) -> None:
+            super().__init__()
+            self.found = found
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="scan")
+    def resolve_scan(self, code: str) -> None:
+        from kitops.services import scans
+
+        stockroom = self.stockroom
+        if stockroom is None:
+            raise RuntimeError("the database is not open yet")
+        self.post_message(self.Scanned(scans.scan(stockroom.reading(), code)))
+
+    def on_kitops_app_scanned(self, message: Scanned) -> None:
         from .scans import open_scanned
 
-        open_scanned(self, code)
+        open_scanned(self, message.found)
 
     # --- the one place errors are shown --------------------------------------------
 

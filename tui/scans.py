@@ -1,29 +1,75 @@
-"""What a scan opens when the screen has no use of its own for it: a kit label opens the
-kit in the kit list (its next action one key away), a lot's label opens the lot's trace;
-anything else says what is wrong with the scan."""
+"""What a scan opens when the screen has no use of its own for it, with the next action
+one key away (``kitops.services.scans`` says what the code names):
+
+- a lot's label or code: the stock list filtered to the lot (release, quarantine, recall,
+  move, count, write off, trace on its keys);
+- a kit's label: the kit list filtered to the kit (ship, hand over, return, label);
+- a location's label: the stock list filtered to the place;
+- a course card: the course in the course list.
+
+A scan that names nothing rings the terminal bell and says in words what is wrong with
+it. Also here: the confirmation a course card answers (``CourseCardConfirm``)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.text import Text
+from textual.widgets import Static
+
+from .modals import ConfirmDialog
+
 if TYPE_CHECKING:
+    from kitops.services.dto.scans import Scanned
+
     from .app import KitopsApp
 
 
-def open_scanned(app: KitopsApp, code: str) -> None:
-    from kitops.errors import InvalidInput
-    from kitops.gs1 import parse_scan
+def open_scanned(app: KitopsApp, found: Scanned) -> None:
+    from kitops.services.dto.scans import ScannedCourse, ScannedKit, ScannedLocation
 
-    try:
-        scan = parse_scan(code)
-    except InvalidInput as error:
-        app.bell()
-        app.report_error(error)
-        return
-    if scan.serial:
-        app.open_screen("kits", search=scan.serial)
-    elif scan.lot:
-        app.show_trace(scan.lot)
+    if isinstance(found, ScannedKit):
+        app.open_screen("kits", search=found.serial, status="all")
+    elif isinstance(found, ScannedLocation):
+        app.open_screen("stock", search=found.location, show="all")
+    elif isinstance(found, ScannedCourse):
+        app.open_screen("courses", search=str(found.course_id), select=found.course_id)
     else:
-        app.bell()
-        app.report_error(InvalidInput("scan", code, "names no kit (21) and no lot (10)"))
+        app.open_screen("stock", search=found.lot, show="all", scanned_lot=found.lot)
+    app.notify(found.next_step, title=f"Scanned {found.kind}", timeout=6)
+
+
+class CourseCardConfirm(ConfirmDialog):
+    """A confirmation that a kit goes to the right patient: scanning the course card
+    confirms it when the card is the kit's course and is refused loudly when it is
+    another's; Enter (the patient reference read from the card or asked) still works."""
+
+    def __init__(self, title: str, message: str, confirm: str, course: int | None) -> None:
+        super().__init__(title, message, confirm)
+        self.course = course
+
+    def take_scan(self, code: str) -> bool:
+        from kitops.errors import InvalidInput
+        from kitops.gs1 import read_code
+
+        try:
+            read = read_code(code)
+        except InvalidInput as error:
+            return self._refuse(f"not a course card: {error.reason}")
+        if read.kind != "course":
+            return self._refuse("scan the patient's course card (or check the reference)")
+        if read.course != self.course:
+            return self._refuse(
+                f"this card is for course {read.course}; the kit is for course {self.course}: "
+                "it does not go to this patient"
+            )
+        self.dismiss(True)
+        return True
+
+    def _refuse(self, text: str) -> bool:
+        self.app.bell()
+        style = f"bold {self.app.theme_variables.get('error') or 'red'}"
+        self.query_one("#confirm-message", Static).update(
+            Text.assemble(self.message, "\n\n", (text, style))
+        )
+        return True

@@ -18,7 +18,7 @@ from kitops.domain.courses import (
 )
 from kitops.domain.ledger import parse_date
 from kitops.errors import InvalidInput
-from kitops.gs1 import parse_scan
+from kitops.gs1 import parse_scan, read_code
 from kitops.services import courses, orders
 from kitops.services.clinic_calendar import preview_bookings, with_bookings
 from kitops.services.courses import serum_per_kit
@@ -59,7 +59,14 @@ def counted_item(uow: UnitOfWork, scan: str) -> view.CountedItem:
     """What a label scanned on a count adds to the sheet; nothing is written. A kit's
     label (GTIN of a kit product and serial (21)) counts that kit; a product's label
     counts its lot, by its count (30) or one."""
-    label = parse_scan(scan)
+    read = read_code(scan)
+    if read.kind == "kit":  # a kit product without a GTIN: KKIT:<serial>
+        with uow:
+            kit = uow.kits.get(read.value)
+            return view.CountedItem(kit.product.sku, kit.serial, 1, "kit")
+    if read.kind != "gs1" or read.gs1 is None:
+        raise InvalidInput("scan", scan, "is not the label of a vial, a box or a kit")
+    label = read.gs1
     with uow:
         product = uow.products.by_gtin(label.gtin)
         if product is None:

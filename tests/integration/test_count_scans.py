@@ -35,7 +35,8 @@ def test_a_kit_label_counts_that_kit(loaded, uow):
         (f"]d201{KIT_GTINS['KIT-HOME-6W']}", "a kit's label needs its serial (21)"),
         (f"]d201{KIT_GTINS['KIT-HOME-6W']}21K9999999", "no kit has this serial"),
         ("]d20105060999900991", "no product in the catalogue has this GTIN"),
-        ("LON-FRIDGE", "is not a GS1 label"),
+        ("LON-FRIDGE", "is not the label of a vial, a box or a kit"),
+        ("KLOC:LON-FRIDGE", "is not the label of a vial, a box or a kit"),
     ],
 )
 def test_a_label_of_nothing_counted_here_is_bad_input(loaded, uow, scan, words):

@@ -23,6 +23,7 @@ from tui_support import (
 from kitops.services import kits
 from kitops.services.fulfilment import pick_list
 from kitops.tui.modals import ConfirmDialog, FormDialog
+from kitops.tui.scans import CourseCardConfirm
 from kitops.tui.screens.picking import PickScreen
 
 SCANNER = 0.002
@@ -101,5 +102,36 @@ def test_a_kit_not_yet_picked_does_not_ship_from_the_pick_list(demo_url: str) ->
             assert isinstance(app.screen, PickScreen)  # no shipping form
             message = text_of(app.screen.query_one("#pick-message", Static))
             assert "is not picked yet: scan its label first" in message
+
+    run(scenario)
+
+
+def test_a_kit_goes_to_its_patient_only_on_its_own_course_card(demo_url: str) -> None:
+    first = pick_list(service_uow(demo_url), "LON", on=AS_OF)[0]
+
+    async def scenario() -> None:
+        app = make_app(demo_url, clinic="LON", scan_clock=KeyClock(SCANNER))
+        async with app.run_test(size=(110, 32)) as pilot:
+            await settle(pilot)
+            app.action_show_pick_list()
+            await settle_until(pilot, lambda: isinstance(app.screen, PickScreen))
+            await type_text(pilot, kit_label(first.serial))
+            await pilot.press("enter")
+            await settle(pilot)
+            await press_alone(pilot, "h")
+            await settle_until(pilot, lambda: isinstance(app.screen, CourseCardConfirm))
+            dialog = app.screen
+            await type_text(pilot, f"KCRS:{first.course_id + 1000}")  # another course's card
+            await pilot.press("enter")
+            await settle(pilot)
+            assert app.screen is dialog  # refused: the dialog stays
+            said = text_of(dialog.query_one("#confirm-message", Static))
+            assert f"the kit is for course {first.course_id}" in said
+            assert kits.show_kit(service_uow(demo_url), first.serial).status == "reserved"
+            await type_text(pilot, f"KCRS:{first.course_id}")  # the patient's own card
+            await pilot.press("enter")
+            await settle_until(pilot, lambda: isinstance(app.screen, PickScreen))
+            await settle(pilot)
+        assert kits.show_kit(service_uow(demo_url), first.serial).status == "handed_over"
 
     run(scenario)

@@ -8,7 +8,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from textual.widgets import Input, Select, Static
+import pytest
+from textual.widgets import DataTable, Input, Select, Static
 from tui_support import (
     AS_OF,
     KeyClock,
@@ -16,13 +17,14 @@ from tui_support import (
     service_uow,
     settle,
     settle_until,
+    table_text,
     text_of,
     type_text,
 )
 
 from kitops.services import lots
+from kitops.services.stock import stock_on_hand
 from kitops.tui.modals import ConfirmDialog, ErrorDialog, FormDialog
-from kitops.tui.screens.trace import TraceScreen
 
 # a supplier's GS1 DataMatrix as a scanner types it: symbology prefix, (01) GTIN,
 # (17) expiry, (10) lot ended by GS, (30) count
@@ -83,13 +85,68 @@ def test_a_scan_on_the_stock_screen_fires_no_key_binding_and_opens_the_lot(
             search = app.screen.query_one("#filter", Input)
             await type_text(pilot, label)
             await pilot.press("enter")
-            await settle_until(pilot, lambda: isinstance(app.screen, TraceScreen))
+            await settle_until(pilot, lambda: search.value == "TRQXCMW1")
             assert not any(isinstance(s, (FormDialog, ConfirmDialog)) for s in app.screen_stack)
-            assert search.value == ""
-            assert app.screen.code == "TRQXCMW1"
+            assert "TRQXCMW1" in table_text(app.screen.query_one(DataTable))
         assert lots.show(service_uow(demo_url), "TRQXCMW1").status == "quarantine"  # untouched
 
     run(scenario)
+
+
+def test_a_lots_label_then_a_places_label_moves_the_lot_there(demo_url: str) -> None:
+    lines = stock_on_hand(service_uow(demo_url), location="LON-FRIDGE", sku="SERUM-5ML",
+                          today=AS_OF)  # fmt: skip
+    line = next(line for line in lines if line.location == "LON-FRIDGE")
+    before = _at(demo_url, "LON-SHELF", line.lot)
+
+    async def scenario() -> None:
+        app = make_app(demo_url, clinic="LON", scan_clock=KeyClock(SCANNER))
+        async with app.run_test(size=(110, 30)) as pilot:
+            await pilot.press("f3")
+            await settle(pilot)
+            await type_text(pilot, f"]d201{SERUM_GTIN}10{line.lot}")
+            await pilot.press("enter")
+            search = app.screen.query_one("#filter", Input)
+            await settle_until(pilot, lambda: search.value == line.lot)
+            await type_text(pilot, "KLOC:LON-SHELF")
+            await pilot.press("enter")
+            await settle_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+            assert app.screen.message.endswith("from LON-FRIDGE to LON-SHELF?")
+            await pilot.press("enter")
+            await settle_until(pilot, lambda: not isinstance(app.screen, ConfirmDialog))
+        assert _at(demo_url, "LON-FRIDGE", line.lot) == 0
+        assert _at(demo_url, "LON-SHELF", line.lot) == before + line.quantity
+
+    run(scenario)
+
+
+@pytest.mark.parametrize(
+    ("code", "mode", "search"),
+    [
+        ("KLOC:LON-SHELF", "stock", "LON-SHELF"),
+        ("]d201050609999000832" + "1K0000001", "kits", "K0000001"),
+        ("KCRS:1", "courses", "1"),
+    ],
+)
+def test_a_scan_anywhere_opens_what_it_names(demo_url: str, code: str, mode: str,
+                                             search: str) -> None:  # fmt: skip
+    async def scenario() -> None:
+        app = make_app(demo_url, scan_clock=KeyClock(SCANNER))
+        async with app.run_test(size=(110, 30)) as pilot:
+            await settle(pilot)
+            await type_text(pilot, code)
+            await pilot.press("enter")
+            await settle_until(pilot, lambda: app.current_mode == mode)
+            await settle_until(pilot, lambda: app.screen.query_one("#filter", Input).value
+                               == search)  # fmt: skip
+
+    run(scenario)
+
+
+def _at(url: str, place: str, lot: str) -> int:
+    found = stock_on_hand(service_uow(url), location=place, sku="SERUM-5ML",
+                          include_unavailable=True, today=AS_OF)  # fmt: skip
+    return sum(line.quantity for line in found if line.lot == lot and line.location == place)
 
 
 def test_a_person_typing_still_uses_the_keys_and_fields(demo_url: str) -> None:
@@ -104,7 +161,7 @@ def test_a_person_typing_still_uses_the_keys_and_fields(demo_url: str) -> None:
             await pilot.press("enter")
             await settle(pilot)
             assert app.screen.query_one("#filter", Input).value == "SERUM-5ML"
-            assert not isinstance(app.screen, (TraceScreen, ErrorDialog))
+            assert not isinstance(app.screen, ErrorDialog)
 
     run(scenario)
 

@@ -40,6 +40,7 @@ from .. import lists
 from ..base import StockroomScreen
 from ..lists import ListScreen
 from ..modals import ConfirmDialog, FormDialog, FormField
+from ..scans import CourseCardConfirm
 from ..widgets import Field, cell, kit_style, theme_colour
 
 ALL = "all"
@@ -479,6 +480,9 @@ class KitsScreen(ListScreen):
             self.action_show_tab("list")
 
 
+CHECK_CARD = "Scan the patient's course card, or check the patient reference and press Enter."
+
+
 def ask_ship(screen: StockroomScreen, serial: str, patient: str | None, course: int | None) -> None:
     """Ship a kit: the carrier's tracking reference (typed or scanned), a confirmation,
     then ``kits.dispatch`` (Kits and the pick list)."""
@@ -488,7 +492,8 @@ def ask_ship(screen: StockroomScreen, serial: str, patient: str | None, course: 
             return
         text = (
             f"Ship kit {serial} to patient {patient or '?'} (course {course}) with tracking "
-            f"{values['tracking'] or '(none)'}?\nThe kit leaves the stockroom on the ledger."
+            f"{values['tracking'] or '(none)'}?\nThe kit leaves the stockroom on the ledger.\n"
+            f"{CHECK_CARD}"
         )
 
         def go(yes: bool | None) -> None:
@@ -497,7 +502,7 @@ def ask_ship(screen: StockroomScreen, serial: str, patient: str | None, course: 
                 screen.change(_kit_summary("shipped"), kits.dispatch, serial,
                               tracking=values["tracking"], today=today)  # fmt: skip
 
-        screen.app.push_screen(ConfirmDialog("Ship kit", text, "Ship"), go)
+        screen.app.push_screen(CourseCardConfirm("Ship kit", text, "Ship", course), go)
 
     fields = [FormField("tracking", "Carrier tracking reference")]
     screen.app.push_screen(FormDialog(f"Ship kit {serial}", fields, "Next"), confirm)
@@ -513,8 +518,11 @@ def ask_hand_over(
             screen.change(_kit_summary("handed over"), kits.dispatch, serial, handover=True,
                           today=screen.kitops.clock.today)  # fmt: skip
 
-    text = f"Hand kit {serial} to patient {patient or '?'} (course {course}) in the clinic now?"
-    screen.app.push_screen(ConfirmDialog("Hand over kit", text, "Hand over"), go)
+    text = (
+        f"Hand kit {serial} to patient {patient or '?'} (course {course}) in the clinic now?"
+        f"\n{CHECK_CARD}"
+    )
+    screen.app.push_screen(CourseCardConfirm("Hand over kit", text, "Hand over", course), go)
 
 
 def _kit_summary(verb: str) -> Any:

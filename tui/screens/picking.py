@@ -128,14 +128,18 @@ class PickScreen(StockroomScreen):
     def take_scan(self, code: str) -> bool:
         """A kit's label: ticked off when it is on the list; anything else is refused
         loudly and changes nothing."""
-        from kitops.gs1 import parse_scan
+        from kitops.gs1 import read_code
 
         try:
-            serial = parse_scan(code).serial
+            read = read_code(code)
         except InvalidInput as error:
             return self.refuse(f"not a kit label: {error.reason}")
+        if read.kind == "gs1" and read.gs1 is not None:
+            serial = read.gs1.serial
+        else:
+            serial = read.value.upper() if read.kind in ("kit", "text") else None
         if serial is None:
-            return self.refuse("not a kit label: the scan has no serial (21)")
+            return self.refuse("not a kit label: the scan names no kit serial")
         if serial not in {line.serial for _, line in self.lines}:
             return self.refuse(f"kit {serial} is not on the pick list: leave it on the shelf")
         if serial in self.picked:

@@ -101,7 +101,10 @@ class StockScreen(ListScreen):
 
     # --- loading ---------------------------------------------------------------------
 
+    scanned_lot: str | None = None  # a lot's label just scanned: a place's label moves it
+
     def apply_options(self, **options: Any) -> None:
+        self.scanned_lot = options.get("scanned_lot")
         if "show" in options:
             self.query_one("#show", Select).value = options["show"]
         if "search" in options:
@@ -191,7 +194,7 @@ class StockScreen(ListScreen):
         def done(values: dict[str, str] | None) -> None:
             if values:
                 self.change(
-                    lambda r: f"moved {r.quantity} × {r.sku} {r.from_location} → {r.to_location}",
+                    _move_summary,
                     operations.move,
                     line.sku,
                     values["qty"],
@@ -201,6 +204,32 @@ class StockScreen(ListScreen):
                 )
 
         self.app.push_screen(FormDialog(f"Move {line.sku} lot {line.lot}", fields, "Move"), done)
+
+    def take_scan(self, code: str) -> bool:
+        """A lot's label, then a place's label, moves the lot there: the first filters
+        the list to the lot (``scans.open_scanned``), the second asks to move all of the
+        selected line to that place. Any other scan opens what it names."""
+        from kitops.errors import InvalidInput
+        from kitops.gs1 import read_code
+
+        try:
+            read = read_code(code)
+        except InvalidInput:
+            return False  # the app says what is wrong with it
+        line = self.selected()
+        if read.kind != "location" or line is None or line.lot != self.scanned_lot:
+            return False
+        text = (f"Move all {line.quantity} × {line.sku} lot {line.lot} from {line.location} "
+                f"to {read.value}?")  # fmt: skip
+
+        def go(yes: bool | None) -> None:
+            if yes:
+                self.scanned_lot = None
+                self.change(_move_summary, operations.move, line.sku, str(line.quantity),
+                            line.location, read.value, lot=line.lot)  # fmt: skip
+
+        self.app.push_screen(ConfirmDialog("Move by scan", text, "Move"), go)
+        return True
 
     def action_count(self) -> None:
         line = self.selected()
@@ -337,6 +366,10 @@ class StockScreen(ListScreen):
             self.app.push_screen(ConfirmDialog("Recall lot", text, "Recall"), go)
 
         self.app.push_screen(FormDialog(f"Recall lot {line.lot}", fields, "Next"), confirm)
+
+
+def _move_summary(result: Any) -> str:
+    return f"moved {result.quantity} × {result.sku} {result.from_location} → {result.to_location}"
 
 
 def _count_summary(report: Any) -> str:
