@@ -28,11 +28,15 @@ from kitops.tui.screens.picking import PickScreen
 
 SCANNER = 0.002
 TRACKING = "1Z999AA10123456784"  # a carrier's parcel barcode
-KIT_GTIN = "05060999900106"  # any valid GTIN-14: the pick list goes by the serial (21)
+KIT_GTIN = "05060999900106"
+KIT_GTINS = {
+    "KIT-HOME-6W": "05060999900083",
+    "KIT-HOME-PTT6": "05060999900090",
+}  # the demo's  # any valid GTIN-14: the pick list goes by the serial (21)
 
 
-def kit_label(serial: str) -> str:
-    return f"]d201{KIT_GTIN}21{serial}"
+def kit_label(serial: str, gtin: str = KIT_GTIN) -> str:
+    return f"]d201{gtin}21{serial}"
 
 
 def run(scenario: Any) -> None:
@@ -133,5 +137,31 @@ def test_a_kit_goes_to_its_patient_only_on_its_own_course_card(demo_url: str) ->
             await settle_until(pilot, lambda: isinstance(app.screen, PickScreen))
             await settle(pilot)
         assert kits.show_kit(service_uow(demo_url), first.serial).status == "handed_over"
+
+    run(scenario)
+
+
+def test_a_kit_coming_back_is_scanned_and_returned_sealed(demo_url: str) -> None:
+    first = pick_list(service_uow(demo_url), "LON", on=AS_OF)[0]
+    kits.dispatch(service_uow(demo_url), first.serial, handover=True, today=AS_OF)
+
+    async def scenario() -> None:
+        app = make_app(demo_url, clinic="LON", scan_clock=KeyClock(SCANNER))
+        async with app.run_test(size=(110, 32)) as pilot:
+            await settle(pilot)
+            sku = kits.show_kit(service_uow(demo_url), first.serial).sku
+            await type_text(pilot, kit_label(first.serial, KIT_GTINS[sku]))  # at the counter
+            await pilot.press("enter")
+            await settle_until(pilot, lambda: app.current_mode == "kits")
+            await settle_until(pilot, lambda: app.screen.selected() is not None
+                               and app.screen.selected().serial == first.serial)  # fmt: skip
+            await press_alone(pilot, "b")
+            await settle_until(pilot, lambda: isinstance(app.screen, FormDialog))
+            await pilot.press("tab", "enter")  # condition: sealed (the default), then Next
+            await settle_until(pilot, lambda: app.current_mode == "kits"
+                               and not isinstance(app.screen, FormDialog))  # fmt: skip
+            await settle(pilot)
+        returned = kits.show_kit(service_uow(demo_url), first.serial)
+        assert returned.status == "quarantine"
 
     run(scenario)
