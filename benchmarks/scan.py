@@ -7,10 +7,13 @@ of the serum and three stamps, each received into one of the six fridges and she
 receipt move and its balance each, bulk-loaded with the ledger's triggers off as
 ``benchmarks/ledger_scale.py`` does), one in fifty in quarantine.
 Each timed call is a whole service call in its own read transaction, as the UI makes it
-(parsing, the unit of work, the queries, the DTO). It measures and prints; it never
-asserts a target.
+(parsing, the unit of work, the queries, the DTO). Then, scan to screen: the terminal UI
+(Textual's Pilot, 120 x 35, scan detection on) types each code as a scanner does, and the
+time runs from its Enter to the screen that opens showing it (the list filtered to the
+kit, lot, place or course, loaded, nothing left running), back on the dashboard between
+scans. It measures and prints; it never asserts a target.
 
-Usage: python benchmarks/scan.py [--lots 100000] [--runs 200]
+Usage: python benchmarks/scan.py [--lots 100000] [--runs 200] [--tui-runs 20]
            [--pg-admin-url postgresql://postgres@127.0.0.1:5432/postgres] [--keep]
 """
 
@@ -159,12 +162,69 @@ def run_case(name: str, db: Database, lots: int, runs: int) -> None:
         print(f"{label:<24} {kind:<9} {p50:8.1f} {p95:8.1f} {'<' + str(int(TARGET_MS)):>8}")
 
 
+# where each scan opens, and what its filter then holds
+OPENS = {"kit": "kits", "lot": "stock", "location": "stock", "course": "courses"}
+
+
+def tui_case(db: Database, lots: int, runs: int) -> None:
+    """Scan to screen in the terminal UI, per kind of code."""
+    import asyncio
+
+    from kitops.tui.app import build_app
+
+    cases = [(label, data, scan(UnitOfWork(db, ACTOR, readonly=True), data))
+             for label, data in codes(db, lots).items()]  # fmt: skip
+
+    async def measure() -> None:
+        app = build_app(db_url=db.url, user=ACTOR, login=False, today=AS_OF, cursor_blink=False)
+        async with app.run_test(size=(120, 35)) as pilot:
+            while app.user is None or app.workers._workers:
+                await pilot.pause(0.01)
+            print(f"{'scan to screen':<24} {'screen':<9} {'p50 ms':>8} {'p95 ms':>8} {'target':>8}")
+            for label, data, found in cases:
+                mode = OPENS[found.kind]
+                shows = {"kit": getattr(found, "serial", ""), "lot": getattr(found, "lot", ""),
+                         "location": getattr(found, "location", ""),
+                         "course": str(getattr(found, "course_id", ""))}[found.kind]  # fmt: skip
+                samples = []
+                for run in range(runs + 1):  # the first opens the screen once: not timed
+                    await pilot.press("f2")
+                    while app.current_mode != "dashboard" or app.workers._workers:
+                        await pilot.pause(0.005)
+                    keys = ["ctrl+right_square_bracket" if c == GS else c for c in data]
+                    await pilot.press(*keys)
+                    start = time.perf_counter()
+                    await pilot.press("enter")
+                    while not _shown(app, mode, shows):
+                        await pilot.pause(0.001)
+                    if run:
+                        samples.append(time.perf_counter() - start)
+                p50, p95 = percentiles(samples)
+                print(f"{label:<24} {mode:<9} {p50:8.1f} {p95:8.1f} {'<' + str(int(TARGET_MS)):>8}")
+
+    asyncio.run(measure())
+
+
+def _shown(app: object, mode: str, shows: str) -> bool:
+    from textual.widgets import DataTable, Input
+
+    if getattr(app, "current_mode", None) != mode or getattr(app, "workers")._workers:  # noqa: B009
+        return False
+    screen = app.screen  # type: ignore[attr-defined]
+    filters = screen.query("#filter")
+    if not filters or filters.first(Input).value != shows:
+        return False
+    return any(table.row_count for table in screen.query(DataTable))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--lots", type=int, default=100_000, help="extra lots for the big case")
     parser.add_argument("--runs", type=int, default=200, help="timed scans per kind")
     parser.add_argument("--pg-admin-url", default=os.environ.get("KITOPS_BENCH_PG_ADMIN"),
                         help="run on PostgreSQL databases created through this URL")  # fmt: skip
+    parser.add_argument("--tui-runs", type=int, default=20,
+                        help="scans per kind typed into the terminal UI (0: none)")  # fmt: skip
     parser.add_argument("--keep", action="store_true", help="keep the databases afterwards")
     args = parser.parse_args()
     backend = "PostgreSQL" if args.pg_admin_url else "SQLite"
@@ -176,6 +236,8 @@ def main() -> None:
             build(db, lots)
             built = time.perf_counter() - start
             run_case(f"{backend}, {name} (built in {built:.1f} s)", db, lots, args.runs)
+            if args.tui_runs:
+                tui_case(db, lots, args.tui_runs)
         finally:
             db.dispose()
             if args.keep:
