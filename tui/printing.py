@@ -147,7 +147,8 @@ def _ask_file(screen: StockroomScreen, request: LabelRequest, reprint: bool) -> 
 
 class DestinationDialog(ModalScreen[str | None]):
     """Where the labels go: each printer, then a file. Enter takes the highlighted line
-    (at first the printer chosen last); Escape prints nothing, and says so."""
+    (at first the printer chosen last); Escape prints nothing, and says so; a scan is
+    refused."""
 
     DEFAULT_CSS = """
     DestinationDialog #destinations {
@@ -182,6 +183,12 @@ class DestinationDialog(ModalScreen[str | None]):
     @on(OptionList.OptionSelected, "#destinations")
     def chosen(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)
+
+    def take_scan(self, code: str) -> bool:
+        """A scan (its Enter would take the highlighted line) chooses nothing: the bell,
+        and the dialog stays as it was."""
+        self.app.bell()
+        return True
 
     def action_cancel(self) -> None:
         nothing_changed(self.app, self.title_text)

@@ -12,7 +12,17 @@ import pytest
 from printer_support import FakePrinter, closed_port, zpl_commands, zpl_field_data
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Select, Static
-from tui_support import AS_OF, make_app, service_uow, settle, settle_until, text_of
+from tui_support import (
+    AS_OF,
+    KeyClock,
+    make_app,
+    press_alone,
+    service_uow,
+    settle,
+    settle_until,
+    text_of,
+    type_text,
+)
 
 from kitops.documents.labels import label_element_string
 from kitops.documents.printers import gs1_zpl_data
@@ -229,3 +239,27 @@ def test_an_unreachable_printer_is_one_line_and_the_reprint_is_not_recorded(
     assert message.startswith("printer zebra-off at 127.0.0.1:")
     assert "refused the connection" in message
     assert _reprints(demo_url) == []
+
+
+def test_a_scan_in_the_printer_dialog_prints_nothing(demo_url: str, zebra: FakePrinter) -> None:
+    """The pick list takes scans; a scan landing in the printer dialog (its Enter would
+    take the highlighted printer) is refused, and the person's Enter prints."""
+    _add_printer(demo_url, "zebra1", zebra.address)
+
+    async def scenario() -> None:
+        app = make_app(demo_url, scan_clock=KeyClock(0.002))
+        async with app.run_test(size=(110, 32)) as pilot:
+            await settle(pilot)
+            app.action_show_pick_list()
+            await settle_until(pilot, lambda: isinstance(app.screen, PickScreen))
+            await press_alone(pilot, "l")
+            await settle_until(pilot, lambda: isinstance(app.screen, DestinationDialog))
+            await type_text(pilot, "]d20105060999900106" + "21K0000001")
+            await pilot.press("enter")
+            await settle(pilot)
+            assert isinstance(app.screen, DestinationDialog)
+            assert zebra.jobs == []
+            await press_alone(pilot, "enter")
+            await settle_until(pilot, lambda: len(zebra.jobs) == 1)
+
+    asyncio.run(scenario())
