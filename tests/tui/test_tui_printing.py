@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from printer_support import FakePrinter, closed_port, zpl_commands, zpl_field_data
@@ -37,6 +37,7 @@ from kitops.tui.screens.picking import PickScreen
 from test_tui_label_reprint import _open_kit, _reprints  # isort: skip
 
 SIZE = (100, 30)
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -75,6 +76,15 @@ def _said(pilot: Pilot[Any]) -> list[str]:
     return [str(note.message) for note in pilot.app._notifications]
 
 
+async def _dialog(pilot: Pilot[Any], kind: type[T], *keys: str) -> T:
+    """Press ``keys`` and wait for the dialog of ``kind``."""
+    await pilot.press(*keys)
+    await settle_until(pilot, lambda: isinstance(pilot.app.screen, kind))
+    screen = pilot.app.screen
+    assert isinstance(screen, kind)
+    return screen
+
+
 def _highlighted(pilot: Pilot[Any]) -> str | None:
     dialog = pilot.app.screen
     assert isinstance(dialog, DestinationDialog)
@@ -94,7 +104,7 @@ async def _assemble(pilot: Pilot[Any], at: str, quantity: int) -> None:
     await settle(pilot)
     assert f"{quantity} can be assembled" in text_of(screen.query_one("#preview", Static))
     await pilot.click("#assemble-button")
-    await settle_until(pilot, lambda: isinstance(pilot.app.screen, ConfirmDialog))
+    await _dialog(pilot, ConfirmDialog)
     await pilot.click("#confirm")
 
 
@@ -112,16 +122,14 @@ def test_l_on_a_kit_sends_its_label_to_the_printer_chosen_and_remembers_it(
         app = make_app(demo_url)
         async with app.run_test(size=SIZE) as pilot:
             await _open_kit(pilot, "K0000003")
-            await pilot.press("l")
-            await settle_until(pilot, lambda: isinstance(app.screen, DestinationDialog))
+            await _dialog(pilot, DestinationDialog, "l")
             assert _highlighted(pilot) == "zebra1"  # nothing chosen yet: the first
             await pilot.press("down", "enter")
             await settle_until(pilot, lambda: len(zebra2.jobs) == 1)
             assert "1 label sent to printer zebra2 in one job" in _said(pilot)
             assert app.last_printer == "zebra2"
 
-            await pilot.press("l")  # again: the printer chosen last is the default
-            await settle_until(pilot, lambda: isinstance(app.screen, DestinationDialog))
+            await _dialog(pilot, DestinationDialog, "l")  # again: the last printer is first
             assert _highlighted(pilot) == "zebra2"
             await pilot.press("enter")
             await settle_until(pilot, lambda: len(zebra2.jobs) == 2)
@@ -173,8 +181,7 @@ def test_after_an_assembly_without_a_printer_the_labels_go_to_a_file(
         app = make_app(demo_url)
         async with app.run_test(size=SIZE) as pilot:
             await _assemble(pilot, "LON-FRIDGE", 1)
-            await settle_until(pilot, lambda: isinstance(app.screen, FormDialog))
-            name = app.screen.values()["out"]  # type: ignore[attr-defined]
+            name = (await _dialog(pilot, FormDialog)).values()["out"]
             await pilot.click("#ok")
             await settle_until(pilot, (tmp_path / name).exists)
             return str(name)
@@ -200,8 +207,7 @@ def test_l_on_the_pick_list_sends_every_listed_kits_label_in_one_job(
             screen = app.screen
             assert isinstance(screen, PickScreen)
             listed = [line.serial for _, line in screen.lines]
-            await pilot.press("l")
-            await settle_until(pilot, lambda: isinstance(app.screen, DestinationDialog))
+            await _dialog(pilot, DestinationDialog, "l")
             await pilot.press("enter")
             await settle_until(pilot, lambda: len(zebra.jobs) == 1)
             assert f"{len(listed)} labels sent to printer zebra1 in one job" in _said(pilot)
@@ -224,15 +230,14 @@ def test_an_unreachable_printer_is_one_line_and_the_reprint_is_not_recorded(
         app = make_app(demo_url)
         async with app.run_test(size=SIZE) as pilot:
             await _open_kit(pilot, "K0000005")
-            await pilot.press("l")
-            await settle_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
-            assert "already with the patient" in app.screen.message  # type: ignore[attr-defined]
+            question = await _dialog(pilot, ConfirmDialog, "l")
+            assert "already with the patient" in question.message
             await pilot.click("#confirm")
-            await settle_until(pilot, lambda: isinstance(app.screen, DestinationDialog))
+            await _dialog(pilot, DestinationDialog)
             await pilot.press("enter")
-            await settle_until(pilot, lambda: isinstance(app.screen, ErrorDialog))
+            error = await _dialog(pilot, ErrorDialog)
             assert not any("sent to printer" in said for said in _said(pilot))
-            return str(app.screen.message)  # type: ignore[attr-defined]
+            return error.message
 
     message = asyncio.run(scenario())
     assert "\n" not in message
@@ -253,7 +258,7 @@ def test_a_scan_in_the_printer_dialog_prints_nothing(demo_url: str, zebra: FakeP
             app.action_show_pick_list()
             await settle_until(pilot, lambda: isinstance(app.screen, PickScreen))
             await press_alone(pilot, "l")
-            await settle_until(pilot, lambda: isinstance(app.screen, DestinationDialog))
+            await _dialog(pilot, DestinationDialog)
             await type_text(pilot, "]d20105060999900106" + "21K0000001")
             await pilot.press("enter")
             await settle(pilot)
@@ -263,3 +268,23 @@ def test_a_scan_in_the_printer_dialog_prints_nothing(demo_url: str, zebra: FakeP
             await settle_until(pilot, lambda: len(zebra.jobs) == 1)
 
     asyncio.run(scenario())
+
+
+def test_escape_on_the_offer_after_an_assembly_prints_nothing(
+    demo_url: str, zebra: FakePrinter
+) -> None:
+    _add_printer(demo_url, "zebra1", zebra.address)
+
+    async def scenario() -> None:
+        app = make_app(demo_url)
+        async with app.run_test(size=SIZE) as pilot:
+            await _assemble(pilot, "LON-FRIDGE", 1)
+            offer = await _dialog(pilot, ConfirmDialog)
+            assert offer.message == "Print the label on zebra1?"
+            await pilot.press("escape")
+            await settle(pilot)
+            assert not isinstance(app.screen, ConfirmDialog)
+            assert any("nothing changed" in said for said in _said(pilot))
+
+    asyncio.run(scenario())
+    assert zebra.jobs == []
