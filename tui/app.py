@@ -183,6 +183,7 @@ class KitopsApp(App[int]):
         self.stockroom: Stockroom | None = None
         self.choices: Choices | None = None
         self.pending: dict[str, dict[str, Any]] = {}
+        self.last_printer: str | None = None  # the label printer chosen last this session
         self._fatal = False
         self._gc_paused = _pause_gc()
         if theme:

@@ -28,7 +28,6 @@ from textual.widgets import (
     TabPane,
 )
 
-from kitops.documents import labels
 from kitops.errors import KitopsError, Refused
 from kitops.services import kits
 from kitops.services.dto.kits import Assembly, Kit
@@ -40,6 +39,7 @@ from .. import lists
 from ..base import StockroomScreen
 from ..lists import ListScreen
 from ..modals import ConfirmDialog, FormDialog, FormField
+from ..printing import LabelRequest, ask_labels
 from ..scans import CourseCardConfirm
 from ..widgets import Field, cell, kit_style, theme_colour
 
@@ -334,36 +334,19 @@ class KitsScreen(ListScreen):
         self.app.push_screen(ConfirmDialog("Release kit", text, "Release"), go)
 
     def action_labels(self) -> None:
+        """The selected kit's label, to a printer or a file; a kit already with its
+        patient is asked for first (a reprint, audited)."""
         kit = self.selected()
         if kit is None:
             return
-        fields = [FormField("out", "Write labels to (.pdf or .png)", f"label-{kit.serial}.pdf")]
-        reprint = kit.status in WITH_PATIENT
-
-        def done(values: dict[str, str] | None) -> None:
-            if values:
-                self.change(
-                    lambda path: f"label {'reprinted' if reprint else 'written'} to {path}",
-                    labels.write_labels,
-                    [kit.serial],
-                    values["out"],
-                    reprint=reprint,
-                )
-
-        def ask(yes: bool | None = True) -> None:
-            if yes:
-                self.app.push_screen(
-                    FormDialog(f"Label for kit {kit.serial}", fields, "Write"), done
-                )
-            else:
-                self.notify(f"no label printed for kit {kit.serial}", timeout=4)
-
-        if not reprint:
-            ask()
-            return
-        text = (f"Kit {kit.serial} is already with the patient ({kit.status.replace('_', ' ')}). "
-                "Print its label again? The reprint is recorded in the audit log.")  # fmt: skip
-        self.app.push_screen(ConfirmDialog("Reprint label", text, "Reprint"), ask)
+        question = None
+        if kit.status in WITH_PATIENT:
+            question = (f"Kit {kit.serial} is already with the patient "
+                        f"({kit.status.replace('_', ' ')}). Print its label again? The reprint "
+                        "is recorded in the audit log.")  # fmt: skip
+        request = LabelRequest((kit.serial,), f"Label for kit {kit.serial}",
+                               f"label-{kit.serial}.pdf", question)  # fmt: skip
+        ask_labels(self, request)
 
     # --- assembly --------------------------------------------------------------------
 
@@ -478,6 +461,14 @@ class KitsScreen(ListScreen):
     def changed(self, result: Any) -> None:
         if isinstance(result, Assembly):
             self.action_show_tab("list")
+            # the batch's labels, in one job on the printer (or to a file when none is set)
+            serials = tuple(kit.serial for kit in result.kits)
+            if len(serials) == 1:
+                title, file_name = f"Label for kit {serials[0]}", f"label-{serials[0]}.pdf"
+            else:
+                title = f"Labels for the {len(serials)} kits assembled"
+                file_name = f"labels-{serials[0]}-{serials[-1]}.pdf"
+            ask_labels(self, LabelRequest(serials, title, file_name), offer=True)
 
 
 CHECK_CARD = "Scan the patient's course card, or check the patient reference and press Enter."

@@ -1,7 +1,8 @@
 """The pick list, by scanner: the reserved kits that must go out within a week, and each
 kit's label scanned off the shelf as it is taken. A kit that is not on the list is
 refused loudly (the terminal bell and a red line); the list shows what is still to pick.
-Picked kits are shipped (``s``) or handed over (``h``) from here, one key away."""
+Picked kits are shipped (``s``) or handed over (``h``) from here, one key away; ``l``
+prints the labels of every kit on the list in one job."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from kitops.errors import InvalidInput
 from kitops.services.dto.courses import PickLine
 
 from ..base import StockroomScreen
+from ..printing import LabelRequest, ask_labels
 from ..widgets import cell, theme_colour
 from .kits import ask_hand_over, ask_ship
 
@@ -29,6 +31,7 @@ class PickScreen(StockroomScreen):
         Binding("escape", "app.pop_screen", "Back"),
         Binding("s", "ship", "Ship"),
         Binding("h", "hand_over", "Hand over"),
+        Binding("l", "labels", "Labels"),
     ]
 
     class Loaded(Message):
@@ -181,3 +184,14 @@ class PickScreen(StockroomScreen):
         line = self.picked_line()
         if line is not None:
             ask_hand_over(self, line.serial, line.patient_ref, line.course_id)
+
+    def action_labels(self) -> None:
+        """The labels of every kit on the list, picked or not, in one job (the kits about
+        to be picked are reserved: printing their labels is no reprint)."""
+        serials = tuple(line.serial for _, line in self.lines)
+        if not serials:
+            self.say("nothing to pick: no labels to print")
+            return
+        title = (f"Labels for the {len(serials)} kits on the pick list" if len(serials) > 1
+                 else f"Label for kit {serials[0]} on the pick list")  # fmt: skip
+        ask_labels(self, LabelRequest(serials, title, "pick-list-labels.pdf"))

@@ -1,0 +1,195 @@
+"""Kit labels from the terminal UI: to a label printer named in settings, all of them in
+one job, or to a file (PDF or PNG). One route for the three places that print them: `l`
+on the Kits screen, the offer after an assembly, and `l` on the pick list.
+
+The printer is chosen in a small dialog (each printer, then "a file"), the one chosen
+last in the session highlighted; after an assembly the question is only "print the N
+labels on PRINTER?". Sending goes through ``kitops.documents.printers.print_labels``, the
+function ``kitops kit label --printer`` calls, so the rules are the same: a kit already
+with its patient is asked for first and audited as a reprint, and a printer that cannot
+be reached is refused in one line (the app's error dialog) with nothing recorded."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Label, OptionList
+from textual.widgets.option_list import Option
+
+from kitops.services.dto.printers import Printer, PrintJob
+
+from .base import StockroomScreen
+from .modals import ConfirmDialog, FormDialog, FormField, nothing_changed
+
+TO_FILE = "(file)"  # the file's line in the dialog: no printer name has brackets
+
+
+@dataclass(frozen=True)
+class LabelRequest:
+    """The kits to label and how the dialogs name them."""
+
+    serials: tuple[str, ...]
+    title: str  # "Label for kit K0000001", "Labels for the 2 kits assembled"
+    file_name: str  # what the file dialog offers
+    # a kit already with its patient among them: asked first, then printed as a reprint
+    reprint_question: str | None = None
+
+
+def _labels(count: int) -> str:
+    return "1 label" if count == 1 else f"{count} labels"
+
+
+def ask_labels(screen: StockroomScreen, request: LabelRequest, *, offer: bool = False) -> None:
+    """Print the labels of ``request`` from ``screen``: a reprint asks first, then the
+    printers are read (in a worker) and the person chooses where the labels go. With
+    ``offer`` (after an assembly) the question is a yes or no for the default printer."""
+    if request.reprint_question is None:
+        _load_printers(screen, request, offer=offer, reprint=False)
+        return
+
+    def answered(yes: bool | None) -> None:
+        if yes:
+            _load_printers(screen, request, offer=offer, reprint=True)
+        else:
+            screen.notify(f"{request.title}: nothing printed", timeout=4)
+
+    screen.app.push_screen(
+        ConfirmDialog("Reprint label", request.reprint_question, "Reprint"), answered
+    )
+
+
+def _load_printers(
+    screen: StockroomScreen, request: LabelRequest, *, offer: bool, reprint: bool
+) -> None:
+    def load() -> None:
+        from kitops.services.printers import list_printers
+
+        found = list_printers(screen.stockroom.reading())
+        screen.app.call_from_thread(_choose, screen, request, found, offer, reprint)
+
+    # a failure (the database) ends in the screen's worker handler: the error dialog
+    screen.run_worker(load, thread=True, exclusive=True, exit_on_error=False, group="printers")
+
+
+def _choose(
+    screen: StockroomScreen,
+    request: LabelRequest,
+    printers: Sequence[Printer],
+    offer: bool,
+    reprint: bool,
+) -> None:
+    if not printers:
+        _ask_file(screen, request, reprint)
+        return
+    names = [p.name for p in printers]
+    last = screen.kitops.last_printer
+    default = last if last in names else names[0]
+    if offer:
+        count = len(request.serials)
+        what = "the label" if count == 1 else f"the {count} labels"
+        text = f"Print {what} on {default}?"
+        if len(names) > 1:
+            text += " (`l` on the Kits screen prints on another printer or to a file.)"
+
+        def print_them(yes: bool | None) -> None:
+            if yes:
+                _send(screen, request, default, reprint)
+
+        screen.app.push_screen(ConfirmDialog(request.title, text, "Print"), print_them)
+        return
+
+    def chosen(where: str | None) -> None:
+        if where == TO_FILE:
+            _ask_file(screen, request, reprint)
+        elif where is not None:
+            _send(screen, request, where, reprint)
+
+    screen.app.push_screen(DestinationDialog(request.title, printers, default), chosen)
+
+
+def _send(screen: StockroomScreen, request: LabelRequest, printer: str, reprint: bool) -> None:
+    from kitops.documents.printers import print_labels
+
+    screen.kitops.last_printer = printer
+    screen.change(_sent, print_labels, list(request.serials), printer, reprint=reprint)
+
+
+def _sent(job: PrintJob) -> str:
+    again = f" ({job.reprints} reprinted, audited)" if job.reprints else ""
+    return f"{_labels(job.labels)} sent to printer {job.printer} in one job{again}"
+
+
+def _ask_file(screen: StockroomScreen, request: LabelRequest, reprint: bool) -> None:
+    from kitops.documents.labels import write_labels
+
+    count = len(request.serials)
+    verb = "reprinted" if reprint else "written"
+
+    def summary(path: Path) -> str:
+        return f"{'label' if count == 1 else _labels(count)} {verb} to {path}"
+
+    def done(values: dict[str, str] | None) -> None:
+        if values:
+            screen.change(summary, write_labels, list(request.serials), values["out"],
+                          reprint=reprint)  # fmt: skip
+
+    fields = [FormField("out", "Write labels to (.pdf or .png)", request.file_name)]
+    screen.app.push_screen(FormDialog(request.title, fields, "Write"), done)
+
+
+class DestinationDialog(ModalScreen[str | None]):
+    """Where the labels go: each printer, then a file. Enter takes the highlighted line
+    (at first the printer chosen last); Escape prints nothing, and says so; a scan is
+    refused."""
+
+    DEFAULT_CSS = """
+    DestinationDialog #destinations {
+        height: auto;
+        max-height: 12;
+    }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", show=False)]
+
+    def __init__(self, title: str, printers: Sequence[Printer], default: str) -> None:
+        super().__init__(classes="dialog form")
+        self.title_text = title
+        self.printers = list(printers)
+        self.default = default
+
+    def compose(self) -> ComposeResult:
+        options = [
+            Option(f"printer {p.name}: {p.format.upper()}, {p.size} labels, {p.target}", id=p.name)
+            for p in self.printers
+        ]
+        options.append(Option("a file (PDF or PNG)", id=TO_FILE))
+        with Vertical(id="dialog"):
+            yield Label(self.title_text, classes="dialog-title")
+            yield Label("Print to (Enter takes the line, Escape prints nothing):")
+            yield OptionList(*options, id="destinations")
+
+    def on_mount(self) -> None:
+        destinations = self.query_one("#destinations", OptionList)
+        destinations.highlighted = destinations.get_option_index(self.default)
+        destinations.focus()
+
+    @on(OptionList.OptionSelected, "#destinations")
+    def chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def take_scan(self, code: str) -> bool:
+        """A scan (its Enter would take the highlighted line) chooses nothing: the bell,
+        and the dialog stays as it was."""
+        self.app.bell()
+        return True
+
+    def action_cancel(self) -> None:
+        nothing_changed(self.app, self.title_text)
+        self.dismiss(None)
