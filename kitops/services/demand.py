@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from kitops.data.repositories.locations import clinic_of
 from kitops.data.schema import (
@@ -467,39 +467,34 @@ def _stock_by_expiry(
 ) -> list[tuple[int, int, date | None, int]]:
     """(clinic, product, expiry, units) of the stock ``_stock`` lists lot by lot (lots
     awaiting release counted only when ``awaiting_release``), summed per expiry date by
-    the database: one row per (clinic, product, expiry) instead of one per balance."""
-    if not clinic_of_place:
-        return []
+    the database: one row per (place, product, expiry) instead of one per balance."""
     statuses = [LotRow.status == LotStatus.RELEASED.value]
     if awaiting_release:  # in quarantine for no reason but waiting for release
         statuses.append(
             and_(LotRow.status == LotStatus.QUARANTINE.value, LotRow.status_reason.is_(None))
         )
     kit_products = [p.id for p in cat.products.values() if p.kind == ProductKind.KIT.value]
-    held = (
-        select(
-            case(clinic_of_place, value=StockBalanceRow.location_id).label("clinic_id"),
-            LotRow.product_id, LotRow.expiry, StockBalanceRow.quantity,
-        )
+    # summed per place (a plain GROUP BY; places → clinics here, not in a CASE of every
+    # place that each of 60,000 balances would walk through)
+    stmt = (
+        select(StockBalanceRow.location_id, LotRow.product_id, LotRow.expiry,
+               func.sum(StockBalanceRow.quantity))
         .join(LotRow, LotRow.id == StockBalanceRow.lot_id)
         .where(
             StockBalanceRow.quantity > 0,
-            StockBalanceRow.location_id.in_(list(clinic_of_place)),
             or_(*statuses),
             or_(LotRow.expiry.is_(None), LotRow.expiry >= start),
         )
+        .group_by(StockBalanceRow.location_id, LotRow.product_id, LotRow.expiry)
     )  # fmt: skip
     if kit_products:
-        held = held.where(StockBalanceRow.product_id.not_in(kit_products))
-    # grouped outside: PostgreSQL would not see two bound CASEs as the same expression
-    inner = held.subquery()
-    rows = uow.session.connection().execute(
-        select(inner.c.clinic_id, inner.c.product_id, inner.c.expiry, func.sum(inner.c.quantity))
-        .group_by(inner.c.clinic_id, inner.c.product_id, inner.c.expiry)
-    )  # fmt: skip
-    found: dict[tuple[int, int, date | None], int] = {
-        (clinic_id, product_id, expiry): int(units) for clinic_id, product_id, expiry, units in rows
-    }
+        stmt = stmt.where(StockBalanceRow.product_id.not_in(kit_products))
+    found: dict[tuple[int, int, date | None], int] = {}
+    for location_id, product_id, expiry, units in uow.session.connection().execute(stmt):
+        clinic_id = clinic_of_place.get(location_id)
+        if clinic_id is not None:
+            key = (clinic_id, product_id, expiry)
+            found[key] = found.get(key, 0) + int(units)
     for _, _, clinic_id, product_id, vials in kits:
         if vials and vials[0] >= start:
             key = (clinic_id, product_id, vials[0])

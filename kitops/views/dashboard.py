@@ -195,17 +195,23 @@ def _expiry_buckets(
     uow: UnitOfWork, clinic_of_place: dict[int, int], day: date
 ) -> dict[int, tuple[view.ExpiryBucket, ...]]:
     """Per clinic, lots still on hand past expiry (bucket 0) and expiring within 30, 60
-    and 90 days, counted and summed by the database. The day is the latest clinic date
+    and 90 days, from one aggregate over the balances. The day is the latest clinic date
     (as the expiry sweep counts)."""
-    found = {
-        (clinic, int(within)): view.ExpiryBucket(int(within), int(lots), int(units))
-        for clinic, within, lots, units in queries.expiry_on_hand(
-            uow.session, day, EXPIRY_BUCKETS, clinic_of_place
-        )
-    }
+    lots: dict[tuple[int, int], set[int]] = {}
+    units: dict[tuple[int, int], int] = {}
+    for location_id, within, lot_id, quantity in queries.expiry_on_hand(
+        uow.session, day, EXPIRY_BUCKETS
+    ):
+        clinic = clinic_of_place.get(location_id)
+        if clinic is None:
+            continue
+        key = (clinic, int(within))
+        lots.setdefault(key, set()).add(lot_id)
+        units[key] = units.get(key, 0) + quantity
     return {
         clinic: tuple(
-            found.get((clinic, w), view.ExpiryBucket(w, 0, 0)) for w in (0, *EXPIRY_BUCKETS)
+            view.ExpiryBucket(w, len(lots.get((clinic, w), ())), units.get((clinic, w), 0))
+            for w in (0, *EXPIRY_BUCKETS)
         )
         for clinic in set(clinic_of_place.values())
     }
