@@ -69,26 +69,20 @@ def expiry_on_hand(session: Session, day: date, buckets: Sequence[int]) -> Seque
         edges.append((within, LotRow.expiry.between(previous, upper)))
         previous = upper + timedelta(days=1)
     bucket = case(*[(condition, within) for within, condition in edges], else_=-1)
-    return (
-        session.connection()
-        .execute(
-            select(
-                StockBalanceRow.location_id,
-                bucket,
-                StockBalanceRow.lot_id,
-                StockBalanceRow.quantity,
-            )
-            .join(LotRow, LotRow.id == StockBalanceRow.lot_id)
-            .where(
-                StockBalanceRow.quantity > 0,
-                LotRow.expiry < day + timedelta(days=buckets[-1] + 1),
-                LotRow.status.in_(
-                    (LotStatus.RELEASED.value, LotStatus.QUARANTINE.value, LotStatus.EXPIRED.value)
-                ),
-            )
+    rows = (
+        select(
+            StockBalanceRow.location_id, bucket, StockBalanceRow.lot_id, StockBalanceRow.quantity
         )
-        .all()
+        .join(LotRow, LotRow.id == StockBalanceRow.lot_id)
+        .where(
+            StockBalanceRow.quantity > 0,
+            LotRow.expiry < day + timedelta(days=buckets[-1] + 1),
+            LotRow.status.in_(
+                (LotStatus.RELEASED.value, LotStatus.QUARANTINE.value, LotStatus.EXPIRED.value)
+            ),
+        )
     )
+    return session.connection().execute(rows).all()
 
 
 def latest_audit(session: Session, lines: int) -> Sequence[AuditRow]:
