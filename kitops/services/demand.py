@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from kitops.data.repositories.locations import clinic_of
 from kitops.data.schema import (
@@ -166,13 +166,17 @@ def _clinics(uow: UnitOfWork) -> tuple[dict[int, LocationRow], dict[int, int]]:
 @dataclass(frozen=True)
 class _Snapshot:
     clinics: dict[int, LocationRow]
+    clinic_of_place: dict[int, int]
     cat: _Catalogue
     counts: Counter[_NeedKey]
-    stock: dict[tuple[int, int, str, date | None, str], int]
+    stock: dict[tuple[int, int, str, date | None, str], int]  # empty unless asked for
+    kits: list[_FreeKit]
     margin: int
 
 
-def _collect(uow: UnitOfWork, start: date, end: date, only: int | None) -> _Snapshot:
+def _collect(
+    uow: UnitOfWork, start: date, end: date, only: int | None, *, lots: bool = True
+) -> _Snapshot:
     if end < start:
         raise InvalidInput("end", end.isoformat(), f"is before the start {start}")
     if (end - start).days > MAX_WINDOW_DAYS:
@@ -183,8 +187,8 @@ def _collect(uow: UnitOfWork, start: date, end: date, only: int | None) -> _Snap
     counts: Counter[_NeedKey] = Counter()
     kits = _free_kits(uow, clinic_of_place, only)
     _course_needs(uow, cat, clinics, kits, start, end, margin, only, counts)
-    stock = _stock(uow, cat, clinic_of_place, kits, start, only)
-    return _Snapshot(clinics, cat, counts, stock, margin)
+    stock = _stock(uow, cat, clinic_of_place, kits, start, only) if lots else {}
+    return _Snapshot(clinics, clinic_of_place, cat, counts, stock, kits, margin)
 
 
 IdKey = tuple[int, int]  # (clinic id, product id)
@@ -197,16 +201,21 @@ def demand_by_id(
     that work through tens of thousands of products (the reorder run): requirements
     (kit needs a reserved kit covers left out), supplies (lots awaiting release included
     when ``awaiting_release``) and the expiry margin. Runs inside the caller's unit of
-    work."""
-    snap = _collect(uow, start, end, None)
+    work.
+
+    A supply here is the units of one expiry date, not of one lot: lots of a product that
+    expire on the same day serve exactly the same needs, so the database sums them (a
+    clinic's 20,000 balances of one serum become its few hundred expiry dates)."""
+    snap = _collect(uow, start, end, None, lots=False)
     needs: dict[IdKey, list[Requirement]] = defaultdict(list)
     for (c, p, day, until, _, by), qty in snap.counts.items():
         if by != "reserved":
             needs[(c, p)].append(Requirement(day, until, qty))
     stock: dict[IdKey, list[Supply]] = defaultdict(list)
-    for (c, p, _, expiry, status), qty in snap.stock.items():
-        if status != AWAITING_RELEASE or awaiting_release:
-            stock[(c, p)].append(Supply(expiry, qty))
+    for c, p, expiry, qty in _stock_by_expiry(
+        uow, snap.cat, snap.clinic_of_place, snap.kits, start, awaiting_release=awaiting_release
+    ):
+        stock[(c, p)].append(Supply(expiry, qty))
     return dict(needs), dict(stock), snap.margin
 
 
@@ -445,6 +454,52 @@ def _stock(
         if vials and vials[0] >= start:
             stock[(clinic_id, product_id, serial, vials[0], "available")] += 1
     return stock
+
+
+def _stock_by_expiry(
+    uow: UnitOfWork,
+    cat: _Catalogue,
+    clinic_of_place: dict[int, int],
+    kits: list[_FreeKit],
+    start: date,
+    *,
+    awaiting_release: bool,
+) -> list[tuple[int, int, date | None, int]]:
+    """(clinic, product, expiry, units) of the stock ``_stock`` lists lot by lot (lots
+    awaiting release counted only when ``awaiting_release``), summed per expiry date by
+    the database: one row per (place, product, expiry) instead of one per balance."""
+    statuses = [LotRow.status == LotStatus.RELEASED.value]
+    if awaiting_release:  # in quarantine for no reason but waiting for release
+        statuses.append(
+            and_(LotRow.status == LotStatus.QUARANTINE.value, LotRow.status_reason.is_(None))
+        )
+    kit_products = [p.id for p in cat.products.values() if p.kind == ProductKind.KIT.value]
+    # summed per place (a plain GROUP BY; places → clinics here, not in a CASE of every
+    # place that each of 60,000 balances would walk through)
+    stmt = (
+        select(StockBalanceRow.location_id, LotRow.product_id, LotRow.expiry,
+               func.sum(StockBalanceRow.quantity))
+        .join(LotRow, LotRow.id == StockBalanceRow.lot_id)
+        .where(
+            StockBalanceRow.quantity > 0,
+            or_(*statuses),
+            or_(LotRow.expiry.is_(None), LotRow.expiry >= start),
+        )
+        .group_by(StockBalanceRow.location_id, LotRow.product_id, LotRow.expiry)
+    )  # fmt: skip
+    if kit_products:
+        stmt = stmt.where(StockBalanceRow.product_id.not_in(kit_products))
+    found: dict[tuple[int, int, date | None], int] = {}
+    for location_id, product_id, expiry, units in uow.session.connection().execute(stmt):
+        clinic_id = clinic_of_place.get(location_id)
+        if clinic_id is not None:
+            key = (clinic_id, product_id, expiry)
+            found[key] = found.get(key, 0) + int(units)
+    for _, _, clinic_id, product_id, vials in kits:
+        if vials and vials[0] >= start:
+            key = (clinic_id, product_id, vials[0])
+            found[key] = found.get(key, 0) + 1
+    return [(c, p, expiry, units) for (c, p, expiry), units in found.items()]
 
 
 Key = tuple[str, str]  # (clinic code, SKU)

@@ -24,6 +24,14 @@ EXPIRY_BUCKETS = (30, 60, 90)
 ACTIVITY_LINES = 8
 
 
+def check_clinic(uow: UnitOfWork, clinic: str) -> None:
+    """The dashboard's refusal of a clinic that does not exist or is outside the acting
+    user's clinics (one line; the refusal recorded as ``overview`` records it), so that a
+    page can check once before it asks for its tiles side by side."""
+    with uow:
+        uow.clinic_filter(clinic, "see the dashboard")
+
+
 def overview(
     uow: UnitOfWork,
     *,

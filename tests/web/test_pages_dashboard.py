@@ -42,6 +42,28 @@ def test_the_clinic_filter_narrows_the_dashboard_to_one_clinic(web, at_demo_day)
     assert 'id="clinic-LON"' not in page.text
 
 
+def test_the_reorder_tile_asked_beside_the_board_shows_what_the_dry_run_orders(web, at_demo_day):
+    from kitops.services.unit_of_work import UnitOfWork
+    from kitops.views import dashboard
+
+    web.user("maria", "manager", "1357")
+    browser = logged_in(web.client(), "maria", "1357")
+    for params in ({}, {"clinic": "ESX"}, {"clinic": "LON"}):
+        page = browser.get("/", params=params)
+        assert page.status_code == 200
+        buying = dashboard.purchasing_overview(
+            UnitOfWork(web.db, "maria", readonly=True), clinic=params.get("clinic")
+        )
+        rows = [
+            f"<tr><td>{s.clinic}</td><td>{s.sku}</td><td>{s.supplier}</td>"
+            f'<td class="n">{s.quantity}</td>'
+            for s in buying.suggestions
+        ]
+        assert all(row in page.text for row in rows), params
+        assert ("Nothing to reorder." in page.text) == (not rows)
+    assert "<td>ESX</td><td>STAMP-0.6</td>" in browser.get("/").text  # the demo's one line
+
+
 def test_an_unknown_clinic_is_one_line_naming_the_value(web, at_demo_day):
     web.user("maria", "manager", "1357")
     page = logged_in(web.client(), "maria", "1357").get("/", params={"clinic": "NOPE"})
