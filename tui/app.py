@@ -379,6 +379,15 @@ class KitopsApp(App[int]):
         if verdict.scan is not None:
             self._stop_replay_timer()
             if not self.scanned(verdict.scan):
+                from textual.widgets import Input
+
+                if not isinstance(self.focused, Input):
+                    # a dialog's button has the focus: the scanner's Enter must not press
+                    # it (confirm a write-off, a recall...); the scan is dropped, loudly
+                    self.bell()
+                    self.notify("a scan is not an answer to this dialog: nothing done",
+                                severity="warning", timeout=4)  # fmt: skip
+                    return
                 for key in verdict.keys:  # typed into the dialog's field, as scanned
                     await super().on_event(key)  # type: ignore[arg-type]
         elif verdict.hold:

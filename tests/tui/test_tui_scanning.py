@@ -181,3 +181,28 @@ def test_an_unknown_scan_says_why_in_words(demo_url: str) -> None:
 
 def screen_message(app: Any) -> str:
     return " ".join(text_of(w) for w in app.screen.query(Static))
+
+
+def test_a_scan_never_presses_a_dialogs_button(demo_url: str) -> None:
+    # a write-off's confirmation has its button focused: a scanner's Enter must not press it
+    async def scenario() -> None:
+        app = make_app(demo_url, clinic="LON", scan_clock=KeyClock(SCANNER))
+        async with app.run_test(size=(110, 30)) as pilot:
+            await pilot.press("f3")
+            await settle(pilot)
+            line = app.screen.selected()
+            app.screen.action_write_off()
+            await settle_until(pilot, lambda: isinstance(app.screen, FormDialog))
+            await pilot.press("tab", "tab", "tab", "enter")  # past the fields to Write off
+            await settle_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+            await type_text(pilot, "KLOC:LON-SHELF")
+            await pilot.press("enter")
+            await settle(pilot)
+            assert isinstance(app.screen, ConfirmDialog)  # still asking
+            await pilot.press("escape")
+            await settle(pilot)
+        after = stock_on_hand(service_uow(demo_url), location=line.location, sku=line.sku,
+                              include_unavailable=True, today=AS_OF)  # fmt: skip
+        assert any(x.lot == line.lot and x.quantity == line.quantity for x in after)
+
+    run(scenario)
