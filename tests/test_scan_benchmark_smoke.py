@@ -1,6 +1,7 @@
-"""``benchmarks/scan.py`` in miniature, so it cannot rot: a few extra lots and two timed
-scans per kind on SQLite. It asserts that every kind of code resolved to its kind, never
-a figure (the figures are the benchmark's to print)."""
+"""``benchmarks/scan.py`` in miniature, so it cannot rot: a few extra lots, two timed
+scans per kind on SQLite, and one scan per kind typed into the terminal UI. It asserts
+that every kind of code resolved to its kind and opened its screen, never a figure (the
+figures are the benchmark's to print)."""
 
 from __future__ import annotations
 
@@ -15,14 +16,18 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 def test_the_scan_benchmark_resolves_every_kind_of_code() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KITOPS_")}
     run = subprocess.run(
-        [sys.executable, str(BENCHMARKS / "scan.py"), "--lots", "40", "--runs", "2"],
+        [sys.executable, str(BENCHMARKS / "scan.py"), "--lots", "40", "--runs", "2",
+         "--tui-runs", "1"],
         capture_output=True, text=True, env=env, timeout=300,
     )  # fmt: skip
     assert run.returncode == 0, run.stdout + run.stderr
     out = run.stdout
     assert "demo + 40 lots" in out
+    opens = {"kit": "kits", "lot": "stock", "location": "stock", "course": "courses"}
     for label, kind in (("kit label", "kit"), ("lot code", "lot"),
                         ("location label", "location"), ("course card", "course")):  # fmt: skip
         rows = [line for line in out.splitlines() if line.startswith(label)]
-        assert len(rows) == 2, out  # one per database
-        assert all(row.split()[-4] == kind for row in rows), rows
+        assert len(rows) == 4, out  # per database: the service, then scan to screen
+        service, screen = rows[0::2], rows[1::2]
+        assert all(row.split()[-4] == kind for row in service), rows
+        assert all(opens[kind] in row.split() for row in screen), rows

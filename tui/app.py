@@ -192,6 +192,7 @@ class KitopsApp(App[int]):
         self.scanner = (
             ScanDetector(scan_gap, now=scan_clock or time.monotonic) if scan_gap else None
         )
+        self._scan_clock_given = scan_clock is not None
         # how long a person's held keys wait for more before they are replayed; 0: until
         # the next key or ``replay_keys`` (tests, whose key clock is not the machine's)
         self._replay_after = (scan_gap or 0.0) if scan_replay_after is None else scan_replay_after
@@ -373,7 +374,10 @@ class KitopsApp(App[int]):
         ):
             await super().on_event(event)
             return
-        verdict = scanner.take(event, event.key, event.character)
+        # judged by when the key was typed (the terminal driver stamps it), not when the UI
+        # got to it: a busy moment does not split a scan; tests bring their own clock
+        at = None if self._scan_clock_given else event.time
+        verdict = scanner.take(event, event.key, event.character, at)
         for key in verdict.replay:
             await super().on_event(key)  # type: ignore[arg-type]
         if verdict.scan is not None:

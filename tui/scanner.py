@@ -65,10 +65,12 @@ class ScanDetector:
     def holding(self) -> bool:
         return bool(self.held.keys)
 
-    def take(self, key: object, name: str, character: str | None) -> Verdict:
+    def take(
+        self, key: object, name: str, character: str | None, at: float | None = None
+    ) -> Verdict:
         """Judge one key event (``name`` as Textual names keys, ``character`` what it
-        types, if anything)."""
-        at = self.now()
+        types, if anything; ``at`` when it was typed, by default ``now()``)."""
+        at = self.now() if at is None else at
         held = self.held
         in_burst = bool(held.keys) and at - held.last_at <= self.gap
         if name == "enter":

@@ -61,7 +61,7 @@ class KitsScreen(ListScreen):
         Binding("h", "hand_over", "Hand over"),
         Binding("b", "take_back", "Return"),
         Binding("l", "labels", "Labels"),
-        Binding("k", "app.show_pick_list", "Pick list"),
+        Binding("k", "app.show_pick_list", "Pick list", show=False),  # in F1's list
         Binding("d", "disassemble", "Disassemble"),
         Binding("r", "release", "Release", show=False),
         Binding("n", "page(1)", "Next page", show=False),

@@ -55,7 +55,8 @@ class StockScreen(ListScreen):
         Binding("t", "trace", "Trace"),
         Binding("m", "move", "Move"),
         Binding("c", "count", "Count"),
-        Binding("C", "count_sheet", "Count sheet"),
+        # in F1's list, not the footer: at 80 columns it holds the lot's actions
+        Binding("C", "count_sheet", "Count sheet", show=False),
         Binding("w", "write_off", "Write off"),
         Binding("r", "release", "Release"),
         Binding("q", "quarantine", "Quarantine"),
