@@ -45,6 +45,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if door is None:  # a server process (not a test's app): see settle_memory
+            settle_memory()
         yield
         if door is None:
             the_door.close()
@@ -71,6 +73,18 @@ def create_app(
 
     include_pages(app)  # the pages, their static files, login and logout
     return app
+
+
+def settle_memory() -> None:
+    """Once the app is built: everything imported so far (FastAPI's, SQLAlchemy's and
+    kitops's modules, classes, the routes' models, the mapped schema) lives as long as
+    the process, so it is moved out of the collector's sight (``gc.freeze``). Each later
+    full collection then walks only what requests made: on the 1,000,000-move database
+    those collections were the slow tail of the dashboard's answers."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
 
 
 def app_from_environment() -> FastAPI:
