@@ -69,7 +69,7 @@ class ScanDetector:
         self, key: object, name: str, character: str | None, at: float | None = None
     ) -> Verdict:
         """Judge one key event (``name`` as Textual names keys, ``character`` what it
-        types, if anything; ``at`` when it was typed, by default ``now()``)."""
+        types, if anything; ``at`` when it was typed, by default the detector's clock)."""
         at = self.now() if at is None else at
         held = self.held
         in_burst = bool(held.keys) and at - held.last_at <= self.gap
