@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kitops.documents.files import output_path, printable, write_file
-from kitops.documents.symbols import gs1_datamatrix, text_datamatrix
+from kitops.documents.symbols import dark_runs, gs1_datamatrix, text_datamatrix
 from kitops.domain.printers import DEFAULT_SIZE, LabelSize
 from kitops.errors import InvalidInput
 from kitops.gs1 import KIT_PREFIX, human_readable, kit_element_string
@@ -344,7 +344,7 @@ def render_pdf(labels: Sequence[Label] | Sequence[LabelLayout], copies: int = 1)
             x0 = item.code_x_mm + item.code.quiet * module
             y0 = item.code_y_mm + item.code.quiet * module
             for r, row in enumerate(item.code.modules):
-                for start, end in _runs(row):
+                for start, end in dark_runs(row):
                     # a hair taller than a module, so adjacent rows leave no seam on screen
                     pdf.rect(x0 + start * module, y0 + r * module, (end - start) * module,
                              module + 0.02, style="F")  # fmt: skip
@@ -352,21 +352,6 @@ def render_pdf(labels: Sequence[Label] | Sequence[LabelLayout], copies: int = 1)
                 pdf.set_font("Helvetica", "B" if placed.bold else "", placed.size_pt)
                 pdf.text(item.text_x_mm, placed.baseline_mm, placed.text)
     return bytes(pdf.output())
-
-
-def _runs(row: Sequence[bool]) -> list[tuple[int, int]]:
-    """The dark runs of a row of modules: (first, past the last)."""
-    runs = []
-    c = 0
-    while c < len(row):
-        if not row[c]:
-            c += 1
-            continue
-        start = c
-        while c < len(row) and row[c]:
-            c += 1
-        runs.append((start, c))
-    return runs
 
 
 def _as_layouts(labels: Sequence[Label] | Sequence[LabelLayout]) -> list[LabelLayout]:
@@ -417,7 +402,7 @@ def label_image(item: LabelLayout, dpi: int = PNG_DPI) -> Image.Image:
     draw = ImageDraw.Draw(image)
     module, x0, y0 = code_placement(item, dpi)
     for r, row in enumerate(item.code.modules):
-        for start, end in _runs(row):
+        for start, end in dark_runs(row):
             draw.rectangle([x0 + start * module, y0 + r * module,
                             x0 + end * module - 1, y0 + (r + 1) * module - 1], fill=0)  # fmt: skip
     fonts = _Fonts(dpi)

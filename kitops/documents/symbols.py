@@ -15,6 +15,7 @@ for one module at least; kitops leaves two).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -44,18 +45,23 @@ class Symbol:
     def runs(self) -> list[tuple[int, int, int]]:
         """The dark modules as horizontal runs ``(row, first column, length)``: what a
         vector renderer fills as one rectangle each."""
-        found = []
-        for r, row in enumerate(self.modules):
-            c = 0
-            while c < len(row):
-                if not row[c]:
-                    c += 1
-                    continue
-                start = c
-                while c < len(row) and row[c]:
-                    c += 1
-                found.append((r, start, c - start))
-        return found
+        return [(r, start, end - start)
+                for r, row in enumerate(self.modules) for start, end in dark_runs(row)]  # fmt: skip
+
+
+def dark_runs(row: Sequence[bool]) -> list[tuple[int, int]]:
+    """The dark runs of a row of modules: (first, past the last)."""
+    runs = []
+    c = 0
+    while c < len(row):
+        if not row[c]:
+            c += 1
+            continue
+        start = c
+        while c < len(row) and row[c]:
+            c += 1
+        runs.append((start, c))
+    return runs
 
 
 def gs1_datamatrix(element_string: str) -> Symbol:
