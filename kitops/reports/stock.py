@@ -62,6 +62,16 @@ TOTAL_COLUMNS = (
 )
 
 
+def _line(
+    scope: Any, day: date, location_id: int, sku: str, name: str, code: str,
+    expiry: date | None, status: str, qty: int, cost: Any,
+) -> tuple[Cell, ...]:  # fmt: skip
+    """One line of the report (the whole report and a window of it alike)."""
+    return (scope.clinic_code_of(location_id), scope.code(location_id), sku, name, code,
+            expiry, days_to_expiry(expiry, day), shown_status(status, expiry, day), qty,
+            value_of(cost, qty))  # fmt: skip
+
+
 def stock_report(uow: UnitOfWork, request: ReportRequest) -> Report:
     if request.window is not None:
         return _stock_window(uow, request, request.window)
@@ -76,20 +86,7 @@ def stock_report(uow: UnitOfWork, request: ReportRequest) -> Report:
         clinic = scope.clinic_code_of(location_id)
         cost = lot_cost(lot_id, unit, currency, kits)
         available = usable_now(status, expiry, day)
-        lines.append(
-            (
-                clinic,
-                scope.code(location_id),
-                sku,
-                name,
-                code,
-                expiry,
-                days_to_expiry(expiry, day),
-                shown_status(status, expiry, day),
-                qty,
-                value_of(cost, qty),
-            )
-        )
+        lines.append(_line(scope, day, location_id, sku, name, code, expiry, status, qty, cost))
         totals.add((clinic,), cost, qty, lines=1, available=qty if available else 0)
     lines.sort(key=lambda r: (str(r[0]), str(r[2]), r[5] or date.max, str(r[4]), str(r[1])))
     total_rows: tuple[tuple[Cell, ...], ...] = tuple(
@@ -196,20 +193,7 @@ def _stock_window(uow: UnitOfWork, request: ReportRequest, window: Window) -> Re
     lines: list[tuple[Cell, ...]] = []
     for location_id, sku, lot_id, code, expiry, status, unit, currency, qty, name, _ in rows:
         cost = lot_cost(lot_id, unit, currency, kits)
-        lines.append(
-            (
-                scope.clinic_code_of(location_id),
-                scope.code(location_id),
-                sku,
-                name,
-                code,
-                expiry,
-                days_to_expiry(expiry, day),
-                shown_status(status, expiry, day),
-                qty,
-                value_of(cost, qty),
-            )
-        )
+        lines.append(_line(scope, day, location_id, sku, name, code, expiry, status, qty, cost))
     totals = Totals()
     for location_id, currency, lot_id, count, units, available, minor in sums:
         key = (scope.clinic_code_of(location_id),)
