@@ -13,7 +13,12 @@ PYTEST_WORKERS ?= 2
 TEST_DATES ?= 2027-03-28T23:30[Europe/London] 2027-10-31T23:30[Europe/London] 2028-02-29 2026-12-31T23:59Z today
 DATED_TESTS ?= tests/unit tests/integration tests/e2e
 
-.PHONY: run serve test test-fast test-dates check lint typecheck pytest bench pictures clean
+.PHONY: run serve test test-fast test-dates check lint typecheck pytest bench pictures clean catalogs messages
+
+# the translations: each language's catalog (.po, edited by translators) compiles to the .mo
+# kitops reads (`make catalogs`, run before anything starts kitops)
+PO_FILES := $(wildcard kitops/locale/*/LC_MESSAGES/kitops.po)
+MO_FILES := $(PO_FILES:.po=.mo)
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "kitops needs Python 3.11 or newer")'
@@ -30,14 +35,29 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m compileall -q kitops tui
 	touch $@ $(VENV)/.installed-run
 
+%.mo: %.po | $(BIN)/python
+	$(BIN)/python -m babel.messages.frontend compile --statistics -D kitops -i $< -o $@
+
+## catalogs: compile the translations
+catalogs: $(MO_FILES)
+
+## messages: extract the strings from the code into the template and update the German
+## catalog with them (then translate what is new and `make catalogs`; de_AT holds only where
+## Austrian usage differs, and falls back to de)
+messages: $(VENV)/.installed-run
+	$(BIN)/python -m babel.messages.frontend extract -F babel.cfg --no-location --sort-output \
+		--omit-header -k N_ -o kitops/locale/kitops.pot kitops tui
+	$(BIN)/python -m babel.messages.frontend update --no-fuzzy-matching --ignore-obsolete \
+		--ignore-pot-creation-date -D kitops -l de -i kitops/locale/kitops.pot -d kitops/locale
+
 ## run: install, migrate the database, load the demo data when it is empty, start the terminal UI
-run: $(VENV)/.installed-run
+run: $(VENV)/.installed-run catalogs
 	$(BIN)/kitops db upgrade
 	$(BIN)/kitops demo --if-empty
 	$(BIN)/kitops tui
 
 ## serve: install, migrate the database, load the demo data when it is empty, serve the web pages
-serve: $(VENV)/.installed-run
+serve: $(VENV)/.installed-run catalogs
 	$(BIN)/kitops db upgrade
 	$(BIN)/kitops demo --if-empty
 	$(BIN)/kitops serve
@@ -55,7 +75,7 @@ lint: $(VENV)/.installed-test
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
 
-pytest: $(VENV)/.installed-test
+pytest: $(VENV)/.installed-test catalogs
 	@if [ -n "$$KITOPS_TEST_PG_URL" ] || [ -n "$$KITOPS_TEST_PG" ]; then :; \
 	elif ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl >/dev/null; then \
 		echo "PostgreSQL is installed: the PostgreSQL tests run on a throwaway cluster of it (tests/pg_private.py)"; \
@@ -67,11 +87,11 @@ pytest: $(VENV)/.installed-test
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal --durations=20 $(PYTEST_ARGS)
 
 ## test-fast: the unit tests and the integration tests on SQLite (a minute or so)
-test-fast: $(VENV)/.installed-test
+test-fast: $(VENV)/.installed-test catalogs
 	$(BIN)/pytest -n $(PYTEST_WORKERS) -m "not postgresql" tests/unit tests/integration $(PYTEST_ARGS)
 
 ## test-dates: the unit, integration and CLI tests on SQLite with the clock pinned to each of TEST_DATES
-test-dates: $(VENV)/.installed-test
+test-dates: $(VENV)/.installed-test catalogs
 	@set -e; for when in $(TEST_DATES); do \
 		if [ "$$when" = today ]; then pin=""; else pin="--today=$$when"; fi; \
 		echo "== clock: $$when"; \

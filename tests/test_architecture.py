@@ -50,7 +50,7 @@ def test_domain_imports_only_the_standard_library_and_dateutil():
         root = module.split(".")[0]
         assert root in allowed_roots, module
         if root == "kitops":
-            assert module.startswith(("kitops.domain", "kitops.errors")), module
+            assert module.startswith(("kitops.domain", "kitops.errors", "kitops.i18n")), module
 
 
 def test_kitops_never_imports_textual():
