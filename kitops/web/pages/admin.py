@@ -15,7 +15,14 @@ from kitops.domain.roles import Role
 from kitops.errors import InvalidInput, NotAllowed, Refused
 from kitops.services import users
 from kitops.web.door import Caller
-from kitops.web.pages.common import CheckedForm, CurrentCaller, PageRoute, door, render
+from kitops.web.pages.common import (
+    CheckedForm,
+    CurrentCaller,
+    PageRoute,
+    door,
+    must_be_one_of,
+    render,
+)
 
 router = APIRouter(route_class=PageRoute)
 
@@ -65,7 +72,7 @@ def user_change(
     request: Request, caller: CurrentCaller, form: CheckedForm, name: str, action: str
 ) -> Response:
     if action not in USER_ACTIONS:
-        raise InvalidInput("action", action, f"must be one of {'|'.join(USER_ACTIONS)}")
+        raise InvalidInput("action", action, must_be_one_of(USER_ACTIONS))
     uow = door(request).writing(caller)
     try:
         if action == "role":

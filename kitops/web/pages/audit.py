@@ -10,8 +10,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from kitops.errors import InvalidInput
+from kitops.i18n import _
 from kitops.services import users
-from kitops.web.pages.common import CurrentCaller, PageRoute, door, render
+from kitops.web.pages.common import CurrentCaller, PageRoute, door, must_be_one_of, render
 
 router = APIRouter(route_class=PageRoute)
 
@@ -24,7 +25,7 @@ def _since(value: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise InvalidInput("since", value, "must be a date, YYYY-MM-DD") from None
+        raise InvalidInput("since", value, _("must be a date, YYYY-MM-DD")) from None
 
 
 def _facts(values: dict[str, object] | None) -> str:
@@ -41,7 +42,11 @@ def audit_page(
     limit: int = 100,
 ) -> Response:
     if limit not in LIMITS:
-        raise InvalidInput("limit", limit, f"must be one of {', '.join(map(str, LIMITS))}")
+        raise InvalidInput(
+            "limit",
+            limit,
+            must_be_one_of(LIMITS, ", "),
+        )
     entries = users.read_audit(door(request).reading(caller), user=user.strip() or None,
                                since=_since(since.strip()), action=action.strip() or None,
                                limit=limit)  # fmt: skip

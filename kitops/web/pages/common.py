@@ -19,6 +19,8 @@ from fastapi.templating import Jinja2Templates
 
 from kitops.domain import roles
 from kitops.errors import InvalidInput, KitopsError, NotAllowed, Refused
+from kitops.i18n import N_, _, current_locale, formats, gettext, ngettext
+from kitops.i18n.labels import status_label
 from kitops.services import web_sessions
 from kitops.web import sessions
 from kitops.web.door import Caller, Door
@@ -26,38 +28,62 @@ from kitops.web.door import Caller, Door
 HERE = Path(__file__).resolve().parent.parent
 templates = Jinja2Templates(
     env=jinja2.Environment(
-        loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True, auto_reload=False
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        auto_reload=False,
+        extensions=["jinja2.ext.i18n"],
     )
 )
+# `{{ _("Stock") }}` and `{{ _("{n} lines").format(n=...) }}` in the language in force for
+# the request (kitops.i18n); placeholders are filled with str.format, as in the code
+templates.env.install_gettext_callables(gettext, ngettext, newstyle=False)  # type: ignore[attr-defined]
 log = logging.getLogger("kitops.web")
 
 # the navigation: (path, label, the permission the page needs, or None: every user)
 NAVIGATION = (
-    ("/", "Dashboard", None),
-    ("/stock", "Stock", None),
-    ("/expiring", "Expiring", None),
-    ("/kits", "Kits", None),
-    ("/courses", "Courses", None),
-    ("/orders", "Orders", None),
-    ("/purchase-orders", "Purchase orders", None),
-    ("/reorder", "Reorder", None),
-    ("/reports", "Reports", "report.run"),
-    ("/audit", "Audit log", "audit.read"),
-    ("/users", "Users", "user.manage"),
-    ("/settings", "Settings", "setting.set"),
+    ("/", N_("Dashboard"), None),
+    ("/stock", N_("Stock"), None),
+    ("/expiring", N_("Expiring"), None),
+    ("/kits", N_("Kits"), None),
+    ("/courses", N_("Courses"), None),
+    ("/orders", N_("Orders"), None),
+    ("/purchase-orders", N_("Purchase orders"), None),
+    ("/reorder", N_("Reorder"), None),
+    ("/reports", N_("Reports"), "report.run"),
+    ("/audit", N_("Audit log"), "audit.read"),
+    ("/users", N_("Users"), "user.manage"),
+    ("/settings", N_("Settings"), "setting.set"),
 )
 
 
 def _money(value: Any) -> str:
-    return str(value) if value is not None else ""
+    if value is None:
+        return ""
+    if hasattr(value, "amount") and hasattr(value, "currency"):
+        return formats.money(value)
+    return str(value)
 
 
 def _day(value: date | datetime | None) -> str:
     if value is None:
         return "–"
     if isinstance(value, datetime):
-        return value.astimezone().strftime("%Y-%m-%d %H:%M")
-    return value.isoformat()
+        return formats.datetime(value.astimezone())
+    return formats.date(value)
+
+
+def _number(value: Any) -> str:
+    return "" if value is None else formats.number(value)
+
+
+def _language() -> str:
+    """The page's ``lang`` attribute: the request's language (``de-AT``)."""
+    return current_locale().replace("_", "-")
+
+
+def must_be_one_of(values: Any, separator: str = "|") -> str:
+    """The reason of an InvalidInput naming the allowed values: ``must be one of a|b``."""
+    return _("must be one of {choices}").format(choices=separator.join(map(str, values)))
 
 
 def _query(request: Request, **changes: object) -> str:
@@ -73,6 +99,9 @@ def _query(request: Request, **changes: object) -> str:
 
 templates.env.filters["day"] = _day
 templates.env.filters["money"] = _money
+templates.env.filters["number"] = _number
+templates.env.filters["status"] = status_label
+templates.env.globals["language"] = _language
 templates.env.globals["query"] = _query
 templates.env.globals["navigation"] = NAVIGATION
 
@@ -103,7 +132,7 @@ async def checked_form(request: Request) -> dict[str, str]:
     values = {key: value for key, value in form.items() if isinstance(value, str)}
     if not sessions.csrf_ok(sessions.session_token(request), values.get("csrf")):
         raise NotAllowed(
-            "this form has expired or came from another site: reload the page and try again",
+            _("this form has expired or came from another site: reload the page and try again"),
             actor="web", permission="web.csrf",
         )  # fmt: skip
     return values
@@ -191,15 +220,15 @@ class PageRoute(APIRoute):
                 if not error.recorded and error.permission == "web.csrf":
                     error.recorded = True  # no session to name: logged by the server
                     log.warning("refused a form without a valid CSRF token: %s", request.url.path)
-                return _error_page(request, 403, "Not allowed", str(error))
+                return _error_page(request, 403, _("Not allowed"), str(error))
             except InvalidInput as error:
                 if _names_the_address(request, error):
-                    return _error_page(request, 404, "Not found", str(error))
-                return _error_page(request, 422, "Not understood", str(error))
+                    return _error_page(request, 404, _("Not found"), str(error))
+                return _error_page(request, 422, _("Not understood"), str(error))
             except Refused as error:
-                return _error_page(request, 409, "Refused", str(error))
+                return _error_page(request, 409, _("Refused"), str(error))
             except KitopsError as error:
-                return _error_page(request, 503, "Not available", str(error))
+                return _error_page(request, 503, _("Not available"), str(error))
 
         return handle
 

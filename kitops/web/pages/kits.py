@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from kitops.errors import InvalidInput
+from kitops.i18n import _
 from kitops.views import choices as choice_lists
 from kitops.views import pages
 from kitops.web.pages.common import CurrentCaller, PageRoute, door, render
@@ -20,7 +21,7 @@ PAGE = 50
 
 def _offset(value: int) -> int:
     if value < 0:
-        raise InvalidInput("offset", value, "must be 0 or more")
+        raise InvalidInput("offset", value, _("must be 0 or more"))
     return value
 
 

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from kitops.errors import Refused
+from kitops.i18n import _
 from kitops.services import web_sessions
 from kitops.web import sessions
 from kitops.web.pages.common import CheckedForm, CurrentCaller, PageRoute, door, render
@@ -54,7 +55,7 @@ def login(
     target = safe_next(next)
     if not sessions.csrf_ok(sessions.login_cookie(request), csrf):
         return _login_page(request, target, name=name, status=403,
-                           message="the login form had expired: please try again")  # fmt: skip
+                           message=_("the login form had expired: please try again"))  # fmt: skip
     try:
         token, _user = web_sessions.start(door(request).db, name, secret)
     except Refused as refusal:

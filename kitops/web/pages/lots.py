@@ -11,7 +11,14 @@ from fastapi.responses import RedirectResponse, Response
 from kitops.domain.ledger import LotStatus
 from kitops.errors import InvalidInput
 from kitops.services import lots
-from kitops.web.pages.common import CheckedForm, CurrentCaller, PageRoute, door, render
+from kitops.web.pages.common import (
+    CheckedForm,
+    CurrentCaller,
+    PageRoute,
+    door,
+    must_be_one_of,
+    render,
+)
 
 router = APIRouter(route_class=PageRoute)
 
@@ -37,7 +44,7 @@ def change_lot_status(
     action = form.get("action", "")
     target = ACTIONS.get(action)
     if target is None:
-        raise InvalidInput("action", action, f"must be one of {'|'.join(ACTIONS)}")
+        raise InvalidInput("action", action, must_be_one_of(ACTIONS))
     sku = form.get("sku") or None
     changed = lots.change_status(door(request).writing(caller), code, target,
                                  reason=form.get("reason"), sku=sku)  # fmt: skip

@@ -9,18 +9,26 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from kitops.errors import InvalidInput, KitopsError
+from kitops.i18n import N_, _, formats
 from kitops.services import orders
 from kitops.views import choices as choice_lists
 from kitops.views import pages
-from kitops.web.pages.common import CheckedForm, CurrentCaller, PageRoute, door, render
+from kitops.web.pages.common import (
+    CheckedForm,
+    CurrentCaller,
+    PageRoute,
+    door,
+    must_be_one_of,
+    render,
+)
 
 router = APIRouter(route_class=PageRoute)
 
 PAGE = 50
 RESTOCK = {
-    "none": "money only: the kits stay with the patient",
-    "sealed": "the kits come back sealed: back in stock, the course is cancelled",
-    "write-off": "the kits were opened: written off, the course is cancelled",
+    "none": N_("money only: the kits stay with the patient"),
+    "sealed": N_("the kits come back sealed: back in stock, the course is cancelled"),
+    "write-off": N_("the kits were opened: written off, the course is cancelled"),
 }
 
 
@@ -34,7 +42,7 @@ def orders_page(
     offset: int = 0,
 ) -> Response:
     if offset < 0:
-        raise InvalidInput("offset", offset, "must be 0 or more")
+        raise InvalidInput("offset", offset, _("must be 0 or more"))
     page = pages.orders_page(door(request).reading(caller), clinic=clinic or None,
                              status=status or None, search=q.strip(), offset=offset,
                              limit=PAGE)  # fmt: skip
@@ -56,14 +64,16 @@ def refund_order(
 ) -> Response:
     restock = form.get("restock", "none")
     if restock not in RESTOCK:
-        raise InvalidInput("restock", restock, f"must be one of {'|'.join(RESTOCK)}")
+        raise InvalidInput("restock", restock, must_be_one_of(RESTOCK))
     the_door = door(request)
     gateway: Any
     try:
         gateway = the_door.gateway()
     except KitopsError:
         gateway = None  # the service checks the order first, then names what is missing
-    order = orders.refund_order(the_door.writing(caller), gateway, order_id,
-                                amount=form.get("amount", "").strip() or None,
+    # typed as the manager's locale writes it (12,50 in German), passed on as 12.50
+    typed = form.get("amount", "").strip()
+    amount = str(formats.parse_decimal_input(typed, "amount")) if typed else None
+    order = orders.refund_order(the_door.writing(caller), gateway, order_id, amount=amount,
                                 restock=None if restock == "none" else restock)  # fmt: skip
     return RedirectResponse(f"/orders/{order.id}?done=refund", status_code=303)

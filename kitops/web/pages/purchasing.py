@@ -16,7 +16,14 @@ from kitops.errors import InvalidInput
 from kitops.services import locations, purchasing
 from kitops.views import choices as choice_lists
 from kitops.web.door import Caller
-from kitops.web.pages.common import CheckedForm, CurrentCaller, PageRoute, door, render
+from kitops.web.pages.common import (
+    CheckedForm,
+    CurrentCaller,
+    PageRoute,
+    door,
+    must_be_one_of,
+    render,
+)
 
 router = APIRouter(route_class=PageRoute)
 
@@ -90,7 +97,7 @@ def order_action(
     request: Request, caller: CurrentCaller, form: CheckedForm, number: str, action: str
 ) -> Response:
     if action not in ACTIONS:
-        raise InvalidInput("action", action, f"must be one of {'|'.join(ACTIONS)}")
+        raise InvalidInput("action", action, must_be_one_of(ACTIONS))
     reason = form.get("reason") if action == "cancel" else None
     try:
         done = purchasing.change_status(door(request).writing(caller), number, action,

@@ -14,10 +14,11 @@ from fastapi.responses import Response
 from markupsafe import Markup, escape
 
 from kitops.errors import InvalidInput
+from kitops.i18n import _
 from kitops.reports.registry import REPORTS, ReportSpec, run_report
 from kitops.services.dto.reports import NUMERIC, Report, ReportRequest, Window
 from kitops.web.door import Caller
-from kitops.web.pages.common import CurrentCaller, PageRoute, door, render
+from kitops.web.pages.common import CurrentCaller, PageRoute, door, must_be_one_of, render
 
 router = APIRouter(route_class=PageRoute)
 
@@ -28,7 +29,7 @@ DOWNLOADS = {"csv": "text/csv; charset=utf-8", "json": "application/json",
 def _spec(name: str) -> ReportSpec:
     spec = REPORTS.get(name)
     if spec is None:
-        raise InvalidInput("report", name, f"must be one of {'|'.join(REPORTS)}")
+        raise InvalidInput("report", name, must_be_one_of(REPORTS))
     return spec
 
 
@@ -51,7 +52,7 @@ SHOWN_ROWS = 500
 def _offset(text: str | None) -> int:
     value = (text or "0").strip()
     if not value.isdigit():
-        raise InvalidInput("offset", text, "must be a whole number, 0 or more")
+        raise InvalidInput("offset", text, _("must be a whole number, 0 or more"))
     return int(value)
 
 
@@ -119,7 +120,7 @@ def report_page(request: Request, caller: CurrentCaller, name: str) -> Response:
 @router.get("/reports/{name}/download.{fmt}")
 def report_download(request: Request, caller: CurrentCaller, name: str, fmt: str) -> Response:
     if fmt not in DOWNLOADS:
-        raise InvalidInput("format", fmt, f"must be one of {'|'.join(DOWNLOADS)}")
+        raise InvalidInput("format", fmt, must_be_one_of(DOWNLOADS))
     from kitops.documents import report_files
 
     report = _build(request, caller, _spec(name))

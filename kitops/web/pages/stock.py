@@ -8,9 +8,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from kitops.errors import InvalidInput
+from kitops.i18n import _
 from kitops.views import choices as choice_lists
 from kitops.views import pages
-from kitops.web.pages.common import CurrentCaller, PageRoute, door, render
+from kitops.web.pages.common import CurrentCaller, PageRoute, door, must_be_one_of, render
 
 router = APIRouter(route_class=PageRoute)
 
@@ -20,7 +21,7 @@ EXPIRY_WINDOWS = (30, 60, 90)
 
 def _offset(value: int) -> int:
     if value < 0:
-        raise InvalidInput("offset", value, "must be 0 or more")
+        raise InvalidInput("offset", value, _("must be 0 or more"))
     return value
 
 
@@ -37,7 +38,11 @@ def stock_page(
     offset: int = 0,
 ) -> Response:
     if status not in pages.STOCK_SHOWS:
-        raise InvalidInput("status", status, f"must be one of {'|'.join(pages.STOCK_SHOWS)}")
+        raise InvalidInput(
+            "status",
+            status,
+            must_be_one_of(pages.STOCK_SHOWS),
+        )
     page = pages.stock_page(door(request).reading(caller), clinic=clinic or None,
                             location=location.strip() or None, sku=sku.strip() or None,
                             search=q.strip(), show=status, sort=sort, offset=_offset(offset),
@@ -59,7 +64,7 @@ def expiring_page(
     """Usable lots expiring within ``days``, earliest first: the window and the page are
     the query's (a page of PAGE lines; the count and the units over every line)."""
     if days not in EXPIRY_WINDOWS:
-        raise InvalidInput("days", days, "must be 30, 60 or 90")
+        raise InvalidInput("days", days, _("must be 30, 60 or 90"))
     page = pages.stock_page(door(request).reading(caller), clinic=clinic or None,
                             show="expiring", sort="expiry", offset=_offset(offset), limit=PAGE,
                             within_days=days, count_units=True)  # fmt: skip

@@ -1,0 +1,78 @@
+"""The pages in German: headings, navigation, statuses, dates and money as the locale
+writes them, while the JSON API keeps its English keys and stored words."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+import time_machine
+from pages_support import cheap_pin_hashes, logged_in, web_secret  # noqa: F401
+
+from kitops import i18n
+
+DEMO_NOON = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)  # the demo data's day
+
+pytestmark = pytest.mark.demo_data
+
+
+@pytest.fixture
+def german() -> Iterator[None]:
+    i18n.set_default_locale("de_AT")
+    try:
+        with time_machine.travel(DEMO_NOON, tick=False):
+            yield
+    finally:
+        i18n.set_default_locale("en")
+
+
+def test_the_dashboard_speaks_german(web, german):
+    web.user("maria", "manager", "1357")
+    page = logged_in(web.client(), "maria", "1357").get("/")
+    assert page.status_code == 200
+    text = page.text
+    assert '<html lang="de-AT">' in text
+    for heading in ("Übersicht", "Wartet auf Freigabe", "Letzte Aktivität", "Bestellungen"):
+        assert heading in text, heading
+    assert "Abmelden" in text
+    assert ">Awaiting release<" not in text
+    assert "22.11.2026" in text  # the demo day, as Austria writes it
+
+
+def test_stock_lines_show_german_statuses_and_dates(web, german):
+    web.user("maria", "manager", "1357")
+    page = logged_in(web.client(), "maria", "1357").get("/stock", params={"status": "all"})
+    assert page.status_code == 200
+    assert "Vorrätiger Bestand" in page.text
+    assert ">freigegeben<" in page.text
+    assert ">released<" not in page.text
+
+
+def test_the_reorder_preview_shows_money_as_the_locale_writes_it(web, german):
+    web.user("maria", "manager", "1357")
+    page = logged_in(web.client(), "maria", "1357").get("/reorder")
+    assert page.status_code == 200, page.text
+    assert "Vorschau der Nachbestellung" in page.text
+    assert re.search(r"[£€]\xa0\d+(\.\d{3})*,\d\d<", page.text), "an amount like € 315,00"
+    assert not re.search(r"\d\.\d\d (GBP|EUR)<", page.text)  # not the neutral 315.00 GBP
+
+
+def test_the_api_keeps_english_keys_and_stored_words_in_german(db, web, german):
+    from api_support import API, bearer
+
+    answer = web.client().get(f"{API}/stock?limit=50", headers=bearer(db, "stock"))
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert {"items", "total", "next"} <= set(body)
+    assert {line["status"] for line in body["items"]} >= {"released"}
+    assert "freigegeben" not in answer.text
+
+
+def test_a_refused_form_names_the_field_in_german(web, german):
+    web.user("maria", "manager", "1357")
+    page = logged_in(web.client(), "maria", "1357").get("/stock", params={"status": "nope"})
+    assert page.status_code == 422
+    assert "Nicht verstanden" in page.text
+    assert "muss eines von" in page.text
