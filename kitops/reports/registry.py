@@ -18,6 +18,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from kitops.errors import InvalidInput
+from kitops.i18n import _
 
 if TYPE_CHECKING:
     from kitops.services.dto.reports import Report, ReportRequest
@@ -208,17 +209,23 @@ def run_report(uow: UnitOfWork, name: str, request: ReportRequest) -> Report:
 
     spec = REPORTS.get(name.strip().lower())
     if spec is None:
-        raise InvalidInput("report", name, f"must be one of {'|'.join(REPORTS)}")
+        raise InvalidInput(
+            "report", name, _("must be one of {choices}").format(choices="|".join(REPORTS))
+        )
     known = {option.name for option in spec.options}
     for key in request.options:
         if key not in known:
-            raise InvalidInput(key, request.options[key], f"is not an option of `report {name}`")
+            raise InvalidInput(
+                key,
+                request.options[key],
+                _("is not an option of `report {name}`").format(name=name),
+            )
     defaults = {o.name: o.default for o in spec.options}
     given = {k: v for k, v in request.options.items() if v not in (None, "")}
     window = request.window if spec.lines else None
     if window is not None and (window.offset < 0 or window.limit < 1):
-        raise InvalidInput("window", f"{window.offset}+{window.limit}", "must be offset 0 or "
-                           "more and limit 1 or more")  # fmt: skip
+        raise InvalidInput("window", f"{window.offset}+{window.limit}",
+                           _("must be offset 0 or more and limit 1 or more"))  # fmt: skip
     merged = ReportRequest(request.clinic, request.as_of, {**defaults, **given}, window)
     uow.require("report.run")
     built = spec.build(uow, merged)
