@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from kitops.domain.money import Money
 from kitops.domain.text import json_text, visible
 from kitops.errors import InvalidInput
-from kitops.i18n import _, current_locale, formats
+from kitops.i18n import DEFAULT_LOCALE, _, current_locale, formats, pgettext
 from kitops.services.csvfiles import FORMULA_STARTS, CsvCell, write_csv
 from kitops.services.dto import as_json
 from kitops.services.dto.reports import NUMERIC, ChartKind, Kind, ReportExport
@@ -100,6 +100,55 @@ def text(value: Cell | Decimal) -> str:
     return str(value)
 
 
+def _shown_values(key: str) -> dict[str, str]:
+    """Stored values a column holds (a lot's status, a wastage reason...), as a person
+    reads them in the language in force: the table and the page only."""
+    if key == "status":
+        return {
+            "quarantine": pgettext("lot status", "quarantine"),
+            "released": pgettext("lot status", "released"),
+            "recalled": pgettext("lot status", "recalled"),
+            "expired": pgettext("lot status", "expired"),
+        }
+    if key == "bucket":
+        return {"expired": pgettext("lot status", "expired")}
+    if key == "what":
+        return {
+            "vials": pgettext("wasted item", "vials"),
+            "stamps": pgettext("wasted item", "stamps"),
+            "consumables": pgettext("wasted item", "consumables"),
+            "kits": pgettext("wasted item", "kits"),
+        }
+    if key == "reason":
+        return {
+            "damaged": pgettext("write-off reason", "damaged"),
+            "opened": pgettext("write-off reason", "opened"),
+            "expired": pgettext("write-off reason", "expired"),
+            "other": pgettext("write-off reason", "other"),
+            "expired_on_shelf": pgettext("write-off reason", "expired on shelf"),
+            "receipt": pgettext("move reason", "receipt"),
+            "opening": pgettext("move reason", "opening balance"),
+            "transfer": pgettext("move reason", "transfer"),
+            "count": pgettext("move reason", "count"),
+            "write_off": pgettext("move reason", "write-off"),
+            "expiry": pgettext("move reason", "expiry"),
+            "kit_assembly": pgettext("move reason", "kit assembly"),
+            "kit_disassembly": pgettext("move reason", "kit disassembly"),
+            "dispatch": pgettext("move reason", "dispatch"),
+            "return": pgettext("move reason", "return"),
+            "session": pgettext("move reason", "session"),
+        }
+    return {}
+
+
+def cell_text(column: Column, value: Cell) -> str:
+    """A cell of ``column`` as the table and the page show it: ``text``, and a stored
+    value (a status, a reason) in the language in force. English keeps the stored word."""
+    if isinstance(value, str) and current_locale() != DEFAULT_LOCALE:
+        return _shown_values(column.key).get(value, value)
+    return text(value)
+
+
 def plain(value: Cell) -> str:
     """A cell as the CSV writes it, whatever the language: ISO dates, ``12.50 GBP``."""
     if value is None:
@@ -160,7 +209,9 @@ def render_table(report: Report, *, width: int = TABLE_WIDTH) -> str:
         columns = [c for c in section.columns if c.in_table]
         titles = [visible(say(c.title)) for c in columns]
         index = [section.columns.index(c) for c in columns]
-        cells = [[visible(text(row[i])) for i in index] for row in section.rows]
+        cells = [
+            [visible(cell_text(section.columns[i], row[i])) for i in index] for row in section.rows
+        ]
         widths = [
             max([len(titles[n]), *(len(row[n]) for row in cells)]) for n in range(len(columns))
         ]
@@ -373,7 +424,10 @@ def _table(section: Section) -> dict[str, Any]:
         "key": section.key,
         "title": say(section.title),
         "columns": [{"title": say(c.title), "numeric": c.kind in NUMERIC} for c in section.columns],
-        "rows": [[text(v) for v in row] for row in section.rows],
+        "rows": [
+            [cell_text(c, v) for c, v in zip(section.columns, row, strict=True)]
+            for row in section.rows
+        ],
     }
 
 

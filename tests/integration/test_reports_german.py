@@ -54,6 +54,10 @@ def test_the_stock_table_in_german(uow):
     assert re.search(r"\b\d{1,2}\.\d{1,2}\.20\d\d\b", table)
     assert "€ " in table or "£" in table
     assert "as of" not in table
+    # a stored status reads in German in the table, and stays as stored in the CSV
+    assert " freigegeben " in table
+    assert " released " not in table
+    assert ",released," in render(report, "csv")
     assert "On hand by clinic" not in table
 
 
