@@ -121,6 +121,7 @@ def order_pdf(paper: purchasing_dto.OrderPaper) -> bytes:
     pdf.set_auto_page_break(auto=True, margin=18)
     title = _("Purchase order {number}").format(number=number)
     pdf.set_title(printable(title))
+    pdf.set_lang(current_locale().replace("_", "-"))
     pdf.set_creator("kitops")
     pdf.add_page()
 

@@ -94,3 +94,21 @@ def test_a_phrase_is_its_english_text_and_says_itself_again_in_german():
         assert say("Stock on hand") == "Vorrätiger Bestand"
         assert say("") == ""
     assert say(phrase) == phrase
+
+
+def test_the_page_templates_strings_are_extracted_for_the_catalog():
+    """``make messages`` reads the report page's ``{{ _("...") }}`` (babel.cfg: jinja2)."""
+    from pathlib import Path
+
+    from babel.messages.extract import extract_from_dir
+
+    import kitops.documents
+
+    folder = Path(kitops.documents.__file__).parent
+    found = {
+        message
+        for _file, _line, message, _comments, _context in extract_from_dir(
+            folder, [("**/templates/**.j2", "jinja2")]
+        )
+    }
+    assert {"Clinic:", "As of:", "all clinics", "Nothing to show.", "Made by kitops."} <= found
