@@ -100,6 +100,9 @@ def text(value: Cell | Decimal) -> str:
     return str(value)
 
 
+_DECIMAL = re.compile(r"-?\d+(\.\d+)?")
+
+
 def _shown_values(key: str) -> dict[str, str]:
     """Stored values a column holds (a lot's status, a wastage reason...), as a person
     reads them in the language in force: the table and the page only."""
@@ -145,6 +148,8 @@ def cell_text(column: Column, value: Cell) -> str:
     """A cell of ``column`` as the table and the page show it: ``text``, and a stored
     value (a status, a reason) in the language in force. English keeps the stored word."""
     if isinstance(value, str) and current_locale() != DEFAULT_LOCALE:
+        if column.kind is Kind.DECIMAL and _DECIMAL.fullmatch(value):
+            return formats.number(Decimal(value))  # "37.5" ml: 37,5 in German
         return _shown_values(column.key).get(value, value)
     return text(value)
 

@@ -82,6 +82,16 @@ def test_the_expiring_page_in_german(uow):
         assert "<h1>Expiring within 120 days</h1>" in render(report, "html")
 
 
+def test_a_decimal_cell_and_a_wasted_item_read_in_german():
+    from kitops.documents.report_files import cell_text
+    from kitops.services.dto.reports import Column, Kind
+
+    ml, what = Column("ml", "ml", Kind.DECIMAL), Column("what", "what")
+    with use_locale("de"):
+        assert (cell_text(ml, "37.5"), cell_text(what, "vials")) == ("37,5", "Fläschchen")
+    assert (cell_text(ml, "37.5"), cell_text(what, "vials")) == ("37.5", "vials")
+
+
 def test_a_phrase_is_its_english_text_and_says_itself_again_in_german():
     from kitops.documents.report_files import say
     from kitops.i18n import N_
