@@ -19,10 +19,12 @@ resumed with new dates.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from kitops.documents.files import output_path, write_file
+from kitops.i18n import _, formats, ngettext
 from kitops.services.calendars import CourseCalendar, read_calendar
 from kitops.services.dto import courses as courses_dto
 from kitops.services.unit_of_work import UnitOfWork
@@ -44,32 +46,74 @@ def event_status(
     the pause on are tentative, new dates to come."""
     day = event.at.date()
     if course.status == "cancelled" and day >= today:
-        return "CANCELLED", "The course was cancelled."
+        return "CANCELLED", _("The course was cancelled.")
     if course.status in ENDED and day >= today and event.kind != "followup":
-        return "CANCELLED", "The course has ended."
+        return "CANCELLED", _("The course has ended.")
     if course.status == "paused" and day >= (course.paused_on or today):
-        return "TENTATIVE", "The course is paused: the clinic will give you new dates."
+        return "TENTATIVE", _("The course is paused: the clinic will give you new dates.")
     return "CONFIRMED", ""
+
+
+_CHECKIN = re.compile(r"clinic check-in, week (\d+)")
+_FOLLOWUP = re.compile(r"follow-up review, (\d+) months after the course")
+
+
+def event_note(event: courses_dto.CalendarEvent) -> str:
+    """What the course's calendar says of the event (``kit 1, vial 2``, ``clinic check-in,
+    week 4``), in the language in force; a note of another shape as it is."""
+    note = event.note
+    if event.kind == "application":
+        if event.kit_part is not None and event.vial is not None:
+            if note.endswith(", first application in clinic"):
+                text = _("kit {part}, vial {vial}, first application in clinic")
+            else:
+                text = _("kit {part}, vial {vial}")
+            return text.format(part=event.kit_part, vial=event.vial)
+        if note == "in clinic":
+            return _("in clinic")
+        if note == "at home":
+            return _("at home")
+        return note
+    if event.kind == "checkin" and (match := _CHECKIN.fullmatch(note)):
+        return _("Clinic check-in, week {week}").format(week=match.group(1))
+    if event.kind == "followup" and (match := _FOLLOWUP.fullmatch(note)):
+        months = int(match.group(1))
+        return ngettext(
+            "Follow-up review, {months} month after the course",
+            "Follow-up review, {months} months after the course",
+            months,
+        ).format(months=months)
+    return note[:1].upper() + note[1:]
 
 
 def event_summary(event: courses_dto.CalendarEvent, applications: int) -> str:
     if event.kind == "application":
-        return f"Hair serum application {event.number} of {applications} ({event.note})"
-    return event.note[:1].upper() + event.note[1:]  # "Clinic check-in, week 4", "Follow-up ..."
+        return _("Hair serum application {number} of {total} ({note})").format(
+            number=event.number, total=applications, note=event_note(event)
+        )
+    return event_note(event)  # "Clinic check-in, week 4", "Follow-up review, ..."
 
 
 def event_description(facts: CourseCalendar, event: courses_dto.CalendarEvent) -> str:
     lines = []
     if facts.in_clinic(event):
-        lines.append(f"At the clinic: {facts.location}.")
+        lines.append(_("At the clinic: {location}.").format(location=facts.location))
         if event.moved_from is not None:
-            why = f" ({event.moved_because})" if event.moved_because else ""
-            lines.append(f"Moved from {event.moved_from.isoformat()}{why}.")
+            moved = formats.date(event.moved_from)
+            lines.append(
+                _("Moved from {date} ({why}).").format(date=moved, why=event.moved_because)
+                if event.moved_because
+                else _("Moved from {date}.").format(date=moved)
+            )
     else:
         if event.kit_part is not None and event.vial is not None:
-            lines.append(f"At home: use kit {event.kit_part}, vial {event.vial}.")
+            lines.append(
+                _("At home: use kit {part}, vial {vial}.").format(
+                    part=event.kit_part, vial=event.vial
+                )
+            )
         else:
-            lines.append("At home.")
+            lines.append(_("At home."))
         if facts.instructions:
             lines.append(facts.instructions)
     return "\n".join(lines)
@@ -85,7 +129,12 @@ def build_calendar(facts: CourseCalendar, stamp: datetime) -> bytes:
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", f"Hair treatment, course {course.id} ({course.patient_ref})")
+    calendar.add(
+        "x-wr-calname",
+        _("Hair treatment, course {course} ({patient})").format(
+            course=course.id, patient=course.patient_ref
+        ),
+    )
     applications = sum(1 for e in course.events if e.kind == "application")
     stamp = stamp.astimezone(UTC).replace(microsecond=0)
     for item in course.events:
@@ -95,8 +144,10 @@ def build_calendar(facts: CourseCalendar, stamp: datetime) -> bytes:
         status, why = event_status(course, item, facts.today)
         event.add("status", status)
         summary = event_summary(item, applications)
-        if status != "CONFIRMED":
-            summary = f"{'On hold' if status == 'TENTATIVE' else 'Cancelled'}: {summary}"
+        if status == "TENTATIVE":
+            summary = _("On hold: {event}").format(event=summary)
+        elif status == "CANCELLED":
+            summary = _("Cancelled: {event}").format(event=summary)
         if facts.in_clinic(item):
             # ``at`` is the appointment in the clinic's zone
             event.add("dtstart", item.at)
@@ -104,7 +155,9 @@ def build_calendar(facts: CourseCalendar, stamp: datetime) -> bytes:
             event.add("location", facts.location)
             event.add("transp", "OPAQUE")
             if item.moved_from is not None:
-                summary += f", moved from {item.moved_from.isoformat()}"
+                summary = _("{event}, moved from {date}").format(
+                    event=summary, date=formats.date(item.moved_from)
+                )
         else:
             day = item.at.date()  # the clinic's calendar day
             event.add("dtstart", day)

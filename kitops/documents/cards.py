@@ -25,6 +25,7 @@ from kitops.documents.labels import Line, layout
 from kitops.documents.symbols import Symbol, text_datamatrix, to_image
 from kitops.errors import InvalidInput
 from kitops.gs1 import course_code, location_code
+from kitops.i18n import _, formats, pgettext
 from kitops.services.dto.scans import CourseCard, LocationCard
 from kitops.services.scans import course_cards, location_cards
 from kitops.services.unit_of_work import UnitOfWork
@@ -50,14 +51,34 @@ class Card:
     lines: tuple[Line, ...]
 
 
+def place_kind(kind: str) -> str:
+    """A location's kind (a stored value) as the label says it in the language in force."""
+    names = {
+        "clinic": pgettext("location kind", "clinic"),
+        "stockroom": pgettext("location kind", "stockroom"),
+        "fridge": pgettext("location kind", "fridge"),
+        "shelf": pgettext("location kind", "shelf"),
+        "quarantine": pgettext("location kind", "quarantine"),
+        "supplier": pgettext("location kind", "supplier"),
+        "patient": pgettext("location kind", "patient"),
+        "scrap": pgettext("location kind", "scrap"),
+        "adjustment": pgettext("location kind", "adjustment"),
+        "assembly": pgettext("location kind", "assembly"),
+    }
+    return names.get(kind, kind)
+
+
 def location_card(card: LocationCard) -> Card:
-    clinic = f", clinic {card.clinic}" if card.clinic else ""
+    kind = place_kind(card.place_kind)
+    where = (
+        _("{kind}, clinic {clinic}").format(kind=kind, clinic=card.clinic) if card.clinic else kind
+    )
     lines = (
         # large, but small enough for the whole code on one line (about 130 pt-characters
         # fit the text column in bold Helvetica capitals)
         Line(card.code, max(7.0, min(16.0, 130 / len(card.code))), bold=True, max_lines=2),
         Line(card.name, 8, max_lines=2),
-        Line(f"{card.place_kind}{clinic}", 7),
+        Line(where, 7),
         Line(location_code(card.code), 6),
     )
     return Card(62.0, 40.0, 24.0, location_code(card.code), _printable(lines))
@@ -65,11 +86,15 @@ def location_card(card: LocationCard) -> Card:
 
 def course_card(card: CourseCard) -> Card:
     lines = (
-        Line(f"Course {card.course_id}", 16, bold=True),
-        Line(f"Plan {card.plan}, clinic {card.clinic}", 8, max_lines=2),
-        Line(f"Start {card.start.isoformat()}", 8),
-        Line(f"Patient {card.patient_ref}", 9, bold=True, max_lines=2),
-        Line("Scan at the desk to see the kits", 6),
+        Line(_("Course {course}").format(course=card.course_id), 16, bold=True),
+        Line(
+            _("Plan {plan}, clinic {clinic}").format(plan=card.plan, clinic=card.clinic),
+            8,
+            max_lines=2,
+        ),
+        Line(_("Start {date}").format(date=formats.date(card.start)), 8),
+        Line(_("Patient {patient}").format(patient=card.patient_ref), 9, bold=True, max_lines=2),
+        Line(_("Scan at the desk to see the kits"), 6),
     )
     return Card(85.6, 54.0, 30.0, course_code(card.course_id), _printable(lines))
 
@@ -94,7 +119,7 @@ def render_pdf(cards: Sequence[Card]) -> bytes:
     pdf.core_fonts_encoding = "cp1252"
     pdf.set_auto_page_break(False)
     pdf.set_margins(0, 0, 0)
-    pdf.set_title("kitops labels")
+    pdf.set_title(printable(_("kitops labels")))
     pdf.set_creator("kitops")
     pdf.set_fill_color(0, 0, 0)
 
@@ -183,7 +208,9 @@ def _path(out: str, count: int) -> Path:
     path = output_path(out, (".pdf", ".png"))
     if path.suffix.lower() == ".png" and count > PNG_MAX:
         raise InvalidInput(
-            "out", out, f"a PNG holds at most {PNG_MAX} labels; write a .pdf for more"
+            "out",
+            out,
+            _("a PNG holds at most {count} labels; write a .pdf for more").format(count=PNG_MAX),
         )
     return path
 

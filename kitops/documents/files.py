@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from kitops.errors import InvalidInput
+from kitops.i18n import _
 
 # --- the file to write ----------------------------------------------------------------------
 
@@ -15,15 +16,25 @@ from kitops.errors import InvalidInput
 def output_path(out: str, suffixes: Sequence[str]) -> Path:
     """The file to write: its extension one of ``suffixes``, its folder existing."""
     if not out or not out.strip():
-        raise InvalidInput("out", out, "give the file to write")
+        raise InvalidInput("out", out, _("give the file to write"))
     path = Path(out).expanduser()
     if path.suffix.lower() not in suffixes:
-        raise InvalidInput("out", out, f"must end {' or '.join(suffixes)}")
+        raise InvalidInput("out", out, _must_end(suffixes))
     if not path.parent.is_dir():
-        raise InvalidInput("out", out, f"folder {str(path.parent)!r} does not exist")
+        raise InvalidInput(
+            "out", out, _("folder {folder} does not exist").format(folder=repr(str(path.parent)))
+        )
     if path.is_dir():
-        raise InvalidInput("out", out, "is a folder")
+        raise InvalidInput("out", out, _("is a folder"))
     return path
+
+
+def _must_end(suffixes: Sequence[str]) -> str:
+    if len(suffixes) == 1:
+        return _("must end {suffix}").format(suffix=suffixes[0])
+    return _("must end {suffixes} or {last}").format(
+        suffixes=", ".join(suffixes[:-1]), last=suffixes[-1]
+    )
 
 
 def write_file(path: Path, data: bytes, out: str) -> Path:
@@ -31,7 +42,9 @@ def write_file(path: Path, data: bytes, out: str) -> Path:
     try:
         path.write_bytes(data)
     except OSError as error:
-        raise InvalidInput("out", out, f"cannot be written: {error.strerror or error}") from None
+        raise InvalidInput(
+            "out", out, _("cannot be written: {error}").format(error=error.strerror or error)
+        ) from None
     return path
 
 

@@ -50,6 +50,7 @@ from kitops.documents.symbols import dark_runs, gs1_datamatrix, text_datamatrix
 from kitops.domain.printers import DEFAULT_SIZE, LabelSize
 from kitops.errors import InvalidInput
 from kitops.gs1 import KIT_PREFIX, human_readable, kit_element_string
+from kitops.i18n import N_, _, formats, ngettext
 from kitops.services.labels import (
     Label,
     read_in,
@@ -71,7 +72,7 @@ CODE_MAX_MM = 19.0
 GAP_MM = 1.0  # between the code's quiet zone and the text
 PNG_DPI = 300
 PNG_MAX_LABELS = 100
-RECALLED = "CONTAINS A RECALLED LOT"
+RECALLED = N_("CONTAINS A RECALLED LOT")  # translated where it is printed
 
 _PT_MM = 25.4 / 72
 _LEADING = 1.2  # line height as a multiple of the font size
@@ -133,13 +134,10 @@ class LabelLayout:
 # --- content --------------------------------------------------------------------------------
 
 
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December")  # fmt: skip
-
-
 def use_by(expiry: date) -> str:
-    """``Use by 14 March 2027`` (English month names, whatever the machine's locale)."""
-    return f"Use by {expiry.day} {_MONTHS[expiry.month - 1]} {expiry.year}"
+    """``Use by 14 March 2027`` in the language in force (``Verwendbar bis 14. März 2027``
+    in German), whatever the machine's own locale."""
+    return _("Use by {date}").format(date=formats.date_long(expiry))
 
 
 def label_element_string(label: Label) -> str:
@@ -165,22 +163,26 @@ def hri_parts(code: str) -> list[str]:
 
 def label_lines(label: Label) -> list[Line]:
     """The text beside the code, top to bottom; a recall warning comes first."""
-    lines = [Line(RECALLED, 8, bold=True)] if label.recalled else []
+    lines = [Line(_(RECALLED), 8, bold=True)] if label.recalled else []
     lines += [
         Line(label.sku, 8, bold=True),
         Line(label.product, 6.5, max_lines=2, optional=True),
-        Line(f"Serial {label.serial}", 9, bold=True),
+        Line(_("Serial {serial}").format(serial=label.serial), 9, bold=True),
     ]
     if label.expiry != date.max:
         lines.append(Line(use_by(label.expiry), 8, bold=True))
     if label.serum_lots:
-        word = "Serum lot" if len(label.serum_lots) == 1 else "Serum lots"
-        lines.append(Line(f"{word} {', '.join(label.serum_lots)}", 6.5, max_lines=2))
+        serum = ngettext("Serum lot {lots}", "Serum lots {lots}", len(label.serum_lots))
+        lines.append(Line(serum.format(lots=", ".join(label.serum_lots)), 6.5, max_lines=2))
     if label.course_id is not None:
-        part = f", kit {label.course_part}" if label.course_part else ""
-        lines.append(Line(f"Course {label.course_id}{part}", 7))
+        course = (
+            _("Course {course}, kit {part}").format(course=label.course_id, part=label.course_part)
+            if label.course_part
+            else _("Course {course}").format(course=label.course_id)
+        )
+        lines.append(Line(course, 7))
     if label.patient_ref:
-        lines.append(Line(f"Patient {label.patient_ref}", 7))
+        lines.append(Line(_("Patient {patient}").format(patient=label.patient_ref), 7))
     # the code in words; on a label too small for everything it goes after the usage and
     # storage lines, before the product's name
     lines.append(Line(" ".join(hri_parts(label_element_string(label))), 6, max_lines=2,
@@ -333,12 +335,12 @@ def render_pdf(labels: Sequence[Label] | Sequence[LabelLayout], copies: int = 1)
     pdf.core_fonts_encoding = "cp1252"
     pdf.set_auto_page_break(False)
     pdf.set_margins(0, 0, 0)
-    pdf.set_title("kitops kit labels")
+    pdf.set_title(printable(_("kitops kit labels")))
     pdf.set_creator("kitops")
     pdf.set_fill_color(0, 0, 0)
     pdf.set_text_color(0, 0, 0)
     for item in items:
-        for _ in range(copies):
+        for _copy in range(copies):
             pdf.add_page(format=(item.size.width_mm, item.size.height_mm))
             module = item.code_mm / item.code.side
             x0 = item.code_x_mm + item.code.quiet * module
@@ -356,7 +358,7 @@ def render_pdf(labels: Sequence[Label] | Sequence[LabelLayout], copies: int = 1)
 
 def _as_layouts(labels: Sequence[Label] | Sequence[LabelLayout]) -> list[LabelLayout]:
     if not labels:
-        raise InvalidInput("serial", None, "give at least one kit serial")
+        raise InvalidInput("serial", None, _("give at least one kit serial"))
     return [item if isinstance(item, LabelLayout) else layout_label(item) for item in labels]
 
 
@@ -448,7 +450,11 @@ def write_labels(uow: UnitOfWork, serials: list[str], out: str, *, reprint: bool
     is_png = path.suffix.lower() == ".png"
     if is_png and len(serials) > PNG_MAX_LABELS:
         raise InvalidInput(
-            "out", out, f"a PNG holds at most {PNG_MAX_LABELS} labels; write a .pdf for more"
+            "out",
+            out,
+            _("a PNG holds at most {count} labels; write a .pdf for more").format(
+                count=PNG_MAX_LABELS
+            ),
         )
     with uow:
         labels = read_in(uow, serials)

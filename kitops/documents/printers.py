@@ -51,6 +51,7 @@ from kitops.documents.labels import (
 )
 from kitops.domain.printers import PrinterFormat, PrinterSpec, Via
 from kitops.errors import InvalidInput, Refused
+from kitops.i18n import N_, _
 from kitops.services.dto.printers import PrintJob
 from kitops.services.labels import Label, read_in, record_reprints, refuse_with_patient
 from kitops.services.labels import with_patient as labels_with_patient
@@ -128,7 +129,7 @@ def render_zpl(items: Sequence[LabelLayout], dpi: int, copies: int = 1) -> bytes
 
 # --- Brother QL -----------------------------------------------------------------------------
 
-QL_MISSING = (
+QL_MISSING = N_(
     "Brother QL labels need the optional brother_ql library, which is GPL-3.0: install it "
     "with `pip install 'kitops[ql]'` (README: Printers)"
 )
@@ -142,7 +143,7 @@ def render_ql(items: Sequence[LabelLayout], model: str, copies: int = 1) -> byte
         from brother_ql.labels import LabelsManager
         from brother_ql.raster import BrotherQLRaster
     except ImportError:
-        raise Refused(QL_MISSING) from None
+        raise Refused(_(QL_MISSING)) from None
 
     media = {label.identifier: label for label in LabelsManager().iter_elements()}
     images = []
@@ -184,7 +185,7 @@ def lp_command(spec: PrinterSpec, title: str = "kitops labels") -> list[str]:
 
 def send(spec: PrinterSpec, data: bytes, *, timeout: float = TIMEOUT_S) -> None:
     """Send ``data`` to the printer as one job; Refused (one line) when it cannot be."""
-    where = f"printer {spec.name} at {spec.connection.target}"
+    where = _("printer {name} at {target}").format(name=spec.name, target=spec.connection.target)
     if spec.connection.via is Via.TCP:
         _send_tcp(spec, data, timeout, where)
     elif spec.connection.via is Via.DEVICE:
@@ -207,15 +208,33 @@ def _send_tcp(spec: PrinterSpec, data: bytes, timeout: float, where: str) -> Non
                 while connection.recv(4096):
                     pass
     except (ConnectionResetError, BrokenPipeError):
-        raise Refused(f"{where} reset the connection: the labels may not have printed") from None
+        raise Refused(
+            _("{printer} reset the connection: the labels may not have printed").format(
+                printer=where
+            )
+        ) from None
     except TimeoutError:
-        raise Refused(f"{where} did not answer within {timeout:g} s") from None
+        raise Refused(
+            _("{printer} did not answer within {seconds} s").format(
+                printer=where, seconds=f"{timeout:g}"
+            )
+        ) from None
     except ConnectionRefusedError:
-        raise Refused(f"{where} refused the connection (nothing listens on that port)") from None
+        raise Refused(
+            _("{printer} refused the connection (nothing listens on that port)").format(
+                printer=where
+            )
+        ) from None
     except socket.gaierror:
-        raise Refused(f"{where}: the host name {host} is unknown") from None
+        raise Refused(
+            _("{printer}: the host name {host} is unknown").format(printer=where, host=host)
+        ) from None
     except OSError as error:
-        raise Refused(f"{where} cannot be reached: {error.strerror or error}") from None
+        raise Refused(
+            _("{printer} cannot be reached: {error}").format(
+                printer=where, error=error.strerror or error
+            )
+        ) from None
 
 
 def _send_device(path: str, data: bytes, timeout: float, where: str) -> None:
@@ -224,14 +243,22 @@ def _send_device(path: str, data: bytes, timeout: float, where: str) -> None:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
     except FileNotFoundError:
-        raise Refused(f"{where}: the device file does not exist") from None
+        raise Refused(
+            _("{printer}: the device file does not exist").format(printer=where)
+        ) from None
     except OSError as error:
         if error.errno == errno.ENXIO:
-            raise Refused(f"{where}: nothing reads the device (printer off?)") from None
-        raise Refused(f"{where} cannot be opened: {error.strerror or error}") from None
+            raise Refused(
+                _("{printer}: nothing reads the device (printer off?)").format(printer=where)
+            ) from None
+        raise Refused(
+            _("{printer} cannot be opened: {error}").format(
+                printer=where, error=error.strerror or error
+            )
+        ) from None
     try:
         if stat.S_ISDIR(os.fstat(fd).st_mode):
-            raise Refused(f"{where} is a folder")
+            raise Refused(_("{printer} is a folder").format(printer=where))
         view = memoryview(data)
         deadline = time.monotonic() + timeout
         while view:
@@ -240,27 +267,47 @@ def _send_device(path: str, data: bytes, timeout: float, where: str) -> None:
             except BlockingIOError:
                 written = 0
             except OSError as error:
-                raise Refused(f"{where} cannot be written: {error.strerror or error}") from None
+                raise Refused(
+                    _("{printer} cannot be written: {error}").format(
+                        printer=where, error=error.strerror or error
+                    )
+                ) from None
             view = view[written:]
             if view and not select.select([], [fd], [], max(0.0, deadline - time.monotonic()))[1]:
-                raise Refused(f"{where} did not take the label within {timeout:g} s")
+                raise Refused(
+                    _("{printer} did not take the label within {seconds} s").format(
+                        printer=where, seconds=f"{timeout:g}"
+                    )
+                )
     finally:
         os.close(fd)
 
 
 def _send_cups(spec: PrinterSpec, data: bytes, timeout: float) -> None:
     command = lp_command(spec)
-    where = f"printer {spec.name} (CUPS queue {spec.connection.target})"
+    where = _("printer {name} (CUPS queue {queue})").format(
+        name=spec.name, queue=spec.connection.target
+    )
     try:
         done = subprocess.run(command, input=data, capture_output=True, timeout=timeout * 2,
                               check=False)  # fmt: skip
     except FileNotFoundError:
-        raise Refused(f"{where}: `lp` is not installed (install CUPS's client)") from None
+        raise Refused(
+            _("{printer}: `lp` is not installed (install CUPS's client)").format(printer=where)
+        ) from None
     except subprocess.TimeoutExpired:
-        raise Refused(f"{where}: lp did not answer within {timeout * 2:g} s") from None
+        raise Refused(
+            _("{printer}: lp did not answer within {seconds} s").format(
+                printer=where, seconds=f"{timeout * 2:g}"
+            )
+        ) from None
     if done.returncode != 0:
         said = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise Refused(f"{where}: lp failed: {said[0] if said else f'exit {done.returncode}'}")
+        raise Refused(
+            _("{printer}: lp failed: {error}").format(
+                printer=where, error=said[0] if said else f"exit {done.returncode}"
+            )
+        )
 
 
 # --- the use cases --------------------------------------------------------------------------
@@ -268,7 +315,7 @@ def _send_cups(spec: PrinterSpec, data: bytes, timeout: float) -> None:
 
 def _copies(copies: int) -> int:
     if not 1 <= copies <= MAX_COPIES:
-        raise InvalidInput("copies", copies, f"must be 1-{MAX_COPIES}")
+        raise InvalidInput("copies", copies, _("must be 1-{most}").format(most=MAX_COPIES))
     return copies
 
 
@@ -308,7 +355,9 @@ def sample_label(spec: PrinterSpec) -> Label:
     """A label that says which printer, size and resolution printed it."""
     return Label(
         serial="TEST0001", sku="KITOPS TEST LABEL",
-        product=f"Printer {spec.name}: {spec.format.value.upper()}, {spec.dpi} dpi",
+        product=_("Printer {name}: {format}, {dpi} dpi").format(
+            name=spec.name, format=spec.format.value.upper(), dpi=spec.dpi
+        ),
         expiry=date.max, course_id=None, course_part=None, patient_ref=None, recalled=False,
         storage=spec.size.description,
     )  # fmt: skip

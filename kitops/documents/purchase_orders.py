@@ -11,10 +11,13 @@ product's kind; a line with no rate says "VAT not set" and stays out of the tota
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from kitops.documents.files import output_path, printable, write_file
 from kitops.domain.money import Money
 from kitops.domain.vat import rate_text
 from kitops.errors import InvalidInput
+from kitops.i18n import DEFAULT_LOCALE, N_, _, current_locale, formats, ngettext
 from kitops.services.csvfiles import CsvCell, write_csv
 from kitops.services.dto import purchasing as purchasing_dto
 from kitops.services.purchasing import order_paper, order_to_send
@@ -39,19 +42,31 @@ def order_csv(order: purchasing_dto.PurchaseOrder) -> bytes:
     return write_csv(rows, lineterminator="\r\n").encode("utf-8")
 
 
-COLUMNS = ("#", "Supplier SKU", "Description", "Qty", "Unit price", "Net", "VAT %", "VAT")
-_WIDTHS = (8, 27, 56, 12, 21, 21, 15, 20)  # mm, 180 in all: A4 less 15 mm margins
+# the table's headings, translated where the page is drawn
+COLUMNS = ("#", N_("Supplier SKU"), N_("Description"), N_("Qty"), N_("Unit price"), N_("Net"),
+           N_("VAT %"), N_("VAT"))  # fmt: skip
+_WIDTHS = (8, 27, 54, 14, 21, 21, 15, 20)  # mm, 180 in all: A4 less 15 mm margins
 _ALIGN = ("RIGHT", "LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT", "RIGHT")
-VAT_NOT_SET = "VAT not set"
-ROUNDING = (
+VAT_NOT_SET = N_("VAT not set")
+ROUNDING = N_(
     "VAT is worked out per line (net x rate) and rounded half up to the currency's minor "
     "unit; the totals are the sums of the lines."
 )
 
 
 def _amount(value: Money) -> str:
-    """An amount without its currency (the page says it once): ``1234.50``."""
-    return str(value).rsplit(" ", 1)[0]
+    """An amount without its currency (the page says it once), as the language in force
+    writes it: ``1234.50``, ``1.234,50`` in German."""
+    places = max(0, -int(value.amount.as_tuple().exponent))
+    return formats.number(value.amount, decimals=places)
+
+
+def _rate(rate_bp: int) -> str:
+    """A VAT rate: ``20%``, ``5.5%``; ``20 %``, ``5,5 %`` in German."""
+    if current_locale() == DEFAULT_LOCALE:
+        return rate_text(rate_bp)
+    places = 0 if rate_bp % 100 == 0 else 1 if rate_bp % 10 == 0 else 2
+    return formats.percent(Decimal(rate_bp) / 10000, decimals=places)
 
 
 def _address_lines(text: str | None) -> list[str]:
@@ -62,14 +77,23 @@ def _address_lines(text: str | None) -> list[str]:
 def paper_notes(paper: purchasing_dto.OrderPaper) -> list[str]:
     """What the page says under the totals: VAT not set (never guessed), the rounding."""
     notes = []
-    if paper.vat_missing:
-        lines = "line" if paper.vat_missing == 1 else "lines"
-        where = (f"in {paper.country}" if paper.country
-                 else f"({paper.clinic} has no country)")  # fmt: skip
-        notes.append(f"{VAT_NOT_SET} for {paper.vat_missing} {lines}: no VAT rate is "
-                     f"recorded for the kind of product {where}; that VAT is not in the "
-                     "totals.")  # fmt: skip
-    notes.append(ROUNDING)
+    if paper.vat_missing and paper.country:
+        notes.append(ngettext(
+            "VAT not set for {count} line: no VAT rate is recorded for the kind of product "
+            "in {country}; that VAT is not in the totals.",
+            "VAT not set for {count} lines: no VAT rate is recorded for the kind of product "
+            "in {country}; that VAT is not in the totals.",
+            paper.vat_missing,
+        ).format(count=paper.vat_missing, country=paper.country))  # fmt: skip
+    elif paper.vat_missing:
+        notes.append(ngettext(
+            "VAT not set for {count} line: no VAT rate is recorded for the kind of product "
+            "({clinic} has no country); that VAT is not in the totals.",
+            "VAT not set for {count} lines: no VAT rate is recorded for the kind of product "
+            "({clinic} has no country); that VAT is not in the totals.",
+            paper.vat_missing,
+        ).format(count=paper.vat_missing, clinic=paper.clinic))  # fmt: skip
+    notes.append(_(ROUNDING))
     return notes
 
 
@@ -86,14 +110,18 @@ def order_pdf(paper: purchasing_dto.OrderPaper) -> bytes:
         def footer(self) -> None:
             self.set_y(-12)
             self.set_font("Helvetica", "", 8)
-            self.cell(0, 5, f"Purchase order {number} - page {self.page_no()} of {{nb}}",
-                      align="C")  # fmt: skip
+            footer = _("Purchase order {number} - page {page} of {pages}").format(
+                number=number, page=self.page_no(), pages="{nb}"
+            )
+            self.cell(0, 5, printable(footer), align="C")
 
     pdf = OrderPage(orientation="P", unit="mm", format="A4")
     pdf.core_fonts_encoding = "cp1252"
     pdf.set_margins(15, 15, 15)
     pdf.set_auto_page_break(auto=True, margin=18)
-    pdf.set_title(printable(f"Purchase order {number}"))
+    title = _("Purchase order {number}").format(number=number)
+    pdf.set_title(printable(title))
+    pdf.set_lang(current_locale().replace("_", "-"))
     pdf.set_creator("kitops")
     pdf.add_page()
 
@@ -101,40 +129,45 @@ def order_pdf(paper: purchasing_dto.OrderPaper) -> bytes:
         pdf.set_font("Helvetica", style, size)
         pdf.multi_cell(0, height, printable(text), align="L", new_x="LMARGIN", new_y="NEXT")
 
-    line(f"Purchase order {number}", 16, "B", 9)
-    facts = [f"Order reference: {number}", f"Order date: {paper.as_of.isoformat()}",
-             "Expected delivery: "
-             + (paper.expected_on.isoformat() if paper.expected_on else "not agreed"),
-             f"Currency: {paper.currency} (all amounts)"]  # fmt: skip
+    line(title, 16, "B", 9)
+    expected = formats.date(paper.expected_on) if paper.expected_on else _("not agreed")
+    facts = [
+        _("Order reference: {number}").format(number=number),
+        _("Order date: {date}").format(date=formats.date(paper.as_of)),
+        _("Expected delivery: {date}").format(date=expected),
+        _("Currency: {currency} (all amounts)").format(currency=paper.currency),
+    ]
     for fact in facts:
         line(fact)
     if paper.status == "draft":
-        line("DRAFT: not approved yet; do not send this order.", style="B")
+        line(_("DRAFT: not approved yet; do not send this order."), style="B")
     pdf.ln(3)
 
-    supplier = [paper.supplier_name, f"Supplier code {paper.supplier}",
+    supplier = [paper.supplier_name, _("Supplier code {code}").format(code=paper.supplier),
                 *_address_lines(paper.supplier_address)]  # fmt: skip
     if not paper.supplier_address:
-        supplier.append("(no address on file)")
+        supplier.append(_("(no address on file)"))
     if paper.supplier_contact:
-        supplier.append(f"Contact: {paper.supplier_contact}")
+        supplier.append(_("Contact: {contact}").format(contact=paper.supplier_contact))
     deliver = [f"{paper.clinic_name} ({paper.clinic})", *_address_lines(paper.delivery_address)]
     if not paper.delivery_address:
-        deliver.append("(no delivery address on file)")
+        deliver.append(_("(no delivery address on file)"))
     if paper.delivery_contact:
-        deliver.append(f"Contact: {paper.delivery_contact}")
+        deliver.append(_("Contact: {contact}").format(contact=paper.delivery_contact))
     top, half = pdf.get_y(), (pdf.w - pdf.l_margin - pdf.r_margin) / 2
     bottoms = []
-    for column, (title, lines) in enumerate((("Supplier", supplier), ("Deliver to", deliver))):
+    blocks = ((_("Supplier"), supplier), (_("Deliver to"), deliver))
+    for column, (heading, lines) in enumerate(blocks):
         pdf.set_xy(pdf.l_margin + column * half, top)
         pdf.set_font("Helvetica", "B", 10)
-        pdf.cell(half - 4, 5, title, new_x="LEFT", new_y="NEXT")
+        pdf.cell(half - 4, 5, printable(heading), new_x="LEFT", new_y="NEXT")
         pdf.set_font("Helvetica", "", 10)
         for text in lines:
             pdf.multi_cell(half - 4, 5, printable(text), align="L", new_x="LEFT", new_y="NEXT")
         bottoms.append(pdf.get_y())
     pdf.set_xy(pdf.l_margin, max(bottoms) + 3)
-    line("Payment terms: " + (paper.payment_terms or "as agreed with the supplier"), style="B")
+    terms = paper.payment_terms or _("as agreed with the supplier")
+    line(_("Payment terms: {terms}").format(terms=terms), style="B")
     pdf.ln(3)
 
     pdf.set_font("Helvetica", "", 9)
@@ -143,25 +176,28 @@ def order_pdf(paper: purchasing_dto.OrderPaper) -> bytes:
         headings_style=FontFace(emphasis="BOLD", fill_color=(225, 225, 225)),
         borders_layout="HORIZONTAL_LINES", line_height=4.5, repeat_headings=1,
     ) as table:  # fmt: skip
-        table.row(COLUMNS)
+        table.row(tuple(printable(_(heading)) for heading in COLUMNS))
         for item in paper.lines:
-            rate = rate_text(item.vat_rate_bp) if item.vat_rate_bp is not None else "not set"
+            rate = _rate(item.vat_rate_bp) if item.vat_rate_bp is not None else _("not set")
             table.row((
                 str(item.position), printable(item.supplier_sku or "-"),
-                printable(item.description) + "\n" + printable(f"our SKU {item.sku}"),
-                str(item.quantity),
-                _amount(item.unit_price), _amount(item.net), rate,
-                _amount(item.vat) if item.vat is not None else VAT_NOT_SET,
+                printable(item.description) + "\n"
+                + printable(_("our SKU {sku}").format(sku=item.sku)),
+                formats.number(item.quantity),
+                _amount(item.unit_price), _amount(item.net), printable(rate),
+                _amount(item.vat) if item.vat is not None else printable(_(VAT_NOT_SET)),
             ))  # fmt: skip
     pdf.ln(3)
 
-    totals = (("Net total", paper.net), ("VAT total", paper.vat), ("Total to pay", paper.gross))
+    totals = ((_("Net total"), paper.net, False), (_("VAT total"), paper.vat, False),
+              (_("Total to pay"), paper.gross, True))  # fmt: skip
     if pdf.will_page_break(3 * 6 + 12):
         pdf.add_page()
-    for label, value in totals:
-        pdf.set_font("Helvetica", "B" if label.startswith("Total") else "", 10)
-        pdf.cell(sum(_WIDTHS) - 40, 6, label, align="R")
-        pdf.cell(40, 6, printable(str(value)), align="R", new_x="LMARGIN", new_y="NEXT")
+    for label, value, bold in totals:
+        pdf.set_font("Helvetica", "B" if bold else "", 10)
+        pdf.cell(sum(_WIDTHS) - 40, 6, printable(label), align="R")
+        pdf.cell(40, 6, printable(formats.money(value)), align="R", new_x="LMARGIN",
+                 new_y="NEXT")  # fmt: skip
     pdf.ln(2)
     for note in paper_notes(paper):
         line(note, 8, height=4)
@@ -171,10 +207,10 @@ def order_pdf(paper: purchasing_dto.OrderPaper) -> bytes:
 def export_order(uow: UnitOfWork, number: str | int, fmt: str, out: str) -> purchasing_dto.Export:
     kind = fmt.strip().lower()
     if kind not in ("csv", "pdf"):
-        raise InvalidInput("format", fmt, "must be csv or pdf")
+        raise InvalidInput("format", fmt, _("must be csv or pdf"))
     path = output_path(out, (f".{kind}",))
     if kind == "csv":
-        order, _ = order_to_send(uow, number)
+        order, _sent = order_to_send(uow, number)
         name, data = order.number, order_csv(order)
     else:
         paper = order_paper(uow, number)

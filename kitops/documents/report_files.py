@@ -2,10 +2,16 @@
 
 Every format prints the cells of the report's sections and nothing else, so the numbers
 agree by construction (and a test checks it). Money is ``12.50 GBP`` in the table and the
-page, an amount column plus a ``<column>_currency`` column in the CSV, and
-``{"amount_minor": 1250, "currency": "GBP"}`` in the JSON. The page inlines its CSS and
-its charts (SVG drawn by pygal, without pygal's tooltip script), so it fetches nothing.
-Rendering libraries are imported when a format needs them.
+page (as the language in force writes it: ``€ 12,50`` in de_AT), an amount column plus a
+``<column>_currency`` column in the CSV, and ``{"amount_minor": 1250, "currency": "GBP"}``
+in the JSON.
+
+The table and the page are for people: their titles, headings, notes, chart titles and
+dates, amounts and counts are in the language in force (``say``, ``text``). The CSV and
+the JSON are for programs: English and plain, the same bytes whatever the language.
+
+The page inlines its CSS and its charts (SVG drawn by pygal, without pygal's tooltip
+script), so it fetches nothing. Rendering libraries are imported when a format needs them.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from kitops.domain.money import Money
 from kitops.domain.text import json_text, visible
 from kitops.errors import InvalidInput
+from kitops.i18n import DEFAULT_LOCALE, _, current_locale, formats, pgettext
 from kitops.services.csvfiles import FORMULA_STARTS, CsvCell, write_csv
 from kitops.services.dto import as_json
 from kitops.services.dto.reports import NUMERIC, ChartKind, Kind, ReportExport
@@ -36,7 +43,9 @@ TABLE_WIDTH = 100
 def parse_format(value: str | None) -> str:
     chosen = (value or "table").strip().lower()
     if chosen not in FORMATS:
-        raise InvalidInput("format", value, f"must be one of {'|'.join(FORMATS)}")
+        raise InvalidInput(
+            "format", value, _("must be one of {choices}").format(choices="|".join(FORMATS))
+        )
     return chosen
 
 
@@ -51,12 +60,104 @@ def render(report: Report, fmt: str, *, width: int = TABLE_WIDTH) -> str:
     return render_table(report, width=width)
 
 
-def text(value: Cell) -> str:
-    """A cell as the table and the page show it."""
+def say(value: str) -> str:
+    """A report's title, heading or note in the language in force. Reports write them in
+    English (what the CSV and JSON carry); a literal was marked with ``N_`` where the
+    report was built, and text with figures in it is a ``kitops.reports.common.Phrase``
+    (it keeps its message id and values, read here by name: documents do not import the
+    report builders), whose figures are written as the language writes them."""
+    msgid = getattr(value, "msgid", None)
+    values = getattr(value, "values", None)
+    if not isinstance(msgid, str) or not isinstance(values, dict):
+        return _(value) if value else value
+    return _(msgid).format(**{key: _said(item) for key, item in values.items()})
+
+
+def _said(value: object) -> object:
+    if isinstance(value, tuple):
+        return ", ".join(str(_said(item)) for item in value)
+    if isinstance(value, str):
+        return say(value) if hasattr(value, "msgid") else value
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | Decimal | date):
+        return text(value)
+    return value
+
+
+def text(value: Cell | Decimal) -> str:
+    """A cell as the table and the page show it: dates, amounts and counts as the
+    language in force writes them (``2026-12-04``, ``12.50 GBP``, ``1250`` in the neutral
+    English; ``4.12.2026``, ``€ 12,50``, ``1.250`` in de_AT)."""
     if value is None:
         return ""
     if isinstance(value, Money):
-        return str(value)
+        return formats.money(value)
+    if isinstance(value, date):
+        return formats.date(value)
+    if isinstance(value, int | Decimal) and not isinstance(value, bool):
+        return formats.number(value)
+    return str(value)
+
+
+_DECIMAL = re.compile(r"-?\d+(\.\d+)?")
+
+
+def _shown_values(key: str) -> dict[str, str]:
+    """Stored values a column holds (a lot's status, a wastage reason...), as a person
+    reads them in the language in force: the table and the page only."""
+    if key == "status":
+        return {
+            "quarantine": pgettext("lot status", "quarantine"),
+            "released": pgettext("lot status", "released"),
+            "recalled": pgettext("lot status", "recalled"),
+            "expired": pgettext("lot status", "expired"),
+        }
+    if key == "bucket":
+        return {"expired": pgettext("lot status", "expired")}
+    if key == "what":
+        return {
+            "vials": pgettext("wasted item", "vials"),
+            "stamps": pgettext("wasted item", "stamps"),
+            "consumables": pgettext("wasted item", "consumables"),
+            "kits": pgettext("wasted item", "kits"),
+        }
+    if key == "reason":
+        return {
+            "damaged": pgettext("write-off reason", "damaged"),
+            "opened": pgettext("write-off reason", "opened"),
+            "expired": pgettext("write-off reason", "expired"),
+            "other": pgettext("write-off reason", "other"),
+            "expired_on_shelf": pgettext("write-off reason", "expired on shelf"),
+            "receipt": pgettext("move reason", "receipt"),
+            "opening": pgettext("move reason", "opening balance"),
+            "transfer": pgettext("move reason", "transfer"),
+            "count": pgettext("move reason", "count"),
+            "write_off": pgettext("move reason", "write-off"),
+            "expiry": pgettext("move reason", "expiry"),
+            "kit_assembly": pgettext("move reason", "kit assembly"),
+            "kit_disassembly": pgettext("move reason", "kit disassembly"),
+            "dispatch": pgettext("move reason", "dispatch"),
+            "return": pgettext("move reason", "return"),
+            "session": pgettext("move reason", "session"),
+        }
+    return {}
+
+
+def cell_text(column: Column, value: Cell) -> str:
+    """A cell of ``column`` as the table and the page show it: ``text``, and a stored
+    value (a status, a reason) in the language in force. English keeps the stored word."""
+    if isinstance(value, str) and current_locale() != DEFAULT_LOCALE:
+        if column.kind is Kind.DECIMAL and _DECIMAL.fullmatch(value):
+            return formats.number(Decimal(value))  # "37.5" ml: 37,5 in German
+        return _shown_values(column.key).get(value, value)
+    return text(value)
+
+
+def plain(value: Cell) -> str:
+    """A cell as the CSV writes it, whatever the language: ISO dates, ``12.50 GBP``."""
+    if value is None:
+        return ""
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
@@ -68,9 +169,31 @@ def amount(value: Money) -> str:
 
 
 def _heading(report: Report) -> str:
+    """The report's heading line in the CSV: English, whatever the language."""
     where = report.clinic or "all clinics"
     options = "".join(f", {key} {value}" for key, value in report.parameters)
     return f"{report.title}: {where}, as of {report.as_of}{options}"
+
+
+def heading(report: Report) -> str:
+    """The report's heading line for people, in the language in force."""
+    options = "".join(f", {key} {value}" for key, value in report.parameters)
+    if report.clinic:
+        said = _("{title}: {clinic}, as of {date}").format(
+            title=say(report.title), clinic=report.clinic, date=formats.date(report.as_of)
+        )
+    else:
+        said = _("{title}: all clinics, as of {date}").format(
+            title=say(report.title), date=formats.date(report.as_of)
+        )
+    return said + options
+
+
+def section_count(section: Section) -> str:
+    """``Lots and kits (12)``: a section's title and its lines, for people."""
+    return _("{title} ({count})").format(
+        title=say(section.title), count=formats.number(len(section.rows))
+    )
 
 
 # --- table ---------------------------------------------------------------------------
@@ -80,31 +203,36 @@ def render_table(report: Report, *, width: int = TABLE_WIDTH) -> str:
     """Plain fixed-width tables, one per section, never wider than ``width``: numbers and
     dates keep their full width (right-aligned), text columns give way with an ellipsis.
     (Laid out here rather than by rich: a report can have tens of thousands of lines.)"""
-    out = textwrap.wrap(visible(_heading(report)), width=width)
+    out = textwrap.wrap(visible(heading(report)), width=width)
     for section in report.sections:
         if not section.rows:
-            out += ["", f"{visible(section.title)}: nothing to show"]
+            out += [
+                "",
+                _("{title}: nothing to show").format(title=visible(say(section.title))),
+            ]
             continue
         columns = [c for c in section.columns if c.in_table]
+        titles = [visible(say(c.title)) for c in columns]
         index = [section.columns.index(c) for c in columns]
-        cells = [[visible(text(row[i])) for i in index] for row in section.rows]
+        cells = [
+            [visible(cell_text(section.columns[i], row[i])) for i in index] for row in section.rows
+        ]
         widths = [
-            max([len(column.title), *(len(row[n]) for row in cells)])
-            for n, column in enumerate(columns)
+            max([len(titles[n]), *(len(row[n]) for row in cells)]) for n in range(len(columns))
         ]
         cap = _text_cap(columns, widths, width)
         widths = [
-            w if c.kind is not Kind.TEXT else max(len(c.title), min(w, cap))
-            for c, w in zip(columns, widths, strict=True)
+            w if c.kind is not Kind.TEXT else max(len(t), min(w, cap))
+            for c, t, w in zip(columns, titles, widths, strict=True)
         ]
         right = [c.kind in NUMERIC for c in columns]
 
-        out += ["", f"{section.title} ({len(section.rows)})"]
-        out.append(_line([c.title for c in columns], widths, right))
+        out += ["", visible(section_count(section))]
+        out.append(_line(titles, widths, right))
         out.append("─" * (sum(widths) + 2 * (len(widths) - 1)))
         out += [_line(row, widths, right) for row in cells]
     out.append("")
-    out += [textwrap.fill(visible(note), width=width) for note in report.notes]
+    out += [textwrap.fill(visible(say(note)), width=width) for note in report.notes]
     return "\n".join(out) + "\n"
 
 
@@ -155,7 +283,7 @@ def csv_cells(columns: tuple[Column, ...], row: tuple[Cell, ...]) -> list[CsvCel
         elif column.kind is Kind.INT and isinstance(value, int):
             cells.append(value)
         else:
-            cells.append(text(value))
+            cells.append(plain(value))
     return cells
 
 
@@ -270,12 +398,12 @@ def chart_svg(chart: Chart) -> str:
         legend_at_bottom=True,
         legend_at_bottom_columns=6,
         x_label_rotation=30 if len(chart.x_labels) > 8 else 0,
-        y_title=chart.y_title,
+        y_title=say(chart.y_title),
         show_minor_x_labels=True,
         print_values=False,
         margin=18,
         include_x_axis=True,
-        title=chart.title,
+        title=say(chart.title),
     )
     graph.x_labels = list(chart.x_labels)
     # whole units: integer ticks, about ten of them (stacked bars: up to the largest sum)
@@ -289,7 +417,7 @@ def chart_svg(chart: Chart) -> str:
     step = max(1, -(-top // 10))
     graph.y_labels = list(range(0, top + step + 1, step))
     for series in chart.series:
-        graph.add(series.name, list(series.values))
+        graph.add(say(series.name), list(series.values))
     svg: str = graph.render(is_unicode=True)
     # pygal leaves an inline config script for its (absent) tooltip code: a static page
     # needs neither
@@ -299,30 +427,51 @@ def chart_svg(chart: Chart) -> str:
 def _table(section: Section) -> dict[str, Any]:
     return {
         "key": section.key,
-        "title": section.title,
-        "columns": [{"title": c.title, "numeric": c.kind in NUMERIC} for c in section.columns],
-        "rows": [[text(v) for v in row] for row in section.rows],
+        "title": say(section.title),
+        "columns": [{"title": say(c.title), "numeric": c.kind in NUMERIC} for c in section.columns],
+        "rows": [
+            [cell_text(c, v) for c, v in zip(section.columns, row, strict=True)]
+            for row in section.rows
+        ],
     }
 
 
-def render_html(report: Report) -> str:
+def template_environment() -> Any:
+    """Jinja2 with kitops' translations installed (``jinja2.ext.i18n``): a template's
+    ``{{ _("...") }}`` and ``{% trans %}`` speak the language in force when it renders."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
-    from markupsafe import Markup
+
+    from kitops import i18n
 
     env = Environment(
         loader=FileSystemLoader(_TEMPLATES),
         autoescape=select_autoescape(["html", "j2"]),
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
-    template = env.get_template("report.html.j2")
-    return template.render(
-        heading=_heading(report),
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext
+    )
+    return env
+
+
+def render_html(report: Report) -> str:
+    from markupsafe import Markup
+
+    template = template_environment().get_template("report.html.j2")
+    page: str = template.render(
+        lang=current_locale().replace("_", "-"),
+        heading=heading(report),
+        title=say(report.title),
+        as_of=formats.date(report.as_of),
         report=report,
         parameters=dict(report.parameters),
         charts=[Markup(chart_svg(chart)) for chart in report.charts],
         sections=[_table(section) for section in report.sections],
+        notes=[say(note) for note in report.notes],
     )
+    return page
 
 
 def export_report(report: Report, fmt: str, out: str) -> ReportExport:
@@ -330,13 +479,13 @@ def export_report(report: Report, fmt: str, out: str) -> ReportExport:
     rendered exactly as ``kitops report --out`` writes it."""
     chosen = parse_format(fmt)
     if chosen == "table":
-        raise InvalidInput("format", fmt, "must be csv, json or html for a file")
+        raise InvalidInput("format", fmt, _("must be csv, json or html for a file"))
     if not out.strip():
-        raise InvalidInput("out", out, "give the file to write")
+        raise InvalidInput("out", out, _("give the file to write"))
     path = Path(out.strip()).expanduser()
     content = render(report, chosen)
     try:
         path.write_text(content, encoding="utf-8")
     except OSError as error:
-        raise InvalidInput("out", out, error.strerror or "cannot be written") from None
+        raise InvalidInput("out", out, error.strerror or _("cannot be written")) from None
     return ReportExport(report.name, chosen, str(path), len(content.encode("utf-8")))

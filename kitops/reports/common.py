@@ -1,6 +1,13 @@
 """What the report builders share: the clinics in scope and the report day, option
-parsing with errors that name the field, and the cost of a lot (a kit's is the cost of
-its component lots)."""
+parsing with errors that name the field, the cost of a lot (a kit's is the cost of its
+component lots), and ``Phrase``, a report's text that a person reads in their language.
+
+A report's titles, column headings and notes are English, as its CSV and JSON carry
+them (machine output, the same whatever the language); the table and the HTML page say
+them in the language in force (``kitops.documents.report_files.say``). A heading without
+figures is a literal marked with ``N_``; one with figures is a ``Phrase``: the English
+text, filled, that also keeps its message id and values to be said again in German.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +15,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Self
 
 from sqlalchemy import Date, cast, func, select
 
@@ -19,8 +26,38 @@ from kitops.domain.ledger import LotStatus, parse_date
 from kitops.domain.locations import PHYSICAL_KINDS, LocationKind, clinic_today
 from kitops.domain.money import Money
 from kitops.errors import InvalidInput
+from kitops.i18n import _
 from kitops.services.dto.reports import ReportRequest
 from kitops.services.unit_of_work import UnitOfWork
+
+
+class Phrase(str):
+    """English text filled from a message id (marked ``N_``) and its values, which keeps
+    both so a person's view can say it in the language in force: ``Phrase(N_("Expiring
+    within {days} days"), days=90)`` is the string ``"Expiring within 90 days"`` (what the
+    CSV and JSON carry) with ``.msgid`` and ``.values``. A value may be a Phrase too, or a
+    tuple of them (written with commas between)."""
+
+    msgid: str
+    values: dict[str, object]
+
+    def __new__(cls, msgid: str, /, **values: object) -> Self:
+        english = {
+            key: ", ".join(map(str, value)) if isinstance(value, tuple) else value
+            for key, value in values.items()
+        }
+        made = super().__new__(cls, msgid.format(**english))
+        made.msgid = msgid
+        made.values = dict(values)
+        return made
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_phrase, (self.msgid, self.values))
+
+
+def _phrase(msgid: str, values: dict[str, object]) -> Phrase:
+    return Phrase(msgid, **values)
+
 
 NO_COST = "-"  # the currency shown for units whose lot has no recorded cost
 # kit statuses whose kit lot is still on a shelf (the others went out or were dismantled)
@@ -85,10 +122,14 @@ def resolve_scope(uow: UnitOfWork, request: ReportRequest) -> Scope:
         chosen = next((r for r in rows if r.code == code), None)
         if chosen is None:
             raise InvalidInput(
-                "clinic", request.clinic, "no location has this code (see `kitops location list`)"
+                "clinic",
+                request.clinic,
+                _("no location has this code (see `kitops location list`)"),
             )
         if chosen.kind != LocationKind.CLINIC.value:
-            raise InvalidInput("clinic", chosen.code, f"is a {chosen.kind}, not a clinic")
+            raise InvalidInput(
+                "clinic", chosen.code, _("is a {kind}, not a clinic").format(kind=chosen.kind)
+            )
     limit = uow.scope_clinics()
     if chosen is not None:
         uow.check_clinic(chosen, doing="run reports")
@@ -115,17 +156,21 @@ def parse_days(value: str | None, field: str, *, low: int = 1, high: int = 3660)
     """``90``, ``90d`` or ``13w`` → days."""
     match = _SPAN.fullmatch((value or "").strip().lower())
     if not match:
-        raise InvalidInput(field, value, "must be a number of days such as 90, 90d or 13w")
+        raise InvalidInput(field, value, _("must be a number of days such as 90, 90d or 13w"))
     days = int(match.group(1)) * (7 if match.group(2) == "w" else 1)
     if not low <= days <= high:
-        raise InvalidInput(field, value, f"must be {low}-{high} days")
+        raise InvalidInput(field, value, _("must be {low}-{high} days").format(low=low, high=high))
     return days
 
 
 def parse_count(value: str | None, field: str, *, low: int, high: int) -> int:
     text = (value or "").strip()
     if not text.isdigit() or not low <= int(text) <= high:
-        raise InvalidInput(field, value, f"must be a whole number from {low} to {high}")
+        raise InvalidInput(
+            field,
+            value,
+            _("must be a whole number from {low} to {high}").format(low=low, high=high),
+        )
     return int(text)
 
 
@@ -287,7 +332,7 @@ def month_starts(as_of: date, months: int) -> list[date]:
     """The first days of the ``months`` calendar months ending with ``as_of``'s."""
     year, month = as_of.year, as_of.month
     starts = []
-    for _ in range(months):
+    for _month in range(months):
         starts.append(date(year, month, 1))
         year, month = (year, month - 1) if month > 1 else (year - 1, 12)
     return starts[::-1]

@@ -14,7 +14,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from kitops.domain.reorder import Requirement, cover
-from kitops.reports.common import parse_count, resolve_scope
+from kitops.i18n import N_
+from kitops.reports.common import Phrase, parse_count, resolve_scope
 from kitops.reports.kits import monday
 from kitops.services.demand import (
     AWAITING_RELEASE,
@@ -31,39 +32,43 @@ if TYPE_CHECKING:
     from kitops.services.dto.reports import Cell, ReportRequest
 
 WEEK_COLUMNS = (
-    Column("clinic", "clinic"),
-    Column("week", "week of", Kind.DATE),
-    Column("sku", "SKU"),
-    Column("item", "item"),
-    Column("needed", "needed", Kind.INT),
-    Column("from_stock", "from stock", Kind.INT),
-    Column("short", "short", Kind.INT),
-    Column("reserved_kits", "reserved", Kind.INT),
+    Column("clinic", N_("clinic")),
+    Column("week", N_("week of"), Kind.DATE),
+    Column("sku", N_("SKU")),
+    Column("item", N_("item")),
+    Column("needed", N_("needed"), Kind.INT),
+    Column("from_stock", N_("from stock"), Kind.INT),
+    Column("short", N_("short"), Kind.INT),
+    Column("reserved_kits", N_("reserved"), Kind.INT),
 )
 TOTAL_COLUMNS = (
-    Column("clinic", "clinic"),
-    Column("sku", "SKU"),
-    Column("item", "item"),
-    Column("needed", "needed", Kind.INT),
-    Column("from_stock", "from stock", Kind.INT),
-    Column("short", "short", Kind.INT),
-    Column("usable", "usable", Kind.INT),
-    Column("expiring_unused", "exp. unused", Kind.INT),
-    Column("first_short_day", "first short", Kind.DATE),
+    Column("clinic", N_("clinic")),
+    Column("sku", N_("SKU")),
+    Column("item", N_("item")),
+    Column("needed", N_("needed"), Kind.INT),
+    Column("from_stock", N_("from stock"), Kind.INT),
+    Column("short", N_("short"), Kind.INT),
+    Column("usable", N_("usable"), Kind.INT),
+    Column("expiring_unused", N_("exp. unused"), Kind.INT),
+    Column("first_short_day", N_("first short"), Kind.DATE),
 )
 COVER_COLUMNS = (
-    Column("clinic", "clinic"),
-    Column("sku", "SKU"),
-    Column("item", "item"),
-    Column("usable", "usable", Kind.INT),
-    Column("awaiting_release", "awaiting", Kind.INT),
-    Column("demand", "demand", Kind.INT),
-    Column("short", "short", Kind.INT),
-    Column("expiring_unused", "exp. unused", Kind.INT),
-    Column("first_short_day", "first short", Kind.DATE),
-    Column("days_of_cover", "days", Kind.INT),
+    Column("clinic", N_("clinic")),
+    Column("sku", N_("SKU")),
+    Column("item", N_("item")),
+    Column("usable", N_("usable"), Kind.INT),
+    Column("awaiting_release", N_("awaiting"), Kind.INT),
+    Column("demand", N_("demand"), Kind.INT),
+    Column("short", N_("short"), Kind.INT),
+    Column("expiring_unused", N_("exp. unused"), Kind.INT),
+    Column("first_short_day", N_("first short"), Kind.DATE),
+    Column("days_of_cover", N_("days"), Kind.INT),
 )
-CHART_KINDS = (("serum_vial", "Serum vials"), ("derma_stamp", "Derma stamps"), ("kit", "Kits"))
+CHART_KINDS = (
+    ("serum_vial", N_("Serum vials: needed per week against usable stock")),
+    ("derma_stamp", N_("Derma stamps: needed per week against usable stock")),
+    ("kit", N_("Kits: needed per week against usable stock")),
+)
 
 
 def item(product: DemandProduct | None) -> str:
@@ -153,13 +158,13 @@ def demand_report(uow: UnitOfWork, request: ReportRequest) -> Report:
     charts = tuple(
         Chart(
             f"weeks_{kind}",
-            f"{title}: needed per week against usable stock",
+            title,
             ChartKind.BAR,
             labels,
             (
-                Series("needed", tuple(by_kind[kind][0])),
-                Series("from stock", tuple(by_kind[kind][1])),
-                Series("short", tuple(by_kind[kind][2])),
+                Series(N_("needed"), tuple(by_kind[kind][0])),
+                Series(N_("from stock"), tuple(by_kind[kind][1])),
+                Series(N_("short"), tuple(by_kind[kind][2])),
             ),
         )
         for kind, title in CHART_KINDS
@@ -167,23 +172,37 @@ def demand_report(uow: UnitOfWork, request: ReportRequest) -> Report:
     )
     return Report(
         name="demand",
-        title=f"Scheduled demand, {weeks} weeks",
+        title=Phrase(N_("Scheduled demand, {weeks} weeks"), weeks=weeks),
         as_of=day,
         clinic=scope.clinic_code,
         parameters=(("weeks", str(weeks)),),
         sections=(
-            Section("weeks", "Needed per clinic, week and product", WEEK_COLUMNS, tuple(week_rows)),
-            Section("totals", f"Over the window, {day} to {end}", TOTAL_COLUMNS, tuple(total_rows)),
+            Section(
+                "weeks", N_("Needed per clinic, week and product"), WEEK_COLUMNS, tuple(week_rows)
+            ),
+            Section(
+                "totals",
+                Phrase(N_("Over the window, {first} to {last}"), first=day, last=end),
+                TOTAL_COLUMNS,
+                tuple(total_rows),
+            ),
         ),
         charts=charts,
         notes=(
-            f"Demand from {day} to {end} (weeks start on Monday). 'needed': kits of home "
-            "courses with no kit reserved yet, the components of those no assembled kit "
-            "fits, and clinic sessions' vials and supplies; 'reserved': kits already held "
-            "for courses that week (not counted as needed). 'from stock': what released "
-            "stock still in date on the day of use (plus the expiry margin of "
-            f"{demand.margin_days} days) serves, earliest need first; 'exp. unused': usable "
-            "units that expire before any need they could serve.",
+            Phrase(
+                N_(
+                    "Demand from {first} to {last} (weeks start on Monday). 'needed': kits of "
+                    "home courses with no kit reserved yet, the components of those no "
+                    "assembled kit fits, and clinic sessions' vials and supplies; 'reserved': "
+                    "kits already held for courses that week (not counted as needed). 'from "
+                    "stock': what released stock still in date on the day of use (plus the "
+                    "expiry margin of {margin} days) serves, earliest need first; 'exp. "
+                    "unused': usable units that expire before any need they could serve."
+                ),
+                first=day,
+                last=end,
+                margin=demand.margin_days,
+            ),
         ),
     )
 
@@ -227,20 +246,32 @@ def cover_report(uow: UnitOfWork, request: ReportRequest) -> Report:
     short = [r for r in rows if r[9] is not None]
     return Report(
         name="cover",
-        title=f"Days of cover, next {days} days",
+        title=Phrase(N_("Days of cover, next {days} days"), days=days),
         as_of=day,
         clinic=scope.clinic_code,
         parameters=(("days", str(days)),),
         sections=(
             Section(
-                "cover", "Per product and clinic, shortest cover first", COVER_COLUMNS, tuple(rows)
+                "cover",
+                N_("Per product and clinic, shortest cover first"),
+                COVER_COLUMNS,
+                tuple(rows),
             ),
         ),
         notes=(
-            f"'days': days from {day} until the first scheduled need that usable stock "
-            "(released, in date on the day of use plus the expiry margin) cannot serve, "
-            f"used day by day; empty when it lasts to {end}. {len(short)} of {len(rows)} "
-            "lines run short. 'awaiting': in quarantine since receipt, not yet released (not "
-            "counted). 'exp. unused': units that expire before any need they could serve.",
+            Phrase(
+                N_(
+                    "'days': days from {first} until the first scheduled need that usable "
+                    "stock (released, in date on the day of use plus the expiry margin) cannot "
+                    "serve, used day by day; empty when it lasts to {last}. {short} of {lines} "
+                    "lines run short. 'awaiting': in quarantine since receipt, not yet released "
+                    "(not counted). 'exp. unused': units that expire before any need they could "
+                    "serve."
+                ),
+                first=day,
+                last=end,
+                short=len(short),
+                lines=len(rows),
+            ),
         ),
     )

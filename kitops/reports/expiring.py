@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING
 from kitops.data.queries.stock import held_at
 from kitops.data.schema import KitRow, LotRow
 from kitops.domain.kits import KitStatus
+from kitops.i18n import N_
 from kitops.reports.common import (
+    Phrase,
     Totals,
     UnitCost,
     fetch,
@@ -31,26 +33,26 @@ BUCKET_DAYS = 30
 EXPIRED = "expired"
 
 LINE_COLUMNS = (
-    Column("clinic", "clinic"),
-    Column("sku", "SKU"),
-    Column("lot", "lot"),
-    Column("expiry", "expiry", Kind.DATE),
-    Column("days_to_expiry", "days", Kind.INT),
-    Column("bucket", "bucket", in_table=False),
-    Column("status", "status"),
-    Column("quantity", "qty", Kind.INT),
-    Column("promised", "promised", Kind.INT),
-    Column("value", "value", Kind.MONEY),
-    Column("course_id", "course", Kind.INT, in_table=False),
+    Column("clinic", N_("clinic")),
+    Column("sku", N_("SKU")),
+    Column("lot", N_("lot")),
+    Column("expiry", N_("expiry"), Kind.DATE),
+    Column("days_to_expiry", N_("days"), Kind.INT),
+    Column("bucket", N_("bucket"), in_table=False),
+    Column("status", N_("status")),
+    Column("quantity", N_("qty"), Kind.INT),
+    Column("promised", N_("promised"), Kind.INT),
+    Column("value", N_("value"), Kind.MONEY),
+    Column("course_id", N_("course"), Kind.INT, in_table=False),
 )
 BUCKET_COLUMNS = (
-    Column("clinic", "clinic"),
-    Column("bucket", "bucket"),
-    Column("currency", "currency"),
-    Column("lots", "lots", Kind.INT),
-    Column("units", "units", Kind.INT),
-    Column("promised", "promised", Kind.INT),
-    Column("value", "value", Kind.MONEY),
+    Column("clinic", N_("clinic")),
+    Column("bucket", N_("bucket")),
+    Column("currency", N_("currency")),
+    Column("lots", N_("lots"), Kind.INT),
+    Column("units", N_("units"), Kind.INT),
+    Column("promised", N_("promised"), Kind.INT),
+    Column("value", N_("value"), Kind.MONEY),
 )
 
 
@@ -160,7 +162,7 @@ def expiring_report(uow: UnitOfWork, request: ReportRequest) -> Report:
         units_by[slot] = units_by.get(slot, 0) + units
     chart = Chart(
         "buckets",
-        f"Units expiring within {within} days, by days left",
+        Phrase(N_("Units expiring within {days} days, by days left"), days=within),
         ChartKind.STACKED_BAR,
         tuple(shown),
         tuple(Series(c, tuple(units_by.get((c, b), 0) for b in shown)) for c in clinics),
@@ -169,19 +171,27 @@ def expiring_report(uow: UnitOfWork, request: ReportRequest) -> Report:
     promised_units = sum(item.promised for item in merged.values())
     return Report(
         name="expiring",
-        title=f"Expiring within {within} days",
+        title=Phrase(N_("Expiring within {days} days"), days=within),
         as_of=day,
         clinic=scope.clinic_code,
         parameters=(("within", str(within)),),
         sections=(
-            Section("buckets", "By clinic and days left", BUCKET_COLUMNS, tuple(bucket_rows)),
-            Section("lines", "Lots and kits", LINE_COLUMNS, tuple(lines)),
+            Section("buckets", N_("By clinic and days left"), BUCKET_COLUMNS, tuple(bucket_rows)),
+            Section("lines", N_("Lots and kits"), LINE_COLUMNS, tuple(lines)),
         ),
         charts=(chart,),
         notes=(
-            f"{len(lines)} lots, {units} units expire by {day + timedelta(days=within)} "
-            f"({promised_units} promised: kits reserved for a course). 'expired': past expiry "
-            "and still on a shelf (the expiry sweep or a write-off deals with it). Value at "
-            "cost; '-' marks units whose lot has no recorded cost.",
+            Phrase(
+                N_(
+                    "{lots} lots, {units} units expire by {day} ({promised} promised: kits "
+                    "reserved for a course). 'expired': past expiry and still on a shelf (the "
+                    "expiry sweep or a write-off deals with it). Value at cost; '-' marks units "
+                    "whose lot has no recorded cost."
+                ),
+                lots=len(lines),
+                units=units,
+                day=day + timedelta(days=within),
+                promised=promised_units,
+            ),
         ),
     )

@@ -22,7 +22,8 @@ from kitops.domain.course_lifecycle import NEEDS_STOCK, Moves, moves_of
 from kitops.domain.courses import KitNeed, Plan, course_calendar, kit_needs
 from kitops.domain.courses import parse_weekdays as weekdays_of
 from kitops.domain.kits import SERVING, ComponentNeed, KitStatus, LotStock
-from kitops.reports.common import Scope, parse_count, resolve_scope, usable_now
+from kitops.i18n import N_
+from kitops.reports.common import Phrase, Scope, parse_count, resolve_scope, usable_now
 from kitops.services.courses import serum_per_kit
 from kitops.services.dto.reports import Chart, ChartKind, Column, Kind, Report, Section, Series
 from kitops.services.kits import default_min_shelf_life
@@ -33,26 +34,26 @@ if TYPE_CHECKING:
     from kitops.services.dto.reports import Cell, ReportRequest
 
 STOCK_COLUMNS = (
-    Column("clinic", "clinic"),
-    Column("kit", "kit"),
-    Column("expired", "expired", Kind.INT),
+    Column("clinic", N_("clinic")),
+    Column("kit", N_("kit")),
+    Column("expired", N_("expired"), Kind.INT),
     Column("days_0_30", "0-30", Kind.INT),
     Column("days_31_60", "31-60", Kind.INT),
     Column("days_61_90", "61-90", Kind.INT),
     Column("days_over_90", "91+", Kind.INT),
-    Column("available", "avail", Kind.INT),
-    Column("reserved", "reserved", Kind.INT),
-    Column("can_assemble", "assemble", Kind.INT),
-    Column("limited_by", "limited by", in_table=False),
+    Column("available", N_("avail"), Kind.INT),
+    Column("reserved", N_("reserved"), Kind.INT),
+    Column("can_assemble", N_("assemble"), Kind.INT),
+    Column("limited_by", N_("limited by"), in_table=False),
 )
 WEEK_COLUMNS = (
-    Column("clinic", "clinic"),
-    Column("kit", "kit"),
-    Column("week", "week of", Kind.DATE),
-    Column("reserved", "reserved", Kind.INT),
-    Column("needed", "to serve", Kind.INT),
-    Column("can_serve", "from stock", Kind.INT),
-    Column("short", "short", Kind.INT),
+    Column("clinic", N_("clinic")),
+    Column("kit", N_("kit")),
+    Column("week", N_("week of"), Kind.DATE),
+    Column("reserved", N_("reserved"), Kind.INT),
+    Column("needed", N_("to serve"), Kind.INT),
+    Column("can_serve", N_("from stock"), Kind.INT),
+    Column("short", N_("short"), Kind.INT),
 )
 
 
@@ -229,41 +230,49 @@ def _build(uow: UnitOfWork, scope: Scope, weeks: int) -> Report:
 
     chart = Chart(
         "weeks",
-        "Kits to serve per week against what today's kits can serve",
+        N_("Kits to serve per week against what today's kits can serve"),
         ChartKind.BAR,
         labels,
         (
-            Series("to serve", tuple(weekly[0])),
-            Series("from stock", tuple(weekly[1])),
-            Series("short", tuple(weekly[2])),
+            Series(N_("to serve"), tuple(weekly[0])),
+            Series(N_("from stock"), tuple(weekly[1])),
+            Series(N_("short"), tuple(weekly[2])),
         ),
-        "kits",
+        N_("kits"),
     )
     short = sum(int(str(r[6])) for r in week_rows)
     return Report(
         name="kits",
-        title=f"Kits against the next {weeks} weeks of courses",
+        title=Phrase(N_("Kits against the next {weeks} weeks of courses"), weeks=weeks),
         as_of=day,
         clinic=scope.clinic_code,
         parameters=(("weeks", str(weeks)),),
         sections=(
             Section(
                 "stock",
-                "Kits on hand by days to expiry, and what loose stock would make",
+                N_("Kits on hand by days to expiry, and what loose stock would make"),
                 STOCK_COLUMNS,
                 tuple(stock_rows),
             ),
-            Section("weeks", "Kits courses need, week by week", WEEK_COLUMNS, tuple(week_rows)),
+            Section("weeks", N_("Kits courses need, week by week"), WEEK_COLUMNS, tuple(week_rows)),
         ),
         charts=(chart,),
         notes=(
-            f"Weeks start on Monday; the first is the week of {day}, and kit needs already "
-            "due but not served count in it. 'to serve': kit needs with no kit yet; 'from "
-            "stock': how many of them today's available kits serve when assigned as the "
-            f"fulfil batch would (each vial in date on its last day of use plus {margin} days);"
-            f" {short} would stay short. 'assemble': kits loose released stock at the clinic "
-            "would make, components lasting one kit of the shortest plan using it (each kit "
-            "counted on its own: kits that share components compete for them).",
+            Phrase(
+                N_(
+                    "Weeks start on Monday; the first is the week of {day}, and kit needs "
+                    "already due but not served count in it. 'to serve': kit needs with no kit "
+                    "yet; 'from stock': how many of them today's available kits serve when "
+                    "assigned as the fulfil batch would (each vial in date on its last day of "
+                    "use plus {margin} days); {short} would stay short. 'assemble': kits loose "
+                    "released stock at the clinic would make, components lasting one kit of the "
+                    "shortest plan using it (each kit counted on its own: kits that share "
+                    "components compete for them)."
+                ),
+                day=day,
+                margin=margin,
+                short=short,
+            ),
         ),
     )
 

@@ -14,7 +14,15 @@ from sqlalchemy import or_, select
 from kitops.data.schema import LotRow, ProductRow, StockMoveRow
 from kitops.domain.ledger import parse_date
 from kitops.errors import InvalidInput
-from kitops.reports.common import dialect_name, fetch, resolve_scope, utc_midnight, utc_minute
+from kitops.i18n import N_, _
+from kitops.reports.common import (
+    Phrase,
+    dialect_name,
+    fetch,
+    resolve_scope,
+    utc_midnight,
+    utc_minute,
+)
 from kitops.services.dto.reports import Cell, Column, Kind, Report, ReportRequest, Section
 from kitops.services.unit_of_work import UnitOfWork
 
@@ -22,23 +30,23 @@ MAX_DAYS = 3660
 DEFAULT_DAYS = 30
 
 MOVE_COLUMNS = (
-    Column("id", "id", Kind.INT, in_table=False),
-    Column("at", "at (UTC)"),
-    Column("sku", "SKU"),
-    Column("lot", "lot"),
-    Column("from_location", "from"),
-    Column("to_location", "to"),
-    Column("quantity", "qty", Kind.INT),
-    Column("reason", "reason"),
-    Column("detail", "detail", in_table=False),
-    Column("reference", "reference"),
-    Column("actor", "actor", in_table=False),
+    Column("id", N_("id"), Kind.INT, in_table=False),
+    Column("at", N_("at (UTC)")),
+    Column("sku", N_("SKU")),
+    Column("lot", N_("lot")),
+    Column("from_location", N_("from")),
+    Column("to_location", N_("to")),
+    Column("quantity", N_("qty"), Kind.INT),
+    Column("reason", N_("reason")),
+    Column("detail", N_("detail"), in_table=False),
+    Column("reference", N_("reference")),
+    Column("actor", N_("actor"), in_table=False),
 )
 SUMMARY_COLUMNS = (
-    Column("reason", "reason"),
-    Column("detail", "detail"),
-    Column("moves", "moves", Kind.INT),
-    Column("units", "units", Kind.INT),
+    Column("reason", N_("reason")),
+    Column("detail", N_("detail")),
+    Column("moves", N_("moves"), Kind.INT),
+    Column("units", N_("units"), Kind.INT),
 )
 
 
@@ -51,9 +59,13 @@ def movements_report(uow: UnitOfWork, request: ReportRequest) -> Report:
             parse_date(from_text, "from") if from_text else last - timedelta(days=DEFAULT_DAYS - 1)
         )
         if first > last:
-            raise InvalidInput("from", from_text, f"is after --to {last}")
+            raise InvalidInput("from", from_text, _("is after --to {last}").format(last=last))
         if (last - first).days >= MAX_DAYS:
-            raise InvalidInput("from", from_text, f"the period must be under {MAX_DAYS} days")
+            raise InvalidInput(
+                "from",
+                from_text,
+                _("the period must be under {days} days").format(days=MAX_DAYS),
+            )
         stmt = (
             select(
                 StockMoveRow.id,
@@ -110,20 +122,31 @@ def movements_report(uow: UnitOfWork, request: ReportRequest) -> Report:
     )
     return Report(
         name="movements",
-        title=f"Ledger moves {first} to {last}",
+        title=Phrase(N_("Ledger moves {first} to {last}"), first=first, last=last),
         as_of=scope.as_of,
         clinic=scope.clinic_code,
         parameters=(("from", first.isoformat()), ("to", last.isoformat())),
         sections=(
-            Section("summary", "Moves and units per reason", SUMMARY_COLUMNS, summary_rows),
-            Section("moves", "Every move, oldest first", MOVE_COLUMNS, tuple(moves)),
+            Section("summary", N_("Moves and units per reason"), SUMMARY_COLUMNS, summary_rows),
+            Section("moves", N_("Every move, oldest first"), MOVE_COLUMNS, tuple(moves)),
         ),
         notes=(
-            f"{len(moves)} moves from {first} to {last} inclusive (UTC days and times)"
-            + (
-                f" leaving or entering a place of {scope.clinic_code}."
-                if scope.clinic_code
-                else "."
+            Phrase(
+                N_(
+                    "{moves} moves from {first} to {last} inclusive (UTC days and times) "
+                    "leaving or entering a place of {clinic}."
+                ),
+                moves=len(moves),
+                first=first,
+                last=last,
+                clinic=scope.clinic_code,
+            )
+            if scope.clinic_code
+            else Phrase(
+                N_("{moves} moves from {first} to {last} inclusive (UTC days and times)."),
+                moves=len(moves),
+                first=first,
+                last=last,
             ),
         ),
     )

@@ -18,6 +18,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from kitops.errors import InvalidInput
+from kitops.i18n import N_, _
 
 if TYPE_CHECKING:
     from kitops.services.dto.reports import Report, ReportRequest
@@ -40,6 +41,7 @@ Builder = Callable[["UnitOfWork", "ReportRequest"], "Report"]
 @dataclass(frozen=True)
 class ReportSpec:
     name: str
+    # English, marked with N_: the command line says them with _() in the language in force
     summary: str  # one line, for `kitops report --help`
     description: str  # the command's help text
     build: Builder
@@ -103,93 +105,118 @@ def _payments(uow: UnitOfWork, request: ReportRequest) -> Report:
     return payments_report_model(uow, request)
 
 
-WEEKS = ReportOption("weeks", "N", "How many weeks ahead, from the week of --as-of.", "12")
+WEEKS = ReportOption("weeks", "N", N_("How many weeks ahead, from the week of --as-of."), "12")
 
 _SPECS = (
     ReportSpec(
         "stock",
-        "On hand by product, lot and location, with status and days to expiry; clinic totals.",
-        "Stock on hand by clinic, product, lot and location: status (quarantine, released, "
-        "expired, recalled), days to expiry and value at cost; totals per clinic and currency.",
+        N_("On hand by product, lot and location, with status and days to expiry; clinic totals."),
+        N_(
+            "Stock on hand by clinic, product, lot and location: status (quarantine, released, "
+            "expired, recalled), days to expiry and value at cost; totals per clinic and currency."
+        ),
         _stock,
         lines="lines",
     ),
     ReportSpec(
         "expiring",
-        "Lots and kits expiring in the window, bucketed by 30 days, with value and promises.",
-        "Lots and kits on hand that expire within the window (and any already expired still "
-        "on a shelf), bucketed 0-30 / 31-60 / 61-90 days, with quantity, value at cost and "
-        "how many are already promised to a course.",
+        N_("Lots and kits expiring in the window, bucketed by 30 days, with value and promises."),
+        N_(
+            "Lots and kits on hand that expire within the window (and any already expired still "
+            "on a shelf), bucketed 0-30 / 31-60 / 61-90 days, with quantity, value at cost and "
+            "how many are already promised to a course."
+        ),
         _expiring,
-        (ReportOption("within", "DAYS", "The window: 90, 90d or 13w.", "90d"),),
+        (ReportOption("within", "DAYS", N_("The window: 90, 90d or 13w."), "90d"),),
         lines="lines",
     ),
     ReportSpec(
         "kits",
-        "Assembled kits by expiry against the courses needing one each week; what could be built.",
-        "Per clinic and kit: available kits by expiry bucket; the kits courses need in each "
-        "coming week and how many of those today's kits can serve (expiry-aware, as the "
-        "fulfil batch would); how many more kits loose stock would make.",
+        N_(
+            "Assembled kits by expiry against the courses needing one each week; what could be "
+            "built."
+        ),
+        N_(
+            "Per clinic and kit: available kits by expiry bucket; the kits courses need in each "
+            "coming week and how many of those today's kits can serve (expiry-aware, as the "
+            "fulfil batch would); how many more kits loose stock would make."
+        ),
         _kits,
         (WEEKS,),
     ),
     ReportSpec(
         "demand",
-        "Vials, stamps and kits needed per clinic and week from courses, against usable stock.",
-        "Scheduled demand per clinic and week (home kits, their components when no kit is "
-        "reserved yet, and clinic sessions) against usable stock: released and still in date "
-        "on the day of need.",
+        N_("Vials, stamps and kits needed per clinic and week from courses, against usable stock."),
+        N_(
+            "Scheduled demand per clinic and week (home kits, their components when no kit is "
+            "reserved yet, and clinic sessions) against usable stock: released and still in date "
+            "on the day of need."
+        ),
         _demand,
         (WEEKS,),
     ),
     ReportSpec(
         "cover",
-        "Days of cover per product and clinic from scheduled demand.",
-        "Days of cover per product and clinic: how long usable stock lasts against the "
-        "scheduled demand, day by day, counting only stock still in date when it is needed.",
+        N_("Days of cover per product and clinic from scheduled demand."),
+        N_(
+            "Days of cover per product and clinic: how long usable stock lasts against the "
+            "scheduled demand, day by day, counting only stock still in date when it is needed."
+        ),
         _cover,
-        (ReportOption("days", "N", "How far ahead to look for demand.", "180"),),
+        (ReportOption("days", "N", N_("How far ahead to look for demand."), "180"),),
     ),
     ReportSpec(
         "wastage",
-        "Units and value written off or expired, per month and reason; the trend.",
-        "Units and value wasted per month and reason: written off (damaged, opened, expired, "
-        "other) and expired on a shelf (on hand at the end of the lot's expiry day); the trend "
-        "of the last three months against the three before.",
+        N_("Units and value written off or expired, per month and reason; the trend."),
+        N_(
+            "Units and value wasted per month and reason: written off (damaged, opened, expired, "
+            "other) and expired on a shelf (on hand at the end of the lot's expiry day); the trend "
+            "of the last three months against the three before."
+        ),
         _wastage,
-        (ReportOption("months", "N", "How many calendar months, ending with --as-of's.", "12"),),
+        (
+            ReportOption(
+                "months", "N", N_("How many calendar months, ending with --as-of's."), "12"
+            ),
+        ),
     ),
     ReportSpec(
         "valuation",
-        "Stock value at FIFO cost by lot, per clinic and currency.",
-        "Stock value at cost by lot (each lot carries the unit cost it was received at, so "
-        "every unit on hand is valued at the cost of its own receipt: FIFO by lot), per clinic "
-        "and currency, with the part that is usable.",
+        N_("Stock value at FIFO cost by lot, per clinic and currency."),
+        N_(
+            "Stock value at cost by lot (each lot carries the unit cost it was received at, so "
+            "every unit on hand is valued at the cost of its own receipt: FIFO by lot), per clinic "
+            "and currency, with the part that is usable."
+        ),
         _valuation,
         lines="lots",
     ),
     ReportSpec(
         "movements",
-        "The ledger extract between two dates, for audits.",
-        "Every ledger move between two dates (inclusive, UTC days), with product, lot, from, "
-        "to, quantity, reason, reference and actor, and totals per reason.",
+        N_("The ledger extract between two dates, for audits."),
+        N_(
+            "Every ledger move between two dates (inclusive, UTC days), with product, lot, from, "
+            "to, quantity, reason, reference and actor, and totals per reason."
+        ),
         _movements,
         (
-            ReportOption("from", "YYYY-MM-DD", "First day (default: 30 days before --to)."),
-            ReportOption("to", "YYYY-MM-DD", "Last day (default: --as-of)."),
+            ReportOption("from", "YYYY-MM-DD", N_("First day (default: 30 days before --to).")),
+            ReportOption("to", "YYYY-MM-DD", N_("Last day (default: --as-of).")),
         ),
         lines="moves",
     ),
     ReportSpec(
         "payments",
-        "Orders paid, refunded and outstanding per clinic and currency.",
-        "Per clinic and currency: orders, money received (confirmed by Stripe), refunded, "
-        "net, and what unpaid orders (open, pending, failed) still owe; --from/--to bound "
-        "the orders' creation day (UTC).",
+        N_("Orders paid, refunded and outstanding per clinic and currency."),
+        N_(
+            "Per clinic and currency: orders, money received (confirmed by Stripe), refunded, "
+            "net, and what unpaid orders (open, pending, failed) still owe; --from/--to bound "
+            "the orders' creation day (UTC)."
+        ),
         _payments,
         (
-            ReportOption("from", "YYYY-MM-DD", "First day orders were created (default: all)."),
-            ReportOption("to", "YYYY-MM-DD", "Last day orders were created (default: all)."),
+            ReportOption("from", "YYYY-MM-DD", N_("First day orders were created (default: all).")),
+            ReportOption("to", "YYYY-MM-DD", N_("Last day orders were created (default: all).")),
         ),
     ),
 )
@@ -208,17 +235,23 @@ def run_report(uow: UnitOfWork, name: str, request: ReportRequest) -> Report:
 
     spec = REPORTS.get(name.strip().lower())
     if spec is None:
-        raise InvalidInput("report", name, f"must be one of {'|'.join(REPORTS)}")
+        raise InvalidInput(
+            "report", name, _("must be one of {choices}").format(choices="|".join(REPORTS))
+        )
     known = {option.name for option in spec.options}
     for key in request.options:
         if key not in known:
-            raise InvalidInput(key, request.options[key], f"is not an option of `report {name}`")
+            raise InvalidInput(
+                key,
+                request.options[key],
+                _("is not an option of `report {name}`").format(name=name),
+            )
     defaults = {o.name: o.default for o in spec.options}
     given = {k: v for k, v in request.options.items() if v not in (None, "")}
     window = request.window if spec.lines else None
     if window is not None and (window.offset < 0 or window.limit < 1):
-        raise InvalidInput("window", f"{window.offset}+{window.limit}", "must be offset 0 or "
-                           "more and limit 1 or more")  # fmt: skip
+        raise InvalidInput("window", f"{window.offset}+{window.limit}",
+                           _("must be offset 0 or more and limit 1 or more"))  # fmt: skip
     merged = ReportRequest(request.clinic, request.as_of, {**defaults, **given}, window)
     uow.require("report.run")
     built = spec.build(uow, merged)

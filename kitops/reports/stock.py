@@ -16,8 +16,10 @@ from sqlalchemy import and_, case, func, literal, or_
 from kitops.data.queries.stock import held_at
 from kitops.data.schema import LocationRow, LotRow, ProductRow, StockBalanceRow
 from kitops.domain.ledger import days_to_expiry
+from kitops.i18n import N_
 from kitops.reports.common import (
     RELEASED,
+    Phrase,
     Scope,
     Totals,
     dialect_name,
@@ -41,24 +43,24 @@ from kitops.services.dto.reports import (
 from kitops.services.unit_of_work import UnitOfWork
 
 LINE_COLUMNS = (
-    Column("clinic", "clinic"),
-    Column("location", "location"),
-    Column("sku", "SKU"),
-    Column("product", "product", in_table=False),
-    Column("lot", "lot"),
-    Column("expiry", "expiry", Kind.DATE),
-    Column("days_to_expiry", "days", Kind.INT),
-    Column("status", "status"),
-    Column("quantity", "qty", Kind.INT),
-    Column("value", "value", Kind.MONEY),
+    Column("clinic", N_("clinic")),
+    Column("location", N_("location")),
+    Column("sku", N_("SKU")),
+    Column("product", N_("product"), in_table=False),
+    Column("lot", N_("lot")),
+    Column("expiry", N_("expiry"), Kind.DATE),
+    Column("days_to_expiry", N_("days"), Kind.INT),
+    Column("status", N_("status")),
+    Column("quantity", N_("qty"), Kind.INT),
+    Column("value", N_("value"), Kind.MONEY),
 )
 TOTAL_COLUMNS = (
-    Column("clinic", "clinic"),
-    Column("currency", "currency"),
-    Column("lines", "lines", Kind.INT),
-    Column("units", "units", Kind.INT),
-    Column("available", "available", Kind.INT),
-    Column("value", "value", Kind.MONEY),
+    Column("clinic", N_("clinic")),
+    Column("currency", N_("currency")),
+    Column("lines", N_("lines"), Kind.INT),
+    Column("units", N_("units"), Kind.INT),
+    Column("available", N_("available"), Kind.INT),
+    Column("value", N_("value"), Kind.MONEY),
 )
 
 
@@ -107,23 +109,30 @@ def _report(
 ) -> Report:
     day = scope.as_of
     section = Section(
-        "lines", "On hand by clinic, product, lot and location", LINE_COLUMNS, lines,
+        "lines", N_("On hand by clinic, product, lot and location"), LINE_COLUMNS, lines,
         total=None if window is None else count, offset=0 if window is None else window.offset,
     )  # fmt: skip
     return Report(
         name="stock",
-        title="Stock on hand",
+        title=N_("Stock on hand"),
         as_of=day,
         clinic=scope.clinic_code,
         parameters=(),
         sections=(
             section,
-            Section("totals", "Totals per clinic and currency", TOTAL_COLUMNS, total_rows),
+            Section("totals", N_("Totals per clinic and currency"), TOTAL_COLUMNS, total_rows),
         ),
         notes=(
-            f"{count} lines, {units} units. Days to expiry count from {day}; "
-            "'available' is released stock still in date. Kits are valued at the cost of "
-            "their component lots; '-' marks units whose lot has no recorded cost.",
+            Phrase(
+                N_(
+                    "{count} lines, {units} units. Days to expiry count from {day}; "
+                    "'available' is released stock still in date. Kits are valued at the cost "
+                    "of their component lots; '-' marks units whose lot has no recorded cost."
+                ),
+                count=count,
+                units=units,
+                day=day,
+            ),
         ),
     )
 

@@ -19,8 +19,10 @@ from sqlalchemy import func, select
 from kitops.data.queries.stock import held_at
 from kitops.data.schema import LotReceiptRow
 from kitops.domain.money import Money
+from kitops.i18n import N_
 from kitops.reports.common import (
     NO_COST,
+    Phrase,
     UnitCost,
     fetch,
     kit_costs,
@@ -36,29 +38,29 @@ from kitops.services.receipts import valued_minor
 from kitops.services.unit_of_work import UnitOfWork
 
 TOTAL_COLUMNS = (
-    Column("clinic", "clinic"),
-    Column("currency", "currency"),
-    Column("units", "units", Kind.INT),
-    Column("value", "value", Kind.MONEY),
-    Column("usable_units", "usable units", Kind.INT),
-    Column("usable_value", "usable value", Kind.MONEY),
+    Column("clinic", N_("clinic")),
+    Column("currency", N_("currency")),
+    Column("units", N_("units"), Kind.INT),
+    Column("value", N_("value"), Kind.MONEY),
+    Column("usable_units", N_("usable units"), Kind.INT),
+    Column("usable_value", N_("usable value"), Kind.MONEY),
 )
 PRODUCT_COLUMNS = (
-    Column("clinic", "clinic"),
-    Column("sku", "SKU"),
-    Column("currency", "currency"),
-    Column("units", "units", Kind.INT),
-    Column("value", "value", Kind.MONEY),
+    Column("clinic", N_("clinic")),
+    Column("sku", N_("SKU")),
+    Column("currency", N_("currency")),
+    Column("units", N_("units"), Kind.INT),
+    Column("value", N_("value"), Kind.MONEY),
 )
 LOT_COLUMNS = (
-    Column("clinic", "clinic"),
-    Column("sku", "SKU"),
-    Column("lot", "lot"),
-    Column("expiry", "expiry", Kind.DATE),
-    Column("status", "status"),
-    Column("quantity", "qty", Kind.INT),
-    Column("unit_cost", "unit cost", Kind.MONEY),
-    Column("value", "value", Kind.MONEY),
+    Column("clinic", N_("clinic")),
+    Column("sku", N_("SKU")),
+    Column("lot", N_("lot")),
+    Column("expiry", N_("expiry"), Kind.DATE),
+    Column("status", N_("status")),
+    Column("quantity", N_("qty"), Kind.INT),
+    Column("unit_cost", N_("unit cost"), Kind.MONEY),
+    Column("value", N_("value"), Kind.MONEY),
 )
 
 
@@ -150,20 +152,27 @@ def valuation_report(uow: UnitOfWork, request: ReportRequest) -> Report:
     )
     return Report(
         name="valuation",
-        title="Stock valuation at cost by lot",
+        title=N_("Stock valuation at cost by lot"),
         as_of=day,
         clinic=scope.clinic_code,
         parameters=(),
         sections=(
-            Section("totals", "Per clinic and currency", TOTAL_COLUMNS, tuple(total_rows)),
-            Section("products", "Per clinic, product and currency", PRODUCT_COLUMNS, product_rows),
-            Section("lots", "Per clinic and lot", LOT_COLUMNS, tuple(lots)),
+            Section("totals", N_("Per clinic and currency"), TOTAL_COLUMNS, tuple(total_rows)),
+            Section(
+                "products", N_("Per clinic, product and currency"), PRODUCT_COLUMNS, product_rows
+            ),
+            Section("lots", N_("Per clinic and lot"), LOT_COLUMNS, tuple(lots)),
         ),
         notes=(
-            "Each unit is valued at its own lot's cost: the average of the lot's receipts "
-            "weighted by quantity; kits at the cost of their component lots. 'usable': "
-            "released and in date on "
-            f"{day}. Currency '-': units whose lot has no recorded cost.",
+            Phrase(
+                N_(
+                    "Each unit is valued at its own lot's cost: the average of the lot's "
+                    "receipts weighted by quantity; kits at the cost of their component lots. "
+                    "'usable': released and in date on {day}. Currency '-': units whose lot has "
+                    "no recorded cost."
+                ),
+                day=day,
+            ),
         ),
     )
 

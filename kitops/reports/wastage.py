@@ -29,8 +29,10 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 
 from kitops.data.schema import KitComponentRow, KitRow, LotRow, ProductRow, StockMoveRow
+from kitops.i18n import N_
 from kitops.reports.common import (
     NO_COST,
+    Phrase,
     Scope,
     Totals,
     UnitCost,
@@ -53,34 +55,44 @@ REASONS = ("damaged", "opened", "expired", "other", "expired_on_shelf")
 # what a wasted unit is, by product kind (a kit is counted as its components)
 WHAT = {"serum_vial": "vials", "derma_stamp": "stamps", "consumable": "consumables", "kit": "kits"}
 ALWAYS = ("vials", "stamps")  # shown every month, even at 0
+# what a person reads for each of them (the report's cells keep the English word)
+_COUNTS = {"stamps": N_("{count} stamps"), "consumables": N_("{count} consumables"),
+           "kits": N_("{count} kits")}  # fmt: skip
+_CHART_TITLES = {
+    "vials": N_("Vials wasted per month, by reason (last {months} months)"),
+    "stamps": N_("Stamps wasted per month, by reason (last {months} months)"),
+}
+_Y_TITLES = {"vials": N_("vials"), "stamps": N_("stamps")}
+_REASON_NAMES = {"damaged": N_("damaged"), "opened": N_("opened"), "expired": N_("expired"),
+                 "other": N_("other"), "expired_on_shelf": N_("expired on shelf")}  # fmt: skip
 TREND_COLUMNS = (
-    Column("month", "month"),
-    Column("what", "what"),
-    Column("damaged", "damaged", Kind.INT),
-    Column("opened", "opened", Kind.INT),
-    Column("expired", "expired", Kind.INT),
-    Column("other", "other", Kind.INT),
-    Column("expired_on_shelf", "expired on shelf", Kind.INT),
-    Column("units", "total", Kind.INT),
-    Column("ml", "ml", Kind.DECIMAL),
+    Column("month", N_("month")),
+    Column("what", N_("what")),
+    Column("damaged", N_("damaged"), Kind.INT),
+    Column("opened", N_("opened"), Kind.INT),
+    Column("expired", N_("expired"), Kind.INT),
+    Column("other", N_("other"), Kind.INT),
+    Column("expired_on_shelf", N_("expired on shelf"), Kind.INT),
+    Column("units", N_("total"), Kind.INT),
+    Column("ml", N_("ml"), Kind.DECIMAL),
 )
 VALUE_COLUMNS = (
-    Column("month", "month"),
-    Column("reason", "reason"),
-    Column("what", "what"),
-    Column("currency", "currency"),
-    Column("units", "units", Kind.INT),
-    Column("ml", "ml", Kind.DECIMAL),
-    Column("value", "value", Kind.MONEY),
+    Column("month", N_("month")),
+    Column("reason", N_("reason")),
+    Column("what", N_("what")),
+    Column("currency", N_("currency")),
+    Column("units", N_("units"), Kind.INT),
+    Column("ml", N_("ml"), Kind.DECIMAL),
+    Column("value", N_("value"), Kind.MONEY),
 )
 CLINIC_COLUMNS = (
-    Column("clinic", "clinic"),
-    Column("reason", "reason"),
-    Column("what", "what"),
-    Column("currency", "currency"),
-    Column("units", "units", Kind.INT),
-    Column("ml", "ml", Kind.DECIMAL),
-    Column("value", "value", Kind.MONEY),
+    Column("clinic", N_("clinic")),
+    Column("reason", N_("reason")),
+    Column("what", N_("what")),
+    Column("currency", N_("currency")),
+    Column("units", N_("units"), Kind.INT),
+    Column("ml", N_("ml"), Kind.DECIMAL),
+    Column("value", N_("value"), Kind.MONEY),
 )
 
 
@@ -315,7 +327,7 @@ def _assemble(
     def series_of(what: str) -> tuple[Series, ...]:
         return tuple(
             Series(
-                reason.replace("_", " "),
+                _REASON_NAMES.get(reason, reason.replace("_", " ")),
                 tuple(units.get((label, what, reason), 0) for label in labels),
             )
             for reason in REASONS
@@ -324,11 +336,11 @@ def _assemble(
     charts = tuple(
         Chart(
             f"trend_{what}",
-            f"{what.capitalize()} wasted per month, by reason (last {months} months)",
+            Phrase(_CHART_TITLES[what], months=months),
             ChartKind.STACKED_BAR,
             tuple(labels),
             series_of(what),
-            y_title=what,
+            y_title=_Y_TITLES[what],
         )
         for what in ALWAYS
     )
@@ -337,48 +349,74 @@ def _assemble(
         for what in kinds
     }
     vials = total_of["vials"]
-    said = [
-        f"{sum(vials)} vials ({_ml(sum(v for (_, w), v in volume.items() if w == 'vials'))} ml)"
+    vial_ml = _ml(sum(v for (_, w), v in volume.items() if w == "vials"))
+    said = [Phrase(N_("{count} vials ({ml} ml)"), count=sum(vials), ml=vial_ml)]
+    said += [
+        Phrase(_COUNTS[what], count=sum(total_of[what]))
+        if what in _COUNTS
+        else Phrase(N_("{count} {what}"), count=sum(total_of[what]), what=what)
+        for what in kinds
+        if what != "vials"
     ]
-    said += [f"{sum(total_of[what])} {what}" for what in kinds if what != "vials"]
-    notes = [
-        f"Wasted from {starts[0]} to {day}: {', '.join(said)}. Vials, stamps and other items "
-        "are counted apart, and a kit counts as its components (6 vials and a stamp, each "
-        "at its own lot's cost), also one that came back opened from a patient. Each unit "
-        "counts once: a write-off on or before its lot's expiry day under its reason; stock "
-        "still on hand at the end of its expiry day as 'expired_on_shelf' (in the month of "
-        "its first day out of date). Months are UTC calendar months."
+    notes: list[str] = [
+        Phrase(
+            N_(
+                "Wasted from {first} to {day}: {wasted}. Vials, stamps and other items are "
+                "counted apart, and a kit counts as its components (6 vials and a stamp, each "
+                "at its own lot's cost), also one that came back opened from a patient. Each "
+                "unit counts once: a write-off on or before its lot's expiry day under its "
+                "reason; stock still on hand at the end of its expiry day as 'expired_on_shelf' "
+                "(in the month of its first day out of date). Months are UTC calendar months."
+            ),
+            first=starts[0],
+            day=day,
+            wasted=tuple(said),
+        )
     ]
     if months >= 6:
         recent, before = sum(vials[-3:]), sum(vials[-6:-3])
         if before:
             change = round((recent - before) * 100 / before)
             notes.append(
-                f"Trend: {recent} vials in the last 3 months against {before} in the 3 before "
-                f"({'+' if change >= 0 else ''}{change} %)."
+                Phrase(
+                    N_(
+                        "Trend: {recent} vials in the last 3 months against {before} in the 3 "
+                        "before ({change} %)."
+                    ),
+                    recent=recent,
+                    before=before,
+                    change=f"{'+' if change >= 0 else ''}{change}",
+                )
             )
         else:
-            notes.append(f"Trend: {recent} vials in the last 3 months against none before.")
+            notes.append(
+                Phrase(
+                    N_("Trend: {recent} vials in the last 3 months against none before."),
+                    recent=recent,
+                )
+            )
     return Report(
         name="wastage",
-        title=f"Wastage over {months} months",
+        title=Phrase(N_("Wastage over {months} months"), months=months),
         as_of=day,
         clinic=clinic_code,
         parameters=(("months", str(months)),),
         sections=(
             Section(
                 "trend",
-                "Vials, stamps and other items per month and reason",
+                N_("Vials, stamps and other items per month and reason"),
                 TREND_COLUMNS,
                 tuple(trend),
             ),
             Section(
                 "months",
-                "Units, ml and value per month, reason and currency",
+                N_("Units, ml and value per month, reason and currency"),
                 VALUE_COLUMNS,
                 rows(by_month),
             ),
-            Section("clinics", "Per clinic over the whole period", CLINIC_COLUMNS, rows(by_clinic)),
+            Section(
+                "clinics", N_("Per clinic over the whole period"), CLINIC_COLUMNS, rows(by_clinic)
+            ),
         ),
         charts=charts,
         notes=tuple(notes),

@@ -20,6 +20,7 @@ from kitops.domain.locations import clinic_today, parse_location_code
 from kitops.domain.money import Money
 from kitops.domain.orders import OrderMoney, OrderStatus
 from kitops.errors import InvalidInput
+from kitops.i18n import _
 from kitops.services import purchasing
 from kitops.services.dto import kits as kits_dto
 from kitops.services.dto import stock as stock_dto
@@ -86,9 +87,13 @@ def stock_page(
     or every line not usable. ``count_units``: the page also says the units on every line
     kept (summed in the query)."""
     if sort not in STOCK_SORTS:
-        raise InvalidInput("sort", sort, f"must be one of {'|'.join(STOCK_SORTS)}")
+        raise InvalidInput(
+            "sort", sort, _("must be one of {choices}").format(choices="|".join(STOCK_SORTS))
+        )
     if show not in STOCK_FILTERS:
-        raise InvalidInput("show", show, f"must be one of {'|'.join(STOCK_FILTERS)}")
+        raise InvalidInput(
+            "show", show, _("must be one of {choices}").format(choices="|".join(STOCK_FILTERS))
+        )
     with uow:
         locations = uow.locations.all()
         by_id = {row.id: row for row in locations}
@@ -147,7 +152,9 @@ def stock_page(
 def _one_of(status: str | None, known: Sequence[str]) -> None:
     """A list's status filter names one of the statuses it can show."""
     if status and status not in known:
-        raise InvalidInput("status", status, f"must be one of {'|'.join(known)}")
+        raise InvalidInput(
+            "status", status, _("must be one of {choices}").format(choices="|".join(known))
+        )
 
 
 # --- kits ----------------------------------------------------------------------------
@@ -262,7 +269,9 @@ def purchase_orders(
     supplier (code or name) and the SKUs ordered. Filtered, counted and cut in the query:
     ``limit`` orders from ``offset`` (None: every order)."""
     if status not in PO_FILTERS:
-        raise InvalidInput("status", status, f"must be one of {'|'.join(PO_FILTERS)}")
+        raise InvalidInput(
+            "status", status, _("must be one of {choices}").format(choices="|".join(PO_FILTERS))
+        )
     total, found = purchasing.page_orders(
         uow, status=None if status == "all" else status, clinic=clinic, search=search,
         offset=offset, limit=limit,

@@ -19,6 +19,7 @@ from kitops.domain.courses import (
 from kitops.domain.ledger import parse_date
 from kitops.errors import InvalidInput
 from kitops.gs1 import parse_scan, read_code
+from kitops.i18n import _, ngettext
 from kitops.services import courses, orders
 from kitops.services.clinic_calendar import preview_bookings, with_bookings
 from kitops.services.courses import serum_per_kit
@@ -37,9 +38,9 @@ def read_label(uow: UnitOfWork, scan: str) -> view.ScannedLabel:
     with uow:
         product = uow.products.by_gtin(label.gtin)
         if product is None:
-            raise InvalidInput("scan", label.gtin, "no product in the catalogue has this GTIN")
+            raise InvalidInput("scan", label.gtin, _("no product in the catalogue has this GTIN"))
         if product.kind == ProductKind.KIT.value:
-            raise InvalidInput("scan", product.sku, "kits are assembled, not received")
+            raise InvalidInput("scan", product.sku, _("kits are assembled, not received"))
         known = uow.lots.find(product.id, label.lot) if label.lot else None
         return view.ScannedLabel(
             sku=product.sku,
@@ -63,27 +64,33 @@ def counted_item(uow: UnitOfWork, scan: str) -> view.CountedItem:
     if read.kind == "kit":  # a kit product without a GTIN: KKIT:<serial>
         with uow:
             kit = uow.kits.get(read.value)
-            return view.CountedItem(kit.product.sku, kit.serial, 1, "kit")
+            return view.CountedItem(kit.product.sku, kit.serial, 1, _("kit"))
     if read.kind != "gs1" or read.gs1 is None:
-        raise InvalidInput("scan", scan, "is not the label of a vial, a box or a kit")
+        raise InvalidInput("scan", scan, _("is not the label of a vial, a box or a kit"))
     label = read.gs1
     with uow:
         product = uow.products.by_gtin(label.gtin)
         if product is None:
-            raise InvalidInput("scan", label.gtin, "no product in the catalogue has this GTIN")
+            raise InvalidInput("scan", label.gtin, _("no product in the catalogue has this GTIN"))
         if product.kind == ProductKind.KIT.value:
             if not label.serial:
-                raise InvalidInput("scan", scan, "a kit's label needs its serial (21)")
+                raise InvalidInput("scan", scan, _("a kit's label needs its serial (21)"))
             kit = uow.kits.get(label.serial)
             if kit.product_id != product.id:
-                raise InvalidInput("scan", label.serial, f"no {product.sku} kit has this serial")
-            return view.CountedItem(product.sku, label.serial, 1, "kit")
+                raise InvalidInput(
+                    "scan", label.serial, _("no {sku} kit has this serial").format(sku=product.sku)
+                )
+            return view.CountedItem(product.sku, label.serial, 1, _("kit"))
         if product.lot_tracked and not label.lot:
             raise InvalidInput(
-                "scan", scan, f"{product.sku} is lot-tracked; the label has no lot (10)"
+                "scan",
+                scan,
+                _("{sku} is lot-tracked; the label has no lot (10)").format(sku=product.sku),
             )
         quantity = label.count or 1
-        what = f"box of {quantity}" if label.count else product.unit or "unit"
+        what = (
+            _("box of {count}").format(count=quantity) if label.count else product.unit or _("unit")
+        )
         return view.CountedItem(product.sku, label.lot or "", quantity, what)
 
 
@@ -163,14 +170,23 @@ def preview_course(
     for number, (moment, kit_vial) in enumerate(numbered, start=1):
         part = vial = None
         home = domain_plan.administered is Administered.HOME
-        note = "at home" if home else "in clinic"
+        note = _("at home") if home else _("in clinic")
         if kit_vial is not None:
             part, vial = kit_vial
-            note = f"kit {part}, vial {vial}" + (", first in clinic" if number == 1 else "")
+            note = (
+                _("kit {part}, vial {vial}, first in clinic")
+                if number == 1
+                else _("kit {part}, vial {vial}")
+            ).format(part=part, vial=vial)
         events.append(courses_dto.CalendarEvent("application", number, moment, part, vial, note))
     events += [
         courses_dto.CalendarEvent(
-            "checkin", i, moment, None, None, f"check-in, week {domain_plan.checkin_weeks[i - 1]}"
+            "checkin",
+            i,
+            moment,
+            None,
+            None,
+            _("check-in, week {week}").format(week=domain_plan.checkin_weeks[i - 1]),
         )
         for i, moment in enumerate(calendar.checkins, start=1)
     ]
@@ -181,7 +197,11 @@ def preview_course(
             moment,
             None,
             None,
-            f"follow-up, {domain_plan.followup_months[i - 1]} months after",
+            ngettext(
+                "follow-up, {months} month after",
+                "follow-up, {months} months after",
+                domain_plan.followup_months[i - 1],
+            ).format(months=domain_plan.followup_months[i - 1]),
         )
         for i, moment in enumerate(calendar.followups, start=1)
     ]
