@@ -1012,3 +1012,58 @@ class IdempotencyKeyRow(Base):
     status_code: Mapped[int | None]
     body: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebhookSubscriptionRow(Base):
+    """An integration that wants events (``kitops webhook add``): where to send them, which,
+    and the 0600 file holding the signing secret (never the secret itself). Delivery goes
+    in event order: ``cursor`` is the last outbox event handled; a failing event is tried
+    again after ``next_attempt_at`` until 24 hours have passed, then given up (a
+    ``webhook_failures`` row) and the next one goes. ``lease_until`` keeps two delivery runs
+    from sending the same event at once."""
+
+    __tablename__ = "webhook_subscriptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(500))
+    events: Mapped[str] = mapped_column(String(1000))
+    secret_file: Mapped[str] = mapped_column(String(500))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(64))
+    cursor: Mapped[int] = mapped_column(BigId, default=0)
+    attempts: Mapped[int] = mapped_column(default=0)
+    failing_since: Mapped[datetime | None]
+    next_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    last_delivered_at: Mapped[datetime | None]
+    delivered: Mapped[int] = mapped_column(BigId, default=0)
+    failed: Mapped[int] = mapped_column(default=0)
+    lease_until: Mapped[datetime | None]
+    lease_owner: Mapped[str | None] = mapped_column(String(40))
+
+
+class WebhookOutboxRow(Base):
+    """An event waiting for its subscribers: written by a trigger on ``audit_log`` in the
+    transaction of the change (migration 0022), so it exists exactly when the change does.
+    Append-only; its id orders delivery."""
+
+    __tablename__ = "webhook_outbox"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    audit_id: Mapped[int] = mapped_column(BigId, ForeignKey("audit_log.id"), unique=True)
+    event: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime]
+
+
+class WebhookFailureRow(Base):
+    """An event a subscription gave up on after 24 hours of failed deliveries."""
+
+    __tablename__ = "webhook_failures"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("webhook_subscriptions.id"))
+    outbox_id: Mapped[int] = mapped_column(BigId, ForeignKey("webhook_outbox.id"))
+    attempts: Mapped[int]
+    error: Mapped[str] = mapped_column(String(300))
+    failed_at: Mapped[datetime] = mapped_column(default=utcnow)
