@@ -9,17 +9,23 @@ until kitops ships a catalog for its language (``kitops.i18n.has_catalog``).
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from kitops.data.schema import LocationRow, UserClinicRow, UserRow
+from kitops.data.schema import LocationRow, UserClinicRow, UserRow, UserSessionRow
 from kitops.domain.locations import LocationKind
+from kitops.i18n import resolve_locale
 from kitops.services import users as users_service
 from kitops.services.dto import stock as stock_dto
 from kitops.services.dto import users as users_dto
 from kitops.services.locations import check_locale, location_dtos
 from kitops.services.unit_of_work import UnitOfWork, retrying
+
+if TYPE_CHECKING:
+    from kitops.data.engine import Database
 
 
 @dataclass(frozen=True)
@@ -100,3 +106,23 @@ def set_user_language(uow: UnitOfWork, name: str, language: str | None) -> users
         )
         uow.commit()
     return result
+
+
+def web_session_locale(db: Database, token: str) -> str:
+    """The language of the user whose web session ``token`` is: theirs, else their
+    clinic's locale, else the server's environment's (also for no such session). A lookup
+    only: whether the session is still valid is the page's own check
+    (``web_sessions.resume``)."""
+    # the database keeps the token's SHA-256 only, as kitops.services.web_sessions writes it
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    reading = UnitOfWork(db, "web", identify=False, readonly=True)
+    with reading:
+        name = reading.session.scalar(
+            select(UserRow.name)
+            .join(UserSessionRow, UserSessionRow.user_id == UserRow.id)
+            .where(UserSessionRow.token_hash == digest, UserSessionRow.identity == "web")
+        )
+    if name is None:
+        return resolve_locale()
+    found = preference_of(UnitOfWork(db, name, identify=False, readonly=True), name)
+    return resolve_locale(user_language=found.user_language, clinic_locale=found.clinic_locale)
