@@ -225,6 +225,9 @@ class LocationRow(Base):
     open_weekdays: Mapped[str | None] = mapped_column(String(32))
     opens_at: Mapped[time | None] = mapped_column(Time)
     sessions_per_day: Mapped[int | None]
+    # a clinic's locale (migration 0021): the language and formats of its documents, and of
+    # its staff's screens when they choose none (kitops.i18n.resolve_locale); None: not set
+    locale: Mapped[str | None] = mapped_column(String(32))
 
     parent: Mapped[LocationRow | None] = relationship(remote_side=[id])
 
@@ -950,6 +953,9 @@ class UserRow(Base):
     # the login this user is bound to: the operating-system account (SQLite) or the
     # database login role (PostgreSQL) that acts as this user without a PIN (migration 0018)
     login: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)
+    # the language this user reads kitops in (migration 0021); None: their clinic's locale,
+    # else the environment's (kitops.i18n.resolve_locale)
+    language: Mapped[str | None] = mapped_column(String(32))
 
 
 class UserSessionRow(Base):

@@ -125,7 +125,7 @@ def user_dto(row: UserRow, clinics: tuple[str, ...] = ()) -> users_dto.User:
         name=row.name, role=row.role, active=row.active, pin_set=row.secret_hash is not None,
         locked_until=locked, last_login_at=row.last_login_at, created_at=row.created_at,
         created_by=row.created_by, permissions=tuple(roles.permissions_of(row.role)),
-        login=row.login, clinics=clinics,
+        login=row.login, clinics=clinics, language=row.language,
     )  # fmt: skip
 
 
