@@ -108,6 +108,29 @@ def _payment_sync(uow: UnitOfWork, as_of: date | None, dry_run: bool) -> JobOutc
     return JobOutcome("ok" if report.applied else "nothing", summary, detail, report)
 
 
+def _webhooks(uow: UnitOfWork, as_of: date | None, dry_run: bool) -> JobOutcome:
+    """Deliver the outbound webhooks' waiting events (``kitops webhook list``)."""
+    if dry_run:
+        raise Refused("webhook delivery has no dry run: `kitops webhook list` shows what waits")
+    from kitops.services.outbound_webhooks import deliver
+
+    report = deliver(uow)
+    summary = (
+        f"webhooks: {report.delivered} events delivered to {report.subscriptions} webhooks, "
+        f"{report.failed} failed tries, {report.given_up} given up"
+    )
+    detail = {
+        "webhooks": report.subscriptions,
+        "delivered": report.delivered,
+        "failed": report.failed,
+        "given_up": report.given_up,
+        "busy": report.busy,
+    }
+    if report.errors:  # tried again by a later run, after its back-off
+        raise KitopsError(f"{summary}; {'; '.join(report.errors)}")
+    return JobOutcome("ok" if report.delivered else "nothing", summary, detail, report)
+
+
 @dataclass(frozen=True)
 class _Spec:
     name: str
@@ -126,6 +149,8 @@ JOBS: dict[str, _Spec] = {
               "policies (`kitops reorder run`)", "30 6 * * 1-5", _reorder),
         _Spec("payment-sync", "apply Stripe's payment events since the last run "
               "(`kitops stripe sync`)", "*/15 * * * *", _payment_sync),
+        _Spec("webhooks", "deliver events to the outbound webhooks (`kitops webhook list`)",
+              "* * * * *", _webhooks),
     )
 }  # fmt: skip
 

@@ -21,6 +21,7 @@ from kitops.cli.tokens import token
 from kitops.cli.users import audit, login, logout, setting, user, whoami
 from kitops.cli.vat import vat
 from kitops.cli.web import serve
+from kitops.cli.webhooks import webhook
 from kitops.domain.text import has_control
 from kitops.errors import InvalidInput
 from kitops.i18n import (
@@ -117,7 +118,7 @@ for command in (
     db, demo, import_, catalog, location, clinic, stock,
     receive, move_command, count_command, writeoff, lot, trace, expiry,
     kit, plan, course, session, fulfil, pick_list, report, printer,
-    supplier, policy, reorder, po, jobs, vat, user, token, audit, setting, login, logout,
+    supplier, policy, reorder, po, jobs, vat, user, token, webhook, audit, setting, login, logout,
     whoami, scan,
 ):  # fmt: skip
     cli.add_command(command)

@@ -22,7 +22,7 @@ depends_on = None
 
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
-# kitops.domain.webhooks.EVENT_OF_ACTION and EVENT_OF_ORDER_STATUS as this migration wrote
+# kitops.domain.outbound_webhooks.EVENT_OF_ACTION and EVENT_OF_ORDER_STATUS as this migration wrote
 # them (a migration never imports the code it migrates)
 EVENT_OF_ACTION = {
     "lot.recalled": "lot.recalled",

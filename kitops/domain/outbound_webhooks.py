@@ -105,7 +105,8 @@ def verify(secret: bytes, header: str, body: bytes, now: int, tolerance: int = 3
 
 def backoff(attempts: int) -> timedelta:
     """The wait after the ``attempts``-th failure: 30 s, 1 min, 2 min... at most an hour."""
-    return min(FIRST_BACKOFF * (2 ** max(0, attempts - 1)), MAX_BACKOFF)
+    wait: timedelta = FIRST_BACKOFF * (2 ** max(0, attempts - 1))
+    return min(wait, MAX_BACKOFF)
 
 
 def gives_up(first_failure: datetime, now: datetime) -> bool:
