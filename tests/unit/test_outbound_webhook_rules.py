@@ -49,3 +49,23 @@ def test_a_payload_never_names_a_patient():
     )  # fmt: skip
     assert body["data"]["change"] == {"plan": "home-6w"}
     assert body["id"] == "evt_7"
+
+
+def test_the_readme_receiver_check_accepts_what_kitops_signs():
+    """The ten lines the README gives a receiver verify a real signature (and only it)."""
+    import re
+    import time
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Outbound webhooks", 1)[1].split("\n## ", 1)[0]
+    code = re.search(r"```python\n(.*?)```", section, re.S)
+    assert code is not None
+    scope: dict[str, object] = {}
+    exec(code.group(1), scope)
+    check = scope["kitops_event_is_genuine"]
+    body = b'{"id":"evt_1","type":"lot.recalled"}'
+    header = rules.sign(b"s3cret", int(time.time()), body)
+    assert check(b"s3cret", header, body)  # type: ignore[operator]
+    assert not check(b"other", header, body)  # type: ignore[operator]
+    assert not check(b"s3cret", rules.sign(b"s3cret", int(time.time()) - 600, body), body)  # type: ignore[operator]
