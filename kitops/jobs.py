@@ -131,6 +131,22 @@ def _webhooks(uow: UnitOfWork, as_of: date | None, dry_run: bool) -> JobOutcome:
     return JobOutcome("ok" if report.delivered else "nothing", summary, detail, report)
 
 
+def _alerts(uow: UnitOfWork, as_of: date | None, dry_run: bool) -> JobOutcome:
+    """Send the email alerts that are due (``kitops alert list``)."""
+    if dry_run:
+        raise Refused("the alerts have no dry run: `kitops alert list` shows who gets what")
+    uow.require("alert.send")  # before the mail server's settings are looked at
+    from kitops import alerting
+    from kitops.bootstrap import mailer
+
+    report = alerting.run(uow, mailer())
+    summary = f"alerts: {report.sent} sent, {report.skipped} already sent or being sent"
+    detail = {"sent": report.sent, "skipped": report.skipped}
+    if report.failed:  # nothing of it was marked sent: the next run sends it
+        raise KitopsError(f"{summary}; stopped: {report.failed}")
+    return JobOutcome("ok" if report.sent else "nothing", summary, detail, report)
+
+
 @dataclass(frozen=True)
 class _Spec:
     name: str
@@ -151,6 +167,8 @@ JOBS: dict[str, _Spec] = {
               "(`kitops stripe sync`)", "*/15 * * * *", _payment_sync),
         _Spec("webhooks", "deliver events to the outbound webhooks (`kitops webhook list`)",
               "* * * * *", _webhooks),
+        _Spec("alerts", "email the alerts that are due: recalls, failed payments, the daily "
+              "digest (`kitops alert list`)", "*/5 * * * *", _alerts),
     )
 }  # fmt: skip
 

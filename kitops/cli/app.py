@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from kitops import __version__
+from kitops.cli.alerts import alert
 from kitops.cli.catalog import catalog, location
 from kitops.cli.clinics import clinic
 from kitops.cli.context import Context
@@ -118,8 +119,8 @@ for command in (
     db, demo, import_, catalog, location, clinic, stock,
     receive, move_command, count_command, writeoff, lot, trace, expiry,
     kit, plan, course, session, fulfil, pick_list, report, printer,
-    supplier, policy, reorder, po, jobs, vat, user, token, webhook, audit, setting, login, logout,
-    whoami, scan,
+    supplier, policy, reorder, po, jobs, vat, user, token, webhook, alert, audit, setting,
+    login, logout, whoami, scan,
 ):  # fmt: skip
     cli.add_command(command)
 

@@ -956,6 +956,8 @@ class UserRow(Base):
     # the language this user reads kitops in (migration 0021); None: their clinic's locale,
     # else the environment's (kitops.i18n.resolve_locale)
     language: Mapped[str | None] = mapped_column(String(32))
+    # where this user's alerts go (migration 0023; ``kitops user set-email``)
+    email: Mapped[str | None] = mapped_column(String(254))
 
 
 class UserSessionRow(Base):
@@ -1073,3 +1075,38 @@ class WebhookFailureRow(Base):
     attempts: Mapped[int]
     error: Mapped[str] = mapped_column(String(300))
     failed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AlertSubscriptionRow(Base):
+    """A user's wish for one kind of alert (``kitops alert subscribe``), for one clinic or
+    (``location_id`` None) every clinic the user may see."""
+
+    __tablename__ = "alert_subscriptions"
+    __table_args__ = (UniqueConstraint("user_id", "kind", "location_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(64))
+
+
+class AlertRow(Base):
+    """One alert to one user, recorded BEFORE it is sent (``state`` sending), marked
+    ``sent`` after: its unique ``dedupe_key`` keeps a rerun, a second run at the same time
+    or a crash between send and record from sending it twice. A ``sending`` row older than
+    the timeout is tried once more and flagged."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    state: Mapped[str] = mapped_column(String(10))
+    attempts: Mapped[int] = mapped_column(default=1)
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    subject: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]

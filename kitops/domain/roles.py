@@ -103,6 +103,7 @@ PERMISSIONS: dict[str, Permission] = {
         Permission("expiry.sweep_as_of", "sweep as of another day than today", frozenset({M})),
         Permission("payment.sync", "apply payment events", frozenset({M, J})),
         Permission("webhook.deliver", "deliver events to webhooks", frozenset({A, J})),
+        Permission("alert.send", "send the email alerts", frozenset({A, J})),
         # set-up: admins
         Permission("catalog.edit", "change the catalogue", frozenset({A})),
         Permission("location.edit", "add locations", frozenset({A})),

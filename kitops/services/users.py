@@ -552,6 +552,8 @@ SETTINGS: dict[str, tuple[str, Callable[[str], str]]] = {
         "minutes a web page session (`kitops serve`) lasts unused", _positive_int),
     "clinic_sessions_per_day": (
         "clinic sessions a clinic books a day unless it sets its own", _positive_int),
+    "alert_sending_timeout_minutes": (
+        "minutes after which an alert still marked sending is tried once more", _positive_int),
     "home_application_instructions": (
         "what the patient's calendar says with every home application", _patient_text),
 }  # fmt: skip
