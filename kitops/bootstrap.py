@@ -8,9 +8,12 @@ Stripe (tests/test_architecture.py checks it).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from email.message import EmailMessage
+
     from kitops.data.engine import Database
     from kitops.payments.gateway import Gateway
     from kitops.services.unit_of_work import UnitOfWork
@@ -122,3 +125,59 @@ def payment_gateway(*, need_webhook_secret: bool = False) -> Gateway:
     from kitops.payments.stripe_gateway import StripeGateway
 
     return StripeGateway.from_env(need_webhook_secret=need_webhook_secret)
+
+
+def mailer() -> Callable[[EmailMessage], None]:
+    """The SMTP server the alerts go through, from the environment: ``KITOPS_SMTP_HOST``
+    (required), ``KITOPS_SMTP_PORT`` (587), ``KITOPS_SMTP_SECURITY`` (``starttls``, ``tls``
+    or ``none``), ``KITOPS_SMTP_TIMEOUT`` (seconds, 20), ``KITOPS_SMTP_USER`` and
+    ``KITOPS_SMTP_PASSWORD`` (or its 0600 file ``KITOPS_SMTP_PASSWORD_FILE``),
+    ``KITOPS_SMTP_FROM`` (the sender's address)."""
+    import os
+    import smtplib
+    import socket
+    import ssl
+
+    from kitops import secrets
+    from kitops.errors import InvalidInput
+    from kitops.services.alerts import MailFailed
+
+    host = os.environ.get("KITOPS_SMTP_HOST", "").strip()
+    if not host:
+        raise MailFailed("no mail server: set KITOPS_SMTP_HOST (README: Email alerts)")
+    port_text = os.environ.get("KITOPS_SMTP_PORT", "587").strip()
+    if not port_text.isdigit():
+        raise InvalidInput("KITOPS_SMTP_PORT", port_text, "must be a port number")
+    security = os.environ.get("KITOPS_SMTP_SECURITY", "starttls").strip().lower()
+    if security not in ("starttls", "tls", "none"):
+        raise InvalidInput("KITOPS_SMTP_SECURITY", security, "must be starttls, tls or none")
+    user = os.environ.get("KITOPS_SMTP_USER", "").strip() or None
+    password = secrets.from_env("KITOPS_SMTP_PASSWORD")
+    sender = os.environ.get("KITOPS_SMTP_FROM", "").strip() or f"kitops@{socket.getfqdn()}"
+    timeout_text = os.environ.get("KITOPS_SMTP_TIMEOUT", "20").strip()
+    try:
+        timeout = float(timeout_text)
+    except ValueError:
+        raise InvalidInput("KITOPS_SMTP_TIMEOUT", timeout_text, "must be seconds") from None
+
+    def send(message: EmailMessage) -> None:
+        if "From" not in message:
+            message["From"] = sender
+        try:
+            if security == "tls":
+                server: smtplib.SMTP = smtplib.SMTP_SSL(
+                    host, int(port_text), timeout=timeout, context=ssl.create_default_context()
+                )
+            else:
+                server = smtplib.SMTP(host, int(port_text), timeout=timeout)
+            with server:
+                if security == "starttls":
+                    server.starttls(context=ssl.create_default_context())
+                if user and password:
+                    server.login(user, password)
+                server.send_message(message)
+        except (smtplib.SMTPException, OSError) as problem:
+            raise MailFailed(f"the mail server {host}:{port_text} did not take the alert: "
+                             f"{str(problem)[:200]}") from None  # fmt: skip
+
+    return send

@@ -35,6 +35,7 @@ POINTS = (
     "fulfil.batch:after_reserve",  # a fulfil batch's kits are reserved, not committed
     "kit.dispatch:after_kit_lock",  # a ship or hand-over holds its locks, has written nothing
     "db.restore:after_copy",  # a restore has copied the backup beside the database, no more
+    "alerts:after_send",  # an alert went to the mail server, is not yet marked sent
 )
 
 _reached: dict[str, int] = {}

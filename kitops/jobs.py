@@ -108,6 +108,45 @@ def _payment_sync(uow: UnitOfWork, as_of: date | None, dry_run: bool) -> JobOutc
     return JobOutcome("ok" if report.applied else "nothing", summary, detail, report)
 
 
+def _webhooks(uow: UnitOfWork, as_of: date | None, dry_run: bool) -> JobOutcome:
+    """Deliver the outbound webhooks' waiting events (``kitops webhook list``)."""
+    if dry_run:
+        raise Refused("webhook delivery has no dry run: `kitops webhook list` shows what waits")
+    from kitops.services.outbound_webhooks import deliver
+
+    report = deliver(uow)
+    summary = (
+        f"webhooks: {report.delivered} events delivered to {report.subscriptions} webhooks, "
+        f"{report.failed} failed tries, {report.given_up} given up"
+    )
+    detail = {
+        "webhooks": report.subscriptions,
+        "delivered": report.delivered,
+        "failed": report.failed,
+        "given_up": report.given_up,
+        "busy": report.busy,
+    }
+    if report.errors:  # tried again by a later run, after its back-off
+        raise KitopsError(f"{summary}; {'; '.join(report.errors)}")
+    return JobOutcome("ok" if report.delivered else "nothing", summary, detail, report)
+
+
+def _alerts(uow: UnitOfWork, as_of: date | None, dry_run: bool) -> JobOutcome:
+    """Send the email alerts that are due (``kitops alert list``)."""
+    if dry_run:
+        raise Refused("the alerts have no dry run: `kitops alert list` shows who gets what")
+    uow.require("alert.send")  # before the mail server's settings are looked at
+    from kitops import alerting
+    from kitops.bootstrap import mailer
+
+    report = alerting.run(uow, mailer())
+    summary = f"alerts: {report.sent} sent, {report.skipped} already sent or being sent"
+    detail = {"sent": report.sent, "skipped": report.skipped}
+    if report.failed:  # nothing of it was marked sent: the next run sends it
+        raise KitopsError(f"{summary}; stopped: {report.failed}")
+    return JobOutcome("ok" if report.sent else "nothing", summary, detail, report)
+
+
 @dataclass(frozen=True)
 class _Spec:
     name: str
@@ -126,6 +165,10 @@ JOBS: dict[str, _Spec] = {
               "policies (`kitops reorder run`)", "30 6 * * 1-5", _reorder),
         _Spec("payment-sync", "apply Stripe's payment events since the last run "
               "(`kitops stripe sync`)", "*/15 * * * *", _payment_sync),
+        _Spec("webhooks", "deliver events to the outbound webhooks (`kitops webhook list`)",
+              "* * * * *", _webhooks),
+        _Spec("alerts", "email the alerts that are due: recalls, failed payments, the daily "
+              "digest (`kitops alert list`)", "*/5 * * * *", _alerts),
     )
 }  # fmt: skip
 

@@ -34,24 +34,30 @@ def from_env(name: str, *, error: Callable[[str], Exception] = SecretProblem) ->
         return direct
     if not path:
         return None
+    return from_file(path, f"{name}_FILE", error=error)
+
+
+def from_file(path: str, shown: str, *, error: Callable[[str], Exception] = SecretProblem) -> str:
+    """The secret in the file at ``path`` (``shown`` names it in a refusal): a regular,
+    non-empty file only its owner may read."""
     try:
         info = os.stat(path)
     except OSError as problem:
-        raise error(f"{name}_FILE {path!r}: cannot be read ({problem.strerror})") from None
+        raise error(f"{shown} {path!r}: cannot be read ({problem.strerror})") from None
     if not stat.S_ISREG(info.st_mode):
-        raise error(f"{name}_FILE {path!r}: is not a file")
+        raise error(f"{shown} {path!r}: is not a file")
     if info.st_mode & 0o077:
         raise error(
-            f"{name}_FILE {path!r}: others may read it (mode {stat.S_IMODE(info.st_mode):04o}); "
+            f"{shown} {path!r}: others may read it (mode {stat.S_IMODE(info.st_mode):04o}); "
             f"`chmod 600 {path}`"
         )
     try:
         with open(path, encoding="utf-8") as handle:
             value = handle.read().strip()
     except (OSError, UnicodeDecodeError) as problem:
-        raise error(f"{name}_FILE {path!r}: cannot be read ({problem})") from None
+        raise error(f"{shown} {path!r}: cannot be read ({problem})") from None
     if not value:
-        raise error(f"{name}_FILE {path!r}: is empty")
+        raise error(f"{shown} {path!r}: is empty")
     return value
 
 

@@ -39,6 +39,13 @@ from kitops.data.schema import UserRow
 from kitops.services import demo as demo_data
 from kitops.services.unit_of_work import UnitOfWork
 
+# The suite speaks English whatever the machine's language: LANG is pinned to C.UTF-8 and
+# the variables that outrank it are gone, for this process and every one it starts (tests
+# of another language set their own, kitops.i18n.locale_from_environment reads them).
+os.environ["LANG"] = "C.UTF-8"
+for _name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+    os.environ.pop(_name, None)
+
 # Property tests draw the same examples on every run (seeded from each test's name), so
 # a run can fail only because of the code; `pytest --hypothesis-profile=explore` draws
 # new ones, to look for more.

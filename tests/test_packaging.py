@@ -12,7 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _wheel_names(source: Path, out: Path) -> list[str]:
+def _wheel(source: Path, out: Path) -> Path:
     # hatchling from the test extra, no network: the build backend is the installed one
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
@@ -20,7 +20,11 @@ def _wheel_names(source: Path, out: Path) -> list[str]:
         check=True, capture_output=True, text=True,
     )  # fmt: skip
     (wheel,) = out.glob("kitops-*.whl")
-    with zipfile.ZipFile(wheel) as archive:
+    return wheel
+
+
+def _wheel_names(source: Path, out: Path) -> list[str]:
+    with zipfile.ZipFile(_wheel(source, out)) as archive:
         return archive.namelist()
 
 
@@ -41,6 +45,9 @@ def _assert_one_package_with_the_ui_inside(names: list[str]) -> None:
     assert "kitops/web/templates/base.html" in names
     assert "kitops/web/static/htmx.min.js" in names
     assert "kitops/web/static/kitops.css" in names
+    # the translations, compiled by the build (hatch_build.py), once each
+    for language in ("de", "de_AT"):
+        assert f"kitops/locale/{language}/LC_MESSAGES/kitops.mo" in names
 
 
 def test_the_wheel_ships_the_ui_as_kitops_tui_and_no_top_level_tui(tmp_path):
@@ -69,3 +76,17 @@ def test_the_source_tree_and_the_editable_install_import_the_ui_as_kitops_tui():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd="/"
     ).stdout.strip()
     assert Path(out).resolve() == ROOT / "tui" / "app.py"
+
+
+def test_the_wheels_compiled_german_catalog_reads_german(tmp_path):
+    """The .mo files are not in the repository: the build compiles them (hatch_build.py),
+    and gettext reads a German line from the wheel's."""
+    import gettext
+
+    wheel = _wheel(ROOT, tmp_path / "wheel")
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(tmp_path / "installed")
+    german = gettext.translation(
+        "kitops", tmp_path / "installed" / "kitops" / "locale", languages=["de_AT"]
+    )
+    assert german.gettext("{clinic}: locale {locale}") == "{clinic}: Gebietsschema {locale}"

@@ -21,6 +21,8 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from kitops.i18n import forced_locale, resolve_locale, set_default_locale
+
 from .clock import Clock
 from .errors import describe
 from .scanner import DEFAULT_GAP_S, ScanDetector
@@ -176,6 +178,9 @@ class KitopsApp(App[int]):
         self.login_name = user or ""
         self.login = login or not user
         self.user: str | None = None  # the logged-in user: the actor of every unit of work
+        # the language the logged-in user reads (kitops.i18n.resolve_locale); before a
+        # login, the environment's (or --locale's)
+        self.user_locale = resolve_locale(override=forced_locale())
         self.role: str | None = None
         self.clinic = clinic.strip().upper() if clinic else None
         self.clock = Clock(today)
@@ -242,6 +247,7 @@ class KitopsApp(App[int]):
         else:
             user = users.authenticate(stockroom.writing(), name, secret)
         stockroom.actor = user.name
+        self.user_locale = _users_locale(stockroom, user.name)
         found = choices(stockroom.reading())
         if self.clinic and self.clinic not in {c.code for c in found.clinics}:
             known = ", ".join(c.code for c in found.clinics) or "none yet"
@@ -264,6 +270,8 @@ class KitopsApp(App[int]):
     def on_kitops_app_signed_in(self, message: SignedIn) -> None:
         self.user = message.user.name
         self.role = message.user.role
+        # the screens built from now on speak the user's language (kitops.i18n)
+        set_default_locale(self.user_locale)
         self.choices = message.choices
         self.show_status()
         from .login import LoginScreen
@@ -314,6 +322,7 @@ class KitopsApp(App[int]):
         self.login_name = ""
         self.login = True  # from now on, only through the login
         self.user = self.role = None
+        set_default_locale(resolve_locale(override=forced_locale()))  # the login's language
         self.choices = None
         self.pending.clear()
         if self.stockroom is not None:
@@ -594,6 +603,16 @@ def _resume_gc() -> None:
     gc.enable()
 
 
+def _users_locale(stockroom: Stockroom, name: str) -> str:
+    """The language ``name`` reads: --locale, else theirs, else their clinic's, else the
+    environment's (runs in the login's worker)."""
+    from kitops.services.locales import preference_of
+
+    found = preference_of(stockroom.reading(), name)
+    return resolve_locale(override=forced_locale(), user_language=found.user_language,
+                          clinic_locale=found.clinic_locale)  # fmt: skip
+
+
 def build_app(
     *,
     db_url: str | None = None,
@@ -635,6 +654,7 @@ def build_app(
 def run(*, db_url: str | None, user: str | None, clinic: str | None = None) -> int:
     """``kitops tui``: always a login (user + PIN); ``user`` (``--user``/``KITOPS_USER``)
     is only the name the login screen suggests."""
+    set_default_locale(resolve_locale(override=forced_locale()))  # the login's language
     app = build_app(db_url=db_url, user=user, login=True, clinic=clinic)
     code = app.run()
     return int(code or 0)

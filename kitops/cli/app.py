@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from kitops import __version__
+from kitops.cli.alerts import alert
 from kitops.cli.catalog import catalog, location
 from kitops.cli.clinics import clinic
 from kitops.cli.context import Context
@@ -21,7 +22,18 @@ from kitops.cli.tokens import token
 from kitops.cli.users import audit, login, logout, setting, user, whoami
 from kitops.cli.vat import vat
 from kitops.cli.web import serve
+from kitops.cli.webhooks import webhook
 from kitops.domain.text import has_control
+from kitops.errors import InvalidInput
+from kitops.i18n import (
+    UnknownLocale,
+    current_locale,
+    force_locale,
+    forced_locale,
+    locale_from_environment,
+    parse_locale,
+    set_default_locale,
+)
 
 __all__ = ["cli"]
 
@@ -50,8 +62,19 @@ __all__ = ["cli"]
     is_flag=True,
     help="Read the PIN of the --user from the first line of standard input.",
 )
+@click.option(
+    "--locale",
+    "locale_tag",
+    metavar="LOCALE",
+    help="Speak this locale in this command (e.g. de_AT, de, en_GB): its messages, and the "
+    "documents it makes for any clinic. Default: the user's language, else their clinic's "
+    "locale, else $LANG (README: Languages).",
+)
 @click.pass_context
-def cli(ctx: click.Context, db_url: str | None, user: str | None, pin_stdin: bool) -> None:
+def cli(
+    ctx: click.Context, db_url: str | None, user: str | None, pin_stdin: bool,
+    locale_tag: str | None,
+) -> None:  # fmt: skip
     """kitops: the stockroom of clinics selling lot-tracked serum, stamps and home kits.
 
     Exit codes: 0 done, 1 refused (the stock, a lot's status or the database said no),
@@ -64,15 +87,40 @@ def cli(ctx: click.Context, db_url: str | None, user: str | None, pin_stdin: boo
         raise click.BadParameter(
             f"{name!r} must not hold control characters", param_hint="'--user'"
         )
-    ctx.obj = Context(db_url=db_url or None, claimed=name or None, pin_stdin=pin_stdin)
+    _choose_language(ctx, locale_tag)
+    ctx.obj = Context(
+        db_url=db_url or None, claimed=name or None, pin_stdin=pin_stdin,
+        locale=forced_locale(),
+    )  # fmt: skip
+
+
+def _choose_language(ctx: click.Context, locale_tag: str | None) -> None:
+    """Speak ``--locale`` if given (documents too), else the environment's language until
+    the acting user is known (``Context.user`` then resolves theirs); the language in
+    force before this command comes back when it ends (the tests run many in a process)."""
+    before, before_forced = current_locale(), forced_locale()
+
+    def restore() -> None:
+        force_locale(before_forced)
+        set_default_locale(before)
+
+    if locale_tag is not None:
+        try:
+            tag = parse_locale(locale_tag)
+        except UnknownLocale as error:
+            raise InvalidInput("--locale", locale_tag, str(error)) from None
+        force_locale(tag)
+    else:
+        set_default_locale(locale_from_environment())
+    ctx.call_on_close(restore)
 
 
 for command in (
     db, demo, import_, catalog, location, clinic, stock,
     receive, move_command, count_command, writeoff, lot, trace, expiry,
     kit, plan, course, session, fulfil, pick_list, report, printer,
-    supplier, policy, reorder, po, jobs, vat, user, token, audit, setting, login, logout,
-    whoami, scan,
+    supplier, policy, reorder, po, jobs, vat, user, token, webhook, alert, audit, setting,
+    login, logout, whoami, scan,
 ):  # fmt: skip
     cli.add_command(command)
 

@@ -150,9 +150,18 @@ def list_locations(ctx: Context, as_json: bool) -> None:
         emit_json(locations)
         return
     emit_table(
-        ["code", "name", "kind", "parent", "clinic", "time zone", "currency"],
+        ["code", "name", "kind", "parent", "clinic", "time zone", "currency", "locale"],
         [
-            (loc.code, loc.name, loc.kind, loc.parent, loc.clinic, loc.timezone, loc.currency)
+            (
+                loc.code,
+                loc.name,
+                loc.kind,
+                loc.parent,
+                loc.clinic,
+                loc.timezone,
+                loc.currency,
+                loc.locale,
+            )
             for loc in sorted(locations, key=lambda loc: (loc.virtual, loc.clinic or "", loc.code))
         ],
     )
@@ -174,6 +183,11 @@ def list_locations(ctx: Context, as_json: bool) -> None:
 )
 @click.option("--contact", metavar="TEXT", help="Who a supplier or patient calls (phone, e-mail).")
 @click.option("--country", metavar="CC", help="ISO 3166 country of a clinic (VAT rates), e.g. GB.")
+@click.option(
+    "--locale", metavar="LOCALE",
+    help="A clinic's locale, e.g. de_AT: its documents' language and formats, and its "
+    "staff's screens when they set no language (README: Languages).",
+)  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print the new location as JSON.")
 @pass_context
 def add_location(
@@ -187,6 +201,7 @@ def add_location(
     address: str | None,
     contact: str | None,
     country: str | None,
+    locale: str | None,
     as_json: bool,
 ) -> None:
     """Add a clinic, or a stockroom, fridge or shelf inside one."""
@@ -194,12 +209,50 @@ def add_location(
 
     added = service(
         ctx.uow(), code, name, parent=parent, kind=kind, timezone=timezone, currency=currency,
-        address=address, contact=contact, country=country,
+        address=address, contact=contact, country=country, locale=locale,
     )  # fmt: skip
     if as_json:
         emit_json(added)
     else:
         say(f"added {added.kind} {added.code}: {added.name}")
+        if locale is not None:
+            _say_locale(added.code, added.locale)
+
+
+def _say_locale(code: str, locale: str | None) -> None:
+    """What a clinic's locale now is, and whether kitops speaks its language."""
+    from kitops.i18n import _, has_catalog
+
+    if locale is None:
+        say(_("{clinic}: no locale; its documents follow the language in force").format(
+            clinic=code))  # fmt: skip
+        return
+    say(_("{clinic}: locale {locale}").format(clinic=code, locale=locale))
+    if not has_catalog(locale):
+        say(_("kitops has no translation for {locale} yet: its texts stay in English, its "
+              "numbers, dates and money follow {locale}").format(locale=locale))  # fmt: skip
+
+
+@location.command("set-locale")
+@click.argument("clinic")
+@click.argument("locale", required=False)
+@click.option("--clear", is_flag=True, help="Clear the clinic's locale.")
+@click.option("--json", "as_json", is_flag=True, help="Print the clinic as JSON.")
+@pass_context
+def set_locale(ctx: Context, clinic: str, locale: str | None, clear: bool, as_json: bool) -> None:
+    """Set a clinic's locale (e.g. de_AT, de, en_GB): the language and formats of its
+    labels, purchase orders, patients' calendars, course cards and reports, and of its
+    staff's screens when they set no language of their own. `--clear` removes it."""
+    from kitops.errors import InvalidInput
+    from kitops.services.locales import set_clinic_locale
+
+    if clear == (locale is not None):
+        raise InvalidInput("locale", locale, "give a locale or --clear, not both or neither")
+    done = set_clinic_locale(ctx.uow(), clinic, None if clear else locale)
+    if as_json:
+        emit_json(done)
+        return
+    _say_locale(done.code, done.locale)
 
 
 @location.command("set-address")

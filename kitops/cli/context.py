@@ -21,6 +21,7 @@ class Context:
     db_url: str | None
     claimed: str | None = None  # --user / KITOPS_USER: a claim, proven before it counts
     pin_stdin: bool = False  # --pin-stdin: the claimed user's PIN is standard input's line
+    locale: str | None = None  # --locale: this command speaks it, whoever acts
     _db: Database | None = field(default=None, repr=False)
     _user: str | None = field(default=None, repr=False)
 
@@ -50,7 +51,30 @@ class Context:
                 self.database(check_schema=False), self.claimed,
                 token=read_token(self.session_file()), read_pin=self._read_pin,
             )  # fmt: skip
+            self._speak_users_language(self._user)
         return self._user
+
+    def _speak_users_language(self, name: str) -> None:
+        """From now on speak ``name``'s language (kitops.i18n.resolve_locale): theirs, else
+        their clinic's locale, else the environment's, unless --locale chose one."""
+        if self.locale is not None:
+            return
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from kitops.errors import KitopsError
+        from kitops.i18n import resolve_locale, set_default_locale
+        from kitops.services.locales import preference_of
+        from kitops.services.unit_of_work import UnitOfWork
+
+        try:
+            # a lookup, not an act: nobody is identified (or audited) by it
+            lookup = UnitOfWork(self.database(check_schema=False), name, readonly=True,
+                                identify=False)  # fmt: skip
+            found = preference_of(lookup, name)
+        except (KitopsError, SQLAlchemyError):
+            return  # a database kitops cannot read yet (`db upgrade`): the environment's
+        set_default_locale(resolve_locale(user_language=found.user_language,
+                                          clinic_locale=found.clinic_locale))  # fmt: skip
 
     def _read_pin(self, name: str) -> str | None:
         """The PIN of ``name``: standard input's first line with --pin-stdin, else a

@@ -119,12 +119,24 @@ def user_list(ctx: Context, as_json: bool) -> None:
         emit_json(found)
         return
     emit_table(
-        ["user", "role", "clinics", "state", "PIN", "login", "last login", "created", "by"],
+        [
+            "user",
+            "role",
+            "clinics",
+            "language",
+            "state",
+            "PIN",
+            "login",
+            "last login",
+            "created",
+            "by",
+        ],
         [
             (
                 u.name,
                 u.role,
                 ",".join(u.clinics) or "all",
+                u.language or "",
                 ("active" if u.active else "disabled")
                 + (f", locked until {_when(u.locked_until)}" if u.locked_until else ""),
                 "yes" if u.pin_set else "no",
@@ -175,6 +187,41 @@ def user_set_clinics(ctx: Context, name: str, clinics: str, every: bool, as_json
         emit_json(done)
     else:
         say(f"changed {_show(done)}" + ("" if done.clinics else ", every clinic"))
+
+
+@user.command("set-language")
+@click.argument("name")
+@click.argument("language", required=False)
+@click.option(
+    "--clear", is_flag=True,
+    help="Clear it: the user reads their clinic's locale, else the environment's.",
+)  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Print the user as JSON.")
+@pass_context
+def user_set_language(
+    ctx: Context, name: str, language: str | None, clear: bool, as_json: bool
+) -> None:
+    """Set the language NAME reads kitops in (e.g. de, de_AT, en): the screens, the command
+    line's messages and the web pages. Anyone may set their own; admins anyone's.
+    `--clear` removes it (README: Languages)."""
+    from kitops.errors import InvalidInput
+    from kitops.i18n import _, has_catalog
+    from kitops.services.locales import set_user_language
+
+    if clear == (language is not None):
+        raise InvalidInput("language", language, "give a language or --clear, not both or neither")
+    done = set_user_language(ctx.uow(), name, None if clear else language)
+    if as_json:
+        emit_json(done)
+        return
+    if done.language is None:
+        say(_("{user}: no language of their own; the clinic's locale or the environment's "
+              "applies").format(user=done.name))  # fmt: skip
+        return
+    say(_("{user}: language {language}").format(user=done.name, language=done.language))
+    if not has_catalog(done.language):
+        say(_("kitops has no translation for {locale} yet: its texts stay in English, its "
+              "numbers, dates and money follow {locale}").format(locale=done.language))  # fmt: skip
 
 
 def _set_active(ctx: Context, name: str, active: bool) -> None:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from kitops.data.engine import Database
 
-HEAD_REVISION = "0020"
+HEAD_REVISION = "0023"
 
 
 def migrations_dir() -> Path:

@@ -225,6 +225,9 @@ class LocationRow(Base):
     open_weekdays: Mapped[str | None] = mapped_column(String(32))
     opens_at: Mapped[time | None] = mapped_column(Time)
     sessions_per_day: Mapped[int | None]
+    # a clinic's locale (migration 0021): the language and formats of its documents, and of
+    # its staff's screens when they choose none (kitops.i18n.resolve_locale); None: not set
+    locale: Mapped[str | None] = mapped_column(String(32))
 
     parent: Mapped[LocationRow | None] = relationship(remote_side=[id])
 
@@ -950,6 +953,11 @@ class UserRow(Base):
     # the login this user is bound to: the operating-system account (SQLite) or the
     # database login role (PostgreSQL) that acts as this user without a PIN (migration 0018)
     login: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)
+    # the language this user reads kitops in (migration 0021); None: their clinic's locale,
+    # else the environment's (kitops.i18n.resolve_locale)
+    language: Mapped[str | None] = mapped_column(String(32))
+    # where this user's alerts go (migration 0023; ``kitops user set-email``)
+    email: Mapped[str | None] = mapped_column(String(254))
 
 
 class UserSessionRow(Base):
@@ -1012,3 +1020,93 @@ class IdempotencyKeyRow(Base):
     status_code: Mapped[int | None]
     body: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebhookSubscriptionRow(Base):
+    """An integration that wants events (``kitops webhook add``): where to send them, which,
+    and the 0600 file holding the signing secret (never the secret itself). Delivery goes
+    in event order: ``cursor`` is the last outbox event handled; a failing event is tried
+    again after ``next_attempt_at`` until 24 hours have passed, then given up (a
+    ``webhook_failures`` row) and the next one goes. ``lease_until`` keeps two delivery runs
+    from sending the same event at once."""
+
+    __tablename__ = "webhook_subscriptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(500))
+    events: Mapped[str] = mapped_column(String(1000))
+    secret_file: Mapped[str] = mapped_column(String(500))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(64))
+    cursor: Mapped[int] = mapped_column(BigId, default=0)
+    attempts: Mapped[int] = mapped_column(default=0)
+    failing_since: Mapped[datetime | None]
+    next_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    last_delivered_at: Mapped[datetime | None]
+    delivered: Mapped[int] = mapped_column(BigId, default=0)
+    failed: Mapped[int] = mapped_column(default=0)
+    lease_until: Mapped[datetime | None]
+    lease_owner: Mapped[str | None] = mapped_column(String(40))
+
+
+class WebhookOutboxRow(Base):
+    """An event waiting for its subscribers: written by a trigger on ``audit_log`` in the
+    transaction of the change (migration 0022), so it exists exactly when the change does.
+    Append-only; its id orders delivery."""
+
+    __tablename__ = "webhook_outbox"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    audit_id: Mapped[int] = mapped_column(BigId, ForeignKey("audit_log.id"), unique=True)
+    event: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime]
+
+
+class WebhookFailureRow(Base):
+    """An event a subscription gave up on after 24 hours of failed deliveries."""
+
+    __tablename__ = "webhook_failures"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("webhook_subscriptions.id"))
+    outbox_id: Mapped[int] = mapped_column(BigId, ForeignKey("webhook_outbox.id"))
+    attempts: Mapped[int]
+    error: Mapped[str] = mapped_column(String(300))
+    failed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AlertSubscriptionRow(Base):
+    """A user's wish for one kind of alert (``kitops alert subscribe``), for one clinic or
+    (``location_id`` None) every clinic the user may see."""
+
+    __tablename__ = "alert_subscriptions"
+    __table_args__ = (UniqueConstraint("user_id", "kind", "location_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(64))
+
+
+class AlertRow(Base):
+    """One alert to one user, recorded BEFORE it is sent (``state`` sending), marked
+    ``sent`` after: its unique ``dedupe_key`` keeps a rerun, a second run at the same time
+    or a crash between send and record from sending it twice. A ``sending`` row older than
+    the timeout is tried once more and flagged."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    state: Mapped[str] = mapped_column(String(10))
+    attempts: Mapped[int] = mapped_column(default=1)
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    subject: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]

@@ -102,6 +102,8 @@ PERMISSIONS: dict[str, Permission] = {
         Permission("expiry.sweep", "run the expiry sweep", frozenset({M, J})),
         Permission("expiry.sweep_as_of", "sweep as of another day than today", frozenset({M})),
         Permission("payment.sync", "apply payment events", frozenset({M, J})),
+        Permission("webhook.deliver", "deliver events to webhooks", frozenset({A, J})),
+        Permission("alert.send", "send the email alerts", frozenset({A, J})),
         # set-up: admins
         Permission("catalog.edit", "change the catalogue", frozenset({A})),
         Permission("location.edit", "add locations", frozenset({A})),
@@ -112,6 +114,7 @@ PERMISSIONS: dict[str, Permission] = {
         Permission("import.run", "import CSV files", frozenset({A})),
         Permission("user.manage", "manage users", frozenset({A})),
         Permission("token.manage", "manage API tokens", frozenset({A})),
+        Permission("webhook.manage", "manage outbound webhooks", frozenset({A})),
         Permission("demo.load", "load the demo data", frozenset({A})),
         Permission("db.reset", "erase the database", frozenset({A})),
         # the nightly backup is a cron job: it reads everything and changes nothing

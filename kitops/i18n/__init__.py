@@ -24,12 +24,22 @@ Catalogs are managed with Babel (``make messages`` extracts and updates them, ``
 catalogs`` compiles them; the wheel's build compiles them too) and read with the standard
 library's ``gettext``: ``de_AT`` falls back to ``de``, which falls back to the English in
 the code.
+
+Who reads which language (``resolve_locale``): the ``--locale`` option, else the user's own
+language, else their clinic's locale, else the environment (``LANGUAGE``, ``LC_ALL``,
+``LC_MESSAGES``, ``LANG``). A document for one clinic (a label, a purchase order, a
+patient's calendar, a course card, a report for that clinic) is made in the clinic's
+locale: ``use_clinic_locale(locale)`` around where it is made, which leaves the language
+alone when ``--locale`` forced one (``force_locale``). Any locale Babel knows
+(``parse_locale``) is accepted for formats; its texts are English until kitops ships a
+catalog for its language (``has_catalog``).
 """
 
 from __future__ import annotations
 
 import gettext as _gettext
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -40,16 +50,23 @@ __all__ = [
     "DOMAIN",
     "LOCALE_DIR",
     "N_",
+    "UnknownLocale",
     "_",
     "current_locale",
+    "force_locale",
+    "forced_locale",
     "gettext",
+    "has_catalog",
     "install_translations",
     "locale_from_environment",
     "ngettext",
     "normalize_locale",
+    "parse_locale",
     "pgettext",
+    "resolve_locale",
     "set_default_locale",
     "translations",
+    "use_clinic_locale",
     "use_locale",
 ]
 
@@ -60,6 +77,7 @@ DEFAULT_LOCALE = "en"
 _default_locale = DEFAULT_LOCALE
 _override: ContextVar[str | None] = ContextVar("kitops_locale", default=None)
 _loaded: dict[str, _gettext.NullTranslations] = {}
+_forced: str | None = None  # the --locale option: documents follow it too
 
 
 def normalize_locale(tag: str | None) -> str:
@@ -114,6 +132,31 @@ def set_default_locale(tag: str | None) -> str:
     return _default_locale
 
 
+def force_locale(tag: str | None) -> str | None:
+    """The ``--locale`` option: the process speaks ``tag`` and documents for a clinic
+    follow it instead of the clinic's locale (``use_clinic_locale``). ``None`` lifts it
+    (the language set stays). Returns the normalised tag."""
+    global _forced
+    _forced = normalize_locale(tag) if tag else None
+    if _forced is not None:
+        set_default_locale(_forced)
+    return _forced
+
+
+def forced_locale() -> str | None:
+    """The locale ``--locale`` forced, if any."""
+    return _forced
+
+
+@contextmanager
+def use_clinic_locale(tag: str | None) -> Iterator[str]:
+    """Within the block, speak a clinic's locale (a document for that clinic): ``tag``,
+    unless ``--locale`` forced another, or ``None`` (the clinic has none: keep the
+    language in force)."""
+    with use_locale(None if _forced else tag) as chosen:
+        yield chosen
+
+
 @contextmanager
 def use_locale(tag: str | None) -> Iterator[str]:
     """Within the block, speak ``tag`` (``None``: keep the language in force)."""
@@ -141,6 +184,59 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 def pgettext(context: str, message: str) -> str:
     """``message`` disambiguated by ``context`` (a word with two meanings in German)."""
     return translations(current_locale()).pgettext(context, message)
+
+
+class UnknownLocale(ValueError):
+    """A locale tag Babel does not know; the text is the reason (the caller names the
+    field: ``InvalidInput(field, value, str(error))``)."""
+
+
+_TAG = re.compile(r"[A-Za-z]{2,3}(?:[_-][A-Za-z0-9]{2,8}){0,3}")
+
+
+def parse_locale(tag: str) -> str:
+    """A locale tag as kitops stores it, if Babel (CLDR) knows it: ``de-AT``, ``de_at``
+    and ``de_AT.UTF-8`` → ``de_AT``. Raises ``UnknownLocale`` otherwise."""
+    from babel import Locale, UnknownLocaleError
+
+    value = tag.strip().split(".", 1)[0]
+    if not _TAG.fullmatch(value):
+        raise UnknownLocale(_("must be a locale such as en, de or de_AT"))
+    try:
+        return str(Locale.parse(value.replace("-", "_")))
+    except (UnknownLocaleError, ValueError):
+        raise UnknownLocale(_("is not a locale kitops knows (such as en, de or de_AT)")) from None
+
+
+def has_catalog(tag: str) -> bool:
+    """Whether kitops speaks ``tag``'s language (English, or a catalog in ``kitops/locale``
+    for the locale or its language); formats follow any locale all the same."""
+    key = normalize_locale(tag)
+    language = key.split("_", 1)[0]
+    if language == DEFAULT_LOCALE:
+        return True
+    for name in dict.fromkeys((key, language)):
+        folder = LOCALE_DIR / name / "LC_MESSAGES"
+        if (folder / f"{DOMAIN}.mo").is_file() or (folder / f"{DOMAIN}.po").is_file():
+            return True
+    return False
+
+
+def resolve_locale(
+    *,
+    override: str | None = None,
+    user_language: str | None = None,
+    clinic_locale: str | None = None,
+    environ: dict[str, str] | None = None,
+) -> str:
+    """The language a person reads kitops in: the ``--locale`` option, else the user's own
+    language (``user set-language``), else their clinic's locale (the one clinic they are
+    limited to, else the database's only clinic), else the environment's
+    (``locale_from_environment``). Returns the normalised tag."""
+    for chosen in (override, user_language, clinic_locale):
+        if chosen and chosen.strip():
+            return normalize_locale(chosen)
+    return locale_from_environment(environ)
 
 
 def N_(message: str) -> str:

@@ -46,6 +46,9 @@ CLINICS = [
     ("ESX", "Essex", "Europe/London", "GBP"),
     ("VIE", "Vienna", "Europe/Vienna", "EUR"),
 ]
+# the clinics' locales: Vienna's labels, purchase orders and calendars are in Austrian
+# German (the others have none: their documents follow the language in force)
+CLINIC_LOCALES = {"VIE": "de_AT"}
 
 PRODUCTS: list[dict[str, Any]] = [
     {"sku": "SERUM-5ML", "name": "PTT-6 hair serum, 5 ml vial", "kind": "serum_vial",
@@ -228,7 +231,8 @@ def load(
         _users(uow, bind_login)
         audit_id = uow.record("demo.load", "database", "demo", after={"as_of": as_of.isoformat()})
         for code, name, zone, currency in CLINICS:
-            create_location(uow, code, name, timezone=zone, currency=currency)
+            create_location(uow, code, name, timezone=zone, currency=currency,
+                            locale=CLINIC_LOCALES.get(code))  # fmt: skip
             create_location(
                 uow, f"{code}-STORE", f"{name} stockroom", parent=code, kind="stockroom"
             )

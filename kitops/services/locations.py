@@ -18,8 +18,17 @@ from kitops.domain.money import currency_code
 from kitops.domain.text import no_control
 from kitops.domain.vat import parse_country
 from kitops.errors import Conflict, InvalidInput
+from kitops.i18n import UnknownLocale, parse_locale
 from kitops.services.dto import stock as stock_dto
 from kitops.services.unit_of_work import UnitOfWork
+
+
+def check_locale(value: str, field: str = "locale") -> str:
+    """``value`` as a stored locale tag (``de-at`` → ``de_AT``); bad input names ``field``."""
+    try:
+        return parse_locale(value)
+    except UnknownLocale as error:
+        raise InvalidInput(field, value, str(error)) from None
 
 
 def location_dtos(rows: Sequence[LocationRow]) -> list[stock_dto.Location]:
@@ -41,6 +50,7 @@ def location_dtos(rows: Sequence[LocationRow]) -> list[stock_dto.Location]:
                 address=row.address,
                 contact=row.contact,
                 country=row.country,
+                locale=clinic.locale if clinic else None,
             )
         )
     return result
@@ -58,6 +68,7 @@ def create_location(
     address: str | None = None,
     contact: str | None = None,
     country: str | None = None,
+    locale: str | None = None,
 ) -> str:
     """Add a location inside the caller's transaction and return its code."""
     code = parse_location_code(code, "code")
@@ -81,6 +92,10 @@ def create_location(
     for field, value in papers.items():
         if value is not None and location_kind is not LocationKind.CLINIC:
             raise InvalidInput(field, value, "only a clinic has one")
+    if locale is not None:
+        locale = check_locale(locale)
+        if location_kind is not LocationKind.CLINIC:
+            raise InvalidInput("locale", locale, "only a clinic has a locale")
     check_placement(
         code,
         location_kind,
@@ -103,6 +118,7 @@ def create_location(
             timezone=zone,
             currency=money,
             active=True,
+            locale=locale,
             **papers,
         )
     )
@@ -110,7 +126,7 @@ def create_location(
         "location.add", "location", code,
         after={"name": row.name, "kind": row.kind, "timezone": zone, "currency": money,
                "parent": parent_row.code if parent_row else None,
-               **{k: v for k, v in papers.items() if v is not None}},
+               **{k: v for k, v in {**papers, "locale": locale}.items() if v is not None}},
     )  # fmt: skip
     return row.code
 

@@ -125,7 +125,7 @@ def user_dto(row: UserRow, clinics: tuple[str, ...] = ()) -> users_dto.User:
         name=row.name, role=row.role, active=row.active, pin_set=row.secret_hash is not None,
         locked_until=locked, last_login_at=row.last_login_at, created_at=row.created_at,
         created_by=row.created_by, permissions=tuple(roles.permissions_of(row.role)),
-        login=row.login, clinics=clinics,
+        login=row.login, clinics=clinics, language=row.language,
     )  # fmt: skip
 
 
@@ -552,6 +552,8 @@ SETTINGS: dict[str, tuple[str, Callable[[str], str]]] = {
         "minutes a web page session (`kitops serve`) lasts unused", _positive_int),
     "clinic_sessions_per_day": (
         "clinic sessions a clinic books a day unless it sets its own", _positive_int),
+    "alert_sending_timeout_minutes": (
+        "minutes after which an alert still marked sending is tried once more", _positive_int),
     "home_application_instructions": (
         "what the patient's calendar says with every home application", _patient_text),
 }  # fmt: skip

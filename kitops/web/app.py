@@ -72,6 +72,9 @@ def create_app(
     from kitops.web.pages import include_pages
 
     include_pages(app)  # the pages, their static files, login and logout
+    from kitops.web.language import SessionLanguage
+
+    app.add_middleware(SessionLanguage, door=the_door)  # each page in its user's language
     return app
 
 

@@ -18,6 +18,7 @@ LOCATION_KEYS = {
     "address": (str, type(None)),
     "contact": (str, type(None)),
     "country": (str, type(None)),
+    "locale": (str, type(None)),
 }
 
 
@@ -41,6 +42,7 @@ def test_location_list_json_gives_every_location_its_clinic(demo):
         "address": "10 Harley Street, London W1G 9PF, United Kingdom",
         "contact": "Stockroom +44 20 7946 0101, stock.lon@clinic.example",
         "country": "GB",
+        "locale": None,
     }
     fridge = locations["LON-FRIDGE"]
     assert (fridge["kind"], fridge["parent"], fridge["clinic"]) == ("fridge", "LON-STORE", "LON")
@@ -75,6 +77,7 @@ def test_add_clinic_then_rooms_inside_it_which_inherit_its_clinic(cli):
         "address": None,
         "contact": None,
         "country": None,
+        "locale": None,
     }
     store = cli("location", "add", "MAN-STORE", "--name", "Stockroom", "--parent", "MAN",
                 "--kind", "stockroom")  # fmt: skip

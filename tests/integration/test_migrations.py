@@ -141,3 +141,37 @@ def test_migration_0011_turns_the_ledgers_receipts_into_receipt_rows(loaded, uow
             )
         )  # fmt: skip
     assert demo_rows  # the demo's receipts came back with their lots' costs
+
+
+def test_migration_0021_adds_a_clinics_locale_and_a_users_language_both_ways(db):
+    """0021 adds two nullable columns; going back drops them and keeps every row."""
+    from kitops.data.schema import UserRow
+
+    def columns() -> tuple[set[str], set[str]]:
+        found = inspect(db.engine)
+        return ({c["name"] for c in found.get_columns("locations")},
+                {c["name"] for c in found.get_columns("users")})  # fmt: skip
+
+    with db.write_sessions() as session:
+        session.execute(update(LocationRow).where(LocationRow.code == "SCRAP").values(locale="de"))
+        session.execute(update(UserRow).where(UserRow.name == "tester").values(language="de_AT"))
+        session.commit()
+    with db.read_sessions() as session:
+        before = session.scalar(select(func.count()).select_from(UserRow))
+    locations, users = columns()
+    assert "locale" in locations
+    assert "language" in users
+
+    migrate.downgrade(db, "0020")
+    locations, users = columns()
+    assert "locale" not in locations
+    assert "language" not in users
+
+    migrate.upgrade(db)
+    assert migrate.current_revision(db) == migrate.HEAD_REVISION
+    with db.read_sessions() as session:
+        assert session.scalar(select(func.count()).select_from(UserRow)) == before
+        languages = set(session.scalars(select(UserRow.language)))
+        locales = set(session.scalars(select(LocationRow.locale)))
+    assert languages == {None}
+    assert locales == {None}

@@ -22,6 +22,8 @@ class Location:
     address: str | None = None
     contact: str | None = None
     country: str | None = None
+    # the clinic's locale (its documents' language and formats); None: not set
+    locale: str | None = None
 
 
 @dataclass(frozen=True)

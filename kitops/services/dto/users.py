@@ -22,6 +22,7 @@ class User:
     permissions: tuple[str, ...]
     login: str | None = None  # the login bound to this user (README: Users, roles and audit)
     clinics: tuple[str, ...] = ()  # the clinics it is limited to; none: every clinic
+    language: str | None = None  # the language it reads kitops in; None: not chosen
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,128 @@
+"""Who reads which language: a clinic's locale, a user's own language, and the two a
+person's screens are resolved from (``kitops.i18n.resolve_locale``).
+
+A clinic's locale is the language and formats of its documents (labels, purchase orders,
+patients' calendars, course cards, its reports) and of its staff's screens when they set
+no language of their own. Any locale Babel knows is accepted; its texts stay English
+until kitops ships a catalog for its language (``kitops.i18n.has_catalog``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from kitops.data.schema import LocationRow, UserClinicRow, UserRow, UserSessionRow
+from kitops.domain.locations import LocationKind
+from kitops.i18n import resolve_locale
+from kitops.services import users as users_service
+from kitops.services.dto import stock as stock_dto
+from kitops.services.dto import users as users_dto
+from kitops.services.locations import check_locale, location_dtos
+from kitops.services.unit_of_work import UnitOfWork, retrying
+
+if TYPE_CHECKING:
+    from kitops.data.engine import Database
+
+
+@dataclass(frozen=True)
+class LocalePreference:
+    """What a user's screens are resolved from: their own language and their clinic's
+    locale (the one clinic they are limited to, else the database's only clinic)."""
+
+    user_language: str | None = None
+    clinic_locale: str | None = None
+
+
+def preference_of(uow: UnitOfWork, name: str) -> LocalePreference:
+    """The language ``name`` chose and the locale of their clinic (nothing known: empty)."""
+    with uow:
+        row = uow.users.find(name)
+        if row is None:
+            return LocalePreference()
+        mine = uow.session.scalars(
+            select(LocationRow.locale)
+            .join(UserClinicRow, UserClinicRow.location_id == LocationRow.id)
+            .where(UserClinicRow.user_id == row.id)
+        ).all()
+        if not mine:
+            # not limited to clinics: the database's clinic, when it has just one
+            mine = uow.session.scalars(
+                select(LocationRow.locale)
+                .where(LocationRow.kind == LocationKind.CLINIC.value, LocationRow.active)
+                .limit(2)
+            ).all()
+        clinic = mine[0] if len(mine) == 1 else None
+        return LocalePreference(row.language, clinic)
+
+
+def clinic_locale(uow: UnitOfWork, code: str | None) -> str | None:
+    """The locale of clinic ``code`` (or of the clinic place ``code`` lies in), if set."""
+    if not code:
+        return None
+    with uow:
+        row = uow.locations.by_code(code)
+        while row is not None and row.kind != LocationKind.CLINIC.value:
+            row = row.parent
+        return row.locale if row is not None else None
+
+
+@retrying
+def set_clinic_locale(uow: UnitOfWork, code: str, locale: str | None) -> stock_dto.Location:
+    """Set (``None``: clear) the locale of clinic ``code``: its documents' language and
+    formats, and its staff's screens when they choose none. Admins, within their clinics."""
+    wanted = check_locale(locale) if locale is not None else None
+    with uow:
+        uow.require("location.edit", doing="change a clinic's locale")
+        row = uow.locations.clinic(code)
+        uow.check_clinic(row, doing="change the locale")
+        before = row.locale
+        row.locale = wanted
+        uow.record("location.set_locale", "location", row.code,
+                   before={"locale": before}, after={"locale": wanted})  # fmt: skip
+        uow.commit()
+        return next(d for d in location_dtos(uow.locations.all()) if d.code == row.code)
+
+
+@retrying
+def set_user_language(uow: UnitOfWork, name: str, language: str | None) -> users_dto.User:
+    """Set (``None``: clear, back to the clinic's locale or the environment's) the
+    language ``name`` reads kitops in. Any user may set their own; an admin anyone's."""
+    wanted = check_locale(language, "language") if language is not None else None
+    with uow:
+        own = uow.user is not None and uow.user.name == name.strip()
+        if not own:
+            uow.require("user.manage", doing="set another user's language")
+        row: UserRow = uow.users.get(name, lock=True)
+        before = row.language
+        row.language = wanted
+        uow.record("user.set_language", "user", row.name,
+                   before={"language": before}, after={"language": wanted})  # fmt: skip
+        result = users_service.user_dto(
+            row, users_service.clinics_of(uow, [row.id]).get(row.id, ())
+        )
+        uow.commit()
+    return result
+
+
+def web_session_locale(db: Database, token: str) -> str:
+    """The language of the user whose web session ``token`` is: theirs, else their
+    clinic's locale, else the server's environment's (also for no such session). A lookup
+    only: whether the session is still valid is the page's own check
+    (``web_sessions.resume``)."""
+    # the database keeps the token's SHA-256 only, as kitops.services.web_sessions writes it
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    reading = UnitOfWork(db, "web", identify=False, readonly=True)
+    with reading:
+        name = reading.session.scalar(
+            select(UserRow.name)
+            .join(UserSessionRow, UserSessionRow.user_id == UserRow.id)
+            .where(UserSessionRow.token_hash == digest, UserSessionRow.identity == "web")
+        )
+    if name is None:
+        return resolve_locale()
+    found = preference_of(UnitOfWork(db, name, identify=False, readonly=True), name)
+    return resolve_locale(user_language=found.user_language, clinic_locale=found.clinic_locale)

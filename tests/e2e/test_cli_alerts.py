@@ -1,0 +1,54 @@
+"""`kitops user set-email` and `kitops alert subscribe|unsubscribe|list` as an admin types
+them; bad input is one line and exit 2, nothing written."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from kitops.services import users
+from kitops.services.unit_of_work import UnitOfWork
+
+
+@pytest.fixture
+def maria(db):
+    users.add_user(UnitOfWork(db, "tester"), "maria", "manager", None)
+    return "maria"
+
+
+def test_subscribe_list_and_unsubscribe(cli, maria):
+    assert cli("user", "set-email", maria, "maria@clinic.example").code == 0
+    done = cli("alert", "subscribe", maria, "recall")
+    assert done.code == 0, done.err
+    assert "maria subscribes to recall alerts for every clinic" in done.out
+    listed = json.loads(cli("alert", "list", "--json").out)
+    assert listed == [{"user": "maria", "email": "maria@clinic.example", "kind": "recall",
+                       "clinic": None}]  # fmt: skip
+    assert cli("alert", "unsubscribe", maria, "recall").code == 0
+    assert json.loads(cli("alert", "list", "--json").out) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["user", "set-email", "maria", "not-an-address"], "EMAIL 'not-an-address'"),
+        (["alert", "subscribe", "maria", "weather"], "KIND 'weather'"),
+        (["alert", "subscribe", "nobody", "recall"], "USER 'nobody'"),
+        (["alert", "unsubscribe", "maria", "digest"], "KIND 'digest'"),
+    ],
+)
+def test_bad_input_is_one_line(cli, maria, args, says):
+    result = cli(*args)
+    assert result.code == 2
+    assert says in result.err
+    assert len(result.err.strip().splitlines()) == 1
+    assert json.loads(cli("alert", "list", "--json").out) == []
+
+
+def test_the_alerts_job_without_a_mail_server_says_so_and_exits_1(cli, maria):
+    cli("user", "set-email", maria, "maria@clinic.example")
+    cli("alert", "subscribe", maria, "recall")
+    result = cli("jobs", "run", "alerts")
+    assert result.code == 1
+    assert "KITOPS_SMTP_HOST" in result.err
