@@ -17,6 +17,7 @@ from typing import Any
 from kitops.bootstrap import payment_gateway
 from kitops.domain.text import json_text
 from kitops.errors import InvalidInput, KitopsError, Refused
+from kitops.i18n import _
 from kitops.services.dto import jobs as jobs_dto
 from kitops.services.unit_of_work import UnitOfWork
 
@@ -90,7 +91,7 @@ def _sweep(uow: UnitOfWork, as_of: date | None, dry_run: bool) -> JobOutcome:
 def _payment_sync(uow: UnitOfWork, as_of: date | None, dry_run: bool) -> JobOutcome:
     """``kitops stripe sync``: apply the payment provider's events since the last run."""
     if dry_run:
-        raise Refused("payment sync has no dry run: it applies what Stripe already decided")
+        raise Refused(_("payment sync has no dry run: it applies what Stripe already decided"))
     uow.require("payment.sync")  # before the Stripe settings are looked at
     from kitops.services.payments import sync_events
 
@@ -144,7 +145,9 @@ def run_job(
     """Run one job; never raises a kitops error (it is returned, and logged)."""
     spec = JOBS.get(name)
     if spec is None:
-        raise InvalidInput("job", name, f"must be one of {'|'.join(JOBS)}")
+        raise InvalidInput(
+            "job", name, _("must be one of {choices}").format(choices="|".join(JOBS))
+        )
     started = datetime.now(UTC)
     clock = time.perf_counter()
     outcome: JobOutcome | None = None

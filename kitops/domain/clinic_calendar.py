@@ -16,6 +16,7 @@ from datetime import date, time, timedelta
 
 from kitops.domain.courses import DEFAULT_APPLICATION_TIME, WEEKDAY_NAMES
 from kitops.errors import InvalidInput, Refused
+from kitops.i18n import _
 
 WEEKDAY_PLURALS = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays",
                    "Sundays")  # fmt: skip
@@ -43,10 +44,12 @@ def parse_open_weekdays(text: str, field: str = "days") -> tuple[int, ...]:
         start = WEEKDAY_NAMES.index(first)
         end = WEEKDAY_NAMES.index(last) if dash else start
         if end < start:
-            raise InvalidInput(field, text, f"{part} runs backwards; write it from Monday on")
+            raise InvalidInput(
+                field, text, _("{part} runs backwards; write it from Monday on").format(part=part)
+            )
         days.extend(range(start, end + 1))
     if len(set(days)) != len(days):
-        raise InvalidInput(field, text, "names a day twice")
+        raise InvalidInput(field, text, _("names a day twice"))
     return tuple(sorted(days))
 
 
@@ -86,23 +89,29 @@ def parse_time_of_day(text: str, field: str = "at") -> time:
     """``09:00`` or ``9:30`` (24-hour clock) → a time."""
     found = _TIME.match(text.strip())
     if not found:
-        raise InvalidInput(field, text, "must be a time of day such as 09:00 or 14:30")
+        raise InvalidInput(field, text, _("must be a time of day such as 09:00 or 14:30"))
     return time(int(found.group(1)), int(found.group(2)))
 
 
 def parse_sessions_per_day(text: str | int, field: str = "sessions-per-day") -> int:
     value = str(text).strip()
     if not value.isdigit() or not 1 <= int(value) <= MAX_SESSIONS_PER_DAY:
-        raise InvalidInput(field, text, f"must be a whole number from 1 to {MAX_SESSIONS_PER_DAY}")
+        raise InvalidInput(
+            field,
+            text,
+            _("must be a whole number from 1 to {max_sessions_per_day}").format(
+                max_sessions_per_day=MAX_SESSIONS_PER_DAY
+            ),
+        )
     return int(value)
 
 
 def parse_reason(text: str, field: str = "reason") -> str:
     reason = " ".join(text.split())
     if not reason:
-        raise InvalidInput(field, text, "must say why the clinic is closed, such as Christmas")
+        raise InvalidInput(field, text, _("must say why the clinic is closed, such as Christmas"))
     if len(reason) > 200:
-        raise InvalidInput(field, reason[:40] + "...", "must be at most 200 characters")
+        raise InvalidInput(field, reason[:40] + "...", _("must be at most 200 characters"))
     return reason
 
 
@@ -132,13 +141,17 @@ def check_closure(new: Closure, existing: Iterable[Closure], clinic: str = "the 
     """The days run forwards, and a closure does not overlap another of the same clinic."""
     if new.last_day < new.first_day:
         raise InvalidInput(
-            "to", new.last_day.isoformat(), f"is before --from {new.first_day.isoformat()}"
+            "to",
+            new.last_day.isoformat(),
+            _("is before --from {first_day}").format(first_day=new.first_day.isoformat()),
         )
     for other in existing:
         if new.overlaps(other):
             number = f" {other.id}" if other.id is not None else ""
             raise Refused(
-                f"{clinic} is already closed {other.days} ({other.reason}, closure{number})"
+                _("{clinic} is already closed {days} ({reason}, closure{number})").format(
+                    clinic=clinic, days=other.days, reason=other.reason, number=number
+                )
             )
 
 
@@ -170,14 +183,18 @@ class ClinicWeek:
         """``day`` if the clinic is open then, else the next day it is, and why ``day``
         would not do (None when it does)."""
         if self.open_weekdays is not None and not self.open_weekdays:
-            raise Refused(f"{self.code} opens on no day of the week")
+            raise Refused(_("{calendar} opens on no day of the week").format(calendar=self.code))
         why = self.why_closed(day)
         candidate = day
-        for _ in range(SEARCH_DAYS):
+        for _day in range(SEARCH_DAYS):
             if self.is_open(candidate):
                 return candidate, why
             candidate += timedelta(days=1)
-        raise Refused(f"{self.code} is not open on any day within two years of {day}")
+        raise Refused(
+            _("{calendar} is not open on any day within two years of {day}").format(
+                calendar=self.code, day=day
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -232,7 +249,7 @@ def book_visits(
             day = before[0] + timedelta(days=1)
             kind, number = before[1].kind, before[1].number
             reason = reason or f"{kind} {number} moved to {before[0].isoformat()} and comes first"
-        for _ in range(SEARCH_DAYS):
+        for _day in range(SEARCH_DAYS):
             open_day, why = week.next_open(day)
             reason = reason or why
             day = open_day
@@ -242,7 +259,11 @@ def book_visits(
             reason = reason or f"{week.code} is full on {day.isoformat()} ({room})"
             day += timedelta(days=1)
         else:
-            raise Refused(f"{week.code} has no day with room for a session within two years")
+            raise Refused(
+                _("{week} has no day with room for a session within two years").format(
+                    week=week.code
+                )
+            )
         if visit.kind == "application":
             counts.added[day] = counts.added.get(day, 0) + 1
         last[visit.kind] = (day, visit)

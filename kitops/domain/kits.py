@@ -8,6 +8,7 @@ from datetime import date
 from enum import StrEnum
 
 from kitops.errors import Refused
+from kitops.i18n import _
 
 
 class KitStatus(StrEnum):
@@ -109,7 +110,11 @@ def may(change: KitChange, current: str) -> bool:
 
 def refusal(change: KitChange, serial: str, current: str) -> Refused:
     """The refusal of ``change`` for a kit in status ``current``."""
-    return Refused(f"kit {serial} is {current}; {_CHANGES[change][1]}")
+    return Refused(
+        _("kit {serial} is {current}; {why}").format(
+            serial=serial, current=current, why=_CHANGES[change][1]
+        )
+    )
 
 
 def check_change(change: KitChange, serial: str, current: str) -> None:
@@ -186,7 +191,7 @@ def plan_assembly(
         for product_id, lots in stock.items()
     }
     plans = []
-    for _ in range(kits):
+    for _kit in range(kits):
         plan = KitPlan()
         for need in components:
             lots = remaining[need.product_id]
@@ -255,5 +260,9 @@ def draws_for(
                 draws.append(Draw(lot_id, location_id, take))
                 left -= take
         if left > 0:
-            raise Refused(f"lot #{lot_id}: {left} more units needed than its places hold")
+            raise Refused(
+                _("lot #{lot_id}: {left} more units needed than its places hold").format(
+                    lot_id=lot_id, left=left
+                )
+            )
     return draws

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from kitops.errors import InvalidInput
+from kitops.i18n import _
 
 
 class Role(StrEnum):
@@ -137,7 +138,9 @@ def parse_role(value: str, field: str = "role") -> Role:
     try:
         return Role(value.strip().lower())
     except ValueError:
-        raise InvalidInput(field, value, f"must be one of {'|'.join(Role)}") from None
+        raise InvalidInput(
+            field, value, _("must be one of {choices}").format(choices="|".join(Role))
+        ) from None
 
 
 def permission(name: str) -> Permission:

@@ -38,6 +38,7 @@ from kitops.domain.ledger import parse_date
 from kitops.domain.locations import clinic_today
 from kitops.domain.text import no_control
 from kitops.errors import InvalidInput
+from kitops.i18n import _
 from kitops.services.dto import clinics as clinics_dto
 from kitops.services.dto.courses import CalendarEvent
 from kitops.services.plans import calendar_of
@@ -211,8 +212,10 @@ def _check_start(bookings: tuple[Booking, ...]) -> None:
     if first is not None and first.moved:
         raise InvalidInput(
             "start", first.visit.planned.isoformat(),
-            f"{first.reason}; a home course starts with an application in the clinic: "
-            f"the next day it can is {first.day.isoformat()} ({first.day:%a})",
+            _(
+                "{reason}; a home course starts with an application in the "
+                "clinic: the next day it can is {day} ({weekday:%a})"
+            ).format(reason=first.reason, day=first.day.isoformat(), weekday=first.day),
         )  # fmt: skip
 
 
@@ -255,7 +258,7 @@ def set_hours(
     opens_at = parse_time_of_day(opens, "opens") if opens is not None else None
     cap = parse_sessions_per_day(sessions_per_day) if sessions_per_day is not None else None
     if weekdays is None and opens_at is None and cap is None:
-        raise InvalidInput("days", None, "give the opening days, --opens or --sessions-per-day")
+        raise InvalidInput("days", None, _("give the opening days, --opens or --sessions-per-day"))
     with uow:
         uow.require("location.edit", doing="change a clinic's hours")
         row = uow.locations.clinic(clinic)
@@ -328,7 +331,9 @@ def add_closure(
         now = today or clinic_today(row.timezone)
         if last_day < now:
             raise InvalidInput(
-                "to", last_day.isoformat(), f"is in the past (today at {row.code} is {now})"
+                "to",
+                last_day.isoformat(),
+                _("is in the past (today at {clinic} is {now})").format(clinic=row.code, now=now),
             )
         uow.clinic_calendar.lock_week(row)
         existing = uow.clinic_calendar.closures(row)

@@ -52,6 +52,7 @@ from kitops.domain.kits import OUT, KitStatus
 from kitops.domain.ledger import parse_date
 from kitops.domain.locations import clinic_today
 from kitops.errors import InvalidInput, Refused
+from kitops.i18n import _
 from kitops.services.clinic_calendar import book_course
 from kitops.services.dto import courses as courses_dto
 from kitops.services.kits import kit_dto
@@ -70,7 +71,7 @@ def serum_per_kit(kit: ProductRow) -> tuple[int, int]:
     for line in kit.recipe:
         if line.component.kind == ProductKind.SERUM_VIAL.value and line.component.volume_ul:
             return line.component.volume_ul, line.quantity
-    raise InvalidInput("recipe", kit.sku, "holds no serum vial")
+    raise InvalidInput("recipe", kit.sku, _("holds no serum vial"))
 
 
 def needs_of(uow: UnitOfWork, course: CourseRow, *, margin: int | None = None) -> list[KitNeed]:
@@ -227,15 +228,20 @@ def create_course(
         now = today or clinic_today(clinic_row.timezone)
         if day < now and not allow_past:
             raise InvalidInput("start", day.isoformat(),
-                               f"is in the past (today at {clinic_row.code} is {now})")  # fmt: skip
+                               _("is in the past (today at {clinic} is {now})").format(
+                                   clinic=clinic_row.code,
+                                   now=now,
+                               ))  # fmt: skip
         days = weekdays_for(plan, day, chosen)
         zone = clinic_row.timezone or "UTC"
         last = course_calendar(plan, day, days, zone).last_application
         clash = _overlapping(uow, ref, plan_row.id, day, last)
         if clash is not None and not overlap:
             raise Refused(
-                f"patient {ref} already has course {clash.id} on {plan.code} "
-                f"({clash.status}) over these dates; pass --overlap to create both"
+                _(
+                    "patient {ref} already has course {other} on {plan} "
+                    "({status}) over these dates; pass --overlap to create both"
+                ).format(ref=ref, other=clash.id, plan=plan.code, status=clash.status)
             )
         course = CourseRow(
             patient_ref=ref, plan_id=plan_row.id, clinic_id=clinic_row.id, start_date=day,
@@ -312,7 +318,9 @@ def list_courses(
                 stmt = stmt.where(CourseRow.status == CourseStatus(status).value)
             except ValueError:
                 choices = "|".join(s.value for s in CourseStatus)
-                raise InvalidInput("status", status, f"must be one of {choices}") from None
+                raise InvalidInput(
+                    "status", status, _("must be one of {choices}").format(choices=choices)
+                ) from None
         return [course_dto(uow, row, with_history=False) for row in uow.session.scalars(stmt)]
 
 
@@ -402,11 +410,15 @@ def reschedule_course(
         uow.require("course.reschedule")
         course = uow.courses.get(course_id, lock=True)
         if course.status == CourseStatus.PAUSED.value:
-            raise Refused(f"course {course.id} is paused; `kitops course resume {course.id} "
-                          "--from DATE` moves its applications and resumes it")  # fmt: skip
+            raise Refused(_(
+                "course {course} is paused; `kitops course resume {course} "
+                "--from DATE` moves its applications and resumes it"
+            ).format(course=course.id))  # fmt: skip
         if course.status not in NEEDS_STOCK:
-            raise Refused(f"course {course.id} is {course.status}; only a course still "
-                          "running is rescheduled")  # fmt: skip
+            raise Refused(_(
+                "course {course} is {status}; only a course still running "
+                "is rescheduled"
+            ).format(course=course.id, status=course.status))  # fmt: skip
         result = _move(uow, course, day, weekdays, today, "course.reschedule")
         uow.commit()
     return result
@@ -430,8 +442,10 @@ def resume_course(
         course = uow.courses.get(course_id, lock=True)
         target = status_after_resume(_started(uow, course))
         if course.status != CourseStatus.PAUSED.value:
-            raise Refused(f"course {course.id} is {course.status}; only a paused course is "
-                          "resumed")  # fmt: skip
+            raise Refused(_(
+                "course {course} is {status}; only a paused course is "
+                "resumed"
+            ).format(course=course.id, status=course.status))  # fmt: skip
         check_transition(course.id, course.status, target)
         course.status = target.value
         course.status_reason = None
@@ -545,7 +559,7 @@ def complete_course(
     to the shelf."""
     why = (reason or "").strip()[:200] or None
     if early and why is None:
-        raise InvalidInput("reason", reason, "say why the course ends early (--reason TEXT)")
+        raise InvalidInput("reason", reason, _("say why the course ends early (--reason TEXT)"))
     with uow:
         uow.require("course.complete")
         course = uow.courses.get(course_id, lock=True)
@@ -561,8 +575,10 @@ def complete_course(
         if left and not early:
             upcoming = calendar.application_dates[len(calendar.applications) - left]
             raise Refused(
-                f"course {course.id} has {left} application(s) still to come (next on "
-                f"{upcoming}); `--early --reason TEXT` ends it early"
+                _(
+                    "course {course} has {left} application(s) still to come "
+                    "(next on {upcoming}); `--early --reason TEXT` ends it early"
+                ).format(course=course.id, left=left, upcoming=upcoming)
             )
         released = free_reserved_kits(uow, course.id)
         course.status = target.value
@@ -582,9 +598,9 @@ def parse_part(value: int | str) -> int:
     try:
         number = int(str(value).strip())
     except ValueError:
-        raise InvalidInput("part", value, "must be a kit number (1, 2, ...)") from None
+        raise InvalidInput("part", value, _("must be a kit number (1, 2, ...)")) from None
     if number < 1:
-        raise InvalidInput("part", value, "must be a kit number (1, 2, ...)")
+        raise InvalidInput("part", value, _("must be a kit number (1, 2, ...)"))
     return number
 
 

@@ -18,6 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from kitops.errors import InvalidInput
+from kitops.i18n import _
 
 Row = tuple[int, dict[str, str]]  # (line number, lower-case column → stripped cell)
 
@@ -31,9 +32,11 @@ def read_csv(path: str) -> tuple[list[str], list[Row]]:
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise InvalidInput("file", path, "does not exist") from None
+        raise InvalidInput("file", path, _("does not exist")) from None
     except (OSError, UnicodeDecodeError) as error:
-        raise InvalidInput("file", path, f"cannot be read as UTF-8 text ({error})") from None
+        raise InvalidInput(
+            "file", path, _("cannot be read as UTF-8 text ({error})").format(error=error)
+        ) from None
     try:
         return _parse(path, text)
     except csv.Error as error:
@@ -46,7 +49,11 @@ def _parse(path: str, text: str) -> tuple[list[str], list[Row]]:
     rows: list[Row] = []
     for record in reader:
         if None in record:
-            raise InvalidInput("file", path, f"line {reader.line_num} has more cells than columns")
+            raise InvalidInput(
+                "file",
+                path,
+                _("line {line_num} has more cells than columns").format(line_num=reader.line_num),
+            )
         # a short row (fewer cells than columns) has its missing cells empty, so the
         # row's own checks name what is missing
         values = {

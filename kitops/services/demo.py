@@ -32,6 +32,7 @@ from kitops.data.schema import (
 from kitops.domain.ledger import LotStatus, Move, MoveReason
 from kitops.domain.money import Money
 from kitops.errors import Refused
+from kitops.i18n import _
 from kitops.services.catalog import create_product, parse_product, set_recipe_in
 from kitops.services.dto import database as database_dto
 from kitops.services.locations import create_location
@@ -203,8 +204,11 @@ def reset(db: Database, actor: str | None = None) -> None:
                 raise
             role = db.engine.url.username or "this role"
             raise Refused(
-                f"{role} may not drop the database's schema (it is not its owner); run "
-                "`kitops demo --reset` as the owner, as `db upgrade`; nothing was changed"
+                _(
+                    "{role} may not drop the database's schema (it is not its "
+                    "owner); run `kitops demo --reset` as the owner, as `db "
+                    "upgrade`; nothing was changed"
+                ).format(role=role)
             ) from None
     db.engine.dispose()
     migrate.upgrade(db, "head")
@@ -223,7 +227,7 @@ def load(
         uow.require("demo.load")
         if not _is_empty(uow):
             raise Refused(
-                "the database already holds data; use `kitops demo --reset` to replace it"
+                _("the database already holds data; use `kitops demo --reset` to replace it")
             )
         _users(uow, bind_login)
         audit_id = uow.record("demo.load", "database", "demo", after={"as_of": as_of.isoformat()})

@@ -21,6 +21,7 @@ from kitops.domain.ledger import LotStatus, Move, MoveReason
 from kitops.domain.locations import LocationKind
 from kitops.domain.stock_rules import needs_expiring
 from kitops.errors import InvalidInput
+from kitops.i18n import _
 from kitops.services.dto import stock as stock_dto
 from kitops.services.unit_of_work import UnitOfWork, retrying
 
@@ -39,8 +40,11 @@ def sweep(
         if as_of is not None and as_of > latest and not dry_run:
             raise InvalidInput(
                 "as_of", as_of.isoformat(),
-                f"is after today on every clinic's calendar ({latest}); expiring is for good, "
-                "so a sweep cannot run ahead of time (--dry-run shows what would expire then)",
+                _(
+                    "is after today on every clinic's calendar ({latest}); "
+                    "expiring is for good, so a sweep cannot run ahead of time "
+                    "(--dry-run shows what would expire then)"
+                ).format(latest=latest),
             )  # fmt: skip
         if as_of is not None and as_of != latest and not dry_run:
             uow.require("expiry.sweep_as_of")  # the job sweeps today; another day: a manager
@@ -116,7 +120,7 @@ def sweep(
         kits = _expired_kits(uow, moves, locations)
         actionable = to_mark or moves or kits
         if actionable and not dry_run:
-            for kit, place_id, _ in kits:
+            for kit, place_id, _when in kits:
                 kit.status = KitStatus.EXPIRED.value
                 kit.location_id = place_id
                 kit.course_id = None

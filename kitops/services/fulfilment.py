@@ -34,6 +34,7 @@ from kitops.domain.courses import Administered, CourseStatus, KitNeed, Plan, fit
 from kitops.domain.kits import KitStatus
 from kitops.domain.locations import LocationKind, clinic_today
 from kitops.errors import InvalidInput, Refused
+from kitops.i18n import _
 from kitops.services.courses import (
     free_reserved_kits,
     needs_of,
@@ -239,21 +240,25 @@ def _wanted(uow: UnitOfWork, reservations: KitReservations, key: int,
     the stockroom's words."""
     common = common_case(reservations, key)
     if common is not None and not uow.visible_clinic(common.clinic_id):
-        raise InvalidInput("course", course_id, "no course has this number")
+        raise InvalidInput("course", course_id, _("no course has this number"))
     if common is not None:
         return _Wanted(common.course_id, common.patient, common.clinic_id, common.clinic_code,
                        common.kit_product_id, common.needs, None, True)  # fmt: skip
     course = uow.courses.get(course_id, lock=True)
     if course.status not in NEEDS_STOCK:
-        raise Refused(f"course {course.id} is {course.status}")
+        raise Refused(
+            _("course {course} is {status}").format(course=course.id, status=course.status)
+        )
     plan_row = course.plan
     if plan_row.administered == Administered.CLINIC.value or plan_row.kit_product_id is None:
-        raise InvalidInput("course", course.id, f"{plan_row.code} is treated in clinic; use "
-                           "`kitops fulfil --check` or `kitops session record`")  # fmt: skip
+        raise InvalidInput("course", course.id, _(
+            "{plan} is treated in clinic; use `kitops fulfil "
+            "--check` or `kitops session record`"
+        ).format(plan=plan_row.code))  # fmt: skip
     held = set(uow.session.scalars(select(KitRow.course_part).where(KitRow.course_id == course.id)))
     needs = tuple(n for n in needs_of(uow, course) if n.part not in held)
     if not needs:
-        raise Refused(f"course {course.id} already has all its kits")
+        raise Refused(_("course {course} already has all its kits").format(course=course.id))
     places = sorted(subtree_ids(course.clinic, uow.locations.all()))
     return _Wanted(course.id, course.patient_ref, course.clinic_id, course.clinic.code,
                    plan_row.kit_product_id, needs, places, False)  # fmt: skip
@@ -294,7 +299,7 @@ def _take_best(
             taken = reservations.take_kit(kit_id, course_id, need.part)
             if taken is not None:
                 return taken
-    for _ in range(50):
+    for _attempt in range(50):
         for skip in (True, False):
             taken = reservations.take_earliest(
                 product_id, places, usable, need.last_needed, course_id, need.part,
@@ -358,7 +363,7 @@ def preview_due(
 
 def _check_window(within_days: int) -> None:
     if not 0 <= within_days <= 366:
-        raise InvalidInput("due-within", within_days, "must be 0-366 days")
+        raise InvalidInput("due-within", within_days, _("must be 0-366 days"))
 
 
 def _horizons(
@@ -555,16 +560,22 @@ def replace_kit(uow: UnitOfWork, course_id: int | str, part: int | str) -> cours
         uow.require(FULFIL)
         course = uow.courses.get(course_id, lock=True)
         if course.status not in LIVE:
-            raise Refused(f"course {course.id} is {course.status}")
+            raise Refused(
+                _("course {course} is {status}").format(course=course.id, status=course.status)
+            )
         plan_row = course.plan
         if plan_row.administered == Administered.CLINIC.value or plan_row.kit_product_id is None:
             raise InvalidInput("course", course.id,
-                               f"{plan_row.code} is treated in clinic; it has no kits")  # fmt: skip
+                               _("{plan} is treated in clinic; it has no kits").format(
+                                   plan=plan_row.code,
+                               ))  # fmt: skip
         needs = {need.part: need for need in needs_of(uow, course)}
         need = needs.get(number)
         if need is None:
             has = "kit 1 only" if len(needs) == 1 else f"kits 1-{len(needs)}"
-            raise InvalidInput("part", number, f"course {course.id} has {has}")
+            raise InvalidInput(
+                "part", number, _("course {course} has {has}").format(course=course.id, has=has)
+            )
         held = uow.session.scalars(
             select(KitRow)
             .where(KitRow.course_id == course.id, KitRow.course_part == number)
@@ -574,14 +585,20 @@ def replace_kit(uow: UnitOfWork, course_id: int | str, part: int | str) -> cours
         live = [kit for kit in held if not returned_opened(kit)]
         if live:
             raise Refused(
-                f"kit {number} of course {course.id} is {live[0].serial} ({live[0].status}); "
-                "only a kit returned opened is replaced"
+                _(
+                    "kit {number} of course {course} is {serial} ({status}); "
+                    "only a kit returned opened is replaced"
+                ).format(
+                    number=number, course=course.id, serial=live[0].serial, status=live[0].status
+                )
             )
         returned = [kit.serial for kit in held]
         if not returned:
             raise Refused(
-                f"kit {number} of course {course.id} was not returned opened; "
-                f"`kitops fulfil {course.id}` reserves the kits a course lacks"
+                _(
+                    "kit {number} of course {course} was not returned opened; "
+                    "`kitops fulfil {course}` reserves the kits a course lacks"
+                ).format(number=number, course=course.id)
             )
         kit_product_id = plan_row.kit_product_id
         places = sorted(subtree_ids(course.clinic, uow.locations.all()))

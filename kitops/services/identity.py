@@ -31,6 +31,7 @@ from kitops.data.schema import UserRow, UserSessionRow, utcnow
 from kitops.domain import roles
 from kitops.domain.users import parse_login
 from kitops.errors import Conflict, NotAllowed, Refused
+from kitops.i18n import _
 from kitops.services.dto import users as users_dto
 from kitops.services.unit_of_work import UnitOfWork, retrying
 from kitops.services.users import authenticate, user_dto
@@ -323,11 +324,14 @@ def bind(uow: UnitOfWork, name: str, login: str) -> users_dto.User:
         other = uow.users.bound_to(clean)
         if other is not None and other.id != row.id:
             raise Conflict(
-                f"login {clean} is already bound to {other.name}: "
-                f"`kitops user unbind {other.name}` first"
+                _(
+                    "login {login} is already bound to {user}: `kitops user unbind {user}` first"
+                ).format(login=clean, user=other.name)
             )
         if row.login == clean:
-            raise Refused(f"{row.name} is already bound to login {clean}")
+            raise Refused(
+                _("{user} is already bound to login {login}").format(user=row.name, login=clean)
+            )
         before = row.login
         row.login = clean
         uow.record("user.bind", "user", row.name, before={"login": before},
@@ -343,7 +347,7 @@ def unbind(uow: UnitOfWork, name: str) -> users_dto.User:
         uow.require("user.manage", doing="unbind users from logins")
         row = uow.users.get(name, lock=True)
         if row.login is None:
-            raise Refused(f"{row.name} is bound to no login")
+            raise Refused(_("{user} is bound to no login").format(user=row.name))
         before = row.login
         row.login = None
         uow.record("user.unbind", "user", row.name, before={"login": before},

@@ -15,6 +15,7 @@ from datetime import date
 from kitops.domain.catalog import ProductKind
 from kitops.domain.kits import KitStatus
 from kitops.errors import InvalidInput, Refused
+from kitops.i18n import _
 from kitops.services.kits import kit_dto
 from kitops.services.unit_of_work import UnitOfWork
 
@@ -53,7 +54,7 @@ def with_patient(labels: Sequence[Label]) -> list[Label]:
 def read_in(uow: UnitOfWork, serials: Sequence[str]) -> list[Label]:
     """The labels of ``serials``, inside the caller's transaction."""
     if not serials:
-        raise InvalidInput("serial", None, "give at least one kit serial")
+        raise InvalidInput("serial", None, _("give at least one kit serial"))
     places = {row.id: row for row in uow.locations.all()}
     labels = []
     for serial in serials:
@@ -90,9 +91,11 @@ def refuse_with_patient(labels: Sequence[Label]) -> None:
         first = gone[0]
         more = f" (and {len(gone) - 1} more)" if len(gone) > 1 else ""
         raise Refused(
-            f"kit {first.serial} is already with the patient "
-            f"({_WITH_PATIENT_WORDS[first.status]}){more}; pass --reprint to print its "
-            "label again"
+            _(
+                "kit {kit} is already with the patient "
+                "({state}){more}; pass --reprint to print its "
+                "label again"
+            ).format(kit=first.serial, state=_WITH_PATIENT_WORDS[first.status], more=more)
         )
 
 

@@ -18,6 +18,7 @@ from kitops.domain.money import currency_code
 from kitops.domain.text import no_control
 from kitops.domain.vat import parse_country
 from kitops.errors import Conflict, InvalidInput
+from kitops.i18n import _
 from kitops.services.dto import stock as stock_dto
 from kitops.services.unit_of_work import UnitOfWork
 
@@ -62,10 +63,10 @@ def create_location(
     """Add a location inside the caller's transaction and return its code."""
     code = parse_location_code(code, "code")
     if not name.strip():
-        raise InvalidInput("name", name, "must not be empty")
+        raise InvalidInput("name", name, _("must not be empty"))
     no_control(name, "name")
     if len(name.strip()) > 200:
-        raise InvalidInput("name", name[:40] + "...", "must be at most 200 characters")
+        raise InvalidInput("name", name[:40] + "...", _("must be at most 200 characters"))
     parent_row = (
         uow.locations.get(parse_location_code(parent, "parent"), "parent") if parent else None
     )
@@ -76,11 +77,11 @@ def create_location(
     zone = parse_timezone(timezone) if timezone else None
     money = currency_code(currency) if currency else None
     if money and location_kind is not LocationKind.CLINIC:
-        raise InvalidInput("currency", currency, "only a clinic has a currency")
+        raise InvalidInput("currency", currency, _("only a clinic has a currency"))
     papers = parse_clinic_papers(address=address, contact=contact, country=country)
     for field, value in papers.items():
         if value is not None and location_kind is not LocationKind.CLINIC:
-            raise InvalidInput(field, value, "only a clinic has one")
+            raise InvalidInput(field, value, _("only a clinic has one"))
     check_placement(
         code,
         location_kind,
@@ -93,7 +94,7 @@ def create_location(
     elif uow.scope_clinics() is not None:
         raise uow.scope_refusal("add a clinic")
     if uow.locations.by_code(code) is not None:
-        raise Conflict(f"location {code} already exists")
+        raise Conflict(_("location {code} already exists").format(code=code))
     row = uow.locations.add(
         LocationRow(
             code=code,
@@ -151,7 +152,9 @@ def _paper_text(value: str | None, field: str) -> str | None:
     no_control(value, field)
     if len(text) > _PAPER_LIMITS[field]:
         raise InvalidInput(
-            field, text[:40] + "...", f"must be at most {_PAPER_LIMITS[field]} characters"
+            field,
+            text[:40] + "...",
+            _("must be at most {limit} characters").format(limit=_PAPER_LIMITS[field]),
         )
     return text or None
 
@@ -181,7 +184,7 @@ def set_address(
     as they are; an empty text clears one."""
     given = {"address": address, "contact": contact, "country": country}
     if all(value is None for value in given.values()):
-        raise InvalidInput("address", None, "give --address, --contact or --country")
+        raise InvalidInput("address", None, _("give --address, --contact or --country"))
     checked = parse_clinic_papers(address=address, contact=contact, country=country)
     with uow:
         uow.require("location.edit")

@@ -40,6 +40,7 @@ from kitops.domain.kits import ON_A_SHELF, KitStatus
 from kitops.domain.ledger import LotStatus
 from kitops.errors import InvalidInput
 from kitops.gs1 import Code, read_code
+from kitops.i18n import _
 from kitops.services.dto import scans as dto
 from kitops.services.unit_of_work import UnitOfWork
 
@@ -80,41 +81,59 @@ def _gs1(uow: UnitOfWork, code: Code, shown: str, now: datetime) -> dto.Scanned:
         kit = uow.session.scalar(select(KitRow).where(KitRow.serial == scanned.serial.upper()))
         if kit is None or not uow.visible_kit(kit):
             if product is None:
-                raise InvalidInput(FIELD, shown, f"no product has the GTIN {scanned.gtin}")
-            raise InvalidInput(FIELD, shown, f"no kit has the serial {scanned.serial}")
+                raise InvalidInput(
+                    FIELD, shown, _("no product has the GTIN {gtin}").format(gtin=scanned.gtin)
+                )
+            raise InvalidInput(
+                FIELD, shown, _("no kit has the serial {serial}").format(serial=scanned.serial)
+            )
         if kit.product.gtin != scanned.gtin:
             raise InvalidInput(
                 FIELD, shown,
-                f"kit {kit.serial} is a {kit.product.sku}, whose GTIN is "
-                f"{kit.product.gtin or 'not set'}, not {scanned.gtin}",
+                _("kit {kit} is a {sku}, whose GTIN is {gtin}, not {scanned}").format(
+                    kit=kit.serial,
+                    sku=kit.product.sku,
+                    gtin=kit.product.gtin or 'not set',
+                    scanned=scanned.gtin,
+                ),
             )  # fmt: skip
         return _kit(uow, kit, shown)
     if product is None:
-        raise InvalidInput(FIELD, shown, f"no product has the GTIN {scanned.gtin}")
+        raise InvalidInput(
+            FIELD, shown, _("no product has the GTIN {gtin}").format(gtin=scanned.gtin)
+        )
     if is_kit:
         raise InvalidInput(
             FIELD, shown,
-            f"a kit code needs (21) serial: GTIN {scanned.gtin} is the kit product "
-            f"{product.sku}",
+            _(
+                "a kit code needs (21) serial: GTIN {gtin} is the kit "
+                "product {sku}"
+            ).format(gtin=scanned.gtin, sku=product.sku),
         )  # fmt: skip
     if scanned.lot is None:
         raise InvalidInput(
             FIELD, shown,
-            f"a lot code needs (10) lot: kitops tracks {product.sku} (GTIN {scanned.gtin}) "
-            "by lot",
+            _(
+                "a lot code needs (10) lot: kitops tracks {sku} (GTIN "
+                "{gtin}) by lot"
+            ).format(sku=product.sku, gtin=scanned.gtin),
         )  # fmt: skip
     lot = uow.session.scalar(
         select(LotRow).where(LotRow.product_id == product.id, LotRow.code == scanned.lot)
     )
     if lot is None:
-        raise InvalidInput(FIELD, shown, f"no lot {scanned.lot} of {product.sku} has been received")
+        raise InvalidInput(
+            FIELD,
+            shown,
+            _("no lot {lot} of {sku} has been received").format(lot=scanned.lot, sku=product.sku),
+        )
     return _lot(uow, lot, shown, now)
 
 
 def _kit_row(uow: UnitOfWork, serial: str, shown: str) -> KitRow:
     kit = uow.session.scalar(select(KitRow).where(KitRow.serial == serial.upper()))
     if kit is None or not uow.visible_kit(kit):
-        raise InvalidInput(FIELD, shown, f"no kit has the serial {serial}")
+        raise InvalidInput(FIELD, shown, _("no kit has the serial {serial}").format(serial=serial))
     return kit
 
 
@@ -122,7 +141,7 @@ def _location_row(uow: UnitOfWork, code: str, shown: str) -> LocationRow:
     wanted = code.upper()
     place = next((row for row in _all_places(uow) if row.code == wanted), None)
     if place is None:
-        raise InvalidInput(FIELD, shown, f"no location has the code {code}")
+        raise InvalidInput(FIELD, shown, _("no location has the code {code}").format(code=code))
     return place
 
 
@@ -140,13 +159,17 @@ def _text(uow: UnitOfWork, text: str, shown: str, now: datetime) -> dto.Scanned:
     if len(lots) > 1:
         skus = ", ".join(lot.product.sku for lot in lots)
         raise InvalidInput(
-            FIELD, shown, f"lot {text} is a lot of several products ({skus}): scan the "
-            "product's GS1 label (its GTIN tells which)",
+            FIELD, shown, _(
+                "lot {text} is a lot of several products ({skus}): scan the "
+                "product's GS1 label (its GTIN tells which)"
+            ).format(text=text, skus=skus),
         )  # fmt: skip
     place = uow.locations.by_code(text.upper())
     if place is not None:
         return _location(uow, place, shown)
-    raise InvalidInput(FIELD, shown, f"nothing has the code {text}: no kit, lot or location")
+    raise InvalidInput(
+        FIELD, shown, _("nothing has the code {text}: no kit, lot or location").format(text=text)
+    )
 
 
 def _all_places(uow: UnitOfWork) -> list[LocationRow]:
@@ -321,7 +344,9 @@ def _course(uow: UnitOfWork, number: int, code: str, now: datetime) -> dto.Scann
     try:
         row: CourseRow = uow.courses.get(number)
     except InvalidInput:
-        raise InvalidInput(FIELD, code, f"no course has the number {number}") from None
+        raise InvalidInput(
+            FIELD, code, _("no course has the number {number}").format(number=number)
+        ) from None
     course = course_dto(uow, row, with_history=False)
     upcoming = next((e for e in course.events if _aware(e.at) >= now), None)
     zone = ZoneInfo(course.timezone)
@@ -357,7 +382,7 @@ def location_cards(uow: UnitOfWork, codes: Sequence[str]) -> list[dto.LocationCa
     """Inside the caller's transaction: the labels of locations ``codes``; an unknown
     code is bad input, a place outside the acting user's clinics refused."""
     if not codes:
-        raise InvalidInput("location", None, "give at least one location code")
+        raise InvalidInput("location", None, _("give at least one location code"))
     places = {row.id: row for row in _all_places(uow)}
     cards = []
     for code in codes:
@@ -373,7 +398,7 @@ def course_cards(uow: UnitOfWork, numbers: Sequence[str]) -> list[dto.CourseCard
     """Inside the caller's transaction: the cards of courses ``numbers``; an unknown
     number (or another clinic's course) is bad input."""
     if not numbers:
-        raise InvalidInput("course", None, "give at least one course number")
+        raise InvalidInput("course", None, _("give at least one course number"))
     cards = []
     for number in numbers:
         row = uow.courses.get(number)

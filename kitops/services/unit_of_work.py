@@ -56,6 +56,7 @@ from kitops.errors import (
     NotAllowed,
     TransientDatabaseError,
 )
+from kitops.i18n import _
 
 # PostgreSQL: serialization_failure, deadlock_detected; unique_violation only when two
 # writers raced to create the same balance row.
@@ -86,23 +87,31 @@ def translate(error: sa_exc.SQLAlchemyError) -> KitopsError:
     if connecting and "locked" not in detail:
         # raised while connecting: no statement ran (server down, database missing,
         # authentication refused)
-        return DatabaseUnavailable(f"cannot connect to the database: {detail}")
+        return DatabaseUnavailable(
+            _("cannot connect to the database: {detail}").format(detail=detail)
+        )
     if _is_transient(error):
         return TransientDatabaseError(
-            f"the database stayed busy with concurrent changes; nothing was changed: {detail}"
+            _(
+                "the database stayed busy with concurrent changes; nothing was changed: {detail}"
+            ).format(detail=detail)
         )
     if isinstance(error, sa_exc.IntegrityError):
-        return Conflict(f"the database refused the change: {detail}")
+        return Conflict(_("the database refused the change: {detail}").format(detail=detail))
     if _is_lost_connection(error):
         return DatabaseUnavailable(
-            f"the connection to the database was lost ({detail}); nothing was changed, "
-            "run the command again"
+            _(
+                "the connection to the database was lost ({detail}); nothing "
+                "was changed, run the command again"
+            ).format(detail=detail)
         )
     if "locked" in detail or "busy" in detail:
         return DatabaseUnavailable(
-            "the database is busy with another writer; nothing was changed, try again"
+            _("the database is busy with another writer; nothing was changed, try again")
         )
-    return DatabaseUnavailable(f"database error, nothing was changed: {detail}")
+    return DatabaseUnavailable(
+        _("database error, nothing was changed: {detail}").format(detail=detail)
+    )
 
 
 P = ParamSpec("P")
@@ -141,7 +150,7 @@ class _ScopedCourses(Courses):
     def get(self, course_id: int | str, *, lock: bool = False) -> CourseRow:
         row = super().get(course_id, lock=lock)
         if not self.uow.visible_clinic(row.clinic_id):
-            raise InvalidInput("course", course_id, "no course has this number")
+            raise InvalidInput("course", course_id, _("no course has this number"))
         return row
 
 
@@ -156,7 +165,7 @@ class _ScopedOrders(Orders):
         row = super().get(order_id, lock=lock)
         if not self.uow.visible_clinic(row.clinic_id):
             raise InvalidInput(
-                "order", order_id, "no order has this number (see `kitops order list`)"
+                "order", order_id, _("no order has this number (see `kitops order list`)")
             )
         return row
 
@@ -172,7 +181,9 @@ class _ScopedKits(Kits):
     def get(self, serial: str, *, lock: bool = False) -> KitRow:
         row = super().get(serial, lock=lock)
         if not self.uow.visible_kit(row):
-            raise InvalidInput("serial", serial, "no kit has this serial (see `kitops kit list`)")
+            raise InvalidInput(
+                "serial", serial, _("no kit has this serial (see `kitops kit list`)")
+            )
         return row
 
 
@@ -322,8 +333,10 @@ class UnitOfWork:
         if found is not None:
             if not found.active:
                 raise NotAllowed(
-                    f"user {self.actor} is disabled; an admin can enable it again "
-                    f"(`kitops user enable {self.actor}`)",
+                    _(
+                        "user {actor} is disabled; an admin can enable it again "
+                        "(`kitops user enable {actor}`)"
+                    ).format(actor=self.actor),
                     actor=self.actor, permission="user.active", role=found.role,
                 )  # fmt: skip
             limited = [(row.id, row.code) for row in rows if row.id is not None]
@@ -337,8 +350,11 @@ class UnitOfWork:
                 return None
             raise NotAllowed(roles.BOOTSTRAP_MESSAGE, actor=self.actor, permission="user.known")
         raise NotAllowed(
-            f"{self.actor!r} is not a kitops user (set --user or KITOPS_USER to yours; an "
-            f"admin adds users with `kitops user add NAME --role ROLE`)",
+            _(
+                "{actor!r} is not a kitops user (set --user or KITOPS_USER "
+                "to yours; an admin adds users with `kitops user add NAME "
+                "--role ROLE`)"
+            ).format(actor=self.actor),
             actor=self.actor, permission="user.known",
         )  # fmt: skip
 
@@ -401,7 +417,11 @@ class UnitOfWork:
         assert user is not None
         mine = ", ".join(user.clinic_codes)
         return NotAllowed(
-            f"{user.name} may not {text}: {user.name} is limited to {mine}",
+            _("{user} may not {doing}: {user} is limited to {mine}").format(
+                user=user.name,
+                doing=text,
+                mine=mine,
+            ),
             actor=self.actor, permission="clinic.scope", role=user.role.value,
         )  # fmt: skip
 

@@ -23,6 +23,7 @@ from kitops.domain import roles
 from kitops.domain.text import has_control
 from kitops.domain.users import NAME_PATTERN, parse_login, parse_user_name
 from kitops.errors import Conflict, InvalidInput, Refused
+from kitops.i18n import _
 from kitops.services.dto import users as users_dto
 from kitops.services.unit_of_work import UnitOfWork, retrying, translate
 
@@ -82,10 +83,16 @@ _DUMMY = _Dummy()
 def parse_secret(secret: str, field: str = "PIN") -> str:
     """A PIN of at least 4 digits or a password; never shown back in an error."""
     if not SECRET_MIN <= len(secret) <= SECRET_MAX:
-        raise InvalidInput(field, "(hidden)", f"must be {SECRET_MIN}-{SECRET_MAX} characters")
+        raise InvalidInput(
+            field,
+            "(hidden)",
+            _("must be {secret_min}-{secret_max} characters").format(
+                secret_min=SECRET_MIN, secret_max=SECRET_MAX
+            ),
+        )
     if secret != secret.strip() or any(ord(c) < 32 or ord(c) == 127 for c in secret):
         raise InvalidInput(
-            field, "(hidden)", "must not start or end with a space or hold control characters"
+            field, "(hidden)", _("must not start or end with a space or hold control characters")
         )
     return secret
 
@@ -245,7 +252,11 @@ def _record_login(
             outcome = Refused(WRONG_LOGIN)
         elif row.locked_until is not None and row.locked_until > now:
             audit("user.login_failed", reason="locked")
-            outcome = Refused(f"{row.name} is locked until {_local_time(row.locked_until)}")
+            outcome = Refused(
+                _("{user} is locked until {locked_until}").format(
+                    user=row.name, locked_until=_local_time(row.locked_until)
+                )
+            )
         else:
             if row.secret_hash != checked_hash:
                 # the PIN changed (or the user appeared or was enabled) since the check
@@ -263,15 +274,22 @@ def _record_login(
                     row.failed_logins = 0
                     audit("user.locked", failures=most, until=row.locked_until.isoformat())
                     outcome = Refused(
-                        f"{row.name} is locked until {_local_time(row.locked_until)} "
-                        f"after {most} failed logins"
+                        _(
+                            "{user} is locked until {locked_until} after {most} failed logins"
+                        ).format(
+                            user=row.name, locked_until=_local_time(row.locked_until), most=most
+                        )
                     )
                 else:
                     audit("user.login_failed", reason="wrong PIN", failures=row.failed_logins)
                     outcome = Refused(WRONG_LOGIN)
             elif row.role == roles.Role.JOB.value:
                 audit("user.login_failed", reason="job user")
-                outcome = Refused(f"{row.name} is a job user: job users run the cron jobs only")
+                outcome = Refused(
+                    _("{user} is a job user: job users run the cron jobs only").format(
+                        user=row.name
+                    )
+                )
             else:
                 if rehashed is None and _argon2().check_needs_rehash(row.secret_hash):
                     rehashed = hash_secret(secret)
@@ -378,15 +396,19 @@ def add_user(
         if uow.user is None and wanted is not roles.Role.ADMIN:
             raise Refused(roles.BOOTSTRAP_MESSAGE)
         if uow.users.find(clean) is not None:
-            raise Conflict(f"user {clean} already exists (see `kitops user list`)")
+            raise Conflict(
+                _("user {user} already exists (see `kitops user list`)").format(user=clean)
+            )
         if login is None and uow.user is None:
             login = bootstrap_login
         if login is not None:
             other = uow.users.bound_to(login)
             if other is not None:
                 raise Conflict(
-                    f"login {login} is already bound to {other.name}: "
-                    f"`kitops user unbind {other.name}` first"
+                    _(
+                        "login {login} is already bound to {user}: `kitops user "
+                        "unbind {user}` first"
+                    ).format(login=login, user=other.name)
                 )
         row = UserRow(name=clean, role=wanted.value, active=True, secret_hash=hashed,
                       failed_logins=0, created_at=utcnow(), created_by=uow.actor[:64],
@@ -403,7 +425,11 @@ def add_user(
 
 def _keep_an_admin(uow: UnitOfWork, row: UserRow, doing: str) -> None:
     if row.role == roles.Role.ADMIN.value and row.active and uow.users.active_admins() <= 1:
-        raise Refused(f"{row.name} is the last active admin: add another admin before you {doing}")
+        raise Refused(
+            _("{user} is the last active admin: add another admin before you {doing}").format(
+                user=row.name, doing=doing
+            )
+        )
 
 
 @retrying
@@ -413,7 +439,9 @@ def set_role(uow: UnitOfWork, name: str, role: str) -> users_dto.User:
         uow.require("user.manage", doing="change roles")
         row = uow.users.get(name, lock=True)
         if row.role == wanted.value:
-            raise Refused(f"{row.name} already has the role {wanted.value}")
+            raise Refused(
+                _("{user} already has the role {wanted}").format(user=row.name, wanted=wanted.value)
+            )
         if wanted is not roles.Role.ADMIN:
             _keep_an_admin(uow, row, "change its role")
         before = row.role
@@ -433,7 +461,11 @@ def set_active(uow: UnitOfWork, name: str, active: bool) -> users_dto.User:
         uow.require("user.manage", doing="disable or enable users")
         row = uow.users.get(name, lock=True)
         if row.active == active:
-            raise Refused(f"{row.name} is already {'enabled' if active else 'disabled'}")
+            raise Refused(
+                _("{user} is already {active}").format(
+                    user=row.name, active="enabled" if active else "disabled"
+                )
+            )
         if not active:
             _keep_an_admin(uow, row, "disable it")
         row.active = active
@@ -463,7 +495,7 @@ def set_secret(
         row = uow.users.get(clean, lock=True)
         must_prove = own and uow.user is not None and uow.user.role is not roles.Role.ADMIN
         if must_prove and row.secret_hash and not _verify(row.secret_hash, current or ""):
-            raise Refused("the current PIN is wrong; nothing was changed")
+            raise Refused(_("the current PIN is wrong; nothing was changed"))
         row.secret_hash = hashed
         row.failed_logins, row.locked_until = 0, None
         uow.record("user.set_pin", "user", row.name, after={"pin_set": hashed is not None})
@@ -485,7 +517,7 @@ def read_audit(
 ) -> list[users_dto.AuditEntry]:
     """The newest ``limit`` audit rows matching, oldest first (managers and admins)."""
     if not 1 <= limit <= 100_000:
-        raise InvalidInput("limit", limit, "must be 1-100000")
+        raise InvalidInput("limit", limit, _("must be 1-100000"))
     with uow:
         uow.require("audit.read")
         query = select(AuditRow)
@@ -572,7 +604,9 @@ def list_settings(uow: UnitOfWork) -> list[users_dto.Setting]:
 @retrying
 def set_setting(uow: UnitOfWork, key: str, value: str) -> users_dto.Setting:
     if key not in SETTINGS:
-        raise InvalidInput("setting", key, f"must be one of {', '.join(SETTINGS)}")
+        raise InvalidInput(
+            "setting", key, _("must be one of {choices}").format(choices=", ".join(SETTINGS))
+        )
     description, check = SETTINGS[key]
     try:
         clean = check(value.strip())

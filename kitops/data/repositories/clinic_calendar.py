@@ -21,6 +21,7 @@ from kitops.domain.clinic_calendar import (
 from kitops.domain.course_lifecycle import LIVE, NEEDS_STOCK
 from kitops.domain.numbers import parse_id
 from kitops.errors import InvalidInput
+from kitops.i18n import _
 
 # courses whose visits still lie ahead: their bookings move when the clinic's week changes
 # courses whose booked sessions take a place: running or paused (a cancelled or finished
@@ -69,7 +70,9 @@ class ClinicCalendar:
         row = self.session.get(ClinicClosureRow, key)
         if row is None:
             raise InvalidInput(
-                "closure", closure_id, "no closure has this number (see `kitops clinic closures`)"
+                "closure",
+                closure_id,
+                _("no closure has this number (see `kitops clinic closures`)"),
             )
         return row
 
