@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from kitops.i18n import _
+
 if TYPE_CHECKING:
     from kitops.data.engine import Database
     from kitops.payments.gateway import Gateway
@@ -71,7 +73,7 @@ class Stockroom:
 
         db = open_checked(url)
         try:
-            refuse_job_login(db, "the TUI is for people")
+            refuse_job_login(db, _("the TUI is for people"))
         except BaseException:
             db.dispose()
             raise

@@ -17,7 +17,7 @@ from typing import Any
 from kitops.bootstrap import payment_gateway
 from kitops.domain.text import json_text
 from kitops.errors import InvalidInput, KitopsError, Refused
-from kitops.i18n import _
+from kitops.i18n import N_, _
 from kitops.services.dto import jobs as jobs_dto
 from kitops.services.unit_of_work import UnitOfWork
 
@@ -121,12 +121,13 @@ class _Spec:
 JOBS: dict[str, _Spec] = {
     spec.name: spec
     for spec in (
-        _Spec("expiry-sweep", "mark lots past expiry expired and move their stock to "
-              "quarantine (`kitops expiry sweep`)", "15 0 * * *", _sweep),
-        _Spec("reorder", "draft one purchase order per supplier and clinic from the reorder "
-              "policies (`kitops reorder run`)", "30 6 * * 1-5", _reorder),
-        _Spec("payment-sync", "apply Stripe's payment events since the last run "
-              "(`kitops stripe sync`)", "*/15 * * * *", _payment_sync),
+        # the descriptions are marked for the catalog; a front end shows them translated
+        _Spec("expiry-sweep", N_("mark lots past expiry expired and move their stock to "
+              "quarantine (`kitops expiry sweep`)"), "15 0 * * *", _sweep),
+        _Spec("reorder", N_("draft one purchase order per supplier and clinic from the reorder "
+              "policies (`kitops reorder run`)"), "30 6 * * 1-5", _reorder),
+        _Spec("payment-sync", N_("apply Stripe's payment events since the last run "
+              "(`kitops stripe sync`)"), "*/15 * * * *", _payment_sync),
     )
 }  # fmt: skip
 

@@ -14,12 +14,13 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 
+import kitops.i18n as i18n
 from kitops.domain.courses import DEFAULT_APPLICATION_TIME, WEEKDAY_NAMES
 from kitops.errors import InvalidInput, Refused
-from kitops.i18n import _
+from kitops.i18n import N_, _, ngettext
 
-WEEKDAY_PLURALS = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays",
-                   "Sundays")  # fmt: skip
+WEEKDAY_PLURALS = (N_("Mondays"), N_("Tuesdays"), N_("Wednesdays"), N_("Thursdays"),
+                   N_("Fridays"), N_("Saturdays"), N_("Sundays"))  # fmt: skip
 SEARCH_DAYS = 731  # no open day with room within two years: refused, not searched forever
 MAX_SESSIONS_PER_DAY = 500
 DEFAULT_SESSIONS_PER_DAY = 8
@@ -33,7 +34,7 @@ def parse_open_weekdays(text: str, field: str = "days") -> tuple[int, ...]:
     clean = text.strip().lower().replace(" ", "")
     if clean in ("every-day", "everyday", "daily"):
         return tuple(range(7))
-    why = "must be weekday names or ranges such as mon-fri, mon-sat or mon,tue,thu"
+    why = _("must be weekday names or ranges such as mon-fri, mon-sat or mon,tue,thu")
     if not clean:
         raise InvalidInput(field, text, why)
     days: list[int] = []
@@ -133,11 +134,13 @@ class Closure:
     @property
     def days(self) -> str:
         if self.first_day == self.last_day:
-            return f"on {self.first_day.isoformat()}"
-        return f"{self.first_day.isoformat()} to {self.last_day.isoformat()}"
+            return _("on {day}").format(day=self.first_day.isoformat())
+        return _("{first} to {last}").format(
+            first=self.first_day.isoformat(), last=self.last_day.isoformat()
+        )
 
 
-def check_closure(new: Closure, existing: Iterable[Closure], clinic: str = "the clinic") -> None:
+def check_closure(new: Closure, existing: Iterable[Closure], clinic: str | None = None) -> None:
     """The days run forwards, and a closure does not overlap another of the same clinic."""
     if new.last_day < new.first_day:
         raise InvalidInput(
@@ -147,10 +150,16 @@ def check_closure(new: Closure, existing: Iterable[Closure], clinic: str = "the 
         )
     for other in existing:
         if new.overlaps(other):
-            number = f" {other.id}" if other.id is not None else ""
+            if other.id is not None:
+                message = _("{clinic} is already closed {days} ({reason}, closure {number})")
+            else:
+                message = _("{clinic} is already closed {days} ({reason}, closure)")
             raise Refused(
-                _("{clinic} is already closed {days} ({reason}, closure{number})").format(
-                    clinic=clinic, days=other.days, reason=other.reason, number=number
+                message.format(
+                    clinic=clinic or _("the clinic"),
+                    days=other.days,
+                    reason=other.reason,
+                    number=other.id,
                 )
             )
 
@@ -171,9 +180,13 @@ class ClinicWeek:
         closed 2026-12-25 to 2026-12-26: Christmas"), None when it is open."""
         closure = self.closure_on(day)
         if closure is not None:
-            return f"{self.code} is closed {closure.days}: {closure.reason}"
+            return _("{clinic} is closed {days}: {reason}").format(
+                clinic=self.code, days=closure.days, reason=closure.reason
+            )
         if self.open_weekdays is not None and day.weekday() not in self.open_weekdays:
-            return f"{self.code} is closed on {WEEKDAY_PLURALS[day.weekday()]}"
+            return _("{clinic} is closed on {weekdays}").format(
+                clinic=self.code, weekdays=i18n.gettext(WEEKDAY_PLURALS[day.weekday()])
+            )
         return None
 
     def is_open(self, day: date) -> bool:
@@ -248,15 +261,19 @@ def book_visits(
         if before is not None and before[0] >= day:
             day = before[0] + timedelta(days=1)
             kind, number = before[1].kind, before[1].number
-            reason = reason or f"{kind} {number} moved to {before[0].isoformat()} and comes first"
+            reason = reason or _("{kind} {number} moved to {day} and comes first").format(
+                kind=kind, number=number, day=before[0].isoformat()
+            )
         for _day in range(SEARCH_DAYS):
             open_day, why = week.next_open(day)
             reason = reason or why
             day = open_day
             if visit.kind != "application" or counts.on(day) < capacity:
                 break
-            room = f"{capacity} session{'s' if capacity != 1 else ''} a day"
-            reason = reason or f"{week.code} is full on {day.isoformat()} ({room})"
+            room = ngettext("{n} session a day", "{n} sessions a day", capacity).format(n=capacity)
+            reason = reason or _("{clinic} is full on {day} ({room})").format(
+                clinic=week.code, day=day.isoformat(), room=room
+            )
             day += timedelta(days=1)
         else:
             raise Refused(

@@ -14,9 +14,10 @@ import json
 from dataclasses import dataclass
 from datetime import date
 
+import kitops.i18n as i18n
 from kitops.domain.courses import Calendar, CourseStatus, format_weekdays, parse_weekdays
 from kitops.errors import InvalidInput, Refused
-from kitops.i18n import _
+from kitops.i18n import N_, _
 
 S, A, P = CourseStatus.SCHEDULED, CourseStatus.ACTIVE, CourseStatus.PAUSED
 C, E, X = CourseStatus.COMPLETED, CourseStatus.ENDED_EARLY, CourseStatus.CANCELLED
@@ -42,12 +43,12 @@ TRANSITIONS: dict[CourseStatus, frozenset[CourseStatus]] = {
 
 # why a change is not allowed, by target status
 _WHY = {
-    A: "only a scheduled or paused course becomes active",
-    P: "only a scheduled or active course is paused",
-    S: "only a paused course that never began goes back to scheduled",
-    C: "only a course still running is completed",
-    E: "only a course still running is ended early",
-    X: "only a scheduled course is cancelled (end a course that began early instead)",
+    A: N_("only a scheduled or paused course becomes active"),
+    P: N_("only a scheduled or active course is paused"),
+    S: N_("only a paused course that never began goes back to scheduled"),
+    C: N_("only a course still running is completed"),
+    E: N_("only a course still running is ended early"),
+    X: N_("only a scheduled course is cancelled (end a course that began early instead)"),
 }
 
 
@@ -60,7 +61,7 @@ def check_transition(course_id: int, current: str, target: CourseStatus) -> None
     if not may(current, target):
         raise Refused(
             _("course {course_id} is {current}; {why}").format(
-                course_id=course_id, current=current, why=_WHY[target]
+                course_id=course_id, current=current, why=i18n.gettext(_WHY[target])
             )
         )
 

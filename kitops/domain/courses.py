@@ -189,7 +189,10 @@ def check_session_stamp(plan: Plan, sku: str, needle_um: int | None) -> None:
     if plan.needle_min_um is None or plan.needle_max_um is None:
         return
     if needle_um is None or not plan.needle_min_um <= needle_um <= plan.needle_max_um:
-        needle = f"{format_mm(needle_um)} mm needle" if needle_um else "no needle length"
+        if needle_um:
+            needle = _("{needle} mm needle").format(needle=format_mm(needle_um))
+        else:
+            needle = _("no needle length")
         raise InvalidInput(
             "supply", sku,
             _("has a {needle}, outside {plan}'s {needles}").format(
@@ -539,4 +542,4 @@ def parse_patient_ref(value: str) -> str:
 
 
 def parse_course_id(course_id: int | str) -> int:
-    return parse_id(course_id, "course", "a course number")
+    return parse_id(course_id, "course", _("a course number"))

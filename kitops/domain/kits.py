@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
+import kitops.i18n as i18n
 from kitops.errors import Refused
-from kitops.i18n import _
+from kitops.i18n import N_, _
 
 
 class KitStatus(StrEnum):
@@ -86,19 +87,19 @@ class KitChange(StrEnum):
 _CHANGES: dict[KitChange, tuple[frozenset[KitStatus], str]] = {
     KitChange.DISASSEMBLE: (
         frozenset({KitStatus.AVAILABLE, KitStatus.EXPIRED}),
-        "only an available or expired kit can be taken apart",
+        N_("only an available or expired kit can be taken apart"),
     ),
     KitChange.DISPATCH: (
         frozenset({KitStatus.RESERVED}),
-        "only a kit reserved for a course goes out",
+        N_("only a kit reserved for a course goes out"),
     ),
     KitChange.TAKE_BACK: (
         frozenset({KitStatus.SHIPPED, KitStatus.HANDED_OVER}),
-        "only a kit that went out can return",
+        N_("only a kit that went out can return"),
     ),
     KitChange.RELEASE: (
         frozenset({KitStatus.QUARANTINE}),
-        "only a kit in quarantine (back sealed from a patient) is released",
+        N_("only a kit in quarantine (back sealed from a patient) is released"),
     ),
 }
 
@@ -112,7 +113,7 @@ def refusal(change: KitChange, serial: str, current: str) -> Refused:
     """The refusal of ``change`` for a kit in status ``current``."""
     return Refused(
         _("kit {serial} is {current}; {why}").format(
-            serial=serial, current=current, why=_CHANGES[change][1]
+            serial=serial, current=current, why=i18n.gettext(_CHANGES[change][1])
         )
     )
 
@@ -160,10 +161,16 @@ class NotEnoughComponents(Refused):
         self.kits = kits
         self.shortfalls = shortfalls
         detail = "; ".join(
-            f"{s.sku}: {s.missing} short ({s.usable} usable, {s.needed} needed)" for s in shortfalls
+            _("{sku}: {missing} short ({usable} usable, {needed} needed)").format(
+                sku=s.sku, missing=s.missing, usable=s.usable, needed=s.needed
+            )
+            for s in shortfalls
         )
-        context = f" ({where})" if where else ""
-        super().__init__(f"cannot assemble {kits} kits, none assembled: {detail}{context}")
+        if where:
+            message = _("cannot assemble {kits} kits, none assembled: {detail} ({where})")
+        else:
+            message = _("cannot assemble {kits} kits, none assembled: {detail}")
+        super().__init__(message.format(kits=kits, detail=detail, where=where))
 
 
 def plan_assembly(

@@ -138,8 +138,12 @@ class Shortage(Refused):
 
     def __init__(self, key: BalanceKey, on_hand: int, needed: int, what: str = "") -> None:
         self.key, self.on_hand, self.needed = key, on_hand, needed
-        where = what or f"lot #{key[0]} at location #{key[1]}"
-        super().__init__(f"not enough stock of {where}: {on_hand} on hand, {needed} needed")
+        where = what or _("lot #{lot} at location #{location}").format(lot=key[0], location=key[1])
+        super().__init__(
+            _("not enough stock of {what}: {on_hand} on hand, {needed} needed").format(
+                what=where, on_hand=on_hand, needed=needed
+            )
+        )
 
     def named(self, what: str) -> Shortage:
         return Shortage(self.key, self.on_hand, self.needed, what)
@@ -168,10 +172,12 @@ class BalanceDifference:
     @property
     def problem(self) -> str:
         if self.recorded is None:
-            return f"no balance row, moves sum to {self.from_moves}"
+            return _("no balance row, moves sum to {from_moves}").format(from_moves=self.from_moves)
         if self.recorded < 0:
-            return f"balance is negative ({self.recorded})"
-        return f"balance says {self.recorded}, moves sum to {self.from_moves}"
+            return _("balance is negative ({recorded})").format(recorded=self.recorded)
+        return _("balance says {recorded}, moves sum to {from_moves}").format(
+            recorded=self.recorded, from_moves=self.from_moves
+        )
 
 
 def compare_balances(

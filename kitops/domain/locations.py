@@ -82,7 +82,7 @@ def parse_location_kind(value: str, field: str = "kind") -> LocationKind:
 
 def parse_timezone(value: str, field: str = "timezone") -> str:
     name = value.strip()
-    problem = "is not an IANA time zone such as Europe/London"
+    problem = _("is not an IANA time zone such as Europe/London")
     if len(name) > 64:  # the longest IANA name has 32 characters; the error shows a prefix
         raise InvalidInput(
             field,

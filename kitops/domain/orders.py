@@ -240,11 +240,24 @@ def check_refund_request(order: OrderMoney, amount: int | None, in_flight: int) 
     if amount <= 0:
         raise InvalidInput("amount", amount, _("must be more than zero"))
     if amount > left:
+        if in_flight:
+            message = _(
+                "a refund of {amount} is more than the {left} (minor units) left to refund "
+                "on this order (paid {paid}, refunded {refunded}, {in_flight} on its way back)"
+            )
+        else:
+            message = _(
+                "a refund of {amount} is more than the {left} (minor units) left to refund "
+                "on this order (paid {paid}, refunded {refunded})"
+            )
         raise Refused(
-            f"a refund of {amount} is more than the {left} (minor units) left to refund "
-            f"on this order (paid {order.paid}, refunded {order.refunded}"
-            + (f", {in_flight} on its way back" if in_flight else "")
-            + ")"
+            message.format(
+                amount=amount,
+                left=left,
+                paid=order.paid,
+                refunded=order.refunded,
+                in_flight=in_flight,
+            )
         )
     return amount
 
@@ -269,4 +282,4 @@ def idempotency_key(order_reference: str, step: str, number: int) -> str:
 
 
 def parse_order_id(value: int | str) -> int:
-    return parse_id(value, "order", "an order number")
+    return parse_id(value, "order", _("an order number"))

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from kitops.errors import InvalidInput
-from kitops.i18n import _
+from kitops.i18n import N_, _
 
 
 @dataclass(frozen=True)
@@ -36,11 +36,12 @@ class LabelSize:
 SIZES: dict[str, LabelSize] = {
     size.name: size
     for size in (
+        # the descriptions are marked for the catalog; a front end shows them translated
         LabelSize("62", 62.0, 40.0, 2.0, 2.0, "62",
-                  "62 mm continuous roll, cut every 40 mm (the PDF/PNG label)"),
-        LabelSize("62x29", 62.0, 29.0, 2.0, 3.2, "62x29", "62 × 29 mm die-cut labels"),
+                  N_("62 mm continuous roll, cut every 40 mm (the PDF/PNG label)")),
+        LabelSize("62x29", 62.0, 29.0, 2.0, 3.2, "62x29", N_("62 × 29 mm die-cut labels")),
         LabelSize("50x25", 50.0, 25.0, 2.0, 1.5, "50",
-                  "50 × 25 mm labels (on a Brother QL: the 50 mm roll, cut every 25 mm)"),
+                  N_("50 × 25 mm labels (on a Brother QL: the 50 mm roll, cut every 25 mm)")),
     )
 }  # fmt: skip
 DEFAULT_SIZE = SIZES["62"]

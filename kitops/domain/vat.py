@@ -37,10 +37,11 @@ def parse_country(value: str | None, field: str = "country") -> str:
     if len(code) != 2 or not code.isascii() or not code.isalpha():
         raise InvalidInput(field, value, _("must be a two-letter ISO 3166 country code such as GB"))
     if code not in COUNTRIES:
-        hint = " (the United Kingdom is GB)" if code == "UK" else ""
-        raise InvalidInput(
-            field, value, _("is not an ISO 3166 country code{hint}").format(hint=hint)
-        )
+        if code == "UK":
+            raise InvalidInput(
+                field, value, _("is not an ISO 3166 country code (the United Kingdom is GB)")
+            )
+        raise InvalidInput(field, value, _("is not an ISO 3166 country code"))
     return code
 
 

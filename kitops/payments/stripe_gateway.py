@@ -113,7 +113,7 @@ class StripeGateway:
         if isinstance(error, stripe.CardError):
             err = error.error
             intent = _id_of(getattr(err, "payment_intent", None)) if err is not None else None
-            message = error.user_message or "the card was declined"
+            message = error.user_message or _("the card was declined")
             return PaymentDeclined(
                 _("payment declined: {message} ({code})").format(
                     message=message.rstrip('.'),
@@ -140,10 +140,12 @@ class StripeGateway:
         message = " ".join(str(error.user_message or "").split()) or type(error).__name__
         if "sk_" in message or "rk_" in message:
             message = type(error).__name__
-        return PaymentProviderError(
-            _("Stripe answered {status}: {message}").format(
-                status=status or "an error", message=message
+        if not status:
+            return PaymentProviderError(
+                _("Stripe answered an error: {message}").format(message=message)
             )
+        return PaymentProviderError(
+            _("Stripe answered {status}: {message}").format(status=status, message=message)
         )
 
     def _call(self, operation: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:

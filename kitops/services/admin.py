@@ -30,7 +30,7 @@ from kitops.domain.kits import GONE, ON_A_SHELF, SERVING, KitStatus
 from kitops.domain.ledger import LotStatus, compare_balances
 from kitops.errors import DatabaseNotReady, InvalidInput, Refused
 from kitops.filemodes import create_empty
-from kitops.i18n import _
+from kitops.i18n import _, ngettext
 from kitops.services.dto import database as database_dto
 from kitops.services.unit_of_work import UnitOfWork
 
@@ -124,11 +124,27 @@ def check_headline(report: database_dto.CheckReport) -> str:
     units = sum(1 for text in kits if text.endswith(_NOT_ONE_UNIT))
     parts = []
     if len(report.problems) > len(kits):
-        parts.append(f"{len(report.problems) - len(kits)} balances do not match the ledger")
+        n = len(report.problems) - len(kits)
+        parts.append(
+            ngettext(
+                "{n} balances do not match the ledger", "{n} balances do not match the ledger", n
+            ).format(n=n)
+        )
     if units:
-        parts.append(f"{units} kits are not one unit or none")
+        parts.append(
+            ngettext(
+                "{n} kits are not one unit or none", "{n} kits are not one unit or none", units
+            ).format(n=units)
+        )
     if len(kits) > units:
-        parts.append(f"{len(kits) - units} kit records disagree with the ledger")
+        n = len(kits) - units
+        parts.append(
+            ngettext(
+                "{n} kit records disagree with the ledger",
+                "{n} kit records disagree with the ledger",
+                n,
+            ).format(n=n)
+        )
     return "; ".join(parts)
 
 
@@ -400,7 +416,7 @@ def _read_backup(source: Path, copy: Path, busy_ms: int) -> None:
 
 def _backup_revision(copy: Path, shown: str) -> str:
     """The schema revision of a copied backup; refuses anything that is not kitops'."""
-    not_kitops = "is not a kitops database (make one with `kitops db backup`)"
+    not_kitops = _("is not a kitops database (make one with `kitops db backup`)")
     conn = sqlite3.connect(copy, isolation_level=None)
     try:
         tables = {
@@ -690,12 +706,20 @@ def _check_schema(copy: Path, revision: str, shown: str) -> None:
     problems += [f"its {kind} {name} differs" for (kind, name), shape in expected.items()
                  if (kind, name) in actual and actual[(kind, name)] != shape]  # fmt: skip
     if problems:
-        more = f" (and {len(problems) - 1} more differences)" if len(problems) > 1 else ""
-        raise Refused(
-            _(
+        if len(problems) > 1:
+            message = _(
                 "the backup {shown} does not have the schema of its revision "
-                "{revision}: {problem}{more}; not restored"
-            ).format(shown=shown, revision=revision, problem=problems[0], more=more)
+                "{revision}: {problem} (and {more} more differences); not restored"
+            )
+        else:
+            message = _(
+                "the backup {shown} does not have the schema of its revision "
+                "{revision}: {problem}; not restored"
+            )
+        raise Refused(
+            message.format(
+                shown=shown, revision=revision, problem=problems[0], more=len(problems) - 1
+            )
         )
 
 

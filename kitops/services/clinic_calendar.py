@@ -260,9 +260,9 @@ def set_hours(
     if weekdays is None and opens_at is None and cap is None:
         raise InvalidInput("days", None, _("give the opening days, --opens or --sessions-per-day"))
     with uow:
-        uow.require("location.edit", doing="change a clinic's hours")
+        uow.require("location.edit", doing=_("change a clinic's hours"))
         row = uow.locations.clinic(clinic)
-        uow.check_clinic(row, doing="change the hours")
+        uow.check_clinic(row, doing=_("change the hours"))
         uow.clinic_calendar.lock_week(row)
         before = {"days": row.open_weekdays, "opens": _hhmm(row.opens_at),
                   "sessions_per_day": row.sessions_per_day}  # fmt: skip
@@ -296,7 +296,7 @@ def list_closures(
     """Closures by clinic and first day; those over before the clinic's today only with
     ``include_past``."""
     with uow:
-        clinics = ([uow.clinic_filter(clinic, "see closures")] if clinic else
+        clinics = ([uow.clinic_filter(clinic, _("see closures"))] if clinic else
                    [row for row in uow.locations.all()
                     if row.kind == "clinic" and uow.visible_clinic(row.id)])  # fmt: skip
         result = []
@@ -327,7 +327,7 @@ def add_closure(
     with uow:
         uow.require("clinic.close")
         row = uow.locations.clinic(clinic)
-        uow.check_clinic(row, doing="close the clinic")
+        uow.check_clinic(row, doing=_("close the clinic"))
         now = today or clinic_today(row.timezone)
         if last_day < now:
             raise InvalidInput(
@@ -360,10 +360,10 @@ def remove_closure(
     """Open a clinic again on the days of a closure: the visits it moved go back to their
     calendar day (or the next open day with room), and the visits that moved are returned."""
     with uow:
-        uow.require("clinic.close", doing="reopen a clinic")
+        uow.require("clinic.close", doing=_("reopen a clinic"))
         closure = uow.clinic_calendar.closure(closure_id)
         row = uow.session.get_one(LocationRow, closure.clinic_id)
-        uow.check_clinic(row, doing="reopen the clinic")
+        uow.check_clinic(row, doing=_("reopen the clinic"))
         uow.clinic_calendar.lock_week(row)
         gone = closure_dto(row, closure)
         now = today or clinic_today(row.timezone)

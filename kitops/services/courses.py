@@ -96,18 +96,21 @@ def course_dto(
     numbered = zip(calendar.applications, kit_and_vial_numbers(plan, vial_ul), strict=True)
     for number, (moment, kit_vial) in enumerate(numbered, start=1):
         part = vial = None
-        note = "in clinic" if plan.administered is Administered.CLINIC else "at home"
+        note = _("in clinic") if plan.administered is Administered.CLINIC else _("at home")
         if kit_vial is not None:
             part, vial = kit_vial
-            note = f"kit {part}, vial {vial}"
             if number == 1:
-                note += ", first application in clinic"
+                note = _("kit {part}, vial {vial}, first application in clinic")
+            else:
+                note = _("kit {part}, vial {vial}")
+            note = note.format(part=part, vial=vial)
         events.append(courses_dto.CalendarEvent("application", number, moment, part, vial, note))
-    events += [courses_dto.CalendarEvent("checkin", i, moment, None, None, f"clinic check-in, week "
-                                         f"{plan.checkin_weeks[i - 1]}")
+    events += [courses_dto.CalendarEvent("checkin", i, moment, None, None, _(
+                   "clinic check-in, week {week}").format(week=plan.checkin_weeks[i - 1]))
                for i, moment in enumerate(calendar.checkins, start=1)]  # fmt: skip
-    events += [courses_dto.CalendarEvent("followup", i, moment, None, None, f"follow-up review, "
-                                         f"{plan.followup_months[i - 1]} months after the course")
+    events += [courses_dto.CalendarEvent("followup", i, moment, None, None, _(
+                   "follow-up review, {months} months after the course"
+               ).format(months=plan.followup_months[i - 1]))
                for i, moment in enumerate(calendar.followups, start=1)]  # fmt: skip
     events = booked_events(uow, course, events)
     events.sort(key=lambda e: (e.at, e.kind))
@@ -223,7 +226,7 @@ def create_course(
         uow.require("course.create")
         plan_row = uow.plans.get(plan_code)
         clinic_row = uow.locations.clinic(clinic)
-        uow.check_clinic(clinic_row, doing="create a course")
+        uow.check_clinic(clinic_row, doing=_("create a course"))
         plan = to_domain(plan_row)
         now = today or clinic_today(clinic_row.timezone)
         if day < now and not allow_past:
@@ -310,7 +313,7 @@ def list_courses(
     with uow:
         stmt = select(CourseRow).order_by(CourseRow.start_date, CourseRow.id)
         if clinic:
-            stmt = stmt.where(CourseRow.clinic_id == uow.clinic_filter(clinic, "see courses").id)
+            stmt = stmt.where(CourseRow.clinic_id == uow.clinic_filter(clinic, _("see courses")).id)
         if (scope := uow.scope_clinics()) is not None:
             stmt = stmt.where(CourseRow.clinic_id.in_(scope))
         if status:
@@ -529,9 +532,14 @@ def _recheck_kits(
             continue
         vial = first_failing_vial(expiries, need) or 1
         ordered = sorted(expiries)
-        expires = f"expires {ordered[vial - 1]}" if vial <= len(ordered) else "is missing"
-        why = (f"vial {vial} {expires}, needed until "
-               f"{need.vial_needed_until[vial - 1]}")  # fmt: skip
+        if vial <= len(ordered):
+            why = _("vial {vial} expires {expiry}, needed until {until}").format(
+                vial=vial, expiry=ordered[vial - 1], until=need.vial_needed_until[vial - 1]
+            )
+        else:
+            why = _("vial {vial} is missing, needed until {until}").format(
+                vial=vial, until=need.vial_needed_until[vial - 1]
+            )
         note = courses_dto.KitNote(kit.serial, kit.course_part or 0, kit.status, why)
         if kit.status == KitStatus.RESERVED.value:
             kit.status = KitStatus.AVAILABLE.value

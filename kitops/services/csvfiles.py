@@ -78,7 +78,7 @@ def _csv_problem(text: str, error: csv.Error) -> str:
         pass
     line = reader.line_num
     if "field larger than field limit" not in str(error):
-        return f"line {line} is not valid CSV ({error})"
+        return _("line {line} is not valid CSV ({error})").format(line=line, error=error)
     # which column: the file read again with the limit lifted for this one pass (only on
     # this error path; the limit is the csv module's, process-wide, and is put back)
     column = "?"
@@ -89,13 +89,15 @@ def _csv_problem(text: str, error: csv.Error) -> str:
             if big:
                 index = big[0]
                 names = header if number else []
-                column = names[index] if index < len(names) else f"column {index + 1}"
+                column = names[index] if index < len(names) else _("column {n}").format(n=index + 1)
                 break
     except csv.Error:
         pass
     finally:
         csv.field_size_limit(limit)
-    return f"line {line}, field {column!r}: a cell is larger than {limit // 1024} KiB"
+    return _("line {line}, field {column!r}: a cell is larger than {kib} KiB").format(
+        line=line, column=column, kib=limit // 1024
+    )
 
 
 # a cell a spreadsheet would read as a formula starts with one of these (OWASP)

@@ -235,9 +235,11 @@ def scheduled_demand(
     with uow:
         only: int | None = None
         if clinic:
-            only = uow.clinic_filter(clinic, "see demand").id
+            only = uow.clinic_filter(clinic, _("see demand")).id
         elif uow.scope_clinics() is not None:
-            raise uow.scope_refusal("see the demand of every clinic; give one of theirs (--clinic)")
+            raise uow.scope_refusal(
+                _("see the demand of every clinic; give one of theirs (--clinic)")
+            )
         snap = _collect(uow, start, end, only)
         clinics, cat, counts, stock, margin = (
             snap.clinics, snap.cat, snap.counts, snap.stock, snap.margin,

@@ -89,7 +89,8 @@ def sweep(
                     lines.append(
                         stock_dto.SweepLine(
                             lot.product.sku, lot.code, lot.expiry, True, 0, place.code, None,
-                            f"{quantity} already in quarantine at {place.code}")
+                            _("{quantity} already in quarantine at {place}").format(
+                                quantity=quantity, place=place.code))
                     )  # fmt: skip
                     moved_lots.add(lot.id)
                 continue
@@ -109,14 +110,16 @@ def sweep(
                     moved=quantity if target else 0,
                     from_location=place.code,
                     to_location=target.code if target else None,
-                    note=None if target else f"no quarantine location in {where}; left in place",
+                    note=None
+                    if target
+                    else _("no quarantine location in {where}; left in place").format(where=where),
                 )
             )
             moved_lots.add(lot.id)
         for lot in to_mark:
             if lot.id not in moved_lots:
                 lines.append(stock_dto.SweepLine(lot.product.sku, lot.code, lot.expiry, True, 0,
-                                                 None, None, "no stock on hand"))  # fmt: skip
+                                                 None, None, _("no stock on hand")))  # fmt: skip
         kits = _expired_kits(uow, moves, locations)
         actionable = to_mark or moves or kits
         if actionable and not dry_run:
@@ -185,11 +188,15 @@ def _expired_kits(
         place = locations[target]
         notes = []
         if row.course_id is not None:
-            notes.append(f"course {row.course_id} part {row.course_part} lost its kit")
+            notes.append(
+                _("course {course} part {part} lost its kit").format(
+                    course=row.course_id, part=row.course_part
+                )
+            )
         if place.kind != LocationKind.QUARANTINE.value:
             clinic = clinic_of(place, locations)
             where = clinic.code if clinic else place.code
-            notes.append(f"no quarantine location in {where}; left in place")
+            notes.append(_("no quarantine location in {where}; left in place").format(where=where))
         line = stock_dto.SweepKit(
             serial=row.serial,
             sku=row.product.sku,

@@ -24,7 +24,7 @@ from kitops.domain.ledger import (
 from kitops.domain.locations import PHYSICAL_KINDS, LocationKind, parse_location_code
 from kitops.domain.money import Money
 from kitops.errors import Conflict, InvalidInput, KitopsError, NotAllowed, Refused
-from kitops.i18n import _
+from kitops.i18n import _, ngettext
 from kitops.services.catalog import create_product, parse_product
 from kitops.services.csvfiles import read_csv
 from kitops.services.dto import database as database_dto
@@ -60,10 +60,11 @@ class ImportRejected(KitopsError):
     def __init__(self, path: str, problems: list[str]) -> None:
         self.path = path
         self.problems = problems
-        noun = "row" if len(problems) == 1 else "rows"
-        super().__init__(
-            f"{path}: {len(problems)} bad {noun}, nothing imported\n" + "\n".join(problems)
-        )
+        n = len(problems)
+        head = ngettext(
+            "{path}: {n} bad row, nothing imported", "{path}: {n} bad rows, nothing imported", n
+        ).format(path=path, n=n)
+        super().__init__(head + "\n" + "\n".join(problems))
 
 
 def _flag(value: str, field: str) -> bool | None:
@@ -170,7 +171,7 @@ class _StockImport:
         quantity = parse_positive_int(row["quantity"], "quantity")
         code = parse_location_code(row["location"])
         place = self.places.get(code) or self.places.setdefault(code, uow.locations.get(code))
-        uow.check_place(place, doing="import stock")
+        uow.check_place(place, doing=_("import stock"))
         if LocationKind(place.kind) not in PHYSICAL_KINDS:
             raise InvalidInput(
                 "location",
@@ -183,7 +184,7 @@ class _StockImport:
             cost = Money.parse(row["unit_cost"], row.get("currency") or "", "unit_cost")
             check_cost_currency(
                 uow, place, cost, foreign_currency=self.foreign_currency,
-                option="import with --foreign-currency",
+                option=_("import with --foreign-currency"),
             )  # fmt: skip
         elif row.get("currency"):
             raise InvalidInput("unit_cost", "", _("a currency needs a unit cost beside it"))
@@ -282,7 +283,7 @@ def import_file(
             except NotAllowed:
                 raise  # a refusal stops the whole import, and is audited
             except KitopsError as error:
-                problems.append(f"line {line}: {error}")
+                problems.append(_("line {line}: {error}").format(line=line, error=error))
         if problems:
             raise ImportRejected(path, problems)
         audit_id = uow.record(

@@ -282,8 +282,13 @@ def _shelf_life(uow: UnitOfWork, kit: ProductRow, min_shelf_life_days: int | str
 
 
 def _usable_where(clinic: LocationRow | None, place: LocationRow, fresh_until: date) -> str:
-    where = f"anywhere in {clinic.code} but quarantine" if clinic else f"at {place.code}"
-    return f"usable: released, in date until {fresh_until}, {where}"
+    if clinic:
+        return _(
+            "usable: released, in date until {fresh_until}, anywhere in {clinic} but quarantine"
+        ).format(fresh_until=fresh_until, clinic=clinic.code)
+    return _("usable: released, in date until {fresh_until}, at {place}").format(
+        fresh_until=fresh_until, place=place.code
+    )
 
 
 @retrying
@@ -306,7 +311,7 @@ def assemble(
         kit = uow.products.kit(recipe)
         _check_home_safety(uow, kit)
         place = uow.locations.assembly_place(location)
-        uow.check_place(place, doing="assemble kits")
+        uow.check_place(place, doing=_("assemble kits"))
         day = today or uow.locations.local_today(place)
         shelf = _shelf_life(uow, kit, min_shelf_life_days)
         fresh_until = day + timedelta(days=shelf)
@@ -526,7 +531,7 @@ def capacity(
         kit = uow.products.kit(recipe)
         _check_home_safety(uow, kit)  # none can be assembled from an unsafe recipe
         place = uow.locations.assembly_place(location)
-        uow.check_place(place, doing="assemble kits")
+        uow.check_place(place, doing=_("assemble kits"))
         day = today or uow.locations.local_today(place)
         return capacity_at(uow, kit, place, day, _shelf_life(uow, kit, min_shelf_life_days))
 
@@ -672,12 +677,13 @@ def dispatch(
 
 
 def _refuse_unusable_components(
-    uow: UnitOfWork, kit: KitRow, today: date | None, *, outcome: str = "it must not go out"
+    uow: UnitOfWork, kit: KitRow, today: date | None, *, outcome: str | None = None
 ) -> None:
     """At the moment a kit goes out (or back to stock), every lot in it is read again
     under a share lock (a recall or quarantine of one of them waits for this transaction,
     or has committed and is seen): a component lot that is not released, or is out of date
     on the clinic's today, keeps the kit in, naming the lot."""
+    outcome = outcome or _("it must not go out")
     lots = uow.lots.share_lock_all(component.lot_id for component in kit.components)
     place = uow.session.get(LocationRow, kit.location_id)
     assert place is not None
@@ -715,7 +721,10 @@ def _refuse_unpaid(uow: UnitOfWork, course_id: int) -> None:
         )
     ).all()
     if orders and not any(status in ("paid", "partially_refunded") for _, status in orders):
-        listed = ", ".join(f"order {order_id} is {status}" for order_id, status in orders)
+        listed = ", ".join(
+            _("order {order} is {status}").format(order=order_id, status=status)
+            for order_id, status in orders
+        )
         raise Refused(
             _(
                 "course {course_id} is not paid ({listed}); its kit goes out "
@@ -808,7 +817,7 @@ def release(uow: UnitOfWork, serial: str, *, today: date | None = None) -> kits_
             raise Refused(
                 _("kit {kit} contains a recalled lot; it must not go back").format(kit=kit.serial)
             )
-        _refuse_unusable_components(uow, kit, today, outcome="it stays in quarantine")
+        _refuse_unusable_components(uow, kit, today, outcome=_("it stays in quarantine"))
         kit_lot = uow.lots.lock(uow.lots.of_kit(kit))
         if kit_lot.status != LotStatus.QUARANTINE.value:
             raise Refused(

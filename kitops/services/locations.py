@@ -90,9 +90,9 @@ def create_location(
         zone,
     )
     if parent_row is not None:
-        uow.check_place(parent_row, doing="add locations")
+        uow.check_place(parent_row, doing=_("add locations"))
     elif uow.scope_clinics() is not None:
-        raise uow.scope_refusal("add a clinic")
+        raise uow.scope_refusal(_("add a clinic"))
     if uow.locations.by_code(code) is not None:
         raise Conflict(_("location {code} already exists").format(code=code))
     row = uow.locations.add(
@@ -189,7 +189,7 @@ def set_address(
     with uow:
         uow.require("location.edit")
         row = uow.locations.clinic(code)
-        uow.check_clinic(row, doing="change the address")
+        uow.check_clinic(row, doing=_("change the address"))
         before = {field: getattr(row, field) for field, value in given.items()
                   if value is not None}  # fmt: skip
         for field in before:

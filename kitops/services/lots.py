@@ -155,7 +155,7 @@ def _refuse_release_beyond_scope(uow: UnitOfWork, lot: LotRow) -> None:
         if location_id not in scope:
             place = uow.session.get(LocationRow, location_id)
             assert place is not None
-            uow.check_place(place, doing=f"release lot {lot.code}, held")
+            uow.check_place(place, doing=_("release lot {lot}, held").format(lot=lot.code))
 
 
 def _refuse_returned_kit(uow: UnitOfWork, lot: LotRow, target: LotStatus) -> None:

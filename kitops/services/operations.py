@@ -39,7 +39,7 @@ from kitops.domain.stock_rules import (
 )
 from kitops.domain.text import no_control
 from kitops.errors import InvalidInput, KitopsError, Refused
-from kitops.i18n import _
+from kitops.i18n import _, ngettext
 from kitops.services import purchasing
 from kitops.services.csvfiles import read_csv
 from kitops.services.dto import stock as stock_dto
@@ -138,14 +138,14 @@ def receive(
         else:
             raise InvalidInput("qty", None, _("give --qty (the label has no count, AI 30)"))
         place = uow.locations.physical(given.location)
-        uow.check_place(place, doing="receive stock")
+        uow.check_place(place, doing=_("receive stock"))
         day = today or uow.locations.local_today(place)
         cost = None
         if given.cost not in (None, ""):
             cost = Money.parse(str(given.cost), given.currency or "", "cost")
             check_cost_currency(
                 uow, place, cost, foreign_currency=given.foreign_currency,
-                option="repeat with --foreign-currency",
+                option=_("repeat with --foreign-currency"),
             )  # fmt: skip
         reference = no_control(given.po or "", "po").strip()[:64] or None
         order = None
@@ -161,15 +161,15 @@ def receive(
 
         if product.lot_tracked:
             if not lot_code:
-                raise InvalidInput(
-                    "lot", None, f"{product.sku} is lot-tracked; the lot is missing"
-                    + (" (the scan has no lot (10))" if given.scan else ""),
-                )  # fmt: skip
+                raise InvalidInput("lot", None, (
+                    _("{sku} is lot-tracked; the lot is missing (the scan has no lot (10))")
+                    if given.scan else _("{sku} is lot-tracked; the lot is missing")
+                ).format(sku=product.sku))  # fmt: skip
             if expiry is None:
-                raise InvalidInput(
-                    "expiry", None, f"{product.sku} is lot-tracked; the expiry is missing"
-                    + (" (the scan has no expiry (17))" if given.scan else ""),
-                )  # fmt: skip
+                raise InvalidInput("expiry", None, (
+                    _("{sku} is lot-tracked; the expiry is missing (the scan has no expiry (17))")
+                    if given.scan else _("{sku} is lot-tracked; the expiry is missing")
+                ).format(sku=product.sku))  # fmt: skip
             lot_code = parse_lot_code(lot_code)
             lot = uow.lots.find(product.id, lot_code)
         else:
@@ -257,8 +257,8 @@ def move(
         product = uow.products.get(parse_sku(sku))
         source = uow.locations.physical(from_location, "from")
         target = uow.locations.physical(to_location, "to")
-        uow.check_place(source, doing="move stock")
-        uow.check_place(target, doing="move stock")
+        uow.check_place(source, doing=_("move stock"))
+        uow.check_place(target, doing=_("move stock"))
         if source.id == target.id:
             raise InvalidInput("to", target.code, _("is the same as --from"))
         day = today or uow.locations.local_today(source)
@@ -326,11 +326,12 @@ def write_off(
         uow.require("stock.writeoff")
         limit = writeoff_approval_units(uow)
         if qty > limit:
-            uow.require("stock.writeoff_large",
-                        doing=f"write off more than {limit} units at once ({qty})")  # fmt: skip
+            uow.require("stock.writeoff_large", doing=_(
+                "write off more than {limit} units at once ({qty})"
+            ).format(limit=limit, qty=qty))  # fmt: skip
         product = uow.products.get(parse_sku(sku))
         place = uow.locations.physical(location)
-        uow.check_place(place, doing="write off stock")
+        uow.check_place(place, doing=_("write off stock"))
         chosen = uow.lots.named(product, lot)
         if product.kind == ProductKind.KIT.value:
             kit_row = _kit_in_stock(uow, chosen)
@@ -381,8 +382,11 @@ class CountRejected(KitopsError):
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
-        noun = "line" if len(problems) == 1 else "lines"
-        super().__init__(f"{len(problems)} bad {noun}, nothing adjusted\n" + "\n".join(problems))
+        n = len(problems)
+        head = ngettext(
+            "{n} bad line, nothing adjusted", "{n} bad lines, nothing adjusted", n
+        ).format(n=n)
+        super().__init__(head + "\n" + "\n".join(problems))
 
 
 @retrying
@@ -399,7 +403,7 @@ def count(
     with uow:
         uow.require("stock.count")
         place = uow.locations.physical(location)
-        uow.check_place(place, doing="count stock")
+        uow.check_place(place, doing=_("count stock"))
         products = {row.sku: row for row in uow.products.all()}
         wanted_codes = {line.lot.strip() or UNTRACKED_LOT_CODE for line in sheet}
         lots = {(row.product_id, row.code): row for row in uow.lots.keys_with_codes(wanted_codes)}
@@ -434,7 +438,7 @@ def count(
                     )
                 qty = parse_non_negative_int(line.counted, "counted")
             except KitopsError as error:
-                problems.append(f"line {line.line}: {error}")
+                problems.append(_("line {line}: {error}").format(line=line.line, error=error))
                 continue
             counted[lot_row.id] = counted.get(lot_row.id, 0) + qty
             lot_rows[lot_row.id] = lot_row
@@ -513,9 +517,9 @@ def _require_approval_for_shrinkage(
     skus = {row.id: row.sku for row in products.values()}
     for product_id, units in sorted(shrinkage.items()):
         if units > limit:
-            uow.require("stock.writeoff_large", doing=(
-                f"count away more than {limit} units of {skus[product_id]} at once ({units})"
-            ))  # fmt: skip
+            uow.require("stock.writeoff_large", doing=_(
+                "count away more than {limit} units of {sku} at once ({units})"
+            ).format(limit=limit, sku=skus[product_id], units=units))  # fmt: skip
 
 
 def read_count_sheet(path: str) -> list[CountedLine]:

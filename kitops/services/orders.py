@@ -188,7 +188,7 @@ def list_orders(
     with uow:
         stmt = select(OrderRow).order_by(OrderRow.id)
         if clinic:
-            stmt = stmt.where(OrderRow.clinic_id == uow.clinic_filter(clinic, "see orders").id)
+            stmt = stmt.where(OrderRow.clinic_id == uow.clinic_filter(clinic, _("see orders")).id)
         if (scope := uow.scope_clinics()) is not None:
             stmt = stmt.where(OrderRow.clinic_id.in_(scope))
         if status:

@@ -570,7 +570,7 @@ def payments_report(
             .order_by(LocationRow.code, OrderRow.currency)
         )  # fmt: skip
         if clinic:
-            stmt = stmt.where(OrderRow.clinic_id == uow.clinic_filter(clinic, "see payments").id)
+            stmt = stmt.where(OrderRow.clinic_id == uow.clinic_filter(clinic, _("see payments")).id)
         if (scope := uow.scope_clinics()) is not None:
             stmt = stmt.where(OrderRow.clinic_id.in_(scope))
         if first:

@@ -51,7 +51,7 @@ def add_printer(
                         model=model)  # fmt: skip
     value = printer_value(spec)
     with uow:
-        uow.require("setting.set", doing="add a printer")
+        uow.require("setting.set", doing=_("add a printer"))
         key = SETTING_PREFIX + spec.name
         taken = uow.session.scalars(
             select(SettingRow.key).where(func.lower(SettingRow.key) == key.lower())
@@ -103,7 +103,7 @@ def remove_printer(uow: UnitOfWork, name: str) -> Printer:
     """Forget a printer (admins)."""
     parse_name(name)
     with uow:
-        uow.require("setting.set", doing="remove a printer")
+        uow.require("setting.set", doing=_("remove a printer"))
         spec = printer_in(uow, name)
         row = uow.session.get(SettingRow, SETTING_PREFIX + spec.name)
         assert row is not None  # printer_in found it in this transaction

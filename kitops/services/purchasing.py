@@ -263,7 +263,7 @@ def set_policy(
                 "a policy"
             ))  # fmt: skip
         clinic_row = uow.locations.clinic(clinic)
-        uow.check_clinic(clinic_row, doing="change reorder policies")
+        uow.check_clinic(clinic_row, doing=_("change reorder policies"))
         supplier_row = uow.suppliers.get(supplier)
         if not supplier_row.active:
             raise Refused(
@@ -307,7 +307,7 @@ def remove_policy(uow: UnitOfWork, sku: str, clinic: str) -> purchasing_dto.Poli
         uow.require("policy.edit")
         product = uow.products.get(parse_sku(sku))
         clinic_row = uow.locations.clinic(clinic)
-        uow.check_clinic(clinic_row, doing="change reorder policies")
+        uow.check_clinic(clinic_row, doing=_("change reorder policies"))
         row = uow.suppliers.policy(product.id, clinic_row.id)
         if row is None or not row.active:
             raise Refused(
@@ -336,9 +336,8 @@ def list_policies(
             .order_by(LocationRow.code, ProductRow.sku)
         )
         if clinic:
-            stmt = stmt.where(
-                ReorderPolicyRow.clinic_id == uow.clinic_filter(clinic, "see reorder policies").id
-            )
+            only = uow.clinic_filter(clinic, _("see reorder policies")).id
+            stmt = stmt.where(ReorderPolicyRow.clinic_id == only)
         if (scope := uow.scope_clinics()) is not None:
             stmt = stmt.where(ReorderPolicyRow.clinic_id.in_(scope))
         if sku:
@@ -473,7 +472,7 @@ def _listed(
         stmt = stmt.where(PurchaseOrderRow.status == status)
     if clinic:
         stmt = stmt.where(
-            PurchaseOrderRow.clinic_id == uow.clinic_filter(clinic, "see purchase orders").id
+            PurchaseOrderRow.clinic_id == uow.clinic_filter(clinic, _("see purchase orders")).id
         )
     if (scope := uow.scope_clinics()) is not None:
         stmt = stmt.where(PurchaseOrderRow.clinic_id.in_(scope))

@@ -50,10 +50,10 @@ def check_cost_currency(
     clinic = clinic_of(place, {row.id: row for row in uow.locations.all()})
     if clinic is None or clinic.currency is None or clinic.currency == cost.currency:
         return
-    plain = (
-        f"cost {cost}: {cost.currency} is not {clinic.code}'s currency ({clinic.currency}); "
-        f"give the cost in {clinic.currency}"
-    )
+    plain = _(
+        "cost {cost}: {currency} is not {clinic}'s currency ({clinic_currency}); "
+        "give the cost in {clinic_currency}"
+    ).format(cost=cost, currency=cost.currency, clinic=clinic.code, clinic_currency=clinic.currency)
     raise ForeignCurrency(
         _("{plain}, or {option} if the supplier invoiced in {currency}").format(
             plain=plain, option=option, currency=cost.currency

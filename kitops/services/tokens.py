@@ -103,7 +103,7 @@ def create_token(
     token_name = parse_token_name(name, who)
     expires_at = parse_expiry(expires, today=today)
     with uow:
-        uow.require("token.manage", doing="create API tokens")
+        uow.require("token.manage", doing=_("create API tokens"))
         owner = uow.users.get(who)
         if not owner.active:
             raise Refused(
@@ -139,7 +139,7 @@ def create_token(
 def list_tokens(uow: UnitOfWork) -> list[tokens_dto.ApiToken]:
     """Every token, by name (revoked and expired ones too, for the record)."""
     with uow:
-        uow.require("token.manage", doing="list API tokens")
+        uow.require("token.manage", doing=_("list API tokens"))
         now = utcnow()
         rows = uow.session.execute(
             select(ApiTokenRow, UserRow.name)
@@ -153,7 +153,7 @@ def list_tokens(uow: UnitOfWork) -> list[tokens_dto.ApiToken]:
 def revoke_token(uow: UnitOfWork, name: str) -> tokens_dto.ApiToken:
     """Stop a token at once; it stays listed as revoked."""
     with uow:
-        uow.require("token.manage", doing="revoke API tokens")
+        uow.require("token.manage", doing=_("revoke API tokens"))
         found = uow.session.execute(
             select(ApiTokenRow, UserRow.name)
             .join(UserRow, UserRow.id == ApiTokenRow.user_id)
@@ -198,9 +198,9 @@ def verify_token(
         row, user, role, active = found
         state = _state(row, moment)
         if state != "active":
-            raise Unauthenticated(
-                _("API token {token} is {state}").format(token=row.name, state=state)
-            )
+            if state == "revoked":
+                raise Unauthenticated(_("API token {token} is revoked").format(token=row.name))
+            raise Unauthenticated(_("API token {token} is expired").format(token=row.name))
         if not active:
             raise Unauthenticated(
                 _("the user of API token {token} is disabled").format(token=row.name)

@@ -200,7 +200,7 @@ class _ScopedPurchaseOrders(PurchaseOrders):
         if not self.uow.visible_clinic(row.clinic_id):
             clinic = self.uow.session.get(LocationRow, row.clinic_id)
             assert clinic is not None
-            self.uow.check_clinic(clinic, doing="use a purchase order")
+            self.uow.check_clinic(clinic, doing=_("use a purchase order"))
         return row
 
 
@@ -348,7 +348,7 @@ class UnitOfWork:
         if self.session.scalar(select(UserRow.id).limit(1)) is None:
             if self.bootstrap:
                 return None
-            raise NotAllowed(roles.BOOTSTRAP_MESSAGE, actor=self.actor, permission="user.known")
+            raise NotAllowed(roles.bootstrap_message(), actor=self.actor, permission="user.known")
         raise NotAllowed(
             _(
                 "{actor!r} is not a kitops user (set --user or KITOPS_USER "
@@ -434,7 +434,9 @@ class UnitOfWork:
     def check_clinic(self, clinic: LocationRow, *, doing: str | None = None) -> None:
         """Go on only if ``clinic`` is one of the acting user's clinics."""
         if not self.visible_clinic(clinic.id):
-            raise self.scope_refusal(f"{doing or 'act'} at clinic {clinic.code}")
+            raise self.scope_refusal(
+                _("{doing} at clinic {clinic}").format(doing=doing or _("act"), clinic=clinic.code)
+            )
 
     def check_place(self, place: LocationRow, *, doing: str | None = None) -> None:
         """Go on only if ``place`` lies within one of the acting user's clinics; the refusal
@@ -444,8 +446,12 @@ class UnitOfWork:
             return
         by_id = {row.id: row for row in self.locations.all()}
         clinic = clinic_of(place, by_id)
-        where = f"clinic {clinic.code}" if clinic is not None else f"location {place.code}"
-        raise self.scope_refusal(f"{doing or 'act'} at {where}")
+        doing = doing or _("act")
+        if clinic is not None:
+            text = _("{doing} at clinic {clinic}").format(doing=doing, clinic=clinic.code)
+        else:
+            text = _("{doing} at location {location}").format(doing=doing, location=place.code)
+        raise self.scope_refusal(text)
 
     def require(self, permission: str, *, doing: str | None = None) -> None:
         """Go on only if the acting user's role holds ``permission``
@@ -470,7 +476,7 @@ class UnitOfWork:
             if permission in roles.BOOTSTRAP:
                 self._granted = permission if self._depth == 1 else None
                 return
-            raise NotAllowed(roles.BOOTSTRAP_MESSAGE, actor=self.actor, permission=permission)
+            raise NotAllowed(roles.bootstrap_message(), actor=self.actor, permission=permission)
         if wanted.allows(user.role):
             self._granted = permission if self._depth == 1 else None
             return

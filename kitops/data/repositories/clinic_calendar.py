@@ -66,7 +66,7 @@ class ClinicCalendar:
         )
 
     def closure(self, closure_id: int | str) -> ClinicClosureRow:
-        key = parse_id(closure_id, "closure", "a closure number")
+        key = parse_id(closure_id, "closure", _("a closure number"))
         row = self.session.get(ClinicClosureRow, key)
         if row is None:
             raise InvalidInput(

@@ -132,7 +132,9 @@ class Lots:
             product = Products(self.session).get(parse_sku(sku))
             candidates = [lot for lot in candidates if lot.product_id == product.id]
         if not candidates:
-            raise InvalidInput("lot", code, "no lot has this code" + (f" for {sku}" if sku else ""))
+            if sku:
+                raise InvalidInput("lot", code, _("no lot has this code for {sku}").format(sku=sku))
+            raise InvalidInput("lot", code, _("no lot has this code"))
         if len(candidates) > 1:
             skus = sorted(lot.product.sku for lot in candidates)
             raise InvalidInput(
