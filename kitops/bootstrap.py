@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from kitops.i18n import _
+
 if TYPE_CHECKING:
     from email.message import EmailMessage
 
@@ -74,7 +76,7 @@ class Stockroom:
 
         db = open_checked(url)
         try:
-            refuse_job_login(db, "the TUI is for people")
+            refuse_job_login(db, _("the TUI is for people"))
         except BaseException:
             db.dispose()
             raise

@@ -17,6 +17,7 @@ from typing import Any
 from kitops.bootstrap import payment_gateway
 from kitops.domain.text import json_text
 from kitops.errors import InvalidInput, KitopsError, Refused
+from kitops.i18n import N_, _
 from kitops.services.dto import jobs as jobs_dto
 from kitops.services.unit_of_work import UnitOfWork
 
@@ -90,7 +91,7 @@ def _sweep(uow: UnitOfWork, as_of: date | None, dry_run: bool) -> JobOutcome:
 def _payment_sync(uow: UnitOfWork, as_of: date | None, dry_run: bool) -> JobOutcome:
     """``kitops stripe sync``: apply the payment provider's events since the last run."""
     if dry_run:
-        raise Refused("payment sync has no dry run: it applies what Stripe already decided")
+        raise Refused(_("payment sync has no dry run: it applies what Stripe already decided"))
     uow.require("payment.sync")  # before the Stripe settings are looked at
     from kitops.services.payments import sync_events
 
@@ -159,16 +160,17 @@ class _Spec:
 JOBS: dict[str, _Spec] = {
     spec.name: spec
     for spec in (
-        _Spec("expiry-sweep", "mark lots past expiry expired and move their stock to "
-              "quarantine (`kitops expiry sweep`)", "15 0 * * *", _sweep),
-        _Spec("reorder", "draft one purchase order per supplier and clinic from the reorder "
-              "policies (`kitops reorder run`)", "30 6 * * 1-5", _reorder),
-        _Spec("payment-sync", "apply Stripe's payment events since the last run "
-              "(`kitops stripe sync`)", "*/15 * * * *", _payment_sync),
-        _Spec("webhooks", "deliver events to the outbound webhooks (`kitops webhook list`)",
+        # the descriptions are marked for the catalog; a front end shows them translated
+        _Spec("expiry-sweep", N_("mark lots past expiry expired and move their stock to "
+              "quarantine (`kitops expiry sweep`)"), "15 0 * * *", _sweep),
+        _Spec("reorder", N_("draft one purchase order per supplier and clinic from the reorder "
+              "policies (`kitops reorder run`)"), "30 6 * * 1-5", _reorder),
+        _Spec("payment-sync", N_("apply Stripe's payment events since the last run "
+              "(`kitops stripe sync`)"), "*/15 * * * *", _payment_sync),
+        _Spec("webhooks", N_("deliver events to the outbound webhooks (`kitops webhook list`)"),
               "* * * * *", _webhooks),
-        _Spec("alerts", "email the alerts that are due: recalls, failed payments, the daily "
-              "digest (`kitops alert list`)", "*/5 * * * *", _alerts),
+        _Spec("alerts", N_("email the alerts that are due: recalls, failed payments, the "
+              "daily digest (`kitops alert list`)"), "*/5 * * * *", _alerts),
     )
 }  # fmt: skip
 
@@ -187,7 +189,9 @@ def run_job(
     """Run one job; never raises a kitops error (it is returned, and logged)."""
     spec = JOBS.get(name)
     if spec is None:
-        raise InvalidInput("job", name, f"must be one of {'|'.join(JOBS)}")
+        raise InvalidInput(
+            "job", name, _("must be one of {choices}").format(choices="|".join(JOBS))
+        )
     started = datetime.now(UTC)
     clock = time.perf_counter()
     outcome: JobOutcome | None = None

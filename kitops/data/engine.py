@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kitops.errors import InvalidInput
 from kitops.filemodes import create_empty
+from kitops.i18n import _
 from kitops.secrets import from_env as secret_from_env
 from kitops.secrets import mask_url
 
@@ -35,7 +36,10 @@ def busy_timeout_ms() -> int:
     if not (text.isascii() and text.isdigit()) or int(text) > MAX_BUSY_TIMEOUT_MS:
         raise InvalidInput(
             "KITOPS_BUSY_TIMEOUT_MS", text[:40],
-            f"must be a whole number of milliseconds from 0 to {MAX_BUSY_TIMEOUT_MS}",
+            _(
+                "must be a whole number of milliseconds from 0 to "
+                "{maximum}"
+            ).format(maximum=MAX_BUSY_TIMEOUT_MS),
         )  # fmt: skip
     return int(text)
 
@@ -55,11 +59,13 @@ def resolve_url(url: str | None = None) -> str:
     try:
         parsed = make_url(chosen)
     except (ArgumentError, ValueError):  # ValueError: a port that is not a number
-        raise InvalidInput("database URL", mask_url(chosen), "is not a database URL") from None
+        raise InvalidInput("database URL", mask_url(chosen), _("is not a database URL")) from None
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
-        raise InvalidInput("database URL", mask_url(chosen), "kitops runs on SQLite or PostgreSQL")
+        raise InvalidInput(
+            "database URL", mask_url(chosen), _("kitops runs on SQLite or PostgreSQL")
+        )
     return parsed.render_as_string(hide_password=False)
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import inspect, text
 
 from kitops.errors import DatabaseNotReady
+from kitops.i18n import _
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -26,7 +27,7 @@ def migrations_dir() -> Path:
     for candidate in (here.parent / "migrations", here / "_migrations"):
         if (candidate / "env.py").is_file():
             return candidate
-    raise DatabaseNotReady("the migration scripts are missing from this installation")
+    raise DatabaseNotReady(_("the migration scripts are missing from this installation"))
 
 
 def alembic_config(db: Database) -> Config:
@@ -65,14 +66,22 @@ def ensure_current(db: Database) -> None:
     where = db.display_url
     if revision is None:
         raise DatabaseNotReady(
-            f"the database at {where} is not set up; run `kitops db upgrade` first"
+            _("the database at {where} is not set up; run `kitops db upgrade` first").format(
+                where=where
+            )
         )
     if revision.isdigit() and revision > HEAD_REVISION:
         raise DatabaseNotReady(
-            f"the database at {where} is at schema revision {revision}, newer than this "
-            f"kitops ({HEAD_REVISION}); install the kitops release that wrote it"
+            _(
+                "the database at {where} is at schema revision {revision}, "
+                "newer than this kitops ({needed}); install the "
+                "kitops release that wrote it"
+            ).format(where=where, revision=revision, needed=HEAD_REVISION)
         )
     raise DatabaseNotReady(
-        f"the database at {where} is at schema revision {revision}, this kitops needs "
-        f"{HEAD_REVISION}; run `kitops db upgrade` (after a backup: `kitops db backup PATH`)"
+        _(
+            "the database at {where} is at schema revision {revision}, "
+            "this kitops needs {needed}; run `kitops db upgrade` "
+            "(after a backup: `kitops db backup PATH`)"
+        ).format(where=where, revision=revision, needed=HEAD_REVISION)
     )

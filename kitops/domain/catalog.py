@@ -16,6 +16,7 @@ from enum import StrEnum
 from kitops.domain.numbers import parse_decimal, parse_int, scale
 from kitops.domain.text import no_control
 from kitops.errors import InvalidInput
+from kitops.i18n import _
 
 
 class ProductKind(StrEnum):
@@ -45,7 +46,7 @@ def parse_sku(value: str, field: str = "sku") -> str:
     sku = value.strip().upper()
     if not _SKU.match(sku):
         raise InvalidInput(
-            field, value, "must be 1-64 letters, digits, '.', '_' or '-', starting alphanumeric"
+            field, value, _("must be 1-64 letters, digits, '.', '_' or '-', starting alphanumeric")
         )
     return sku
 
@@ -55,16 +56,18 @@ def parse_kind(value: str, field: str = "kind") -> ProductKind:
         return ProductKind(value.strip().lower())
     except ValueError:
         choices = "|".join(k.value for k in ProductKind)
-        raise InvalidInput(field, value, f"must be one of {choices}") from None
+        raise InvalidInput(
+            field, value, _("must be one of {choices}").format(choices=choices)
+        ) from None
 
 
 def mm_to_um(value: str | Decimal, field: str = "needle_mm") -> int:
     """``"0.5"`` → 500. Refuses lengths outside (0, 5] mm and finer than a micrometre."""
     um = scale(parse_decimal(value, field), 3)
     if um != um.to_integral_value():
-        raise InvalidInput(field, value, "is finer than a micrometre")
+        raise InvalidInput(field, value, _("is finer than a micrometre"))
     if not 0 < um <= MAX_NEEDLE_UM:
-        raise InvalidInput(field, value, "must be more than 0 and at most 5 mm")
+        raise InvalidInput(field, value, _("must be more than 0 and at most 5 mm"))
     return int(um)
 
 
@@ -72,9 +75,9 @@ def ml_to_ul(value: str | Decimal, field: str = "ml") -> int:
     """``"5"`` → 5000 microlitres. Refuses zero, negatives and sub-microlitre values."""
     ul = scale(parse_decimal(value, field), 3)
     if ul != ul.to_integral_value():
-        raise InvalidInput(field, value, "is finer than a microlitre")
+        raise InvalidInput(field, value, _("is finer than a microlitre"))
     if not 0 < ul <= 1_000_000:
-        raise InvalidInput(field, value, "must be more than 0 and at most 1000 ml")
+        raise InvalidInput(field, value, _("must be more than 0 and at most 1000 ml"))
     return int(ul)
 
 
@@ -95,7 +98,7 @@ def gtin_shape(value: str, field: str = "gtin") -> str:
     """Checks the shape of a GTIN; the check digit is verified by the GS1 adapter."""
     digits = value.strip()
     if not (digits.isascii() and digits.isdigit()) or len(digits) not in _GTIN_LENGTHS:
-        raise InvalidInput(field, value, "must be 8, 12, 13 or 14 digits")
+        raise InvalidInput(field, value, _("must be 8, 12, 13 or 14 digits"))
     return digits.zfill(14)
 
 
@@ -126,26 +129,26 @@ def complete_product(spec: ProductSpec, at_home_max_needle_um: int) -> ProductSp
     - a stamp longer than the at-home maximum can never be marked for home use.
     """
     if not spec.name.strip():
-        raise InvalidInput("name", spec.name, "must not be empty")
+        raise InvalidInput("name", spec.name, _("must not be empty"))
     no_control(spec.name, "name")
     no_control(spec.unit, "unit")
     if len(spec.name.strip()) > 200:
-        raise InvalidInput("name", spec.name[:40] + "...", "must be at most 200 characters")
+        raise InvalidInput("name", spec.name[:40] + "...", _("must be at most 200 characters"))
     if len(spec.unit.strip()) > 20:
-        raise InvalidInput("unit", spec.unit, "must be at most 20 characters")
+        raise InvalidInput("unit", spec.unit, _("must be at most 20 characters"))
     if spec.kind is ProductKind.DERMA_STAMP and spec.needle_um is None:
-        raise InvalidInput("needle_mm", None, "a derma stamp needs its needle length")
+        raise InvalidInput("needle_mm", None, _("a derma stamp needs its needle length"))
     if spec.kind is not ProductKind.DERMA_STAMP and spec.needle_um is not None:
-        raise InvalidInput("needle_mm", format_mm(spec.needle_um), "only derma stamps have one")
+        raise InvalidInput("needle_mm", format_mm(spec.needle_um), _("only derma stamps have one"))
     if spec.kind is ProductKind.SERUM_VIAL and spec.volume_ul is None:
-        raise InvalidInput("ml", None, "a serum vial needs its volume")
+        raise InvalidInput("ml", None, _("a serum vial needs its volume"))
     for field, days in (
         ("shelf_life_days", spec.shelf_life_days),
         ("expiry_alert_days", spec.expiry_alert_days),
         ("min_shelf_life_on_receipt_days", spec.min_shelf_life_on_receipt_days),
     ):
         if days is not None and not 0 <= days <= 36_500:
-            raise InvalidInput(field, days, "must be between 0 and 36500 days")
+            raise InvalidInput(field, days, _("must be between 0 and 36500 days"))
 
     needle_ok_at_home = spec.needle_um is None or spec.needle_um <= at_home_max_needle_um
     at_home = spec.at_home_allowed
@@ -155,8 +158,9 @@ def complete_product(spec: ProductSpec, at_home_max_needle_um: int) -> ProductSp
         raise InvalidInput(
             "needle_mm",
             format_mm(spec.needle_um),
-            f"is longer than the at-home maximum of {format_mm(at_home_max_needle_um)} mm; "
-            "mark the stamp --clinic-only",
+            _(
+                "is longer than the at-home maximum of {maximum} mm; mark the stamp --clinic-only"
+            ).format(maximum=format_mm(at_home_max_needle_um)),
         )
     lot_tracked = spec.lot_tracked
     if lot_tracked is None:
@@ -166,7 +170,7 @@ def complete_product(spec: ProductSpec, at_home_max_needle_um: int) -> ProductSp
         requires_release = spec.kind is ProductKind.SERUM_VIAL
     if requires_release and not lot_tracked:
         raise InvalidInput(
-            "requires_release", True, "only lot-tracked products can wait for release"
+            "requires_release", True, _("only lot-tracked products can wait for release")
         )
     return ProductSpec(
         sku=spec.sku,
@@ -200,7 +204,7 @@ def parse_component(text: str) -> tuple[str, int]:
     """``"SERUM-5ML=6"`` → ``("SERUM-5ML", 6)``."""
     sku, sep, qty = text.partition("=")
     if not sep:
-        raise InvalidInput("component", text, "must be written SKU=QTY, e.g. SERUM-5ML=6")
+        raise InvalidInput("component", text, _("must be written SKU=QTY, e.g. SERUM-5ML=6"))
     return parse_sku(sku, "component"), parse_positive_int(qty, f"quantity of {sku.strip()}")
 
 
@@ -214,28 +218,34 @@ def check_recipe(
     """A recipe builds a kit product from non-kit parts; a kit that goes home holds
     no stamp longer than the at-home maximum and nothing marked clinic-only."""
     if kit_kind is not ProductKind.KIT:
-        raise InvalidInput("kit_sku", kit_sku, f"is a {kit_kind.value}, not a kit")
+        raise InvalidInput(
+            "kit_sku", kit_sku, _("is a {kind}, not a kit").format(kind=kit_kind.value)
+        )
     if not components:
-        raise InvalidInput("components", "", "a recipe needs at least one component")
+        raise InvalidInput("components", "", _("a recipe needs at least one component"))
     seen: set[str] = set()
     for part in components:
         if part.sku in seen:
-            raise InvalidInput("component", part.sku, "is listed twice")
+            raise InvalidInput("component", part.sku, _("is listed twice"))
         seen.add(part.sku)
         if part.kind is ProductKind.KIT:
-            raise InvalidInput("component", part.sku, "a kit cannot contain another kit")
+            raise InvalidInput("component", part.sku, _("a kit cannot contain another kit"))
         if part.quantity <= 0:
-            raise InvalidInput(f"quantity of {part.sku}", part.quantity, "must be at least 1")
+            raise InvalidInput(f"quantity of {part.sku}", part.quantity, _("must be at least 1"))
         too_long = part.needle_um is None or part.needle_um > at_home_max_needle_um
         if kit_at_home and part.kind is ProductKind.DERMA_STAMP and too_long:
             raise InvalidInput(
                 "component",
                 part.sku,
-                f"has a {format_mm(part.needle_um)} mm needle; an at-home kit allows at "
-                f"most {format_mm(at_home_max_needle_um)} mm",
+                _("has a {needle} mm needle; an at-home kit allows at most {maximum} mm").format(
+                    needle=format_mm(part.needle_um),
+                    maximum=format_mm(at_home_max_needle_um),
+                ),
             )
         if kit_at_home and not part.at_home_allowed:
-            raise InvalidInput("component", part.sku, "is clinic-only; it cannot go home in a kit")
+            raise InvalidInput(
+                "component", part.sku, _("is clinic-only; it cannot go home in a kit")
+            )
 
 
 # The most units one line, move or count may carry: far beyond any clinic stockroom,
@@ -246,16 +256,20 @@ MAX_QUANTITY = 1_000_000
 def parse_positive_int(value: str | int, field: str) -> int:
     number = parse_int(value, field)
     if number > MAX_QUANTITY:
-        raise InvalidInput(field, value, f"must be at most {MAX_QUANTITY}")
+        raise InvalidInput(
+            field, value, _("must be at most {max_quantity}").format(max_quantity=MAX_QUANTITY)
+        )
     if number <= 0:
-        raise InvalidInput(field, value, "must be at least 1")
+        raise InvalidInput(field, value, _("must be at least 1"))
     return number
 
 
 def parse_non_negative_int(value: str | int, field: str) -> int:
     number = parse_int(value, field)
     if number > MAX_QUANTITY:
-        raise InvalidInput(field, value, f"must be at most {MAX_QUANTITY}")
+        raise InvalidInput(
+            field, value, _("must be at most {max_quantity}").format(max_quantity=MAX_QUANTITY)
+        )
     if number < 0:
-        raise InvalidInput(field, value, "must not be negative")
+        raise InvalidInput(field, value, _("must not be negative"))
     return number

@@ -14,11 +14,13 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 
+import kitops.i18n as i18n
 from kitops.domain.courses import DEFAULT_APPLICATION_TIME, WEEKDAY_NAMES
 from kitops.errors import InvalidInput, Refused
+from kitops.i18n import N_, _, ngettext
 
-WEEKDAY_PLURALS = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays",
-                   "Sundays")  # fmt: skip
+WEEKDAY_PLURALS = (N_("Mondays"), N_("Tuesdays"), N_("Wednesdays"), N_("Thursdays"),
+                   N_("Fridays"), N_("Saturdays"), N_("Sundays"))  # fmt: skip
 SEARCH_DAYS = 731  # no open day with room within two years: refused, not searched forever
 MAX_SESSIONS_PER_DAY = 500
 DEFAULT_SESSIONS_PER_DAY = 8
@@ -32,7 +34,7 @@ def parse_open_weekdays(text: str, field: str = "days") -> tuple[int, ...]:
     clean = text.strip().lower().replace(" ", "")
     if clean in ("every-day", "everyday", "daily"):
         return tuple(range(7))
-    why = "must be weekday names or ranges such as mon-fri, mon-sat or mon,tue,thu"
+    why = _("must be weekday names or ranges such as mon-fri, mon-sat or mon,tue,thu")
     if not clean:
         raise InvalidInput(field, text, why)
     days: list[int] = []
@@ -43,10 +45,12 @@ def parse_open_weekdays(text: str, field: str = "days") -> tuple[int, ...]:
         start = WEEKDAY_NAMES.index(first)
         end = WEEKDAY_NAMES.index(last) if dash else start
         if end < start:
-            raise InvalidInput(field, text, f"{part} runs backwards; write it from Monday on")
+            raise InvalidInput(
+                field, text, _("{part} runs backwards; write it from Monday on").format(part=part)
+            )
         days.extend(range(start, end + 1))
     if len(set(days)) != len(days):
-        raise InvalidInput(field, text, "names a day twice")
+        raise InvalidInput(field, text, _("names a day twice"))
     return tuple(sorted(days))
 
 
@@ -86,23 +90,29 @@ def parse_time_of_day(text: str, field: str = "at") -> time:
     """``09:00`` or ``9:30`` (24-hour clock) → a time."""
     found = _TIME.match(text.strip())
     if not found:
-        raise InvalidInput(field, text, "must be a time of day such as 09:00 or 14:30")
+        raise InvalidInput(field, text, _("must be a time of day such as 09:00 or 14:30"))
     return time(int(found.group(1)), int(found.group(2)))
 
 
 def parse_sessions_per_day(text: str | int, field: str = "sessions-per-day") -> int:
     value = str(text).strip()
     if not value.isdigit() or not 1 <= int(value) <= MAX_SESSIONS_PER_DAY:
-        raise InvalidInput(field, text, f"must be a whole number from 1 to {MAX_SESSIONS_PER_DAY}")
+        raise InvalidInput(
+            field,
+            text,
+            _("must be a whole number from 1 to {max_sessions_per_day}").format(
+                max_sessions_per_day=MAX_SESSIONS_PER_DAY
+            ),
+        )
     return int(value)
 
 
 def parse_reason(text: str, field: str = "reason") -> str:
     reason = " ".join(text.split())
     if not reason:
-        raise InvalidInput(field, text, "must say why the clinic is closed, such as Christmas")
+        raise InvalidInput(field, text, _("must say why the clinic is closed, such as Christmas"))
     if len(reason) > 200:
-        raise InvalidInput(field, reason[:40] + "...", "must be at most 200 characters")
+        raise InvalidInput(field, reason[:40] + "...", _("must be at most 200 characters"))
     return reason
 
 
@@ -124,21 +134,33 @@ class Closure:
     @property
     def days(self) -> str:
         if self.first_day == self.last_day:
-            return f"on {self.first_day.isoformat()}"
-        return f"{self.first_day.isoformat()} to {self.last_day.isoformat()}"
+            return _("on {day}").format(day=self.first_day.isoformat())
+        return _("{first} to {last}").format(
+            first=self.first_day.isoformat(), last=self.last_day.isoformat()
+        )
 
 
-def check_closure(new: Closure, existing: Iterable[Closure], clinic: str = "the clinic") -> None:
+def check_closure(new: Closure, existing: Iterable[Closure], clinic: str | None = None) -> None:
     """The days run forwards, and a closure does not overlap another of the same clinic."""
     if new.last_day < new.first_day:
         raise InvalidInput(
-            "to", new.last_day.isoformat(), f"is before --from {new.first_day.isoformat()}"
+            "to",
+            new.last_day.isoformat(),
+            _("is before --from {first_day}").format(first_day=new.first_day.isoformat()),
         )
     for other in existing:
         if new.overlaps(other):
-            number = f" {other.id}" if other.id is not None else ""
+            if other.id is not None:
+                message = _("{clinic} is already closed {days} ({reason}, closure {number})")
+            else:
+                message = _("{clinic} is already closed {days} ({reason}, closure)")
             raise Refused(
-                f"{clinic} is already closed {other.days} ({other.reason}, closure{number})"
+                message.format(
+                    clinic=clinic or _("the clinic"),
+                    days=other.days,
+                    reason=other.reason,
+                    number=other.id,
+                )
             )
 
 
@@ -158,9 +180,13 @@ class ClinicWeek:
         closed 2026-12-25 to 2026-12-26: Christmas"), None when it is open."""
         closure = self.closure_on(day)
         if closure is not None:
-            return f"{self.code} is closed {closure.days}: {closure.reason}"
+            return _("{clinic} is closed {days}: {reason}").format(
+                clinic=self.code, days=closure.days, reason=closure.reason
+            )
         if self.open_weekdays is not None and day.weekday() not in self.open_weekdays:
-            return f"{self.code} is closed on {WEEKDAY_PLURALS[day.weekday()]}"
+            return _("{clinic} is closed on {weekdays}").format(
+                clinic=self.code, weekdays=i18n.gettext(WEEKDAY_PLURALS[day.weekday()])
+            )
         return None
 
     def is_open(self, day: date) -> bool:
@@ -170,14 +196,18 @@ class ClinicWeek:
         """``day`` if the clinic is open then, else the next day it is, and why ``day``
         would not do (None when it does)."""
         if self.open_weekdays is not None and not self.open_weekdays:
-            raise Refused(f"{self.code} opens on no day of the week")
+            raise Refused(_("{calendar} opens on no day of the week").format(calendar=self.code))
         why = self.why_closed(day)
         candidate = day
-        for _ in range(SEARCH_DAYS):
+        for _day in range(SEARCH_DAYS):
             if self.is_open(candidate):
                 return candidate, why
             candidate += timedelta(days=1)
-        raise Refused(f"{self.code} is not open on any day within two years of {day}")
+        raise Refused(
+            _("{calendar} is not open on any day within two years of {day}").format(
+                calendar=self.code, day=day
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -231,18 +261,26 @@ def book_visits(
         if before is not None and before[0] >= day:
             day = before[0] + timedelta(days=1)
             kind, number = before[1].kind, before[1].number
-            reason = reason or f"{kind} {number} moved to {before[0].isoformat()} and comes first"
-        for _ in range(SEARCH_DAYS):
+            reason = reason or _("{kind} {number} moved to {day} and comes first").format(
+                kind=kind, number=number, day=before[0].isoformat()
+            )
+        for _day in range(SEARCH_DAYS):
             open_day, why = week.next_open(day)
             reason = reason or why
             day = open_day
             if visit.kind != "application" or counts.on(day) < capacity:
                 break
-            room = f"{capacity} session{'s' if capacity != 1 else ''} a day"
-            reason = reason or f"{week.code} is full on {day.isoformat()} ({room})"
+            room = ngettext("{n} session a day", "{n} sessions a day", capacity).format(n=capacity)
+            reason = reason or _("{clinic} is full on {day} ({room})").format(
+                clinic=week.code, day=day.isoformat(), room=room
+            )
             day += timedelta(days=1)
         else:
-            raise Refused(f"{week.code} has no day with room for a session within two years")
+            raise Refused(
+                _("{week} has no day with room for a session within two years").format(
+                    week=week.code
+                )
+            )
         if visit.kind == "application":
             counts.added[day] = counts.added.get(day, 0) + 1
         last[visit.kind] = (day, visit)

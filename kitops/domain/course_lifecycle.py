@@ -14,8 +14,10 @@ import json
 from dataclasses import dataclass
 from datetime import date
 
+import kitops.i18n as i18n
 from kitops.domain.courses import Calendar, CourseStatus, format_weekdays, parse_weekdays
 from kitops.errors import InvalidInput, Refused
+from kitops.i18n import N_, _
 
 S, A, P = CourseStatus.SCHEDULED, CourseStatus.ACTIVE, CourseStatus.PAUSED
 C, E, X = CourseStatus.COMPLETED, CourseStatus.ENDED_EARLY, CourseStatus.CANCELLED
@@ -41,12 +43,12 @@ TRANSITIONS: dict[CourseStatus, frozenset[CourseStatus]] = {
 
 # why a change is not allowed, by target status
 _WHY = {
-    A: "only a scheduled or paused course becomes active",
-    P: "only a scheduled or active course is paused",
-    S: "only a paused course that never began goes back to scheduled",
-    C: "only a course still running is completed",
-    E: "only a course still running is ended early",
-    X: "only a scheduled course is cancelled (end a course that began early instead)",
+    A: N_("only a scheduled or paused course becomes active"),
+    P: N_("only a scheduled or active course is paused"),
+    S: N_("only a paused course that never began goes back to scheduled"),
+    C: N_("only a course still running is completed"),
+    E: N_("only a course still running is ended early"),
+    X: N_("only a scheduled course is cancelled (end a course that began early instead)"),
 }
 
 
@@ -57,7 +59,11 @@ def may(current: str, target: CourseStatus) -> bool:
 def check_transition(course_id: int, current: str, target: CourseStatus) -> None:
     """Go on only if a course in status ``current`` may become ``target``."""
     if not may(current, target):
-        raise Refused(f"course {course_id} is {current}; {_WHY[target]}")
+        raise Refused(
+            _("course {course_id} is {current}; {why}").format(
+                course_id=course_id, current=current, why=i18n.gettext(_WHY[target])
+            )
+        )
 
 
 def status_after_session(course_id: int, current: str, number: int, applications: int) -> str:
@@ -65,8 +71,10 @@ def status_after_session(course_id: int, current: str, number: int, applications
     recorded: the last one completes it, any other makes it active. A paused or finished
     course records no session."""
     if current not in NEEDS_STOCK:
-        raise Refused(f"course {course_id} is {current}; a session is recorded only for a "
-                      "scheduled or active course")  # fmt: skip
+        raise Refused(_(
+            "course {course_id} is {current}; a session is recorded only "
+            "for a scheduled or active course"
+        ).format(course_id=course_id, current=current))  # fmt: skip
     target = C if number >= applications else A
     if current == target.value:
         return current
@@ -78,8 +86,10 @@ def status_after_handover(course_id: int, current: str) -> str:
     """A kit of the course reaches its patient (shipped or handed over): the course is
     active. A paused or finished course gets no kit."""
     if current not in NEEDS_STOCK:
-        raise Refused(f"course {course_id} is {current}; its kits go out only while it runs "
-                      "(resume it first)")  # fmt: skip
+        raise Refused(_(
+            "course {course_id} is {current}; its kits go out only while "
+            "it runs (resume it first)"
+        ).format(course_id=course_id, current=current))  # fmt: skip
     return A.value
 
 
@@ -165,14 +175,20 @@ def check_move(course_id: int, calendar: Calendar, kept: int, start: date, today
     on or before an application that stays."""
     total = len(calendar.applications)
     if kept >= total:
-        raise Refused(f"course {course_id} has no applications left to move")
+        raise Refused(
+            _("course {course_id} has no applications left to move").format(course_id=course_id)
+        )
     if start < today:
-        raise InvalidInput("from", start.isoformat(), f"is in the past (today is {today})")
+        raise InvalidInput(
+            "from", start.isoformat(), _("is in the past (today is {today})").format(today=today)
+        )
     if kept and start <= calendar.application_dates[kept - 1]:
         raise InvalidInput(
             "from", start.isoformat(),
-            f"must be after application {kept} on {calendar.application_dates[kept - 1]}, "
-            "which stays",
+            _(
+                "must be after application {kept} on {day}, "
+                "which stays"
+            ).format(kept=kept, day=calendar.application_dates[kept - 1]),
         )  # fmt: skip
 
 

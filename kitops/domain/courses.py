@@ -20,6 +20,7 @@ from dateutil.rrule import WEEKLY, rrule, weekday
 from kitops.domain.catalog import format_mm, mm_to_um
 from kitops.domain.numbers import parse_id
 from kitops.errors import InvalidInput
+from kitops.i18n import _
 
 WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DEFAULT_EXPIRY_MARGIN_DAYS = 7
@@ -72,17 +73,19 @@ class Plan:
 
 def check_plan(plan: Plan) -> None:
     if not 1 <= plan.applications_per_week <= 7:
-        raise InvalidInput("applications_per_week", plan.applications_per_week, "must be 1-7")
+        raise InvalidInput("applications_per_week", plan.applications_per_week, _("must be 1-7"))
     if not 1 <= plan.weeks <= 104:
-        raise InvalidInput("weeks", plan.weeks, "must be 1-104")
+        raise InvalidInput("weeks", plan.weeks, _("must be 1-104"))
     if plan.serum_ul_per_application <= 0:
-        raise InvalidInput("ml", plan.serum_ul_per_application / 1000, "must be more than 0")
+        raise InvalidInput("ml", plan.serum_ul_per_application / 1000, _("must be more than 0"))
     if plan.administered is Administered.HOME and not plan.uses_kits:
-        raise InvalidInput("kit", None, "a home plan needs a kit recipe and kits per course")
+        raise InvalidInput("kit", None, _("a home plan needs a kit recipe and kits per course"))
     if plan.uses_kits and plan.applications % plan.kits_per_course:
         raise InvalidInput(
             "kits_per_course", plan.kits_per_course,
-            f"{plan.applications} applications do not split evenly into kits",
+            _("{applications} applications do not split evenly into kits").format(
+                applications=plan.applications,
+            ),
         )  # fmt: skip
     if (
         plan.default_weekdays is not None
@@ -90,22 +93,38 @@ def check_plan(plan: Plan) -> None:
     ):
         raise InvalidInput(
             "weekdays", format_weekdays(plan.default_weekdays),
-            f"the plan has {plan.applications_per_week} applications a week",
+            _("the plan has {applications_per_week} applications a week").format(
+                applications_per_week=plan.applications_per_week,
+            ),
         )  # fmt: skip
     if plan.default_weekdays is not None:
         check_weekday_spacing(plan, plan.default_weekdays)
     for week in plan.checkin_weeks:
         if not 1 <= week <= plan.weeks:
-            raise InvalidInput("checkin_weeks", week, f"must be within the {plan.weeks} weeks")
+            raise InvalidInput(
+                "checkin_weeks",
+                week,
+                _("must be within the {weeks} weeks").format(weeks=plan.weeks),
+            )
     if not 1 <= plan.interval_weeks <= MAX_INTERVAL_WEEKS:
-        raise InvalidInput("every_weeks", plan.interval_weeks, f"must be 1-{MAX_INTERVAL_WEEKS}")
+        raise InvalidInput(
+            "every_weeks",
+            plan.interval_weeks,
+            _("must be 1-{max_interval_weeks}").format(max_interval_weeks=MAX_INTERVAL_WEEKS),
+        )
     if plan.weeks * plan.interval_weeks > MAX_COURSE_WEEKS:
         # a course spans at most two years, as everything that looks back for courses
         # still running assumes (the demand forecast's window)
         raise InvalidInput(
             "every_weeks", plan.interval_weeks,
-            f"{plan.weeks} application weeks {plan.interval_weeks} weeks apart span more "
-            f"than {MAX_COURSE_WEEKS} weeks",
+            _(
+                "{weeks} application weeks {interval_weeks} weeks "
+                "apart span more than {max_course_weeks} weeks"
+            ).format(
+                weeks=plan.weeks,
+                interval_weeks=plan.interval_weeks,
+                max_course_weeks=MAX_COURSE_WEEKS,
+            ),
         )  # fmt: skip
     if plan.uses_kits and plan.interval_weeks > 1:
         # a kit's share of a course is counted in consecutive weeks (kit_share_days, and
@@ -113,7 +132,7 @@ def check_plan(plan: Plan) -> None:
         # leave a kit opened at home for months, which no source describes
         raise InvalidInput(
             "every_weeks", plan.interval_weeks,
-            "a plan with kits applies every week; applications weeks apart are given in clinic",
+            _("a plan with kits applies every week; applications weeks apart are given in clinic"),
         )  # fmt: skip
     check_needle_range(plan)
 
@@ -130,12 +149,12 @@ def check_needle_range(plan: Plan) -> None:
         return
     if low is None or high is None or not 0 < low <= high:
         raise InvalidInput(
-            "needle", format_needles(low, high), "must be a length or a range such as 1.2-3 (mm)"
+            "needle", format_needles(low, high), _("must be a length or a range such as 1.2-3 (mm)")
         )
     if plan.administered is not Administered.CLINIC:
         raise InvalidInput(
             "needle", format_needles(low, high),
-            "is for plans given in the clinic; a home plan uses its kit's stamp",
+            _("is for plans given in the clinic; a home plan uses its kit's stamp"),
         )  # fmt: skip
 
 
@@ -146,10 +165,12 @@ def parse_needle_range(text: str, field: str = "needle") -> tuple[int, int]:
         low = mm_to_um(low_text.strip(), field)
         high = mm_to_um(high_text.strip(), field) if dash else low
     except InvalidInput:
-        raise InvalidInput(field, text, "must be a needle length in mm such as 2, or a range "
-                           "such as 1.2-3") from None  # fmt: skip
+        raise InvalidInput(field, text, _(
+            "must be a needle length in mm such as 2, or a range such as "
+            "1.2-3"
+        )) from None  # fmt: skip
     if high < low:
-        raise InvalidInput(field, text, "the shortest needle comes first (1.2-3)")
+        raise InvalidInput(field, text, _("the shortest needle comes first (1.2-3)"))
     return low, high
 
 
@@ -168,11 +189,17 @@ def check_session_stamp(plan: Plan, sku: str, needle_um: int | None) -> None:
     if plan.needle_min_um is None or plan.needle_max_um is None:
         return
     if needle_um is None or not plan.needle_min_um <= needle_um <= plan.needle_max_um:
-        needle = f"{format_mm(needle_um)} mm needle" if needle_um else "no needle length"
+        if needle_um:
+            needle = _("{needle} mm needle").format(needle=format_mm(needle_um))
+        else:
+            needle = _("no needle length")
         raise InvalidInput(
             "supply", sku,
-            f"has a {needle}, outside {plan.code}'s "
-            f"{format_needles(plan.needle_min_um, plan.needle_max_um)}",
+            _("has a {needle}, outside {plan}'s {needles}").format(
+                needle=needle,
+                plan=plan.code,
+                needles=format_needles(plan.needle_min_um, plan.needle_max_um),
+            ),
         )  # fmt: skip
 
 
@@ -181,10 +208,10 @@ def parse_weekdays(text: str, field: str = "weekdays") -> tuple[int, ...]:
     days = []
     for part in text.lower().replace(" ", "").split(","):
         if part not in WEEKDAY_NAMES:
-            raise InvalidInput(field, text, "must be weekday names such as mon,thu")
+            raise InvalidInput(field, text, _("must be weekday names such as mon,thu"))
         days.append(WEEKDAY_NAMES.index(part))
     if len(set(days)) != len(days):
-        raise InvalidInput(field, text, "names a day twice")
+        raise InvalidInput(field, text, _("names a day twice"))
     return tuple(sorted(days))
 
 
@@ -205,8 +232,10 @@ def check_weekday_spacing(plan: Plan, days: tuple[int, ...]) -> None:
     if (days[1] - days[0]) % 7 not in VIAL_HALVES_DAYS_APART:
         raise InvalidInput(
             "weekdays", format_weekdays(days),
-            "the two applications of a week must be 3 or 4 days apart, the two halves of "
-            "one vial (mon,thu or tue,fri)",
+            _(
+                "the two applications of a week must be 3 or 4 days apart, "
+                "the two halves of one vial (mon,thu or tue,fri)"
+            ),
         )  # fmt: skip
 
 
@@ -226,14 +255,20 @@ def weekdays_for(plan: Plan, start: date, chosen: tuple[int, ...] | None) -> tup
     if len(days) != plan.applications_per_week:
         raise InvalidInput(
             "weekdays", format_weekdays(days),
-            f"{plan.code} has {plan.applications_per_week} applications a week",
+            _("{plan} has {applications_per_week} applications a week").format(
+                plan=plan.code,
+                applications_per_week=plan.applications_per_week,
+            ),
         )  # fmt: skip
     if chosen:
         check_weekday_spacing(plan, days)
     if start.weekday() not in days:
         raise InvalidInput(
             "start", start.isoformat(),
-            f"is a {WEEKDAY_NAMES[start.weekday()]}, not one of {format_weekdays(days)}",
+            _("is a {weekday}, not one of {days}").format(
+                weekday=WEEKDAY_NAMES[start.weekday()],
+                days=format_weekdays(days),
+            ),
         )  # fmt: skip
     return days
 
@@ -303,7 +338,9 @@ def _moved_calendar(
     applications = list(course_calendar(plan, start, days, timezone, at).applications)
     for first, day, weekdays in sorted(moves):
         if not 1 <= first <= len(applications):
-            raise InvalidInput("from", first, f"must be an application 1-{len(applications)}")
+            raise InvalidInput(
+                "from", first, _("must be an application 1-{n}").format(n=len(applications))
+            )
         again = course_calendar(plan, day, weekdays, timezone, at).applications
         applications[first - 1 :] = again[: len(applications) - first + 1]
     zone = ZoneInfo(timezone)
@@ -324,7 +361,7 @@ def applications_per_vial(vial_ul: int, plan: Plan) -> int:
     """How many applications one vial serves (2 for 2.5 ml plans, 1 for 5 ml plans)."""
     per_vial = vial_ul // plan.serum_ul_per_application
     if per_vial < 1:
-        raise InvalidInput("ml", plan.serum_ul_per_application / 1000, "is more than one vial")
+        raise InvalidInput("ml", plan.serum_ul_per_application / 1000, _("is more than one vial"))
     return per_vial
 
 
@@ -395,8 +432,15 @@ def kit_needs(
     if vials_per_kit * per_vial < per_kit:
         raise InvalidInput(
             "recipe", plan.kit_sku,
-            f"{vials_per_kit} vials serve {vials_per_kit * per_vial} applications; "
-            f"a kit of {plan.code} must serve {per_kit}",
+            _(
+                "{vials_per_kit} vials serve {applications} "
+                "applications; a kit of {plan} must serve {per_kit}"
+            ).format(
+                vials_per_kit=vials_per_kit,
+                applications=vials_per_kit * per_vial,
+                plan=plan.code,
+                per_kit=per_kit,
+            ),
         )  # fmt: skip
     dates = calendar.application_dates
     margin = timedelta(days=margin_days)
@@ -492,10 +536,10 @@ def parse_patient_ref(value: str) -> str:
     if not _PATIENT_REF.fullmatch(ref):
         raise InvalidInput(
             "patient", value,
-            "must be a pseudonymous reference: 1-64 letters, digits, '.', '_' or '-', no spaces",
+            _("must be a pseudonymous reference: 1-64 letters, digits, '.', '_' or '-', no spaces"),
         )  # fmt: skip
     return ref
 
 
 def parse_course_id(course_id: int | str) -> int:
-    return parse_id(course_id, "course", "a course number")
+    return parse_id(course_id, "course", _("a course number"))

@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
+import kitops.i18n as i18n
 from kitops.errors import Refused
+from kitops.i18n import N_, _
 
 
 class KitStatus(StrEnum):
@@ -85,19 +87,19 @@ class KitChange(StrEnum):
 _CHANGES: dict[KitChange, tuple[frozenset[KitStatus], str]] = {
     KitChange.DISASSEMBLE: (
         frozenset({KitStatus.AVAILABLE, KitStatus.EXPIRED}),
-        "only an available or expired kit can be taken apart",
+        N_("only an available or expired kit can be taken apart"),
     ),
     KitChange.DISPATCH: (
         frozenset({KitStatus.RESERVED}),
-        "only a kit reserved for a course goes out",
+        N_("only a kit reserved for a course goes out"),
     ),
     KitChange.TAKE_BACK: (
         frozenset({KitStatus.SHIPPED, KitStatus.HANDED_OVER}),
-        "only a kit that went out can return",
+        N_("only a kit that went out can return"),
     ),
     KitChange.RELEASE: (
         frozenset({KitStatus.QUARANTINE}),
-        "only a kit in quarantine (back sealed from a patient) is released",
+        N_("only a kit in quarantine (back sealed from a patient) is released"),
     ),
 }
 
@@ -109,7 +111,11 @@ def may(change: KitChange, current: str) -> bool:
 
 def refusal(change: KitChange, serial: str, current: str) -> Refused:
     """The refusal of ``change`` for a kit in status ``current``."""
-    return Refused(f"kit {serial} is {current}; {_CHANGES[change][1]}")
+    return Refused(
+        _("kit {serial} is {current}; {why}").format(
+            serial=serial, current=current, why=i18n.gettext(_CHANGES[change][1])
+        )
+    )
 
 
 def check_change(change: KitChange, serial: str, current: str) -> None:
@@ -155,10 +161,16 @@ class NotEnoughComponents(Refused):
         self.kits = kits
         self.shortfalls = shortfalls
         detail = "; ".join(
-            f"{s.sku}: {s.missing} short ({s.usable} usable, {s.needed} needed)" for s in shortfalls
+            _("{sku}: {missing} short ({usable} usable, {needed} needed)").format(
+                sku=s.sku, missing=s.missing, usable=s.usable, needed=s.needed
+            )
+            for s in shortfalls
         )
-        context = f" ({where})" if where else ""
-        super().__init__(f"cannot assemble {kits} kits, none assembled: {detail}{context}")
+        if where:
+            message = _("cannot assemble {kits} kits, none assembled: {detail} ({where})")
+        else:
+            message = _("cannot assemble {kits} kits, none assembled: {detail}")
+        super().__init__(message.format(kits=kits, detail=detail, where=where))
 
 
 def plan_assembly(
@@ -186,7 +198,7 @@ def plan_assembly(
         for product_id, lots in stock.items()
     }
     plans = []
-    for _ in range(kits):
+    for _kit in range(kits):
         plan = KitPlan()
         for need in components:
             lots = remaining[need.product_id]
@@ -255,5 +267,9 @@ def draws_for(
                 draws.append(Draw(lot_id, location_id, take))
                 left -= take
         if left > 0:
-            raise Refused(f"lot #{lot_id}: {left} more units needed than its places hold")
+            raise Refused(
+                _("lot #{lot_id}: {left} more units needed than its places hold").format(
+                    lot_id=lot_id, left=left
+                )
+            )
     return draws

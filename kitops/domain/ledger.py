@@ -9,6 +9,7 @@ from datetime import date
 from enum import StrEnum
 
 from kitops.errors import InvalidInput, Refused
+from kitops.i18n import _
 
 
 class LotStatus(StrEnum):
@@ -42,13 +43,15 @@ def parse_lot_status(value: str, field: str = "status") -> LotStatus:
         return LotStatus(value.strip().lower())
     except ValueError:
         choices = "|".join(s.value for s in LotStatus)
-        raise InvalidInput(field, value, f"must be one of {choices}") from None
+        raise InvalidInput(
+            field, value, _("must be one of {choices}").format(choices=choices)
+        ) from None
 
 
 def parse_lot_code(value: str, field: str = "lot") -> str:
     code = value.strip()
     if not code or len(code) > 20 or not code.isprintable() or code == UNTRACKED_LOT_CODE:
-        raise InvalidInput(field, value, "must be 1-20 printable characters (GS1 AI 10)")
+        raise InvalidInput(field, value, _("must be 1-20 printable characters (GS1 AI 10)"))
     return code
 
 
@@ -71,14 +74,20 @@ def parse_date(value: str, field: str) -> date:
             raise ValueError(text)
         day = date.fromisoformat(text)
     except ValueError:
-        raise InvalidInput(field, value, "must be a date written YYYY-MM-DD") from None
+        raise InvalidInput(field, value, _("must be a date written YYYY-MM-DD")) from None
     return check_day(day, field)
 
 
 def check_day(day: date, field: str) -> date:
     """``day`` when it lies in the supported range (``FIRST_DAY``-``LAST_DAY``)."""
     if not FIRST_DAY <= day <= LAST_DAY:
-        raise InvalidInput(field, day.isoformat(), f"must be a date from {FIRST_DAY} to {LAST_DAY}")
+        raise InvalidInput(
+            field,
+            day.isoformat(),
+            _("must be a date from {first_day} to {last_day}").format(
+                first_day=FIRST_DAY, last_day=LAST_DAY
+            ),
+        )
     return day
 
 
@@ -103,9 +112,9 @@ class Move:
 
     def __post_init__(self) -> None:
         if self.quantity <= 0:
-            raise InvalidInput("quantity", self.quantity, "must be at least 1")
+            raise InvalidInput("quantity", self.quantity, _("must be at least 1"))
         if self.from_location_id == self.to_location_id:
-            raise InvalidInput("to", self.to_location_id, "is the same as the source location")
+            raise InvalidInput("to", self.to_location_id, _("is the same as the source location"))
 
 
 BalanceKey = tuple[int, int]  # (lot_id, location_id)
@@ -129,8 +138,12 @@ class Shortage(Refused):
 
     def __init__(self, key: BalanceKey, on_hand: int, needed: int, what: str = "") -> None:
         self.key, self.on_hand, self.needed = key, on_hand, needed
-        where = what or f"lot #{key[0]} at location #{key[1]}"
-        super().__init__(f"not enough stock of {where}: {on_hand} on hand, {needed} needed")
+        where = what or _("lot #{lot} at location #{location}").format(lot=key[0], location=key[1])
+        super().__init__(
+            _("not enough stock of {what}: {on_hand} on hand, {needed} needed").format(
+                what=where, on_hand=on_hand, needed=needed
+            )
+        )
 
     def named(self, what: str) -> Shortage:
         return Shortage(self.key, self.on_hand, self.needed, what)
@@ -159,10 +172,12 @@ class BalanceDifference:
     @property
     def problem(self) -> str:
         if self.recorded is None:
-            return f"no balance row, moves sum to {self.from_moves}"
+            return _("no balance row, moves sum to {from_moves}").format(from_moves=self.from_moves)
         if self.recorded < 0:
-            return f"balance is negative ({self.recorded})"
-        return f"balance says {self.recorded}, moves sum to {self.from_moves}"
+            return _("balance is negative ({recorded})").format(recorded=self.recorded)
+        return _("balance says {recorded}, moves sum to {from_moves}").format(
+            recorded=self.recorded, from_moves=self.from_moves
+        )
 
 
 def compare_balances(

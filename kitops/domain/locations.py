@@ -13,6 +13,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from kitops.errors import InvalidInput
+from kitops.i18n import _
 
 
 class LocationKind(StrEnum):
@@ -63,7 +64,7 @@ def parse_location_code(value: str, field: str = "location") -> str:
     code = value.strip().upper()
     if not _CODE.match(code):
         raise InvalidInput(
-            field, value, "must be 1-32 letters, digits, '.', '_' or '-', starting alphanumeric"
+            field, value, _("must be 1-32 letters, digits, '.', '_' or '-', starting alphanumeric")
         )
     return code
 
@@ -75,15 +76,19 @@ def parse_location_kind(value: str, field: str = "kind") -> LocationKind:
         kind = None
     if kind is None or kind in VIRTUAL_KINDS:
         choices = "|".join(sorted(k.value for k in PHYSICAL_KINDS))
-        raise InvalidInput(field, value, f"must be one of {choices}")
+        raise InvalidInput(field, value, _("must be one of {choices}").format(choices=choices))
     return kind
 
 
 def parse_timezone(value: str, field: str = "timezone") -> str:
     name = value.strip()
-    problem = "is not an IANA time zone such as Europe/London"
+    problem = _("is not an IANA time zone such as Europe/London")
     if len(name) > 64:  # the longest IANA name has 32 characters; the error shows a prefix
-        raise InvalidInput(field, name[:40] + "...", f"{problem} (it has {len(name)} characters)")
+        raise InvalidInput(
+            field,
+            name[:40] + "...",
+            _("{problem} (it has {n} characters)").format(problem=problem, n=len(name)),
+        )
     # checked against the list first: ZoneInfo() of an odd name opens files by that name
     if name not in available_timezones():
         raise InvalidInput(field, value, problem)
@@ -104,19 +109,29 @@ def check_placement(
     """Clinics are roots with a time zone; everything else hangs under a clinic."""
     if kind is LocationKind.CLINIC:
         if parent_code is not None:
-            raise InvalidInput("parent", parent_code, "a clinic is a top-level location")
+            raise InvalidInput("parent", parent_code, _("a clinic is a top-level location"))
         if timezone is None:
-            raise InvalidInput("timezone", None, f"clinic {code} needs a time zone (--timezone)")
+            raise InvalidInput(
+                "timezone",
+                None,
+                _("clinic {code} needs a time zone (--timezone)").format(code=code),
+            )
         return
     if timezone is not None:
-        raise InvalidInput("timezone", timezone, "only a clinic has a time zone")
+        raise InvalidInput("timezone", timezone, _("only a clinic has a time zone"))
     if parent_code is None or parent_kind is None:
-        raise InvalidInput("parent", None, f"a {kind.value} needs a parent location (--parent)")
+        raise InvalidInput(
+            "parent", None, _("a {kind} needs a parent location (--parent)").format(kind=kind.value)
+        )
     allowed = _ALLOWED_PARENTS.get(kind, frozenset())
     if parent_kind not in allowed:
         names = " or ".join(sorted(k.value for k in allowed))
         raise InvalidInput(
-            "parent", parent_code, f"is a {parent_kind.value}; a {kind.value} goes under a {names}"
+            "parent",
+            parent_code,
+            _("is a {parent_kind}; a {kind} goes under a {names}").format(
+                parent_kind=parent_kind.value, kind=kind.value, names=names
+            ),
         )
 
 

@@ -9,6 +9,7 @@ from functools import cache
 
 from kitops.domain.numbers import parse_decimal, scale
 from kitops.errors import InvalidInput
+from kitops.i18n import _
 
 MAX_MINOR_UNITS = 10**15
 _CODE = re.compile(r"^[A-Z]{3}$")
@@ -30,14 +31,18 @@ def currency_code(value: str, field: str = "currency") -> str:
     metals and units without a minor unit (XAU, XDR) hold no money kitops can record."""
     code = value.strip().upper()
     if not _CODE.match(code):
-        raise InvalidInput(field, value, "must be a three-letter ISO 4217 code such as GBP")
+        raise InvalidInput(field, value, _("must be a three-letter ISO 4217 code such as GBP"))
     known = _iso_4217().get(code)
     if known is None:
-        raise InvalidInput(field, code, "is not an ISO 4217 currency code (GBP, EUR, USD...)")
+        raise InvalidInput(field, code, _("is not an ISO 4217 currency code (GBP, EUR, USD...)"))
     digits, name = known
     if digits is None:
         raise InvalidInput(
-            field, code, f"is not a currency kitops can record (ISO 4217: {name}; no minor unit)"
+            field,
+            code,
+            _("is not a currency kitops can record (ISO 4217: {name}; no minor unit)").format(
+                name=name
+            ),
         )
     return code
 
@@ -59,7 +64,7 @@ class Money:
         # (input is checked against ISO 4217 by ``currency_code`` and ``parse``)
         code = self.currency.strip().upper()
         if not _CODE.match(code):
-            raise InvalidInput("currency", self.currency, "must be a three-letter ISO 4217 code")
+            raise InvalidInput("currency", self.currency, _("must be a three-letter ISO 4217 code"))
         object.__setattr__(self, "currency", code)
 
     @classmethod
@@ -70,14 +75,18 @@ class Money:
         code = currency_code(currency, "currency" if field == "amount" else f"{field} currency")
         value = parse_decimal(amount, field)
         if value < 0:
-            raise InvalidInput(field, amount, "must not be negative")
+            raise InvalidInput(field, amount, _("must not be negative"))
         scaled = scale(value, exponent(code))
         if scaled != scaled.to_integral_value():
             raise InvalidInput(
-                field, amount, f"has more decimals than {code} allows ({exponent(code)})"
+                field,
+                amount,
+                _("has more decimals than {code} allows ({decimals})").format(
+                    code=code, decimals=exponent(code)
+                ),
             )
         if scaled > MAX_MINOR_UNITS:
-            raise InvalidInput(field, amount, "is larger than kitops records")
+            raise InvalidInput(field, amount, _("is larger than kitops records"))
         return cls(int(scaled), code)
 
     @property

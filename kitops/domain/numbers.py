@@ -10,6 +10,7 @@ import re
 from decimal import Context, Decimal
 
 from kitops.errors import InvalidInput
+from kitops.i18n import _
 
 _DECIMAL = re.compile(r"-?[0-9]{1,18}(?:\.[0-9]{1,12})?", re.ASCII)
 _INTEGER = re.compile(r"[+-]?[0-9]{1,18}", re.ASCII)
@@ -20,7 +21,7 @@ def parse_decimal(value: object, field: str) -> Decimal:
     """``"0.45"`` → ``Decimal("0.45")``; refuses exponents, separators and long values."""
     text = str(value).strip()
     if not _DECIMAL.fullmatch(text):
-        raise InvalidInput(field, value, "is not a plain decimal number such as 12.50")
+        raise InvalidInput(field, value, _("is not a plain decimal number such as 12.50"))
     return Decimal(text)
 
 
@@ -32,7 +33,7 @@ def scale(value: Decimal, places: int) -> Decimal:
 def parse_int(value: object, field: str) -> int:
     text = str(value).strip()
     if not _INTEGER.fullmatch(text):
-        raise InvalidInput(field, value, "must be a whole number")
+        raise InvalidInput(field, value, _("must be a whole number"))
     return int(text)
 
 
@@ -45,5 +46,11 @@ def parse_id(value: object, field: str, what: str) -> int:
     """A row number people type (a course, an order): 1 to ``MAX_ID``."""
     text = str(value).strip()
     if not _INTEGER.fullmatch(text) or not 0 < int(text) <= MAX_ID:
-        raise InvalidInput(field, value, f"must be {what} (a whole number from 1 to {MAX_ID})")
+        raise InvalidInput(
+            field,
+            value,
+            _("must be {what} (a whole number from 1 to {max_id})").format(
+                what=what, max_id=MAX_ID
+            ),
+        )
     return int(text)

@@ -28,6 +28,7 @@ from enum import StrEnum
 
 from kitops.domain.numbers import parse_id
 from kitops.errors import InvalidInput, Refused
+from kitops.i18n import _
 
 
 class OrderStatus(StrEnum):
@@ -69,7 +70,7 @@ def parse_restock(value: str | None) -> RestockMode:
     try:
         return RestockMode(value.strip().lower())
     except ValueError:
-        raise InvalidInput("restock", value, "must be sealed or write-off") from None
+        raise InvalidInput("restock", value, _("must be sealed or write-off")) from None
 
 
 def can_move(current: OrderStatus, target: OrderStatus) -> bool:
@@ -78,7 +79,11 @@ def can_move(current: OrderStatus, target: OrderStatus) -> bool:
 
 def move(current: OrderStatus, target: OrderStatus) -> OrderStatus:
     if not can_move(current, target):
-        raise Refused(f"an order that is {current.value} cannot become {target.value}")
+        raise Refused(
+            _("an order that is {current} cannot become {target}").format(
+                current=current.value, target=target.value
+            )
+        )
     return target
 
 
@@ -101,17 +106,17 @@ MAX_ORDER_MINOR = 10**12
 def order_total(lines: Iterable[Line]) -> int:
     lines = list(lines)
     if not lines:
-        raise InvalidInput("items", None, "an order needs at least one priced line")
+        raise InvalidInput("items", None, _("an order needs at least one priced line"))
     for line in lines:
         if line.quantity <= 0:
-            raise InvalidInput("quantity", line.quantity, "must be at least 1")
+            raise InvalidInput("quantity", line.quantity, _("must be at least 1"))
         if line.unit_amount < 0:
-            raise InvalidInput("price", line.unit_amount, "must not be negative")
+            raise InvalidInput("price", line.unit_amount, _("must not be negative"))
     total = sum(line.amount for line in lines)
     if total <= 0:
-        raise InvalidInput("total", total, "an order must cost something to be paid")
+        raise InvalidInput("total", total, _("an order must cost something to be paid"))
     if total > MAX_ORDER_MINOR:
-        raise InvalidInput("total", total, "is larger than kitops takes in one order")
+        raise InvalidInput("total", total, _("is larger than kitops takes in one order"))
     return total
 
 
@@ -127,10 +132,10 @@ def parse_items(values: Iterable[str]) -> list[tuple[str, int]]:
                 continue
             match = _ITEM.match(part)
             if match is None:
-                raise InvalidInput("items", part.strip(), "must be SKU or SKU=QTY")
+                raise InvalidInput("items", part.strip(), _("must be SKU or SKU=QTY"))
             sku, qty = match.group(1).upper(), int(match.group(2) or 1)
             if not 1 <= qty <= 1000:
-                raise InvalidInput("items", part.strip(), "the quantity must be 1-1000")
+                raise InvalidInput("items", part.strip(), _("the quantity must be 1-1000"))
             found[sku] = found.get(sku, 0) + qty
     return list(found.items())
 
@@ -172,8 +177,10 @@ def start_payment(order: OrderMoney) -> OrderMoney:
     """A new payment attempt (card in clinic or Checkout from home)."""
     if order.status not in (S.OPEN, S.FAILED):
         if order.status is S.PENDING:
-            raise Refused("the order already has a payment in progress")
-        raise Refused(f"the order is {order.status.value}; there is nothing to pay")
+            raise Refused(_("the order already has a payment in progress"))
+        raise Refused(
+            _("the order is {status}; there is nothing to pay").format(status=order.status.value)
+        )
     return OrderMoney(move(order.status, S.PENDING), order.total, order.paid, order.refunded)
 
 
@@ -220,27 +227,48 @@ def check_refund_request(order: OrderMoney, amount: int | None, in_flight: int) 
     order that has not been paid, and more than was paid less what is refunded or
     already on its way back (``in_flight``)."""
     if order.status not in REFUNDABLE:
-        raise Refused(f"the order is {order.status.value}; only a paid order can be refunded")
+        raise Refused(
+            _("the order is {status}; only a paid order can be refunded").format(
+                status=order.status.value
+            )
+        )
     left = order.paid - order.refunded - in_flight
     if amount is None:
         amount = left
     if amount <= 0 and left <= 0:
-        raise Refused("the order has been refunded in full already")
+        raise Refused(_("the order has been refunded in full already"))
     if amount <= 0:
-        raise InvalidInput("amount", amount, "must be more than zero")
+        raise InvalidInput("amount", amount, _("must be more than zero"))
     if amount > left:
+        if in_flight:
+            message = _(
+                "a refund of {amount} is more than the {left} (minor units) left to refund "
+                "on this order (paid {paid}, refunded {refunded}, {in_flight} on its way back)"
+            )
+        else:
+            message = _(
+                "a refund of {amount} is more than the {left} (minor units) left to refund "
+                "on this order (paid {paid}, refunded {refunded})"
+            )
         raise Refused(
-            f"a refund of {amount} is more than the {left} (minor units) left to refund "
-            f"on this order (paid {order.paid}, refunded {order.refunded}"
-            + (f", {in_flight} on its way back" if in_flight else "")
-            + ")"
+            message.format(
+                amount=amount,
+                left=left,
+                paid=order.paid,
+                refunded=order.refunded,
+                in_flight=in_flight,
+            )
         )
     return amount
 
 
 def cancel(order: OrderMoney) -> OrderMoney:
     if order.status not in (S.OPEN, S.PENDING, S.FAILED):
-        raise Refused(f"the order is {order.status.value}; only an unpaid order can be cancelled")
+        raise Refused(
+            _("the order is {status}; only an unpaid order can be cancelled").format(
+                status=order.status.value
+            )
+        )
     return OrderMoney(move(order.status, S.CANCELLED), order.total, order.paid, order.refunded)
 
 
@@ -254,4 +282,4 @@ def idempotency_key(order_reference: str, step: str, number: int) -> str:
 
 
 def parse_order_id(value: int | str) -> int:
-    return parse_id(value, "order", "an order number")
+    return parse_id(value, "order", _("an order number"))

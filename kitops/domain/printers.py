@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from kitops.errors import InvalidInput
+from kitops.i18n import N_, _
 
 
 @dataclass(frozen=True)
@@ -35,11 +36,12 @@ class LabelSize:
 SIZES: dict[str, LabelSize] = {
     size.name: size
     for size in (
+        # the descriptions are marked for the catalog; a front end shows them translated
         LabelSize("62", 62.0, 40.0, 2.0, 2.0, "62",
-                  "62 mm continuous roll, cut every 40 mm (the PDF/PNG label)"),
-        LabelSize("62x29", 62.0, 29.0, 2.0, 3.2, "62x29", "62 × 29 mm die-cut labels"),
+                  N_("62 mm continuous roll, cut every 40 mm (the PDF/PNG label)")),
+        LabelSize("62x29", 62.0, 29.0, 2.0, 3.2, "62x29", N_("62 × 29 mm die-cut labels")),
         LabelSize("50x25", 50.0, 25.0, 2.0, 1.5, "50",
-                  "50 × 25 mm labels (on a Brother QL: the 50 mm roll, cut every 25 mm)"),
+                  N_("50 × 25 mm labels (on a Brother QL: the 50 mm roll, cut every 25 mm)")),
     )
 }  # fmt: skip
 DEFAULT_SIZE = SIZES["62"]
@@ -105,8 +107,10 @@ def parse_name(value: str) -> str:
     name = value.strip()
     if not _NAME.fullmatch(name):
         raise InvalidInput(
-            "name", value, "must be 1-40 letters, digits, '.', '_' or '-', starting with a "
-            "letter or digit"
+            "name", value, _(
+                "must be 1-40 letters, digits, '.', '_' or '-', starting "
+                "with a letter or digit"
+            )
         )  # fmt: skip
     return name
 
@@ -115,7 +119,7 @@ def parse_format(value: str) -> PrinterFormat:
     try:
         return PrinterFormat(value.strip().lower())
     except ValueError:
-        raise InvalidInput("format", value, "must be one of zpl|ql|pdf") from None
+        raise InvalidInput("format", value, _("must be one of zpl|ql|pdf")) from None
 
 
 def parse_size(value: str) -> LabelSize:
@@ -123,7 +127,9 @@ def parse_size(value: str) -> LabelSize:
     if key.endswith("mm"):
         key = key[:-2]
     if key not in SIZES:
-        raise InvalidInput("size", value, f"must be one of {'|'.join(SIZES)}")
+        raise InvalidInput(
+            "size", value, _("must be one of {choices}").format(choices="|".join(SIZES))
+        )
     return SIZES[key]
 
 
@@ -134,7 +140,7 @@ def parse_tcp(value: str) -> Connection:
     if text.startswith("["):
         inside, bracket, rest = text[1:].partition("]")
         if not bracket or (rest and not rest.startswith(":")):
-            raise InvalidInput("tcp", value, "must be HOST or HOST:PORT")
+            raise InvalidInput("tcp", value, _("must be HOST or HOST:PORT"))
         host = inside
         if rest:
             port = _port(rest[1:], value)
@@ -142,14 +148,14 @@ def parse_tcp(value: str) -> Connection:
         host, raw = text.split(":")
         port = _port(raw, value)
     if not host or not _HOST.fullmatch(host):
-        raise InvalidInput("tcp", value, "must be HOST or HOST:PORT (a name or an address)")
+        raise InvalidInput("tcp", value, _("must be HOST or HOST:PORT (a name or an address)"))
     shown = f"[{host}]" if ":" in host else host
     return Connection(Via.TCP, f"{shown}:{port}")
 
 
 def _port(raw: str, value: str) -> int:
     if not raw.isdigit() or not 1 <= int(raw) <= 65535:
-        raise InvalidInput("tcp", value, "the port must be a number 1-65535")
+        raise InvalidInput("tcp", value, _("the port must be a number 1-65535"))
     return int(raw)
 
 
@@ -157,7 +163,11 @@ def parse_device(value: str) -> Connection:
     path = value.strip()
     if not path.startswith("/") or len(path) > MAX_PATH or any(ord(c) < 32 for c in path):
         raise InvalidInput(
-            "device", value, f"must be an absolute path of at most {MAX_PATH} characters"
+            "device",
+            value,
+            _("must be an absolute path of at most {max_path} characters").format(
+                max_path=MAX_PATH
+            ),
         )
     return Connection(Via.DEVICE, path)
 
@@ -166,7 +176,7 @@ def parse_queue(value: str) -> Connection:
     queue = value.strip()
     if not _QUEUE.fullmatch(queue):
         raise InvalidInput(
-            "cups", value, "must be a CUPS queue name (letters, digits, '_', '.', '-', '@')"
+            "cups", value, _("must be a CUPS queue name (letters, digits, '_', '.', '-', '@')")
         )
     return Connection(Via.CUPS, queue)
 
@@ -192,7 +202,7 @@ def printer_spec(
         raise InvalidInput(
             "connection",
             shown,
-            "give exactly one of --tcp HOST[:PORT], --device PATH, --cups QUEUE",
+            _("give exactly one of --tcp HOST[:PORT], --device PATH, --cups QUEUE"),
         )
     field, target = given[0]
     parse = {"tcp": parse_tcp, "device": parse_device, "cups": parse_queue}[field]
@@ -201,16 +211,24 @@ def printer_spec(
     chosen = allowed[0] if dpi is None else dpi
     if chosen not in allowed:
         raise InvalidInput(
-            "dpi", dpi, f"a {kind.value} printer prints at {'|'.join(map(str, allowed))} dpi"
+            "dpi",
+            dpi,
+            _("a {kind} printer prints at {dpis} dpi").format(
+                kind=kind.value, dpis="|".join(map(str, allowed))
+            ),
         )
     if kind is PrinterFormat.QL:
         if label_size.ql_media is None:
-            raise InvalidInput("size", size, "is not a Brother QL label")
+            raise InvalidInput("size", size, _("is not a Brother QL label"))
         chosen_model = (model or DEFAULT_QL_MODEL).strip().upper()
         if chosen_model not in QL_MODELS:
-            raise InvalidInput("model", model, f"must be one of {'|'.join(QL_MODELS)}")
+            raise InvalidInput(
+                "model",
+                model,
+                _("must be one of {choices}").format(choices="|".join(QL_MODELS)),
+            )
     elif model:
-        raise InvalidInput("model", model, "is for Brother QL printers only (--format ql)")
+        raise InvalidInput("model", model, _("is for Brother QL printers only (--format ql)"))
     else:
         chosen_model = None
     return PrinterSpec(clean_name, kind, label_size, chosen, connection, chosen_model)

@@ -7,6 +7,7 @@ import re
 from enum import StrEnum
 
 from kitops.errors import InvalidInput, Refused
+from kitops.i18n import _
 
 _PO_NUMBER = re.compile(r"(?:PO-)?0*([0-9]{1,9})", re.IGNORECASE | re.ASCII)
 _KITOPS_PO = re.compile(r"(?:PO-[0-9]{6,}|[0-9]{1,9})", re.IGNORECASE | re.ASCII)
@@ -28,14 +29,14 @@ def is_po_number(text: str) -> bool:
 def parse_po(value: str | int, field: str = "po") -> int:
     match = _PO_NUMBER.fullmatch(str(value).strip())
     if not match:
-        raise InvalidInput(field, value, "must be a purchase order number such as PO-000012")
+        raise InvalidInput(field, value, _("must be a purchase order number such as PO-000012"))
     return int(match.group(1))
 
 
 def parse_supplier_code(value: str, field: str = "supplier") -> str:
     code = value.strip().upper()
     if not _SUPPLIER_CODE.fullmatch(code):
-        raise InvalidInput(field, value, "must be 1-32 letters, digits, '.', '_' or '-'")
+        raise InvalidInput(field, value, _("must be 1-32 letters, digits, '.', '_' or '-'"))
     return code
 
 
@@ -76,5 +77,9 @@ def check_transition(number: str, current: str, action: str) -> str:
     does not apply to it."""
     allowed, target = TRANSITIONS[action]
     if current not in allowed:
-        raise Refused(f"{number} is {current}; only a {' or '.join(allowed)} order can be {target}")
+        raise Refused(
+            _("{number} is {current}; only a {allowed} order can be {target}").format(
+                number=number, current=current, allowed=" or ".join(allowed), target=target
+            )
+        )
     return target

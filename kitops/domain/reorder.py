@@ -20,6 +20,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from kitops.errors import InvalidInput
+from kitops.i18n import _
 
 
 class Method(StrEnum):
@@ -31,7 +32,7 @@ def parse_method(value: str, field: str = "method") -> Method:
     try:
         return Method(value.strip().lower().replace("-", "_"))
     except ValueError:
-        raise InvalidInput(field, value, "must be min_max or calendar") from None
+        raise InvalidInput(field, value, _("must be min_max or calendar")) from None
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,7 @@ def first_shortfall(
 def round_order(quantity: int, pack_size: int, min_order: int) -> int:
     """Whole packs, at least the supplier's minimum order; 0 when nothing is needed."""
     if pack_size < 1:
-        raise InvalidInput("pack_size", pack_size, "must be at least 1")
+        raise InvalidInput("pack_size", pack_size, _("must be at least 1"))
     if quantity <= 0:
         return 0
     wanted = max(quantity, min_order)
@@ -245,7 +246,7 @@ def min_max_suggestion(
     maximum; rounded up to whole packs and the minimum order. Blind to when stock expires
     and when it will be needed: the calendar policy is the one that sees both."""
     if terms.min_qty is None or terms.max_qty is None:
-        raise InvalidInput("min", terms.min_qty, "a min_max policy needs --min and --max")
+        raise InvalidInput("min", terms.min_qty, _("a min_max policy needs --min and --max"))
     on_hand = sum(s.quantity for s in supplies if s.expiry is None or s.expiry >= as_of)
     position = on_hand + on_order
     if position < terms.min_qty:

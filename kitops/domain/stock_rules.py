@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from kitops.domain.ledger import LotStatus, is_usable
 from kitops.errors import InvalidInput, Refused
+from kitops.i18n import _
 
 
 class WriteOffReason(StrEnum):
@@ -23,7 +24,9 @@ def parse_write_off_reason(value: str, field: str = "reason") -> WriteOffReason:
         return WriteOffReason(value.strip().lower())
     except ValueError:
         choices = "|".join(r.value for r in WriteOffReason)
-        raise InvalidInput(field, value, f"must be one of {choices}") from None
+        raise InvalidInput(
+            field, value, _("must be one of {choices}").format(choices=choices)
+        ) from None
 
 
 def status_of_new_lot(requires_release: bool) -> LotStatus:
@@ -48,12 +51,15 @@ def check_receipt_expiry(
     if expiry is None or accept_short_dated:
         return
     if expiry < today:
-        raise ShortDated(f"this stock expired on {expiry}")
+        raise ShortDated(_("this stock expired on {expiry}").format(expiry=expiry))
     earliest = today + timedelta(days=min_shelf_life_days)
     if expiry < earliest:
         raise ShortDated(
-            f"this stock expires on {expiry}, within the {min_shelf_life_days}-day minimum "
-            f"shelf life on receipt (needs {earliest} or later)"
+            _(
+                "this stock expires on {expiry}, within the "
+                "{min_shelf_life_days}-day minimum shelf life on receipt "
+                "(needs {earliest} or later)"
+            ).format(expiry=expiry, min_shelf_life_days=min_shelf_life_days, earliest=earliest)
         )
 
 
@@ -63,11 +69,14 @@ def check_existing_lot(
     """Receiving more of a known lot: same expiry, and never into a recalled lot."""
     if given_expiry is not None and recorded_expiry != given_expiry:
         raise Refused(
-            f"lot {code} is recorded with expiry {recorded_expiry}, the receipt says "
-            f"{given_expiry}; check the label, this is a conflict"
+            _(
+                "lot {code} is recorded with expiry {recorded_expiry}, the "
+                "receipt says {given_expiry}; check the label, this is a "
+                "conflict"
+            ).format(code=code, recorded_expiry=recorded_expiry, given_expiry=given_expiry)
         )
     if status is LotStatus.RECALLED:
-        raise Refused(f"lot {code} is recalled; it cannot be received")
+        raise Refused(_("lot {code} is recalled; it cannot be received").format(code=code))
 
 
 # target status → the statuses it may be reached from. Releasing needs quarantine
@@ -84,11 +93,19 @@ def check_status_change(
     code: str, current: LotStatus, target: LotStatus, expiry: date | None, today: date
 ) -> None:
     if current is target:
-        raise Refused(f"lot {code} is already {current.value}")
+        raise Refused(_("lot {code} is already {current}").format(code=code, current=current.value))
     if current not in _TRANSITIONS[target]:
-        raise Refused(f"lot {code} is {current.value}; it cannot become {target.value}")
+        raise Refused(
+            _("lot {code} is {current}; it cannot become {target}").format(
+                code=code, current=current.value, target=target.value
+            )
+        )
     if target is LotStatus.RELEASED and expiry is not None and expiry < today:
-        raise Refused(f"lot {code} expired on {expiry}; expired stock cannot be released")
+        raise Refused(
+            _("lot {code} expired on {expiry}; expired stock cannot be released").format(
+                code=code, expiry=expiry
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -117,7 +134,11 @@ def fefo_pick(candidates: Iterable[LotOnHand], quantity: int, today: date) -> li
         left -= take
     if left:
         have = quantity - left
-        raise Refused(f"not enough released, in-date stock: {have} available, {quantity} needed")
+        raise Refused(
+            _("not enough released, in-date stock: {have} available, {quantity} needed").format(
+                have=have, quantity=quantity
+            )
+        )
     return picks
 
 

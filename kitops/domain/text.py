@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from kitops.errors import InvalidInput
+from kitops.i18n import _
 
 # C0 controls, DEL and the C1 controls (U+0080-U+009F: U+009B is a one-byte CSI to many
 # terminals), and the line and paragraph separators
@@ -32,7 +33,7 @@ def no_control(value: str, field: str) -> str:
     control character (a tab, a line break, an escape, DEL, a C1 control)."""
     if has_control(value):
         raise InvalidInput(
-            field, value, "must not hold control characters (tabs, line breaks, escapes)"
+            field, value, _("must not hold control characters (tabs, line breaks, escapes)")
         )
     return value
 

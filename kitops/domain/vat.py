@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from kitops.domain.numbers import parse_decimal, scale
 from kitops.errors import InvalidInput
+from kitops.i18n import _
 
 # ISO 3166-1 alpha-2, the officially assigned codes (the list the time zone database ships)
 _ASSIGNED = (
@@ -34,10 +35,13 @@ def parse_country(value: str | None, field: str = "country") -> str:
     """``gb`` → ``GB``: an assigned ISO 3166-1 alpha-2 code (``UK`` is not one: ``GB``)."""
     code = (value or "").strip().upper()
     if len(code) != 2 or not code.isascii() or not code.isalpha():
-        raise InvalidInput(field, value, "must be a two-letter ISO 3166 country code such as GB")
+        raise InvalidInput(field, value, _("must be a two-letter ISO 3166 country code such as GB"))
     if code not in COUNTRIES:
-        hint = " (the United Kingdom is GB)" if code == "UK" else ""
-        raise InvalidInput(field, value, f"is not an ISO 3166 country code{hint}")
+        if code == "UK":
+            raise InvalidInput(
+                field, value, _("is not an ISO 3166 country code (the United Kingdom is GB)")
+            )
+        raise InvalidInput(field, value, _("is not an ISO 3166 country code"))
     return code
 
 
@@ -47,12 +51,12 @@ def parse_rate(value: object, field: str = "rate") -> int:
     text = str(value if value is not None else "").strip().removesuffix("%").strip()
     number = parse_decimal(text, field) if text else None
     if number is None:
-        raise InvalidInput(field, value, "give a percentage such as 20 or 5.5")
+        raise InvalidInput(field, value, _("give a percentage such as 20 or 5.5"))
     if number < 0 or number > 100:
-        raise InvalidInput(field, value, "must be a percentage from 0 to 100")
+        raise InvalidInput(field, value, _("must be a percentage from 0 to 100"))
     points = scale(number, 2)
     if points != points.to_integral_value():
-        raise InvalidInput(field, value, "must have at most two decimals (5.5, 7.25)")
+        raise InvalidInput(field, value, _("must have at most two decimals (5.5, 7.25)"))
     return int(points)
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from kitops.errors import KitopsError, Refused
+from kitops.i18n import _
 from kitops.secrets import from_env
 
 DEFAULT_API_BASE = "https://api.stripe.com"
@@ -62,36 +63,49 @@ class StripeConfig:
         key = from_env("KITOPS_STRIPE_API_KEY", error=PaymentsNotConfigured) or ""
         if not key:
             raise PaymentsNotConfigured(
-                "KITOPS_STRIPE_API_KEY is not set: export the clinic's Stripe secret key "
-                "(sk_live_... or sk_test_..., or a restricted rk_... key) to take payments"
+                _(
+                    "KITOPS_STRIPE_API_KEY is not set: export the clinic's "
+                    "Stripe secret key (sk_live_... or sk_test_..., or a "
+                    "restricted rk_... key) to take payments"
+                )
             )
         if not key.startswith(("sk_", "rk_")):
             raise PaymentsNotConfigured(
-                "KITOPS_STRIPE_API_KEY does not hold a Stripe secret key (it must start "
-                "with sk_ or rk_; the value is not shown)"
+                _(
+                    "KITOPS_STRIPE_API_KEY does not hold a Stripe secret key (it "
+                    "must start with sk_ or rk_; the value is not shown)"
+                )
             )
         secret = from_env("KITOPS_STRIPE_WEBHOOK_SECRET", error=PaymentsNotConfigured)
         if need_webhook_secret and not secret:
             raise PaymentsNotConfigured(
-                "KITOPS_STRIPE_WEBHOOK_SECRET is not set: export the signing secret "
-                "(whsec_...) of the webhook endpoint registered in Stripe"
+                _(
+                    "KITOPS_STRIPE_WEBHOOK_SECRET is not set: export the signing "
+                    "secret (whsec_...) of the webhook endpoint registered in "
+                    "Stripe"
+                )
             )
         if secret and not _WEBHOOK_SECRET.fullmatch(secret):
             raise PaymentsNotConfigured(
-                "KITOPS_STRIPE_WEBHOOK_SECRET does not hold a webhook signing secret (it must "
-                "be whsec_ followed by letters and digits, as Stripe shows it; the value is "
-                "not shown)"
+                _(
+                    "KITOPS_STRIPE_WEBHOOK_SECRET does not hold a webhook "
+                    "signing secret (it must be whsec_ followed by letters and "
+                    "digits, as Stripe shows it; the value is not shown)"
+                )
             )
         base = os.environ.get("KITOPS_STRIPE_API_BASE", "").strip() or DEFAULT_API_BASE
         if not base.startswith(("https://", "http://")):
             raise PaymentsNotConfigured(
-                f"KITOPS_STRIPE_API_BASE {base!r}: must be an http(s) URL such as "
-                f"{DEFAULT_API_BASE}"
+                _(
+                    "KITOPS_STRIPE_API_BASE {value!r}: must be an http(s) URL such as {default}"
+                ).format(value=base, default=DEFAULT_API_BASE)
             )
         retries_text = os.environ.get("KITOPS_STRIPE_MAX_RETRIES", "").strip() or "2"
         if not retries_text.isdigit() or int(retries_text) > 10:
             raise PaymentsNotConfigured(
-                f"KITOPS_STRIPE_MAX_RETRIES {retries_text!r}: must be a whole number 0-10"
+                _("KITOPS_STRIPE_MAX_RETRIES {value!r}: must be a whole number 0-10").format(
+                    value=retries_text
+                )
             )
         return cls(key, base.rstrip("/"), secret, int(retries_text))
 

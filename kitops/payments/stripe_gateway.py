@@ -15,6 +15,7 @@ from typing import Any
 
 import stripe
 
+from kitops.i18n import _
 from kitops.payments.gateway import (
     DEFAULT_TOLERANCE_SECONDS,
     BadSignature,
@@ -112,26 +113,40 @@ class StripeGateway:
         if isinstance(error, stripe.CardError):
             err = error.error
             intent = _id_of(getattr(err, "payment_intent", None)) if err is not None else None
-            message = error.user_message or "the card was declined"
+            message = error.user_message or _("the card was declined")
             return PaymentDeclined(
-                f"payment declined: {message.rstrip('.')} ({error.code or 'card_error'})",
+                _("payment declined: {message} ({code})").format(
+                    message=message.rstrip('.'),
+                    code=error.code or 'card_error',
+                ),
                 code=error.code, intent_id=intent,
             )  # fmt: skip
         if isinstance(error, stripe.AuthenticationError | stripe.PermissionError):
             return PaymentsNotConfigured(
-                "Stripe refused the key in KITOPS_STRIPE_API_KEY (authentication failed); "
-                "check that it is the secret key of the clinic's account"
+                _(
+                    "Stripe refused the key in KITOPS_STRIPE_API_KEY "
+                    "(authentication failed); check that it is the secret key of "
+                    "the clinic's account"
+                )
             )
         if isinstance(error, stripe.APIConnectionError):
             return PaymentProviderError(
-                f"Stripe could not be reached at {self.config.api_base}; nothing was "
-                "charged or changed there, try again"
+                _(
+                    "Stripe could not be reached at {api_base}; nothing was "
+                    "charged or changed there, try again"
+                ).format(api_base=self.config.api_base)
             )
         status = getattr(error, "http_status", None)
         message = " ".join(str(error.user_message or "").split()) or type(error).__name__
         if "sk_" in message or "rk_" in message:
             message = type(error).__name__
-        return PaymentProviderError(f"Stripe answered {status or 'an error'}: {message}")
+        if not status:
+            return PaymentProviderError(
+                _("Stripe answered an error: {message}").format(message=message)
+            )
+        return PaymentProviderError(
+            _("Stripe answered {status}: {message}").format(status=status, message=message)
+        )
 
     def _call(self, operation: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
         try:
@@ -277,18 +292,20 @@ class StripeGateway:
     def verify_event(self, body: bytes, signature_header: str | None) -> PaymentEvent:
         secret = self.config.webhook_secret
         if not secret:
-            raise PaymentsNotConfigured("KITOPS_STRIPE_WEBHOOK_SECRET is not set")
+            raise PaymentsNotConfigured(_("KITOPS_STRIPE_WEBHOOK_SECRET is not set"))
         try:
             stripe.WebhookSignature.verify_header(
                 body.decode("utf-8"), signature_header, secret, DEFAULT_TOLERANCE_SECONDS
             )
         except (stripe.SignatureVerificationError, UnicodeDecodeError) as error:
             reason = getattr(error, "user_message", None) or str(error)
-            raise BadSignature(f"webhook signature rejected: {reason}") from None
+            raise BadSignature(
+                _("webhook signature rejected: {reason}").format(reason=reason)
+            ) from None
         try:
             data = json.loads(body)
         except ValueError:
-            raise BadSignature("webhook body is not JSON") from None
+            raise BadSignature(_("webhook body is not JSON")) from None
         if not isinstance(data, dict) or data.get("object") != "event" or not data.get("id"):
-            raise BadSignature("webhook body is not a Stripe event")
+            raise BadSignature(_("webhook body is not a Stripe event"))
         return _event(data)

@@ -30,6 +30,7 @@ from kitops.domain.kits import GONE, ON_A_SHELF, SERVING, KitStatus
 from kitops.domain.ledger import LotStatus, compare_balances
 from kitops.errors import DatabaseNotReady, InvalidInput, Refused
 from kitops.filemodes import create_empty
+from kitops.i18n import _, ngettext
 from kitops.services.dto import database as database_dto
 from kitops.services.unit_of_work import UnitOfWork
 
@@ -123,11 +124,27 @@ def check_headline(report: database_dto.CheckReport) -> str:
     units = sum(1 for text in kits if text.endswith(_NOT_ONE_UNIT))
     parts = []
     if len(report.problems) > len(kits):
-        parts.append(f"{len(report.problems) - len(kits)} balances do not match the ledger")
+        n = len(report.problems) - len(kits)
+        parts.append(
+            ngettext(
+                "{n} balances do not match the ledger", "{n} balances do not match the ledger", n
+            ).format(n=n)
+        )
     if units:
-        parts.append(f"{units} kits are not one unit or none")
+        parts.append(
+            ngettext(
+                "{n} kits are not one unit or none", "{n} kits are not one unit or none", units
+            ).format(n=units)
+        )
     if len(kits) > units:
-        parts.append(f"{len(kits) - units} kit records disagree with the ledger")
+        n = len(kits) - units
+        parts.append(
+            ngettext(
+                "{n} kit records disagree with the ledger",
+                "{n} kit records disagree with the ledger",
+                n,
+            ).format(n=n)
+        )
     return "; ".join(parts)
 
 
@@ -278,7 +295,7 @@ def pg_restore_command(db: Database, path: str = "PATH") -> str:
 def _sqlite_file(db: Database) -> Path:
     name = db.engine.url.database or ""
     if not name or name == ":memory:" or name.startswith("file:"):
-        raise InvalidInput("database", db.display_url, "is not a SQLite database file")
+        raise InvalidInput("database", db.display_url, _("is not a SQLite database file"))
     return Path(name).expanduser().resolve()
 
 
@@ -310,10 +327,14 @@ def _link_new(source: Path, target: Path) -> None:
     try:
         os.link(source, target)
     except FileExistsError:
-        raise Refused(f"{target} already exists; choose a new file for the backup") from None
+        raise Refused(
+            _("{target} already exists; choose a new file for the backup").format(target=target)
+        ) from None
     except OSError:  # a filesystem without hard links
         if target.exists():
-            raise Refused(f"{target} already exists; choose a new file for the backup") from None
+            raise Refused(
+                _("{target} already exists; choose a new file for the backup").format(target=target)
+            ) from None
         os.replace(source, target)
 
 
@@ -326,7 +347,9 @@ def _file_path(path: str) -> Path:
     except (OSError, ValueError, RuntimeError) as error:
         shown = path if len(path) <= 60 else path[:40] + "..."
         reason = getattr(error, "strerror", None) or str(error)
-        raise InvalidInput("path", shown, f"is not a usable file name ({reason})") from None
+        raise InvalidInput(
+            "path", shown, _("is not a usable file name ({reason})").format(reason=reason)
+        ) from None
     return found
 
 
@@ -338,13 +361,17 @@ def backup(db: Database, path: str, actor: str | None = None) -> Path:
     target = _file_path(path)
     if not db.is_sqlite:
         raise Refused(
-            f"PostgreSQL is backed up with pg_dump: {pg_dump_command(db, str(target))} "
-            "(restore: see `kitops db restore --help`)"
+            _(
+                "PostgreSQL is backed up with pg_dump: {command} (restore: see "
+                "`kitops db restore --help`)"
+            ).format(command=pg_dump_command(db, str(target)))
         )
     if target.exists():
-        raise Refused(f"{target} already exists; choose a new file for the backup")
+        raise Refused(
+            _("{target} already exists; choose a new file for the backup").format(target=target)
+        )
     if not target.parent.is_dir():
-        raise InvalidInput("path", path, "its folder does not exist")
+        raise InvalidInput("path", path, _("its folder does not exist"))
     partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
     raw = db.engine.raw_connection()
     try:
@@ -361,7 +388,9 @@ def backup(db: Database, path: str, actor: str | None = None) -> Path:
         _link_new(partial, target)
         _fsync_dir(target.parent)
     except sqlite3.Error as error:
-        raise Refused(f"the backup failed, nothing was written: {error}") from None
+        raise Refused(
+            _("the backup failed, nothing was written: {error}").format(error=error)
+        ) from None
     finally:
         raw.close()
         partial.unlink(missing_ok=True)
@@ -387,7 +416,7 @@ def _read_backup(source: Path, copy: Path, busy_ms: int) -> None:
 
 def _backup_revision(copy: Path, shown: str) -> str:
     """The schema revision of a copied backup; refuses anything that is not kitops'."""
-    not_kitops = "is not a kitops database (make one with `kitops db backup`)"
+    not_kitops = _("is not a kitops database (make one with `kitops db backup`)")
     conn = sqlite3.connect(copy, isolation_level=None)
     try:
         tables = {
@@ -402,14 +431,25 @@ def _backup_revision(copy: Path, shown: str) -> str:
     if row is None or not isinstance(row[0], str):
         raise InvalidInput("path", shown, not_kitops)
     if quick is None or quick[0] != "ok":
-        raise Refused(f"the backup {shown} is damaged ({quick[0] if quick else '?'}); not restored")
+        raise Refused(
+            _("the backup {shown} is damaged ({problem}); not restored").format(
+                shown=shown, problem=quick[0] if quick else "?"
+            )
+        )
     revision: str = row[0]
     if not revision.isdigit():
-        raise InvalidInput("path", shown, f"has an unknown schema revision {revision!r}")
+        raise InvalidInput(
+            "path",
+            shown,
+            _("has an unknown schema revision {revision!r}").format(revision=revision),
+        )
     if revision > migrate.HEAD_REVISION:
         raise Refused(
-            f"the backup {shown} is at schema revision {revision}, newer than this kitops "
-            f"({migrate.HEAD_REVISION}); restore it with the kitops release that wrote it"
+            _(
+                "the backup {shown} is at schema revision {revision}, newer "
+                "than this kitops ({needed}); restore it with the "
+                "kitops release that wrote it"
+            ).format(shown=shown, revision=revision, needed=migrate.HEAD_REVISION)
         )
     return revision
 
@@ -421,8 +461,11 @@ def in_use(db: Database) -> Refused:
 
 def _in_use(target: Path) -> Refused:
     return Refused(
-        f"{target} is in use by another kitops program (the TUI, `stripe listen`, a job); "
-        "stop it and restore again; nothing was changed"
+        _(
+            "{target} is in use by another kitops program (the TUI, "
+            "`stripe listen`, a job); stop it and restore again; nothing "
+            "was changed"
+        ).format(target=target)
     )
 
 
@@ -472,17 +515,18 @@ def restore(
     """
     if not db.is_sqlite:
         raise Refused(
-            "PostgreSQL is restored with pg_restore: "
-            f"{pg_restore_command(db, path)}, then `kitops db check`"
+            _("PostgreSQL is restored with pg_restore: {command}, then `kitops db check`").format(
+                command=pg_restore_command(db, path)
+            )
         )
     source = _file_path(path)
     if not source.is_file():
-        raise InvalidInput("path", path, "no such file")
+        raise InvalidInput("path", path, _("no such file"))
     target = _sqlite_file(db)
     if source.resolve() == target:
-        raise InvalidInput("path", path, "is the database itself")
+        raise InvalidInput("path", path, _("is the database itself"))
     if not target.parent.is_dir():
-        raise InvalidInput("database", db.display_url, "its folder does not exist")
+        raise InvalidInput("database", db.display_url, _("its folder does not exist"))
     try:
         if target.exists() and inspect(db.engine).has_table("users"):
             UnitOfWork(db, actor).require("db.restore")  # an admin replaces a live database
@@ -504,7 +548,11 @@ def restore(
             _read_backup(source, ready, busy_ms)
         except sqlite3.DatabaseError as error:
             raise InvalidInput(
-                "path", path, f"is not a SQLite database (a `kitops db backup` file): {error}"
+                "path",
+                path,
+                _("is not a SQLite database (a `kitops db backup` file): {error}").format(
+                    error=error
+                ),
             ) from None
         backup_revision = _backup_revision(ready, path)
         faults.point("db.restore:after_copy")
@@ -517,9 +565,11 @@ def restore(
             report = check(UnitOfWork(copy, actor, readonly=True, identify=False))
             if not report.ok:
                 raise Refused(
-                    f"the backup {path} fails the ledger check ({len(report.problems)} balances "
-                    f"do not match its moves; `kitops --db sqlite:///{source} db check` lists "
-                    "them); not restored"
+                    _(
+                        "the backup {path} fails the ledger check ({n} balances do "
+                        "not match its moves; `kitops --db sqlite:///{source} db "
+                        "check` lists them); not restored"
+                    ).format(path=path, n=len(report.problems), source=source)
                 )
             with UnitOfWork(copy, actor, identify=False) as uow:
                 uow.record("db.restore", "database", target.name,
@@ -534,7 +584,9 @@ def restore(
             confirm(target)
         replaced = _swap_in(target, ready)
     except DatabaseNotReady as error:
-        raise Refused(f"the backup {path} could not be upgraded: {error}") from None
+        raise Refused(
+            _("the backup {path} could not be upgraded: {error}").format(path=path, error=error)
+        ) from None
     finally:
         for leftover in _sidecars(ready):
             leftover.unlink(missing_ok=True)
@@ -654,10 +706,20 @@ def _check_schema(copy: Path, revision: str, shown: str) -> None:
     problems += [f"its {kind} {name} differs" for (kind, name), shape in expected.items()
                  if (kind, name) in actual and actual[(kind, name)] != shape]  # fmt: skip
     if problems:
-        more = f" (and {len(problems) - 1} more differences)" if len(problems) > 1 else ""
+        if len(problems) > 1:
+            message = _(
+                "the backup {shown} does not have the schema of its revision "
+                "{revision}: {problem} (and {more} more differences); not restored"
+            )
+        else:
+            message = _(
+                "the backup {shown} does not have the schema of its revision "
+                "{revision}: {problem}; not restored"
+            )
         raise Refused(
-            f"the backup {shown} does not have the schema of its revision {revision}: "
-            f"{problems[0]}{more}; not restored"
+            message.format(
+                shown=shown, revision=revision, problem=problems[0], more=len(problems) - 1
+            )
         )
 
 

@@ -25,6 +25,7 @@ from kitops.domain.ledger import UNTRACKED_LOT_CODE, LotStatus
 from kitops.domain.text import no_control
 from kitops.errors import Conflict, InvalidInput
 from kitops.gs1 import parse_gtin
+from kitops.i18n import _
 from kitops.services.dto import catalog as catalog_dto
 from kitops.services.unit_of_work import UnitOfWork
 
@@ -96,9 +97,11 @@ def create_product(uow: UnitOfWork, spec: ProductSpec) -> str:
     return its SKU."""
     full = complete_product(spec, at_home_max_needle_um(uow))
     if uow.products.by_sku(full.sku) is not None:
-        raise Conflict(f"product {full.sku} already exists")
+        raise Conflict(_("product {sku} already exists").format(sku=full.sku))
     if full.gtin and (other := uow.products.by_gtin(full.gtin)) is not None:
-        raise Conflict(f"GTIN {full.gtin} already belongs to {other.sku}")
+        raise Conflict(
+            _("GTIN {gtin} already belongs to {sku}").format(gtin=full.gtin, sku=other.sku)
+        )
     fields = asdict(full)
     fields["kind"] = full.kind.value
     row = uow.products.add(ProductRow(**fields))
@@ -183,7 +186,9 @@ def label_text(value: str | None, field: str) -> str | None:
     text = " ".join(value.split())
     if len(text) > LABEL_TEXT_MAX:
         raise InvalidInput(
-            field, text[:40] + "...", f"must be at most {LABEL_TEXT_MAX} characters (a label line)"
+            field,
+            text[:40] + "...",
+            _("must be at most {limit} characters (a label line)").format(limit=LABEL_TEXT_MAX),
         )
     return text or None
 
@@ -197,7 +202,7 @@ def set_label_text_in(
     changed = {field: value for field, value in given.items()
                if (storage if field == "storage" else usage) is not None}  # fmt: skip
     if not changed:
-        raise InvalidInput("storage", None, "give --storage or --usage")
+        raise InvalidInput("storage", None, _("give --storage or --usage"))
     row = uow.products.get(parse_sku(sku))
     before = {field: getattr(row, field) for field in changed}
     for field, value in changed.items():

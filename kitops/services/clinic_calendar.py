@@ -38,6 +38,7 @@ from kitops.domain.ledger import parse_date
 from kitops.domain.locations import clinic_today
 from kitops.domain.text import no_control
 from kitops.errors import InvalidInput
+from kitops.i18n import _
 from kitops.services.dto import clinics as clinics_dto
 from kitops.services.dto.courses import CalendarEvent
 from kitops.services.plans import calendar_of
@@ -211,8 +212,10 @@ def _check_start(bookings: tuple[Booking, ...]) -> None:
     if first is not None and first.moved:
         raise InvalidInput(
             "start", first.visit.planned.isoformat(),
-            f"{first.reason}; a home course starts with an application in the clinic: "
-            f"the next day it can is {first.day.isoformat()} ({first.day:%a})",
+            _(
+                "{reason}; a home course starts with an application in the "
+                "clinic: the next day it can is {day} ({weekday:%a})"
+            ).format(reason=first.reason, day=first.day.isoformat(), weekday=first.day),
         )  # fmt: skip
 
 
@@ -255,11 +258,11 @@ def set_hours(
     opens_at = parse_time_of_day(opens, "opens") if opens is not None else None
     cap = parse_sessions_per_day(sessions_per_day) if sessions_per_day is not None else None
     if weekdays is None and opens_at is None and cap is None:
-        raise InvalidInput("days", None, "give the opening days, --opens or --sessions-per-day")
+        raise InvalidInput("days", None, _("give the opening days, --opens or --sessions-per-day"))
     with uow:
-        uow.require("location.edit", doing="change a clinic's hours")
+        uow.require("location.edit", doing=_("change a clinic's hours"))
         row = uow.locations.clinic(clinic)
-        uow.check_clinic(row, doing="change the hours")
+        uow.check_clinic(row, doing=_("change the hours"))
         uow.clinic_calendar.lock_week(row)
         before = {"days": row.open_weekdays, "opens": _hhmm(row.opens_at),
                   "sessions_per_day": row.sessions_per_day}  # fmt: skip
@@ -293,7 +296,7 @@ def list_closures(
     """Closures by clinic and first day; those over before the clinic's today only with
     ``include_past``."""
     with uow:
-        clinics = ([uow.clinic_filter(clinic, "see closures")] if clinic else
+        clinics = ([uow.clinic_filter(clinic, _("see closures"))] if clinic else
                    [row for row in uow.locations.all()
                     if row.kind == "clinic" and uow.visible_clinic(row.id)])  # fmt: skip
         result = []
@@ -324,11 +327,13 @@ def add_closure(
     with uow:
         uow.require("clinic.close")
         row = uow.locations.clinic(clinic)
-        uow.check_clinic(row, doing="close the clinic")
+        uow.check_clinic(row, doing=_("close the clinic"))
         now = today or clinic_today(row.timezone)
         if last_day < now:
             raise InvalidInput(
-                "to", last_day.isoformat(), f"is in the past (today at {row.code} is {now})"
+                "to",
+                last_day.isoformat(),
+                _("is in the past (today at {clinic} is {now})").format(clinic=row.code, now=now),
             )
         uow.clinic_calendar.lock_week(row)
         existing = uow.clinic_calendar.closures(row)
@@ -355,10 +360,10 @@ def remove_closure(
     """Open a clinic again on the days of a closure: the visits it moved go back to their
     calendar day (or the next open day with room), and the visits that moved are returned."""
     with uow:
-        uow.require("clinic.close", doing="reopen a clinic")
+        uow.require("clinic.close", doing=_("reopen a clinic"))
         closure = uow.clinic_calendar.closure(closure_id)
         row = uow.session.get_one(LocationRow, closure.clinic_id)
-        uow.check_clinic(row, doing="reopen the clinic")
+        uow.check_clinic(row, doing=_("reopen the clinic"))
         uow.clinic_calendar.lock_week(row)
         gone = closure_dto(row, closure)
         now = today or clinic_today(row.timezone)

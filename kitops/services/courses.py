@@ -52,6 +52,7 @@ from kitops.domain.kits import OUT, KitStatus
 from kitops.domain.ledger import parse_date
 from kitops.domain.locations import clinic_today
 from kitops.errors import InvalidInput, Refused
+from kitops.i18n import _
 from kitops.services.clinic_calendar import book_course
 from kitops.services.dto import courses as courses_dto
 from kitops.services.kits import kit_dto
@@ -70,7 +71,7 @@ def serum_per_kit(kit: ProductRow) -> tuple[int, int]:
     for line in kit.recipe:
         if line.component.kind == ProductKind.SERUM_VIAL.value and line.component.volume_ul:
             return line.component.volume_ul, line.quantity
-    raise InvalidInput("recipe", kit.sku, "holds no serum vial")
+    raise InvalidInput("recipe", kit.sku, _("holds no serum vial"))
 
 
 def needs_of(uow: UnitOfWork, course: CourseRow, *, margin: int | None = None) -> list[KitNeed]:
@@ -95,18 +96,21 @@ def course_dto(
     numbered = zip(calendar.applications, kit_and_vial_numbers(plan, vial_ul), strict=True)
     for number, (moment, kit_vial) in enumerate(numbered, start=1):
         part = vial = None
-        note = "in clinic" if plan.administered is Administered.CLINIC else "at home"
+        note = _("in clinic") if plan.administered is Administered.CLINIC else _("at home")
         if kit_vial is not None:
             part, vial = kit_vial
-            note = f"kit {part}, vial {vial}"
             if number == 1:
-                note += ", first application in clinic"
+                note = _("kit {part}, vial {vial}, first application in clinic")
+            else:
+                note = _("kit {part}, vial {vial}")
+            note = note.format(part=part, vial=vial)
         events.append(courses_dto.CalendarEvent("application", number, moment, part, vial, note))
-    events += [courses_dto.CalendarEvent("checkin", i, moment, None, None, f"clinic check-in, week "
-                                         f"{plan.checkin_weeks[i - 1]}")
+    events += [courses_dto.CalendarEvent("checkin", i, moment, None, None, _(
+                   "clinic check-in, week {week}").format(week=plan.checkin_weeks[i - 1]))
                for i, moment in enumerate(calendar.checkins, start=1)]  # fmt: skip
-    events += [courses_dto.CalendarEvent("followup", i, moment, None, None, f"follow-up review, "
-                                         f"{plan.followup_months[i - 1]} months after the course")
+    events += [courses_dto.CalendarEvent("followup", i, moment, None, None, _(
+                   "follow-up review, {months} months after the course"
+               ).format(months=plan.followup_months[i - 1]))
                for i, moment in enumerate(calendar.followups, start=1)]  # fmt: skip
     events = booked_events(uow, course, events)
     events.sort(key=lambda e: (e.at, e.kind))
@@ -222,20 +226,25 @@ def create_course(
         uow.require("course.create")
         plan_row = uow.plans.get(plan_code)
         clinic_row = uow.locations.clinic(clinic)
-        uow.check_clinic(clinic_row, doing="create a course")
+        uow.check_clinic(clinic_row, doing=_("create a course"))
         plan = to_domain(plan_row)
         now = today or clinic_today(clinic_row.timezone)
         if day < now and not allow_past:
             raise InvalidInput("start", day.isoformat(),
-                               f"is in the past (today at {clinic_row.code} is {now})")  # fmt: skip
+                               _("is in the past (today at {clinic} is {now})").format(
+                                   clinic=clinic_row.code,
+                                   now=now,
+                               ))  # fmt: skip
         days = weekdays_for(plan, day, chosen)
         zone = clinic_row.timezone or "UTC"
         last = course_calendar(plan, day, days, zone).last_application
         clash = _overlapping(uow, ref, plan_row.id, day, last)
         if clash is not None and not overlap:
             raise Refused(
-                f"patient {ref} already has course {clash.id} on {plan.code} "
-                f"({clash.status}) over these dates; pass --overlap to create both"
+                _(
+                    "patient {ref} already has course {other} on {plan} "
+                    "({status}) over these dates; pass --overlap to create both"
+                ).format(ref=ref, other=clash.id, plan=plan.code, status=clash.status)
             )
         course = CourseRow(
             patient_ref=ref, plan_id=plan_row.id, clinic_id=clinic_row.id, start_date=day,
@@ -304,7 +313,7 @@ def list_courses(
     with uow:
         stmt = select(CourseRow).order_by(CourseRow.start_date, CourseRow.id)
         if clinic:
-            stmt = stmt.where(CourseRow.clinic_id == uow.clinic_filter(clinic, "see courses").id)
+            stmt = stmt.where(CourseRow.clinic_id == uow.clinic_filter(clinic, _("see courses")).id)
         if (scope := uow.scope_clinics()) is not None:
             stmt = stmt.where(CourseRow.clinic_id.in_(scope))
         if status:
@@ -312,7 +321,9 @@ def list_courses(
                 stmt = stmt.where(CourseRow.status == CourseStatus(status).value)
             except ValueError:
                 choices = "|".join(s.value for s in CourseStatus)
-                raise InvalidInput("status", status, f"must be one of {choices}") from None
+                raise InvalidInput(
+                    "status", status, _("must be one of {choices}").format(choices=choices)
+                ) from None
         return [course_dto(uow, row, with_history=False) for row in uow.session.scalars(stmt)]
 
 
@@ -402,11 +413,15 @@ def reschedule_course(
         uow.require("course.reschedule")
         course = uow.courses.get(course_id, lock=True)
         if course.status == CourseStatus.PAUSED.value:
-            raise Refused(f"course {course.id} is paused; `kitops course resume {course.id} "
-                          "--from DATE` moves its applications and resumes it")  # fmt: skip
+            raise Refused(_(
+                "course {course} is paused; `kitops course resume {course} "
+                "--from DATE` moves its applications and resumes it"
+            ).format(course=course.id))  # fmt: skip
         if course.status not in NEEDS_STOCK:
-            raise Refused(f"course {course.id} is {course.status}; only a course still "
-                          "running is rescheduled")  # fmt: skip
+            raise Refused(_(
+                "course {course} is {status}; only a course still running "
+                "is rescheduled"
+            ).format(course=course.id, status=course.status))  # fmt: skip
         result = _move(uow, course, day, weekdays, today, "course.reschedule")
         uow.commit()
     return result
@@ -430,8 +445,10 @@ def resume_course(
         course = uow.courses.get(course_id, lock=True)
         target = status_after_resume(_started(uow, course))
         if course.status != CourseStatus.PAUSED.value:
-            raise Refused(f"course {course.id} is {course.status}; only a paused course is "
-                          "resumed")  # fmt: skip
+            raise Refused(_(
+                "course {course} is {status}; only a paused course is "
+                "resumed"
+            ).format(course=course.id, status=course.status))  # fmt: skip
         check_transition(course.id, course.status, target)
         course.status = target.value
         course.status_reason = None
@@ -515,9 +532,14 @@ def _recheck_kits(
             continue
         vial = first_failing_vial(expiries, need) or 1
         ordered = sorted(expiries)
-        expires = f"expires {ordered[vial - 1]}" if vial <= len(ordered) else "is missing"
-        why = (f"vial {vial} {expires}, needed until "
-               f"{need.vial_needed_until[vial - 1]}")  # fmt: skip
+        if vial <= len(ordered):
+            why = _("vial {vial} expires {expiry}, needed until {until}").format(
+                vial=vial, expiry=ordered[vial - 1], until=need.vial_needed_until[vial - 1]
+            )
+        else:
+            why = _("vial {vial} is missing, needed until {until}").format(
+                vial=vial, until=need.vial_needed_until[vial - 1]
+            )
         note = courses_dto.KitNote(kit.serial, kit.course_part or 0, kit.status, why)
         if kit.status == KitStatus.RESERVED.value:
             kit.status = KitStatus.AVAILABLE.value
@@ -545,7 +567,7 @@ def complete_course(
     to the shelf."""
     why = (reason or "").strip()[:200] or None
     if early and why is None:
-        raise InvalidInput("reason", reason, "say why the course ends early (--reason TEXT)")
+        raise InvalidInput("reason", reason, _("say why the course ends early (--reason TEXT)"))
     with uow:
         uow.require("course.complete")
         course = uow.courses.get(course_id, lock=True)
@@ -561,8 +583,10 @@ def complete_course(
         if left and not early:
             upcoming = calendar.application_dates[len(calendar.applications) - left]
             raise Refused(
-                f"course {course.id} has {left} application(s) still to come (next on "
-                f"{upcoming}); `--early --reason TEXT` ends it early"
+                _(
+                    "course {course} has {left} application(s) still to come "
+                    "(next on {upcoming}); `--early --reason TEXT` ends it early"
+                ).format(course=course.id, left=left, upcoming=upcoming)
             )
         released = free_reserved_kits(uow, course.id)
         course.status = target.value
@@ -582,9 +606,9 @@ def parse_part(value: int | str) -> int:
     try:
         number = int(str(value).strip())
     except ValueError:
-        raise InvalidInput("part", value, "must be a kit number (1, 2, ...)") from None
+        raise InvalidInput("part", value, _("must be a kit number (1, 2, ...)")) from None
     if number < 1:
-        raise InvalidInput("part", value, "must be a kit number (1, 2, ...)")
+        raise InvalidInput("part", value, _("must be a kit number (1, 2, ...)"))
     return number
 
 

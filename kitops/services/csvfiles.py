@@ -18,6 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from kitops.errors import InvalidInput
+from kitops.i18n import _
 
 Row = tuple[int, dict[str, str]]  # (line number, lower-case column → stripped cell)
 
@@ -31,9 +32,11 @@ def read_csv(path: str) -> tuple[list[str], list[Row]]:
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise InvalidInput("file", path, "does not exist") from None
+        raise InvalidInput("file", path, _("does not exist")) from None
     except (OSError, UnicodeDecodeError) as error:
-        raise InvalidInput("file", path, f"cannot be read as UTF-8 text ({error})") from None
+        raise InvalidInput(
+            "file", path, _("cannot be read as UTF-8 text ({error})").format(error=error)
+        ) from None
     try:
         return _parse(path, text)
     except csv.Error as error:
@@ -46,7 +49,11 @@ def _parse(path: str, text: str) -> tuple[list[str], list[Row]]:
     rows: list[Row] = []
     for record in reader:
         if None in record:
-            raise InvalidInput("file", path, f"line {reader.line_num} has more cells than columns")
+            raise InvalidInput(
+                "file",
+                path,
+                _("line {line_num} has more cells than columns").format(line_num=reader.line_num),
+            )
         # a short row (fewer cells than columns) has its missing cells empty, so the
         # row's own checks name what is missing
         values = {
@@ -71,7 +78,7 @@ def _csv_problem(text: str, error: csv.Error) -> str:
         pass
     line = reader.line_num
     if "field larger than field limit" not in str(error):
-        return f"line {line} is not valid CSV ({error})"
+        return _("line {line} is not valid CSV ({error})").format(line=line, error=error)
     # which column: the file read again with the limit lifted for this one pass (only on
     # this error path; the limit is the csv module's, process-wide, and is put back)
     column = "?"
@@ -82,13 +89,15 @@ def _csv_problem(text: str, error: csv.Error) -> str:
             if big:
                 index = big[0]
                 names = header if number else []
-                column = names[index] if index < len(names) else f"column {index + 1}"
+                column = names[index] if index < len(names) else _("column {n}").format(n=index + 1)
                 break
     except csv.Error:
         pass
     finally:
         csv.field_size_limit(limit)
-    return f"line {line}, field {column!r}: a cell is larger than {limit // 1024} KiB"
+    return _("line {line}, field {column!r}: a cell is larger than {kib} KiB").format(
+        line=line, column=column, kib=limit // 1024
+    )
 
 
 # a cell a spreadsheet would read as a formula starts with one of these (OWASP)

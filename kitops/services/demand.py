@@ -62,6 +62,7 @@ from kitops.domain.kits import KitStatus
 from kitops.domain.ledger import LotStatus
 from kitops.domain.reorder import Requirement, Supply, cover, first_shortfall
 from kitops.errors import InvalidInput
+from kitops.i18n import _
 from kitops.services.dto.reorder import Cover, Demand, DemandProduct, Need, StockLot
 from kitops.services.plans import to_domain
 from kitops.services.unit_of_work import UnitOfWork
@@ -148,7 +149,7 @@ class _Catalogue:
             product = self.products[product_id]
             if product.kind == ProductKind.SERUM_VIAL.value and product.volume_ul:
                 return product_id, product.volume_ul, quantity
-        raise InvalidInput("recipe", self.products[kit_id].sku, "holds no serum vial")
+        raise InvalidInput("recipe", self.products[kit_id].sku, _("holds no serum vial"))
 
 
 def _clinics(uow: UnitOfWork) -> tuple[dict[int, LocationRow], dict[int, int]]:
@@ -178,9 +179,11 @@ def _collect(
     uow: UnitOfWork, start: date, end: date, only: int | None, *, lots: bool = True
 ) -> _Snapshot:
     if end < start:
-        raise InvalidInput("end", end.isoformat(), f"is before the start {start}")
+        raise InvalidInput(
+            "end", end.isoformat(), _("is before the start {start}").format(start=start)
+        )
     if (end - start).days > MAX_WINDOW_DAYS:
-        raise InvalidInput("end", end.isoformat(), "the window is limited to three years")
+        raise InvalidInput("end", end.isoformat(), _("the window is limited to three years"))
     clinics, clinic_of_place = _clinics(uow)
     margin = _margin(uow)
     cat = _Catalogue(uow)
@@ -208,7 +211,7 @@ def demand_by_id(
     clinic's 20,000 balances of one serum become its few hundred expiry dates)."""
     snap = _collect(uow, start, end, None, lots=False)
     needs: dict[IdKey, list[Requirement]] = defaultdict(list)
-    for (c, p, day, until, _, by), qty in snap.counts.items():
+    for (c, p, day, until, _lot, by), qty in snap.counts.items():
         if by != "reserved":
             needs[(c, p)].append(Requirement(day, until, qty))
     stock: dict[IdKey, list[Supply]] = defaultdict(list)
@@ -232,9 +235,11 @@ def scheduled_demand(
     with uow:
         only: int | None = None
         if clinic:
-            only = uow.clinic_filter(clinic, "see demand").id
+            only = uow.clinic_filter(clinic, _("see demand")).id
         elif uow.scope_clinics() is not None:
-            raise uow.scope_refusal("see the demand of every clinic; give one of theirs (--clinic)")
+            raise uow.scope_refusal(
+                _("see the demand of every clinic; give one of theirs (--clinic)")
+            )
         snap = _collect(uow, start, end, only)
         clinics, cat, counts, stock, margin = (
             snap.clinics, snap.cat, snap.counts, snap.stock, snap.margin,
@@ -450,7 +455,7 @@ def _stock(
                 continue  # held for a reason, not just waiting for release
             status = AWAITING_RELEASE
         stock[(clinic_id, product_id, code, expiry, status)] += quantity
-    for _, serial, clinic_id, product_id, vials in kits:
+    for _kit_id, serial, clinic_id, product_id, vials in kits:
         if vials and vials[0] >= start:
             stock[(clinic_id, product_id, serial, vials[0], "available")] += 1
     return stock
@@ -495,7 +500,7 @@ def _stock_by_expiry(
         if clinic_id is not None:
             key = (clinic_id, product_id, expiry)
             found[key] = found.get(key, 0) + int(units)
-    for _, _, clinic_id, product_id, vials in kits:
+    for _kit_id, _serial, clinic_id, product_id, vials in kits:
         if vials and vials[0] >= start:
             key = (clinic_id, product_id, vials[0])
             found[key] = found.get(key, 0) + 1

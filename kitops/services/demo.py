@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 
+from kitops import i18n
 from kitops.data import migrate
 from kitops.data.engine import Database
 from kitops.data.repositories import PostedMove
@@ -32,6 +33,7 @@ from kitops.data.schema import (
 from kitops.domain.ledger import LotStatus, Move, MoveReason
 from kitops.domain.money import Money
 from kitops.errors import Refused
+from kitops.i18n import N_, _
 from kitops.services.catalog import create_product, parse_product, set_recipe_in
 from kitops.services.dto import database as database_dto
 from kitops.services.locations import create_location
@@ -204,10 +206,13 @@ def reset(db: Database, actor: str | None = None) -> None:
         except DBAPIError as error:
             if getattr(error.orig, "sqlstate", None) != "42501":  # insufficient_privilege
                 raise
-            role = db.engine.url.username or "this role"
+            role = db.engine.url.username or _("this role")
             raise Refused(
-                f"{role} may not drop the database's schema (it is not its owner); run "
-                "`kitops demo --reset` as the owner, as `db upgrade`; nothing was changed"
+                _(
+                    "{role} may not drop the database's schema (it is not its "
+                    "owner); run `kitops demo --reset` as the owner, as `db "
+                    "upgrade`; nothing was changed"
+                ).format(role=role)
             ) from None
     db.engine.dispose()
     migrate.upgrade(db, "head")
@@ -226,7 +231,7 @@ def load(
         uow.require("demo.load")
         if not _is_empty(uow):
             raise Refused(
-                "the database already holds data; use `kitops demo --reset` to replace it"
+                _("the database already holds data; use `kitops demo --reset` to replace it")
             )
         _users(uow, bind_login)
         audit_id = uow.record("demo.load", "database", "demo", after={"as_of": as_of.isoformat()})
@@ -394,7 +399,7 @@ def _clinic_weeks(uow: UnitOfWork, as_of: date) -> None:
     for code, days, opens in CLINIC_HOURS:
         clinic_calendar.set_hours(uow, code, days=days, opens=opens, today=as_of)
         clinic_calendar.add_closure(uow, code, date(year, 12, 25), date(year, 12, 26),
-                                    "Christmas and Boxing Day", today=as_of)  # fmt: skip
+                                    _("Christmas and Boxing Day"), today=as_of)  # fmt: skip
 
 
 # Reorder policies: (SKU, clinic, supplier, method, min, max, review days, safety days)
@@ -488,12 +493,13 @@ DEMO_SUPPLIER_PAPERS = {
 DEMO_VAT_PERCENT = {"GB": 20, "AT": 20}
 DEMO_LABEL_TEXT = {
     # SKU: (storage, usage)
-    "SERUM-5ML": ("Store at 2-8 °C. Do not freeze.", None),
-    "KIT-HOME-6W": ("Keep in the fridge at 2-8 °C.",
-                    "Half a vial per application, 3-4 days apart; no hair wash for 24-48 hours "
-                    "after."),
-    "KIT-HOME-PTT6": ("Keep in the fridge at 2-8 °C.",
-                      "One vial per application; no hair wash for 24-48 hours after."),
+    # marked for the catalog: the demo is loaded in the language in force
+    "SERUM-5ML": (N_("Store at 2-8 °C. Do not freeze."), None),
+    "KIT-HOME-6W": (N_("Keep in the fridge at 2-8 °C."),
+                    N_("Half a vial per application, 3-4 days apart; no hair wash for 24-48 hours "
+                       "after.")),
+    "KIT-HOME-PTT6": (N_("Keep in the fridge at 2-8 °C."),
+                      N_("One vial per application; no hair wash for 24-48 hours after.")),
 }  # fmt: skip
 
 
@@ -517,5 +523,6 @@ def _papers(uow: UnitOfWork) -> None:
                                        rate_bp=percent * 100))  # fmt: skip
     for sku, (storage, usage) in DEMO_LABEL_TEXT.items():
         product = uow.products.get(sku)
-        product.storage, product.usage = storage, usage
+        product.storage = i18n.gettext(storage)
+        product.usage = i18n.gettext(usage) if usage else None
     uow.session.flush()

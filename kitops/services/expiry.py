@@ -21,6 +21,7 @@ from kitops.domain.ledger import LotStatus, Move, MoveReason
 from kitops.domain.locations import LocationKind
 from kitops.domain.stock_rules import needs_expiring
 from kitops.errors import InvalidInput
+from kitops.i18n import _
 from kitops.services.dto import stock as stock_dto
 from kitops.services.unit_of_work import UnitOfWork, retrying
 
@@ -39,8 +40,11 @@ def sweep(
         if as_of is not None and as_of > latest and not dry_run:
             raise InvalidInput(
                 "as_of", as_of.isoformat(),
-                f"is after today on every clinic's calendar ({latest}); expiring is for good, "
-                "so a sweep cannot run ahead of time (--dry-run shows what would expire then)",
+                _(
+                    "is after today on every clinic's calendar ({latest}); "
+                    "expiring is for good, so a sweep cannot run ahead of time "
+                    "(--dry-run shows what would expire then)"
+                ).format(latest=latest),
             )  # fmt: skip
         if as_of is not None and as_of != latest and not dry_run:
             uow.require("expiry.sweep_as_of")  # the job sweeps today; another day: a manager
@@ -85,7 +89,8 @@ def sweep(
                     lines.append(
                         stock_dto.SweepLine(
                             lot.product.sku, lot.code, lot.expiry, True, 0, place.code, None,
-                            f"{quantity} already in quarantine at {place.code}")
+                            _("{quantity} already in quarantine at {place}").format(
+                                quantity=quantity, place=place.code))
                     )  # fmt: skip
                     moved_lots.add(lot.id)
                 continue
@@ -105,18 +110,20 @@ def sweep(
                     moved=quantity if target else 0,
                     from_location=place.code,
                     to_location=target.code if target else None,
-                    note=None if target else f"no quarantine location in {where}; left in place",
+                    note=None
+                    if target
+                    else _("no quarantine location in {where}; left in place").format(where=where),
                 )
             )
             moved_lots.add(lot.id)
         for lot in to_mark:
             if lot.id not in moved_lots:
                 lines.append(stock_dto.SweepLine(lot.product.sku, lot.code, lot.expiry, True, 0,
-                                                 None, None, "no stock on hand"))  # fmt: skip
+                                                 None, None, _("no stock on hand")))  # fmt: skip
         kits = _expired_kits(uow, moves, locations)
         actionable = to_mark or moves or kits
         if actionable and not dry_run:
-            for kit, place_id, _ in kits:
+            for kit, place_id, _when in kits:
                 kit.status = KitStatus.EXPIRED.value
                 kit.location_id = place_id
                 kit.course_id = None
@@ -181,11 +188,15 @@ def _expired_kits(
         place = locations[target]
         notes = []
         if row.course_id is not None:
-            notes.append(f"course {row.course_id} part {row.course_part} lost its kit")
+            notes.append(
+                _("course {course} part {part} lost its kit").format(
+                    course=row.course_id, part=row.course_part
+                )
+            )
         if place.kind != LocationKind.QUARANTINE.value:
             clinic = clinic_of(place, locations)
             where = clinic.code if clinic else place.code
-            notes.append(f"no quarantine location in {where}; left in place")
+            notes.append(_("no quarantine location in {where}; left in place").format(where=where))
         line = stock_dto.SweepKit(
             serial=row.serial,
             sku=row.product.sku,

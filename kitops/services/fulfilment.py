@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from kitops import faults
+from kitops import faults, i18n
 from kitops.data.repositories.locations import clinic_of, subtree_ids
 from kitops.data.repositories.reservations import (
     KitReservations,
@@ -34,6 +34,7 @@ from kitops.domain.courses import Administered, CourseStatus, KitNeed, Plan, fit
 from kitops.domain.kits import KitStatus
 from kitops.domain.locations import LocationKind, clinic_today
 from kitops.errors import InvalidInput, Refused
+from kitops.i18n import N_, _
 from kitops.services.courses import (
     free_reserved_kits,
     needs_of,
@@ -47,11 +48,14 @@ from kitops.services.reservation import FULFIL, common_case, course_kit_needs, r
 from kitops.services.sessions import check_sessions
 from kitops.services.unit_of_work import UnitOfWork, retrying
 
-ORDINALS = {1: "1st", 2: "2nd", 3: "3rd"}
+ORDINALS = {1: N_("1st"), 2: N_("2nd"), 3: N_("3rd")}
 
 
 def ordinal(n: int) -> str:
-    return ORDINALS.get(n, f"{n}th")
+    """``3rd``, ``6th`` (``6.`` in German)."""
+    if n in ORDINALS:
+        return i18n.gettext(ORDINALS[n])
+    return _("{n}th").format(n=n)
 
 
 def _parse_expiries(text: str, cache: dict[str, tuple[date, ...]]) -> tuple[date, ...]:
@@ -113,21 +117,34 @@ class _Explainer:
     def why(self, course_id: int, clinic_id: int, need: KitNeed, product_id: int) -> str:
         code = self.ctx.code
         vials = len(need.vial_needed_until)
-        text = (
-            f"course {course_id} ({code(clinic_id)}, kit {need.part} from {need.first_use}): "
-            f"needs a kit whose {ordinal(vials)} vial is in date until {need.last_needed}"
+        text = _(
+            "course {course} ({clinic}, kit {part} from {first_use}): "
+            "needs a kit whose {ordinal} vial is in date until {last_needed}"
+        ).format(
+            course=course_id,
+            clinic=code(clinic_id),
+            part=need.part,
+            first_use=need.first_use,
+            ordinal=ordinal(vials),
+            last_needed=need.last_needed,
         )
         here = self.index.get((clinic_id, product_id))
         if here:
-            text += f"; best available at {code(clinic_id)} expires {here[-1]}"
+            text += _("; best available at {clinic} expires {expiry}").format(
+                clinic=code(clinic_id), expiry=here[-1]
+            )
         else:
-            text += f"; no kit available at {code(clinic_id)}"
+            text += _("; no kit available at {clinic}").format(clinic=code(clinic_id))
         elsewhere = []
         for (other, product), dates in sorted(self.index.items()):
             if product == product_id and other != clinic_id:
                 fitting = len(dates) - bisect.bisect_left(dates, need.last_needed)
                 if fitting:
-                    elsewhere.append(f"{code(other)} has {fitting} that fit")
+                    elsewhere.append(
+                        _("{clinic} has {fitting} that fit").format(
+                            clinic=code(other), fitting=fitting
+                        )
+                    )
         return "; ".join([text, ", ".join(elsewhere)]) if elsewhere else text
 
 
@@ -239,21 +256,25 @@ def _wanted(uow: UnitOfWork, reservations: KitReservations, key: int,
     the stockroom's words."""
     common = common_case(reservations, key)
     if common is not None and not uow.visible_clinic(common.clinic_id):
-        raise InvalidInput("course", course_id, "no course has this number")
+        raise InvalidInput("course", course_id, _("no course has this number"))
     if common is not None:
         return _Wanted(common.course_id, common.patient, common.clinic_id, common.clinic_code,
                        common.kit_product_id, common.needs, None, True)  # fmt: skip
     course = uow.courses.get(course_id, lock=True)
     if course.status not in NEEDS_STOCK:
-        raise Refused(f"course {course.id} is {course.status}")
+        raise Refused(
+            _("course {course} is {status}").format(course=course.id, status=course.status)
+        )
     plan_row = course.plan
     if plan_row.administered == Administered.CLINIC.value or plan_row.kit_product_id is None:
-        raise InvalidInput("course", course.id, f"{plan_row.code} is treated in clinic; use "
-                           "`kitops fulfil --check` or `kitops session record`")  # fmt: skip
+        raise InvalidInput("course", course.id, _(
+            "{plan} is treated in clinic; use `kitops fulfil "
+            "--check` or `kitops session record`"
+        ).format(plan=plan_row.code))  # fmt: skip
     held = set(uow.session.scalars(select(KitRow.course_part).where(KitRow.course_id == course.id)))
     needs = tuple(n for n in needs_of(uow, course) if n.part not in held)
     if not needs:
-        raise Refused(f"course {course.id} already has all its kits")
+        raise Refused(_("course {course} already has all its kits").format(course=course.id))
     places = sorted(subtree_ids(course.clinic, uow.locations.all()))
     return _Wanted(course.id, course.patient_ref, course.clinic_id, course.clinic.code,
                    plan_row.kit_product_id, needs, places, False)  # fmt: skip
@@ -294,7 +315,7 @@ def _take_best(
             taken = reservations.take_kit(kit_id, course_id, need.part)
             if taken is not None:
                 return taken
-    for _ in range(50):
+    for _attempt in range(50):
         for skip in (True, False):
             taken = reservations.take_earliest(
                 product_id, places, usable, need.last_needed, course_id, need.part,
@@ -358,7 +379,7 @@ def preview_due(
 
 def _check_window(within_days: int) -> None:
     if not 0 <= within_days <= 366:
-        raise InvalidInput("due-within", within_days, "must be 0-366 days")
+        raise InvalidInput("due-within", within_days, _("must be 0-366 days"))
 
 
 def _horizons(
@@ -367,7 +388,7 @@ def _horizons(
     """The last day of the window per clinic: from ``today``, else from each clinic's own
     date in its time zone."""
     if clinic:
-        rows = [uow.clinic_filter(clinic, "fulfil courses")]
+        rows = [uow.clinic_filter(clinic, _("fulfil courses"))]
     else:
         rows = [
             ctx.locations[cid]
@@ -489,7 +510,7 @@ def pick_list(
 ) -> list[courses_dto.PickLine]:
     """Reserved kits at the clinic that must go out by ``on`` + ``days``, soonest first."""
     with uow:
-        clinic_row = uow.clinic_filter(clinic, "see the pick list")
+        clinic_row = uow.clinic_filter(clinic, _("see the pick list"))
         day = on or clinic_today(clinic_row.timezone)
         return pick_lists(uow, {clinic_row.code: day}, days=days)[clinic_row.code]
 
@@ -504,8 +525,8 @@ def pick_lists(
         by_id = {}
         clinics = {r.code: r for r in ctx.locations.values() if r.kind == LocationKind.CLINIC.value}
         for code, day in on.items():
-            row = clinics.get(code) or uow.clinic_filter(code, "see the pick list")
-            uow.check_clinic(row, doing="see the pick list")
+            row = clinics.get(code) or uow.clinic_filter(code, _("see the pick list"))
+            uow.check_clinic(row, doing=_("see the pick list"))
             by_id[row.id] = (row.code, day + timedelta(days=days))
         rows = uow.session.execute(
             select(KitRow, CourseRow)
@@ -555,16 +576,22 @@ def replace_kit(uow: UnitOfWork, course_id: int | str, part: int | str) -> cours
         uow.require(FULFIL)
         course = uow.courses.get(course_id, lock=True)
         if course.status not in LIVE:
-            raise Refused(f"course {course.id} is {course.status}")
+            raise Refused(
+                _("course {course} is {status}").format(course=course.id, status=course.status)
+            )
         plan_row = course.plan
         if plan_row.administered == Administered.CLINIC.value or plan_row.kit_product_id is None:
             raise InvalidInput("course", course.id,
-                               f"{plan_row.code} is treated in clinic; it has no kits")  # fmt: skip
+                               _("{plan} is treated in clinic; it has no kits").format(
+                                   plan=plan_row.code,
+                               ))  # fmt: skip
         needs = {need.part: need for need in needs_of(uow, course)}
         need = needs.get(number)
         if need is None:
-            has = "kit 1 only" if len(needs) == 1 else f"kits 1-{len(needs)}"
-            raise InvalidInput("part", number, f"course {course.id} has {has}")
+            has = _("kit 1 only") if len(needs) == 1 else _("kits 1-{n}").format(n=len(needs))
+            raise InvalidInput(
+                "part", number, _("course {course} has {has}").format(course=course.id, has=has)
+            )
         held = uow.session.scalars(
             select(KitRow)
             .where(KitRow.course_id == course.id, KitRow.course_part == number)
@@ -574,14 +601,20 @@ def replace_kit(uow: UnitOfWork, course_id: int | str, part: int | str) -> cours
         live = [kit for kit in held if not returned_opened(kit)]
         if live:
             raise Refused(
-                f"kit {number} of course {course.id} is {live[0].serial} ({live[0].status}); "
-                "only a kit returned opened is replaced"
+                _(
+                    "kit {number} of course {course} is {serial} ({status}); "
+                    "only a kit returned opened is replaced"
+                ).format(
+                    number=number, course=course.id, serial=live[0].serial, status=live[0].status
+                )
             )
         returned = [kit.serial for kit in held]
         if not returned:
             raise Refused(
-                f"kit {number} of course {course.id} was not returned opened; "
-                f"`kitops fulfil {course.id}` reserves the kits a course lacks"
+                _(
+                    "kit {number} of course {course} was not returned opened; "
+                    "`kitops fulfil {course}` reserves the kits a course lacks"
+                ).format(number=number, course=course.id)
             )
         kit_product_id = plan_row.kit_product_id
         places = sorted(subtree_ids(course.clinic, uow.locations.all()))

@@ -21,6 +21,7 @@ from sqlalchemy import delete, select
 
 from kitops.data.schema import IdempotencyKeyRow, utcnow
 from kitops.errors import Conflict, InvalidInput
+from kitops.i18n import _
 from kitops.services.unit_of_work import UnitOfWork
 
 KEY_MAX = 200
@@ -41,7 +42,9 @@ def parse_key(value: str) -> str:
     key = value.strip()
     if not 1 <= len(key) <= KEY_MAX or any(ord(c) < 33 or ord(c) == 127 for c in key):
         raise InvalidInput(
-            "Idempotency-Key", value, f"must be 1-{KEY_MAX} visible characters without spaces"
+            "Idempotency-Key",
+            value,
+            _("must be 1-{limit} visible characters without spaces").format(limit=KEY_MAX),
         )
     return key
 
@@ -66,7 +69,9 @@ def claim(uow: UnitOfWork, key: str, request_hash: str) -> Claim:
     with uow:
         found = _find(uow, actor, key)
         if found is None:  # it failed and gave the key back: the retry may run
-            raise Conflict(f"the request with Idempotency-Key {key} is still running; retry")
+            raise Conflict(
+                _("the request with Idempotency-Key {key} is still running; retry").format(key=key)
+            )
         return _answer(found, request_hash)
 
 
@@ -81,17 +86,22 @@ def _find(uow: UnitOfWork, actor: str, key: str) -> IdempotencyKeyRow | None:
 def _answer(row: IdempotencyKeyRow, request_hash: str) -> Claim:
     if row.request_hash != request_hash:
         raise InvalidInput(
-            "Idempotency-Key", row.key, "was used for another request; use a new key for it"
+            "Idempotency-Key", row.key, _("was used for another request; use a new key for it")
         )
     if row.status_code is None:
         started = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
         if utcnow() - started > UNANSWERED_AFTER:
             raise Conflict(
-                f"the request with Idempotency-Key {row.key} (started "
-                f"{started:%Y-%m-%d %H:%M} UTC) never recorded its answer; the audit log "
-                "says whether it was done: check it before sending the request with a new key"
+                _(
+                    "the request with Idempotency-Key {key} (started "
+                    "{started:%Y-%m-%d %H:%M} UTC) never recorded its answer; "
+                    "the audit log says whether it was done: check it before "
+                    "sending the request with a new key"
+                ).format(key=row.key, started=started)
             )
-        raise Conflict(f"the request with Idempotency-Key {row.key} is still running; retry")
+        raise Conflict(
+            _("the request with Idempotency-Key {key} is still running; retry").format(key=row.key)
+        )
     return Claim(new=False, status=row.status_code, body=row.body)
 
 

@@ -31,6 +31,7 @@ from kitops.data.schema import UserRow, UserSessionRow, utcnow
 from kitops.domain import roles
 from kitops.domain.users import parse_login
 from kitops.errors import Conflict, NotAllowed, Refused
+from kitops.i18n import _
 from kitops.services.dto import users as users_dto
 from kitops.services.unit_of_work import UnitOfWork, retrying
 from kitops.services.users import authenticate, user_dto
@@ -150,10 +151,10 @@ def _refuse(db: Database, actor: str, message: str, **after: str | None) -> NotA
 
 
 def _bound_to_nobody(identity: str) -> str:
-    return (
-        f"login {identity} is bound to no kitops user: `kitops login NAME` with a PIN, "
-        f"or an admin binds it (`kitops user bind NAME --login {identity}`)"
-    )
+    return _(
+        "login {login} is bound to no kitops user: `kitops login NAME` with a PIN, "
+        "or an admin binds it (`kitops user bind NAME --login {login}`)"
+    ).format(login=identity)
 
 
 def _no_file_yet(db: Database) -> bool:
@@ -203,29 +204,42 @@ def resolve(
     if is_job:
         raise _refuse(
             db, actor,
-            f"login {identity} is bound to the job user {bound_name}, which acts for no one "
-            f"else (not as {claimed})",
+            _(
+                "login {login} is bound to the job user {job}, which acts for no one "
+                "else (not as {claimed})"
+            ).format(login=identity, job=bound_name, claimed=claimed),
             login=identity, claimed=claimed[:64],
         )  # fmt: skip
     if target_role is None:
         raise _refuse(
             db, actor,
-            f"{claimed!r} is not a kitops user (an admin adds users with "
-            f"`kitops user add NAME --role ROLE`)",
+            _(
+                "{claimed!r} is not a kitops user (an admin adds users with "
+                "`kitops user add NAME --role ROLE`)"
+            ).format(claimed=claimed),
             login=identity, claimed=claimed[:64],
         )  # fmt: skip
     if target_role == roles.Role.JOB.value:
         raise _refuse(
             db, actor,
-            f"{claimed} is a job user: only the login bound to it acts as it, never with a PIN",
+            _(
+                "{claimed} is a job user: only the login bound to it acts as it, never with a PIN"
+            ).format(claimed=claimed),
             login=identity, claimed=claimed,
         )  # fmt: skip
     pin = read_pin(claimed) if read_pin is not None else None
     if pin is None:
         raise _refuse(
             db, actor,
-            f"acting as {claimed} needs {claimed}'s PIN (--pin-stdin, or run on a terminal); "
-            f"login {identity} is bound to {bound_name or 'no kitops user'}",
+            (
+                _(
+                    "acting as {claimed} needs {claimed}'s PIN (--pin-stdin, or run on a "
+                    "terminal); login {login} is bound to {user}"
+                ) if bound_name else _(
+                    "acting as {claimed} needs {claimed}'s PIN (--pin-stdin, or run on a "
+                    "terminal); login {login} is bound to no kitops user"
+                )
+            ).format(claimed=claimed, login=identity, user=bound_name),
             login=identity, claimed=claimed,
         )  # fmt: skip
     authenticate(UnitOfWork(db, claimed), claimed, pin)
@@ -263,8 +277,9 @@ def refuse_job_login(db: Database, why: str) -> None:
     if job is not None:
         raise _refuse(
             db, job,
-            f"login {identity} is bound to the job user {job}, which acts for no one else: "
-            f"{why}",
+            _(
+                "login {login} is bound to the job user {job}, which acts for no one else: {why}"
+            ).format(login=identity, job=job, why=why),
             login=identity,
         )  # fmt: skip
 
@@ -277,7 +292,7 @@ def start_session(db: Database, name: str, secret: str) -> tuple[str, users_dto.
     """``kitops login``: check ``name``'s PIN (the login lock applies) and open a session
     for this login; returns the token to keep in the session file."""
     identity = current_identity(db)
-    refuse_job_login(db, "it cannot log in as anyone")
+    refuse_job_login(db, _("it cannot log in as anyone"))
     user = authenticate(UnitOfWork(db, name), name, secret)
     token = secrets.token_urlsafe(32)
     writing = UnitOfWork(db, user.name)
@@ -318,16 +333,19 @@ def bind(uow: UnitOfWork, name: str, login: str) -> users_dto.User:
     """Bind user ``name`` to ``login``: that login then acts as it without a PIN."""
     clean = parse_login(login)
     with uow:
-        uow.require("user.manage", doing="bind users to logins")
+        uow.require("user.manage", doing=_("bind users to logins"))
         row = uow.users.get(name, lock=True)
         other = uow.users.bound_to(clean)
         if other is not None and other.id != row.id:
             raise Conflict(
-                f"login {clean} is already bound to {other.name}: "
-                f"`kitops user unbind {other.name}` first"
+                _(
+                    "login {login} is already bound to {user}: `kitops user unbind {user}` first"
+                ).format(login=clean, user=other.name)
             )
         if row.login == clean:
-            raise Refused(f"{row.name} is already bound to login {clean}")
+            raise Refused(
+                _("{user} is already bound to login {login}").format(user=row.name, login=clean)
+            )
         before = row.login
         row.login = clean
         uow.record("user.bind", "user", row.name, before={"login": before},
@@ -340,10 +358,10 @@ def bind(uow: UnitOfWork, name: str, login: str) -> users_dto.User:
 @retrying
 def unbind(uow: UnitOfWork, name: str) -> users_dto.User:
     with uow:
-        uow.require("user.manage", doing="unbind users from logins")
+        uow.require("user.manage", doing=_("unbind users from logins"))
         row = uow.users.get(name, lock=True)
         if row.login is None:
-            raise Refused(f"{row.name} is bound to no login")
+            raise Refused(_("{user} is bound to no login").format(user=row.name))
         before = row.login
         row.login = None
         uow.record("user.unbind", "user", row.name, before={"login": before},

@@ -24,6 +24,7 @@ from kitops.domain.ledger import (
 from kitops.domain.locations import PHYSICAL_KINDS, LocationKind, parse_location_code
 from kitops.domain.money import Money
 from kitops.errors import Conflict, InvalidInput, KitopsError, NotAllowed, Refused
+from kitops.i18n import _, ngettext
 from kitops.services.catalog import create_product, parse_product
 from kitops.services.csvfiles import read_csv
 from kitops.services.dto import database as database_dto
@@ -59,10 +60,11 @@ class ImportRejected(KitopsError):
     def __init__(self, path: str, problems: list[str]) -> None:
         self.path = path
         self.problems = problems
-        noun = "row" if len(problems) == 1 else "rows"
-        super().__init__(
-            f"{path}: {len(problems)} bad {noun}, nothing imported\n" + "\n".join(problems)
-        )
+        n = len(problems)
+        head = ngettext(
+            "{path}: {n} bad row, nothing imported", "{path}: {n} bad rows, nothing imported", n
+        ).format(path=path, n=n)
+        super().__init__(head + "\n" + "\n".join(problems))
 
 
 def _flag(value: str, field: str) -> bool | None:
@@ -73,7 +75,7 @@ def _flag(value: str, field: str) -> bool | None:
         return True
     if text in _FALSE:
         return False
-    raise InvalidInput(field, value, "must be yes or no")
+    raise InvalidInput(field, value, _("must be yes or no"))
 
 
 def _optional_int(value: str, field: str, default: int | None) -> int | None:
@@ -83,17 +85,27 @@ def _optional_int(value: str, field: str, default: int | None) -> int | None:
 def read_rows(path: str, kind: str) -> list[tuple[int, dict[str, str]]]:
     """The data rows with their line numbers; refuses a file with the wrong columns."""
     if kind not in KINDS:
-        raise InvalidInput("kind", kind, f"must be one of {'|'.join(KINDS)}")
+        raise InvalidInput(
+            "kind", kind, _("must be one of {choices}").format(choices="|".join(KINDS))
+        )
     header, rows = read_csv(path)
     required, optional = COLUMNS[kind]
     missing = [name for name in required if name not in header]
     if missing:
-        raise InvalidInput("file", path, f"has no column {', '.join(missing)} (header: {header})")
+        raise InvalidInput(
+            "file",
+            path,
+            _("has no column {missing} (header: {header})").format(
+                missing=", ".join(missing), header=header
+            ),
+        )
     unknown = [name for name in header if name not in required + optional]
     if unknown:
         raise InvalidInput(
-            "file", path, f"has unknown column {', '.join(unknown)}; "
-            f"known: {', '.join(required + optional)}",
+            "file", path, _("has unknown column {unknown}; known: {known}").format(
+                unknown=', '.join(unknown),
+                known=', '.join(required + optional),
+            ),
         )  # fmt: skip
     return rows
 
@@ -154,17 +166,17 @@ class _StockImport:
         product = self.products.get(sku) or self.products.setdefault(sku, uow.products.get(sku))
         if product.kind == ProductKind.KIT.value:
             raise InvalidInput(
-                "sku", product.sku, "kits are assembled, not imported: `kitops kit assemble`"
+                "sku", product.sku, _("kits are assembled, not imported: `kitops kit assemble`")
             )
         quantity = parse_positive_int(row["quantity"], "quantity")
         code = parse_location_code(row["location"])
         place = self.places.get(code) or self.places.setdefault(code, uow.locations.get(code))
-        uow.check_place(place, doing="import stock")
+        uow.check_place(place, doing=_("import stock"))
         if LocationKind(place.kind) not in PHYSICAL_KINDS:
             raise InvalidInput(
                 "location",
                 place.code,
-                f"is virtual ({place.kind}); stock sits in a physical location",
+                _("is virtual ({kind}); stock sits in a physical location").format(kind=place.kind),
             )
         status = parse_lot_status(row["status"]) if row.get("status") else LotStatus.RELEASED
         cost = None
@@ -172,17 +184,19 @@ class _StockImport:
             cost = Money.parse(row["unit_cost"], row.get("currency") or "", "unit_cost")
             check_cost_currency(
                 uow, place, cost, foreign_currency=self.foreign_currency,
-                option="import with --foreign-currency",
+                option=_("import with --foreign-currency"),
             )  # fmt: skip
         elif row.get("currency"):
-            raise InvalidInput("unit_cost", "", "a currency needs a unit cost beside it")
+            raise InvalidInput("unit_cost", "", _("a currency needs a unit cost beside it"))
         lot = self._lot(product.id, product.lot_tracked, row, status)
         if cost is not None:
             costed_in = self.currency_of.setdefault(lot.id, lot.currency or cost.currency)
             if costed_in != cost.currency:
                 raise Refused(
-                    f"lot {lot.code} is costed in {costed_in}; a unit cost of {cost} cannot be "
-                    f"averaged with it: give it in {costed_in}, or none"
+                    _(
+                        "lot {lot} is costed in {costed_in}; a unit cost of {cost} "
+                        "cannot be averaged with it: give it in {costed_in}, or none"
+                    ).format(lot=lot.code, costed_in=costed_in, cost=cost)
                 )
         self.moves.append(
             PostedMove(Move(lot.id, self.adjustment.id, place.id, quantity), product.id)
@@ -208,14 +222,14 @@ class _StockImport:
         uow = self.uow
         if not tracked:
             if row.get("lot") or row.get("expiry"):
-                raise InvalidInput("lot", row.get("lot", ""), "this product is not lot-tracked")
+                raise InvalidInput("lot", row.get("lot", ""), _("this product is not lot-tracked"))
             lot = uow.lots.find(product_id, UNTRACKED_LOT_CODE)
             assert lot is not None
             return lot
         if not row.get("lot"):
-            raise InvalidInput("lot", "", "a lot-tracked product needs its lot code")
+            raise InvalidInput("lot", "", _("a lot-tracked product needs its lot code"))
         if not row.get("expiry"):
-            raise InvalidInput("expiry", "", "a lot-tracked product needs its expiry date")
+            raise InvalidInput("expiry", "", _("a lot-tracked product needs its expiry date"))
         code = parse_lot_code(row["lot"])
         expiry = parse_date(row["expiry"], "expiry")
         lot = uow.lots.find(product_id, code)
@@ -231,10 +245,16 @@ class _StockImport:
             )
         if lot.expiry != expiry:
             raise Conflict(
-                f"lot {code} is recorded with expiry {lot.expiry}, the file says {expiry}"
+                _("lot {code} is recorded with expiry {recorded}, the file says {given}").format(
+                    code=code, recorded=lot.expiry, given=expiry
+                )
             )
         if row.get("status") and lot.status != status.value:
-            raise Conflict(f"lot {code} is {lot.status}, the file says {status.value}")
+            raise Conflict(
+                _("lot {code} is {status}, the file says {given}").format(
+                    code=code, status=lot.status, given=status.value
+                )
+            )
         return lot
 
 
@@ -263,7 +283,7 @@ def import_file(
             except NotAllowed:
                 raise  # a refusal stops the whole import, and is audited
             except KitopsError as error:
-                problems.append(f"line {line}: {error}")
+                problems.append(_("line {line}: {error}").format(line=line, error=error))
         if problems:
             raise ImportRejected(path, problems)
         audit_id = uow.record(

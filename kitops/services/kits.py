@@ -51,6 +51,7 @@ from kitops.domain.kits import (
 from kitops.domain.ledger import LotStatus, Move, MoveReason, Shortage
 from kitops.domain.locations import PHYSICAL_KINDS, LocationKind, clinic_today
 from kitops.errors import InvalidInput, Refused, TransientDatabaseError
+from kitops.i18n import _
 from kitops.services.catalog import at_home_max_needle_um
 from kitops.services.dto import kits as kits_dto
 from kitops.services.plans import to_domain
@@ -80,7 +81,10 @@ def _check_home_safety(uow: UnitOfWork, kit: ProductRow) -> None:
         ):
             raise InvalidInput(
                 "recipe", kit.sku,
-                f"contains {part.sku}, longer than the at-home maximum of {maximum / 1000} mm",
+                _(
+                    "contains {sku}, longer than the at-home maximum of "
+                    "{maximum} mm"
+                ).format(sku=part.sku, maximum=maximum / 1000),
             )  # fmt: skip
 
 
@@ -172,8 +176,9 @@ def _lock_component_lots(uow: UnitOfWork, lot_ids: set[int], lasting: date) -> d
     ]
     if changed or len(rows) != len(lot_ids):
         raise TransientDatabaseError(
-            f"lot {', '.join(changed) or '?'} changed while the kits were planned; "
-            "nothing was assembled"
+            _("lot {lot} changed while the kits were planned; nothing was assembled").format(
+                lot=", ".join(changed) or "?"
+            )
         )
     return {row.id: row for row in rows}
 
@@ -277,8 +282,13 @@ def _shelf_life(uow: UnitOfWork, kit: ProductRow, min_shelf_life_days: int | str
 
 
 def _usable_where(clinic: LocationRow | None, place: LocationRow, fresh_until: date) -> str:
-    where = f"anywhere in {clinic.code} but quarantine" if clinic else f"at {place.code}"
-    return f"usable: released, in date until {fresh_until}, {where}"
+    if clinic:
+        return _(
+            "usable: released, in date until {fresh_until}, anywhere in {clinic} but quarantine"
+        ).format(fresh_until=fresh_until, clinic=clinic.code)
+    return _("usable: released, in date until {fresh_until}, at {place}").format(
+        fresh_until=fresh_until, place=place.code
+    )
 
 
 @retrying
@@ -301,7 +311,7 @@ def assemble(
         kit = uow.products.kit(recipe)
         _check_home_safety(uow, kit)
         place = uow.locations.assembly_place(location)
-        uow.check_place(place, doing="assemble kits")
+        uow.check_place(place, doing=_("assemble kits"))
         day = today or uow.locations.local_today(place)
         shelf = _shelf_life(uow, kit, min_shelf_life_days)
         fresh_until = day + timedelta(days=shelf)
@@ -319,7 +329,7 @@ def assemble(
         )
         taken: dict[int, int] = {}
         for plan in plans:
-            for _, lot_id, qty in plan.parts:
+            for _product_id, lot_id, qty in plan.parts:
                 taken[lot_id] = taken.get(lot_id, 0) + qty
         draws = draws_for(taken, supply.held, place.id)
         names = {row.id: row.code for row in sources}
@@ -346,7 +356,9 @@ def assemble(
         except Shortage as moved:
             # stock moved within the clinic since it was read: plan again on what is there
             raise TransientDatabaseError(
-                f"{moved}; stock moved while the kits were planned, nothing was assembled"
+                _("{moved}; stock moved while the kits were planned, nothing was assembled").format(
+                    moved=moved
+                )
             ) from None
         assembly = uow.locations.get("ASSEMBLY")
         moves: list[PostedMove] = []
@@ -385,7 +397,9 @@ def assemble(
                             reference=f"assembly:{audit_id}", audit_id=audit_id)  # fmt: skip
         except Shortage as moved:
             raise TransientDatabaseError(
-                f"{moved}; stock moved while the kits were planned, nothing was assembled"
+                _("{moved}; stock moved while the kits were planned, nothing was assembled").format(
+                    moved=moved
+                )
             ) from None
         places = {row.id: row for row in uow.locations.all()}
         for row in made:
@@ -473,7 +487,7 @@ def capacities_at(
     rows = uow.locations.all()
     sources: list[set[int]] = []
     lasting: list[date] = []
-    for _, place, day, shelf in wanted:
+    for _kit, place, day, shelf in wanted:
         _, drawing = _drawing_places_among(place, rows)
         sources.append({row.id for row in drawing})
         lasting.append(max(day, day + timedelta(days=shelf)))
@@ -517,7 +531,7 @@ def capacity(
         kit = uow.products.kit(recipe)
         _check_home_safety(uow, kit)  # none can be assembled from an unsafe recipe
         place = uow.locations.assembly_place(location)
-        uow.check_place(place, doing="assemble kits")
+        uow.check_place(place, doing=_("assemble kits"))
         day = today or uow.locations.local_today(place)
         return capacity_at(uow, kit, place, day, _shelf_life(uow, kit, min_shelf_life_days))
 
@@ -573,7 +587,11 @@ def list_kits(
     """Kits, earliest expiry first, each with the plans it could still serve on
     ``today`` (by default each clinic's today)."""
     if status and status not in KIT_STATUSES:
-        raise InvalidInput("status", status, f"must be one of {'|'.join(KIT_STATUSES)}")
+        raise InvalidInput(
+            "status",
+            status,
+            _("must be one of {choices}").format(choices="|".join(KIT_STATUSES)),
+        )
     with uow:
         stmt = select(KitRow).order_by(KitRow.expiry, KitRow.serial)
         if status:
@@ -623,12 +641,16 @@ def dispatch(
         if not may(KitChange.DISPATCH, kit.status) or kit.course_id is None:
             raise refusal(KitChange.DISPATCH, kit.serial, kit.status)
         if course is None or course.id != kit.course_id:
-            raise TransientDatabaseError(f"kit {kit.serial} changed course while it went out")
+            raise TransientDatabaseError(
+                _("kit {kit} changed course while it went out").format(kit=kit.serial)
+            )
         course_status = status_after_handover(course.id, course.status)
         if kit.recalled:
-            raise Refused(f"kit {kit.serial} contains a recalled lot; it must not go out")
+            raise Refused(
+                _("kit {kit} contains a recalled lot; it must not go out").format(kit=kit.serial)
+            )
         if not handover and not (tracking or "").strip():
-            raise InvalidInput("tracking", tracking, "give the carrier's tracking reference")
+            raise InvalidInput("tracking", tracking, _("give the carrier's tracking reference"))
         faults.point("kit.dispatch:after_kit_lock")
         _refuse_unusable_components(uow, kit, today)
         _refuse_unpaid(uow, kit.course_id)
@@ -655,12 +677,13 @@ def dispatch(
 
 
 def _refuse_unusable_components(
-    uow: UnitOfWork, kit: KitRow, today: date | None, *, outcome: str = "it must not go out"
+    uow: UnitOfWork, kit: KitRow, today: date | None, *, outcome: str | None = None
 ) -> None:
     """At the moment a kit goes out (or back to stock), every lot in it is read again
     under a share lock (a recall or quarantine of one of them waits for this transaction,
     or has committed and is seen): a component lot that is not released, or is out of date
     on the clinic's today, keeps the kit in, naming the lot."""
+    outcome = outcome or _("it must not go out")
     lots = uow.lots.share_lock_all(component.lot_id for component in kit.components)
     place = uow.session.get(LocationRow, kit.location_id)
     assert place is not None
@@ -668,13 +691,23 @@ def _refuse_unusable_components(
     for lot in lots:
         if lot.status != LotStatus.RELEASED.value:
             raise Refused(
-                f"kit {kit.serial} holds lot {lot.code} ({lot.product.sku}), which is "
-                f"{lot.status}; {outcome}"
+                _("kit {kit} holds lot {lot} ({sku}), which is {status}; {outcome}").format(
+                    kit=kit.serial,
+                    lot=lot.code,
+                    sku=lot.product.sku,
+                    status=lot.status,
+                    outcome=outcome,
+                )
             )
         if lot.expiry is not None and lot.expiry < day:
             raise Refused(
-                f"kit {kit.serial} holds lot {lot.code} ({lot.product.sku}), which expired on "
-                f"{lot.expiry}; {outcome}"
+                _("kit {kit} holds lot {lot} ({sku}), which expired on {expiry}; {outcome}").format(
+                    kit=kit.serial,
+                    lot=lot.code,
+                    sku=lot.product.sku,
+                    expiry=lot.expiry,
+                    outcome=outcome,
+                )
             )
 
 
@@ -688,10 +721,15 @@ def _refuse_unpaid(uow: UnitOfWork, course_id: int) -> None:
         )
     ).all()
     if orders and not any(status in ("paid", "partially_refunded") for _, status in orders):
-        listed = ", ".join(f"order {order_id} is {status}" for order_id, status in orders)
+        listed = ", ".join(
+            _("order {order} is {status}").format(order=order_id, status=status)
+            for order_id, status in orders
+        )
         raise Refused(
-            f"course {course_id} is not paid ({listed}); its kit goes out once the payment "
-            "is confirmed"
+            _(
+                "course {course_id} is not paid ({listed}); its kit goes out "
+                "once the payment is confirmed"
+            ).format(course_id=course_id, listed=listed)
         )
 
 
@@ -707,7 +745,7 @@ def take_back(uow: UnitOfWork, serial: str, condition: str) -> kits_dto.Kit:
     replacement is reserved only when a user asks (``fulfilment.replace_kit``). A sealed kit
     holding a recalled lot is destroyed and lets go of its course part."""
     if condition not in ("sealed", "opened"):
-        raise InvalidInput("condition", condition, "must be sealed or opened")
+        raise InvalidInput("condition", condition, _("must be sealed or opened"))
     with uow:
         uow.require("kit.return")
         kit = uow.kits.get(serial)
@@ -776,11 +814,17 @@ def release(uow: UnitOfWork, serial: str, *, today: date | None = None) -> kits_
         kit = uow.kits.get(serial, lock=True)
         check_change(KitChange.RELEASE, kit.serial, kit.status)
         if kit.recalled:
-            raise Refused(f"kit {kit.serial} contains a recalled lot; it must not go back")
-        _refuse_unusable_components(uow, kit, today, outcome="it stays in quarantine")
+            raise Refused(
+                _("kit {kit} contains a recalled lot; it must not go back").format(kit=kit.serial)
+            )
+        _refuse_unusable_components(uow, kit, today, outcome=_("it stays in quarantine"))
         kit_lot = uow.lots.lock(uow.lots.of_kit(kit))
         if kit_lot.status != LotStatus.QUARANTINE.value:
-            raise Refused(f"kit {kit.serial}'s own lot is {kit_lot.status}; it stays out of stock")
+            raise Refused(
+                _("kit {kit}'s own lot is {status}; it stays out of stock").format(
+                    kit=kit.serial, status=kit_lot.status
+                )
+            )
         before = {"status": kit.status, "reason": kit_lot.status_reason}
         kit.status = KitStatus.AVAILABLE.value
         kit_lot.status = LotStatus.RELEASED.value

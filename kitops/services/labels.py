@@ -12,17 +12,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from kitops import i18n
 from kitops.domain.catalog import ProductKind
 from kitops.domain.kits import KitStatus
 from kitops.errors import InvalidInput, Refused
+from kitops.i18n import N_, _
 from kitops.services.kits import kit_dto
 from kitops.services.unit_of_work import UnitOfWork
 
 # a kit in these states has left the clinic with its patient
 WITH_PATIENT = frozenset({KitStatus.HANDED_OVER.value, KitStatus.SHIPPED.value})
 _WITH_PATIENT_WORDS = {
-    KitStatus.HANDED_OVER.value: "handed over",
-    KitStatus.SHIPPED.value: "shipped",
+    KitStatus.HANDED_OVER.value: N_("handed over"),
+    KitStatus.SHIPPED.value: N_("shipped"),
 }
 
 
@@ -53,7 +55,7 @@ def with_patient(labels: Sequence[Label]) -> list[Label]:
 def read_in(uow: UnitOfWork, serials: Sequence[str]) -> list[Label]:
     """The labels of ``serials``, inside the caller's transaction."""
     if not serials:
-        raise InvalidInput("serial", None, "give at least one kit serial")
+        raise InvalidInput("serial", None, _("give at least one kit serial"))
     places = {row.id: row for row in uow.locations.all()}
     labels = []
     for serial in serials:
@@ -88,12 +90,18 @@ def refuse_with_patient(labels: Sequence[Label]) -> None:
     gone = with_patient(labels)
     if gone:
         first = gone[0]
-        more = f" (and {len(gone) - 1} more)" if len(gone) > 1 else ""
-        raise Refused(
-            f"kit {first.serial} is already with the patient "
-            f"({_WITH_PATIENT_WORDS[first.status]}){more}; pass --reprint to print its "
-            "label again"
-        )
+        if len(gone) > 1:
+            message = _(
+                "kit {kit} is already with the patient ({state}) (and {more} more); "
+                "pass --reprint to print its label again"
+            )
+        else:
+            message = _(
+                "kit {kit} is already with the patient ({state}); "
+                "pass --reprint to print its label again"
+            )
+        state = i18n.gettext(_WITH_PATIENT_WORDS[first.status])
+        raise Refused(message.format(kit=first.serial, state=state, more=len(gone) - 1))
 
 
 def record_reprints(uow: UnitOfWork, labels: Sequence[Label]) -> None:

@@ -18,7 +18,7 @@ from kitops.domain.money import currency_code
 from kitops.domain.text import no_control
 from kitops.domain.vat import parse_country
 from kitops.errors import Conflict, InvalidInput
-from kitops.i18n import UnknownLocale, parse_locale
+from kitops.i18n import UnknownLocale, _, parse_locale
 from kitops.services.dto import stock as stock_dto
 from kitops.services.unit_of_work import UnitOfWork
 
@@ -73,10 +73,10 @@ def create_location(
     """Add a location inside the caller's transaction and return its code."""
     code = parse_location_code(code, "code")
     if not name.strip():
-        raise InvalidInput("name", name, "must not be empty")
+        raise InvalidInput("name", name, _("must not be empty"))
     no_control(name, "name")
     if len(name.strip()) > 200:
-        raise InvalidInput("name", name[:40] + "...", "must be at most 200 characters")
+        raise InvalidInput("name", name[:40] + "...", _("must be at most 200 characters"))
     parent_row = (
         uow.locations.get(parse_location_code(parent, "parent"), "parent") if parent else None
     )
@@ -87,15 +87,15 @@ def create_location(
     zone = parse_timezone(timezone) if timezone else None
     money = currency_code(currency) if currency else None
     if money and location_kind is not LocationKind.CLINIC:
-        raise InvalidInput("currency", currency, "only a clinic has a currency")
+        raise InvalidInput("currency", currency, _("only a clinic has a currency"))
     papers = parse_clinic_papers(address=address, contact=contact, country=country)
     for field, value in papers.items():
         if value is not None and location_kind is not LocationKind.CLINIC:
-            raise InvalidInput(field, value, "only a clinic has one")
+            raise InvalidInput(field, value, _("only a clinic has one"))
     if locale is not None:
         locale = check_locale(locale)
         if location_kind is not LocationKind.CLINIC:
-            raise InvalidInput("locale", locale, "only a clinic has a locale")
+            raise InvalidInput("locale", locale, _("only a clinic has a locale"))
     check_placement(
         code,
         location_kind,
@@ -104,11 +104,11 @@ def create_location(
         zone,
     )
     if parent_row is not None:
-        uow.check_place(parent_row, doing="add locations")
+        uow.check_place(parent_row, doing=_("add locations"))
     elif uow.scope_clinics() is not None:
-        raise uow.scope_refusal("add a clinic")
+        raise uow.scope_refusal(_("add a clinic"))
     if uow.locations.by_code(code) is not None:
-        raise Conflict(f"location {code} already exists")
+        raise Conflict(_("location {code} already exists").format(code=code))
     row = uow.locations.add(
         LocationRow(
             code=code,
@@ -167,7 +167,9 @@ def _paper_text(value: str | None, field: str) -> str | None:
     no_control(value, field)
     if len(text) > _PAPER_LIMITS[field]:
         raise InvalidInput(
-            field, text[:40] + "...", f"must be at most {_PAPER_LIMITS[field]} characters"
+            field,
+            text[:40] + "...",
+            _("must be at most {limit} characters").format(limit=_PAPER_LIMITS[field]),
         )
     return text or None
 
@@ -197,12 +199,12 @@ def set_address(
     as they are; an empty text clears one."""
     given = {"address": address, "contact": contact, "country": country}
     if all(value is None for value in given.values()):
-        raise InvalidInput("address", None, "give --address, --contact or --country")
+        raise InvalidInput("address", None, _("give --address, --contact or --country"))
     checked = parse_clinic_papers(address=address, contact=contact, country=country)
     with uow:
         uow.require("location.edit")
         row = uow.locations.clinic(code)
-        uow.check_clinic(row, doing="change the address")
+        uow.check_clinic(row, doing=_("change the address"))
         before = {field: getattr(row, field) for field, value in given.items()
                   if value is not None}  # fmt: skip
         for field in before:

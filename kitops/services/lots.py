@@ -29,6 +29,7 @@ from kitops.domain.kits import OUT, KitStatus
 from kitops.domain.ledger import LotStatus, MoveReason
 from kitops.domain.stock_rules import check_status_change
 from kitops.errors import InvalidInput, Refused
+from kitops.i18n import _
 from kitops.services.dto import stock as stock_dto
 from kitops.services.kits import flag_recalled_kits
 from kitops.services.unit_of_work import UnitOfWork, retrying
@@ -85,7 +86,11 @@ def change_status(
 ) -> stock_dto.LotDetail:
     """Release, quarantine or recall a lot everywhere at once (one row, one status)."""
     if target in (LotStatus.QUARANTINE, LotStatus.RECALLED) and not (reason or "").strip():
-        raise InvalidInput("reason", reason, f"say why the lot goes to {target.value} (--reason)")
+        raise InvalidInput(
+            "reason",
+            reason,
+            _("say why the lot goes to {target} (--reason)").format(target=target.value),
+        )
     with uow:
         uow.require(_PERMISSION.get(target, "lot.recall"))
         lot = uow.lots.lock(uow.lots.resolve(code, sku))
@@ -150,7 +155,7 @@ def _refuse_release_beyond_scope(uow: UnitOfWork, lot: LotRow) -> None:
         if location_id not in scope:
             place = uow.session.get(LocationRow, location_id)
             assert place is not None
-            uow.check_place(place, doing=f"release lot {lot.code}, held")
+            uow.check_place(place, doing=_("release lot {lot}, held").format(lot=lot.code))
 
 
 def _refuse_returned_kit(uow: UnitOfWork, lot: LotRow, target: LotStatus) -> None:
@@ -162,8 +167,10 @@ def _refuse_returned_kit(uow: UnitOfWork, lot: LotRow, target: LotStatus) -> Non
         )
     ):
         raise Refused(
-            f"lot {lot.code} is a kit back from a patient; release it with "
-            f"`kitops kit release {lot.code}`, which checks its component lots"
+            _(
+                "lot {lot} is a kit back from a patient; release it with "
+                "`kitops kit release {lot}`, which checks its component lots"
+            ).format(lot=lot.code)
         )
 
 

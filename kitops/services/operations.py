@@ -39,6 +39,7 @@ from kitops.domain.stock_rules import (
 )
 from kitops.domain.text import no_control
 from kitops.errors import InvalidInput, KitopsError, Refused
+from kitops.i18n import _, ngettext
 from kitops.services import purchasing
 from kitops.services.csvfiles import read_csv
 from kitops.services.dto import stock as stock_dto
@@ -52,7 +53,9 @@ def _kit_in_stock(uow: UnitOfWork, lot: LotRow) -> KitRow:
     kit = uow.kits.of_lot(lot.id, lock=True)
     if kit is None or kit.status not in ON_A_SHELF:
         state = kit.status if kit else "unknown"
-        raise Refused(f"kit {lot.code} is {state}; it is not on a shelf")
+        raise Refused(
+            _("kit {kit} is {state}; it is not on a shelf").format(kit=lot.code, state=state)
+        )
     return kit
 
 
@@ -90,23 +93,27 @@ def _receipt_product(
         scan = parse_scan(given.scan)
         product = uow.products.by_gtin(scan.gtin)
         if product is None:
-            raise InvalidInput("scan", scan.gtin, "no product in the catalogue has this GTIN")
+            raise InvalidInput("scan", scan.gtin, _("no product in the catalogue has this GTIN"))
         if given.sku and parse_sku(given.sku) != product.sku:
-            raise InvalidInput("sku", given.sku, f"the scanned GTIN is {product.sku}")
+            raise InvalidInput(
+                "sku", given.sku, _("the scanned GTIN is {sku}").format(sku=product.sku)
+            )
         if lot_code and scan.lot and lot_code != scan.lot:
-            raise InvalidInput("lot", lot_code, f"the label says {scan.lot}")
+            raise InvalidInput("lot", lot_code, _("the label says {lot}").format(lot=scan.lot))
         if expiry and scan.expiry and expiry != scan.expiry:
-            raise InvalidInput("expiry", given.expiry, f"the label says {scan.expiry}")
+            raise InvalidInput(
+                "expiry", given.expiry, _("the label says {expiry}").format(expiry=scan.expiry)
+            )
         lot_code = lot_code or scan.lot
         expiry = expiry or scan.expiry
         count = scan.count
     elif given.sku:
         product = uow.products.get(parse_sku(given.sku))
     else:
-        raise InvalidInput("sku", None, "give a SKU or --scan the label")
+        raise InvalidInput("sku", None, _("give a SKU or --scan the label"))
     if product.kind == ProductKind.KIT.value:
         raise InvalidInput(
-            "sku", product.sku, "kits are assembled, not received: `kitops kit assemble`"
+            "sku", product.sku, _("kits are assembled, not received: `kitops kit assemble`")
         )
     return product, lot_code, expiry, count
 
@@ -129,16 +136,16 @@ def receive(
         elif count is not None:
             quantity = count
         else:
-            raise InvalidInput("qty", None, "give --qty (the label has no count, AI 30)")
+            raise InvalidInput("qty", None, _("give --qty (the label has no count, AI 30)"))
         place = uow.locations.physical(given.location)
-        uow.check_place(place, doing="receive stock")
+        uow.check_place(place, doing=_("receive stock"))
         day = today or uow.locations.local_today(place)
         cost = None
         if given.cost not in (None, ""):
             cost = Money.parse(str(given.cost), given.currency or "", "cost")
             check_cost_currency(
                 uow, place, cost, foreign_currency=given.foreign_currency,
-                option="repeat with --foreign-currency",
+                option=_("repeat with --foreign-currency"),
             )  # fmt: skip
         reference = no_control(given.po or "", "po").strip()[:64] or None
         order = None
@@ -154,24 +161,26 @@ def receive(
 
         if product.lot_tracked:
             if not lot_code:
-                raise InvalidInput(
-                    "lot", None, f"{product.sku} is lot-tracked; the lot is missing"
-                    + (" (the scan has no lot (10))" if given.scan else ""),
-                )  # fmt: skip
+                raise InvalidInput("lot", None, (
+                    _("{sku} is lot-tracked; the lot is missing (the scan has no lot (10))")
+                    if given.scan else _("{sku} is lot-tracked; the lot is missing")
+                ).format(sku=product.sku))  # fmt: skip
             if expiry is None:
-                raise InvalidInput(
-                    "expiry", None, f"{product.sku} is lot-tracked; the expiry is missing"
-                    + (" (the scan has no expiry (17))" if given.scan else ""),
-                )  # fmt: skip
+                raise InvalidInput("expiry", None, (
+                    _("{sku} is lot-tracked; the expiry is missing (the scan has no expiry (17))")
+                    if given.scan else _("{sku} is lot-tracked; the expiry is missing")
+                ).format(sku=product.sku))  # fmt: skip
             lot_code = parse_lot_code(lot_code)
             lot = uow.lots.find(product.id, lot_code)
         else:
             if lot_code:
-                raise InvalidInput("lot", lot_code, f"{product.sku} is not lot-tracked")
+                raise InvalidInput(
+                    "lot", lot_code, _("{sku} is not lot-tracked").format(sku=product.sku)
+                )
             if expiry:
                 raise InvalidInput(
                     "expiry", given.expiry or expiry.isoformat(),
-                    f"{product.sku} is not lot-tracked and has no expiry",
+                    _("{sku} is not lot-tracked and has no expiry").format(sku=product.sku),
                 )  # fmt: skip
             lot = uow.lots.named(product, None)
         check_receipt_expiry(
@@ -248,14 +257,14 @@ def move(
         product = uow.products.get(parse_sku(sku))
         source = uow.locations.physical(from_location, "from")
         target = uow.locations.physical(to_location, "to")
-        uow.check_place(source, doing="move stock")
-        uow.check_place(target, doing="move stock")
+        uow.check_place(source, doing=_("move stock"))
+        uow.check_place(target, doing=_("move stock"))
         if source.id == target.id:
-            raise InvalidInput("to", target.code, "is the same as --from")
+            raise InvalidInput("to", target.code, _("is the same as --from"))
         day = today or uow.locations.local_today(source)
         if product.kind == ProductKind.KIT.value:
             if not lot:
-                raise InvalidInput("lot", None, "a kit moves by its serial (--lot K0000001)")
+                raise InvalidInput("lot", None, _("a kit moves by its serial (--lot K0000001)"))
             kit_row = _kit_in_stock(uow, uow.lots.named(product, lot))
             kit_row.location_id = target.id  # the kit's record follows its stock
         if lot or not product.lot_tracked:
@@ -269,9 +278,13 @@ def move(
                 qty, day,
             )  # fmt: skip
             picks = [(uow.lots.lock(by_id[lot_id], share=True), n) for lot_id, n in picked]
-            for locked, _ in picks:
+            for locked, _rest in picks:
                 if locked.status != LotStatus.RELEASED.value:
-                    raise Refused(f"lot {locked.code} changed to {locked.status}; try again")
+                    raise Refused(
+                        _("lot {lot} changed to {status}; try again").format(
+                            lot=locked.code, status=locked.status
+                        )
+                    )
         audit_id = uow.record(
             "stock.move", "product", product.sku,
             after={"from": source.code, "to": target.code,
@@ -313,11 +326,12 @@ def write_off(
         uow.require("stock.writeoff")
         limit = writeoff_approval_units(uow)
         if qty > limit:
-            uow.require("stock.writeoff_large",
-                        doing=f"write off more than {limit} units at once ({qty})")  # fmt: skip
+            uow.require("stock.writeoff_large", doing=_(
+                "write off more than {limit} units at once ({qty})"
+            ).format(limit=limit, qty=qty))  # fmt: skip
         product = uow.products.get(parse_sku(sku))
         place = uow.locations.physical(location)
-        uow.check_place(place, doing="write off stock")
+        uow.check_place(place, doing=_("write off stock"))
         chosen = uow.lots.named(product, lot)
         if product.kind == ProductKind.KIT.value:
             kit_row = _kit_in_stock(uow, chosen)
@@ -368,8 +382,11 @@ class CountRejected(KitopsError):
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
-        noun = "line" if len(problems) == 1 else "lines"
-        super().__init__(f"{len(problems)} bad {noun}, nothing adjusted\n" + "\n".join(problems))
+        n = len(problems)
+        head = ngettext(
+            "{n} bad line, nothing adjusted", "{n} bad lines, nothing adjusted", n
+        ).format(n=n)
+        super().__init__(head + "\n" + "\n".join(problems))
 
 
 @retrying
@@ -386,7 +403,7 @@ def count(
     with uow:
         uow.require("stock.count")
         place = uow.locations.physical(location)
-        uow.check_place(place, doing="count stock")
+        uow.check_place(place, doing=_("count stock"))
         products = {row.sku: row for row in uow.products.all()}
         wanted_codes = {line.lot.strip() or UNTRACKED_LOT_CODE for line in sheet}
         lots = {(row.product_id, row.code): row for row in uow.lots.keys_with_codes(wanted_codes)}
@@ -398,24 +415,30 @@ def count(
                 sku = parse_sku(line.sku)
                 product = products.get(sku)
                 if product is None:
-                    raise InvalidInput("sku", line.sku, "no product has this SKU")
+                    raise InvalidInput("sku", line.sku, _("no product has this SKU"))
                 code = line.lot.strip() or UNTRACKED_LOT_CODE
                 if product.lot_tracked and code == UNTRACKED_LOT_CODE:
-                    raise InvalidInput("lot", None, f"{sku} is lot-tracked; the lot is missing")
+                    raise InvalidInput(
+                        "lot", None, _("{sku} is lot-tracked; the lot is missing").format(sku=sku)
+                    )
                 if not product.lot_tracked and code != UNTRACKED_LOT_CODE:
-                    raise InvalidInput("lot", line.lot, f"{sku} is not lot-tracked")
+                    raise InvalidInput(
+                        "lot", line.lot, _("{sku} is not lot-tracked").format(sku=sku)
+                    )
                 if product.kind == ProductKind.KIT.value:
                     raise InvalidInput(
-                        "sku", sku, "kits are serialised: check them with `kit list`"
+                        "sku", sku, _("kits are serialised: check them with `kit list`")
                     )
                 lot_row = lots.get((product.id, code))
                 if lot_row is None:
                     raise InvalidInput(
-                        "lot", line.lot, f"no lot of {sku} has this code; receive it"
+                        "lot",
+                        line.lot,
+                        _("no lot of {sku} has this code; receive it").format(sku=sku),
                     )
                 qty = parse_non_negative_int(line.counted, "counted")
             except KitopsError as error:
-                problems.append(f"line {line.line}: {error}")
+                problems.append(_("line {line}: {error}").format(line=line.line, error=error))
                 continue
             counted[lot_row.id] = counted.get(lot_row.id, 0) + qty
             lot_rows[lot_row.id] = lot_row
@@ -494,9 +517,9 @@ def _require_approval_for_shrinkage(
     skus = {row.id: row.sku for row in products.values()}
     for product_id, units in sorted(shrinkage.items()):
         if units > limit:
-            uow.require("stock.writeoff_large", doing=(
-                f"count away more than {limit} units of {skus[product_id]} at once ({units})"
-            ))  # fmt: skip
+            uow.require("stock.writeoff_large", doing=_(
+                "count away more than {limit} units of {sku} at once ({units})"
+            ).format(limit=limit, sku=skus[product_id], units=units))  # fmt: skip
 
 
 def read_count_sheet(path: str) -> list[CountedLine]:
@@ -504,7 +527,11 @@ def read_count_sheet(path: str) -> list[CountedLine]:
     header, rows = read_csv(path)
     quantity_column = "counted" if "counted" in header else "qty" if "qty" in header else None
     if "sku" not in header or quantity_column is None:
-        raise InvalidInput("file", path, f"needs columns sku, lot, counted (header: {header})")
+        raise InvalidInput(
+            "file",
+            path,
+            _("needs columns sku, lot, counted (header: {header})").format(header=header),
+        )
     return [
         CountedLine(
             line, values.get("sku", ""), values.get("lot", ""), values.get(quantity_column, "")

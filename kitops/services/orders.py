@@ -34,6 +34,7 @@ from kitops.domain.courses import Administered, CourseStatus
 from kitops.domain.money import Money, currency_code
 from kitops.domain.orders import OrderStatus, RestockMode
 from kitops.errors import InvalidInput, Refused
+from kitops.i18n import _
 from kitops.payments.gateway import (
     CheckoutLine,
     CheckoutState,
@@ -181,11 +182,13 @@ def list_orders(
             status = OrderStatus(status.strip().lower()).value
         except ValueError:
             choices = "|".join(s.value for s in OrderStatus)
-            raise InvalidInput("status", status, f"must be one of {choices}") from None
+            raise InvalidInput(
+                "status", status, _("must be one of {choices}").format(choices=choices)
+            ) from None
     with uow:
         stmt = select(OrderRow).order_by(OrderRow.id)
         if clinic:
-            stmt = stmt.where(OrderRow.clinic_id == uow.clinic_filter(clinic, "see orders").id)
+            stmt = stmt.where(OrderRow.clinic_id == uow.clinic_filter(clinic, _("see orders")).id)
         if (scope := uow.scope_clinics()) is not None:
             stmt = stmt.where(OrderRow.clinic_id.in_(scope))
         if status:
@@ -212,8 +215,10 @@ def create_order(
         uow.require("order.create")
         course = uow.courses.get(course_id, lock=True)
         if course.status != CourseStatus.SCHEDULED.value:
-            raise Refused(f"course {course.id} is {course.status}; only a scheduled course "
-                          "can be ordered")  # fmt: skip
+            raise Refused(_(
+                "course {course} is {status}; only a scheduled course can "
+                "be ordered"
+            ).format(course=course.id, status=course.status))  # fmt: skip
         live = uow.session.scalar(
             select(OrderRow).where(
                 OrderRow.course_id == course.id,
@@ -221,11 +226,16 @@ def create_order(
             )
         )
         if live is not None:
-            raise Refused(f"course {course.id} already has order {live.id} ({live.status})")
+            raise Refused(
+                _("course {course} already has order {order} ({status})").format(
+                    course=course.id, order=live.id, status=live.status
+                )
+            )
         if code is None:
             if not course.clinic.currency:
-                raise InvalidInput("currency", None, f"clinic {course.clinic.code} has no "
-                                   "currency; give --currency")  # fmt: skip
+                raise InvalidInput("currency", None, _(
+                    "clinic {clinic} has no currency; give --currency"
+                ).format(clinic=course.clinic.code))  # fmt: skip
             code = course.clinic.currency
         plan = course.plan
         lines: list[tuple[rules.Line, int | None, int | None]] = []
@@ -236,19 +246,25 @@ def create_order(
         elif plan.administered == Administered.HOME.value and kit and plan.kits_per_course:
             kit_price = _price(uow, code, product_id=kit.id)
             if kit_price is None:
-                raise Refused(f"no price for {kit.sku} or plan:{plan.code} in {code}; set one "
-                              f"with `kitops price set {kit.sku} AMOUNT {code}`")  # fmt: skip
+                raise Refused(_(
+                    "no price for {sku} or plan:{plan} in {code}; set one with "
+                    "`kitops price set {sku} AMOUNT {code}`"
+                ).format(sku=kit.sku, plan=plan.code, code=code))  # fmt: skip
             lines.append((rules.Line(kit.name[:200], plan.kits_per_course, kit_price),
                           kit.id, None))  # fmt: skip
         else:
-            raise Refused(f"no price for plan:{plan.code} in {code}; set one with "
-                          f"`kitops price set plan:{plan.code} AMOUNT {code}`")  # fmt: skip
+            raise Refused(_(
+                "no price for plan:{plan} in {code}; set one with `kitops "
+                "price set plan:{plan} AMOUNT {code}`"
+            ).format(plan=plan.code, code=code))  # fmt: skip
         for sku, qty in extras:
             product = uow.products.get(sku, "items")
             price = _price(uow, code, product_id=product.id)
             if price is None:
-                raise Refused(f"no price for {product.sku} in {code}; set one with "
-                              f"`kitops price set {product.sku} AMOUNT {code}`")  # fmt: skip
+                raise Refused(_(
+                    "no price for {sku} in {code}; set one with `kitops price "
+                    "set {sku} AMOUNT {code}`"
+                ).format(sku=product.sku, code=code))  # fmt: skip
             lines.append((rules.Line(product.name[:200], qty, price), product.id, None))
         total = rules.order_total(line for line, _, _ in lines)
         order = OrderRow(
@@ -301,8 +317,10 @@ def _begin_payment(uow: UnitOfWork, order_id: int | str, method: str) -> int:
         )  # fmt: skip
         if latest is not None and latest.status == "requested" and order.status == "pending":
             if latest.method != method:
-                raise Refused(f"order {order.id} has a {latest.method} payment waiting to be "
-                              "sent; run the same command again")  # fmt: skip
+                raise Refused(_(
+                    "order {order} has a {method} payment waiting to be sent; "
+                    "run the same command again"
+                ).format(order=order.id, method=latest.method))  # fmt: skip
             return latest.id
         if latest is not None and latest.status == "pending" and order.status == "pending":
             return latest.id  # in flight at Stripe: look at it, never pay twice
@@ -359,14 +377,18 @@ def pay_order(
     ``payment_method``) or a Checkout Session whose page the patient pays from home.
     The order becomes paid, and its kits reserved, when Stripe confirms the money."""
     if checkout and payment_method:
-        raise InvalidInput("payment-method", payment_method, "is for a card in the clinic, "
-                           "not with --checkout")  # fmt: skip
+        raise InvalidInput("payment-method", payment_method, _(
+            "is for a card in the clinic, not with --checkout"
+        ))  # fmt: skip
     if checkout and not (success_url or "").startswith(("https://", "http://")):
-        raise InvalidInput("success-url", success_url, "Checkout needs the http(s) page the "
-                           "patient returns to after paying")  # fmt: skip
+        raise InvalidInput("success-url", success_url, _(
+            "Checkout needs the http(s) page the patient returns to "
+            "after paying"
+        ))  # fmt: skip
     if payment_method is not None and not payment_method.strip().startswith(("pm_", "card_")):
-        raise InvalidInput("payment-method", payment_method, "must be a Stripe payment method "
-                           "id (pm_...)")  # fmt: skip
+        raise InvalidInput("payment-method", payment_method, _(
+            "must be a Stripe payment method id (pm_...)"
+        ))  # fmt: skip
     method = "checkout" if checkout else "card"
     attempt_id = _begin_payment(uow, order_id, method)
     with uow:
@@ -451,10 +473,15 @@ def _begin_refund(
         unsent = next((r for r in refunds if r.status == "requested" and not r.refund_id), None)
         if unsent is not None:
             if amount is not None and amount != unsent.amount_minor:
-                raise Refused(f"refund {unsent.refund_no} of order {order.id} "
-                              f"({Money(unsent.amount_minor, order.currency)}) was not "
-                              "confirmed by Stripe yet; run the command again without a "
-                              "different amount to send it")  # fmt: skip
+                raise Refused(_(
+                    "refund {refund_no} of order {order} ({amount}) "
+                    "was not confirmed by Stripe yet; run the command "
+                    "again without a different amount to send it"
+                ).format(
+                    refund_no=unsent.refund_no,
+                    order=order.id,
+                    amount=Money(unsent.amount_minor, order.currency)),
+                )  # fmt: skip
             chosen = unsent
             _check_configured(configured)
         else:
@@ -462,7 +489,9 @@ def _begin_refund(
             in_flight = sum(r.amount_minor for r in live)
             value = rules.check_refund_request(money_of(order), amount, in_flight)
             if paid_with is None:
-                raise Refused(f"order {order.id} has no payment at Stripe to refund")
+                raise Refused(
+                    _("order {order} has no payment at Stripe to refund").format(order=order.id)
+                )
             _check_configured(configured)
             number = (refunds[-1].refund_no if refunds else 0) + 1
             chosen = OrderRefundRow(
@@ -488,7 +517,7 @@ def _check_configured(configured: bool) -> None:
     written: Stripe's settings are read again to name it."""
     if not configured:
         StripeConfig.from_env()
-        raise PaymentsNotConfigured("payments are not configured (KITOPS_STRIPE_API_KEY)")
+        raise PaymentsNotConfigured(_("payments are not configured (KITOPS_STRIPE_API_KEY)"))
 
 
 def refund_order(
@@ -507,7 +536,7 @@ def refund_order(
         currency = uow.orders.get(order_id).currency
     minor = Money.parse(amount, currency, "amount").amount_minor if amount else None
     if minor is not None and minor <= 0:
-        raise InvalidInput("amount", amount, "must be more than zero")
+        raise InvalidInput("amount", amount, _("must be more than zero"))
     row_id, intent_id, key, value, metadata, the_order = _begin_refund(
         uow, order_id, minor, mode, configured=gateway is not None
     )
@@ -554,8 +583,10 @@ def cancel_order(
         ).all()  # fmt: skip
         work = [(p.attempt_no, p.intent_id, p.session_id, order.reference) for p in pending]
     if work and gateway is None:
-        raise Refused(f"order {the_order} has a payment at Stripe; cancelling it needs "
-                      "KITOPS_STRIPE_API_KEY")  # fmt: skip
+        raise Refused(_(
+            "order {order} has a payment at Stripe; cancelling it "
+            "needs KITOPS_STRIPE_API_KEY"
+        ).format(order=the_order))  # fmt: skip
     for number, intent_id, session_id, reference in work:
         assert gateway is not None
         key = rules.idempotency_key(reference, "cancel", number)
@@ -565,16 +596,20 @@ def cancel_order(
                 found = gateway.expire_checkout(session_id, idempotency_key=key)
             if found.payment_status == "paid" and found.intent_id:
                 apply_payment(uow, the_order, "success", gateway.retrieve_payment(found.intent_id))
-                raise Refused(f"order {the_order} was paid at Stripe meanwhile; refund it "
-                              "instead (`kitops order refund`)")  # fmt: skip
+                raise Refused(_(
+                    "order {order} was paid at Stripe meanwhile; refund it "
+                    "instead (`kitops order refund`)"
+                ).format(order=the_order))  # fmt: skip
         elif intent_id:
             state = gateway.retrieve_payment(intent_id)
             if not state.succeeded and state.status != "canceled":
                 state = gateway.cancel_payment_intent(intent_id, idempotency_key=key)
             if state.succeeded:
                 apply_payment(uow, the_order, "success", state)
-                raise Refused(f"order {the_order} was paid at Stripe meanwhile; refund it "
-                              "instead (`kitops order refund`)")  # fmt: skip
+                raise Refused(_(
+                    "order {order} was paid at Stripe meanwhile; refund it "
+                    "instead (`kitops order refund`)"
+                ).format(order=the_order))  # fmt: skip
     return _close(uow, the_order)
 
 

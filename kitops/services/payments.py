@@ -44,6 +44,7 @@ from kitops.domain.ledger import parse_date
 from kitops.domain.money import Money
 from kitops.domain.orders import OrderStatus, RestockMode
 from kitops.errors import InvalidInput, KitopsError, Refused
+from kitops.i18n import _
 from kitops.payments.gateway import CheckoutState, Gateway, PaymentEvent, PaymentState
 from kitops.services import fulfilment
 from kitops.services.dto import payments as payments_dto
@@ -305,7 +306,7 @@ def apply_payment(
             select(OrderRow).where(OrderRow.id == order_id).with_for_update(of=OrderRow)
         )
         if order is None:
-            raise InvalidInput("order", order_id, "no order has this number")
+            raise InvalidInput("order", order_id, _("no order has this number"))
         if event is not None:
             # read after the lock: a delivery of the same event that held it has committed
             if uow.session.get(StripeEventRow, event.event_id) is not None:
@@ -430,7 +431,7 @@ def handle_event(
 ) -> payments_dto.EventOutcome:
     """Handle one verified event, whichever way it came; safe to call any number of times."""
     if not event.event_id:
-        raise InvalidInput("event", None, "has no id")
+        raise InvalidInput("event", None, _("has no id"))
     with uow:
         uow.require("payment.sync")
         seen = uow.session.get(StripeEventRow, event.event_id)
@@ -548,7 +549,9 @@ def payments_report(
 
     first, last = optional_day(since, "since"), optional_day(until, "until")
     if first and last and first > last:
-        raise InvalidInput("since", first.isoformat(), f"is after until ({last})")
+        raise InvalidInput(
+            "since", first.isoformat(), _("is after until ({last})").format(last=last)
+        )
     with uow:
         awaiting = [s.value for s in rules.AWAITING_PAYMENT]
         settled = [s.value for s in rules.SETTLED]
@@ -567,7 +570,7 @@ def payments_report(
             .order_by(LocationRow.code, OrderRow.currency)
         )  # fmt: skip
         if clinic:
-            stmt = stmt.where(OrderRow.clinic_id == uow.clinic_filter(clinic, "see payments").id)
+            stmt = stmt.where(OrderRow.clinic_id == uow.clinic_filter(clinic, _("see payments")).id)
         if (scope := uow.scope_clinics()) is not None:
             stmt = stmt.where(OrderRow.clinic_id.in_(scope))
         if first:

@@ -22,6 +22,7 @@ from kitops.domain.courses import (
 )
 from kitops.domain.text import no_control
 from kitops.errors import Conflict, InvalidInput
+from kitops.i18n import _
 from kitops.services.dto import courses as courses_dto
 from kitops.services.unit_of_work import UnitOfWork
 
@@ -140,17 +141,19 @@ def create_plan(
 ) -> courses_dto.Plan:
     code = code.strip().lower()
     if not code or len(code) > 32 or not all(c.isalnum() or c in "-_." for c in code):
-        raise InvalidInput("code", code, "must be 1-32 letters, digits, '-', '_' or '.'")
+        raise InvalidInput("code", code, _("must be 1-32 letters, digits, '-', '_' or '.'"))
     if not name.strip() or len(name) > 200:
-        raise InvalidInput("name", name, "must be 1-200 characters")
+        raise InvalidInput("name", name, _("must be 1-200 characters"))
     no_control(name, "name")
     try:
         where = Administered(administered.strip().lower())
     except ValueError:
-        raise InvalidInput("administered", administered, "must be home or clinic") from None
+        raise InvalidInput("administered", administered, _("must be home or clinic")) from None
     kit_row = uow.products.get(parse_sku(kit, "kit"), "kit") if kit else None
     if kit_row is not None and kit_row.kind != "kit":
-        raise InvalidInput("kit", kit_row.sku, f"is a {kit_row.kind}, not a kit")
+        raise InvalidInput(
+            "kit", kit_row.sku, _("is a {kind}, not a kit").format(kind=kit_row.kind)
+        )
     needles = parse_needle_range(needle) if needle else (None, None)
     plan = Plan(
         code=code,
@@ -170,7 +173,7 @@ def create_plan(
     )
     check_plan(plan)
     if uow.session.scalar(select(PlanRow.id).where(PlanRow.code == code)) is not None:
-        raise Conflict(f"plan {code} already exists")
+        raise Conflict(_("plan {plan} already exists").format(plan=code))
     row = PlanRow(
         code=plan.code,
         name=plan.name,

@@ -21,6 +21,7 @@ from kitops.domain.printers import (
     printer_value,
 )
 from kitops.errors import Conflict, InvalidInput
+from kitops.i18n import _
 from kitops.services.dto.printers import Printer
 from kitops.services.unit_of_work import UnitOfWork, retrying
 
@@ -50,14 +51,16 @@ def add_printer(
                         model=model)  # fmt: skip
     value = printer_value(spec)
     with uow:
-        uow.require("setting.set", doing="add a printer")
+        uow.require("setting.set", doing=_("add a printer"))
         key = SETTING_PREFIX + spec.name
         taken = uow.session.scalars(
             select(SettingRow.key).where(func.lower(SettingRow.key) == key.lower())
         ).first()
         if taken is not None:
             raise Conflict(
-                f"printer {taken[len(SETTING_PREFIX) :]} exists already; remove it first"
+                _("printer {printer} exists already; remove it first").format(
+                    printer=taken[len(SETTING_PREFIX) :]
+                )
             )
         uow.session.add(SettingRow(key=key, value=value))
         uow.record("printer.add", "printer", spec.name, after={"value": value})
@@ -86,7 +89,7 @@ def printer_in(uow: UnitOfWork, name: str) -> PrinterSpec:
             select(SettingRow).where(func.lower(SettingRow.key) == (SETTING_PREFIX + clean).lower())
         ).first()
     if row is None:
-        raise InvalidInput("printer", name, "no such printer (see `kitops printer list`)")
+        raise InvalidInput("printer", name, _("no such printer (see `kitops printer list`)"))
     return parse_printer_value(row.key[len(SETTING_PREFIX) :], row.value)
 
 
@@ -100,7 +103,7 @@ def remove_printer(uow: UnitOfWork, name: str) -> Printer:
     """Forget a printer (admins)."""
     parse_name(name)
     with uow:
-        uow.require("setting.set", doing="remove a printer")
+        uow.require("setting.set", doing=_("remove a printer"))
         spec = printer_in(uow, name)
         row = uow.session.get(SettingRow, SETTING_PREFIX + spec.name)
         assert row is not None  # printer_in found it in this transaction

@@ -46,6 +46,7 @@ from kitops.domain.purchasing import (
 from kitops.domain.reorder import Method, parse_method
 from kitops.domain.text import no_control
 from kitops.errors import Conflict, InvalidInput, Refused
+from kitops.i18n import _
 from kitops.services.dto import as_json
 from kitops.services.dto import purchasing as purchasing_dto
 from kitops.services.plans import to_domain
@@ -87,7 +88,7 @@ def list_suppliers(uow: UnitOfWork) -> list[purchasing_dto.Supplier]:
 def _days(value: int | str, field: str) -> int:
     days = parse_non_negative_int(value, field)
     if days > 365:
-        raise InvalidInput(field, value, "must be 0-365 days")
+        raise InvalidInput(field, value, _("must be 0-365 days"))
     return days
 
 
@@ -102,17 +103,17 @@ def add_supplier(
 ) -> purchasing_dto.Supplier:
     supplier_code = parse_supplier_code(code, "code")
     if not name.strip() or len(name.strip()) > 200:
-        raise InvalidInput("name", name, "must be 1-200 characters")
+        raise InvalidInput("name", name, _("must be 1-200 characters"))
     no_control(name, "name")
     no_control(contact or "", "contact")
     lead = _days(lead_time_days, "lead_time")
     money_code = currency_code(currency)
     if contact is not None and len(contact.strip()) > 200:
-        raise InvalidInput("contact", contact[:40] + "...", "must be at most 200 characters")
+        raise InvalidInput("contact", contact[:40] + "...", _("must be at most 200 characters"))
     with uow:
         uow.require("supplier.edit")
         if uow.suppliers.by_code(supplier_code) is not None:
-            raise Conflict(f"supplier {supplier_code} already exists")
+            raise Conflict(_("supplier {supplier} already exists").format(supplier=supplier_code))
         row = uow.suppliers.add(
             SupplierRow(code=supplier_code, name=name.strip(), lead_time_days=lead,
                         currency=money_code, contact=(contact or "").strip() or None, active=True)
@@ -135,7 +136,7 @@ def set_supplier_address(
     """Set the supplier's postal address and payment terms printed on purchase orders.
     Options not given stay; an empty text clears one."""
     if address is None and terms is None:
-        raise InvalidInput("address", None, "give --address or --terms")
+        raise InvalidInput("address", None, _("give --address or --terms"))
     checked: dict[str, str | None] = {}
     for field, column, value, limit in (("address", "address", address, 300),
                                         ("terms", "payment_terms", terms, 200)):  # fmt: skip
@@ -144,7 +145,11 @@ def set_supplier_address(
         no_control(value, field)
         text = " ".join(value.split())
         if len(text) > limit:
-            raise InvalidInput(field, text[:40] + "...", f"must be at most {limit} characters")
+            raise InvalidInput(
+                field,
+                text[:40] + "...",
+                _("must be at most {limit} characters").format(limit=limit),
+            )
         checked[column] = text or None
     with uow:
         uow.require("supplier.edit")
@@ -173,14 +178,14 @@ def set_supplier_item(
     pack = parse_positive_int(pack_size, "pack")
     minimum = parse_positive_int(min_order, "min_order")
     if supplier_sku is not None and len(supplier_sku.strip()) > 64:
-        raise InvalidInput("supplier_sku", supplier_sku, "must be at most 64 characters")
+        raise InvalidInput("supplier_sku", supplier_sku, _("must be at most 64 characters"))
     no_control(supplier_sku or "", "supplier_sku")
     with uow:
         uow.require("supplier.edit")
         row = uow.suppliers.get(supplier)
         product = uow.products.get(parse_sku(sku))
         if product.kind == ProductKind.KIT.value:
-            raise InvalidInput("sku", product.sku, "kits are assembled here, not bought")
+            raise InvalidInput("sku", product.sku, _("kits are assembled here, not bought"))
         cost = Money.parse(unit_cost, row.currency, "cost")
         item = uow.suppliers.item(row.id, product.id)
         before = None
@@ -238,14 +243,14 @@ def set_policy(
     high = parse_positive_int(max_qty, "max") if max_qty not in (None, "") else None
     if kind is Method.MIN_MAX:
         if low is None:
-            raise InvalidInput("min", None, "a min_max policy needs --min")
+            raise InvalidInput("min", None, _("a min_max policy needs --min"))
         if high is None:
-            raise InvalidInput("max", None, "a min_max policy needs --max")
+            raise InvalidInput("max", None, _("a min_max policy needs --max"))
         if high < low:
-            raise InvalidInput("max", high, f"is below the minimum {low}")
+            raise InvalidInput("max", high, _("is below the minimum {low}").format(low=low))
     elif low is not None or high is not None:
         raise InvalidInput("min", low if low is not None else high,
-                           "a calendar policy has no min/max levels")  # fmt: skip
+                           _("a calendar policy has no min/max levels"))  # fmt: skip
     review = _days(review_period_days, "review_days")
     safety = _days(safety_days, "safety_days")
     lead = _days(lead_time_days, "lead_time") if lead_time_days not in (None, "") else None
@@ -253,17 +258,24 @@ def set_policy(
         uow.require("policy.edit")
         product = uow.products.get(parse_sku(sku))
         if product.kind == ProductKind.KIT.value:
-            raise InvalidInput("sku", product.sku, "kits are assembled here, not bought; give "
-                               "their components a policy")  # fmt: skip
+            raise InvalidInput("sku", product.sku, _(
+                "kits are assembled here, not bought; give their components "
+                "a policy"
+            ))  # fmt: skip
         clinic_row = uow.locations.clinic(clinic)
-        uow.check_clinic(clinic_row, doing="change reorder policies")
+        uow.check_clinic(clinic_row, doing=_("change reorder policies"))
         supplier_row = uow.suppliers.get(supplier)
         if not supplier_row.active:
-            raise Refused(f"supplier {supplier_row.code} is no longer active")
+            raise Refused(
+                _("supplier {supplier} is no longer active").format(supplier=supplier_row.code)
+            )
         if uow.suppliers.item(supplier_row.id, product.id) is None:
             hint = f"`kitops supplier item {supplier_row.code} {product.sku} ...`"
             raise InvalidInput("supplier", supplier_row.code,
-                               f"does not sell {product.sku}; {hint}")  # fmt: skip
+                               _("does not sell {sku}; {hint}").format(
+                                   sku=product.sku,
+                                   hint=hint,
+                               ))  # fmt: skip
         row = uow.suppliers.policy(product.id, clinic_row.id)
         before = None
         if row is None:
@@ -295,10 +307,14 @@ def remove_policy(uow: UnitOfWork, sku: str, clinic: str) -> purchasing_dto.Poli
         uow.require("policy.edit")
         product = uow.products.get(parse_sku(sku))
         clinic_row = uow.locations.clinic(clinic)
-        uow.check_clinic(clinic_row, doing="change reorder policies")
+        uow.check_clinic(clinic_row, doing=_("change reorder policies"))
         row = uow.suppliers.policy(product.id, clinic_row.id)
         if row is None or not row.active:
-            raise Refused(f"{product.sku} has no active reorder policy at {clinic_row.code}")
+            raise Refused(
+                _("{sku} has no active reorder policy at {clinic}").format(
+                    sku=product.sku, clinic=clinic_row.code
+                )
+            )
         row.active, row.updated_at = False, utcnow()
         uow.session.flush()
         result = _policy_dto(row, product.sku, clinic_row.code, uow.suppliers.of_policy(row))
@@ -320,9 +336,8 @@ def list_policies(
             .order_by(LocationRow.code, ProductRow.sku)
         )
         if clinic:
-            stmt = stmt.where(
-                ReorderPolicyRow.clinic_id == uow.clinic_filter(clinic, "see reorder policies").id
-            )
+            only = uow.clinic_filter(clinic, _("see reorder policies")).id
+            stmt = stmt.where(ReorderPolicyRow.clinic_id == only)
         if (scope := uow.scope_clinics()) is not None:
             stmt = stmt.where(ReorderPolicyRow.clinic_id.in_(scope))
         if sku:
@@ -350,14 +365,18 @@ def set_session_supplies_in(
     """``set_session_supplies`` inside the caller's unit of work (the demo's loader)."""
     plan_row = uow.plans.get(plan)
     if plan_row.administered != "clinic":
-        raise InvalidInput("plan", plan_row.code, "is treated at home; its kit recipe says "
-                           "what it uses")  # fmt: skip
+        raise InvalidInput("plan", plan_row.code, _(
+            "is treated at home; its kit recipe says what it "
+            "uses"
+        ))  # fmt: skip
     parsed = []
     for sku, quantity in items:
         product = uow.products.get(parse_sku(sku), "supply")
         if product.kind in (ProductKind.KIT.value, ProductKind.SERUM_VIAL.value):
-            raise InvalidInput("supply", product.sku, f"a {product.kind} is not a session "
-                               "supply (the serum is counted from the plan)")  # fmt: skip
+            raise InvalidInput("supply", product.sku, _(
+                "a {kind} is not a session supply (the serum is counted from "
+                "the plan)"
+            ).format(kind=product.kind))  # fmt: skip
         if product.kind == ProductKind.DERMA_STAMP.value:
             check_session_stamp(to_domain(plan_row), product.sku, product.needle_um)
         parsed.append((product, parse_positive_int(quantity, "quantity")))
@@ -447,12 +466,13 @@ def _listed(
         stmt = stmt.where(PurchaseOrderRow.status.in_(OPEN_PO_STATUSES))
     elif status:
         if status not in PO_STATUSES:
-            raise InvalidInput("status", status, f"must be open or one of "
-                               f"{'|'.join(PO_STATUSES)}")  # fmt: skip
+            raise InvalidInput("status", status, _("must be open or one of {choices}").format(
+                choices='|'.join(PO_STATUSES),
+            ))  # fmt: skip
         stmt = stmt.where(PurchaseOrderRow.status == status)
     if clinic:
         stmt = stmt.where(
-            PurchaseOrderRow.clinic_id == uow.clinic_filter(clinic, "see purchase orders").id
+            PurchaseOrderRow.clinic_id == uow.clinic_filter(clinic, _("see purchase orders")).id
         )
     if (scope := uow.scope_clinics()) is not None:
         stmt = stmt.where(PurchaseOrderRow.clinic_id.in_(scope))
@@ -541,13 +561,13 @@ def change_status(
     open lines close and stop counting as on order)."""
     target = TRANSITIONS[action][1]
     if action == "cancel" and not (reason or "").strip():
-        raise InvalidInput("reason", reason, "say why the order is cancelled (--reason)")
+        raise InvalidInput("reason", reason, _("say why the order is cancelled (--reason)"))
     with uow:
         uow.require(f"po.{action}")
         order = uow.purchase_orders.get(number, lock=True)
         check_transition(po_number(order.id), order.status, action)
         if action == "approve" and not order.lines:
-            raise Refused(f"{po_number(order.id)} has no lines")
+            raise Refused(_("{order} has no lines").format(order=po_number(order.id)))
         before = {"status": order.status}
         now = utcnow()
         order.status, order.updated_at = target, now
@@ -596,23 +616,47 @@ def receive_against(
     order = uow.purchase_orders.get(number, lock=True)
     name = po_number(order.id)
     if order.status == POStatus.DRAFT:
-        raise Refused(f"{name} is still a draft; approve it before receiving against it")
+        raise Refused(
+            _("{name} is still a draft; approve it before receiving against it").format(name=name)
+        )
     if order.status not in RECEIVABLE:
-        raise Refused(f"{name} is {order.status}; nothing more can be received against it")
+        raise Refused(
+            _("{name} is {status}; nothing more can be received against it").format(
+                name=name, status=order.status
+            )
+        )
     by_id = {row.id: row for row in uow.locations.all()}
     clinic = clinic_of(place, by_id)
     if clinic is None or clinic.id != order.clinic_id:
-        raise Refused(f"{name} is for {order.clinic.code}; {place.code} is not there")
+        raise Refused(
+            _("{name} is for {clinic}; {place} is not there").format(
+                name=name, clinic=order.clinic.code, place=place.code
+            )
+        )
     line = next((ln for ln in order.lines if ln.product_id == product.id), None)
     if line is None:
         skus = ", ".join(ln.product.sku for ln in order.lines)
-        raise Refused(f"{name} has no line for {product.sku} (it orders {skus})")
+        raise Refused(
+            _("{name} has no line for {sku} (it orders {skus})").format(
+                name=name, sku=product.sku, skus=skus
+            )
+        )
     open_qty = 0 if line.closed else max(line.quantity - line.received_qty, 0)
     if quantity > open_qty and not confirm_over:
         raise Refused(
-            f"{name} has {open_qty} of {product.sku} still to receive "
-            f"({line.received_qty} of {line.quantity} in); receiving {quantity} is an "
-            "over-receipt: check the delivery, then repeat with --confirm-over-receipt"
+            _(
+                "{name} has {open_qty} of {sku} still to receive "
+                "({received_qty} of {ordered} in); receiving {receiving} is "
+                "an over-receipt: check the delivery, then repeat with "
+                "--confirm-over-receipt"
+            ).format(
+                name=name,
+                open_qty=open_qty,
+                sku=product.sku,
+                received_qty=line.received_qty,
+                ordered=line.quantity,
+                receiving=quantity,
+            )
         )
     line.received_qty += quantity
     if line.received_qty >= line.quantity:
@@ -643,7 +687,9 @@ def order_to_send(uow: UnitOfWork, number: str | int) -> tuple[purchasing_dto.Pu
         order = order_dto(uow, row)
         clinic_name = row.clinic.name
     if order.status == POStatus.CANCELLED:
-        raise Refused(f"{order.number} is cancelled; there is nothing to send")
+        raise Refused(
+            _("{number} is cancelled; there is nothing to send").format(number=order.number)
+        )
     return order, clinic_name
 
 
@@ -674,7 +720,9 @@ def order_paper(uow: UnitOfWork, number: str | int) -> purchasing_dto.OrderPaper
             supplier.code, supplier.name, supplier.address, supplier.contact,
             supplier.payment_terms)  # fmt: skip
     if order.status == POStatus.CANCELLED:
-        raise Refused(f"{order.number} is cancelled; there is nothing to send")
+        raise Refused(
+            _("{number} is cancelled; there is nothing to send").format(number=order.number)
+        )
     lines = []
     net = vat = missing = 0
     for position, line in enumerate(order.lines, start=1):

@@ -20,6 +20,7 @@ from kitops.data.repositories.locations import clinic_of
 from kitops.data.schema import LocationRow, LotReceiptRow, LotRow
 from kitops.domain.money import Money
 from kitops.errors import Refused
+from kitops.i18n import _
 from kitops.services.unit_of_work import UnitOfWork
 
 RECEIPT = "receipt"
@@ -49,12 +50,15 @@ def check_cost_currency(
     clinic = clinic_of(place, {row.id: row for row in uow.locations.all()})
     if clinic is None or clinic.currency is None or clinic.currency == cost.currency:
         return
-    plain = (
-        f"cost {cost}: {cost.currency} is not {clinic.code}'s currency ({clinic.currency}); "
-        f"give the cost in {clinic.currency}"
-    )
+    plain = _(
+        "cost {cost}: {currency} is not {clinic}'s currency ({clinic_currency}); "
+        "give the cost in {clinic_currency}"
+    ).format(cost=cost, currency=cost.currency, clinic=clinic.code, clinic_currency=clinic.currency)
     raise ForeignCurrency(
-        f"{plain}, or {option} if the supplier invoiced in {cost.currency}", plain
+        _("{plain}, or {option} if the supplier invoiced in {currency}").format(
+            plain=plain, option=option, currency=cost.currency
+        ),
+        plain,
     )
 
 
@@ -74,8 +78,11 @@ def keep_receipt(
     exclusive lock when ``cost`` is given (two receipts must not average crosswise)."""
     if cost is not None and lot.currency is not None and lot.currency != cost.currency:
         raise Refused(
-            f"lot {lot.code} is costed in {lot.currency} (its earlier receipts); a receipt at "
-            f"{cost} cannot be averaged with them: give the cost in {lot.currency}, or none"
+            _(
+                "lot {lot} is costed in {currency} (its earlier receipts); a "
+                "receipt at {cost} cannot be averaged with them: give the "
+                "cost in {currency}, or none"
+            ).format(lot=lot.code, currency=lot.currency, cost=cost)
         )
     uow.session.add(
         LotReceiptRow(

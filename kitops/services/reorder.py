@@ -41,6 +41,7 @@ from kitops.data.schema import (
 )
 from kitops.domain.purchasing import RECEIVABLE, POStatus, po_number
 from kitops.domain.reorder import Method, Suggestion, Terms, calendar_suggestion, min_max_suggestion
+from kitops.i18n import _
 from kitops.services.demand import demand_by_id
 from kitops.services.dto import reorder as reorder_dto
 from kitops.services.unit_of_work import UnitOfWork, retrying
@@ -90,7 +91,7 @@ def _refuse_limited(uow: UnitOfWork) -> None:
     preview (``dry_run``, their clinics only) but not run it."""
     with uow:
         if uow.scope_clinics() is not None:
-            raise uow.scope_refusal("run the reorder job, which orders for every clinic")
+            raise uow.scope_refusal(_("run the reorder job, which orders for every clinic"))
 
 
 def _in_progress(as_of: date | None, dry_run: bool) -> reorder_dto.ReorderRun:

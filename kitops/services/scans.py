@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
+from kitops import i18n
 from kitops.data.repositories.locations import clinic_of, subtree_ids
 from kitops.data.schema import (
     CourseRow,
@@ -40,6 +41,7 @@ from kitops.domain.kits import ON_A_SHELF, KitStatus
 from kitops.domain.ledger import LotStatus
 from kitops.errors import InvalidInput
 from kitops.gs1 import Code, read_code
+from kitops.i18n import N_, _
 from kitops.services.dto import scans as dto
 from kitops.services.unit_of_work import UnitOfWork
 
@@ -80,41 +82,59 @@ def _gs1(uow: UnitOfWork, code: Code, shown: str, now: datetime) -> dto.Scanned:
         kit = uow.session.scalar(select(KitRow).where(KitRow.serial == scanned.serial.upper()))
         if kit is None or not uow.visible_kit(kit):
             if product is None:
-                raise InvalidInput(FIELD, shown, f"no product has the GTIN {scanned.gtin}")
-            raise InvalidInput(FIELD, shown, f"no kit has the serial {scanned.serial}")
+                raise InvalidInput(
+                    FIELD, shown, _("no product has the GTIN {gtin}").format(gtin=scanned.gtin)
+                )
+            raise InvalidInput(
+                FIELD, shown, _("no kit has the serial {serial}").format(serial=scanned.serial)
+            )
         if kit.product.gtin != scanned.gtin:
             raise InvalidInput(
                 FIELD, shown,
-                f"kit {kit.serial} is a {kit.product.sku}, whose GTIN is "
-                f"{kit.product.gtin or 'not set'}, not {scanned.gtin}",
+                _("kit {kit} is a {sku}, whose GTIN is {gtin}, not {scanned}").format(
+                    kit=kit.serial,
+                    sku=kit.product.sku,
+                    gtin=kit.product.gtin or _("not set"),
+                    scanned=scanned.gtin,
+                ),
             )  # fmt: skip
         return _kit(uow, kit, shown)
     if product is None:
-        raise InvalidInput(FIELD, shown, f"no product has the GTIN {scanned.gtin}")
+        raise InvalidInput(
+            FIELD, shown, _("no product has the GTIN {gtin}").format(gtin=scanned.gtin)
+        )
     if is_kit:
         raise InvalidInput(
             FIELD, shown,
-            f"a kit code needs (21) serial: GTIN {scanned.gtin} is the kit product "
-            f"{product.sku}",
+            _(
+                "a kit code needs (21) serial: GTIN {gtin} is the kit "
+                "product {sku}"
+            ).format(gtin=scanned.gtin, sku=product.sku),
         )  # fmt: skip
     if scanned.lot is None:
         raise InvalidInput(
             FIELD, shown,
-            f"a lot code needs (10) lot: kitops tracks {product.sku} (GTIN {scanned.gtin}) "
-            "by lot",
+            _(
+                "a lot code needs (10) lot: kitops tracks {sku} (GTIN "
+                "{gtin}) by lot"
+            ).format(sku=product.sku, gtin=scanned.gtin),
         )  # fmt: skip
     lot = uow.session.scalar(
         select(LotRow).where(LotRow.product_id == product.id, LotRow.code == scanned.lot)
     )
     if lot is None:
-        raise InvalidInput(FIELD, shown, f"no lot {scanned.lot} of {product.sku} has been received")
+        raise InvalidInput(
+            FIELD,
+            shown,
+            _("no lot {lot} of {sku} has been received").format(lot=scanned.lot, sku=product.sku),
+        )
     return _lot(uow, lot, shown, now)
 
 
 def _kit_row(uow: UnitOfWork, serial: str, shown: str) -> KitRow:
     kit = uow.session.scalar(select(KitRow).where(KitRow.serial == serial.upper()))
     if kit is None or not uow.visible_kit(kit):
-        raise InvalidInput(FIELD, shown, f"no kit has the serial {serial}")
+        raise InvalidInput(FIELD, shown, _("no kit has the serial {serial}").format(serial=serial))
     return kit
 
 
@@ -122,7 +142,7 @@ def _location_row(uow: UnitOfWork, code: str, shown: str) -> LocationRow:
     wanted = code.upper()
     place = next((row for row in _all_places(uow) if row.code == wanted), None)
     if place is None:
-        raise InvalidInput(FIELD, shown, f"no location has the code {code}")
+        raise InvalidInput(FIELD, shown, _("no location has the code {code}").format(code=code))
     return place
 
 
@@ -140,13 +160,17 @@ def _text(uow: UnitOfWork, text: str, shown: str, now: datetime) -> dto.Scanned:
     if len(lots) > 1:
         skus = ", ".join(lot.product.sku for lot in lots)
         raise InvalidInput(
-            FIELD, shown, f"lot {text} is a lot of several products ({skus}): scan the "
-            "product's GS1 label (its GTIN tells which)",
+            FIELD, shown, _(
+                "lot {text} is a lot of several products ({skus}): scan the "
+                "product's GS1 label (its GTIN tells which)"
+            ).format(text=text, skus=skus),
         )  # fmt: skip
     place = uow.locations.by_code(text.upper())
     if place is not None:
         return _location(uow, place, shown)
-    raise InvalidInput(FIELD, shown, f"nothing has the code {text}: no kit, lot or location")
+    raise InvalidInput(
+        FIELD, shown, _("nothing has the code {text}: no kit, lot or location").format(text=text)
+    )
 
 
 def _all_places(uow: UnitOfWork) -> list[LocationRow]:
@@ -163,19 +187,19 @@ def _all_places(uow: UnitOfWork) -> list[LocationRow]:
 
 _LOT_STEPS = {
     LotStatus.QUARANTINE.value: (
-        "in quarantine: a manager releases it after checking it (kitops lot release)",
+        N_("in quarantine: a manager releases it after checking it (kitops lot release)"),
         ("release", "recall", "move", "count"),
     ),
     LotStatus.RELEASED.value: (
-        "released: use it (assemble kits, move, count), or quarantine it if in doubt",
+        N_("released: use it (assemble kits, move, count), or quarantine it if in doubt"),
         ("move", "count", "assemble", "quarantine", "recall", "writeoff"),
     ),
     LotStatus.RECALLED.value: (
-        "recalled: keep it apart and write it off (kitops writeoff)",
+        N_("recalled: keep it apart and write it off (kitops writeoff)"),
         ("writeoff", "move", "count"),
     ),
     LotStatus.EXPIRED.value: (
-        "expired: write it off (kitops writeoff)",
+        N_("expired: write it off (kitops writeoff)"),
         ("writeoff", "move", "count"),
     ),
 }
@@ -197,9 +221,13 @@ def _lot(uow: UnitOfWork, lot: LotRow, code: str, now: datetime) -> dto.ScannedL
         clinic = clinic_of(place, places)
         on_hand.append(dto.PlaceQuantity(place.code, clinic.code if clinic else None, quantity))
     step, actions = _LOT_STEPS.get(lot.status, ("", ()))
+    step = i18n.gettext(step) if step else step
     total = sum(item.quantity for item in on_hand)
     if not total:
-        step = f"{lot.status}, none on hand" + (" in your clinics" if scope is not None else "")
+        if scope is not None:
+            step = _("{status}, none on hand in your clinics").format(status=lot.status)
+        else:
+            step = _("{status}, none on hand").format(status=lot.status)
         actions = ("receive",) if lot.status != LotStatus.RECALLED.value else ()
     elif lot.expiry is not None and lot.status in (
         LotStatus.RELEASED.value,
@@ -207,7 +235,7 @@ def _lot(uow: UnitOfWork, lot: LotRow, code: str, now: datetime) -> dto.ScannedL
     ):
         today = _today(on_hand, places, now)
         if lot.expiry < today:
-            step = "out of date: it waits for the expiry sweep; write it off (kitops writeoff)"
+            step = _("out of date: it waits for the expiry sweep; write it off (kitops writeoff)")
             actions = ("writeoff", "move", "count")
     return dto.ScannedLot(
         code=code, sku=lot.product.sku, product=lot.product.name, lot=lot.code,
@@ -230,37 +258,53 @@ def _kit_step(kit: KitRow, course: str) -> tuple[str, tuple[str, ...]]:
     status = kit.status
     if status == KitStatus.AVAILABLE.value:
         if kit.recalled:
-            return "holds a recalled lot: take it apart (kitops kit disassemble)", (
+            return _("holds a recalled lot: take it apart (kitops kit disassemble)"), (
                 "disassemble", "writeoff")  # fmt: skip
-        return "in stock, for no course yet: fulfil reserves it for one (kitops fulfil)", (
+        return _("in stock, for no course yet: fulfil reserves it for one (kitops fulfil)"), (
             "fulfil", "disassemble", "move")  # fmt: skip
     if status == KitStatus.RESERVED.value:
         return (
-            f"reserved for {course}: pick it, then hand it over (kitops kit handover) "
-            "or ship it (kitops kit ship)",
+            _(
+                "reserved for {course}: pick it, then hand it over (kitops kit handover) "
+                "or ship it (kitops kit ship)"
+            ).format(course=course),
             ("pick", "handover", "ship"),
         )
     if status in (KitStatus.SHIPPED.value, KitStatus.HANDED_OVER.value):
-        how = "shipped" if status == KitStatus.SHIPPED.value else "handed over"
+        if status == KitStatus.SHIPPED.value:
+            text = _(
+                "shipped, with the patient of {course}; if it comes back: kitops kit return "
+                "--condition sealed|opened"
+            )
+        else:
+            text = _(
+                "handed over, with the patient of {course}; if it comes back: kitops kit return "
+                "--condition sealed|opened"
+            )
         return (
-            f"{how}, with the patient of {course}; if it comes back: kitops kit return "
-            "--condition sealed|opened",
+            text.format(course=course),
             ("return",),
         )
     if status == KitStatus.QUARANTINE.value:
-        return "back from a patient sealed: a manager releases it (kitops kit release)", (
+        return _("back from a patient sealed: a manager releases it (kitops kit release)"), (
             "release", "disassemble")  # fmt: skip
     if status in (KitStatus.RECALLED.value, KitStatus.EXPIRED.value):
-        return f"{status}: take it apart (kitops kit disassemble) or write it off", (
+        return _("{status}: take it apart (kitops kit disassemble) or write it off").format(
+            status=status), (
             "disassemble", "writeoff")  # fmt: skip
-    return f"{status.replace('_', ' ')}: nothing more to do with it", ()
+    return _("{status}: nothing more to do with it").format(status=status.replace("_", " ")), ()
 
 
 def _kit(uow: UnitOfWork, kit: KitRow, code: str) -> dto.ScannedKit:
     places = {row.id: row for row in _all_places(uow)}
     place = places[kit.location_id]
     clinic = clinic_of(place, places)
-    course = f"course {kit.course_id} (kit {kit.course_part})" if kit.course_id else "no course"
+    if kit.course_id:
+        course = _("course {course} (kit {part})").format(
+            course=kit.course_id, part=kit.course_part
+        )
+    else:
+        course = _("no course")
     step, actions = _kit_step(kit, course)
     return dto.ScannedKit(
         code=code, serial=kit.serial, sku=kit.product.sku, gtin=kit.product.gtin,
@@ -274,7 +318,7 @@ def _kit(uow: UnitOfWork, kit: KitRow, code: str) -> dto.ScannedKit:
 
 
 def _location(uow: UnitOfWork, place: LocationRow, code: str) -> dto.ScannedLocation:
-    uow.check_place(place, doing="look at what is")
+    uow.check_place(place, doing=_("look at what is"))
     rows = _all_places(uow)
     places = {row.id: row for row in rows}
     inside = sorted(subtree_ids(place, rows))
@@ -300,9 +344,9 @@ def _location(uow: UnitOfWork, place: LocationRow, code: str) -> dto.ScannedLoca
     clinic = clinic_of(place, places)
     here = tuple(dto.ProductHere(sku, int(n), int(qty), expiry) for sku, n, qty, expiry in products)
     step = (
-        "scan a lot or kit to move it here or count it"
+        _("scan a lot or kit to move it here or count it")
         if here
-        else "empty: scan a lot or kit to move it here"
+        else _("empty: scan a lot or kit to move it here")
     )
     return dto.ScannedLocation(
         code=code, location=place.code, name=place.name, place_kind=place.kind,
@@ -321,7 +365,9 @@ def _course(uow: UnitOfWork, number: int, code: str, now: datetime) -> dto.Scann
     try:
         row: CourseRow = uow.courses.get(number)
     except InvalidInput:
-        raise InvalidInput(FIELD, code, f"no course has the number {number}") from None
+        raise InvalidInput(
+            FIELD, code, _("no course has the number {number}").format(number=number)
+        ) from None
     course = course_dto(uow, row, with_history=False)
     upcoming = next((e for e in course.events if _aware(e.at) >= now), None)
     zone = ZoneInfo(course.timezone)
@@ -331,12 +377,16 @@ def _course(uow: UnitOfWork, number: int, code: str, now: datetime) -> dto.Scann
     reserved = [k.serial for k in kits if k.status == KitStatus.RESERVED.value]
     actions: tuple[str, ...]
     if course.status in ("completed", "ended_early", "cancelled"):
-        step, actions = f"the course is {course.status.replace('_', ' ')}", ()
+        step = _("the course is {status}").format(status=course.status.replace("_", " "))
+        actions = ()
     elif reserved:
-        step = f"kits to hand over or ship: {', '.join(reserved)} (scan each kit)"
+        step = _("kits to hand over or ship: {kits} (scan each kit)").format(
+            kits=", ".join(reserved)
+        )
         actions = ("pick", "handover", "ship")
     else:
-        step, actions = "no kit waiting to go out: fulfil reserves the next ones", ("fulfil",)
+        step = _("no kit waiting to go out: fulfil reserves the next ones")
+        actions = ("fulfil",)
     return dto.ScannedCourse(
         code=code, course_id=course.id, plan=course.plan, clinic=course.clinic,
         status=course.status, kits=kits,
@@ -357,12 +407,12 @@ def location_cards(uow: UnitOfWork, codes: Sequence[str]) -> list[dto.LocationCa
     """Inside the caller's transaction: the labels of locations ``codes``; an unknown
     code is bad input, a place outside the acting user's clinics refused."""
     if not codes:
-        raise InvalidInput("location", None, "give at least one location code")
+        raise InvalidInput("location", None, _("give at least one location code"))
     places = {row.id: row for row in _all_places(uow)}
     cards = []
     for code in codes:
         place = uow.locations.get(code.strip().upper())
-        uow.check_place(place, doing="label a location")
+        uow.check_place(place, doing=_("label a location"))
         clinic = clinic_of(place, places)
         cards.append(dto.LocationCard(place.code, place.name, place.kind,
                                       clinic.code if clinic else None))  # fmt: skip
@@ -373,7 +423,7 @@ def course_cards(uow: UnitOfWork, numbers: Sequence[str]) -> list[dto.CourseCard
     """Inside the caller's transaction: the cards of courses ``numbers``; an unknown
     number (or another clinic's course) is bad input."""
     if not numbers:
-        raise InvalidInput("course", None, "give at least one course number")
+        raise InvalidInput("course", None, _("give at least one course number"))
     cards = []
     for number in numbers:
         row = uow.courses.get(number)

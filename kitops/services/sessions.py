@@ -29,6 +29,7 @@ from kitops.domain.courses import (
 from kitops.domain.ledger import LotStatus, Move, MoveReason, is_usable, parse_date
 from kitops.domain.locations import clinic_today
 from kitops.errors import InvalidInput, Refused, TransientDatabaseError
+from kitops.i18n import _
 from kitops.services.dto import courses as courses_dto
 from kitops.services.plans import calendar_of, to_domain
 from kitops.services.unit_of_work import UnitOfWork, retrying
@@ -38,14 +39,18 @@ def _clinic_serum(uow: UnitOfWork, course: CourseRow) -> tuple[ProductRow, int]:
     """The serum product and vials per session of a clinic-administered course."""
     plan = to_domain(course.plan)
     if plan.administered is not Administered.CLINIC:
-        raise Refused(f"course {course.id} ({plan.code}) is treated at home with kits")
+        raise Refused(
+            _("course {course} ({plan}) is treated at home with kits").format(
+                course=course.id, plan=plan.code
+            )
+        )
     serum = uow.session.scalars(
         select(ProductRow)
         .where(ProductRow.kind == ProductKind.SERUM_VIAL.value, ProductRow.active)
         .order_by(ProductRow.id)
     ).first()
     if serum is None or not serum.volume_ul:
-        raise Refused("the catalogue has no serum vial to treat with")
+        raise Refused(_("the catalogue has no serum vial to treat with"))
     vials = -(-plan.serum_ul_per_application // serum.volume_ul)
     return serum, vials
 
@@ -95,8 +100,10 @@ def _take_supply(
             return shares
     have = quantity - need
     raise Refused(
-        f"a session needs {quantity} × {product.sku}; {clinic} holds {have} released and in "
-        f"date on {day}"
+        _(
+            "a session needs {quantity} × {sku}; {clinic} holds {have} "
+            "released and in date on {day}"
+        ).format(quantity=quantity, sku=product.sku, clinic=clinic, have=have, day=day)
     )
 
 
@@ -106,7 +113,9 @@ def _locked_usable(uow: UnitOfWork, lot: LotRow, day: date) -> LotRow:
     lot = uow.lots.lock(lot, share=True)
     if not is_usable(LotStatus(lot.status), lot.expiry, day):
         raise TransientDatabaseError(
-            f"lot {lot.code} became {lot.status} while the session was recorded"
+            _("lot {lot} became {status} while the session was recorded").format(
+                lot=lot.code, status=lot.status
+            )
         )
     return lot
 
@@ -146,8 +155,10 @@ def record_session(
         uow.require("session.record")
         course = uow.courses.get(course_id, lock=True)
         if course.status not in NEEDS_STOCK:
-            raise Refused(f"course {course.id} is {course.status}; a session is recorded only "
-                          "for a scheduled or active course")  # fmt: skip
+            raise Refused(_(
+                "course {course} is {status}; a session is recorded only "
+                "for a scheduled or active course"
+            ).format(course=course.id, status=course.status))  # fmt: skip
         serum, vials = _clinic_serum(uow, course)
         plan = to_domain(course.plan)
         done = (
@@ -159,26 +170,35 @@ def record_session(
             or 0
         )
         if done >= plan.applications:
-            raise Refused(f"course {course.id} has had all {plan.applications} sessions")
+            raise Refused(
+                _("course {course} has had all {applications} sessions").format(
+                    course=course.id, applications=plan.applications
+                )
+            )
         zone = course.clinic.timezone
         now = today or clinic_today(zone)
         day = on if isinstance(on, date) else parse_date(on, "date") if on else now
         if day > now:
             raise InvalidInput(
                 "date", day.isoformat(),
-                f"is in the future (today at {course.clinic.code} is {now.isoformat()}); "
-                "record a session when it happens",
+                _(
+                    "is in the future (today at {clinic} is {now}); record a "
+                    "session when it happens"
+                ).format(clinic=course.clinic.code, now=now.isoformat()),
             )  # fmt: skip
         if day < course.start_date:
             raise InvalidInput("date", day.isoformat(),
-                               f"course {course.id} starts on {course.start_date}")  # fmt: skip
+                               _("course {course} starts on {start_date}").format(
+                                   course=course.id,
+                                   start_date=course.start_date,
+                               ))  # fmt: skip
         locations = uow.locations.all()
         codes = {row.id: row.code for row in locations}
         clinic = course.clinic.code
         places = subtree_ids(course.clinic, locations)
         number = done + 1
         assert serum.volume_ul is not None
-        _, finishes = session_vials(plan, serum.volume_ul, number)
+        _starts, finishes = session_vials(plan, serum.volume_ul, number)
         opened = _opened_vial(uow, course.id, finishes, day) if finishes else None
         if opened is not None:  # the second half of the vial its pair's session opened
             lot, place_id, vials = opened, None, 0
@@ -186,8 +206,12 @@ def record_session(
             candidates = _usable(uow, serum.id, places, day)
             pick = next((c for c in candidates if c[2] >= vials), None)
             if pick is None:
-                raise Refused(f"no released lot of {serum.sku} in date on {day} at {clinic}")
-            lot, place_id, _ = pick
+                raise Refused(
+                    _("no released lot of {sku} in date on {day} at {clinic}").format(
+                        sku=serum.sku, day=day, clinic=clinic
+                    )
+                )
+            lot, place_id, _rest = pick
             lot = _locked_usable(uow, lot, day)
         supplies: list[tuple[ProductRow, LotRow, int, int]] = []
         for product, quantity in session_supplies(uow, course.plan_id):
@@ -214,7 +238,7 @@ def record_session(
         uow.session.add(row)
         uow.session.flush()
         per_lot: dict[int, list[int]] = {}  # lot id → [product id, quantity]
-        for product, supply_lot, _, quantity in supplies:
+        for product, supply_lot, _place, quantity in supplies:
             per_lot.setdefault(supply_lot.id, [product.id, 0])[1] += quantity
         for lot_id, (product_id, quantity) in per_lot.items():
             uow.session.add(SessionItemRow(session_id=row.id, lot_id=lot_id,

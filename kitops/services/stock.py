@@ -12,6 +12,7 @@ from kitops.data.schema import LotRow, ProductRow, StockBalanceRow
 from kitops.domain.catalog import parse_sku
 from kitops.domain.ledger import LotStatus, days_to_expiry, is_usable
 from kitops.domain.locations import clinic_today, parse_location_code
+from kitops.i18n import _
 from kitops.services.dto import stock as stock_dto
 from kitops.services.unit_of_work import UnitOfWork
 
@@ -46,7 +47,7 @@ def stock_on_hand(
         places = None
         if location:
             root = uow.locations.get(parse_location_code(location))
-            uow.check_place(root, doing="see stock")
+            uow.check_place(root, doing=_("see stock"))
             places = subtree_ids(root, locations)
         places = uow.narrow_places(places)
         stmt = held_at(places, ProductRow.name)
@@ -62,12 +63,12 @@ def stock_on_hand(
         for (
             location_id,
             product_sku,
-            _,
+            _product_id,
             code,
             expiry,
             status,
-            _,
-            _,
+            _lot_id,
+            _place_id,
             quantity,
             product_name,
         ) in uow.session.execute(stmt):

@@ -19,6 +19,7 @@ from kitops.data.schema import ApiTokenRow, UserRow, utcnow
 from kitops.domain.ledger import parse_date
 from kitops.domain.users import parse_user_name
 from kitops.errors import Conflict, DatabaseUnavailable, InvalidInput, KitopsError, Refused
+from kitops.i18n import _
 from kitops.services.dto import tokens as tokens_dto
 from kitops.services.unit_of_work import UnitOfWork, retrying
 
@@ -45,8 +46,10 @@ def parse_token_name(value: str, user: str) -> str:
     room = AUDIT_ACTOR_MAX - len(f"{user} (token )")
     if len(name) > room:
         raise InvalidInput(
-            "NAME", value, f"must be at most {max(room, 0)} characters for user {user}, so "
-            f"that '{user} (token NAME)' fits the audit log",
+            "NAME", value, _(
+                "must be at most {room} characters for user {user}, so that "
+                "'{user} (token NAME)' fits the audit log"
+            ).format(room=max(room, 0), user=user),
         )  # fmt: skip
     return name
 
@@ -57,7 +60,7 @@ def parse_expiry(value: str | date | None, *, today: date | None = None) -> date
         return None
     day = value if isinstance(value, date) else parse_date(value, "expires")
     if day < (today or datetime.now(UTC).date()):
-        raise InvalidInput("expires", str(value), "must be today or a later day")
+        raise InvalidInput("expires", str(value), _("must be today or a later day"))
     return datetime.combine(day + timedelta(days=1), time(0), UTC)
 
 
@@ -100,13 +103,21 @@ def create_token(
     token_name = parse_token_name(name, who)
     expires_at = parse_expiry(expires, today=today)
     with uow:
-        uow.require("token.manage", doing="create API tokens")
+        uow.require("token.manage", doing=_("create API tokens"))
         owner = uow.users.get(who)
         if not owner.active:
-            raise Refused(f"user {owner.name} is disabled; enable it before making it a token")
+            raise Refused(
+                _("user {user} is disabled; enable it before making it a token").format(
+                    user=owner.name
+                )
+            )
         taken = uow.session.scalar(select(ApiTokenRow.id).where(ApiTokenRow.name == token_name))
         if taken is not None:
-            raise Conflict(f"a token named {token_name} exists already (see `kitops token list`)")
+            raise Conflict(
+                _("a token named {token} exists already (see `kitops token list`)").format(
+                    token=token_name
+                )
+            )
         secret = PREFIX + secrets.token_urlsafe(32)
         row = ApiTokenRow(
             name=token_name, token_hash=token_hash(secret), user_id=owner.id,
@@ -128,7 +139,7 @@ def create_token(
 def list_tokens(uow: UnitOfWork) -> list[tokens_dto.ApiToken]:
     """Every token, by name (revoked and expired ones too, for the record)."""
     with uow:
-        uow.require("token.manage", doing="list API tokens")
+        uow.require("token.manage", doing=_("list API tokens"))
         now = utcnow()
         rows = uow.session.execute(
             select(ApiTokenRow, UserRow.name)
@@ -142,7 +153,7 @@ def list_tokens(uow: UnitOfWork) -> list[tokens_dto.ApiToken]:
 def revoke_token(uow: UnitOfWork, name: str) -> tokens_dto.ApiToken:
     """Stop a token at once; it stays listed as revoked."""
     with uow:
-        uow.require("token.manage", doing="revoke API tokens")
+        uow.require("token.manage", doing=_("revoke API tokens"))
         found = uow.session.execute(
             select(ApiTokenRow, UserRow.name)
             .join(UserRow, UserRow.id == ApiTokenRow.user_id)
@@ -150,10 +161,12 @@ def revoke_token(uow: UnitOfWork, name: str) -> tokens_dto.ApiToken:
             .with_for_update(of=ApiTokenRow)
         ).first()
         if found is None:
-            raise InvalidInput("NAME", name, "no API token has this name (see `kitops token list`)")
+            raise InvalidInput(
+                "NAME", name, _("no API token has this name (see `kitops token list`)")
+            )
         row, user = found
         if row.revoked_at is not None:
-            raise Refused(f"token {row.name} was revoked already")
+            raise Refused(_("token {token} was revoked already").format(token=row.name))
         row.revoked_at = utcnow()
         row.revoked_by = uow.audit_name[:64]
         uow.record("token.revoke", "token", row.name, before={"state": "active"},
@@ -170,9 +183,9 @@ def verify_token(
     revoked, expired, or its user disabled. ``uow`` identifies nobody (``identify=False``);
     the token's ``last_used_at`` is refreshed in a short transaction of its own."""
     if not presented:
-        raise Unauthenticated("this needs an API token: Authorization: Bearer TOKEN")
+        raise Unauthenticated(_("this needs an API token: Authorization: Bearer TOKEN"))
     if not _TOKEN.fullmatch(presented):
-        raise Unauthenticated("unknown API token")
+        raise Unauthenticated(_("unknown API token"))
     moment = now or utcnow()
     with uow:
         found = uow.session.execute(
@@ -181,13 +194,17 @@ def verify_token(
             .where(ApiTokenRow.token_hash == token_hash(presented))
         ).first()
         if found is None:
-            raise Unauthenticated("unknown API token")
+            raise Unauthenticated(_("unknown API token"))
         row, user, role, active = found
         state = _state(row, moment)
         if state != "active":
-            raise Unauthenticated(f"API token {row.name} is {state}")
+            if state == "revoked":
+                raise Unauthenticated(_("API token {token} is revoked").format(token=row.name))
+            raise Unauthenticated(_("API token {token} is expired").format(token=row.name))
         if not active:
-            raise Unauthenticated(f"the user of API token {row.name} is disabled")
+            raise Unauthenticated(
+                _("the user of API token {token} is disabled").format(token=row.name)
+            )
         holder = tokens_dto.TokenHolder(user, role, row.name, row.read_only)
         last = _aware(row.last_used_at)
         stale = last is None or moment - last >= LAST_USED_EVERY

@@ -56,6 +56,7 @@ from kitops.errors import (
     NotAllowed,
     TransientDatabaseError,
 )
+from kitops.i18n import _
 
 # PostgreSQL: serialization_failure, deadlock_detected; unique_violation only when two
 # writers raced to create the same balance row.
@@ -86,23 +87,31 @@ def translate(error: sa_exc.SQLAlchemyError) -> KitopsError:
     if connecting and "locked" not in detail:
         # raised while connecting: no statement ran (server down, database missing,
         # authentication refused)
-        return DatabaseUnavailable(f"cannot connect to the database: {detail}")
+        return DatabaseUnavailable(
+            _("cannot connect to the database: {detail}").format(detail=detail)
+        )
     if _is_transient(error):
         return TransientDatabaseError(
-            f"the database stayed busy with concurrent changes; nothing was changed: {detail}"
+            _(
+                "the database stayed busy with concurrent changes; nothing was changed: {detail}"
+            ).format(detail=detail)
         )
     if isinstance(error, sa_exc.IntegrityError):
-        return Conflict(f"the database refused the change: {detail}")
+        return Conflict(_("the database refused the change: {detail}").format(detail=detail))
     if _is_lost_connection(error):
         return DatabaseUnavailable(
-            f"the connection to the database was lost ({detail}); nothing was changed, "
-            "run the command again"
+            _(
+                "the connection to the database was lost ({detail}); nothing "
+                "was changed, run the command again"
+            ).format(detail=detail)
         )
     if "locked" in detail or "busy" in detail:
         return DatabaseUnavailable(
-            "the database is busy with another writer; nothing was changed, try again"
+            _("the database is busy with another writer; nothing was changed, try again")
         )
-    return DatabaseUnavailable(f"database error, nothing was changed: {detail}")
+    return DatabaseUnavailable(
+        _("database error, nothing was changed: {detail}").format(detail=detail)
+    )
 
 
 P = ParamSpec("P")
@@ -141,7 +150,7 @@ class _ScopedCourses(Courses):
     def get(self, course_id: int | str, *, lock: bool = False) -> CourseRow:
         row = super().get(course_id, lock=lock)
         if not self.uow.visible_clinic(row.clinic_id):
-            raise InvalidInput("course", course_id, "no course has this number")
+            raise InvalidInput("course", course_id, _("no course has this number"))
         return row
 
 
@@ -156,7 +165,7 @@ class _ScopedOrders(Orders):
         row = super().get(order_id, lock=lock)
         if not self.uow.visible_clinic(row.clinic_id):
             raise InvalidInput(
-                "order", order_id, "no order has this number (see `kitops order list`)"
+                "order", order_id, _("no order has this number (see `kitops order list`)")
             )
         return row
 
@@ -172,7 +181,9 @@ class _ScopedKits(Kits):
     def get(self, serial: str, *, lock: bool = False) -> KitRow:
         row = super().get(serial, lock=lock)
         if not self.uow.visible_kit(row):
-            raise InvalidInput("serial", serial, "no kit has this serial (see `kitops kit list`)")
+            raise InvalidInput(
+                "serial", serial, _("no kit has this serial (see `kitops kit list`)")
+            )
         return row
 
 
@@ -189,7 +200,7 @@ class _ScopedPurchaseOrders(PurchaseOrders):
         if not self.uow.visible_clinic(row.clinic_id):
             clinic = self.uow.session.get(LocationRow, row.clinic_id)
             assert clinic is not None
-            self.uow.check_clinic(clinic, doing="use a purchase order")
+            self.uow.check_clinic(clinic, doing=_("use a purchase order"))
         return row
 
 
@@ -322,8 +333,10 @@ class UnitOfWork:
         if found is not None:
             if not found.active:
                 raise NotAllowed(
-                    f"user {self.actor} is disabled; an admin can enable it again "
-                    f"(`kitops user enable {self.actor}`)",
+                    _(
+                        "user {actor} is disabled; an admin can enable it again "
+                        "(`kitops user enable {actor}`)"
+                    ).format(actor=self.actor),
                     actor=self.actor, permission="user.active", role=found.role,
                 )  # fmt: skip
             limited = [(row.id, row.code) for row in rows if row.id is not None]
@@ -335,10 +348,13 @@ class UnitOfWork:
         if self.session.scalar(select(UserRow.id).limit(1)) is None:
             if self.bootstrap:
                 return None
-            raise NotAllowed(roles.BOOTSTRAP_MESSAGE, actor=self.actor, permission="user.known")
+            raise NotAllowed(roles.bootstrap_message(), actor=self.actor, permission="user.known")
         raise NotAllowed(
-            f"{self.actor!r} is not a kitops user (set --user or KITOPS_USER to yours; an "
-            f"admin adds users with `kitops user add NAME --role ROLE`)",
+            _(
+                "{actor!r} is not a kitops user (set --user or KITOPS_USER "
+                "to yours; an admin adds users with `kitops user add NAME "
+                "--role ROLE`)"
+            ).format(actor=self.actor),
             actor=self.actor, permission="user.known",
         )  # fmt: skip
 
@@ -401,7 +417,11 @@ class UnitOfWork:
         assert user is not None
         mine = ", ".join(user.clinic_codes)
         return NotAllowed(
-            f"{user.name} may not {text}: {user.name} is limited to {mine}",
+            _("{user} may not {doing}: {user} is limited to {mine}").format(
+                user=user.name,
+                doing=text,
+                mine=mine,
+            ),
             actor=self.actor, permission="clinic.scope", role=user.role.value,
         )  # fmt: skip
 
@@ -414,7 +434,9 @@ class UnitOfWork:
     def check_clinic(self, clinic: LocationRow, *, doing: str | None = None) -> None:
         """Go on only if ``clinic`` is one of the acting user's clinics."""
         if not self.visible_clinic(clinic.id):
-            raise self.scope_refusal(f"{doing or 'act'} at clinic {clinic.code}")
+            raise self.scope_refusal(
+                _("{doing} at clinic {clinic}").format(doing=doing or _("act"), clinic=clinic.code)
+            )
 
     def check_place(self, place: LocationRow, *, doing: str | None = None) -> None:
         """Go on only if ``place`` lies within one of the acting user's clinics; the refusal
@@ -424,8 +446,12 @@ class UnitOfWork:
             return
         by_id = {row.id: row for row in self.locations.all()}
         clinic = clinic_of(place, by_id)
-        where = f"clinic {clinic.code}" if clinic is not None else f"location {place.code}"
-        raise self.scope_refusal(f"{doing or 'act'} at {where}")
+        doing = doing or _("act")
+        if clinic is not None:
+            text = _("{doing} at clinic {clinic}").format(doing=doing, clinic=clinic.code)
+        else:
+            text = _("{doing} at location {location}").format(doing=doing, location=place.code)
+        raise self.scope_refusal(text)
 
     def require(self, permission: str, *, doing: str | None = None) -> None:
         """Go on only if the acting user's role holds ``permission``
@@ -450,7 +476,7 @@ class UnitOfWork:
             if permission in roles.BOOTSTRAP:
                 self._granted = permission if self._depth == 1 else None
                 return
-            raise NotAllowed(roles.BOOTSTRAP_MESSAGE, actor=self.actor, permission=permission)
+            raise NotAllowed(roles.bootstrap_message(), actor=self.actor, permission=permission)
         if wanted.allows(user.role):
             self._granted = permission if self._depth == 1 else None
             return

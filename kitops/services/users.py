@@ -18,18 +18,20 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, select
 from sqlalchemy import exc as sa_exc
 
+from kitops import i18n
 from kitops.data.schema import AuditRow, LocationRow, SettingRow, UserClinicRow, UserRow, utcnow
 from kitops.domain import roles
 from kitops.domain.text import has_control
 from kitops.domain.users import NAME_PATTERN, parse_login, parse_user_name
 from kitops.errors import Conflict, InvalidInput, Refused
+from kitops.i18n import N_, _
 from kitops.services.dto import users as users_dto
 from kitops.services.unit_of_work import UnitOfWork, retrying, translate
 
 if TYPE_CHECKING:
     from argon2 import PasswordHasher
 
-WRONG_LOGIN = "wrong user name or PIN"
+WRONG_LOGIN = N_("wrong user name or PIN")  # shown with i18n.gettext
 DEFAULT_MAX_FAILURES = 5
 DEFAULT_LOCKOUT_MINUTES = 15
 DEFAULT_WRITEOFF_APPROVAL_UNITS = 10
@@ -82,10 +84,16 @@ _DUMMY = _Dummy()
 def parse_secret(secret: str, field: str = "PIN") -> str:
     """A PIN of at least 4 digits or a password; never shown back in an error."""
     if not SECRET_MIN <= len(secret) <= SECRET_MAX:
-        raise InvalidInput(field, "(hidden)", f"must be {SECRET_MIN}-{SECRET_MAX} characters")
+        raise InvalidInput(
+            field,
+            "(hidden)",
+            _("must be {secret_min}-{secret_max} characters").format(
+                secret_min=SECRET_MIN, secret_max=SECRET_MAX
+            ),
+        )
     if secret != secret.strip() or any(ord(c) < 32 or ord(c) == 127 for c in secret):
         raise InvalidInput(
-            field, "(hidden)", "must not start or end with a space or hold control characters"
+            field, "(hidden)", _("must not start or end with a space or hold control characters")
         )
     return secret
 
@@ -200,7 +208,7 @@ def authenticate(uow: UnitOfWork, name: str, secret: str) -> users_dto.User:
     for attempt in range(1, _RECHECKS + 2):
         seen = _login_seen(uow, tried)
         if not seen.anyone:
-            raise Refused(roles.BOOTSTRAP_MESSAGE)
+            raise Refused(roles.bootstrap_message())
         checked_hash = seen.secret_hash
         # an unknown user is checked against a hash of nothing (see ``_verify``); a locked
         # one is not checked (if the lock is lifted meanwhile, the write sends it round)
@@ -237,15 +245,19 @@ def _record_login(
                              entity_key=tried or "-", after=after or None)  # fmt: skip
 
         if uow.session.scalar(select(UserRow.id).limit(1)) is None:
-            raise Refused(roles.BOOTSTRAP_MESSAGE)
+            raise Refused(roles.bootstrap_message())
         row = uow.users.find(tried, lock=True) if NAME_PATTERN.fullmatch(tried) else None
         if row is None or not row.active or row.secret_hash is None:
             reason = "unknown user" if row is None else ("disabled" if not row.active else "no PIN")
             audit("user.login_failed", reason=reason)
-            outcome = Refused(WRONG_LOGIN)
+            outcome = Refused(i18n.gettext(WRONG_LOGIN))
         elif row.locked_until is not None and row.locked_until > now:
             audit("user.login_failed", reason="locked")
-            outcome = Refused(f"{row.name} is locked until {_local_time(row.locked_until)}")
+            outcome = Refused(
+                _("{user} is locked until {locked_until}").format(
+                    user=row.name, locked_until=_local_time(row.locked_until)
+                )
+            )
         else:
             if row.secret_hash != checked_hash:
                 # the PIN changed (or the user appeared or was enabled) since the check
@@ -263,15 +275,22 @@ def _record_login(
                     row.failed_logins = 0
                     audit("user.locked", failures=most, until=row.locked_until.isoformat())
                     outcome = Refused(
-                        f"{row.name} is locked until {_local_time(row.locked_until)} "
-                        f"after {most} failed logins"
+                        _(
+                            "{user} is locked until {locked_until} after {most} failed logins"
+                        ).format(
+                            user=row.name, locked_until=_local_time(row.locked_until), most=most
+                        )
                     )
                 else:
                     audit("user.login_failed", reason="wrong PIN", failures=row.failed_logins)
-                    outcome = Refused(WRONG_LOGIN)
+                    outcome = Refused(i18n.gettext(WRONG_LOGIN))
             elif row.role == roles.Role.JOB.value:
                 audit("user.login_failed", reason="job user")
-                outcome = Refused(f"{row.name} is a job user: job users run the cron jobs only")
+                outcome = Refused(
+                    _("{user} is a job user: job users run the cron jobs only").format(
+                        user=row.name
+                    )
+                )
             else:
                 if rehashed is None and _argon2().check_needs_rehash(row.secret_hash):
                     rehashed = hash_secret(secret)
@@ -302,7 +321,7 @@ def get_user(uow: UnitOfWork, name: str) -> users_dto.User:
 
 def list_users(uow: UnitOfWork) -> list[users_dto.User]:
     with uow:
-        uow.require("user.manage", doing="list users")
+        uow.require("user.manage", doing=_("list users"))
         rows = uow.session.scalars(select(UserRow).order_by(UserRow.name)).all()
         limits = clinics_of(uow)
         return [user_dto(row, limits.get(row.id, ())) for row in rows]
@@ -329,15 +348,15 @@ def set_clinics(uow: UnitOfWork, name: str, clinics: list[str]) -> users_dto.Use
     their own, and may not lift a limit: nobody widens their own reach this way."""
     wanted = [found for code in clinics for found in parse_clinic_codes(code)]
     with uow:
-        uow.require("user.manage", doing="limit users to clinics")
+        uow.require("user.manage", doing=_("limit users to clinics"))
         row = uow.users.get(name, lock=True)
         found = [uow.locations.clinic(code, "clinics") for code in dict.fromkeys(wanted)]
         mine = uow.scope_clinics()
         if mine is not None:
             if not found:
-                raise uow.scope_refusal("give a user every clinic")
+                raise uow.scope_refusal(_("give a user every clinic"))
             for clinic in found:
-                uow.check_clinic(clinic, doing="give users access")
+                uow.check_clinic(clinic, doing=_("give users access"))
         before = clinics_of(uow, [row.id]).get(row.id, ())
         uow.session.execute(delete(UserClinicRow).where(UserClinicRow.user_id == row.id))
         for clinic in found:
@@ -374,19 +393,23 @@ def add_user(
         parse_secret(secret)
     hashed = hash_secret(secret) if secret is not None else None
     with uow:
-        uow.require("user.manage", doing="add users")
+        uow.require("user.manage", doing=_("add users"))
         if uow.user is None and wanted is not roles.Role.ADMIN:
-            raise Refused(roles.BOOTSTRAP_MESSAGE)
+            raise Refused(roles.bootstrap_message())
         if uow.users.find(clean) is not None:
-            raise Conflict(f"user {clean} already exists (see `kitops user list`)")
+            raise Conflict(
+                _("user {user} already exists (see `kitops user list`)").format(user=clean)
+            )
         if login is None and uow.user is None:
             login = bootstrap_login
         if login is not None:
             other = uow.users.bound_to(login)
             if other is not None:
                 raise Conflict(
-                    f"login {login} is already bound to {other.name}: "
-                    f"`kitops user unbind {other.name}` first"
+                    _(
+                        "login {login} is already bound to {user}: `kitops user "
+                        "unbind {user}` first"
+                    ).format(login=login, user=other.name)
                 )
         row = UserRow(name=clean, role=wanted.value, active=True, secret_hash=hashed,
                       failed_logins=0, created_at=utcnow(), created_by=uow.actor[:64],
@@ -403,19 +426,25 @@ def add_user(
 
 def _keep_an_admin(uow: UnitOfWork, row: UserRow, doing: str) -> None:
     if row.role == roles.Role.ADMIN.value and row.active and uow.users.active_admins() <= 1:
-        raise Refused(f"{row.name} is the last active admin: add another admin before you {doing}")
+        raise Refused(
+            _("{user} is the last active admin: add another admin before you {doing}").format(
+                user=row.name, doing=doing
+            )
+        )
 
 
 @retrying
 def set_role(uow: UnitOfWork, name: str, role: str) -> users_dto.User:
     wanted = roles.parse_role(role)
     with uow:
-        uow.require("user.manage", doing="change roles")
+        uow.require("user.manage", doing=_("change roles"))
         row = uow.users.get(name, lock=True)
         if row.role == wanted.value:
-            raise Refused(f"{row.name} already has the role {wanted.value}")
+            raise Refused(
+                _("{user} already has the role {wanted}").format(user=row.name, wanted=wanted.value)
+            )
         if wanted is not roles.Role.ADMIN:
-            _keep_an_admin(uow, row, "change its role")
+            _keep_an_admin(uow, row, _("change its role"))
         before = row.role
         row.role = wanted.value
         uow.record("user.set_role", "user", row.name, before={"role": before},
@@ -430,12 +459,14 @@ def set_active(uow: UnitOfWork, name: str, active: bool) -> users_dto.User:
     """Disable a user (kept, with its history; it can do nothing) or enable it again
     (which also lifts a login lock)."""
     with uow:
-        uow.require("user.manage", doing="disable or enable users")
+        uow.require("user.manage", doing=_("disable or enable users"))
         row = uow.users.get(name, lock=True)
         if row.active == active:
-            raise Refused(f"{row.name} is already {'enabled' if active else 'disabled'}")
+            if active:
+                raise Refused(_("{user} is already enabled").format(user=row.name))
+            raise Refused(_("{user} is already disabled").format(user=row.name))
         if not active:
-            _keep_an_admin(uow, row, "disable it")
+            _keep_an_admin(uow, row, _("disable it"))
         row.active = active
         if active:
             row.failed_logins, row.locked_until = 0, None
@@ -459,11 +490,11 @@ def set_secret(
     with uow:
         own = uow.user is not None and uow.user.name == clean
         if not own:
-            uow.require("user.manage", doing="set another user's PIN")
+            uow.require("user.manage", doing=_("set another user's PIN"))
         row = uow.users.get(clean, lock=True)
         must_prove = own and uow.user is not None and uow.user.role is not roles.Role.ADMIN
         if must_prove and row.secret_hash and not _verify(row.secret_hash, current or ""):
-            raise Refused("the current PIN is wrong; nothing was changed")
+            raise Refused(_("the current PIN is wrong; nothing was changed"))
         row.secret_hash = hashed
         row.failed_logins, row.locked_until = 0, None
         uow.record("user.set_pin", "user", row.name, after={"pin_set": hashed is not None})
@@ -485,7 +516,7 @@ def read_audit(
 ) -> list[users_dto.AuditEntry]:
     """The newest ``limit`` audit rows matching, oldest first (managers and admins)."""
     if not 1 <= limit <= 100_000:
-        raise InvalidInput("limit", limit, "must be 1-100000")
+        raise InvalidInput("limit", limit, _("must be 1-100000"))
     with uow:
         uow.require("audit.read")
         query = select(AuditRow)
@@ -510,13 +541,13 @@ def read_audit(
 
 def _non_negative_int(value: str) -> str:
     if not value.isdigit():
-        raise ValueError("must be a whole number, 0 or more")
+        raise ValueError(_("must be a whole number, 0 or more"))
     return str(int(value))
 
 
 def _positive_int(value: str) -> str:
     if not value.isdigit() or int(value) < 1:
-        raise ValueError("must be a whole number, 1 or more")
+        raise ValueError(_("must be a whole number, 1 or more"))
     return str(int(value))
 
 
@@ -524,38 +555,41 @@ def _millimetres(value: str) -> str:
     try:
         number = Decimal(value)
     except InvalidOperation:
-        raise ValueError("must be a length in millimetres, such as 0.6") from None
+        raise ValueError(_("must be a length in millimetres, such as 0.6")) from None
     if not number.is_finite() or number <= 0 or number > 10:
-        raise ValueError("must be more than 0 and at most 10 mm")
+        raise ValueError(_("must be more than 0 and at most 10 mm"))
     return format(number.normalize(), "f")
 
 
 def _patient_text(value: str) -> str:
     text = " ".join(value.split())
     if not 1 <= len(text) <= 500:
-        raise ValueError("must be 1-500 characters")
+        raise ValueError(_("must be 1-500 characters"))
     if has_control(text):
-        raise ValueError("must not hold control characters")
+        raise ValueError(_("must not hold control characters"))
     return text
 
 
+# the descriptions are marked for the catalog; a front end shows them with i18n.gettext
 SETTINGS: dict[str, tuple[str, Callable[[str], str]]] = {
-    "at_home_max_needle_mm": ("longest derma stamp needle allowed for home use", _millimetres),
-    "expiry_margin_days": ("days a vial must stay in date beyond its last use", _non_negative_int),
+    "at_home_max_needle_mm": (N_("longest derma stamp needle allowed for home use"), _millimetres),
+    "expiry_margin_days": (
+        N_("days a vial must stay in date beyond its last use"), _non_negative_int),
     "writeoff_approval_units": (
-        "write-offs of more units than this in one go need a manager", _non_negative_int),
-    "login_max_failures": ("failed logins in a row that lock a user", _positive_int),
-    "login_lockout_minutes": ("how long a locked user waits", _positive_int),
+        N_("write-offs of more units than this in one go need a manager"), _non_negative_int),
+    "login_max_failures": (N_("failed logins in a row that lock a user"), _positive_int),
+    "login_lockout_minutes": (N_("how long a locked user waits"), _positive_int),
     "session_idle_minutes": (
-        "minutes a `kitops login` session lasts unused", _positive_int),
+        N_("minutes a `kitops login` session lasts unused"), _positive_int),
     "web_session_idle_minutes": (
-        "minutes a web page session (`kitops serve`) lasts unused", _positive_int),
+        N_("minutes a web page session (`kitops serve`) lasts unused"), _positive_int),
     "clinic_sessions_per_day": (
-        "clinic sessions a clinic books a day unless it sets its own", _positive_int),
+        N_("clinic sessions a clinic books a day unless it sets its own"), _positive_int),
     "alert_sending_timeout_minutes": (
-        "minutes after which an alert still marked sending is tried once more", _positive_int),
+        N_("minutes after which an alert still marked sending is tried once more"),
+        _positive_int),
     "home_application_instructions": (
-        "what the patient's calendar says with every home application", _patient_text),
+        N_("what the patient's calendar says with every home application"), _patient_text),
 }  # fmt: skip
 
 
@@ -574,7 +608,9 @@ def list_settings(uow: UnitOfWork) -> list[users_dto.Setting]:
 @retrying
 def set_setting(uow: UnitOfWork, key: str, value: str) -> users_dto.Setting:
     if key not in SETTINGS:
-        raise InvalidInput("setting", key, f"must be one of {', '.join(SETTINGS)}")
+        raise InvalidInput(
+            "setting", key, _("must be one of {choices}").format(choices=", ".join(SETTINGS))
+        )
     description, check = SETTINGS[key]
     try:
         clean = check(value.strip())

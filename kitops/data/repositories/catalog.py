@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from kitops.data.schema import ProductRow, RecipeLineRow
 from kitops.domain.catalog import ProductKind, parse_sku
 from kitops.errors import InvalidInput
+from kitops.i18n import _
 
 
 class Products:
@@ -22,7 +23,7 @@ class Products:
     def get(self, sku: str, field: str = "sku") -> ProductRow:
         row = self.by_sku(sku)
         if row is None:
-            raise InvalidInput(field, sku, "no product has this SKU (see `kitops catalog list`)")
+            raise InvalidInput(field, sku, _("no product has this SKU (see `kitops catalog list`)"))
         return row
 
     def by_gtin(self, gtin: str) -> ProductRow | None:
@@ -62,7 +63,9 @@ class Products:
         """A kit product with its recipe."""
         product = self.get(parse_sku(sku, field), field)
         if product.kind != ProductKind.KIT.value:
-            raise InvalidInput(field, product.sku, f"is a {product.kind}, not a kit")
+            raise InvalidInput(
+                field, product.sku, _("is a {kind}, not a kit").format(kind=product.kind)
+            )
         if not product.recipe:
-            raise InvalidInput(field, product.sku, "has no recipe (`kitops catalog add-recipe`)")
+            raise InvalidInput(field, product.sku, _("has no recipe (`kitops catalog add-recipe`)"))
         return product

@@ -21,6 +21,7 @@ from kitops.domain.clinic_calendar import (
 from kitops.domain.course_lifecycle import LIVE, NEEDS_STOCK
 from kitops.domain.numbers import parse_id
 from kitops.errors import InvalidInput
+from kitops.i18n import _
 
 # courses whose visits still lie ahead: their bookings move when the clinic's week changes
 # courses whose booked sessions take a place: running or paused (a cancelled or finished
@@ -65,11 +66,13 @@ class ClinicCalendar:
         )
 
     def closure(self, closure_id: int | str) -> ClinicClosureRow:
-        key = parse_id(closure_id, "closure", "a closure number")
+        key = parse_id(closure_id, "closure", _("a closure number"))
         row = self.session.get(ClinicClosureRow, key)
         if row is None:
             raise InvalidInput(
-                "closure", closure_id, "no closure has this number (see `kitops clinic closures`)"
+                "closure",
+                closure_id,
+                _("no closure has this number (see `kitops clinic closures`)"),
             )
         return row
 

@@ -11,6 +11,7 @@ from kitops.data.schema import CourseKitNeedRow, CourseRow, PlanRow, ProductRow,
 from kitops.domain.course_lifecycle import NEEDS_STOCK
 from kitops.domain.courses import parse_course_id
 from kitops.errors import InvalidInput
+from kitops.i18n import _
 
 # the plan, its kit and recipe, and the clinic come along: every use case needs them
 WITH_PLAN_AND_CLINIC = (
@@ -33,7 +34,7 @@ class Courses:
             stmt = stmt.with_for_update(key_share=True, of=CourseRow)
         row = self.session.scalar(stmt)
         if row is None:
-            raise InvalidInput("course", course_id, "no course has this number")
+            raise InvalidInput("course", course_id, _("no course has this number"))
         return row
 
     def without_stored_needs(self) -> Sequence[CourseRow]:

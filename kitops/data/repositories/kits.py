@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from kitops.data.schema import KitRow
 from kitops.errors import InvalidInput
+from kitops.i18n import _
 
 
 class Kits:
@@ -19,7 +20,9 @@ class Kits:
             stmt = stmt.with_for_update(key_share=True).execution_options(populate_existing=True)
         row = self.session.scalar(stmt)
         if row is None:
-            raise InvalidInput("serial", serial, "no kit has this serial (see `kitops kit list`)")
+            raise InvalidInput(
+                "serial", serial, _("no kit has this serial (see `kitops kit list`)")
+            )
         return row
 
     def of_lot(self, lot_id: int, *, lock: bool = False) -> KitRow | None:

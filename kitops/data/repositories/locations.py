@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from kitops.data.schema import LocationRow
 from kitops.domain.locations import PHYSICAL_KINDS, LocationKind, clinic_today, parse_location_code
 from kitops.errors import InvalidInput
+from kitops.i18n import _
 
 
 def clinic_of(row: LocationRow, by_id: dict[int, LocationRow]) -> LocationRow | None:
@@ -47,7 +48,7 @@ class Locations:
         row = self.by_code(code)
         if row is None:
             raise InvalidInput(
-                field, code, "no location has this code (see `kitops location list`)"
+                field, code, _("no location has this code (see `kitops location list`)")
             )
         return row
 
@@ -66,13 +67,19 @@ class Locations:
     def clinic(self, code: str, field: str = "clinic") -> LocationRow:
         row = self.get(parse_location_code(code, field), field)
         if row.kind != LocationKind.CLINIC.value:
-            raise InvalidInput(field, row.code, f"is a {row.kind}, not a clinic")
+            raise InvalidInput(
+                field, row.code, _("is a {kind}, not a clinic").format(kind=row.kind)
+            )
         return row
 
     def physical(self, code: str, field: str = "location") -> LocationRow:
         row = self.get(parse_location_code(code, field), field)
         if LocationKind(row.kind) not in PHYSICAL_KINDS:
-            raise InvalidInput(field, row.code, f"is the virtual {row.kind} location, not a place")
+            raise InvalidInput(
+                field,
+                row.code,
+                _("is the virtual {kind} location, not a place").format(kind=row.kind),
+            )
         return row
 
     def assembly_place(self, location: str) -> LocationRow:
@@ -81,7 +88,10 @@ class Locations:
         if place.kind == LocationKind.QUARANTINE.value:
             raise InvalidInput(
                 "location", place.code,
-                "is a quarantine place; kits are made from released stock elsewhere in the clinic",
+                _(
+                    "is a quarantine place; kits are made from released stock "
+                    "elsewhere in the clinic"
+                ),
             )  # fmt: skip
         return place
 

@@ -14,6 +14,7 @@ from kitops.data.schema import KitRow, LotRow, ProductRow
 from kitops.domain.catalog import parse_sku
 from kitops.domain.ledger import UNTRACKED_LOT_CODE, parse_lot_code
 from kitops.errors import InvalidInput
+from kitops.i18n import _
 
 
 class LotKey(NamedTuple):
@@ -101,16 +102,22 @@ class Lots:
         """The lot a command names; untracked products use their single lot."""
         if not product.lot_tracked:
             if code not in (None, "", UNTRACKED_LOT_CODE):
-                raise InvalidInput("lot", code, f"{product.sku} is not lot-tracked")
+                raise InvalidInput(
+                    "lot", code, _("{sku} is not lot-tracked").format(sku=product.sku)
+                )
             lot = self.find(product.id, UNTRACKED_LOT_CODE)
         else:
             if not code:
                 raise InvalidInput(
-                    "lot", None, f"{product.sku} is lot-tracked; name the lot (--lot)"
+                    "lot",
+                    None,
+                    _("{sku} is lot-tracked; name the lot (--lot)").format(sku=product.sku),
                 )
             lot = self.find(product.id, parse_lot_code(code))
             if lot is None:
-                raise InvalidInput("lot", code, f"no lot of {product.sku} has this code")
+                raise InvalidInput(
+                    "lot", code, _("no lot of {sku} has this code").format(sku=product.sku)
+                )
         assert lot is not None
         return lot
 
@@ -125,8 +132,14 @@ class Lots:
             product = Products(self.session).get(parse_sku(sku))
             candidates = [lot for lot in candidates if lot.product_id == product.id]
         if not candidates:
-            raise InvalidInput("lot", code, "no lot has this code" + (f" for {sku}" if sku else ""))
+            if sku:
+                raise InvalidInput("lot", code, _("no lot has this code for {sku}").format(sku=sku))
+            raise InvalidInput("lot", code, _("no lot has this code"))
         if len(candidates) > 1:
             skus = sorted(lot.product.sku for lot in candidates)
-            raise InvalidInput("lot", code, f"is a lot of {', '.join(skus)}; add --sku to choose")
+            raise InvalidInput(
+                "lot",
+                code,
+                _("is a lot of {skus}; add --sku to choose").format(skus=", ".join(skus)),
+            )
         return candidates[0]

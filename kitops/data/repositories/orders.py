@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from kitops.data.schema import OrderRow
 from kitops.domain.orders import parse_order_id
 from kitops.errors import InvalidInput
+from kitops.i18n import _
 
 
 class Orders:
@@ -22,6 +23,6 @@ class Orders:
         row = self.session.scalar(stmt)
         if row is None:
             raise InvalidInput(
-                "order", order_id, "no order has this number (see `kitops order list`)"
+                "order", order_id, _("no order has this number (see `kitops order list`)")
             )
         return row

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from kitops.data.schema import PlanRow
 from kitops.errors import InvalidInput
+from kitops.i18n import _
 
 
 class Plans:
@@ -18,7 +19,7 @@ class Plans:
     def get(self, code: str) -> PlanRow:
         row = self.session.scalar(select(PlanRow).where(PlanRow.code == code.strip().lower()))
         if row is None:
-            raise InvalidInput("plan", code, "no plan has this code (see `kitops plan list`)")
+            raise InvalidInput("plan", code, _("no plan has this code (see `kitops plan list`)"))
         return row
 
     def all(self) -> Sequence[PlanRow]:

@@ -16,6 +16,7 @@ from kitops.data.schema import (
 )
 from kitops.domain.purchasing import parse_po, parse_supplier_code
 from kitops.errors import InvalidInput
+from kitops.i18n import _
 
 
 class Suppliers:
@@ -53,7 +54,7 @@ class Suppliers:
     def get(self, code: str, field: str = "supplier") -> SupplierRow:
         row = self.by_code(parse_supplier_code(code, field))
         if row is None:
-            raise InvalidInput(field, code, "no supplier has this code (`kitops supplier list`)")
+            raise InvalidInput(field, code, _("no supplier has this code (`kitops supplier list`)"))
         return row
 
     def of_policy(self, row: ReorderPolicyRow) -> SupplierRow:
@@ -79,5 +80,7 @@ class PurchaseOrders:
             stmt = stmt.with_for_update(of=PurchaseOrderRow)
         row = self.session.scalar(stmt)
         if row is None:
-            raise InvalidInput("po", number, "no purchase order has this number (`kitops po list`)")
+            raise InvalidInput(
+                "po", number, _("no purchase order has this number (`kitops po list`)")
+            )
         return row

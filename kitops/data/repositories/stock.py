@@ -20,6 +20,7 @@ from kitops.domain.ledger import (
     apply_changes,
     balance_changes,
 )
+from kitops.i18n import _
 
 
 @dataclass(frozen=True)
@@ -84,8 +85,12 @@ class Ledger:
         except Shortage as shortage:
             lot = self.session.get(LotRow, shortage.key[0])
             place = self.session.get(LocationRow, shortage.key[1])
-            what = f"{lot.product.sku} lot {lot.code}" if lot else f"lot #{shortage.key[0]}"
-            raise shortage.named(f"{what} at {place.code if place else shortage.key[1]}") from None
+            if lot:
+                what = _("{sku} lot {lot}").format(sku=lot.product.sku, lot=lot.code)
+            else:
+                what = _("lot #{lot}").format(lot=shortage.key[0])
+            where = place.code if place else shortage.key[1]
+            raise shortage.named(_("{what} at {where}").format(what=what, where=where)) from None
         now = utcnow()
         self.session.execute(
             insert(StockMoveRow),

@@ -9,6 +9,7 @@ from kitops.data.schema import UserRow
 from kitops.domain import roles
 from kitops.domain.users import parse_user_name
 from kitops.errors import InvalidInput
+from kitops.i18n import _
 
 
 class Users:
@@ -24,7 +25,7 @@ class Users:
     def get(self, name: str, *, lock: bool = False) -> UserRow:
         row = self.find(parse_user_name(name), lock=lock)
         if row is None:
-            raise InvalidInput("user", name, "no user has this name (see `kitops user list`)")
+            raise InvalidInput("user", name, _("no user has this name (see `kitops user list`)"))
         return row
 
     def bound_to(self, login: str) -> UserRow | None:
