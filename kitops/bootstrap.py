@@ -146,13 +146,13 @@ def mailer() -> Callable[[EmailMessage], None]:
 
     host = os.environ.get("KITOPS_SMTP_HOST", "").strip()
     if not host:
-        raise MailFailed("no mail server: set KITOPS_SMTP_HOST (README: Email alerts)")
+        raise MailFailed(_("no mail server: set KITOPS_SMTP_HOST (README: Email alerts)"))
     port_text = os.environ.get("KITOPS_SMTP_PORT", "587").strip()
     if not port_text.isdigit():
-        raise InvalidInput("KITOPS_SMTP_PORT", port_text, "must be a port number")
+        raise InvalidInput("KITOPS_SMTP_PORT", port_text, _("must be a port number"))
     security = os.environ.get("KITOPS_SMTP_SECURITY", "starttls").strip().lower()
     if security not in ("starttls", "tls", "none"):
-        raise InvalidInput("KITOPS_SMTP_SECURITY", security, "must be starttls, tls or none")
+        raise InvalidInput("KITOPS_SMTP_SECURITY", security, _("must be starttls, tls or none"))
     user = os.environ.get("KITOPS_SMTP_USER", "").strip() or None
     password = secrets.from_env("KITOPS_SMTP_PASSWORD")
     sender = os.environ.get("KITOPS_SMTP_FROM", "").strip() or f"kitops@{socket.getfqdn()}"
@@ -160,7 +160,7 @@ def mailer() -> Callable[[EmailMessage], None]:
     try:
         timeout = float(timeout_text)
     except ValueError:
-        raise InvalidInput("KITOPS_SMTP_TIMEOUT", timeout_text, "must be seconds") from None
+        raise InvalidInput("KITOPS_SMTP_TIMEOUT", timeout_text, _("must be seconds")) from None
 
     def send(message: EmailMessage) -> None:
         if "From" not in message:
@@ -179,7 +179,10 @@ def mailer() -> Callable[[EmailMessage], None]:
                     server.login(user, password)
                 server.send_message(message)
         except (smtplib.SMTPException, OSError) as problem:
-            raise MailFailed(f"the mail server {host}:{port_text} did not take the alert: "
-                             f"{str(problem)[:200]}") from None  # fmt: skip
+            raise MailFailed(
+                _("the mail server {server} did not take the alert: {problem}").format(
+                    server=f"{host}:{port_text}", problem=str(problem)[:200]
+                )
+            ) from None
 
     return send

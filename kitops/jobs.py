@@ -112,7 +112,7 @@ def _payment_sync(uow: UnitOfWork, as_of: date | None, dry_run: bool) -> JobOutc
 def _webhooks(uow: UnitOfWork, as_of: date | None, dry_run: bool) -> JobOutcome:
     """Deliver the outbound webhooks' waiting events (``kitops webhook list``)."""
     if dry_run:
-        raise Refused("webhook delivery has no dry run: `kitops webhook list` shows what waits")
+        raise Refused(_("webhook delivery has no dry run: `kitops webhook list` shows what waits"))
     from kitops.services.outbound_webhooks import deliver
 
     report = deliver(uow)
@@ -135,7 +135,7 @@ def _webhooks(uow: UnitOfWork, as_of: date | None, dry_run: bool) -> JobOutcome:
 def _alerts(uow: UnitOfWork, as_of: date | None, dry_run: bool) -> JobOutcome:
     """Send the email alerts that are due (``kitops alert list``)."""
     if dry_run:
-        raise Refused("the alerts have no dry run: `kitops alert list` shows who gets what")
+        raise Refused(_("the alerts have no dry run: `kitops alert list` shows who gets what"))
     uow.require("alert.send")  # before the mail server's settings are looked at
     from kitops import alerting
     from kitops.bootstrap import mailer

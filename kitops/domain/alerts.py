@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+import kitops.i18n as i18n
 from kitops.errors import InvalidInput
 
 DIGEST = "digest"  # the daily digest, per subscriber and clinic
@@ -20,14 +21,22 @@ _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0
 def parse_kind(text: str, field: str = "KIND") -> str:
     kind = text.strip().lower()
     if kind not in KINDS:
-        raise InvalidInput(field, text, f"must be one of {'|'.join(KINDS)}")
+        raise InvalidInput(
+            field, text, i18n.gettext("must be one of {choices}").format(choices="|".join(KINDS))
+        )
     return kind
 
 
 def parse_email(text: str, field: str = "EMAIL") -> str:
     address = text.strip()
     if len(address) > 254 or not _EMAIL.match(address):
-        raise InvalidInput(field, text, "must be an email address such as maria@clinic.example")
+        raise InvalidInput(
+            field,
+            text,
+            i18n.gettext("must be an email address such as {example}").format(
+                example="maria@clinic.example"
+            ),
+        )
     return address
 
 

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+import kitops.i18n as i18n
 from kitops.errors import InvalidInput
 
 SIGNATURE_HEADER = "Kitops-Signature"
@@ -64,12 +65,16 @@ def parse_events(text: str, field: str = "--events") -> tuple[str, ...]:
     """``lot.recalled,kit.shipped`` → the event types, checked; ``*`` or ``all``: every one."""
     wanted = [part.strip() for part in text.split(",") if part.strip()]
     if not wanted:
-        raise InvalidInput(field, text, "must name at least one event")
+        raise InvalidInput(field, text, i18n.gettext("must name at least one event"))
     if wanted in (["*"], ["all"]):
         return EVENTS
     unknown = [name for name in wanted if name not in EVENTS]
     if unknown:
-        raise InvalidInput(field, unknown[0], f"is not an event; events: {','.join(EVENTS)}")
+        raise InvalidInput(
+            field,
+            unknown[0],
+            i18n.gettext("is not an event; events: {events}").format(events=",".join(EVENTS)),
+        )
     return tuple(dict.fromkeys(wanted))
 
 
@@ -79,11 +84,13 @@ def parse_url(text: str, field: str = "URL") -> str:
     url = text.strip()
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise InvalidInput(field, text, "must be an https:// URL")
+        raise InvalidInput(field, text, i18n.gettext("must be an https:// URL"))
     if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
-        raise InvalidInput(field, text, "must use https (plain http only to this machine)")
+        raise InvalidInput(
+            field, text, i18n.gettext("must use https (plain http only to this machine)")
+        )
     if len(url) > 500:
-        raise InvalidInput(field, text, "is longer than 500 characters")
+        raise InvalidInput(field, text, i18n.gettext("is longer than 500 characters"))
     return url
 
 

@@ -33,6 +33,7 @@ from kitops.data.schema import (
 from kitops.domain import alerts as rules
 from kitops.domain.locations import LocationKind
 from kitops.errors import Conflict, InvalidInput, KitopsError
+from kitops.i18n import _
 from kitops.services.unit_of_work import UnitOfWork
 
 __all__ = [
@@ -80,7 +81,7 @@ class Recipient:
 def _user(uow: UnitOfWork, name: str) -> UserRow:
     row = uow.session.scalar(select(UserRow).where(UserRow.name == name.strip()))
     if row is None:
-        raise InvalidInput("USER", name, "is not a kitops user (kitops user list)")
+        raise InvalidInput("USER", name, _("is not a kitops user (kitops user list)"))
     return row
 
 
@@ -89,7 +90,7 @@ def _clinic(uow: UnitOfWork, code: str | None) -> LocationRow | None:
         return None
     row = uow.session.scalar(select(LocationRow).where(LocationRow.code == code.strip().upper()))
     if row is None or row.kind != LocationKind.CLINIC.value:
-        raise InvalidInput("--clinic", code, "is not a clinic (kitops location list)")
+        raise InvalidInput("--clinic", code, _("is not a clinic (kitops location list)"))
     return row
 
 
@@ -142,7 +143,9 @@ def unsubscribe(uow: UnitOfWork, user: str, kind: str, clinic: str | None = None
                 else AlertSubscriptionRow.location_id == place.id)
         ).rowcount  # type: ignore[attr-defined]  # fmt: skip
         if not gone:
-            raise InvalidInput("KIND", kind, f"{row.name} does not subscribe to it")
+            raise InvalidInput(
+                "KIND", kind, _("{user} does not subscribe to it").format(user=row.name)
+            )
         uow.record("alert.unsubscribe", "user", row.name,
                    before={"kind": wanted, "clinic": place.code if place else None})  # fmt: skip
         uow.commit()

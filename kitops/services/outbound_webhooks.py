@@ -32,6 +32,7 @@ from kitops.data.schema import (
 )
 from kitops.domain import outbound_webhooks as rules
 from kitops.errors import InvalidInput
+from kitops.i18n import _
 from kitops.services.dto import outbound_webhooks as dto
 from kitops.services.unit_of_work import UnitOfWork
 
@@ -98,7 +99,7 @@ def remove_webhook(uow: UnitOfWork, webhook_id: int) -> dto.Webhook:
         row = uow.session.get(WebhookSubscriptionRow, webhook_id)
         if row is None or not row.active:
             raise InvalidInput(
-                "webhook", webhook_id, "is not an active webhook (kitops webhook list)"
+                "webhook", webhook_id, _("is not an active webhook (kitops webhook list)")
             )
         row.active = False
         uow.record("webhook.remove", "webhook", str(row.id), before={"active": True},
