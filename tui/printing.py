@@ -117,9 +117,11 @@ def _choose(
 
 def _send(screen: StockroomScreen, request: LabelRequest, printer: str, reprint: bool) -> None:
     from kitops.documents.printers import print_labels
+    from kitops.services.locales import in_clinic_locale
 
     screen.kitops.last_printer = printer
-    screen.change(_sent, print_labels, list(request.serials), printer, reprint=reprint)
+    make = in_clinic_locale(print_labels, kits=request.serials)  # the kits' clinic's locale
+    screen.change(_sent, make, list(request.serials), printer, reprint=reprint)
 
 
 def _sent(job: PrintJob) -> str:
@@ -129,6 +131,7 @@ def _sent(job: PrintJob) -> str:
 
 def _ask_file(screen: StockroomScreen, request: LabelRequest, reprint: bool) -> None:
     from kitops.documents.labels import write_labels
+    from kitops.services.locales import in_clinic_locale
 
     count = len(request.serials)
     verb = "reprinted" if reprint else "written"
@@ -138,7 +141,8 @@ def _ask_file(screen: StockroomScreen, request: LabelRequest, reprint: bool) -> 
 
     def done(values: dict[str, str] | None) -> None:
         if values:
-            screen.change(summary, write_labels, list(request.serials), values["out"],
+            make = in_clinic_locale(write_labels, kits=request.serials)
+            screen.change(summary, make, list(request.serials), values["out"],
                           reprint=reprint)  # fmt: skip
 
     fields = [FormField("out", "Write labels to (.pdf or .png)", request.file_name)]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sys
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -75,6 +76,18 @@ class Context:
             return  # a database kitops cannot read yet (`db upgrade`): the environment's
         set_default_locale(resolve_locale(user_language=found.user_language,
                                           clinic_locale=found.clinic_locale))  # fmt: skip
+
+    def documents_for(self, **things: Any) -> AbstractContextManager[str]:
+        """A block making documents for ``things`` (``kits=``, ``courses=``, ``places=``,
+        ``clinic=``, ``purchase_order=``: kitops.services.locales.document_locale) in their
+        clinic's locale; --locale, when given, wins."""
+        from kitops.i18n import use_clinic_locale
+
+        if self.locale is not None:
+            return use_clinic_locale(None)
+        from kitops.services.locales import document_locale
+
+        return use_clinic_locale(document_locale(self.uow(readonly=True), **things))
 
     def _read_pin(self, name: str) -> str | None:
         """The PIN of ``name``: standard input's first line with --pin-stdin, else a

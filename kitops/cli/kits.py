@@ -225,14 +225,16 @@ def label(
 
         if copies != 1:
             raise InvalidInput("copies", copies, "is for --printer only")
-        path = write_labels(ctx.uow(readonly=not reprint), list(serials), out or "",
-                            reprint=reprint)  # fmt: skip
+        with ctx.documents_for(kits=serials):  # in the kits' clinic's locale
+            path = write_labels(ctx.uow(readonly=not reprint), list(serials), out or "",
+                                reprint=reprint)  # fmt: skip
         say(f"{len(serials)} label(s) written to {path}")
         return
     from kitops.documents.printers import print_labels
 
-    job = print_labels(ctx.uow(readonly=not reprint), list(serials), printer_name,
-                       reprint=reprint, copies=copies)  # fmt: skip
+    with ctx.documents_for(kits=serials):
+        job = print_labels(ctx.uow(readonly=not reprint), list(serials), printer_name,
+                           reprint=reprint, copies=copies)  # fmt: skip
     times = f" × {job.copies}" if job.copies > 1 else ""
     say(f"{job.labels} label(s){times} sent to printer {job.printer} in one job")
 
@@ -634,7 +636,8 @@ def course_calendar(ctx: Context, course_id: str, out: str) -> None:
     """Write the course's calendar as an iCalendar file for the patient's phone."""
     from kitops.documents.calendar import write_calendar
 
-    path = write_calendar(ctx.uow(readonly=True), course_id, out)
+    with ctx.documents_for(courses=[course_id]):  # in the course's clinic's locale
+        path = write_calendar(ctx.uow(readonly=True), course_id, out)
     say(f"calendar of course {course_id} written to {path}")
 
 

@@ -384,7 +384,8 @@ def export_order(ctx: Context, number: str, fmt: str, out: str) -> None:
     addresses, the lines with VAT, the totals and the payment terms."""
     from kitops.documents.purchase_orders import export_order as service
 
-    result = service(ctx.uow(readonly=True), number, fmt, out)
+    with ctx.documents_for(purchase_order=number):  # in the ordering clinic's locale
+        result = service(ctx.uow(readonly=True), number, fmt, out)
     say(f"{result.number} written to {result.path} ({result.bytes} bytes)")
 
 

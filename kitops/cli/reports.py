@@ -51,8 +51,10 @@ def _run(ctx: Context, spec: ReportSpec, params: dict[str, Any]) -> None:
         as_of=params.pop("as_of"),
         options=dict(params),
     )
-    result = run_report(ctx.uow(readonly=True), spec.name, request)
-    content = render(result, chosen, width=100 if out else _table_width())
+    # a report for one clinic in its locale; for every clinic, the language in force
+    with ctx.documents_for(clinic=request.clinic):
+        result = run_report(ctx.uow(readonly=True), spec.name, request)
+        content = render(result, chosen, width=100 if out else _table_width())
     if not out:
         # to a terminal: any control character a cell holds shows escaped
         if chosen != "json":  # JSON: written escaped already (report_files.render_json)

@@ -95,7 +95,8 @@ def location_label(ctx: Context, codes: tuple[str, ...], out: str) -> None:
     which `kitops scan` and the terminal UI read as the place, and its name."""
     from kitops.documents.cards import write_location_labels
 
-    path = write_location_labels(ctx.uow(readonly=True), list(codes), out)
+    with ctx.documents_for(places=codes):  # in their clinic's locale
+        path = write_location_labels(ctx.uow(readonly=True), list(codes), out)
     say(f"{len(codes)} label(s) written to {path}")
 
 
@@ -108,5 +109,6 @@ def course_card(ctx: Context, numbers: tuple[str, ...], out: str) -> None:
     (never the patient), and the course, plan, clinic and patient reference as text."""
     from kitops.documents.cards import write_course_cards
 
-    path = write_course_cards(ctx.uow(readonly=True), list(numbers), out)
+    with ctx.documents_for(courses=numbers):  # in their clinic's locale
+        path = write_course_cards(ctx.uow(readonly=True), list(numbers), out)
     say(f"{len(numbers)} card(s) written to {path}")

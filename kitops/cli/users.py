@@ -50,7 +50,8 @@ def _show(user: User) -> str:
     pin = "PIN set" if user.pin_set else "no PIN (cannot log in to the TUI)"
     bound = f", bound to login {user.login}" if user.login else ""
     clinics = f", clinics {','.join(user.clinics)}" if user.clinics else ""
-    return f"{user.name}: {user.role}, {state}, {pin}{bound}{clinics}"
+    language = f", language {user.language}" if user.language else ""
+    return f"{user.name}: {user.role}, {state}, {pin}{bound}{clinics}{language}"
 
 
 @click.group("user")

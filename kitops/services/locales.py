@@ -10,14 +10,27 @@ until kitops ships a catalog for its language (``kitops.i18n.has_catalog``).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import select
 
-from kitops.data.schema import LocationRow, UserClinicRow, UserRow, UserSessionRow
+from kitops.data.repositories.locations import clinic_of
+from kitops.data.schema import (
+    CourseRow,
+    KitRow,
+    LocationRow,
+    PurchaseOrderRow,
+    UserClinicRow,
+    UserRow,
+    UserSessionRow,
+)
+from kitops.domain.courses import parse_course_id
 from kitops.domain.locations import LocationKind
-from kitops.i18n import resolve_locale
+from kitops.domain.purchasing import parse_po
+from kitops.errors import InvalidInput
+from kitops.i18n import resolve_locale, use_clinic_locale
 from kitops.services import users as users_service
 from kitops.services.dto import stock as stock_dto
 from kitops.services.dto import users as users_dto
@@ -26,6 +39,8 @@ from kitops.services.unit_of_work import UnitOfWork, retrying
 
 if TYPE_CHECKING:
     from kitops.data.engine import Database
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -57,17 +72,6 @@ def preference_of(uow: UnitOfWork, name: str) -> LocalePreference:
             ).all()
         clinic = mine[0] if len(mine) == 1 else None
         return LocalePreference(row.language, clinic)
-
-
-def clinic_locale(uow: UnitOfWork, code: str | None) -> str | None:
-    """The locale of clinic ``code`` (or of the clinic place ``code`` lies in), if set."""
-    if not code:
-        return None
-    with uow:
-        row = uow.locations.by_code(code)
-        while row is not None and row.kind != LocationKind.CLINIC.value:
-            row = row.parent
-        return row.locale if row is not None else None
 
 
 @retrying
@@ -126,3 +130,76 @@ def web_session_locale(db: Database, token: str) -> str:
         return resolve_locale()
     found = preference_of(UnitOfWork(db, name, identify=False, readonly=True), name)
     return resolve_locale(user_language=found.user_language, clinic_locale=found.clinic_locale)
+
+
+def document_locale(
+    uow: UnitOfWork,
+    *,
+    clinic: str | None = None,
+    places: Sequence[str] = (),
+    kits: Sequence[str] = (),
+    courses: Sequence[str | int] = (),
+    purchase_order: str | None = None,
+) -> str | None:
+    """The locale documents for these things are made in (``use_clinic_locale``): their
+    clinic's, when they all belong to one clinic and it has a locale; None otherwise (the
+    language in force). Lenient: what names nothing is left to the document's own check,
+    which refuses it with the usual line."""
+    with uow:
+        rows = uow.locations.all()
+        by_id = {row.id: row for row in rows}
+        by_code = {row.code: row for row in rows}
+        clinic_ids: set[int | None] = set()
+
+        def place(row: LocationRow | None) -> None:
+            found = clinic_of(row, by_id) if row is not None else None
+            clinic_ids.add(found.id if found is not None else None)
+
+        for code in ([clinic] if clinic else []) + list(places):
+            place(by_code.get(code.strip().upper()))
+        course_ids = [n for n in (_number(c, parse_course_id) for c in courses) if n is not None]
+        if kits:
+            found_kits = uow.session.execute(
+                select(KitRow.serial, KitRow.location_id, CourseRow.clinic_id)
+                .outerjoin(CourseRow, CourseRow.id == KitRow.course_id)
+                .where(KitRow.serial.in_([s.strip().upper() for s in kits]))
+            ).all()
+            for _serial, location_id, course_clinic in found_kits:
+                if course_clinic is not None:
+                    clinic_ids.add(course_clinic)
+                else:
+                    place(by_id.get(location_id))
+        if course_ids:
+            clinic_ids.update(uow.session.scalars(
+                select(CourseRow.clinic_id).where(CourseRow.id.in_(course_ids))
+            ))  # fmt: skip
+        if purchase_order:
+            number = _number(purchase_order, parse_po)
+            if number is not None:
+                clinic_ids.add(uow.session.scalar(
+                    select(PurchaseOrderRow.clinic_id).where(PurchaseOrderRow.id == number)
+                ))  # fmt: skip
+        if len(clinic_ids) != 1:
+            return None
+        (only,) = clinic_ids
+        row = by_id.get(only) if only is not None else None
+        return row.locale if row is not None else None
+
+
+def _number(value: str | int, parse: Callable[[str | int], int]) -> int | None:
+    try:
+        return parse(value)
+    except InvalidInput:
+        return None
+
+
+def in_clinic_locale(make: Callable[..., T], **things: Any) -> Callable[..., T]:
+    """``make(uow, ...)`` (a document writer: labels, a purchase order...) made in the
+    locale of the clinic ``things`` belong to (``document_locale``, looked up with the
+    same unit of work first); for the terminal UI, whose workers hand a unit of work."""
+
+    def made(uow: UnitOfWork, *args: Any, **kwargs: Any) -> T:
+        with use_clinic_locale(document_locale(uow, **things)):
+            return make(uow, *args, **kwargs)
+
+    return made

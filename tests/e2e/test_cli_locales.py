@@ -125,6 +125,7 @@ def test_users_set_their_own_language_and_only_admins_anyones(demo, as_user, db)
     assert listed["tester"]["language"] is None
     table = demo("user", "list")
     assert " language " in table.out
+    assert demo("user", "show", "stock").out.splitlines()[0].endswith(", language de")
     cleared = demo("user", "set-language", "manager", "--clear", "--json")
     assert json.loads(cleared.out)["language"] is None
     assert audit_rows(db, "user.set_language") == [

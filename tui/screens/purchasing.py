@@ -325,7 +325,10 @@ class PurchasingScreen(StockroomScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="export")
     def export(self, number: str, fmt: str, out: str) -> None:
-        done = purchase_orders.export_order(self.stockroom.reading(), number, fmt, out)
+        from kitops.services.locales import in_clinic_locale  # the ordering clinic's locale
+
+        make = in_clinic_locale(purchase_orders.export_order, purchase_order=number)
+        done = make(self.stockroom.reading(), number, fmt, out)
         self.post_message(self.Exported(done))
 
     def on_purchasing_screen_exported(self, message: Exported) -> None:

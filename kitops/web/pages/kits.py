@@ -72,11 +72,16 @@ def course_page(request: Request, caller: CurrentCaller, course_id: str) -> Resp
 @router.get("/courses/{course_id}/calendar.ics")
 def course_calendar(request: Request, caller: CurrentCaller, course_id: str) -> Response:
     from kitops.documents.calendar import build_calendar
+    from kitops.i18n import use_clinic_locale
     from kitops.services.calendars import read_calendar
+    from kitops.services.locales import document_locale
 
     facts = read_calendar(door(request).reading(caller), course_id)
+    clinic = document_locale(door(request).reading(caller), clinic=facts.course.clinic)
+    with use_clinic_locale(clinic):  # in the course's clinic's locale, whoever asks
+        body = build_calendar(facts, datetime.now(UTC))
     return Response(
-        build_calendar(facts, datetime.now(UTC)),
+        body,
         media_type="text/calendar; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="course-{facts.course.id}.ics"',
                  "Cache-Control": "no-store"},

@@ -83,10 +83,14 @@ def order_detail(request: Request, caller: CurrentCaller, number: str) -> Respon
 @router.get("/purchase-orders/{number}/pdf")
 def order_pdf(request: Request, caller: CurrentCaller, number: str) -> Response:
     from kitops.documents.purchase_orders import order_pdf as pdf
+    from kitops.i18n import use_clinic_locale
+    from kitops.services.locales import document_locale
 
     paper = purchasing.order_paper(door(request).reading(caller), number)
+    with use_clinic_locale(document_locale(door(request).reading(caller), clinic=paper.clinic)):
+        body = pdf(paper)  # in the ordering clinic's locale, whoever asks
     return Response(
-        pdf(paper),
+        body,
         media_type="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="{paper.number}.pdf"'},
     )

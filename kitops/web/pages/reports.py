@@ -122,10 +122,17 @@ def report_download(request: Request, caller: CurrentCaller, name: str, fmt: str
     if fmt not in DOWNLOADS:
         raise InvalidInput("format", fmt, must_be_one_of(DOWNLOADS))
     from kitops.documents import report_files
+    from kitops.i18n import use_clinic_locale
+    from kitops.services.locales import document_locale
 
-    report = _build(request, caller, _spec(name))
+    # a file for one clinic in its locale (for every clinic: the reader's language)
+    clinic = document_locale(door(request).reading(caller),
+                             clinic=request.query_params.get("clinic") or None)  # fmt: skip
+    with use_clinic_locale(clinic):
+        report = _build(request, caller, _spec(name))
+        body = report_files.render(report, fmt)
     return Response(
-        report_files.render(report, fmt), media_type=DOWNLOADS[fmt],
+        body, media_type=DOWNLOADS[fmt],
         headers={"Content-Disposition":
                  f'attachment; filename="{report.name}-{report.as_of.isoformat()}.{fmt}"'},
     )  # fmt: skip
