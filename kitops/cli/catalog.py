@@ -97,11 +97,13 @@ def add_product(
     as_json: bool,
 ) -> None:
     """Add a product to the catalogue."""
+    from kitops.cli.numbers import decimal_text
     from kitops.services import catalog as service
 
     spec = service.parse_product(
-        sku, name, kind,
-        unit=unit, gtin=gtin, ml=ml, needle_mm=needle_mm, at_home=at_home,
+        sku, name, kind, unit=unit, gtin=gtin,
+        ml=decimal_text(ml, "ml"), needle_mm=decimal_text(needle_mm, "needle_mm"),
+        at_home=at_home,
         lot_tracked=lot_tracked, requires_release=requires_release,
         shelf_life_days=shelf_life_days, expiry_alert_days=expiry_alert_days,
         min_shelf_life_on_receipt_days=min_shelf_life_days,

@@ -386,8 +386,11 @@ def add_plan(
 ) -> None:  # fmt: skip
     """Add a treatment plan. `--weeks` counts the weeks with applications; with
     `--every-weeks 4` they are four weeks apart."""
+    from kitops.cli.numbers import decimal_text, range_text
     from kitops.services.plans import add_plan as service
 
+    ml = decimal_text(ml, "ml") or ml
+    needle = range_text(needle, "needle")
     p = service(ctx.uow(), code, name, per_week=per_week, weeks=weeks, ml=ml,
                 administered=administered, kit=kit, kits=kits, weekdays=weekdays,
                 checkins=checkins, followups=followups, needle=needle,

@@ -158,6 +158,7 @@ def order_refund(
     ctx: Context, order_id: str, amount: str | None, restock: str | None, as_json: bool
 ) -> None:
     """Refund a paid order at Stripe; its amounts and kits change when Stripe confirms."""
+    from kitops.cli.numbers import decimal_text
     from kitops.payments.gateway import PaymentsNotConfigured
     from kitops.services.orders import refund_order
 
@@ -165,7 +166,9 @@ def order_refund(
         gateway: Gateway | None = payment_gateway()
     except PaymentsNotConfigured:
         gateway = None  # the order is checked first; a refundable one names what is missing
-    result = refund_order(ctx.uow(), gateway, order_id, amount=amount, restock=restock)
+    result = refund_order(
+        ctx.uow(), gateway, order_id, amount=decimal_text(amount, "amount"), restock=restock
+    )
     _emit(result, as_json)
 
 
@@ -198,9 +201,10 @@ def price() -> None:
 @pass_context
 def price_set(ctx: Context, item: str, amount: str, currency: str, as_json: bool) -> None:
     """Set what ITEM costs in CURRENCY (e.g. `price set KIT-HOME-6W 315.00 GBP`)."""
+    from kitops.cli.numbers import decimal_text
     from kitops.services.orders import set_price
 
-    result = set_price(ctx.uow(), item, amount, currency)
+    result = set_price(ctx.uow(), item, decimal_text(amount, "amount") or amount, currency)
     emit_json(result) if as_json else say(f"{result.item} costs {result.amount}")
 
 

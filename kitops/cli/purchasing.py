@@ -101,10 +101,12 @@ def supplier_item(
     supplier_sku: str | None, as_json: bool,
 ) -> None:  # fmt: skip
     """Set what supplier CODE sells of SKU."""
+    from kitops.cli.numbers import decimal_text
     from kitops.services.purchasing import set_supplier_item
 
     result = set_supplier_item(ctx.uow(), code, sku, pack_size=pack, min_order=min_order,
-                               unit_cost=cost, supplier_sku=supplier_sku)  # fmt: skip
+                               unit_cost=decimal_text(cost, "cost") or cost,
+                               supplier_sku=supplier_sku)  # fmt: skip
     emit_json(result) if as_json else say(f"{result.code} sells {sku.upper()}: packs of {pack}, "
                                           f"minimum {min_order}")  # fmt: skip
 

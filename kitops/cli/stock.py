@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from kitops.cli.context import Context, pass_context
-from kitops.cli.output import emit_json, emit_table, say
+from kitops.cli.output import emit_json, emit_table, say, status_label
+from kitops.i18n import N_, _, ngettext
 
 
 @click.command()
@@ -49,7 +50,7 @@ def stock(
         emit_json(lines)
         return
     if not lines:
-        say("no stock matches")
+        say(_("no stock matches"))
         return
     styles: list[str | None] = []
     for line in lines:
@@ -60,7 +61,16 @@ def stock(
         else:
             styles.append(None)
     emit_table(
-        ["clinic", "location", "SKU", "lot", "expiry", "days", "status", "qty"],
+        [
+            N_("clinic"),
+            N_("location"),
+            N_("SKU"),
+            N_("lot"),
+            N_("expiry"),
+            N_("days"),
+            N_("status"),
+            N_("qty"),
+        ],
         [
             (
                 line.clinic,
@@ -69,7 +79,7 @@ def stock(
                 line.lot,
                 line.expiry,
                 line.days_to_expiry,
-                line.status,
+                status_label(line.status),
                 line.quantity,
             )
             for line in lines
@@ -78,4 +88,11 @@ def stock(
         styles=styles,
     )
     total = sum(line.quantity for line in lines)
-    say(f"{len(lines)} lines, {total} units")
+    from kitops.i18n import formats
+
+    lines_text = ngettext("{n} line", "{n} lines", len(lines)).format(n=len(lines))
+    say(
+        ngettext("{lines}, {units} unit", "{lines}, {units} units", total).format(
+            lines=lines_text, units=formats.number(total)
+        )
+    )

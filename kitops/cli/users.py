@@ -398,7 +398,10 @@ def setting_list(ctx: Context, as_json: bool) -> None:
 @pass_context
 def setting_set(ctx: Context, key: str, value: str) -> None:
     """Change a setting (admins)."""
+    from kitops.cli.numbers import decimal_text
     from kitops.services import users
 
+    if key.strip().lower().endswith("_mm"):  # a length: typed with the locale's comma too
+        value = decimal_text(value, key.strip().lower()) or value
     done = users.set_setting(ctx.uow(), key, value)
     say(f"{done.key} = {done.value}")

@@ -23,9 +23,10 @@ def vat() -> None:
 @pass_context
 def set_rate(ctx: Context, country: str, kind: str, percent: str, as_json: bool) -> None:
     """Set the VAT rate of KIND in COUNTRY (ISO 3166, e.g. GB) to PERCENT (20, 5.5, 0)."""
+    from kitops.cli.numbers import percent_text
     from kitops.services.vat import set_rate as service
 
-    rate = service(ctx.uow(), country, kind, percent)
+    rate = service(ctx.uow(), country, kind, percent_text(percent, "rate"))
     if as_json:
         emit_json(rate)
     else:
