@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from kitops.cli.context import Context, pass_context
-from kitops.cli.output import emit_json, emit_table, say
+from kitops.cli.output import emit_json, emit_table, say, yes_no
+from kitops.i18n import N_, _
 
 KINDS = ["serum_vial", "derma_stamp", "consumable", "kit"]
 
@@ -27,7 +28,17 @@ def list_products(ctx: Context, as_json: bool) -> None:
         emit_json(products)
         return
     emit_table(
-        ["SKU", "name", "kind", "unit", "needle mm", "home", "lots", "release", "recipe"],
+        [
+            N_("SKU"),
+            N_("name"),
+            N_("kind"),
+            N_("unit"),
+            N_("needle mm"),
+            N_("home"),
+            N_("lots"),
+            N_("release"),
+            N_("recipe"),
+        ],
         [
             (
                 p.sku,
@@ -35,9 +46,9 @@ def list_products(ctx: Context, as_json: bool) -> None:
                 p.kind,
                 p.unit,
                 p.needle_mm,
-                "yes" if p.at_home_allowed else "no",
-                "yes" if p.lot_tracked else "no",
-                "yes" if p.requires_release else "no",
+                yes_no(p.at_home_allowed),
+                yes_no(p.lot_tracked),
+                yes_no(p.requires_release),
                 " + ".join(f"{line.quantity}×{line.component_sku}" for line in p.recipe),
             )
             for p in products
@@ -112,7 +123,11 @@ def add_product(
     if as_json:
         emit_json(product)
     else:
-        say(f"added {product.sku}: {product.name} ({product.kind})")
+        say(
+            _("added {sku}: {name} ({kind})").format(
+                sku=product.sku, name=product.name, kind=product.kind
+            )
+        )
 
 
 @catalog.command("add-recipe")
@@ -132,7 +147,7 @@ def add_recipe(ctx: Context, kit_sku: str, components: tuple[str, ...], as_json:
         emit_json(product)
     else:
         parts = " + ".join(f"{line.quantity}×{line.component_sku}" for line in product.recipe)
-        say(f"recipe of {product.sku}: {parts}")
+        say(_("recipe of {sku}: {parts}").format(sku=product.sku, parts=parts))
 
 
 @click.group()
@@ -152,7 +167,15 @@ def list_locations(ctx: Context, as_json: bool) -> None:
         emit_json(locations)
         return
     emit_table(
-        ["code", "name", "kind", "parent", "clinic", "time zone", "currency"],
+        [
+            N_("code"),
+            N_("name"),
+            N_("kind"),
+            N_("parent"),
+            N_("clinic"),
+            N_("time zone"),
+            N_("currency"),
+        ],
         [
             (loc.code, loc.name, loc.kind, loc.parent, loc.clinic, loc.timezone, loc.currency)
             for loc in sorted(locations, key=lambda loc: (loc.virtual, loc.clinic or "", loc.code))
@@ -201,7 +224,11 @@ def add_location(
     if as_json:
         emit_json(added)
     else:
-        say(f"added {added.kind} {added.code}: {added.name}")
+        say(
+            _("added {kind} {code}: {name}").format(
+                kind=added.kind, code=added.code, name=added.name
+            )
+        )
 
 
 @location.command("set-address")
@@ -227,8 +254,9 @@ def set_address(
     if as_json:
         emit_json(done)
         return
-    say(f"{done.code}: {done.address or '(no address)'}; contact {done.contact or '-'}; "
-        f"country {done.country or '-'}")  # fmt: skip
+    say(_("{code}: {address}; contact {contact}; country {country}").format(
+        code=done.code, address=done.address or _("(no address)"), contact=done.contact or "-",
+        country=done.country or "-"))  # fmt: skip
 
 
 @catalog.command("set-label-text")
@@ -247,5 +275,6 @@ def set_label_text(
     if as_json:
         emit_json(product)
         return
-    say(f"{product.sku} labels: storage {product.storage or '(none)'}; "
-        f"usage {product.usage or '(none)'}")  # fmt: skip
+    say(_("{sku} labels: storage {storage}; usage {usage}").format(
+        sku=product.sku, storage=product.storage or _("(none)"),
+        usage=product.usage or _("(none)")))  # fmt: skip

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 import click
 
 from kitops.cli.context import Context, pass_context
-from kitops.cli.output import emit_json, emit_table, say
+from kitops.cli.output import emit_json, emit_table, human, say
+from kitops.i18n import N_, _
 
 if TYPE_CHECKING:
     from kitops.services.dto.clinics import CalendarChange, ClinicHours, Closure, Moved
@@ -20,26 +21,29 @@ def clinic() -> None:
 
 def _closure_table(closures: list[Closure] | tuple[Closure, ...]) -> None:
     emit_table(
-        ["id", "clinic", "from", "to", "reason"],
+        [N_("id"), N_("clinic"), N_("from"), N_("to"), N_("reason")],
         [(c.id, c.clinic, c.first_day, c.last_day, c.reason) for c in closures],
     )
 
 
 def _print_hours(h: ClinicHours) -> None:
-    opens = h.opens_at or f"not set (appointments at {h.appointments_at})"
-    cap = f"{h.sessions_per_day}" if h.sessions_per_day else f"{h.capacity} (the setting)"
-    say(f"{h.clinic} ({h.name}, {h.timezone}): open {h.days}; opens {opens}; "
-        f"sessions a day {cap}")  # fmt: skip
+    opens = h.opens_at or _("not set (appointments at {at})").format(at=h.appointments_at)
+    cap = (f"{h.sessions_per_day}" if h.sessions_per_day
+           else _("{n} (the setting)").format(n=h.capacity))  # fmt: skip
+    say(_("{clinic} ({name}, {timezone}): open {days}; opens {opens}; sessions a day "
+          "{capacity}").format(clinic=h.clinic, name=h.name, timezone=h.timezone, days=h.days,
+                               opens=opens, capacity=cap))  # fmt: skip
     if h.closures:
         _closure_table(h.closures)
 
 
 def move_line(m: Moved) -> str:
     """``course 4 application 2 moved from 2026-12-25 to 2026-12-28 09:00: LON is ...``"""
-    what = f"course {m.course_id} {m.kind} {m.number}"
+    what = _("course {course} {what} {n}").format(course=m.course_id, what=m.kind, n=m.number)
     if m.because is None:
-        return f"{what} back on {m.day} {m.at}"
-    return f"{what} moved from {m.planned} to {m.day} {m.at}: {m.because}"
+        return _("{what} back on {day} {at}").format(what=what, day=human(m.day), at=m.at)
+    return _("{what} moved from {planned} to {day} {at}: {why}").format(
+        what=what, planned=human(m.planned), day=human(m.day), at=m.at, why=m.because)  # fmt: skip
 
 
 def _print_change(change: CalendarChange, done: str) -> None:
@@ -48,9 +52,10 @@ def _print_change(change: CalendarChange, done: str) -> None:
         say(move_line(moved))
     if change.moved:
         courses = ", ".join(str(c) for c in change.courses)
-        say(f"visits moved: {len(change.moved)}, of course(s) {courses}")
+        say(_("visits moved: {n}, of course(s) {courses}").format(
+            n=len(change.moved), courses=courses))  # fmt: skip
     else:
-        say("no booked visit moved")
+        say(_("no booked visit moved"))
 
 
 @clinic.command("hours")
@@ -84,7 +89,7 @@ def hours(
         emit_json(change)
         return
     assert change.hours is not None
-    _print_change(change, f"{change.clinic} hours set")
+    _print_change(change, _("{clinic} hours set").format(clinic=change.clinic))
     _print_hours(change.hours)
 
 
@@ -106,9 +111,13 @@ def closure(ctx: Context, code: str, first: str, last: str, reason: str, as_json
         return
     made = change.closure
     assert made is not None
-    when = f"on {made.first_day}" if made.first_day == made.last_day else (
-        f"{made.first_day} to {made.last_day}")  # fmt: skip
-    _print_change(change, f"closure {made.id}: {made.clinic} closed {when}: {made.reason}")
+    fields = {"id": made.id, "clinic": made.clinic, "first": human(made.first_day),
+              "last": human(made.last_day), "reason": made.reason}  # fmt: skip
+    if made.first_day == made.last_day:
+        done = _("closure {id}: {clinic} closed on {first}: {reason}").format(**fields)
+    else:
+        done = _("closure {id}: {clinic} closed {first} to {last}: {reason}").format(**fields)
+    _print_change(change, done)
 
 
 @clinic.command("closures")
@@ -139,5 +148,6 @@ def reopen(ctx: Context, closure_id: str, as_json: bool) -> None:
         return
     gone = change.closure
     assert gone is not None
-    _print_change(change, f"closure {gone.id} removed: {gone.clinic} open again "
-                          f"{gone.first_day} to {gone.last_day}")  # fmt: skip
+    _print_change(change, _("closure {id} removed: {clinic} open again {first} to {last}").format(
+        id=gone.id, clinic=gone.clinic, first=human(gone.first_day),
+        last=human(gone.last_day)))  # fmt: skip

@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from kitops.cli.context import Context, pass_context
-from kitops.cli.output import emit_json, emit_table, say
+from kitops.cli.output import emit_json, emit_table, human, say
+from kitops.i18n import N_, _
 
 
 @click.group()
@@ -25,14 +26,16 @@ def upgrade(ctx: Context) -> None:
 
     before, after = admin.upgrade(ctx.database(check_schema=False), ctx.user)
     if before == after:
-        say(f"database already at revision {after}")
+        say(_("database already at revision {revision}").format(revision=after))
     else:
-        say(f"database migrated from {before or 'empty'} to revision {after}")
+        say(_("database migrated from {before} to revision {after}").format(
+            before=before or _("empty"), after=after))  # fmt: skip
         from kitops.services.identity import bind_upgrader
 
         bound = bind_upgrader(ctx.database(), before, ctx.claimed)
         if bound:
-            say(f"bound user {bound} to your login; bind the others: `kitops user bind`")
+            say(_("bound user {name} to your login; bind the others: `kitops user bind`").format(
+                name=bound))  # fmt: skip
 
 
 @db.command()
@@ -47,8 +50,10 @@ def current(ctx: Context, as_json: bool) -> None:
     if as_json:
         emit_json({"url": database.display_url, "revision": revision, "head": head})
         return
-    state = "up to date" if revision == head else "run `kitops db upgrade`"
-    say(f"{database.display_url}\nrevision {revision or 'none'} (head {head}): {state}")
+    state = _("up to date") if revision == head else _("run `kitops db upgrade`")
+    say(database.display_url)
+    say(_("revision {revision} (head {head}): {state}").format(
+        revision=revision or _("none"), head=head, state=state))  # fmt: skip
 
 
 @db.command()
@@ -68,10 +73,11 @@ def check(ctx: Context, as_json: bool) -> None:
     if as_json:
         emit_json(report)
     elif report.ok:
-        say(f"ok: {report.balances_checked} balances match {report.moves} ledger moves")
+        say(_("ok: {balances} balances match {moves} ledger moves").format(
+            balances=report.balances_checked, moves=report.moves))  # fmt: skip
     else:
         emit_table(
-            ["SKU", "lot", "location", "balance", "moves", "problem"],
+            [N_("SKU"), N_("lot"), N_("location"), N_("balance"), N_("moves"), N_("problem")],
             [
                 (p.sku, p.lot, p.location, p.recorded, p.from_moves, p.problem)
                 for p in report.problems
@@ -94,7 +100,7 @@ def backup(ctx: Context, path: str) -> None:
     from kitops.services import admin
 
     target = admin.backup(ctx.database(check_schema=False), path, ctx.user)
-    say(f"backup written to {target}")
+    say(_("backup written to {path}").format(path=target))
 
 
 @db.command()
@@ -122,8 +128,10 @@ def restore(ctx: Context, path: str, yes: bool, as_json: bool) -> None:
     def confirm(target: object) -> None:
         if not yes:
             click.confirm(
-                f"Replace {target} with the backup {path}? (the current file is kept "
-                "beside it as .replaced-<time>)",
+                _(
+                    "Replace {target} with the backup {path}? (the current file is kept beside "
+                    "it as .replaced-<time>)"
+                ).format(target=target, path=path),
                 abort=True,
                 err=True,
             )
@@ -139,14 +147,29 @@ def restore(ctx: Context, path: str, yes: bool, as_json: bool) -> None:
         emit_json(done)
         return
     upgraded = (
-        f", upgraded from revision {done.backup_revision} to {done.revision}"
+        _(", upgraded from revision {before} to {after}").format(
+            before=done.backup_revision, after=done.revision
+        )
         if done.backup_revision != done.revision
-        else f" (revision {done.revision})"
+        else _(" (revision {revision})").format(revision=done.revision)
     )
-    kept = f"; the replaced database is kept as {done.replaced}" if done.replaced else ""
+    kept = (
+        _("; the replaced database is kept as {path}").format(path=done.replaced)
+        if done.replaced
+        else ""
+    )
     say(
-        f"restored {done.target} from {done.source}{upgraded}: {done.balances_checked} "
-        f"balances match {done.moves} ledger moves{kept}"
+        _(
+            "restored {target} from {source}{upgraded}: {balances} balances match {moves} "
+            "ledger moves{kept}"
+        ).format(
+            target=done.target,
+            source=done.source,
+            upgraded=upgraded,
+            balances=done.balances_checked,
+            moves=done.moves,
+            kept=kept,
+        )
     )
 
 
@@ -176,7 +199,9 @@ def demo(
         database = ctx.database(check_schema=False)
         if not yes:
             click.confirm(
-                f"Erase every record in {database.display_url} and load the demo data?",
+                _("Erase every record in {url} and load the demo data?").format(
+                    url=database.display_url
+                ),
                 abort=True,
             )
         demo_service.reset(database, actor=ctx.user)
@@ -184,7 +209,7 @@ def demo(
         if as_json:
             emit_json(DemoSummary(loaded=False, as_of=None, clinics=0, products=0, lots=0, moves=0))
         else:
-            say("the database already holds data; demo data not loaded")
+            say(_("the database already holds data; demo data not loaded"))
         return
     from kitops.services.identity import current_identity
 
@@ -194,8 +219,16 @@ def demo(
         emit_json(summary)
     else:
         say(
-            f"demo data loaded as of {summary.as_of}: {summary.clinics} clinics, "
-            f"{summary.products} products, {summary.lots} lots, {summary.moves} receipts"
+            _(
+                "demo data loaded as of {day}: {clinics} clinics, {products} products, {lots} "
+                "lots, {moves} receipts"
+            ).format(
+                day=human(summary.as_of),
+                clinics=summary.clinics,
+                products=summary.products,
+                lots=summary.lots,
+                moves=summary.moves,
+            )
         )
 
 
@@ -232,6 +265,7 @@ def import_(
     if as_json:
         emit_json(report)
     elif dry_run:
-        say(f"{file}: {report.rows} {kind} rows are valid (dry run, nothing written)")
+        say(_("{file}: {n} {kind} rows are valid (dry run, nothing written)").format(
+            file=file, n=report.rows, kind=kind))  # fmt: skip
     else:
-        say(f"{file}: imported {report.rows} {kind} rows")
+        say(_("{file}: imported {n} {kind} rows").format(file=file, n=report.rows, kind=kind))

@@ -13,7 +13,8 @@ import click
 
 from kitops.bootstrap import payment_gateway
 from kitops.cli.context import Context, pass_context
-from kitops.cli.output import emit_json, emit_table, say
+from kitops.cli.output import emit_json, emit_table, human, say, status_label
+from kitops.i18n import N_, _
 
 if TYPE_CHECKING:
     from kitops.payments.gateway import Gateway
@@ -24,36 +25,45 @@ ORDER_STATUSES = ["open", "pending", "failed", "paid", "partially_refunded", "re
 
 
 def _print_order(order: Order) -> None:
-    say(f"order {order.id} for course {order.course_id} ({order.patient_ref}, {order.clinic}): "
-        f"{order.status}")  # fmt: skip
+    say(_("order {id} for course {course} ({patient}, {clinic}): {status}").format(
+        id=order.id, course=order.course_id, patient=order.patient_ref, clinic=order.clinic,
+        status=order.status))  # fmt: skip
     emit_table(
-        ["line", "item", "description", "qty", "unit", "amount"],
+        [N_("line"), N_("item"), N_("description"), N_("qty"), N_("unit"), N_("amount")],
         [(line.line_no, line.item, line.description, line.quantity,
           line.unit_amount, line.amount) for line in order.lines],
         right=("qty", "unit", "amount"),
     )  # fmt: skip
-    say(f"total {order.total}, paid {order.paid}, refunded {order.refunded}, "
-        f"outstanding {order.outstanding}")  # fmt: skip
+    say(_("total {total}, paid {paid}, refunded {refunded}, outstanding {outstanding}").format(
+        total=human(order.total), paid=human(order.paid), refunded=human(order.refunded),
+        outstanding=human(order.outstanding)))  # fmt: skip
     for payment in order.payments:
         ref = (
             payment.intent_id
             or payment.session_id
-            or ("(not sent yet)" if payment.status == "requested" else "(no Stripe id)")
+            or (_("(not sent yet)") if payment.status == "requested" else _("(no Stripe id)"))
         )
-        text = f"payment {payment.attempt}: {payment.method} {payment.status} {ref}"
+        fields = {"n": payment.attempt, "method": payment.method, "status": payment.status,
+                  "ref": ref}  # fmt: skip
         if payment.failure:
-            text += f" ({payment.failure})"
-        say(text)
+            say(_("payment {n}: {method} {status} {ref} ({failure})").format(
+                failure=payment.failure, **fields))  # fmt: skip
+        else:
+            say(_("payment {n}: {method} {status} {ref}").format(**fields))
         if payment.url and payment.status == "pending":
-            say(f"  pay here: {payment.url}")
+            say("  " + _("pay here: {url}").format(url=payment.url))
     for refund in order.refunds:
-        say(f"refund {refund.refund_no}: {refund.amount} "
-            f"{refund.status}{' (applied)' if refund.applied else ''}, restock {refund.restock}"
-            + (f" {refund.refund_id}" if refund.refund_id else ""))  # fmt: skip
+        status = (_("{status} (applied)").format(status=refund.status) if refund.applied
+                  else refund.status)  # fmt: skip
+        line = _("refund {n}: {amount} {status}, restock {restock}").format(
+            n=refund.refund_no, amount=human(refund.amount), status=status,
+            restock=refund.restock)  # fmt: skip
+        say(f"{line} {refund.refund_id}" if refund.refund_id else line)
     if order.kits:
-        say("kits: " + ", ".join(f"{k.serial} ({k.status})" for k in order.kits))
+        kits = ", ".join(f"{k.serial} ({status_label(k.status)})" for k in order.kits)
+        say(_("kits: {kits}").format(kits=kits))
     if order.note:
-        say(f"note: {order.note}")
+        say(_("note: {note}").format(note=order.note))
 
 
 def _emit(order: Order, as_json: bool) -> None:
@@ -112,7 +122,8 @@ def order_list(
         emit_json(found)
         return
     emit_table(
-        ["order", "course", "patient", "clinic", "status", "total", "paid", "refunded"],
+        [N_("order"), N_("course"), N_("patient"), N_("clinic"), N_("status"), N_("total"),
+         N_("paid"), N_("refunded")],
         [(o.id, o.course_id, o.patient_ref, o.clinic, o.status, o.total, o.paid, o.refunded)
          for o in found],
         right=("total", "paid", "refunded"),
@@ -205,7 +216,9 @@ def price_set(ctx: Context, item: str, amount: str, currency: str, as_json: bool
     from kitops.services.orders import set_price
 
     result = set_price(ctx.uow(), item, decimal_text(amount, "amount") or amount, currency)
-    emit_json(result) if as_json else say(f"{result.item} costs {result.amount}")
+    emit_json(result) if as_json else say(
+        _("{item} costs {amount}").format(item=result.item, amount=human(result.amount))
+    )
 
 
 @price.command("list")
@@ -219,7 +232,8 @@ def price_list(ctx: Context, as_json: bool) -> None:
     if as_json:
         emit_json(found)
         return
-    emit_table(["item", "currency", "price"], [(p.item, p.currency, p.amount) for p in found],
+    emit_table([N_("item"), N_("currency"), N_("price")],
+               [(p.item, p.currency, p.amount) for p in found],
                right=("price",))  # fmt: skip
 
 

@@ -7,6 +7,7 @@ import click
 
 from kitops.cli.context import Context, pass_context
 from kitops.cli.output import emit_json, emit_table, say
+from kitops.i18n import N_, _
 
 
 @click.group("printer")
@@ -53,8 +54,9 @@ def printer_add(
     if as_json:
         emit_json(added)
         return
-    say(f"printer {added.name}: {added.format} on {added.size} labels at {added.dpi} dpi, "
-        f"{_where(added.via, added.target)}")  # fmt: skip
+    say(_("printer {name}: {format} on {size} labels at {dpi} dpi, {where}").format(
+        name=added.name, format=added.format, size=added.size, dpi=added.dpi,
+        where=_where(added.via, added.target)))  # fmt: skip
 
 
 def _where(via: str, target: str) -> str:
@@ -72,7 +74,8 @@ def printer_list(ctx: Context, as_json: bool) -> None:
     if as_json:
         emit_json(found)
         return
-    emit_table(["printer", "format", "size", "dpi", "connection", "model"],
+    emit_table([N_("printer"), N_("format"), N_("size"), N_("dpi"), N_("connection"),
+                N_("model")],
                [(p.name, p.format, p.size, p.dpi, _where(p.via, p.target), p.model)
                 for p in found], right=("dpi",))  # fmt: skip
 
@@ -85,7 +88,7 @@ def printer_remove(ctx: Context, name: str) -> None:
     from kitops.services import printers
 
     removed = printers.remove_printer(ctx.uow(), name)
-    say(f"printer {removed.name} removed")
+    say(_("printer {name} removed").format(name=removed.name))
 
 
 @printer.command("test")
@@ -97,4 +100,5 @@ def printer_test(ctx: Context, name: str) -> None:
     from kitops.documents.printers import print_test
 
     job = print_test(ctx.uow(readonly=True), name)
-    say(f"test label sent to printer {job.printer} ({job.bytes_sent} bytes)")
+    say(_("test label sent to printer {name} ({n} bytes)").format(
+        name=job.printer, n=job.bytes_sent))  # fmt: skip

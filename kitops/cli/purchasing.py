@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 import click
 
 from kitops.cli.context import Context, pass_context
-from kitops.cli.output import emit_json, emit_table, say
+from kitops.cli.output import emit_json, emit_table, human, say, yes_no
 from kitops.domain.purchasing import PO_STATUSES as DOMAIN_PO_STATUSES
+from kitops.i18n import N_, _
 
 if TYPE_CHECKING:
     from datetime import date
@@ -38,7 +39,17 @@ def _supplier_table(suppliers: list[Supplier]) -> None:
             shown = head if i == 0 else ("", "", "", "", "")
             rows.append((*shown, item.sku, item.pack_size, item.min_order, item.unit_cost))
     emit_table(
-        ["supplier", "name", "lead", "currency", "contact", "SKU", "pack", "min", "unit cost"],
+        [
+            N_("supplier"),
+            N_("name"),
+            N_("lead"),
+            N_("currency"),
+            N_("contact"),
+            N_("SKU"),
+            N_("pack"),
+            N_("min"),
+            N_("unit cost"),
+        ],
         rows,
         right=("lead", "pack", "min", "unit cost"),
     )
@@ -62,7 +73,7 @@ def list_suppliers(ctx: Context, as_json: bool) -> None:
     elif found:
         _supplier_table(found)
     else:
-        say("no suppliers yet: `kitops supplier add`")
+        say(_("no suppliers yet: `kitops supplier add`"))
 
 
 @supplier.command("add")
@@ -82,7 +93,7 @@ def add_supplier(
 
     result = service(ctx.uow(), code, name, lead_time_days=lead_time, currency=currency,
                      contact=contact)  # fmt: skip
-    emit_json(result) if as_json else say(f"supplier {result.code} added")
+    emit_json(result) if as_json else say(_("supplier {code} added").format(code=result.code))
 
 
 @supplier.command("item")
@@ -107,8 +118,9 @@ def supplier_item(
     result = set_supplier_item(ctx.uow(), code, sku, pack_size=pack, min_order=min_order,
                                unit_cost=decimal_text(cost, "cost") or cost,
                                supplier_sku=supplier_sku)  # fmt: skip
-    emit_json(result) if as_json else say(f"{result.code} sells {sku.upper()}: packs of {pack}, "
-                                          f"minimum {min_order}")  # fmt: skip
+    emit_json(result) if as_json else say(
+        _("{code} sells {sku}: packs of {pack}, minimum {minimum}").format(
+            code=result.code, sku=sku.upper(), pack=pack, minimum=min_order))  # fmt: skip
 
 
 @supplier.command("set-address")
@@ -128,8 +140,9 @@ def supplier_address(
     if as_json:
         emit_json(result)
         return
-    say(f"{result.code}: {result.address or '(no address)'}; "
-        f"terms {result.payment_terms or '(none)'}")  # fmt: skip
+    say(_("{code}: {address}; terms {terms}").format(
+        code=result.code, address=result.address or _("(no address)"),
+        terms=result.payment_terms or _("(none)")))  # fmt: skip
 
 
 # --- policies ------------------------------------------------------------------------
@@ -137,9 +150,12 @@ def supplier_address(
 
 def _policy_line(p: Policy) -> str:
     how = (f"min_max {p.min_qty}/{p.max_qty}" if p.method == "min_max"
-           else f"calendar, review {p.review_period_days} d, safety {p.safety_days} d")  # fmt: skip
-    lead = f"lead {p.lead_time_days} d" + (" (supplier's)" if p.lead_time_from_supplier else "")
-    return f"{p.sku} at {p.clinic} from {p.supplier}: {how}, {lead}"
+           else _("calendar, review {review} d, safety {safety} d").format(
+               review=p.review_period_days, safety=p.safety_days))  # fmt: skip
+    lead = (_("lead {days} d (supplier's)") if p.lead_time_from_supplier
+            else _("lead {days} d")).format(days=p.lead_time_days)  # fmt: skip
+    return _("{sku} at {clinic} from {supplier}: {how}, {lead}").format(
+        sku=p.sku, clinic=p.clinic, supplier=p.supplier, how=how, lead=lead)  # fmt: skip
 
 
 @click.group()
@@ -196,7 +212,8 @@ def remove_policy(ctx: Context, sku: str, clinic: str) -> None:
     from kitops.services.purchasing import remove_policy as service
 
     result = service(ctx.uow(), sku, clinic)
-    say(f"{result.sku} is no longer reordered for {result.clinic}")
+    say(_("{sku} is no longer reordered for {clinic}").format(
+        sku=result.sku, clinic=result.clinic))  # fmt: skip
 
 
 @policy.command("list")
@@ -213,13 +230,13 @@ def list_policies(ctx: Context, clinic: str | None, sku: str | None, as_json: bo
         emit_json(found)
         return
     if not found:
-        say("no reorder policies: `kitops policy set`")
+        say(_("no reorder policies: `kitops policy set`"))
         return
     emit_table(
-        ["clinic", "SKU", "supplier", "method", "min", "max", "lead", "review", "safety",
-         "active"],
+        [N_("clinic"), N_("SKU"), N_("supplier"), N_("method"), N_("min"), N_("max"),
+         N_("lead"), N_("review"), N_("safety"), N_("active")],
         [(p.clinic, p.sku, p.supplier, p.method, p.min_qty, p.max_qty, p.lead_time_days,
-          p.review_period_days, p.safety_days, "yes" if p.active else "no") for p in found],
+          p.review_period_days, p.safety_days, yes_no(p.active)) for p in found],
         right=("min", "max", "lead", "review", "safety"),
     )  # fmt: skip
 
@@ -235,8 +252,8 @@ def session_supplies(ctx: Context, plan: str, items: tuple[str, ...]) -> None:
     from kitops.services.purchasing import set_session_supplies
 
     found = set_session_supplies(ctx.uow(), plan, [parse_component(i) for i in items])
-    listed = ", ".join(f"{q} × {s}" for s, q in found) or "nothing besides the serum"
-    say(f"each session of {plan.lower()} uses {listed}")
+    listed = ", ".join(f"{q} × {s}" for s, q in found) or _("nothing besides the serum")
+    say(_("each session of {plan} uses {listed}").format(plan=plan.lower(), listed=listed))
 
 
 # --- reorder -------------------------------------------------------------------------
@@ -246,7 +263,7 @@ def _print_run(result: ReorderRun, verbose: bool) -> None:
     say(result.summary)
     if verbose and result.suggestions:
         emit_table(
-            ["PO", "clinic", "SKU", "supplier", "qty", "explanation"],
+            [N_("PO"), N_("clinic"), N_("SKU"), N_("supplier"), N_("qty"), N_("explanation")],
             [(s.po or "-", s.clinic, s.sku, s.supplier, s.quantity, s.explanation)
              for s in result.suggestions],
             right=("qty",),
@@ -283,11 +300,19 @@ def run_reorder(
 
 
 def _print_order(order: PurchaseOrder) -> None:
-    say(f"{order.number} to {order.supplier} ({order.supplier_name}) for {order.clinic}: "
-        f"{order.status}, {order.total}; as of {order.as_of}, expected {order.expected_on or '-'}"
-        + (f"; {order.note}" if order.note else ""))  # fmt: skip
+    fields = {"number": order.number, "supplier": order.supplier, "name": order.supplier_name,
+              "clinic": order.clinic, "status": order.status, "total": human(order.total),
+              "as_of": human(order.as_of),
+              "expected": human(order.expected_on) if order.expected_on else "-"}  # fmt: skip
+    if order.note:
+        say(_("{number} to {supplier} ({name}) for {clinic}: {status}, {total}; as of {as_of}, "
+              "expected {expected}; {note}").format(note=order.note, **fields))  # fmt: skip
+    else:
+        say(_("{number} to {supplier} ({name}) for {clinic}: {status}, {total}; as of {as_of}, "
+              "expected {expected}").format(**fields))  # fmt: skip
     emit_table(
-        ["#", "SKU", "supplier SKU", "qty", "received", "open", "unit cost", "total", "need by"],
+        [N_("#"), N_("SKU"), N_("supplier SKU"), N_("qty"), N_("received"), N_("open"),
+         N_("unit cost"), N_("total"), N_("need by")],
         [(i, ln.sku, ln.supplier_sku or "", ln.quantity, ln.received, ln.open, ln.unit_cost,
           ln.line_total, ln.need_by or "") for i, ln in enumerate(order.lines, start=1)],
         right=("#", "qty", "received", "open", "unit cost", "total"),
@@ -319,10 +344,11 @@ def list_orders(
         emit_json(found)
         return
     if not found:
-        say("no purchase orders match")
+        say(_("no purchase orders match"))
         return
     emit_table(
-        ["PO", "supplier", "clinic", "status", "as of", "expected", "lines", "total"],
+        [N_("PO"), N_("supplier"), N_("clinic"), N_("status"), N_("as of"), N_("expected"),
+         N_("lines"), N_("total")],
         [(o.number, o.supplier, o.clinic, o.status, o.as_of, o.expected_on or "",
           len(o.lines), o.total) for o in found],
         right=("lines", "total"),
@@ -341,7 +367,7 @@ def show_order(ctx: Context, number: str, as_json: bool) -> None:
     emit_json(result) if as_json else _print_order(result)
 
 
-def _transition(action: str, verb: str) -> click.Command:
+def _transition(action: str) -> click.Command:
     @click.command(action)
     @click.argument("number", metavar="PO")
     @click.option("--json", "as_json", is_flag=True, help="Print the order as JSON.")
@@ -350,17 +376,24 @@ def _transition(action: str, verb: str) -> click.Command:
         from kitops.services.purchasing import change_status
 
         result = change_status(ctx.uow(), number, action)
-        emit_json(result) if as_json else say(f"{result.number} {verb} ({result.total})")
+        done = (
+            _("{number} approved ({total})")
+            if action == "approve"
+            else _("{number} sent ({total})")
+        )
+        emit_json(result) if as_json else say(
+            done.format(number=result.number, total=human(result.total))
+        )
 
     command.help = {
-        "approve": "Approve a draft: the reorder job no longer changes it.",
-        "send": "Mark an approved order as sent to the supplier (export it first).",
+        "approve": N_("Approve a draft: the reorder job no longer changes it."),
+        "send": N_("Mark an approved order as sent to the supplier (export it first)."),
     }[action]
     return command
 
 
-po.add_command(_transition("approve", "approved"))
-po.add_command(_transition("send", "sent"))
+po.add_command(_transition("approve"))
+po.add_command(_transition("send"))
 
 
 @po.command("cancel")
@@ -373,7 +406,7 @@ def cancel_order(ctx: Context, number: str, reason: str, as_json: bool) -> None:
     from kitops.services.purchasing import change_status
 
     result = change_status(ctx.uow(), number, "cancel", reason=reason)
-    emit_json(result) if as_json else say(f"{result.number} cancelled")
+    emit_json(result) if as_json else say(_("{number} cancelled").format(number=result.number))
 
 
 @po.command("export")
@@ -387,7 +420,8 @@ def export_order(ctx: Context, number: str, fmt: str, out: str) -> None:
     from kitops.documents.purchase_orders import export_order as service
 
     result = service(ctx.uow(readonly=True), number, fmt, out)
-    say(f"{result.number} written to {result.path} ({result.bytes} bytes)")
+    say(_("{number} written to {path} ({n} bytes)").format(
+        number=result.number, path=result.path, n=result.bytes))  # fmt: skip
 
 
 # --- jobs ---------------------------------------------------------------------------------
@@ -413,8 +447,9 @@ def list_jobs(as_json: bool) -> None:
         emit_json(found)
         return
     emit_table(
-        ["job", "schedule", "what it does"],
-        [(j.name + ("" if j.available else " (not available)"), j.schedule, j.description)
+        [N_("job"), N_("schedule"), N_("what it does")],
+        [(j.name if j.available else _("{job} (not available)").format(job=j.name), j.schedule,
+          j.description)
          for j in found],
     )  # fmt: skip
 

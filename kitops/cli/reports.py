@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from kitops.cli.context import Context, pass_context
+from kitops.i18n import _
 from kitops.reports.registry import REPORTS, ReportSpec
 
 _EXTENSIONS = {".csv": "csv", ".json": "json", ".html": "html", ".htm": "html"}
@@ -64,8 +65,12 @@ def _run(ctx: Context, spec: ReportSpec, params: dict[str, Any]) -> None:
     except OSError as error:
         from kitops.errors import InvalidInput
 
-        raise InvalidInput("out", out, error.strerror or "cannot be written") from None
-    click.echo(f"report {spec.name} ({chosen}) written to {out}")
+        raise InvalidInput("out", out, error.strerror or _("cannot be written")) from None
+    click.echo(
+        _("report {name} ({format}) written to {path}").format(
+            name=spec.name, format=chosen, path=out
+        )
+    )
 
 
 def _command(spec: ReportSpec) -> click.Command:

@@ -8,19 +8,26 @@ import click
 
 from kitops.cli.context import Context, pass_context
 from kitops.cli.output import emit_json, emit_table, say
+from kitops.i18n import N_, _
 
 if TYPE_CHECKING:
     from kitops.services.dto.tokens import ApiToken
 
 
 def _when(value: Any) -> str:
-    return value.astimezone().strftime("%Y-%m-%d %H:%M") if value is not None else ""
+    from kitops.i18n import formats
+
+    return formats.datetime(value.astimezone()) if value is not None else ""
 
 
 def _show(token: ApiToken) -> str:
-    access = "read-only" if token.read_only else "read and write"
-    until = f", until {_when(token.expires_at)}" if token.expires_at else ""
-    return f"{token.name}: acts as {token.user}, {access}{until}, {token.state}"
+    access = _("read-only") if token.read_only else _("read and write")
+    fields = {"name": token.name, "user": token.user, "access": access, "state": token.state}
+    if token.expires_at:
+        return _("{name}: acts as {user}, {access}, until {until}, {state}").format(
+            until=_when(token.expires_at), **fields
+        )
+    return _("{name}: acts as {user}, {access}, {state}").format(**fields)
 
 
 @click.group("token")
@@ -46,8 +53,8 @@ def token_create(
     if as_json:
         emit_json(made)
         return
-    say(f"created {_show(made.token)}")
-    say("the token (shown this once; keep it in the integration's secret store):")
+    say(_("created {token}").format(token=_show(made.token)))
+    say(_("the token (shown this once; keep it in the integration's secret store):"))
     click.echo(made.secret)
 
 
@@ -63,12 +70,21 @@ def token_list(ctx: Context, as_json: bool) -> None:
         emit_json(found)
         return
     emit_table(
-        ["token", "user", "access", "expires", "state", "last used", "created", "by"],
+        [
+            N_("token"),
+            N_("user"),
+            N_("access"),
+            N_("expires"),
+            N_("state"),
+            N_("last used"),
+            N_("created"),
+            N_("by"),
+        ],
         [
             (
                 t.name,
                 t.user,
-                "read-only" if t.read_only else "read-write",
+                _("read-only") if t.read_only else _("read-write"),
                 _when(t.expires_at),
                 t.state,
                 _when(t.last_used_at),
@@ -92,4 +108,4 @@ def token_revoke(ctx: Context, name: str, as_json: bool) -> None:
     if as_json:
         emit_json(done)
     else:
-        say(f"revoked {_show(done)}")
+        say(_("revoked {token}").format(token=_show(done)))

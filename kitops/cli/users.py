@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from kitops.cli.context import Context, pass_context
-from kitops.cli.output import emit_json, emit_table, say
+from kitops.cli.output import emit_json, emit_table, say, yes_no
+from kitops.i18n import N_, _
 
 if TYPE_CHECKING:
     from kitops.services.dto.users import User
@@ -27,29 +28,38 @@ def _read_pin(prompt: str, *, from_stdin: bool, confirm: bool = True) -> str:
         except (OSError, ValueError):
             line = ""
         if not line:
-            raise InvalidInput("PIN", None, "standard input ended before the PIN")
+            raise InvalidInput("PIN", None, _("standard input ended before the PIN"))
         return line.rstrip("\r\n")
     try:
         interactive = sys.stdin is not None and sys.stdin.isatty()
     except (OSError, ValueError):
         interactive = False
     if not interactive:
-        raise InvalidInput("PIN", None, "no terminal to type it on: use --pin-stdin or --no-pin")
+        raise InvalidInput("PIN", None, _("no terminal to type it on: use --pin-stdin or --no-pin"))
     value: str = click.prompt(prompt, hide_input=True, confirmation_prompt=confirm, err=True)
     return value
 
 
 def _when(value: Any) -> str:
-    return value.astimezone().strftime("%Y-%m-%d %H:%M") if value is not None else ""
+    from kitops.i18n import formats
+
+    return formats.datetime(value.astimezone()) if value is not None else ""
+
+
+def _state(active: bool, locked_until: Any) -> str:
+    state = _("active") if active else _("disabled")
+    if locked_until is not None:
+        state = _("{state}, locked until {when}").format(state=state, when=_when(locked_until))
+    return state
 
 
 def _show(user: User) -> str:
-    state = "active" if user.active else "disabled"
-    if user.locked_until is not None:
-        state += f", locked until {_when(user.locked_until)}"
-    pin = "PIN set" if user.pin_set else "no PIN (cannot log in to the TUI)"
-    bound = f", bound to login {user.login}" if user.login else ""
-    clinics = f", clinics {','.join(user.clinics)}" if user.clinics else ""
+    state = _state(user.active, user.locked_until)
+    pin = _("PIN set") if user.pin_set else _("no PIN (cannot log in to the TUI)")
+    bound = _(", bound to login {login}").format(login=user.login) if user.login else ""
+    clinics = (
+        _(", clinics {clinics}").format(clinics=",".join(user.clinics)) if user.clinics else ""
+    )
     return f"{user.name}: {user.role}, {state}, {pin}{bound}{clinics}"
 
 
@@ -119,15 +129,24 @@ def user_list(ctx: Context, as_json: bool) -> None:
         emit_json(found)
         return
     emit_table(
-        ["user", "role", "clinics", "state", "PIN", "login", "last login", "created", "by"],
+        [
+            N_("user"),
+            N_("role"),
+            N_("clinics"),
+            N_("state"),
+            N_("PIN"),
+            N_("login"),
+            N_("last login"),
+            N_("created"),
+            N_("by"),
+        ],
         [
             (
                 u.name,
                 u.role,
-                ",".join(u.clinics) or "all",
-                ("active" if u.active else "disabled")
-                + (f", locked until {_when(u.locked_until)}" if u.locked_until else ""),
-                "yes" if u.pin_set else "no",
+                ",".join(u.clinics) or _("all"),
+                _state(u.active, u.locked_until),
+                yes_no(u.pin_set),
                 u.login or "",
                 _when(u.last_login_at),
                 _when(u.created_at),
@@ -151,7 +170,7 @@ def user_show(ctx: Context, name: str, as_json: bool) -> None:
         emit_json(found)
         return
     say(_show(found))
-    say("may: " + ", ".join(found.permissions))
+    say(_("may: {permissions}").format(permissions=", ".join(found.permissions)))
 
 
 @user.command("set-clinics")
@@ -168,20 +187,23 @@ def user_set_clinics(ctx: Context, name: str, clinics: str, every: bool, as_json
     from kitops.services import users
 
     if every and clinics.strip():
-        raise InvalidInput("clinics", clinics, "give clinics or --all, not both")
+        raise InvalidInput("clinics", clinics, _("give clinics or --all, not both"))
     codes = [] if every else users.parse_clinic_codes(clinics)
     done = users.set_clinics(ctx.uow(), name, codes)
     if as_json:
         emit_json(done)
     else:
-        say(f"changed {_show(done)}" + ("" if done.clinics else ", every clinic"))
+        if done.clinics:
+            say(_("changed {user}").format(user=_show(done)))
+        else:
+            say(_("changed {user}, every clinic").format(user=_show(done)))
 
 
 def _set_active(ctx: Context, name: str, active: bool) -> None:
     from kitops.services import users
 
     done = users.set_active(ctx.uow(), name, active)
-    say(f"{'enabled' if active else 'disabled'} {_show(done)}")
+    say((_("enabled {user}") if active else _("disabled {user}")).format(user=_show(done)))
 
 
 @user.command("disable")
@@ -209,7 +231,7 @@ def user_set_role(ctx: Context, name: str, role: str) -> None:
     from kitops.services import users
 
     done = users.set_role(ctx.uow(), name, role)
-    say(f"changed {_show(done)}")
+    say(_("changed {user}").format(user=_show(done)))
 
 
 @user.command("set-pin")
@@ -231,12 +253,15 @@ def user_set_pin(ctx: Context, name: str, pin_stdin: bool, remove: bool) -> None
     parse_user_name(name)
     current = None
     if ctx.user == name.strip() and not remove:
-        current = _read_pin("Current PIN", from_stdin=pin_stdin, confirm=False)
+        current = _read_pin(_("Current PIN"), from_stdin=pin_stdin, confirm=False)
     secret = None
     if not remove:
-        secret = users.parse_secret(_read_pin(f"New PIN for {name}", from_stdin=pin_stdin))
+        secret = users.parse_secret(
+            _read_pin(_("New PIN for {name}").format(name=name), from_stdin=pin_stdin)
+        )
     done = users.set_secret(ctx.uow(), name, secret, current=current)
-    say(f"{'removed the PIN of' if remove else 'set the PIN of'} {done.name}")
+    say((_("removed the PIN of {name}") if remove else _("set the PIN of {name}")).format(
+        name=done.name))  # fmt: skip
 
 
 @user.command("bind")
@@ -249,7 +274,7 @@ def user_bind(ctx: Context, name: str, login: str) -> None:
     from kitops.services import identity
 
     done = identity.bind(ctx.uow(), name, login)
-    say(f"bound {_show(done)}")
+    say(_("bound {user}").format(user=_show(done)))
 
 
 @user.command("unbind")
@@ -260,7 +285,7 @@ def user_unbind(ctx: Context, name: str) -> None:
     from kitops.services import identity
 
     done = identity.unbind(ctx.uow(), name)
-    say(f"unbound {_show(done)}")
+    say(_("unbound {user}").format(user=_show(done)))
 
 
 @click.command("login")
@@ -276,12 +301,16 @@ def login(ctx: Context, name: str | None, pin_stdin: bool) -> None:
 
     wanted = name or ctx.claimed
     if not wanted:
-        raise InvalidInput("user", None, "name the user to log in as: `kitops login NAME`")
+        raise InvalidInput("user", None, _("name the user to log in as: `kitops login NAME`"))
     parse_user_name(wanted)
-    secret = _read_pin(f"PIN of {wanted}", from_stdin=pin_stdin or ctx.pin_stdin, confirm=False)
+    secret = _read_pin(
+        _("PIN of {name}").format(name=wanted), from_stdin=pin_stdin or ctx.pin_stdin,
+        confirm=False,
+    )  # fmt: skip
     token, user = identity.start_session(ctx.database(), wanted, secret)
     identity.write_token(ctx.session_file(), token)
-    say(f"logged in as {user.name} ({user.role}); `kitops logout` ends the session")
+    say(_("logged in as {name} ({role}); `kitops logout` ends the session").format(
+        name=user.name, role=user.role))  # fmt: skip
 
 
 @click.command("logout")
@@ -294,7 +323,7 @@ def logout(ctx: Context) -> None:
     token = identity.read_token(path)
     who = identity.end_session(ctx.database(), token) if token else None
     path.unlink(missing_ok=True)
-    say(f"logged out {who}" if who else "no session to end")
+    say(_("logged out {name}").format(name=who) if who else _("no session to end"))
 
 
 @click.command("whoami")
@@ -311,10 +340,11 @@ def whoami(ctx: Context, as_json: bool) -> None:
     if as_json:
         emit_json(found)
         return
-    say(f"login: {found.login}")
-    say(f"bound user: {found.bound_user or '(none)'}")
-    say(f"session user: {found.session_user or '(none)'}")
-    say(f"acting user: {found.acting_user or '(none: needs a PIN, or a binding)'}")
+    say(_("login: {login}").format(login=found.login))
+    say(_("bound user: {name}").format(name=found.bound_user or _("(none)")))
+    say(_("session user: {name}").format(name=found.session_user or _("(none)")))
+    say(_("acting user: {name}").format(
+        name=found.acting_user or _("(none: needs a PIN, or a binding)")))  # fmt: skip
 
 
 @click.command("audit")
@@ -349,14 +379,14 @@ def audit(
         emit_json(entries)
         return
     if not entries:
-        say("no audit rows match")
+        say(_("no audit rows match"))
         return
 
     def summary(value: dict[str, Any] | None) -> str:
         return json.dumps(value, ensure_ascii=False, default=str) if value else ""
 
     emit_table(
-        ["id", "at (UTC)", "user", "action", "what", "before", "after"],
+        [N_("id"), N_("at (UTC)"), N_("user"), N_("action"), N_("what"), N_("before"), N_("after")],
         [
             (
                 e.id,
@@ -389,7 +419,10 @@ def setting_list(ctx: Context, as_json: bool) -> None:
     if as_json:
         emit_json(found)
         return
-    emit_table(["setting", "value", "meaning"], [(s.key, s.value, s.description) for s in found])
+    emit_table(
+        [N_("setting"), N_("value"), N_("meaning")],
+        [(s.key, s.value, s.description) for s in found],
+    )
 
 
 @setting.command("set")

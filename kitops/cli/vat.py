@@ -6,6 +6,7 @@ import click
 
 from kitops.cli.context import Context, pass_context
 from kitops.cli.output import emit_json, emit_table, say
+from kitops.i18n import N_, _
 
 KINDS = ["serum_vial", "derma_stamp", "consumable", "kit"]
 
@@ -30,7 +31,11 @@ def set_rate(ctx: Context, country: str, kind: str, percent: str, as_json: bool)
     if as_json:
         emit_json(rate)
     else:
-        say(f"VAT on {rate.kind} in {rate.country}: {rate.text}")
+        say(
+            _("VAT on {kind} in {country}: {rate}").format(
+                kind=rate.kind, country=rate.country, rate=rate.text
+            )
+        )
 
 
 @vat.command("list")
@@ -45,7 +50,7 @@ def list_rates(ctx: Context, country: str | None, as_json: bool) -> None:
     if as_json:
         emit_json(rates)
     elif rates:
-        emit_table(["country", "kind", "VAT"], [(r.country, r.kind, r.text) for r in rates],
-                   right=("VAT",))  # fmt: skip
+        emit_table([N_("country"), N_("kind"), N_("VAT")],
+                   [(r.country, r.kind, r.text) for r in rates], right=("VAT",))  # fmt: skip
     else:
-        say("no VAT rates yet: `kitops vat set GB serum_vial 20`")
+        say(_("no VAT rates yet: `kitops vat set GB serum_vial 20`"))

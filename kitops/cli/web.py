@@ -10,6 +10,7 @@ import click
 from kitops.cli.context import Context
 from kitops.cli.output import say
 from kitops.errors import InvalidInput
+from kitops.i18n import _
 
 if TYPE_CHECKING:
     from kitops.payments.gateway import Gateway
@@ -46,7 +47,11 @@ def serve(ctx: Context, host: str, port: int, workers: int) -> None:
         factory = WEB_APP
     os.environ.pop(f"{URL_VARIABLE}_FILE", None)  # the workers read the URL, not both
     os.environ[URL_VARIABLE] = db.url
-    say(f"serving kitops on http://{host}:{port} ({db.display_url})")
+    say(
+        _("serving kitops on {url} ({database})").format(
+            url=f"http://{host}:{port}", database=db.display_url
+        )
+    )
     uvicorn.run(
         factory, factory=True, host=host, port=port, workers=workers, log_level="warning",
         access_log=False,
@@ -97,9 +102,9 @@ def listen_for_stripe(
     # handler it found: that one lets the command end with "stopped" and exit 0
     for stop_signal in (signal.SIGTERM, signal.SIGINT):
         signal.signal(stop_signal, lambda _signum, _frame: None)
-    say(f"listening for Stripe events on http://{host}:{bound}{path}")
+    say(_("listening for Stripe events on {url}").format(url=f"http://{host}:{bound}{path}"))
     try:
         server.run(sockets=[sock])
     finally:
         sock.close()
-    say("stopped")
+    say(_("stopped"))
