@@ -5,22 +5,26 @@ from __future__ import annotations
 import click
 
 from kitops.cli.context import Context, pass_context
+from kitops.cli.help import group
 from kitops.cli.output import emit_json, emit_table, say, yes_no
 from kitops.i18n import N_, _
 
 KINDS = ["serum_vial", "derma_stamp", "consumable", "kit"]
 
 
-@click.group()
-def catalog() -> None:
-    """Products and kit recipes."""
+@group(
+    help=N_("Products and kit recipes."),
+)
+def catalog() -> None: ...
 
 
-@catalog.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of products.")
+@catalog.command(
+    "list",
+    help=N_("List every product with its kind, needle length and recipe."),
+)
+@click.option("--json", "as_json", is_flag=True, help=N_("Print a JSON list of products."))
 @pass_context
 def list_products(ctx: Context, as_json: bool) -> None:
-    """List every product with its kind, needle length and recipe."""
     from kitops.services.catalog import list_products as service
 
     products = service(ctx.uow(readonly=True))
@@ -56,39 +60,44 @@ def list_products(ctx: Context, as_json: bool) -> None:
     )
 
 
-@catalog.command("add-product")
+@catalog.command(
+    "add-product",
+    help=N_("Add a product to the catalogue."),
+)
 @click.argument("sku")
-@click.option("--name", required=True, help="What the stockroom calls it.")
-@click.option("--kind", required=True, type=click.Choice(KINDS), help="What sort of item.")
-@click.option("--unit", default="", help="Unit of stock (default by kind: vial, each, kit).")
-@click.option("--gtin", help="GTIN-8/12/13/14 printed on the barcode.")
-@click.option("--ml", metavar="N", help="Volume in millilitres (serum vials).")
-@click.option("--needle-mm", metavar="N", help="Needle length in mm (derma stamps).")
+@click.option("--name", required=True, help=N_("What the stockroom calls it."))
+@click.option("--kind", required=True, type=click.Choice(KINDS), help=N_("What sort of item."))
+@click.option("--unit", default="", help=N_("Unit of stock (default by kind: vial, each, kit)."))
+@click.option("--gtin", help=N_("GTIN-8/12/13/14 printed on the barcode."))
+@click.option("--ml", metavar="N", help=N_("Volume in millilitres (serum vials)."))
+@click.option("--needle-mm", metavar="N", help=N_("Needle length in mm (derma stamps)."))
 @click.option(
     "--at-home/--clinic-only",
     default=None,
-    help="May go home with a patient. Default: yes unless the needle is over the at-home maximum.",
+    help=N_(
+        "May go home with a patient. Default: yes unless the needle is over the at-home maximum."
+    ),
 )
 @click.option(
     "--lot-tracked/--not-lot-tracked",
     default=None,
-    help="Track lots and expiry. Default: yes for serum vials and kits.",
+    help=N_("Track lots and expiry. Default: yes for serum vials and kits."),
 )
 @click.option(
     "--requires-release/--auto-release",
     default=None,
-    help="New lots wait in quarantine until released. Default: yes for serum vials.",
+    help=N_("New lots wait in quarantine until released. Default: yes for serum vials."),
 )
-@click.option("--shelf-life-days", type=click.IntRange(0, 36500), help="Typical shelf life.")
+@click.option("--shelf-life-days", type=click.IntRange(0, 36500), help=N_("Typical shelf life."))
 @click.option(
     "--expiry-alert-days", type=click.IntRange(0, 36500), default=90, show_default=True,
-    help="Warn this many days before a lot expires.",
+    help=N_("Warn this many days before a lot expires."),
 )  # fmt: skip
 @click.option(
     "--min-shelf-life-days", type=click.IntRange(0, 36500), default=30, show_default=True,
-    help="Refuse receipts expiring sooner than this.",
+    help=N_("Refuse receipts expiring sooner than this."),
 )  # fmt: skip
-@click.option("--json", "as_json", is_flag=True, help="Print the new product as JSON.")
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the new product as JSON."))
 @pass_context
 def add_product(
     ctx: Context,
@@ -107,7 +116,6 @@ def add_product(
     min_shelf_life_days: int,
     as_json: bool,
 ) -> None:
-    """Add a product to the catalogue."""
     from kitops.cli.numbers import decimal_text
     from kitops.services import catalog as service
 
@@ -130,16 +138,19 @@ def add_product(
         )
 
 
-@catalog.command("add-recipe")
+@catalog.command(
+    "add-recipe",
+    help=N_(
+        "Set the bill of materials of a kit, e.g. KIT-HOME-6W SERUM-5ML=6 "
+        "STAMP-0.5=1.\n\n"
+        "An at-home kit refuses stamps longer than the at-home maximum needle length."
+    ),
+)
 @click.argument("kit_sku")
 @click.argument("components", nargs=-1, required=True, metavar="COMPONENT_SKU=QTY...")
-@click.option("--json", "as_json", is_flag=True, help="Print the kit product as JSON.")
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the kit product as JSON."))
 @pass_context
 def add_recipe(ctx: Context, kit_sku: str, components: tuple[str, ...], as_json: bool) -> None:
-    """Set the bill of materials of a kit, e.g. KIT-HOME-6W SERUM-5ML=6 STAMP-0.5=1.
-
-    An at-home kit refuses stamps longer than the at-home maximum needle length.
-    """
     from kitops.services import catalog as service
 
     product = service.set_recipe(ctx.uow(), kit_sku, list(components))
@@ -150,16 +161,19 @@ def add_recipe(ctx: Context, kit_sku: str, components: tuple[str, ...], as_json:
         say(_("recipe of {sku}: {parts}").format(sku=product.sku, parts=parts))
 
 
-@click.group()
-def location() -> None:
-    """Clinics, stockrooms, fridges and shelves."""
+@group(
+    help=N_("Clinics, stockrooms, fridges and shelves."),
+)
+def location() -> None: ...
 
 
-@location.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of locations.")
+@location.command(
+    "list",
+    help=N_("List the location tree, clinics first, then the virtual ends of moves."),
+)
+@click.option("--json", "as_json", is_flag=True, help=N_("Print a JSON list of locations."))
 @pass_context
 def list_locations(ctx: Context, as_json: bool) -> None:
-    """List the location tree, clinics first, then the virtual ends of moves."""
     from kitops.services.locations import list_locations as service
 
     locations = service(ctx.uow(readonly=True))
@@ -183,23 +197,32 @@ def list_locations(ctx: Context, as_json: bool) -> None:
     )
 
 
-@location.command("add")
+@location.command(
+    "add",
+    help=N_("Add a clinic, or a stockroom, fridge or shelf inside one."),
+)
 @click.argument("code")
-@click.option("--name", required=True, help="What people call it.")
-@click.option("--parent", metavar="CODE", help="The location it sits in (none for a clinic).")
+@click.option("--name", required=True, help=N_("What people call it."))
+@click.option("--parent", metavar="CODE", help=N_("The location it sits in (none for a clinic)."))
 @click.option(
     "--kind",
     type=click.Choice(["clinic", "stockroom", "fridge", "shelf", "quarantine"]),
-    help="Default: clinic without --parent, shelf with one.",
+    help=N_("Default: clinic without --parent, shelf with one."),
 )
-@click.option("--timezone", metavar="ZONE", help="IANA time zone of a clinic, e.g. Europe/London.")
-@click.option("--currency", metavar="CUR", help="ISO 4217 currency of a clinic, e.g. GBP.")
 @click.option(
-    "--address", metavar="TEXT", help="A clinic's delivery address (commas between lines)."
+    "--timezone", metavar="ZONE", help=N_("IANA time zone of a clinic, e.g. Europe/London.")
 )
-@click.option("--contact", metavar="TEXT", help="Who a supplier or patient calls (phone, e-mail).")
-@click.option("--country", metavar="CC", help="ISO 3166 country of a clinic (VAT rates), e.g. GB.")
-@click.option("--json", "as_json", is_flag=True, help="Print the new location as JSON.")
+@click.option("--currency", metavar="CUR", help=N_("ISO 4217 currency of a clinic, e.g. GBP."))
+@click.option(
+    "--address", metavar="TEXT", help=N_("A clinic's delivery address (commas between lines).")
+)
+@click.option(
+    "--contact", metavar="TEXT", help=N_("Who a supplier or patient calls (phone, e-mail).")
+)
+@click.option(
+    "--country", metavar="CC", help=N_("ISO 3166 country of a clinic (VAT rates), e.g. GB.")
+)
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the new location as JSON."))
 @pass_context
 def add_location(
     ctx: Context,
@@ -214,7 +237,6 @@ def add_location(
     country: str | None,
     as_json: bool,
 ) -> None:
-    """Add a clinic, or a stockroom, fridge or shelf inside one."""
     from kitops.services.locations import add_location as service
 
     added = service(
@@ -231,12 +253,19 @@ def add_location(
         )
 
 
-@location.command("set-address")
+@location.command(
+    "set-address",
+    help=N_(
+        "Set the address, contact and country a clinic's papers print (purchase "
+        "orders, patient calendars). An option not given stays; an empty text clears "
+        "it."
+    ),
+)
 @click.argument("clinic")
-@click.option("--address", metavar="TEXT", help="Delivery address (commas between lines).")
-@click.option("--contact", metavar="TEXT", help="Who to call: phone, e-mail.")
-@click.option("--country", metavar="CC", help="ISO 3166 country code (its VAT rates apply).")
-@click.option("--json", "as_json", is_flag=True, help="Print the clinic as JSON.")
+@click.option("--address", metavar="TEXT", help=N_("Delivery address (commas between lines)."))
+@click.option("--contact", metavar="TEXT", help=N_("Who to call: phone, e-mail."))
+@click.option("--country", metavar="CC", help=N_("ISO 3166 country code (its VAT rates apply)."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the clinic as JSON."))
 @pass_context
 def set_address(
     ctx: Context,
@@ -246,8 +275,6 @@ def set_address(
     country: str | None,
     as_json: bool,
 ) -> None:
-    """Set the address, contact and country a clinic's papers print (purchase orders,
-    patient calendars). An option not given stays; an empty text clears it."""
     from kitops.services.locations import set_address as service
 
     done = service(ctx.uow(), clinic, address=address, contact=contact, country=country)
@@ -259,16 +286,18 @@ def set_address(
         country=done.country or "-"))  # fmt: skip
 
 
-@catalog.command("set-label-text")
+@catalog.command(
+    "set-label-text",
+    help=N_("Set the storage and usage lines printed on SKU's labels (an empty text clears)."),
+)
 @click.argument("sku")
-@click.option("--storage", metavar="TEXT", help='How to store it, e.g. "Store at 2-8 °C".')
-@click.option("--usage", metavar="TEXT", help="A short usage line for the label.")
-@click.option("--json", "as_json", is_flag=True, help="Print the product as JSON.")
+@click.option("--storage", metavar="TEXT", help=N_('How to store it, e.g. "Store at 2-8 °C".'))
+@click.option("--usage", metavar="TEXT", help=N_("A short usage line for the label."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the product as JSON."))
 @pass_context
 def set_label_text(
     ctx: Context, sku: str, storage: str | None, usage: str | None, as_json: bool
 ) -> None:
-    """Set the storage and usage lines printed on SKU's labels (an empty text clears)."""
     from kitops.services.catalog import set_label_text as service
 
     product = service(ctx.uow(), sku, storage=storage, usage=usage)

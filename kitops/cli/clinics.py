@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from kitops.cli.context import Context, pass_context
+from kitops.cli.help import group
 from kitops.cli.output import emit_json, emit_table, human, say
 from kitops.i18n import N_, _
 
@@ -14,9 +15,10 @@ if TYPE_CHECKING:
     from kitops.services.dto.clinics import CalendarChange, ClinicHours, Closure, Moved
 
 
-@click.group()
-def clinic() -> None:
-    """A clinic's week: the days it opens, its closures, where course visits land."""
+@group(
+    help=N_("A clinic's week: the days it opens, its closures, where course visits land."),
+)
+def clinic() -> None: ...
 
 
 def _closure_table(closures: list[Closure] | tuple[Closure, ...]) -> None:
@@ -58,12 +60,19 @@ def _print_change(change: CalendarChange, done: str) -> None:
         say(_("no booked visit moved"))
 
 
-@clinic.command("hours")
+@clinic.command(
+    "hours",
+    help=N_(
+        "Show a clinic's hours, or set its open DAYS (mon-fri, mon-sat, mon,tue,thu), "
+        "opening time and sessions a day. Booked visits on days it no longer opens "
+        "move to the next open day, and are listed."
+    ),
+)
 @click.argument("code", metavar="CLINIC")
 @click.argument("days", metavar="[DAYS]", required=False)
-@click.option("--opens", metavar="HH:MM", help="Opening time: the time of appointments.")
-@click.option("--sessions-per-day", metavar="N", help="Clinic sessions a day it can take.")
-@click.option("--json", "as_json", is_flag=True, help="Print the clinic's hours as JSON.")
+@click.option("--opens", metavar="HH:MM", help=N_("Opening time: the time of appointments."))
+@click.option("--sessions-per-day", metavar="N", help=N_("Clinic sessions a day it can take."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the clinic's hours as JSON."))
 @pass_context
 def hours(
     ctx: Context,
@@ -73,9 +82,6 @@ def hours(
     sessions_per_day: str | None,
     as_json: bool,
 ) -> None:
-    """Show a clinic's hours, or set its open DAYS (mon-fri, mon-sat, mon,tue,thu),
-    opening time and sessions a day. Booked visits on days it no longer opens move to the
-    next open day, and are listed."""
     if days is None and opens is None and sessions_per_day is None:
         from kitops.services.clinic_calendar import show_hours
 
@@ -93,16 +99,20 @@ def hours(
     _print_hours(change.hours)
 
 
-@clinic.command("closure")
+@clinic.command(
+    "closure",
+    help=N_(
+        "Close a clinic from a day to a day (both included). Booked clinic visits on "
+        "those days move to the next open day with room, and are listed."
+    ),
+)
 @click.argument("code", metavar="CLINIC")
-@click.option("--from", "first", required=True, metavar="YYYY-MM-DD", help="First closed day.")
-@click.option("--to", "last", required=True, metavar="YYYY-MM-DD", help="Last closed day.")
-@click.option("--reason", required=True, metavar="TEXT", help="Why, e.g. Christmas.")
-@click.option("--json", "as_json", is_flag=True, help="Print the closure and moves as JSON.")
+@click.option("--from", "first", required=True, metavar="YYYY-MM-DD", help=N_("First closed day."))
+@click.option("--to", "last", required=True, metavar="YYYY-MM-DD", help=N_("Last closed day."))
+@click.option("--reason", required=True, metavar="TEXT", help=N_("Why, e.g. Christmas."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the closure and moves as JSON."))
 @pass_context
 def closure(ctx: Context, code: str, first: str, last: str, reason: str, as_json: bool) -> None:
-    """Close a clinic from a day to a day (both included). Booked clinic visits on those
-    days move to the next open day with room, and are listed."""
     from kitops.services.clinic_calendar import add_closure
 
     change = add_closure(ctx.uow(), code, first, last, reason)
@@ -120,26 +130,32 @@ def closure(ctx: Context, code: str, first: str, last: str, reason: str, as_json
     _print_change(change, done)
 
 
-@clinic.command("closures")
+@clinic.command(
+    "closures",
+    help=N_("Closures to come (of one clinic, or of every clinic)."),
+)
 @click.argument("code", metavar="[CLINIC]", required=False)
-@click.option("--all", "include_past", is_flag=True, help="Closures already over too.")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of closures.")
+@click.option("--all", "include_past", is_flag=True, help=N_("Closures already over too."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Print a JSON list of closures."))
 @pass_context
 def closures(ctx: Context, code: str | None, include_past: bool, as_json: bool) -> None:
-    """Closures to come (of one clinic, or of every clinic)."""
     from kitops.services.clinic_calendar import list_closures
 
     found = list_closures(ctx.uow(readonly=True), code, include_past=include_past)
     emit_json(found) if as_json else _closure_table(found)
 
 
-@clinic.command("reopen")
+@clinic.command(
+    "reopen",
+    help=N_(
+        "Remove a closure: the visits it moved go back to their calendar day if there "
+        "is room, and are listed."
+    ),
+)
 @click.argument("closure_id", metavar="CLOSURE")
-@click.option("--json", "as_json", is_flag=True, help="Print the removed closure and moves.")
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the removed closure and moves."))
 @pass_context
 def reopen(ctx: Context, closure_id: str, as_json: bool) -> None:
-    """Remove a closure: the visits it moved go back to their calendar day if there is
-    room, and are listed."""
     from kitops.services.clinic_calendar import remove_closure
 
     change = remove_closure(ctx.uow(), closure_id)

@@ -5,23 +5,27 @@ from __future__ import annotations
 import click
 
 from kitops.cli.context import Context, pass_context
+from kitops.cli.help import command, group
 from kitops.cli.output import emit_json, emit_table, human, say
 from kitops.i18n import N_, _
 
 
-@click.group()
-def db() -> None:
-    """Set up, check and back up the database."""
+@group(
+    help=N_("Set up, check and back up the database."),
+)
+def db() -> None: ...
 
 
-@db.command()
+@db.command(
+    help=N_(
+        "Migrate the database schema to this kitops' version (creates it when new).\n\n"
+        "An admin may, and so may the database's owner (the account owning the SQLite "
+        "file, or the PostgreSQL role owning the database); a database with no users "
+        "yet, anyone."
+    ),
+)
 @pass_context
 def upgrade(ctx: Context) -> None:
-    """Migrate the database schema to this kitops' version (creates it when new).
-
-    An admin may, and so may the database's owner (the account owning the SQLite file, or
-    the PostgreSQL role owning the database); a database with no users yet, anyone.
-    """
     from kitops.services import admin
 
     before, after = admin.upgrade(ctx.database(check_schema=False), ctx.user)
@@ -38,11 +42,12 @@ def upgrade(ctx: Context) -> None:
                 name=bound))  # fmt: skip
 
 
-@db.command()
-@click.option("--json", "as_json", is_flag=True, help="Print JSON: {url, revision, head}.")
+@db.command(
+    help=N_("Show the database and its schema revision beside the one this kitops needs."),
+)
+@click.option("--json", "as_json", is_flag=True, help=N_("Print JSON: {url, revision, head}."))
 @pass_context
 def current(ctx: Context, as_json: bool) -> None:
-    """Show the database and its schema revision beside the one this kitops needs."""
     from kitops.services import admin
 
     database = ctx.database(check_schema=False)
@@ -56,15 +61,19 @@ def current(ctx: Context, as_json: bool) -> None:
         revision=revision or _("none"), head=head, state=state))  # fmt: skip
 
 
-@db.command()
-@click.option("--json", "as_json", is_flag=True, help="Print JSON: {ok, balances_checked, ...}.")
+@db.command(
+    help=N_(
+        "Verify every balance equals the sum of its moves and none is negative, and "
+        "that every kit is one unit or none and its record (status, place) agrees "
+        "with the ledger.\n\n"
+        "Exits 1 and lists every difference when the ledger and balances disagree."
+    ),
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help=N_("Print JSON: {ok, balances_checked, ...}.")
+)
 @pass_context
 def check(ctx: Context, as_json: bool) -> None:
-    """Verify every balance equals the sum of its moves and none is negative, and that
-    every kit is one unit or none and its record (status, place) agrees with the ledger.
-
-    Exits 1 and lists every difference when the ledger and balances disagree.
-    """
     from kitops.errors import IntegrityProblem
     from kitops.services import admin
 
@@ -89,35 +98,38 @@ def check(ctx: Context, as_json: bool) -> None:
         raise IntegrityProblem(headline)
 
 
-@db.command()
+@db.command(
+    help=N_(
+        "Write a consistent copy of the SQLite database to PATH, safe while others "
+        "work.\n\n"
+        "On PostgreSQL this prints the pg_dump command to use instead (exit 1)."
+    ),
+)
 @click.argument("path", type=click.Path(dir_okay=False))
 @pass_context
 def backup(ctx: Context, path: str) -> None:
-    """Write a consistent copy of the SQLite database to PATH, safe while others work.
-
-    On PostgreSQL this prints the pg_dump command to use instead (exit 1).
-    """
     from kitops.services import admin
 
     target = admin.backup(ctx.database(check_schema=False), path, ctx.user)
     say(_("backup written to {path}").format(path=target))
 
 
-@db.command()
+@db.command(
+    help=N_(
+        "Replace the SQLite database with a backup made by `kitops db backup`.\n\n"
+        "The backup is checked first (a kitops database, not from a newer kitops, its "
+        "ledger whole) and upgraded to this version's schema; then it replaces the "
+        "database in one rename, asking first unless --yes. The replaced file is kept "
+        "beside it as NAME.replaced-<time>. Stop the TUI and other kitops programs "
+        "first.\n\n"
+        "On PostgreSQL use pg_restore (the command is printed)."
+    ),
+)
 @click.argument("path", type=click.Path(dir_okay=False))
-@click.option("--yes", is_flag=True, help="Do not ask before replacing the current database.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON: {source, target, ...}.")
+@click.option("--yes", is_flag=True, help=N_("Do not ask before replacing the current database."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Print JSON: {source, target, ...}."))
 @pass_context
 def restore(ctx: Context, path: str, yes: bool, as_json: bool) -> None:
-    """Replace the SQLite database with a backup made by `kitops db backup`.
-
-    The backup is checked first (a kitops database, not from a newer kitops, its ledger
-    whole) and upgraded to this version's schema; then it replaces the database in one
-    rename, asking first unless --yes. The replaced file is kept beside it as
-    NAME.replaced-<time>. Stop the TUI and other kitops programs first.
-
-    On PostgreSQL use pg_restore (the command is printed).
-    """
     from sqlalchemy.exc import OperationalError
 
     from kitops.errors import DatabaseUnavailable
@@ -173,23 +185,24 @@ def restore(ctx: Context, path: str, yes: bool, as_json: bool) -> None:
     )
 
 
-@click.command()
-@click.option("--reset", is_flag=True, help="Erase EVERYTHING in the database first.")
-@click.option("--yes", is_flag=True, help="Do not ask before --reset erases the database.")
+@command(
+    help=N_("Load the demo data set: clinics LON, ESX, VIE; serum lots; stamps; the home kit."),
+)
+@click.option("--reset", is_flag=True, help=N_("Erase EVERYTHING in the database first."))
+@click.option("--yes", is_flag=True, help=N_("Do not ask before --reset erases the database."))
 @click.option(
-    "--if-empty", is_flag=True, help="Load only into an empty database; otherwise do nothing."
+    "--if-empty", is_flag=True, help=N_("Load only into an empty database; otherwise do nothing.")
 )
 @click.option(
     "--as-of",
     metavar="YYYY-MM-DD",
-    help="Date the demo expiries are counted from (default: today).",
+    help=N_("Date the demo expiries are counted from (default: today)."),
 )
-@click.option("--json", "as_json", is_flag=True, help="Print JSON: {as_of, clinics, ...}.")
+@click.option("--json", "as_json", is_flag=True, help=N_("Print JSON: {as_of, clinics, ...}."))
 @pass_context
 def demo(
     ctx: Context, reset: bool, yes: bool, if_empty: bool, as_of: str | None, as_json: bool
 ) -> None:
-    """Load the demo data set: clinics LON, ESX, VIE; serum lots; stamps; the home kit."""
     from kitops.domain.ledger import parse_date
     from kitops.services import demo as demo_service
     from kitops.services.dto.database import DemoSummary
@@ -232,33 +245,36 @@ def demo(
         )
 
 
-@click.command("import")
+@command(
+    "import",
+    help=N_(
+        "Onboard products, locations or opening stock from a CSV file.\n\n"
+        "\x08\n"
+        "products:  sku,name,kind[,unit,gtin,ml,needle_mm,at_home,lot_tracked,\n"
+        "           requires_release,shelf_life_days,expiry_alert_days,\n"
+        "           min_shelf_life_on_receipt_days]\n"
+        "locations: code,name[,parent,kind,timezone,currency]\n"
+        "stock:     sku,quantity,location[,lot,expiry,status,unit_cost,currency]\n\n"
+        "Any bad row refuses the whole file (exit 2): nothing is written and every "
+        "bad row is listed with its line number. A stock row's unit_cost is in its "
+        "clinic's currency unless --foreign-currency."
+    ),
+)
 @click.argument("kind", type=click.Choice(["products", "locations", "stock"]))
 @click.argument("file", metavar="FILE.csv")
-@click.option("--dry-run", is_flag=True, help="Validate every row, write nothing.")
+@click.option("--dry-run", is_flag=True, help=N_("Validate every row, write nothing."))
 @click.option(
     "--foreign-currency",
     is_flag=True,
-    help="stock: unit costs in another currency than their clinic's are meant.",
+    help=N_("stock: unit costs in another currency than their clinic's are meant."),
 )
-@click.option("--json", "as_json", is_flag=True, help="Print JSON: {kind, rows, created, dry_run}.")
+@click.option(
+    "--json", "as_json", is_flag=True, help=N_("Print JSON: {kind, rows, created, dry_run}.")
+)
 @pass_context
 def import_(
     ctx: Context, kind: str, file: str, dry_run: bool, foreign_currency: bool, as_json: bool
 ) -> None:
-    """Onboard products, locations or opening stock from a CSV file.
-
-    \b
-    products:  sku,name,kind[,unit,gtin,ml,needle_mm,at_home,lot_tracked,
-               requires_release,shelf_life_days,expiry_alert_days,
-               min_shelf_life_on_receipt_days]
-    locations: code,name[,parent,kind,timezone,currency]
-    stock:     sku,quantity,location[,lot,expiry,status,unit_cost,currency]
-
-    Any bad row refuses the whole file (exit 2): nothing is written and every bad
-    row is listed with its line number. A stock row's unit_cost is in its clinic's
-    currency unless --foreign-currency.
-    """
     from kitops.services.imports import import_file
 
     report = import_file(ctx.uow(), kind, file, dry_run=dry_run, foreign_currency=foreign_currency)

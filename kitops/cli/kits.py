@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from kitops.cli.context import Context, pass_context
+from kitops.cli.help import command, group
 from kitops.cli.output import emit_json, emit_table, human, say, status_label
 from kitops.domain.courses import CourseStatus
 from kitops.domain.kits import KIT_STATUSES, SERVING, KitStatus
@@ -76,29 +77,32 @@ def _print_kit(kit: Kit) -> None:
     )
 
 
-@click.group()
-def kit() -> None:
-    """Assemble, look up, label, ship and take back kits."""
+@group(
+    help=N_("Assemble, look up, label, ship and take back kits."),
+)
+def kit() -> None: ...
 
 
-@kit.command("assemble")
+@kit.command(
+    "assemble",
+    help=N_("Assemble serialised kits from released, in-date lots; all or nothing."),
+)
 @click.argument("recipe", metavar="KIT_SKU")
-@click.option("--qty", required=True, metavar="N", help="How many kits.")
+@click.option("--qty", required=True, metavar="N", help=N_("How many kits."))
 @click.option(
     "--location", required=True, metavar="LOC",
-    help="Where the kits are made; components come from anywhere in its clinic.",
+    help=N_("Where the kits are made; components come from anywhere in its clinic."),
 )  # fmt: skip
 @click.option(
     "--min-shelf-life", metavar="DAYS",
-    help="Components must last this many days (default: one kit of the shortest plan "
-    "using the kit + margin).",
+    help=N_("Components must last this many days (default: one kit of the shortest plan "
+    "using the kit + margin)."),
 )  # fmt: skip
-@click.option("--json", "as_json", is_flag=True, help="Print the kits as JSON.")
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the kits as JSON."))
 @pass_context
 def assemble(
     ctx: Context, recipe: str, qty: str, location: str, min_shelf_life: str | None, as_json: bool
 ) -> None:
-    """Assemble serialised kits from released, in-date lots; all or nothing."""
     from kitops.services.kits import assemble as service
 
     result = service(ctx.uow(), recipe, qty, location, min_shelf_life_days=min_shelf_life)
@@ -115,23 +119,28 @@ def assemble(
     _kit_table(result.kits, title=title)
 
 
-@kit.command("available")
+@kit.command(
+    "available",
+    help=N_(
+        "How many more kits could be assembled now at LOC from the usable stock "
+        "anywhere in its clinic (never quarantine), and which component holds it "
+        "back."
+    ),
+)
 @click.argument("recipe", metavar="KIT_SKU")
 @click.option(
     "--location", required=True, metavar="LOC",
-    help="Where the kits would be made; its whole clinic's stock counts.",
+    help=N_("Where the kits would be made; its whole clinic's stock counts."),
 )  # fmt: skip
-@click.option("--min-shelf-life", metavar="DAYS", help="As for `kit assemble`.")
+@click.option("--min-shelf-life", metavar="DAYS", help=N_("As for `kit assemble`."))
 @click.option(
     "--json", "as_json", is_flag=True,
-    help='Print {"sku", "location", "kits", ...} with each component\'s usable units.',
+    help=N_('Print {"sku", "location", "kits", ...} with each component\'s usable units.'),
 )  # fmt: skip
 @pass_context
 def available(
     ctx: Context, recipe: str, location: str, min_shelf_life: str | None, as_json: bool
 ) -> None:
-    """How many more kits could be assembled now at LOC from the usable stock anywhere in
-    its clinic (never quarantine), and which component holds it back."""
     from kitops.services.kits import capacity
 
     result = capacity(ctx.uow(readonly=True), recipe, location, min_shelf_life_days=min_shelf_life)
@@ -157,16 +166,18 @@ def _print_capacity(result: AssemblyCapacity) -> None:
                                days=result.min_shelf_life_days))  # fmt: skip
 
 
-@kit.command("disassemble")
+@kit.command(
+    "disassemble",
+    help=N_(
+        "Take an unreserved kit apart: its components go back to their lots.\n\n"
+        "An expired kit (in quarantine since the expiry sweep) may be taken apart "
+        "too: its components stay in quarantine, and its expired lots stay expired."
+    ),
+)
 @click.argument("serial")
-@click.option("--json", "as_json", is_flag=True, help="Print the kit as JSON.")
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the kit as JSON."))
 @pass_context
 def disassemble(ctx: Context, serial: str, as_json: bool) -> None:
-    """Take an unreserved kit apart: its components go back to their lots.
-
-    An expired kit (in quarantine since the expiry sweep) may be taken apart too: its
-    components stay in quarantine, and its expired lots stay expired.
-    """
     from kitops.services.kits import disassemble as service
 
     result = service(ctx.uow(), serial)
@@ -177,16 +188,18 @@ def disassemble(ctx: Context, serial: str, as_json: bool) -> None:
     )
 
 
-@kit.command("list")
-@click.option("--status", type=click.Choice(KIT_STATUSES), help="Only kits in this state.")
-@click.option("--location", metavar="LOC", help="A clinic or place (with what is below it).")
-@click.option("--sku", metavar="KIT_SKU", help="Only this kit product.")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of kits.")
+@kit.command(
+    "list",
+    help=N_("List kits, earliest expiry first."),
+)
+@click.option("--status", type=click.Choice(KIT_STATUSES), help=N_("Only kits in this state."))
+@click.option("--location", metavar="LOC", help=N_("A clinic or place (with what is below it)."))
+@click.option("--sku", metavar="KIT_SKU", help=N_("Only this kit product."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Print a JSON list of kits."))
 @pass_context
 def list_kits(
     ctx: Context, status: str | None, location: str | None, sku: str | None, as_json: bool
 ) -> None:
-    """List kits, earliest expiry first."""
     from kitops.services.kits import list_kits as service
 
     kits = service(ctx.uow(readonly=True), status=status, location=location, sku=sku)
@@ -198,26 +211,36 @@ def list_kits(
         say(_("no kits match"))
 
 
-@kit.command("show")
+@kit.command(
+    "show",
+    help=N_("A kit's components and lots, expiry and course."),
+)
 @click.argument("serial")
-@click.option("--json", "as_json", is_flag=True, help="Print the kit as JSON.")
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the kit as JSON."))
 @pass_context
 def show_kit(ctx: Context, serial: str, as_json: bool) -> None:
-    """A kit's components and lots, expiry and course."""
     from kitops.services.kits import show_kit as service
 
     result = service(ctx.uow(readonly=True), serial)
     emit_json(result) if as_json else _print_kit(result)
 
 
-@kit.command("label")
+@kit.command(
+    "label",
+    help=N_(
+        "Printable labels: a GS1 2D code (GTIN, expiry, serum lot, serial) and the "
+        "text, with the product's storage and usage lines, to a file (--out) or a "
+        "label printer (--printer). A kit already handed over or shipped needs "
+        "--reprint."
+    ),
+)
 @click.argument("serials", nargs=-1, required=True, metavar="SERIAL...")
-@click.option("--out", metavar="FILE.pdf|FILE.png", help="Write the labels to a file.")
+@click.option("--out", metavar="FILE.pdf|FILE.png", help=N_("Write the labels to a file."))
 @click.option(
     "--printer",
     "printer_name",
     metavar="NAME",
-    help="Send the labels to this printer, in one job (`kitops printer list`).",
+    help=N_("Send the labels to this printer, in one job (`kitops printer list`)."),
 )
 @click.option(
     "--copies",
@@ -225,20 +248,17 @@ def show_kit(ctx: Context, serial: str, as_json: bool) -> None:
     default=1,
     show_default=True,
     metavar="N",
-    help="Copies of each label (with --printer).",
+    help=N_("Copies of each label (with --printer)."),
 )
 @click.option(
     "--reprint", is_flag=True,
-    help="Print again the label of a kit already with its patient (audited).",
+    help=N_("Print again the label of a kit already with its patient (audited)."),
 )  # fmt: skip
 @pass_context
 def label(
     ctx: Context, serials: tuple[str, ...], out: str | None, printer_name: str | None,
     copies: int, reprint: bool,
 ) -> None:  # fmt: skip
-    """Printable labels: a GS1 2D code (GTIN, expiry, serum lot, serial) and the text,
-    with the product's storage and usage lines, to a file (--out) or a label printer
-    (--printer). A kit already handed over or shipped needs --reprint."""
     from kitops.errors import InvalidInput
 
     if (out is None) == (printer_name is None):
@@ -264,13 +284,15 @@ def label(
             n=job.labels, printer=job.printer))  # fmt: skip
 
 
-@kit.command("ship")
+@kit.command(
+    "ship",
+    help=N_("Send a reserved kit to its patient."),
+)
 @click.argument("serial")
-@click.option("--tracking", required=True, metavar="TEXT", help="The carrier's reference.")
-@click.option("--json", "as_json", is_flag=True, help="Print the kit as JSON.")
+@click.option("--tracking", required=True, metavar="TEXT", help=N_("The carrier's reference."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the kit as JSON."))
 @pass_context
 def ship(ctx: Context, serial: str, tracking: str, as_json: bool) -> None:
-    """Send a reserved kit to its patient."""
     from kitops.services.kits import dispatch
 
     result = dispatch(ctx.uow(), serial, tracking=tracking)
@@ -281,12 +303,14 @@ def ship(ctx: Context, serial: str, tracking: str, as_json: bool) -> None:
     )  # fmt: skip
 
 
-@kit.command("handover")
+@kit.command(
+    "handover",
+    help=N_("Give a reserved kit to its patient in the clinic."),
+)
 @click.argument("serial")
-@click.option("--json", "as_json", is_flag=True, help="Print the kit as JSON.")
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the kit as JSON."))
 @pass_context
 def handover(ctx: Context, serial: str, as_json: bool) -> None:
-    """Give a reserved kit to its patient in the clinic."""
     from kitops.services.kits import dispatch
 
     result = dispatch(ctx.uow(), serial, handover=True)
@@ -296,15 +320,19 @@ def handover(ctx: Context, serial: str, as_json: bool) -> None:
     )  # fmt: skip
 
 
-@kit.command("return")
+@kit.command(
+    "return",
+    help=N_(
+        "A kit comes back from its patient: sealed, it waits in quarantine for a "
+        "manager's `kit release`; opened, it is written off and ends its course part "
+        "(a replacement only with `course replace-kit`)."
+    ),
+)
 @click.argument("serial")
 @click.option("--condition", required=True, type=click.Choice(["sealed", "opened"]))
-@click.option("--json", "as_json", is_flag=True, help="Print the kit as JSON.")
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the kit as JSON."))
 @pass_context
 def return_kit(ctx: Context, serial: str, condition: str, as_json: bool) -> None:
-    """A kit comes back from its patient: sealed, it waits in quarantine for a manager's
-    `kit release`; opened, it is written off and ends its course part (a replacement only
-    with `course replace-kit`)."""
     from kitops.services.kits import take_back
 
     result = take_back(ctx.uow(), serial, condition)
@@ -324,13 +352,17 @@ def return_kit(ctx: Context, serial: str, condition: str, as_json: bool) -> None
             serial=result.serial, status=status_label(result.status)))  # fmt: skip
 
 
-@kit.command("release")
+@kit.command(
+    "release",
+    help=N_(
+        "Managers: a kit back sealed, inspected, becomes available again (its "
+        "component lots are checked again: released and in date)."
+    ),
+)
 @click.argument("serial")
-@click.option("--json", "as_json", is_flag=True, help="Print the kit as JSON.")
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the kit as JSON."))
 @pass_context
 def release_kit(ctx: Context, serial: str, as_json: bool) -> None:
-    """Managers: a kit back sealed, inspected, becomes available again (its component
-    lots are checked again: released and in date)."""
     from kitops.services.kits import release
 
     result = release(ctx.uow(), serial)
@@ -340,16 +372,19 @@ def release_kit(ctx: Context, serial: str, as_json: bool) -> None:
     )  # fmt: skip
 
 
-@click.group()
-def plan() -> None:
-    """Treatment plans (protocols)."""
+@group(
+    help=N_("Treatment plans (protocols)."),
+)
+def plan() -> None: ...
 
 
-@plan.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of plans.")
+@plan.command(
+    "list",
+    help=N_("The plans and their schedules."),
+)
+@click.option("--json", "as_json", is_flag=True, help=N_("Print a JSON list of plans."))
 @pass_context
 def list_plans(ctx: Context, as_json: bool) -> None:
-    """The plans and their schedules."""
     from kitops.services.plans import list_plans as service
 
     plans = service(ctx.uow(readonly=True))
@@ -367,12 +402,14 @@ def list_plans(ctx: Context, as_json: bool) -> None:
     )  # fmt: skip
 
 
-@plan.command("show")
+@plan.command(
+    "show",
+    help=N_("One plan in full."),
+)
 @click.argument("code")
-@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the plan as JSON."))
 @pass_context
 def show_plan(ctx: Context, code: str, as_json: bool) -> None:
-    """One plan in full."""
     from kitops.services.plans import show_plan as service
 
     p = service(ctx.uow(readonly=True), code)
@@ -406,30 +443,40 @@ def show_plan(ctx: Context, code: str, as_json: bool) -> None:
         months=", ".join(map(str, p.followup_months)) or "-"))  # fmt: skip
 
 
-@plan.command("add")
+@plan.command(
+    "add",
+    help=N_(
+        "Add a treatment plan. `--weeks` counts the weeks with applications; with "
+        "`--every-weeks 4` they are four weeks apart."
+    ),
+)
 @click.argument("code")
-@click.option("--name", required=True, help="What clinicians call it.")
-@click.option("--per-week", required=True, metavar="N", help="Applications a week.")
-@click.option("--weeks", required=True, metavar="N", help="Length of the course.")
-@click.option("--ml", required=True, metavar="N", help="Serum per application, in ml.")
+@click.option("--name", required=True, help=N_("What clinicians call it."))
+@click.option("--per-week", required=True, metavar="N", help=N_("Applications a week."))
+@click.option("--weeks", required=True, metavar="N", help=N_("Length of the course."))
+@click.option("--ml", required=True, metavar="N", help=N_("Serum per application, in ml."))
 @click.option("--administered", required=True, type=click.Choice(["home", "clinic"]))
-@click.option("--kit", metavar="KIT_SKU", help="The kit a home plan uses.")
-@click.option("--kits", default="0", metavar="N", help="Kits per course.")
-@click.option("--weekdays", metavar="mon,thu", help="Default application days.")
-@click.option("--checkins", default="", metavar="4,6", help="Clinic check-in weeks.")
-@click.option("--followups", default="3,6", metavar="3,6", help="Follow-ups, months after.")
-@click.option("--needle", metavar="MM", help="Clinic plan: its stamps' needle, 2 or 1.2-3 (mm).")
-@click.option("--every-weeks", default="1", metavar="N",
-              help="Weeks between application weeks (4: maintenance every 4 weeks).")  # fmt: skip
-@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+@click.option("--kit", metavar="KIT_SKU", help=N_("The kit a home plan uses."))
+@click.option("--kits", default="0", metavar="N", help=N_("Kits per course."))
+@click.option("--weekdays", metavar="mon,thu", help=N_("Default application days."))
+@click.option("--checkins", default="", metavar="4,6", help=N_("Clinic check-in weeks."))
+@click.option("--followups", default="3,6", metavar="3,6", help=N_("Follow-ups, months after."))
+@click.option(
+    "--needle", metavar="MM", help=N_("Clinic plan: its stamps' needle, 2 or 1.2-3 (mm).")
+)
+@click.option(
+    "--every-weeks",
+    default="1",
+    metavar="N",
+    help=N_("Weeks between application weeks (4: maintenance every 4 weeks)."),
+)
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the plan as JSON."))
 @pass_context
 def add_plan(
     ctx: Context, code: str, name: str, per_week: str, weeks: str, ml: str, administered: str,
     kit: str | None, kits: str, weekdays: str | None, checkins: str, followups: str,
     needle: str | None, every_weeks: str, as_json: bool,
 ) -> None:  # fmt: skip
-    """Add a treatment plan. `--weeks` counts the weeks with applications; with
-    `--every-weeks 4` they are four weeks apart."""
     from kitops.cli.numbers import decimal_text, range_text
     from kitops.services.plans import add_plan as service
 
@@ -444,9 +491,10 @@ def add_plan(
     )
 
 
-@click.group()
-def course() -> None:
-    """Patients' treatment courses."""
+@group(
+    help=N_("Patients' treatment courses."),
+)
+def course() -> None: ...
 
 
 def _print_course(c: Course) -> None:
@@ -518,27 +566,33 @@ def _print_move(m: ScheduleChange, verb: str) -> None:
             serial=note.serial, part=note.part, where=where, why=note.why))  # fmt: skip
 
 
-@course.command("create")
-@click.option("--patient", required=True, metavar="REF", help="Pseudonymous reference only.")
-@click.option("--plan", "plan_code", required=True, metavar="PLAN", help="e.g. home-6w.")
-@click.option("--start", required=True, metavar="YYYY-MM-DD", help="First application.")
-@click.option("--clinic", required=True, metavar="LOC", help="The treating clinic.")
-@click.option("--weekdays", metavar="mon,thu", help="Application days (default from the plan).")
+@course.command(
+    "create",
+    help=N_(
+        "Create a course; prints its calendar of applications, check-ins and "
+        "follow-ups. Clinic visits on a day the clinic is closed or full move to the "
+        "next open day with room (each move is said)."
+    ),
+)
+@click.option("--patient", required=True, metavar="REF", help=N_("Pseudonymous reference only."))
+@click.option("--plan", "plan_code", required=True, metavar="PLAN", help=N_("e.g. home-6w."))
+@click.option("--start", required=True, metavar="YYYY-MM-DD", help=N_("First application."))
+@click.option("--clinic", required=True, metavar="LOC", help=N_("The treating clinic."))
+@click.option("--weekdays", metavar="mon,thu", help=N_("Application days (default from the plan)."))
 @click.option(
     "--overlap",
     is_flag=True,
-    help="Allow dates that overlap a running course of the patient on the plan.",
+    help=N_("Allow dates that overlap a running course of the patient on the plan."),
 )
-@click.option("--at", metavar="HH:MM", help="Time of its clinic visits (default: clinic opens).")
-@click.option("--json", "as_json", is_flag=True, help="Print the course as JSON.")
+@click.option(
+    "--at", metavar="HH:MM", help=N_("Time of its clinic visits (default: clinic opens).")
+)
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the course as JSON."))
 @pass_context
 def create_course(
     ctx: Context, patient: str, plan_code: str, start: str, clinic: str,
     weekdays: str | None, overlap: bool, at: str | None, as_json: bool,
 ) -> None:  # fmt: skip
-    """Create a course; prints its calendar of applications, check-ins and follow-ups.
-    Clinic visits on a day the clinic is closed or full move to the next open day with
-    room (each move is said)."""
     from kitops.services.courses import create_course as service
 
     c = service(ctx.uow(), patient, plan_code, start, clinic, weekdays=weekdays,
@@ -546,12 +600,14 @@ def create_course(
     emit_json(c) if as_json else _print_course(c)
 
 
-@course.command("show")
+@course.command(
+    "show",
+    help=N_("A course's status, calendar, kits, sessions and history."),
+)
 @click.argument("course_id", metavar="ID")
-@click.option("--json", "as_json", is_flag=True, help="Print the course as JSON.")
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the course as JSON."))
 @pass_context
 def show_course(ctx: Context, course_id: str, as_json: bool) -> None:
-    """A course's status, calendar, kits, sessions and history."""
     from kitops.services.courses import show_course as service
 
     c = service(ctx.uow(readonly=True), course_id)
@@ -562,13 +618,15 @@ def show_course(ctx: Context, course_id: str, as_json: bool) -> None:
     _print_history(c)
 
 
-@course.command("list")
-@click.option("--clinic", metavar="LOC", help="Only this clinic's courses.")
+@course.command(
+    "list",
+    help=N_("Courses by start date."),
+)
+@click.option("--clinic", metavar="LOC", help=N_("Only this clinic's courses."))
 @click.option("--status", type=click.Choice([s.value for s in CourseStatus]))
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of courses.")
+@click.option("--json", "as_json", is_flag=True, help=N_("Print a JSON list of courses."))
 @pass_context
 def list_courses(ctx: Context, clinic: str | None, status: str | None, as_json: bool) -> None:
-    """Courses by start date."""
     from kitops.services.courses import list_courses as service
 
     courses = service(ctx.uow(readonly=True), clinic=clinic, status=status)
@@ -583,12 +641,14 @@ def list_courses(ctx: Context, clinic: str | None, status: str | None, as_json: 
     )  # fmt: skip
 
 
-@course.command("cancel")
+@course.command(
+    "cancel",
+    help=N_("Cancel a course; its reserved kits become available again."),
+)
 @click.argument("course_id", metavar="ID")
-@click.option("--json", "as_json", is_flag=True, help="Print the course as JSON.")
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the course as JSON."))
 @pass_context
 def cancel_course(ctx: Context, course_id: str, as_json: bool) -> None:
-    """Cancel a course; its reserved kits become available again."""
     from kitops.services.courses import cancel_course as service
 
     c = service(ctx.uow(), course_id)
@@ -598,35 +658,46 @@ def cancel_course(ctx: Context, course_id: str, as_json: bool) -> None:
 def _move_options(command: F) -> F:
     """The options of the commands that move a course's remaining applications."""
     command = click.option("--json", "as_json", is_flag=True,
-                           help="Print the change as JSON.")(command)  # fmt: skip
+                           help=N_("Print the change as JSON."))(command)  # fmt: skip
     command = click.option("--weekdays", metavar="mon,thu",
-                           help="New application days (default: as now).")(command)  # fmt: skip
-    return click.option("--from", "start", required=True, metavar="YYYY-MM-DD",
-                        help="The day the remaining applications restart.")(command)  # fmt: skip
+                           help=N_("New application days (default: as now)."))(command)  # fmt: skip
+    return click.option(
+        "--from",
+        "start",
+        required=True,
+        metavar="YYYY-MM-DD",
+        help=N_("The day the remaining applications restart."),
+    )(command)
 
 
-@course.command("reschedule")
+@course.command(
+    "reschedule",
+    help=N_(
+        "Move the applications not yet done; kits that no longer last are released "
+        "(or, if already with the patient, named)."
+    ),
+)
 @click.argument("course_id", metavar="COURSE")
 @_move_options
 @pass_context
 def reschedule_course(
     ctx: Context, course_id: str, start: str, weekdays: str | None, as_json: bool
 ) -> None:
-    """Move the applications not yet done; kits that no longer last are released (or, if
-    already with the patient, named)."""
     from kitops.services.courses import reschedule_course as service
 
     m = service(ctx.uow(), course_id, start, weekdays=weekdays)
     emit_json(m) if as_json else _print_move(m, _("rescheduled"))
 
 
-@course.command("pause")
+@course.command(
+    "pause",
+    help=N_("Pause a course: it reserves no new kit until it is resumed."),
+)
 @click.argument("course_id", metavar="COURSE")
-@click.option("--reason", metavar="TEXT", help="Why (shown on the course).")
-@click.option("--json", "as_json", is_flag=True, help="Print the course as JSON.")
+@click.option("--reason", metavar="TEXT", help=N_("Why (shown on the course)."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the course as JSON."))
 @pass_context
 def pause_course(ctx: Context, course_id: str, reason: str | None, as_json: bool) -> None:
-    """Pause a course: it reserves no new kit until it is resumed."""
     from kitops.services.courses import pause_course as service
 
     r = service(ctx.uow(), course_id, reason=reason)
@@ -635,31 +706,37 @@ def pause_course(ctx: Context, course_id: str, reason: str | None, as_json: bool
     )
 
 
-@course.command("resume")
+@course.command(
+    "resume",
+    help=N_("Resume a paused course; its remaining applications restart on the day given."),
+)
 @click.argument("course_id", metavar="COURSE")
 @_move_options
 @pass_context
 def resume_course(
     ctx: Context, course_id: str, start: str, weekdays: str | None, as_json: bool
 ) -> None:
-    """Resume a paused course; its remaining applications restart on the day given."""
     from kitops.services.courses import resume_course as service
 
     m = service(ctx.uow(), course_id, start, weekdays=weekdays)
     emit_json(m) if as_json else _print_move(m, _("resumed"))
 
 
-@course.command("complete")
+@course.command(
+    "complete",
+    help=N_(
+        "Finish a course (refused while applications remain, unless --early "
+        "--reason); its reserved kits go back to stock."
+    ),
+)
 @click.argument("course_id", metavar="COURSE")
-@click.option("--early", is_flag=True, help="End it with applications still to come.")
-@click.option("--reason", metavar="TEXT", help="Why it ends early (needed with --early).")
-@click.option("--json", "as_json", is_flag=True, help="Print the course as JSON.")
+@click.option("--early", is_flag=True, help=N_("End it with applications still to come."))
+@click.option("--reason", metavar="TEXT", help=N_("Why it ends early (needed with --early)."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the course as JSON."))
 @pass_context
 def complete_course(
     ctx: Context, course_id: str, early: bool, reason: str | None, as_json: bool
 ) -> None:
-    """Finish a course (refused while applications remain, unless --early --reason); its
-    reserved kits go back to stock."""
     from kitops.services.courses import complete_course as service
 
     r = service(ctx.uow(), course_id, early=early, reason=reason)
@@ -674,14 +751,18 @@ def complete_course(
         say(_("kits released back to stock: {kits}").format(kits=", ".join(r.kits_released)))
 
 
-@course.command("replace-kit")
+@course.command(
+    "replace-kit",
+    help=N_(
+        "Reserve a replacement for a course's kit that came back opened, as `fulfil` "
+        "picks one (exit 1, saying why, when none fits)."
+    ),
+)
 @click.argument("course_id", metavar="COURSE")
-@click.option("--part", required=True, metavar="N", help="The kit number returned opened.")
-@click.option("--json", "as_json", is_flag=True, help="Print the reservation as JSON.")
+@click.option("--part", required=True, metavar="N", help=N_("The kit number returned opened."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the reservation as JSON."))
 @pass_context
 def replace_kit(ctx: Context, course_id: str, part: str, as_json: bool) -> None:
-    """Reserve a replacement for a course's kit that came back opened, as `fulfil` picks
-    one (exit 1, saying why, when none fits)."""
     from kitops.services.fulfilment import replace_kit as service
 
     line = service(ctx.uow(), course_id, part)
@@ -692,30 +773,35 @@ def replace_kit(ctx: Context, course_id: str, part: str, as_json: bool) -> None:
     )  # fmt: skip
 
 
-@course.command("calendar")
+@course.command(
+    "calendar",
+    help=N_("Write the course's calendar as an iCalendar file for the patient's phone."),
+)
 @click.argument("course_id", metavar="ID")
-@click.option("--out", required=True, metavar="FILE.ics", help="Where to write.")
+@click.option("--out", required=True, metavar="FILE.ics", help=N_("Where to write."))
 @pass_context
 def course_calendar(ctx: Context, course_id: str, out: str) -> None:
-    """Write the course's calendar as an iCalendar file for the patient's phone."""
     from kitops.documents.calendar import write_calendar
 
     path = write_calendar(ctx.uow(readonly=True), course_id, out)
     say(_("calendar of course {id} written to {path}").format(id=course_id, path=path))
 
 
-@click.group()
-def session() -> None:
-    """Clinic sessions of courses treated in the clinic."""
+@group(
+    help=N_("Clinic sessions of courses treated in the clinic."),
+)
+def session() -> None: ...
 
 
-@session.command("record")
+@session.command(
+    "record",
+    help=N_("Consume one session's vials and supplies (FEFO, in date that day); record the lots."),
+)
 @click.argument("course_id", metavar="COURSE")
-@click.option("--date", "on", metavar="YYYY-MM-DD", help="Session day (default: today).")
-@click.option("--json", "as_json", is_flag=True, help="Print the session as JSON.")
+@click.option("--date", "on", metavar="YYYY-MM-DD", help=N_("Session day (default: today)."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the session as JSON."))
 @pass_context
 def record_session(ctx: Context, course_id: str, on: str | None, as_json: bool) -> None:
-    """Consume one session's vials and supplies (FEFO, in date that day); record the lots."""
     from kitops.services.sessions import record_session as service
 
     s = service(ctx.uow(), course_id, on=on)
@@ -760,27 +846,33 @@ def _print_report(report: FulfilReport, *, would: bool = False) -> None:
         say(_("nothing due"))
 
 
-@click.command()
+@command(
+    help=N_(
+        "Reserve kits so that no vial is used out of date.\n\n"
+        "`kitops fulfil COURSE` reserves one course's kit(s) (exit 1, with the "
+        "reason, when none fits); a clinic course is checked for enough in-date serum "
+        "and session supplies instead. `kitops fulfil --due-within 14d` assigns every "
+        "course due a kit in the window as one batch and lists served and unserved "
+        "(exit 0); with `--dry-run` it only shows what it would do."
+    ),
+)
 @click.argument("course_id", metavar="[COURSE]", required=False)
-@click.option("--due-within", metavar="14d", help="Batch: every course needing a kit that soon.")
-@click.option("--clinic", metavar="LOC", help="Batch: only this clinic.")
-@click.option("--check", is_flag=True, help="Clinic course: enough in-date serum and supplies?")
-@click.option("--dry-run", is_flag=True,
-              help="Batch: show what it would reserve (and why not), reserve nothing.")  # fmt: skip
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option(
+    "--due-within", metavar="14d", help=N_("Batch: every course needing a kit that soon.")
+)
+@click.option("--clinic", metavar="LOC", help=N_("Batch: only this clinic."))
+@click.option("--check", is_flag=True, help=N_("Clinic course: enough in-date serum and supplies?"))
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help=N_("Batch: show what it would reserve (and why not), reserve nothing."),
+)
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the report as JSON."))
 @pass_context
 def fulfil(
     ctx: Context, course_id: str | None, due_within: str | None, clinic: str | None,
     check: bool, dry_run: bool, as_json: bool,
 ) -> None:  # fmt: skip
-    """Reserve kits so that no vial is used out of date.
-
-    `kitops fulfil COURSE` reserves one course's kit(s) (exit 1, with the reason, when none
-    fits); a clinic course is checked for enough in-date serum and session supplies
-    instead. `kitops fulfil --due-within 14d` assigns every course due a kit in the
-    window as one batch and lists served and unserved (exit 0); with `--dry-run` it only
-    shows what it would do.
-    """
     from kitops.errors import InvalidInput, Refused
     from kitops.services import fulfilment
 
@@ -828,15 +920,17 @@ def _is_clinic_course(ctx: Context, course_id: str) -> bool:
     return all(e.kit_part is None for e in c.events if e.kind == "application")
 
 
-@click.command("pick-list")
-@click.option("--clinic", required=True, metavar="LOC", help="The clinic whose kits go out.")
-@click.option("--date", "on", metavar="YYYY-MM-DD", help="From this day (default: today).")
+@command(
+    "pick-list",
+    help=N_("Reserved kits to pick and send, soonest first."),
+)
+@click.option("--clinic", required=True, metavar="LOC", help=N_("The clinic whose kits go out."))
+@click.option("--date", "on", metavar="YYYY-MM-DD", help=N_("From this day (default: today)."))
 @click.option("--days", default=7, type=click.IntRange(0, 366), show_default=True,
-              help="Kits due out within this many days.")  # fmt: skip
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+              help=N_("Kits due out within this many days."))  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help=N_("Print a JSON list."))
 @pass_context
 def pick_list(ctx: Context, clinic: str, on: str | None, days: int, as_json: bool) -> None:
-    """Reserved kits to pick and send, soonest first."""
     from kitops.services.fulfilment import pick_list as service
 
     lines = service(ctx.uow(readonly=True), clinic, on=_date(on, "date"), days=days)  # type: ignore[arg-type]

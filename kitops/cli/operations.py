@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from kitops.cli.context import Context, pass_context
+from kitops.cli.help import command, group
 from kitops.cli.output import emit_json, emit_table, human, say, status_label, yes_no
 from kitops.domain.text import visible
 from kitops.i18n import N_, _
@@ -25,34 +26,40 @@ if TYPE_CHECKING:
 WRITE_OFF_REASONS = ["damaged", "expired", "opened", "other"]
 
 
-@click.command()
+@command(
+    help=N_(
+        "Receive stock from a supplier: SKU with --lot/--expiry/--qty, or --scan a "
+        "label.\n\n"
+        "A new serum lot starts in quarantine until `kitops lot release`."
+    ),
+)
 @click.argument("sku", required=False)
-@click.option("--scan", metavar="DATA", help="What the scanner read from a GS1 label.")
-@click.option("--lot", metavar="CODE", help="Manufacturer lot (GS1 AI 10).")
-@click.option("--expiry", metavar="YYYY-MM-DD", help="Expiry date printed on the box.")
-@click.option("--qty", metavar="N", help="Units received (default: the label's count, AI 30).")
-@click.option("--location", required=True, metavar="LOC", help="Where the stock is put away.")
+@click.option("--scan", metavar="DATA", help=N_("What the scanner read from a GS1 label."))
+@click.option("--lot", metavar="CODE", help=N_("Manufacturer lot (GS1 AI 10)."))
+@click.option("--expiry", metavar="YYYY-MM-DD", help=N_("Expiry date printed on the box."))
+@click.option("--qty", metavar="N", help=N_("Units received (default: the label's count, AI 30)."))
+@click.option("--location", required=True, metavar="LOC", help=N_("Where the stock is put away."))
 @click.option(
     "--po", metavar="PO",
-    help="A kitops purchase order (PO-000012 or 12: books its line) or a supplier's reference.",
+    help=N_("A kitops purchase order (PO-000012 or 12: books its line) or a supplier's reference."),
 )  # fmt: skip
-@click.option("--cost", nargs=2, metavar="AMOUNT CUR", help="Unit cost, e.g. --cost 35.00 GBP.")
+@click.option("--cost", nargs=2, metavar="AMOUNT CUR", help=N_("Unit cost, e.g. --cost 35.00 GBP."))
 @click.option(
     "--foreign-currency",
     is_flag=True,
-    help="The --cost is meant in another currency than the clinic's (the supplier's invoice).",
+    help=N_("The --cost is meant in another currency than the clinic's (the supplier's invoice)."),
 )
 @click.option(
     "--accept-short-dated",
     is_flag=True,
-    help="Receive stock that is expired or inside the minimum shelf life on receipt.",
+    help=N_("Receive stock that is expired or inside the minimum shelf life on receipt."),
 )
 @click.option(
     "--confirm-over-receipt",
     is_flag=True,
-    help="Receive more than the purchase order line still expects (--po).",
+    help=N_("Receive more than the purchase order line still expects (--po)."),
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the receipt as JSON.")
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the receipt as JSON."))
 @pass_context
 def receive(
     ctx: Context,
@@ -69,10 +76,6 @@ def receive(
     confirm_over_receipt: bool,
     as_json: bool,
 ) -> None:
-    """Receive stock from a supplier: SKU with --lot/--expiry/--qty, or --scan a label.
-
-    A new serum lot starts in quarantine until `kitops lot release`.
-    """
     from kitops.cli.numbers import decimal_text
     from kitops.domain.stock_rules import ShortDated
     from kitops.errors import Refused
@@ -108,13 +111,16 @@ def receive(
     )  # fmt: skip
 
 
-@click.command("move")
+@command(
+    "move",
+    help=N_("Move stock between places. Without --lot, FEFO picks released, in-date lots."),
+)
 @click.argument("sku")
-@click.option("--qty", required=True, metavar="N", help="Units to move.")
-@click.option("--from", "from_location", required=True, metavar="LOC", help="Where from.")
-@click.option("--to", "to_location", required=True, metavar="LOC", help="Where to.")
-@click.option("--lot", metavar="CODE", help="Which lot (default: FEFO, earliest expiry first).")
-@click.option("--json", "as_json", is_flag=True, help="Print the transfer as JSON.")
+@click.option("--qty", required=True, metavar="N", help=N_("Units to move."))
+@click.option("--from", "from_location", required=True, metavar="LOC", help=N_("Where from."))
+@click.option("--to", "to_location", required=True, metavar="LOC", help=N_("Where to."))
+@click.option("--lot", metavar="CODE", help=N_("Which lot (default: FEFO, earliest expiry first)."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the transfer as JSON."))
 @pass_context
 def move_command(
     ctx: Context,
@@ -125,7 +131,6 @@ def move_command(
     lot: str | None,
     as_json: bool,
 ) -> None:
-    """Move stock between places. Without --lot, FEFO picks released, in-date lots."""
     from kitops.services.operations import move
 
     transfer = move(ctx.uow(), sku, qty, from_location, to_location, lot=lot)
@@ -138,14 +143,16 @@ def move_command(
         target=transfer.to_location, lots=lots))  # fmt: skip
 
 
-@click.command()
+@command(
+    help=N_("Write stock off to scrap (damaged, expired, opened or other)."),
+)
 @click.argument("sku")
-@click.option("--lot", metavar="CODE", help="Which lot (required for lot-tracked products).")
-@click.option("--qty", required=True, metavar="N", help="Units to write off.")
-@click.option("--location", required=True, metavar="LOC", help="Where the stock is.")
-@click.option("--reason", required=True, type=click.Choice(WRITE_OFF_REASONS), help="Why.")
-@click.option("--note", metavar="TEXT", help="A free-text note for the audit log.")
-@click.option("--json", "as_json", is_flag=True, help="Print the write-off as JSON.")
+@click.option("--lot", metavar="CODE", help=N_("Which lot (required for lot-tracked products)."))
+@click.option("--qty", required=True, metavar="N", help=N_("Units to write off."))
+@click.option("--location", required=True, metavar="LOC", help=N_("Where the stock is."))
+@click.option("--reason", required=True, type=click.Choice(WRITE_OFF_REASONS), help=N_("Why."))
+@click.option("--note", metavar="TEXT", help=N_("A free-text note for the audit log."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the write-off as JSON."))
 @pass_context
 def writeoff(
     ctx: Context,
@@ -157,7 +164,6 @@ def writeoff(
     note: str | None,
     as_json: bool,
 ) -> None:
-    """Write stock off to scrap (damaged, expired, opened or other)."""
     from kitops.services.operations import write_off
 
     result = write_off(ctx.uow(), sku, qty, location, reason, lot=lot, note=note)
@@ -169,22 +175,25 @@ def writeoff(
         reason=result.reason, left=result.on_hand_after))  # fmt: skip
 
 
-@click.command("count")
+@command(
+    "count",
+    help=N_(
+        "Apply a cycle count: from FILE.csv (columns sku,lot,counted) or line by "
+        "line.\n\n"
+        "Every difference becomes an adjustment move with the reason `count`; nothing "
+        "is adjusted when any line is bad."
+    ),
+)
 @click.argument("file", required=False, metavar="[FILE.csv]")
-@click.option("--location", required=True, metavar="LOC", help="The place that was counted.")
+@click.option("--location", required=True, metavar="LOC", help=N_("The place that was counted."))
 @click.option(
     "--full",
     is_flag=True,
-    help="The sheet covers the whole location: lots on record but not on it count as 0.",
+    help=N_("The sheet covers the whole location: lots on record but not on it count as 0."),
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the count report as JSON.")
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the count report as JSON."))
 @pass_context
 def count_command(ctx: Context, file: str | None, location: str, full: bool, as_json: bool) -> None:
-    """Apply a cycle count: from FILE.csv (columns sku,lot,counted) or line by line.
-
-    Every difference becomes an adjustment move with the reason `count`; nothing is
-    adjusted when any line is bad.
-    """
     from kitops.services.operations import count, read_count_sheet
 
     if file:
@@ -243,9 +252,10 @@ def _interactive_count(ctx: Context, location: str) -> list[CountedLine]:
     return lines
 
 
-@click.group()
-def lot() -> None:
-    """Release, quarantine, recall and look up lots."""
+@group(
+    help=N_("Release, quarantine, recall and look up lots."),
+)
+def lot() -> None: ...
 
 
 def _print_lot(detail: LotDetail) -> None:
@@ -269,9 +279,11 @@ def _print_lot(detail: LotDetail) -> None:
 def _status_command(name: str, target: str, needs_reason: bool, help_text: str) -> None:
     @lot.command(name, help=help_text)
     @click.argument("code")
-    @click.option("--sku", metavar="SKU", help="The product, when two share the lot code.")
-    @click.option("--reason", required=needs_reason, metavar="TEXT", help="Why (for the audit).")
-    @click.option("--json", "as_json", is_flag=True, help="Print the lot as JSON.")
+    @click.option("--sku", metavar="SKU", help=N_("The product, when two share the lot code."))
+    @click.option(
+        "--reason", required=needs_reason, metavar="TEXT", help=N_("Why (for the audit).")
+    )
+    @click.option("--json", "as_json", is_flag=True, help=N_("Print the lot as JSON."))
     @pass_context
     def command(
         ctx: Context, code: str, sku: str | None, reason: str | None, as_json: bool
@@ -290,18 +302,22 @@ def _status_command(name: str, target: str, needs_reason: bool, help_text: str) 
             _print_recall(detail)
 
 
-_status_command("release", "released", False, "Release a lot from quarantine for use.")
-_status_command("quarantine", "quarantine", True, "Hold a lot: nothing may use it.")
-_status_command("recall", "recalled", True, "Recall a lot: blocked everywhere at once, for good.")
+_status_command("release", "released", False, N_("Release a lot from quarantine for use."))
+_status_command("quarantine", "quarantine", True, N_("Hold a lot: nothing may use it."))
+_status_command(
+    "recall", "recalled", True, N_("Recall a lot: blocked everywhere at once, for good.")
+)
 
 
-@lot.command("show")
+@lot.command(
+    "show",
+    help=N_("Show a lot: expiry, status and where its stock is."),
+)
 @click.argument("code")
-@click.option("--sku", metavar="SKU", help="The product, when two share the lot code.")
-@click.option("--json", "as_json", is_flag=True, help="Print the lot as JSON.")
+@click.option("--sku", metavar="SKU", help=N_("The product, when two share the lot code."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the lot as JSON."))
 @pass_context
 def show_lot(ctx: Context, code: str, sku: str | None, as_json: bool) -> None:
-    """Show a lot: expiry, status and where its stock is."""
     from kitops.services.lots import show
 
     detail = show(ctx.uow(readonly=True), code, sku=sku)
@@ -311,13 +327,14 @@ def show_lot(ctx: Context, code: str, sku: str | None, as_json: bool) -> None:
         _print_lot(detail)
 
 
-@click.command()
+@command(
+    help=N_("Trace a lot: where every unit came from, went and is now."),
+)
 @click.argument("code")
-@click.option("--sku", metavar="SKU", help="The product, when two share the lot code.")
-@click.option("--json", "as_json", is_flag=True, help="Print the trace as JSON.")
+@click.option("--sku", metavar="SKU", help=N_("The product, when two share the lot code."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the trace as JSON."))
 @pass_context
 def trace(ctx: Context, code: str, sku: str | None, as_json: bool) -> None:
-    """Trace a lot: where every unit came from, went and is now."""
     from kitops.services.lots import trace as service
 
     result = service(ctx.uow(readonly=True), code, sku=sku)
@@ -433,30 +450,34 @@ def _print_trace(result: Trace) -> None:
     _print_sessions(result.sessions)
 
 
-@click.group()
-def expiry() -> None:
-    """The expiry sweep (run it from cron)."""
+@group(
+    help=N_("The expiry sweep (run it from cron)."),
+)
+def expiry() -> None: ...
 
 
-@expiry.command("sweep")
+@expiry.command(
+    "sweep",
+    help=N_(
+        "Mark lots past expiry `expired` and move their stock to the clinic's "
+        "quarantine.\n\n"
+        "Safe to run again: a second run changes nothing. A day after today on every "
+        "clinic's calendar is refused (expiring is for good) unless --dry-run."
+    ),
+)
 @click.option(
     "--as-of",
     metavar="YYYY-MM-DD",
-    help="Sweep as of this date (default: today on the latest clinic calendar).",
+    help=N_("Sweep as of this date (default: today on the latest clinic calendar)."),
 )
 @click.option(
     "--dry-run",
     is_flag=True,
-    help="Say what would expire and move (on any day, also a later one); write nothing.",
+    help=N_("Say what would expire and move (on any day, also a later one); write nothing."),
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the sweep report as JSON.")
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the sweep report as JSON."))
 @pass_context
 def sweep(ctx: Context, as_of: str | None, dry_run: bool, as_json: bool) -> None:
-    """Mark lots past expiry `expired` and move their stock to the clinic's quarantine.
-
-    Safe to run again: a second run changes nothing. A day after today on every clinic's
-    calendar is refused (expiring is for good) unless --dry-run.
-    """
     from kitops.domain.ledger import parse_date
     from kitops.services.expiry import sweep as service
 

@@ -13,6 +13,7 @@ import click
 
 from kitops.bootstrap import payment_gateway
 from kitops.cli.context import Context, pass_context
+from kitops.cli.help import group
 from kitops.cli.output import emit_json, emit_table, human, say, status_label
 from kitops.i18n import N_, _
 
@@ -73,48 +74,55 @@ def _emit(order: Order, as_json: bool) -> None:
 # --- orders -----------------------------------------------------------------------------
 
 
-@click.group()
-def order() -> None:
-    """Orders for courses, paid through Stripe."""
+@group(
+    help=N_("Orders for courses, paid through Stripe."),
+)
+def order() -> None: ...
 
 
-@order.command("create")
-@click.option("--course", "course_id", required=True, metavar="ID", help="The course ordered.")
+@order.command(
+    "create",
+    help=N_("Create an order: the course's price (its plan's, or its kits'), plus extra items."),
+)
+@click.option("--course", "course_id", required=True, metavar="ID", help=N_("The course ordered."))
 @click.option("--items", multiple=True, metavar="SKU=QTY[,...]",
-              help="Extra priced items (repeatable).")  # fmt: skip
-@click.option("--currency", metavar="CUR", help="Default: the clinic's currency.")
-@click.option("--json", "as_json", is_flag=True, help="Print the order as JSON.")
+              help=N_("Extra priced items (repeatable)."))  # fmt: skip
+@click.option("--currency", metavar="CUR", help=N_("Default: the clinic's currency."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the order as JSON."))
 @pass_context
 def order_create(
     ctx: Context, course_id: str, items: tuple[str, ...], currency: str | None, as_json: bool
 ) -> None:
-    """Create an order: the course's price (its plan's, or its kits'), plus extra items."""
     from kitops.services.orders import create_order
 
     _emit(create_order(ctx.uow(), course_id, currency=currency, items=items), as_json)
 
 
-@order.command("show")
+@order.command(
+    "show",
+    help=N_("An order with its lines, payments, refunds and the course's kits."),
+)
 @click.argument("order_id", metavar="ID")
-@click.option("--json", "as_json", is_flag=True, help="Print the order as JSON.")
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the order as JSON."))
 @pass_context
 def order_show(ctx: Context, order_id: str, as_json: bool) -> None:
-    """An order with its lines, payments, refunds and the course's kits."""
     from kitops.services.orders import show_order
 
     _emit(show_order(ctx.uow(readonly=True), order_id), as_json)
 
 
-@order.command("list")
-@click.option("--clinic", metavar="LOC", help="Only this clinic's orders.")
-@click.option("--status", type=click.Choice(ORDER_STATUSES), help="Only orders in this state.")
-@click.option("--course", "course_id", metavar="ID", help="Only this course's orders.")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of orders.")
+@order.command(
+    "list",
+    help=N_("Orders, oldest first."),
+)
+@click.option("--clinic", metavar="LOC", help=N_("Only this clinic's orders."))
+@click.option("--status", type=click.Choice(ORDER_STATUSES), help=N_("Only orders in this state."))
+@click.option("--course", "course_id", metavar="ID", help=N_("Only this course's orders."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Print a JSON list of orders."))
 @pass_context
 def order_list(
     ctx: Context, clinic: str | None, status: str | None, course_id: str | None, as_json: bool
 ) -> None:
-    """Orders, oldest first."""
     from kitops.services.orders import list_orders
 
     found = list_orders(ctx.uow(readonly=True), clinic=clinic, status=status, course=course_id)
@@ -130,23 +138,35 @@ def order_list(
     )  # fmt: skip
 
 
-@order.command("pay")
+@order.command(
+    "pay",
+    help=N_(
+        "Take the payment. Run again after an error: it re-sends the same request "
+        "(one idempotency key per order and attempt), so nothing is ever charged "
+        "twice."
+    ),
+)
 @click.argument("order_id", metavar="ID")
-@click.option("--payment-method", metavar="PM",
-              help="Charge this payment method now (pm_..., a card in the clinic).")  # fmt: skip
+@click.option(
+    "--payment-method",
+    metavar="PM",
+    help=N_("Charge this payment method now (pm_..., a card in the clinic)."),
+)
 @click.option("--confirm/--no-confirm", default=True, show_default=True,
-              help="With --payment-method: confirm now, or at the card terminal.")  # fmt: skip
-@click.option("--checkout", is_flag=True, help="A Stripe Checkout page the patient pays from home.")
-@click.option("--success-url", metavar="URL", help="With --checkout: where the patient returns.")
-@click.option("--cancel-url", metavar="URL", help="With --checkout: where 'back' goes.")
-@click.option("--json", "as_json", is_flag=True, help="Print the order as JSON.")
+              help=N_("With --payment-method: confirm now, or at the card terminal."))  # fmt: skip
+@click.option(
+    "--checkout", is_flag=True, help=N_("A Stripe Checkout page the patient pays from home.")
+)
+@click.option(
+    "--success-url", metavar="URL", help=N_("With --checkout: where the patient returns.")
+)
+@click.option("--cancel-url", metavar="URL", help=N_("With --checkout: where 'back' goes."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the order as JSON."))
 @pass_context
 def order_pay(
     ctx: Context, order_id: str, payment_method: str | None, confirm: bool, checkout: bool,
     success_url: str | None, cancel_url: str | None, as_json: bool,
 ) -> None:  # fmt: skip
-    """Take the payment. Run again after an error: it re-sends the same request (one
-    idempotency key per order and attempt), so nothing is ever charged twice."""
     from kitops.services.orders import pay_order
 
     gateway = payment_gateway()
@@ -157,18 +177,20 @@ def order_pay(
     _emit(result, as_json)
 
 
-@order.command("refund")
+@order.command(
+    "refund",
+    help=N_("Refund a paid order at Stripe; its amounts and kits change when Stripe confirms."),
+)
 @click.argument("order_id", metavar="ID")
-@click.option("--amount", metavar="AMOUNT", help="Default: everything not yet refunded.")
+@click.option("--amount", metavar="AMOUNT", help=N_("Default: everything not yet refunded."))
 @click.option("--restock", type=click.Choice(["sealed", "write-off"]),
-              help="The kits come back sealed (to stock) or opened (written off); "
-                   "cancels the course.")  # fmt: skip
-@click.option("--json", "as_json", is_flag=True, help="Print the order as JSON.")
+              help=N_("The kits come back sealed (to stock) or opened (written off); "
+                   "cancels the course."))  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the order as JSON."))
 @pass_context
 def order_refund(
     ctx: Context, order_id: str, amount: str | None, restock: str | None, as_json: bool
 ) -> None:
-    """Refund a paid order at Stripe; its amounts and kits change when Stripe confirms."""
     from kitops.cli.numbers import decimal_text
     from kitops.payments.gateway import PaymentsNotConfigured
     from kitops.services.orders import refund_order
@@ -183,12 +205,14 @@ def order_refund(
     _emit(result, as_json)
 
 
-@order.command("cancel")
+@order.command(
+    "cancel",
+    help=N_("Cancel an unpaid order (its payment at Stripe first); held kits go back."),
+)
 @click.argument("order_id", metavar="ID")
-@click.option("--json", "as_json", is_flag=True, help="Print the order as JSON.")
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the order as JSON."))
 @pass_context
 def order_cancel(ctx: Context, order_id: str, as_json: bool) -> None:
-    """Cancel an unpaid order (its payment at Stripe first); held kits go back."""
     from kitops.services.orders import cancel_order, show_order
 
     current = show_order(ctx.uow(readonly=True), order_id)
@@ -199,19 +223,22 @@ def order_cancel(ctx: Context, order_id: str, as_json: bool) -> None:
 # --- prices -----------------------------------------------------------------------------
 
 
-@click.group()
-def price() -> None:
-    """Prices of products (kits, extras) and plans (clinic courses) per currency."""
+@group(
+    help=N_("Prices of products (kits, extras) and plans (clinic courses) per currency."),
+)
+def price() -> None: ...
 
 
-@price.command("set")
+@price.command(
+    "set",
+    help=N_("Set what ITEM costs in CURRENCY (e.g. `price set KIT-HOME-6W 315.00 GBP`)."),
+)
 @click.argument("item", metavar="SKU|plan:CODE")
 @click.argument("amount")
 @click.argument("currency")
-@click.option("--json", "as_json", is_flag=True, help="Print the price as JSON.")
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the price as JSON."))
 @pass_context
 def price_set(ctx: Context, item: str, amount: str, currency: str, as_json: bool) -> None:
-    """Set what ITEM costs in CURRENCY (e.g. `price set KIT-HOME-6W 315.00 GBP`)."""
     from kitops.cli.numbers import decimal_text
     from kitops.services.orders import set_price
 
@@ -221,11 +248,13 @@ def price_set(ctx: Context, item: str, amount: str, currency: str, as_json: bool
     )
 
 
-@price.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of prices.")
+@price.command(
+    "list",
+    help=N_("Every price."),
+)
+@click.option("--json", "as_json", is_flag=True, help=N_("Print a JSON list of prices."))
 @pass_context
 def price_list(ctx: Context, as_json: bool) -> None:
-    """Every price."""
     from kitops.services.orders import list_prices
 
     found = list_prices(ctx.uow(readonly=True))
@@ -240,22 +269,32 @@ def price_list(ctx: Context, as_json: bool) -> None:
 # --- Stripe events ----------------------------------------------------------------------
 
 
-@click.group()
-def stripe() -> None:
-    """Receive Stripe's events: a webhook endpoint, or a sync job for cron."""
+@group(
+    help=N_("Receive Stripe's events: a webhook endpoint, or a sync job for cron."),
+)
+def stripe() -> None: ...
 
 
-@stripe.command("listen")
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to bind (put a TLS reverse proxy in front for Stripe).")  # fmt: skip
+@stripe.command(
+    "listen",
+    help=N_(
+        "Serve the webhook endpoint until interrupted; one JSON line per request on "
+        "stderr. The same endpoint as `kitops serve`'s /stripe/webhook, alone on "
+        "uvicorn."
+    ),
+)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help=N_("Address to bind (put a TLS reverse proxy in front for Stripe)."),
+)
 @click.option("--port", default=8787, show_default=True, type=click.IntRange(0, 65535))
-@click.option("--path", default="/stripe/webhook", show_default=True, help="The endpoint path.")
+@click.option("--path", default="/stripe/webhook", show_default=True, help=N_("The endpoint path."))
 @click.option("--max-body", default=256 * 1024, show_default=True, type=click.IntRange(1024),
-              help="Largest event body accepted, in bytes (413 above).")  # fmt: skip
+              help=N_("Largest event body accepted, in bytes (413 above)."))  # fmt: skip
 @pass_context
 def stripe_listen(ctx: Context, host: str, port: int, path: str, max_body: int) -> None:
-    """Serve the webhook endpoint until interrupted; one JSON line per request on stderr.
-    The same endpoint as `kitops serve`'s /stripe/webhook, alone on uvicorn."""
     from kitops.cli.web import listen_for_stripe
 
     gateway = payment_gateway(need_webhook_secret=True)
@@ -264,12 +303,16 @@ def stripe_listen(ctx: Context, host: str, port: int, path: str, max_body: int) 
     listen_for_stripe(ctx, gateway=gateway, host=host, port=port, path=path, max_body=max_body)
 
 
-@stripe.command("sync")
+@stripe.command(
+    "sync",
+    help=N_(
+        "Read the Events API from the last event seen and handle what is new (the "
+        "cron alternative to `listen`). Prints one JSON line; exit 1 when an event "
+        "could not be handled (the next run starts from it again)."
+    ),
+)
 @pass_context
 def stripe_sync(ctx: Context) -> None:
-    """Read the Events API from the last event seen and handle what is new (the cron
-    alternative to `listen`). Prints one JSON line; exit 1 when an event could not be
-    handled (the next run starts from it again)."""
     import json
 
     from kitops.services.dto import as_json

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from kitops.cli.context import Context, pass_context
+from kitops.cli.help import command
 from kitops.cli.output import emit_json, emit_table, human, say, status_label
 from kitops.i18n import N_, _
 
@@ -19,17 +20,20 @@ if TYPE_CHECKING:
     )
 
 
-@click.command("scan")
+@command(
+    "scan",
+    help=N_(
+        "What a scanned code names and what to do with it now: a kit label, a lot (a "
+        "supplier's GS1 label or its lot code), a location label or a course card.\n\n"
+        "DATA is what the scanner typed: GS1 with or without a symbology prefix (]d2, "
+        "]C1, ]Q3, ]e0) and GS separators, the bracketed form (01)...(21)..., or a "
+        "plain code. An unknown or malformed code is bad input (exit 2)."
+    ),
+)
 @click.argument("data")
-@click.option("--json", "as_json", is_flag=True, help="Print what the code names as JSON.")
+@click.option("--json", "as_json", is_flag=True, help=N_("Print what the code names as JSON."))
 @pass_context
 def scan(ctx: Context, data: str, as_json: bool) -> None:
-    """What a scanned code names and what to do with it now: a kit label, a lot (a
-    supplier's GS1 label or its lot code), a location label or a course card.
-
-    DATA is what the scanner typed: GS1 with or without a symbology prefix (]d2, ]C1,
-    ]Q3, ]e0) and GS separators, the bracketed form (01)...(21)..., or a plain code.
-    An unknown or malformed code is bad input (exit 2)."""
     from kitops.services.scans import scan as service
 
     result = service(ctx.uow(readonly=True), data)
@@ -104,26 +108,36 @@ def _print_course(course: ScannedCourse) -> None:
     say(_("to do: {step}").format(step=course.next_step))
 
 
-@click.command("label")
+@command(
+    "label",
+    help=N_(
+        "Printable location labels (a fridge, a shelf): a DataMatrix holding "
+        "KLOC:CODE, which `kitops scan` and the terminal UI read as the place, and "
+        "its name."
+    ),
+)
 @click.argument("codes", nargs=-1, required=True, metavar="CODE...")
-@click.option("--out", required=True, metavar="FILE.pdf|FILE.png", help="Where to write.")
+@click.option("--out", required=True, metavar="FILE.pdf|FILE.png", help=N_("Where to write."))
 @pass_context
 def location_label(ctx: Context, codes: tuple[str, ...], out: str) -> None:
-    """Printable location labels (a fridge, a shelf): a DataMatrix holding KLOC:CODE,
-    which `kitops scan` and the terminal UI read as the place, and its name."""
     from kitops.documents.cards import write_location_labels
 
     path = write_location_labels(ctx.uow(readonly=True), list(codes), out)
     say(_("{n} label(s) written to {path}").format(n=len(codes), path=path))
 
 
-@click.command("card")
+@command(
+    "card",
+    help=N_(
+        "Printable course cards for the front desk: a DataMatrix holding only "
+        "KCRS:NUMBER (never the patient), and the course, plan, clinic and patient "
+        "reference as text."
+    ),
+)
 @click.argument("numbers", nargs=-1, required=True, metavar="NUMBER...")
-@click.option("--out", required=True, metavar="FILE.pdf|FILE.png", help="Where to write.")
+@click.option("--out", required=True, metavar="FILE.pdf|FILE.png", help=N_("Where to write."))
 @pass_context
 def course_card(ctx: Context, numbers: tuple[str, ...], out: str) -> None:
-    """Printable course cards for the front desk: a DataMatrix holding only KCRS:NUMBER
-    (never the patient), and the course, plan, clinic and patient reference as text."""
     from kitops.documents.cards import write_course_cards
 
     path = write_course_cards(ctx.uow(readonly=True), list(numbers), out)

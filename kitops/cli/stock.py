@@ -5,24 +5,32 @@ from __future__ import annotations
 import click
 
 from kitops.cli.context import Context, pass_context
+from kitops.cli.help import command
 from kitops.cli.output import emit_json, emit_table, say, status_label
 from kitops.i18n import N_, _, ngettext
 
 
-@click.command()
-@click.option("--location", metavar="LOC", help="A clinic or location; includes what is below it.")
-@click.option("--sku", metavar="SKU", help="Only this product.")
+@command(
+    help=N_(
+        "Stock on hand by clinic, product, lot and location, earliest expiry first.\n\n"
+        "Without --include-unavailable only released, in-date stock is listed."
+    ),
+)
+@click.option(
+    "--location", metavar="LOC", help=N_("A clinic or location; includes what is below it.")
+)
+@click.option("--sku", metavar="SKU", help=N_("Only this product."))
 @click.option(
     "--include-unavailable",
     is_flag=True,
-    help="Also list quarantined, recalled and expired stock.",
+    help=N_("Also list quarantined, recalled and expired stock."),
 )
 @click.option(
     "--as-of",
     metavar="YYYY-MM-DD",
-    help="Judge expiry on this date (default: today in each clinic's time zone).",
+    help=N_("Judge expiry on this date (default: today in each clinic's time zone)."),
 )
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of stock lines.")
+@click.option("--json", "as_json", is_flag=True, help=N_("Print a JSON list of stock lines."))
 @pass_context
 def stock(
     ctx: Context,
@@ -32,10 +40,6 @@ def stock(
     as_of: str | None,
     as_json: bool,
 ) -> None:
-    """Stock on hand by clinic, product, lot and location, earliest expiry first.
-
-    Without --include-unavailable only released, in-date stock is listed.
-    """
     from kitops.domain.ledger import parse_date
     from kitops.services.stock import stock_on_hand
 

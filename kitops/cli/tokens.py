@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from kitops.cli.context import Context, pass_context
+from kitops.cli.help import group
 from kitops.cli.output import emit_json, emit_table, say
 from kitops.i18n import N_, _
 
@@ -30,23 +31,31 @@ def _show(token: ApiToken) -> str:
     return _("{name}: acts as {user}, {access}, {state}").format(**fields)
 
 
-@click.group("token")
-def token() -> None:
-    """API tokens: an integration sends one as `Authorization: Bearer TOKEN` and acts as
-    its user, audited as `USER (token NAME)` (admins)."""
+@group(
+    "token",
+    help=N_(
+        "API tokens: an integration sends one as `Authorization: Bearer TOKEN` and "
+        "acts as its user, audited as `USER (token NAME)` (admins)."
+    ),
+)
+def token() -> None: ...
 
 
-@token.command("create")
+@token.command(
+    "create",
+    help=N_("Make a token. It is printed this once: only its SHA-256 is kept."),
+)
 @click.argument("name")
-@click.option("--user", "user_name", required=True, metavar="USER", help="The user it acts as.")
-@click.option("--read-only", is_flag=True, help="It may read only: every change is refused.")
-@click.option("--expires", metavar="YYYY-MM-DD", help="Its last day (UTC); default: until revoked.")
-@click.option("--json", "as_json", is_flag=True, help="Print the token and its facts as JSON.")
+@click.option("--user", "user_name", required=True, metavar="USER", help=N_("The user it acts as."))
+@click.option("--read-only", is_flag=True, help=N_("It may read only: every change is refused."))
+@click.option(
+    "--expires", metavar="YYYY-MM-DD", help=N_("Its last day (UTC); default: until revoked.")
+)
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the token and its facts as JSON."))
 @pass_context
 def token_create(
     ctx: Context, name: str, user_name: str, read_only: bool, expires: str | None, as_json: bool
 ) -> None:
-    """Make a token. It is printed this once: only its SHA-256 is kept."""
     from kitops.services import tokens
 
     made = tokens.create_token(ctx.uow(), name, user_name, read_only=read_only, expires=expires)
@@ -58,11 +67,13 @@ def token_create(
     click.echo(made.secret)
 
 
-@token.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of tokens.")
+@token.command(
+    "list",
+    help=N_("Every token: its user, access, expiry, state and last use (never the token)."),
+)
+@click.option("--json", "as_json", is_flag=True, help=N_("Print a JSON list of tokens."))
 @pass_context
 def token_list(ctx: Context, as_json: bool) -> None:
-    """Every token: its user, access, expiry, state and last use (never the token)."""
     from kitops.services import tokens
 
     found = tokens.list_tokens(ctx.uow(readonly=True))
@@ -96,12 +107,14 @@ def token_list(ctx: Context, as_json: bool) -> None:
     )
 
 
-@token.command("revoke")
+@token.command(
+    "revoke",
+    help=N_("Stop a token at once (it stays listed, revoked)."),
+)
 @click.argument("name")
-@click.option("--json", "as_json", is_flag=True, help="Print the revoked token as JSON.")
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the revoked token as JSON."))
 @pass_context
 def token_revoke(ctx: Context, name: str, as_json: bool) -> None:
-    """Stop a token at once (it stays listed, revoked)."""
     from kitops.services import tokens
 
     done = tokens.revoke_token(ctx.uow(), name)

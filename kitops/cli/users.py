@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from kitops.cli.context import Context, pass_context
+from kitops.cli.help import command, group
 from kitops.cli.output import emit_json, emit_table, say, yes_no
 from kitops.i18n import N_, _
 
 if TYPE_CHECKING:
     from kitops.services.dto.users import User
 
-ROLE_HELP = "stockroom, manager, admin or job (README: Users, roles and audit)"
+ROLE_HELP = N_("stockroom, manager, admin or job (README: Users, roles and audit)")
 
 
 def _read_pin(prompt: str, *, from_stdin: bool, confirm: bool = True) -> str:
@@ -63,28 +64,38 @@ def _show(user: User) -> str:
     return f"{user.name}: {user.role}, {state}, {pin}{bound}{clinics}"
 
 
-@click.group("user")
-def user() -> None:
-    """Users and their roles (admins; the first admin on a database with no users)."""
+@group(
+    "user",
+    help=N_("Users and their roles (admins; the first admin on a database with no users)."),
+)
+def user() -> None: ...
 
 
-@user.command("add")
+@user.command(
+    "add",
+    help=N_(
+        "Add a user. Asks for a PIN or password twice (4-128 characters), kept only "
+        "as its argon2 hash; the TUI's login asks for it."
+    ),
+)
 @click.argument("name")
 @click.option("--role", required=True, metavar="ROLE", help=ROLE_HELP)
-@click.option("--pin-stdin", is_flag=True, help="Read the PIN from one line of standard input.")
+@click.option("--pin-stdin", is_flag=True, help=N_("Read the PIN from one line of standard input."))
 @click.option(
     "--no-pin",
     is_flag=True,
-    help="No PIN: the user acts from the command line only (the default for job users).",
+    help=N_("No PIN: the user acts from the command line only (the default for job users)."),
 )
 @click.option(
     "--login",
     metavar="LOGIN",
-    help="Bind the user to this login (an operating-system account on SQLite, a database "
-    "login role on PostgreSQL), which then acts as it without a PIN. The first admin of a "
-    "new database is bound to yours.",
+    help=N_(
+        "Bind the user to this login (an operating-system account on SQLite, a database "
+        "login role on PostgreSQL), which then acts as it without a PIN. The first admin of a "
+        "new database is bound to yours."
+    ),
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the user as JSON.")
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the user as JSON."))
 @pass_context
 def user_add(
     ctx: Context,
@@ -95,8 +106,6 @@ def user_add(
     login: str | None,
     as_json: bool,
 ) -> None:
-    """Add a user. Asks for a PIN or password twice (4-128 characters), kept only as its
-    argon2 hash; the TUI's login asks for it."""
     from kitops.domain.roles import Role, parse_role
     from kitops.domain.users import parse_login, parse_user_name
     from kitops.services import identity, users
@@ -117,11 +126,13 @@ def user_add(
         say(f"added {_show(done)}")
 
 
-@user.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of users.")
+@user.command(
+    "list",
+    help=N_("Every user with role, state, the login it is bound to and last login."),
+)
+@click.option("--json", "as_json", is_flag=True, help=N_("Print a JSON list of users."))
 @pass_context
 def user_list(ctx: Context, as_json: bool) -> None:
-    """Every user with role, state, the login it is bound to and last login."""
     from kitops.services import users
 
     found = users.list_users(ctx.uow(readonly=True))
@@ -157,12 +168,14 @@ def user_list(ctx: Context, as_json: bool) -> None:
     )
 
 
-@user.command("show")
+@user.command(
+    "show",
+    help=N_("One user, with what its role may do."),
+)
 @click.argument("name")
-@click.option("--json", "as_json", is_flag=True, help="Print the user as JSON.")
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the user as JSON."))
 @pass_context
 def user_show(ctx: Context, name: str, as_json: bool) -> None:
-    """One user, with what its role may do."""
     from kitops.services import users
 
     found = users.get_user(ctx.uow(readonly=True), name)
@@ -173,16 +186,21 @@ def user_show(ctx: Context, name: str, as_json: bool) -> None:
     say(_("may: {permissions}").format(permissions=", ".join(found.permissions)))
 
 
-@user.command("set-clinics")
+@user.command(
+    "set-clinics",
+    help=N_(
+        "Limit a user to some clinics (CLINICS: codes separated by commas, e.g. "
+        "LON,ESX): it then sees and acts on those clinics only. `--all` or an empty "
+        "CLINICS lifts the limit (admins; an admin limited to clinics gives only its "
+        "own clinics)."
+    ),
+)
 @click.argument("name")
 @click.argument("clinics", metavar="CLINICS", required=False, default="")
-@click.option("--all", "every", is_flag=True, help="Lift the limit: every clinic.")
-@click.option("--json", "as_json", is_flag=True, help="Print the user as JSON.")
+@click.option("--all", "every", is_flag=True, help=N_("Lift the limit: every clinic."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the user as JSON."))
 @pass_context
 def user_set_clinics(ctx: Context, name: str, clinics: str, every: bool, as_json: bool) -> None:
-    """Limit a user to some clinics (CLINICS: codes separated by commas, e.g. LON,ESX):
-    it then sees and acts on those clinics only. `--all` or an empty CLINICS lifts the
-    limit (admins; an admin limited to clinics gives only its own clinics)."""
     from kitops.errors import InvalidInput
     from kitops.services import users
 
@@ -206,47 +224,59 @@ def _set_active(ctx: Context, name: str, active: bool) -> None:
     say((_("enabled {user}") if active else _("disabled {user}")).format(user=_show(done)))
 
 
-@user.command("disable")
+@user.command(
+    "disable",
+    help=N_("Stop a user: kept with its history, it can do nothing (not even read)."),
+)
 @click.argument("name")
 @pass_context
 def user_disable(ctx: Context, name: str) -> None:
-    """Stop a user: kept with its history, it can do nothing (not even read)."""
     _set_active(ctx, name, False)
 
 
-@user.command("enable")
+@user.command(
+    "enable",
+    help=N_("Let a disabled user in again; also lifts a login lock."),
+)
 @click.argument("name")
 @pass_context
 def user_enable(ctx: Context, name: str) -> None:
-    """Let a disabled user in again; also lifts a login lock."""
     _set_active(ctx, name, True)
 
 
-@user.command("set-role")
+@user.command(
+    "set-role",
+    help=N_("Change a user's role (ROLE: stockroom, manager, admin or job)."),
+)
 @click.argument("name")
 @click.argument("role", metavar="ROLE")
 @pass_context
 def user_set_role(ctx: Context, name: str, role: str) -> None:
-    """Change a user's role (ROLE: stockroom, manager, admin or job)."""
     from kitops.services import users
 
     done = users.set_role(ctx.uow(), name, role)
     say(_("changed {user}").format(user=_show(done)))
 
 
-@user.command("set-pin")
+@user.command(
+    "set-pin",
+    help=N_(
+        "Set a user's PIN (admins: anyone's; everyone: their own, giving the current "
+        "one). Lifts a login lock."
+    ),
+)
 @click.argument("name")
 @click.option(
     "--pin-stdin",
     is_flag=True,
-    help="Read the new PIN from standard input (changing your own as a non-admin: the "
-    "current PIN on the line before).",
+    help=N_(
+        "Read the new PIN from standard input (changing your own as a non-admin: the "
+        "current PIN on the line before)."
+    ),
 )
-@click.option("--remove", is_flag=True, help="Remove the PIN: no TUI login for this user.")
+@click.option("--remove", is_flag=True, help=N_("Remove the PIN: no TUI login for this user."))
 @pass_context
 def user_set_pin(ctx: Context, name: str, pin_stdin: bool, remove: bool) -> None:
-    """Set a user's PIN (admins: anyone's; everyone: their own, giving the current one).
-    Lifts a login lock."""
     from kitops.domain.users import parse_user_name
     from kitops.services import users
 
@@ -264,37 +294,49 @@ def user_set_pin(ctx: Context, name: str, pin_stdin: bool, remove: bool) -> None
         name=done.name))  # fmt: skip
 
 
-@user.command("bind")
+@user.command(
+    "bind",
+    help=N_(
+        "Bind a user to a login (an operating-system account on SQLite, a database "
+        "login role on PostgreSQL): that login acts as the user without a PIN "
+        "(admins)."
+    ),
+)
 @click.argument("name")
-@click.option("--login", required=True, metavar="LOGIN", help="The login to bind it to.")
+@click.option("--login", required=True, metavar="LOGIN", help=N_("The login to bind it to."))
 @pass_context
 def user_bind(ctx: Context, name: str, login: str) -> None:
-    """Bind a user to a login (an operating-system account on SQLite, a database login role
-    on PostgreSQL): that login acts as the user without a PIN (admins)."""
     from kitops.services import identity
 
     done = identity.bind(ctx.uow(), name, login)
     say(_("bound {user}").format(user=_show(done)))
 
 
-@user.command("unbind")
+@user.command(
+    "unbind",
+    help=N_("Unbind a user from its login (admins)."),
+)
 @click.argument("name")
 @pass_context
 def user_unbind(ctx: Context, name: str) -> None:
-    """Unbind a user from its login (admins)."""
     from kitops.services import identity
 
     done = identity.unbind(ctx.uow(), name)
     say(_("unbound {user}").format(user=_show(done)))
 
 
-@click.command("login")
+@command(
+    "login",
+    help=N_(
+        "Log in as NAME with its PIN, for a shared terminal: until `kitops logout`, "
+        "or session_idle_minutes unused, commands run here act as NAME (a 0600 "
+        "session file)."
+    ),
+)
 @click.argument("name", required=False)
-@click.option("--pin-stdin", is_flag=True, help="Read the PIN from one line of standard input.")
+@click.option("--pin-stdin", is_flag=True, help=N_("Read the PIN from one line of standard input."))
 @pass_context
 def login(ctx: Context, name: str | None, pin_stdin: bool) -> None:
-    """Log in as NAME with its PIN, for a shared terminal: until `kitops logout`, or
-    session_idle_minutes unused, commands run here act as NAME (a 0600 session file)."""
     from kitops.domain.users import parse_user_name
     from kitops.errors import InvalidInput
     from kitops.services import identity
@@ -313,10 +355,12 @@ def login(ctx: Context, name: str | None, pin_stdin: bool) -> None:
         name=user.name, role=user.role))  # fmt: skip
 
 
-@click.command("logout")
+@command(
+    "logout",
+    help=N_("End this terminal's `kitops login` session."),
+)
 @pass_context
 def logout(ctx: Context) -> None:
-    """End this terminal's `kitops login` session."""
     from kitops.services import identity
 
     path = ctx.session_file()
@@ -326,12 +370,17 @@ def logout(ctx: Context) -> None:
     say(_("logged out {name}").format(name=who) if who else _("no session to end"))
 
 
-@click.command("whoami")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@command(
+    "whoami",
+    help=N_(
+        "Your login (what the operating system or the database authenticated), the "
+        "kitops user bound to it, your `kitops login` session and who commands act "
+        "as."
+    ),
+)
+@click.option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
 @pass_context
 def whoami(ctx: Context, as_json: bool) -> None:
-    """Your login (what the operating system or the database authenticated), the kitops
-    user bound to it, your `kitops login` session and who commands act as."""
     from kitops.services import identity
 
     found = identity.describe(
@@ -347,12 +396,15 @@ def whoami(ctx: Context, as_json: bool) -> None:
         name=found.acting_user or _("(none: needs a PIN, or a binding)")))  # fmt: skip
 
 
-@click.command("audit")
-@click.option("--user", "who", metavar="NAME", help="Only what this user did (or tried).")
-@click.option("--since", metavar="YYYY-MM-DD", help="From this UTC day on.")
-@click.option("--action", metavar="PREFIX", help="Actions starting so: lot., access.refused...")
-@click.option("--limit", type=int, default=100, show_default=True, help="The newest N rows.")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of audit rows.")
+@command(
+    "audit",
+    help=N_("Who changed what and when, refusals included (managers and admins), oldest first."),
+)
+@click.option("--user", "who", metavar="NAME", help=N_("Only what this user did (or tried)."))
+@click.option("--since", metavar="YYYY-MM-DD", help=N_("From this UTC day on."))
+@click.option("--action", metavar="PREFIX", help=N_("Actions starting so: lot., access.refused..."))
+@click.option("--limit", type=int, default=100, show_default=True, help=N_("The newest N rows."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Print a JSON list of audit rows."))
 @pass_context
 def audit(
     ctx: Context,
@@ -362,7 +414,6 @@ def audit(
     limit: int,
     as_json: bool,
 ) -> None:
-    """Who changed what and when, refusals included (managers and admins), oldest first."""
     import json
 
     from kitops.domain.ledger import parse_date
@@ -403,16 +454,20 @@ def audit(
     )
 
 
-@click.group("setting")
-def setting() -> None:
-    """Settings kept in the database (admins change them)."""
+@group(
+    "setting",
+    help=N_("Settings kept in the database (admins change them)."),
+)
+def setting() -> None: ...
 
 
-@setting.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of settings.")
+@setting.command(
+    "list",
+    help=N_("Every setting with its value and meaning."),
+)
+@click.option("--json", "as_json", is_flag=True, help=N_("Print a JSON list of settings."))
 @pass_context
 def setting_list(ctx: Context, as_json: bool) -> None:
-    """Every setting with its value and meaning."""
     from kitops.services import users
 
     found = users.list_settings(ctx.uow(readonly=True))
@@ -425,12 +480,14 @@ def setting_list(ctx: Context, as_json: bool) -> None:
     )
 
 
-@setting.command("set")
+@setting.command(
+    "set",
+    help=N_("Change a setting (admins)."),
+)
 @click.argument("key")
 @click.argument("value")
 @pass_context
 def setting_set(ctx: Context, key: str, value: str) -> None:
-    """Change a setting (admins)."""
     from kitops.cli.numbers import decimal_text
     from kitops.services import users
 

@@ -147,3 +147,62 @@ def test_needle_length_and_vat_rate_with_a_comma(demo):
     assert str(product["needle_mm"]) in ("0.75", "0.750")
     assert "5.5" in rate.out
     assert_bad_input(ambiguous, "rate", "5.500")
+
+
+def _commands(command, path=("kitops",)):
+    import click
+
+    yield path, command
+    if isinstance(command, click.Group):
+        for name, sub in command.commands.items():
+            yield from _commands(sub, (*path, name))
+
+
+def test_every_command_shows_its_help_in_the_language_in_force():
+    from kitops.cli.app import cli
+    from kitops.cli.help import KitopsCommand, KitopsGroup
+
+    plain = [
+        " ".join(path)
+        for path, command in _commands(cli)
+        if not isinstance(command, (KitopsCommand, KitopsGroup))
+    ]
+    assert not plain, plain
+
+
+def test_help_in_german_and_english(cli):
+    english = cli("stock", "--help")
+    assert english.code == 0
+    assert "Stock on hand by clinic, product, lot and location" in english.out
+    assert "Usage: kitops stock [OPTIONS]" in english.out
+    shown = german(cli, "stock", "--help")
+    assert shown.code == 0
+    assert "Aufruf: kitops stock [OPTIONS]" in shown.out
+    assert "Bestand nach Klinik, Artikel, Charge und Lagerort" in shown.out
+    assert "Eine JSON-Liste der Bestandszeilen ausgeben." in shown.out
+    assert "Diese Hilfe anzeigen und beenden." in shown.out
+    assert "Stock on hand" not in shown.out
+    listing = german(cli, "lot", "--help")
+    assert "Befehle:" in listing.out
+    assert "Eine Charge zurückrufen" in listing.out
+    # the English texts are back once German is no longer in force
+    assert cli("stock", "--help").out == english.out
+
+
+def test_help_in_german_loads_no_babel():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from kitops.i18n import use_locale\n"
+        "from kitops.cli import run\n"
+        "with use_locale('de'):\n"
+        "    run(['receive', '--help'])\n"
+        "print('loaded:' + ','.join(m for m in sys.modules if m.split('.')[0] == 'babel'))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert "Ware von einem Lieferanten empfangen" in out
+    assert out.splitlines()[-1] == "loaded:"
