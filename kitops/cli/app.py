@@ -24,7 +24,7 @@ from kitops.cli.users import audit, login, logout, setting, user, whoami
 from kitops.cli.vat import vat
 from kitops.cli.web import serve
 from kitops.domain.text import has_control
-from kitops.i18n import N_
+from kitops.i18n import N_, _
 
 __all__ = ["cli"]
 
@@ -68,10 +68,13 @@ __all__ = ["cli"]
 def cli(ctx: click.Context, db_url: str | None, user: str | None, pin_stdin: bool) -> None:
     name = (user or "").strip() or None
     if name is not None and len(name) > 64:
-        raise click.BadParameter(f"{name!r} must be 1-64 characters", param_hint="'--user'")
+        raise click.BadParameter(
+            _("{name} must be 1-64 characters").format(name=repr(name)), param_hint="'--user'"
+        )
     if name is not None and has_control(name):
         raise click.BadParameter(
-            f"{name!r} must not hold control characters", param_hint="'--user'"
+            _("{name} must not hold control characters").format(name=repr(name)),
+            param_hint="'--user'",
         )
     ctx.obj = Context(db_url=db_url or None, claimed=name or None, pin_stdin=pin_stdin)
 

@@ -8,7 +8,15 @@ import click
 
 from kitops.cli.context import Context, pass_context
 from kitops.cli.help import command, group
-from kitops.cli.output import emit_json, emit_table, human, say, status_label, yes_no
+from kitops.cli.output import (
+    emit_json,
+    emit_table,
+    human,
+    reason_label,
+    say,
+    status_label,
+    yes_no,
+)
 from kitops.domain.text import visible
 from kitops.i18n import N_, _
 
@@ -172,7 +180,7 @@ def writeoff(
         return
     say(_("wrote off {qty} × {sku} lot {lot} at {location} ({reason}); {left} left there").format(
         qty=result.quantity, sku=result.sku, lot=result.lot, location=result.location,
-        reason=result.reason, left=result.on_hand_after))  # fmt: skip
+        reason=reason_label(result.reason), left=result.on_hand_after))  # fmt: skip
 
 
 @command(
@@ -427,7 +435,7 @@ def _print_trace(result: Trace) -> None:
         [
             (
                 f.from_location, f.to_location,
-                f.reason + (f" ({f.detail})" if f.detail else ""),
+                reason_label(f.reason) + (f" ({f.detail})" if f.detail else ""),
                 f.quantity, f.moves,
                 f.first.date(), f.last.date(),
                 _first_references(f.references),

@@ -126,3 +126,28 @@ def status_label(value: str) -> str:
         "cancelled": pgettext("status", "cancelled"),
     }
     return labels.get(str(value), str(value))
+
+
+def reason_label(value: str) -> str:
+    """A stored reason (of a ledger move, or a write-off) as a person reads it, in the
+    language in force; ``--json`` keeps the stored value."""
+    from kitops.i18n import pgettext
+
+    labels = {
+        "receipt": pgettext("reason", "receipt"),
+        "opening": pgettext("reason", "opening"),
+        "transfer": pgettext("reason", "transfer"),
+        "count": pgettext("reason", "count"),
+        "write_off": pgettext("reason", "write_off"),
+        "expiry": pgettext("reason", "expiry"),
+        "kit_assembly": pgettext("reason", "kit_assembly"),
+        "kit_disassembly": pgettext("reason", "kit_disassembly"),
+        "dispatch": pgettext("reason", "dispatch"),
+        "return": pgettext("reason", "return"),
+        "session": pgettext("reason", "session"),
+        "damaged": pgettext("reason", "damaged"),
+        "expired": pgettext("reason", "expired"),
+        "opened": pgettext("reason", "opened"),
+        "other": pgettext("reason", "other"),
+    }
+    return labels.get(str(value), str(value))

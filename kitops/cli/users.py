@@ -37,7 +37,8 @@ def _read_pin(prompt: str, *, from_stdin: bool, confirm: bool = True) -> str:
         interactive = False
     if not interactive:
         raise InvalidInput("PIN", None, _("no terminal to type it on: use --pin-stdin or --no-pin"))
-    value: str = click.prompt(prompt, hide_input=True, confirmation_prompt=confirm, err=True)
+    again = _("Repeat for confirmation") if confirm else False
+    value: str = click.prompt(prompt, hide_input=True, confirmation_prompt=again, err=True)
     return value
 
 
@@ -123,7 +124,7 @@ def user_add(
     if as_json:
         emit_json(done)
     else:
-        say(f"added {_show(done)}")
+        say(_("added {user}").format(user=_show(done)))
 
 
 @user.command(
