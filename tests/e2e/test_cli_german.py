@@ -206,3 +206,27 @@ def test_help_in_german_loads_no_babel():
     ).stdout.strip()
     assert "Ware von einem Lieferanten empfangen" in out
     assert out.splitlines()[-1] == "loaded:"
+
+
+def test_a_plan_with_decimal_commas_in_de_at(demo):
+    with use_locale("de_AT"):
+        added = demo(
+            "plan", "add", "clinic-upkeep-8w", "--name", "Erhaltung", "--per-week", "1",
+            "--weeks", "2", "--ml", "2,5", "--administered", "clinic", "--needle", "1,2-3",
+            "--every-weeks", "8", "--json",
+        )  # fmt: skip
+        shown = demo("plan", "show", "clinic-upkeep-8w")
+    assert added.code == 0, added.err
+    plan = json_of(demo, "plan", "show", "clinic-upkeep-8w", "--json")
+    assert plan["needle"] == "1.2-3 mm"
+    assert str(plan["ml_per_application"]) == "2.5"
+    assert "2,5 ml" in shown.out  # and shown the Austrian way
+
+
+def test_a_length_setting_with_a_decimal_comma(demo):
+    with use_locale("de_AT"):
+        done = demo("setting", "set", "at_home_max_needle_mm", "0,8")
+        ambiguous = demo("setting", "set", "at_home_max_needle_mm", "1.250")
+    assert done.code == 0, done.err
+    assert "at_home_max_needle_mm = 0.8" in done.out
+    assert_bad_input(ambiguous, "at_home_max_needle_mm", "1.250", "1250", "1.250")
