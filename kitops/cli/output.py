@@ -63,9 +63,16 @@ def emit_table(
     )
     for column in columns:
         table.add_column(Text(translated(column)), justify="right" if column in aligned else "left")
+    # a right-aligned column holds amounts: its whole numbers are grouped as the locale
+    # groups them (1.250 in German), except row numbers
+    counted = [column in aligned and column not in ROW_NUMBERS for column in columns]
     for index, row in enumerate(rows):
         style = styles[index] if styles is not None else None
-        table.add_row(*(Text(cell_text(cell)) for cell in row), style=style)
+        cells = (
+            Text(quantity_text(cell) if amount else cell_text(cell))
+            for cell, amount in zip(row, counted, strict=False)
+        )
+        table.add_row(*cells, style=style)
     width = None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", "100"))
     Console(width=width, highlight=False, soft_wrap=False).print(table)
 
@@ -76,6 +83,18 @@ def cell_text(cell: object) -> str:
     if cell is None:
         return ""
     return visible(human(cell))
+
+
+ROW_NUMBERS = ("id", "#")
+
+
+def quantity_text(cell: object) -> str:
+    """A cell of an amount column: a whole number grouped as the locale groups it."""
+    if isinstance(cell, int) and not isinstance(cell, bool):
+        from kitops.i18n import formats
+
+        return formats.number(cell)
+    return cell_text(cell)
 
 
 def human(value: object) -> str:
