@@ -12,16 +12,11 @@ from kitops.i18n import N_, _
 KINDS = ["serum_vial", "derma_stamp", "consumable", "kit"]
 
 
-@group(
-    help=N_("Products and kit recipes."),
-)
+@group(help=N_("Products and kit recipes."))
 def catalog() -> None: ...
 
 
-@catalog.command(
-    "list",
-    help=N_("List every product with its kind, needle length and recipe."),
-)
+@catalog.command("list", help=N_("List every product with its kind, needle length and recipe."))
 @click.option("--json", "as_json", is_flag=True, help=N_("Print a JSON list of products."))
 @pass_context
 def list_products(ctx: Context, as_json: bool) -> None:
@@ -60,10 +55,7 @@ def list_products(ctx: Context, as_json: bool) -> None:
     )
 
 
-@catalog.command(
-    "add-product",
-    help=N_("Add a product to the catalogue."),
-)
+@catalog.command("add-product", help=N_("Add a product to the catalogue."))
 @click.argument("sku")
 @click.option("--name", required=True, help=N_("What the stockroom calls it."))
 @click.option("--kind", required=True, type=click.Choice(KINDS), help=N_("What sort of item."))
@@ -161,9 +153,7 @@ def add_recipe(ctx: Context, kit_sku: str, components: tuple[str, ...], as_json:
         say(_("recipe of {sku}: {parts}").format(sku=product.sku, parts=parts))
 
 
-@group(
-    help=N_("Clinics, stockrooms, fridges and shelves."),
-)
+@group(help=N_("Clinics, stockrooms, fridges and shelves."))
 def location() -> None: ...
 
 
@@ -197,10 +187,7 @@ def list_locations(ctx: Context, as_json: bool) -> None:
     )
 
 
-@location.command(
-    "add",
-    help=N_("Add a clinic, or a stockroom, fridge or shelf inside one."),
-)
+@location.command("add", help=N_("Add a clinic, or a stockroom, fridge or shelf inside one."))
 @click.argument("code")
 @click.option("--name", required=True, help=N_("What people call it."))
 @click.option("--parent", metavar="CODE", help=N_("The location it sits in (none for a clinic)."))

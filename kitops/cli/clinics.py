@@ -15,9 +15,7 @@ if TYPE_CHECKING:
     from kitops.services.dto.clinics import CalendarChange, ClinicHours, Closure, Moved
 
 
-@group(
-    help=N_("A clinic's week: the days it opens, its closures, where course visits land."),
-)
+@group(help=N_("A clinic's week: the days it opens, its closures, where course visits land."))
 def clinic() -> None: ...
 
 
@@ -130,10 +128,7 @@ def closure(ctx: Context, code: str, first: str, last: str, reason: str, as_json
     _print_change(change, done)
 
 
-@clinic.command(
-    "closures",
-    help=N_("Closures to come (of one clinic, or of every clinic)."),
-)
+@clinic.command("closures", help=N_("Closures to come (of one clinic, or of every clinic)."))
 @click.argument("code", metavar="[CLINIC]", required=False)
 @click.option("--all", "include_past", is_flag=True, help=N_("Closures already over too."))
 @click.option("--json", "as_json", is_flag=True, help=N_("Print a JSON list of closures."))

@@ -10,9 +10,7 @@ from kitops.cli.output import emit_json, emit_table, human, say
 from kitops.i18n import N_, _
 
 
-@group(
-    help=N_("Set up, check and back up the database."),
-)
+@group(help=N_("Set up, check and back up the database."))
 def db() -> None: ...
 
 
@@ -42,9 +40,7 @@ def upgrade(ctx: Context) -> None:
                 name=bound))  # fmt: skip
 
 
-@db.command(
-    help=N_("Show the database and its schema revision beside the one this kitops needs."),
-)
+@db.command(help=N_("Show the database and its schema revision beside the one this kitops needs."))
 @click.option("--json", "as_json", is_flag=True, help=N_("Print JSON: {url, revision, head}."))
 @pass_context
 def current(ctx: Context, as_json: bool) -> None:

@@ -77,9 +77,7 @@ def _print_kit(kit: Kit) -> None:
     )
 
 
-@group(
-    help=N_("Assemble, look up, label, ship and take back kits."),
-)
+@group(help=N_("Assemble, look up, label, ship and take back kits."))
 def kit() -> None: ...
 
 
@@ -188,10 +186,7 @@ def disassemble(ctx: Context, serial: str, as_json: bool) -> None:
     )
 
 
-@kit.command(
-    "list",
-    help=N_("List kits, earliest expiry first."),
-)
+@kit.command("list", help=N_("List kits, earliest expiry first."))
 @click.option("--status", type=click.Choice(KIT_STATUSES), help=N_("Only kits in this state."))
 @click.option("--location", metavar="LOC", help=N_("A clinic or place (with what is below it)."))
 @click.option("--sku", metavar="KIT_SKU", help=N_("Only this kit product."))
@@ -211,10 +206,7 @@ def list_kits(
         say(_("no kits match"))
 
 
-@kit.command(
-    "show",
-    help=N_("A kit's components and lots, expiry and course."),
-)
+@kit.command("show", help=N_("A kit's components and lots, expiry and course."))
 @click.argument("serial")
 @click.option("--json", "as_json", is_flag=True, help=N_("Print the kit as JSON."))
 @pass_context
@@ -284,10 +276,7 @@ def label(
             n=job.labels, printer=job.printer))  # fmt: skip
 
 
-@kit.command(
-    "ship",
-    help=N_("Send a reserved kit to its patient."),
-)
+@kit.command("ship", help=N_("Send a reserved kit to its patient."))
 @click.argument("serial")
 @click.option("--tracking", required=True, metavar="TEXT", help=N_("The carrier's reference."))
 @click.option("--json", "as_json", is_flag=True, help=N_("Print the kit as JSON."))
@@ -303,10 +292,7 @@ def ship(ctx: Context, serial: str, tracking: str, as_json: bool) -> None:
     )  # fmt: skip
 
 
-@kit.command(
-    "handover",
-    help=N_("Give a reserved kit to its patient in the clinic."),
-)
+@kit.command("handover", help=N_("Give a reserved kit to its patient in the clinic."))
 @click.argument("serial")
 @click.option("--json", "as_json", is_flag=True, help=N_("Print the kit as JSON."))
 @pass_context
@@ -372,16 +358,11 @@ def release_kit(ctx: Context, serial: str, as_json: bool) -> None:
     )  # fmt: skip
 
 
-@group(
-    help=N_("Treatment plans (protocols)."),
-)
+@group(help=N_("Treatment plans (protocols)."))
 def plan() -> None: ...
 
 
-@plan.command(
-    "list",
-    help=N_("The plans and their schedules."),
-)
+@plan.command("list", help=N_("The plans and their schedules."))
 @click.option("--json", "as_json", is_flag=True, help=N_("Print a JSON list of plans."))
 @pass_context
 def list_plans(ctx: Context, as_json: bool) -> None:
@@ -402,10 +383,7 @@ def list_plans(ctx: Context, as_json: bool) -> None:
     )  # fmt: skip
 
 
-@plan.command(
-    "show",
-    help=N_("One plan in full."),
-)
+@plan.command("show", help=N_("One plan in full."))
 @click.argument("code")
 @click.option("--json", "as_json", is_flag=True, help=N_("Print the plan as JSON."))
 @pass_context
@@ -491,9 +469,7 @@ def add_plan(
     )
 
 
-@group(
-    help=N_("Patients' treatment courses."),
-)
+@group(help=N_("Patients' treatment courses."))
 def course() -> None: ...
 
 
@@ -600,10 +576,7 @@ def create_course(
     emit_json(c) if as_json else _print_course(c)
 
 
-@course.command(
-    "show",
-    help=N_("A course's status, calendar, kits, sessions and history."),
-)
+@course.command("show", help=N_("A course's status, calendar, kits, sessions and history."))
 @click.argument("course_id", metavar="ID")
 @click.option("--json", "as_json", is_flag=True, help=N_("Print the course as JSON."))
 @pass_context
@@ -618,10 +591,7 @@ def show_course(ctx: Context, course_id: str, as_json: bool) -> None:
     _print_history(c)
 
 
-@course.command(
-    "list",
-    help=N_("Courses by start date."),
-)
+@course.command("list", help=N_("Courses by start date."))
 @click.option("--clinic", metavar="LOC", help=N_("Only this clinic's courses."))
 @click.option("--status", type=click.Choice([s.value for s in CourseStatus]))
 @click.option("--json", "as_json", is_flag=True, help=N_("Print a JSON list of courses."))
@@ -641,10 +611,7 @@ def list_courses(ctx: Context, clinic: str | None, status: str | None, as_json: 
     )  # fmt: skip
 
 
-@course.command(
-    "cancel",
-    help=N_("Cancel a course; its reserved kits become available again."),
-)
+@course.command("cancel", help=N_("Cancel a course; its reserved kits become available again."))
 @click.argument("course_id", metavar="ID")
 @click.option("--json", "as_json", is_flag=True, help=N_("Print the course as JSON."))
 @pass_context
@@ -689,10 +656,7 @@ def reschedule_course(
     emit_json(m) if as_json else _print_move(m, _("rescheduled"))
 
 
-@course.command(
-    "pause",
-    help=N_("Pause a course: it reserves no new kit until it is resumed."),
-)
+@course.command("pause", help=N_("Pause a course: it reserves no new kit until it is resumed."))
 @click.argument("course_id", metavar="COURSE")
 @click.option("--reason", metavar="TEXT", help=N_("Why (shown on the course)."))
 @click.option("--json", "as_json", is_flag=True, help=N_("Print the course as JSON."))
@@ -787,9 +751,7 @@ def course_calendar(ctx: Context, course_id: str, out: str) -> None:
     say(_("calendar of course {id} written to {path}").format(id=course_id, path=path))
 
 
-@group(
-    help=N_("Clinic sessions of courses treated in the clinic."),
-)
+@group(help=N_("Clinic sessions of courses treated in the clinic."))
 def session() -> None: ...
 
 
@@ -920,10 +882,7 @@ def _is_clinic_course(ctx: Context, course_id: str) -> bool:
     return all(e.kit_part is None for e in c.events if e.kind == "application")
 
 
-@command(
-    "pick-list",
-    help=N_("Reserved kits to pick and send, soonest first."),
-)
+@command("pick-list", help=N_("Reserved kits to pick and send, soonest first."))
 @click.option("--clinic", required=True, metavar="LOC", help=N_("The clinic whose kits go out."))
 @click.option("--date", "on", metavar="YYYY-MM-DD", help=N_("From this day (default: today)."))
 @click.option("--days", default=7, type=click.IntRange(0, 366), show_default=True,

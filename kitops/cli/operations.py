@@ -151,9 +151,7 @@ def move_command(
         target=transfer.to_location, lots=lots))  # fmt: skip
 
 
-@command(
-    help=N_("Write stock off to scrap (damaged, expired, opened or other)."),
-)
+@command(help=N_("Write stock off to scrap (damaged, expired, opened or other)."))
 @click.argument("sku")
 @click.option("--lot", metavar="CODE", help=N_("Which lot (required for lot-tracked products)."))
 @click.option("--qty", required=True, metavar="N", help=N_("Units to write off."))
@@ -260,9 +258,7 @@ def _interactive_count(ctx: Context, location: str) -> list[CountedLine]:
     return lines
 
 
-@group(
-    help=N_("Release, quarantine, recall and look up lots."),
-)
+@group(help=N_("Release, quarantine, recall and look up lots."))
 def lot() -> None: ...
 
 
@@ -317,10 +313,7 @@ _status_command(
 )
 
 
-@lot.command(
-    "show",
-    help=N_("Show a lot: expiry, status and where its stock is."),
-)
+@lot.command("show", help=N_("Show a lot: expiry, status and where its stock is."))
 @click.argument("code")
 @click.option("--sku", metavar="SKU", help=N_("The product, when two share the lot code."))
 @click.option("--json", "as_json", is_flag=True, help=N_("Print the lot as JSON."))
@@ -335,9 +328,7 @@ def show_lot(ctx: Context, code: str, sku: str | None, as_json: bool) -> None:
         _print_lot(detail)
 
 
-@command(
-    help=N_("Trace a lot: where every unit came from, went and is now."),
-)
+@command(help=N_("Trace a lot: where every unit came from, went and is now."))
 @click.argument("code")
 @click.option("--sku", metavar="SKU", help=N_("The product, when two share the lot code."))
 @click.option("--json", "as_json", is_flag=True, help=N_("Print the trace as JSON."))
@@ -458,9 +449,7 @@ def _print_trace(result: Trace) -> None:
     _print_sessions(result.sessions)
 
 
-@group(
-    help=N_("The expiry sweep (run it from cron)."),
-)
+@group(help=N_("The expiry sweep (run it from cron)."))
 def expiry() -> None: ...
 
 

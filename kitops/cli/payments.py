@@ -74,9 +74,7 @@ def _emit(order: Order, as_json: bool) -> None:
 # --- orders -----------------------------------------------------------------------------
 
 
-@group(
-    help=N_("Orders for courses, paid through Stripe."),
-)
+@group(help=N_("Orders for courses, paid through Stripe."))
 def order() -> None: ...
 
 
@@ -98,10 +96,7 @@ def order_create(
     _emit(create_order(ctx.uow(), course_id, currency=currency, items=items), as_json)
 
 
-@order.command(
-    "show",
-    help=N_("An order with its lines, payments, refunds and the course's kits."),
-)
+@order.command("show", help=N_("An order with its lines, payments, refunds and the course's kits."))
 @click.argument("order_id", metavar="ID")
 @click.option("--json", "as_json", is_flag=True, help=N_("Print the order as JSON."))
 @pass_context
@@ -111,10 +106,7 @@ def order_show(ctx: Context, order_id: str, as_json: bool) -> None:
     _emit(show_order(ctx.uow(readonly=True), order_id), as_json)
 
 
-@order.command(
-    "list",
-    help=N_("Orders, oldest first."),
-)
+@order.command("list", help=N_("Orders, oldest first."))
 @click.option("--clinic", metavar="LOC", help=N_("Only this clinic's orders."))
 @click.option("--status", type=click.Choice(ORDER_STATUSES), help=N_("Only orders in this state."))
 @click.option("--course", "course_id", metavar="ID", help=N_("Only this course's orders."))
@@ -223,9 +215,7 @@ def order_cancel(ctx: Context, order_id: str, as_json: bool) -> None:
 # --- prices -----------------------------------------------------------------------------
 
 
-@group(
-    help=N_("Prices of products (kits, extras) and plans (clinic courses) per currency."),
-)
+@group(help=N_("Prices of products (kits, extras) and plans (clinic courses) per currency."))
 def price() -> None: ...
 
 
@@ -248,10 +238,7 @@ def price_set(ctx: Context, item: str, amount: str, currency: str, as_json: bool
     )
 
 
-@price.command(
-    "list",
-    help=N_("Every price."),
-)
+@price.command("list", help=N_("Every price."))
 @click.option("--json", "as_json", is_flag=True, help=N_("Print a JSON list of prices."))
 @pass_context
 def price_list(ctx: Context, as_json: bool) -> None:
@@ -269,9 +256,7 @@ def price_list(ctx: Context, as_json: bool) -> None:
 # --- Stripe events ----------------------------------------------------------------------
 
 
-@group(
-    help=N_("Receive Stripe's events: a webhook endpoint, or a sync job for cron."),
-)
+@group(help=N_("Receive Stripe's events: a webhook endpoint, or a sync job for cron."))
 def stripe() -> None: ...
 
 

@@ -18,10 +18,7 @@ from kitops.i18n import N_, _
 def printer() -> None: ...
 
 
-@printer.command(
-    "add",
-    help=N_("Name a printer (admins)."),
-)
+@printer.command("add", help=N_("Name a printer (admins)."))
 @click.argument("name")
 @click.option(
     "--format",
@@ -68,10 +65,7 @@ def _where(via: str, target: str) -> str:
     return {"tcp": f"tcp {target}", "device": f"device {target}"}.get(via, f"cups {target}")
 
 
-@printer.command(
-    "list",
-    help=N_("The printers, by name."),
-)
+@printer.command("list", help=N_("The printers, by name."))
 @click.option("--json", "as_json", is_flag=True, help=N_("Print a JSON list of printers."))
 @pass_context
 def printer_list(ctx: Context, as_json: bool) -> None:
@@ -87,10 +81,7 @@ def printer_list(ctx: Context, as_json: bool) -> None:
                 for p in found], right=("dpi",))  # fmt: skip
 
 
-@printer.command(
-    "remove",
-    help=N_("Forget a printer (admins)."),
-)
+@printer.command("remove", help=N_("Forget a printer (admins)."))
 @click.argument("name")
 @pass_context
 def printer_remove(ctx: Context, name: str) -> None:

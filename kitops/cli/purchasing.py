@@ -56,16 +56,11 @@ def _supplier_table(suppliers: list[Supplier]) -> None:
     )
 
 
-@group(
-    help=N_("Suppliers: lead time, currency, and what they sell (pack size, minimum, cost)."),
-)
+@group(help=N_("Suppliers: lead time, currency, and what they sell (pack size, minimum, cost)."))
 def supplier() -> None: ...
 
 
-@supplier.command(
-    "list",
-    help=N_("Suppliers and their items."),
-)
+@supplier.command("list", help=N_("Suppliers and their items."))
 @click.option("--json", "as_json", is_flag=True, help=N_("Print a JSON list of suppliers."))
 @pass_context
 def list_suppliers(ctx: Context, as_json: bool) -> None:
@@ -80,10 +75,7 @@ def list_suppliers(ctx: Context, as_json: bool) -> None:
         say(_("no suppliers yet: `kitops supplier add`"))
 
 
-@supplier.command(
-    "add",
-    help=N_("Add a supplier."),
-)
+@supplier.command("add", help=N_("Add a supplier."))
 @click.argument("code")
 @click.option("--name", required=True, help=N_("The supplier's name."))
 @click.option(
@@ -104,10 +96,7 @@ def add_supplier(
     emit_json(result) if as_json else say(_("supplier {code} added").format(code=result.code))
 
 
-@supplier.command(
-    "item",
-    help=N_("Set what supplier CODE sells of SKU."),
-)
+@supplier.command("item", help=N_("Set what supplier CODE sells of SKU."))
 @click.argument("code")
 @click.argument("sku")
 @click.option(
@@ -174,16 +163,11 @@ def _policy_line(p: Policy) -> str:
         sku=p.sku, clinic=p.clinic, supplier=p.supplier, how=how, lead=lead)  # fmt: skip
 
 
-@group(
-    help=N_("Reorder policies, one per product and clinic: min_max or calendar."),
-)
+@group(help=N_("Reorder policies, one per product and clinic: min_max or calendar."))
 def policy() -> None: ...
 
 
-@policy.command(
-    "set",
-    help=N_("Create or replace the reorder policy of SKU at a clinic."),
-)
+@policy.command("set", help=N_("Create or replace the reorder policy of SKU at a clinic."))
 @click.argument("sku")
 @click.option("--clinic", required=True, metavar="LOC", help=N_("The clinic it is ordered for."))
 @click.option("--supplier", required=True, metavar="CODE", help=N_("Who it is ordered from."))
@@ -222,10 +206,7 @@ def set_policy(
     emit_json(result) if as_json else say(_policy_line(result))
 
 
-@policy.command(
-    "remove",
-    help=N_("Stop reordering SKU for a clinic."),
-)
+@policy.command("remove", help=N_("Stop reordering SKU for a clinic."))
 @click.argument("sku")
 @click.option("--clinic", required=True, metavar="LOC", help=N_("The clinic."))
 @pass_context
@@ -237,10 +218,7 @@ def remove_policy(ctx: Context, sku: str, clinic: str) -> None:
         sku=result.sku, clinic=result.clinic))  # fmt: skip
 
 
-@policy.command(
-    "list",
-    help=N_("Reorder policies."),
-)
+@policy.command("list", help=N_("Reorder policies."))
 @click.option("--clinic", metavar="LOC", help=N_("Only this clinic."))
 @click.option("--sku", metavar="SKU", help=N_("Only this product."))
 @click.option("--json", "as_json", is_flag=True, help=N_("Print a JSON list of policies."))
@@ -358,16 +336,11 @@ def _print_order(order: PurchaseOrder) -> None:
             say(f"{i}. {line.sku}: {line.explanation}")
 
 
-@group(
-    help=N_("Purchase orders: list, show, approve, send, cancel, export."),
-)
+@group(help=N_("Purchase orders: list, show, approve, send, cancel, export."))
 def po() -> None: ...
 
 
-@po.command(
-    "list",
-    help=N_("Purchase orders, oldest first."),
-)
+@po.command("list", help=N_("Purchase orders, oldest first."))
 @click.option("--status", type=click.Choice(PO_STATUSES), help=N_("Only orders in this state."))
 @click.option("--clinic", metavar="LOC", help=N_("Only orders for this clinic."))
 @click.option("--supplier", metavar="CODE", help=N_("Only orders to this supplier."))
@@ -394,10 +367,7 @@ def list_orders(
     )  # fmt: skip
 
 
-@po.command(
-    "show",
-    help=N_("One order with its lines and the arithmetic behind each."),
-)
+@po.command("show", help=N_("One order with its lines and the arithmetic behind each."))
 @click.argument("number", metavar="PO")
 @click.option("--json", "as_json", is_flag=True, help=N_("Print the order as JSON."))
 @pass_context
@@ -437,10 +407,7 @@ po.add_command(_transition("approve"))
 po.add_command(_transition("send"))
 
 
-@po.command(
-    "cancel",
-    help=N_("Cancel an open order; its open lines stop counting as on order."),
-)
+@po.command("cancel", help=N_("Cancel an open order; its open lines stop counting as on order."))
 @click.argument("number", metavar="PO")
 @click.option("--reason", required=True, metavar="TEXT", help=N_("Why (kept on the order)."))
 @click.option("--json", "as_json", is_flag=True, help=N_("Print the order as JSON."))
@@ -485,10 +452,7 @@ def export_order(ctx: Context, number: str, fmt: str, out: str) -> None:
 def jobs() -> None: ...
 
 
-@jobs.command(
-    "list",
-    help=N_("The jobs, what they do and a suggested crontab schedule."),
-)
+@jobs.command("list", help=N_("The jobs, what they do and a suggested crontab schedule."))
 @click.option("--json", "as_json", is_flag=True, help=N_("Print a JSON list of jobs."))
 def list_jobs(as_json: bool) -> None:
     from kitops.jobs import list_jobs as service
@@ -505,10 +469,7 @@ def list_jobs(as_json: bool) -> None:
     )  # fmt: skip
 
 
-@jobs.command(
-    "run",
-    help=N_("Run one job (reorder, expiry-sweep, payment-sync)."),
-)
+@jobs.command("run", help=N_("Run one job (reorder, expiry-sweep, payment-sync)."))
 @click.argument("name", metavar="JOB")
 @click.option("--as-of", metavar="YYYY-MM-DD", help=N_("Run as if today were this day."))
 @click.option("--dry-run", is_flag=True, help=N_("Compute and print; write nothing (reorder)."))

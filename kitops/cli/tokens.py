@@ -107,10 +107,7 @@ def token_list(ctx: Context, as_json: bool) -> None:
     )
 
 
-@token.command(
-    "revoke",
-    help=N_("Stop a token at once (it stays listed, revoked)."),
-)
+@token.command("revoke", help=N_("Stop a token at once (it stays listed, revoked)."))
 @click.argument("name")
 @click.option("--json", "as_json", is_flag=True, help=N_("Print the revoked token as JSON."))
 @pass_context

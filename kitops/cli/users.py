@@ -169,10 +169,7 @@ def user_list(ctx: Context, as_json: bool) -> None:
     )
 
 
-@user.command(
-    "show",
-    help=N_("One user, with what its role may do."),
-)
+@user.command("show", help=N_("One user, with what its role may do."))
 @click.argument("name")
 @click.option("--json", "as_json", is_flag=True, help=N_("Print the user as JSON."))
 @pass_context
@@ -235,20 +232,14 @@ def user_disable(ctx: Context, name: str) -> None:
     _set_active(ctx, name, False)
 
 
-@user.command(
-    "enable",
-    help=N_("Let a disabled user in again; also lifts a login lock."),
-)
+@user.command("enable", help=N_("Let a disabled user in again; also lifts a login lock."))
 @click.argument("name")
 @pass_context
 def user_enable(ctx: Context, name: str) -> None:
     _set_active(ctx, name, True)
 
 
-@user.command(
-    "set-role",
-    help=N_("Change a user's role (ROLE: stockroom, manager, admin or job)."),
-)
+@user.command("set-role", help=N_("Change a user's role (ROLE: stockroom, manager, admin or job)."))
 @click.argument("name")
 @click.argument("role", metavar="ROLE")
 @pass_context
@@ -313,10 +304,7 @@ def user_bind(ctx: Context, name: str, login: str) -> None:
     say(_("bound {user}").format(user=_show(done)))
 
 
-@user.command(
-    "unbind",
-    help=N_("Unbind a user from its login (admins)."),
-)
+@user.command("unbind", help=N_("Unbind a user from its login (admins)."))
 @click.argument("name")
 @pass_context
 def user_unbind(ctx: Context, name: str) -> None:
@@ -356,10 +344,7 @@ def login(ctx: Context, name: str | None, pin_stdin: bool) -> None:
         name=user.name, role=user.role))  # fmt: skip
 
 
-@command(
-    "logout",
-    help=N_("End this terminal's `kitops login` session."),
-)
+@command("logout", help=N_("End this terminal's `kitops login` session."))
 @pass_context
 def logout(ctx: Context) -> None:
     from kitops.services import identity
@@ -455,17 +440,11 @@ def audit(
     )
 
 
-@group(
-    "setting",
-    help=N_("Settings kept in the database (admins change them)."),
-)
+@group("setting", help=N_("Settings kept in the database (admins change them)."))
 def setting() -> None: ...
 
 
-@setting.command(
-    "list",
-    help=N_("Every setting with its value and meaning."),
-)
+@setting.command("list", help=N_("Every setting with its value and meaning."))
 @click.option("--json", "as_json", is_flag=True, help=N_("Print a JSON list of settings."))
 @pass_context
 def setting_list(ctx: Context, as_json: bool) -> None:
@@ -481,10 +460,7 @@ def setting_list(ctx: Context, as_json: bool) -> None:
     )
 
 
-@setting.command(
-    "set",
-    help=N_("Change a setting (admins)."),
-)
+@setting.command("set", help=N_("Change a setting (admins)."))
 @click.argument("key")
 @click.argument("value")
 @pass_context

@@ -12,9 +12,7 @@ from kitops.i18n import N_, _
 KINDS = ["serum_vial", "derma_stamp", "consumable", "kit"]
 
 
-@group(
-    help=N_("VAT rates per country and kind of product (what purchase orders charge)."),
-)
+@group(help=N_("VAT rates per country and kind of product (what purchase orders charge)."))
 def vat() -> None: ...
 
 

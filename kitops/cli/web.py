@@ -22,10 +22,7 @@ URL_VARIABLE = "KITOPS_DATABASE_URL"
 WEB_APP = "kitops.web.app:app_from_environment"  # the factory the server's workers call
 
 
-@command(
-    "serve",
-    help=N_("Serve the web pages, /api/v1 and /stripe/webhook until interrupted."),
-)
+@command("serve", help=N_("Serve the web pages, /api/v1 and /stripe/webhook until interrupted."))
 @click.option("--host", default="127.0.0.1", show_default=True,
               help=N_("Address to bind (put a TLS reverse proxy in front of it)."))  # fmt: skip
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
