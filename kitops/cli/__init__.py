@@ -15,8 +15,9 @@ import click
 
 from kitops.cli.app import cli
 from kitops.domain.text import visible
-from kitops.errors import KitopsError
+from kitops.errors import InvalidInput, KitopsError
 from kitops.filemodes import kitops_files
+from kitops.i18n import _
 from kitops.secrets import mask
 
 __all__ = ["cli", "main", "run"]
@@ -44,16 +45,16 @@ def run(argv: list[str] | None = None) -> int:
         return done.exit_code
     except click.Abort:
         click.echo(err=True)  # end the unanswered prompt's line, as click itself does
-        _say("aborted, nothing was changed")
+        _say(_("aborted, nothing was changed"))
         return 1
     except click.ClickException as error:
-        _say(f"error: {' '.join(error.format_message().split())}")
+        _say(_("error: {message}").format(message=" ".join(error.format_message().split())))
         return error.exit_code
     except KitopsError as error:
-        _say(str(error))
+        _say(error_line(error))
         return error.exit_code
     except KeyboardInterrupt:
-        _say("interrupted, the open transaction was rolled back")
+        _say(_("interrupted, the open transaction was rolled back"))
         return 130
     except BrokenPipeError:
         return 0
@@ -64,13 +65,30 @@ def run(argv: list[str] | None = None) -> int:
         if refusal is not None:
             _say(str(refusal))
             return refusal.exit_code
-        _say(f"internal error ({type(error).__name__}): {error}; set KITOPS_DEBUG=1 for details")
+        _say(
+            _("internal error ({kind}): {error}; set KITOPS_DEBUG=1 for details").format(
+                kind=type(error).__name__, error=error
+            )
+        )
         return 70
     finally:
         from kitops.bootstrap import close_databases
 
         close_databases()
     return 0
+
+
+def error_line(error: KitopsError) -> str:
+    """The line a refusal prints: a bad value as ``FIELD VALUE: REASON`` with the field's
+    name as the command line spells it (never translated) and the wording around it in the
+    language in force; any other refusal as its message."""
+    if isinstance(error, InvalidInput):
+        value = error.value
+        shown = _("(missing)") if value is None or value == "" else repr(value)
+        return _("{field} {value}: {reason}").format(
+            field=error.field, value=shown, reason=error.reason
+        )
+    return str(error)
 
 
 def _database_refusal(error: Exception) -> KitopsError | None:

@@ -5,18 +5,20 @@ from __future__ import annotations
 import click
 
 from kitops.cli.context import Context, pass_context
+from kitops.cli.help import group
 from kitops.cli.output import emit_json, emit_table, say
 from kitops.cli.users import user
-from kitops.i18n import _
+from kitops.i18n import N_, _
 
 
-@user.command("set-email")
+@user.command("set-email", help=N_("Where NAME's email alerts go."))
 @click.argument("name")
 @click.argument("email", required=False)
-@click.option("--clear", is_flag=True, help="Remove the address (alerts stop; subscriptions stay).")
+@click.option(
+    "--clear", is_flag=True, help=N_("Remove the address (alerts stop; subscriptions stay).")
+)
 @pass_context
 def user_set_email(ctx: Context, name: str, email: str | None, clear: bool) -> None:
-    """Where NAME's email alerts go."""
     from kitops.errors import InvalidInput
     from kitops.services import alerts
 
@@ -29,22 +31,28 @@ def user_set_email(ctx: Context, name: str, email: str | None, clear: bool) -> N
         say(_("{user} gets no email alerts").format(user=done.user))
 
 
-@click.group("alert")
-def alert() -> None:
-    """Email alerts, sent by `kitops jobs run alerts` (cron, every few minutes): `recall`
-    (a lot recalled: the kits and courses it touches), `payment` (a payment failed) and
-    `digest` (once a clinic day: expiring lots, lots awaiting release, course kits due that
-    no kit fits, purchase orders waiting for approval). Admins."""
+@group(
+    "alert",
+    help=N_(
+        "Email alerts, sent by `kitops jobs run alerts` (cron, every few minutes): `recall` "
+        "(a lot recalled: the kits and courses it touches), `payment` (a payment failed) and "
+        "`digest` (once a clinic day: expiring lots, lots awaiting release, course kits due "
+        "that no kit fits, purchase orders waiting for approval). Admins."
+    ),
+)
+def alert() -> None: ...
 
 
-@alert.command("subscribe")
+@alert.command("subscribe", help=N_("USER gets the KIND alerts (recall, payment or digest)."))
 @click.argument("name", metavar="USER")
 @click.argument("kind", metavar="KIND")
-@click.option("--clinic", metavar="CODE", help="Only this clinic (default: every clinic the "
-              "user may see).")  # fmt: skip
+@click.option(
+    "--clinic",
+    metavar="CODE",
+    help=N_("Only this clinic (default: every clinic the user may see)."),
+)
 @pass_context
 def alert_subscribe(ctx: Context, name: str, kind: str, clinic: str | None) -> None:
-    """USER gets the KIND alerts (recall, payment or digest)."""
     from kitops.services import alerts
 
     done = alerts.subscribe(ctx.uow(), name, kind, clinic)
@@ -55,24 +63,24 @@ def alert_subscribe(ctx: Context, name: str, kind: str, clinic: str | None) -> N
             user=done.user))  # fmt: skip
 
 
-@alert.command("unsubscribe")
+@alert.command("unsubscribe", help=N_("USER no longer gets the KIND alerts."))
 @click.argument("name", metavar="USER")
 @click.argument("kind", metavar="KIND")
-@click.option("--clinic", metavar="CODE", help="The clinic the subscription names.")
+@click.option("--clinic", metavar="CODE", help=N_("The clinic the subscription names."))
 @pass_context
 def alert_unsubscribe(ctx: Context, name: str, kind: str, clinic: str | None) -> None:
-    """USER no longer gets the KIND alerts."""
     from kitops.services import alerts
 
     done = alerts.unsubscribe(ctx.uow(), name, kind, clinic)
     say(_("{user} no longer subscribes to {kind} alerts").format(user=done.user, kind=done.kind))
 
 
-@alert.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+@alert.command(
+    "list", help=N_("Every subscription: the user, the address, the kind and the clinic.")
+)
+@click.option("--json", "as_json", is_flag=True, help=N_("Print a JSON list."))
 @pass_context
 def alert_list(ctx: Context, as_json: bool) -> None:
-    """Every subscription: the user, the address, the kind and the clinic."""
     from kitops.services import alerts
 
     found = alerts.list_subscriptions(ctx.uow(readonly=True))

@@ -10,6 +10,8 @@ from kitops.cli.catalog import catalog, location
 from kitops.cli.clinics import clinic
 from kitops.cli.context import Context
 from kitops.cli.database import db, demo, import_
+from kitops.cli.help import command as kitops_command
+from kitops.cli.help import group
 from kitops.cli.kits import course, fulfil, kit, pick_list, plan, session
 from kitops.cli.operations import count_command, expiry, lot, move_command, receive, trace, writeoff
 from kitops.cli.payments import order, price, stripe
@@ -26,7 +28,9 @@ from kitops.cli.webhooks import webhook
 from kitops.domain.text import has_control
 from kitops.errors import InvalidInput
 from kitops.i18n import (
+    N_,
     UnknownLocale,
+    _,
     current_locale,
     force_locale,
     forced_locale,
@@ -38,54 +42,65 @@ from kitops.i18n import (
 __all__ = ["cli"]
 
 
-@click.group(
+@group(
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    help=N_(
+        "kitops: the stockroom of clinics selling lot-tracked serum, stamps and home "
+        "kits.\n\n"
+        "Exit codes: 0 done, 1 refused (the stock, a lot's status or the database "
+        "said no), 2 bad input (unknown SKU or location, malformed value). A refused "
+        "command writes nothing."
+    ),
 )
 @click.version_option(__version__, prog_name="kitops")
 @click.option(
     "--db",
     "db_url",
     metavar="URL",
-    help="Database URL (sqlite:///PATH or postgresql://...). Default: $KITOPS_DATABASE_URL "
-    "(or the 0600 file $KITOPS_DATABASE_URL_FILE), else kitops.db in the user data folder.",
+    help=N_(
+        "Database URL (sqlite:///PATH or postgresql://...). Default: $KITOPS_DATABASE_URL "
+        "(or the 0600 file $KITOPS_DATABASE_URL_FILE), else kitops.db in the user data folder."
+    ),
 )
 @click.option(
     "--user",
     metavar="NAME",
     envvar="KITOPS_USER",
-    help="Act as this kitops user (default: $KITOPS_USER, else the user bound to your login "
-    "or your `kitops login` session). Another user than those needs its PIN: "
-    "--pin-stdin, or a prompt on a terminal.",
+    help=N_(
+        "Act as this kitops user (default: $KITOPS_USER, else the user bound to your login "
+        "or your `kitops login` session). Another user than those needs its PIN: "
+        "--pin-stdin, or a prompt on a terminal."
+    ),
 )
 @click.option(
     "--pin-stdin",
     is_flag=True,
-    help="Read the PIN of the --user from the first line of standard input.",
+    help=N_("Read the PIN of the --user from the first line of standard input."),
 )
 @click.option(
     "--locale",
     "locale_tag",
     metavar="LOCALE",
-    help="Speak this locale in this command (e.g. de_AT, de, en_GB): its messages, and the "
-    "documents it makes for any clinic. Default: the user's language, else their clinic's "
-    "locale, else $LANG (README: Languages).",
+    help=N_(
+        "Speak this locale in this command (e.g. de_AT, de, en_GB): its messages, and the "
+        "documents it makes for any clinic. Default: the user's language, else their clinic's "
+        "locale, else $LANG (README: Languages)."
+    ),
 )
 @click.pass_context
 def cli(
     ctx: click.Context, db_url: str | None, user: str | None, pin_stdin: bool,
     locale_tag: str | None,
 ) -> None:  # fmt: skip
-    """kitops: the stockroom of clinics selling lot-tracked serum, stamps and home kits.
-
-    Exit codes: 0 done, 1 refused (the stock, a lot's status or the database said no),
-    2 bad input (unknown SKU or location, malformed value). A refused command writes nothing.
-    """
     name = (user or "").strip() or None
     if name is not None and len(name) > 64:
-        raise click.BadParameter(f"{name!r} must be 1-64 characters", param_hint="'--user'")
+        raise click.BadParameter(
+            _("{name} must be 1-64 characters").format(name=repr(name)), param_hint="'--user'"
+        )
     if name is not None and has_control(name):
         raise click.BadParameter(
-            f"{name!r} must not hold control characters", param_hint="'--user'"
+            _("{name} must not hold control characters").format(name=repr(name)),
+            param_hint="'--user'",
         )
     _choose_language(ctx, locale_tag)
     ctx.obj = Context(
@@ -133,17 +148,19 @@ for command in (order, price, stripe):
     cli.add_command(command)
 
 
-@click.command("tui")
+@kitops_command(
+    "tui",
+    help=N_("The stockroom terminal UI: dashboard, stock, receive by scanner, kits, courses."),
+)
 @click.option(
     "--db",
     "tui_db_url",
     metavar="URL",
-    help="Database URL for this session (overrides the global --db).",
+    help=N_("Database URL for this session (overrides the global --db)."),
 )
-@click.option("--clinic", metavar="LOC", help="Show one clinic only (default: every clinic).")
+@click.option("--clinic", metavar="LOC", help=N_("Show one clinic only (default: every clinic)."))
 @click.pass_obj
 def tui_command(ctx: Context, tui_db_url: str | None, clinic: str | None) -> None:
-    """The stockroom terminal UI: dashboard, stock, receive by scanner, kits, courses."""
     # The UI is imported here only: `kitops --help` and every other command start without
     # Textual (tests/test_architecture.py checks it). The one import from the command line
     # up into the UI, declared in pyproject.toml's import-linter contract.

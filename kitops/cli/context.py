@@ -104,7 +104,9 @@ class Context:
             interactive = False
         if not interactive:
             return None
-        value: str = click.prompt(f"PIN of {name}", hide_input=True, err=True)
+        from kitops.i18n import _
+
+        value: str = click.prompt(_("PIN of {name}").format(name=name), hide_input=True, err=True)
         return value
 
     def uow(self, *, readonly: bool = False) -> UnitOfWork:

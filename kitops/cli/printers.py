@@ -6,46 +6,49 @@ from __future__ import annotations
 import click
 
 from kitops.cli.context import Context, pass_context
+from kitops.cli.help import group
 from kitops.cli.output import emit_json, emit_table, say
+from kitops.i18n import N_, _
 
 
-@click.group("printer")
-def printer() -> None:
-    """Label printers: Zebra (ZPL II), Brother QL, or PDF, by TCP, device file or CUPS."""
+@group(
+    "printer",
+    help=N_("Label printers: Zebra (ZPL II), Brother QL, or PDF, by TCP, device file or CUPS."),
+)
+def printer() -> None: ...
 
 
-@printer.command("add")
+@printer.command("add", help=N_("Name a printer (admins)."))
 @click.argument("name")
 @click.option(
     "--format",
     "format_",
     required=True,
     metavar="zpl|ql|pdf",
-    help="What the printer takes: ZPL II (Zebra), Brother QL raster, or PDF.",
+    help=N_("What the printer takes: ZPL II (Zebra), Brother QL raster, or PDF."),
 )
 @click.option(
     "--size",
     required=True,
     metavar="62|62x29|50x25",
-    help="The labels loaded: 62 (62 mm roll, 40 mm labels), 62x29 or 50x25 mm.",
+    help=N_("The labels loaded: 62 (62 mm roll, 40 mm labels), 62x29 or 50x25 mm."),
 )
-@click.option("--tcp", metavar="HOST[:PORT]", help="Raw TCP printing (port 9100 by default).")
-@click.option("--device", metavar="PATH", help="A device file such as /dev/usb/lp0.")
-@click.option("--cups", metavar="QUEUE", help="A CUPS queue (`lp -d QUEUE`).")
+@click.option("--tcp", metavar="HOST[:PORT]", help=N_("Raw TCP printing (port 9100 by default)."))
+@click.option("--device", metavar="PATH", help=N_("A device file such as /dev/usb/lp0."))
+@click.option("--cups", metavar="QUEUE", help=N_("A CUPS queue (`lp -d QUEUE`)."))
 @click.option(
     "--dpi",
     type=int,
     metavar="N",
-    help="The printer's resolution: 203 (default), 300 or 600 for ZPL; QL is 300.",
+    help=N_("The printer's resolution: 203 (default), 300 or 600 for ZPL; QL is 300."),
 )
-@click.option("--model", metavar="QL-…", help="The Brother QL model (default QL-820NWB).")
-@click.option("--json", "as_json", is_flag=True, help="Print the printer as JSON.")
+@click.option("--model", metavar="QL-…", help=N_("The Brother QL model (default QL-820NWB)."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the printer as JSON."))
 @pass_context
 def printer_add(
     ctx: Context, name: str, format_: str, size: str, tcp: str | None, device: str | None,
     cups: str | None, dpi: int | None, model: str | None, as_json: bool,
 ) -> None:  # fmt: skip
-    """Name a printer (admins)."""
     from kitops.services import printers
 
     added = printers.add_printer(ctx.uow(), name, format=format_, size=size, tcp=tcp,
@@ -53,48 +56,53 @@ def printer_add(
     if as_json:
         emit_json(added)
         return
-    say(f"printer {added.name}: {added.format} on {added.size} labels at {added.dpi} dpi, "
-        f"{_where(added.via, added.target)}")  # fmt: skip
+    say(_("printer {name}: {format} on {size} labels at {dpi} dpi, {where}").format(
+        name=added.name, format=added.format, size=added.size, dpi=added.dpi,
+        where=_where(added.via, added.target)))  # fmt: skip
 
 
 def _where(via: str, target: str) -> str:
     return {"tcp": f"tcp {target}", "device": f"device {target}"}.get(via, f"cups {target}")
 
 
-@printer.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of printers.")
+@printer.command("list", help=N_("The printers, by name."))
+@click.option("--json", "as_json", is_flag=True, help=N_("Print a JSON list of printers."))
 @pass_context
 def printer_list(ctx: Context, as_json: bool) -> None:
-    """The printers, by name."""
     from kitops.services import printers
 
     found = printers.list_printers(ctx.uow(readonly=True))
     if as_json:
         emit_json(found)
         return
-    emit_table(["printer", "format", "size", "dpi", "connection", "model"],
+    emit_table([N_("printer"), N_("format"), N_("size"), N_("dpi"), N_("connection"),
+                N_("model")],
                [(p.name, p.format, p.size, p.dpi, _where(p.via, p.target), p.model)
                 for p in found], right=("dpi",))  # fmt: skip
 
 
-@printer.command("remove")
+@printer.command("remove", help=N_("Forget a printer (admins)."))
 @click.argument("name")
 @pass_context
 def printer_remove(ctx: Context, name: str) -> None:
-    """Forget a printer (admins)."""
     from kitops.services import printers
 
     removed = printers.remove_printer(ctx.uow(), name)
-    say(f"printer {removed.name} removed")
+    say(_("printer {name} removed").format(name=removed.name))
 
 
-@printer.command("test")
+@printer.command(
+    "test",
+    help=N_(
+        "Print a test label that names the printer, its format, size and resolution "
+        "(admins). A printer that does not answer within 5 s: exit 1."
+    ),
+)
 @click.argument("name")
 @pass_context
 def printer_test(ctx: Context, name: str) -> None:
-    """Print a test label that names the printer, its format, size and resolution
-    (admins). A printer that does not answer within 5 s: exit 1."""
     from kitops.documents.printers import print_test
 
     job = print_test(ctx.uow(readonly=True), name)
-    say(f"test label sent to printer {job.printer} ({job.bytes_sent} bytes)")
+    say(_("test label sent to printer {name} ({n} bytes)").format(
+        name=job.printer, n=job.bytes_sent))  # fmt: skip

@@ -15,18 +15,23 @@ from typing import Any
 import click
 
 from kitops.cli.context import Context, pass_context
+from kitops.cli.help import command, group
+from kitops.i18n import N_, _
 from kitops.reports.registry import REPORTS, ReportSpec
 
 _EXTENSIONS = {".csv": "csv", ".json": "json", ".html": "html", ".htm": "html"}
 
 
-@click.group()
-def report() -> None:
-    """Manager reports: stock, expiring, kits, demand, cover, wastage, valuation, movements.
-
-    Every report takes --clinic, --as-of, --format table|csv|json|html and --out FILE; the
-    formats show the same numbers. --format html writes one self-contained page with charts.
-    """
+@group(
+    help=N_(
+        "Manager reports: stock, expiring, kits, demand, cover, wastage, valuation, "
+        "movements.\n\n"
+        "Every report takes --clinic, --as-of, --format table|csv|json|html and --out "
+        "FILE; the formats show the same numbers. --format html writes one "
+        "self-contained page with charts."
+    ),
+)
+def report() -> None: ...
 
 
 def _table_width() -> int:
@@ -66,8 +71,12 @@ def _run(ctx: Context, spec: ReportSpec, params: dict[str, Any]) -> None:
     except OSError as error:
         from kitops.errors import InvalidInput
 
-        raise InvalidInput("out", out, error.strerror or "cannot be written") from None
-    click.echo(f"report {spec.name} ({chosen}) written to {out}")
+        raise InvalidInput("out", out, error.strerror or _("cannot be written")) from None
+    click.echo(
+        _("report {name} ({format}) written to {path}").format(
+            name=spec.name, format=chosen, path=out
+        )
+    )
 
 
 def _command(spec: ReportSpec) -> click.Command:
@@ -75,22 +84,24 @@ def _command(spec: ReportSpec) -> click.Command:
         _run(ctx, spec, params)
 
     callback.__doc__ = spec.description
-    command: Callable[..., None] = pass_context(callback)
+    wrapped: Callable[..., None] = pass_context(callback)
     options = [
-        click.option("--clinic", metavar="LOC", help="Only this clinic (default: every clinic)."),
+        click.option(
+            "--clinic", metavar="LOC", help=N_("Only this clinic (default: every clinic).")
+        ),
         click.option(
             "--as-of",
             "as_of",
             metavar="YYYY-MM-DD",
-            help="The report day (default: today in the clinic's time zone).",
+            help=N_("The report day (default: today in the clinic's time zone)."),
         ),
         click.option(
             "--format",
             "fmt",
             metavar="table|csv|json|html",
-            help="Output format (default: table, or from the --out file's extension).",
+            help=N_("Output format (default: table, or from the --out file's extension)."),
         ),
-        click.option("--out", metavar="FILE", help="Write to FILE instead of the terminal."),
+        click.option("--out", metavar="FILE", help=N_("Write to FILE instead of the terminal.")),
     ]
     for option in spec.options:
         flag = f"--{option.name}"
@@ -99,8 +110,8 @@ def _command(spec: ReportSpec) -> click.Command:
             click.option(flag, option.name, metavar=option.metavar, help=option.help + default)
         )
     for decorate in reversed(options):
-        command = decorate(command)
-    return click.command(spec.name, help=spec.description, short_help=spec.summary)(command)
+        wrapped = decorate(wrapped)
+    return command(spec.name, help=spec.description, short_help=spec.summary)(wrapped)
 
 
 for _spec in REPORTS.values():

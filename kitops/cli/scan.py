@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING
 import click
 
 from kitops.cli.context import Context, pass_context
-from kitops.cli.output import emit_json, emit_table, say
+from kitops.cli.help import command
+from kitops.cli.output import emit_json, emit_table, human, say, status_label
+from kitops.i18n import N_, _
 
 if TYPE_CHECKING:
     from kitops.services.dto.scans import (
@@ -18,17 +20,20 @@ if TYPE_CHECKING:
     )
 
 
-@click.command("scan")
+@command(
+    "scan",
+    help=N_(
+        "What a scanned code names and what to do with it now: a kit label, a lot (a "
+        "supplier's GS1 label or its lot code), a location label or a course card.\n\n"
+        "DATA is what the scanner typed: GS1 with or without a symbology prefix (]d2, "
+        "]C1, ]Q3, ]e0) and GS separators, the bracketed form (01)...(21)..., or a "
+        "plain code. An unknown or malformed code is bad input (exit 2)."
+    ),
+)
 @click.argument("data")
-@click.option("--json", "as_json", is_flag=True, help="Print what the code names as JSON.")
+@click.option("--json", "as_json", is_flag=True, help=N_("Print what the code names as JSON."))
 @pass_context
 def scan(ctx: Context, data: str, as_json: bool) -> None:
-    """What a scanned code names and what to do with it now: a kit label, a lot (a
-    supplier's GS1 label or its lot code), a location label or a course card.
-
-    DATA is what the scanner typed: GS1 with or without a symbology prefix (]d2, ]C1,
-    ]Q3, ]e0) and GS separators, the bracketed form (01)...(21)..., or a plain code.
-    An unknown or malformed code is bad input (exit 2)."""
     from kitops.services.scans import scan as service
 
     result = service(ctx.uow(readonly=True), data)
@@ -45,70 +50,97 @@ def scan(ctx: Context, data: str, as_json: bool) -> None:
 
 
 def _print_lot(lot: ScannedLot) -> None:
-    expiry = f", expires {lot.expiry}" if lot.expiry else ""
-    reason = f" ({lot.status_reason})" if lot.status_reason else ""
-    say(f"lot {lot.lot} of {lot.sku} ({lot.product}): {lot.status}{reason}{expiry}")
+    status = status_label(lot.status)
+    if lot.status_reason:
+        status = _("{status} ({reason})").format(status=status, reason=lot.status_reason)
+    fields = {"lot": lot.lot, "sku": lot.sku, "product": lot.product, "status": status}
+    if lot.expiry:
+        say(_("lot {lot} of {sku} ({product}): {status}, expires {expiry}").format(
+            expiry=human(lot.expiry), **fields))  # fmt: skip
+    else:
+        say(_("lot {lot} of {sku} ({product}): {status}").format(**fields))
     if lot.on_hand:
-        emit_table(["location", "clinic", "on hand"],
+        emit_table([N_("location"), N_("clinic"), N_("on hand")],
                    [(p.location, p.clinic, p.quantity) for p in lot.on_hand],
                    right=["on hand"])  # fmt: skip
-    say(f"on hand: {lot.total_on_hand}")
-    say(f"next: {lot.next_step}")
+    say(_("on hand: {qty}").format(qty=human(lot.total_on_hand)))
+    say(_("next: {step}").format(step=lot.next_step))
 
 
 def _print_kit(kit: ScannedKit) -> None:
-    course = f", course {kit.course_id} kit {kit.course_part}" if kit.course_id else ""
-    recalled = ", HOLDS A RECALLED LOT" if kit.recalled else ""
-    say(f"kit {kit.serial} ({kit.sku}): {kit.status}{recalled} at {kit.location}, "
-        f"expires {kit.expiry}{course}")  # fmt: skip
-    say(f"next: {kit.next_step}")
+    course = (_(", course {course} kit {part}").format(course=kit.course_id, part=kit.course_part)
+              if kit.course_id else "")  # fmt: skip
+    status = status_label(kit.status)
+    if kit.recalled:
+        status = _("{status}, HOLDS A RECALLED LOT").format(status=status)
+    say(_("kit {serial} ({sku}): {status} at {location}, expires {expiry}{course}").format(
+        serial=kit.serial, sku=kit.sku, status=status, location=kit.location,
+        expiry=human(kit.expiry), course=course))  # fmt: skip
+    say(_("next: {step}").format(step=kit.next_step))
 
 
 def _print_location(place: ScannedLocation) -> None:
-    clinic = f", clinic {place.clinic}" if place.clinic else ""
-    say(f"location {place.location} ({place.name}, {place.place_kind}{clinic})")
+    clinic = _(", clinic {clinic}").format(clinic=place.clinic) if place.clinic else ""
+    say(_("location {code} ({name}, {kind}{clinic})").format(
+        code=place.location, name=place.name, kind=place.place_kind, clinic=clinic))  # fmt: skip
     if place.products:
-        emit_table(["sku", "lots", "units", "earliest expiry"],
+        emit_table([N_("sku"), N_("lots"), N_("units"), N_("earliest expiry")],
                    [(p.sku, p.lots, p.quantity, p.earliest_expiry) for p in place.products],
                    right=["lots", "units"])  # fmt: skip
     if place.kits:
-        say("kits: " + ", ".join(f"{n} {status}" for status, n in place.kits))
-    say(f"next: {place.next_step}")
+        kits = ", ".join(f"{n} {status_label(status)}" for status, n in place.kits)
+        say(_("kits: {kits}").format(kits=kits))
+    say(_("next: {step}").format(step=place.next_step))
 
 
 def _print_course(course: ScannedCourse) -> None:
-    say(f"course {course.course_id} ({course.plan}) at {course.clinic}: {course.status}")
+    say(_("course {course} ({plan}) at {clinic}: {status}").format(
+        course=course.course_id, plan=course.plan, clinic=course.clinic,
+        status=status_label(course.status)))  # fmt: skip
     if course.kits:
-        emit_table(["kit #", "serial", "status"],
-                   [(k.part, k.serial, k.status) for k in course.kits])  # fmt: skip
+        emit_table([N_("kit #"), N_("serial"), N_("status")],
+                   [(k.part, k.serial, status_label(k.status)) for k in course.kits])  # fmt: skip
     if course.next_date is not None:
-        say(f"next: {course.next_date:%Y-%m-%d %H:%M %Z}, {course.next_event}")
-    say(f"to do: {course.next_step}")
+        from kitops.i18n import formats
+
+        when = f"{formats.datetime(course.next_date)} {course.next_date:%Z}"
+        say(_("next: {when}, {event}").format(when=when, event=course.next_event))
+    say(_("to do: {step}").format(step=course.next_step))
 
 
-@click.command("label")
+@command(
+    "label",
+    help=N_(
+        "Printable location labels (a fridge, a shelf): a DataMatrix holding "
+        "KLOC:CODE, which `kitops scan` and the terminal UI read as the place, and "
+        "its name."
+    ),
+)
 @click.argument("codes", nargs=-1, required=True, metavar="CODE...")
-@click.option("--out", required=True, metavar="FILE.pdf|FILE.png", help="Where to write.")
+@click.option("--out", required=True, metavar="FILE.pdf|FILE.png", help=N_("Where to write."))
 @pass_context
 def location_label(ctx: Context, codes: tuple[str, ...], out: str) -> None:
-    """Printable location labels (a fridge, a shelf): a DataMatrix holding KLOC:CODE,
-    which `kitops scan` and the terminal UI read as the place, and its name."""
     from kitops.documents.cards import write_location_labels
 
     with ctx.documents_for(places=codes):  # in their clinic's locale
         path = write_location_labels(ctx.uow(readonly=True), list(codes), out)
-    say(f"{len(codes)} label(s) written to {path}")
+    say(_("{n} label(s) written to {path}").format(n=len(codes), path=path))
 
 
-@click.command("card")
+@command(
+    "card",
+    help=N_(
+        "Printable course cards for the front desk: a DataMatrix holding only "
+        "KCRS:NUMBER (never the patient), and the course, plan, clinic and patient "
+        "reference as text."
+    ),
+)
 @click.argument("numbers", nargs=-1, required=True, metavar="NUMBER...")
-@click.option("--out", required=True, metavar="FILE.pdf|FILE.png", help="Where to write.")
+@click.option("--out", required=True, metavar="FILE.pdf|FILE.png", help=N_("Where to write."))
 @pass_context
 def course_card(ctx: Context, numbers: tuple[str, ...], out: str) -> None:
-    """Printable course cards for the front desk: a DataMatrix holding only KCRS:NUMBER
-    (never the patient), and the course, plan, clinic and patient reference as text."""
     from kitops.documents.cards import write_course_cards
 
     with ctx.documents_for(courses=numbers):  # in their clinic's locale
         path = write_course_cards(ctx.uow(readonly=True), list(numbers), out)
-    say(f"{len(numbers)} card(s) written to {path}")
+    say(_("{n} card(s) written to {path}").format(n=len(numbers), path=path))

@@ -5,23 +5,32 @@ from __future__ import annotations
 import click
 
 from kitops.cli.context import Context, pass_context
-from kitops.cli.output import emit_json, emit_table, say
+from kitops.cli.help import command
+from kitops.cli.output import emit_json, emit_table, say, status_label
+from kitops.i18n import N_, _, ngettext
 
 
-@click.command()
-@click.option("--location", metavar="LOC", help="A clinic or location; includes what is below it.")
-@click.option("--sku", metavar="SKU", help="Only this product.")
+@command(
+    help=N_(
+        "Stock on hand by clinic, product, lot and location, earliest expiry first.\n\n"
+        "Without --include-unavailable only released, in-date stock is listed."
+    ),
+)
+@click.option(
+    "--location", metavar="LOC", help=N_("A clinic or location; includes what is below it.")
+)
+@click.option("--sku", metavar="SKU", help=N_("Only this product."))
 @click.option(
     "--include-unavailable",
     is_flag=True,
-    help="Also list quarantined, recalled and expired stock.",
+    help=N_("Also list quarantined, recalled and expired stock."),
 )
 @click.option(
     "--as-of",
     metavar="YYYY-MM-DD",
-    help="Judge expiry on this date (default: today in each clinic's time zone).",
+    help=N_("Judge expiry on this date (default: today in each clinic's time zone)."),
 )
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of stock lines.")
+@click.option("--json", "as_json", is_flag=True, help=N_("Print a JSON list of stock lines."))
 @pass_context
 def stock(
     ctx: Context,
@@ -31,10 +40,6 @@ def stock(
     as_of: str | None,
     as_json: bool,
 ) -> None:
-    """Stock on hand by clinic, product, lot and location, earliest expiry first.
-
-    Without --include-unavailable only released, in-date stock is listed.
-    """
     from kitops.domain.ledger import parse_date
     from kitops.services.stock import stock_on_hand
 
@@ -49,7 +54,7 @@ def stock(
         emit_json(lines)
         return
     if not lines:
-        say("no stock matches")
+        say(_("no stock matches"))
         return
     styles: list[str | None] = []
     for line in lines:
@@ -60,7 +65,16 @@ def stock(
         else:
             styles.append(None)
     emit_table(
-        ["clinic", "location", "SKU", "lot", "expiry", "days", "status", "qty"],
+        [
+            N_("clinic"),
+            N_("location"),
+            N_("SKU"),
+            N_("lot"),
+            N_("expiry"),
+            N_("days"),
+            N_("status"),
+            N_("qty"),
+        ],
         [
             (
                 line.clinic,
@@ -69,7 +83,7 @@ def stock(
                 line.lot,
                 line.expiry,
                 line.days_to_expiry,
-                line.status,
+                status_label(line.status),
                 line.quantity,
             )
             for line in lines
@@ -78,4 +92,11 @@ def stock(
         styles=styles,
     )
     total = sum(line.quantity for line in lines)
-    say(f"{len(lines)} lines, {total} units")
+    from kitops.i18n import formats
+
+    lines_text = ngettext("{n} line", "{n} lines", len(lines)).format(n=len(lines))
+    say(
+        ngettext("{lines}, {units} unit", "{lines}, {units} units", total).format(
+            lines=lines_text, units=formats.number(total)
+        )
+    )

@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING
 import click
 
 from kitops.cli.context import Context
+from kitops.cli.help import command
 from kitops.cli.output import say
 from kitops.errors import InvalidInput
+from kitops.i18n import N_, _
 
 if TYPE_CHECKING:
     from kitops.payments.gateway import Gateway
@@ -20,15 +22,14 @@ URL_VARIABLE = "KITOPS_DATABASE_URL"
 WEB_APP = "kitops.web.app:app_from_environment"  # the factory the server's workers call
 
 
-@click.command("serve")
+@command("serve", help=N_("Serve the web pages, /api/v1 and /stripe/webhook until interrupted."))
 @click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to bind (put a TLS reverse proxy in front of it).")  # fmt: skip
+              help=N_("Address to bind (put a TLS reverse proxy in front of it)."))  # fmt: skip
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="Server processes (PostgreSQL only; SQLite takes one).")  # fmt: skip
+              help=N_("Server processes (PostgreSQL only; SQLite takes one)."))  # fmt: skip
 @pass_context
 def serve(ctx: Context, host: str, port: int, workers: int) -> None:
-    """Serve the web pages, /api/v1 and /stripe/webhook until interrupted."""
     db = ctx.database()  # refuse a database at the wrong schema before listening
     if db.is_sqlite and workers > 1:
         raise InvalidInput("--workers", str(workers), "SQLite is served by one worker")
@@ -46,7 +47,11 @@ def serve(ctx: Context, host: str, port: int, workers: int) -> None:
         factory = WEB_APP
     os.environ.pop(f"{URL_VARIABLE}_FILE", None)  # the workers read the URL, not both
     os.environ[URL_VARIABLE] = db.url
-    say(f"serving kitops on http://{host}:{port} ({db.display_url})")
+    say(
+        _("serving kitops on {url} ({database})").format(
+            url=f"http://{host}:{port}", database=db.display_url
+        )
+    )
     uvicorn.run(
         factory, factory=True, host=host, port=port, workers=workers, log_level="warning",
         access_log=False,
@@ -97,9 +102,9 @@ def listen_for_stripe(
     # handler it found: that one lets the command end with "stopped" and exit 0
     for stop_signal in (signal.SIGTERM, signal.SIGINT):
         signal.signal(stop_signal, lambda _signum, _frame: None)
-    say(f"listening for Stripe events on http://{host}:{bound}{path}")
+    say(_("listening for Stripe events on {url}").format(url=f"http://{host}:{bound}{path}"))
     try:
         server.run(sockets=[sock])
     finally:
         sock.close()
-    say("stopped")
+    say(_("stopped"))

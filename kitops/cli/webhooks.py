@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from kitops.cli.context import Context, pass_context
+from kitops.cli.help import group
 from kitops.cli.output import emit_json, emit_table, say
-from kitops.i18n import _, formats
+from kitops.i18n import N_, _, formats
 
 if TYPE_CHECKING:
     from kitops.services.dto.outbound_webhooks import Webhook
@@ -28,33 +29,40 @@ def _state(hook: Webhook) -> str:
     return _("ok")
 
 
-@click.group("webhook")
-def webhook() -> None:
-    """Outbound webhooks: kitops POSTs each event (a recall, a shipped kit, a paid order, a
-    sent purchase order...) as JSON to a URL, signed with HMAC-SHA256 in the
-    `Kitops-Signature` header (Stripe's scheme), in order, at least once; the receiver
-    deduplicates by the event id. Delivered by `kitops jobs run webhooks` (admins)."""
+@group(
+    "webhook",
+    help=N_(
+        "Outbound webhooks: kitops POSTs each event (a recall, a shipped kit, a paid order, "
+        "a sent purchase order...) as JSON to a URL, signed with HMAC-SHA256 in the "
+        "`Kitops-Signature` header (Stripe's scheme), in order, at least once; the receiver "
+        "deduplicates by the event id. Delivered by `kitops jobs run webhooks` (admins)."
+    ),
+)
+def webhook() -> None: ...
 
 
-@webhook.command("add")
+@webhook.command(
+    "add", help=N_("Send the events from now on to URL (https, or http to this machine).")
+)
 @click.argument("url")
 @click.option(
     "--events",
     required=True,
     metavar="E1,E2",
-    help="The events to send, comma-separated (`kitops webhook events`), or `all`.",
+    help=N_("The events to send, comma-separated (`kitops webhook events`), or `all`."),
 )
 @click.option(
     "--secret-file",
     required=True,
     metavar="FILE",
-    help="A file only you may read (chmod 600) holding the signing secret; read at every "
-    "delivery, never stored.",
+    help=N_(
+        "A file only you may read (chmod 600) holding the signing secret; read at every "
+        "delivery, never stored."
+    ),
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the subscription as JSON.")
+@click.option("--json", "as_json", is_flag=True, help=N_("Print the subscription as JSON."))
 @pass_context
 def webhook_add(ctx: Context, url: str, events: str, secret_file: str, as_json: bool) -> None:
-    """Send the events from now on to URL (https, or http to this machine)."""
     from kitops.services import outbound_webhooks
 
     hook = outbound_webhooks.add_webhook(ctx.uow(), url, events, secret_file)
@@ -68,20 +76,20 @@ def webhook_add(ctx: Context, url: str, events: str, secret_file: str, as_json: 
     )
 
 
-@webhook.command("events")
+@webhook.command("events", help=N_("The events a webhook can ask for."))
 def webhook_events() -> None:
-    """The events a webhook can ask for."""
     from kitops.domain.outbound_webhooks import EVENTS
 
     for name in EVENTS:
         click.echo(name)
 
 
-@webhook.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of webhooks.")
+@webhook.command(
+    "list", help=N_("Every webhook: its events, what it has had, what waits, and its failures.")
+)
+@click.option("--json", "as_json", is_flag=True, help=N_("Print a JSON list of webhooks."))
 @pass_context
 def webhook_list(ctx: Context, as_json: bool) -> None:
-    """Every webhook: its events, what it has had, what waits, and its failures."""
     from kitops.services import outbound_webhooks
 
     found = outbound_webhooks.list_webhooks(ctx.uow(readonly=True))
@@ -96,11 +104,10 @@ def webhook_list(ctx: Context, as_json: bool) -> None:
     )  # fmt: skip
 
 
-@webhook.command("remove")
+@webhook.command("remove", help=N_("Stop sending to a webhook (it stays listed, removed)."))
 @click.argument("webhook_id", metavar="ID", type=int)
 @pass_context
 def webhook_remove(ctx: Context, webhook_id: int) -> None:
-    """Stop sending to a webhook (it stays listed, removed)."""
     from kitops.services import outbound_webhooks
 
     hook = outbound_webhooks.remove_webhook(ctx.uow(), webhook_id)
