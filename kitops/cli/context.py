@@ -58,7 +58,7 @@ class Context:
     def _speak_users_language(self, name: str) -> None:
         """From now on speak ``name``'s language (kitops.i18n.resolve_locale): theirs, else
         their clinic's locale, else the environment's, unless --locale chose one."""
-        if self.locale is not None:
+        if self.locale is not None or not self._database_exists():
             return
         from sqlalchemy.exc import SQLAlchemyError
 
@@ -76,6 +76,20 @@ class Context:
             return  # a database kitops cannot read yet (`db upgrade`): the environment's
         set_default_locale(resolve_locale(user_language=found.user_language,
                                           clinic_locale=found.clinic_locale))  # fmt: skip
+
+    def _database_exists(self) -> bool:
+        """False for a SQLite file not made yet: looking a language up must not create it
+        (`db restore` into a new place, `db upgrade` of a new database)."""
+        import os
+
+        from sqlalchemy.engine import make_url
+
+        from kitops.data.engine import resolve_url
+
+        url = make_url(resolve_url(self.db_url))
+        if url.get_backend_name() != "sqlite" or not url.database:
+            return True
+        return url.database == ":memory:" or os.path.exists(url.database)
 
     def documents_for(self, **things: Any) -> AbstractContextManager[str]:
         """A block making documents for ``things`` (``kits=``, ``courses=``, ``places=``,
