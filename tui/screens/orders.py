@@ -60,7 +60,7 @@ PAYMENT_STATUS = {
     "cancelled": N_("cancelled"),
     "requires_action": N_("requires action"),
 }
-METHODS = {"card": N_("card"), "checkout": N_("Checkout")}
+METHODS = {"card": N_("card"), "checkout": N_("checkout")}
 RESTOCK = {
     "none": N_("money only: the kits stay with the patient"),
     "sealed": N_("the kits come back sealed: back in stock, the course is cancelled"),
@@ -391,7 +391,9 @@ class OrdersScreen(ListScreen):
             FormField(
                 "amount",
                 _("Amount (empty: all that is left)"),
-                placeholder=formats.number(order.paid.amount),
+                placeholder=formats.number(
+                    order.paid.amount, decimals=max(0, -int(order.paid.amount.as_tuple().exponent))
+                ),
             ),
             FormField("restock", _("The kits"), _("none"), options=tuple(choices)),
         ]
