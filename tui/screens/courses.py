@@ -53,8 +53,6 @@ from ..errors import describe
 from ..lists import ListScreen
 from ..modals import ConfirmDialog, ErrorDialog, FormDialog, FormField
 from ..widgets import Field, cell, theme_colour
-from .kits import kit_status
-from .orders import order_status
 
 ALL = "all"
 COMPLETED = N_("completed: nothing left to do")
@@ -69,10 +67,32 @@ COURSE_STATUS = {
     "ended_early": N_("ended early"),
     "cancelled": N_("cancelled"),
 }
+# a kit's stored status, as a person reads it (as the Kits screen names them)
+KIT_STATUS = {
+    "available": N_("available"),
+    "reserved": N_("reserved"),
+    "shipped": N_("shipped"),
+    "handed_over": N_("handed over"),
+    "disassembled": N_("disassembled"),
+    "written_off": N_("written off"),
+    "recalled": N_("recalled"),
+    "expired": N_("expired"),
+    "quarantine": N_("quarantine"),
+}
+# an order's stored status, as a person reads it (as the Orders screen names them)
+ORDER_STATUS = {
+    "open": N_("open"),
+    "pending": N_("pending"),
+    "failed": N_("failed"),
+    "paid": N_("paid"),
+    "partially_refunded": N_("partly refunded"),
+    "refunded": N_("refunded"),
+    "cancelled": N_("cancelled"),
+}
 EVENT_KINDS = {
     "application": N_("application"),
-    "checkin": N_("check-in"),
-    "followup": N_("follow-up"),
+    "checkin": N_("checkin"),
+    "followup": N_("followup"),
 }
 
 
@@ -95,6 +115,16 @@ LIFE_ACTIONS = frozenset(
 def course_status(status: str) -> str:
     """A course's stored status in the language in force."""
     return translated(COURSE_STATUS[status]) if status in COURSE_STATUS else status
+
+
+def kit_status(status: str) -> str:
+    """A kit's stored status in the language in force."""
+    return translated(KIT_STATUS[status]) if status in KIT_STATUS else status.replace("_", " ")
+
+
+def order_status(status: str) -> str:
+    """An order's stored status in the language in force."""
+    return translated(ORDER_STATUS[status]) if status in ORDER_STATUS else status.replace("_", " ")
 
 
 def _babel_locale() -> str:

@@ -37,7 +37,6 @@ from ..base import Changed
 from ..lists import ListScreen
 from ..modals import ConfirmDialog, FormDialog, FormField
 from ..widgets import Field, cell, theme_colour
-from .kits import kit_status
 
 ALL = "all"
 # an order's stored status, as a person reads it
@@ -51,6 +50,18 @@ ORDER_STATUS = {
     "cancelled": N_("cancelled"),
 }
 STATUSES = tuple(ORDER_STATUS)
+# a kit's stored status, as a person reads it (as the Kits screen names them)
+KIT_STATUS = {
+    "available": N_("available"),
+    "reserved": N_("reserved"),
+    "shipped": N_("shipped"),
+    "handed_over": N_("handed over"),
+    "disassembled": N_("disassembled"),
+    "written_off": N_("written off"),
+    "recalled": N_("recalled"),
+    "expired": N_("expired"),
+    "quarantine": N_("quarantine"),
+}
 # a payment's or a refund's state at Stripe, and how it was taken
 PAYMENT_STATUS = {
     "pending": N_("pending"),
@@ -78,6 +89,11 @@ def headings() -> tuple[str, ...]:
 def order_status(status: str) -> str:
     """An order's stored status in the language in force."""
     return translated(ORDER_STATUS[status]) if status in ORDER_STATUS else status.replace("_", " ")
+
+
+def kit_status(status: str) -> str:
+    """A kit's stored status in the language in force."""
+    return translated(KIT_STATUS[status]) if status in KIT_STATUS else status.replace("_", " ")
 
 
 def _label(labels: dict[str, str], value: str) -> str:
@@ -126,7 +142,10 @@ class OrdersScreen(ListScreen):
                 placeholder=_("filter: patient, plan, order or course number…"), id="filter"
             )
             yield Select(
-                [(_("All orders"), ALL), *[(order_status(s), s) for s in STATUSES]],
+                [
+                    (pgettext("customer orders", "All orders"), ALL),
+                    *[(order_status(s), s) for s in STATUSES],
+                ],
                 value=ALL,
                 allow_blank=False,
                 id="order-status",
@@ -437,7 +456,7 @@ class OrdersScreen(ListScreen):
                         gateway_required=False,  # the order is checked before the key
                     )
 
-            self.app.push_screen(ConfirmDialog(_("Refund"), text, _("Refund")), go)
+            self.app.push_screen(ConfirmDialog(_("Refund"), text, pgettext("button", "Refund")), go)
 
         title = _("Refund order {order}").format(order=order.id)
         self.app.push_screen(FormDialog(title, fields, _("Next")), confirm)
