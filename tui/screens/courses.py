@@ -114,7 +114,9 @@ LIFE_ACTIONS = frozenset(
 
 def course_status(status: str) -> str:
     """A course's stored status in the language in force."""
-    return translated(COURSE_STATUS[status]) if status in COURSE_STATUS else status
+    return (
+        translated(COURSE_STATUS[status]) if status in COURSE_STATUS else status.replace("_", " ")
+    )
 
 
 def kit_status(status: str) -> str:
@@ -128,7 +130,14 @@ def order_status(status: str) -> str:
 
 
 def _babel_locale() -> str:
-    return current_locale() if current_locale() != "en" else "en_GB"
+    """The locale in force as Babel knows it (one it does not know reads as en_GB)."""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        Locale.parse(current_locale())
+    except (UnknownLocaleError, ValueError):
+        return "en_GB"
+    return current_locale()
 
 
 def day_short(day: date) -> str:
