@@ -7,7 +7,7 @@ reason."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, ClassVar, cast
 
 from rich.table import Table
@@ -33,6 +33,8 @@ from textual.widgets import (
 
 from kitops.domain.course_lifecycle import FINISHED
 from kitops.errors import KitopsError
+from kitops.i18n import N_, _, current_locale, formats, ngettext, pgettext
+from kitops.i18n import gettext as translated
 from kitops.services import courses, fulfilment
 from kitops.services.dto.courses import (
     CalendarEvent,
@@ -53,9 +55,56 @@ from ..modals import ConfirmDialog, ErrorDialog, FormDialog, FormField
 from ..widgets import Field, cell, theme_colour
 
 ALL = "all"
-COMPLETED = "completed: nothing left to do"
-ENDED_EARLY = "ended early: applications left"
+COMPLETED = N_("completed: nothing left to do")
+ENDED_EARLY = N_("ended early: applications left")
 ENDINGS = (COMPLETED, ENDED_EARLY)
+# a course's stored status, as a person reads it
+COURSE_STATUS = {
+    "scheduled": N_("scheduled"),
+    "active": N_("active"),
+    "paused": N_("paused"),
+    "completed": N_("completed"),
+    "ended_early": N_("ended early"),
+    "cancelled": N_("cancelled"),
+}
+# a kit's stored status, as a person reads it (as the Kits screen names them)
+KIT_STATUS = {
+    "available": N_("available"),
+    "reserved": N_("reserved"),
+    "shipped": N_("shipped"),
+    "handed_over": N_("handed over"),
+    "disassembled": N_("disassembled"),
+    "written_off": N_("written off"),
+    "recalled": N_("recalled"),
+    "expired": N_("expired"),
+    "quarantine": N_("quarantine"),
+}
+# an order's stored status, as a person reads it (as the Orders screen names them)
+ORDER_STATUS = {
+    "open": N_("open"),
+    "pending": N_("pending"),
+    "failed": N_("failed"),
+    "paid": N_("paid"),
+    "partially_refunded": N_("partly refunded"),
+    "refunded": N_("refunded"),
+    "cancelled": N_("cancelled"),
+}
+EVENT_KINDS = {
+    "application": N_("application"),
+    "checkin": N_("checkin"),
+    "followup": N_("followup"),
+}
+
+
+def headings() -> tuple[str, ...]:
+    """The list's column headings in the language in force."""
+    return (pgettext("column: a number", "No"), _("Patient"), _("Plan"), _("Kits"), _("Clinic"),
+            _("Start"), _("Days"), _("Status"))  # fmt: skip
+
+
+PREVIEW_HEADINGS = (N_("#"), N_("When"), N_("What"))
+BATCH_HEADINGS = (N_("Course"), N_("Patient"), N_("Clinic"), N_("Kit no"), N_("First use"),
+                  N_("Result"))  # fmt: skip
 # the changes of a course's status, the latest shown under it in the detail
 LIFE_ACTIONS = frozenset(
     f"course.{action}"
@@ -63,52 +112,114 @@ LIFE_ACTIONS = frozenset(
 )
 
 
+def course_status(status: str) -> str:
+    """A course's stored status in the language in force."""
+    return (
+        translated(COURSE_STATUS[status]) if status in COURSE_STATUS else status.replace("_", " ")
+    )
+
+
+def kit_status(status: str) -> str:
+    """A kit's stored status in the language in force."""
+    return translated(KIT_STATUS[status]) if status in KIT_STATUS else status.replace("_", " ")
+
+
+def order_status(status: str) -> str:
+    """An order's stored status in the language in force."""
+    return translated(ORDER_STATUS[status]) if status in ORDER_STATUS else status.replace("_", " ")
+
+
+def _babel_locale() -> str:
+    """The locale in force as Babel knows it (one it does not know reads as en_GB)."""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        Locale.parse(current_locale())
+    except (UnknownLocaleError, ValueError):
+        return "en_GB"
+    return current_locale()
+
+
+def day_short(day: date) -> str:
+    """``Sun 28 Mar`` (neutral), ``So., 28. März`` (de)."""
+    if current_locale() == "en":
+        return day.strftime("%a %d %b")
+    from babel.dates import format_skeleton
+
+    return str(format_skeleton("MMMEd", day, locale=_babel_locale()))
+
+
+def when(at: datetime) -> str:
+    """A calendar moment with its weekday: ``Wed 25 Nov 2026 10:00`` (neutral),
+    ``Mi., 25. Nov. 2026 10:00`` (de)."""
+    if current_locale() == "en":
+        return at.strftime("%a %d %b %Y %H:%M")
+    from babel.dates import format_skeleton
+
+    return f"{format_skeleton('yMMMEd', at, locale=_babel_locale())} {at:%H:%M}"
+
+
 def moved_note(event: CalendarEvent) -> str:
     """`` (moved from Sun 28 Mar: LON is closed on Sundays)`` for a clinic visit booked off
     its calendar day, else ""."""
     if event.moved_from is None:
         return ""
-    why = f": {event.moved_because}" if event.moved_because else ""
-    return f" (moved from {event.moved_from.strftime('%a %d %b')}{why})"
+    if event.moved_because:
+        note = _("moved from {day}: {why}").format(
+            day=day_short(event.moved_from), why=event.moved_because
+        )
+    else:
+        note = _("moved from {day}").format(day=day_short(event.moved_from))
+    return f" ({note})"
 
 
 # a refusal's command-line hint → what does it on this screen
 SCREEN_HINTS = (
-    (re.compile(r"`--early --reason TEXT` ends it early"), '"ended early" with a reason ends it'),
-    (re.compile(r"\(--reason TEXT\)"), "(the Reason field)"),
-    (re.compile(r"`kitops course resume \d+ --from DATE`"), "s (Resume)"),
+    (
+        re.compile(r"`--early --reason TEXT` ends it early"),
+        N_('"ended early" with a reason ends it'),
+    ),
+    (re.compile(r"\(--reason TEXT\)"), N_("(the Reason field)")),
+    (re.compile(r"`kitops course resume \d+ --from DATE`"), N_("s (Resume)")),
 )
 
 
 def in_screen_words(text: str) -> str:
     """A service's refusal with its command-line hints put as this screen's keys and fields."""
     for pattern, words in SCREEN_HINTS:
-        text = pattern.sub(words, text)
+        text = pattern.sub(translated(words), text)
     return text
+
+
+def _listed(items: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    if len(items) < 2:
+        return "".join(items)
+    return _("{items} and {last}").format(items=", ".join(items[:-1]), last=items[-1])
 
 
 class CoursesScreen(ListScreen):
     MODE = "courses"
     AUTO_FOCUS = "#courses"
     TABLE = "courses"
-    NOUN = "courses"
-    WHAT = "a course"
+    NOUN = N_("courses")
+    WHAT = N_("a course")
     LIST_TAB = "list"
     # at 80 columns the footer holds the filter, fulfil, the course's life and ctrl+n;
     # orders (the detail names `o`) and the batch (a tab) are in F1's list; `s` pauses
     # a running course and resumes a paused one, the footer says which
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f", "fulfil", "Fulfil"),
-        Binding("s", "pause", "Pause"),
-        Binding("s", "resume", "Resume"),
-        Binding("m", "reschedule", "Reschedule"),
-        Binding("c", "complete", "Complete"),
-        Binding("x", "cancel_course", "Cancel"),
-        Binding("o", "orders", "Orders", show=False),
-        Binding("ctrl+n", "show_tab('new')", "New"),
-        Binding("ctrl+b", "show_tab('batch')", "Batch", show=False),
-        Binding("n", "page(1)", "Next page", show=False),
-        Binding("p", "page(-1)", "Prev page", show=False),
+        Binding("f", "fulfil", N_("Fulfil")),
+        Binding("s", "pause", N_("Pause")),
+        Binding("s", "resume", N_("Resume")),
+        Binding("m", "reschedule", N_("Reschedule")),
+        Binding("c", "complete", N_("Complete")),
+        Binding("x", "cancel_course", N_("Cancel")),
+        Binding("o", "orders", N_("Orders"), show=False),
+        Binding("ctrl+n", "show_tab('new')", N_("New")),
+        Binding("ctrl+b", "show_tab('batch')", N_("Batch"), show=False),
+        Binding("n", "page(1)", N_("Next page"), show=False),
+        Binding("p", "page(-1)", N_("Prev page"), show=False),
     ]
 
     class Loaded(Message):
@@ -148,57 +259,59 @@ class CoursesScreen(ListScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         with TabbedContent(initial="list", id="tabs"):
-            with TabPane("Courses", id="list"):
+            with TabPane(_("Courses"), id="list"):
                 with Horizontal(classes="filter-bar"):
-                    yield Field(placeholder="filter: patient, plan, course number…", id="filter")
-                    yield Select([("All courses", ALL)], value=ALL, allow_blank=False, id="status")
+                    yield Field(placeholder=_("filter: patient, plan, course number…"), id="filter")
+                    yield Select(
+                        [(_("All courses"), ALL)], value=ALL, allow_blank=False, id="status"
+                    )
                 yield Label("", id="page-status", classes="page-status")
                 table: DataTable[Any] = DataTable(
                     id="courses", cursor_type="row", zebra_stripes=True, classes="loadable"
                 )
                 # kits held right after the plan: at 80 columns only the end of
                 # "scheduled" is cut, never the kits a course still lacks
-                for label in ("No", "Patient", "Plan", "Kits", "Clinic", "Start", "Days", "Status"):
+                for label in headings():
                     table.add_column(label)
                 yield table
                 with VerticalScroll(classes="detail"):
                     yield Static("", id="course-detail")
-            with TabPane("New course", id="new"), VerticalScroll():
+            with TabPane(_("New course"), id="new"), VerticalScroll():
                 with Horizontal(classes="form-row"):
-                    yield self._field("patient", "Patient reference", "e.g. P-LON-0107")
-                    plan: Select[str] = Select([], prompt="Plan", id="plan")
-                    plan.border_title = "Plan"
+                    yield self._field("patient", _("Patient reference"), _("e.g. P-LON-0107"))
+                    plan: Select[str] = Select([], prompt=_("Plan"), id="plan")
+                    plan.border_title = _("Plan")
                     yield plan
                 with Horizontal(classes="form-row"):
-                    yield self._field("start", "Start (YYYY-MM-DD)", "YYYY-MM-DD")
-                    clinic: Select[str] = Select([], prompt="Clinic", id="clinic")
-                    clinic.border_title = "Clinic"
+                    yield self._field("start", _("Start (YYYY-MM-DD)"), "YYYY-MM-DD")
+                    clinic: Select[str] = Select([], prompt=_("Clinic"), id="clinic")
+                    clinic.border_title = _("Clinic")
                     yield clinic
-                    yield self._field("weekdays", "Weekdays", "plan default, e.g. mon,thu")
+                    yield self._field("weekdays", _("Weekdays"), _("plan default, e.g. mon,thu"))
                 # the button before the read-only preview: Tab goes from the form to it
                 with Horizontal(classes="buttons"):
-                    yield Button("Create course", id="create", variant="primary")
+                    yield Button(_("Create course"), id="create", variant="primary")
                 yield Static("", id="preview-message", classes="message")
                 events: DataTable[Any] = DataTable(id="preview-events", cursor_type="row")
-                events.border_title = "Calendar preview"
-                for label in ("#", "When", "What"):
-                    events.add_column(label)
+                events.border_title = _("Calendar preview")
+                for label in PREVIEW_HEADINGS:
+                    events.add_column(translated(label))
                 yield events
-            with TabPane("Batch", id="batch"), VerticalScroll():
+            with TabPane(_("Batch"), id="batch"), VerticalScroll():
                 with Horizontal(classes="form-row"):
                     yield self._field(
-                        "days", "Due within (days)", "14", value="14", restrict=r"[0-9]*"
+                        "days", _("Due within (days)"), "14", value="14", restrict=r"[0-9]*"
                     )
                     scope: Select[str] = Select(
-                        [("All clinics", ALL)], value=ALL, allow_blank=False, id="batch-clinic"
+                        [(_("All clinics"), ALL)], value=ALL, allow_blank=False, id="batch-clinic"
                     )
-                    scope.border_title = "Clinic"
+                    scope.border_title = _("Clinic")
                     yield scope
-                    yield Button("Reserve kits…", id="run-batch", variant="primary")
+                    yield Button(_("Reserve kits…"), id="run-batch", variant="primary")
                 yield Static("", id="batch-message", classes="message")
                 batch: DataTable[Any] = DataTable(id="batch-lines", cursor_type="row")
-                for label in ("Course", "Patient", "Clinic", "Kit no", "First use", "Result"):
-                    batch.add_column(label)
+                for label in BATCH_HEADINGS:
+                    batch.add_column(translated(label))
                 yield batch
                 yield Static("", id="batch-reason", classes="message")
         yield Footer()
@@ -224,7 +337,9 @@ class CoursesScreen(ListScreen):
             return
         self.forms_loaded = True
         status = self.query_one("#status", Select)
-        status.set_options([("All courses", ALL), *[(s, s) for s in choices.course_statuses]])
+        status.set_options(
+            [(_("All courses"), ALL), *[(course_status(s), s) for s in choices.course_statuses]]
+        )
         status.value = ALL
         plan = self.query_one("#plan", Select)
         plan.set_options([(p.code, p.code) for p in choices.plans])
@@ -236,7 +351,7 @@ class CoursesScreen(ListScreen):
         if chosen:
             clinic.value = chosen
         scope = self.query_one("#batch-clinic", Select)
-        scope.set_options([("All clinics", ALL), *[(c.code, c.code) for c in choices.clinics]])
+        scope.set_options([(_("All clinics"), ALL), *[(c.code, c.code) for c in choices.clinics]])
         scope.value = self.kitops.clinic or ALL
 
     def apply_options(self, **options: Any) -> None:
@@ -295,16 +410,16 @@ class CoursesScreen(ListScreen):
             row.plan,
             cell(kits, theme_colour(self.app, "warning", "yellow") if short else ""),
             row.clinic,
-            row.start.isoformat(),
+            formats.date(row.start),
             row.weekdays,
-            cell(row.status.replace("_", " "), style),
+            cell(course_status(row.status), style),
         )
 
     def row_id(self, row: CourseSummary) -> int:
         return row.id
 
     def page_hint(self) -> str:
-        return " · f: fulfil · ctrl+n: new · ctrl+b: batch"
+        return " · " + _("f: fulfil · ctrl+n: new · ctrl+b: batch")
 
     @on(Select.Changed, "#status")
     def status_changed(self) -> None:
@@ -342,28 +457,53 @@ class CoursesScreen(ListScreen):
         outer = Table.grid()
         outer.add_row(
             Text.assemble(
-                (f"course {course.id} · {course.patient_ref}", "bold"),
-                f" · {course.plan} at {course.clinic} · {course.start} → {course.end} "
-                f"({course.weekdays}) · ",
-                (course.status.replace("_", " "), "bold" if course.status == "paused" else ""),
+                (
+                    _("course {course} · {patient}").format(
+                        course=course.id, patient=course.patient_ref
+                    ),
+                    "bold",
+                ),
+                " · "
+                + _("{plan} at {clinic} · {start} → {end} ({weekdays})").format(
+                    plan=course.plan,
+                    clinic=course.clinic,
+                    start=formats.date(course.start),
+                    end=formats.date(course.end),
+                    weekdays=course.weekdays,
+                )
+                + " · ",
+                (course_status(course.status), "bold" if course.status == "paused" else ""),
                 f" ({course.status_reason})" if course.status_reason else "",
-                f" since {course.paused_on}" if course.paused_on else "",
+                " " + _("since {day}").format(day=formats.date(course.paused_on))
+                if course.paused_on
+                else "",
             )
         )
         kits = ", ".join(
-            f"kit {k.course_part}: {k.serial} ("
-            + ("returned opened" if k.status == "written_off" else k.status.replace("_", " "))
-            + f", exp {k.expiry})"
+            _("kit {part}: {serial} ({status}, exp {expiry})").format(
+                part=k.course_part,
+                serial=k.serial,
+                status=_("returned opened") if k.status == "written_off" else kit_status(k.status),
+                expiry=formats.date(k.expiry),
+            )
             for k in course.kits
         )
-        outer.add_row(f"kits: {kits or 'none reserved'} · sessions: {course.sessions_recorded}")
+        outer.add_row(
+            _("kits: {kits} · sessions: {sessions}").format(
+                kits=kits or _("none reserved"), sessions=formats.number(course.sessions_recorded)
+            )
+        )
         outer.add_row(self.payment_line(message.detail))
         last = next((h for h in reversed(course.history) if h.action in LIFE_ACTIONS), None)
         if last is not None:
+            at = last.at.strftime("%d %b %H:%M")
+            if current_locale() != "en":
+                at = formats.datetime(last.at)
             outer.add_row(
                 Text(
-                    f"last change: {last.at.strftime('%d %b %H:%M')} {last.actor} "
-                    f"{last.action}: {last.what}",
+                    _("last change: {at} {actor} {action}: {what}").format(
+                        at=at, actor=last.actor, action=last.action, what=last.what
+                    ),
                     style="dim",
                 )
             )
@@ -371,9 +511,11 @@ class CoursesScreen(ListScreen):
         events.add_column(no_wrap=True)
         events.add_column()
         for event in course.events:
+            kind = EVENT_KINDS.get(event.kind)
             events.add_row(
-                event.at.strftime("%a %d %b %Y %H:%M"),
-                f"{event.kind} {event.number}: {event.note}{moved_note(event)}",
+                when(event.at),
+                f"{translated(kind) if kind else event.kind} {event.number}: "
+                f"{event.note}{moved_note(event)}",
             )
         outer.add_row(events)
         self.query_one("#course-detail", Static).update(outer)
@@ -382,7 +524,7 @@ class CoursesScreen(ListScreen):
         """The course's payment status: its live order (or the latest), what is paid and
         what is due."""
         if not detail.orders:
-            return Text("payment: no order yet (o: orders, then c: new order)", style="dim")
+            return Text(_("payment: no order yet (o: orders, then c: new order)"), style="dim")
         live = [o for o in detail.orders if o.status not in ("cancelled", "refunded")]
         order = (live or list(detail.orders))[0]
         colour = {
@@ -390,14 +532,29 @@ class CoursesScreen(ListScreen):
             "failed": theme_colour(self.app, "warning", "yellow"),
             "pending": theme_colour(self.app, "warning", "yellow"),
         }.get(order.status, "")
+        count = len(detail.orders)
         return Text.assemble(
-            "payment: ",
-            (f"order {order.id} {order.status.replace('_', ' ')}", f"bold {colour}".strip()),
-            f" · paid {order.paid} of {order.total}",
-            f", refunded {order.refunded}" if order.refunded.amount_minor else "",
-            f", due {order.outstanding}" if order.outstanding.amount_minor else "",
-            f" · {len(detail.orders)} orders" if len(detail.orders) > 1 else "",
-            " (o: orders)",
+            _("payment: "),
+            (
+                _("order {order} {status}").format(
+                    order=order.id, status=order_status(order.status)
+                ),
+                f"bold {colour}".strip(),
+            ),
+            " · "
+            + _("paid {paid} of {total}").format(
+                paid=formats.money(order.paid), total=formats.money(order.total)
+            ),
+            ", " + _("refunded {amount}").format(amount=formats.money(order.refunded))
+            if order.refunded.amount_minor
+            else "",
+            ", " + _("due {amount}").format(amount=formats.money(order.outstanding))
+            if order.outstanding.amount_minor
+            else "",
+            " · " + ngettext("{n} order", "{n} orders", count).format(n=formats.number(count))
+            if count > 1
+            else "",
+            " " + _("(o: orders)"),
         )
 
     def action_orders(self) -> None:
@@ -430,16 +587,34 @@ class CoursesScreen(ListScreen):
         check = message.check
         if check.enough:
             self.notify(
-                f"course {check.course_id}: {check.clinic} holds vials for all "
-                f"{check.sessions_left} sessions left",
-                title="Clinic course",
+                ngettext(
+                    "course {course}: {clinic} holds vials for the {n} session left",
+                    "course {course}: {clinic} holds vials for all {n} sessions left",
+                    check.sessions_left,
+                ).format(
+                    course=check.course_id,
+                    clinic=check.clinic,
+                    n=formats.number(check.sessions_left),
+                ),
+                title=_("Clinic course"),
             )
         else:
-            dates = ", ".join(d.isoformat() for d in check.shortfall_dates[:6])
+            dates = ", ".join(formats.date(d) for d in check.shortfall_dates[:6])
             self.notify(
-                f"course {check.course_id}: vials for {check.covered} of {check.sessions_left} "
-                f"sessions at {check.clinic}; short on {dates}",
-                title="Clinic course",
+                ngettext(
+                    "course {course}: vials for {covered} of {n} session at {clinic}; "
+                    "short on {dates}",
+                    "course {course}: vials for {covered} of {n} sessions at {clinic}; "
+                    "short on {dates}",
+                    check.sessions_left,
+                ).format(
+                    course=check.course_id,
+                    covered=formats.number(check.covered),
+                    n=formats.number(check.sessions_left),
+                    clinic=check.clinic,
+                    dates=dates,
+                ),
+                title=_("Clinic course"),
                 severity="warning",
                 timeout=10,
             )
@@ -452,13 +627,17 @@ class CoursesScreen(ListScreen):
         def go(yes: bool | None) -> None:
             if yes:
                 self.change(
-                    lambda c: f"course {c.id} cancelled; its reserved kits are free",
+                    lambda c: _("course {course} cancelled; its reserved kits are free").format(
+                        course=c.id
+                    ),
                     courses.cancel_course,
                     course.id,
                 )
 
-        text = f"Cancel course {course.id} of {course.patient_ref}? Its reserved kits go back."
-        self.app.push_screen(ConfirmDialog("Cancel course", text, "Cancel course"), go)
+        text = _("Cancel course {course} of {patient}? Its reserved kits go back.").format(
+            course=course.id, patient=course.patient_ref
+        )
+        self.app.push_screen(ConfirmDialog(_("Cancel course"), text, _("Cancel course")), go)
 
     # --- what a person decides: pause, resume, reschedule, complete --------------------
 
@@ -466,7 +645,7 @@ class CoursesScreen(ListScreen):
         course = self.selected()
         if course is None:
             return
-        fields = [FormField("reason", "Reason", placeholder="e.g. patient travelling")]
+        fields = [FormField("reason", _("Reason"), placeholder=_("e.g. patient travelling"))]
 
         def done(values: dict[str, str] | None) -> None:
             if values is not None:
@@ -478,29 +657,41 @@ class CoursesScreen(ListScreen):
                     today=self.kitops.clock.today,
                 )
 
-        title = f"Pause course {course.id} of {course.patient_ref}"
-        self.app.push_screen(FormDialog(title, fields, "Pause"), done)
+        title = _("Pause course {course} of {patient}").format(
+            course=course.id, patient=course.patient_ref
+        )
+        self.app.push_screen(FormDialog(title, fields, _("Pause")), done)
 
     def action_resume(self) -> None:
-        self._move_dialog("Resume", courses.resume_course)
+        self._move_dialog(
+            N_("Resume course {course} of {patient}"), N_("Resume"), courses.resume_course
+        )
 
     def action_reschedule(self) -> None:
-        self._move_dialog("Reschedule", courses.reschedule_course)
+        self._move_dialog(
+            N_("Reschedule course {course} of {patient}"),
+            N_("Reschedule"),
+            courses.reschedule_course,
+        )
 
-    def _move_dialog(self, verb: str, service: Any) -> None:
+    def _move_dialog(self, heading: str, verb: str, service: Any) -> None:
         """Resume or reschedule: the day the remaining applications restart, and their
-        weekdays (blank: the course's own)."""
+        weekdays (blank: the course's own). ``heading`` and ``verb`` are marked with N_."""
         course = self.selected()
         if course is None:
             return
         fields = [
             FormField(
                 "start",
-                "From (YYYY-MM-DD)",
+                _("From (YYYY-MM-DD)"),
                 (self.kitops.clock.day() + timedelta(days=1)).isoformat(),
                 placeholder="YYYY-MM-DD",
             ),
-            FormField("weekdays", f"Weekdays (now {course.weekdays})", placeholder="as now"),
+            FormField(
+                "weekdays",
+                _("Weekdays (now {weekdays})").format(weekdays=course.weekdays),
+                placeholder=_("as now"),
+            ),
         ]
 
         def done(values: dict[str, str] | None) -> None:
@@ -514,8 +705,8 @@ class CoursesScreen(ListScreen):
                     today=self.kitops.clock.today,
                 )
 
-        title = f"{verb} course {course.id} of {course.patient_ref}"
-        self.app.push_screen(FormDialog(title, fields, verb), done)
+        title = translated(heading).format(course=course.id, patient=course.patient_ref)
+        self.app.push_screen(FormDialog(title, fields, translated(verb)), done)
 
     def action_complete(self) -> None:
         course = self.selected()
@@ -530,8 +721,13 @@ class CoursesScreen(ListScreen):
         )
         # the reason first: typed, then Enter ends the course as proposed
         fields = [
-            FormField("reason", "Reason (needed to end early)"),
-            FormField("how", "Ends", ENDED_EARLY if early else COMPLETED, options=ENDINGS),
+            FormField("reason", _("Reason (needed to end early)")),
+            FormField(
+                "how",
+                _("Ends"),
+                translated(ENDED_EARLY if early else COMPLETED),
+                options=tuple(translated(ending) for ending in ENDINGS),
+            ),
         ]
 
         def done(values: dict[str, str] | None) -> None:
@@ -540,13 +736,15 @@ class CoursesScreen(ListScreen):
                     _completed_summary,
                     courses.complete_course,
                     course.id,
-                    early=values["how"] == ENDED_EARLY,
+                    early=values["how"] == translated(ENDED_EARLY),
                     reason=values["reason"] or None,
                     today=self.kitops.clock.today,
                 )
 
-        title = f"Complete course {course.id} of {course.patient_ref}"
-        self.app.push_screen(FormDialog(title, fields, "Complete"), done)
+        title = _("Complete course {course} of {patient}").format(
+            course=course.id, patient=course.patient_ref
+        )
+        self.app.push_screen(FormDialog(title, fields, _("Complete")), done)
 
     # --- a new course ------------------------------------------------------------------
 
@@ -578,7 +776,8 @@ class CoursesScreen(ListScreen):
             # never a calendar for what the form no longer says
             self.workers.cancel_group(self, "preview")
             self.query_one("#preview-events", DataTable).clear()
-            self.say("#preview-message", f"fill in {self.missing()} to see the calendar")
+            text = _("fill in {fields} to see the calendar").format(fields=self.missing())
+            self.say("#preview-message", text)
             return
         self.preview(**request)
 
@@ -587,13 +786,13 @@ class CoursesScreen(ListScreen):
         gaps = [
             name
             for name, empty in (
-                ("the plan", self.query_one("#plan", Select).value is Select.NULL),
-                ("the start date", not self.query_one("#start", Input).value.strip()),
-                ("the clinic", self.query_one("#clinic", Select).value is Select.NULL),
+                (_("the plan"), self.query_one("#plan", Select).value is Select.NULL),
+                (_("the start date"), not self.query_one("#start", Input).value.strip()),
+                (_("the clinic"), self.query_one("#clinic", Select).value is Select.NULL),
             )
             if empty
         ]
-        return " and ".join(gaps) or "the form"
+        return _listed(gaps) or _("the form")
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="preview")
     def preview(self, **request: Any) -> None:
@@ -609,18 +808,29 @@ class CoursesScreen(ListScreen):
             preview.clinic,
         ):
             return  # the form changed since: its own preview follows
-        kits = f", {preview.kits} kit(s)" if preview.kits else ", treated in clinic"
-        self.say(
-            "#preview-message",
-            f"{preview.plan} at {preview.clinic}: {preview.start} → {preview.end} "
-            f"on {preview.weekdays}{kits}",
-        )
+        names = {
+            "plan": preview.plan,
+            "clinic": preview.clinic,
+            "start": formats.date(preview.start),
+            "end": formats.date(preview.end),
+            "weekdays": preview.weekdays,
+            "n": formats.number(preview.kits),
+        }
+        if preview.kits:
+            text = ngettext(
+                "{plan} at {clinic}: {start} → {end} on {weekdays}, {n} kit",
+                "{plan} at {clinic}: {start} → {end} on {weekdays}, {n} kits",
+                preview.kits,
+            )
+        else:
+            text = _("{plan} at {clinic}: {start} → {end} on {weekdays}, treated in clinic")
+        self.say("#preview-message", text.format(**names))
         table = self.query_one("#preview-events", DataTable)
         table.clear()
         for event in preview.events:
             table.add_row(
                 f"{event.kind[0].upper()}{event.number}",
-                event.at.strftime("%a %d %b %Y %H:%M"),
+                when(event.at),
                 event.note + moved_note(event),
             )
 
@@ -642,10 +852,12 @@ class CoursesScreen(ListScreen):
     def create(self) -> None:
         request = self.course_request()
         if request is None:
-            self.say("#preview-message", "choose a plan, a clinic and a start date", "error")
+            self.say("#preview-message", _("choose a plan, a clinic and a start date"), "error")
             return
         self.change(
-            lambda c: f"course {c.id} created for {c.patient_ref} ({c.plan}); press f to fulfil",
+            lambda c: _("course {course} created for {patient} ({plan}); press f to fulfil").format(
+                course=c.id, patient=c.patient_ref, plan=c.plan
+            ),
             courses.create_course,
             self.query_one("#patient", Input).value,
             request["plan"],
@@ -682,9 +894,18 @@ class CoursesScreen(ListScreen):
         served, unserved = len(report.served), len(report.unserved)
         self.say(
             "#batch-message",
-            f"{served + unserved} kit(s) due within {message.days} days and not yet "
-            f"reserved; {served} would be served, {unserved} not. "
-            "Reserve kits… runs the batch.",
+            ngettext(
+                "{n} kit due within {days} days and not yet reserved; {served} would be "
+                "served, {unserved} not. Reserve kits… runs the batch.",
+                "{n} kits due within {days} days and not yet reserved; {served} would be "
+                "served, {unserved} not. Reserve kits… runs the batch.",
+                served + unserved,
+            ).format(
+                n=formats.number(served + unserved),
+                days=formats.number(message.days),
+                served=formats.number(served),
+                unserved=formats.number(unserved),
+            ),
         )
         self.show_batch(report, would=True)
 
@@ -696,17 +917,17 @@ class CoursesScreen(ListScreen):
         success = theme_colour(self.app, "success", "green")
         error = theme_colour(self.app, "error", "red")
         for line in self.batch_lines:
-            result = (
-                cell(f"{'would get ' if would else ''}{line.kit}", success)
-                if line.kit
-                else cell(f"not served: {line.reason}", f"bold {error}")
-            )
+            if line.kit:
+                got = _("would get {kit}").format(kit=line.kit) if would else line.kit
+                result = cell(got, success)
+            else:
+                result = cell(_("not served: {reason}").format(reason=line.reason), f"bold {error}")
             table.add_row(
                 line.course_id,
                 line.patient_ref,
                 line.clinic,
                 line.part,
-                line.first_use.isoformat(),
+                formats.date(line.first_use),
                 result,
             )
         self.query_one("#batch-reason", Static).update("")
@@ -732,18 +953,32 @@ class CoursesScreen(ListScreen):
                     today=self.kitops.clock.today,
                 )
 
-        text = (
-            f"Reserve kits for every home course due within {days} days"
-            f"{' at ' + scope if scope else ''}? Each gets the earliest-expiring kit that fits."
-        )
-        self.app.push_screen(ConfirmDialog("Batch assignment", text, "Reserve kits"), go)
+        if scope:
+            text = _(
+                "Reserve kits for every home course due within {days} days at {clinic}? "
+                "Each gets the earliest-expiring kit that fits."
+            )
+        else:
+            text = _(
+                "Reserve kits for every home course due within {days} days? Each gets the "
+                "earliest-expiring kit that fits."
+            )
+        text = text.format(days=formats.number(days), clinic=scope)
+        self.app.push_screen(ConfirmDialog(_("Batch assignment"), text, _("Reserve kits")), go)
 
     def changed(self, result: Any) -> None:
         on_batch = self.query_one("#tabs", TabbedContent).active == "batch"
         if isinstance(result, FulfilReport) and on_batch:
             self.say(
                 "#batch-message",
-                f"reserved {len(result.served)} kit(s); {len(result.unserved)} not served",
+                ngettext(
+                    "reserved {n} kit; {unserved} not served",
+                    "reserved {n} kits; {unserved} not served",
+                    len(result.served),
+                ).format(
+                    n=formats.number(len(result.served)),
+                    unserved=formats.number(len(result.unserved)),
+                ),
                 "ok",
             )
             self.show_batch(result, would=False)
@@ -751,11 +986,15 @@ class CoursesScreen(ListScreen):
         elif isinstance(result, ScheduleChange) and result.out_not_lasting:
             self.notify(
                 "\n".join(
-                    f"kit {note.serial} (kit {note.part}) is {note.status.replace('_', ' ')} "
-                    f"and no longer lasts: {note.why}"
+                    _("kit {serial} (kit {part}) is {status} and no longer lasts: {why}").format(
+                        serial=note.serial,
+                        part=note.part,
+                        status=kit_status(note.status),
+                        why=note.why,
+                    )
                     for note in result.out_not_lasting
                 ),
-                title="Kits with the patient",
+                title=_("Kits with the patient"),
                 severity="warning",
                 timeout=12,
             )
@@ -771,44 +1010,62 @@ class CoursesScreen(ListScreen):
 
 
 def _fulfil_summary(report: FulfilReport) -> str:
-    kits = ", ".join(f"kit {line.part}: {line.kit}" for line in report.served)
+    kits = ", ".join(
+        _("kit {part}: {serial}").format(part=line.part, serial=line.kit) for line in report.served
+    )
     course = report.served[0].course_id if report.served else "?"
-    return f"course {course} reserved {kits}"
+    return _("course {course} reserved {kits}").format(course=course, kits=kits)
 
 
 def _batch_summary(report: FulfilReport) -> str:
-    return f"batch: {len(report.served)} served, {len(report.unserved)} not served"
+    return _("batch: {served} served, {unserved} not served").format(
+        served=formats.number(len(report.served)), unserved=formats.number(len(report.unserved))
+    )
 
 
 def _kits_word(serials: tuple[str, ...]) -> str:
-    return f"; back to stock: {', '.join(serials)}" if serials else ""
+    if not serials:
+        return ""
+    return "; " + _("back to stock: {serials}").format(serials=", ".join(serials))
 
 
 def _paused_summary(change: StatusChange) -> str:
     course = change.course
-    return (
-        f"course {course.id} paused ({course.status_reason}); it reserves no new kit "
-        "until resumed, its kits stay held"
-    )
+    return _(
+        "course {course} paused ({reason}); it reserves no new kit until resumed, its kits "
+        "stay held"
+    ).format(course=course.id, reason=course.status_reason)
 
 
 def _completed_summary(change: StatusChange) -> str:
     course = change.course
     why = f" ({course.status_reason})" if course.status_reason else ""
-    status = course.status.replace("_", " ")
-    return f"course {course.id} {status}{why}{_kits_word(change.kits_released)}"
+    status = course_status(course.status)
+    return _("course {course} {status}").format(course=course.id, status=status) + (
+        f"{why}{_kits_word(change.kits_released)}"
+    )
 
 
 def _moved_summary(change: ScheduleChange) -> str:
     """What moved, and each reserved kit that went back to the shelf and why."""
     course = change.course
     lines = [
-        f"course {course.id}: applications from {change.first_moved} on restart on "
-        f"{change.start} ({change.weekdays}); ends {course.end}; "
-        f"{course.status.replace('_', ' ')}"
+        _(
+            "course {course}: applications from {first} on restart on {start} ({weekdays}); "
+            "ends {end}; {status}"
+        ).format(
+            course=course.id,
+            first=change.first_moved,
+            start=formats.date(change.start),
+            weekdays=change.weekdays,
+            end=formats.date(course.end),
+            status=course_status(course.status),
+        )
     ]
     lines += [
-        f"kit {note.serial} (kit {note.part}) released back to stock: {note.why}"
+        _("kit {serial} (kit {part}) released back to stock: {why}").format(
+            serial=note.serial, part=note.part, why=note.why
+        )
         for note in change.released
     ]
     return "\n".join(lines)

@@ -29,6 +29,8 @@ from textual.widgets import (
 )
 
 from kitops.errors import KitopsError, Refused
+from kitops.i18n import N_, _, formats, ngettext
+from kitops.i18n import gettext as translated
 from kitops.services import kits
 from kitops.services.dto.kits import Assembly, Kit
 from kitops.services.labels import WITH_PATIENT
@@ -44,28 +46,49 @@ from ..scans import CourseCardConfirm
 from ..widgets import Field, cell, kit_style, theme_colour
 
 ALL = "all"
+# a kit's stored status, as a person reads it
+KIT_STATUS = {
+    "available": N_("available"),
+    "reserved": N_("reserved"),
+    "shipped": N_("shipped"),
+    "handed_over": N_("handed over"),
+    "disassembled": N_("disassembled"),
+    "written_off": N_("written off"),
+    "recalled": N_("recalled"),
+    "expired": N_("expired"),
+    "quarantine": N_("quarantine"),
+}
+CONDITIONS = {"sealed": N_("sealed"), "opened": N_("opened")}
+HEADINGS = (N_("Serial"), N_("Kit"), N_("Location"), N_("Expiry"), N_("Status"), N_("Course"),
+            N_("Patient"), N_("Tracking"))  # fmt: skip
+PREVIEW_HEADINGS = (N_("per kit"), N_("needed"), N_("usable"), N_("short"))
+
+
+def kit_status(status: str) -> str:
+    """A kit's stored status in the language in force."""
+    return translated(KIT_STATUS[status]) if status in KIT_STATUS else status.replace("_", " ")
 
 
 class KitsScreen(ListScreen):
     MODE = "kits"
     AUTO_FOCUS = "#kits"
     TABLE = "kits"
-    NOUN = "kits"
-    WHAT = "a kit"
+    NOUN = N_("kits")
+    WHAT = N_("a kit")
     LIST_TAB = "list"
     BINDINGS: ClassVar[list[BindingType]] = [
         # at 80 columns the footer holds the actions; "/" is in F1's list
-        Binding("slash", "focus_filter", "Filter", show=False),
-        Binding("a", "show_tab('assemble')", "Assemble"),
-        Binding("s", "ship", "Ship"),
-        Binding("h", "hand_over", "Hand over"),
-        Binding("b", "take_back", "Return"),
-        Binding("l", "labels", "Labels"),
-        Binding("k", "app.show_pick_list", "Pick list", show=False),  # in F1's list
-        Binding("d", "disassemble", "Disassemble"),
-        Binding("r", "release", "Release", show=False),
-        Binding("n", "page(1)", "Next page", show=False),
-        Binding("p", "page(-1)", "Prev page", show=False),
+        Binding("slash", "focus_filter", N_("Filter"), show=False),
+        Binding("a", "show_tab('assemble')", N_("Assemble")),
+        Binding("s", "ship", N_("Ship")),
+        Binding("h", "hand_over", N_("Hand over")),
+        Binding("b", "take_back", N_("Return")),
+        Binding("l", "labels", N_("Labels")),
+        Binding("k", "app.show_pick_list", N_("Pick list"), show=False),  # in F1's list
+        Binding("d", "disassemble", N_("Disassemble")),
+        Binding("r", "release", N_("Release"), show=False),
+        Binding("n", "page(1)", N_("Next page"), show=False),
+        Binding("p", "page(-1)", N_("Prev page"), show=False),
     ]
 
     class Loaded(Message):
@@ -93,41 +116,34 @@ class KitsScreen(ListScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         with TabbedContent(initial="list", id="tabs"):
-            with TabPane("Kits", id="list"):
+            with TabPane(_("Kits"), id="list"):
                 with Horizontal(classes="filter-bar"):
-                    yield Field(placeholder="filter: serial, SKU, patient, location…", id="filter")
-                    yield Select([("All kits", ALL)], value=ALL, allow_blank=False, id="status")
+                    yield Field(
+                        placeholder=_("filter: serial, SKU, patient, location…"), id="filter"
+                    )
+                    yield Select([(_("All kits"), ALL)], value=ALL, allow_blank=False, id="status")
                 yield Label("", id="page-status", classes="page-status")
                 table: DataTable[Any] = DataTable(
                     id="kits", cursor_type="row", zebra_stripes=True, classes="loadable"
                 )
-                for label in (
-                    "Serial",
-                    "Kit",
-                    "Location",
-                    "Expiry",
-                    "Status",
-                    "Course",
-                    "Patient",
-                    "Tracking",
-                ):
-                    table.add_column(label)
+                for label in HEADINGS:
+                    table.add_column(translated(label))
                 yield table
                 yield Static("", id="kit-detail", classes="detail")
-            with TabPane("Assemble", id="assemble"), VerticalScroll():
+            with TabPane(_("Assemble"), id="assemble"), VerticalScroll():
                 with Horizontal(classes="form-row"):
-                    recipe: Select[str] = Select([], prompt="Kit recipe", id="recipe")
-                    recipe.border_title = "Kit recipe"
+                    recipe: Select[str] = Select([], prompt=_("Kit recipe"), id="recipe")
+                    recipe.border_title = _("Kit recipe")
                     yield recipe
                     qty = Field(value="1", restrict=r"[0-9]*", id="assemble-qty")
-                    qty.border_title = "Qty"
+                    qty.border_title = _("Qty")
                     yield qty
-                    at: Select[str] = Select([], prompt="Location", id="assemble-at")
-                    at.border_title = "At"
+                    at: Select[str] = Select([], prompt=_("Location"), id="assemble-at")
+                    at.border_title = _("At")
                     yield at
                 yield Static("", id="preview", classes="message")
                 with Horizontal(classes="buttons"):
-                    yield Button("Assemble…", id="assemble-button", variant="primary")
+                    yield Button(_("Assemble…"), id="assemble-button", variant="primary")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -141,7 +157,7 @@ class KitsScreen(ListScreen):
             return
         self.forms_loaded = True
         self.query_one("#status", Select).set_options(
-            [("All kits", ALL), *[(s.replace("_", " "), s) for s in choices.kit_statuses]]
+            [(_("All kits"), ALL), *[(kit_status(s), s) for s in choices.kit_statuses]]
         )
         self.query_one("#status", Select).value = ALL
         recipe = self.query_one("#recipe", Select)
@@ -204,8 +220,8 @@ class KitsScreen(ListScreen):
             cell(row.serial, style),
             row.sku,
             row.location,
-            row.expiry.isoformat(),
-            cell(row.status.replace("_", " ") + (" RECALLED" if row.recalled else ""), style),
+            formats.date(row.expiry),
+            cell(kit_status(row.status) + (" " + _("RECALLED") if row.recalled else ""), style),
             f"{row.course_id}/{row.course_part}" if row.course_id else "",
             row.patient_ref or "",
             row.tracking or "",
@@ -233,16 +249,25 @@ class KitsScreen(ListScreen):
     def on_kits_screen_detail(self, message: Detail) -> None:
         kit = message.kit
         grid = Table.grid(padding=(0, 2))
-        for _ in range(4):
+        for _column in range(4):
             grid.add_column(no_wrap=True)
         for part in kit.components:
             grid.add_row(
-                part.sku, f"lot {part.lot}", f"exp {part.expiry or '-'}", f"× {part.quantity}"
+                part.sku,
+                _("lot {lot}").format(lot=part.lot),
+                _("exp {expiry}").format(expiry=formats.date(part.expiry) if part.expiry else "-"),
+                f"× {formats.number(part.quantity)}",
             )
         head = Text.assemble(
             (kit.serial, "bold"),
-            f" {kit.sku} at {kit.location}, expires {kit.expiry}",
-            f" · course {kit.course_id} ({kit.patient_ref}) kit {kit.course_part}"
+            " "
+            + _("{sku} at {location}, expires {expiry}").format(
+                sku=kit.sku, location=kit.location, expiry=formats.date(kit.expiry)
+            ),
+            " · "
+            + _("course {course} ({patient}) kit {part}").format(
+                course=kit.course_id, patient=kit.patient_ref, part=kit.course_part
+            )
             if kit.course_id
             else "",
         )
@@ -251,9 +276,11 @@ class KitsScreen(ListScreen):
         table.add_row(grid)
         if kit.status in ("available", "reserved"):
             table.add_row(
-                Text(f"serves: {', '.join(kit.servable_plans)}", style="dim")
+                Text(_("serves: {plans}").format(plans=", ".join(kit.servable_plans)), style="dim")
                 if kit.servable_plans
-                else Text("serves no plan any more: a vial would run out mid-course", style="bold")
+                else Text(
+                    _("serves no plan any more: a vial would run out mid-course"), style="bold"
+                )
             )
         self.query_one("#kit-detail", Static).update(table)
 
@@ -276,27 +303,39 @@ class KitsScreen(ListScreen):
         kit = self.selected()
         if kit is None:
             return
-        fields = [FormField("condition", "Condition", "sealed", options=["sealed", "opened"])]
+        conditions = {translated(label): key for key, label in CONDITIONS.items()}
+        fields = [FormField("condition", _("Condition"), _("sealed"), options=tuple(conditions))]
 
         def done(values: dict[str, str] | None) -> None:
             if values is None:
                 return
-            condition = values["condition"]
+            condition = conditions.get(values["condition"], values["condition"])
             if condition == "sealed":
-                self.change(_kit_summary("returned"), kits.take_back, kit.serial, condition)
+                self.change(
+                    _kit_summary(N_("kit {serial} returned: now {status}")),
+                    kits.take_back,
+                    kit.serial,
+                    condition,
+                )
                 return
 
             def go(yes: bool | None) -> None:
                 if yes:
-                    self.change(_kit_summary("returned"), kits.take_back, kit.serial, condition)
+                    self.change(
+                        _kit_summary(N_("kit {serial} returned: now {status}")),
+                        kits.take_back,
+                        kit.serial,
+                        condition,
+                    )
 
-            text = (
-                f"Kit {kit.serial} comes back opened: it is written off and its course part "
+            text = _(
+                "Kit {serial} comes back opened: it is written off and its course part "
                 "ends (a replacement only on request). Go on?"
-            )
-            self.app.push_screen(ConfirmDialog("Return opened kit", text, "Write off"), go)
+            ).format(serial=kit.serial)
+            self.app.push_screen(ConfirmDialog(_("Return opened kit"), text, _("Write off")), go)
 
-        self.app.push_screen(FormDialog(f"Return kit {kit.serial}", fields, "Next"), done)
+        title = _("Return kit {serial}").format(serial=kit.serial)
+        self.app.push_screen(FormDialog(title, fields, _("Next")), done)
 
     def action_disassemble(self) -> None:
         kit = self.selected()
@@ -305,13 +344,18 @@ class KitsScreen(ListScreen):
 
         def go(yes: bool | None) -> None:
             if yes:
-                self.change(_kit_summary("disassembled"), kits.disassemble, kit.serial)
+                self.change(
+                    _kit_summary(N_("kit {serial} disassembled: now {status}")),
+                    kits.disassemble,
+                    kit.serial,
+                )
 
-        text = f"Take kit {kit.serial} apart? Its components go back to their lots."
+        text = _("Take kit {serial} apart? Its components go back to their lots.")
         if kit.status == "expired":
-            text = (f"Take expired kit {kit.serial} apart? Its components stay in quarantine at "
-                    f"{kit.location}; its expired lots stay expired.")  # fmt: skip
-        self.app.push_screen(ConfirmDialog("Disassemble kit", text, "Disassemble"), go)
+            text = _("Take expired kit {serial} apart? Its components stay in quarantine at "
+                     "{location}; its expired lots stay expired.")  # fmt: skip
+        text = text.format(serial=kit.serial, location=kit.location)
+        self.app.push_screen(ConfirmDialog(_("Disassemble kit"), text, _("Disassemble")), go)
 
     def action_release(self) -> None:
         """Managers: a kit back sealed, inspected, goes back to stock (its component lots
@@ -323,15 +367,17 @@ class KitsScreen(ListScreen):
         def go(yes: bool | None) -> None:
             if yes:
                 self.change(
-                    _kit_summary("released"), kits.release, kit.serial,
+                    _kit_summary(N_("kit {serial} released: now {status}")),
+                    kits.release,
+                    kit.serial,
                     today=self.kitops.clock.today,
-                )  # fmt: skip
+                )
 
-        text = (
-            f"Release kit {kit.serial}, back sealed from a patient and inspected? Its lots are "
+        text = _(
+            "Release kit {serial}, back sealed from a patient and inspected? Its lots are "
             "checked again; it becomes available."
-        )
-        self.app.push_screen(ConfirmDialog("Release kit", text, "Release"), go)
+        ).format(serial=kit.serial)
+        self.app.push_screen(ConfirmDialog(_("Release kit"), text, _("Release")), go)
 
     def action_labels(self) -> None:
         """The selected kit's label, to a printer or a file; a kit already with its
@@ -341,11 +387,11 @@ class KitsScreen(ListScreen):
             return
         question = None
         if kit.status in WITH_PATIENT:
-            question = (f"Kit {kit.serial} is already with the patient "
-                        f"({kit.status.replace('_', ' ')}). Print its label again? The reprint "
-                        "is recorded in the audit log.")  # fmt: skip
-        request = LabelRequest((kit.serial,), f"Label for kit {kit.serial}",
-                               f"label-{kit.serial}.pdf", question)  # fmt: skip
+            question = _("Kit {serial} is already with the patient ({status}). Print its "
+                         "label again? The reprint is recorded in the audit log."
+                         ).format(serial=kit.serial, status=kit_status(kit.status))  # fmt: skip
+        title = _("Label for kit {serial}").format(serial=kit.serial)
+        request = LabelRequest((kit.serial,), title, f"label-{kit.serial}.pdf", question)
         ask_labels(self, request)
 
     # --- assembly --------------------------------------------------------------------
@@ -370,7 +416,7 @@ class KitsScreen(ListScreen):
     def start_preview(self, *, confirm: bool) -> None:
         request = self.assembly_request()
         if request is None or not self.ready:
-            self.query_one("#preview", Static).update("choose a recipe, a quantity and a place")
+            self.query_one("#preview", Static).update(_("choose a recipe, a quantity and a place"))
             return
         self.confirming = confirm
         self.preview(*request, confirm=confirm)
@@ -388,18 +434,35 @@ class KitsScreen(ListScreen):
         if not message.confirm:
             return
         if not preview.enough:
-            short = ", ".join(f"{c.sku} short by {c.short}" for c in preview.components if c.short)
+            short = ", ".join(
+                _("{sku} short by {short}").format(sku=c.sku, short=formats.number(c.short))
+                for c in preview.components
+                if c.short
+            )
             self.kitops.report_error(
                 Refused(
-                    f"cannot assemble {preview.quantity} × {preview.sku} at {preview.location}: "
-                    f"{short} (usable stock lasting until {preview.fresh_until} makes "
-                    f"{preview.possible})"
+                    _(
+                        "cannot assemble {quantity} × {sku} at {location}: {short} (usable "
+                        "stock lasting until {day} makes {possible})"
+                    ).format(
+                        quantity=formats.number(preview.quantity),
+                        sku=preview.sku,
+                        location=preview.location,
+                        short=short,
+                        day=formats.date(preview.fresh_until),
+                        possible=formats.number(preview.possible),
+                    )
                 ),
                 self,
             )
             return
-        parts = ", ".join(f"{c.needed} × {c.sku}" for c in preview.components)
-        text = f"Assemble {preview.quantity} × {preview.sku} at {preview.location} from {parts}?"
+        parts = ", ".join(f"{formats.number(c.needed)} × {c.sku}" for c in preview.components)
+        text = _("Assemble {quantity} × {sku} at {location} from {parts}?").format(
+            quantity=formats.number(preview.quantity),
+            sku=preview.sku,
+            location=preview.location,
+            parts=parts,
+        )
 
         def go(yes: bool | None) -> None:
             if yes:
@@ -412,7 +475,7 @@ class KitsScreen(ListScreen):
                     today=self.kitops.clock.today,
                 )
 
-        self.app.push_screen(ConfirmDialog("Assemble kits", text, "Assemble"), go)
+        self.app.push_screen(ConfirmDialog(_("Assemble kits"), text, _("Assemble")), go)
 
     def render_preview(self, preview: AssemblyPreview) -> Table:
         error = theme_colour(self.app, "error", "red")
@@ -420,29 +483,50 @@ class KitsScreen(ListScreen):
         table = Table(box=None, padding=(0, 1), show_edge=False)
         # the SKUs whole, however narrow the pane (the help panel open at 80 columns)
         width = max((len(c.sku) for c in preview.components), default=9)
-        table.add_column("component", no_wrap=True, min_width=width)
-        for title in ("per kit", "needed", "usable", "short"):
-            table.add_column(title, justify="right")
+        table.add_column(_("component"), no_wrap=True, min_width=width)
+        for title in PREVIEW_HEADINGS:
+            table.add_column(translated(title), justify="right")
         for c in preview.components:
             table.add_row(
                 c.sku,
-                str(c.per_kit),
-                str(c.needed),
-                str(c.usable),
-                Text(str(c.short), style=f"bold {error}") if c.short else Text("0", style="dim"),
+                formats.number(c.per_kit),
+                formats.number(c.needed),
+                formats.number(c.usable),
+                Text(formats.number(c.short), style=f"bold {error}")
+                if c.short
+                else Text("0", style="dim"),
             )
         verdict = (
-            Text(f"✓ {preview.quantity} can be assembled", style=success)
+            Text(
+                "✓ "
+                + _("{quantity} can be assembled").format(
+                    quantity=formats.number(preview.quantity)
+                ),
+                style=success,
+            )
             if preview.enough
-            else Text(f"✗ only {preview.possible} can be assembled", style=f"bold {error}")
+            else Text(
+                "✗ "
+                + _("only {possible} can be assembled").format(
+                    possible=formats.number(preview.possible)
+                ),
+                style=f"bold {error}",
+            )
         )
         outer = Table.grid()
         outer.add_row(table)
         outer.add_row(
             Text.assemble(
                 verdict,
-                f" (components in date until {preview.fresh_until}: "
-                f"{preview.min_shelf_life_days} days' shelf life)",
+                " "
+                + ngettext(
+                    "(components in date until {day}: {n} day's shelf life)",
+                    "(components in date until {day}: {n} days' shelf life)",
+                    preview.min_shelf_life_days,
+                ).format(
+                    day=formats.date(preview.fresh_until),
+                    n=formats.number(preview.min_shelf_life_days),
+                ),
             )
         )
         return outer
@@ -464,14 +548,17 @@ class KitsScreen(ListScreen):
             # the batch's labels, in one job on the printer (or to a file when none is set)
             serials = tuple(kit.serial for kit in result.kits)
             if len(serials) == 1:
-                title, file_name = f"Label for kit {serials[0]}", f"label-{serials[0]}.pdf"
+                title = _("Label for kit {serial}").format(serial=serials[0])
+                file_name = f"label-{serials[0]}.pdf"
             else:
-                title = f"Labels for the {len(serials)} kits assembled"
+                title = _("Labels for the {n} kits assembled").format(
+                    n=formats.number(len(serials))
+                )
                 file_name = f"labels-{serials[0]}-{serials[-1]}.pdf"
             ask_labels(self, LabelRequest(serials, title, file_name), offer=True)
 
 
-CHECK_CARD = "Scan the patient's course card, or check the patient reference and press Enter."
+CHECK_CARD = N_("Scan the patient's course card, or check the patient reference and press Enter.")
 
 
 def ask_ship(screen: StockroomScreen, serial: str, patient: str | None, course: int | None) -> None:
@@ -482,21 +569,35 @@ def ask_ship(screen: StockroomScreen, serial: str, patient: str | None, course: 
         if values is None:
             return
         text = (
-            f"Ship kit {serial} to patient {patient or '?'} (course {course}) with tracking "
-            f"{values['tracking'] or '(none)'}?\nThe kit leaves the stockroom on the ledger.\n"
-            f"{CHECK_CARD}"
+            _(
+                "Ship kit {serial} to patient {patient} (course {course}) with tracking "
+                "{tracking}?\nThe kit leaves the stockroom on the ledger."
+            ).format(
+                serial=serial,
+                patient=patient or "?",
+                course=course,
+                tracking=values["tracking"] or _("(none)"),
+            )
+            + "\n"
+            + translated(CHECK_CARD)
         )
 
         def go(yes: bool | None) -> None:
             if yes:
                 today = screen.kitops.clock.today
-                screen.change(_kit_summary("shipped"), kits.dispatch, serial,
-                              tracking=values["tracking"], today=today)  # fmt: skip
+                screen.change(
+                    _kit_summary(N_("kit {serial} shipped: now {status}")),
+                    kits.dispatch,
+                    serial,
+                    tracking=values["tracking"],
+                    today=today,
+                )
 
-        screen.app.push_screen(CourseCardConfirm("Ship kit", text, "Ship", course), go)
+        screen.app.push_screen(CourseCardConfirm(_("Ship kit"), text, _("Ship"), course), go)
 
-    fields = [FormField("tracking", "Carrier tracking reference")]
-    screen.app.push_screen(FormDialog(f"Ship kit {serial}", fields, "Next"), confirm)
+    fields = [FormField("tracking", _("Carrier tracking reference"))]
+    title = _("Ship kit {serial}").format(serial=serial)
+    screen.app.push_screen(FormDialog(title, fields, _("Next")), confirm)
 
 
 def ask_hand_over(
@@ -506,23 +607,39 @@ def ask_hand_over(
 
     def go(yes: bool | None) -> None:
         if yes:
-            screen.change(_kit_summary("handed over"), kits.dispatch, serial, handover=True,
-                          today=screen.kitops.clock.today)  # fmt: skip
+            screen.change(
+                _kit_summary(N_("kit {serial} handed over: now {status}")),
+                kits.dispatch,
+                serial,
+                handover=True,
+                today=screen.kitops.clock.today,
+            )
 
     text = (
-        f"Hand kit {serial} to patient {patient or '?'} (course {course}) in the clinic now?"
-        f"\n{CHECK_CARD}"
+        _("Hand kit {serial} to patient {patient} (course {course}) in the clinic now?").format(
+            serial=serial, patient=patient or "?", course=course
+        )
+        + "\n"
+        + translated(CHECK_CARD)
     )
-    screen.app.push_screen(CourseCardConfirm("Hand over kit", text, "Hand over", course), go)
+    dialog = CourseCardConfirm(_("Hand over kit"), text, _("Hand over"), course)
+    screen.app.push_screen(dialog, go)
 
 
 def _kit_summary(verb: str) -> Any:
+    """``verb``: the sentence (marked with N_) naming the kit's serial and status."""
+
     def summary(kit: Kit) -> str:
-        return f"kit {kit.serial} {verb}: now {kit.status.replace('_', ' ')}"
+        return translated(verb).format(serial=kit.serial, status=kit_status(kit.status))
 
     return summary
 
 
 def _assembly_summary(assembly: Assembly) -> str:
     serials = ", ".join(k.serial for k in assembly.kits)
-    return f"assembled {len(assembly.kits)} × {assembly.sku} at {assembly.location}: {serials}"
+    return _("assembled {n} × {sku} at {location}: {serials}").format(
+        n=formats.number(len(assembly.kits)),
+        sku=assembly.sku,
+        location=assembly.location,
+        serials=serials,
+    )

@@ -24,7 +24,10 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Input, Label, Select, Static
 
 from kitops import bootstrap
-from kitops.errors import KitopsError
+from kitops.domain.money import Money
+from kitops.errors import InvalidInput, KitopsError
+from kitops.i18n import N_, _, formats, pgettext
+from kitops.i18n import gettext as translated
 from kitops.services import orders
 from kitops.services.dto.payments import Order
 from kitops.views import pages
@@ -36,31 +39,84 @@ from ..modals import ConfirmDialog, FormDialog, FormField
 from ..widgets import Field, cell, theme_colour
 
 ALL = "all"
-STATUSES = ("open", "pending", "failed", "paid", "partially_refunded", "refunded", "cancelled")
-RESTOCK = {
-    "none": "money only: the kits stay with the patient",
-    "sealed": "the kits come back sealed: back in stock, the course is cancelled",
-    "write-off": "the kits were opened: written off, the course is cancelled",
+# an order's stored status, as a person reads it
+ORDER_STATUS = {
+    "open": N_("open"),
+    "pending": N_("pending"),
+    "failed": N_("failed"),
+    "paid": N_("paid"),
+    "partially_refunded": N_("partly refunded"),
+    "refunded": N_("refunded"),
+    "cancelled": N_("cancelled"),
 }
+STATUSES = tuple(ORDER_STATUS)
+# a kit's stored status, as a person reads it (as the Kits screen names them)
+KIT_STATUS = {
+    "available": N_("available"),
+    "reserved": N_("reserved"),
+    "shipped": N_("shipped"),
+    "handed_over": N_("handed over"),
+    "disassembled": N_("disassembled"),
+    "written_off": N_("written off"),
+    "recalled": N_("recalled"),
+    "expired": N_("expired"),
+    "quarantine": N_("quarantine"),
+}
+# a payment's or a refund's state at Stripe, and how it was taken
+PAYMENT_STATUS = {
+    "pending": N_("pending"),
+    "succeeded": N_("succeeded"),
+    "failed": N_("failed"),
+    "canceled": N_("cancelled"),
+    "cancelled": N_("cancelled"),
+    "requires_action": N_("requires action"),
+}
+METHODS = {"card": N_("card"), "checkout": N_("checkout")}
+RESTOCK = {
+    "none": N_("money only: the kits stay with the patient"),
+    "sealed": N_("the kits come back sealed: back in stock, the course is cancelled"),
+    "write-off": N_("the kits were opened: written off, the course is cancelled"),
+}
+RESTOCK_CHOICE = {"none": N_("none"), "sealed": N_("sealed"), "write-off": N_("write-off")}
+
+
+def headings() -> tuple[str, ...]:
+    """The list's column headings in the language in force."""
+    return (pgettext("column: a number", "No"), _("Course"), _("Patient"), _("Clinic"),
+            _("Status"), _("Total"), _("Paid"), _("Due"))  # fmt: skip
+
+
+def order_status(status: str) -> str:
+    """An order's stored status in the language in force."""
+    return translated(ORDER_STATUS[status]) if status in ORDER_STATUS else status.replace("_", " ")
+
+
+def kit_status(status: str) -> str:
+    """A kit's stored status in the language in force."""
+    return translated(KIT_STATUS[status]) if status in KIT_STATUS else status.replace("_", " ")
+
+
+def _label(labels: dict[str, str], value: str) -> str:
+    return translated(labels[value]) if value in labels else value.replace("_", " ")
 
 
 class OrdersScreen(ListScreen):
     MODE = "orders"
     AUTO_FOCUS = "#orders"
     TABLE = "orders"
-    NOUN = "orders"
-    WHAT = "an order"
+    NOUN = N_("orders")
+    WHAT = N_("an order")
     PAGE_KEYS = "n/b"  # p pays by card
     BINDINGS: ClassVar[list[BindingType]] = [
         # at 80 columns the footer holds the actions; "/" is in F1's list
-        Binding("slash", "focus_filter", "Filter", show=False),
-        Binding("c", "create", "New order"),
-        Binding("p", "pay_card", "Card payment"),
-        Binding("l", "checkout", "Checkout link"),
-        Binding("x", "cancel_order", "Cancel order"),
-        Binding("r", "refund", "Refund"),
-        Binding("n", "page(1)", "Next page", show=False),
-        Binding("b", "page(-1)", "Prev page", show=False),
+        Binding("slash", "focus_filter", N_("Filter"), show=False),
+        Binding("c", "create", N_("New order")),
+        Binding("p", "pay_card", N_("Card payment")),
+        Binding("l", "checkout", N_("Checkout link")),
+        Binding("x", "cancel_order", N_("Cancel order")),
+        Binding("r", "refund", N_("Refund")),
+        Binding("n", "page(1)", N_("Next page"), show=False),
+        Binding("b", "page(-1)", N_("Prev page"), show=False),
     ]
 
     class Loaded(Message):
@@ -82,9 +138,14 @@ class OrdersScreen(ListScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(classes="filter-bar"):
-            yield Field(placeholder="filter: patient, plan, order or course number…", id="filter")
+            yield Field(
+                placeholder=_("filter: patient, plan, order or course number…"), id="filter"
+            )
             yield Select(
-                [("All orders", ALL), *[(s.replace("_", " "), s) for s in STATUSES]],
+                [
+                    (pgettext("customer orders", "All orders"), ALL),
+                    *[(order_status(s), s) for s in STATUSES],
+                ],
                 value=ALL,
                 allow_blank=False,
                 id="order-status",
@@ -94,7 +155,7 @@ class OrdersScreen(ListScreen):
         table: DataTable[Any] = DataTable(
             id="orders", cursor_type="row", zebra_stripes=True, classes="loadable"
         )
-        for label in ("No", "Course", "Patient", "Clinic", "Status", "Total", "Paid", "Due"):
+        for label in headings():
             table.add_column(label)
         yield table
         with VerticalScroll(classes="detail"):
@@ -138,7 +199,7 @@ class OrdersScreen(ListScreen):
 
     def on_orders_screen_loaded(self, message: Loaded) -> None:
         if message.problem:
-            self.say(f"Payments unavailable: {message.problem}", "error")
+            self.say(_("Payments unavailable: {problem}").format(problem=message.problem), "error")
         page = message.page
         self.take_page(page.orders, page.total, page.offset)
         if self.rows:
@@ -146,7 +207,7 @@ class OrdersScreen(ListScreen):
         else:
             self.detail = None
             self.query_one("#order-detail", Static).update(
-                Text("no order here yet · c: new order for a course", style="dim")
+                Text(_("no order here yet · c: new order for a course"), style="dim")
             )
 
     def row_cells(self, row: OrderSummary) -> tuple[Any, ...]:
@@ -162,17 +223,17 @@ class OrdersScreen(ListScreen):
             cell(row.course_id, justify="right"),
             row.patient_ref,
             row.clinic,
-            cell(row.status.replace("_", " "), style),
-            cell(row.total, justify="right"),
-            cell(row.paid, justify="right"),
-            cell(row.outstanding, justify="right"),
+            cell(order_status(row.status), style),
+            cell(formats.money(row.total), justify="right"),
+            cell(formats.money(row.paid), justify="right"),
+            cell(formats.money(row.outstanding), justify="right"),
         )
 
     def row_id(self, row: OrderSummary) -> int:
         return row.id
 
     def page_hint(self) -> str:
-        return " · c: new order"
+        return " · " + _("c: new order")
 
     @on(Select.Changed, "#order-status")
     def status_changed(self) -> None:
@@ -204,21 +265,28 @@ class OrdersScreen(ListScreen):
         fields = [
             FormField(
                 "course",
-                "Course number",
+                _("Course number"),
                 str(course) if course else "",
-                placeholder="e.g. 12",
+                placeholder=_("e.g. 12"),
                 restrict=r"[0-9]*",
             ),
-            FormField("items", "Extra items (optional)", placeholder="SKU=QTY, e.g. CHX-0.5=2"),
-            FormField("currency", "Currency (optional)", placeholder="the clinic's currency"),
+            FormField(
+                "items", _("Extra items (optional)"), placeholder=_("SKU=QTY, e.g. CHX-0.5=2")
+            ),
+            FormField("currency", _("Currency (optional)"), placeholder=_("the clinic's currency")),
         ]
 
         def done(values: dict[str, str] | None) -> None:
             if values:
                 self.change(
-                    lambda o: (
-                        f"order {o.id} for course {o.course_id} ({o.patient_ref}): {o.total}; "
+                    lambda o: _(
+                        "order {order} for course {course} ({patient}): {total}; "
                         "p: take a card, l: send a Checkout link"
+                    ).format(
+                        order=o.id,
+                        course=o.course_id,
+                        patient=o.patient_ref,
+                        total=formats.money(o.total),
                     ),
                     orders.create_order,
                     values["course"],
@@ -226,7 +294,9 @@ class OrdersScreen(ListScreen):
                     items=[values["items"]] if values["items"] else (),
                 )
 
-        self.app.push_screen(FormDialog("New order for a course", fields, "Create order"), done)
+        self.app.push_screen(
+            FormDialog(_("New order for a course"), fields, _("Create order")), done
+        )
 
     def action_pay_card(self) -> None:
         order = self.selected()
@@ -235,21 +305,33 @@ class OrdersScreen(ListScreen):
         fields = [
             FormField(
                 "method",
-                "Card (payment method id from the card reader)",
+                _("Card (payment method id from the card reader)"),
                 placeholder="pm_...",
             ),
-            FormField("when", "Charge", "now", options=("now", "at the card terminal")),
+            FormField("when", _("Charge"), _("now"), options=(_("now"), _("at the card terminal"))),
         ]
 
         def confirm(values: dict[str, str] | None) -> None:
             if values is None:
                 return
-            now = values["when"] == "now"
+            now = values["when"] == _("now")
+            names = {
+                "amount": formats.money(order.outstanding),
+                "order": order.id,
+                "patient": order.patient_ref,
+                "card": values["method"] or _("(no card given)"),
+            }
+            if now:
+                text = _("Charge {amount} for order {order} ({patient}) to {card} now?")
+            else:
+                text = _(
+                    "Charge {amount} for order {order} ({patient}) and leave it to be "
+                    "confirmed at the card terminal?"
+                )
             text = (
-                f"Charge {order.outstanding} for order {order.id} ({order.patient_ref}) "
-                + (f"to {values['method'] or '(no card given)'} now?" if now else "")
-                + ("" if now else "and leave it to be confirmed at the card terminal?")
-                + "\nThe course's kits are reserved once Stripe confirms the money."
+                text.format(**names)
+                + "\n"
+                + _("The course's kits are reserved once Stripe confirms the money.")
             )
 
             def go(yes: bool | None) -> None:
@@ -262,9 +344,10 @@ class OrdersScreen(ListScreen):
                         confirm=now,
                     )
 
-            self.app.push_screen(ConfirmDialog("Card payment", text, "Charge"), go)
+            self.app.push_screen(ConfirmDialog(_("Card payment"), text, _("Charge")), go)
 
-        self.app.push_screen(FormDialog(f"Card payment, order {order.id}", fields, "Next"), confirm)
+        title = _("Card payment, order {order}").format(order=order.id)
+        self.app.push_screen(FormDialog(title, fields, _("Next")), confirm)
 
     def action_checkout(self) -> None:
         order = self.selected()
@@ -272,9 +355,11 @@ class OrdersScreen(ListScreen):
             return
         fields = [
             FormField(
-                "success", "Page the patient returns to", placeholder="https://clinic.example/paid"
+                "success",
+                _("Page the patient returns to"),
+                placeholder="https://clinic.example/paid",
             ),
-            FormField("cancel", "Page for 'back' (optional)", placeholder="https://..."),
+            FormField("cancel", _("Page for 'back' (optional)"), placeholder="https://..."),
         ]
 
         def done(values: dict[str, str] | None) -> None:
@@ -288,7 +373,8 @@ class OrdersScreen(ListScreen):
                     cancel_url=values["cancel"] or None,
                 )
 
-        self.app.push_screen(FormDialog(f"Checkout link, order {order.id}", fields), done)
+        title = _("Checkout link, order {order}").format(order=order.id)
+        self.app.push_screen(FormDialog(title, fields, _("OK")), done)
 
     def action_cancel_order(self) -> None:
         order = self.selected()
@@ -298,38 +384,65 @@ class OrdersScreen(ListScreen):
         def go(yes: bool | None) -> None:
             if yes:
                 self.pay(
-                    lambda o: f"order {o.id} cancelled",
+                    lambda o: _("order {order} cancelled").format(order=o.id),
                     orders.cancel_order,
                     order.id,
                     gateway_required=False,
                 )
 
-        text = (
-            f"Cancel order {order.id} of {order.patient_ref} ({order.status}, {order.total})? "
-            "A payment waiting at Stripe is cancelled there first; kits held for it go back. "
-            "This cannot be undone."
+        text = _(
+            "Cancel order {order} of {patient} ({status}, {total})? A payment waiting at "
+            "Stripe is cancelled there first; kits held for it go back. This cannot be undone."
+        ).format(
+            order=order.id,
+            patient=order.patient_ref,
+            status=order_status(order.status),
+            total=formats.money(order.total),
         )
-        self.app.push_screen(ConfirmDialog("Cancel order", text, "Cancel order"), go)
+        self.app.push_screen(ConfirmDialog(_("Cancel order"), text, _("Cancel order")), go)
 
     def action_refund(self) -> None:
         order = self.selected()
         if order is None:
             return
+        choices = {translated(label): key for key, label in RESTOCK_CHOICE.items()}
         fields = [
-            FormField("amount", "Amount (empty: all that is left)", placeholder=str(order.paid)),
-            FormField("restock", "The kits", "none", options=tuple(RESTOCK)),
+            FormField(
+                "amount",
+                _("Amount (empty: all that is left)"),
+                placeholder=formats.number(
+                    order.paid.amount, decimals=max(0, -int(order.paid.amount.as_tuple().exponent))
+                ),
+            ),
+            FormField("restock", _("The kits"), _("none"), options=tuple(choices)),
         ]
 
         def confirm(values: dict[str, str] | None) -> None:
             if values is None:
                 return
-            amount = values["amount"] or None
-            restock = values["restock"]
-            text = (
-                f"Refund {amount or 'all that is left'} of order {order.id} "
-                f"({order.patient_ref}, paid {order.paid}) at Stripe?\n"
-                f"Kits: {RESTOCK.get(restock, restock)}, once Stripe confirms the refund. "
-                "Money sent back cannot be taken again."
+            # typed as the language writes it (12,50 in German), handed on as 12.50
+            try:
+                typed = values["amount"].strip()
+                amount = str(formats.parse_decimal_input(typed, "amount")) if typed else None
+            except InvalidInput as error:
+                self.say(str(error), "error")
+                return
+            restock = choices.get(values["restock"], values["restock"])
+            shown = (
+                formats.money(Money.parse(amount, order.paid.currency, "amount"))
+                if amount
+                else _("all that is left")
+            )
+            text = _(
+                "Refund {amount} of order {order} ({patient}, paid {paid}) at Stripe?\n"
+                "Kits: {kits}, once Stripe confirms the refund. Money sent back cannot be "
+                "taken again."
+            ).format(
+                amount=shown,
+                order=order.id,
+                patient=order.patient_ref,
+                paid=formats.money(order.paid),
+                kits=_label(RESTOCK, restock),
             )
 
             def go(yes: bool | None) -> None:
@@ -343,9 +456,10 @@ class OrdersScreen(ListScreen):
                         gateway_required=False,  # the order is checked before the key
                     )
 
-            self.app.push_screen(ConfirmDialog("Refund", text, "Refund"), go)
+            self.app.push_screen(ConfirmDialog(_("Refund"), text, pgettext("button", "Refund")), go)
 
-        self.app.push_screen(FormDialog(f"Refund order {order.id}", fields, "Next"), confirm)
+        title = _("Refund order {order}").format(order=order.id)
+        self.app.push_screen(FormDialog(title, fields, _("Next")), confirm)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="pay")
     def pay(
@@ -374,9 +488,11 @@ class OrdersScreen(ListScreen):
                 (p for p in reversed(result.payments) if p.url and p.status == "pending"), None
             )
             if pending is not None:
-                self.say(f"order {result.id}: send the patient {pending.url}", "ok")
+                text = _("order {order}: send the patient {url}")
+                self.say(text.format(order=result.id, url=pending.url), "ok")
             elif failed is not None and result.status == "failed":
-                self.say(f"order {result.id}: {failed.failure}", "error")
+                text = _("order {order}: {failure}")
+                self.say(text.format(order=result.id, failure=failed.failure), "error")
             else:
                 self.say("")
 
@@ -399,51 +515,82 @@ class OrdersScreen(ListScreen):
 def describe_order(order: Order) -> Group:
     """An order as the detail pane shows it: lines, money, payments, refunds, kits."""
     head = Text.assemble(
-        (f"order {order.id} · course {order.course_id} · {order.patient_ref}", "bold"),
-        f" · {order.clinic} · {order.status.replace('_', ' ')} · total {order.total}, "
-        f"paid {order.paid}, refunded {order.refunded}, due {order.outstanding}",
+        (
+            _("order {order} · course {course} · {patient}").format(
+                order=order.id, course=order.course_id, patient=order.patient_ref
+            ),
+            "bold",
+        ),
+        f" · {order.clinic} · {order_status(order.status)} · ",
+        _("total {total}, paid {paid}, refunded {refunded}, due {due}").format(
+            total=formats.money(order.total),
+            paid=formats.money(order.paid),
+            refunded=formats.money(order.refunded),
+            due=formats.money(order.outstanding),
+        ),
     )
     lines = Table(box=None, padding=(0, 1), show_header=False)
     lines.add_column(no_wrap=True)
     lines.add_column(ratio=1)
     lines.add_column(justify="right", no_wrap=True)
     for line in order.lines:
-        amount = str(line.amount)
-        lines.add_row(f"{line.quantity} ×", f"{line.item}: {line.description}", amount)
+        amount = formats.money(line.amount)
+        quantity = formats.number(line.quantity)
+        lines.add_row(f"{quantity} ×", f"{line.item}: {line.description}", amount)
     parts: list[Any] = [head, lines]
     for payment in order.payments:
-        ref = payment.intent_id or payment.session_id or "(not sent yet)"
-        text = f"payment {payment.attempt}: {payment.method} {payment.status} {ref}"
+        ref = payment.intent_id or payment.session_id or _("(not sent yet)")
+        text = _("payment {attempt}: {method} {status} {ref}").format(
+            attempt=payment.attempt,
+            method=_label(METHODS, payment.method),
+            status=_label(PAYMENT_STATUS, payment.status),
+            ref=ref,
+        )
         if payment.failure:
             text += f" ({payment.failure})"
         parts.append(Text(text))
         if payment.url and payment.status == "pending":
-            parts.append(Text(f"  pay here: {payment.url}"))
+            parts.append(Text("  " + _("pay here: {url}").format(url=payment.url)))
     for refund in order.refunds:
-        amount = str(refund.amount)
+        if refund.applied:
+            text = _("refund {number}: {amount} {status} (applied), kits: {kits}")
+        else:
+            text = _("refund {number}: {amount} {status}, kits: {kits}")
         parts.append(
             Text(
-                f"refund {refund.refund_no}: {amount} "
-                f"{refund.status}{' (applied)' if refund.applied else ''}, "
-                f"kits: {refund.restock}"
+                text.format(
+                    number=refund.refund_no,
+                    amount=formats.money(refund.amount),
+                    status=_label(PAYMENT_STATUS, refund.status),
+                    kits=_label(RESTOCK_CHOICE, refund.restock),
+                )
             )
         )
     if order.kits:
-        parts.append(Text("kits: " + ", ".join(f"{k.serial} ({k.status})" for k in order.kits)))
+        kits = ", ".join(f"{k.serial} ({kit_status(k.status)})" for k in order.kits)
+        parts.append(Text(_("kits: {kits}").format(kits=kits)))
     if order.note:
-        parts.append(Text(f"note: {order.note}", style="dim"))
+        parts.append(Text(_("note: {note}").format(note=order.note), style="dim"))
     return Group(*parts)
 
 
 def _pay_summary(order: Order) -> str:
     if order.status == "paid":
-        return f"order {order.id} paid {order.paid}; the course's kits are reserved"
-    return f"order {order.id} is {order.status}: waiting for Stripe to confirm the payment"
+        return _("order {order} paid {paid}; the course's kits are reserved").format(
+            order=order.id, paid=formats.money(order.paid)
+        )
+    return _("order {order} is {status}: waiting for Stripe to confirm the payment").format(
+        order=order.id, status=order_status(order.status)
+    )
 
 
 def _checkout_summary(order: Order) -> str:
-    return f"order {order.id}: Checkout link made; it is in the order's detail"
+    return _("order {order}: Checkout link made; it is in the order's detail").format(
+        order=order.id
+    )
 
 
 def _refund_summary(order: Order) -> str:
-    return f"order {order.id}: refund sent to Stripe; it applies when Stripe confirms it"
+    return _("order {order}: refund sent to Stripe; it applies when Stripe confirms it").format(
+        order=order.id
+    )

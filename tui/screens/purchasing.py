@@ -18,6 +18,8 @@ from textual.timer import Timer
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static
 
 from kitops.documents import purchase_orders
+from kitops.i18n import N_, _, formats, ngettext, pgettext
+from kitops.i18n import gettext as translated
 from kitops.services import purchasing, reorder
 from kitops.services.dto.purchasing import Export, PurchaseOrder
 from kitops.services.dto.reorder import ReorderRun
@@ -29,28 +31,51 @@ from ..base import StockroomScreen
 from ..modals import ConfirmDialog, FormDialog, FormField, nothing_changed
 from ..widgets import Field, cell, theme_colour
 
+# the filter's choices (a stored status, or a group of them) and how a line names them
 STATUS_LABELS = {
-    "open": "Open",
-    "all": "All orders",
-    "draft": "Draft",
-    "approved": "Approved",
-    "sent": "Sent",
-    "partial": "Partly received",
-    "received": "Received",
-    "cancelled": "Cancelled",
+    "open": N_("Open"),
+    "all": N_("All orders"),
+    "draft": N_("Draft"),
+    "approved": N_("Approved"),
+    "sent": N_("Sent"),
+    "partial": N_("Partly received"),
+    "received": N_("Received"),
+    "cancelled": N_("Cancelled"),
 }
+STATUS_IN_LINE = {
+    "open": N_("open"),
+    "all": N_("all orders"),
+    "draft": N_("draft"),
+    "approved": N_("approved"),
+    "sent": N_("sent"),
+    "partial": N_("partly received"),
+    "received": N_("received"),
+    "cancelled": N_("cancelled"),
+}
+# a purchase order's stored status, as a person reads it
+PO_STATUS = {key: STATUS_IN_LINE[key] for key in STATUS_IN_LINE if key not in ("open", "all")}
+ORIGINS = {"reorder": N_("reorder"), "manual": N_("manual")}
+HEADINGS = (N_("PO"), N_("Clinic"), N_("Supplier"), N_("Status"), N_("Lines"), N_("Total"),
+            N_("Expected"))  # fmt: skip
+LINE_HEADINGS = (N_("SKU"), N_("Supplier SKU"), N_("Qty"), N_("In"), N_("Open"), N_("Unit cost"),
+                 N_("Total"), N_("Need by"))  # fmt: skip
+
+
+def po_status(status: str) -> str:
+    """A purchase order's stored status in the language in force."""
+    return translated(PO_STATUS[status]) if status in PO_STATUS else status
 
 
 class PurchasingScreen(StockroomScreen):
     MODE = "purchasing"
     AUTO_FOCUS = "#pos"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "focus_filter", "Filter"),
-        Binding("a", "approve", "Approve"),
-        Binding("s", "send", "Send"),
-        Binding("x", "cancel_po", "Cancel PO"),
-        Binding("e", "export", "Export"),
-        Binding("r", "reorder", "Reorder now"),
+        Binding("slash", "focus_filter", N_("Filter")),
+        Binding("a", "approve", N_("Approve")),
+        Binding("s", "send", N_("Send")),
+        Binding("x", "cancel_po", N_("Cancel PO")),
+        Binding("e", "export", N_("Export")),
+        Binding("r", "reorder", N_("Reorder now")),
     ]
 
     class Loaded(Message):
@@ -77,9 +102,9 @@ class PurchasingScreen(StockroomScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(classes="filter-bar"):
-            yield Field(placeholder="filter: PO number, supplier, SKU…", id="filter")
+            yield Field(placeholder=_("filter: PO number, supplier, SKU…"), id="filter")
             yield Select(
-                [(label, key) for key, label in STATUS_LABELS.items()],
+                [(translated(label), key) for key, label in STATUS_LABELS.items()],
                 value="open",
                 allow_blank=False,
                 id="po-status",
@@ -88,13 +113,13 @@ class PurchasingScreen(StockroomScreen):
         table: DataTable[Any] = DataTable(
             id="pos", cursor_type="row", zebra_stripes=True, classes="loadable"
         )
-        for label in ("PO", "Clinic", "Supplier", "Status", "Lines", "Total", "Expected"):
-            table.add_column(label)
+        for label in HEADINGS:
+            table.add_column(translated(label))
         yield table
         lines: DataTable[Any] = DataTable(id="po-lines", cursor_type="row")
-        lines.border_title = "Lines"
-        for label in ("SKU", "Supplier SKU", "Qty", "In", "Open", "Unit cost", "Total", "Need by"):
-            lines.add_column(label)
+        lines.border_title = _("Lines")
+        for label in LINE_HEADINGS:
+            lines.add_column(translated(label))
         yield lines
         yield Static("", id="line-explanation", classes="message")
         yield Footer()
@@ -141,10 +166,10 @@ class PurchasingScreen(StockroomScreen):
                 cell(order.number, style),
                 order.clinic,
                 order.supplier,
-                cell(order.status, style),
-                cell(len(order.lines), justify="right"),
-                cell(order.total, justify="right"),
-                order.expected_on.isoformat() if order.expected_on else "",
+                cell(po_status(order.status), style),
+                cell(formats.number(len(order.lines)), justify="right"),
+                cell(formats.money(order.total), justify="right"),
+                formats.date(order.expected_on) if order.expected_on else "",
             )
         if self.select_number is not None:
             numbers = [o.number for o in self.rows]
@@ -156,9 +181,14 @@ class PurchasingScreen(StockroomScreen):
         else:
             self.show_lines(None)
         status = self.query_one("#po-status", Select).value
-        label = STATUS_LABELS.get(str(status), "")
+        shown = translated(STATUS_IN_LINE[str(status)]) if str(status) in STATUS_IN_LINE else ""
+        count = len(self.rows)
         self.query_one("#page-status", Label).update(
-            f"{len(self.rows)} purchase order(s), {label.lower()} · r: reorder now"
+            ngettext(
+                "{n} purchase order, {status} · r: reorder now",
+                "{n} purchase orders, {status} · r: reorder now",
+                count,
+            ).format(n=formats.number(count), status=shown)
         )
 
     @on(Input.Changed, "#filter")
@@ -188,37 +218,45 @@ class PurchasingScreen(StockroomScreen):
         table.clear()
         explanation = self.query_one("#line-explanation", Static)
         if order is None:
-            table.border_title = "Lines"
+            table.border_title = _("Lines")
             explanation.update("")
             return
+        origin = translated(ORIGINS[order.origin]) if order.origin in ORIGINS else order.origin
+        if order.approved_by:
+            who = _("{origin}, by {creator}, approved by {approver}").format(
+                origin=origin, creator=order.created_by, approver=order.approved_by
+            )
+        else:
+            who = _("{origin}, by {creator}").format(origin=origin, creator=order.created_by)
         table.border_title = (
-            f"{order.number} · {order.supplier_name} → {order.clinic} · {order.status} · "
-            f"{order.origin}, by {order.created_by}"
-            + (f", approved by {order.approved_by}" if order.approved_by else "")
+            f"{order.number} · {order.supplier_name} → {order.clinic} · "
+            f"{po_status(order.status)} · {who}"
         )
         for line in order.lines:
             style = "dim" if line.closed else ""
             table.add_row(
                 cell(line.sku, style),
                 line.supplier_sku or "",
-                cell(line.quantity, style, "right"),
-                cell(line.received, style, "right"),
-                cell(line.open, style, "right"),
-                cell(line.unit_cost, justify="right"),
-                cell(line.line_total, justify="right"),
-                line.need_by.isoformat() if line.need_by else "",
+                cell(formats.number(line.quantity), style, "right"),
+                cell(formats.number(line.received), style, "right"),
+                cell(formats.number(line.open), style, "right"),
+                cell(formats.money(line.unit_cost), justify="right"),
+                cell(formats.money(line.line_total), justify="right"),
+                formats.date(line.need_by) if line.need_by else "",
             )
         self.explain(order, 0)
 
     def explain(self, order: PurchaseOrder, index: int) -> None:
         explanation = self.query_one("#line-explanation", Static)
         if not order.lines or not 0 <= index < len(order.lines):
-            explanation.update(Text(order.note or "no lines", style="dim"))
+            explanation.update(Text(order.note or _("no lines"), style="dim"))
             return
         line = order.lines[index]
-        why = line.explanation or "entered by hand (no reorder arithmetic)"
-        note = f"\nnote: {order.note}" if order.note else ""
-        explanation.update(Text(f"{line.sku}: {why}{note}"))
+        why = line.explanation or _("entered by hand (no reorder arithmetic)")
+        text = f"{line.sku}: {why}"
+        if order.note:
+            text += "\n" + _("note: {note}").format(note=order.note)
+        explanation.update(Text(text))
 
     @on(DataTable.RowHighlighted, "#po-lines")
     def line_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -237,10 +275,12 @@ class PurchasingScreen(StockroomScreen):
     def selected(self) -> PurchaseOrder | None:
         order = self.current()
         if order is None:
-            self.notify("Select a purchase order first", severity="warning")
+            self.notify(_("Select a purchase order first"), severity="warning")
         return order
 
     def _status_change(self, action: str, title: str, text: str) -> None:
+        """``title`` and ``text`` marked with N_: translated here, ``text`` filled with the
+        order's number, supplier, clinic and total."""
         order = self.selected()
         if order is None:
             return
@@ -249,35 +289,49 @@ class PurchasingScreen(StockroomScreen):
             if yes:
                 self.select_number = order.number
                 self.change(
-                    lambda o: f"{o.number} is {o.status}",
+                    lambda o: _("{number} is {status}").format(
+                        number=o.number, status=po_status(o.status)
+                    ),
                     purchasing.change_status,
                     order.number,
                     action,
                 )
 
-        self.app.push_screen(ConfirmDialog(title, text.format(o=order), title), go)
+        shown = translated(text).format(
+            number=order.number,
+            supplier=order.supplier_name,
+            clinic=order.clinic,
+            total=formats.money(order.total),
+        )
+        self.app.push_screen(ConfirmDialog(translated(title), shown, translated(title)), go)
 
     def action_approve(self) -> None:
         self._status_change(
             "approve",
-            "Approve",
-            "Approve {o.number} to {o.supplier_name} for {o.clinic} ({o.total})?\n"
-            "The reorder job stops changing it and counts it as on order.",
+            N_("Approve"),
+            N_(
+                "Approve {number} to {supplier} for {clinic} ({total})?\n"
+                "The reorder job stops changing it and counts it as on order."
+            ),
         )
 
     def action_send(self) -> None:
         self._status_change(
             "send",
-            "Send",
-            "Mark {o.number} as sent to {o.supplier_name}? Export it first (e) for the "
-            "file the supplier receives.",
+            N_("Send"),
+            N_(
+                "Mark {number} as sent to {supplier}? Export it first (e) for the "
+                "file the supplier receives."
+            ),
         )
 
     def action_cancel_po(self) -> None:
         order = self.selected()
         if order is None:
             return
-        fields = [FormField("reason", "Why is it cancelled?", placeholder="e.g. supplier out")]
+        fields = [
+            FormField("reason", _("Why is it cancelled?"), placeholder=_("e.g. supplier out"))
+        ]
 
         def confirm(values: dict[str, str] | None) -> None:
             if values is None:
@@ -287,32 +341,41 @@ class PurchasingScreen(StockroomScreen):
                 if yes:
                     self.select_number = order.number
                     self.change(
-                        lambda o: f"{o.number} cancelled; its open lines are closed",
+                        lambda o: _("{number} cancelled; its open lines are closed").format(
+                            number=o.number
+                        ),
                         purchasing.change_status,
                         order.number,
                         "cancel",
                         reason=values["reason"],
                     )
 
-            text = (
-                f"Cancel {order.number} ({order.status}, {order.total})? Its open lines close "
-                f"and stop counting as on order; this cannot be undone.\n"
-                f"Reason: {values['reason'] or '(none)'}"
+            text = _(
+                "Cancel {number} ({status}, {total})? Its open lines close and stop counting "
+                "as on order; this cannot be undone.\nReason: {reason}"
+            ).format(
+                number=order.number,
+                status=po_status(order.status),
+                total=formats.money(order.total),
+                reason=values["reason"] or _("(none)"),
             )
-            self.app.push_screen(ConfirmDialog("Cancel purchase order", text, "Cancel PO"), go)
+            self.app.push_screen(
+                ConfirmDialog(_("Cancel purchase order"), text, _("Cancel PO")), go
+            )
 
-        self.app.push_screen(FormDialog(f"Cancel {order.number}", fields, "Next"), confirm)
+        title = _("Cancel {number}").format(number=order.number)
+        self.app.push_screen(FormDialog(title, fields, _("Next")), confirm)
 
     def action_export(self) -> None:
         order = self.selected()
         if order is None:
             return
         fields = [
-            FormField("format", "Format", "pdf", options=("pdf", "csv")),
+            FormField("format", _("Format"), "pdf", options=("pdf", "csv")),
             FormField(
                 "out",
-                "File (default: in the current folder)",
-                placeholder=f"{order.number}.FORMAT",
+                _("File (default: in the current folder)"),
+                placeholder=_("{number}.FORMAT").format(number=order.number),
             ),
         ]
 
@@ -321,7 +384,8 @@ class PurchasingScreen(StockroomScreen):
                 out = values["out"] or f"{order.number}.{values['format']}"
                 self.export(order.number, values["format"], out)
 
-        self.app.push_screen(FormDialog(f"Export {order.number}", fields, "Export"), done)
+        title = _("Export {number}").format(number=order.number)
+        self.app.push_screen(FormDialog(title, fields, _("Export")), done)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="export")
     def export(self, number: str, fmt: str, out: str) -> None:
@@ -334,15 +398,24 @@ class PurchasingScreen(StockroomScreen):
     def on_purchasing_screen_exported(self, message: Exported) -> None:
         done = message.export
         self.notify(
-            f"{done.number} ({done.format}, {done.bytes:,} bytes) written to {done.path}",
-            title="Exported",
+            ngettext(
+                "{number} ({format}, {bytes} byte) written to {path}",
+                "{number} ({format}, {bytes} bytes) written to {path}",
+                done.bytes,
+            ).format(
+                number=done.number,
+                format=done.format,
+                bytes=formats.number(done.bytes),
+                path=done.path,
+            ),
+            title=_("Exported"),
             timeout=8,
         )
 
     # --- reorder now -------------------------------------------------------------------
 
     def action_reorder(self) -> None:
-        self.notify("Computing what the reorder job would order…", timeout=3)
+        self.notify(_("Computing what the reorder job would order…"), timeout=3)
         self.preview_reorder(self.kitops.clock.today)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="preview")
@@ -371,7 +444,7 @@ class ReorderPreview(ModalScreen[bool]):
     """What a reorder run would order now, line by line with its arithmetic, before the
     drafts are written."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", show=False)]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", N_("Cancel"), show=False)]
 
     def __init__(self, run: ReorderRun) -> None:
         super().__init__(classes="dialog confirm wide")
@@ -380,30 +453,38 @@ class ReorderPreview(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         run = self.run
         with Vertical(id="dialog"):
-            yield Label(f"Reorder as of {run.as_of} (dry run)", classes="dialog-title")
+            title = _("Reorder as of {day} (dry run)").format(day=formats.date(run.as_of))
+            yield Label(title, classes="dialog-title")
             yield Static(Text(_preview_summary(run)), id="reorder-summary")
             table: DataTable[Any] = DataTable(id="reorder-lines", cursor_type="row")
-            for label in ("Clinic", "SKU", "Supplier", "Order", "Need by", "Draft"):
+            for label in (
+                _("Clinic"),
+                _("SKU"),
+                _("Supplier"),
+                pgettext("column: a quantity to order", "Order"),
+                _("Need by"),
+                _("Draft"),
+            ):
                 table.add_column(label)
             for line in run.suggestions:
                 table.add_row(
                     line.clinic,
                     line.sku,
                     line.supplier,
-                    cell(line.quantity, justify="right"),
-                    line.need_by.isoformat() if line.need_by else "",
+                    cell(formats.number(line.quantity), justify="right"),
+                    formats.date(line.need_by) if line.need_by else "",
                     line.po or "",
                 )
             yield table
             yield Static("", id="reorder-why", classes="message")
             with Horizontal(classes="buttons"):
                 yield Button(
-                    "Write drafts",
+                    _("Write drafts"),
                     id="confirm",
                     variant="warning",
                     disabled=run.in_progress or not run.suggestions,
                 )
-                yield Button("Cancel", id="cancel")
+                yield Button(_("Cancel"), id="cancel")
 
     def on_mount(self) -> None:
         if self.run.suggestions:
@@ -423,17 +504,25 @@ class ReorderPreview(ModalScreen[bool]):
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
-        nothing_changed(self.app, "Reorder")
+        nothing_changed(self.app, _("Reorder"))
         self.dismiss(False)
 
 
 def _preview_summary(run: ReorderRun) -> str:
     if run.in_progress:
-        return "Another reorder run is in progress; try again in a moment."
-    if not run.suggestions:
-        return f"Nothing to order ({run.policies} policies checked)."
-    return (
-        f"{len(run.suggestions)} line(s) to order from {run.policies} policies. "
-        "Write drafts puts them on one draft per supplier and clinic (a draft the job "
-        "already wrote is brought up to date); nothing is sent until approved."
+        return _("Another reorder run is in progress; try again in a moment.")
+    policies = ngettext("{n} policy", "{n} policies", run.policies).format(
+        n=formats.number(run.policies)
     )
+    if not run.suggestions:
+        return _("Nothing to order ({policies} checked).").format(policies=policies)
+    count = len(run.suggestions)
+    return ngettext(
+        "{n} line to order from {policies}. Write drafts puts it on one draft per supplier "
+        "and clinic (a draft the job already wrote is brought up to date); nothing is sent "
+        "until approved.",
+        "{n} lines to order from {policies}. Write drafts puts them on one draft per supplier "
+        "and clinic (a draft the job already wrote is brought up to date); nothing is sent "
+        "until approved.",
+        count,
+    ).format(n=formats.number(count), policies=policies)
