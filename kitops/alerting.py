@@ -22,6 +22,7 @@ from html import escape
 from kitops import faults
 from kitops.data.schema import utcnow
 from kitops.domain import alerts as rules
+from kitops.errors import KitopsError
 from kitops.i18n import _, formats, ngettext, use_locale
 from kitops.services import alerts, purchasing
 from kitops.services.unit_of_work import UnitOfWork
@@ -146,7 +147,7 @@ def run(uow: UnitOfWork, send: alerts.Mailer) -> AlertReport:
             return True
         try:
             send(_message(who.email, message))
-        except alerts.MailFailed:
+        except KitopsError:  # refused, unanswered, or no usable mail server: not sent
             alerts.forget(uow, key)
             raise
         faults.point("alerts:after_send")

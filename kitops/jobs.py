@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from email.message import EmailMessage
 from typing import Any
 
 from kitops.bootstrap import payment_gateway
@@ -140,7 +141,14 @@ def _alerts(uow: UnitOfWork, as_of: date | None, dry_run: bool) -> JobOutcome:
     from kitops import alerting
     from kitops.bootstrap import mailer
 
-    report = alerting.run(uow, mailer())
+    connection: list[Callable[[EmailMessage], None]] = []
+
+    def send(message: EmailMessage) -> None:  # the mail server is looked up when needed
+        if not connection:
+            connection.append(mailer())
+        connection[0](message)
+
+    report = alerting.run(uow, send)
     summary = f"alerts: {report.sent} sent, {report.skipped} already sent or being sent"
     detail = {"sent": report.sent, "skipped": report.skipped}
     if report.failed:  # nothing of it was marked sent: the next run sends it

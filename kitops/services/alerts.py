@@ -188,13 +188,18 @@ def recipients(uow: UnitOfWork, kind: str) -> list[Recipient]:
             .where(AlertSubscriptionRow.kind == kind, UserRow.active,
                    UserRow.email.is_not(None))
         ).tuples():  # fmt: skip
+            assert user.email is not None
+            if kind != rules.DIGEST and sub.location_id is None:
+                # an alert about a lot or an order, not a clinic's day: once per person
+                found[(user.id, "")] = Recipient(user.id, user.name, user.email,
+                                                 user.language, "", None)  # fmt: skip
+                continue
             allowed = scope.get(user.id)
             places = [sub.location_id] if sub.location_id is not None else sorted(clinics)
             for place in places:
                 clinic = clinics.get(place) if place is not None else None
                 if clinic is None or (allowed is not None and place not in allowed):
                     continue
-                assert user.email is not None
                 found[(user.id, clinic.code)] = Recipient(
                     user.id, user.name, user.email, user.language, clinic.code,
                     getattr(clinic, "locale", None))  # fmt: skip

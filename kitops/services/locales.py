@@ -30,7 +30,7 @@ from kitops.domain.courses import parse_course_id
 from kitops.domain.locations import LocationKind
 from kitops.domain.purchasing import parse_po
 from kitops.errors import InvalidInput
-from kitops.i18n import resolve_locale, use_clinic_locale
+from kitops.i18n import _, resolve_locale, use_clinic_locale
 from kitops.services import users as users_service
 from kitops.services.dto import stock as stock_dto
 from kitops.services.dto import users as users_dto
@@ -80,9 +80,9 @@ def set_clinic_locale(uow: UnitOfWork, code: str, locale: str | None) -> stock_d
     formats, and its staff's screens when they choose none. Admins, within their clinics."""
     wanted = check_locale(locale) if locale is not None else None
     with uow:
-        uow.require("location.edit", doing="change a clinic's locale")
+        uow.require("location.edit", doing=_("change a clinic's locale"))
         row = uow.locations.clinic(code)
-        uow.check_clinic(row, doing="change the locale")
+        uow.check_clinic(row, doing=_("change the locale"))
         before = row.locale
         row.locale = wanted
         uow.record("location.set_locale", "location", row.code,
@@ -99,7 +99,7 @@ def set_user_language(uow: UnitOfWork, name: str, language: str | None) -> users
     with uow:
         own = uow.user is not None and uow.user.name == name.strip()
         if not own:
-            uow.require("user.manage", doing="set another user's language")
+            uow.require("user.manage", doing=_("set another user's language"))
         row: UserRow = uow.users.get(name, lock=True)
         before = row.language
         row.language = wanted

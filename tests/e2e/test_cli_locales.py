@@ -94,7 +94,8 @@ def test_a_new_clinic_takes_its_locale_and_only_a_clinic_has_one(cli):
     assert added["locale"] == "de_CH"
     shelf = cli("location", "add", "ZRH-1", "--name", "Shelf", "--parent", "ZRH",
                 "--locale", "de_CH")  # fmt: skip
-    assert_bad_input(shelf, "locale", "de_CH", "only a clinic")
+    # the database's only clinic speaks de_CH, so its admin reads German
+    assert_bad_input(shelf, "locale", "de_CH", "nur eine Klinik")
 
 
 @pytest.mark.parametrize("typed", ["xx", "de_XX", "C", "de AT"])
@@ -117,7 +118,8 @@ def test_users_set_their_own_language_and_only_admins_anyones(demo, as_user, db)
     assert own.code == 0, own.err
     assert json.loads(own.out)["language"] == "de"
     other = as_user("stock", "user", "set-language", "manager", "de")
-    assert_refused(other, "stock (stockroom) may not set another user's language")
+    # stock reads German now: the refusal says so in German
+    assert_refused(other, "darf nicht die Sprache eines anderen Benutzers festlegen")
     by_admin = demo("user", "set-language", "manager", "de_AT", "--json")
     assert json.loads(by_admin.out)["language"] == "de_AT"
     listed = {u["name"]: u for u in json_of(demo, "user", "list", "--json")}

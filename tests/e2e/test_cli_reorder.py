@@ -81,7 +81,9 @@ def test_purchase_order_life_cycle_and_receiving_against_it(demo, today, tmp_pat
 
 def test_jobs_list_and_run_log_one_structured_line(demo, today):
     jobs = json_of(demo, "jobs", "list", "--json")
-    assert [j["name"] for j in jobs] == ["expiry-sweep", "reorder", "payment-sync"]
+    assert [j["name"] for j in jobs] == [
+        "expiry-sweep", "reorder", "payment-sync", "webhooks", "alerts"
+    ]  # fmt: skip
     result = demo("jobs", "run", "reorder", "--as-of", today.isoformat())
     assert result.code == 0
     (line,) = result.err.strip().splitlines()

@@ -169,6 +169,9 @@ CASES = [
          files={"products": ("sku,name,kind", "GLOVES,Gloves,consumable")}),
     Case("user.manage", ("user", "add", "newbie", "--role", "stockroom", "--no-pin")),
     Case("token.manage", ("token", "create", "new-app", "--user", "stock")),
+    Case("webhook.manage", ("webhook", "list")),
+    Case("webhook.deliver", ("jobs", "run", "webhooks")),
+    Case("alert.send", ("jobs", "run", "alerts")),
     Case("demo.load", ("demo",)),
     # the nightly backup: a job may (on PostgreSQL the allowed are pointed to pg_dump)
     Case("db.backup", ("db", "backup", "{tmp}/nightly.db")),

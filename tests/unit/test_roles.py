@@ -8,7 +8,7 @@ from kitops.domain import roles
 from kitops.domain.roles import PERMISSIONS, Role, allows, parse_role, permissions_of, refusal
 from kitops.errors import InvalidInput
 
-JOBS = {"reorder.run", "expiry.sweep", "payment.sync"}
+JOBS = {"reorder.run", "expiry.sweep", "payment.sync", "webhook.deliver", "alert.send"}
 
 
 def test_the_job_role_holds_the_jobs_and_nothing_else():
