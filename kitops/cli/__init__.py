@@ -17,7 +17,7 @@ from kitops.cli.app import cli
 from kitops.domain.text import visible
 from kitops.errors import InvalidInput, KitopsError
 from kitops.filemodes import kitops_files
-from kitops.i18n import _
+from kitops.i18n import _, kept_locale
 from kitops.secrets import mask
 
 __all__ = ["cli", "main", "run"]
@@ -30,7 +30,13 @@ def _say(message: str) -> None:
 
 
 def run(argv: list[str] | None = None) -> int:
-    """Run one command and return its exit code."""
+    """Run one command and return its exit code; the language it chose (--locale, the
+    user's) lasts until its last line is written, and no longer."""
+    with kept_locale():
+        return _run(argv)
+
+
+def _run(argv: list[str] | None) -> int:
     try:
         with kitops_files():  # every file kitops creates is 0600 (kitops.filemodes)
             ended = cli.main(args=argv, prog_name="kitops", standalone_mode=False)

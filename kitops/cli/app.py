@@ -31,7 +31,6 @@ from kitops.i18n import (
     N_,
     UnknownLocale,
     _,
-    current_locale,
     force_locale,
     forced_locale,
     locale_from_environment,
@@ -111,14 +110,8 @@ def cli(
 
 def _choose_language(ctx: click.Context, locale_tag: str | None) -> None:
     """Speak ``--locale`` if given (documents too), else the environment's language until
-    the acting user is known (``Context.user`` then resolves theirs); the language in
-    force before this command comes back when it ends (the tests run many in a process)."""
-    before, before_forced = current_locale(), forced_locale()
-
-    def restore() -> None:
-        force_locale(before_forced)
-        set_default_locale(before)
-
+    the acting user is known (``Context.user`` then resolves theirs). ``kitops.cli.run``
+    brings back the language in force before the command once its last line is written."""
     if locale_tag is not None:
         try:
             tag = parse_locale(locale_tag)
@@ -127,7 +120,6 @@ def _choose_language(ctx: click.Context, locale_tag: str | None) -> None:
         force_locale(tag)
     else:
         set_default_locale(locale_from_environment())
-    ctx.call_on_close(restore)
 
 
 for command in (

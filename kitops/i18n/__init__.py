@@ -58,6 +58,7 @@ __all__ = [
     "gettext",
     "has_catalog",
     "install_translations",
+    "kept_locale",
     "locale_from_environment",
     "ngettext",
     "normalize_locale",
@@ -146,6 +147,18 @@ def force_locale(tag: str | None) -> str | None:
 def forced_locale() -> str | None:
     """The locale ``--locale`` forced, if any."""
     return _forced
+
+
+@contextmanager
+def kept_locale() -> Iterator[None]:
+    """Whatever the block sets as the process's language (and ``--locale``) is undone
+    when it ends: one command run in a process that runs many (the tests, a shell)."""
+    global _default_locale, _forced
+    saved = (_default_locale, _forced)
+    try:
+        yield
+    finally:
+        _default_locale, _forced = saved
 
 
 @contextmanager

@@ -126,7 +126,7 @@ def test_a_purchase_order_pdf_in_austrian_german():
     assert "Lieferadresse" in text
     assert "(keine Adresse hinterlegt)" in text
     assert "Zahlungsbedingungen: wie mit dem Lieferanten vereinbart" in text
-    assert "# Lieferanten-SKU Beschreibung Menge Stückpreis Netto MwSt. % MwSt." in text
+    assert "Nr. Lieferanten-SKU Beschreibung Menge Stückpreis Netto MwSt. % MwSt." in text
     assert "31,50 315,00 20 % 63,00" in text
     assert "Summe netto € 315,00" in text
     assert "Summe MwSt. € 63,00" in text
