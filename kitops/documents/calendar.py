@@ -64,11 +64,13 @@ def event_note(event: courses_dto.CalendarEvent) -> str:
     note = event.note
     if event.kind == "application":
         if event.kit_part is not None and event.vial is not None:
-            if note.endswith(", first application in clinic"):
-                text = _("kit {part}, vial {vial}, first application in clinic")
-            else:
-                text = _("kit {part}, vial {vial}")
-            return text.format(part=event.kit_part, vial=event.vial)
+            first = _("kit {part}, vial {vial}, first application in clinic").format(
+                part=event.kit_part, vial=event.vial
+            )
+            # the note as the course kept it in English, or as made in this language
+            if note.endswith(", first application in clinic") or note == first:
+                return first
+            return _("kit {part}, vial {vial}").format(part=event.kit_part, vial=event.vial)
         if note == "in clinic":
             return _("in clinic")
         if note == "at home":
