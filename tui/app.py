@@ -41,7 +41,9 @@ def _dashboard() -> Screen[Any]:
 
 def _blank() -> Screen[Any]:
     """What lies under the login after a log-out: nothing of anyone's work."""
-    return Screen()
+    from .base import KitopsScreen
+
+    return KitopsScreen()
 
 
 def _stock() -> Screen[Any]:

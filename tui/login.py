@@ -15,18 +15,18 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from kitops.errors import InvalidInput, Refused
 
+from .base import KitopsModal
 from .widgets import Field
 
 if TYPE_CHECKING:
     from .app import KitopsApp
 
 
-class LoginScreen(ModalScreen[None]):
+class LoginScreen(KitopsModal[None]):
     """Who is at the keyboard. Escape does not close it; ctrl+q quits the app; ctrl+u
     (the log-out key) starts the PIN again, keeping the name."""
 

@@ -10,13 +10,13 @@ from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
+from .base import KitopsModal
 from .widgets import Field
 
 
-class ErrorDialog(ModalScreen[None]):
+class ErrorDialog(KitopsModal[None]):
     """A failed or refused action: what happened, in one or two lines."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -50,7 +50,7 @@ def nothing_changed(app: App[Any], title: str) -> None:
     app.notify(f"{title}: cancelled, nothing changed", title="Nothing changed", timeout=4)
 
 
-class ConfirmDialog(ModalScreen[bool]):
+class ConfirmDialog(KitopsModal[bool]):
     """Ask before a change that cannot be undone (write-off, recall, ship...). The
     action asked for has the focus (Enter does it); Escape or Cancel change nothing,
     and say so."""
@@ -95,7 +95,7 @@ class FormField:
     restrict: str | None = None  # e.g. r"[0-9]*" for a quantity
 
 
-class FormDialog(ModalScreen[dict[str, str] | None]):
+class FormDialog(KitopsModal[dict[str, str] | None]):
     """A few labelled fields; Enter in the last field or OK returns their values.
     Values are checked by the service, which names a bad field in its refusal."""
 

@@ -20,13 +20,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
 from kitops.services.dto.printers import Printer, PrintJob
 
-from .base import StockroomScreen
+from .base import KitopsModal, StockroomScreen
 from .modals import ConfirmDialog, FormDialog, FormField, nothing_changed
 
 TO_FILE = "(file)"  # the file's line in the dialog: no printer name has brackets
@@ -145,7 +144,7 @@ def _ask_file(screen: StockroomScreen, request: LabelRequest, reprint: bool) -> 
     screen.app.push_screen(FormDialog(request.title, fields, "Write"), done)
 
 
-class DestinationDialog(ModalScreen[str | None]):
+class DestinationDialog(KitopsModal[str | None]):
     """Where the labels go: each printer, then a file. Enter takes the highlighted line
     (at first the printer chosen last); Escape prints nothing, and says so; a scan is
     refused."""
