@@ -33,7 +33,7 @@ from textual.screen import ModalScreen, Screen
 from textual.worker import NoActiveWorker, Worker, WorkerState, get_current_worker
 
 from kitops import i18n
-from kitops.i18n import N_, _, current_locale
+from kitops.i18n import DEFAULT_LOCALE, N_, _, current_locale, formats
 
 if TYPE_CHECKING:
     from kitops.bootstrap import Stockroom
@@ -49,6 +49,12 @@ def translate(message: str) -> str:
     now. ``_()`` takes literals only (the catalog test checks), so a marked constant is
     shown with ``translate(HEADING)``."""
     return i18n.gettext(message)
+
+
+def count(n: int) -> str:
+    """A count as the stockroom reads it: ``12,345`` in the neutral locale (as kitops always
+    showed it), the locale's grouping elsewhere (``12.345``)."""
+    return f"{n:,}" if current_locale() == DEFAULT_LOCALE else formats.number(n)
 
 
 # what Textual's own bindings say where kitops shows them (the footer's palette key, the
