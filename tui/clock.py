@@ -14,9 +14,13 @@ def short_day(day: date) -> str:
     locale = current_locale()
     if locale == DEFAULT_LOCALE:
         return day.strftime("%d %b")
+    from babel import UnknownLocaleError
     from babel.dates import format_skeleton
 
-    return format_skeleton("dMMM", day, locale=locale)
+    try:
+        return format_skeleton("dMMM", day, locale=locale)
+    except (UnknownLocaleError, ValueError):  # a language CLDR does not know
+        return day.strftime("%d %b")
 
 
 @dataclass(frozen=True)

@@ -196,7 +196,7 @@ def render_purchasing(
     if found.suggestions:
         waiting = found.undrafted
         lines = len(found.suggestions)
-        head = ngettext("{n} line to order now", "{n} lines to order now", lines).format(n=lines)
+        head = _("{n} line(s) to order now").format(n=lines)
         not_drafted = _(", {n} not on a draft yet").format(n=waiting)
         parts.append(
             Text.assemble(
@@ -218,15 +218,7 @@ def render_purchasing(
             table.add_row(Text(line.clinic, style="bold"), line.sku, str(line.quantity), where)
         parts.append(table)
     else:
-        parts.append(
-            _none(
-                ngettext(
-                    "nothing to reorder ({n} policy)",
-                    "nothing to reorder ({n} policies)",
-                    found.policies,
-                ).format(n=found.policies)
-            )
-        )
+        parts.append(_none(_("nothing to reorder ({n} policies)").format(n=found.policies)))
     if found.orders:
         orders = _grid()
         orders.add_column(no_wrap=True)

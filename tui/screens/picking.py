@@ -122,11 +122,9 @@ class PickScreen(StockroomScreen):
         if not total:
             count = _("nothing to pick")
         elif not left:
-            count = ngettext("the kit is picked", "all {n} kits picked", total).format(n=total)
+            count = _("all {n} kits picked").format(n=total)
         else:
-            count = ngettext(
-                "{left} of {n} kit still to pick", "{left} of {n} kits still to pick", total
-            ).format(left=left, n=total)
+            count = _("{left} of {n} kits still to pick").format(left=left, n=total)
         self.query_one("#pick-count", Static).update(Text(count, style="bold"))
 
     def say(self, text: str, *, wrong: bool = False) -> None:
