@@ -3,14 +3,17 @@ scanner field, dashboard tiles, and colours for lot and kit states."""
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import events
-from textual.app import App
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.widgets import Input, Static
+from textual.widgets import Footer, Input, Static
+from textual.widgets._footer import FooterKey
 
 from kitops import i18n
 from kitops.domain.text import visible
@@ -54,6 +57,46 @@ class ScanInput(Field):
         self.insert_text_at_cursor(first.rstrip("\r"))
         if rest or text.endswith("\n"):
             self.post_message(self.Submitted(self, self.value))
+
+
+class KitopsFooter(Footer):
+    """The footer, on two lines when the screen's keys do not fit on one: a language with
+    longer words (German) at 80 columns. The help key (F1) alone may drop off the end of
+    one line, as it does in English at 80 columns (F1's panel lists every key)."""
+
+    DEFAULT_CSS = """
+    KitopsFooter.-two-lines {
+        layout: grid;
+        grid-columns: auto;
+        grid-rows: 1;
+        height: 2;
+    }
+    """
+    HELP_ACTIONS: ClassVar[frozenset[str]] = frozenset({"toggle_help", "app.toggle_help"})
+    _decided_for = 0
+
+    def compose(self) -> ComposeResult:
+        keys = list(super().compose())
+        shown = [k for k in keys if isinstance(k, FooterKey)]
+        plain = [k for k in shown if not k.has_class("-command-palette")]
+        # a key is " k description" wide; the palette's key adds its border and a space
+        needed = sum(
+            cell_len(k.key_display) + cell_len(k.description) + 2
+            for k in shown
+            if k.action not in self.HELP_ACTIONS
+        ) + 2 * (len(shown) - len(plain))
+        width = self.app.size.width
+        self._decided_for = width
+        two = len(plain) > 2 and needed > width
+        self.set_class(two, "-two-lines")
+        if two:
+            self.styles.grid_size_columns = math.ceil(len(plain) / 2)
+            self.styles.grid_size_rows = 2
+        yield from keys
+
+    def on_resize(self) -> None:
+        if self._decided_for and self.app.size.width != self._decided_for:
+            self.call_after_refresh(self.recompose)
 
 
 class Tile(Static, can_focus=True):

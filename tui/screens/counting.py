@@ -12,7 +12,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from kitops.i18n import N_, _, ngettext
 from kitops.services import operations
@@ -22,7 +22,7 @@ from kitops.views.dto import CountedItem
 
 from ..base import StockroomScreen, translate
 from ..modals import ConfirmDialog, FormDialog, FormField
-from ..widgets import cell, theme_colour
+from ..widgets import KitopsFooter, cell, theme_colour
 
 LEAVE = N_("leave them as they are")
 ZERO = N_("count them as zero (full count)")
@@ -63,7 +63,7 @@ class CountScreen(StockroomScreen):
         for label in (_("SKU"), _("Lot"), _("Counted"), _("Last scan")):
             table.add_column(label)
         yield table
-        yield Footer()
+        yield KitopsFooter()
 
     def on_mount(self) -> None:
         self.query_one("#count-table").focus()

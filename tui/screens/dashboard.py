@@ -21,14 +21,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, VerticalScroll
 from textual.message import Message
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from kitops.i18n import N_, _, formats, ngettext
 from kitops.views.dto import Dashboard, Purchasing
 
 from ..base import StockroomScreen, translate
 from ..clock import Clock, short_day
-from ..widgets import Tile, status_label, theme_colour
+from ..widgets import KitopsFooter, Tile, status_label, theme_colour
 
 REFRESH_SECONDS = 30.0
 SPINNER_AFTER = 0.4
@@ -307,7 +307,7 @@ class DashboardScreen(StockroomScreen):
             for spec in TILES:
                 yield Tile(translate(spec.title), spec.target, id=f"tile-{spec.id}")
         yield Static(_navigation(), id="nav")
-        yield Footer()
+        yield KitopsFooter()
 
     def on_mount(self) -> None:
         # the spinner only when loading is slow: it would cost the first load CPU time

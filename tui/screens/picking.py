@@ -13,7 +13,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from kitops.errors import InvalidInput
 from kitops.i18n import N_, _, formats, ngettext
@@ -21,7 +21,7 @@ from kitops.services.dto.courses import PickLine
 
 from ..base import StockroomScreen
 from ..printing import LabelRequest, ask_labels
-from ..widgets import cell, theme_colour
+from ..widgets import KitopsFooter, cell, theme_colour
 from .kits import ask_hand_over, ask_ship
 
 PICK_DAYS = 7
@@ -59,7 +59,7 @@ class PickScreen(StockroomScreen):
         for label in ("", *headings, _("Expiry")):
             table.add_column(label)
         yield table
-        yield Footer()
+        yield KitopsFooter()
 
     def on_mount(self) -> None:
         self.query_one("#pick-table").loading = True

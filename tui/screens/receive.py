@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.widgets import Button, Checkbox, DataTable, Footer, Header, Input, Select, Static
+from textual.widgets import Button, Checkbox, DataTable, Header, Input, Select, Static
 
 from kitops.domain.stock_rules import ShortDated
 from kitops.errors import InvalidInput, KitopsError
@@ -26,7 +26,7 @@ from kitops.views import previews
 from kitops.views.dto import ScannedLabel
 
 from ..base import StockroomScreen, translate
-from ..widgets import Field, ScanInput, cell, kind_label, lot_style, status_label
+from ..widgets import Field, KitopsFooter, ScanInput, cell, kind_label, lot_style, status_label
 
 RECEIPT_COLUMNS = (
     N_("Time"),
@@ -92,7 +92,7 @@ class ReceiveScreen(StockroomScreen):
             for label in RECEIPT_COLUMNS:
                 table.add_column(translate(label))
             yield table
-        yield Footer()
+        yield KitopsFooter()
 
     @staticmethod
     def _field(name: str, title: str, restrict: str | None = None) -> Field:

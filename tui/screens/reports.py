@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Input, Select, Static
+from textual.widgets import DataTable, Header, Input, Select, Static
 from textual_plotext import PlotextPlot
 
 from kitops.documents.report_files import export_report, text
@@ -36,7 +36,7 @@ from kitops.views import pages
 
 from ..base import StockroomScreen, count
 from ..modals import FormDialog, FormField
-from ..widgets import Field
+from ..widgets import Field, KitopsFooter
 
 ALL = "all"
 PAGE = pages.PAGE_SIZE
@@ -102,7 +102,7 @@ class ReportsScreen(StockroomScreen):
         )
         yield table
         yield PlotextPlot(id="report-chart")
-        yield Footer()
+        yield KitopsFooter()
 
     def on_mount(self) -> None:
         self.query_one("#report-chart").display = False

@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Input, Label, Select
+from textual.widgets import DataTable, Header, Input, Label, Select
 
 from kitops.domain.ledger import LotStatus
 from kitops.i18n import N_, _, formats
@@ -23,7 +23,7 @@ from kitops.views.dto import StockPage
 from ..base import translate
 from ..lists import ListScreen
 from ..modals import ConfirmDialog, FormDialog, FormField
-from ..widgets import Field, cell, lot_style, status_label
+from ..widgets import Field, KitopsFooter, cell, lot_style, status_label
 
 # Quantity right after the lot: at 80 columns the table is two characters too wide, and
 # what gets cut then is the end of "quarantine", never a quantity.
@@ -104,7 +104,7 @@ class StockScreen(ListScreen):
         for key, label, _sort in COLUMNS:
             table.add_column(translate(label), key=key)
         yield table
-        yield Footer()
+        yield KitopsFooter()
 
     def on_mount(self) -> None:
         self.table.loading = True

@@ -10,14 +10,14 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.widgets import Footer, Header, Static, Tree
+from textual.widgets import Header, Static, Tree
 
 from kitops.i18n import N_, _, formats
 from kitops.services import lots
 from kitops.services.dto.stock import Trace
 
 from ..base import StockroomScreen
-from ..widgets import lot_style, status_label, theme_colour
+from ..widgets import KitopsFooter, lot_style, status_label, theme_colour
 
 
 def _day(value: Any) -> str:
@@ -49,7 +49,7 @@ class TraceScreen(StockroomScreen):
         )
         tree.show_root = True
         yield tree
-        yield Footer()
+        yield KitopsFooter()
 
     def on_mount(self) -> None:
         self.query_one("#trace-tree").loading = True
