@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events, work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
@@ -116,6 +116,24 @@ ROLES = {
     "admin": N_("admin"),
     "job": N_("job"),
 }
+
+
+# what Textual's own palette commands say (``get_system_commands``), for the catalog
+SYSTEM_COMMANDS = (
+    N_("Theme"),
+    N_("Change the current theme"),
+    N_("Quit"),
+    N_("Quit the application as soon as possible"),
+    N_("Keys"),
+    N_("Hide the keys and widget help panel"),
+    N_("Show help for the focused widget and a summary of available keys"),
+    N_("Minimize"),
+    N_("Minimize the widget and restore to normal size"),
+    N_("Maximize"),
+    N_("Maximize the focused widget"),
+    N_("Screenshot"),
+    N_("Save an SVG 'screenshot' of the current screen"),
+)
 
 
 class KitopsApp(App[int]):
@@ -534,6 +552,11 @@ class KitopsApp(App[int]):
             self.bell()
             return
         self.switch_mode(mode)
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's own palette commands, in the language in force."""
+        for command in super().get_system_commands(screen):
+            yield command._replace(title=translate(command.title), help=translate(command.help))
 
     def action_command_palette(self) -> None:
         if not self.locked:

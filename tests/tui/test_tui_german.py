@@ -147,3 +147,23 @@ def test_an_ambiguous_cost_is_refused_in_place(german: None, demo_url: str) -> N
             assert screen.query_one("#receipts", DataTable).row_count == 0
 
     asyncio.run(scenario())
+
+
+def test_the_command_palette_speaks_german(german: None, demo_url: str) -> None:
+    from kitops.tui.commands import KitopsCommands
+
+    async def scenario() -> None:
+        app = make_app(demo_url)
+        async with app.run_test(size=(120, 35)) as pilot:
+            await settle(pilot)
+            commands = KitopsCommands(app.screen)
+            names = {name: help_text for name, _action, help_text in commands.commands()}
+            assert names["Wareneingang"] == "Etikett des Lieferanten scannen (F4)"
+            assert "Chargen vor der Freigabe" in names
+            finds = [text for _score, text, _action, _help in commands.finds("PTT6-A0412")]
+            assert "Charge PTT6-A0412 suchen" in finds
+            system = [command.title for command in app.get_system_commands(app.screen)]
+            assert "Design" in system
+            assert "Theme" not in system
+
+    asyncio.run(scenario())
