@@ -16,8 +16,28 @@ from kitops.i18n import N_, _, formats
 from kitops.services import lots
 from kitops.services.dto.stock import Trace
 
-from ..base import StockroomScreen
+from ..base import StockroomScreen, translate
 from ..widgets import KitopsFooter, lot_style, status_label, theme_colour
+
+# why stock moved (the ledger's stored reason is the key; English shows it as stored)
+MOVE_REASONS = {
+    "receipt": N_("receipt"),
+    "opening": N_("opening"),
+    "transfer": N_("transfer"),
+    "count": N_("count"),
+    "write_off": N_("write_off"),
+    "expiry": N_("expiry"),
+    "kit_assembly": N_("kit_assembly"),
+    "kit_disassembly": N_("kit_disassembly"),
+    "dispatch": N_("dispatch"),
+    "return": N_("return"),
+    "session": N_("session"),
+}
+
+
+def _reason(reason: str) -> str:
+    label = MOVE_REASONS.get(reason)
+    return translate(label) if label else reason
 
 
 def _day(value: Any) -> str:
@@ -193,7 +213,7 @@ class TraceScreen(StockroomScreen):
                 _("{qty} from {location} ({why}) {days}").format(
                     qty=flow.quantity,
                     location=flow.from_location,
-                    why=flow.detail or flow.reason,
+                    why=flow.detail or _reason(flow.reason),
                     days=days,
                 )
             )
@@ -208,7 +228,7 @@ class TraceScreen(StockroomScreen):
             moves = _("{source} → {target} {reason}: {qty} in {moves} move(s)").format(
                 source=flow.from_location,
                 target=flow.to_location,
-                reason=flow.reason,
+                reason=_reason(flow.reason),
                 qty=flow.quantity,
                 moves=flow.moves,
             )
