@@ -167,3 +167,24 @@ def test_the_command_palette_speaks_german(german: None, demo_url: str) -> None:
             assert "Theme" not in system
 
     asyncio.run(scenario())
+
+
+def test_the_help_panel_speaks_german(german: None, demo_url: str) -> None:
+    from textual.widgets._key_panel import BindingsTable
+
+    async def scenario() -> None:
+        app = make_app(demo_url)
+        async with app.run_test(size=(120, 35)) as pilot:
+            await settle(pilot)
+            await pilot.press("f3")
+            await settle(pilot)
+            await pilot.press("f1")
+            await settle(pilot)
+            table = app.screen.query_one(BindingsTable).render_bindings_table()
+            console = Console(width=200, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
+            console.print(table)
+            shown = console.export_text()
+            for words in ("Umlagern", "Zählliste", "Nächste Seite", "Cursor nach oben"):
+                assert words in shown, shown
+
+    asyncio.run(scenario())
