@@ -85,7 +85,7 @@ def test_the_stock_screen_speaks_german(german: None, demo_url: str) -> None:
             expiry = str(table.get_row_at(0)[5])
             assert expiry.count(".") == 2  # 4.12.2026, not 2026-12-04
             shown = app.screen.query_one("#show", Select)
-            assert "Gesamter Bestand" in [str(prompt) for prompt, _value in shown._options]
+            assert "Gesamtbestand" in [str(prompt) for prompt, _value in shown._options]
 
     asyncio.run(scenario())
 
