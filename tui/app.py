@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events, work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from kitops.i18n import forced_locale, resolve_locale, set_default_locale
+from kitops.i18n import N_, _, forced_locale, formats, resolve_locale, set_default_locale
 
+from .base import translate
 from .clock import Clock
 from .errors import describe
 from .scanner import DEFAULT_GAP_S, ScanDetector
@@ -43,7 +44,9 @@ def _dashboard() -> Screen[Any]:
 
 def _blank() -> Screen[Any]:
     """What lies under the login after a log-out: nothing of anyone's work."""
-    return Screen()
+    from .base import KitopsScreen
+
+    return KitopsScreen()
 
 
 def _stock() -> Screen[Any]:
@@ -95,15 +98,42 @@ def _commands() -> Any:
 
 
 SCREENS_BY_KEY = {
-    "dashboard": ("f2", "Dashboard"),
-    "stock": ("f3", "Stock"),
-    "receive": ("f4", "Receive"),
-    "kits": ("f5", "Kits"),
-    "courses": ("f6", "Courses"),
-    "orders": ("f7", "Orders"),
-    "purchasing": ("f8", "POs"),
-    "reports": ("f9", "Reports"),
+    "dashboard": ("f2", N_("Dashboard")),
+    "stock": ("f3", N_("Stock")),
+    "receive": ("f4", N_("Receive")),
+    "kits": ("f5", N_("Kits")),
+    "courses": ("f6", N_("Courses")),
+    "orders": ("f7", N_("Orders")),
+    "purchasing": ("f8", N_("POs")),
+    "reports": ("f9", N_("Reports")),
 }
+
+
+# a user's role as the header shows it (the stored value is the key)
+ROLES = {
+    "stockroom": N_("stockroom"),
+    "manager": N_("manager"),
+    "admin": N_("admin"),
+    "job": N_("job"),
+}
+
+
+# what Textual's own palette commands say (``get_system_commands``), for the catalog
+SYSTEM_COMMANDS = (
+    N_("Theme"),
+    N_("Change the current theme"),
+    N_("Quit"),
+    N_("Quit the application as soon as possible"),
+    N_("Keys"),
+    N_("Hide the keys and widget help panel"),
+    N_("Show help for the focused widget and a summary of available keys"),
+    N_("Minimize"),
+    N_("Minimize the widget and restore to normal size"),
+    N_("Maximize"),
+    N_("Maximize the focused widget"),
+    N_("Screenshot"),
+    N_("Save an SVG 'screenshot' of the current screen"),
+)
 
 
 class KitopsApp(App[int]):
@@ -124,7 +154,7 @@ class KitopsApp(App[int]):
     }
     COMMANDS = App.COMMANDS | {_commands}
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f1", "toggle_help", "Help", id="help"),
+        Binding("f1", "toggle_help", N_("Help"), id="help"),
         # not in the footer: the screen's own keys come first there and the dashboard
         # lists the F-keys itself (each footer key is a widget, re-made on every focus
         # change: nine of them cost a tenth of the start-up); F1 shows them all
@@ -132,14 +162,19 @@ class KitopsApp(App[int]):
             Binding(key, f"switch_mode('{mode}')", label, id=mode, show=False)
             for mode, (key, label) in SCREENS_BY_KEY.items()
         ],
-        Binding("ctrl+t", "toggle_dark", "Light/dark", show=False, id="theme"),
+        Binding("ctrl+t", "toggle_dark", N_("Light/dark"), show=False, id="theme"),
         # priority: the log-out key works whatever has focus (an input field would
         # otherwise take ctrl+u as "delete to the start")
         Binding(
-            "ctrl+u", "log_out", "Log out / switch user", show=False, id="log-out", priority=True
+            "ctrl+u",
+            "log_out",
+            N_("Log out / switch user"),
+            show=False,
+            id="log-out",
+            priority=True,
         ),
-        Binding("question_mark", "toggle_help", "Help", show=False),
-        Binding("ctrl+q", "quit", "Quit", show=False, id="quit"),
+        Binding("question_mark", "toggle_help", N_("Help"), show=False),
+        Binding("ctrl+q", "quit", N_("Quit"), show=False, id="quit"),
     ]
 
     class Opened(Message):
@@ -207,7 +242,7 @@ class KitopsApp(App[int]):
 
     def on_mount(self) -> None:
         self.set_timer(10, self.started)  # whatever happens, the collector comes back
-        self.sub_title = "opening the database…"
+        self.sub_title = _("opening the database…")
         self.open_stockroom()
         self.switch_mode("dashboard")
         if self.login:
@@ -250,8 +285,12 @@ class KitopsApp(App[int]):
         self.user_locale = _users_locale(stockroom, user.name)
         found = choices(stockroom.reading())
         if self.clinic and self.clinic not in {c.code for c in found.clinics}:
-            known = ", ".join(c.code for c in found.clinics) or "none yet"
-            raise InvalidInput("clinic", self.clinic, f"is not a clinic (clinics: {known})")
+            known = ", ".join(c.code for c in found.clinics) or _("none yet")
+            raise InvalidInput(
+                "clinic",
+                self.clinic,
+                _("is not a clinic (clinics: {known})").format(known=known),
+            )
         return user, found
 
     def on_kitops_app_opened(self, message: Opened) -> None:
@@ -291,13 +330,22 @@ class KitopsApp(App[int]):
         """The header's second line: database, clinic, who is logged in and their role."""
         if self.stockroom is None:
             return
-        who = f"{self.user} ({self.role})" if self.user else "not logged in"
+        if self.user:
+            role = self.role or ""
+            shown = translate(ROLES[role]) if role in ROLES else role
+            who = _("{user} ({role})").format(user=self.user, role=shown)
+        else:
+            who = _("not logged in")
         self.sub_title = " · ".join(
             [
                 self.stockroom.label,
-                self.clinic or "all clinics",
+                self.clinic or _("all clinics"),
                 who,
-                *([f"as of {self.clock.fixed}"] if self.clock.fixed else []),
+                *(
+                    [_("as of {day}").format(day=formats.date(self.clock.fixed))]
+                    if self.clock.fixed
+                    else []
+                ),
             ]
         )
 
@@ -334,7 +382,7 @@ class KitopsApp(App[int]):
                 self.remove_mode(mode)
                 self.add_mode(mode, factory)
         self.show_status()
-        self.notify("Logged out", timeout=3)
+        self.notify(_("Logged out"), timeout=3)
         self.show_login()
 
     def started(self) -> None:
@@ -359,7 +407,7 @@ class KitopsApp(App[int]):
         if event.worker.group in ("open", "login"):  # no database, or no way in
             self.started()
             self._fatal = True
-            self.sub_title = "no database" if self.stockroom is None else "not logged in"
+            self.sub_title = _("no database") if self.stockroom is None else _("not logged in")
             if event.worker.error is not None:
                 self.report_error(event.worker.error)
 
@@ -398,7 +446,7 @@ class KitopsApp(App[int]):
                     # a dialog's button has the focus: the scanner's Enter must not press
                     # it (confirm a write-off, a recall...); the scan is dropped, loudly
                     self.bell()
-                    self.notify("a scan is not an answer to this dialog: nothing done",
+                    self.notify(_("a scan is not an answer to this dialog: nothing done"),
                                 severity="warning", timeout=4)  # fmt: skip
                     return
                 for key in verdict.keys:  # typed into the dialog's field, as scanned
@@ -487,12 +535,12 @@ class KitopsApp(App[int]):
         from .modals import ErrorDialog
 
         problem = describe(error)
-        if problem.title == "Internal error":
+        if problem.internal:
             self.log.error(repr(error))
         if screen is not None and screen.show_refusal(error, worker):
             return
 
-        def closed(_: None) -> None:
+        def closed(_result: None) -> None:
             if self._fatal:
                 self.exit(1, return_code=1, message=f"kitops: {problem.message}")
 
@@ -511,6 +559,11 @@ class KitopsApp(App[int]):
             self.bell()
             return
         self.switch_mode(mode)
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's own palette commands, in the language in force."""
+        for command in super().get_system_commands(screen):
+            yield command._replace(title=translate(command.title), help=translate(command.help))
 
     def action_command_palette(self) -> None:
         if not self.locked:
@@ -558,8 +611,8 @@ class KitopsApp(App[int]):
             if values and values["location"]:
                 self.push_screen(CountScreen(values["location"]))
 
-        field = FormField("location", "Location", places[0] if places else "", options=places)
-        self.push_screen(FormDialog("Count sheet", [field], "Start"), chosen)
+        field = FormField("location", _("Location"), places[0] if places else "", options=places)
+        self.push_screen(FormDialog(_("Count sheet"), [field], _("Start")), chosen)
 
     def show_trace(self, code: str, sku: str | None = None) -> None:
         from .screens.trace import TraceScreen

@@ -5,23 +5,177 @@ Database calls run in thread workers (``@work(thread=True, exclusive=True,
 exit_on_error=False)``), one unit of work each, and post their results back as
 messages. A worker that raises ends in ``Worker.StateChanged`` with state ERROR; this
 base class hands the error to ``KitopsApp.report_error`` and clears the loading
-indicators, so no screen handles errors on its own."""
+indicators, so no screen handles errors on its own.
+
+Translated key bindings: a ``BINDINGS`` list is read when its class is defined, before
+anyone has logged in and the language is known, so its descriptions are marked with
+``N_("Refresh")`` and translated when shown. Every screen of the app derives from
+``KitopsScreen`` (``StockroomScreen`` for the stockroom's screens) or ``KitopsModal``
+(dialogs), whose ``active_bindings`` (what the footer, the help panel and the key panel
+read) hand out each binding with its description, tooltip and group translated into the
+language in force at that moment; bindings of the app and of widgets on the screen come
+through the same door. Anything else a screen shows (column headings, tab titles,
+placeholders, notifications) is translated with ``_()`` where the widget is built;
+module-level constants of them are marked with ``N_`` likewise and shown with
+``translate(CONSTANT)``."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from textual import work
-from textual.binding import Binding, BindingType
+from textual.binding import ActiveBinding, Binding, BindingType
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.worker import NoActiveWorker, Worker, WorkerState, get_current_worker
+
+from kitops import i18n
+from kitops.i18n import DEFAULT_LOCALE, N_, _, current_locale, formats
 
 if TYPE_CHECKING:
     from kitops.bootstrap import Stockroom
 
     from .app import KitopsApp
+
+
+ResultT = TypeVar("ResultT")
+
+
+def translate(message: str) -> str:
+    """A string marked with ``N_`` elsewhere (a heading, a label of a map), translated
+    now. ``_()`` takes literals only (the catalog test checks), so a marked constant is
+    shown with ``translate(HEADING)``."""
+    return i18n.gettext(message)
+
+
+def count(n: int) -> str:
+    """A count as the stockroom reads it: ``12,345`` in the neutral locale (as kitops always
+    showed it), the locale's grouping elsewhere (``12.345``)."""
+    return f"{n:,}" if current_locale() == DEFAULT_LOCALE else formats.number(n)
+
+
+# what Textual's own bindings say where kitops shows them (the footer's palette key, the
+# help panel's keys of the app, tables, fields, choice lists, trees and tabs), so the
+# catalog has them too
+TEXTUAL_BINDINGS = (
+    N_("palette"),
+    N_("Open the command palette"),
+    N_("Quit the app"),
+    N_("Quit the app and return to the command prompt."),
+    N_("Focus Next"),
+    N_("Focus Previous"),
+    N_("Copy selected text"),
+    N_("Select"),
+    N_("Cursor up"),
+    N_("Cursor down"),
+    N_("Cursor right"),
+    N_("Cursor left"),
+    N_("Page up"),
+    N_("Page down"),
+    N_("Top"),
+    N_("Bottom"),
+    N_("Home"),
+    N_("End"),
+    N_("Scroll Up"),
+    N_("Scroll Down"),
+    N_("Scroll Left"),
+    N_("Scroll Right"),
+    N_("Scroll Home"),
+    N_("Scroll End"),
+    N_("Page Up"),
+    N_("Page Down"),
+    N_("Page Left"),
+    N_("Page Right"),
+    N_("Move cursor left"),
+    N_("Move cursor left and select"),
+    N_("Move cursor left a word"),
+    N_("Move cursor left a word and select"),
+    N_("Move cursor right or accept the completion suggestion"),
+    N_("Move cursor right and select"),
+    N_("Move cursor right a word"),
+    N_("Move cursor right a word and select"),
+    N_("Delete character left"),
+    N_("Select all"),
+    N_("Go to start"),
+    N_("Go to end"),
+    N_("Select line start"),
+    N_("Select line end"),
+    N_("Delete character right"),
+    N_("Submit"),
+    N_("Delete left to start of word"),
+    N_("Delete all to the left"),
+    N_("Delete right to start of word"),
+    N_("Delete all to the right"),
+    N_("Cut selected text"),
+    N_("Paste text from the clipboard"),
+    N_("Show menu"),
+    N_("Dismiss menu"),
+    N_("Down"),
+    N_("Last"),
+    N_("First"),
+    N_("Up"),
+    N_("Cursor to parent"),
+    N_("Cursor to next ancestor"),
+    N_("Cursor to previous sibling"),
+    N_("Cursor to next sibling"),
+    N_("Toggle"),
+    N_("Expand or collapse all"),
+    N_("Cursor Up"),
+    N_("Cursor Down"),
+    N_("Press button"),
+    N_("Previous tab"),
+    N_("Next tab"),
+)
+
+
+@lru_cache(maxsize=2048)
+def _translated(binding: Binding, locale: str) -> Binding:
+    group = binding.group
+    if group is not None and group.description:
+        group = dataclasses.replace(group, description=translate(group.description))
+    return dataclasses.replace(
+        binding,
+        description=translate(binding.description) if binding.description else "",
+        tooltip=translate(binding.tooltip) if binding.tooltip else "",
+        group=group,
+    )
+
+
+def translated_binding(binding: Binding) -> Binding:
+    """``binding`` with its description, tooltip and group in the language in force."""
+    return _translated(binding, current_locale())
+
+
+def translated_bindings(bindings: dict[str, ActiveBinding]) -> dict[str, ActiveBinding]:
+    """A screen's active bindings as a person reads them (see the module's docstring)."""
+    return {
+        key: ActiveBinding(
+            active.node,
+            translated_binding(active.binding),
+            active.enabled,
+            translate(active.tooltip) if active.tooltip else "",
+        )
+        for key, active in bindings.items()
+    }
+
+
+class KitopsScreen(Screen[ResultT]):
+    """A screen whose footer and help speak the language in force."""
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        return translated_bindings(super().active_bindings)
+
+
+class KitopsModal(ModalScreen[ResultT]):
+    """A dialog whose footer and help speak the language in force."""
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        return translated_bindings(super().active_bindings)
 
 
 class Changed(Message):
@@ -33,9 +187,9 @@ class Changed(Message):
         self.result = result
 
 
-class StockroomScreen(Screen[None]):
+class StockroomScreen(KitopsScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+r", "refresh_data", "Refresh", show=False)
+        Binding("ctrl+r", "refresh_data", N_("Refresh"), show=False)
     ]
     MODE = ""
 
@@ -69,7 +223,7 @@ class StockroomScreen(Screen[None]):
         self.post_message(Changed(summary(result), result))
 
     def on_changed(self, message: Changed) -> None:
-        self.notify(message.summary, title="Done", timeout=6)
+        self.notify(message.summary, title=_("Done"), timeout=6)
         self.changed(message.result)
         self.refresh_data()
 

@@ -5,6 +5,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from kitops.i18n import DEFAULT_LOCALE, current_locale
+
+
+def short_day(day: date) -> str:
+    """A day and month, as a tile or a table reads them: ``22 Nov`` (neutral), ``22. Nov.``
+    (de)."""
+    locale = current_locale()
+    if locale == DEFAULT_LOCALE:
+        return day.strftime("%d %b")
+    from babel import UnknownLocaleError
+    from babel.dates import format_skeleton
+
+    try:
+        return format_skeleton("dMMM", day, locale=locale)
+    except (UnknownLocaleError, ValueError):  # a language CLDR does not know
+        return day.strftime("%d %b")
+
 
 @dataclass(frozen=True)
 class Clock:
@@ -23,4 +40,4 @@ class Clock:
         local = moment.astimezone() if self.fixed is None else moment
         if local.date() == self.day():
             return local.strftime("%H:%M")
-        return local.strftime("%d %b")
+        return short_day(local.date())

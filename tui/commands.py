@@ -13,6 +13,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from kitops.domain.courses import parse_patient_ref
 from kitops.domain.ledger import parse_lot_code
 from kitops.errors import InvalidInput
+from kitops.i18n import _
 from kitops.reports.registry import REPORTS
 
 if TYPE_CHECKING:
@@ -27,34 +28,67 @@ class KitopsCommands(Provider):
     def commands(self) -> list[tuple[str, Callable[[], object], str]]:
         app = self.kitops
         go = app.open_screen
+        # names and help in the language in force when the palette opens
         return [
-            ("Dashboard", partial(go, "dashboard"), "today's work per clinic (F2)"),
-            ("Stock", partial(go, "stock"), "lots by clinic and location (F3)"),
-            ("Receive stock", partial(go, "receive"), "scan a supplier's label (F4)"),
-            ("Kits", partial(go, "kits"), "kits, labels, ship, hand over, return (F5)"),
-            ("Assemble kits", partial(go, "kits", tab="assemble"), "with the shortfall first"),
-            ("Kits to ship", partial(go, "kits", status="reserved"), "reserved kits"),
-            ("Pick list", app.action_show_pick_list, "scan the kits due to go out (k on Kits)"),
-            ("Courses", partial(go, "courses"), "courses, calendars, fulfil (F6)"),
-            ("New course", partial(go, "courses", tab="new"), "with a calendar preview"),
-            ("Batch assignment", partial(go, "courses", tab="batch"), "reserve kits due soon"),
-            ("Orders", partial(go, "orders"), "orders and payments for courses (F7)"),
-            ("New order", partial(go, "orders", create=True), "an order for a course"),
-            ("Unpaid orders", partial(go, "orders", status="open"), "orders not yet paid"),
-            ("Purchase orders", partial(go, "purchasing"), "open purchase orders (F8)"),
-            ("Draft purchase orders", partial(go, "purchasing", status="draft"), "to approve"),
-            ("Run reorder now", partial(go, "purchasing", reorder=True), "dry run, then confirm"),
-            ("Reports", partial(go, "reports"), "manager reports, charts, export (F9)"),
+            (_("Dashboard"), partial(go, "dashboard"), _("today's work per clinic (F2)")),
+            (_("Stock"), partial(go, "stock"), _("lots by clinic and location (F3)")),
+            (_("Receive stock"), partial(go, "receive"), _("scan a supplier's label (F4)")),
+            (_("Kits"), partial(go, "kits"), _("kits, labels, ship, hand over, return (F5)")),
+            (
+                _("Assemble kits"),
+                partial(go, "kits", tab="assemble"),
+                _("with the shortfall first"),
+            ),
+            (_("Kits to ship"), partial(go, "kits", status="reserved"), _("reserved kits")),
+            (
+                _("Pick list"),
+                app.action_show_pick_list,
+                _("scan the kits due to go out (k on Kits)"),
+            ),
+            (_("Courses"), partial(go, "courses"), _("courses, calendars, fulfil (F6)")),
+            (_("New course"), partial(go, "courses", tab="new"), _("with a calendar preview")),
+            (
+                _("Batch assignment"),
+                partial(go, "courses", tab="batch"),
+                _("reserve kits due soon"),
+            ),
+            (_("Orders"), partial(go, "orders"), _("orders and payments for courses (F7)")),
+            (_("New order"), partial(go, "orders", create=True), _("an order for a course")),
+            (_("Unpaid orders"), partial(go, "orders", status="open"), _("orders not yet paid")),
+            (_("Purchase orders"), partial(go, "purchasing"), _("open purchase orders (F8)")),
+            (
+                _("Draft purchase orders"),
+                partial(go, "purchasing", status="draft"),
+                _("to approve"),
+            ),
+            (
+                _("Run reorder now"),
+                partial(go, "purchasing", reorder=True),
+                _("dry run, then confirm"),
+            ),
+            (_("Reports"), partial(go, "reports"), _("manager reports, charts, export (F9)")),
             *[
-                (f"Report: {spec.name}", partial(go, "reports", report=spec.name), spec.summary)
+                (
+                    _("Report: {name}").format(name=spec.name),
+                    partial(go, "reports", report=spec.name),
+                    spec.summary,
+                )
                 for spec in REPORTS.values()
             ],
-            ("Count sheet", app.action_count_sheet, "count a place by scanning (C on Stock)"),
-            ("Lots awaiting release", partial(go, "stock", show="quarantine"), "quarantine"),
-            ("Lots expiring", partial(go, "stock", show="expiring"), "within 90 days"),
-            ("Expired stock", partial(go, "stock", show="expired"), "to write off"),
-            ("Toggle light/dark theme", app.action_toggle_dark, "ctrl+t"),
-            ("Log out / switch user", app.action_log_out, "ctrl+u"),
+            (
+                _("Count sheet"),
+                app.action_count_sheet,
+                _("count a place by scanning (C on Stock)"),
+            ),
+            (
+                _("Lots awaiting release"),
+                partial(go, "stock", show="quarantine"),
+                _("quarantine"),
+            ),
+            (_("Lots expiring"), partial(go, "stock", show="expiring"), _("within 90 days")),
+            (_("Expired stock"), partial(go, "stock", show="expired"), _("to write off")),
+            (_("Toggle light/dark theme"), app.action_toggle_dark, "ctrl+t"),
+            (_("Log out / switch user"), app.action_log_out, "ctrl+u"),
         ]
 
     async def discover(self) -> Hits:
@@ -85,35 +119,35 @@ class KitopsCommands(Provider):
             choices.append(
                 (
                     "course",
-                    f"Course {number}",
+                    _("Course {number}").format(number=number),
                     partial(app.open_screen, "courses", search=str(number), select=number),
-                    "the course with this number, its calendar, kits and payment",
+                    _("the course with this number, its calendar, kits and payment"),
                 )
             )
         if _can_be(parse_lot_code, code):
             choices.append(
                 (
                     "lot",
-                    f"Find lot {code}",
+                    _("Find lot {code}").format(code=code),
                     partial(app.show_trace, code),
-                    "trace the lot: where it is, kits, courses, write-offs",
+                    _("trace the lot: where it is, kits, courses, write-offs"),
                 )
             )
         choices.append(
             (
                 "kit",
-                f"Find kit {code}",
+                _("Find kit {code}").format(code=code),
                 partial(app.open_screen, "kits", search=code),
-                "kits whose serial, patient or location matches",
+                _("kits whose serial, patient or location matches"),
             )
         )
         if _can_be(parse_patient_ref, code):
             choices.append(
                 (
                     "patient",
-                    f"Find course for patient {code}",
+                    _("Find course for patient {code}").format(code=code),
                     partial(app.open_screen, "courses", search=code),
-                    "courses by patient reference (also number or plan)",
+                    _("courses by patient reference (also number or plan)"),
                 )
             )
         first = shape_of(code)

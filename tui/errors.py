@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kitops.errors import DatabaseNotReady, DatabaseUnavailable, InvalidInput, KitopsError, Refused
+from kitops.i18n import _
 
 
 @dataclass(frozen=True)
@@ -13,22 +14,27 @@ class Problem:
     title: str
     message: str
     severity: str  # "warning" for the user's input or the rules, "error" otherwise
+    internal: bool = False  # a fault of the program, not a refusal (logged)
 
 
 def describe(error: BaseException) -> Problem:
     if isinstance(error, InvalidInput):
-        return Problem("Please check", str(error), "warning")
+        return Problem(_("Please check"), str(error), "warning")
     if isinstance(error, Refused):
-        return Problem("Refused", str(error), "warning")
+        return Problem(_("Refused"), str(error), "warning")
     if isinstance(error, DatabaseNotReady):
-        return Problem("Database not ready", str(error), "error")
+        return Problem(_("Database not ready"), str(error), "error")
     if isinstance(error, DatabaseUnavailable):
-        return Problem("Database busy or unreachable", str(error), "error")
+        return Problem(_("Database busy or unreachable"), str(error), "error")
     if isinstance(error, KitopsError):
-        return Problem("Not done", str(error), "warning")
+        return Problem(_("Not done"), str(error), "warning")
     return Problem(
-        "Internal error",
-        f"{type(error).__name__}: {error}\nNothing was changed by the failed step. "
-        "Set KITOPS_DEBUG=1 and run `textual console` for details.",
+        _("Internal error"),
+        f"{type(error).__name__}: {error}\n"
+        + _(
+            "Nothing was changed by the failed step. "
+            "Set KITOPS_DEBUG=1 and run `textual console` for details."
+        ),
         "error",
+        internal=True,
     )

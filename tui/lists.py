@@ -18,9 +18,10 @@ from textual.binding import Binding, BindingType
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Label, TabbedContent
 
+from kitops.i18n import N_, _
 from kitops.views.pages import PAGE_SIZE
 
-from .base import StockroomScreen
+from .base import StockroomScreen, count, translate
 
 FILTER_DELAY = 0.25  # seconds after the last key in the filter
 DETAIL_DELAY = 0.15  # seconds after the cursor stops
@@ -29,14 +30,16 @@ PREVIEW_DELAY = 0.25  # seconds after the last change to a form with a live prev
 
 class ListScreen(StockroomScreen):
     TABLE: ClassVar[str] = ""  # the DataTable's id
-    NOUN: ClassVar[str] = "lines"  # what the page line counts
-    WHAT: ClassVar[str] = "a line"  # what an action needs selected
+    # marked with N_ (translated when shown): what the page line counts, in the plural
+    # ("kits"), and what an action needs selected, as the object of "Select ... first"
+    NOUN: ClassVar[str] = N_("lines")
+    WHAT: ClassVar[str] = N_("a line")
     PAGE_KEYS: ClassVar[str] = "n/p"
     LIST_TAB: ClassVar[str | None] = None  # the tab holding the table, on tabbed screens
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "focus_filter", "Filter"),
-        Binding("ctrl+pagedown", "page(1)", "Next page", show=False),
-        Binding("ctrl+pageup", "page(-1)", "Prev page", show=False),
+        Binding("slash", "focus_filter", N_("Filter")),
+        Binding("ctrl+pagedown", "page(1)", N_("Next page"), show=False),
+        Binding("ctrl+pageup", "page(-1)", N_("Prev page"), show=False),
     ]
 
     def __init__(self) -> None:
@@ -91,11 +94,18 @@ class ListScreen(StockroomScreen):
         if self.rows:
             table.move_cursor(row=min(max(row, 0), len(self.rows) - 1))
         first = self.page_offset + 1 if self.rows else 0
-        pages = f" · {self.PAGE_KEYS}: next/previous page" if self.total > len(self.rows) else ""
-        self.query_one("#page-status", Label).update(
-            f"{first}–{self.page_offset + len(self.rows)} of {self.total:,} {self.NOUN}"
-            f"{self.page_hint()}{pages}"
+        pages = (
+            _(" · {keys}: next/previous page").format(keys=self.PAGE_KEYS)
+            if self.total > len(self.rows)
+            else ""
         )
+        line = _("{first}–{last} of {total} {noun}").format(
+            first=count(first),
+            last=count(self.page_offset + len(self.rows)),
+            total=count(self.total),
+            noun=translate(self.NOUN),
+        )
+        self.query_one("#page-status", Label).update(f"{line}{self.page_hint()}{pages}")
 
     def action_page(self, step: int) -> None:
         target = self.page_offset + step * PAGE_SIZE
@@ -139,7 +149,9 @@ class ListScreen(StockroomScreen):
         self.show_list()
         table = self.table
         if not self.rows or not 0 <= table.cursor_row < len(self.rows):
-            self.notify(f"Select {self.WHAT} first", severity="warning")
+            self.notify(
+                _("Select {what} first").format(what=translate(self.WHAT)), severity="warning"
+            )
             return None
         return self.rows[table.cursor_row]
 

@@ -15,23 +15,24 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from kitops.errors import InvalidInput, Refused
+from kitops.i18n import N_, _
 
+from .base import KitopsModal
 from .widgets import Field
 
 if TYPE_CHECKING:
     from .app import KitopsApp
 
 
-class LoginScreen(ModalScreen[None]):
+class LoginScreen(KitopsModal[None]):
     """Who is at the keyboard. Escape does not close it; ctrl+q quits the app; ctrl+u
     (the log-out key) starts the PIN again, keeping the name."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+q", "app.quit", "Quit", show=False),
+        Binding("ctrl+q", "app.quit", N_("Quit"), show=False),
     ]
 
     def __init__(self, name: str = "") -> None:
@@ -40,16 +41,20 @@ class LoginScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Label("kitops: log in", classes="dialog-title")
-            yield Label("User", classes="field-label")
-            hint = f"your user name, e.g. {self.suggested}" if self.suggested else "your user name"
+            yield Label(_("kitops: log in"), classes="dialog-title")
+            yield Label(_("User"), classes="field-label")
+            hint = (
+                _("your user name, e.g. {name}").format(name=self.suggested)
+                if self.suggested
+                else _("your user name")
+            )
             yield Field(placeholder=hint, id="login-user")
-            yield Label("PIN or password", classes="field-label")
-            yield Field(password=True, placeholder="PIN", id="login-pin")
+            yield Label(_("PIN or password"), classes="field-label")
+            yield Field(password=True, placeholder=_("PIN"), id="login-pin")
             yield Static("", id="login-message", classes="message")
             with Horizontal(classes="buttons"):
-                yield Button("Log in", id="log-in", variant="primary")
-                yield Button("Quit", id="quit")
+                yield Button(_("Log in"), id="log-in", variant="primary")
+                yield Button(_("Quit"), id="quit")
 
     def on_mount(self) -> None:
         self.query_one("#login-user", Input).focus()
@@ -68,13 +73,13 @@ class LoginScreen(ModalScreen[None]):
         name = self.query_one("#login-user", Input).value.strip()
         secret = self.query_one("#login-pin", Input).value
         if not name or not secret:
-            self.say("give your user name" if not name else "give your PIN")
+            self.say(_("give your user name") if not name else _("give your PIN"))
             self.query_one("#login-pin" if name else "#login-user", Input).focus()
             return
         if self.kitops.stockroom is None:
-            self.say("the database is still opening; try again in a moment")
+            self.say(_("the database is still opening; try again in a moment"))
             return
-        self.say("checking…", "")
+        self.say(_("checking…"), "")
         self.query_one("#log-in", Button).disabled = True
         self.kitops.sign_in(name, secret)
 
@@ -89,10 +94,10 @@ class LoginScreen(ModalScreen[None]):
         pin.value = ""
         if self.query_one("#login-user", Input).value.strip():
             pin.focus()
-            self.say("type your PIN", "")
+            self.say(_("type your PIN"), "")
         else:
             self.query_one("#login-user", Input).focus()
-            self.say("type your user name, then your PIN", "")
+            self.say(_("type your user name, then your PIN"), "")
 
     def refused(self, error: BaseException) -> bool:
         """A refused login, shown here (True); anything else goes to the app's dialog."""

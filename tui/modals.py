@@ -10,17 +10,19 @@ from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
+from kitops.i18n import N_, _
+
+from .base import KitopsModal
 from .widgets import Field
 
 
-class ErrorDialog(ModalScreen[None]):
+class ErrorDialog(KitopsModal[None]):
     """A failed or refused action: what happened, in one or two lines."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,enter", "dismiss_dialog", "Close", show=False)
+        Binding("escape,enter", "dismiss_dialog", N_("Close"), show=False)
     ]
 
     def __init__(self, title: str, message: str, severity: str = "warning") -> None:
@@ -34,7 +36,7 @@ class ErrorDialog(ModalScreen[None]):
             with VerticalScroll(classes="dialog-body"):
                 yield Static(self.message, id="error-message", markup=False)
             with Horizontal(classes="buttons"):
-                yield Button("OK", id="ok", variant="primary")
+                yield Button(_("OK"), id="ok", variant="primary")
 
     def on_mount(self) -> None:
         self.query_one("#ok", Button).focus()
@@ -47,21 +49,27 @@ class ErrorDialog(ModalScreen[None]):
 def nothing_changed(app: App[Any], title: str) -> None:
     """Say so when a person steps back from a change: every confirmation ends with a
     message, done (the screen's own) or not (this one)."""
-    app.notify(f"{title}: cancelled, nothing changed", title="Nothing changed", timeout=4)
+    app.notify(
+        _("{title}: cancelled, nothing changed").format(title=title),
+        title=_("Nothing changed"),
+        timeout=4,
+    )
 
 
-class ConfirmDialog(ModalScreen[bool]):
+class ConfirmDialog(KitopsModal[bool]):
     """Ask before a change that cannot be undone (write-off, recall, ship...). The
     action asked for has the focus (Enter does it); Escape or Cancel change nothing,
     and say so."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", show=False)]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", N_("Cancel"), show=False)]
 
-    def __init__(self, title: str, message: str, confirm: str = "Confirm") -> None:
+    def __init__(self, title: str, message: str, confirm: str = "") -> None:
+        """``title``, ``message`` and ``confirm`` (the button, "Confirm" when not given)
+        come translated."""
         super().__init__(classes="dialog confirm")
         self.title_text = title
         self.message = message
-        self.confirm_label = confirm
+        self.confirm_label = confirm or _("Confirm")
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
@@ -70,7 +78,7 @@ class ConfirmDialog(ModalScreen[bool]):
                 yield Static(self.message, id="confirm-message", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button(self.confirm_label, id="confirm", variant="warning")
-                yield Button("Cancel", id="cancel")
+                yield Button(_("Cancel"), id="cancel")
 
     def on_mount(self) -> None:
         self.query_one("#confirm", Button).focus()
@@ -95,17 +103,19 @@ class FormField:
     restrict: str | None = None  # e.g. r"[0-9]*" for a quantity
 
 
-class FormDialog(ModalScreen[dict[str, str] | None]):
+class FormDialog(KitopsModal[dict[str, str] | None]):
     """A few labelled fields; Enter in the last field or OK returns their values.
     Values are checked by the service, which names a bad field in its refusal."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", show=False)]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", N_("Cancel"), show=False)]
 
-    def __init__(self, title: str, fields: Sequence[FormField], ok: str = "OK") -> None:
+    def __init__(self, title: str, fields: Sequence[FormField], ok: str = "") -> None:
+        """The title, the fields' labels and placeholders and ``ok`` (the button, "OK"
+        when not given) come translated."""
         super().__init__(classes="dialog form")
         self.title_text = title
         self.fields = list(fields)
-        self.ok_label = ok
+        self.ok_label = ok or _("OK")
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
@@ -129,7 +139,7 @@ class FormDialog(ModalScreen[dict[str, str] | None]):
                         )
             with Horizontal(classes="buttons"):
                 yield Button(self.ok_label, id="ok", variant="primary")
-                yield Button("Cancel", id="cancel")
+                yield Button(_("Cancel"), id="cancel")
 
     def on_mount(self) -> None:
         """The first field has the focus: a person types at once (the scrolling body

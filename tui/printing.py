@@ -20,13 +20,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
+from kitops.i18n import N_, _, ngettext
 from kitops.services.dto.printers import Printer, PrintJob
 
-from .base import StockroomScreen
+from .base import KitopsModal, StockroomScreen
 from .modals import ConfirmDialog, FormDialog, FormField, nothing_changed
 
 TO_FILE = "(file)"  # the file's line in the dialog: no printer name has brackets
@@ -37,14 +37,10 @@ class LabelRequest:
     """The kits to label and how the dialogs name them."""
 
     serials: tuple[str, ...]
-    title: str  # "Label for kit K0000001", "Labels for the 2 kits assembled"
+    title: str  # "Label for kit K0000001", "Labels for the 2 kits assembled" (translated)
     file_name: str  # what the file dialog offers
     # a kit already with its patient among them: asked first, then printed as a reprint
-    reprint_question: str | None = None
-
-
-def _labels(count: int) -> str:
-    return "1 label" if count == 1 else f"{count} labels"
+    reprint_question: str | None = None  # translated
 
 
 def ask_labels(screen: StockroomScreen, request: LabelRequest, *, offer: bool = False) -> None:
@@ -59,10 +55,10 @@ def ask_labels(screen: StockroomScreen, request: LabelRequest, *, offer: bool = 
         if yes:
             _load_printers(screen, request, offer=offer, reprint=True)
         else:
-            screen.notify(f"{request.title}: nothing printed", timeout=4)
+            screen.notify(_("{title}: nothing printed").format(title=request.title), timeout=4)
 
     screen.app.push_screen(
-        ConfirmDialog("Reprint label", request.reprint_question, "Reprint"), answered
+        ConfirmDialog(_("Reprint label"), request.reprint_question, _("Reprint")), answered
     )
 
 
@@ -94,16 +90,17 @@ def _choose(
     default = last if last in names else names[0]
     if offer:
         count = len(request.serials)
-        what = "the label" if count == 1 else f"the {count} labels"
-        text = f"Print {what} on {default}?"
+        text = ngettext(
+            "Print the label on {printer}?", "Print the {n} labels on {printer}?", count
+        ).format(n=count, printer=default)
         if len(names) > 1:
-            text += " (`l` on the Kits screen prints on another printer or to a file.)"
+            text += " " + _("(`l` on the Kits screen prints on another printer or to a file.)")
 
         def print_them(yes: bool | None) -> None:
             if yes:
                 _send(screen, request, default, reprint)
 
-        screen.app.push_screen(ConfirmDialog(request.title, text, "Print"), print_them)
+        screen.app.push_screen(ConfirmDialog(request.title, text, _("Print")), print_them)
         return
 
     def chosen(where: str | None) -> None:
@@ -125,8 +122,14 @@ def _send(screen: StockroomScreen, request: LabelRequest, printer: str, reprint:
 
 
 def _sent(job: PrintJob) -> str:
-    again = f" ({job.reprints} reprinted, audited)" if job.reprints else ""
-    return f"{_labels(job.labels)} sent to printer {job.printer} in one job{again}"
+    sent = ngettext(
+        "{n} label sent to printer {printer} in one job",
+        "{n} labels sent to printer {printer} in one job",
+        job.labels,
+    ).format(n=job.labels, printer=job.printer)
+    if job.reprints:
+        sent += " " + _("({n} reprinted, audited)").format(n=job.reprints)
+    return sent
 
 
 def _ask_file(screen: StockroomScreen, request: LabelRequest, reprint: bool) -> None:
@@ -134,10 +137,13 @@ def _ask_file(screen: StockroomScreen, request: LabelRequest, reprint: bool) -> 
     from kitops.services.locales import in_clinic_locale
 
     count = len(request.serials)
-    verb = "reprinted" if reprint else "written"
 
     def summary(path: Path) -> str:
-        return f"{'label' if count == 1 else _labels(count)} {verb} to {path}"
+        if reprint:
+            said = ngettext("label reprinted to {path}", "{n} labels reprinted to {path}", count)
+        else:
+            said = ngettext("label written to {path}", "{n} labels written to {path}", count)
+        return said.format(n=count, path=path)
 
     def done(values: dict[str, str] | None) -> None:
         if values:
@@ -145,11 +151,11 @@ def _ask_file(screen: StockroomScreen, request: LabelRequest, reprint: bool) -> 
             screen.change(summary, make, list(request.serials), values["out"],
                           reprint=reprint)  # fmt: skip
 
-    fields = [FormField("out", "Write labels to (.pdf or .png)", request.file_name)]
-    screen.app.push_screen(FormDialog(request.title, fields, "Write"), done)
+    fields = [FormField("out", _("Write labels to (.pdf or .png)"), request.file_name)]
+    screen.app.push_screen(FormDialog(request.title, fields, _("Write")), done)
 
 
-class DestinationDialog(ModalScreen[str | None]):
+class DestinationDialog(KitopsModal[str | None]):
     """Where the labels go: each printer, then a file. Enter takes the highlighted line
     (at first the printer chosen last); Escape prints nothing, and says so; a scan is
     refused."""
@@ -160,7 +166,7 @@ class DestinationDialog(ModalScreen[str | None]):
         max-height: 12;
     }
     """
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", show=False)]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", N_("Cancel"), show=False)]
 
     def __init__(self, title: str, printers: Sequence[Printer], default: str) -> None:
         super().__init__(classes="dialog form")
@@ -170,13 +176,18 @@ class DestinationDialog(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         options = [
-            Option(f"printer {p.name}: {p.format.upper()}, {p.size} labels, {p.target}", id=p.name)
+            Option(
+                _("printer {name}: {format}, {size} labels, {target}").format(
+                    name=p.name, format=p.format.upper(), size=p.size, target=p.target
+                ),
+                id=p.name,
+            )
             for p in self.printers
         ]
-        options.append(Option("a file (PDF or PNG)", id=TO_FILE))
+        options.append(Option(_("a file (PDF or PNG)"), id=TO_FILE))
         with Vertical(id="dialog"):
             yield Label(self.title_text, classes="dialog-title")
-            yield Label("Print to (Enter takes the line, Escape prints nothing):")
+            yield Label(_("Print to (Enter takes the line, Escape prints nothing):"))
             yield OptionList(*options, id="destinations")
 
     def on_mount(self) -> None:

@@ -17,12 +17,24 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.widgets import Static
 
+from kitops.i18n import N_, _
+
+from .base import translate
 from .modals import ConfirmDialog
 
 if TYPE_CHECKING:
     from kitops.services.dto.scans import Scanned
 
     from .app import KitopsApp
+
+
+# what a scan named, as the notification's title says it
+SCANNED_TITLES = {
+    "lot": N_("Scanned lot"),
+    "kit": N_("Scanned kit"),
+    "location": N_("Scanned location"),
+    "course": N_("Scanned course"),
+}
 
 
 def open_scanned(app: KitopsApp, found: Scanned) -> None:
@@ -36,7 +48,9 @@ def open_scanned(app: KitopsApp, found: Scanned) -> None:
         app.open_screen("courses", search=str(found.course_id), select=found.course_id)
     else:
         app.open_screen("stock", search=found.lot, show="all", scanned_lot=found.lot)
-    app.notify(found.next_step, title=f"Scanned {found.kind}", timeout=6)
+    title = SCANNED_TITLES.get(found.kind)
+    shown = translate(title) if title else _("Scanned {kind}").format(kind=found.kind)
+    app.notify(found.next_step, title=shown, timeout=6)
 
 
 class CourseCardConfirm(ConfirmDialog):
@@ -55,13 +69,15 @@ class CourseCardConfirm(ConfirmDialog):
         try:
             read = read_code(code)
         except InvalidInput as error:
-            return self._refuse(f"not a course card: {error.reason}")
+            return self._refuse(_("not a course card: {reason}").format(reason=error.reason))
         if read.kind != "course":
-            return self._refuse("scan the patient's course card (or check the reference)")
+            return self._refuse(_("scan the patient's course card (or check the reference)"))
         if read.course != self.course:
             return self._refuse(
-                f"this card is for course {read.course}; the kit is for course {self.course}: "
-                "it does not go to this patient"
+                _(
+                    "this card is for course {card}; the kit is for course {course}: "
+                    "it does not go to this patient"
+                ).format(card=read.course, course=self.course)
             )
         self.dismiss(True)
         return True

@@ -3,16 +3,21 @@ scanner field, dashboard tiles, and colours for lot and kit states."""
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import events
-from textual.app import App
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.widgets import Input, Static
+from textual.widgets import Footer, Input, Static
+from textual.widgets._footer import FooterKey
 
+from kitops import i18n
 from kitops.domain.text import visible
+from kitops.i18n import N_, _
 
 GS = "\x1d"  # the GS1 group separator a scanner types for FNC1
 GS_SHOWN = "␝"  # how the field shows it (a control character has no glyph)
@@ -48,16 +53,56 @@ class ScanInput(Field):
     def _on_paste(self, event: events.Paste) -> None:
         text = event.text.replace(GS, GS_SHOWN)
         event.stop()
-        first, _, rest = text.partition("\n")
+        first, _sep, rest = text.partition("\n")
         self.insert_text_at_cursor(first.rstrip("\r"))
         if rest or text.endswith("\n"):
             self.post_message(self.Submitted(self, self.value))
 
 
+class KitopsFooter(Footer):
+    """The footer, on two lines when the screen's keys do not fit on one: a language with
+    longer words (German) at 80 columns. The help key (F1) alone may drop off the end of
+    one line, as it does in English at 80 columns (F1's panel lists every key)."""
+
+    DEFAULT_CSS = """
+    KitopsFooter.-two-lines {
+        layout: grid;
+        grid-columns: auto;
+        grid-rows: 1;
+        height: 2;
+    }
+    """
+    HELP_ACTIONS: ClassVar[frozenset[str]] = frozenset({"toggle_help", "app.toggle_help"})
+    _decided_for = 0
+
+    def compose(self) -> ComposeResult:
+        keys = list(super().compose())
+        shown = [k for k in keys if isinstance(k, FooterKey)]
+        plain = [k for k in shown if not k.has_class("-command-palette")]
+        # a key is " k description" wide; the palette's key adds its border and a space
+        needed = sum(
+            cell_len(k.key_display) + cell_len(k.description) + 2
+            for k in shown
+            if k.action not in self.HELP_ACTIONS
+        ) + 2 * (len(shown) - len(plain))
+        width = self.app.size.width
+        self._decided_for = width
+        two = len(plain) > 2 and needed > width
+        self.set_class(two, "-two-lines")
+        if two:
+            self.styles.grid_size_columns = math.ceil(len(plain) / 2)
+            self.styles.grid_size_rows = 2
+        yield from keys
+
+    def on_resize(self) -> None:
+        if self._decided_for and self.app.size.width != self._decided_for:
+            self.call_after_refresh(self.recompose)
+
+
 class Tile(Static, can_focus=True):
     """A dashboard tile: a titled summary that opens the screen that deals with it."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "open", "Open", show=False)]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "open", N_("Open"), show=False)]
 
     class Opened(Message):
         def __init__(self, tile: Tile) -> None:
@@ -65,11 +110,12 @@ class Tile(Static, can_focus=True):
             self.tile = tile
 
     def __init__(self, title: str, target: str | None, *, id: str) -> None:
+        """``title`` comes translated."""
         super().__init__("…", id=id, classes="tile")
         self.border_title = title
         self.target = target
         if target:
-            self.border_subtitle = "Enter: open"
+            self.border_subtitle = _("Enter: open")
 
     def action_open(self) -> None:
         if self.target:
@@ -77,6 +123,71 @@ class Tile(Static, can_focus=True):
 
     def on_click(self) -> None:
         self.action_open()
+
+
+# stored statuses as a person reads them (the stored value is the key, never translated)
+STATUS_LABELS = {
+    # lots
+    "quarantine": N_("quarantine"),
+    "released": N_("released"),
+    "recalled": N_("recalled"),
+    "expired": N_("expired"),
+    # kits
+    "available": N_("available"),
+    "reserved": N_("reserved"),
+    "shipped": N_("shipped"),
+    "handed_over": N_("handed over"),
+    "disassembled": N_("disassembled"),
+    "written_off": N_("written off"),
+    # purchase orders
+    "draft": N_("draft"),
+    "approved": N_("approved"),
+    "sent": N_("sent"),
+    "partial": N_("partly received"),
+    "received": N_("received"),
+    "cancelled": N_("cancelled"),
+    # courses
+    "scheduled": N_("scheduled"),
+    "active": N_("active"),
+    "paused": N_("paused"),
+    "completed": N_("completed"),
+    "ended_early": N_("ended early"),
+    # customer orders
+    "open": N_("open"),
+    "pending": N_("pending"),
+    "failed": N_("failed"),
+    "paid": N_("paid"),
+    "partially_refunded": N_("partly refunded"),
+    "refunded": N_("refunded"),
+}
+
+
+# a location's kind as a person reads it (the stored value is the key)
+LOCATION_KINDS = {
+    "clinic": N_("clinic"),
+    "stockroom": N_("stockroom"),
+    "fridge": N_("fridge"),
+    "shelf": N_("shelf"),
+    "quarantine": N_("quarantine"),
+    "supplier": N_("supplier"),
+    "patient": N_("patient"),
+    "scrap": N_("scrap"),
+    "adjustment": N_("adjustment"),
+    "assembly": N_("assembly"),
+}
+
+
+def kind_label(kind: str) -> str:
+    """A location's kind in the language in force; an unknown one as stored."""
+    label = LOCATION_KINDS.get(kind)
+    return i18n.gettext(label) if label else kind
+
+
+def status_label(status: str) -> str:
+    """A stored status (lot, kit, purchase order, course, order) in the language in
+    force; an unknown one as stored."""
+    label = STATUS_LABELS.get(status)
+    return i18n.gettext(label) if label else status
 
 
 def theme_colour(app: App[Any], name: str, fallback: str) -> str:

@@ -1,245 +1,190 @@
-"""The courses, kits, orders and purchasing screens in German, driven through Pilot on the
-demo data as of a fixed day: headings, tabs, stored statuses, dates and money as a
-German-speaking clinic reads them, and a refund amount typed with a decimal comma
-(``12,50``) handed on as 12.50, an ambiguous ``1,250`` refused with a line saying why."""
+"""The terminal UI in German: the footer's key bindings (marked with ``N_`` where the
+class is defined, translated when shown), the screens' own words, dates and amounts as
+German writes them, and a cost typed with a decimal comma."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from textual.widgets import DataTable, Input, Label, Static, TabbedContent
-from tui_support import make_app, service_uow, settle, settle_until, table_text, text_of
+from rich.console import Console
+from textual.widgets import DataTable, Footer, Input, Label, Select, Static
+from textual.widgets._footer import FooterKey
+from tui_support import make_app, settle, type_text
 
 from kitops.i18n import set_default_locale
-from kitops.services import orders
-from kitops.tui.modals import ConfirmDialog, FormDialog
-from kitops.tui.screens.purchasing import ReorderPreview
+from kitops.tui.widgets import Tile
 
-SIZE = (120, 35)
-COURSE = 3  # home-6w at LON (P-LON-0003), no kit yet; the demo prices its kit 315.00 GBP
+SCAN = "]d2010506099990001417271231" + "10NEWLOT1\x1d" + "3012"
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def german() -> Iterator[None]:
-    """The process speaks German from before the app is built; English again after."""
     set_default_locale("de")
-    yield
-    set_default_locale("en")
+    try:
+        yield
+    finally:
+        set_default_locale("en")
 
 
-def run(scenario: Any) -> None:
-    asyncio.run(scenario())
+def _footer(app: Any) -> list[str]:
+    return [key.description for key in app.screen.query_one(Footer).query(FooterKey)]
 
 
-def headings(table: DataTable[Any]) -> list[str]:
+def _text(widget: Static) -> str:
+    content = widget.content
+    if isinstance(content, str):
+        return content
+    console = Console(width=200, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
+    console.print(content)
+    return console.export_text()
+
+
+def _headings(table: DataTable[Any]) -> list[str]:
     return [str(column.label) for column in table.columns.values()]
 
 
-async def open_screen(pilot: Any, key: str, table: str) -> DataTable[Any]:
-    await settle(pilot)
-    await pilot.press(key)
-    await settle_until(pilot, lambda: bool(pilot.app.screen.query(f"#{table}")))
-    found = pilot.app.screen.query_one(f"#{table}", DataTable)
-    await settle_until(pilot, lambda: found.row_count > 0)
-    return found
-
-
-def test_the_courses_screen_speaks_german(demo_url: str) -> None:
+def test_the_dashboard_speaks_german(german: None, demo_url: str) -> None:
     async def scenario() -> None:
         app = make_app(demo_url)
-        async with app.run_test(size=SIZE) as pilot:
-            table = await open_screen(pilot, "f6", "courses")
-            screen = app.screen
-            assert headings(table) == [
-                "Nr.",
-                "Patient",
-                "Plan",
-                "Kits",
-                "Klinik",
-                "Beginn",
-                "Tage",
-                "Status",
-            ]
-            rows = table_text(table)
-            assert "25.11.2026" in rows  # course 1 starts Wed 25 Nov 2026
-            assert "aktiv" in rows or "geplant" in rows
-            assert "scheduled" not in rows
-            assert "active" not in rows
-            tabs = screen.query_one("#tabs", TabbedContent)
-            titles = [str(tab.label) for tab in tabs.query("ContentTab")]
-            assert titles == ["Kuren", "Neue Kur", "Stapel"]
-            screen.query_one("#filter", Input).value = "P-LON-0001"
-            await settle_until(pilot, lambda: table.row_count == 1)
-            await settle_until(pilot, lambda: "Kur 1 ·" in _text(screen, "#course-detail"))
-            detail = _text(screen, "#course-detail")
-            assert "Kits: Kit 1: K0000001 (reserviert, Verfall 31.5.2027)" in detail
-            assert "Zahlung: noch kein Auftrag" in detail
-            assert "Mi., 25. Nov. 2026" in detail  # the calendar, with German weekdays
-            page = str(screen.query_one("#page-status", Label).render())
-            assert "f: bedienen" in page
-            # the batch tab: its preview line and headings
-            await pilot.press("ctrl+b")
-            await settle_until(pilot, lambda: "fällig" in _text(screen, "#batch-message"))
-            batch = screen.query_one("#batch-lines", DataTable)
-            assert headings(batch)[:3] == ["Kur", "Patient", "Klinik"]
-            assert "Kits reservieren… führt den Stapel aus." in _text(screen, "#batch-message")
+        async with app.run_test(size=(120, 35)) as pilot:
+            await settle(pilot)
+            titles = {str(tile.border_title) for tile in app.screen.query(Tile)}
+            assert {"Zusammenzustellende Kits", "Wartet auf Freigabe", "Verfall"} <= titles
+            assert "Letzte Aktivitäten" in titles
+            nav = _text(app.screen.query_one("#nav", Static))
+            assert "F3 Bestand" in nav
+            assert "alles finden" in nav
+            assert "Hilfe" in _footer(app)
+            assert "Befehle" in _footer(app)
+            assert "Stand 22.11.2026" in app.sub_title  # the fixed day, as German writes it
 
-    run(scenario)
+    asyncio.run(scenario())
 
 
-def test_the_kits_screen_speaks_german(demo_url: str) -> None:
+def test_the_stock_screen_speaks_german(german: None, demo_url: str) -> None:
     async def scenario() -> None:
         app = make_app(demo_url)
-        async with app.run_test(size=SIZE) as pilot:
-            table = await open_screen(pilot, "f5", "kits")
-            screen = app.screen
-            assert headings(table) == [
-                "Seriennummer",
-                "Kit",
-                "Lagerort",
-                "Verfall",
-                "Status",
-                "Kur",
-                "Patient",
-                "Sendungsverfolgung",
-            ]
-            rows = table_text(table)
-            assert "31.5.2027" in rows  # K0000001's expiry, 2027-05-31
-            assert "reserviert" in rows
-            assert "2027-05-31" not in rows
-            assert "reserved" not in rows
-            await settle_until(pilot, lambda: "Charge" in _text(screen, "#kit-detail"))
-            assert "verfällt am" in _text(screen, "#kit-detail")
-            # the assembly form and its preview
-            await pilot.press("a")
-            await settle_until(pilot, lambda: "pro Kit" in _text(screen, "#preview"))
-            preview = _text(screen, "#preview")
-            assert "zusammengestellt werden" in preview
-            assert "Haltbarkeit" in preview
+        async with app.run_test(size=(120, 35)) as pilot:
+            await settle(pilot)
+            await pilot.press("f3")
+            await settle(pilot)
+            table = app.screen.query_one("#stock", DataTable)
+            assert _headings(table)[:5] == ["Klinik", "Lagerort", "SKU", "Charge", "Menge"]
+            footer = _footer(app)
+            for word in ("Verfolgen", "Umlagern", "Zählen", "Ausbuchen", "Freigeben"):
+                assert word in footer
+            assert "Trace" not in footer
+            page = str(app.screen.query_one("#page-status", Label).content)
+            assert " von " in page
+            assert "sortiert nach Verfall" in page
+            expiry = str(table.get_row_at(0)[5])
+            assert expiry.count(".") == 2  # 4.12.2026, not 2026-12-04
+            shown = app.screen.query_one("#show", Select)
+            assert "Gesamtbestand" in [str(prompt) for prompt, _value in shown._options]
 
-    run(scenario)
+    asyncio.run(scenario())
 
 
-def test_the_orders_screen_speaks_german_and_takes_a_refund_typed_with_a_comma(
-    demo_url: str, monkeypatch: pytest.MonkeyPatch
+def test_the_receive_screen_speaks_german_and_takes_a_decimal_comma(
+    german: None, demo_url: str
 ) -> None:
-    monkeypatch.delenv("KITOPS_STRIPE_API_KEY", raising=False)
-    orders.create_order(service_uow(demo_url), COURSE)
-    asked: list[str | None] = []
+    async def scenario() -> None:
+        app = make_app(demo_url)
+        async with app.run_test(size=(120, 35)) as pilot:
+            await settle(pilot)
+            await pilot.press("f4")
+            await settle(pilot)
+            screen = app.screen
+            assert screen.query_one("#scan", Input).border_title == "Scan"
+            assert screen.query_one("#cost", Input).border_title == "Stückkosten"
+            assert "Leeren" in _footer(app)
+            assert "Wareneingang" in _footer(app)
+            assert _headings(screen.query_one("#receipts", DataTable))[-1] == "Vorrätig"
+            screen.query_one("#location", Select).value = "LON-FRIDGE"
+            screen.query_one("#cost", Input).value = "12,50 GBP"
+            screen.query_one("#scan", Input).focus()
+            await type_text(pilot, SCAN)
+            await pilot.press("enter")
+            await settle(pilot)
+            said = _text(screen.query_one("#scan-message", Static))
+            assert "12 × SERUM-5ML Charge NEWLOT1 an LON-FRIDGE empfangen" in said, said
+            assert "Quarantäne: wartet auf Freigabe" in said
+            row = screen.query_one("#receipts", DataTable).get_row_at(0)
+            assert str(row[3]) == "31.12.2027"
+            assert str(row[6]) == "Quarantäne"
 
-    def refund(uow: Any, gateway: Any, order_id: int, **kwargs: Any) -> Any:
-        """Stripe stands in: the amount the screen hands on is what counts here."""
-        asked.append(kwargs["amount"])
-        return orders.show_order(uow, order_id)
+    asyncio.run(scenario())
+    # the cost as typed, 12,50: 1250 pence, not 125000 or a refusal
+    with sqlite3.connect(demo_url.removeprefix("sqlite:///")) as db:
+        found = db.execute(
+            "SELECT r.unit_cost_minor, r.currency FROM lot_receipts r "
+            "JOIN lots l ON l.id = r.lot_id WHERE l.code = 'NEWLOT1'"
+        ).fetchall()
+    assert found == [(1250, "GBP")]
 
-    monkeypatch.setattr(orders, "refund_order", refund)
+
+def test_an_ambiguous_cost_is_refused_in_place(german: None, demo_url: str) -> None:
+    async def scenario() -> None:
+        app = make_app(demo_url)
+        async with app.run_test(size=(120, 35)) as pilot:
+            await settle(pilot)
+            await pilot.press("f4")
+            await settle(pilot)
+            screen = app.screen
+            screen.query_one("#location", Select).value = "LON-FRIDGE"
+            screen.query_one("#cost", Input).value = "1,250 GBP"
+            screen.query_one("#scan", Input).focus()
+            await type_text(pilot, SCAN)
+            await pilot.press("enter")
+            await settle(pilot)
+            said = _text(screen.query_one("#scan-message", Static))
+            assert "mehrdeutig" in said, said
+            assert screen.query_one("#receipts", DataTable).row_count == 0
+
+    asyncio.run(scenario())
+
+
+def test_the_command_palette_speaks_german(german: None, demo_url: str) -> None:
+    from kitops.tui.commands import KitopsCommands
 
     async def scenario() -> None:
         app = make_app(demo_url)
-        async with app.run_test(size=SIZE) as pilot:
-            table = await open_screen(pilot, "f7", "orders")
-            screen = app.screen
-            assert headings(table) == [
-                "Nr.",
-                "Kur",
-                "Patient",
-                "Klinik",
-                "Status",
-                "Summe",
-                "Bezahlt",
-                "Fällig",
-            ]
-            rows = table_text(table)
-            assert "offen" in rows
-            assert "315,00" in rows
-            assert "315.00" not in rows
-            await settle_until(pilot, lambda: "Auftrag" in _text(screen, "#order-detail"))
-            assert "Summe 315,00" in _text(screen, "#order-detail")
-
-            # an ambiguous amount is refused in place, in German, and nothing is sent
-            await pilot.press("r")
-            await settle_until(pilot, lambda: isinstance(app.screen, FormDialog))
-            dialog = app.screen
-            assert isinstance(dialog, FormDialog)
-            assert dialog.title_text.startswith("Rückerstattung für Auftrag")
-            dialog.query_one("#field-amount", Input).value = "1,250"
-            await pilot.pause()
-            await pilot.click("#ok")
+        async with app.run_test(size=(120, 35)) as pilot:
             await settle(pilot)
-            assert app.screen is screen
-            message = _text(screen, "#pay-message")
-            assert "mehrdeutig" in message
-            assert "1250" in message
-            assert "1.250" in message
-            assert asked == []
+            commands = KitopsCommands(app.screen)
+            names = {name: help_text for name, _action, help_text in commands.commands()}
+            assert names["Wareneingang"] == "Etikett des Lieferanten scannen (F4)"
+            assert "Chargen vor der Freigabe" in names
+            finds = [text for _score, text, _action, _help in commands.finds("PTT6-A0412")]
+            assert "Charge PTT6-A0412 suchen" in finds
+            system = [command.title for command in app.get_system_commands(app.screen)]
+            assert "Design" in system
+            assert "Theme" not in system
 
-            # 12,50 is twelve pounds fifty: said so in the confirmation, handed on as 12.50
-            await pilot.press("r")
-            await settle_until(pilot, lambda: isinstance(app.screen, FormDialog))
-            app.screen.query_one("#field-amount", Input).value = "12,50"
-            await pilot.pause()
-            await pilot.click("#ok")
-            await settle_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
-            confirm = app.screen
-            assert isinstance(confirm, ConfirmDialog)
-            assert confirm.message.startswith("12,50\xa0£ von Auftrag")  # CLDR: a no-break space
-            assert "nur Geld: die Kits bleiben beim Patienten" in confirm.message
-            await pilot.click("#confirm")
-            await settle_until(pilot, lambda: asked != [])
-            assert asked == ["12.50"]
-
-    run(scenario)
+    asyncio.run(scenario())
 
 
-def test_the_purchasing_screen_speaks_german(demo_url: str) -> None:
+def test_the_help_panel_speaks_german(german: None, demo_url: str) -> None:
+    from textual.widgets._key_panel import BindingsTable
+
     async def scenario() -> None:
         app = make_app(demo_url)
-        async with app.run_test(size=SIZE) as pilot:
+        async with app.run_test(size=(120, 35)) as pilot:
             await settle(pilot)
-            await pilot.press("f8")
-            await settle_until(pilot, lambda: bool(app.screen.query("#pos")))
-            screen = app.screen
-            table = screen.query_one("#pos", DataTable)
-            await settle_until(pilot, lambda: "Bestellung" in _label(screen, "#page-status"))
-            assert headings(table) == [
-                "Bestellung",
-                "Klinik",
-                "Lieferant",
-                "Status",
-                "Positionen",
-                "Summe",
-                "Erwartet",
-            ]
-            lines = screen.query_one("#po-lines", DataTable)
-            assert "Stückkosten" in headings(lines)
-            assert "offen · r: jetzt nachbestellen" in _label(screen, "#page-status")
-            # reorder now: the dry run, in German, with its date as Germans write it
-            await pilot.press("r")
-            await settle_until(pilot, lambda: isinstance(app.screen, ReorderPreview))
-            preview = app.screen
-            title = str(preview.query_one(".dialog-title", Label).render())
-            assert title == "Nachbestellung zum 22.11.2026 (Probelauf)"
-            summary = _text(preview, "#reorder-summary")
-            assert "Bestellregel" in summary
-            reorder = preview.query_one("#reorder-lines", DataTable)
-            assert headings(reorder)[3] == "Bestellen"
-            assert str(preview.query_one("#cancel").label) == "Abbrechen"  # type: ignore[attr-defined]
-            await pilot.click("#confirm")
-            await settle_until(pilot, lambda: table.row_count > 0)
-            rows = table_text(table)
-            assert "Entwurf" in rows
-            assert "draft" not in rows
-            assert "£" in rows  # money as a German reads it: 1.234,50 £
+            await pilot.press("f3")
+            await settle(pilot)
+            await pilot.press("f1")
+            await settle(pilot)
+            table = app.screen.query_one(BindingsTable).render_bindings_table()
+            console = Console(width=200, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
+            console.print(table)
+            shown = console.export_text()
+            for words in ("Umlagern", "Zählliste", "Nächste Seite", "Cursor nach oben"):
+                assert words in shown, shown
 
-    run(scenario)
-
-
-def _text(screen: Any, selector: str) -> str:
-    return text_of(screen.query_one(selector, Static))
-
-
-def _label(screen: Any, selector: str) -> str:
-    return str(screen.query_one(selector, Label).render())
+    asyncio.run(scenario())

@@ -12,19 +12,20 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
+from kitops.i18n import N_, _, ngettext
 from kitops.services import operations
 from kitops.services.dto.stock import CountReport
 from kitops.views import previews
 from kitops.views.dto import CountedItem
 
-from ..base import StockroomScreen
+from ..base import StockroomScreen, translate
 from ..modals import ConfirmDialog, FormDialog, FormField
-from ..widgets import cell, theme_colour
+from ..widgets import KitopsFooter, cell, theme_colour
 
-LEAVE = "leave them as they are"
-ZERO = "count them as zero (full count)"
+LEAVE = N_("leave them as they are")
+ZERO = N_("count them as zero (full count)")
 
 
 @dataclass
@@ -37,11 +38,11 @@ class SheetLine:
 
 class CountScreen(StockroomScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "leave", "Back"),
-        Binding("plus", "adjust(1)", "+1"),
-        Binding("minus", "adjust(-1)", "-1"),
-        Binding("delete", "remove", "Remove line"),
-        Binding("ctrl+s", "apply", "Review and apply"),
+        Binding("escape", "leave", N_("Back")),
+        Binding("plus", "adjust(1)", N_("+1")),
+        Binding("minus", "adjust(-1)", N_("-1")),
+        Binding("delete", "remove", N_("Remove line")),
+        Binding("ctrl+s", "apply", N_("Review and apply")),
     ]
 
     class Read(Message):
@@ -58,15 +59,19 @@ class CountScreen(StockroomScreen):
         yield Header()
         yield Static("", id="count-message", classes="message")
         table: DataTable[Any] = DataTable(id="count-table", cursor_type="row")
-        table.border_title = f"Count sheet: {self.location}"
-        for label in ("SKU", "Lot", "Counted", "Last scan"):
+        table.border_title = _("Count sheet: {location}").format(location=self.location)
+        for label in (_("SKU"), _("Lot"), _("Counted"), _("Last scan")):
             table.add_column(label)
         yield table
-        yield Footer()
+        yield KitopsFooter()
 
     def on_mount(self) -> None:
         self.query_one("#count-table").focus()
-        self.say(f"scan each vial, box or kit at {self.location}; ctrl+s to review and apply")
+        self.say(
+            _("scan each vial, box or kit at {location}; ctrl+s to review and apply").format(
+                location=self.location
+            )
+        )
 
     def say(self, text: str, *, wrong: bool = False) -> None:
         style = f"bold {theme_colour(self.app, 'error', 'red')}" if wrong else ""
@@ -102,9 +107,16 @@ class CountScreen(StockroomScreen):
         else:
             index = len(self.sheet)
             self.sheet.append(SheetLine(item.sku, item.lot, item.quantity, item.what))
-        lot = f" lot {item.lot}" if item.lot else ""
-        self.say(f"+{item.quantity} {item.sku}{lot} ({item.what}): "
-                 f"{self.sheet[index].counted} counted")  # fmt: skip
+        counted = self.sheet[index].counted
+        if item.lot:
+            said = _("+{qty} {sku} lot {lot} ({what}): {counted} counted")
+        else:
+            said = _("+{qty} {sku} ({what}): {counted} counted")
+        self.say(
+            said.format(
+                qty=item.quantity, sku=item.sku, lot=item.lot, what=item.what, counted=counted
+            )
+        )
         self.show_sheet(index)
 
     def show_refusal(self, error: BaseException, worker: Any = None) -> bool:
@@ -112,7 +124,7 @@ class CountScreen(StockroomScreen):
         the sheet is unchanged."""
         if worker is not None and worker.group == "scan":
             self.app.bell()
-            self.say(f"not counted: {error}", wrong=True)
+            self.say(_("not counted: {error}").format(error=error), wrong=True)
             return True
         return False
 
@@ -138,20 +150,25 @@ class CountScreen(StockroomScreen):
 
     def action_apply(self) -> None:
         if not self.sheet:
-            self.say("nothing scanned yet", wrong=True)
+            self.say(_("nothing scanned yet"), wrong=True)
             return
         sheet = [operations.CountedLine(i, line.sku, line.lot, line.counted)
                  for i, line in enumerate(self.sheet, start=1)]  # fmt: skip
-        fields = [FormField("rest", f"Lots on record at {self.location} not on the sheet",
-                            LEAVE, options=[LEAVE, ZERO])]  # fmt: skip
+        leave, zero = translate(LEAVE), translate(ZERO)
+        label = _("Lots on record at {location} not on the sheet").format(location=self.location)
+        fields = [FormField("rest", label, leave, options=[leave, zero])]
 
         def done(values: dict[str, str] | None) -> None:
             if values is not None:
                 self.change(_summary, operations.count, self.location, sheet,
-                            full=values["rest"] == ZERO)  # fmt: skip
+                            full=values["rest"] == zero)  # fmt: skip
 
-        title = f"Apply the count of {len(sheet)} lines at {self.location}"
-        self.app.push_screen(FormDialog(title, fields, "Apply"), done)
+        title = ngettext(
+            "Apply the count of {n} line at {location}",
+            "Apply the count of {n} lines at {location}",
+            len(sheet),
+        ).format(n=len(sheet), location=self.location)
+        self.app.push_screen(FormDialog(title, fields, _("Apply")), done)
 
     def changed(self, result: Any) -> None:
         self.sheet.clear()
@@ -167,15 +184,26 @@ class CountScreen(StockroomScreen):
             if yes:
                 self.app.pop_screen()
 
-        text = f"The sheet has {len(self.sheet)} lines that are not applied. Leave it?"
-        self.app.push_screen(ConfirmDialog("Leave the count", text, "Leave"), go)
+        text = ngettext(
+            "The sheet has {n} line that is not applied. Leave it?",
+            "The sheet has {n} lines that are not applied. Leave it?",
+            len(self.sheet),
+        ).format(n=len(self.sheet))
+        self.app.push_screen(ConfirmDialog(_("Leave the count"), text, _("Leave")), go)
 
 
 def _summary(report: CountReport) -> str:
     if not report.differences:
-        return f"count at {report.location} applied: {report.lines_counted} lines, no difference"
-    return (
-        f"count at {report.location} applied: {report.lines_counted} lines, "
-        f"{len(report.differences)} differences (+{report.units_added} / "
-        f"-{report.units_removed} units)"
+        return _("count at {location} applied: {lines} lines, no difference").format(
+            location=report.location, lines=report.lines_counted
+        )
+    return _(
+        "count at {location} applied: {lines} lines, {differences} differences "
+        "(+{added} / -{removed} units)"
+    ).format(
+        location=report.location,
+        lines=report.lines_counted,
+        differences=len(report.differences),
+        added=report.units_added,
+        removed=report.units_removed,
     )

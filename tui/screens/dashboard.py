@@ -21,13 +21,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, VerticalScroll
 from textual.message import Message
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
+from kitops.i18n import N_, _, formats, ngettext
 from kitops.views.dto import Dashboard, Purchasing
 
-from ..base import StockroomScreen
-from ..clock import Clock
-from ..widgets import Tile, theme_colour
+from ..base import StockroomScreen, translate
+from ..clock import Clock, short_day
+from ..widgets import KitopsFooter, Tile, status_label, theme_colour
 
 REFRESH_SECONDS = 30.0
 SPINNER_AFTER = 0.4
@@ -39,7 +40,7 @@ PURCHASING_LINES = 4  # suggestions and orders each; the purchase orders screen 
 @dataclass(frozen=True)
 class TileSpec:
     id: str
-    title: str
+    title: str  # marked with N_, translated when shown
     render: Callable[[Dashboard, Clock, Callable[[str], str]], RenderableType]
     target: str | None = None  # the screen (mode) that deals with it
     options: dict[str, Any] = field(default_factory=dict)  # handed to that screen
@@ -50,15 +51,17 @@ def _grid() -> Table:
     return table
 
 
-def _none(text: str = "nothing to do") -> Text:
+def _none(text: str) -> Text:
     return Text(text, style="dim")
 
 
-def render_assemble(board: Dashboard, _: Clock, colour: Callable[[str], str]) -> RenderableType:
+def render_assemble(
+    board: Dashboard, _clock: Clock, colour: Callable[[str], str]
+) -> RenderableType:
     table = _grid()
     table.add_column(no_wrap=True)
     table.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
-    for title in ("free", "rsvd", "to make", "parts"):
+    for title in (_("free"), _("rsvd"), _("to make"), _("parts")):
         table.add_column(title, justify="right", no_wrap=True)
     table.show_header = True
     table.header_style = "dim"
@@ -76,11 +79,11 @@ def render_assemble(board: Dashboard, _: Clock, colour: Callable[[str], str]) ->
                 str(kit.could_assemble),
             )
     if not table.row_count:
-        return _none("no kits on record")
-    return Group(table, Text("parts: components on hand for this many more", style="dim"))
+        return _none(_("no kits on record"))
+    return Group(table, Text(_("parts: components on hand for this many more"), style="dim"))
 
 
-def render_pick(board: Dashboard, clock: Clock, _: Callable[[str], str]) -> RenderableType:
+def render_pick(board: Dashboard, clock: Clock, _colour: Callable[[str], str]) -> RenderableType:
     table = _grid()
     table.add_column(no_wrap=True)
     table.add_column(no_wrap=True)
@@ -91,34 +94,55 @@ def render_pick(board: Dashboard, clock: Clock, _: Callable[[str], str]) -> Rend
             table.add_row(
                 Text(work_.clinic, style="bold"),
                 line.serial,
-                f"course {line.course_id} {line.patient_ref}",
-                f"by {line.due:%d %b}",
+                _("course {course} {patient}").format(
+                    course=line.course_id, patient=line.patient_ref
+                ),
+                _("by {day}").format(day=short_day(line.due)),
             )
-    return table if table.row_count else _none(f"no kit to send in {board.pick_days} days")
+    if table.row_count:
+        return table
+    return _none(
+        ngettext("no kit to send in {n} day", "no kit to send in {n} days", board.pick_days).format(
+            n=board.pick_days
+        )
+    )
 
 
-def render_due(board: Dashboard, _: Clock, colour: Callable[[str], str]) -> RenderableType:
+def render_due(board: Dashboard, _clock: Clock, colour: Callable[[str], str]) -> RenderableType:
     table = _grid()
     table.add_column(no_wrap=True)
     table.add_column(ratio=1)
     for work_ in board.clinics:
         for need in work_.due:
-            label = f"course {need.course_id}/{need.part} from {need.first_use:%d %b}: "
-            answer = (
-                Text(f"{need.kit} fits", style=colour("success"))
-                if need.kit
-                else Text("no kit fits", style=f"bold {colour('error')}")
+            label = _("course {course}/{part} from {day}:").format(
+                course=need.course_id, part=need.part, day=short_day(need.first_use)
             )
-            table.add_row(Text(work_.clinic, style="bold"), Text.assemble(label, answer))
+            answer = (
+                Text(_("{kit} fits").format(kit=need.kit), style=colour("success"))
+                if need.kit
+                else Text(_("no kit fits"), style=f"bold {colour('error')}")
+            )
+            table.add_row(Text(work_.clinic, style="bold"), Text.assemble(label, " ", answer))
     if not table.row_count:
-        return _none(f"no course needs a kit in {board.due_days} days")
+        return _none(
+            ngettext(
+                "no course needs a kit in {n} day",
+                "no course needs a kit in {n} days",
+                board.due_days,
+            ).format(n=board.due_days)
+        )
     unserved = sum(len(w.unserved) for w in board.clinics)
     total = sum(len(w.due) for w in board.clinics)
-    head = Text(f"{total} due, {unserved} cannot be served now", style="italic")
+    head = Text(
+        _("{total} due, {unserved} cannot be served now").format(total=total, unserved=unserved),
+        style="italic",
+    )
     return Group(head, table)
 
 
-def render_quarantine(board: Dashboard, _: Clock, colour: Callable[[str], str]) -> RenderableType:
+def render_quarantine(
+    board: Dashboard, _clock: Clock, colour: Callable[[str], str]
+) -> RenderableType:
     table = _grid()
     table.add_column(no_wrap=True)
     table.add_column(no_wrap=True)
@@ -130,18 +154,20 @@ def render_quarantine(board: Dashboard, _: Clock, colour: Callable[[str], str]) 
                 Text(work_.clinic, style="bold"),
                 Text(lot.lot, style=colour("warning")),
                 f"{lot.units} × {lot.sku}",
-                f"exp {lot.expiry:%Y-%m-%d}" if lot.expiry else "",
+                _("exp {day}").format(day=formats.date(lot.expiry)) if lot.expiry else "",
             )
     if not table.row_count:
-        return _none("no lot waiting for release")
+        return _none(_("no lot waiting for release"))
     more = sum(max(0, len(w.quarantine) - QUARANTINE_LINES) for w in board.clinics)
-    return Group(table, Text(f"… and {more} more", style="dim")) if more else table
+    if not more:
+        return table
+    return Group(table, Text(_("… and {n} more").format(n=more), style="dim"))
 
 
-def render_expiry(board: Dashboard, _: Clock, colour: Callable[[str], str]) -> RenderableType:
+def render_expiry(board: Dashboard, _clock: Clock, colour: Callable[[str], str]) -> RenderableType:
     table = _grid()
     table.add_column(no_wrap=True)
-    for title in ("past", "≤30 d", "≤60 d", "≤90 d"):
+    for title in (_("past"), _("≤30 d"), _("≤60 d"), _("≤90 d")):
         table.add_column(title, justify="right", no_wrap=True)
     table.show_header = True
     table.header_style = "dim"
@@ -155,23 +181,27 @@ def render_expiry(board: Dashboard, _: Clock, colour: Callable[[str], str]) -> R
                 style = colour("warning")
             cells.append(Text(f"{bucket.lots} ({bucket.units})", style=style))
         table.add_row(Text(work_.clinic, style="bold"), *cells)
-    return Group(table, Text("lots (units) on hand", style="dim"))
+    return Group(table, Text(_("lots (units) on hand"), style="dim"))
 
 
-def render_purchasing(board: Dashboard, _: Clock, colour: Callable[[str], str]) -> RenderableType:
+def render_purchasing(
+    board: Dashboard, _clock: Clock, colour: Callable[[str], str]
+) -> RenderableType:
     found = board.purchasing
     if found is None:
-        return _none("computing what to reorder…")
+        return _none(_("computing what to reorder…"))
     if found.in_progress:
-        return _none("a reorder run is in progress")
+        return _none(_("a reorder run is in progress"))
     parts: list[RenderableType] = []
     if found.suggestions:
         waiting = found.undrafted
-        head = f"{len(found.suggestions)} line(s) to order now"
+        lines = len(found.suggestions)
+        head = _("{n} line(s) to order now").format(n=lines)
+        not_drafted = _(", {n} not on a draft yet").format(n=waiting)
         parts.append(
             Text.assemble(
                 (head, "italic"),
-                (f", {waiting} not on a draft yet", f"bold {colour('warning')}") if waiting else "",
+                (not_drafted, f"bold {colour('warning')}") if waiting else "",
             )
         )
         table = _grid()
@@ -183,12 +213,12 @@ def render_purchasing(board: Dashboard, _: Clock, colour: Callable[[str], str]) 
             where = (
                 Text(line.draft or "", style="dim")
                 if line.drafted
-                else Text("not drafted", style=colour("warning"))
+                else Text(_("not drafted"), style=colour("warning"))
             )
             table.add_row(Text(line.clinic, style="bold"), line.sku, str(line.quantity), where)
         parts.append(table)
     else:
-        parts.append(_none(f"nothing to reorder ({found.policies} policies)"))
+        parts.append(_none(_("nothing to reorder ({n} policies)").format(n=found.policies)))
     if found.orders:
         orders = _grid()
         orders.add_column(no_wrap=True)
@@ -200,19 +230,21 @@ def render_purchasing(board: Dashboard, _: Clock, colour: Callable[[str], str]) 
             orders.add_row(
                 Text(order.clinic, style="bold"),
                 order.number,
-                Text(f"{order.status} · {order.supplier}", style=style),
-                str(order.total),
+                Text(f"{status_label(order.status)} · {order.supplier}", style=style),
+                formats.money(order.total),
             )
         parts.append(orders)
         more = len(found.orders) - PURCHASING_LINES
         if more > 0:
-            parts.append(Text(f"… and {more} more open", style="dim"))
+            parts.append(Text(_("… and {n} more open").format(n=more), style="dim"))
     else:
-        parts.append(_none("no open purchase order"))
+        parts.append(_none(_("no open purchase order")))
     return Group(*parts)
 
 
-def render_activity(board: Dashboard, clock: Clock, _: Callable[[str], str]) -> RenderableType:
+def render_activity(
+    board: Dashboard, clock: Clock, _colour: Callable[[str], str]
+) -> RenderableType:
     table = _grid()
     table.add_column(no_wrap=True)
     table.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
@@ -221,17 +253,19 @@ def render_activity(board: Dashboard, clock: Clock, _: Callable[[str], str]) -> 
             Text(clock.when(entry.at), style="dim"),
             f"{entry.action} {entry.key} · {entry.actor}",
         )
-    return table if table.row_count else _none("no activity yet")
+    return table if table.row_count else _none(_("no activity yet"))
 
 
 TILES: list[TileSpec] = [
-    TileSpec("assemble", "Kits to assemble", render_assemble, "kits", {"tab": "assemble"}),
-    TileSpec("due", "Course kits due", render_due, "courses", {"tab": "batch"}),
-    TileSpec("pick", "Kits to pick and ship", render_pick, "kits", {"status": "reserved"}),
-    TileSpec("quarantine", "Awaiting release", render_quarantine, "stock", {"show": "quarantine"}),
-    TileSpec("expiry", "Expiry", render_expiry, "stock", {"show": "expiring"}),
-    TileSpec("purchasing", "Reorder and purchase orders", render_purchasing, "purchasing"),
-    TileSpec("activity", "Recent activity", render_activity, None),
+    TileSpec("assemble", N_("Kits to assemble"), render_assemble, "kits", {"tab": "assemble"}),
+    TileSpec("due", N_("Course kits due"), render_due, "courses", {"tab": "batch"}),
+    TileSpec("pick", N_("Kits to pick and ship"), render_pick, "kits", {"status": "reserved"}),
+    TileSpec(
+        "quarantine", N_("Awaiting release"), render_quarantine, "stock", {"show": "quarantine"}
+    ),
+    TileSpec("expiry", N_("Expiry"), render_expiry, "stock", {"show": "expiring"}),
+    TileSpec("purchasing", N_("Reorder and purchase orders"), render_purchasing, "purchasing"),
+    TileSpec("activity", N_("Recent activity"), render_activity, None),
 ]
 
 
@@ -242,16 +276,16 @@ def _navigation() -> Text:
     parts: list[str | tuple[str, str]] = []
     for mode, (key, label) in SCREENS_BY_KEY.items():
         if mode != "dashboard":
-            parts += [(key.upper(), "bold"), f" {label}  "]
-    parts += [("ctrl+p", "bold"), " find anything"]
+            parts += [(key.upper(), "bold"), f" {translate(label)}  "]
+    parts += [("ctrl+p", "bold"), " " + _("find anything")]
     return Text.assemble(*parts)
 
 
 class DashboardScreen(StockroomScreen):
     MODE = "dashboard"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("right,down", "app.focus_next", "Next tile", show=False),
-        Binding("left,up", "app.focus_previous", "Previous tile", show=False),
+        Binding("right,down", "app.focus_next", N_("Next tile"), show=False),
+        Binding("left,up", "app.focus_previous", N_("Previous tile"), show=False),
     ]
 
     class Loaded(Message):
@@ -271,9 +305,9 @@ class DashboardScreen(StockroomScreen):
         yield Header()
         with VerticalScroll(id="board"), Grid(id="tiles", classes="loadable"):
             for spec in TILES:
-                yield Tile(spec.title, spec.target, id=f"tile-{spec.id}")
+                yield Tile(translate(spec.title), spec.target, id=f"tile-{spec.id}")
         yield Static(_navigation(), id="nav")
-        yield Footer()
+        yield KitopsFooter()
 
     def on_mount(self) -> None:
         # the spinner only when loading is slow: it would cost the first load CPU time
@@ -344,12 +378,18 @@ class DashboardScreen(StockroomScreen):
             return theme_colour(self.app, name, "")
 
         titles = {
-            "due": f"Course kits due in {board.due_days} days",
-            "pick": f"Kits to pick and ship ({board.pick_days} days)",
+            "due": ngettext(
+                "Course kits due in {n} day", "Course kits due in {n} days", board.due_days
+            ).format(n=board.due_days),
+            "pick": ngettext(
+                "Kits to pick and ship ({n} day)",
+                "Kits to pick and ship ({n} days)",
+                board.pick_days,
+            ).format(n=board.pick_days),
         }
         for spec in TILES:
             tile = self.query_one(f"#tile-{spec.id}", Tile)
-            tile.border_title = titles.get(spec.id, spec.title)
+            tile.border_title = titles.get(spec.id) or translate(spec.title)
             tile.update(spec.render(board, self.kitops.clock, colour))
 
     @on(Tile.Opened)

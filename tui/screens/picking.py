@@ -13,14 +13,15 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from kitops.errors import InvalidInput
+from kitops.i18n import N_, _, formats, ngettext
 from kitops.services.dto.courses import PickLine
 
 from ..base import StockroomScreen
 from ..printing import LabelRequest, ask_labels
-from ..widgets import cell, theme_colour
+from ..widgets import KitopsFooter, cell, theme_colour
 from .kits import ask_hand_over, ask_ship
 
 PICK_DAYS = 7
@@ -28,10 +29,10 @@ PICK_DAYS = 7
 
 class PickScreen(StockroomScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "app.pop_screen", "Back"),
-        Binding("s", "ship", "Ship"),
-        Binding("h", "hand_over", "Hand over"),
-        Binding("l", "labels", "Labels"),
+        Binding("escape", "app.pop_screen", N_("Back")),
+        Binding("s", "ship", N_("Ship")),
+        Binding("h", "hand_over", N_("Hand over")),
+        Binding("l", "labels", N_("Labels")),
     ]
 
     class Loaded(Message):
@@ -49,16 +50,21 @@ class PickScreen(StockroomScreen):
         yield Static("", id="pick-message", classes="message")
         yield Static("", id="pick-count")
         table: DataTable[Any] = DataTable(id="pick-table", cursor_type="row", classes="loadable")
-        table.border_title = f"Pick list: reserved kits due to go out within {PICK_DAYS} days"
-        for label in ("", "Kit", "Where", "Clinic", "Course", "Part", "Due", "Expiry"):
+        table.border_title = ngettext(
+            "Pick list: reserved kits due to go out within {n} day",
+            "Pick list: reserved kits due to go out within {n} days",
+            PICK_DAYS,
+        ).format(n=PICK_DAYS)
+        headings = (_("Kit"), _("Where"), _("Clinic"), _("Course"), _("Part"), _("Due"))
+        for label in ("", *headings, _("Expiry")):
             table.add_column(label)
         yield table
-        yield Footer()
+        yield KitopsFooter()
 
     def on_mount(self) -> None:
         self.query_one("#pick-table").loading = True
         self.query_one("#pick-table").focus()
-        self.say("scan each kit's label as you take it off the shelf")
+        self.say(_("scan each kit's label as you take it off the shelf"))
         if self.ready:
             self.refresh_data()
 
@@ -86,7 +92,7 @@ class PickScreen(StockroomScreen):
     def on_pick_screen_loaded(self, message: Loaded) -> None:
         self.loading_finished()
         self.lines = message.lines
-        on_list = {line.serial for _, line in self.lines}
+        on_list = {line.serial for _clinic, line in self.lines}
         self.picked &= on_list  # a kit shipped or released since is no longer to pick
         self.show_lines()
 
@@ -105,21 +111,20 @@ class PickScreen(StockroomScreen):
                 cell(clinic),
                 cell(line.course_id, justify="right"),
                 cell(line.part, justify="right"),
-                cell(line.due.isoformat()),
-                cell(line.expiry.isoformat()),
+                cell(formats.date(line.due)),
+                cell(formats.date(line.expiry)),
                 key=line.serial,
             )
         if self.lines:
             table.move_cursor(row=min(row, len(self.lines) - 1))
         left = len(self.lines) - len(self.picked)
         total = len(self.lines)
-        count = (
-            "nothing to pick"
-            if not total
-            else f"all {total} kits picked"
-            if not left
-            else f"{left} of {total} kits still to pick"
-        )
+        if not total:
+            count = _("nothing to pick")
+        elif not left:
+            count = _("all {n} kits picked").format(n=total)
+        else:
+            count = _("{left} of {n} kits still to pick").format(left=left, n=total)
         self.query_one("#pick-count", Static).update(Text(count, style="bold"))
 
     def say(self, text: str, *, wrong: bool = False) -> None:
@@ -136,22 +141,26 @@ class PickScreen(StockroomScreen):
         try:
             read = read_code(code)
         except InvalidInput as error:
-            return self.refuse(f"not a kit label: {error.reason}")
+            return self.refuse(_("not a kit label: {reason}").format(reason=error.reason))
         if read.kind == "gs1" and read.gs1 is not None:
             serial = read.gs1.serial
         else:
             serial = read.value.upper() if read.kind in ("kit", "text") else None
         if serial is None:
-            return self.refuse("not a kit label: the scan names no kit serial")
-        if serial not in {line.serial for _, line in self.lines}:
-            return self.refuse(f"kit {serial} is not on the pick list: leave it on the shelf")
+            return self.refuse(_("not a kit label: the scan names no kit serial"))
+        if serial not in {line.serial for _clinic, line in self.lines}:
+            return self.refuse(
+                _("kit {serial} is not on the pick list: leave it on the shelf").format(
+                    serial=serial
+                )
+            )
         if serial in self.picked:
-            self.say(f"kit {serial} is already picked")
+            self.say(_("kit {serial} is already picked").format(serial=serial))
         else:
             self.picked.add(serial)
-            self.say(f"picked kit {serial}")
+            self.say(_("picked kit {serial}").format(serial=serial))
         self.show_lines()
-        index = next(i for i, (_, line) in enumerate(self.lines) if line.serial == serial)
+        index = next(i for i, (_clinic, line) in enumerate(self.lines) if line.serial == serial)
         self.query_one("#pick-table", DataTable).move_cursor(row=index)
         return True
 
@@ -171,7 +180,9 @@ class PickScreen(StockroomScreen):
     def picked_line(self) -> PickLine | None:
         line = self.selected()
         if line is not None and line.serial not in self.picked:
-            self.refuse(f"kit {line.serial} is not picked yet: scan its label first")
+            self.refuse(
+                _("kit {serial} is not picked yet: scan its label first").format(serial=line.serial)
+            )
             return None
         return line
 
@@ -188,10 +199,13 @@ class PickScreen(StockroomScreen):
     def action_labels(self) -> None:
         """The labels of every kit on the list, picked or not, in one job (the kits about
         to be picked are reserved: printing their labels is no reprint)."""
-        serials = tuple(line.serial for _, line in self.lines)
+        serials = tuple(line.serial for _clinic, line in self.lines)
         if not serials:
-            self.say("nothing to pick: no labels to print")
+            self.say(_("nothing to pick: no labels to print"))
             return
-        title = (f"Labels for the {len(serials)} kits on the pick list" if len(serials) > 1
-                 else f"Label for kit {serials[0]} on the pick list")  # fmt: skip
+        title = (
+            _("Labels for the {n} kits on the pick list").format(n=len(serials))
+            if len(serials) > 1
+            else _("Label for kit {serial} on the pick list").format(serial=serials[0])
+        )
         ask_labels(self, LabelRequest(serials, title, "pick-list-labels.pdf"))

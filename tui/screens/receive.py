@@ -14,26 +14,38 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.widgets import Button, Checkbox, DataTable, Footer, Header, Input, Select, Static
+from textual.widgets import Button, Checkbox, DataTable, Header, Input, Select, Static
 
 from kitops.domain.stock_rules import ShortDated
 from kitops.errors import InvalidInput, KitopsError
+from kitops.i18n import N_, _, formats
 from kitops.services import operations
 from kitops.services.dto.stock import Receipt
 from kitops.services.receipts import ForeignCurrency
 from kitops.views import previews
 from kitops.views.dto import ScannedLabel
 
-from ..base import StockroomScreen
-from ..widgets import Field, ScanInput, cell, lot_style
+from ..base import StockroomScreen, translate
+from ..widgets import Field, KitopsFooter, ScanInput, cell, kind_label, lot_style, status_label
+
+RECEIPT_COLUMNS = (
+    N_("Time"),
+    N_("SKU"),
+    N_("Lot"),
+    N_("Expiry"),
+    N_("Qty"),
+    N_("Location"),
+    N_("Status"),
+    N_("On hand"),
+)
 
 
 class ReceiveScreen(StockroomScreen):
     MODE = "receive"
     AUTO_FOCUS = "#scan"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "receive", "Receive"),
-        Binding("escape", "clear", "Clear"),
+        Binding("ctrl+s", "receive", N_("Receive")),
+        Binding("escape", "clear", N_("Clear")),
     ]
 
     class LabelRead(Message):
@@ -51,34 +63,36 @@ class ReceiveScreen(StockroomScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll():
-            scan = ScanInput(placeholder="scan a GS1 label, or type it and press Enter", id="scan")
-            scan.border_title = "Scan"
+            scan = ScanInput(
+                placeholder=_("scan a GS1 label, or type it and press Enter"), id="scan"
+            )
+            scan.border_title = _("Scan")
             yield scan
             yield Static("", id="scan-message", classes="message")
             with Horizontal(classes="form-row"):
-                yield self._field("sku", "Product (SKU)")
-                yield self._field("lot", "Lot")
+                yield self._field("sku", _("Product (SKU)"))
+                yield self._field("lot", _("Lot"))
             with Horizontal(classes="form-row"):
-                yield self._field("expiry", "Expiry (YYYY-MM-DD)")
-                yield self._field("qty", "Quantity", restrict=r"[0-9]*")
+                yield self._field("expiry", _("Expiry (YYYY-MM-DD)"))
+                yield self._field("qty", _("Quantity"), restrict=r"[0-9]*")
             with Horizontal(classes="form-row"):
-                location: Select[str] = Select([], prompt="Location", id="location")
-                location.border_title = "Location"
+                location: Select[str] = Select([], prompt=_("Location"), id="location")
+                location.border_title = _("Location")
                 yield location
-                yield self._field("po", "PO (optional)")
-                cost = Field(placeholder="e.g. 35.00 GBP", id="cost")
-                cost.border_title = "Unit cost"
+                yield self._field("po", _("PO (optional)"))
+                cost = Field(placeholder=_("e.g. 35.00 GBP"), id="cost")
+                cost.border_title = _("Unit cost")
                 yield cost
             with Horizontal(classes="buttons"):
-                yield Checkbox("accept short-dated", id="short")
-                yield Button("Receive", id="receive", variant="primary")
-                yield Button("Clear", id="clear")
+                yield Checkbox(_("accept short-dated"), id="short")
+                yield Button(_("Receive"), id="receive", variant="primary")
+                yield Button(_("Clear"), id="clear")
             table: DataTable[Any] = DataTable(id="receipts", cursor_type="row")
-            table.border_title = "Received in this session"
-            for label in ("Time", "SKU", "Lot", "Expiry", "Qty", "Location", "Status", "On hand"):
-                table.add_column(label)
+            table.border_title = _("Received in this session")
+            for label in RECEIPT_COLUMNS:
+                table.add_column(translate(label))
             yield table
-        yield Footer()
+        yield KitopsFooter()
 
     @staticmethod
     def _field(name: str, title: str, restrict: str | None = None) -> Field:
@@ -97,7 +111,7 @@ class ReceiveScreen(StockroomScreen):
         self.places_loaded = True
         clinic = self.kitops.clinic
         places = [p for p in choices.places if clinic is None or p.clinic == clinic]
-        select.set_options([(f"{p.code}  {p.kind}", p.code) for p in places])
+        select.set_options([(f"{p.code}  {kind_label(p.kind)}", p.code) for p in places])
         fridges = [p.code for p in places if p.kind == "fridge"]
         if clinic and fridges:
             select.value = fridges[0]
@@ -112,7 +126,7 @@ class ReceiveScreen(StockroomScreen):
         """A scanner's code read anywhere on this screen (whichever field has the
         cursor) is a supplier's label being received."""
         self.query_one("#scan", ScanInput).value = ""
-        self.say("reading the label…")
+        self.say(_("reading the label…"))
         self.read(code)
         return True
 
@@ -123,7 +137,7 @@ class ReceiveScreen(StockroomScreen):
         field.value = ""
         if not data.strip():
             return
-        self.say("reading the label…")
+        self.say(_("reading the label…"))
         self.read(data)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="scan")
@@ -138,22 +152,27 @@ class ReceiveScreen(StockroomScreen):
         self.set_value("expiry", label.expiry.isoformat() if label.expiry else "")
         self.set_value("qty", str(label.count) if label.count else "")
         if label.known_lot_status:
-            known = f"known lot, {label.known_lot_status}"
+            known = _("known lot, {status}").format(status=status_label(label.known_lot_status))
         elif label.lot_tracked:
-            known = "new lot"
+            known = _("new lot")
         else:
-            known = "not lot-tracked"
-        gaps = []
-        if label.lot_tracked and not label.lot:
-            gaps.append("the scan has no lot (10)")
-        if label.lot_tracked and label.expiry is None:
-            gaps.append("the scan has no expiry (17)")
-        self.say(
-            f"{label.sku} ({label.product}) lot {label.lot or '-'} expiry "
-            f"{label.expiry or '-'}: {known}"
-            + (f"; {' and '.join(gaps)}: type it" if gaps else ""),
-            "error" if gaps else "ok",
+            known = _("not lot-tracked")
+        no_lot = label.lot_tracked and not label.lot
+        no_expiry = label.lot_tracked and label.expiry is None
+        said = _("{sku} ({product}) lot {lot} expiry {expiry}: {known}").format(
+            sku=label.sku,
+            product=label.product,
+            lot=label.lot or "-",
+            expiry=formats.date(label.expiry) if label.expiry else "-",
+            known=known,
         )
+        if no_lot and no_expiry:
+            said += _("; the scan has no lot (10) and the scan has no expiry (17): type it")
+        elif no_lot:
+            said += _("; the scan has no lot (10): type it")
+        elif no_expiry:
+            said += _("; the scan has no expiry (17): type it")
+        self.say(said, "error" if no_lot or no_expiry else "ok")
         missing = self.missing()
         if missing:
             self.query_one(f"#{missing}").focus()
@@ -210,19 +229,20 @@ class ReceiveScreen(StockroomScreen):
             currency=currency,
             accept_short_dated=self.query_one("#short", Checkbox).value,
         )
-        self.say("receiving…")
+        self.say(_("receiving…"))
         self.change(_receipt_summary, operations.receive, given, today=self.kitops.clock.today)
 
     def cost(self) -> tuple[str | None, str | None]:
         """The unit cost as an amount and its currency (``35.00 GBP``), as ``receive
-        --cost AMOUNT CUR`` takes it; the service checks both."""
+        --cost AMOUNT CUR`` takes it; the service checks both. The amount is read as the
+        language in force writes it (``35,00 EUR`` in German), never guessed."""
         text = self.value("cost")
         if not text:
             return None, None
         parts = text.split()
         if len(parts) != 2:
-            raise InvalidInput("cost", text, "give the amount and its currency, e.g. 35.00 GBP")
-        return parts[0], parts[1]
+            raise InvalidInput("cost", text, _("give the amount and its currency, e.g. 35.00 GBP"))
+        return str(formats.parse_decimal_input(parts[0], "cost")), parts[1]
 
     def scanned_line(self) -> str | None:
         """The scan behind the fields, while they still say what the label said: the
@@ -240,12 +260,22 @@ class ReceiveScreen(StockroomScreen):
 
     def changed(self, result: Any) -> None:
         receipt: Receipt = result
-        status = receipt.status
-        if status == "quarantine":
-            status = "quarantine: awaiting release"
+        if receipt.status == "quarantine":
+            status = _("quarantine: awaiting release")
+        else:
+            status = status_label(receipt.status)
+        if receipt.new_lot:
+            said = _("received {qty} × {sku} lot {lot} at {location}: new lot, {status}")
+        else:
+            said = _("received {qty} × {sku} lot {lot} at {location}: {status}")
         self.say(
-            f"received {receipt.quantity} × {receipt.sku} lot {receipt.lot} at "
-            f"{receipt.location}: {'new lot, ' if receipt.new_lot else ''}{status}",
+            said.format(
+                qty=receipt.quantity,
+                sku=receipt.sku,
+                lot=receipt.lot,
+                location=receipt.location,
+                status=status,
+            ),
             "ok",
         )
         style = lot_style(self.app, receipt.status, None)
@@ -253,10 +283,10 @@ class ReceiveScreen(StockroomScreen):
             datetime.now().strftime("%H:%M") if self.kitops.clock.fixed is None else "",
             receipt.sku,
             receipt.lot,
-            receipt.expiry.isoformat() if receipt.expiry else "",
+            formats.date(receipt.expiry) if receipt.expiry else "",
             cell(receipt.quantity, justify="right"),
             receipt.location,
-            cell(receipt.status, style),
+            cell(status_label(receipt.status), style),
             cell(receipt.on_hand_at_location, justify="right"),
         )
         self.clear_fields()
@@ -270,7 +300,7 @@ class ReceiveScreen(StockroomScreen):
             return False
         text = error.plain if isinstance(error, ForeignCurrency) else str(error)
         if isinstance(error, ShortDated):
-            text += '; tick "accept short-dated" to receive it anyway'
+            text += _('; tick "accept short-dated" to receive it anyway')
         self.say(text, "error")
         self.query_one("#scan").focus()
         return True
@@ -305,4 +335,6 @@ class ReceiveScreen(StockroomScreen):
 
 
 def _receipt_summary(receipt: Receipt) -> str:
-    return f"received {receipt.quantity} × {receipt.sku} lot {receipt.lot} ({receipt.status})"
+    return _("received {qty} × {sku} lot {lot} ({status})").format(
+        qty=receipt.quantity, sku=receipt.sku, lot=receipt.lot, status=status_label(receipt.status)
+    )

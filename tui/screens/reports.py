@@ -16,11 +16,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Input, Select, Static
+from textual.widgets import DataTable, Header, Input, Select, Static
 from textual_plotext import PlotextPlot
 
 from kitops.documents.report_files import export_report, text
 from kitops.errors import KitopsError
+from kitops.i18n import N_, _, formats
 from kitops.reports.registry import REPORTS, run_report
 from kitops.services.dto.reports import (
     NUMERIC,
@@ -33,9 +34,9 @@ from kitops.services.dto.reports import (
 )
 from kitops.views import pages
 
-from ..base import StockroomScreen
+from ..base import StockroomScreen, count
 from ..modals import FormDialog, FormField
-from ..widgets import Field
+from ..widgets import Field, KitopsFooter
 
 ALL = "all"
 PAGE = pages.PAGE_SIZE
@@ -47,11 +48,11 @@ class ReportsScreen(StockroomScreen):
     MODE = "reports"
     AUTO_FOCUS = "#report-table"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("v", "next_view", "Table/chart"),
-        Binding("e", "export", "Export"),
-        Binding("ctrl+o", "focus_form", "Options"),
-        Binding("n", "page(1)", "Next page", show=False),
-        Binding("p", "page(-1)", "Prev page", show=False),
+        Binding("v", "next_view", N_("Table/chart")),
+        Binding("e", "export", N_("Export")),
+        Binding("ctrl+o", "focus_form", N_("Options")),
+        Binding("n", "page(1)", N_("Next page"), show=False),
+        Binding("p", "page(-1)", N_("Prev page"), show=False),
     ]
 
     class Loaded(Message):
@@ -80,20 +81,20 @@ class ReportsScreen(StockroomScreen):
             report: Select[str] = Select(
                 [(name, name) for name in REPORTS], value="stock", allow_blank=False, id="report"
             )
-            report.border_title = "Report"
+            report.border_title = _("Report")
             yield report
             clinic: Select[str] = Select(
-                [("All clinics", ALL)], value=ALL, allow_blank=False, id="report-clinic"
+                [(_("All clinics"), ALL)], value=ALL, allow_blank=False, id="report-clinic"
             )
-            clinic.border_title = "Clinic"
+            clinic.border_title = _("Clinic")
             yield clinic
-            as_of = Field(placeholder="today", id="as-of", restrict=r"[0-9-]*")
-            as_of.border_title = "As of"
+            as_of = Field(placeholder=_("today"), id="as-of", restrict=r"[0-9-]*")
+            as_of.border_title = _("As of")
             yield as_of
         with Horizontal(classes="form-row", id="report-options"):
             yield Horizontal(id="option-fields")
-            view: Select[str] = Select([], prompt="View", id="view", allow_blank=True)
-            view.border_title = "Show"
+            view: Select[str] = Select([], prompt=_("View"), id="view", allow_blank=True)
+            view.border_title = _("Show")
             yield view
         yield Static("", id="report-status", classes="message")
         table: DataTable[Any] = DataTable(
@@ -101,7 +102,7 @@ class ReportsScreen(StockroomScreen):
         )
         yield table
         yield PlotextPlot(id="report-chart")
-        yield Footer()
+        yield KitopsFooter()
 
     def on_mount(self) -> None:
         self.query_one("#report-chart").display = False
@@ -116,7 +117,7 @@ class ReportsScreen(StockroomScreen):
             return
         self.forms_loaded = True
         clinic = self.query_one("#report-clinic", Select)
-        clinic.set_options([("All clinics", ALL), *[(c.code, c.code) for c in choices.clinics]])
+        clinic.set_options([(_("All clinics"), ALL), *[(c.code, c.code) for c in choices.clinics]])
         clinic.value = self.kitops.clinic or ALL
 
     def apply_options(self, **options: Any) -> None:
@@ -195,7 +196,7 @@ class ReportsScreen(StockroomScreen):
     def refresh_data(self) -> None:
         self.fill_forms()
         name, request = self.request()
-        self.say(f"running report {name}…")
+        self.say(_("running report {name}…").format(name=name))
         self.load(name, request)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="load")
@@ -207,9 +208,9 @@ class ReportsScreen(StockroomScreen):
         previous = self.view
         self.report = report
         self.views = [
-            (f"section:{s.key}", f"{s.title} ({len(s.rows):,})") for s in report.sections
-        ] + [(f"chart:{c.key}", f"Chart: {c.title}") for c in report.charts]
-        keys = [key for key, _ in self.views]
+            (f"section:{s.key}", f"{s.title} ({count(len(s.rows))})") for s in report.sections
+        ] + [(f"chart:{c.key}", _("Chart: {title}").format(title=c.title)) for c in report.charts]
+        keys = [key for key, _label in self.views]
         wanted = self._wanted_view
         self._wanted_view = None
         if wanted and wanted.isdigit() and int(wanted) < len(keys):
@@ -235,7 +236,7 @@ class ReportsScreen(StockroomScreen):
     def action_next_view(self) -> None:
         if not self.views:
             return
-        keys = [key for key, _ in self.views]
+        keys = [key for key, _label in self.views]
         index = keys.index(self.view) if self.view in keys else -1
         self.query_one("#view", Select).value = keys[(index + 1) % len(keys)]
 
@@ -266,15 +267,18 @@ class ReportsScreen(StockroomScreen):
             return
         table = self.query_one("#report-table", DataTable)
         plot = self.query_one("#report-chart", PlotextPlot)
-        where = report.clinic or "all clinics"
+        where = report.clinic or _("all clinics")
         options = "".join(f", {key} {value}" for key, value in report.parameters)
-        heading = f"{report.title}: {where}, as of {report.as_of}{options}"
+        heading = _("{title}: {where}, as of {day}").format(
+            title=report.title, where=where, day=formats.date(report.as_of)
+        )
+        heading += options
         chart = self.chart()
         if chart is not None:
             table.display = False
             plot.display = True
             draw(plot, chart)
-            self.say(f"{heading} · v: next view · e: export")
+            self.say(heading + _(" · v: next view · e: export"))
             return
         plot.display = False
         table.display = True
@@ -285,29 +289,36 @@ class ReportsScreen(StockroomScreen):
             return
         shown = [(i, c) for i, c in enumerate(section.columns) if c.in_table]
         rows = section.rows[self.page_offset : self.page_offset + PAGE]
-        cells = [[text(row[i]) for i, _ in shown] for row in rows]
+        cells = [[text(row[i]) for i, _column in shown] for row in rows]
         # numbers right-aligned: padded to the widest on the page (or the title)
         widths = [
             max([len(column.title), *(len(line[n]) for line in cells)])
-            for n, (_, column) in enumerate(shown)
+            for n, (_i, column) in enumerate(shown)
         ]
-        right = [column.kind in NUMERIC for _, column in shown]
+        right = [column.kind in NUMERIC for _i, column in shown]
 
         def padded(value: str, width: int, to_right: bool) -> Text:
             return Text(value.rjust(width) if to_right else value)  # Text: never markup
 
-        for (_, column), width, to_right in zip(shown, widths, right, strict=True):
+        for (_i, column), width, to_right in zip(shown, widths, right, strict=True):
             table.add_column(padded(column.title, width, to_right), key=column.key)
         for line in cells:
             table.add_row(*map(padded, line, widths, right))
-        count = len(section.rows)
+        total = len(section.rows)
         first = self.page_offset + 1 if rows else 0
-        paging = " · n/p: page" if count > PAGE else ""
+        paging = _(" · n/p: page") if total > PAGE else ""
         lines = (
-            f"{first}–{self.page_offset + len(rows)} of {count:,}" if count else "nothing to show"
+            _("{first}–{last} of {total}").format(
+                first=count(first), last=count(self.page_offset + len(rows)), total=count(total)
+            )
+            if total
+            else _("nothing to show")
         )
-        notes = f" · {len(report.notes)} note(s) in the export" if report.notes else ""
-        self.say(f"{heading} · {section.title}: {lines}{paging} · v: next view · e: export{notes}")
+        notes = (
+            _(" · {n} note(s) in the export").format(n=len(report.notes)) if report.notes else ""
+        )
+        views = _(" · v: next view · e: export")
+        self.say(f"{heading} · {section.title}: {lines}{paging}{views}{notes}")
 
     def say(self, message: str, kind: str = "") -> None:
         widget = self.query_one("#report-status", Static)
@@ -326,13 +337,13 @@ class ReportsScreen(StockroomScreen):
     def action_export(self) -> None:
         report = self.report
         if report is None:
-            self.notify("Run a report first", severity="warning")
+            self.notify(_("Run a report first"), severity="warning")
             return
         fields = [
-            FormField("format", "Format", "csv", options=EXPORT_FORMATS),
+            FormField("format", _("Format"), "csv", options=EXPORT_FORMATS),
             FormField(
                 "out",
-                "File (default: in the current folder)",
+                _("File (default: in the current folder)"),
                 placeholder=f"{report.name}-{report.as_of}.FORMAT",
             ),
         ]
@@ -343,7 +354,8 @@ class ReportsScreen(StockroomScreen):
             out = values["out"] or f"{report.name}-{report.as_of}.{values['format']}"
             self.export(report, values["format"], out)
 
-        self.app.push_screen(FormDialog(f"Export report {report.name}", fields, "Export"), done)
+        title = _("Export report {name}").format(name=report.name)
+        self.app.push_screen(FormDialog(title, fields, _("Export")), done)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="export")
     def export(self, report: Report, fmt: str, out: str) -> None:
@@ -352,8 +364,10 @@ class ReportsScreen(StockroomScreen):
     def on_reports_screen_exported(self, message: Exported) -> None:
         done = message.export
         self.notify(
-            f"report {done.report} ({done.format}, {done.bytes:,} bytes) written to {done.path}",
-            title="Exported",
+            _("report {report} ({format}, {bytes} bytes) written to {path}").format(
+                report=done.report, format=done.format, bytes=count(done.bytes), path=done.path
+            ),
+            title=_("Exported"),
             timeout=8,
         )
 
@@ -368,7 +382,7 @@ def draw(plot: PlotextPlot, chart: Chart) -> None:
     values = [list(series.values) for series in chart.series]
     names = [series.name for series in chart.series]
     if not labels or not values:
-        plt.title(f"{chart.title}: nothing to draw")
+        plt.title(_("{title}: nothing to draw").format(title=chart.title))
     elif chart.kind is ChartKind.STACKED_BAR:
         plt.stacked_bar(labels, values, labels=names)  # type: ignore[call-arg]
     elif chart.kind is ChartKind.BAR:

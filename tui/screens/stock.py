@@ -11,37 +11,48 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Input, Label, Select
+from textual.widgets import DataTable, Header, Input, Label, Select
 
 from kitops.domain.ledger import LotStatus
+from kitops.i18n import N_, _, formats
 from kitops.services import lots, operations
 from kitops.services.dto.stock import LotRecall, StockLine
 from kitops.views import pages
 from kitops.views.dto import StockPage
 
+from ..base import translate
 from ..lists import ListScreen
 from ..modals import ConfirmDialog, FormDialog, FormField
-from ..widgets import Field, cell, lot_style
+from ..widgets import Field, KitopsFooter, cell, lot_style, status_label
 
 # Quantity right after the lot: at 80 columns the table is two characters too wide, and
 # what gets cut then is the end of "quarantine", never a quantity.
 COLUMNS = [
-    ("clinic", "Clinic", "location"),
-    ("location", "Location", "location"),
-    ("sku", "SKU", "sku"),
-    ("lot", "Lot", "lot"),
-    ("qty", "Qty", "quantity"),
-    ("expiry", "Expiry", "expiry"),
-    ("days", "Days", "expiry"),
-    ("status", "Status", "status"),
+    ("clinic", N_("Clinic"), "location"),
+    ("location", N_("Location"), "location"),
+    ("sku", N_("SKU"), "sku"),
+    ("lot", N_("Lot"), "lot"),
+    ("qty", N_("Qty"), "quantity"),
+    ("expiry", N_("Expiry"), "expiry"),
+    ("days", N_("Days"), "expiry"),
+    ("status", N_("Status"), "status"),
 ]
 SHOW_LABELS = {
-    "all": "All stock",
-    "usable": "Usable",
-    "quarantine": "Quarantine",
-    "expired": "Expired",
-    "recalled": "Recalled",
-    "expiring": "Expiring ≤90 d",
+    "all": N_("All stock"),
+    "usable": N_("Usable"),
+    "quarantine": N_("Quarantine"),
+    "expired": N_("Expired"),
+    "recalled": N_("Recalled"),
+    "expiring": N_("Expiring ≤90 d"),
+}
+# the sort the page line names (the key is the query's)
+SORT_LABELS = {
+    "location": N_("location"),
+    "sku": N_("SKU"),
+    "lot": N_("lot"),
+    "quantity": N_("quantity"),
+    "expiry": N_("expiry"),
+    "status": N_("status"),
 }
 
 
@@ -51,19 +62,19 @@ class StockScreen(ListScreen):
     TABLE = "stock"
     BINDINGS: ClassVar[list[BindingType]] = [
         # at 80 columns the footer holds the actions on a lot; "/" is in F1's list
-        Binding("slash", "focus_filter", "Filter", show=False),
-        Binding("t", "trace", "Trace"),
-        Binding("m", "move", "Move"),
-        Binding("c", "count", "Count"),
+        Binding("slash", "focus_filter", N_("Filter"), show=False),
+        Binding("t", "trace", N_("Trace")),
+        Binding("m", "move", N_("Move")),
+        Binding("c", "count", N_("Count")),
         # in F1's list, not the footer: at 80 columns it holds the lot's actions
-        Binding("C", "count_sheet", "Count sheet", show=False),
-        Binding("w", "write_off", "Write off"),
-        Binding("r", "release", "Release"),
-        Binding("q", "quarantine", "Quarantine"),
-        Binding("x", "recall", "Recall"),
-        Binding("o", "cycle_sort", "Sort", show=False),
-        Binding("n", "page(1)", "Next page", show=False),
-        Binding("p", "page(-1)", "Prev page", show=False),
+        Binding("C", "count_sheet", N_("Count sheet"), show=False),
+        Binding("w", "write_off", N_("Write off")),
+        Binding("r", "release", N_("Release")),
+        Binding("q", "quarantine", N_("Quarantine")),
+        Binding("x", "recall", N_("Recall")),
+        Binding("o", "cycle_sort", N_("Sort"), show=False),
+        Binding("n", "page(1)", N_("Next page"), show=False),
+        Binding("p", "page(-1)", N_("Prev page"), show=False),
     ]
 
     class Loaded(Message):
@@ -79,9 +90,9 @@ class StockScreen(ListScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(classes="filter-bar"):
-            yield Field(placeholder="filter: SKU, lot, location, status…", id="filter")
+            yield Field(placeholder=_("filter: SKU, lot, location, status…"), id="filter")
             yield Select(
-                [(label, key) for key, label in SHOW_LABELS.items()],
+                [(translate(label), key) for key, label in SHOW_LABELS.items()],
                 value="all",
                 allow_blank=False,
                 id="show",
@@ -90,10 +101,10 @@ class StockScreen(ListScreen):
         table: DataTable[Any] = DataTable(
             id="stock", cursor_type="row", zebra_stripes=True, classes="loadable"
         )
-        for key, label, _ in COLUMNS:
-            table.add_column(label, key=key)
+        for key, label, _sort in COLUMNS:
+            table.add_column(translate(label), key=key)
         yield table
-        yield Footer()
+        yield KitopsFooter()
 
     def on_mount(self) -> None:
         self.table.loading = True
@@ -141,13 +152,16 @@ class StockScreen(ListScreen):
             row.sku,
             cell(row.lot, style),
             cell(row.quantity, justify="right"),
-            row.expiry.isoformat() if row.expiry else "",
+            formats.date(row.expiry) if row.expiry else "",
             cell(row.days_to_expiry, style, "right"),
-            cell(row.status, style),
+            cell(status_label(row.status), style),
         )
 
     def page_hint(self) -> str:
-        return f" · sorted by {self.sort} {'↓' if self.descending else '↑'}"
+        sort = translate(SORT_LABELS[self.sort]) if self.sort in SORT_LABELS else self.sort
+        return _(" · sorted by {sort} {arrow}").format(
+            sort=sort, arrow="↓" if self.descending else "↑"
+        )
 
     @on(Select.Changed, "#show")
     def show_changed(self) -> None:
@@ -155,7 +169,7 @@ class StockScreen(ListScreen):
 
     @on(DataTable.HeaderSelected)
     def header_selected(self, event: DataTable.HeaderSelected) -> None:
-        sort = next(s for key, _, s in COLUMNS if key == event.column_key.value)
+        sort = next(s for key, _label, s in COLUMNS if key == event.column_key.value)
         self.descending = not self.descending if sort == self.sort else False
         self.sort = sort
         self.reload_from_start()
@@ -188,8 +202,8 @@ class StockScreen(ListScreen):
             return
         places = self._places(besides=line.location)
         fields = [
-            FormField("qty", "Quantity", str(line.quantity), restrict=r"[0-9]*"),
-            FormField("to", "To location", places[0] if places else "", options=places),
+            FormField("qty", _("Quantity"), str(line.quantity), restrict=r"[0-9]*"),
+            FormField("to", _("To location"), places[0] if places else "", options=places),
         ]
 
         def done(values: dict[str, str] | None) -> None:
@@ -204,7 +218,8 @@ class StockScreen(ListScreen):
                     lot=line.lot,
                 )
 
-        self.app.push_screen(FormDialog(f"Move {line.sku} lot {line.lot}", fields, "Move"), done)
+        title = _("Move {sku} lot {lot}").format(sku=line.sku, lot=line.lot)
+        self.app.push_screen(FormDialog(title, fields, _("Move")), done)
 
     def take_scan(self, code: str) -> bool:
         """A lot's label, then a place's label, moves the lot there: the first filters
@@ -220,8 +235,9 @@ class StockScreen(ListScreen):
         line = self.selected()
         if read.kind != "location" or line is None or line.lot != self.scanned_lot:
             return False
-        text = (f"Move all {line.quantity} × {line.sku} lot {line.lot} from {line.location} "
-                f"to {read.value}?")  # fmt: skip
+        text = _("Move all {qty} × {sku} lot {lot} from {source} to {target}?").format(
+            qty=line.quantity, sku=line.sku, lot=line.lot, source=line.location, target=read.value
+        )
 
         def go(yes: bool | None) -> None:
             if yes:
@@ -229,7 +245,7 @@ class StockScreen(ListScreen):
                 self.change(_move_summary, operations.move, line.sku, str(line.quantity),
                             line.location, read.value, lot=line.lot)  # fmt: skip
 
-        self.app.push_screen(ConfirmDialog("Move by scan", text, "Move"), go)
+        self.app.push_screen(ConfirmDialog(_("Move by scan"), text, _("Move")), go)
         return True
 
     def action_count(self) -> None:
@@ -238,7 +254,10 @@ class StockScreen(ListScreen):
             return
         fields = [
             FormField(
-                "counted", f"Counted at {line.location}", str(line.quantity), restrict=r"[0-9]*"
+                "counted",
+                _("Counted at {location}").format(location=line.location),
+                str(line.quantity),
+                restrict=r"[0-9]*",
             )
         ]
 
@@ -251,7 +270,8 @@ class StockScreen(ListScreen):
                     [operations.CountedLine(1, line.sku, line.lot, values["counted"])],
                 )
 
-        self.app.push_screen(FormDialog(f"Count {line.sku} lot {line.lot}", fields, "Count"), done)
+        title = _("Count {sku} lot {lot}").format(sku=line.sku, lot=line.lot)
+        self.app.push_screen(FormDialog(title, fields, _("Count")), done)
 
     def action_count_sheet(self) -> None:
         """A count sheet filled by scanning, at the selected line's place."""
@@ -265,25 +285,36 @@ class StockScreen(ListScreen):
         reasons = list(self.kitops.choices.write_off_reasons) if self.kitops.choices else []
         default = "expired" if line.status == "expired" else "damaged"
         fields = [
-            FormField("qty", "Quantity", str(line.quantity), restrict=r"[0-9]*"),
-            FormField("reason", "Reason", default, options=reasons),
-            FormField("note", "Note (optional)"),
+            FormField("qty", _("Quantity"), str(line.quantity), restrict=r"[0-9]*"),
+            FormField("reason", _("Reason"), default, options=reasons),
+            FormField("note", _("Note (optional)")),
         ]
 
         def confirm(values: dict[str, str] | None) -> None:
             if not values:
                 return
-            text = (
-                f"Write off {values['qty']} × {line.sku} lot {line.lot} at {line.location} "
-                f"({values['reason']})?\nThe stock goes to SCRAP; this cannot be undone."
+            text = _(
+                "Write off {qty} × {sku} lot {lot} at {location} ({reason})?\n"
+                "The stock goes to SCRAP; this cannot be undone."
+            ).format(
+                qty=values["qty"],
+                sku=line.sku,
+                lot=line.lot,
+                location=line.location,
+                reason=values["reason"],
             )
 
             def go(yes: bool | None) -> None:
                 if yes:
                     self.change(
-                        lambda r: (
-                            f"wrote off {r.quantity} × {r.sku} lot {r.lot}; "
-                            f"{r.on_hand_after} left at {r.location}"
+                        lambda r: _(
+                            "wrote off {qty} × {sku} lot {lot}; {left} left at {location}"
+                        ).format(
+                            qty=r.quantity,
+                            sku=r.sku,
+                            lot=r.lot,
+                            left=r.on_hand_after,
+                            location=r.location,
                         ),
                         operations.write_off,
                         line.sku,
@@ -294,9 +325,10 @@ class StockScreen(ListScreen):
                         note=values["note"] or None,
                     )
 
-            self.app.push_screen(ConfirmDialog("Write off", text, "Write off"), go)
+            self.app.push_screen(ConfirmDialog(_("Write off"), text, _("Write off")), go)
 
-        self.app.push_screen(FormDialog(f"Write off {line.sku} lot {line.lot}", fields), confirm)
+        title = _("Write off {sku} lot {lot}").format(sku=line.sku, lot=line.lot)
+        self.app.push_screen(FormDialog(title, fields), confirm)
 
     def action_release(self) -> None:
         line = self.selected()
@@ -314,14 +346,18 @@ class StockScreen(ListScreen):
                     today=self.kitops.clock.today,
                 )
 
-        text = f"Release lot {line.lot} of {line.sku} for use in every clinic?"
-        self.app.push_screen(ConfirmDialog("Release lot", text, "Release"), go)
+        text = _("Release lot {lot} of {sku} for use in every clinic?").format(
+            lot=line.lot, sku=line.sku
+        )
+        self.app.push_screen(ConfirmDialog(_("Release lot"), text, _("Release")), go)
 
     def action_quarantine(self) -> None:
         line = self.selected()
         if line is None:
             return
-        fields = [FormField("reason", "Why is the lot held?", placeholder="e.g. fridge fault")]
+        fields = [
+            FormField("reason", _("Why is the lot held?"), placeholder=_("e.g. fridge fault"))
+        ]
 
         def done(values: dict[str, str] | None) -> None:
             if values is not None:
@@ -335,22 +371,24 @@ class StockScreen(ListScreen):
                     today=self.kitops.clock.today,
                 )
 
-        self.app.push_screen(FormDialog(f"Quarantine lot {line.lot}", fields, "Quarantine"), done)
+        title = _("Quarantine lot {lot}").format(lot=line.lot)
+        self.app.push_screen(FormDialog(title, fields, _("Quarantine")), done)
 
     def action_recall(self) -> None:
         line = self.selected()
         if line is None:
             return
-        fields = [FormField("reason", "Recall reason", placeholder="e.g. supplier notice 2026-14")]
+        fields = [
+            FormField("reason", _("Recall reason"), placeholder=_("e.g. supplier notice 2026-14"))
+        ]
 
         def confirm(values: dict[str, str] | None) -> None:
             if values is None:
                 return
-            text = (
-                f"Recall lot {line.lot} of {line.sku} everywhere?\nEvery kit built from it is "
-                "marked; kits still in the stockroom lose their course. Reason: "
-                f"{values['reason'] or '(none)'}"
-            )
+            text = _(
+                "Recall lot {lot} of {sku} everywhere?\nEvery kit built from it is "
+                "marked; kits still in the stockroom lose their course. Reason: {reason}"
+            ).format(lot=line.lot, sku=line.sku, reason=values["reason"] or _("(none)"))
 
             def go(yes: bool | None) -> None:
                 if yes:
@@ -364,28 +402,42 @@ class StockScreen(ListScreen):
                         today=self.kitops.clock.today,
                     )
 
-            self.app.push_screen(ConfirmDialog("Recall lot", text, "Recall"), go)
+            self.app.push_screen(ConfirmDialog(_("Recall lot"), text, _("Recall")), go)
 
-        self.app.push_screen(FormDialog(f"Recall lot {line.lot}", fields, "Next"), confirm)
+        title = _("Recall lot {lot}").format(lot=line.lot)
+        self.app.push_screen(FormDialog(title, fields, _("Next")), confirm)
 
 
 def _move_summary(result: Any) -> str:
-    return f"moved {result.quantity} × {result.sku} {result.from_location} → {result.to_location}"
+    return _("moved {qty} × {sku} {source} → {target}").format(
+        qty=result.quantity, sku=result.sku, source=result.from_location, target=result.to_location
+    )
 
 
 def _count_summary(report: Any) -> str:
     if not report.differences:
-        return f"count at {report.location}: no difference"
+        return _("count at {location}: no difference").format(location=report.location)
     diff = report.differences[0]
-    return f"count at {report.location}: {diff.sku} lot {diff.lot} {diff.difference:+d}"
+    return _("count at {location}: {sku} lot {lot} {difference}").format(
+        location=report.location, sku=diff.sku, lot=diff.lot, difference=f"{diff.difference:+d}"
+    )
 
 
 def _status_summary(detail: Any) -> str:
-    said = f"lot {detail.lot} of {detail.sku} is now {detail.status}"
+    status = status_label(str(detail.status))
     if isinstance(detail, LotRecall):
-        said += (
-            f": {len(detail.at_patients)} kit(s) at patients' homes, "
-            f"{len(detail.released)} course(s) lost their reserved kit, "
-            f"{len(detail.sessions)} clinic session(s) from it (t: trace)"
+        return _(
+            "lot {lot} of {sku} is now {status}: {homes} kit(s) at patients' homes, "
+            "{courses} course(s) lost their reserved kit, {sessions} clinic session(s) "
+            "from it (t: trace)"
+        ).format(
+            lot=detail.lot,
+            sku=detail.sku,
+            status=status,
+            homes=len(detail.at_patients),
+            courses=len(detail.released),
+            sessions=len(detail.sessions),
         )
-    return said
+    return _("lot {lot} of {sku} is now {status}").format(
+        lot=detail.lot, sku=detail.sku, status=status
+    )
