@@ -12,7 +12,7 @@ from typing import Any, ClassVar, cast
 
 from rich.table import Table
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
@@ -21,7 +21,6 @@ from textual.timer import Timer
 from textual.widgets import (
     Button,
     DataTable,
-    Footer,
     Header,
     Input,
     Label,
@@ -50,6 +49,7 @@ from .. import lists
 from ..errors import describe
 from ..lists import ListScreen
 from ..modals import ConfirmDialog, ErrorDialog, FormDialog, FormField
+from ..switching import SteadyFooter, keep_styles
 from ..widgets import Field, cell, theme_colour
 
 ALL = "all"
@@ -201,7 +201,7 @@ class CoursesScreen(ListScreen):
                     batch.add_column(label)
                 yield batch
                 yield Static("", id="batch-reason", classes="message")
-        yield Footer()
+        yield SteadyFooter()
 
     @staticmethod
     def _field(
@@ -210,6 +210,10 @@ class CoursesScreen(ListScreen):
         widget = Field(value=value, placeholder=placeholder, id=name, restrict=restrict)
         widget.border_title = title
         return widget
+
+    @on(events.ScreenResume)
+    def resume_as_styled(self, event: events.ScreenResume) -> None:
+        keep_styles(event)
 
     def on_mount(self) -> None:
         self.table.loading = True
