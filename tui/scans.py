@@ -33,7 +33,7 @@ def open_scanned(app: KitopsApp, found: Scanned) -> None:
     elif isinstance(found, ScannedLocation):
         app.open_screen("stock", location=found.location, show="all")
     elif isinstance(found, ScannedCourse):
-        app.open_screen("courses", search=str(found.course_id), select=found.course_id)
+        app.open_screen("courses", course=found.course_id, select=found.course_id)
     else:
         app.open_screen("stock", lot=found.lot, show="all", scanned_lot=found.lot)
     app.notify(found.next_step, title=f"Scanned {found.kind}", timeout=6)

@@ -223,10 +223,13 @@ def courses_page(
     clinic: str | None = None,
     status: str | None = None,
     search: str = "",
+    course: int | None = None,
     offset: int = 0,
     limit: int = PAGE_SIZE,
 ) -> view.CoursePage:
-    """One page of courses, soonest start first, with how many kits each holds."""
+    """One page of courses, soonest start first, with how many kits each holds;
+    ``course``: that course only, by its number (what a scanned course card names), not
+    every course ``search`` would match."""
     with uow:
         clinic_id = _clinic_id(uow, clinic, "see courses")
         _one_of(status, [s.value for s in CourseStatus])
@@ -238,6 +241,7 @@ def courses_page(
             search=search,
             offset=offset,
             limit=limit,
+            course_id=course,
         )
         courses = tuple(
             view.CourseSummary(cid, ref, plan, clinic_code, start, weekdays, st, needed, int(n))

@@ -1,7 +1,7 @@
 """What a scan opens, asked for by key: a lot's label filters the stock list to that lot
 exactly (not every lot whose code contains it) until the filter is edited, a place's
-label to that place; and the screens a scan switches to come back with their keys and
-the theme chosen while they were away."""
+label to that place, a course card the course list to that course; and the screens a
+scan switches to come back with their keys and the theme chosen while they were away."""
 
 from __future__ import annotations
 
@@ -83,5 +83,23 @@ def test_a_screen_switched_back_to_has_its_keys_and_the_theme_chosen_meanwhile(
             assert app.screen.query_one(DataTable) is table
             assert table.styles.background != dark
             assert {key.description for key in app.screen.query("FooterKey")} == keys
+
+    run(scenario)
+
+
+def test_a_course_card_shows_that_course_only_until_the_filter_is_edited(demo_url: str) -> None:
+    async def scenario() -> None:
+        app = make_app(demo_url, scan_clock=KeyClock(SCANNER))
+        async with app.run_test(size=(110, 30)) as pilot:
+            await settle(pilot)
+            await type_text(pilot, "KCRS:1")
+            await pilot.press("enter")
+            await settle_until(pilot, lambda: app.current_mode == "courses")
+            search = app.screen.query_one("#filter", Input)
+            await settle_until(pilot, lambda: search.value == "1")
+            await settle(pilot)
+            assert [row.id for row in app.screen.rows] == [1]
+            search.value = "P-"  # edited: a search again
+            await settle_until(pilot, lambda: len(app.screen.rows) > 1)
 
     run(scenario)

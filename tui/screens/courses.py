@@ -247,6 +247,12 @@ class CoursesScreen(ListScreen):
         self.fill_forms()
         if "tab" in options:
             self.action_show_tab(options["tab"])
+        # a scanned course card's course, asked for by its number, not searched for, while
+        # the filter field still shows the number unchanged
+        self.exact = int(options["course"]) if options.get("course") else None
+        if self.exact is not None:  # whatever its status
+            options.setdefault("search", str(self.exact))
+            self.query_one("#status", Select).value = ALL
         if "search" in options:
             self.query_one("#filter", Input).value = str(options["search"])
             self.action_show_tab("list")
@@ -265,13 +271,19 @@ class CoursesScreen(ListScreen):
 
     # --- the list --------------------------------------------------------------------
 
+    exact: int | None = None
+
     def refresh_data(self) -> None:
         self.fill_forms()
         status = self.query_one("#status", Select).value
+        search = self.query_one("#filter", Input).value
+        if self.exact is not None and search != str(self.exact):
+            self.exact = None  # the filter was edited: what it says is a search
         self.load(
             clinic=self.kitops.clinic,
             status=None if status in (ALL, Select.NULL) else str(status),
-            search=self.query_one("#filter", Input).value,
+            search="" if self.exact is not None else search,
+            course=self.exact,
             offset=self.page_offset,
         )
         if self.query_one("#tabs", TabbedContent).active == "batch":

@@ -1,6 +1,6 @@
 """The stock list asked for one lot or one place by key (what a scan names), on both
 backends: exactly that lot code, never another that merely contains it, by equality on
-the indexed column rather than a search."""
+the indexed column rather than a search; and the course list asked for one course."""
 
 from __future__ import annotations
 
@@ -55,3 +55,11 @@ def test_the_lot_is_asked_by_equality_not_a_search(db, uow):
     assert len(stock) == 3  # the count, the page and the units
     assert all("lots.code = " in s for s in stock)
     assert not any("LIKE" in s.upper() for s in stock)
+
+
+def test_a_course_asked_by_its_number_is_that_course_only_unlike_a_search(uow):
+    searched = pages.courses_page(uow(readonly=True), search="1")
+    assert len(searched.courses) > 1  # course 1, and every course with a 1 in its reference
+    page = pages.courses_page(uow(readonly=True), course=1)
+    assert [course.id for course in page.courses] == [1]
+    assert page.total == 1
