@@ -43,11 +43,11 @@ def open_scanned(app: KitopsApp, found: Scanned) -> None:
     if isinstance(found, ScannedKit):
         app.open_screen("kits", search=found.serial, status="all")
     elif isinstance(found, ScannedLocation):
-        app.open_screen("stock", search=found.location, show="all")
+        app.open_screen("stock", location=found.location, show="all")
     elif isinstance(found, ScannedCourse):
-        app.open_screen("courses", search=str(found.course_id), select=found.course_id)
+        app.open_screen("courses", course=found.course_id, select=found.course_id)
     else:
-        app.open_screen("stock", search=found.lot, show="all", scanned_lot=found.lot)
+        app.open_screen("stock", lot=found.lot, show="all", scanned_lot=found.lot)
     title = SCANNED_TITLES.get(found.kind)
     shown = translate(title) if title else _("Scanned {kind}").format(kind=found.kind)
     app.notify(found.next_step, title=shown, timeout=6)

@@ -67,6 +67,7 @@ def stock_page(
     clinic: str | None = None,
     location: str | None = None,
     sku: str | None = None,
+    lot: str | None = None,
     search: str = "",
     show: str = "all",
     sort: str = "expiry",
@@ -81,9 +82,10 @@ def stock_page(
 
     ``location`` narrows to one location and every place below it (a clinic: all of it;
     one of another clinic is refused to a user limited to clinics), ``sku`` to one
-    product; ``search`` matches SKU, product name, lot code, location code and lot status;
-    ``show`` narrows to usable, quarantined, expired (including released lots past their
-    day), recalled, usable lots expiring within ``within_days`` days (90 unless asked),
+    product, ``lot`` to the lines of one lot code (exactly, by its index: what a scanned
+    label names); ``search`` matches SKU, product name, lot code, location code and lot
+    status; ``show`` narrows to usable, quarantined, expired (including released lots past
+    their day), recalled, usable lots expiring within ``within_days`` days (90 unless asked),
     or every line not usable. ``count_units``: the page also says the units on every line
     kept (summed in the query)."""
     if sort not in STOCK_SORTS:
@@ -120,12 +122,13 @@ def stock_page(
             offset=offset,
             limit=limit,
             within_days=within_days,
+            lot=lot or None,
         )
         units = None
         if count_units:
             units = stock_units(
                 uow.session, places=places, product_id=None if product is None else product.id,
-                search=search, show=show, day=day, within_days=within_days,
+                search=search, show=show, day=day, within_days=within_days, lot=lot or None,
             )  # fmt: skip
         lines = []
         for location_id, quantity, code, expiry, status, sku, name in rows:
@@ -227,10 +230,13 @@ def courses_page(
     clinic: str | None = None,
     status: str | None = None,
     search: str = "",
+    course: int | None = None,
     offset: int = 0,
     limit: int = PAGE_SIZE,
 ) -> view.CoursePage:
-    """One page of courses, soonest start first, with how many kits each holds."""
+    """One page of courses, soonest start first, with how many kits each holds;
+    ``course``: that course only, by its number (what a scanned course card names), not
+    every course ``search`` would match."""
     with uow:
         clinic_id = _clinic_id(uow, clinic, "see courses")
         _one_of(status, [s.value for s in CourseStatus])
@@ -242,6 +248,7 @@ def courses_page(
             search=search,
             offset=offset,
             limit=limit,
+            course_id=course,
         )
         courses = tuple(
             view.CourseSummary(cid, ref, plan, clinic_code, start, weekdays, st, needed, int(n))

@@ -12,7 +12,7 @@ from typing import Any, ClassVar, cast
 
 from rich.table import Table
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
@@ -21,7 +21,6 @@ from textual.timer import Timer
 from textual.widgets import (
     Button,
     DataTable,
-    Footer,
     Header,
     Input,
     Label,
@@ -52,6 +51,7 @@ from .. import lists
 from ..errors import describe
 from ..lists import ListScreen
 from ..modals import ConfirmDialog, ErrorDialog, FormDialog, FormField
+from ..switching import SteadyFooter, keep_styles
 from ..widgets import Field, cell, theme_colour
 
 ALL = "all"
@@ -314,7 +314,7 @@ class CoursesScreen(ListScreen):
                     batch.add_column(translated(label))
                 yield batch
                 yield Static("", id="batch-reason", classes="message")
-        yield Footer()
+        yield SteadyFooter()
 
     @staticmethod
     def _field(
@@ -323,6 +323,10 @@ class CoursesScreen(ListScreen):
         widget = Field(value=value, placeholder=placeholder, id=name, restrict=restrict)
         widget.border_title = title
         return widget
+
+    @on(events.ScreenResume)
+    def resume_as_styled(self, event: events.ScreenResume) -> None:
+        keep_styles(event)
 
     def on_mount(self) -> None:
         self.table.loading = True
@@ -358,6 +362,12 @@ class CoursesScreen(ListScreen):
         self.fill_forms()
         if "tab" in options:
             self.action_show_tab(options["tab"])
+        # a scanned course card's course, asked for by its number, not searched for, while
+        # the filter field still shows the number unchanged
+        self.exact = int(options["course"]) if options.get("course") else None
+        if self.exact is not None:  # whatever its status
+            options.setdefault("search", str(self.exact))
+            self.query_one("#status", Select).value = ALL
         if "search" in options:
             self.query_one("#filter", Input).value = str(options["search"])
             self.action_show_tab("list")
@@ -376,13 +386,19 @@ class CoursesScreen(ListScreen):
 
     # --- the list --------------------------------------------------------------------
 
+    exact: int | None = None
+
     def refresh_data(self) -> None:
         self.fill_forms()
         status = self.query_one("#status", Select).value
+        search = self.query_one("#filter", Input).value
+        if self.exact is not None and search != str(self.exact):
+            self.exact = None  # the filter was edited: what it says is a search
         self.load(
             clinic=self.kitops.clinic,
             status=None if status in (ALL, Select.NULL) else str(status),
-            search=self.query_one("#filter", Input).value,
+            search="" if self.exact is not None else search,
+            course=self.exact,
             offset=self.page_offset,
         )
         if self.query_one("#tabs", TabbedContent).active == "batch":

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, cast
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
@@ -23,7 +23,8 @@ from kitops.views.dto import StockPage
 from ..base import translate
 from ..lists import ListScreen
 from ..modals import ConfirmDialog, FormDialog, FormField
-from ..widgets import Field, KitopsFooter, cell, lot_style, status_label
+from ..switching import SteadyFooter, keep_styles
+from ..widgets import Field, cell, lot_style, status_label
 
 # Quantity right after the lot: at 80 columns the table is two characters too wide, and
 # what gets cut then is the end of "quarantine", never a quantity.
@@ -104,7 +105,11 @@ class StockScreen(ListScreen):
         for key, label, _sort in COLUMNS:
             table.add_column(translate(label), key=key)
         yield table
-        yield KitopsFooter()
+        yield SteadyFooter()
+
+    @on(events.ScreenResume)
+    def resume_as_styled(self, event: events.ScreenResume) -> None:
+        keep_styles(event)
 
     def on_mount(self) -> None:
         self.table.loading = True
@@ -114,20 +119,34 @@ class StockScreen(ListScreen):
     # --- loading ---------------------------------------------------------------------
 
     scanned_lot: str | None = None  # a lot's label just scanned: a place's label moves it
+    # a scan's lot or place (("lot" or "location", code)), asked for by key, not searched
+    # for, while the filter field still shows its code unchanged
+    exact: tuple[str, str] | None = None
 
     def apply_options(self, **options: Any) -> None:
         self.scanned_lot = options.get("scanned_lot")
+        self.exact = next(((key, str(options[key])) for key in ("lot", "location")
+                           if options.get(key)), None)  # fmt: skip
         if "show" in options:
             self.query_one("#show", Select).value = options["show"]
         if "search" in options:
             self.query_one("#filter", Input).value = options["search"]
+        elif self.exact is not None:
+            self.query_one("#filter", Input).value = self.exact[1]
         self.page_offset = 0
 
     def refresh_data(self) -> None:
         show = self.query_one("#show", Select).value
+        search = self.query_one("#filter", Input).value
+        exact: dict[str, str] = {}
+        if self.exact is not None and self.exact[1] == search:
+            exact, search = {self.exact[0]: search}, ""
+        else:
+            self.exact = None  # the filter was edited: what it says is a search
         self.load(
             clinic=self.kitops.clinic,
-            search=self.query_one("#filter", Input).value,
+            search=search,
+            **exact,
             show=str(show) if show is not Select.NULL else "all",
             sort=self.sort,
             descending=self.descending,

@@ -21,12 +21,14 @@ def course_list(
     offset: int,
     limit: int,
     within: Collection[int] | None = None,
+    course_id: int | None = None,
 ) -> tuple[int, Sequence[Any]]:
     """(courses in all, this page's rows of id, patient reference, plan code, clinic
     code, start date, weekdays, status, kits per course, kits held). ``search`` matches
     the patient reference, the plan and a course number; ``within`` narrows to those
-    clinics (a user limited to clinics)."""
+    clinics (a user limited to clinics); ``course_id`` to that one course (by its key)."""
     conditions = filters(
+        CourseRow.id == course_id if course_id is not None else None,
         CourseRow.clinic_id == clinic_id if clinic_id is not None else None,
         CourseRow.clinic_id.in_(within) if within is not None else None,
         CourseRow.status == status if status else None,

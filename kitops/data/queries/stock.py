@@ -22,6 +22,7 @@ def _counted(
     show: str,
     day: date,
     within_days: int,
+    lot: str | None = None,
 ) -> Select[Any]:
     """The count of the lines the filters keep, with the joins their columns need."""
     conditions: list[ColumnElement[bool]] = [StockBalanceRow.quantity > 0]
@@ -29,6 +30,8 @@ def _counted(
         conditions.append(StockBalanceRow.location_id.in_(places))
     if product_id is not None:
         conditions.append(StockBalanceRow.product_id == product_id)
+    if lot is not None:  # one lot code, by its index (a scan names it exactly)
+        conditions.append(LotRow.code == lot)
     wanted = matching(
         search, ProductRow.sku, ProductRow.name, LotRow.code, LocationRow.code, LotRow.status
     )
@@ -69,10 +72,11 @@ def stock_units(
     show: str,
     day: date,
     within_days: int = 90,
+    lot: str | None = None,
 ) -> int:
     """The units on every line ``stock_on_hand`` keeps with the same filters."""
     counted = _counted(places=places, product_id=product_id, search=search, show=show,
-                       day=day, within_days=within_days)  # fmt: skip
+                       day=day, within_days=within_days, lot=lot)  # fmt: skip
     total = session.scalar(counted.with_only_columns(func.sum(StockBalanceRow.quantity)))
     return int(total or 0)
 
@@ -90,15 +94,17 @@ def stock_on_hand(
     offset: int,
     limit: int,
     within_days: int = 90,
+    lot: str | None = None,
 ) -> tuple[int, Sequence[Any]]:
     """(lines in all, this page's rows of location id, quantity, lot code, expiry, lot
     status, SKU, product name). ``places`` narrows to those locations, ``product_id`` to
     one product; ``search`` matches SKU, product name, lot code, location code and lot
     status; ``show`` narrows to usable, quarantined, expired (including released lots past
     ``day``), recalled, usable lots expiring within ``within_days`` (default 90) days of
-    ``day``, or every line not usable; ``sort`` names the column sorted first."""
+    ``day``, or every line not usable; ``sort`` names the column sorted first; ``lot``
+    keeps the lines of that lot code only (equality on its index, not a search)."""
     counted = _counted(places=places, product_id=product_id, search=search, show=show,
-                       day=day, within_days=within_days)  # fmt: skip
+                       day=day, within_days=within_days, lot=lot)  # fmt: skip
     column = {
         "expiry": LotRow.expiry,
         "location": LocationRow.code,
