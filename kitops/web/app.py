@@ -102,8 +102,14 @@ def serve(db: Database, *, host: str, port: int, workers: int) -> None:
 
         serve_forked(app, db, host=host, port=port, workers=workers)
         return
+    import signal
+
     import uvicorn
 
+    # uvicorn stops gracefully on SIGTERM or SIGINT, then raises that signal again to the
+    # handler it found: this one lets the command end with status 0, as the workers do
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop_signal, lambda _signum, _frame: None)
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
 
 
