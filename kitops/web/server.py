@@ -30,6 +30,7 @@ the pages shared with the arbiter and the other workers. Each worker's start
 from __future__ import annotations
 
 import signal
+import socket
 import sys
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -126,11 +127,27 @@ def settings(host: str, port: int, workers: int, db: Database) -> dict[str, Any]
     }
 
 
+def refuse_a_taken_port(host: str, port: int) -> None:
+    """One line and exit status 2 when the address is taken, as ``kitops stripe listen``
+    says it (gunicorn's arbiter would try for five seconds, logging each failure)."""
+    from kitops.errors import InvalidInput
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            reason = f"cannot listen there ({error.strerror})"
+            raise InvalidInput("--port", str(port), reason) from None
+
+
 def serve_forked(app: FastAPI, db: Database, *, host: str, port: int, workers: int) -> None:
     """Serve ``app`` (built on ``db``) with ``workers`` processes forked from this one,
     until SIGTERM or SIGINT; exits the process (status 0 when stopped by a signal)."""
     from kitops.web.app import settle_memory
 
+    refuse_a_taken_port(host, port)
     db.dispose()  # the schema check's connection: closed here, never inherited
     server = Prefork(app, settings(host, port, workers, db))
     settle_memory()  # the last allocations before the fork (see the module's text)

@@ -250,6 +250,18 @@ def test_a_worker_that_dies_is_replaced_and_the_server_answers_on(serve, db):
     assert "Traceback" not in served.output()
 
 
+@postgresql_only
+def test_a_port_already_taken_is_one_line_exit_2(kitops):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        result = kitops("serve", "--port", port, "--workers", "2")
+    assert result.code == 2
+    said = f"kitops: --port '{port}': cannot listen there (Address already in use)"
+    assert result.err.strip() == said
+
+
 @sqlite_only
 def test_one_worker_serves_and_stops_on_sigterm_with_status_0(serve):
     served = serve(1)
