@@ -23,6 +23,7 @@ never asserts a target.
 Usage: python benchmarks/web.py [--rows 0|1000000] [--requests 50] [--sessions 50]
            [--duration 60] [--starts 3] [--help-runs 10] [--workers N]
            [--db URL (already built: migrated, demo data) | --pg ADMIN_URL] [--keep]
+           [--startup-only]
 """
 
 from __future__ import annotations
@@ -464,6 +465,8 @@ def main() -> int:
     where.add_argument("--pg", metavar="ADMIN_URL",
                        help="create and drop a PostgreSQL database there")  # fmt: skip
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--startup-only", action="store_true",
+                        help="time the start-ups (and --help) only: no routes or load")  # fmt: skip
     args = parser.parse_args()
 
     scratch = None
@@ -504,6 +507,9 @@ def main() -> int:
             print(f"kitops serve to first 200: median {statistics.median(starts):.2f} s, "
                   f"max {max(starts):.2f} s over {len(starts)} start(s){cpu} "
                   f"(target < {START_TARGET_S} s)")  # fmt: skip
+            print("start-ups: " + ", ".join(f"{s:.2f}" for s in starts) + " s")
+            if args.startup_only:
+                return 0
             print()
             met = bench_questions(server, db, lot, token, args.requests)
             print()

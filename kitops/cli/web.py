@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
 
 import click
@@ -18,9 +17,6 @@ if TYPE_CHECKING:
 
 pass_context = click.make_pass_decorator(Context)
 
-URL_VARIABLE = "KITOPS_DATABASE_URL"
-WEB_APP = "kitops.web.app:app_from_environment"  # the factory the server's workers call
-
 
 @command("serve", help=N_("Serve the web pages, /api/v1 and /stripe/webhook until interrupted."))
 @click.option("--host", default="127.0.0.1", show_default=True,
@@ -32,30 +28,17 @@ WEB_APP = "kitops.web.app:app_from_environment"  # the factory the server's work
 def serve(ctx: Context, host: str, port: int, workers: int) -> None:
     db = ctx.database()  # refuse a database at the wrong schema before listening
     if db.is_sqlite and workers > 1:
-        raise InvalidInput("--workers", str(workers), "SQLite is served by one worker")
+        raise InvalidInput("--workers", str(workers), _("SQLite is served by one worker"))
     # The web modules are imported here only: every other command starts without them.
     # The one import from the command line up into the server, declared in pyproject.toml.
-    import uvicorn
+    from kitops.web import app as web_app
 
-    if workers == 1:
-        from kitops.web import app as web_app
-
-        factory = f"{web_app.__name__}:app_from_environment"
-    else:
-        # the workers import the app themselves; this process only watches over them, so
-        # it does not import it first (a second of start-up before any worker begins)
-        factory = WEB_APP
-    os.environ.pop(f"{URL_VARIABLE}_FILE", None)  # the workers read the URL, not both
-    os.environ[URL_VARIABLE] = db.url
     say(
         _("serving kitops on {url} ({database})").format(
             url=f"http://{host}:{port}", database=db.display_url
         )
     )
-    uvicorn.run(
-        factory, factory=True, host=host, port=port, workers=workers, log_level="warning",
-        access_log=False,
-    )  # fmt: skip
+    web_app.serve(db, host=host, port=port, workers=workers)
 
 
 # uvicorn's own log lines stay quiet: `kitops stripe listen` writes one JSON line per

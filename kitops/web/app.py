@@ -35,20 +35,24 @@ def create_app(
     webhook: WebhookConfig | None = None,
     webhook_only: bool = False,
     log: TextIO | None = None,
+    server: bool | None = None,
 ) -> FastAPI:
     """The whole server: pages, ``/api/v1`` and ``/stripe/webhook``. ``door`` (tests) is
     an already open database; otherwise ``url`` is opened. ``webhook`` says which job user
     applies Stripe's events (default ``$KITOPS_WEBHOOK_USER``, else ``webhook``);
     ``webhook_only`` (``kitops stripe listen``) serves that endpoint alone; ``log``: where
-    its one JSON line per request goes (standard error)."""
+    its one JSON line per request goes (standard error). ``server``: the app is a server
+    process's (by default when it opens its own database, not a test's app): it settles
+    its memory once started (``settle_memory``) and closes the database when it stops."""
     the_door = door if door is not None else open_door(url, gateway)
+    serving = door is None if server is None else server
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        if door is None:  # a server process (not a test's app): see settle_memory
+        if serving:
             settle_memory()
         yield
-        if door is None:
+        if serving:
             the_door.close()
 
     app = FastAPI(
@@ -90,10 +94,26 @@ def settle_memory() -> None:
     gc.freeze()
 
 
-def app_from_environment() -> FastAPI:
-    """The app for uvicorn's workers (``kitops serve``): the database named by
-    ``KITOPS_DATABASE_URL``, which the command sets before starting them."""
-    return create_app(None)
+def serve(db: Database, *, host: str, port: int, workers: int) -> None:
+    """``kitops serve``: the app, built once here on the database the command opened and
+    checked, served until SIGTERM or SIGINT: by uvicorn in this process (one worker), or
+    by ``workers`` processes forked from this one once the app is built, which start
+    with everything it imported (``kitops.web.server``)."""
+    app = create_app(door=Door(db), server=True)
+    if workers > 1:
+        from kitops.web.server import serve_forked
+
+        serve_forked(app, db, host=host, port=port, workers=workers)
+        return
+    import signal
+
+    import uvicorn
+
+    # uvicorn stops gracefully on SIGTERM or SIGINT, then raises that signal again to the
+    # handler it found: this one lets the command end with status 0, as the workers do
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop_signal, lambda _signum, _frame: None)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
 
 
 def webhook_app(db: Database, gateway: Gateway, user: str, path: str, max_body: int) -> FastAPI:
