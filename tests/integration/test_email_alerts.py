@@ -76,7 +76,7 @@ def test_the_digest_speaks_the_subscriber_s_language(db, uow, maria, monkeypatch
         assert mail["Subject"] == "kitops-Tagesübersicht: LON · London, Harley Street, 22.11.2026"
         text = mail.get_body(("plain",)).get_content()
         assert "Ablaufende Chargen" in text
-        assert "Chargen, die auf Freigabe warten" in text
+        assert "Chargen vor der Freigabe" in text
         assert alerting.run(uow(), _mailer(monkeypatch, box.env())).sent == 0  # once a day
     traveller.stop()
 

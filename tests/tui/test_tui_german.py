@@ -23,7 +23,10 @@ SCAN = "]d2010506099990001417271231" + "10NEWLOT1\x1d" + "3012"
 
 
 @pytest.fixture
-def german() -> Iterator[None]:
+def german(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    # as `kitops tui` on a German machine: the environment's language, before and after
+    # the log-in of a user who chose none
+    monkeypatch.setenv("LANGUAGE", "de")
     set_default_locale("de")
     try:
         yield

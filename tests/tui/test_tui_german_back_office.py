@@ -23,8 +23,10 @@ COURSE = 3  # home-6w at LON (P-LON-0003), no kit yet; the demo prices its kit 3
 
 
 @pytest.fixture(autouse=True)
-def german() -> Iterator[None]:
-    """The process speaks German from before the app is built; English again after."""
+def german(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A German machine's environment: the process speaks German from before the app is
+    built (and after the log-in of a user who chose no language); English again after."""
+    monkeypatch.setenv("LANGUAGE", "de")
     set_default_locale("de")
     yield
     set_default_locale("en")

@@ -24,13 +24,15 @@ SCAN = "]d2010506099990001417271231" + "10NEWLOT1\x1d" + "3012"
 
 
 @pytest.fixture
-def pseudo() -> Iterator[None]:
+def pseudo(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("LANGUAGE", "pseudo")
     with speaking_pseudo():
         yield
 
 
 @pytest.fixture
-def german() -> Iterator[None]:
+def german(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("LANGUAGE", "de")
     set_default_locale("de")
     try:
         yield

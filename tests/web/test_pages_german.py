@@ -19,7 +19,9 @@ pytestmark = pytest.mark.demo_data
 
 
 @pytest.fixture
-def german() -> Iterator[None]:
+def german(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    # the server's environment is Austrian German; the users chose no language of their own
+    monkeypatch.setenv("LANGUAGE", "de_AT")
     i18n.set_default_locale("de_AT")
     try:
         with time_machine.travel(DEMO_NOON, tick=False):
