@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, TextIO
 
 from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kitops import __version__
 from kitops.web.door import Door
+from kitops.web.memory import settle_memory
 from kitops.web.webhook import WebhookConfig
 
 if TYPE_CHECKING:
@@ -36,6 +41,7 @@ def create_app(
     webhook_only: bool = False,
     log: TextIO | None = None,
     server: bool | None = None,
+    api_later: bool = False,
 ) -> FastAPI:
     """The whole server: pages, ``/api/v1`` and ``/stripe/webhook``. ``door`` (tests) is
     an already open database; otherwise ``url`` is opened. ``webhook`` says which job user
@@ -43,14 +49,19 @@ def create_app(
     ``webhook_only`` (``kitops stripe listen``) serves that endpoint alone; ``log``: where
     its one JSON line per request goes (standard error). ``server``: the app is a server
     process's (by default when it opens its own database, not a test's app): it settles
-    its memory once started (``settle_memory``) and closes the database when it stops."""
+    its memory once started (``settle_memory``) and closes the database when it stops.
+    ``api_later`` (``kitops serve``): the API's routes are built once the server answers
+    (``ApiLater``); by default they exist before the app is returned."""
     the_door = door if door is not None else open_door(url, gateway)
     serving = door is None if server is None else server
+    later: ApiLater | None = None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if serving:
             settle_memory()
+        if later is not None:
+            later.start()
         yield
         if serving:
             the_door.close()
@@ -72,7 +83,12 @@ def create_app(
         return app
     from kitops.web import api
 
-    api.install(app)  # /api/v1, /api/docs, and errors as problem details
+    api.install_errors(app)  # errors as problem details, on the pages' forms too
+    if api_later:
+        later = ApiLater(app)
+        app.add_middleware(WaitForApi, ready=later.ready)
+    else:
+        api.install_routes(app)  # /api/v1 and /api/docs
     from kitops.web.pages import include_pages
 
     include_pages(app)  # the pages, their static files, login and logout
@@ -82,24 +98,12 @@ def create_app(
     return app
 
 
-def settle_memory() -> None:
-    """Once the app is built: everything imported so far (FastAPI's, SQLAlchemy's and
-    kitops's modules, classes, the routes' models, the mapped schema) lives as long as
-    the process, so it is moved out of the collector's sight (``gc.freeze``). Each later
-    full collection then walks only what requests made: on the 1,000,000-move database
-    those collections were the slow tail of the dashboard's answers."""
-    import gc
-
-    gc.collect()
-    gc.freeze()
-
-
 def serve(db: Database, *, host: str, port: int, workers: int) -> None:
     """``kitops serve``: the app, built once here on the database the command opened and
     checked, served until SIGTERM or SIGINT: by uvicorn in this process (one worker), or
     by ``workers`` processes forked from this one once the app is built, which start
     with everything it imported (``kitops.web.server``)."""
-    app = create_app(door=Door(db), server=True)
+    app = create_app(door=Door(db), server=True, api_later=True)
     if workers > 1:
         from kitops.web.server import serve_forked
 
@@ -123,3 +127,52 @@ def webhook_app(db: Database, gateway: Gateway, user: str, path: str, max_body: 
         door=Door(db, lambda: gateway), webhook=WebhookConfig(user, path, max_body),
         webhook_only=True,
     )  # fmt: skip
+
+
+log = logging.getLogger(__name__)
+API_WAIT_S = 30.0  # an API request that arrives while the routes are being built waits
+
+
+class ApiLater:
+    """``kitops serve``: the app answers its pages and the Stripe webhook at once, and
+    builds the API's routes (with their models, about half of what building the app
+    costs) in a thread of its own as soon as it has started: in the server process, or
+    in each worker once forked (an import must not be under way in another thread when
+    a process forks). An API request that arrives before they are ready waits for them
+    (``WaitForApi``)."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+        self.ready = threading.Event()
+
+    def start(self) -> None:
+        threading.Thread(target=self._build, name="kitops-api", daemon=True).start()
+
+    def _build(self) -> None:
+        from kitops.web import api
+
+        try:
+            api.install_routes(self.app)
+        except Exception as error:  # the pages go on; the API answers 404, logged once
+            log.error("the API could not be built: %s: %s", type(error).__name__, error)
+        finally:
+            self.ready.set()
+        settle_memory()
+
+
+class WaitForApi:
+    """Hold a request under ``/api`` until the API's routes exist (``ApiLater``); every
+    other request, and every request once they exist, passes straight on."""
+
+    def __init__(self, app: ASGIApp, ready: threading.Event) -> None:
+        self.app = app
+        self.ready = ready
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            not self.ready.is_set()
+            and scope["type"] == "http"
+            and str(scope.get("path", "")).startswith("/api")
+        ):
+            await run_in_threadpool(self.ready.wait, API_WAIT_S)
+        await self.app(scope, receive, send)

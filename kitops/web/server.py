@@ -145,7 +145,7 @@ def refuse_a_taken_port(host: str, port: int) -> None:
 def serve_forked(app: FastAPI, db: Database, *, host: str, port: int, workers: int) -> None:
     """Serve ``app`` (built on ``db``) with ``workers`` processes forked from this one,
     until SIGTERM or SIGINT; exits the process (status 0 when stopped by a signal)."""
-    from kitops.web.app import settle_memory
+    from kitops.web.memory import settle_memory
 
     refuse_a_taken_port(host, port)
     db.dispose()  # the schema check's connection: closed here, never inherited
