@@ -17,7 +17,7 @@ from kitops.cli.app import cli
 from kitops.domain.text import visible
 from kitops.errors import InvalidInput, KitopsError
 from kitops.filemodes import kitops_files
-from kitops.i18n import _, kept_locale
+from kitops.i18n import _, kept_locale, locale_from_environment, set_default_locale
 from kitops.secrets import mask
 
 __all__ = ["cli", "main", "run"]
@@ -37,6 +37,9 @@ def run(argv: list[str] | None = None) -> int:
 
 
 def _run(argv: list[str] | None) -> int:
+    # the environment's language from the first word on: the root --help and a usage error
+    # in the root options come before the root command (which sets it again) runs
+    set_default_locale(locale_from_environment())
     try:
         with kitops_files():  # every file kitops creates is 0600 (kitops.filemodes)
             ended = cli.main(args=argv, prog_name="kitops", standalone_mode=False)
