@@ -15,7 +15,7 @@ import click
 
 from kitops.cli.app import cli
 from kitops.domain.text import visible
-from kitops.errors import InvalidInput, KitopsError
+from kitops.errors import KitopsError
 from kitops.filemodes import kitops_files
 from kitops.i18n import _, kept_locale, locale_from_environment, set_default_locale
 from kitops.secrets import mask
@@ -91,13 +91,7 @@ def error_line(error: KitopsError) -> str:
     """The line a refusal prints: a bad value as ``FIELD VALUE: REASON`` with the field's
     name as the command line spells it (never translated) and the wording around it in the
     language in force; any other refusal as its message."""
-    if isinstance(error, InvalidInput):
-        value = error.value
-        shown = _("(missing)") if value is None or value == "" else repr(value)
-        return _("{field} {value}: {reason}").format(
-            field=error.field, value=shown, reason=error.reason
-        )
-    return str(error)
+    return str(error)  # InvalidInput's reads as kitops.i18n.bad_input_line says
 
 
 def _database_refusal(error: Exception) -> KitopsError | None:

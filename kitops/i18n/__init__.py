@@ -45,6 +45,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 
+from kitops.errors import render_bad_input_with
+
 __all__ = [
     "DEFAULT_LOCALE",
     "DOMAIN",
@@ -52,6 +54,7 @@ __all__ = [
     "N_",
     "UnknownLocale",
     "_",
+    "bad_input_line",
     "current_locale",
     "force_locale",
     "forced_locale",
@@ -255,3 +258,14 @@ def resolve_locale(
 def N_(message: str) -> str:
     """Mark a string for the catalog without translating it here (module constants)."""
     return message
+
+
+def bad_input_line(field: str, value: object, reason: str) -> str:
+    """A bad value as ``FIELD VALUE: REASON``, the field as the command line spells it
+    (never translated), "(missing)" for no value, in the language in force: what
+    ``str(InvalidInput)`` says wherever it is shown."""
+    shown = gettext("(missing)") if value is None or value == "" else repr(value)
+    return gettext("{field} {value}: {reason}").format(field=field, value=shown, reason=reason)
+
+
+render_bad_input_with(bad_input_line)

@@ -85,3 +85,20 @@ def test_every_click_plural_has_german_forms():
             german = plural_messages(n)
         same = [e for e, g in zip(english, german, strict=True) if e == g]
         assert not same, same
+
+
+def test_a_missing_value_is_named_in_german(cli, in_german):
+    result = cli("receive", "--qty", "1", "--location", "VIE-SHELF")
+    assert_bad_input(result, "kitops: sku (fehlt): ")
+    assert "(missing)" not in result.err
+
+
+def test_a_bad_value_reads_in_the_language_in_force_when_shown():
+    from kitops.errors import InvalidInput
+    from kitops.i18n import use_locale
+
+    error = InvalidInput("sku", None, "give a SKU")
+    assert str(error) == "sku (missing): give a SKU"
+    with use_locale("de"):
+        assert str(error) == "sku (fehlt): give a SKU"
+        assert str(InvalidInput("qty", "x", "y")) == "qty 'x': y"
