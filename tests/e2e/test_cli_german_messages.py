@@ -50,3 +50,23 @@ def test_a_cost_in_a_foreign_currency_is_refused_with_german_money(demo):
     assert "3.50 GBP" not in shown.err, shown.err
     english = demo(*args)
     assert "cost 3.50 GBP: GBP is not VIE's currency" in english.err, english.err
+
+
+def test_a_reason_kitops_wrote_is_shown_in_german_and_a_typed_one_as_typed(demo):
+    from e2e_support import json_of
+
+    courses = json_of(demo, "course", "list", "--json")
+    first, second = [c["id"] for c in courses if c["status"] in ("scheduled", "active")][:2]
+    paused = german(demo, "course", "pause", str(first))
+    assert paused.code == 0, paused.err
+    assert "(auf Wunsch pausiert)" in paused.out, paused.out
+    shown = german(demo, "course", "show", str(first))
+    status_line = shown.out.splitlines()[0]
+    assert "auf Wunsch pausiert" in status_line, shown.out
+    assert "paused on request" not in status_line
+    # what a person typed stays as typed; --json keeps the stored words
+    typed = german(demo, "course", "pause", str(second), "--reason", "holiday in Spain")
+    assert "(holiday in Spain)" in typed.out, typed.out
+    stored = json_of(demo, "course", "show", str(first), "--json")
+    assert stored["status_reason"] == "paused on request"
+    assert "(paused on request)" in demo("course", "show", str(first)).out
