@@ -6,6 +6,8 @@ and the TUI to a dialog; nothing else needs to know about them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 
 class KitopsError(Exception):
     """Base of every error kitops raises on purpose."""
@@ -22,8 +24,28 @@ class InvalidInput(KitopsError):
         self.field = field
         self.value = value
         self.reason = reason
-        shown = "(missing)" if value is None or value == "" else repr(value)
-        super().__init__(f"{field} {shown}: {reason}")
+        super().__init__(_english_line(field, value, reason))
+
+    def __str__(self) -> str:
+        # the words around the field and the value in the language in force when shown
+        # (kitops.i18n installs its renderer; the field's name is never translated)
+        return _line_renderer(self.field, self.value, self.reason)
+
+
+def _english_line(field: str, value: object, reason: str) -> str:
+    shown = "(missing)" if value is None or value == "" else repr(value)
+    return f"{field} {shown}: {reason}"
+
+
+_line_renderer: Callable[[str, object, str], str] = _english_line
+
+
+def render_bad_input_with(renderer: Callable[[str, object, str], str]) -> None:
+    """How ``InvalidInput`` reads (``FIELD VALUE: REASON``): ``kitops.i18n`` sets one that
+    says "(missing)" and the punctuation in the language in force, which this layer, below
+    the translations, cannot import."""
+    global _line_renderer
+    _line_renderer = renderer
 
 
 class Refused(KitopsError):

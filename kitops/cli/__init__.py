@@ -15,9 +15,9 @@ import click
 
 from kitops.cli.app import cli
 from kitops.domain.text import visible
-from kitops.errors import InvalidInput, KitopsError
+from kitops.errors import KitopsError
 from kitops.filemodes import kitops_files
-from kitops.i18n import _, kept_locale
+from kitops.i18n import _, kept_locale, locale_from_environment, set_default_locale
 from kitops.secrets import mask
 
 __all__ = ["cli", "main", "run"]
@@ -37,6 +37,9 @@ def run(argv: list[str] | None = None) -> int:
 
 
 def _run(argv: list[str] | None) -> int:
+    # the environment's language from the first word on: the root --help and a usage error
+    # in the root options come before the root command (which sets it again) runs
+    set_default_locale(locale_from_environment())
     try:
         with kitops_files():  # every file kitops creates is 0600 (kitops.filemodes)
             ended = cli.main(args=argv, prog_name="kitops", standalone_mode=False)
@@ -88,13 +91,7 @@ def error_line(error: KitopsError) -> str:
     """The line a refusal prints: a bad value as ``FIELD VALUE: REASON`` with the field's
     name as the command line spells it (never translated) and the wording around it in the
     language in force; any other refusal as its message."""
-    if isinstance(error, InvalidInput):
-        value = error.value
-        shown = _("(missing)") if value is None or value == "" else repr(value)
-        return _("{field} {value}: {reason}").format(
-            field=error.field, value=shown, reason=error.reason
-        )
-    return str(error)
+    return str(error)  # InvalidInput's reads as kitops.i18n.bad_input_line says
 
 
 def _database_refusal(error: Exception) -> KitopsError | None:

@@ -7,6 +7,7 @@ import click
 from kitops import __version__
 from kitops.cli.alerts import alert
 from kitops.cli.catalog import catalog, location
+from kitops.cli.click_texts import speak_kitops
 from kitops.cli.clinics import clinic
 from kitops.cli.context import Context
 from kitops.cli.database import db, demo, import_
@@ -39,6 +40,8 @@ from kitops.i18n import (
 )
 
 __all__ = ["cli"]
+
+speak_kitops()  # click's own messages ("Missing option", "Usage:") through our catalogs
 
 
 @group(
@@ -80,6 +83,8 @@ __all__ = ["cli"]
     "--locale",
     "locale_tag",
     metavar="LOCALE",
+    is_eager=True,  # before an eager --help that follows it: `kitops --locale de --help`
+    callback=lambda _ctx, _param, value: _speak_locale(value),
     help=N_(
         "Speak this locale in this command (e.g. de_AT, de, en_GB): its messages, and the "
         "documents it makes for any clinic. Default: the user's language, else their clinic's "
@@ -101,25 +106,28 @@ def cli(
             _("{name} must not hold control characters").format(name=repr(name)),
             param_hint="'--user'",
         )
-    _choose_language(ctx, locale_tag)
+    if locale_tag is None:
+        # the environment's language until the acting user is known (``Context.user``
+        # then resolves theirs); ``kitops.cli.run`` brings back the language in force
+        # before the command once its last line is written
+        set_default_locale(locale_from_environment())
     ctx.obj = Context(
         db_url=db_url or None, claimed=name or None, pin_stdin=pin_stdin,
         locale=forced_locale(),
     )  # fmt: skip
 
 
-def _choose_language(ctx: click.Context, locale_tag: str | None) -> None:
-    """Speak ``--locale`` if given (documents too), else the environment's language until
-    the acting user is known (``Context.user`` then resolves theirs). ``kitops.cli.run``
-    brings back the language in force before the command once its last line is written."""
-    if locale_tag is not None:
-        try:
-            tag = parse_locale(locale_tag)
-        except UnknownLocale as error:
-            raise InvalidInput("--locale", locale_tag, str(error)) from None
-        force_locale(tag)
-    else:
-        set_default_locale(locale_from_environment())
+def _speak_locale(locale_tag: str | None) -> str | None:
+    """``--locale``, processed as soon as it is read (an eager option, so before the root
+    ``--help`` that follows it and before a usage error in what follows): the command
+    speaks it, and documents for any clinic too. Returns the normalised tag."""
+    if locale_tag is None:
+        return None
+    try:
+        tag = parse_locale(locale_tag)
+    except UnknownLocale as error:
+        raise InvalidInput("--locale", locale_tag, str(error)) from None
+    return force_locale(tag)
 
 
 for command in (

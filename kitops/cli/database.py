@@ -8,6 +8,7 @@ from kitops.cli.context import Context, pass_context
 from kitops.cli.help import command, group
 from kitops.cli.output import emit_json, emit_table, human, say
 from kitops.i18n import N_, _
+from kitops.i18n.labels import stored_text
 
 
 @group(help=N_("Set up, check and back up the database."))
@@ -84,7 +85,7 @@ def check(ctx: Context, as_json: bool) -> None:
         emit_table(
             [N_("SKU"), N_("lot"), N_("location"), N_("balance"), N_("moves"), N_("problem")],
             [
-                (p.sku, p.lot, p.location, p.recorded, p.from_moves, p.problem)
+                (p.sku, p.lot, p.location, p.recorded, p.from_moves, stored_text(p.problem))
                 for p in report.problems
             ],
             title=headline,

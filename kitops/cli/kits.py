@@ -13,6 +13,7 @@ from kitops.cli.output import emit_json, emit_table, human, say, status_label
 from kitops.domain.courses import CourseStatus
 from kitops.domain.kits import KIT_STATUSES, SERVING, KitStatus
 from kitops.i18n import N_, _
+from kitops.i18n.labels import stored_text
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -478,7 +479,7 @@ def course() -> None: ...
 def _print_course(c: Course) -> None:
     status = status_label(c.status)
     if c.status_reason:
-        status = _("{status} ({reason})").format(status=status, reason=c.status_reason)
+        status = _("{status} ({reason})").format(status=status, reason=stored_text(c.status_reason))
     if c.paused_on:
         status = _("{status} since {day}").format(status=status, day=human(c.paused_on))
     say(_("course {id}: patient {patient}, plan {plan}, {clinic} ({timezone}), {start} to "
@@ -668,7 +669,9 @@ def pause_course(ctx: Context, course_id: str, reason: str | None, as_json: bool
 
     r = service(ctx.uow(), course_id, reason=reason)
     emit_json(r.course) if as_json else say(
-        _("course {id} paused ({reason})").format(id=r.course.id, reason=r.course.status_reason)
+        _("course {id} paused ({reason})").format(
+            id=r.course.id, reason=stored_text(r.course.status_reason)
+        )
     )
 
 
@@ -711,7 +714,9 @@ def complete_course(
         return
     status = status_label(r.course.status)
     if r.course.status_reason:
-        status = _("{status} ({reason})").format(status=status, reason=r.course.status_reason)
+        status = _("{status} ({reason})").format(
+            status=status, reason=stored_text(r.course.status_reason)
+        )
     say(_("course {id} {status}").format(id=r.course.id, status=status))
     if r.kits_released:
         say(_("kits released back to stock: {kits}").format(kits=", ".join(r.kits_released)))

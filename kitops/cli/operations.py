@@ -19,6 +19,7 @@ from kitops.cli.output import (
 )
 from kitops.domain.text import visible
 from kitops.i18n import N_, _
+from kitops.i18n.labels import stored_text
 
 if TYPE_CHECKING:
     from kitops.services.dto.stock import (
@@ -265,7 +266,9 @@ def lot() -> None: ...
 def _print_lot(detail: LotDetail) -> None:
     status = status_label(detail.status)
     if detail.status_reason:
-        status = _("{status} ({reason})").format(status=status, reason=detail.status_reason)
+        status = _("{status} ({reason})").format(
+            status=status, reason=stored_text(detail.status_reason)
+        )
     say(_("{sku} lot {lot}: {product}").format(
         sku=detail.sku, lot=detail.lot, product=detail.product))  # fmt: skip
     say(_("expiry {expiry}, status {status}, supplier {supplier}, receipt {receipt}").format(

@@ -16,6 +16,7 @@ from kitops.cli.context import Context, pass_context
 from kitops.cli.help import group
 from kitops.cli.output import emit_json, emit_table, human, say, status_label
 from kitops.i18n import N_, _
+from kitops.i18n.labels import stored_text
 
 if TYPE_CHECKING:
     from kitops.payments.gateway import Gateway
@@ -64,7 +65,7 @@ def _print_order(order: Order) -> None:
         kits = ", ".join(f"{k.serial} ({status_label(k.status)})" for k in order.kits)
         say(_("kits: {kits}").format(kits=kits))
     if order.note:
-        say(_("note: {note}").format(note=order.note))
+        say(_("note: {note}").format(note=stored_text(order.note)))
 
 
 def _emit(order: Order, as_json: bool) -> None:

@@ -146,7 +146,7 @@ def check_closure(new: Closure, existing: Iterable[Closure], clinic: str | None 
         raise InvalidInput(
             "to",
             new.last_day.isoformat(),
-            _("is before --from {first_day}").format(first_day=new.first_day.isoformat()),
+            _("is before --from {first_day}").format(first_day=i18n.format_date(new.first_day)),
         )
     for other in existing:
         if new.overlaps(other):
@@ -205,7 +205,7 @@ class ClinicWeek:
             candidate += timedelta(days=1)
         raise Refused(
             _("{calendar} is not open on any day within two years of {day}").format(
-                calendar=self.code, day=day
+                calendar=self.code, day=i18n.format_date(day)
             )
         )
 
@@ -262,7 +262,7 @@ def book_visits(
             day = before[0] + timedelta(days=1)
             kind, number = before[1].kind, before[1].number
             reason = reason or _("{kind} {number} moved to {day} and comes first").format(
-                kind=kind, number=number, day=before[0].isoformat()
+                kind=kind, number=number, day=i18n.format_date(before[0])
             )
         for _day in range(SEARCH_DAYS):
             open_day, why = week.next_open(day)
@@ -272,7 +272,7 @@ def book_visits(
                 break
             room = ngettext("{n} session a day", "{n} sessions a day", capacity).format(n=capacity)
             reason = reason or _("{clinic} is full on {day} ({room})").format(
-                clinic=week.code, day=day.isoformat(), room=room
+                clinic=week.code, day=i18n.format_date(day), room=room
             )
             day += timedelta(days=1)
         else:

@@ -180,7 +180,9 @@ def check_move(course_id: int, calendar: Calendar, kept: int, start: date, today
         )
     if start < today:
         raise InvalidInput(
-            "from", start.isoformat(), _("is in the past (today is {today})").format(today=today)
+            "from",
+            start.isoformat(),
+            _("is in the past (today is {today})").format(today=i18n.format_date(today)),
         )
     if kept and start <= calendar.application_dates[kept - 1]:
         raise InvalidInput(
@@ -188,7 +190,7 @@ def check_move(course_id: int, calendar: Calendar, kept: int, start: date, today
             _(
                 "must be after application {kept} on {day}, "
                 "which stays"
-            ).format(kept=kept, day=calendar.application_dates[kept - 1]),
+            ).format(kept=kept, day=i18n.format_date(calendar.application_dates[kept - 1])),
         )  # fmt: skip
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
+import kitops.i18n as i18n
 from kitops.domain.ledger import LotStatus, is_usable
 from kitops.errors import InvalidInput, Refused
 from kitops.i18n import _
@@ -51,7 +52,9 @@ def check_receipt_expiry(
     if expiry is None or accept_short_dated:
         return
     if expiry < today:
-        raise ShortDated(_("this stock expired on {expiry}").format(expiry=expiry))
+        raise ShortDated(
+            _("this stock expired on {expiry}").format(expiry=i18n.format_date(expiry))
+        )
     earliest = today + timedelta(days=min_shelf_life_days)
     if expiry < earliest:
         raise ShortDated(
@@ -59,7 +62,11 @@ def check_receipt_expiry(
                 "this stock expires on {expiry}, within the "
                 "{min_shelf_life_days}-day minimum shelf life on receipt "
                 "(needs {earliest} or later)"
-            ).format(expiry=expiry, min_shelf_life_days=min_shelf_life_days, earliest=earliest)
+            ).format(
+                expiry=i18n.format_date(expiry),
+                min_shelf_life_days=min_shelf_life_days,
+                earliest=i18n.format_date(earliest),
+            )
         )
 
 
@@ -103,7 +110,7 @@ def check_status_change(
     if target is LotStatus.RELEASED and expiry is not None and expiry < today:
         raise Refused(
             _("lot {code} expired on {expiry}; expired stock cannot be released").format(
-                code=code, expiry=expiry
+                code=code, expiry=i18n.format_date(expiry)
             )
         )
 

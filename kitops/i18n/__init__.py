@@ -44,6 +44,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kitops.errors import render_bad_input_with
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from kitops.i18n.formats import MoneyLike
 
 __all__ = [
     "DEFAULT_LOCALE",
@@ -52,9 +60,12 @@ __all__ = [
     "N_",
     "UnknownLocale",
     "_",
+    "bad_input_line",
     "current_locale",
     "force_locale",
     "forced_locale",
+    "format_date",
+    "format_money",
     "gettext",
     "has_catalog",
     "install_translations",
@@ -255,3 +266,38 @@ def resolve_locale(
 def N_(message: str) -> str:
     """Mark a string for the catalog without translating it here (module constants)."""
     return message
+
+
+def bad_input_line(field: str, value: object, reason: str) -> str:
+    """A bad value as ``FIELD VALUE: REASON``, the field as the command line spells it
+    (never translated), "(missing)" for no value, in the language in force: what
+    ``str(InvalidInput)`` says wherever it is shown."""
+    shown = gettext("(missing)") if value is None or value == "" else repr(value)
+    return gettext("{field} {value}: {reason}").format(field=field, value=shown, reason=reason)
+
+
+render_bad_input_with(bad_input_line)
+
+
+def format_date(value: dt.date | None) -> str:
+    """A day (or a moment, to the minute) inside a message, as the language in force
+    writes it: ``2026-12-04`` in the neutral ``en``, ``4.12.2026`` in German
+    (``kitops.i18n.formats``; Babel is loaded only when a message shows one); no day
+    at all reads "none"."""
+    import datetime as dt
+
+    from kitops.i18n import formats
+
+    if value is None:
+        return gettext("none")
+    if isinstance(value, dt.datetime):
+        return formats.datetime(value)
+    return formats.date(value)
+
+
+def format_money(value: MoneyLike) -> str:
+    """An amount inside a message, as the language in force writes it: ``315.00 GBP`` in
+    the neutral ``en``, ``315,00 £`` in German."""
+    from kitops.i18n import formats
+
+    return formats.money(value)

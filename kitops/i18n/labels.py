@@ -7,9 +7,11 @@ word this table does not know is shown as stored, with underscores as spaces.
 
 from __future__ import annotations
 
+import re
+
 from kitops.i18n import N_, gettext
 
-__all__ = ["status_label"]
+__all__ = ["status_label", "stored_text"]
 
 _WORDS = {
     # lots
@@ -75,3 +77,101 @@ def status_label(word: object) -> str:
     text = "" if word is None else str(word)
     known = _WORDS.get(text)
     return gettext(known) if known is not None else text.replace("_", " ")
+
+
+# Reasons and notes kitops itself writes into the database (a course's pause, a lot's expiry
+# sweep, a payment's notes, `kitops db check` lines), stored in English as written; shown
+# with ``stored_text`` in the language in force. What a person typed is shown as typed.
+_STORED_PHRASES = {
+    text: text
+    for text in (
+        N_("paused on request"),
+        N_("contains a recalled lot"),
+        N_("returned"),
+        N_("no money received yet"),
+        N_("paid"),
+        N_("payment failed"),
+        N_("nothing refunded"),
+        N_("refunded"),
+        N_("nothing to do"),
+        N_("kits reserved"),
+        N_("Stripe does not report this payment as paid (yet)"),
+        N_("Stripe does not report this payment as failed"),
+    )
+}
+
+_DAY = r"(?P<day>\d{4}-\d{2}-\d{2})"
+_STORED_PATTERNS = tuple(
+    (re.compile(pattern), message)
+    for pattern, message in (
+        (rf"expiry sweep {_DAY}", N_("expiry sweep {day}")),
+        (r"order (?P<order>\d+) refunded", N_("order {order} refunded")),
+        (r"kits released: (?P<kits>.+)", N_("kits released: {kits}")),
+        (r"kits not reserved: (?P<why>.+)", N_("kits not reserved: {why}")),
+        (r"refund (?P<refund>\S+) of (?P<amount>.+)", N_("refund {refund} of {amount}")),
+        (
+            r"order is (?P<status>\w+): refunds wait for the payment",
+            N_("order is {status}: refunds wait for the payment"),
+        ),
+        (
+            r"currency (?P<currency>\S*) is not the order's; ignored",
+            N_("currency {currency} is not the order's; ignored"),
+        ),
+        (
+            r"kit (?P<serial>\S+) holds (?P<units>-?\d+) units; a kit is one unit or none",
+            N_("kit {serial} holds {units} units; a kit is one unit or none"),
+        ),
+        (
+            r"kit (?P<serial>\S+) is (?P<status>\w+) at (?P<where>\S+) but the ledger has none "
+            r"on hand",
+            N_("kit {serial} is {status} at {where} but the ledger has none on hand"),
+        ),
+        (
+            r"kit (?P<serial>\S+) is (?P<status>\w+) at (?P<where>\S+) but the ledger has its "
+            r"unit at (?P<elsewhere>\S+)",
+            N_("kit {serial} is {status} at {where} but the ledger has its unit at {elsewhere}"),
+        ),
+        (
+            r"kit (?P<serial>\S+) is (?P<status>\w+) but the ledger still has its unit at "
+            r"(?P<elsewhere>\S+)",
+            N_("kit {serial} is {status} but the ledger still has its unit at {elsewhere}"),
+        ),
+        (
+            r"kit (?P<serial>\S+) is (?P<status>\w+) at (?P<where>\S+) but its own lot "
+            r"(?P<lot>\S+) is (?P<lot_status>\w+)",
+            N_("kit {serial} is {status} at {where} but its own lot {lot} is {lot_status}"),
+        ),
+    )
+)
+
+
+def _stored_part(text: str) -> str:
+    known = _STORED_PHRASES.get(text)
+    if known is not None:
+        return gettext(known)
+    for pattern, message in _STORED_PATTERNS:
+        found = pattern.fullmatch(text)
+        if found is None:
+            continue
+        fields = found.groupdict()
+        for name in ("status", "lot_status"):
+            if name in fields:
+                fields[name] = status_label(fields[name])
+        if "day" in fields:
+            import datetime as dt
+
+            from kitops.i18n.formats import date
+
+            fields["day"] = date(dt.date.fromisoformat(fields["day"]))
+        return gettext(message).format(**fields)
+    return text
+
+
+def stored_text(text: str | None) -> str:
+    """A reason or note as stored → as shown: the phrases kitops writes ("paused on
+    request", "expiry sweep 2026-12-04", a payment's notes joined with "; ") in the
+    language in force, anything else (what a person typed) as it is. ``--json`` keeps the
+    stored text."""
+    if not text:
+        return ""
+    return "; ".join(_stored_part(part) for part in text.split("; "))

@@ -15,6 +15,7 @@ from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import kitops.i18n as i18n
 from kitops.data.repositories.clinic_calendar import closure_of
 from kitops.data.schema import ClinicClosureRow, CourseAppointmentRow, CourseRow, LocationRow
 from kitops.domain.clinic_calendar import (
@@ -215,7 +216,7 @@ def _check_start(bookings: tuple[Booking, ...]) -> None:
             _(
                 "{reason}; a home course starts with an application in the "
                 "clinic: the next day it can is {day} ({weekday:%a})"
-            ).format(reason=first.reason, day=first.day.isoformat(), weekday=first.day),
+            ).format(reason=first.reason, day=i18n.format_date(first.day), weekday=first.day),
         )  # fmt: skip
 
 
@@ -333,7 +334,9 @@ def add_closure(
             raise InvalidInput(
                 "to",
                 last_day.isoformat(),
-                _("is in the past (today at {clinic} is {now})").format(clinic=row.code, now=now),
+                _("is in the past (today at {clinic} is {now})").format(
+                    clinic=row.code, now=i18n.format_date(now)
+                ),
             )
         uow.clinic_calendar.lock_week(row)
         existing = uow.clinic_calendar.closures(row)

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select
 
+import kitops.i18n as i18n
 from kitops.data.repositories.reservations import store_kit_needs
 from kitops.data.schema import (
     AuditRow,
@@ -233,7 +234,7 @@ def create_course(
             raise InvalidInput("start", day.isoformat(),
                                _("is in the past (today at {clinic} is {now})").format(
                                    clinic=clinic_row.code,
-                                   now=now,
+                                   now=i18n.format_date(now),
                                ))  # fmt: skip
         days = weekdays_for(plan, day, chosen)
         zone = clinic_row.timezone or "UTC"
@@ -534,11 +535,13 @@ def _recheck_kits(
         ordered = sorted(expiries)
         if vial <= len(ordered):
             why = _("vial {vial} expires {expiry}, needed until {until}").format(
-                vial=vial, expiry=ordered[vial - 1], until=need.vial_needed_until[vial - 1]
+                vial=vial,
+                expiry=i18n.format_date(ordered[vial - 1]),
+                until=i18n.format_date(need.vial_needed_until[vial - 1]),
             )
         else:
             why = _("vial {vial} is missing, needed until {until}").format(
-                vial=vial, until=need.vial_needed_until[vial - 1]
+                vial=vial, until=i18n.format_date(need.vial_needed_until[vial - 1])
             )
         note = courses_dto.KitNote(kit.serial, kit.course_part or 0, kit.status, why)
         if kit.status == KitStatus.RESERVED.value:

@@ -33,6 +33,7 @@ from functools import lru_cache
 
 from sqlalchemy import and_, func, or_, select
 
+import kitops.i18n as i18n
 from kitops.data.repositories.locations import clinic_of
 from kitops.data.schema import (
     CourseRow,
@@ -180,7 +181,9 @@ def _collect(
 ) -> _Snapshot:
     if end < start:
         raise InvalidInput(
-            "end", end.isoformat(), _("is before the start {start}").format(start=start)
+            "end",
+            end.isoformat(),
+            _("is before the start {start}").format(start=i18n.format_date(start)),
         )
     if (end - start).days > MAX_WINDOW_DAYS:
         raise InvalidInput("end", end.isoformat(), _("the window is limited to three years"))

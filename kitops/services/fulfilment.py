@@ -124,14 +124,14 @@ class _Explainer:
             course=course_id,
             clinic=code(clinic_id),
             part=need.part,
-            first_use=need.first_use,
+            first_use=i18n.format_date(need.first_use),
             ordinal=ordinal(vials),
-            last_needed=need.last_needed,
+            last_needed=i18n.format_date(need.last_needed),
         )
         here = self.index.get((clinic_id, product_id))
         if here:
             text += _("; best available at {clinic} expires {expiry}").format(
-                clinic=code(clinic_id), expiry=here[-1]
+                clinic=code(clinic_id), expiry=i18n.format_date(here[-1])
             )
         else:
             text += _("; no kit available at {clinic}").format(clinic=code(clinic_id))

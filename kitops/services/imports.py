@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import kitops.i18n as i18n
 from kitops.data.repositories import PostedMove
 from kitops.data.schema import LocationRow, LotRow, ProductRow
 from kitops.domain.catalog import ProductKind, parse_non_negative_int, parse_positive_int, parse_sku
@@ -196,7 +197,7 @@ class _StockImport:
                     _(
                         "lot {lot} is costed in {costed_in}; a unit cost of {cost} "
                         "cannot be averaged with it: give it in {costed_in}, or none"
-                    ).format(lot=lot.code, costed_in=costed_in, cost=cost)
+                    ).format(lot=lot.code, costed_in=costed_in, cost=i18n.format_money(cost))
                 )
         self.moves.append(
             PostedMove(Move(lot.id, self.adjustment.id, place.id, quantity), product.id)
@@ -246,7 +247,7 @@ class _StockImport:
         if lot.expiry != expiry:
             raise Conflict(
                 _("lot {code} is recorded with expiry {recorded}, the file says {given}").format(
-                    code=code, recorded=lot.expiry, given=expiry
+                    code=code, recorded=i18n.format_date(lot.expiry), given=i18n.format_date(expiry)
                 )
             )
         if row.get("status") and lot.status != status.value:

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
+import kitops.i18n as i18n
 from kitops import faults
 from kitops.data.repositories import PostedMove
 from kitops.data.repositories.locations import clinic_of, subtree_ids
@@ -285,9 +286,9 @@ def _usable_where(clinic: LocationRow | None, place: LocationRow, fresh_until: d
     if clinic:
         return _(
             "usable: released, in date until {fresh_until}, anywhere in {clinic} but quarantine"
-        ).format(fresh_until=fresh_until, clinic=clinic.code)
+        ).format(fresh_until=i18n.format_date(fresh_until), clinic=clinic.code)
     return _("usable: released, in date until {fresh_until}, at {place}").format(
-        fresh_until=fresh_until, place=place.code
+        fresh_until=i18n.format_date(fresh_until), place=place.code
     )
 
 
@@ -705,7 +706,7 @@ def _refuse_unusable_components(
                     kit=kit.serial,
                     lot=lot.code,
                     sku=lot.product.sku,
-                    expiry=lot.expiry,
+                    expiry=i18n.format_date(lot.expiry),
                     outcome=outcome,
                 )
             )

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+import kitops.i18n as i18n
 from kitops import faults
 from kitops.data.repositories import LotKey, PostedMove
 from kitops.data.schema import KitRow, LotRow, ProductRow
@@ -102,7 +103,9 @@ def _receipt_product(
             raise InvalidInput("lot", lot_code, _("the label says {lot}").format(lot=scan.lot))
         if expiry and scan.expiry and expiry != scan.expiry:
             raise InvalidInput(
-                "expiry", given.expiry, _("the label says {expiry}").format(expiry=scan.expiry)
+                "expiry",
+                given.expiry,
+                _("the label says {expiry}").format(expiry=i18n.format_date(scan.expiry)),
             )
         lot_code = lot_code or scan.lot
         expiry = expiry or scan.expiry

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+import kitops.i18n as i18n
 from kitops.data.schema import (
     KitRow,
     OrderLineRow,
@@ -480,7 +481,7 @@ def _begin_refund(
                 ).format(
                     refund_no=unsent.refund_no,
                     order=order.id,
-                    amount=Money(unsent.amount_minor, order.currency)),
+                    amount=i18n.format_money(Money(unsent.amount_minor, order.currency))),
                 )  # fmt: skip
             chosen = unsent
             _check_configured(configured)

@@ -24,6 +24,7 @@ from typing import Literal
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+import kitops.i18n as i18n
 from kitops import faults
 from kitops.data.schema import (
     CourseRow,
@@ -550,7 +551,9 @@ def payments_report(
     first, last = optional_day(since, "since"), optional_day(until, "until")
     if first and last and first > last:
         raise InvalidInput(
-            "since", first.isoformat(), _("is after until ({last})").format(last=last)
+            "since",
+            first.isoformat(),
+            _("is after until ({last})").format(last=i18n.format_date(last)),
         )
     with uow:
         awaiting = [s.value for s in rules.AWAITING_PAYMENT]

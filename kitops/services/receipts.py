@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+import kitops.i18n as i18n
 from kitops.data.repositories.locations import clinic_of
 from kitops.data.schema import LocationRow, LotReceiptRow, LotRow
 from kitops.domain.money import Money
@@ -53,7 +54,12 @@ def check_cost_currency(
     plain = _(
         "cost {cost}: {currency} is not {clinic}'s currency ({clinic_currency}); "
         "give the cost in {clinic_currency}"
-    ).format(cost=cost, currency=cost.currency, clinic=clinic.code, clinic_currency=clinic.currency)
+    ).format(
+        cost=i18n.format_money(cost),
+        currency=cost.currency,
+        clinic=clinic.code,
+        clinic_currency=clinic.currency,
+    )
     raise ForeignCurrency(
         _("{plain}, or {option} if the supplier invoiced in {currency}").format(
             plain=plain, option=option, currency=cost.currency
@@ -82,7 +88,7 @@ def keep_receipt(
                 "lot {lot} is costed in {currency} (its earlier receipts); a "
                 "receipt at {cost} cannot be averaged with them: give the "
                 "cost in {currency}, or none"
-            ).format(lot=lot.code, currency=lot.currency, cost=cost)
+            ).format(lot=lot.code, currency=lot.currency, cost=i18n.format_money(cost))
         )
     uow.session.add(
         LotReceiptRow(

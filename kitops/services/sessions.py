@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
+import kitops.i18n as i18n
 from kitops.data.repositories import PostedMove
 from kitops.data.repositories.locations import subtree_ids
 from kitops.data.schema import (
@@ -103,7 +104,9 @@ def _take_supply(
         _(
             "a session needs {quantity} × {sku}; {clinic} holds {have} "
             "released and in date on {day}"
-        ).format(quantity=quantity, sku=product.sku, clinic=clinic, have=have, day=day)
+        ).format(
+            quantity=quantity, sku=product.sku, clinic=clinic, have=have, day=i18n.format_date(day)
+        )
     )
 
 
@@ -184,13 +187,13 @@ def record_session(
                 _(
                     "is in the future (today at {clinic} is {now}); record a "
                     "session when it happens"
-                ).format(clinic=course.clinic.code, now=now.isoformat()),
+                ).format(clinic=course.clinic.code, now=i18n.format_date(now)),
             )  # fmt: skip
         if day < course.start_date:
             raise InvalidInput("date", day.isoformat(),
                                _("course {course} starts on {start_date}").format(
                                    course=course.id,
-                                   start_date=course.start_date,
+                                   start_date=i18n.format_date(course.start_date),
                                ))  # fmt: skip
         locations = uow.locations.all()
         codes = {row.id: row.code for row in locations}
@@ -208,7 +211,7 @@ def record_session(
             if pick is None:
                 raise Refused(
                     _("no released lot of {sku} in date on {day} at {clinic}").format(
-                        sku=serum.sku, day=day, clinic=clinic
+                        sku=serum.sku, day=i18n.format_date(day), clinic=clinic
                     )
                 )
             lot, place_id, _rest = pick

@@ -1,0 +1,35 @@
+"""Reasons and notes kitops stores in English, shown in the language in force; what a
+person typed is shown as typed."""
+
+from __future__ import annotations
+
+import pytest
+
+from kitops.i18n import use_locale
+from kitops.i18n.labels import stored_text
+
+
+@pytest.mark.parametrize(
+    ("stored", "german"),
+    [
+        ("paused on request", "auf Wunsch pausiert"),
+        ("expiry sweep 2026-12-04", "Verfallsprüfung 4.12.2026"),
+        ("order 12 refunded", "Auftrag 12 erstattet"),
+        ("paid; kits released: K-1, K-2", "bezahlt; Kits freigegeben: K-1, K-2"),
+        (
+            "kit K-7 is shipped at VIE but its own lot L-1 is recalled",
+            "Kit K-7 ist versendet in VIE, aber seine eigene Charge L-1 ist zurückgerufen",
+        ),
+        ("holiday in Spain", "holiday in Spain"),
+        ("paid; the patient rang", "bezahlt; the patient rang"),
+    ],
+)
+def test_stored_words_in_german(stored, german):
+    assert stored_text(stored) == stored  # the neutral locale shows them as stored
+    with use_locale("de"):
+        assert stored_text(stored) == german
+
+
+def test_no_reason_reads_empty():
+    assert stored_text(None) == ""
+    assert stored_text("") == ""
