@@ -268,6 +268,11 @@ def test_the_reports_screen_speaks_german(demo_url: str) -> None:
                 "Reichweite, nächste 180 Tage: alle Kliniken, Stand 22.11.2026, Tage 180 · "
             )
             assert "days" not in status
+            days = app.screen.query_one("#opt-days", Input)
+            assert (days.border_title, days.tooltip) == (
+                "Tage",
+                "Wie weit voraus Bedarf gesucht wird.",
+            )
             table = app.screen.query_one("#report-table", DataTable)
             assert headings(table)[:3] == ["Klinik", "SKU", "Art"]
             app.open_screen("reports", report="demand", view="chart")  # type: ignore[attr-defined]

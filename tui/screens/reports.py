@@ -19,7 +19,14 @@ from textual.message import Message
 from textual.widgets import DataTable, Header, Input, Select, Static
 from textual_plotext import PlotextPlot
 
-from kitops.documents.report_files import cell_text, export_report, heading, label, say
+from kitops.documents.report_files import (
+    cell_text,
+    export_report,
+    heading,
+    label,
+    option_name,
+    say,
+)
 from kitops.errors import KitopsError
 from kitops.i18n import N_, _
 from kitops.reports.registry import REPORTS, run_report
@@ -149,8 +156,8 @@ class ReportsScreen(StockroomScreen):
                 id=f"opt-{option.name}",
                 classes="report-option",
             )
-            field.border_title = option.name
-            field.tooltip = option.help
+            field.border_title = option_name(option.name)  # in the reader's language
+            field.tooltip = _(option.help)
             fields.append(field)
         if fields:
             box.mount(*fields)
