@@ -73,6 +73,16 @@ def say(value: str) -> str:
     return _(msgid).format(**{key: _said(item) for key, item in values.items()})
 
 
+def label(value: str) -> str:
+    """A chart's x label for people: a day (``kitops.reports.common.DayLabel``, read by
+    its ``day``) with its month's abbreviation as the language in force writes it
+    (``07 Dec``; ``7. Dez.`` in German), any other label said (``say``)."""
+    day = getattr(value, "day", None)
+    if isinstance(day, date):
+        return formats.day_month(day)
+    return say(value)
+
+
 def _said(value: object) -> object:
     if isinstance(value, tuple):
         return ", ".join(str(_said(item)) for item in value)
@@ -175,9 +185,40 @@ def _heading(report: Report) -> str:
     return f"{report.title}: {where}, as of {report.as_of}{options}"
 
 
+def option_name(key: str) -> str:
+    """A report option's name as a person reads it in the language in force (the CSV
+    and the JSON keep the English key: ``within``, ``weeks``...)."""
+    names = {
+        "within": pgettext("report option", "within"),
+        "days": pgettext("report option", "days"),
+        "weeks": pgettext("report option", "weeks"),
+        "months": pgettext("report option", "months"),
+        "from": pgettext("report option", "from"),
+        "to": pgettext("report option", "to"),
+    }
+    return names.get(key, key)
+
+
+def option_value(value: str) -> str:
+    """A report option's value as a person reads it: a count or an ISO day written as
+    the language in force writes them (``2026-11-01``: ``1.11.2026`` in German)."""
+    if value.isdigit():
+        return formats.number(int(value))
+    try:
+        return formats.date(date.fromisoformat(value))
+    except ValueError:
+        return value
+
+
+def options_said(report: Report) -> list[tuple[str, str]]:
+    """The report's options, name and value, as a person reads them."""
+    return [(option_name(key), option_value(value)) for key, value in report.parameters]
+
+
 def heading(report: Report) -> str:
-    """The report's heading line for people, in the language in force."""
-    options = "".join(f", {key} {value}" for key, value in report.parameters)
+    """The report's heading line for people, in the language in force: its title, the
+    clinic, the day and its options (``…, as of 2026-11-22, within 90``)."""
+    options = "".join(f", {key} {value}" for key, value in options_said(report))
     if report.clinic:
         said = _("{title}: {clinic}, as of {date}").format(
             title=say(report.title), clinic=report.clinic, date=formats.date(report.as_of)
@@ -405,7 +446,7 @@ def chart_svg(chart: Chart) -> str:
         include_x_axis=True,
         title=say(chart.title),
     )
-    graph.x_labels = list(chart.x_labels)
+    graph.x_labels = [label(x) for x in chart.x_labels]
     # whole units: integer ticks, about ten of them (stacked bars: up to the largest sum)
     sums = [sum(values) for values in zip(*(s.values for s in chart.series), strict=True)]
     top = max(
@@ -466,7 +507,7 @@ def render_html(report: Report) -> str:
         title=say(report.title),
         as_of=formats.date(report.as_of),
         report=report,
-        parameters=dict(report.parameters),
+        parameters=dict(options_said(report)),
         charts=[Markup(chart_svg(chart)) for chart in report.charts],
         sections=[_table(section) for section in report.sections],
         notes=[say(note) for note in report.notes],

@@ -28,6 +28,7 @@ __all__ = [
     "date",
     "date_long",
     "datetime",
+    "day_month",
     "decimal_symbol",
     "first_weekday",
     "money",
@@ -134,6 +135,17 @@ def date(value: dt.date, locale: str | None = None) -> str:
     from babel.dates import format_skeleton
 
     return format_skeleton("yMd", value, locale=_babel(tag))
+
+
+def day_month(value: dt.date, locale: str | None = None) -> str:
+    """A day and its month's abbreviation, for a chart's axis: ``07 Dec`` (neutral),
+    ``7 Dec`` (en_GB), ``7. Dez.`` (de, de_AT), ``4. Jän.`` (de_AT: CLDR's Austrian)."""
+    tag = _tag(locale)
+    from babel.dates import format_date, format_skeleton
+
+    if _neutral(tag):
+        return format_date(value, format="dd MMM", locale=_babel("en"))
+    return format_skeleton("MMMd", value, locale=_babel(tag))
 
 
 def date_long(value: dt.date, locale: str | None = None) -> str:

@@ -26,7 +26,7 @@ from kitops.domain.ledger import LotStatus, parse_date
 from kitops.domain.locations import PHYSICAL_KINDS, LocationKind, clinic_today
 from kitops.domain.money import Money
 from kitops.errors import InvalidInput
-from kitops.i18n import _
+from kitops.i18n import DEFAULT_LOCALE, _, formats
 from kitops.services.dto.reports import ReportRequest
 from kitops.services.unit_of_work import UnitOfWork
 
@@ -57,6 +57,23 @@ class Phrase(str):
 
 def _phrase(msgid: str, values: dict[str, object]) -> Phrase:
     return Phrase(msgid, **values)
+
+
+class DayLabel(str):
+    """A chart's label for a day (a week starting then): the English ``07 Dec`` the
+    chart carries, with ``.day`` kept so a person's view writes it as the language in
+    force writes a day and its month (``7. Dez.`` in German, ``4. Jän.`` in de_AT:
+    ``kitops.documents.report_files.label``)."""
+
+    day: date
+
+    def __new__(cls, day: date) -> Self:
+        made = super().__new__(cls, formats.day_month(day, DEFAULT_LOCALE))
+        made.day = day
+        return made
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (DayLabel, (self.day,))
 
 
 NO_COST = "-"  # the currency shown for units whose lot has no recorded cost

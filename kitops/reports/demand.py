@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from kitops.domain.reorder import Requirement, cover
 from kitops.i18n import N_
-from kitops.reports.common import Phrase, parse_count, resolve_scope
+from kitops.reports.common import DayLabel, Phrase, parse_count, resolve_scope
 from kitops.reports.kits import monday
 from kitops.services.demand import (
     AWAITING_RELEASE,
@@ -154,7 +154,7 @@ def demand_report(uow: UnitOfWork, request: ReportRequest) -> Report:
                 line.first_short_day,
             )
         )
-    labels = tuple((first + timedelta(days=7 * w)).strftime("%d %b") for w in range(weeks))
+    labels = tuple(DayLabel(first + timedelta(days=7 * w)) for w in range(weeks))
     charts = tuple(
         Chart(
             f"weeks_{kind}",

@@ -23,7 +23,14 @@ from kitops.domain.courses import KitNeed, Plan, course_calendar, kit_needs
 from kitops.domain.courses import parse_weekdays as weekdays_of
 from kitops.domain.kits import SERVING, ComponentNeed, KitStatus, LotStock
 from kitops.i18n import N_
-from kitops.reports.common import Phrase, Scope, parse_count, resolve_scope, usable_now
+from kitops.reports.common import (
+    DayLabel,
+    Phrase,
+    Scope,
+    parse_count,
+    resolve_scope,
+    usable_now,
+)
 from kitops.services.courses import serum_per_kit
 from kitops.services.dto.reports import Chart, ChartKind, Column, Kind, Report, Section, Series
 from kitops.services.kits import default_min_shelf_life
@@ -226,7 +233,7 @@ def _build(uow: UnitOfWork, scope: Scope, weeks: int) -> Report:
                     n - s,
                 )
             )
-    labels = tuple((first_week + timedelta(days=7 * w)).strftime("%d %b") for w in range(weeks))
+    labels = tuple(DayLabel(first_week + timedelta(days=7 * w)) for w in range(weeks))
 
     chart = Chart(
         "weeks",

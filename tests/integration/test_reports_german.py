@@ -122,3 +122,53 @@ def test_the_page_templates_strings_are_extracted_for_the_catalog():
         )
     }
     assert {"Clinic:", "As of:", "all clinics", "Nothing to show.", "Made by kitops."} <= found
+
+
+def test_a_reports_options_read_in_the_readers_language_in_its_heading(uow):
+    """The options a report ran with, named in the table's and the page's heading as the
+    reader reads them (``, Tage 30``, ``von 1.11.2026``); the CSV and the JSON keep the
+    English key and the ISO day, the same bytes whatever the language."""
+    cover = _report(uow, "cover", days="30")
+    moves = _report(uow, "movements", **{"from": "2026-11-01", "to": "2026-11-22"})
+    assert render(cover, "table").splitlines()[0] == (
+        "Days of cover, next 30 days: all clinics, as of 2026-11-22, days 30"
+    )
+    english = {fmt: (render(cover, fmt), render(moves, fmt)) for fmt in ("csv", "json")}
+    with use_locale("de"):
+        assert render(cover, "table").splitlines()[0] == (
+            "Reichweite, nächste 30 Tage: alle Kliniken, Stand 22.11.2026, Tage 30"
+        )
+        table = " ".join(render(moves, "table").split())  # the heading wraps at 100
+        page = render(moves, "html")
+        for fmt in ("csv", "json"):
+            assert (render(cover, fmt), render(moves, fmt)) == english[fmt], fmt
+    assert "Stand 22.11.2026, von 1.11.2026, bis 22.11.2026" in table
+    assert "<span>von: <strong>1.11.2026</strong></span>" in page
+    assert "<span>bis: <strong>22.11.2026</strong></span>" in page
+    assert "<span>from:" not in page
+    assert "as of 2026-11-22, from 2026-11-01, to 2026-11-22" in " ".join(
+        render(moves, "table").split()
+    )
+
+
+def test_a_charts_weeks_name_their_month_as_the_reader_writes_it(uow):
+    """The weekly charts' labels (the week's Monday): Babel's abbreviation of the month
+    in the reader's locale, in the page's chart and the terminal's alike."""
+    from kitops.documents.report_files import chart_svg, label
+
+    for name in ("demand", "kits"):
+        chart = _report(uow, name, weeks="8").charts[0]
+        english = [label(x) for x in chart.x_labels]
+        assert english[:3] == ["16 Nov", "23 Nov", "30 Nov"], name
+        assert english[-1] == "04 Jan", name
+        with use_locale("de"):
+            german = [label(x) for x in chart.x_labels]
+            svg = chart_svg(chart)
+        with use_locale("de_AT"):
+            austrian = [label(x) for x in chart.x_labels]
+        assert german[:4] == ["16. Nov.", "23. Nov.", "30. Nov.", "7. Dez."], name
+        assert german[-1] == "4. Jan.", name
+        assert austrian[-1] == "4. Jän.", name  # CLDR's Austrian January
+        assert "7. Dez." in svg
+        assert "Dec" not in svg
+        assert pickle.loads(pickle.dumps(chart)).x_labels == chart.x_labels

@@ -129,6 +129,40 @@ def test_a_report_exports_exactly_what_the_reports_formats_render(
     run(scenario)
 
 
+def test_a_report_for_one_clinic_exports_in_the_clinics_locale(
+    demo_url: str, tmp_path: Path
+) -> None:
+    """The reader reads English; the expiring report for Vienna (locale de_AT) is written
+    as Vienna reads it, as ``kitops report expiring --clinic VIE`` writes it, while the
+    screen stays in the reader's language; the report for every clinic in the reader's."""
+
+    async def scenario() -> None:
+        app = make_app(demo_url)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await _open_report(pilot, "expiring")
+            await pilot.press("e")
+            await pilot.pause()
+            await _dialog_ok(pilot, format="html", out=str(tmp_path / "all.html"))
+            app.screen.query_one("#report-clinic", Select).value = "VIE"
+            await settle(pilot)
+            assert app.screen.report.clinic == "VIE"  # type: ignore[attr-defined]
+            status = text_of(app.screen.query_one("#report-status", Static))
+            assert "Expiring within 90 days: VIE, as of 2026-11-22" in status
+            await pilot.press("e")
+            await pilot.pause()
+            await _dialog_ok(pilot, format="html", out=str(tmp_path / "vie.html"))
+
+    run(scenario)
+    vienna = (tmp_path / "vie.html").read_text(encoding="utf-8")
+    assert '<html lang="de-AT">' in vienna
+    assert "<h1>Verfall innerhalb von 90 Tagen</h1>" in vienna
+    assert "Stand: <strong>22.11.2026</strong>" in vienna
+    assert "Expiring within" not in vienna
+    every = (tmp_path / "all.html").read_text(encoding="utf-8")
+    assert '<html lang="en">' in every
+    assert "<h1>Expiring within 90 days</h1>" in every
+
+
 def test_a_bad_report_day_is_refused_in_place_and_the_app_keeps_running(demo_url: str) -> None:
     async def scenario() -> None:
         app = make_app(demo_url)

@@ -245,3 +245,42 @@ def _text(screen: Any, selector: str) -> str:
 
 def _label(screen: Any, selector: str) -> str:
     return str(screen.query_one(selector, Label).render())
+
+
+def _report_shown(app: Any, name: str) -> bool:
+    report = getattr(app.screen, "report", None)
+    return report is not None and report.name == name
+
+
+def test_the_reports_screen_speaks_german(demo_url: str) -> None:
+    """The report's heading with its options, its tables' titles, headings and stored
+    values, and its chart's title and weeks (Babel's German month) in German."""
+    from textual_plotext import PlotextPlot
+
+    async def scenario() -> None:
+        app = make_app(demo_url)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            app.open_screen("reports", report="cover")  # type: ignore[attr-defined]
+            await settle_until(pilot, lambda: _report_shown(app, "cover"))
+            status = text_of(app.screen.query_one("#report-status", Static))
+            assert status.startswith(
+                "Reichweite, nächste 180 Tage: alle Kliniken, Stand 22.11.2026, Tage 180 · "
+            )
+            assert "days" not in status
+            days = app.screen.query_one("#opt-days", Input)
+            assert (days.border_title, days.tooltip) == (
+                "Tage",
+                "Wie weit voraus Bedarf gesucht wird.",
+            )
+            table = app.screen.query_one("#report-table", DataTable)
+            assert headings(table)[:3] == ["Klinik", "SKU", "Art"]
+            app.open_screen("reports", report="demand", view="chart")  # type: ignore[attr-defined]
+            await settle_until(pilot, lambda: _report_shown(app, "demand"))
+            drawn = str(app.screen.query_one("#report-chart", PlotextPlot).render())
+            assert "Dez." in drawn
+            assert "Dec" not in drawn
+            assert "Serum-Fläschchen" in drawn or "Fläschchen" in drawn
+            assert "needed" not in drawn
+
+    run(scenario)

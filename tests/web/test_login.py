@@ -228,3 +228,61 @@ def test_pages_are_never_framed_nor_cached(web):
         assert page.headers["X-Frame-Options"] == "DENY"
         assert page.headers["Cache-Control"] == "no-store"
         assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+
+
+# --- the login page's language ----------------------------------------------------
+
+
+def page_language(answer) -> str:
+    return answer.text.split('<html lang="', 1)[1].split('"', 1)[0]
+
+
+@pytest.mark.parametrize(
+    ("header", "lang", "words"),
+    [
+        ("de-DE,de;q=0.9,en;q=0.8", "de", "Benutzername"),
+        ("de-AT", "de-AT", "Benutzername"),
+        ("fr-FR,fr;q=0.9,de;q=0.5", "de", "Anmelden"),  # no French: the next it accepts
+        ("en-GB,en;q=0.9,de;q=0.8", "en", "User name"),
+        ("fr-FR", "en", "User name"),  # nothing kitops speaks: the server's language
+        ("de;q=0, en", "en", "User name"),  # q=0: not wanted
+        ("", "en", "User name"),
+    ],
+)
+def test_the_login_page_speaks_the_browsers_language(web, header, lang, words):
+    answer = web.client().get("/login", headers={"Accept-Language": header})
+    assert answer.status_code == 200
+    assert page_language(answer) == lang
+    assert words in answer.text
+
+
+def test_a_refused_login_says_why_in_the_browsers_language(web):
+    web.user("maria", "manager", "1357")
+    browser = web.client()
+    browser.headers["Accept-Language"] = "de-AT,de;q=0.9"
+    answer = log_in(browser, "maria", "0000")
+    assert answer.status_code == 401
+    assert page_language(answer) == "de-AT"
+    assert "falscher Benutzername oder falsche PIN" in answer.text
+    assert "wrong user name or PIN" not in answer.text
+    expired = browser.post("/login", data={"name": "maria", "pin": "1357", "csrf": "x"})
+    assert expired.status_code == 403
+    assert "das Anmeldeformular war abgelaufen" in expired.text
+
+
+def test_once_logged_in_the_users_language_wins_over_the_browsers(web, db):
+    from kitops.services import locales
+
+    web.user("maria", "manager", "1357")  # no language of her own: the server's
+    web.user("jonas", "manager", "2468")
+    locales.set_user_language(UnitOfWork(db, "tester"), "jonas", "de_AT")
+    maria = web.client()
+    maria.headers["Accept-Language"] = "de-DE,de"
+    assert page_language(maria.get("/login")) == "de"
+    logged_in(maria, "maria", "1357")
+    assert page_language(maria.get("/")) == "en"
+    assert page_language(maria.get("/login")) == "en"  # her session's language
+    jonas = web.client()
+    jonas.headers["Accept-Language"] = "en-GB"
+    logged_in(jonas, "jonas", "2468")
+    assert page_language(jonas.get("/")) == "de-AT"

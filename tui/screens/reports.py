@@ -19,9 +19,16 @@ from textual.message import Message
 from textual.widgets import DataTable, Header, Input, Select, Static
 from textual_plotext import PlotextPlot
 
-from kitops.documents.report_files import export_report, text
+from kitops.documents.report_files import (
+    cell_text,
+    export_report,
+    heading,
+    label,
+    option_name,
+    say,
+)
 from kitops.errors import KitopsError
-from kitops.i18n import N_, _, formats
+from kitops.i18n import N_, _
 from kitops.reports.registry import REPORTS, run_report
 from kitops.services.dto.reports import (
     NUMERIC,
@@ -149,8 +156,8 @@ class ReportsScreen(StockroomScreen):
                 id=f"opt-{option.name}",
                 classes="report-option",
             )
-            field.border_title = option.name
-            field.tooltip = option.help
+            field.border_title = option_name(option.name)  # in the reader's language
+            field.tooltip = _(option.help)
             fields.append(field)
         if fields:
             box.mount(*fields)
@@ -208,8 +215,11 @@ class ReportsScreen(StockroomScreen):
         previous = self.view
         self.report = report
         self.views = [
-            (f"section:{s.key}", f"{s.title} ({count(len(s.rows))})") for s in report.sections
-        ] + [(f"chart:{c.key}", _("Chart: {title}").format(title=c.title)) for c in report.charts]
+            (f"section:{s.key}", f"{say(s.title)} ({count(len(s.rows))})") for s in report.sections
+        ] + [
+            (f"chart:{c.key}", _("Chart: {title}").format(title=say(c.title)))
+            for c in report.charts
+        ]
         keys = [key for key, _label in self.views]
         wanted = self._wanted_view
         self._wanted_view = None
@@ -267,41 +277,36 @@ class ReportsScreen(StockroomScreen):
             return
         table = self.query_one("#report-table", DataTable)
         plot = self.query_one("#report-chart", PlotextPlot)
-        where = report.clinic or _("all clinics")
-        options = "".join(f", {key} {value}" for key, value in report.parameters)
-        heading = _("{title}: {where}, as of {day}").format(
-            title=report.title, where=where, day=formats.date(report.as_of)
-        )
-        heading += options
+        said = heading(report)  # title, clinic, day and options in the reader's language
         chart = self.chart()
         if chart is not None:
             table.display = False
             plot.display = True
             draw(plot, chart)
-            self.say(heading + _(" · v: next view · e: export"))
+            self.say(said + _(" · v: next view · e: export"))
             return
         plot.display = False
         table.display = True
         section = self.section()
         table.clear(columns=True)
         if section is None:
-            self.say(heading)
+            self.say(said)
             return
         shown = [(i, c) for i, c in enumerate(section.columns) if c.in_table]
         rows = section.rows[self.page_offset : self.page_offset + PAGE]
-        cells = [[text(row[i]) for i, _column in shown] for row in rows]
+        cells = [[cell_text(column, row[i]) for i, column in shown] for row in rows]
+        titles = [say(column.title) for _i, column in shown]
         # numbers right-aligned: padded to the widest on the page (or the title)
         widths = [
-            max([len(column.title), *(len(line[n]) for line in cells)])
-            for n, (_i, column) in enumerate(shown)
+            max([len(titles[n]), *(len(line[n]) for line in cells)]) for n in range(len(shown))
         ]
         right = [column.kind in NUMERIC for _i, column in shown]
 
         def padded(value: str, width: int, to_right: bool) -> Text:
             return Text(value.rjust(width) if to_right else value)  # Text: never markup
 
-        for (_i, column), width, to_right in zip(shown, widths, right, strict=True):
-            table.add_column(padded(column.title, width, to_right), key=column.key)
+        for (_i, column), title, width, to_right in zip(shown, titles, widths, right, strict=True):
+            table.add_column(padded(title, width, to_right), key=column.key)
         for line in cells:
             table.add_row(*map(padded, line, widths, right))
         total = len(section.rows)
@@ -318,7 +323,7 @@ class ReportsScreen(StockroomScreen):
             _(" · {n} note(s) in the export").format(n=len(report.notes)) if report.notes else ""
         )
         views = _(" · v: next view · e: export")
-        self.say(f"{heading} · {section.title}: {lines}{paging}{views}{notes}")
+        self.say(f"{said} · {say(section.title)}: {lines}{paging}{views}{notes}")
 
     def say(self, message: str, kind: str = "") -> None:
         widget = self.query_one("#report-status", Static)
@@ -359,7 +364,15 @@ class ReportsScreen(StockroomScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="export")
     def export(self, report: Report, fmt: str, out: str) -> None:
-        self.post_message(self.Exported(export_report(report, fmt, out)))
+        """The file in the reader's language; a report for one clinic in the clinic's
+        locale, as ``kitops report --clinic`` writes it (``document_locale``)."""
+        from kitops.i18n import use_clinic_locale
+        from kitops.services.locales import document_locale
+
+        tag = document_locale(self.stockroom.reading(), clinic=report.clinic)
+        with use_clinic_locale(tag):
+            done = export_report(report, fmt, out)
+        self.post_message(self.Exported(done))
 
     def on_reports_screen_exported(self, message: Exported) -> None:
         done = message.export
@@ -377,12 +390,13 @@ def draw(plot: PlotextPlot, chart: Chart) -> None:
     for LINE, with the series as the legend and whole units on the y axis."""
     plt = plot.plt
     plt.clear_figure()
-    plt.title(chart.title if chart.y_title == "units" else f"{chart.title} ({chart.y_title})")
-    labels = list(chart.x_labels)
+    title = say(chart.title)
+    plt.title(title if chart.y_title == "units" else f"{title} ({say(chart.y_title)})")
+    labels = [label(x) for x in chart.x_labels]  # a week's day as the reader writes it
     values = [list(series.values) for series in chart.series]
-    names = [series.name for series in chart.series]
+    names = [say(series.name) for series in chart.series]
     if not labels or not values:
-        plt.title(_("{title}: nothing to draw").format(title=chart.title))
+        plt.title(_("{title}: nothing to draw").format(title=title))
     elif chart.kind is ChartKind.STACKED_BAR:
         plt.stacked_bar(labels, values, labels=names)  # type: ignore[call-arg]
     elif chart.kind is ChartKind.BAR:
