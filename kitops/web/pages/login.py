@@ -8,6 +8,7 @@ server's. With a session, the user's own language as every page (``SessionLangua
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -53,10 +54,12 @@ def accepted_languages(header: str) -> list[str]:
     return [name for _weight, _index, name in sorted(wanted)]
 
 
-def catalog_locales() -> list[str]:
-    """The languages kitops speaks: English and each catalog in ``kitops/locale``."""
+@cache
+def catalog_locales() -> tuple[str, ...]:
+    """The languages kitops speaks: English and each catalog in ``kitops/locale`` (read
+    once per process: the catalogs ship with the code)."""
     found = sorted(p.name for p in LOCALE_DIR.iterdir() if (p / "LC_MESSAGES").is_dir())
-    return [DEFAULT_LOCALE, *found]
+    return (DEFAULT_LOCALE, *found)
 
 
 def visitor_locale(request: Request) -> str | None:
@@ -72,7 +75,7 @@ def visitor_locale(request: Request) -> str | None:
         return None
     from babel import negotiate_locale
 
-    return negotiate_locale(preferred, catalog_locales(), sep="_")
+    return negotiate_locale(preferred, list(catalog_locales()), sep="_")
 
 
 def _login_page(
