@@ -78,3 +78,27 @@ def test_a_refused_form_names_the_field_in_german(web, german):
     assert page.status_code == 422
     assert "Nicht verstanden" in page.text
     assert "muss eines von" in page.text
+
+
+def test_a_report_page_speaks_german_with_its_options_and_stored_words(web, german):
+    web.user("maria", "manager", "1357")
+    client = logged_in(web.client(), "maria", "1357")
+    page = client.get("/reports/stock", params={"as_of": "2026-11-22"})
+    assert page.status_code == 200, page.text
+    text = page.text
+    assert "<h1>Vorrätiger Bestand <small>" in text
+    assert "Vorrätig nach Klinik, Artikel, Charge und Lagerort" in text
+    assert ">Charge</th>" in text
+    assert ">Verfall</th>" in text
+    assert ">freigegeben<" in text  # a stored status in the reader's language
+    assert ">released<" not in text
+    assert ">Stock on hand<" not in text
+    assert re.search(r">\d{1,2}\.\d{1,2}\.20\d\d<", text)  # dates as Austria writes them
+    expiring = client.get("/reports/expiring", params={"within": "120"}).text
+    assert "Verfall innerhalb von 120 Tagen" in expiring
+    assert re.search(r'<label for="opt-within">[^<]*</label>', expiring)
+    assert '<label for="opt-within">within</label>' not in expiring
+    # the download keeps its English CSV
+    csv = client.get("/reports/stock/download.csv").text
+    assert csv.splitlines()[0] == '"# Stock on hand: all clinics, as of 2026-11-22"'
+    assert ",released," in csv

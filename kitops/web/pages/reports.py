@@ -68,14 +68,20 @@ def _section(section: Any, request: Request) -> dict[str, Any]:
     rows = section.rows if section.total is not None else section.rows[:SHOWN_ROWS]
     # the cells' HTML written here, escaped, rather than by the template: a page holds
     # thousands of cells and the template's loop costs ten times as much
-    opening = ['<td class="n">' if c.kind in NUMERIC else "<td>" for c in section.columns]
-    text = report_files.text
+    # (its words in the reader's language: titles, headings, stored words, figures)
+    columns = section.columns
+    opening = ['<td class="n">' if c.kind in NUMERIC else "<td>" for c in columns]
+    cell = report_files.cell_text
+    say = report_files.say
     shown = {
-        "title": section.title,
-        "columns": [(c.title, c.kind in NUMERIC) for c in section.columns],
+        "title": say(section.title),
+        "columns": [(say(c.title), c.kind in NUMERIC) for c in columns],
         "rows": [
             Markup(
-                "".join(f"{td}{escape(text(v))}</td>" for td, v in zip(opening, row, strict=True))
+                "".join(
+                    f"{td}{escape(cell(c, v))}</td>"
+                    for td, c, v in zip(opening, columns, row, strict=True)
+                )
             )
             for row in rows
         ],
@@ -111,6 +117,9 @@ def report_page(request: Request, caller: CurrentCaller, name: str) -> Response:
     query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "offset"])
     return render(
         request, "report.html", caller, spec=spec, report=report,
+        title=report_files.say(report.title), notes=[report_files.say(n) for n in report.notes],
+        options=report_files.options_said(report),
+        option_names={o.name: report_files.option_name(o.name) for o in spec.options},
         charts=[Markup(report_files.chart_svg(chart)) for chart in report.charts],
         sections=[_section(s, request) for s in report.sections], downloads=list(DOWNLOADS),
         suffix=f"?{query}" if query else "", values=request.query_params,
