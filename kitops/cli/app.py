@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from kitops import __version__
+from kitops.bootstrap import configure_logging
 from kitops.cli.alerts import alert
 from kitops.cli.catalog import catalog, location
 from kitops.cli.clinics import clinic
@@ -102,6 +103,7 @@ def cli(
             param_hint="'--user'",
         )
     _choose_language(ctx, locale_tag)
+    configure_logging(ctx.invoked_subcommand)  # KITOPS_LOG_LEVEL, KITOPS_LOG_FORMAT
     ctx.obj = Context(
         db_url=db_url or None, claimed=name or None, pin_stdin=pin_stdin,
         locale=forced_locale(),
