@@ -17,16 +17,16 @@ from __future__ import annotations
 import logging
 import os
 import re
-import secrets as _random
 import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 LEVEL_VARIABLE = "KITOPS_LOG_LEVEL"
 FORMAT_VARIABLE = "KITOPS_LOG_FORMAT"
@@ -94,7 +94,7 @@ def set_actor(name: str | None) -> None:
 
 def new_id() -> str:
     """A fresh request or job id: 16 hex digits."""
-    return _random.token_hex(8)
+    return os.urandom(8).hex()
 
 
 _SANE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}", re.ASCII)
@@ -115,7 +115,7 @@ MIN_SECRET = 6  # shorter values would mask ordinary words; a secret is longer t
 
 # `patient_ref=X`, `"patient_ref": "X"`, `patient X`, `Patientenreferenz X`: the value goes
 _PATIENT = re.compile(
-    r"(\bpatient(?:en)?(?:[_ -]?ref(?:erence|erenz)?)?[\"']?\s*(?:[=:]\s*)?[\"']?)"
+    r"(\bpatient(?:en)?(?:[_ -]?ref(?:erence|erenz)?)?\b[\"']?(?:\s*[=:]\s*|\s+)[\"']?)"
     r"(?!references?\b|refs?\b)([A-Za-z0-9][A-Za-z0-9._-]{0,63})",
     re.IGNORECASE,
 )
@@ -216,6 +216,8 @@ class RedactFilter(logging.Filter):
 
 
 def _time(record: logging.LogRecord) -> str:
+    from datetime import UTC, datetime
+
     moment = datetime.fromtimestamp(record.created, UTC)
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 

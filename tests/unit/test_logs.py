@@ -176,3 +176,20 @@ def test_a_file_gets_the_lines_instead_of_standard_error(lines, tmp_path, capsys
     logs.unconfigure()
     assert "printer offline" in target.read_text()
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("patient_ref=P-1", "patient_ref=***"),
+        ('{"patient_ref": "P-2"}', '{"patient_ref": "***"}'),
+        ("course for patient P-3 moved", "course for patient *** moved"),
+        ("Patientenreferenz P-4", "Patientenreferenz ***"),
+        ("patient: P-5", "patient: ***"),
+        ("patients at home: 3", "patients at home: 3"),
+        ("patient references stay out", "patient references stay out"),
+        ("the patient's kit", "the patient's kit"),
+    ],
+)
+def test_the_patient_reference_pattern_masks_the_value_and_leaves_words(text, shown):
+    assert logs.redact(text) == shown
