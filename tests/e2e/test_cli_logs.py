@@ -135,3 +135,68 @@ def test_no_secret_or_patient_reference_in_any_line_at_debug(demo, monkeypatch):
     assert [(line["lot"], line["status"], line["actor"]) for line in recall] == [
         ("SERUM-5ML/PTT6-B0902", "recalled", "tester")
     ]
+
+
+def test_an_outbound_webhook_delivery_is_logged_with_its_subscription_event_and_attempt(
+    demo, monkeypatch, tmp_path
+):
+    from webhook_receiver import receiver
+
+    secret = tmp_path / "hook.secret"
+    secret.write_text("whsec-logs-0123456789\n")
+    secret.chmod(0o600)
+    monkeypatch.setenv("KITOPS_LOG_LEVEL", "INFO")
+    monkeypatch.setenv("KITOPS_LOG_FORMAT", "json")
+    with receiver(500) as hook:
+        added = demo("webhook", "add", f"{hook.url}?token=tok-never-logged", "--events",
+                     "lot.recalled", "--secret-file", str(secret))  # fmt: skip
+        assert added.code == 0, added.err
+        assert demo("lot", "recall", "PTT6-B0902", "--reason", "supplier recall").code == 0
+        failed = demo("jobs", "run", "webhooks")
+    assert len(hook.received) == 1
+
+    lines = [line for line in _split(failed.err)[0]
+             if line["logger"] == "kitops.services.outbound_webhooks"]  # fmt: skip
+    event_id = json.loads(hook.received[0].body)["id"]
+    assert [(line["level"], line["subscription"], line["event_id"], line["event"],
+             line["attempt"], line["status"]) for line in lines] == [
+        ("WARNING", 1, event_id, "lot.recalled", 1, "failed")
+    ]  # fmt: skip
+    assert {line["job_id"] for line in lines} == {
+        line["job_id"] for line in _split(failed.err)[0] if line["logger"] == "kitops.jobs"
+    }
+    assert "whsec-logs" not in failed.err
+    assert "tok-never-logged" not in failed.err
+
+
+def test_an_alert_sent_is_logged_with_its_kind_and_the_users_name_not_the_address(
+    demo, db, monkeypatch
+):
+    from smtp_support import smtp_server
+
+    from kitops.services import users
+    from kitops.services.unit_of_work import UnitOfWork
+
+    users.add_user(UnitOfWork(db, "tester"), "maria", "manager", None)
+    assert demo("user", "set-email", "maria", "maria.private@clinic.example").code == 0
+    assert demo("alert", "subscribe", "maria", "recall").code == 0
+    assert demo("lot", "recall", "PTT6-B0902", "--reason", "supplier recall").code == 0
+    monkeypatch.setenv("KITOPS_LOG_LEVEL", "INFO")
+    monkeypatch.setenv("KITOPS_LOG_FORMAT", "json")
+    with smtp_server() as box:
+        for name, value in box.env().items():
+            monkeypatch.setenv(name, value)
+        sent = demo("jobs", "run", "alerts")
+    assert sent.code == 0, sent.err
+    assert len(box.messages) == 1
+
+    lines = [line for line in _split(sent.err)[0] if line["logger"] == "kitops.alerting"]
+    assert [(line["message"], line["kind"], line["recipient"]) for line in lines] == [
+        ("alert recall sent to maria", "recall", "maria")
+    ]
+    # kitops's lines (the test's own SMTP server, aiosmtpd, logs in this process too)
+    ours = "\n".join(json.dumps(line) for line in _split(sent.err)[0]
+                     if str(line["logger"]).startswith("kitops"))  # fmt: skip
+    assert "job alerts ended: ok" in ours
+    assert "maria.private@" not in ours
+    assert not PATIENT.search(ours)
