@@ -94,3 +94,36 @@ def test_the_stripe_webhook_logs_the_event_and_its_outcome_never_its_secret(db, 
     text = lines.getvalue()
     for never in (WEBHOOK_SECRET, API_KEY, "cus_logs", "P-VIE-0003"):
         assert never not in text, never
+
+
+def test_logins_are_logged_by_name_never_a_pin_and_a_lockout_is_a_warning(db, lines, monkeypatch):
+    from argon2 import PasswordHasher
+
+    from kitops.errors import Refused
+    from kitops.services import users
+
+    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024,
+                                                          parallelism=1))  # fmt: skip
+    monkeypatch.setattr(users._DUMMY, "value", None)
+    users.add_user(UnitOfWork(db, "tester"), "maria", "manager", "8642")
+
+    def log_in(name: str, pin: str) -> None:
+        users.authenticate(UnitOfWork(db, "web", identify=False), name, pin)
+
+    log_in("maria", "8642")
+    with pytest.raises(Refused):
+        log_in("9753", "8642")  # a PIN typed into the name field
+    for _ in range(5):
+        with pytest.raises(Refused):
+            log_in("maria", "1111")
+
+    said = [(line["level"], line["message"]) for line in _parsed(lines)
+            if line["logger"] == "kitops.services.users"]  # fmt: skip
+    assert said == [
+        ("INFO", "user.login: maria"),
+        ("INFO", "user.login_failed: (unknown user)"),
+        *[("INFO", "user.login_failed: maria")] * 4,
+        ("WARNING", "user.locked: maria"),
+    ]
+    for never in ("8642", "9753", "1111"):
+        assert never not in lines.getvalue()
