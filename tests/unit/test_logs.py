@@ -193,3 +193,25 @@ def test_a_file_gets_the_lines_instead_of_standard_error(lines, tmp_path, capsys
 )
 def test_the_patient_reference_pattern_masks_the_value_and_leaves_words(text, shown):
     assert logs.redact(text) == shown
+
+
+def test_each_command_gets_its_default_level_and_the_tui_a_file(lines, tmp_path, monkeypatch,
+                                                                capsys):  # fmt: skip
+    from kitops.bootstrap import configure_logging
+    from kitops.errors import InvalidInput
+
+    monkeypatch.delenv("KITOPS_LOG_FILE", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    configure_logging("serve")
+    assert logging.getLogger().level == logging.INFO
+    configure_logging("jobs")
+    assert logging.getLogger().level == logging.WARNING
+    configure_logging("tui")
+    logging.getLogger("kitops.tui").warning("printer offline")
+    assert capsys.readouterr().err == ""  # nothing painted over the screen
+    logs.unconfigure()
+    assert "printer offline" in (tmp_path / "kitops" / "kitops-tui.log").read_text()
+    monkeypatch.setenv("KITOPS_LOG_FORMAT", "yaml")
+    with pytest.raises(InvalidInput) as bad:
+        configure_logging("stock")
+    assert (bad.value.field, bad.value.value) == ("KITOPS_LOG_FORMAT", "yaml")
