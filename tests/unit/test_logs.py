@@ -93,7 +93,7 @@ def test_the_level_leaves_out_the_lines_below_it(lines, monkeypatch):
     logs.configure("INFO", stream=lines)
     logging.getLogger("kitops.test").warning("quiet")
     logging.getLogger("kitops.test").error("said")
-    assert [line.split(" ", 3)[3] for line in lines.getvalue().splitlines()] == ["said"]
+    assert [line.rsplit(" ", 1)[1] for line in lines.getvalue().splitlines()] == ["said"]
 
 
 def test_a_second_configuration_replaces_the_first_handler(lines):
