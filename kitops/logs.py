@@ -121,7 +121,9 @@ _PATIENT = re.compile(
 )
 _PRIVATE_KEY = re.compile(r"patient|secret|password|passwd|token|api_key|pin\b", re.IGNORECASE)
 # the environment's secrets, registered when the logs are configured
-_SECRET_VARIABLE = re.compile(r"KEY|SECRET|PASSWORD|TOKEN|DATABASE_URL|PIN", re.IGNORECASE)
+_SECRET_VARIABLE = re.compile(
+    r"(?:^|_)(?:KEY|SECRET|PASSWORD|TOKEN|PIN|DATABASE_URL)(?:_|$)", re.IGNORECASE
+)
 _URL_PASSWORD = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@]*:(\S+)@[^@]*$")
 
 
