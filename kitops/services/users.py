@@ -246,11 +246,11 @@ def _record_login(
         def audit(action: str, **after: Any) -> None:
             uow.audit.record(actor=tried or "-", action=action, entity="user",
                              entity_key=tried or "-", after=after or None)  # fmt: skip
-            # the name of a known user only: a PIN typed into the name field stays out
+            # the name of a known user only: a PIN typed into the name field stays out. At
+            # INFO, a lockout too: the person is told, and a command's screen stays as it was
             shown = None if after.get("reason") == "unknown user" else tried
-            log.log(logging.WARNING if action == "user.locked" else logging.INFO,
-                    "%s: %s", action, shown or "(unknown user)",
-                    extra={"user": shown, "reason": after.get("reason")})  # fmt: skip
+            log.info("%s: %s", action, shown or "(unknown user)",
+                     extra={"user": shown, "reason": after.get("reason")})  # fmt: skip
 
         if uow.session.scalar(select(UserRow.id).limit(1)) is None:
             raise Refused(roles.bootstrap_message())

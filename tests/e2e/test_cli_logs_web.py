@@ -96,7 +96,7 @@ def test_the_stripe_webhook_logs_the_event_and_its_outcome_never_its_secret(db, 
         assert never not in text, never
 
 
-def test_logins_are_logged_by_name_never_a_pin_and_a_lockout_is_a_warning(db, lines, monkeypatch):
+def test_logins_and_a_lockout_are_logged_by_name_never_a_pin(db, lines, monkeypatch):
     from argon2 import PasswordHasher
 
     from kitops.errors import Refused
@@ -123,7 +123,7 @@ def test_logins_are_logged_by_name_never_a_pin_and_a_lockout_is_a_warning(db, li
         ("INFO", "user.login: maria"),
         ("INFO", "user.login_failed: (unknown user)"),
         *[("INFO", "user.login_failed: maria")] * 4,
-        ("WARNING", "user.locked: maria"),
+        ("INFO", "user.locked: maria"),
     ]
     for never in ("8642", "9753", "1111"):
         assert never not in lines.getvalue()
