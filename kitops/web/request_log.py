@@ -30,8 +30,8 @@ def path_template(scope: Scope) -> str:
     ``(no route)``."""
     root = str(scope.get("root_path", ""))
     prefix = root.removeprefix(str(scope.get("app_root_path", ""))) if root else ""
-    # recent FastAPI keeps an included router's routes as written (``/stock``)
-    # and note the route as served, with the router's prefix, beside them
+    # recent FastAPI keeps an included router's routes as written (``/stock``) and notes
+    # the route as served, with the router's prefix, beside them
     served: Any = (scope.get("fastapi") or {}).get("effective_route_context")
     full = getattr(served, "path_format", None)
     if isinstance(full, str) and full:
