@@ -14,6 +14,7 @@ Messages never carry a patient reference: courses are named by number.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
@@ -27,6 +28,8 @@ from kitops.i18n import _, formats, ngettext, use_locale
 from kitops.services import alerts, purchasing
 from kitops.services.unit_of_work import UnitOfWork
 from kitops.views import dashboard
+
+log = logging.getLogger(__name__)
 
 LOOK_BACK = timedelta(days=2)
 
@@ -142,16 +145,20 @@ def run(uow: UnitOfWork, send: alerts.Mailer) -> AlertReport:
 
     def deliver(key: str, kind: str, who: alerts.Recipient, message: _Message) -> bool:
         nonlocal sent, skipped
+        seen = {"kind": kind, "recipient": who.user}  # the user's name, never the address
         if not alerts.claim(uow, key, kind, who.user_id, message.subject):
+            log.debug("alert %s for %s already sent or being sent", kind, who.user, extra=seen)
             skipped += 1
             return True
         try:
             send(_message(who.email, message))
-        except KitopsError:  # refused, unanswered, or no usable mail server: not sent
+        except KitopsError as failed:  # refused, unanswered, or no usable mail server: not sent
             alerts.forget(uow, key)
+            log.error("alert %s for %s not sent: %s", kind, who.user, failed, extra=seen)
             raise
         faults.point("alerts:after_send")
         alerts.mark_sent(uow, key)
+        log.info("alert %s sent to %s", kind, who.user, extra=seen)
         sent += 1
         return True
 

@@ -108,6 +108,38 @@ class Stockroom:
         self._db.dispose()
 
 
+# the command whose lines an operator reads by default (journald): the server logs at INFO;
+# every other command at WARNING, so nothing changes on screen, and a job run's stderr
+# stays its one JSON line (set KITOPS_LOG_LEVEL=INFO for its start and end lines)
+_INFO_COMMANDS = frozenset({"serve"})
+
+
+def configure_logging(command: str | None) -> None:
+    """The logs of this process (``kitops.logs``) for the command about to run:
+    ``KITOPS_LOG_LEVEL`` (default INFO for ``serve``, else WARNING) and
+    ``KITOPS_LOG_FORMAT`` (``text`` or ``json``), on standard error; the terminal UI's go
+    to ``$KITOPS_LOG_FILE``, else ``kitops-tui.log`` in the user data folder, never over
+    its screen. A bad value: ``InvalidInput`` naming the variable (exit 2)."""
+    import os
+    from pathlib import Path
+
+    from kitops import logs
+    from kitops.errors import InvalidInput
+
+    file: Path | None = None
+    if os.environ.get("KITOPS_LOG_FILE", "").strip():
+        file = Path(os.environ["KITOPS_LOG_FILE"].strip())
+    elif command == "tui":
+        from platformdirs import user_data_dir
+
+        file = Path(user_data_dir("kitops", appauthor=False)) / "kitops-tui.log"
+    try:
+        logs.configure("INFO" if command in _INFO_COMMANDS else "WARNING", file=file)
+    except logs.BadSetting as bad:
+        reason = _("must be one of {choices}").format(choices="|".join(bad.choices))
+        raise InvalidInput(bad.variable, bad.value, reason) from None
+
+
 def payments_problem() -> str | None:
     """Why payments cannot be taken from this process (``KITOPS_STRIPE_API_KEY`` missing
     or malformed), or None when they can. Reads the environment only; loads no Stripe."""

@@ -8,6 +8,7 @@ log record.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,12 +16,16 @@ from datetime import UTC, date, datetime
 from email.message import EmailMessage
 from typing import Any
 
+from kitops import logs
 from kitops.bootstrap import payment_gateway
 from kitops.domain.text import json_text
 from kitops.errors import InvalidInput, KitopsError, Refused
 from kitops.i18n import N_, _
+from kitops.secrets import mask
 from kitops.services.dto import jobs as jobs_dto
 from kitops.services.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -200,21 +205,41 @@ def run_job(
         raise InvalidInput(
             "job", name, _("must be one of {choices}").format(choices="|".join(JOBS))
         )
-    started = datetime.now(UTC)
-    clock = time.perf_counter()
-    outcome: JobOutcome | None = None
-    error: KitopsError | None = None
-    try:
-        outcome = spec.runner(uow, as_of, dry_run)
-        status, code, summary, detail = outcome.status, 0, outcome.summary, outcome.detail
-    except InvalidInput as bad:
-        error, status, code, summary, detail = bad, "bad_input", bad.exit_code, str(bad), {}
-    except Refused as refused:
-        error, status, code, summary = refused, "refused", refused.exit_code, str(refused)
-        detail = {}
-    except KitopsError as failed:
-        error, status, code, summary, detail = failed, "failed", failed.exit_code, str(failed), {}
-    ms = round((time.perf_counter() - clock) * 1000)
-    record = JobRecord(name, started, ms, status, code, summary,
-                       {"dry_run": True} | detail if dry_run else detail)  # fmt: skip
+    with logs.scoped(job_id=logs.new_id(), actor=uow.actor):
+        log.info("job %s started", name, extra={"job": name, "dry_run": dry_run})
+        started = datetime.now(UTC)
+        clock = time.perf_counter()
+        outcome: JobOutcome | None = None
+        error: KitopsError | None = None
+        try:
+            outcome = spec.runner(uow, as_of, dry_run)
+            status, code, summary, detail = outcome.status, 0, outcome.summary, outcome.detail
+        except InvalidInput as bad:
+            error, status, code, summary, detail = bad, "bad_input", bad.exit_code, str(bad), {}
+        except Refused as refused:
+            error, status, code, summary = refused, "refused", refused.exit_code, str(refused)
+            detail = {}
+        except KitopsError as failed:
+            error, status, code, summary = failed, "failed", failed.exit_code, str(failed)
+            detail = {}
+        ms = round((time.perf_counter() - clock) * 1000)
+        record = JobRecord(name, started, ms, status, code, summary,
+                           {"dry_run": True} | detail if dry_run else detail)  # fmt: skip
+        _log_end(record, error)
     return record, outcome, error
+
+
+def _log_end(record: JobRecord, error: KitopsError | None) -> None:
+    """The run's last line: its status, exit code, time and counts (the numbers of its
+    summary, never its lists of names); a failure at ERROR with its reason, a refusal or
+    bad input at WARNING."""
+    counts = {key: value for key, value in record.detail.items()
+              if isinstance(value, int) and not isinstance(value, bool)}  # fmt: skip
+    fields = {"job": record.job, "status": record.status, "exit": record.exit_code,
+              "ms": record.ms, "counts": counts}  # fmt: skip
+    if error is None:
+        log.info("job %s ended: %s", record.job, record.status, extra=fields)
+    elif record.status == "failed":
+        log.error("job %s failed: %s", record.job, mask(str(error)), extra=fields)
+    else:
+        log.warning("job %s %s: %s", record.job, record.status, mask(str(error)), extra=fields)

@@ -13,6 +13,7 @@ import re
 import stat
 from collections.abc import Callable
 
+from kitops import logs
 from kitops.errors import KitopsError
 
 
@@ -31,6 +32,7 @@ def from_env(name: str, *, error: Callable[[str], Exception] = SecretProblem) ->
     if direct and path:
         raise error(f"{name} and {name}_FILE are both set: set only one")
     if direct:
+        logs.register_secret(direct)  # never on a log line (kitops.logs)
         return direct
     if not path:
         return None
@@ -58,6 +60,7 @@ def from_file(path: str, shown: str, *, error: Callable[[str], Exception] = Secr
         raise error(f"{shown} {path!r}: cannot be read ({problem})") from None
     if not value:
         raise error(f"{shown} {path!r}: is empty")
+    logs.register_secret(value)  # never on a log line (kitops.logs)
     return value
 
 
@@ -114,3 +117,6 @@ def mask_url(url: object) -> str:
         parsed = parsed.update_query_dict(hidden)
     shown = parsed.render_as_string(hide_password=True).replace("%2A%2A%2A", HIDDEN)
     return mask(shown)
+
+
+logs.register_redactor(mask)  # a credential in a URL never on a log line either

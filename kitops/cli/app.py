@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from kitops import __version__
+from kitops.bootstrap import configure_logging
 from kitops.cli.alerts import alert
 from kitops.cli.catalog import catalog, location
 from kitops.cli.click_texts import speak_kitops
@@ -111,6 +112,7 @@ def cli(
         # then resolves theirs); ``kitops.cli.run`` brings back the language in force
         # before the command once its last line is written
         set_default_locale(locale_from_environment())
+    configure_logging(ctx.invoked_subcommand)  # KITOPS_LOG_LEVEL, KITOPS_LOG_FORMAT
     ctx.obj = Context(
         db_url=db_url or None, claimed=name or None, pin_stdin=pin_stdin,
         locale=forced_locale(),

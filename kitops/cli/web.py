@@ -41,15 +41,22 @@ def serve(ctx: Context, host: str, port: int, workers: int) -> None:
     web_app.serve(db, host=host, port=port, workers=workers)
 
 
-# uvicorn's own log lines stay quiet: `kitops stripe listen` writes one JSON line per
-# request on standard error and nothing else
+# uvicorn's own log lines stay quiet, and kitops's lines about the webhook and its requests
+# (README: Logs): `kitops stripe listen` writes one JSON line per request on standard error
+# and nothing else
 QUIET_LOGS = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"none": {"class": "logging.NullHandler"}},
     "loggers": {
         name: {"handlers": ["none"], "level": "CRITICAL", "propagate": False}
-        for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "kitops.web")
+        for name in (
+            "uvicorn",
+            "uvicorn.error",
+            "uvicorn.access",
+            "kitops.web",
+            "kitops.services.webhooks",
+        )
     },
 }
 

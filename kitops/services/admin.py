@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shutil
 import sqlite3
@@ -34,6 +35,8 @@ from kitops.i18n import _, ngettext
 from kitops.services.dto import database as database_dto
 from kitops.services.unit_of_work import UnitOfWork
 
+log = logging.getLogger(__name__)
+
 
 def upgrade(db: Database, actor: str | None = None) -> tuple[str | None, str | None]:
     """Migrate to head; returns the revisions before and after.
@@ -46,8 +49,12 @@ def upgrade(db: Database, actor: str | None = None) -> tuple[str | None, str | N
     if actor is not None and not is_database_owner(db) and inspect(db.engine).has_table("users"):
         UnitOfWork(db, actor, readonly=True).require("db.upgrade")
     before = migrate.current_revision(db)
+    log.info("db upgrade from %s", before or "empty", extra={"revision": before})
     migrate.upgrade(db)
-    return before, migrate.current_revision(db)
+    after = migrate.current_revision(db)
+    log.info("db upgraded from %s to %s", before or "empty", after,
+             extra={"revision": after, "from_revision": before})  # fmt: skip
+    return before, after
 
 
 def is_database_owner(db: Database) -> bool:

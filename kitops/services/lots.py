@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -66,6 +67,8 @@ def _detail(uow: UnitOfWork, lot: LotRow) -> stock_dto.LotDetail:
         total_on_hand=sum(item.quantity for item in on_hand),
     )
 
+
+log = logging.getLogger(__name__)
 
 _PERMISSION = {
     LotStatus.RELEASED: "lot.release",
@@ -136,6 +139,10 @@ def change_status(
             )  # fmt: skip
         faults.point("lot.status:after_change")
         uow.commit()
+        sku_code = f"{lot.product.sku}/{lot.code}"
+    # the lot and who acted; never the reason, a person's free text
+    fields = {"lot": sku_code, "status": target.value, "kits_flagged": len(kits)}
+    log.info("lot %s %s by %s", sku_code, target.value, uow.audit_name, extra=fields)
     return result
 
 

@@ -13,6 +13,7 @@ the receiver to recognise. A failed event stops its subscription until its next 
 from __future__ import annotations
 
 import json
+import logging
 import secrets as token_source
 import urllib.error
 import urllib.request
@@ -37,6 +38,8 @@ from kitops.services.dto import outbound_webhooks as dto
 from kitops.services.unit_of_work import UnitOfWork
 
 __all__ = ["Sender", "add_webhook", "deliver", "list_webhooks", "post", "remove_webhook"]
+
+log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=2)
 TIMEOUT_SECONDS = 10.0
@@ -201,7 +204,7 @@ def _deliver_one(
     with uow:
         row = uow.session.get(WebhookSubscriptionRow, webhook_id)
         assert row is not None
-        url, secret_file = row.url, row.secret_file
+        url, secret_file, attempts = row.url, row.secret_file, row.attempts
         waiting = _waiting(uow, row)
     if not waiting:
         return None
@@ -224,13 +227,23 @@ def _deliver_one(
             rules.EVENT_ID_HEADER: f"evt_{outbox_id}",
             rules.EVENT_TYPE_HEADER: event,
         }
+        seen = {"subscription": webhook_id, "event_id": f"evt_{outbox_id}", "event": event,
+                "attempt": attempts + 1}  # fmt: skip
         try:
             send(url, body, headers)
         except DeliveryFailed as failure:
-            if _failed(uow, webhook_id, owner, outbox_id, str(failure), totals):
+            given_up = _failed(uow, webhook_id, owner, outbox_id, str(failure), totals)
+            log.warning("webhook %s: evt_%s %s: %s", webhook_id, outbox_id,
+                        "given up" if given_up else "failed", failure,
+                        extra=seen | {"status": "given_up" if given_up else "failed"})  # fmt: skip
+            if given_up:
+                attempts = 0
                 continue  # given up after 24 hours: the next event goes
             return str(failure)
         _delivered(uow, webhook_id, owner, outbox_id)
+        log.info("webhook %s: evt_%s delivered", webhook_id, outbox_id,
+                 extra=seen | {"status": "delivered"})  # fmt: skip
+        attempts = 0
         totals["delivered"] += 1
     return None
 

@@ -15,6 +15,7 @@ make fulfilment safe to run any number of times.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
@@ -73,6 +74,8 @@ REFUND_EVENTS = {
 }
 CONCURRENT = "handled at the same moment by another delivery"
 SYNC_OVERLAP_SECONDS = 300  # events become visible in the list a little late
+
+log = logging.getLogger(__name__)
 
 
 def kind_of(event_type: str) -> Kind | None:
@@ -511,11 +514,16 @@ def sync_events(
     last: PaymentEvent | None = None
     failed, error = 0, None
     for event in events:
+        seen = {"event": event.event_id, "type": event.type}
         try:
             outcome = handle_event(uow, gateway, event, source="sync")
         except KitopsError as problem:
             failed, error = 1, f"{event.event_id} ({event.type}): {problem}"
+            log.error("payment sync stopped at %s (%s): %s", event.event_id, event.type,
+                      problem, extra=seen)  # fmt: skip
             break
+        log.info("payment sync: %s (%s): %s", event.event_id, event.type, outcome.outcome,
+                 extra=seen | {"outcome": outcome.outcome})  # fmt: skip
         counts[outcome.outcome] = counts.get(outcome.outcome, 0) + 1
         last = event
     summary = {"seen": len(events), **{k.replace(" ", "_"): v for k, v in counts.items()},

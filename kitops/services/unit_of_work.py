@@ -19,7 +19,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kitops import faults
+from kitops import faults, logs
 from kitops.data.engine import Database
 from kitops.data.repositories import (
     Audit,
@@ -292,6 +292,8 @@ class UnitOfWork:
                 elif isinstance(error, sa_exc.SQLAlchemyError):
                     raise translate(error) from error
                 raise
+            if self.user is not None:  # the user on every log line from here (kitops.logs)
+                logs.set_actor(self.audit_name)
         if self.user is not None and self.user.clinics is not None:
             self.courses = _ScopedCourses(self)
             self.orders = _ScopedOrders(self)

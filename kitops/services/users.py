@@ -9,6 +9,7 @@ read the same, so a login screen tells nobody which names exist.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -38,6 +39,8 @@ DEFAULT_WRITEOFF_APPROVAL_UNITS = 10
 SECRET_MIN, SECRET_MAX = 4, 128
 
 _hasher: PasswordHasher | None = None
+
+log = logging.getLogger(__name__)
 
 
 def _argon2() -> PasswordHasher:
@@ -243,6 +246,11 @@ def _record_login(
         def audit(action: str, **after: Any) -> None:
             uow.audit.record(actor=tried or "-", action=action, entity="user",
                              entity_key=tried or "-", after=after or None)  # fmt: skip
+            # the name of a known user only: a PIN typed into the name field stays out. At
+            # INFO, a lockout too: the person is told, and a command's screen stays as it was
+            shown = None if after.get("reason") == "unknown user" else tried
+            log.info("%s: %s", action, shown or "(unknown user)",
+                     extra={"user": shown, "reason": after.get("reason")})  # fmt: skip
 
         if uow.session.scalar(select(UserRow.id).limit(1)) is None:
             raise Refused(roles.bootstrap_message())

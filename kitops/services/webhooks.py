@@ -9,6 +9,7 @@ JSON line the server logs for the request (never the body, never a secret).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,8 @@ from kitops.errors import DatabaseUnavailable, KitopsError
 from kitops.payments.gateway import BadSignature, Gateway, PaymentProviderError
 from kitops.services.payments import handle_event
 from kitops.services.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 DEFAULT_PATH = "/stripe/webhook"
 DEFAULT_MAX_BODY = 256 * 1024  # Stripe's event payloads are a few kilobytes
@@ -37,21 +40,30 @@ def receive(
     try:
         event = gateway.verify_event(body, signature)
     except BadSignature as error:
+        log.warning("stripe webhook refused: %s", error, extra={"status": 400})
         return WebhookAnswer(400, {"error": str(error)}, {"status": 400, "error": str(error)})
     seen = {"event": event.event_id, "type": event.type}
+    log.info("stripe event %s (%s) received", event.event_id, event.type, extra=seen)
     try:
         outcome = handle_event(uow(), gateway, event, source="webhook")
     except (DatabaseUnavailable, PaymentProviderError) as error:
+        log.warning("stripe event %s not applied, Stripe retries: %s", event.event_id, error,
+                    extra={"status": 503, **seen})  # fmt: skip
         return WebhookAnswer(
             503, {"error": str(error)}, {"status": 503, **seen, "error": str(error)}
         )
     except KitopsError as error:
+        log.error("stripe event %s failed: %s", event.event_id, error,
+                  extra={"status": 500, **seen})  # fmt: skip
         return WebhookAnswer(
             500, {"error": str(error)}, {"status": 500, **seen, "error": str(error)}
         )
     except Exception as error:  # one line, never a traceback to the caller
         message = f"internal error ({type(error).__name__})"
+        log.exception("stripe event %s failed", event.event_id, extra={"status": 500, **seen})
         return WebhookAnswer(500, {"error": message}, {"status": 500, **seen, "error": message})
     said = f"{outcome.outcome}: {outcome.detail}"
+    log.info("stripe event %s (%s): %s", event.event_id, event.type, outcome.outcome,
+             extra={"status": 200, **seen, "outcome": outcome.outcome})  # fmt: skip
     return WebhookAnswer(200, {"received": True, "outcome": said}, {"status": 200, **seen,
                                                                      "outcome": said})  # fmt: skip

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from kitops import __version__
 from kitops.web.door import Door
 from kitops.web.memory import settle_memory
+from kitops.web.request_log import RequestLog
 from kitops.web.webhook import WebhookConfig
 
 if TYPE_CHECKING:
@@ -75,6 +76,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.door = the_door
+    app.add_middleware(RequestLog)  # a line per request, its id on every line (kitops.logs)
     from kitops.web.webhook import install_webhook
 
     hook = webhook or WebhookConfig(os.environ.get("KITOPS_WEBHOOK_USER", "").strip() or "webhook")
@@ -117,7 +119,9 @@ def serve(db: Database, *, host: str, port: int, workers: int) -> None:
     # handler it found: this one lets the command end with status 0, as the workers do
     for stop_signal in (signal.SIGTERM, signal.SIGINT):
         signal.signal(stop_signal, lambda _signum, _frame: None)
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    uvicorn.run(
+        app, host=host, port=port, log_level="warning", access_log=False, log_config=None
+    )  # its lines through kitops's own handler (kitops.logs)
 
 
 def webhook_app(db: Database, gateway: Gateway, user: str, path: str, max_body: int) -> FastAPI:
