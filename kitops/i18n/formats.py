@@ -34,6 +34,7 @@ __all__ = [
     "number",
     "parse_decimal_input",
     "percent",
+    "weekday",
 ]
 
 
@@ -134,6 +135,16 @@ def date(value: dt.date, locale: str | None = None) -> str:
     from babel.dates import format_skeleton
 
     return format_skeleton("yMd", value, locale=_babel(tag))
+
+
+def weekday(value: dt.date, locale: str | None = None) -> str:
+    """A day's short weekday name: ``Mon`` (neutral), ``Mo.`` (de)."""
+    tag = _tag(locale)
+    if _neutral(tag):
+        return value.strftime("%a")
+    from babel.dates import format_date
+
+    return format_date(value, format="EEE", locale=_babel(tag))
 
 
 def date_long(value: dt.date, locale: str | None = None) -> str:
