@@ -35,6 +35,7 @@ __all__ = [
     "number",
     "parse_decimal_input",
     "percent",
+    "weekday",
 ]
 
 
@@ -146,6 +147,16 @@ def day_month(value: dt.date, locale: str | None = None) -> str:
     if _neutral(tag):
         return format_date(value, format="dd MMM", locale=_babel("en"))
     return format_skeleton("MMMd", value, locale=_babel(tag))
+
+
+def weekday(value: dt.date, locale: str | None = None) -> str:
+    """A day's short weekday name: ``Mon`` (neutral), ``Mo.`` (de)."""
+    tag = _tag(locale)
+    if _neutral(tag):
+        return value.strftime("%a")
+    from babel.dates import format_date
+
+    return format_date(value, format="EEE", locale=_babel(tag))
 
 
 def date_long(value: dt.date, locale: str | None = None) -> str:

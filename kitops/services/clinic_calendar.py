@@ -39,7 +39,7 @@ from kitops.domain.ledger import parse_date
 from kitops.domain.locations import clinic_today
 from kitops.domain.text import no_control
 from kitops.errors import InvalidInput
-from kitops.i18n import _
+from kitops.i18n import _, formats
 from kitops.services.dto import clinics as clinics_dto
 from kitops.services.dto.courses import CalendarEvent
 from kitops.services.plans import calendar_of
@@ -215,8 +215,12 @@ def _check_start(bookings: tuple[Booking, ...]) -> None:
             "start", first.visit.planned.isoformat(),
             _(
                 "{reason}; a home course starts with an application in the "
-                "clinic: the next day it can is {day} ({weekday:%a})"
-            ).format(reason=first.reason, day=i18n.format_date(first.day), weekday=first.day),
+                "clinic: the next day it can is {day} ({weekday})"
+            ).format(
+                reason=first.reason,
+                day=i18n.format_date(first.day),
+                weekday=formats.weekday(first.day),
+            ),
         )  # fmt: skip
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import re
 
-from e2e_support import assert_bad_input
+import pytest
+from e2e_support import assert_bad_input, on_day
 
 from kitops.i18n import use_locale
 
@@ -70,3 +71,14 @@ def test_a_reason_kitops_wrote_is_shown_in_german_and_a_typed_one_as_typed(demo)
     stored = json_of(demo, "course", "show", str(first), "--json")
     assert stored["status_reason"] == "paused on request"
     assert "(paused on request)" in demo("course", "show", str(first)).out
+
+
+@pytest.mark.demo_data
+def test_the_next_day_a_home_course_can_start_in_german(cli):
+    with on_day("2026-11-23"):
+        args = ("course", "create", "--patient", "P-CAL-4", "--plan", "home-6w",
+                "--start", "2026-12-05", "--clinic", "VIE")  # fmt: skip
+        refused = german(cli, *args)
+        english = cli(*args)
+    assert_bad_input(refused, "start '2026-12-05'", "der nächste mögliche Tag ist 7.12.2026 (Mo.)")
+    assert_bad_input(english, "the next day it can is 2026-12-07 (Mon)")

@@ -103,3 +103,9 @@ def test_the_refusal_speaks_german_in_german() -> None:
     with use_locale("de_AT"), pytest.raises(InvalidInput) as refused:
         formats.parse_decimal_input("1,250", "price")
     assert "mehrdeutig" in refused.value.reason
+
+
+def test_a_weekday_in_short():
+    monday = dt.date(2026, 12, 7)
+    assert formats.weekday(monday, "en") == "Mon"
+    assert formats.weekday(monday, "de") == "Mo."
