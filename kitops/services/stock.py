@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
-from typing import Any
+from operator import itemgetter
 
-from sqlalchemy import or_
+from sqlalchemy import func, or_
 
 from kitops.data.queries.stock import driver_rows, held_at, stored_date
 from kitops.data.repositories.locations import clinic_of, subtree_ids
@@ -24,14 +23,6 @@ def effective_status(status: str, expiry: date | None, today: date) -> str:
     if status == LotStatus.RELEASED.value and expiry is not None and expiry < today:
         return LotStatus.EXPIRED.value
     return status
-
-
-def _by_code_point(uow: UnitOfWork) -> Callable[[Any], Any]:
-    """Order text as Python compares it: by code point (PostgreSQL's "C" collation, which
-    ignores the database's locale; SQLite's default BINARY does it already)."""
-    if uow.session.get_bind().dialect.name == "postgresql":
-        return lambda column: column.collate("C")
-    return lambda column: column
 
 
 def _clinic_first(line: stock_dto.StockLine) -> str:
@@ -64,10 +55,7 @@ def stock_on_hand(
             uow.check_place(root, doing=_("see stock"))
             places = subtree_ids(root, locations)
         places = uow.narrow_places(places)
-        # the lines in their order from the database, by code point as Python compares
-        # text (PostgreSQL's "C" collation; SQLite's BINARY already is), clinic by clinic
-        # after (a stable sort, a no-op for one clinic's stock)
-        by_code = _by_code_point(uow)
+        expiry_order = func.coalesce(LotRow.expiry, date.max)  # no expiry sorts last
         stmt = (
             held_at(places)
             .with_only_columns(
@@ -79,15 +67,16 @@ def stock_on_hand(
                 LotRow.expiry,
                 LotRow.status,
                 StockBalanceRow.quantity,
+                expiry_order,
             )
             .join(LocationRow, LocationRow.id == StockBalanceRow.location_id)
-            .order_by(
-                by_code(ProductRow.sku),
-                LotRow.expiry.asc().nulls_last(),
-                by_code(LotRow.code),
-                by_code(LocationRow.code),
-            )
         )
+        # SKU, earliest expiry, lot code, location, text compared by code point as Python
+        # does: SQLite sorts so (BINARY), in process and cheaper than Python; PostgreSQL's
+        # sort follows the database's collation and costs more than sorting here
+        sort_here = uow.session.get_bind().dialect.name != "sqlite"
+        if not sort_here:
+            stmt = stmt.order_by(ProductRow.sku, expiry_order, LotRow.code, LocationRow.code)
         if sku:
             product = uow.products.get(parse_sku(sku))
             stmt = stmt.where(StockBalanceRow.product_id == product.id)
@@ -99,6 +88,8 @@ def stock_on_hand(
         # the driver's rows (no ORM objects, no per-row work by SQLAlchemy), then one lean
         # pass: each place's clinic and day looked up once
         rows = driver_rows(uow.session, stmt)
+        if sort_here:
+            rows.sort(key=itemgetter(2, 8, 4, 1))
         place = {
             row_id: (
                 clinic.code if (clinic := clinics[row_id]) else None,
@@ -118,6 +109,7 @@ def stock_on_hand(
         expiry,
         status,
         quantity,
+        _expiry_order,
     ) in rows:
         clinic_code, day = place[location_id]
         if expiry.__class__ is str:  # SQLite's text
@@ -147,6 +139,6 @@ def stock_on_hand(
             },
         )
         lines.append(line)
-    if len({clinic for clinic, _day in place.values()}) > 1:
+    if len({clinic for clinic, _day in place.values()}) > 1:  # clinic by clinic
         lines.sort(key=_clinic_first)
     return lines
