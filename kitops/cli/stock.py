@@ -56,6 +56,7 @@ def stock(
     if not lines:
         say(_("no stock matches"))
         return
+    labels = {status: status_label(status) for status in {line.status for line in lines}}
     styles: list[str | None] = []
     for line in lines:
         if not line.available:
@@ -83,7 +84,7 @@ def stock(
                 line.lot,
                 line.expiry,
                 line.days_to_expiry,
-                status_label(line.status),
+                labels[line.status],
                 line.quantity,
             )
             for line in lines

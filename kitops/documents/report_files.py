@@ -25,6 +25,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kitops.domain import text_table
 from kitops.domain.money import Money
 from kitops.domain.text import json_text, visible
 from kitops.errors import InvalidInput
@@ -243,7 +244,8 @@ def section_count(section: Section) -> str:
 def render_table(report: Report, *, width: int = TABLE_WIDTH) -> str:
     """Plain fixed-width tables, one per section, never wider than ``width``: numbers and
     dates keep their full width (right-aligned), text columns give way with an ellipsis.
-    (Laid out here rather than by rich: a report can have tens of thousands of lines.)"""
+    (Laid out by ``kitops.domain.text_table``, as the command line's tables are, rather
+    than by rich: a report can have tens of thousands of lines.)"""
     out = textwrap.wrap(visible(heading(report)), width=width)
     for section in report.sections:
         if not section.rows:
@@ -258,45 +260,17 @@ def render_table(report: Report, *, width: int = TABLE_WIDTH) -> str:
         cells = [
             [visible(cell_text(section.columns[i], row[i])) for i in index] for row in section.rows
         ]
-        widths = [
-            max([len(titles[n]), *(len(row[n]) for row in cells)]) for n in range(len(columns))
-        ]
-        cap = _text_cap(columns, widths, width)
-        widths = [
-            w if c.kind is not Kind.TEXT else max(len(t), min(w, cap))
-            for c, t, w in zip(columns, titles, widths, strict=True)
-        ]
-        right = [c.kind in NUMERIC for c in columns]
-
         out += ["", visible(section_count(section))]
-        out.append(_line(titles, widths, right))
-        out.append("─" * (sum(widths) + 2 * (len(widths) - 1)))
-        out += [_line(row, widths, right) for row in cells]
+        out += text_table.render(
+            titles,
+            cells,
+            right=[c.kind in NUMERIC for c in columns],
+            shrinkable=[c.kind is Kind.TEXT for c in columns],
+            width=width,
+        )
     out.append("")
     out += [textwrap.fill(visible(say(note)), width=width) for note in report.notes]
     return "\n".join(out) + "\n"
-
-
-def _line(values: list[str], widths: list[int], right: list[bool]) -> str:
-    parts = []
-    for value, size, to_right in zip(values, widths, right, strict=True):
-        shown = value if len(value) <= size else value[: size - 1] + "…"
-        parts.append(shown.rjust(size) if to_right else shown.ljust(size))
-    return "  ".join(parts).rstrip()
-
-
-def _text_cap(columns: list[Column], widths: list[int], width: int) -> int:
-    """The widest a text column may be for the table to fit ``width`` (two characters
-    between columns): the largest cap whose capped text widths fit what numbers leave."""
-    room = width - 2 * (len(columns) - 1)
-    room -= sum(w for c, w in zip(columns, widths, strict=True) if c.kind is not Kind.TEXT)
-    text_widths = sorted(w for c, w in zip(columns, widths, strict=True) if c.kind is Kind.TEXT)
-    if sum(text_widths) <= room or not text_widths:
-        return max(widths, default=0)
-    cap = max(text_widths)
-    while cap > 1 and sum(min(w, cap) for w in text_widths) > room:
-        cap -= 1
-    return cap
 
 
 # --- CSV -----------------------------------------------------------------------------

@@ -69,7 +69,9 @@ def test_a_clinics_locale_is_set_normalised_shown_cleared_and_audited(demo, db):
     assert (set_to["code"], set_to["locale"]) == ("LON", "en_GB")
     assert locations(demo)["LON-SHELF"]["locale"] == "en_GB"
     listed = demo("location", "list")
-    assert "en_GB" in next(line for line in listed.out.splitlines() if " LON-SHELF " in line)
+    assert "en_GB" in next(
+        line for line in listed.out.splitlines() if line.startswith("LON-SHELF ")
+    )
 
     shown = demo("location", "set-locale", "LON", "fr_FR")
     assert shown.code == 0, shown.err

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Executable, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from kitops.data.queries.paging import matching, page
@@ -150,3 +151,21 @@ def held_at(places: Collection[int] | None, *more: Any) -> Select[Any]:
         .where(StockBalanceRow.quantity > 0)
     )
     return stmt if places is None else stmt.where(StockBalanceRow.location_id.in_(places))
+
+
+def driver_rows(session: Session, stmt: Executable) -> list[tuple[Any, ...]]:
+    """The rows of ``stmt`` as the database driver returns them: plain tuples, without
+    SQLAlchemy's per-row work (a Row object, a result processor per typed column), for a
+    read of thousands of lines. A date column comes as the driver gives it: a ``date`` from
+    PostgreSQL, ISO text (``2027-03-31``) from SQLite, which ``stored_date`` turns into a
+    date."""
+    result = session.connection().execute(stmt)
+    try:
+        return list(result.cursor.fetchall())
+    finally:
+        result.close()
+
+
+# a column of days repeats its values (lots of one delivery share an expiry day): each
+# distinct text is parsed once
+stored_date = lru_cache(maxsize=8192)(date.fromisoformat)
