@@ -103,8 +103,21 @@ pictures: $(VENV)/.installed-test
 	$(BIN)/python -m pip install --quiet -e ".[docs]"
 	$(BIN)/python docs/make_pictures.py
 
-bench: $(VENV)/.installed-test
-	$(BIN)/python benchmarks/cli_startup.py
+# every benchmark at the sizes the README quotes, on SQLite, then those that take PostgreSQL
+# on BENCH_PG (`make bench BENCH_PG=` skips them); each prints its figures beside
+# hand-written SQL and never asserts a target (tests/test_benchmarks_tiny.py runs each in
+# miniature, so none can break unnoticed). About an hour on a 2-core machine.
+BENCH_PG ?= $(PG_PROBE_URL)
+BENCH_SQLITE := cli_startup.py tui_startup.py scan.py ledger_scale.py reports_scale.py \
+	reorder_scale.py assignment.py web.py
+BENCH_ON_PG := scan.py ledger_scale.py reports_scale.py assignment.py fulfil_throughput.py
+
+bench: $(VENV)/.installed-test catalogs
+	cd benchmarks && for script in $(BENCH_SQLITE); do \
+		echo "== $$script"; ../$(BIN)/python $$script || exit 1; done
+	if [ -n "$(BENCH_PG)" ]; then cd benchmarks && for script in $(BENCH_ON_PG); do \
+		echo "== $$script (PostgreSQL)"; \
+		../$(BIN)/python $$script --pg-admin-url "$(BENCH_PG)" || exit 1; done; fi
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

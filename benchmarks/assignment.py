@@ -56,7 +56,7 @@ from kitops.data.engine import Database, open_database
 from kitops.data.schema import CourseRow, KitRow
 from kitops.domain.assignment import KitOffer, NeedRequest, assign
 from kitops.domain.courses import CourseStatus
-from kitops.services import admin, demo, fulfilment
+from kitops.services import admin, demo, fulfilment, reservation
 from kitops.services.unit_of_work import UnitOfWork
 
 AS_OF = date(2026, 11, 22)
@@ -369,7 +369,7 @@ def run_fulfil_due(url: str) -> Run:
     db = open_database(url)
     try:
         before = reserved(db)  # also opens the connection before the clock starts
-        fulfilment._needs.cache_clear()  # as in a fresh `kitops fulfil --due` process
+        reservation.course_kit_needs.cache_clear()  # as in a fresh `kitops fulfil --due` process
         with Stopwatch("assign") as in_assign, Stopwatch("_Explainer.why") as in_explain:
             start = time.perf_counter()
             report = fulfilment.fulfil_due(UnitOfWork(db, ACTOR), within_days=WITHIN_DAYS,

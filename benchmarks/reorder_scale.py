@@ -22,6 +22,7 @@ expiry-aware matching of course calendars against lots has no SQL equivalent.
 The rows go in with plain SQL (executemany) on a connection of their own.
 
 Usage: python benchmarks/reorder_scale.py [--runs 5] [--moves 500000] [--keep]
+           [--courses 5000] [--lots 4000] [--products 1000]
 """
 
 from __future__ import annotations
@@ -47,7 +48,9 @@ from kitops.services.unit_of_work import UnitOfWork
 AS_OF = date(2026, 11, 22)
 ACTOR = "bench"
 SEED = 20261122
-COURSES = 5_000
+COURSES = 5_000  # --courses
+LOTS = 4_000  # of the three clinics (--lots)
+FIFTY_PRODUCTS = 1_000  # per clinic of the fifty (--products)
 NOW = "2026-11-01 00:00:00.000000"
 
 BASELINE_SQL = """
@@ -254,7 +257,7 @@ def build_three_clinics(url: str, path: str, moves: int) -> None:
     del demo_supplier
     policies = add_policies(conn, iter(pairs), rng)
     holdings = []
-    for _ in range(4_000):
+    for _ in range(LOTS):
         product = rng.choice(products)
         holdings.append((product, rng.choice(fridges), rng.randint(1, 40), rng.randint(-30, 400)))
     balances = add_lots(conn, holdings, supplier)
@@ -292,7 +295,7 @@ def build_fifty_clinics(url: str, path: str) -> None:
     places = ids(conn, "SELECT code, id FROM locations")
     clinics = [places[c] for c in clinic_codes]
     fridge_of = {places[c]: places[f"{c}-F2"] for c in clinic_codes}
-    products = add_products(conn, 1_000, "BY-")
+    products = add_products(conn, FIFTY_PRODUCTS, "BY-")
     supplier = add_supplier(conn, products)
     policies = add_policies(conn, ((p, c, supplier) for c in clinics for p in products), rng)
     holdings = []
@@ -306,7 +309,7 @@ def build_fifty_clinics(url: str, path: str) -> None:
     benchdb.restore_sqlite_triggers(conn, triggers)
     conn.commit()
     conn.close()
-    print(f"50 clinics, 1,000 products, {policies:,} policies, {len(balances):,} lots, "
+    print(f"50 clinics, {len(products):,} products, {policies:,} policies, {len(balances):,} lots, "
           f"{courses:,} courses")  # fmt: skip
 
 
@@ -344,14 +347,20 @@ def measure(url: str, path: str, runs: int, title: str) -> None:
 
 
 def main() -> None:
+    global COURSES, LOTS, FIFTY_PRODUCTS
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--moves", type=int, default=500_000)
+    parser.add_argument("--courses", type=int, default=COURSES, help="scheduled courses")
+    parser.add_argument("--lots", type=int, default=LOTS, help="lots of the three clinics")
+    parser.add_argument("--products", type=int, default=FIFTY_PRODUCTS,
+                        help="products of each of the fifty clinics")  # fmt: skip
     parser.add_argument("--keep", action="store_true", help="Keep the databases.")
     args = parser.parse_args()
+    COURSES, LOTS, FIFTY_PRODUCTS = args.courses, args.lots, args.products
     for name, build, title in (
         ("three", lambda u, p: build_three_clinics(u, p, args.moves), "reorder run, 3 clinics"),
-        ("fifty", build_fifty_clinics, "reorder run, 50,000 policies"),
+        ("fifty", build_fifty_clinics, f"reorder run, 50 clinics x {args.products:,} products"),
     ):
         bench = benchdb.create(None, f"kitops_bench_reorder_{name}", f"{name}.db")
         path = bench.url.removeprefix("sqlite:///")

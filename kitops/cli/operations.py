@@ -339,15 +339,16 @@ def show_lot(ctx: Context, code: str, sku: str | None, as_json: bool) -> None:
 def trace(ctx: Context, code: str, sku: str | None, as_json: bool) -> None:
     from kitops.services.lots import trace as service
 
-    result = service(ctx.uow(readonly=True), code, sku=sku)
+    # The table shows three references a flow; --json lists them all.
+    result = service(ctx.uow(readonly=True), code, sku=sku, references=None if as_json else 3)
     if as_json:
         emit_json(result)
         return
     _print_trace(result)
 
 
-def _first_references(references: tuple[str, ...], shown: int = 3) -> str:
-    more = len(references) - shown
+def _first_references(references: tuple[str, ...], shown: int = 3, total: int | None = None) -> str:
+    more = (len(references) if total is None else total) - shown
     first = ", ".join(references[:shown])
     return _("{first} +{n} more").format(first=first, n=more) if more > 0 else first
 
@@ -432,7 +433,7 @@ def _print_trace(result: Trace) -> None:
                 reason_label(f.reason) + (f" ({f.detail})" if f.detail else ""),
                 f.quantity, f.moves,
                 f.first.date(), f.last.date(),
-                _first_references(f.references),
+                _first_references(f.references, total=f.reference_count),
             )
             for f in result.flows
         ],

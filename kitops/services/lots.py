@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import distinct, func, select, text
 
 from kitops import faults
 from kitops.data.repositories.locations import clinic_of
@@ -181,19 +181,90 @@ def _refuse_returned_kit(uow: UnitOfWork, lot: LotRow, target: LotStatus) -> Non
         )
 
 
+FlowKey = tuple[int, int, str, str | None]
+
+
+def _first_references(
+    uow: UnitOfWork, lot_id: int, flows: list[FlowKey], shown: int
+) -> dict[FlowKey, tuple[str, ...]]:
+    """The first ``shown`` distinct references of each flow of a lot, in the database's
+    order (on SQLite and a C-collated PostgreSQL database the order in which ``--json``
+    lists them all): one statement, a few seeks of the covering index per flow (lot,
+    from, to, reason, detail, reference), however many references the flow has.
+
+    Each flow steps from one reference to the next larger one, ``ORDER BY detail,
+    reference LIMIT 1``: the index's own order, so PostgreSQL walks it without sorting
+    or hashing the flow's references, even where ``detail IS NULL`` (which its planner
+    does not count as an equality for ordering)."""
+    if not flows or shown <= 0:
+        return {}
+    # Written as text: it is built for every trace, and SQLAlchemy expression objects
+    # for 33 flows cost more than the database's answer.
+    parts = []
+    params: dict[str, Any] = {"lot": lot_id, "shown": shown}
+    for number, (src, dst, reason, detail) in enumerate(flows):
+        params.update({f"f{number}": src, f"t{number}": dst, f"r{number}": reason,
+                       f"d{number}": detail})  # fmt: skip
+        flow = (
+            f"lot_id = :lot AND from_location_id = :f{number} AND to_location_id = :t{number} "
+            f"AND reason = :r{number} AND "
+            + ("detail IS NULL" if detail is None else f"detail = :d{number}")
+        )
+        parts.append(
+            f"SELECT {number} AS flow, reference FROM (WITH RECURSIVE refs(n, reference) AS ("
+            f"SELECT 1, (SELECT reference FROM stock_moves WHERE {flow} AND reference IS NOT "
+            f"NULL ORDER BY detail, reference LIMIT 1) UNION ALL SELECT n + 1, (SELECT "
+            f"reference FROM stock_moves WHERE {flow} AND reference > refs.reference "
+            f"ORDER BY detail, reference LIMIT 1) FROM refs WHERE n < :shown AND "
+            f"refs.reference IS NOT NULL) SELECT reference FROM refs) AS first{number} "
+            f"WHERE reference IS NOT NULL"
+        )
+    found: dict[FlowKey, list[str]] = {}
+    for number, ref in uow.session.execute(text(" UNION ALL ".join(parts)), params):
+        found.setdefault(flows[number], []).append(ref)
+    return {key: tuple(refs) for key, refs in found.items()}
+
+
+def _all_references(uow: UnitOfWork, lot_id: int) -> dict[FlowKey, tuple[str, ...]]:
+    """Every distinct reference of every flow of a lot, sorted (``trace --json``)."""
+    found: dict[FlowKey, list[str]] = {}
+    for src, dst, reason, detail, reference in uow.session.execute(
+        select(
+            StockMoveRow.from_location_id,
+            StockMoveRow.to_location_id,
+            StockMoveRow.reason,
+            StockMoveRow.detail,
+            StockMoveRow.reference,
+        )
+        .where(StockMoveRow.lot_id == lot_id, StockMoveRow.reference.is_not(None))
+        .distinct()
+    ):
+        if reference is not None:
+            found.setdefault((src, dst, reason, detail), []).append(reference)
+    return {key: tuple(sorted(refs)) for key, refs in found.items()}
+
+
 def show(uow: UnitOfWork, code: str, *, sku: str | None = None) -> stock_dto.LotDetail:
     with uow:
         return _detail(uow, uow.lots.resolve(code, sku))
 
 
-def trace(uow: UnitOfWork, code: str, *, sku: str | None = None) -> stock_dto.Trace:
+def trace(
+    uow: UnitOfWork, code: str, *, sku: str | None = None, references: int | None = None
+) -> stock_dto.Trace:
     """Where every unit of a lot came from, went and is now: on hand by location and
-    every flow (from → to, reason) with quantities, dates and references."""
+    every flow (from → to, reason) with quantities, dates and references.
+
+    ``references`` (a number) lists only each flow's first references, in order, beside
+    how many it has: what a screen shows of a lot in thousands of kits. ``None`` lists
+    them all."""
+    shown = references
     with uow:
         lot = uow.lots.resolve(code, sku)
         codes = _location_codes(uow)
         scope = uow.scope_places()  # a user limited to clinics: flows touching them only
-        # Two index-only scans of the covering index: the flows, then their references.
+        # An index-only scan of the covering index for the flows (with how many distinct
+        # references each has), then their references: every one, or each flow's first.
         flow_key = (
             StockMoveRow.from_location_id,
             StockMoveRow.to_location_id,
@@ -207,18 +278,18 @@ def trace(uow: UnitOfWork, code: str, *, sku: str | None = None) -> stock_dto.Tr
                 func.count(),
                 func.min(StockMoveRow.created_at),
                 func.max(StockMoveRow.created_at),
+                func.count(distinct(StockMoveRow.reference)),
             )
             .where(StockMoveRow.lot_id == lot.id)
             .group_by(*flow_key)
         ).all()
-        references: dict[tuple[int, int, str, str | None], list[str]] = {}
-        for src, dst, reason, detail, reference in uow.session.execute(
-            select(*flow_key, StockMoveRow.reference)
-            .where(StockMoveRow.lot_id == lot.id, StockMoveRow.reference.is_not(None))
-            .distinct()
-        ):
-            if reference is not None:
-                references.setdefault((src, dst, reason, detail), []).append(reference)
+        grouped = [row for row in grouped if scope is None or row[0] in scope or row[1] in scope]
+        if shown is None:
+            listed = _all_references(uow, lot.id)
+        else:  # each flow's first few, asked of the index flow by flow
+            listed = _first_references(
+                uow, lot.id, [(row[0], row[1], row[2], row[3]) for row in grouped if row[8]], shown
+            )
         flows = [
             stock_dto.Flow(
                 from_location=codes[src][0],
@@ -229,10 +300,10 @@ def trace(uow: UnitOfWork, code: str, *, sku: str | None = None) -> stock_dto.Tr
                 moves=int(moves),
                 first=_aware(first),
                 last=_aware(last),
-                references=tuple(sorted(references.get((src, dst, reason, detail), ()))),
+                references=listed.get((src, dst, reason, detail), ()),
+                reference_count=int(referenced),
             )
-            for src, dst, reason, detail, qty, moves, first, last in grouped
-            if scope is None or src in scope or dst in scope
+            for src, dst, reason, detail, qty, moves, first, last, referenced in grouped
         ]
         kit_rows = [
             (row.serial, row.status, row.recalled, row.course_id, row.lot_id, quantity)
@@ -249,11 +320,15 @@ def trace(uow: UnitOfWork, code: str, *, sku: str | None = None) -> stock_dto.Tr
         course_ids = {row[3] for row in kit_rows if row[3]} | {
             course for _, course, _ in outings.values() if course is not None
         }
-        patients = dict(
-            uow.session.execute(
-                select(CourseRow.id, CourseRow.patient_ref).where(CourseRow.id.in_(course_ids))
-            ).all()
-        )
+        patients = (
+            dict(
+                uow.session.execute(
+                    select(CourseRow.id, CourseRow.patient_ref).where(CourseRow.id.in_(course_ids))
+                ).all()
+            )
+            if course_ids
+            else {}
+        )  # a lot in no kit asks nothing more
         kit_uses = []
         in_kits_delivered = 0
         for serial, status, recalled, course_id, kit_lot_id, qty in kit_rows:

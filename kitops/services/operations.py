@@ -408,12 +408,19 @@ def count(
         place = uow.locations.physical(location)
         uow.check_place(place, doing=_("count stock"))
         products = {row.sku: row for row in uow.products.all()}
-        wanted_codes = {line.lot.strip() or UNTRACKED_LOT_CODE for line in sheet}
-        lots = {(row.product_id, row.code): row for row in uow.lots.keys_with_codes(wanted_codes)}
-        counted: dict[int, int] = {}
-        lot_rows: dict[int, LotKey] = {}
-        problems: list[str] = []
-        for line in sheet:
+        # serialised kits are not counted on a sheet (`kitops kit list` checks them)
+        kit_products = {row.id for row in products.values() if row.kind == ProductKind.KIT.value}
+        # lock first, then read (one statement): the differences are applied to the
+        # balances they were computed from (a move at the same place waits for the count)
+        held = uow.ledger.lock_and_read_location(place.id)
+        locked = {(row.id, place.id): qty for row, qty in held}
+        on_record = [
+            (row, qty) for row, qty in held if qty > 0 and row.product_id not in kit_products
+        ]
+        lots = {(row.product_id, row.code): row for row, _ in held}
+        problems: dict[int, str] = {}  # by position on the sheet
+        checked: list[tuple[int, CountedLine, ProductRow, str]] = []
+        for index, line in enumerate(sheet):
             try:
                 sku = parse_sku(line.sku)
                 product = products.get(sku)
@@ -432,31 +439,34 @@ def count(
                     raise InvalidInput(
                         "sku", sku, _("kits are serialised: check them with `kit list`")
                     )
+            except KitopsError as error:
+                problems[index] = _("line {line}: {error}").format(line=line.line, error=error)
+                continue
+            checked.append((index, line, product, code))
+        # the sheet's lots are mostly those held here; the others are looked up by code
+        elsewhere = {code for _, _, product, code in checked if (product.id, code) not in lots}
+        lots.update(
+            {(row.product_id, row.code): row for row in uow.lots.keys_with_codes(elsewhere)}
+        )
+        counted: dict[int, int] = {}
+        lot_rows: dict[int, LotKey] = {}
+        for index, line, product, code in checked:
+            try:
                 lot_row = lots.get((product.id, code))
                 if lot_row is None:
                     raise InvalidInput(
                         "lot",
                         line.lot,
-                        _("no lot of {sku} has this code; receive it").format(sku=sku),
+                        _("no lot of {sku} has this code; receive it").format(sku=product.sku),
                     )
                 qty = parse_non_negative_int(line.counted, "counted")
             except KitopsError as error:
-                problems.append(_("line {line}: {error}").format(line=line.line, error=error))
+                problems[index] = _("line {line}: {error}").format(line=line.line, error=error)
                 continue
             counted[lot_row.id] = counted.get(lot_row.id, 0) + qty
             lot_rows[lot_row.id] = lot_row
         if problems:
-            raise CountRejected(problems)
-        # serialised kits are not counted on a sheet (`kitops kit list` checks them)
-        kit_products = {row.id for row in products.values() if row.kind == ProductKind.KIT.value}
-        # lock first, then read: the differences are applied to the balances they were
-        # computed from (a move at the same place waits for the count)
-        uow.ledger.lock_location(place.id)
-        on_record = [
-            (row, qty)
-            for row, qty in uow.ledger.lot_keys_on_hand(location_id=place.id)
-            if row.product_id not in kit_products
-        ]
+            raise CountRejected([problems[index] for index in sorted(problems)])
         expected = {row.id: qty for row, qty in on_record}
         lot_rows.update({row.id: row for row, _ in on_record})
         differences = count_differences(expected, counted, full=full)
@@ -476,9 +486,11 @@ def count(
                     Move(diff.lot_id, source.id, target.id, abs(diff.delta)), lot_row.product_id
                 )
             )
+        # the place's balances are locked and read above, and ADJUSTMENT holds none
         uow.ledger.post(
             moves, reason=MoveReason.COUNT.value, actor=uow.actor,
-            reference=f"count:{place.code}", audit_id=audit_id,
+            reference=f"count:{place.code}", audit_id=audit_id, physical={place.id},
+            locked=locked,
         )  # fmt: skip
         skus = {row.id: row.sku for row in products.values()}
         report = stock_dto.CountReport(

@@ -89,6 +89,7 @@ FLOW_KEYS = {
     "first": str,
     "last": str,
     "references": list,
+    "reference_count": int,
 }
 SWEEP_KEYS = {"as_of": str, "lots_marked": int, "units_moved": int, "lines": list,
               "kits_expired": int, "reservations_released": int, "kits": list}  # fmt: skip

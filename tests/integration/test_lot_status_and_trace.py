@@ -251,6 +251,40 @@ def test_trace_adds_up_receipts_moves_write_offs_and_counts(loaded, uow):
     assert _ledger_ok(uow)
 
 
+def test_a_trace_asked_for_three_references_lists_each_flows_first_three_and_counts_all(
+    loaded, uow
+):
+    """What `kitops trace` and the terminal UI show: the first three references of a flow
+    in order (the order of the full list, so both backends agree whatever the database
+    collation) and how many there are; asked for all (`--json`), every one."""
+    expiry = (AS_OF + timedelta(days=700)).isoformat()
+    refs = ["PO-9", "po-2", "PO-10", "Z-1", "PO-9", "a-1", "PO-1", "_x"]  # PO-9 twice
+    for ref in refs:
+        receive(uow(), ReceiptInput("LON-SHELF", sku="STAMP-0.6", lot="TR-3", expiry=expiry,
+                                    quantity=1, po=ref), today=AS_OF)  # fmt: skip
+    receive(uow(), ReceiptInput("ESX-SHELF", sku="STAMP-0.6", lot="TR-3", expiry=expiry,
+                                quantity=1, po="PO-E"), today=AS_OF)  # fmt: skip
+    move(uow(), "STAMP-0.6", 2, "LON-SHELF", "LON-STORE", lot="TR-3", today=AS_OF)
+
+    def flows(references):
+        trace = lots.trace(uow(readonly=True), "TR-3", references=references)
+        return {(f.from_location, f.to_location): (f.references, f.reference_count, f.moves)
+                for f in trace.flows}  # fmt: skip
+
+    every = tuple(sorted(set(refs)))
+    assert flows(None) == {
+        ("SUPPLIER", "LON-SHELF"): (every, 7, 8),
+        ("SUPPLIER", "ESX-SHELF"): (("PO-E",), 1, 1),
+        ("LON-SHELF", "LON-STORE"): ((), 0, 1),
+    }
+    assert flows(3) == {
+        ("SUPPLIER", "LON-SHELF"): (every[:3], 7, 8),
+        ("SUPPLIER", "ESX-SHELF"): (("PO-E",), 1, 1),
+        ("LON-SHELF", "LON-STORE"): ((), 0, 1),
+    }
+    assert every[:3] == ("PO-1", "PO-10", "PO-9")
+
+
 def test_trace_of_a_demo_lot_matches_what_is_on_hand(loaded, uow):
     trace = lots.trace(uow(readonly=True), "PTT6-A0603")
     on_hand = {o.location: o.quantity for o in trace.lot.on_hand}

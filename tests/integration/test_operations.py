@@ -662,6 +662,27 @@ def test_count_of_fifty_lots_in_one_sheet(loaded, uow):
     assert _ledger_ok(uow)
 
 
+def test_a_count_finds_a_lot_held_elsewhere_even_when_its_code_is_here_for_another_product(
+    loaded, uow
+):
+    """A count reads the place's lots with its balances; a line naming a lot the place
+    does not hold (here: the same code, held here for another product) is looked up."""
+    for place, sku in (("LON-SHELF", "STAMP-0.6"), ("LON-STORE", "STAMP-0.4")):
+        receive(uow(), ReceiptInput(place, sku=sku, lot="TWIN-1", expiry=_expiry(800),
+                                    quantity=10), today=AS_OF)  # fmt: skip
+
+    report = count(uow(), "LON-SHELF", [CountedLine(2, "STAMP-0.4", "TWIN-1", 2),
+                                        CountedLine(3, "STAMP-0.6", "TWIN-1", 9)])  # fmt: skip
+
+    assert sorted((d.sku, d.lot, d.expected, d.counted) for d in report.differences) == [
+        ("STAMP-0.4", "TWIN-1", 0, 2), ("STAMP-0.6", "TWIN-1", 10, 9),
+    ]  # fmt: skip
+    assert _qty(uow, "STAMP-0.4", "LON-SHELF", "TWIN-1") == 2
+    assert _qty(uow, "STAMP-0.6", "LON-SHELF", "TWIN-1") == 9
+    assert _qty(uow, "STAMP-0.4", "LON-STORE", "TWIN-1") == 10
+    assert _ledger_ok(uow)
+
+
 def test_count_sheet_csv_accepts_a_qty_header(tmp_path):
     path = tmp_path / "count.csv"
     path.write_text(

@@ -80,7 +80,9 @@ class TraceScreen(StockroomScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="load")
     def load(self, code: str, sku: str | None) -> None:
-        self.post_message(self.Loaded(lots.trace(self.stockroom.reading(), code, sku=sku)))
+        self.post_message(
+            self.Loaded(lots.trace(self.stockroom.reading(), code, sku=sku, references=3))
+        )
 
     def show_refusal(self, error: BaseException, worker: Any = None) -> bool:
         self.query_one("#trace-summary", Static).update(Text(str(error), style="bold"))
@@ -224,7 +226,8 @@ class TraceScreen(StockroomScreen):
                 if flow.references
                 else ""
             )
-            more = f" +{len(flow.references) - 3}" if len(flow.references) > 3 else ""
+            hidden = flow.reference_count - len(flow.references[:3])
+            more = f" +{hidden}" if hidden > 0 else ""
             moves = _("{source} → {target} {reason}: {qty} in {moves} move(s)").format(
                 source=flow.from_location,
                 target=flow.to_location,

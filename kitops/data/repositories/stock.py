@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -70,16 +70,21 @@ class Ledger:
         audit_id: int | None = None,
         physical: set[int] | None = None,
         detail: str | None = None,
+        locked: Mapping[BalanceKey, int] | None = None,
     ) -> None:
         """Record ``moves``; the database applies them to the balances (migration 0017).
         Refuses, naming the lot and place, a move that would take a balance below zero,
-        after locking the balances it touches (PostgreSQL, in key order)."""
+        after locking the balances it touches (PostgreSQL, in key order).
+
+        ``locked``: every balance the moves touch, already locked and read in this
+        transaction (``lock_and_read_location``); a key missing from it holds nothing. They
+        are not read again."""
         if not moves:
             return
         if physical is None:
             physical = Locations(self.session).physical_ids()
         changes = balance_changes((m.move for m in moves), physical)
-        current = self._current(list(changes))
+        current = self._current(list(changes)) if locked is None else locked
         try:
             apply_changes(current, changes)
         except Shortage as shortage:
@@ -139,6 +144,23 @@ class Ledger:
             .order_by(StockBalanceRow.lot_id)
             .with_for_update()
         ).all()
+
+    def lock_and_read_location(self, location_id: int) -> list[tuple[LotKey, int]]:
+        """Every balance row at one location with its lot as a plain row, locked as
+        ``lock_location`` locks them (PostgreSQL ``FOR UPDATE`` of the balances, in lot
+        order) and read by the same statement, so the quantities are those the changes
+        will apply to. Zero balances included: their rows are locked too."""
+        stmt = (
+            select(LotRow.id, LotRow.product_id, LotRow.code, StockBalanceRow.quantity)
+            .join(StockBalanceRow, StockBalanceRow.lot_id == LotRow.id)
+            .where(StockBalanceRow.location_id == location_id)
+            .order_by(StockBalanceRow.lot_id)
+            .with_for_update(of=StockBalanceRow)
+        )
+        return [
+            (LotKey(lot_id, product_id, code), qty)
+            for lot_id, product_id, code, qty in self.session.execute(stmt)
+        ]
 
     def on_hand(
         self, *, location_id: int, product_id: int | None = None

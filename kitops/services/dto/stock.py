@@ -128,7 +128,8 @@ class Flow:
     moves: int
     first: datetime
     last: datetime
-    references: tuple[str, ...]
+    references: tuple[str, ...]  # all, or the first few when the trace was asked for fewer
+    reference_count: int  # how many distinct references the flow has in all
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,99 @@
+"""Every benchmark in miniature, so none can rot unnoticed (``benchmarks/assignment.py``
+crashed for days because nothing ran it): each script end to end at the smallest size it
+takes, on SQLite (``fulfil_throughput.py``, PostgreSQL only, on the tests' server when
+there is one). Each asserts that the script ran to its end and printed the lines its
+readers look for, never a figure (the figures are the benchmark's to print, on a machine
+and at a size where they mean something). ``web.py`` and ``scan.py`` have their own.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def _run(script: str, *args: str) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KITOPS_")}
+    run = subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), *args],
+        capture_output=True, text=True, env=env, timeout=600, cwd=BENCHMARKS,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "Traceback" not in run.stderr, run.stderr
+    return run.stdout
+
+
+def _table_rows(out: str) -> dict[str, list[str]]:
+    """The summary table a benchmark ends with: first column → the other columns."""
+    rows = {}
+    for line in out.splitlines():
+        cells = [cell.strip() for cell in line.split("|")]
+        if len(cells) > 2:
+            rows[cells[0]] = cells[1:]
+    return rows
+
+
+def test_the_assignment_benchmark_serves_what_assign_serves() -> None:
+    out = _run("assignment.py", "--kits", "60", "--courses", "30", "--runs", "1")
+    assert "fulfil_due run 1 on a fresh copy" in out
+    assert "db check (last copy): ok=True" in out
+    assert "in every run: True" in out
+
+
+def test_the_ledger_benchmark_asks_each_question_and_the_ledger_balances() -> None:
+    out = _run("ledger_scale.py", "--rows", "50000", "--runs", "1")
+    rows = _table_rows(out)
+    questions = ("stock LON (kitops stock)", "trace HOT-0001", "count 5,000 lines at LON-FRIDGE",
+                 "5,000 moves: trigger vs by hand")  # fmt: skip
+    for question in questions:
+        assert question in rows, out
+    assert "db check: ok=True" in out
+    trace = next(line for line in out.splitlines() if line.startswith("trace HOT-0001:"))
+    kitops_flows, sql_flows = (
+        trace.split("kitops ")[1].split()[0],
+        trace.split("SQL ")[1].split()[0],
+    )
+    assert kitops_flows == sql_flows, trace  # the same question answered both ways
+    count = next(line for line in out.splitlines() if line.startswith("count LON-FRIDGE:"))
+    assert count.endswith("seen [500]"), count
+
+
+def test_the_reports_benchmark_times_every_report() -> None:
+    out = _run("reports_scale.py", "--moves", "20000", "--courses", "40", "--runs", "1")
+    rows = _table_rows(out)
+    assert "rendering `report stock`" in out
+    for name in ("stock", "expiring", "kits", "demand", "cover", "wastage", "valuation",
+                 "movements"):  # fmt: skip
+        assert f"report {name}" in rows, out
+
+
+def test_the_reorder_benchmark_runs_both_databases_and_changes_nothing_the_second_time() -> None:
+    out = _run("reorder_scale.py", "--runs", "1", "--moves", "2000", "--courses", "30",
+               "--lots", "40", "--products", "3")  # fmt: skip
+    assert "reorder run, 3 clinics:" in out
+    assert "reorder run, 50 clinics x 3 products:" in out
+    assert out.count("run, nothing changed (median)") == 2
+    assert "NOTE" not in out  # a run with nothing changed changed nothing
+
+
+def test_the_start_up_benchmarks_start_kitops_and_the_terminal_ui() -> None:
+    out = _run("cli_startup.py", "1")
+    assert "kitops --help" in out
+    out = _run("tui_startup.py", "--runs", "1", "--lots", "50")
+    assert "dashboard median" in out
+
+
+@pytest.mark.postgresql
+def test_the_fulfil_throughput_benchmark_reserves_no_kit_twice() -> None:
+    admin = os.environ.get("KITOPS_TEST_PG_URL")
+    if not admin:
+        pytest.skip("PostgreSQL only (KITOPS_TEST_PG_URL)")
+    out = _run("fulfil_throughput.py", "--pg-admin-url", admin, "--kits", "24",
+               "--workers", "2", "--seconds", "3")  # fmt: skip
+    assert "medians over rounds; checks ok" in out
