@@ -102,6 +102,7 @@ test-dates: $(VENV)/.installed-test catalogs
 pictures: $(VENV)/.installed-test
 	$(BIN)/python -m pip install --quiet -e ".[docs]"
 	$(BIN)/python docs/make_pictures.py
+	$(BIN)/python docs/digest_picture.py
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/cli_startup.py
