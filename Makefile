@@ -102,6 +102,7 @@ test-dates: $(VENV)/.installed-test catalogs
 pictures: $(VENV)/.installed-test
 	$(BIN)/python -m pip install --quiet -e ".[docs]"
 	$(BIN)/python docs/make_pictures.py
+	$(BIN)/python docs/digest_picture.py
 
 # every benchmark at the sizes the README quotes, on SQLite, then those that take PostgreSQL
 # on BENCH_PG (`make bench BENCH_PG=` skips them); each prints its figures beside

@@ -156,6 +156,9 @@ def _alerts(uow: UnitOfWork, as_of: date | None, dry_run: bool) -> JobOutcome:
     report = alerting.run(uow, send)
     summary = f"alerts: {report.sent} sent, {report.skipped} already sent or being sent"
     detail = {"sent": report.sent, "skipped": report.skipped}
+    if report.held:  # the quiet hours (setting alert_quiet_hours)
+        summary += f", {report.held} held for the quiet hours"
+        detail["held"] = report.held
     if report.failed:  # nothing of it was marked sent: the next run sends it
         raise KitopsError(f"{summary}; stopped: {report.failed}")
     return JobOutcome("ok" if report.sent else "nothing", summary, detail, report)
@@ -182,8 +185,9 @@ JOBS: dict[str, _Spec] = {
               "(`kitops stripe sync`)"), "*/15 * * * *", _payment_sync),
         _Spec("webhooks", N_("deliver events to the outbound webhooks (`kitops webhook list`)"),
               "* * * * *", _webhooks),
-        _Spec("alerts", N_("email the alerts that are due: recalls, failed payments, the "
-              "daily digest (`kitops alert list`)"), "*/5 * * * *", _alerts),
+        _Spec("alerts", N_("email the alerts that are due: recalls, failed payments, jobs "
+              "that failed twice in a row, the daily digest (`kitops alert list`)"),
+              "*/5 * * * *", _alerts),
     )
 }  # fmt: skip
 
@@ -194,6 +198,22 @@ def list_jobs() -> list[jobs_dto.Job]:
                      spec.available())
         for spec in JOBS.values()
     ]  # fmt: skip
+
+
+def _record_run(
+    uow: UnitOfWork, name: str, started: datetime, dry_run: bool, error: str | None
+) -> None:
+    """The run into ``job_runs``, in a transaction of its own (the job's may have rolled
+    back); a dry run writes nothing, and neither does a refused run or bad input, so
+    those are not recorded."""
+    if dry_run:
+        return
+    from kitops.services import job_runs
+
+    try:
+        job_runs.record(uow, name, started, error)
+    except Exception:
+        return
 
 
 def run_job(
@@ -222,6 +242,13 @@ def run_job(
         except KitopsError as failed:
             error, status, code, summary = failed, "failed", failed.exit_code, str(failed)
             detail = {}
+        except Exception as crashed:  # recorded as failed (its class only: a message may
+            # hold a secret), re-raised
+            _record_run(uow, name, started, dry_run, type(crashed).__name__)
+            log.error("job %s crashed: %s", name, type(crashed).__name__, extra={"job": name})
+            raise
+        if status not in ("refused", "bad_input"):  # a refused command writes nothing
+            _record_run(uow, name, started, dry_run, summary if error is not None else None)
         ms = round((time.perf_counter() - clock) * 1000)
         record = JobRecord(name, started, ms, status, code, summary,
                            {"dry_run": True} | detail if dry_run else detail)  # fmt: skip

@@ -35,15 +35,16 @@ def user_set_email(ctx: Context, name: str, email: str | None, clear: bool) -> N
     "alert",
     help=N_(
         "Email alerts, sent by `kitops jobs run alerts` (cron, every few minutes): `recall` "
-        "(a lot recalled: the kits and courses it touches), `payment` (a payment failed) and "
-        "`digest` (once a clinic day: expiring lots, lots awaiting release, course kits due "
-        "that no kit fits, purchase orders waiting for approval). Admins."
+        "(a lot recalled: the kits and courses it touches), `payment` (a payment failed), "
+        "`job` (a job failed twice in a row) and `digest` (once a clinic day: expiring lots, "
+        "lots awaiting release, course kits due that no kit fits, purchase orders waiting "
+        "for approval, products whose cover falls below their lead time). Admins."
     ),
 )
 def alert() -> None: ...
 
 
-@alert.command("subscribe", help=N_("USER gets the KIND alerts (recall, payment or digest)."))
+@alert.command("subscribe", help=N_("USER gets the KIND alerts (recall, payment, job or digest)."))
 @click.argument("name", metavar="USER")
 @click.argument("kind", metavar="KIND")
 @click.option(

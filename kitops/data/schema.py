@@ -1110,3 +1110,24 @@ class AlertRow(Base):
     subject: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+
+
+class JobRunRow(Base):
+    """One ``kitops jobs run`` (migration 0024): which job, when, ok or failed, and a short
+    error (the job's own summary, never a secret). Written in its own transaction after
+    the job, so a failed run is recorded even when the job's own work was rolled back; two
+    failed runs of a job in a row raise an alert (``kitops alert subscribe USER job``)."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (
+        CheckConstraint("outcome IN ('ok', 'failed')", name="outcome"),
+        Index("ix_job_runs_job_id", "job", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    job: Mapped[str] = mapped_column(String(40))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime]
+    outcome: Mapped[str] = mapped_column(String(10))
+    error: Mapped[str | None] = mapped_column(String(300))
+    actor: Mapped[str] = mapped_column(String(64))

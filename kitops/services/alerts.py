@@ -45,11 +45,17 @@ __all__ = [
     "immediate_events",
     "list_subscriptions",
     "mark_sent",
+    "quiet_hours",
     "recipients",
+    "recorded",
+    "release_wait_days",
     "set_email",
     "subscribe",
     "unsubscribe",
 ]
+
+
+DEFAULT_RELEASE_WAIT_DAYS = 7
 
 
 class MailFailed(KitopsError):
@@ -286,3 +292,29 @@ def forget(uow: UnitOfWork, key: str) -> None:
                                    AlertRow.attempts == 1)
         )  # fmt: skip
         uow.commit()
+
+
+def quiet_hours(uow: UnitOfWork) -> rules.QuietHours | None:
+    """The window in which immediate alerts wait (setting ``alert_quiet_hours``; ``off``
+    or a value set before it was checked: none)."""
+    with uow:
+        value = uow.settings.get("alert_quiet_hours", rules.OFF)
+    try:
+        return rules.parse_quiet_hours(value)
+    except InvalidInput:
+        return None
+
+
+def release_wait_days(uow: UnitOfWork) -> int:
+    """Days a lot may wait in quarantine before the digest names it (setting
+    ``alert_release_wait_days``, 7 unless set)."""
+    from kitops.services.users import _int_setting
+
+    with uow:
+        return max(0, _int_setting(uow, "alert_release_wait_days", DEFAULT_RELEASE_WAIT_DAYS))
+
+
+def recorded(uow: UnitOfWork, key: str) -> bool:
+    """Whether an alert under ``key`` was sent already (or is being sent)."""
+    with uow:
+        return uow.session.scalar(select(AlertRow.id).where(AlertRow.dedupe_key == key)) is not None

@@ -578,6 +578,15 @@ def _patient_text(value: str) -> str:
     return text
 
 
+def _quiet_hours(value: str) -> str:
+    from kitops.domain import alerts as alert_rules
+
+    try:
+        return alert_rules.quiet_hours_text(alert_rules.parse_quiet_hours(value))
+    except InvalidInput as bad:
+        raise ValueError(bad.reason) from None
+
+
 # the descriptions are marked for the catalog; a front end shows them with i18n.gettext
 SETTINGS: dict[str, tuple[str, Callable[[str], str]]] = {
     "at_home_max_needle_mm": (N_("longest derma stamp needle allowed for home use"), _millimetres),
@@ -596,6 +605,12 @@ SETTINGS: dict[str, tuple[str, Callable[[str], str]]] = {
     "alert_sending_timeout_minutes": (
         N_("minutes after which an alert still marked sending is tried once more"),
         _positive_int),
+    "alert_quiet_hours": (
+        N_("hours in which immediate alerts wait, such as 22:00-07:00 Europe/London, or off"),
+        _quiet_hours),
+    "alert_release_wait_days": (
+        N_("days a lot may wait for release before the daily digest names it"),
+        _non_negative_int),
     "home_application_instructions": (
         N_("what the patient's calendar says with every home application"), _patient_text),
 }  # fmt: skip

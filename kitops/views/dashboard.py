@@ -10,6 +10,7 @@ from kitops.data.queries import dashboard as queries
 from kitops.data.repositories.locations import subtree_ids
 from kitops.domain.kits import KitStatus
 from kitops.domain.locations import LocationKind, clinic_today
+from kitops.domain.money import Money
 from kitops.services import purchasing, reorder
 from kitops.services.dto.courses import FulfilLine
 from kitops.services.fulfilment import pick_lists, preview_due
@@ -80,7 +81,8 @@ def overview(
             for row in clinics
         ]
         activity = _activity(uow)
-    return view.Dashboard(due_days, pick_days, tuple(work), activity)
+        failing = queries.webhooks_failing(uow.session)
+    return view.Dashboard(due_days, pick_days, tuple(work), activity, webhooks_failing=failing)
 
 
 def _activity(uow: UnitOfWork) -> tuple[view.Activity, ...]:
@@ -176,18 +178,32 @@ def _quarantine(
 ) -> dict[int, list[view.QuarantinedLot]]:
     """Lots on hand in quarantine, per clinic."""
     units: dict[tuple[int, str, str, date | None], int] = {}
-    for location_id, sku, _, code, expiry, _, _, _, quantity in queries.quarantined_on_hand(
-        uow.session
-    ):
+    arrived: dict[tuple[int, str, str, date | None], date] = {}
+    for (
+        location_id,
+        sku,
+        _,
+        code,
+        expiry,
+        _,
+        _,
+        _,
+        quantity,
+        created,
+    ) in queries.quarantined_on_hand(uow.session):
         clinic = clinic_of_place.get(location_id)
         if clinic is not None:
             key = (clinic, sku, code, expiry)
             units[key] = units.get(key, 0) + quantity
+            arrived[key] = created.date()
     found: dict[int, list[view.QuarantinedLot]] = {}
-    for (clinic, sku, code, expiry), quantity in sorted(
+    for key, quantity in sorted(
         units.items(), key=lambda item: (item[0][3] or date.max, item[0][2])
     ):
-        found.setdefault(clinic, []).append(view.QuarantinedLot(sku, code, expiry, quantity))
+        clinic, sku, code, expiry = key
+        found.setdefault(clinic, []).append(
+            view.QuarantinedLot(sku, code, expiry, quantity, arrived.get(key))
+        )
     return found
 
 
@@ -199,7 +215,8 @@ def _expiry_buckets(
     (as the expiry sweep counts)."""
     lots: dict[tuple[int, int], set[int]] = {}
     units: dict[tuple[int, int], int] = {}
-    for location_id, within, lot_id, quantity in queries.expiry_on_hand(
+    value: dict[tuple[int, int], dict[str, int]] = {}
+    for location_id, within, lot_id, quantity, cost, currency in queries.expiry_on_hand(
         uow.session, day, EXPIRY_BUCKETS
     ):
         clinic = clinic_of_place.get(location_id)
@@ -208,13 +225,19 @@ def _expiry_buckets(
         key = (clinic, int(within))
         lots.setdefault(key, set()).add(lot_id)
         units[key] = units.get(key, 0) + quantity
+        if cost is not None and currency:
+            worth = value.setdefault(key, {})
+            worth[currency] = worth.get(currency, 0) + cost * quantity
     return {
         clinic: tuple(
-            view.ExpiryBucket(w, len(lots.get((clinic, w), ())), units.get((clinic, w), 0))
+            view.ExpiryBucket(
+                w, len(lots.get((clinic, w), ())), units.get((clinic, w), 0),
+                tuple(Money(m, c) for c, m in sorted(value.get((clinic, w), {}).items())),
+            )
             for w in (0, *EXPIRY_BUCKETS)
         )
         for clinic in set(clinic_of_place.values())
-    }
+    }  # fmt: skip
 
 
 def purchasing_overview(

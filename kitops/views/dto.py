@@ -60,6 +60,7 @@ class ExpiryBucket:
     within_days: int
     lots: int
     units: int
+    value: tuple[Money, ...] = ()  # at the lots' unit cost, one per currency (unknown: left out)
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ class QuarantinedLot:
     lot: str
     expiry: date | None
     units: int
+    since: date | None = None  # the day the lot arrived (UTC)
 
 
 @dataclass(frozen=True)
@@ -160,6 +162,7 @@ class Dashboard:
     activity: tuple[Activity, ...]
     # loaded after the rest (a reorder computation): None until it arrives
     purchasing: Purchasing | None = None
+    webhooks_failing: int = 0  # active outbound webhooks whose deliveries fail now
 
 
 # --- pages of long lists -------------------------------------------------------------

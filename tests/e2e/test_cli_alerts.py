@@ -60,3 +60,29 @@ def test_the_alerts_job_needs_a_mail_server_only_when_something_is_due(cli, mari
     result = cli("jobs", "run", "alerts")
     assert result.code == 1
     assert "KITOPS_SMTP_HOST" in result.err
+
+
+def test_jobs_run_records_its_run(cli, db):
+    from sqlalchemy import select
+
+    from kitops.data.schema import JobRunRow
+
+    assert cli("jobs", "run", "webhooks").code == 0
+    assert cli("jobs", "run", "reorder", "--dry-run").code == 0  # writes nothing
+    with db.read_sessions() as session:
+        runs = [(r.job, r.outcome, r.error) for r in session.scalars(select(JobRunRow))]
+    assert runs == [("webhooks", "ok", None)]
+
+
+def test_quiet_hours_are_set_and_refused_in_one_line(cli):
+    done = cli("setting", "set", "alert_quiet_hours", "22:00-07:00 Europe/London")
+    assert done.code == 0, done.err
+    assert "alert_quiet_hours = 22:00-07:00 Europe/London" in done.out
+    bad = cli("setting", "set", "alert_quiet_hours", "25:00-07:00")
+    assert bad.code == 2
+    assert "alert_quiet_hours '25:00-07:00'" in bad.err
+    assert len(bad.err.strip().splitlines()) == 1
+    listed = json.loads(cli("setting", "list", "--json").out)
+    assert {"key": "alert_quiet_hours", "value": "22:00-07:00 Europe/London"} in [
+        {"key": s["key"], "value": s["value"]} for s in listed
+    ]

@@ -13,7 +13,7 @@ from smtp_support import silent_server, smtp_server
 from sqlalchemy import select, update
 
 from kitops import alerting
-from kitops.data.schema import AlertRow, UserRow
+from kitops.data.schema import AlertRow, LotRow, UserRow
 from kitops.domain.ledger import LotStatus
 from kitops.services import alerts, lots, users
 
@@ -68,6 +68,10 @@ def test_the_digest_speaks_the_subscriber_s_language(db, uow, maria, monkeypatch
     alerts.subscribe(uow(), maria, "digest", "LON")
     with db.write_sessions() as session:
         session.execute(update(UserRow).where(UserRow.name == maria).values(language="de"))
+        session.execute(  # the lot in quarantine has waited ten days
+            update(LotRow).where(LotRow.status == LotStatus.QUARANTINE.value)
+            .values(created_at=datetime(2026, 11, 12, 8, 0, tzinfo=UTC))
+        )  # fmt: skip
         session.commit()
     with smtp_server() as box:
         report = alerting.run(uow(), _mailer(monkeypatch, box.env()))
@@ -76,7 +80,7 @@ def test_the_digest_speaks_the_subscriber_s_language(db, uow, maria, monkeypatch
         assert mail["Subject"] == "kitops-Tagesübersicht: LON · London, Harley Street, 22.11.2026"
         text = mail.get_body(("plain",)).get_content()
         assert "Ablaufende Chargen" in text
-        assert "Chargen vor der Freigabe" in text
+        assert "Chargen, die länger als 7 Tage auf die Freigabe warten" in text
         assert alerting.run(uow(), _mailer(monkeypatch, box.env())).sent == 0  # once a day
     traveller.stop()
 

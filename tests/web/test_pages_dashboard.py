@@ -81,3 +81,20 @@ def test_htmx_and_the_stylesheet_are_served_from_the_package(web):
     css = browser.get("/static/kitops.css")
     assert css.status_code == 200
     assert "@media print" in css.text
+
+
+def test_the_dashboard_counts_failing_webhook_deliveries(web, at_demo_day):
+    from kitops.data.schema import WebhookSubscriptionRow
+
+    web.user("maria", "manager", "1357")
+    browser = logged_in(web.client(), "maria", "1357")
+    assert "webhook deliveries failing" not in browser.get("/").text
+    with web.db.write_sessions() as session:
+        for failing in (DEMO_NOON, None):
+            session.add(WebhookSubscriptionRow(
+                url="https://erp.example/hooks", events="lot.recalled", secret_file="/x/s",
+                created_by="tester", failing_since=failing))  # fmt: skip
+        session.commit()
+    page = browser.get("/")
+    assert page.status_code == 200
+    assert 'id="webhooks-failing">webhook deliveries failing: 1 (kitops webhook list)' in page.text

@@ -242,9 +242,7 @@ def render_purchasing(
     return Group(*parts)
 
 
-def render_activity(
-    board: Dashboard, clock: Clock, _colour: Callable[[str], str]
-) -> RenderableType:
+def render_activity(board: Dashboard, clock: Clock, colour: Callable[[str], str]) -> RenderableType:
     table = _grid()
     table.add_column(no_wrap=True)
     table.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
@@ -253,7 +251,14 @@ def render_activity(
             Text(clock.when(entry.at), style="dim"),
             f"{entry.action} {entry.key} · {entry.actor}",
         )
-    return table if table.row_count else _none(_("no activity yet"))
+    shown = table if table.row_count else _none(_("no activity yet"))
+    if not board.webhooks_failing:
+        return shown
+    failing = Text(
+        _("webhook deliveries failing: {n} (kitops webhook list)").format(n=board.webhooks_failing),
+        style=f"bold {colour('error')}",
+    )
+    return Group(failing, shown)
 
 
 TILES: list[TileSpec] = [

@@ -19,6 +19,7 @@ from kitops.data.schema import (
     PlanRow,
     ProductRow,
     StockBalanceRow,
+    WebhookSubscriptionRow,
 )
 from kitops.domain.kits import SERVING
 from kitops.domain.ledger import LotStatus
@@ -50,17 +51,19 @@ def kit_sku_of_courses(session: Session, course_ids: Iterable[int]) -> dict[int,
 
 
 def quarantined_on_hand(session: Session) -> Sequence[Any]:
-    """The lots on hand in quarantine (rows as ``queries.stock.held_at``), found from the
-    (few) quarantined lots."""
+    """The lots on hand in quarantine (rows as ``queries.stock.held_at``, then the lot's
+    arrival), found from the (few) quarantined lots."""
     quarantined = select(LotRow.id).where(LotRow.status == LotStatus.QUARANTINE.value)
-    return session.execute(held_at(None).where(StockBalanceRow.lot_id.in_(quarantined))).all()
+    return session.execute(
+        held_at(None, LotRow.created_at).where(StockBalanceRow.lot_id.in_(quarantined))
+    ).all()
 
 
 def expiry_on_hand(session: Session, day: date, buckets: Sequence[int]) -> Sequence[Any]:
-    """Rows of location id, bucket, lot id, quantity of the lots on hand past expiry on
-    ``day`` (bucket 0) or expiring within each of ``buckets`` days (ascending): one
-    aggregate over the balances, so 100,000 lots cost one scan. Plain rows through the
-    connection: thousands of balances need no ORM bookkeeping (which cost several times
+    """Rows of location id, bucket, lot id, quantity, unit cost and currency of the lots on
+    hand past expiry on ``day`` (bucket 0) or expiring within each of ``buckets`` days
+    (ascending): one aggregate over the balances, so 100,000 lots cost one scan. Plain rows
+    through the connection: thousands of balances need no ORM bookkeeping (which cost several times
     the query itself)."""
     edges = [(0, LotRow.expiry < day)]
     previous = day
@@ -71,7 +74,12 @@ def expiry_on_hand(session: Session, day: date, buckets: Sequence[int]) -> Seque
     bucket = case(*[(condition, within) for within, condition in edges], else_=-1)
     rows = (
         select(
-            StockBalanceRow.location_id, bucket, StockBalanceRow.lot_id, StockBalanceRow.quantity
+            StockBalanceRow.location_id,
+            bucket,
+            StockBalanceRow.lot_id,
+            StockBalanceRow.quantity,
+            LotRow.unit_cost_minor,
+            LotRow.currency,
         )
         .join(LotRow, LotRow.id == StockBalanceRow.lot_id)
         .where(
@@ -88,3 +96,16 @@ def expiry_on_hand(session: Session, day: date, buckets: Sequence[int]) -> Seque
 def latest_audit(session: Session, lines: int) -> Sequence[AuditRow]:
     """The latest ``lines`` entries of the audit log, newest first."""
     return session.scalars(select(AuditRow).order_by(AuditRow.id.desc()).limit(lines)).all()
+
+
+def webhooks_failing(session: Session) -> int:
+    """Active outbound webhooks whose deliveries are failing now (tried again after a
+    back-off; ``kitops webhook list`` says why)."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(WebhookSubscriptionRow)
+            .where(WebhookSubscriptionRow.active, WebhookSubscriptionRow.failing_since.is_not(None))
+        )
+        or 0
+    )
