@@ -17,7 +17,16 @@ language in force at that moment; bindings of the app and of widgets on the scre
 through the same door. Anything else a screen shows (column headings, tab titles,
 placeholders, notifications) is translated with ``_()`` where the widget is built;
 module-level constants of them are marked with ``N_`` likewise and shown with
-``translate(CONSTANT)``."""
+``translate(CONSTANT)``.
+
+Switching screens without re-making what has not changed: a scan opens its screen from
+wherever the user is (the kit list from the dashboard); Textual then restyles the whole
+screen it returns to and re-makes every key of the footer (a widget each, styled on
+mount), although neither changed while the screen was away; together most of a
+switch's cost. So every screen of the app comes back with the styles it left with
+(``KitopsScreen.resume_as_styled``: a change of theme in the meantime is applied by the
+switch itself, Textual refreshes the CSS of a screen whose stylesheet is out of date),
+and kitops' footer (``widgets.KitopsFooter``) keeps its keys when they are the same."""
 
 from __future__ import annotations
 
@@ -26,7 +35,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
-from textual import work
+from textual import events, on, work
 from textual.binding import ActiveBinding, Binding, BindingType
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
@@ -163,7 +172,17 @@ def translated_bindings(bindings: dict[str, ActiveBinding]) -> dict[str, ActiveB
 
 
 class KitopsScreen(Screen[ResultT]):
-    """A screen whose footer and help speak the language in force."""
+    """A screen whose footer and help speak the language in force, and which comes back
+    from another screen without restyling (see the module's docstring)."""
+
+    _shown_before = False
+
+    @on(events.ScreenResume)
+    def resume_as_styled(self, event: events.ScreenResume) -> None:
+        """Styled once when first shown; back from another screen, as it was left."""
+        if self._shown_before:
+            event.refresh_styles = False
+        self._shown_before = True
 
     @property
     def active_bindings(self) -> dict[str, ActiveBinding]:

@@ -79,20 +79,31 @@ class ListScreen(StockroomScreen):
         self.table.loading = False
         self.show_page()
 
+    _drawing = 0  # which drawing of a page the rows still to draw belong to
+
     def show_page(self) -> None:
-        """Draw the kept page (again after a theme change: the colours follow the theme)."""
+        """Draw the kept page (again after a theme change: the colours follow the theme):
+        the rows that fit on the screen (down to the cursor's) first, the rest of the
+        page once that first screenful is on the screen (``draw_rest``), so a page of
+        200 rows shows as soon as a page of 35."""
         table = self.table
         row = table.cursor_row
         table.clear()
-        for item in self.rows:
-            table.add_row(*self.row_cells(item))
         if self.select_id is not None:
             ids = [self.row_id(item) for item in self.rows]
             if self.select_id in ids:
                 row = ids.index(self.select_id)
             self.select_id = None
+        row = min(max(row, 0), len(self.rows) - 1)
+        screenful = max(self.app.size.height, 1)
+        now = self.rows[: max(screenful, row + screenful)]
+        for item in now:
+            table.add_row(*self.row_cells(item))
+        self._drawing += 1
+        if len(now) < len(self.rows):
+            self.call_after_refresh(self.draw_rest, self._drawing, len(now))
         if self.rows:
-            table.move_cursor(row=min(max(row, 0), len(self.rows) - 1))
+            table.move_cursor(row=row)
         first = self.page_offset + 1 if self.rows else 0
         pages = (
             _(" · {keys}: next/previous page").format(keys=self.PAGE_KEYS)
@@ -107,6 +118,14 @@ class ListScreen(StockroomScreen):
         )
         self.query_one("#page-status", Label).update(f"{line}{self.page_hint()}{pages}")
 
+    def draw_rest(self, drawing: int, drawn: int) -> None:
+        """The page's rows after the first screenful, unless another page (or the same
+        again) was drawn since."""
+        if drawing == self._drawing and self.is_attached:
+            table = self.table
+            for item in self.rows[drawn:]:
+                table.add_row(*self.row_cells(item))
+
     def action_page(self, step: int) -> None:
         target = self.page_offset + step * PAGE_SIZE
         if 0 <= target < self.total:
@@ -120,8 +139,22 @@ class ListScreen(StockroomScreen):
 
     # --- the filter --------------------------------------------------------------------
 
+    _filter_set: str | None = None  # a filter another screen or a scan just put in
+
+    def set_filter(self, text: str) -> None:
+        """Put a filter in the field for another screen or a scan: the reload that
+        follows the options loads with it, so the change it makes is not loaded again a
+        quarter of a second later (a second page drawn over the first)."""
+        field = self.query_one("#filter", Input)
+        if field.value != text:
+            self._filter_set = text
+            field.value = text
+
     @on(Input.Changed, "#filter")
-    def filter_changed(self) -> None:
+    def filter_changed(self, event: Input.Changed) -> None:
+        set_here, self._filter_set = self._filter_set, None
+        if set_here is not None and event.value == set_here:
+            return
         if self._debounce is not None:
             self._debounce.stop()
         self.page_offset = 0

@@ -12,6 +12,7 @@ from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
+from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 from textual.widgets._footer import FooterKey
 
@@ -62,7 +63,12 @@ class ScanInput(Field):
 class KitopsFooter(Footer):
     """The footer, on two lines when the screen's keys do not fit on one: a language with
     longer words (German) at 80 columns. The help key (F1) alone may drop off the end of
-    one line, as it does in English at 80 columns (F1's panel lists every key)."""
+    one line, as it does in English at 80 columns (F1's panel lists every key).
+
+    Kept as it is while its keys do not change: Textual's footer re-makes a widget per
+    key (each styled on mount) on every return to its screen and every change of focus,
+    although the keys are mostly the same; this one compares the keys it would show with
+    those it shows first (see ``tui/base.py`` on switching screens)."""
 
     DEFAULT_CSS = """
     KitopsFooter.-two-lines {
@@ -74,6 +80,19 @@ class KitopsFooter(Footer):
     """
     HELP_ACTIONS: ClassVar[frozenset[str]] = frozenset({"toggle_help", "app.toggle_help"})
     _decided_for = 0
+    _keys: tuple[Any, ...] | None = None  # what the footer shows now
+
+    def bindings_changed(self, screen: Screen[Any]) -> None:
+        if self.is_attached and screen is self.screen and screen.app.app_focus:
+            keys = tuple(
+                (binding.key, binding.action, binding.description, enabled, tooltip)
+                for _, binding, enabled, tooltip in screen.active_bindings.values()
+                if binding.show
+            )
+            if keys == self._keys:
+                return
+            self._keys = keys
+        super().bindings_changed(screen)
 
     def compose(self) -> ComposeResult:
         keys = list(super().compose())

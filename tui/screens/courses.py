@@ -12,7 +12,7 @@ from typing import Any, ClassVar, cast
 
 from rich.table import Table
 from rich.text import Text
-from textual import events, on, work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
@@ -51,8 +51,7 @@ from .. import lists
 from ..errors import describe
 from ..lists import ListScreen
 from ..modals import ConfirmDialog, ErrorDialog, FormDialog, FormField
-from ..switching import SteadyFooter, keep_styles
-from ..widgets import Field, cell, theme_colour
+from ..widgets import Field, KitopsFooter, cell, theme_colour
 
 ALL = "all"
 COMPLETED = N_("completed: nothing left to do")
@@ -314,7 +313,7 @@ class CoursesScreen(ListScreen):
                     batch.add_column(translated(label))
                 yield batch
                 yield Static("", id="batch-reason", classes="message")
-        yield SteadyFooter()
+        yield KitopsFooter()
 
     @staticmethod
     def _field(
@@ -323,10 +322,6 @@ class CoursesScreen(ListScreen):
         widget = Field(value=value, placeholder=placeholder, id=name, restrict=restrict)
         widget.border_title = title
         return widget
-
-    @on(events.ScreenResume)
-    def resume_as_styled(self, event: events.ScreenResume) -> None:
-        keep_styles(event)
 
     def on_mount(self) -> None:
         self.table.loading = True
@@ -369,7 +364,7 @@ class CoursesScreen(ListScreen):
             options.setdefault("search", str(self.exact))
             self.query_one("#status", Select).value = ALL
         if "search" in options:
-            self.query_one("#filter", Input).value = str(options["search"])
+            self.set_filter(str(options["search"]))
             self.action_show_tab("list")
         if "select" in options:
             self.select_id = int(options["select"])

@@ -18,7 +18,6 @@ from textual.timer import Timer
 from textual.widgets import (
     Button,
     DataTable,
-    Footer,
     Header,
     Input,
     Label,
@@ -43,7 +42,7 @@ from ..lists import ListScreen
 from ..modals import ConfirmDialog, FormDialog, FormField
 from ..printing import LabelRequest, ask_labels
 from ..scans import CourseCardConfirm
-from ..widgets import Field, cell, kit_style, theme_colour
+from ..widgets import Field, KitopsFooter, cell, kit_style, theme_colour
 
 ALL = "all"
 # a kit's stored status, as a person reads it
@@ -144,7 +143,7 @@ class KitsScreen(ListScreen):
                 yield Static("", id="preview", classes="message")
                 with Horizontal(classes="buttons"):
                     yield Button(_("Assemble…"), id="assemble-button", variant="primary")
-        yield Footer()
+        yield KitopsFooter()
 
     def on_mount(self) -> None:
         self.table.loading = True
@@ -180,7 +179,7 @@ class KitsScreen(ListScreen):
             self.query_one("#status", Select).value = options["status"]
             self.action_show_tab("list")
         if "search" in options:
-            self.query_one("#filter", Input).value = options["search"]
+            self.set_filter(options["search"])
             self.action_show_tab("list")
         self.page_offset = 0
 

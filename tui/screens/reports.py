@@ -180,7 +180,10 @@ class ReportsScreen(StockroomScreen):
 
     @on(Select.Changed, "#report")
     def report_changed(self, event: Select.Changed) -> None:
-        if event.value is not Select.NULL:
+        # the report chosen now: a change still queued from an earlier value (the one
+        # composed, before another screen asked for a report) must not bring back that
+        # report's fields over the chosen one's
+        if event.value is not Select.NULL and event.value == self.chosen():
             self.show_options(str(event.value))
             self.page_offset = 0
             self.call_after_refresh(self.action_refresh_data)

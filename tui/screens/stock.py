@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, cast
 
-from textual import events, on, work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
@@ -23,8 +23,7 @@ from kitops.views.dto import StockPage
 from ..base import translate
 from ..lists import ListScreen
 from ..modals import ConfirmDialog, FormDialog, FormField
-from ..switching import SteadyFooter, keep_styles
-from ..widgets import Field, cell, lot_style, status_label
+from ..widgets import Field, KitopsFooter, cell, lot_style, status_label
 
 # Quantity right after the lot: at 80 columns the table is two characters too wide, and
 # what gets cut then is the end of "quarantine", never a quantity.
@@ -105,11 +104,7 @@ class StockScreen(ListScreen):
         for key, label, _sort in COLUMNS:
             table.add_column(translate(label), key=key)
         yield table
-        yield SteadyFooter()
-
-    @on(events.ScreenResume)
-    def resume_as_styled(self, event: events.ScreenResume) -> None:
-        keep_styles(event)
+        yield KitopsFooter()
 
     def on_mount(self) -> None:
         self.table.loading = True
@@ -130,9 +125,9 @@ class StockScreen(ListScreen):
         if "show" in options:
             self.query_one("#show", Select).value = options["show"]
         if "search" in options:
-            self.query_one("#filter", Input).value = options["search"]
+            self.set_filter(options["search"])
         elif self.exact is not None:
-            self.query_one("#filter", Input).value = self.exact[1]
+            self.set_filter(self.exact[1])
         self.page_offset = 0
 
     def refresh_data(self) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Executable, Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from kitops.data.queries.paging import matching, page
+from kitops.data.queries.paging import MAX_PAGE, matching
 from kitops.data.schema import LocationRow, LotRow, ProductRow, StockBalanceRow
 from kitops.domain.ledger import LotStatus
 
@@ -24,8 +24,14 @@ def _counted(
     day: date,
     within_days: int,
     lot: str | None = None,
+    joined: bool = False,
 ) -> Select[Any]:
-    """The count of the lines the filters keep, with the joins their columns need."""
+    """The count of the lines the filters keep, with the joins their columns need (all
+    three when ``joined``: the page reads their columns). Without a search, a lot code or
+    a status to match, the lines are counted on ``stock_balances`` alone (its
+    ``(location, product)`` index and rows): every line has its lot, product and place,
+    and joining 16,800 lines of one fridge to their lots only to count them took four
+    times as long (SQLite, 100,000 lots)."""
     conditions: list[ColumnElement[bool]] = [StockBalanceRow.quantity > 0]
     if places is not None:
         conditions.append(StockBalanceRow.location_id.in_(places))
@@ -54,14 +60,14 @@ def _counted(
         conditions.append(LotRow.status == LotStatus.RECALLED.value)
     elif show == "expiring":
         conditions += [released, LotRow.expiry.between(day, day + timedelta(days=within_days))]
-    return (
-        select(func.count())
-        .select_from(StockBalanceRow)
-        .join(LotRow, LotRow.id == StockBalanceRow.lot_id)
-        .join(ProductRow, ProductRow.id == StockBalanceRow.product_id)
-        .join(LocationRow, LocationRow.id == StockBalanceRow.location_id)
-        .where(*conditions)
-    )
+    stmt = select(func.count()).select_from(StockBalanceRow)
+    if joined or lot is not None or wanted is not None or show != "all":
+        stmt = stmt.join(LotRow, LotRow.id == StockBalanceRow.lot_id)
+    if joined or wanted is not None:
+        stmt = stmt.join(ProductRow, ProductRow.id == StockBalanceRow.product_id).join(
+            LocationRow, LocationRow.id == StockBalanceRow.location_id
+        )
+    return stmt.where(*conditions)
 
 
 def stock_units(
@@ -104,8 +110,11 @@ def stock_on_hand(
     ``day``), recalled, usable lots expiring within ``within_days`` (default 90) days of
     ``day``, or every line not usable; ``sort`` names the column sorted first; ``lot``
     keeps the lines of that lot code only (equality on its index, not a search)."""
-    counted = _counted(places=places, product_id=product_id, search=search, show=show,
-                       day=day, within_days=within_days, lot=lot)  # fmt: skip
+
+    def counted(*, joined: bool = False) -> Select[Any]:
+        return _counted(places=places, product_id=product_id, search=search, show=show,
+                        day=day, within_days=within_days, lot=lot, joined=joined)  # fmt: skip
+
     column = {
         "expiry": LotRow.expiry,
         "location": LocationRow.code,
@@ -125,7 +134,15 @@ def stock_on_hand(
         ProductRow.sku,
         ProductRow.name,
     )
-    return page(session, counted, columns, (primary.nulls_last(), *tiebreak), offset, limit)
+    total = session.scalar(counted()) or 0
+    rows = session.execute(
+        counted(joined=True)
+        .with_only_columns(*columns)
+        .order_by(primary.nulls_last(), *tiebreak)
+        .offset(max(0, offset))
+        .limit(max(1, min(limit, MAX_PAGE)))
+    ).all()
+    return int(total), rows
 
 
 def held_at(places: Collection[int] | None, *more: Any) -> Select[Any]:
