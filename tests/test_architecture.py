@@ -201,6 +201,24 @@ def test_everyday_commands_load_only_what_they_need(db_url: str) -> None:
     assert shown["stock --json"][2] is False  # a JSON answer draws no table
 
 
+@pytest.mark.demo_data
+def test_the_collector_is_back_on_once_a_command_opens_its_database(db_url: str) -> None:
+    """``kitops`` holds the garbage collector while a command imports (kitops.cli.collector)
+    and turns it back on, the imports frozen, when the command opens its database: a
+    long command (a count, the web server) collects its garbage as usual."""
+    code = (
+        "import atexit, gc, sys\n"
+        "atexit.register(lambda: print('collector:', gc.isenabled(), gc.get_freeze_count() > 0))\n"
+        "from kitops.cli import main\n"
+        "sys.argv = ['kitops', '--db', sys.argv[1], '--user', 'tester', 'stock', '--json']\n"
+        "main()\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, db_url], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.splitlines()[-1] == "collector: True True"
+
+
 def test_the_tui_paints_its_first_screen_before_loading_the_orm():
     """The app shell and the dashboard import no SQLAlchemy: the database opens in a
     worker thread while the first frame paints."""
