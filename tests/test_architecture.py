@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import ast
+import json
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -121,6 +124,99 @@ def test_kitops_help_loads_no_web_server():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.strip()
     assert out.splitlines()[-1] == "loaded:"
+
+
+def test_a_command_imports_its_own_module_and_no_other_commands():
+    """The root group imports a command's module when the command is asked for
+    (kitops.cli.app.COMMANDS): ``kitops stock`` loads kitops.cli.stock and none of the
+    other command modules; ``kitops --help`` lists every command."""
+    code = (
+        "import sys\n"
+        "from kitops.cli import run\n"
+        "run(['stock', '--help'])\n"
+        "print('loaded:' + ','.join(sorted(m for m in sys.modules if m.startswith('kitops.cli.'))))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    shared = ("app", "collector", "context", "help", "output")
+    assert out.splitlines()[-1] == "loaded:" + ",".join(
+        f"kitops.cli.{name}" for name in sorted((*shared, "stock"))
+    )
+
+
+def test_the_root_group_names_every_command_module():
+    """Every command the lazy root group lists is found where COMMANDS says, a group
+    that another module adds to carries those commands too."""
+    from kitops.cli.app import COMMANDS, cli
+
+    listed = {name: command.name for name, command in cli.commands.items()}
+    assert set(listed) == {*COMMANDS, "tui"}
+    assert all(name == shown for name, shown in listed.items())
+    assert "label" in cli.commands["location"].commands  # type: ignore[attr-defined]
+    assert "card" in cli.commands["course"].commands  # type: ignore[attr-defined]
+    assert "set-email" in cli.commands["user"].commands  # type: ignore[attr-defined]
+
+
+# What the everyday commands never need: the UI, the web stack, payments, papers and
+# charts, the migration tool, the translation tooling (kitops start-up: README, Performance)
+NOT_FOR_EVERYDAY = (
+    "textual", "stripe", "fastapi", "starlette", "uvicorn", "httpx", "jinja2", "PIL", "fpdf",
+    "pygal", "segno", "alembic", "babel", "kitops.web", "kitops.tui", "kitops.documents",
+    "kitops.payments", "kitops.jobs",
+)  # fmt: skip
+EVERYDAY = (
+    ("stock", "--json"),
+    ("stock", "--location", "LON"),
+    ("trace", "PTT6-A0519"),
+    ("receive", "CHX-0.5", "--qty", "1", "--location", "LON-SHELF"),
+    ("move", "CHX-0.5", "--qty", "1", "--from", "LON-SHELF", "--to", "LON-STORE"),
+    ("kit", "list"),
+)
+
+
+@pytest.mark.demo_data
+def test_everyday_commands_load_only_what_they_need(db_url: str) -> None:
+    """stock, trace, receive, move and kit list, run as the command line runs them, import
+    none of the heavy modules other commands use (and ``--json`` no rich: no table). One
+    process runs them in turn, so the first command that loads one is the one named."""
+    code = (
+        "import json, sys\n"
+        "from kitops.cli import run\n"
+        "shown = {}\n"
+        "for command in json.loads(sys.argv[1]):\n"
+        "    done = run(['--db', sys.argv[2], '--user', 'tester', *command])\n"
+        "    heavy = [m for m in json.loads(sys.argv[3]) if m in sys.modules]\n"
+        "    table = 'rich' in sys.modules\n"
+        "    shown[' '.join(command)] = [done, heavy, table]\n"
+        "print(json.dumps(shown))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(EVERYDAY), db_url, json.dumps(NOT_FOR_EVERYDAY)],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    shown = json.loads(out.splitlines()[-1])
+    assert [done for done, _, _ in shown.values()] == [0] * len(EVERYDAY), shown
+    assert {command: heavy for command, (_, heavy, _) in shown.items() if heavy} == {}
+    assert shown["stock --json"][2] is False  # a JSON answer draws no table
+
+
+@pytest.mark.demo_data
+def test_the_collector_is_back_on_once_a_command_opens_its_database(db_url: str) -> None:
+    """``kitops`` holds the garbage collector while a command imports (kitops.cli.collector)
+    and turns it back on, the imports frozen, when the command opens its database: a
+    long command (a count, the web server) collects its garbage as usual."""
+    code = (
+        "import atexit, gc, sys\n"
+        "atexit.register(lambda: print('collector:', gc.isenabled(), gc.get_freeze_count() > 0))\n"
+        "from kitops.cli import main\n"
+        "sys.argv = ['kitops', '--db', sys.argv[1], '--user', 'tester', 'stock', '--json']\n"
+        "main()\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, db_url], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.splitlines()[-1] == "collector: True True"
 
 
 def test_the_tui_paints_its_first_screen_before_loading_the_orm():

@@ -13,6 +13,7 @@ import sys
 
 import click
 
+from kitops.cli import collector
 from kitops.cli.app import cli
 from kitops.domain.text import visible
 from kitops.errors import KitopsError
@@ -111,4 +112,7 @@ def _database_refusal(error: Exception) -> KitopsError | None:
 
 
 def main() -> None:
+    """The ``kitops`` command: one command per process, its start-up imports made with the
+    garbage collector resting (``kitops.cli.collector``)."""
+    collector.pause()
     sys.exit(run())

@@ -2,31 +2,19 @@
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Iterator
+from typing import Any
+
 import click
 
 from kitops import __version__
 from kitops.bootstrap import configure_logging
-from kitops.cli.alerts import alert
-from kitops.cli.catalog import catalog, location
+from kitops.cli import collector
 from kitops.cli.click_texts import speak_kitops
-from kitops.cli.clinics import clinic
 from kitops.cli.context import Context
-from kitops.cli.database import db, demo, import_
+from kitops.cli.help import KitopsGroup
 from kitops.cli.help import command as kitops_command
-from kitops.cli.help import group
-from kitops.cli.kits import course, fulfil, kit, pick_list, plan, session
-from kitops.cli.operations import count_command, expiry, lot, move_command, receive, trace, writeoff
-from kitops.cli.payments import order, price, stripe
-from kitops.cli.printers import printer
-from kitops.cli.purchasing import jobs, po, policy, reorder, supplier
-from kitops.cli.reports import report
-from kitops.cli.scan import course_card, location_label, scan
-from kitops.cli.stock import stock
-from kitops.cli.tokens import token
-from kitops.cli.users import audit, login, logout, setting, user, whoami
-from kitops.cli.vat import vat
-from kitops.cli.web import serve
-from kitops.cli.webhooks import webhook
 from kitops.domain.text import has_control
 from kitops.errors import InvalidInput
 from kitops.i18n import (
@@ -45,7 +33,111 @@ __all__ = ["cli"]
 speak_kitops()  # click's own messages ("Missing option", "Usage:") through our catalogs
 
 
-@group(
+# Each command's module is imported when the command is asked for, not at start: `kitops
+# stock` imports kitops.cli.stock and none of the other command modules. A command
+# name, the module defining it and the attribute; the commands some modules add to a
+# group defined in another (the places' and courses' codes, the alert addresses).
+COMMANDS = {
+    "alert": "alerts:alert", "audit": "users:audit", "catalog": "catalog:catalog",
+    "clinic": "clinics:clinic", "count": "operations:count_command", "course": "kits:course",
+    "db": "database:db", "demo": "database:demo", "expiry": "operations:expiry",
+    "fulfil": "kits:fulfil", "import": "database:import_", "jobs": "purchasing:jobs",
+    "kit": "kits:kit", "location": "catalog:location", "login": "users:login",
+    "logout": "users:logout", "lot": "operations:lot", "move": "operations:move_command",
+    "order": "payments:order", "pick-list": "kits:pick_list", "plan": "kits:plan",
+    "po": "purchasing:po", "policy": "purchasing:policy", "price": "payments:price",
+    "printer": "printers:printer", "receive": "operations:receive",
+    "reorder": "purchasing:reorder", "report": "reports:report", "scan": "scan:scan",
+    "serve": "web:serve", "session": "kits:session", "setting": "users:setting",
+    "stock": "stock:stock", "stripe": "payments:stripe", "supplier": "purchasing:supplier",
+    "token": "tokens:token", "trace": "operations:trace", "user": "users:user",
+    "vat": "vat:vat", "webhook": "webhooks:webhook", "whoami": "users:whoami",
+    "writeoff": "operations:writeoff",
+}  # fmt: skip
+ADDED_TO = {
+    "location": ("scan:location_label",),
+    "course": ("scan:course_card",),
+}
+IMPORTED_WITH = {"user": ("alerts",)}  # kitops.cli.alerts adds `user set-email` to `user`
+
+
+def _attribute(where: str) -> Any:
+    module, name = where.split(":")
+    return getattr(importlib.import_module(f"kitops.cli.{module}"), name)
+
+
+class _Commands(dict[str, click.Command]):
+    """The root group's commands, each imported on first use: ``get`` and ``[name]`` load
+    that one; anything that walks them all (``items()``, help listings, tests) loads all."""
+
+    def __init__(self, lazy: dict[str, str]) -> None:
+        super().__init__()
+        self.lazy = dict(lazy)
+
+    def load(self, name: str) -> None:
+        where = self.lazy.pop(name, None)
+        if where is None:
+            return
+        for module in IMPORTED_WITH.get(name, ()):
+            importlib.import_module(f"kitops.cli.{module}")
+        command: click.Command = _attribute(where)
+        for extra in ADDED_TO.get(name, ()):
+            if isinstance(command, click.Group):
+                command.add_command(_attribute(extra))
+        super().__setitem__(name, command)
+
+    def load_all(self) -> None:
+        for name in list(self.lazy):
+            self.load(name)
+
+    def names(self) -> list[str]:
+        return sorted({*super().keys(), *self.lazy})
+
+    def __getitem__(self, name: str) -> click.Command:
+        self.load(name)
+        return super().__getitem__(name)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        self.load(name)
+        return super().get(name, default)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.lazy or super().__contains__(name)
+
+    def __iter__(self) -> Iterator[str]:
+        self.load_all()
+        return super().__iter__()
+
+    def __len__(self) -> int:
+        return len(self.names())
+
+    def keys(self) -> Any:
+        self.load_all()
+        return super().keys()
+
+    def values(self) -> Any:
+        self.load_all()
+        return super().values()
+
+    def items(self) -> Any:
+        self.load_all()
+        return super().items()
+
+
+class RootGroup(KitopsGroup):
+    """``kitops``: its commands' modules imported on first use (``COMMANDS``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.commands = _Commands(COMMANDS)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        commands = self.commands
+        return commands.names() if isinstance(commands, _Commands) else sorted(commands)
+
+
+@click.group(
+    cls=RootGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     help=N_(
         "kitops: the stockroom of clinics selling lot-tracked serum, stamps and home "
@@ -132,24 +224,6 @@ def _speak_locale(locale_tag: str | None) -> str | None:
     return force_locale(tag)
 
 
-for command in (
-    db, demo, import_, catalog, location, clinic, stock,
-    receive, move_command, count_command, writeoff, lot, trace, expiry,
-    kit, plan, course, session, fulfil, pick_list, report, printer,
-    supplier, policy, reorder, po, jobs, vat, user, token, webhook, alert, audit, setting,
-    login, logout, whoami, scan,
-):  # fmt: skip
-    cli.add_command(command)
-
-# the codes of places and courses (kitops.cli.scan), in the groups they belong to
-location.add_command(location_label)
-course.add_command(course_card)
-
-# orders and payments (Stripe is imported only inside these commands)
-for command in (order, price, stripe):
-    cli.add_command(command)
-
-
 @kitops_command(
     "tui",
     help=N_("The stockroom terminal UI: dashboard, stock, receive by scanner, kits, courses."),
@@ -168,10 +242,10 @@ def tui_command(ctx: Context, tui_db_url: str | None, clinic: str | None) -> Non
     # up into the UI, declared in pyproject.toml's import-linter contract.
     from kitops.tui import app as tui_app
 
+    collector.resume()  # the UI holds and resumes the collector around its own imports
     code = tui_app.run(db_url=tui_db_url or ctx.db_url, user=ctx.claimed, clinic=clinic)
     if code:
         raise click.exceptions.Exit(code)
 
 
 cli.add_command(tui_command)
-cli.add_command(serve)

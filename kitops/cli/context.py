@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from kitops import bootstrap
+from kitops.cli import collector
 
 if TYPE_CHECKING:
     from kitops.data.engine import Database
@@ -25,15 +26,18 @@ class Context:
     locale: str | None = None  # --locale: this command speaks it, whoever acts
     _db: Database | None = field(default=None, repr=False)
     _user: str | None = field(default=None, repr=False)
+    _schema_checked: bool = field(default=False, repr=False)
 
     def database(self, *, check_schema: bool = True) -> Database:
         """The database, refusing one whose schema is not at this code's head."""
         if self._db is None:
             self._db = bootstrap.database(self.db_url)
-        if check_schema:
+        if check_schema and not self._schema_checked:
             from kitops.data.migrate import ensure_current
 
             ensure_current(self._db)
+            self._schema_checked = True  # once per command: nothing here changes it
+        collector.resume()  # the imports are made: queries make garbage of their own
         return self._db
 
     def session_file(self) -> Path:
