@@ -171,13 +171,13 @@ class BalanceDifference:
 
     @property
     def problem(self) -> str:
+        """In English, as ``kitops db check --json`` carries it; shown in the language in
+        force by ``kitops.i18n.labels.stored_text``."""
         if self.recorded is None:
-            return _("no balance row, moves sum to {from_moves}").format(from_moves=self.from_moves)
+            return f"no balance row, moves sum to {self.from_moves}"
         if self.recorded < 0:
-            return _("balance is negative ({recorded})").format(recorded=self.recorded)
-        return _("balance says {recorded}, moves sum to {from_moves}").format(
-            recorded=self.recorded, from_moves=self.from_moves
-        )
+            return f"balance is negative ({self.recorded})"
+        return f"balance says {self.recorded}, moves sum to {self.from_moves}"
 
 
 def compare_balances(

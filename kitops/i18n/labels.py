@@ -118,6 +118,15 @@ _STORED_PATTERNS = tuple(
             N_("currency {currency} is not the order's; ignored"),
         ),
         (
+            r"no balance row, moves sum to (?P<from_moves>-?\d+)",
+            N_("no balance row, moves sum to {from_moves}"),
+        ),
+        (r"balance is negative \((?P<recorded>-?\d+)\)", N_("balance is negative ({recorded})")),
+        (
+            r"balance says (?P<recorded>-?\d+), moves sum to (?P<from_moves>-?\d+)",
+            N_("balance says {recorded}, moves sum to {from_moves}"),
+        ),
+        (
             r"kit (?P<serial>\S+) holds (?P<units>-?\d+) units; a kit is one unit or none",
             N_("kit {serial} holds {units} units; a kit is one unit or none"),
         ),

@@ -66,6 +66,14 @@ def test_db_check_finds_balances_changed_behind_the_ledger(demo, db):
     )  # fmt: skip
     assert problem["recorded"] == problem["from_moves"] + 1
 
+    said = f"balance says {problem['recorded']}, moves sum to {problem['from_moves']}"
+    assert problem["problem"] == said
+    # in German: the table says it in German, --json keeps the English it carries
+    german = demo("--locale", "de", "db", "check")
+    assert "Bestand sagt" in german.out, german.out
+    assert "balance says" not in german.out
+    assert json.loads(demo("--locale", "de", "db", "check", "--json").out)["problems"] == [problem]
+
     with db.engine.begin() as conn:
         drop_balance_guard(conn)
         conn.execute(text("UPDATE stock_balances SET quantity = quantity + 1"))
