@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Executable, Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from kitops.data.queries.paging import MAX_PAGE, matching
+from kitops.data.queries import paging
+from kitops.data.queries.paging import matching
 from kitops.data.schema import LocationRow, LotRow, ProductRow, StockBalanceRow
 from kitops.domain.ledger import LotStatus
 
@@ -140,7 +141,7 @@ def stock_on_hand(
         .with_only_columns(*columns)
         .order_by(primary.nulls_last(), *tiebreak)
         .offset(max(0, offset))
-        .limit(max(1, min(limit, MAX_PAGE)))
+        .limit(max(1, min(limit, paging.MAX_PAGE)))  # the read side's one cap
     ).all()
     return int(total), rows
 
