@@ -139,7 +139,7 @@ def test_a_command_imports_its_own_module_and_no_other_commands():
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.strip()
-    shared = ("app", "collector", "context", "help", "output")
+    shared = ("app", "click_texts", "collector", "context", "help", "output")
     assert out.splitlines()[-1] == "loaded:" + ",".join(
         f"kitops.cli.{name}" for name in sorted((*shared, "stock"))
     )

@@ -83,8 +83,10 @@ def test_the_reorder_benchmark_runs_both_databases_and_changes_nothing_the_secon
 
 
 def test_the_start_up_benchmarks_start_kitops_and_the_terminal_ui() -> None:
-    out = _run("cli_startup.py", "1")
+    out = _run("cli_startup.py", "--runs", "1")  # SQLite, the demo data
     assert "kitops --help" in out
+    assert "kitops stock --location LON" in out
+    assert "kitops kit list" in out
     out = _run("tui_startup.py", "--runs", "1", "--lots", "50")
     assert "dashboard median" in out
 
