@@ -80,6 +80,7 @@ class ListScreen(StockroomScreen):
         self.show_page()
 
     _drawing = 0  # which drawing of a page the rows still to draw belong to
+    rest_pending = False  # rows of the page are still to be drawn (``draw_rest``)
 
     def show_page(self) -> None:
         """Draw the kept page (again after a theme change: the colours follow the theme):
@@ -100,7 +101,8 @@ class ListScreen(StockroomScreen):
         for item in now:
             table.add_row(*self.row_cells(item))
         self._drawing += 1
-        if len(now) < len(self.rows):
+        self.rest_pending = len(now) < len(self.rows)
+        if self.rest_pending:
             self.call_after_refresh(self.draw_rest, self._drawing, len(now))
         if self.rows:
             table.move_cursor(row=row)
@@ -125,6 +127,7 @@ class ListScreen(StockroomScreen):
             table = self.table
             for item in self.rows[drawn:]:
                 table.add_row(*self.row_cells(item))
+            self.rest_pending = False
 
     def action_page(self, step: int) -> None:
         target = self.page_offset + step * PAGE_SIZE

@@ -102,7 +102,12 @@ async def settle(pilot: Pilot[Any], timeout: float = 30.0) -> None:
         # replaced while we waited
         with suppress(WorkerFailed, WorkerCancelled):
             await app.workers.wait_for_complete()
-        if _timers_due(app) or _workers_running(app) or not _tables_sized(pilot):
+        if (
+            _timers_due(app)
+            or _workers_running(app)
+            or not _tables_sized(pilot)
+            or _rows_to_draw(pilot)
+        ):
             quiet = 0
             assert time.monotonic() < deadline, "the app did not settle in time"
             await pilot.pause(0.01)
@@ -130,6 +135,12 @@ def _timers_due(app: Any) -> bool:
             ):
                 return True
     return False
+
+
+def _rows_to_draw(pilot: Pilot[Any]) -> bool:
+    """A list on screen still has the rest of its page to draw (``tui/lists.py`` draws a
+    screenful first and the rest after the next refresh)."""
+    return any(getattr(node, "rest_pending", False) for node in pilot.app.screen.query("*"))
 
 
 def _workers_running(app: Any) -> bool:
