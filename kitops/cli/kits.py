@@ -504,7 +504,7 @@ def _print_course(c: Course) -> None:
         if e.moved_from is not None:
             say(_("{what} {n} moved from {source} to {target}: {why}").format(
                 what=e.kind, n=e.number, source=human(e.moved_from), target=human(e.at.date()),
-                why=e.moved_because or _("booked later")))  # fmt: skip
+                why=stored_text(e.moved_because) or _("booked later")))  # fmt: skip
     if c.kits:
         _kit_table(c.kits, title=_("kits"))
     for part in c.parts_returned_opened:

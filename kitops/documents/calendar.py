@@ -25,6 +25,7 @@ from pathlib import Path
 
 from kitops.documents.files import output_path, write_file
 from kitops.i18n import _, formats, ngettext
+from kitops.i18n.labels import stored_text
 from kitops.services.calendars import CourseCalendar, read_calendar
 from kitops.services.dto import courses as courses_dto
 from kitops.services.unit_of_work import UnitOfWork
@@ -103,7 +104,9 @@ def event_description(facts: CourseCalendar, event: courses_dto.CalendarEvent) -
         if event.moved_from is not None:
             moved = formats.date(event.moved_from)
             lines.append(
-                _("Moved from {date} ({why}).").format(date=moved, why=event.moved_because)
+                _("Moved from {date} ({why}).").format(
+                    date=moved, why=stored_text(event.moved_because)
+                )
                 if event.moved_because
                 else _("Moved from {date}.").format(date=moved)
             )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from kitops.i18n import N_, gettext
+from kitops.i18n import N_, gettext, ngettext
 
 __all__ = ["status_label", "stored_text"]
 
@@ -154,10 +154,65 @@ _STORED_PATTERNS = tuple(
 )
 
 
+_WEEKDAYS = "Mondays|Tuesdays|Wednesdays|Thursdays|Fridays|Saturdays|Sundays"
+_BOOKING_REASONS = (
+    re.compile(rf"(?P<clinic>\S+) is closed on (?P<weekdays>{_WEEKDAYS})"),
+    re.compile(rf"(?P<clinic>\S+) is closed on {_DAY}: (?P<reason>.*)"),
+    re.compile(
+        r"(?P<clinic>\S+) is closed (?P<first>\d{4}-\d{2}-\d{2}) to "
+        r"(?P<last>\d{4}-\d{2}-\d{2}): (?P<reason>.*)"
+    ),
+    re.compile(rf"(?P<kind>\w+) (?P<number>\d+) moved to {_DAY} and comes first"),
+    re.compile(rf"(?P<clinic>\S+) is full on {_DAY} \((?P<n>\d+) sessions? a day\)"),
+)
+
+
+def _booking_reason(text: str) -> str | None:
+    """Why a clinic visit was booked off its calendar day, as kitops stores it (English:
+    ``kitops.services.clinic_calendar``), in the language in force; None: not one."""
+    import datetime as dt
+
+    from kitops.i18n.formats import date
+
+    for number, pattern in enumerate(_BOOKING_REASONS):
+        found = pattern.fullmatch(text)
+        if found is None:
+            continue
+
+        def day(name: str, found: re.Match[str] = found) -> str:
+            return date(dt.date.fromisoformat(found[name]))
+
+        if number == 0:
+            return gettext("{clinic} is closed on {weekdays}").format(
+                clinic=found["clinic"], weekdays=gettext(found["weekdays"])
+            )
+        if number in (1, 2):
+            days = (
+                gettext("on {day}").format(day=day("day"))
+                if number == 1
+                else gettext("{first} to {last}").format(first=day("first"), last=day("last"))
+            )
+            return gettext("{clinic} is closed {days}: {reason}").format(
+                clinic=found["clinic"], days=days, reason=found["reason"]
+            )
+        if number == 3:
+            return gettext("{kind} {number} moved to {day} and comes first").format(
+                kind=found["kind"], number=found["number"], day=day("day")
+            )
+        room = ngettext("{n} session a day", "{n} sessions a day", int(found["n"]))
+        return gettext("{clinic} is full on {day} ({room})").format(
+            clinic=found["clinic"], day=day("day"), room=room.format(n=found["n"])
+        )
+    return None
+
+
 def _stored_part(text: str) -> str:
     known = _STORED_PHRASES.get(text)
     if known is not None:
         return gettext(known)
+    reason = _booking_reason(text)
+    if reason is not None:
+        return reason
     for pattern, message in _STORED_PATTERNS:
         found = pattern.fullmatch(text)
         if found is None:

@@ -11,6 +11,7 @@ removed) books the clinic's courses again from today and says which visits moved
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -21,6 +22,7 @@ from kitops.data.schema import ClinicClosureRow, CourseAppointmentRow, CourseRow
 from kitops.domain.clinic_calendar import (
     SEARCH_DAYS,
     Booking,
+    ClinicWeek,
     Closure,
     Visit,
     appointment_time,
@@ -38,8 +40,9 @@ from kitops.domain.courses import Administered, Calendar, Plan
 from kitops.domain.ledger import parse_date
 from kitops.domain.locations import clinic_today
 from kitops.domain.text import no_control
-from kitops.errors import InvalidInput
-from kitops.i18n import _, formats
+from kitops.errors import InvalidInput, KitopsError
+from kitops.i18n import DEFAULT_LOCALE, _, formats, use_locale
+from kitops.i18n.labels import stored_text
 from kitops.services.dto import clinics as clinics_dto
 from kitops.services.dto.courses import CalendarEvent
 from kitops.services.plans import calendar_of
@@ -142,7 +145,7 @@ def book_course(
     capacity = capacity_of(uow, clinic)
     last = max(v.planned for v in wanted)
     booked = repo.sessions_booked(clinic.id, now, last + timedelta(days=SEARCH_DAYS))
-    bookings = book_visits(week, wanted, booked, capacity)
+    bookings = _book(week, wanted, booked, capacity)
     if creating and course.plan.administered == Administered.HOME.value:
         _check_start(bookings)
     at = appointment_time(course.appointment_time, clinic.opens_at)
@@ -180,9 +183,7 @@ def preview_bookings(
     booked = uow.clinic_calendar.sessions_booked(
         clinic.id, first, last + timedelta(days=SEARCH_DAYS)
     )
-    bookings = book_visits(
-        uow.clinic_calendar.week(clinic), visits, booked, capacity_of(uow, clinic)
-    )
+    bookings = _book(uow.clinic_calendar.week(clinic), visits, booked, capacity_of(uow, clinic))
     if plan.administered is Administered.HOME:
         _check_start(bookings)
     return bookings
@@ -217,7 +218,7 @@ def _check_start(bookings: tuple[Booking, ...]) -> None:
                 "{reason}; a home course starts with an application in the "
                 "clinic: the next day it can is {day} ({weekday})"
             ).format(
-                reason=first.reason,
+                reason=stored_text(first.reason),
                 day=i18n.format_date(first.day),
                 weekday=formats.weekday(first.day),
             ),
@@ -383,3 +384,21 @@ def remove_closure(
         result = clinics_dto.CalendarChange(row.code, gone, None, moved)
         uow.commit()
     return result
+
+
+def _book(
+    week: ClinicWeek,
+    visits: Iterable[Visit],
+    booked: Callable[[date], int] | Mapping[date, int],
+    capacity: int,
+) -> tuple[Booking, ...]:
+    """``book_visits`` with each booking's reason (stored with it: "LON is closed on
+    Sundays") in English, as kitops stores the words it writes; each reader sees it in
+    their language (``kitops.i18n.labels.stored_text``). A refusal is raised in the
+    language in force: the booking is deterministic, so it is asked again to say it."""
+    try:
+        with use_locale(DEFAULT_LOCALE):
+            return book_visits(week, visits, booked, capacity)
+    except KitopsError:
+        pass
+    return book_visits(week, visits, booked, capacity)

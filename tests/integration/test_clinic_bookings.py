@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from kitops.i18n import use_locale
 from kitops.services.clinic_calendar import add_closure, book_course
 from kitops.services.demand import scheduled_demand
 
@@ -46,3 +47,14 @@ def test_planning_reads_a_moved_session_on_the_day_it_is_booked(loaded, uow):
                        and n.sku == "SERUM-5ML" and n.day.weekday() in (0, 1)})  # fmt: skip
     assert date(2026, 12, 8) in sessions  # booked on the Tuesday
     assert date(2026, 12, 7) not in sessions
+
+
+def test_a_booking_made_in_german_stores_its_reason_in_english(loaded, uow):
+    """What kitops stores is English, whoever booked; each reader sees it in their
+    language (a German reason stored here read German to everyone after)."""
+    work = uow()
+    with work, use_locale("de"):
+        course = work.courses.get(4)
+        book_course(work, course, today=date(2026, 12, 1))
+        reasons = {a.moved_because for a in work.clinic_calendar.appointments(4)} - {None}
+        assert reasons == {"LON is closed on Sundays"}

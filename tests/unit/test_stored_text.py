@@ -33,3 +33,31 @@ def test_stored_words_in_german(stored, german):
 def test_no_reason_reads_empty():
     assert stored_text(None) == ""
     assert stored_text("") == ""
+
+
+@pytest.mark.parametrize(
+    ("stored", "german"),
+    [
+        ("LON is closed on Sundays", "LON ist sonntags geschlossen"),
+        (
+            "VIE is closed on 2026-12-25: Christmas Day",
+            "VIE ist geschlossen am 25.12.2026: Christmas Day",
+        ),
+        (
+            "VIE is closed 2026-12-24 to 2026-12-26: Weihnachten",
+            "VIE ist geschlossen von 24.12.2026 bis 26.12.2026: Weihnachten",
+        ),
+        (
+            "application 2 moved to 2026-12-08 and comes first",
+            "application 2 wurde auf 8.12.2026 verschoben und kommt zuerst",
+        ),
+        (
+            "LON is full on 2026-12-08 (8 sessions a day)",
+            "LON ist am 8.12.2026 ausgebucht (8 Sitzungen pro Tag)",
+        ),
+    ],
+)
+def test_a_visits_booking_reason_is_stored_in_english_and_shown_in_german(stored, german):
+    assert stored_text(stored) == stored
+    with use_locale("de"):
+        assert stored_text(stored) == german

@@ -34,6 +34,7 @@ from kitops.domain.course_lifecycle import FINISHED
 from kitops.errors import KitopsError
 from kitops.i18n import N_, _, current_locale, formats, ngettext, pgettext
 from kitops.i18n import gettext as translated
+from kitops.i18n.labels import stored_text
 from kitops.services import courses, fulfilment
 from kitops.services.dto.courses import (
     CalendarEvent,
@@ -165,7 +166,7 @@ def moved_note(event: CalendarEvent) -> str:
         return ""
     if event.moved_because:
         note = _("moved from {day}: {why}").format(
-            day=day_short(event.moved_from), why=event.moved_because
+            day=day_short(event.moved_from), why=stored_text(event.moved_because)
         )
     else:
         note = _("moved from {day}").format(day=day_short(event.moved_from))

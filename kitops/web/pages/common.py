@@ -20,7 +20,7 @@ from fastapi.templating import Jinja2Templates
 from kitops.domain import roles
 from kitops.errors import InvalidInput, KitopsError, NotAllowed, Refused
 from kitops.i18n import N_, _, current_locale, formats, gettext, ngettext
-from kitops.i18n.labels import status_label
+from kitops.i18n.labels import status_label, stored_text
 from kitops.services import web_sessions
 from kitops.web import sessions
 from kitops.web.door import Caller, Door
@@ -101,6 +101,7 @@ templates.env.filters["day"] = _day
 templates.env.filters["money"] = _money
 templates.env.filters["number"] = _number
 templates.env.filters["status"] = status_label
+templates.env.filters["stored"] = stored_text  # words kitops stored, in the reader's language
 templates.env.globals["language"] = _language
 templates.env.globals["query"] = _query
 templates.env.globals["navigation"] = NAVIGATION
