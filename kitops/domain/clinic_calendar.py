@@ -134,9 +134,9 @@ class Closure:
     @property
     def days(self) -> str:
         if self.first_day == self.last_day:
-            return _("on {day}").format(day=self.first_day.isoformat())
+            return _("on {day}").format(day=i18n.format_date(self.first_day))
         return _("{first} to {last}").format(
-            first=self.first_day.isoformat(), last=self.last_day.isoformat()
+            first=i18n.format_date(self.first_day), last=i18n.format_date(self.last_day)
         )
 
 

@@ -196,3 +196,13 @@ def test_visits_of_one_course_count_against_the_capacity_they_fill():
     second = book_visits(LON, weekly(date(2026, 12, 7), 2), taken, 1)
     assert [b.day for b in second] == [date(2026, 12, 8), date(2026, 12, 15)]
     assert all(b.reason and "full" in b.reason for b in second)
+
+
+def test_a_closures_days_read_as_the_language_in_force_writes_dates():
+    from kitops.i18n import use_locale
+
+    christmas = Closure(date(2026, 12, 24), date(2026, 12, 26), "Christmas")
+    one_day = Closure(date(2026, 12, 25), date(2026, 12, 25), "Christmas Day")
+    assert (christmas.days, one_day.days) == ("2026-12-24 to 2026-12-26", "on 2026-12-25")
+    with use_locale("de"):
+        assert (christmas.days, one_day.days) == ("von 24.12.2026 bis 26.12.2026", "am 25.12.2026")
