@@ -20,6 +20,7 @@ listens on, then serves until it is terminated.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import subprocess
@@ -221,6 +222,10 @@ def listener(db: Any, gateway: Any) -> Iterator[Any]:
     sock.bind(("127.0.0.1", 0))
     sock.listen(128)  # bound and listening now: requests queue until uvicorn accepts them
     port = sock.getsockname()[1]
+    # uvicorn applies QUIET_LOGS to the whole process (as `kitops stripe listen` does to its
+    # own): what these loggers were is put back after, so a later test hears them
+    quieted = [logging.getLogger(name) for name in QUIET_LOGS["loggers"]]
+    were = [(one.level, one.propagate, list(one.handlers)) for one in quieted]
     server = uvicorn.Server(uvicorn.Config(app, log_config=QUIET_LOGS, lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -228,6 +233,9 @@ def listener(db: Any, gateway: Any) -> Iterator[Any]:
     server.should_exit = True
     thread.join(timeout=30)
     sock.close()
+    for one, (level, propagate, handlers) in zip(quieted, were, strict=True):
+        one.setLevel(level)
+        one.propagate, one.handlers = propagate, handlers
 
 
 WEBHOOK_ID = "kitops-tests"
