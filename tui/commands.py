@@ -14,6 +14,7 @@ from kitops.domain.courses import parse_patient_ref
 from kitops.domain.ledger import parse_lot_code
 from kitops.errors import InvalidInput
 from kitops.i18n import _
+from kitops.i18n import gettext as translated
 from kitops.reports.registry import REPORTS
 
 if TYPE_CHECKING:
@@ -69,9 +70,9 @@ class KitopsCommands(Provider):
             (_("Reports"), partial(go, "reports"), _("manager reports, charts, export (F9)")),
             *[
                 (
-                    _("Report: {name}").format(name=spec.name),
+                    _("Report: {name}").format(name=translated(spec.label)),
                     partial(go, "reports", report=spec.name),
-                    spec.summary,
+                    translated(spec.summary),
                 )
                 for spec in REPORTS.values()
             ],

@@ -4,6 +4,7 @@ scanner field, dashboard tiles, and colours for lot and kit states."""
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from rich.cells import cell_len
@@ -13,7 +14,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Input, Select, Static
 from textual.widgets._footer import FooterKey
 
 from kitops import i18n
@@ -30,6 +31,30 @@ class Field(Input):
 
     def on_mount(self) -> None:
         self.cursor_blink = bool(getattr(self.app, "cursor_blink", True))
+
+
+class FilterSelect(Select[str]):
+    """A filter bar's choice (status, what to show), as wide as its longest choice in the
+    language in force and at least the bar's 22 cells: a longer word (German, the pseudo
+    locale) is shown whole, never cut to "…"."""
+
+    # the box around a choice: the border, the padding and the arrow
+    CHROME = 8
+    NARROWEST = 22
+
+    def __init__(self, options: Iterable[tuple[str, str]], **kwargs: Any) -> None:
+        listed = list(options)
+        super().__init__(listed, **kwargs)
+        self._fit(listed)
+
+    def set_options(self, options: Iterable[tuple[str, str]]) -> None:  # type: ignore[override]
+        listed = list(options)
+        super().set_options(listed)
+        self._fit(listed)
+
+    def _fit(self, options: list[tuple[str, str]]) -> None:
+        widest = max((cell_len(label) for label, _key in options), default=0)
+        self.styles.width = max(self.NARROWEST, widest + self.CHROME)
 
 
 class ScanInput(Field):

@@ -13,7 +13,7 @@ from kitops.cli.output import emit_json, emit_table, human, say, status_label
 from kitops.domain.courses import CourseStatus
 from kitops.domain.kits import KIT_STATUSES, SERVING, KitStatus
 from kitops.i18n import N_, _
-from kitops.i18n.labels import stored_text
+from kitops.i18n.labels import audit_details, stored_text
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -525,7 +525,10 @@ def _print_history(c: Course) -> None:
     if c.history:
         emit_table(
             [N_("when (UTC)"), N_("who"), N_("what"), N_("details")],
-            [(formats.datetime(h.at), h.actor, h.action, h.what) for h in c.history],
+            [
+                (formats.datetime(h.at), h.actor, h.action, audit_details(h.details))
+                for h in c.history
+            ],
             title=_("history"),
         )
 

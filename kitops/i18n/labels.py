@@ -8,10 +8,11 @@ word this table does not know is shown as stored, with underscores as spaces.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from kitops.i18n import N_, gettext, ngettext
 
-__all__ = ["status_label", "stored_text"]
+__all__ = ["audit_details", "status_label", "stored_text"]
 
 _WORDS = {
     # lots
@@ -106,6 +107,7 @@ _STORED_PATTERNS = tuple(
     for pattern, message in (
         (rf"expiry sweep {_DAY}", N_("expiry sweep {day}")),
         (r"order (?P<order>\d+) refunded", N_("order {order} refunded")),
+        (r"kit (?P<part>\d+) returned opened", N_("kit {part} returned opened")),
         (r"kits released: (?P<kits>.+)", N_("kits released: {kits}")),
         (r"kits not reserved: (?P<why>.+)", N_("kits not reserved: {why}")),
         (r"refund (?P<refund>\S+) of (?P<amount>.+)", N_("refund {refund} of {amount}")),
@@ -239,3 +241,71 @@ def stored_text(text: str | None) -> str:
     if not text:
         return ""
     return "; ".join(_stored_part(part) for part in text.split("; "))
+
+
+# The keys kitops writes in a course's audit rows (``kitops course show``'s history), as a
+# person reads them; the audit row and ``--json`` keep the stored key and value.
+_DETAIL_KEYS = {
+    "plan": N_("plan"),
+    "clinic": N_("clinic"),
+    "start": N_("start"),
+    "weekdays": N_("weekdays"),
+    "overlap": N_("overlap"),
+    "at": N_("at"),
+    "status": N_("status"),
+    "reason": N_("reason"),
+    "paused_on": N_("paused on"),
+    "kit": N_("kit"),
+    "kits": N_("kits"),
+    "kits_released": N_("kits released"),
+    "kits_out_not_lasting": N_("kits out not lasting"),
+    "application": N_("application"),
+    "applications_left": N_("applications left"),
+    "from": N_("from"),
+    "session": N_("session"),
+    "date": N_("date"),
+    "lot": N_("lot"),
+    "vials": N_("vials"),
+    "vial_opened_at_session": N_("vial opened at session"),
+    "supplies": N_("supplies"),
+    "part": N_("part"),
+    "returned_opened": N_("returned opened"),
+}
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _detail_value(key: str, value: object) -> str:
+    from kitops.i18n import formats
+
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
+    if isinstance(value, int):
+        return formats.number(value)
+    if isinstance(value, list | tuple):
+        return " ".join(_detail_value(key, item) for item in value)
+    if isinstance(value, dict):
+        return " ".join(f"{status_label(k)}: {_detail_value(str(k), v)}"
+                        for k, v in value.items())  # fmt: skip
+    text = str(value)
+    if _ISO_DAY.fullmatch(text):
+        import datetime as dt
+
+        return formats.date(dt.date.fromisoformat(text))
+    if key == "status":
+        return status_label(text)
+    if key == "reason":
+        return stored_text(text)
+    return text
+
+
+def audit_details(details: Iterable[tuple[str, object]]) -> str:
+    """A course audit row's values as a person reads them, in the language in force:
+    ``kits released K0000005, overlap no`` / ``Kits freigegeben K0000005, Überschneidung nein``.
+    ``details`` is the row's (key, value) pairs; keys kitops does not know are shown with
+    underscores as spaces."""
+    parts = []
+    for key, value in details:
+        label = _DETAIL_KEYS.get(key)
+        name = gettext(label) if label is not None else str(key).replace("_", " ")
+        parts.append(f"{name} {_detail_value(key, value)}")
+    return ", ".join(parts)

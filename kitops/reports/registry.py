@@ -41,6 +41,9 @@ Builder = Callable[["UnitOfWork", "ReportRequest"], "Report"]
 @dataclass(frozen=True)
 class ReportSpec:
     name: str
+    # what a person calls it (English, marked with N_): the terminal UI's report picker and
+    # the web's list of reports show it translated; the command line and URLs keep ``name``
+    label: str
     # English, marked with N_: the command line says them with _() in the language in force
     summary: str  # one line, for `kitops report --help`
     description: str  # the command's help text
@@ -110,6 +113,7 @@ WEEKS = ReportOption("weeks", "N", N_("How many weeks ahead, from the week of --
 _SPECS = (
     ReportSpec(
         "stock",
+        N_("Stock on hand"),
         N_("On hand by product, lot and location, with status and days to expiry; clinic totals."),
         N_(
             "Stock on hand by clinic, product, lot and location: status (quarantine, released, "
@@ -120,6 +124,7 @@ _SPECS = (
     ),
     ReportSpec(
         "expiring",
+        N_("Expiring stock"),
         N_("Lots and kits expiring in the window, bucketed by 30 days, with value and promises."),
         N_(
             "Lots and kits on hand that expire within the window (and any already expired still "
@@ -132,6 +137,7 @@ _SPECS = (
     ),
     ReportSpec(
         "kits",
+        N_("Kits against courses"),
         N_(
             "Assembled kits by expiry against the courses needing one each week; what could be "
             "built."
@@ -146,6 +152,7 @@ _SPECS = (
     ),
     ReportSpec(
         "demand",
+        N_("Scheduled demand"),
         N_("Vials, stamps and kits needed per clinic and week from courses, against usable stock."),
         N_(
             "Scheduled demand per clinic and week (home kits, their components when no kit is "
@@ -157,6 +164,7 @@ _SPECS = (
     ),
     ReportSpec(
         "cover",
+        N_("Days of cover"),
         N_("Days of cover per product and clinic from scheduled demand."),
         N_(
             "Days of cover per product and clinic: how long usable stock lasts against the "
@@ -167,6 +175,7 @@ _SPECS = (
     ),
     ReportSpec(
         "wastage",
+        N_("Wastage"),
         N_("Units and value written off or expired, per month and reason; the trend."),
         N_(
             "Units and value wasted per month and reason: written off (damaged, opened, expired, "
@@ -182,6 +191,7 @@ _SPECS = (
     ),
     ReportSpec(
         "valuation",
+        N_("Stock valuation"),
         N_("Stock value at FIFO cost by lot, per clinic and currency."),
         N_(
             "Stock value at cost by lot (each lot carries the unit cost it was received at, so "
@@ -193,6 +203,7 @@ _SPECS = (
     ),
     ReportSpec(
         "movements",
+        N_("Ledger moves"),
         N_("The ledger extract between two dates, for audits."),
         N_(
             "Every ledger move between two dates (inclusive, UTC days), with product, lot, from, "
@@ -207,6 +218,7 @@ _SPECS = (
     ),
     ReportSpec(
         "payments",
+        N_("Payments"),
         N_("Orders paid, refunded and outstanding per clinic and currency."),
         N_(
             "Per clinic and currency: orders, money received (confirmed by Stripe), refunded, "

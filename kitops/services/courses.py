@@ -151,7 +151,9 @@ def history_of(uow: UnitOfWork, course_id: int) -> tuple[courses_dto.HistoryEntr
         .order_by(AuditRow.id)
     ).all()
     return tuple(
-        courses_dto.HistoryEntry(row.at, row.actor, row.action, _what(row.after or {}))
+        courses_dto.HistoryEntry(
+            row.at, row.actor, row.action, _what(row.after or {}), _details(row.after or {})
+        )
         for row in rows
     )
 
@@ -161,8 +163,12 @@ _HIDDEN = frozenset({"patient"})  # the patient reference is shown once, at the 
 
 def _what(after: dict[str, object]) -> str:
     """An audit row's after-values in words: ``kits released K0000005, overlap no``."""
-    return ", ".join(f"{key.replace('_', ' ')} {_words(value)}" for key, value in after.items()
-                     if key not in _HIDDEN and value not in (None, [], {}, ""))  # fmt: skip
+    return ", ".join(f"{key.replace('_', ' ')} {_words(value)}" for key, value in _details(after))
+
+
+def _details(after: dict[str, object]) -> tuple[tuple[str, object], ...]:
+    return tuple((key, value) for key, value in after.items()
+                 if key not in _HIDDEN and value not in (None, [], {}, ""))  # fmt: skip
 
 
 def _words(value: object) -> str:

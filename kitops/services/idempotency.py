@@ -21,7 +21,7 @@ from sqlalchemy import delete, select
 
 from kitops.data.schema import IdempotencyKeyRow, utcnow
 from kitops.errors import Conflict, InvalidInput
-from kitops.i18n import _
+from kitops.i18n import _, formats
 from kitops.services.unit_of_work import UnitOfWork
 
 KEY_MAX = 200
@@ -94,10 +94,10 @@ def _answer(row: IdempotencyKeyRow, request_hash: str) -> Claim:
             raise Conflict(
                 _(
                     "the request with Idempotency-Key {key} (started "
-                    "{started:%Y-%m-%d %H:%M} UTC) never recorded its answer; "
+                    "{started} UTC) never recorded its answer; "
                     "the audit log says whether it was done: check it before "
                     "sending the request with a new key"
-                ).format(key=row.key, started=started)
+                ).format(key=row.key, started=formats.datetime(started))
             )
         raise Conflict(
             _("the request with Idempotency-Key {key} is still running; retry").format(key=row.key)

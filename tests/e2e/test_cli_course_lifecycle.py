@@ -15,7 +15,7 @@ def _monday_after(day: date, weeks: int) -> date:
 
 
 def test_a_course_goes_active_pauses_on_an_opened_return_resumes_and_ends_early(
-    demo, today, snapshot
+    demo, today, snapshot, monkeypatch
 ):
     with on_day(today.isoformat()):
         assert json_of(demo, "course", "show", "1", "--json")["status"] == "scheduled"
@@ -61,9 +61,16 @@ def test_a_course_goes_active_pauses_on_an_opened_return_resumes_and_ends_early(
         "course.end_early",
     ]  # fmt: skip
     assert "reason kit 1 returned opened" in history[3]["what"]
+    assert set(history[0]) == {"at", "actor", "action", "what"}  # --json keeps its shape
+    monkeypatch.setenv("COLUMNS", "200")  # the details whole
     table = demo("course", "show", "1").out
     assert "history" in table
     assert "course.end_early" in table
+    assert "status paused, reason kit 1 returned opened" in table
+    # the history's details in the reader's language: keys, statuses, stored reasons, days
+    german = demo("--locale", "de", "course", "show", "1").out
+    assert "Status pausiert, Grund Kit 1 geöffnet zurückgegeben, pausiert am " in german
+    assert "status paused" not in german
 
 
 def test_reschedule_moves_the_rest_and_releases_or_names_kits_that_no_longer_last(

@@ -150,6 +150,14 @@ def test_lang_de_at_makes_the_command_line_speak_german(demo, monkeypatch):
     assert current_locale() == "en"  # the process's language is back after the command
 
 
+def test_a_bad_locale_option_is_refused_in_the_environments_language(demo, monkeypatch):
+    monkeypatch.setenv("LANG", "de_AT.UTF-8")
+    said = demo("--locale", "xx", "location", "list")
+    assert_bad_input(said, "--locale", "'xx'", "ist kein Gebietsschema, das kitops kennt")
+    malformed = demo("--locale", "x!", "location", "list")
+    assert_bad_input(malformed, "--locale", "muss ein Gebietsschema sein")
+
+
 def test_the_locale_option_makes_one_command_speak_german(demo):
     said = demo("--locale", "de_AT", "location", "set-locale", "LON", "en_GB")
     assert said.out.splitlines() == [GERMAN_LOCALE_LINE]

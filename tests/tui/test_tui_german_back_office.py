@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from textual.widgets import DataTable, Input, Label, Static, TabbedContent
+from textual.widgets import DataTable, Input, Label, Select, Static, TabbedContent
 from tui_support import make_app, service_uow, settle, settle_until, table_text, text_of
 
 from kitops.i18n import set_default_locale
@@ -275,6 +275,13 @@ def test_the_reports_screen_speaks_german(demo_url: str) -> None:
             )
             table = app.screen.query_one("#report-table", DataTable)
             assert headings(table)[:3] == ["Klinik", "SKU", "Art"]
+            # the picker names the reports in German; the chosen one is still its name
+            picker = app.screen.query_one("#report", Select)
+            names = [str(label) for label, _key in picker._options]
+            assert names[:3] == ["Vorrätiger Bestand", "Verfallender Bestand", "Kits gegen Kuren"]
+            assert "Reichweite" in names
+            assert "cover" not in names
+            assert picker.value == "cover"
             app.open_screen("reports", report="demand", view="chart")  # type: ignore[attr-defined]
             await settle_until(pilot, lambda: _report_shown(app, "demand"))
             drawn = str(app.screen.query_one("#report-chart", PlotextPlot).render())

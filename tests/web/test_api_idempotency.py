@@ -4,12 +4,14 @@ request is refused; a failure of the server's own gives the key back."""
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
 
+from kitops import i18n
 from kitops.errors import DatabaseUnavailable
 from kitops.services import idempotency, operations
 from kitops.web.door import Caller, Door
@@ -160,4 +162,13 @@ def test_a_request_whose_server_stopped_before_answering_is_never_run_again(db, 
     with time_machine.travel(later):
         retry = web.client().post(f"{API}/receipts", json=RECEIPT, headers=headers)
     assert_problem(retry, 409, "never recorded its answer; the audit log says whether")
+    assert re.search(r"\(started \d{4}-\d\d-\d\d \d\d:\d\d UTC\)", retry.text)
+    i18n.set_default_locale("de_AT")  # the same answer from a server that speaks German
+    try:
+        with time_machine.travel(later):
+            german = web.client().post(f"{API}/receipts", json=RECEIPT, headers=headers)
+    finally:
+        i18n.set_default_locale("en")
+    assert_problem(german, 409, "hat ihre Antwort nie erfasst")
+    assert re.search(r"\(gestartet \d{1,2}\.\d{1,2}\.\d{4}, \d\d:\d\d UTC\)", german.text)
     assert _receipts(db) == 1

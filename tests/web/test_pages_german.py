@@ -12,6 +12,8 @@ import time_machine
 from pages_support import cheap_pin_hashes, logged_in, web_secret  # noqa: F401
 
 from kitops import i18n
+from kitops.services import reorder
+from kitops.services.unit_of_work import UnitOfWork
 
 DEMO_NOON = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)  # the demo data's day
 
@@ -80,6 +82,16 @@ def test_a_refused_form_names_the_field_in_german(web, german):
     assert "muss eines von" in page.text
 
 
+def test_the_list_of_reports_names_them_in_german(web, german):
+    web.user("maria", "manager", "1357")
+    page = logged_in(web.client(), "maria", "1357").get("/reports")
+    assert page.status_code == 200, page.text
+    assert '<a href="/reports/cover">Reichweite</a>' in page.text
+    assert '<a href="/reports/valuation">Bestandsbewertung</a>' in page.text
+    assert "Stock value at FIFO cost" not in page.text  # each summary in German too
+    assert ">cover<" not in page.text
+
+
 def test_a_report_page_speaks_german_with_its_options_and_stored_words(web, german):
     web.user("maria", "manager", "1357")
     client = logged_in(web.client(), "maria", "1357")
@@ -102,3 +114,12 @@ def test_a_report_page_speaks_german_with_its_options_and_stored_words(web, germ
     csv = client.get("/reports/stock/download.csv").text
     assert csv.splitlines()[0] == '"# Stock on hand: all clinics, as of 2026-11-22"'
     assert ",released," in csv
+
+
+def test_a_purchase_orders_times_read_as_austria_writes_them(web, db, german):
+    reorder.run(UnitOfWork(db, "tester"), as_of=None)  # PO-000001
+    web.user("maria", "manager", "1357")
+    page = logged_in(web.client(), "maria", "1357").get("/purchase-orders/PO-000001")
+    assert page.status_code == 200, page.text
+    assert re.search(r"\d{1,2}\.\d{1,2}\.20\d\d, \d\d:\d\d [A-Z]{3,4}\b", page.text)
+    assert not re.search(r"20\d\d-\d\d-\d\d \d\d:\d\d", page.text)

@@ -34,7 +34,7 @@ from kitops.domain.course_lifecycle import FINISHED
 from kitops.errors import KitopsError
 from kitops.i18n import N_, _, current_locale, formats, ngettext, pgettext
 from kitops.i18n import gettext as translated
-from kitops.i18n.labels import stored_text
+from kitops.i18n.labels import audit_details, stored_text
 from kitops.services import courses, fulfilment
 from kitops.services.dto.courses import (
     CalendarEvent,
@@ -52,7 +52,7 @@ from .. import lists
 from ..errors import describe
 from ..lists import ListScreen
 from ..modals import ConfirmDialog, ErrorDialog, FormDialog, FormField
-from ..widgets import Field, KitopsFooter, cell, theme_colour
+from ..widgets import Field, FilterSelect, KitopsFooter, cell, theme_colour
 
 ALL = "all"
 COMPLETED = N_("completed: nothing left to do")
@@ -262,7 +262,7 @@ class CoursesScreen(ListScreen):
             with TabPane(_("Courses"), id="list"):
                 with Horizontal(classes="filter-bar"):
                     yield Field(placeholder=_("filter: patient, plan, course number…"), id="filter")
-                    yield Select(
+                    yield FilterSelect(
                         [(_("All courses"), ALL)], value=ALL, allow_blank=False, id="status"
                     )
                 yield Label("", id="page-status", classes="page-status")
@@ -514,7 +514,10 @@ class CoursesScreen(ListScreen):
             outer.add_row(
                 Text(
                     _("last change: {at} {actor} {action}: {what}").format(
-                        at=at, actor=last.actor, action=last.action, what=last.what
+                        at=at,
+                        actor=last.actor,
+                        action=last.action,
+                        what=audit_details(last.details),
                     ),
                     style="dim",
                 )

@@ -42,7 +42,7 @@ from ..lists import ListScreen
 from ..modals import ConfirmDialog, FormDialog, FormField
 from ..printing import LabelRequest, ask_labels
 from ..scans import CourseCardConfirm
-from ..widgets import Field, KitopsFooter, cell, kit_style, theme_colour
+from ..widgets import Field, FilterSelect, KitopsFooter, cell, kit_style, theme_colour
 
 ALL = "all"
 # a kit's stored status, as a person reads it
@@ -120,7 +120,9 @@ class KitsScreen(ListScreen):
                     yield Field(
                         placeholder=_("filter: serial, SKU, patient, location…"), id="filter"
                     )
-                    yield Select([(_("All kits"), ALL)], value=ALL, allow_blank=False, id="status")
+                    yield FilterSelect(
+                        [(_("All kits"), ALL)], value=ALL, allow_blank=False, id="status"
+                    )
                 yield Label("", id="page-status", classes="page-status")
                 table: DataTable[Any] = DataTable(
                     id="kits", cursor_type="row", zebra_stripes=True, classes="loadable"

@@ -36,7 +36,7 @@ from kitops.views.dto import OrderPage, OrderSummary
 from ..base import Changed
 from ..lists import ListScreen
 from ..modals import ConfirmDialog, FormDialog, FormField
-from ..widgets import Field, cell, theme_colour
+from ..widgets import Field, FilterSelect, cell, theme_colour
 
 ALL = "all"
 # an order's stored status, as a person reads it
@@ -141,7 +141,7 @@ class OrdersScreen(ListScreen):
             yield Field(
                 placeholder=_("filter: patient, plan, order or course number…"), id="filter"
             )
-            yield Select(
+            yield FilterSelect(
                 [
                     (pgettext("customer orders", "All orders"), ALL),
                     *[(order_status(s), s) for s in STATUSES],

@@ -29,7 +29,7 @@ from kitops.views.dto import PurchaseOrderPage
 from .. import lists
 from ..base import StockroomScreen
 from ..modals import ConfirmDialog, FormDialog, FormField, nothing_changed
-from ..widgets import Field, cell, theme_colour
+from ..widgets import Field, FilterSelect, cell, theme_colour
 
 # the filter's choices (a stored status, or a group of them) and how a line names them
 STATUS_LABELS = {
@@ -103,7 +103,7 @@ class PurchasingScreen(StockroomScreen):
         yield Header()
         with Horizontal(classes="filter-bar"):
             yield Field(placeholder=_("filter: PO number, supplier, SKU…"), id="filter")
-            yield Select(
+            yield FilterSelect(
                 [(translated(label), key) for key, label in STATUS_LABELS.items()],
                 value="open",
                 allow_blank=False,

@@ -29,6 +29,7 @@ from kitops.documents.report_files import (
 )
 from kitops.errors import KitopsError
 from kitops.i18n import N_, _
+from kitops.i18n import gettext as translated
 from kitops.reports.registry import REPORTS, run_report
 from kitops.services.dto.reports import (
     NUMERIC,
@@ -86,7 +87,10 @@ class ReportsScreen(StockroomScreen):
         yield Header()
         with Horizontal(classes="form-row"):
             report: Select[str] = Select(
-                [(name, name) for name in REPORTS], value="stock", allow_blank=False, id="report"
+                [(translated(spec.label), name) for name, spec in REPORTS.items()],
+                value="stock",
+                allow_blank=False,
+                id="report",
             )
             report.border_title = _("Report")
             yield report

@@ -23,7 +23,7 @@ from kitops.views.dto import StockPage
 from ..base import translate
 from ..lists import ListScreen
 from ..modals import ConfirmDialog, FormDialog, FormField
-from ..widgets import Field, KitopsFooter, cell, lot_style, status_label
+from ..widgets import Field, FilterSelect, KitopsFooter, cell, lot_style, status_label
 
 # Quantity right after the lot: at 80 columns the table is two characters too wide, and
 # what gets cut then is the end of "quarantine", never a quantity.
@@ -91,7 +91,7 @@ class StockScreen(ListScreen):
         yield Header()
         with Horizontal(classes="filter-bar"):
             yield Field(placeholder=_("filter: SKU, lot, location, status…"), id="filter")
-            yield Select(
+            yield FilterSelect(
                 [(translate(label), key) for key, label in SHOW_LABELS.items()],
                 value="all",
                 allow_blank=False,

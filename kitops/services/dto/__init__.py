@@ -29,7 +29,11 @@ def as_json(value: Any) -> Any:
     if isinstance(value, Money):
         return {"amount_minor": value.amount_minor, "currency": value.currency}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: as_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {
+            f.name: as_json(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if f.metadata.get("json", True)  # a field for people only stays out of JSON
+        }
     if isinstance(value, list | tuple):
         return [as_json(v) for v in value]
     if isinstance(value, dict):

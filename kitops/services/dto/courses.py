@@ -4,7 +4,7 @@ list.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -68,7 +68,10 @@ class HistoryEntry:
     at: datetime
     actor: str
     action: str
-    what: str
+    what: str  # the audit row's values in English words (``--json``, the API)
+    # the same values as stored, (key, value) pairs: shown to a person with
+    # ``kitops.i18n.labels.audit_details`` in the language in force; not in ``--json``
+    details: tuple[tuple[str, object], ...] = field(default=(), metadata={"json": False})
 
 
 @dataclass(frozen=True)

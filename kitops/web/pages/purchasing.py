@@ -13,6 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from kitops.domain.purchasing import PO_STATUSES
 from kitops.errors import InvalidInput
+from kitops.i18n import formats
 from kitops.services import locations, purchasing
 from kitops.views import choices as choice_lists
 from kitops.web.door import Caller
@@ -69,10 +70,12 @@ def _detail(
 
 
 def _at(moment: datetime | None, zone: str) -> str:
-    """A moment on the clinic's clock, with its zone: ``2026-11-22 12:00 GMT``."""
+    """A moment on the clinic's clock, with its zone, in the reader's format:
+    ``2026-11-22 12:00 GMT`` (neutral), ``22.11.2026, 12:00 GMT`` (de)."""
     if moment is None:
         return "–"
-    return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z")
+    local = moment.astimezone(ZoneInfo(zone))
+    return f"{formats.datetime(local)} {local.tzname()}"
 
 
 @router.get("/purchase-orders/{number}")
