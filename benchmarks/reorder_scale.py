@@ -120,14 +120,28 @@ def window_end(db: Any) -> date:
     return AS_OF + timedelta(days=max(periods, default=0))
 
 
+CPU: dict[int, float] = {}  # id of a timed result → its median CPU seconds
+
+
 def timed(fn: Callable[[], Any], runs: int) -> tuple[float, Any]:
+    """Median wall seconds and the last result; the median CPU seconds of this process
+    go in ``CPU`` (wall time on a loaded machine measures the queue for a core)."""
     fn()  # warm-up
-    times, result = [], None
+    times, cpu, result = [], [], None
     for _ in range(runs):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         result = fn()
         times.append(time.perf_counter() - start)
-    return statistics.median(times), result
+        cpu.append(time.process_time() - start_cpu)
+    wall = statistics.median(times)
+    CPU[id(fn)] = statistics.median(cpu)
+    return wall, result
+
+
+def cpu_of(fn: Callable[[], Any], runs: int) -> tuple[float, float, Any]:
+    """(median wall s, median CPU s, last result)."""
+    wall, result = timed(fn, runs)
+    return wall, CPU.pop(id(fn)), result
 
 
 def ids(conn: sqlite3.Connection, sql: str) -> dict[str, int]:
@@ -364,19 +378,21 @@ def measure(url: str, path: str, runs: int, title: str) -> None:
     first = cold_run(db)
     first_s = time.perf_counter() - start
     lines = sum(1 for _ in first.suggestions)
-    again_s, again = timed(lambda: cold_run(db), runs)
+    again_s, again_cpu, again = cpu_of(lambda: cold_run(db), runs)
     dry_s, _ = timed(lambda: cold_run(db, dry_run=True), runs)
     if again.orders_created or again.orders_changed:
         print("  NOTE: a run with nothing changed changed something")
     conn = sqlite3.connect(path)
-    sql_s, rows = timed(lambda: conn.execute(BASELINE_SQL, (AS_OF.isoformat(),)).fetchall(), runs)
+    sql_s, sql_cpu, rows = cpu_of(
+        lambda: conn.execute(BASELINE_SQL, (AS_OF.isoformat(),)).fetchall(), runs
+    )
     since, until = AS_OF.isoformat(), window_end(db).isoformat()
 
     def with_demand() -> int:
         conn.execute(BASELINE_SQL, (since,)).fetchall()
         return len(conn.execute(DEMAND_SQL, (since, until, since, until)).fetchall())
 
-    both_s, demand_rows = timed(with_demand, runs)
+    both_s, both_cpu, demand_rows = cpu_of(with_demand, runs)
     conn.close()
     db.dispose()
     print(f"\n{title}: {first.policies:,} policies, {lines:,} lines to order, "
@@ -389,6 +405,10 @@ def measure(url: str, path: str, runs: int, title: str) -> None:
         f"  the same beside SQL that also sums the window's demand from the stored dates "
         f"({demand_rows:,} rows) {both_s * 1000:6.1f} ms   ratio {again_s / both_s:5.1f}×"
     )
+    print(f"  CPU of this process (medians): run {again_cpu * 1000:.1f} ms, "
+          f"SQL {sql_cpu * 1000:.1f} ms "
+          f"(ratio {again_cpu / sql_cpu:.1f}×), SQL with the demand {both_cpu * 1000:.1f} ms "
+          f"(ratio {again_cpu / both_cpu:.1f}×)")  # fmt: skip
     print(f"  dry run (median)                {dry_s * 1000:8.1f} ms")
 
 

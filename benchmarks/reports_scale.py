@@ -400,13 +400,13 @@ def baselines(sql: Sql, places: dict[str, Any]) -> dict[str, Callable[[], object
             SELECT l.id, t.clinic FROM locations l JOIN tree t ON l.parent_id = t.id
         ),
         received AS (
-            SELECT lot_id, currency, SUM(quantity * unit_cost_minor) AS total,
-                   SUM(quantity) AS units
+            SELECT lot_id, currency, CAST(SUM(quantity * unit_cost_minor) AS BIGINT) AS total,
+                   CAST(SUM(quantity) AS BIGINT) AS units
             FROM lot_receipts WHERE unit_cost_minor IS NOT NULL GROUP BY lot_id, currency
         ),
         kit_cost AS (
             SELECT k.lot_id, MIN(c.currency) AS currency,
-                   SUM(kc.quantity * c.unit_cost_minor) AS unit
+                   CAST(SUM(kc.quantity * c.unit_cost_minor) AS BIGINT) AS unit
             FROM kits k JOIN kit_components kc ON kc.kit_id = k.id
             JOIN lots c ON c.id = kc.lot_id
             WHERE k.status IN ('available', 'reserved', 'recalled', 'expired')
@@ -415,7 +415,7 @@ def baselines(sql: Sql, places: dict[str, Any]) -> dict[str, Callable[[], object
         ),
         held AS (
             SELECT COALESCE(t.clinic, '-') AS clinic, p.sku, l.id AS lot_id, l.code,
-                   l.expiry, l.status, SUM(b.quantity) AS qty,
+                   l.expiry, l.status, CAST(SUM(b.quantity) AS BIGINT) AS qty,
                    COALESCE(l.unit_cost_minor, k.unit) AS unit,
                    CASE WHEN l.unit_cost_minor IS NOT NULL THEN l.currency
                         ELSE COALESCE(k.currency, '-') END AS currency
