@@ -14,7 +14,7 @@ from sqlalchemy import delete, select
 
 from kitops.data.schema import CourseAppointmentRow, CourseKitNeedRow, CourseRow
 from kitops.domain.course_lifecycle import NEEDS_STOCK
-from kitops.services import courses, demand
+from kitops.services import catalog, courses, demand, plans
 
 WINDOWS = (
     (AS_OF, AS_OF + timedelta(days=13)),
@@ -129,3 +129,39 @@ def test_a_course_with_nothing_stored_is_counted_from_its_calendar(loaded, uow, 
         work.commit()
     assert [_counts(uow, s, e, stored=True) for s, e in WINDOWS] == expected
     assert [_counts(uow, s, e, stored=False) for s, e in WINDOWS] == expected
+
+
+def test_kits_of_one_and_two_vials_are_matched_from_their_stored_dates_alone(
+    loaded, uow, monkeypatch
+):
+    # the stored dates name vial 1's last day and the last vial's: a kit of one or two
+    # vials needs no calendar at all, even when no assembled kit covers it
+    for sku, vials, plan, per_week in (("KIT-1V", 1, "home-1v", 1), ("KIT-2V", 2, "home-2v", 2)):
+        catalog.add_product(uow(), catalog.parse_product(sku, f"Kit {sku}", "kit", at_home=True))
+        catalog.set_recipe(uow(), sku, [f"SERUM-5ML={vials}", "STAMP-0.5=1"])
+        plans.add_plan(uow(), plan, f"At home, {plan}", per_week=per_week, weeks=2, ml="2.5",
+                       administered="home", kit=sku, kits=1)  # fmt: skip
+        for clinic, start in (("LON", AS_OF + timedelta(days=1)),
+                              ("VIE", AS_OF + timedelta(days=8))):  # fmt: skip
+            made = courses.create_course(uow(), f"P-{plan}-{clinic}", plan, start, clinic,
+                                         today=AS_OF)  # fmt: skip
+        courses.reschedule_course(uow(), made.id, AS_OF + timedelta(days=15), today=AS_OF)
+    calendars: list[str] = []
+    real = demand.course_calendar
+
+    def counted(plan, *args, **kwargs):
+        calendars.append(plan.code)
+        return real(plan, *args, **kwargs)
+
+    monkeypatch.setattr(demand, "course_calendar", counted)
+    assert _same_as_the_calendar(uow) > 0
+    assert "home-1v" in calendars  # (the calendar path expands them)
+    assert "home-2v" in calendars
+    calendars.clear()
+    demand._kit_needs.cache_clear()
+    with uow(readonly=True) as work:
+        found = demand._collect(work, AS_OF, AS_OF + timedelta(days=40), None, lots=False)
+        kits = {p.id for p in found.cat.products.values() if p.sku in ("KIT-1V", "KIT-2V")}
+    assert "home-1v" not in calendars
+    assert "home-2v" not in calendars
+    assert len({key[1] for key in found.counts} & kits) == 2  # both kits are needed
