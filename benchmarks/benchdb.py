@@ -103,3 +103,48 @@ def ledger_triggers_off(conn: Any, *, sqlite: bool) -> Iterator[None]:
         yield
     finally:
         conn.execute("SET session_replication_role = DEFAULT")
+
+
+def store_course_dates(url: str, actor: str) -> tuple[int, int]:
+    """What creating a course stores, for courses the benchmark inserted as plain rows:
+    a home course's kit need dates (``course_kit_needs``) and a clinic course's booked
+    sessions (``course_appointments``, on the calendar's days: the benchmark books no
+    course off a full day). Returns (courses given need dates, appointments booked)."""
+    from datetime import time
+
+    from sqlalchemy import exists, select
+
+    from kitops.data.engine import open_database
+    from kitops.data.schema import CourseAppointmentRow, CourseRow
+    from kitops.domain.courses import Administered
+    from kitops.services.courses import store_missing_kit_needs
+    from kitops.services.plans import calendar_of
+    from kitops.services.unit_of_work import UnitOfWork
+
+    db = open_database(url)
+    try:
+        needs = store_missing_kit_needs(UnitOfWork(db, actor))
+        booked = 0
+        with db.write_sessions() as session:
+            courses = session.scalars(
+                select(CourseRow).where(
+                    ~exists().where(CourseAppointmentRow.course_id == CourseRow.id)
+                )
+            ).all()
+            for course in courses:
+                plan, calendar = calendar_of(course)
+                if plan.administered is not Administered.CLINIC:
+                    continue
+                for number, day in enumerate(calendar.application_dates, start=1):
+                    session.add(
+                        CourseAppointmentRow(
+                            course_id=course.id, kind="application", number=number,
+                            clinic_id=course.clinic_id, planned_day=day, day=day,
+                            at=time(9, 0),
+                        )
+                    )  # fmt: skip
+                    booked += 1
+            session.commit()
+    finally:
+        db.dispose()
+    return needs, booked

@@ -177,6 +177,8 @@ def generate(db: Database, moves: int, courses: int) -> dict[str, float]:
         kit_ids = add_kits(sql, rng, places, lot_ids, expiries, serum, stamp, audit_id, now)
         course_count = add_courses(sql, db, rng, places, kit_ids, courses, now)
         sql.commit()
+        # what creating each course stores: its kit need dates, its clinic sessions booked
+        benchdb.store_course_dates(db.engine.url.render_as_string(hide_password=False), ACTOR)
         seconds[f"{len(kit_ids):,} kits + {course_count:,} courses"] = time.perf_counter() - start
 
         start = time.perf_counter()
@@ -341,6 +343,7 @@ def baselines(sql: Sql, places: dict[str, Any]) -> dict[str, Callable[[], object
     d = (lambda v: v.isoformat()) if sql.sqlite else (lambda v: v)
     scrap = places["SCRAP"]
     physical = ", ".join(str(i) for i in sorted(places["__physical__"]))
+    day_sql = f"'{day}'" if sql.sqlite else f"DATE '{AS_OF.isoformat()}'"
     month = "substr(m.created_at, 1, 7)" if sql.sqlite else "to_char(m.created_at, 'YYYY-MM')"
     utc_day = "substr(m.created_at, 1, 10)" if sql.sqlite else "CAST(m.created_at AS DATE)"
     first_month = date(AS_OF.year - 1, AS_OF.month, 1) + timedelta(days=31)
@@ -387,11 +390,62 @@ def baselines(sql: Sql, places: dict[str, Any]) -> dict[str, Callable[[], object
         FROM lots l JOIN stock_moves m ON m.lot_id = l.id
         WHERE l.expiry >= ? AND l.expiry < ? AND {utc_day} <= l.expiry
         GROUP BY l.id, m.to_location_id, m.from_location_id"""
+    # like for like: the report's lot lines (units summed per clinic and lot, each lot's
+    # cost from its receipts, a kit's from its component lots, the value rounded once),
+    # then its totals per clinic and currency and per clinic, product and currency
     valuation = f"""
-        SELECT b.location_id, l.currency, SUM(b.quantity), SUM(b.quantity * l.unit_cost_minor)
-        FROM stock_balances b JOIN lots l ON l.id = b.lot_id
-        WHERE b.quantity > 0 AND b.location_id IN ({physical})
-        GROUP BY b.location_id, l.currency"""
+        WITH RECURSIVE tree(id, clinic) AS (
+            SELECT id, code FROM locations WHERE kind = 'clinic'
+            UNION ALL
+            SELECT l.id, t.clinic FROM locations l JOIN tree t ON l.parent_id = t.id
+        ),
+        received AS (
+            SELECT lot_id, currency, CAST(SUM(quantity * unit_cost_minor) AS BIGINT) AS total,
+                   CAST(SUM(quantity) AS BIGINT) AS units
+            FROM lot_receipts WHERE unit_cost_minor IS NOT NULL GROUP BY lot_id, currency
+        ),
+        kit_cost AS (
+            SELECT k.lot_id, MIN(c.currency) AS currency,
+                   CAST(SUM(kc.quantity * c.unit_cost_minor) AS BIGINT) AS unit
+            FROM kits k JOIN kit_components kc ON kc.kit_id = k.id
+            JOIN lots c ON c.id = kc.lot_id
+            WHERE k.status IN ('available', 'reserved', 'recalled', 'expired')
+            GROUP BY k.lot_id
+            HAVING COUNT(DISTINCT c.currency) = 1 AND COUNT(c.unit_cost_minor) = COUNT(*)
+        ),
+        held AS (
+            SELECT COALESCE(t.clinic, '-') AS clinic, p.sku, l.id AS lot_id, l.code,
+                   l.expiry, l.status, CAST(SUM(b.quantity) AS BIGINT) AS qty,
+                   COALESCE(l.unit_cost_minor, k.unit) AS unit,
+                   CASE WHEN l.unit_cost_minor IS NOT NULL THEN l.currency
+                        ELSE COALESCE(k.currency, '-') END AS currency
+            FROM stock_balances b JOIN lots l ON l.id = b.lot_id
+            JOIN products p ON p.id = b.product_id
+            LEFT JOIN tree t ON t.id = b.location_id
+            LEFT JOIN kit_cost k ON k.lot_id = l.id
+            WHERE b.quantity > 0 AND b.location_id IN ({physical})
+            GROUP BY COALESCE(t.clinic, '-'), p.sku, l.id, l.code, l.expiry, l.status,
+                     l.unit_cost_minor, l.currency, k.unit, k.currency
+        ),
+        valued AS (
+            SELECT h.clinic, h.sku, h.code, h.expiry, h.status, h.qty, h.unit, h.currency,
+                   CASE WHEN r.units > 0 THEN (2 * h.qty * r.total + r.units) / (2 * r.units)
+                        ELSE h.unit * h.qty END AS value,
+                   CASE WHEN h.status = 'released' AND (h.expiry IS NULL OR h.expiry >= {day_sql})
+                        THEN 1 ELSE 0 END AS usable
+            FROM held h LEFT JOIN received r ON r.lot_id = h.lot_id AND r.currency = h.currency
+        )
+        SELECT 'lot', clinic, sku, code, expiry, status, qty, unit, currency, value, 0
+        FROM valued
+        UNION ALL
+        SELECT 'total', clinic, NULL, NULL, NULL, NULL, SUM(qty), SUM(usable * qty), currency,
+               SUM(value), SUM(usable * value)
+        FROM valued GROUP BY clinic, currency
+        UNION ALL
+        SELECT 'product', clinic, sku, NULL, NULL, NULL, SUM(qty), NULL, currency,
+               SUM(value), 0
+        FROM valued GROUP BY clinic, sku, currency
+        ORDER BY 1, 2, 3, 5, 4"""
     movements = """
         SELECT m.id, m.created_at, p.sku, l.code, m.from_location_id, m.to_location_id,
                m.quantity, m.reason, m.detail, m.reference, m.actor
@@ -422,7 +476,7 @@ WHAT = {
     "demand": "courses by clinic/plan/start day; usable stock by expiry",
     "cover": "the same over 180 days",
     "wastage": "write-offs by month/detail; on hand at each expiry",
-    "valuation": "SUM(qty x unit cost) by place and currency",
+    "valuation": "lot lines per clinic valued from receipts/kit components, with the totals",
     "movements": "30 days of moves with SKU and lot",
 }
 

@@ -72,12 +72,10 @@ def valuation_report(uow: UnitOfWork, request: ReportRequest) -> Report:
         received = _received_costs(uow, {r[2] for r in rows if r[6] is not None})
     # One pass over the balances summing each lot's units per clinic, then one per lot:
     # plain tuples and dicts (12,000 lots make 12,000 lines and 24,000 money cells).
-    clinic_of: dict[int, str] = {}
+    clinic_of = {place: scope.clinic_code_of(place) for place in {r[0] for r in rows}}
     per_lot: dict[tuple[str, int], list[Any]] = {}
     for location_id, sku, lot_id, code, expiry, status, unit, currency, qty in rows:
-        clinic = clinic_of.get(location_id)
-        if clinic is None:
-            clinic = clinic_of[location_id] = scope.clinic_code_of(location_id)
+        clinic = clinic_of[location_id]
         held = per_lot.get((clinic, lot_id))
         if held is None:
             per_lot[(clinic, lot_id)] = [clinic, sku, lot_id, code, expiry, status, unit,
@@ -88,6 +86,7 @@ def valuation_report(uow: UnitOfWork, request: ReportRequest) -> Report:
     products: dict[tuple[str, str, str], list[int]] = {}  # (clinic, sku, currency) → ...
     lots: list[tuple[Cell, ...]] = []
     never = date.max
+    unit_money: dict[tuple[int, str], Money] = {}  # lots of one product share a cost
     for clinic, sku, lot_id, code, expiry, status, unit, cost_currency, qty in sorted(
         per_lot.values(), key=lambda h: (h[0], h[1], h[4] or never, h[3])
     ):
@@ -113,7 +112,7 @@ def valuation_report(uow: UnitOfWork, request: ReportRequest) -> Report:
                 expiry,
                 shown_status(status, expiry, day),
                 qty,
-                None if amount is None else make_money(amount, currency),
+                None if amount is None else _unit_money(unit_money, amount, currency),
                 None if worth is None else make_money(worth, currency),
             )
         )
@@ -174,6 +173,13 @@ def valuation_report(uow: UnitOfWork, request: ReportRequest) -> Report:
             ),
         ),
     )
+
+
+def _unit_money(cache: dict[tuple[int, str], Money], amount: int, currency: str) -> Money:
+    money = cache.get((amount, currency))
+    if money is None:
+        money = cache[(amount, currency)] = make_money(amount, currency)
+    return money
 
 
 def _held(uow: UnitOfWork, places: Collection[int]) -> list[Any]:

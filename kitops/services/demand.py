@@ -27,15 +27,19 @@ Public API (stable; the reports and the reorder job build on it):
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 
 import kitops.i18n as i18n
 from kitops.data.repositories.locations import clinic_of
 from kitops.data.schema import (
+    CourseAppointmentRow,
+    CourseKitNeedRow,
     CourseRow,
     KitRow,
     LocationRow,
@@ -177,7 +181,13 @@ class _Snapshot:
 
 
 def _collect(
-    uow: UnitOfWork, start: date, end: date, only: int | None, *, lots: bool = True
+    uow: UnitOfWork,
+    start: date,
+    end: date,
+    only: int | None,
+    *,
+    lots: bool = True,
+    stored: bool = True,
 ) -> _Snapshot:
     if end < start:
         raise InvalidInput(
@@ -192,7 +202,7 @@ def _collect(
     cat = _Catalogue(uow)
     counts: Counter[_NeedKey] = Counter()
     kits = _free_kits(uow, clinic_of_place, only)
-    _course_needs(uow, cat, clinics, kits, start, end, margin, only, counts)
+    _course_needs(uow, cat, clinics, kits, start, end, margin, only, counts, stored=stored)
     stock = _stock(uow, cat, clinic_of_place, kits, start, only) if lots else {}
     return _Snapshot(clinics, clinic_of_place, cat, counts, stock, kits, margin)
 
@@ -301,7 +311,14 @@ def _course_needs(
     margin: int,
     only: int | None,
     counts: Counter[_NeedKey],
+    *,
+    stored: bool = True,
 ) -> None:
+    """Count the needs of the running courses into ``counts``. The days come from what
+    was stored when each course was created or moved (a home course's kit need dates,
+    a clinic course's booked sessions), in one query each; a course with nothing stored
+    (older than the stored dates, a kit recipe changed since) from its calendar, as
+    every course does with ``stored=False``."""
     session = uow.session
     running = [
         CourseRow.status.in_(NEEDS_STOCK),
@@ -314,58 +331,117 @@ def _course_needs(
         CourseRow.id, CourseRow.clinic_id, CourseRow.plan_id, CourseRow.start_date,
         CourseRow.weekdays, CourseRow.reschedules,
     ).where(*running)  # fmt: skip
-    courses = session.execute(stmt).all()
-    # clinic sessions on the day they are booked (moved off a closed or full day)
-    booked = uow.clinic_calendar.booked_session_days(*running)
+    connection = session.connection()
+    courses = connection.execute(stmt).all()
+    # clinic sessions on the day they are booked (moved off a closed or full day): those
+    # in the window for courses with every session booked, every booked day of the others
+    calendar_repo = uow.clinic_calendar
+    booked_count = calendar_repo.sessions_booked_count(*running) if stored else {}
+    clinic_plans = {i for i, plan in cat.plans.items() if plan.administered is Administered.CLINIC}
+    partly_booked = stored and any(
+        booked_count.get(course_id, 0) != cat.plans[plan_id].applications
+        for course_id, _clinic, plan_id, *_rest in courses
+        if plan_id in clinic_plans
+    )
+    if stored and not partly_booked:
+        booked = calendar_repo.booked_session_days(
+            *running,
+            CourseAppointmentRow.day >= start,
+            CourseAppointmentRow.day <= end,
+        )
+    else:
+        booked = calendar_repo.booked_session_days(*running)
     held = {
         (course_id, part)
-        for course_id, part in session.execute(
+        for course_id, part in connection.execute(
             select(KitRow.course_id, KitRow.course_part).where(KitRow.course_id.is_not(None))
         )
     }
     sessions_done = dict(
-        session.execute(
+        connection.execute(
             select(SessionRow.course_id, func.count()).group_by(SessionRow.course_id)
         ).all()
     )
+    kept = _stored_kit_needs(uow, running) if stored else {}
     margin_delta = timedelta(days=margin)
     serum = cat.clinic_serum
+    serum_id, serum_ul = (serum.id, serum.volume_ul) if serum is not None else (0, None)
+    zones = {clinic_id: row.timezone or "UTC" for clinic_id, row in clinics.items()}
+    in_kit: dict[int, tuple[int, int, int]] = {}
     open_kits: list[NeedRequest] = []
     for course_id, clinic_id, plan_id, course_start, weekdays, moved in courses:
         plan = cat.plans[plan_id]
-        zone = clinics[clinic_id].timezone or "UTC"
-        moves = moves_of(moved)
+        zone = zones[clinic_id]
         if plan.administered is Administered.CLINIC:
-            dates = _application_dates(plan, course_start, weekdays, zone, moves)
             done = sessions_done.get(course_id, 0)
-            supplies = cat.session_items.get(plan_id, [])
             on_days = booked.get(course_id, {})
-            for number, planned in enumerate(dates[done:], start=done + 1):
-                day = on_days.get(number, planned)
+            sessions: Iterable[tuple[int, date]]
+            if stored and booked_count.get(course_id, 0) == plan.applications:
+                # every session is booked: the day of each still to come is the booked one
+                # (``booked`` may hold only those in the window)
+                sessions = ((n, day) for n, day in on_days.items() if n > done)
+            else:  # (a course booked before visits were): the calendar's days
+                dates = _application_dates(plan, course_start, weekdays, zone, moves_of(moved))
+                sessions = (
+                    (n, on_days.get(n, planned))
+                    for n, planned in enumerate(dates[done:], start=done + 1)
+                )
+            supplies = cat.session_items.get(plan_id, [])
+            for number, day in sessions:
                 if not start <= day <= end:
                     continue
                 until = day + margin_delta
                 per_session = list(supplies)
-                if serum is not None and serum.volume_ul:
+                if serum_ul:
                     # a second half of a vial opened at its pair's session takes none
-                    opens, _ = session_vials(plan, serum.volume_ul, number)
+                    opens, _ = session_vials(plan, serum_ul, number)
                     if opens:
-                        per_session.insert(0, (serum.id, opens))
+                        per_session.insert(0, (serum_id, opens))
                 for product_id, quantity in per_session:
                     counts[(clinic_id, product_id, day, until, SESSION, None)] += quantity
             continue
         kit_id = cat.kit_of_plan.get(plan_id)
         if not plan.uses_kits or kit_id is None:
             continue
-        _, vial_ul, vials = cat.serum_in_kit(kit_id)
-        for need in _kit_needs(plan, course_start, weekdays, zone, vial_ul, vials, margin, moves):
-            if not start <= need.first_use <= end:
+        recipe = in_kit.get(kit_id)
+        if recipe is None:
+            recipe = in_kit[kit_id] = cat.serum_in_kit(kit_id)
+        _, vial_ul, vials = recipe
+        rows = kept.get(course_id)
+        if rows is None or len(rows) != plan.kits_per_course:  # not stored (yet)
+            rows = None
+        calendar_needs: tuple[KitNeed, ...] | None = None
+        if rows is None:
+            calendar_needs = _kit_needs(
+                plan, course_start, weekdays, zone, vial_ul, vials, margin, moves_of(moved)
+            )
+            rows = [
+                (n.part, n.first_use, min(n.vial_needed_until), n.last_needed)
+                for n in calendar_needs
+            ]
+            spread = timedelta(0)  # the calendar's needs include the margin
+        else:
+            spread = margin_delta
+        for part, first_use, earliest, last in rows:
+            if not start <= first_use <= end:
                 continue
-            if (course_id, need.part) in held:
-                key = (clinic_id, kit_id, need.first_use, need.last_needed, KIT, "reserved")
+            if (course_id, part) in held:
+                key = (clinic_id, kit_id, first_use, last + spread, KIT, "reserved")
                 counts[key] += 1
+                continue
+            # an open kit need is matched vial by vial: the stored dates say each vial's
+            # day for a kit of one or two vials; a larger kit's from the calendar
+            if calendar_needs is None and vials > 2:
+                calendar_needs = _kit_needs(
+                    plan, course_start, weekdays, zone, vial_ul, vials, margin, moves_of(moved)
+                )
+            if calendar_needs is not None:
+                need = next(n for n in calendar_needs if n.part == part)
+            elif vials == 1:
+                need = KitNeed(part, first_use, (last + spread,))
             else:
-                open_kits.append(NeedRequest((course_id, need.part), (clinic_id, kit_id), need))
+                need = KitNeed(part, first_use, (earliest + spread, last + spread))
+            open_kits.append(NeedRequest((course_id, part), (clinic_id, kit_id), need))
     if not open_kits:
         return
     # open kit needs: an assembled kit that fits covers them, else their components do
@@ -391,6 +467,24 @@ def _course_needs(
             else:
                 last = need.last_needed
                 counts[(pool_clinic, product_id, day, last, KIT_COMPONENT, None)] += quantity
+
+
+_Stored = list[tuple[int, date, date, date]]  # (part, first use, earliest vial's last, last)
+
+
+def _stored_kit_needs(uow: UnitOfWork, running: list[Any]) -> dict[int, _Stored]:
+    """Course id → the kit need dates stored when it was created or last moved (no margin),
+    for the courses matching ``running``, in one query."""
+    found: dict[int, _Stored] = {}
+    stmt = (
+        select(CourseKitNeedRow.course_id, CourseKitNeedRow.part, CourseKitNeedRow.first_use,
+               CourseKitNeedRow.earliest_vial_last_use, CourseKitNeedRow.last_use)
+        .join(CourseRow, CourseRow.id == CourseKitNeedRow.course_id)
+        .where(*running)
+    )  # fmt: skip
+    for course_id, part, first, earliest, last in uow.session.connection().execute(stmt):
+        found.setdefault(course_id, []).append((part, first, earliest, last))
+    return found
 
 
 def _pool(request: NeedRequest) -> tuple[int, int]:

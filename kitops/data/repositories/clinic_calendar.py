@@ -110,15 +110,33 @@ class ClinicCalendar:
         planner reads instead of the calendar's day (a session moved off a closed or full
         day is needed on the day it happens)."""
         booked: dict[int, dict[int, date]] = {}
-        rows = self.session.execute(
+        rows = self.session.connection().execute(
             select(CourseAppointmentRow.course_id, CourseAppointmentRow.number,
                    CourseAppointmentRow.day)
             .join(CourseRow, CourseRow.id == CourseAppointmentRow.course_id)
             .where(CourseAppointmentRow.kind == "application", *where)
-        )  # fmt: skip
+        ).all()  # fmt: skip
         for course_id, number, day in rows:
-            booked.setdefault(course_id, {})[number] = day
+            days = booked.get(course_id)
+            if days is None:
+                days = booked[course_id] = {}
+            days[number] = day
         return booked
+
+    def sessions_booked_count(self, *where: Any) -> dict[int, int]:
+        """Course id → how many of its clinic sessions (applications) are booked, for the
+        courses matching ``where`` (conditions on ``CourseRow``), counted by the database."""
+        return {
+            course_id: int(count)
+            for course_id, count in self.session.connection()
+            .execute(
+                select(CourseAppointmentRow.course_id, func.count())
+                .join(CourseRow, CourseRow.id == CourseAppointmentRow.course_id)
+                .where(CourseAppointmentRow.kind == "application", *where)
+                .group_by(CourseAppointmentRow.course_id)
+            )
+            .all()
+        }
 
     def forget_from(self, course_id: int, day: date) -> int:
         """Drop the course's appointments on or after ``day`` (to be booked again)."""
