@@ -509,7 +509,9 @@ def bench_stock(db: Database, sql: Sql, runs: int) -> Result:
     return Result(f"stock {STOCK_CLINIC} (kitops stock)", k, s, None)
 
 
-def first_references_sql(flows: Sequence[tuple[Any, ...]], shown: int) -> tuple[str, list[Any]]:
+def first_references_sql(
+    lot_id: int, flows: Sequence[tuple[Any, ...]], shown: int
+) -> tuple[str, list[Any]]:
     """Each flow's first ``shown`` distinct references, stepping through the covering
     index from one reference to the next (``detail IS NULL`` spelt out where it is
     NULL, so PostgreSQL seeks rather than hashes): one statement for every flow."""
@@ -528,7 +530,7 @@ def first_references_sql(flows: Sequence[tuple[Any, ...]], shown: int) -> tuple[
             f"refs.reference IS NOT NULL) SELECT reference FROM refs) AS first{number} "
             f"WHERE reference IS NOT NULL"
         )
-        params += ["LOT", *keys, "LOT", *keys]
+        params += [lot_id, *keys, lot_id, *keys]
     return " UNION ALL ".join(parts), params
 
 
@@ -595,8 +597,7 @@ def bench_trace(db: Database, sql: Sql, runs: int) -> tuple[Result, Result]:
             listed = len(sql.rows(references, (lot_id,)))
         else:
             keyed = [row[:4] for row in grouped if row[8]]
-            text, params = first_references_sql(keyed, 3)
-            listed = len(sql.rows(text, [lot_id if p == "LOT" else p for p in params]))
+            listed = len(sql.rows(*first_references_sql(lot_id, keyed, 3)))
         sql.rows(kits, (lot_id,))
         sql.rows(own_kits_out, (lot_id,))
         sql.rows(sessions, (lot_id, lot_id))
