@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import distinct, func, select, text
+from sqlalchemy import distinct, func, select, text, union_all
 
 from kitops import faults
 from kitops.data.repositories.locations import clinic_of
@@ -20,6 +20,7 @@ from kitops.data.schema import (
     KitRow,
     LocationRow,
     LotRow,
+    ProductRow,
     SessionItemRow,
     SessionRow,
     StockBalanceRow,
@@ -36,32 +37,46 @@ from kitops.services.kits import flag_recalled_kits
 from kitops.services.unit_of_work import UnitOfWork, retrying
 
 
-def _detail(uow: UnitOfWork, lot: LotRow) -> stock_dto.LotDetail:
-    locations = {row.id: row for row in uow.locations.all()}
+def _detail(
+    uow: UnitOfWork, lot: LotRow, locations: dict[int, LocationRow] | None = None
+) -> stock_dto.LotDetail:
+    """The lot with its product, supplier and on-hand by location: one statement."""
+    if locations is None:
+        locations = {row.id: row for row in uow.locations.all()}
     rows = uow.session.execute(
-        select(StockBalanceRow.location_id, StockBalanceRow.quantity)
-        .where(StockBalanceRow.lot_id == lot.id, StockBalanceRow.quantity > 0)
+        select(
+            ProductRow.sku,
+            ProductRow.name,
+            SupplierRow.code,
+            StockBalanceRow.location_id,
+            StockBalanceRow.quantity,
+        )
+        .select_from(ProductRow)
+        .outerjoin(SupplierRow, SupplierRow.id == lot.supplier_id)
+        .outerjoin(
+            StockBalanceRow,
+            (StockBalanceRow.lot_id == lot.id) & (StockBalanceRow.quantity > 0),
+        )
+        .where(ProductRow.id == lot.product_id)
         .order_by(StockBalanceRow.location_id)
     ).all()
     on_hand = []
     scope = uow.scope_places()
-    for location_id, quantity in rows:
-        if scope is not None and location_id not in scope:
-            continue  # a user limited to clinics sees what its clinics hold
+    for _sku, _name, _supplier, location_id, quantity in rows:
+        if location_id is None or (scope is not None and location_id not in scope):
+            continue  # no stock; or a user limited to clinics sees what its clinics hold
         place = locations[location_id]
         clinic = clinic_of(place, locations)
         on_hand.append(stock_dto.OnHand(place.code, clinic.code if clinic else None, quantity))
-    supplier = None
-    if lot.supplier_id is not None:
-        supplier = uow.session.get(SupplierRow, lot.supplier_id)
+    sku, name, supplier = rows[0][0], rows[0][1], rows[0][2]
     return stock_dto.LotDetail(
-        sku=lot.product.sku,
-        product=lot.product.name,
+        sku=sku,
+        product=name,
         lot=lot.code,
         expiry=lot.expiry,
         status=lot.status,
         status_reason=lot.status_reason,
-        supplier=supplier.code if supplier else None,
+        supplier=supplier,
         receipt_ref=lot.receipt_ref,
         on_hand=tuple(on_hand),
         total_on_hand=sum(item.quantity for item in on_hand),
@@ -261,7 +276,8 @@ def trace(
     shown = references
     with uow:
         lot = uow.lots.resolve(code, sku)
-        codes = _location_codes(uow)
+        places = {row.id: row for row in uow.locations.all()}
+        codes = _location_codes(uow, places)
         scope = uow.scope_places()  # a user limited to clinics: flows touching them only
         # An index-only scan of the covering index for the flows (with how many distinct
         # references each has), then their references: every one, or each flow's first.
@@ -305,21 +321,36 @@ def trace(
             )
             for src, dst, reason, detail, qty, moves, first, last, referenced in grouped
         ]
-        kit_rows = [
-            (row.serial, row.status, row.recalled, row.course_id, row.lot_id, quantity)
-            for row, quantity in uow.session.execute(
+        # The kits built with the lot (one statement serves the kit list and the kits
+        # out with patients), and those whose own lot it is that are out now.
+        components = list(
+            uow.session.execute(
                 select(KitRow, KitComponentRow.quantity)
                 .join(KitComponentRow, KitComponentRow.kit_id == KitRow.id)
                 .where(KitComponentRow.lot_id == lot.id)
                 .order_by(KitRow.serial)
+            ).all()
+        )
+        out_now = [(kit, int(qty)) for kit, qty in components if kit.status in OUT] + [
+            (kit, 1)
+            for kit in uow.session.scalars(
+                select(KitRow).where(KitRow.lot_id == lot.id, KitRow.status.in_(OUT))
             )
+        ]
+        kit_rows = [
+            (row.serial, row.status, row.recalled, row.course_id, row.lot_id, quantity)
+            for row, quantity in components
             if scope is None or uow.visible_kit(row)
         ]
         # A kit that went out keeps its course in the ledger even after it came back.
-        outings = _dispatches(uow, [row[4] for row in kit_rows if row[4]])
-        course_ids = {row[3] for row in kit_rows if row[3]} | {
-            course for _, course, _ in outings.values() if course is not None
-        }
+        outings = _dispatches(
+            uow, [row[4] for row in kit_rows if row[4]] + [k.lot_id for k, _ in out_now if k.lot_id]
+        )
+        course_ids = (
+            {row[3] for row in kit_rows if row[3]}
+            | {kit.course_id for kit, _ in out_now if kit.course_id}
+            | {course for _, course, _ in outings.values() if course is not None}
+        )
         patients = (
             dict(
                 uow.session.execute(
@@ -340,10 +371,11 @@ def trace(
             kit_uses.append(stock_dto.KitUse(serial, status, recalled, course_id, patient, qty))
         mine = _clinic_codes_in_scope(uow)
         session_uses = _mine(_sessions(uow, lot, codes), mine)
-        at_patients = _mine(_kits_at_patients(uow, lot, codes), mine)
-        released = _mine(_released_kits(uow, _recall_audits(uow, lot)), mine)
+        at_patients = _mine(_out_with_patients(out_now, outings, patients, codes), mine)
+        detail_dto = _detail(uow, lot, places)
+        audits = _recall_audits(uow, lot, detail_dto.sku)
+        released = _mine(_released_kits(uow, audits), mine)
         flows.sort(key=lambda f: (f.first, f.from_location, f.to_location))
-        detail_dto = _detail(uow, lot)
 
     def total(to: str | None = None, frm: str | None = None, reason: str | None = None) -> int:
         return sum(
@@ -397,9 +429,12 @@ def _mine(items: tuple[_T, ...], mine: frozenset[str] | None) -> tuple[_T, ...]:
     return items if mine is None else tuple(item for item in items if item.clinic in mine)
 
 
-def _location_codes(uow: UnitOfWork) -> dict[int, tuple[str, str | None, str | None]]:
+def _location_codes(
+    uow: UnitOfWork, locations: dict[int, LocationRow] | None = None
+) -> dict[int, tuple[str, str | None, str | None]]:
     """location id → (code, its clinic's code, its clinic's time zone)."""
-    locations = {row.id: row for row in uow.locations.all()}
+    if locations is None:
+        locations = {row.id: row for row in uow.locations.all()}
     out: dict[int, tuple[str, str | None, str | None]] = {}
     for place in locations.values():
         clinic = clinic_of(place, locations)
@@ -462,13 +497,24 @@ def _kits_at_patients(
     if not rows:
         return ()
     outings = _dispatches(uow, [kit.lot_id for kit, _ in rows if kit.lot_id])
+    course_ids = {kit.course_id for kit, _ in rows if kit.course_id}
     patients = dict(
         uow.session.execute(
-            select(CourseRow.id, CourseRow.patient_ref).where(
-                CourseRow.id.in_({kit.course_id for kit, _ in rows if kit.course_id})
-            )
+            select(CourseRow.id, CourseRow.patient_ref).where(CourseRow.id.in_(course_ids))
         ).all()
     )
+    return _out_with_patients(rows, outings, patients, codes)
+
+
+def _out_with_patients(
+    rows: list[tuple[KitRow, int]],
+    outings: dict[int, tuple[int, int | None, datetime | None]],
+    patients: dict[int, str],
+    codes: dict[int, tuple[str, str | None, str | None]],
+) -> tuple[stock_dto.KitAtPatient, ...]:
+    """The kits out with patients, from their rows, dispatches and patients (a patient
+    is named through the kit's own course)."""
+    named = {kit.course_id for kit, _ in rows if kit.course_id}
     listed = []
     for kit, quantity in rows:
         _, course_out, when = outings.get(kit.lot_id or 0, (0, None, None))
@@ -480,7 +526,7 @@ def _kits_at_patients(
                 course_id=course_id,
                 part=kit.course_part,
                 clinic=clinic,
-                patient_ref=patients.get(course_id) if course_id is not None else None,
+                patient_ref=patients.get(course_id) if course_id in named else None,
                 status=kit.status,
                 went_out=_local_day(when, zone) if when is not None else None,
                 tracking=kit.tracking,
@@ -491,14 +537,14 @@ def _kits_at_patients(
     return tuple(listed)
 
 
-def _recall_audits(uow: UnitOfWork, lot: LotRow) -> list[tuple[dict[str, Any], datetime]]:
+def _recall_audits(uow: UnitOfWork, lot: LotRow, sku: str) -> list[tuple[dict[str, Any], datetime]]:
     """The course parts each recall of the lot took a reserved kit from, and when."""
     entries = []
     for after, at in uow.session.execute(
         select(AuditRow.after, AuditRow.at)
         .where(
             AuditRow.entity == "lot",
-            AuditRow.entity_key == f"{lot.product.sku}/{lot.code}",
+            AuditRow.entity_key == f"{sku}/{lot.code}",
             AuditRow.action == f"lot.{LotStatus.RECALLED.value}",
         )
         .order_by(AuditRow.id)
@@ -578,7 +624,7 @@ def _sessions(
         .join(CourseRow, CourseRow.id == SessionRow.course_id)
         .where(SessionItemRow.lot_id == lot.id)
     )
-    uses = [*uow.session.execute(serum), *uow.session.execute(supply)]
+    uses = list(uow.session.execute(union_all(serum, supply)).all())
     uses.sort(key=lambda use: (use[3], use[0], use[2]))
     return tuple(
         stock_dto.SessionUse(course_id, patient, number, day, qty, codes[clinic_id][0])

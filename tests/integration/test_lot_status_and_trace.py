@@ -11,7 +11,7 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 import time_machine
 from ledger_support import AS_OF, writes
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from kitops.data.schema import AuditRow
 from kitops.domain.ledger import LotStatus
@@ -214,6 +214,25 @@ def _flows(trace):
         (f.from_location, f.to_location, f.reason, f.detail): (f.quantity, f.moves, f.references)
         for f in trace.flows
     }
+
+
+def test_a_trace_asks_a_fixed_few_statements_however_many_flows(loaded, db, uow):
+    """Each statement waits its turn on a loaded machine: the trace of a lot in no kit
+    reads the lot, the places, the flows, their first references, the kits, the
+    sessions, the on-hand with product and supplier, and the recalls (15 before)."""
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        trace = lots.trace(uow(readonly=True), "PTT6-A0519", references=3)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    asked = [s for s in statements if s.strip().upper() not in ("BEGIN", "COMMIT", "ROLLBACK")]
+    assert len(trace.flows) > 1
+    assert len(asked) <= 10, "\n".join(s[:80] for s in asked)
 
 
 def test_trace_adds_up_receipts_moves_write_offs_and_counts(loaded, uow):
