@@ -219,7 +219,7 @@ def main() -> None:
         if service.kitops_cpu and service.sql_cpu:
             sk_cpu, ss_cpu = service.ms(service.kitops_cpu)[0], service.ms(service.sql_cpu)[0]
             print(
-                f"{'  the same, CPU time (this process)':<34} | {sk_cpu:6.1f} ms | "
+                f"{'  the same, CPU (this process)':<34} | {sk_cpu:6.1f} ms | "
                 f"{ss_cpu:6.1f} ms | {sk_cpu / ss_cpu:5.1f}x | (PostgreSQL: client only)"
             )
         print(
