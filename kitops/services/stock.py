@@ -8,7 +8,7 @@ from itertools import repeat
 from operator import itemgetter
 from typing import Any
 
-from kitops.data.queries.stock import driver_rows, lines_on_hand, stored_date
+from kitops.data.queries.stock import driver_rows, lines_on_hand, product_names, stored_date
 from kitops.data.repositories.locations import clinic_of, subtree_ids
 from kitops.domain.catalog import parse_sku
 from kitops.domain.ledger import LotStatus
@@ -74,35 +74,25 @@ def stock_on_hand(
             one_product=bool(sku),
             usable_only=not include_unavailable,
         )
-        # the driver's rows (no ORM objects, no per-row work by SQLAlchemy), sorted here:
-        # SKU, earliest expiry (none last), lot code, location, text by code point on both
-        # backends (PostgreSQL's sort follows the database's collation); four stable
-        # passes of one key each cost less than SQLite's own sort of the same rows
-        rows = _sorted_by_code_point(driver_rows(uow.session, stmt, params))
-        # then one lean pass. Per place: its clinic's code and a map of each stored expiry
+        # the driver's rows (no ORM objects, no per-row work by SQLAlchemy), then one lean
+        # pass. Per place: its clinic's code, its own code, and a map of each stored expiry
         # (ISO text on SQLite, a date on PostgreSQL) to (expiry, days to it, in date) on
         # the clinic's day, shared by the places of one day: a day is parsed and counted
         # once, not once per line
+        rows = driver_rows(uow.session, stmt, params)
+        names = product_names(uow.session, {row[1] for row in rows})
         by_day: dict[date, dict[object, tuple[date | None, int | None, bool]]] = {}
         place = {}
         for row_id in {row[0] for row in rows}:
             clinic, day = clinics[row_id], today or days[zones[row_id]]
             known = by_day.setdefault(day, {None: (None, None, True)})
-            place[row_id] = (clinic.code if clinic else None, known, day)
+            place[row_id] = (clinic.code if clinic else None, by_id[row_id].code, known, day)
     released, expired = LotStatus.RELEASED.value, LotStatus.EXPIRED.value
-    fields: list[dict[str, object]] = []
+    fields: list[dict[str, Any]] = []
     append = fields.append
-    for (
-        location_id,
-        location_code,
-        product_sku,
-        product_name,
-        code,
-        stored,
-        status,
-        quantity,
-    ) in rows:
-        clinic_code, known, day = place[location_id]
+    for location_id, product_id, code, stored, status, quantity in rows:
+        clinic_code, location_code, known, day = place[location_id]
+        product_sku, product_name = names[product_id]
         try:
             expiry, days_left, in_date = known[stored]
         except KeyError:
@@ -135,22 +125,25 @@ def stock_on_hand(
     # frozen StockLines, each given its fields in one go (its __init__ sets them one by
     # one through object.__setattr__, which costs more than the loop above), made and
     # filled by map in C rather than one Python statement at a time
+    fields = _sorted_by_code_point(fields)
     lines = list(map(object.__new__, repeat(stock_dto.StockLine, len(fields))))
     deque(map(object.__setattr__, lines, repeat("__dict__"), fields), maxlen=0)
-    if len({clinic for clinic, _known, _day in place.values()}) > 1:  # clinic by clinic
+    if len({facts[0] for facts in place.values()}) > 1:  # clinic by clinic
         lines.sort(key=_clinic_first)
     return lines
 
 
-def _sorted_by_code_point(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    """Rows of ``lines_on_hand`` by SKU, expiry (none last), lot code, location code:
-    four stable sorts of one key each, the last key first (one plain key a pass compares
-    faster than a tuple of four). An expiry is a date, or on SQLite its ISO text, which
-    sorts alike."""
-    rows.sort(key=itemgetter(1))  # location code
-    rows.sort(key=itemgetter(4))  # lot code
-    dated = [row for row in rows if row[5] is not None]
-    dated.sort(key=itemgetter(5))  # expiry
-    dated += [row for row in rows if row[5] is None]  # no expiry sorts last
-    dated.sort(key=itemgetter(2))  # SKU
+def _sorted_by_code_point(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Lines (their fields) by SKU, earliest expiry (none last), lot code, location code,
+    text by code point on both backends (PostgreSQL's own sort would follow the database's
+    collation): four stable sorts of one key each, the last key first (one plain key a
+    pass compares faster than a tuple of four; cheaper than either database's sort of the
+    same rows). Days to expiry order the lines as their expiry does within a clinic (one
+    clinic, one day), and the lines of several clinics are then sorted clinic by clinic."""
+    lines.sort(key=itemgetter("location"))
+    lines.sort(key=itemgetter("lot"))
+    dated = [line for line in lines if line["days_to_expiry"] is not None]
+    dated.sort(key=itemgetter("days_to_expiry"))
+    dated += [line for line in lines if line["days_to_expiry"] is None]  # no expiry last
+    dated.sort(key=itemgetter("sku"))
     return dated
