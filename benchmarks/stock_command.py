@@ -216,6 +216,12 @@ def main() -> None:
             f"{'stock on hand service':<34} | {sk_med:6.1f} ms | {ss_med:6.1f} ms | "
             f"{ratio:5.1f}x | <= {SERVICE_TARGET_RATIO}x: {met}"
         )
+        if service.kitops_cpu and service.sql_cpu:
+            sk_cpu, ss_cpu = service.ms(service.kitops_cpu)[0], service.ms(service.sql_cpu)[0]
+            print(
+                f"{'  the same, CPU (this process)':<34} | {sk_cpu:6.1f} ms | "
+                f"{ss_cpu:6.1f} ms | {sk_cpu / ss_cpu:5.1f}x | (PostgreSQL: client only)"
+            )
         print(
             f"(medians: the command of {len(kitops)} runs in a subprocess, warm file cache; "
             f"the service of {len(service.kitops)} runs in process)"

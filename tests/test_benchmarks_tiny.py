@@ -54,6 +54,8 @@ def test_the_ledger_benchmark_asks_each_question_and_the_ledger_balances() -> No
     for question in questions:
         assert question in rows, out
     assert "db check: ok=True" in out
+    stock = next(line for line in out.splitlines() if line.startswith("stock LON:"))
+    assert "(the same lines in the same order)" in stock, stock  # like with like
     trace = next(line for line in out.splitlines() if line.startswith("trace HOT-0001:"))
     kitops_says, sql_says = trace.split("kitops ")[1].split("; SQL ")
     # the same question answered both ways: flows, on hand, references, the listed ones

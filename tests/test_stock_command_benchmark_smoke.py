@@ -32,3 +32,6 @@ def test_the_stock_command_benchmark_runs_and_both_sides_agree(backend: str) -> 
     assert command.split(":", 1)[1].strip() == by_hand.split(":", 1)[1].strip()
     assert " lines, " in command
     assert any(line.startswith("stock on hand service") for line in out)
+    # the service and its SQL answer the same question: the same lines in the same order
+    service = next(line for line in out if line.startswith("stock LON:"))
+    assert "(the same lines in the same order)" in service, service

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from collections import deque
 from datetime import date
+from itertools import repeat
 from operator import itemgetter
+from typing import Any
 
-from sqlalchemy import func, or_
-
-from kitops.data.queries.stock import driver_rows, held_at, stored_date
+from kitops.data.queries.stock import driver_rows, lines_on_hand, product_names, stored_date
 from kitops.data.repositories.locations import clinic_of, subtree_ids
-from kitops.data.schema import LocationRow, LotRow, ProductRow, StockBalanceRow
 from kitops.domain.catalog import parse_sku
 from kitops.domain.ledger import LotStatus
 from kitops.domain.locations import clinic_today, parse_location_code
@@ -51,94 +51,99 @@ def stock_on_hand(
         days = {zone: clinic_today(zone) for zone in set(zones.values())} if today is None else {}
         places = None
         if location:
-            root = uow.locations.get(parse_location_code(location))
+            code = parse_location_code(location)
+            # the place from the locations just read (one query less); an unknown code is
+            # refused by the repository, as everywhere
+            root = next((row for row in locations if row.code == code), None)
+            if root is None:
+                root = uow.locations.get(code)
             uow.check_place(root, doing=_("see stock"))
             places = subtree_ids(root, locations)
         places = uow.narrow_places(places)
-        expiry_order = func.coalesce(LotRow.expiry, date.max)  # no expiry sorts last
-        stmt = (
-            held_at(places)
-            .with_only_columns(
-                StockBalanceRow.location_id,
-                LocationRow.code,
-                ProductRow.sku,
-                ProductRow.name,
-                LotRow.code,
-                LotRow.expiry,
-                LotRow.status,
-                StockBalanceRow.quantity,
-                expiry_order,
-            )
-            .join(LocationRow, LocationRow.id == StockBalanceRow.location_id)
-        )
-        # SKU, earliest expiry, lot code, location, text compared by code point as Python
-        # does: SQLite sorts so (BINARY), in process and cheaper than Python; PostgreSQL's
-        # sort follows the database's collation and costs more than sorting here
-        sort_here = uow.session.get_bind().dialect.name != "sqlite"
-        if not sort_here:
-            stmt = stmt.order_by(ProductRow.sku, expiry_order, LotRow.code, LocationRow.code)
+        params: dict[str, object] = {}
+        if places is not None:
+            params["places"] = sorted(places)
         if sku:
-            product = uow.products.get(parse_sku(sku))
-            stmt = stmt.where(StockBalanceRow.product_id == product.id)
+            params["product_id"] = uow.products.get(parse_sku(sku)).id
         if not include_unavailable:
-            earliest = today or min(days.values(), default=date.today())
-            stmt = stmt.where(LotRow.status == LotStatus.RELEASED.value).where(
-                or_(LotRow.expiry.is_(None), LotRow.expiry >= earliest)
-            )
-        # the driver's rows (no ORM objects, no per-row work by SQLAlchemy), then one lean
-        # pass: each place's clinic and day looked up once
-        rows = driver_rows(uow.session, stmt)
-        if sort_here:
-            rows.sort(key=itemgetter(2, 8, 4, 1))
-        place = {
-            row_id: (
-                clinic.code if (clinic := clinics[row_id]) else None,
-                today or days[zones[row_id]],
-            )
-            for row_id in {row[0] for row in rows}
-        }
-    released, expired = LotStatus.RELEASED.value, LotStatus.EXPIRED.value
-    StockLine, new, set_fields = stock_dto.StockLine, object.__new__, object.__setattr__
-    lines = []
-    for (
-        location_id,
-        location_code,
-        product_sku,
-        product_name,
-        code,
-        expiry,
-        status,
-        quantity,
-        _expiry_order,
-    ) in rows:
-        clinic_code, day = place[location_id]
-        if expiry.__class__ is str:  # SQLite's text
-            expiry = stored_date(expiry)
-        # is_usable and effective_status, inline: this loop runs once per line
-        in_date = expiry is None or expiry >= day
-        available = status == released and in_date
-        if not (available or include_unavailable):
-            continue
-        # a frozen StockLine, its fields set in one go (its __init__ sets them one by one
-        # through object.__setattr__, which costs more than the rest of this loop)
-        line = new(StockLine)
-        set_fields(
-            line,
-            "__dict__",
-            {
-                "clinic": clinic_code,
-                "location": location_code,
-                "sku": product_sku,
-                "product": product_name,
-                "lot": code,
-                "expiry": expiry,
-                "days_to_expiry": None if expiry is None else (expiry - day).days,
-                "status": expired if status == released and not in_date else status,
-                "available": available,
-                "quantity": quantity,
-            },
+            params["earliest"] = today or min(days.values(), default=date.today())
+        # the statement of this shape, built once (building it took longer than running
+        # its cached compiled form)
+        stmt = lines_on_hand(
+            narrowed=places is not None,
+            one_product=bool(sku),
+            usable_only=not include_unavailable,
         )
-        lines.append(line)
-    if len({clinic for clinic, _day in place.values()}) > 1:  # clinic by clinic
+        # the driver's rows (no ORM objects, no per-row work by SQLAlchemy), then one lean
+        # pass. Per place: its clinic's code, its own code, and a map of each stored expiry
+        # (ISO text on SQLite, a date on PostgreSQL) to (expiry, days to it, in date) on
+        # the clinic's day, shared by the places of one day: a day is parsed and counted
+        # once, not once per line
+        rows = driver_rows(uow.session, stmt, params)
+        names = product_names(uow.session, {row[1] for row in rows})
+        by_day: dict[date, dict[object, tuple[date | None, int | None, bool]]] = {}
+        place = {}
+        for row_id in {row[0] for row in rows}:
+            clinic, day = clinics[row_id], today or days[zones[row_id]]
+            known = by_day.setdefault(day, {None: (None, None, True)})
+            place[row_id] = (clinic.code if clinic else None, by_id[row_id].code, known, day)
+    released, expired = LotStatus.RELEASED.value, LotStatus.EXPIRED.value
+    fields: list[dict[str, Any]] = []
+    append = fields.append
+    for location_id, product_id, code, stored, status, quantity in rows:
+        clinic_code, location_code, known, day = place[location_id]
+        product_sku, product_name = names[product_id]
+        try:
+            expiry, days_left, in_date = known[stored]
+        except KeyError:
+            expiry = stored_date(stored) if stored.__class__ is str else stored
+            days_left = (expiry - day).days
+            known[stored] = expiry, days_left, days_left >= 0
+            in_date = days_left >= 0
+        # is_usable and effective_status, inline: this loop runs once per line
+        if in_date:
+            available = status == released
+        elif status == released:
+            status, available = expired, False
+        else:
+            available = False
+        if available or include_unavailable:
+            append(
+                {
+                    "clinic": clinic_code,
+                    "location": location_code,
+                    "sku": product_sku,
+                    "product": product_name,
+                    "lot": code,
+                    "expiry": expiry,
+                    "days_to_expiry": days_left,
+                    "status": status,
+                    "available": available,
+                    "quantity": quantity,
+                }
+            )
+    # frozen StockLines, each given its fields in one go (its __init__ sets them one by
+    # one through object.__setattr__, which costs more than the loop above), made and
+    # filled by map in C rather than one Python statement at a time
+    fields = _sorted_by_code_point(fields)
+    lines = list(map(object.__new__, repeat(stock_dto.StockLine, len(fields))))
+    deque(map(object.__setattr__, lines, repeat("__dict__"), fields), maxlen=0)
+    if len({facts[0] for facts in place.values()}) > 1:  # clinic by clinic
         lines.sort(key=_clinic_first)
     return lines
+
+
+def _sorted_by_code_point(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Lines (their fields) by SKU, earliest expiry (none last), lot code, location code,
+    text by code point on both backends (PostgreSQL's own sort would follow the database's
+    collation): four stable sorts of one key each, the last key first (one plain key a
+    pass compares faster than a tuple of four; cheaper than either database's sort of the
+    same rows). Days to expiry order the lines as their expiry does within a clinic (one
+    clinic, one day), and the lines of several clinics are then sorted clinic by clinic."""
+    lines.sort(key=itemgetter("location"))
+    lines.sort(key=itemgetter("lot"))
+    dated = [line for line in lines if line["days_to_expiry"] is not None]
+    dated.sort(key=itemgetter("days_to_expiry"))
+    dated += [line for line in lines if line["days_to_expiry"] is None]  # no expiry last
+    dated.sort(key=itemgetter("sku"))
+    return dated

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Executable, Select, func, or_, select
+from sqlalchemy import ColumnElement, Executable, Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from kitops.data.queries import paging
@@ -171,13 +171,59 @@ def held_at(places: Collection[int] | None, *more: Any) -> Select[Any]:
     return stmt if places is None else stmt.where(StockBalanceRow.location_id.in_(places))
 
 
-def driver_rows(session: Session, stmt: Executable) -> list[tuple[Any, ...]]:
+@lru_cache(maxsize=32)
+def lines_on_hand(
+    *, narrowed: bool, one_product: bool, usable_only: bool
+) -> Select[*tuple[Any, ...]]:
+    """The stock on hand service's statement, built once per shape: one row per lot and
+    place of the place's id, the product's id, the lot's code, expiry and status, and the
+    quantity (the place's code, the SKU and the product's name are the caller's to look
+    up: joining them cost more than the rest of the statement's joins). Its parameters:
+    ``places`` (a list of location ids) when ``narrowed``, ``product_id`` when
+    ``one_product``, and when ``usable_only`` the ``earliest`` day a released lot must
+    not have expired before. Unsorted: the caller sorts."""
+    stmt = (
+        select(
+            StockBalanceRow.location_id,
+            StockBalanceRow.product_id,
+            LotRow.code,
+            LotRow.expiry,
+            LotRow.status,
+            StockBalanceRow.quantity,
+        )
+        .join(LotRow, LotRow.id == StockBalanceRow.lot_id)
+        .where(StockBalanceRow.quantity > 0)
+    )
+    if narrowed:
+        stmt = stmt.where(StockBalanceRow.location_id.in_(bindparam("places", expanding=True)))
+    if one_product:
+        stmt = stmt.where(StockBalanceRow.product_id == bindparam("product_id"))
+    if usable_only:
+        stmt = stmt.where(LotRow.status == LotStatus.RELEASED.value).where(
+            or_(LotRow.expiry.is_(None), LotRow.expiry >= bindparam("earliest"))
+        )
+    return stmt
+
+
+def product_names(session: Session, ids: Collection[int]) -> dict[int, tuple[str, str]]:
+    """Each of these products' SKU and name, by id."""
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(ProductRow.id, ProductRow.sku, ProductRow.name).where(ProductRow.id.in_(ids))
+    )
+    return {id_: (sku, name) for id_, sku, name in rows}
+
+
+def driver_rows(
+    session: Session, stmt: Executable, params: dict[str, Any] | None = None
+) -> list[tuple[Any, ...]]:
     """The rows of ``stmt`` as the database driver returns them: plain tuples, without
     SQLAlchemy's per-row work (a Row object, a result processor per typed column), for a
     read of thousands of lines. A date column comes as the driver gives it: a ``date`` from
     PostgreSQL, ISO text (``2027-03-31``) from SQLite, which ``stored_date`` turns into a
     date."""
-    result = session.connection().execute(stmt)
+    result = session.connection().execute(stmt, params)
     try:
         return list(result.cursor.fetchall())
     finally:
