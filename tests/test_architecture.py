@@ -165,6 +165,15 @@ NOT_FOR_EVERYDAY = (
     "pygal", "segno", "alembic", "babel", "kitops.web", "kitops.tui", "kitops.documents",
     "kitops.payments", "kitops.jobs",
 )  # fmt: skip
+# ...nor, run in this order in one process, the services only another use case needs:
+# a trace the kits service (a recall's), a receipt or move the purchasing service (a
+# receipt against an order's), kit list the catalogue service (assembly's)
+NOT_YET = {
+    "trace PTT6-A0519": ["kitops.services.kits"],
+    "receive CHX-0.5 --qty 1 --location LON-SHELF": ["kitops.services.purchasing"],
+    "move CHX-0.5 --qty 1 --from LON-SHELF --to LON-STORE": ["kitops.services.purchasing"],
+    "kit list": ["kitops.services.purchasing", "kitops.services.catalog"],
+}
 EVERYDAY = (
     ("stock", "--json"),
     ("stock", "--location", "LON"),
@@ -178,21 +187,31 @@ EVERYDAY = (
 @pytest.mark.demo_data
 def test_everyday_commands_load_only_what_they_need(db_url: str) -> None:
     """stock, trace, receive, move and kit list, run as the command line runs them, import
-    none of the heavy modules other commands use (and ``--json`` no rich: no table). One
-    process runs them in turn, so the first command that loads one is the one named."""
+    none of the heavy modules other commands use (and ``--json`` no rich: no table), nor
+    the other database's SQLAlchemy dialect (its package is some 25 ms) or driver. One
+    process runs them in turn, so the first command that loads one is the one named (and
+    NOT_YET names what a command must still not have loaded by its turn)."""
+    sqlite = db_url.startswith("sqlite")
+    other = (
+        ["sqlalchemy.dialects.postgresql", "psycopg"] if sqlite else ["sqlalchemy.dialects.sqlite"]
+    )
+    not_loaded = [*NOT_FOR_EVERYDAY, *other]
     code = (
         "import json, sys\n"
         "from kitops.cli import run\n"
         "shown = {}\n"
         "for command in json.loads(sys.argv[1]):\n"
         "    done = run(['--db', sys.argv[2], '--user', 'tester', *command])\n"
-        "    heavy = [m for m in json.loads(sys.argv[3]) if m in sys.modules]\n"
+        "    named = ' '.join(command)\n"
+        "    wanted = json.loads(sys.argv[3]) + json.loads(sys.argv[4]).get(named, [])\n"
+        "    heavy = [m for m in wanted if m in sys.modules]\n"
         "    table = 'rich' in sys.modules\n"
-        "    shown[' '.join(command)] = [done, heavy, table]\n"
+        "    shown[named] = [done, heavy, table]\n"
         "print(json.dumps(shown))\n"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code, json.dumps(EVERYDAY), db_url, json.dumps(NOT_FOR_EVERYDAY)],
+        [sys.executable, "-c", code, json.dumps(EVERYDAY), db_url, json.dumps(not_loaded),
+         json.dumps(NOT_YET)],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     shown = json.loads(out.splitlines()[-1])

@@ -34,6 +34,8 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.sql.base import DialectKWArgs, _DialectArgDict
+from sqlalchemy.util import PopulateDict, memoized_property
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -45,6 +47,29 @@ NAMING_CONVENTION = {
 
 # Append-only tables: nothing updates or deletes their rows (triggers in migration 0001).
 APPEND_ONLY_TABLES = ("stock_moves", "audit_log")
+
+
+class PartialIndex(Index):
+    """An index over the rows ``where`` picks, on SQLite and PostgreSQL alike.
+
+    The condition becomes the dialects' ``where`` option (``sqlite_where``,
+    ``postgresql_where``) only when something first asks for the index's dialect options:
+    creating the index, a migration, a comparison with the database. Naming those options
+    in the constructor imports both dialect packages while the schema is defined, which
+    every command paid for (the whole PostgreSQL dialect on SQLite too).
+    """
+
+    def __init__(self, name: str, *expressions: Any, where: str, **kw: Any) -> None:
+        super().__init__(name, *expressions, **kw)
+        self.partial_where = where
+
+    @memoized_property
+    def dialect_options(self) -> PopulateDict[str, _DialectArgDict]:
+        options = DialectKWArgs.dialect_options.fget(self)
+        for dialect in ("sqlite", "postgresql"):
+            options[dialect]["where"] = text(self.partial_where)
+        return options
+
 
 # Integer primary key that is a 64-bit BIGSERIAL on PostgreSQL and the rowid on SQLite.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -506,13 +531,12 @@ class KitRow(Base):
         # a course's kit 1, kit 2... is held by one kit at most; a kit returned opened
         # (written off) keeps its course part, which shows it and which fulfilment then
         # leaves alone, beside the replacement a user may ask for (`course replace-kit`)
-        Index(
+        PartialIndex(
             "uq_kits_course_id_course_part",
             "course_id",
             "course_part",
             unique=True,
-            sqlite_where=text("course_id IS NOT NULL AND status <> 'written_off'"),
-            postgresql_where=text("course_id IS NOT NULL AND status <> 'written_off'"),
+            where="course_id IS NOT NULL AND status <> 'written_off'",
         ),
         Index("ix_kits_status_product_id_expiry", "status", "product_id", "expiry"),
     )
@@ -681,13 +705,12 @@ class PurchaseOrderRow(Base):
         ),
         CheckConstraint("origin IN ('reorder', 'manual')", name="origin"),
         Index("ix_purchase_orders_status_clinic_id", "status", "clinic_id"),
-        Index(
+        PartialIndex(
             "uq_purchase_orders_supplier_id_clinic_id_draft",
             "supplier_id",
             "clinic_id",
             unique=True,
-            sqlite_where=text("status = 'draft'"),
-            postgresql_where=text("status = 'draft'"),
+            where="status = 'draft'",
         ),
     )
 

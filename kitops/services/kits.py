@@ -53,7 +53,6 @@ from kitops.domain.ledger import LotStatus, Move, MoveReason, Shortage
 from kitops.domain.locations import PHYSICAL_KINDS, LocationKind, clinic_today
 from kitops.errors import InvalidInput, Refused, TransientDatabaseError
 from kitops.i18n import _
-from kitops.services.catalog import at_home_max_needle_um
 from kitops.services.dto import kits as kits_dto
 from kitops.services.plans import to_domain
 from kitops.services.unit_of_work import UnitOfWork, retrying
@@ -74,6 +73,10 @@ def _check_home_safety(uow: UnitOfWork, kit: ProductRow) -> None:
     assembly: the setting or the catalogue may have changed since the recipe)."""
     if not kit.at_home_allowed:
         return
+    # imported here: the catalogue service (and the reservation statements it names) is
+    # more than listing or showing kits needs to load
+    from kitops.services.catalog import at_home_max_needle_um
+
     maximum = at_home_max_needle_um(uow)
     for line in kit.recipe:
         part = line.component

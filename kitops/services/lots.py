@@ -33,7 +33,6 @@ from kitops.domain.stock_rules import check_status_change
 from kitops.errors import InvalidInput, Refused
 from kitops.i18n import _
 from kitops.services.dto import stock as stock_dto
-from kitops.services.kits import flag_recalled_kits
 from kitops.services.unit_of_work import UnitOfWork, retrying
 
 
@@ -125,6 +124,10 @@ def change_status(
         kits: list[str] = []
         released: list[dict[str, object]] = []
         if target is LotStatus.RECALLED:
+            # imported here: the kits service (catalog, plans, reservations) is more than
+            # a trace or a lot's detail needs to load
+            from kitops.services.kits import flag_recalled_kits
+
             flagged = flag_recalled_kits(uow, lot.id)
             kits = [kit.serial for kit in flagged]
             # the courses that lose their kit, by number only (no patient reference)

@@ -41,7 +41,6 @@ from kitops.domain.stock_rules import (
 from kitops.domain.text import no_control
 from kitops.errors import InvalidInput, KitopsError, Refused
 from kitops.i18n import _, ngettext
-from kitops.services import purchasing
 from kitops.services.csvfiles import read_csv
 from kitops.services.dto import stock as stock_dto
 from kitops.services.receipts import check_cost_currency, keep_receipt
@@ -153,7 +152,10 @@ def receive(
         reference = no_control(given.po or "", "po").strip()[:64] or None
         order = None
         if reference is not None and is_po_number(reference):
-            # a kitops purchase order: its line is booked, and closes when all is in
+            # a kitops purchase order: its line is booked, and closes when all is in (the
+            # purchasing service imported here: a move or a plain receipt does without it)
+            from kitops.services import purchasing
+
             order = purchasing.receive_against(
                 uow, reference, product, quantity, place,
                 confirm_over=given.confirm_over_receipt,
