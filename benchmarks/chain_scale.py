@@ -76,6 +76,7 @@ MOVES_PER_KIT = 500
 KIT_SKU = "KIT-HOME-6W"
 KIT_VIALS = 6
 COMMAND_TARGET_S = 1.0
+EXPLAIN_LINES = 40  # a plan longer than this shows its head and its timings
 TRACE_TARGET_MS = 100.0
 PG_ONLY = "chain_scale.py measures PostgreSQL: give --pg-admin-url or --db postgresql://..."
 
@@ -477,7 +478,11 @@ def explain(db: Database, sql: ls.Sql) -> None:
             sql.conn.rollback()
         print(f"\n--- {what}, statement {n + 1}:")
         print(" ".join(statement.split())[:600])
-        print("\n".join(plan))
+        shown = plan if len(plan) <= EXPLAIN_LINES else [
+            *plan[: EXPLAIN_LINES - 6], f"  ... {len(plan) - EXPLAIN_LINES + 1} lines more ...",
+            *plan[-5:],
+        ]  # fmt: skip
+        print("\n".join(shown))
 
 
 def measure(db: Database, url: str, runs: int, with_explain: bool) -> None:
