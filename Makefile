@@ -13,7 +13,7 @@ PYTEST_WORKERS ?= 2
 TEST_DATES ?= 2027-03-28T23:30[Europe/London] 2027-10-31T23:30[Europe/London] 2028-02-29 2026-12-31T23:59Z today
 DATED_TESTS ?= tests/unit tests/integration tests/e2e
 
-.PHONY: run serve test test-fast test-dates check lint typecheck pytest bench pictures clean catalogs messages
+.PHONY: run serve test test-fast test-dates check lint typecheck pytest bench bench-chain pictures clean catalogs messages
 
 # the translations: each language's catalog (.po, edited by translators) compiles to the .mo
 # kitops reads (`make catalogs`, run before anything starts kitops)
@@ -119,6 +119,11 @@ bench: $(VENV)/.installed-test catalogs
 	if [ -n "$(BENCH_PG)" ]; then cd benchmarks && for script in $(BENCH_ON_PG); do \
 		echo "== $$script (PostgreSQL)"; \
 		../$(BIN)/python $$script --pg-admin-url "$(BENCH_PG)" || exit 1; done; fi
+
+# The 50-clinic, 10,000,000-move PostgreSQL chain (benchmarks/chain_scale.py): half an
+# hour or more on a 2-core machine, so not part of `bench`.
+bench-chain: $(VENV)/.installed-test catalogs
+	cd benchmarks && ../$(BIN)/python chain_scale.py --pg-admin-url "$(BENCH_PG)" --explain
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

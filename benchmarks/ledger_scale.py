@@ -328,6 +328,74 @@ class Generated:
     hot_courses: int
 
 
+def places_of(sql: Sql) -> Places:
+    locations = sql.read("SELECT id, code, kind FROM locations")
+    virtual = {kind.value for kind in VIRTUAL_KINDS}
+    return Places(
+        {code: id_ for id_, code, _ in locations},
+        frozenset(id_ for id_, _, kind in locations if kind not in virtual),
+    )
+
+
+def bench_audit(sql: Sql, entity_key: str, after: str) -> int:
+    """The audit row the generated moves name (one for the whole load)."""
+    return int(
+        sql.rows(
+            "INSERT INTO audit_log (at, actor, action, entity, entity_key, after) "
+            "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+            (sql.timestamp(datetime.now(UTC).replace(tzinfo=None)), ACTOR, "bench.generate",
+             "database", entity_key, after),
+        )[0][0]
+    )  # fmt: skip
+
+
+def insert_lots(
+    sql: Sql, plans: Sequence[LotPlan], rng: random.Random, supplier_id: int
+) -> dict[str, int]:
+    """The planned lots; returns their ids by code."""
+    sql.insert(
+        "lots",
+        ("product_id", "code", "expiry", "status", "status_reason", "supplier_id",
+         "receipt_ref", "unit_cost_minor", "currency", "created_at"),
+        (lot_row(plan, rng, supplier_id, sql) for plan in plans),
+    )  # fmt: skip
+    codes = {plan.code for plan in plans}
+    return {code: id_ for id_, code in sql.rows("SELECT id, code FROM lots") if code in codes}
+
+
+def write_ledger(
+    sql: Sql,
+    moves: Sequence[GenMove],
+    balances: dict[tuple[int, int], int],
+    product_of: dict[int, int],
+    audit_id: int,
+) -> int:
+    """The generated moves (in time order) and their balances, the balance triggers off,
+    as a restore loads them; returns the moves written."""
+    suffix = "" if sql.sqlite else "+00"
+
+    def move_rows() -> Iterator[tuple[Any, ...]]:
+        for t, pid, lot, src, dst, qty, reason, ref, detail in moves:
+            at = (WINDOW_START + timedelta(microseconds=t)).isoformat(" ", "microseconds")
+            yield (pid, lot, src, dst, qty, reason, ACTOR, at + suffix, ref, detail, audit_id)
+
+    with benchdb.ledger_triggers_off(sql.conn, sqlite=sql.sqlite):
+        written = sql.insert(
+            "stock_moves",
+            ("product_id", "lot_id", "from_location_id", "to_location_id", "quantity",
+             "reason", "actor", "created_at", "reference", "detail", "audit_id"),
+            move_rows(),
+        )  # fmt: skip
+        sql.insert(
+            "stock_balances",
+            ("lot_id", "location_id", "product_id", "quantity"),
+            ((lot, loc, product_of[lot], qty) for (lot, loc), qty in balances.items()),
+        )
+    if written != len(moves):
+        raise RuntimeError(f"wrote {written:,} of {len(moves):,} generated moves")
+    return written
+
+
 def generate(db: Database, rows: int) -> Generated:
     """Migrate, load the demo data through kitops, then bulk-insert up to ``rows`` moves."""
     seconds: dict[str, float] = {}
@@ -340,34 +408,15 @@ def generate(db: Database, rows: int) -> Generated:
     rng = random.Random(SEED)
     sql = loader_connection(db)
     try:
-        locations = sql.read("SELECT id, code, kind FROM locations")
-        virtual = {kind.value for kind in VIRTUAL_KINDS}
-        places = Places(
-            {code: id_ for id_, code, _ in locations},
-            frozenset(id_ for id_, _, kind in locations if kind not in virtual),
-        )
+        places = places_of(sql)
         products = dict((sku, id_) for id_, sku in sql.read("SELECT id, sku FROM products"))
         supplier_id = sql.read("SELECT id FROM suppliers WHERE code = ?", ("CALECIM-UK",))[0][0]
         demo_moves = sql.read("SELECT COUNT(*) FROM stock_moves")[0][0]
         plans = plan_lots(rng, rows - demo_moves, rows, products)
 
         sql.begin()
-        audit_id = sql.rows(
-            "INSERT INTO audit_log (at, actor, action, entity, entity_key, after) "
-            "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-            (sql.timestamp(datetime.now(UTC).replace(tzinfo=None)), ACTOR, "bench.generate",
-             "database", "ledger_scale", f'{{"rows": {rows}}}'),
-        )[0][0]  # fmt: skip
-        sql.insert(
-            "lots",
-            ("product_id", "code", "expiry", "status", "status_reason", "supplier_id",
-             "receipt_ref", "unit_cost_minor", "currency", "created_at"),
-            (lot_row(plan, rng, supplier_id, sql) for plan in plans),
-        )  # fmt: skip
-        codes = {plan.code for plan in plans}
-        lot_ids = {
-            code: id_ for id_, code in sql.rows("SELECT id, code FROM lots") if code in codes
-        }
+        audit_id = bench_audit(sql, "ledger_scale", f'{{"rows": {rows}}}')
+        lot_ids = insert_lots(sql, plans, rng, supplier_id)
         seconds["lots"] = time.perf_counter() - start
 
         start = time.perf_counter()
@@ -380,26 +429,8 @@ def generate(db: Database, rows: int) -> Generated:
         seconds["simulate moves (Python)"] = time.perf_counter() - start
 
         start = time.perf_counter()
-        suffix = "" if sql.sqlite else "+00"
-
-        def move_rows() -> Iterator[tuple[Any, ...]]:
-            for t, pid, lot, src, dst, qty, reason, ref, detail in builder.moves:
-                at = (WINDOW_START + timedelta(microseconds=t)).isoformat(" ", "microseconds")
-                yield (pid, lot, src, dst, qty, reason, ACTOR, at + suffix, ref, detail, audit_id)
-
-        with benchdb.ledger_triggers_off(sql.conn, sqlite=sql.sqlite):
-            written = sql.insert(
-                "stock_moves",
-                ("product_id", "lot_id", "from_location_id", "to_location_id", "quantity",
-                 "reason", "actor", "created_at", "reference", "detail", "audit_id"),
-                move_rows(),
-            )  # fmt: skip
-            product_of = {lot_ids[plan.code]: plan.product_id for plan in plans}
-            sql.insert(
-                "stock_balances",
-                ("lot_id", "location_id", "product_id", "quantity"),
-                ((lot, loc, product_of[lot], qty) for (lot, loc), qty in builder.balances.items()),
-            )
+        product_of = {lot_ids[plan.code]: plan.product_id for plan in plans}
+        write_ledger(sql, builder.moves, builder.balances, product_of, audit_id)
         sql.commit()
         seconds["insert moves + balances"] = time.perf_counter() - start
 
@@ -417,8 +448,6 @@ def generate(db: Database, rows: int) -> Generated:
         total = sql.read("SELECT COUNT(*) FROM stock_moves")[0][0]
     finally:
         sql.conn.close()
-    if written != len(builder.moves):
-        raise RuntimeError(f"wrote {written:,} of {len(builder.moves):,} generated moves")
     hot_moves = next(plan.moves for plan in plans if plan.hot)
     return Generated(seconds, total, len(plans), hot_moves, hot_courses)
 

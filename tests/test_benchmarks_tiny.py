@@ -99,3 +99,24 @@ def test_the_fulfil_throughput_benchmark_reserves_no_kit_twice() -> None:
     out = _run("fulfil_throughput.py", "--pg-admin-url", admin, "--kits", "24",
                "--workers", "2", "--seconds", "3")  # fmt: skip
     assert "medians over rounds; checks ok" in out
+
+
+@pytest.mark.postgresql
+def test_the_chain_benchmark_builds_a_consistent_chain_and_types_every_command() -> None:
+    admin = os.environ.get("KITOPS_TEST_PG_URL")
+    if not admin:
+        pytest.skip("PostgreSQL only (KITOPS_TEST_PG_URL)")
+    out = _run("chain_scale.py", "--pg-admin-url", admin, "--rows", "6000", "--clinics", "3",
+               "--hot-moves", "300", "--runs", "1")  # fmt: skip
+    assert "3 clinics, 6 clinic users" in out
+    rows = _table_rows(out)
+    for command in ("kitops stock", "kitops stock --location LON", "kitops trace HOT-0001",
+                    "kitops kit list"):  # fmt: skip
+        assert command in rows, out
+    assert any(name.startswith("kitops receive ") for name in rows), out
+    assert any(name.startswith("kitops move ") for name in rows), out
+    assert "trace HOT-0001" in rows, out
+    assert "stock LON (kitops stock)" in rows, out
+    assert "stock_moves (total, with indexes)" in rows, out
+    assert "db check: ok=True" in out
+    assert "kitops db check (whole command, once)" in out

@@ -607,11 +607,22 @@ def list_kits(
             root = uow.locations.get(location.strip().upper())
             stmt = stmt.where(KitRow.location_id.in_(subtree_ids(root, list(places.values()))))
         fit = PlanFit(uow, places, today)
-        return [
-            kit_dto(uow, row, places, fit=fit)
-            for row in uow.session.scalars(stmt)
-            if uow.visible_kit(row)
+        # every kit's components and their lots in a few statements, not one a kit
+        stmt = stmt.options(selectinload(KitRow.components).selectinload(KitComponentRow.lot))
+        rows = list(uow.session.scalars(stmt))
+        # the courses the kits serve, held here while kit_dto's get finds each in the
+        # session (its identity map keeps only objects something refers to)
+        course_ids = sorted({row.course_id for row in rows if row.course_id is not None})
+        courses = [
+            course
+            for start in range(0, len(course_ids), 5_000)
+            for course in uow.session.scalars(
+                select(CourseRow).where(CourseRow.id.in_(course_ids[start : start + 5_000]))
+            )
         ]
+        kits = [kit_dto(uow, row, places, fit=fit) for row in rows if uow.visible_kit(row)]
+        del courses
+        return kits
 
 
 def show_kit(uow: UnitOfWork, serial: str, *, today: date | None = None) -> kits_dto.Kit:
