@@ -3,7 +3,9 @@ crashed for days because nothing ran it): each script end to end at the smallest
 takes, on SQLite (``fulfil_throughput.py``, PostgreSQL only, on the tests' server when
 there is one). Each asserts that the script ran to its end and printed the lines its
 readers look for, never a figure (the figures are the benchmark's to print, on a machine
-and at a size where they mean something). ``web.py`` and ``scan.py`` have their own.
+and at a size where they mean something). ``web.py`` and ``scan.py`` have their own;
+``stock_command.py`` runs here on the ledger benchmark's database (SQLite) and in
+tests/test_stock_command_benchmark_smoke.py on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from bench_support import assert_the_stock_command_and_its_sql_agree
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
@@ -46,8 +49,12 @@ def test_the_assignment_benchmark_serves_what_assign_serves() -> None:
     assert "in every run: True" in out
 
 
-def test_the_ledger_benchmark_asks_each_question_and_the_ledger_balances() -> None:
-    out = _run("ledger_scale.py", "--rows", "50000", "--runs", "1")
+def test_the_ledger_benchmark_asks_each_question_and_the_ledger_balances(tmp_path: Path) -> None:
+    # on a database of this test's, which the stock command benchmark then measures as it
+    # stands (``--built``): the 50,000-move ledger is built once for both on SQLite
+    # (tests/test_stock_command_benchmark_smoke.py builds its own on PostgreSQL)
+    ledger = f"sqlite:///{tmp_path / 'ledger.db'}"
+    out = _run("ledger_scale.py", "--db", ledger, "--rows", "50000", "--runs", "1")
     rows = _table_rows(out)
     questions = ("stock LON (kitops stock)", "trace HOT-0001", "count 5,000 lines at LON-FRIDGE",
                  "5,000 moves: trigger vs by hand")  # fmt: skip
@@ -62,6 +69,9 @@ def test_the_ledger_benchmark_asks_each_question_and_the_ledger_balances() -> No
     assert kitops_says == sql_says, trace
     count = next(line for line in out.splitlines() if line.startswith("count LON-FRIDGE:"))
     assert count.endswith("seen [500]"), count
+
+    out = _run("stock_command.py", "--db", ledger, "--built", "--runs", "1")
+    assert_the_stock_command_and_its_sql_agree(out)
 
 
 def test_the_reports_benchmark_times_every_report() -> None:
