@@ -2,7 +2,8 @@
 
 Target: "Single-course `fulfil` throughput on PostgreSQL with 8 workers, beside the
 throughput of one hand-written SQL statement doing the same reservation with
-`FOR UPDATE SKIP LOCKED` in the same run; kitops should reach at least half of it."
+`FOR UPDATE SKIP LOCKED` in the same run; kitops should reach at least 0.6 of it, in each
+of 3 runs on a quiet machine" (it was half before issue #22).
 This script measures and prints; it never asserts a target.
 
 The data set: a PostgreSQL database of its own (created under ``--pg-admin-url`` and
@@ -73,7 +74,7 @@ PLAN = "home-6w"
 VIALS_PER_KIT = 6
 CLINICS = {"LON": 0.5, "ESX": 0.3, "VIE": 0.2}
 WEEKDAYS = ("mon,thu", "tue,fri", "wed,sat")
-TARGET_RATIO = 0.5
+TARGET_RATIO = 0.6
 BARRIER_TIMEOUT_S = 120.0
 
 SQL_RESERVE = """
@@ -147,7 +148,7 @@ class Tally:
     refused: list[tuple[int, str]] = field(default_factory=list)  # course, reason
     errors: list[tuple[int, str]] = field(default_factory=list)
     statements: int = 0  # kitops only: statements sent through SQLAlchemy (BEGIN, COMMIT
-    # and the pool's pre-ping are not among them)
+    # and the pool's ping of a connection idle for over a second are not among them)
 
 
 # --- the workers (run in spawned processes) ------------------------------------------
@@ -592,7 +593,7 @@ def main() -> None:
                 outcomes[side].append(outcome)
                 per_course = (
                     f", {outcome.statements / outcome.courses_tried:.1f} SQLAlchemy statements a "
-                    "course (+ BEGIN, COMMIT, pool pre-ping)"
+                    "course (+ BEGIN, COMMIT)"
                     if outcome.statements
                     else ""
                 )

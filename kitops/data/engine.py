@@ -8,14 +8,16 @@ failing half-way; read-only units of work use a plain deferred ``BEGIN``.
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from kitops.errors import InvalidInput
 from kitops.filemodes import create_empty
@@ -25,6 +27,10 @@ from kitops.secrets import mask_url
 
 DEFAULT_BUSY_TIMEOUT_MS = 5_000
 MAX_BUSY_TIMEOUT_MS = 600_000
+# PostgreSQL: a pooled connection idle for longer than this is pinged before it is handed
+# out again (see _ping_when_idle)
+PING_AFTER_IDLE_S = 1.0
+_IDLE_SINCE = "kitops_idle_since"
 
 
 def busy_timeout_ms() -> int:
@@ -119,6 +125,38 @@ def _sqlite_setup(engine: Engine, path: Path | None = None) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def _ping_when_idle(engine: Engine, after_s: float = PING_AFTER_IDLE_S) -> None:
+    """Before a pooled PostgreSQL connection is handed out, ping it if it has sat idle in
+    the pool for more than ``after_s`` seconds; a dead one is replaced by a new connection
+    (SQLAlchemy's ``pool_pre_ping``, except for connections just used or just opened).
+
+    What leaves a stale connection in the pool is time passing while it idles: a server
+    restart or fail-over, an idle timeout, a network device dropping the session. For a
+    connection given back a moment ago that is unlikely (and a ping never guaranteed the
+    next statement a live connection either), while the ping costs a round trip on every
+    check-out, which the busiest path, a single-course ``fulfil`` reserving in one
+    statement, would otherwise pay beside its one statement. A statement on a connection
+    that died anyway fails with the usual "connection lost" line, and the pool is emptied
+    of that server's connections."""
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        since = record.info.pop(_IDLE_SINCE, None)
+        if since is None or time.monotonic() - since <= after_s:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as error:
+            if dialect.is_disconnect(error, dbapi_connection, None):
+                raise DisconnectionError(str(error)) from error  # the pool reconnects
+            raise
+
+
 def open_database(url: str | None = None) -> Database:
     resolved = resolve_url(url)
     parsed = make_url(resolved)
@@ -128,12 +166,12 @@ def open_database(url: str | None = None) -> Database:
         if database and database != ":memory:" and not database.startswith("file:"):
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
             kwargs["creates"] = Path(database).expanduser()
-    else:
-        kwargs["pool_pre_ping"] = True
     creates = kwargs.pop("creates", None)
     engine = create_engine(resolved, **kwargs)
     if engine.dialect.name == "sqlite":
         _sqlite_setup(engine, creates)
+    else:
+        _ping_when_idle(engine)
     write_engine = engine.execution_options(kitops_write=True)
     return Database(
         url=resolved,
