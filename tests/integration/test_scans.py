@@ -81,7 +81,6 @@ def test_a_location_label_scan_says_what_is_there(uow):
     assert dict(found.kits) == {"available": 3, "reserved": 1}
 
 
-
 @pytest.mark.parametrize("data", ["]d1KLOC:LON-FRIDGE", "LON-FRIDGE", "KLOC:LON-QUAR", "LON-STORE"])
 def test_a_location_scan_without_its_summary_is_the_same_place_and_step(uow, data):
     """What the terminal UI asks (it opens the place's stock list): the place and its
@@ -103,6 +102,7 @@ def test_an_empty_place_scanned_without_its_summary_says_it_is_empty(uow):
     assert isinstance(brief, ScannedLocation)
     assert full.products == ()
     assert brief.next_step == full.next_step
+
 
 def test_a_course_card_scan_lists_its_kits_and_next_date_without_the_patient(uow):
     found = scan(uow(readonly=True), "KCRS:1")
