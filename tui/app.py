@@ -515,7 +515,7 @@ class KitopsApp(App[int]):
         stockroom = self.stockroom
         if stockroom is None:
             raise RuntimeError("the database is not open yet")
-        self.post_message(self.Scanned(scans.scan(stockroom.reading(), code)))
+        self.post_message(self.Scanned(scans.scan(stockroom.reading(), code, summary=False)))
 
     def on_kitops_app_scanned(self, message: Scanned) -> None:
         from .scans import open_scanned

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
@@ -95,8 +96,18 @@ class Database:
         self.engine.dispose()
 
 
+class _HintedSQLiteCompiler(SQLiteCompiler):
+    """SQLAlchemy's SQLite compiler, writing a table's hint after its name: a query asks
+    SQLite for an index with ``with_hint(table, "INDEXED BY ix_...", dialect_name="sqlite")``
+    (SQLAlchemy's SQLite dialect leaves table hints out)."""
+
+    def get_from_hint_text(self, table: Any, text: str | None) -> str | None:
+        return text
+
+
 def _sqlite_setup(engine: Engine, path: Path | None = None) -> None:
     busy_ms = busy_timeout_ms()
+    engine.dialect.statement_compiler = _HintedSQLiteCompiler
 
     if path is not None:
 

@@ -297,6 +297,8 @@ class LotRow(Base):
         ),
         CheckConstraint("unit_cost_minor IS NULL OR unit_cost_minor >= 0", name="unit_cost"),
         Index("ix_lots_code", "code"),
+        # the stock list in expiry order reads lots in that order (migration 0025)
+        Index("ix_lots_expiry", "expiry"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

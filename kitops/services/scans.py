@@ -48,9 +48,14 @@ from kitops.services.unit_of_work import UnitOfWork
 FIELD = "scan"
 
 
-def scan(uow: UnitOfWork, data: str, *, now: datetime | None = None) -> dto.Scanned:
+def scan(
+    uow: UnitOfWork, data: str, *, now: datetime | None = None, summary: bool = True
+) -> dto.Scanned:
     """What ``data`` (a scan as the scanner typed it) names, and its next step as of
-    ``now`` (default: the clock; an aware datetime)."""
+    ``now`` (default: the clock; an aware datetime). ``summary=False``: a location's
+    products and kits are left out (empty), only whether it holds anything is asked:
+    the terminal UI opens the stock list of the place, which shows them (summing 16,800
+    lines of one fridge per product was most of a place's scan with 100,000 lots)."""
     code = read_code(data, FIELD)
     moment = now or utcnow()
     shown = data.strip(" \t\r\n")  # what the answer and its errors name
@@ -61,11 +66,11 @@ def scan(uow: UnitOfWork, data: str, *, now: datetime | None = None) -> dto.Scan
         if code.kind == "kit":
             return _kit(uow, _kit_row(uow, code.value, shown), shown)
         if code.kind == "location":
-            return _location(uow, _location_row(uow, code.value, shown), shown)
+            return _location(uow, _location_row(uow, code.value, shown), shown, summary)
         if code.kind == "course":
             assert code.course is not None
             return _course(uow, code.course, shown, moment)
-        return _text(uow, code.value, shown, moment)
+        return _text(uow, code.value, shown, moment, summary)
 
 
 # --- what the code names ----------------------------------------------------------------------
@@ -146,7 +151,9 @@ def _location_row(uow: UnitOfWork, code: str, shown: str) -> LocationRow:
     return place
 
 
-def _text(uow: UnitOfWork, text: str, shown: str, now: datetime) -> dto.Scanned:
+def _text(
+    uow: UnitOfWork, text: str, shown: str, now: datetime, summary: bool = True
+) -> dto.Scanned:
     """A plain code: a kit serial, else a lot code, else a location code."""
     kit = uow.session.scalar(select(KitRow).where(KitRow.serial == text.upper()))
     if kit is not None and uow.visible_kit(kit):
@@ -167,7 +174,7 @@ def _text(uow: UnitOfWork, text: str, shown: str, now: datetime) -> dto.Scanned:
         )  # fmt: skip
     place = uow.locations.by_code(text.upper())
     if place is not None:
-        return _location(uow, place, shown)
+        return _location(uow, place, shown, summary)
     raise InvalidInput(
         FIELD, shown, _("nothing has the code {text}: no kit, lot or location").format(text=text)
     )
@@ -317,11 +324,29 @@ def _kit(uow: UnitOfWork, kit: KitRow, code: str) -> dto.ScannedKit:
 # --- locations ----------------------------------------------------------------------------------
 
 
-def _location(uow: UnitOfWork, place: LocationRow, code: str) -> dto.ScannedLocation:
+def _step(anything: bool) -> str:
+    """A place's next step: what a scan there does."""
+    if anything:
+        return _("scan a lot or kit to move it here or count it")
+    return _("empty: scan a lot or kit to move it here")
+
+
+def _location(
+    uow: UnitOfWork, place: LocationRow, code: str, summary: bool = True
+) -> dto.ScannedLocation:
     uow.check_place(place, doing=_("look at what is"))
     rows = _all_places(uow)
     places = {row.id: row for row in rows}
     inside = sorted(subtree_ids(place, rows))
+    held = StockBalanceRow.location_id.in_(inside), StockBalanceRow.quantity > 0
+    if not summary:  # only whether anything is here: one line of the place's index
+        clinic = clinic_of(place, places)
+        anything = uow.session.scalar(select(StockBalanceRow.lot_id).where(*held).limit(1))
+        return dto.ScannedLocation(
+            code=code, location=place.code, name=place.name, place_kind=place.kind,
+            clinic=clinic.code if clinic else None, products=(), kits=(),
+            next_step=_step(anything is not None), actions=("move", "count", "receive"),
+        )  # fmt: skip
     products = uow.session.execute(
         select(
             ProductRow.sku,
@@ -331,7 +356,7 @@ def _location(uow: UnitOfWork, place: LocationRow, code: str) -> dto.ScannedLoca
         )
         .join(LotRow, LotRow.id == StockBalanceRow.lot_id)
         .join(ProductRow, ProductRow.id == StockBalanceRow.product_id)
-        .where(StockBalanceRow.location_id.in_(inside), StockBalanceRow.quantity > 0)
+        .where(*held)
         .group_by(ProductRow.sku)
         .order_by(ProductRow.sku)
     ).all()
@@ -343,11 +368,7 @@ def _location(uow: UnitOfWork, place: LocationRow, code: str) -> dto.ScannedLoca
     ).all()
     clinic = clinic_of(place, places)
     here = tuple(dto.ProductHere(sku, int(n), int(qty), expiry) for sku, n, qty, expiry in products)
-    step = (
-        _("scan a lot or kit to move it here or count it")
-        if here
-        else _("empty: scan a lot or kit to move it here")
-    )
+    step = _step(bool(here))
     return dto.ScannedLocation(
         code=code, location=place.code, name=place.name, place_kind=place.kind,
         clinic=clinic.code if clinic else None, products=here,

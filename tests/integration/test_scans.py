@@ -81,6 +81,29 @@ def test_a_location_label_scan_says_what_is_there(uow):
     assert dict(found.kits) == {"available": 3, "reserved": 1}
 
 
+@pytest.mark.parametrize("data", ["]d1KLOC:LON-FRIDGE", "LON-FRIDGE", "KLOC:LON-QUAR", "LON-STORE"])
+def test_a_location_scan_without_its_summary_is_the_same_place_and_step(uow, data):
+    """What the terminal UI asks (it opens the place's stock list): the place and its
+    next step as the full answer has them, without summing what is there."""
+    full = scans.scan(uow(readonly=True), data, now=NOW)
+    brief = scans.scan(uow(readonly=True), data, now=NOW, summary=False)
+    assert isinstance(full, ScannedLocation)
+    assert isinstance(brief, ScannedLocation)
+    assert (brief.products, brief.kits) == ((), ())
+    assert brief == ScannedLocation(**{**full.__dict__, "products": (), "kits": ()})
+    assert full.products  # each of these places holds stock: the step says so
+    assert brief.next_step == full.next_step
+
+
+def test_an_empty_place_scanned_without_its_summary_says_it_is_empty(uow):
+    full = scans.scan(uow(readonly=True), "KLOC:ESX-QUAR", now=NOW)
+    brief = scans.scan(uow(readonly=True), "KLOC:ESX-QUAR", now=NOW, summary=False)
+    assert isinstance(full, ScannedLocation)
+    assert isinstance(brief, ScannedLocation)
+    assert full.products == ()
+    assert brief.next_step == full.next_step
+
+
 def test_a_course_card_scan_lists_its_kits_and_next_date_without_the_patient(uow):
     found = scan(uow(readonly=True), "KCRS:1")
     assert isinstance(found, ScannedCourse)

@@ -331,16 +331,29 @@ class CoursesScreen(ListScreen):
             self.kitops.clock.day() + timedelta(days=1)
         ).isoformat()
 
-    def fill_forms(self) -> None:
+    filter_loaded = False  # the list's status filter has its choices
+
+    def fill_filter(self) -> None:
+        """The list's status filter: its choices before the list is first loaded."""
         choices = self.kitops.choices
-        if choices is None or self.forms_loaded:
+        if choices is None or self.filter_loaded:
             return
-        self.forms_loaded = True
+        self.filter_loaded = True
         status = self.query_one("#status", Select)
         status.set_options(
             [(_("All courses"), ALL), *[(course_status(s), s) for s in choices.course_statuses]]
         )
         status.value = ALL
+
+    def fill_forms(self) -> None:
+        """The New course and Batch tabs' choices (plans, clinics): after the list's first
+        page is on the screen (a scanned course card shows its course first), or at once
+        when one of those tabs is opened."""
+        choices = self.kitops.choices
+        if choices is None or self.forms_loaded:
+            return
+        self.fill_filter()
+        self.forms_loaded = True
         plan = self.query_one("#plan", Select)
         plan.set_options([(p.code, p.code) for p in choices.plans])
         if choices.plans:
@@ -355,7 +368,7 @@ class CoursesScreen(ListScreen):
         scope.value = self.kitops.clinic or ALL
 
     def apply_options(self, **options: Any) -> None:
-        self.fill_forms()
+        self.fill_filter()
         if "tab" in options:
             self.action_show_tab(options["tab"])
         # a scanned course card's course, asked for by its number, not searched for, while
@@ -372,6 +385,8 @@ class CoursesScreen(ListScreen):
         self.page_offset = 0
 
     def action_show_tab(self, tab: str) -> None:
+        if tab != "list":
+            self.fill_forms()
         self.query_one("#tabs", TabbedContent).active = tab
         focus = {"list": "#courses", "new": "#patient", "batch": "#days"}[tab]
         self.query_one(focus).focus()
@@ -385,7 +400,7 @@ class CoursesScreen(ListScreen):
     exact: int | None = None
 
     def refresh_data(self) -> None:
-        self.fill_forms()
+        self.fill_filter()
         status = self.query_one("#status", Select).value
         search = self.query_one("#filter", Input).value
         if self.exact is not None and search != str(self.exact):
@@ -411,6 +426,8 @@ class CoursesScreen(ListScreen):
         page = message.page
         self.take_page(page.courses, page.total, page.offset)
         self.refresh_bindings()
+        if not self.forms_loaded:
+            self.call_after_refresh(self.fill_forms)
 
     def row_cells(self, row: CourseSummary) -> tuple[Any, ...]:
         style = "dim" if row.status in FINISHED else ""
@@ -433,9 +450,14 @@ class CoursesScreen(ListScreen):
     def page_hint(self) -> str:
         return " · " + _("f: fulfil · ctrl+n: new · ctrl+b: batch")
 
+    @on(TabbedContent.TabActivated, "#tabs")
+    def tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id != "list":  # a click on the tab: its form needs its choices
+            self.fill_forms()
+
     @on(Select.Changed, "#status")
     def status_changed(self) -> None:
-        if self.forms_loaded:
+        if self.filter_loaded:
             self.reload_from_start()
 
     @on(DataTable.RowHighlighted, "#courses")

@@ -26,16 +26,21 @@ def _counted(
     within_days: int,
     lot: str | None = None,
     joined: bool = False,
+    walk: bool = False,
 ) -> Select[Any]:
     """The count of the lines the filters keep, with the joins their columns need (all
     three when ``joined``: the page reads their columns). Without a search, a lot code or
     a status to match, the lines are counted on ``stock_balances`` alone (its
     ``(location, product)`` index and rows): every line has its lot, product and place,
     and joining 16,800 lines of one fridge to their lots only to count them took four
-    times as long (SQLite, 100,000 lots)."""
+    times as long (SQLite, 100,000 lots). ``walk``: SQLite reads the lots in expiry
+    order (``_walk_by_expiry``): the place is then checked on each lot's lines, not
+    looked up by its index (``+ 0``), or SQLite would start from the places again and
+    walk every lot for each line."""
     conditions: list[ColumnElement[bool]] = [StockBalanceRow.quantity > 0]
     if places is not None:
-        conditions.append(StockBalanceRow.location_id.in_(places))
+        place = StockBalanceRow.location_id + 0 if walk else StockBalanceRow.location_id
+        conditions.append(place.in_(places))
     if product_id is not None:
         conditions.append(StockBalanceRow.product_id == product_id)
     if lot is not None:  # one lot code, by its index (a scan names it exactly)
@@ -112,9 +117,10 @@ def stock_on_hand(
     ``day``, or every line not usable; ``sort`` names the column sorted first; ``lot``
     keeps the lines of that lot code only (equality on its index, not a search)."""
 
-    def counted(*, joined: bool = False) -> Select[Any]:
+    def counted(*, joined: bool = False, walk: bool = False) -> Select[Any]:
         return _counted(places=places, product_id=product_id, search=search, show=show,
-                        day=day, within_days=within_days, lot=lot, joined=joined)  # fmt: skip
+                        day=day, within_days=within_days, lot=lot, joined=joined,
+                        walk=walk)  # fmt: skip
 
     column = {
         "expiry": LotRow.expiry,
@@ -136,14 +142,40 @@ def stock_on_hand(
         ProductRow.name,
     )
     total = session.scalar(counted()) or 0
-    rows = session.execute(
-        counted(joined=True)
+    limit = max(1, min(limit, paging.MAX_PAGE))  # the read side's one cap
+    walk = (
+        sort == "expiry"
+        and not descending
+        and lot is None
+        and _walk_by_expiry(session, int(total), max(0, offset) + limit)
+    )
+    page = (
+        counted(joined=True, walk=walk)
         .with_only_columns(*columns)
         .order_by(primary.nulls_last(), *tiebreak)
         .offset(max(0, offset))
-        .limit(max(1, min(limit, paging.MAX_PAGE)))  # the read side's one cap
-    ).all()
+        .limit(limit)
+    )
+    if walk:
+        page = page.with_hint(LotRow, "INDEXED BY ix_lots_expiry", dialect_name="sqlite")
+    rows = session.execute(page).all()
     return int(total), rows
+
+
+def _walk_by_expiry(session: Session, lines: int, reach: int) -> bool:
+    """SQLite: whether the page, soonest expiry first, is read faster by walking the lots
+    in expiry order (``ix_lots_expiry``) until ``reach`` lines have been found than by
+    sorting all ``lines`` the filters keep. SQLite's planner, without statistics, always
+    starts from the place's lines and sorts them all (a fridge with 16,800 lines: 20 ms of
+    CPU for a page of 200); walking visits about ``reach * lots / lines`` lots (1,400
+    there: 2.5 ms) but every lot when the lines are few (a shelf of 10 lines: 40 ms, the
+    sort 0.1 ms). So the walk is taken when it visits fewer lots than there are lines to
+    sort. PostgreSQL chooses the same plan from its own statistics (an incremental
+    sort)."""
+    if session.get_bind().dialect.name != "sqlite" or lines <= reach:
+        return False
+    lots = session.scalar(select(func.max(LotRow.id))) or 0
+    return reach * lots < lines * lines
 
 
 def held_at(places: Collection[int] | None, *more: Any) -> Select[Any]:
