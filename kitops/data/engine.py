@@ -10,11 +10,11 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
@@ -96,18 +96,24 @@ class Database:
         self.engine.dispose()
 
 
-class _HintedSQLiteCompiler(SQLiteCompiler):
+@cache
+def _hinted_sqlite_compiler() -> type[Any]:
     """SQLAlchemy's SQLite compiler, writing a table's hint after its name: a query asks
     SQLite for an index with ``with_hint(table, "INDEXED BY ix_...", dialect_name="sqlite")``
-    (SQLAlchemy's SQLite dialect leaves table hints out)."""
+    (SQLAlchemy's SQLite dialect leaves table hints out). Made when a SQLite engine is, so
+    a PostgreSQL command never imports the SQLite dialect."""
+    from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 
-    def get_from_hint_text(self, table: Any, text: str | None) -> str | None:
-        return text
+    class HintedSQLiteCompiler(SQLiteCompiler):
+        def get_from_hint_text(self, table: Any, text: str | None) -> str | None:
+            return text
+
+    return HintedSQLiteCompiler
 
 
 def _sqlite_setup(engine: Engine, path: Path | None = None) -> None:
     busy_ms = busy_timeout_ms()
-    engine.dialect.statement_compiler = _HintedSQLiteCompiler
+    engine.dialect.statement_compiler = _hinted_sqlite_compiler()
 
     if path is not None:
 
