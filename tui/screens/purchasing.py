@@ -431,6 +431,7 @@ class PurchasingScreen(StockroomScreen):
             if yes:
                 self.change(lambda r: r.summary, reorder.run, as_of=today)
 
+        self.app.clear_notifications()  # "Computing…" is answered: the preview shows it
         self.app.push_screen(ReorderPreview(run), go)
 
     def changed(self, result: Any) -> None:
