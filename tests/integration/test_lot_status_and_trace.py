@@ -13,8 +13,9 @@ import time_machine
 from ledger_support import AS_OF, writes
 from sqlalchemy import event, select
 
+from kitops.data.repositories import PostedMove
 from kitops.data.schema import AuditRow
-from kitops.domain.ledger import LotStatus
+from kitops.domain.ledger import LotStatus, Move
 from kitops.errors import InvalidInput, Refused
 from kitops.services import admin, lots, stock
 from kitops.services.operations import CountedLine, ReceiptInput, count, move, receive, write_off
@@ -302,6 +303,36 @@ def test_a_trace_asked_for_three_references_lists_each_flows_first_three_and_cou
         ("LON-SHELF", "LON-STORE"): ((), 0, 1),
     }
     assert every[:3] == ("PO-1", "PO-10", "PO-9")
+
+
+def test_a_flow_with_a_detail_lists_its_first_three_references_too(loaded, uow):
+    """Flows with a detail (an opened kit written off, ``write_off``/``opened``) and flows
+    without one are stepped by separate parts of the statement: both list their first
+    three references in order and count them all."""
+    expiry = (AS_OF + timedelta(days=700)).isoformat()
+    receive(uow(), ReceiptInput("LON-SHELF", sku="STAMP-0.6", lot="TR-4", expiry=expiry,
+                                quantity=9, po="PO-D"), today=AS_OF)  # fmt: skip
+    refs = ["course:7", "course:12", "course:3", "course:7", "course:40"]
+    with uow() as work:
+        lot = work.lots.resolve("TR-4", "STAMP-0.6")
+        shelf, scrap = work.locations.get("LON-SHELF"), work.locations.get("SCRAP")
+        for ref in refs:
+            work.ledger.post([PostedMove(Move(lot.id, shelf.id, scrap.id, 1), lot.product_id)],
+                             reason="write_off", detail="opened", actor=work.actor,
+                             reference=ref)  # fmt: skip
+        work.ledger.post([PostedMove(Move(lot.id, shelf.id, scrap.id, 1), lot.product_id)],
+                         reason="write_off", detail="damaged", actor=work.actor)  # fmt: skip
+        work.commit()
+    trace = lots.trace(uow(readonly=True), "TR-4", references=3)
+    listed = {(f.to_location, f.detail): (f.references, f.reference_count, f.moves)
+              for f in trace.flows}  # fmt: skip
+    every = tuple(sorted(set(refs)))
+    assert listed == {
+        ("LON-SHELF", None): (("PO-D",), 1, 1),
+        ("SCRAP", "opened"): (every[:3], 4, 5),
+        ("SCRAP", "damaged"): ((), 0, 1),
+    }
+    assert every[:3] == ("course:12", "course:3", "course:40")
 
 
 def test_trace_of_a_demo_lot_matches_what_is_on_hand(loaded, uow):
