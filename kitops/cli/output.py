@@ -174,7 +174,8 @@ def status_label(value: str) -> str:
     from kitops.i18n import current_locale, translations
 
     labels = _status_labels(translations(current_locale()))
-    return labels.get(str(value), str(value))
+    text = str(value)
+    return labels.get(text, text.replace("_", " "))
 
 
 @lru_cache(maxsize=16)
@@ -183,7 +184,7 @@ def _status_labels(catalog: object) -> dict[str, str]:
     each of its lines)."""
     from kitops.i18n import pgettext
 
-    return {
+    labels = {
         "available": pgettext("status", "available"),
         "reserved": pgettext("status", "reserved"),
         "shipped": pgettext("status", "shipped"),
@@ -200,6 +201,11 @@ def _status_labels(catalog: object) -> dict[str, str]:
         "completed": pgettext("status", "completed"),
         "ended_early": pgettext("status", "ended_early"),
         "cancelled": pgettext("status", "cancelled"),
+    }
+    # A catalog without the word (English) shows it as words: "handed over", not the
+    # stored "handed_over".
+    return {
+        word: word.replace("_", " ") if label == word else label for word, label in labels.items()
     }
 
 

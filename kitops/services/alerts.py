@@ -193,7 +193,7 @@ def recipients(uow: UnitOfWork, kind: str) -> list[Recipient]:
             .join(UserRow, UserRow.id == AlertSubscriptionRow.user_id)
             .where(AlertSubscriptionRow.kind == kind, UserRow.active,
                    UserRow.email.is_not(None))
-        ).tuples():  # fmt: skip
+        ):  # fmt: skip
             assert user.email is not None
             if kind != rules.DIGEST and sub.location_id is None:
                 # an alert about a lot or an order, not a clinic's day: once per person

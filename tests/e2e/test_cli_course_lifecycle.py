@@ -52,7 +52,7 @@ def test_a_course_goes_active_pauses_on_an_opened_return_resumes_and_ends_early(
                        "--early --reason")  # fmt: skip
         assert_bad_input(demo("course", "complete", "1", "--early"), "reason")
         ended = demo("course", "complete", "1", "--early", "--reason", "moved abroad")
-        assert (ended.code, ended.out.strip()) == (0, "course 1 ended_early (moved abroad)")
+        assert (ended.code, ended.out.strip()) == (0, "course 1 ended early (moved abroad)")
         assert_refused(demo("course", "pause", "1"), "course 1 is ended_early")
 
     history = json_of(demo, "course", "show", "1", "--json")["history"]
