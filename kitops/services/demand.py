@@ -410,37 +410,29 @@ def _course_needs(
         rows = kept.get(course_id)
         if rows is None or len(rows) != plan.kits_per_course:  # not stored (yet)
             rows = None
-        calendar_needs: tuple[KitNeed, ...] | None = None
-        if rows is None:
-            calendar_needs = _kit_needs(
-                plan, course_start, weekdays, zone, vial_ul, vials, margin, moves_of(moved)
-            )
+        elif any(len(row[3]) != vials for row in rows):  # stored for another recipe
+            rows = None
+        if rows is None:  # the calendar's needs include the margin
             rows = [
-                (n.part, n.first_use, min(n.vial_needed_until), n.last_needed)
-                for n in calendar_needs
+                (n.part, n.first_use, n.last_needed, n.vial_needed_until)
+                for n in _kit_needs(
+                    plan, course_start, weekdays, zone, vial_ul, vials, margin, moves_of(moved)
+                )
             ]
-            spread = timedelta(0)  # the calendar's needs include the margin
+            spread = timedelta(0)
         else:
             spread = margin_delta
-        for part, first_use, earliest, last in rows:
+        for part, first_use, last, vial_days in rows:
             if not start <= first_use <= end:
                 continue
             if (course_id, part) in held:
                 key = (clinic_id, kit_id, first_use, last + spread, KIT, "reserved")
                 counts[key] += 1
                 continue
-            # an open kit need is matched vial by vial: the stored dates say each vial's
-            # day for a kit of one or two vials; a larger kit's from the calendar
-            if calendar_needs is None and vials > 2:
-                calendar_needs = _kit_needs(
-                    plan, course_start, weekdays, zone, vial_ul, vials, margin, moves_of(moved)
-                )
-            if calendar_needs is not None:
-                need = next(n for n in calendar_needs if n.part == part)
-            elif vials == 1:
-                need = KitNeed(part, first_use, (last + spread,))
-            else:
-                need = KitNeed(part, first_use, (earliest + spread, last + spread))
+            # an open kit need is matched vial by vial, each vial until its own last day
+            if spread:
+                vial_days = _with_margin(vial_days, margin)
+            need = KitNeed(part, first_use, vial_days)
             open_kits.append(NeedRequest((course_id, part), (clinic_id, kit_id), need))
     if not open_kits:
         return
@@ -469,21 +461,32 @@ def _course_needs(
                 counts[(pool_clinic, product_id, day, last, KIT_COMPONENT, None)] += quantity
 
 
-_Stored = list[tuple[int, date, date, date]]  # (part, first use, earliest vial's last, last)
+# (part, first use, last use, each vial's last day)
+_Stored = list[tuple[int, date, date, tuple[date, ...]]]
+
+
+@lru_cache(maxsize=65536)
+def _with_margin(days: tuple[date, ...], margin: int) -> tuple[date, ...]:
+    delta = timedelta(days=margin)
+    return tuple(day + delta for day in days)
 
 
 def _stored_kit_needs(uow: UnitOfWork, running: list[Any]) -> dict[int, _Stored]:
     """Course id → the kit need dates stored when it was created or last moved (no margin),
-    for the courses matching ``running``, in one query."""
+    with every vial's last day, for the courses matching ``running``, in one query."""
     found: dict[int, _Stored] = {}
+    parsed: dict[str, tuple[date, ...]] = {}
     stmt = (
         select(CourseKitNeedRow.course_id, CourseKitNeedRow.part, CourseKitNeedRow.first_use,
-               CourseKitNeedRow.earliest_vial_last_use, CourseKitNeedRow.last_use)
+               CourseKitNeedRow.last_use, CourseKitNeedRow.vial_last_uses)
         .join(CourseRow, CourseRow.id == CourseKitNeedRow.course_id)
         .where(*running)
     )  # fmt: skip
-    for course_id, part, first, earliest, last in uow.session.connection().execute(stmt):
-        found.setdefault(course_id, []).append((part, first, earliest, last))
+    for course_id, part, first, last, text in uow.session.connection().execute(stmt):
+        vial_days = parsed.get(text)
+        if vial_days is None:
+            vial_days = parsed[text] = tuple(date.fromisoformat(d) for d in text.split(","))
+        found.setdefault(course_id, []).append((part, first, last, vial_days))
     return found
 
 
