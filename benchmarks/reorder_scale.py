@@ -113,9 +113,9 @@ def window_end(db: Any) -> date:
 
     with UnitOfWork(db, ACTOR, readonly=True) as uow:
         periods = [
-            p.terms.lead_time_days + p.terms.review_period_days
-            for p in reorder._policies(uow)
-            if p.terms.method is Method.CALENDAR
+            policy.terms.lead_time_days + policy.terms.review_period_days
+            for policy in map(reorder._policy, reorder._positions(uow, AS_OF))
+            if policy.terms.method is Method.CALENDAR
         ]
     return AS_OF + timedelta(days=max(periods, default=0))
 
@@ -368,6 +368,7 @@ def cold_run(db: Any, *, dry_run: bool = False) -> Any:
 
     demand._application_dates.cache_clear()
     demand._kit_needs.cache_clear()
+    demand._with_margin.cache_clear()
     reorder._terms.cache_clear()
     return run(UnitOfWork(db, ACTOR), as_of=AS_OF, dry_run=dry_run)
 

@@ -33,7 +33,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Subquery, Table, and_, func, or_, select
 
 import kitops.i18n as i18n
 from kitops.data.repositories.locations import clinic_of
@@ -65,6 +65,7 @@ from kitops.domain.courses import (
 )
 from kitops.domain.kits import KitStatus
 from kitops.domain.ledger import LotStatus
+from kitops.domain.locations import LocationKind
 from kitops.domain.reorder import Requirement, Supply, cover, first_shortfall
 from kitops.errors import InvalidInput
 from kitops.i18n import _
@@ -222,17 +223,99 @@ def demand_by_id(
     A supply here is the units of one expiry date, not of one lot: lots of a product that
     expire on the same day serve exactly the same needs, so the database sums them (a
     clinic's 20,000 balances of one serum become its few hundred expiry dates)."""
+    found = _by_id(uow, start, end, awaiting_release, needed_only=False)
+    return found.needs, found.supplies, found.margin
+
+
+@dataclass(frozen=True)
+class NeedsById:
+    """What ``needs_by_id`` answers."""
+
+    needs: dict[IdKey, list[Requirement]]  # kit needs a reserved kit covers left out
+    supplies: dict[IdKey, list[Supply]]  # of the products with requirements only
+    kits: dict[IdKey, int]  # available kits in date on the first day, per kit product
+    margin: int
+
+
+def needs_by_id(
+    uow: UnitOfWork, *, start: date, end: date, awaiting_release: bool = False
+) -> NeedsById:
+    """``demand_by_id`` for a job that sums the stock of the other products itself
+    (``usable_units``): the supplies, expiry by expiry, only of the products some need
+    asks for, and the available kits per (clinic, kit product) apart."""
+    return _by_id(uow, start, end, awaiting_release, needed_only=True)
+
+
+def _by_id(
+    uow: UnitOfWork, start: date, end: date, awaiting_release: bool, *, needed_only: bool
+) -> NeedsById:
     snap = _collect(uow, start, end, None, lots=False)
     needs: dict[IdKey, list[Requirement]] = defaultdict(list)
     for (c, p, day, until, _lot, by), qty in snap.counts.items():
         if by != "reserved":
             needs[(c, p)].append(Requirement(day, until, qty))
     stock: dict[IdKey, list[Supply]] = defaultdict(list)
-    for c, p, expiry, qty in _stock_by_expiry(
-        uow, snap.cat, snap.clinic_of_place, snap.kits, start, awaiting_release=awaiting_release
-    ):
-        stock[(c, p)].append(Supply(expiry, qty))
-    return dict(needs), dict(stock), snap.margin
+    products = {p for _, p in needs} if needed_only else None
+    if products is None or products:
+        for c, p, expiry, qty in _stock_by_expiry(
+            uow, snap.cat, snap.clinic_of_place, snap.kits, start,
+            awaiting_release=awaiting_release, products=products,
+        ):  # fmt: skip
+            stock[(c, p)].append(Supply(expiry, qty))
+    kits: dict[IdKey, int] = defaultdict(int)
+    for _kit_id, _serial, clinic_id, product_id, vials in snap.kits:
+        if vials and vials[0] >= start:
+            kits[(clinic_id, product_id)] += 1
+    return NeedsById(dict(needs), dict(stock), dict(kits), snap.margin)
+
+
+def _usable(start: date, awaiting_release: bool) -> list[Any]:
+    """The conditions on a balance (joined to its lot) of usable stock: released (or
+    awaiting release, when asked), in date on ``start``, not a kit."""
+    statuses = [LotRow.status == LotStatus.RELEASED.value]
+    if awaiting_release:  # in quarantine for no reason but waiting for release
+        statuses.append(
+            and_(LotRow.status == LotStatus.QUARANTINE.value, LotRow.status_reason.is_(None))
+        )
+    return [
+        StockBalanceRow.quantity > 0,
+        or_(*statuses),
+        or_(LotRow.expiry.is_(None), LotRow.expiry >= start),
+        StockBalanceRow.product_id.not_in(
+            select(ProductRow.id).where(ProductRow.kind == ProductKind.KIT.value)
+        ),
+    ]
+
+
+def usable_units(start: date, *, awaiting_release: bool = False) -> Subquery:
+    """Usable units of lots (as ``demand_by_id``'s supplies, kits aside) per clinic and
+    product, summed by the database: columns ``clinic_id``, ``product_id``, ``units``.
+    A place counts for the nearest clinic it lies in."""
+    places: Table = LocationRow.__table__  # type: ignore[assignment]
+    clinic = LocationKind.CLINIC.value
+    tree = (
+        select(places.c.id.label("id"), places.c.id.label("clinic_id"))
+        .where(places.c.kind == clinic)
+        .cte("clinic_places", recursive=True)
+    )
+    inner = places.alias("inner_place")
+    tree = tree.union_all(
+        select(inner.c.id, tree.c.clinic_id)
+        .join(tree, inner.c.parent_id == tree.c.id)
+        .where(inner.c.kind != clinic)
+    )
+    return (
+        select(
+            tree.c.clinic_id.label("clinic_id"),
+            StockBalanceRow.product_id.label("product_id"),
+            func.sum(StockBalanceRow.quantity).label("units"),
+        )
+        .join(LotRow, LotRow.id == StockBalanceRow.lot_id)
+        .join(tree, tree.c.id == StockBalanceRow.location_id)
+        .where(*_usable(start, awaiting_release))
+        .group_by(tree.c.clinic_id, StockBalanceRow.product_id)
+        .subquery("usable_units")
+    )
 
 
 def scheduled_demand(
@@ -408,9 +491,10 @@ def _course_needs(
             recipe = in_kit[kit_id] = cat.serum_in_kit(kit_id)
         _, vial_ul, vials = recipe
         rows = kept.get(course_id)
-        if rows is None or len(rows) != plan.kits_per_course:  # not stored (yet)
-            rows = None
-        elif any(len(row[3]) != vials for row in rows):  # stored for another recipe
+        if rows is not None and (
+            len(rows) != plan.kits_per_course  # not stored (yet)
+            or any(len(row[3]) != vials for row in rows)  # stored for another recipe
+        ):
             rows = None
         if rows is None:  # the calendar's needs include the margin
             rows = [
@@ -569,39 +653,32 @@ def _stock_by_expiry(
     start: date,
     *,
     awaiting_release: bool,
+    products: set[int] | None = None,
 ) -> list[tuple[int, int, date | None, int]]:
     """(clinic, product, expiry, units) of the stock ``_stock`` lists lot by lot (lots
     awaiting release counted only when ``awaiting_release``), summed per expiry date by
-    the database: one row per (place, product, expiry) instead of one per balance."""
-    statuses = [LotRow.status == LotStatus.RELEASED.value]
-    if awaiting_release:  # in quarantine for no reason but waiting for release
-        statuses.append(
-            and_(LotRow.status == LotStatus.QUARANTINE.value, LotRow.status_reason.is_(None))
-        )
-    kit_products = [p.id for p in cat.products.values() if p.kind == ProductKind.KIT.value]
+    the database: one row per (place, product, expiry) instead of one per balance; of
+    ``products`` only when given."""
+    conditions = _usable(start, awaiting_release)
+    if products is not None:
+        conditions.append(StockBalanceRow.product_id.in_(sorted(products)))
     # summed per place (a plain GROUP BY; places → clinics here, not in a CASE of every
     # place that each of 60,000 balances would walk through)
     stmt = (
         select(StockBalanceRow.location_id, LotRow.product_id, LotRow.expiry,
                func.sum(StockBalanceRow.quantity))
         .join(LotRow, LotRow.id == StockBalanceRow.lot_id)
-        .where(
-            StockBalanceRow.quantity > 0,
-            or_(*statuses),
-            or_(LotRow.expiry.is_(None), LotRow.expiry >= start),
-        )
+        .where(*conditions)
         .group_by(StockBalanceRow.location_id, LotRow.product_id, LotRow.expiry)
     )  # fmt: skip
-    if kit_products:
-        stmt = stmt.where(StockBalanceRow.product_id.not_in(kit_products))
     found: dict[tuple[int, int, date | None], int] = {}
-    for location_id, product_id, expiry, units in uow.session.connection().execute(stmt):
+    for location_id, product_id, expiry, units in uow.session.connection().execute(stmt).all():
         clinic_id = clinic_of_place.get(location_id)
         if clinic_id is not None:
             key = (clinic_id, product_id, expiry)
             found[key] = found.get(key, 0) + int(units)
     for _kit_id, _serial, clinic_id, product_id, vials in kits:
-        if vials and vials[0] >= start:
+        if vials and vials[0] >= start and (products is None or product_id in products):
             key = (clinic_id, product_id, vials[0])
             found[key] = found.get(key, 0) + 1
     return [(c, p, expiry, units) for (c, p, expiry), units in found.items()]

@@ -40,9 +40,16 @@ from kitops.data.schema import (
     utcnow,
 )
 from kitops.domain.purchasing import RECEIVABLE, POStatus, po_number
-from kitops.domain.reorder import Method, Suggestion, Terms, calendar_suggestion, min_max_suggestion
+from kitops.domain.reorder import (
+    Method,
+    Suggestion,
+    Supply,
+    Terms,
+    calendar_suggestion,
+    min_max_suggestion,
+)
 from kitops.i18n import _
-from kitops.services.demand import demand_by_id
+from kitops.services.demand import needs_by_id, usable_units
 from kitops.services.dto import reorder as reorder_dto
 from kitops.services.unit_of_work import UnitOfWork, retrying
 
@@ -162,46 +169,25 @@ def _terms(*fields: Any) -> Terms:
     return Terms(*fields)
 
 
-def _policies(uow: UnitOfWork) -> list[_Policy]:
-    # plain rows through the connection: 50,000 policies need no ORM bookkeeping
-    rows = uow.session.connection().execute(
-        select(
-            ReorderPolicyRow.clinic_id, LocationRow.code, ReorderPolicyRow.product_id,
-            ProductRow.sku, ReorderPolicyRow.supplier_id, SupplierRow.code, SupplierRow.currency,
-            SupplierRow.lead_time_days, ReorderPolicyRow.method, ReorderPolicyRow.min_qty,
-            ReorderPolicyRow.max_qty, ReorderPolicyRow.review_period_days,
-            ReorderPolicyRow.safety_days, ReorderPolicyRow.lead_time_days,
-            SupplierItemRow.pack_size, SupplierItemRow.min_order_qty,
-            SupplierItemRow.unit_cost_minor,
-        )
-        .join(LocationRow, LocationRow.id == ReorderPolicyRow.clinic_id)
-        .join(ProductRow, ProductRow.id == ReorderPolicyRow.product_id)
-        .join(SupplierRow, SupplierRow.id == ReorderPolicyRow.supplier_id)
-        .join(SupplierItemRow, (SupplierItemRow.supplier_id == ReorderPolicyRow.supplier_id)
-              & (SupplierItemRow.product_id == ReorderPolicyRow.product_id))
-        .where(ReorderPolicyRow.active, SupplierRow.active)
-    ).all()  # fmt: skip
-    found = []
-    scope = uow.scope_clinics()  # a preview by a user limited to clinics: theirs only
-    for (clinic_id, clinic, product_id, sku, supplier_id, supplier, currency, supplier_lead,
-         method, low, high, review, safety, lead, pack, minimum, cost) in rows:  # fmt: skip
-        if scope is not None and clinic_id not in scope:
-            continue
-        terms = _terms(_METHODS[method], lead if lead is not None else supplier_lead, review,
-                       safety, pack, minimum, low, high)  # fmt: skip
-        found.append(_Policy(clinic_id, clinic, product_id, sku, supplier_id, supplier,
-                             currency, supplier_lead, terms, cost))  # fmt: skip
-    return found
+# a policy's row: (clinic id, clinic, product id, SKU, supplier id, supplier, currency,
+# supplier's lead time, method, min, max, review period, safety days, policy's lead time,
+# pack size, minimum order, unit cost, usable units of lots, units on order)
+_Row = tuple[Any, ...]
 
 
-def _on_order(uow: UnitOfWork) -> dict[tuple[int, int], int]:
-    """Units still to come on approved, sent and partly received orders, per (clinic,
-    product): ordered minus received on lines not closed."""
-    rows = uow.session.connection().execute(
+def _positions(uow: UnitOfWork, day: date) -> list[_Row]:
+    """Every active policy (of the user's clinics, for a preview by a user limited to
+    clinics) with its stock position, in one grouped query: the usable units of lots in
+    the clinic on ``day`` (as the scheduled demand counts them, lots awaiting release
+    included; kits apart) and what approved, sent and partly received orders still bring
+    (ordered minus received on lines not closed)."""
+    units = usable_units(day, awaiting_release=True)
+    coming = (
         select(
-            PurchaseOrderRow.clinic_id,
-            PurchaseOrderLineRow.product_id,
-            func.sum(PurchaseOrderLineRow.quantity - PurchaseOrderLineRow.received_qty),
+            PurchaseOrderRow.clinic_id.label("clinic_id"),
+            PurchaseOrderLineRow.product_id.label("product_id"),
+            func.sum(PurchaseOrderLineRow.quantity - PurchaseOrderLineRow.received_qty)
+            .label("units"),
         )
         .join(PurchaseOrderRow, PurchaseOrderRow.id == PurchaseOrderLineRow.order_id)
         .where(
@@ -210,8 +196,45 @@ def _on_order(uow: UnitOfWork) -> dict[tuple[int, int], int]:
             PurchaseOrderLineRow.quantity > PurchaseOrderLineRow.received_qty,
         )
         .group_by(PurchaseOrderRow.clinic_id, PurchaseOrderLineRow.product_id)
-    )
-    return {(clinic, product): int(qty or 0) for clinic, product, qty in rows}
+        .subquery("coming")
+    )  # fmt: skip
+    stmt = (
+        select(
+            ReorderPolicyRow.clinic_id, LocationRow.code, ReorderPolicyRow.product_id,
+            ProductRow.sku, ReorderPolicyRow.supplier_id, SupplierRow.code, SupplierRow.currency,
+            SupplierRow.lead_time_days, ReorderPolicyRow.method, ReorderPolicyRow.min_qty,
+            ReorderPolicyRow.max_qty, ReorderPolicyRow.review_period_days,
+            ReorderPolicyRow.safety_days, ReorderPolicyRow.lead_time_days,
+            SupplierItemRow.pack_size, SupplierItemRow.min_order_qty,
+            SupplierItemRow.unit_cost_minor, func.coalesce(units.c.units, 0),
+            func.coalesce(coming.c.units, 0),
+        )
+        .join(LocationRow, LocationRow.id == ReorderPolicyRow.clinic_id)
+        .join(ProductRow, ProductRow.id == ReorderPolicyRow.product_id)
+        .join(SupplierRow, SupplierRow.id == ReorderPolicyRow.supplier_id)
+        .join(SupplierItemRow, (SupplierItemRow.supplier_id == ReorderPolicyRow.supplier_id)
+              & (SupplierItemRow.product_id == ReorderPolicyRow.product_id))
+        .outerjoin(units, (units.c.clinic_id == ReorderPolicyRow.clinic_id)
+                   & (units.c.product_id == ReorderPolicyRow.product_id))
+        .outerjoin(coming, (coming.c.clinic_id == ReorderPolicyRow.clinic_id)
+                   & (coming.c.product_id == ReorderPolicyRow.product_id))
+        .where(ReorderPolicyRow.active, SupplierRow.active)
+        .order_by(ReorderPolicyRow.id)
+    )  # fmt: skip
+    scope = uow.scope_clinics()  # a preview by a user limited to clinics: theirs only
+    if scope is not None:
+        stmt = stmt.where(ReorderPolicyRow.clinic_id.in_(sorted(scope)))
+    # plain rows through the connection: 50,000 policies need no ORM bookkeeping
+    return list(uow.session.connection().execute(stmt).all())
+
+
+def _policy(row: _Row) -> _Policy:
+    (clinic_id, clinic, product_id, sku, supplier_id, supplier, currency, supplier_lead,
+     method, low, high, review, safety, lead, pack, minimum, cost, *_) = row  # fmt: skip
+    terms = _terms(_METHODS[method], lead if lead is not None else supplier_lead, review,
+                   safety, pack, minimum, low, high)  # fmt: skip
+    return _Policy(clinic_id, clinic, product_id, sku, supplier_id, supplier, currency,
+                   supplier_lead, terms, cost)  # fmt: skip
 
 
 @dataclass
@@ -270,42 +293,49 @@ def _compute(
         ):
             return _in_progress(as_of, dry_run)
         day = as_of or uow.locations.latest_clinic_today()
-        policies = _policies(uow)
-        if not policies:
+        rows = _positions(uow, day)
+        if not rows:
             return reorder_dto.ReorderRun(
                 as_of=day, dry_run=dry_run, in_progress=False, policies=0, suggestions=(),
                 orders_created=(), orders_changed=(), orders_cancelled=(),
                 summary=f"reorder {day}: no active reorder policies (`kitops policy set`)",
             )  # fmt: skip
-        periods = [
-            p.terms.lead_time_days + p.terms.review_period_days
-            for p in policies
-            if p.terms.method is Method.CALENDAR
-        ]
-        end = day + timedelta(days=max(periods, default=0))
-        needs, stock, margin = demand_by_id(uow, start=day, end=end, awaiting_release=True)
-        on_order = _on_order(uow)
+        calendar = Method.CALENDAR.value
+        # (the policy's lead time, else the supplier's) + the review period
+        period = max(
+            ((row[13] if row[13] is not None else row[7]) + row[11]
+             for row in rows if row[8] == calendar),
+            default=0,
+        )  # fmt: skip
+        end = day + timedelta(days=period)
+        demand = needs_by_id(uow, start=day, end=end, awaiting_release=True)
+        needs, stock, kits = demand.needs, demand.supplies, demand.kits
         drafts = _drafts(uow)
 
         targets: dict[tuple[int, int], dict[int, tuple[int, _Policy, Suggestion]]] = defaultdict(
             dict
         )
         results: list[tuple[_Policy, Suggestion]] = []
-        for policy in policies:
-            key = (policy.clinic_id, policy.product_id)
-            coming = on_order.get(key, 0)
-            required, have = needs.get(key, ()), stock.get(key, ())
-            if policy.terms.method is Method.CALENDAR:
+        # a dict lookup per policy; a policy with something to order is computed in full
+        for row in rows:
+            key = (row[0], row[2])
+            coming = int(row[18])
+            if row[8] == calendar:
+                required = needs.get(key)
                 if not required:
                     continue  # no demand in the window: nothing to order (net ≤ 0)
+                policy = _policy(row)
                 suggestion = calendar_suggestion(
-                    policy.terms, day, required, have, coming, margin_days=margin
-                )
+                    policy.terms, day, required, stock.get(key, ()), coming,
+                    margin_days=demand.margin,
+                )  # fmt: skip
             else:
-                in_date = sum(h.quantity for h in have if h.expiry is None or h.expiry >= day)
-                if in_date + coming >= (policy.terms.min_qty or 0):
+                # every unit counted is in date today (the sum is of stock in date on day)
+                in_date = int(row[17]) + kits.get(key, 0)
+                if in_date + coming >= (row[9] or 0):
                     continue  # not below the minimum: nothing to order
-                suggestion = min_max_suggestion(policy.terms, day, have, coming)
+                policy = _policy(row)
+                suggestion = min_max_suggestion(policy.terms, day, (Supply(None, in_date),), coming)
             results.append((policy, suggestion))
             if suggestion.quantity > 0:
                 targets[(policy.supplier_id, policy.clinic_id)][policy.product_id] = (
@@ -313,7 +343,7 @@ def _compute(
                 )  # fmt: skip
 
         # what changes: draft lines of (clinic, product) pairs with a policy are the job's
-        owned = {(p.clinic_id, p.product_id): p.supplier_id for p in policies}
+        owned = {(row[0], row[2]): row[4] for row in rows}
         created: list[tuple[int, int]] = []
         changed: set[tuple[int, int]] = set()
         line_updates: list[dict[str, Any]] = []
@@ -358,7 +388,9 @@ def _compute(
             and all(owned.get((pair[1], product_id)) is not None for product_id in draft.lines)
         ]
 
-        by_pair = {(p.supplier_id, p.clinic_id): p for p in policies}
+        # the policies of the drafts this run would create (a draft of a pair with nothing
+        # to order is never created)
+        by_pair = {(p.supplier_id, p.clinic_id): p for p, _ in results}
         order_numbers: dict[tuple[int, int], str] = {
             pair: po_number(d.order_id) for pair, d in drafts.items() if d.order_id is not None
         }
@@ -406,7 +438,7 @@ def _compute(
                 notes = {"as_of": day.isoformat(), "changes": change_notes[pair]}
                 uow.record(action, "purchase_order", order_numbers[pair], after=notes)
             uow.record("reorder.run", "database", day.isoformat(),
-                       after={"policies": len(policies), "created": len(created),
+                       after={"policies": len(rows), "created": len(created),
                               "changed": len(changed) - len(emptied),
                               "cancelled": len(emptied)})  # fmt: skip
             faults.point("reorder.run:after_orders")
@@ -446,10 +478,10 @@ def _compute(
         changed_names = tuple(sorted(name(p) for p in changed if p not in emptied))
         cancelled_names = tuple(sorted(name(p) for p in emptied))
         return reorder_dto.ReorderRun(
-            as_of=day, dry_run=dry_run, in_progress=False, policies=len(policies),
+            as_of=day, dry_run=dry_run, in_progress=False, policies=len(rows),
             suggestions=suggestions, orders_created=created_names,
             orders_changed=changed_names, orders_cancelled=cancelled_names,
-            summary=_summary(day, dry_run, len(policies), suggestions, created_names,
+            summary=_summary(day, dry_run, len(rows), suggestions, created_names,
                              changed_names, cancelled_names),
         )  # fmt: skip
 
