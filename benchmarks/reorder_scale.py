@@ -113,9 +113,7 @@ def window_end(db: Any) -> date:
 
     with UnitOfWork(db, ACTOR, readonly=True) as uow:
         periods = [
-            policy.terms.lead_time_days + policy.terms.review_period_days
-            for policy in map(reorder._policy, reorder._positions(uow, AS_OF))
-            if policy.terms.method is Method.CALENDAR
+            row[6] for row in reorder._positions(uow, AS_OF) if row[4] == Method.CALENDAR.value
         ]
     return AS_OF + timedelta(days=max(periods, default=0))
 

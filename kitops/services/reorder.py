@@ -42,6 +42,7 @@ from kitops.data.schema import (
 from kitops.domain.purchasing import RECEIVABLE, POStatus, po_number
 from kitops.domain.reorder import (
     Method,
+    Requirement,
     Suggestion,
     Supply,
     Terms,
@@ -169,18 +170,19 @@ def _terms(*fields: Any) -> Terms:
     return Terms(*fields)
 
 
-# a policy's row: (clinic id, clinic, product id, SKU, supplier id, supplier, currency,
-# supplier's lead time, method, min, max, review period, safety days, policy's lead time,
-# pack size, minimum order, unit cost, usable units of lots, units on order)
-_Row = tuple[Any, ...]
+# a policy's stock position: (policy id, clinic id, product id, supplier id, method,
+# min, lead time (the policy's, else the supplier's) + review period, usable units of
+# lots, units on order)
+_Position = tuple[int, int, int, int, str, int | None, int, int, int]
 
 
-def _positions(uow: UnitOfWork, day: date) -> list[_Row]:
+def _positions(uow: UnitOfWork, day: date) -> list[_Position]:
     """Every active policy (of the user's clinics, for a preview by a user limited to
     clinics) with its stock position, in one grouped query: the usable units of lots in
     the clinic on ``day`` (as the scheduled demand counts them, lots awaiting release
     included; kits apart) and what approved, sent and partly received orders still bring
-    (ordered minus received on lines not closed)."""
+    (ordered minus received on lines not closed). Only what decides whether a policy has
+    anything to order: its names and terms come from ``_policies``, for those that do."""
     units = usable_units(day, awaiting_release=True)
     coming = (
         select(
@@ -200,20 +202,13 @@ def _positions(uow: UnitOfWork, day: date) -> list[_Row]:
     )  # fmt: skip
     stmt = (
         select(
-            ReorderPolicyRow.clinic_id, LocationRow.code, ReorderPolicyRow.product_id,
-            ProductRow.sku, ReorderPolicyRow.supplier_id, SupplierRow.code, SupplierRow.currency,
-            SupplierRow.lead_time_days, ReorderPolicyRow.method, ReorderPolicyRow.min_qty,
-            ReorderPolicyRow.max_qty, ReorderPolicyRow.review_period_days,
-            ReorderPolicyRow.safety_days, ReorderPolicyRow.lead_time_days,
-            SupplierItemRow.pack_size, SupplierItemRow.min_order_qty,
-            SupplierItemRow.unit_cost_minor, func.coalesce(units.c.units, 0),
-            func.coalesce(coming.c.units, 0),
+            ReorderPolicyRow.id, ReorderPolicyRow.clinic_id, ReorderPolicyRow.product_id,
+            ReorderPolicyRow.supplier_id, ReorderPolicyRow.method, ReorderPolicyRow.min_qty,
+            func.coalesce(ReorderPolicyRow.lead_time_days, SupplierRow.lead_time_days)
+            + ReorderPolicyRow.review_period_days,
+            func.coalesce(units.c.units, 0), func.coalesce(coming.c.units, 0),
         )
-        .join(LocationRow, LocationRow.id == ReorderPolicyRow.clinic_id)
-        .join(ProductRow, ProductRow.id == ReorderPolicyRow.product_id)
         .join(SupplierRow, SupplierRow.id == ReorderPolicyRow.supplier_id)
-        .join(SupplierItemRow, (SupplierItemRow.supplier_id == ReorderPolicyRow.supplier_id)
-              & (SupplierItemRow.product_id == ReorderPolicyRow.product_id))
         .outerjoin(units, (units.c.clinic_id == ReorderPolicyRow.clinic_id)
                    & (units.c.product_id == ReorderPolicyRow.product_id))
         .outerjoin(coming, (coming.c.clinic_id == ReorderPolicyRow.clinic_id)
@@ -228,13 +223,35 @@ def _positions(uow: UnitOfWork, day: date) -> list[_Row]:
     return list(uow.session.connection().execute(stmt).all())
 
 
-def _policy(row: _Row) -> _Policy:
-    (clinic_id, clinic, product_id, sku, supplier_id, supplier, currency, supplier_lead,
-     method, low, high, review, safety, lead, pack, minimum, cost, *_) = row  # fmt: skip
-    terms = _terms(_METHODS[method], lead if lead is not None else supplier_lead, review,
-                   safety, pack, minimum, low, high)  # fmt: skip
-    return _Policy(clinic_id, clinic, product_id, sku, supplier_id, supplier, currency,
-                   supplier_lead, terms, cost)  # fmt: skip
+def _policies(uow: UnitOfWork, ids: list[int]) -> dict[int, _Policy]:
+    """Policy id → the policy with its names and terms, of the policies ``ids``."""
+    found: dict[int, _Policy] = {}
+    for start in range(0, len(ids), 5000):
+        rows = uow.session.connection().execute(
+            select(
+                ReorderPolicyRow.id, ReorderPolicyRow.clinic_id, LocationRow.code,
+                ReorderPolicyRow.product_id, ProductRow.sku, ReorderPolicyRow.supplier_id,
+                SupplierRow.code, SupplierRow.currency, SupplierRow.lead_time_days,
+                ReorderPolicyRow.method, ReorderPolicyRow.min_qty, ReorderPolicyRow.max_qty,
+                ReorderPolicyRow.review_period_days, ReorderPolicyRow.safety_days,
+                ReorderPolicyRow.lead_time_days, SupplierItemRow.pack_size,
+                SupplierItemRow.min_order_qty, SupplierItemRow.unit_cost_minor,
+            )
+            .join(LocationRow, LocationRow.id == ReorderPolicyRow.clinic_id)
+            .join(ProductRow, ProductRow.id == ReorderPolicyRow.product_id)
+            .join(SupplierRow, SupplierRow.id == ReorderPolicyRow.supplier_id)
+            .join(SupplierItemRow, (SupplierItemRow.supplier_id == ReorderPolicyRow.supplier_id)
+                  & (SupplierItemRow.product_id == ReorderPolicyRow.product_id))
+            .where(ReorderPolicyRow.id.in_(ids[start : start + 5000]))
+        )  # fmt: skip
+        for (policy_id, clinic_id, clinic, product_id, sku, supplier_id, supplier, currency,
+             supplier_lead, method, low, high, review, safety, lead, pack, minimum,
+             cost) in rows:  # fmt: skip
+            terms = _terms(_METHODS[method], lead if lead is not None else supplier_lead,
+                           review, safety, pack, minimum, low, high)  # fmt: skip
+            found[policy_id] = _Policy(clinic_id, clinic, product_id, sku, supplier_id,
+                                       supplier, currency, supplier_lead, terms, cost)  # fmt: skip
+    return found
 
 
 @dataclass
@@ -301,40 +318,38 @@ def _compute(
                 summary=f"reorder {day}: no active reorder policies (`kitops policy set`)",
             )  # fmt: skip
         calendar = Method.CALENDAR.value
-        # (the policy's lead time, else the supplier's) + the review period
-        period = max(
-            ((row[13] if row[13] is not None else row[7]) + row[11]
-             for row in rows if row[8] == calendar),
-            default=0,
-        )  # fmt: skip
+        period = max((row[6] for row in rows if row[4] == calendar), default=0)
         end = day + timedelta(days=period)
         demand = needs_by_id(uow, start=day, end=end, awaiting_release=True)
         needs, stock, kits = demand.needs, demand.supplies, demand.kits
         drafts = _drafts(uow)
 
+        # a dict lookup per policy decides whether it may have anything to order
+        candidates: list[tuple[int, list[Requirement] | None, int, int]] = []
+        for policy_id, clinic_id, product_id, _, method, low, _, units, coming in rows:
+            key = (clinic_id, product_id)
+            if method == calendar:
+                required = needs.get(key)
+                if required:  # else no demand in the window: nothing to order (net ≤ 0)
+                    candidates.append((policy_id, required, 0, int(coming)))
+            else:
+                # every unit counted is in date today (the sums are of stock in date on day)
+                in_date = int(units) + kits.get(key, 0)
+                if in_date + coming < (low or 0):  # else not below the minimum
+                    candidates.append((policy_id, None, in_date, int(coming)))
+        found = _policies(uow, [c[0] for c in candidates])
         targets: dict[tuple[int, int], dict[int, tuple[int, _Policy, Suggestion]]] = defaultdict(
             dict
         )
         results: list[tuple[_Policy, Suggestion]] = []
-        # a dict lookup per policy; a policy with something to order is computed in full
-        for row in rows:
-            key = (row[0], row[2])
-            coming = int(row[18])
-            if row[8] == calendar:
-                required = needs.get(key)
-                if not required:
-                    continue  # no demand in the window: nothing to order (net ≤ 0)
-                policy = _policy(row)
+        for policy_id, required, in_date, coming in candidates:
+            policy = found[policy_id]
+            if required is not None:
+                have = stock.get((policy.clinic_id, policy.product_id), ())
                 suggestion = calendar_suggestion(
-                    policy.terms, day, required, stock.get(key, ()), coming,
-                    margin_days=demand.margin,
-                )  # fmt: skip
+                    policy.terms, day, required, have, coming, margin_days=demand.margin
+                )
             else:
-                # every unit counted is in date today (the sum is of stock in date on day)
-                in_date = int(row[17]) + kits.get(key, 0)
-                if in_date + coming >= (row[9] or 0):
-                    continue  # not below the minimum: nothing to order
-                policy = _policy(row)
                 suggestion = min_max_suggestion(policy.terms, day, (Supply(None, in_date),), coming)
             results.append((policy, suggestion))
             if suggestion.quantity > 0:
@@ -343,7 +358,7 @@ def _compute(
                 )  # fmt: skip
 
         # what changes: draft lines of (clinic, product) pairs with a policy are the job's
-        owned = {(row[0], row[2]): row[4] for row in rows}
+        owned = {(row[1], row[2]): row[3] for row in rows}
         created: list[tuple[int, int]] = []
         changed: set[tuple[int, int]] = set()
         line_updates: list[dict[str, Any]] = []
