@@ -108,14 +108,11 @@ GROUP BY 1, 2, 3, 4
 
 def window_end(db: Any) -> date:
     """The last day of the demand a run reads (as ``reorder.run`` works it out)."""
-    from kitops.domain.reorder import Method
     from kitops.services import reorder
 
     with UnitOfWork(db, ACTOR, readonly=True) as uow:
-        periods = [
-            row[6] for row in reorder._positions(uow, AS_OF) if row[4] == Method.CALENDAR.value
-        ]
-    return AS_OF + timedelta(days=max(periods, default=0))
+        _, period = reorder._window(uow)
+    return AS_OF + timedelta(days=period)
 
 
 CPU: dict[int, float] = {}  # id of a timed result → its median CPU seconds

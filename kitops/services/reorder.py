@@ -24,7 +24,19 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import (
+    Table,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 
 from kitops import faults
 from kitops.data.engine import Database
@@ -39,6 +51,7 @@ from kitops.data.schema import (
     SupplierRow,
     utcnow,
 )
+from kitops.domain.catalog import ProductKind
 from kitops.domain.purchasing import RECEIVABLE, POStatus, po_number
 from kitops.domain.reorder import (
     Method,
@@ -170,19 +183,55 @@ def _terms(*fields: Any) -> Terms:
     return Terms(*fields)
 
 
-# a policy's stock position: (policy id, clinic id, product id, supplier id, method,
-# min, lead time (the policy's, else the supplier's) + review period, usable units of
-# lots, units on order)
-_Position = tuple[int, int, int, int, str, int | None, int, int, int]
+def _active(uow: UnitOfWork) -> list[Any]:
+    """The conditions on a policy (joined to its supplier) the job works on: active, of
+    an active supplier, of the user's clinics for a preview by a user limited to them."""
+    conditions: list[Any] = [ReorderPolicyRow.active, SupplierRow.active]
+    scope = uow.scope_clinics()
+    if scope is not None:
+        conditions.append(ReorderPolicyRow.clinic_id.in_(sorted(scope)))
+    return conditions
 
 
-def _positions(uow: UnitOfWork, day: date) -> list[_Position]:
-    """Every active policy (of the user's clinics, for a preview by a user limited to
-    clinics) with its stock position, in one grouped query: the usable units of lots in
-    the clinic on ``day`` (as the scheduled demand counts them, lots awaiting release
-    included; kits apart) and what approved, sent and partly received orders still bring
-    (ordered minus received on lines not closed). Only what decides whether a policy has
-    anything to order: its names and terms come from ``_policies``, for those that do."""
+def _window(uow: UnitOfWork) -> tuple[int, int]:
+    """(how many policies the job works on, the longest lead time + review period of a
+    calendar policy among them: the days of demand a run reads), in one query."""
+    count, period = (
+        uow.session.connection()
+        .execute(
+            select(
+                func.count(),
+                func.max(
+                    case(
+                        (ReorderPolicyRow.method == Method.CALENDAR.value,
+                         func.coalesce(ReorderPolicyRow.lead_time_days,
+                                       SupplierRow.lead_time_days)
+                         + ReorderPolicyRow.review_period_days),
+                    )
+                ),
+            )
+            .join(SupplierRow, SupplierRow.id == ReorderPolicyRow.supplier_id)
+            .where(*_active(uow))
+        )
+        .one()
+    )  # fmt: skip
+    return int(count), int(period or 0)
+
+
+# a policy that may have something to order: (policy id, clinic id, product id, method,
+# min, usable units of lots, units on order)
+_Position = tuple[int, int, int, str, int | None, int, int]
+
+
+def _positions(uow: UnitOfWork, day: date, needed: set[int]) -> list[_Position]:
+    """The policies that may have something to order, with their stock position, in one
+    grouped query: the usable units of lots in the clinic on ``day`` (as the scheduled
+    demand counts them, lots awaiting release included; kits apart) and what approved,
+    sent and partly received orders still bring (ordered minus received on lines not
+    closed). The database leaves out a calendar policy of a product no course needs
+    (``needed``: the products with demand in the window) and a min/max policy whose
+    position is not below its minimum (one of a kit, whose available kits are counted
+    apart, is kept). Names and terms come from ``_policies``, for those that order."""
     units = usable_units(day, awaiting_release=True)
     coming = (
         select(
@@ -200,27 +249,55 @@ def _positions(uow: UnitOfWork, day: date) -> list[_Position]:
         .group_by(PurchaseOrderRow.clinic_id, PurchaseOrderLineRow.product_id)
         .subquery("coming")
     )  # fmt: skip
+    in_date = func.coalesce(units.c.units, 0)
+    on_order = func.coalesce(coming.c.units, 0)
+    kits = select(ProductRow.id).where(ProductRow.kind == ProductKind.KIT.value)
     stmt = (
         select(
             ReorderPolicyRow.id, ReorderPolicyRow.clinic_id, ReorderPolicyRow.product_id,
-            ReorderPolicyRow.supplier_id, ReorderPolicyRow.method, ReorderPolicyRow.min_qty,
-            func.coalesce(ReorderPolicyRow.lead_time_days, SupplierRow.lead_time_days)
-            + ReorderPolicyRow.review_period_days,
-            func.coalesce(units.c.units, 0), func.coalesce(coming.c.units, 0),
+            ReorderPolicyRow.method, ReorderPolicyRow.min_qty, in_date, on_order,
         )
         .join(SupplierRow, SupplierRow.id == ReorderPolicyRow.supplier_id)
         .outerjoin(units, (units.c.clinic_id == ReorderPolicyRow.clinic_id)
                    & (units.c.product_id == ReorderPolicyRow.product_id))
         .outerjoin(coming, (coming.c.clinic_id == ReorderPolicyRow.clinic_id)
                    & (coming.c.product_id == ReorderPolicyRow.product_id))
-        .where(ReorderPolicyRow.active, SupplierRow.active)
+        .where(
+            *_active(uow),
+            or_(
+                and_(ReorderPolicyRow.method == Method.CALENDAR.value,
+                     ReorderPolicyRow.product_id.in_(sorted(needed))),
+                and_(ReorderPolicyRow.method != Method.CALENDAR.value,
+                     or_(in_date + on_order < func.coalesce(ReorderPolicyRow.min_qty, 0),
+                         ReorderPolicyRow.product_id.in_(kits))),
+            ),
+        )
         .order_by(ReorderPolicyRow.id)
     )  # fmt: skip
-    scope = uow.scope_clinics()  # a preview by a user limited to clinics: theirs only
-    if scope is not None:
-        stmt = stmt.where(ReorderPolicyRow.clinic_id.in_(sorted(scope)))
-    # plain rows through the connection: 50,000 policies need no ORM bookkeeping
+    # plain rows through the connection: no ORM bookkeeping
     return list(uow.session.connection().execute(stmt).all())
+
+
+def _owned(uow: UnitOfWork) -> set[tuple[int, int]]:
+    """The (clinic, product) pairs of draft order lines a policy the job works on covers:
+    those lines are the job's to change."""
+    on_draft = (
+        select(PurchaseOrderLineRow.id)
+        .join(PurchaseOrderRow, PurchaseOrderRow.id == PurchaseOrderLineRow.order_id)
+        .where(
+            PurchaseOrderRow.status == POStatus.DRAFT.value,
+            PurchaseOrderRow.clinic_id == ReorderPolicyRow.clinic_id,
+            PurchaseOrderLineRow.product_id == ReorderPolicyRow.product_id,
+        )
+    )
+    return {
+        (clinic_id, product_id)
+        for clinic_id, product_id in uow.session.connection().execute(
+            select(ReorderPolicyRow.clinic_id, ReorderPolicyRow.product_id)
+            .join(SupplierRow, SupplierRow.id == ReorderPolicyRow.supplier_id)
+            .where(*_active(uow), on_draft.exists())
+        )
+    }
 
 
 def _policies(uow: UnitOfWork, ids: list[int]) -> dict[int, _Policy]:
@@ -310,23 +387,23 @@ def _compute(
         ):
             return _in_progress(as_of, dry_run)
         day = as_of or uow.locations.latest_clinic_today()
-        rows = _positions(uow, day)
-        if not rows:
+        count, period = _window(uow)
+        if not count:
             return reorder_dto.ReorderRun(
                 as_of=day, dry_run=dry_run, in_progress=False, policies=0, suggestions=(),
                 orders_created=(), orders_changed=(), orders_cancelled=(),
                 summary=f"reorder {day}: no active reorder policies (`kitops policy set`)",
             )  # fmt: skip
-        calendar = Method.CALENDAR.value
-        period = max((row[6] for row in rows if row[4] == calendar), default=0)
         end = day + timedelta(days=period)
         demand = needs_by_id(uow, start=day, end=end, awaiting_release=True)
         needs, stock, kits = demand.needs, demand.supplies, demand.kits
+        rows = _positions(uow, day, {product_id for _, product_id in needs})
         drafts = _drafts(uow)
 
-        # a dict lookup per policy decides whether it may have anything to order
+        # a dict lookup per policy decides whether it has anything to order
+        calendar = Method.CALENDAR.value
         candidates: list[tuple[int, list[Requirement] | None, int, int]] = []
-        for policy_id, clinic_id, product_id, _, method, low, _, units, coming in rows:
+        for policy_id, clinic_id, product_id, method, low, units, coming in rows:
             key = (clinic_id, product_id)
             if method == calendar:
                 required = needs.get(key)
@@ -358,7 +435,7 @@ def _compute(
                 )  # fmt: skip
 
         # what changes: draft lines of (clinic, product) pairs with a policy are the job's
-        owned = {(row[1], row[2]): row[3] for row in rows}
+        owned = _owned(uow) if drafts else set()
         created: list[tuple[int, int]] = []
         changed: set[tuple[int, int]] = set()
         line_updates: list[dict[str, Any]] = []
@@ -369,7 +446,7 @@ def _compute(
             clinic_id = pair[1]
             wanted = targets.get(pair, {})
             for product_id, (line_id, quantity, _) in draft.lines.items():
-                if owned.get((clinic_id, product_id)) is None:
+                if (clinic_id, product_id) not in owned:
                     continue  # no policy covers this line any more: left as it is
                 target = wanted.get(product_id)
                 if target is None:
@@ -400,7 +477,7 @@ def _compute(
             for pair in changed
             if (draft := drafts[pair]) is not None
             and not targets.get(pair)
-            and all(owned.get((pair[1], product_id)) is not None for product_id in draft.lines)
+            and all((pair[1], product_id) in owned for product_id in draft.lines)
         ]
 
         # the policies of the drafts this run would create (a draft of a pair with nothing
@@ -453,7 +530,7 @@ def _compute(
                 notes = {"as_of": day.isoformat(), "changes": change_notes[pair]}
                 uow.record(action, "purchase_order", order_numbers[pair], after=notes)
             uow.record("reorder.run", "database", day.isoformat(),
-                       after={"policies": len(rows), "created": len(created),
+                       after={"policies": count, "created": len(created),
                               "changed": len(changed) - len(emptied),
                               "cancelled": len(emptied)})  # fmt: skip
             faults.point("reorder.run:after_orders")
@@ -493,10 +570,10 @@ def _compute(
         changed_names = tuple(sorted(name(p) for p in changed if p not in emptied))
         cancelled_names = tuple(sorted(name(p) for p in emptied))
         return reorder_dto.ReorderRun(
-            as_of=day, dry_run=dry_run, in_progress=False, policies=len(rows),
+            as_of=day, dry_run=dry_run, in_progress=False, policies=count,
             suggestions=suggestions, orders_created=created_names,
             orders_changed=changed_names, orders_cancelled=cancelled_names,
-            summary=_summary(day, dry_run, len(rows), suggestions, created_names,
+            summary=_summary(day, dry_run, count, suggestions, created_names,
                              changed_names, cancelled_names),
         )  # fmt: skip
 
