@@ -410,21 +410,30 @@ def _course_needs(
     ]
     if only is not None:
         running.append(CourseRow.clinic_id == only)
+    # with each course, counted by the database (an index lookup each): its clinic
+    # sessions booked, its sessions done and its kit needs stored
+    booked_n = (
+        select(func.count())
+        .where(CourseAppointmentRow.course_id == CourseRow.id,
+               CourseAppointmentRow.kind == "application")
+        .scalar_subquery()
+    )  # fmt: skip
+    done_n = select(func.count()).where(SessionRow.course_id == CourseRow.id).scalar_subquery()
+    kept_n = (
+        select(func.count()).where(CourseKitNeedRow.course_id == CourseRow.id).scalar_subquery()
+    )
     stmt = select(
         CourseRow.id, CourseRow.clinic_id, CourseRow.plan_id, CourseRow.start_date,
-        CourseRow.weekdays, CourseRow.reschedules,
+        CourseRow.weekdays, CourseRow.reschedules, booked_n, done_n, kept_n,
     ).where(*running)  # fmt: skip
     connection = session.connection()
     courses = connection.execute(stmt).all()
     # clinic sessions on the day they are booked (moved off a closed or full day): those
     # in the window for courses with every session booked, every booked day of the others
     calendar_repo = uow.clinic_calendar
-    booked_count = calendar_repo.sessions_booked_count(*running) if stored else {}
     clinic_plans = {i for i, plan in cat.plans.items() if plan.administered is Administered.CLINIC}
     partly_booked = stored and any(
-        booked_count.get(course_id, 0) != cat.plans[plan_id].applications
-        for course_id, _clinic, plan_id, *_rest in courses
-        if plan_id in clinic_plans
+        row[6] != cat.plans[row[2]].applications for row in courses if row[2] in clinic_plans
     )
     if stored and not partly_booked:
         booked = calendar_repo.booked_session_days(
@@ -440,26 +449,22 @@ def _course_needs(
             select(KitRow.course_id, KitRow.course_part).where(KitRow.course_id.is_not(None))
         )
     }
-    sessions_done = dict(
-        connection.execute(
-            select(SessionRow.course_id, func.count()).group_by(SessionRow.course_id)
-        ).all()
-    )
-    kept = _stored_kit_needs(uow, running) if stored else {}
+    # the stored kit needs first used in the window (the others count for nothing)
+    kept = _stored_kit_needs(uow, running, start, end) if stored else {}
     margin_delta = timedelta(days=margin)
     serum = cat.clinic_serum
     serum_id, serum_ul = (serum.id, serum.volume_ul) if serum is not None else (0, None)
     zones = {clinic_id: row.timezone or "UTC" for clinic_id, row in clinics.items()}
     in_kit: dict[int, tuple[int, int, int]] = {}
     open_kits: list[NeedRequest] = []
-    for course_id, clinic_id, plan_id, course_start, weekdays, moved in courses:
+    for (course_id, clinic_id, plan_id, course_start, weekdays, moved, booked_count, done,
+         kept_count) in courses:  # fmt: skip
         plan = cat.plans[plan_id]
         zone = zones[clinic_id]
         if plan.administered is Administered.CLINIC:
-            done = sessions_done.get(course_id, 0)
             on_days = booked.get(course_id, {})
             sessions: Iterable[tuple[int, date]]
-            if stored and booked_count.get(course_id, 0) == plan.applications:
+            if stored and booked_count == plan.applications:
                 # every session is booked: the day of each still to come is the booked one
                 # (``booked`` may hold only those in the window)
                 sessions = ((n, day) for n, day in on_days.items() if n > done)
@@ -490,9 +495,9 @@ def _course_needs(
         if recipe is None:
             recipe = in_kit[kit_id] = cat.serum_in_kit(kit_id)
         _, vial_ul, vials = recipe
-        rows = kept.get(course_id)
+        rows = kept.get(course_id, []) if stored else None
         if rows is not None and (
-            len(rows) != plan.kits_per_course  # not stored (yet)
+            kept_count != plan.kits_per_course  # not stored (yet)
             or any(len(row[3]) != vials for row in rows)  # stored for another recipe
         ):
             rows = None
@@ -555,16 +560,19 @@ def _with_margin(days: tuple[date, ...], margin: int) -> tuple[date, ...]:
     return tuple(day + delta for day in days)
 
 
-def _stored_kit_needs(uow: UnitOfWork, running: list[Any]) -> dict[int, _Stored]:
+def _stored_kit_needs(
+    uow: UnitOfWork, running: list[Any], start: date, end: date
+) -> dict[int, _Stored]:
     """Course id → the kit need dates stored when it was created or last moved (no margin),
-    with every vial's last day, for the courses matching ``running``, in one query."""
+    with every vial's last day, of its kits first used on days ``start`` to ``end``, for
+    the courses matching ``running``, in one query."""
     found: dict[int, _Stored] = {}
     parsed: dict[str, tuple[date, ...]] = {}
     stmt = (
         select(CourseKitNeedRow.course_id, CourseKitNeedRow.part, CourseKitNeedRow.first_use,
                CourseKitNeedRow.last_use, CourseKitNeedRow.vial_last_uses)
         .join(CourseRow, CourseRow.id == CourseKitNeedRow.course_id)
-        .where(*running)
+        .where(*running, CourseKitNeedRow.first_use >= start, CourseKitNeedRow.first_use <= end)
     )  # fmt: skip
     for course_id, part, first, last, text in uow.session.connection().execute(stmt):
         vial_days = parsed.get(text)
