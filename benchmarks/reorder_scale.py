@@ -108,16 +108,11 @@ GROUP BY 1, 2, 3, 4
 
 def window_end(db: Any) -> date:
     """The last day of the demand a run reads (as ``reorder.run`` works it out)."""
-    from kitops.domain.reorder import Method
     from kitops.services import reorder
 
     with UnitOfWork(db, ACTOR, readonly=True) as uow:
-        periods = [
-            p.terms.lead_time_days + p.terms.review_period_days
-            for p in reorder._policies(uow)
-            if p.terms.method is Method.CALENDAR
-        ]
-    return AS_OF + timedelta(days=max(periods, default=0))
+        _, period = reorder._window(uow)
+    return AS_OF + timedelta(days=period)
 
 
 CPU: dict[int, float] = {}  # id of a timed result → its median CPU seconds
@@ -368,6 +363,7 @@ def cold_run(db: Any, *, dry_run: bool = False) -> Any:
 
     demand._application_dates.cache_clear()
     demand._kit_needs.cache_clear()
+    demand._with_margin.cache_clear()
     reorder._terms.cache_clear()
     return run(UnitOfWork(db, ACTOR), as_of=AS_OF, dry_run=dry_run)
 

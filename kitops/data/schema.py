@@ -564,8 +564,11 @@ class KitRow(Base):
 class CourseKitNeedRow(Base):
     """When each kit of a home course is first used and until when its vials are used
     (expiry margin not included), computed from the course calendar when the course is
-    created: the one-statement reservation reads these instead of the calendar. Rows of a
-    course whose kit recipe changed are removed and computed again on demand."""
+    created: the one-statement reservation and the scheduled demand read these instead of
+    the calendar. ``vial_last_uses`` holds the last day of every vial of the kit, vial by
+    vial (ISO dates, comma-separated, earliest first; the first is
+    ``earliest_vial_last_use``, the last ``last_use``). Rows of a course whose kit recipe
+    changed are removed and computed again on demand."""
 
     __tablename__ = "course_kit_needs"
     __table_args__ = (
@@ -581,6 +584,7 @@ class CourseKitNeedRow(Base):
     first_use: Mapped[date] = mapped_column(Date)
     earliest_vial_last_use: Mapped[date] = mapped_column(Date)
     last_use: Mapped[date] = mapped_column(Date)
+    vial_last_uses: Mapped[str] = mapped_column(Text)  # migration 0026
 
 
 class KitComponentRow(Base):

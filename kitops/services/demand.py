@@ -33,7 +33,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Subquery, Table, and_, func, or_, select
 
 import kitops.i18n as i18n
 from kitops.data.repositories.locations import clinic_of
@@ -65,6 +65,7 @@ from kitops.domain.courses import (
 )
 from kitops.domain.kits import KitStatus
 from kitops.domain.ledger import LotStatus
+from kitops.domain.locations import LocationKind
 from kitops.domain.reorder import Requirement, Supply, cover, first_shortfall
 from kitops.errors import InvalidInput
 from kitops.i18n import _
@@ -222,17 +223,99 @@ def demand_by_id(
     A supply here is the units of one expiry date, not of one lot: lots of a product that
     expire on the same day serve exactly the same needs, so the database sums them (a
     clinic's 20,000 balances of one serum become its few hundred expiry dates)."""
+    found = _by_id(uow, start, end, awaiting_release, needed_only=False)
+    return found.needs, found.supplies, found.margin
+
+
+@dataclass(frozen=True)
+class NeedsById:
+    """What ``needs_by_id`` answers."""
+
+    needs: dict[IdKey, list[Requirement]]  # kit needs a reserved kit covers left out
+    supplies: dict[IdKey, list[Supply]]  # of the products with requirements only
+    kits: dict[IdKey, int]  # available kits in date on the first day, per kit product
+    margin: int
+
+
+def needs_by_id(
+    uow: UnitOfWork, *, start: date, end: date, awaiting_release: bool = False
+) -> NeedsById:
+    """``demand_by_id`` for a job that sums the stock of the other products itself
+    (``usable_units``): the supplies, expiry by expiry, only of the products some need
+    asks for, and the available kits per (clinic, kit product) apart."""
+    return _by_id(uow, start, end, awaiting_release, needed_only=True)
+
+
+def _by_id(
+    uow: UnitOfWork, start: date, end: date, awaiting_release: bool, *, needed_only: bool
+) -> NeedsById:
     snap = _collect(uow, start, end, None, lots=False)
     needs: dict[IdKey, list[Requirement]] = defaultdict(list)
     for (c, p, day, until, _lot, by), qty in snap.counts.items():
         if by != "reserved":
             needs[(c, p)].append(Requirement(day, until, qty))
     stock: dict[IdKey, list[Supply]] = defaultdict(list)
-    for c, p, expiry, qty in _stock_by_expiry(
-        uow, snap.cat, snap.clinic_of_place, snap.kits, start, awaiting_release=awaiting_release
-    ):
-        stock[(c, p)].append(Supply(expiry, qty))
-    return dict(needs), dict(stock), snap.margin
+    products = {p for _, p in needs} if needed_only else None
+    if products is None or products:
+        for c, p, expiry, qty in _stock_by_expiry(
+            uow, snap.cat, snap.clinic_of_place, snap.kits, start,
+            awaiting_release=awaiting_release, products=products,
+        ):  # fmt: skip
+            stock[(c, p)].append(Supply(expiry, qty))
+    kits: dict[IdKey, int] = defaultdict(int)
+    for _kit_id, _serial, clinic_id, product_id, vials in snap.kits:
+        if vials and vials[0] >= start:
+            kits[(clinic_id, product_id)] += 1
+    return NeedsById(dict(needs), dict(stock), dict(kits), snap.margin)
+
+
+def _usable(start: date, awaiting_release: bool) -> list[Any]:
+    """The conditions on a balance (joined to its lot) of usable stock: released (or
+    awaiting release, when asked), in date on ``start``, not a kit."""
+    statuses = [LotRow.status == LotStatus.RELEASED.value]
+    if awaiting_release:  # in quarantine for no reason but waiting for release
+        statuses.append(
+            and_(LotRow.status == LotStatus.QUARANTINE.value, LotRow.status_reason.is_(None))
+        )
+    return [
+        StockBalanceRow.quantity > 0,
+        or_(*statuses),
+        or_(LotRow.expiry.is_(None), LotRow.expiry >= start),
+        StockBalanceRow.product_id.not_in(
+            select(ProductRow.id).where(ProductRow.kind == ProductKind.KIT.value)
+        ),
+    ]
+
+
+def usable_units(start: date, *, awaiting_release: bool = False) -> Subquery:
+    """Usable units of lots (as ``demand_by_id``'s supplies, kits aside) per clinic and
+    product, summed by the database: columns ``clinic_id``, ``product_id``, ``units``.
+    A place counts for the nearest clinic it lies in."""
+    places: Table = LocationRow.__table__  # type: ignore[assignment]
+    clinic = LocationKind.CLINIC.value
+    tree = (
+        select(places.c.id.label("id"), places.c.id.label("clinic_id"))
+        .where(places.c.kind == clinic)
+        .cte("clinic_places", recursive=True)
+    )
+    inner = places.alias("inner_place")
+    tree = tree.union_all(
+        select(inner.c.id, tree.c.clinic_id)
+        .join(tree, inner.c.parent_id == tree.c.id)
+        .where(inner.c.kind != clinic)
+    )
+    return (
+        select(
+            tree.c.clinic_id.label("clinic_id"),
+            StockBalanceRow.product_id.label("product_id"),
+            func.sum(StockBalanceRow.quantity).label("units"),
+        )
+        .join(LotRow, LotRow.id == StockBalanceRow.lot_id)
+        .join(tree, tree.c.id == StockBalanceRow.location_id)
+        .where(*_usable(start, awaiting_release))
+        .group_by(tree.c.clinic_id, StockBalanceRow.product_id)
+        .subquery("usable_units")
+    )
 
 
 def scheduled_demand(
@@ -327,21 +410,30 @@ def _course_needs(
     ]
     if only is not None:
         running.append(CourseRow.clinic_id == only)
+    # with each course, counted by the database (an index lookup each): its clinic
+    # sessions booked, its sessions done and its kit needs stored
+    booked_n = (
+        select(func.count())
+        .where(CourseAppointmentRow.course_id == CourseRow.id,
+               CourseAppointmentRow.kind == "application")
+        .scalar_subquery()
+    )  # fmt: skip
+    done_n = select(func.count()).where(SessionRow.course_id == CourseRow.id).scalar_subquery()
+    kept_n = (
+        select(func.count()).where(CourseKitNeedRow.course_id == CourseRow.id).scalar_subquery()
+    )
     stmt = select(
         CourseRow.id, CourseRow.clinic_id, CourseRow.plan_id, CourseRow.start_date,
-        CourseRow.weekdays, CourseRow.reschedules,
+        CourseRow.weekdays, CourseRow.reschedules, booked_n, done_n, kept_n,
     ).where(*running)  # fmt: skip
     connection = session.connection()
     courses = connection.execute(stmt).all()
     # clinic sessions on the day they are booked (moved off a closed or full day): those
     # in the window for courses with every session booked, every booked day of the others
     calendar_repo = uow.clinic_calendar
-    booked_count = calendar_repo.sessions_booked_count(*running) if stored else {}
     clinic_plans = {i for i, plan in cat.plans.items() if plan.administered is Administered.CLINIC}
     partly_booked = stored and any(
-        booked_count.get(course_id, 0) != cat.plans[plan_id].applications
-        for course_id, _clinic, plan_id, *_rest in courses
-        if plan_id in clinic_plans
+        row[6] != cat.plans[row[2]].applications for row in courses if row[2] in clinic_plans
     )
     if stored and not partly_booked:
         booked = calendar_repo.booked_session_days(
@@ -357,26 +449,22 @@ def _course_needs(
             select(KitRow.course_id, KitRow.course_part).where(KitRow.course_id.is_not(None))
         )
     }
-    sessions_done = dict(
-        connection.execute(
-            select(SessionRow.course_id, func.count()).group_by(SessionRow.course_id)
-        ).all()
-    )
-    kept = _stored_kit_needs(uow, running) if stored else {}
+    # the stored kit needs first used in the window (the others count for nothing)
+    kept = _stored_kit_needs(uow, running, start, end) if stored else {}
     margin_delta = timedelta(days=margin)
     serum = cat.clinic_serum
     serum_id, serum_ul = (serum.id, serum.volume_ul) if serum is not None else (0, None)
     zones = {clinic_id: row.timezone or "UTC" for clinic_id, row in clinics.items()}
     in_kit: dict[int, tuple[int, int, int]] = {}
     open_kits: list[NeedRequest] = []
-    for course_id, clinic_id, plan_id, course_start, weekdays, moved in courses:
+    for (course_id, clinic_id, plan_id, course_start, weekdays, moved, booked_count, done,
+         kept_count) in courses:  # fmt: skip
         plan = cat.plans[plan_id]
         zone = zones[clinic_id]
         if plan.administered is Administered.CLINIC:
-            done = sessions_done.get(course_id, 0)
             on_days = booked.get(course_id, {})
             sessions: Iterable[tuple[int, date]]
-            if stored and booked_count.get(course_id, 0) == plan.applications:
+            if stored and booked_count == plan.applications:
                 # every session is booked: the day of each still to come is the booked one
                 # (``booked`` may hold only those in the window)
                 sessions = ((n, day) for n, day in on_days.items() if n > done)
@@ -407,40 +495,33 @@ def _course_needs(
         if recipe is None:
             recipe = in_kit[kit_id] = cat.serum_in_kit(kit_id)
         _, vial_ul, vials = recipe
-        rows = kept.get(course_id)
-        if rows is None or len(rows) != plan.kits_per_course:  # not stored (yet)
+        rows = kept.get(course_id, []) if stored else None
+        if rows is not None and (
+            kept_count != plan.kits_per_course  # not stored (yet)
+            or any(len(row[3]) != vials for row in rows)  # stored for another recipe
+        ):
             rows = None
-        calendar_needs: tuple[KitNeed, ...] | None = None
-        if rows is None:
-            calendar_needs = _kit_needs(
-                plan, course_start, weekdays, zone, vial_ul, vials, margin, moves_of(moved)
-            )
+        if rows is None:  # the calendar's needs include the margin
             rows = [
-                (n.part, n.first_use, min(n.vial_needed_until), n.last_needed)
-                for n in calendar_needs
+                (n.part, n.first_use, n.last_needed, n.vial_needed_until)
+                for n in _kit_needs(
+                    plan, course_start, weekdays, zone, vial_ul, vials, margin, moves_of(moved)
+                )
             ]
-            spread = timedelta(0)  # the calendar's needs include the margin
+            spread = timedelta(0)
         else:
             spread = margin_delta
-        for part, first_use, earliest, last in rows:
+        for part, first_use, last, vial_days in rows:
             if not start <= first_use <= end:
                 continue
             if (course_id, part) in held:
                 key = (clinic_id, kit_id, first_use, last + spread, KIT, "reserved")
                 counts[key] += 1
                 continue
-            # an open kit need is matched vial by vial: the stored dates say each vial's
-            # day for a kit of one or two vials; a larger kit's from the calendar
-            if calendar_needs is None and vials > 2:
-                calendar_needs = _kit_needs(
-                    plan, course_start, weekdays, zone, vial_ul, vials, margin, moves_of(moved)
-                )
-            if calendar_needs is not None:
-                need = next(n for n in calendar_needs if n.part == part)
-            elif vials == 1:
-                need = KitNeed(part, first_use, (last + spread,))
-            else:
-                need = KitNeed(part, first_use, (earliest + spread, last + spread))
+            # an open kit need is matched vial by vial, each vial until its own last day
+            if spread:
+                vial_days = _with_margin(vial_days, margin)
+            need = KitNeed(part, first_use, vial_days)
             open_kits.append(NeedRequest((course_id, part), (clinic_id, kit_id), need))
     if not open_kits:
         return
@@ -469,21 +550,35 @@ def _course_needs(
                 counts[(pool_clinic, product_id, day, last, KIT_COMPONENT, None)] += quantity
 
 
-_Stored = list[tuple[int, date, date, date]]  # (part, first use, earliest vial's last, last)
+# (part, first use, last use, each vial's last day)
+_Stored = list[tuple[int, date, date, tuple[date, ...]]]
 
 
-def _stored_kit_needs(uow: UnitOfWork, running: list[Any]) -> dict[int, _Stored]:
+@lru_cache(maxsize=65536)
+def _with_margin(days: tuple[date, ...], margin: int) -> tuple[date, ...]:
+    delta = timedelta(days=margin)
+    return tuple(day + delta for day in days)
+
+
+def _stored_kit_needs(
+    uow: UnitOfWork, running: list[Any], start: date, end: date
+) -> dict[int, _Stored]:
     """Course id → the kit need dates stored when it was created or last moved (no margin),
-    for the courses matching ``running``, in one query."""
+    with every vial's last day, of its kits first used on days ``start`` to ``end``, for
+    the courses matching ``running``, in one query."""
     found: dict[int, _Stored] = {}
+    parsed: dict[str, tuple[date, ...]] = {}
     stmt = (
         select(CourseKitNeedRow.course_id, CourseKitNeedRow.part, CourseKitNeedRow.first_use,
-               CourseKitNeedRow.earliest_vial_last_use, CourseKitNeedRow.last_use)
+               CourseKitNeedRow.last_use, CourseKitNeedRow.vial_last_uses)
         .join(CourseRow, CourseRow.id == CourseKitNeedRow.course_id)
-        .where(*running)
+        .where(*running, CourseKitNeedRow.first_use >= start, CourseKitNeedRow.first_use <= end)
     )  # fmt: skip
-    for course_id, part, first, earliest, last in uow.session.connection().execute(stmt):
-        found.setdefault(course_id, []).append((part, first, earliest, last))
+    for course_id, part, first, last, text in uow.session.connection().execute(stmt):
+        vial_days = parsed.get(text)
+        if vial_days is None:
+            vial_days = parsed[text] = tuple(date.fromisoformat(d) for d in text.split(","))
+        found.setdefault(course_id, []).append((part, first, last, vial_days))
     return found
 
 
@@ -566,39 +661,32 @@ def _stock_by_expiry(
     start: date,
     *,
     awaiting_release: bool,
+    products: set[int] | None = None,
 ) -> list[tuple[int, int, date | None, int]]:
     """(clinic, product, expiry, units) of the stock ``_stock`` lists lot by lot (lots
     awaiting release counted only when ``awaiting_release``), summed per expiry date by
-    the database: one row per (place, product, expiry) instead of one per balance."""
-    statuses = [LotRow.status == LotStatus.RELEASED.value]
-    if awaiting_release:  # in quarantine for no reason but waiting for release
-        statuses.append(
-            and_(LotRow.status == LotStatus.QUARANTINE.value, LotRow.status_reason.is_(None))
-        )
-    kit_products = [p.id for p in cat.products.values() if p.kind == ProductKind.KIT.value]
+    the database: one row per (place, product, expiry) instead of one per balance; of
+    ``products`` only when given."""
+    conditions = _usable(start, awaiting_release)
+    if products is not None:
+        conditions.append(StockBalanceRow.product_id.in_(sorted(products)))
     # summed per place (a plain GROUP BY; places → clinics here, not in a CASE of every
     # place that each of 60,000 balances would walk through)
     stmt = (
         select(StockBalanceRow.location_id, LotRow.product_id, LotRow.expiry,
                func.sum(StockBalanceRow.quantity))
         .join(LotRow, LotRow.id == StockBalanceRow.lot_id)
-        .where(
-            StockBalanceRow.quantity > 0,
-            or_(*statuses),
-            or_(LotRow.expiry.is_(None), LotRow.expiry >= start),
-        )
+        .where(*conditions)
         .group_by(StockBalanceRow.location_id, LotRow.product_id, LotRow.expiry)
     )  # fmt: skip
-    if kit_products:
-        stmt = stmt.where(StockBalanceRow.product_id.not_in(kit_products))
     found: dict[tuple[int, int, date | None], int] = {}
-    for location_id, product_id, expiry, units in uow.session.connection().execute(stmt):
+    for location_id, product_id, expiry, units in uow.session.connection().execute(stmt).all():
         clinic_id = clinic_of_place.get(location_id)
         if clinic_id is not None:
             key = (clinic_id, product_id, expiry)
             found[key] = found.get(key, 0) + int(units)
     for _kit_id, _serial, clinic_id, product_id, vials in kits:
-        if vials and vials[0] >= start:
+        if vials and vials[0] >= start and (products is None or product_id in products):
             key = (clinic_id, product_id, vials[0])
             found[key] = found.get(key, 0) + 1
     return [(c, p, expiry, units) for (c, p, expiry), units in found.items()]

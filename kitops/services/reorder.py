@@ -24,7 +24,19 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import (
+    Table,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 
 from kitops import faults
 from kitops.data.engine import Database
@@ -39,10 +51,19 @@ from kitops.data.schema import (
     SupplierRow,
     utcnow,
 )
+from kitops.domain.catalog import ProductKind
 from kitops.domain.purchasing import RECEIVABLE, POStatus, po_number
-from kitops.domain.reorder import Method, Suggestion, Terms, calendar_suggestion, min_max_suggestion
+from kitops.domain.reorder import (
+    Method,
+    Requirement,
+    Suggestion,
+    Supply,
+    Terms,
+    calendar_suggestion,
+    min_max_suggestion,
+)
 from kitops.i18n import _
-from kitops.services.demand import demand_by_id
+from kitops.services.demand import needs_by_id, usable_units
 from kitops.services.dto import reorder as reorder_dto
 from kitops.services.unit_of_work import UnitOfWork, retrying
 
@@ -162,46 +183,62 @@ def _terms(*fields: Any) -> Terms:
     return Terms(*fields)
 
 
-def _policies(uow: UnitOfWork) -> list[_Policy]:
-    # plain rows through the connection: 50,000 policies need no ORM bookkeeping
-    rows = uow.session.connection().execute(
-        select(
-            ReorderPolicyRow.clinic_id, LocationRow.code, ReorderPolicyRow.product_id,
-            ProductRow.sku, ReorderPolicyRow.supplier_id, SupplierRow.code, SupplierRow.currency,
-            SupplierRow.lead_time_days, ReorderPolicyRow.method, ReorderPolicyRow.min_qty,
-            ReorderPolicyRow.max_qty, ReorderPolicyRow.review_period_days,
-            ReorderPolicyRow.safety_days, ReorderPolicyRow.lead_time_days,
-            SupplierItemRow.pack_size, SupplierItemRow.min_order_qty,
-            SupplierItemRow.unit_cost_minor,
+def _active(uow: UnitOfWork) -> list[Any]:
+    """The conditions on a policy (joined to its supplier) the job works on: active, of
+    an active supplier, of the user's clinics for a preview by a user limited to them."""
+    conditions: list[Any] = [ReorderPolicyRow.active, SupplierRow.active]
+    scope = uow.scope_clinics()
+    if scope is not None:
+        conditions.append(ReorderPolicyRow.clinic_id.in_(sorted(scope)))
+    return conditions
+
+
+def _window(uow: UnitOfWork) -> tuple[int, int]:
+    """(how many policies the job works on, the longest lead time + review period of a
+    calendar policy among them: the days of demand a run reads), in one query."""
+    count, period = (
+        uow.session.connection()
+        .execute(
+            select(
+                func.count(),
+                func.max(
+                    case(
+                        (ReorderPolicyRow.method == Method.CALENDAR.value,
+                         func.coalesce(ReorderPolicyRow.lead_time_days,
+                                       SupplierRow.lead_time_days)
+                         + ReorderPolicyRow.review_period_days),
+                    )
+                ),
+            )
+            .join(SupplierRow, SupplierRow.id == ReorderPolicyRow.supplier_id)
+            .where(*_active(uow))
         )
-        .join(LocationRow, LocationRow.id == ReorderPolicyRow.clinic_id)
-        .join(ProductRow, ProductRow.id == ReorderPolicyRow.product_id)
-        .join(SupplierRow, SupplierRow.id == ReorderPolicyRow.supplier_id)
-        .join(SupplierItemRow, (SupplierItemRow.supplier_id == ReorderPolicyRow.supplier_id)
-              & (SupplierItemRow.product_id == ReorderPolicyRow.product_id))
-        .where(ReorderPolicyRow.active, SupplierRow.active)
-    ).all()  # fmt: skip
-    found = []
-    scope = uow.scope_clinics()  # a preview by a user limited to clinics: theirs only
-    for (clinic_id, clinic, product_id, sku, supplier_id, supplier, currency, supplier_lead,
-         method, low, high, review, safety, lead, pack, minimum, cost) in rows:  # fmt: skip
-        if scope is not None and clinic_id not in scope:
-            continue
-        terms = _terms(_METHODS[method], lead if lead is not None else supplier_lead, review,
-                       safety, pack, minimum, low, high)  # fmt: skip
-        found.append(_Policy(clinic_id, clinic, product_id, sku, supplier_id, supplier,
-                             currency, supplier_lead, terms, cost))  # fmt: skip
-    return found
+        .one()
+    )  # fmt: skip
+    return int(count), int(period or 0)
 
 
-def _on_order(uow: UnitOfWork) -> dict[tuple[int, int], int]:
-    """Units still to come on approved, sent and partly received orders, per (clinic,
-    product): ordered minus received on lines not closed."""
-    rows = uow.session.connection().execute(
+# a policy that may have something to order: (policy id, clinic id, product id, method,
+# min, usable units of lots, units on order)
+_Position = tuple[int, int, int, str, int | None, int, int]
+
+
+def _positions(uow: UnitOfWork, day: date, needed: set[int]) -> list[_Position]:
+    """The policies that may have something to order, with their stock position, in one
+    grouped query: the usable units of lots in the clinic on ``day`` (as the scheduled
+    demand counts them, lots awaiting release included; kits apart) and what approved,
+    sent and partly received orders still bring (ordered minus received on lines not
+    closed). The database leaves out a calendar policy of a product no course needs
+    (``needed``: the products with demand in the window) and a min/max policy whose
+    position is not below its minimum (one of a kit, whose available kits are counted
+    apart, is kept). Names and terms come from ``_policies``, for those that order."""
+    units = usable_units(day, awaiting_release=True)
+    coming = (
         select(
-            PurchaseOrderRow.clinic_id,
-            PurchaseOrderLineRow.product_id,
-            func.sum(PurchaseOrderLineRow.quantity - PurchaseOrderLineRow.received_qty),
+            PurchaseOrderRow.clinic_id.label("clinic_id"),
+            PurchaseOrderLineRow.product_id.label("product_id"),
+            func.sum(PurchaseOrderLineRow.quantity - PurchaseOrderLineRow.received_qty)
+            .label("units"),
         )
         .join(PurchaseOrderRow, PurchaseOrderRow.id == PurchaseOrderLineRow.order_id)
         .where(
@@ -210,8 +247,88 @@ def _on_order(uow: UnitOfWork) -> dict[tuple[int, int], int]:
             PurchaseOrderLineRow.quantity > PurchaseOrderLineRow.received_qty,
         )
         .group_by(PurchaseOrderRow.clinic_id, PurchaseOrderLineRow.product_id)
+        .subquery("coming")
+    )  # fmt: skip
+    in_date = func.coalesce(units.c.units, 0)
+    on_order = func.coalesce(coming.c.units, 0)
+    kits = select(ProductRow.id).where(ProductRow.kind == ProductKind.KIT.value)
+    stmt = (
+        select(
+            ReorderPolicyRow.id, ReorderPolicyRow.clinic_id, ReorderPolicyRow.product_id,
+            ReorderPolicyRow.method, ReorderPolicyRow.min_qty, in_date, on_order,
+        )
+        .join(SupplierRow, SupplierRow.id == ReorderPolicyRow.supplier_id)
+        .outerjoin(units, (units.c.clinic_id == ReorderPolicyRow.clinic_id)
+                   & (units.c.product_id == ReorderPolicyRow.product_id))
+        .outerjoin(coming, (coming.c.clinic_id == ReorderPolicyRow.clinic_id)
+                   & (coming.c.product_id == ReorderPolicyRow.product_id))
+        .where(
+            *_active(uow),
+            or_(
+                and_(ReorderPolicyRow.method == Method.CALENDAR.value,
+                     ReorderPolicyRow.product_id.in_(sorted(needed))),
+                and_(ReorderPolicyRow.method != Method.CALENDAR.value,
+                     or_(in_date + on_order < func.coalesce(ReorderPolicyRow.min_qty, 0),
+                         ReorderPolicyRow.product_id.in_(kits))),
+            ),
+        )
+        .order_by(ReorderPolicyRow.id)
+    )  # fmt: skip
+    # plain rows through the connection: no ORM bookkeeping
+    return list(uow.session.connection().execute(stmt).all())
+
+
+def _owned(uow: UnitOfWork) -> set[tuple[int, int]]:
+    """The (clinic, product) pairs of draft order lines a policy the job works on covers:
+    those lines are the job's to change."""
+    on_draft = (
+        select(PurchaseOrderLineRow.id)
+        .join(PurchaseOrderRow, PurchaseOrderRow.id == PurchaseOrderLineRow.order_id)
+        .where(
+            PurchaseOrderRow.status == POStatus.DRAFT.value,
+            PurchaseOrderRow.clinic_id == ReorderPolicyRow.clinic_id,
+            PurchaseOrderLineRow.product_id == ReorderPolicyRow.product_id,
+        )
     )
-    return {(clinic, product): int(qty or 0) for clinic, product, qty in rows}
+    return {
+        (clinic_id, product_id)
+        for clinic_id, product_id in uow.session.connection().execute(
+            select(ReorderPolicyRow.clinic_id, ReorderPolicyRow.product_id)
+            .join(SupplierRow, SupplierRow.id == ReorderPolicyRow.supplier_id)
+            .where(*_active(uow), on_draft.exists())
+        )
+    }
+
+
+def _policies(uow: UnitOfWork, ids: list[int]) -> dict[int, _Policy]:
+    """Policy id → the policy with its names and terms, of the policies ``ids``."""
+    found: dict[int, _Policy] = {}
+    for start in range(0, len(ids), 5000):
+        rows = uow.session.connection().execute(
+            select(
+                ReorderPolicyRow.id, ReorderPolicyRow.clinic_id, LocationRow.code,
+                ReorderPolicyRow.product_id, ProductRow.sku, ReorderPolicyRow.supplier_id,
+                SupplierRow.code, SupplierRow.currency, SupplierRow.lead_time_days,
+                ReorderPolicyRow.method, ReorderPolicyRow.min_qty, ReorderPolicyRow.max_qty,
+                ReorderPolicyRow.review_period_days, ReorderPolicyRow.safety_days,
+                ReorderPolicyRow.lead_time_days, SupplierItemRow.pack_size,
+                SupplierItemRow.min_order_qty, SupplierItemRow.unit_cost_minor,
+            )
+            .join(LocationRow, LocationRow.id == ReorderPolicyRow.clinic_id)
+            .join(ProductRow, ProductRow.id == ReorderPolicyRow.product_id)
+            .join(SupplierRow, SupplierRow.id == ReorderPolicyRow.supplier_id)
+            .join(SupplierItemRow, (SupplierItemRow.supplier_id == ReorderPolicyRow.supplier_id)
+                  & (SupplierItemRow.product_id == ReorderPolicyRow.product_id))
+            .where(ReorderPolicyRow.id.in_(ids[start : start + 5000]))
+        )  # fmt: skip
+        for (policy_id, clinic_id, clinic, product_id, sku, supplier_id, supplier, currency,
+             supplier_lead, method, low, high, review, safety, lead, pack, minimum,
+             cost) in rows:  # fmt: skip
+            terms = _terms(_METHODS[method], lead if lead is not None else supplier_lead,
+                           review, safety, pack, minimum, low, high)  # fmt: skip
+            found[policy_id] = _Policy(clinic_id, clinic, product_id, sku, supplier_id,
+                                       supplier, currency, supplier_lead, terms, cost)  # fmt: skip
+    return found
 
 
 @dataclass
@@ -270,42 +387,47 @@ def _compute(
         ):
             return _in_progress(as_of, dry_run)
         day = as_of or uow.locations.latest_clinic_today()
-        policies = _policies(uow)
-        if not policies:
+        count, period = _window(uow)
+        if not count:
             return reorder_dto.ReorderRun(
                 as_of=day, dry_run=dry_run, in_progress=False, policies=0, suggestions=(),
                 orders_created=(), orders_changed=(), orders_cancelled=(),
                 summary=f"reorder {day}: no active reorder policies (`kitops policy set`)",
             )  # fmt: skip
-        periods = [
-            p.terms.lead_time_days + p.terms.review_period_days
-            for p in policies
-            if p.terms.method is Method.CALENDAR
-        ]
-        end = day + timedelta(days=max(periods, default=0))
-        needs, stock, margin = demand_by_id(uow, start=day, end=end, awaiting_release=True)
-        on_order = _on_order(uow)
+        end = day + timedelta(days=period)
+        demand = needs_by_id(uow, start=day, end=end, awaiting_release=True)
+        needs, stock, kits = demand.needs, demand.supplies, demand.kits
+        rows = _positions(uow, day, {product_id for _, product_id in needs})
         drafts = _drafts(uow)
 
+        # a dict lookup per policy decides whether it has anything to order
+        calendar = Method.CALENDAR.value
+        candidates: list[tuple[int, list[Requirement] | None, int, int]] = []
+        for policy_id, clinic_id, product_id, method, low, units, coming in rows:
+            key = (clinic_id, product_id)
+            if method == calendar:
+                required = needs.get(key)
+                if required:  # else no demand in the window: nothing to order (net ≤ 0)
+                    candidates.append((policy_id, required, 0, int(coming)))
+            else:
+                # every unit counted is in date today (the sums are of stock in date on day)
+                in_date = int(units) + kits.get(key, 0)
+                if in_date + coming < (low or 0):  # else not below the minimum
+                    candidates.append((policy_id, None, in_date, int(coming)))
+        found = _policies(uow, [c[0] for c in candidates])
         targets: dict[tuple[int, int], dict[int, tuple[int, _Policy, Suggestion]]] = defaultdict(
             dict
         )
         results: list[tuple[_Policy, Suggestion]] = []
-        for policy in policies:
-            key = (policy.clinic_id, policy.product_id)
-            coming = on_order.get(key, 0)
-            required, have = needs.get(key, ()), stock.get(key, ())
-            if policy.terms.method is Method.CALENDAR:
-                if not required:
-                    continue  # no demand in the window: nothing to order (net ≤ 0)
+        for policy_id, required, in_date, coming in candidates:
+            policy = found[policy_id]
+            if required is not None:
+                have = stock.get((policy.clinic_id, policy.product_id), ())
                 suggestion = calendar_suggestion(
-                    policy.terms, day, required, have, coming, margin_days=margin
+                    policy.terms, day, required, have, coming, margin_days=demand.margin
                 )
             else:
-                in_date = sum(h.quantity for h in have if h.expiry is None or h.expiry >= day)
-                if in_date + coming >= (policy.terms.min_qty or 0):
-                    continue  # not below the minimum: nothing to order
-                suggestion = min_max_suggestion(policy.terms, day, have, coming)
+                suggestion = min_max_suggestion(policy.terms, day, (Supply(None, in_date),), coming)
             results.append((policy, suggestion))
             if suggestion.quantity > 0:
                 targets[(policy.supplier_id, policy.clinic_id)][policy.product_id] = (
@@ -313,7 +435,7 @@ def _compute(
                 )  # fmt: skip
 
         # what changes: draft lines of (clinic, product) pairs with a policy are the job's
-        owned = {(p.clinic_id, p.product_id): p.supplier_id for p in policies}
+        owned = _owned(uow) if drafts else set()
         created: list[tuple[int, int]] = []
         changed: set[tuple[int, int]] = set()
         line_updates: list[dict[str, Any]] = []
@@ -324,7 +446,7 @@ def _compute(
             clinic_id = pair[1]
             wanted = targets.get(pair, {})
             for product_id, (line_id, quantity, _) in draft.lines.items():
-                if owned.get((clinic_id, product_id)) is None:
+                if (clinic_id, product_id) not in owned:
                     continue  # no policy covers this line any more: left as it is
                 target = wanted.get(product_id)
                 if target is None:
@@ -355,10 +477,12 @@ def _compute(
             for pair in changed
             if (draft := drafts[pair]) is not None
             and not targets.get(pair)
-            and all(owned.get((pair[1], product_id)) is not None for product_id in draft.lines)
+            and all((pair[1], product_id) in owned for product_id in draft.lines)
         ]
 
-        by_pair = {(p.supplier_id, p.clinic_id): p for p in policies}
+        # the policies of the drafts this run would create (a draft of a pair with nothing
+        # to order is never created)
+        by_pair = {(p.supplier_id, p.clinic_id): p for p, _ in results}
         order_numbers: dict[tuple[int, int], str] = {
             pair: po_number(d.order_id) for pair, d in drafts.items() if d.order_id is not None
         }
@@ -406,7 +530,7 @@ def _compute(
                 notes = {"as_of": day.isoformat(), "changes": change_notes[pair]}
                 uow.record(action, "purchase_order", order_numbers[pair], after=notes)
             uow.record("reorder.run", "database", day.isoformat(),
-                       after={"policies": len(policies), "created": len(created),
+                       after={"policies": count, "created": len(created),
                               "changed": len(changed) - len(emptied),
                               "cancelled": len(emptied)})  # fmt: skip
             faults.point("reorder.run:after_orders")
@@ -446,10 +570,10 @@ def _compute(
         changed_names = tuple(sorted(name(p) for p in changed if p not in emptied))
         cancelled_names = tuple(sorted(name(p) for p in emptied))
         return reorder_dto.ReorderRun(
-            as_of=day, dry_run=dry_run, in_progress=False, policies=len(policies),
+            as_of=day, dry_run=dry_run, in_progress=False, policies=count,
             suggestions=suggestions, orders_created=created_names,
             orders_changed=changed_names, orders_cancelled=cancelled_names,
-            summary=_summary(day, dry_run, len(policies), suggestions, created_names,
+            summary=_summary(day, dry_run, count, suggestions, created_names,
                              changed_names, cancelled_names),
         )  # fmt: skip
 

@@ -392,6 +392,7 @@ def store_kit_needs(connection: Connection, course_id: int, needs: Sequence[KitN
                     "first_use": need.first_use,
                     "earliest_vial_last_use": min(need.vial_needed_until),
                     "last_use": need.last_needed,
+                    "vial_last_uses": ",".join(day.isoformat() for day in need.vial_needed_until),
                 }
                 for need in needs
             ],
