@@ -29,13 +29,23 @@ def _date(value: str | None, field: str) -> object:
 
 
 def _kit_table(kits: list[Kit] | tuple[Kit, ...], title: str | None = None) -> None:
+    # a chain's list holds 20,000 kits in a handful of states: each state is labelled once
+    labels: dict[tuple[str, bool], str] = {}
+
+    def label(status: str, recalled: bool) -> str:
+        found = labels.get((status, recalled))
+        if found is None:
+            found = labels[status, recalled] = (
+                _("{status} (recalled)").format(status=status_label(status))
+                if recalled and status != KitStatus.RECALLED else status_label(status)
+            )  # fmt: skip
+        return found
+
     emit_table(
         [N_("serial"), N_("SKU"), N_("location"), N_("expiry"), N_("status"), N_("course"),
          N_("patient"), N_("serves")],
         [
-            (k.serial, k.sku, k.location, k.expiry,
-             _("{status} (recalled)").format(status=status_label(k.status))
-             if k.recalled and k.status != KitStatus.RECALLED else status_label(k.status),
+            (k.serial, k.sku, k.location, k.expiry, label(k.status, k.recalled),
              f"{k.course_id}/{k.course_part}" if k.course_id else "", k.patient_ref,
              _serves(k))
             for k in kits

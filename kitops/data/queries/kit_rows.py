@@ -1,0 +1,83 @@
+"""Every kit the kit list shows, with its components, as column rows: two statements
+whatever the number of kits (no mapped objects, no statement a kit)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, or_, select
+
+from kitops.data.schema import CourseRow, KitComponentRow, KitRow, LotRow
+
+
+def kit_conditions(
+    *,
+    status: str | None = None,
+    product_id: int | None = None,
+    places: Collection[int] | None = None,
+    within: tuple[Collection[int], Collection[int]] | None = None,
+) -> list[ColumnElement[bool]]:
+    """The kits in ``status``, of one kit product, held at ``places`` and, with
+    ``within`` (places, clinics: a user limited to clinics), held at those places or
+    made for a course of those clinics. ``within`` needs ``courses`` joined."""
+    conditions: list[ColumnElement[bool]] = []
+    if status:
+        conditions.append(KitRow.status == status)
+    if product_id is not None:
+        conditions.append(KitRow.product_id == product_id)
+    if places is not None:
+        conditions.append(KitRow.location_id.in_(sorted(places)))
+    if within is not None:
+        held, clinics = within
+        conditions.append(
+            or_(
+                KitRow.location_id.in_(sorted(held)),
+                and_(KitRow.course_id.is_not(None), CourseRow.clinic_id.in_(sorted(clinics))),
+            )
+        )
+    return conditions
+
+
+def listed_kits(conditions: list[ColumnElement[bool]]) -> Select[Any]:
+    """One row a kit, earliest expiry first, then by serial: the kit's id, serial, kit
+    product id, place id, expiry, vial expiries (ISO text), status, recalled, course id,
+    course part, the course's patient reference and the tracking reference."""
+    return (
+        select(
+            KitRow.id,
+            KitRow.serial,
+            KitRow.product_id,
+            KitRow.location_id,
+            KitRow.expiry,
+            KitRow.vial_expiries,
+            KitRow.status,
+            KitRow.recalled,
+            KitRow.course_id,
+            KitRow.course_part,
+            CourseRow.patient_ref,
+            KitRow.tracking,
+        )
+        .outerjoin(CourseRow, CourseRow.id == KitRow.course_id)
+        .where(*conditions)
+        .order_by(KitRow.expiry, KitRow.serial)
+    )
+
+
+def listed_components(conditions: list[ColumnElement[bool]], *, scoped: bool) -> Select[Any]:
+    """The components of the kits ``conditions`` keep (the same as ``listed_kits``'),
+    kit by kit in the kit's order of them: the kit's id, the lot's product id, the lot's
+    code and expiry and the quantity. ``scoped``: the conditions name the courses."""
+    stmt = select(
+        KitComponentRow.kit_id,
+        LotRow.product_id,
+        LotRow.code,
+        LotRow.expiry,
+        KitComponentRow.quantity,
+    ).join(LotRow, LotRow.id == KitComponentRow.lot_id)
+    if conditions:
+        stmt = stmt.join(KitRow, KitRow.id == KitComponentRow.kit_id)
+        if scoped:
+            stmt = stmt.outerjoin(CourseRow, CourseRow.id == KitRow.course_id)
+        stmt = stmt.where(*conditions)
+    return stmt.order_by(KitComponentRow.kit_id, KitComponentRow.position)
