@@ -612,10 +612,12 @@ def list_kits(
     location: str | None = None,
     sku: str | None = None,
     today: date | None = None,
+    limit: int | None = None,
 ) -> list[kits_dto.Kit]:
     """Kits, earliest expiry first (then by serial), each with the plans it could still
-    serve on ``today`` (by default each clinic's today). A user limited to clinics sees
-    the kits held there and those made for a course of theirs.
+    serve on ``today`` (by default each clinic's today); with ``limit`` the first that
+    many. A user limited to clinics sees the kits held there and those made for a
+    course of theirs.
 
     Read as column rows in a few statements whatever the number of kits: the kits (with
     their courses' patient references), their components, the SKUs, and the active plans
@@ -626,6 +628,8 @@ def list_kits(
             status,
             _("must be one of {choices}").format(choices="|".join(KIT_STATUSES)),
         )
+    if limit is not None:
+        limit = parse_positive_int(limit, "limit")
     with uow:
         locations = uow.locations.all()
         by_id = {row.id: row for row in locations}
@@ -639,11 +643,12 @@ def list_kits(
         conditions = kit_conditions(
             status=status, product_id=product_id, places=places, within=within
         )
-        rows = driver_rows(uow.session, listed_kits(conditions))
+        rows = driver_rows(uow.session, listed_kits(conditions, limit))
         parts: dict[int, list[tuple[Any, ...]]] = {}
         if rows:
             for part in driver_rows(
-                uow.session, listed_components(conditions, scoped=within is not None)
+                uow.session,
+                listed_components(conditions, scoped=within is not None, limit=limit),
             ):
                 parts.setdefault(part[0], []).append(part)
         skus = {

@@ -82,3 +82,19 @@ def test_a_user_limited_to_a_clinic_lists_its_kits_and_those_for_its_courses(uow
     assert {k.clinic for k in mine} < {k.clinic for k in every}
     for kit in mine:
         assert kits.show_kit(uow(readonly=True, actor="sam"), kit.serial, today=AS_OF) == kit
+
+
+def test_a_limit_lists_the_first_kits_with_their_components(db, uow):
+    every = kits.list_kits(uow(readonly=True), today=AS_OF)
+    first, statements = _statements(
+        db, lambda: kits.list_kits(uow(readonly=True), today=AS_OF, limit=4)
+    )
+    assert first == every[:4]
+    assert all(k.components for k in first)
+    assert len([s for s in statements if "FROM kit_components" in s]) == 1
+    available = kits.list_kits(uow(readonly=True), today=AS_OF, status="available")
+    assert (
+        kits.list_kits(uow(readonly=True), today=AS_OF, status="available", limit=2)
+        == (available[:2])
+    )
+    assert kits.list_kits(uow(readonly=True), today=AS_OF, limit=len(every) + 5) == every

@@ -39,11 +39,14 @@ def kit_conditions(
     return conditions
 
 
-def listed_kits(conditions: list[ColumnElement[bool]]) -> Select[Any]:
-    """One row a kit, earliest expiry first, then by serial: the kit's id, serial, kit
-    product id, place id, expiry, vial expiries (ISO text), status, recalled, course id,
-    course part, the course's patient reference and the tracking reference."""
-    return (
+def listed_kits(
+    conditions: list[ColumnElement[bool]], limit: int | None = None
+) -> Select[*tuple[Any, ...]]:
+    """One row a kit, earliest expiry first, then by serial (the first ``limit`` of
+    them): the kit's id, serial, kit product id, place id, expiry, vial expiries (ISO
+    text), status, recalled, course id, course part, the course's patient reference and
+    the tracking reference."""
+    stmt = (
         select(
             KitRow.id,
             KitRow.serial,
@@ -62,12 +65,16 @@ def listed_kits(conditions: list[ColumnElement[bool]]) -> Select[Any]:
         .where(*conditions)
         .order_by(KitRow.expiry, KitRow.serial)
     )
+    return stmt if limit is None else stmt.limit(limit)
 
 
-def listed_components(conditions: list[ColumnElement[bool]], *, scoped: bool) -> Select[Any]:
+def listed_components(
+    conditions: list[ColumnElement[bool]], *, scoped: bool, limit: int | None = None
+) -> Select[*tuple[Any, ...]]:
     """The components of the kits ``conditions`` keep (the same as ``listed_kits``'),
     kit by kit in the kit's order of them: the kit's id, the lot's product id, the lot's
-    code and expiry and the quantity. ``scoped``: the conditions name the courses."""
+    code and expiry and the quantity. ``scoped``: the conditions name the courses;
+    ``limit``: only the components of the kits ``listed_kits`` keeps with it."""
     stmt = select(
         KitComponentRow.kit_id,
         LotRow.product_id,
@@ -75,6 +82,11 @@ def listed_components(conditions: list[ColumnElement[bool]], *, scoped: bool) ->
         LotRow.expiry,
         KitComponentRow.quantity,
     ).join(LotRow, LotRow.id == KitComponentRow.lot_id)
+    if limit is not None:
+        first = listed_kits(conditions, limit).with_only_columns(KitRow.id)
+        return stmt.where(KitComponentRow.kit_id.in_(first)).order_by(
+            KitComponentRow.kit_id, KitComponentRow.position
+        )
     if conditions:
         stmt = stmt.join(KitRow, KitRow.id == KitComponentRow.kit_id)
         if scoped:
