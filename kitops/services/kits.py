@@ -644,20 +644,33 @@ def list_kits(
             status=status, product_id=product_id, places=places, within=within
         )
         rows = driver_rows(uow.session, listed_kits(conditions, limit))
-        parts: dict[int, list[tuple[Any, ...]]] = {}
-        if rows:
-            for part in driver_rows(
+        component_rows = (
+            driver_rows(
                 uow.session,
                 listed_components(conditions, scoped=within is not None, limit=limit),
-            ):
-                parts.setdefault(part[0], []).append(part)
+            )
+            if rows
+            else []
+        )
         skus = {
             id_: code
             for id_, (code, _name) in product_names(
-                uow.session,
-                {row[2] for row in rows} | {p[1] for found in parts.values() for p in found},
+                uow.session, {row[2] for row in rows} | {row[1] for row in component_rows}
             ).items()
         }
+        # each kit's components, kit by kit; a lot's part (the same SKU, lot, expiry and
+        # quantity in many kits) made once and shared: the values are frozen
+        parts: dict[int, list[kits_dto.KitComponent]] = {}
+        made: dict[tuple[Any, ...], kits_dto.KitComponent] = {}
+        for kit_id, *part in component_rows:
+            key = tuple(part)
+            component = made.get(key)
+            if component is None:
+                part_product, code, part_expiry, quantity = part
+                component = made[key] = kits_dto.KitComponent(
+                    skus[part_product], code, _day(part_expiry), quantity
+                )
+            parts.setdefault(kit_id, []).append(component)
         fit = PlanFit(uow, by_id, today)
         # per place: its code, its clinic's code and the clinic's day
         place_facts = {}
@@ -666,32 +679,31 @@ def list_kits(
             place_facts[location_id] = (
                 by_id[location_id].code, clinic.code if clinic else None, fit.day(clinic)
             )  # fmt: skip
+        # frozen Kits given their fields in one go (the generated __init__ sets them one
+        # by one through object.__setattr__, which cost more than reading the rows)
+        new, kit_class, none = object.__new__, kits_dto.Kit, ()
         kits = []
         for (kit_id, serial, kit_product, location_id, expiry, vials, kit_status, recalled,
              course_id, course_part, patient_ref, tracking) in rows:  # fmt: skip
             place_code, clinic_code, day = place_facts[location_id]
-            kits.append(
-                kits_dto.Kit(
-                    serial=serial,
-                    sku=skus[kit_product],
-                    location=place_code,
-                    clinic=clinic_code,
-                    expiry=_day(expiry),
-                    status=kit_status,
-                    recalled=bool(recalled),
-                    course_id=course_id,
-                    course_part=course_part,
-                    patient_ref=patient_ref,
-                    tracking=tracking,
-                    components=tuple(
-                        kits_dto.KitComponent(skus[part_product], code, _day(part_expiry), quantity)
-                        for _kit, part_product, code, part_expiry, quantity in parts.get(kit_id, ())
-                    ),
-                    servable_plans=fit.servable_row(
-                        kit_product, vials, kit_status, bool(recalled), day
-                    ),
-                )
+            recalled = bool(recalled)  # SQLite's 0 or 1
+            kit = new(kit_class)
+            kit.__dict__.update(
+                serial=serial,
+                sku=skus[kit_product],
+                location=place_code,
+                clinic=clinic_code,
+                expiry=_day(expiry),
+                status=kit_status,
+                recalled=recalled,
+                course_id=course_id,
+                course_part=course_part,
+                patient_ref=patient_ref,
+                tracking=tracking,
+                components=tuple(parts.get(kit_id, none)),
+                servable_plans=fit.servable_row(kit_product, vials, kit_status, recalled, day),
             )
+            kits.append(kit)
         return kits
 
 
