@@ -15,7 +15,13 @@ from sqlalchemy.orm import selectinload
 
 import kitops.i18n as i18n
 from kitops import faults
-from kitops.data.queries.kit_rows import kit_conditions, listed_components, listed_kits
+from kitops.data.queries.kit_rows import (
+    active_plans,
+    kit_conditions,
+    listed_components,
+    listed_kits,
+    serum_lines,
+)
 from kitops.data.queries.stock import driver_rows, product_names, stored_date
 from kitops.data.repositories import PostedMove
 from kitops.data.repositories.locations import clinic_of, subtree_ids
@@ -57,7 +63,7 @@ from kitops.domain.locations import PHYSICAL_KINDS, LocationKind, clinic_today
 from kitops.errors import InvalidInput, Refused, TransientDatabaseError
 from kitops.i18n import _
 from kitops.services.dto import kits as kits_dto
-from kitops.services.plans import to_domain
+from kitops.services.plans import plan_of, to_domain
 from kitops.services.unit_of_work import UnitOfWork, retrying
 
 
@@ -256,11 +262,26 @@ class PlanFit:
         key = (product_id, vial_expiries, today)
         found = self._fits.get(key)
         if found is None:
-            plans = self._plans.get(product_id)
-            if plans is None:
-                plans = self.plans_of(self.uow.session.get_one(ProductRow, product_id))
-            found = self._fits[key] = self._fitting(plans, vial_expiries, today)
+            if product_id not in self._plans:
+                self.load({product_id})
+            found = self._fits[key] = self._fitting(self._plans[product_id], vial_expiries, today)
         return found
+
+    def load(self, kit_product_ids: set[int]) -> None:
+        """``plans_of`` these kit products, read for all of them in two statements (their
+        serum lines, then their active plans) as column rows."""
+        wanted = kit_product_ids - self._plans.keys()
+        if not wanted:
+            return
+        session = self.uow.session
+        serum: dict[int, tuple[int, int]] = {}
+        for product_id, volume_ul, per_kit in driver_rows(session, serum_lines(wanted)):
+            serum.setdefault(product_id, (volume_ul, per_kit))
+        found: dict[int, list[tuple[Plan, int, int]]] = {product_id: [] for product_id in wanted}
+        if serum:
+            for product_id, *columns in driver_rows(session, active_plans(serum)):
+                found[product_id].append((plan_of(*columns), *serum[product_id]))
+        self._plans.update(found)
 
     def _fitting(
         self, plans: list[tuple[Plan, int, int]], vial_expiries: str, today: date
@@ -672,6 +693,9 @@ def list_kits(
                 )
             parts.setdefault(kit_id, []).append(component)
         fit = PlanFit(uow, by_id, today)
+        # the plans of the kit products whose kits could serve one, read once for all
+        serving = PlanFit.SERVING
+        fit.load({row[2] for row in rows if row[6] in serving and not row[7] and row[5]})
         # per place: its code, its clinic's code and the clinic's day
         place_facts = {}
         for location_id in {row[3] for row in rows}:

@@ -39,7 +39,8 @@ def test_the_kit_list_reads_kits_components_and_courses_once_for_all_kits(db, uo
     assert len(from_kits) == 1, from_kits  # the courses' patients joined to it
     assert len(components) == 1, components
     assert not [s for s in statements if "FROM courses" in s]
-    # the rest: settings, locations, SKUs, and each kit product's recipe and plans once
+    # the rest: the user, settings, locations, SKUs, and the kit products' serum lines and
+    # active plans, once for all of them
     assert len(statements) <= 12, statements
 
 

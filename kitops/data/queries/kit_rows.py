@@ -8,7 +8,16 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, or_, select
 
-from kitops.data.schema import CourseRow, KitComponentRow, KitRow, LotRow
+from kitops.data.schema import (
+    CourseRow,
+    KitComponentRow,
+    KitRow,
+    LotRow,
+    PlanRow,
+    ProductRow,
+    RecipeLineRow,
+)
+from kitops.domain.catalog import ProductKind
 
 
 def kit_conditions(
@@ -93,3 +102,47 @@ def listed_components(
             stmt = stmt.outerjoin(CourseRow, CourseRow.id == KitRow.course_id)
         stmt = stmt.where(*conditions)
     return stmt.order_by(KitComponentRow.kit_id, KitComponentRow.position)
+
+
+def serum_lines(kit_product_ids: Collection[int]) -> Select[*tuple[Any, ...]]:
+    """The recipe lines of these kit products that hold serum vials of a known volume,
+    each product's in the recipe's order (its first is the one its kits are judged by):
+    the kit product's id, the vial's volume (µl) and the vials a kit holds."""
+    return (
+        select(RecipeLineRow.kit_product_id, ProductRow.volume_ul, RecipeLineRow.quantity)
+        .join(ProductRow, ProductRow.id == RecipeLineRow.component_product_id)
+        .where(
+            RecipeLineRow.kit_product_id.in_(sorted(kit_product_ids)),
+            ProductRow.kind == ProductKind.SERUM_VIAL.value,
+            ProductRow.volume_ul.is_not(None),
+            ProductRow.volume_ul != 0,
+        )
+        .order_by(RecipeLineRow.kit_product_id, RecipeLineRow.position)
+    )
+
+
+def active_plans(kit_product_ids: Collection[int]) -> Select[*tuple[Any, ...]]:
+    """The active plans using these kit products, by code: the kit product's id, then the
+    columns ``kitops.services.plans.plan_of`` takes (the kit's SKU in place of its id)."""
+    return (
+        select(
+            PlanRow.kit_product_id,
+            PlanRow.code,
+            PlanRow.name,
+            PlanRow.applications_per_week,
+            PlanRow.weeks,
+            PlanRow.serum_ul_per_application,
+            PlanRow.administered,
+            ProductRow.sku,
+            PlanRow.kits_per_course,
+            PlanRow.default_weekdays,
+            PlanRow.checkin_weeks,
+            PlanRow.followup_months,
+            PlanRow.needle_min_um,
+            PlanRow.needle_max_um,
+            PlanRow.interval_weeks,
+        )
+        .join(ProductRow, ProductRow.id == PlanRow.kit_product_id)
+        .where(PlanRow.kit_product_id.in_(sorted(kit_product_ids)), PlanRow.active)
+        .order_by(PlanRow.code)
+    )
