@@ -29,13 +29,23 @@ def _date(value: str | None, field: str) -> object:
 
 
 def _kit_table(kits: list[Kit] | tuple[Kit, ...], title: str | None = None) -> None:
+    # a chain's list holds 20,000 kits in a handful of states: each state is labelled once
+    labels: dict[tuple[str, bool], str] = {}
+
+    def label(status: str, recalled: bool) -> str:
+        found = labels.get((status, recalled))
+        if found is None:
+            found = labels[status, recalled] = (
+                _("{status} (recalled)").format(status=status_label(status))
+                if recalled and status != KitStatus.RECALLED else status_label(status)
+            )  # fmt: skip
+        return found
+
     emit_table(
         [N_("serial"), N_("SKU"), N_("location"), N_("expiry"), N_("status"), N_("course"),
          N_("patient"), N_("serves")],
         [
-            (k.serial, k.sku, k.location, k.expiry,
-             _("{status} (recalled)").format(status=status_label(k.status))
-             if k.recalled and k.status != KitStatus.RECALLED else status_label(k.status),
+            (k.serial, k.sku, k.location, k.expiry, label(k.status, k.recalled),
              f"{k.course_id}/{k.course_part}" if k.course_id else "", k.patient_ref,
              _serves(k))
             for k in kits
@@ -191,18 +201,31 @@ def disassemble(ctx: Context, serial: str, as_json: bool) -> None:
 @click.option("--status", type=click.Choice(KIT_STATUSES), help=N_("Only kits in this state."))
 @click.option("--location", metavar="LOC", help=N_("A clinic or place (with what is below it)."))
 @click.option("--sku", metavar="KIT_SKU", help=N_("Only this kit product."))
+@click.option(
+    "--limit", type=click.IntRange(1, 100_000), metavar="N",
+    help=N_("Only the first N kits (the soonest to expire)."),
+)  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help=N_("Print a JSON list of kits."))
 @pass_context
 def list_kits(
-    ctx: Context, status: str | None, location: str | None, sku: str | None, as_json: bool
-) -> None:
+    ctx: Context, status: str | None, location: str | None, sku: str | None,
+    limit: int | None, as_json: bool,
+) -> None:  # fmt: skip
     from kitops.services.kits import list_kits as service
 
-    kits = service(ctx.uow(readonly=True), status=status, location=location, sku=sku)
+    # one kit more than asked for tells whether more match
+    kits = service(ctx.uow(readonly=True), status=status, location=location, sku=sku,
+                   limit=None if limit is None else limit + 1)  # fmt: skip
+    more = limit is not None and len(kits) > limit
+    if more:
+        kits = kits[:limit]
     if as_json:
         emit_json(kits)
     elif kits:
         _kit_table(kits)
+        if more:
+            say(_("the first {n} kits; more match (a higher --limit, or --status, "
+                  "--location, --sku)").format(n=limit))  # fmt: skip
     else:
         say(_("no kits match"))
 

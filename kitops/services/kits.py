@@ -8,12 +8,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 import kitops.i18n as i18n
 from kitops import faults
+from kitops.data.queries.kit_rows import (
+    active_plans,
+    kit_conditions,
+    listed_components,
+    listed_kits,
+    serum_lines,
+)
+from kitops.data.queries.stock import driver_rows, product_names, stored_date
 from kitops.data.repositories import PostedMove
 from kitops.data.repositories.locations import clinic_of, subtree_ids
 from kitops.data.schema import (
@@ -54,7 +63,7 @@ from kitops.domain.locations import PHYSICAL_KINDS, LocationKind, clinic_today
 from kitops.errors import InvalidInput, Refused, TransientDatabaseError
 from kitops.i18n import _
 from kitops.services.dto import kits as kits_dto
-from kitops.services.plans import to_domain
+from kitops.services.plans import plan_of, to_domain
 from kitops.services.unit_of_work import UnitOfWork, retrying
 
 
@@ -208,6 +217,7 @@ class PlanFit:
         self.margin = uow.settings.expiry_margin_days()
         self._plans: dict[int, list[tuple[Plan, int, int]]] = {}
         self._days: dict[int | None, date] = {}
+        self._fits: dict[tuple[int, str, date], tuple[str, ...]] = {}
 
     def plans_of(self, kit: ProductRow) -> list[tuple[Plan, int, int]]:
         """(plan, vial µl, vials per kit) of the active plans using ``kit``, by code."""
@@ -239,11 +249,47 @@ class PlanFit:
     def servable(self, kit: KitRow, clinic: LocationRow | None) -> tuple[str, ...]:
         if kit.status not in self.SERVING or kit.recalled or not kit.vial_expiries:
             return ()
-        vials = tuple(sorted(date.fromisoformat(part) for part in kit.vial_expiries.split(",")))
-        today = self.day(clinic)
+        return self._fitting(self.plans_of(kit.product), kit.vial_expiries, self.day(clinic))
+
+    def servable_row(
+        self, product_id: int, vial_expiries: str, status: str, recalled: bool, today: date
+    ) -> tuple[str, ...]:
+        """``servable`` of a kit read as a row (its kit product's id, not the product) on
+        its clinic's ``today`` (``day``). Kits of one product with the same vials on the
+        same day fit the same plans: each such set is judged once."""
+        if status not in self.SERVING or recalled or not vial_expiries:
+            return ()
+        key = (product_id, vial_expiries, today)
+        found = self._fits.get(key)
+        if found is None:
+            if product_id not in self._plans:
+                self.load({product_id})
+            found = self._fits[key] = self._fitting(self._plans[product_id], vial_expiries, today)
+        return found
+
+    def load(self, kit_product_ids: set[int]) -> None:
+        """``plans_of`` these kit products, read for all of them in two statements (their
+        serum lines, then their active plans) as column rows."""
+        wanted = kit_product_ids - self._plans.keys()
+        if not wanted:
+            return
+        session = self.uow.session
+        serum: dict[int, tuple[int, int]] = {}
+        for product_id, volume_ul, per_kit in driver_rows(session, serum_lines(wanted)):
+            serum.setdefault(product_id, (volume_ul, per_kit))
+        found: dict[int, list[tuple[Plan, int, int]]] = {product_id: [] for product_id in wanted}
+        if serum:
+            for product_id, *columns in driver_rows(session, active_plans(serum)):
+                found[product_id].append((plan_of(*columns), *serum[product_id]))
+        self._plans.update(found)
+
+    def _fitting(
+        self, plans: list[tuple[Plan, int, int]], vial_expiries: str, today: date
+    ) -> tuple[str, ...]:
+        vials = tuple(sorted(date.fromisoformat(part) for part in vial_expiries.split(",")))
         return tuple(
             plan.code
-            for plan, vial_ul, per_kit in self.plans_of(kit.product)
+            for plan, vial_ul, per_kit in plans
             if can_serve(vials, plan, vial_ul, per_kit, self.margin, today)
         )
 
@@ -587,42 +633,107 @@ def list_kits(
     location: str | None = None,
     sku: str | None = None,
     today: date | None = None,
+    limit: int | None = None,
 ) -> list[kits_dto.Kit]:
-    """Kits, earliest expiry first, each with the plans it could still serve on
-    ``today`` (by default each clinic's today)."""
+    """Kits, earliest expiry first (then by serial), each with the plans it could still
+    serve on ``today`` (by default each clinic's today); with ``limit`` the first that
+    many. A user limited to clinics sees the kits held there and those made for a
+    course of theirs.
+
+    Read as column rows in a few statements whatever the number of kits: the kits (with
+    their courses' patient references), their components, the SKUs, and the active plans
+    of each kit product."""
     if status and status not in KIT_STATUSES:
         raise InvalidInput(
             "status",
             status,
             _("must be one of {choices}").format(choices="|".join(KIT_STATUSES)),
         )
+    if limit is not None:
+        limit = parse_positive_int(limit, "limit")
     with uow:
-        stmt = select(KitRow).order_by(KitRow.expiry, KitRow.serial)
-        if status:
-            stmt = stmt.where(KitRow.status == status)
-        if sku:
-            stmt = stmt.where(KitRow.product_id == uow.products.get(parse_sku(sku)).id)
-        places = {row.id: row for row in uow.locations.all()}
+        locations = uow.locations.all()
+        by_id = {row.id: row for row in locations}
+        product_id = uow.products.get(parse_sku(sku)).id if sku else None
+        places = None
         if location:
             root = uow.locations.get(location.strip().upper())
-            stmt = stmt.where(KitRow.location_id.in_(subtree_ids(root, list(places.values()))))
-        fit = PlanFit(uow, places, today)
-        # every kit's components and their lots in a few statements, not one a kit
-        stmt = stmt.options(selectinload(KitRow.components).selectinload(KitComponentRow.lot))
-        rows = list(uow.session.scalars(stmt))
-        # the courses the kits serve, held here while kit_dto's get finds each in the
-        # session (its identity map keeps only objects something refers to)
-        course_ids = sorted({row.course_id for row in rows if row.course_id is not None})
-        courses = [
-            course
-            for start in range(0, len(course_ids), 5_000)
-            for course in uow.session.scalars(
-                select(CourseRow).where(CourseRow.id.in_(course_ids[start : start + 5_000]))
+            places = subtree_ids(root, locations)
+        scope = uow.scope_clinics()
+        within = None if scope is None else (uow.scope_places() or set(), scope)
+        conditions = kit_conditions(
+            status=status, product_id=product_id, places=places, within=within
+        )
+        rows = driver_rows(uow.session, listed_kits(conditions, limit))
+        component_rows = (
+            driver_rows(
+                uow.session,
+                listed_components(conditions, scoped=within is not None, limit=limit),
             )
-        ]
-        kits = [kit_dto(uow, row, places, fit=fit) for row in rows if uow.visible_kit(row)]
-        del courses
+            if rows
+            else []
+        )
+        skus = {
+            id_: code
+            for id_, (code, _name) in product_names(
+                uow.session, {row[2] for row in rows} | {row[1] for row in component_rows}
+            ).items()
+        }
+        # each kit's components, kit by kit; a lot's part (the same SKU, lot, expiry and
+        # quantity in many kits) made once and shared: the values are frozen
+        parts: dict[int, list[kits_dto.KitComponent]] = {}
+        made: dict[tuple[Any, ...], kits_dto.KitComponent] = {}
+        for kit_id, *part in component_rows:
+            key = tuple(part)
+            component = made.get(key)
+            if component is None:
+                part_product, code, part_expiry, quantity = part
+                component = made[key] = kits_dto.KitComponent(
+                    skus[part_product], code, _day(part_expiry), quantity
+                )
+            parts.setdefault(kit_id, []).append(component)
+        fit = PlanFit(uow, by_id, today)
+        # the plans of the kit products whose kits could serve one, read once for all
+        serving = PlanFit.SERVING
+        fit.load({row[2] for row in rows if row[6] in serving and not row[7] and row[5]})
+        # per place: its code, its clinic's code and the clinic's day
+        place_facts = {}
+        for location_id in {row[3] for row in rows}:
+            clinic = clinic_of(by_id[location_id], by_id)
+            place_facts[location_id] = (
+                by_id[location_id].code, clinic.code if clinic else None, fit.day(clinic)
+            )  # fmt: skip
+        # frozen Kits given their fields in one go (the generated __init__ sets them one
+        # by one through object.__setattr__, which cost more than reading the rows)
+        new, kit_class, none = object.__new__, kits_dto.Kit, ()
+        kits = []
+        for (kit_id, serial, kit_product, location_id, expiry, vials, kit_status, recalled,
+             course_id, course_part, patient_ref, tracking) in rows:  # fmt: skip
+            place_code, clinic_code, day = place_facts[location_id]
+            recalled = bool(recalled)  # SQLite's 0 or 1
+            kit = new(kit_class)
+            kit.__dict__.update(
+                serial=serial,
+                sku=skus[kit_product],
+                location=place_code,
+                clinic=clinic_code,
+                expiry=_day(expiry),
+                status=kit_status,
+                recalled=recalled,
+                course_id=course_id,
+                course_part=course_part,
+                patient_ref=patient_ref,
+                tracking=tracking,
+                components=tuple(parts.get(kit_id, none)),
+                servable_plans=fit.servable_row(kit_product, vials, kit_status, recalled, day),
+            )
+            kits.append(kit)
         return kits
+
+
+def _day(stored: Any) -> Any:
+    """A date column's value as the driver gives it (ISO text from SQLite) as a date."""
+    return stored_date(stored) if stored.__class__ is str else stored
 
 
 def show_kit(uow: UnitOfWork, serial: str, *, today: date | None = None) -> kits_dto.Kit:
