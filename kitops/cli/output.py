@@ -84,9 +84,12 @@ def _emit(lines: list[str], *, title: str | None, styles: Sequence[str | None] |
             click.style(line, fg=style) if style else line
             for line, style in zip(lines[2:], styles, strict=False)
         ]
-    if title is not None:
-        lines.insert(0, visible(title))
-    click.echo("\n".join(lines))
+    head = lines[:2] if title is None else [visible(title), *lines[:2]]
+    # written in two: the rule's "─" would make one text of the whole table wide, which
+    # costs more to join and encode than the plain ASCII of most tables' rows
+    click.echo("\n".join(head))
+    if len(lines) > 2:
+        click.echo("\n".join(lines[2:]))
 
 
 def coloured() -> bool:
@@ -128,7 +131,7 @@ def column_lines(
     status), so each distinct value is written (``cell_text``, ``quantity_text``, a label)
     and measured once, not once per row, and a column written as ``str`` writes it is
     printed as it is; when every cell is ASCII and no column has to give way, each line is
-    one ``str.format`` of its cells, called from C. Otherwise the cells go to
+    one ``%`` format of its cells, called from C. Otherwise the cells go to
     ``text_table.render``, which cuts cells and pads wide characters."""
     from kitops.domain import text_table
 
@@ -175,11 +178,11 @@ def column_lines(
         ).rstrip(),
         text_table.RULE * (sum(widths) + len(text_table.GAP) * (len(widths) - 1)),
     ]
+    # each cell by %s (as str() writes it), padded on the left in a right-aligned column
     layout = text_table.GAP.join(
-        f"{{!s:{'>' if flush else '<'}{size}}}"
-        for size, flush in zip(widths, to_right, strict=True)
+        f"%{'' if flush else '-'}{size}s" for size, flush in zip(widths, to_right, strict=True)
     )
-    lines += map(str.rstrip, map(layout.format, *texts))
+    lines += map(str.rstrip, map(layout.__mod__, zip(*texts, strict=True)))
     return lines
 
 
