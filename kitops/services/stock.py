@@ -124,7 +124,8 @@ def stock_rows(
 def _collector_paused() -> Iterator[None]:
     """Python's cycle collector off while a listing's lines are made: they hold no cycles,
     and with it on, every few hundred new tuples set off a collection that walks the
-    ones made so far (half the time of a chain's 112,520 lines went there)."""
+    ones made so far (half the time of a chain's 112,520 lines went there, in a process
+    holding many objects)."""
     was = gc.isenabled()
     gc.disable()
     try:
