@@ -9,7 +9,7 @@ import click
 
 from kitops.cli.context import Context, pass_context
 from kitops.cli.help import command
-from kitops.cli.output import coloured, emit_columns, emit_json, say, status_label
+from kitops.cli.output import coloured, emit_columns, emit_json_records, say, status_label
 from kitops.i18n import N_, _, ngettext
 
 if TYPE_CHECKING:
@@ -47,19 +47,16 @@ def stock(
     as_json: bool,
 ) -> None:
     from kitops.domain.ledger import parse_date
-    from kitops.services.stock import stock_on_hand, stock_rows
+    from kitops.services.stock import STOCK_FIELDS, stock_rows
 
     uow = ctx.uow(readonly=True)
     today = parse_date(as_of, "as_of") if as_of else None
-    if as_json:
-        emit_json(
-            stock_on_hand(uow, location=location, sku=sku,
-                          include_unavailable=include_unavailable, today=today)
-        )  # fmt: skip
-        return
     # plain tuples in StockLine's field order (a whole chain is 100,000 lines and more)
     lines = stock_rows(uow, location=location, sku=sku, include_unavailable=include_unavailable,
                        today=today)  # fmt: skip
+    if as_json:  # the JSON of stock_on_hand's StockLines, written from the tuples
+        emit_json_records(STOCK_FIELDS, lines)
+        return
     if not lines:
         say(_("no stock matches"))
         return

@@ -141,3 +141,47 @@ def test_any_table_prints_as_cell_by_cell(rows, width, locale) -> None:
             del os.environ["COLUMNS"]
         else:
             os.environ["COLUMNS"] = before
+
+
+def _printed(capsys, emit, *args) -> str:
+    capsys.readouterr()
+    emit(*args)
+    return capsys.readouterr().out
+
+
+def test_json_records_print_as_the_json_of_their_dataclasses(capsys) -> None:
+    from kitops.services.dto.stock import StockLine
+    from kitops.services.stock import STOCK_FIELDS
+
+    lines = [
+        StockLine("LON", "LON-FRIDGE", "SERUM-5ML", "Serum 5 ml", "PTT6-A0519",
+                  dt.date(2027, 1, 5), 30, "released", True, 1),
+        StockLine(None, "SCRAP", "STAMP-1.2", "Stempel \u201eGröße\u201c \x9b", "a\x1bb",
+                  None, None, "expired", False, 1250),
+        StockLine("VIE", "VIE-FRIDGE", "数量", "\u2028", "L", dt.date(2026, 1, 1), -1,
+                  "quarantine", True, 0),
+    ]  # fmt: skip
+    rows = [tuple(vars(line).values()) for line in lines]
+    for some in (lines, lines[:1], []):
+        expected = _printed(capsys, output.emit_json, some)
+        got = _printed(capsys, output.emit_json_records, STOCK_FIELDS, rows[: len(some)])
+        assert got == expected
+
+
+@given(
+    rows=st.lists(
+        st.tuples(st.one_of(st.none(), st.booleans(), st.integers(-3, 3)),
+                  st.one_of(st.none(), st.text(max_size=6), st.dates())),
+        max_size=12,
+    )
+)  # fmt: skip
+def test_any_json_records_print_as_emit_json(rows) -> None:
+    import io
+    from contextlib import redirect_stdout
+
+    records = [{"a%s": first, "b": second} for first, second in rows]
+    with redirect_stdout(io.StringIO()) as expected:
+        output.emit_json(records)
+    with redirect_stdout(io.StringIO()) as got:
+        output.emit_json_records(["a%s", "b"], rows)
+    assert got.getvalue() == expected.getvalue()
