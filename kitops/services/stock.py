@@ -108,8 +108,8 @@ def stock_rows(
         # the driver's rows (no ORM objects, no per-row work by SQLAlchemy), then one lean
         # pass
         rows = driver_rows(uow.session, stmt, params)
-        products = product_names(uow.session, {row[1] for row in rows})
-        place_ids = {row[0] for row in rows}
+        products = product_names(uow.session, set(map(itemgetter(1), rows)))
+        place_ids = set(map(itemgetter(0), rows))
         place_clinics = {
             row_id: (clinics[row_id].code if clinics[row_id] else None)  # type: ignore[union-attr]
             for row_id in place_ids
@@ -157,7 +157,7 @@ def _lines(
     counted once, not once per line."""
     expiries = {
         stored: stored_date(stored) if stored.__class__ is str else stored
-        for stored in {row[3] for row in rows}
+        for stored in set(map(itemgetter(3), rows))
         if stored is not None
     }
     counted = {
