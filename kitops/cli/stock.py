@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from operator import itemgetter
+from typing import TYPE_CHECKING
+
 import click
 
 from kitops.cli.context import Context, pass_context
 from kitops.cli.help import command
-from kitops.cli.output import emit_json, emit_table, say, status_label
+from kitops.cli.output import coloured, emit_columns, emit_json_records, say, status_label
 from kitops.i18n import N_, _, ngettext
+
+if TYPE_CHECKING:
+    from kitops.services.stock import StockRow
 
 
 @command(
@@ -41,31 +47,22 @@ def stock(
     as_json: bool,
 ) -> None:
     from kitops.domain.ledger import parse_date
-    from kitops.services.stock import stock_on_hand
+    from kitops.services.stock import STOCK_FIELDS, stock_rows
 
-    lines = stock_on_hand(
-        ctx.uow(readonly=True),
-        location=location,
-        sku=sku,
-        include_unavailable=include_unavailable,
-        today=parse_date(as_of, "as_of") if as_of else None,
-    )
-    if as_json:
-        emit_json(lines)
+    uow = ctx.uow(readonly=True)
+    today = parse_date(as_of, "as_of") if as_of else None
+    # plain tuples in StockLine's field order (a whole chain is 100,000 lines and more)
+    lines = stock_rows(uow, location=location, sku=sku, include_unavailable=include_unavailable,
+                       today=today)  # fmt: skip
+    if as_json:  # the JSON of stock_on_hand's StockLines, written from the tuples
+        emit_json_records(STOCK_FIELDS, lines)
         return
     if not lines:
         say(_("no stock matches"))
         return
-    labels = {status: status_label(status) for status in {line.status for line in lines}}
-    styles: list[str | None] = []
-    for line in lines:
-        if not line.available:
-            styles.append("red" if line.status in ("expired", "recalled") else "yellow")
-        elif line.days_to_expiry is not None and line.days_to_expiry <= 30:
-            styles.append("magenta")
-        else:
-            styles.append(None)
-    emit_table(
+    # the table column by column, each taken from the lines in one pass
+    cells = [list(map(itemgetter(n), lines)) for n in (0, 1, 2, 4, 5, 6, 7, 9)]
+    emit_columns(
         [
             N_("clinic"),
             N_("location"),
@@ -76,23 +73,12 @@ def stock(
             N_("status"),
             N_("qty"),
         ],
-        [
-            (
-                line.clinic,
-                line.location,
-                line.sku,
-                line.lot,
-                line.expiry,
-                line.days_to_expiry,
-                labels[line.status],
-                line.quantity,
-            )
-            for line in lines
-        ],
+        cells,
         right=("days", "qty"),
-        styles=styles,
+        labels={"status": status_label},
+        styles=_styles(lines) if coloured() else None,
     )
-    total = sum(line.quantity for line in lines)
+    total = sum(cells[-1])
     from kitops.i18n import formats
 
     lines_text = ngettext("{n} line", "{n} lines", len(lines)).format(n=len(lines))
@@ -101,3 +87,17 @@ def stock(
             lines=lines_text, units=formats.number(total)
         )
     )
+
+
+def _styles(lines: list[StockRow]) -> list[str | None]:
+    """Each line's colour on a terminal: red when recalled or expired, yellow when
+    otherwise unavailable, magenta when it expires within 30 days."""
+    styles: list[str | None] = []
+    for *_fields, days_to_expiry, status, available, _quantity in lines:
+        if not available:
+            styles.append("red" if status in ("expired", "recalled") else "yellow")
+        elif days_to_expiry is not None and days_to_expiry <= 30:
+            styles.append("magenta")
+        else:
+            styles.append(None)
+    return styles

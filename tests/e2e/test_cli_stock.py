@@ -83,3 +83,42 @@ def test_expired_and_quarantined_lots_appear_only_with_include_unavailable(demo)
     assert (quarantined["status"], quarantined["available"]) == ("quarantine", False)
     assert quarantined["location"] == "LON-QUAR"
     assert [line for line in everything if line["available"]] == usable
+
+
+def test_stock_text_is_its_json_laid_out_cell_by_cell(demo, monkeypatch):
+    """The table prints exactly what writing each line's cells one by one and laying them
+    out with ``text_table.render`` prints (the layout every table of the command line
+    shares), with the total under it: for every clinic, and at a width its text columns
+    must give way to."""
+    from kitops.cli.output import cell_text, quantity_text, status_label
+    from kitops.domain import text_table
+
+    headings = ["clinic", "location", "SKU", "lot", "expiry", "days", "status", "qty"]
+    for width, args in ((100, ()), (100, ("--location", "LON")), (50, ())):
+        monkeypatch.setenv("COLUMNS", str(width))
+        lines = json_of(demo, "stock", "--include-unavailable", *args, "--json")
+        cells = [
+            [
+                cell_text(line["clinic"]),
+                cell_text(line["location"]),
+                cell_text(line["sku"]),
+                cell_text(line["lot"]),
+                cell_text(line["expiry"] and date.fromisoformat(line["expiry"])),
+                quantity_text(line["days_to_expiry"]),
+                status_label(line["status"]),
+                quantity_text(line["quantity"]),
+            ]
+            for line in lines
+        ]
+        table = text_table.render(
+            headings,
+            cells,
+            right=[heading in ("days", "qty") for heading in headings],
+            shrinkable=[heading not in ("expiry", "days", "qty") for heading in headings],
+            width=width,
+        )
+        total = sum(line["quantity"] for line in lines)
+        text = demo("stock", "--include-unavailable", *args)
+        assert text.code == 0, text.err
+        assert text.out == "\n".join([*table, f"{len(lines)} lines, {total} units"]) + "\n"
+        assert any("…" in row for row in table) == (width == 50)
