@@ -200,12 +200,20 @@ class _PgAdmin:
     ``CREATE DATABASE ... TEMPLATE`` waits on the server's disk (it copies and syncs some
     8 MB of catalogs), so the per-test clones are made one test ahead in a background
     thread (``clone``) and dropped behind in another (``drop_later``): the wait overlaps
-    the test that runs meanwhile instead of adding to it.
+    the test that runs meanwhile instead of adding to it. On a server that does not sync
+    (the throwaway cluster, tests/pg_private.py) a clone copies the template's files
+    (``STRATEGY FILE_COPY``) instead of writing every block of it to the write-ahead log
+    (PostgreSQL 15's default): the checkpoints that copy takes cost no disk wait there,
+    and a clone and its drop took 40-60 % less wall time (30 of each, interleaved).
     """
 
     def __init__(self, url: str) -> None:
         self.url = make_url(resolve_url(url))
         self.engine = create_engine(self.url, isolation_level="AUTOCOMMIT")
+        with self.engine.connect() as conn:
+            version = int(conn.exec_driver_sql("SHOW server_version_num").scalar_one())
+            syncs = conn.exec_driver_sql("SHOW fsync").scalar_one() == "on"
+        self._strategy = " STRATEGY FILE_COPY" if version >= 150000 and not syncs else ""
         self.created: list[str] = []
         self._lock = threading.Lock()
         self._maker = ThreadPoolExecutor(1, thread_name_prefix="pg-clone")
@@ -216,7 +224,7 @@ class _PgAdmin:
         return self.url.set(database=name).render_as_string(hide_password=False)
 
     def create(self, name: str, template: str | None = None) -> str:
-        clause = f' TEMPLATE "{template}"' if template else ""
+        clause = f' TEMPLATE "{template}"{self._strategy}' if template else ""
         with self.engine.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"{clause}'))
         with self._lock:
