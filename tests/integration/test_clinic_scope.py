@@ -35,17 +35,24 @@ from kitops.services.operations import ReceiptInput
 from kitops.views import dashboard, pages
 
 
-@pytest.fixture
-def scoped(loaded, uow):
-    """sam (stockroom) limited to ESX, mia (manager) to LON and ESX, ada (admin) to ESX;
-    max (manager) sees every clinic."""
+def _build_scoped(uow) -> None:
     for name, role in (("sam", "stockroom"), ("mia", "manager"), ("ada", "admin"),
                        ("max", "manager")):  # fmt: skip
         users.add_user(uow(), name, role)
     users.set_clinics(uow(), "sam", ["ESX"])
     users.set_clinics(uow(), "mia", ["LON", "esx"])
     users.set_clinics(uow(), "ada", ["ESX"])
+
+
+@pytest.fixture
+def scoped(loaded, uow):
+    """sam (stockroom) limited to ESX, mia (manager) to LON and ESX, ada (admin) to ESX;
+    max (manager) sees every clinic: added to the demo data once per run and backend, the
+    test's database a clone (``TEMPLATE_FIXTURES``, tests/conftest.py)."""
     return uow
+
+
+TEMPLATE_FIXTURES = {"scoped": _build_scoped}
 
 
 def refusals(db) -> list[tuple[str, str, str]]:

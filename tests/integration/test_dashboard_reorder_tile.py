@@ -32,11 +32,7 @@ POLICIES = [
 DAYS = [DEMO_DAY, DEMO_DAY + timedelta(days=20), DEMO_DAY + timedelta(days=60)]
 
 
-@pytest.fixture
-def stockroom(loaded, uow):
-    """The demo data, the policies above, and lots of one expiry at several places of one
-    clinic and at another clinic (one released, one still awaiting release), beside a
-    released lot held back in quarantine for a reason (not usable)."""
+def _build_stockroom(uow) -> None:
     for sku, clinic, supplier, method, low, high, review, safety in POLICIES:
         purchasing.set_policy(uow(), sku, clinic, supplier=supplier, method=method,
                               min_qty=low, max_qty=high, review_period_days=review,
@@ -51,7 +47,18 @@ def stockroom(loaded, uow):
         lots.change_status(uow(), lot, LotStatus.RELEASED, today=DEMO_DAY)
     lots.change_status(uow(), "PTT6-B0902", LotStatus.QUARANTINE,
                        reason="temperature excursion", today=DEMO_DAY)  # fmt: skip
+
+
+@pytest.fixture
+def stockroom(loaded, uow):
+    """The demo data, the policies above, and lots of one expiry at several places of one
+    clinic and at another clinic (one released, one still awaiting release), beside a
+    released lot held back in quarantine for a reason (not usable): built once per run and
+    backend, the test's database a clone (``TEMPLATE_FIXTURES``, tests/conftest.py)."""
     return loaded
+
+
+TEMPLATE_FIXTURES = {"stockroom": _build_stockroom}
 
 
 @pytest.mark.parametrize("day", DAYS)

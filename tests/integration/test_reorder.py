@@ -19,9 +19,13 @@ from kitops.services.operations import ReceiptInput, receive
 
 
 @pytest.fixture
-def world(db, uow):
-    build_world(uow)
+def world(db):
+    """``build_world`` (reorder_worker.py): built once per run and backend, the test's
+    database a clone (``TEMPLATE_FIXTURES``, tests/conftest.py)."""
     return db
+
+
+TEMPLATE_FIXTURES = {"world": build_world}
 
 
 def _orders(db) -> list[tuple[str, str, int, int, bool]]:

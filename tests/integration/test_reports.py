@@ -124,8 +124,7 @@ def _release(uow, code, today=AS_OF):
     lots.change_status(uow(), code, LotStatus.RELEASED, today=today)
 
 
-@pytest.fixture
-def stockroom(db, uow):
+def _build_stockroom(uow) -> None:
     _places(uow)
     _catalogue(uow)
     _receive(
@@ -163,6 +162,12 @@ def stockroom(db, uow):
     courses.create_course(uow(), "P-3", "home-6w", date(2026, 12, 14), "LON", today=AS_OF)
     courses.create_course(uow(), "P-4", "clinic-weekly-6", date(2026, 11, 24), "LON", today=AS_OF)
     courses.create_course(uow(), "P-5", "clinic-weekly-6", date(2026, 12, 22), "ESX", today=AS_OF)
+
+
+@pytest.fixture
+def stockroom(db):
+    """The stockroom above: built once per run and backend, cloned per test
+    (``TEMPLATE_FIXTURES``, tests/conftest.py)."""
     return db
 
 
@@ -421,9 +426,12 @@ def test_cover_counts_days_to_the_first_need_stock_cannot_serve(stockroom, uow):
 # --- wastage and movements (on a ledger written at known times) ------------------------
 
 
-@pytest.fixture
-def wasted(db, uow, monkeypatch):
-    """Write-offs and an expiry at known ledger times, over August to November 2026."""
+def _build_wasted(uow) -> None:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _write_offs_at_known_times(uow, monkeypatch)
+
+
+def _write_offs_at_known_times(uow, monkeypatch) -> None:
     _places(uow)
     _catalogue(uow)
 
@@ -488,8 +496,17 @@ def wasted(db, uow, monkeypatch):
     _release(uow, "W3", today=date(2026, 11, 1))
     at(2026, 11, 12, 16)
     write_off(uow(), "SERUM-5ML", 1, "ESX-FRIDGE", "damaged", lot="W3")
-    monkeypatch.undo()
+
+
+@pytest.fixture
+def wasted(db):
+    """Write-offs and an expiry at known ledger times, over August to November 2026: built
+    once per run and backend, cloned per test (``TEMPLATE_FIXTURES``, tests/conftest.py)."""
     return db
+
+
+# the fixtures whose data is built once per run and backend, then cloned per test
+TEMPLATE_FIXTURES = {"stockroom": _build_stockroom, "wasted": _build_wasted}
 
 
 def test_wastage_per_month_and_reason_counts_each_unit_once(wasted, uow):

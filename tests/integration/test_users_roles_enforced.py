@@ -34,11 +34,19 @@ class NoGateway:
         raise AssertionError(f"the gateway was called ({name}) before the role check")
 
 
-@pytest.fixture
-def staff(loaded, uow):
+def _add_staff(uow) -> None:
     for name, role in (("sam", "stockroom"), ("mia", "manager"), ("nightly", "job")):
         users.add_user(uow(), name, role)
+
+
+@pytest.fixture
+def staff(loaded, uow):
+    """The demo data and three users: built once per run and backend, the test's database
+    a clone (``TEMPLATE_FIXTURES``, tests/conftest.py)."""
     return uow
+
+
+TEMPLATE_FIXTURES = {"staff": _add_staff}
 
 
 def counts(db) -> tuple[int, int]:
