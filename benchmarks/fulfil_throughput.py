@@ -28,7 +28,15 @@ barrier after connecting, for ``--seconds`` or until their courses run out:
   ``UPDATE kits SET status = 'reserved', course_id = %s, course_part = 1 WHERE id =
   (SELECT id FROM kits WHERE status = 'available' AND product_id = %s AND location_id =
   ANY(%s) AND NOT recalled AND expiry >= %s ORDER BY expiry, id LIMIT 1 FOR UPDATE SKIP
-  LOCKED) RETURNING id``. It locks no course and writes no audit row, as kitops does.
+  LOCKED) RETURNING id``. It locks no course and writes no audit row, as kitops does;
+* SQL + course lock, audit: the same in one statement that also checks and locks the
+  course and writes the audit row;
+* SQL like for like: that, and the kit's component lots share-locked (``FOR SHARE SKIP
+  LOCKED``) and re-checked as released, the recall-safety kitops promises.
+
+Beside throughput each side prints the server's CPU per course tried: user + system time
+of the workers' PostgreSQL server processes (``/proc/<pid>/stat``; the server on this
+machine), a figure a loaded machine disturbs far less than the throughput.
 
 Throughput = kit reservations / (last worker's end - barrier release). Afterwards each
 copy is checked: no kit reported to two courses, no (course, part) held by two kits,
@@ -121,10 +129,34 @@ SQL_RESERVE_AUDITED = """
     )
     SELECT id FROM taken
 """
+# Like for like: what kitops promises on top of that, still in one hand-written statement:
+# the kit's component lots share-locked (a recall of one of them waits, or has committed
+# and is seen) and re-checked as released; the kit is taken only when every one is.
+SQL_RESERVE_SAFE = SQL_RESERVE_AUDITED.replace(
+    """    taken AS (
+        UPDATE kits SET status = 'reserved', course_id = %(course)s, course_part = 1
+        FROM pick WHERE kits.id = pick.id
+""",
+    """    parts AS (
+        SELECT lot_id FROM kit_components WHERE kit_id = (SELECT id FROM pick)
+    ),
+    usable AS MATERIALIZED (
+        SELECT lot.id FROM lots AS lot
+        WHERE lot.id IN (SELECT lot_id FROM parts) AND lot.status = 'released'
+        ORDER BY lot.id
+        FOR SHARE OF lot SKIP LOCKED
+    ),
+    taken AS (
+        UPDATE kits SET status = 'reserved', course_id = %(course)s, course_part = 1
+        FROM pick WHERE kits.id = pick.id
+          AND (SELECT count(*) FROM usable) = (SELECT count(*) FROM parts)
+""",
+)
 SIDES = {
     "kitops": "kitops fulfil_course",
     "sql": "one SQL statement: the kit only",
     "sql_audited": "one SQL statement: + course lock, audit",
+    "sql_safe": "one SQL statement: + lot locks (like for like)",
 }
 
 
@@ -149,6 +181,25 @@ class Tally:
     errors: list[tuple[int, str]] = field(default_factory=list)
     statements: int = 0  # kitops only: statements sent through SQLAlchemy (BEGIN, COMMIT
     # and the pool's ping of a connection idle for over a second are not among them)
+    server_cpu: float | None = None  # CPU seconds of the worker's server process (None:
+    # unknown: the server is on another machine, or the worker used another connection)
+
+
+def backend_cpu(pid: int) -> float | None:
+    """User + system CPU seconds of a PostgreSQL server process on this machine so far."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_spent(pid: int, before: float | None, pid_after: int) -> float | None:
+    after = backend_cpu(pid_after)
+    if before is None or after is None or pid != pid_after:
+        return None
+    return after - before
 
 
 # --- the workers (run in spawned processes) ------------------------------------------
@@ -166,13 +217,14 @@ def kitops_worker(url: str, actor: str, jobs: list[Job], seconds: float) -> Tall
     tally = Tally(actor)
     try:
         with db.read_sessions() as session:  # connect (and import everything) first
-            session.execute(text("SELECT 1"))
+            pid = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
 
         def count(*_: Any) -> None:
             tally.statements += 1
 
         event.listen(db.engine, "before_cursor_execute", count)
         _barrier.wait(BARRIER_TIMEOUT_S)
+        cpu = backend_cpu(pid)
         tally.started = time.monotonic()
         deadline = tally.started + seconds
         for job in jobs:
@@ -188,6 +240,10 @@ def kitops_worker(url: str, actor: str, jobs: list[Job], seconds: float) -> Tall
             except KitopsError as error:
                 tally.errors.append((job.course_id, f"{type(error).__name__}: {error}"))
         tally.ended = time.monotonic()
+        event.remove(db.engine, "before_cursor_execute", count)
+        with db.read_sessions() as session:  # the one pooled connection it used throughout?
+            pid_after = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        tally.server_cpu = cpu_spent(pid, cpu, pid_after)
     finally:
         db.dispose()
     return tally
@@ -198,16 +254,22 @@ def sql_worker(conninfo: str, actor: str, jobs: list[Job], seconds: float) -> Ta
 
 
 def sql_audited_worker(conninfo: str, actor: str, jobs: list[Job], seconds: float) -> Tally:
-    return _sql_worker(conninfo, actor, jobs, seconds, audited=True)
+    return _sql_worker(conninfo, actor, jobs, seconds, audited=SQL_RESERVE_AUDITED)
+
+
+def sql_safe_worker(conninfo: str, actor: str, jobs: list[Job], seconds: float) -> Tally:
+    return _sql_worker(conninfo, actor, jobs, seconds, audited=SQL_RESERVE_SAFE)
 
 
 def _sql_worker(
-    conninfo: str, actor: str, jobs: list[Job], seconds: float, *, audited: bool
+    conninfo: str, actor: str, jobs: list[Job], seconds: float, *, audited: str | None = None
 ) -> Tally:
     tally = Tally(actor)
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute("SELECT 1")
+        pid = conn.info.backend_pid
         _barrier.wait(BARRIER_TIMEOUT_S)
+        cpu = backend_cpu(pid)
         tally.started = time.monotonic()
         deadline = tally.started + seconds
         for job in jobs:
@@ -216,7 +278,7 @@ def _sql_worker(
             try:
                 if audited:
                     row = conn.execute(
-                        SQL_RESERVE_AUDITED,
+                        audited,
                         {"course": job.course_id, "product": job.product_id,
                          "places": list(job.places), "until": job.needed_until, "actor": actor},
                     ).fetchone()  # fmt: skip
@@ -233,6 +295,7 @@ def _sql_worker(
             else:
                 tally.served.append((job.course_id, 1, str(row[0])))
         tally.ended = time.monotonic()
+        tally.server_cpu = cpu_spent(pid, cpu, pid)
     return tally
 
 
@@ -424,12 +487,20 @@ class Outcome:
     errors: int
     courses_tried: int
     statements: int
+    server_cpu: float | None  # the workers' server processes, CPU seconds in all
     problems: list[str]
     notes: list[str]
 
     @property
     def per_second(self) -> float:
         return self.reservations / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def server_us(self) -> float | None:
+        """Server CPU per course tried, µs."""
+        if self.server_cpu is None or not self.courses_tried:
+            return None
+        return 1e6 * self.server_cpu / self.courses_tried
 
 
 def run_side(side: str, url: str, jobs: list[Job], workers: int, seconds: float) -> Outcome:
@@ -442,6 +513,8 @@ def run_side(side: str, url: str, jobs: list[Job], workers: int, seconds: float)
         fn, target = sql_worker, conninfo_of(url)
     elif side == "sql_audited":
         fn, target = sql_audited_worker, conninfo_of(url)
+    elif side == "sql_safe":
+        fn, target = sql_safe_worker, conninfo_of(url)
     with context.Pool(workers, initializer=_init, initargs=(barrier,)) as pool:
         tallies: list[Tally] = pool.starmap(
             fn, [(target, f"w{i}", share, seconds) for i, share in enumerate(shares)]
@@ -450,11 +523,14 @@ def run_side(side: str, url: str, jobs: list[Job], workers: int, seconds: float)
     ended = max(t.ended for t in tallies)
     reservations = sum(len(t.served) for t in tallies)
     problems, notes = check_side(side, url, jobs, tallies)
+    spent = [t.server_cpu for t in tallies]
     return Outcome(
         side, reservations, ended - began, sum(len(t.refused) for t in tallies),
         sum(len(t.errors) for t in tallies),
         sum(len(t.served) + len(t.refused) + len(t.errors) for t in tallies),
-        sum(t.statements for t in tallies), problems, notes,
+        sum(t.statements for t in tallies),
+        None if any(s is None for s in spent) else sum(s for s in spent if s is not None),
+        problems, notes,
     )  # fmt: skip
 
 
@@ -597,11 +673,16 @@ def main() -> None:
                     if outcome.statements
                     else ""
                 )
+                server = (
+                    f"; server CPU {outcome.server_us:,.0f} µs a course"
+                    if outcome.server_us is not None
+                    else ""
+                )
                 print(
                     f"{side:<6} round {round_ + 1}: {outcome.reservations:,} reservations in "
                     f"{outcome.seconds:.2f} s = {outcome.per_second:,.0f}/s; "
                     f"{outcome.courses_tried:,} courses tried, {outcome.refused} refused, "
-                    f"{outcome.errors} errors{per_course}"
+                    f"{outcome.errors} errors{per_course}{server}"
                 )
                 for note in outcome.notes:
                     print(f"    {note}")
@@ -615,17 +696,25 @@ def main() -> None:
                     created.remove(name)
         rate = {side: statistics.median(o.per_second for o in outcomes[side]) for side in SIDES}
         print()
-        print(f"{'what (' + str(args.workers) + ' workers)':<44} | {'reservations/s':>14} | "
-              f"kitops/it | rounds")  # fmt: skip
-        print(f"{'-' * 44}-+-{'-' * 14}-+-----------+-------")
+        print(f"{'what (' + str(args.workers) + ' workers)':<48} | {'reservations/s':>14} | "
+              f"kitops/it | server CPU µs a course | rounds")  # fmt: skip
+        print(f"{'-' * 48}-+-{'-' * 14}-+-----------+------------------------+-------")
         for side, label in SIDES.items():
             ratio = rate["kitops"] / rate[side] if rate[side] else 0.0
-            print(f"{label:<44} | {rate[side]:14,.0f} | {ratio:9.2f} | {len(outcomes[side]):6}")
+            known = [o.server_us for o in outcomes[side] if o.server_us is not None]
+            server = f"{statistics.median(known):22,.0f}" if known else f"{'?':>22}"
+            print(f"{label:<48} | {rate[side]:14,.0f} | {ratio:9.2f} | {server} | "
+                  f"{len(outcomes[side]):6}")  # fmt: skip
         failed = any(o.problems for v in outcomes.values() for o in v)
-        for side in ("sql", "sql_audited"):
+        for side in ("sql", "sql_audited", "sql_safe"):
             ratio = rate["kitops"] / rate[side] if rate[side] else 0.0
             met = "met" if ratio >= TARGET_RATIO else "MISSED"
-            print(f"ratio kitops / {SIDES[side]}: {ratio:.2f} (target ≥ {TARGET_RATIO}: {met})")
+            rounds = ", ".join(
+                f"{k.per_second / o.per_second:.2f}" if o.per_second else "-"
+                for k, o in zip(outcomes["kitops"], outcomes[side], strict=True)
+            )
+            print(f"ratio kitops / {SIDES[side]}: {ratio:.2f} (target ≥ {TARGET_RATIO}: {met}); "
+                  f"by round {rounds}")  # fmt: skip
         print(f"medians over rounds; checks {'FAILED' if failed else 'ok'}")
     finally:
         if args.keep:

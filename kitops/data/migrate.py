@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
     from kitops.data.engine import Database
 
-HEAD_REVISION = "0026"
+HEAD_REVISION = "0027"
 
 
 def migrations_dir() -> Path:

@@ -540,7 +540,7 @@ class KitRow(Base):
             unique=True,
             where="course_id IS NOT NULL AND status <> 'written_off'",
         ),
-        Index("ix_kits_status_product_id_expiry", "status", "product_id", "expiry"),
+        Index("ix_kits_status_product_id_expiry_id", "status", "product_id", "expiry", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

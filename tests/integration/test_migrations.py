@@ -175,3 +175,60 @@ def test_migration_0021_adds_a_clinics_locale_and_a_users_language_both_ways(db)
         locales = set(session.scalars(select(LocationRow.locale)))
     assert languages == {None}
     assert locales == {None}
+
+
+def test_migration_0027_the_outbox_trigger_fires_for_events_only_and_the_kit_index_both_ways(db):
+    """0027: the free-kit index ends with the kit id; on PostgreSQL the outbox trigger has
+    a WHEN on the action (an event's audit row still writes its outbox row, another
+    row does not even run the function); going back restores both as they were."""
+    from sqlalchemy import text
+
+    def kit_indexes() -> set[str]:
+        return {index["name"] for index in inspect(db.engine).get_indexes("kits")}
+
+    def outbox_rows_for(action: str) -> int:
+        with db.write_sessions() as session:
+            session.execute(
+                text(
+                    "INSERT INTO webhook_subscriptions (url, events, secret_file, active, "
+                    "created_at, created_by, cursor, attempts, delivered, failed) "
+                    "SELECT 'https://example.org/h', '*', '/dev/null', true, :at, 'tester', "
+                    "0, 0, 0, 0 WHERE NOT EXISTS (SELECT 1 FROM webhook_subscriptions)"
+                ),
+                {"at": "2026-12-06 12:00:00"},
+            )
+            session.execute(
+                text(
+                    "INSERT INTO audit_log (at, actor, action, entity, entity_key) "
+                    "VALUES (:at, 'tester', :action, 'lot', 'L1')"
+                ),
+                {"at": "2026-12-06 12:00:00", "action": action},
+            )
+            session.commit()
+            return session.scalar(text("SELECT count(*) FROM webhook_outbox")) or 0
+
+    assert "ix_kits_status_product_id_expiry_id" in kit_indexes()
+    assert "ix_kits_status_product_id_expiry" not in kit_indexes()
+    assert outbox_rows_for("lot.recalled") == 1
+    assert outbox_rows_for("course.fulfil") == 1
+    if db.engine.dialect.name == "postgresql":
+        with db.read_sessions() as session:
+            definition = session.scalar(
+                text(
+                    "SELECT pg_get_triggerdef(oid) FROM pg_trigger "
+                    "WHERE tgname = 'webhook_outbox_from_audit'"
+                )
+            )
+        assert "WHEN" in (definition or "")
+
+    migrate.downgrade(db, "0026")
+    assert "ix_kits_status_product_id_expiry" in kit_indexes()
+    assert "ix_kits_status_product_id_expiry_id" not in kit_indexes()
+    assert outbox_rows_for("kit.ship") == 2
+    assert outbox_rows_for("course.fulfil") == 2
+
+    migrate.upgrade(db)
+    assert migrate.current_revision(db) == migrate.HEAD_REVISION
+    assert "ix_kits_status_product_id_expiry_id" in kit_indexes()
+    assert outbox_rows_for("po.send") == 3
+    assert outbox_rows_for("order.created") == 3
