@@ -21,6 +21,11 @@ written). It measures and prints; it never asserts a target.
 
 Usage: python benchmarks/scan.py [--lots 100000] [--runs 200] [--tui-runs 20]
            [--pg-admin-url postgresql://postgres@127.0.0.1:5432/postgres] [--keep]
+           [--name kitops_bench_scan] [--only location] [--big-url URL] [--profile FILE]
+
+``--big-url`` measures a big database kept from an earlier run (``--keep``) instead of
+building both; ``--only`` measures the scans of one kind (kit, lot, location, course);
+``--profile`` writes a cProfile of the scans to screen (the statistics file, for pstats).
 """
 
 from __future__ import annotations
@@ -159,11 +164,13 @@ def timed(call: Callable[[], object], runs: int) -> list[float]:
     return samples
 
 
-def run_case(name: str, db: Database, lots: int, runs: int) -> None:
+def run_case(name: str, db: Database, lots: int, runs: int, only: str | None = None) -> None:
     print(f"\n{name}")
     print(f"{'scan':<24} {'kind':<9} {'p50 ms':>8} {'p95 ms':>8} {'target':>8}")
     for label, data in codes(db, lots).items():
         kind = scan(UnitOfWork(db, ACTOR, readonly=True), data).kind
+        if only and kind != only:
+            continue
         samples = timed(lambda data=data: scan(UnitOfWork(db, ACTOR, readonly=True), data), runs)
         p50, p95 = percentiles(samples)
         print(f"{label:<24} {kind:<9} {p50:8.1f} {p95:8.1f} {'<' + str(int(TARGET_MS)):>8}")
@@ -173,14 +180,19 @@ def run_case(name: str, db: Database, lots: int, runs: int) -> None:
 OPENS = {"kit": "kits", "lot": "stock", "location": "stock", "course": "courses"}
 
 
-def tui_case(db: Database, lots: int, runs: int) -> None:
+def tui_case(
+    db: Database, lots: int, runs: int, only: str | None = None, profile: str | None = None
+) -> None:
     """Scan to screen in the terminal UI, per kind of code."""
     import asyncio
+    import cProfile
 
     from kitops.tui.app import build_app
 
     cases = [(label, data, scan(UnitOfWork(db, ACTOR, readonly=True), data))
              for label, data in codes(db, lots).items()]  # fmt: skip
+    cases = [case for case in cases if not only or case[2].kind == only]
+    profiler = cProfile.Profile() if profile else None
 
     ticks = iter(range(1 << 62))
 
@@ -199,14 +211,18 @@ def tui_case(db: Database, lots: int, runs: int) -> None:
                         scan_replay_after=0)  # fmt: skip
         # when a frame was composed while the screen showed what was scanned
         frames: list[float] = []
+        cpu_frames: list[float] = []  # the process's CPU time (all threads) at those frames
         showing: list[Callable[[], bool]] = []
         compose_frame = Screen._compositor_refresh
 
         def composed(screen: Screen[object]) -> None:
             compose_frame(screen)
-            done = time.perf_counter()  # the check below is the benchmark's, not timed
+            done, cpu = time.perf_counter(), time.process_time()  # the check below: not timed
             if showing and screen is app.screen and showing[0]():
                 frames.append(done)
+                cpu_frames.append(cpu)
+                if profiler:  # the profile runs from the Enter to this frame
+                    profiler.disable()
 
         Screen._compositor_refresh = composed  # type: ignore[method-assign]
         try:
@@ -214,12 +230,13 @@ def tui_case(db: Database, lots: int, runs: int) -> None:
                 while app.user is None or app.workers._workers:
                     await pilot.pause(0.01)
                 print(f"{'scan to screen':<24} {'screen':<9} {'from the dashboard':>19}"
-                      f" {'on its screen':>15} {'target':>8}")  # fmt: skip
+                      f" {'on its screen':>15} {'target':>8}  CPU ms p50, all threads")  # fmt: skip
                 for label, data, found in cases:
                     mode = OPENS[found.kind]
                     shows = _code_shown(found)
                     keys = ["ctrl+right_square_bracket" if c == GS else c for c in data]
                     timings: dict[bool, list[float]] = {True: [], False: []}
+                    cpu: dict[bool, list[float]] = {True: [], False: []}
                     for away in (True, False):
                         for run in range(runs + 1):  # the first opens the screen once: untimed
                             if away:
@@ -229,8 +246,11 @@ def tui_case(db: Database, lots: int, runs: int) -> None:
                             await pilot.press(*keys)
                             before = _rows(app, mode)
                             frames.clear()
+                            cpu_frames.clear()
                             showing[:] = [partial(_showing, app, mode, shows, before)]
-                            start = time.perf_counter()
+                            if profiler and run:
+                                profiler.enable()
+                            start, cpu_start = time.perf_counter(), time.process_time()
                             app.post_message(events.Key("enter", "\r"))
                             while not (frames and _shown(app, mode, shows)):
                                 if time.perf_counter() - start > 30:
@@ -240,14 +260,20 @@ def tui_case(db: Database, lots: int, runs: int) -> None:
                             showing.clear()
                             if run:
                                 timings[away].append(frames[0] - start)
+                                cpu[away].append(cpu_frames[0] - cpu_start)
                     far, near = percentiles(timings[True]), percentiles(timings[False])
+                    cpu_far, cpu_near = percentiles(cpu[True])[0], percentiles(cpu[False])[0]
                     target = "<" + str(int(TARGET_MS))
                     print(f"{label:<24} {mode:<9} {far[0]:9.1f} / {far[1]:7.1f}"
-                          f" {near[0]:6.1f} / {near[1]:6.1f} {target:>8}")  # fmt: skip
+                          f" {near[0]:6.1f} / {near[1]:6.1f} {target:>8}"
+                          f"  {cpu_far:6.1f} / {cpu_near:5.1f}")  # fmt: skip
         finally:
             Screen._compositor_refresh = compose_frame  # type: ignore[method-assign]
 
     asyncio.run(measure())
+    if profiler and profile:
+        profiler.dump_stats(profile)
+        print(f"profile of the scans to screen: {profile}")
 
 
 def _code_shown(found: object) -> str:
@@ -302,18 +328,32 @@ def main() -> None:
     parser.add_argument("--tui-runs", type=int, default=20,
                         help="scans per kind typed into the terminal UI (0: none)")  # fmt: skip
     parser.add_argument("--keep", action="store_true", help="keep the databases afterwards")
+    parser.add_argument("--name", default="kitops_bench_scan",
+                        help="the PostgreSQL databases' name (the lots are added)")  # fmt: skip
+    parser.add_argument("--only", choices=sorted(OPENS), help="the scans of one kind only")
+    parser.add_argument("--big-url", help="a big database kept from an earlier run: only it")
+    parser.add_argument("--profile", help="write a cProfile of the scans to screen here")
     args = parser.parse_args()
+    if args.big_url:
+        db = open_database(args.big_url)
+        try:
+            run_case(f"{db.url} (kept)", db, args.lots, args.runs, args.only)
+            if args.tui_runs:
+                tui_case(db, args.lots, args.tui_runs, args.only, args.profile)
+        finally:
+            db.dispose()
+        return
     backend = "PostgreSQL" if args.pg_admin_url else "SQLite"
     for name, lots in (("demo data", 0), (f"demo + {args.lots:,} lots", args.lots)):
-        bench = benchdb.create(args.pg_admin_url, f"kitops_bench_scan_{lots}", "scan.db")
+        bench = benchdb.create(args.pg_admin_url, f"{args.name}_{lots}", "scan.db")
         db = open_database(bench.url)
         try:
             start = time.perf_counter()
             build(db, lots)
             built = time.perf_counter() - start
-            run_case(f"{backend}, {name} (built in {built:.1f} s)", db, lots, args.runs)
+            run_case(f"{backend}, {name} (built in {built:.1f} s)", db, lots, args.runs, args.only)
             if args.tui_runs:
-                tui_case(db, lots, args.tui_runs)
+                tui_case(db, lots, args.tui_runs, args.only, args.profile)
         finally:
             db.dispose()
             if args.keep:

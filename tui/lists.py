@@ -81,12 +81,16 @@ class ListScreen(StockroomScreen):
 
     _drawing = 0  # which drawing of a page the rows still to draw belong to
     rest_pending = False  # rows of the page are still to be drawn (``draw_rest``)
+    # the rest of the page to draw once the next frame is composed: (drawing, drawn)
+    _rest_after_frame: tuple[int, int] | None = None
 
     def show_page(self) -> None:
         """Draw the kept page (again after a theme change: the colours follow the theme):
         the rows that fit on the screen (down to the cursor's) first, the rest of the
-        page once that first screenful is on the screen (``draw_rest``), so a page of
-        200 rows shows as soon as a page of 35."""
+        page once that first screenful is on the screen (``draw_rest``, after the next
+        frame is composed), so a page of 200 rows shows as soon as a page of 35: the
+        table works out its column widths from every row it holds before that frame
+        (with 200 rows, as long as composing the frame itself)."""
         table = self.table
         row = table.cursor_row
         table.clear()
@@ -102,8 +106,7 @@ class ListScreen(StockroomScreen):
             table.add_row(*self.row_cells(item))
         self._drawing += 1
         self.rest_pending = len(now) < len(self.rows)
-        if self.rest_pending:
-            self.call_after_refresh(self.draw_rest, self._drawing, len(now))
+        self._rest_after_frame = (self._drawing, len(now)) if self.rest_pending else None
         if self.rows:
             table.move_cursor(row=row)
         first = self.page_offset + 1 if self.rows else 0
@@ -119,6 +122,15 @@ class ListScreen(StockroomScreen):
             noun=translate(self.NOUN),
         )
         self.query_one("#page-status", Label).update(f"{line}{self.page_hint()}{pages}")
+
+    def _compositor_refresh(self) -> None:
+        """A frame was composed: now the rest of the page, if any is waiting. (Textual's
+        ``call_after_refresh`` runs as soon as the screen's queue is empty, which is
+        before the frame when the table has not yet asked for one.)"""
+        super()._compositor_refresh()
+        rest, self._rest_after_frame = self._rest_after_frame, None
+        if rest is not None:
+            self.call_next(self.draw_rest, *rest)
 
     def draw_rest(self, drawing: int, drawn: int) -> None:
         """The page's rows after the first screenful, unless another page (or the same

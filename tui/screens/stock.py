@@ -23,6 +23,7 @@ from kitops.views.dto import StockPage
 from ..base import translate
 from ..lists import ListScreen
 from ..modals import ConfirmDialog, FormDialog, FormField
+from ..tables import QuickTable
 from ..widgets import Field, FilterSelect, KitopsFooter, cell, lot_style, status_label
 
 # Quantity right after the lot: at 80 columns the table is two characters too wide, and
@@ -98,7 +99,9 @@ class StockScreen(ListScreen):
                 id="show",
             )
         yield Label("", id="page-status", classes="page-status")
-        table: DataTable[Any] = DataTable(
+        # a new page's cells painted without Rich's layout: most of the frame that first
+        # shows a scanned place (tables.py)
+        table: DataTable[Any] = QuickTable(
             id="stock", cursor_type="row", zebra_stripes=True, classes="loadable"
         )
         for key, label, _sort in COLUMNS:
@@ -160,13 +163,14 @@ class StockScreen(ListScreen):
 
     def row_cells(self, row: StockLine) -> tuple[Any, ...]:
         style = lot_style(self.app, row.status, row.days_to_expiry)
+        # every cell a Text: a plain string is read as markup on every drawing
         return (
-            row.clinic or "",
-            row.location,
-            row.sku,
+            cell(row.clinic or ""),
+            cell(row.location),
+            cell(row.sku),
             cell(row.lot, style),
             cell(row.quantity, justify="right"),
-            formats.date(row.expiry) if row.expiry else "",
+            cell(formats.date(row.expiry) if row.expiry else ""),
             cell(row.days_to_expiry, style, "right"),
             cell(status_label(row.status), style),
         )
