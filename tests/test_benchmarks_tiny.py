@@ -101,6 +101,20 @@ def test_the_start_up_benchmarks_start_kitops_and_the_terminal_ui() -> None:
     assert "dashboard median" in out
 
 
+def test_the_kit_list_benchmark_times_kit_list_beside_another_build(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KITOPS_")}
+    kitops = str(Path(sys.executable).parent / "kitops")
+    demo = subprocess.run([kitops, "demo"], capture_output=True, text=True, timeout=300,
+                          env=env | {"KITOPS_DATABASE_URL": url})  # fmt: skip
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    out = _run("kit_list.py", "--url", url, "--runs", "1", "--other", kitops,
+               "--args", "--status available")  # fmt: skip
+    assert "this build" in out
+    assert "other build" in out
+    assert "kit list --status available" in out
+
+
 @pytest.mark.postgresql
 def test_the_fulfil_throughput_benchmark_reserves_no_kit_twice() -> None:
     admin = os.environ.get("KITOPS_TEST_PG_URL")
