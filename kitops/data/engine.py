@@ -252,7 +252,8 @@ def open_database(url: str | None = None) -> Database:
         if database and database != ":memory:" and not database.startswith("file:"):
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
             kwargs["creates"] = Path(database).expanduser()
-    else:
+    psycopg = parsed.drivername == "postgresql+psycopg"  # kitops' driver (resolve_url)
+    if psycopg:
         # kitops has no HSTORE column: no lookup of the hstore type on the first connection
         kwargs["use_native_hstore"] = False
     creates = kwargs.pop("creates", None)
@@ -260,7 +261,8 @@ def open_database(url: str | None = None) -> Database:
     if engine.dialect.name == "sqlite":
         _sqlite_setup(engine, creates)
     else:
-        _learn_from_startup(engine.dialect)
+        if psycopg:
+            _learn_from_startup(engine.dialect)
         _ping_when_idle(engine)
     write_engine = engine.execution_options(kitops_write=True)
     return Database(
