@@ -11,7 +11,15 @@ cases (so a burst of load elsewhere spreads over all of them); wall-clock median
 and the median CPU time (user + system) of the process, which other work on the machine
 disturbs less than the wall clock.
 
+On PostgreSQL, ``--server-log PATH`` (the server's log file, readable by this user) also
+prints how many statements each command sends: each runs once more with
+``PGOPTIONS=-c log_statement=all`` (the user must be allowed to set it: a superuser) and
+the lines the server logged for the benchmark's database (``USER@DATABASE`` in its
+``log_line_prefix``, as Debian's default has it) are counted, BEGIN, COMMIT and
+ROLLBACK among them, each one round trip.
+
 Usage: python benchmarks/cli_startup.py [--runs N] [--pg-admin-url URL] [--help-only]
+                                        [--server-log PATH]
   (without --pg-admin-url the everyday commands run on SQLite only)
 """
 
@@ -101,6 +109,29 @@ def report(title: str, samples: dict[str, tuple[list[float], list[float]]], targ
         )
 
 
+def statements(
+    cases: dict[str, list[list[str]]], env: dict[str, str], log: Path, database: str
+) -> None:
+    """Run each case once with every statement logged by the server and count them."""
+    print(f"\nstatements each command sends (one run, from {log})")
+    logged = dict(env, PGOPTIONS="-c log_statement=all")
+    for name, lines in cases.items():
+        if not name.startswith("kitops"):
+            continue
+        start = log.stat().st_size
+        subprocess.run(lines[0], capture_output=True, env=logged, check=True)
+        time.sleep(0.5)  # the server writes its log a moment later
+        with log.open("rb") as file:
+            file.seek(start)
+            text = file.read().decode(errors="replace")
+        mine = [line for line in text.splitlines() if f"@{database} " in line]
+        sent = [line for line in mine if "LOG:  statement: " in line or "LOG:  execute " in line]
+        bounds = [line for line in sent if any(
+            f"statement: {word}" in line for word in ("BEGIN", "COMMIT", "ROLLBACK")
+        )]  # fmt: skip
+        print(f"{name:<36} {len(sent):4d} statements, {len(bounds)} of them BEGIN/COMMIT/ROLLBACK")
+
+
 def demo_database(pg_admin_url: str | None) -> benchdb.BenchDatabase:
     name = f"kitops_bench_startup_{os.getpid()}"
     bench = benchdb.create(pg_admin_url, name, "demo.db")
@@ -115,6 +146,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="runs of each command (median)")
     parser.add_argument("--pg-admin-url", help="also time the commands on PostgreSQL")
     parser.add_argument("--help-only", action="store_true", help="only the floor and --help")
+    parser.add_argument(
+        "--server-log", type=Path, help="PostgreSQL's log file: count each command's statements"
+    )
     args = parser.parse_args()
     benchdb.compile_bytecode()
     env = dict(os.environ)
@@ -132,8 +166,11 @@ def main() -> None:
         try:
             env = dict(os.environ, KITOPS_DATABASE_URL=bench.url)
             env.pop("KITOPS_USER", None)
-            samples = measure({**FLOOR, **everyday(env)}, env, args.runs)
+            cases = everyday(env)
+            samples = measure({**FLOOR, **cases}, env, args.runs)
             report(f"{backend}, demo data ({bench.where()})", samples, "<= 0.45 s")
+            if args.server_log and bench.pg_name:
+                statements(cases, env, args.server_log, bench.pg_name)
         finally:
             bench.drop()
     print(f"\nload average at the end {os.getloadavg()[0]:.1f}")

@@ -55,6 +55,7 @@ class Context:
             self._user = resolve(
                 self.database(check_schema=False), self.claimed,
                 token=read_token(self.session_file()), read_pin=self._read_pin,
+                schema_current=self._schema_checked,
             )  # fmt: skip
             self._speak_users_language(self._user)
         return self._user

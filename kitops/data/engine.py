@@ -3,6 +3,9 @@
 SQLite connections get WAL, foreign keys and a busy timeout. Write transactions on
 SQLite start with ``BEGIN IMMEDIATE`` so two writers queue at the start instead of
 failing half-way; read-only units of work use a plain deferred ``BEGIN``.
+
+PostgreSQL: what SQLAlchemy learns about the server on the first connection comes from
+what the server reports when the session starts, plus one query (``_learn_from_startup``).
 """
 
 from __future__ import annotations
@@ -174,6 +177,72 @@ def _ping_when_idle(engine: Engine, after_s: float = PING_AFTER_IDLE_S) -> None:
             raise
 
 
+def _version_from_number(number: int) -> tuple[int, ...]:
+    """The server's version as SQLAlchemy spells it, from libpq's number: 150020 is
+    (15, 20), 90624 is (9, 6, 24)."""
+    major = number // 10_000
+    if major >= 10:
+        return (major, number % 10_000)
+    return (major, number // 100 % 100, number % 100)
+
+
+# the default schema and isolation level of a new session, in one statement
+_SESSION_DEFAULTS = "SELECT current_schema(), current_setting('transaction_isolation')"
+
+
+def _learn_from_startup(dialect: Any) -> None:
+    """SQLAlchemy's PostgreSQL dialect asks a new server four things on its first
+    connection, one statement each, inside a transaction: the version, the default schema,
+    the isolation level and ``standard_conforming_strings``. The server reports the first
+    and the last when the session starts (libpq's parameter status), so they are read from
+    there; the schema and the isolation level come from one statement run outside a
+    transaction. Every answer is the server's own, as before, in one round trip instead
+    of a transaction of four statements. A server (or pooler) that reports nothing is
+    asked the usual way."""
+    learned: dict[str, Any] = {}
+    ask_version = dialect._get_server_version_info
+    ask_schema = dialect._get_default_schema_name
+    ask_isolation = dialect.get_default_isolation_level
+    ask_escapes = dialect._set_backslash_escapes
+
+    def driver(connection: Connection) -> Any:
+        return connection.connection.driver_connection
+
+    def server_version_info(connection: Connection) -> tuple[int, ...]:
+        number = driver(connection).info.server_version
+        return _version_from_number(number) if number else ask_version(connection)
+
+    def default_schema_name(connection: Connection) -> str | None:
+        from psycopg.pq import TransactionStatus  # loaded with the driver already
+
+        pg = driver(connection)
+        if pg.info.transaction_status != TransactionStatus.IDLE:
+            return ask_schema(connection)  # type: ignore[no-any-return]
+        autocommit = pg.autocommit
+        pg.autocommit = True
+        try:
+            schema, isolation = pg.execute(_SESSION_DEFAULTS).fetchone()
+        finally:
+            pg.autocommit = autocommit
+        learned["isolation"] = str(isolation).upper()
+        return schema  # type: ignore[no-any-return]
+
+    def default_isolation_level(dbapi_connection: Any) -> str:
+        return str(learned.pop("isolation", None) or ask_isolation(dbapi_connection))
+
+    def set_backslash_escapes(connection: Connection) -> None:
+        reported = driver(connection).info.parameter_status("standard_conforming_strings")
+        if reported is None:
+            ask_escapes(connection)
+        else:
+            dialect._backslash_escapes = reported == "off"
+
+    dialect._get_server_version_info = server_version_info
+    dialect._get_default_schema_name = default_schema_name
+    dialect.get_default_isolation_level = default_isolation_level
+    dialect._set_backslash_escapes = set_backslash_escapes
+
+
 def open_database(url: str | None = None) -> Database:
     resolved = resolve_url(url)
     parsed = make_url(resolved)
@@ -183,11 +252,17 @@ def open_database(url: str | None = None) -> Database:
         if database and database != ":memory:" and not database.startswith("file:"):
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
             kwargs["creates"] = Path(database).expanduser()
+    psycopg = parsed.drivername == "postgresql+psycopg"  # kitops' driver (resolve_url)
+    if psycopg:
+        # kitops has no HSTORE column: no lookup of the hstore type on the first connection
+        kwargs["use_native_hstore"] = False
     creates = kwargs.pop("creates", None)
     engine = create_engine(resolved, **kwargs)
     if engine.dialect.name == "sqlite":
         _sqlite_setup(engine, creates)
     else:
+        if psycopg:
+            _learn_from_startup(engine.dialect)
         _ping_when_idle(engine)
     write_engine = engine.execution_options(kitops_write=True)
     return Database(

@@ -9,7 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import inspect, text
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from kitops.errors import DatabaseNotReady
 from kitops.i18n import _
@@ -52,10 +53,22 @@ def downgrade(db: Database, revision: str = "base") -> None:
 
 
 def current_revision(db: Database) -> str | None:
+    """The schema's revision; None for a database Alembic has not set up. One statement:
+    a missing ``alembic_version`` table is told by the error (no catalog lookup first)."""
     with db.engine.connect() as conn:
-        if not inspect(conn).has_table("alembic_version"):
-            return None
-        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        try:
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except DBAPIError as error:
+            if _no_such_table(error):
+                return None
+            raise
+
+
+def _no_such_table(error: DBAPIError) -> bool:
+    """PostgreSQL's undefined_table, or SQLite's "no such table"."""
+    if getattr(error.orig, "sqlstate", None) == "42P01":
+        return True
+    return str(error.orig).startswith("no such table")
 
 
 def ensure_current(db: Database) -> None:

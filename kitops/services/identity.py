@@ -58,10 +58,19 @@ def os_login() -> str:
 
 
 def current_identity(db: Database) -> str:
-    """The login that opened ``db``: the OS account (SQLite) or ``session_user``."""
+    """The login that opened ``db``: the OS account (SQLite) or ``session_user``.
+
+    PostgreSQL reports the session user to the client when the session starts and again
+    whenever it changes (the ``session_authorization`` parameter status), so no statement
+    is needed; a server or pooler that does not report it is asked."""
     if db.is_sqlite:
         return os_login()
     with db.engine.connect() as conn:
+        driver = conn.connection.driver_connection
+        info = getattr(driver, "info", None)
+        reported = info.parameter_status("session_authorization") if info else None
+        if reported:
+            return str(reported)[:64]
         return str(conn.execute(text("SELECT session_user")).scalar_one())[:64]
 
 
@@ -173,19 +182,24 @@ def resolve(
     *,
     token: str | None = None,
     read_pin: PinReader | None = None,
+    schema_current: bool = False,
 ) -> str:
     """The name of the user this command acts as (see the module's rules), or
     ``NotAllowed`` (exit 1) with its ``access.refused`` audit row written by the login's
-    own user (or the login's name when it is bound to none)."""
+    own user (or the login's name when it is bound to none). ``schema_current``: the
+    caller has found the schema at this code's head (``migrate.ensure_current``), so its
+    revision is not asked again."""
     identity = current_identity(db)
-    if _no_file_yet(db) or (migrate.current_revision(db) or "") < FIRST_IDENTITY_REVISION:
+    if _no_file_yet(db) or (
+        not schema_current and (migrate.current_revision(db) or "") < FIRST_IDENTITY_REVISION
+    ):
         # a database not upgraded yet: only `db upgrade` and `db backup` work on it
         return claimed or identity
     uow = UnitOfWork(db, identity, identify=False, readonly=True)
     with uow:
-        if uow.session.scalar(select(UserRow.id).limit(1)) is None:
-            return claimed or identity  # the bootstrap: the unit of work lets little through
         bound = uow.users.bound_to(identity)
+        if bound is None and uow.session.scalar(select(UserRow.id).limit(1)) is None:
+            return claimed or identity  # the bootstrap: the unit of work lets little through
         is_job = bound is not None and bound.role == roles.Role.JOB.value
         session = None if is_job else _session_user(uow, identity, token)
         bound_name = bound.name if bound is not None else None
