@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -23,8 +24,11 @@ from kitops.domain.courses import (
 from kitops.domain.text import no_control
 from kitops.errors import Conflict, InvalidInput
 from kitops.i18n import _
-from kitops.services.dto import courses as courses_dto
 from kitops.services.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    # the DTOs only where a plan is shown: `kit list` reads plans without them
+    from kitops.services.dto import courses as courses_dto
 
 # DOMAIN.md: seeds 000/001 (home), 002 (clinic), 004 (PTT-6 case series), 000 (clinic).
 DEFAULT_PLANS = [
@@ -101,6 +105,8 @@ def calendar_of(course: CourseRow) -> tuple[Plan, Calendar]:
 
 
 def plan_dto(plan: Plan, supplies: tuple[tuple[str, int], ...] = ()) -> courses_dto.Plan:
+    from kitops.services.dto import courses as courses_dto
+
     ml = ul_to_ml(plan.serum_ul_per_application)
     assert ml is not None
     return courses_dto.Plan(
