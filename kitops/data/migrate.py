@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from kitops.data.engine import Database
 
-HEAD_REVISION = "0027"
+HEAD_REVISION = "0028"
 
 
 def migrations_dir() -> Path:

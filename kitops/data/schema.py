@@ -45,8 +45,9 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-# Append-only tables: nothing updates or deletes their rows (triggers in migration 0001).
-APPEND_ONLY_TABLES = ("stock_moves", "audit_log")
+# Append-only tables: nothing updates or deletes their rows (triggers in migrations 0001
+# and 0028).
+APPEND_ONLY_TABLES = ("stock_moves", "audit_log", "lot_receipts")
 
 
 class PartialIndex(Index):

@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from tamper_support import drop_balance_guard
 
 from kitops.data.repositories import PostedMove
-from kitops.data.schema import AuditRow, LotRow, StockBalanceRow, StockMoveRow
+from kitops.data.schema import AuditRow, LotReceiptRow, LotRow, StockBalanceRow, StockMoveRow
 from kitops.domain.ledger import LotStatus, Move
 from kitops.errors import Conflict, DatabaseUnavailable, Refused
 from kitops.services import admin, catalog, locations, users
@@ -23,20 +23,40 @@ def _count(db, table) -> int:
         return session.scalar(select(func.count()).select_from(table)) or 0
 
 
-@pytest.mark.parametrize("table", [StockMoveRow, AuditRow])
+# a text column of each append-only table: the ledger, the audit log, the lots' receipts
+# (the unit costs `report valuation` values stock from)
+_TEXT = {StockMoveRow: StockMoveRow.reason, AuditRow: AuditRow.action,
+         LotReceiptRow: LotReceiptRow.reference}  # fmt: skip
+
+
+@pytest.mark.parametrize("table", list(_TEXT))
 def test_ledger_and_audit_rows_cannot_be_updated(loaded, table):
+    assert _count(loaded, table) > 0
+    column = _TEXT[table]
     with pytest.raises(DBAPIError, match="append-only"), loaded.write_sessions() as session:
-        column = table.reason if table is StockMoveRow else table.action
         session.execute(update(table).values({column: "tampered"}))
         session.commit()
     with loaded.read_sessions() as session:
-        column = table.reason if table is StockMoveRow else table.action
         assert session.scalar(select(func.count()).where(column == "tampered")) == 0
 
 
-@pytest.mark.parametrize("table", [StockMoveRow, AuditRow])
+def test_a_receipts_unit_cost_cannot_be_changed_after_the_fact(loaded):
+    with loaded.read_sessions() as session:
+        costs = session.execute(select(LotReceiptRow.id, LotReceiptRow.unit_cost_minor)).all()
+    assert any(cost is not None for _, cost in costs)
+    with pytest.raises(DBAPIError, match="append-only"), loaded.write_sessions() as session:
+        session.execute(update(LotReceiptRow).values(unit_cost_minor=0))
+        session.commit()
+    with loaded.read_sessions() as session:
+        assert (
+            session.execute(select(LotReceiptRow.id, LotReceiptRow.unit_cost_minor)).all() == costs
+        )
+
+
+@pytest.mark.parametrize("table", list(_TEXT))
 def test_ledger_and_audit_rows_cannot_be_deleted(loaded, table):
     before = _count(loaded, table)
+    assert before > 0
     with pytest.raises(DBAPIError, match="append-only"), loaded.write_sessions() as session:
         session.execute(delete(table))
         session.commit()

@@ -22,6 +22,8 @@ from kitops.services.unit_of_work import UnitOfWork
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 APPEND_ONLY = ("stock_moves", "audit_log")
+# append-only too, and without a db_role column: the lots' receipts (their unit costs)
+RECEIPTS = "lot_receipts"
 
 pytestmark = pytest.mark.postgresql
 
@@ -84,7 +86,7 @@ def test_the_application_role_works_but_cannot_rewrite_the_ledger_or_the_audit_l
         assert admin.check(UnitOfWork(db, "tester", readonly=True)).ok
 
         with db.engine.connect() as conn:
-            for table in APPEND_ONLY:
+            for table in (*APPEND_ONLY, RECEIPTS):
                 for privilege, held in (("SELECT", True), ("INSERT", True), ("UPDATE", False),
                                         ("DELETE", False), ("TRUNCATE", False)):  # fmt: skip
                     found = conn.execute(
@@ -125,7 +127,7 @@ def test_the_application_role_works_but_cannot_rewrite_the_ledger_or_the_audit_l
             with db.engine.connect() as conn, pytest.raises(DBAPIError) as refused:
                 conn.execute(text(statement))
             assert refused.value.orig.sqlstate == sqlstate, (statement, refused.value)
-        for table in APPEND_ONLY:
+        for table in (*APPEND_ONLY, RECEIPTS):
             for statement in (
                 f"UPDATE {table} SET id = id WHERE id = (SELECT min(id) FROM {table})",
                 f"DELETE FROM {table} WHERE id = (SELECT min(id) FROM {table})",
