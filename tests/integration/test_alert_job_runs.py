@@ -135,3 +135,36 @@ def test_the_streak_alert_is_in_the_subscriber_s_language(db, uow, maria, monkey
         assert alerting.run(uow(), _mailer(monkeypatch, box.env())).sent == 1
         [mail] = box.messages
         assert mail["Subject"] == "Job payment-sync ist zweimal hintereinander fehlgeschlagen"
+
+
+def test_a_crashing_job_is_recorded_by_its_class_only_and_its_work_rolled_back(
+    db, uow, monkeypatch, caplog
+):
+    """A job that raises something kitops does not know: the run is recorded as failed
+    under the exception's class (its message may hold a secret), nothing of its own work
+    stays, and the crash goes up to the caller (the cron line's exit code)."""
+    import dataclasses
+    import logging
+
+    from kitops import jobs
+
+    secret = "sk_live_" + "x" * 24
+
+    def crash(job_uow, as_of, dry_run):
+        with job_uow:
+            job_uow.session.add(JobRunRow(job="half-done", started_at=datetime.now(UTC),
+                                          finished_at=datetime.now(UTC), outcome="ok",
+                                          actor="tester"))  # fmt: skip
+            job_uow.session.flush()
+            raise RuntimeError(f"gateway said no to {secret}")
+
+    monkeypatch.setitem(
+        jobs.JOBS, "webhooks", dataclasses.replace(jobs.JOBS["webhooks"], runner=crash)
+    )
+    caplog.set_level(logging.INFO, logger="kitops")
+    with pytest.raises(RuntimeError):
+        run_job(uow(), "webhooks")
+    assert _runs(db) == [("webhooks", "failed", "RuntimeError", "tester")]
+    messages = [record.getMessage() for record in caplog.records]
+    assert "job webhooks crashed: RuntimeError" in messages
+    assert not any(secret in message for message in messages)
