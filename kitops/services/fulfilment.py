@@ -33,6 +33,7 @@ from kitops.domain.course_lifecycle import (
 from kitops.domain.courses import Administered, CourseStatus, KitNeed, Plan, fits, parse_course_id
 from kitops.domain.kits import KitStatus
 from kitops.domain.locations import LocationKind, clinic_today
+from kitops.domain.numbers import MAX_ID
 from kitops.errors import InvalidInput, Refused
 from kitops.i18n import N_, _
 from kitops.services.courses import (
@@ -188,7 +189,11 @@ def fulfil_course(
     statement that takes the earliest kit whose every vial lasts, and otherwise (or when
     it takes none) :func:`_take_best`, which checks mixed-lot kits vial by vial and waits
     for rows others hold before refusing."""
-    key = parse_course_id(course_id)
+    key = (
+        course_id  # a number from code (the common call) is checked without the parsing
+        if type(course_id) is int and 0 < course_id <= MAX_ID
+        else parse_course_id(course_id)
+    )
     alone = reserve_alone(uow, key)
     if alone is not None:
         return alone

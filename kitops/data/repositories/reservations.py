@@ -40,8 +40,10 @@ even when that change is being made at the same moment.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Hashable, Sequence
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -244,6 +246,12 @@ _RESERVE = _reserve_statement()
 
 # PostgreSQL, a one-kit course with stored needs: the course's check and lock, the same
 # choice of kit as _RESERVE, the reservation and the audit row, in one atomic statement.
+# The choice is one index scan: the earliest free kit at the clinic whose earliest vial
+# lasts to the need's first vial day is taken only when its kit expiry also lasts to the
+# last day; otherwise it is a kit that might fit vial by vial and would be the
+# earlier-expiring answer (_RESERVE's "sooner" kit), and the statement answers nothing
+# for the service's transaction to decide. Like the kit itself, such a kit another
+# terminal holds at that moment is passed over (SKIP LOCKED).
 # The kit's component lots are share-locked (FOR SHARE, as lock_kit_lots) and re-checked
 # in it: a lot whose release, quarantine or recall is under way at that moment (locked,
 # so skipped) or has committed since the statement began (its newest row version is
@@ -255,22 +263,21 @@ _RESERVE = _reserve_statement()
 # left to itself the planner turns it into an anti-join against every non-released lot,
 # found by reading the whole lots table on each reservation (a third of the statement's
 # server time on the benchmark's 4,233 lots, and growing with the lots table).
-# The acting user must be active in one of %(roles)s (the service's role check, given
-# to the statement so that it costs no round trip of its own), and a user limited to
+# The acting user must be active in one of the roles (the service's role check, written
+# into the statement so that it costs no round trip of its own), and a user limited to
 # some clinics (user_clinics) must hold the course's; anyone else gets nothing and the
 # service's checked path refuses them properly (another clinic's course is not found).
 _NEEDS_STOCK = ", ".join(f"'{status}'" for status in NEEDS_STOCK)
 _RESERVE_AND_AUDIT = f"""
 WITH RECURSIVE this_course AS (
-    SELECT c.id, c.patient_ref, c.clinic_id, p.kit_product_id
+    SELECT c.id, c.patient_ref, c.clinic_id, clinic.code AS clinic_code, p.kit_product_id
     FROM courses AS c JOIN plans AS p ON p.id = c.plan_id
+         JOIN locations AS clinic ON clinic.id = c.clinic_id
     WHERE c.id = %(p_course)s AND c.status IN ({_NEEDS_STOCK})
       AND EXISTS (SELECT 1 FROM users AS acting WHERE acting.name = %(actor)s
-                  AND acting.active AND acting.role = ANY(%(roles)s))
-      AND (NOT EXISTS (SELECT 1 FROM user_clinics AS scope JOIN users AS u ON u.id = scope.user_id
-                       WHERE u.name = %(actor)s)
-           OR EXISTS (SELECT 1 FROM user_clinics AS scope JOIN users AS u ON u.id = scope.user_id
-                      WHERE u.name = %(actor)s AND scope.location_id = c.clinic_id))
+                  AND acting.active AND acting.role IN (:roles)
+                  AND (SELECT bool_or(scope.location_id = c.clinic_id) FROM user_clinics AS scope
+                       WHERE scope.user_id = acting.id) IS NOT FALSE)
       AND p.administered = '{Administered.HOME.value}' AND p.kit_product_id IS NOT NULL
       AND NOT EXISTS (SELECT 1 FROM kits AS held WHERE held.course_id = c.id)
     FOR NO KEY UPDATE OF c
@@ -280,8 +287,8 @@ this_need AS (
            n.earliest_vial_last_use + margin.days AS first_until,
            n.last_use + margin.days AS last_until
     FROM course_kit_needs AS n,
-         (SELECT COALESCE((SELECT CAST(value AS integer) FROM settings
-                           WHERE key = 'expiry_margin_days'), %(default_margin)s) AS days) AS margin
+         (SELECT COALESCE(max(CAST(value AS integer)), :default_margin) AS days FROM settings
+          WHERE key = 'expiry_margin_days') AS margin
     WHERE n.course_id = %(p_course)s
       AND NOT EXISTS (SELECT 1 FROM course_kit_needs AS other
                       WHERE other.course_id = %(p_course)s AND other.part <> n.part)
@@ -292,26 +299,14 @@ places(id) AS (
     SELECT child.id FROM locations AS child JOIN places ON child.parent_id = places.id
 ),
 pick AS (
-    SELECT kit.id FROM kits AS kit
+    SELECT kit.id, kit.expiry FROM kits AS kit
     WHERE kit.status = '{_AVAILABLE}' AND kit.product_id = (SELECT kit_product_id FROM this_course)
       AND NOT kit.recalled AND kit.location_id = ANY (ARRAY(SELECT id FROM places))
-      AND kit.expiry >= (SELECT last_until FROM this_need)
+      AND kit.expiry >= (SELECT first_until FROM this_need)
       AND NOT EXISTS (
           SELECT 1 FROM kit_components AS part JOIN lots AS lot ON lot.id = part.lot_id
           WHERE part.kit_id = kit.id AND lot.status <> '{LotStatus.RELEASED.value}'
           OFFSET 0
-      )
-      AND NOT EXISTS (
-          SELECT 1 FROM kits AS sooner
-          WHERE sooner.status = '{_AVAILABLE}'
-            AND sooner.product_id = (SELECT kit_product_id FROM this_course)
-            AND NOT sooner.recalled AND sooner.location_id IN (SELECT id FROM places)
-            AND sooner.expiry >= (SELECT first_until FROM this_need)
-            AND sooner.expiry < (SELECT last_until FROM this_need)
-            AND NOT EXISTS (
-                SELECT 1 FROM kit_components AS part JOIN lots AS lot ON lot.id = part.lot_id
-                WHERE part.kit_id = sooner.id AND lot.status <> '{LotStatus.RELEASED.value}'
-            )
       )
     ORDER BY kit.expiry, kit.id
     LIMIT 1
@@ -330,20 +325,20 @@ taken AS (
     UPDATE kits SET status = '{_RESERVED}', course_id = %(p_course)s,
                     course_part = (SELECT part FROM this_need)
     FROM pick
-    WHERE kits.id = pick.id AND kits.status = '{_AVAILABLE}' AND NOT kits.recalled
+    WHERE kits.id = pick.id AND pick.expiry >= (SELECT last_until FROM this_need)
+      AND kits.status = '{_AVAILABLE}' AND NOT kits.recalled
       AND (SELECT count(*) FROM usable) = (SELECT count(*) FROM parts)
     RETURNING kits.serial, kits.expiry, kits.course_part AS part
 ),
 logged AS (
     INSERT INTO audit_log (at, actor, action, entity, entity_key, after)
-    SELECT %(at)s, %(actor)s, %(action)s, 'course', CAST(%(p_course)s AS text),
+    SELECT %(at)s, %(actor)s, :action, 'course', CAST(%(p_course)s AS text),
            json_build_object('kits', json_build_object(CAST(taken.part AS text), taken.serial))
     FROM taken
 )
 SELECT taken.serial, taken.expiry, taken.part, this_need.first_use, this_need.last_until,
-       this_course.patient_ref, clinic.code
-FROM taken, this_need, this_course, locations AS clinic
-WHERE clinic.id = this_course.clinic_id
+       this_course.patient_ref, this_course.clinic_code
+FROM taken, this_need, this_course
 """
 _STORE_NEEDS = insert(CourseKitNeedRow.__table__)  # type: ignore[arg-type]
 
@@ -368,15 +363,28 @@ def reserve_alone(
     if engine.dialect.name != "postgresql":
         return None
     return run(
-        _RESERVE_AND_AUDIT,
-        {
-            "p_course": course_id,
-            "at": at,
-            "actor": actor,
-            "action": action,
-            "roles": list(roles),
-            "default_margin": default_margin,
-        },
+        _reserve_and_audit(tuple(roles), action, default_margin),
+        {"p_course": course_id, "at": at, "actor": actor},
+    )
+
+
+_WORD = re.compile(r"[a-z][a-z_.]*")
+
+
+@lru_cache(maxsize=8)
+def _reserve_and_audit(roles: tuple[str, ...], action: str, default_margin: int) -> str:
+    """The statement with the service's constants (the roles that may fulfil, the audit
+    action, the default margin) written into it: one stable text per process, which the
+    driver prepares, and fewer parameters to send each time."""
+    if not roles:
+        raise ValueError("no role may fulfil")
+    for word in (*roles, action):
+        if not _WORD.fullmatch(word):
+            raise ValueError(f"not a role or action name: {word!r}")
+    return (
+        _RESERVE_AND_AUDIT.replace(":roles", ", ".join(f"'{role}'" for role in roles))
+        .replace(":action", f"'{action}'")
+        .replace(":default_margin", str(int(default_margin)))
     )
 
 
