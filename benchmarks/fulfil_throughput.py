@@ -36,7 +36,9 @@ barrier after connecting, for ``--seconds`` or until their courses run out:
 
 Beside throughput each side prints the server's CPU per course tried: user + system time
 of the workers' PostgreSQL server processes (``/proc/<pid>/stat``; the server on this
-machine), a figure a loaded machine disturbs far less than the throughput.
+machine), a figure a loaded machine disturbs far less than the throughput; and the
+client's: the worker processes' own CPU time (both share the machine's cores, so both
+bound the throughput).
 
 Throughput = kit reservations / (last worker's end - barrier release). Afterwards each
 copy is checked: no kit reported to two courses, no (course, part) held by two kits,
@@ -183,6 +185,7 @@ class Tally:
     # and the pool's ping of a connection idle for over a second are not among them)
     server_cpu: float | None = None  # CPU seconds of the worker's server process (None:
     # unknown: the server is on another machine, or the worker used another connection)
+    client_cpu: float = 0.0  # CPU seconds of the worker process itself, over the same span
 
 
 def backend_cpu(pid: int) -> float | None:
@@ -225,7 +228,7 @@ def kitops_worker(url: str, actor: str, jobs: list[Job], seconds: float) -> Tall
         event.listen(db.engine, "before_cursor_execute", count)
         _barrier.wait(BARRIER_TIMEOUT_S)
         cpu = backend_cpu(pid)
-        tally.started = time.monotonic()
+        tally.started, own = time.monotonic(), time.process_time()
         deadline = tally.started + seconds
         for job in jobs:
             if time.monotonic() >= deadline:
@@ -239,7 +242,7 @@ def kitops_worker(url: str, actor: str, jobs: list[Job], seconds: float) -> Tall
                 tally.refused.append((job.course_id, str(refusal)))
             except KitopsError as error:
                 tally.errors.append((job.course_id, f"{type(error).__name__}: {error}"))
-        tally.ended = time.monotonic()
+        tally.ended, tally.client_cpu = time.monotonic(), time.process_time() - own
         event.remove(db.engine, "before_cursor_execute", count)
         with db.read_sessions() as session:  # the one pooled connection it used throughout?
             pid_after = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
@@ -270,7 +273,7 @@ def _sql_worker(
         pid = conn.info.backend_pid
         _barrier.wait(BARRIER_TIMEOUT_S)
         cpu = backend_cpu(pid)
-        tally.started = time.monotonic()
+        tally.started, own = time.monotonic(), time.process_time()
         deadline = tally.started + seconds
         for job in jobs:
             if time.monotonic() >= deadline:
@@ -294,7 +297,7 @@ def _sql_worker(
                 tally.refused.append((job.course_id, "no available kit fits"))
             else:
                 tally.served.append((job.course_id, 1, str(row[0])))
-        tally.ended = time.monotonic()
+        tally.ended, tally.client_cpu = time.monotonic(), time.process_time() - own
         tally.server_cpu = cpu_spent(pid, cpu, pid)
     return tally
 
@@ -488,6 +491,7 @@ class Outcome:
     courses_tried: int
     statements: int
     server_cpu: float | None  # the workers' server processes, CPU seconds in all
+    client_cpu: float  # the worker processes themselves, CPU seconds in all
     problems: list[str]
     notes: list[str]
 
@@ -501,6 +505,11 @@ class Outcome:
         if self.server_cpu is None or not self.courses_tried:
             return None
         return 1e6 * self.server_cpu / self.courses_tried
+
+    @property
+    def client_us(self) -> float:
+        """Client (worker process) CPU per course tried, µs."""
+        return 1e6 * self.client_cpu / self.courses_tried if self.courses_tried else 0.0
 
 
 def run_side(side: str, url: str, jobs: list[Job], workers: int, seconds: float) -> Outcome:
@@ -530,7 +539,7 @@ def run_side(side: str, url: str, jobs: list[Job], workers: int, seconds: float)
         sum(len(t.served) + len(t.refused) + len(t.errors) for t in tallies),
         sum(t.statements for t in tallies),
         None if any(s is None for s in spent) else sum(s for s in spent if s is not None),
-        problems, notes,
+        sum(t.client_cpu for t in tallies), problems, notes,
     )  # fmt: skip
 
 
@@ -677,7 +686,7 @@ def main() -> None:
                     f"; server CPU {outcome.server_us:,.0f} µs a course"
                     if outcome.server_us is not None
                     else ""
-                )
+                ) + f"; client CPU {outcome.client_us:,.0f} µs a course"
                 print(
                     f"{side:<6} round {round_ + 1}: {outcome.reservations:,} reservations in "
                     f"{outcome.seconds:.2f} s = {outcome.per_second:,.0f}/s; "
@@ -697,14 +706,16 @@ def main() -> None:
         rate = {side: statistics.median(o.per_second for o in outcomes[side]) for side in SIDES}
         print()
         print(f"{'what (' + str(args.workers) + ' workers)':<48} | {'reservations/s':>14} | "
-              f"kitops/it | server CPU µs a course | rounds")  # fmt: skip
-        print(f"{'-' * 48}-+-{'-' * 14}-+-----------+------------------------+-------")
+              f"kitops/it | server CPU µs a course | client CPU µs | rounds")  # fmt: skip
+        print(f"{'-' * 48}-+-{'-' * 14}-+-----------+------------------------+"
+              f"---------------+-------")  # fmt: skip
         for side, label in SIDES.items():
             ratio = rate["kitops"] / rate[side] if rate[side] else 0.0
             known = [o.server_us for o in outcomes[side] if o.server_us is not None]
             server = f"{statistics.median(known):22,.0f}" if known else f"{'?':>22}"
+            client = statistics.median(o.client_us for o in outcomes[side])
             print(f"{label:<48} | {rate[side]:14,.0f} | {ratio:9.2f} | {server} | "
-                  f"{len(outcomes[side]):6}")  # fmt: skip
+                  f"{client:13,.0f} | {len(outcomes[side]):6}")  # fmt: skip
         failed = any(o.problems for v in outcomes.values() for o in v)
         for side in ("sql", "sql_audited", "sql_safe"):
             ratio = rate["kitops"] / rate[side] if rate[side] else 0.0
