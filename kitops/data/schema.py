@@ -2,9 +2,12 @@
 
 ORM classes carry a ``Row`` suffix; the pure domain owns the plain names. Constraint
 names come from the naming convention so Alembic can alter SQLite in batch mode.
-"""
 
-from __future__ import annotations
+The annotations here are evaluated as each class is defined (no ``from __future__ import
+annotations``): SQLAlchemy then reads ``Mapped[...]`` as objects instead of evaluating
+some four hundred annotation strings at every start. A relationship to a class defined
+further down names it in quotes (``Mapped[list["RecipeLineRow"]]``).
+"""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -163,7 +166,7 @@ class ProductRow(Base):
     storage: Mapped[str | None] = mapped_column(String(200))
     usage: Mapped[str | None] = mapped_column(String(200))
 
-    recipe: Mapped[list[RecipeLineRow]] = relationship(
+    recipe: Mapped[list["RecipeLineRow"]] = relationship(
         foreign_keys="RecipeLineRow.kit_product_id", order_by="RecipeLineRow.position"
     )
 
@@ -255,7 +258,7 @@ class LocationRow(Base):
     # its staff's screens when they choose none (kitops.i18n.resolve_locale); None: not set
     locale: Mapped[str | None] = mapped_column(String(32))
 
-    parent: Mapped[LocationRow | None] = relationship(remote_side=[id])
+    parent: Mapped["LocationRow | None"] = relationship(remote_side=[id])
 
 
 class ClinicClosureRow(Base):
@@ -559,7 +562,7 @@ class KitRow(Base):
     assembled_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     product: Mapped[ProductRow] = relationship()
-    components: Mapped[list[KitComponentRow]] = relationship(order_by="KitComponentRow.position")
+    components: Mapped[list["KitComponentRow"]] = relationship(order_by="KitComponentRow.position")
 
 
 class CourseKitNeedRow(Base):
@@ -740,7 +743,7 @@ class PurchaseOrderRow(Base):
 
     supplier: Mapped[SupplierRow] = relationship()
     clinic: Mapped[LocationRow] = relationship()
-    lines: Mapped[list[PurchaseOrderLineRow]] = relationship(
+    lines: Mapped[list["PurchaseOrderLineRow"]] = relationship(
         order_by="PurchaseOrderLineRow.position", back_populates="order"
     )
 
@@ -846,7 +849,7 @@ class OrderRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    lines: Mapped[list[OrderLineRow]] = relationship(order_by="OrderLineRow.line_no")
+    lines: Mapped[list["OrderLineRow"]] = relationship(order_by="OrderLineRow.line_no")
     course: Mapped[CourseRow] = relationship()
     clinic: Mapped[LocationRow] = relationship()
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
+from typing import TYPE_CHECKING
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, joinedload
@@ -13,14 +15,22 @@ from kitops.domain.courses import parse_course_id
 from kitops.errors import InvalidInput
 from kitops.i18n import _
 
-# the plan, its kit and recipe, and the clinic come along: every use case needs them
-WITH_PLAN_AND_CLINIC = (
-    joinedload(CourseRow.clinic),
-    joinedload(CourseRow.plan)
-    .joinedload(PlanRow.kit_product)
-    .selectinload(ProductRow.recipe)
-    .joinedload(RecipeLineRow.component),
-)
+if TYPE_CHECKING:
+    from sqlalchemy.orm.interfaces import LoaderOption
+
+
+@cache
+def with_plan_and_clinic() -> tuple[LoaderOption, ...]:
+    """The loader options that bring a course's plan, its kit and recipe, and its clinic
+    along (every use case needs them). Made on first use, not at import: building them
+    configures every mapper, which a command that never loads a course should not pay."""
+    return (
+        joinedload(CourseRow.clinic),
+        joinedload(CourseRow.plan)
+        .joinedload(PlanRow.kit_product)
+        .selectinload(ProductRow.recipe)
+        .joinedload(RecipeLineRow.component),
+    )
 
 
 class Courses:
@@ -29,7 +39,7 @@ class Courses:
 
     def get(self, course_id: int | str, *, lock: bool = False) -> CourseRow:
         key = parse_course_id(course_id)
-        stmt = select(CourseRow).where(CourseRow.id == key).options(*WITH_PLAN_AND_CLINIC)
+        stmt = select(CourseRow).where(CourseRow.id == key).options(*with_plan_and_clinic())
         if lock:
             stmt = stmt.with_for_update(key_share=True, of=CourseRow)
         row = self.session.scalar(stmt)
@@ -48,6 +58,6 @@ class Courses:
                 PlanRow.kit_product_id.is_not(None),
                 ~exists().where(CourseKitNeedRow.course_id == CourseRow.id),
             )
-            .options(*WITH_PLAN_AND_CLINIC)
+            .options(*with_plan_and_clinic())
         )
         return self.session.scalars(stmt).unique().all()
