@@ -34,7 +34,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Subquery, Table, and_, bindparam, case, func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, joinedload
 
 import kitops.i18n as i18n
 from kitops.data.repositories.locations import clinic_of
@@ -163,7 +163,8 @@ class _Catalogue:
         self.clinic_serum = serums[0] if serums else None
         self.plans: dict[int, Plan] = {}
         self.kit_of_plan: dict[int, int | None] = {}
-        for row in session.scalars(select(PlanRow)):
+        # with each its kit product (the plan names its SKU), in the same query
+        for row in session.scalars(select(PlanRow).options(joinedload(PlanRow.kit_product))):
             self.plans[row.id] = to_domain(row)
             self.kit_of_plan[row.id] = row.kit_product_id
 
@@ -490,23 +491,23 @@ def _course_needs(
         KitOffer(kit_row_id, (clinic_id, product_id), vials)
         for kit_row_id, _, clinic_id, product_id, vials in kits
     ]
-    result = assign(open_kits, offers)
+    served = assign(open_kits, offers).served
     for request in open_kits:
         pool_clinic, kit_id = _pool(request)
         need = request.need
         day = need.first_use
-        covered_by = "kit" if request.key in result.served else None
-        counts[(pool_clinic, kit_id, day, need.last_needed, KIT, covered_by)] += 1
-        if covered_by is not None:
+        last = need.last_needed
+        if request.key in served:
+            counts[(pool_clinic, kit_id, day, last, KIT, "kit")] += 1
             continue
-        serum_id, _, _ = cat.serum_in_kit(kit_id)
+        counts[(pool_clinic, kit_id, day, last, KIT, None)] += 1
+        serum_id = per_course.recipe(kit_id)[0]
         for product_id, quantity in cat.recipes[kit_id]:
             if product_id == serum_id:
                 # vial k of the kit must last until vial k's last day (+ margin)
                 for until in need.vial_needed_until[:quantity]:
                     counts[(pool_clinic, product_id, day, until, KIT_COMPONENT, None)] += 1
             else:
-                last = need.last_needed
                 counts[(pool_clinic, product_id, day, last, KIT_COMPONENT, None)] += quantity
 
 
