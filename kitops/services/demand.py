@@ -33,7 +33,18 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Subquery, Table, and_, bindparam, case, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Subquery,
+    Table,
+    and_,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import aliased, joinedload
 
 import kitops.i18n as i18n
@@ -125,6 +136,20 @@ def _margin(uow: UnitOfWork) -> int:
     return uow.settings.expiry_margin_days()
 
 
+_PRODUCTS = select(
+    ProductRow.id, ProductRow.sku, ProductRow.name, ProductRow.kind, ProductRow.unit,
+    ProductRow.volume_ul, ProductRow.needle_um, ProductRow.active,
+)  # fmt: skip
+_RECIPES = select(
+    RecipeLineRow.kit_product_id, RecipeLineRow.component_product_id, RecipeLineRow.quantity
+).order_by(RecipeLineRow.kit_product_id, RecipeLineRow.position)
+_SESSION_ITEMS = select(
+    PlanSessionItemRow.plan_id, PlanSessionItemRow.product_id, PlanSessionItemRow.quantity
+)
+# with each plan its kit product (the plan names its SKU), in the same query
+_PLANS = select(PlanRow).options(joinedload(PlanRow.kit_product))
+
+
 class _Catalogue:
     """Products, plans, recipes and session supplies, loaded once."""
 
@@ -133,26 +158,12 @@ class _Catalogue:
         connection = session.connection()
         # plain rows (attribute access as on the mapped row), no ORM bookkeeping: the
         # columns the demand and its products list read
-        self.products: dict[int, Any] = {
-            p.id: p
-            for p in connection.execute(
-                select(ProductRow.id, ProductRow.sku, ProductRow.name, ProductRow.kind,
-                       ProductRow.unit, ProductRow.volume_ul, ProductRow.needle_um,
-                       ProductRow.active)
-            )
-        }  # fmt: skip
+        self.products: dict[int, Any] = {p.id: p for p in connection.execute(_PRODUCTS)}
         self.recipes: dict[int, list[tuple[int, int]]] = defaultdict(list)
-        for kit_id, component_id, quantity in connection.execute(
-            select(RecipeLineRow.kit_product_id, RecipeLineRow.component_product_id,
-                   RecipeLineRow.quantity)
-            .order_by(RecipeLineRow.kit_product_id, RecipeLineRow.position)
-        ):  # fmt: skip
+        for kit_id, component_id, quantity in connection.execute(_RECIPES):
             self.recipes[kit_id].append((component_id, quantity))
         self.session_items: dict[int, list[tuple[int, int]]] = defaultdict(list)
-        for plan_id, product_id, quantity in connection.execute(
-            select(PlanSessionItemRow.plan_id, PlanSessionItemRow.product_id,
-                   PlanSessionItemRow.quantity)
-        ):  # fmt: skip
+        for plan_id, product_id, quantity in connection.execute(_SESSION_ITEMS):
             self.session_items[plan_id].append((product_id, quantity))
         serums = sorted(
             (p for p in self.products.values()
@@ -163,8 +174,7 @@ class _Catalogue:
         self.clinic_serum = serums[0] if serums else None
         self.plans: dict[int, Plan] = {}
         self.kit_of_plan: dict[int, int | None] = {}
-        # with each its kit product (the plan names its SKU), in the same query
-        for row in session.scalars(select(PlanRow).options(joinedload(PlanRow.kit_product))):
+        for row in session.scalars(_PLANS):
             self.plans[row.id] = to_domain(row)
             self.kit_of_plan[row.id] = row.kit_product_id
 
@@ -873,6 +883,9 @@ def _pool(request: NeedRequest) -> tuple[int, int]:
 
 
 _FreeKit = tuple[int, str, int, int, tuple[date, ...]]
+_FREE_KITS = select(
+    KitRow.id, KitRow.serial, KitRow.location_id, KitRow.product_id, KitRow.vial_expiries
+).where(KitRow.status == KitStatus.AVAILABLE.value, ~KitRow.recalled)
 
 
 def _free_kits(
@@ -882,10 +895,8 @@ def _free_kits(
     parsed: dict[str, tuple[date, ...]] = {}
     found = []
     for kit_id, serial, location_id, product_id, vials in uow.session.connection().execute(
-        select(KitRow.id, KitRow.serial, KitRow.location_id, KitRow.product_id,
-               KitRow.vial_expiries)
-        .where(KitRow.status == KitStatus.AVAILABLE.value, ~KitRow.recalled)
-    ):  # fmt: skip
+        _FREE_KITS
+    ):
         clinic_id = clinic_of_place.get(location_id)
         if clinic_id is None or (only is not None and clinic_id != only):
             continue
@@ -951,20 +962,13 @@ def _stock_by_expiry(
     awaiting release counted only when ``awaiting_release``), summed per expiry date by
     the database: one row per (place, product, expiry) instead of one per balance; of
     ``products`` only when given."""
-    conditions = _usable(start, awaiting_release)
+    params: dict[str, Any] = {"start": start}
     if products is not None:
-        conditions.append(StockBalanceRow.product_id.in_(sorted(products)))
-    # summed per place (a plain GROUP BY; places → clinics here, not in a CASE of every
-    # place that each of 60,000 balances would walk through)
-    stmt = (
-        select(StockBalanceRow.location_id, LotRow.product_id, LotRow.expiry,
-               func.sum(StockBalanceRow.quantity))
-        .join(LotRow, LotRow.id == StockBalanceRow.lot_id)
-        .where(*conditions)
-        .group_by(StockBalanceRow.location_id, LotRow.product_id, LotRow.expiry)
-    )  # fmt: skip
+        params["products"] = sorted(products)
+    stmt = _stock_by_expiry_query(awaiting_release, products is not None)
     found: dict[tuple[int, int, date | None], int] = {}
-    for location_id, product_id, expiry, units in uow.session.connection().execute(stmt).all():
+    rows = uow.session.connection().execute(stmt, params).all()
+    for location_id, product_id, expiry, units in rows:
         clinic_id = clinic_of_place.get(location_id)
         if clinic_id is not None:
             key = (clinic_id, product_id, expiry)
@@ -974,6 +978,24 @@ def _stock_by_expiry(
             key = (clinic_id, product_id, vials[0])
             found[key] = found.get(key, 0) + 1
     return [(c, p, expiry, units) for (c, p, expiry), units in found.items()]
+
+
+@lru_cache(maxsize=8)
+def _stock_by_expiry_query(awaiting_release: bool, of_products: bool) -> Any:
+    """``_stock_by_expiry``'s statement, built once: parameters ``start`` and, when
+    ``of_products``, ``products``."""
+    conditions = _usable(bindparam("start", type_=Date), awaiting_release)
+    if of_products:
+        conditions.append(StockBalanceRow.product_id.in_(bindparam("products", expanding=True)))
+    # summed per place (a plain GROUP BY; places → clinics here, not in a CASE of every
+    # place that each of 60,000 balances would walk through)
+    return (
+        select(StockBalanceRow.location_id, LotRow.product_id, LotRow.expiry,
+               func.sum(StockBalanceRow.quantity))
+        .join(LotRow, LotRow.id == StockBalanceRow.lot_id)
+        .where(*conditions)
+        .group_by(StockBalanceRow.location_id, LotRow.product_id, LotRow.expiry)
+    )  # fmt: skip
 
 
 Key = tuple[str, str]  # (clinic code, SKU)
