@@ -151,10 +151,13 @@ def _holder_is_gone(holder: str) -> bool:
 
 
 def _take_lease(db: Database, actor: str, holder: str) -> bool:
+    """Take the SQLite lease for ``holder``. The lease is the job's own bookkeeping, for
+    an actor ``run`` has just checked: its transactions identify nobody again (here and
+    in ``_drop_lease``)."""
     current = lease_holder(db)  # a quick look that never waits for the write lock
     if current is not None and not _holder_is_gone(current):
         return False
-    with UnitOfWork(db, actor) as uow:
+    with UnitOfWork(db, actor, identify=False) as uow:
         now = utcnow()
         row = uow.session.get(JobLockRow, LOCK_NAME)
         if row is not None and row.expires_at > now and not _holder_is_gone(row.holder):
@@ -170,7 +173,7 @@ def _take_lease(db: Database, actor: str, holder: str) -> bool:
 
 
 def _drop_lease(db: Database, actor: str, holder: str) -> None:
-    with UnitOfWork(db, actor) as uow:
+    with UnitOfWork(db, actor, identify=False) as uow:
         uow.session.execute(
             delete(JobLockRow).where(JobLockRow.name == LOCK_NAME, JobLockRow.holder == holder)
         )
