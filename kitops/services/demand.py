@@ -698,37 +698,36 @@ def _stored_kit_rows(
     with all their kit needs stored (those of ``one_by_one`` aside): a need a kit is held
     for is covered by it, the others are open. Answers the courses whose stored needs are
     of another kit recipe (their calendar's needs count instead)."""
-    counts = per_course.counts
+    counts, open_kits = per_course.counts, per_course.open_kits
+    margin_delta = per_course.margin_delta
     aside = {row[0] for row in one_by_one}
-    by_course: dict[int, list[Any]] = {}
-    for row in rows:
-        if row[0] not in aside:
-            by_course.setdefault(row[0], []).append(row)
+    # each stored text of vial days once: parsed, and with the margin
     parsed: dict[str, tuple[date, ...]] = {}
-    margin, margin_delta = per_course.margin, per_course.margin_delta
-    open_kits = per_course.open_kits
-    recalculate = []
-    for course_id, needs in by_course.items():
-        plan_id = needs[0][2]
-        kit_id = per_course.cat.kit_of_plan[plan_id]
-        assert kit_id is not None
-        _, _, vials = per_course.recipe(kit_id)
-        found = []
-        for _course, clinic_id, _plan, part, first, last, text, is_held in needs:
-            vial_days = parsed.get(text)
-            if vial_days is None:
-                vial_days = parsed[text] = tuple(date.fromisoformat(d) for d in text.split(","))
-            found.append((clinic_id, part, first, last, vial_days, is_held))
-        if any(len(row[4]) != vials for row in found):  # stored for another recipe
-            recalculate.append(course_id)
+    margined: dict[str, tuple[date, ...]] = {}
+    kits: dict[int, tuple[int, int]] = {}  # plan → (kit product, vials per kit)
+    other_recipe = set()
+    for course_id, _clinic, plan_id, _part, _first, _last, text, _held in rows:
+        vial_days = parsed.get(text)
+        if vial_days is None:
+            vial_days = parsed[text] = tuple(date.fromisoformat(d) for d in text.split(","))
+            margined[text] = tuple(day + margin_delta for day in vial_days)
+        kit = kits.get(plan_id)
+        if kit is None:
+            kit_id = per_course.cat.kit_of_plan[plan_id]
+            assert kit_id is not None
+            kit = kits[plan_id] = (kit_id, per_course.recipe(kit_id)[2])
+        if len(vial_days) != kit[1]:  # stored for another recipe
+            other_recipe.add(course_id)
+    for course_id, clinic_id, plan_id, part, first, last, text, is_held in rows:
+        if course_id in aside or course_id in other_recipe:
             continue
-        for clinic_id, part, first, last, vial_days, is_held in found:
-            if is_held:
-                counts[(clinic_id, kit_id, first, last + margin_delta, KIT, "reserved")] += 1
-            else:
-                need = KitNeed(part, first, _with_margin(vial_days, margin))
-                open_kits.append(NeedRequest((course_id, part), (clinic_id, kit_id), need))
-    return recalculate
+        kit_id = kits[plan_id][0]
+        if is_held:
+            counts[(clinic_id, kit_id, first, last + margin_delta, KIT, "reserved")] += 1
+        else:
+            need = KitNeed(part, first, margined[text])
+            open_kits.append(NeedRequest((course_id, part), (clinic_id, kit_id), need))
+    return sorted(other_recipe - aside)
 
 
 class _PerCourse:
