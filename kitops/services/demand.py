@@ -27,13 +27,25 @@ Public API (stable; the reports and the reorder job build on it):
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Subquery, Table, and_, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Subquery,
+    Table,
+    and_,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+)
+from sqlalchemy.orm import aliased, joinedload
 
 import kitops.i18n as i18n
 from kitops.data.repositories.locations import clinic_of
@@ -124,18 +136,35 @@ def _margin(uow: UnitOfWork) -> int:
     return uow.settings.expiry_margin_days()
 
 
+_PRODUCTS = select(
+    ProductRow.id, ProductRow.sku, ProductRow.name, ProductRow.kind, ProductRow.unit,
+    ProductRow.volume_ul, ProductRow.needle_um, ProductRow.active,
+)  # fmt: skip
+_RECIPES = select(
+    RecipeLineRow.kit_product_id, RecipeLineRow.component_product_id, RecipeLineRow.quantity
+).order_by(RecipeLineRow.kit_product_id, RecipeLineRow.position)
+_SESSION_ITEMS = select(
+    PlanSessionItemRow.plan_id, PlanSessionItemRow.product_id, PlanSessionItemRow.quantity
+)
+# with each plan its kit product (the plan names its SKU), in the same query
+_PLANS = select(PlanRow).options(joinedload(PlanRow.kit_product))
+
+
 class _Catalogue:
     """Products, plans, recipes and session supplies, loaded once."""
 
     def __init__(self, uow: UnitOfWork) -> None:
         session = uow.session
-        self.products = {p.id: p for p in session.scalars(select(ProductRow))}
+        connection = session.connection()
+        # plain rows (attribute access as on the mapped row), no ORM bookkeeping: the
+        # columns the demand and its products list read
+        self.products: dict[int, Any] = {p.id: p for p in connection.execute(_PRODUCTS)}
         self.recipes: dict[int, list[tuple[int, int]]] = defaultdict(list)
-        for line in session.scalars(select(RecipeLineRow).order_by(RecipeLineRow.position)):
-            self.recipes[line.kit_product_id].append((line.component_product_id, line.quantity))
+        for kit_id, component_id, quantity in connection.execute(_RECIPES):
+            self.recipes[kit_id].append((component_id, quantity))
         self.session_items: dict[int, list[tuple[int, int]]] = defaultdict(list)
-        for item in session.scalars(select(PlanSessionItemRow)):
-            self.session_items[item.plan_id].append((item.product_id, item.quantity))
+        for plan_id, product_id, quantity in connection.execute(_SESSION_ITEMS):
+            self.session_items[plan_id].append((product_id, quantity))
         serums = sorted(
             (p for p in self.products.values()
              if p.kind == ProductKind.SERUM_VIAL.value and p.active and p.volume_ul),
@@ -145,7 +174,7 @@ class _Catalogue:
         self.clinic_serum = serums[0] if serums else None
         self.plans: dict[int, Plan] = {}
         self.kit_of_plan: dict[int, int | None] = {}
-        for row in session.scalars(select(PlanRow)):
+        for row in session.scalars(_PLANS):
             self.plans[row.id] = to_domain(row)
             self.kit_of_plan[row.id] = row.kit_product_id
 
@@ -189,6 +218,7 @@ def _collect(
     *,
     lots: bool = True,
     stored: bool = True,
+    grouped: bool = True,
 ) -> _Snapshot:
     if end < start:
         raise InvalidInput(
@@ -203,7 +233,9 @@ def _collect(
     cat = _Catalogue(uow)
     counts: Counter[_NeedKey] = Counter()
     kits = _free_kits(uow, clinic_of_place, only)
-    _course_needs(uow, cat, clinics, kits, start, end, margin, only, counts, stored=stored)
+    _course_needs(
+        uow, cat, clinics, kits, start, end, margin, only, counts, stored=stored, grouped=grouped
+    )
     stock = _stock(uow, cat, clinic_of_place, kits, start, only) if lots else {}
     return _Snapshot(clinics, clinic_of_place, cat, counts, stock, kits, margin)
 
@@ -269,7 +301,7 @@ def _by_id(
     return NeedsById(dict(needs), dict(stock), dict(kits), snap.margin)
 
 
-def _usable(start: date, awaiting_release: bool) -> list[Any]:
+def _usable(start: date | ColumnElement[date], awaiting_release: bool) -> list[Any]:
     """The conditions on a balance (joined to its lot) of usable stock: released (or
     awaiting release, when asked), in date on ``start``, not a kit."""
     statuses = [LotRow.status == LotStatus.RELEASED.value]
@@ -287,7 +319,7 @@ def _usable(start: date, awaiting_release: bool) -> list[Any]:
     ]
 
 
-def usable_units(start: date, *, awaiting_release: bool = False) -> Subquery:
+def usable_units(start: date | ColumnElement[date], *, awaiting_release: bool = False) -> Subquery:
     """Usable units of lots (as ``demand_by_id``'s supplies, kits aside) per clinic and
     product, summed by the database: columns ``clinic_id``, ``product_id``, ``units``.
     A place counts for the nearest clinic it lies in."""
@@ -396,13 +428,20 @@ def _course_needs(
     counts: Counter[_NeedKey],
     *,
     stored: bool = True,
+    grouped: bool = True,
 ) -> None:
     """Count the needs of the running courses into ``counts``. The days come from what
     was stored when each course was created or moved (a home course's kit need dates,
-    a clinic course's booked sessions), in one query each; a course with nothing stored
-    (older than the stored dates, a kit recipe changed since) from its calendar, as
-    every course does with ``stored=False``."""
-    session = uow.session
+    a clinic course's booked sessions); a course with nothing stored (older than the
+    stored dates, a kit recipe changed since) from its calendar, as every course does
+    with ``stored=False``.
+
+    With the stored dates, the database counts the clinic sessions still to come of the
+    courses with every session booked per (clinic, plan, day, session number), and
+    returns the window's stored kit needs with whether a kit is held for each; only the
+    other courses (not every session booked, kit needs not stored) are read one by one
+    and go through the per-course path, as every course does with ``grouped=False``
+    (the same counts: the tests hold one to the other)."""
     running = [
         CourseRow.status.in_(NEEDS_STOCK),
         CourseRow.start_date <= end,
@@ -410,119 +449,51 @@ def _course_needs(
     ]
     if only is not None:
         running.append(CourseRow.clinic_id == only)
-    # with each course, counted by the database (an index lookup each): its clinic
-    # sessions booked, its sessions done and its kit needs stored
-    booked_n = (
-        select(func.count())
-        .where(CourseAppointmentRow.course_id == CourseRow.id,
-               CourseAppointmentRow.kind == "application")
-        .scalar_subquery()
-    )  # fmt: skip
-    done_n = select(func.count()).where(SessionRow.course_id == CourseRow.id).scalar_subquery()
-    kept_n = (
-        select(func.count()).where(CourseKitNeedRow.course_id == CourseRow.id).scalar_subquery()
-    )
-    stmt = select(
-        CourseRow.id, CourseRow.clinic_id, CourseRow.plan_id, CourseRow.start_date,
-        CourseRow.weekdays, CourseRow.reschedules, booked_n, done_n, kept_n,
-    ).where(*running)  # fmt: skip
-    connection = session.connection()
-    courses = connection.execute(stmt).all()
-    # clinic sessions on the day they are booked (moved off a closed or full day): those
-    # in the window for courses with every session booked, every booked day of the others
-    calendar_repo = uow.clinic_calendar
-    clinic_plans = {i for i, plan in cat.plans.items() if plan.administered is Administered.CLINIC}
-    partly_booked = stored and any(
-        row[6] != cat.plans[row[2]].applications for row in courses if row[2] in clinic_plans
-    )
-    if stored and not partly_booked:
-        booked = calendar_repo.booked_session_days(
-            *running,
-            CourseAppointmentRow.day >= start,
-            CourseAppointmentRow.day <= end,
-        )
-    else:
-        booked = calendar_repo.booked_session_days(*running)
-    held = {
-        (course_id, part)
-        for course_id, part in connection.execute(
-            select(KitRow.course_id, KitRow.course_part).where(KitRow.course_id.is_not(None))
-        )
-    }
-    # the stored kit needs first used in the window (the others count for nothing)
-    kept = _stored_kit_needs(uow, running, start, end) if stored else {}
-    margin_delta = timedelta(days=margin)
-    serum = cat.clinic_serum
-    serum_id, serum_ul = (serum.id, serum.volume_ul) if serum is not None else (0, None)
-    zones = {clinic_id: row.timezone or "UTC" for clinic_id, row in clinics.items()}
-    in_kit: dict[int, tuple[int, int, int]] = {}
+    connection = uow.session.connection()
     open_kits: list[NeedRequest] = []
-    for (course_id, clinic_id, plan_id, course_start, weekdays, moved, booked_count, done,
-         kept_count) in courses:  # fmt: skip
-        plan = cat.plans[plan_id]
-        zone = zones[clinic_id]
-        if plan.administered is Administered.CLINIC:
-            on_days = booked.get(course_id, {})
-            sessions: Iterable[tuple[int, date]]
-            if stored and booked_count == plan.applications:
-                # every session is booked: the day of each still to come is the booked one
-                # (``booked`` may hold only those in the window)
-                sessions = ((n, day) for n, day in on_days.items() if n > done)
-            else:  # (a course booked before visits were): the calendar's days
-                dates = _application_dates(plan, course_start, weekdays, zone, moves_of(moved))
-                sessions = (
-                    (n, on_days.get(n, planned))
-                    for n, planned in enumerate(dates[done:], start=done + 1)
-                )
-            supplies = cat.session_items.get(plan_id, [])
-            for number, day in sessions:
-                if not start <= day <= end:
-                    continue
-                until = day + margin_delta
-                per_session = list(supplies)
-                if serum_ul:
-                    # a second half of a vial opened at its pair's session takes none
-                    opens, _ = session_vials(plan, serum_ul, number)
-                    if opens:
-                        per_session.insert(0, (serum_id, opens))
-                for product_id, quantity in per_session:
-                    counts[(clinic_id, product_id, day, until, SESSION, None)] += quantity
-            continue
-        kit_id = cat.kit_of_plan.get(plan_id)
-        if not plan.uses_kits or kit_id is None:
-            continue
-        recipe = in_kit.get(kit_id)
-        if recipe is None:
-            recipe = in_kit[kit_id] = cat.serum_in_kit(kit_id)
-        _, vial_ul, vials = recipe
-        rows = kept.get(course_id, []) if stored else None
-        if rows is not None and (
-            kept_count != plan.kits_per_course  # not stored (yet)
-            or any(len(row[3]) != vials for row in rows)  # stored for another recipe
-        ):
-            rows = None
-        if rows is None:  # the calendar's needs include the margin
-            rows = [
-                (n.part, n.first_use, n.last_needed, n.vial_needed_until)
-                for n in _kit_needs(
-                    plan, course_start, weekdays, zone, vial_ul, vials, margin, moves_of(moved)
-                )
-            ]
-            spread = timedelta(0)
+    per_course = _PerCourse(cat, clinics, start, end, margin, stored, counts, open_kits)
+    clinic_plans = {i: p for i, p in cat.plans.items() if p.administered is Administered.CLINIC}
+    kit_plans = {
+        i: p
+        for i, p in cat.plans.items()
+        if p.administered is not Administered.CLINIC
+        and p.uses_kits
+        and cat.kit_of_plan.get(i) is not None
+    }
+    queries = _course_queries(
+        only is not None,
+        tuple(sorted((i, p.applications) for i, p in clinic_plans.items())),
+        tuple(sorted((i, p.kits_per_course) for i, p in kit_plans.items())),
+    )
+    params = {"start": start, "end": end, "earliest": start - _LONGEST_COURSE, "clinic": only}
+    if stored and grouped:
+        _grouped_needs(uow, per_course, queries, params, running)
+    else:
+        courses = connection.execute(queries.courses, params).all()
+        # clinic sessions on the day they are booked (moved off a closed or full day):
+        # those in the window for courses with every session booked, every booked day of
+        # the others
+        calendar_repo = uow.clinic_calendar
+        partly_booked = stored and any(
+            row[6] != cat.plans[row[2]].applications for row in courses if row[2] in clinic_plans
+        )
+        if stored and not partly_booked:
+            booked = calendar_repo.booked_session_days(
+                *running,
+                CourseAppointmentRow.day >= start,
+                CourseAppointmentRow.day <= end,
+            )
         else:
-            spread = margin_delta
-        for part, first_use, last, vial_days in rows:
-            if not start <= first_use <= end:
-                continue
-            if (course_id, part) in held:
-                key = (clinic_id, kit_id, first_use, last + spread, KIT, "reserved")
-                counts[key] += 1
-                continue
-            # an open kit need is matched vial by vial, each vial until its own last day
-            if spread:
-                vial_days = _with_margin(vial_days, margin)
-            need = KitNeed(part, first_use, vial_days)
-            open_kits.append(NeedRequest((course_id, part), (clinic_id, kit_id), need))
+            booked = calendar_repo.booked_session_days(*running)
+        held = {
+            (course_id, part)
+            for course_id, part in connection.execute(
+                select(KitRow.course_id, KitRow.course_part).where(KitRow.course_id.is_not(None))
+            )
+        }
+        # the stored kit needs first used in the window (the others count for nothing)
+        kept = _stored_kit_needs(uow, running, start, end) if stored else {}
+        per_course.count(courses, booked, held, kept)
     if not open_kits:
         return
     # open kit needs: an assembled kit that fits covers them, else their components do
@@ -530,24 +501,346 @@ def _course_needs(
         KitOffer(kit_row_id, (clinic_id, product_id), vials)
         for kit_row_id, _, clinic_id, product_id, vials in kits
     ]
-    result = assign(open_kits, offers)
+    served = assign(open_kits, offers).served
     for request in open_kits:
         pool_clinic, kit_id = _pool(request)
         need = request.need
         day = need.first_use
-        covered_by = "kit" if request.key in result.served else None
-        counts[(pool_clinic, kit_id, day, need.last_needed, KIT, covered_by)] += 1
-        if covered_by is not None:
+        last = need.last_needed
+        if request.key in served:
+            counts[(pool_clinic, kit_id, day, last, KIT, "kit")] += 1
             continue
-        serum_id, _, _ = cat.serum_in_kit(kit_id)
+        counts[(pool_clinic, kit_id, day, last, KIT, None)] += 1
+        serum_id = per_course.recipe(kit_id)[0]
         for product_id, quantity in cat.recipes[kit_id]:
             if product_id == serum_id:
                 # vial k of the kit must last until vial k's last day (+ margin)
                 for until in need.vial_needed_until[:quantity]:
                     counts[(pool_clinic, product_id, day, until, KIT_COMPONENT, None)] += 1
             else:
-                last = need.last_needed
                 counts[(pool_clinic, product_id, day, last, KIT_COMPONENT, None)] += quantity
+
+
+# the per-course path reads many more courses than this by id; past it, every running one
+_BY_ID_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class _CourseQueries:
+    """The statements ``_course_needs`` runs, built once per plan set: parameters
+    ``start``, ``end``, ``earliest`` (the first start date of a course still running)
+    and ``clinic`` (when for one clinic); ``ids`` the courses asked for by id."""
+
+    courses: Any  # every running course, with its sessions booked and done, needs stored
+    by_id: Any  # the same of the courses ``ids``
+    one_by_one: Any  # the courses for the per-course path (these four: None without such plans)
+    sessions: Any  # the clinic sessions still to come, grouped
+    sessions_but: Any  # the same but of the courses ``ids``
+    sessions_checked: Any  # the same, every course's booked sessions counted
+    kit_needs: Any  # the window's stored kit needs, with a kit held or not
+
+
+@lru_cache(maxsize=64)
+def _course_queries(
+    one_clinic: bool,
+    clinic_plans: tuple[tuple[int, int], ...],
+    kit_plans: tuple[tuple[int, int], ...],
+) -> _CourseQueries:
+    """``clinic_plans``: (plan id, applications); ``kit_plans``: (plan id, kits per course)."""
+    running = [
+        CourseRow.status.in_(NEEDS_STOCK),
+        CourseRow.start_date <= bindparam("end"),
+        CourseRow.start_date >= bindparam("earliest"),
+    ]
+    if one_clinic:
+        running.append(CourseRow.clinic_id == bindparam("clinic"))
+    # with each course, counted by the database (an index lookup each): its clinic
+    # sessions booked, its sessions done and its kit needs stored
+    booked_a = aliased(CourseAppointmentRow, name="booked_appointment")
+    booked_n = (
+        select(func.count())
+        .where(booked_a.course_id == CourseRow.id, booked_a.kind == "application")
+        .correlate(CourseRow)
+        .scalar_subquery()
+    )
+    done_n = (
+        select(func.count())
+        .where(SessionRow.course_id == CourseRow.id)
+        .correlate(CourseRow)
+        .scalar_subquery()
+    )
+    kept_a = aliased(CourseKitNeedRow, name="kept_need")
+    kept_n = (
+        select(func.count())
+        .where(kept_a.course_id == CourseRow.id)
+        .correlate(CourseRow)
+        .scalar_subquery()
+    )
+    courses = select(
+        CourseRow.id, CourseRow.clinic_id, CourseRow.plan_id, CourseRow.start_date,
+        CourseRow.weekdays, CourseRow.reschedules, booked_n, done_n, kept_n,
+    ).where(*running)  # fmt: skip
+    by_id = courses.where(CourseRow.id.in_(bindparam("ids", expanding=True)))
+    every_session = case(dict(clinic_plans), value=CourseRow.plan_id) if clinic_plans else None
+    every_kit = case(dict(kit_plans), value=CourseRow.plan_id) if kit_plans else None
+    # the courses for the per-course path: a clinic course not every session of which is
+    # booked, a home course whose kit needs are not all stored
+    others = []
+    if every_session is not None:
+        clinic_ids = [i for i, _ in clinic_plans]
+        others.append(and_(CourseRow.plan_id.in_(clinic_ids), booked_n != every_session))
+    if every_kit is not None:
+        kit_ids = [i for i, _ in kit_plans]
+        others.append(and_(CourseRow.plan_id.in_(kit_ids), kept_n != every_kit))
+    one_by_one = courses.where(or_(*others)) if others else None
+    sessions = sessions_but = sessions_checked = kit_needs = None
+    if every_session is not None:
+        # the sessions still to come of the clinic courses with every session booked, on
+        # their booked days, per day and session number (what a session takes depends on
+        # its number)
+        sessions = (
+            select(CourseRow.clinic_id, CourseRow.plan_id, CourseAppointmentRow.day,
+                   CourseAppointmentRow.number, func.count())
+            .join(CourseRow, CourseRow.id == CourseAppointmentRow.course_id)
+            .where(
+                CourseAppointmentRow.kind == "application",
+                # every appointment is at a place: naming them all lets the database walk
+                # its (clinic, day) index through the window's days, not every appointment
+                CourseAppointmentRow.clinic_id.in_(select(LocationRow.id)),
+                CourseAppointmentRow.day >= bindparam("start"),
+                CourseAppointmentRow.day <= bindparam("end"),
+                *running,
+                CourseRow.plan_id.in_(clinic_ids),
+                CourseAppointmentRow.number > done_n,
+            )
+            .group_by(CourseRow.clinic_id, CourseRow.plan_id, CourseAppointmentRow.day,
+                      CourseAppointmentRow.number)
+        )  # fmt: skip
+        sessions_but = sessions.where(CourseRow.id.not_in(bindparam("ids", expanding=True)))
+        sessions_checked = sessions.where(booked_n == every_session)
+    if every_kit is not None:
+        held = (
+            select(KitRow.id)
+            .where(KitRow.course_id == CourseKitNeedRow.course_id,
+                   KitRow.course_part == CourseKitNeedRow.part)
+            .exists()
+        )  # fmt: skip
+        kit_needs = (
+            select(CourseKitNeedRow.course_id, CourseRow.clinic_id, CourseRow.plan_id,
+                   CourseKitNeedRow.part, CourseKitNeedRow.first_use, CourseKitNeedRow.last_use,
+                   CourseKitNeedRow.vial_last_uses, held)
+            .join(CourseRow, CourseRow.id == CourseKitNeedRow.course_id)
+            .where(*running, CourseRow.plan_id.in_(kit_ids),
+                   CourseKitNeedRow.first_use >= bindparam("start"),
+                   CourseKitNeedRow.first_use <= bindparam("end"))
+        )  # fmt: skip
+    return _CourseQueries(
+        courses, by_id, one_by_one, sessions, sessions_but, sessions_checked, kit_needs
+    )
+
+
+def _grouped_needs(
+    uow: UnitOfWork,
+    per_course: _PerCourse,
+    queries: _CourseQueries,
+    params: dict[str, Any],
+    running: list[Any],
+) -> None:
+    """``_course_needs`` with the stored dates, grouped by the database (see there)."""
+    cat = per_course.cat
+    connection = uow.session.connection()
+    one_by_one = (
+        list(connection.execute(queries.one_by_one, params).all())
+        if queries.one_by_one is not None
+        else []
+    )
+    start, end, counts = per_course.start, per_course.end, per_course.counts
+    if queries.sessions is not None:
+        partly = sorted(row[0] for row in one_by_one if cat.plans[row[2]].administered
+                        is Administered.CLINIC)  # fmt: skip
+        if not partly:
+            sessions = connection.execute(queries.sessions, params)
+        elif len(partly) <= _BY_ID_LIMIT:
+            sessions = connection.execute(queries.sessions_but, {**params, "ids": partly})
+        else:
+            sessions = connection.execute(queries.sessions_checked, params)
+        margin_delta = per_course.margin_delta
+        for clinic_id, plan_id, day, number, sessions_on_day in sessions.all():
+            until = day + margin_delta
+            for product_id, quantity in per_course.session_supplies(plan_id, number):
+                key = (clinic_id, product_id, day, until, SESSION, None)
+                counts[key] += quantity * sessions_on_day
+    if queries.kit_needs is not None:
+        rows = connection.execute(queries.kit_needs, params).all()
+        recalculate = _stored_kit_rows(per_course, rows, one_by_one)
+        for chunk in range(0, len(recalculate), _BY_ID_LIMIT):
+            ids = recalculate[chunk : chunk + _BY_ID_LIMIT]
+            one_by_one += connection.execute(queries.by_id, {**params, "ids": ids}).all()
+    if not one_by_one:
+        return
+    ids = sorted({row[0] for row in one_by_one})
+    chosen = list(running)
+    if len(ids) <= _BY_ID_LIMIT:
+        chosen.append(CourseRow.id.in_(ids))
+    booked = uow.clinic_calendar.booked_session_days(*chosen)
+    held_kits = select(KitRow.course_id, KitRow.course_part).where(KitRow.course_id.is_not(None))
+    if len(ids) <= _BY_ID_LIMIT:
+        held_kits = held_kits.where(KitRow.course_id.in_(ids))
+    held = {(course_id, part) for course_id, part in connection.execute(held_kits)}
+    kept = _stored_kit_needs(uow, chosen, start, end)
+    per_course.count(one_by_one, booked, held, kept)
+
+
+def _stored_kit_rows(
+    per_course: _PerCourse, rows: Sequence[Any], one_by_one: list[Any]
+) -> list[int]:
+    """Count the stored kit needs first used in the window (``rows``) of the home courses
+    with all their kit needs stored (those of ``one_by_one`` aside): a need a kit is held
+    for is covered by it, the others are open. Answers the courses whose stored needs are
+    of another kit recipe (their calendar's needs count instead)."""
+    counts, open_kits = per_course.counts, per_course.open_kits
+    margin_delta = per_course.margin_delta
+    aside = {row[0] for row in one_by_one}
+    # each stored text of vial days once: parsed, and with the margin
+    parsed: dict[str, tuple[date, ...]] = {}
+    margined: dict[str, tuple[date, ...]] = {}
+    kits: dict[int, tuple[int, int]] = {}  # plan → (kit product, vials per kit)
+    other_recipe = set()
+    for course_id, _clinic, plan_id, _part, _first, _last, text, _held in rows:
+        vial_days = parsed.get(text)
+        if vial_days is None:
+            vial_days = parsed[text] = tuple(date.fromisoformat(d) for d in text.split(","))
+            margined[text] = tuple(day + margin_delta for day in vial_days)
+        kit = kits.get(plan_id)
+        if kit is None:
+            kit_id = per_course.cat.kit_of_plan[plan_id]
+            assert kit_id is not None
+            kit = kits[plan_id] = (kit_id, per_course.recipe(kit_id)[2])
+        if len(vial_days) != kit[1]:  # stored for another recipe
+            other_recipe.add(course_id)
+    for course_id, clinic_id, plan_id, part, first, last, text, is_held in rows:
+        if course_id in aside or course_id in other_recipe:
+            continue
+        kit_id = kits[plan_id][0]
+        if is_held:
+            counts[(clinic_id, kit_id, first, last + margin_delta, KIT, "reserved")] += 1
+        else:
+            need = KitNeed(part, first, margined[text])
+            open_kits.append(NeedRequest((course_id, part), (clinic_id, kit_id), need))
+    return sorted(other_recipe - aside)
+
+
+class _PerCourse:
+    """Counts the needs of courses one by one (``count``), and what the grouped path
+    shares with it."""
+
+    def __init__(
+        self,
+        cat: _Catalogue,
+        clinics: dict[int, LocationRow],
+        start: date,
+        end: date,
+        margin: int,
+        stored: bool,
+        counts: Counter[_NeedKey],
+        open_kits: list[NeedRequest],
+    ) -> None:
+        self.cat, self.start, self.end, self.margin = cat, start, end, margin
+        self.stored, self.counts, self.open_kits = stored, counts, open_kits
+        self.margin_delta = timedelta(days=margin)
+        self.zones = {clinic_id: row.timezone or "UTC" for clinic_id, row in clinics.items()}
+        serum = cat.clinic_serum
+        self.serum_id: int = serum.id if serum is not None else 0
+        self.serum_ul: int | None = serum.volume_ul if serum is not None else None
+        self._in_kit: dict[int, tuple[int, int, int]] = {}
+        self._supplies: dict[tuple[int, int], list[tuple[int, int]]] = {}
+
+    def recipe(self, kit_id: int) -> tuple[int, int, int]:
+        found = self._in_kit.get(kit_id)
+        if found is None:
+            found = self._in_kit[kit_id] = self.cat.serum_in_kit(kit_id)
+        return found
+
+    def session_supplies(self, plan_id: int, number: int) -> list[tuple[int, int]]:
+        """(product id, quantity) that clinic session ``number`` of a course on the plan
+        takes: the serum vials it opens, then the plan's session items."""
+        found = self._supplies.get((plan_id, number))
+        if found is None:
+            found = list(self.cat.session_items.get(plan_id, []))
+            if self.serum_ul:
+                # a second half of a vial opened at its pair's session takes none
+                opens, _ = session_vials(self.cat.plans[plan_id], self.serum_ul, number)
+                if opens:
+                    found.insert(0, (self.serum_id, opens))
+            self._supplies[(plan_id, number)] = found
+        return found
+
+    def count(
+        self,
+        courses: Iterable[Any],
+        booked: dict[int, dict[int, date]],
+        held: set[tuple[int | None, int | None]],
+        kept: dict[int, _Stored],
+    ) -> None:
+        cat, start, end, margin, stored = self.cat, self.start, self.end, self.margin, self.stored
+        counts, open_kits, margin_delta = self.counts, self.open_kits, self.margin_delta
+        for (course_id, clinic_id, plan_id, course_start, weekdays, moved, booked_count, done,
+             kept_count) in courses:  # fmt: skip
+            plan = cat.plans[plan_id]
+            zone = self.zones[clinic_id]
+            if plan.administered is Administered.CLINIC:
+                on_days = booked.get(course_id, {})
+                sessions: Iterable[tuple[int, date]]
+                if stored and booked_count == plan.applications:
+                    # every session is booked: the day of each still to come is the booked
+                    # one (``booked`` may hold only those in the window)
+                    sessions = ((n, day) for n, day in on_days.items() if n > done)
+                else:  # (a course booked before visits were): the calendar's days
+                    dates = _application_dates(plan, course_start, weekdays, zone, moves_of(moved))
+                    sessions = (
+                        (n, on_days.get(n, planned))
+                        for n, planned in enumerate(dates[done:], start=done + 1)
+                    )
+                for number, day in sessions:
+                    if not start <= day <= end:
+                        continue
+                    until = day + margin_delta
+                    for product_id, quantity in self.session_supplies(plan_id, number):
+                        counts[(clinic_id, product_id, day, until, SESSION, None)] += quantity
+                continue
+            kit_id = cat.kit_of_plan.get(plan_id)
+            if not plan.uses_kits or kit_id is None:
+                continue
+            _, vial_ul, vials = self.recipe(kit_id)
+            rows = kept.get(course_id, []) if stored else None
+            if rows is not None and (
+                kept_count != plan.kits_per_course  # not stored (yet)
+                or any(len(row[3]) != vials for row in rows)  # stored for another recipe
+            ):
+                rows = None
+            if rows is None:  # the calendar's needs include the margin
+                rows = [
+                    (n.part, n.first_use, n.last_needed, n.vial_needed_until)
+                    for n in _kit_needs(
+                        plan, course_start, weekdays, zone, vial_ul, vials, margin,
+                        moves_of(moved),
+                    )
+                ]  # fmt: skip
+                spread = timedelta(0)
+            else:
+                spread = margin_delta
+            for part, first_use, last, vial_days in rows:
+                if not start <= first_use <= end:
+                    continue
+                if (course_id, part) in held:
+                    key = (clinic_id, kit_id, first_use, last + spread, KIT, "reserved")
+                    counts[key] += 1
+                    continue
+                # an open kit need is matched vial by vial, each vial until its own last day
+                if spread:
+                    vial_days = _with_margin(vial_days, margin)
+                need = KitNeed(part, first_use, vial_days)
+                open_kits.append(NeedRequest((course_id, part), (clinic_id, kit_id), need))
 
 
 # (part, first use, last use, each vial's last day)
@@ -589,6 +882,9 @@ def _pool(request: NeedRequest) -> tuple[int, int]:
 
 
 _FreeKit = tuple[int, str, int, int, tuple[date, ...]]
+_FREE_KITS = select(
+    KitRow.id, KitRow.serial, KitRow.location_id, KitRow.product_id, KitRow.vial_expiries
+).where(KitRow.status == KitStatus.AVAILABLE.value, ~KitRow.recalled)
 
 
 def _free_kits(
@@ -598,10 +894,8 @@ def _free_kits(
     parsed: dict[str, tuple[date, ...]] = {}
     found = []
     for kit_id, serial, location_id, product_id, vials in uow.session.connection().execute(
-        select(KitRow.id, KitRow.serial, KitRow.location_id, KitRow.product_id,
-               KitRow.vial_expiries)
-        .where(KitRow.status == KitStatus.AVAILABLE.value, ~KitRow.recalled)
-    ):  # fmt: skip
+        _FREE_KITS
+    ):
         clinic_id = clinic_of_place.get(location_id)
         if clinic_id is None or (only is not None and clinic_id != only):
             continue
@@ -667,20 +961,13 @@ def _stock_by_expiry(
     awaiting release counted only when ``awaiting_release``), summed per expiry date by
     the database: one row per (place, product, expiry) instead of one per balance; of
     ``products`` only when given."""
-    conditions = _usable(start, awaiting_release)
+    params: dict[str, Any] = {"start": start}
     if products is not None:
-        conditions.append(StockBalanceRow.product_id.in_(sorted(products)))
-    # summed per place (a plain GROUP BY; places → clinics here, not in a CASE of every
-    # place that each of 60,000 balances would walk through)
-    stmt = (
-        select(StockBalanceRow.location_id, LotRow.product_id, LotRow.expiry,
-               func.sum(StockBalanceRow.quantity))
-        .join(LotRow, LotRow.id == StockBalanceRow.lot_id)
-        .where(*conditions)
-        .group_by(StockBalanceRow.location_id, LotRow.product_id, LotRow.expiry)
-    )  # fmt: skip
+        params["products"] = sorted(products)
+    stmt = _stock_by_expiry_query(awaiting_release, products is not None)
     found: dict[tuple[int, int, date | None], int] = {}
-    for location_id, product_id, expiry, units in uow.session.connection().execute(stmt).all():
+    rows = uow.session.connection().execute(stmt, params).all()
+    for location_id, product_id, expiry, units in rows:
         clinic_id = clinic_of_place.get(location_id)
         if clinic_id is not None:
             key = (clinic_id, product_id, expiry)
@@ -690,6 +977,24 @@ def _stock_by_expiry(
             key = (clinic_id, product_id, vials[0])
             found[key] = found.get(key, 0) + 1
     return [(c, p, expiry, units) for (c, p, expiry), units in found.items()]
+
+
+@lru_cache(maxsize=8)
+def _stock_by_expiry_query(awaiting_release: bool, of_products: bool) -> Any:
+    """``_stock_by_expiry``'s statement, built once: parameters ``start`` and, when
+    ``of_products``, ``products``."""
+    conditions = _usable(bindparam("start", type_=Date), awaiting_release)
+    if of_products:
+        conditions.append(StockBalanceRow.product_id.in_(bindparam("products", expanding=True)))
+    # summed per place (a plain GROUP BY; places → clinics here, not in a CASE of every
+    # place that each of 60,000 balances would walk through)
+    return (
+        select(StockBalanceRow.location_id, LotRow.product_id, LotRow.expiry,
+               func.sum(StockBalanceRow.quantity))
+        .join(LotRow, LotRow.id == StockBalanceRow.lot_id)
+        .where(*conditions)
+        .group_by(StockBalanceRow.location_id, LotRow.product_id, LotRow.expiry)
+    )  # fmt: skip
 
 
 Key = tuple[str, str]  # (clinic code, SKU)

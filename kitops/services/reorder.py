@@ -25,6 +25,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
+    Date,
     Table,
     and_,
     bindparam,
@@ -94,8 +95,7 @@ def run(
     Returns at once with ``in_progress`` set when another run holds the lock."""
     if dry_run:
         return _compute(uow, as_of, dry_run=True, advisory=False)
-    uow.require("reorder.run")  # before the lease: a refused run holds nothing
-    _refuse_limited(uow)
+    _refuse(uow)  # before the lease: a refused run holds nothing
     if not uow.db.is_sqlite:
         return _compute(uow, as_of, dry_run=False, advisory=True)
     holder = f"{uow.actor[:40]}@{socket.gethostname()[:60]}:{os.getpid()}"  # fits 120
@@ -107,10 +107,12 @@ def run(
         _drop_lease(uow.db, uow.actor, holder)
 
 
-def _refuse_limited(uow: UnitOfWork) -> None:
-    """The reorder job writes the drafts of every clinic: a user limited to clinics may
-    preview (``dry_run``, their clinics only) but not run it."""
+def _refuse(uow: UnitOfWork) -> None:
+    """Refuse a user whose role may not run the job, and one limited to clinics: the job
+    writes the drafts of every clinic (such a user may preview, ``dry_run``, their
+    clinics only). In one transaction."""
     with uow:
+        uow.require("reorder.run")
         if uow.scope_clinics() is not None:
             raise uow.scope_refusal(_("run the reorder job, which orders for every clinic"))
 
@@ -149,10 +151,13 @@ def _holder_is_gone(holder: str) -> bool:
 
 
 def _take_lease(db: Database, actor: str, holder: str) -> bool:
+    """Take the SQLite lease for ``holder``. The lease is the job's own bookkeeping, for
+    an actor ``run`` has just checked: its transactions identify nobody again (here and
+    in ``_drop_lease``)."""
     current = lease_holder(db)  # a quick look that never waits for the write lock
     if current is not None and not _holder_is_gone(current):
         return False
-    with UnitOfWork(db, actor) as uow:
+    with UnitOfWork(db, actor, identify=False) as uow:
         now = utcnow()
         row = uow.session.get(JobLockRow, LOCK_NAME)
         if row is not None and row.expires_at > now and not _holder_is_gone(row.holder):
@@ -168,7 +173,7 @@ def _take_lease(db: Database, actor: str, holder: str) -> bool:
 
 
 def _drop_lease(db: Database, actor: str, holder: str) -> None:
-    with UnitOfWork(db, actor) as uow:
+    with UnitOfWork(db, actor, identify=False) as uow:
         uow.session.execute(
             delete(JobLockRow).where(JobLockRow.name == LOCK_NAME, JobLockRow.holder == holder)
         )
@@ -183,39 +188,46 @@ def _terms(*fields: Any) -> Terms:
     return Terms(*fields)
 
 
-def _active(uow: UnitOfWork) -> list[Any]:
+def _active(scoped: bool) -> list[Any]:
     """The conditions on a policy (joined to its supplier) the job works on: active, of
-    an active supplier, of the user's clinics for a preview by a user limited to them."""
+    an active supplier, of the user's clinics (parameter ``scope``, when ``scoped``) for
+    a preview by a user limited to them."""
     conditions: list[Any] = [ReorderPolicyRow.active, SupplierRow.active]
-    scope = uow.scope_clinics()
-    if scope is not None:
-        conditions.append(ReorderPolicyRow.clinic_id.in_(sorted(scope)))
+    if scoped:
+        conditions.append(ReorderPolicyRow.clinic_id.in_(bindparam("scope", expanding=True)))
     return conditions
+
+
+def _scope(uow: UnitOfWork) -> tuple[bool, dict[str, Any]]:
+    """(whether the user is limited to clinics, the parameters of ``_active``)."""
+    scope = uow.scope_clinics()
+    return (False, {}) if scope is None else (True, {"scope": sorted(scope)})
 
 
 def _window(uow: UnitOfWork) -> tuple[int, int]:
     """(how many policies the job works on, the longest lead time + review period of a
     calendar policy among them: the days of demand a run reads), in one query."""
-    count, period = (
-        uow.session.connection()
-        .execute(
-            select(
-                func.count(),
-                func.max(
-                    case(
-                        (ReorderPolicyRow.method == Method.CALENDAR.value,
-                         func.coalesce(ReorderPolicyRow.lead_time_days,
-                                       SupplierRow.lead_time_days)
-                         + ReorderPolicyRow.review_period_days),
-                    )
-                ),
-            )
-            .join(SupplierRow, SupplierRow.id == ReorderPolicyRow.supplier_id)
-            .where(*_active(uow))
-        )
-        .one()
-    )  # fmt: skip
+    scoped, params = _scope(uow)
+    count, period = uow.session.connection().execute(_window_query(scoped), params).one()
     return int(count), int(period or 0)
+
+
+@lru_cache(maxsize=4)
+def _window_query(scoped: bool) -> Any:
+    return (
+        select(
+            func.count(),
+            func.max(
+                case(
+                    (ReorderPolicyRow.method == Method.CALENDAR.value,
+                     func.coalesce(ReorderPolicyRow.lead_time_days, SupplierRow.lead_time_days)
+                     + ReorderPolicyRow.review_period_days),
+                )
+            ),
+        )
+        .join(SupplierRow, SupplierRow.id == ReorderPolicyRow.supplier_id)
+        .where(*_active(scoped))
+    )  # fmt: skip
 
 
 # a policy that may have something to order: (policy id, clinic id, product id, method,
@@ -232,7 +244,17 @@ def _positions(uow: UnitOfWork, day: date, needed: set[int]) -> list[_Position]:
     (``needed``: the products with demand in the window) and a min/max policy whose
     position is not below its minimum (one of a kit, whose available kits are counted
     apart, is kept). Names and terms come from ``_policies``, for those that order."""
-    units = usable_units(day, awaiting_release=True)
+    scoped, params = _scope(uow)
+    params = {**params, "day": day, "needed": sorted(needed)}
+    # plain rows through the connection: no ORM bookkeeping
+    return list(uow.session.connection().execute(_positions_query(scoped), params))
+
+
+@lru_cache(maxsize=4)
+def _positions_query(scoped: bool) -> Any:
+    """``_positions``' statement, built once: parameters ``day``, ``needed`` and, when
+    ``scoped``, ``scope`` (the user's clinics)."""
+    units = usable_units(bindparam("day", type_=Date), awaiting_release=True)
     coming = (
         select(
             PurchaseOrderRow.clinic_id.label("clinic_id"),
@@ -252,7 +274,7 @@ def _positions(uow: UnitOfWork, day: date, needed: set[int]) -> list[_Position]:
     in_date = func.coalesce(units.c.units, 0)
     on_order = func.coalesce(coming.c.units, 0)
     kits = select(ProductRow.id).where(ProductRow.kind == ProductKind.KIT.value)
-    stmt = (
+    return (
         select(
             ReorderPolicyRow.id, ReorderPolicyRow.clinic_id, ReorderPolicyRow.product_id,
             ReorderPolicyRow.method, ReorderPolicyRow.min_qty, in_date, on_order,
@@ -263,10 +285,10 @@ def _positions(uow: UnitOfWork, day: date, needed: set[int]) -> list[_Position]:
         .outerjoin(coming, (coming.c.clinic_id == ReorderPolicyRow.clinic_id)
                    & (coming.c.product_id == ReorderPolicyRow.product_id))
         .where(
-            *_active(uow),
+            *_active(scoped),
             or_(
                 and_(ReorderPolicyRow.method == Method.CALENDAR.value,
-                     ReorderPolicyRow.product_id.in_(sorted(needed))),
+                     ReorderPolicyRow.product_id.in_(bindparam("needed", expanding=True))),
                 and_(ReorderPolicyRow.method != Method.CALENDAR.value,
                      or_(in_date + on_order < func.coalesce(ReorderPolicyRow.min_qty, 0),
                          ReorderPolicyRow.product_id.in_(kits))),
@@ -274,13 +296,20 @@ def _positions(uow: UnitOfWork, day: date, needed: set[int]) -> list[_Position]:
         )
         .order_by(ReorderPolicyRow.id)
     )  # fmt: skip
-    # plain rows through the connection: no ORM bookkeeping
-    return list(uow.session.connection().execute(stmt).all())
 
 
 def _owned(uow: UnitOfWork) -> set[tuple[int, int]]:
     """The (clinic, product) pairs of draft order lines a policy the job works on covers:
     those lines are the job's to change."""
+    scoped, params = _scope(uow)
+    return {
+        (clinic_id, product_id)
+        for clinic_id, product_id in uow.session.connection().execute(_owned_query(scoped), params)
+    }
+
+
+@lru_cache(maxsize=4)
+def _owned_query(scoped: bool) -> Any:
     on_draft = (
         select(PurchaseOrderLineRow.id)
         .join(PurchaseOrderRow, PurchaseOrderRow.id == PurchaseOrderLineRow.order_id)
@@ -290,14 +319,11 @@ def _owned(uow: UnitOfWork) -> set[tuple[int, int]]:
             PurchaseOrderLineRow.product_id == ReorderPolicyRow.product_id,
         )
     )
-    return {
-        (clinic_id, product_id)
-        for clinic_id, product_id in uow.session.connection().execute(
-            select(ReorderPolicyRow.clinic_id, ReorderPolicyRow.product_id)
-            .join(SupplierRow, SupplierRow.id == ReorderPolicyRow.supplier_id)
-            .where(*_active(uow), on_draft.exists())
-        )
-    }
+    return (
+        select(ReorderPolicyRow.clinic_id, ReorderPolicyRow.product_id)
+        .join(SupplierRow, SupplierRow.id == ReorderPolicyRow.supplier_id)
+        .where(*_active(scoped), on_draft.exists())
+    )
 
 
 def _policies(uow: UnitOfWork, ids: list[int]) -> dict[int, _Policy]:
@@ -305,22 +331,8 @@ def _policies(uow: UnitOfWork, ids: list[int]) -> dict[int, _Policy]:
     found: dict[int, _Policy] = {}
     for start in range(0, len(ids), 5000):
         rows = uow.session.connection().execute(
-            select(
-                ReorderPolicyRow.id, ReorderPolicyRow.clinic_id, LocationRow.code,
-                ReorderPolicyRow.product_id, ProductRow.sku, ReorderPolicyRow.supplier_id,
-                SupplierRow.code, SupplierRow.currency, SupplierRow.lead_time_days,
-                ReorderPolicyRow.method, ReorderPolicyRow.min_qty, ReorderPolicyRow.max_qty,
-                ReorderPolicyRow.review_period_days, ReorderPolicyRow.safety_days,
-                ReorderPolicyRow.lead_time_days, SupplierItemRow.pack_size,
-                SupplierItemRow.min_order_qty, SupplierItemRow.unit_cost_minor,
-            )
-            .join(LocationRow, LocationRow.id == ReorderPolicyRow.clinic_id)
-            .join(ProductRow, ProductRow.id == ReorderPolicyRow.product_id)
-            .join(SupplierRow, SupplierRow.id == ReorderPolicyRow.supplier_id)
-            .join(SupplierItemRow, (SupplierItemRow.supplier_id == ReorderPolicyRow.supplier_id)
-                  & (SupplierItemRow.product_id == ReorderPolicyRow.product_id))
-            .where(ReorderPolicyRow.id.in_(ids[start : start + 5000]))
-        )  # fmt: skip
+            _policies_query(), {"ids": ids[start : start + 5000]}
+        )
         for (policy_id, clinic_id, clinic, product_id, sku, supplier_id, supplier, currency,
              supplier_lead, method, low, high, review, safety, lead, pack, minimum,
              cost) in rows:  # fmt: skip
@@ -329,6 +341,27 @@ def _policies(uow: UnitOfWork, ids: list[int]) -> dict[int, _Policy]:
             found[policy_id] = _Policy(clinic_id, clinic, product_id, sku, supplier_id,
                                        supplier, currency, supplier_lead, terms, cost)  # fmt: skip
     return found
+
+
+@lru_cache(maxsize=1)
+def _policies_query() -> Any:
+    return (
+        select(
+            ReorderPolicyRow.id, ReorderPolicyRow.clinic_id, LocationRow.code,
+            ReorderPolicyRow.product_id, ProductRow.sku, ReorderPolicyRow.supplier_id,
+            SupplierRow.code, SupplierRow.currency, SupplierRow.lead_time_days,
+            ReorderPolicyRow.method, ReorderPolicyRow.min_qty, ReorderPolicyRow.max_qty,
+            ReorderPolicyRow.review_period_days, ReorderPolicyRow.safety_days,
+            ReorderPolicyRow.lead_time_days, SupplierItemRow.pack_size,
+            SupplierItemRow.min_order_qty, SupplierItemRow.unit_cost_minor,
+        )
+        .join(LocationRow, LocationRow.id == ReorderPolicyRow.clinic_id)
+        .join(ProductRow, ProductRow.id == ReorderPolicyRow.product_id)
+        .join(SupplierRow, SupplierRow.id == ReorderPolicyRow.supplier_id)
+        .join(SupplierItemRow, (SupplierItemRow.supplier_id == ReorderPolicyRow.supplier_id)
+              & (SupplierItemRow.product_id == ReorderPolicyRow.product_id))
+        .where(ReorderPolicyRow.id.in_(bindparam("ids", expanding=True)))
+    )  # fmt: skip
 
 
 @dataclass
@@ -341,27 +374,37 @@ class _Draft:
 
 def _drafts(uow: UnitOfWork) -> dict[tuple[int, int], _Draft]:
     drafts: dict[tuple[int, int], _Draft] = {}
-    for order_id, supplier_id, clinic_id, supplier, clinic in uow.session.execute(
+    orders, lines = _drafts_queries()
+    connection = uow.session.connection()
+    for order_id, supplier_id, clinic_id, supplier, clinic in connection.execute(orders):
+        if uow.visible_clinic(clinic_id):
+            drafts[(supplier_id, clinic_id)] = _Draft(order_id, supplier, clinic, {})
+    by_order = {d.order_id: d for d in drafts.values()}
+    if by_order:
+        for line_id, order_id, product_id, quantity, position in connection.execute(lines):
+            if order_id in by_order:
+                by_order[order_id].lines[product_id] = (line_id, quantity, position)
+    return drafts
+
+
+@lru_cache(maxsize=1)
+def _drafts_queries() -> tuple[Any, Any]:
+    """The draft orders (with their supplier's and clinic's codes), and their lines."""
+    orders = (
         select(PurchaseOrderRow.id, PurchaseOrderRow.supplier_id, PurchaseOrderRow.clinic_id,
                SupplierRow.code, LocationRow.code)
         .join(SupplierRow, SupplierRow.id == PurchaseOrderRow.supplier_id)
         .join(LocationRow, LocationRow.id == PurchaseOrderRow.clinic_id)
         .where(PurchaseOrderRow.status == POStatus.DRAFT.value)
-    ):  # fmt: skip
-        if uow.visible_clinic(clinic_id):
-            drafts[(supplier_id, clinic_id)] = _Draft(order_id, supplier, clinic, {})
-    by_order = {d.order_id: d for d in drafts.values()}
-    if by_order:
-        for line_id, order_id, product_id, quantity, position in uow.session.connection().execute(
-            select(PurchaseOrderLineRow.id, PurchaseOrderLineRow.order_id,
-                   PurchaseOrderLineRow.product_id, PurchaseOrderLineRow.quantity,
-                   PurchaseOrderLineRow.position)
-            .join(PurchaseOrderRow, PurchaseOrderRow.id == PurchaseOrderLineRow.order_id)
-            .where(PurchaseOrderRow.status == POStatus.DRAFT.value)
-        ):  # fmt: skip
-            if order_id in by_order:
-                by_order[order_id].lines[product_id] = (line_id, quantity, position)
-    return drafts
+    )  # fmt: skip
+    lines = (
+        select(PurchaseOrderLineRow.id, PurchaseOrderLineRow.order_id,
+               PurchaseOrderLineRow.product_id, PurchaseOrderLineRow.quantity,
+               PurchaseOrderLineRow.position)
+        .join(PurchaseOrderRow, PurchaseOrderRow.id == PurchaseOrderLineRow.order_id)
+        .where(PurchaseOrderRow.status == POStatus.DRAFT.value)
+    )  # fmt: skip
+    return orders, lines
 
 
 def _explanation(policy: _Policy, s: Suggestion) -> dict[str, Any]:
