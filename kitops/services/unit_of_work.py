@@ -226,7 +226,9 @@ class UnitOfWork:
     refused (``NotAllowed``) when unknown or disabled. On a database with no users yet
     ``self.user`` is None: reads pass when ``bootstrap`` (the default; the command line
     clears it for every command but a few), and ``require`` lets only the first admin's
-    creation and the demo data through. ``identify=False`` is for logging in only.
+    creation and the demo data through. ``identify=False`` identifies nobody: for logging
+    in, and for bookkeeping on behalf of an actor the caller has just identified (a
+    job's lease, a token's last use, a web session's row).
     ``via`` names the API token the user acts through: the audit log then names the actor
     ``USER (token NAME)`` (``audit_name``).
     """
