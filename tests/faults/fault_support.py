@@ -192,33 +192,107 @@ class Scratch:
             self.pg_admin.create(name, template=self._baseline)
 
 
+# The heavy imports a kitops command makes, done once in the fork server the children are
+# forked from: a child is a process of its own running the real command line, killed for
+# real, without an interpreter start-up of its own (most of a short command's CPU time).
+_PRELOAD = ["fault_workers", "kitops.cli", "kitops.cli.app", "kitops.cli.context",
+            "kitops.data.engine", "kitops.data.schema", "kitops.services.unit_of_work",
+            "sqlalchemy.orm", "psycopg", "click"]  # fmt: skip
+
+
+class Child:
+    """A child running ``argv``: a ``kitops_argv`` command is forked from the fork server
+    (``fault_workers.kitops_child``), anything else is started as a program."""
+
+    def __init__(self, argv: Sequence[str], env: dict[str, str]) -> None:
+        self.process: Any = None
+        self.ended: int | None = None  # a forked child's exit code, kept once it is closed
+        self.popen: subprocess.Popen[bytes] | None = None
+        if len(argv) > 2 and argv[1:3] == ["-c", _LAUNCH]:
+            import multiprocessing
+            import tempfile
+
+            from fault_workers import kitops_child
+
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(_PRELOAD)
+            handle, self.err_path = tempfile.mkstemp(prefix="kitops-child-", suffix=".err")
+            os.close(handle)
+            self.process = context.Process(target=kitops_child,
+                                           args=(list(argv[3:]), env, self.err_path))  # fmt: skip
+            self.process.start()
+        else:
+            self.popen = subprocess.Popen(
+                argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            )
+
+    def wait(self, timeout: float) -> bool:
+        """True when it ended within ``timeout`` seconds."""
+        if self.process is not None:
+            self.process.join(timeout)
+            return self.process.exitcode is not None
+        assert self.popen is not None
+        try:
+            self.popen.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+        else:
+            assert self.popen is not None
+            self.popen.send_signal(signal.SIGKILL)
+        self.wait(300)
+
+    @property
+    def returncode(self) -> int | None:
+        if self.process is not None:
+            return self.ended if self.ended is not None else self.process.exitcode  # type: ignore[no-any-return]
+        assert self.popen is not None
+        return self.popen.returncode
+
+    def stderr(self) -> str:
+        """What it wrote on stderr (once it has ended); frees what the child held."""
+        if self.process is not None:
+            path = Path(self.err_path)
+            text = path.read_text(errors="replace")
+            path.unlink(missing_ok=True)
+            self.ended = self.process.exitcode
+            self.process.close()
+            return text
+        assert self.popen is not None
+        assert self.popen.stderr is not None
+        text = self.popen.stderr.read().decode(errors="replace")
+        self.popen.stderr.close()
+        return text
+
+
+def start_child(argv: Sequence[str], env: dict[str, str] | None = None) -> Child:
+    return Child(argv, env or child_env())
+
+
 def run_child(argv: Sequence[str], env: dict[str, str] | None = None) -> tuple[float, str]:
     """Run a child process to completion; returns its wall time and stderr."""
     started = time.monotonic()
-    done = subprocess.run(
-        argv, env=env or child_env(), capture_output=True, text=True, timeout=300, check=False
-    )
-    assert done.returncode == 0, (argv[3:], done.returncode, done.stderr)
-    return time.monotonic() - started, done.stderr
+    child = start_child(argv, env)
+    assert child.wait(300), (argv[3:], "still running after 300 s")
+    elapsed = time.monotonic() - started
+    err = child.stderr()
+    assert child.returncode == 0, (argv[3:], child.returncode, err)
+    return elapsed, err
 
 
 def kill_at(argv: Sequence[str], delay: float, env: dict[str, str] | None = None) -> bool:
     """Start a child and SIGKILL it after ``delay`` seconds; True when it was still
     running (the kill landed), False when it had finished (exit 0 required then)."""
-    child = subprocess.Popen(
-        argv, env=env or child_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    try:
-        child.wait(timeout=delay)
-    except subprocess.TimeoutExpired:
-        child.send_signal(signal.SIGKILL)
-        child.wait()
-        assert child.stderr is not None
-        child.stderr.close()
+    child = start_child(argv, env)
+    if not child.wait(delay):
+        child.kill()
+        child.stderr()
         return True
-    assert child.stderr is not None
-    err = child.stderr.read().decode(errors="replace")
-    child.stderr.close()
+    err = child.stderr()
     assert child.returncode == 0, (argv[3:], child.returncode, err)
     return False
 
@@ -226,13 +300,12 @@ def kill_at(argv: Sequence[str], delay: float, env: dict[str, str] | None = None
 def kill_at_point(argv: Sequence[str], point: str, env: dict[str, str] | None = None) -> None:
     """Run a child with ``KITOPS_FAULT=point`` (kitops/faults.py): it kills itself there;
     fails unless it died by SIGKILL, which proves the point was reached."""
-    fault_env = {**(env or child_env()), "KITOPS_FAULT": point}
-    done = subprocess.run(
-        argv, env=fault_env, capture_output=True, text=True, timeout=300, check=False
-    )
-    assert done.returncode == -signal.SIGKILL, (
-        f"{point} was never reached: exit {done.returncode}",
-        done.stderr[-2000:],
+    child = start_child(argv, {**(env or child_env()), "KITOPS_FAULT": point})
+    assert child.wait(300), (argv[3:], "still running after 300 s")
+    err = child.stderr()
+    assert child.returncode == -signal.SIGKILL, (
+        f"{point} was never reached: exit {child.returncode}",
+        err[-2000:],
     )
 
 

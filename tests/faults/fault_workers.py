@@ -49,3 +49,25 @@ def command_runner(url: str, requests: Any, replies: Any) -> None:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             code = run(["--db", url, "--user", "tester", *args])
         replies.put((code, out.getvalue(), err.getvalue()))
+
+
+def kitops_child(args: list[str], env: dict[str, str], err_path: str) -> None:
+    """One ``kitops`` command as a process of its own (forked from the fault tests' fork
+    server, kitops already imported: fault_support.start_child), as the command line runs
+    it: its environment exactly ``env``, stdout discarded, stderr into ``err_path``; its
+    exit code is the command's."""
+    import os
+    import sys
+
+    from kitops.cli import main
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    err = os.open(err_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.dup2(devnull, 1)
+    os.dup2(err, 2)
+    os.close(devnull)
+    os.close(err)
+    os.environ.clear()
+    os.environ.update(env)
+    sys.argv = ["kitops", *args]
+    main()

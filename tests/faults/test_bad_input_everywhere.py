@@ -18,7 +18,7 @@ from pathlib import Path
 
 import click
 import pytest
-from fault_support import kitops_in_process, ok
+from fault_support import kitops_in_process
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import create_engine, func, select
@@ -34,6 +34,10 @@ from kitops.services.unit_of_work import UnitOfWork
 AS_OF = "2026-11-22"
 LEFT_OUT = {("tui",), ("stripe", "listen"), ("db", "restore")}
 REFUSES_WITH_A_LIST = {("import",), ("count",)}  # first line, then one line per bad row
+
+# the demo data as of AS_OF, as `kitops demo --as-of` loads it (a clone of the run's
+# template: DEMO_FIXTURES in tests/conftest.py)
+pytestmark = pytest.mark.demo_data(date.fromisoformat(AS_OF))
 
 
 def _leaves(group: click.Group, path: tuple[str, ...] = ()):
@@ -115,17 +119,27 @@ def _value_of(param: click.Parameter):
 any_command = st.sampled_from(COMMANDS).flatmap(lambda pair: argv_for(*pair))
 
 
-def _footprint(url):
-    engine = create_engine(resolve_url(url), poolclass=NullPool)
-    try:
-        with engine.connect() as conn:  # the five counts in one statement
-            counts = [
-                select(func.count()).select_from(table).scalar_subquery()
-                for table in (StockMoveRow, AuditRow, LotRow, KitRow, StockBalanceRow)
-            ]
-            return tuple(conn.execute(select(*counts)).one())
-    finally:
-        engine.dispose()
+_FOOTPRINT = select(
+    *(
+        select(func.count()).select_from(table).scalar_subquery()
+        for table in (StockMoveRow, AuditRow, LotRow, KitRow, StockBalanceRow)
+    )
+)  # the five counts in one statement
+
+
+class _Footprints:
+    """The five counts, on an engine kept for the whole test (a fresh connection each
+    time): its statement is compiled once, not once per example."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = create_engine(resolve_url(url), poolclass=NullPool)
+
+    def __call__(self) -> tuple[int, ...]:
+        with self.engine.connect() as conn:
+            return tuple(conn.execute(_FOOTPRINT).one())
+
+    def close(self) -> None:
+        self.engine.dispose()
 
 
 def _check(url):
@@ -151,8 +165,14 @@ def _assert_clean(url, args, code, out, err):
 
 
 @pytest.fixture
+def footprint(db_url):
+    counts = _Footprints(db_url)
+    yield counts
+    counts.close()
+
+
+@pytest.fixture
 def shop(db_url, tmp_path, monkeypatch):
-    ok(db_url, "demo", "--as-of", AS_OF)
     monkeypatch.chdir(tmp_path)  # files a command writes (labels, exports) land here
     for name in list(os.environ):
         if name.startswith("KITOPS_STRIPE_"):
@@ -170,14 +190,14 @@ FUZZ = settings(
 
 @FUZZ
 @given(args=any_command)
-def test_random_arguments_to_every_command_end_cleanly(shop, backend, args):
-    before = _footprint(shop)
+def test_random_arguments_to_every_command_end_cleanly(shop, footprint, backend, args):
+    before = footprint()
     code, out, err = kitops_in_process(shop, *args)
     _assert_clean(shop, args, code, out, err)
     event(f"exit {code}")
     if code:
-        assert _footprint(shop) == before, (args, err)  # a failed command wrote nothing
-    elif _footprint(shop) != before:
+        assert footprint() == before, (args, err)  # a failed command wrote nothing
+    elif footprint() != before:
         assert _check(shop).ok, args
 
 
@@ -232,7 +252,7 @@ def csv_file(draw):
 
 @FUZZ
 @given(case=csv_file())
-def test_random_csv_files_for_import_and_count_end_cleanly(shop, backend, case):
+def test_random_csv_files_for_import_and_count_end_cleanly(shop, footprint, backend, case):
     kind, body, extra = case
     path = Path("sheet.csv")
     path.write_bytes(body)
@@ -240,10 +260,10 @@ def test_random_csv_files_for_import_and_count_end_cleanly(shop, backend, case):
         args = ["count", "--location", "LON-FRIDGE", str(path), *extra]
     else:
         args = ["import", kind, str(path), *[e for e in extra if e != "--full"]]
-    before = _footprint(shop)
+    before = footprint()
     code, out, err = kitops_in_process(shop, *args)
     _assert_clean(shop, args, code, out, err)
     if code or "--dry-run" in args:
-        assert _footprint(shop) == before, (args, err)
-    elif _footprint(shop) != before:
+        assert footprint() == before, (args, err)
+    elif footprint() != before:
         assert _check(shop).ok, args

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fault_support import VICTIM, child_env, db_check_passes, kitops_argv, ok
@@ -416,41 +417,67 @@ class _Runners:
                 process.kill()
 
 
-def _prepare(url: str, operation: str, lot: str, stamps: str, n: int) -> tuple[str, ...]:
-    """The round's stock (a released serum lot of its own, imported with its stamps in one
-    command) and what the operation needs; answers the operation's command."""
-    if operation == "session":
-        _stock(url, n, ("SERUM-5ML", lot, 2, "LON-FRIDGE"))
-        day = clinic_today("Europe/London").isoformat()  # a course starts today or later
-        course = _new_course(url, "clinic-weekly-6", "LON", day, n)
-        return ("session", "record", course, "--date", day, "--json")
-    kits = ASSEMBLY_KITS if operation == "assemble" else 1
-    _stock(url, n, ("SERUM-5ML", lot, 6 * kits, "ESX-STORE"),
-           ("STAMP-0.5", stamps, kits, "ESX-STORE"))  # fmt: skip
-    assemble = ("kit", "assemble", "KIT-HOME-6W", "--qty", str(kits), "--location", "ESX-STORE")
-    if operation == "assemble":
-        return assemble
-    [kit] = json.loads(ok(url, *assemble, "--json"))["kits"]
-    soon = clinic_today("Europe/London") + timedelta(days=8)
-    course = _new_course(url, "home-6w", "ESX", soon.isoformat(), n)
-    if operation == "fulfil":
-        return ("fulfil", course, "--json")
-    ok(url, "fulfil", course)
-    serial = kit["serial"]
-    if operation == "ship":
-        return ("kit", "ship", serial, "--tracking", f"TRACK-{n}", "--json")
-    return ("kit", "handover", serial, "--json")
+class _Preparation:
+    """What a round needs, made through the services on one database connection pool kept
+    for the whole test (a command per step would open the database, look its user up and
+    compile its SQL again every time); the race itself runs as commands in the workers."""
 
+    def __init__(self, url: str) -> None:
+        from kitops.data.engine import open_database
 
-def _stock(url: str, n: int, *lines: tuple[str, str, int, str]) -> None:
-    """Released stock expiring 2031-12-31, through `import stock`."""
-    sheet = Path(tempfile.gettempdir()) / f"kitops-race-{os.getpid()}-{n}.csv"
-    rows = [f"{sku},{qty},{where},{lot},2031-12-31,released" for sku, lot, qty, where in lines]
-    sheet.write_text("\n".join(["sku,quantity,location,lot,expiry,status", *rows]) + "\n")
-    try:
-        ok(url, "import", "stock", str(sheet))
-    finally:
-        sheet.unlink()
+        self.db = open_database(url)
+
+    def uow(self) -> Any:
+        from kitops.services.unit_of_work import UnitOfWork
+
+        return UnitOfWork(self.db, "tester")
+
+    def close(self) -> None:
+        self.db.dispose()
+
+    def round(self, operation: str, lot: str, stamps: str, n: int) -> tuple[str, ...]:
+        """The round's stock (a released serum lot of its own, imported with its stamps in
+        one file) and what the operation needs; answers the operation's command."""
+        from kitops.services.fulfilment import fulfil_course
+        from kitops.services.kits import assemble
+
+        if operation == "session":
+            self.stock(n, ("SERUM-5ML", lot, 2, "LON-FRIDGE"))
+            day = clinic_today("Europe/London").isoformat()  # a course starts today or later
+            course = self.new_course("clinic-weekly-6", "LON", day, n)
+            return ("session", "record", course, "--date", day, "--json")
+        kits = ASSEMBLY_KITS if operation == "assemble" else 1
+        self.stock(n, ("SERUM-5ML", lot, 6 * kits, "ESX-STORE"),
+                   ("STAMP-0.5", stamps, kits, "ESX-STORE"))  # fmt: skip
+        if operation == "assemble":
+            return ("kit", "assemble", "KIT-HOME-6W", "--qty", str(kits), "--location",
+                    "ESX-STORE")  # fmt: skip
+        [kit] = assemble(self.uow(), "KIT-HOME-6W", kits, "ESX-STORE").kits
+        soon = clinic_today("Europe/London") + timedelta(days=8)
+        course = self.new_course("home-6w", "ESX", soon.isoformat(), n)
+        if operation == "fulfil":
+            return ("fulfil", course, "--json")
+        fulfil_course(self.uow(), course)
+        if operation == "ship":
+            return ("kit", "ship", kit.serial, "--tracking", f"TRACK-{n}", "--json")
+        return ("kit", "handover", kit.serial, "--json")
+
+    def stock(self, n: int, *lines: tuple[str, str, int, str]) -> None:
+        """Released stock expiring 2031-12-31, as `import stock` takes it."""
+        from kitops.services.imports import import_file
+
+        sheet = Path(tempfile.gettempdir()) / f"kitops-race-{os.getpid()}-{n}.csv"
+        rows = [f"{sku},{qty},{where},{lot},2031-12-31,released" for sku, lot, qty, where in lines]
+        sheet.write_text("\n".join(["sku,quantity,location,lot,expiry,status", *rows]) + "\n")
+        try:
+            import_file(self.uow(), "stock", str(sheet))
+        finally:
+            sheet.unlink()
+
+    def new_course(self, plan: str, clinic: str, start: str, n: int) -> str:
+        from kitops.services.courses import create_course
+
+        return str(create_course(self.uow(), f"P-RACE-{n:04d}", plan, start, clinic).id)
 
 
 def _open_every_day(url: str, clinic: str) -> None:
@@ -459,12 +486,6 @@ def _open_every_day(url: str, clinic: str) -> None:
     ok(url, "clinic", "hours", clinic, "every-day", "--sessions-per-day", "500")
     for closure in json.loads(ok(url, "clinic", "closures", clinic, "--json")):
         ok(url, "clinic", "reopen", str(closure["id"]))
-
-
-def _new_course(url: str, plan: str, clinic: str, start: str, n: int) -> str:
-    created = json.loads(ok(url, "course", "create", "--patient", f"P-RACE-{n:04d}", "--plan",
-                            plan, "--clinic", clinic, "--start", start, "--json"))  # fmt: skip
-    return str(created["id"])
 
 
 def _audit_after_the_recall(url: str, operation: str, lot: str, since: int) -> list[object]:
@@ -496,11 +517,12 @@ def test_a_recall_at_a_random_moment_never_lets_a_kit_or_vial_of_the_lot_go(pg_u
         ok(pg_url, "lot", "quarantine", str(code), "--reason", "kept out of the race test")
     _open_every_day(pg_url, "ESX")
     runners = _Runners(pg_url)
+    preparation = _Preparation(pg_url)
     outcomes = []
     try:
         for n in range(ROUNDS):
             lot, stamps = f"RND-S{n:02d}", f"RND-T{n:02d}"
-            command = _prepare(pg_url, operation, lot, stamps, n)
+            command = preparation.round(operation, lot, stamps, n)
             [(since,)] = _sql(pg_url, "SELECT coalesce(max(id), 0) FROM audit_log")
             offset = rng.uniform(-0.1, 0.6)
             done, recall = runners.race(
@@ -514,6 +536,7 @@ def test_a_recall_at_a_random_moment_never_lets_a_kit_or_vial_of_the_lot_go(pg_u
                 where, done)  # fmt: skip
             outcomes.append(done[0])
     finally:
+        preparation.close()
         runners.close()
     print(f"{operation}: {outcomes.count(0)} of {ROUNDS} rounds done, the rest refused")
     db_check_passes(pg_url)
