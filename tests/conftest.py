@@ -361,6 +361,22 @@ def uow_factory(db: Database) -> Callable[..., UnitOfWork]:
     return make
 
 
+@pytest.fixture
+def cheap_pin_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2id with small costs (one pass over 1 MiB): the same hashes, checks, locks and
+    audit rows in milliseconds instead of over half a second per PIN, for tests about
+    logging in rather than about the hash's cost (tests/integration and tests/security
+    use it for every test; kitops' own profile is checked in
+    tests/integration/test_users.py)."""
+    from argon2 import PasswordHasher
+
+    from kitops.services import users
+
+    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024,
+                                                          parallelism=1))  # fmt: skip
+    monkeypatch.setattr(users._DUMMY, "value", None)
+
+
 Builder = Callable[[Callable[..., UnitOfWork]], None]
 
 

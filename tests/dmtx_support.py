@@ -24,14 +24,17 @@ except ImportError as error:  # libdmtx0b missing: .ci/run installs it
 GS = "\x1d"
 
 
-def read(image) -> list[str]:
-    """Every DataMatrix in a Pillow image, as the text a GS1 scanner would type."""
+def read(image, shrink: int = 1) -> list[str]:
+    """Every DataMatrix in a Pillow image, as the text a GS1 scanner would type. With
+    ``shrink`` n libdmtx looks at every n-th pixel only: a page printed at 300 dpi reads
+    the same in an n-th of the time per n²-th of the pixels when its modules stay several
+    pixels wide."""
     pixels, width, height, bpp = _dmtx._pixel_data(image)
     found = []
     pointer = cast(pixels, _dmtx.c_ubyte_p)
     with (
         _dmtx._image(pointer, width, height, _dmtx._PACK_ORDER[bpp]) as img,
-        _dmtx._decoder(img, 1) as decoder,
+        _dmtx._decoder(img, shrink) as decoder,
     ):
         dmtxDecodeSetProp(decoder, DmtxProperty.DmtxPropFnc1, 29)
         while True:

@@ -112,11 +112,20 @@ def test_job_users_and_users_without_a_pin_do_not_log_in(uow):
         users.authenticate(uow(), "bob", "")
 
 
-def test_pins_are_stored_only_as_argon2_hashes(db, alice):
+@pytest.fixture
+def real_pin_hashes(monkeypatch):
+    """kitops' own argon2 profile instead of the suite's cheap one (tests/conftest.py)."""
+    monkeypatch.setattr(users, "_hasher", None)
+    monkeypatch.setattr(users._DUMMY, "value", None)
+
+
+def test_pins_are_stored_only_as_argon2_hashes(real_pin_hashes, db, alice, uow):
     with db.engine.connect() as conn:
         stored = conn.execute(select(UserRow.secret_hash).where(UserRow.name == "alice")).scalar()
         audit = conn.execute(select(AuditRow.before, AuditRow.after)).all()
-    assert stored.startswith("$argon2id$")
+    # argon2id with the library's defaults: 64 MiB, 3 passes, 4 lanes
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert users.authenticate(uow(actor="login"), "alice", "4711").name == "alice"
     assert "4711" not in stored
     assert "4711" not in repr(audit)
 

@@ -5,6 +5,7 @@ marked (an f-string inside ``_()`` would be translated after it was filled: neve
 from __future__ import annotations
 
 import ast
+import functools
 import string
 from pathlib import Path
 
@@ -24,8 +25,10 @@ METHODS = [
 MARKERS = {"_", "gettext", "N_", "ngettext", "pgettext"}
 
 
+@functools.cache
 def _code_messages() -> dict[tuple[str, str | None], tuple[str, ...]]:
-    """(msgid, context) → every form (singular, plural) the code marks."""
+    """(msgid, context) → every form (singular, plural) the code marks (read once per run:
+    the tests only read it)."""
     found: dict[tuple[str, str | None], tuple[str, ...]] = {}
     for folder in ("kitops", "tui"):
         for _file, _line, message, _comments, context in extract_from_dir(
@@ -42,7 +45,9 @@ def _keywords() -> dict[str, object]:
     return dict(DEFAULT_KEYWORDS)
 
 
+@functools.cache
 def _catalog(language: str) -> Catalog:
+    """The catalog of ``language``, read once per run (the tests only read it)."""
     path = i18n.LOCALE_DIR / language / "LC_MESSAGES" / "kitops.po"
     with path.open("rb") as fh:
         return read_po(fh, locale=language)
