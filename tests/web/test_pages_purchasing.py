@@ -43,11 +43,8 @@ def drafts(db, at_demo_day) -> list[str]:
     """The demo's draft purchase orders, as the reorder job writes them: the job runs once
     per run and backend on a template, cloned per test (``TEMPLATE_FIXTURES``,
     tests/conftest.py)."""
-    numbers = sorted(
-        order.number
-        for order in purchasing.list_orders(UnitOfWork(db, "tester", readonly=True),
-                                            status="draft")  # fmt: skip
-    )
+    reader = UnitOfWork(db, "tester", readonly=True)
+    numbers = sorted(order.number for order in purchasing.list_orders(reader, status="draft"))
     assert numbers
     return numbers
 
