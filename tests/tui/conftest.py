@@ -9,6 +9,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tui_support import AS_OF
@@ -58,3 +59,36 @@ def _short_idle_checks(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(textual._wait, "SLEEP_GRANULARITY", 1 / 500)
     monkeypatch.setattr(textual._wait, "SLEEP_IDLE", 1 / 500 / 20)
+
+
+# Textual parses CSS (each widget's DEFAULT_CSS, the app's and the screens' CSS) per app:
+# the same texts with the same theme variables, parsed again by every test and again when
+# the theme is applied. The parse is a pure function of those, so one run keeps the rules
+# it made (Textual keeps them per stylesheet; here, across the apps of a run).
+_PARSED_CSS: dict[tuple[object, ...], list[Any]] = {}
+
+
+@pytest.fixture(autouse=True)
+def _css_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from textual.css.stylesheet import Stylesheet
+
+    parse = Stylesheet._parse_rules
+
+    def parse_once(
+        self: Stylesheet,
+        css: str,
+        read_from: Any,
+        is_default_rules: bool = False,
+        tie_breaker: int = 0,
+        scope: str = "",
+    ) -> list[Any]:
+        key = (css, read_from, is_default_rules, tie_breaker, scope,
+               tuple(sorted(self._variables.items())))  # fmt: skip
+        rules = _PARSED_CSS.get(key)
+        if rules is None:
+            rules = _PARSED_CSS[key] = parse(
+                self, css, read_from, is_default_rules, tie_breaker, scope
+            )
+        return rules
+
+    monkeypatch.setattr(Stylesheet, "_parse_rules", parse_once)

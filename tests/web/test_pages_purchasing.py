@@ -27,12 +27,30 @@ def at_demo_day():
         yield
 
 
+def _build_drafts(uow) -> None:
+    """The reorder job's run on the demo day, on top of the demo data (which holds no
+    purchase order): every order it writes is a draft."""
+    with time_machine.travel(DEMO_NOON, tick=False):
+        run = reorder.run(uow())
+    assert run.orders_created, run.summary
+    assert sorted(run.orders_created) == sorted(
+        order.number for order in purchasing.list_orders(uow(readonly=True))
+    )
+
+
 @pytest.fixture
 def drafts(db, at_demo_day) -> list[str]:
-    """The demo's draft purchase orders, as the reorder job writes them."""
-    run = reorder.run(UnitOfWork(db, "tester"))
-    assert run.orders_created, run.summary
-    return sorted(run.orders_created)
+    """The demo's draft purchase orders, as the reorder job writes them: the job runs once
+    per run and backend on a template, cloned per test (``TEMPLATE_FIXTURES``,
+    tests/conftest.py)."""
+    reader = UnitOfWork(db, "tester", readonly=True)
+    numbers = sorted(order.number for order in purchasing.list_orders(reader, status="draft"))
+    assert numbers
+    return numbers
+
+
+# the fixtures whose data is built once per run and backend, then cloned per test
+TEMPLATE_FIXTURES = {"drafts": _build_drafts}
 
 
 def refusals(db, actor: str) -> list[str]:
