@@ -554,9 +554,19 @@ class Result:
 
 
 @pytest.fixture
-def kitops(db_url: str, capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
-    """Run a ``kitops`` command in-process against this test's database."""
+def kitops(
+    db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[..., Result]]:
+    """Run a ``kitops`` command in-process against this test's database.
+
+    Each command ends as at its process's exit: every connection it opened is closed. The
+    engine itself is kept for the test's next command on the same database with the same
+    ``KITOPS_*`` environment (``_EnginesKept``), so SQLAlchemy compiles each statement
+    once per test instead of once per command (in a real process it is once per command,
+    which is one per process); what a command does with the database is the same."""
     from kitops.cli import run
+
+    engines = _EnginesKept(monkeypatch)
 
     def invoke(*args: str, db: str | None = None, user: str | None = "tester") -> Result:
         """``user=None``: no ``--user``, so the command acts as the user bound to the login
@@ -567,4 +577,36 @@ def kitops(db_url: str, capsys: pytest.CaptureFixture[str]) -> Callable[..., Res
         captured = capsys.readouterr()
         return Result(code, captured.out, captured.err)
 
-    return invoke
+    yield invoke
+    engines.close()
+
+
+def _kitops_environment() -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("KITOPS_")))
+
+
+class _EnginesKept:
+    """While a test runs commands in-process: ``open_database`` answers the engine an
+    earlier command opened on the same URL with the same ``KITOPS_*`` environment (its
+    connections were all closed when that command ended: ``dispose``), else a new one."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        import kitops.data.engine as engine_module
+
+        self._open = engine_module.open_database
+        self._kept: dict[tuple[str | None, tuple[tuple[str, str], ...]], Database] = {}
+        monkeypatch.setattr(engine_module, "open_database", self.open)
+
+    def open(self, url: str | None = None, *args: Any, **kwargs: Any) -> Database:
+        if args or kwargs:
+            return self._open(url, *args, **kwargs)
+        key = (url, _kitops_environment())
+        found = self._kept.get(key)
+        if found is None:
+            found = self._kept[key] = self._open(url)
+        return found
+
+    def close(self) -> None:
+        while self._kept:
+            _, database = self._kept.popitem()
+            database.dispose()
