@@ -604,9 +604,7 @@ def _course_queries(
             .join(CourseRow, CourseRow.id == CourseAppointmentRow.course_id)
             .where(
                 CourseAppointmentRow.kind == "application",
-                # every appointment is at a place: naming them all lets the database walk
-                # its (clinic, day) index through the window's days, not every appointment
-                CourseAppointmentRow.clinic_id.in_(select(LocationRow.id)),
+                # read from the (day, kind, number, course) index alone: the window's days
                 CourseAppointmentRow.day >= bindparam("start"),
                 CourseAppointmentRow.day <= bindparam("end"),
                 *running,
