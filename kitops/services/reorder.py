@@ -38,6 +38,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.orm import Session
 
 from kitops import faults
 from kitops.data.engine import Database
@@ -95,11 +96,11 @@ def run(
     Returns at once with ``in_progress`` set when another run holds the lock."""
     if dry_run:
         return _compute(uow, as_of, dry_run=True, advisory=False)
-    _refuse(uow)  # before the lease: a refused run holds nothing
+    current = _refuse(uow)  # before the lease: a refused run holds nothing
     if not uow.db.is_sqlite:
         return _compute(uow, as_of, dry_run=False, advisory=True)
     holder = f"{uow.actor[:40]}@{socket.gethostname()[:60]}:{os.getpid()}"  # fits 120
-    if not _take_lease(uow.db, uow.actor, holder):
+    if not _take_lease(uow.db, uow.actor, holder, current):
         return _in_progress(as_of, dry_run)
     try:
         return _compute(uow, as_of, dry_run=False, advisory=False)
@@ -107,14 +108,23 @@ def run(
         _drop_lease(uow.db, uow.actor, holder)
 
 
-def _refuse(uow: UnitOfWork) -> None:
+def _refuse(uow: UnitOfWork) -> str | None:
     """Refuse a user whose role may not run the job, and one limited to clinics: the job
     writes the drafts of every clinic (such a user may preview, ``dry_run``, their
-    clinics only). In one transaction."""
-    with uow:
-        uow.require("reorder.run")
-        if uow.scope_clinics() is not None:
-            raise uow.scope_refusal(_("run the reorder job, which orders for every clinic"))
+    clinics only). On SQLite, answer who holds the lease now, if anyone (a quick look that
+    never waits for the write lock). In one read-only transaction (in the caller's, when
+    inside one)."""
+    checking = uow
+    if not uow.in_use:
+        checking = UnitOfWork(
+            uow.db, uow.actor, readonly=True, identify=uow.identify, bootstrap=uow.bootstrap,
+            via=uow.via,
+        )  # fmt: skip
+    with checking:
+        checking.require("reorder.run")
+        if checking.scope_clinics() is not None:
+            raise checking.scope_refusal(_("run the reorder job, which orders for every clinic"))
+        return _holder(checking.session) if uow.db.is_sqlite else None
 
 
 def _in_progress(as_of: date | None, dry_run: bool) -> reorder_dto.ReorderRun:
@@ -128,10 +138,14 @@ def _in_progress(as_of: date | None, dry_run: bool) -> reorder_dto.ReorderRun:
 def lease_holder(db: Database) -> str | None:
     """Who holds the SQLite lease now, if anyone (for `kitops jobs list`)."""
     with db.read_sessions() as session:
-        row = session.get(JobLockRow, LOCK_NAME)
-        if row is None or row.expires_at <= utcnow():
-            return None
-        return row.holder
+        return _holder(session)
+
+
+def _holder(session: Session) -> str | None:
+    row = session.get(JobLockRow, LOCK_NAME)
+    if row is None or row.expires_at <= utcnow():
+        return None
+    return row.holder
 
 
 def _holder_is_gone(holder: str) -> bool:
@@ -150,11 +164,11 @@ def _holder_is_gone(holder: str) -> bool:
     return False
 
 
-def _take_lease(db: Database, actor: str, holder: str) -> bool:
-    """Take the SQLite lease for ``holder``. The lease is the job's own bookkeeping, for
-    an actor ``run`` has just checked: its transactions identify nobody again (here and
-    in ``_drop_lease``)."""
-    current = lease_holder(db)  # a quick look that never waits for the write lock
+def _take_lease(db: Database, actor: str, holder: str, current: str | None) -> bool:
+    """Take the SQLite lease for ``holder``, unless ``current`` (who held it a moment ago,
+    from ``_refuse``) still does. The lease is the job's own bookkeeping, for an actor
+    ``run`` has just checked: its transactions identify nobody again (here and in
+    ``_drop_lease``)."""
     if current is not None and not _holder_is_gone(current):
         return False
     with UnitOfWork(db, actor, identify=False) as uow:
