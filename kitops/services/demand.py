@@ -256,14 +256,17 @@ def demand_by_id(
     expire on the same day serve exactly the same needs, so the database sums them (a
     clinic's 20,000 balances of one serum become its few hundred expiry dates)."""
     found = _by_id(uow, start, end, awaiting_release, needed_only=False)
-    return found.needs, found.supplies, found.margin
+    needs = {key: [Requirement(*need) for need in wanted] for key, wanted in found.needs.items()}
+    return needs, found.supplies, found.margin
 
 
 @dataclass(frozen=True)
 class NeedsById:
     """What ``needs_by_id`` answers."""
 
-    needs: dict[IdKey, list[Requirement]]  # kit needs a reserved kit covers left out
+    # (day, needed until, units) of each requirement, plain tuples (a job makes
+    # ``Requirement``s of those it works on); kit needs a reserved kit covers left out
+    needs: dict[IdKey, list[tuple[date, date, int]]]
     supplies: dict[IdKey, list[Supply]]  # of the products with requirements only
     kits: dict[IdKey, int]  # available kits in date on the first day, per kit product
     margin: int
@@ -282,10 +285,10 @@ def _by_id(
     uow: UnitOfWork, start: date, end: date, awaiting_release: bool, *, needed_only: bool
 ) -> NeedsById:
     snap = _collect(uow, start, end, None, lots=False)
-    needs: dict[IdKey, list[Requirement]] = defaultdict(list)
+    needs: dict[IdKey, list[tuple[date, date, int]]] = defaultdict(list)
     for (c, p, day, until, _lot, by), qty in snap.counts.items():
         if by != "reserved":
-            needs[(c, p)].append(Requirement(day, until, qty))
+            needs[(c, p)].append((day, until, qty))
     stock: dict[IdKey, list[Supply]] = defaultdict(list)
     products = {p for _, p in needs} if needed_only else None
     if products is None or products:
@@ -496,29 +499,35 @@ def _course_needs(
         per_course.count(courses, booked, held, kept)
     if not open_kits:
         return
-    # open kit needs: an assembled kit that fits covers them, else their components do
+    # open kit needs: an assembled kit that fits covers them, else their components do;
+    # only those of a clinic and kit product with an available kit are matched
     offers = [
         KitOffer(kit_row_id, (clinic_id, product_id), vials)
         for kit_row_id, _, clinic_id, product_id, vials in kits
     ]
-    served = assign(open_kits, offers).served
+    pools = {offer.pool for offer in offers}
+    matched = [request for request in open_kits if request.pool in pools]
+    served = assign(matched, offers).served if matched else {}
+    # counted per (clinic and kit product, first day, vial days, served or not): the kit
+    # needs of courses on the same plan starting on the same day are alike
+    alike: Counter[tuple[tuple[int, int], date, tuple[date, ...], bool]] = Counter()
     for request in open_kits:
-        pool_clinic, kit_id = _pool(request)
         need = request.need
-        day = need.first_use
-        last = need.last_needed
-        if request.key in served:
-            counts[(pool_clinic, kit_id, day, last, KIT, "kit")] += 1
+        alike[(_pool(request), need.first_use, need.vial_needed_until, request.key in served)] += 1
+    for ((pool_clinic, kit_id), day, vial_days, is_served), many in alike.items():
+        last = max(vial_days)
+        if is_served:
+            counts[(pool_clinic, kit_id, day, last, KIT, "kit")] += many
             continue
-        counts[(pool_clinic, kit_id, day, last, KIT, None)] += 1
+        counts[(pool_clinic, kit_id, day, last, KIT, None)] += many
         serum_id = per_course.recipe(kit_id)[0]
         for product_id, quantity in cat.recipes[kit_id]:
             if product_id == serum_id:
                 # vial k of the kit must last until vial k's last day (+ margin)
-                for until in need.vial_needed_until[:quantity]:
-                    counts[(pool_clinic, product_id, day, until, KIT_COMPONENT, None)] += 1
+                for until in vial_days[:quantity]:
+                    counts[(pool_clinic, product_id, day, until, KIT_COMPONENT, None)] += many
             else:
-                counts[(pool_clinic, product_id, day, last, KIT_COMPONENT, None)] += quantity
+                counts[(pool_clinic, product_id, day, last, KIT_COMPONENT, None)] += quantity * many
 
 
 # the per-course path reads many more courses than this by id; past it, every running one

@@ -463,8 +463,9 @@ def _compute(
         for policy_id, clinic_id, product_id, method, low, units, coming in rows:
             key = (clinic_id, product_id)
             if method == calendar:
-                required = needs.get(key)
-                if required:  # else no demand in the window: nothing to order (net ≤ 0)
+                wanted = needs.get(key)
+                if wanted:  # else no demand in the window: nothing to order (net ≤ 0)
+                    required = [Requirement(*need) for need in wanted]
                     candidates.append((policy_id, required, 0, int(coming)))
             else:
                 # every unit counted is in date today (the sums are of stock in date on day)
