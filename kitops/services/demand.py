@@ -45,7 +45,7 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm import aliased
 
 import kitops.i18n as i18n
 from kitops.data.repositories.locations import clinic_of
@@ -82,7 +82,7 @@ from kitops.domain.reorder import Requirement, Supply, cover, first_shortfall
 from kitops.errors import InvalidInput
 from kitops.i18n import _
 from kitops.services.dto.reorder import Cover, Demand, DemandProduct, Need, StockLot
-from kitops.services.plans import to_domain
+from kitops.services.plans import plan_of
 from kitops.services.unit_of_work import UnitOfWork
 
 __all__ = [
@@ -146,16 +146,27 @@ _RECIPES = select(
 _SESSION_ITEMS = select(
     PlanSessionItemRow.plan_id, PlanSessionItemRow.product_id, PlanSessionItemRow.quantity
 )
-# with each plan its kit product (the plan names its SKU), in the same query
-_PLANS = select(PlanRow).options(joinedload(PlanRow.kit_product))
+# with each plan its kit product's SKU (the plan names it), in the same query; plain
+# rows, no ORM objects
+_KIT_PRODUCT = aliased(ProductRow, name="kit_product")
+_PLANS = select(
+    PlanRow.id, PlanRow.code, PlanRow.name, PlanRow.applications_per_week, PlanRow.weeks,
+    PlanRow.serum_ul_per_application, PlanRow.administered, _KIT_PRODUCT.sku,
+    PlanRow.kits_per_course, PlanRow.default_weekdays, PlanRow.checkin_weeks,
+    PlanRow.followup_months, PlanRow.needle_min_um, PlanRow.needle_max_um,
+    PlanRow.interval_weeks, PlanRow.kit_product_id,
+).outerjoin(_KIT_PRODUCT, _KIT_PRODUCT.id == PlanRow.kit_product_id)  # fmt: skip
+_PLACES = select(
+    LocationRow.id, LocationRow.code, LocationRow.kind, LocationRow.parent_id,
+    LocationRow.timezone,
+).order_by(LocationRow.id)  # fmt: skip
 
 
 class _Catalogue:
     """Products, plans, recipes and session supplies, loaded once."""
 
     def __init__(self, uow: UnitOfWork) -> None:
-        session = uow.session
-        connection = session.connection()
+        connection = uow.session.connection()
         # plain rows (attribute access as on the mapped row), no ORM bookkeeping: the
         # columns the demand and its products list read
         self.products: dict[int, Any] = {p.id: p for p in connection.execute(_PRODUCTS)}
@@ -174,9 +185,9 @@ class _Catalogue:
         self.clinic_serum = serums[0] if serums else None
         self.plans: dict[int, Plan] = {}
         self.kit_of_plan: dict[int, int | None] = {}
-        for row in session.scalars(_PLANS):
-            self.plans[row.id] = to_domain(row)
-            self.kit_of_plan[row.id] = row.kit_product_id
+        for plan_id, *fields, kit_product_id in connection.execute(_PLANS):
+            self.plans[plan_id] = plan_of(*fields)
+            self.kit_of_plan[plan_id] = kit_product_id
 
     def serum_in_kit(self, kit_id: int) -> tuple[int, int, int]:
         """(serum product id, vial µl, vials per kit) of a kit recipe."""
@@ -187,9 +198,10 @@ class _Catalogue:
         raise InvalidInput("recipe", self.products[kit_id].sku, _("holds no serum vial"))
 
 
-def _clinics(uow: UnitOfWork) -> tuple[dict[int, LocationRow], dict[int, int]]:
-    """Clinics by id, and the clinic of every location inside one."""
-    rows = {row.id: row for row in uow.locations.all()}
+def _clinics(uow: UnitOfWork) -> tuple[dict[int, Any], dict[int, int]]:
+    """Clinics by id (plain rows: id, code, kind, parent id, time zone), and the clinic of
+    every location inside one."""
+    rows: dict[int, Any] = {row.id: row for row in uow.session.connection().execute(_PLACES)}
     clinic_of_place: dict[int, int] = {}
     for row in rows.values():
         clinic = clinic_of(row, rows)
@@ -201,7 +213,7 @@ def _clinics(uow: UnitOfWork) -> tuple[dict[int, LocationRow], dict[int, int]]:
 
 @dataclass(frozen=True)
 class _Snapshot:
-    clinics: dict[int, LocationRow]
+    clinics: dict[int, Any]
     clinic_of_place: dict[int, int]
     cat: _Catalogue
     counts: Counter[_NeedKey]
@@ -422,7 +434,7 @@ def scheduled_demand(
 def _course_needs(
     uow: UnitOfWork,
     cat: _Catalogue,
-    clinics: dict[int, LocationRow],
+    clinics: dict[int, Any],
     kits: list[_FreeKit],
     start: date,
     end: date,
@@ -744,7 +756,7 @@ class _PerCourse:
     def __init__(
         self,
         cat: _Catalogue,
-        clinics: dict[int, LocationRow],
+        clinics: dict[int, Any],
         start: date,
         end: date,
         margin: int,

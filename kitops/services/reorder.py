@@ -173,22 +173,26 @@ def _take_lease(db: Database, actor: str, holder: str, current: str | None) -> b
         return False
     with UnitOfWork(db, actor, identify=False) as uow:
         now = utcnow()
-        row = uow.session.get(JobLockRow, LOCK_NAME)
+        connection = uow.session.connection()  # plain statements: no ORM objects
+        row = connection.execute(
+            select(JobLockRow.holder, JobLockRow.expires_at).where(JobLockRow.name == LOCK_NAME)
+        ).first()
         if row is not None and row.expires_at > now and not _holder_is_gone(row.holder):
             return False
+        taken = {"holder": holder, "acquired_at": now, "expires_at": now + LEASE}
         if row is None:
-            uow.session.add(
-                JobLockRow(name=LOCK_NAME, holder=holder, acquired_at=now, expires_at=now + LEASE)
-            )
+            connection.execute(insert(JobLockRow).values(name=LOCK_NAME, **taken))
         else:
-            row.holder, row.acquired_at, row.expires_at = holder, now, now + LEASE
+            connection.execute(
+                update(JobLockRow).where(JobLockRow.name == LOCK_NAME).values(**taken)
+            )
         uow.commit()
     return True
 
 
 def _drop_lease(db: Database, actor: str, holder: str) -> None:
     with UnitOfWork(db, actor, identify=False) as uow:
-        uow.session.execute(
+        uow.session.connection().execute(
             delete(JobLockRow).where(JobLockRow.name == LOCK_NAME, JobLockRow.holder == holder)
         )
         uow.commit()
