@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from kitops.data.engine import Database
 
-HEAD_REVISION = "0028"
+HEAD_REVISION = "0029"
 
 
 def migrations_dir() -> Path:

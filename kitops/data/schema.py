@@ -508,6 +508,8 @@ class CourseAppointmentRow(Base):
     __table_args__ = (
         CheckConstraint("kind IN ('application', 'checkin', 'followup')", name="kind"),
         Index("ix_course_appointments_clinic_id_day", "clinic_id", "day"),
+        # the window's sessions still to come, read from the index alone (migration 0029)
+        Index("ix_course_appointments_day_kind_number", "day", "kind", "number", "course_id"),
     )
 
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), primary_key=True)

@@ -45,7 +45,7 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm import aliased
 
 import kitops.i18n as i18n
 from kitops.data.repositories.locations import clinic_of
@@ -82,7 +82,7 @@ from kitops.domain.reorder import Requirement, Supply, cover, first_shortfall
 from kitops.errors import InvalidInput
 from kitops.i18n import _
 from kitops.services.dto.reorder import Cover, Demand, DemandProduct, Need, StockLot
-from kitops.services.plans import to_domain
+from kitops.services.plans import plan_of
 from kitops.services.unit_of_work import UnitOfWork
 
 __all__ = [
@@ -146,16 +146,27 @@ _RECIPES = select(
 _SESSION_ITEMS = select(
     PlanSessionItemRow.plan_id, PlanSessionItemRow.product_id, PlanSessionItemRow.quantity
 )
-# with each plan its kit product (the plan names its SKU), in the same query
-_PLANS = select(PlanRow).options(joinedload(PlanRow.kit_product))
+# with each plan its kit product's SKU (the plan names it), in the same query; plain
+# rows, no ORM objects
+_KIT_PRODUCT = aliased(ProductRow, name="kit_product")
+_PLANS = select(
+    PlanRow.id, PlanRow.code, PlanRow.name, PlanRow.applications_per_week, PlanRow.weeks,
+    PlanRow.serum_ul_per_application, PlanRow.administered, _KIT_PRODUCT.sku,
+    PlanRow.kits_per_course, PlanRow.default_weekdays, PlanRow.checkin_weeks,
+    PlanRow.followup_months, PlanRow.needle_min_um, PlanRow.needle_max_um,
+    PlanRow.interval_weeks, PlanRow.kit_product_id,
+).outerjoin(_KIT_PRODUCT, _KIT_PRODUCT.id == PlanRow.kit_product_id)  # fmt: skip
+_PLACES = select(
+    LocationRow.id, LocationRow.code, LocationRow.kind, LocationRow.parent_id,
+    LocationRow.timezone,
+).order_by(LocationRow.id)  # fmt: skip
 
 
 class _Catalogue:
     """Products, plans, recipes and session supplies, loaded once."""
 
     def __init__(self, uow: UnitOfWork) -> None:
-        session = uow.session
-        connection = session.connection()
+        connection = uow.session.connection()
         # plain rows (attribute access as on the mapped row), no ORM bookkeeping: the
         # columns the demand and its products list read
         self.products: dict[int, Any] = {p.id: p for p in connection.execute(_PRODUCTS)}
@@ -174,9 +185,9 @@ class _Catalogue:
         self.clinic_serum = serums[0] if serums else None
         self.plans: dict[int, Plan] = {}
         self.kit_of_plan: dict[int, int | None] = {}
-        for row in session.scalars(_PLANS):
-            self.plans[row.id] = to_domain(row)
-            self.kit_of_plan[row.id] = row.kit_product_id
+        for plan_id, *fields, kit_product_id in connection.execute(_PLANS):
+            self.plans[plan_id] = plan_of(*fields)
+            self.kit_of_plan[plan_id] = kit_product_id
 
     def serum_in_kit(self, kit_id: int) -> tuple[int, int, int]:
         """(serum product id, vial µl, vials per kit) of a kit recipe."""
@@ -187,9 +198,10 @@ class _Catalogue:
         raise InvalidInput("recipe", self.products[kit_id].sku, _("holds no serum vial"))
 
 
-def _clinics(uow: UnitOfWork) -> tuple[dict[int, LocationRow], dict[int, int]]:
-    """Clinics by id, and the clinic of every location inside one."""
-    rows = {row.id: row for row in uow.locations.all()}
+def _clinics(uow: UnitOfWork) -> tuple[dict[int, Any], dict[int, int]]:
+    """Clinics by id (plain rows: id, code, kind, parent id, time zone), and the clinic of
+    every location inside one."""
+    rows: dict[int, Any] = {row.id: row for row in uow.session.connection().execute(_PLACES)}
     clinic_of_place: dict[int, int] = {}
     for row in rows.values():
         clinic = clinic_of(row, rows)
@@ -201,7 +213,7 @@ def _clinics(uow: UnitOfWork) -> tuple[dict[int, LocationRow], dict[int, int]]:
 
 @dataclass(frozen=True)
 class _Snapshot:
-    clinics: dict[int, LocationRow]
+    clinics: dict[int, Any]
     clinic_of_place: dict[int, int]
     cat: _Catalogue
     counts: Counter[_NeedKey]
@@ -256,14 +268,17 @@ def demand_by_id(
     expire on the same day serve exactly the same needs, so the database sums them (a
     clinic's 20,000 balances of one serum become its few hundred expiry dates)."""
     found = _by_id(uow, start, end, awaiting_release, needed_only=False)
-    return found.needs, found.supplies, found.margin
+    needs = {key: [Requirement(*need) for need in wanted] for key, wanted in found.needs.items()}
+    return needs, found.supplies, found.margin
 
 
 @dataclass(frozen=True)
 class NeedsById:
     """What ``needs_by_id`` answers."""
 
-    needs: dict[IdKey, list[Requirement]]  # kit needs a reserved kit covers left out
+    # (day, needed until, units) of each requirement, plain tuples (a job makes
+    # ``Requirement``s of those it works on); kit needs a reserved kit covers left out
+    needs: dict[IdKey, list[tuple[date, date, int]]]
     supplies: dict[IdKey, list[Supply]]  # of the products with requirements only
     kits: dict[IdKey, int]  # available kits in date on the first day, per kit product
     margin: int
@@ -282,10 +297,10 @@ def _by_id(
     uow: UnitOfWork, start: date, end: date, awaiting_release: bool, *, needed_only: bool
 ) -> NeedsById:
     snap = _collect(uow, start, end, None, lots=False)
-    needs: dict[IdKey, list[Requirement]] = defaultdict(list)
+    needs: dict[IdKey, list[tuple[date, date, int]]] = defaultdict(list)
     for (c, p, day, until, _lot, by), qty in snap.counts.items():
         if by != "reserved":
-            needs[(c, p)].append(Requirement(day, until, qty))
+            needs[(c, p)].append((day, until, qty))
     stock: dict[IdKey, list[Supply]] = defaultdict(list)
     products = {p for _, p in needs} if needed_only else None
     if products is None or products:
@@ -419,7 +434,7 @@ def scheduled_demand(
 def _course_needs(
     uow: UnitOfWork,
     cat: _Catalogue,
-    clinics: dict[int, LocationRow],
+    clinics: dict[int, Any],
     kits: list[_FreeKit],
     start: date,
     end: date,
@@ -496,29 +511,35 @@ def _course_needs(
         per_course.count(courses, booked, held, kept)
     if not open_kits:
         return
-    # open kit needs: an assembled kit that fits covers them, else their components do
+    # open kit needs: an assembled kit that fits covers them, else their components do;
+    # only those of a clinic and kit product with an available kit are matched
     offers = [
         KitOffer(kit_row_id, (clinic_id, product_id), vials)
         for kit_row_id, _, clinic_id, product_id, vials in kits
     ]
-    served = assign(open_kits, offers).served
+    pools = {offer.pool for offer in offers}
+    matched = [request for request in open_kits if request.pool in pools]
+    served = assign(matched, offers).served if matched else {}
+    # counted per (clinic and kit product, first day, vial days, served or not): the kit
+    # needs of courses on the same plan starting on the same day are alike
+    alike: Counter[tuple[tuple[int, int], date, tuple[date, ...], bool]] = Counter()
     for request in open_kits:
-        pool_clinic, kit_id = _pool(request)
         need = request.need
-        day = need.first_use
-        last = need.last_needed
-        if request.key in served:
-            counts[(pool_clinic, kit_id, day, last, KIT, "kit")] += 1
+        alike[(_pool(request), need.first_use, need.vial_needed_until, request.key in served)] += 1
+    for ((pool_clinic, kit_id), day, vial_days, is_served), many in alike.items():
+        last = max(vial_days)
+        if is_served:
+            counts[(pool_clinic, kit_id, day, last, KIT, "kit")] += many
             continue
-        counts[(pool_clinic, kit_id, day, last, KIT, None)] += 1
+        counts[(pool_clinic, kit_id, day, last, KIT, None)] += many
         serum_id = per_course.recipe(kit_id)[0]
         for product_id, quantity in cat.recipes[kit_id]:
             if product_id == serum_id:
                 # vial k of the kit must last until vial k's last day (+ margin)
-                for until in need.vial_needed_until[:quantity]:
-                    counts[(pool_clinic, product_id, day, until, KIT_COMPONENT, None)] += 1
+                for until in vial_days[:quantity]:
+                    counts[(pool_clinic, product_id, day, until, KIT_COMPONENT, None)] += many
             else:
-                counts[(pool_clinic, product_id, day, last, KIT_COMPONENT, None)] += quantity
+                counts[(pool_clinic, product_id, day, last, KIT_COMPONENT, None)] += quantity * many
 
 
 # the per-course path reads many more courses than this by id; past it, every running one
@@ -604,9 +625,7 @@ def _course_queries(
             .join(CourseRow, CourseRow.id == CourseAppointmentRow.course_id)
             .where(
                 CourseAppointmentRow.kind == "application",
-                # every appointment is at a place: naming them all lets the database walk
-                # its (clinic, day) index through the window's days, not every appointment
-                CourseAppointmentRow.clinic_id.in_(select(LocationRow.id)),
+                # read from the (day, kind, number, course) index alone: the window's days
                 CourseAppointmentRow.day >= bindparam("start"),
                 CourseAppointmentRow.day <= bindparam("end"),
                 *running,
@@ -737,7 +756,7 @@ class _PerCourse:
     def __init__(
         self,
         cat: _Catalogue,
-        clinics: dict[int, LocationRow],
+        clinics: dict[int, Any],
         start: date,
         end: date,
         margin: int,

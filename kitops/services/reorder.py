@@ -38,6 +38,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.orm import Session, aliased
 
 from kitops import faults
 from kitops.data.engine import Database
@@ -95,11 +96,11 @@ def run(
     Returns at once with ``in_progress`` set when another run holds the lock."""
     if dry_run:
         return _compute(uow, as_of, dry_run=True, advisory=False)
-    _refuse(uow)  # before the lease: a refused run holds nothing
+    current = _refuse(uow)  # before the lease: a refused run holds nothing
     if not uow.db.is_sqlite:
         return _compute(uow, as_of, dry_run=False, advisory=True)
     holder = f"{uow.actor[:40]}@{socket.gethostname()[:60]}:{os.getpid()}"  # fits 120
-    if not _take_lease(uow.db, uow.actor, holder):
+    if not _take_lease(uow.db, uow.actor, holder, current):
         return _in_progress(as_of, dry_run)
     try:
         return _compute(uow, as_of, dry_run=False, advisory=False)
@@ -107,14 +108,23 @@ def run(
         _drop_lease(uow.db, uow.actor, holder)
 
 
-def _refuse(uow: UnitOfWork) -> None:
+def _refuse(uow: UnitOfWork) -> str | None:
     """Refuse a user whose role may not run the job, and one limited to clinics: the job
     writes the drafts of every clinic (such a user may preview, ``dry_run``, their
-    clinics only). In one transaction."""
-    with uow:
-        uow.require("reorder.run")
-        if uow.scope_clinics() is not None:
-            raise uow.scope_refusal(_("run the reorder job, which orders for every clinic"))
+    clinics only). On SQLite, answer who holds the lease now, if anyone (a quick look that
+    never waits for the write lock). In one read-only transaction (in the caller's, when
+    inside one)."""
+    checking = uow
+    if not uow.in_use:
+        checking = UnitOfWork(
+            uow.db, uow.actor, readonly=True, identify=uow.identify, bootstrap=uow.bootstrap,
+            via=uow.via,
+        )  # fmt: skip
+    with checking:
+        checking.require("reorder.run")
+        if checking.scope_clinics() is not None:
+            raise checking.scope_refusal(_("run the reorder job, which orders for every clinic"))
+        return _holder(checking.session) if uow.db.is_sqlite else None
 
 
 def _in_progress(as_of: date | None, dry_run: bool) -> reorder_dto.ReorderRun:
@@ -128,10 +138,14 @@ def _in_progress(as_of: date | None, dry_run: bool) -> reorder_dto.ReorderRun:
 def lease_holder(db: Database) -> str | None:
     """Who holds the SQLite lease now, if anyone (for `kitops jobs list`)."""
     with db.read_sessions() as session:
-        row = session.get(JobLockRow, LOCK_NAME)
-        if row is None or row.expires_at <= utcnow():
-            return None
-        return row.holder
+        return _holder(session)
+
+
+def _holder(session: Session) -> str | None:
+    row = session.get(JobLockRow, LOCK_NAME)
+    if row is None or row.expires_at <= utcnow():
+        return None
+    return row.holder
 
 
 def _holder_is_gone(holder: str) -> bool:
@@ -150,31 +164,35 @@ def _holder_is_gone(holder: str) -> bool:
     return False
 
 
-def _take_lease(db: Database, actor: str, holder: str) -> bool:
-    """Take the SQLite lease for ``holder``. The lease is the job's own bookkeeping, for
-    an actor ``run`` has just checked: its transactions identify nobody again (here and
-    in ``_drop_lease``)."""
-    current = lease_holder(db)  # a quick look that never waits for the write lock
+def _take_lease(db: Database, actor: str, holder: str, current: str | None) -> bool:
+    """Take the SQLite lease for ``holder``, unless ``current`` (who held it a moment ago,
+    from ``_refuse``) still does. The lease is the job's own bookkeeping, for an actor
+    ``run`` has just checked: its transactions identify nobody again (here and in
+    ``_drop_lease``)."""
     if current is not None and not _holder_is_gone(current):
         return False
     with UnitOfWork(db, actor, identify=False) as uow:
         now = utcnow()
-        row = uow.session.get(JobLockRow, LOCK_NAME)
+        connection = uow.session.connection()  # plain statements: no ORM objects
+        row = connection.execute(
+            select(JobLockRow.holder, JobLockRow.expires_at).where(JobLockRow.name == LOCK_NAME)
+        ).first()
         if row is not None and row.expires_at > now and not _holder_is_gone(row.holder):
             return False
+        taken = {"holder": holder, "acquired_at": now, "expires_at": now + LEASE}
         if row is None:
-            uow.session.add(
-                JobLockRow(name=LOCK_NAME, holder=holder, acquired_at=now, expires_at=now + LEASE)
-            )
+            connection.execute(insert(JobLockRow).values(name=LOCK_NAME, **taken))
         else:
-            row.holder, row.acquired_at, row.expires_at = holder, now, now + LEASE
+            connection.execute(
+                update(JobLockRow).where(JobLockRow.name == LOCK_NAME).values(**taken)
+            )
         uow.commit()
     return True
 
 
 def _drop_lease(db: Database, actor: str, holder: str) -> None:
     with UnitOfWork(db, actor, identify=False) as uow:
-        uow.session.execute(
+        uow.session.connection().execute(
             delete(JobLockRow).where(JobLockRow.name == LOCK_NAME, JobLockRow.holder == holder)
         )
         uow.commit()
@@ -298,34 +316,6 @@ def _positions_query(scoped: bool) -> Any:
     )  # fmt: skip
 
 
-def _owned(uow: UnitOfWork) -> set[tuple[int, int]]:
-    """The (clinic, product) pairs of draft order lines a policy the job works on covers:
-    those lines are the job's to change."""
-    scoped, params = _scope(uow)
-    return {
-        (clinic_id, product_id)
-        for clinic_id, product_id in uow.session.connection().execute(_owned_query(scoped), params)
-    }
-
-
-@lru_cache(maxsize=4)
-def _owned_query(scoped: bool) -> Any:
-    on_draft = (
-        select(PurchaseOrderLineRow.id)
-        .join(PurchaseOrderRow, PurchaseOrderRow.id == PurchaseOrderLineRow.order_id)
-        .where(
-            PurchaseOrderRow.status == POStatus.DRAFT.value,
-            PurchaseOrderRow.clinic_id == ReorderPolicyRow.clinic_id,
-            PurchaseOrderLineRow.product_id == ReorderPolicyRow.product_id,
-        )
-    )
-    return (
-        select(ReorderPolicyRow.clinic_id, ReorderPolicyRow.product_id)
-        .join(SupplierRow, SupplierRow.id == ReorderPolicyRow.supplier_id)
-        .where(*_active(scoped), on_draft.exists())
-    )
-
-
 def _policies(uow: UnitOfWork, ids: list[int]) -> dict[int, _Policy]:
     """Policy id → the policy with its names and terms, of the policies ``ids``."""
     found: dict[int, _Policy] = {}
@@ -372,39 +362,54 @@ class _Draft:
     lines: dict[int, tuple[int, int, int]]  # product → (line id, quantity, position)
 
 
-def _drafts(uow: UnitOfWork) -> dict[tuple[int, int], _Draft]:
+def _drafts(uow: UnitOfWork) -> tuple[dict[tuple[int, int], _Draft], set[tuple[int, int]]]:
+    """The draft orders the user sees, with their lines, and the (clinic, product) pairs
+    of their lines an active policy covers: those lines are the job's to change. In one
+    query."""
     drafts: dict[tuple[int, int], _Draft] = {}
-    orders, lines = _drafts_queries()
-    connection = uow.session.connection()
-    for order_id, supplier_id, clinic_id, supplier, clinic in connection.execute(orders):
-        if uow.visible_clinic(clinic_id):
-            drafts[(supplier_id, clinic_id)] = _Draft(order_id, supplier, clinic, {})
-    by_order = {d.order_id: d for d in drafts.values()}
-    if by_order:
-        for line_id, order_id, product_id, quantity, position in connection.execute(lines):
-            if order_id in by_order:
-                by_order[order_id].lines[product_id] = (line_id, quantity, position)
-    return drafts
+    owned: set[tuple[int, int]] = set()
+    seen: dict[int, bool] = {}
+    for (order_id, supplier_id, clinic_id, supplier, clinic, line_id, product_id, quantity,
+         position, covered) in uow.session.connection().execute(_drafts_query()):  # fmt: skip
+        visible = seen.get(order_id)
+        if visible is None:
+            visible = seen[order_id] = uow.visible_clinic(clinic_id)
+            if visible:
+                drafts[(supplier_id, clinic_id)] = _Draft(order_id, supplier, clinic, {})
+        if not visible or line_id is None:
+            continue
+        drafts[(supplier_id, clinic_id)].lines[product_id] = (line_id, quantity, position)
+        if covered:
+            owned.add((clinic_id, product_id))
+    return drafts, owned
 
 
 @lru_cache(maxsize=1)
-def _drafts_queries() -> tuple[Any, Any]:
-    """The draft orders (with their supplier's and clinic's codes), and their lines."""
-    orders = (
+def _drafts_query() -> Any:
+    """The draft orders (with their supplier's and clinic's codes), each line of theirs
+    (none: NULLs) and whether a policy the job works on covers it: active, of an active
+    supplier (the user's clinics need no condition: the draft's clinic is one)."""
+    covered = (
+        select(ReorderPolicyRow.id)
+        .join(SupplierRow, SupplierRow.id == ReorderPolicyRow.supplier_id)
+        .where(
+            *_active(False),
+            ReorderPolicyRow.clinic_id == PurchaseOrderRow.clinic_id,
+            ReorderPolicyRow.product_id == PurchaseOrderLineRow.product_id,
+        )
+        .exists()
+    )
+    supplier = aliased(SupplierRow, name="order_supplier")
+    return (
         select(PurchaseOrderRow.id, PurchaseOrderRow.supplier_id, PurchaseOrderRow.clinic_id,
-               SupplierRow.code, LocationRow.code)
-        .join(SupplierRow, SupplierRow.id == PurchaseOrderRow.supplier_id)
-        .join(LocationRow, LocationRow.id == PurchaseOrderRow.clinic_id)
-        .where(PurchaseOrderRow.status == POStatus.DRAFT.value)
-    )  # fmt: skip
-    lines = (
-        select(PurchaseOrderLineRow.id, PurchaseOrderLineRow.order_id,
+               supplier.code, LocationRow.code, PurchaseOrderLineRow.id,
                PurchaseOrderLineRow.product_id, PurchaseOrderLineRow.quantity,
-               PurchaseOrderLineRow.position)
-        .join(PurchaseOrderRow, PurchaseOrderRow.id == PurchaseOrderLineRow.order_id)
+               PurchaseOrderLineRow.position, covered)
+        .join(supplier, supplier.id == PurchaseOrderRow.supplier_id)
+        .join(LocationRow, LocationRow.id == PurchaseOrderRow.clinic_id)
+        .outerjoin(PurchaseOrderLineRow, PurchaseOrderLineRow.order_id == PurchaseOrderRow.id)
         .where(PurchaseOrderRow.status == POStatus.DRAFT.value)
     )  # fmt: skip
-    return orders, lines
 
 
 def _explanation(policy: _Policy, s: Suggestion) -> dict[str, Any]:
@@ -441,7 +446,7 @@ def _compute(
         demand = needs_by_id(uow, start=day, end=end, awaiting_release=True)
         needs, stock, kits = demand.needs, demand.supplies, demand.kits
         rows = _positions(uow, day, {product_id for _, product_id in needs})
-        drafts = _drafts(uow)
+        drafts, owned = _drafts(uow)
 
         # a dict lookup per policy decides whether it has anything to order
         calendar = Method.CALENDAR.value
@@ -449,9 +454,10 @@ def _compute(
         for policy_id, clinic_id, product_id, method, low, units, coming in rows:
             key = (clinic_id, product_id)
             if method == calendar:
-                required = needs.get(key)
-                if required:  # else no demand in the window: nothing to order (net ≤ 0)
-                    candidates.append((policy_id, required, 0, int(coming)))
+                in_window = needs.get(key)
+                if in_window:  # else no demand in the window: nothing to order (net ≤ 0)
+                    asked = [Requirement(*need) for need in in_window]
+                    candidates.append((policy_id, asked, 0, int(coming)))
             else:
                 # every unit counted is in date today (the sums are of stock in date on day)
                 in_date = int(units) + kits.get(key, 0)
@@ -478,7 +484,6 @@ def _compute(
                 )  # fmt: skip
 
         # what changes: draft lines of (clinic, product) pairs with a policy are the job's
-        owned = _owned(uow) if drafts else set()
         created: list[tuple[int, int]] = []
         changed: set[tuple[int, int]] = set()
         line_updates: list[dict[str, Any]] = []
@@ -487,11 +492,11 @@ def _compute(
         change_notes: dict[tuple[int, int], list[str]] = defaultdict(list)
         for pair, draft in drafts.items():
             clinic_id = pair[1]
-            wanted = targets.get(pair, {})
+            targeted = targets.get(pair, {})
             for product_id, (line_id, quantity, _) in draft.lines.items():
                 if (clinic_id, product_id) not in owned:
                     continue  # no policy covers this line any more: left as it is
-                target = wanted.get(product_id)
+                target = targeted.get(product_id)
                 if target is None:
                     line_deletes.append(line_id)
                     changed.add(pair)
