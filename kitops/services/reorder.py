@@ -11,7 +11,10 @@ Two runs never overlap: on PostgreSQL the run's transaction takes a transaction-
 advisory lock (released by the database even if the process dies); on SQLite, which has
 no such lock, a lease row in ``job_locks`` (expiring after ``LEASE``) marks a run in
 progress. The second run returns at once, saying so, having written nothing. A lease left
-by a run that was killed (its process on this host is gone) is taken over at once.
+by a run that was killed (its process on this host is gone) is taken over at once. On
+SQLite a run that finds nothing to write while nobody holds the lease takes none (it
+writes nothing either way); one that finds drafts to write takes it and computes again
+under it before writing.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import (
     Date,
@@ -95,10 +98,20 @@ def run(
 
     Returns at once with ``in_progress`` set when another run holds the lock."""
     if dry_run:
-        return _compute(uow, as_of, dry_run=True, advisory=False)
-    current = _refuse(uow)  # before the lease: a refused run holds nothing
+        return _compute(_reading(uow), as_of, dry_run=True, advisory=False)
     if not uow.db.is_sqlite:
+        _refuse(uow)
         return _compute(uow, as_of, dry_run=False, advisory=True)
+    reading = _reading(uow)
+    with reading:  # one read-only transaction for the checks and the run without lease
+        current = _refuse(reading)  # before the lease: a refused run holds nothing
+        if current is None:
+            # nobody holds the lease: a run that finds nothing to write (the everyday cron
+            # case) needs none; one that finds drafts to write takes it and works again
+            # under it
+            unchanged = _compute(reading, as_of, dry_run=False, advisory=False, unchanged_only=True)
+            if unchanged is not None:
+                return unchanged
     holder = f"{uow.actor[:40]}@{socket.gethostname()[:60]}:{os.getpid()}"  # fits 120
     if not _take_lease(uow.db, uow.actor, holder, current):
         return _in_progress(as_of, dry_run)
@@ -114,17 +127,23 @@ def _refuse(uow: UnitOfWork) -> str | None:
     clinics only). On SQLite, answer who holds the lease now, if anyone (a quick look that
     never waits for the write lock). In one read-only transaction (in the caller's, when
     inside one)."""
-    checking = uow
-    if not uow.in_use:
-        checking = UnitOfWork(
-            uow.db, uow.actor, readonly=True, identify=uow.identify, bootstrap=uow.bootstrap,
-            via=uow.via,
-        )  # fmt: skip
+    checking = _reading(uow)
     with checking:
         checking.require("reorder.run")
         if checking.scope_clinics() is not None:
             raise checking.scope_refusal(_("run the reorder job, which orders for every clinic"))
         return _holder(checking.session) if uow.db.is_sqlite else None
+
+
+def _reading(uow: UnitOfWork) -> UnitOfWork:
+    """A read-only unit of work as ``uow``'s actor (``uow`` itself when inside its
+    transaction): on SQLite it never asks for the write lock."""
+    if uow.in_use:
+        return uow
+    return UnitOfWork(
+        uow.db, uow.actor, readonly=True, identify=uow.identify, bootstrap=uow.bootstrap,
+        via=uow.via,
+    )  # fmt: skip
 
 
 def _in_progress(as_of: date | None, dry_run: bool) -> reorder_dto.ReorderRun:
@@ -426,9 +445,28 @@ def _explanation(policy: _Policy, s: Suggestion) -> dict[str, Any]:
 
 
 @retrying
+@overload
 def _compute(
     uow: UnitOfWork, as_of: date | None, *, dry_run: bool, advisory: bool
-) -> reorder_dto.ReorderRun:
+) -> reorder_dto.ReorderRun: ...
+
+
+@overload
+def _compute(
+    uow: UnitOfWork, as_of: date | None, *, dry_run: bool, advisory: bool, unchanged_only: bool
+) -> reorder_dto.ReorderRun | None: ...
+
+
+def _compute(
+    uow: UnitOfWork,
+    as_of: date | None,
+    *,
+    dry_run: bool,
+    advisory: bool,
+    unchanged_only: bool = False,
+) -> reorder_dto.ReorderRun | None:
+    """The run (``dry_run``: the preview). ``unchanged_only``: None instead of writing,
+    when there are drafts to create, change or cancel."""
     with uow:
         if advisory and not uow.session.scalar(
             text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": ADVISORY_KEY}
@@ -534,6 +572,8 @@ def _compute(
         order_numbers: dict[tuple[int, int], str] = {
             pair: po_number(d.order_id) for pair, d in drafts.items() if d.order_id is not None
         }
+        if unchanged_only and (created or changed):
+            return None
         if not dry_run and (created or changed):
             now = utcnow()
             for pair in created:

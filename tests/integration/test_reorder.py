@@ -300,6 +300,38 @@ def test_a_run_while_another_holds_the_lock_does_nothing(world, uow, backend, db
     assert _orders(world) == []
 
 
+def test_a_run_with_nothing_to_write_takes_no_lease_so_a_writer_does_not_hold_it_up(
+    world, uow, backend, db, monkeypatch
+):
+    """SQLite: while another connection holds the database's write lock (a stockroom
+    terminal mid-receipt), a run that finds nothing to write still answers; it never asks
+    for the write lock its lease would need (one that has drafts to write does)."""
+    if backend != "sqlite":
+        pytest.skip("the lease is SQLite's lock")
+    import sqlite3
+
+    from kitops.data.engine import open_database
+    from kitops.services.unit_of_work import UnitOfWork
+
+    calendar_policy(uow)
+    reorder.run(uow(), as_of=AS_OF)
+    before = (_orders(world), _audit_count(world), writes(world))
+    monkeypatch.setenv("KITOPS_BUSY_TIMEOUT_MS", "100")  # a wait for the lock fails fast
+    quick = open_database(db.url)
+    writer = sqlite3.connect(db.engine.url.database or "", isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        again = reorder.run(UnitOfWork(quick, "tester"), as_of=AS_OF)
+        writer.execute("ROLLBACK")
+    finally:
+        writer.close()
+        quick.dispose()
+    assert not again.in_progress
+    assert "nothing changed" in again.summary
+    assert [s.po for s in again.suggestions] == ["PO-000001"]
+    assert (_orders(world), _audit_count(world), writes(world)) == before
+
+
 def test_an_expired_lease_does_not_block_the_run(world, uow, backend, db):
     if backend != "sqlite":
         pytest.skip("the lease is SQLite's lock")
