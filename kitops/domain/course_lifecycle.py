@@ -18,6 +18,7 @@ import kitops.i18n as i18n
 from kitops.domain.courses import Calendar, CourseStatus, format_weekdays, parse_weekdays
 from kitops.errors import InvalidInput, Refused
 from kitops.i18n import N_, _
+from kitops.i18n.labels import status_label
 
 S, A, P = CourseStatus.SCHEDULED, CourseStatus.ACTIVE, CourseStatus.PAUSED
 C, E, X = CourseStatus.COMPLETED, CourseStatus.ENDED_EARLY, CourseStatus.CANCELLED
@@ -61,7 +62,7 @@ def check_transition(course_id: int, current: str, target: CourseStatus) -> None
     if not may(current, target):
         raise Refused(
             _("course {course_id} is {current}; {why}").format(
-                course_id=course_id, current=current, why=i18n.gettext(_WHY[target])
+                course_id=course_id, current=status_label(current), why=i18n.gettext(_WHY[target])
             )
         )
 
@@ -74,7 +75,7 @@ def status_after_session(course_id: int, current: str, number: int, applications
         raise Refused(_(
             "course {course_id} is {current}; a session is recorded only "
             "for a scheduled or active course"
-        ).format(course_id=course_id, current=current))  # fmt: skip
+        ).format(course_id=course_id, current=status_label(current)))  # fmt: skip
     target = C if number >= applications else A
     if current == target.value:
         return current
@@ -89,7 +90,7 @@ def status_after_handover(course_id: int, current: str) -> str:
         raise Refused(_(
             "course {course_id} is {current}; its kits go out only while "
             "it runs (resume it first)"
-        ).format(course_id=course_id, current=current))  # fmt: skip
+        ).format(course_id=course_id, current=status_label(current)))  # fmt: skip
     return A.value
 
 

@@ -29,6 +29,7 @@ from enum import StrEnum
 from kitops.domain.numbers import parse_id
 from kitops.errors import InvalidInput, Refused
 from kitops.i18n import _
+from kitops.i18n.labels import status_label
 
 
 class OrderStatus(StrEnum):
@@ -179,7 +180,9 @@ def start_payment(order: OrderMoney) -> OrderMoney:
         if order.status is S.PENDING:
             raise Refused(_("the order already has a payment in progress"))
         raise Refused(
-            _("the order is {status}; there is nothing to pay").format(status=order.status.value)
+            _("the order is {status}; there is nothing to pay").format(
+                status=status_label(order.status.value)
+            )
         )
     return OrderMoney(move(order.status, S.PENDING), order.total, order.paid, order.refunded)
 
@@ -229,7 +232,7 @@ def check_refund_request(order: OrderMoney, amount: int | None, in_flight: int) 
     if order.status not in REFUNDABLE:
         raise Refused(
             _("the order is {status}; only a paid order can be refunded").format(
-                status=order.status.value
+                status=status_label(order.status.value)
             )
         )
     left = order.paid - order.refunded - in_flight
@@ -266,7 +269,7 @@ def cancel(order: OrderMoney) -> OrderMoney:
     if order.status not in (S.OPEN, S.PENDING, S.FAILED):
         raise Refused(
             _("the order is {status}; only an unpaid order can be cancelled").format(
-                status=order.status.value
+                status=status_label(order.status.value)
             )
         )
     return OrderMoney(move(order.status, S.CANCELLED), order.total, order.paid, order.refunded)

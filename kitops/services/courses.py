@@ -54,6 +54,7 @@ from kitops.domain.ledger import parse_date
 from kitops.domain.locations import clinic_today
 from kitops.errors import InvalidInput, Refused
 from kitops.i18n import _
+from kitops.i18n.labels import status_label
 from kitops.services.clinic_calendar import book_course
 from kitops.services.dto import courses as courses_dto
 from kitops.services.kits import kit_dto
@@ -251,7 +252,7 @@ def create_course(
                 _(
                     "patient {ref} already has course {other} on {plan} "
                     "({status}) over these dates; pass --overlap to create both"
-                ).format(ref=ref, other=clash.id, plan=plan.code, status=clash.status)
+                ).format(ref=ref, other=clash.id, plan=plan.code, status=status_label(clash.status))
             )
         course = CourseRow(
             patient_ref=ref, plan_id=plan_row.id, clinic_id=clinic_row.id, start_date=day,
@@ -428,7 +429,7 @@ def reschedule_course(
             raise Refused(_(
                 "course {course} is {status}; only a course still running "
                 "is rescheduled"
-            ).format(course=course.id, status=course.status))  # fmt: skip
+            ).format(course=course.id, status=status_label(course.status)))  # fmt: skip
         result = _move(uow, course, day, weekdays, today, "course.reschedule")
         uow.commit()
     return result
@@ -455,7 +456,7 @@ def resume_course(
             raise Refused(_(
                 "course {course} is {status}; only a paused course is "
                 "resumed"
-            ).format(course=course.id, status=course.status))  # fmt: skip
+            ).format(course=course.id, status=status_label(course.status)))  # fmt: skip
         check_transition(course.id, course.status, target)
         course.status = target.value
         course.status_reason = None

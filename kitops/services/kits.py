@@ -62,6 +62,7 @@ from kitops.domain.ledger import LotStatus, Move, MoveReason, Shortage
 from kitops.domain.locations import PHYSICAL_KINDS, LocationKind, clinic_today
 from kitops.errors import InvalidInput, Refused, TransientDatabaseError
 from kitops.i18n import _
+from kitops.i18n.labels import status_label
 from kitops.services.dto import kits as kits_dto
 from kitops.services.plans import plan_of, to_domain
 from kitops.services.unit_of_work import UnitOfWork, retrying
@@ -821,7 +822,7 @@ def _refuse_unusable_components(
                     kit=kit.serial,
                     lot=lot.code,
                     sku=lot.product.sku,
-                    status=lot.status,
+                    status=status_label(lot.status),
                     outcome=outcome,
                 )
             )
@@ -848,7 +849,7 @@ def _refuse_unpaid(uow: UnitOfWork, course_id: int) -> None:
     ).all()
     if orders and not any(status in ("paid", "partially_refunded") for _, status in orders):
         listed = ", ".join(
-            _("order {order} is {status}").format(order=order_id, status=status)
+            _("order {order} is {status}").format(order=order_id, status=status_label(status))
             for order_id, status in orders
         )
         raise Refused(
@@ -948,7 +949,7 @@ def release(uow: UnitOfWork, serial: str, *, today: date | None = None) -> kits_
         if kit_lot.status != LotStatus.QUARANTINE.value:
             raise Refused(
                 _("kit {kit}'s own lot is {status}; it stays out of stock").format(
-                    kit=kit.serial, status=kit_lot.status
+                    kit=kit.serial, status=status_label(kit_lot.status)
                 )
             )
         before = {"status": kit.status, "reason": kit_lot.status_reason}

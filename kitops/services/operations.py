@@ -41,6 +41,7 @@ from kitops.domain.stock_rules import (
 from kitops.domain.text import no_control
 from kitops.errors import InvalidInput, KitopsError, Refused
 from kitops.i18n import _, ngettext
+from kitops.i18n.labels import status_label
 from kitops.services.csvfiles import read_csv
 from kitops.services.dto import stock as stock_dto
 from kitops.services.receipts import check_cost_currency, keep_receipt
@@ -52,7 +53,7 @@ def _kit_in_stock(uow: UnitOfWork, lot: LotRow) -> KitRow:
     """The kit whose own lot this is, while it is still in the stockroom."""
     kit = uow.kits.of_lot(lot.id, lock=True)
     if kit is None or kit.status not in ON_A_SHELF:
-        state = kit.status if kit else "unknown"
+        state = status_label(kit.status) if kit else "unknown"
         raise Refused(
             _("kit {kit} is {state}; it is not on a shelf").format(kit=lot.code, state=state)
         )
@@ -287,7 +288,7 @@ def move(
                 if locked.status != LotStatus.RELEASED.value:
                     raise Refused(
                         _("lot {lot} changed to {status}; try again").format(
-                            lot=locked.code, status=locked.status
+                            lot=locked.code, status=status_label(locked.status)
                         )
                     )
         audit_id = uow.record(

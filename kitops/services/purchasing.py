@@ -47,6 +47,7 @@ from kitops.domain.reorder import Method, parse_method
 from kitops.domain.text import no_control
 from kitops.errors import Conflict, InvalidInput, Refused
 from kitops.i18n import _
+from kitops.i18n.labels import status_label
 from kitops.services.dto import as_json
 from kitops.services.dto import purchasing as purchasing_dto
 from kitops.services.plans import to_domain
@@ -622,7 +623,7 @@ def receive_against(
     if order.status not in RECEIVABLE:
         raise Refused(
             _("{name} is {status}; nothing more can be received against it").format(
-                name=name, status=order.status
+                name=name, status=status_label(order.status)
             )
         )
     by_id = {row.id: row for row in uow.locations.all()}

@@ -31,6 +31,7 @@ from kitops.domain.ledger import LotStatus, Move, MoveReason, is_usable, parse_d
 from kitops.domain.locations import clinic_today
 from kitops.errors import InvalidInput, Refused, TransientDatabaseError
 from kitops.i18n import _
+from kitops.i18n.labels import status_label
 from kitops.services.dto import courses as courses_dto
 from kitops.services.plans import calendar_of, to_domain
 from kitops.services.unit_of_work import UnitOfWork, retrying
@@ -117,7 +118,7 @@ def _locked_usable(uow: UnitOfWork, lot: LotRow, day: date) -> LotRow:
     if not is_usable(LotStatus(lot.status), lot.expiry, day):
         raise TransientDatabaseError(
             _("lot {lot} became {status} while the session was recorded").format(
-                lot=lot.code, status=lot.status
+                lot=lot.code, status=status_label(lot.status)
             )
         )
     return lot
@@ -161,7 +162,7 @@ def record_session(
             raise Refused(_(
                 "course {course} is {status}; a session is recorded only "
                 "for a scheduled or active course"
-            ).format(course=course.id, status=course.status))  # fmt: skip
+            ).format(course=course.id, status=status_label(course.status)))  # fmt: skip
         serum, vials = _clinic_serum(uow, course)
         plan = to_domain(course.plan)
         done = (

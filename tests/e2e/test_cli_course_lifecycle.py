@@ -53,7 +53,7 @@ def test_a_course_goes_active_pauses_on_an_opened_return_resumes_and_ends_early(
         assert_bad_input(demo("course", "complete", "1", "--early"), "reason")
         ended = demo("course", "complete", "1", "--early", "--reason", "moved abroad")
         assert (ended.code, ended.out.strip()) == (0, "course 1 ended early (moved abroad)")
-        assert_refused(demo("course", "pause", "1"), "course 1 is ended_early")
+        assert_refused(demo("course", "pause", "1"), "course 1 is ended early")
 
     history = json_of(demo, "course", "show", "1", "--json")["history"]
     assert [h["action"] for h in history] == [

@@ -64,7 +64,9 @@ def test_check_transition_allows_the_table_and_refuses_the_rest_in_one_line(
     if allowed:
         check_transition(7, current, target)
     else:
-        with pytest.raises(Refused, match=f"^course 7 is {current}; only ") as caught:
+        # the status reads as words ("ended early"), never as the stored value
+        words = current.replace("_", " ")
+        with pytest.raises(Refused, match=f"^course 7 is {words}; only ") as caught:
             check_transition(7, current, target)
         assert "\n" not in str(caught.value)
 
@@ -161,3 +163,12 @@ def test_what_stays_where_it_is_when_the_rest_moves():
 def test_overlapping_dates():
     assert overlaps(date(2027, 1, 1), date(2027, 2, 1), date(2027, 2, 1), date(2027, 3, 1))
     assert not overlaps(date(2027, 1, 1), date(2027, 2, 1), date(2027, 2, 2), date(2027, 3, 1))
+
+
+def test_a_refused_transition_names_the_status_in_the_language_in_force():
+    from kitops.i18n import use_locale
+
+    with use_locale("de"), pytest.raises(Refused) as caught:
+        check_transition(7, "ended_early", CourseStatus.COMPLETED)
+    assert "vorzeitig beendet" in str(caught.value)
+    assert "ended_early" not in str(caught.value)
