@@ -6,10 +6,10 @@ floor measured in the same run: the interpreter alone, the interpreter importing
 SQLAlchemy, and importing SQLAlchemy's ORM, which every command that reads the database
 pays before its first query.
 
-Each case runs once to warm the file cache, then RUNS times taken in turn with the other
-cases (so a burst of load elsewhere spreads over all of them); wall-clock median and worst,
-and the median CPU time (user + system) of the process, which other work on the machine
-disturbs less than the wall clock.
+Each case runs once (``--warm N``: N times) to warm the file cache, then RUNS times taken
+in turn with the other cases (so a burst of load elsewhere spreads over all of them);
+wall-clock median and worst, and the median CPU time (user + system) of the process, which
+other work on the machine disturbs less than the wall clock.
 
 On PostgreSQL, ``--server-log PATH`` (the server's log file, readable by this user) also
 prints how many statements each command sends: each runs once more with
@@ -18,8 +18,8 @@ the lines the server logged for the benchmark's database (``USER@DATABASE`` in i
 ``log_line_prefix``, as Debian's default has it) are counted, BEGIN, COMMIT and
 ROLLBACK among them, each one round trip.
 
-Usage: python benchmarks/cli_startup.py [--runs N] [--pg-admin-url URL] [--help-only]
-                                        [--server-log PATH]
+Usage: python benchmarks/cli_startup.py [--runs N] [--warm N] [--pg-admin-url URL]
+                                        [--help-only] [--server-log PATH]
   (without --pg-admin-url the everyday commands run on SQLite only)
 """
 
@@ -90,11 +90,12 @@ def run_once(command: list[str], env: dict[str, str]) -> tuple[float, float]:
 
 
 def measure(
-    cases: dict[str, list[list[str]]], env: dict[str, str], runs: int
+    cases: dict[str, list[list[str]]], env: dict[str, str], runs: int, warm: int = 1
 ) -> dict[str, tuple[list[float], list[float]]]:
-    for lines in cases.values():
-        for line in lines:
-            run_once(line, env)  # warm the file cache (and the database's)
+    for _ in range(warm):
+        for lines in cases.values():
+            for line in lines:
+                run_once(line, env)  # warm the file cache (and the database's)
     samples: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name in cases}
     for index in range(runs):
         for name, lines in cases.items():
@@ -152,6 +153,9 @@ def main() -> None:
     parser.add_argument("--pg-admin-url", help="also time the commands on PostgreSQL")
     parser.add_argument("--help-only", action="store_true", help="only the floor and --help")
     parser.add_argument(
+        "--warm", type=int, default=1, help="untimed runs of each command first (0: none)"
+    )
+    parser.add_argument(
         "--server-log", type=Path, help="PostgreSQL's log file: count each command's statements"
     )
     args = parser.parse_args()
@@ -160,7 +164,7 @@ def main() -> None:
     env.pop("KITOPS_DATABASE_URL", None)
     load = os.getloadavg()[0]
     print(f"{args.runs} runs each, load average {load:.1f} on {os.cpu_count()} cores")
-    report("floor and help", measure({**FLOOR, **HELP}, env, args.runs), "")
+    report("floor and help", measure({**FLOOR, **HELP}, env, args.runs, args.warm), "")
     if args.help_only:
         return
     backends = [("SQLite", None)] + (
@@ -172,7 +176,7 @@ def main() -> None:
             env = dict(os.environ, KITOPS_DATABASE_URL=bench.url)
             env.pop("KITOPS_USER", None)
             cases = everyday(env)
-            samples = measure({**FLOOR, **cases}, env, args.runs)
+            samples = measure({**FLOOR, **cases}, env, args.runs, args.warm)
             report(f"{backend}, demo data ({bench.where()})", samples, "<= 0.45 s")
             if args.server_log and bench.pg_name:
                 statements(cases, env, args.server_log, bench.pg_name)

@@ -224,7 +224,7 @@ class LedgerBuilder:
             for c in plan.clinics
         ]
         keep = self.places[plan.keep_at] if plan.keep_at else 0
-        step = max(1, (WINDOW_US - plan.start_us) // plan.moves)
+        step = max(1, (WINDOW_US - plan.start_us) // max(plan.moves, 1))  # a lot may get none
         for i in range(plan.moves):
             t = plan.start_us + i * step + int(rand() * step)
             home, work = homes[int(rand() * len(homes))]

@@ -10,7 +10,7 @@ authenticated (``build_app(login=False)``: the path after the login screen); the
 runs stop when the login screen is up with its first field (the user name) focused.
 Prints the median and worst of N runs beside a bare ``python -c pass`` start.
 
-Usage: python benchmarks/tui_startup.py [--runs N] [--lots 100000] [--keep]
+Usage: python benchmarks/tui_startup.py [--runs N] [--warm N] [--lots 100000] [--keep]
 """
 
 from __future__ import annotations
@@ -193,6 +193,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--lots", type=int, default=100_000, help="extra lots for the big case")
     parser.add_argument("--keep", action="store_true", help="keep the databases afterwards")
+    parser.add_argument(
+        "--warm", type=int, default=1, help="untimed starts on each database first (0: none)"
+    )
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="kitops-tui-bench-"))
     cases = [("demo data", 0, 1.0), (f"demo + {args.lots:,} lots", args.lots, 1.5)]
@@ -202,7 +205,8 @@ def main() -> None:
         for name, lots, target in cases:
             url = f"sqlite:///{folder / f'tui-{lots}.db'}"
             build(url, lots)
-            timed_start(url)  # warm the file cache
+            for _ in range(args.warm):
+                timed_start(url)  # warm the file cache
             samples = [timed_start(url) for _ in range(args.runs)]
             dash = [s[0] for s in samples]
             stock = [s[1] for s in samples]

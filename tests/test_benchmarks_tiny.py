@@ -75,7 +75,7 @@ def test_the_ledger_benchmark_asks_each_question_and_the_ledger_balances(tmp_pat
 
 
 def test_the_reports_benchmark_times_every_report() -> None:
-    out = _run("reports_scale.py", "--moves", "20000", "--courses", "40", "--runs", "1")
+    out = _run("reports_scale.py", "--moves", "4000", "--courses", "20", "--runs", "1")
     rows = _table_rows(out)
     assert "rendering `report stock`" in out
     for name in ("stock", "expiring", "kits", "demand", "cover", "wastage", "valuation",
@@ -93,11 +93,12 @@ def test_the_reorder_benchmark_runs_both_databases_and_changes_nothing_the_secon
 
 
 def test_the_start_up_benchmarks_start_kitops_and_the_terminal_ui() -> None:
-    out = _run("cli_startup.py", "--runs", "1")  # SQLite, the demo data
+    # SQLite, the demo data; no warm-up runs (they print nothing)
+    out = _run("cli_startup.py", "--runs", "1", "--warm", "0")
     assert "kitops --help" in out
     assert "kitops stock --location LON" in out
     assert "kitops kit list" in out
-    out = _run("tui_startup.py", "--runs", "1", "--lots", "50")
+    out = _run("tui_startup.py", "--runs", "1", "--warm", "0", "--lots", "50")
     assert "dashboard median" in out
 
 

@@ -17,6 +17,11 @@ from sqlalchemy import func, select
 from kitops.data.schema import AuditRow
 
 
+@pytest.fixture(autouse=True)
+def _cheap_pins(cheap_pin_hashes):
+    """Every PIN hashed and checked with small argon2 costs (``cheap_pin_hashes``)."""
+
+
 @pytest.fixture
 def cli(kitops):
     """``cli(*args)`` → Result(code, out, err); never a traceback."""

@@ -33,6 +33,11 @@ def pg_demo_url(pg_admin, demo_templates) -> Iterator[str]:  # type: ignore[no-u
 
 
 @pytest.fixture(autouse=True)
+def _cheap_pins(cheap_pin_hashes):  # type: ignore[no-untyped-def]
+    """Every PIN hashed and checked with small argon2 costs (``cheap_pin_hashes``)."""
+
+
+@pytest.fixture(autouse=True)
 def _reorder_tile_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """The dashboard's reorder tile loads a second after the first paint (so it does not
     share the start's CPU); tests and snapshots want it at once."""
