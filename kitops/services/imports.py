@@ -7,6 +7,7 @@ written, and every bad row is reported with its line number and reason.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 
 import kitops.i18n as i18n
@@ -147,20 +148,41 @@ def _location_row(uow: UnitOfWork, row: dict[str, str]) -> None:
 
 
 class _StockImport:
-    """Opening balances: lots are created or matched, moves come from ADJUSTMENT."""
+    """Opening balances: lots are created or matched, moves come from ADJUSTMENT.
+
+    A row writes nothing while the file is read: the lots the file names are read in one
+    query first (``prefetch``), a new lot is kept in the session until every row has
+    passed (one batched insert), and the moves are posted once for the whole file. So
+    no row needs a savepoint of its own, and a file of thousands of rows costs a few
+    statements instead of several round trips a row."""
 
     def __init__(self, uow: UnitOfWork, reference: str, *, foreign_currency: bool) -> None:
         self.uow = uow
         self.reference = reference
         self.foreign_currency = foreign_currency
-        self.moves: list[PostedMove] = []
+        # each row's lot, place and quantity; its move is made once the new lots have ids
+        self.lines: list[tuple[LotRow, LocationRow, int, int]] = []
         # each row's receipt, kept with its cost once the file is through (the audit row)
         self.receipts: list[tuple[LotRow, LocationRow, int, Money | None]] = []
-        self.currency_of: dict[int, str] = {}  # lot id → the currency it is costed in
+        self.currency_of: dict[tuple[int, str], str] = {}  # lot → the currency it is costed in
         self.adjustment = uow.locations.get("ADJUSTMENT")
         # read once per file: a file of thousands of rows names a few products and places
         self.products: dict[str, ProductRow] = {}
         self.places: dict[str, LocationRow] = {}
+        # the lots the file names, as stored or as made by an earlier row of the file
+        self.lots: dict[tuple[int, str], LotRow] = {}
+
+    def prefetch(self, rows: list[tuple[int, dict[str, str]]]) -> None:
+        """Read every stored lot whose code the file names, in one query (a row that
+        cannot be read is left to its own line's refusal)."""
+        codes = set()
+        for _line, row in rows:
+            try:
+                codes.add(parse_lot_code(row.get("lot") or UNTRACKED_LOT_CODE))
+            except InvalidInput:
+                continue
+        for lot in self.uow.lots.with_codes(codes):
+            self.lots[(lot.product_id, lot.code)] = lot
 
     def __call__(self, uow: UnitOfWork, row: dict[str, str]) -> None:
         sku = parse_sku(row["sku"])
@@ -190,8 +212,9 @@ class _StockImport:
         elif row.get("currency"):
             raise InvalidInput("unit_cost", "", _("a currency needs a unit cost beside it"))
         lot = self._lot(product.id, product.lot_tracked, row, status)
+        key = (lot.product_id, lot.code)
         if cost is not None:
-            costed_in = self.currency_of.setdefault(lot.id, lot.currency or cost.currency)
+            costed_in = self.currency_of.get(key) or lot.currency or cost.currency
             if costed_in != cost.currency:
                 raise Refused(
                     _(
@@ -199,10 +222,20 @@ class _StockImport:
                         "cannot be averaged with it: give it in {costed_in}, or none"
                     ).format(lot=lot.code, costed_in=costed_in, cost=i18n.format_money(cost))
                 )
-        self.moves.append(
-            PostedMove(Move(lot.id, self.adjustment.id, place.id, quantity), product.id)
-        )
+            self.currency_of[key] = costed_in
+        if key not in self.lots:  # a new lot: made once its first row has passed
+            self.lots[key] = lot
+            uow.session.add(lot)
+        self.lines.append((lot, place, quantity, product.id))
         self.receipts.append((lot, place, quantity, cost))
+
+    def posted_moves(self) -> list[PostedMove]:
+        """The file's moves, the new lots inserted first (one batch) so each has its id."""
+        self.uow.session.flush()
+        return [
+            PostedMove(Move(lot.id, self.adjustment.id, place.id, quantity), product_id)
+            for lot, place, quantity, product_id in self.lines
+        ]
 
     def keep_costs(self, audit_id: int) -> None:
         """Every row's receipt with its cost; the lots' costs become their averages."""
@@ -220,12 +253,15 @@ class _StockImport:
         row: dict[str, str],
         status: LotStatus,
     ) -> LotRow:
-        uow = self.uow
+        """The row's lot: stored, made by an earlier row, or a new one (not yet added)."""
         if not tracked:
             if row.get("lot") or row.get("expiry"):
                 raise InvalidInput("lot", row.get("lot", ""), _("this product is not lot-tracked"))
-            lot = uow.lots.find(product_id, UNTRACKED_LOT_CODE)
-            assert lot is not None
+            lot = self.lots.get((product_id, UNTRACKED_LOT_CODE))
+            if lot is None:
+                lot = self.uow.lots.find(product_id, UNTRACKED_LOT_CODE)
+                assert lot is not None
+                self.lots[(product_id, UNTRACKED_LOT_CODE)] = lot
             return lot
         if not row.get("lot"):
             raise InvalidInput("lot", "", _("a lot-tracked product needs its lot code"))
@@ -233,16 +269,14 @@ class _StockImport:
             raise InvalidInput("expiry", "", _("a lot-tracked product needs its expiry date"))
         code = parse_lot_code(row["lot"])
         expiry = parse_date(row["expiry"], "expiry")
-        lot = uow.lots.find(product_id, code)
+        lot = self.lots.get((product_id, code))
         if lot is None:
-            return uow.lots.add(
-                LotRow(
-                    product_id=product_id,
-                    code=code,
-                    expiry=expiry,
-                    status=status.value,
-                    receipt_ref=self.reference[:64],
-                )
+            return LotRow(
+                product_id=product_id,
+                code=code,
+                expiry=expiry,
+                status=status.value,
+                receipt_ref=self.reference[:64],
             )
         if lot.expiry != expiry:
             raise Conflict(
@@ -276,10 +310,12 @@ def import_file(
             handler = _location_row
         else:
             stock = handler = _StockImport(uow, f"import:{name}", foreign_currency=foreign_currency)
+            stock.prefetch(rows)
         problems: list[str] = []
         for line, row in rows:
             try:
-                with uow.session.begin_nested():
+                # a row that may have written something before it failed is undone alone
+                with uow.session.begin_nested() if stock is None else nullcontext():
                     handler(uow, row)
             except NotAllowed:
                 raise  # a refusal stops the whole import, and is audited
@@ -293,7 +329,7 @@ def import_file(
         if stock is not None:
             try:
                 uow.ledger.post(
-                    stock.moves,
+                    stock.posted_moves(),
                     reason=MoveReason.OPENING.value,
                     actor=uow.actor,
                     reference=f"import:{name}"[:120],

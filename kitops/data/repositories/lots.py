@@ -46,6 +46,22 @@ class Lots:
             stmt = stmt.with_for_update(key_share=True)
         return self.session.scalars(stmt).all()
 
+    def with_codes(self, codes: Iterable[str]) -> list[LotRow]:
+        """Every lot with one of these codes (of any product), in id order. On PostgreSQL
+        the codes go as one array parameter; SQLite takes them in lists of 500."""
+        wanted = sorted(set(codes))
+        if not wanted:
+            return []
+        if self.session.get_bind().dialect.name == "postgresql":
+            param = bindparam("codes", wanted, type_=ARRAY(String))
+            stmt = select(LotRow).where(LotRow.code == any_(param)).order_by(LotRow.id)
+            return list(self.session.scalars(stmt))
+        found: list[LotRow] = []
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            found.extend(self.session.scalars(select(LotRow).where(LotRow.code.in_(chunk))))
+        return sorted(found, key=lambda lot: lot.id)
+
     def keys_with_codes(self, codes: Iterable[str]) -> list[LotKey]:
         """Every lot with one of these codes, as plain rows. On PostgreSQL the codes go
         as one array parameter; SQLite takes them in lists of 500."""
