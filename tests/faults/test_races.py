@@ -17,16 +17,15 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fault_support import VICTIM, child_env, db_check_passes, kitops_argv, ok
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.pool import NullPool
 
 from kitops.data.engine import resolve_url
 from kitops.domain.locations import clinic_today
@@ -71,14 +70,25 @@ def _stopped(child: subprocess.Popen[str]) -> bool:
         return stat.read().rsplit(") ", 1)[1].startswith("T")
 
 
+_ENGINES: dict[str, Engine] = {}
+
+
+@pytest.fixture(autouse=True)
+def _checking_engines() -> Iterator[None]:
+    """The checks' engines (``_sql``) last one test: closed at its end."""
+    yield
+    while _ENGINES:
+        _ENGINES.popitem()[1].dispose()
+
+
 def _sql(url: str, statement: str, **parameters: object) -> list[tuple[object, ...]]:
-    """Rows of one query, on a connection of its own."""
-    engine = create_engine(resolve_url(url), poolclass=NullPool)
-    try:
-        with engine.connect() as conn:
-            return [tuple(row) for row in conn.execute(text(statement), parameters)]
-    finally:
-        engine.dispose()
+    """Rows of one query, in a transaction of its own, on a connection the test's checks
+    share (kept open between them: the waits poll several times a second)."""
+    engine = _ENGINES.get(url)
+    if engine is None:
+        engine = _ENGINES[url] = create_engine(resolve_url(url), pool_size=1, max_overflow=2)
+    with engine.connect() as conn:
+        return [tuple(row) for row in conn.execute(text(statement), parameters)]
 
 
 def _waits_on_a_lock(url: str) -> bool:
