@@ -52,10 +52,13 @@ from kitops.services.users import writeoff_approval_units
 def _kit_in_stock(uow: UnitOfWork, lot: LotRow) -> KitRow:
     """The kit whose own lot this is, while it is still in the stockroom."""
     kit = uow.kits.of_lot(lot.id, lock=True)
-    if kit is None or kit.status not in ON_A_SHELF:
-        state = status_label(kit.status) if kit else "unknown"
+    if kit is None:
+        raise Refused(_("no kit has the serial {kit}; it is not on a shelf").format(kit=lot.code))
+    if kit.status not in ON_A_SHELF:
         raise Refused(
-            _("kit {kit} is {state}; it is not on a shelf").format(kit=lot.code, state=state)
+            _("kit {kit} is {state}; it is not on a shelf").format(
+                kit=lot.code, state=status_label(kit.status)
+            )
         )
     return kit
 

@@ -732,3 +732,19 @@ def test_count_sheet_that_does_not_exist_is_invalid(tmp_path):
     with pytest.raises(InvalidInput, match="does not exist") as err:
         read_count_sheet(str(tmp_path / "missing.csv"))
     assert err.value.field == "file"
+
+
+def test_a_kit_lot_with_no_kit_is_refused_by_its_serial_in_the_language_in_force(loaded, uow):
+    from kitops.i18n import use_locale
+
+    with uow() as work:
+        kit = work.products.get("KIT-HOME-6W")
+        work.lots.add(LotRow(product_id=kit.id, code="K9999999", expiry=AS_OF + timedelta(days=90),
+                             status=LotStatus.RELEASED.value, receipt_ref="test"))  # fmt: skip
+        work.commit()
+    for locale, said in (("en", "no kit has the serial K9999999; it is not on a shelf"),
+                         ("de", "kein Kit hat die Seriennummer K9999999; es liegt nicht im "
+                                "Regal")):  # fmt: skip
+        with use_locale(locale), pytest.raises(Refused) as refused:
+            move(uow(), "KIT-HOME-6W", 1, "LON-FRIDGE", "LON-SHELF", lot="K9999999", today=AS_OF)
+        assert str(refused.value) == said
