@@ -45,6 +45,15 @@ class Web:
             client.__exit__(None, None, None)
 
 
+@pytest.fixture(autouse=True)
+def _cheap_pins(cheap_pin_hashes: None) -> None:
+    """Every PIN hashed and checked in-process with small argon2 costs
+    (``cheap_pin_hashes``): the same checks, locks and audit rows in milliseconds instead
+    of over half a second per PIN (the web tests add users and log in a lot). kitops' own
+    profile is checked in tests/integration/test_users.py; ``kitops serve`` in the
+    browser and server tests is a process of its own and keeps it."""
+
+
 @pytest.fixture
 def web(db: Database) -> Iterator[Web]:
     kit = Web(db)
