@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
-from browser_support import browser_page  # noqa: F401  (the browser tests' page)
+from browser_support import browser_page, chromium  # noqa: F401  (the browser tests' page)
 from fastapi.testclient import TestClient
 
 from kitops.data.engine import Database
