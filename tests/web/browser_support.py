@@ -10,6 +10,7 @@ they fail.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import socket
@@ -101,27 +102,39 @@ def start_server(db_url: str, folder: Path, *, clock: str | None = None) -> Serv
     return server
 
 
-@pytest.fixture
-def browser_page(tmp_path: Path) -> Iterator[Any]:
-    """A Playwright page in headless chromium, 1024x768 (a tablet held sideways)."""
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    """Headless chromium, started once for a module's browser tests (over a second each
+    time) and closed after them; every test has a context of its own (``browser_page``)."""
     executable = chromium_path()
     if executable is None:
         if os.environ.get("KITOPS_TEST_REQUIRE_PG") == "1":
             pytest.fail("chromium is not installed (.ci/run installs it with apt)")
         pytest.skip("chromium is not installed (apt install chromium)")
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import sync_playwright
 
-    # waits end on what the page shows; the limit only bounds a loaded machine's slowness
-    expect.set_options(timeout=30_000)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, headless=True)
         try:
-            context = browser.new_context(viewport={"width": 1024, "height": 768})
-            context.set_default_timeout(30_000)
-            yield context.new_page()
-            context.close()
+            yield browser
         finally:
             browser.close()
+
+
+@pytest.fixture
+def browser_page(chromium: Any) -> Iterator[Any]:
+    """A Playwright page in headless chromium, 1024x768 (a tablet held sideways), in a
+    context of its own: no cookies, storage or cache from another test."""
+    from playwright.sync_api import expect
+
+    # waits end on what the page shows; the limit only bounds a loaded machine's slowness
+    expect.set_options(timeout=30_000)
+    context = chromium.new_context(viewport={"width": 1024, "height": 768})
+    try:
+        context.set_default_timeout(30_000)
+        yield context.new_page()
+    finally:
+        context.close()
 
 
 def screenshot(page: Any, name: str) -> Path:
@@ -132,10 +145,17 @@ def screenshot(page: Any, name: str) -> Path:
     return path
 
 
+@functools.cache
+def axe_source() -> str:
+    return AXE.read_text(encoding="utf-8")
+
+
 def serious_accessibility_violations(page: Any) -> list[str]:
     """axe-core run in the page: the rules broken with a serious or critical impact."""
-    page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
-    result = page.evaluate("async () => await axe.run(document)")
+    if not page.evaluate("typeof axe !== 'undefined'"):  # once per page loaded
+        page.add_script_tag(content=axe_source())
+    # every rule; only the violations' nodes are collected (the passes' are never read)
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     return [
         f"{violation['id']} ({violation['impact']}): {violation['help']} "
         f"[{', '.join(node['target'][0] for node in violation['nodes'][:3])}]"

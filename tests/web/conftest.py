@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
-from browser_support import browser_page  # noqa: F401  (the browser tests' page)
+from browser_support import browser_page, chromium  # noqa: F401  (the browser tests' page)
 from fastapi.testclient import TestClient
 
 from kitops.data.engine import Database
@@ -43,6 +43,15 @@ class Web:
     def close(self) -> None:
         for client in self.clients:
             client.__exit__(None, None, None)
+
+
+@pytest.fixture(autouse=True)
+def _cheap_pins(cheap_pin_hashes: None) -> None:
+    """Every PIN hashed and checked in-process with small argon2 costs
+    (``cheap_pin_hashes``): the same checks, locks and audit rows in milliseconds instead
+    of over half a second per PIN (the web tests add users and log in a lot). kitops' own
+    profile is checked in tests/integration/test_users.py; ``kitops serve`` in the
+    browser and server tests is a process of its own and keeps it."""
 
 
 @pytest.fixture

@@ -19,19 +19,6 @@ def web_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("KITOPS_WEB_SECRET_FILE", raising=False)
 
 
-@pytest.fixture(autouse=True)
-def cheap_pin_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """argon2 with small costs: the same checks, lock and audit rows, in milliseconds
-    instead of over half a second per PIN (the page tests log in a lot)."""
-    from argon2 import PasswordHasher
-
-    from kitops.services import users
-
-    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024,
-                                                          parallelism=1))  # fmt: skip
-    monkeypatch.setattr(users._DUMMY, "value", None)
-
-
 def csrf_of(page: Response) -> str:
     found = CSRF.search(page.text)
     assert found is not None, "the page should carry a form with a CSRF token"

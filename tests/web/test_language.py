@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import time_machine
-from pages_support import cheap_pin_hashes, logged_in, web_secret  # noqa: F401
+from pages_support import logged_in, web_secret  # noqa: F401
 
 from kitops.i18n import current_locale
 from kitops.services import locales, purchasing, users

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 import time_machine
-from pages_support import cheap_pin_hashes, logged_in, web_secret  # noqa: F401
+from pages_support import logged_in, web_secret  # noqa: F401
 
 DEMO_NOON = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)  # the demo data's day
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 import time_machine
-from pages_support import cheap_pin_hashes, logged_in, web_secret  # noqa: F401
+from pages_support import logged_in, web_secret  # noqa: F401
 
 from kitops import i18n
 from kitops.services import reorder

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 import time_machine
-from pages_support import cheap_pin_hashes, csrf_of, logged_in, web_secret  # noqa: F401
+from pages_support import csrf_of, logged_in, web_secret  # noqa: F401
 from scope_support import limited, scope_refusals, writes
 from sqlalchemy import select
 

@@ -28,9 +28,8 @@ def install_routes(app: FastAPI) -> None:
     building the app costs."""
     from kitops.web.api import kits, lots, purchasing, reports, stock
     from kitops.web.api.docs import install_docs
+    from kitops.web.routing import add_routes
 
-    # each router straight into the app: every route's models are built once more per
-    # router it passes through
     for module in (stock, lots, kits, purchasing, reports):
-        app.include_router(module.router, prefix=PREFIX)
+        add_routes(app, module.router)
     install_docs(app)

@@ -12,6 +12,7 @@ from kitops.services.dto import courses as courses_dto
 from kitops.services.dto import kits as kits_dto
 from kitops.views import dto as view
 from kitops.views import pages
+from kitops.web.api import PREFIX
 from kitops.web.api.common import (
     LIMIT_DEFAULT,
     Page,
@@ -27,7 +28,7 @@ from kitops.web.api.common import (
 )
 from kitops.web.door import Caller
 
-router = APIRouter(tags=["kits and courses"])
+router = APIRouter(prefix=PREFIX, tags=["kits and courses"])
 
 
 @router.get("/kits", response_model=Page[kits_dto.Kit])

@@ -12,10 +12,11 @@ from pydantic import BaseModel
 from kitops.domain.ledger import LotStatus
 from kitops.services import lots
 from kitops.services.dto import stock as stock_dto
+from kitops.web.api import PREFIX
 from kitops.web.api.common import answer, body_digest, caller, change, door_of, found
 from kitops.web.door import Caller
 
-router = APIRouter(tags=["lots"])
+router = APIRouter(prefix=PREFIX, tags=["lots"])
 
 
 @router.get("/lots/{code}", response_model=stock_dto.LotDetail)

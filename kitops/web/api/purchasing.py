@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from kitops.services import purchasing
 from kitops.services.dto import purchasing as purchasing_dto
 from kitops.views import pages
+from kitops.web.api import PREFIX
 from kitops.web.api.common import (
     LIMIT_DEFAULT,
     Page,
@@ -26,7 +27,7 @@ from kitops.web.api.common import (
 )
 from kitops.web.door import Caller
 
-router = APIRouter(tags=["purchase orders"])
+router = APIRouter(prefix=PREFIX, tags=["purchase orders"])
 
 
 @router.get("/purchase-orders", response_model=Page[purchasing_dto.PurchaseOrder])

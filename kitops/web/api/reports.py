@@ -15,10 +15,11 @@ from pydantic import BaseModel
 from kitops.errors import InvalidInput
 from kitops.reports.registry import REPORTS, run_report
 from kitops.services.dto.reports import ReportRequest, Window
+from kitops.web.api import PREFIX
 from kitops.web.api.common import caller, door_of, found, make_cursor, read_cursor
 from kitops.web.door import Caller
 
-router = APIRouter(tags=["reports"])
+router = APIRouter(prefix=PREFIX, tags=["reports"])
 COMMON = ("clinic", "as_of", "limit", "cursor")
 # lines of a report's line section per page (the reports page shows as many)
 LINES_DEFAULT = 500

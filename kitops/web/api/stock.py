@@ -14,6 +14,7 @@ from kitops.errors import InvalidInput
 from kitops.services import operations
 from kitops.services.dto import stock as stock_dto
 from kitops.views import pages
+from kitops.web.api import PREFIX
 from kitops.web.api.common import (
     LIMIT_DEFAULT,
     Page,
@@ -27,7 +28,7 @@ from kitops.web.api.common import (
 )
 from kitops.web.door import Caller
 
-router = APIRouter(tags=["stock"])
+router = APIRouter(prefix=PREFIX, tags=["stock"])
 
 STATUSES = ("usable", "unusable", "released", "quarantine", "expired", "recalled")
 # the API's status filter as the stock page's query names it (a released lot past its day

@@ -27,9 +27,10 @@ def include_pages(app: FastAPI) -> None:
         reports,
         stock,
     )
+    from kitops.web.routing import add_routes
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     pages = (login, dashboard, stock, lots, kits, orders, purchasing, reorder, reports, audit,
              admin)  # fmt: skip
     for module in pages:
-        app.include_router(module.router, include_in_schema=False)
+        add_routes(app, module.router)

@@ -24,7 +24,7 @@ from kitops.web.pages.common import (
     render,
 )
 
-router = APIRouter(route_class=PageRoute)
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 ROLES = tuple(role.value for role in Role)
 USER_ACTIONS = ("enable", "disable", "role")

@@ -14,7 +14,7 @@ from kitops.i18n import _
 from kitops.services import users
 from kitops.web.pages.common import CurrentCaller, PageRoute, door, must_be_one_of, render
 
-router = APIRouter(route_class=PageRoute)
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 LIMITS = (100, 500, 2000)
 

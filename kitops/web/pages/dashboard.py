@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from kitops.views import choices as choice_lists
 from kitops.web.pages.common import CurrentCaller, PageRoute, door, render
 
-router = APIRouter(route_class=PageRoute)
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 # The reorder tile (a dry run of the reorder job) is asked beside the board: two
 # independent reads, each in its own unit of work and connection, as they always were, so

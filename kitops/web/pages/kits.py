@@ -14,7 +14,7 @@ from kitops.views import choices as choice_lists
 from kitops.views import pages
 from kitops.web.pages.common import CurrentCaller, PageRoute, door, render
 
-router = APIRouter(route_class=PageRoute)
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 PAGE = 50
 

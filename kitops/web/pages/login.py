@@ -19,7 +19,7 @@ from kitops.services import web_sessions
 from kitops.web import sessions
 from kitops.web.pages.common import CheckedForm, CurrentCaller, PageRoute, door, render
 
-router = APIRouter(route_class=PageRoute)
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 
 def safe_next(target: str | None) -> str:

@@ -20,7 +20,7 @@ from kitops.web.pages.common import (
     render,
 )
 
-router = APIRouter(route_class=PageRoute)
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 ACTIONS = {"release": LotStatus.RELEASED, "quarantine": LotStatus.QUARANTINE,
            "recall": LotStatus.RECALLED}  # fmt: skip

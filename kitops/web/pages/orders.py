@@ -22,7 +22,7 @@ from kitops.web.pages.common import (
     render,
 )
 
-router = APIRouter(route_class=PageRoute)
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 PAGE = 50
 RESTOCK = {

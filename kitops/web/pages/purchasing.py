@@ -26,7 +26,7 @@ from kitops.web.pages.common import (
     render,
 )
 
-router = APIRouter(route_class=PageRoute)
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 STATUSES = ("open", *PO_STATUSES)
 ACTIONS = ("approve", "send", "cancel")

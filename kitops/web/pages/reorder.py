@@ -15,7 +15,7 @@ from kitops.services.dto.reorder import Suggestion
 from kitops.views import choices as choice_lists
 from kitops.web.pages.common import CurrentCaller, PageRoute, door, render
 
-router = APIRouter(route_class=PageRoute)
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 
 @dataclass(frozen=True)

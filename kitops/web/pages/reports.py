@@ -20,7 +20,7 @@ from kitops.services.dto.reports import NUMERIC, Report, ReportRequest, Window
 from kitops.web.door import Caller
 from kitops.web.pages.common import CurrentCaller, PageRoute, door, must_be_one_of, render
 
-router = APIRouter(route_class=PageRoute)
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 DOWNLOADS = {"csv": "text/csv; charset=utf-8", "json": "application/json",
              "html": "text/html; charset=utf-8"}  # fmt: skip

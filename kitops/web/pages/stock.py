@@ -13,7 +13,7 @@ from kitops.views import choices as choice_lists
 from kitops.views import pages
 from kitops.web.pages.common import CurrentCaller, PageRoute, door, must_be_one_of, render
 
-router = APIRouter(route_class=PageRoute)
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 PAGE = 50
 EXPIRY_WINDOWS = (30, 60, 90)
