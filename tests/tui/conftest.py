@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import tui_support
 from tui_support import AS_OF
 
 
@@ -64,6 +65,29 @@ def _short_idle_checks(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(textual._wait, "SLEEP_GRANULARITY", 1 / 500)
     monkeypatch.setattr(textual._wait, "SLEEP_IDLE", 1 / 500 / 20)
+
+
+@pytest.fixture(autouse=True)
+def _frames_at_checkpoints(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Headless, Textual paints every frame and throws it away (the driver shows nothing):
+    a third of a test's CPU. Here the top screen's frames are painted when a test looks
+    (``settle`` paints what changed since the last look; a screenshot paints the whole
+    screen anew, as before), so every state a test checks is still rendered, with the
+    same lines; the frames in between, which nobody sees, are not."""
+    from textual.screen import Screen
+
+    paint = Screen._compositor_refresh
+
+    def refresh(self: Screen[Any]) -> None:
+        app = self.app
+        if app.is_headless and not app.is_inline and self is app.screen:
+            self._dirty_widgets.clear()  # their regions wait in the compositor
+            app._update_mouse_over(self)
+        else:
+            paint(self)
+
+    monkeypatch.setattr(Screen, "_compositor_refresh", refresh)
+    monkeypatch.setattr(tui_support, "paint_frame", paint)
 
 
 # Textual parses CSS (each widget's DEFAULT_CSS, the app's and the screens' CSS) per app:

@@ -119,6 +119,12 @@ async def settle(pilot: Pilot[Any], timeout: float = 30.0) -> None:
         table._clear_caches()
         table.refresh()
     await pilot.pause()  # and let the last changes reach the screen
+    paint_frame(app.screen)  # and paint them (conftest.py ``_frames_at_checkpoints``)
+
+
+def paint_frame(screen: Any) -> None:
+    """Paint what changed on the screen since the last frame (Textual's own frames, when
+    the tests do not defer them to ``settle``)."""
 
 
 def _timers_due(app: Any) -> bool:
