@@ -31,7 +31,7 @@ from kitops.services.catalog import create_product, parse_product
 from kitops.services.csvfiles import read_csv
 from kitops.services.dto import database as database_dto
 from kitops.services.locations import create_location
-from kitops.services.receipts import OPENING, check_cost_currency, keep_receipt
+from kitops.services.receipts import OPENING, check_cost_currency, keep_receipts
 from kitops.services.unit_of_work import UnitOfWork
 
 KINDS = ("products", "locations", "stock")
@@ -169,6 +169,7 @@ class _StockImport:
         # read once per file: a file of thousands of rows names a few products and places
         self.products: dict[str, ProductRow] = {}
         self.places: dict[str, LocationRow] = {}
+        self.by_id: dict[int, LocationRow] = {}
         # the lots the file names, as stored or as made by an earlier row of the file
         self.lots: dict[tuple[int, str], LotRow] = {}
 
@@ -205,9 +206,11 @@ class _StockImport:
         cost = None
         if row.get("unit_cost"):
             cost = Money.parse(row["unit_cost"], row.get("currency") or "", "unit_cost")
+            if not self.by_id:  # every location, read once for the file's costed rows
+                self.by_id.update((row.id, row) for row in uow.locations.all())
             check_cost_currency(
                 uow, place, cost, foreign_currency=self.foreign_currency,
-                option=_("import with --foreign-currency"),
+                option=_("import with --foreign-currency"), places=self.by_id,
             )  # fmt: skip
         elif row.get("currency"):
             raise InvalidInput("unit_cost", "", _("a currency needs a unit cost beside it"))
@@ -239,12 +242,11 @@ class _StockImport:
 
     def keep_costs(self, audit_id: int) -> None:
         """Every row's receipt with its cost; the lots' costs become their averages."""
-        costed = {lot.id: lot for lot, _, _, cost in self.receipts if cost is not None}
-        for lot_id in sorted(costed):  # in id order: two imports never lock crosswise
-            self.uow.lots.lock(costed[lot_id])
-        for lot, place, quantity, cost in self.receipts:
-            keep_receipt(self.uow, lot, place, quantity, cost, source=OPENING,
-                         reference=self.reference, audit_id=audit_id)  # fmt: skip
+        # the costed lots locked in id order (two imports never lock crosswise), then
+        # every receipt kept together: a few statements for the file, not a few a row
+        self.uow.lots.lock_all(lot.id for lot, _, _, cost in self.receipts if cost is not None)
+        keep_receipts(self.uow, self.receipts, source=OPENING, reference=self.reference,
+                      audit_id=audit_id)  # fmt: skip
 
     def _lot(
         self,

@@ -14,6 +14,8 @@ earlier ones and is refused.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import func, select
 
 import kitops.i18n as i18n
@@ -42,13 +44,20 @@ class ForeignCurrency(Refused):
 
 
 def check_cost_currency(
-    uow: UnitOfWork, place: LocationRow, cost: Money, *, foreign_currency: bool, option: str
+    uow: UnitOfWork,
+    place: LocationRow,
+    cost: Money,
+    *,
+    foreign_currency: bool,
+    option: str,
+    places: dict[int, LocationRow] | None = None,
 ) -> None:
     """Refuse (exit 1) a cost in another currency than the clinic of ``place`` keeps its
-    money in, unless ``foreign_currency``; ``option`` says how to mean it."""
+    money in, unless ``foreign_currency``; ``option`` says how to mean it. ``places``:
+    every location by id, when the caller has read them already (a file of many rows)."""
     if foreign_currency:
         return
-    clinic = clinic_of(place, {row.id: row for row in uow.locations.all()})
+    clinic = clinic_of(place, places or {row.id: row for row in uow.locations.all()})
     if clinic is None or clinic.currency is None or clinic.currency == cost.currency:
         return
     plain = _(
@@ -82,15 +91,37 @@ def keep_receipt(
     """Record one receipt of ``lot`` with its cost (or none), and set the lot's cost to
     the weighted average of its costed receipts. The caller holds the lot row under an
     exclusive lock when ``cost`` is given (two receipts must not average crosswise)."""
-    if cost is not None and lot.currency is not None and lot.currency != cost.currency:
-        raise Refused(
-            _(
-                "lot {lot} is costed in {currency} (its earlier receipts); a "
-                "receipt at {cost} cannot be averaged with them: give the "
-                "cost in {currency}, or none"
-            ).format(lot=lot.code, currency=lot.currency, cost=i18n.format_money(cost))
-        )
-    uow.session.add(
+    keep_receipts(uow, [(lot, place, quantity, cost)], source=source, reference=reference,
+                  audit_id=audit_id)  # fmt: skip
+
+
+def keep_receipts(
+    uow: UnitOfWork,
+    receipts: Sequence[tuple[LotRow, LocationRow, int, Money | None]],
+    *,
+    source: str = RECEIPT,
+    reference: str | None = None,
+    audit_id: int | None = None,
+) -> None:
+    """Record each receipt (lot, place, quantity, cost or none), and set each costed lot's
+    cost to the weighted average of its costed receipts: the receipts are inserted
+    together and the averages read in one grouped query, whatever their number. The
+    caller holds every costed lot row under an exclusive lock."""
+    costed: dict[int, LotRow] = {}
+    for lot, _place, _quantity, cost in receipts:
+        if cost is None:
+            continue
+        if lot.currency is not None and lot.currency != cost.currency:
+            raise Refused(
+                _(
+                    "lot {lot} is costed in {currency} (its earlier receipts); a "
+                    "receipt at {cost} cannot be averaged with them: give the "
+                    "cost in {currency}, or none"
+                ).format(lot=lot.code, currency=lot.currency, cost=i18n.format_money(cost))
+            )
+        costed[lot.id] = lot
+        lot.currency = cost.currency  # the lot's later receipts are held to it
+    uow.session.add_all(
         LotReceiptRow(
             lot_id=lot.id,
             location_id=place.id,
@@ -101,18 +132,31 @@ def keep_receipt(
             reference=reference[:120] if reference else None,
             audit_id=audit_id,
         )
+        for lot, place, quantity, cost in receipts
     )
-    if cost is None:
+    if not costed:
         return
     uow.session.flush()
-    total, units = uow.session.execute(
-        select(
-            func.sum(LotReceiptRow.quantity * LotReceiptRow.unit_cost_minor),
-            func.sum(LotReceiptRow.quantity),
-        ).where(LotReceiptRow.lot_id == lot.id, LotReceiptRow.unit_cost_minor.is_not(None))
-    ).one()
-    lot.unit_cost_minor = average_minor(int(total), int(units))
-    lot.currency = cost.currency
+    ids = sorted(costed)
+    for start in range(0, len(ids), _CHUNK):
+        sums = uow.session.execute(
+            select(
+                LotReceiptRow.lot_id,
+                func.sum(LotReceiptRow.quantity * LotReceiptRow.unit_cost_minor),
+                func.sum(LotReceiptRow.quantity),
+            )
+            .where(
+                LotReceiptRow.lot_id.in_(ids[start : start + _CHUNK]),
+                LotReceiptRow.unit_cost_minor.is_not(None),
+            )
+            .group_by(LotReceiptRow.lot_id)
+        )
+        for lot_id, total, units in sums:
+            costed[lot_id].unit_cost_minor = average_minor(int(total), int(units))
+
+
+# lots per grouped query (SQLite binds each id as a parameter of its own)
+_CHUNK = 500
 
 
 def average_minor(total_minor: int, units: int) -> int:

@@ -96,15 +96,19 @@ class Lots:
         order so that two callers never take them crosswise: a release, quarantine or
         recall of any of them waits until this transaction ends, or has committed and is
         seen here."""
-        return list(
-            self.session.scalars(
-                select(LotRow)
-                .where(LotRow.id.in_(sorted(set(lot_ids))))
-                .order_by(LotRow.id)
-                .with_for_update(read=True)
-                .execution_options(populate_existing=True)
-            )
-        )
+        return self.lock_all(lot_ids, share=True)
+
+    def lock_all(self, lot_ids: Iterable[int], *, share: bool = False) -> list[LotRow]:
+        """Re-read several lot rows under the lock :meth:`lock` takes of one, in id order
+        (in statements of 500 lots: each id is a parameter of its own)."""
+        ids = sorted(set(lot_ids))
+        locked: list[LotRow] = []
+        for start in range(0, len(ids), 500):
+            stmt = select(LotRow).where(LotRow.id.in_(ids[start : start + 500]))
+            stmt = stmt.order_by(LotRow.id).execution_options(populate_existing=True)
+            stmt = stmt.with_for_update(read=share, key_share=not share)
+            locked.extend(self.session.scalars(stmt))
+        return locked
 
     def of_kit(self, kit: KitRow) -> LotRow:
         """The kit's own lot (its serial is the lot code)."""
