@@ -38,6 +38,7 @@ from sqlalchemy import update
 from kitops.data.engine import Database, open_database
 from kitops.data.schema import UserRow
 from kitops.services.identity import current_identity
+from kitops.web.memory import settle_memory
 
 LOCATION = ledger_scale.STOCK_CLINIC
 COMMAND_TARGET_S = 1.0
@@ -182,6 +183,10 @@ def main() -> None:
             print(f"built in {time.perf_counter() - start:.1f} s: {generated.moves:,} moves")
 
         print(f"login {bind_login(db)} acts as {ledger_scale.ACTOR}")
+        # what the process holds now lives as long as it: out of the collector's sight, as
+        # kitops' own processes put it (the command line after its imports, the web server
+        # and the terminal UI once started), so a full collection walks only what a run makes
+        settle_memory()
         raw = db.engine.raw_connection()  # from kitops's pool: same PRAGMAs as kitops
         try:
             sql = ledger_scale.Sql(raw.driver_connection, sqlite=db.is_sqlite)
