@@ -127,7 +127,8 @@ def test_costed_rows_keep_their_receipts_and_averages_in_statements_that_do_not_
             .join(LotRow, LotRow.id == LotReceiptRow.lot_id)
             .where(LotRow.code.like("CL-%"))
         )
-    assert len(lots) == 200 and receipts == 400
+    assert len(lots) == 200
+    assert receipts == 400
     # row 2k: (1 + 2k % 3) units at 30.00, row 2k + 1: (1 + (2k + 1) % 3) units at 36.00
     for code, unit_cost_minor, currency in lots:
         k = int(code.split("-")[1])
@@ -141,13 +142,13 @@ def test_costed_rows_keep_their_receipts_and_averages_in_statements_that_do_not_
     later.write_text(f"{header}\nSERUM-5ML,3,LON-FRIDGE,CL-0000,2031-06-30,,48.00,GBP\n")
     import_file(uow(), "stock", str(later))
     with uow(readonly=True) as reading:
-        cost = reading.session.scalar(select(LotRow.unit_cost_minor).where(LotRow.code == "CL-0000"))
+        cost = reading.session.scalar(
+            select(LotRow.unit_cost_minor).where(LotRow.code == "CL-0000")
+        )
     assert cost == (1 * 3000 + 2 * 3600 + 3 * 4800) // 6  # 4100, exact
 
 
-def test_a_row_in_another_currency_than_the_lots_earlier_receipts_is_refused(
-    loaded, uow, tmp_path
-):
+def test_a_row_in_another_currency_than_the_lots_earlier_receipts_is_refused(loaded, uow, tmp_path):
     header = f"{HEADER},unit_cost,currency"
     first = tmp_path / "first.csv"
     first.write_text(f"{header}\nSERUM-5ML,2,LON-FRIDGE,CUR-0001,2031-06-30,,30.00,GBP\n")
