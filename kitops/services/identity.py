@@ -22,6 +22,7 @@ import secrets
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select, text, update
 
@@ -32,9 +33,13 @@ from kitops.domain import roles
 from kitops.domain.users import parse_login
 from kitops.errors import Conflict, NotAllowed, Refused
 from kitops.i18n import _
-from kitops.services.dto import users as users_dto
 from kitops.services.unit_of_work import UnitOfWork, retrying
-from kitops.services.users import authenticate, user_dto
+
+if TYPE_CHECKING:
+    from kitops.services.dto import users as users_dto
+
+# Every command resolves its user here: the users' service (PINs, the user records) is
+# imported only where a PIN is checked or a user is described.
 
 DEFAULT_IDLE_MINUTES = 15
 FIRST_IDENTITY_REVISION = "0018"
@@ -256,6 +261,8 @@ def resolve(
             ).format(claimed=claimed, login=identity, user=bound_name),
             login=identity, claimed=claimed,
         )  # fmt: skip
+    from kitops.services.users import authenticate
+
     authenticate(UnitOfWork(db, claimed), claimed, pin)
     return claimed
 
@@ -277,6 +284,8 @@ def describe(db: Database, claimed: str | None, *, token: str | None = None) -> 
         acting = claimed if claimed in (bound_name, session_name) else None
     else:
         acting = session_name or bound_name
+    from kitops.services.dto import users as users_dto
+
     return users_dto.Identity(login=identity, bound_user=bound_name, session_user=session_name,
                               acting_user=acting)  # fmt: skip
 
@@ -298,6 +307,12 @@ def refuse_job_login(db: Database, why: str) -> None:
         )  # fmt: skip
 
 
+def _user_dto(row: UserRow) -> users_dto.User:
+    from kitops.services.users import user_dto
+
+    return user_dto(row)
+
+
 # --- logging in and out ------------------------------------------------------------------
 
 
@@ -307,6 +322,8 @@ def start_session(db: Database, name: str, secret: str) -> tuple[str, users_dto.
     for this login; returns the token to keep in the session file."""
     identity = current_identity(db)
     refuse_job_login(db, _("it cannot log in as anyone"))
+    from kitops.services.users import authenticate
+
     user = authenticate(UnitOfWork(db, name), name, secret)
     token = secrets.token_urlsafe(32)
     writing = UnitOfWork(db, user.name)
@@ -364,7 +381,7 @@ def bind(uow: UnitOfWork, name: str, login: str) -> users_dto.User:
         row.login = clean
         uow.record("user.bind", "user", row.name, before={"login": before},
                    after={"login": clean})  # fmt: skip
-        result = user_dto(row)
+        result = _user_dto(row)
         uow.commit()
     return result
 
@@ -380,7 +397,7 @@ def unbind(uow: UnitOfWork, name: str) -> users_dto.User:
         row.login = None
         uow.record("user.unbind", "user", row.name, before={"login": before},
                    after={"login": None})  # fmt: skip
-        result = user_dto(row)
+        result = _user_dto(row)
         uow.commit()
     return result
 

@@ -26,19 +26,19 @@ from kitops.data.schema import (
     UserRow,
     UserSessionRow,
 )
-from kitops.domain.courses import parse_course_id
 from kitops.domain.locations import LocationKind
-from kitops.domain.purchasing import parse_po
 from kitops.errors import InvalidInput
 from kitops.i18n import _, resolve_locale, use_clinic_locale
-from kitops.services import users as users_service
-from kitops.services.dto import stock as stock_dto
-from kitops.services.dto import users as users_dto
-from kitops.services.locations import check_locale, location_dtos
 from kitops.services.unit_of_work import UnitOfWork, retrying
 
 if TYPE_CHECKING:
     from kitops.data.engine import Database
+    from kitops.services.dto import stock as stock_dto
+    from kitops.services.dto import users as users_dto
+
+# Every command looks its user's language up here (``preference_of``) before it runs: what
+# only changing a locale or making a document needs (the users' and locations' services,
+# their DTOs, the course and order number parsers) is imported where it is used.
 
 T = TypeVar("T")
 
@@ -78,6 +78,8 @@ def preference_of(uow: UnitOfWork, name: str) -> LocalePreference:
 def set_clinic_locale(uow: UnitOfWork, code: str, locale: str | None) -> stock_dto.Location:
     """Set (``None``: clear) the locale of clinic ``code``: its documents' language and
     formats, and its staff's screens when they choose none. Admins, within their clinics."""
+    from kitops.services.locations import check_locale, location_dtos
+
     wanted = check_locale(locale) if locale is not None else None
     with uow:
         uow.require("location.edit", doing=_("change a clinic's locale"))
@@ -95,6 +97,9 @@ def set_clinic_locale(uow: UnitOfWork, code: str, locale: str | None) -> stock_d
 def set_user_language(uow: UnitOfWork, name: str, language: str | None) -> users_dto.User:
     """Set (``None``: clear, back to the clinic's locale or the environment's) the
     language ``name`` reads kitops in. Any user may set their own; an admin anyone's."""
+    from kitops.services import users as users_service
+    from kitops.services.locations import check_locale
+
     wanted = check_locale(language, "language") if language is not None else None
     with uow:
         own = uow.user is not None and uow.user.name == name.strip()
@@ -145,6 +150,9 @@ def document_locale(
     clinic's, when they all belong to one clinic and it has a locale; None otherwise (the
     language in force). Lenient: what names nothing is left to the document's own check,
     which refuses it with the usual line."""
+    from kitops.domain.courses import parse_course_id
+    from kitops.domain.purchasing import parse_po
+
     with uow:
         rows = uow.locations.all()
         by_id = {row.id: row for row in rows}

@@ -46,7 +46,6 @@ from kitops.services.csvfiles import read_csv
 from kitops.services.dto import stock as stock_dto
 from kitops.services.receipts import check_cost_currency, keep_receipt
 from kitops.services.unit_of_work import UnitOfWork, retrying
-from kitops.services.users import writeoff_approval_units
 
 
 def _kit_in_stock(uow: UnitOfWork, lot: LotRow) -> KitRow:
@@ -333,6 +332,9 @@ def write_off(
     why = parse_write_off_reason(reason)
     with uow:
         uow.require("stock.writeoff")
+        # the users' service is loaded by a write-off or a count, not by every stock command
+        from kitops.services.users import writeoff_approval_units
+
         limit = writeoff_approval_units(uow)
         if qty > limit:
             uow.require("stock.writeoff_large", doing=_(
@@ -534,6 +536,8 @@ def _require_approval_for_shrinkage(
         if diff.delta < 0:
             product_id = lot_rows[diff.lot_id].product_id
             shrinkage[product_id] = shrinkage.get(product_id, 0) - diff.delta
+    from kitops.services.users import writeoff_approval_units
+
     limit = writeoff_approval_units(uow)
     skus = {row.id: row.sku for row in products.values()}
     for product_id, units in sorted(shrinkage.items()):
