@@ -12,8 +12,9 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import import_module
 from types import TracebackType
-from typing import Any, ParamSpec, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, Self, TypeVar, cast, overload
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import select
@@ -21,42 +22,35 @@ from sqlalchemy.orm import Session
 
 from kitops import faults, logs
 from kitops.data.engine import Database
-from kitops.data.repositories import (
-    Audit,
-    ClinicCalendar,
-    Courses,
-    Kits,
-    Ledger,
-    Locations,
-    Lots,
-    Orders,
-    Plans,
-    Products,
-    PurchaseOrders,
-    Settings,
-    Suppliers,
-    Users,
-)
 from kitops.data.repositories.locations import clinic_of, subtree_ids
-from kitops.data.schema import (
-    CourseRow,
-    KitRow,
-    LocationRow,
-    OrderRow,
-    PurchaseOrderRow,
-    UserClinicRow,
-    UserRow,
-)
+from kitops.data.schema import CourseRow, KitRow, LocationRow, UserClinicRow, UserRow
 from kitops.domain import roles
 from kitops.errors import (
     Conflict,
     DatabaseUnavailable,
-    InvalidInput,
     KitopsError,
     NotAllowed,
     TransientDatabaseError,
 )
 from kitops.i18n import _
+
+if TYPE_CHECKING:
+    from kitops.data.repositories import (
+        Audit,
+        ClinicCalendar,
+        Courses,
+        Kits,
+        Ledger,
+        Locations,
+        Lots,
+        Orders,
+        Plans,
+        Products,
+        PurchaseOrders,
+        Settings,
+        Suppliers,
+        Users,
+    )
 
 # PostgreSQL: serialization_failure, deadlock_detected; unique_violation only when two
 # writers raced to create the same balance row.
@@ -139,69 +133,41 @@ def retrying(operation: Callable[P, T]) -> Callable[P, T]:
     return wrapper
 
 
-class _ScopedCourses(Courses):
-    """Courses as a user limited to clinics sees them: another clinic's course is not
-    found (its existence is not told)."""
-
-    def __init__(self, uow: UnitOfWork) -> None:
-        super().__init__(uow.session)
-        self.uow = uow
-
-    def get(self, course_id: int | str, *, lock: bool = False) -> CourseRow:
-        row = super().get(course_id, lock=lock)
-        if not self.uow.visible_clinic(row.clinic_id):
-            raise InvalidInput("course", course_id, _("no course has this number"))
-        return row
+R = TypeVar("R")
 
 
-class _ScopedOrders(Orders):
-    """Orders as a user limited to clinics sees them: another clinic's is not found."""
+class _Repository(Generic[R]):
+    """One of a unit of work's repositories (``uow.courses``): made on the session when
+    it is first used in a transaction, its module imported then, so that a command loads
+    the repositories it uses and no others. A user limited to clinics gets the ``scoped``
+    class of ``kitops.services.scoped_repositories`` in its place."""
 
-    def __init__(self, uow: UnitOfWork) -> None:
-        super().__init__(uow.session)
-        self.uow = uow
+    def __init__(self, module: str, name: str, *, scoped: str | None = None) -> None:
+        self.module = f"kitops.data.repositories.{module}"
+        self.name = name
+        self.scoped = scoped
+        self.attr = ""
 
-    def get(self, order_id: int | str, *, lock: bool = False) -> OrderRow:
-        row = super().get(order_id, lock=lock)
-        if not self.uow.visible_clinic(row.clinic_id):
-            raise InvalidInput(
-                "order", order_id, _("no order has this number (see `kitops order list`)")
-            )
-        return row
+    def __set_name__(self, owner: type, attr: str) -> None:
+        self.attr = attr
 
+    @overload
+    def __get__(self, uow: None, owner: type) -> Self: ...
 
-class _ScopedKits(Kits):
-    """Kits as a user limited to clinics sees them: those held in its clinics or made
-    for a course of its clinics; another clinic's kit is not found."""
+    @overload
+    def __get__(self, uow: UnitOfWork, owner: type) -> R: ...
 
-    def __init__(self, uow: UnitOfWork) -> None:
-        super().__init__(uow.session)
-        self.uow = uow
+    def __get__(self, uow: UnitOfWork | None, owner: type) -> Self | R:
+        if uow is None:
+            return self
+        if self.scoped is not None and uow.user is not None and uow.user.scoped:
+            from kitops.services import scoped_repositories
 
-    def get(self, serial: str, *, lock: bool = False) -> KitRow:
-        row = super().get(serial, lock=lock)
-        if not self.uow.visible_kit(row):
-            raise InvalidInput(
-                "serial", serial, _("no kit has this serial (see `kitops kit list`)")
-            )
-        return row
-
-
-class _ScopedPurchaseOrders(PurchaseOrders):
-    """Purchase orders of a user limited to clinics: one delivered to another clinic is
-    refused, naming the clinic."""
-
-    def __init__(self, uow: UnitOfWork) -> None:
-        super().__init__(uow.session)
-        self.uow = uow
-
-    def get(self, number: str | int, *, lock: bool = False) -> PurchaseOrderRow:
-        row = super().get(number, lock=lock)
-        if not self.uow.visible_clinic(row.clinic_id):
-            clinic = self.uow.session.get(LocationRow, row.clinic_id)
-            assert clinic is not None
-            self.uow.check_clinic(clinic, doing=_("use a purchase order"))
-        return row
+            made = getattr(scoped_repositories, self.scoped)(uow)
+        else:
+            made = getattr(import_module(self.module), self.name)(uow.session)
+        uow.__dict__[self.attr] = made  # kept until the next transaction
+        return cast(R, made)
 
 
 @dataclass(frozen=True)
@@ -234,6 +200,23 @@ class UnitOfWork:
     """
 
     session: Session
+    # its repositories, each made on the session when first used in a transaction
+    products: _Repository[Products] = _Repository("catalog", "Products")
+    locations: _Repository[Locations] = _Repository("locations", "Locations")
+    lots: _Repository[Lots] = _Repository("lots", "Lots")
+    suppliers: _Repository[Suppliers] = _Repository("purchasing", "Suppliers")
+    settings: _Repository[Settings] = _Repository("settings", "Settings")
+    ledger: _Repository[Ledger] = _Repository("stock", "Ledger")
+    audit: _Repository[Audit] = _Repository("audit", "Audit")
+    courses: _Repository[Courses] = _Repository("courses", "Courses", scoped="ScopedCourses")
+    clinic_calendar: _Repository[ClinicCalendar] = _Repository("clinic_calendar", "ClinicCalendar")
+    kits: _Repository[Kits] = _Repository("kits", "Kits", scoped="ScopedKits")
+    plans: _Repository[Plans] = _Repository("plans", "Plans")
+    orders: _Repository[Orders] = _Repository("orders", "Orders", scoped="ScopedOrders")
+    purchase_orders: _Repository[PurchaseOrders] = _Repository(
+        "purchasing", "PurchaseOrders", scoped="ScopedPurchaseOrders"
+    )
+    users: _Repository[Users] = _Repository("users", "Users")
 
     def __init__(
         self,
@@ -263,20 +246,8 @@ class UnitOfWork:
             return self
         factory = self.db.read_sessions if self.readonly else self.db.write_sessions
         self.session = factory()
-        self.products = Products(self.session)
-        self.locations = Locations(self.session)
-        self.lots = Lots(self.session)
-        self.suppliers = Suppliers(self.session)
-        self.settings = Settings(self.session)
-        self.ledger = Ledger(self.session)
-        self.audit = Audit(self.session)
-        self.courses = Courses(self.session)
-        self.clinic_calendar = ClinicCalendar(self.session)
-        self.kits = Kits(self.session)
-        self.plans = Plans(self.session)
-        self.orders = Orders(self.session)
-        self.purchase_orders = PurchaseOrders(self.session)
-        self.users = Users(self.session)
+        for name in _REPOSITORIES:  # the last transaction's, on its session
+            self.__dict__.pop(name, None)
         self._granted = None
         self.user = None
         self.__dict__.pop("_scope_places", None)
@@ -296,11 +267,6 @@ class UnitOfWork:
                 raise
             if self.user is not None:  # the user on every log line from here (kitops.logs)
                 logs.set_actor(self.audit_name)
-        if self.user is not None and self.user.clinics is not None:
-            self.courses = _ScopedCourses(self)
-            self.orders = _ScopedOrders(self)
-            self.kits = _ScopedKits(self)
-            self.purchase_orders = _ScopedPurchaseOrders(self)
         return self
 
     def __exit__(
@@ -493,6 +459,8 @@ class UnitOfWork:
         """The refusal's audit row, in a short transaction of its own (the refused one has
         been rolled back). A database too busy to take it does not turn the refusal into
         another error."""
+        from kitops.data.repositories.audit import Audit
+
         error.recorded = True
         try:
             with self.db.write_sessions() as session:
@@ -579,3 +547,8 @@ class UnitOfWork:
             before=before, after=after,
         )  # fmt: skip
         return row.id
+
+
+_REPOSITORIES = tuple(
+    name for name, value in vars(UnitOfWork).items() if isinstance(value, _Repository)
+)

@@ -115,6 +115,29 @@ def test_an_admin_limited_to_clinics_cannot_reach_beyond_them(db, scoped):
     assert users.set_clinics(scoped(actor="ada"), "max", ["ESX"]).clinics == ("ESX",)
 
 
+# --- the unit of work's repositories -----------------------------------------------------
+
+
+def test_each_transaction_gets_its_own_repositories_and_a_scoped_user_the_scoped_ones(scoped):
+    from kitops.data.repositories.courses import Courses
+    from kitops.services.scoped_repositories import ScopedCourses, ScopedKits
+
+    unlimited = scoped(actor="max", readonly=True)
+    with unlimited:
+        first = unlimited.courses
+        assert unlimited.courses is first  # one per transaction
+        assert type(first) is Courses
+        assert first.session is unlimited.session
+    with unlimited:
+        assert unlimited.courses is not first  # made again on the next transaction's session
+        assert unlimited.courses.session is unlimited.session
+    limited = scoped(actor="sam", readonly=True)
+    with limited:
+        assert type(limited.courses) is ScopedCourses
+        assert type(limited.kits) is ScopedKits
+        assert limited.courses.session is limited.session
+
+
 # --- stock -------------------------------------------------------------------------------
 
 
