@@ -22,7 +22,7 @@ from kitops.i18n import N_, _
 from kitops.i18n.labels import stored_text
 
 if TYPE_CHECKING:
-    from kitops.services.dto.stock import (
+    from kitops.services.dto.lots import (
         KitAtPatient,
         KitReleased,
         LotDetail,
@@ -303,7 +303,7 @@ def _status_command(name: str, target: str, needs_reason: bool, help_text: str) 
             emit_json(detail)
             return
         _print_lot(detail)
-        from kitops.services.dto.stock import LotRecall
+        from kitops.services.dto.lots import LotRecall
 
         if isinstance(detail, LotRecall):
             _print_recall(detail)

@@ -22,14 +22,14 @@ from kitops.domain.locations import LocationKind
 from kitops.domain.stock_rules import needs_expiring
 from kitops.errors import InvalidInput
 from kitops.i18n import _
-from kitops.services.dto import stock as stock_dto
+from kitops.services.dto import sweep as sweep_dto
 from kitops.services.unit_of_work import UnitOfWork, retrying
 
 
 @retrying
 def sweep(
     uow: UnitOfWork, *, as_of: date | None = None, dry_run: bool = False
-) -> stock_dto.SweepReport:
+) -> sweep_dto.SweepReport:
     """Mark lots past expiry on ``as_of`` (default: today on the latest clinic calendar)
     expired and move their stock to the clinic's quarantine. Expiring is for good, so a
     day after every clinic's today is refused unless ``dry_run``, which only reports what
@@ -78,7 +78,7 @@ def sweep(
             .where(LotRow.status == LotStatus.EXPIRED.value, StockBalanceRow.quantity > 0)
             .order_by(LotRow.id, StockBalanceRow.location_id)
         ).all()
-        lines: list[stock_dto.SweepLine] = []
+        lines: list[sweep_dto.SweepLine] = []
         moves: list[PostedMove] = []
         marked_ids = {lot.id for lot in to_mark}
         moved_lots: set[int] = set()
@@ -87,7 +87,7 @@ def sweep(
             if place.kind == LocationKind.QUARANTINE.value:
                 if lot.id in marked_ids:
                     lines.append(
-                        stock_dto.SweepLine(
+                        sweep_dto.SweepLine(
                             lot.product.sku, lot.code, lot.expiry, True, 0, place.code, None,
                             _("{quantity} already in quarantine at {place}").format(
                                 quantity=quantity, place=place.code))
@@ -102,7 +102,7 @@ def sweep(
                 )
             where = clinic.code if clinic else place.code
             lines.append(
-                stock_dto.SweepLine(
+                sweep_dto.SweepLine(
                     sku=lot.product.sku,
                     lot=lot.code,
                     expiry=lot.expiry,
@@ -118,7 +118,7 @@ def sweep(
             moved_lots.add(lot.id)
         for lot in to_mark:
             if lot.id not in moved_lots:
-                lines.append(stock_dto.SweepLine(lot.product.sku, lot.code, lot.expiry, True, 0,
+                lines.append(sweep_dto.SweepLine(lot.product.sku, lot.code, lot.expiry, True, 0,
                                                  None, None, _("no stock on hand")))  # fmt: skip
         kits = _expired_kits(uow, moves, locations)
         actionable = to_mark or moves or kits
@@ -142,7 +142,7 @@ def sweep(
                 reference=f"expiry-sweep:{day.isoformat()}", audit_id=audit_id,
             )  # fmt: skip
             uow.commit()
-        report = stock_dto.SweepReport(
+        report = sweep_dto.SweepReport(
             as_of=day,
             lots_marked=len(to_mark),
             units_moved=sum(m.move.quantity for m in moves),
@@ -156,7 +156,7 @@ def sweep(
 
 def _expired_kits(
     uow: UnitOfWork, moves: list[PostedMove], locations: dict[int, LocationRow]
-) -> list[tuple[KitRow, int, stock_dto.SweepKit]]:
+) -> list[tuple[KitRow, int, sweep_dto.SweepKit]]:
     """The kits still `available`, `reserved` or in `quarantine` (back sealed from a
     patient) whose own lot is expired (locked), each
     with where its unit goes (this sweep's move) or already is (put aside by an earlier
@@ -173,7 +173,7 @@ def _expired_kits(
     ).all()
     going = {m.move.lot_id: m.move.to_location_id for m in moves}
     physical = uow.locations.physical_ids()
-    found: list[tuple[KitRow, int, stock_dto.SweepKit]] = []
+    found: list[tuple[KitRow, int, sweep_dto.SweepKit]] = []
     for row in rows:
         target = going.get(row.lot_id) if row.lot_id is not None else None
         if target is None:
@@ -197,7 +197,7 @@ def _expired_kits(
             clinic = clinic_of(place, locations)
             where = clinic.code if clinic else place.code
             notes.append(_("no quarantine location in {where}; left in place").format(where=where))
-        line = stock_dto.SweepKit(
+        line = sweep_dto.SweepKit(
             serial=row.serial,
             sku=row.product.sku,
             status_before=row.status,

@@ -32,13 +32,13 @@ from kitops.domain.ledger import LotStatus, MoveReason
 from kitops.domain.stock_rules import check_status_change
 from kitops.errors import InvalidInput, Refused
 from kitops.i18n import _
-from kitops.services.dto import stock as stock_dto
+from kitops.services.dto import lots as lots_dto
 from kitops.services.unit_of_work import UnitOfWork, retrying
 
 
 def _detail(
     uow: UnitOfWork, lot: LotRow, locations: dict[int, LocationRow] | None = None
-) -> stock_dto.LotDetail:
+) -> lots_dto.LotDetail:
     """The lot with its product, supplier and on-hand by location: one statement."""
     if locations is None:
         locations = {row.id: row for row in uow.locations.all()}
@@ -66,9 +66,9 @@ def _detail(
             continue  # no stock; or a user limited to clinics sees what its clinics hold
         place = locations[location_id]
         clinic = clinic_of(place, locations)
-        on_hand.append(stock_dto.OnHand(place.code, clinic.code if clinic else None, quantity))
+        on_hand.append(lots_dto.OnHand(place.code, clinic.code if clinic else None, quantity))
     sku, name, supplier = rows[0][0], rows[0][1], rows[0][2]
-    return stock_dto.LotDetail(
+    return lots_dto.LotDetail(
         sku=sku,
         product=name,
         lot=lot.code,
@@ -100,7 +100,7 @@ def change_status(
     reason: str | None = None,
     sku: str | None = None,
     today: date | None = None,
-) -> stock_dto.LotDetail:
+) -> lots_dto.LotDetail:
     """Release, quarantine or recall a lot everywhere at once (one row, one status)."""
     if target in (LotStatus.QUARANTINE, LotStatus.RECALLED) and not (reason or "").strip():
         raise InvalidInput(
@@ -148,7 +148,7 @@ def change_status(
             now = datetime.now(UTC)
             codes = _location_codes(uow)
             mine = _clinic_codes_in_scope(uow)
-            result = stock_dto.LotRecall(
+            result = lots_dto.LotRecall(
                 **{f.name: getattr(result, f.name) for f in dataclasses.fields(result)},
                 kits_flagged=tuple(kits) if mine is None else _visible_serials(uow, kits),
                 at_patients=_mine(_kits_at_patients(uow, lot, codes), mine),
@@ -282,14 +282,14 @@ def _all_references(uow: UnitOfWork, lot_id: int) -> dict[FlowKey, tuple[str, ..
     return {key: tuple(sorted(refs)) for key, refs in found.items()}
 
 
-def show(uow: UnitOfWork, code: str, *, sku: str | None = None) -> stock_dto.LotDetail:
+def show(uow: UnitOfWork, code: str, *, sku: str | None = None) -> lots_dto.LotDetail:
     with uow:
         return _detail(uow, uow.lots.resolve(code, sku))
 
 
 def trace(
     uow: UnitOfWork, code: str, *, sku: str | None = None, references: int | None = None
-) -> stock_dto.Trace:
+) -> lots_dto.Trace:
     """Where every unit of a lot came from, went and is now: on hand by location and
     every flow (from → to, reason) with quantities, dates and references.
 
@@ -330,7 +330,7 @@ def trace(
                 uow, lot.id, [(row[0], row[1], row[2], row[3]) for row in grouped if row[8]], shown
             )
         flows = [
-            stock_dto.Flow(
+            lots_dto.Flow(
                 from_location=codes[src][0],
                 to_location=codes[dst][0],
                 reason=reason,
@@ -391,7 +391,7 @@ def trace(
             if course_id is None:
                 course_id = course_out
             patient = patients.get(course_id) if course_id is not None else None
-            kit_uses.append(stock_dto.KitUse(serial, status, recalled, course_id, patient, qty))
+            kit_uses.append(lots_dto.KitUse(serial, status, recalled, course_id, patient, qty))
         mine = _clinic_codes_in_scope(uow)
         session_uses = _mine(_sessions(uow, lot, codes), mine)
         at_patients = _mine(_out_with_patients(out_now, outings, patients, codes), mine)
@@ -412,7 +412,7 @@ def trace(
     adjusted = total(frm="ADJUSTMENT", reason=MoveReason.COUNT.value) - total(
         to="ADJUSTMENT", reason=MoveReason.COUNT.value
     )
-    return stock_dto.Trace(
+    return lots_dto.Trace(
         lot=detail_dto,
         received=total(frm="SUPPLIER") + total(frm="ADJUSTMENT", reason=MoveReason.OPENING.value),
         written_off=total(to="SCRAP"),
@@ -430,7 +430,7 @@ def trace(
     )
 
 
-_T = TypeVar("_T", stock_dto.SessionUse, stock_dto.KitAtPatient, stock_dto.KitReleased)
+_T = TypeVar("_T", lots_dto.SessionUse, lots_dto.KitAtPatient, lots_dto.KitReleased)
 
 
 def _visible_serials(uow: UnitOfWork, serials: list[str]) -> tuple[str, ...]:
@@ -502,7 +502,7 @@ def _dispatches(
 
 def _kits_at_patients(
     uow: UnitOfWork, lot: LotRow, codes: dict[int, tuple[str, str | None, str | None]]
-) -> tuple[stock_dto.KitAtPatient, ...]:
+) -> tuple[lots_dto.KitAtPatient, ...]:
     """The kits holding the lot (or whose own lot it is) that are with a patient now."""
     out_now = OUT
     rows = list(
@@ -534,7 +534,7 @@ def _out_with_patients(
     outings: dict[int, tuple[int, int | None, datetime | None]],
     patients: dict[int, str],
     codes: dict[int, tuple[str, str | None, str | None]],
-) -> tuple[stock_dto.KitAtPatient, ...]:
+) -> tuple[lots_dto.KitAtPatient, ...]:
     """The kits out with patients, from their rows, dispatches and patients (a patient
     is named through the kit's own course)."""
     named = {kit.course_id for kit, _ in rows if kit.course_id}
@@ -544,7 +544,7 @@ def _out_with_patients(
         course_id = kit.course_id if kit.course_id is not None else course_out
         _, clinic, zone = codes[kit.location_id]
         listed.append(
-            stock_dto.KitAtPatient(
+            lots_dto.KitAtPatient(
                 serial=kit.serial,
                 course_id=course_id,
                 part=kit.course_part,
@@ -579,7 +579,7 @@ def _recall_audits(uow: UnitOfWork, lot: LotRow, sku: str) -> list[tuple[dict[st
 
 def _released_kits(
     uow: UnitOfWork, entries: list[tuple[dict[str, Any], datetime]]
-) -> tuple[stock_dto.KitReleased, ...]:
+) -> tuple[lots_dto.KitReleased, ...]:
     """Each course part a recall took a reserved kit from: its clinic, patient, when it
     needs the kit, and the kit holding that part now, if any."""
     wanted = [
@@ -615,7 +615,7 @@ def _released_kits(
         course = courses.get(course_id)
         zone = course.clinic.timezone if course else None
         listed.append(
-            stock_dto.KitReleased(
+            lots_dto.KitReleased(
                 serial=serial,
                 course_id=course_id,
                 part=part,
@@ -632,7 +632,7 @@ def _released_kits(
 
 def _sessions(
     uow: UnitOfWork, lot: LotRow, codes: dict[int, tuple[str, str | None, str | None]]
-) -> tuple[stock_dto.SessionUse, ...]:
+) -> tuple[lots_dto.SessionUse, ...]:
     """Clinic sessions that used the lot: as their serum, or as a supply (a stamp...)."""
     columns = (SessionRow.course_id, CourseRow.patient_ref, SessionRow.session_no,
                SessionRow.session_date, CourseRow.clinic_id)  # fmt: skip
@@ -650,7 +650,7 @@ def _sessions(
     uses = list(uow.session.execute(union_all(serum, supply)).all())
     uses.sort(key=lambda use: (use[3], use[0], use[2]))
     return tuple(
-        stock_dto.SessionUse(course_id, patient, number, day, qty, codes[clinic_id][0])
+        lots_dto.SessionUse(course_id, patient, number, day, qty, codes[clinic_id][0])
         for course_id, patient, number, day, clinic_id, qty in uses
     )
 

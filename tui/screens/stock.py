@@ -16,7 +16,8 @@ from textual.widgets import DataTable, Header, Input, Label, Select
 from kitops.domain.ledger import LotStatus
 from kitops.i18n import N_, _, formats
 from kitops.services import lots, operations
-from kitops.services.dto.stock import LotRecall, StockLine
+from kitops.services.dto.lots import LotRecall
+from kitops.services.dto.stock import StockLine
 from kitops.views import pages
 from kitops.views.dto import StockPage
 

@@ -14,7 +14,7 @@ from textual.widgets import Header, Static, Tree
 
 from kitops.i18n import N_, _, formats
 from kitops.services import lots
-from kitops.services.dto.stock import Trace
+from kitops.services.dto.lots import Trace
 
 from ..base import StockroomScreen, translate
 from ..widgets import KitopsFooter, lot_style, status_label, theme_colour

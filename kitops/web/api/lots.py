@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from kitops.domain.ledger import LotStatus
 from kitops.services import lots
-from kitops.services.dto import stock as stock_dto
+from kitops.services.dto import lots as lots_dto
 from kitops.web.api import PREFIX
 from kitops.web.api.common import answer, body_digest, caller, change, door_of, found
 from kitops.web.door import Caller
@@ -19,7 +19,7 @@ from kitops.web.door import Caller
 router = APIRouter(prefix=PREFIX, tags=["lots"])
 
 
-@router.get("/lots/{code}", response_model=stock_dto.LotDetail)
+@router.get("/lots/{code}", response_model=lots_dto.LotDetail)
 def show_lot(
     request: Request, code: str, who: Annotated[Caller, Depends(caller)], sku: str | None = None
 ) -> Response:
@@ -29,7 +29,7 @@ def show_lot(
         return answer(lots.show(door_of(request).reading(who), code, sku=sku))
 
 
-@router.get("/lots/{code}/trace", response_model=stock_dto.Trace)
+@router.get("/lots/{code}/trace", response_model=lots_dto.Trace)
 def trace_lot(
     request: Request, code: str, who: Annotated[Caller, Depends(caller)], sku: str | None = None
 ) -> Response:
@@ -44,7 +44,7 @@ class StatusBody(BaseModel):
 
 
 def _status_route(target: LotStatus, path: str, summary: str) -> None:
-    model = stock_dto.LotRecall if target is LotStatus.RECALLED else stock_dto.LotDetail
+    model = lots_dto.LotRecall if target is LotStatus.RECALLED else lots_dto.LotDetail
 
     @router.post(f"/lots/{{code}}/{path}", response_model=model, summary=summary)
     def set_status(
