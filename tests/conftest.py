@@ -193,6 +193,29 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable
 
 
+class _NoSnapshotReport:
+    lines: tuple[str, ...] = ()
+
+
+def _end_worker_quickly(session: pytest.Session) -> None:
+    """A worker's session end took over 5 s after its last test, until xdist's gateway
+    interrupted it (a KeyboardInterrupt in the middle of pytest's own clean-up, on every
+    run). Two things took it:
+
+    - the snapshot plugin's report of unused snapshots, which a worker's terminal never
+      shows (and syrupy does not act on under xdist): it compared every test the worker
+      ran with every snapshot location;
+    - pytest's own search for late unraisable exceptions: five full collections of the
+      worker's heap. One collection is made here, so whatever it finds is still reported,
+      and what is left is frozen, so pytest's five walk nothing more."""
+    import gc
+
+    if hasattr(session.config, "_syrupy"):
+        session.config._syrupy.report = _NoSnapshotReport()
+    gc.collect()
+    gc.freeze()
+
+
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     global _pg_passed
     if report.when == "call" and report.passed and "postgresql" in report.keywords:
@@ -200,6 +223,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        _end_worker_quickly(session)
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
         reporter.write_line(f"PostgreSQL tests passed: {_pg_passed}")
