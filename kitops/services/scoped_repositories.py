@@ -5,7 +5,9 @@ The unit of work hands these out in place of the plain ones when its user is lim
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
+
+from sqlalchemy.orm import Session
 
 from kitops.data.repositories.courses import Courses
 from kitops.data.repositories.kits import Kits
@@ -15,15 +17,25 @@ from kitops.data.schema import CourseRow, KitRow, LocationRow, OrderRow, Purchas
 from kitops.errors import InvalidInput
 from kitops.i18n import _
 
-if TYPE_CHECKING:
-    from kitops.services.unit_of_work import UnitOfWork
+
+class Scope(Protocol):
+    """What a scoped repository asks of its unit of work: the session, and whether the
+    acting user sees a clinic or a kit (``kitops.services.unit_of_work.UnitOfWork``)."""
+
+    session: Session
+
+    def visible_clinic(self, clinic_id: int | None) -> bool: ...
+
+    def visible_kit(self, kit: KitRow) -> bool: ...
+
+    def check_clinic(self, clinic: LocationRow, *, doing: str | None = None) -> None: ...
 
 
 class ScopedCourses(Courses):
     """Courses as a user limited to clinics sees them: another clinic's course is not
     found (its existence is not told)."""
 
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: Scope) -> None:
         super().__init__(uow.session)
         self.uow = uow
 
@@ -37,7 +49,7 @@ class ScopedCourses(Courses):
 class ScopedOrders(Orders):
     """Orders as a user limited to clinics sees them: another clinic's is not found."""
 
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: Scope) -> None:
         super().__init__(uow.session)
         self.uow = uow
 
@@ -54,7 +66,7 @@ class ScopedKits(Kits):
     """Kits as a user limited to clinics sees them: those held in its clinics or made
     for a course of its clinics; another clinic's kit is not found."""
 
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: Scope) -> None:
         super().__init__(uow.session)
         self.uow = uow
 
@@ -71,7 +83,7 @@ class ScopedPurchaseOrders(PurchaseOrders):
     """Purchase orders of a user limited to clinics: one delivered to another clinic is
     refused, naming the clinic."""
 
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: Scope) -> None:
         super().__init__(uow.session)
         self.uow = uow
 
