@@ -35,9 +35,7 @@ class ScopedCourses(Courses):
     """Courses as a user limited to clinics sees them: another clinic's course is not
     found (its existence is not told)."""
 
-    def __init__(self, uow: Scope) -> None:
-        super().__init__(uow.session)
-        self.uow = uow
+    uow: Scope
 
     def get(self, course_id: int | str, *, lock: bool = False) -> CourseRow:
         row = super().get(course_id, lock=lock)
@@ -49,9 +47,7 @@ class ScopedCourses(Courses):
 class ScopedOrders(Orders):
     """Orders as a user limited to clinics sees them: another clinic's is not found."""
 
-    def __init__(self, uow: Scope) -> None:
-        super().__init__(uow.session)
-        self.uow = uow
+    uow: Scope
 
     def get(self, order_id: int | str, *, lock: bool = False) -> OrderRow:
         row = super().get(order_id, lock=lock)
@@ -66,9 +62,7 @@ class ScopedKits(Kits):
     """Kits as a user limited to clinics sees them: those held in its clinics or made
     for a course of its clinics; another clinic's kit is not found."""
 
-    def __init__(self, uow: Scope) -> None:
-        super().__init__(uow.session)
-        self.uow = uow
+    uow: Scope
 
     def get(self, serial: str, *, lock: bool = False) -> KitRow:
         row = super().get(serial, lock=lock)
@@ -83,9 +77,7 @@ class ScopedPurchaseOrders(PurchaseOrders):
     """Purchase orders of a user limited to clinics: one delivered to another clinic is
     refused, naming the clinic."""
 
-    def __init__(self, uow: Scope) -> None:
-        super().__init__(uow.session)
-        self.uow = uow
+    uow: Scope
 
     def get(self, number: str | int, *, lock: bool = False) -> PurchaseOrderRow:
         row = super().get(number, lock=lock)
@@ -94,3 +86,15 @@ class ScopedPurchaseOrders(PurchaseOrders):
             assert clinic is not None
             self.uow.check_clinic(clinic, doing=_("use a purchase order"))
         return row
+
+
+SCOPED = {kind.__name__: kind for kind in (ScopedCourses, ScopedOrders, ScopedKits,
+                                           ScopedPurchaseOrders)}  # fmt: skip
+
+
+def scoped(name: str, uow: Scope) -> Courses | Orders | Kits | PurchaseOrders:
+    """The scoped repository ``name`` on ``uow``'s session, asking ``uow`` what its user
+    sees."""
+    made = SCOPED[name](uow.session)
+    made.uow = uow
+    return made

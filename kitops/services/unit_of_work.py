@@ -163,7 +163,7 @@ class _Repository(Generic[R]):
         if self.scoped is not None and uow.user is not None and uow.user.scoped:
             from kitops.services import scoped_repositories
 
-            made = getattr(scoped_repositories, self.scoped)(uow)
+            made = scoped_repositories.scoped(self.scoped, uow)
         else:
             made = getattr(import_module(self.module), self.name)(uow.session)
         uow.__dict__[self.attr] = made  # kept until the next transaction
